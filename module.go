@@ -1,0 +1,47 @@
+// Package gateway turns Caddy into an API gateway: services register
+// themselves with the gateway at run time, and Caddy's reverse_proxy routes
+// and load-balances requests to whatever is registered.
+//
+// The plugin adds these Caddy modules:
+//
+//   - http.reverse_proxy.upstreams.registry (Caddyfile: `dynamic registry
+//     <service>` inside reverse_proxy): the registered instances of a service
+//     as reverse_proxy's upstreams.
+//   - service_registry (Caddyfile: the global option `service_registry`):
+//     the registry's settings: default lease, memory caps, persistence.
+//   - admin.api.registry: the registration API on Caddy's admin endpoint,
+//     under /registry/.
+//   - http.handlers.registry_api (Caddyfile: `registry_api`): the same
+//     registration API on a site route, for services on other hosts.
+//
+// Everything a config load builds lives on the module values Caddy creates
+// for that load. The few things that must outlive a load are owned by the
+// package-level variable [gateway] and nothing else.
+package gateway
+
+import (
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(ServiceRegistry{})
+	caddy.RegisterModule(RegistryUpstreams{})
+	caddy.RegisterModule(RegistryAPI{})
+	caddy.RegisterModule(adminRegistryAPI{})
+}
+
+// gateway owns every piece of state that must survive a config reload.
+//
+// Caddy creates every module anew on each config load (and the admin API
+// modules on each load too, without ever cleaning them up), so state kept on
+// a module would be lost whenever a user changes the Caddyfile. Registrations
+// are made at run time by the services themselves; losing them on a reload
+// would make every service unreachable until its next renewal. So the
+// registry lives here, created once per process; modules hold a pointer to
+// it and the service_registry app applies its settings to it on each load.
+var gateway = struct {
+	// registry holds every registered service instance.
+	registry *Registry
+}{
+	registry: NewRegistry(),
+}

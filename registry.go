@@ -1,0 +1,800 @@
+package gateway
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+)
+
+// Registry limits. The caps bound the registry's memory: an instance costs
+// a few hundred bytes plus its metadata, and metadata is capped too.
+const (
+	// DefaultMaxInstances is the default cap on registered instances in all.
+	DefaultMaxInstances = 10000
+	// DefaultMaxInstancesPerService is the default cap per service.
+	DefaultMaxInstancesPerService = 1000
+
+	// MinTTL is the shortest lease accepted; shorter ones only make churn.
+	MinTTL = time.Second
+
+	maxServiceNameLen   = 128
+	maxIDLen            = 300
+	maxAddressLen       = 300
+	maxMetadataEntries  = 32
+	maxMetadataKeyLen   = 128
+	maxMetadataValueLen = 1024
+	maxMetadataBytes    = 4096
+)
+
+// Instance is one registered instance of a service. Values returned by the
+// Registry are copies; the registry never changes an Instance it handed out.
+type Instance struct {
+	// Service is the name of the service the instance belongs to.
+	Service string
+	// ID tells instances of one service apart. Default: the address.
+	ID string
+	// Address is the host:port requests are proxied to.
+	Address string
+	// TTL is the lease: without a renewal within TTL the instance is
+	// removed. Zero: the instance stays until it is deregistered.
+	TTL time.Duration
+	// Metadata is free-form string data the service registered with.
+	Metadata map[string]string
+	// RegisteredAt is when the instance was first registered.
+	RegisteredAt time.Time
+	// RenewedAt is when the instance last registered again (renewal).
+	RenewedAt time.Time
+	// ExpiresAt is when the lease runs out; zero without a TTL.
+	ExpiresAt time.Time
+}
+
+// Registration is a request to register (or renew) one instance.
+// Registry.Register normalizes it (see Normalize) before anything else.
+type Registration struct {
+	Service  string
+	ID       string
+	Address  string
+	TTL      time.Duration // 0: the registry's default_ttl
+	Metadata map[string]string
+}
+
+// Registry is the in-memory service registry.
+//
+// Writers (register, deregister, lease expiry) serialize on a mutex and then
+// publish an immutable route table through an atomic pointer; the request
+// path (dials) only loads that pointer, so it never waits for a writer.
+// Renewing a lease does not change any route, so it publishes nothing.
+type Registry struct {
+	routes atomic.Pointer[routeTable]
+
+	clock clock
+
+	mu       sync.Mutex
+	services map[string]map[string]*Instance // service -> id -> instance
+	count    int
+	settings registrySettings
+	logger   *zap.Logger
+	// defaultLogger is used while no service_registry app is attached
+	defaultLogger *zap.Logger
+
+	// the lease timer fires at nextExpiry (the earliest lease known when it
+	// was set; renewals may have moved that lease since, which is harmless)
+	stopTimer  func() bool
+	nextExpiry time.Time
+
+	// persistence: the writer attached by the service_registry app, and
+	// whether the persisted registrations were loaded into memory yet
+	persist  *persister
+	restored bool
+	// owner is the app that attached the current settings and persister
+	owner *ServiceRegistry
+}
+
+// routeTable maps a service name to the dial addresses of its instances,
+// ordered by instance ID. Neither the map nor the slices change once
+// published.
+type routeTable map[string][]string
+
+type registrySettings struct {
+	defaultTTL    time.Duration
+	maxInstances  int
+	maxPerService int
+}
+
+var defaultSettings = registrySettings{
+	maxInstances:  DefaultMaxInstances,
+	maxPerService: DefaultMaxInstancesPerService,
+}
+
+// NewRegistry returns an empty registry with the default settings that logs
+// to Caddy's default logger until a service_registry app attaches its own.
+func NewRegistry() *Registry {
+	return newRegistry(systemClock{}, caddy.Log().Named("service_registry"))
+}
+
+func newRegistry(c clock, logger *zap.Logger) *Registry {
+	r := &Registry{
+		clock:         c,
+		services:      make(map[string]map[string]*Instance),
+		settings:      defaultSettings,
+		logger:        logger,
+		defaultLogger: logger,
+	}
+	r.routes.Store(&routeTable{})
+	return r
+}
+
+// dials returns the dial addresses of the live instances of service, in a
+// stable order (by instance ID). It is the request path's only read: one
+// atomic load and one map lookup. The slice must not be modified.
+func (r *Registry) dials(service string) []string {
+	return (*r.routes.Load())[service]
+}
+
+// Register adds an instance, or renews and replaces the instance of the same
+// service and ID. It reports whether the instance is new.
+func (r *Registry) Register(reg Registration) (Instance, bool, error) {
+	if err := reg.Normalize(); err != nil {
+		return Instance{}, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	instances := r.services[reg.Service]
+	old := instances[reg.ID]
+	if old == nil {
+		if len(instances) >= r.settings.maxPerService {
+			return Instance{}, false, apiErrorf(http.StatusConflict,
+				"service %q already has %d instances, the most allowed (service_registry max_instances_per_service); deregister one or raise the limit",
+				reg.Service, len(instances))
+		}
+		if r.count >= r.settings.maxInstances {
+			return Instance{}, false, apiErrorf(http.StatusConflict,
+				"the registry holds %d instances, the most allowed (service_registry max_instances); deregister some or raise the limit",
+				r.count)
+		}
+	}
+
+	now := r.clock.Now()
+	inst := &Instance{
+		Service:      reg.Service,
+		ID:           reg.ID,
+		Address:      reg.Address,
+		TTL:          reg.TTL,
+		Metadata:     maps.Clone(reg.Metadata),
+		RegisteredAt: now,
+		RenewedAt:    now,
+	}
+	if inst.TTL == 0 {
+		inst.TTL = r.settings.defaultTTL
+	}
+	if inst.TTL > 0 {
+		inst.ExpiresAt = now.Add(inst.TTL)
+	}
+	if old != nil {
+		inst.RegisteredAt = old.RegisteredAt
+	}
+	if instances == nil {
+		instances = make(map[string]*Instance)
+		r.services[reg.Service] = instances
+	}
+	instances[reg.ID] = inst
+	if old == nil {
+		r.count++
+	}
+	if old == nil || old.Address != inst.Address {
+		r.publishLocked(reg.Service)
+	}
+	if !inst.ExpiresAt.IsZero() {
+		r.scheduleLocked(inst.ExpiresAt)
+	}
+	r.changedLocked()
+
+	if old == nil {
+		r.logger.Info("registered instance", zap.String("service", inst.Service),
+			zap.String("id", inst.ID), zap.String("address", inst.Address), zap.Duration("ttl", inst.TTL))
+	} else {
+		r.logger.Debug("renewed instance", zap.String("service", inst.Service),
+			zap.String("id", inst.ID), zap.String("address", inst.Address), zap.Duration("ttl", inst.TTL))
+	}
+	return inst.clone(), old == nil, nil
+}
+
+// Deregister removes one instance and reports whether it was registered.
+func (r *Registry) Deregister(service, id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	inst := r.services[service][id]
+	if inst == nil {
+		return false
+	}
+	r.removeLocked(inst)
+	r.publishLocked(service)
+	r.changedLocked()
+	r.logger.Info("deregistered instance", zap.String("service", service), zap.String("id", id))
+	return true
+}
+
+// DeregisterAddress removes every instance of service registered with
+// address and returns how many there were.
+func (r *Registry) DeregisterAddress(service, address string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, inst := range r.services[service] {
+		if inst.Address == address {
+			r.removeLocked(inst)
+			n++
+		}
+	}
+	if n > 0 {
+		r.publishLocked(service)
+		r.changedLocked()
+		r.logger.Info("deregistered instances by address", zap.String("service", service),
+			zap.String("address", address), zap.Int("count", n))
+	}
+	return n
+}
+
+// DeregisterService removes every instance of service and returns how many
+// there were.
+func (r *Registry) DeregisterService(service string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	instances := r.services[service]
+	n := len(instances)
+	for _, inst := range instances {
+		r.removeLocked(inst)
+	}
+	if n > 0 {
+		r.publishLocked(service)
+		r.changedLocked()
+		r.logger.Info("deregistered service", zap.String("service", service), zap.Int("count", n))
+	}
+	return n
+}
+
+// Instances returns the instances of service ordered by ID, and whether the
+// service is registered at all.
+func (r *Registry) Instances(service string) ([]Instance, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	instances, ok := r.services[service]
+	return sortedCopies(instances), ok
+}
+
+// Instance returns one instance.
+func (r *Registry) Instance(service, id string) (Instance, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	inst := r.services[service][id]
+	if inst == nil {
+		return Instance{}, false
+	}
+	return inst.clone(), true
+}
+
+// All returns every registered service with its instances ordered by ID.
+func (r *Registry) All() map[string][]Instance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	all := make(map[string][]Instance, len(r.services))
+	for name, instances := range r.services {
+		all[name] = sortedCopies(instances)
+	}
+	return all
+}
+
+// Len returns the number of registered instances.
+func (r *Registry) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count
+}
+
+func sortedCopies(instances map[string]*Instance) []Instance {
+	out := make([]Instance, 0, len(instances))
+	for _, id := range slices.Sorted(maps.Keys(instances)) {
+		out = append(out, instances[id].clone())
+	}
+	return out
+}
+
+func (inst *Instance) clone() Instance {
+	c := *inst
+	c.Metadata = maps.Clone(inst.Metadata)
+	return c
+}
+
+// removeLocked drops inst from the registry's maps; the caller publishes.
+func (r *Registry) removeLocked(inst *Instance) {
+	instances := r.services[inst.Service]
+	delete(instances, inst.ID)
+	if len(instances) == 0 {
+		delete(r.services, inst.Service)
+	}
+	r.count--
+}
+
+// publishLocked publishes a new route table in which service's entry reflects
+// the registry. Only the map is copied; other services' slices are shared.
+func (r *Registry) publishLocked(services ...string) {
+	old := *r.routes.Load()
+	next := make(routeTable, len(old)+1)
+	maps.Copy(next, old)
+	for _, service := range services {
+		instances := r.services[service]
+		if len(instances) == 0 {
+			delete(next, service)
+			continue
+		}
+		dials := make([]string, 0, len(instances))
+		for _, id := range slices.Sorted(maps.Keys(instances)) {
+			dials = append(dials, instances[id].Address)
+		}
+		next[service] = dials
+	}
+	r.routes.Store(&next)
+}
+
+// scheduleLocked makes sure the lease timer fires no later than at.
+func (r *Registry) scheduleLocked(at time.Time) {
+	if r.stopTimer != nil && !at.Before(r.nextExpiry) {
+		return
+	}
+	if r.stopTimer != nil {
+		r.stopTimer()
+	}
+	r.nextExpiry = at
+	r.stopTimer = r.clock.AfterFunc(at.Sub(r.clock.Now()), r.expire)
+}
+
+// expire removes every instance whose lease has run out and sets the timer
+// for the next lease to run out.
+func (r *Registry) expire() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	r.stopTimer = nil
+	var next time.Time
+	var changed []string
+	for service, instances := range r.services {
+		expired := false
+		for _, inst := range instances {
+			if inst.ExpiresAt.IsZero() {
+				continue
+			}
+			if !now.Before(inst.ExpiresAt) {
+				r.removeLocked(inst)
+				expired = true
+				r.logger.Info("lease expired", zap.String("service", inst.Service),
+					zap.String("id", inst.ID), zap.String("address", inst.Address),
+					zap.Time("renewed_at", inst.RenewedAt))
+				continue
+			}
+			if next.IsZero() || inst.ExpiresAt.Before(next) {
+				next = inst.ExpiresAt
+			}
+		}
+		if expired {
+			changed = append(changed, service)
+		}
+	}
+	if len(changed) > 0 {
+		r.publishLocked(changed...)
+		r.changedLocked()
+	}
+	if !next.IsZero() {
+		r.scheduleLocked(next)
+	}
+}
+
+// changedLocked tells the persister, if any, that there is state to write.
+func (r *Registry) changedLocked() {
+	if r.persist != nil {
+		r.persist.kick()
+	}
+}
+
+// restoreLocked loads persisted instances. Instances already in memory win
+// (they were registered since the process started). Each restored lease
+// starts afresh: the services could not renew while the gateway was down.
+// An entry that no longer validates or does not fit the caps is skipped with
+// a warning; restoring never fails as a whole.
+func (r *Registry) restoreLocked(instances []Instance) int {
+	now := r.clock.Now()
+	touched := make(map[string]bool)
+	n := 0
+	for _, in := range instances {
+		reg := Registration{Service: in.Service, ID: in.ID, Address: in.Address, TTL: in.TTL, Metadata: in.Metadata}
+		if err := reg.Normalize(); err != nil {
+			r.logger.Warn("skipping persisted registration", zap.String("service", in.Service),
+				zap.String("id", in.ID), zap.Error(err))
+			continue
+		}
+		existing := r.services[reg.Service]
+		if existing[reg.ID] != nil {
+			continue
+		}
+		if len(existing) >= r.settings.maxPerService || r.count >= r.settings.maxInstances {
+			r.logger.Warn("skipping persisted registration: registry full", zap.String("service", reg.Service),
+				zap.String("id", reg.ID))
+			continue
+		}
+		inst := &Instance{
+			Service:      reg.Service,
+			ID:           reg.ID,
+			Address:      reg.Address,
+			TTL:          reg.TTL,
+			Metadata:     maps.Clone(reg.Metadata),
+			RegisteredAt: in.RegisteredAt,
+			RenewedAt:    in.RenewedAt,
+		}
+		if inst.TTL > 0 {
+			inst.ExpiresAt = now.Add(inst.TTL)
+			r.scheduleLocked(inst.ExpiresAt)
+		}
+		if existing == nil {
+			existing = make(map[string]*Instance)
+			r.services[reg.Service] = existing
+		}
+		existing[reg.ID] = inst
+		r.count++
+		touched[reg.Service] = true
+		n++
+	}
+	if n > 0 {
+		r.publishLocked(slices.Collect(maps.Keys(touched))...)
+	}
+	return n
+}
+
+// exportLocked returns every instance, ordered by service and ID.
+func (r *Registry) exportLocked() []Instance {
+	out := make([]Instance, 0, r.count)
+	for _, service := range slices.Sorted(maps.Keys(r.services)) {
+		out = append(out, sortedCopies(r.services[service])...)
+	}
+	return out
+}
+
+// Normalize checks every field, writes the address as host:port (see
+// NormalizeAddress) and fills in the ID from the address when it is empty.
+// Its errors say what is wrong, for the client that sent the registration.
+func (reg *Registration) Normalize() error {
+	if err := ValidateServiceName(reg.Service); err != nil {
+		return err
+	}
+	addr, err := NormalizeAddress(reg.Address)
+	if err != nil {
+		return err
+	}
+	reg.Address = addr
+	if reg.ID == "" {
+		reg.ID = reg.Address
+	}
+	if err := validateID(reg.ID); err != nil {
+		return err
+	}
+	if reg.TTL != 0 && reg.TTL < MinTTL {
+		return badRequestf("ttl %s is too short: the least is %s", reg.TTL, MinTTL)
+	}
+	return validateMetadata(reg.Metadata)
+}
+
+// ValidateServiceName checks that name is a usable service name: 1 to 128
+// letters, digits, '.', '_' or '-'.
+func ValidateServiceName(name string) error {
+	if name == "" {
+		return badRequestf("service name is empty")
+	}
+	if len(name) > maxServiceNameLen {
+		return badRequestf("service name is %d bytes long; the most is %d", len(name), maxServiceNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		if !isNameByte(name[i]) {
+			return badRequestf("service name %q has the character %q; use letters, digits, '.', '_' and '-'",
+				name, rune(name[i]))
+		}
+	}
+	return nil
+}
+
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
+}
+
+// validateID allows what a name allows plus ':', '[' and ']', so that an
+// address (the default ID) is always a valid ID.
+func validateID(id string) error {
+	if id == "" {
+		return badRequestf("id is empty")
+	}
+	if len(id) > maxIDLen {
+		return badRequestf("id is %d bytes long; the most is %d", len(id), maxIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isNameByte(c) && c != ':' && c != '[' && c != ']' {
+			return badRequestf("id %q has the character %q; use letters, digits, '.', '_', '-', ':', '[' and ']'",
+				id, rune(c))
+		}
+	}
+	return nil
+}
+
+func validateMetadata(md map[string]string) error {
+	if len(md) > maxMetadataEntries {
+		return badRequestf("metadata has %d entries; the most is %d", len(md), maxMetadataEntries)
+	}
+	total := 0
+	for k, v := range md {
+		if k == "" || len(k) > maxMetadataKeyLen {
+			return badRequestf("metadata key %q must be 1 to %d bytes long", k, maxMetadataKeyLen)
+		}
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; !isNameByte(c) && c != '/' {
+				return badRequestf("metadata key %q has the character %q; use letters, digits, '.', '_', '-' and '/'",
+					k, rune(c))
+			}
+		}
+		if len(v) > maxMetadataValueLen {
+			return badRequestf("metadata value of %q is %d bytes long; the most is %d", k, len(v), maxMetadataValueLen)
+		}
+		total += len(k) + len(v)
+	}
+	if total > maxMetadataBytes {
+		return badRequestf("metadata is %d bytes in all; the most is %d", total, maxMetadataBytes)
+	}
+	return nil
+}
+
+// NormalizeAddress checks an instance address and returns it as host:port.
+// It accepts host:port and http://host:port (with at most a trailing "/");
+// the host is an IP address or a DNS name. Anything else is an error that
+// says what is wrong.
+func NormalizeAddress(addr string) (string, error) {
+	if addr == "" {
+		return "", badRequestf("address is empty: write host:port, e.g. 127.0.0.1:9090")
+	}
+	if len(addr) > maxAddressLen {
+		return "", badRequestf("address is %d bytes long; the most is %d", len(addr), maxAddressLen)
+	}
+	hostport := addr
+	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
+		switch strings.ToLower(scheme) {
+		case "http":
+		case "https":
+			return "", badRequestf("address %q: https:// is not accepted here; register host:port and turn on TLS to the upstreams in reverse_proxy (transport http { tls })", addr)
+		default:
+			return "", badRequestf("address %q: scheme %q is not supported; write host:port or http://host:port", addr, scheme)
+		}
+		hostport = strings.TrimSuffix(rest, "/")
+	}
+	if i := strings.IndexAny(hostport, "/?#"); i >= 0 {
+		return "", badRequestf("address %q has a path, query or fragment (%q); write only host:port", addr, hostport[i:])
+	}
+	if strings.Contains(hostport, "@") {
+		return "", badRequestf("address %q has user info; write only host:port", addr)
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		if !strings.Contains(hostport, ":") || strings.HasSuffix(hostport, "]") {
+			return "", badRequestf("address %q has no port: write host:port, e.g. 127.0.0.1:9090", addr)
+		}
+		return "", badRequestf("address %q is not host:port: %v", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 || port[0] == '+' {
+		return "", badRequestf("address %q: port %q must be a number from 1 to 65535", addr, port)
+	}
+	if host == "" {
+		return "", badRequestf("address %q has no host: write host:port, e.g. 127.0.0.1:9090", addr)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.Zone() != "" {
+			return "", badRequestf("address %q: IPv6 zones are not supported", addr)
+		}
+		host = ip.Unmap().String()
+	} else if err := validateHostname(host); err != nil {
+		return "", badRequestf("address %q: %v", addr, err)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p)), nil
+}
+
+func validateHostname(host string) error {
+	if len(host) > 253 {
+		return fmt.Errorf("host name is longer than 253 bytes")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("host %q is neither an IP address nor a valid DNS name (empty or over-long label)", host)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("host %q is neither an IP address nor a valid DNS name (character %q)", host, rune(c))
+			}
+		}
+	}
+	return nil
+}
+
+// clock is the registry's view of time, so that tests can control leases.
+type clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d and returns a function
+	// that cancels the call.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// ServiceRegistry is the service_registry app: the settings of the process's
+// one service registry. Registrations are made at run time through the
+// registration API (admin.api.registry, registry_api) and survive config
+// reloads; with persistence on (the default) they are written to Caddy's
+// configured storage shortly after every change and restored when Caddy
+// starts, so they survive a restart too.
+//
+// The app does not need to be configured: the registry modules load it with
+// its defaults.
+type ServiceRegistry struct {
+	// The lease given to an instance that registers without a ttl. Without
+	// renewal within the lease, the instance is removed. Default: 0, which
+	// means such instances stay until they are deregistered.
+	DefaultTTL caddy.Duration `json:"default_ttl,omitempty"`
+
+	// The most instances the registry holds in all; a registration over it
+	// is refused with 409. Default: 10000.
+	MaxInstances int `json:"max_instances,omitempty"`
+
+	// The most instances one service may have; a registration over it is
+	// refused with 409. Default: 1000.
+	MaxInstancesPerService int `json:"max_instances_per_service,omitempty"`
+
+	// Whether registrations are written to Caddy's storage (the `storage`
+	// global option; by default the file system in Caddy's data directory)
+	// and restored at start. Default: true.
+	Persist *bool `json:"persist,omitempty"`
+
+	registry *Registry
+	storage  persistStorage
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (ServiceRegistry) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "service_registry",
+		New: func() caddy.Module { return new(ServiceRegistry) },
+	}
+}
+
+// Provision restores persisted registrations the first time the process
+// provisions the app, before any server starts, so a restarted gateway routes
+// to the restored instances from its first request.
+func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
+	sr.logger = ctx.Logger()
+	sr.registry = gateway.registry
+	if sr.persistOn() {
+		sr.storage = ctx.Storage()
+		if err := sr.registry.restoreOnce(ctx, sr.storage, sr.logger); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate rejects settings that cannot work.
+func (sr *ServiceRegistry) Validate() error {
+	if sr.DefaultTTL < 0 || (sr.DefaultTTL > 0 && time.Duration(sr.DefaultTTL) < MinTTL) {
+		return fmt.Errorf("service_registry: default_ttl %s must be at least %s (or 0 for no lease)",
+			time.Duration(sr.DefaultTTL), MinTTL)
+	}
+	if sr.MaxInstances < 0 {
+		return fmt.Errorf("service_registry: max_instances %d must be positive", sr.MaxInstances)
+	}
+	if sr.MaxInstancesPerService < 0 {
+		return fmt.Errorf("service_registry: max_instances_per_service %d must be positive", sr.MaxInstancesPerService)
+	}
+	return nil
+}
+
+func (sr *ServiceRegistry) persistOn() bool { return sr.Persist == nil || *sr.Persist }
+
+func (sr *ServiceRegistry) settings() registrySettings {
+	s := defaultSettings
+	s.defaultTTL = time.Duration(sr.DefaultTTL)
+	if sr.MaxInstances > 0 {
+		s.maxInstances = sr.MaxInstances
+	}
+	if sr.MaxInstancesPerService > 0 {
+		s.maxPerService = sr.MaxInstancesPerService
+	}
+	return s
+}
+
+// Start applies the settings to the registry and starts writing changes to
+// storage.
+func (sr *ServiceRegistry) Start() error {
+	var p *persister
+	if sr.persistOn() {
+		p = newPersister(sr.registry, sr.storage, sr.logger)
+	}
+	sr.registry.attach(sr, sr.settings(), p, sr.logger)
+	return nil
+}
+
+// Stop flushes registrations to storage if this app is still the one in
+// charge (a config reload starts the new app before stopping the old one).
+func (sr *ServiceRegistry) Stop() error {
+	sr.registry.detach(sr)
+	return nil
+}
+
+// attach makes owner's settings and persister the registry's. The previous
+// persister is stopped first (waiting for a write in flight) so that it can
+// never overwrite what the new one writes.
+func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persister, logger *zap.Logger) {
+	r.mu.Lock()
+	old := r.persist
+	r.persist = nil
+	r.mu.Unlock()
+	if old != nil {
+		old.stop(false)
+	}
+
+	r.mu.Lock()
+	r.owner = owner
+	r.settings = s
+	r.logger = logger
+	r.persist = p
+	if p != nil {
+		p.start()
+		p.kick() // write the current state to the (possibly new) storage
+	}
+	r.mu.Unlock()
+}
+
+// detach undoes attach if owner is still the current owner: the last state
+// is written and the registry goes back to its defaults, unpersisted.
+func (r *Registry) detach(owner *ServiceRegistry) {
+	r.mu.Lock()
+	if r.owner != owner {
+		r.mu.Unlock()
+		return
+	}
+	p := r.persist
+	r.persist = nil
+	r.owner = nil
+	r.settings = defaultSettings
+	r.logger = r.defaultLogger
+	r.mu.Unlock()
+	if p != nil {
+		p.stop(true)
+	}
+}
+
+// Interface guards
+var (
+	_ caddy.App         = (*ServiceRegistry)(nil)
+	_ caddy.Provisioner = (*ServiceRegistry)(nil)
+	_ caddy.Validator   = (*ServiceRegistry)(nil)
+)

@@ -1,0 +1,435 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+// apiPrefix is where the registration API lives, on the admin endpoint and
+// on a site route alike.
+const apiPrefix = "/registry/"
+
+// maxBodyBytes caps a registration body; over it the answer is 413.
+const maxBodyBytes = 16 << 10
+
+// apiError is an error with the HTTP status it answers with. Its message is
+// meant for the client: it says what was wrong.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func apiErrorf(status int, format string, args ...any) error {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+func badRequestf(format string, args ...any) error {
+	return apiErrorf(http.StatusBadRequest, format, args...)
+}
+
+// registryAPI is the one implementation of the registration API; the admin
+// module and the registry_api handler both serve it.
+type registryAPI struct {
+	reg    *Registry
+	logger *zap.Logger
+}
+
+// ServeHTTP answers a request whose path starts with apiPrefix. Every answer,
+// errors included, is JSON.
+func (a registryAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := a.route(w, r); err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = &apiError{status: http.StatusInternalServerError, msg: err.Error()}
+		}
+		a.logger.Debug("registry API request refused", zap.String("method", r.Method),
+			zap.String("path", r.URL.Path), zap.Int("status", ae.status), zap.String("error", ae.msg))
+		writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+	}
+}
+
+func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
+	rest, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
+	if !ok {
+		return apiErrorf(http.StatusNotFound, "no registry endpoint at %s", r.URL.Path)
+	}
+	switch {
+	case rest == "services" || rest == "services/":
+		if err := allowMethods(w, r, http.MethodGet); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, a.reg.All())
+		return nil
+
+	case strings.HasPrefix(rest, "services/"):
+		parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(rest, "services/"), "/"), "/")
+		service := parts[0]
+		if err := ValidateServiceName(service); err != nil {
+			return err
+		}
+		switch len(parts) {
+		case 1:
+			return a.service(w, r, service)
+		case 2:
+			return a.instance(w, r, service, parts[1])
+		}
+
+	case rest == "register_service":
+		if err := allowMethods(w, r, http.MethodPost); err != nil {
+			return err
+		}
+		body, err := readBody(w, r)
+		if err != nil {
+			return err
+		}
+		service, address, err := ParseTextRegistration(body)
+		if err != nil {
+			return err
+		}
+		return a.register(w, Registration{Service: service, Address: address})
+
+	case rest == "deregister_service":
+		if err := allowMethods(w, r, http.MethodPost); err != nil {
+			return err
+		}
+		body, err := readBody(w, r)
+		if err != nil {
+			return err
+		}
+		service, address, err := ParseTextDeregistration(body)
+		if err != nil {
+			return err
+		}
+		if address == "" {
+			if a.reg.DeregisterService(service) == 0 {
+				return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
+			}
+		} else if a.reg.DeregisterAddress(service, address) == 0 {
+			return apiErrorf(http.StatusNotFound, "service %q has no instance at %s", service, address)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return apiErrorf(http.StatusNotFound, "no registry endpoint at %s; see /registry/services", r.URL.Path)
+}
+
+// service serves /registry/services/{service}.
+func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service string) error {
+	if err := allowMethods(w, r, http.MethodGet, http.MethodPost, http.MethodDelete); err != nil {
+		return err
+	}
+	switch r.Method {
+	case http.MethodGet:
+		instances, ok := a.reg.Instances(service)
+		if !ok {
+			return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
+		}
+		writeJSON(w, http.StatusOK, instances)
+	case http.MethodPost:
+		body, err := readBody(w, r)
+		if err != nil {
+			return err
+		}
+		reg, err := ParseRegistration(service, body)
+		if err != nil {
+			return err
+		}
+		return a.register(w, reg)
+	case http.MethodDelete:
+		if a.reg.DeregisterService(service) == 0 {
+			return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+// instance serves /registry/services/{service}/{id}.
+func (a registryAPI) instance(w http.ResponseWriter, r *http.Request, service, id string) error {
+	if err := allowMethods(w, r, http.MethodGet, http.MethodDelete); err != nil {
+		return err
+	}
+	if err := validateID(id); err != nil {
+		return err
+	}
+	switch r.Method {
+	case http.MethodGet:
+		inst, ok := a.reg.Instance(service, id)
+		if !ok {
+			return apiErrorf(http.StatusNotFound, "service %q has no instance %q", service, id)
+		}
+		writeJSON(w, http.StatusOK, inst)
+	case http.MethodDelete:
+		if !a.reg.Deregister(service, id) {
+			return apiErrorf(http.StatusNotFound, "service %q has no instance %q", service, id)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+func (a registryAPI) register(w http.ResponseWriter, reg Registration) error {
+	inst, created, err := a.reg.Register(reg)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", apiPrefix+"services/"+inst.Service+"/"+inst.ID)
+	}
+	writeJSON(w, status, inst)
+	return nil
+}
+
+func allowMethods(w http.ResponseWriter, r *http.Request, methods ...string) error {
+	for _, m := range methods {
+		if r.Method == m {
+			return nil
+		}
+	}
+	allow := strings.Join(methods, ", ")
+	w.Header().Set("Allow", allow)
+	return apiErrorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s; use %s", r.Method, r.URL.Path, allow)
+}
+
+// readBody reads the request body, at most maxBodyBytes of it.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, apiErrorf(http.StatusRequestEntityTooLarge, "body is larger than %d bytes", maxBodyBytes)
+		}
+		return nil, badRequestf("reading body: %v", err)
+	}
+	return body, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":"encoding the answer failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// registrationBody is the JSON body of POST /registry/services/{service}.
+type registrationBody struct {
+	Service  *string           `json:"service"`
+	Address  string            `json:"address"`
+	ID       string            `json:"id"`
+	TTL      json.RawMessage   `json:"ttl"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+// ParseRegistration parses and checks the JSON body of a registration for
+// service. The answer is a normalized Registration, or an error that says
+// what is wrong with the body.
+func ParseRegistration(service string, body []byte) (Registration, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Registration{}, badRequestf(`body is empty; send JSON such as {"address": "127.0.0.1:9090", "ttl": "30s"}`)
+	}
+	var b registrationBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return Registration{}, badRequestf("body is not a valid registration: %s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Registration{}, badRequestf("body has data after the JSON object; send one object")
+	}
+	if b.Service != nil && *b.Service != service {
+		return Registration{}, badRequestf("body names service %q but the URL names %q", *b.Service, service)
+	}
+	if b.Address == "" {
+		return Registration{}, badRequestf(`"address" is missing; send JSON such as {"address": "127.0.0.1:9090"}`)
+	}
+	reg := Registration{Service: service, ID: b.ID, Address: b.Address, Metadata: b.Metadata}
+	if len(b.TTL) > 0 && string(b.TTL) != "null" {
+		var s string
+		if err := json.Unmarshal(b.TTL, &s); err != nil {
+			return Registration{}, badRequestf(`"ttl" must be a duration string such as "30s", not %s`, b.TTL)
+		}
+		d, err := caddy.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return Registration{}, badRequestf(`"ttl" %q is not a positive duration such as "30s" or "5m"`, s)
+		}
+		reg.TTL = d
+	}
+	if err := reg.Normalize(); err != nil {
+		return Registration{}, err
+	}
+	return reg, nil
+}
+
+// describeJSONError turns encoding/json's errors into sentences about the
+// registration's fields rather than about Go types.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		want := "a string"
+		if strings.HasPrefix(typeErr.Field, "metadata") {
+			return fmt.Sprintf(`"metadata" must be an object of string values, such as {"version": "1.2"}, not a %s`, typeErr.Value)
+		} else if typeErr.Field == "" {
+			want = "a JSON object"
+		}
+		field := typeErr.Field
+		if field == "" {
+			return fmt.Sprintf("the body must be %s, not a %s", want, typeErr.Value)
+		}
+		return fmt.Sprintf("%q must be %s, not a %s", field, want, typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Sprintf("unknown field %s; the fields are address, id, ttl, metadata", msg)
+	}
+	return err.Error()
+}
+
+// ParseTextRegistration parses the seed's text registration body,
+// "name,address", and returns the service and the normalized address.
+func ParseTextRegistration(body []byte) (service, address string, err error) {
+	service, address, err = splitTextBody(body)
+	if err != nil {
+		return "", "", err
+	}
+	if address == "" {
+		return "", "", badRequestf(`body %q has no address; send "name,address", e.g. "hello_service,127.0.0.1:9090"`, clip(body))
+	}
+	return service, address, nil
+}
+
+// ParseTextDeregistration parses the seed's text deregistration body, "name"
+// (the whole service) or "name,address" (its instances at that address).
+func ParseTextDeregistration(body []byte) (service, address string, err error) {
+	return splitTextBody(body)
+}
+
+func splitTextBody(body []byte) (service, address string, err error) {
+	text := strings.TrimSpace(string(body))
+	if text == "" {
+		return "", "", badRequestf(`body is empty; send "name,address", e.g. "hello_service,127.0.0.1:9090"`)
+	}
+	if strings.HasPrefix(text, "{") {
+		return "", "", badRequestf(`body looks like JSON, but this endpoint takes the text "name,address"; to register with JSON, POST it to /registry/services/<name>`)
+	}
+	if strings.ContainsAny(text, "\r\n") {
+		return "", "", badRequestf(`body has more than one line; send one "name,address"`)
+	}
+	parts := strings.Split(text, ",")
+	if len(parts) > 2 {
+		return "", "", badRequestf(`body %q has %d commas; send "name,address"`, clip(body), len(parts)-1)
+	}
+	service = strings.TrimSpace(parts[0])
+	if err := ValidateServiceName(service); err != nil {
+		return "", "", err
+	}
+	if len(parts) == 2 {
+		address, err = NormalizeAddress(strings.TrimSpace(parts[1]))
+		if err != nil {
+			return "", "", err
+		}
+	}
+	return service, address, nil
+}
+
+// clip shortens a body for an error message.
+func clip(b []byte) string {
+	const limit = 100
+	s := strings.TrimSpace(string(b))
+	if len(s) > limit {
+		return s[:limit] + "..."
+	}
+	return s
+}
+
+// adminRegistryAPI serves the registration API on Caddy's admin endpoint,
+// under /registry/. It holds no state: Caddy creates it anew on every config
+// load and never cleans it up, so it only points at the process's registry.
+type adminRegistryAPI struct{}
+
+// CaddyModule returns the Caddy module information.
+func (adminRegistryAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.registry",
+		New: func() caddy.Module { return new(adminRegistryAPI) },
+	}
+}
+
+// Routes returns the registration API's route on the admin endpoint.
+func (adminRegistryAPI) Routes() []caddy.AdminRoute {
+	api := registryAPI{reg: gateway.registry, logger: caddy.Log().Named("admin.api.registry")}
+	return []caddy.AdminRoute{{
+		Pattern: apiPrefix,
+		Handler: caddy.AdminHandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			api.ServeHTTP(w, r)
+			return nil
+		}),
+	}}
+}
+
+// RegistryAPI serves the registration API on a site route, so that services
+// on other hosts can register through Caddy's TLS, behind jwt_auth or any
+// other handler, without the admin endpoint being opened to them.
+//
+// It answers requests whose path starts with /registry/ exactly as the
+// admin endpoint does (see the README for the endpoints), JSON in and out,
+// errors included; any other request goes on to the next handler. Protect
+// it: whoever can register can make the gateway proxy to any address.
+type RegistryAPI struct {
+	api registryAPI
+}
+
+// CaddyModule returns the Caddy module information.
+func (RegistryAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.registry_api",
+		New: func() caddy.Module { return new(RegistryAPI) },
+	}
+}
+
+// Provision loads the service_registry app, so its settings and persistence
+// apply even when it is not configured.
+func (h *RegistryAPI) Provision(ctx caddy.Context) error {
+	if _, err := ctx.App("service_registry"); err != nil {
+		return err
+	}
+	h.api = registryAPI{reg: gateway.registry, logger: ctx.Logger()}
+	return nil
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *RegistryAPI) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
+		return next.ServeHTTP(w, r)
+	}
+	h.api.ServeHTTP(w, r)
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.AdminRouter           = (*adminRegistryAPI)(nil)
+	_ caddy.Provisioner           = (*RegistryAPI)(nil)
+	_ caddyhttp.MiddlewareHandler = (*RegistryAPI)(nil)
+)

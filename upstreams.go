@@ -1,0 +1,97 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+)
+
+// RegistryUpstreams is reverse_proxy's upstream source for the registered
+// instances of a service. In a Caddyfile:
+//
+//	reverse_proxy {
+//		dynamic registry <service>
+//	}
+//
+// The upstreams are the service's live instances ordered by instance ID, so
+// lb_policy (round_robin, first, ...), retries (lb_try_duration) and passive
+// health checks (fail_duration, max_fails) work as documented for
+// reverse_proxy. A service with no live instance has no upstreams, so
+// reverse_proxy answers 503 (after retrying for lb_try_duration, if set).
+//
+// Active health checks do not run for dynamic upstreams in Caddy; passive
+// ones do.
+type RegistryUpstreams struct {
+	// The service whose instances are the upstreams. Placeholders are
+	// expanded per request: `{http.request.uri.path.0}` routes
+	// /hello_service/... to the service hello_service.
+	Service string `json:"service,omitempty"`
+
+	registry    *Registry
+	placeholder bool
+}
+
+// CaddyModule returns the Caddy module information.
+func (RegistryUpstreams) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.reverse_proxy.upstreams.registry",
+		New: func() caddy.Module { return new(RegistryUpstreams) },
+	}
+}
+
+// Provision loads the service_registry app (so its settings and persistence
+// apply even when it is not configured) and decides once whether the service
+// name needs placeholder expansion.
+func (u *RegistryUpstreams) Provision(ctx caddy.Context) error {
+	if _, err := ctx.App("service_registry"); err != nil {
+		return err
+	}
+	u.registry = gateway.registry
+	u.placeholder = strings.ContainsRune(u.Service, '{')
+	return nil
+}
+
+// Validate checks the service name, unless it is a placeholder template.
+func (u *RegistryUpstreams) Validate() error {
+	if u.Service == "" {
+		return fmt.Errorf("dynamic registry: the service name is missing; write `dynamic registry <service>`")
+	}
+	if !u.placeholder {
+		if err := ValidateServiceName(u.Service); err != nil {
+			return fmt.Errorf("dynamic registry: %v", err)
+		}
+	}
+	return nil
+}
+
+// GetUpstreams returns fresh upstreams for the service's live instances:
+// reverse_proxy changes the values it is given, so they are never shared
+// between requests. It allocates the upstreams and nothing else.
+func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
+	service := u.Service
+	if u.placeholder {
+		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		service = repl.ReplaceAll(service, "")
+	}
+	dials := u.registry.dials(service)
+	if len(dials) == 0 {
+		return nil, nil
+	}
+	ups := make([]reverseproxy.Upstream, len(dials))
+	out := make([]*reverseproxy.Upstream, len(dials))
+	for i, dial := range dials {
+		ups[i].Dial = dial
+		out[i] = &ups[i]
+	}
+	return out, nil
+}
+
+// Interface guards
+var (
+	_ reverseproxy.UpstreamSource = (*RegistryUpstreams)(nil)
+	_ caddy.Provisioner           = (*RegistryUpstreams)(nil)
+	_ caddy.Validator             = (*RegistryUpstreams)(nil)
+)

@@ -1,0 +1,174 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+)
+
+// newUpstreamRequest returns a request carrying a replacer, as Caddy's
+// server hands it to reverse_proxy.
+func newUpstreamRequest(path string) *http.Request {
+	req := httptest.NewRequest("GET", path, nil)
+	repl := caddyhttp.NewTestReplacer(req)
+	return req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl))
+}
+
+func TestGetUpstreamsReturnsFreshValuesInOrder(t *testing.T) {
+	r, _ := newTestRegistry()
+	mustRegister(t, r, Registration{Service: "hello", ID: "b", Address: "127.0.0.1:2"})
+	mustRegister(t, r, Registration{Service: "hello", ID: "a", Address: "127.0.0.1:1"})
+	u := &RegistryUpstreams{Service: "hello", registry: r}
+	req := newUpstreamRequest("/")
+
+	first, err := u.GetUpstreams(req)
+	if err != nil || len(first) != 2 || first[0].Dial != "127.0.0.1:1" || first[1].Dial != "127.0.0.1:2" {
+		t.Fatalf("GetUpstreams = %v, %v", first, err)
+	}
+	first[0].Dial = "changed by the proxy"
+	second, _ := u.GetUpstreams(req)
+	if second[0] == first[0] || second[0].Dial != "127.0.0.1:1" {
+		t.Fatal("GetUpstreams returned a value it had handed out before")
+	}
+}
+
+func TestGetUpstreamsExpandsPlaceholders(t *testing.T) {
+	r, _ := newTestRegistry()
+	mustRegister(t, r, Registration{Service: "hello_service", Address: "127.0.0.1:1"})
+	mustRegister(t, r, Registration{Service: "other", Address: "127.0.0.1:2"})
+	u := &RegistryUpstreams{Service: "{http.request.uri.path.0}", registry: r, placeholder: true}
+	for path, want := range map[string]string{"/hello_service/greet": "127.0.0.1:1", "/other": "127.0.0.1:2", "/nobody/x": "", "/": ""} {
+		ups, err := u.GetUpstreams(newUpstreamRequest(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == "" && len(ups) != 0 || want != "" && (len(ups) != 1 || ups[0].Dial != want) {
+			t.Errorf("%s: upstreams %v, want %q", path, ups, want)
+		}
+	}
+}
+
+func TestRegistryUpstreamsValidate(t *testing.T) {
+	for svc, ok := range map[string]bool{"hello": true, "{http.request.uri.path.0}": true, "": false, "a b": false} {
+		u := &RegistryUpstreams{Service: svc}
+		u.placeholder = len(svc) > 0 && svc[0] == '{'
+		if err := u.Validate(); (err == nil) != ok {
+			t.Errorf("Validate(%q) = %v", svc, err)
+		}
+	}
+}
+
+func benchRegistry(b *testing.B, n int) (*Registry, *RegistryUpstreams) {
+	r, _ := newTestRegistry()
+	for i := range n {
+		if _, _, err := r.Register(Registration{Service: "svc", Address: fmt.Sprintf("10.0.%d.%d:8080", i/250, i%250+1)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return r, &RegistryUpstreams{Service: "svc", registry: r}
+}
+
+func BenchmarkGetUpstreams(b *testing.B) {
+	req := newUpstreamRequest("/svc/x")
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			_, u := benchRegistry(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				ups, _ := u.GetUpstreams(req)
+				if len(ups) != n {
+					b.Fatal(len(ups))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGetUpstreamsWhileWriting measures the read path while another
+// goroutine registers and deregisters without pause.
+func BenchmarkGetUpstreamsWhileWriting(b *testing.B) {
+	req := newUpstreamRequest("/svc/x")
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			r, u := benchRegistry(b, n)
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					reg := Registration{Service: "svc", ID: "churn", Address: "10.9.9.9:80", TTL: time.Hour}
+					if i%2 == 0 {
+						_, _, _ = r.Register(reg)
+					} else {
+						r.Deregister("svc", "churn")
+					}
+				}
+			}()
+			b.ReportAllocs()
+			for b.Loop() {
+				ups, _ := u.GetUpstreams(req)
+				if len(ups) < n {
+					b.Fatal(len(ups))
+				}
+			}
+			b.StopTimer()
+			close(stop)
+			wg.Wait()
+		})
+	}
+}
+
+func BenchmarkGetUpstreamsPlaceholder(b *testing.B) {
+	_, u := benchRegistry(b, 10)
+	u.Service, u.placeholder = "{http.request.uri.path.0}", true
+	req := newUpstreamRequest("/svc/x")
+	b.ReportAllocs()
+	for b.Loop() {
+		if ups, _ := u.GetUpstreams(req); len(ups) != 10 {
+			b.Fatal(len(ups))
+		}
+	}
+}
+
+var sinkUpstreams []*reverseproxy.Upstream
+
+// BenchmarkFreshUpstreamsFloor is what GetUpstreams cannot go below: the
+// allocation of fresh upstream values that Caddy requires (it mutates them
+// per request). Compare it with BenchmarkGetUpstreams/instances=10.
+func BenchmarkFreshUpstreamsFloor(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		ups := make([]reverseproxy.Upstream, 10)
+		out := make([]*reverseproxy.Upstream, 10)
+		for i := range ups {
+			ups[i].Dial = "10.0.0.1:8080"
+			out[i] = &ups[i]
+		}
+		sinkUpstreams = out
+	}
+}
+
+// BenchmarkRegistryLookup is the registry's own share of GetUpstreams.
+func BenchmarkRegistryLookup(b *testing.B) {
+	r, _ := benchRegistry(b, 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(r.dials("svc")) != 10 {
+			b.Fatal()
+		}
+	}
+}
