@@ -1,0 +1,267 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// routeByService is the site block most tests use: the first path segment
+// names the service.
+const routeByService = `
+http://127.0.0.1:{HTTP} {
+	reverse_proxy {
+		dynamic registry {http.request.uri.path.0}
+		lb_policy round_robin
+	}
+}
+`
+
+func TestE2ELoadBalancesAndFollowsDeregistration(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q, "id": "a"}`, a.addr()))
+	g.register("hello_service", fmt.Sprintf(`{"address": "http://%s", "id": "b"}`, b.addr()))
+
+	seen := map[string]int{}
+	for range 20 {
+		code, who := g.get("/hello_service/greet")
+		if code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		seen[who]++
+	}
+	if seen["a"] != 10 || seen["b"] != 10 {
+		t.Fatalf("round_robin over two instances answered %v, want 10 each", seen)
+	}
+
+	if code, body := g.adminCall("DELETE", "/registry/services/hello_service/a", ""); code != http.StatusNoContent {
+		t.Fatalf("deregister a: %d %s", code, body)
+	}
+	before := a.hitCount()
+	for range 10 {
+		if code, who := g.get("/hello_service/greet"); code != http.StatusOK || who != "b" {
+			t.Fatalf("after deregistering a: %d from %q, want 200 from b", code, who)
+		}
+	}
+	if a.hitCount() != before {
+		t.Fatal("a deregistered instance still received requests")
+	}
+
+	g.adminCall("DELETE", "/registry/services/hello_service", "")
+	if code, _ := g.get("/hello_service/greet"); code != http.StatusServiceUnavailable {
+		t.Fatalf("service without instances: %d, want 503", code)
+	}
+}
+
+func TestE2EPlaceholderRoutesByServiceName(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	hello, other := newBackend(t, "hello"), newBackend(t, "other")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q}`, hello.addr()))
+	g.register("other", fmt.Sprintf(`{"address": %q}`, other.addr()))
+	for path, want := range map[string]string{"/hello_service/x": "hello", "/hello_service": "hello", "/other/y/z": "other"} {
+		if code, who := g.get(path); code != http.StatusOK || who != want {
+			t.Errorf("%s: %d from %q, want 200 from %q", path, code, who, want)
+		}
+	}
+	for _, path := range []string{"/", "/unknown/x", "/hello_service.x/"} {
+		if code, _ := g.get(path); code != http.StatusServiceUnavailable {
+			t.Errorf("%s: %d, want 503", path, code)
+		}
+	}
+}
+
+func TestE2ELeaseExpires(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	a := newBackend(t, "a")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q, "ttl": "1s"}`, a.addr()))
+	if code, who := g.get("/hello_service/"); code != http.StatusOK || who != "a" {
+		t.Fatalf("before expiry: %d %q", code, who)
+	}
+	eventually(t, 5*time.Second, "the lease did not expire", func() bool {
+		code, _ := g.get("/hello_service/")
+		return code == http.StatusServiceUnavailable
+	})
+	if code, _ := g.adminCall("GET", "/registry/services/hello_service", ""); code != http.StatusNotFound {
+		t.Fatalf("expired service still listed: %d", code)
+	}
+}
+
+func TestE2EDefaultTTLFromGlobalOption(t *testing.T) {
+	g := startGateway(t, "service_registry {\n\t\tdefault_ttl 1s\n\t}", routeByService)
+	a := newBackend(t, "a")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q}`, a.addr()))
+	_, body := g.adminCall("GET", "/registry/services/hello_service", "")
+	if !strings.Contains(body, `"ttl":"1s"`) {
+		t.Fatalf("registration without ttl did not get default_ttl: %s", body)
+	}
+	eventually(t, 5*time.Second, "the default lease did not expire", func() bool {
+		code, _ := g.get("/hello_service/")
+		return code == http.StatusServiceUnavailable
+	})
+}
+
+func TestE2EReloadKeepsRegistrations(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	a := newBackend(t, "a")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q}`, a.addr()))
+
+	// a different config: a header on every answer, and a lease default
+	g.load("service_registry {\n\t\tdefault_ttl 1m\n\t}", `
+http://127.0.0.1:{HTTP} {
+	header X-Config two
+	reverse_proxy {
+		dynamic registry {http.request.uri.path.0}
+	}
+}`)
+	resp, err := g.client.Get(g.url("/hello_service/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Config") != "two" {
+		t.Fatalf("after reload: %d, X-Config %q", resp.StatusCode, resp.Header.Get("X-Config"))
+	}
+	if code, _ := g.adminCall("GET", "/registry/services/hello_service", ""); code != http.StatusOK {
+		t.Fatalf("registration gone after reload: %d", code)
+	}
+}
+
+func TestE2ERestartRestoresRegistrations(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q, "ttl": "1h", "metadata": {"v": "1"}}`, a.addr()))
+	g.register("other", fmt.Sprintf(`{"address": %q}`, b.addr()))
+
+	g.restart("", routeByService)
+	if code, who := g.get("/hello_service/"); code != http.StatusOK || who != "a" {
+		t.Fatalf("after restart: %d from %q", code, who)
+	}
+	if code, who := g.get("/other/"); code != http.StatusOK || who != "b" {
+		t.Fatalf("after restart: %d from %q", code, who)
+	}
+	_, body := g.adminCall("GET", "/registry/services/hello_service", "")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list) != 1 ||
+		list[0]["ttl"] != "1h0m0s" || list[0]["metadata"].(map[string]any)["v"] != "1" {
+		t.Fatalf("restored instance: %s", body)
+	}
+
+	// with persistence off, a restart starts empty
+	g.restart("service_registry {\n\t\tpersist off\n\t}", routeByService)
+	if code, _ := g.get("/hello_service/"); code != http.StatusServiceUnavailable {
+		t.Fatalf("persist off: restart restored registrations (%d)", code)
+	}
+}
+
+func TestE2ESeedTextEndpoints(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	a := newBackend(t, "a")
+	code, body := g.adminCall("POST", "/registry/register_service", "hello_service,"+a.addr())
+	if code != http.StatusCreated {
+		t.Fatalf("register_service: %d %s", code, body)
+	}
+	if code, who := g.get("/hello_service"); code != http.StatusOK || who != "a" {
+		t.Fatalf("through the gateway: %d %q", code, who)
+	}
+	if code, body = g.adminCall("POST", "/registry/deregister_service", "hello_service"); code != http.StatusNoContent {
+		t.Fatalf("deregister_service: %d %s", code, body)
+	}
+	if code, _ := g.get("/hello_service"); code != http.StatusServiceUnavailable {
+		t.Fatalf("after deregister_service: %d, want 503", code)
+	}
+}
+
+// TestE2EBadInputOnBothEndpoints sends every invalid request of the unit
+// table to the admin endpoint and to a registry_api site route.
+func TestE2EBadInputOnBothEndpoints(t *testing.T) {
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	registry_api
+	respond "not the registry" 418
+}`)
+	for _, base := range []string{"http://" + g.admin, g.url("")} {
+		for _, tc := range badInputCases {
+			code, body := g.call(tc.method, base+tc.path, tc.body, nil)
+			var answer map[string]string
+			if err := json.Unmarshal([]byte(body), &answer); err != nil {
+				t.Errorf("%s %s%s: body is not JSON: %q", tc.method, base, tc.path, body)
+				continue
+			}
+			if code != tc.status || !strings.Contains(answer["error"], tc.says) {
+				t.Errorf("%s %s%s %.50q: %d %q; want %d saying %q", tc.method, base, tc.path, tc.body, code, answer["error"], tc.status, tc.says)
+			}
+		}
+		if code, body := g.call("GET", base+"/registry/services", "", nil); code != http.StatusOK || strings.TrimSpace(body) != "{}" {
+			t.Errorf("%s: bad input registered something: %s", base, body)
+		}
+	}
+	// registry_api passes other paths on
+	if code, body := g.call("GET", g.url("/elsewhere"), "", nil); code != 418 || body != "not the registry" {
+		t.Errorf("non-registry path: %d %q", code, body)
+	}
+}
+
+func TestE2ERegistryAPIOnSiteRoute(t *testing.T) {
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	handle /registry/* {
+		registry_api
+	}
+	reverse_proxy {
+		dynamic registry {http.request.uri.path.0}
+	}
+}`)
+	a := newBackend(t, "a")
+	code, body := g.call("POST", g.url("/registry/services/hello_service"), fmt.Sprintf(`{"address": %q}`, a.addr()), nil)
+	if code != http.StatusCreated {
+		t.Fatalf("register through the site: %d %s", code, body)
+	}
+	if code, who := g.get("/hello_service/"); code != http.StatusOK || who != "a" {
+		t.Fatalf("through the gateway: %d %q", code, who)
+	}
+	// the admin endpoint sees the same registry
+	if code, _ := g.adminCall("GET", "/registry/services/hello_service", ""); code != http.StatusOK {
+		t.Fatalf("admin endpoint does not see the site's registration: %d", code)
+	}
+}
+
+// TestE2ERetriesAndPassiveHealth registers a dead instance first: with
+// lb_policy first, every request tries it, fails, and is retried on the live
+// one; passive health then takes the dead one out of rotation.
+func TestE2ERetriesAndPassiveHealth(t *testing.T) {
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	reverse_proxy {
+		dynamic registry hello_service
+		lb_policy first
+		lb_try_duration 2s
+		lb_try_interval 10ms
+		fail_duration 1m
+	}
+}`)
+	live := newBackend(t, "live")
+	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	g.register("hello_service", fmt.Sprintf(`{"address": %q, "id": "a-dead"}`, dead))
+	g.register("hello_service", fmt.Sprintf(`{"address": %q, "id": "b-live"}`, live.addr()))
+	for i := range 10 {
+		if code, who := g.get("/x"); code != http.StatusOK || who != "live" {
+			t.Fatalf("request %d: %d from %q, want a retry onto the live instance", i, code, who)
+		}
+	}
+	if live.hitCount() != 10 {
+		t.Fatalf("live instance got %d requests, want 10", live.hitCount())
+	}
+}
+
+func TestE2ECapIsA409(t *testing.T) {
+	g := startGateway(t, "service_registry {\n\t\tmax_instances_per_service 1\n\t}", routeByService)
+	g.register("hello_service", `{"address": "127.0.0.1:1"}`)
+	code, body := g.adminCall("POST", "/registry/services/hello_service", `{"address": "127.0.0.1:2"}`)
+	if code != http.StatusConflict || !strings.Contains(body, "max_instances_per_service") {
+		t.Fatalf("over the cap: %d %s", code, body)
+	}
+}
