@@ -135,16 +135,28 @@ func (g *testGateway) adminCall(method, path, body string) (int, string) {
 	return g.call(method, "http://"+g.admin+path, body, nil)
 }
 
+// call sends a request. A connection closed before any answer is retried a
+// few times: right after a reload, Caddy's old server (or old admin server)
+// can accept a connection while it hands its listener over, then close it.
+// Statuses and bodies are never retried.
 func (g *testGateway) call(method, url, body string, header http.Header) (int, string) {
 	g.t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		g.t.Fatal(err)
+	var resp *http.Response
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var req *http.Request
+		req, err = http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		if resp, err = g.client.Do(req); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := g.client.Do(req)
 	if err != nil {
 		g.t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -198,6 +210,10 @@ func fetchWith(t testing.TB, client *http.Client, method, url string, header htt
 		req.Header[k] = v
 	}
 	resp, err := client.Do(req)
+	for attempt := 0; err != nil && attempt < 5; attempt++ { // see testGateway.call
+		time.Sleep(50 * time.Millisecond)
+		resp, err = client.Do(req)
+	}
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -117,13 +117,9 @@ http://127.0.0.1:{HTTP} {
 		dynamic registry {http.request.uri.path.0}
 	}
 }`)
-	resp, err := g.client.Get(g.url("/hello_service/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Config") != "two" {
-		t.Fatalf("after reload: %d, X-Config %q", resp.StatusCode, resp.Header.Get("X-Config"))
+	ans := fetch(t, g.client, g.url("/hello_service/"))
+	if ans.code != http.StatusOK || ans.header.Get("X-Config") != "two" {
+		t.Fatalf("after reload: %d, X-Config %q", ans.code, ans.header.Get("X-Config"))
 	}
 	if code, _ := g.adminCall("GET", "/registry/services/hello_service", ""); code != http.StatusOK {
 		t.Fatalf("registration gone after reload: %d", code)
