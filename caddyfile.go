@@ -13,7 +13,14 @@ import (
 func init() {
 	httpcaddyfile.RegisterGlobalOption("service_registry", parseServiceRegistryOption)
 	httpcaddyfile.RegisterHandlerDirective("registry_api", parseRegistryAPI)
-	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "basic_auth")
+	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseJWTAuth)
+
+	// The order becomes basic_auth, jwt_auth, registry_api, forward_auth:
+	// authentication first, the registration API behind it, all before
+	// handle, route and reverse_proxy. Caddy only accepts its standard
+	// directives as anchors, hence "before forward_auth" for the later ones.
+	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "basic_auth")
+	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.Before, "forward_auth")
 }
 
 // parseServiceRegistryOption sets up the service_registry app from the
@@ -136,6 +143,153 @@ func (h *RegistryAPI) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// parseJWTAuth sets up the jwt_auth handler. Syntax: see
+// JWTAuth.UnmarshalCaddyfile.
+func parseJWTAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	j := new(JWTAuth)
+	if err := j.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	jwt_auth [<matcher>] {
+//		secret <hmac-secret>
+//		public_key <file.pem...>
+//		jwks <url...>
+//		jwks_refresh <duration>
+//		jwks_cooldown <duration>
+//		jwks_timeout <duration>
+//		algorithms <alg...>
+//		issuer <iss...>
+//		audience <aud...>
+//		leeway <duration>
+//		require <claim...>
+//		from header <name> | cookie <name> | query <param>
+//		claim_header <claim> <header>
+//		optional
+//		realm <realm>
+//		max_token_size <bytes>
+//		cache_size <n>|off
+//	}
+func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("jwt_auth takes a block, not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		oneArg := func() (string, error) {
+			if len(args) != 1 {
+				return "", d.Errf("jwt_auth: %s takes one argument, got %d", opt, len(args))
+			}
+			return args[0], nil
+		}
+		someArgs := func() ([]string, error) {
+			if len(args) == 0 {
+				return nil, d.Errf("jwt_auth: %s needs at least one argument", opt)
+			}
+			return args, nil
+		}
+		duration := func() (caddy.Duration, error) {
+			s, err := oneArg()
+			if err != nil {
+				return 0, err
+			}
+			dur, err := caddy.ParseDuration(s)
+			if err != nil || dur < 0 {
+				return 0, d.Errf("jwt_auth: %s %q is not a duration such as 30s", opt, s)
+			}
+			return caddy.Duration(dur), nil
+		}
+		var err error
+		switch opt {
+		case "secret":
+			j.Secret, err = oneArg()
+		case "public_key":
+			var files []string
+			files, err = someArgs()
+			j.PublicKeys = append(j.PublicKeys, files...)
+		case "jwks":
+			var urls []string
+			urls, err = someArgs()
+			j.JWKS = append(j.JWKS, urls...)
+		case "jwks_refresh":
+			j.JWKSRefresh, err = duration()
+		case "jwks_cooldown":
+			j.JWKSCooldown, err = duration()
+		case "jwks_timeout":
+			j.JWKSTimeout, err = duration()
+		case "algorithms":
+			var algs []string
+			algs, err = someArgs()
+			j.Algorithms = append(j.Algorithms, algs...)
+		case "issuer":
+			var iss []string
+			iss, err = someArgs()
+			j.Issuers = append(j.Issuers, iss...)
+		case "audience":
+			var aud []string
+			aud, err = someArgs()
+			j.Audiences = append(j.Audiences, aud...)
+		case "leeway":
+			j.Leeway, err = duration()
+		case "require":
+			var claims []string
+			claims, err = someArgs()
+			j.Require = append(j.Require, claims...)
+		case "from":
+			if len(args) != 2 {
+				return d.Errf("jwt_auth: from takes two arguments: header <name>, cookie <name> or query <param>")
+			}
+			switch args[0] {
+			case "header", "cookie", "query":
+			default:
+				return d.Errf("jwt_auth: from %q: want header, cookie or query", args[0])
+			}
+			j.From = append(j.From, TokenSource{Type: args[0], Name: args[1]})
+		case "claim_header":
+			if len(args) != 2 {
+				return d.Errf("jwt_auth: claim_header takes two arguments: <claim> <header>")
+			}
+			j.ClaimHeaders = append(j.ClaimHeaders, ClaimHeader{Claim: args[0], Header: args[1]})
+		case "optional":
+			if len(args) != 0 {
+				return d.Errf("jwt_auth: optional takes no arguments")
+			}
+			j.Optional = true
+		case "realm":
+			j.Realm, err = oneArg()
+		case "max_token_size":
+			var s string
+			if s, err = oneArg(); err == nil {
+				j.MaxTokenSize, err = strconv.Atoi(s)
+				if err != nil || j.MaxTokenSize < 1 {
+					return d.Errf("jwt_auth: max_token_size %q must be a positive number of bytes", s)
+				}
+			}
+		case "cache_size":
+			var s string
+			if s, err = oneArg(); err == nil {
+				if s == "off" {
+					j.CacheSize = -1
+				} else if j.CacheSize, err = strconv.Atoi(s); err != nil || j.CacheSize < 1 {
+					return d.Errf("jwt_auth: cache_size %q must be a positive number or off", s)
+				}
+			}
+		default:
+			return d.Errf("jwt_auth: unknown option %q", opt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func parseOnOff(d *caddyfile.Dispenser) (bool, error) {
 	switch d.Val() {
 	case "on":
@@ -151,4 +305,5 @@ var (
 	_ caddyfile.Unmarshaler = (*ServiceRegistry)(nil)
 	_ caddyfile.Unmarshaler = (*RegistryUpstreams)(nil)
 	_ caddyfile.Unmarshaler = (*RegistryAPI)(nil)
+	_ caddyfile.Unmarshaler = (*JWTAuth)(nil)
 )

@@ -13,6 +13,7 @@
 //     under /registry/.
 //   - http.handlers.registry_api (Caddyfile: `registry_api`): the same
 //     registration API on a site route, for services on other hosts.
+//   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
 //
 // Everything a config load builds lives on the module values Caddy creates
 // for that load. The few things that must outlive a load are owned by the
@@ -28,6 +29,7 @@ func init() {
 	caddy.RegisterModule(RegistryUpstreams{})
 	caddy.RegisterModule(RegistryAPI{})
 	caddy.RegisterModule(adminRegistryAPI{})
+	caddy.RegisterModule(JWTAuth{})
 }
 
 // gateway owns every piece of state that must survive a config reload.

@@ -1,0 +1,888 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/net/http/httpguts"
+	"golang.org/x/time/rate"
+)
+
+// jwt_auth defaults.
+const (
+	defaultRealm          = "restricted"
+	defaultMaxTokenSize   = 8 << 10
+	defaultTokenCacheSize = 10000
+	// tokens longer than this are verified every time rather than cached,
+	// which bounds the cache's memory
+	maxCachedTokenSize = 4 << 10
+	// a verified token is trusted from the cache for at most this long, so a
+	// key removed from a JWKS stops being honoured soon
+	tokenCacheMaxAge    = time.Minute
+	defaultJWKSRefresh  = 15 * time.Minute
+	defaultJWKSCooldown = time.Minute
+	defaultJWKSTimeout  = 3 * time.Second
+)
+
+// JWTAuth authenticates requests with a JSON Web Token.
+//
+// The token is read from the Authorization header (`Bearer <jwt>`, or a bare
+// `<jwt>` as simple clients send it) or from the configured sources. It must
+// be signed with one of the allowed algorithms by one of the configured keys,
+// and pass the time checks (exp, nbf, iat, with leeway) and the configured
+// issuer, audience and required claims.
+//
+// The algorithm is never taken from the token alone: it must be in
+// `algorithms`, which defaults to what the configured keys can verify. `none`
+// is never accepted, and an HMAC token is only ever checked against the
+// secret, never against a public key. The token's jku, x5u, jwk and x5c
+// headers are ignored.
+//
+// On success, the placeholder {http.auth.user.id} holds the `sub` claim and
+// {http.auth.user.<claim>} each top-level claim (strings as they are, numbers
+// and booleans in JSON form, arrays of scalars joined with commas, objects as
+// JSON), for access logs, `throttle` keys and headers. `claim_header` copies
+// claims into request headers for the upstream.
+//
+// A request without a token, or with a token that fails, is answered with
+// 401 and `WWW-Authenticate: Bearer realm="..."` (RFC 6750), with
+// `error="invalid_token"` and a short `error_description` when a token was
+// sent, and a small JSON body. The handler writes that answer itself; it does
+// not go through handle_errors. With `optional`, a request without a token
+// goes on anonymously (a bad token is still refused). CORS preflight requests
+// (OPTIONS with Origin and Access-Control-Request-Method) go on untouched.
+//
+// Verified tokens are cached (keyed by the whole token, for at most a minute
+// and never past their exp), so a repeated token costs a lookup rather than a
+// signature check.
+type JWTAuth struct {
+	// The HMAC secret for HS256, HS384 and HS512 tokens. Placeholders such as
+	// {env.JWT_SECRET} or {file./run/secrets/jwt} are replaced when the config
+	// loads.
+	Secret string `json:"secret,omitempty"`
+
+	// PEM files with public keys (RSA, ECDSA or Ed25519; a PUBLIC KEY, RSA
+	// PUBLIC KEY or CERTIFICATE block) for RS*, PS*, ES* and EdDSA tokens.
+	PublicKeys []string `json:"public_keys,omitempty"`
+
+	// URLs of JSON Web Key Sets. A token's `kid` picks the key. The sets are
+	// fetched when the config loads, refreshed every JWKSRefresh, and
+	// refetched on an unknown kid at most once per JWKSCooldown; when an
+	// endpoint fails, the last good set stays in use.
+	JWKS []string `json:"jwks,omitempty"`
+
+	// How often the JWKS are refreshed. Default: 15m.
+	JWKSRefresh caddy.Duration `json:"jwks_refresh,omitempty"`
+
+	// The least time between two refetches caused by unknown kids, so that
+	// tokens with made-up kids cannot make the gateway hammer the JWKS
+	// endpoint. Default: 1m.
+	JWKSCooldown caddy.Duration `json:"jwks_cooldown,omitempty"`
+
+	// The longest a JWKS fetch may take, and so the longest a request with an
+	// unknown kid may wait for one. Default: 3s.
+	JWKSTimeout caddy.Duration `json:"jwks_timeout,omitempty"`
+
+	// The signing algorithms accepted. Default: every algorithm the
+	// configured keys can verify (HS256/384/512 for a secret; RS*/PS* for RSA
+	// keys; ES256, ES384 or ES512 for ECDSA keys by curve; EdDSA for Ed25519;
+	// RS*, PS*, ES* and EdDSA for JWKS).
+	Algorithms []string `json:"algorithms,omitempty"`
+
+	// Accepted issuers; when set, the token's `iss` must be one of them.
+	Issuers []string `json:"issuers,omitempty"`
+
+	// Accepted audiences; when set, the token's `aud` must contain one.
+	Audiences []string `json:"audiences,omitempty"`
+
+	// Clock skew allowed when checking exp, nbf and iat. Default: 0.
+	Leeway caddy.Duration `json:"leeway,omitempty"`
+
+	// Claims that must be present, e.g. exp or sub.
+	Require []string `json:"require,omitempty"`
+
+	// Where to look for the token, in order. Default: the Authorization
+	// header.
+	From []TokenSource `json:"from,omitempty"`
+
+	// Claims to pass upstream in request headers. A header of that name sent
+	// by the client is always removed first, token or not.
+	ClaimHeaders []ClaimHeader `json:"claim_headers,omitempty"`
+
+	// Let requests without a token through, anonymously. A request with a
+	// token that fails is still refused.
+	Optional bool `json:"optional,omitempty"`
+
+	// The realm in the WWW-Authenticate header. Default: restricted.
+	Realm string `json:"realm,omitempty"`
+
+	// The longest token accepted, in bytes, checked before any parsing.
+	// Default: 8192.
+	MaxTokenSize int `json:"max_token_size,omitempty"`
+
+	// How many verified tokens to remember. Default: 10000. Negative: no
+	// cache.
+	CacheSize int `json:"cache_size,omitempty"`
+
+	secret     []byte
+	pemKeys    map[string][]jwt.VerificationKey // by algorithm family: "RSA", "EC", "EdDSA"
+	jwks       keyfunc.Keyfunc
+	allowed    map[string]bool
+	issuers    map[string]bool
+	parser     *jwt.Parser
+	sources    []TokenSource
+	headers    []ClaimHeader // with canonical header names
+	cache      *tokenCache
+	refusals   map[refusal]refusalAnswer
+	logger     *zap.Logger
+	now        func() time.Time
+	jwksCancel context.CancelFunc
+}
+
+// TokenSource is a place to read the token from.
+type TokenSource struct {
+	// header, cookie or query.
+	Type string `json:"type"`
+	// The header, cookie or query parameter name.
+	Name string `json:"name"`
+}
+
+// ClaimHeader copies a claim into a request header.
+type ClaimHeader struct {
+	Claim  string `json:"claim"`
+	Header string `json:"header"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (JWTAuth) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.jwt_auth",
+		New: func() caddy.Module { return new(JWTAuth) },
+	}
+}
+
+// algorithm families, for keys and defaults
+var (
+	hmacAlgs  = []string{"HS256", "HS384", "HS512"}
+	rsaAlgs   = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	ecAlgs    = []string{"ES256", "ES384", "ES512"}
+	eddsaAlgs = []string{"EdDSA"}
+)
+
+func algFamily(alg string) string {
+	switch {
+	case slices.Contains(hmacAlgs, alg):
+		return "HMAC"
+	case slices.Contains(rsaAlgs, alg):
+		return "RSA"
+	case slices.Contains(ecAlgs, alg):
+		return "EC"
+	case alg == "EdDSA":
+		return "EdDSA"
+	}
+	return ""
+}
+
+// Provision loads the keys, resolves the secret's placeholders, starts the
+// JWKS refresher and builds everything the request path uses.
+func (j *JWTAuth) Provision(ctx caddy.Context) error {
+	j.logger = ctx.Logger()
+	if j.now == nil {
+		j.now = time.Now
+	}
+	if j.Secret != "" {
+		secret := caddy.NewReplacer().ReplaceKnown(j.Secret, "")
+		if secret == "" {
+			return fmt.Errorf("jwt_auth: secret %q is empty once its placeholders are replaced; is the environment variable set?", j.Secret)
+		}
+		if len(secret) < 32 {
+			j.logger.Warn("jwt_auth: the HMAC secret is shorter than 32 bytes; RFC 7518 asks for at least the hash size (32 bytes for HS256)")
+		}
+		j.secret = []byte(secret)
+	}
+
+	derived := map[string]bool{}
+	if j.secret != nil {
+		for _, a := range hmacAlgs {
+			derived[a] = true
+		}
+	}
+	j.pemKeys = map[string][]jwt.VerificationKey{}
+	for _, file := range j.PublicKeys {
+		key, algs, err := loadPublicKey(file)
+		if err != nil {
+			return err
+		}
+		j.pemKeys[algFamily(algs[0])] = append(j.pemKeys[algFamily(algs[0])], key)
+		for _, a := range algs {
+			derived[a] = true
+		}
+	}
+	if len(j.JWKS) > 0 {
+		for _, a := range slices.Concat(rsaAlgs, ecAlgs, eddsaAlgs) {
+			derived[a] = true
+		}
+		if err := j.startJWKS(ctx); err != nil {
+			return err
+		}
+	}
+
+	j.allowed = derived
+	if len(j.Algorithms) > 0 {
+		j.allowed = map[string]bool{}
+		for _, a := range j.Algorithms {
+			j.allowed[a] = true
+		}
+	}
+
+	j.issuers = map[string]bool{}
+	for _, iss := range j.Issuers {
+		j.issuers[iss] = true
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithLeeway(time.Duration(j.Leeway)),
+		jwt.WithIssuedAt(),
+		jwt.WithStrictDecoding(),
+		jwt.WithTimeFunc(func() time.Time { return j.now() }),
+	}
+	if len(j.Audiences) > 0 {
+		opts = append(opts, jwt.WithAudience(j.Audiences...))
+	}
+	j.parser = jwt.NewParser(opts...)
+
+	j.sources = j.From
+	if len(j.sources) == 0 {
+		j.sources = []TokenSource{{Type: "header", Name: "Authorization"}}
+	}
+	for i, s := range j.sources {
+		if s.Type == "header" {
+			j.sources[i].Name = http.CanonicalHeaderKey(s.Name)
+		}
+	}
+	j.headers = make([]ClaimHeader, len(j.ClaimHeaders))
+	for i, ch := range j.ClaimHeaders {
+		j.headers[i] = ClaimHeader{Claim: ch.Claim, Header: http.CanonicalHeaderKey(ch.Header)}
+	}
+
+	if j.MaxTokenSize == 0 {
+		j.MaxTokenSize = defaultMaxTokenSize
+	}
+	if j.CacheSize == 0 {
+		j.CacheSize = defaultTokenCacheSize
+	}
+	if j.CacheSize > 0 {
+		j.cache = newTokenCache(j.CacheSize)
+	}
+	if j.Realm == "" {
+		j.Realm = defaultRealm
+	}
+	j.refusals = buildRefusals(j.Realm)
+	return nil
+}
+
+func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
+	for _, u := range j.JWKS {
+		parsed, err := url.Parse(u)
+		if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+			return fmt.Errorf("jwt_auth: jwks %q is not an http(s) URL", u)
+		}
+	}
+	refresh := cmpDuration(j.JWKSRefresh, defaultJWKSRefresh)
+	cooldown := cmpDuration(j.JWKSCooldown, defaultJWKSCooldown)
+	timeout := cmpDuration(j.JWKSTimeout, defaultJWKSTimeout)
+	jctx, cancel := context.WithCancel(ctx)
+	j.jwksCancel = cancel
+	logger := j.logger
+	kf, err := keyfunc.NewDefaultOverrideCtx(jctx, j.JWKS, keyfunc.Override{
+		Client:            &http.Client{Timeout: timeout},
+		HTTPTimeout:       timeout,
+		RefreshInterval:   refresh,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(cooldown), 1),
+		// a request waits for a refetch no longer than the timeout; when the
+		// cooldown has not passed, it does not wait at all
+		RateLimitWaitMax: timeout,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(_ context.Context, err error) {
+				logger.Error("jwt_auth: fetching a JWKS failed; keeping the last good set", zap.String("url", u), zap.Error(err))
+			}
+		},
+	})
+	if err != nil {
+		cancel()
+		return fmt.Errorf("jwt_auth: jwks: %v", err)
+	}
+	j.jwks = kf
+	return nil
+}
+
+func cmpDuration(d caddy.Duration, def time.Duration) time.Duration {
+	if d > 0 {
+		return time.Duration(d)
+	}
+	return def
+}
+
+// loadPublicKey reads a PEM file and returns its public key and the
+// algorithms it can verify.
+func loadPublicKey(file string) (any, []string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %v", file, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: no PEM block found", file)
+	}
+	var key any
+	switch block.Type {
+	case "PUBLIC KEY":
+		key, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		key, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			key = cert.PublicKey
+		}
+	default:
+		if strings.Contains(block.Type, "PRIVATE") {
+			return nil, nil, fmt.Errorf("jwt_auth: public_key %q holds a %s; give the gateway only the public key (openssl pkey -pubout)", file, block.Type)
+		}
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported PEM block %q; want PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE", file, block.Type)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %v", file, err)
+	}
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return nil, nil, fmt.Errorf("jwt_auth: public_key %q: RSA key of %d bits; at least 2048 are required", file, k.N.BitLen())
+		}
+		return k, rsaAlgs, nil
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return k, []string{"ES256"}, nil
+		case elliptic.P384():
+			return k, []string{"ES384"}, nil
+		case elliptic.P521():
+			return k, []string{"ES512"}, nil
+		}
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported curve %s", file, k.Curve.Params().Name)
+	case ed25519.PublicKey:
+		return k, eddsaAlgs, nil
+	}
+	return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported key type %T", file, key)
+}
+
+// Validate rejects configurations that cannot verify anything or that would
+// accept what they should not.
+func (j *JWTAuth) Validate() error {
+	if j.Secret == "" && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
+		return fmt.Errorf("jwt_auth: no key configured; set secret, public_key or jwks")
+	}
+	for _, a := range j.Algorithms {
+		if strings.EqualFold(a, "none") {
+			return fmt.Errorf("jwt_auth: algorithm %q is never accepted", a)
+		}
+		fam := algFamily(a)
+		switch {
+		case fam == "":
+			return fmt.Errorf("jwt_auth: unknown algorithm %q; known: %s", a,
+				strings.Join(slices.Concat(hmacAlgs, rsaAlgs, ecAlgs, eddsaAlgs), " "))
+		case fam == "HMAC" && j.secret == nil:
+			return fmt.Errorf("jwt_auth: algorithms lists %s but no secret is configured", a)
+		case fam != "HMAC" && len(j.pemKeys[fam]) == 0 && len(j.JWKS) == 0:
+			return fmt.Errorf("jwt_auth: algorithms lists %s but no public_key or jwks can verify it", a)
+		}
+	}
+	for _, s := range j.sources {
+		switch s.Type {
+		case "header", "cookie", "query":
+		default:
+			return fmt.Errorf("jwt_auth: token source %q must be header, cookie or query", s.Type)
+		}
+		if s.Name == "" {
+			return fmt.Errorf("jwt_auth: token source %s needs a name", s.Type)
+		}
+	}
+	for _, ch := range j.ClaimHeaders {
+		if ch.Claim == "" || !httpguts.ValidHeaderFieldName(ch.Header) {
+			return fmt.Errorf("jwt_auth: claim_header %q %q: need a claim and a valid header name", ch.Claim, ch.Header)
+		}
+	}
+	if j.MaxTokenSize < 0 {
+		return fmt.Errorf("jwt_auth: max_token_size must be positive")
+	}
+	if strings.ContainsAny(j.Realm, "\"\\\r\n") {
+		return fmt.Errorf("jwt_auth: realm %q must not contain quotes, backslashes or line breaks", j.Realm)
+	}
+	return nil
+}
+
+// Cleanup stops the JWKS refresher.
+func (j *JWTAuth) Cleanup() error {
+	if j.jwksCancel != nil {
+		j.jwksCancel()
+	}
+	return nil
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// a client may never choose what the claim headers say
+	for i := range j.headers {
+		delete(r.Header, j.headers[i].Header)
+	}
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		return next.ServeHTTP(w, r)
+	}
+
+	token := j.extract(r)
+	if token == "" {
+		if j.Optional {
+			return next.ServeHTTP(w, r)
+		}
+		return j.refuse(w, r, refusalNoToken, nil)
+	}
+	v, why, err := j.verify(token)
+	if v == nil {
+		return j.refuse(w, r, why, err)
+	}
+
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl.Map(v.provider)
+	for i, h := range j.headers {
+		if val := v.headers[i]; val != "" {
+			r.Header[h.Header] = []string{val}
+		}
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// extract returns the token from the first source that has one.
+func (j *JWTAuth) extract(r *http.Request) string {
+	for _, s := range j.sources {
+		var tok string
+		switch s.Type {
+		case "header":
+			if vals := r.Header[s.Name]; len(vals) > 0 {
+				tok = tokenFromHeader(vals[0])
+			}
+		case "cookie":
+			tok = cookieValue(r.Header["Cookie"], s.Name)
+		case "query":
+			tok = queryValue(r.URL.RawQuery, s.Name)
+		}
+		if tok != "" {
+			return tok
+		}
+	}
+	return ""
+}
+
+// tokenFromHeader reads `Bearer <token>` (any case) or a bare token. Another
+// scheme (e.g. Basic) is not a token.
+func tokenFromHeader(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	if strings.ContainsAny(v, " \t") {
+		return ""
+	}
+	return v
+}
+
+func cookieValue(lines []string, name string) string {
+	for _, line := range lines {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if ok && k == name {
+				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+func queryValue(raw, name string) string {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if k != name {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			if un, err := url.QueryUnescape(v); err == nil {
+				return un
+			}
+			return ""
+		}
+		return v
+	}
+	return ""
+}
+
+// verify returns the verified token, from the cache when it can; otherwise
+// it says why the token is refused.
+func (j *JWTAuth) verify(token string) (*verifiedToken, refusal, error) {
+	if len(token) > j.MaxTokenSize {
+		return nil, refusalTooLarge, fmt.Errorf("token of %d bytes; the most is %d", len(token), j.MaxTokenSize)
+	}
+	now := j.now()
+	if j.cache != nil {
+		if v := j.cache.get(token, now); v != nil {
+			return v, 0, nil
+		}
+	}
+	claims := jwt.MapClaims{}
+	if _, err := j.parser.ParseWithClaims(token, claims, j.keyFor); err != nil {
+		return nil, classify(err), err
+	}
+	if len(j.issuers) > 0 {
+		iss, _ := claims["iss"].(string)
+		if !j.issuers[iss] {
+			return nil, refusalIssuer, fmt.Errorf("issuer %q is not accepted", iss)
+		}
+	}
+	for _, c := range j.Require {
+		if _, ok := claims[c]; !ok {
+			return nil, refusalMissingClaim, fmt.Errorf("claim %q is missing", c)
+		}
+	}
+	v := j.newVerified(claims, now)
+	if j.cache != nil && len(token) <= maxCachedTokenSize {
+		j.cache.put(token, v, now)
+	}
+	return v, 0, nil
+}
+
+var (
+	errAlgorithm  = errors.New("algorithm not allowed")
+	errUnknownKey = errors.New("no key matches the token")
+)
+
+// keyFor is the jwt.Keyfunc: golang-jwt calls it after parsing and before
+// checking the signature. It enforces the algorithm allowlist and hands out
+// only keys of the token's algorithm family.
+func (j *JWTAuth) keyFor(t *jwt.Token) (any, error) {
+	alg := t.Method.Alg()
+	if !j.allowed[alg] {
+		return nil, fmt.Errorf("%w: %q", errAlgorithm, alg)
+	}
+	fam := algFamily(alg)
+	if fam == "HMAC" {
+		return j.secret, nil
+	}
+	if j.jwks != nil {
+		if _, hasKid := t.Header["kid"]; hasKid {
+			key, err := j.jwks.Keyfunc(t)
+			if err == nil {
+				return key, nil
+			}
+			if len(j.pemKeys[fam]) == 0 {
+				return nil, fmt.Errorf("%w: %v", errUnknownKey, err)
+			}
+		} else if set, err := j.jwks.VerificationKeySet(context.Background()); err == nil {
+			keys := slices.Concat(set.Keys, j.pemKeys[fam])
+			if len(keys) == 0 {
+				return nil, errUnknownKey
+			}
+			return jwt.VerificationKeySet{Keys: keys}, nil
+		}
+	}
+	keys := j.pemKeys[fam]
+	if len(keys) == 0 {
+		return nil, errUnknownKey
+	}
+	if len(keys) == 1 {
+		return keys[0], nil
+	}
+	return jwt.VerificationKeySet{Keys: keys}, nil
+}
+
+// verifiedToken is what the request path needs of a verified token.
+type verifiedToken struct {
+	expires  time.Time          // when the cached verdict ends
+	vars     map[string]any     // "http.auth.user.<claim>" -> value
+	provider caddy.ReplacerFunc // serves vars; made once, so no request allocates it
+	headers  []string           // claim header values, "" when absent or unsafe
+}
+
+const userPrefix = "http.auth.user."
+
+func (j *JWTAuth) newVerified(claims jwt.MapClaims, now time.Time) *verifiedToken {
+	v := &verifiedToken{
+		expires: now.Add(tokenCacheMaxAge),
+		vars:    make(map[string]any, len(claims)+1),
+		headers: make([]string, len(j.headers)),
+	}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		if end := exp.Add(time.Duration(j.Leeway)); end.Before(v.expires) {
+			v.expires = end
+		}
+	}
+	for name, val := range claims {
+		v.vars[userPrefix+name] = claimString(val)
+	}
+	if sub, ok := v.vars[userPrefix+"sub"]; ok {
+		v.vars[userPrefix+"id"] = sub
+	}
+	for i, h := range j.headers {
+		if s, ok := v.vars[userPrefix+h.Claim].(string); ok && httpguts.ValidHeaderFieldValue(s) {
+			v.headers[i] = s
+		}
+	}
+	vars := v.vars
+	v.provider = func(key string) (any, bool) {
+		val, ok := vars[key]
+		return val, ok
+	}
+	return v
+}
+
+// claimString renders a claim for placeholders and headers.
+func claimString(val any) string {
+	switch x := val.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				b, _ := json.Marshal(x)
+				return string(b)
+			}
+			parts = append(parts, claimString(e))
+		}
+		return strings.Join(parts, ",")
+	}
+	b, _ := json.Marshal(val)
+	return string(b)
+}
+
+// refusal is why a request is answered 401.
+type refusal int
+
+const (
+	refusalNoToken refusal = iota + 1
+	refusalTooLarge
+	refusalMalformed
+	refusalAlgorithm
+	refusalUnknownKey
+	refusalSignature
+	refusalExpired
+	refusalNotYetValid
+	refusalIssuedInFuture
+	refusalIssuer
+	refusalAudience
+	refusalMissingClaim
+	refusalInvalid
+)
+
+// refusalReasons are short, stable names for logs and metrics, and the
+// error_description sent to the client.
+var refusalReasons = map[refusal][2]string{
+	refusalNoToken:        {"no_token", "a bearer token is required"},
+	refusalTooLarge:       {"too_large", "the token is too large"},
+	refusalMalformed:      {"malformed", "the token is malformed"},
+	refusalAlgorithm:      {"algorithm", "the token's algorithm is not accepted"},
+	refusalUnknownKey:     {"unknown_key", "no key matches the token"},
+	refusalSignature:      {"signature", "the token's signature is invalid"},
+	refusalExpired:        {"expired", "the token has expired"},
+	refusalNotYetValid:    {"not_yet_valid", "the token is not valid yet"},
+	refusalIssuedInFuture: {"issued_in_future", "the token was issued in the future"},
+	refusalIssuer:         {"issuer", "the token's issuer is not accepted"},
+	refusalAudience:       {"audience", "the token's audience is not accepted"},
+	refusalMissingClaim:   {"missing_claim", "the token lacks a required claim"},
+	refusalInvalid:        {"invalid", "the token is invalid"},
+}
+
+func (r refusal) String() string { return refusalReasons[r][0] }
+
+// refusalAnswer is a 401 answer built once at provision.
+type refusalAnswer struct {
+	wwwAuthenticate []string
+	body            []byte
+}
+
+func buildRefusals(realm string) map[refusal]refusalAnswer {
+	answers := make(map[refusal]refusalAnswer, len(refusalReasons))
+	for r, reason := range refusalReasons {
+		header := fmt.Sprintf(`Bearer realm=%q`, realm)
+		body := map[string]string{"error": "unauthorized", "error_description": reason[1]}
+		if r != refusalNoToken {
+			header += fmt.Sprintf(`, error="invalid_token", error_description=%q`, reason[1])
+			body["error"] = "invalid_token"
+		}
+		b, _ := json.Marshal(body)
+		answers[r] = refusalAnswer{wwwAuthenticate: []string{header}, body: append(b, '\n')}
+	}
+	return answers
+}
+
+func classify(err error) refusal {
+	switch {
+	case errors.Is(err, errAlgorithm):
+		return refusalAlgorithm
+	case errors.Is(err, errUnknownKey):
+		return refusalUnknownKey
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return refusalMalformed
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// an alg golang-jwt does not know (e.g. "NONE") or a keyfunc error
+		return refusalAlgorithm
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return refusalSignature
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return refusalExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return refusalNotYetValid
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return refusalIssuedInFuture
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return refusalAudience
+	}
+	return refusalInvalid
+}
+
+func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, err error) error {
+	if c := j.logger.Check(zapcore.DebugLevel, "jwt_auth refused a request"); c != nil {
+		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", r.RemoteAddr),
+			zap.String("uri", r.RequestURI)}
+		if err != nil {
+			fields = append(fields, zap.Error(err))
+		}
+		c.Write(fields...)
+	}
+	a := j.refusals[why]
+	h := w.Header()
+	h["Www-Authenticate"] = a.wwwAuthenticate
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write(a.body)
+	return nil
+}
+
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store"}
+)
+
+// tokenCache remembers verified tokens. It is split into shards, each with
+// its own lock, so parallel requests rarely wait for each other; each shard
+// holds a bounded number of entries.
+type tokenCache struct {
+	seed   maphash.Seed
+	shards [tokenCacheShards]tokenCacheShard
+}
+
+const tokenCacheShards = 32
+
+type tokenCacheShard struct {
+	mu      sync.RWMutex
+	entries map[string]*verifiedToken
+	max     int
+}
+
+func newTokenCache(size int) *tokenCache {
+	c := &tokenCache{seed: maphash.MakeSeed()}
+	per := max(1, (size+tokenCacheShards-1)/tokenCacheShards)
+	for i := range c.shards {
+		c.shards[i] = tokenCacheShard{entries: make(map[string]*verifiedToken), max: per}
+	}
+	return c
+}
+
+func (c *tokenCache) shard(token string) *tokenCacheShard {
+	return &c.shards[maphash.String(c.seed, token)%tokenCacheShards]
+}
+
+func (c *tokenCache) get(token string, now time.Time) *verifiedToken {
+	s := c.shard(token)
+	s.mu.RLock()
+	v := s.entries[token]
+	s.mu.RUnlock()
+	if v == nil || !now.Before(v.expires) {
+		return nil
+	}
+	return v
+}
+
+func (c *tokenCache) put(token string, v *verifiedToken, now time.Time) {
+	s := c.shard(token)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.entries) >= s.max {
+		// drop expired entries; if none, drop an arbitrary one
+		for k, e := range s.entries {
+			if !now.Before(e.expires) {
+				delete(s.entries, k)
+			}
+		}
+		for k := range s.entries {
+			if len(s.entries) < s.max {
+				break
+			}
+			delete(s.entries, k)
+		}
+	}
+	s.entries[token] = v
+}
+
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		c.shards[i].mu.RLock()
+		n += len(c.shards[i].entries)
+		c.shards[i].mu.RUnlock()
+	}
+	return n
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*JWTAuth)(nil)
+	_ caddy.Validator             = (*JWTAuth)(nil)
+	_ caddy.CleanerUpper          = (*JWTAuth)(nil)
+	_ caddyhttp.MiddlewareHandler = (*JWTAuth)(nil)
+)
