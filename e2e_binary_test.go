@@ -64,7 +64,7 @@ func builtPrograms(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for _, example := range []string{"hello-service"} {
+		for _, example := range []string{"hello-service", "client"} {
 			if buildErr = run(repo, goCommand(), "build", "-o", filepath.Join(buildDir, example), "./examples/"+example); buildErr != nil {
 				return
 			}
@@ -74,6 +74,16 @@ func builtPrograms(t *testing.T) string {
 		t.Fatalf("building the programs: %v", buildErr)
 	}
 	return buildDir
+}
+
+// runOutput runs a program to its end and returns its standard output.
+func runOutput(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return string(out)
 }
 
 func run(dir, name string, args ...string) error {
@@ -221,10 +231,18 @@ func TestBinaryWalkthrough(t *testing.T) {
 	registry := "http://" + admin + "/registry"
 	gw := startCaddyBinary(t, bin, caddyfile, admin)
 
-	one, addr1 := startHelloService(t, bin, "-registry", registry, "-ttl", "1m")
-	_, addr2 := startHelloService(t, bin, "-registry", registry, "-ttl", "1m")
+	// the seed's client: 401 without a token, the service's answer with one
+	cacert := filepath.Join(ports.storageDir, "pki", "authorities", "local", "root.crt")
 	client := tlsClient(t, ports.storageDir)
 	base := fmt.Sprintf("https://localhost:%d", ports.httpsPort)
+	clientArgs := []string{"-cacert", cacert, "-url", base + "/hello_service/greet"}
+
+	one, addr1 := startHelloService(t, bin, "-registry", registry, "-ttl", "1m")
+	// the second instance registers over TLS through registry_api, with a
+	// service token minted by the example client
+	serviceToken := strings.TrimSpace(runOutput(t, filepath.Join(bin, "client"), "-token-only", "-claim", "role=service"))
+	_, addr2 := startHelloService(t, bin, "-registry", base+"/registry", "-cacert", cacert, "-token", serviceToken, "-ttl", "1m")
+	user := http.Header{"Authorization": {strings.TrimSpace(runOutput(t, filepath.Join(bin, "client"), "-token-only"))}}
 
 	eventually(t, 10*time.Second, "both instances did not register", func() bool {
 		resp, err := http.Get(registry + "/services/hello_service")
@@ -235,9 +253,16 @@ func TestBinaryWalkthrough(t *testing.T) {
 		resp.Body.Close()
 		return strings.Contains(string(b), addr1) && strings.Contains(string(b), addr2)
 	})
+	out := runOutput(t, filepath.Join(bin, "client"), clientArgs...)
+	without, with, ok := strings.Cut(out, "With the token")
+	if !ok || !strings.Contains(without, "Response: 401 Unauthorized") || !strings.Contains(without, `WWW-Authenticate: Bearer realm="restricted"`) ||
+		!strings.Contains(with, "Response: 200 OK") || !strings.Contains(with, "Hello from the Service!") {
+		t.Fatalf("the example client printed:\n%s", out)
+	}
+
 	seen := map[string]int{}
 	for range 10 {
-		ans := fetch(t, client, base+"/hello_service/greet")
+		ans := fetchWith(t, client, "GET", base+"/hello_service/greet", user)
 		if ans.code != http.StatusOK || ans.path != "/greet" || !strings.Contains(ans.body, "Hello from the Service!") {
 			t.Fatalf("through the gateway: %d %s", ans.code, ans.body)
 		}
@@ -250,7 +275,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 	// SIGTERM: the instance deregisters itself; the other takes everything
 	one.stop(syscall.SIGTERM)
 	for range 5 {
-		if ans := fetch(t, client, base+"/hello_service/greet"); ans.code != http.StatusOK || ans.instance != addr2 {
+		if ans := fetchWith(t, client, "GET", base+"/hello_service/greet", user); ans.code != http.StatusOK || ans.instance != addr2 {
 			t.Fatalf("after one instance stopped: %d from %q, want %s", ans.code, ans.instance, addr2)
 		}
 	}
@@ -258,7 +283,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 	// the seed's text registration
 	compat, addr3 := startHelloService(t, bin, "-registry", registry, "-compat", "-name", "seed_service")
 	eventually(t, 10*time.Second, "the -compat instance did not register", func() bool {
-		return fetch(t, client, base+"/seed_service/").instance == addr3
+		return fetchWith(t, client, "GET", base+"/seed_service/", user).instance == addr3
 	})
 
 	// restart the gateway: the registrations are back before any renewal
@@ -274,7 +299,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 				return false
 			}
 			resp.Body.Close()
-			ans = fetch(t, client, base+tc.path)
+			ans = fetchWith(t, client, "GET", base+tc.path, user)
 			return true
 		})
 		if ans.code != http.StatusOK || ans.instance != tc.want {
@@ -283,7 +308,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 	}
 
 	compat.stop(syscall.SIGTERM)
-	if ans := fetch(t, client, base+"/seed_service/x"); ans.code != http.StatusServiceUnavailable {
+	if ans := fetchWith(t, client, "GET", base+"/seed_service/x", user); ans.code != http.StatusServiceUnavailable {
 		t.Fatalf("after the -compat instance deregistered: %d, want 503", ans.code)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // exampleConfig returns Caddyfile.example with its ports and storage moved
@@ -60,24 +62,54 @@ func startExample(t *testing.T) (*testGateway, *http.Client) {
 	return g, client
 }
 
+var exampleSecretRE = regexp.MustCompile(`secret \{\$JWT_SECRET:([^}]+)\}`)
+
+// exampleSecret is the secret Caddyfile.example's jwt_auth uses here.
+func exampleSecret(t *testing.T) string {
+	t.Helper()
+	if s := os.Getenv("JWT_SECRET"); s != "" {
+		return s
+	}
+	raw, err := os.ReadFile("Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := exampleSecretRE.FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("Caddyfile.example has no `secret {$JWT_SECRET:...}` line")
+	}
+	return string(m[1])
+}
+
 func TestE2ECaddyfileExample(t *testing.T) {
 	g, client := startExample(t)
 	a, b := newBackend(t, "a"), newBackend(t, "b")
 	g.register("hello_service", fmt.Sprintf(`{"address": %q, "ttl": "30s"}`, a.addr()))
-	g.register("hello_service", fmt.Sprintf(`{"address": %q, "ttl": "30s"}`, b.addr()))
 
+	secret := exampleSecret(t)
+	user := http.Header{"Authorization": {liveToken(t, secret, nil)}} // bare, as the seed's client
 	base := fmt.Sprintf("https://localhost:%d", g.httpsPort)
-	var resp *http.Response
 	eventually(t, 10*time.Second, "the HTTPS site did not answer with a certificate from the local CA", func() bool {
-		var err error
-		resp, err = client.Get(base + "/hello_service/greet")
+		_, err := client.Get(base + "/")
 		return err == nil
 	})
-	resp.Body.Close()
+	if ans := fetch(t, client, base+"/hello_service/greet"); ans.code != http.StatusUnauthorized {
+		t.Fatalf("without a token: %d", ans.code)
+	}
+
+	// a service registers over TLS through registry_api with a service token
+	service := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"role": "service"})}}
+	g.client = client
+	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), user); code != http.StatusForbidden {
+		t.Fatalf("registration with a user token: %d %s", code, body)
+	}
+	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), service); code != http.StatusCreated {
+		t.Fatalf("registration with a service token: %d %s", code, body)
+	}
 
 	seen := map[string]int{}
 	for range 10 {
-		ans := fetch(t, client, base+"/hello_service/greet")
+		ans := fetchWith(t, client, "GET", base+"/hello_service/greet", user)
 		if ans.code != http.StatusOK || ans.path != "/greet" {
 			t.Fatalf("through the example gateway: %d, backend saw path %q", ans.code, ans.path)
 		}
@@ -86,10 +118,13 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	if seen["a"] != 5 || seen["b"] != 5 {
 		t.Fatalf("round_robin answered %v, want 5 each", seen)
 	}
-	if ans := fetch(t, client, base+"/hello_service"); ans.code != http.StatusOK || ans.path != "/" {
+	if got := a.lastRequest().Header.Get("X-User-Id"); got != "user-7" {
+		t.Fatalf("X-User-Id upstream = %q", got)
+	}
+	if ans := fetchWith(t, client, "GET", base+"/hello_service", user); ans.code != http.StatusOK || ans.path != "/" {
 		t.Fatalf("/hello_service: %d, backend saw path %q, want /", ans.code, ans.path)
 	}
-	if ans := fetch(t, client, base+"/nobody/x"); ans.code != http.StatusServiceUnavailable {
+	if ans := fetchWith(t, client, "GET", base+"/nobody/x", user); ans.code != http.StatusServiceUnavailable {
 		t.Fatalf("unregistered service: %d, want 503", ans.code)
 	}
 }
