@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -14,12 +16,15 @@ func init() {
 	httpcaddyfile.RegisterGlobalOption("service_registry", parseServiceRegistryOption)
 	httpcaddyfile.RegisterHandlerDirective("registry_api", parseRegistryAPI)
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseJWTAuth)
+	httpcaddyfile.RegisterHandlerDirective("throttle", parseThrottle)
 
-	// The order becomes basic_auth, jwt_auth, registry_api, forward_auth:
-	// authentication first, the registration API behind it, all before
-	// handle, route and reverse_proxy. Caddy only accepts its standard
-	// directives as anchors, hence "before forward_auth" for the later ones.
+	// The order becomes basic_auth, jwt_auth, throttle, registry_api,
+	// forward_auth: authentication first (so throttle can key on the user),
+	// then limits, then the registration API, all before handle, route and
+	// reverse_proxy. Caddy only accepts its standard directives as anchors,
+	// hence "before forward_auth", in sequence, for the later ones.
 	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "basic_auth")
+	httpcaddyfile.RegisterDirectiveOrder("throttle", httpcaddyfile.Before, "forward_auth")
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.Before, "forward_auth")
 }
 
@@ -290,6 +295,102 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// parseThrottle sets up the throttle handler. Syntax: see
+// Throttle.UnmarshalCaddyfile.
+func parseThrottle(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	t := new(Throttle)
+	if err := t.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	throttle [<matcher>] {
+//		key <template>
+//		rate <n>/<duration>
+//		burst <n>
+//		zone <name>
+//		max_keys <n>
+//		dry_run
+//	}
+//
+// rate is repeatable; burst applies to every rate of the block.
+func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("throttle takes a block, not the argument %q", d.Val())
+	}
+	burst := 0
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		if opt == "dry_run" {
+			if len(args) != 0 {
+				return d.Errf("throttle: dry_run takes no arguments")
+			}
+			t.DryRun = true
+			continue
+		}
+		if len(args) != 1 {
+			return d.Errf("throttle: %s takes one argument, got %d", opt, len(args))
+		}
+		arg := args[0]
+		switch opt {
+		case "key":
+			t.Key = arg
+		case "rate":
+			r, err := parseRate(arg)
+			if err != nil {
+				return d.Errf("throttle: %v", err)
+			}
+			t.Rates = append(t.Rates, r)
+		case "burst":
+			n, err := strconv.Atoi(arg)
+			if err != nil || n < 1 {
+				return d.Errf("throttle: burst %q must be a positive whole number", arg)
+			}
+			burst = n
+		case "zone":
+			t.Zone = arg
+		case "max_keys":
+			n, err := strconv.Atoi(arg)
+			if err != nil || n < 1 {
+				return d.Errf("throttle: max_keys %q must be a positive whole number", arg)
+			}
+			t.MaxKeys = n
+		default:
+			return d.Errf("throttle: unknown option %q; the options are key, rate, burst, zone, max_keys, dry_run", opt)
+		}
+	}
+	if len(t.Rates) == 0 {
+		return d.Err("throttle: no rate; write e.g. `rate 100/1m`")
+	}
+	for i := range t.Rates {
+		t.Rates[i].Burst = burst
+	}
+	return nil
+}
+
+// parseRate reads <n>/<duration>: 5/1m, 100/s, 1000/1h.
+func parseRate(s string) (Rate, error) {
+	events, window, ok := strings.Cut(s, "/")
+	n, err := strconv.Atoi(events)
+	if !ok || err != nil || n < 1 {
+		return Rate{}, fmt.Errorf("rate %q must be <requests>/<duration>, e.g. 5/1m or 100/s", s)
+	}
+	parse := window
+	if window != "" && (window[0] < '0' || window[0] > '9') && window[0] != '-' {
+		parse = "1" + window // 100/s means 100 per 1s
+	}
+	dur, err := caddy.ParseDuration(parse)
+	if err != nil || dur <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: %q is not a positive duration such as 1m or s", s, window)
+	}
+	return Rate{Events: n, Window: caddy.Duration(dur)}, nil
+}
+
 func parseOnOff(d *caddyfile.Dispenser) (bool, error) {
 	switch d.Val() {
 	case "on":
@@ -306,4 +407,5 @@ var (
 	_ caddyfile.Unmarshaler = (*RegistryUpstreams)(nil)
 	_ caddyfile.Unmarshaler = (*RegistryAPI)(nil)
 	_ caddyfile.Unmarshaler = (*JWTAuth)(nil)
+	_ caddyfile.Unmarshaler = (*Throttle)(nil)
 )

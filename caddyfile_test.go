@@ -91,3 +91,156 @@ func TestConfigLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCaddyfileThrottle(t *testing.T) {
+	cfg, err := adapt(t, `:8080 {
+	throttle /api/* {
+		key {http.auth.user.id}
+		rate 100/s
+		rate 1000/1h
+		burst 20
+		zone api
+		max_keys 5000
+		dry_run
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	for _, want := range []string{
+		`"handler":"throttle"`, `"key":"{http.auth.user.id}"`, `"zone":"api"`, `"max_keys":5000`, `"dry_run":true`,
+		`"rates":[{"burst":20,"events":100,"window":1000000000},{"burst":20,"events":1000,"window":3600000000000}]`,
+		`"path":["/api/*"]`,
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, raw)
+		}
+	}
+	// the shorthand {client_ip} becomes the full placeholder
+	cfg, _ = adapt(t, ":8080 {\n\tthrottle {\n\t\tkey {client_ip}\n\t\trate 1/s\n\t}\n}")
+	if raw, _ := json.Marshal(cfg); !strings.Contains(string(raw), `"key":"{http.vars.client_ip}"`) {
+		t.Errorf("{client_ip} not expanded: %s", raw)
+	}
+}
+
+func TestCaddyfileThrottleErrors(t *testing.T) {
+	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
+	for _, tc := range []struct{ caddyfile, says string }{
+		{site("throttle"), "no rate"},
+		{site("throttle {\n key {client_ip}\n}"), "no rate"},
+		{site("throttle fast"), `takes a block, not the argument "fast"`},
+		{site("throttle {\n rate five/1m\n}"), `rate "five/1m" must be <requests>/<duration>`},
+		{site("throttle {\n rate 5\n}"), `rate "5" must be <requests>/<duration>`},
+		{site("throttle {\n rate 5/soon\n}"), `"soon" is not a positive duration`},
+		{site("throttle {\n rate 5/-1m\n}"), `is not a positive duration`},
+		{site("throttle {\n rate 5/1m\n burst 0\n}"), `burst "0" must be a positive whole number`},
+		{site("throttle {\n rate 5/1m\n max_keys lots\n}"), `max_keys "lots" must be a positive`},
+		{site("throttle {\n rate 5/1m\n dry_run yes\n}"), "dry_run takes no arguments"},
+		{site("throttle {\n rate 5/1m 6/1m\n}"), "rate takes one argument, got 2"},
+		{site("throttle {\n rate 5/1m\n window 1m\n}"), `unknown option "window"`},
+	} {
+		_, err := adapt(t, tc.caddyfile)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.caddyfile, err, tc.says)
+		}
+	}
+}
+
+func TestCaddyfileJWTAuth(t *testing.T) {
+	cfg, err := adapt(t, `:8080 {
+	jwt_auth {
+		secret {env.JWT_SECRET}
+		public_key a.pem b.pem
+		jwks https://idp.example/jwks.json
+		jwks_refresh 10m
+		jwks_cooldown 30s
+		jwks_timeout 2s
+		algorithms RS256 HS256
+		issuer one two
+		audience api
+		leeway 30s
+		require exp sub
+		from cookie session
+		from query token
+		claim_header sub X-User-Id
+		optional
+		realm api
+		max_token_size 4096
+		cache_size off
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	for _, want := range []string{
+		`"secret":"{env.JWT_SECRET}"`, `"public_keys":["a.pem","b.pem"]`, `"jwks":["https://idp.example/jwks.json"]`,
+		`"jwks_refresh":600000000000`, `"jwks_cooldown":30000000000`, `"jwks_timeout":2000000000`,
+		`"algorithms":["RS256","HS256"]`, `"issuers":["one","two"]`, `"audiences":["api"]`, `"leeway":30000000000`,
+		`"require":["exp","sub"]`, `"from":[{"name":"session","type":"cookie"},{"name":"token","type":"query"}]`,
+		`"claim_headers":[{"claim":"sub","header":"X-User-Id"}]`, `"optional":true`, `"realm":"api"`,
+		`"max_token_size":4096`, `"cache_size":-1`,
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, raw)
+		}
+	}
+}
+
+func TestCaddyfileJWTAuthErrors(t *testing.T) {
+	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
+	for _, tc := range []struct{ caddyfile, says string }{
+		{site("jwt_auth secret"), `takes a block, not the argument "secret"`},
+		{site("jwt_auth {\n secret\n}"), "secret takes one argument, got 0"},
+		{site("jwt_auth {\n secret a b\n}"), "secret takes one argument, got 2"},
+		{site("jwt_auth {\n public_key\n}"), "public_key needs at least one argument"},
+		{site("jwt_auth {\n leeway soon\n}"), `leeway "soon" is not a duration`},
+		{site("jwt_auth {\n from body token\n}"), `from "body": want header, cookie or query`},
+		{site("jwt_auth {\n from cookie\n}"), "from takes two arguments"},
+		{site("jwt_auth {\n claim_header sub\n}"), "claim_header takes two arguments"},
+		{site("jwt_auth {\n optional yes\n}"), "optional takes no arguments"},
+		{site("jwt_auth {\n max_token_size big\n}"), `max_token_size "big" must be a positive`},
+		{site("jwt_auth {\n cache_size none\n}"), `cache_size "none" must be a positive number or off`},
+		{site("jwt_auth {\n issuers x\n}"), `unknown option "issuers"`},
+	} {
+		_, err := adapt(t, tc.caddyfile)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.caddyfile, err, tc.says)
+		}
+	}
+}
+
+// TestDirectiveOrder checks the plugin's place in Caddy's directive order:
+// authentication, then limits, then the registration API, then the rest.
+func TestDirectiveOrder(t *testing.T) {
+	cfg, err := adapt(t, `:8080 {
+	reverse_proxy {
+		dynamic registry x
+	}
+	registry_api
+	throttle {
+		rate 1/s
+	}
+	jwt_auth {
+		secret x
+	}
+	basic_auth {
+		u $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	s := string(raw)
+	order := []string{`"authentication"`, `"jwt_auth"`, `"throttle"`, `"registry_api"`, `"reverse_proxy"`}
+	last := -1
+	for _, h := range order {
+		i := strings.Index(s, `"handler":`+h)
+		if i < 0 || i < last {
+			t.Fatalf("handler %s out of order (at %d, previous at %d):\n%s", h, i, last, s)
+		}
+		last = i
+	}
+}

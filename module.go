@@ -14,6 +14,8 @@
 //   - http.handlers.registry_api (Caddyfile: `registry_api`): the same
 //     registration API on a site route, for services on other hosts.
 //   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
+//   - http.handlers.throttle (Caddyfile: `throttle`): rate limits, with the
+//     app `throttle` keeping per-config bookkeeping of its zones.
 //
 // Everything a config load builds lives on the module values Caddy creates
 // for that load. The few things that must outlive a load are owned by the
@@ -30,6 +32,8 @@ func init() {
 	caddy.RegisterModule(RegistryAPI{})
 	caddy.RegisterModule(adminRegistryAPI{})
 	caddy.RegisterModule(JWTAuth{})
+	caddy.RegisterModule(Throttle{})
+	caddy.RegisterModule(ThrottleZones{})
 }
 
 // gateway owns every piece of state that must survive a config reload.
@@ -41,9 +45,17 @@ func init() {
 // would make every service unreachable until its next renewal. So the
 // registry lives here, created once per process; modules hold a pointer to
 // it and the service_registry app applies its settings to it on each load.
+// Likewise the rate limiters' buckets: a reload that keeps a zone's settings
+// must not hand every client a fresh burst.
 var gateway = struct {
 	// registry holds every registered service instance.
 	registry *Registry
+	// zones holds the throttle zones' buckets (*zoneState), reference
+	// counted by the throttle handlers using them: during a reload the new
+	// config takes its reference before the old one lets go, so an unchanged
+	// zone carries on.
+	zones *caddy.UsagePool
 }{
 	registry: NewRegistry(),
+	zones:    caddy.NewUsagePool(),
 }

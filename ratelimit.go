@@ -1,0 +1,543 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// throttle defaults and limits.
+const (
+	// DefaultMaxKeys bounds the keys one zone tracks (about 60 bytes each
+	// with one rate, so about 6 MB).
+	DefaultMaxKeys = 100000
+	defaultKey     = "{http.vars.client_ip}"
+	maxRates       = 8
+	// keys longer than this are stored as their SHA-256, bounding memory
+	maxKeyLen     = 64
+	zoneShards    = 64
+	minShardKeys  = 16
+	sweepInterval = time.Minute
+)
+
+// Throttle limits the rate of requests per key (by default per client IP).
+//
+// It uses GCRA, the token bucket written as one timestamp per key: `rate
+// 5/1m` lets 5 requests through at once (the burst), then one every 12s. All
+// rates of a block are checked together; a request over any of them is
+// refused and consumes nothing from any.
+//
+// A refused request is answered with 429, a Retry-After header (whole seconds,
+// rounded up) and a small JSON body; the handler writes that answer itself.
+// Passed and refused responses carry the RateLimit-Policy and RateLimit
+// header fields of draft-ietf-httpapi-ratelimit-headers (the structured
+// fields of drafts 08 to 11). With dry_run, nothing is refused: what would
+// have been is logged, and no rate-limit headers are sent.
+//
+// Memory is bounded by max_keys per zone: a key whose bucket is full again
+// carries no information and is dropped first; under a flood of new keys,
+// sampled keys are evicted (an evicted key starts again with a full bucket).
+type Throttle struct {
+	// What to count requests by: a placeholder template. Default:
+	// {http.vars.client_ip} (the client IP, which honours the server's
+	// trusted_proxies). When the whole key renders empty (for example
+	// {http.auth.user.id} for an anonymous request), the client IP is used.
+	Key string `json:"key,omitempty"`
+
+	// The rates, all checked together. At least one; at most 8.
+	Rates []Rate `json:"rates,omitempty"`
+
+	// The name of the state: blocks with the same zone share one set of
+	// buckets (and must have the same key and rates). Without a name, each
+	// block has its own. A zone whose definition is unchanged keeps its
+	// buckets across config reloads.
+	Zone string `json:"zone,omitempty"`
+
+	// The most keys the zone tracks. Default: 100000.
+	MaxKeys int `json:"max_keys,omitempty"`
+
+	// Only log what would be refused; refuse nothing and send no headers.
+	DryRun bool `json:"dry_run,omitempty"`
+
+	zone        *zoneState
+	poolKey     string
+	policyName  string
+	keyName     string // set when Key is exactly one placeholder
+	policyValue []string
+	logger      *zap.Logger
+	now         func() int64
+}
+
+// Rate is a number of events per window, with a burst.
+type Rate struct {
+	// How many requests per window.
+	Events int `json:"events"`
+	// The window, e.g. 1m.
+	Window caddy.Duration `json:"window"`
+	// How many requests may come at once (the bucket size). Default: Events.
+	Burst int `json:"burst,omitempty"`
+}
+
+// String writes the rate as in the Caddyfile, e.g. 5/1m.
+func (r Rate) String() string {
+	return strconv.Itoa(r.Events) + "/" + time.Duration(r.Window).String()
+}
+
+// CaddyModule returns the Caddy module information.
+func (Throttle) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.throttle",
+		New: func() caddy.Module { return new(Throttle) },
+	}
+}
+
+// gcra is a rate in the form GCRA uses it.
+type gcra struct {
+	interval  int64 // ns between two requests at the rate
+	tolerance int64 // ns of burst: burst * interval
+	burst     int
+	window    int64 // whole seconds to refill the burst, for the headers
+}
+
+// Provision finds or creates the zone's state and prepares the headers.
+func (t *Throttle) Provision(ctx caddy.Context) error {
+	app, err := ctx.App("throttle")
+	if err != nil {
+		return err
+	}
+	return t.setup(app.(*ThrottleZones), ctx.Logger())
+}
+
+func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
+	t.logger = logger
+	if t.now == nil {
+		t.now = monotonicNow
+	}
+	if t.Key == "" {
+		t.Key = defaultKey
+	}
+	if t.MaxKeys == 0 {
+		t.MaxKeys = DefaultMaxKeys
+	}
+	if name, ok := strings.CutPrefix(t.Key, "{"); ok && strings.HasSuffix(name, "}") && !strings.ContainsAny(name[:len(name)-1], "{}") {
+		t.keyName = name[:len(name)-1]
+	}
+	if err := t.checkRates(); err != nil {
+		return err
+	}
+	rates := make([]gcra, len(t.Rates))
+	for i, r := range t.Rates {
+		burst := r.Burst
+		if burst == 0 {
+			burst = r.Events
+		}
+		interval := int64(r.Window) / int64(r.Events)
+		rates[i] = gcra{
+			interval:  interval,
+			tolerance: interval * int64(burst),
+			burst:     burst,
+			window:    int64(math.Ceil(float64(interval*int64(burst)) / float64(time.Second))),
+		}
+	}
+
+	// the identity of the state: what it counts, and how
+	def := fmt.Sprintf("key=%s max=%d", t.Key, t.MaxKeys)
+	for _, r := range rates {
+		def += fmt.Sprintf(" %d/%d", r.interval, r.tolerance)
+	}
+	if t.Zone != "" {
+		if err := zones.define(t.Zone, def); err != nil {
+			return err
+		}
+		t.poolKey = "zone " + t.Zone + " " + def
+		t.policyName = t.Zone
+	} else {
+		t.poolKey = fmt.Sprintf("unnamed #%d %s", zones.occurrence(def), def)
+		t.policyName = "throttle"
+	}
+	val, _, err := gateway.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
+		return newZoneState(rates, t.MaxKeys, t.now), nil
+	})
+	if err != nil {
+		return err
+	}
+	t.zone = val.(*zoneState)
+
+	policies := make([]string, len(rates))
+	for i, r := range rates {
+		policies[i] = fmt.Sprintf("%q;q=%d;w=%d", t.policyID(i), r.burst, r.window)
+	}
+	t.policyValue = []string{strings.Join(policies, ", ")}
+	return nil
+}
+
+func (t *Throttle) policyID(i int) string {
+	if len(t.Rates) == 1 {
+		return t.policyName
+	}
+	return t.policyName + "-" + strconv.Itoa(i+1)
+}
+
+func (t *Throttle) checkRates() error {
+	if len(t.Rates) == 0 {
+		return fmt.Errorf("throttle: no rate; write e.g. `rate 100/1m`")
+	}
+	if len(t.Rates) > maxRates {
+		return fmt.Errorf("throttle: %d rates; at most %d", len(t.Rates), maxRates)
+	}
+	for _, r := range t.Rates {
+		if r.Events < 1 || r.Window <= 0 {
+			return fmt.Errorf("throttle: rate %s: need at least 1 event per positive window", r)
+		}
+		if int64(r.Window)/int64(r.Events) < 1 {
+			return fmt.Errorf("throttle: rate %s is faster than one request per nanosecond", r)
+		}
+		if r.Burst < 0 {
+			return fmt.Errorf("throttle: burst %d must be positive", r.Burst)
+		}
+	}
+	return nil
+}
+
+// Validate checks the settings.
+func (t *Throttle) Validate() error {
+	if t.MaxKeys < 0 {
+		return fmt.Errorf("throttle: max_keys %d must be positive", t.MaxKeys)
+	}
+	if strings.ContainsAny(t.Zone, "\"\\") {
+		return fmt.Errorf("throttle: zone %q must not contain quotes or backslashes", t.Zone)
+	}
+	return nil
+}
+
+// Cleanup releases the zone's state; it lives on while another config (the
+// next one, during a reload) still uses it.
+func (t *Throttle) Cleanup() error {
+	if t.poolKey != "" {
+		_, err := gateway.zones.Delete(t.poolKey)
+		return err
+	}
+	return nil
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	key := t.renderKey(repl)
+	now := t.now()
+	var tats [maxRates]int64
+	allowed, wait := t.zone.take(key, now, tats[:len(t.Rates)])
+
+	if t.DryRun {
+		if !allowed {
+			t.logger.Info("throttle would refuse a request (dry_run)", zap.String("zone", t.policyName),
+				zap.String("key", key), zap.Duration("retry_after", time.Duration(wait)))
+		}
+		return next.ServeHTTP(w, r)
+	}
+
+	// several throttle blocks on one request each add their own items
+	h := w.Header()
+	if prev := h["Ratelimit-Policy"]; prev == nil {
+		h["Ratelimit-Policy"] = t.policyValue // shared, never appended to in place (len == cap)
+	} else {
+		h["Ratelimit-Policy"] = append(prev, t.policyValue[0])
+	}
+	h["Ratelimit"] = append(h["Ratelimit"], t.rateLimitValue(now, tats[:len(t.Rates)]))
+	if allowed {
+		return next.ServeHTTP(w, r)
+	}
+
+	retry := (wait + int64(time.Second) - 1) / int64(time.Second)
+	if c := t.logger.Check(zapcore.DebugLevel, "throttle refused a request"); c != nil {
+		c.Write(zap.String("zone", t.policyName), zap.String("key", key), zap.Int64("retry_after", retry))
+	}
+	h["Retry-After"] = []string{strconv.FormatInt(retry, 10)}
+	h["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusTooManyRequests)
+	var body [64]byte
+	b := append(body[:0], `{"error":"too many requests","retry_after":`...)
+	b = strconv.AppendInt(b, retry, 10)
+	b = append(b, "}\n"...)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// renderKey turns the key template into this request's key.
+func (t *Throttle) renderKey(repl *caddy.Replacer) string {
+	var key string
+	if t.keyName != "" {
+		if v, ok := repl.Get(t.keyName); ok {
+			if s, ok := v.(string); ok {
+				key = s
+			} else {
+				key = repl.ReplaceAll(t.Key, "")
+			}
+		}
+	} else {
+		key = repl.ReplaceAll(t.Key, "")
+	}
+	if key == "" {
+		key, _ = repl.GetString("http.vars.client_ip")
+	}
+	if len(key) > maxKeyLen {
+		sum := sha256.Sum256([]byte(key))
+		key = string(sum[:])
+	}
+	return key
+}
+
+// rateLimitValue writes the RateLimit field: per rate, the requests left
+// now (r) and the seconds until the bucket is full again (t).
+func (t *Throttle) rateLimitValue(now int64, tats []int64) string {
+	var buf [160]byte
+	b := buf[:0]
+	for i, r := range t.zone.rates {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		tat := max(tats[i], now)
+		remaining := (now + r.tolerance - tat) / r.interval
+		reset := (tat - now + int64(time.Second) - 1) / int64(time.Second)
+		b = strconv.AppendQuote(b, t.policyID(i))
+		b = append(b, ";r="...)
+		b = strconv.AppendInt(b, max(0, min(remaining, int64(r.burst))), 10)
+		b = append(b, ";t="...)
+		b = strconv.AppendInt(b, reset, 10)
+	}
+	return string(b)
+}
+
+// processStart anchors the monotonic clock the limiters count in.
+var processStart = time.Now()
+
+func monotonicNow() int64 { return int64(time.Since(processStart)) }
+
+// zoneState is the buckets of one zone: for each key and rate, the
+// theoretical arrival time (TAT) of the next request, in ns on the monotonic
+// clock. A bucket whose TAT is not after now is full. It lives in the
+// package-level pool gateway.zones, so it outlives config reloads.
+type zoneState struct {
+	rates  []gcra
+	seed   maphash.Seed
+	shards []zoneShard
+	mask   uint64
+	now    func() int64
+	stop   chan struct{}
+}
+
+type zoneShard struct {
+	mu   sync.Mutex
+	tats []map[string]int64 // one map per rate, same keys in each
+	max  int
+	// no bucket of the shard is full before nextFull (a lower bound): until
+	// then a sweep would find nothing to drop
+	nextFull int64
+	// keep shards on cache lines of their own (two, for the adjacent-line
+	// prefetcher), so cores locking different shards do not share a line
+	_ [128 - 48]byte
+}
+
+func newZoneState(rates []gcra, maxKeys int, now func() int64) *zoneState {
+	n := zoneShards
+	for n > 1 && maxKeys/n < minShardKeys {
+		n /= 2
+	}
+	z := &zoneState{rates: rates, seed: maphash.MakeSeed(), shards: make([]zoneShard, n), mask: uint64(n - 1),
+		now: now, stop: make(chan struct{})}
+	for i := range z.shards {
+		z.shards[i].max = max(1, maxKeys/n)
+		z.shards[i].tats = make([]map[string]int64, len(rates))
+		for j := range rates {
+			z.shards[i].tats[j] = make(map[string]int64)
+		}
+	}
+	go z.sweepLoop()
+	return z
+}
+
+// take decides one request for key at now. If every rate allows it, it is
+// counted against every rate; otherwise nothing changes and wait is how long
+// until it would be allowed. tats receives each rate's TAT afterwards.
+func (z *zoneState) take(key string, now int64, tats []int64) (allowed bool, wait int64) {
+	s := &z.shards[maphash.String(z.seed, key)&z.mask]
+	s.mu.Lock()
+	allowed = true
+	_, known := s.tats[0][key]
+	var fullAt int64
+	for i, r := range z.rates {
+		tat := max(s.tats[i][key], now)
+		next := tat + r.interval
+		if over := next - now - r.tolerance; over > 0 {
+			allowed = false
+			wait = max(wait, over)
+		}
+		tats[i] = next
+		fullAt = max(fullAt, next)
+	}
+	if !allowed {
+		// nothing is consumed: report every rate as it stands
+		for i := range z.rates {
+			tats[i] = s.tats[i][key]
+		}
+	} else {
+		if !known && len(s.tats[0]) >= s.max {
+			s.makeRoom(now)
+		}
+		for i := range z.rates {
+			s.tats[i][key] = tats[i]
+		}
+		if fullAt < s.nextFull {
+			s.nextFull = fullAt
+		}
+	}
+	s.mu.Unlock()
+	return allowed, wait
+}
+
+// makeRoom frees one place in a full shard. Buckets that are full again go
+// first: they carry no information. Only when there is none is a random key
+// dropped (map iteration starts at a random place); that key starts over with
+// a full bucket if it comes back.
+func (s *zoneShard) makeRoom(now int64) {
+	if now >= s.nextFull {
+		s.sweep(now)
+		if len(s.tats[0]) < s.max {
+			return
+		}
+	}
+	for k := range s.tats[0] {
+		s.drop(k) // the first key of a walk in random order
+		break
+	}
+}
+
+// sweep drops every full bucket and computes nextFull for the rest.
+func (s *zoneShard) sweep(now int64) {
+	next := int64(math.MaxInt64)
+	for k := range s.tats[0] {
+		fullAt := int64(0)
+		for _, m := range s.tats {
+			fullAt = max(fullAt, m[k])
+		}
+		if fullAt <= now {
+			s.drop(k)
+		} else if fullAt < next {
+			next = fullAt
+		}
+	}
+	s.nextFull = next
+}
+
+func (s *zoneShard) drop(k string) {
+	for _, m := range s.tats {
+		delete(m, k)
+	}
+}
+
+// sweepLoop drops full buckets now and then, so idle keys cost nothing.
+func (z *zoneState) sweepLoop() {
+	tick := time.NewTicker(sweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-z.stop:
+			return
+		case <-tick.C:
+			z.sweep()
+		}
+	}
+}
+
+func (z *zoneState) sweep() {
+	now := z.now()
+	for i := range z.shards {
+		s := &z.shards[i]
+		s.mu.Lock()
+		if now >= s.nextFull {
+			s.sweep(now)
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (z *zoneState) keys() int {
+	n := 0
+	for i := range z.shards {
+		z.shards[i].mu.Lock()
+		n += len(z.shards[i].tats[0])
+		z.shards[i].mu.Unlock()
+	}
+	return n
+}
+
+// Destruct stops the sweeper when the last config using the zone is gone.
+func (z *zoneState) Destruct() error {
+	close(z.stop)
+	return nil
+}
+
+// ThrottleZones is the per-config-load bookkeeping of throttle zones. It is
+// loaded on its own by throttle handlers and has no settings. It checks that
+// a zone name means one definition within a config, and numbers the blocks
+// without a zone name, so that each keeps its own state, across reloads too.
+type ThrottleZones struct {
+	mu      *sync.Mutex
+	defined map[string]string
+	counts  map[string]int
+}
+
+// CaddyModule returns the Caddy module information.
+func (ThrottleZones) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID: "throttle",
+		New: func() caddy.Module {
+			return &ThrottleZones{mu: new(sync.Mutex), defined: map[string]string{}, counts: map[string]int{}}
+		},
+	}
+}
+
+func (z *ThrottleZones) define(name, def string) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if prev, ok := z.defined[name]; ok && prev != def {
+		return fmt.Errorf("throttle: zone %q is used with different settings (key, rates, burst or max_keys) in two places; blocks sharing a zone must have the same settings", name)
+	}
+	z.defined[name] = def
+	return nil
+}
+
+func (z *ThrottleZones) occurrence(def string) int {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	n := z.counts[def]
+	z.counts[def]++
+	return n
+}
+
+// Start implements caddy.App; there is nothing to start.
+func (*ThrottleZones) Start() error { return nil }
+
+// Stop implements caddy.App; there is nothing to stop.
+func (*ThrottleZones) Stop() error { return nil }
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Throttle)(nil)
+	_ caddy.Validator             = (*Throttle)(nil)
+	_ caddy.CleanerUpper          = (*Throttle)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Throttle)(nil)
+	_ caddy.App                   = (*ThrottleZones)(nil)
+	_ caddy.Destructor            = (*zoneState)(nil)
+)
