@@ -87,7 +87,11 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	g.register("hello_service", fmt.Sprintf(`{"address": %q, "ttl": "30s"}`, a.addr()))
 
 	secret := exampleSecret(t)
-	user := http.Header{"Authorization": {liveToken(t, secret, nil)}} // bare, as the seed's client
+	// bare, as the seed's client sends it; a user each, within the per-user limit
+	asUser := func(sub string) http.Header {
+		return http.Header{"Authorization": {liveToken(t, secret, jwt.MapClaims{"sub": sub})}}
+	}
+	user := asUser("user-7")
 	base := fmt.Sprintf("https://localhost:%d", g.httpsPort)
 	eventually(t, 10*time.Second, "the HTTPS site did not answer with a certificate from the local CA", func() bool {
 		_, err := client.Get(base + "/")
@@ -98,9 +102,9 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	}
 
 	// a service registers over TLS through registry_api with a service token
-	service := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"role": "service"})}}
+	service := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"role": "service", "sub": "svc"})}}
 	g.client = client
-	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), user); code != http.StatusForbidden {
+	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), asUser("user-x")); code != http.StatusForbidden {
 		t.Fatalf("registration with a user token: %d %s", code, body)
 	}
 	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), service); code != http.StatusCreated {
@@ -121,10 +125,28 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	if got := a.lastRequest().Header.Get("X-User-Id"); got != "user-7" {
 		t.Fatalf("X-User-Id upstream = %q", got)
 	}
-	if ans := fetchWith(t, client, "GET", base+"/hello_service", user); ans.code != http.StatusOK || ans.path != "/" {
+	other := asUser("user-8")
+	if ans := fetchWith(t, client, "GET", base+"/hello_service", other); ans.code != http.StatusOK || ans.path != "/" {
 		t.Fatalf("/hello_service: %d, backend saw path %q, want /", ans.code, ans.path)
 	}
-	if ans := fetchWith(t, client, "GET", base+"/nobody/x", user); ans.code != http.StatusServiceUnavailable {
+	if ans := fetchWith(t, client, "GET", base+"/nobody/x", other); ans.code != http.StatusServiceUnavailable {
 		t.Fatalf("unregistered service: %d, want 503", ans.code)
+	}
+
+	// user-7 has used the burst of 10 (refilled one per second): requests
+	// are soon refused, with headers
+	var ans answer
+	for i := 0; i < 30; i++ {
+		if ans = fetchWith(t, client, "GET", base+"/hello_service/greet", user); ans.code != http.StatusOK {
+			break
+		}
+	}
+	if ans.code != http.StatusTooManyRequests || ans.header.Get("Retry-After") != "1" ||
+		strings.Join(ans.header.Values("RateLimit-Policy"), ", ") != `"per_ip";q=300;w=60, "per_user";q=10;w=10` {
+		t.Fatalf("over one user's burst: %d Retry-After %q RateLimit-Policy %q", ans.code,
+			ans.header.Get("Retry-After"), ans.header.Values("RateLimit-Policy"))
+	}
+	if got := ans.header.Values("RateLimit"); len(got) != 2 || !strings.HasPrefix(got[1], `"per_user";r=0;t=10`) {
+		t.Fatalf("RateLimit %q", got)
 	}
 }
