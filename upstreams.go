@@ -30,8 +30,8 @@ type RegistryUpstreams struct {
 	// /hello_service/... to the service hello_service.
 	Service string `json:"service,omitempty"`
 
-	registry    *Registry
-	placeholder bool
+	registry *Registry
+	service  template
 }
 
 // CaddyModule returns the Caddy module information.
@@ -50,7 +50,7 @@ func (u *RegistryUpstreams) Provision(ctx caddy.Context) error {
 		return err
 	}
 	u.registry = gateway.registry
-	u.placeholder = strings.ContainsRune(u.Service, '{')
+	u.service = newTemplate(u.Service)
 	return nil
 }
 
@@ -59,7 +59,7 @@ func (u *RegistryUpstreams) Validate() error {
 	if u.Service == "" {
 		return fmt.Errorf("dynamic registry: the service name is missing; write `dynamic registry <service>`")
 	}
-	if !u.placeholder {
+	if !strings.ContainsRune(u.Service, '{') {
 		if err := ValidateServiceName(u.Service); err != nil {
 			return fmt.Errorf("dynamic registry: %v", err)
 		}
@@ -71,10 +71,9 @@ func (u *RegistryUpstreams) Validate() error {
 // reverse_proxy changes the values it is given, so they are never shared
 // between requests. It allocates the upstreams and nothing else.
 func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
-	service := u.Service
-	if u.placeholder {
-		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		service = repl.ReplaceAll(service, "")
+	service := u.service.raw
+	if !u.service.plain {
+		service = u.service.render(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer))
 	}
 	dials := u.registry.dials(service)
 	if len(dials) == 0 {

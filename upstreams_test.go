@@ -26,7 +26,7 @@ func TestGetUpstreamsReturnsFreshValuesInOrder(t *testing.T) {
 	r, _ := newTestRegistry()
 	mustRegister(t, r, Registration{Service: "hello", ID: "b", Address: "127.0.0.1:2"})
 	mustRegister(t, r, Registration{Service: "hello", ID: "a", Address: "127.0.0.1:1"})
-	u := &RegistryUpstreams{Service: "hello", registry: r}
+	u := &RegistryUpstreams{Service: "hello", registry: r, service: newTemplate("hello")}
 	req := newUpstreamRequest("/")
 
 	first, err := u.GetUpstreams(req)
@@ -44,7 +44,7 @@ func TestGetUpstreamsExpandsPlaceholders(t *testing.T) {
 	r, _ := newTestRegistry()
 	mustRegister(t, r, Registration{Service: "hello_service", Address: "127.0.0.1:1"})
 	mustRegister(t, r, Registration{Service: "other", Address: "127.0.0.1:2"})
-	u := &RegistryUpstreams{Service: "{http.request.uri.path.0}", registry: r, placeholder: true}
+	u := &RegistryUpstreams{Service: "{http.request.uri.path.0}", registry: r, service: newTemplate("{http.request.uri.path.0}")}
 	for path, want := range map[string]string{"/hello_service/greet": "127.0.0.1:1", "/other": "127.0.0.1:2", "/nobody/x": "", "/": ""} {
 		ups, err := u.GetUpstreams(newUpstreamRequest(path))
 		if err != nil {
@@ -59,7 +59,6 @@ func TestGetUpstreamsExpandsPlaceholders(t *testing.T) {
 func TestRegistryUpstreamsValidate(t *testing.T) {
 	for svc, ok := range map[string]bool{"hello": true, "{http.request.uri.path.0}": true, "": false, "a b": false} {
 		u := &RegistryUpstreams{Service: svc}
-		u.placeholder = len(svc) > 0 && svc[0] == '{'
 		if err := u.Validate(); (err == nil) != ok {
 			t.Errorf("Validate(%q) = %v", svc, err)
 		}
@@ -73,7 +72,7 @@ func benchRegistry(b *testing.B, n int) (*Registry, *RegistryUpstreams) {
 			b.Fatal(err)
 		}
 	}
-	return r, &RegistryUpstreams{Service: "svc", registry: r}
+	return r, &RegistryUpstreams{Service: "svc", registry: r, service: newTemplate("svc")}
 }
 
 func BenchmarkGetUpstreams(b *testing.B) {
@@ -134,7 +133,7 @@ func BenchmarkGetUpstreamsWhileWriting(b *testing.B) {
 
 func BenchmarkGetUpstreamsPlaceholder(b *testing.B) {
 	_, u := benchRegistry(b, 10)
-	u.Service, u.placeholder = "{http.request.uri.path.0}", true
+	u.Service, u.service = "{http.request.uri.path.0}", newTemplate("{http.request.uri.path.0}")
 	req := newUpstreamRequest("/svc/x")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,0 +1,557 @@
+// Command bench measures what the gateway costs per request, against plain
+// Caddy and the backend alone, on loopback.
+//
+// From the repository root:
+//
+//	go run ./bench
+//
+// It builds Caddy with the plugin (xcaddy, as README says), installs wrk from
+// Debian's packages when it is missing, starts a small backend (this program
+// again, with -serve-backend) and one Caddy, and then, interleaved over
+// several rounds, loads each scenario's config into Caddy through its admin
+// API and drives it with wrk. For each scenario it reports requests/s, p50 and
+// p99 latency, and Caddy's CPU time (user+system, from /proc) per request,
+// as medians over the rounds, with the ratio to plain reverse_proxy. The table
+// is printed and written to bench/results.md. Every process it starts is
+// stopped by its PID; everything listens on 127.0.0.1.
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const secret = "bench-secret-bench-secret-bench-secret"
+
+func main() {
+	serve := flag.String("serve-backend", "", "run as the backend on this address (used by bench itself)")
+	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
+	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each scenario per round")
+	warmup := flag.Duration("warmup", 2*time.Second, "load before each measurement, not counted")
+	conns := flag.Int("connections", 64, "wrk connections")
+	threads := flag.Int("threads", 2, "wrk threads")
+	only := flag.String("only", "", "run only the scenarios whose names contain one of these comma-separated words (the baseline always runs)")
+	caddyBin := flag.String("caddy", "", "use this Caddy binary instead of building one")
+	pin := flag.Bool("pin", runtime.NumCPU() >= 2, "pin Caddy to CPU 0 and wrk and the backend to the other CPUs (taskset), so that Caddy's CPU time is not disturbed by them")
+	out := flag.String("out", "bench/results.md", "where to write the table")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+
+	if *serve != "" {
+		serveBackend(*serve)
+		return
+	}
+
+	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin}
+	var err error
+	if b.dir, err = os.MkdirTemp("", "gateway-bench-"); err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(b.dir)
+
+	// stop what was started, by PID, whatever happens
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		b.stopAll()
+		os.Exit(1)
+	}()
+	defer b.stopAll()
+
+	if err := b.prepare(*caddyBin); err != nil {
+		b.stopAll()
+		log.Fatal(err)
+	}
+	scenarios := b.scenarios()
+	if *only != "" {
+		words := strings.Split(*only, ",")
+		scenarios = slices.DeleteFunc(scenarios, func(s scenario) bool {
+			return s.name != baseline && !slices.ContainsFunc(words, func(w string) bool { return strings.Contains(s.name, w) })
+		})
+	}
+	results, err := b.run(scenarios)
+	if err != nil {
+		b.stopAll()
+		log.Fatal(err)
+	}
+	table := b.table(scenarios, results)
+	fmt.Println(table)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s", *out)
+	}
+}
+
+// serveBackend is the upstream: a small fixed answer, keep-alive.
+func serveBackend(addr string) {
+	body := []byte(`{"message":"Hello from the Service!"}`)
+	log.Fatal(http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})))
+}
+
+type bench struct {
+	rounds   int
+	duration time.Duration
+	warmup   time.Duration
+	conns    int
+	threads  int
+	pin      bool
+
+	dir       string
+	caddy     string
+	wrk       string
+	procs     []*exec.Cmd
+	caddyPID  int
+	admin     string
+	port      int // the gateway's HTTP port
+	backend   string
+	hsToken   string
+	rsToken   string
+	rsKeyFile string
+}
+
+type scenario struct {
+	name   string
+	direct bool   // wrk against the backend itself
+	site   string // the site block's body
+	header string // Authorization header, if any
+	path   string
+}
+
+type sample struct {
+	rps        float64
+	p50, p99   time.Duration
+	cpuPerReq  time.Duration
+	requests   int64
+	non2xx     int64
+	socketErrs string
+}
+
+func (b *bench) prepare(caddyBin string) error {
+	var err error
+	if b.wrk, err = ensureWrk(); err != nil {
+		return err
+	}
+	b.caddy = caddyBin
+	if b.caddy == "" {
+		b.caddy = filepath.Join(b.dir, "caddy")
+		repo, _ := os.Getwd()
+		log.Printf("building Caddy with the plugin (xcaddy)...")
+		cmd := exec.Command("go", "tool", "xcaddy", "build", "v2.11.9",
+			"--with", "github.com/caddygateway/caddy-gateway@v0.0.0="+repo, "--output", b.caddy)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("xcaddy build: %v\n%s", err, out)
+		}
+	}
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	b.backend = fmt.Sprintf("127.0.0.1:%d", freePort())
+	if err := b.start(b.pinned(others, self, "-serve-backend", b.backend)...); err != nil {
+		return err
+	}
+	if err := waitHTTP("http://" + b.backend + "/"); err != nil {
+		return fmt.Errorf("backend: %v", err)
+	}
+
+	b.admin = fmt.Sprintf("127.0.0.1:%d", freePort())
+	b.port = freePort()
+	initial := filepath.Join(b.dir, "Caddyfile")
+	if err := os.WriteFile(initial, []byte(b.config("respond ok")), 0o600); err != nil {
+		return err
+	}
+	if err := b.start(b.pinned("0", b.caddy, "run", "--config", initial, "--adapter", "caddyfile")...); err != nil {
+		return err
+	}
+	b.caddyPID = b.procs[len(b.procs)-1].Process.Pid
+	if err := waitHTTP("http://" + b.admin + "/config/"); err != nil {
+		return fmt.Errorf("caddy: %v", err)
+	}
+
+	// the registered instance, and the tokens
+	resp, err := http.Post("http://"+b.admin+"/registry/services/bench", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"address": %q}`, b.backend)))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("registering the backend: %s", resp.Status)
+	}
+	claims := jwt.MapClaims{"sub": "bench-user", "iss": "bench", "exp": time.Now().Add(24 * time.Hour).Unix()}
+	if b.hsToken, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret)); err != nil {
+		return err
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	if b.rsToken, err = jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(key); err != nil {
+		return err
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	b.rsKeyFile = filepath.Join(b.dir, "rsa.pem")
+	return os.WriteFile(b.rsKeyFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
+}
+
+// transport is the same for every proxying scenario: Caddy keeps 32 idle
+// connections per upstream by default, fewer than wrk's 64 connections, so
+// it would keep opening new ones; README recommends raising it.
+const transport = `
+		transport http {
+			keepalive_idle_conns_per_host 128
+		}`
+
+// scenarios are the rows of the table. Every request through Caddy carries
+// the same kind of bearer token (HS256, or RS256 for the RS256 rows), also
+// where nothing checks it, so that each row differs from the one before only
+// in what Caddy does.
+func (b *bench) scenarios() []scenario {
+	hs := "Bearer " + b.hsToken
+	rs := "Bearer " + b.rsToken
+	jwtHS := "jwt_auth {\n\t\tsecret " + secret + "\n\t\tissuer bench\n\t}"
+	jwtRS := func(cache string) string {
+		return "jwt_auth {\n\t\tpublic_key " + b.rsKeyFile + "\n\t\tissuer bench\n\t\tcache_size " + cache + "\n\t}"
+	}
+	registry := "reverse_proxy {\n\t\tdynamic registry bench" + transport + "\n\t}"
+	// a rate nothing in the run comes near, so every request is counted and passes
+	perIP := "throttle {\n\t\tzone per_ip\n\t\trate 1000000000/1s\n\t}"
+	perUser := "throttle {\n\t\tzone per_user\n\t\tkey {http.auth.user.id}\n\t\trate 1000000000/1s\n\t}"
+	byName := "reverse_proxy {\n\t\tdynamic registry {http.request.uri.path.0}" + transport + "\n\t}"
+	indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n\t") }
+	return []scenario{
+		{name: "direct backend", direct: true, path: "/"},
+		{name: "reverse_proxy, default keep-alive", site: "reverse_proxy " + b.backend, header: hs, path: "/"},
+		{name: baseline, site: "reverse_proxy " + b.backend + " {" + transport + "\n\t}", header: hs, path: "/"},
+		{name: "dynamic registry", site: registry, header: hs, path: "/"},
+		{name: "+ jwt_auth HS256", site: jwtHS + "\n\t" + registry, header: hs, path: "/"},
+		{name: "+ jwt_auth RS256 (cache)", site: jwtRS("10000") + "\n\t" + registry, header: rs, path: "/"},
+		{name: "+ jwt_auth RS256 (no cache)", site: jwtRS("off") + "\n\t" + registry, header: rs, path: "/"},
+		{name: "+ throttle", site: perIP + "\n\t" + registry, header: hs, path: "/"},
+		// jwt_auth, both throttle blocks and the registry routing by the
+		// first path segment, in the plugin's directive order
+		{name: "whole stack", site: perIP + "\n\t" + jwtHS + "\n\t" + perUser + "\n\t" + byName, header: hs, path: "/bench/"},
+		// the same in a route, as Caddyfile.example writes it (route keeps
+		// the written order; Caddy builds the route's chain per request)
+		{name: "whole stack in a route", site: "route {\n\t\t" + indent(perIP+"\n\t"+jwtHS+"\n\t"+perUser+"\n\t"+byName) + "\n\t}",
+			header: hs, path: "/bench/"},
+	}
+}
+
+// config is a whole Caddyfile around a site body.
+func (b *bench) config(site string) string {
+	return fmt.Sprintf(`{
+	admin %s
+	persist_config off
+	storage file_system %s
+	log {
+		level ERROR
+	}
+}
+
+http://127.0.0.1:%d {
+	%s
+}
+`, b.admin, filepath.Join(b.dir, "data"), b.port, site)
+}
+
+func (b *bench) load(site string) error {
+	resp, err := http.Post("http://"+b.admin+"/load", "text/caddyfile", strings.NewReader(b.config(site)))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("loading config: %s: %s\n%s", resp.Status, body, b.config(site))
+	}
+	return nil
+}
+
+func (b *bench) run(scenarios []scenario) (map[string][]sample, error) {
+	results := map[string][]sample{}
+	for round := 1; round <= b.rounds; round++ {
+		for _, s := range scenarios {
+			target := fmt.Sprintf("http://127.0.0.1:%d%s", b.port, s.path)
+			if s.direct {
+				target = "http://" + b.backend + s.path
+			} else if err := b.load(s.site); err != nil {
+				return nil, err
+			}
+			if _, err := b.wrkRun(target, s.header, b.warmup); err != nil {
+				return nil, err
+			}
+			before, err := cpuTime(b.caddyPID)
+			if err != nil {
+				return nil, err
+			}
+			smp, err := b.wrkRun(target, s.header, b.duration)
+			if err != nil {
+				return nil, err
+			}
+			after, err := cpuTime(b.caddyPID)
+			if err != nil {
+				return nil, err
+			}
+			if !s.direct && smp.requests > 0 {
+				smp.cpuPerReq = (after - before) / time.Duration(smp.requests)
+			}
+			if smp.non2xx > 0 {
+				return nil, fmt.Errorf("%s: %d answers were not 2xx; the scenario is broken", s.name, smp.non2xx)
+			}
+			log.Printf("round %d/%d %-34s %9.0f req/s  p50 %-9v p99 %-9v caddy CPU/req %v", round, b.rounds, s.name,
+				smp.rps, smp.p50, smp.p99, smp.cpuPerReq)
+			results[s.name] = append(results[s.name], smp)
+		}
+	}
+	return results, nil
+}
+
+var (
+	reqRE     = regexp.MustCompile(`(\d+) requests in`)
+	rpsRE     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	pctRE     = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)`)
+	non2xxRE  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	sockErrRE = regexp.MustCompile(`Socket errors:.*`)
+)
+
+func (b *bench) wrkRun(target, header string, d time.Duration) (sample, error) {
+	args := []string{"-t", strconv.Itoa(b.threads), "-c", strconv.Itoa(b.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
+	if header != "" {
+		args = append(args, "-H", "Authorization: "+header)
+	}
+	cmd := b.pinned(others, b.wrk, append(args, target)...)
+	out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
+	if err != nil {
+		return sample{}, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	text := string(out)
+	var s sample
+	if m := reqRE.FindStringSubmatch(text); m != nil {
+		s.requests, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := rpsRE.FindStringSubmatch(text); m != nil {
+		s.rps, _ = strconv.ParseFloat(m[1], 64)
+	}
+	for _, m := range pctRE.FindAllStringSubmatch(text, -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[m[3]]
+		if m[1] == "50" {
+			s.p50 = time.Duration(v * float64(unit))
+		} else {
+			s.p99 = time.Duration(v * float64(unit))
+		}
+	}
+	if m := non2xxRE.FindStringSubmatch(text); m != nil {
+		s.non2xx, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	s.socketErrs = sockErrRE.FindString(text)
+	if s.requests == 0 || s.rps == 0 {
+		return s, fmt.Errorf("could not read wrk's output:\n%s", text)
+	}
+	return s, nil
+}
+
+// cpuTime is a process's user+system CPU time, from /proc/<pid>/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// the command name (field 2) may hold spaces; count from after its ')'
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
+}
+
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// baseline is the scenario the ratios compare with.
+const baseline = "reverse_proxy (static upstream)"
+
+// table reports medians over the rounds. The ratios are medians of per-round
+// ratios: each scenario against the baseline measured in the same round, so
+// that drift between rounds (a shared, noisy machine) cancels out.
+func (b *bench) table(scenarios []scenario, results map[string][]sample) string {
+	base := results[baseline]
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "| scenario | requests/s | p50 | p99 | Caddy CPU per request | CPU vs reverse_proxy | req/s vs reverse_proxy |\n")
+	fmt.Fprintf(&sb, "|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range scenarios {
+		var rps, cpuRatio, rpsRatio []float64
+		var p50, p99, cpu []time.Duration
+		for i, smp := range results[s.name] {
+			rps = append(rps, smp.rps)
+			p50 = append(p50, smp.p50)
+			p99 = append(p99, smp.p99)
+			cpu = append(cpu, smp.cpuPerReq)
+			if i < len(base) {
+				rpsRatio = append(rpsRatio, smp.rps/base[i].rps)
+				if base[i].cpuPerReq > 0 {
+					cpuRatio = append(cpuRatio, float64(smp.cpuPerReq)/float64(base[i].cpuPerReq))
+				}
+			}
+		}
+		if len(rps) == 0 {
+			continue
+		}
+		cpuCell, cpuRatioCell, rpsRatioCell := "—", "—", "—"
+		if !s.direct {
+			cpuCell = fmt.Sprintf("%.1f µs", float64(median(cpu))/float64(time.Microsecond))
+			if len(cpuRatio) > 0 {
+				pct := math.Round((median(cpuRatio) - 1) * 100)
+				if pct == 0 {
+					pct = 0 // not -0
+				}
+				cpuRatioCell = fmt.Sprintf("%+.0f%%", pct)
+			}
+		}
+		if len(rpsRatio) > 0 {
+			rpsRatioCell = fmt.Sprintf("%.2f×", median(rpsRatio))
+		}
+		fmt.Fprintf(&sb, "| %s | %.0f | %s | %s | %s | %s | %s |\n", s.name, median(rps), fmtDur(median(p50)), fmtDur(median(p99)),
+			cpuCell, cpuRatioCell, rpsRatioCell)
+	}
+	placement := "wrk, Caddy and the backend sharing all CPUs"
+	if b.pin {
+		placement = "Caddy pinned to CPU 0, wrk and the backend to CPUs " + others
+	}
+	fmt.Fprintf(&sb, "\nMedians of %d interleaved rounds of %v each (after %v of warm-up); the ratios are medians of per-round ratios to %q. "+
+		"wrk -t%d -c%d, plain HTTP on loopback, %s; %s.\n",
+		b.rounds, b.duration, b.warmup, baseline, b.threads, b.conns, placement, machine())
+	return sb.String()
+}
+
+func fmtDur(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`model name\s*:\s*(.+)`).FindSubmatch(data); m != nil {
+			model = strings.TrimSpace(string(m[1]))
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, %s", model, runtime.NumCPU(), runtime.Version())
+}
+
+// others is the CPU list for everything but Caddy when pinning.
+var others = fmt.Sprintf("1-%d", runtime.NumCPU()-1)
+
+// pinned prefixes a command with taskset when pinning is on.
+func (b *bench) pinned(cpus, name string, args ...string) []string {
+	if !b.pin {
+		return append([]string{name}, args...)
+	}
+	return append([]string{"taskset", "-c", cpus, name}, args...)
+}
+
+func (b *bench) start(argv ...string) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	b.procs = append(b.procs, cmd)
+	return nil
+}
+
+// stopAll stops every process bench started, by PID.
+func (b *bench) stopAll() {
+	for _, p := range b.procs {
+		if p.Process != nil {
+			_ = syscall.Kill(p.Process.Pid, syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = p.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				_ = syscall.Kill(p.Process.Pid, syscall.SIGKILL)
+			}
+		}
+	}
+	b.procs = nil
+}
+
+func ensureWrk() (string, error) {
+	if p, err := exec.LookPath("wrk"); err == nil {
+		return p, nil
+	}
+	log.Printf("installing wrk from Debian's packages...")
+	sudo := []string{}
+	if os.Geteuid() != 0 {
+		sudo = []string{"sudo"}
+	}
+	for _, args := range [][]string{{"apt-get", "update", "-qq"}, {"apt-get", "install", "-y", "-qq", "wrk"}} {
+		cmd := exec.Command(append(sudo, args...)[0], append(sudo, args...)[1:]...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("installing wrk: %v\n%s", err, out)
+		}
+	}
+	return exec.LookPath("wrk")
+}
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitHTTP(url string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer", url)
+}
