@@ -17,6 +17,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("registry_api", parseRegistryAPI)
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseJWTAuth)
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseThrottle)
+	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseCircuitBreaker)
 
 	// The order becomes basic_auth, jwt_auth, throttle, registry_api,
 	// forward_auth: authentication first (so throttle can key on the user),
@@ -26,6 +27,8 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("throttle", httpcaddyfile.Before, "forward_auth")
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.Before, "forward_auth")
+	// the breaker watches what it wraps: right before reverse_proxy
+	httpcaddyfile.RegisterDirectiveOrder("circuit_breaker", httpcaddyfile.Before, "reverse_proxy")
 }
 
 // parseServiceRegistryOption sets up the service_registry app from the
@@ -36,6 +39,12 @@ func init() {
 //		max_instances <n>
 //		max_instances_per_service <n>
 //		persist on|off
+//		health_path <path>
+//		health_interval <duration>
+//		health_timeout <duration>
+//		health_fails <n>
+//		health_passes <n>
+//		deregister_unhealthy_after <duration>
 //	}
 func parseServiceRegistryOption(d *caddyfile.Dispenser, _ any) (any, error) {
 	sr := new(ServiceRegistry)
@@ -52,6 +61,12 @@ func parseServiceRegistryOption(d *caddyfile.Dispenser, _ any) (any, error) {
 //		max_instances <n>
 //		max_instances_per_service <n>
 //		persist on|off
+//		health_path <path>
+//		health_interval <duration>
+//		health_timeout <duration>
+//		health_fails <n>
+//		health_passes <n>
+//		deregister_unhealthy_after <duration>
 //	}
 func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
@@ -92,8 +107,43 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			sr.Persist = &on
+		case "health_path":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			sr.HealthPath = d.Val()
+		case "health_interval", "health_timeout", "deregister_unhealthy_after":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(d.Val())
+			if err != nil || dur <= 0 {
+				return d.Errf("%s %q is not a positive duration such as 10s", opt, d.Val())
+			}
+			switch opt {
+			case "health_interval":
+				sr.HealthInterval = caddy.Duration(dur)
+			case "health_timeout":
+				sr.HealthTimeout = caddy.Duration(dur)
+			default:
+				sr.DeregisterUnhealthyAfter = caddy.Duration(dur)
+			}
+		case "health_fails", "health_passes":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(d.Val())
+			if err != nil || n < 1 {
+				return d.Errf("%s %q must be a positive whole number", opt, d.Val())
+			}
+			if opt == "health_fails" {
+				sr.HealthFails = n
+			} else {
+				sr.HealthPasses = n
+			}
 		default:
-			return d.Errf("unknown service_registry option %q; the options are default_ttl, max_instances, max_instances_per_service, persist", opt)
+			return d.Errf("unknown service_registry option %q; the options are default_ttl, max_instances, max_instances_per_service, persist, "+
+				"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after", opt)
 		}
 		if d.NextArg() {
 			return d.Errf("service_registry: %s takes one argument; unexpected %q", opt, d.Val())
@@ -391,6 +441,96 @@ func parseRate(s string) (Rate, error) {
 	return Rate{Events: n, Window: caddy.Duration(dur)}, nil
 }
 
+// parseCircuitBreaker sets up the circuit_breaker handler. Syntax: see
+// CircuitBreaker.UnmarshalCaddyfile.
+func parseCircuitBreaker(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	cb := new(CircuitBreaker)
+	if err := cb.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return cb, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	circuit_breaker [<matcher>] {
+//		name <name>
+//		key <template>
+//		failure_ratio <0..1>
+//		min_requests <n>
+//		window <duration>
+//		open_for <duration>
+//		half_open_requests <n>
+//		failure_status <code|class...>
+//		max_keys <n>
+//	}
+func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("circuit_breaker takes a block, not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		if opt == "failure_status" {
+			if len(args) == 0 {
+				return d.Errf("circuit_breaker: failure_status needs at least one status or class, e.g. 5xx 429")
+			}
+			cb.FailureStatus = append(cb.FailureStatus, args...)
+			continue
+		}
+		if len(args) != 1 {
+			return d.Errf("circuit_breaker: %s takes one argument, got %d", opt, len(args))
+		}
+		arg := args[0]
+		positive := func() (int, error) {
+			n, err := strconv.Atoi(arg)
+			if err != nil || n < 1 {
+				return 0, d.Errf("circuit_breaker: %s %q must be a positive whole number", opt, arg)
+			}
+			return n, nil
+		}
+		duration := func() (caddy.Duration, error) {
+			dur, err := caddy.ParseDuration(arg)
+			if err != nil || dur <= 0 {
+				return 0, d.Errf("circuit_breaker: %s %q is not a positive duration such as 30s", opt, arg)
+			}
+			return caddy.Duration(dur), nil
+		}
+		var err error
+		switch opt {
+		case "name":
+			cb.Name = arg
+		case "key":
+			cb.Key = arg
+		case "failure_ratio":
+			cb.FailureRatio, err = strconv.ParseFloat(strings.TrimSuffix(arg, "%"), 64)
+			if err == nil && strings.HasSuffix(arg, "%") {
+				cb.FailureRatio /= 100
+			}
+			if err != nil || cb.FailureRatio <= 0 || cb.FailureRatio > 1 {
+				return d.Errf("circuit_breaker: failure_ratio %q must be more than 0 and at most 1 (or 1%% to 100%%)", arg)
+			}
+		case "min_requests":
+			cb.MinRequests, err = positive()
+		case "half_open_requests":
+			cb.HalfOpenRequests, err = positive()
+		case "max_keys":
+			cb.MaxKeys, err = positive()
+		case "window":
+			cb.Window, err = duration()
+		case "open_for":
+			cb.OpenFor, err = duration()
+		default:
+			return d.Errf("circuit_breaker: unknown option %q", opt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func parseOnOff(d *caddyfile.Dispenser) (bool, error) {
 	switch d.Val() {
 	case "on":
@@ -408,4 +548,5 @@ var (
 	_ caddyfile.Unmarshaler = (*RegistryAPI)(nil)
 	_ caddyfile.Unmarshaler = (*JWTAuth)(nil)
 	_ caddyfile.Unmarshaler = (*Throttle)(nil)
+	_ caddyfile.Unmarshaler = (*CircuitBreaker)(nil)
 )

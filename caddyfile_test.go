@@ -244,3 +244,71 @@ func TestDirectiveOrder(t *testing.T) {
 		last = i
 	}
 }
+
+func TestCaddyfileCircuitBreakerAndHealth(t *testing.T) {
+	cfg, err := adapt(t, `{
+	service_registry {
+		health_path /healthz
+		health_interval 5s
+		health_timeout 1s
+		health_fails 3
+		health_passes 2
+		deregister_unhealthy_after 10m
+	}
+}
+:8080 {
+	reverse_proxy {
+		dynamic registry x
+	}
+	circuit_breaker {
+		name api
+		key {http.request.uri.path.0}
+		failure_ratio 25%
+		min_requests 10
+		window 1m
+		open_for 15s
+		half_open_requests 5
+		failure_status 5xx 429
+		max_keys 100
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	s := string(raw)
+	for _, want := range []string{
+		`"health_path":"/healthz"`, `"health_interval":5000000000`, `"health_timeout":1000000000`, `"health_fails":3`,
+		`"health_passes":2`, `"deregister_unhealthy_after":600000000000`,
+		`"handler":"circuit_breaker"`, `"name":"api"`, `"key":"{http.request.uri.path.0}"`, `"failure_ratio":0.25`,
+		`"min_requests":10`, `"window":60000000000`, `"open_for":15000000000`, `"half_open_requests":5`,
+		`"failure_status":["5xx","429"]`, `"max_keys":100`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, s)
+		}
+	}
+	if strings.Index(s, `"handler":"circuit_breaker"`) > strings.Index(s, `"handler":"reverse_proxy"`) {
+		t.Errorf("circuit_breaker is not before reverse_proxy:\n%s", s)
+	}
+}
+
+func TestCaddyfileCircuitBreakerAndHealthErrors(t *testing.T) {
+	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
+	for _, tc := range []struct{ caddyfile, says string }{
+		{site("circuit_breaker now"), `takes a block, not the argument "now"`},
+		{site("circuit_breaker {\n failure_ratio 2\n}"), `failure_ratio "2" must be more than 0 and at most 1`},
+		{site("circuit_breaker {\n failure_ratio half\n}"), `failure_ratio "half"`},
+		{site("circuit_breaker {\n min_requests 0\n}"), `min_requests "0" must be a positive whole number`},
+		{site("circuit_breaker {\n window soon\n}"), `window "soon" is not a positive duration`},
+		{site("circuit_breaker {\n failure_status\n}"), "failure_status needs at least one"},
+		{site("circuit_breaker {\n trip 1\n}"), `unknown option "trip"`},
+		{"{\n service_registry {\n  health_interval never\n }\n}", `health_interval "never" is not a positive duration`},
+		{"{\n service_registry {\n  health_fails 0\n }\n}", `health_fails "0" must be a positive whole number`},
+	} {
+		_, err := adapt(t, tc.caddyfile)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.caddyfile, err, tc.says)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/net/http/httpguts"
@@ -160,6 +162,28 @@ type JWTAuth struct {
 	logger     *zap.Logger
 	now        func() time.Time
 	jwksCancel context.CancelFunc
+	counters   jwtCounters
+}
+
+// jwtCounters are the handler's metrics, resolved once at provision so a
+// request only adds to a counter.
+type jwtCounters struct {
+	verified, cached, anonymous, preflight prometheus.Counter
+	refused                                map[refusal]prometheus.Counter
+}
+
+func newJWTCounters() jwtCounters {
+	c := jwtCounters{
+		verified:  metrics.jwtRequests.WithLabelValues("accepted", "verified"),
+		cached:    metrics.jwtRequests.WithLabelValues("accepted", "cache"),
+		anonymous: metrics.jwtRequests.WithLabelValues("anonymous", ""),
+		preflight: metrics.jwtRequests.WithLabelValues("preflight", ""),
+		refused:   make(map[refusal]prometheus.Counter, len(refusalReasons)),
+	}
+	for r := range refusalReasons {
+		c.refused[r] = metrics.jwtRequests.WithLabelValues("refused", r.String())
+	}
+	return c
 }
 
 // TokenSource is a place to read the token from.
@@ -210,6 +234,10 @@ func algFamily(alg string) string {
 // JWKS refresher and builds everything the request path uses.
 func (j *JWTAuth) Provision(ctx caddy.Context) error {
 	j.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	j.counters = newJWTCounters()
 	if j.now == nil {
 		j.now = time.Now
 	}
@@ -317,7 +345,7 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 	j.jwksCancel = cancel
 	logger := j.logger
 	kf, err := keyfunc.NewDefaultOverrideCtx(jctx, j.JWKS, keyfunc.Override{
-		Client:            &http.Client{Timeout: timeout},
+		Client:            &http.Client{Timeout: timeout, Transport: &countingTransport{next: http.DefaultTransport}},
 		HTTPTimeout:       timeout,
 		RefreshInterval:   refresh,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(cooldown), 1),
@@ -458,19 +486,26 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		delete(r.Header, j.headers[i].Header)
 	}
 	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		j.counters.preflight.Inc()
 		return next.ServeHTTP(w, r)
 	}
 
 	token := j.extract(r)
 	if token == "" {
 		if j.Optional {
+			j.counters.anonymous.Inc()
 			return next.ServeHTTP(w, r)
 		}
 		return j.refuse(w, r, refusalNoToken, nil)
 	}
-	v, why, err := j.verify(token)
+	v, cached, why, err := j.verify(token)
 	if v == nil {
 		return j.refuse(w, r, why, err)
+	}
+	if cached {
+		j.counters.cached.Inc()
+	} else {
+		j.counters.verified.Inc()
 	}
 
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
@@ -556,36 +591,36 @@ func queryValue(raw, name string) string {
 
 // verify returns the verified token, from the cache when it can; otherwise
 // it says why the token is refused.
-func (j *JWTAuth) verify(token string) (*verifiedToken, refusal, error) {
+func (j *JWTAuth) verify(token string) (v *verifiedToken, cached bool, why refusal, err error) {
 	if len(token) > j.MaxTokenSize {
-		return nil, refusalTooLarge, fmt.Errorf("token of %d bytes; the most is %d", len(token), j.MaxTokenSize)
+		return nil, false, refusalTooLarge, fmt.Errorf("token of %d bytes; the most is %d", len(token), j.MaxTokenSize)
 	}
 	now := j.now()
 	if j.cache != nil {
 		if v := j.cache.get(token, now); v != nil {
-			return v, 0, nil
+			return v, true, 0, nil
 		}
 	}
 	claims := jwt.MapClaims{}
 	if _, err := j.parser.ParseWithClaims(token, claims, j.keyFor); err != nil {
-		return nil, classify(err), err
+		return nil, false, classify(err), err
 	}
 	if len(j.issuers) > 0 {
 		iss, _ := claims["iss"].(string)
 		if !j.issuers[iss] {
-			return nil, refusalIssuer, fmt.Errorf("issuer %q is not accepted", iss)
+			return nil, false, refusalIssuer, fmt.Errorf("issuer %q is not accepted", iss)
 		}
 	}
 	for _, c := range j.Require {
 		if _, ok := claims[c]; !ok {
-			return nil, refusalMissingClaim, fmt.Errorf("claim %q is missing", c)
+			return nil, false, refusalMissingClaim, fmt.Errorf("claim %q is missing", c)
 		}
 	}
-	v := j.newVerified(claims, now)
+	v = j.newVerified(claims, now)
 	if j.cache != nil && len(token) <= maxCachedTokenSize {
 		j.cache.put(token, v, now)
 	}
-	return v, 0, nil
+	return v, false, 0, nil
 }
 
 var (
@@ -785,9 +820,15 @@ func classify(err error) refusal {
 }
 
 func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, err error) error {
+	if c := j.counters.refused[why]; c != nil {
+		c.Inc()
+	}
 	if c := j.logger.Check(zapcore.DebugLevel, "jwt_auth refused a request"); c != nil {
-		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", r.RemoteAddr),
-			zap.String("uri", r.RequestURI)}
+		ip, _, splitErr := net.SplitHostPort(r.RemoteAddr)
+		if splitErr != nil {
+			ip = r.RemoteAddr
+		}
+		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", ip), zap.String("uri", r.RequestURI)}
 		if err != nil {
 			fields = append(fields, zap.Error(err))
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
 )
 
 // testKeys are generated once per test run.
@@ -141,6 +142,7 @@ func newJWT(t testing.TB, j *JWTAuth) *JWTAuth {
 	if err := j.Provision(ctx); err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
+	j.logger = zap.NewNop() // Caddy's development logger, without a config, prints every refusal
 	if err := j.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}

@@ -16,6 +16,11 @@
 //   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
 //   - http.handlers.throttle (Caddyfile: `throttle`): rate limits, with the
 //     app `throttle` keeping per-config bookkeeping of its zones.
+//   - http.handlers.circuit_breaker (Caddyfile: `circuit_breaker`): fast
+//     503s for a failing service.
+//
+// Active health checks of registered instances run in the registry
+// (health.go); metrics.go holds the Prometheus metrics of all of them.
 //
 // Everything a config load builds lives on the module values Caddy creates
 // for that load. The few things that must outlive a load are owned by the
@@ -34,6 +39,7 @@ func init() {
 	caddy.RegisterModule(JWTAuth{})
 	caddy.RegisterModule(Throttle{})
 	caddy.RegisterModule(ThrottleZones{})
+	caddy.RegisterModule(CircuitBreaker{})
 }
 
 // gateway owns every piece of state that must survive a config reload.

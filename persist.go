@@ -188,6 +188,17 @@ type instanceJSON struct {
 	RegisteredAt time.Time         `json:"registered_at"`
 	RenewedAt    time.Time         `json:"renewed_at"`
 	ExpiresAt    *time.Time        `json:"expires_at,omitempty"`
+	Healthy      *bool             `json:"healthy,omitempty"`
+	Health       *healthJSON       `json:"health,omitempty"`
+}
+
+// healthJSON is the health part of an instance: the path it registered
+// (stored), and in the API the state of its checks.
+type healthJSON struct {
+	Path           string     `json:"path,omitempty"`
+	CheckedAt      *time.Time `json:"checked_at,omitempty"`
+	Failures       int        `json:"consecutive_failures,omitempty"`
+	UnhealthySince *time.Time `json:"unhealthy_since,omitempty"`
 }
 
 // MarshalJSON writes the instance with its ttl as a duration string.
@@ -205,6 +216,18 @@ func (inst Instance) MarshalJSON() ([]byte, error) {
 	}
 	if !inst.ExpiresAt.IsZero() {
 		j.ExpiresAt = &inst.ExpiresAt
+	}
+	healthy := !inst.health.unhealthy
+	j.Healthy = &healthy
+	h := inst.health
+	if inst.HealthPath != "" || !h.checkedAt.IsZero() {
+		j.Health = &healthJSON{Path: inst.HealthPath, Failures: h.fails}
+		if !h.checkedAt.IsZero() {
+			j.Health.CheckedAt = &h.checkedAt
+		}
+		if h.unhealthy {
+			j.Health.UnhealthySince = &h.unhealthySince
+		}
 	}
 	return json.Marshal(j)
 }
@@ -232,6 +255,9 @@ func (inst *Instance) UnmarshalJSON(b []byte) error {
 	}
 	if j.ExpiresAt != nil {
 		inst.ExpiresAt = *j.ExpiresAt
+	}
+	if j.Health != nil {
+		inst.HealthPath = j.Health.Path // the state of the checks starts afresh
 	}
 	return nil
 }

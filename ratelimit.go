@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -73,10 +74,13 @@ type Throttle struct {
 	zone        *zoneState
 	poolKey     string
 	policyName  string
-	keyName     string // set when Key is exactly one placeholder
+	key         template
 	policyValue []string
 	logger      *zap.Logger
 	now         func() int64
+	allowed     prometheus.Counter
+	refused     prometheus.Counter
+	dryRefused  prometheus.Counter
 }
 
 // Rate is a number of events per window, with a burst.
@@ -112,6 +116,9 @@ type gcra struct {
 
 // Provision finds or creates the zone's state and prepares the headers.
 func (t *Throttle) Provision(ctx caddy.Context) error {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
 	app, err := ctx.App("throttle")
 	if err != nil {
 		return err
@@ -130,9 +137,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	if t.MaxKeys == 0 {
 		t.MaxKeys = DefaultMaxKeys
 	}
-	if name, ok := strings.CutPrefix(t.Key, "{"); ok && strings.HasSuffix(name, "}") && !strings.ContainsAny(name[:len(name)-1], "{}") {
-		t.keyName = name[:len(name)-1]
-	}
+	t.key = newTemplate(t.Key)
 	if err := t.checkRates(); err != nil {
 		return err
 	}
@@ -179,6 +184,9 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		policies[i] = fmt.Sprintf("%q;q=%d;w=%d", t.policyID(i), r.burst, r.window)
 	}
 	t.policyValue = []string{strings.Join(policies, ", ")}
+	t.allowed = metrics.throttleDecisions.WithLabelValues(t.policyName, "allowed")
+	t.refused = metrics.throttleDecisions.WithLabelValues(t.policyName, "refused")
+	t.dryRefused = metrics.throttleDecisions.WithLabelValues(t.policyName, "dry_run_refused")
 	return nil
 }
 
@@ -239,6 +247,14 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 	var tats [maxRates]int64
 	allowed, wait := t.zone.take(key, now, tats[:len(t.Rates)])
 
+	switch {
+	case allowed:
+		t.allowed.Inc()
+	case t.DryRun:
+		t.dryRefused.Inc()
+	default:
+		t.refused.Inc()
+	}
 	if t.DryRun {
 		if !allowed {
 			t.logger.Info("throttle would refuse a request (dry_run)", zap.String("zone", t.policyName),
@@ -276,18 +292,7 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 
 // renderKey turns the key template into this request's key.
 func (t *Throttle) renderKey(repl *caddy.Replacer) string {
-	var key string
-	if t.keyName != "" {
-		if v, ok := repl.Get(t.keyName); ok {
-			if s, ok := v.(string); ok {
-				key = s
-			} else {
-				key = repl.ReplaceAll(t.Key, "")
-			}
-		}
-	} else {
-		key = repl.ReplaceAll(t.Key, "")
-	}
+	key := t.key.render(repl)
 	if key == "" {
 		key, _ = repl.GetString("http.vars.client_ip")
 	}

@@ -57,16 +57,26 @@ type Instance struct {
 	RenewedAt time.Time
 	// ExpiresAt is when the lease runs out; zero without a TTL.
 	ExpiresAt time.Time
+	// HealthPath is where this instance is health checked ("" for the
+	// registry's health_path, if any).
+	HealthPath string
+
+	health instanceHealth
 }
+
+// Healthy reports whether the instance gets traffic: it passes its health
+// checks, or is not checked.
+func (inst Instance) Healthy() bool { return !inst.health.unhealthy }
 
 // Registration is a request to register (or renew) one instance.
 // Registry.Register normalizes it (see Normalize) before anything else.
 type Registration struct {
-	Service  string
-	ID       string
-	Address  string
-	TTL      time.Duration // 0: the registry's default_ttl
-	Metadata map[string]string
+	Service    string
+	ID         string
+	Address    string
+	TTL        time.Duration // 0: the registry's default_ttl
+	Metadata   map[string]string
+	HealthPath string // "" for the registry's health_path
 }
 
 // Registry is the in-memory service registry.
@@ -99,6 +109,8 @@ type Registry struct {
 	restored bool
 	// owner is the app that attached the current settings and persister
 	owner *ServiceRegistry
+	// checker runs the active health checks while an app is attached
+	checker *healthChecker
 }
 
 // routeTable maps a service name to the dial addresses of its instances,
@@ -110,11 +122,13 @@ type registrySettings struct {
 	defaultTTL    time.Duration
 	maxInstances  int
 	maxPerService int
+	health        healthSettings
 }
 
 var defaultSettings = registrySettings{
 	maxInstances:  DefaultMaxInstances,
 	maxPerService: DefaultMaxInstancesPerService,
+	health:        defaultHealth,
 }
 
 // NewRegistry returns an empty registry with the default settings that logs
@@ -155,11 +169,13 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	old := instances[reg.ID]
 	if old == nil {
 		if len(instances) >= r.settings.maxPerService {
+			metrics.registryEvents.WithLabelValues("refused").Inc()
 			return Instance{}, false, apiErrorf(http.StatusConflict,
 				"service %q already has %d instances, the most allowed (service_registry max_instances_per_service); deregister one or raise the limit",
 				reg.Service, len(instances))
 		}
 		if r.count >= r.settings.maxInstances {
+			metrics.registryEvents.WithLabelValues("refused").Inc()
 			return Instance{}, false, apiErrorf(http.StatusConflict,
 				"the registry holds %d instances, the most allowed (service_registry max_instances); deregister some or raise the limit",
 				r.count)
@@ -175,6 +191,7 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 		Metadata:     maps.Clone(reg.Metadata),
 		RegisteredAt: now,
 		RenewedAt:    now,
+		HealthPath:   reg.HealthPath,
 	}
 	if inst.TTL == 0 {
 		inst.TTL = r.settings.defaultTTL
@@ -184,6 +201,9 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	}
 	if old != nil {
 		inst.RegisteredAt = old.RegisteredAt
+		if old.Address == inst.Address && old.HealthPath == inst.HealthPath {
+			inst.health = old.health // a renewal does not make a sick instance healthy
+		}
 	}
 	if instances == nil {
 		instances = make(map[string]*Instance)
@@ -193,7 +213,7 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	if old == nil {
 		r.count++
 	}
-	if old == nil || old.Address != inst.Address {
+	if old == nil || old.Address != inst.Address || old.health != inst.health {
 		r.publishLocked(reg.Service)
 	}
 	if !inst.ExpiresAt.IsZero() {
@@ -202,9 +222,11 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	r.changedLocked()
 
 	if old == nil {
+		metrics.registryEvents.WithLabelValues("registered").Inc()
 		r.logger.Info("registered instance", zap.String("service", inst.Service),
 			zap.String("id", inst.ID), zap.String("address", inst.Address), zap.Duration("ttl", inst.TTL))
 	} else {
+		metrics.registryEvents.WithLabelValues("renewed").Inc()
 		r.logger.Debug("renewed instance", zap.String("service", inst.Service),
 			zap.String("id", inst.ID), zap.String("address", inst.Address), zap.Duration("ttl", inst.TTL))
 	}
@@ -222,6 +244,7 @@ func (r *Registry) Deregister(service, id string) bool {
 	r.removeLocked(inst)
 	r.publishLocked(service)
 	r.changedLocked()
+	metrics.registryEvents.WithLabelValues("deregistered").Inc()
 	r.logger.Info("deregistered instance", zap.String("service", service), zap.String("id", id))
 	return true
 }
@@ -241,6 +264,7 @@ func (r *Registry) DeregisterAddress(service, address string) int {
 	if n > 0 {
 		r.publishLocked(service)
 		r.changedLocked()
+		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
 		r.logger.Info("deregistered instances by address", zap.String("service", service),
 			zap.String("address", address), zap.Int("count", n))
 	}
@@ -260,6 +284,7 @@ func (r *Registry) DeregisterService(service string) int {
 	if n > 0 {
 		r.publishLocked(service)
 		r.changedLocked()
+		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
 		r.logger.Info("deregistered service", zap.String("service", service), zap.Int("count", n))
 	}
 	return n
@@ -337,13 +362,23 @@ func (r *Registry) publishLocked(services ...string) {
 		instances := r.services[service]
 		if len(instances) == 0 {
 			delete(next, service)
+			metrics.registryInstances.DeleteLabelValues(service, "registered")
+			metrics.registryInstances.DeleteLabelValues(service, "healthy")
 			continue
 		}
 		dials := make([]string, 0, len(instances))
 		for _, id := range slices.Sorted(maps.Keys(instances)) {
-			dials = append(dials, instances[id].Address)
+			if inst := instances[id]; !inst.health.unhealthy {
+				dials = append(dials, inst.Address)
+			}
 		}
-		next[service] = dials
+		if len(dials) == 0 {
+			delete(next, service) // every instance is unhealthy: 503
+		} else {
+			next[service] = dials
+		}
+		metrics.registryInstances.WithLabelValues(service, "registered").Set(float64(len(instances)))
+		metrics.registryInstances.WithLabelValues(service, "healthy").Set(float64(len(dials)))
 	}
 	r.routes.Store(&next)
 }
@@ -378,6 +413,7 @@ func (r *Registry) expire() {
 			if !now.Before(inst.ExpiresAt) {
 				r.removeLocked(inst)
 				expired = true
+				metrics.registryEvents.WithLabelValues("expired").Inc()
 				r.logger.Info("lease expired", zap.String("service", inst.Service),
 					zap.String("id", inst.ID), zap.String("address", inst.Address),
 					zap.Time("renewed_at", inst.RenewedAt))
@@ -417,7 +453,8 @@ func (r *Registry) restoreLocked(instances []Instance) int {
 	touched := make(map[string]bool)
 	n := 0
 	for _, in := range instances {
-		reg := Registration{Service: in.Service, ID: in.ID, Address: in.Address, TTL: in.TTL, Metadata: in.Metadata}
+		reg := Registration{Service: in.Service, ID: in.ID, Address: in.Address, TTL: in.TTL, Metadata: in.Metadata,
+			HealthPath: in.HealthPath}
 		if err := reg.Normalize(); err != nil {
 			r.logger.Warn("skipping persisted registration", zap.String("service", in.Service),
 				zap.String("id", in.ID), zap.Error(err))
@@ -440,11 +477,13 @@ func (r *Registry) restoreLocked(instances []Instance) int {
 			Metadata:     maps.Clone(reg.Metadata),
 			RegisteredAt: in.RegisteredAt,
 			RenewedAt:    in.RenewedAt,
+			HealthPath:   reg.HealthPath,
 		}
 		if inst.TTL > 0 {
 			inst.ExpiresAt = now.Add(inst.TTL)
 			r.scheduleLocked(inst.ExpiresAt)
 		}
+		metrics.registryEvents.WithLabelValues("restored").Inc()
 		if existing == nil {
 			existing = make(map[string]*Instance)
 			r.services[reg.Service] = existing
@@ -490,7 +529,28 @@ func (reg *Registration) Normalize() error {
 	if reg.TTL != 0 && reg.TTL < MinTTL {
 		return badRequestf("ttl %s is too short: the least is %s", reg.TTL, MinTTL)
 	}
+	if err := ValidateHealthPath(reg.HealthPath); err != nil {
+		return err
+	}
 	return validateMetadata(reg.Metadata)
+}
+
+// ValidateHealthPath checks a health check path: empty, or an absolute path
+// (with an optional query) of printable ASCII without spaces, at most 256
+// bytes.
+func ValidateHealthPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if path[0] != '/' || len(path) > 256 {
+		return badRequestf("health path %q must start with / and be at most 256 bytes", path)
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c <= ' ' || c >= 0x7f || c == '#' {
+			return badRequestf("health path %q has the character %q; use a plain URL path", path, rune(c))
+		}
+	}
+	return nil
 }
 
 // ValidateServiceName checks that name is a usable service name: 1 to 128
@@ -674,6 +734,28 @@ type ServiceRegistry struct {
 	// and restored at start. Default: true.
 	Persist *bool `json:"persist,omitempty"`
 
+	// The path every instance is health checked at (GET http://<address><path>;
+	// a 2xx or 3xx answer passes). Default: none, so only instances that
+	// registered a health path are checked.
+	HealthPath string `json:"health_path,omitempty"`
+
+	// How often instances are checked. Default: 10s.
+	HealthInterval caddy.Duration `json:"health_interval,omitempty"`
+
+	// How long a check may take. Default: 2s.
+	HealthTimeout caddy.Duration `json:"health_timeout,omitempty"`
+
+	// Consecutive failed checks that take an instance out of rotation.
+	// Default: 2.
+	HealthFails int `json:"health_fails,omitempty"`
+
+	// Consecutive passed checks that put it back. Default: 1.
+	HealthPasses int `json:"health_passes,omitempty"`
+
+	// Deregister an instance that stays unhealthy this long. Default: 0,
+	// never.
+	DeregisterUnhealthyAfter caddy.Duration `json:"deregister_unhealthy_after,omitempty"`
+
 	registry *Registry
 	storage  persistStorage
 	logger   *zap.Logger
@@ -693,6 +775,9 @@ func (ServiceRegistry) CaddyModule() caddy.ModuleInfo {
 func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 	sr.logger = ctx.Logger()
 	sr.registry = gateway.registry
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
 	if sr.persistOn() {
 		sr.storage = ctx.Storage()
 		if err := sr.registry.restoreOnce(ctx, sr.storage, sr.logger); err != nil {
@@ -714,6 +799,15 @@ func (sr *ServiceRegistry) Validate() error {
 	if sr.MaxInstancesPerService < 0 {
 		return fmt.Errorf("service_registry: max_instances_per_service %d must be positive", sr.MaxInstancesPerService)
 	}
+	if err := ValidateHealthPath(sr.HealthPath); err != nil {
+		return fmt.Errorf("service_registry: %v", err)
+	}
+	if sr.HealthInterval < 0 || (sr.HealthInterval > 0 && time.Duration(sr.HealthInterval) < 100*time.Millisecond) {
+		return fmt.Errorf("service_registry: health_interval %s must be at least 100ms", time.Duration(sr.HealthInterval))
+	}
+	if sr.HealthTimeout < 0 || sr.HealthFails < 0 || sr.HealthPasses < 0 || sr.DeregisterUnhealthyAfter < 0 {
+		return fmt.Errorf("service_registry: health_timeout, health_fails, health_passes and deregister_unhealthy_after must be positive")
+	}
 	return nil
 }
 
@@ -728,6 +822,20 @@ func (sr *ServiceRegistry) settings() registrySettings {
 	if sr.MaxInstancesPerService > 0 {
 		s.maxPerService = sr.MaxInstancesPerService
 	}
+	s.health.path = sr.HealthPath
+	if sr.HealthInterval > 0 {
+		s.health.interval = time.Duration(sr.HealthInterval)
+	}
+	if sr.HealthTimeout > 0 {
+		s.health.timeout = time.Duration(sr.HealthTimeout)
+	}
+	if sr.HealthFails > 0 {
+		s.health.fails = sr.HealthFails
+	}
+	if sr.HealthPasses > 0 {
+		s.health.passes = sr.HealthPasses
+	}
+	s.health.deregisterAfter = time.Duration(sr.DeregisterUnhealthyAfter)
 	return s
 }
 
@@ -754,11 +862,14 @@ func (sr *ServiceRegistry) Stop() error {
 // never overwrite what the new one writes.
 func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persister, logger *zap.Logger) {
 	r.mu.Lock()
-	old := r.persist
-	r.persist = nil
+	old, oldChecker := r.persist, r.checker
+	r.persist, r.checker = nil, nil
 	r.mu.Unlock()
 	if old != nil {
 		old.stop(false)
+	}
+	if oldChecker != nil {
+		oldChecker.halt()
 	}
 
 	r.mu.Lock()
@@ -770,6 +881,7 @@ func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persist
 		p.start()
 		p.kick() // write the current state to the (possibly new) storage
 	}
+	r.checker = r.startHealthChecker(s.health.interval)
 	r.mu.Unlock()
 }
 
@@ -781,12 +893,15 @@ func (r *Registry) detach(owner *ServiceRegistry) {
 		r.mu.Unlock()
 		return
 	}
-	p := r.persist
-	r.persist = nil
+	p, checker := r.persist, r.checker
+	r.persist, r.checker = nil, nil
 	r.owner = nil
 	r.settings = defaultSettings
 	r.logger = r.defaultLogger
 	r.mu.Unlock()
+	if checker != nil {
+		checker.halt()
+	}
 	if p != nil {
 		p.stop(true)
 	}

@@ -235,6 +235,9 @@ type registrationBody struct {
 	ID       string            `json:"id"`
 	TTL      json.RawMessage   `json:"ttl"`
 	Metadata map[string]string `json:"metadata"`
+	Health   *struct {
+		Path string `json:"path"`
+	} `json:"health"`
 }
 
 // ParseRegistration parses and checks the JSON body of a registration for
@@ -260,6 +263,12 @@ func ParseRegistration(service string, body []byte) (Registration, error) {
 		return Registration{}, badRequestf(`"address" is missing; send JSON such as {"address": "127.0.0.1:9090"}`)
 	}
 	reg := Registration{Service: service, ID: b.ID, Address: b.Address, Metadata: b.Metadata}
+	if b.Health != nil {
+		if b.Health.Path == "" {
+			return Registration{}, badRequestf(`"health" needs a "path", e.g. {"path": "/healthz"}`)
+		}
+		reg.HealthPath = b.Health.Path
+	}
 	if len(b.TTL) > 0 && string(b.TTL) != "null" {
 		var s string
 		if err := json.Unmarshal(b.TTL, &s); err != nil {
@@ -285,6 +294,9 @@ func describeJSONError(err error) string {
 	switch {
 	case errors.As(err, &typeErr):
 		want := "a string"
+		if strings.HasPrefix(typeErr.Field, "health") {
+			return fmt.Sprintf(`"health" must be an object such as {"path": "/healthz"}, not a %s`, typeErr.Value)
+		}
 		if strings.HasPrefix(typeErr.Field, "metadata") {
 			return fmt.Sprintf(`"metadata" must be an object of string values, such as {"version": "1.2"}, not a %s`, typeErr.Value)
 		} else if typeErr.Field == "" {
@@ -301,7 +313,7 @@ func describeJSONError(err error) string {
 		return "the JSON ends too early"
 	}
 	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Sprintf("unknown field %s; the fields are address, id, ttl, metadata", msg)
+		return fmt.Sprintf("unknown field %s; the fields are address, id, ttl, metadata, health", msg)
 	}
 	return err.Error()
 }

@@ -6,7 +6,8 @@
 //
 //	{"message": "Hello from the Service!", "instance": "<id>", "path": "<path>"}
 //
-// so that two of them on different ports show the gateway's load balancing.
+// so that two of them on different ports show the gateway's load balancing,
+// and {"status":"ok"} on /healthz for the gateway's health checks.
 //
 // Usage:
 //
@@ -79,6 +80,10 @@ func main() {
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/healthz" { // the gateway's health checks
+				_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+				return
+			}
 			_ = json.NewEncoder(w).Encode(map[string]string{
 				"message":  "Hello from the Service!",
 				"instance": instance,

@@ -1,0 +1,208 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Active health checks of registered instances. Caddy's own active health
+// checks do not run for dynamic upstreams, so the registry probes its
+// instances itself: from one place (not once per reverse_proxy), taking an
+// unhealthy instance out of the routes and putting it back when it recovers,
+// and deregistering it when it stays unhealthy too long.
+
+// Health check defaults.
+const (
+	DefaultHealthInterval = 10 * time.Second
+	DefaultHealthTimeout  = 2 * time.Second
+	DefaultHealthFails    = 2
+	DefaultHealthPasses   = 1
+	maxParallelProbes     = 32
+)
+
+// healthSettings is how the registry checks its instances.
+type healthSettings struct {
+	path            string // for every instance; "" checks only those that registered a path
+	interval        time.Duration
+	timeout         time.Duration
+	fails           int           // consecutive failures that make an instance unhealthy
+	passes          int           // consecutive passes that make it healthy again
+	deregisterAfter time.Duration // 0: never deregister for being unhealthy
+}
+
+var defaultHealth = healthSettings{
+	interval: DefaultHealthInterval,
+	timeout:  DefaultHealthTimeout,
+	fails:    DefaultHealthFails,
+	passes:   DefaultHealthPasses,
+}
+
+// instanceHealth is the health state of one instance. Every instance starts
+// healthy: one that registers gets traffic at once, as without checks.
+type instanceHealth struct {
+	unhealthy      bool
+	unhealthySince time.Time
+	fails, passes  int       // consecutive
+	checkedAt      time.Time // zero: never checked
+}
+
+// probeTarget is one instance to probe, copied out of the registry so the
+// probes run without its lock.
+type probeTarget struct {
+	service, id, address, path string
+	ok                         bool
+}
+
+// healthPathFor is the path an instance is checked at, "" for none.
+func (r *Registry) healthPathFor(inst *Instance) string {
+	if inst.HealthPath != "" {
+		return inst.HealthPath
+	}
+	return r.settings.health.path
+}
+
+// checkHealth probes every instance that has a health path once and applies
+// the results. The health loop calls it every interval; tests call it
+// directly.
+func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
+	r.mu.Lock()
+	hs := r.settings.health
+	var targets []probeTarget
+	for service, instances := range r.services {
+		for id, inst := range instances {
+			if path := r.healthPathFor(inst); path != "" {
+				targets = append(targets, probeTarget{service: service, id: id, address: inst.Address, path: path})
+			}
+		}
+	}
+	r.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+
+	sem := make(chan struct{}, maxParallelProbes)
+	var wg sync.WaitGroup
+	for i := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(t *probeTarget) {
+			defer func() { <-sem; wg.Done() }()
+			t.ok = probe(ctx, client, hs.timeout, t.address, t.path)
+		}(&targets[i])
+	}
+	wg.Wait()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	changed := map[string]bool{}
+	for _, t := range targets {
+		inst := r.services[t.service][t.id]
+		if inst == nil || inst.Address != t.address {
+			continue // deregistered or moved while we probed
+		}
+		h := &inst.health
+		h.checkedAt = now
+		if t.ok {
+			h.fails, h.passes = 0, h.passes+1
+			if h.unhealthy && h.passes >= hs.passes {
+				h.unhealthy = false
+				changed[t.service] = true
+				metrics.healthTransitions.WithLabelValues(t.service, "healthy").Inc()
+				r.logger.Info("instance is healthy again", zap.String("service", t.service), zap.String("id", t.id),
+					zap.String("address", t.address))
+			}
+			continue
+		}
+		h.passes, h.fails = 0, h.fails+1
+		if !h.unhealthy && h.fails >= hs.fails {
+			h.unhealthy, h.unhealthySince = true, now
+			changed[t.service] = true
+			metrics.healthTransitions.WithLabelValues(t.service, "unhealthy").Inc()
+			r.logger.Warn("instance is unhealthy; taken out of rotation", zap.String("service", t.service),
+				zap.String("id", t.id), zap.String("address", t.address), zap.String("path", t.path), zap.Int("failures", h.fails))
+		}
+		if h.unhealthy && hs.deregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.deregisterAfter {
+			r.removeLocked(inst)
+			changed[t.service] = true
+			metrics.registryEvents.WithLabelValues("deregistered_unhealthy").Inc()
+			r.logger.Warn("deregistered an instance that stayed unhealthy", zap.String("service", t.service),
+				zap.String("id", t.id), zap.String("address", t.address), zap.Duration("unhealthy_for", now.Sub(h.unhealthySince)))
+		}
+	}
+	if len(changed) > 0 {
+		services := make([]string, 0, len(changed))
+		for s := range changed {
+			services = append(services, s)
+		}
+		r.publishLocked(services...)
+		r.changedLocked()
+	}
+}
+
+// probe sends one GET to http://address+path; a 2xx or 3xx answer passes.
+func probe(ctx context.Context, client *http.Client, timeout time.Duration, address, path string) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+address+path, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("User-Agent", "caddy-gateway-health-check")
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 400
+}
+
+// healthChecker runs checkHealth every interval until stopped.
+type healthChecker struct {
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (r *Registry) startHealthChecker(interval time.Duration) *healthChecker {
+	if interval <= 0 {
+		interval = DefaultHealthInterval
+	}
+	hc := &healthChecker{stop: make(chan struct{}), done: make(chan struct{})}
+	client := &http.Client{
+		// never follow a redirect to somewhere else: a 3xx passes as it is
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
+	}
+	go func() {
+		defer close(hc.done)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-hc.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-hc.stop:
+				return
+			case <-tick.C:
+				r.checkHealth(ctx, client)
+			}
+		}
+	}()
+	return hc
+}
+
+func (hc *healthChecker) halt() {
+	close(hc.stop)
+	<-hc.done
+}

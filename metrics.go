@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The gateway's Prometheus metrics. They are created once per process and
+// registered into each config's metrics registry (the one behind the admin
+// endpoint's /metrics and the `metrics` directive), so their values carry on
+// across config reloads. Labels are bounded: reasons, zones, breaker names
+// and service names, never client keys.
+var metrics = struct {
+	jwtRequests        *prometheus.CounterVec
+	jwksFetches        *prometheus.CounterVec
+	throttleDecisions  *prometheus.CounterVec
+	registryInstances  *prometheus.GaugeVec
+	registryEvents     *prometheus.CounterVec
+	healthTransitions  *prometheus.CounterVec
+	circuitTransitions *prometheus.CounterVec
+	circuitRejected    *prometheus.CounterVec
+}{
+	jwtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "requests_total",
+		Help: "Requests seen by jwt_auth, by outcome (accepted, anonymous, preflight, refused) and reason.",
+	}, []string{"outcome", "reason"}),
+	jwksFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "jwks_fetches_total",
+		Help: "JWKS fetches by URL and result (ok, error).",
+	}, []string{"url", "result"}),
+	throttleDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "throttle", Name: "decisions_total",
+		Help: "Rate limit decisions by zone and decision (allowed, refused, dry_run_refused).",
+	}, []string{"zone", "decision"}),
+	registryInstances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "caddy_gateway", Subsystem: "registry", Name: "instances",
+		Help: "Registered instances per service, and how many of them are healthy.",
+	}, []string{"service", "state"}),
+	registryEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "registry", Name: "events_total",
+		Help: "Registry events: registered, renewed, deregistered, expired, restored, deregistered_unhealthy, refused.",
+	}, []string{"event"}),
+	healthTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "registry", Name: "health_transitions_total",
+		Help: "Active health check transitions of registered instances, by service and new state (healthy, unhealthy).",
+	}, []string{"service", "to"}),
+	circuitTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "circuit", Name: "transitions_total",
+		Help: "Circuit breaker state changes, by breaker and new state (open, half_open, closed).",
+	}, []string{"breaker", "to"}),
+	circuitRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "circuit", Name: "rejected_total",
+		Help: "Requests answered 503 by an open (or full half-open) circuit, by breaker.",
+	}, []string{"breaker"}),
+}
+
+// registerMetrics adds the gateway's collectors to a config's registry; a
+// collector already there (another module of the same config) is fine.
+func registerMetrics(reg *prometheus.Registry) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{
+		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions, metrics.registryInstances,
+		metrics.registryEvents, metrics.healthTransitions, metrics.circuitTransitions, metrics.circuitRejected,
+	} {
+		var already prometheus.AlreadyRegisteredError
+		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
+			return err
+		}
+	}
+	return nil
+}
+
+// countingTransport counts JWKS fetches by URL and result.
+type countingTransport struct {
+	next http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	result := "ok"
+	if err != nil || resp.StatusCode >= 300 {
+		result = "error"
+	}
+	metrics.jwksFetches.WithLabelValues(r.URL.String(), result).Inc()
+	return resp, err
+}
