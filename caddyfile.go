@@ -67,6 +67,9 @@ func parseServiceRegistryOption(d *caddyfile.Dispenser, _ any) (any, error) {
 //		health_fails <n>
 //		health_passes <n>
 //		deregister_unhealthy_after <duration>
+//		backend redis <url>
+//		redis_timeout <duration>
+//		resync_interval <duration>
 //	}
 func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
@@ -107,6 +110,32 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			sr.Persist = &on
+		case "backend":
+			rc, err := parseRedisBackend(d, "service_registry", d.RemainingArgs())
+			if err != nil {
+				return err
+			}
+			if sr.Redis != nil {
+				rc.Timeout = sr.Redis.Timeout
+			}
+			sr.Redis = rc
+			continue
+		case "redis_timeout", "resync_interval":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(d.Val())
+			if err != nil || dur <= 0 {
+				return d.Errf("%s %q is not a positive duration such as 1s", opt, d.Val())
+			}
+			if opt == "resync_interval" {
+				sr.ResyncInterval = caddy.Duration(dur)
+			} else {
+				if sr.Redis == nil {
+					sr.Redis = &RedisConfig{}
+				}
+				sr.Redis.Timeout = caddy.Duration(dur)
+			}
 		case "health_path":
 			if !d.NextArg() {
 				return d.ArgErr()
@@ -143,11 +172,15 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		default:
 			return d.Errf("unknown service_registry option %q; the options are default_ttl, max_instances, max_instances_per_service, persist, "+
-				"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after", opt)
+				"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after, "+
+				"backend, redis_timeout, resync_interval", opt)
 		}
 		if d.NextArg() {
 			return d.Errf("service_registry: %s takes one argument; unexpected %q", opt, d.Val())
 		}
+	}
+	if sr.Redis != nil && sr.Redis.URL == "" {
+		return d.Err("service_registry: redis_timeout without `backend redis <url>`")
 	}
 	return nil
 }
@@ -364,6 +397,9 @@ func parseThrottle(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) 
 //		zone <name>
 //		max_keys <n>
 //		dry_run
+//		backend redis <url>
+//		on_error allow|deny
+//		redis_timeout <duration>
 //	}
 //
 // rate is repeatable; burst applies to every rate of the block.
@@ -383,11 +419,36 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			t.DryRun = true
 			continue
 		}
+		if opt == "backend" {
+			rc, err := parseRedisBackend(d, "throttle", args)
+			if err != nil {
+				return err
+			}
+			if t.Redis != nil {
+				rc.Timeout = t.Redis.Timeout // a redis_timeout line came first
+			}
+			t.Redis = rc
+			continue
+		}
 		if len(args) != 1 {
 			return d.Errf("throttle: %s takes one argument, got %d", opt, len(args))
 		}
 		arg := args[0]
 		switch opt {
+		case "on_error":
+			if arg != "allow" && arg != "deny" {
+				return d.Errf("throttle: on_error %q must be allow or deny", arg)
+			}
+			t.OnError = arg
+		case "redis_timeout":
+			dur, err := caddy.ParseDuration(arg)
+			if err != nil || dur <= 0 {
+				return d.Errf("throttle: redis_timeout %q is not a positive duration such as 100ms", arg)
+			}
+			if t.Redis == nil {
+				t.Redis = &RedisConfig{}
+			}
+			t.Redis.Timeout = caddy.Duration(dur)
 		case "key":
 			t.Key = arg
 		case "rate":
@@ -411,11 +472,17 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			t.MaxKeys = n
 		default:
-			return d.Errf("throttle: unknown option %q; the options are key, rate, burst, zone, max_keys, dry_run", opt)
+			return d.Errf("throttle: unknown option %q; the options are key, rate, burst, zone, max_keys, dry_run, backend, on_error, redis_timeout", opt)
 		}
 	}
 	if len(t.Rates) == 0 {
 		return d.Err("throttle: no rate; write e.g. `rate 100/1m`")
+	}
+	if t.Redis != nil && t.Redis.URL == "" {
+		return d.Err("throttle: redis_timeout without `backend redis <url>`")
+	}
+	if t.OnError != "" && t.Redis == nil {
+		return d.Err("throttle: on_error applies to `backend redis <url>` only")
 	}
 	for i := range t.Rates {
 		t.Rates[i].Burst = burst
@@ -529,6 +596,14 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
+}
+
+// parseRedisBackend reads the arguments of `backend redis <url>`.
+func parseRedisBackend(d *caddyfile.Dispenser, directive string, args []string) (*RedisConfig, error) {
+	if len(args) != 2 || args[0] != "redis" {
+		return nil, d.Errf("%s: write `backend redis <url>`, e.g. backend redis redis://127.0.0.1:6379/0 or backend redis {env.REDIS_URL}", directive)
+	}
+	return &RedisConfig{URL: args[1]}, nil
 }
 
 func parseOnOff(d *caddyfile.Dispenser) (bool, error) {

@@ -312,3 +312,62 @@ func TestCaddyfileCircuitBreakerAndHealthErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCaddyfileRedisBackends(t *testing.T) {
+	cfg, err := adapt(t, `{
+	service_registry {
+		redis_timeout 300ms
+		backend redis {env.REDIS_URL}
+		resync_interval 5s
+	}
+}
+:8080 {
+	throttle {
+		rate 5/1m
+		backend redis rediss://user:pw@redis.internal:6380/2
+		on_error deny
+		redis_timeout 100ms
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	for _, want := range []string{
+		`"redis":{"timeout":300000000,"url":"{env.REDIS_URL}"}`, `"resync_interval":5000000000`,
+		`"redis":{"timeout":100000000,"url":"rediss://user:pw@redis.internal:6380/2"}`, `"on_error":"deny"`,
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, raw)
+		}
+	}
+	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
+	for _, tc := range []struct{ caddyfile, says string }{
+		{site("throttle {\n rate 1/s\n backend memcached x\n}"), "write `backend redis <url>`"},
+		{site("throttle {\n rate 1/s\n backend redis\n}"), "write `backend redis <url>`"},
+		{site("throttle {\n rate 1/s\n on_error maybe\n}"), `on_error "maybe" must be allow or deny`},
+		{site("throttle {\n rate 1/s\n on_error deny\n}"), "on_error applies to `backend redis <url>` only"},
+		{site("throttle {\n rate 1/s\n redis_timeout 1s\n}"), "redis_timeout without `backend redis <url>`"},
+		{"{\n service_registry {\n  redis_timeout 1s\n }\n}", "redis_timeout without `backend redis <url>`"},
+		{"{\n service_registry {\n  backend redis a b\n }\n}", "write `backend redis <url>`"},
+	} {
+		_, err := adapt(t, tc.caddyfile)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.caddyfile, err, tc.says)
+		}
+	}
+}
+
+func TestRedisConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ url, says string }{
+		{"{env.GATEWAY_TEST_UNSET_VARIABLE}", "is empty once its placeholders are replaced"},
+		{"http://127.0.0.1:6379", "is not a Redis URL"},
+	} {
+		if _, err := (RedisConfig{URL: tc.url}).connect(); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: err = %v, want %q", tc.url, err, tc.says)
+		}
+	}
+	if got := maskURL("redis://user:secret@host:6379/1"); strings.Contains(got, "secret") {
+		t.Errorf("maskURL left the password in: %s", got)
+	}
+}

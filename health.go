@@ -127,6 +127,13 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 				zap.String("id", t.id), zap.String("address", t.address), zap.String("path", t.path), zap.Int("failures", h.fails))
 		}
 		if h.unhealthy && hs.deregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.deregisterAfter {
+			if r.remote != nil { // the other gateways learn it through Redis; best effort
+				go func(remote *redisRegistry, service, id string) {
+					ctx, cancel := context.WithTimeout(context.Background(), remoteWriteTimeout)
+					defer cancel()
+					_ = remote.del(ctx, service, []string{id})
+				}(r.remote, t.service, t.id)
+			}
 			r.removeLocked(inst)
 			changed[t.service] = true
 			metrics.registryEvents.WithLabelValues("deregistered_unhealthy").Inc()

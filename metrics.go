@@ -32,7 +32,7 @@ var metrics = struct {
 	}, []string{"url", "result"}),
 	throttleDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "throttle", Name: "decisions_total",
-		Help: "Rate limit decisions by zone and decision (allowed, refused, dry_run_refused).",
+		Help: "Rate limit decisions by zone and decision (allowed, refused, dry_run_refused, backend_error).",
 	}, []string{"zone", "decision"}),
 	registryInstances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: "caddy_gateway", Subsystem: "registry", Name: "instances",

@@ -61,7 +61,11 @@ var gateway = struct {
 	// config takes its reference before the old one lets go, so an unchanged
 	// zone carries on.
 	zones *caddy.UsagePool
+	// redisClients holds one Redis client per URL (redisClient), shared by
+	// every module naming that URL and closed when the last one lets go.
+	redisClients *caddy.UsagePool
 }{
-	registry: NewRegistry(),
-	zones:    caddy.NewUsagePool(),
+	registry:     NewRegistry(),
+	zones:        caddy.NewUsagePool(),
+	redisClients: caddy.NewUsagePool(),
 }

@@ -87,7 +87,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	a, clkA := newTestRegistry()
 	p := newPersister(a, storage, zap.NewNop())
 	p.interval = time.Millisecond
-	a.attach(nil, defaultSettings, p, zap.NewNop())
+	a.attach(nil, defaultSettings, p, nil, zap.NewNop())
 
 	mustRegister(t, a, Registration{Service: "hello", ID: "one", Address: "127.0.0.1:9001", TTL: 30 * time.Second,
 		Metadata: map[string]string{"zone": "eu"}})
@@ -195,7 +195,7 @@ func TestPersisterWritesAfterChangesAndRetriesFailures(t *testing.T) {
 	r, _ := newTestRegistry()
 	p := newPersister(r, storage, zap.NewNop())
 	p.interval = time.Millisecond
-	r.attach(nil, defaultSettings, p, zap.NewNop())
+	r.attach(nil, defaultSettings, p, nil, zap.NewNop())
 	defer r.detach(nil)
 
 	storage.waitWrite(t) // the initial write, after two failures
@@ -206,7 +206,7 @@ func TestPersisterWritesAfterChangesAndRetriesFailures(t *testing.T) {
 			break
 		}
 	}
-	r.Deregister("hello", "127.0.0.1:1")
+	_, _ = r.Deregister("hello", "127.0.0.1:1")
 	for {
 		storage.waitWrite(t)
 		if len(storedInstances(t, storage)) == 0 {
@@ -220,7 +220,7 @@ func TestPersisterCoalescesBursts(t *testing.T) {
 	r, _ := newTestRegistry()
 	p := newPersister(r, storage, zap.NewNop())
 	p.interval = time.Hour // nothing but the first write and the flush at stop can happen
-	r.attach(nil, defaultSettings, p, zap.NewNop())
+	r.attach(nil, defaultSettings, p, nil, zap.NewNop())
 	storage.waitWrite(t)
 	for i := range 500 {
 		mustRegister(t, r, Registration{Service: "hello", ID: string(rune('a' + i%26)), Address: "127.0.0.1:1"})
@@ -238,9 +238,9 @@ func TestReattachStopsTheOldWriter(t *testing.T) {
 	r, _ := newTestRegistry()
 	old, next := newMemStorage(), newMemStorage()
 	ownerA, ownerB := new(ServiceRegistry), new(ServiceRegistry)
-	r.attach(ownerA, defaultSettings, newPersister(r, old, zap.NewNop()), zap.NewNop())
+	r.attach(ownerA, defaultSettings, newPersister(r, old, zap.NewNop()), nil, zap.NewNop())
 	old.waitWrite(t)
-	r.attach(ownerB, registrySettings{maxInstances: 1, maxPerService: 1}, newPersister(r, next, zap.NewNop()), zap.NewNop())
+	r.attach(ownerB, registrySettings{maxInstances: 1, maxPerService: 1}, newPersister(r, next, zap.NewNop()), nil, zap.NewNop())
 	next.waitWrite(t)
 	r.detach(ownerA) // the old app stops after the new one started: no effect
 	if r.settings.maxInstances != 1 || r.persist == nil {

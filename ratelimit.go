@@ -71,7 +71,20 @@ type Throttle struct {
 	// Only log what would be refused; refuse nothing and send no headers.
 	DryRun bool `json:"dry_run,omitempty"`
 
+	// Cluster mode: make the decisions in Redis, so that every gateway
+	// naming the same server shares the buckets. max_keys does not apply:
+	// Redis drops a bucket when it is full again.
+	Redis *RedisConfig `json:"redis,omitempty"`
+
+	// What to do when Redis fails (unreachable, or slower than its
+	// timeout): "allow" lets the request through, unlimited; "deny" answers
+	// 503. Default: allow.
+	OnError string `json:"on_error,omitempty"`
+
 	zone        *zoneState
+	rates       []gcra
+	redis       *redisHandle
+	remote      *redisLimiter
 	poolKey     string
 	policyName  string
 	key         template
@@ -81,6 +94,7 @@ type Throttle struct {
 	allowed     prometheus.Counter
 	refused     prometheus.Counter
 	dryRefused  prometheus.Counter
+	failures    prometheus.Counter
 }
 
 // Rate is a number of events per window, with a burst.
@@ -123,6 +137,11 @@ func (t *Throttle) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.Redis != nil {
+		if t.redis, err = t.Redis.connect(); err != nil {
+			return fmt.Errorf("throttle: %v", err)
+		}
+	}
 	return t.setup(app.(*ThrottleZones), ctx.Logger())
 }
 
@@ -161,23 +180,38 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	for _, r := range rates {
 		def += fmt.Sprintf(" %d/%d", r.interval, r.tolerance)
 	}
+	t.rates = rates
+	var zoneID string
 	if t.Zone != "" {
 		if err := zones.define(t.Zone, def); err != nil {
 			return err
 		}
 		t.poolKey = "zone " + t.Zone + " " + def
 		t.policyName = t.Zone
+		zoneID = redisZoneID(t.Zone, def)
 	} else {
-		t.poolKey = fmt.Sprintf("unnamed #%d %s", zones.occurrence(def), def)
+		n := zones.occurrence(def)
+		t.poolKey = fmt.Sprintf("unnamed #%d %s", n, def)
 		t.policyName = "throttle"
+		zoneID = redisZoneID(fmt.Sprintf("unnamed-%d", n), def)
 	}
-	val, _, err := gateway.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
-		return newZoneState(rates, t.MaxKeys, t.now), nil
-	})
-	if err != nil {
-		return err
+	switch t.OnError {
+	case "", "allow", "deny":
+	default:
+		return fmt.Errorf("throttle: on_error %q must be allow or deny", t.OnError)
 	}
-	t.zone = val.(*zoneState)
+	if t.redis != nil {
+		t.remote = newRedisLimiter(t.redis, zoneID, rates, t.OnError != "deny", t.logger)
+		t.poolKey = ""
+	} else {
+		val, _, err := gateway.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
+			return newZoneState(rates, t.MaxKeys, t.now), nil
+		})
+		if err != nil {
+			return err
+		}
+		t.zone = val.(*zoneState)
+	}
 
 	policies := make([]string, len(rates))
 	for i, r := range rates {
@@ -187,6 +221,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	t.allowed = metrics.throttleDecisions.WithLabelValues(t.policyName, "allowed")
 	t.refused = metrics.throttleDecisions.WithLabelValues(t.policyName, "refused")
 	t.dryRefused = metrics.throttleDecisions.WithLabelValues(t.policyName, "dry_run_refused")
+	t.failures = metrics.throttleDecisions.WithLabelValues(t.policyName, "backend_error")
 	return nil
 }
 
@@ -232,6 +267,8 @@ func (t *Throttle) Validate() error {
 // Cleanup releases the zone's state; it lives on while another config (the
 // next one, during a reload) still uses it.
 func (t *Throttle) Cleanup() error {
+	t.redis.release()
+	t.redis = nil
 	if t.poolKey != "" {
 		_, err := gateway.zones.Delete(t.poolKey)
 		return err
@@ -243,9 +280,22 @@ func (t *Throttle) Cleanup() error {
 func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	key := t.renderKey(repl)
-	now := t.now()
 	var tats [maxRates]int64
-	allowed, wait := t.zone.take(key, now, tats[:len(t.Rates)])
+	var allowed bool
+	var now, wait int64
+	if t.remote != nil {
+		var err error
+		if allowed, wait, now, err = t.remote.take(r.Context(), key, tats[:len(t.Rates)]); err != nil {
+			t.failures.Inc()
+			if t.remote.failed(w, t.policyName, err) {
+				return next.ServeHTTP(w, r)
+			}
+			return nil
+		}
+	} else {
+		now = t.now()
+		allowed, wait = t.zone.take(key, now, tats[:len(t.Rates)])
+	}
 
 	switch {
 	case allowed:
@@ -308,7 +358,7 @@ func (t *Throttle) renderKey(repl *caddy.Replacer) string {
 func (t *Throttle) rateLimitValue(now int64, tats []int64) string {
 	var buf [160]byte
 	b := buf[:0]
-	for i, r := range t.zone.rates {
+	for i, r := range t.rates {
 		if i > 0 {
 			b = append(b, ", "...)
 		}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net"
@@ -90,6 +91,13 @@ type Registry struct {
 
 	clock clock
 
+	// writeMu serializes the writes of the registration API (which may go
+	// through Redis, in cluster mode) and the cluster resync; readers,
+	// lease expiry and health checks only take mu.
+	writeMu sync.Mutex
+	// remote is the Redis sync in cluster mode; nil otherwise
+	remote *redisRegistry
+
 	mu       sync.Mutex
 	services map[string]map[string]*Instance // service -> id -> instance
 	count    int
@@ -162,49 +170,36 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	if err := reg.Normalize(); err != nil {
 		return Instance{}, false, err
 	}
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+
+	r.mu.Lock()
+	inst, old, err := r.prepareLocked(reg)
+	remote := r.remote
+	r.mu.Unlock()
+	if err != nil {
+		return Instance{}, false, err
+	}
+	if remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), remoteWriteTimeout)
+		err := remote.put(ctx, inst.clone())
+		cancel()
+		if err != nil {
+			return Instance{}, false, errBackendDown(err)
+		}
+	}
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
-
+	if cur := r.services[reg.Service][reg.ID]; cur != old {
+		// the entry changed meanwhile (its lease ran out, a health check):
+		// build on what is there now
+		old = cur
+		if old != nil {
+			inst.RegisteredAt = old.RegisteredAt
+		}
+	}
 	instances := r.services[reg.Service]
-	old := instances[reg.ID]
-	if old == nil {
-		if len(instances) >= r.settings.maxPerService {
-			metrics.registryEvents.WithLabelValues("refused").Inc()
-			return Instance{}, false, apiErrorf(http.StatusConflict,
-				"service %q already has %d instances, the most allowed (service_registry max_instances_per_service); deregister one or raise the limit",
-				reg.Service, len(instances))
-		}
-		if r.count >= r.settings.maxInstances {
-			metrics.registryEvents.WithLabelValues("refused").Inc()
-			return Instance{}, false, apiErrorf(http.StatusConflict,
-				"the registry holds %d instances, the most allowed (service_registry max_instances); deregister some or raise the limit",
-				r.count)
-		}
-	}
-
-	now := r.clock.Now()
-	inst := &Instance{
-		Service:      reg.Service,
-		ID:           reg.ID,
-		Address:      reg.Address,
-		TTL:          reg.TTL,
-		Metadata:     maps.Clone(reg.Metadata),
-		RegisteredAt: now,
-		RenewedAt:    now,
-		HealthPath:   reg.HealthPath,
-	}
-	if inst.TTL == 0 {
-		inst.TTL = r.settings.defaultTTL
-	}
-	if inst.TTL > 0 {
-		inst.ExpiresAt = now.Add(inst.TTL)
-	}
-	if old != nil {
-		inst.RegisteredAt = old.RegisteredAt
-		if old.Address == inst.Address && old.HealthPath == inst.HealthPath {
-			inst.health = old.health // a renewal does not make a sick instance healthy
-		}
-	}
 	if instances == nil {
 		instances = make(map[string]*Instance)
 		r.services[reg.Service] = instances
@@ -233,30 +228,104 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	return inst.clone(), old == nil, nil
 }
 
-// Deregister removes one instance and reports whether it was registered.
-func (r *Registry) Deregister(service, id string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	inst := r.services[service][id]
-	if inst == nil {
-		return false
+// remoteWriteTimeout bounds a registration's write to Redis.
+const remoteWriteTimeout = 2 * time.Second
+
+// prepareLocked checks the caps and builds the instance a registration
+// makes, without changing anything.
+func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err error) {
+	instances := r.services[reg.Service]
+	old = instances[reg.ID]
+	if old == nil {
+		if len(instances) >= r.settings.maxPerService {
+			metrics.registryEvents.WithLabelValues("refused").Inc()
+			return nil, nil, apiErrorf(http.StatusConflict,
+				"service %q already has %d instances, the most allowed (service_registry max_instances_per_service); deregister one or raise the limit",
+				reg.Service, len(instances))
+		}
+		if r.count >= r.settings.maxInstances {
+			metrics.registryEvents.WithLabelValues("refused").Inc()
+			return nil, nil, apiErrorf(http.StatusConflict,
+				"the registry holds %d instances, the most allowed (service_registry max_instances); deregister some or raise the limit",
+				r.count)
+		}
 	}
-	r.removeLocked(inst)
-	r.publishLocked(service)
-	r.changedLocked()
-	metrics.registryEvents.WithLabelValues("deregistered").Inc()
-	r.logger.Info("deregistered instance", zap.String("service", service), zap.String("id", id))
-	return true
+	now := r.clock.Now()
+	inst = &Instance{
+		Service:      reg.Service,
+		ID:           reg.ID,
+		Address:      reg.Address,
+		TTL:          reg.TTL,
+		Metadata:     maps.Clone(reg.Metadata),
+		RegisteredAt: now,
+		RenewedAt:    now,
+		HealthPath:   reg.HealthPath,
+	}
+	if inst.TTL == 0 {
+		inst.TTL = r.settings.defaultTTL
+	}
+	if inst.TTL > 0 {
+		inst.ExpiresAt = now.Add(inst.TTL)
+	}
+	if old != nil {
+		inst.RegisteredAt = old.RegisteredAt
+		if old.Address == inst.Address && old.HealthPath == inst.HealthPath {
+			inst.health = old.health // a renewal does not make a sick instance healthy
+		}
+	}
+	return inst, old, nil
+}
+
+// Deregister removes one instance and reports whether it was registered.
+func (r *Registry) Deregister(service, id string) (bool, error) {
+	n, err := r.deregister(service, "deregistered instance", func(inst *Instance) bool { return inst.ID == id })
+	return n > 0, err
 }
 
 // DeregisterAddress removes every instance of service registered with
 // address and returns how many there were.
-func (r *Registry) DeregisterAddress(service, address string) int {
+func (r *Registry) DeregisterAddress(service, address string) (int, error) {
+	return r.deregister(service, "deregistered instances by address", func(inst *Instance) bool { return inst.Address == address })
+}
+
+// DeregisterService removes every instance of service and returns how many
+// there were.
+func (r *Registry) DeregisterService(service string) (int, error) {
+	return r.deregister(service, "deregistered service", func(*Instance) bool { return true })
+}
+
+// deregister removes the instances of service that match, through Redis
+// first in cluster mode.
+func (r *Registry) deregister(service, logMsg string, match func(*Instance) bool) (int, error) {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+
+	r.mu.Lock()
+	var ids []string
+	for id, inst := range r.services[service] {
+		if match(inst) {
+			ids = append(ids, id)
+		}
+	}
+	remote := r.remote
+	r.mu.Unlock()
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), remoteWriteTimeout)
+		err := remote.del(ctx, service, ids)
+		cancel()
+		if err != nil {
+			return 0, errBackendDown(err)
+		}
+	}
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
-	for _, inst := range r.services[service] {
-		if inst.Address == address {
+	for _, id := range ids {
+		if inst := r.services[service][id]; inst != nil {
 			r.removeLocked(inst)
 			n++
 		}
@@ -265,29 +334,9 @@ func (r *Registry) DeregisterAddress(service, address string) int {
 		r.publishLocked(service)
 		r.changedLocked()
 		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
-		r.logger.Info("deregistered instances by address", zap.String("service", service),
-			zap.String("address", address), zap.Int("count", n))
+		r.logger.Info(logMsg, zap.String("service", service), zap.Strings("ids", ids))
 	}
-	return n
-}
-
-// DeregisterService removes every instance of service and returns how many
-// there were.
-func (r *Registry) DeregisterService(service string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	instances := r.services[service]
-	n := len(instances)
-	for _, inst := range instances {
-		r.removeLocked(inst)
-	}
-	if n > 0 {
-		r.publishLocked(service)
-		r.changedLocked()
-		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
-		r.logger.Info("deregistered service", zap.String("service", service), zap.Int("count", n))
-	}
-	return n
+	return n, nil
 }
 
 // Instances returns the instances of service ordered by ID, and whether the
@@ -756,9 +805,19 @@ type ServiceRegistry struct {
 	// never.
 	DeregisterUnhealthyAfter caddy.Duration `json:"deregister_unhealthy_after,omitempty"`
 
+	// Cluster mode: keep the registrations in Redis, shared by every
+	// gateway that names the same server. Persistence to Caddy's storage is
+	// then off: Redis holds the registrations.
+	Redis *RedisConfig `json:"redis,omitempty"`
+
+	// In cluster mode, how often the whole registry is read from Redis, to
+	// heal changes a gateway missed. Default: 10s.
+	ResyncInterval caddy.Duration `json:"resync_interval,omitempty"`
+
 	registry *Registry
 	storage  persistStorage
 	logger   *zap.Logger
+	redis    *redisHandle
 }
 
 // CaddyModule returns the Caddy module information.
@@ -777,6 +836,14 @@ func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 	sr.registry = gateway.registry
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
+	}
+	if sr.Redis != nil {
+		h, err := sr.Redis.connect()
+		if err != nil {
+			return fmt.Errorf("service_registry: %v", err)
+		}
+		sr.redis = h
+		return nil // Redis holds the registrations: nothing to restore from storage
 	}
 	if sr.persistOn() {
 		sr.storage = ctx.Storage()
@@ -805,13 +872,18 @@ func (sr *ServiceRegistry) Validate() error {
 	if sr.HealthInterval < 0 || (sr.HealthInterval > 0 && time.Duration(sr.HealthInterval) < 100*time.Millisecond) {
 		return fmt.Errorf("service_registry: health_interval %s must be at least 100ms", time.Duration(sr.HealthInterval))
 	}
+	if sr.Redis != nil && sr.Persist != nil && *sr.Persist {
+		return fmt.Errorf("service_registry: persist on and backend redis: Redis holds the registrations in cluster mode; drop `persist on`")
+	}
 	if sr.HealthTimeout < 0 || sr.HealthFails < 0 || sr.HealthPasses < 0 || sr.DeregisterUnhealthyAfter < 0 {
 		return fmt.Errorf("service_registry: health_timeout, health_fails, health_passes and deregister_unhealthy_after must be positive")
 	}
 	return nil
 }
 
-func (sr *ServiceRegistry) persistOn() bool { return sr.Persist == nil || *sr.Persist }
+func (sr *ServiceRegistry) persistOn() bool {
+	return sr.Redis == nil && (sr.Persist == nil || *sr.Persist)
+}
 
 func (sr *ServiceRegistry) settings() registrySettings {
 	s := defaultSettings
@@ -846,30 +918,48 @@ func (sr *ServiceRegistry) Start() error {
 	if sr.persistOn() {
 		p = newPersister(sr.registry, sr.storage, sr.logger)
 	}
-	sr.registry.attach(sr, sr.settings(), p, sr.logger)
+	var remote *redisRegistry
+	if sr.redis != nil {
+		remote = newRedisRegistry(sr.registry, sr.redis, time.Duration(sr.ResyncInterval), sr.logger)
+	}
+	sr.registry.attach(sr, sr.settings(), p, remote, sr.logger)
 	return nil
 }
 
 // Stop flushes registrations to storage if this app is still the one in
-// charge (a config reload starts the new app before stopping the old one).
+// charge (a config reload starts the new app before stopping the old one),
+// and lets go of its Redis client.
 func (sr *ServiceRegistry) Stop() error {
 	sr.registry.detach(sr)
+	sr.redis.release()
+	sr.redis = nil
+	return nil
+}
+
+// Cleanup lets go of the Redis client when the app never started (a config
+// that failed to load).
+func (sr *ServiceRegistry) Cleanup() error {
+	sr.redis.release()
+	sr.redis = nil
 	return nil
 }
 
 // attach makes owner's settings and persister the registry's. The previous
 // persister is stopped first (waiting for a write in flight) so that it can
 // never overwrite what the new one writes.
-func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persister, logger *zap.Logger) {
+func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persister, remote *redisRegistry, logger *zap.Logger) {
 	r.mu.Lock()
-	old, oldChecker := r.persist, r.checker
-	r.persist, r.checker = nil, nil
+	old, oldChecker, oldRemote := r.persist, r.checker, r.remote
+	r.persist, r.checker, r.remote = nil, nil, nil
 	r.mu.Unlock()
 	if old != nil {
 		old.stop(false)
 	}
 	if oldChecker != nil {
 		oldChecker.halt()
+	}
+	if oldRemote != nil {
+		oldRemote.halt()
 	}
 
 	r.mu.Lock()
@@ -882,7 +972,11 @@ func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persist
 		p.kick() // write the current state to the (possibly new) storage
 	}
 	r.checker = r.startHealthChecker(s.health.interval)
+	r.remote = remote
 	r.mu.Unlock()
+	if remote != nil {
+		remote.start()
+	}
 }
 
 // detach undoes attach if owner is still the current owner: the last state
@@ -893,14 +987,17 @@ func (r *Registry) detach(owner *ServiceRegistry) {
 		r.mu.Unlock()
 		return
 	}
-	p, checker := r.persist, r.checker
-	r.persist, r.checker = nil, nil
+	p, checker, remote := r.persist, r.checker, r.remote
+	r.persist, r.checker, r.remote = nil, nil, nil
 	r.owner = nil
 	r.settings = defaultSettings
 	r.logger = r.defaultLogger
 	r.mu.Unlock()
 	if checker != nil {
 		checker.halt()
+	}
+	if remote != nil {
+		remote.halt()
 	}
 	if p != nil {
 		p.stop(true)
@@ -909,7 +1006,8 @@ func (r *Registry) detach(owner *ServiceRegistry) {
 
 // Interface guards
 var (
-	_ caddy.App         = (*ServiceRegistry)(nil)
-	_ caddy.Provisioner = (*ServiceRegistry)(nil)
-	_ caddy.Validator   = (*ServiceRegistry)(nil)
+	_ caddy.App          = (*ServiceRegistry)(nil)
+	_ caddy.Provisioner  = (*ServiceRegistry)(nil)
+	_ caddy.Validator    = (*ServiceRegistry)(nil)
+	_ caddy.CleanerUpper = (*ServiceRegistry)(nil)
 )

@@ -225,22 +225,22 @@ func TestDeregister(t *testing.T) {
 	mustRegister(t, r, Registration{Service: "svc", ID: "c", Address: "127.0.0.1:9002"})
 	mustRegister(t, r, Registration{Service: "other", Address: "127.0.0.1:9003"})
 
-	if r.Deregister("svc", "zz") {
+	if found, _ := r.Deregister("svc", "zz"); found {
 		t.Error("deregistering an unknown id reported success")
 	}
-	if !r.Deregister("svc", "a") {
+	if found, _ := r.Deregister("svc", "a"); !found {
 		t.Error("deregistering a known id reported failure")
 	}
-	if n := r.DeregisterAddress("svc", "127.0.0.1:9002"); n != 2 {
+	if n, _ := r.DeregisterAddress("svc", "127.0.0.1:9002"); n != 2 {
 		t.Errorf("DeregisterAddress removed %d, want 2", n)
 	}
 	if _, ok := r.Instances("svc"); ok {
 		t.Error("service with no instances left is still listed")
 	}
-	if n := r.DeregisterService("other"); n != 1 {
+	if n, _ := r.DeregisterService("other"); n != 1 {
 		t.Errorf("DeregisterService removed %d, want 1", n)
 	}
-	if n := r.DeregisterService("other"); n != 0 {
+	if n, _ := r.DeregisterService("other"); n != 0 {
 		t.Errorf("second DeregisterService removed %d, want 0", n)
 	}
 	if r.Len() != 0 || len(r.All()) != 0 || len(*r.routes.Load()) != 0 {
@@ -328,7 +328,7 @@ func TestConcurrentRegisterDeregisterLookup(t *testing.T) {
 					return
 				}
 				if i%3 == 0 {
-					r.Deregister(svc, addr)
+					_, _ = r.Deregister(svc, addr)
 				}
 			}
 		}()

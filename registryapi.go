@@ -111,11 +111,18 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		var n int
 		if address == "" {
-			if a.reg.DeregisterService(service) == 0 {
-				return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
-			}
-		} else if a.reg.DeregisterAddress(service, address) == 0 {
+			n, err = a.reg.DeregisterService(service)
+		} else {
+			n, err = a.reg.DeregisterAddress(service, address)
+		}
+		switch {
+		case err != nil:
+			return err
+		case n == 0 && address == "":
+			return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
+		case n == 0:
 			return apiErrorf(http.StatusNotFound, "service %q has no instance at %s", service, address)
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -147,7 +154,11 @@ func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service str
 		}
 		return a.register(w, reg)
 	case http.MethodDelete:
-		if a.reg.DeregisterService(service) == 0 {
+		n, err := a.reg.DeregisterService(service)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -171,7 +182,11 @@ func (a registryAPI) instance(w http.ResponseWriter, r *http.Request, service, i
 		}
 		writeJSON(w, http.StatusOK, inst)
 	case http.MethodDelete:
-		if !a.reg.Deregister(service, id) {
+		found, err := a.reg.Deregister(service, id)
+		if err != nil {
+			return err
+		}
+		if !found {
 			return apiErrorf(http.StatusNotFound, "service %q has no instance %q", service, id)
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -113,7 +113,7 @@ func BenchmarkGetUpstreamsWhileWriting(b *testing.B) {
 					if i%2 == 0 {
 						_, _, _ = r.Register(reg)
 					} else {
-						r.Deregister("svc", "churn")
+						_, _ = r.Deregister("svc", "churn")
 					}
 				}
 			}()

@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clusterGateway is one Caddy process of a cluster sharing one Redis.
+type clusterGateway struct {
+	admin, base string
+}
+
+func startClusterGateway(t *testing.T, bin, redisURL string) clusterGateway {
+	t.Helper()
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	port := freePort(t)
+	caddyfile := fmt.Sprintf(`{
+	admin %s
+	http_port %d
+	https_port %d
+	persist_config off
+	storage file_system %s
+	service_registry {
+		backend redis %s
+		redis_timeout 200ms
+		resync_interval 200ms
+	}
+}
+
+http://127.0.0.1:%d {
+	handle /limited* {
+		throttle {
+			zone shared
+			key everyone
+			rate 5/1m
+			backend redis %s
+			on_error deny
+		}
+		respond "ok"
+	}
+	handle {
+		reverse_proxy {
+			dynamic registry {http.request.uri.path.0}
+		}
+	}
+}
+`, admin, port, freePort(t), t.TempDir(), redisURL, port, redisURL)
+	file := filepath.Join(t.TempDir(), "Caddyfile")
+	if err := os.WriteFile(file, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startCaddyBinary(t, bin, file, admin)
+	return clusterGateway{admin: "http://" + admin, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+}
+
+func post(t *testing.T, url, body string) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestClusterTwoGateways runs two gateway processes on one Redis: what is
+// registered through one answers through the other, deregistrations and
+// lease expiries reach both, one rate limit holds across both, and a Redis
+// outage and restart (empty) are ridden out.
+func TestClusterTwoGateways(t *testing.T) {
+	bin := builtPrograms(t)
+	rs := startOwnRedis(t)
+	a := startClusterGateway(t, bin, rs.url())
+	b := startClusterGateway(t, bin, rs.url())
+	client := &http.Client{Timeout: 5 * time.Second}
+	be := newBackend(t, "be")
+	other := newBackend(t, "other")
+
+	if code := post(t, a.admin+"/registry/services/svc", fmt.Sprintf(`{"address": %q, "id": "be", "ttl": "1h"}`, be.addr())); code != 201 {
+		t.Fatalf("register through A: %d", code)
+	}
+	eventually(t, 5*time.Second, "B does not route to what was registered through A", func() bool {
+		return fetch(t, client, b.base+"/svc/").instance == "be"
+	})
+
+	// a short lease registered through B runs out on both
+	if code := post(t, b.admin+"/registry/services/short", fmt.Sprintf(`{"address": %q, "ttl": "1s"}`, other.addr())); code != 201 {
+		t.Fatalf("register through B: %d", code)
+	}
+	eventually(t, 5*time.Second, "A does not route to what was registered through B", func() bool {
+		return fetch(t, client, a.base+"/short/").instance == "other"
+	})
+	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
+		eventually(t, 5*time.Second, "the lease did not run out on "+name, func() bool {
+			return fetch(t, client, g.base+"/short/").code == http.StatusServiceUnavailable
+		})
+	}
+
+	// one limit across both gateways: 5 in all
+	passed := 0
+	for i := range 10 {
+		g := a
+		if i%2 == 1 {
+			g = b
+		}
+		if fetch(t, client, g.base+"/limited").code == 200 {
+			passed++
+		}
+	}
+	if passed != 5 {
+		t.Fatalf("%d of 10 requests through two gateways passed rate 5/1m; want 5", passed)
+	}
+
+	// a deregistration through B reaches A
+	req, _ := http.NewRequest("DELETE", b.admin+"/registry/services/svc/be", nil)
+	if resp, err := client.Do(req); err != nil || resp.StatusCode != 204 {
+		t.Fatalf("deregister through B: %v %v", resp, err)
+	}
+	eventually(t, 5*time.Second, "A still routes to what was deregistered through B", func() bool {
+		return fetch(t, client, a.base+"/svc/").code == http.StatusServiceUnavailable
+	})
+
+	// Redis goes away: routing goes on, registrations and the deny-limiter answer 503
+	if code := post(t, a.admin+"/registry/services/svc", fmt.Sprintf(`{"address": %q, "id": "be", "ttl": "1h"}`, be.addr())); code != 201 {
+		t.Fatalf("register again: %d", code)
+	}
+	eventually(t, 5*time.Second, "B does not see the new registration", func() bool {
+		return fetch(t, client, b.base+"/svc/").instance == "be"
+	})
+	rs.stop()
+	time.Sleep(500 * time.Millisecond)
+	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
+		if ans := fetch(t, client, g.base+"/svc/"); ans.code != 200 || ans.instance != "be" {
+			t.Fatalf("%s with Redis down: %d %q; routing must go on", name, ans.code, ans.instance)
+		}
+		if ans := fetch(t, client, g.base+"/limited"); ans.code != http.StatusServiceUnavailable {
+			t.Fatalf("%s's limiter (on_error deny) with Redis down: %d", name, ans.code)
+		}
+	}
+	if code := post(t, a.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())); code != http.StatusServiceUnavailable {
+		t.Fatalf("registration with Redis down: %d, want 503", code)
+	}
+
+	// Redis comes back empty: the gateways write back what they know, and catch up
+	rs.start()
+	eventually(t, 10*time.Second, "registrations do not work again after Redis came back", func() bool {
+		return post(t, a.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())) < 300
+	})
+	eventually(t, 5*time.Second, "B did not catch up", func() bool {
+		return fetch(t, client, b.base+"/later/").instance == "other"
+	})
+	if ans := fetch(t, client, b.base+"/svc/"); ans.instance != "be" {
+		t.Fatalf("the registration from before the outage was lost: %d", ans.code)
+	}
+	if keys := rs.keys(redisInstancePrefix + "svc/be"); len(keys) != 1 {
+		t.Fatal("the registration from before the outage was not written back to Redis")
+	}
+}

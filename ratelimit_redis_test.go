@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+// newRedisThrottle sets up a throttle handler in cluster mode, as one
+// gateway would; each call is another gateway with its own config load.
+func newRedisThrottle(t testing.TB, th *Throttle, redisURL string) *Throttle {
+	t.Helper()
+	th.Redis = &RedisConfig{URL: redisURL, Timeout: caddy.Duration(200 * time.Millisecond)}
+	h, err := th.Redis.connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.redis = h
+	if err := th.setup(newZones(), zap.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = th.Cleanup() })
+	return th
+}
+
+func TestRedisThrottleExactCounts(t *testing.T) {
+	rs := startRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "exact", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	for i := range 5 {
+		res := hit(t, th, "10.0.0.1", nil)
+		if !res.passed || !strings.HasPrefix(res.header.Get("RateLimit"), `"exact";r=`+string(rune('4'-i))+";t=") {
+			t.Fatalf("request %d: passed=%v RateLimit %q", i+1, res.passed, res.header.Get("RateLimit"))
+		}
+	}
+	res := hit(t, th, "10.0.0.1", nil)
+	if res.passed || res.code != 429 || res.header.Get("Retry-After") != "12" {
+		t.Fatalf("6th: %d Retry-After %q", res.code, res.header.Get("Retry-After"))
+	}
+	if !hit(t, th, "10.0.0.2", nil).passed {
+		t.Fatal("another client was refused")
+	}
+	// a bucket's key lives as long as the bucket is not full again
+	keys := rs.keys("caddy_gateway:throttle:*")
+	if len(keys) != 2 {
+		t.Fatalf("keys in Redis: %v", keys)
+	}
+	for _, k := range keys {
+		ttl := rs.client().PTTL(context.Background(), k).Val()
+		if ttl <= 0 || ttl > time.Minute+time.Second {
+			t.Errorf("%s expires in %v; want at most the time to refill (1m)", k, ttl)
+		}
+	}
+}
+
+func TestRedisThrottleCompositeRatesConsumeNothingWhenRefused(t *testing.T) {
+	rs := startRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "api", Rates: []Rate{perWindow(2, time.Hour), perWindow(3, 24*time.Hour)}}, rs.url())
+	hit(t, th, "k", nil)
+	hit(t, th, "k", nil)
+	res := hit(t, th, "k", nil) // refused by the hourly rate
+	if res.passed || !strings.Contains(res.header.Get("RateLimit"), `"api-2";r=1;`) {
+		t.Fatalf("3rd: passed=%v RateLimit %q; the daily rate must keep 1", res.passed, res.header.Get("RateLimit"))
+	}
+}
+
+// TestRedisThrottleSharedByGateways: two gateways (two configs, two clients)
+// naming one Redis share one budget, exactly, also under parallel load.
+func TestRedisThrottleSharedByGateways(t *testing.T) {
+	rs := startRedis(t)
+	a := newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	b := newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	passed := 0
+	for i := range 10 {
+		g := a
+		if i%2 == 1 {
+			g = b
+		}
+		if hit(t, g, "10.0.0.1", nil).passed {
+			passed++
+		}
+	}
+	if passed != 5 {
+		t.Fatalf("%d of 10 requests through two gateways passed; want 5", passed)
+	}
+
+	c := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.url())
+	d := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.url())
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := c
+			if w%2 == 1 {
+				g = d
+			}
+			var tats [maxRates]int64
+			for range 15 {
+				if allowed, _, _, err := g.remote.take(context.Background(), "one-key", tats[:1]); err == nil && allowed {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := ok.Load(); n != 100 {
+		t.Fatalf("%d of 300 parallel requests passed; want exactly the burst, 100", n)
+	}
+}
+
+func TestRedisThrottleOnError(t *testing.T) {
+	rs := startOwnRedis(t)
+	allow := newRedisThrottle(t, &Throttle{Zone: "a", Rates: []Rate{perWindow(1, time.Minute)}}, rs.url())
+	deny := newRedisThrottle(t, &Throttle{Zone: "d", Rates: []Rate{perWindow(1, time.Minute)}, OnError: "deny"}, rs.url())
+	rs.stop()
+	for range 3 {
+		if res := hit(t, allow, "k", nil); !res.passed || res.header.Get("RateLimit") != "" {
+			t.Fatalf("on_error allow with Redis down: passed=%v headers %v", res.passed, res.header)
+		}
+	}
+	res := hit(t, deny, "k", nil)
+	if res.passed || res.code != http.StatusServiceUnavailable || res.header.Get("Retry-After") != "1" || res.body["error"] != "rate limiter unavailable" {
+		t.Fatalf("on_error deny with Redis down: %d %v", res.code, res.body)
+	}
+	// Redis back (empty): limits apply again
+	rs.start()
+	eventually(t, 5*time.Second, "limits did not apply again after Redis came back", func() bool {
+		first := hit(t, deny, "k2", nil)
+		return first.passed && !hit(t, deny, "k2", nil).passed
+	})
+}
+
+// BenchmarkRedisThrottleDecision measures a decision in Redis on loopback:
+// one script round trip.
+func BenchmarkRedisThrottleDecision(b *testing.B) {
+	rs := startRedis(b)
+	th := newRedisThrottle(b, &Throttle{Zone: "bench", Rates: []Rate{perWindow(1_000_000_000, time.Second)}}, rs.url())
+	var tats [maxRates]int64
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, err := th.remote.take(ctx, "203.0.113.7", tats[:1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestRedisThrottleHandlerPassesRequestContext(t *testing.T) {
+	rs := startRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "ctx", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	r := httptest.NewRequest("GET", "/", nil)
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{"client_ip": "10.0.0.9"}))
+	cancel() // the client is gone: Redis is not asked, on_error applies
+	r = r.WithContext(ctx)
+	caddyhttp.NewTestReplacer(r)
+	rec := httptest.NewRecorder()
+	reached := false
+	_ = th.ServeHTTP(rec, r, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { reached = true; return nil }))
+	if !reached {
+		t.Fatal("on_error allow did not let the request through")
+	}
+	if keys := rs.keys("caddy_gateway:throttle:*"); len(keys) != 0 {
+		t.Fatalf("a canceled request was counted: %v", keys)
+	}
+}

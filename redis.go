@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis connects the gateway to a Redis server, for cluster mode: several
+// gateways sharing one registry and one set of rate limits.
+//
+// The client is github.com/redis/go-redis/v9: the most widely used Go client,
+// maintained by Redis itself, with what the gateway needs (pub/sub, Lua
+// scripts sent as EVALSHA with a fallback, pipelines, TLS and ACL users from
+// the URL) and nothing the gateway would have to work around.
+
+// DefaultRedisTimeout bounds every Redis call the gateway makes (dial, read,
+// write). Requests wait on Redis only in throttle's decisions.
+const DefaultRedisTimeout = 250 * time.Millisecond
+
+// RedisConfig says how to reach Redis.
+type RedisConfig struct {
+	// The server: redis://[user:password@]host:port[/db] or rediss:// for
+	// TLS (verified against the system's roots). Placeholders such as
+	// {env.REDIS_URL} are replaced when the config loads.
+	URL string `json:"url"`
+
+	// The longest any Redis call may take. Default: 250ms.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+}
+
+// redisClient is a shared client, closed when its last user lets go.
+type redisClient struct {
+	*redis.Client
+}
+
+// Destruct closes the connections.
+func (c redisClient) Destruct() error { return c.Close() }
+
+// redisHandle is a module's reference to a shared client.
+type redisHandle struct {
+	client  *redis.Client
+	poolKey string
+	url     string // with the password masked, for logs
+}
+
+// connect returns the shared client for the config: one per URL and timeout
+// for the whole process, whatever the number of modules using it.
+func (rc RedisConfig) connect() (*redisHandle, error) {
+	url := caddy.NewReplacer().ReplaceKnown(rc.URL, "")
+	if url == "" {
+		return nil, fmt.Errorf("redis: the URL %q is empty once its placeholders are replaced; is the environment variable set?", rc.URL)
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %q is not a Redis URL such as redis://127.0.0.1:6379/0: %v", maskURL(url), err)
+	}
+	timeout := time.Duration(rc.Timeout)
+	if timeout <= 0 {
+		timeout = DefaultRedisTimeout
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+	opt.ContextTimeoutEnabled = true
+	opt.MaxRetries = 1
+	key := fmt.Sprintf("%s|%s", url, timeout)
+	val, _, err := gateway.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return redisClient{redis.NewClient(opt)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &redisHandle{client: val.(redisClient).Client, poolKey: key, url: maskURL(url)}, nil
+}
+
+// release lets go of the shared client.
+func (h *redisHandle) release() {
+	if h != nil {
+		_, _ = gateway.redisClients.Delete(h.poolKey)
+	}
+}
+
+// maskURL hides a password in a Redis URL.
+func maskURL(url string) string {
+	opt, err := redis.ParseURL(url)
+	if err != nil || opt.Password == "" {
+		return url
+	}
+	scheme := "redis"
+	if opt.TLSConfig != nil {
+		scheme = "rediss"
+	}
+	user := opt.Username
+	return fmt.Sprintf("%s://%s:***@%s/%d", scheme, user, opt.Addr, opt.DB)
+}
