@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -190,4 +192,27 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestE2EAccessLogShowsTheJWTUser: jwt_auth sets {http.auth.user.id}, which
+// Caddy's access log writes as user_id.
+func TestE2EAccessLogShowsTheJWTUser(t *testing.T) {
+	secret := "e2e-secret-e2e-secret-e2e-secret-e2e"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	log {
+		output file `+logFile+`
+	}
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+	}
+	respond "ok"
+}`)
+	fetchWith(t, g.client, "GET", g.url("/"), http.Header{"Authorization": {"Bearer " + liveToken(t, secret, nil)}})
+	eventually(t, 5*time.Second, "the access log has no user_id", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), `"user_id":"user-7"`)
+	})
 }

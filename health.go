@@ -142,11 +142,7 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 		}
 	}
 	if len(changed) > 0 {
-		services := make([]string, 0, len(changed))
-		for s := range changed {
-			services = append(services, s)
-		}
-		r.publishLocked(services...)
+		r.publishSetLocked(changed)
 		r.changedLocked()
 	}
 }

@@ -191,28 +191,16 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur := r.services[reg.Service][reg.ID]; cur != old {
+	if cur := r.putLocked(inst); cur != old {
 		// the entry changed meanwhile (its lease ran out, a health check):
-		// build on what is there now
+		// build on what was there now
 		old = cur
 		if old != nil {
 			inst.RegisteredAt = old.RegisteredAt
 		}
 	}
-	instances := r.services[reg.Service]
-	if instances == nil {
-		instances = make(map[string]*Instance)
-		r.services[reg.Service] = instances
-	}
-	instances[reg.ID] = inst
-	if old == nil {
-		r.count++
-	}
 	if old == nil || old.Address != inst.Address || old.health != inst.health {
 		r.publishLocked(reg.Service)
-	}
-	if !inst.ExpiresAt.IsZero() {
-		r.scheduleLocked(inst.ExpiresAt)
 	}
 	r.changedLocked()
 
@@ -323,15 +311,8 @@ func (r *Registry) deregister(service, logMsg string, match func(*Instance) bool
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
-	for _, id := range ids {
-		if inst := r.services[service][id]; inst != nil {
-			r.removeLocked(inst)
-			n++
-		}
-	}
+	n := r.removeIDsLocked(service, ids)
 	if n > 0 {
-		r.publishLocked(service)
 		r.changedLocked()
 		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
 		r.logger.Info(logMsg, zap.String("service", service), zap.Strings("ids", ids))
@@ -399,6 +380,48 @@ func (r *Registry) removeLocked(inst *Instance) {
 		delete(r.services, inst.Service)
 	}
 	r.count--
+}
+
+// putLocked stores inst in place of the instance of the same service and ID,
+// if any, which it returns, and sets the lease timer. The caller publishes.
+func (r *Registry) putLocked(inst *Instance) (old *Instance) {
+	instances := r.services[inst.Service]
+	if instances == nil {
+		instances = make(map[string]*Instance)
+		r.services[inst.Service] = instances
+	}
+	old = instances[inst.ID]
+	instances[inst.ID] = inst
+	if old == nil {
+		r.count++
+	}
+	if !inst.ExpiresAt.IsZero() {
+		r.scheduleLocked(inst.ExpiresAt)
+	}
+	return old
+}
+
+// removeIDsLocked removes the instances of service with these IDs, publishes
+// the service's routes if any went, and returns how many did.
+func (r *Registry) removeIDsLocked(service string, ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if inst := r.services[service][id]; inst != nil {
+			r.removeLocked(inst)
+			n++
+		}
+	}
+	if n > 0 {
+		r.publishLocked(service)
+	}
+	return n
+}
+
+// publishSetLocked publishes the routes of a set of services.
+func (r *Registry) publishSetLocked(services map[string]bool) {
+	if len(services) > 0 {
+		r.publishLocked(slices.Collect(maps.Keys(services))...)
+	}
 }
 
 // publishLocked publishes a new route table in which service's entry reflects
@@ -530,21 +553,13 @@ func (r *Registry) restoreLocked(instances []Instance) int {
 		}
 		if inst.TTL > 0 {
 			inst.ExpiresAt = now.Add(inst.TTL)
-			r.scheduleLocked(inst.ExpiresAt)
 		}
+		r.putLocked(inst)
 		metrics.registryEvents.WithLabelValues("restored").Inc()
-		if existing == nil {
-			existing = make(map[string]*Instance)
-			r.services[reg.Service] = existing
-		}
-		existing[reg.ID] = inst
-		r.count++
 		touched[reg.Service] = true
 		n++
 	}
-	if n > 0 {
-		r.publishLocked(slices.Collect(maps.Keys(touched))...)
-	}
+	r.publishSetLocked(touched)
 	return n
 }
 

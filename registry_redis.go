@@ -345,29 +345,16 @@ func (r *Registry) applyRemote(list []remoteInstance, all bool) {
 			seen[reg.Service] = map[string]bool{}
 		}
 		seen[reg.Service][reg.ID] = true
-		instances := r.services[reg.Service]
-		old := instances[reg.ID]
 		inst := &Instance{Service: reg.Service, ID: reg.ID, Address: reg.Address, TTL: reg.TTL, Metadata: reg.Metadata,
 			HealthPath: reg.HealthPath, RegisteredAt: ri.inst.RegisteredAt, RenewedAt: ri.inst.RenewedAt}
 		if ri.left > 0 {
 			inst.ExpiresAt = now.Add(ri.left)
 		}
-		if old != nil && old.Address == inst.Address && old.HealthPath == inst.HealthPath {
+		if old := r.services[reg.Service][reg.ID]; old != nil && old.Address == inst.Address && old.HealthPath == inst.HealthPath {
 			inst.health = old.health // health is each gateway's own view
 		}
-		if instances == nil {
-			instances = make(map[string]*Instance)
-			r.services[reg.Service] = instances
-		}
-		instances[reg.ID] = inst
-		if old == nil {
-			r.count++
-		}
-		if old == nil || old.Address != inst.Address || old.health != inst.health {
+		if old := r.putLocked(inst); old == nil || old.Address != inst.Address || old.health != inst.health {
 			changed[reg.Service] = true
-		}
-		if !inst.ExpiresAt.IsZero() {
-			r.scheduleLocked(inst.ExpiresAt)
 		}
 	}
 	if all {
@@ -380,29 +367,14 @@ func (r *Registry) applyRemote(list []remoteInstance, all bool) {
 			}
 		}
 	}
-	if len(changed) > 0 {
-		services := make([]string, 0, len(changed))
-		for s := range changed {
-			services = append(services, s)
-		}
-		r.publishLocked(services...)
-	}
+	r.publishSetLocked(changed)
 }
 
 // removeRemote takes in another gateway's deregistration.
 func (r *Registry) removeRemote(service string, ids []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
-	for _, id := range ids {
-		if inst := r.services[service][id]; inst != nil {
-			r.removeLocked(inst)
-			n++
-		}
-	}
-	if n > 0 {
-		r.publishLocked(service)
-	}
+	r.removeIDsLocked(service, ids)
 }
 
 // errBackendDown is answered with 503 while Redis cannot be written.
