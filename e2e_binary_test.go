@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,11 +33,13 @@ var (
 	buildErr  error
 )
 
+// goCommand is the go command the tests run under (go test puts its
+// GOROOT/bin first on PATH).
 func goCommand() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go" // the build then fails saying go is not found
 }
 
 // builtPrograms builds Caddy with this plugin (via xcaddy) and the example
