@@ -10,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 func init() {
@@ -19,14 +21,15 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseThrottle)
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseCircuitBreaker)
 
-	// The order becomes basic_auth, jwt_auth, throttle, registry_api,
-	// forward_auth: authentication first (so throttle can key on the user),
-	// then limits, then the registration API, all before handle, route and
+	// The order becomes basic_auth, jwt_auth, throttle, forward_auth,
+	// registry_api: authentication first (so throttle can key on the user),
+	// then limits; the registration API after every authentication directive
+	// (Caddy's and this plugin's), all before handle, route and
 	// reverse_proxy. Caddy only accepts its standard directives as anchors,
-	// hence "before forward_auth", in sequence, for the later ones.
+	// hence "before/after forward_auth" for the later ones.
 	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("throttle", httpcaddyfile.Before, "forward_auth")
-	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.Before, "forward_auth")
+	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "forward_auth")
 	// the breaker watches what it wraps: right before reverse_proxy
 	httpcaddyfile.RegisterDirectiveOrder("circuit_breaker", httpcaddyfile.Before, "reverse_proxy")
 }
@@ -70,6 +73,8 @@ func parseServiceRegistryOption(d *caddyfile.Dispenser, _ any) (any, error) {
 //		backend redis <url>
 //		redis_timeout <duration>
 //		resync_interval <duration>
+//		allow <cidr...>
+//		deny <cidr...>
 //	}
 func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
@@ -136,6 +141,22 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 				sr.Redis.Timeout = caddy.Duration(dur)
 			}
+		case "allow", "deny":
+			ranges := d.RemainingArgs()
+			if len(ranges) == 0 {
+				return d.Errf("%s needs at least one IP range, e.g. %s 10.0.0.0/8", opt, opt)
+			}
+			for _, r := range ranges {
+				if _, err := addrpolicy.ParsePrefix(r); err != nil {
+					return d.Errf("%s: %v", opt, err)
+				}
+			}
+			if opt == "allow" {
+				sr.Allow = append(sr.Allow, ranges...)
+			} else {
+				sr.Deny = append(sr.Deny, ranges...)
+			}
+			continue
 		case "health_path":
 			if !d.NextArg() {
 				return d.ArgErr()
@@ -173,7 +194,7 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		default:
 			return d.Errf("unknown service_registry option %q; the options are default_ttl, max_instances, max_instances_per_service, persist, "+
 				"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after, "+
-				"backend, redis_timeout, resync_interval", opt)
+				"backend, redis_timeout, resync_interval, allow, deny", opt)
 		}
 		if d.NextArg() {
 			return d.Errf("service_registry: %s takes one argument; unexpected %q", opt, d.Val())
@@ -206,9 +227,8 @@ func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// parseRegistryAPI sets up the registry_api handler. Syntax:
-//
-//	registry_api [<matcher>]
+// parseRegistryAPI sets up the registry_api handler. Syntax: see
+// RegistryAPI.UnmarshalCaddyfile.
 func parseRegistryAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	api := new(RegistryAPI)
 	if err := api.UnmarshalCaddyfile(h.Dispenser); err != nil {
@@ -219,14 +239,32 @@ func parseRegistryAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, erro
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
-//	registry_api [<matcher>]
+//	registry_api [<matcher>] {
+//		services <name|placeholder>...
+//	}
 func (h *RegistryAPI) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
 		return d.Errf("registry_api takes no arguments; unexpected %q", d.Val())
 	}
-	if d.NextBlock(0) {
-		return d.Errf("registry_api takes no block; unexpected %q", d.Val())
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "services":
+			names := d.RemainingArgs()
+			if len(names) == 0 {
+				return d.Errf("services needs at least one service name or placeholder, e.g. services {http.auth.user.services}")
+			}
+			for _, n := range names {
+				if !strings.ContainsRune(n, '{') {
+					if err := ValidateServiceName(n); err != nil {
+						return d.Errf("services: %v", err)
+					}
+				}
+			}
+			h.Services = append(h.Services, names...)
+		default:
+			return d.Errf("unrecognized subdirective %q; registry_api knows: services", d.Val())
+		}
 	}
 	return nil
 }
@@ -258,6 +296,7 @@ func parseJWTAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //		from header <name> | cookie <name> | query <param>
 //		claim_header <claim> <header>
 //		optional
+//		preflight pass|check
 //		realm <realm>
 //		max_token_size <bytes>
 //		cache_size <n>|off
@@ -349,6 +388,10 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("jwt_auth: optional takes no arguments")
 			}
 			j.Optional = true
+		case "preflight":
+			if j.Preflight, err = oneArg(); err == nil && j.Preflight != "pass" && j.Preflight != "check" {
+				err = d.Errf("jwt_auth: preflight %q must be pass or check", j.Preflight)
+			}
 		case "realm":
 			j.Realm, err = oneArg()
 		case "max_token_size":
@@ -396,6 +439,7 @@ func parseThrottle(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) 
 //		burst <n>
 //		zone <name>
 //		max_keys <n>
+//		ipv6_prefix <bits>
 //		dry_run
 //		backend redis <url>
 //		on_error allow|deny
@@ -471,8 +515,14 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("throttle: max_keys %q must be a positive whole number", arg)
 			}
 			t.MaxKeys = n
+		case "ipv6_prefix":
+			n, err := strconv.Atoi(strings.TrimPrefix(arg, "/"))
+			if err != nil || n < 1 || n > 128 {
+				return d.Errf("throttle: ipv6_prefix %q must be a prefix length from 1 to 128, e.g. 64", arg)
+			}
+			t.IPv6Prefix = n
 		default:
-			return d.Errf("throttle: unknown option %q; the options are key, rate, burst, zone, max_keys, dry_run, backend, on_error, redis_timeout", opt)
+			return d.Errf("throttle: unknown option %q; the options are key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
 		}
 	}
 	if len(t.Rates) == 0 {

@@ -61,7 +61,13 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 		{site("reverse_proxy {\n dynamic registry a b\n}"), `got another argument "b"`},
 		{site("reverse_proxy {\n dynamic registry a {\n  refresh 1s\n }\n}"), `takes no block; unexpected "refresh"`},
 		{site("registry_api foo"), `takes no arguments; unexpected "foo"`},
-		{site("registry_api {\n x\n}"), `takes no block`},
+		{site("registry_api {\n x\n}"), `unrecognized subdirective "x"; registry_api knows: services`},
+		{site("registry_api {\n services\n}"), `services needs at least one`},
+		{site("registry_api {\n services ..\n}"), `dot segment`},
+		{"{\n service_registry {\n  allow example.com\n }\n}", `neither an IP address nor a CIDR range`},
+		{"{\n service_registry {\n  deny\n }\n}", `deny needs at least one IP range`},
+		{site("jwt_auth {\n secret x\n preflight skip\n}"), `preflight "skip" must be pass or check`},
+		{site("throttle {\n rate 1/s\n ipv6_prefix 200\n}"), `ipv6_prefix "200" must be a prefix length`},
 		{"{\n service_registry {\n  bogus 1\n }\n}", `unknown service_registry option "bogus"`},
 		{"{\n service_registry {\n  default_ttl soon\n }\n}", `default_ttl "soon" is not a duration`},
 		{"{\n service_registry {\n  default_ttl\n }\n}", "wrong argument count"},
@@ -225,6 +231,9 @@ func TestDirectiveOrder(t *testing.T) {
 	jwt_auth {
 		secret x
 	}
+	forward_auth 127.0.0.1:9999 {
+		uri /check
+	}
 	basic_auth {
 		u $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG
 	}
@@ -234,14 +243,19 @@ func TestDirectiveOrder(t *testing.T) {
 	}
 	raw, _ := json.Marshal(cfg)
 	s := string(raw)
-	order := []string{`"authentication"`, `"jwt_auth"`, `"throttle"`, `"registry_api"`, `"reverse_proxy"`}
+	// forward_auth is a reverse_proxy to the auth server; registry_api comes
+	// after it and before the site's own reverse_proxy
+	order := []string{`"authentication"`, `"jwt_auth"`, `"throttle"`, `"reverse_proxy"`, `"registry_api"`, `"reverse_proxy"`}
 	last := -1
 	for _, h := range order {
-		i := strings.Index(s, `"handler":`+h)
-		if i < 0 || i < last {
-			t.Fatalf("handler %s out of order (at %d, previous at %d):\n%s", h, i, last, s)
+		i := strings.Index(s[last+1:], `"handler":`+h)
+		if i < 0 {
+			t.Fatalf("handler %s out of order (not after %d):\n%s", h, last, s)
 		}
-		last = i
+		last += 1 + i
+	}
+	if !strings.Contains(s[:strings.Index(s, `"handler":"registry_api"`)], `"uri":"/check"`) {
+		t.Fatalf("forward_auth does not come before registry_api:\n%s", s)
 	}
 }
 
@@ -369,5 +383,22 @@ func TestRedisConfigErrors(t *testing.T) {
 	}
 	if got := maskURL("redis://user:secret@host:6379/1"); strings.Contains(got, "secret") {
 		t.Errorf("maskURL left the password in: %s", got)
+	}
+}
+
+func TestMaskURLNeverPrintsAPassword(t *testing.T) {
+	for _, raw := range []string{
+		"redis://user:s3cret@host:6379/1",
+		"redis://:s3cret@host:6379/x", // a database that is not a number: does not parse
+		"redis://user:s3cret@host:notaport",
+		"rediss://u:s3cret@h/",
+		"redis://u:p@ss:s3cret@host:1/0",
+	} {
+		if got := maskURL(raw); strings.Contains(got, "s3cret") {
+			t.Errorf("maskURL(%q) = %q", raw, got)
+		}
+	}
+	if _, err := (RedisConfig{URL: "redis://:s3cret@host:6379/x"}).connect(); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the config error shows the password: %v", err)
 	}
 }

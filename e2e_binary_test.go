@@ -243,7 +243,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 	one, addr1 := startHelloService(t, bin, "-registry", registry, "-ttl", "1m")
 	// the second instance registers over TLS through registry_api, with a
 	// service token minted by the example client
-	serviceToken := strings.TrimSpace(runOutput(t, filepath.Join(bin, "client"), "-token-only", "-claim", "role=service"))
+	serviceToken := strings.TrimSpace(runOutput(t, filepath.Join(bin, "client"), "-token-only", "-claim", "role=service", "-claim", "services=hello_service"))
 	_, addr2 := startHelloService(t, bin, "-registry", base+"/registry", "-cacert", cacert, "-token", serviceToken, "-ttl", "1m")
 	// the example client's token is accepted (its secret and issuer match
 	// Caddyfile.example); the other requests each come from a user of their

@@ -102,8 +102,13 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	}
 
 	// a service registers over TLS through registry_api with a service token
-	service := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"role": "service", "sub": "svc"})}}
+	service := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"role": "service", "sub": "svc", "services": "hello_service"})}}
 	g.client = client
+	// a service token may only register the services its claim lists
+	otherService := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"role": "service", "sub": "svc2", "services": []string{"orders", "billing"}})}}
+	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), otherService); code != http.StatusForbidden {
+		t.Fatalf("registration of a service the token does not list: %d %s", code, body)
+	}
 	if code, body := g.call("POST", base+"/registry/services/hello_service", fmt.Sprintf(`{"address": %q}`, b.addr()), asUser("user-x")); code != http.StatusForbidden {
 		t.Fatalf("registration with a user token: %d %s", code, body)
 	}

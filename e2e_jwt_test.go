@@ -162,7 +162,7 @@ http://127.0.0.1:{HTTP} {
 func TestE2ERegistrationBehindJWT(t *testing.T) {
 	secret := "e2e-secret-e2e-secret-e2e-secret-e2e"
 	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
-	g := startGateway(t, "", `
+	g := startGateway(t, "service_registry {\n allow 127.0.0.1/32\n}", `
 http://127.0.0.1:{HTTP} {
 	jwt_auth {
 		secret {env.GATEWAY_TEST_JWT_SECRET}

@@ -202,7 +202,7 @@ http://127.0.0.1:{HTTP} {
 }
 
 func TestE2ERegistryAPIOnSiteRoute(t *testing.T) {
-	g := startGateway(t, "", `
+	g := startGateway(t, "service_registry {\n allow 127.0.0.1/32\n}", `
 http://127.0.0.1:{HTTP} {
 	handle /registry/* {
 		registry_api

@@ -2,11 +2,15 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // Active health checks of registered instances. Caddy's own active health
@@ -54,8 +58,23 @@ type instanceHealth struct {
 // probes run without its lock.
 type probeTarget struct {
 	service, id, address, path string
-	ok                         bool
+	origin                     addrpolicy.Origin
+	result                     probeResult
 }
+
+// probeResult is what one probe found out.
+type probeResult uint8
+
+const (
+	// probeNone: no result; the probe was cancelled (a config reload stops
+	// the checker mid-round) and says nothing about the instance
+	probeNone probeResult = iota
+	probePassed
+	probeFailed
+	// probeRefused: the address policy refuses the address now (a host name
+	// that resolves somewhere else, a new deny range); nothing was sent
+	probeRefused
+)
 
 // healthPathFor is the path an instance is checked at, "" for none.
 func (r *Registry) healthPathFor(inst *Instance) string {
@@ -71,11 +90,12 @@ func (r *Registry) healthPathFor(inst *Instance) string {
 func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 	r.mu.Lock()
 	hs := r.settings.health
+	policy := r.settings.policy
 	var targets []probeTarget
 	for service, instances := range r.services {
 		for id, inst := range instances {
 			if path := r.healthPathFor(inst); path != "" {
-				targets = append(targets, probeTarget{service: service, id: id, address: inst.Address, path: path})
+				targets = append(targets, probeTarget{service: service, id: id, address: inst.Address, path: path, origin: inst.Origin})
 			}
 		}
 	}
@@ -91,7 +111,7 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 		sem <- struct{}{}
 		go func(t *probeTarget) {
 			defer func() { <-sem; wg.Done() }()
-			t.ok = probe(ctx, client, hs.timeout, t.address, t.path)
+			t.result = probe(ctx, client, policy, hs.timeout, t)
 		}(&targets[i])
 	}
 	wg.Wait()
@@ -102,12 +122,16 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 	changed := map[string]bool{}
 	for _, t := range targets {
 		inst := r.services[t.service][t.id]
-		if inst == nil || inst.Address != t.address {
-			continue // deregistered or moved while we probed
+		if inst == nil || inst.Address != t.address || t.result == probeNone {
+			continue // deregistered or moved while we probed, or cancelled
 		}
 		h := &inst.health
 		h.checkedAt = now
-		if t.ok {
+		if t.result == probeRefused {
+			// out of rotation at once: the gateway must not send it traffic
+			h.fails = max(h.fails, hs.fails-1)
+		}
+		if t.result == probePassed {
 			h.fails, h.passes = 0, h.passes+1
 			if h.unhealthy && h.passes >= hs.passes {
 				h.unhealthy = false
@@ -147,21 +171,42 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 	}
 }
 
-// probe sends one GET to http://address+path; a 2xx or 3xx answer passes.
-func probe(ctx context.Context, client *http.Client, timeout time.Duration, address, path string) bool {
+// probe checks the address against the policy (resolving a host name),
+// then sends one GET to http://address+path on exactly the address that was
+// checked; a 2xx or 3xx answer passes.
+func probe(ctx context.Context, client *http.Client, policy *addrpolicy.Policy, timeout time.Duration, t *probeTarget) probeResult {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+address+path, nil)
+	ips, err := policy.Check(ctx, t.address, t.origin)
 	if err != nil {
-		return false
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return probeNone
+		}
+		var refused *addrpolicy.RefusedError
+		if errors.As(err, &refused) {
+			return probeRefused
+		}
+		return probeFailed
 	}
+	_, port, _ := net.SplitHostPort(t.address)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(ips[0].String(), port)+t.path, nil)
+	if err != nil {
+		return probeFailed
+	}
+	req.Host = t.address
 	req.Header.Set("User-Agent", "caddy-gateway-health-check")
 	resp, err := client.Do(req)
 	if err != nil {
-		return false
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return probeNone // the checker was stopped: no verdict on the instance
+		}
+		return probeFailed
 	}
 	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode < 400
+	if resp.StatusCode >= 200 && resp.StatusCode < 400 {
+		return probePassed
+	}
+	return probeFailed
 }
 
 // healthChecker runs checkHealth every interval until stopped.

@@ -87,7 +87,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	a, clkA := newTestRegistry()
 	p := newPersister(a, storage, zap.NewNop())
 	p.interval = time.Millisecond
-	a.attach(nil, defaultSettings, p, nil, zap.NewNop())
+	a.attach(nil, testSettings, p, nil, zap.NewNop())
 
 	mustRegister(t, a, Registration{Service: "hello", ID: "one", Address: "127.0.0.1:9001", TTL: 30 * time.Second,
 		Metadata: map[string]string{"zone": "eu"}})
@@ -195,7 +195,7 @@ func TestPersisterWritesAfterChangesAndRetriesFailures(t *testing.T) {
 	r, _ := newTestRegistry()
 	p := newPersister(r, storage, zap.NewNop())
 	p.interval = time.Millisecond
-	r.attach(nil, defaultSettings, p, nil, zap.NewNop())
+	r.attach(nil, testSettings, p, nil, zap.NewNop())
 	defer r.detach(nil)
 
 	storage.waitWrite(t) // the initial write, after two failures
@@ -220,7 +220,7 @@ func TestPersisterCoalescesBursts(t *testing.T) {
 	r, _ := newTestRegistry()
 	p := newPersister(r, storage, zap.NewNop())
 	p.interval = time.Hour // nothing but the first write and the flush at stop can happen
-	r.attach(nil, defaultSettings, p, nil, zap.NewNop())
+	r.attach(nil, testSettings, p, nil, zap.NewNop())
 	storage.waitWrite(t)
 	for i := range 500 {
 		mustRegister(t, r, Registration{Service: "hello", ID: string(rune('a' + i%26)), Address: "127.0.0.1:1"})
@@ -238,7 +238,7 @@ func TestReattachStopsTheOldWriter(t *testing.T) {
 	r, _ := newTestRegistry()
 	old, next := newMemStorage(), newMemStorage()
 	ownerA, ownerB := new(ServiceRegistry), new(ServiceRegistry)
-	r.attach(ownerA, defaultSettings, newPersister(r, old, zap.NewNop()), nil, zap.NewNop())
+	r.attach(ownerA, testSettings, newPersister(r, old, zap.NewNop()), nil, zap.NewNop())
 	old.waitWrite(t)
 	r.attach(ownerB, registrySettings{maxInstances: 1, maxPerService: 1}, newPersister(r, next, zap.NewNop()), nil, zap.NewNop())
 	next.waitWrite(t)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // Registry limits. The caps bound the registry's memory: an instance costs
@@ -61,6 +64,9 @@ type Instance struct {
 	// HealthPath is where this instance is health checked ("" for the
 	// registry's health_path, if any).
 	HealthPath string
+	// Origin is the path the instance registered through; the address
+	// policy's rules for that path apply again before every health check.
+	Origin addrpolicy.Origin
 
 	health instanceHealth
 }
@@ -78,6 +84,9 @@ type Registration struct {
 	TTL        time.Duration // 0: the registry's default_ttl
 	Metadata   map[string]string
 	HealthPath string // "" for the registry's health_path
+	// Origin is the path the registration came through; it decides which
+	// address policy rules apply (loopback is accepted only from Admin).
+	Origin addrpolicy.Origin
 }
 
 // Registry is the in-memory service registry.
@@ -131,12 +140,15 @@ type registrySettings struct {
 	maxInstances  int
 	maxPerService int
 	health        healthSettings
+	// policy decides which addresses may be registered; never nil
+	policy *addrpolicy.Policy
 }
 
 var defaultSettings = registrySettings{
 	maxInstances:  DefaultMaxInstances,
 	maxPerService: DefaultMaxInstancesPerService,
 	health:        defaultHealth,
+	policy:        &addrpolicy.Policy{},
 }
 
 // NewRegistry returns an empty registry with the default settings that logs
@@ -168,6 +180,13 @@ func (r *Registry) dials(service string) []string {
 // service and ID. It reports whether the instance is new.
 func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	if err := reg.Normalize(); err != nil {
+		return Instance{}, false, err
+	}
+	r.mu.Lock()
+	policy := r.settings.policy
+	r.mu.Unlock()
+	if _, err := policy.Check(context.Background(), reg.Address, reg.Origin); err != nil {
+		metrics.registryEvents.WithLabelValues("refused").Inc()
 		return Instance{}, false, err
 	}
 	r.writeMu.Lock()
@@ -248,6 +267,7 @@ func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err err
 		RegisteredAt: now,
 		RenewedAt:    now,
 		HealthPath:   reg.HealthPath,
+		Origin:       reg.Origin,
 	}
 	if inst.TTL == 0 {
 		inst.TTL = r.settings.defaultTTL
@@ -618,10 +638,13 @@ func ValidateHealthPath(path string) error {
 }
 
 // ValidateServiceName checks that name is a usable service name: 1 to 128
-// letters, digits, '.', '_' or '-'.
+// letters, digits, '.', '_' or '-', and not the dot segments "." or "..".
 func ValidateServiceName(name string) error {
 	if name == "" {
 		return badRequestf("service name is empty")
+	}
+	if name == "." || name == ".." {
+		return badRequestf("service name %q is a dot segment, never a name: a path holding it means something else once cleaned", name)
 	}
 	if len(name) > maxServiceNameLen {
 		return badRequestf("service name is %d bytes long; the most is %d", len(name), maxServiceNameLen)
@@ -644,6 +667,9 @@ func isNameByte(c byte) bool {
 func validateID(id string) error {
 	if id == "" {
 		return badRequestf("id is empty")
+	}
+	if id == "." || id == ".." {
+		return badRequestf("id %q is a dot segment, never an id", id)
 	}
 	if len(id) > maxIDLen {
 		return badRequestf("id is %d bytes long; the most is %d", len(id), maxIDLen)
@@ -829,7 +855,21 @@ type ServiceRegistry struct {
 	// heal changes a gateway missed. Default: 10s.
 	ResyncInterval caddy.Duration `json:"resync_interval,omitempty"`
 
+	// IP ranges (CIDR, or single addresses) that registered addresses must
+	// be in. Default: none, so any address that no other rule refuses. A
+	// loopback address registered through registry_api must be in a range
+	// listed here that is itself loopback (e.g. 127.0.0.1/32). Whatever this
+	// says, the admin endpoint, the gateway's own listeners, link-local,
+	// unspecified and multicast addresses are always refused.
+	Allow []string `json:"allow,omitempty"`
+
+	// IP ranges that registered addresses must not be in; deny wins over
+	// allow. Host names are resolved for the check.
+	Deny []string `json:"deny,omitempty"`
+
 	registry *Registry
+	ctx      caddy.Context
+	policy   addrpolicy.Policy
 	storage  persistStorage
 	logger   *zap.Logger
 	redis    *redisHandle
@@ -848,7 +888,22 @@ func (ServiceRegistry) CaddyModule() caddy.ModuleInfo {
 // to the restored instances from its first request.
 func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 	sr.logger = ctx.Logger()
+	sr.ctx = ctx
 	sr.registry = gateway.registry
+	for _, list := range []struct {
+		name string
+		in   []string
+		out  *[]netip.Prefix
+	}{{"allow", sr.Allow, &sr.policy.Allow}, {"deny", sr.Deny, &sr.policy.Deny}} {
+		for _, s := range list.in {
+			p, err := addrpolicy.ParsePrefix(s)
+			if err != nil {
+				return fmt.Errorf("service_registry: %s: %w", list.name, err)
+			}
+			*list.out = append(*list.out, p)
+		}
+	}
+	sr.policy.Admin = adminListeners(ctx, sr.logger)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
@@ -923,12 +978,18 @@ func (sr *ServiceRegistry) settings() registrySettings {
 		s.health.passes = sr.HealthPasses
 	}
 	s.health.deregisterAfter = time.Duration(sr.DeregisterUnhealthyAfter)
+	policy := sr.policy
+	s.policy = &policy
 	return s
 }
 
 // Start applies the settings to the registry and starts writing changes to
 // storage.
 func (sr *ServiceRegistry) Start() error {
+	// every app of the config is provisioned by now: the http app's
+	// listeners are known
+	sr.policy.Own = serverListeners(sr.ctx, sr.logger)
+	sr.policy.LocalIPs = localIPs()
 	var p *persister
 	if sr.persistOn() {
 		p = newPersister(sr.registry, sr.storage, sr.logger)
@@ -977,6 +1038,9 @@ func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persist
 		oldRemote.halt()
 	}
 
+	if s.policy == nil {
+		s.policy = defaultSettings.policy
+	}
 	r.mu.Lock()
 	r.owner = owner
 	r.settings = s
@@ -988,9 +1052,38 @@ func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persist
 	}
 	r.checker = r.startHealthChecker(s.health.interval)
 	r.remote = remote
+	r.enforcePolicyLocked()
 	r.mu.Unlock()
 	if remote != nil {
 		remote.start()
+	}
+}
+
+// enforcePolicyLocked removes the instances whose address the policy now
+// refuses (a new deny range, a listener that moved onto a registered
+// address, an entry restored from storage). Only IP addresses are checked
+// here, without DNS; the health checker checks names before every probe.
+func (r *Registry) enforcePolicyLocked() {
+	changed := map[string]bool{}
+	for service, instances := range r.services {
+		for _, inst := range instances {
+			if _, err := netip.ParseAddrPort(inst.Address); err != nil {
+				continue
+			}
+			var refused *addrpolicy.RefusedError
+			if _, err := r.settings.policy.Check(context.Background(), inst.Address, inst.Origin); errors.As(err, &refused) {
+				r.removeLocked(inst)
+				changed[service] = true
+				metrics.registryEvents.WithLabelValues("deregistered_policy").Inc()
+				r.logger.Warn("deregistered an instance whose address the address policy refuses",
+					zap.String("service", service), zap.String("id", inst.ID), zap.String("address", inst.Address),
+					zap.String("rule", refused.Rule))
+			}
+		}
+	}
+	if len(changed) > 0 {
+		r.publishSetLocked(changed)
+		r.changedLocked()
 	}
 }
 

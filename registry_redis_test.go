@@ -22,7 +22,7 @@ func clusterMember(t *testing.T, rs *redisServer, resync time.Duration) *Registr
 	}
 	remote := newRedisRegistry(r, h, resync, zap.NewNop())
 	owner := new(ServiceRegistry)
-	r.attach(owner, defaultSettings, nil, remote, zap.NewNop())
+	r.attach(owner, testSettings, nil, remote, zap.NewNop())
 	t.Cleanup(func() {
 		r.detach(owner)
 		h.release()

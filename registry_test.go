@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // fakeClock is a clock whose time only moves when the test says so. Timers
@@ -84,8 +88,20 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func newTestRegistry() (*Registry, *fakeClock) {
 	c := newFakeClock()
-	return newRegistry(c, zap.NewNop()), c
+	r := newRegistry(c, zap.NewNop())
+	r.settings.policy = testPolicy
+	return r, c
 }
+
+// testPolicy is the address policy of unit tests: the fixed rules, with
+// host names resolved without DNS (localhost to loopback, any other name
+// to a documentation address).
+var testPolicy = &addrpolicy.Policy{Resolve: func(_ context.Context, host string) ([]netip.Addr, error) {
+	if host == "localhost" {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("203.0.113.77")}, nil
+}}
 
 func mustRegister(t *testing.T, r *Registry, reg Registration) (Instance, bool) {
 	t.Helper()
@@ -414,3 +430,10 @@ func TestValidateServiceName(t *testing.T) {
 		}
 	}
 }
+
+// testSettings are the registry's defaults with the test address policy.
+var testSettings = func() registrySettings {
+	s := defaultSettings
+	s.policy = testPolicy
+	return s
+}()

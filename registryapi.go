@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // apiPrefix is where the registration API lives, on the admin endpoint and
@@ -43,49 +46,113 @@ func badRequestf(format string, args ...any) error {
 type registryAPI struct {
 	reg    *Registry
 	logger *zap.Logger
+	// origin is the path registrations come through: the address policy
+	// accepts loopback addresses only from the admin endpoint
+	origin addrpolicy.Origin
+	// services, when not nil, are the services a caller may register or
+	// deregister (registry_api's `services`), expanded per request
+	services []template
 }
 
 // ServeHTTP answers a request whose path starts with apiPrefix. Every answer,
 // errors included, is JSON.
 func (a registryAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := a.route(w, r); err != nil {
+		body := map[string]string{}
 		var ae *apiError
-		if !errors.As(err, &ae) {
+		var refused *addrpolicy.RefusedError
+		var unresolved *addrpolicy.ResolveError
+		switch {
+		case errors.As(err, &refused):
+			ae = &apiError{status: http.StatusForbidden, msg: refused.Error()}
+			body["rule"] = refused.Rule
+		case errors.As(err, &unresolved):
+			ae = &apiError{status: http.StatusBadRequest, msg: unresolved.Error()}
+		case !errors.As(err, &ae):
 			ae = &apiError{status: http.StatusInternalServerError, msg: err.Error()}
 		}
+		body["error"] = ae.msg
 		a.logger.Debug("registry API request refused", zap.String("method", r.Method),
-			zap.String("path", r.URL.Path), zap.Int("status", ae.status), zap.String("error", ae.msg))
-		writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+			zap.String("path", r.URL.EscapedPath()), zap.Int("status", ae.status), zap.String("error", ae.msg))
+		writeJSON(w, ae.status, body)
 	}
 }
 
-func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
-	rest, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
+// apiSegments splits the request's path under apiPrefix into its decoded
+// segments. It reads the path as sent (escaped), so that a segment holding
+// an encoded "/" cannot pass for two, and refuses dot segments, raw or
+// encoded: Caddy's path matchers see the cleaned path, in which
+// "/registry/services/.." is "/registry", so a handler acting on the raw
+// path would act on something no matcher in front of it saw.
+func apiSegments(r *http.Request) ([]string, error) {
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), apiPrefix)
 	if !ok {
-		return apiErrorf(http.StatusNotFound, "no registry endpoint at %s", r.URL.Path)
+		return nil, badRequestf("the path %q is not under %s as sent (an encoded '/'?)", r.URL.EscapedPath(), apiPrefix)
+	}
+	segs := strings.Split(rest, "/")
+	if len(segs) > 1 && segs[len(segs)-1] == "" {
+		segs = segs[:len(segs)-1] // one trailing slash is fine
+	}
+	for i, seg := range segs {
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, badRequestf("the path segment %q is not valid percent-encoding", seg)
+		}
+		if dec == "." || dec == ".." {
+			return nil, badRequestf("the path %q has a dot segment (%q); paths under %s never hold . or ..", r.URL.EscapedPath(), seg, apiPrefix)
+		}
+		if strings.Contains(dec, "/") {
+			return nil, badRequestf("the path segment %q holds an encoded '/'", seg)
+		}
+		segs[i] = dec
+	}
+	return segs, nil
+}
+
+// mayWrite refuses a registration or deregistration of a service the caller
+// is not allowed to change.
+func (a registryAPI) mayWrite(r *http.Request, service string) error {
+	if a.services == nil {
+		return nil
+	}
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if repl == nil {
+		repl = caddy.NewReplacer()
+	}
+	for _, t := range a.services {
+		for allowed := range strings.SplitSeq(t.render(repl), ",") {
+			if strings.TrimSpace(allowed) == service {
+				return nil
+			}
+		}
+	}
+	return apiErrorf(http.StatusForbidden, "this caller may not register or deregister instances of service %q (registry_api services)", service)
+}
+
+func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
+	segs, err := apiSegments(r)
+	if err != nil {
+		return err
 	}
 	switch {
-	case rest == "services" || rest == "services/":
+	case len(segs) == 1 && segs[0] == "services":
 		if err := allowMethods(w, r, http.MethodGet); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, a.reg.All())
 		return nil
 
-	case strings.HasPrefix(rest, "services/"):
-		parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(rest, "services/"), "/"), "/")
-		service := parts[0]
+	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "services":
+		service := segs[1]
 		if err := ValidateServiceName(service); err != nil {
 			return err
 		}
-		switch len(parts) {
-		case 1:
+		if len(segs) == 2 {
 			return a.service(w, r, service)
-		case 2:
-			return a.instance(w, r, service, parts[1])
 		}
+		return a.instance(w, r, service, segs[2])
 
-	case rest == "register_service":
+	case len(segs) == 1 && segs[0] == "register_service":
 		if err := allowMethods(w, r, http.MethodPost); err != nil {
 			return err
 		}
@@ -97,9 +164,12 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		if err := a.mayWrite(r, service); err != nil {
+			return err
+		}
 		return a.register(w, Registration{Service: service, Address: address})
 
-	case rest == "deregister_service":
+	case len(segs) == 1 && segs[0] == "deregister_service":
 		if err := allowMethods(w, r, http.MethodPost); err != nil {
 			return err
 		}
@@ -109,6 +179,9 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 		}
 		service, address, err := ParseTextDeregistration(body)
 		if err != nil {
+			return err
+		}
+		if err := a.mayWrite(r, service); err != nil {
 			return err
 		}
 		var n int
@@ -128,7 +201,7 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return apiErrorf(http.StatusNotFound, "no registry endpoint at %s; see /registry/services", r.URL.Path)
+	return apiErrorf(http.StatusNotFound, "no registry endpoint at %s; see /registry/services", r.URL.EscapedPath())
 }
 
 // service serves /registry/services/{service}.
@@ -144,6 +217,9 @@ func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service str
 		}
 		writeJSON(w, http.StatusOK, instances)
 	case http.MethodPost:
+		if err := a.mayWrite(r, service); err != nil {
+			return err
+		}
 		body, err := readBody(w, r)
 		if err != nil {
 			return err
@@ -154,6 +230,9 @@ func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service str
 		}
 		return a.register(w, reg)
 	case http.MethodDelete:
+		if err := a.mayWrite(r, service); err != nil {
+			return err
+		}
 		n, err := a.reg.DeregisterService(service)
 		if err != nil {
 			return err
@@ -182,6 +261,9 @@ func (a registryAPI) instance(w http.ResponseWriter, r *http.Request, service, i
 		}
 		writeJSON(w, http.StatusOK, inst)
 	case http.MethodDelete:
+		if err := a.mayWrite(r, service); err != nil {
+			return err
+		}
 		found, err := a.reg.Deregister(service, id)
 		if err != nil {
 			return err
@@ -195,6 +277,7 @@ func (a registryAPI) instance(w http.ResponseWriter, r *http.Request, service, i
 }
 
 func (a registryAPI) register(w http.ResponseWriter, reg Registration) error {
+	reg.Origin = a.origin
 	inst, created, err := a.reg.Register(reg)
 	if err != nil {
 		return err
@@ -405,7 +488,7 @@ func (adminRegistryAPI) CaddyModule() caddy.ModuleInfo {
 
 // Routes returns the registration API's route on the admin endpoint.
 func (adminRegistryAPI) Routes() []caddy.AdminRoute {
-	api := registryAPI{reg: gateway.registry, logger: caddy.Log().Named("admin.api.registry")}
+	api := registryAPI{reg: gateway.registry, logger: caddy.Log().Named("admin.api.registry"), origin: addrpolicy.Admin}
 	return []caddy.AdminRoute{{
 		Pattern: apiPrefix,
 		Handler: caddy.AdminHandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -422,8 +505,23 @@ func (adminRegistryAPI) Routes() []caddy.AdminRoute {
 // It answers requests whose path starts with /registry/ exactly as the
 // admin endpoint does (see the README for the endpoints), JSON in and out,
 // errors included; any other request goes on to the next handler. Protect
-// it: whoever can register can make the gateway proxy to any address.
+// it: whoever can register can make the gateway proxy to their address.
+//
+// Addresses are checked against service_registry's address policy; through
+// registry_api, loopback addresses are refused unless service_registry
+// allow names them. Paths under /registry/ holding dot segments (raw or
+// percent-encoded) are refused with 400, so no path matcher in front of it
+// can be bypassed with /registry/services/.. (matchers see the cleaned
+// path). In the Caddyfile it sorts after every authentication directive
+// (basic_auth, forward_auth, jwt_auth).
 type RegistryAPI struct {
+	// The services a caller may register and deregister; others get 403.
+	// Each entry is a service name or a placeholder expanded per request,
+	// whose value may list several names separated by commas, such as
+	// {http.auth.user.services} for a JWT claim holding a list. Default:
+	// every service. Reading the registry is not limited by it.
+	Services []string `json:"services,omitempty"`
+
 	api registryAPI
 }
 
@@ -441,7 +539,13 @@ func (h *RegistryAPI) Provision(ctx caddy.Context) error {
 	if _, err := ctx.App("service_registry"); err != nil {
 		return err
 	}
-	h.api = registryAPI{reg: gateway.registry, logger: ctx.Logger()}
+	h.api = registryAPI{reg: gateway.registry, logger: ctx.Logger(), origin: addrpolicy.Site}
+	if h.Services != nil {
+		h.api.services = make([]template, len(h.Services))
+		for i, s := range h.Services {
+			h.api.services[i] = newTemplate(s)
+		}
+	}
 	return nil
 }
 

@@ -12,7 +12,7 @@
 //
 // With -token-only it prints a token and nothing else, for other programs:
 //
-//	go run ./examples/client -token-only -claim role=service
+//	go run ./examples/client -token-only -claim role=service -claim services=hello_service
 package main
 
 import (
