@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
 )
 
 // RegistryUpstreams is reverse_proxy's upstream source for the registered
@@ -24,6 +25,11 @@ import (
 //
 // Active health checks do not run for dynamic upstreams in Caddy; passive
 // ones do.
+//
+// Every request it routes carries this gateway's hop marker (the header
+// Caddy-Gateway-Hop); a request that arrives with it already passed through
+// this gateway, so a registration leads back to it: such a request is
+// answered 508 Loop Detected at once instead of going round again.
 type RegistryUpstreams struct {
 	// The service whose instances are the upstreams. Placeholders are
 	// expanded per request: `{http.request.uri.path.0}` routes
@@ -32,6 +38,14 @@ type RegistryUpstreams struct {
 
 	registry *Registry
 	service  template
+	log      *zap.Logger
+}
+
+func (u *RegistryUpstreams) logger() *zap.Logger {
+	if u.log == nil {
+		return zap.NewNop()
+	}
+	return u.log
 }
 
 // CaddyModule returns the Caddy module information.
@@ -51,6 +65,7 @@ func (u *RegistryUpstreams) Provision(ctx caddy.Context) error {
 	}
 	u.registry = gateway.registry
 	u.service = newTemplate(u.Service)
+	u.log = ctx.Logger()
 	return nil
 }
 
@@ -74,6 +89,11 @@ func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstr
 	service := u.service.raw
 	if !u.service.plain {
 		service = u.service.render(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer))
+	}
+	if markHop(r) {
+		u.logger().Warn("loop detected: a request came back to the gateway that proxied it; answering 508",
+			zap.String("service", service), zap.String("uri", redactURI(r.URL)))
+		return loopUpstreams(), nil
 	}
 	dials := u.registry.dials(service)
 	if len(dials) == 0 {
