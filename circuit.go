@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -220,13 +222,18 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	key := cb.key.raw
 	if !cb.key.plain {
 		key = cb.key.render(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer))
+		if len(key) > maxKeyLen {
+			// keys come from requests: bound what each costs to remember
+			sum := sha256.Sum256([]byte(key))
+			key = "sha256:" + hex.EncodeToString(sum[:16])
+		}
 	}
 	c := cb.circuitFor(key)
 	now := cb.now()
 	trial, retry, ok := cb.admit(c, key, now)
 	if !ok {
 		cb.rejected.Inc()
-		return cb.reject(w, retry)
+		return cb.reject(w, r, retry)
 	}
 
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
@@ -383,18 +390,14 @@ func (cb *CircuitBreaker) transition(c *circuit, key string, to int) {
 		zap.String("to", stateNames[to]))
 }
 
-func (cb *CircuitBreaker) reject(w http.ResponseWriter, retry int64) error {
-	secs := max(1, (retry+int64(time.Second)-1)/int64(time.Second))
-	h := w.Header()
-	h["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
-	h["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusServiceUnavailable)
-	var body [96]byte
-	b := append(body[:0], `{"error":"service unavailable: circuit open","retry_after":`...)
+func (cb *CircuitBreaker) reject(w http.ResponseWriter, r *http.Request, retry int64) error {
+	secs := max(1, retryAfterSeconds(retry))
+	w.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
+	b := make([]byte, 0, 96)
+	b = append(b, `{"error":"service unavailable: circuit open","retry_after":`...)
 	b = strconv.AppendInt(b, secs, 10)
 	b = append(b, "}\n"...)
-	_, _ = w.Write(b)
-	return nil
+	return refuse(w, r, http.StatusServiceUnavailable, "circuit_breaker: service unavailable, circuit open", b)
 }
 
 // statusRecorder notes the status of the response it passes on.

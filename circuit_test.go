@@ -209,3 +209,16 @@ func TestCircuitConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCircuitLongKeysAreHashed: keys come from requests; a long one costs
+// no more to remember than a short one.
+func TestCircuitLongKeysAreHashed(t *testing.T) {
+	clk := new(fakeNanos)
+	cb := newBreaker(t, &CircuitBreaker{Key: "{http.request.uri.path}"}, clk)
+	through(t, cb, "/"+strings.Repeat("a", 5000), 200, nil)
+	for k := range cb.circuits {
+		if len(k) > 64 {
+			t.Fatalf("a circuit key of %d bytes is kept", len(k))
+		}
+	}
+}

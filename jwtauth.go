@@ -138,6 +138,16 @@ type JWTAuth struct {
 	// token that fails is still refused.
 	Optional bool `json:"optional,omitempty"`
 
+	// What to do with CORS preflight requests (OPTIONS with Origin and
+	// Access-Control-Request-Method), which browsers send without
+	// credentials: "pass" lets them through to the next handler
+	// unauthenticated, "check" treats them as any other request. Default:
+	// pass. With the cors directive in front (it answers preflights
+	// itself), preflights never reach jwt_auth; without it, "pass" lets the
+	// upstream answer them, so use "check" when the upstream does not
+	// handle CORS.
+	Preflight string `json:"preflight,omitempty"`
+
 	// The realm in the WWW-Authenticate header. Default: restricted.
 	Realm string `json:"realm,omitempty"`
 
@@ -149,20 +159,25 @@ type JWTAuth struct {
 	// cache.
 	CacheSize int `json:"cache_size,omitempty"`
 
-	secret     []byte
-	pemKeys    map[string][]jwt.VerificationKey // by algorithm family: "RSA", "EC", "EdDSA"
-	jwks       keyfunc.Keyfunc
-	allowed    map[string]bool
-	issuers    map[string]bool
-	parser     *jwt.Parser
-	sources    []TokenSource
-	headers    []ClaimHeader // with canonical header names
-	cache      *tokenCache
-	refusals   map[refusal]refusalAnswer
-	logger     *zap.Logger
-	now        func() time.Time
-	jwksCancel context.CancelFunc
-	counters   jwtCounters
+	secret  []byte
+	pemKeys map[string][]jwt.VerificationKey // by algorithm family: "RSA", "EC", "EdDSA"
+	jwks    keyfunc.Keyfunc
+	allowed map[string]bool
+	issuers map[string]bool
+	parser  *jwt.Parser
+	sources []TokenSource
+	headers []ClaimHeader // with canonical header names
+	// claimHeaderNames are the claim headers' names in lower case with '-'
+	claimHeaderNames []string
+	// queryParams are the query parameters tokens are read from, redacted
+	// in logs
+	queryParams []string
+	cache       *tokenCache
+	refusals    map[refusal]refusalAnswer
+	logger      *zap.Logger
+	now         func() time.Time
+	jwksCancel  context.CancelFunc
+	counters    jwtCounters
 }
 
 // jwtCounters are the handler's metrics, resolved once at provision so a
@@ -313,6 +328,12 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 	j.headers = make([]ClaimHeader, len(j.ClaimHeaders))
 	for i, ch := range j.ClaimHeaders {
 		j.headers[i] = ClaimHeader{Claim: ch.Claim, Header: http.CanonicalHeaderKey(ch.Header)}
+		j.claimHeaderNames = append(j.claimHeaderNames, strings.ReplaceAll(strings.ToLower(ch.Header), "_", "-"))
+	}
+	for _, s := range j.sources {
+		if s.Type == "query" {
+			j.queryParams = append(j.queryParams, s.Name)
+		}
 	}
 
 	if j.MaxTokenSize == 0 {
@@ -465,6 +486,11 @@ func (j *JWTAuth) Validate() error {
 	if j.MaxTokenSize < 0 {
 		return fmt.Errorf("jwt_auth: max_token_size must be positive")
 	}
+	switch j.Preflight {
+	case "", "pass", "check":
+	default:
+		return fmt.Errorf("jwt_auth: preflight %q must be pass or check", j.Preflight)
+	}
 	if strings.ContainsAny(j.Realm, "\"\\\r\n") {
 		return fmt.Errorf("jwt_auth: realm %q must not contain quotes, backslashes or line breaks", j.Realm)
 	}
@@ -482,15 +508,16 @@ func (j *JWTAuth) Cleanup() error {
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	// a client may never choose what the claim headers say
-	for i := range j.headers {
-		delete(r.Header, j.headers[i].Header)
-	}
-	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+	j.stripClaimHeaders(r.Header)
+	if j.Preflight != "check" && r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 		j.counters.preflight.Inc()
 		return next.ServeHTTP(w, r)
 	}
 
-	token := j.extract(r)
+	token, ambiguous := j.extract(r)
+	if ambiguous {
+		return j.refuse(w, r, refusalAmbiguous, nil)
+	}
 	if token == "" {
 		if j.Optional {
 			j.counters.anonymous.Inc()
@@ -518,25 +545,76 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return next.ServeHTTP(w, r)
 }
 
-// extract returns the token from the first source that has one.
-func (j *JWTAuth) extract(r *http.Request) string {
-	for _, s := range j.sources {
-		var tok string
-		switch s.Type {
-		case "header":
-			if vals := r.Header[s.Name]; len(vals) > 0 {
-				tok = tokenFromHeader(vals[0])
-			}
-		case "cookie":
-			tok = cookieValue(r.Header["Cookie"], s.Name)
-		case "query":
-			tok = queryValue(r.URL.RawQuery, s.Name)
-		}
-		if tok != "" {
-			return tok
+// stripClaimHeaders removes every request header that an upstream could
+// take for one of the claim headers: the name in any case, and with '_'
+// for '-' (CGI, PHP, nginx and others fold both into one name).
+func (j *JWTAuth) stripClaimHeaders(h http.Header) {
+	if len(j.claimHeaderNames) == 0 {
+		return
+	}
+	for name := range h {
+		if j.isClaimHeader(name) {
+			delete(h, name)
 		}
 	}
-	return ""
+}
+
+func (j *JWTAuth) isClaimHeader(name string) bool {
+	for _, want := range j.claimHeaderNames {
+		if len(name) != len(want) {
+			continue
+		}
+		same := true
+		for i := 0; i < len(name) && same; i++ {
+			c := name[i]
+			if c == '_' {
+				c = '-'
+			} else if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			same = c == want[i]
+		}
+		if same {
+			return true
+		}
+	}
+	return false
+}
+
+// extract returns the token the request carries. A request that carries
+// two different tokens (two Authorization headers, or a header token and a
+// different cookie or query token) is ambiguous: which one an upstream
+// reads is anyone's guess, so it is refused rather than guessed.
+func (j *JWTAuth) extract(r *http.Request) (token string, ambiguous bool) {
+	for _, s := range j.sources {
+		var tok string
+		var dup bool
+		switch s.Type {
+		case "header":
+			switch vals := r.Header[s.Name]; len(vals) {
+			case 0:
+			case 1:
+				tok = tokenFromHeader(vals[0])
+			default:
+				dup = true // two headers of one name: never guess which counts
+			}
+		case "cookie":
+			tok, dup = cookieValue(r.Header["Cookie"], s.Name)
+		case "query":
+			tok, dup = queryValue(r.URL.RawQuery, s.Name)
+		}
+		if dup {
+			return "", true
+		}
+		if tok == "" {
+			continue
+		}
+		if token != "" && tok != token {
+			return "", true
+		}
+		token = tok
+	}
+	return token, false
 }
 
 // tokenFromHeader reads `Bearer <token>` (any case) or a bare token. Another
@@ -552,25 +630,35 @@ func tokenFromHeader(v string) string {
 	return v
 }
 
-func cookieValue(lines []string, name string) string {
+// cookieValue returns the value of the cookie name, and whether the request
+// sends that cookie more than once with different values.
+func cookieValue(lines []string, name string) (value string, dup bool) {
+	found := false
 	for _, line := range lines {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimSpace(part)
 			k, v, ok := strings.Cut(part, "=")
-			if ok && k == name {
-				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-					v = v[1 : len(v)-1]
-				}
-				return v
+			if !ok || k != name {
+				continue
 			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if found && v != value {
+				return "", true
+			}
+			value, found = v, true
 		}
 	}
-	return ""
+	return value, false
 }
 
-func queryValue(raw, name string) string {
+// queryValue returns the value of the query parameter name, and whether
+// the query holds it more than once with different values.
+func queryValue(raw, name string) (value string, dup bool) {
+	found := false
 	for raw != "" {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")
@@ -579,14 +667,18 @@ func queryValue(raw, name string) string {
 			continue
 		}
 		if strings.ContainsAny(v, "%+") {
-			if un, err := url.QueryUnescape(v); err == nil {
-				return un
+			un, err := url.QueryUnescape(v)
+			if err != nil {
+				return "", true // unreadable: never guess
 			}
-			return ""
+			v = un
 		}
-		return v
+		if found && v != value {
+			return "", true
+		}
+		value, found = v, true
 	}
-	return ""
+	return value, false
 }
 
 // verify returns the verified token, from the cache when it can; otherwise
@@ -751,6 +843,7 @@ const (
 	refusalAudience
 	refusalMissingClaim
 	refusalInvalid
+	refusalAmbiguous
 )
 
 // refusalReasons are short, stable names for logs and metrics, and the
@@ -769,13 +862,14 @@ var refusalReasons = map[refusal][2]string{
 	refusalAudience:       {"audience", "the token's audience is not accepted"},
 	refusalMissingClaim:   {"missing_claim", "the token lacks a required claim"},
 	refusalInvalid:        {"invalid", "the token is invalid"},
+	refusalAmbiguous:      {"ambiguous", "the request carries more than one token; send exactly one"},
 }
 
 func (r refusal) String() string { return refusalReasons[r][0] }
 
 // refusalAnswer is a 401 answer built once at provision.
 type refusalAnswer struct {
-	wwwAuthenticate []string
+	wwwAuthenticate string
 	body            []byte
 }
 
@@ -784,12 +878,17 @@ func buildRefusals(realm string) map[refusal]refusalAnswer {
 	for r, reason := range refusalReasons {
 		header := fmt.Sprintf(`Bearer realm=%q`, realm)
 		body := map[string]string{"error": "unauthorized", "error_description": reason[1]}
-		if r != refusalNoToken {
+		switch r {
+		case refusalNoToken:
+		case refusalAmbiguous: // RFC 6750 3.1: a malformed request is invalid_request, 400
+			header += fmt.Sprintf(`, error="invalid_request", error_description=%q`, reason[1])
+			body["error"] = "invalid_request"
+		default:
 			header += fmt.Sprintf(`, error="invalid_token", error_description=%q`, reason[1])
 			body["error"] = "invalid_token"
 		}
 		b, _ := json.Marshal(body)
-		answers[r] = refusalAnswer{wwwAuthenticate: []string{header}, body: append(b, '\n')}
+		answers[r] = refusalAnswer{wwwAuthenticate: header, body: append(b, '\n')}
 	}
 	return answers
 }
@@ -828,26 +927,21 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 		if splitErr != nil {
 			ip = r.RemoteAddr
 		}
-		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", ip), zap.String("uri", r.RequestURI)}
+		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", ip),
+			zap.String("uri", redactURI(r.URL, j.queryParams...))}
 		if err != nil {
 			fields = append(fields, zap.Error(err))
 		}
 		c.Write(fields...)
 	}
 	a := j.refusals[why]
-	h := w.Header()
-	h["Www-Authenticate"] = a.wwwAuthenticate
-	h["Content-Type"] = jsonContentType
-	h["Cache-Control"] = noStore
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write(a.body)
-	return nil
+	w.Header()["Www-Authenticate"] = []string{a.wwwAuthenticate}
+	status := http.StatusUnauthorized
+	if why == refusalAmbiguous {
+		status = http.StatusBadRequest
+	}
+	return refuse(w, r, status, "jwt_auth: "+refusalReasons[why][1], a.body)
 }
-
-var (
-	jsonContentType = []string{"application/json"}
-	noStore         = []string{"no-store"}
-)
 
 // tokenCache remembers verified tokens. It is split into shards, each with
 // its own lock, so parallel requests rarely wait for each other; each shard

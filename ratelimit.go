@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +26,9 @@ const (
 	// with one rate, so about 6 MB).
 	DefaultMaxKeys = 100000
 	defaultKey     = "{http.vars.client_ip}"
-	maxRates       = 8
+	// IPv6 clients are counted by their /64 by default
+	defaultIPv6Prefix = 64
+	maxRates          = 8
 	// keys longer than this are stored as their SHA-256, bounding memory
 	maxKeyLen     = 64
 	zoneShards    = 64
@@ -68,6 +72,12 @@ type Throttle struct {
 	// The most keys the zone tracks. Default: 100000.
 	MaxKeys int `json:"max_keys,omitempty"`
 
+	// The prefix length by which IPv6 clients are counted when the key is
+	// the client IP (the default key): one client commonly holds a whole
+	// /64, so counting single addresses would let it take 2^64 buckets.
+	// 128 counts each address. Default: 64.
+	IPv6Prefix int `json:"ipv6_prefix,omitempty"`
+
 	// Only log what would be refused; refuse nothing and send no headers.
 	DryRun bool `json:"dry_run,omitempty"`
 
@@ -88,7 +98,8 @@ type Throttle struct {
 	poolKey     string
 	policyName  string
 	key         template
-	policyValue []string
+	ipv6Bits    int
+	policyValue string
 	logger      *zap.Logger
 	now         func() int64
 	allowed     prometheus.Counter
@@ -157,6 +168,10 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		t.MaxKeys = DefaultMaxKeys
 	}
 	t.key = newTemplate(t.Key)
+	t.ipv6Bits = t.IPv6Prefix
+	if t.ipv6Bits == 0 {
+		t.ipv6Bits = defaultIPv6Prefix
+	}
 	if err := t.checkRates(); err != nil {
 		return err
 	}
@@ -176,7 +191,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	}
 
 	// the identity of the state: what it counts, and how
-	def := fmt.Sprintf("key=%s max=%d", t.Key, t.MaxKeys)
+	def := fmt.Sprintf("key=%s max=%d v6=%d", t.Key, t.MaxKeys, t.ipv6Bits)
 	for _, r := range rates {
 		def += fmt.Sprintf(" %d/%d", r.interval, r.tolerance)
 	}
@@ -217,7 +232,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	for i, r := range rates {
 		policies[i] = fmt.Sprintf("%q;q=%d;w=%d", t.policyID(i), r.burst, r.window)
 	}
-	t.policyValue = []string{strings.Join(policies, ", ")}
+	t.policyValue = strings.Join(policies, ", ")
 	t.allowed = metrics.throttleDecisions.WithLabelValues(t.policyName, "allowed")
 	t.refused = metrics.throttleDecisions.WithLabelValues(t.policyName, "refused")
 	t.dryRefused = metrics.throttleDecisions.WithLabelValues(t.policyName, "dry_run_refused")
@@ -258,6 +273,9 @@ func (t *Throttle) Validate() error {
 	if t.MaxKeys < 0 {
 		return fmt.Errorf("throttle: max_keys %d must be positive", t.MaxKeys)
 	}
+	if t.IPv6Prefix < 0 || t.IPv6Prefix > 128 {
+		return fmt.Errorf("throttle: ipv6_prefix %d must be from 1 to 128", t.IPv6Prefix)
+	}
 	if strings.ContainsAny(t.Zone, "\"\\") {
 		return fmt.Errorf("throttle: zone %q must not contain quotes or backslashes", t.Zone)
 	}
@@ -287,10 +305,10 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 		var err error
 		if allowed, wait, now, err = t.remote.take(r.Context(), key, tats[:len(t.Rates)]); err != nil {
 			t.failures.Inc()
-			if t.remote.failed(w, t.policyName, err) {
-				return next.ServeHTTP(w, r)
+			if proceed, refusal := t.remote.failed(w, r, t.policyName, err); !proceed {
+				return refusal
 			}
-			return nil
+			return next.ServeHTTP(w, r)
 		}
 	} else {
 		now = t.now()
@@ -308,49 +326,99 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 	if t.DryRun {
 		if !allowed {
 			t.logger.Info("throttle would refuse a request (dry_run)", zap.String("zone", t.policyName),
-				zap.String("key", key), zap.Duration("retry_after", time.Duration(wait)))
+				t.keyField(key), zap.Duration("retry_after", time.Duration(wait)))
 		}
 		return next.ServeHTTP(w, r)
 	}
 
 	// several throttle blocks on one request each add their own items
 	h := w.Header()
+	// fresh slices: `header` edits values in place
 	if prev := h["Ratelimit-Policy"]; prev == nil {
-		h["Ratelimit-Policy"] = t.policyValue // shared, never appended to in place (len == cap)
+		h["Ratelimit-Policy"] = []string{t.policyValue}
 	} else {
-		h["Ratelimit-Policy"] = append(prev, t.policyValue[0])
+		h["Ratelimit-Policy"] = append(prev[:len(prev):len(prev)], t.policyValue)
 	}
-	h["Ratelimit"] = append(h["Ratelimit"], t.rateLimitValue(now, tats[:len(t.Rates)]))
+	if prev := h["Ratelimit"]; prev == nil {
+		h["Ratelimit"] = []string{t.rateLimitValue(now, tats[:len(t.Rates)])}
+	} else {
+		h["Ratelimit"] = append(prev[:len(prev):len(prev)], t.rateLimitValue(now, tats[:len(t.Rates)]))
+	}
 	if allowed {
 		return next.ServeHTTP(w, r)
 	}
 
-	retry := (wait + int64(time.Second) - 1) / int64(time.Second)
+	retry := retryAfterSeconds(wait)
 	if c := t.logger.Check(zapcore.DebugLevel, "throttle refused a request"); c != nil {
-		c.Write(zap.String("zone", t.policyName), zap.String("key", key), zap.Int64("retry_after", retry))
+		c.Write(zap.String("zone", t.policyName), t.keyField(key), zap.Int64("retry_after", retry))
 	}
 	h["Retry-After"] = []string{strconv.FormatInt(retry, 10)}
-	h["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusTooManyRequests)
-	var body [64]byte
-	b := append(body[:0], `{"error":"too many requests","retry_after":`...)
+	b := make([]byte, 0, 64)
+	b = append(b, `{"error":"too many requests","retry_after":`...)
 	b = strconv.AppendInt(b, retry, 10)
 	b = append(b, "}\n"...)
-	_, _ = w.Write(b)
-	return nil
+	return refuse(w, r, http.StatusTooManyRequests, "throttle: too many requests", b)
 }
 
 // renderKey turns the key template into this request's key.
+//
+// Keys are kept apart by origin: the client-IP fallback of an empty custom
+// key starts with a NUL byte, and a custom key that happens to start with
+// one gets another, so no client can pick a custom key (say, an API key
+// header holding someone's IP address) that lands in the bucket an
+// anonymous client is counted in.
 func (t *Throttle) renderKey(repl *caddy.Replacer) string {
+	if t.Key == defaultKey {
+		ip, _ := repl.GetString("http.vars.client_ip")
+		return t.clientKey(ip)
+	}
 	key := t.key.render(repl)
 	if key == "" {
-		key, _ = repl.GetString("http.vars.client_ip")
+		ip, _ := repl.GetString("http.vars.client_ip")
+		return fallbackKeyMark + t.clientKey(ip)
 	}
 	if len(key) > maxKeyLen {
 		sum := sha256.Sum256([]byte(key))
 		key = string(sum[:])
 	}
+	if key[0] == fallbackKeyMark[0] {
+		key = fallbackKeyMark + key
+	}
 	return key
+}
+
+// fallbackKeyMark starts the key of a request counted by its client IP
+// because the custom key rendered empty.
+const fallbackKeyMark = "\x00"
+
+// clientKey is the key of a client IP: the address itself for IPv4, its
+// ipv6_prefix network for IPv6 (one client commonly holds a whole /64).
+func (t *Throttle) clientKey(ip string) string {
+	if t.ipv6Bits >= 128 || strings.IndexByte(ip, ':') < 0 {
+		return ip
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4In6() {
+		return ip
+	}
+	p, err := addr.WithZone("").Prefix(t.ipv6Bits)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// keyField is a key for the logs: a client address as it is, any other key
+// (an API key, a token) only as a hash prefix, since keys may be secrets.
+func (t *Throttle) keyField(key string) zap.Field {
+	if t.Key == defaultKey {
+		return zap.String("key", key)
+	}
+	if ip, ok := strings.CutPrefix(key, fallbackKeyMark); ok && !strings.HasPrefix(ip, fallbackKeyMark) {
+		return zap.String("key", ip)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return zap.String("key_sha256", hex.EncodeToString(sum[:8]))
 }
 
 // rateLimitValue writes the RateLimit field: per rate, the requests left
@@ -447,11 +515,10 @@ func (z *zoneState) take(key string, now int64, tats []int64) (allowed bool, wai
 			tats[i] = s.tats[i][key]
 		}
 	} else {
-		if !known && len(s.tats[0]) >= s.max {
-			s.makeRoom(now)
-		}
-		for i := range z.rates {
-			s.tats[i][key] = tats[i]
+		if known || len(s.tats[0]) < s.max || s.makeRoom(now, z.rates) {
+			for i := range z.rates {
+				s.tats[i][key] = tats[i]
+			}
 		}
 		if fullAt < s.nextFull {
 			s.nextFull = fullAt
@@ -461,21 +528,57 @@ func (z *zoneState) take(key string, now int64, tats []int64) (allowed bool, wai
 	return allowed, wait
 }
 
-// makeRoom frees one place in a full shard. Buckets that are full again go
-// first: they carry no information. Only when there is none is a random key
-// dropped (map iteration starts at a random place); that key starts over with
-// a full bucket if it comes back.
-func (s *zoneShard) makeRoom(now int64) {
+// makeRoom frees one place in a full shard and reports whether it did.
+// Buckets that are full again go first: they carry no information. When
+// there is none, the fullest of a few keys sampled at random goes (map
+// iteration starts at a random place); that key starts over with a full
+// bucket if it comes back. A key that is being limited (its next request
+// would be refused) is never dropped: if every sampled key is, nothing is,
+// and the new key goes uncounted for now (its first request passes, as it
+// would with a fresh bucket). So a flood of new keys cannot free a limited
+// client.
+func (s *zoneShard) makeRoom(now int64, rates []gcra) bool {
 	if now >= s.nextFull {
 		s.sweep(now)
 		if len(s.tats[0]) < s.max {
-			return
+			return true
 		}
 	}
+	const samples = 8
+	victim, victimFull, n := "", int64(math.MaxInt64), 0
 	for k := range s.tats[0] {
-		s.drop(k) // the first key of a walk in random order
-		break
+		if s.limited(k, now, rates) {
+			if n++; n >= samples {
+				break
+			}
+			continue
+		}
+		fullAt := int64(0)
+		for _, m := range s.tats {
+			fullAt = max(fullAt, m[k])
+		}
+		if fullAt < victimFull {
+			victim, victimFull = k, fullAt
+		}
+		if n++; n >= samples {
+			break
+		}
 	}
+	if victim == "" {
+		return false
+	}
+	s.drop(victim)
+	return true
+}
+
+// limited reports whether key's next request would be refused now.
+func (s *zoneShard) limited(key string, now int64, rates []gcra) bool {
+	for i, r := range rates {
+		if max(s.tats[i][key], now)+r.interval-now > r.tolerance {
+			return true
+		}
+	}
+	return false
 }
 
 // sweep drops every full bucket and computes nextFull for the rest.

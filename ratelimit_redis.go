@@ -108,21 +108,18 @@ func (rl *redisLimiter) take(ctx context.Context, key string, tats []int64) (all
 }
 
 // failed handles a Redis error by on_error: with allow the request goes on
-// (unlimited), with deny it is answered 503. Errors are logged at most once a
-// second.
-func (rl *redisLimiter) failed(w http.ResponseWriter, zone string, err error) (proceed bool) {
+// (unlimited, proceed), with deny it is refused with 503 (see refuse).
+// Errors are logged at most once a second.
+func (rl *redisLimiter) failed(w http.ResponseWriter, r *http.Request, zone string, err error) (proceed bool, refusal error) {
 	now := time.Now().Unix()
 	if last := rl.lastLog.Load(); now != last && rl.lastLog.CompareAndSwap(last, now) {
 		rl.logger.Error("throttle: Redis failed; applying on_error", zap.String("zone", zone), zap.String("redis", rl.h.url),
 			zap.Bool("allow", rl.allow), zap.Error(err))
 	}
 	if rl.allow {
-		return true
+		return true, nil
 	}
-	h := w.Header()
-	h["Retry-After"] = []string{"1"}
-	h["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"error":"rate limiter unavailable","retry_after":1}` + "\n"))
-	return false
+	w.Header()["Retry-After"] = []string{"1"}
+	return false, refuse(w, r, http.StatusServiceUnavailable, "throttle: the rate limiter is unavailable",
+		[]byte(`{"error":"rate limiter unavailable","retry_after":1}`+"\n"))
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -81,16 +82,32 @@ func (h *redisHandle) release() {
 	}
 }
 
-// maskURL hides a password in a Redis URL.
-func maskURL(url string) string {
-	opt, err := redis.ParseURL(url)
-	if err != nil || opt.Password == "" {
-		return url
+// maskURL hides a password in a Redis URL, whether or not the URL parses:
+// everything between the scheme and the last '@' of the authority (the user
+// info) is replaced.
+func maskURL(raw string) string {
+	opt, err := redis.ParseURL(raw)
+	if err == nil && opt.Password == "" {
+		return raw
 	}
-	scheme := "redis"
-	if opt.TLSConfig != nil {
-		scheme = "rediss"
+	if err == nil {
+		scheme := "redis"
+		if opt.TLSConfig != nil {
+			scheme = "rediss"
+		}
+		return fmt.Sprintf("%s://%s:***@%s/%d", scheme, opt.Username, opt.Addr, opt.DB)
 	}
-	user := opt.Username
-	return fmt.Sprintf("%s://%s:***@%s/%d", scheme, user, opt.Addr, opt.DB)
+	rest := raw
+	prefix := ""
+	if i := strings.Index(raw, "://"); i >= 0 {
+		prefix, rest = raw[:i+3], raw[i+3:]
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		return prefix + "***@" + rest[i+1:]
+	}
+	return raw
 }

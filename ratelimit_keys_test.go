@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestThrottleIPv6ClientsCountByPrefix: one client holds a whole /64; the
+// default key counts it once.
+func TestThrottleIPv6ClientsCountByPrefix(t *testing.T) {
+	clk := new(fakeNanos)
+	zones := newZones()
+	th := newThrottle(t, &Throttle{Rates: []Rate{perWindow(1, time.Minute)}}, zones, clk)
+	if !hit(t, th, "2001:db8:1:2::1", nil).passed {
+		t.Fatal("first request refused")
+	}
+	if hit(t, th, "2001:db8:1:2:ffff::9", nil).passed {
+		t.Fatal("a second address of the same /64 got a fresh bucket")
+	}
+	if !hit(t, th, "2001:db8:1:3::1", nil).passed {
+		t.Fatal("another /64 shares the bucket")
+	}
+	if !hit(t, th, "192.0.2.1", nil).passed || hit(t, th, "192.0.2.1", nil).passed || !hit(t, th, "192.0.2.2", nil).passed {
+		t.Fatal("IPv4 clients are not counted per address")
+	}
+
+	exact := newThrottle(t, &Throttle{Rates: []Rate{perWindow(1, time.Minute)}, IPv6Prefix: 128}, zones, clk)
+	if !hit(t, exact, "2001:db8::1", nil).passed || !hit(t, exact, "2001:db8::2", nil).passed {
+		t.Fatal("ipv6_prefix 128 does not count each address")
+	}
+	if err := (&Throttle{Rates: []Rate{perWindow(1, time.Minute)}, IPv6Prefix: 129}).Validate(); err == nil {
+		t.Fatal("ipv6_prefix 129 accepted")
+	}
+}
+
+// TestThrottleFallbackKeyIsNamespaced: with a custom key, a request whose
+// key renders empty is counted by its IP, in a bucket no custom key can
+// name, so a client cannot drain someone else's anonymous budget by sending
+// the victim's IP as its key.
+func TestThrottleFallbackKeyIsNamespaced(t *testing.T) {
+	clk := new(fakeNanos)
+	th := newThrottle(t, &Throttle{Key: "{http.request.header.X-Api-Key}", Rates: []Rate{perWindow(1, time.Minute)}}, newZones(), clk)
+	for range 5 {
+		hit(t, th, "10.0.0.66", map[string]any{"http.request.header.X-Api-Key": "192.0.2.7"})
+		hit(t, th, "10.0.0.66", map[string]any{"http.request.header.X-Api-Key": "\x00192.0.2.7"})
+	}
+	if !hit(t, th, "192.0.2.7", nil).passed {
+		t.Fatal("the victim's anonymous bucket was drained through a custom key")
+	}
+	if hit(t, th, "192.0.2.7", nil).passed {
+		t.Fatal("anonymous requests are not limited by IP")
+	}
+}
+
+// TestThrottleFloodNeverFreesALimitedKey: a flood of new keys into a full
+// zone evicts, but never a key that is being limited.
+func TestThrottleFloodNeverFreesALimitedKey(t *testing.T) {
+	clk := new(fakeNanos)
+	th := newThrottle(t, &Throttle{Rates: []Rate{perWindow(5, time.Minute)}, MaxKeys: 64}, newZones(), clk)
+	var tats [maxRates]int64
+	for range 5 {
+		th.zone.take("abuser", clk.now(), tats[:1])
+	}
+	if ok, _ := th.zone.take("abuser", clk.now(), tats[:1]); ok {
+		t.Fatal("the burst of 5 did not limit")
+	}
+	for i := range 100000 {
+		th.zone.take(fmt.Sprintf("flood-%d", i), clk.now(), tats[:1])
+		if i%1000 == 0 {
+			if ok, _ := th.zone.take("abuser", clk.now(), tats[:1]); ok {
+				t.Fatalf("after %d new keys, the limited key was let through: it was evicted", i)
+			}
+		}
+	}
+	// the zone stayed bounded
+	n := 0
+	for i := range th.zone.shards {
+		n += len(th.zone.shards[i].tats[0])
+	}
+	if n > 64 {
+		t.Fatalf("%d keys tracked; max_keys is 64", n)
+	}
+}
+
+func TestThrottleLogsNoCustomKey(t *testing.T) {
+	th := &Throttle{Key: "{http.request.header.X-Api-Key}"}
+	f := th.keyField("sk_live_secret")
+	if f.Key != "key_sha256" || strings.Contains(f.String, "secret") {
+		t.Fatalf("a custom key is logged as %s=%q", f.Key, f.String)
+	}
+	if f := th.keyField(fallbackKeyMark + "192.0.2.1"); f.Key != "key" || f.String != "192.0.2.1" {
+		t.Fatalf("a fallback key is logged as %s=%q", f.Key, f.String)
+	}
+}
