@@ -102,25 +102,33 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if err := reg.register(ctx); err != nil {
-		log.Printf("registering failed (will retry): %v", err)
+	// Register, retrying soon while the gateway is not ready (it may be
+	// starting, or issuing its first certificate): after 0.5s, then twice as
+	// long each time, up to the renewal interval. Once registered, renew
+	// every third of the lease.
+	renewEvery := *ttl / 3
+	if renewEvery <= 0 {
+		renewEvery = 10 * time.Second
 	}
-	if *ttl > 0 {
-		tick := time.NewTicker(*ttl / 3)
-		defer tick.Stop()
-	renew:
-		for {
-			select {
-			case <-tick.C:
-				if err := reg.register(ctx); err != nil {
-					log.Printf("renewing failed (will retry): %v", err)
-				}
-			case <-ctx.Done():
-				break renew
-			}
+	const firstRetry = 500 * time.Millisecond
+	retry := firstRetry
+	for registered := false; ; {
+		wait := renewEvery
+		if err := reg.register(ctx); err != nil {
+			log.Printf("registering failed (will retry in %s): %v", min(retry, renewEvery), err)
+			wait, retry = min(retry, renewEvery), retry*2
+		} else {
+			retry, registered = firstRetry, true
 		}
-	} else {
-		<-ctx.Done()
+		if registered && *ttl == 0 {
+			<-ctx.Done() // no lease to renew
+		}
+		select {
+		case <-time.After(wait):
+			continue
+		case <-ctx.Done():
+		}
+		break
 	}
 
 	// deregister first, so that the gateway stops sending requests, then
