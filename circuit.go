@@ -215,6 +215,10 @@ type circuit struct {
 	buckets   [circuitBuckets]struct{ index, total, failures int64 }
 	trials    int // half-open requests in flight
 	successes int // half-open requests that succeeded
+	// round numbers the half-open rounds; a trial counts only in the
+	// round that admitted it (one that finishes late, after the circuit
+	// opened and half-opened again, tested nothing of the new round)
+	round uint64
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -230,7 +234,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	}
 	c := cb.circuitFor(key)
 	now := cb.now()
-	trial, retry, ok := cb.admit(c, key, now)
+	trial, round, retry, ok := cb.admit(c, key, now)
 	if !ok {
 		cb.rejected.Inc()
 		return cb.reject(w, r, retry)
@@ -240,7 +244,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	err := next.ServeHTTP(rec, r)
 	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
 		// the client went away: that says nothing about the service
-		cb.forget(c, trial)
+		cb.forget(c, trial, round)
 		return err
 	}
 	status := rec.status
@@ -251,7 +255,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 			status = he.StatusCode
 		}
 	}
-	cb.record(c, key, cb.now(), status != 0 && cb.failures(status), trial)
+	cb.record(c, key, cb.now(), status != 0 && cb.failures(status), trial, round)
 	return err
 }
 
@@ -295,34 +299,34 @@ func (cb *CircuitBreaker) evictLocked() {
 
 // admit decides whether a request may go through, and whether it is a
 // half-open trial; when not, retry is how long until it may.
-func (cb *CircuitBreaker) admit(c *circuit, key string, now int64) (trial bool, retry int64, ok bool) {
+func (cb *CircuitBreaker) admit(c *circuit, key string, now int64) (trial bool, round uint64, retry int64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == stateOpen {
 		if now < c.openUntil {
-			return false, c.openUntil - now, false
+			return false, 0, c.openUntil - now, false
 		}
 		cb.transition(c, key, stateHalfOpen)
 	}
 	if c.state == stateHalfOpen {
 		if c.trials+c.successes >= cb.HalfOpenRequests {
-			return false, int64(time.Second), false
+			return false, 0, int64(time.Second), false
 		}
 		c.trials++
-		return true, 0, true
+		return true, c.round, 0, true
 	}
-	return false, 0, true
+	return false, 0, 0, true
 }
 
 // record counts one finished request.
-func (cb *CircuitBreaker) record(c *circuit, key string, now int64, failed, trial bool) {
+func (cb *CircuitBreaker) record(c *circuit, key string, now int64, failed, trial bool, round uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if trial {
-		c.trials--
-		if c.state != stateHalfOpen {
-			return
+		if c.state != stateHalfOpen || round != c.round {
+			return // a trial of an earlier round: it says nothing of this one
 		}
+		c.trials--
 		if failed {
 			c.openUntil = now + int64(cb.OpenFor)
 			cb.transition(c, key, stateOpen)
@@ -364,12 +368,14 @@ func (cb *CircuitBreaker) record(c *circuit, key string, now int64, failed, tria
 }
 
 // forget undoes a trial that did not finish.
-func (cb *CircuitBreaker) forget(c *circuit, trial bool) {
+func (cb *CircuitBreaker) forget(c *circuit, trial bool, round uint64) {
 	if !trial {
 		return
 	}
 	c.mu.Lock()
-	c.trials--
+	if c.state == stateHalfOpen && round == c.round {
+		c.trials--
+	}
 	c.mu.Unlock()
 }
 
@@ -377,6 +383,9 @@ func (cb *CircuitBreaker) forget(c *circuit, trial bool) {
 func (cb *CircuitBreaker) transition(c *circuit, key string, to int) {
 	c.state = to
 	c.trials, c.successes = 0, 0
+	if to == stateHalfOpen {
+		c.round++
+	}
 	switch to {
 	case stateOpen:
 		cb.opened.Inc()

@@ -122,11 +122,11 @@ func TestCircuitHalfOpenLimitsTrials(t *testing.T) {
 	clk.advance(time.Second)
 	c := cb.circuitFor("")
 	for i := range 2 {
-		if trial, _, ok := cb.admit(c, "", clk.now()); !ok || !trial {
+		if trial, _, _, ok := cb.admit(c, "", clk.now()); !ok || !trial {
 			t.Fatalf("trial %d: ok=%v trial=%v", i+1, ok, trial)
 		}
 	}
-	if _, retry, ok := cb.admit(c, "", clk.now()); ok || retry != int64(time.Second) {
+	if _, _, retry, ok := cb.admit(c, "", clk.now()); ok || retry != int64(time.Second) {
 		t.Fatalf("a third request while two trials run: ok=%v retry=%v", ok, retry)
 	}
 }
@@ -220,5 +220,41 @@ func TestCircuitLongKeysAreHashed(t *testing.T) {
 		if len(k) > 64 {
 			t.Fatalf("a circuit key of %d bytes is kept", len(k))
 		}
+	}
+}
+
+// TestCircuitLateTrialsCountInTheirOwnRound: a trial admitted in one
+// half-open round that finishes after the circuit opened and half-opened
+// again tested nothing of the new round: it must neither close the circuit
+// nor free a slot that is not its own.
+func TestCircuitLateTrialsCountInTheirOwnRound(t *testing.T) {
+	clk := new(fakeNanos)
+	cb := newBreaker(t, &CircuitBreaker{MinRequests: 1, OpenFor: caddy.Duration(time.Second), HalfOpenRequests: 2}, clk)
+	through(t, cb, "/", 500, nil)
+	clk.advance(time.Second)
+	c := cb.circuitFor("")
+	_, oldRound, _, ok := cb.admit(c, "", clk.now()) // round 1's slow trial, still running
+	_, otherRound, _, ok2 := cb.admit(c, "", clk.now())
+	if !ok || !ok2 || otherRound != oldRound {
+		t.Fatal("round 1's trials were not admitted")
+	}
+	// round 1's other trial fails: the circuit opens, then half-opens again
+	cb.record(c, "", clk.now(), true, true, otherRound)
+	clk.advance(time.Second)
+	trial, newRound, _, ok := cb.admit(c, "", clk.now())
+	if !ok || !trial || newRound == oldRound {
+		t.Fatalf("round 2: ok=%v trial=%v round %d after %d", ok, trial, newRound, oldRound)
+	}
+	// round 1's late success arrives
+	cb.record(c, "", clk.now(), false, true, oldRound)
+	c.mu.Lock()
+	state, trials := c.state, c.trials
+	c.mu.Unlock()
+	if state != stateHalfOpen || trials != 1 {
+		t.Fatalf("a late trial of an earlier round changed this one: state %s, trials in flight %d (want half_open, 1)", stateNames[state], trials)
+	}
+	cb.forget(c, true, oldRound)
+	if c.trials != 1 {
+		t.Fatalf("forgetting a late trial freed a slot of this round: %d", c.trials)
 	}
 }

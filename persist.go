@@ -128,7 +128,7 @@ func (p *persister) write() error {
 // soon overwrite the stored registrations with nothing. A document that
 // cannot be parsed is kept under another key (so nothing is lost) and the
 // registry starts without it, with an error in the log.
-func (r *Registry) restoreOnce(ctx context.Context, storage persistStorage, logger *zap.Logger) error {
+func (r *Registry) restoreOnce(ctx context.Context, storage persistStorage, s registrySettings, logger *zap.Logger) error {
 	r.mu.Lock()
 	done := r.restored
 	r.mu.Unlock()
@@ -169,7 +169,7 @@ func (r *Registry) restoreOnce(ctx context.Context, storage persistStorage, logg
 	r.mu.Lock()
 	saved := r.logger
 	r.logger = logger
-	n := r.restoreLocked(doc.Instances)
+	n := r.restoreLocked(doc.Instances, s)
 	r.logger = saved
 	r.restored = true
 	r.mu.Unlock()

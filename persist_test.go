@@ -102,7 +102,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	clkA.Advance(time.Hour)
 	b, clkB := newTestRegistry()
 	clkB.Advance(time.Hour)
-	if err := b.restoreOnce(context.Background(), storage, zap.NewNop()); err != nil {
+	if err := b.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	want := a.All()
@@ -134,7 +134,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 
 	// restoring happens once per process
 	storage.data[registryStorageKey] = []byte(`{"version":1,"instances":[{"service":"late","id":"x","address":"127.0.0.1:1"}]}`)
-	if err := b.restoreOnce(context.Background(), storage, zap.NewNop()); err != nil {
+	if err := b.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := b.Instances("late"); ok {
@@ -151,7 +151,7 @@ func TestRestoreKeepsNewerRegistrationsAndSkipsInvalidOnes(t *testing.T) {
 		{"service":"hello","id":"d","address":"127.0.0.1:4"}]}`)
 	r, _ := newTestRegistry()
 	mustRegister(t, r, Registration{Service: "hello", ID: "a", Address: "127.0.0.1:99"})
-	if err := r.restoreOnce(context.Background(), storage, zap.NewNop()); err != nil {
+	if err := r.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := r.Instances("hello")
@@ -165,7 +165,7 @@ func TestUnreadableStoredRegistrationsAreSetAsideNotLost(t *testing.T) {
 	garbage := []byte(`{"version":1,"instances":[{"service":`)
 	storage.data[registryStorageKey] = garbage
 	r, _ := newTestRegistry()
-	if err := r.restoreOnce(context.Background(), storage, zap.NewNop()); err != nil {
+	if err := r.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatalf("unparseable document should not fail the load: %v", err)
 	}
 	kept := false
@@ -183,7 +183,7 @@ func TestUnreachableStorageFailsTheLoad(t *testing.T) {
 	storage := newMemStorage()
 	storage.loadErr = errors.New("permission denied")
 	r, _ := newTestRegistry()
-	err := r.restoreOnce(context.Background(), storage, zap.NewNop())
+	err := r.restoreOnce(context.Background(), storage, testSettings, zap.NewNop())
 	if err == nil || !strings.Contains(err.Error(), "permission denied") || !strings.Contains(err.Error(), "persist off") {
 		t.Fatalf("err = %v, want the cause and the way out", err)
 	}

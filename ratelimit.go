@@ -29,6 +29,8 @@ const (
 	// IPv6 clients are counted by their /64 by default
 	defaultIPv6Prefix = 64
 	maxRates          = 8
+	// the largest burst accepted
+	maxBurst = 1_000_000_000
 	// keys longer than this are stored as their SHA-256, bounding memory
 	maxKeyLen     = 64
 	zoneShards    = 64
@@ -191,7 +193,12 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	}
 
 	// the identity of the state: what it counts, and how
-	def := fmt.Sprintf("key=%s max=%d v6=%d", t.Key, t.MaxKeys, t.ipv6Bits)
+	backend := "memory"
+	if t.redis != nil {
+		sum := sha256.Sum256([]byte(t.redis.poolKey))
+		backend = "redis:" + hex.EncodeToString(sum[:8])
+	}
+	def := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
 	for _, r := range rates {
 		def += fmt.Sprintf(" %d/%d", r.interval, r.tolerance)
 	}
@@ -261,8 +268,15 @@ func (t *Throttle) checkRates() error {
 		if int64(r.Window)/int64(r.Events) < 1 {
 			return fmt.Errorf("throttle: rate %s is faster than one request per nanosecond", r)
 		}
-		if r.Burst < 0 {
-			return fmt.Errorf("throttle: burst %d must be positive", r.Burst)
+		if r.Burst < 0 || r.Burst > maxBurst {
+			return fmt.Errorf("throttle: burst %d must be from 1 to %d", r.Burst, maxBurst)
+		}
+		interval := int64(r.Window) / int64(r.Events)
+		if burst := max(int64(r.Burst), int64(r.Events)); burst > math.MaxInt64/interval {
+			return fmt.Errorf("throttle: rate %s with burst %d spans more time than can be counted; use a shorter window or a smaller burst", r, burst)
+		}
+		if t.Redis != nil && interval < int64(time.Microsecond) {
+			return fmt.Errorf("throttle: rate %s is faster than one request per microsecond, the finest Redis mode counts in", r)
 		}
 	}
 	return nil
@@ -670,7 +684,7 @@ func (z *ThrottleZones) define(name, def string) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if prev, ok := z.defined[name]; ok && prev != def {
-		return fmt.Errorf("throttle: zone %q is used with different settings (key, rates, burst or max_keys) in two places; blocks sharing a zone must have the same settings", name)
+		return fmt.Errorf("throttle: zone %q is used with different settings (key, rates, burst, max_keys, ipv6_prefix or backend) in two places; blocks sharing a zone must have the same settings", name)
 	}
 	z.defined[name] = def
 	return nil

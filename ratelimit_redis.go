@@ -37,7 +37,13 @@ local cur, nxt = {}, {}
 for i = 1, n do
   local interval = tonumber(ARGV[2*i-1])
   local tolerance = tonumber(ARGV[2*i])
-  local tat = tonumber(redis.call('GET', KEYS[i])) or 0
+  -- a value that is not what this script writes (another type, not a
+  -- whole number, NaN, or further ahead than any allowed request can put
+  -- it) counts as absent: a planted value can neither block a client
+  -- forever nor let it through unlimited
+  local ok, raw = pcall(redis.call, 'GET', KEYS[i])
+  local tat = ok and tonumber(raw) or 0
+  if tat ~= tat or tat ~= math.floor(tat) or tat > now + tolerance + interval then tat = 0 end
   if tat < now then tat = now end
   cur[i] = tat
   nxt[i] = tat + interval

@@ -17,15 +17,18 @@ import (
 
 // newRedisThrottle sets up a throttle handler in cluster mode, as one
 // gateway would; each call is another gateway with its own config load.
-func newRedisThrottle(t testing.TB, th *Throttle, redisURL string) *Throttle {
+func newRedisThrottle(t testing.TB, th *Throttle, redisURL string, zones ...*ThrottleZones) *Throttle {
 	t.Helper()
+	if len(zones) == 0 {
+		zones = append(zones, newZones())
+	}
 	th.Redis = &RedisConfig{URL: redisURL, Timeout: caddy.Duration(200 * time.Millisecond)}
 	h, err := th.Redis.connect()
 	if err != nil {
 		t.Fatal(err)
 	}
 	th.redis = h
-	if err := th.setup(newZones(), zap.NewNop()); err != nil {
+	if err := th.setup(zones[0], zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = th.Cleanup() })
@@ -171,5 +174,56 @@ func TestRedisThrottleHandlerPassesRequestContext(t *testing.T) {
 	}
 	if keys := rs.keys("caddy_gateway:throttle:*"); len(keys) != 0 {
 		t.Fatalf("a canceled request was counted: %v", keys)
+	}
+}
+
+// TestRedisThrottlePlantedValuesCountAsAbsent: values in the throttle's
+// keys that the script did not write (NaN, far-future numbers, another
+// type) neither let a client through unlimited nor block it forever.
+func TestRedisThrottlePlantedValuesCountAsAbsent(t *testing.T) {
+	rs := startRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "planted", Rates: []Rate{perWindow(2, time.Minute)}}, rs.url())
+	hit(t, th, "10.0.0.1", nil) // creates the key, so the test learns its name
+	keys := rs.keys("caddy_gateway:throttle:planted*")
+	if len(keys) != 1 {
+		t.Fatalf("keys: %v", keys)
+	}
+	key := keys[0]
+	ctx := context.Background()
+	for _, plant := range []func(){
+		func() { rs.client().Set(ctx, key, "nan", 0) },
+		func() { rs.client().Set(ctx, key, "inf", 0) },
+		func() { rs.client().Set(ctx, key, "1e30", 0) },
+		func() { rs.client().Set(ctx, key, "12.5", 0) },
+		func() { rs.client().Del(ctx, key); rs.client().HSet(ctx, key, "x", "1") },
+	} {
+		plant()
+		passed := 0
+		for range 5 {
+			res := hit(t, th, "10.0.0.1", nil)
+			if res.code != 0 && res.code != 200 && res.code != 429 {
+				t.Fatalf("answered %d (on_error?)", res.code)
+			}
+			if res.passed {
+				passed++
+			}
+			if !res.passed && res.header.Get("Retry-After") == "0" {
+				t.Fatal("Retry-After: 0")
+			}
+		}
+		if passed != 2 {
+			t.Fatalf("after a planted value, %d of 5 requests passed; want the burst of 2", passed)
+		}
+		rs.client().Del(ctx, key)
+	}
+}
+
+func TestThrottleZoneIdentityIncludesTheBackend(t *testing.T) {
+	rs := startRedis(t)
+	zones := newZones()
+	newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(2, time.Minute)}}, rs.url(), zones)
+	th := &Throttle{Zone: "shared", Rates: []Rate{perWindow(2, time.Minute)}}
+	if err := th.setup(zones, zap.NewNop()); err == nil || !strings.Contains(err.Error(), "backend") {
+		t.Fatalf("a zone used in memory and in Redis: %v", err)
 	}
 }

@@ -387,3 +387,18 @@ func TestZoneShardFillsTwoCacheLines(t *testing.T) {
 		t.Fatalf("zoneShard is %d bytes; adjust its padding to 128", size)
 	}
 }
+
+func TestThrottleRateEdges(t *testing.T) {
+	for _, c := range []struct {
+		th   Throttle
+		says string
+	}{
+		{Throttle{Rates: []Rate{{Events: 1, Window: caddy.Duration(365 * 24 * time.Hour), Burst: 1_000_000}}}, "spans more time"},
+		{Throttle{Rates: []Rate{{Events: 1, Window: caddy.Duration(time.Second), Burst: 2_000_000_000}}}, "burst 2000000000 must be from 1"},
+		{Throttle{Rates: []Rate{perWindow(10_000_000, time.Second)}, Redis: &RedisConfig{URL: "redis://127.0.0.1:1"}}, "per microsecond"},
+	} {
+		if err := c.th.checkRates(); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%v: %v, want it to say %q", c.th.Rates, err, c.says)
+		}
+	}
+}

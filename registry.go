@@ -208,16 +208,23 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 		}
 	}
 
+	if registerCommitHook != nil {
+		registerCommitHook()
+	}
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur := r.putLocked(inst); cur != old {
-		// the entry changed meanwhile (its lease ran out, a health check):
-		// build on what was there now
+	// the entry may have changed meanwhile (its lease ran out, a health
+	// check): build on what is there now
+	cur := r.services[inst.Service][inst.ID]
+	carryHealth(cur, inst)
+	if cur != old {
 		old = cur
 		if old != nil {
 			inst.RegisteredAt = old.RegisteredAt
 		}
 	}
+	r.putLocked(inst)
 	if old == nil || old.Address != inst.Address || old.health != inst.health {
 		r.publishLocked(reg.Service)
 	}
@@ -277,12 +284,25 @@ func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err err
 	}
 	if old != nil {
 		inst.RegisteredAt = old.RegisteredAt
-		if old.Address == inst.Address && old.HealthPath == inst.HealthPath {
-			inst.health = old.health // a renewal does not make a sick instance healthy
-		}
 	}
 	return inst, old, nil
 }
+
+// carryHealth gives inst the health state of the entry it replaces, when
+// that entry is the same instance at the same address checked at the same
+// path: a renewal (or another gateway's copy of it) does not make a sick
+// instance healthy, and health is each gateway's own view. The caller holds
+// mu and calls it right before storing inst, so no health transition can
+// fall between the two.
+func carryHealth(old, inst *Instance) {
+	if old != nil && old.Address == inst.Address && old.HealthPath == inst.HealthPath {
+		inst.health = old.health
+	}
+}
+
+// registerCommitHook, when set by a test, runs between a registration's
+// preparation and its commit, where a Redis write would be.
+var registerCommitHook func()
 
 // Deregister removes one instance and reports whether it was registered.
 func (r *Registry) Deregister(service, id string) (bool, error) {
@@ -456,6 +476,8 @@ func (r *Registry) publishLocked(services ...string) {
 			delete(next, service)
 			metrics.registryInstances.DeleteLabelValues(service, "registered")
 			metrics.registryInstances.DeleteLabelValues(service, "healthy")
+			metrics.healthTransitions.DeleteLabelValues(service, "healthy")
+			metrics.healthTransitions.DeleteLabelValues(service, "unhealthy")
 			continue
 		}
 		dials := make([]string, 0, len(instances))
@@ -538,9 +560,12 @@ func (r *Registry) changedLocked() {
 // restoreLocked loads persisted instances. Instances already in memory win
 // (they were registered since the process started). Each restored lease
 // starts afresh: the services could not renew while the gateway was down.
-// An entry that no longer validates or does not fit the caps is skipped with
-// a warning; restoring never fails as a whole.
-func (r *Registry) restoreLocked(instances []Instance) int {
+// An entry that no longer validates is skipped with a warning. The caps of
+// the config being loaded (s) do not drop anything: every registration that
+// was acknowledged is kept, with one warning when the registry is over a
+// cap (new registrations are then refused until it is under). Restoring
+// never fails as a whole.
+func (r *Registry) restoreLocked(instances []Instance, s registrySettings) int {
 	now := r.clock.Now()
 	touched := make(map[string]bool)
 	n := 0
@@ -552,13 +577,7 @@ func (r *Registry) restoreLocked(instances []Instance) int {
 				zap.String("id", in.ID), zap.Error(err))
 			continue
 		}
-		existing := r.services[reg.Service]
-		if existing[reg.ID] != nil {
-			continue
-		}
-		if len(existing) >= r.settings.maxPerService || r.count >= r.settings.maxInstances {
-			r.logger.Warn("skipping persisted registration: registry full", zap.String("service", reg.Service),
-				zap.String("id", reg.ID))
+		if r.services[reg.Service][reg.ID] != nil {
 			continue
 		}
 		inst := &Instance{
@@ -580,6 +599,17 @@ func (r *Registry) restoreLocked(instances []Instance) int {
 		n++
 	}
 	r.publishSetLocked(touched)
+	overService := ""
+	for service := range touched {
+		if len(r.services[service]) > s.maxPerService {
+			overService = service
+		}
+	}
+	if r.count > s.maxInstances || overService != "" {
+		r.logger.Warn("the restored registry is over a cap; every restored registration is kept, and new ones are refused until it is under",
+			zap.Int("instances", r.count), zap.Int("max_instances", s.maxInstances),
+			zap.String("service_over_max_instances_per_service", overService), zap.Int("max_instances_per_service", s.maxPerService))
+	}
 	return n
 }
 
@@ -917,7 +947,7 @@ func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 	}
 	if sr.persistOn() {
 		sr.storage = ctx.Storage()
-		if err := sr.registry.restoreOnce(ctx, sr.storage, sr.logger); err != nil {
+		if err := sr.registry.restoreOnce(ctx, sr.storage, sr.settings(), sr.logger); err != nil {
 			return err
 		}
 	}

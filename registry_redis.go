@@ -350,9 +350,7 @@ func (r *Registry) applyRemote(list []remoteInstance, all bool) {
 		if ri.left > 0 {
 			inst.ExpiresAt = now.Add(ri.left)
 		}
-		if old := r.services[reg.Service][reg.ID]; old != nil && old.Address == inst.Address && old.HealthPath == inst.HealthPath {
-			inst.health = old.health // health is each gateway's own view
-		}
+		carryHealth(r.services[reg.Service][reg.ID], inst)
 		if old := r.putLocked(inst); old == nil || old.Address != inst.Address || old.health != inst.health {
 			changed[reg.Service] = true
 		}
