@@ -153,9 +153,7 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 		if h.unhealthy && hs.deregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.deregisterAfter {
 			if r.remote != nil { // the other gateways learn it through Redis; best effort
 				go func(remote *redisRegistry, service, id string) {
-					ctx, cancel := context.WithTimeout(context.Background(), remoteWriteTimeout)
-					defer cancel()
-					_ = remote.del(ctx, service, []string{id})
+					_, _ = remote.del(service, []string{id})
 				}(r.remote, t.service, t.id)
 			}
 			r.removeLocked(inst)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // registryStorageKey is where the registrations live in Caddy's storage.
@@ -190,6 +192,9 @@ type instanceJSON struct {
 	ExpiresAt    *time.Time        `json:"expires_at,omitempty"`
 	Healthy      *bool             `json:"healthy,omitempty"`
 	Health       *healthJSON       `json:"health,omitempty"`
+	// RegisteredVia is "registry_api" for an instance registered through a
+	// site route; absent for the admin endpoint
+	RegisteredVia string `json:"registered_via,omitempty"`
 }
 
 // healthJSON is the health part of an instance: the path it registered
@@ -213,6 +218,9 @@ func (inst Instance) MarshalJSON() ([]byte, error) {
 	}
 	if inst.TTL > 0 {
 		j.TTL = inst.TTL.String()
+	}
+	if inst.Origin == addrpolicy.Site {
+		j.RegisteredVia = addrpolicy.Site.String()
 	}
 	if !inst.ExpiresAt.IsZero() {
 		j.ExpiresAt = &inst.ExpiresAt
@@ -255,6 +263,13 @@ func (inst *Instance) UnmarshalJSON(b []byte) error {
 	}
 	if j.ExpiresAt != nil {
 		inst.ExpiresAt = *j.ExpiresAt
+	}
+	switch j.RegisteredVia {
+	case "":
+	case addrpolicy.Site.String():
+		inst.Origin = addrpolicy.Site
+	default:
+		return fmt.Errorf("registered_via %q: want registry_api or nothing", j.RegisteredVia)
 	}
 	if j.Health != nil {
 		inst.HealthPath = j.Health.Path // the state of the checks starts afresh

@@ -95,6 +95,13 @@ func redisZoneID(name, def string) string {
 // take decides one request in Redis. The times it returns (now and the TATs)
 // are in nanoseconds on Redis's clock.
 func (rl *redisLimiter) take(ctx context.Context, key string, tats []int64) (allowed bool, wait, now int64, err error) {
+	if err := rl.h.ready(); err != nil {
+		return false, 0, 0, err // Redis failed moments ago: on_error at once
+	}
+	// the whole call, dial included, within redis_timeout
+	ctx, cancel := context.WithTimeout(ctx, rl.h.timeout)
+	defer cancel()
+	defer func() { rl.h.result(err) }()
 	keys := make([]string, rl.nRates)
 	for i := range keys {
 		// the {…} hash tag keeps a request's keys on one Cluster slot

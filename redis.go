@@ -1,12 +1,16 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 )
 
 // Redis connects the gateway to a Redis server, for cluster mode: several
@@ -35,6 +39,7 @@ type RedisConfig struct {
 // redisClient is a shared client, closed when its last user lets go.
 type redisClient struct {
 	*redis.Client
+	backoff *redisBackoff
 }
 
 // Destruct closes the connections.
@@ -45,6 +50,55 @@ type redisHandle struct {
 	client  *redis.Client
 	poolKey string
 	url     string // with the password masked, for logs
+	timeout time.Duration
+	backoff *redisBackoff
+}
+
+// redisBackoff stops calls to a Redis that is known to be down for a short
+// while (a circuit per client): after a failure, calls fail at once for
+// 100ms, doubling with each further failure up to 2s; the first call after
+// that goes through and decides.
+type redisBackoff struct {
+	mu        sync.Mutex
+	failures  int
+	downUntil time.Time
+}
+
+// errRedisBackoff is the answer while a Redis that failed is left alone.
+var errRedisBackoff = errors.New("Redis failed moments ago; not calling it again yet")
+
+// ready says whether a call may go to Redis now.
+func (h *redisHandle) ready() error {
+	if h == nil || h.backoff == nil {
+		return nil
+	}
+	b := h.backoff
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Now().Before(b.downUntil) {
+		return errRedisBackoff
+	}
+	return nil
+}
+
+// result records how a call went: failures to reach Redis start or extend
+// the backoff; an answer (an error reply included) ends it.
+func (h *redisHandle) result(err error) {
+	if h == nil || h.backoff == nil {
+		return
+	}
+	b := h.backoff
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err == nil || isRedisReply(err) || errors.Is(err, errRedisBackoff) {
+		if err == nil || isRedisReply(err) {
+			b.failures = 0
+		}
+		return
+	}
+	b.failures++
+	d := min(100*time.Millisecond<<min(b.failures-1, 5), 2*time.Second)
+	b.downUntil = time.Now().Add(d)
 }
 
 // connect returns the shared client for the config: one per URL and timeout
@@ -64,15 +118,57 @@ func (rc RedisConfig) connect() (*redisHandle, error) {
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
 	opt.ContextTimeoutEnabled = true
-	opt.MaxRetries = 1
+	// one attempt: a call waits at most its timeout, and a Redis that is
+	// down is left alone for a moment (redisBackoff) rather than retried
+	opt.MaxRetries = -1
+	opt.DialerRetries = 1
+	opt.PoolTimeout = timeout
+	setRedisLogger()
 	key := fmt.Sprintf("%s|%s", url, timeout)
 	val, _, err := gateway.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return redisClient{redis.NewClient(opt)}, nil
+		return redisClient{Client: redis.NewClient(opt), backoff: new(redisBackoff)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &redisHandle{client: val.(redisClient).Client, poolKey: key, url: maskURL(url)}, nil
+	c := val.(redisClient)
+	return &redisHandle{client: c.Client, poolKey: key, url: maskURL(url), timeout: timeout, backoff: c.backoff}, nil
+}
+
+var redisLoggerOnce sync.Once
+
+// setRedisLogger sends go-redis's own log lines (reconnects, pool errors)
+// to Caddy's log instead of standard error.
+func setRedisLogger() {
+	redisLoggerOnce.Do(func() { redis.SetLogger(zapRedisLogger{caddy.Log().Named("redis")}) })
+}
+
+type zapRedisLogger struct{ logger *zap.Logger }
+
+func (l zapRedisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.logger.Warn(maskPasswords(fmt.Sprintf(format, v...)))
+}
+
+// maskPasswords hides anything that looks like the user info of a URL in a
+// log line.
+func maskPasswords(s string) string {
+	for i := strings.Index(s, "://"); i >= 0; {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, " /\"\n")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			s = s[:i+3] + "***" + rest[at:]
+			rest = s[i+3:]
+		}
+		next := strings.Index(rest, "://")
+		if next < 0 {
+			break
+		}
+		i += 3 + next
+	}
+	return s
 }
 
 // release lets go of the shared client.

@@ -69,6 +69,11 @@ type Instance struct {
 	Origin addrpolicy.Origin
 
 	health instanceHealth
+	// version orders the changes of an instance in cluster mode: the
+	// Redis-assigned number of the write that made this entry
+	version int64
+	// seq is the registry's change count when this entry was stored
+	seq uint64
 }
 
 // Healthy reports whether the instance gets traffic: it passes its health
@@ -128,6 +133,15 @@ type Registry struct {
 	owner *ServiceRegistry
 	// checker runs the active health checks while an app is attached
 	checker *healthChecker
+
+	// cluster mode: the version of the last resync (every change up to it
+	// is in the local copy) and the versions of deletions since, so that
+	// no older write of a deleted instance comes back
+	versionFloor int64
+	tombstones   map[string]tombstone
+	// seq counts the local changes; each entry notes the count it was
+	// stored at, so a resync knows what was there before it began
+	seq uint64
 }
 
 // routeTable maps a service name to the dial addresses of its instances,
@@ -200,12 +214,11 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 		return Instance{}, false, err
 	}
 	if remote != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), remoteWriteTimeout)
-		err := remote.put(ctx, inst.clone())
-		cancel()
+		v, err := remote.put(inst.clone())
 		if err != nil {
 			return Instance{}, false, errBackendDown(err)
 		}
+		inst.version = v
 	}
 
 	if registerCommitHook != nil {
@@ -214,6 +227,11 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if remote != nil && !r.newerLocked(inst.Service, inst.ID, inst.version) {
+		// a later change of this instance (another gateway's) is applied
+		// already: this one is history
+		return inst.clone(), old == nil, nil
+	}
 	// the entry may have changed meanwhile (its lease ran out, a health
 	// check): build on what is there now
 	cur := r.services[inst.Service][inst.ID]
@@ -242,8 +260,6 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	return inst.clone(), old == nil, nil
 }
 
-// remoteWriteTimeout bounds a registration's write to Redis.
-const remoteWriteTimeout = 2 * time.Second
 
 // prepareLocked checks the caps and builds the instance a registration
 // makes, without changing anything.
@@ -340,18 +356,23 @@ func (r *Registry) deregister(service, logMsg string, match func(*Instance) bool
 	if len(ids) == 0 {
 		return 0, nil
 	}
+	var version int64
 	if remote != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), remoteWriteTimeout)
-		err := remote.del(ctx, service, ids)
-		cancel()
+		v, err := remote.del(service, ids)
 		if err != nil {
 			return 0, errBackendDown(err)
 		}
+		version = v
 	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := r.removeIDsLocked(service, ids)
+	var n int
+	if remote != nil {
+		n = r.removeVersionedLocked(service, ids, version)
+	} else {
+		n = r.removeIDsLocked(service, ids)
+	}
 	if n > 0 {
 		r.changedLocked()
 		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
@@ -431,6 +452,8 @@ func (r *Registry) putLocked(inst *Instance) (old *Instance) {
 		r.services[inst.Service] = instances
 	}
 	old = instances[inst.ID]
+	r.seq++
+	inst.seq = r.seq
 	instances[inst.ID] = inst
 	if old == nil {
 		r.count++
@@ -516,6 +539,13 @@ func (r *Registry) expire() {
 	defer r.mu.Unlock()
 	now := r.clock.Now()
 	r.stopTimer = nil
+	if r.remote != nil && r.remote.isDown() {
+		// self-preservation: while the shared store is unreachable, no
+		// service can renew, so a lease running out says nothing about the
+		// instance; leases start afresh once Redis is back
+		r.scheduleLocked(now.Add(outageExpiryRecheck))
+		return
+	}
 	var next time.Time
 	var changed []string
 	for service, instances := range r.services {

@@ -6,11 +6,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // Cluster mode of the registry: `service_registry { backend redis <url> }`.
@@ -20,37 +27,97 @@ import (
 // in memory (the request path still reads the local snapshot, never Redis)
 // and keeps it current three ways:
 //
-//   - every write is a MULTI of the key and a PUBLISH on one channel, which
-//     every gateway applies as it arrives;
+//   - every write is one script that takes a version from a counter in
+//     Redis, writes the key (the value carries the version) and publishes
+//     the change with its version, which every gateway applies as it
+//     arrives;
 //   - leases expire locally at the same moment as in Redis (the remaining
 //     time travels with each change, so clocks need not agree);
-//   - a full resync every resync interval (SCAN and PTTL) heals anything a
-//     gateway missed, e.g. while it was disconnected.
+//   - a full resync every resync interval (the counter, then SCAN, GET and
+//     PTTL) heals anything a gateway missed, e.g. while it was disconnected.
+//
+// Versions make the order of changes the order Redis gave them, whatever
+// order they reach a gateway in: a change older than what a gateway holds
+// for that instance (or than a deletion it saw, or than its last resync) is
+// dropped. A gateway's own writes go through the same rule.
+//
+// Every value read from Redis is checked as strictly as the registration
+// API checks its input: the key must name the instance's service and id,
+// the registration must validate, the address policy must accept it, and
+// the caps must hold; values over maxRedisValueBytes are not even read. An
+// entry that fails is skipped (and logged once); the resync goes on.
 //
 // Registrations answer 503 while Redis is unreachable; routing goes on with
-// the last copy. When Redis comes back empty (restarted without persistence;
-// its run_id changed) or after an outage, each gateway first writes back what
-// it knows (SET NX, with the remaining leases), then resyncs, so nothing is
-// lost that any gateway still had.
+// the last copy, and no lease expires (self-preservation: no service can
+// renew, so a lapsing lease says nothing about the instance). When Redis is
+// back (or came back empty, restarted without persistence: its run_id
+// changed), each gateway first writes back what it knows with fresh leases
+// (only where Redis lacks the key), then resyncs, so nothing is lost that
+// any gateway still had.
 
 const (
 	redisInstancePrefix = "caddy_gateway:registry:instance:" // + service + "/" + id
+	redisVersionKey     = "caddy_gateway:registry:version"
 	redisEventsChannel  = "caddy_gateway:registry:events"
 	// DefaultResyncInterval is how often a gateway reads the whole registry
 	// from Redis in cluster mode.
 	DefaultResyncInterval = 10 * time.Second
+	// maxRedisValueBytes bounds a registration value read from Redis
+	maxRedisValueBytes = 16 << 10
+	// while Redis is down, the resync tries this often to notice it is back
+	outageResyncInterval = time.Second
+	// while Redis is down, expired leases are looked at again this often
+	outageExpiryRecheck = time.Second
+	// how many bad keys are remembered so each is logged once
+	maxWarnedKeys = 1000
 )
 
 func redisInstanceKey(service, id string) string { return redisInstancePrefix + service + "/" + id }
 
+// putScript writes an instance with a new version and publishes it.
+// KEYS: instance key, version key. ARGV: instance JSON, lease in ms (0:
+// none), "nx" to write only where the key is missing, channel, origin.
+// Returns the version, or 0 when nx found the key.
+var putScript = redis.NewScript(`
+if ARGV[3] == 'nx' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local v = redis.call('INCR', KEYS[2])
+local value = '{"v":' .. v .. ',"instance":' .. ARGV[1] .. '}'
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], value, 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], value)
+end
+redis.call('PUBLISH', ARGV[4], '{"v":' .. v .. ',"origin":"' .. ARGV[5] .. '","op":"put","pttl_ms":' .. ttl .. ',"instance":' .. ARGV[1] .. '}')
+return v
+`)
+
+// delScript deletes instances with a new version and publishes it. KEYS:
+// version key, then the instance keys. ARGV: channel, the event's other
+// fields as JSON members. Returns the version.
+var delScript = redis.NewScript(`
+local v = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('PUBLISH', ARGV[1], '{"v":' .. v .. ',' .. ARGV[2] .. '}')
+return v
+`)
+
 // registryEvent is what gateways publish to each other.
 type registryEvent struct {
+	V        int64     `json:"v"`
 	Origin   string    `json:"origin"`
 	Op       string    `json:"op"` // "put" or "del"
 	Instance *Instance `json:"instance,omitempty"`
 	PTTL     int64     `json:"pttl_ms,omitempty"` // the lease left, in ms; 0: none
 	Service  string    `json:"service,omitempty"`
 	IDs      []string  `json:"ids,omitempty"`
+}
+
+// redisValue is an instance as stored in Redis. A value without a version
+// (written by an earlier release) reads as version 0.
+type redisValue struct {
+	V        int64     `json:"v"`
+	Instance *Instance `json:"instance"`
 }
 
 // redisRegistry keeps a Registry in step with Redis.
@@ -61,12 +128,19 @@ type redisRegistry struct {
 	origin string // this process, so it can skip its own events
 	resync time.Duration
 
-	stop chan struct{}
-	done chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	ready chan struct{} // closed once subscribed and resynced (or failed to)
+
+	// down is set when a Redis call fails and cleared by a good resync;
+	// while it is set, leases do not expire
+	down atomic.Bool
 
 	// owned by the run goroutine
-	runID       string // of the Redis server at the last good resync
-	unreachable bool   // a resync failed since the last good one
+	runID  string // of the Redis server at the last good resync
+	warned map[string]bool
+
+	logOnce sync.Mutex
 }
 
 func newRedisRegistry(reg *Registry, h *redisHandle, resync time.Duration, logger *zap.Logger) *redisRegistry {
@@ -76,7 +150,7 @@ func newRedisRegistry(reg *Registry, h *redisHandle, resync time.Duration, logge
 		resync = DefaultResyncInterval
 	}
 	return &redisRegistry{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}), warned: map[string]bool{}}
 }
 
 func (rr *redisRegistry) start() { go rr.run() }
@@ -86,6 +160,8 @@ func (rr *redisRegistry) halt() {
 	close(rr.stop)
 	<-rr.done
 }
+
+func (rr *redisRegistry) isDown() bool { return rr.down.Load() }
 
 func (rr *redisRegistry) run() {
 	defer close(rr.done)
@@ -105,7 +181,8 @@ func (rr *redisRegistry) run() {
 	msgs := pubsub.Channel() // go-redis reconnects and resubscribes by itself
 
 	rr.resyncNow(ctx)
-	tick := time.NewTicker(rr.resync)
+	close(rr.ready)
+	tick := time.NewTimer(rr.interval())
 	defer tick.Stop()
 	for {
 		select {
@@ -118,16 +195,30 @@ func (rr *redisRegistry) run() {
 			rr.apply(m.Payload)
 		case <-tick.C:
 			rr.resyncNow(ctx)
+			tick.Reset(rr.interval())
 		}
 	}
 }
 
+// interval is the time to the next resync: shorter while Redis is down,
+// so its return is noticed soon.
+func (rr *redisRegistry) interval() time.Duration {
+	if rr.down.Load() {
+		return min(rr.resync, outageResyncInterval)
+	}
+	return rr.resync
+}
+
 // apply takes in another gateway's change. Events and resyncs run in one
-// goroutine, so an event published during a resync is applied after it.
+// goroutine; versions order them against this gateway's own writes.
 func (rr *redisRegistry) apply(payload string) {
+	if len(payload) > maxRedisValueBytes*4 {
+		rr.warnOnce("event", "ignoring an over-long registry event from Redis", zap.Int("bytes", len(payload)))
+		return
+	}
 	var ev registryEvent
 	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
-		rr.logger.Warn("ignoring an unreadable registry event from Redis", zap.Error(err))
+		rr.warnOnce("event", "ignoring an unreadable registry event from Redis", zap.Error(err))
 		return
 	}
 	if ev.Origin == rr.origin {
@@ -136,84 +227,118 @@ func (rr *redisRegistry) apply(payload string) {
 	switch ev.Op {
 	case "put":
 		if ev.Instance != nil {
-			rr.reg.applyRemote([]remoteInstance{{inst: *ev.Instance, left: time.Duration(ev.PTTL) * time.Millisecond}}, false)
+			rr.reg.applyRemote([]remoteInstance{{
+				key: redisInstanceKey(ev.Instance.Service, ev.Instance.ID), inst: *ev.Instance,
+				left: time.Duration(ev.PTTL) * time.Millisecond, version: ev.V,
+			}}, nil, rr)
 		}
 	case "del":
-		rr.reg.removeRemote(ev.Service, ev.IDs)
+		if ValidateServiceName(ev.Service) != nil {
+			return
+		}
+		rr.reg.mu.Lock()
+		rr.reg.removeVersionedLocked(ev.Service, ev.IDs, ev.V)
+		rr.reg.mu.Unlock()
 	}
 }
 
-// put writes an instance and tells the other gateways, in one transaction.
-func (rr *redisRegistry) put(ctx context.Context, inst Instance) error {
+// callCtx bounds one Redis call, all of it (dial, write, read), by the
+// client's timeout.
+func (rr *redisRegistry) callCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), rr.h.timeout)
+}
+
+// put writes an instance and tells the other gateways, in one script, and
+// returns the version Redis gave the write.
+func (rr *redisRegistry) put(inst Instance) (int64, error) {
+	return rr.write(inst, inst.TTL, false)
+}
+
+func (rr *redisRegistry) write(inst Instance, lease time.Duration, onlyIfMissing bool) (int64, error) {
+	if err := rr.h.ready(); err != nil {
+		rr.down.Store(true)
+		return 0, err
+	}
 	value, err := json.Marshal(inst)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	ev, err := json.Marshal(registryEvent{Origin: rr.origin, Op: "put", Instance: &inst, PTTL: inst.TTL.Milliseconds()})
+	nx := ""
+	if onlyIfMissing {
+		nx = "nx"
+	}
+	ctx, cancel := rr.callCtx()
+	defer cancel()
+	v, err := putScript.Run(ctx, rr.h.client, []string{redisInstanceKey(inst.Service, inst.ID), redisVersionKey},
+		string(value), lease.Milliseconds(), nx, redisEventsChannel, rr.origin).Int64()
+	rr.h.result(err)
 	if err != nil {
-		return err
+		rr.down.Store(true)
 	}
-	_, err = rr.h.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, redisInstanceKey(inst.Service, inst.ID), value, inst.TTL) // 0: no expiry
-		p.Publish(ctx, redisEventsChannel, ev)
-		return nil
-	})
-	return err
+	return v, err
 }
 
-// del deletes instances and tells the other gateways, in one transaction.
-func (rr *redisRegistry) del(ctx context.Context, service string, ids []string) error {
-	if len(ids) == 0 {
-		return nil
+// del deletes instances and tells the other gateways, in one script, and
+// returns the version Redis gave the deletion.
+func (rr *redisRegistry) del(service string, ids []string) (int64, error) {
+	if err := rr.h.ready(); err != nil {
+		rr.down.Store(true)
+		return 0, err
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = redisInstanceKey(service, id)
+	keys := make([]string, 0, len(ids)+1)
+	keys = append(keys, redisVersionKey)
+	for _, id := range ids {
+		keys = append(keys, redisInstanceKey(service, id))
 	}
-	ev, err := json.Marshal(registryEvent{Origin: rr.origin, Op: "del", Service: service, IDs: ids})
+	members, err := json.Marshal(registryEvent{Origin: rr.origin, Op: "del", Service: service, IDs: ids})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = rr.h.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, keys...)
-		p.Publish(ctx, redisEventsChannel, ev)
-		return nil
-	})
-	return err
+	// the event's fields without the braces; the script puts "v" first
+	members = members[1 : len(members)-1]
+	members = []byte(strings.TrimPrefix(string(members), `"v":0,`))
+	ctx, cancel := rr.callCtx()
+	defer cancel()
+	v, err := delScript.Run(ctx, rr.h.client, keys, redisEventsChannel, string(members)).Int64()
+	rr.h.result(err)
+	if err != nil {
+		rr.down.Store(true)
+	}
+	return v, err
 }
 
 // resyncNow replaces the local copy with what Redis holds, after writing
-// back what Redis lost, if it did.
+// back what Redis lost, if it did. It does not hold up registrations:
+// versions order it against them.
 func (rr *redisRegistry) resyncNow(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	// no local write may slip between reading Redis and replacing the copy
-	rr.reg.writeMu.Lock()
-	defer rr.reg.writeMu.Unlock()
-
+	wasDown := rr.down.Load()
 	runID, err := rr.serverRunID(ctx)
-	if err == nil && (rr.runID == "" || rr.runID != runID || rr.unreachable) {
+	if err == nil && (rr.runID == "" || rr.runID != runID || wasDown) {
 		// first contact, a restarted Redis, or the end of an outage
-		err = rr.writeBack(ctx)
+		err = rr.writeBack()
 	}
-	var instances []remoteInstance
+	var snap redisSnapshot
 	if err == nil {
-		instances, err = rr.readAll(ctx)
+		snap, err = rr.readAll(ctx)
 	}
+	rr.h.result(err)
 	if err != nil {
-		if !rr.unreachable && ctx.Err() == nil {
-			rr.logger.Error("cannot reach Redis; routing on the last known registrations, registrations refused until it is back",
+		if !wasDown && ctx.Err() == nil {
+			rr.logger.Error("cannot reach Redis; routing on the last known registrations, registrations refused and leases kept until it is back",
 				zap.String("redis", rr.h.url), zap.Error(err))
 		}
-		rr.unreachable = true
+		rr.down.Store(true)
 		return
 	}
-	if rr.unreachable {
+	if wasDown {
 		rr.logger.Info("Redis is reachable again; registry resynced", zap.String("redis", rr.h.url),
-			zap.Int("instances", len(instances)))
+			zap.Int("instances", len(snap.instances)))
 	}
-	rr.unreachable, rr.runID = false, runID
-	rr.reg.applyRemote(instances, true)
+	rr.runID = runID
+	rr.reg.applyRemote(snap.instances, &snap, rr)
+	rr.down.Store(false)
 }
 
 func (rr *redisRegistry) serverRunID(ctx context.Context) (string, error) {
@@ -230,149 +355,347 @@ func (rr *redisRegistry) serverRunID(ctx context.Context) (string, error) {
 }
 
 // writeBack writes every instance of the local copy that Redis lacks, with
-// the lease it has left.
-func (rr *redisRegistry) writeBack(ctx context.Context) error {
-	local := rr.reg.remaining()
-	if len(local) == 0 {
-		return nil
-	}
-	_, err := rr.h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, ri := range local {
-			value, err := json.Marshal(ri.inst)
-			if err != nil {
-				return err
-			}
-			p.SetNX(ctx, redisInstanceKey(ri.inst.Service, ri.inst.ID), value, ri.left)
+// a fresh lease (no service could renew while Redis was unreachable), and
+// gives the local copies the same fresh lease.
+func (rr *redisRegistry) writeBack() error {
+	local := rr.reg.snapshotForWriteBack()
+	written := 0
+	for _, inst := range local {
+		v, err := rr.write(inst, inst.TTL, true)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err == nil {
-		rr.logger.Info("wrote the registrations this gateway knows back to Redis (where missing)",
-			zap.String("redis", rr.h.url), zap.Int("instances", len(local)))
+		if v > 0 {
+			written++
+			rr.reg.renewedByWriteBack(inst, v)
+		}
 	}
-	return err
+	if written > 0 {
+		rr.logger.Info("wrote the registrations this gateway knows back to Redis (where missing)",
+			zap.String("redis", rr.h.url), zap.Int("instances", written))
+	}
+	return nil
 }
 
-// readAll reads every instance in Redis with its remaining lease.
-func (rr *redisRegistry) readAll(ctx context.Context) ([]remoteInstance, error) {
+// redisSnapshot is the registry as read from Redis: every entry written
+// with a version up to version is in it (or was deleted or expired).
+type redisSnapshot struct {
+	version   int64
+	instances []remoteInstance
+	// seq is the local change counter when the snapshot began: a local
+	// entry made no later than it was in Redis before the snapshot was read
+	seq uint64
+}
+
+// readAll reads every instance in Redis with its remaining lease. Entries
+// that are not strings, are over maxRedisValueBytes or do not parse are
+// skipped and logged once per key; they never stop the resync.
+func (rr *redisRegistry) readAll(ctx context.Context) (redisSnapshot, error) {
+	snap := redisSnapshot{seq: rr.reg.changeSeq()}
+	// the counter first: every write up to it is in what SCAN finds
+	v, err := rr.h.client.Get(ctx, redisVersionKey).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		var rerr redis.Error
+		if !errors.As(err, &rerr) && !errors.Is(err, strconv.ErrSyntax) {
+			return snap, err
+		}
+		rr.warnOnce(redisVersionKey, "the registry's version counter in Redis is not a number; ignoring it", zap.Error(err))
+	}
+	snap.version = v
+
 	var keys []string
 	iter := rr.h.client.Scan(ctx, 0, redisInstancePrefix+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
 	}
 	if err := iter.Err(); err != nil {
-		return nil, err
+		return snap, err
 	}
-	if len(keys) == 0 {
-		return nil, nil
+	const batch = 1000
+	for start := 0; start < len(keys); start += batch {
+		part := keys[start:min(start+batch, len(keys))]
+		got, err := rr.readBatch(ctx, part)
+		if err != nil {
+			return snap, err
+		}
+		snap.instances = append(snap.instances, got...)
 	}
-	gets := make([]*redis.StringCmd, len(keys))
+	return snap, nil
+}
+
+func (rr *redisRegistry) readBatch(ctx context.Context, keys []string) ([]remoteInstance, error) {
+	lens := make([]*redis.IntCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
 	_, err := rr.h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			gets[i] = p.Get(ctx, k)
+			lens[i] = p.StrLen(ctx, k)
 			ttls[i] = p.PTTL(ctx, k)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil && !isRedisReply(err) {
+		return nil, err
+	}
+	gets := make([]*redis.StringCmd, len(keys))
+	_, err = rr.h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			n, err := lens[i].Result()
+			switch {
+			case err != nil:
+				rr.warnOnce(k, "skipping a key in Redis that is not a registration (not a string)", zap.String("key", k), zap.Error(err))
+			case n > maxRedisValueBytes:
+				rr.warnOnce(k, "skipping an over-long registration value in Redis", zap.String("key", k), zap.Int64("bytes", n))
+			case n > 0:
+				gets[i] = p.Get(ctx, k)
+			}
+		}
+		return nil
+	})
+	if err != nil && !isRedisReply(err) {
 		return nil, err
 	}
 	out := make([]remoteInstance, 0, len(keys))
-	for i := range keys {
+	for i, k := range keys {
+		if gets[i] == nil {
+			continue
+		}
 		value, err := gets[i].Result()
 		if err != nil {
-			continue // expired between SCAN and GET
+			continue // expired or replaced between the two rounds
 		}
-		var inst Instance
-		if err := json.Unmarshal([]byte(value), &inst); err != nil {
-			rr.logger.Warn("ignoring an unreadable registration in Redis", zap.String("key", keys[i]), zap.Error(err))
+		inst, version, err := parseRedisValue(value)
+		if err != nil {
+			rr.warnOnce(k, "skipping an unreadable registration in Redis", zap.String("key", k), zap.Error(err))
 			continue
 		}
 		left, _ := ttls[i].Result()
 		if left < 0 { // -1: no expiry
 			left = 0
 		}
-		out = append(out, remoteInstance{inst: inst, left: left})
+		out = append(out, remoteInstance{key: k, inst: inst, left: left, version: version})
 	}
 	return out, nil
 }
 
-// remoteInstance is an instance as another gateway (or Redis) has it, with
-// the lease it has left (0: none).
-type remoteInstance struct {
-	inst Instance
-	left time.Duration
+// isRedisReply reports whether err is an error reply of the server (for
+// one command, e.g. WRONGTYPE) or a missing key, rather than a failure to
+// talk to it.
+func isRedisReply(err error) bool {
+	var rerr redis.Error
+	return errors.Is(err, redis.Nil) || errors.As(err, &rerr)
 }
 
-// remaining returns the local instances with the lease each has left.
-func (r *Registry) remaining() []remoteInstance {
+// parseRedisValue reads a registration value: {"v":N,"instance":{...}}, or
+// a bare instance as an earlier release wrote it (version 0).
+func parseRedisValue(value string) (Instance, int64, error) {
+	var rv redisValue
+	if err := json.Unmarshal([]byte(value), &rv); err == nil && rv.Instance != nil {
+		return *rv.Instance, rv.V, nil
+	}
+	var inst Instance
+	if err := json.Unmarshal([]byte(value), &inst); err != nil {
+		return Instance{}, 0, err
+	}
+	return inst, 0, nil
+}
+
+// warnOnce logs a problem with a key the first time it is seen.
+func (rr *redisRegistry) warnOnce(key, msg string, fields ...zap.Field) {
+	rr.logOnce.Lock()
+	defer rr.logOnce.Unlock()
+	if rr.warned[key] {
+		return
+	}
+	if len(rr.warned) >= maxWarnedKeys {
+		clear(rr.warned)
+	}
+	rr.warned[key] = true
+	rr.logger.Warn(msg, fields...)
+}
+
+// remoteInstance is an instance as another gateway (or Redis) has it, with
+// the key it was read from, the lease it has left (0: none) and the
+// version of the write that made it.
+type remoteInstance struct {
+	key     string
+	inst    Instance
+	left    time.Duration
+	version int64
+}
+
+// snapshotForWriteBack returns copies of the local instances.
+func (r *Registry) snapshotForWriteBack() []Instance {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.clock.Now()
-	var out []remoteInstance
+	out := make([]Instance, 0, r.count)
 	for _, instances := range r.services {
 		for _, inst := range instances {
-			ri := remoteInstance{inst: inst.clone()}
-			if !inst.ExpiresAt.IsZero() {
-				if ri.left = inst.ExpiresAt.Sub(now); ri.left <= 0 {
-					continue
-				}
-			}
-			out = append(out, ri)
+			out = append(out, inst.clone())
 		}
 	}
 	return out
 }
 
-// applyRemote takes in instances from Redis or another gateway. With all,
-// they are the whole registry: local instances not among them go.
-func (r *Registry) applyRemote(list []remoteInstance, all bool) {
+// renewedByWriteBack gives the local copy of inst the fresh lease and the
+// version it was written back to Redis with, if it is still the same entry.
+func (r *Registry) renewedByWriteBack(inst Instance, version int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.services[inst.Service][inst.ID]
+	if cur == nil || cur.version != inst.version || cur.Address != inst.Address {
+		return
+	}
+	cur.version = version
+	if cur.TTL > 0 {
+		cur.ExpiresAt = r.clock.Now().Add(cur.TTL)
+		r.scheduleLocked(cur.ExpiresAt)
+	}
+}
+
+// newerLocked reports whether a change of service/id with this version is
+// newer than everything this gateway knows of that instance.
+func (r *Registry) newerLocked(service, id string, version int64) bool {
+	if version <= r.versionFloor {
+		return false
+	}
+	return r.newerThanKnownLocked(service, id, version)
+}
+
+// newerThanKnownLocked is newerLocked without the resync floor: for what a
+// resync reads, which is as new as the floor it sets.
+func (r *Registry) newerThanKnownLocked(service, id string, version int64) bool {
+	if cur := r.services[service][id]; cur != nil && cur.version >= version {
+		return false
+	}
+	if deleted, ok := r.tombstones[service+"/"+id]; ok && deleted.version >= version {
+		return false
+	}
+	return true
+}
+
+// tombstone remembers a deletion in cluster mode until a resync covers it.
+type tombstone struct {
+	version int64
+	seq     uint64
+}
+
+// changeSeq returns the local change counter.
+func (r *Registry) changeSeq() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq
+}
+
+// removeVersionedLocked applies a deletion with a version: an entry newer
+// than it stays; a later, older write of the same instance is refused.
+func (r *Registry) removeVersionedLocked(service string, ids []string, version int64) int {
+	if r.tombstones == nil {
+		r.tombstones = map[string]tombstone{}
+	}
+	r.seq++
+	var gone []string
+	for _, id := range ids {
+		key := service + "/" + id
+		if version > r.tombstones[key].version {
+			r.tombstones[key] = tombstone{version: version, seq: r.seq}
+		}
+		if cur := r.services[service][id]; cur != nil && cur.version < version {
+			gone = append(gone, id)
+		}
+	}
+	return r.removeIDsLocked(service, gone)
+}
+
+// validRemote checks an instance read from Redis (or an event) as the
+// registration API checks its input.
+func (r *Registry) validRemote(ri remoteInstance) (Registration, error) {
+	reg := Registration{Service: ri.inst.Service, ID: ri.inst.ID, Address: ri.inst.Address, TTL: ri.inst.TTL,
+		Metadata: ri.inst.Metadata, HealthPath: ri.inst.HealthPath, Origin: ri.inst.Origin}
+	if err := reg.Normalize(); err != nil {
+		return reg, err
+	}
+	if ri.key != redisInstanceKey(reg.Service, reg.ID) {
+		return reg, fmt.Errorf("the key %q does not name the instance's service %q and id %q", ri.key, reg.Service, reg.ID)
+	}
+	if _, err := netip.ParseAddrPort(reg.Address); err == nil {
+		// names are checked, resolved, before every health probe
+		if _, err := r.settings.policy.Check(context.Background(), reg.Address, reg.Origin); err != nil {
+			return reg, err
+		}
+	}
+	return reg, nil
+}
+
+// applyRemote takes in instances from Redis or another gateway. With a
+// snapshot version (a resync), they are the whole registry as of that
+// version: local instances written no later and not among them go.
+func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, rr *redisRegistry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
 	changed := map[string]bool{}
 	seen := map[string]map[string]bool{}
 	for _, ri := range list {
-		reg := Registration{Service: ri.inst.Service, ID: ri.inst.ID, Address: ri.inst.Address, TTL: ri.inst.TTL,
-			Metadata: ri.inst.Metadata, HealthPath: ri.inst.HealthPath}
-		if err := reg.Normalize(); err != nil {
-			r.logger.Warn("ignoring an invalid registration from Redis", zap.String("service", ri.inst.Service),
-				zap.String("id", ri.inst.ID), zap.Error(err))
+		reg, err := r.validRemote(ri)
+		if err == nil && snapshot != nil && ri.version > snapshot.version {
+			// written after the counter was read (its event follows), or a
+			// forged version that would hold off every later write
+			err = fmt.Errorf("version %d is ahead of the registry's counter %d", ri.version, snapshot.version)
+		}
+		if err != nil {
+			var refused *addrpolicy.RefusedError
+			if errors.As(err, &refused) {
+				err = refused
+			}
+			rr.warnOnce(ri.key, "ignoring a registration in Redis that this gateway does not accept",
+				zap.String("key", ri.key), zap.Error(err))
 			continue
 		}
 		if seen[reg.Service] == nil {
 			seen[reg.Service] = map[string]bool{}
 		}
 		seen[reg.Service][reg.ID] = true
+		cur := r.services[reg.Service][reg.ID]
+		if snapshot != nil && !r.newerThanKnownLocked(reg.Service, reg.ID, ri.version) ||
+			snapshot == nil && !r.newerLocked(reg.Service, reg.ID, ri.version) {
+			continue // this gateway has this write, or a newer change, already
+		}
+		if cur == nil && (len(r.services[reg.Service]) >= r.settings.maxPerService || r.count >= r.settings.maxInstances) {
+			rr.warnOnce(ri.key, "ignoring a registration in Redis: this gateway's registry is at its cap (max_instances, max_instances_per_service)",
+				zap.String("key", ri.key))
+			continue
+		}
 		inst := &Instance{Service: reg.Service, ID: reg.ID, Address: reg.Address, TTL: reg.TTL, Metadata: reg.Metadata,
-			HealthPath: reg.HealthPath, RegisteredAt: ri.inst.RegisteredAt, RenewedAt: ri.inst.RenewedAt}
+			HealthPath: reg.HealthPath, Origin: reg.Origin, RegisteredAt: ri.inst.RegisteredAt, RenewedAt: ri.inst.RenewedAt,
+			version: ri.version}
 		if ri.left > 0 {
 			inst.ExpiresAt = now.Add(ri.left)
 		}
-		carryHealth(r.services[reg.Service][reg.ID], inst)
-		if old := r.putLocked(inst); old == nil || old.Address != inst.Address || old.health != inst.health {
+		carryHealth(cur, inst)
+		if r.putLocked(inst); cur == nil || cur.Address != inst.Address || cur.health != inst.health {
 			changed[reg.Service] = true
 		}
 	}
-	if all {
+	if snapshot != nil {
+		// what this gateway held before the snapshot began was in Redis
+		// then: if the snapshot lacks it, it is gone (deleted, expired, or
+		// never really there: a forged event)
 		for service, instances := range r.services {
 			for id, inst := range instances {
-				if !seen[service][id] {
+				if !seen[service][id] && inst.seq <= snapshot.seq {
 					r.removeLocked(inst)
 					changed[service] = true
 				}
 			}
 		}
+		r.versionFloor = max(r.versionFloor, snapshot.version)
+		for k, t := range r.tombstones {
+			if t.seq <= snapshot.seq || t.version <= r.versionFloor {
+				delete(r.tombstones, k)
+			}
+		}
 	}
 	r.publishSetLocked(changed)
-}
-
-// removeRemote takes in another gateway's deregistration.
-func (r *Registry) removeRemote(service string, ids []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.removeIDsLocked(service, ids)
 }
 
 // errBackendDown is answered with 503 while Redis cannot be written.

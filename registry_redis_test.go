@@ -27,6 +27,7 @@ func clusterMember(t *testing.T, rs *redisServer, resync time.Duration) *Registr
 		r.detach(owner)
 		h.release()
 	})
+	<-remote.ready // subscribed and resynced once
 	return r
 }
 
@@ -40,7 +41,6 @@ func sees(r *Registry, service string, want ...string) func() bool {
 func TestClusterRegistryPropagates(t *testing.T) {
 	rs := startRedis(t)
 	a, b := clusterMember(t, rs, time.Hour), clusterMember(t, rs, time.Hour)
-	time.Sleep(300 * time.Millisecond) // both have subscribed (their sync starts in the background)
 
 	if _, _, err := a.Register(Registration{Service: "svc", ID: "one", Address: "10.0.0.1:80"}); err != nil {
 		t.Fatal(err)
