@@ -260,7 +260,6 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	return inst.clone(), old == nil, nil
 }
 
-
 // prepareLocked checks the caps and builds the instance a registration
 // makes, without changing anything.
 func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err error) {
