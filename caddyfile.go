@@ -580,6 +580,10 @@ func parseCircuitBreaker(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		half_open_requests <n>
 //		failure_status <code|class...>
 //		max_keys <n>
+//		client_key <template>
+//		min_clients <n>
+//		client_failures <n>
+//		trial_timeout <duration>
 //	}
 func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
@@ -638,8 +642,17 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			cb.Window, err = duration()
 		case "open_for":
 			cb.OpenFor, err = duration()
+		case "client_key":
+			cb.ClientKey = arg
+		case "min_clients":
+			cb.MinClients, err = positive()
+		case "client_failures":
+			cb.ClientFailures, err = positive()
+		case "trial_timeout":
+			cb.TrialTimeout, err = duration()
 		default:
-			return d.Errf("circuit_breaker: unknown option %q", opt)
+			return d.Errf("circuit_breaker: unknown option %q; the options are name, key, failure_ratio, min_requests, window, "+
+				"open_for, half_open_requests, failure_status, max_keys, client_key, min_clients, client_failures, trial_timeout", opt)
 		}
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +20,11 @@ import (
 func newBreaker(t *testing.T, cb *CircuitBreaker, clk *fakeNanos) *CircuitBreaker {
 	t.Helper()
 	cb.now = clk.now
+	// the tests of the state machine send each request as another client;
+	// the client rules have tests of their own
+	if cb.MinClients == 0 {
+		cb.MinClients = 1
+	}
 	if err := cb.setup(zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +45,18 @@ type breakerResult struct {
 // answers status (or fails with err).
 func through(t *testing.T, cb *CircuitBreaker, path string, status int, err error) breakerResult {
 	t.Helper()
+	clientSeq++
+	return throughAs(t, cb, fmt.Sprintf("client-%d", clientSeq), path, status, err)
+}
+
+var clientSeq int
+
+// throughAs is through for a request of a given client (its user id).
+func throughAs(t *testing.T, cb *CircuitBreaker, client, path string, status int, err error) breakerResult {
+	t.Helper()
 	r := httptest.NewRequest("GET", path, nil)
 	repl := caddyhttp.NewTestReplacer(r)
+	repl.Set("http.auth.user.id", client)
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
 	rec := httptest.NewRecorder()
 	var res breakerResult
@@ -122,11 +138,11 @@ func TestCircuitHalfOpenLimitsTrials(t *testing.T) {
 	clk.advance(time.Second)
 	c := cb.circuitFor("")
 	for i := range 2 {
-		if trial, _, _, ok := cb.admit(c, "", clk.now()); !ok || !trial {
-			t.Fatalf("trial %d: ok=%v trial=%v", i+1, ok, trial)
+		if tk, _, ok := cb.admit(c, "", clk.now(), uint64(i+1)); !ok || !tk.trial {
+			t.Fatalf("trial %d: ok=%v trial=%v", i+1, ok, tk.trial)
 		}
 	}
-	if _, _, retry, ok := cb.admit(c, "", clk.now()); ok || retry != int64(time.Second) {
+	if _, retry, ok := cb.admit(c, "", clk.now(), 3); ok || retry != int64(time.Second) {
 		t.Fatalf("a third request while two trials run: ok=%v retry=%v", ok, retry)
 	}
 }
@@ -229,32 +245,33 @@ func TestCircuitLongKeysAreHashed(t *testing.T) {
 // nor free a slot that is not its own.
 func TestCircuitLateTrialsCountInTheirOwnRound(t *testing.T) {
 	clk := new(fakeNanos)
-	cb := newBreaker(t, &CircuitBreaker{MinRequests: 1, OpenFor: caddy.Duration(time.Second), HalfOpenRequests: 2}, clk)
+	cb := newBreaker(t, &CircuitBreaker{MinRequests: 1, OpenFor: caddy.Duration(time.Second), HalfOpenRequests: 2,
+		TrialTimeout: caddy.Duration(time.Hour)}, clk)
 	through(t, cb, "/", 500, nil)
 	clk.advance(time.Second)
 	c := cb.circuitFor("")
-	_, oldRound, _, ok := cb.admit(c, "", clk.now()) // round 1's slow trial, still running
-	_, otherRound, _, ok2 := cb.admit(c, "", clk.now())
-	if !ok || !ok2 || otherRound != oldRound {
+	slow, _, ok := cb.admit(c, "", clk.now(), 1) // round 1's slow trial, still running
+	other, _, ok2 := cb.admit(c, "", clk.now(), 2)
+	if !ok || !ok2 || slow.round != other.round {
 		t.Fatal("round 1's trials were not admitted")
 	}
 	// round 1's other trial fails: the circuit opens, then half-opens again
-	cb.record(c, "", clk.now(), true, true, otherRound)
+	cb.record(c, "", clk.now(), true, other, "")
 	clk.advance(time.Second)
-	trial, newRound, _, ok := cb.admit(c, "", clk.now())
-	if !ok || !trial || newRound == oldRound {
-		t.Fatalf("round 2: ok=%v trial=%v round %d after %d", ok, trial, newRound, oldRound)
+	next, _, ok := cb.admit(c, "", clk.now(), 1)
+	if !ok || !next.trial || next.round == slow.round {
+		t.Fatalf("round 2: ok=%v trial=%v round %d after %d", ok, next.trial, next.round, slow.round)
 	}
 	// round 1's late success arrives
-	cb.record(c, "", clk.now(), false, true, oldRound)
+	cb.record(c, "", clk.now(), false, slow, "")
 	c.mu.Lock()
-	state, trials := c.state, c.trials
+	state, successes, trials := c.state, c.successes, len(c.trials)
 	c.mu.Unlock()
-	if state != stateHalfOpen || trials != 1 {
-		t.Fatalf("a late trial of an earlier round changed this one: state %s, trials in flight %d (want half_open, 1)", stateNames[state], trials)
+	if state != stateHalfOpen || successes != 0 || trials != 1 {
+		t.Fatalf("a late trial of an earlier round changed this one: state %s, successes %d, trials %d", stateNames[state], successes, trials)
 	}
-	cb.forget(c, true, oldRound)
-	if c.trials != 1 {
-		t.Fatalf("forgetting a late trial freed a slot of this round: %d", c.trials)
+	cb.forget(c, slow)
+	if len(c.trials) != 1 {
+		t.Fatalf("forgetting a late trial freed a slot of this round: %d", len(c.trials))
 	}
 }

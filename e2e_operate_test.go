@@ -95,6 +95,9 @@ http://127.0.0.1:{HTTP} {
 		failure_ratio 0.5
 		open_for 1s
 		half_open_requests 2
+		# every request of this test comes from one client
+		min_clients 1
+		client_failures 10
 	}
 	reverse_proxy {
 		dynamic registry {http.request.uri.path.0}
