@@ -282,7 +282,7 @@ func parseJWTAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
 //	jwt_auth [<matcher>] {
-//		secret <hmac-secret>
+//		secret <hmac-secret> [<kid>]
 //		public_key <file.pem...>
 //		jwks <url...>
 //		jwks_refresh <duration>
@@ -335,7 +335,19 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch opt {
 		case "secret":
-			j.Secret, err = oneArg()
+			// secret <value> [<kid>]; repeatable, for rotation
+			switch {
+			case len(args) == 0 || len(args) > 2:
+				err = d.Errf("jwt_auth: secret takes the secret and, optionally, its key ID: secret <value> [<kid>]")
+			case j.Secret == "" && len(j.Secrets) == 0 && len(args) == 1:
+				j.Secret = args[0]
+			default:
+				hs := HMACSecret{Secret: args[0]}
+				if len(args) == 2 {
+					hs.KeyID = args[1]
+				}
+				j.Secrets = append(j.Secrets, hs)
+			}
 		case "public_key":
 			var files []string
 			files, err = someArgs()

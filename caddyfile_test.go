@@ -402,3 +402,19 @@ func TestMaskURLNeverPrintsAPassword(t *testing.T) {
 		t.Errorf("the config error shows the password: %v", err)
 	}
 }
+
+func TestCaddyfileSecretRotation(t *testing.T) {
+	cfg, err := adapt(t, `:8080 {
+	jwt_auth {
+		secret {env.OLD_SECRET}
+		secret {env.NEW_SECRET} 2026-11
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	if !strings.Contains(string(raw), `"secret":"{env.OLD_SECRET}","secrets":[{"key_id":"2026-11","secret":"{env.NEW_SECRET}"}]`) {
+		t.Fatalf("two secrets: %s", raw)
+	}
+}

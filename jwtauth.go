@@ -86,6 +86,11 @@ type JWTAuth struct {
 	// loads.
 	Secret string `json:"secret,omitempty"`
 
+	// More HMAC secrets, for rotation: a token verifies with any of them
+	// (with the one whose key_id matches the token's kid header, when it
+	// has one that matches). Placeholders as for Secret.
+	Secrets []HMACSecret `json:"secrets,omitempty"`
+
 	// PEM files with public keys (RSA, ECDSA or Ed25519; a PUBLIC KEY, RSA
 	// PUBLIC KEY or CERTIFICATE block) for RS*, PS*, ES* and EdDSA tokens.
 	PublicKeys []string `json:"public_keys,omitempty"`
@@ -159,14 +164,16 @@ type JWTAuth struct {
 	// cache.
 	CacheSize int `json:"cache_size,omitempty"`
 
-	secret  []byte
-	pemKeys map[string][]jwt.VerificationKey // by algorithm family: "RSA", "EC", "EdDSA"
-	jwks    keyfunc.Keyfunc
-	allowed map[string]bool
-	issuers map[string]bool
-	parser  *jwt.Parser
-	sources []TokenSource
-	headers []ClaimHeader // with canonical header names
+	secrets      [][]byte
+	secretsByKid map[string][]byte
+	secretSet    jwt.VerificationKeySet
+	pemKeys      map[string][]jwt.VerificationKey // by algorithm family: "RSA", "EC", "EdDSA"
+	jwks         keyfunc.Keyfunc
+	allowed      map[string]bool
+	issuers      map[string]bool
+	parser       *jwt.Parser
+	sources      []TokenSource
+	headers      []ClaimHeader // with canonical header names
 	// claimHeaderNames are the claim headers' names in lower case with '-'
 	claimHeaderNames []string
 	// queryParams are the query parameters tokens are read from, redacted
@@ -199,6 +206,14 @@ func newJWTCounters() jwtCounters {
 		c.refused[r] = metrics.jwtRequests.WithLabelValues("refused", r.String())
 	}
 	return c
+}
+
+// HMACSecret is one HMAC secret, optionally named by a key ID.
+type HMACSecret struct {
+	// The secret; placeholders are replaced when the config loads.
+	Secret string `json:"secret"`
+	// The kid header of the tokens signed with it. Optional.
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // TokenSource is a place to read the token from.
@@ -256,19 +271,12 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 	if j.now == nil {
 		j.now = time.Now
 	}
-	if j.Secret != "" {
-		secret := caddy.NewReplacer().ReplaceKnown(j.Secret, "")
-		if secret == "" {
-			return fmt.Errorf("jwt_auth: secret %q is empty once its placeholders are replaced; is the environment variable set?", j.Secret)
-		}
-		if len(secret) < 32 {
-			j.logger.Warn("jwt_auth: the HMAC secret is shorter than 32 bytes; RFC 7518 asks for at least the hash size (32 bytes for HS256)")
-		}
-		j.secret = []byte(secret)
+	if err := j.loadSecrets(); err != nil {
+		return err
 	}
 
 	derived := map[string]bool{}
-	if j.secret != nil {
+	if len(j.secrets) > 0 {
 		for _, a := range hmacAlgs {
 			derived[a] = true
 		}
@@ -349,6 +357,34 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 		j.Realm = defaultRealm
 	}
 	j.refusals = buildRefusals(j.Realm)
+	return nil
+}
+
+// loadSecrets resolves the HMAC secrets' placeholders.
+func (j *JWTAuth) loadSecrets() error {
+	all := j.Secrets
+	if j.Secret != "" {
+		all = append([]HMACSecret{{Secret: j.Secret}}, all...)
+	}
+	j.secretsByKid = map[string][]byte{}
+	repl := caddy.NewReplacer()
+	for _, hs := range all {
+		secret := repl.ReplaceKnown(hs.Secret, "")
+		if secret == "" {
+			return fmt.Errorf("jwt_auth: secret %q is empty once its placeholders are replaced; is the environment variable set?", hs.Secret)
+		}
+		if len(secret) < 32 {
+			j.logger.Warn("jwt_auth: an HMAC secret is shorter than 32 bytes; RFC 7518 asks for at least the hash size (32 bytes for HS256)")
+		}
+		j.secrets = append(j.secrets, []byte(secret))
+		j.secretSet.Keys = append(j.secretSet.Keys, []byte(secret))
+		if hs.KeyID != "" {
+			if _, dup := j.secretsByKid[hs.KeyID]; dup {
+				return fmt.Errorf("jwt_auth: two secrets have the key ID %q", hs.KeyID)
+			}
+			j.secretsByKid[hs.KeyID] = []byte(secret)
+		}
+	}
 	return nil
 }
 
@@ -450,7 +486,7 @@ func loadPublicKey(file string) (any, []string, error) {
 // Validate rejects configurations that cannot verify anything or that would
 // accept what they should not.
 func (j *JWTAuth) Validate() error {
-	if j.Secret == "" && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
+	if j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
 		return fmt.Errorf("jwt_auth: no key configured; set secret, public_key or jwks")
 	}
 	for _, a := range j.Algorithms {
@@ -462,7 +498,7 @@ func (j *JWTAuth) Validate() error {
 		case fam == "":
 			return fmt.Errorf("jwt_auth: unknown algorithm %q; known: %s", a,
 				strings.Join(slices.Concat(hmacAlgs, rsaAlgs, ecAlgs, eddsaAlgs), " "))
-		case fam == "HMAC" && j.secret == nil:
+		case fam == "HMAC" && len(j.secrets) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no secret is configured", a)
 		case fam != "HMAC" && len(j.pemKeys[fam]) == 0 && len(j.JWKS) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no public_key or jwks can verify it", a)
@@ -730,7 +766,15 @@ func (j *JWTAuth) keyFor(t *jwt.Token) (any, error) {
 	}
 	fam := algFamily(alg)
 	if fam == "HMAC" {
-		return j.secret, nil
+		if kid, ok := t.Header["kid"].(string); ok {
+			if secret, ok := j.secretsByKid[kid]; ok {
+				return secret, nil
+			}
+		}
+		if len(j.secrets) == 1 {
+			return j.secrets[0], nil
+		}
+		return j.secretSet, nil
 	}
 	if j.jwks != nil {
 		if _, hasKid := t.Header["kid"]; hasKid {

@@ -165,3 +165,42 @@ func TestJWTLogsRedactQueryTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestJWTSecretRotation: several secrets verify at once, so tokens signed
+// with the old and the new one both pass while clients move over; a kid
+// header picks its secret.
+func TestJWTSecretRotation(t *testing.T) {
+	oldSecret, newSecret := testSecret, "the-new-secret-of-at-least-32-bytes!!"
+	j := newJWT(t, &JWTAuth{Secret: oldSecret, Secrets: []HMACSecret{{Secret: newSecret, KeyID: "2026-11"}}})
+	signed := func(secret string, kid string) string {
+		var header map[string]any
+		if kid != "" {
+			header = map[string]any{"kid": kid}
+		}
+		return sign(t, jwt.SigningMethodHS256, []byte(secret), validClaims(), header)
+	}
+	for name, c := range map[string]struct {
+		token string
+		pass  bool
+	}{
+		"old secret":                  {signed(oldSecret, ""), true},
+		"new secret":                  {signed(newSecret, ""), true},
+		"new secret, its kid":         {signed(newSecret, "2026-11"), true},
+		"old secret, the new kid":     {signed(oldSecret, "2026-11"), false},
+		"new secret, an unknown kid":  {signed(newSecret, "other"), true},
+		"another secret":              {signed("yet-another-secret-of-32-bytes-or-more", ""), false},
+		"another secret, a known kid": {signed("yet-another-secret-of-32-bytes-or-more", "2026-11"), false},
+	} {
+		if res := serveJWT(t, j, bearer(c.token)); res.passed != c.pass {
+			t.Errorf("%s: passed=%v, want %v (%d %v)", name, res.passed, c.pass, res.code, res.body)
+		}
+	}
+	// the old secret removed: its tokens stop working
+	only := newJWT(t, &JWTAuth{Secrets: []HMACSecret{{Secret: newSecret, KeyID: "2026-11"}}})
+	if res := serveJWT(t, only, bearer(signed(oldSecret, ""))); res.passed {
+		t.Fatal("a token of a removed secret passed")
+	}
+	if err := (&JWTAuth{Secrets: []HMACSecret{{Secret: newSecret, KeyID: "a"}, {Secret: oldSecret, KeyID: "a"}}}).loadSecrets(); err == nil {
+		t.Fatal("two secrets with one key ID accepted")
+	}
+}
