@@ -198,8 +198,8 @@ func TestCaddyfileJWTAuthErrors(t *testing.T) {
 	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
 	for _, tc := range []struct{ caddyfile, says string }{
 		{site("jwt_auth secret"), `takes a block, not the argument "secret"`},
-		{site("jwt_auth {\n secret\n}"), "secret takes one argument, got 0"},
-		{site("jwt_auth {\n secret a b\n}"), "secret takes one argument, got 2"},
+		{site("jwt_auth {\n secret\n}"), "secret takes the secret and, optionally, its key ID"},
+		{site("jwt_auth {\n secret a b c\n}"), "secret takes the secret and, optionally, its key ID"},
 		{site("jwt_auth {\n public_key\n}"), "public_key needs at least one argument"},
 		{site("jwt_auth {\n leeway soon\n}"), `leeway "soon" is not a duration`},
 		{site("jwt_auth {\n from body token\n}"), `from "body": want header, cookie or query`},

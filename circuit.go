@@ -10,13 +10,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/breaker"
 )
 
 // circuit_breaker defaults.
@@ -27,14 +28,9 @@ const (
 	defaultOpenFor          = 30 * time.Second
 	defaultHalfOpenRequests = 3
 	defaultCircuitKeys      = 10000
-	circuitBuckets          = 10
 	defaultMinClients       = 3
 	defaultClientFailures   = 2
 	defaultTrialTimeout     = 5 * time.Second
-	// per circuit, the most clients and instances whose share of the
-	// failures is tracked within the window
-	maxTrackedClients   = 256
-	maxTrackedInstances = 64
 )
 
 // CircuitBreaker stops sending requests to what it wraps (typically
@@ -118,9 +114,7 @@ type CircuitBreaker struct {
 	key       template
 	clientKey template
 	failures  func(int) bool
-	bucketLen int64
-	mu        *sync.RWMutex // guards circuits
-	circuits  map[string]*circuit
+	engine    *breaker.Breaker
 	logger    *zap.Logger
 	now       func() int64
 	opened    prometheus.Counter
@@ -192,9 +186,11 @@ func (cb *CircuitBreaker) setup(logger *zap.Logger) error {
 		return err
 	}
 	cb.key = newTemplate(cb.Key)
-	cb.bucketLen = max(1, int64(cb.Window)/circuitBuckets)
-	cb.mu = new(sync.RWMutex)
-	cb.circuits = make(map[string]*circuit)
+	cb.engine = breaker.New(breaker.Config{
+		FailureRatio: cb.FailureRatio, MinRequests: cb.MinRequests, Window: time.Duration(cb.Window),
+		OpenFor: time.Duration(cb.OpenFor), HalfOpenRequests: cb.HalfOpenRequests, MaxKeys: cb.MaxKeys,
+		MinClients: cb.MinClients, ClientFailures: cb.ClientFailures, TrialTimeout: time.Duration(cb.TrialTimeout),
+	}, cb.transitioned)
 	cb.opened = metrics.circuitTransitions.WithLabelValues(cb.Name, "open")
 	cb.halfOpen = metrics.circuitTransitions.WithLabelValues(cb.Name, "half_open")
 	cb.closed = metrics.circuitTransitions.WithLabelValues(cb.Name, "closed")
@@ -257,59 +253,6 @@ func (cb *CircuitBreaker) Validate() error {
 	return nil
 }
 
-// circuit states
-const (
-	stateClosed = iota
-	stateOpen
-	stateHalfOpen
-)
-
-var stateNames = [...]string{"closed", "open", "half_open"}
-
-// circuit is the state of one key.
-type circuit struct {
-	mu        sync.Mutex
-	state     int
-	openUntil int64
-	buckets   [circuitBuckets]struct{ index, total, failures int64 }
-	// clients and instances seen in the window, with their failures
-	clients   map[uint64]*share
-	instances map[string]*share
-	// half-open: the trials of this round, in flight or failed, one per
-	// client, and how many succeeded
-	trials    []trialSlot
-	successes int
-	// round numbers the half-open rounds; a trial counts only in the
-	// round that admitted it (one that finishes late, after the circuit
-	// opened and half-opened again, tested nothing of the new round)
-	round uint64
-	// roundEnds is when an undecided half-open round ends: it opens again
-	// if a trial failed, or starts a new round (so a client whose trial
-	// failed gets another)
-	roundEnds int64
-}
-
-// share is what one client or instance contributed within the window.
-type share struct {
-	since              int64 // start of its window
-	requests, failures int64
-}
-
-// trialSlot is one half-open trial.
-type trialSlot struct {
-	client   uint64
-	deadline int64
-	failed   bool // finished, failed (the slot stays: the client had its turn)
-	done     bool // finished, passed
-}
-
-// ticket is what admit hands a request and record takes back.
-type ticket struct {
-	trial  bool
-	round  uint64
-	client uint64
-}
-
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
@@ -322,9 +265,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 			key = "sha256:" + hex.EncodeToString(sum[:16])
 		}
 	}
-	client := cb.clientOf(repl)
-	c := cb.circuitFor(key)
-	t, retry, ok := cb.admit(c, key, cb.now(), client)
+	t, retry, ok := cb.engine.Admit(key, cb.clientOf(repl), cb.now())
 	if !ok {
 		cb.rejected.Inc()
 		return cb.reject(w, r, retry)
@@ -334,7 +275,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	err := next.ServeHTTP(rec, r)
 	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
 		// the client went away: that says nothing about the service
-		cb.forget(c, t)
+		cb.engine.Abandon(t)
 		return err
 	}
 	status := rec.status
@@ -346,7 +287,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		}
 	}
 	instance, _ := repl.GetString("http.reverse_proxy.upstream.hostport")
-	cb.record(c, key, cb.now(), status != 0 && cb.failures(status), t, instance)
+	cb.engine.Done(t, cb.now(), status != 0 && cb.failures(status), instance)
 	return err
 }
 
@@ -362,285 +303,24 @@ func (cb *CircuitBreaker) clientOf(repl *caddy.Replacer) uint64 {
 
 var circuitSeed = maphash.MakeSeed()
 
-func (cb *CircuitBreaker) circuitFor(key string) *circuit {
-	cb.mu.RLock()
-	c := cb.circuits[key]
-	cb.mu.RUnlock()
-	if c != nil {
-		return c
-	}
-	cb.mu.Lock()
-	defer cb.mu.Unlock()
-	if c = cb.circuits[key]; c != nil {
-		return c
-	}
-	if len(cb.circuits) >= cb.MaxKeys {
-		cb.evictLocked()
-	}
-	c = new(circuit)
-	cb.circuits[key] = c
-	return c
-}
-
-// evictLocked forgets a closed circuit (or, if all are open, any one).
-func (cb *CircuitBreaker) evictLocked() {
-	var victim string
-	for k, c := range cb.circuits {
-		c.mu.Lock()
-		closed := c.state == stateClosed
-		c.mu.Unlock()
-		if closed {
-			delete(cb.circuits, k)
-			return
-		}
-		if victim == "" {
-			victim = k
-		}
-	}
-	delete(cb.circuits, victim)
-}
-
-// admit decides whether a request may go through, and whether it is a
-// half-open trial; when not, retry is how long until it may.
-func (cb *CircuitBreaker) admit(c *circuit, key string, now int64, client uint64) (t ticket, retry int64, ok bool) {
-	t.client = client
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state == stateOpen {
-		if now < c.openUntil {
-			return t, c.openUntil - now, false
-		}
-		cb.transition(c, key, stateHalfOpen)
-	}
-	if c.state != stateHalfOpen {
-		return t, 0, true
-	}
-	if now >= c.roundEnds {
-		if c.anyTrialFailed() {
-			c.openUntil = now + int64(cb.OpenFor)
-			cb.transition(c, key, stateOpen)
-			return t, c.openUntil - now, false
-		}
-		cb.transition(c, key, stateHalfOpen)
-	}
-	// trials that did not answer in time count as failed
-	for i := range c.trials {
-		if s := &c.trials[i]; !s.done && !s.failed && now >= s.deadline {
-			s.failed = true
-			if cb.trialsFailedLocked(c, key, now) {
-				return t, c.openUntil - now, false
-			}
-		}
-	}
-	inFlight := 0
-	for _, s := range c.trials {
-		if s.client == client && !s.done {
-			// one trial in flight per client; a client whose trial failed
-			// has had its say this round
-			return t, int64(time.Second), false
-		}
-		if !s.done && !s.failed {
-			inFlight++
-		}
-	}
-	if inFlight+c.successes >= cb.HalfOpenRequests {
-		return t, int64(time.Second), false
-	}
-	c.trials = append(c.trials, trialSlot{client: client, deadline: now + int64(cb.TrialTimeout)})
-	return ticket{trial: true, round: c.round, client: client}, 0, true
-}
-
-// trialsFailedLocked reopens the circuit when trials of enough distinct
-// clients failed this round, and reports whether it did.
-func (cb *CircuitBreaker) trialsFailedLocked(c *circuit, key string, now int64) bool {
-	failed := 0
-	for _, s := range c.trials {
-		if s.failed {
-			failed++
-		}
-	}
-	if failed < min(cb.HalfOpenRequests, cb.MinClients) {
-		return false
-	}
-	c.openUntil = now + int64(cb.OpenFor)
-	cb.transition(c, key, stateOpen)
-	return true
-}
-
-// record counts one finished request; instance is the upstream that
-// answered it ("" when unknown).
-func (cb *CircuitBreaker) record(c *circuit, key string, now int64, failed bool, t ticket, instance string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.trial {
-		if c.state != stateHalfOpen || t.round != c.round {
-			return // a trial of an earlier round: it says nothing of this one
-		}
-		slot := c.slotOf(t.client)
-		if slot == nil {
-			return // timed out meanwhile: already counted as failed
-		}
-		if failed {
-			slot.failed = true
-			cb.trialsFailedLocked(c, key, now)
-			return
-		}
-		slot.done = true
-		if c.successes++; c.successes >= cb.HalfOpenRequests {
-			cb.transition(c, key, stateClosed)
-		}
-		return
-	}
-	if c.state != stateClosed {
-		return // a request let through before the circuit opened
-	}
-	window := int64(cb.Window)
-	cs := trackShare(&c.clients, t.client, now, window, maxTrackedClients)
-	if failed && cs != nil && cs.failures >= int64(cb.ClientFailures) {
-		return // this client has had its say in this window
-	}
-	if cs != nil {
-		cs.requests++
-		if failed {
-			cs.failures++
-		}
-	}
-	if instance != "" {
-		if is := trackShare(&c.instances, instance, now, window, maxTrackedInstances); is != nil {
-			is.requests++
-			if failed {
-				is.failures++
-			}
-		}
-	}
-	idx := now / cb.bucketLen
-	b := &c.buckets[idx%circuitBuckets]
-	if b.index != idx {
-		b.index, b.total, b.failures = idx, 0, 0
-	}
-	b.total++
-	if !failed {
-		return
-	}
-	b.failures++
-	var total, failures int64
-	for i := range c.buckets {
-		if idx-c.buckets[i].index < circuitBuckets {
-			total += c.buckets[i].total
-			failures += c.buckets[i].failures
-		}
-	}
-	if total < int64(cb.MinRequests) || float64(failures) < cb.FailureRatio*float64(total) {
-		return
-	}
-	failingClients := countFailing(c.clients, now, window, func(s *share) bool { return s.failures > 0 })
-	if failingClients < cb.MinClients {
-		return
-	}
-	seen := countFailing(c.instances, now, window, func(*share) bool { return true })
-	failingInstances := countFailing(c.instances, now, window, func(s *share) bool { return float64(s.failures) >= cb.FailureRatio*float64(s.requests) })
-	if seen > 1 && 2*failingInstances < seen {
-		return // failures confined to some instances: passive health's job
-	}
-	c.openUntil = now + int64(cb.OpenFor)
-	cb.transition(c, key, stateOpen)
-	cb.logger.Warn("circuit opened", zap.String("breaker", cb.Name), zap.String("key", key),
-		zap.Int64("requests", total), zap.Int64("failures", failures), zap.Int("failing_clients", failingClients),
-		zap.Int("failing_instances", failingInstances), zap.Int("instances", seen),
-		zap.Duration("open_for", time.Duration(cb.OpenFor)))
-}
-
-func (c *circuit) anyTrialFailed() bool {
-	for _, s := range c.trials {
-		if s.failed {
-			return true
-		}
-	}
-	return false
-}
-
-// slotOf returns the trial of client still in flight, if any.
-func (c *circuit) slotOf(client uint64) *trialSlot {
-	for i := range c.trials {
-		if s := &c.trials[i]; s.client == client && !s.done && !s.failed {
-			return s
-		}
-	}
-	return nil
-}
-
-// trackShare returns the share of k within the window, starting a new one
-// when its window passed; nil when the table is full of current shares.
-func trackShare[K comparable](m *map[K]*share, k K, now, window int64, limit int) *share {
-	if *m == nil {
-		*m = make(map[K]*share)
-	}
-	s := (*m)[k]
-	if s != nil && now-s.since < window {
-		return s
-	}
-	if s == nil && len(*m) >= limit {
-		for key, old := range *m {
-			if now-old.since >= window {
-				delete(*m, key)
-			}
-		}
-		if len(*m) >= limit {
-			return nil
-		}
-	}
-	s = &share{since: now}
-	(*m)[k] = s
-	return s
-}
-
-func countFailing[K comparable](m map[K]*share, now, window int64, failing func(*share) bool) int {
-	n := 0
-	for _, s := range m {
-		if now-s.since < window && failing(s) {
-			n++
-		}
-	}
-	return n
-}
-
-// forget undoes a trial that did not finish because its client left.
-func (cb *CircuitBreaker) forget(c *circuit, t ticket) {
-	if !t.trial {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != stateHalfOpen || t.round != c.round {
-		return
-	}
-	for i := range c.trials {
-		if s := c.trials[i]; s.client == t.client && !s.done && !s.failed {
-			c.trials = append(c.trials[:i], c.trials[i+1:]...)
-			return
-		}
-	}
-}
-
-// transition changes state; c.mu is held.
-func (cb *CircuitBreaker) transition(c *circuit, key string, to int) {
-	c.state = to
-	c.trials, c.successes = c.trials[:0], 0
-	switch to {
-	case stateOpen:
+// transitioned logs and counts a circuit's change of state.
+func (cb *CircuitBreaker) transitioned(tr breaker.Transition) {
+	switch tr.To {
+	case breaker.Open:
 		cb.opened.Inc()
-	case stateHalfOpen:
-		c.round++
-		c.roundEnds = cb.now() + int64(cb.OpenFor)
+		if tr.Requests > 0 {
+			cb.logger.Warn("circuit opened", zap.String("breaker", cb.Name), zap.String("key", tr.Key),
+				zap.Int64("requests", tr.Requests), zap.Int64("failures", tr.Failures), zap.Int("failing_clients", tr.FailingClients),
+				zap.Int("failing_instances", tr.FailingInstances), zap.Int("instances", tr.Seen),
+				zap.Duration("open_for", time.Duration(cb.OpenFor)))
+		}
+	case breaker.HalfOpen:
 		cb.halfOpen.Inc()
-	case stateClosed:
+	case breaker.Closed:
 		cb.closed.Inc()
-		c.buckets = [circuitBuckets]struct{ index, total, failures int64 }{}
-		clear(c.clients)
-		clear(c.instances)
 	}
-	cb.logger.Info("circuit state changed", zap.String("breaker", cb.Name), zap.String("key", key),
-		zap.String("to", stateNames[to]))
+	cb.logger.Info("circuit state changed", zap.String("breaker", cb.Name), zap.String("key", tr.Key),
+		zap.String("to", tr.To.String()))
 }
 
 func (cb *CircuitBreaker) reject(w http.ResponseWriter, r *http.Request, retry int64) error {

@@ -131,22 +131,6 @@ func TestCircuitFailedTrialOpensAgain(t *testing.T) {
 	}
 }
 
-func TestCircuitHalfOpenLimitsTrials(t *testing.T) {
-	clk := new(fakeNanos)
-	cb := newBreaker(t, &CircuitBreaker{MinRequests: 1, OpenFor: caddy.Duration(time.Second), HalfOpenRequests: 2}, clk)
-	through(t, cb, "/", 500, nil)
-	clk.advance(time.Second)
-	c := cb.circuitFor("")
-	for i := range 2 {
-		if tk, _, ok := cb.admit(c, "", clk.now(), uint64(i+1)); !ok || !tk.trial {
-			t.Fatalf("trial %d: ok=%v trial=%v", i+1, ok, tk.trial)
-		}
-	}
-	if _, retry, ok := cb.admit(c, "", clk.now(), 3); ok || retry != int64(time.Second) {
-		t.Fatalf("a third request while two trials run: ok=%v retry=%v", ok, retry)
-	}
-}
-
 func TestCircuitCountsOnlyWithinTheWindowAndPerKey(t *testing.T) {
 	clk := new(fakeNanos)
 	cb := newBreaker(t, &CircuitBreaker{Key: "{http.request.uri.path.0}", MinRequests: 4, FailureRatio: 0.5,
@@ -200,7 +184,7 @@ func TestCircuitKeysAreBounded(t *testing.T) {
 	for i := range 100 {
 		through(t, cb, "/k"+strings.Repeat("x", i)+"/", 200, nil)
 	}
-	if n := len(cb.circuits); n > 10 {
+	if n := cb.engine.Len(); n > 10 {
 		t.Fatalf("%d circuits tracked; max_keys is 10", n)
 	}
 }
@@ -232,46 +216,10 @@ func TestCircuitLongKeysAreHashed(t *testing.T) {
 	clk := new(fakeNanos)
 	cb := newBreaker(t, &CircuitBreaker{Key: "{http.request.uri.path}"}, clk)
 	through(t, cb, "/"+strings.Repeat("a", 5000), 200, nil)
-	for k := range cb.circuits {
+	for k := range cb.engine.States() {
 		if len(k) > 64 {
 			t.Fatalf("a circuit key of %d bytes is kept", len(k))
 		}
 	}
 }
 
-// TestCircuitLateTrialsCountInTheirOwnRound: a trial admitted in one
-// half-open round that finishes after the circuit opened and half-opened
-// again tested nothing of the new round: it must neither close the circuit
-// nor free a slot that is not its own.
-func TestCircuitLateTrialsCountInTheirOwnRound(t *testing.T) {
-	clk := new(fakeNanos)
-	cb := newBreaker(t, &CircuitBreaker{MinRequests: 1, OpenFor: caddy.Duration(time.Second), HalfOpenRequests: 2,
-		TrialTimeout: caddy.Duration(time.Hour)}, clk)
-	through(t, cb, "/", 500, nil)
-	clk.advance(time.Second)
-	c := cb.circuitFor("")
-	slow, _, ok := cb.admit(c, "", clk.now(), 1) // round 1's slow trial, still running
-	other, _, ok2 := cb.admit(c, "", clk.now(), 2)
-	if !ok || !ok2 || slow.round != other.round {
-		t.Fatal("round 1's trials were not admitted")
-	}
-	// round 1's other trial fails: the circuit opens, then half-opens again
-	cb.record(c, "", clk.now(), true, other, "")
-	clk.advance(time.Second)
-	next, _, ok := cb.admit(c, "", clk.now(), 1)
-	if !ok || !next.trial || next.round == slow.round {
-		t.Fatalf("round 2: ok=%v trial=%v round %d after %d", ok, next.trial, next.round, slow.round)
-	}
-	// round 1's late success arrives
-	cb.record(c, "", clk.now(), false, slow, "")
-	c.mu.Lock()
-	state, successes, trials := c.state, c.successes, len(c.trials)
-	c.mu.Unlock()
-	if state != stateHalfOpen || successes != 0 || trials != 1 {
-		t.Fatalf("a late trial of an earlier round changed this one: state %s, successes %d, trials %d", stateNames[state], successes, trials)
-	}
-	cb.forget(c, slow)
-	if len(c.trials) != 1 {
-		t.Fatalf("forgetting a late trial freed a slot of this round: %d", len(c.trials))
-	}
-}
