@@ -83,4 +83,3 @@ func TestCircuitFailuresOnSomeInstancesLeaveItClosed(t *testing.T) {
 		t.Fatal("failures of every instance did not open the circuit")
 	}
 }
-

@@ -222,4 +222,3 @@ func TestCircuitLongKeysAreHashed(t *testing.T) {
 		}
 	}
 }
-
