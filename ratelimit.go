@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"net/http"
 	"net/netip"
@@ -18,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/caddygateway/caddy-gateway/internal/gcra"
 )
 
 // throttle defaults and limits.
@@ -32,10 +33,7 @@ const (
 	// the largest burst accepted
 	maxBurst = 1_000_000_000
 	// keys longer than this are stored as their SHA-256, bounding memory
-	maxKeyLen     = 64
-	zoneShards    = 64
-	minShardKeys  = 16
-	sweepInterval = time.Minute
+	maxKeyLen = 64
 )
 
 // Throttle limits the rate of requests per key (by default per client IP).
@@ -93,8 +91,8 @@ type Throttle struct {
 	// 503. Default: allow.
 	OnError string `json:"on_error,omitempty"`
 
-	zone        *zoneState
-	rates       []gcra
+	zone        *gcra.Zone
+	rates       []gcra.Rate
 	redis       *redisHandle
 	remote      *redisLimiter
 	poolKey     string
@@ -133,14 +131,6 @@ func (Throttle) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// gcra is a rate in the form GCRA uses it.
-type gcra struct {
-	interval  int64 // ns between two requests at the rate
-	tolerance int64 // ns of burst: burst * interval
-	burst     int
-	window    int64 // whole seconds to refill the burst, for the headers
-}
-
 // Provision finds or creates the zone's state and prepares the headers.
 func (t *Throttle) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
@@ -177,19 +167,9 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	if err := t.checkRates(); err != nil {
 		return err
 	}
-	rates := make([]gcra, len(t.Rates))
+	rates := make([]gcra.Rate, len(t.Rates))
 	for i, r := range t.Rates {
-		burst := r.Burst
-		if burst == 0 {
-			burst = r.Events
-		}
-		interval := int64(r.Window) / int64(r.Events)
-		rates[i] = gcra{
-			interval:  interval,
-			tolerance: interval * int64(burst),
-			burst:     burst,
-			window:    int64(math.Ceil(float64(interval*int64(burst)) / float64(time.Second))),
-		}
+		rates[i] = gcra.NewRate(r.Events, time.Duration(r.Window), r.Burst)
 	}
 
 	// the identity of the state: what it counts, and how
@@ -200,7 +180,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	}
 	def := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
 	for _, r := range rates {
-		def += fmt.Sprintf(" %d/%d", r.interval, r.tolerance)
+		def += fmt.Sprintf(" %d/%d", r.Interval, r.Tolerance)
 	}
 	t.rates = rates
 	var zoneID string
@@ -227,17 +207,17 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		t.poolKey = ""
 	} else {
 		val, _, err := gateway.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
-			return newZoneState(rates, t.MaxKeys, t.now), nil
+			return zoneState{gcra.NewZone(rates, t.MaxKeys, t.now)}, nil
 		})
 		if err != nil {
 			return err
 		}
-		t.zone = val.(*zoneState)
+		t.zone = val.(zoneState).Zone
 	}
 
 	policies := make([]string, len(rates))
 	for i, r := range rates {
-		policies[i] = fmt.Sprintf("%q;q=%d;w=%d", t.policyID(i), r.burst, r.window)
+		policies[i] = fmt.Sprintf("%q;q=%d;w=%d", t.policyID(i), r.Burst, r.Window)
 	}
 	t.policyValue = strings.Join(policies, ", ")
 	t.allowed = metrics.throttleDecisions.WithLabelValues(t.policyName, "allowed")
@@ -326,7 +306,7 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 		}
 	} else {
 		now = t.now()
-		allowed, wait = t.zone.take(key, now, tats[:len(t.Rates)])
+		allowed, wait = t.zone.Take(key, now, tats[:len(t.Rates)])
 	}
 
 	switch {
@@ -445,11 +425,11 @@ func (t *Throttle) rateLimitValue(now int64, tats []int64) string {
 			b = append(b, ", "...)
 		}
 		tat := max(tats[i], now)
-		remaining := (now + r.tolerance - tat) / r.interval
+		remaining := (now + r.Tolerance - tat) / r.Interval
 		reset := (tat - now + int64(time.Second) - 1) / int64(time.Second)
 		b = strconv.AppendQuote(b, t.policyID(i))
 		b = append(b, ";r="...)
-		b = strconv.AppendInt(b, max(0, min(remaining, int64(r.burst))), 10)
+		b = strconv.AppendInt(b, max(0, min(remaining, int64(r.Burst))), 10)
 		b = append(b, ";t="...)
 		b = strconv.AppendInt(b, reset, 10)
 	}
@@ -461,202 +441,13 @@ var processStart = time.Now()
 
 func monotonicNow() int64 { return int64(time.Since(processStart)) }
 
-// zoneState is the buckets of one zone: for each key and rate, the
-// theoretical arrival time (TAT) of the next request, in ns on the monotonic
-// clock. A bucket whose TAT is not after now is full. It lives in the
-// package-level pool gateway.zones, so it outlives config reloads.
-type zoneState struct {
-	rates  []gcra
-	seed   maphash.Seed
-	shards []zoneShard
-	mask   uint64
-	now    func() int64
-	stop   chan struct{}
-}
-
-type zoneShard struct {
-	mu   sync.Mutex
-	tats []map[string]int64 // one map per rate, same keys in each
-	max  int
-	// no bucket of the shard is full before nextFull (a lower bound): until
-	// then a sweep would find nothing to drop
-	nextFull int64
-	// keep shards on cache lines of their own (two, for the adjacent-line
-	// prefetcher), so cores locking different shards do not share a line
-	_ [128 - 48]byte
-}
-
-func newZoneState(rates []gcra, maxKeys int, now func() int64) *zoneState {
-	n := zoneShards
-	for n > 1 && maxKeys/n < minShardKeys {
-		n /= 2
-	}
-	z := &zoneState{rates: rates, seed: maphash.MakeSeed(), shards: make([]zoneShard, n), mask: uint64(n - 1),
-		now: now, stop: make(chan struct{})}
-	for i := range z.shards {
-		z.shards[i].max = max(1, maxKeys/n)
-		z.shards[i].tats = make([]map[string]int64, len(rates))
-		for j := range rates {
-			z.shards[i].tats[j] = make(map[string]int64)
-		}
-	}
-	go z.sweepLoop()
-	return z
-}
-
-// take decides one request for key at now. If every rate allows it, it is
-// counted against every rate; otherwise nothing changes and wait is how long
-// until it would be allowed. tats receives each rate's TAT afterwards.
-func (z *zoneState) take(key string, now int64, tats []int64) (allowed bool, wait int64) {
-	s := &z.shards[maphash.String(z.seed, key)&z.mask]
-	s.mu.Lock()
-	allowed = true
-	_, known := s.tats[0][key]
-	var fullAt int64
-	for i, r := range z.rates {
-		tat := max(s.tats[i][key], now)
-		next := tat + r.interval
-		if over := next - now - r.tolerance; over > 0 {
-			allowed = false
-			wait = max(wait, over)
-		}
-		tats[i] = next
-		fullAt = max(fullAt, next)
-	}
-	if !allowed {
-		// nothing is consumed: report every rate as it stands
-		for i := range z.rates {
-			tats[i] = s.tats[i][key]
-		}
-	} else {
-		if known || len(s.tats[0]) < s.max || s.makeRoom(now, z.rates) {
-			for i := range z.rates {
-				s.tats[i][key] = tats[i]
-			}
-		}
-		if fullAt < s.nextFull {
-			s.nextFull = fullAt
-		}
-	}
-	s.mu.Unlock()
-	return allowed, wait
-}
-
-// makeRoom frees one place in a full shard and reports whether it did.
-// Buckets that are full again go first: they carry no information. When
-// there is none, the fullest of a few keys sampled at random goes (map
-// iteration starts at a random place); that key starts over with a full
-// bucket if it comes back. A key that is being limited (its next request
-// would be refused) is never dropped: if every sampled key is, nothing is,
-// and the new key goes uncounted for now (its first request passes, as it
-// would with a fresh bucket). So a flood of new keys cannot free a limited
-// client.
-func (s *zoneShard) makeRoom(now int64, rates []gcra) bool {
-	if now >= s.nextFull {
-		s.sweep(now)
-		if len(s.tats[0]) < s.max {
-			return true
-		}
-	}
-	const samples = 8
-	victim, victimFull, n := "", int64(math.MaxInt64), 0
-	for k := range s.tats[0] {
-		if s.limited(k, now, rates) {
-			if n++; n >= samples {
-				break
-			}
-			continue
-		}
-		fullAt := int64(0)
-		for _, m := range s.tats {
-			fullAt = max(fullAt, m[k])
-		}
-		if fullAt < victimFull {
-			victim, victimFull = k, fullAt
-		}
-		if n++; n >= samples {
-			break
-		}
-	}
-	if victim == "" {
-		return false
-	}
-	s.drop(victim)
-	return true
-}
-
-// limited reports whether key's next request would be refused now.
-func (s *zoneShard) limited(key string, now int64, rates []gcra) bool {
-	for i, r := range rates {
-		if max(s.tats[i][key], now)+r.interval-now > r.tolerance {
-			return true
-		}
-	}
-	return false
-}
-
-// sweep drops every full bucket and computes nextFull for the rest.
-func (s *zoneShard) sweep(now int64) {
-	next := int64(math.MaxInt64)
-	for k := range s.tats[0] {
-		fullAt := int64(0)
-		for _, m := range s.tats {
-			fullAt = max(fullAt, m[k])
-		}
-		if fullAt <= now {
-			s.drop(k)
-		} else if fullAt < next {
-			next = fullAt
-		}
-	}
-	s.nextFull = next
-}
-
-func (s *zoneShard) drop(k string) {
-	for _, m := range s.tats {
-		delete(m, k)
-	}
-}
-
-// sweepLoop drops full buckets now and then, so idle keys cost nothing.
-func (z *zoneState) sweepLoop() {
-	tick := time.NewTicker(sweepInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-z.stop:
-			return
-		case <-tick.C:
-			z.sweep()
-		}
-	}
-}
-
-func (z *zoneState) sweep() {
-	now := z.now()
-	for i := range z.shards {
-		s := &z.shards[i]
-		s.mu.Lock()
-		if now >= s.nextFull {
-			s.sweep(now)
-		}
-		s.mu.Unlock()
-	}
-}
-
-func (z *zoneState) keys() int {
-	n := 0
-	for i := range z.shards {
-		z.shards[i].mu.Lock()
-		n += len(z.shards[i].tats[0])
-		z.shards[i].mu.Unlock()
-	}
-	return n
-}
+// zoneState is one zone's buckets (a gcra.Zone) as the package-level pool
+// gateway.zones holds them, so they outlive config reloads.
+type zoneState struct{ *gcra.Zone }
 
 // Destruct stops the sweeper when the last config using the zone is gone.
-func (z *zoneState) Destruct() error {
-	close(z.stop)
+func (z zoneState) Destruct() error {
+	z.Close()
 	return nil
 }
 
@@ -711,5 +502,5 @@ var (
 	_ caddy.CleanerUpper          = (*Throttle)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Throttle)(nil)
 	_ caddy.App                   = (*ThrottleZones)(nil)
-	_ caddy.Destructor            = (*zoneState)(nil)
+	_ caddy.Destructor            = zoneState{}
 )

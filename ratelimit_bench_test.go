@@ -45,7 +45,7 @@ func BenchmarkThrottleDecision(b *testing.B) {
 		var tats [maxRates]int64
 		b.ReportAllocs()
 		for b.Loop() {
-			if ok, _ := th.zone.take("203.0.113.7", th.now(), tats[:1]); !ok {
+			if ok, _ := th.zone.Take("203.0.113.7", th.now(), tats[:1]); !ok {
 				b.Fatal("refused")
 			}
 		}
@@ -57,7 +57,7 @@ func BenchmarkThrottleDecision(b *testing.B) {
 		i := 0
 		b.ReportAllocs()
 		for b.Loop() {
-			th.zone.take(keys[i%len(keys)], th.now(), tats[:1])
+			th.zone.Take(keys[i%len(keys)], th.now(), tats[:1])
 			i++
 		}
 	})
@@ -70,7 +70,7 @@ func BenchmarkThrottleDecision(b *testing.B) {
 			var tats [maxRates]int64
 			i := int(next.Add(1)) * 97
 			for pb.Next() {
-				th.zone.take(keys[i%len(keys)], th.now(), tats[:1])
+				th.zone.Take(keys[i%len(keys)], th.now(), tats[:1])
 				i++
 			}
 		})
@@ -81,7 +81,7 @@ func BenchmarkThrottleDecision(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			var tats [maxRates]int64
 			for pb.Next() {
-				th.zone.take("203.0.113.7", th.now(), tats[:1])
+				th.zone.Take("203.0.113.7", th.now(), tats[:1])
 			}
 		})
 	})
@@ -103,14 +103,14 @@ func BenchmarkThrottleMemory(b *testing.B) {
 		}
 		var tats [maxRates]int64
 		for _, k := range keys {
-			th.zone.take(string([]byte(k)), th.now(), tats[:1]) // a fresh string, as a request brings
+			th.zone.Take(string([]byte(k)), th.now(), tats[:1]) // a fresh string, as a request brings
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if got := th.zone.keys(); got != n {
+		if got := th.zone.Keys(); got != n {
 			b.Fatalf("tracks %d keys", got)
 		}
-		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(th.zone.keys()), "B/key")
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(th.zone.Keys()), "B/key")
 		_ = th.Cleanup() // the next iteration must build its own zone
 	}
 }

@@ -61,25 +61,21 @@ func TestThrottleFloodNeverFreesALimitedKey(t *testing.T) {
 	th := newThrottle(t, &Throttle{Rates: []Rate{perWindow(5, time.Minute)}, MaxKeys: 64}, newZones(), clk)
 	var tats [maxRates]int64
 	for range 5 {
-		th.zone.take("abuser", clk.now(), tats[:1])
+		th.zone.Take("abuser", clk.now(), tats[:1])
 	}
-	if ok, _ := th.zone.take("abuser", clk.now(), tats[:1]); ok {
+	if ok, _ := th.zone.Take("abuser", clk.now(), tats[:1]); ok {
 		t.Fatal("the burst of 5 did not limit")
 	}
 	for i := range 100000 {
-		th.zone.take(fmt.Sprintf("flood-%d", i), clk.now(), tats[:1])
+		th.zone.Take(fmt.Sprintf("flood-%d", i), clk.now(), tats[:1])
 		if i%1000 == 0 {
-			if ok, _ := th.zone.take("abuser", clk.now(), tats[:1]); ok {
+			if ok, _ := th.zone.Take("abuser", clk.now(), tats[:1]); ok {
 				t.Fatalf("after %d new keys, the limited key was let through: it was evicted", i)
 			}
 		}
 	}
 	// the zone stayed bounded
-	n := 0
-	for i := range th.zone.shards {
-		n += len(th.zone.shards[i].tats[0])
-	}
-	if n > 64 {
+	if n := th.zone.Keys(); n > 64 {
 		t.Fatalf("%d keys tracked; max_keys is 64", n)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/gcra"
 )
 
 // Cluster mode of throttle: `throttle { backend redis <url> }`.
@@ -76,10 +78,10 @@ type redisLimiter struct {
 	lastLog atomic.Int64 // unix seconds of the last error logged
 }
 
-func newRedisLimiter(h *redisHandle, zoneID string, rates []gcra, allowOnError bool, logger *zap.Logger) *redisLimiter {
+func newRedisLimiter(h *redisHandle, zoneID string, rates []gcra.Rate, allowOnError bool, logger *zap.Logger) *redisLimiter {
 	rl := &redisLimiter{h: h, prefix: "caddy_gateway:throttle:" + zoneID + ":", nRates: len(rates), allow: allowOnError, logger: logger}
 	for _, r := range rates {
-		rl.argv = append(rl.argv, r.interval/int64(time.Microsecond), r.tolerance/int64(time.Microsecond))
+		rl.argv = append(rl.argv, r.Interval/int64(time.Microsecond), r.Tolerance/int64(time.Microsecond))
 	}
 	return rl
 }

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -179,7 +178,7 @@ func TestThrottleParallelHammeringOneKeyLetsExactlyTheBurstThrough(t *testing.T)
 			defer wg.Done()
 			var tats [maxRates]int64
 			for range 40 {
-				if ok, _ := th.zone.take("one-key", clk.now(), tats[:1]); ok {
+				if ok, _ := th.zone.Take("one-key", clk.now(), tats[:1]); ok {
 					passed.Add(1)
 				}
 			}
@@ -196,15 +195,15 @@ func TestThrottleFloodOfKeysStaysBounded(t *testing.T) {
 	th := newThrottle(t, &Throttle{Rates: []Rate{perWindow(10, time.Minute)}, MaxKeys: 5000}, newZones(), clk)
 	var tats [maxRates]int64
 	for i := range 200000 {
-		th.zone.take(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), clk.now(), tats[:1])
+		th.zone.Take(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), clk.now(), tats[:1])
 		if i%10000 == 0 {
 			clk.advance(time.Millisecond)
-			if n := th.zone.keys(); n > 5000 {
+			if n := th.zone.Keys(); n > 5000 {
 				t.Fatalf("after %d keys the zone tracks %d; max_keys is 5000", i, n)
 			}
 		}
 	}
-	if n := th.zone.keys(); n > 5000 || n < 4000 {
+	if n := th.zone.Keys(); n > 5000 || n < 4000 {
 		t.Fatalf("the zone tracks %d keys; want at most max_keys 5000 (and close to it)", n)
 	}
 }
@@ -216,29 +215,27 @@ func TestThrottleFloodOfKeysStaysBounded(t *testing.T) {
 func TestThrottleDropsFullBucketsFirst(t *testing.T) {
 	clk := new(fakeNanos)
 	th := newThrottle(t, &Throttle{Rates: []Rate{perWindow(10, time.Minute)}, MaxKeys: 31}, newZones(), clk)
-	if len(th.zone.shards) != 1 {
-		t.Fatalf("%d shards", len(th.zone.shards))
-	}
 	var tats [maxRates]int64
 	for i := range 20 {
-		th.zone.take(fmt.Sprintf("idle-%d", i), clk.now(), tats[:1])
+		th.zone.Take(fmt.Sprintf("idle-%d", i), clk.now(), tats[:1])
 	}
 	clk.advance(10 * time.Second) // the idle keys' buckets (one 6s interval used) are full again
 	for i := range 8 {
 		for range 5 {
-			th.zone.take(fmt.Sprintf("busy-%d", i), clk.now(), tats[:1])
+			th.zone.Take(fmt.Sprintf("busy-%d", i), clk.now(), tats[:1])
 		}
 	}
 	for i := range 15 { // 43 keys for 31 places: 12 must go
-		th.zone.take(fmt.Sprintf("new-%d", i), clk.now(), tats[:1])
+		th.zone.Take(fmt.Sprintf("new-%d", i), clk.now(), tats[:1])
 	}
-	if n := th.zone.keys(); n > 31 {
+	if n := th.zone.Keys(); n > 31 {
 		t.Fatalf("%d keys tracked; max_keys is 31", n)
 	}
 	for i := range 8 {
 		// a kept busy key has 4 left after this request; an evicted one 9
-		th.zone.take(fmt.Sprintf("busy-%d", i), clk.now(), tats[:1])
-		remaining := (clk.now() + th.zone.rates[0].tolerance - tats[0]) / th.zone.rates[0].interval
+		th.zone.Take(fmt.Sprintf("busy-%d", i), clk.now(), tats[:1])
+		r := th.zone.Rates()[0]
+		remaining := (clk.now() + r.Tolerance - tats[0]) / r.Interval
 		if remaining != 4 {
 			t.Fatalf("busy key %d was evicted (remaining %d) while idle keys with full buckets were left", i, remaining)
 		}
@@ -379,12 +376,6 @@ func TestThrottleConfigErrors(t *testing.T) {
 	}
 	if err := (&Throttle{Zone: `a"b`}).Validate(); err == nil {
 		t.Error("a zone name with a quote was accepted")
-	}
-}
-
-func TestZoneShardFillsTwoCacheLines(t *testing.T) {
-	if size := unsafe.Sizeof(zoneShard{}); size != 128 {
-		t.Fatalf("zoneShard is %d bytes; adjust its padding to 128", size)
 	}
 }
 
