@@ -46,6 +46,7 @@ func goCommand() string {
 // programs once per test run, and returns the directory holding them.
 func builtPrograms(t *testing.T) string {
 	t.Helper()
+	skipInShortMode(t, "builds Caddy with xcaddy")
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "gateway-bin-")
 		if buildErr != nil {
@@ -77,6 +78,16 @@ func builtPrograms(t *testing.T) string {
 		t.Fatalf("building the programs: %v", buildErr)
 	}
 	return buildDir
+}
+
+// skipInShortMode skips the slow tests under go test -short, the edit
+// loop's mode; the README's test command and CI run without -short, so
+// they never skip.
+func skipInShortMode(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: this test %s", why)
+	}
 }
 
 // runOutput runs a program to its end and returns its standard output.

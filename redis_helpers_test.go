@@ -28,6 +28,7 @@ type redisServer struct {
 // .ci/run started (GATEWAY_TEST_REDIS_URL), emptied, or else its own.
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
+	skipInShortMode(t, "needs a real Redis")
 	if url := os.Getenv("GATEWAY_TEST_REDIS_URL"); url != "" {
 		opt, err := redis.ParseURL(url)
 		if err != nil {
@@ -48,6 +49,7 @@ func startRedis(t testing.TB) *redisServer {
 // may stop and start again.
 func startOwnRedis(t testing.TB) *redisServer {
 	t.Helper()
+	skipInShortMode(t, "starts redis-server")
 	bin := os.Getenv("GATEWAY_TEST_REDIS_SERVER")
 	if bin == "" {
 		var err error
