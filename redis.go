@@ -65,7 +65,7 @@ type redisBackoff struct {
 }
 
 // errRedisBackoff is the answer while a Redis that failed is left alone.
-var errRedisBackoff = errors.New("Redis failed moments ago; not calling it again yet")
+var errRedisBackoff = errors.New("the Redis server failed moments ago; not calling it again yet")
 
 // ready says whether a call may go to Redis now.
 func (h *redisHandle) ready() error {
