@@ -147,7 +147,7 @@ func TestRedisThrottleOnError(t *testing.T) {
 // one script round trip.
 func BenchmarkRedisThrottleDecision(b *testing.B) {
 	rs := startRedis(b)
-	th := newRedisThrottle(b, &Throttle{Zone: "bench", Rates: []Rate{perWindow(1_000_000_000, time.Second)}}, rs.url())
+	th := newRedisThrottle(b, &Throttle{Zone: "bench", Rates: []Rate{perWindow(1_000_000, time.Second)}}, rs.url())
 	var tats [maxRates]int64
 	ctx := context.Background()
 	b.ReportAllocs()
