@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/http"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -40,6 +39,35 @@ const (
 	maxMetadataValueLen = 1024
 	maxMetadataBytes    = 4096
 )
+
+// The kinds of error the registry returns; match them with errors.Is. The
+// registration API answers them with 400, 409 and 503. Each error's message
+// says what was wrong, for the client that sent the registration.
+var (
+	// ErrInvalid: a registration, name, id or address that does not validate.
+	ErrInvalid = errors.New("invalid registration")
+	// ErrFull: a cap (max_instances, max_instances_per_service) is reached.
+	ErrFull = errors.New("registry full")
+	// ErrBackendDown: the shared store (Redis) cannot be written.
+	ErrBackendDown = errors.New("registry backend unavailable")
+)
+
+// registryError is an error of one of the kinds above with its message.
+type registryError struct {
+	kind error
+	msg  string
+}
+
+func (e *registryError) Error() string { return e.msg }
+func (e *registryError) Unwrap() error { return e.kind }
+
+func invalidf(format string, args ...any) error {
+	return &registryError{kind: ErrInvalid, msg: fmt.Sprintf(format, args...)}
+}
+
+func fullf(format string, args ...any) error {
+	return &registryError{kind: ErrFull, msg: fmt.Sprintf(format, args...)}
+}
 
 // Instance is one registered instance of a service. Values returned by the
 // Registry are copies; the registry never changes an Instance it handed out.
@@ -268,13 +296,13 @@ func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err err
 	if old == nil {
 		if len(instances) >= r.settings.maxPerService {
 			metrics.registryEvents.WithLabelValues("refused").Inc()
-			return nil, nil, apiErrorf(http.StatusConflict,
+			return nil, nil, fullf(
 				"service %q already has %d instances, the most allowed (service_registry max_instances_per_service); deregister one or raise the limit",
 				reg.Service, len(instances))
 		}
 		if r.count >= r.settings.maxInstances {
 			metrics.registryEvents.WithLabelValues("refused").Inc()
-			return nil, nil, apiErrorf(http.StatusConflict,
+			return nil, nil, fullf(
 				"the registry holds %d instances, the most allowed (service_registry max_instances); deregister some or raise the limit",
 				r.count)
 		}
@@ -670,7 +698,7 @@ func (reg *Registration) Normalize() error {
 		return err
 	}
 	if reg.TTL != 0 && reg.TTL < MinTTL {
-		return badRequestf("ttl %s is too short: the least is %s", reg.TTL, MinTTL)
+		return invalidf("ttl %s is too short: the least is %s", reg.TTL, MinTTL)
 	}
 	if err := ValidateHealthPath(reg.HealthPath); err != nil {
 		return err
@@ -686,11 +714,11 @@ func ValidateHealthPath(path string) error {
 		return nil
 	}
 	if path[0] != '/' || len(path) > 256 {
-		return badRequestf("health path %q must start with / and be at most 256 bytes", path)
+		return invalidf("health path %q must start with / and be at most 256 bytes", path)
 	}
 	for i := 0; i < len(path); i++ {
 		if c := path[i]; c <= ' ' || c >= 0x7f || c == '#' {
-			return badRequestf("health path %q has the character %q; use a plain URL path", path, rune(c))
+			return invalidf("health path %q has the character %q; use a plain URL path", path, rune(c))
 		}
 	}
 	return nil
@@ -700,17 +728,17 @@ func ValidateHealthPath(path string) error {
 // letters, digits, '.', '_' or '-', and not the dot segments "." or "..".
 func ValidateServiceName(name string) error {
 	if name == "" {
-		return badRequestf("service name is empty")
+		return invalidf("service name is empty")
 	}
 	if name == "." || name == ".." {
-		return badRequestf("service name %q is a dot segment, never a name: a path holding it means something else once cleaned", name)
+		return invalidf("service name %q is a dot segment, never a name: a path holding it means something else once cleaned", name)
 	}
 	if len(name) > maxServiceNameLen {
-		return badRequestf("service name is %d bytes long; the most is %d", len(name), maxServiceNameLen)
+		return invalidf("service name is %d bytes long; the most is %d", len(name), maxServiceNameLen)
 	}
 	for i := 0; i < len(name); i++ {
 		if !isNameByte(name[i]) {
-			return badRequestf("service name %q has the character %q; use letters, digits, '.', '_' and '-'",
+			return invalidf("service name %q has the character %q; use letters, digits, '.', '_' and '-'",
 				name, rune(name[i]))
 		}
 	}
@@ -725,17 +753,17 @@ func isNameByte(c byte) bool {
 // address (the default ID) is always a valid ID.
 func validateID(id string) error {
 	if id == "" {
-		return badRequestf("id is empty")
+		return invalidf("id is empty")
 	}
 	if id == "." || id == ".." {
-		return badRequestf("id %q is a dot segment, never an id", id)
+		return invalidf("id %q is a dot segment, never an id", id)
 	}
 	if len(id) > maxIDLen {
-		return badRequestf("id is %d bytes long; the most is %d", len(id), maxIDLen)
+		return invalidf("id is %d bytes long; the most is %d", len(id), maxIDLen)
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !isNameByte(c) && c != ':' && c != '[' && c != ']' {
-			return badRequestf("id %q has the character %q; use letters, digits, '.', '_', '-', ':', '[' and ']'",
+			return invalidf("id %q has the character %q; use letters, digits, '.', '_', '-', ':', '[' and ']'",
 				id, rune(c))
 		}
 	}
@@ -744,26 +772,26 @@ func validateID(id string) error {
 
 func validateMetadata(md map[string]string) error {
 	if len(md) > maxMetadataEntries {
-		return badRequestf("metadata has %d entries; the most is %d", len(md), maxMetadataEntries)
+		return invalidf("metadata has %d entries; the most is %d", len(md), maxMetadataEntries)
 	}
 	total := 0
 	for k, v := range md {
 		if k == "" || len(k) > maxMetadataKeyLen {
-			return badRequestf("metadata key %q must be 1 to %d bytes long", k, maxMetadataKeyLen)
+			return invalidf("metadata key %q must be 1 to %d bytes long", k, maxMetadataKeyLen)
 		}
 		for i := 0; i < len(k); i++ {
 			if c := k[i]; !isNameByte(c) && c != '/' {
-				return badRequestf("metadata key %q has the character %q; use letters, digits, '.', '_', '-' and '/'",
+				return invalidf("metadata key %q has the character %q; use letters, digits, '.', '_', '-' and '/'",
 					k, rune(c))
 			}
 		}
 		if len(v) > maxMetadataValueLen {
-			return badRequestf("metadata value of %q is %d bytes long; the most is %d", k, len(v), maxMetadataValueLen)
+			return invalidf("metadata value of %q is %d bytes long; the most is %d", k, len(v), maxMetadataValueLen)
 		}
 		total += len(k) + len(v)
 	}
 	if total > maxMetadataBytes {
-		return badRequestf("metadata is %d bytes in all; the most is %d", total, maxMetadataBytes)
+		return invalidf("metadata is %d bytes in all; the most is %d", total, maxMetadataBytes)
 	}
 	return nil
 }
@@ -774,49 +802,49 @@ func validateMetadata(md map[string]string) error {
 // says what is wrong.
 func NormalizeAddress(addr string) (string, error) {
 	if addr == "" {
-		return "", badRequestf("address is empty: write host:port, e.g. 127.0.0.1:9090")
+		return "", invalidf("address is empty: write host:port, e.g. 127.0.0.1:9090")
 	}
 	if len(addr) > maxAddressLen {
-		return "", badRequestf("address is %d bytes long; the most is %d", len(addr), maxAddressLen)
+		return "", invalidf("address is %d bytes long; the most is %d", len(addr), maxAddressLen)
 	}
 	hostport := addr
 	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
 		switch strings.ToLower(scheme) {
 		case "http":
 		case "https":
-			return "", badRequestf("address %q: https:// is not accepted here; register host:port and turn on TLS to the upstreams in reverse_proxy (transport http { tls })", addr)
+			return "", invalidf("address %q: https:// is not accepted here; register host:port and turn on TLS to the upstreams in reverse_proxy (transport http { tls })", addr)
 		default:
-			return "", badRequestf("address %q: scheme %q is not supported; write host:port or http://host:port", addr, scheme)
+			return "", invalidf("address %q: scheme %q is not supported; write host:port or http://host:port", addr, scheme)
 		}
 		hostport = strings.TrimSuffix(rest, "/")
 	}
 	if i := strings.IndexAny(hostport, "/?#"); i >= 0 {
-		return "", badRequestf("address %q has a path, query or fragment (%q); write only host:port", addr, hostport[i:])
+		return "", invalidf("address %q has a path, query or fragment (%q); write only host:port", addr, hostport[i:])
 	}
 	if strings.Contains(hostport, "@") {
-		return "", badRequestf("address %q has user info; write only host:port", addr)
+		return "", invalidf("address %q has user info; write only host:port", addr)
 	}
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {
 		if !strings.Contains(hostport, ":") || strings.HasSuffix(hostport, "]") {
-			return "", badRequestf("address %q has no port: write host:port, e.g. 127.0.0.1:9090", addr)
+			return "", invalidf("address %q has no port: write host:port, e.g. 127.0.0.1:9090", addr)
 		}
-		return "", badRequestf("address %q is not host:port: %v", addr, err)
+		return "", invalidf("address %q is not host:port: %v", addr, err)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 || port[0] == '+' {
-		return "", badRequestf("address %q: port %q must be a number from 1 to 65535", addr, port)
+		return "", invalidf("address %q: port %q must be a number from 1 to 65535", addr, port)
 	}
 	if host == "" {
-		return "", badRequestf("address %q has no host: write host:port, e.g. 127.0.0.1:9090", addr)
+		return "", invalidf("address %q has no host: write host:port, e.g. 127.0.0.1:9090", addr)
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if ip.Zone() != "" {
-			return "", badRequestf("address %q: IPv6 zones are not supported", addr)
+			return "", invalidf("address %q: IPv6 zones are not supported", addr)
 		}
 		host = ip.Unmap().String()
 	} else if err := validateHostname(host); err != nil {
-		return "", badRequestf("address %q: %v", addr, err)
+		return "", invalidf("address %q: %v", addr, err)
 	}
 	return net.JoinHostPort(host, strconv.Itoa(p)), nil
 }

@@ -700,5 +700,6 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, r
 
 // errBackendDown is answered with 503 while Redis cannot be written.
 func errBackendDown(err error) error {
-	return apiErrorf(503, "the registry's Redis backend is unavailable (%v); nothing was changed, try again", err)
+	return &registryError{kind: ErrBackendDown,
+		msg: fmt.Sprintf("the registry's Redis backend is unavailable (%v); nothing was changed, try again", err)}
 }

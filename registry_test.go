@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -112,12 +111,14 @@ func mustRegister(t *testing.T, r *Registry, reg Registration) (Instance, bool) 
 	return inst, created
 }
 
+// statusOf is the status the registration API answers err with (0 for
+// no error).
 func statusOf(err error) int {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.status
+	if err == nil {
+		return 0
 	}
-	return 0
+	status, _ := errorAnswer(err)
+	return status
 }
 
 func TestLeaseExpiresWithoutRenewal(t *testing.T) {

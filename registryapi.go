@@ -58,24 +58,35 @@ type registryAPI struct {
 // errors included, is JSON.
 func (a registryAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := a.route(w, r); err != nil {
-		body := map[string]string{}
-		var ae *apiError
-		var refused *addrpolicy.RefusedError
-		var unresolved *addrpolicy.ResolveError
-		switch {
-		case errors.As(err, &refused):
-			ae = &apiError{status: http.StatusForbidden, msg: refused.Error()}
-			body["rule"] = refused.Rule
-		case errors.As(err, &unresolved):
-			ae = &apiError{status: http.StatusBadRequest, msg: unresolved.Error()}
-		case !errors.As(err, &ae):
-			ae = &apiError{status: http.StatusInternalServerError, msg: err.Error()}
-		}
-		body["error"] = ae.msg
+		status, body := errorAnswer(err)
 		a.logger.Debug("registry API request refused", zap.String("method", r.Method),
-			zap.String("path", r.URL.EscapedPath()), zap.Int("status", ae.status), zap.String("error", ae.msg))
-		writeJSON(w, ae.status, body)
+			zap.String("path", r.URL.EscapedPath()), zap.Int("status", status), zap.String("error", body["error"]))
+		writeJSON(w, status, body)
 	}
+}
+
+// errorAnswer maps an error to the API's status and JSON body: the
+// registry's kinds of error, the address policy's refusals (naming the
+// rule), and the API's own.
+func errorAnswer(err error) (int, map[string]string) {
+	body := map[string]string{"error": err.Error()}
+	var ae *apiError
+	var refused *addrpolicy.RefusedError
+	var unresolved *addrpolicy.ResolveError
+	switch {
+	case errors.As(err, &ae):
+		return ae.status, body
+	case errors.As(err, &refused):
+		body["rule"] = refused.Rule
+		return http.StatusForbidden, body
+	case errors.As(err, &unresolved), errors.Is(err, ErrInvalid):
+		return http.StatusBadRequest, body
+	case errors.Is(err, ErrFull):
+		return http.StatusConflict, body
+	case errors.Is(err, ErrBackendDown):
+		return http.StatusServiceUnavailable, body
+	}
+	return http.StatusInternalServerError, body
 }
 
 // apiSegments splits the request's path under apiPrefix into its decoded
