@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -196,5 +197,29 @@ http://localhost:{HTTP} {
 	ans = fetch(t, g.client, local+"/limited/x")
 	if ans.code != 429 || !strings.HasPrefix(ans.body, "handled 429: throttle:") || ans.header.Get("Retry-After") == "" || ans.header.Get("RateLimit") == "" {
 		t.Fatalf("429 with handle_errors: %d %q %v", ans.code, ans.body, ans.header)
+	}
+}
+
+// TestAdminListenersReadsTheConfig: the address policy learns the admin
+// endpoint's address from the config being loaded (by reflection: Caddy
+// has no getter for it), and the gateway's listeners from the http app.
+// A Caddy upgrade that changes that shape fails here.
+func TestAdminListenersReadsTheConfig(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	gateway.registry.mu.Lock()
+	policy := gateway.registry.settings.policy
+	gateway.registry.mu.Unlock()
+	var admin, own []string
+	for _, l := range policy.Admin {
+		admin = append(admin, l.String())
+	}
+	for _, l := range policy.Own {
+		own = append(own, l.String())
+	}
+	if !slices.Contains(admin, g.admin) {
+		t.Fatalf("the policy's admin addresses %v lack the configured %s", admin, g.admin)
+	}
+	if !slices.Contains(own, fmt.Sprintf("*:%d", g.httpPort)) { // a site without bind listens everywhere
+		t.Fatalf("the policy's own listeners %v lack the site's port %d", own, g.httpPort)
 	}
 }
