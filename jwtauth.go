@@ -263,7 +263,9 @@ func algFamily(alg string) string {
 // Provision loads the keys, resolves the secret's placeholders, starts the
 // JWKS refresher and builds everything the request path uses.
 func (j *JWTAuth) Provision(ctx caddy.Context) error {
-	j.logger = ctx.Logger()
+	if j.logger == nil { // tests set their own
+		j.logger = ctx.Logger()
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
@@ -401,8 +403,9 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 	jctx, cancel := context.WithCancel(ctx)
 	j.jwksCancel = cancel
 	logger := j.logger
+	transport := &countingTransport{next: http.DefaultTransport}
 	kf, err := keyfunc.NewDefaultOverrideCtx(jctx, j.JWKS, keyfunc.Override{
-		Client:            &http.Client{Timeout: timeout, Transport: &countingTransport{next: http.DefaultTransport}},
+		Client:            &http.Client{Timeout: timeout, Transport: transport},
 		HTTPTimeout:       timeout,
 		RefreshInterval:   refresh,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(cooldown), 1),
@@ -411,6 +414,11 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 		RateLimitWaitMax: timeout,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(_ context.Context, err error) {
+				if _, ok := transport.fetched.Load(u); !ok {
+					logger.Error("jwt_auth: fetching a JWKS failed; no key set fetched yet from it, so tokens signed with its keys are refused until a fetch succeeds",
+						zap.String("url", u), zap.Error(err))
+					return
+				}
 				logger.Error("jwt_auth: fetching a JWKS failed; keeping the last good set", zap.String("url", u), zap.Error(err))
 			}
 		},

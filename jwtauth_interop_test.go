@@ -3,8 +3,12 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -232,5 +236,19 @@ func TestJWTJWKSSlowEndpointDoesNotHoldRequests(t *testing.T) {
 	// a known kid is still served from the set in memory
 	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "k1"))); !res.passed {
 		t.Fatalf("known kid refused while the endpoint hangs: %v", res.body)
+	}
+}
+
+// TestJWTJWKSStartupFailureSaysSo: a JWKS endpoint that fails before any
+// fetch succeeded is reported as such, not as "keeping the last good set".
+func TestJWTJWKSStartupFailureSaysSo(t *testing.T) {
+	k := getKeys(t)
+	srv := newJWKSServer(t, jwxKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
+	srv.mode.Store(1)
+	core, logs := observer.New(zapcore.ErrorLevel)
+	newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, logger: zap.New(core)})
+	eventually(t, 5*time.Second, "no log line for the failed fetch", func() bool { return logs.Len() > 0 })
+	if msg := logs.All()[0].Message; !strings.Contains(msg, "no key set fetched yet") {
+		t.Fatalf("a JWKS that never answered is logged as %q", msg)
 	}
 }

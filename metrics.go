@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -77,6 +78,8 @@ func registerMetrics(reg *prometheus.Registry) error {
 // countingTransport counts JWKS fetches by URL and result.
 type countingTransport struct {
 	next http.RoundTripper
+	// fetched remembers the URLs that answered once (url -> true)
+	fetched sync.Map
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -84,6 +87,8 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	result := "ok"
 	if err != nil || resp.StatusCode >= 300 {
 		result = "error"
+	} else {
+		c.fetched.Store(r.URL.String(), true)
 	}
 	metrics.jwksFetches.WithLabelValues(r.URL.String(), result).Inc()
 	return resp, err
