@@ -218,6 +218,13 @@ func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("dynamic registry: the service name is missing; write `dynamic registry <service>`")
 	}
 	u.Service = d.Val()
+	if strings.ContainsRune(u.Service, '{') {
+		if err := checkTemplate(u.Service); err != nil {
+			return d.Errf("dynamic registry: the service %v", err)
+		}
+	} else if err := ValidateServiceName(u.Service); err != nil {
+		return d.Errf("dynamic registry: %v", err)
+	}
 	if d.NextArg() {
 		return d.Errf("dynamic registry: one service name expected, got another argument %q", d.Val())
 	}
@@ -255,10 +262,12 @@ func (h *RegistryAPI) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("services needs at least one service name or placeholder, e.g. services {http.auth.user.services}")
 			}
 			for _, n := range names {
-				if !strings.ContainsRune(n, '{') {
-					if err := ValidateServiceName(n); err != nil {
-						return d.Errf("services: %v", err)
-					}
+				err := checkTemplate(n)
+				if err == nil && !strings.ContainsRune(n, '{') {
+					err = ValidateServiceName(n)
+				}
+				if err != nil {
+					return d.Errf("services: %v", err)
 				}
 			}
 			h.Services = append(h.Services, names...)
@@ -506,6 +515,9 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			t.Redis.Timeout = caddy.Duration(dur)
 		case "key":
+			if err := checkTemplate(arg); err != nil {
+				return d.Errf("throttle: key %v", err)
+			}
 			t.Key = arg
 		case "rate":
 			r, err := parseRate(arg)
@@ -634,8 +646,15 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "name":
 			cb.Name = arg
-		case "key":
-			cb.Key = arg
+		case "key", "client_key":
+			if err := checkTemplate(arg); err != nil {
+				return d.Errf("circuit_breaker: %s %v", opt, err)
+			}
+			if opt == "key" {
+				cb.Key = arg
+			} else {
+				cb.ClientKey = arg
+			}
 		case "failure_ratio":
 			cb.FailureRatio, err = strconv.ParseFloat(strings.TrimSuffix(arg, "%"), 64)
 			if err == nil && strings.HasSuffix(arg, "%") {
@@ -654,8 +673,6 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			cb.Window, err = duration()
 		case "open_for":
 			cb.OpenFor, err = duration()
-		case "client_key":
-			cb.ClientKey = arg
 		case "min_clients":
 			cb.MinClients, err = positive()
 		case "client_failures":

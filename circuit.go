@@ -250,6 +250,12 @@ func (cb *CircuitBreaker) Validate() error {
 	case cb.TrialTimeout <= 0:
 		return fmt.Errorf("circuit_breaker: trial_timeout must be positive")
 	}
+	if err := checkTemplate(cb.Key); err != nil {
+		return fmt.Errorf("circuit_breaker: key %w", err)
+	}
+	if err := checkTemplate(cb.ClientKey); err != nil {
+		return fmt.Errorf("circuit_breaker: client_key %w", err)
+	}
 	return nil
 }
 

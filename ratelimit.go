@@ -91,21 +91,23 @@ type Throttle struct {
 	// 503. Default: allow.
 	OnError string `json:"on_error,omitempty"`
 
-	zone        *gcra.Zone
-	rates       []gcra.Rate
-	redis       *redisHandle
-	remote      *redisLimiter
-	poolKey     string
-	policyName  string
-	key         template
-	ipv6Bits    int
-	policyValue string
-	logger      *zap.Logger
-	now         func() int64
-	allowed     prometheus.Counter
-	refused     prometheus.Counter
-	dryRefused  prometheus.Counter
-	failures    prometheus.Counter
+	zone       *gcra.Zone
+	rates      []gcra.Rate
+	redis      *redisHandle
+	remote     *redisLimiter
+	poolKey    string
+	policyName string
+	key        template
+	ipv6Bits   int
+	// emptyKeyOnce logs the first request whose key renders empty
+	emptyKeyOnce *sync.Once
+	policyValue  string
+	logger       *zap.Logger
+	now          func() int64
+	allowed      prometheus.Counter
+	refused      prometheus.Counter
+	dryRefused   prometheus.Counter
+	failures     prometheus.Counter
 }
 
 // Rate is a number of events per window, with a burst.
@@ -160,6 +162,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		t.MaxKeys = DefaultMaxKeys
 	}
 	t.key = newTemplate(t.Key)
+	t.emptyKeyOnce = new(sync.Once)
 	t.ipv6Bits = t.IPv6Prefix
 	if t.ipv6Bits == 0 {
 		t.ipv6Bits = defaultIPv6Prefix
@@ -267,6 +270,9 @@ func (t *Throttle) Validate() error {
 	if t.MaxKeys < 0 {
 		return fmt.Errorf("throttle: max_keys %d must be positive", t.MaxKeys)
 	}
+	if err := checkTemplate(t.Key); err != nil {
+		return fmt.Errorf("throttle: key %w", err)
+	}
 	if t.IPv6Prefix < 0 || t.IPv6Prefix > 128 {
 		return fmt.Errorf("throttle: ipv6_prefix %d must be from 1 to 128", t.IPv6Prefix)
 	}
@@ -368,6 +374,10 @@ func (t *Throttle) renderKey(repl *caddy.Replacer) string {
 	}
 	key := t.key.render(repl)
 	if key == "" {
+		t.emptyKeyOnce.Do(func() {
+			t.logger.Warn("throttle: the key rendered empty; such requests are counted by client IP (logged once per block)",
+				zap.String("zone", t.policyName), zap.String("key", t.Key))
+		})
 		ip, _ := repl.GetString("http.vars.client_ip")
 		return fallbackKeyMark + t.clientKey(ip)
 	}

@@ -76,8 +76,10 @@ func (u *RegistryUpstreams) Validate() error {
 	}
 	if !strings.ContainsRune(u.Service, '{') {
 		if err := ValidateServiceName(u.Service); err != nil {
-			return fmt.Errorf("dynamic registry: %v", err)
+			return fmt.Errorf("dynamic registry: %w", err)
 		}
+	} else if err := checkTemplate(u.Service); err != nil {
+		return fmt.Errorf("dynamic registry: the service %w", err)
 	}
 	return nil
 }
