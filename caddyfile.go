@@ -222,7 +222,7 @@ func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if err := checkTemplate(u.Service); err != nil {
 			return d.Errf("dynamic registry: the service %v", err)
 		}
-	} else if err := ValidateServiceName(u.Service); err != nil {
+	} else if err := validateServiceName(u.Service); err != nil {
 		return d.Errf("dynamic registry: %v", err)
 	}
 	if d.NextArg() {
@@ -264,7 +264,7 @@ func (h *RegistryAPI) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			for _, n := range names {
 				err := checkTemplate(n)
 				if err == nil && !strings.ContainsRune(n, '{') {
-					err = ValidateServiceName(n)
+					err = validateServiceName(n)
 				}
 				if err != nil {
 					return d.Errf("services: %v", err)

@@ -58,7 +58,7 @@ func startGateway(t testing.TB, globals, sites string) *testGateway {
 		storageDir: t.TempDir(),
 		client:     &http.Client{Timeout: 10 * time.Second},
 	}
-	gateway.registry = NewRegistry() // what a new process starts with
+	processState.registry = newProcessRegistry() // what a new process starts with
 	t.Cleanup(func() {
 		if err := caddy.Stop(); err != nil {
 			t.Errorf("stopping caddy: %v", err)
@@ -76,7 +76,7 @@ func (g *testGateway) restart(globals, sites string) {
 	if err := caddy.Stop(); err != nil {
 		g.t.Fatalf("stopping caddy: %v", err)
 	}
-	gateway.registry = NewRegistry()
+	processState.registry = newProcessRegistry()
 	g.load(globals, sites)
 }
 

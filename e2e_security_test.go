@@ -206,9 +206,9 @@ http://localhost:{HTTP} {
 // A Caddy upgrade that changes that shape fails here.
 func TestAdminListenersReadsTheConfig(t *testing.T) {
 	g := startGateway(t, "", routeByService)
-	gateway.registry.mu.Lock()
-	policy := gateway.registry.settings.policy
-	gateway.registry.mu.Unlock()
+	processState.registry.mu.Lock()
+	policy := processState.registry.settings.policy
+	processState.registry.mu.Unlock()
 	var admin, own []string
 	for _, l := range policy.Admin {
 		admin = append(admin, l.String())

@@ -1056,16 +1056,6 @@ func (c *tokenCache) put(token string, v *verifiedToken, now time.Time) {
 	s.entries[token] = v
 }
 
-func (c *tokenCache) len() int {
-	n := 0
-	for i := range c.shards {
-		c.shards[i].mu.RLock()
-		n += len(c.shards[i].entries)
-		c.shards[i].mu.RUnlock()
-	}
-	return n
-}
-
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*JWTAuth)(nil)

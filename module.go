@@ -24,7 +24,7 @@
 //
 // Everything a config load builds lives on the module values Caddy creates
 // for that load. The few things that must outlive a load are owned by the
-// package-level variable [gateway] and nothing else.
+// package-level variable [processState] and nothing else.
 package gateway
 
 import (
@@ -42,7 +42,8 @@ func init() {
 	caddy.RegisterModule(CircuitBreaker{})
 }
 
-// gateway owns every piece of state that must survive a config reload.
+// processState owns every piece of state that must survive a config reload:
+// the one package-level owner of state in this plugin.
 //
 // Caddy creates every module anew on each config load (and the admin API
 // modules on each load too, without ever cleaning them up), so state kept on
@@ -53,10 +54,10 @@ func init() {
 // it and the service_registry app applies its settings to it on each load.
 // Likewise the rate limiters' buckets: a reload that keeps a zone's settings
 // must not hand every client a fresh burst.
-var gateway = struct {
+var processState = struct {
 	// registry holds every registered service instance.
 	registry *Registry
-	// zones holds the throttle zones' buckets (*zoneState), reference
+	// zones holds the throttle zones' buckets (zoneState), reference
 	// counted by the throttle handlers using them: during a reload the new
 	// config takes its reference before the old one lets go, so an unchanged
 	// zone carries on.
@@ -65,7 +66,7 @@ var gateway = struct {
 	// every module naming that URL and closed when the last one lets go.
 	redisClients *caddy.UsagePool
 }{
-	registry:     NewRegistry(),
+	registry:     newProcessRegistry(),
 	zones:        caddy.NewUsagePool(),
 	redisClients: caddy.NewUsagePool(),
 }

@@ -209,7 +209,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		t.remote = newRedisLimiter(t.redis, zoneID, rates, t.OnError != "deny", t.logger)
 		t.poolKey = ""
 	} else {
-		val, _, err := gateway.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
+		val, _, err := processState.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
 			return zoneState{gcra.NewZone(rates, t.MaxKeys, t.now)}, nil
 		})
 		if err != nil {
@@ -288,7 +288,7 @@ func (t *Throttle) Cleanup() error {
 	t.redis.release()
 	t.redis = nil
 	if t.poolKey != "" {
-		_, err := gateway.zones.Delete(t.poolKey)
+		_, err := processState.zones.Delete(t.poolKey)
 		return err
 	}
 	return nil
@@ -452,7 +452,7 @@ var processStart = time.Now()
 func monotonicNow() int64 { return int64(time.Since(processStart)) }
 
 // zoneState is one zone's buckets (a gcra.Zone) as the package-level pool
-// gateway.zones holds them, so they outlive config reloads.
+// processState.zones holds them, so they outlive config reloads.
 type zoneState struct{ *gcra.Zone }
 
 // Destruct stops the sweeper when the last config using the zone is gone.

@@ -125,7 +125,7 @@ func (rc RedisConfig) connect() (*redisHandle, error) {
 	opt.PoolTimeout = timeout
 	setRedisLogger()
 	key := fmt.Sprintf("%s|%s", url, timeout)
-	val, _, err := gateway.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
+	val, _, err := processState.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
 		return redisClient{Client: redis.NewClient(opt), backoff: new(redisBackoff)}, nil
 	})
 	if err != nil {
@@ -174,7 +174,7 @@ func maskPasswords(s string) string {
 // release lets go of the shared client.
 func (h *redisHandle) release() {
 	if h != nil {
-		_, _ = gateway.redisClients.Delete(h.poolKey)
+		_, _ = processState.redisClients.Delete(h.poolKey)
 	}
 }
 

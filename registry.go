@@ -193,9 +193,9 @@ var defaultSettings = registrySettings{
 	policy:        &addrpolicy.Policy{},
 }
 
-// NewRegistry returns an empty registry with the default settings that logs
+// newProcessRegistry returns an empty registry with the default settings that logs
 // to Caddy's default logger until a service_registry app attaches its own.
-func NewRegistry() *Registry {
+func newProcessRegistry() *Registry {
 	return newRegistry(systemClock{}, caddy.Log().Named("service_registry"))
 }
 
@@ -439,13 +439,6 @@ func (r *Registry) All() map[string][]Instance {
 	return all
 }
 
-// Len returns the number of registered instances.
-func (r *Registry) Len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.count
-}
-
 func sortedCopies(instances map[string]*Instance) []Instance {
 	out := make([]Instance, 0, len(instances))
 	for _, id := range slices.Sorted(maps.Keys(instances)) {
@@ -680,13 +673,13 @@ func (r *Registry) exportLocked() []Instance {
 }
 
 // Normalize checks every field, writes the address as host:port (see
-// NormalizeAddress) and fills in the ID from the address when it is empty.
+// normalizeAddress) and fills in the ID from the address when it is empty.
 // Its errors say what is wrong, for the client that sent the registration.
 func (reg *Registration) Normalize() error {
-	if err := ValidateServiceName(reg.Service); err != nil {
+	if err := validateServiceName(reg.Service); err != nil {
 		return err
 	}
-	addr, err := NormalizeAddress(reg.Address)
+	addr, err := normalizeAddress(reg.Address)
 	if err != nil {
 		return err
 	}
@@ -700,16 +693,16 @@ func (reg *Registration) Normalize() error {
 	if reg.TTL != 0 && reg.TTL < MinTTL {
 		return invalidf("ttl %s is too short: the least is %s", reg.TTL, MinTTL)
 	}
-	if err := ValidateHealthPath(reg.HealthPath); err != nil {
+	if err := validateHealthPath(reg.HealthPath); err != nil {
 		return err
 	}
 	return validateMetadata(reg.Metadata)
 }
 
-// ValidateHealthPath checks a health check path: empty, or an absolute path
+// validateHealthPath checks a health check path: empty, or an absolute path
 // (with an optional query) of printable ASCII without spaces, at most 256
 // bytes.
-func ValidateHealthPath(path string) error {
+func validateHealthPath(path string) error {
 	if path == "" {
 		return nil
 	}
@@ -724,9 +717,9 @@ func ValidateHealthPath(path string) error {
 	return nil
 }
 
-// ValidateServiceName checks that name is a usable service name: 1 to 128
+// validateServiceName checks that name is a usable service name: 1 to 128
 // letters, digits, '.', '_' or '-', and not the dot segments "." or "..".
-func ValidateServiceName(name string) error {
+func validateServiceName(name string) error {
 	if name == "" {
 		return invalidf("service name is empty")
 	}
@@ -796,11 +789,11 @@ func validateMetadata(md map[string]string) error {
 	return nil
 }
 
-// NormalizeAddress checks an instance address and returns it as host:port.
+// normalizeAddress checks an instance address and returns it as host:port.
 // It accepts host:port and http://host:port (with at most a trailing "/");
 // the host is an IP address or a DNS name. Anything else is an error that
 // says what is wrong.
-func NormalizeAddress(addr string) (string, error) {
+func normalizeAddress(addr string) (string, error) {
 	if addr == "" {
 		return "", invalidf("address is empty: write host:port, e.g. 127.0.0.1:9090")
 	}
@@ -976,7 +969,7 @@ func (ServiceRegistry) CaddyModule() caddy.ModuleInfo {
 func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 	sr.logger = ctx.Logger()
 	sr.ctx = ctx
-	sr.registry = gateway.registry
+	sr.registry = processState.registry
 	for _, list := range []struct {
 		name string
 		in   []string
@@ -1023,7 +1016,7 @@ func (sr *ServiceRegistry) Validate() error {
 	if sr.MaxInstancesPerService < 0 {
 		return fmt.Errorf("service_registry: max_instances_per_service %d must be positive", sr.MaxInstancesPerService)
 	}
-	if err := ValidateHealthPath(sr.HealthPath); err != nil {
+	if err := validateHealthPath(sr.HealthPath); err != nil {
 		return fmt.Errorf("service_registry: %v", err)
 	}
 	if sr.HealthInterval < 0 || (sr.HealthInterval > 0 && time.Duration(sr.HealthInterval) < 100*time.Millisecond) {

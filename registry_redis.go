@@ -233,7 +233,7 @@ func (rr *redisRegistry) apply(payload string) {
 			}}, nil, rr)
 		}
 	case "del":
-		if ValidateServiceName(ev.Service) != nil {
+		if validateServiceName(ev.Service) != nil {
 			return
 		}
 		rr.reg.mu.Lock()

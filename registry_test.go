@@ -383,7 +383,7 @@ func TestNormalizeAddress(t *testing.T) {
 		{"[2001:DB8::1]:443", "[2001:db8::1]:443"},
 		{"127.0.0.1:08080", "127.0.0.1:8080"},
 	} {
-		got, err := NormalizeAddress(tc.in)
+		got, err := normalizeAddress(tc.in)
 		if err != nil || got != tc.want {
 			t.Errorf("NormalizeAddress(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
@@ -412,7 +412,7 @@ func TestNormalizeAddress(t *testing.T) {
 		{"1.2.3.4:5:6", "not host:port"},
 		{strings.Repeat("a", 400) + ":80", "long"},
 	} {
-		_, err := NormalizeAddress(tc.in)
+		_, err := normalizeAddress(tc.in)
 		if statusOf(err) != http.StatusBadRequest || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("NormalizeAddress(%q): err = %v; want a 400 saying %q", tc.in, err, tc.says)
 		}
@@ -421,12 +421,12 @@ func TestNormalizeAddress(t *testing.T) {
 
 func TestValidateServiceName(t *testing.T) {
 	for _, ok := range []string{"hello_service", "a", "A-b.c_d", "v2", strings.Repeat("x", 128)} {
-		if err := ValidateServiceName(ok); err != nil {
+		if err := validateServiceName(ok); err != nil {
 			t.Errorf("ValidateServiceName(%q) = %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "a b", "a/b", "é", "{x}", "a%20", strings.Repeat("x", 129)} {
-		if err := ValidateServiceName(bad); statusOf(err) != http.StatusBadRequest {
+		if err := validateServiceName(bad); statusOf(err) != http.StatusBadRequest {
 			t.Errorf("ValidateServiceName(%q) = %v, want a 400", bad, err)
 		}
 	}
@@ -438,3 +438,10 @@ var testSettings = func() registrySettings {
 	s.policy = testPolicy
 	return s
 }()
+
+// Len returns the number of registered instances.
+func (r *Registry) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count
+}

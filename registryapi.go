@@ -155,7 +155,7 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 
 	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "services":
 		service := segs[1]
-		if err := ValidateServiceName(service); err != nil {
+		if err := validateServiceName(service); err != nil {
 			return err
 		}
 		if len(segs) == 2 {
@@ -171,7 +171,7 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		service, address, err := ParseTextRegistration(body)
+		service, address, err := parseTextRegistration(body)
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		service, address, err := ParseTextDeregistration(body)
+		service, address, err := parseTextDeregistration(body)
 		if err != nil {
 			return err
 		}
@@ -235,7 +235,7 @@ func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service str
 		if err != nil {
 			return err
 		}
-		reg, err := ParseRegistration(service, body)
+		reg, err := parseRegistration(service, body)
 		if err != nil {
 			return err
 		}
@@ -349,10 +349,10 @@ type registrationBody struct {
 	} `json:"health"`
 }
 
-// ParseRegistration parses and checks the JSON body of a registration for
+// parseRegistration parses and checks the JSON body of a registration for
 // service. The answer is a normalized Registration, or an error that says
 // what is wrong with the body.
-func ParseRegistration(service string, body []byte) (Registration, error) {
+func parseRegistration(service string, body []byte) (Registration, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return Registration{}, badRequestf(`body is empty; send JSON such as {"address": "127.0.0.1:9090", "ttl": "30s"}`)
 	}
@@ -427,9 +427,9 @@ func describeJSONError(err error) string {
 	return err.Error()
 }
 
-// ParseTextRegistration parses the seed's text registration body,
+// parseTextRegistration parses the seed's text registration body,
 // "name,address", and returns the service and the normalized address.
-func ParseTextRegistration(body []byte) (service, address string, err error) {
+func parseTextRegistration(body []byte) (service, address string, err error) {
 	service, address, err = splitTextBody(body)
 	if err != nil {
 		return "", "", err
@@ -440,9 +440,9 @@ func ParseTextRegistration(body []byte) (service, address string, err error) {
 	return service, address, nil
 }
 
-// ParseTextDeregistration parses the seed's text deregistration body, "name"
+// parseTextDeregistration parses the seed's text deregistration body, "name"
 // (the whole service) or "name,address" (its instances at that address).
-func ParseTextDeregistration(body []byte) (service, address string, err error) {
+func parseTextDeregistration(body []byte) (service, address string, err error) {
 	return splitTextBody(body)
 }
 
@@ -462,11 +462,11 @@ func splitTextBody(body []byte) (service, address string, err error) {
 		return "", "", badRequestf(`body %q has %d commas; send "name,address"`, clip(body), len(parts)-1)
 	}
 	service = strings.TrimSpace(parts[0])
-	if err := ValidateServiceName(service); err != nil {
+	if err := validateServiceName(service); err != nil {
 		return "", "", err
 	}
 	if len(parts) == 2 {
-		address, err = NormalizeAddress(strings.TrimSpace(parts[1]))
+		address, err = normalizeAddress(strings.TrimSpace(parts[1]))
 		if err != nil {
 			return "", "", err
 		}
@@ -499,7 +499,7 @@ func (adminRegistryAPI) CaddyModule() caddy.ModuleInfo {
 
 // Routes returns the registration API's route on the admin endpoint.
 func (adminRegistryAPI) Routes() []caddy.AdminRoute {
-	api := registryAPI{reg: gateway.registry, logger: caddy.Log().Named("admin.api.registry"), origin: addrpolicy.Admin}
+	api := registryAPI{reg: processState.registry, logger: caddy.Log().Named("admin.api.registry"), origin: addrpolicy.Admin}
 	return []caddy.AdminRoute{{
 		Pattern: apiPrefix,
 		Handler: caddy.AdminHandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -550,7 +550,7 @@ func (h *RegistryAPI) Provision(ctx caddy.Context) error {
 	if _, err := ctx.App("service_registry"); err != nil {
 		return err
 	}
-	h.api = registryAPI{reg: gateway.registry, logger: ctx.Logger(), origin: addrpolicy.Site}
+	h.api = registryAPI{reg: processState.registry, logger: ctx.Logger(), origin: addrpolicy.Site}
 	if h.Services != nil {
 		h.api.services = make([]template, len(h.Services))
 		for i, s := range h.Services {

@@ -196,7 +196,7 @@ func TestAPIOverCapIs409(t *testing.T) {
 }
 
 func TestParseRegistrationNormalizes(t *testing.T) {
-	reg, err := ParseRegistration("hello", []byte(`{"address": "HTTP://[::ffff:10.0.0.1]:80/", "ttl": "1m"}`))
+	reg, err := parseRegistration("hello", []byte(`{"address": "HTTP://[::ffff:10.0.0.1]:80/", "ttl": "1m"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,10 +208,10 @@ func TestParseRegistrationNormalizes(t *testing.T) {
 // checkRegistration asserts what every accepted registration must satisfy.
 func checkRegistration(t *testing.T, reg Registration) {
 	t.Helper()
-	if again, err := NormalizeAddress(reg.Address); err != nil || again != reg.Address {
+	if again, err := normalizeAddress(reg.Address); err != nil || again != reg.Address {
 		t.Fatalf("accepted address %q does not normalize to itself: %q, %v", reg.Address, again, err)
 	}
-	if err := ValidateServiceName(reg.Service); err != nil {
+	if err := validateServiceName(reg.Service); err != nil {
 		t.Fatalf("accepted service name %q: %v", reg.Service, err)
 	}
 	if err := validateID(reg.ID); err != nil {
@@ -235,7 +235,7 @@ func FuzzParseRegistration(f *testing.F) {
 		f.Add("hello", []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, service string, body []byte) {
-		reg, err := ParseRegistration(service, body)
+		reg, err := parseRegistration(service, body)
 		if err != nil {
 			if statusOf(err) != http.StatusBadRequest {
 				t.Fatalf("error is not a 400: %v", err)
@@ -262,15 +262,15 @@ func FuzzParseTextRegistration(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		service, address, err := ParseTextRegistration(body)
+		service, address, err := parseTextRegistration(body)
 		if err == nil {
 			checkRegistration(t, Registration{Service: service, ID: address, Address: address})
 		} else if statusOf(err) != http.StatusBadRequest {
 			t.Fatalf("error is not a 400: %v", err)
 		}
-		service, address, err = ParseTextDeregistration(body)
+		service, address, err = parseTextDeregistration(body)
 		if err == nil {
-			if ValidateServiceName(service) != nil {
+			if validateServiceName(service) != nil {
 				t.Fatalf("accepted service %q", service)
 			}
 			if address != "" {
@@ -287,14 +287,14 @@ func FuzzNormalizeAddress(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, addr string) {
-		got, err := NormalizeAddress(addr)
+		got, err := normalizeAddress(addr)
 		if err != nil {
 			if statusOf(err) != http.StatusBadRequest {
 				t.Fatalf("error is not a 400: %v", err)
 			}
 			return
 		}
-		if again, err := NormalizeAddress(got); err != nil || again != got {
+		if again, err := normalizeAddress(got); err != nil || again != got {
 			t.Fatalf("%q -> %q -> %q, %v: not idempotent", addr, got, again, err)
 		}
 		if err := validateID(got); err != nil {

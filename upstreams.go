@@ -63,7 +63,7 @@ func (u *RegistryUpstreams) Provision(ctx caddy.Context) error {
 	if _, err := ctx.App("service_registry"); err != nil {
 		return err
 	}
-	u.registry = gateway.registry
+	u.registry = processState.registry
 	u.service = newTemplate(u.Service)
 	u.log = ctx.Logger()
 	return nil
@@ -75,7 +75,7 @@ func (u *RegistryUpstreams) Validate() error {
 		return fmt.Errorf("dynamic registry: the service name is missing; write `dynamic registry <service>`")
 	}
 	if !strings.ContainsRune(u.Service, '{') {
-		if err := ValidateServiceName(u.Service); err != nil {
+		if err := validateServiceName(u.Service); err != nil {
 			return fmt.Errorf("dynamic registry: %w", err)
 		}
 	} else if err := checkTemplate(u.Service); err != nil {
