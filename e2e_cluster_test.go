@@ -133,7 +133,10 @@ func TestClusterTwoGateways(t *testing.T) {
 		return fetch(t, client, b.base+"/svc/").instance == "be"
 	})
 	rs.stop()
-	time.Sleep(500 * time.Millisecond)
+	eventually(t, 5*time.Second, "the gateways do not answer registrations with 503 while Redis is down", func() bool {
+		return post(t, a.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())) == http.StatusServiceUnavailable &&
+			post(t, b.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())) == http.StatusServiceUnavailable
+	})
 	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
 		if ans := fetch(t, client, g.base+"/svc/"); ans.code != 200 || ans.instance != "be" {
 			t.Fatalf("%s with Redis down: %d %q; routing must go on", name, ans.code, ans.instance)

@@ -54,7 +54,9 @@ func TestClusterChaos(t *testing.T) {
 			for range 20 {
 				step() // all refused: Redis is down
 			}
-			time.Sleep(300 * time.Millisecond)
+			eventually(t, 5*time.Second, "the gateways did not notice the outage", func() bool {
+				return gws[0].remote.isDown() && gws[1].remote.isDown()
+			})
 			rs.start() // empty: the gateways write back what they know
 		}
 	}

@@ -100,7 +100,9 @@ func TestClusterRegistryRidesOutARedisRestart(t *testing.T) {
 	if _, err := a.Deregister("svc", "one"); statusOf(err) != http.StatusServiceUnavailable {
 		t.Fatalf("deregistration with Redis down: %v; want a 503", err)
 	}
-	time.Sleep(500 * time.Millisecond) // resyncs fail meanwhile
+	eventually(t, 5*time.Second, "the gateways did not notice the outage", func() bool {
+		return a.remote.isDown() && b.remote.isDown()
+	})
 	for _, r := range []*Registry{a, b} {
 		if !slices.Equal(r.dials("svc"), []string{"10.0.0.1:80"}) {
 			t.Fatalf("routing lost the last known registrations while Redis was down: %v", r.dials("svc"))
