@@ -165,7 +165,7 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 	}
 	if len(changed) > 0 {
 		r.publishSetLocked(changed)
-		r.changedLocked()
+		r.kickPersisterLocked()
 	}
 }
 
@@ -207,48 +207,48 @@ func probe(ctx context.Context, client *http.Client, policy *addrpolicy.Policy, 
 	return probeFailed
 }
 
-// healthChecker runs checkHealth every interval until stopped.
-type healthChecker struct {
-	stop chan struct{}
-	done chan struct{}
-}
-
-func (r *Registry) startHealthChecker(interval time.Duration) *healthChecker {
+// startHealthChecker runs checkHealth every interval until stopped.
+func (r *Registry) startHealthChecker(interval time.Duration) *background {
 	if interval <= 0 {
 		interval = DefaultHealthInterval
 	}
-	hc := &healthChecker{stop: make(chan struct{}), done: make(chan struct{})}
 	client := &http.Client{
 		// never follow a redirect to somewhere else: a 3xx passes as it is
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
 	}
-	go func() {
-		defer close(hc.done)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-hc.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+	return runInBackground(func(ctx context.Context) {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {
-			case <-hc.stop:
+			case <-ctx.Done():
 				return
 			case <-tick.C:
 				r.checkHealth(ctx, client)
 			}
 		}
-	}()
-	return hc
+	})
 }
 
-func (hc *healthChecker) halt() {
-	close(hc.stop)
-	<-hc.done
+// background is one goroutine that runs until stop, which cancels its
+// context and waits for it to return.
+type background struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func runInBackground(run func(ctx context.Context)) *background {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &background{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		run(ctx)
+	}()
+	return b
+}
+
+func (b *background) stop() {
+	b.cancel()
+	<-b.done
 }

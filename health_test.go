@@ -132,7 +132,7 @@ func TestHealthInTheAPI(t *testing.T) {
 	r.settings.health.fails = 1
 	sick := newSwitchable(t)
 	sick.status.Store(http.StatusInternalServerError)
-	api := registryAPI{reg: r, logger: zap.NewNop()}
+	api := apiServer{reg: r, logger: zap.NewNop()}
 	code, _, body := apiCall(t, api, "POST", "/registry/services/svc", `{"address": "`+sick.addr()+`", "health": {"path": "/healthz"}}`)
 	if code != 201 || body.(map[string]any)["healthy"] != true || body.(map[string]any)["health"].(map[string]any)["path"] != "/healthz" {
 		t.Fatalf("register with a health path: %d %v", code, body)

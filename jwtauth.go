@@ -501,14 +501,14 @@ func (j *JWTAuth) Validate() error {
 		if strings.EqualFold(a, "none") {
 			return fmt.Errorf("jwt_auth: algorithm %q is never accepted", a)
 		}
-		fam := algFamily(a)
+		family := algFamily(a)
 		switch {
-		case fam == "":
+		case family == "":
 			return fmt.Errorf("jwt_auth: unknown algorithm %q; known: %s", a,
 				strings.Join(slices.Concat(hmacAlgs, rsaAlgs, ecAlgs, eddsaAlgs), " "))
-		case fam == "HMAC" && len(j.secrets) == 0:
+		case family == "HMAC" && len(j.secrets) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no secret is configured", a)
-		case fam != "HMAC" && len(j.pemKeys[fam]) == 0 && len(j.JWKS) == 0:
+		case family != "HMAC" && len(j.pemKeys[family]) == 0 && len(j.JWKS) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no public_key or jwks can verify it", a)
 		}
 	}
@@ -772,8 +772,8 @@ func (j *JWTAuth) keyFor(t *jwt.Token) (any, error) {
 	if !j.allowed[alg] {
 		return nil, fmt.Errorf("%w: %q", errAlgorithm, alg)
 	}
-	fam := algFamily(alg)
-	if fam == "HMAC" {
+	family := algFamily(alg)
+	if family == "HMAC" {
 		if kid, ok := t.Header["kid"].(string); ok {
 			if secret, ok := j.secretsByKid[kid]; ok {
 				return secret, nil
@@ -790,18 +790,18 @@ func (j *JWTAuth) keyFor(t *jwt.Token) (any, error) {
 			if err == nil {
 				return key, nil
 			}
-			if len(j.pemKeys[fam]) == 0 {
+			if len(j.pemKeys[family]) == 0 {
 				return nil, fmt.Errorf("%w: %v", errUnknownKey, err)
 			}
 		} else if set, err := j.jwks.VerificationKeySet(context.Background()); err == nil {
-			keys := slices.Concat(set.Keys, j.pemKeys[fam])
+			keys := slices.Concat(set.Keys, j.pemKeys[family])
 			if len(keys) == 0 {
 				return nil, errUnknownKey
 			}
 			return jwt.VerificationKeySet{Keys: keys}, nil
 		}
 	}
-	keys := j.pemKeys[fam]
+	keys := j.pemKeys[family]
 	if len(keys) == 0 {
 		return nil, errUnknownKey
 	}

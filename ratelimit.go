@@ -181,24 +181,24 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		sum := sha256.Sum256([]byte(t.redis.poolKey))
 		backend = "redis:" + hex.EncodeToString(sum[:8])
 	}
-	def := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
+	identity := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
 	for _, r := range rates {
-		def += fmt.Sprintf(" %d/%d", r.Interval, r.Tolerance)
+		identity += fmt.Sprintf(" %d/%d", r.Interval, r.Tolerance)
 	}
 	t.rates = rates
 	var zoneID string
 	if t.Zone != "" {
-		if err := zones.define(t.Zone, def); err != nil {
+		if err := zones.define(t.Zone, identity); err != nil {
 			return err
 		}
-		t.poolKey = "zone " + t.Zone + " " + def
+		t.poolKey = "zone " + t.Zone + " " + identity
 		t.policyName = t.Zone
-		zoneID = redisZoneID(t.Zone, def)
+		zoneID = redisZoneID(t.Zone, identity)
 	} else {
-		n := zones.occurrence(def)
-		t.poolKey = fmt.Sprintf("unnamed #%d %s", n, def)
+		n := zones.occurrence(identity)
+		t.poolKey = fmt.Sprintf("unnamed #%d %s", n, identity)
 		t.policyName = "throttle"
-		zoneID = redisZoneID(fmt.Sprintf("unnamed-%d", n), def)
+		zoneID = redisZoneID(fmt.Sprintf("unnamed-%d", n), identity)
 	}
 	switch t.OnError {
 	case "", "allow", "deny":

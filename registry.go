@@ -160,7 +160,7 @@ type Registry struct {
 	// owner is the app that attached the current settings and persister
 	owner *ServiceRegistry
 	// checker runs the active health checks while an app is attached
-	checker *healthChecker
+	checker *background
 
 	// cluster mode: the version of the last resync (every change up to it
 	// is in the local copy) and the versions of deletions since, so that
@@ -274,7 +274,7 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	if old == nil || old.Address != inst.Address || old.health != inst.health {
 		r.publishLocked(reg.Service)
 	}
-	r.changedLocked()
+	r.kickPersisterLocked()
 
 	if old == nil {
 		metrics.registryEvents.WithLabelValues("registered").Inc()
@@ -401,7 +401,7 @@ func (r *Registry) deregister(service, logMsg string, match func(*Instance) bool
 		n = r.removeIDsLocked(service, ids)
 	}
 	if n > 0 {
-		r.changedLocked()
+		r.kickPersisterLocked()
 		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
 		r.logger.Info(logMsg, zap.String("service", service), zap.Strings("ids", ids))
 	}
@@ -593,7 +593,7 @@ func (r *Registry) expire() {
 	}
 	if len(changed) > 0 {
 		r.publishLocked(changed...)
-		r.changedLocked()
+		r.kickPersisterLocked()
 	}
 	if !next.IsZero() {
 		r.scheduleLocked(next)
@@ -601,7 +601,7 @@ func (r *Registry) expire() {
 }
 
 // changedLocked tells the persister, if any, that there is state to write.
-func (r *Registry) changedLocked() {
+func (r *Registry) kickPersisterLocked() {
 	if r.persist != nil {
 		r.persist.kick()
 	}
@@ -1112,10 +1112,10 @@ func (r *Registry) attach(owner *ServiceRegistry, s registrySettings, p *persist
 		old.stop(false)
 	}
 	if oldChecker != nil {
-		oldChecker.halt()
+		oldChecker.stop()
 	}
 	if oldRemote != nil {
-		oldRemote.halt()
+		oldRemote.stop()
 	}
 
 	if s.policy == nil {
@@ -1163,7 +1163,7 @@ func (r *Registry) enforcePolicyLocked() {
 	}
 	if len(changed) > 0 {
 		r.publishSetLocked(changed)
-		r.changedLocked()
+		r.kickPersisterLocked()
 	}
 }
 
@@ -1182,10 +1182,10 @@ func (r *Registry) detach(owner *ServiceRegistry) {
 	r.logger = r.defaultLogger
 	r.mu.Unlock()
 	if checker != nil {
-		checker.halt()
+		checker.stop()
 	}
 	if remote != nil {
-		remote.halt()
+		remote.stop()
 	}
 	if p != nil {
 		p.stop(true)

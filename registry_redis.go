@@ -128,8 +128,7 @@ type redisRegistry struct {
 	origin string // this process, so it can skip its own events
 	resync time.Duration
 
-	stop  chan struct{}
-	done  chan struct{}
+	bg    *background
 	ready chan struct{} // closed once subscribed and resynced (or failed to)
 
 	// down is set when a Redis call fails and cleared by a good resync;
@@ -150,27 +149,17 @@ func newRedisRegistry(reg *Registry, h *redisHandle, resync time.Duration, logge
 		resync = DefaultResyncInterval
 	}
 	return &redisRegistry{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
-		stop: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}), warned: map[string]bool{}}
+		ready: make(chan struct{}), warned: map[string]bool{}}
 }
 
-func (rr *redisRegistry) start() { go rr.run() }
+func (rr *redisRegistry) start() { rr.bg = runInBackground(rr.run) }
 
-// halt stops the sync and waits for it.
-func (rr *redisRegistry) halt() {
-	close(rr.stop)
-	<-rr.done
-}
+// stop ends the sync and waits for it.
+func (rr *redisRegistry) stop() { rr.bg.stop() }
 
 func (rr *redisRegistry) isDown() bool { return rr.down.Load() }
 
-func (rr *redisRegistry) run() {
-	defer close(rr.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-rr.stop
-		cancel()
-	}()
+func (rr *redisRegistry) run(ctx context.Context) {
 	pubsub := rr.h.client.Subscribe(ctx, redisEventsChannel)
 	defer pubsub.Close()
 	// subscribed before the first resync: a change is then either in the

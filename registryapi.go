@@ -43,7 +43,7 @@ func badRequestf(format string, args ...any) error {
 
 // registryAPI is the one implementation of the registration API; the admin
 // module and the registry_api handler both serve it.
-type registryAPI struct {
+type apiServer struct {
 	reg    *Registry
 	logger *zap.Logger
 	// origin is the path registrations come through: the address policy
@@ -56,7 +56,7 @@ type registryAPI struct {
 
 // ServeHTTP answers a request whose path starts with apiPrefix. Every answer,
 // errors included, is JSON.
-func (a registryAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := a.route(w, r); err != nil {
 		status, body := errorAnswer(err)
 		a.logger.Debug("registry API request refused", zap.String("method", r.Method),
@@ -122,7 +122,7 @@ func apiSegments(r *http.Request) ([]string, error) {
 
 // mayWrite refuses a registration or deregistration of a service the caller
 // is not allowed to change.
-func (a registryAPI) mayWrite(r *http.Request, service string) error {
+func (a apiServer) mayWrite(r *http.Request, service string) error {
 	if a.services == nil {
 		return nil
 	}
@@ -140,7 +140,7 @@ func (a registryAPI) mayWrite(r *http.Request, service string) error {
 	return apiErrorf(http.StatusForbidden, "this caller may not register or deregister instances of service %q (registry_api services)", service)
 }
 
-func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
+func (a apiServer) route(w http.ResponseWriter, r *http.Request) error {
 	segs, err := apiSegments(r)
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func (a registryAPI) route(w http.ResponseWriter, r *http.Request) error {
 }
 
 // service serves /registry/services/{service}.
-func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service string) error {
+func (a apiServer) service(w http.ResponseWriter, r *http.Request, service string) error {
 	if err := allowMethods(w, r, http.MethodGet, http.MethodPost, http.MethodDelete); err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (a registryAPI) service(w http.ResponseWriter, r *http.Request, service str
 }
 
 // instance serves /registry/services/{service}/{id}.
-func (a registryAPI) instance(w http.ResponseWriter, r *http.Request, service, id string) error {
+func (a apiServer) instance(w http.ResponseWriter, r *http.Request, service, id string) error {
 	if err := allowMethods(w, r, http.MethodGet, http.MethodDelete); err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (a registryAPI) instance(w http.ResponseWriter, r *http.Request, service, i
 	return nil
 }
 
-func (a registryAPI) register(w http.ResponseWriter, reg Registration) error {
+func (a apiServer) register(w http.ResponseWriter, reg Registration) error {
 	reg.Origin = a.origin
 	inst, created, err := a.reg.Register(reg)
 	if err != nil {
@@ -499,7 +499,7 @@ func (adminRegistryAPI) CaddyModule() caddy.ModuleInfo {
 
 // Routes returns the registration API's route on the admin endpoint.
 func (adminRegistryAPI) Routes() []caddy.AdminRoute {
-	api := registryAPI{reg: processState.registry, logger: caddy.Log().Named("admin.api.registry"), origin: addrpolicy.Admin}
+	api := apiServer{reg: processState.registry, logger: caddy.Log().Named("admin.api.registry"), origin: addrpolicy.Admin}
 	return []caddy.AdminRoute{{
 		Pattern: apiPrefix,
 		Handler: caddy.AdminHandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -533,7 +533,7 @@ type RegistryAPI struct {
 	// every service. Reading the registry is not limited by it.
 	Services []string `json:"services,omitempty"`
 
-	api registryAPI
+	api apiServer
 }
 
 // CaddyModule returns the Caddy module information.
@@ -550,7 +550,7 @@ func (h *RegistryAPI) Provision(ctx caddy.Context) error {
 	if _, err := ctx.App("service_registry"); err != nil {
 		return err
 	}
-	h.api = registryAPI{reg: processState.registry, logger: ctx.Logger(), origin: addrpolicy.Site}
+	h.api = apiServer{reg: processState.registry, logger: ctx.Logger(), origin: addrpolicy.Site}
 	if h.Services != nil {
 		h.api.services = make([]template, len(h.Services))
 		for i, s := range h.Services {

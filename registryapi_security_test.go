@@ -36,7 +36,7 @@ func TestAPIRefusesDotSegments(t *testing.T) {
 			{"POST", "/registry/services/x", `{"address": "203.0.113.1:80", "id": ".."}`},
 		} {
 			reg, _ := newTestRegistry()
-			api := registryAPI{reg: reg, logger: zap.NewNop(), origin: origin}
+			api := apiServer{reg: reg, logger: zap.NewNop(), origin: origin}
 			code, _, body := apiCall(t, api, c.method, c.path, c.body)
 			if code != http.StatusBadRequest {
 				t.Errorf("%s %s %s via %s: %d %v, want 400", c.method, c.path, c.body, origin, code, body)
@@ -86,7 +86,7 @@ func TestAPIAddressPolicy(t *testing.T) {
 	for _, c := range cases {
 		reg, _ := newTestRegistry()
 		reg.settings.policy = policy
-		api := registryAPI{reg: reg, logger: zap.NewNop(), origin: c.origin}
+		api := apiServer{reg: reg, logger: zap.NewNop(), origin: c.origin}
 		code, _, body := apiCall(t, api, "POST", "/registry/services/hello", `{"address": "`+c.addr+`"}`)
 		m, _ := body.(map[string]any)
 		if code != c.status || c.rule != "" && m["rule"] != c.rule {
@@ -96,7 +96,7 @@ func TestAPIAddressPolicy(t *testing.T) {
 			t.Errorf("%s via %s: refused but registered", c.addr, c.origin)
 		}
 		// the seed's text endpoint applies the same rules
-		code, _, _ = apiCall(t, registryAPI{reg: reg, logger: zap.NewNop(), origin: c.origin}, "POST", "/registry/register_service", "other,"+c.addr)
+		code, _, _ = apiCall(t, apiServer{reg: reg, logger: zap.NewNop(), origin: c.origin}, "POST", "/registry/register_service", "other,"+c.addr)
 		if want := c.status; code != want && !(want == 201 && code == 200) {
 			t.Errorf("text registration of %s via %s: %d, want %d", c.addr, c.origin, code, want)
 		}
@@ -108,7 +108,7 @@ func TestAPIAddressPolicy(t *testing.T) {
 func TestAPIServicesLimitWrites(t *testing.T) {
 	reg, _ := newTestRegistry()
 	mustRegister(t, reg, Registration{Service: "payments", Address: "203.0.113.1:80"})
-	api := registryAPI{reg: reg, logger: zap.NewNop(), origin: addrpolicy.Admin,
+	api := apiServer{reg: reg, logger: zap.NewNop(), origin: addrpolicy.Admin,
 		services: []template{newTemplate("{http.auth.user.services}"), newTemplate("public")}}
 	call := func(method, path, body, claim string) int {
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -183,7 +183,7 @@ func FuzzRegistrationAPI(f *testing.F) {
 			origin = addrpolicy.Site
 		}
 		rec := httptest.NewRecorder()
-		registryAPI{reg: reg, logger: zap.NewNop(), origin: origin}.ServeHTTP(rec, req)
+		apiServer{reg: reg, logger: zap.NewNop(), origin: origin}.ServeHTTP(rec, req)
 		if rec.Code >= 300 {
 			return
 		}

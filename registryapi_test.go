@@ -13,7 +13,7 @@ import (
 
 // apiCall sends one request to the registration API and returns the status
 // and the decoded JSON body (nil for an empty body).
-func apiCall(t *testing.T, api registryAPI, method, path, body string) (int, http.Header, any) {
+func apiCall(t *testing.T, api apiServer, method, path, body string) (int, http.Header, any) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	rec := httptest.NewRecorder()
@@ -32,7 +32,7 @@ func apiCall(t *testing.T, api registryAPI, method, path, body string) (int, htt
 
 func TestAPIRegisterRenewListDeregister(t *testing.T) {
 	reg, _ := newTestRegistry()
-	api := registryAPI{reg: reg, logger: zap.NewNop()}
+	api := apiServer{reg: reg, logger: zap.NewNop()}
 
 	code, hdr, body := apiCall(t, api, "POST", "/registry/services/hello",
 		`{"address": "http://127.0.0.1:9090", "ttl": "30s", "metadata": {"version": "1.2"}}`)
@@ -88,7 +88,7 @@ func TestAPIRegisterRenewListDeregister(t *testing.T) {
 func TestAPISeedTextEndpoints(t *testing.T) {
 	reg, _ := newTestRegistry()
 	reg.settings.defaultTTL = time.Minute
-	api := registryAPI{reg: reg, logger: zap.NewNop()}
+	api := apiServer{reg: reg, logger: zap.NewNop()}
 
 	if code, _, body := apiCall(t, api, "POST", "/registry/register_service", "hello_service,127.0.0.1:9090\n"); code != http.StatusCreated ||
 		body.(map[string]any)["ttl"] != "1m0s" {
@@ -169,7 +169,7 @@ var badInputCases = []struct {
 func TestAPIBadInput(t *testing.T) {
 	for _, tc := range badInputCases {
 		reg, _ := newTestRegistry()
-		api := registryAPI{reg: reg, logger: zap.NewNop()}
+		api := apiServer{reg: reg, logger: zap.NewNop()}
 		code, hdr, body := apiCall(t, api, tc.method, tc.path, tc.body)
 		msg, _ := body.(map[string]any)["error"].(string)
 		if code != tc.status || !strings.Contains(msg, tc.says) {
@@ -187,7 +187,7 @@ func TestAPIBadInput(t *testing.T) {
 func TestAPIOverCapIs409(t *testing.T) {
 	reg, _ := newTestRegistry()
 	reg.settings.maxPerService = 1
-	api := registryAPI{reg: reg, logger: zap.NewNop()}
+	api := apiServer{reg: reg, logger: zap.NewNop()}
 	apiCall(t, api, "POST", "/registry/services/hello", `{"address": "127.0.0.1:1"}`)
 	code, _, body := apiCall(t, api, "POST", "/registry/services/hello", `{"address": "127.0.0.1:2"}`)
 	if msg := body.(map[string]any)["error"].(string); code != http.StatusConflict || !strings.Contains(msg, "max_instances_per_service") {
