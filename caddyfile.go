@@ -192,16 +192,16 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				sr.HealthPasses = n
 			}
 		default:
-			return d.Errf("unknown service_registry option %q; the options are default_ttl, max_instances, max_instances_per_service, persist, "+
+			return d.Errf("unrecognized subdirective %q; service_registry knows: default_ttl, max_instances, max_instances_per_service, persist, "+
 				"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after, "+
 				"backend, redis_timeout, resync_interval, allow, deny", opt)
 		}
 		if d.NextArg() {
-			return d.Errf("service_registry: %s takes one argument; unexpected %q", opt, d.Val())
+			return d.Errf("%s takes one argument; unexpected %q", opt, d.Val())
 		}
 	}
 	if sr.Redis != nil && sr.Redis.URL == "" {
-		return d.Err("service_registry: redis_timeout without `backend redis <url>`")
+		return d.Err("redis_timeout without `backend redis <url>`")
 	}
 	return nil
 }
@@ -215,18 +215,18 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume upstream source name
 	if !d.NextArg() {
-		return d.Errf("dynamic registry: the service name is missing; write `dynamic registry <service>`")
+		return d.Errf("the service name is missing; write `dynamic registry <service>`")
 	}
 	u.Service = d.Val()
 	if strings.ContainsRune(u.Service, '{') {
 		if err := checkTemplate(u.Service); err != nil {
-			return d.Errf("dynamic registry: the service %v", err)
+			return d.Errf("the service %v", err)
 		}
 	} else if err := validateServiceName(u.Service); err != nil {
-		return d.Errf("dynamic registry: %v", err)
+		return d.Errf("%v", err)
 	}
 	if d.NextArg() {
-		return d.Errf("dynamic registry: one service name expected, got another argument %q", d.Val())
+		return d.Errf("one service name expected, got another argument %q", d.Val())
 	}
 	if d.NextBlock(0) {
 		return d.Errf("dynamic registry takes no block; unexpected %q", d.Val())
@@ -320,13 +320,13 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		args := d.RemainingArgs()
 		oneArg := func() (string, error) {
 			if len(args) != 1 {
-				return "", d.Errf("jwt_auth: %s takes one argument, got %d", opt, len(args))
+				return "", d.Errf("%s takes one argument, got %d", opt, len(args))
 			}
 			return args[0], nil
 		}
 		someArgs := func() ([]string, error) {
 			if len(args) == 0 {
-				return nil, d.Errf("jwt_auth: %s needs at least one argument", opt)
+				return nil, d.Errf("%s needs at least one argument", opt)
 			}
 			return args, nil
 		}
@@ -337,7 +337,7 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			dur, err := caddy.ParseDuration(s)
 			if err != nil || dur < 0 {
-				return 0, d.Errf("jwt_auth: %s %q is not a duration such as 30s", opt, s)
+				return 0, d.Errf("%s %q is not a duration such as 30s", opt, s)
 			}
 			return caddy.Duration(dur), nil
 		}
@@ -347,7 +347,7 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			// secret <value> [<kid>]; repeatable, for rotation
 			switch {
 			case len(args) == 0 || len(args) > 2:
-				err = d.Errf("jwt_auth: secret takes the secret and, optionally, its key ID: secret <value> [<kid>]")
+				err = d.Errf("secret takes the secret and, optionally, its key ID: secret <value> [<kid>]")
 			case j.Secret == "" && len(j.Secrets) == 0 && len(args) == 1:
 				j.Secret = args[0]
 			default:
@@ -360,6 +360,15 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "public_key":
 			var files []string
 			files, err = someArgs()
+			for _, f := range files {
+				// a literal path is read now, so a missing or wrong file is
+				// an error at its line
+				if err == nil && !strings.ContainsRune(f, '{') {
+					if _, _, perr := loadPublicKey(f); perr != nil {
+						err = d.Err(strings.TrimPrefix(perr.Error(), "jwt_auth: "))
+					}
+				}
+			}
 			j.PublicKeys = append(j.PublicKeys, files...)
 		case "jwks":
 			var urls []string
@@ -374,6 +383,13 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "algorithms":
 			var algs []string
 			algs, err = someArgs()
+			for _, a := range algs {
+				if err == nil {
+					if aerr := checkAlgorithm(a); aerr != nil {
+						err = d.Err(aerr.Error())
+					}
+				}
+			}
 			j.Algorithms = append(j.Algorithms, algs...)
 		case "issuer":
 			var iss []string
@@ -391,27 +407,27 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			j.Require = append(j.Require, claims...)
 		case "from":
 			if len(args) != 2 {
-				return d.Errf("jwt_auth: from takes two arguments: header <name>, cookie <name> or query <param>")
+				return d.Errf("from takes two arguments: header <name>, cookie <name> or query <param>")
 			}
 			switch args[0] {
 			case "header", "cookie", "query":
 			default:
-				return d.Errf("jwt_auth: from %q: want header, cookie or query", args[0])
+				return d.Errf("from %q: want header, cookie or query", args[0])
 			}
 			j.From = append(j.From, TokenSource{Type: args[0], Name: args[1]})
 		case "claim_header":
 			if len(args) != 2 {
-				return d.Errf("jwt_auth: claim_header takes two arguments: <claim> <header>")
+				return d.Errf("claim_header takes two arguments: <claim> <header>")
 			}
 			j.ClaimHeaders = append(j.ClaimHeaders, ClaimHeader{Claim: args[0], Header: args[1]})
 		case "optional":
 			if len(args) != 0 {
-				return d.Errf("jwt_auth: optional takes no arguments")
+				return d.Errf("optional takes no arguments")
 			}
 			j.Optional = true
 		case "preflight":
 			if j.Preflight, err = oneArg(); err == nil && j.Preflight != "pass" && j.Preflight != "check" {
-				err = d.Errf("jwt_auth: preflight %q must be pass or check", j.Preflight)
+				err = d.Errf("preflight %q must be pass or check", j.Preflight)
 			}
 		case "realm":
 			j.Realm, err = oneArg()
@@ -420,7 +436,7 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if s, err = oneArg(); err == nil {
 				j.MaxTokenSize, err = strconv.Atoi(s)
 				if err != nil || j.MaxTokenSize < 1 {
-					return d.Errf("jwt_auth: max_token_size %q must be a positive number of bytes", s)
+					return d.Errf("max_token_size %q must be a positive number of bytes", s)
 				}
 			}
 		case "cache_size":
@@ -429,15 +445,20 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				if s == "off" {
 					j.CacheSize = -1
 				} else if j.CacheSize, err = strconv.Atoi(s); err != nil || j.CacheSize < 1 {
-					return d.Errf("jwt_auth: cache_size %q must be a positive number or off", s)
+					return d.Errf("cache_size %q must be a positive number or off", s)
 				}
 			}
 		default:
-			return d.Errf("jwt_auth: unknown option %q", opt)
+			return d.Errf("unrecognized subdirective %q; jwt_auth knows: secret, public_key, jwks, jwks_refresh, jwks_cooldown, "+
+				"jwks_timeout, algorithms, issuer, audience, leeway, require, from, claim_header, optional, preflight, realm, "+
+				"max_token_size, cache_size", opt)
 		}
 		if err != nil {
 			return err
 		}
+	}
+	if j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
+		return d.Err("no key configured; set secret, public_key or jwks")
 	}
 	return nil
 }
@@ -479,7 +500,7 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		args := d.RemainingArgs()
 		if opt == "dry_run" {
 			if len(args) != 0 {
-				return d.Errf("throttle: dry_run takes no arguments")
+				return d.Errf("dry_run takes no arguments")
 			}
 			t.DryRun = true
 			continue
@@ -496,19 +517,19 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			continue
 		}
 		if len(args) != 1 {
-			return d.Errf("throttle: %s takes one argument, got %d", opt, len(args))
+			return d.Errf("%s takes one argument, got %d", opt, len(args))
 		}
 		arg := args[0]
 		switch opt {
 		case "on_error":
 			if arg != "allow" && arg != "deny" {
-				return d.Errf("throttle: on_error %q must be allow or deny", arg)
+				return d.Errf("on_error %q must be allow or deny", arg)
 			}
 			t.OnError = arg
 		case "redis_timeout":
 			dur, err := caddy.ParseDuration(arg)
 			if err != nil || dur <= 0 {
-				return d.Errf("throttle: redis_timeout %q is not a positive duration such as 100ms", arg)
+				return d.Errf("redis_timeout %q is not a positive duration such as 100ms", arg)
 			}
 			if t.Redis == nil {
 				t.Redis = &RedisConfig{}
@@ -516,19 +537,19 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			t.Redis.Timeout = caddy.Duration(dur)
 		case "key":
 			if err := checkTemplate(arg); err != nil {
-				return d.Errf("throttle: key %v", err)
+				return d.Errf("key %v", err)
 			}
 			t.Key = arg
 		case "rate":
 			r, err := parseRate(arg)
 			if err != nil {
-				return d.Errf("throttle: %v", err)
+				return d.Errf("%v", err)
 			}
 			t.Rates = append(t.Rates, r)
 		case "burst":
 			n, err := strconv.Atoi(arg)
 			if err != nil || n < 1 {
-				return d.Errf("throttle: burst %q must be a positive whole number", arg)
+				return d.Errf("burst %q must be a positive whole number", arg)
 			}
 			burst = n
 		case "zone":
@@ -536,27 +557,27 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "max_keys":
 			n, err := strconv.Atoi(arg)
 			if err != nil || n < 1 {
-				return d.Errf("throttle: max_keys %q must be a positive whole number", arg)
+				return d.Errf("max_keys %q must be a positive whole number", arg)
 			}
 			t.MaxKeys = n
 		case "ipv6_prefix":
 			n, err := strconv.Atoi(strings.TrimPrefix(arg, "/"))
 			if err != nil || n < 1 || n > 128 {
-				return d.Errf("throttle: ipv6_prefix %q must be a prefix length from 1 to 128, e.g. 64", arg)
+				return d.Errf("ipv6_prefix %q must be a prefix length from 1 to 128, e.g. 64", arg)
 			}
 			t.IPv6Prefix = n
 		default:
-			return d.Errf("throttle: unknown option %q; the options are key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
+			return d.Errf("unrecognized subdirective %q; throttle knows: key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
 		}
 	}
 	if len(t.Rates) == 0 {
-		return d.Err("throttle: no rate; write e.g. `rate 100/1m`")
+		return d.Err("no rate; write e.g. `rate 100/1m`")
 	}
 	if t.Redis != nil && t.Redis.URL == "" {
-		return d.Err("throttle: redis_timeout without `backend redis <url>`")
+		return d.Err("redis_timeout without `backend redis <url>`")
 	}
 	if t.OnError != "" && t.Redis == nil {
-		return d.Err("throttle: on_error applies to `backend redis <url>` only")
+		return d.Err("on_error applies to `backend redis <url>` only")
 	}
 	for i := range t.Rates {
 		t.Rates[i].Burst = burst
@@ -619,26 +640,26 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		args := d.RemainingArgs()
 		if opt == "failure_status" {
 			if len(args) == 0 {
-				return d.Errf("circuit_breaker: failure_status needs at least one status or class, e.g. 5xx 429")
+				return d.Errf("failure_status needs at least one status or class, e.g. 5xx 429")
 			}
 			cb.FailureStatus = append(cb.FailureStatus, args...)
 			continue
 		}
 		if len(args) != 1 {
-			return d.Errf("circuit_breaker: %s takes one argument, got %d", opt, len(args))
+			return d.Errf("%s takes one argument, got %d", opt, len(args))
 		}
 		arg := args[0]
 		positive := func() (int, error) {
 			n, err := strconv.Atoi(arg)
 			if err != nil || n < 1 {
-				return 0, d.Errf("circuit_breaker: %s %q must be a positive whole number", opt, arg)
+				return 0, d.Errf("%s %q must be a positive whole number", opt, arg)
 			}
 			return n, nil
 		}
 		duration := func() (caddy.Duration, error) {
 			dur, err := caddy.ParseDuration(arg)
 			if err != nil || dur <= 0 {
-				return 0, d.Errf("circuit_breaker: %s %q is not a positive duration such as 30s", opt, arg)
+				return 0, d.Errf("%s %q is not a positive duration such as 30s", opt, arg)
 			}
 			return caddy.Duration(dur), nil
 		}
@@ -648,7 +669,7 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			cb.Name = arg
 		case "key", "client_key":
 			if err := checkTemplate(arg); err != nil {
-				return d.Errf("circuit_breaker: %s %v", opt, err)
+				return d.Errf("%s %v", opt, err)
 			}
 			if opt == "key" {
 				cb.Key = arg
@@ -661,7 +682,7 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				cb.FailureRatio /= 100
 			}
 			if err != nil || cb.FailureRatio <= 0 || cb.FailureRatio > 1 {
-				return d.Errf("circuit_breaker: failure_ratio %q must be more than 0 and at most 1 (or 1%% to 100%%)", arg)
+				return d.Errf("failure_ratio %q must be more than 0 and at most 1 (or 1%% to 100%%)", arg)
 			}
 		case "min_requests":
 			cb.MinRequests, err = positive()
@@ -680,7 +701,7 @@ func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "trial_timeout":
 			cb.TrialTimeout, err = duration()
 		default:
-			return d.Errf("circuit_breaker: unknown option %q; the options are name, key, failure_ratio, min_requests, window, "+
+			return d.Errf("unrecognized subdirective %q; circuit_breaker knows: name, key, failure_ratio, min_requests, window, "+
 				"open_for, half_open_requests, failure_status, max_keys, client_key, min_clients, client_failures, trial_timeout", opt)
 		}
 		if err != nil {

@@ -73,7 +73,7 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 		{"{\n service_registry {\n  deny\n }\n}", `deny needs at least one IP range`},
 		{site("jwt_auth {\n secret x\n preflight skip\n}"), `preflight "skip" must be pass or check`},
 		{site("throttle {\n rate 1/s\n ipv6_prefix 200\n}"), `ipv6_prefix "200" must be a prefix length`},
-		{"{\n service_registry {\n  bogus 1\n }\n}", `unknown service_registry option "bogus"`},
+		{"{\n service_registry {\n  bogus 1\n }\n}", `unrecognized subdirective "bogus"; service_registry knows: default_ttl`},
 		{"{\n service_registry {\n  default_ttl soon\n }\n}", `default_ttl "soon" is not a duration`},
 		{"{\n service_registry {\n  default_ttl\n }\n}", "wrong argument count"},
 		{"{\n service_registry {\n  max_instances 0\n }\n}", `max_instances "0" must be a positive whole number`},
@@ -149,7 +149,7 @@ func TestCaddyfileThrottleErrors(t *testing.T) {
 		{site("throttle {\n rate 5/1m\n max_keys lots\n}"), `max_keys "lots" must be a positive`},
 		{site("throttle {\n rate 5/1m\n dry_run yes\n}"), "dry_run takes no arguments"},
 		{site("throttle {\n rate 5/1m 6/1m\n}"), "rate takes one argument, got 2"},
-		{site("throttle {\n rate 5/1m\n window 1m\n}"), `unknown option "window"`},
+		{site("throttle {\n rate 5/1m\n window 1m\n}"), `unrecognized subdirective "window"; throttle knows: key`},
 	} {
 		_, err := adapt(t, tc.caddyfile)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
@@ -159,10 +159,11 @@ func TestCaddyfileThrottleErrors(t *testing.T) {
 }
 
 func TestCaddyfileJWTAuth(t *testing.T) {
+	k := getKeys(t)
 	cfg, err := adapt(t, `:8080 {
 	jwt_auth {
 		secret {env.JWT_SECRET}
-		public_key a.pem b.pem
+		public_key `+k.pem("rsa.pem")+` `+k.pem("ed.pem")+`
 		jwks https://idp.example/jwks.json
 		jwks_refresh 10m
 		jwks_cooldown 30s
@@ -186,7 +187,7 @@ func TestCaddyfileJWTAuth(t *testing.T) {
 	}
 	raw, _ := json.Marshal(cfg)
 	for _, want := range []string{
-		`"secret":"{env.JWT_SECRET}"`, `"public_keys":["a.pem","b.pem"]`, `"jwks":["https://idp.example/jwks.json"]`,
+		`"secret":"{env.JWT_SECRET}"`, `"public_keys":["` + k.pem("rsa.pem") + `","` + k.pem("ed.pem") + `"]`, `"jwks":["https://idp.example/jwks.json"]`,
 		`"jwks_refresh":600000000000`, `"jwks_cooldown":30000000000`, `"jwks_timeout":2000000000`,
 		`"algorithms":["RS256","HS256"]`, `"issuers":["one","two"]`, `"audiences":["api"]`, `"leeway":30000000000`,
 		`"require":["exp","sub"]`, `"from":[{"name":"session","type":"cookie"},{"name":"token","type":"query"}]`,
@@ -213,7 +214,11 @@ func TestCaddyfileJWTAuthErrors(t *testing.T) {
 		{site("jwt_auth {\n optional yes\n}"), "optional takes no arguments"},
 		{site("jwt_auth {\n max_token_size big\n}"), `max_token_size "big" must be a positive`},
 		{site("jwt_auth {\n cache_size none\n}"), `cache_size "none" must be a positive number or off`},
-		{site("jwt_auth {\n issuers x\n}"), `unknown option "issuers"`},
+		{site("jwt_auth {\n issuers x\n}"), `unrecognized subdirective "issuers"; jwt_auth knows: secret,`},
+		{site("jwt_auth {\n issuer x\n}"), `no key configured; set secret, public_key or jwks`},
+		{site("jwt_auth {\n secret x\n algorithms HS256 NONE\n}"), `algorithm "NONE" is never accepted`},
+		{site("jwt_auth {\n secret x\n algorithms HS257\n}"), `unknown algorithm "HS257"`},
+		{site("jwt_auth {\n public_key /nonexistent/key.pem\n}"), `public_key "/nonexistent/key.pem": open /nonexistent/key.pem`},
 	} {
 		_, err := adapt(t, tc.caddyfile)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
@@ -321,7 +326,7 @@ func TestCaddyfileCircuitBreakerAndHealthErrors(t *testing.T) {
 		{site("circuit_breaker {\n min_requests 0\n}"), `min_requests "0" must be a positive whole number`},
 		{site("circuit_breaker {\n window soon\n}"), `window "soon" is not a positive duration`},
 		{site("circuit_breaker {\n failure_status\n}"), "failure_status needs at least one"},
-		{site("circuit_breaker {\n trip 1\n}"), `unknown option "trip"`},
+		{site("circuit_breaker {\n trip 1\n}"), `unrecognized subdirective "trip"; circuit_breaker knows: name`},
 		{"{\n service_registry {\n  health_interval never\n }\n}", `health_interval "never" is not a positive duration`},
 		{"{\n service_registry {\n  health_fails 0\n }\n}", `health_fails "0" must be a positive whole number`},
 	} {

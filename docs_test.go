@@ -23,12 +23,31 @@ var caddyfileBlock = regexp.MustCompile("(?s)```caddyfile\n(.*?)```")
 func TestDocsCaddyfileSnippets(t *testing.T) {
 	files, _ := filepath.Glob("docs/*.md")
 	files = append(files, "README.md")
-	n := 0
+	texts := map[string][]byte{}
 	for _, file := range files {
 		text, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
+		texts[file] = text
+	}
+	// the key files the examples name (jwt_auth reads a literal public_key
+	// path when the Caddyfile is adapted)
+	k := getKeys(t)
+	t.Chdir(t.TempDir())
+	pem, err := os.ReadFile(k.pem("ec256.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("keys", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("keys/app-es256.pem", pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, file := range files {
+		text := texts[file]
 		for _, m := range caddyfileBlock.FindAllSubmatch(text, -1) {
 			block := m[1]
 			n++

@@ -498,14 +498,11 @@ func (j *JWTAuth) Validate() error {
 		return fmt.Errorf("jwt_auth: no key configured; set secret, public_key or jwks")
 	}
 	for _, a := range j.Algorithms {
-		if strings.EqualFold(a, "none") {
-			return fmt.Errorf("jwt_auth: algorithm %q is never accepted", a)
+		if err := checkAlgorithm(a); err != nil {
+			return fmt.Errorf("jwt_auth: %w", err)
 		}
 		family := algFamily(a)
 		switch {
-		case family == "":
-			return fmt.Errorf("jwt_auth: unknown algorithm %q; known: %s", a,
-				strings.Join(slices.Concat(hmacAlgs, rsaAlgs, ecAlgs, eddsaAlgs), " "))
 		case family == "HMAC" && len(j.secrets) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no secret is configured", a)
 		case family != "HMAC" && len(j.pemKeys[family]) == 0 && len(j.JWKS) == 0:
@@ -537,6 +534,19 @@ func (j *JWTAuth) Validate() error {
 	}
 	if strings.ContainsAny(j.Realm, "\"\\\r\n") {
 		return fmt.Errorf("jwt_auth: realm %q must not contain quotes, backslashes or line breaks", j.Realm)
+	}
+	return nil
+}
+
+// checkAlgorithm refuses none (in any spelling) and algorithms this
+// handler does not know.
+func checkAlgorithm(a string) error {
+	if strings.EqualFold(a, "none") {
+		return fmt.Errorf("algorithm %q is never accepted", a)
+	}
+	if algFamily(a) == "" {
+		return fmt.Errorf("unknown algorithm %q; known: %s", a,
+			strings.Join(slices.Concat(hmacAlgs, rsaAlgs, ecAlgs, eddsaAlgs), " "))
 	}
 	return nil
 }
