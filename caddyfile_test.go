@@ -428,3 +428,11 @@ func TestCaddyfileSecretRotation(t *testing.T) {
 		t.Fatalf("two secrets: %s", raw)
 	}
 }
+
+func TestRedisURLErrorsHideThePassword(t *testing.T) {
+	for _, raw := range []string{"redis://:s3cret@host:notaport/0", "redis://u:s3cret@[::1/0", "redis://:s3cret@host:6379/x"} {
+		if _, err := (RedisConfig{URL: raw}).connect(); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}

@@ -425,7 +425,7 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 	})
 	if err != nil {
 		cancel()
-		return fmt.Errorf("jwt_auth: jwks: %v", err)
+		return fmt.Errorf("jwt_auth: jwks: %w", err)
 	}
 	j.jwks = kf
 	return nil
@@ -443,7 +443,7 @@ func cmpDuration(d caddy.Duration, def time.Duration) time.Duration {
 func loadPublicKey(file string) (any, []string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %v", file, err)
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %w", file, err)
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
@@ -467,7 +467,7 @@ func loadPublicKey(file string) (any, []string, error) {
 		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported PEM block %q; want PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE", file, block.Type)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %v", file, err)
+		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %w", file, err)
 	}
 	switch k := key.(type) {
 	case *rsa.PublicKey:
@@ -801,7 +801,7 @@ func (j *JWTAuth) keyFor(t *jwt.Token) (any, error) {
 				return key, nil
 			}
 			if len(j.pemKeys[family]) == 0 {
-				return nil, fmt.Errorf("%w: %v", errUnknownKey, err)
+				return nil, fmt.Errorf("%w: %w", errUnknownKey, err)
 			}
 		} else if set, err := j.jwks.VerificationKeySet(context.Background()); err == nil {
 			keys := slices.Concat(set.Keys, j.pemKeys[family])

@@ -257,7 +257,7 @@ func (inst *Instance) UnmarshalJSON(b []byte) error {
 	if j.TTL != "" {
 		d, err := caddy.ParseDuration(j.TTL)
 		if err != nil {
-			return fmt.Errorf("ttl: %v", err)
+			return fmt.Errorf("ttl: %w", err)
 		}
 		inst.TTL = d
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
 // memStorage is an in-memory persistStorage that counts writes and can be
@@ -265,4 +267,25 @@ func slicesKeys(m map[string][]byte) []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// TestRestoreKeepsTheOrigin: an instance registered through registry_api
+// is restored as such, so the address policy's registry_api rules still
+// apply to it before its health checks.
+func TestRestoreKeepsTheOrigin(t *testing.T) {
+	storage := newMemStorage()
+	a, _ := newTestRegistry()
+	p := newPersister(a, storage, zap.NewNop())
+	p.interval = time.Millisecond
+	a.attach(nil, testSettings, p, nil, zap.NewNop())
+	mustRegister(t, a, Registration{Service: "svc", Address: "203.0.113.5:80", Origin: addrpolicy.Site})
+	a.detach(nil)
+
+	b, _ := newTestRegistry()
+	if err := b.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	if inst, ok := b.Instance("svc", "203.0.113.5:80"); !ok || inst.Origin != addrpolicy.Site {
+		t.Fatalf("restored %+v, want the registry_api origin", inst)
+	}
 }

@@ -144,7 +144,7 @@ func (t *Throttle) Provision(ctx caddy.Context) error {
 	}
 	if t.Redis != nil {
 		if t.redis, err = t.Redis.connect(); err != nil {
-			return fmt.Errorf("throttle: %v", err)
+			return fmt.Errorf("throttle: %w", err)
 		}
 	}
 	return t.setup(app.(*ThrottleZones), ctx.Logger())

@@ -110,7 +110,7 @@ func (rc RedisConfig) connect() (*redisHandle, error) {
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("redis: %q is not a Redis URL such as redis://127.0.0.1:6379/0: %v", maskURL(url), err)
+		return nil, fmt.Errorf("redis: %q is not a Redis URL such as redis://127.0.0.1:6379/0: %v", maskURL(url), maskPasswords(err.Error()))
 	}
 	timeout := time.Duration(rc.Timeout)
 	if timeout <= 0 {

@@ -308,17 +308,7 @@ func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err err
 		}
 	}
 	now := r.clock.Now()
-	inst = &Instance{
-		Service:      reg.Service,
-		ID:           reg.ID,
-		Address:      reg.Address,
-		TTL:          reg.TTL,
-		Metadata:     maps.Clone(reg.Metadata),
-		RegisteredAt: now,
-		RenewedAt:    now,
-		HealthPath:   reg.HealthPath,
-		Origin:       reg.Origin,
-	}
+	inst = reg.instance(now, now)
 	if inst.TTL == 0 {
 		inst.TTL = r.settings.defaultTTL
 	}
@@ -620,8 +610,7 @@ func (r *Registry) restoreLocked(instances []Instance, s registrySettings) int {
 	touched := make(map[string]bool)
 	n := 0
 	for _, in := range instances {
-		reg := Registration{Service: in.Service, ID: in.ID, Address: in.Address, TTL: in.TTL, Metadata: in.Metadata,
-			HealthPath: in.HealthPath}
+		reg := in.registration()
 		if err := reg.Normalize(); err != nil {
 			r.logger.Warn("skipping persisted registration", zap.String("service", in.Service),
 				zap.String("id", in.ID), zap.Error(err))
@@ -630,16 +619,7 @@ func (r *Registry) restoreLocked(instances []Instance, s registrySettings) int {
 		if r.services[reg.Service][reg.ID] != nil {
 			continue
 		}
-		inst := &Instance{
-			Service:      reg.Service,
-			ID:           reg.ID,
-			Address:      reg.Address,
-			TTL:          reg.TTL,
-			Metadata:     maps.Clone(reg.Metadata),
-			RegisteredAt: in.RegisteredAt,
-			RenewedAt:    in.RenewedAt,
-			HealthPath:   reg.HealthPath,
-		}
+		inst := reg.instance(in.RegisteredAt, in.RenewedAt)
 		if inst.TTL > 0 {
 			inst.ExpiresAt = now.Add(inst.TTL)
 		}
@@ -670,6 +650,29 @@ func (r *Registry) exportLocked() []Instance {
 		out = append(out, sortedCopies(r.services[service])...)
 	}
 	return out
+}
+
+// instance is the entry a (normalized) registration makes, with its times;
+// the one conversion from a Registration to an Instance.
+func (reg Registration) instance(registeredAt, renewedAt time.Time) *Instance {
+	return &Instance{
+		Service:      reg.Service,
+		ID:           reg.ID,
+		Address:      reg.Address,
+		TTL:          reg.TTL,
+		Metadata:     maps.Clone(reg.Metadata),
+		RegisteredAt: registeredAt,
+		RenewedAt:    renewedAt,
+		HealthPath:   reg.HealthPath,
+		Origin:       reg.Origin,
+	}
+}
+
+// registration is the registration that made inst, to check again (a
+// restore, a value read from Redis) before it is trusted.
+func (inst *Instance) registration() Registration {
+	return Registration{Service: inst.Service, ID: inst.ID, Address: inst.Address, TTL: inst.TTL,
+		Metadata: inst.Metadata, HealthPath: inst.HealthPath, Origin: inst.Origin}
 }
 
 // Normalize checks every field, writes the address as host:port (see
@@ -990,7 +993,7 @@ func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 	if sr.Redis != nil {
 		h, err := sr.Redis.connect()
 		if err != nil {
-			return fmt.Errorf("service_registry: %v", err)
+			return fmt.Errorf("service_registry: %w", err)
 		}
 		sr.redis = h
 		return nil // Redis holds the registrations: nothing to restore from storage
@@ -1017,7 +1020,7 @@ func (sr *ServiceRegistry) Validate() error {
 		return fmt.Errorf("service_registry: max_instances_per_service %d must be positive", sr.MaxInstancesPerService)
 	}
 	if err := validateHealthPath(sr.HealthPath); err != nil {
-		return fmt.Errorf("service_registry: %v", err)
+		return fmt.Errorf("service_registry: %w", err)
 	}
 	if sr.HealthInterval < 0 || (sr.HealthInterval > 0 && time.Duration(sr.HealthInterval) < 100*time.Millisecond) {
 		return fmt.Errorf("service_registry: health_interval %s must be at least 100ms", time.Duration(sr.HealthInterval))

@@ -598,8 +598,7 @@ func (r *Registry) removeVersionedLocked(service string, ids []string, version i
 // validRemote checks an instance read from Redis (or an event) as the
 // registration API checks its input.
 func (r *Registry) validRemote(ri remoteInstance) (Registration, error) {
-	reg := Registration{Service: ri.inst.Service, ID: ri.inst.ID, Address: ri.inst.Address, TTL: ri.inst.TTL,
-		Metadata: ri.inst.Metadata, HealthPath: ri.inst.HealthPath, Origin: ri.inst.Origin}
+	reg := ri.inst.registration()
 	if err := reg.Normalize(); err != nil {
 		return reg, err
 	}
@@ -654,9 +653,8 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, r
 				zap.String("key", ri.key))
 			continue
 		}
-		inst := &Instance{Service: reg.Service, ID: reg.ID, Address: reg.Address, TTL: reg.TTL, Metadata: reg.Metadata,
-			HealthPath: reg.HealthPath, Origin: reg.Origin, RegisteredAt: ri.inst.RegisteredAt, RenewedAt: ri.inst.RenewedAt,
-			version: ri.version}
+		inst := reg.instance(ri.inst.RegisteredAt, ri.inst.RenewedAt)
+		inst.version = ri.version
 		if ri.left > 0 {
 			inst.ExpiresAt = now.Add(ri.left)
 		}
