@@ -125,48 +125,57 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 		if inst == nil || inst.Address != t.address || t.result == probeNone {
 			continue // deregistered or moved while we probed, or cancelled
 		}
-		h := &inst.health
-		h.checkedAt = now
-		if t.result == probeRefused {
-			// out of rotation at once: the gateway must not send it traffic
-			h.fails = max(h.fails, hs.fails-1)
-		}
-		if t.result == probePassed {
-			h.fails, h.passes = 0, h.passes+1
-			if h.unhealthy && h.passes >= hs.passes {
-				h.unhealthy = false
-				changed[t.service] = true
-				metrics.healthTransitions.WithLabelValues(t.service, "healthy").Inc()
-				r.logger.Info("instance is healthy again", zap.String("service", t.service), zap.String("id", t.id),
-					zap.String("address", t.address))
-			}
-			continue
-		}
-		h.passes, h.fails = 0, h.fails+1
-		if !h.unhealthy && h.fails >= hs.fails {
-			h.unhealthy, h.unhealthySince = true, now
+		if r.applyProbeLocked(inst, t, hs, now) {
 			changed[t.service] = true
-			metrics.healthTransitions.WithLabelValues(t.service, "unhealthy").Inc()
-			r.logger.Warn("instance is unhealthy; taken out of rotation", zap.String("service", t.service),
-				zap.String("id", t.id), zap.String("address", t.address), zap.String("path", t.path), zap.Int("failures", h.fails))
-		}
-		if h.unhealthy && hs.deregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.deregisterAfter {
-			if r.remote != nil { // the other gateways learn it through Redis; best effort
-				go func(remote *redisRegistry, service, id string) {
-					_, _ = remote.del(service, []string{id})
-				}(r.remote, t.service, t.id)
-			}
-			r.removeLocked(inst)
-			changed[t.service] = true
-			metrics.registryEvents.WithLabelValues("deregistered_unhealthy").Inc()
-			r.logger.Warn("deregistered an instance that stayed unhealthy", zap.String("service", t.service),
-				zap.String("id", t.id), zap.String("address", t.address), zap.Duration("unhealthy_for", now.Sub(h.unhealthySince)))
 		}
 	}
 	if len(changed) > 0 {
 		r.publishSetLocked(changed)
 		r.kickPersisterLocked()
 	}
+}
+
+// applyProbeLocked takes one probe's result into inst's health, and
+// reports whether the instance's place in the routes changed.
+func (r *Registry) applyProbeLocked(inst *Instance, t probeTarget, hs healthSettings, now time.Time) (changed bool) {
+	h := &inst.health
+	h.checkedAt = now
+	if t.result == probeRefused {
+		// out of rotation at once: the gateway must not send it traffic
+		h.fails = max(h.fails, hs.fails-1)
+	}
+	if t.result == probePassed {
+		h.fails, h.passes = 0, h.passes+1
+		if h.unhealthy && h.passes >= hs.passes {
+			h.unhealthy = false
+			metrics.healthTransitions.WithLabelValues(t.service, "healthy").Inc()
+			r.logger.Info("instance is healthy again", zap.String("service", t.service), zap.String("id", t.id),
+				zap.String("address", t.address))
+			return true
+		}
+		return false
+	}
+	h.passes, h.fails = 0, h.fails+1
+	if !h.unhealthy && h.fails >= hs.fails {
+		h.unhealthy, h.unhealthySince = true, now
+		changed = true
+		metrics.healthTransitions.WithLabelValues(t.service, "unhealthy").Inc()
+		r.logger.Warn("instance is unhealthy; taken out of rotation", zap.String("service", t.service),
+			zap.String("id", t.id), zap.String("address", t.address), zap.String("path", t.path), zap.Int("failures", h.fails))
+	}
+	if h.unhealthy && hs.deregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.deregisterAfter {
+		if r.remote != nil { // the other gateways learn it through Redis; best effort
+			go func(remote *redisRegistry, service, id string) {
+				_, _ = remote.del(service, []string{id})
+			}(r.remote, t.service, t.id)
+		}
+		r.removeLocked(inst)
+		changed = true
+		metrics.registryEvents.WithLabelValues("deregistered_unhealthy").Inc()
+		r.logger.Warn("deregistered an instance that stayed unhealthy", zap.String("service", t.service),
+			zap.String("id", t.id), zap.String("address", t.address), zap.Duration("unhealthy_for", now.Sub(h.unhealthySince)))
+	}
+	return changed
 }
 
 // probe checks the address against the policy (resolving a host name),

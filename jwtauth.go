@@ -273,10 +273,34 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 	if j.now == nil {
 		j.now = time.Now
 	}
+	if err := j.loadKeys(ctx); err != nil {
+		return err
+	}
+	j.buildParser()
+	j.buildSources()
+	if j.MaxTokenSize == 0 {
+		j.MaxTokenSize = defaultMaxTokenSize
+	}
+	if j.CacheSize == 0 {
+		j.CacheSize = defaultTokenCacheSize
+	}
+	if j.CacheSize > 0 {
+		j.cache = newTokenCache(j.CacheSize)
+	}
+	if j.Realm == "" {
+		j.Realm = defaultRealm
+	}
+	j.refusals = buildRefusals(j.Realm)
+	return nil
+}
+
+// loadKeys resolves the secrets, reads the PEM keys, starts the JWKS
+// refresher, and sets the accepted algorithms: algorithms, or else what
+// the keys can verify.
+func (j *JWTAuth) loadKeys(ctx caddy.Context) error {
 	if err := j.loadSecrets(); err != nil {
 		return err
 	}
-
 	derived := map[string]bool{}
 	if len(j.secrets) > 0 {
 		for _, a := range hmacAlgs {
@@ -302,7 +326,6 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 			return err
 		}
 	}
-
 	j.allowed = derived
 	if len(j.Algorithms) > 0 {
 		j.allowed = map[string]bool{}
@@ -310,7 +333,11 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 			j.allowed[a] = true
 		}
 	}
+	return nil
+}
 
+// buildParser prepares the claim checks.
+func (j *JWTAuth) buildParser() {
 	j.issuers = map[string]bool{}
 	for _, iss := range j.Issuers {
 		j.issuers[iss] = true
@@ -325,14 +352,21 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 		opts = append(opts, jwt.WithAudience(j.Audiences...))
 	}
 	j.parser = jwt.NewParser(opts...)
+}
 
+// buildSources prepares where tokens are read from and which headers carry
+// claims upstream.
+func (j *JWTAuth) buildSources() {
 	j.sources = j.From
 	if len(j.sources) == 0 {
 		j.sources = []TokenSource{{Type: "header", Name: "Authorization"}}
 	}
 	for i, s := range j.sources {
-		if s.Type == "header" {
+		switch s.Type {
+		case "header":
 			j.sources[i].Name = http.CanonicalHeaderKey(s.Name)
+		case "query":
+			j.queryParams = append(j.queryParams, s.Name)
 		}
 	}
 	j.headers = make([]ClaimHeader, len(j.ClaimHeaders))
@@ -340,26 +374,6 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 		j.headers[i] = ClaimHeader{Claim: ch.Claim, Header: http.CanonicalHeaderKey(ch.Header)}
 		j.claimHeaderNames = append(j.claimHeaderNames, strings.ReplaceAll(strings.ToLower(ch.Header), "_", "-"))
 	}
-	for _, s := range j.sources {
-		if s.Type == "query" {
-			j.queryParams = append(j.queryParams, s.Name)
-		}
-	}
-
-	if j.MaxTokenSize == 0 {
-		j.MaxTokenSize = defaultMaxTokenSize
-	}
-	if j.CacheSize == 0 {
-		j.CacheSize = defaultTokenCacheSize
-	}
-	if j.CacheSize > 0 {
-		j.cache = newTokenCache(j.CacheSize)
-	}
-	if j.Realm == "" {
-		j.Realm = defaultRealm
-	}
-	j.refusals = buildRefusals(j.Realm)
-	return nil
 }
 
 // loadSecrets resolves the HMAC secrets' placeholders.
