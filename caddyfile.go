@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 )
 
 func init() {
@@ -396,8 +397,8 @@ func (j *JWTAuth) unmarshalKeyOption(o option) (handled bool, err error) {
 			// a literal path is read now, so a missing or wrong file is an
 			// error at its line
 			if err == nil && !strings.ContainsRune(f, '{') {
-				if _, _, perr := loadPublicKey(f); perr != nil {
-					err = o.d.Err(strings.TrimPrefix(perr.Error(), "jwt_auth: "))
+				if _, _, perr := jwtverify.LoadPublicKey(f); perr != nil {
+					err = o.d.Err(perr.Error())
 				}
 			}
 		}
@@ -417,7 +418,7 @@ func (j *JWTAuth) unmarshalKeyOption(o option) (handled bool, err error) {
 		algs, err = o.some()
 		for _, a := range algs {
 			if err == nil {
-				if aerr := checkAlgorithm(a); aerr != nil {
+				if aerr := jwtverify.CheckAlgorithm(a); aerr != nil {
 					err = o.d.Err(aerr.Error())
 				}
 			}

@@ -2,24 +2,14 @@ package gateway
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"hash/maphash"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -31,6 +21,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/time/rate"
+
+	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 )
 
 // jwt_auth defaults.
@@ -38,15 +30,9 @@ const (
 	defaultRealm          = "restricted"
 	defaultMaxTokenSize   = 8 << 10
 	defaultTokenCacheSize = 10000
-	// tokens longer than this are verified every time rather than cached,
-	// which bounds the cache's memory
-	maxCachedTokenSize = 4 << 10
-	// a verified token is trusted from the cache for at most this long, so a
-	// key removed from a JWKS stops being honoured soon
-	tokenCacheMaxAge    = time.Minute
-	defaultJWKSRefresh  = 15 * time.Minute
-	defaultJWKSCooldown = time.Minute
-	defaultJWKSTimeout  = 3 * time.Second
+	defaultJWKSRefresh    = 15 * time.Minute
+	defaultJWKSCooldown   = time.Minute
+	defaultJWKSTimeout    = 3 * time.Second
 )
 
 // JWTAuth authenticates requests with a JSON Web Token.
@@ -164,22 +150,16 @@ type JWTAuth struct {
 	// cache.
 	CacheSize int `json:"cache_size,omitempty"`
 
-	secrets      [][]byte
-	secretsByKid map[string][]byte
-	secretSet    jwt.VerificationKeySet
-	pemKeys      map[string][]jwt.VerificationKey // by algorithm family: "RSA", "EC", "EdDSA"
-	jwks         keyfunc.Keyfunc
-	allowed      map[string]bool
-	issuers      map[string]bool
-	parser       *jwt.Parser
-	sources      []TokenSource
-	headers      []ClaimHeader // with canonical header names
+	keys     jwtverify.Keys
+	allowed  map[string]bool
+	verifier *jwtverify.Verifier[*verifiedToken]
+	sources  []TokenSource
+	headers  []ClaimHeader // with canonical header names
 	// claimHeaderNames are the claim headers' names in lower case with '-'
 	claimHeaderNames []string
 	// queryParams are the query parameters tokens are read from, redacted
 	// in logs
 	queryParams []string
-	cache       *tokenCache
 	refusals    map[refusal]refusalAnswer
 	logger      *zap.Logger
 	now         func() time.Time
@@ -200,9 +180,9 @@ func newJWTCounters() jwtCounters {
 		cached:    metrics.jwtRequests.WithLabelValues("accepted", "cache"),
 		anonymous: metrics.jwtRequests.WithLabelValues("anonymous", ""),
 		preflight: metrics.jwtRequests.WithLabelValues("preflight", ""),
-		refused:   make(map[refusal]prometheus.Counter, len(refusalReasons)),
+		refused:   make(map[refusal]prometheus.Counter),
 	}
-	for r := range refusalReasons {
+	for _, r := range jwtverify.Reasons() {
 		c.refused[r] = metrics.jwtRequests.WithLabelValues("refused", r.String())
 	}
 	return c
@@ -238,28 +218,6 @@ func (JWTAuth) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// algorithm families, for keys and defaults
-var (
-	hmacAlgs  = []string{"HS256", "HS384", "HS512"}
-	rsaAlgs   = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
-	ecAlgs    = []string{"ES256", "ES384", "ES512"}
-	eddsaAlgs = []string{"EdDSA"}
-)
-
-func algFamily(alg string) string {
-	switch {
-	case slices.Contains(hmacAlgs, alg):
-		return "HMAC"
-	case slices.Contains(rsaAlgs, alg):
-		return "RSA"
-	case slices.Contains(ecAlgs, alg):
-		return "EC"
-	case alg == "EdDSA":
-		return "EdDSA"
-	}
-	return ""
-}
-
 // Provision loads the keys, resolves the secret's placeholders, starts the
 // JWKS refresher and builds everything the request path uses.
 func (j *JWTAuth) Provision(ctx caddy.Context) error {
@@ -276,7 +234,6 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 	if err := j.loadKeys(ctx); err != nil {
 		return err
 	}
-	j.buildParser()
 	j.buildSources()
 	if j.MaxTokenSize == 0 {
 		j.MaxTokenSize = defaultMaxTokenSize
@@ -284,9 +241,11 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 	if j.CacheSize == 0 {
 		j.CacheSize = defaultTokenCacheSize
 	}
-	if j.CacheSize > 0 {
-		j.cache = newTokenCache(j.CacheSize)
-	}
+	j.verifier = jwtverify.New(jwtverify.Config[*verifiedToken]{
+		Keys: j.keys, Allowed: j.allowed, Issuers: j.Issuers, Audiences: j.Audiences,
+		Leeway: time.Duration(j.Leeway), Require: j.Require, MaxTokenSize: j.MaxTokenSize,
+		CacheSize: max(0, j.CacheSize), Now: func() time.Time { return j.now() }, Prepare: j.newVerified,
+	})
 	if j.Realm == "" {
 		j.Realm = defaultRealm
 	}
@@ -302,24 +261,25 @@ func (j *JWTAuth) loadKeys(ctx caddy.Context) error {
 		return err
 	}
 	derived := map[string]bool{}
-	if len(j.secrets) > 0 {
-		for _, a := range hmacAlgs {
+	if len(j.keys.Secrets) > 0 {
+		for _, a := range jwtverify.HMACAlgorithms {
 			derived[a] = true
 		}
 	}
-	j.pemKeys = map[string][]jwt.VerificationKey{}
+	j.keys.PEM = map[string][]jwt.VerificationKey{}
 	for _, file := range j.PublicKeys {
-		key, algs, err := loadPublicKey(file)
+		key, algs, err := jwtverify.LoadPublicKey(file)
 		if err != nil {
-			return err
+			return fmt.Errorf("jwt_auth: %w", err)
 		}
-		j.pemKeys[algFamily(algs[0])] = append(j.pemKeys[algFamily(algs[0])], key)
+		family := jwtverify.Family(algs[0])
+		j.keys.PEM[family] = append(j.keys.PEM[family], key)
 		for _, a := range algs {
 			derived[a] = true
 		}
 	}
 	if len(j.JWKS) > 0 {
-		for _, a := range slices.Concat(rsaAlgs, ecAlgs, eddsaAlgs) {
+		for _, a := range slices.Concat(jwtverify.RSAAlgorithms, jwtverify.ECAlgorithms, jwtverify.EdDSAAlgorithms) {
 			derived[a] = true
 		}
 		if err := j.startJWKS(ctx); err != nil {
@@ -334,24 +294,6 @@ func (j *JWTAuth) loadKeys(ctx caddy.Context) error {
 		}
 	}
 	return nil
-}
-
-// buildParser prepares the claim checks.
-func (j *JWTAuth) buildParser() {
-	j.issuers = map[string]bool{}
-	for _, iss := range j.Issuers {
-		j.issuers[iss] = true
-	}
-	opts := []jwt.ParserOption{
-		jwt.WithLeeway(time.Duration(j.Leeway)),
-		jwt.WithIssuedAt(),
-		jwt.WithStrictDecoding(),
-		jwt.WithTimeFunc(func() time.Time { return j.now() }),
-	}
-	if len(j.Audiences) > 0 {
-		opts = append(opts, jwt.WithAudience(j.Audiences...))
-	}
-	j.parser = jwt.NewParser(opts...)
 }
 
 // buildSources prepares where tokens are read from and which headers carry
@@ -382,7 +324,7 @@ func (j *JWTAuth) loadSecrets() error {
 	if j.Secret != "" {
 		all = append([]HMACSecret{{Secret: j.Secret}}, all...)
 	}
-	j.secretsByKid = map[string][]byte{}
+	j.keys.SecretsByKid = map[string][]byte{}
 	repl := caddy.NewReplacer()
 	for _, hs := range all {
 		secret := repl.ReplaceKnown(hs.Secret, "")
@@ -392,13 +334,12 @@ func (j *JWTAuth) loadSecrets() error {
 		if len(secret) < 32 {
 			j.logger.Warn("jwt_auth: an HMAC secret is shorter than 32 bytes; RFC 7518 asks for at least the hash size (32 bytes for HS256)")
 		}
-		j.secrets = append(j.secrets, []byte(secret))
-		j.secretSet.Keys = append(j.secretSet.Keys, []byte(secret))
+		j.keys.Secrets = append(j.keys.Secrets, []byte(secret))
 		if hs.KeyID != "" {
-			if _, dup := j.secretsByKid[hs.KeyID]; dup {
+			if _, dup := j.keys.SecretsByKid[hs.KeyID]; dup {
 				return fmt.Errorf("jwt_auth: two secrets have the key ID %q", hs.KeyID)
 			}
-			j.secretsByKid[hs.KeyID] = []byte(secret)
+			j.keys.SecretsByKid[hs.KeyID] = []byte(secret)
 		}
 	}
 	return nil
@@ -441,7 +382,7 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 		cancel()
 		return fmt.Errorf("jwt_auth: jwks: %w", err)
 	}
-	j.jwks = kf
+	j.keys.JWKS = kf
 	return nil
 }
 
@@ -452,59 +393,6 @@ func cmpDuration(d caddy.Duration, def time.Duration) time.Duration {
 	return def
 }
 
-// loadPublicKey reads a PEM file and returns its public key and the
-// algorithms it can verify.
-func loadPublicKey(file string) (any, []string, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %w", file, err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: no PEM block found", file)
-	}
-	var key any
-	switch block.Type {
-	case "PUBLIC KEY":
-		key, err = x509.ParsePKIXPublicKey(block.Bytes)
-	case "RSA PUBLIC KEY":
-		key, err = x509.ParsePKCS1PublicKey(block.Bytes)
-	case "CERTIFICATE":
-		var cert *x509.Certificate
-		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-			key = cert.PublicKey
-		}
-	default:
-		if strings.Contains(block.Type, "PRIVATE") {
-			return nil, nil, fmt.Errorf("jwt_auth: public_key %q holds a %s; give the gateway only the public key (openssl pkey -pubout)", file, block.Type)
-		}
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported PEM block %q; want PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE", file, block.Type)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: %w", file, err)
-	}
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		if k.N.BitLen() < 2048 {
-			return nil, nil, fmt.Errorf("jwt_auth: public_key %q: RSA key of %d bits; at least 2048 are required", file, k.N.BitLen())
-		}
-		return k, rsaAlgs, nil
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return k, []string{"ES256"}, nil
-		case elliptic.P384():
-			return k, []string{"ES384"}, nil
-		case elliptic.P521():
-			return k, []string{"ES512"}, nil
-		}
-		return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported curve %s", file, k.Curve.Params().Name)
-	case ed25519.PublicKey:
-		return k, eddsaAlgs, nil
-	}
-	return nil, nil, fmt.Errorf("jwt_auth: public_key %q: unsupported key type %T", file, key)
-}
-
 // Validate rejects configurations that cannot verify anything or that would
 // accept what they should not.
 func (j *JWTAuth) Validate() error {
@@ -512,14 +400,14 @@ func (j *JWTAuth) Validate() error {
 		return fmt.Errorf("jwt_auth: no key configured; set secret, public_key or jwks")
 	}
 	for _, a := range j.Algorithms {
-		if err := checkAlgorithm(a); err != nil {
+		if err := jwtverify.CheckAlgorithm(a); err != nil {
 			return fmt.Errorf("jwt_auth: %w", err)
 		}
-		family := algFamily(a)
+		family := jwtverify.Family(a)
 		switch {
-		case family == "HMAC" && len(j.secrets) == 0:
+		case family == "HMAC" && len(j.keys.Secrets) == 0 && j.Secret == "" && len(j.Secrets) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no secret is configured", a)
-		case family != "HMAC" && len(j.pemKeys[family]) == 0 && len(j.JWKS) == 0:
+		case family != "HMAC" && len(j.keys.PEM[family]) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no public_key or jwks can verify it", a)
 		}
 	}
@@ -552,19 +440,6 @@ func (j *JWTAuth) Validate() error {
 	return nil
 }
 
-// checkAlgorithm refuses none (in any spelling) and algorithms this
-// handler does not know.
-func checkAlgorithm(a string) error {
-	if strings.EqualFold(a, "none") {
-		return fmt.Errorf("algorithm %q is never accepted", a)
-	}
-	if algFamily(a) == "" {
-		return fmt.Errorf("unknown algorithm %q; known: %s", a,
-			strings.Join(slices.Concat(hmacAlgs, rsaAlgs, ecAlgs, eddsaAlgs), " "))
-	}
-	return nil
-}
-
 // Cleanup stops the JWKS refresher.
 func (j *JWTAuth) Cleanup() error {
 	if j.jwksCancel != nil {
@@ -593,8 +468,8 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		return j.refuse(w, r, refusalNoToken, nil)
 	}
-	v, cached, why, err := j.verify(token)
-	if v == nil {
+	v, cached, why, err := j.verifier.Verify(token)
+	if why != 0 {
 		return j.refuse(w, r, why, err)
 	}
 	if cached {
@@ -749,95 +624,8 @@ func queryValue(raw, name string) (value string, dup bool) {
 	return value, false
 }
 
-// verify returns the verified token, from the cache when it can; otherwise
-// it says why the token is refused.
-func (j *JWTAuth) verify(token string) (v *verifiedToken, cached bool, why refusal, err error) {
-	if len(token) > j.MaxTokenSize {
-		return nil, false, refusalTooLarge, fmt.Errorf("token of %d bytes; the most is %d", len(token), j.MaxTokenSize)
-	}
-	now := j.now()
-	if j.cache != nil {
-		if v := j.cache.get(token, now); v != nil {
-			return v, true, 0, nil
-		}
-	}
-	claims := jwt.MapClaims{}
-	if _, err := j.parser.ParseWithClaims(token, claims, j.keyFor); err != nil {
-		return nil, false, classify(err), err
-	}
-	if len(j.issuers) > 0 {
-		iss, _ := claims["iss"].(string)
-		if !j.issuers[iss] {
-			return nil, false, refusalIssuer, fmt.Errorf("issuer %q is not accepted", iss)
-		}
-	}
-	for _, c := range j.Require {
-		if _, ok := claims[c]; !ok {
-			return nil, false, refusalMissingClaim, fmt.Errorf("claim %q is missing", c)
-		}
-	}
-	v = j.newVerified(claims, now)
-	if j.cache != nil && len(token) <= maxCachedTokenSize {
-		j.cache.put(token, v, now)
-	}
-	return v, false, 0, nil
-}
-
-var (
-	errAlgorithm  = errors.New("algorithm not allowed")
-	errUnknownKey = errors.New("no key matches the token")
-)
-
-// keyFor is the jwt.Keyfunc: golang-jwt calls it after parsing and before
-// checking the signature. It enforces the algorithm allowlist and hands out
-// only keys of the token's algorithm family.
-func (j *JWTAuth) keyFor(t *jwt.Token) (any, error) {
-	alg := t.Method.Alg()
-	if !j.allowed[alg] {
-		return nil, fmt.Errorf("%w: %q", errAlgorithm, alg)
-	}
-	family := algFamily(alg)
-	if family == "HMAC" {
-		if kid, ok := t.Header["kid"].(string); ok {
-			if secret, ok := j.secretsByKid[kid]; ok {
-				return secret, nil
-			}
-		}
-		if len(j.secrets) == 1 {
-			return j.secrets[0], nil
-		}
-		return j.secretSet, nil
-	}
-	if j.jwks != nil {
-		if _, hasKid := t.Header["kid"]; hasKid {
-			key, err := j.jwks.Keyfunc(t)
-			if err == nil {
-				return key, nil
-			}
-			if len(j.pemKeys[family]) == 0 {
-				return nil, fmt.Errorf("%w: %w", errUnknownKey, err)
-			}
-		} else if set, err := j.jwks.VerificationKeySet(context.Background()); err == nil {
-			keys := slices.Concat(set.Keys, j.pemKeys[family])
-			if len(keys) == 0 {
-				return nil, errUnknownKey
-			}
-			return jwt.VerificationKeySet{Keys: keys}, nil
-		}
-	}
-	keys := j.pemKeys[family]
-	if len(keys) == 0 {
-		return nil, errUnknownKey
-	}
-	if len(keys) == 1 {
-		return keys[0], nil
-	}
-	return jwt.VerificationKeySet{Keys: keys}, nil
-}
-
 // verifiedToken is what the request path needs of a verified token.
 type verifiedToken struct {
-	expires  time.Time          // when the cached verdict ends
 	vars     map[string]any     // "http.auth.user.<claim>" -> value
 	provider caddy.ReplacerFunc // serves vars; made once, so no request allocates it
 	headers  []string           // claim header values, "" when absent or unsafe
@@ -845,16 +633,10 @@ type verifiedToken struct {
 
 const userPrefix = "http.auth.user."
 
-func (j *JWTAuth) newVerified(claims jwt.MapClaims, now time.Time) *verifiedToken {
+func (j *JWTAuth) newVerified(claims jwt.MapClaims) *verifiedToken {
 	v := &verifiedToken{
-		expires: now.Add(tokenCacheMaxAge),
 		vars:    make(map[string]any, len(claims)+1),
 		headers: make([]string, len(j.headers)),
-	}
-	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
-		if end := exp.Add(time.Duration(j.Leeway)); end.Before(v.expires) {
-			v.expires = end
-		}
 	}
 	for name, val := range claims {
 		v.vars[userPrefix+name] = claimString(val)
@@ -902,46 +684,25 @@ func claimString(val any) string {
 	return string(b)
 }
 
-// refusal is why a request is answered 401.
-type refusal int
+// refusal is why a request is refused: the verifier's reasons, and the
+// request-level ones (no token, two tokens).
+type refusal = jwtverify.Reason
 
 const (
-	refusalNoToken refusal = iota + 1
-	refusalTooLarge
-	refusalMalformed
-	refusalAlgorithm
-	refusalUnknownKey
-	refusalSignature
-	refusalExpired
-	refusalNotYetValid
-	refusalIssuedInFuture
-	refusalIssuer
-	refusalAudience
-	refusalMissingClaim
-	refusalInvalid
-	refusalAmbiguous
+	refusalNoToken        = jwtverify.NoToken
+	refusalTooLarge       = jwtverify.TooLarge
+	refusalMalformed      = jwtverify.Malformed
+	refusalAlgorithm      = jwtverify.Algorithm
+	refusalUnknownKey     = jwtverify.UnknownKey
+	refusalSignature      = jwtverify.Signature
+	refusalExpired        = jwtverify.Expired
+	refusalNotYetValid    = jwtverify.NotYetValid
+	refusalIssuedInFuture = jwtverify.IssuedInFuture
+	refusalIssuer         = jwtverify.Issuer
+	refusalAudience       = jwtverify.Audience
+	refusalMissingClaim   = jwtverify.MissingClaim
+	refusalAmbiguous      = jwtverify.Ambiguous
 )
-
-// refusalReasons are short, stable names for logs and metrics, and the
-// error_description sent to the client.
-var refusalReasons = map[refusal][2]string{
-	refusalNoToken:        {"no_token", "a bearer token is required"},
-	refusalTooLarge:       {"too_large", "the token is too large"},
-	refusalMalformed:      {"malformed", "the token is malformed"},
-	refusalAlgorithm:      {"algorithm", "the token's algorithm is not accepted"},
-	refusalUnknownKey:     {"unknown_key", "no key matches the token"},
-	refusalSignature:      {"signature", "the token's signature is invalid"},
-	refusalExpired:        {"expired", "the token has expired"},
-	refusalNotYetValid:    {"not_yet_valid", "the token is not valid yet"},
-	refusalIssuedInFuture: {"issued_in_future", "the token was issued in the future"},
-	refusalIssuer:         {"issuer", "the token's issuer is not accepted"},
-	refusalAudience:       {"audience", "the token's audience is not accepted"},
-	refusalMissingClaim:   {"missing_claim", "the token lacks a required claim"},
-	refusalInvalid:        {"invalid", "the token is invalid"},
-	refusalAmbiguous:      {"ambiguous", "the request carries more than one token; send exactly one"},
-}
-
-func (r refusal) String() string { return refusalReasons[r][0] }
 
 // refusalAnswer is a 401 answer built once at provision.
 type refusalAnswer struct {
@@ -950,8 +711,9 @@ type refusalAnswer struct {
 }
 
 func buildRefusals(realm string) map[refusal]refusalAnswer {
-	answers := make(map[refusal]refusalAnswer, len(refusalReasons))
-	for r, reason := range refusalReasons {
+	answers := make(map[refusal]refusalAnswer)
+	for _, r := range jwtverify.Reasons() {
+		reason := [2]string{r.String(), r.Description()}
 		header := fmt.Sprintf(`Bearer realm=%q`, realm)
 		body := map[string]string{"error": "unauthorized", "error_description": reason[1]}
 		switch r {
@@ -967,31 +729,6 @@ func buildRefusals(realm string) map[refusal]refusalAnswer {
 		answers[r] = refusalAnswer{wwwAuthenticate: header, body: append(b, '\n')}
 	}
 	return answers
-}
-
-func classify(err error) refusal {
-	switch {
-	case errors.Is(err, errAlgorithm):
-		return refusalAlgorithm
-	case errors.Is(err, errUnknownKey):
-		return refusalUnknownKey
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return refusalMalformed
-	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		// an alg golang-jwt does not know (e.g. "NONE") or a keyfunc error
-		return refusalAlgorithm
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return refusalSignature
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return refusalExpired
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return refusalNotYetValid
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return refusalIssuedInFuture
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return refusalAudience
-	}
-	return refusalInvalid
 }
 
 func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, err error) error {
@@ -1016,68 +753,7 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 	if why == refusalAmbiguous {
 		status = http.StatusBadRequest
 	}
-	return refuse(w, r, status, "jwt_auth: "+refusalReasons[why][1], a.body)
-}
-
-// tokenCache remembers verified tokens. It is split into shards, each with
-// its own lock, so parallel requests rarely wait for each other; each shard
-// holds a bounded number of entries.
-type tokenCache struct {
-	seed   maphash.Seed
-	shards [tokenCacheShards]tokenCacheShard
-}
-
-const tokenCacheShards = 32
-
-type tokenCacheShard struct {
-	mu      sync.RWMutex
-	entries map[string]*verifiedToken
-	max     int
-}
-
-func newTokenCache(size int) *tokenCache {
-	c := &tokenCache{seed: maphash.MakeSeed()}
-	per := max(1, (size+tokenCacheShards-1)/tokenCacheShards)
-	for i := range c.shards {
-		c.shards[i] = tokenCacheShard{entries: make(map[string]*verifiedToken), max: per}
-	}
-	return c
-}
-
-func (c *tokenCache) shard(token string) *tokenCacheShard {
-	return &c.shards[maphash.String(c.seed, token)%tokenCacheShards]
-}
-
-func (c *tokenCache) get(token string, now time.Time) *verifiedToken {
-	s := c.shard(token)
-	s.mu.RLock()
-	v := s.entries[token]
-	s.mu.RUnlock()
-	if v == nil || !now.Before(v.expires) {
-		return nil
-	}
-	return v
-}
-
-func (c *tokenCache) put(token string, v *verifiedToken, now time.Time) {
-	s := c.shard(token)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.entries) >= s.max {
-		// drop expired entries; if none, drop an arbitrary one
-		for k, e := range s.entries {
-			if !now.Before(e.expires) {
-				delete(s.entries, k)
-			}
-		}
-		for k := range s.entries {
-			if len(s.entries) < s.max {
-				break
-			}
-			delete(s.entries, k)
-		}
-	}
-	s.entries[token] = v
+	return refuse(w, r, status, "jwt_auth: "+why.Description(), a.body)
 }
 
 // Interface guards

@@ -167,7 +167,7 @@ func TestJWTJWKSEveryAlgorithm(t *testing.T) {
 		tok := jwxSignedWithKid(t, a.alg, a.key, a.alg.String())
 		res := serveJWT(t, j, bearer(tok))
 		if a.pub == nil {
-			if res.passed || res.body["error_description"] != refusalReasons[refusalAlgorithm][1] {
+			if res.passed || res.body["error_description"] != refusalAlgorithm.Description() {
 				t.Errorf("%s accepted against a JWKS: %v", a.alg, res.body)
 			}
 			continue
