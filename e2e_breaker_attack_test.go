@@ -59,7 +59,9 @@ http://127.0.0.1:{HTTP} {
 	wg.Wait()
 	for i := range 10 {
 		if ans := fetchWith(t, g.client, "GET", g.url("/svc/ok"), as(fmt.Sprintf("user-%d", i))); ans.code != 200 {
-			t.Fatalf("after the attack, user-%d got %d %s: the attackers switched the service off", i, ans.code, ans.body)
+			_, registered := g.adminCall("GET", "/registry/services", "")
+			t.Fatalf("after the attack, user-%d got %d %q (headers %v; registry %s, admin at %s): the attackers switched the service off",
+				i, ans.code, ans.body, ans.header, registered, g.admin)
 		}
 	}
 }
