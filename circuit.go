@@ -144,41 +144,19 @@ func (cb *CircuitBreaker) setup(logger *zap.Logger) error {
 	if cb.now == nil {
 		cb.now = monotonicNow
 	}
-	if cb.Name == "" {
-		cb.Name = "circuit_breaker"
-	}
-	if cb.FailureRatio == 0 {
-		cb.FailureRatio = defaultFailureRatio
-	}
-	if cb.MinRequests == 0 {
-		cb.MinRequests = defaultMinRequests
-	}
-	if cb.Window == 0 {
-		cb.Window = caddy.Duration(defaultCircuitWindow)
-	}
-	if cb.OpenFor == 0 {
-		cb.OpenFor = caddy.Duration(defaultOpenFor)
-	}
-	if cb.HalfOpenRequests == 0 {
-		cb.HalfOpenRequests = defaultHalfOpenRequests
-	}
-	if cb.MaxKeys == 0 {
-		cb.MaxKeys = defaultCircuitKeys
-	}
+	orDefault(&cb.Name, "circuit_breaker")
+	orDefault(&cb.FailureRatio, defaultFailureRatio)
+	orDefault(&cb.MinRequests, defaultMinRequests)
+	orDefault(&cb.Window, caddy.Duration(defaultCircuitWindow))
+	orDefault(&cb.OpenFor, caddy.Duration(defaultOpenFor))
+	orDefault(&cb.HalfOpenRequests, defaultHalfOpenRequests)
+	orDefault(&cb.MaxKeys, defaultCircuitKeys)
+	orDefault(&cb.ClientKey, "{http.auth.user.id}")
+	orDefault(&cb.MinClients, defaultMinClients)
+	orDefault(&cb.ClientFailures, defaultClientFailures)
+	orDefault(&cb.TrialTimeout, caddy.Duration(defaultTrialTimeout))
 	if len(cb.FailureStatus) == 0 {
 		cb.FailureStatus = []string{"5xx"}
-	}
-	if cb.ClientKey == "" {
-		cb.ClientKey = "{http.auth.user.id}"
-	}
-	if cb.MinClients == 0 {
-		cb.MinClients = defaultMinClients
-	}
-	if cb.ClientFailures == 0 {
-		cb.ClientFailures = defaultClientFailures
-	}
-	if cb.TrialTimeout == 0 {
-		cb.TrialTimeout = caddy.Duration(defaultTrialTimeout)
 	}
 	cb.clientKey = newTemplate(cb.ClientKey)
 	var err error

@@ -83,3 +83,12 @@ func checkTemplate(tpl string) error {
 		rest = rest[open+1+end+1:]
 	}
 }
+
+// orDefault sets *v to def when it holds its zero value (the field was not
+// configured).
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}

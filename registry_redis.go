@@ -58,7 +58,12 @@ import (
 const (
 	redisInstancePrefix = "caddy_gateway:registry:instance:" // + service + "/" + id
 	redisVersionKey     = "caddy_gateway:registry:version"
-	redisEventsChannel  = "caddy_gateway:registry:events"
+	// redisEpochKey exists once a gateway has set a Redis up for the
+	// registry (version counter carried on, registrations written back);
+	// writes are refused until it does, so nothing is written to a Redis
+	// that restarted empty before the gateways know it did
+	redisEpochKey      = "caddy_gateway:registry:epoch"
+	redisEventsChannel = "caddy_gateway:registry:events"
 	// DefaultResyncInterval is how often a gateway reads the whole registry
 	// from Redis in cluster mode.
 	DefaultResyncInterval = 10 * time.Second
@@ -75,10 +80,12 @@ const (
 func redisInstanceKey(service, id string) string { return redisInstancePrefix + service + "/" + id }
 
 // putScript writes an instance with a new version and publishes it.
-// KEYS: instance key, version key. ARGV: instance JSON, lease in ms (0:
-// none), "nx" to write only where the key is missing, channel, origin.
-// Returns the version, or 0 when nx found the key.
+// KEYS: instance key, version key, epoch key. ARGV: instance JSON, lease in
+// ms (0: none), "nx" to write only where the key is missing, channel,
+// origin. Returns the version, or 0 when nx found the key; an error when
+// the epoch key is missing.
 var putScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[3]) == 0 then return redis.error_reply('NOEPOCH Redis restarted; the registry is not set up in it again yet') end
 if ARGV[3] == 'nx' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local v = redis.call('INCR', KEYS[2])
 local value = '{"v":' .. v .. ',"instance":' .. ARGV[1] .. '}'
@@ -93,13 +100,25 @@ return v
 `)
 
 // delScript deletes instances with a new version and publishes it. KEYS:
-// version key, then the instance keys. ARGV: channel, the event's other
-// fields as JSON members. Returns the version.
+// version key, epoch key, then the instance keys. ARGV: channel, the
+// event's other fields as JSON members. Returns the version; an error when
+// the epoch key is missing.
 var delScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('NOEPOCH Redis restarted; the registry is not set up in it again yet') end
 local v = redis.call('INCR', KEYS[1])
-for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
 redis.call('PUBLISH', ARGV[1], '{"v":' .. v .. ',' .. ARGV[2] .. '}')
 return v
+`)
+
+// setUpScript sets a Redis up for the registry: the version counter
+// (KEYS[1]) is raised to ARGV[1] if it is lower, and the epoch key
+// (KEYS[2]) is created.
+var setUpScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1])) or 0
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('SET', KEYS[2], '1')
+return 0
 `)
 
 // registryEvent is what gateways publish to each other.
@@ -130,6 +149,8 @@ type redisRegistry struct {
 
 	bg    *background
 	ready chan struct{} // closed once subscribed and resynced (or failed to)
+	// resyncSoon asks for a resync now (a write failed)
+	resyncSoon chan struct{}
 
 	// down is set when a Redis call fails and cleared by a good resync;
 	// while it is set, leases do not expire
@@ -149,7 +170,7 @@ func newRedisRegistry(reg *Registry, h *redisHandle, resync time.Duration, logge
 		resync = DefaultResyncInterval
 	}
 	return &redisRegistry{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
-		ready: make(chan struct{}), warned: map[string]bool{}}
+		ready: make(chan struct{}), resyncSoon: make(chan struct{}, 1), warned: map[string]bool{}}
 }
 
 func (rr *redisRegistry) start() { rr.bg = runInBackground(rr.run) }
@@ -183,6 +204,9 @@ func (rr *redisRegistry) run(ctx context.Context) {
 			}
 			rr.apply(m.Payload)
 		case <-tick.C:
+			rr.resyncNow(ctx)
+			tick.Reset(rr.interval())
+		case <-rr.resyncSoon:
 			rr.resyncNow(ctx)
 			tick.Reset(rr.interval())
 		}
@@ -258,13 +282,24 @@ func (rr *redisRegistry) write(inst Instance, lease time.Duration, onlyIfMissing
 	}
 	ctx, cancel := rr.callCtx()
 	defer cancel()
-	v, err := putScript.Run(ctx, rr.h.client, []string{redisInstanceKey(inst.Service, inst.ID), redisVersionKey},
+	v, err := putScript.Run(ctx, rr.h.client, []string{redisInstanceKey(inst.Service, inst.ID), redisVersionKey, redisEpochKey},
 		string(value), lease.Milliseconds(), nx, redisEventsChannel, rr.origin).Int64()
-	rr.h.result(err)
-	if err != nil {
-		rr.down.Store(true)
-	}
+	rr.failedWrite(err)
 	return v, err
+}
+
+// failedWrite notes a failed write: Redis is down, or restarted and not
+// set up again yet; either way the sync should look now.
+func (rr *redisRegistry) failedWrite(err error) {
+	rr.h.result(err)
+	if err == nil {
+		return
+	}
+	rr.down.Store(true)
+	select {
+	case rr.resyncSoon <- struct{}{}:
+	default:
+	}
 }
 
 // del deletes instances and tells the other gateways, in one script, and
@@ -274,8 +309,8 @@ func (rr *redisRegistry) del(service string, ids []string) (int64, error) {
 		rr.down.Store(true)
 		return 0, err
 	}
-	keys := make([]string, 0, len(ids)+1)
-	keys = append(keys, redisVersionKey)
+	keys := make([]string, 0, len(ids)+2)
+	keys = append(keys, redisVersionKey, redisEpochKey)
 	for _, id := range ids {
 		keys = append(keys, redisInstanceKey(service, id))
 	}
@@ -289,10 +324,7 @@ func (rr *redisRegistry) del(service string, ids []string) (int64, error) {
 	ctx, cancel := rr.callCtx()
 	defer cancel()
 	v, err := delScript.Run(ctx, rr.h.client, keys, redisEventsChannel, string(members)).Int64()
-	rr.h.result(err)
-	if err != nil {
-		rr.down.Store(true)
-	}
+	rr.failedWrite(err)
 	return v, err
 }
 
@@ -311,6 +343,7 @@ func (rr *redisRegistry) resyncNow(ctx context.Context) {
 	var snap redisSnapshot
 	if err == nil {
 		snap, err = rr.readAll(ctx)
+		snap.restarted = rr.runID != "" && rr.runID != runID
 	}
 	rr.h.result(err)
 	if err != nil {
@@ -348,6 +381,20 @@ func (rr *redisRegistry) serverRunID(ctx context.Context) (string, error) {
 // gives the local copies the same fresh lease.
 func (rr *redisRegistry) writeBack() error {
 	local := rr.reg.snapshotForWriteBack()
+	// a Redis that restarted empty counts versions from 1 again: carry the
+	// counter on from the highest version this gateway knows, so that
+	// changes after the restart are newer than everything before it; and
+	// let writes in again
+	var highest int64
+	for _, inst := range local {
+		highest = max(highest, inst.version)
+	}
+	ctx, cancel := rr.callCtx()
+	err := setUpScript.Run(ctx, rr.h.client, []string{redisVersionKey, redisEpochKey}, highest).Err()
+	cancel()
+	if err != nil {
+		return err
+	}
 	written := 0
 	for _, inst := range local {
 		v, err := rr.write(inst, inst.TTL, true)
@@ -374,6 +421,9 @@ type redisSnapshot struct {
 	// seq is the local change counter when the snapshot began: a local
 	// entry made no later than it was in Redis before the snapshot was read
 	seq uint64
+	// restarted: Redis restarted since the last good resync, so its
+	// version counter started again and the local versions mean nothing
+	restarted bool
 }
 
 // readAll reads every instance in Redis with its remaining lease. Entries
@@ -623,6 +673,27 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, r
 	now := r.clock.Now()
 	changed := map[string]bool{}
 	seen := map[string]map[string]bool{}
+	if snapshot != nil && snapshot.restarted {
+		// Redis counts versions from 1 again: what Redis holds now is the
+		// truth, whatever version this gateway had for it
+		for _, instances := range r.services {
+			for _, inst := range instances {
+				inst.version = 0
+			}
+		}
+		clear(r.tombstones)
+		r.versionFloor = 0
+	}
+	if snapshot != nil {
+		// a deletion this gateway saw before the snapshot began is in the
+		// snapshot already (a forged one, with a made-up version, is not:
+		// the snapshot undoes it)
+		for k, t := range r.tombstones {
+			if t.seq <= snapshot.seq {
+				delete(r.tombstones, k)
+			}
+		}
+	}
 	for _, ri := range list {
 		reg, err := r.validRemote(ri)
 		if err == nil && snapshot != nil && ri.version > snapshot.version {
@@ -677,7 +748,7 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, r
 		}
 		r.versionFloor = max(r.versionFloor, snapshot.version)
 		for k, t := range r.tombstones {
-			if t.seq <= snapshot.seq || t.version <= r.versionFloor {
+			if t.version <= r.versionFloor {
 				delete(r.tombstones, k)
 			}
 		}

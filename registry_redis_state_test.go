@@ -210,3 +210,20 @@ func TestClusterResyncSkipsWhatItCannotRead(t *testing.T) {
 		t.Fatal("a deleted instance was written back")
 	}
 }
+
+// TestClusterForgedDeleteIsUndone: a delete event published by someone
+// else than a gateway (with a made-up version) takes the instance out
+// until the next resync, which puts back what Redis holds.
+func TestClusterForgedDeleteIsUndone(t *testing.T) {
+	rs := startRedis(t)
+	a := clusterMember(t, rs, 200*time.Millisecond)
+	if _, _, err := a.Register(Registration{Service: "svc", ID: "x", Address: "10.0.0.1:80"}); err != nil {
+		t.Fatal(err)
+	}
+	forged, _ := json.Marshal(registryEvent{V: 1 << 60, Origin: "attacker", Op: "del", Service: "svc", IDs: []string{"x"}})
+	if err := rs.client().Publish(context.Background(), redisEventsChannel, forged).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the forged deletion was not applied at all (the test sees nothing)", sees(a, "svc"))
+	eventually(t, 5*time.Second, "a resync did not undo a forged deletion", sees(a, "svc", "10.0.0.1:80"))
+}
