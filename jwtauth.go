@@ -459,14 +459,14 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	token, ambiguous := j.extract(r)
 	if ambiguous {
-		return j.refuse(w, r, refusalAmbiguous, nil)
+		return j.refuse(w, r, jwtverify.Ambiguous, nil)
 	}
 	if token == "" {
 		if j.Optional {
 			j.counters.anonymous.Inc()
 			return next.ServeHTTP(w, r)
 		}
-		return j.refuse(w, r, refusalNoToken, nil)
+		return j.refuse(w, r, jwtverify.NoToken, nil)
 	}
 	v, cached, why, err := j.verifier.Verify(token)
 	if why != 0 {
@@ -685,24 +685,8 @@ func claimString(val any) string {
 }
 
 // refusal is why a request is refused: the verifier's reasons, and the
-// request-level ones (no token, two tokens).
+// request-level ones (no token, two tokens), all jwtverify.Reason values.
 type refusal = jwtverify.Reason
-
-const (
-	refusalNoToken        = jwtverify.NoToken
-	refusalTooLarge       = jwtverify.TooLarge
-	refusalMalformed      = jwtverify.Malformed
-	refusalAlgorithm      = jwtverify.Algorithm
-	refusalUnknownKey     = jwtverify.UnknownKey
-	refusalSignature      = jwtverify.Signature
-	refusalExpired        = jwtverify.Expired
-	refusalNotYetValid    = jwtverify.NotYetValid
-	refusalIssuedInFuture = jwtverify.IssuedInFuture
-	refusalIssuer         = jwtverify.Issuer
-	refusalAudience       = jwtverify.Audience
-	refusalMissingClaim   = jwtverify.MissingClaim
-	refusalAmbiguous      = jwtverify.Ambiguous
-)
 
 // refusalAnswer is a 401 answer built once at provision.
 type refusalAnswer struct {
@@ -717,8 +701,8 @@ func buildRefusals(realm string) map[refusal]refusalAnswer {
 		header := fmt.Sprintf(`Bearer realm=%q`, realm)
 		body := map[string]string{"error": "unauthorized", "error_description": reason[1]}
 		switch r {
-		case refusalNoToken:
-		case refusalAmbiguous: // RFC 6750 3.1: a malformed request is invalid_request, 400
+		case jwtverify.NoToken:
+		case jwtverify.Ambiguous: // RFC 6750 3.1: a malformed request is invalid_request, 400
 			header += fmt.Sprintf(`, error="invalid_request", error_description=%q`, reason[1])
 			body["error"] = "invalid_request"
 		default:
@@ -750,7 +734,7 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 	a := j.refusals[why]
 	w.Header()["Www-Authenticate"] = []string{a.wwwAuthenticate}
 	status := http.StatusUnauthorized
-	if why == refusalAmbiguous {
+	if why == jwtverify.Ambiguous {
 		status = http.StatusBadRequest
 	}
 	return refuse(w, r, status, "jwt_auth: "+why.Description(), a.body)

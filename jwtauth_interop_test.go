@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -167,7 +168,7 @@ func TestJWTJWKSEveryAlgorithm(t *testing.T) {
 		tok := jwxSignedWithKid(t, a.alg, a.key, a.alg.String())
 		res := serveJWT(t, j, bearer(tok))
 		if a.pub == nil {
-			if res.passed || res.body["error_description"] != refusalAlgorithm.Description() {
+			if res.passed || res.body["error_description"] != jwtverify.Algorithm.Description() {
 				t.Errorf("%s accepted against a JWKS: %v", a.alg, res.body)
 			}
 			continue

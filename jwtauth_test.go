@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -377,42 +378,42 @@ func TestJWTAttacks(t *testing.T) {
 		for _, sig := range []string{"", "c2lnbmF0dXJl"} {
 			tok := craft(t, map[string]any{"alg": none, "typ": "JWT"}, validClaims(), func(string) []byte { return nil })
 			attacks = append(attacks,
-				attack{"alg " + none + " sig " + sig, hs256Only, tok + sig, refusalAlgorithm},
-				attack{"alg " + none + " against public keys", both, tok + sig, refusalAlgorithm})
+				attack{"alg " + none + " sig " + sig, hs256Only, tok + sig, jwtverify.Algorithm},
+				attack{"alg " + none + " against public keys", both, tok + sig, jwtverify.Algorithm})
 		}
 	}
 	attacks = append(attacks, []attack{
 		{"HS256 signed with the RSA public key's PEM", pemOnly,
-			craft(t, map[string]any{"alg": "HS256", "typ": "JWT"}, validClaims(), hmacSig(jwt.SigningMethodHS256, pubPEM)), refusalAlgorithm},
+			craft(t, map[string]any{"alg": "HS256", "typ": "JWT"}, validClaims(), hmacSig(jwt.SigningMethodHS256, pubPEM)), jwtverify.Algorithm},
 		{"HS256 signed with the RSA public key's PEM, secret also configured", both,
-			craft(t, map[string]any{"alg": "HS256", "typ": "JWT"}, validClaims(), hmacSig(jwt.SigningMethodHS256, pubPEM)), refusalSignature},
-		{"HS512 where only HS256 is allowed", hs256Only, sign(t, jwt.SigningMethodHS512, []byte(testSecret), validClaims(), nil), refusalAlgorithm},
-		{"HS256 from another secret", hs256Only, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), validClaims(), nil), refusalSignature},
-		{"RS256 from another key", pemOnly, sign(t, jwt.SigningMethodRS256, k.rsaOther, validClaims(), nil), refusalSignature},
-		{"expired", hs256Only, with(func(c jwt.MapClaims) { c["exp"] = fixedNow.Add(-time.Second).Unix() }), refusalExpired},
-		{"not yet valid", hs256Only, with(func(c jwt.MapClaims) { c["nbf"] = fixedNow.Add(time.Minute).Unix() }), refusalNotYetValid},
-		{"issued in the future", hs256Only, with(func(c jwt.MapClaims) { c["iat"] = fixedNow.Add(time.Minute).Unix() }), refusalIssuedInFuture},
-		{"wrong issuer", hs256Only, with(func(c jwt.MapClaims) { c["iss"] = "someone_else" }), refusalIssuer},
-		{"no issuer", hs256Only, with(func(c jwt.MapClaims) { delete(c, "iss") }), refusalIssuer},
-		{"wrong audience", hs256Only, with(func(c jwt.MapClaims) { c["aud"] = []string{"other", "api"} }), refusalAudience},
-		{"required claim missing", hs256Only, with(func(c jwt.MapClaims) { delete(c, "sub") }), refusalMissingClaim},
-		{"tampered payload", hs256Only, parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"root","iss":"my_issuer","aud":"gateway"}`)) + "." + parts[2], refusalSignature},
-		{"tampered signature", hs256Only, parts[0] + "." + parts[1] + "." + flipChar(parts[2]), refusalSignature},
-		{"trailing data after the signature", hs256Only, good + "AA", refusalMalformed},
-		{"non-canonical trailing bits in the signature", hs256Only, good[:len(good)-1] + string(good[len(good)-1]^1), refusalMalformed},
-		{"a fourth segment", hs256Only, good + ".e30", refusalMalformed},
-		{"many dots", hs256Only, strings.Repeat(".", 5000), refusalMalformed},
-		{"not base64", hs256Only, "%%%.***.$$$", refusalMalformed},
-		{"oversized", hs256Only, good + strings.Repeat("A", defaultMaxTokenSize), refusalTooLarge},
-		{"kid with path characters", withJWKS, craft(t, rsaHeader(map[string]any{"kid": "../../../../etc/passwd"}), validClaims(), rsaSig(k.rsa)), refusalUnknownKey},
-		{"unknown kid", withJWKS, craft(t, rsaHeader(map[string]any{"kid": "nobody"}), validClaims(), rsaSig(k.rsa)), refusalUnknownKey},
+			craft(t, map[string]any{"alg": "HS256", "typ": "JWT"}, validClaims(), hmacSig(jwt.SigningMethodHS256, pubPEM)), jwtverify.Signature},
+		{"HS512 where only HS256 is allowed", hs256Only, sign(t, jwt.SigningMethodHS512, []byte(testSecret), validClaims(), nil), jwtverify.Algorithm},
+		{"HS256 from another secret", hs256Only, sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), validClaims(), nil), jwtverify.Signature},
+		{"RS256 from another key", pemOnly, sign(t, jwt.SigningMethodRS256, k.rsaOther, validClaims(), nil), jwtverify.Signature},
+		{"expired", hs256Only, with(func(c jwt.MapClaims) { c["exp"] = fixedNow.Add(-time.Second).Unix() }), jwtverify.Expired},
+		{"not yet valid", hs256Only, with(func(c jwt.MapClaims) { c["nbf"] = fixedNow.Add(time.Minute).Unix() }), jwtverify.NotYetValid},
+		{"issued in the future", hs256Only, with(func(c jwt.MapClaims) { c["iat"] = fixedNow.Add(time.Minute).Unix() }), jwtverify.IssuedInFuture},
+		{"wrong issuer", hs256Only, with(func(c jwt.MapClaims) { c["iss"] = "someone_else" }), jwtverify.Issuer},
+		{"no issuer", hs256Only, with(func(c jwt.MapClaims) { delete(c, "iss") }), jwtverify.Issuer},
+		{"wrong audience", hs256Only, with(func(c jwt.MapClaims) { c["aud"] = []string{"other", "api"} }), jwtverify.Audience},
+		{"required claim missing", hs256Only, with(func(c jwt.MapClaims) { delete(c, "sub") }), jwtverify.MissingClaim},
+		{"tampered payload", hs256Only, parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"root","iss":"my_issuer","aud":"gateway"}`)) + "." + parts[2], jwtverify.Signature},
+		{"tampered signature", hs256Only, parts[0] + "." + parts[1] + "." + flipChar(parts[2]), jwtverify.Signature},
+		{"trailing data after the signature", hs256Only, good + "AA", jwtverify.Malformed},
+		{"non-canonical trailing bits in the signature", hs256Only, good[:len(good)-1] + string(good[len(good)-1]^1), jwtverify.Malformed},
+		{"a fourth segment", hs256Only, good + ".e30", jwtverify.Malformed},
+		{"many dots", hs256Only, strings.Repeat(".", 5000), jwtverify.Malformed},
+		{"not base64", hs256Only, "%%%.***.$$$", jwtverify.Malformed},
+		{"oversized", hs256Only, good + strings.Repeat("A", defaultMaxTokenSize), jwtverify.TooLarge},
+		{"kid with path characters", withJWKS, craft(t, rsaHeader(map[string]any{"kid": "../../../../etc/passwd"}), validClaims(), rsaSig(k.rsa)), jwtverify.UnknownKey},
+		{"unknown kid", withJWKS, craft(t, rsaHeader(map[string]any{"kid": "nobody"}), validClaims(), rsaSig(k.rsa)), jwtverify.UnknownKey},
 		{"jku pointing at a key server the config does not name", withJWKS,
-			craft(t, rsaHeader(map[string]any{"kid": "evil", "jku": attacker.URL}), validClaims(), rsaSig(k.rsaOther)), refusalUnknownKey},
+			craft(t, rsaHeader(map[string]any{"kid": "evil", "jku": attacker.URL}), validClaims(), rsaSig(k.rsaOther)), jwtverify.UnknownKey},
 		{"jwk header carrying the attacker's key", withJWKS,
-			craft(t, rsaHeader(map[string]any{"kid": "good", "jwk": otherJWKMap}), validClaims(), rsaSig(k.rsaOther)), refusalSignature},
-		{"x5u header", pemOnly, craft(t, rsaHeader(map[string]any{"x5u": attacker.URL}), validClaims(), rsaSig(k.rsaOther)), refusalSignature},
+			craft(t, rsaHeader(map[string]any{"kid": "good", "jwk": otherJWKMap}), validClaims(), rsaSig(k.rsaOther)), jwtverify.Signature},
+		{"x5u header", pemOnly, craft(t, rsaHeader(map[string]any{"x5u": attacker.URL}), validClaims(), rsaSig(k.rsaOther)), jwtverify.Signature},
 		{"HMAC token against a JWKS of public keys", withJWKS,
-			craft(t, map[string]any{"alg": "HS256", "kid": "good"}, validClaims(), hmacSig(jwt.SigningMethodHS256, pubPEM)), refusalAlgorithm},
+			craft(t, map[string]any{"alg": "HS256", "kid": "good"}, validClaims(), hmacSig(jwt.SigningMethodHS256, pubPEM)), jwtverify.Algorithm},
 	}...)
 
 	for _, a := range attacks {
