@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 )
 
 // FuzzJWTAuth sends arbitrary Authorization headers, cookies and query

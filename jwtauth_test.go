@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,6 +25,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 )
 
 // testKeys are generated once per test run.
