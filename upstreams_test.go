@@ -171,3 +171,21 @@ func BenchmarkRegistryLookup(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetUpstreamsMarksHop is GetUpstreams as inside Caddy, where the
+// request has vars: the hop marker is added (a fresh header slice and one
+// vars entry per request).
+func BenchmarkGetUpstreamsMarksHop(b *testing.B) {
+	req := newUpstreamRequest("/svc/x")
+	vars := map[string]any{}
+	req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, vars))
+	_, u := benchRegistry(b, 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		delete(vars, hopVar)
+		delete(req.Header, hopHeader)
+		if ups, _ := u.GetUpstreams(req); len(ups) != 10 {
+			b.Fatal(len(ups))
+		}
+	}
+}
