@@ -174,3 +174,35 @@ http://127.0.0.1:{HTTP} {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestE2ETrustedProxiesStrict shows what docs/throttle.md says: behind a
+// trusted proxy that appends to X-Forwarded-For, Caddy's default client IP
+// is the left-most entry, which the client wrote, so a client can drain
+// someone else's bucket; with trusted_proxies_strict it cannot.
+func TestE2ETrustedProxiesStrict(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		globals := "servers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}"
+		if strict {
+			globals = "servers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t\ttrusted_proxies_strict\n\t}"
+		}
+		t.Run(fmt.Sprintf("strict=%v", strict), func(t *testing.T) {
+			g := startGateway(t, globals, `
+http://127.0.0.1:{HTTP} {
+	throttle {
+		rate 1/1h
+	}
+	respond "ok"
+}`)
+			// the attacker claims the victim's address; the proxy appends the attacker's
+			fetchWith(t, g.client, "GET", g.url("/"), http.Header{"X-Forwarded-For": {"203.0.113.9, 198.51.100.66"}})
+			// the victim's first request, through the same proxy
+			victim := fetchWith(t, g.client, "GET", g.url("/"), http.Header{"X-Forwarded-For": {"203.0.113.9"}})
+			switch {
+			case !strict && victim.code != http.StatusTooManyRequests:
+				t.Fatalf("without trusted_proxies_strict the attacker did not reach the victim's bucket (%d): the documented risk changed", victim.code)
+			case strict && victim.code != http.StatusOK:
+				t.Fatalf("with trusted_proxies_strict the victim got %d: the attacker drained its bucket", victim.code)
+			}
+		})
+	}
+}
