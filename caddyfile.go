@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
 func init() {
@@ -223,7 +224,7 @@ func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if err := checkTemplate(u.Service); err != nil {
 			return d.Errf("the service %v", err)
 		}
-	} else if err := validateServiceName(u.Service); err != nil {
+	} else if err := registry.ValidateServiceName(u.Service); err != nil {
 		return d.Errf("%v", err)
 	}
 	if d.NextArg() {
@@ -265,7 +266,7 @@ func (h *RegistryAPI) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			for _, n := range names {
 				err := checkTemplate(n)
 				if err == nil && !strings.ContainsRune(n, '{') {
-					err = validateServiceName(n)
+					err = registry.ValidateServiceName(n)
 				}
 				if err != nil {
 					return d.Errf("services: %v", err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -46,7 +47,7 @@ func goCommand() string {
 // programs once per test run, and returns the directory holding them.
 func builtPrograms(t *testing.T) string {
 	t.Helper()
-	skipInShortMode(t, "builds Caddy with xcaddy")
+	testenv.SkipInShortMode(t, "builds Caddy with xcaddy")
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "gateway-bin-")
 		if buildErr != nil {
@@ -78,16 +79,6 @@ func builtPrograms(t *testing.T) string {
 		t.Fatalf("building the programs: %v", buildErr)
 	}
 	return buildDir
-}
-
-// skipInShortMode skips the slow tests under go test -short, the edit
-// loop's mode; the README's test command and CI run without -short, so
-// they never skip.
-func skipInShortMode(t testing.TB, why string) {
-	t.Helper()
-	if testing.Short() {
-		t.Skipf("-short: this test %s", why)
-	}
 }
 
 // runOutput runs a program to its end and returns its standard output.
@@ -218,7 +209,7 @@ func startHelloService(t *testing.T, bin string, args ...string) (*process, stri
 func startCaddyBinary(t *testing.T, bin, caddyfile, admin string) *process {
 	t.Helper()
 	p := start(t, filepath.Join(bin, "caddy"), "run", "--config", caddyfile, "--adapter", "caddyfile")
-	eventually(t, 20*time.Second, "caddy's admin endpoint did not come up", func() bool {
+	testenv.Eventually(t, 20*time.Second, "caddy's admin endpoint did not come up", func() bool {
 		resp, err := http.Get("http://" + admin + "/config/")
 		if err != nil {
 			return false
@@ -235,8 +226,8 @@ func startCaddyBinary(t *testing.T, bin, caddyfile, admin string) *process {
 // of the gateway that keeps the registrations.
 func TestBinaryWalkthrough(t *testing.T) {
 	bin := builtPrograms(t)
-	ports := &testGateway{t: t, admin: fmt.Sprintf("127.0.0.1:%d", freePort(t)), httpPort: freePort(t),
-		httpsPort: freePort(t), storageDir: t.TempDir()}
+	ports := &testGateway{t: t, admin: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), httpPort: testenv.FreePort(t),
+		httpsPort: testenv.FreePort(t), storageDir: t.TempDir()}
 	caddyfile := filepath.Join(t.TempDir(), "Caddyfile")
 	if err := os.WriteFile(caddyfile, []byte(exampleConfig(t, ports)), 0o600); err != nil {
 		t.Fatal(err)
@@ -266,7 +257,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 		return http.Header{"Authorization": {liveToken(t, exampleSecret(t), jwt.MapClaims{"sub": fmt.Sprintf("walker-%d", users)})}}
 	}
 
-	eventually(t, 10*time.Second, "both instances did not register", func() bool {
+	testenv.Eventually(t, 10*time.Second, "both instances did not register", func() bool {
 		resp, err := http.Get(registry + "/services/hello_service")
 		if err != nil {
 			return false
@@ -308,7 +299,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 
 	// the seed's text registration
 	compat, addr3 := startHelloService(t, bin, "-registry", registry, "-compat", "-name", "seed_service")
-	eventually(t, 10*time.Second, "the -compat instance did not register", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the -compat instance did not register", func() bool {
 		return fetchWith(t, client, "GET", base+"/seed_service/", user()).instance == addr3
 	})
 
@@ -319,7 +310,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 	client = tlsClient(t, ports.storageDir)
 	for _, tc := range []struct{ path, want string }{{"/hello_service/x", addr2}, {"/seed_service/x", addr3}} {
 		var ans answer
-		eventually(t, 10*time.Second, "the gateway did not answer after the restart", func() bool {
+		testenv.Eventually(t, 10*time.Second, "the gateway did not answer after the restart", func() bool {
 			resp, err := client.Get(base + tc.path)
 			if err != nil {
 				return false
@@ -343,7 +334,7 @@ func TestBinaryWalkthrough(t *testing.T) {
 func tlsClient(t *testing.T, dir string) *http.Client {
 	t.Helper()
 	var pool *x509.CertPool
-	eventually(t, 10*time.Second, "no local CA root certificate", func() bool {
+	testenv.Eventually(t, 10*time.Second, "no local CA root certificate", func() bool {
 		pem, err := os.ReadFile(filepath.Join(dir, "pki", "authorities", "local", "root.crt"))
 		if err != nil {
 			return false

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // clusterGateway is one Caddy process of a cluster sharing one Redis.
@@ -17,8 +19,8 @@ type clusterGateway struct {
 
 func startClusterGateway(t *testing.T, bin, redisURL string) clusterGateway {
 	t.Helper()
-	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	port := freePort(t)
+	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	port := testenv.FreePort(t)
 	caddyfile := fmt.Sprintf(`{
 	admin %s
 	http_port %d
@@ -49,7 +51,7 @@ http://127.0.0.1:%d {
 		}
 	}
 }
-`, admin, port, freePort(t), t.TempDir(), redisURL, port, redisURL)
+`, admin, port, testenv.FreePort(t), t.TempDir(), redisURL, port, redisURL)
 	file := filepath.Join(t.TempDir(), "Caddyfile")
 	if err := os.WriteFile(file, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
@@ -74,9 +76,9 @@ func post(t *testing.T, url, body string) int {
 // outage and restart (empty) are ridden out.
 func TestClusterTwoGateways(t *testing.T) {
 	bin := builtPrograms(t)
-	rs := startOwnRedis(t)
-	a := startClusterGateway(t, bin, rs.url())
-	b := startClusterGateway(t, bin, rs.url())
+	rs := testenv.StartOwnRedis(t)
+	a := startClusterGateway(t, bin, rs.URL())
+	b := startClusterGateway(t, bin, rs.URL())
 	client := &http.Client{Timeout: 5 * time.Second}
 	be := newBackend(t, "be")
 	other := newBackend(t, "other")
@@ -84,7 +86,7 @@ func TestClusterTwoGateways(t *testing.T) {
 	if code := post(t, a.admin+"/registry/services/svc", fmt.Sprintf(`{"address": %q, "id": "be", "ttl": "1h"}`, be.addr())); code != 201 {
 		t.Fatalf("register through A: %d", code)
 	}
-	eventually(t, 5*time.Second, "B does not route to what was registered through A", func() bool {
+	testenv.Eventually(t, 5*time.Second, "B does not route to what was registered through A", func() bool {
 		return fetch(t, client, b.base+"/svc/").instance == "be"
 	})
 
@@ -92,11 +94,11 @@ func TestClusterTwoGateways(t *testing.T) {
 	if code := post(t, b.admin+"/registry/services/short", fmt.Sprintf(`{"address": %q, "ttl": "1s"}`, other.addr())); code != 201 {
 		t.Fatalf("register through B: %d", code)
 	}
-	eventually(t, 5*time.Second, "A does not route to what was registered through B", func() bool {
+	testenv.Eventually(t, 5*time.Second, "A does not route to what was registered through B", func() bool {
 		return fetch(t, client, a.base+"/short/").instance == "other"
 	})
 	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
-		eventually(t, 5*time.Second, "the lease did not run out on "+name, func() bool {
+		testenv.Eventually(t, 5*time.Second, "the lease did not run out on "+name, func() bool {
 			return fetch(t, client, g.base+"/short/").code == http.StatusServiceUnavailable
 		})
 	}
@@ -121,7 +123,7 @@ func TestClusterTwoGateways(t *testing.T) {
 	if resp, err := client.Do(req); err != nil || resp.StatusCode != 204 {
 		t.Fatalf("deregister through B: %v %v", resp, err)
 	}
-	eventually(t, 5*time.Second, "A still routes to what was deregistered through B", func() bool {
+	testenv.Eventually(t, 5*time.Second, "A still routes to what was deregistered through B", func() bool {
 		return fetch(t, client, a.base+"/svc/").code == http.StatusServiceUnavailable
 	})
 
@@ -129,11 +131,11 @@ func TestClusterTwoGateways(t *testing.T) {
 	if code := post(t, a.admin+"/registry/services/svc", fmt.Sprintf(`{"address": %q, "id": "be", "ttl": "1h"}`, be.addr())); code != 201 {
 		t.Fatalf("register again: %d", code)
 	}
-	eventually(t, 5*time.Second, "B does not see the new registration", func() bool {
+	testenv.Eventually(t, 5*time.Second, "B does not see the new registration", func() bool {
 		return fetch(t, client, b.base+"/svc/").instance == "be"
 	})
-	rs.stop()
-	eventually(t, 5*time.Second, "the gateways do not answer registrations with 503 while Redis is down", func() bool {
+	rs.Stop()
+	testenv.Eventually(t, 5*time.Second, "the gateways do not answer registrations with 503 while Redis is down", func() bool {
 		return post(t, a.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())) == http.StatusServiceUnavailable &&
 			post(t, b.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())) == http.StatusServiceUnavailable
 	})
@@ -150,17 +152,17 @@ func TestClusterTwoGateways(t *testing.T) {
 	}
 
 	// Redis comes back empty: the gateways write back what they know, and catch up
-	rs.start()
-	eventually(t, 10*time.Second, "registrations do not work again after Redis came back", func() bool {
+	rs.Start()
+	testenv.Eventually(t, 10*time.Second, "registrations do not work again after Redis came back", func() bool {
 		return post(t, a.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())) < 300
 	})
-	eventually(t, 5*time.Second, "B did not catch up", func() bool {
+	testenv.Eventually(t, 5*time.Second, "B did not catch up", func() bool {
 		return fetch(t, client, b.base+"/later/").instance == "other"
 	})
 	if ans := fetch(t, client, b.base+"/svc/"); ans.instance != "be" {
 		t.Fatalf("the registration from before the outage was lost: %d", ans.code)
 	}
-	if keys := rs.keys(redisInstancePrefix + "svc/be"); len(keys) != 1 {
+	if keys := rs.Keys("caddy_gateway:registry:instance:svc/be"); len(keys) != 1 {
 		t.Fatal("the registration from before the outage was not written back to Redis")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/golang-jwt/jwt/v5"
@@ -93,7 +94,7 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	}
 	user := asUser("user-7")
 	base := fmt.Sprintf("https://localhost:%d", g.httpsPort)
-	eventually(t, 10*time.Second, "the HTTPS site did not answer with a certificate from the local CA", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the HTTPS site did not answer with a certificate from the local CA", func() bool {
 		_, err := client.Get(base + "/")
 		return err == nil
 	})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
@@ -33,36 +34,6 @@ type testGateway struct {
 	client     *http.Client
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago and
-// that no other call handed out in this process. Caddy listens with
-// SO_REUSEPORT, so two of its listeners given the same port would both
-// bind it and share its connections (an admin endpoint answering a site's
-// requests): the kernel may hand the same free port out twice in a row.
-func freePort(t testing.TB) int {
-	t.Helper()
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if !handedOut.ports[port] {
-			handedOut.ports[port] = true
-			return port
-		}
-	}
-	t.Fatal("no port that was not handed out before")
-	return 0
-}
-
-var handedOut = struct {
-	sync.Mutex
-	ports map[int]bool
-}{ports: map[int]bool{}}
-
 // startGateway runs Caddy with the given global options (inside the global
 // block) and site blocks. In both, {HTTP} stands for the HTTP port. The
 // gateway is stopped when the test ends.
@@ -71,13 +42,13 @@ func startGateway(t testing.TB, globals, sites string) *testGateway {
 	caddyMu.Lock()
 	g := &testGateway{
 		t:          t,
-		admin:      fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		httpPort:   freePort(t),
-		httpsPort:  freePort(t),
+		admin:      fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+		httpPort:   testenv.FreePort(t),
+		httpsPort:  testenv.FreePort(t),
 		storageDir: t.TempDir(),
 		client:     &http.Client{Timeout: 10 * time.Second},
 	}
-	processState.registry = newProcessRegistry() // what a new process starts with
+	processState.registry = registry.New(caddy.Log().Named("service_registry")) // what a new process starts with
 	t.Cleanup(func() {
 		if err := caddy.Stop(); err != nil {
 			t.Errorf("stopping caddy: %v", err)
@@ -95,7 +66,7 @@ func (g *testGateway) restart(globals, sites string) {
 	if err := caddy.Stop(); err != nil {
 		g.t.Fatalf("stopping caddy: %v", err)
 	}
-	processState.registry = newProcessRegistry()
+	processState.registry = registry.New(caddy.Log().Named("service_registry"))
 	g.load(globals, sites)
 }
 
@@ -273,16 +244,4 @@ func (b *backend) hitCount() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.hits
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

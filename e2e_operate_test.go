@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // TestE2EActiveHealth: the registry's health_path, the admin API's view,
@@ -20,12 +22,12 @@ func TestE2EActiveHealth(t *testing.T) {
 		health_interval 100ms
 		health_fails 1
 	}`, routeByService)
-	a, b := newSwitchable(t), newSwitchable(t)
-	g.register("svc", fmt.Sprintf(`{"address": %q, "id": "a"}`, a.addr()))
-	g.register("svc", fmt.Sprintf(`{"address": %q, "id": "b"}`, b.addr()))
+	a, b := testenv.NewSwitchable(t), testenv.NewSwitchable(t)
+	g.register("svc", fmt.Sprintf(`{"address": %q, "id": "a"}`, a.Addr()))
+	g.register("svc", fmt.Sprintf(`{"address": %q, "id": "b"}`, b.Addr()))
 
-	a.status.Store(http.StatusServiceUnavailable)
-	eventually(t, 5*time.Second, "the failing instance was not marked unhealthy", func() bool {
+	a.Status.Store(http.StatusServiceUnavailable)
+	testenv.Eventually(t, 5*time.Second, "the failing instance was not marked unhealthy", func() bool {
 		_, body := g.adminCall("GET", "/registry/services/svc/a", "")
 		return strings.Contains(body, `"healthy":false`)
 	})
@@ -38,8 +40,8 @@ func TestE2EActiveHealth(t *testing.T) {
 		t.Fatalf("the healthy instance: %s", body)
 	}
 
-	a.status.Store(http.StatusOK)
-	eventually(t, 5*time.Second, "the instance did not come back", func() bool {
+	a.Status.Store(http.StatusOK)
+	testenv.Eventually(t, 5*time.Second, "the instance did not come back", func() bool {
 		_, body := g.adminCall("GET", "/registry/services/svc/a", "")
 		return strings.Contains(body, `"healthy":true`)
 	})
@@ -70,7 +72,7 @@ func TestE2EActiveHealthRouting(t *testing.T) {
 	g.register("svc", fmt.Sprintf(`{"address": %q, "id": "well"}`, well.addr()))
 
 	sickStatus.Store(500)
-	eventually(t, 5*time.Second, "the instance was not marked unhealthy", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the instance was not marked unhealthy", func() bool {
 		_, body := g.adminCall("GET", "/registry/services/svc/sick", "")
 		return strings.Contains(body, `"healthy":false`)
 	})
@@ -129,7 +131,7 @@ http://127.0.0.1:{HTTP} {
 	}
 
 	failing.Store(false)
-	eventually(t, 5*time.Second, "the circuit did not close after the service recovered", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the circuit did not close after the service recovered", func() bool {
 		return fetch(t, g.client, g.url("/svc/")).code == 200
 	})
 	for range 5 {
@@ -214,7 +216,7 @@ http://127.0.0.1:{HTTP} {
 	respond "ok"
 }`)
 	fetchWith(t, g.client, "GET", g.url("/"), http.Header{"Authorization": {"Bearer " + liveToken(t, secret, nil)}})
-	eventually(t, 5*time.Second, "the access log has no user_id", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the access log has no user_id", func() bool {
 		b, _ := os.ReadFile(logFile)
 		return strings.Contains(string(b), `"user_id":"user-7"`)
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // routeByService is the site block most tests use: the first path segment
@@ -81,7 +83,7 @@ func TestE2ELeaseExpires(t *testing.T) {
 	if code, who := g.get("/hello_service/"); code != http.StatusOK || who != "a" {
 		t.Fatalf("before expiry: %d %q", code, who)
 	}
-	eventually(t, 5*time.Second, "the lease did not expire", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the lease did not expire", func() bool {
 		code, _ := g.get("/hello_service/")
 		return code == http.StatusServiceUnavailable
 	})
@@ -98,7 +100,7 @@ func TestE2EDefaultTTLFromGlobalOption(t *testing.T) {
 	if !strings.Contains(body, `"ttl":"1s"`) {
 		t.Fatalf("registration without ttl did not get default_ttl: %s", body)
 	}
-	eventually(t, 5*time.Second, "the default lease did not expire", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the default lease did not expire", func() bool {
 		code, _ := g.get("/hello_service/")
 		return code == http.StatusServiceUnavailable
 	})
@@ -240,7 +242,7 @@ http://127.0.0.1:{HTTP} {
 	}
 }`)
 	live := newBackend(t, "live")
-	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	dead := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	g.register("hello_service", fmt.Sprintf(`{"address": %q, "id": "a-dead"}`, dead))
 	g.register("hello_service", fmt.Sprintf(`{"address": %q, "id": "b-live"}`, live.addr()))
 	for i := range 10 {

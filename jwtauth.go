@@ -386,11 +386,11 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 	return nil
 }
 
-func cmpDuration(d caddy.Duration, def time.Duration) time.Duration {
+func cmpDuration(d caddy.Duration, fallback time.Duration) time.Duration {
 	if d > 0 {
 		return time.Duration(d)
 	}
-	return def
+	return fallback
 }
 
 // Validate rejects configurations that cannot verify anything or that would

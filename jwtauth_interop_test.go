@@ -3,9 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest/observer"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,12 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // jwxAlgs pairs each algorithm with the private key that signs it.
@@ -211,7 +213,7 @@ func TestJWTJWKSKeepsLastGoodSetWhenEndpointFails(t *testing.T) {
 	j := newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, CacheSize: -1, JWKSRefresh: caddy.Duration(20 * time.Millisecond)})
 	srv.mode.Store(1)
 	start := srv.hits.Load()
-	eventually(t, 10*time.Second, "the JWKS was not refreshed", func() bool { return srv.hits.Load() >= start+3 })
+	testenv.Eventually(t, 10*time.Second, "the JWKS was not refreshed", func() bool { return srv.hits.Load() >= start+3 })
 	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "k1"))); !res.passed {
 		t.Fatalf("after failed refreshes, a token with a known kid was refused: %v", res.body)
 	}
@@ -249,7 +251,7 @@ func TestJWTJWKSStartupFailureSaysSo(t *testing.T) {
 	srv.mode.Store(1)
 	core, logs := observer.New(zapcore.ErrorLevel)
 	newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, logger: zap.New(core)})
-	eventually(t, 5*time.Second, "no log line for the failed fetch", func() bool { return logs.Len() > 0 })
+	testenv.Eventually(t, 5*time.Second, "no log line for the failed fetch", func() bool { return logs.Len() > 0 })
 	if msg := logs.All()[0].Message; !strings.Contains(msg, "no key set fetched yet") {
 		t.Fatalf("a JWKS that never answered is logged as %q", msg)
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
 // The gateway's Prometheus metrics. They are created once per process and
@@ -17,9 +19,6 @@ var metrics = struct {
 	jwtRequests        *prometheus.CounterVec
 	jwksFetches        *prometheus.CounterVec
 	throttleDecisions  *prometheus.CounterVec
-	registryInstances  *prometheus.GaugeVec
-	registryEvents     *prometheus.CounterVec
-	healthTransitions  *prometheus.CounterVec
 	circuitTransitions *prometheus.CounterVec
 	circuitRejected    *prometheus.CounterVec
 }{
@@ -35,18 +34,6 @@ var metrics = struct {
 		Namespace: "caddy_gateway", Subsystem: "throttle", Name: "decisions_total",
 		Help: "Rate limit decisions by zone and decision (allowed, refused, dry_run_refused, backend_error).",
 	}, []string{"zone", "decision"}),
-	registryInstances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "caddy_gateway", Subsystem: "registry", Name: "instances",
-		Help: "Registered instances per service, and how many of them are healthy.",
-	}, []string{"service", "state"}),
-	registryEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "caddy_gateway", Subsystem: "registry", Name: "events_total",
-		Help: "Registry events: registered, renewed, deregistered, expired, restored, deregistered_unhealthy, refused.",
-	}, []string{"event"}),
-	healthTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "caddy_gateway", Subsystem: "registry", Name: "health_transitions_total",
-		Help: "Active health check transitions of registered instances, by service and new state (healthy, unhealthy).",
-	}, []string{"service", "to"}),
 	circuitTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "circuit", Name: "transitions_total",
 		Help: "Circuit breaker state changes, by breaker and new state (open, half_open, closed).",
@@ -63,10 +50,11 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{
-		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions, metrics.registryInstances,
-		metrics.registryEvents, metrics.healthTransitions, metrics.circuitTransitions, metrics.circuitRejected,
-	} {
+	collectors := []prometheus.Collector{
+		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions,
+		metrics.circuitTransitions, metrics.circuitRejected,
+	}
+	for _, c := range append(collectors, registry.Collectors()...) {
 		var already prometheus.AlreadyRegisteredError
 		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
 			return err

@@ -28,6 +28,7 @@
 package gateway
 
 import (
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -56,7 +57,7 @@ func init() {
 // must not hand every client a fresh burst.
 var processState = struct {
 	// registry holds every registered service instance.
-	registry *Registry
+	registry *registry.Registry
 	// zones holds the throttle zones' buckets (zoneState), reference
 	// counted by the throttle handlers using them: during a reload the new
 	// config takes its reference before the old one lets go, so an unchanged
@@ -66,7 +67,7 @@ var processState = struct {
 	// every module naming that URL and closed when the last one lets go.
 	redisClients *caddy.UsagePool
 }{
-	registry:     newProcessRegistry(),
+	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
 	redisClients: caddy.NewUsagePool(),
 }

@@ -84,11 +84,11 @@ func checkTemplate(tpl string) error {
 	}
 }
 
-// orDefault sets *v to def when it holds its zero value (the field was not
+// orDefault sets *v to fallback when it holds its zero value (the field was not
 // configured).
-func orDefault[T comparable](v *T, def T) {
+func orDefault[T comparable](v *T, fallback T) {
 	var zero T
 	if *v == zero {
-		*v = def
+		*v = fallback
 	}
 }

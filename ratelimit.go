@@ -303,7 +303,7 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 	var now, wait int64
 	if t.remote != nil {
 		var err error
-		if allowed, wait, now, err = t.remote.take(r.Context(), key, tats[:len(t.Rates)]); err != nil {
+		if allowed, wait, now, err = t.remote.Take(r.Context(), key, tats[:len(t.Rates)]); err != nil {
 			t.failures.Inc()
 			if proceed, refusal := t.remote.failed(w, r, t.policyName, err); !proceed {
 				return refusal
@@ -481,21 +481,21 @@ func (ThrottleZones) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-func (z *ThrottleZones) define(name, def string) error {
+func (z *ThrottleZones) define(name, identity string) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	if prev, ok := z.defined[name]; ok && prev != def {
+	if prev, ok := z.defined[name]; ok && prev != identity {
 		return fmt.Errorf("throttle: zone %q is used with different settings (key, rates, burst, max_keys, ipv6_prefix or backend) in two places; blocks sharing a zone must have the same settings", name)
 	}
-	z.defined[name] = def
+	z.defined[name] = identity
 	return nil
 }
 
-func (z *ThrottleZones) occurrence(def string) int {
+func (z *ThrottleZones) occurrence(identity string) int {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	n := z.counts[def]
-	z.counts[def]++
+	n := z.counts[identity]
+	z.counts[identity]++
 	return n
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -36,8 +37,8 @@ func newRedisThrottle(t testing.TB, th *Throttle, redisURL string, zones ...*Thr
 }
 
 func TestRedisThrottleExactCounts(t *testing.T) {
-	rs := startRedis(t)
-	th := newRedisThrottle(t, &Throttle{Zone: "exact", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	rs := testenv.StartRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "exact", Rates: []Rate{perWindow(5, time.Minute)}}, rs.URL())
 	for i := range 5 {
 		res := hit(t, th, "10.0.0.1", nil)
 		if !res.passed || !strings.HasPrefix(res.header.Get("RateLimit"), `"exact";r=`+string(rune('4'-i))+";t=") {
@@ -52,12 +53,12 @@ func TestRedisThrottleExactCounts(t *testing.T) {
 		t.Fatal("another client was refused")
 	}
 	// a bucket's key lives as long as the bucket is not full again
-	keys := rs.keys("caddy_gateway:throttle:*")
+	keys := rs.Keys("caddy_gateway:throttle:*")
 	if len(keys) != 2 {
 		t.Fatalf("keys in Redis: %v", keys)
 	}
 	for _, k := range keys {
-		ttl := rs.client().PTTL(context.Background(), k).Val()
+		ttl := rs.Client().PTTL(context.Background(), k).Val()
 		if ttl <= 0 || ttl > time.Minute+time.Second {
 			t.Errorf("%s expires in %v; want at most the time to refill (1m)", k, ttl)
 		}
@@ -65,8 +66,8 @@ func TestRedisThrottleExactCounts(t *testing.T) {
 }
 
 func TestRedisThrottleCompositeRatesConsumeNothingWhenRefused(t *testing.T) {
-	rs := startRedis(t)
-	th := newRedisThrottle(t, &Throttle{Zone: "api", Rates: []Rate{perWindow(2, time.Hour), perWindow(3, 24*time.Hour)}}, rs.url())
+	rs := testenv.StartRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "api", Rates: []Rate{perWindow(2, time.Hour), perWindow(3, 24*time.Hour)}}, rs.URL())
 	hit(t, th, "k", nil)
 	hit(t, th, "k", nil)
 	res := hit(t, th, "k", nil) // refused by the hourly rate
@@ -78,9 +79,9 @@ func TestRedisThrottleCompositeRatesConsumeNothingWhenRefused(t *testing.T) {
 // TestRedisThrottleSharedByGateways: two gateways (two configs, two clients)
 // naming one Redis share one budget, exactly, also under parallel load.
 func TestRedisThrottleSharedByGateways(t *testing.T) {
-	rs := startRedis(t)
-	a := newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
-	b := newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	rs := testenv.StartRedis(t)
+	a := newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(5, time.Minute)}}, rs.URL())
+	b := newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(5, time.Minute)}}, rs.URL())
 	passed := 0
 	for i := range 10 {
 		g := a
@@ -95,8 +96,8 @@ func TestRedisThrottleSharedByGateways(t *testing.T) {
 		t.Fatalf("%d of 10 requests through two gateways passed; want 5", passed)
 	}
 
-	c := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.url())
-	d := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.url())
+	c := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
+	d := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
 	var ok atomic.Int64
 	var wg sync.WaitGroup
 	for w := range 20 {
@@ -109,7 +110,7 @@ func TestRedisThrottleSharedByGateways(t *testing.T) {
 			}
 			var tats [maxRates]int64
 			for range 15 {
-				if allowed, _, _, err := g.remote.take(context.Background(), "one-key", tats[:1]); err == nil && allowed {
+				if allowed, _, _, err := g.remote.Take(context.Background(), "one-key", tats[:1]); err == nil && allowed {
 					ok.Add(1)
 				}
 			}
@@ -122,10 +123,10 @@ func TestRedisThrottleSharedByGateways(t *testing.T) {
 }
 
 func TestRedisThrottleOnError(t *testing.T) {
-	rs := startOwnRedis(t)
-	allow := newRedisThrottle(t, &Throttle{Zone: "a", Rates: []Rate{perWindow(1, time.Minute)}}, rs.url())
-	deny := newRedisThrottle(t, &Throttle{Zone: "d", Rates: []Rate{perWindow(1, time.Minute)}, OnError: "deny"}, rs.url())
-	rs.stop()
+	rs := testenv.StartOwnRedis(t)
+	allow := newRedisThrottle(t, &Throttle{Zone: "a", Rates: []Rate{perWindow(1, time.Minute)}}, rs.URL())
+	deny := newRedisThrottle(t, &Throttle{Zone: "d", Rates: []Rate{perWindow(1, time.Minute)}, OnError: "deny"}, rs.URL())
+	rs.Stop()
 	for range 3 {
 		if res := hit(t, allow, "k", nil); !res.passed || res.header.Get("RateLimit") != "" {
 			t.Fatalf("on_error allow with Redis down: passed=%v headers %v", res.passed, res.header)
@@ -136,8 +137,8 @@ func TestRedisThrottleOnError(t *testing.T) {
 		t.Fatalf("on_error deny with Redis down: %d %v", res.code, res.body)
 	}
 	// Redis back (empty): limits apply again
-	rs.start()
-	eventually(t, 5*time.Second, "limits did not apply again after Redis came back", func() bool {
+	rs.Start()
+	testenv.Eventually(t, 5*time.Second, "limits did not apply again after Redis came back", func() bool {
 		first := hit(t, deny, "k2", nil)
 		return first.passed && !hit(t, deny, "k2", nil).passed
 	})
@@ -146,21 +147,21 @@ func TestRedisThrottleOnError(t *testing.T) {
 // BenchmarkRedisThrottleDecision measures a decision in Redis on loopback:
 // one script round trip.
 func BenchmarkRedisThrottleDecision(b *testing.B) {
-	rs := startRedis(b)
-	th := newRedisThrottle(b, &Throttle{Zone: "bench", Rates: []Rate{perWindow(1_000_000, time.Second)}}, rs.url())
+	rs := testenv.StartRedis(b)
+	th := newRedisThrottle(b, &Throttle{Zone: "bench", Rates: []Rate{perWindow(1_000_000, time.Second)}}, rs.URL())
 	var tats [maxRates]int64
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, _, err := th.remote.take(ctx, "203.0.113.7", tats[:1]); err != nil {
+		if _, _, _, err := th.remote.Take(ctx, "203.0.113.7", tats[:1]); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func TestRedisThrottleHandlerPassesRequestContext(t *testing.T) {
-	rs := startRedis(t)
-	th := newRedisThrottle(t, &Throttle{Zone: "ctx", Rates: []Rate{perWindow(5, time.Minute)}}, rs.url())
+	rs := testenv.StartRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "ctx", Rates: []Rate{perWindow(5, time.Minute)}}, rs.URL())
 	r := httptest.NewRequest("GET", "/", nil)
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{"client_ip": "10.0.0.9"}))
 	cancel() // the client is gone: Redis is not asked, on_error applies
@@ -172,7 +173,7 @@ func TestRedisThrottleHandlerPassesRequestContext(t *testing.T) {
 	if !reached {
 		t.Fatal("on_error allow did not let the request through")
 	}
-	if keys := rs.keys("caddy_gateway:throttle:*"); len(keys) != 0 {
+	if keys := rs.Keys("caddy_gateway:throttle:*"); len(keys) != 0 {
 		t.Fatalf("a canceled request was counted: %v", keys)
 	}
 }
@@ -181,21 +182,21 @@ func TestRedisThrottleHandlerPassesRequestContext(t *testing.T) {
 // keys that the script did not write (NaN, far-future numbers, another
 // type) neither let a client through unlimited nor block it forever.
 func TestRedisThrottlePlantedValuesCountAsAbsent(t *testing.T) {
-	rs := startRedis(t)
-	th := newRedisThrottle(t, &Throttle{Zone: "planted", Rates: []Rate{perWindow(2, time.Minute)}}, rs.url())
+	rs := testenv.StartRedis(t)
+	th := newRedisThrottle(t, &Throttle{Zone: "planted", Rates: []Rate{perWindow(2, time.Minute)}}, rs.URL())
 	hit(t, th, "10.0.0.1", nil) // creates the key, so the test learns its name
-	keys := rs.keys("caddy_gateway:throttle:planted*")
+	keys := rs.Keys("caddy_gateway:throttle:planted*")
 	if len(keys) != 1 {
 		t.Fatalf("keys: %v", keys)
 	}
 	key := keys[0]
 	ctx := context.Background()
 	for _, plant := range []func(){
-		func() { rs.client().Set(ctx, key, "nan", 0) },
-		func() { rs.client().Set(ctx, key, "inf", 0) },
-		func() { rs.client().Set(ctx, key, "1e30", 0) },
-		func() { rs.client().Set(ctx, key, "12.5", 0) },
-		func() { rs.client().Del(ctx, key); rs.client().HSet(ctx, key, "x", "1") },
+		func() { rs.Client().Set(ctx, key, "nan", 0) },
+		func() { rs.Client().Set(ctx, key, "inf", 0) },
+		func() { rs.Client().Set(ctx, key, "1e30", 0) },
+		func() { rs.Client().Set(ctx, key, "12.5", 0) },
+		func() { rs.Client().Del(ctx, key); rs.Client().HSet(ctx, key, "x", "1") },
 	} {
 		plant()
 		passed := 0
@@ -214,14 +215,14 @@ func TestRedisThrottlePlantedValuesCountAsAbsent(t *testing.T) {
 		if passed != 2 {
 			t.Fatalf("after a planted value, %d of 5 requests passed; want the burst of 2", passed)
 		}
-		rs.client().Del(ctx, key)
+		rs.Client().Del(ctx, key)
 	}
 }
 
 func TestThrottleZoneIdentityIncludesTheBackend(t *testing.T) {
-	rs := startRedis(t)
+	rs := testenv.StartRedis(t)
 	zones := newZones()
-	newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(2, time.Minute)}}, rs.url(), zones)
+	newRedisThrottle(t, &Throttle{Zone: "shared", Rates: []Rate{perWindow(2, time.Minute)}}, rs.URL(), zones)
 	th := &Throttle{Zone: "shared", Rates: []Rate{perWindow(2, time.Minute)}}
 	if err := th.setup(zones, zap.NewNop()); err == nil || !strings.Contains(err.Error(), "backend") {
 		t.Fatalf("a zone used in memory and in Redis: %v", err)

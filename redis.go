@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/redisconn"
 )
 
 // Redis connects the gateway to a Redis server, for cluster mode: several
@@ -39,7 +40,7 @@ type RedisConfig struct {
 // redisClient is a shared client, closed when its last user lets go.
 type redisClient struct {
 	*redis.Client
-	backoff *redisBackoff
+	backoff *redisconn.Backoff
 }
 
 // Destruct closes the connections.
@@ -47,58 +48,8 @@ func (c redisClient) Destruct() error { return c.Close() }
 
 // redisHandle is a module's reference to a shared client.
 type redisHandle struct {
-	client  *redis.Client
+	*redisconn.Conn
 	poolKey string
-	url     string // with the password masked, for logs
-	timeout time.Duration
-	backoff *redisBackoff
-}
-
-// redisBackoff stops calls to a Redis that is known to be down for a short
-// while (a circuit per client): after a failure, calls fail at once for
-// 100ms, doubling with each further failure up to 2s; the first call after
-// that goes through and decides.
-type redisBackoff struct {
-	mu        sync.Mutex
-	failures  int
-	downUntil time.Time
-}
-
-// errRedisBackoff is the answer while a Redis that failed is left alone.
-var errRedisBackoff = errors.New("the Redis server failed moments ago; not calling it again yet")
-
-// ready says whether a call may go to Redis now.
-func (h *redisHandle) ready() error {
-	if h == nil || h.backoff == nil {
-		return nil
-	}
-	b := h.backoff
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if time.Now().Before(b.downUntil) {
-		return errRedisBackoff
-	}
-	return nil
-}
-
-// result records how a call went: failures to reach Redis start or extend
-// the backoff; an answer (an error reply included) ends it.
-func (h *redisHandle) result(err error) {
-	if h == nil || h.backoff == nil {
-		return
-	}
-	b := h.backoff
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err == nil || isRedisReply(err) || errors.Is(err, errRedisBackoff) {
-		if err == nil || isRedisReply(err) {
-			b.failures = 0
-		}
-		return
-	}
-	b.failures++
-	d := min(100*time.Millisecond<<min(b.failures-1, 5), 2*time.Second)
-	b.downUntil = time.Now().Add(d)
 }
 
 // connect returns the shared client for the config: one per URL and timeout
@@ -126,13 +77,14 @@ func (rc RedisConfig) connect() (*redisHandle, error) {
 	setRedisLogger()
 	key := fmt.Sprintf("%s|%s", url, timeout)
 	val, _, err := processState.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return redisClient{Client: redis.NewClient(opt), backoff: new(redisBackoff)}, nil
+		return redisClient{Client: redis.NewClient(opt), backoff: new(redisconn.Backoff)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	c := val.(redisClient)
-	return &redisHandle{client: c.Client, poolKey: key, url: maskURL(url), timeout: timeout, backoff: c.backoff}, nil
+	conn := &redisconn.Conn{Client: c.Client, URL: maskURL(url), Timeout: timeout, Backoff: c.backoff}
+	return &redisHandle{Conn: conn, poolKey: key}, nil
 }
 
 var redisLoggerOnce sync.Once

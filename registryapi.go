@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
 // apiPrefix is where the registration API lives, on the admin endpoint and
@@ -44,7 +45,7 @@ func badRequestf(format string, args ...any) error {
 // registryAPI is the one implementation of the registration API; the admin
 // module and the registry_api handler both serve it.
 type apiServer struct {
-	reg    *Registry
+	reg    *registry.Registry
 	logger *zap.Logger
 	// origin is the path registrations come through: the address policy
 	// accepts loopback addresses only from the admin endpoint
@@ -79,11 +80,11 @@ func errorAnswer(err error) (int, map[string]string) {
 	case errors.As(err, &refused):
 		body["rule"] = refused.Rule
 		return http.StatusForbidden, body
-	case errors.As(err, &unresolved), errors.Is(err, ErrInvalid):
+	case errors.As(err, &unresolved), errors.Is(err, registry.ErrInvalid):
 		return http.StatusBadRequest, body
-	case errors.Is(err, ErrFull):
+	case errors.Is(err, registry.ErrFull):
 		return http.StatusConflict, body
-	case errors.Is(err, ErrBackendDown):
+	case errors.Is(err, registry.ErrBackendDown):
 		return http.StatusServiceUnavailable, body
 	}
 	return http.StatusInternalServerError, body
@@ -155,7 +156,7 @@ func (a apiServer) route(w http.ResponseWriter, r *http.Request) error {
 
 	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "services":
 		service := segs[1]
-		if err := validateServiceName(service); err != nil {
+		if err := registry.ValidateServiceName(service); err != nil {
 			return err
 		}
 		if len(segs) == 2 {
@@ -178,7 +179,7 @@ func (a apiServer) route(w http.ResponseWriter, r *http.Request) error {
 		if err := a.mayWrite(r, service); err != nil {
 			return err
 		}
-		return a.register(w, Registration{Service: service, Address: address})
+		return a.register(w, registry.Registration{Service: service, Address: address})
 
 	case len(segs) == 1 && segs[0] == "deregister_service":
 		if err := allowMethods(w, r, http.MethodPost); err != nil {
@@ -261,7 +262,7 @@ func (a apiServer) instance(w http.ResponseWriter, r *http.Request, service, id 
 	if err := allowMethods(w, r, http.MethodGet, http.MethodDelete); err != nil {
 		return err
 	}
-	if err := validateID(id); err != nil {
+	if err := registry.ValidateID(id); err != nil {
 		return err
 	}
 	switch r.Method {
@@ -287,7 +288,7 @@ func (a apiServer) instance(w http.ResponseWriter, r *http.Request, service, id 
 	return nil
 }
 
-func (a apiServer) register(w http.ResponseWriter, reg Registration) error {
+func (a apiServer) register(w http.ResponseWriter, reg registry.Registration) error {
 	reg.Origin = a.origin
 	inst, created, err := a.reg.Register(reg)
 	if err != nil {
@@ -350,47 +351,47 @@ type registrationBody struct {
 }
 
 // parseRegistration parses and checks the JSON body of a registration for
-// service. The answer is a normalized Registration, or an error that says
+// service. The answer is a normalized registry.Registration, or an error that says
 // what is wrong with the body.
-func parseRegistration(service string, body []byte) (Registration, error) {
+func parseRegistration(service string, body []byte) (registry.Registration, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return Registration{}, badRequestf(`body is empty; send JSON such as {"address": "127.0.0.1:9090", "ttl": "30s"}`)
+		return registry.Registration{}, badRequestf(`body is empty; send JSON such as {"address": "127.0.0.1:9090", "ttl": "30s"}`)
 	}
 	var b registrationBody
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return Registration{}, badRequestf("body is not a valid registration: %s", describeJSONError(err))
+		return registry.Registration{}, badRequestf("body is not a valid registration: %s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Registration{}, badRequestf("body has data after the JSON object; send one object")
+		return registry.Registration{}, badRequestf("body has data after the JSON object; send one object")
 	}
 	if b.Service != nil && *b.Service != service {
-		return Registration{}, badRequestf("body names service %q but the URL names %q", *b.Service, service)
+		return registry.Registration{}, badRequestf("body names service %q but the URL names %q", *b.Service, service)
 	}
 	if b.Address == "" {
-		return Registration{}, badRequestf(`"address" is missing; send JSON such as {"address": "127.0.0.1:9090"}`)
+		return registry.Registration{}, badRequestf(`"address" is missing; send JSON such as {"address": "127.0.0.1:9090"}`)
 	}
-	reg := Registration{Service: service, ID: b.ID, Address: b.Address, Metadata: b.Metadata}
+	reg := registry.Registration{Service: service, ID: b.ID, Address: b.Address, Metadata: b.Metadata}
 	if b.Health != nil {
 		if b.Health.Path == "" {
-			return Registration{}, badRequestf(`"health" needs a "path", e.g. {"path": "/healthz"}`)
+			return registry.Registration{}, badRequestf(`"health" needs a "path", e.g. {"path": "/healthz"}`)
 		}
 		reg.HealthPath = b.Health.Path
 	}
 	if len(b.TTL) > 0 && string(b.TTL) != "null" {
 		var s string
 		if err := json.Unmarshal(b.TTL, &s); err != nil {
-			return Registration{}, badRequestf(`"ttl" must be a duration string such as "30s", not %s`, b.TTL)
+			return registry.Registration{}, badRequestf(`"ttl" must be a duration string such as "30s", not %s`, b.TTL)
 		}
 		d, err := caddy.ParseDuration(s)
 		if err != nil || d <= 0 {
-			return Registration{}, badRequestf(`"ttl" %q is not a positive duration such as "30s" or "5m"`, s)
+			return registry.Registration{}, badRequestf(`"ttl" %q is not a positive duration such as "30s" or "5m"`, s)
 		}
 		reg.TTL = d
 	}
 	if err := reg.Normalize(); err != nil {
-		return Registration{}, err
+		return registry.Registration{}, err
 	}
 	return reg, nil
 }
@@ -462,11 +463,11 @@ func splitTextBody(body []byte) (service, address string, err error) {
 		return "", "", badRequestf(`body %q has %d commas; send "name,address"`, clip(body), len(parts)-1)
 	}
 	service = strings.TrimSpace(parts[0])
-	if err := validateServiceName(service); err != nil {
+	if err := registry.ValidateServiceName(service); err != nil {
 		return "", "", err
 	}
 	if len(parts) == 2 {
-		address, err = normalizeAddress(strings.TrimSpace(parts[1]))
+		address, err = registry.NormalizeAddress(strings.TrimSpace(parts[1]))
 		if err != nil {
 			return "", "", err
 		}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
 // TestAPIRefusesDotSegments: a path matcher in front of registry_api sees
@@ -35,13 +36,13 @@ func TestAPIRefusesDotSegments(t *testing.T) {
 			{"POST", "/registry/register_service", ".,203.0.113.1:80"},
 			{"POST", "/registry/services/x", `{"address": "203.0.113.1:80", "id": ".."}`},
 		} {
-			reg, _ := newTestRegistry()
+			reg := newTestRegistry(t)
 			api := apiServer{reg: reg, logger: zap.NewNop(), origin: origin}
 			code, _, body := apiCall(t, api, c.method, c.path, c.body)
 			if code != http.StatusBadRequest {
 				t.Errorf("%s %s %s via %s: %d %v, want 400", c.method, c.path, c.body, origin, code, body)
 			}
-			if reg.Len() != 0 {
+			if registered(reg) != 0 {
 				t.Errorf("%s %s via %s registered something", c.method, c.path, origin)
 			}
 		}
@@ -84,15 +85,14 @@ func TestAPIAddressPolicy(t *testing.T) {
 		{"203.0.113.1:9090", addrpolicy.Site, 201, ""},
 	}
 	for _, c := range cases {
-		reg, _ := newTestRegistry()
-		reg.settings.policy = policy
+		reg := newTestRegistry(t, registry.Settings{Policy: policy})
 		api := apiServer{reg: reg, logger: zap.NewNop(), origin: c.origin}
 		code, _, body := apiCall(t, api, "POST", "/registry/services/hello", `{"address": "`+c.addr+`"}`)
 		m, _ := body.(map[string]any)
 		if code != c.status || c.rule != "" && m["rule"] != c.rule {
 			t.Errorf("%s via %s: %d %v, want %d rule %q", c.addr, c.origin, code, body, c.status, c.rule)
 		}
-		if c.status != 201 && reg.Len() != 0 {
+		if c.status != 201 && registered(reg) != 0 {
 			t.Errorf("%s via %s: refused but registered", c.addr, c.origin)
 		}
 		// the seed's text endpoint applies the same rules
@@ -106,8 +106,8 @@ func TestAPIAddressPolicy(t *testing.T) {
 // TestAPIServicesLimitWrites: registry_api's services limits which services
 // a caller may register or deregister, per request.
 func TestAPIServicesLimitWrites(t *testing.T) {
-	reg, _ := newTestRegistry()
-	mustRegister(t, reg, Registration{Service: "payments", Address: "203.0.113.1:80"})
+	reg := newTestRegistry(t)
+	mustRegister(t, reg, registry.Registration{Service: "payments", Address: "203.0.113.1:80"})
 	api := apiServer{reg: reg, logger: zap.NewNop(), origin: addrpolicy.Admin,
 		services: []template{newTemplate("{http.auth.user.services}"), newTemplate("public")}}
 	call := func(method, path, body, claim string) int {
@@ -176,8 +176,7 @@ func FuzzRegistrationAPI(f *testing.F) {
 		if err != nil {
 			return
 		}
-		reg, _ := newTestRegistry()
-		reg.settings.policy = policy
+		reg := newTestRegistry(t, registry.Settings{Policy: policy})
 		origin := addrpolicy.Admin
 		if site {
 			origin = addrpolicy.Site

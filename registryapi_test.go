@@ -1,13 +1,18 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"go.uber.org/zap"
 )
 
@@ -31,7 +36,7 @@ func apiCall(t *testing.T, api apiServer, method, path, body string) (int, http.
 }
 
 func TestAPIRegisterRenewListDeregister(t *testing.T) {
-	reg, _ := newTestRegistry()
+	reg := newTestRegistry(t)
 	api := apiServer{reg: reg, logger: zap.NewNop()}
 
 	code, hdr, body := apiCall(t, api, "POST", "/registry/services/hello",
@@ -86,8 +91,7 @@ func TestAPIRegisterRenewListDeregister(t *testing.T) {
 }
 
 func TestAPISeedTextEndpoints(t *testing.T) {
-	reg, _ := newTestRegistry()
-	reg.settings.defaultTTL = time.Minute
+	reg := newTestRegistry(t, registry.Settings{DefaultTTL: time.Minute})
 	api := apiServer{reg: reg, logger: zap.NewNop()}
 
 	if code, _, body := apiCall(t, api, "POST", "/registry/register_service", "hello_service,127.0.0.1:9090\n"); code != http.StatusCreated ||
@@ -101,7 +105,7 @@ func TestAPISeedTextEndpoints(t *testing.T) {
 	if code, _, _ := apiCall(t, api, "POST", "/registry/deregister_service", "hello_service,127.0.0.1:9090"); code != http.StatusNoContent {
 		t.Fatalf("deregister one address: %d", code)
 	}
-	if got := reg.dials("hello_service"); len(got) != 1 || got[0] != "127.0.0.1:9091" {
+	if got := reg.Dials("hello_service"); len(got) != 1 || got[0] != "127.0.0.1:9091" {
 		t.Fatalf("dials after deregistering one address: %v", got)
 	}
 	if code, _, _ := apiCall(t, api, "POST", "/registry/deregister_service", "hello_service,127.0.0.1:9090"); code != http.StatusNotFound {
@@ -168,7 +172,7 @@ var badInputCases = []struct {
 // gets registered by it.
 func TestAPIBadInput(t *testing.T) {
 	for _, tc := range badInputCases {
-		reg, _ := newTestRegistry()
+		reg := newTestRegistry(t)
 		api := apiServer{reg: reg, logger: zap.NewNop()}
 		code, hdr, body := apiCall(t, api, tc.method, tc.path, tc.body)
 		msg, _ := body.(map[string]any)["error"].(string)
@@ -178,15 +182,14 @@ func TestAPIBadInput(t *testing.T) {
 		if code == http.StatusMethodNotAllowed && hdr.Get("Allow") == "" {
 			t.Errorf("%s %s: 405 without an Allow header", tc.method, tc.path)
 		}
-		if reg.Len() != 0 {
-			t.Errorf("%s %s %.60q: registered %d instances", tc.method, tc.path, tc.body, reg.Len())
+		if registered(reg) != 0 {
+			t.Errorf("%s %s %.60q: registered %d instances", tc.method, tc.path, tc.body, registered(reg))
 		}
 	}
 }
 
 func TestAPIOverCapIs409(t *testing.T) {
-	reg, _ := newTestRegistry()
-	reg.settings.maxPerService = 1
+	reg := newTestRegistry(t, registry.Settings{MaxPerService: 1})
 	api := apiServer{reg: reg, logger: zap.NewNop()}
 	apiCall(t, api, "POST", "/registry/services/hello", `{"address": "127.0.0.1:1"}`)
 	code, _, body := apiCall(t, api, "POST", "/registry/services/hello", `{"address": "127.0.0.1:2"}`)
@@ -206,18 +209,18 @@ func TestParseRegistrationNormalizes(t *testing.T) {
 }
 
 // checkRegistration asserts what every accepted registration must satisfy.
-func checkRegistration(t *testing.T, reg Registration) {
+func checkRegistration(t *testing.T, reg registry.Registration) {
 	t.Helper()
-	if again, err := normalizeAddress(reg.Address); err != nil || again != reg.Address {
+	if again, err := registry.NormalizeAddress(reg.Address); err != nil || again != reg.Address {
 		t.Fatalf("accepted address %q does not normalize to itself: %q, %v", reg.Address, again, err)
 	}
-	if err := validateServiceName(reg.Service); err != nil {
+	if err := registry.ValidateServiceName(reg.Service); err != nil {
 		t.Fatalf("accepted service name %q: %v", reg.Service, err)
 	}
-	if err := validateID(reg.ID); err != nil {
+	if err := registry.ValidateID(reg.ID); err != nil {
 		t.Fatalf("accepted id %q: %v", reg.ID, err)
 	}
-	if reg.TTL != 0 && reg.TTL < MinTTL {
+	if reg.TTL != 0 && reg.TTL < registry.MinTTL {
 		t.Fatalf("accepted ttl %v", reg.TTL)
 	}
 }
@@ -243,7 +246,7 @@ func FuzzParseRegistration(f *testing.F) {
 			return
 		}
 		checkRegistration(t, reg)
-		r, _ := newTestRegistry()
+		r := newTestRegistry(t)
 		if _, _, err := r.Register(reg); err != nil {
 			t.Fatalf("parsed registration refused by the registry: %v", err)
 		}
@@ -264,17 +267,17 @@ func FuzzParseTextRegistration(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		service, address, err := parseTextRegistration(body)
 		if err == nil {
-			checkRegistration(t, Registration{Service: service, ID: address, Address: address})
+			checkRegistration(t, registry.Registration{Service: service, ID: address, Address: address})
 		} else if statusOf(err) != http.StatusBadRequest {
 			t.Fatalf("error is not a 400: %v", err)
 		}
 		service, address, err = parseTextDeregistration(body)
 		if err == nil {
-			if validateServiceName(service) != nil {
+			if registry.ValidateServiceName(service) != nil {
 				t.Fatalf("accepted service %q", service)
 			}
 			if address != "" {
-				checkRegistration(t, Registration{Service: service, ID: address, Address: address})
+				checkRegistration(t, registry.Registration{Service: service, ID: address, Address: address})
 			}
 		} else if statusOf(err) != http.StatusBadRequest {
 			t.Fatalf("error is not a 400: %v", err)
@@ -282,23 +285,84 @@ func FuzzParseTextRegistration(f *testing.F) {
 	})
 }
 
-func FuzzNormalizeAddress(f *testing.F) {
-	for _, s := range []string{"127.0.0.1:80", "http://a:1/", "[::1]:1", "a:b:c", "https://x:1", "x:0", "[fe80::1%25eth0]:1"} {
-		f.Add(s)
+// newTestRegistry is a registry of its own for a test, with the address
+// policy of unit tests (host names resolved without DNS).
+// Settings, when given, replace the defaults (with testPolicy if they
+// name no policy).
+func newTestRegistry(t testing.TB, settings ...registry.Settings) *registry.Registry {
+	var s registry.Settings
+	if len(settings) > 0 {
+		s = settings[0]
 	}
-	f.Fuzz(func(t *testing.T, addr string) {
-		got, err := normalizeAddress(addr)
-		if err != nil {
-			if statusOf(err) != http.StatusBadRequest {
-				t.Fatalf("error is not a 400: %v", err)
-			}
-			return
-		}
-		if again, err := normalizeAddress(got); err != nil || again != got {
-			t.Fatalf("%q -> %q -> %q, %v: not idempotent", addr, got, again, err)
-		}
-		if err := validateID(got); err != nil {
-			t.Fatalf("normalized address %q is not a valid id: %v", got, err)
-		}
+	if s.Policy == nil {
+		s.Policy = testPolicy
+	}
+	r := registry.New(zap.NewNop())
+	owner := new(int)
+	r.Attach(owner, registry.Attachment{Settings: s, Logger: zap.NewNop()})
+	t.Cleanup(func() { r.Detach(owner) })
+	return r
+}
+
+// testPolicy is the address policy of unit tests: the fixed rules, with
+// host names resolved without DNS (localhost to loopback, any other name
+// to a documentation address).
+var testPolicy = &addrpolicy.Policy{Resolve: func(_ context.Context, host string) ([]netip.Addr, error) {
+	if host == "localhost" {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("203.0.113.77")}, nil
+}}
+
+func mustRegister(t *testing.T, r *registry.Registry, reg registry.Registration) {
+	t.Helper()
+	if _, _, err := r.Register(reg); err != nil {
+		t.Fatalf("Register(%+v): %v", reg, err)
+	}
+}
+
+// statusOf is the status the registration API answers err with (0 for
+// no error).
+func statusOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	status, _ := errorAnswer(err)
+	return status
+}
+
+// registered counts the registry's instances.
+func registered(r *registry.Registry) int {
+	n := 0
+	for _, list := range r.All() {
+		n += len(list)
+	}
+	return n
+}
+
+func TestHealthInTheAPI(t *testing.T) {
+	r := newTestRegistry(t, registry.Settings{Health: registry.HealthSettings{Fails: 1, Interval: 100 * time.Millisecond}})
+	sick := testenv.NewSwitchable(t)
+	sick.Status.Store(http.StatusInternalServerError)
+	api := apiServer{reg: r, logger: zap.NewNop()}
+	code, _, body := apiCall(t, api, "POST", "/registry/services/svc", `{"address": "`+sick.Addr()+`", "health": {"path": "/healthz"}}`)
+	if code != 201 || body.(map[string]any)["healthy"] != true || body.(map[string]any)["health"].(map[string]any)["path"] != "/healthz" {
+		t.Fatalf("register with a health path: %d %v", code, body)
+	}
+	var inst map[string]any
+	testenv.Eventually(t, 5*time.Second, "no failed check shown", func() bool {
+		_, _, body = apiCall(t, api, "GET", "/registry/services/svc", "")
+		inst = body.([]any)[0].(map[string]any)
+		return inst["healthy"] == false
 	})
+	health := inst["health"].(map[string]any)
+	if inst["healthy"] != false || health["consecutive_failures"] != 1.0 || health["unhealthy_since"] == nil || health["checked_at"] == nil {
+		t.Fatalf("after a failed check: %v", inst)
+	}
+	for _, bad := range []string{`{"address": "127.0.0.1:1", "health": {"path": "healthz"}}`, `{"address": "127.0.0.1:1", "health": {}}`,
+		`{"address": "127.0.0.1:1", "health": "/healthz"}`, `{"address": "127.0.0.1:1", "health": {"path": "/a b"}}`} {
+		if code, _, body := apiCall(t, api, "POST", "/registry/services/other", bad); code != 400 {
+			t.Errorf("%s: %d %v", bad, code, body)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"go.uber.org/zap"
@@ -36,7 +37,7 @@ type RegistryUpstreams struct {
 	// /hello_service/... to the service hello_service.
 	Service string `json:"service,omitempty"`
 
-	registry *Registry
+	registry *registry.Registry
 	service  template
 	log      *zap.Logger
 }
@@ -75,7 +76,7 @@ func (u *RegistryUpstreams) Validate() error {
 		return fmt.Errorf("dynamic registry: the service name is missing; write `dynamic registry <service>`")
 	}
 	if !strings.ContainsRune(u.Service, '{') {
-		if err := validateServiceName(u.Service); err != nil {
+		if err := registry.ValidateServiceName(u.Service); err != nil {
 			return fmt.Errorf("dynamic registry: %w", err)
 		}
 	} else if err := checkTemplate(u.Service); err != nil {
@@ -97,7 +98,7 @@ func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstr
 			zap.String("service", service), zap.String("uri", redactURI(r.URL)))
 		return loopUpstreams(), nil
 	}
-	dials := u.registry.dials(service)
+	dials := u.registry.Dials(service)
 	if len(dials) == 0 {
 		return nil, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
@@ -23,9 +24,9 @@ func newUpstreamRequest(path string) *http.Request {
 }
 
 func TestGetUpstreamsReturnsFreshValuesInOrder(t *testing.T) {
-	r, _ := newTestRegistry()
-	mustRegister(t, r, Registration{Service: "hello", ID: "b", Address: "127.0.0.1:2"})
-	mustRegister(t, r, Registration{Service: "hello", ID: "a", Address: "127.0.0.1:1"})
+	r := newTestRegistry(t)
+	mustRegister(t, r, registry.Registration{Service: "hello", ID: "b", Address: "127.0.0.1:2"})
+	mustRegister(t, r, registry.Registration{Service: "hello", ID: "a", Address: "127.0.0.1:1"})
 	u := &RegistryUpstreams{Service: "hello", registry: r, service: newTemplate("hello")}
 	req := newUpstreamRequest("/")
 
@@ -41,9 +42,9 @@ func TestGetUpstreamsReturnsFreshValuesInOrder(t *testing.T) {
 }
 
 func TestGetUpstreamsExpandsPlaceholders(t *testing.T) {
-	r, _ := newTestRegistry()
-	mustRegister(t, r, Registration{Service: "hello_service", Address: "127.0.0.1:1"})
-	mustRegister(t, r, Registration{Service: "other", Address: "127.0.0.1:2"})
+	r := newTestRegistry(t)
+	mustRegister(t, r, registry.Registration{Service: "hello_service", Address: "127.0.0.1:1"})
+	mustRegister(t, r, registry.Registration{Service: "other", Address: "127.0.0.1:2"})
 	u := &RegistryUpstreams{Service: "{http.request.uri.path.0}", registry: r, service: newTemplate("{http.request.uri.path.0}")}
 	for path, want := range map[string]string{"/hello_service/greet": "127.0.0.1:1", "/other": "127.0.0.1:2", "/nobody/x": "", "/": ""} {
 		ups, err := u.GetUpstreams(newUpstreamRequest(path))
@@ -65,10 +66,10 @@ func TestRegistryUpstreamsValidate(t *testing.T) {
 	}
 }
 
-func benchRegistry(b *testing.B, n int) (*Registry, *RegistryUpstreams) {
-	r, _ := newTestRegistry()
+func benchRegistry(b *testing.B, n int) (*registry.Registry, *RegistryUpstreams) {
+	r := newTestRegistry(b)
 	for i := range n {
-		if _, _, err := r.Register(Registration{Service: "svc", Address: fmt.Sprintf("10.0.%d.%d:8080", i/250, i%250+1)}); err != nil {
+		if _, _, err := r.Register(registry.Registration{Service: "svc", Address: fmt.Sprintf("10.0.%d.%d:8080", i/250, i%250+1)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -109,7 +110,7 @@ func BenchmarkGetUpstreamsWhileWriting(b *testing.B) {
 						return
 					default:
 					}
-					reg := Registration{Service: "svc", ID: "churn", Address: "10.9.9.9:80", TTL: time.Hour}
+					reg := registry.Registration{Service: "svc", ID: "churn", Address: "10.9.9.9:80", TTL: time.Hour}
 					if i%2 == 0 {
 						_, _, _ = r.Register(reg)
 					} else {
@@ -166,7 +167,7 @@ func BenchmarkRegistryLookup(b *testing.B) {
 	r, _ := benchRegistry(b, 10)
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(r.dials("svc")) != 10 {
+		if len(r.Dials("svc")) != 10 {
 			b.Fatal()
 		}
 	}

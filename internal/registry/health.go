@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -28,21 +28,21 @@ const (
 	maxParallelProbes     = 32
 )
 
-// healthSettings is how the registry checks its instances.
-type healthSettings struct {
-	path            string // for every instance; "" checks only those that registered a path
-	interval        time.Duration
-	timeout         time.Duration
-	fails           int           // consecutive failures that make an instance unhealthy
-	passes          int           // consecutive passes that make it healthy again
-	deregisterAfter time.Duration // 0: never deregister for being unhealthy
+// HealthSettings is how the registry checks its instances.
+type HealthSettings struct {
+	Path            string // for every instance; "" checks only those that registered a path
+	Interval        time.Duration
+	Timeout         time.Duration
+	Fails           int           // consecutive failures that make an instance unhealthy
+	Passes          int           // consecutive passes that make it healthy again
+	DeregisterAfter time.Duration // 0: never deregister for being unhealthy
 }
 
-var defaultHealth = healthSettings{
-	interval: DefaultHealthInterval,
-	timeout:  DefaultHealthTimeout,
-	fails:    DefaultHealthFails,
-	passes:   DefaultHealthPasses,
+var defaultHealth = HealthSettings{
+	Interval: DefaultHealthInterval,
+	Timeout:  DefaultHealthTimeout,
+	Fails:    DefaultHealthFails,
+	Passes:   DefaultHealthPasses,
 }
 
 // instanceHealth is the health state of one instance. Every instance starts
@@ -81,7 +81,7 @@ func (r *Registry) healthPathFor(inst *Instance) string {
 	if inst.HealthPath != "" {
 		return inst.HealthPath
 	}
-	return r.settings.health.path
+	return r.settings.Health.Path
 }
 
 // checkHealth probes every instance that has a health path once and applies
@@ -89,8 +89,8 @@ func (r *Registry) healthPathFor(inst *Instance) string {
 // directly.
 func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 	r.mu.Lock()
-	hs := r.settings.health
-	policy := r.settings.policy
+	hs := r.settings.Health
+	policy := r.settings.Policy
 	var targets []probeTarget
 	for service, instances := range r.services {
 		for id, inst := range instances {
@@ -111,7 +111,7 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 		sem <- struct{}{}
 		go func(t *probeTarget) {
 			defer func() { <-sem; wg.Done() }()
-			t.result = probe(ctx, client, policy, hs.timeout, t)
+			t.result = probe(ctx, client, policy, hs.Timeout, t)
 		}(&targets[i])
 	}
 	wg.Wait()
@@ -137,16 +137,16 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 
 // applyProbeLocked takes one probe's result into inst's health, and
 // reports whether the instance's place in the routes changed.
-func (r *Registry) applyProbeLocked(inst *Instance, t probeTarget, hs healthSettings, now time.Time) (changed bool) {
+func (r *Registry) applyProbeLocked(inst *Instance, t probeTarget, hs HealthSettings, now time.Time) (changed bool) {
 	h := &inst.health
 	h.checkedAt = now
 	if t.result == probeRefused {
 		// out of rotation at once: the gateway must not send it traffic
-		h.fails = max(h.fails, hs.fails-1)
+		h.fails = max(h.fails, hs.Fails-1)
 	}
 	if t.result == probePassed {
 		h.fails, h.passes = 0, h.passes+1
-		if h.unhealthy && h.passes >= hs.passes {
+		if h.unhealthy && h.passes >= hs.Passes {
 			h.unhealthy = false
 			metrics.healthTransitions.WithLabelValues(t.service, "healthy").Inc()
 			r.logger.Info("instance is healthy again", zap.String("service", t.service), zap.String("id", t.id),
@@ -156,16 +156,16 @@ func (r *Registry) applyProbeLocked(inst *Instance, t probeTarget, hs healthSett
 		return false
 	}
 	h.passes, h.fails = 0, h.fails+1
-	if !h.unhealthy && h.fails >= hs.fails {
+	if !h.unhealthy && h.fails >= hs.Fails {
 		h.unhealthy, h.unhealthySince = true, now
 		changed = true
 		metrics.healthTransitions.WithLabelValues(t.service, "unhealthy").Inc()
 		r.logger.Warn("instance is unhealthy; taken out of rotation", zap.String("service", t.service),
 			zap.String("id", t.id), zap.String("address", t.address), zap.String("path", t.path), zap.Int("failures", h.fails))
 	}
-	if h.unhealthy && hs.deregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.deregisterAfter {
+	if h.unhealthy && hs.DeregisterAfter > 0 && now.Sub(h.unhealthySince) >= hs.DeregisterAfter {
 		if r.remote != nil { // the other gateways learn it through Redis; best effort
-			go func(remote *redisRegistry, service, id string) {
+			go func(remote *clusterSync, service, id string) {
 				_, _ = remote.del(service, []string{id})
 			}(r.remote, t.service, t.id)
 		}

@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // TestClusterChaos: two gateways, one Redis, random registrations,
@@ -16,7 +18,7 @@ import (
 // Redis holds, and every registration that was acknowledged and not
 // removed is there.
 func TestClusterChaos(t *testing.T) {
-	rs := startOwnRedis(t)
+	rs := testenv.StartOwnRedis(t)
 	gws := []*Registry{clusterMember(t, rs, 200*time.Millisecond), clusterMember(t, rs, 200*time.Millisecond)}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	t.Logf("seed %d", rng.Uint64())
@@ -47,8 +49,8 @@ func TestClusterChaos(t *testing.T) {
 	}
 	redisState := func() map[string]string {
 		out := map[string]string{}
-		c := rs.client()
-		for _, k := range rs.keys(redisInstancePrefix + "svc/*") {
+		c := rs.Client()
+		for _, k := range rs.Keys(redisInstancePrefix + "svc/*") {
 			v, err := c.Get(context.Background(), k).Result()
 			if err != nil {
 				continue
@@ -76,18 +78,18 @@ func TestClusterChaos(t *testing.T) {
 			// both gateways have taken in every change before Redis dies:
 			// a deletion acknowledged microseconds before a crash, whose
 			// event never reached the other gateway, is lost with Redis
-			eventually(t, 5*time.Second, "the gateways did not catch up before the outage", func() bool {
+			testenv.Eventually(t, 5*time.Second, "the gateways did not catch up before the outage", func() bool {
 				held := redisState()
 				return maps.Equal(local(gws[0]), held) && maps.Equal(local(gws[1]), held)
 			})
-			rs.stop()
+			rs.Stop()
 			for range 20 {
 				step() // all refused: Redis is down
 			}
-			eventually(t, 5*time.Second, "the gateways did not notice the outage", func() bool {
+			testenv.Eventually(t, 5*time.Second, "the gateways did not notice the outage", func() bool {
 				return gws[0].remote.isDown() && gws[1].remote.isDown()
 			})
-			rs.start() // empty: the gateways write back what they know
+			rs.Start() // empty: the gateways write back what they know
 		}
 	}
 
@@ -97,7 +99,7 @@ func TestClusterChaos(t *testing.T) {
 			t.Logf("last state: %s", last)
 		}
 	})
-	eventually(t, 15*time.Second, "the gateways did not converge on what Redis holds (see the last state below)", func() bool {
+	testenv.Eventually(t, 15*time.Second, "the gateways did not converge on what Redis holds (see the last state below)", func() bool {
 		held := redisState()
 		for _, g := range gws {
 			if !maps.Equal(local(g), held) {

@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -104,7 +104,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	clkA.Advance(time.Hour)
 	b, clkB := newTestRegistry()
 	clkB.Advance(time.Hour)
-	if err := b.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+	if err := b.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	want := a.All()
@@ -126,17 +126,17 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	if exp := one.ExpiresAt; !exp.Equal(clkB.Now().Add(30 * time.Second)) {
 		t.Errorf("restored lease ends at %v, want 30s after the restore (%v)", exp, clkB.Now())
 	}
-	if d := b.dials("hello"); len(d) != 2 {
+	if d := b.Dials("hello"); len(d) != 2 {
 		t.Errorf("restored instances are not routed: %v", d)
 	}
 	clkB.Advance(30 * time.Second)
-	if d := b.dials("hello"); len(d) != 1 || d[0] != "127.0.0.1:9002" {
+	if d := b.Dials("hello"); len(d) != 1 || d[0] != "127.0.0.1:9002" {
 		t.Errorf("restored lease did not expire: %v", d)
 	}
 
 	// restoring happens once per process
 	storage.data[registryStorageKey] = []byte(`{"version":1,"instances":[{"service":"late","id":"x","address":"127.0.0.1:1"}]}`)
-	if err := b.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+	if err := b.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := b.Instances("late"); ok {
@@ -153,7 +153,7 @@ func TestRestoreKeepsNewerRegistrationsAndSkipsInvalidOnes(t *testing.T) {
 		{"service":"hello","id":"d","address":"127.0.0.1:4"}]}`)
 	r, _ := newTestRegistry()
 	mustRegister(t, r, Registration{Service: "hello", ID: "a", Address: "127.0.0.1:99"})
-	if err := r.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+	if err := r.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := r.Instances("hello")
@@ -167,7 +167,7 @@ func TestUnreadableStoredRegistrationsAreSetAsideNotLost(t *testing.T) {
 	garbage := []byte(`{"version":1,"instances":[{"service":`)
 	storage.data[registryStorageKey] = garbage
 	r, _ := newTestRegistry()
-	if err := r.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+	if err := r.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatalf("unparseable document should not fail the load: %v", err)
 	}
 	kept := false
@@ -185,7 +185,7 @@ func TestUnreachableStorageFailsTheLoad(t *testing.T) {
 	storage := newMemStorage()
 	storage.loadErr = errors.New("permission denied")
 	r, _ := newTestRegistry()
-	err := r.restoreOnce(context.Background(), storage, testSettings, zap.NewNop())
+	err := r.Restore(context.Background(), storage, testSettings, zap.NewNop())
 	if err == nil || !strings.Contains(err.Error(), "permission denied") || !strings.Contains(err.Error(), "persist off") {
 		t.Fatalf("err = %v, want the cause and the way out", err)
 	}
@@ -239,13 +239,13 @@ func TestPersisterCoalescesBursts(t *testing.T) {
 func TestReattachStopsTheOldWriter(t *testing.T) {
 	r, _ := newTestRegistry()
 	old, next := newMemStorage(), newMemStorage()
-	ownerA, ownerB := new(ServiceRegistry), new(ServiceRegistry)
+	ownerA, ownerB := new(int), new(int)
 	r.attach(ownerA, testSettings, newPersister(r, old, zap.NewNop()), nil, zap.NewNop())
 	old.waitWrite(t)
-	r.attach(ownerB, registrySettings{maxInstances: 1, maxPerService: 1}, newPersister(r, next, zap.NewNop()), nil, zap.NewNop())
+	r.attach(ownerB, Settings{MaxInstances: 1, MaxPerService: 1}, newPersister(r, next, zap.NewNop()), nil, zap.NewNop())
 	next.waitWrite(t)
 	r.detach(ownerA) // the old app stops after the new one started: no effect
-	if r.settings.maxInstances != 1 || r.persist == nil {
+	if r.settings.MaxInstances != 1 || r.persist == nil {
 		t.Fatal("stopping the replaced app undid the new app's settings")
 	}
 	mustRegister(t, r, Registration{Service: "hello", Address: "127.0.0.1:1"})
@@ -282,7 +282,7 @@ func TestRestoreKeepsTheOrigin(t *testing.T) {
 	a.detach(nil)
 
 	b, _ := newTestRegistry()
-	if err := b.restoreOnce(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+	if err := b.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
 	if inst, ok := b.Instance("svc", "203.0.113.5:80"); !ok || inst.Origin != addrpolicy.Site {

@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/redisconn"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
@@ -139,10 +141,10 @@ type redisValue struct {
 	Instance *Instance `json:"instance"`
 }
 
-// redisRegistry keeps a Registry in step with Redis.
-type redisRegistry struct {
+// clusterSync keeps a Registry in step with Redis.
+type clusterSync struct {
 	reg    *Registry
-	h      *redisHandle
+	h      *redisconn.Conn
 	logger *zap.Logger
 	origin string // this process, so it can skip its own events
 	resync time.Duration
@@ -163,36 +165,36 @@ type redisRegistry struct {
 	logOnce sync.Mutex
 }
 
-func newRedisRegistry(reg *Registry, h *redisHandle, resync time.Duration, logger *zap.Logger) *redisRegistry {
+func newClusterSync(reg *Registry, h *redisconn.Conn, resync time.Duration, logger *zap.Logger) *clusterSync {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	if resync <= 0 {
 		resync = DefaultResyncInterval
 	}
-	return &redisRegistry{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
+	return &clusterSync{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
 		ready: make(chan struct{}), resyncSoon: make(chan struct{}, 1), warned: map[string]bool{}}
 }
 
-func (rr *redisRegistry) start() { rr.bg = runInBackground(rr.run) }
+func (cs *clusterSync) start() { cs.bg = runInBackground(cs.run) }
 
 // stop ends the sync and waits for it.
-func (rr *redisRegistry) stop() { rr.bg.stop() }
+func (cs *clusterSync) stop() { cs.bg.stop() }
 
-func (rr *redisRegistry) isDown() bool { return rr.down.Load() }
+func (cs *clusterSync) isDown() bool { return cs.down.Load() }
 
-func (rr *redisRegistry) run(ctx context.Context) {
-	pubsub := rr.h.client.Subscribe(ctx, redisEventsChannel)
+func (cs *clusterSync) run(ctx context.Context) {
+	pubsub := cs.h.Client.Subscribe(ctx, redisEventsChannel)
 	defer pubsub.Close()
 	// subscribed before the first resync: a change is then either in the
 	// resync or in an event (if Redis is down, the resyncs catch up later)
 	if _, err := pubsub.Receive(ctx); err != nil && ctx.Err() == nil {
-		rr.logger.Warn("cannot subscribe to registry events in Redis yet", zap.String("redis", rr.h.url), zap.Error(err))
+		cs.logger.Warn("cannot subscribe to registry events in Redis yet", zap.String("redis", cs.h.URL), zap.Error(err))
 	}
 	msgs := pubsub.Channel() // go-redis reconnects and resubscribes by itself
 
-	rr.resyncNow(ctx)
-	close(rr.ready)
-	tick := time.NewTimer(rr.interval())
+	cs.resyncNow(ctx)
+	close(cs.ready)
+	tick := time.NewTimer(cs.interval())
 	defer tick.Stop()
 	for {
 		select {
@@ -202,74 +204,74 @@ func (rr *redisRegistry) run(ctx context.Context) {
 			if !ok {
 				return
 			}
-			rr.apply(m.Payload)
+			cs.apply(m.Payload)
 		case <-tick.C:
-			rr.resyncNow(ctx)
-			tick.Reset(rr.interval())
-		case <-rr.resyncSoon:
-			rr.resyncNow(ctx)
-			tick.Reset(rr.interval())
+			cs.resyncNow(ctx)
+			tick.Reset(cs.interval())
+		case <-cs.resyncSoon:
+			cs.resyncNow(ctx)
+			tick.Reset(cs.interval())
 		}
 	}
 }
 
 // interval is the time to the next resync: shorter while Redis is down,
 // so its return is noticed soon.
-func (rr *redisRegistry) interval() time.Duration {
-	if rr.down.Load() {
-		return min(rr.resync, outageResyncInterval)
+func (cs *clusterSync) interval() time.Duration {
+	if cs.down.Load() {
+		return min(cs.resync, outageResyncInterval)
 	}
-	return rr.resync
+	return cs.resync
 }
 
 // apply takes in another gateway's change. Events and resyncs run in one
 // goroutine; versions order them against this gateway's own writes.
-func (rr *redisRegistry) apply(payload string) {
+func (cs *clusterSync) apply(payload string) {
 	if len(payload) > maxRedisValueBytes*4 {
-		rr.warnOnce("event", "ignoring an over-long registry event from Redis", zap.Int("bytes", len(payload)))
+		cs.warnOnce("event", "ignoring an over-long registry event from Redis", zap.Int("bytes", len(payload)))
 		return
 	}
 	var ev registryEvent
 	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
-		rr.warnOnce("event", "ignoring an unreadable registry event from Redis", zap.Error(err))
+		cs.warnOnce("event", "ignoring an unreadable registry event from Redis", zap.Error(err))
 		return
 	}
-	if ev.Origin == rr.origin {
+	if ev.Origin == cs.origin {
 		return // applied when it was made
 	}
 	switch ev.Op {
 	case "put":
 		if ev.Instance != nil {
-			rr.reg.applyRemote([]remoteInstance{{
+			cs.reg.applyRemote([]remoteInstance{{
 				key: redisInstanceKey(ev.Instance.Service, ev.Instance.ID), inst: *ev.Instance,
 				left: time.Duration(ev.PTTL) * time.Millisecond, version: ev.V,
-			}}, nil, rr)
+			}}, nil, cs)
 		}
 	case "del":
-		if validateServiceName(ev.Service) != nil {
+		if ValidateServiceName(ev.Service) != nil {
 			return
 		}
-		rr.reg.mu.Lock()
-		rr.reg.removeVersionedLocked(ev.Service, ev.IDs, ev.V)
-		rr.reg.mu.Unlock()
+		cs.reg.mu.Lock()
+		cs.reg.removeVersionedLocked(ev.Service, ev.IDs, ev.V)
+		cs.reg.mu.Unlock()
 	}
 }
 
 // callCtx bounds one Redis call, all of it (dial, write, read), by the
 // client's timeout.
-func (rr *redisRegistry) callCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), rr.h.timeout)
+func (cs *clusterSync) callCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), cs.h.Timeout)
 }
 
 // put writes an instance and tells the other gateways, in one script, and
 // returns the version Redis gave the write.
-func (rr *redisRegistry) put(inst Instance) (int64, error) {
-	return rr.write(inst, inst.TTL, false)
+func (cs *clusterSync) put(inst Instance) (int64, error) {
+	return cs.write(inst, inst.TTL, false)
 }
 
-func (rr *redisRegistry) write(inst Instance, lease time.Duration, onlyIfMissing bool) (int64, error) {
-	if err := rr.h.ready(); err != nil {
-		rr.down.Store(true)
+func (cs *clusterSync) write(inst Instance, lease time.Duration, onlyIfMissing bool) (int64, error) {
+	if err := cs.h.Ready(); err != nil {
+		cs.down.Store(true)
 		return 0, err
 	}
 	value, err := json.Marshal(inst)
@@ -280,33 +282,33 @@ func (rr *redisRegistry) write(inst Instance, lease time.Duration, onlyIfMissing
 	if onlyIfMissing {
 		nx = "nx"
 	}
-	ctx, cancel := rr.callCtx()
+	ctx, cancel := cs.callCtx()
 	defer cancel()
-	v, err := putScript.Run(ctx, rr.h.client, []string{redisInstanceKey(inst.Service, inst.ID), redisVersionKey, redisEpochKey},
-		string(value), lease.Milliseconds(), nx, redisEventsChannel, rr.origin).Int64()
-	rr.failedWrite(err)
+	v, err := putScript.Run(ctx, cs.h.Client, []string{redisInstanceKey(inst.Service, inst.ID), redisVersionKey, redisEpochKey},
+		string(value), lease.Milliseconds(), nx, redisEventsChannel, cs.origin).Int64()
+	cs.failedWrite(err)
 	return v, err
 }
 
 // failedWrite notes a failed write: Redis is down, or restarted and not
 // set up again yet; either way the sync should look now.
-func (rr *redisRegistry) failedWrite(err error) {
-	rr.h.result(err)
+func (cs *clusterSync) failedWrite(err error) {
+	cs.h.Result(err)
 	if err == nil {
 		return
 	}
-	rr.down.Store(true)
+	cs.down.Store(true)
 	select {
-	case rr.resyncSoon <- struct{}{}:
+	case cs.resyncSoon <- struct{}{}:
 	default:
 	}
 }
 
 // del deletes instances and tells the other gateways, in one script, and
 // returns the version Redis gave the deletion.
-func (rr *redisRegistry) del(service string, ids []string) (int64, error) {
-	if err := rr.h.ready(); err != nil {
-		rr.down.Store(true)
+func (cs *clusterSync) del(service string, ids []string) (int64, error) {
+	if err := cs.h.Ready(); err != nil {
+		cs.down.Store(true)
 		return 0, err
 	}
 	keys := make([]string, 0, len(ids)+2)
@@ -314,57 +316,57 @@ func (rr *redisRegistry) del(service string, ids []string) (int64, error) {
 	for _, id := range ids {
 		keys = append(keys, redisInstanceKey(service, id))
 	}
-	members, err := json.Marshal(registryEvent{Origin: rr.origin, Op: "del", Service: service, IDs: ids})
+	members, err := json.Marshal(registryEvent{Origin: cs.origin, Op: "del", Service: service, IDs: ids})
 	if err != nil {
 		return 0, err
 	}
 	// the event's fields without the braces; the script puts "v" first
 	members = members[1 : len(members)-1]
 	members = []byte(strings.TrimPrefix(string(members), `"v":0,`))
-	ctx, cancel := rr.callCtx()
+	ctx, cancel := cs.callCtx()
 	defer cancel()
-	v, err := delScript.Run(ctx, rr.h.client, keys, redisEventsChannel, string(members)).Int64()
-	rr.failedWrite(err)
+	v, err := delScript.Run(ctx, cs.h.Client, keys, redisEventsChannel, string(members)).Int64()
+	cs.failedWrite(err)
 	return v, err
 }
 
 // resyncNow replaces the local copy with what Redis holds, after writing
 // back what Redis lost, if it did. It does not hold up registrations:
 // versions order it against them.
-func (rr *redisRegistry) resyncNow(ctx context.Context) {
+func (cs *clusterSync) resyncNow(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	wasDown := rr.down.Load()
-	runID, err := rr.serverRunID(ctx)
-	if err == nil && (rr.runID == "" || rr.runID != runID || wasDown) {
+	wasDown := cs.down.Load()
+	runID, err := cs.serverRunID(ctx)
+	if err == nil && (cs.runID == "" || cs.runID != runID || wasDown) {
 		// first contact, a restarted Redis, or the end of an outage
-		err = rr.writeBack()
+		err = cs.writeBack()
 	}
 	var snap redisSnapshot
 	if err == nil {
-		snap, err = rr.readAll(ctx)
-		snap.restarted = rr.runID != "" && rr.runID != runID
+		snap, err = cs.readAll(ctx)
+		snap.restarted = cs.runID != "" && cs.runID != runID
 	}
-	rr.h.result(err)
+	cs.h.Result(err)
 	if err != nil {
 		if !wasDown && ctx.Err() == nil {
-			rr.logger.Error("cannot reach Redis; routing on the last known registrations, registrations refused and leases kept until it is back",
-				zap.String("redis", rr.h.url), zap.Error(err))
+			cs.logger.Error("cannot reach Redis; routing on the last known registrations, registrations refused and leases kept until it is back",
+				zap.String("redis", cs.h.URL), zap.Error(err))
 		}
-		rr.down.Store(true)
+		cs.down.Store(true)
 		return
 	}
 	if wasDown {
-		rr.logger.Info("Redis is reachable again; registry resynced", zap.String("redis", rr.h.url),
+		cs.logger.Info("Redis is reachable again; registry resynced", zap.String("redis", cs.h.URL),
 			zap.Int("instances", len(snap.instances)))
 	}
-	rr.runID = runID
-	rr.reg.applyRemote(snap.instances, &snap, rr)
-	rr.down.Store(false)
+	cs.runID = runID
+	cs.reg.applyRemote(snap.instances, &snap, cs)
+	cs.down.Store(false)
 }
 
-func (rr *redisRegistry) serverRunID(ctx context.Context) (string, error) {
-	info, err := rr.h.client.Info(ctx, "server").Result()
+func (cs *clusterSync) serverRunID(ctx context.Context) (string, error) {
+	info, err := cs.h.Client.Info(ctx, "server").Result()
 	if err != nil {
 		return "", err
 	}
@@ -379,8 +381,8 @@ func (rr *redisRegistry) serverRunID(ctx context.Context) (string, error) {
 // writeBack writes every instance of the local copy that Redis lacks, with
 // a fresh lease (no service could renew while Redis was unreachable), and
 // gives the local copies the same fresh lease.
-func (rr *redisRegistry) writeBack() error {
-	local := rr.reg.snapshotForWriteBack()
+func (cs *clusterSync) writeBack() error {
+	local := cs.reg.snapshotForWriteBack()
 	// a Redis that restarted empty counts versions from 1 again: carry the
 	// counter on from the highest version this gateway knows, so that
 	// changes after the restart are newer than everything before it; and
@@ -389,26 +391,26 @@ func (rr *redisRegistry) writeBack() error {
 	for _, inst := range local {
 		highest = max(highest, inst.version)
 	}
-	ctx, cancel := rr.callCtx()
-	err := setUpScript.Run(ctx, rr.h.client, []string{redisVersionKey, redisEpochKey}, highest).Err()
+	ctx, cancel := cs.callCtx()
+	err := setUpScript.Run(ctx, cs.h.Client, []string{redisVersionKey, redisEpochKey}, highest).Err()
 	cancel()
 	if err != nil {
 		return err
 	}
 	written := 0
 	for _, inst := range local {
-		v, err := rr.write(inst, inst.TTL, true)
+		v, err := cs.write(inst, inst.TTL, true)
 		if err != nil {
 			return err
 		}
 		if v > 0 {
 			written++
-			rr.reg.renewedByWriteBack(inst, v)
+			cs.reg.renewedByWriteBack(inst, v)
 		}
 	}
 	if written > 0 {
-		rr.logger.Info("wrote the registrations this gateway knows back to Redis (where missing)",
-			zap.String("redis", rr.h.url), zap.Int("instances", written))
+		cs.logger.Info("wrote the registrations this gateway knows back to Redis (where missing)",
+			zap.String("redis", cs.h.URL), zap.Int("instances", written))
 	}
 	return nil
 }
@@ -429,21 +431,21 @@ type redisSnapshot struct {
 // readAll reads every instance in Redis with its remaining lease. Entries
 // that are not strings, are over maxRedisValueBytes or do not parse are
 // skipped and logged once per key; they never stop the resync.
-func (rr *redisRegistry) readAll(ctx context.Context) (redisSnapshot, error) {
-	snap := redisSnapshot{seq: rr.reg.changeSeq()}
+func (cs *clusterSync) readAll(ctx context.Context) (redisSnapshot, error) {
+	snap := redisSnapshot{seq: cs.reg.changeSeq()}
 	// the counter first: every write up to it is in what SCAN finds
-	v, err := rr.h.client.Get(ctx, redisVersionKey).Int64()
+	v, err := cs.h.Client.Get(ctx, redisVersionKey).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		var rerr redis.Error
 		if !errors.As(err, &rerr) && !errors.Is(err, strconv.ErrSyntax) {
 			return snap, err
 		}
-		rr.warnOnce(redisVersionKey, "the registry's version counter in Redis is not a number; ignoring it", zap.Error(err))
+		cs.warnOnce(redisVersionKey, "the registry's version counter in Redis is not a number; ignoring it", zap.Error(err))
 	}
 	snap.version = v
 
 	var keys []string
-	iter := rr.h.client.Scan(ctx, 0, redisInstancePrefix+"*", 1000).Iterator()
+	iter := cs.h.Client.Scan(ctx, 0, redisInstancePrefix+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
 	}
@@ -453,7 +455,7 @@ func (rr *redisRegistry) readAll(ctx context.Context) (redisSnapshot, error) {
 	const batch = 1000
 	for start := 0; start < len(keys); start += batch {
 		part := keys[start:min(start+batch, len(keys))]
-		got, err := rr.readBatch(ctx, part)
+		got, err := cs.readBatch(ctx, part)
 		if err != nil {
 			return snap, err
 		}
@@ -462,35 +464,35 @@ func (rr *redisRegistry) readAll(ctx context.Context) (redisSnapshot, error) {
 	return snap, nil
 }
 
-func (rr *redisRegistry) readBatch(ctx context.Context, keys []string) ([]remoteInstance, error) {
+func (cs *clusterSync) readBatch(ctx context.Context, keys []string) ([]remoteInstance, error) {
 	lens := make([]*redis.IntCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
-	_, err := rr.h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := cs.h.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
 			lens[i] = p.StrLen(ctx, k)
 			ttls[i] = p.PTTL(ctx, k)
 		}
 		return nil
 	})
-	if err != nil && !isRedisReply(err) {
+	if err != nil && !redisconn.IsReply(err) {
 		return nil, err
 	}
 	gets := make([]*redis.StringCmd, len(keys))
-	_, err = rr.h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = cs.h.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
 			n, err := lens[i].Result()
 			switch {
 			case err != nil:
-				rr.warnOnce(k, "skipping a key in Redis that is not a registration (not a string)", zap.String("key", k), zap.Error(err))
+				cs.warnOnce(k, "skipping a key in Redis that is not a registration (not a string)", zap.String("key", k), zap.Error(err))
 			case n > maxRedisValueBytes:
-				rr.warnOnce(k, "skipping an over-long registration value in Redis", zap.String("key", k), zap.Int64("bytes", n))
+				cs.warnOnce(k, "skipping an over-long registration value in Redis", zap.String("key", k), zap.Int64("bytes", n))
 			case n > 0:
 				gets[i] = p.Get(ctx, k)
 			}
 		}
 		return nil
 	})
-	if err != nil && !isRedisReply(err) {
+	if err != nil && !redisconn.IsReply(err) {
 		return nil, err
 	}
 	out := make([]remoteInstance, 0, len(keys))
@@ -504,7 +506,7 @@ func (rr *redisRegistry) readBatch(ctx context.Context, keys []string) ([]remote
 		}
 		inst, version, err := parseRedisValue(value)
 		if err != nil {
-			rr.warnOnce(k, "skipping an unreadable registration in Redis", zap.String("key", k), zap.Error(err))
+			cs.warnOnce(k, "skipping an unreadable registration in Redis", zap.String("key", k), zap.Error(err))
 			continue
 		}
 		left, _ := ttls[i].Result()
@@ -514,14 +516,6 @@ func (rr *redisRegistry) readBatch(ctx context.Context, keys []string) ([]remote
 		out = append(out, remoteInstance{key: k, inst: inst, left: left, version: version})
 	}
 	return out, nil
-}
-
-// isRedisReply reports whether err is an error reply of the server (for
-// one command, e.g. WRONGTYPE) or a missing key, rather than a failure to
-// talk to it.
-func isRedisReply(err error) bool {
-	var rerr redis.Error
-	return errors.Is(err, redis.Nil) || errors.As(err, &rerr)
 }
 
 // parseRedisValue reads a registration value: {"v":N,"instance":{...}}, or
@@ -539,17 +533,17 @@ func parseRedisValue(value string) (Instance, int64, error) {
 }
 
 // warnOnce logs a problem with a key the first time it is seen.
-func (rr *redisRegistry) warnOnce(key, msg string, fields ...zap.Field) {
-	rr.logOnce.Lock()
-	defer rr.logOnce.Unlock()
-	if rr.warned[key] {
+func (cs *clusterSync) warnOnce(key, msg string, fields ...zap.Field) {
+	cs.logOnce.Lock()
+	defer cs.logOnce.Unlock()
+	if cs.warned[key] {
 		return
 	}
-	if len(rr.warned) >= maxWarnedKeys {
-		clear(rr.warned)
+	if len(cs.warned) >= maxWarnedKeys {
+		clear(cs.warned)
 	}
-	rr.warned[key] = true
-	rr.logger.Warn(msg, fields...)
+	cs.warned[key] = true
+	cs.logger.Warn(msg, fields...)
 }
 
 // remoteInstance is an instance as another gateway (or Redis) has it, with
@@ -657,7 +651,7 @@ func (r *Registry) validRemote(ri remoteInstance) (Registration, error) {
 	}
 	if _, err := netip.ParseAddrPort(reg.Address); err == nil {
 		// names are checked, resolved, before every health probe
-		if _, err := r.settings.policy.Check(context.Background(), reg.Address, reg.Origin); err != nil {
+		if _, err := r.settings.Policy.Check(context.Background(), reg.Address, reg.Origin); err != nil {
 			return reg, err
 		}
 	}
@@ -667,7 +661,7 @@ func (r *Registry) validRemote(ri remoteInstance) (Registration, error) {
 // applyRemote takes in instances from Redis or another gateway. With a
 // snapshot version (a resync), they are the whole registry as of that
 // version: local instances written no later and not among them go.
-func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, rr *redisRegistry) {
+func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, cs *clusterSync) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
@@ -706,7 +700,7 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, r
 			if errors.As(err, &refused) {
 				err = refused
 			}
-			rr.warnOnce(ri.key, "ignoring a registration in Redis that this gateway does not accept",
+			cs.warnOnce(ri.key, "ignoring a registration in Redis that this gateway does not accept",
 				zap.String("key", ri.key), zap.Error(err))
 			continue
 		}
@@ -719,8 +713,8 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, r
 			snapshot == nil && !r.newerLocked(reg.Service, reg.ID, ri.version) {
 			continue // this gateway has this write, or a newer change, already
 		}
-		if cur == nil && (len(r.services[reg.Service]) >= r.settings.maxPerService || r.count >= r.settings.maxInstances) {
-			rr.warnOnce(ri.key, "ignoring a registration in Redis: this gateway's registry is at its cap (max_instances, max_instances_per_service)",
+		if cur == nil && (len(r.services[reg.Service]) >= r.settings.MaxPerService || r.count >= r.settings.MaxInstances) {
+			cs.warnOnce(ri.key, "ignoring a registration in Redis: this gateway's registry is at its cap (max_instances, max_instances_per_service)",
 				zap.String("key", ri.key))
 			continue
 		}

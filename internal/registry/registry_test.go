@@ -1,9 +1,9 @@
-package gateway
+package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"slices"
 	"sort"
@@ -88,7 +88,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 func newTestRegistry() (*Registry, *fakeClock) {
 	c := newFakeClock()
 	r := newRegistry(c, zap.NewNop())
-	r.settings.policy = testPolicy
+	r.settings.Policy = testPolicy
 	return r, c
 }
 
@@ -111,27 +111,17 @@ func mustRegister(t *testing.T, r *Registry, reg Registration) (Instance, bool) 
 	return inst, created
 }
 
-// statusOf is the status the registration API answers err with (0 for
-// no error).
-func statusOf(err error) int {
-	if err == nil {
-		return 0
-	}
-	status, _ := errorAnswer(err)
-	return status
-}
-
 func TestLeaseExpiresWithoutRenewal(t *testing.T) {
 	r, clk := newTestRegistry()
 	mustRegister(t, r, Registration{Service: "svc", Address: "127.0.0.1:9001", TTL: 10 * time.Second})
 	mustRegister(t, r, Registration{Service: "svc", Address: "127.0.0.1:9002"}) // no lease
 
 	clk.Advance(9*time.Second + 999*time.Millisecond)
-	if got := r.dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9001", "127.0.0.1:9002"}) {
+	if got := r.Dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9001", "127.0.0.1:9002"}) {
 		t.Fatalf("before the lease ends: dials = %v", got)
 	}
 	clk.Advance(time.Millisecond)
-	if got := r.dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9002"}) {
+	if got := r.Dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9002"}) {
 		t.Fatalf("when the lease ends: dials = %v, want only the instance without a lease", got)
 	}
 	if _, ok := r.Instance("svc", "127.0.0.1:9001"); ok {
@@ -162,18 +152,18 @@ func TestRegisteringAgainRenewsTheLease(t *testing.T) {
 		t.Errorf("renewed lease ends at %v, want %v", renewed.ExpiresAt, want)
 	}
 	clk.Advance(9 * time.Second) // 15 s after the first registration, 9 after the renewal
-	if len(r.dials("svc")) != 1 {
+	if len(r.Dials("svc")) != 1 {
 		t.Fatal("renewed instance expired on its first lease")
 	}
 	clk.Advance(time.Second)
-	if len(r.dials("svc")) != 0 {
+	if len(r.Dials("svc")) != 0 {
 		t.Fatal("renewed instance did not expire at the end of its renewed lease")
 	}
 }
 
 func TestDefaultTTLAppliesWhenRegistrationHasNone(t *testing.T) {
 	r, clk := newTestRegistry()
-	r.settings.defaultTTL = 30 * time.Second
+	r.settings.DefaultTTL = 30 * time.Second
 	inst, _ := mustRegister(t, r, Registration{Service: "svc", Address: "127.0.0.1:9001"})
 	if inst.TTL != 30*time.Second {
 		t.Fatalf("TTL = %v, want the default 30s", inst.TTL)
@@ -183,11 +173,11 @@ func TestDefaultTTLAppliesWhenRegistrationHasNone(t *testing.T) {
 		t.Fatalf("TTL = %v, want the registration's own 1m", own.TTL)
 	}
 	clk.Advance(30 * time.Second)
-	if got := r.dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9002"}) {
+	if got := r.Dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9002"}) {
 		t.Fatalf("after 30s: dials = %v", got)
 	}
 	clk.Advance(30 * time.Second)
-	if got := r.dials("svc"); len(got) != 0 {
+	if got := r.Dials("svc"); len(got) != 0 {
 		t.Fatalf("after 60s: dials = %v", got)
 	}
 }
@@ -217,7 +207,7 @@ func TestUpdateReplacesTheEntry(t *testing.T) {
 	if inst.Address != "127.0.0.1:9009" || inst.Metadata != nil {
 		t.Fatalf("entry not replaced: %+v", inst)
 	}
-	if got := r.dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9009"}) {
+	if got := r.Dials("svc"); !slices.Equal(got, []string{"127.0.0.1:9009"}) {
 		t.Fatalf("dials = %v after the address changed", got)
 	}
 }
@@ -229,7 +219,7 @@ func TestDialsAreOrderedByID(t *testing.T) {
 	}
 	want := []string{"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"}
 	for range 5 {
-		if got := r.dials("svc"); !slices.Equal(got, want) {
+		if got := r.Dials("svc"); !slices.Equal(got, want) {
 			t.Fatalf("dials = %v, want %v", got, want)
 		}
 	}
@@ -267,18 +257,18 @@ func TestDeregister(t *testing.T) {
 
 func TestCapsRefuseNewInstancesButNotRenewals(t *testing.T) {
 	r, _ := newTestRegistry()
-	r.settings.maxPerService = 2
-	r.settings.maxInstances = 3
+	r.settings.MaxPerService = 2
+	r.settings.MaxInstances = 3
 	mustRegister(t, r, Registration{Service: "a", Address: "127.0.0.1:1"})
 	mustRegister(t, r, Registration{Service: "a", Address: "127.0.0.1:2"})
 	_, _, err := r.Register(Registration{Service: "a", Address: "127.0.0.1:3"})
-	if statusOf(err) != http.StatusConflict || !strings.Contains(err.Error(), "max_instances_per_service") {
+	if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "max_instances_per_service") {
 		t.Fatalf("third instance of a service: err = %v, want 409 naming max_instances_per_service", err)
 	}
 	mustRegister(t, r, Registration{Service: "a", Address: "127.0.0.1:2"}) // renewal at the cap
 	mustRegister(t, r, Registration{Service: "b", Address: "127.0.0.1:4"})
 	_, _, err = r.Register(Registration{Service: "c", Address: "127.0.0.1:5"})
-	if statusOf(err) != http.StatusConflict || !strings.Contains(err.Error(), "max_instances") {
+	if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "max_instances") {
 		t.Fatalf("fourth instance in all: err = %v, want 409 naming max_instances", err)
 	}
 	if r.Len() != 3 {
@@ -296,7 +286,7 @@ func TestRegisterRefusesInvalidInput(t *testing.T) {
 		{Service: "a", Address: "127.0.0.1:1", TTL: time.Millisecond},
 		{Service: "a", Address: "127.0.0.1:1", Metadata: map[string]string{"": "x"}},
 	} {
-		if _, _, err := r.Register(reg); statusOf(err) != http.StatusBadRequest {
+		if _, _, err := r.Register(reg); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Register(%+v): err = %v, want a 400", reg, err)
 		}
 	}
@@ -322,7 +312,7 @@ func TestConcurrentRegisterDeregisterLookup(t *testing.T) {
 				default:
 				}
 				for i := range writers {
-					for _, d := range r.dials(fmt.Sprintf("svc%d", i)) {
+					for _, d := range r.Dials(fmt.Sprintf("svc%d", i)) {
 						if !strings.HasPrefix(d, "127.0.0.1:") {
 							t.Errorf("bad dial %q", d)
 							return
@@ -362,7 +352,7 @@ func TestConcurrentRegisterDeregisterLookup(t *testing.T) {
 		for _, inst := range instances {
 			want = append(want, inst.Address)
 		}
-		if got := r.dials(svc); !slices.Equal(got, want) {
+		if got := r.Dials(svc); !slices.Equal(got, want) {
 			t.Errorf("%s: dials %v, instances %v", svc, got, want)
 		}
 	}
@@ -383,7 +373,7 @@ func TestNormalizeAddress(t *testing.T) {
 		{"[2001:DB8::1]:443", "[2001:db8::1]:443"},
 		{"127.0.0.1:08080", "127.0.0.1:8080"},
 	} {
-		got, err := normalizeAddress(tc.in)
+		got, err := NormalizeAddress(tc.in)
 		if err != nil || got != tc.want {
 			t.Errorf("NormalizeAddress(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
@@ -412,8 +402,8 @@ func TestNormalizeAddress(t *testing.T) {
 		{"1.2.3.4:5:6", "not host:port"},
 		{strings.Repeat("a", 400) + ":80", "long"},
 	} {
-		_, err := normalizeAddress(tc.in)
-		if statusOf(err) != http.StatusBadRequest || !strings.Contains(err.Error(), tc.says) {
+		_, err := NormalizeAddress(tc.in)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("NormalizeAddress(%q): err = %v; want a 400 saying %q", tc.in, err, tc.says)
 		}
 	}
@@ -421,21 +411,21 @@ func TestNormalizeAddress(t *testing.T) {
 
 func TestValidateServiceName(t *testing.T) {
 	for _, ok := range []string{"hello_service", "a", "A-b.c_d", "v2", strings.Repeat("x", 128)} {
-		if err := validateServiceName(ok); err != nil {
+		if err := ValidateServiceName(ok); err != nil {
 			t.Errorf("ValidateServiceName(%q) = %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "a b", "a/b", "é", "{x}", "a%20", strings.Repeat("x", 129)} {
-		if err := validateServiceName(bad); statusOf(err) != http.StatusBadRequest {
+		if err := ValidateServiceName(bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ValidateServiceName(%q) = %v, want a 400", bad, err)
 		}
 	}
 }
 
 // testSettings are the registry's defaults with the test address policy.
-var testSettings = func() registrySettings {
+var testSettings = func() Settings {
 	s := defaultSettings
-	s.policy = testPolicy
+	s.Policy = testPolicy
 	return s
 }()
 
@@ -444,4 +434,25 @@ func (r *Registry) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.count
+}
+
+func FuzzNormalizeAddress(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:80", "http://a:1/", "[::1]:1", "a:b:c", "https://x:1", "x:0", "[fe80::1%25eth0]:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		got, err := NormalizeAddress(addr)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error is not a 400: %v", err)
+			}
+			return
+		}
+		if again, err := NormalizeAddress(got); err != nil || again != got {
+			t.Fatalf("%q -> %q -> %q, %v: not idempotent", addr, got, again, err)
+		}
+		if err := ValidateID(got); err != nil {
+			t.Fatalf("normalized address %q is not a valid id: %v", got, err)
+		}
+	})
 }

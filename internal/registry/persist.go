@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
@@ -21,9 +20,9 @@ const registryStorageKey = "service_registry/registrations.json"
 // costs one write, and a failed write is retried after it.
 const persistInterval = time.Second
 
-// persistStorage is the part of Caddy's storage (certmagic.Storage) the
+// Storage is the part of Caddy's storage (certmagic.Storage) the
 // registry uses.
-type persistStorage interface {
+type Storage interface {
 	Store(ctx context.Context, key string, value []byte) error
 	Load(ctx context.Context, key string) ([]byte, error)
 }
@@ -39,7 +38,7 @@ type persistedRegistry struct {
 // registry at most once per persistInterval.
 type persister struct {
 	reg      *Registry
-	storage  persistStorage
+	storage  Storage
 	logger   *zap.Logger
 	interval time.Duration
 
@@ -48,7 +47,7 @@ type persister struct {
 	done   chan struct{}
 }
 
-func newPersister(reg *Registry, storage persistStorage, logger *zap.Logger) *persister {
+func newPersister(reg *Registry, storage Storage, logger *zap.Logger) *persister {
 	return &persister{
 		reg:      reg,
 		storage:  storage,
@@ -123,14 +122,14 @@ func (p *persister) write() error {
 	return p.storage.Store(ctx, registryStorageKey, data)
 }
 
-// restoreOnce loads the persisted registrations into the registry, the first
+// Restore loads the persisted registrations into the registry, the first
 // time it is called in this process.
 //
 // A storage that cannot be read fails the config load: starting empty would
 // soon overwrite the stored registrations with nothing. A document that
 // cannot be parsed is kept under another key (so nothing is lost) and the
 // registry starts without it, with an error in the log.
-func (r *Registry) restoreOnce(ctx context.Context, storage persistStorage, s registrySettings, logger *zap.Logger) error {
+func (r *Registry) Restore(ctx context.Context, storage Storage, s Settings, logger *zap.Logger) error {
 	r.mu.Lock()
 	done := r.restored
 	r.mu.Unlock()
@@ -171,7 +170,7 @@ func (r *Registry) restoreOnce(ctx context.Context, storage persistStorage, s re
 	r.mu.Lock()
 	saved := r.logger
 	r.logger = logger
-	n := r.restoreLocked(doc.Instances, s)
+	n := r.restoreLocked(doc.Instances, s.withDefaults())
 	r.logger = saved
 	r.restored = true
 	r.mu.Unlock()
@@ -255,7 +254,7 @@ func (inst *Instance) UnmarshalJSON(b []byte) error {
 		RenewedAt:    j.RenewedAt,
 	}
 	if j.TTL != "" {
-		d, err := caddy.ParseDuration(j.TTL)
+		d, err := time.ParseDuration(j.TTL)
 		if err != nil {
 			return fmt.Errorf("ttl: %w", err)
 		}

@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -26,8 +26,8 @@ func TestRestoreKeepsEveryRegistrationWhateverTheCaps(t *testing.T) {
 		storage.data[registryStorageKey] = data
 		r, _ := newTestRegistry()
 		s := testSettings
-		s.maxPerService, s.maxInstances = caps.perService, caps.total
-		if err := r.restoreOnce(context.Background(), storage, s, zap.NewNop()); err != nil {
+		s.MaxPerService, s.MaxInstances = caps.perService, caps.total
+		if err := r.Restore(context.Background(), storage, s, zap.NewNop()); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := r.Instances("big"); len(got) != 1200 {
@@ -65,7 +65,7 @@ func TestRenewalKeepsAHealthTransition(t *testing.T) {
 	if inst, _ := r.Instance("svc", "a"); inst.Healthy() {
 		t.Fatal("the renewal brought an unhealthy instance back")
 	}
-	if got := r.dials("svc"); len(got) != 1 || got[0] != "10.0.0.2:80" {
+	if got := r.Dials("svc"); len(got) != 1 || got[0] != "10.0.0.2:80" {
 		t.Fatalf("dials %v, want only b", got)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // TestHealthChecksTheAddressPolicyBeforeProbing: a host name that resolves
@@ -19,28 +20,28 @@ import (
 // are no SSRF or port scanner) and is taken out of rotation at once.
 func TestHealthChecksTheAddressPolicyBeforeProbing(t *testing.T) {
 	r, _ := newTestRegistry()
-	backend := newSwitchable(t)
-	_, port, _ := splitHostPort(backend.addr())
+	backend := testenv.NewSwitchable(t)
+	_, port, _ := splitHostPort(backend.Addr())
 	target := netip.MustParseAddr("127.0.0.1")
-	r.settings.policy = &addrpolicy.Policy{Resolve: func(context.Context, string) ([]netip.Addr, error) {
+	r.settings.Policy = &addrpolicy.Policy{Resolve: func(context.Context, string) ([]netip.Addr, error) {
 		return []netip.Addr{target}, nil
 	}}
 	mustRegister(t, r, Registration{Service: "svc", ID: "a", Address: "svc.test:" + port, HealthPath: "/healthz"})
-	mustRegister(t, r, Registration{Service: "svc", ID: "b", Address: backend.addr(), HealthPath: "/healthz"})
+	mustRegister(t, r, Registration{Service: "svc", ID: "b", Address: backend.Addr(), HealthPath: "/healthz"})
 
 	// the probe goes to the address that was checked, with the name as Host
 	r.checkHealth(context.Background(), http.DefaultClient)
-	if backend.probes.Load() != 2 {
-		t.Fatalf("%d probes reached the backend, want 2", backend.probes.Load())
+	if backend.Probes.Load() != 2 {
+		t.Fatalf("%d probes reached the backend, want 2", backend.Probes.Load())
 	}
 
 	// the name now resolves to a metadata service
 	target = netip.MustParseAddr("169.254.169.254")
 	r.checkHealth(context.Background(), http.DefaultClient)
-	if backend.probes.Load() != 3 {
-		t.Fatalf("%d probes, want 3: the refused address must not be probed", backend.probes.Load())
+	if backend.Probes.Load() != 3 {
+		t.Fatalf("%d probes, want 3: the refused address must not be probed", backend.Probes.Load())
 	}
-	if got := r.dials("svc"); !slices.Equal(got, []string{backend.addr()}) {
+	if got := r.Dials("svc"); !slices.Equal(got, []string{backend.Addr()}) {
 		t.Fatalf("after one refused check: dials %v, want only b", got)
 	}
 }
@@ -56,7 +57,7 @@ func TestHealthCancelledProbesAreNoResult(t *testing.T) {
 	t.Cleanup(slow.Close)
 	t.Cleanup(func() { close(release) })
 	mustRegister(t, r, Registration{Service: "svc", ID: "a", Address: strings.TrimPrefix(slow.URL, "http://"), HealthPath: "/healthz"})
-	r.settings.health.timeout = time.Minute
+	r.settings.Health.Timeout = time.Minute
 	for range 3 { // more rounds than health_fails
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, cancel)
