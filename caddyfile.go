@@ -83,128 +83,117 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	// the options that take one positive duration or whole number
+	durations := map[string]*caddy.Duration{
+		"resync_interval": &sr.ResyncInterval, "health_interval": &sr.HealthInterval,
+		"health_timeout": &sr.HealthTimeout, "deregister_unhealthy_after": &sr.DeregisterUnhealthyAfter,
+	}
+	counts := map[string]*int{
+		"max_instances": &sr.MaxInstances, "max_instances_per_service": &sr.MaxInstancesPerService,
+		"health_fails": &sr.HealthFails, "health_passes": &sr.HealthPasses,
+	}
 	for d.NextBlock(0) {
 		opt := d.Val()
-		switch opt {
-		case "default_ttl":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			dur, err := caddy.ParseDuration(d.Val())
-			if err != nil {
-				return d.Errf("default_ttl %q is not a duration such as 30s: %v", d.Val(), err)
-			}
-			sr.DefaultTTL = caddy.Duration(dur)
-		case "max_instances", "max_instances_per_service":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(d.Val())
-			if err != nil || n < 1 {
-				return d.Errf("%s %q must be a positive whole number", opt, d.Val())
-			}
-			if opt == "max_instances" {
-				sr.MaxInstances = n
-			} else {
-				sr.MaxInstancesPerService = n
-			}
-		case "persist":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			on, err := parseOnOff(d)
-			if err != nil {
-				return err
-			}
-			sr.Persist = &on
-		case "backend":
-			rc, err := parseRedisBackend(d, "service_registry", d.RemainingArgs())
-			if err != nil {
-				return err
-			}
-			if sr.Redis != nil {
-				rc.Timeout = sr.Redis.Timeout
-			}
-			sr.Redis = rc
-			continue
-		case "redis_timeout", "resync_interval":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			dur, err := caddy.ParseDuration(d.Val())
-			if err != nil || dur <= 0 {
-				return d.Errf("%s %q is not a positive duration such as 1s", opt, d.Val())
-			}
-			if opt == "resync_interval" {
-				sr.ResyncInterval = caddy.Duration(dur)
-			} else {
-				if sr.Redis == nil {
-					sr.Redis = &RedisConfig{}
-				}
-				sr.Redis.Timeout = caddy.Duration(dur)
-			}
-		case "allow", "deny":
-			ranges := d.RemainingArgs()
-			if len(ranges) == 0 {
-				return d.Errf("%s needs at least one IP range, e.g. %s 10.0.0.0/8", opt, opt)
-			}
-			for _, r := range ranges {
-				if _, err := addrpolicy.ParsePrefix(r); err != nil {
-					return d.Errf("%s: %v", opt, err)
-				}
-			}
-			if opt == "allow" {
-				sr.Allow = append(sr.Allow, ranges...)
-			} else {
-				sr.Deny = append(sr.Deny, ranges...)
-			}
-			continue
-		case "health_path":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			sr.HealthPath = d.Val()
-		case "health_interval", "health_timeout", "deregister_unhealthy_after":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			dur, err := caddy.ParseDuration(d.Val())
-			if err != nil || dur <= 0 {
-				return d.Errf("%s %q is not a positive duration such as 10s", opt, d.Val())
-			}
-			switch opt {
-			case "health_interval":
-				sr.HealthInterval = caddy.Duration(dur)
-			case "health_timeout":
-				sr.HealthTimeout = caddy.Duration(dur)
-			default:
-				sr.DeregisterUnhealthyAfter = caddy.Duration(dur)
-			}
-		case "health_fails", "health_passes":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(d.Val())
-			if err != nil || n < 1 {
-				return d.Errf("%s %q must be a positive whole number", opt, d.Val())
-			}
-			if opt == "health_fails" {
-				sr.HealthFails = n
-			} else {
-				sr.HealthPasses = n
-			}
-		default:
-			return d.Errf("unrecognized subdirective %q; service_registry knows: default_ttl, max_instances, max_instances_per_service, persist, "+
-				"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after, "+
-				"backend, redis_timeout, resync_interval, allow, deny", opt)
+		if err := sr.unmarshalOption(d, opt, durations, counts); err != nil {
+			return err
 		}
-		if d.NextArg() {
+		if opt != "backend" && opt != "allow" && opt != "deny" && d.NextArg() {
 			return d.Errf("%s takes one argument; unexpected %q", opt, d.Val())
 		}
 	}
 	if sr.Redis != nil && sr.Redis.URL == "" {
 		return d.Err("redis_timeout without `backend redis <url>`")
 	}
+	return nil
+}
+
+// unmarshalOption reads one option of the service_registry block.
+func (sr *ServiceRegistry) unmarshalOption(d *caddyfile.Dispenser, opt string, durations map[string]*caddy.Duration, counts map[string]*int) error {
+	if field, ok := durations[opt]; ok {
+		return positiveDuration(d, opt, field)
+	}
+	if field, ok := counts[opt]; ok {
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		n, err := strconv.Atoi(d.Val())
+		if err != nil || n < 1 {
+			return d.Errf("%s %q must be a positive whole number", opt, d.Val())
+		}
+		*field = n
+		return nil
+	}
+	switch opt {
+	case "default_ttl":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		dur, err := caddy.ParseDuration(d.Val())
+		if err != nil {
+			return d.Errf("default_ttl %q is not a duration such as 30s: %v", d.Val(), err)
+		}
+		sr.DefaultTTL = caddy.Duration(dur)
+	case "persist":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		on, err := parseOnOff(d)
+		if err != nil {
+			return err
+		}
+		sr.Persist = &on
+	case "backend":
+		rc, err := parseRedisBackend(d, "service_registry", d.RemainingArgs())
+		if err != nil {
+			return err
+		}
+		if sr.Redis != nil {
+			rc.Timeout = sr.Redis.Timeout
+		}
+		sr.Redis = rc
+	case "redis_timeout":
+		if sr.Redis == nil {
+			sr.Redis = &RedisConfig{}
+		}
+		return positiveDuration(d, opt, &sr.Redis.Timeout)
+	case "allow", "deny":
+		ranges := d.RemainingArgs()
+		if len(ranges) == 0 {
+			return d.Errf("%s needs at least one IP range, e.g. %s 10.0.0.0/8", opt, opt)
+		}
+		for _, r := range ranges {
+			if _, err := addrpolicy.ParsePrefix(r); err != nil {
+				return d.Errf("%s: %v", opt, err)
+			}
+		}
+		if opt == "allow" {
+			sr.Allow = append(sr.Allow, ranges...)
+		} else {
+			sr.Deny = append(sr.Deny, ranges...)
+		}
+	case "health_path":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		sr.HealthPath = d.Val()
+	default:
+		return d.Errf("unrecognized subdirective %q; service_registry knows: default_ttl, max_instances, max_instances_per_service, persist, "+
+			"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after, "+
+			"backend, redis_timeout, resync_interval, allow, deny", opt)
+	}
+	return nil
+}
+
+// positiveDuration reads the one argument of opt, a duration above zero.
+func positiveDuration(d *caddyfile.Dispenser, opt string, field *caddy.Duration) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(d.Val())
+	if err != nil || dur <= 0 {
+		return d.Errf("%s %q is not a positive duration such as 10s", opt, d.Val())
+	}
+	*field = caddy.Duration(dur)
 	return nil
 }
 
