@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/cors"
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
@@ -22,13 +23,16 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseJWTAuth)
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseThrottle)
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseCircuitBreaker)
+	httpcaddyfile.RegisterHandlerDirective("cors", parseCORS)
 
-	// The order becomes basic_auth, jwt_auth, throttle, forward_auth,
-	// registry_api: authentication first (so throttle can key on the user),
+	// The order becomes cors, basic_auth, jwt_auth, throttle, forward_auth,
+	// registry_api: CORS preflights answered before any authentication (a
+	// browser sends them without credentials), then authentication first (so throttle can key on the user),
 	// then limits; the registration API after every authentication directive
 	// (Caddy's and this plugin's), all before handle, route and
 	// reverse_proxy. Caddy only accepts its standard directives as anchors,
 	// hence "before/after forward_auth" for the later ones.
+	httpcaddyfile.RegisterDirectiveOrder("cors", httpcaddyfile.Before, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("throttle", httpcaddyfile.Before, "forward_auth")
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "forward_auth")
@@ -769,3 +773,66 @@ var (
 	_ caddyfile.Unmarshaler = (*Throttle)(nil)
 	_ caddyfile.Unmarshaler = (*CircuitBreaker)(nil)
 )
+
+func parseCORS(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	c := new(CORS)
+	if err := c.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	cors [<matcher>] {
+//		origins <origin...>
+//		methods <method...>
+//		headers <header...>
+//		expose <header...>
+//		credentials
+//		max_age <duration>
+//		private_network
+//	}
+func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("cors takes a block (origins, methods, ...), not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "origins", "methods", "headers", "expose":
+			if len(args) == 0 {
+				return d.Errf("%s needs at least one value", opt)
+			}
+			field := map[string]*[]string{"origins": &c.Origins, "methods": &c.Methods, "headers": &c.Headers, "expose": &c.Expose}[opt]
+			*field = append(*field, args...)
+		case "credentials", "private_network":
+			if len(args) != 0 {
+				return d.Errf("%s takes no argument; unexpected %q", opt, args[0])
+			}
+			if opt == "credentials" {
+				c.Credentials = true
+			} else {
+				c.PrivateNetwork = true
+			}
+		case "max_age":
+			if len(args) != 1 {
+				return d.Errf("max_age takes one duration, e.g. max_age 10m")
+			}
+			dur, err := caddy.ParseDuration(args[0])
+			if err != nil || dur < 0 {
+				return d.Errf("max_age %q is not a duration such as 10m", args[0])
+			}
+			c.MaxAge = caddy.Duration(dur)
+		default:
+			return d.Errf("unrecognized subdirective %q; cors knows: origins, methods, headers, expose, credentials, max_age, private_network", opt)
+		}
+	}
+	// what depends only on these values fails here, with the file and line
+	if _, err := cors.New(c.config()); err != nil {
+		return d.Errf("cors: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+package gateway
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddygateway/caddy-gateway/internal/cors"
+)
+
+func init() {
+	caddy.RegisterModule(CORS{})
+}
+
+// CORS lets browser pages of other origins call the routes it wraps, by
+// the CORS protocol of the Fetch standard. It answers preflight requests
+// itself (204) before any authentication, so they never reach jwt_auth or
+// the service, and adds the CORS headers to the actual responses of
+// allowed origins, refusals (401, 403, 429, 503) included, so the page can
+// read them. A disallowed origin or method gets no CORS headers: the
+// browser then keeps the answer from the page.
+//
+// On its routes the gateway owns CORS: Access-Control-* headers an upstream
+// sends are replaced by the gateway's.
+//
+// The decisions are made by internal/cors, written for this handler rather
+// than taken from a middleware library: Caddy's `header` directive edits
+// header values in place, so every value set here is a fresh slice, which
+// net/http CORS middlewares (github.com/rs/cors) do not guarantee, and their
+// wildcard origins match any characters where this one matches whole DNS
+// labels.
+type CORS struct {
+	// The origins that may call: exact origins (https://app.example.com),
+	// patterns whose * stands for one or more whole labels
+	// (https://*.example.com), "null" (never allowed unless listed), or
+	// "*" for any origin (not with credentials).
+	Origins []string `json:"origins,omitempty"`
+
+	// The methods pages may use. Default: GET, HEAD, POST.
+	Methods []string `json:"methods,omitempty"`
+
+	// The request headers pages may send beyond the CORS-safelisted ones
+	// (e.g. Authorization, Content-Type for JSON); "*" for any (not with
+	// credentials). Default: none.
+	Headers []string `json:"headers,omitempty"`
+
+	// The response headers pages may read beyond the CORS-safelisted ones
+	// (e.g. RateLimit, X-Request-Id).
+	Expose []string `json:"expose,omitempty"`
+
+	// Let pages send cookies and HTTP authentication with
+	// `credentials: "include"` and read the answers.
+	Credentials bool `json:"credentials,omitempty"`
+
+	// How long a browser may cache a preflight answer. Default: unset (the
+	// browser's own default, 5s in Chromium).
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+
+	// Answer Private Network Access preflights (a public page calling a
+	// gateway on a private address) of allowed origins.
+	PrivateNetwork bool `json:"private_network,omitempty"`
+
+	policy *cors.Policy
+	// preflightVary is the Vary value of every preflight answer
+	preflightVary string
+}
+
+// CaddyModule returns the Caddy module information.
+func (CORS) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gateway_cors",
+		New: func() caddy.Module { return new(CORS) },
+	}
+}
+
+// Provision compiles the policy.
+func (c *CORS) Provision(caddy.Context) error {
+	p, err := cors.New(c.config())
+	if err != nil {
+		return fmt.Errorf("cors: %w", err)
+	}
+	c.policy = p
+	c.preflightVary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+	if c.PrivateNetwork {
+		c.preflightVary += ", Access-Control-Request-Private-Network"
+	}
+	return nil
+}
+
+func (c *CORS) config() cors.Config {
+	return cors.Config{Origins: c.Origins, Methods: c.Methods, Headers: c.Headers, Expose: c.Expose,
+		Credentials: c.Credentials, MaxAge: time.Duration(c.MaxAge), PrivateNetwork: c.PrivateNetwork}
+}
+
+// Validate checks the settings (Provision has compiled them).
+func (c *CORS) Validate() error {
+	if c.policy == nil {
+		return fmt.Errorf("cors: not provisioned")
+	}
+	return nil
+}
+
+// ServeHTTP answers preflights and marks actual responses.
+func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	origins := r.Header["Origin"]
+	origin := ""
+	if len(origins) == 1 { // two Origin headers: no browser sends that; no CORS
+		origin = origins[0]
+	}
+	h := w.Header()
+	if r.Method == http.MethodOptions && len(origins) > 0 && len(r.Header["Access-Control-Request-Method"]) > 0 {
+		addVary(h, c.preflightVary)
+		c.preflight(h, r, origin)
+		h["Content-Length"] = []string{"0"}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if !c.policy.AnyOrigin() || c.Credentials {
+		addVary(h, "Origin")
+	}
+	if len(origins) == 0 {
+		return next.ServeHTTP(w, r) // not a cross-origin request of a browser
+	}
+	allowed := origin != "" && c.policy.AllowOrigin(origin) && c.policy.AllowMethod(r.Method)
+	if allowed {
+		c.actual(h, origin)
+	}
+	cw := &corsWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, c: c, origin: origin, allowed: allowed}
+	return next.ServeHTTP(cw, r)
+}
+
+// preflight sets the answer's headers when the origin, the method and the
+// headers are allowed, and none otherwise.
+func (c *CORS) preflight(h http.Header, r *http.Request, origin string) {
+	method := r.Header.Get("Access-Control-Request-Method")
+	requested := r.Header["Access-Control-Request-Headers"]
+	if origin == "" || !c.policy.AllowOrigin(origin) || !c.policy.AllowMethod(method) || !c.policy.AllowHeaders(requested) {
+		return
+	}
+	h["Access-Control-Allow-Origin"] = []string{c.policy.AllowOriginValue(origin)}
+	h["Access-Control-Allow-Methods"] = []string{method}
+	if len(requested) > 0 {
+		// the names themselves, not "*": a wildcard never covers
+		// Authorization
+		h["Access-Control-Allow-Headers"] = []string{strings.Join(requested, ", ")}
+	}
+	if c.Credentials {
+		h["Access-Control-Allow-Credentials"] = []string{"true"}
+	}
+	if v := c.policy.MaxAge(); v != "" {
+		h["Access-Control-Max-Age"] = []string{v}
+	}
+	if c.PrivateNetwork && r.Header.Get("Access-Control-Request-Private-Network") == "true" {
+		h["Access-Control-Allow-Private-Network"] = []string{"true"}
+	}
+}
+
+// actual sets the headers of an allowed origin's actual response, each a
+// fresh slice, replacing any an upstream set.
+func (c *CORS) actual(h http.Header, origin string) {
+	dropCORSHeaders(h)
+	h["Access-Control-Allow-Origin"] = []string{c.policy.AllowOriginValue(origin)}
+	if c.Credentials {
+		h["Access-Control-Allow-Credentials"] = []string{"true"}
+	}
+	if v := c.policy.Expose(); v != "" {
+		h["Access-Control-Expose-Headers"] = []string{v}
+	}
+}
+
+// dropCORSHeaders removes every Access-Control-* header.
+func dropCORSHeaders(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			delete(h, k)
+		}
+	}
+}
+
+// addVary adds value to the Vary header unless a Vary line holds it
+// already, without touching the slice it had (it may be shared).
+func addVary(h http.Header, value string) {
+	prev := h["Vary"]
+	for _, v := range prev {
+		if v == value || v == "*" {
+			return
+		}
+	}
+	h["Vary"] = append(prev[:len(prev):len(prev)], value)
+}
+
+// corsWriter puts the gateway's CORS headers on the response when it
+// starts, after the upstream's headers were copied in: an allowed origin
+// gets the gateway's, any other none at all (an upstream that echoes every
+// origin must not open the route to origins the gateway refuses).
+type corsWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	c       *CORS
+	origin  string
+	allowed bool
+	started bool
+}
+
+func (cw *corsWriter) start() {
+	if cw.started {
+		return
+	}
+	cw.started = true
+	h := cw.ResponseWriter.Header()
+	if cw.allowed {
+		cw.c.actual(h, cw.origin)
+	} else {
+		dropCORSHeaders(h)
+	}
+	if !cw.c.policy.AnyOrigin() || cw.c.Credentials {
+		addVary(h, "Origin")
+	}
+}
+
+func (cw *corsWriter) WriteHeader(status int) {
+	if status >= 200 || status == http.StatusSwitchingProtocols {
+		cw.start()
+	}
+	cw.ResponseWriter.WriteHeader(status)
+}
+
+func (cw *corsWriter) Write(b []byte) (int, error) {
+	cw.start()
+	return cw.ResponseWriter.Write(b)
+}
+
+func (cw *corsWriter) ReadFrom(r io.Reader) (int64, error) {
+	cw.start()
+	return cw.ResponseWriterWrapper.ReadFrom(r)
+}
+
+// FlushError is what http.ResponseController calls: a flush before the
+// first write starts the response.
+func (cw *corsWriter) FlushError() error {
+	cw.start()
+	return http.NewResponseController(cw.ResponseWriter).Flush()
+}
+
+// Hijack starts the response (a WebSocket upgrade written by hand).
+func (cw *corsWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	cw.start()
+	return http.NewResponseController(cw.ResponseWriter).Hijack()
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*CORS)(nil)
+	_ caddy.Validator             = (*CORS)(nil)
+	_ caddyhttp.MiddlewareHandler = (*CORS)(nil)
+)
