@@ -165,3 +165,27 @@ func hasVary(h http.Header, name string) bool {
 	}
 	return false
 }
+
+// TestE2ECORSWithHandleErrors: with error routes, the 401 comes from
+// handle_errors and still carries the CORS headers.
+func TestE2ECORSWithHandleErrors(t *testing.T) {
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", "handle-errors-secret-handle-errors-secret")
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	cors {
+		origins https://app.example.com
+	}
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+	}
+	respond "never"
+	handle_errors {
+		respond "handled {err.status_code}"
+	}
+}
+`)
+	ans := fetchWith(t, g.client, "GET", g.url("/x"), http.Header{"Origin": {"https://app.example.com"}})
+	if ans.code != 401 || ans.body != "handled 401" || ans.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || !hasVary(ans.header, "Origin") {
+		t.Fatalf("401 through handle_errors: %d %q %v", ans.code, ans.body, ans.header)
+	}
+}
