@@ -132,7 +132,8 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if allowed {
 		c.actual(h, origin)
 	}
-	cw := &corsWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, c: c, origin: origin, allowed: allowed}
+	cw := &corsWriter{c: c, origin: origin, allowed: allowed}
+	cw.ResponseWriter = w
 	return next.ServeHTTP(cw, r)
 }
 
@@ -144,35 +145,82 @@ func (c *CORS) preflight(h http.Header, r *http.Request, origin string) {
 	if origin == "" || !c.policy.AllowOrigin(origin) || !c.policy.AllowMethod(method) || !c.policy.AllowHeaders(requested) {
 		return
 	}
-	h["Access-Control-Allow-Origin"] = []string{c.policy.AllowOriginValue(origin)}
-	h["Access-Control-Allow-Methods"] = []string{method}
-	if len(requested) > 0 {
+	// one backing array for every value, each slice capped at its one
+	// element: fresh per response, and an append or an in-place edit of
+	// one never reaches another
+	vals := make([]string, 0, 6)
+	set := func(name, value string) {
+		vals = append(vals, value)
+		h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	set("Access-Control-Allow-Origin", c.policy.AllowOriginValue(origin))
+	set("Access-Control-Allow-Methods", method)
+	if len(requested) == 1 {
 		// the names themselves, not "*": a wildcard never covers
 		// Authorization
-		h["Access-Control-Allow-Headers"] = []string{strings.Join(requested, ", ")}
+		set("Access-Control-Allow-Headers", requested[0])
+	} else if len(requested) > 1 {
+		set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
 	}
 	if c.Credentials {
-		h["Access-Control-Allow-Credentials"] = []string{"true"}
+		set("Access-Control-Allow-Credentials", "true")
 	}
 	if v := c.policy.MaxAge(); v != "" {
-		h["Access-Control-Max-Age"] = []string{v}
+		set("Access-Control-Max-Age", v)
 	}
 	if c.PrivateNetwork && r.Header.Get("Access-Control-Request-Private-Network") == "true" {
-		h["Access-Control-Allow-Private-Network"] = []string{"true"}
+		set("Access-Control-Allow-Private-Network", "true")
 	}
 }
 
 // actual sets the headers of an allowed origin's actual response, each a
-// fresh slice, replacing any an upstream set.
+// fresh slice (one backing array, each slice capped at its element),
+// replacing any set before.
 func (c *CORS) actual(h http.Header, origin string) {
 	dropCORSHeaders(h)
-	h["Access-Control-Allow-Origin"] = []string{c.policy.AllowOriginValue(origin)}
+	vals := [3]string{c.policy.AllowOriginValue(origin), "true", c.policy.Expose()}
+	backing := vals[:] // escapes: one allocation for the three values
+	h["Access-Control-Allow-Origin"] = backing[0:1:1]
 	if c.Credentials {
-		h["Access-Control-Allow-Credentials"] = []string{"true"}
+		h["Access-Control-Allow-Credentials"] = backing[1:2:2]
 	}
-	if v := c.policy.Expose(); v != "" {
-		h["Access-Control-Expose-Headers"] = []string{v}
+	if vals[2] != "" {
+		h["Access-Control-Expose-Headers"] = backing[2:3:3]
 	}
+}
+
+// intact reports whether h holds exactly the headers actual set for
+// origin: nothing the upstream added or changed.
+func (c *CORS) intact(h http.Header, origin string) bool {
+	n := 0
+	for k, v := range h {
+		if !strings.HasPrefix(k, "Access-Control-") {
+			continue
+		}
+		n++
+		var want string
+		switch k {
+		case "Access-Control-Allow-Origin":
+			want = c.policy.AllowOriginValue(origin)
+		case "Access-Control-Allow-Credentials":
+			want = "true"
+		case "Access-Control-Expose-Headers":
+			want = c.policy.Expose()
+		default:
+			return false
+		}
+		if len(v) != 1 || v[0] != want {
+			return false
+		}
+	}
+	expected := 1
+	if c.Credentials {
+		expected++
+	}
+	if c.policy.Expose() != "" {
+		expected++
+	}
+	return n == expected
 }
 
 // dropCORSHeaders removes every Access-Control-* header.
@@ -201,7 +249,7 @@ func addVary(h http.Header, value string) {
 // gets the gateway's, any other none at all (an upstream that echoes every
 // origin must not open the route to origins the gateway refuses).
 type corsWriter struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper
 	c       *CORS
 	origin  string
 	allowed bool
@@ -214,10 +262,11 @@ func (cw *corsWriter) start() {
 	}
 	cw.started = true
 	h := cw.ResponseWriter.Header()
-	if cw.allowed {
-		cw.c.actual(h, cw.origin)
-	} else {
+	switch {
+	case !cw.allowed:
 		dropCORSHeaders(h)
+	case !cw.c.intact(h, cw.origin):
+		cw.c.actual(h, cw.origin)
 	}
 	if !cw.c.policy.AnyOrigin() || cw.c.Credentials {
 		addVary(h, "Origin")
