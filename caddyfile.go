@@ -554,55 +554,8 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if len(args) != 1 {
 			return d.Errf("%s takes one argument, got %d", opt, len(args))
 		}
-		arg := args[0]
-		switch opt {
-		case "on_error":
-			if arg != "allow" && arg != "deny" {
-				return d.Errf("on_error %q must be allow or deny", arg)
-			}
-			t.OnError = arg
-		case "redis_timeout":
-			dur, err := caddy.ParseDuration(arg)
-			if err != nil || dur <= 0 {
-				return d.Errf("redis_timeout %q is not a positive duration such as 100ms", arg)
-			}
-			if t.Redis == nil {
-				t.Redis = &RedisConfig{}
-			}
-			t.Redis.Timeout = caddy.Duration(dur)
-		case "key":
-			if err := checkTemplate(arg); err != nil {
-				return d.Errf("key %v", err)
-			}
-			t.Key = arg
-		case "rate":
-			r, err := parseRate(arg)
-			if err != nil {
-				return d.Errf("%v", err)
-			}
-			t.Rates = append(t.Rates, r)
-		case "burst":
-			n, err := strconv.Atoi(arg)
-			if err != nil || n < 1 {
-				return d.Errf("burst %q must be a positive whole number", arg)
-			}
-			burst = n
-		case "zone":
-			t.Zone = arg
-		case "max_keys":
-			n, err := strconv.Atoi(arg)
-			if err != nil || n < 1 {
-				return d.Errf("max_keys %q must be a positive whole number", arg)
-			}
-			t.MaxKeys = n
-		case "ipv6_prefix":
-			n, err := strconv.Atoi(strings.TrimPrefix(arg, "/"))
-			if err != nil || n < 1 || n > 128 {
-				return d.Errf("ipv6_prefix %q must be a prefix length from 1 to 128, e.g. 64", arg)
-			}
-			t.IPv6Prefix = n
-		default:
-			return d.Errf("unrecognized subdirective %q; throttle knows: key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
+		if err := t.unmarshalOption(d, opt, args[0], &burst); err != nil {
+			return err
 		}
 	}
 	if len(t.Rates) == 0 {
@@ -616,6 +569,60 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for i := range t.Rates {
 		t.Rates[i].Burst = burst
+	}
+	return nil
+}
+
+// unmarshalOption reads one throttle option that takes one argument.
+func (t *Throttle) unmarshalOption(d *caddyfile.Dispenser, opt, arg string, burst *int) error {
+	switch opt {
+	case "on_error":
+		if arg != "allow" && arg != "deny" {
+			return d.Errf("on_error %q must be allow or deny", arg)
+		}
+		t.OnError = arg
+	case "redis_timeout":
+		dur, err := caddy.ParseDuration(arg)
+		if err != nil || dur <= 0 {
+			return d.Errf("redis_timeout %q is not a positive duration such as 100ms", arg)
+		}
+		if t.Redis == nil {
+			t.Redis = &RedisConfig{}
+		}
+		t.Redis.Timeout = caddy.Duration(dur)
+	case "key":
+		if err := checkTemplate(arg); err != nil {
+			return d.Errf("key %v", err)
+		}
+		t.Key = arg
+	case "rate":
+		r, err := parseRate(arg)
+		if err != nil {
+			return d.Errf("%v", err)
+		}
+		t.Rates = append(t.Rates, r)
+	case "burst":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return d.Errf("burst %q must be a positive whole number", arg)
+		}
+		*burst = n
+	case "zone":
+		t.Zone = arg
+	case "max_keys":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return d.Errf("max_keys %q must be a positive whole number", arg)
+		}
+		t.MaxKeys = n
+	case "ipv6_prefix":
+		n, err := strconv.Atoi(strings.TrimPrefix(arg, "/"))
+		if err != nil || n < 1 || n > 128 {
+			return d.Errf("ipv6_prefix %q must be a prefix length from 1 to 128, e.g. 64", arg)
+		}
+		t.IPv6Prefix = n
+	default:
+		return d.Errf("unrecognized subdirective %q; throttle knows: key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
 	}
 	return nil
 }
