@@ -118,7 +118,6 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if r.Method == http.MethodOptions && len(origins) > 0 && len(r.Header["Access-Control-Request-Method"]) > 0 {
 		addVary(h, c.preflightVary)
 		c.preflight(h, r, origin)
-		h["Content-Length"] = []string{"0"}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
