@@ -175,30 +175,10 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		rates[i] = gcra.NewRate(r.Events, time.Duration(r.Window), r.Burst)
 	}
 
-	// the identity of the state: what it counts, and how
-	backend := "memory"
-	if t.redis != nil {
-		sum := sha256.Sum256([]byte(t.redis.poolKey))
-		backend = "redis:" + hex.EncodeToString(sum[:8])
-	}
-	identity := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
-	for _, r := range rates {
-		identity += fmt.Sprintf(" %d/%d", r.Interval, r.Tolerance)
-	}
 	t.rates = rates
-	var zoneID string
-	if t.Zone != "" {
-		if err := zones.define(t.Zone, identity); err != nil {
-			return err
-		}
-		t.poolKey = "zone " + t.Zone + " " + identity
-		t.policyName = t.Zone
-		zoneID = redisZoneID(t.Zone, identity)
-	} else {
-		n := zones.occurrence(identity)
-		t.poolKey = fmt.Sprintf("unnamed #%d %s", n, identity)
-		t.policyName = "throttle"
-		zoneID = redisZoneID(fmt.Sprintf("unnamed-%d", n), identity)
+	zoneID, err := t.claimState(zones)
+	if err != nil {
+		return err
 	}
 	switch t.OnError {
 	case "", "allow", "deny":
@@ -228,6 +208,34 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	t.dryRefused = metrics.throttleDecisions.WithLabelValues(t.policyName, "dry_run_refused")
 	t.failures = metrics.throttleDecisions.WithLabelValues(t.policyName, "backend_error")
 	return nil
+}
+
+// claimState names the limiter state this block counts in: its identity
+// (what it counts, and how), the key of its buckets in the process's pool
+// (a named zone's, or the n-th unnamed block's with these settings, so a
+// reload keeps them), and the id of its keys in Redis.
+func (t *Throttle) claimState(zones *ThrottleZones) (zoneID string, err error) {
+	backend := "memory"
+	if t.redis != nil {
+		sum := sha256.Sum256([]byte(t.redis.poolKey))
+		backend = "redis:" + hex.EncodeToString(sum[:8])
+	}
+	identity := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
+	for _, r := range t.rates {
+		identity += fmt.Sprintf(" %d/%d", r.Interval, r.Tolerance)
+	}
+	if t.Zone != "" {
+		if err := zones.define(t.Zone, identity); err != nil {
+			return "", err
+		}
+		t.poolKey = "zone " + t.Zone + " " + identity
+		t.policyName = t.Zone
+		return redisZoneID(t.Zone, identity), nil
+	}
+	n := zones.occurrence(identity)
+	t.poolKey = fmt.Sprintf("unnamed #%d %s", n, identity)
+	t.policyName = "throttle"
+	return redisZoneID(fmt.Sprintf("unnamed-%d", n), identity), nil
 }
 
 func (t *Throttle) policyID(i int) string {
