@@ -21,10 +21,10 @@ import (
 
 // Health check defaults.
 const (
-	DefaultHealthInterval = 10 * time.Second
-	DefaultHealthTimeout  = 2 * time.Second
-	DefaultHealthFails    = 2
-	DefaultHealthPasses   = 1
+	defaultHealthInterval = 10 * time.Second
+	defaultHealthTimeout  = 2 * time.Second
+	defaultHealthFails    = 2
+	defaultHealthPasses   = 1
 	maxParallelProbes     = 32
 )
 
@@ -39,10 +39,10 @@ type HealthSettings struct {
 }
 
 var defaultHealth = HealthSettings{
-	Interval: DefaultHealthInterval,
-	Timeout:  DefaultHealthTimeout,
-	Fails:    DefaultHealthFails,
-	Passes:   DefaultHealthPasses,
+	Interval: defaultHealthInterval,
+	Timeout:  defaultHealthTimeout,
+	Fails:    defaultHealthFails,
+	Passes:   defaultHealthPasses,
 }
 
 // instanceHealth is the health state of one instance. Every instance starts
@@ -219,7 +219,7 @@ func probe(ctx context.Context, client *http.Client, policy *addrpolicy.Policy, 
 // startHealthChecker runs checkHealth every interval until stopped.
 func (r *Registry) startHealthChecker(interval time.Duration) *background {
 	if interval <= 0 {
-		interval = DefaultHealthInterval
+		interval = defaultHealthInterval
 	}
 	client := &http.Client{
 		// never follow a redirect to somewhere else: a 3xx passes as it is

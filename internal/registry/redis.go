@@ -66,9 +66,9 @@ const (
 	// that restarted empty before the gateways know it did
 	redisEpochKey      = "caddy_gateway:registry:epoch"
 	redisEventsChannel = "caddy_gateway:registry:events"
-	// DefaultResyncInterval is how often a gateway reads the whole registry
+	// defaultResyncInterval is how often a gateway reads the whole registry
 	// from Redis in cluster mode.
-	DefaultResyncInterval = 10 * time.Second
+	defaultResyncInterval = 10 * time.Second
 	// maxRedisValueBytes bounds a registration value read from Redis
 	maxRedisValueBytes = 16 << 10
 	// while Redis is down, the resync tries this often to notice it is back
@@ -169,7 +169,7 @@ func newClusterSync(reg *Registry, h *redisconn.Conn, resync time.Duration, logg
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	if resync <= 0 {
-		resync = DefaultResyncInterval
+		resync = defaultResyncInterval
 	}
 	return &clusterSync{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
 		ready: make(chan struct{}), resyncSoon: make(chan struct{}, 1), warned: map[string]bool{}}

@@ -33,10 +33,10 @@ import (
 // Registry limits. The caps bound the registry's memory: an instance costs
 // a few hundred bytes plus its metadata, and metadata is capped too.
 const (
-	// DefaultMaxInstances is the default cap on registered instances in all.
-	DefaultMaxInstances = 10000
-	// DefaultMaxInstancesPerService is the default cap per service.
-	DefaultMaxInstancesPerService = 1000
+	// defaultMaxInstances is the default cap on registered instances in all.
+	defaultMaxInstances = 10000
+	// defaultMaxInstancesPerService is the default cap per service.
+	defaultMaxInstancesPerService = 1000
 
 	// MinTTL is the shortest lease accepted; shorter ones only make churn.
 	MinTTL = time.Second
@@ -197,8 +197,8 @@ type Settings struct {
 }
 
 var defaultSettings = Settings{
-	MaxInstances:  DefaultMaxInstances,
-	MaxPerService: DefaultMaxInstancesPerService,
+	MaxInstances:  defaultMaxInstances,
+	MaxPerService: defaultMaxInstancesPerService,
 	Health:        defaultHealth,
 	Policy:        &addrpolicy.Policy{},
 }
@@ -929,7 +929,7 @@ type Attachment struct {
 	// through it and every gateway on it sees them.
 	Redis *redisconn.Conn
 	// ResyncInterval is how often cluster mode reads the whole registry
-	// from Redis; 0 means DefaultResyncInterval.
+	// from Redis; 0 means every 10s.
 	ResyncInterval time.Duration
 	Logger         *zap.Logger
 }
