@@ -839,7 +839,7 @@ func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	// what depends only on these values fails here, with the file and line
 	if _, err := cors.New(c.config()); err != nil {
-		return d.Errf("cors: %v", err)
+		return d.Errf("%v", err)
 	}
 	return nil
 }

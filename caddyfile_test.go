@@ -81,10 +81,19 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 		{"{\n service_registry {\n  persist maybe\n }\n}", `"maybe" must be on or off`},
 		{"{\n service_registry {\n  persist off on\n }\n}", `persist takes one argument; unexpected "on"`},
 		{"{\n service_registry on\n}", "wrong argument count"},
+		{site("cors {\n origins *\n credentials\n}"), "origins * with credentials"},
+		{site("cors {\n methods GET\n}"), "no origins: name the origins"},
+		{site("cors {\n origins https://a.*.example.com\n}"), "a * may only open the host"},
+		{site("cors {\n origins https://app.example.com\n max_age soon\n}"), `max_age "soon" is not a duration`},
+		{site("cors {\n origins https://app.example.com\n allow_all\n}"), `unrecognized subdirective "allow_all"; cors knows: origins`},
+		{site("cors https://app.example.com"), "cors takes a block"},
 	} {
 		_, err := adapt(t, tc.caddyfile)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%q: err = %v, want it to say %q", tc.caddyfile, err, tc.says)
+		}
+		if err != nil && strings.Contains(err.Error(), "cors': cors:") {
+			t.Errorf("%q: a doubled prefix: %v", tc.caddyfile, err)
 		}
 	}
 }
