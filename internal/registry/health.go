@@ -130,8 +130,7 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 		}
 	}
 	if len(changed) > 0 {
-		r.publishSetLocked(changed)
-		r.kickPersisterLocked()
+		r.publishSetLocked(changed) // health is not stored: nothing to write
 	}
 }
 

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
+	"path"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -13,29 +17,60 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
 
-// registryStorageKey is where the registrations live in Caddy's storage.
-const registryStorageKey = "service_registry/registrations.json"
+// Where the registrations live in Caddy's storage: one record per service
+// under servicesPrefix, so that a change rewrites one service's record and
+// never the whole registry. legacyStorageKey is the single document that
+// releases before per-service records wrote; it is read at restore and
+// removed once every service it held is written as a record.
+const (
+	servicesPrefix   = "service_registry/services"
+	legacyStorageKey = "service_registry/registrations.json"
+	unreadablePrefix = "service_registry/unreadable"
+)
 
-// persistInterval is the least time between two writes: a burst of changes
-// costs one write, and a failed write is retried after it.
+// recordKey is where service's record lives. The name is followed by a hash
+// of it, so that two names differing only in case ("Hello", "hello") stay
+// two files on a case-insensitive file system.
+func recordKey(service string) string {
+	h := fnv.New32a()
+	h.Write([]byte(service))
+	return fmt.Sprintf("%s/%s~%08x.json", servicesPrefix, service, h.Sum32())
+}
+
+// persistInterval is the least time between two rounds of writes: a burst
+// of changes to a service costs one write of its record, and a failed write
+// is retried after it.
 const persistInterval = time.Second
+
+// restoreWorkers is how many records are read from storage at once.
+const restoreWorkers = 8
 
 // Storage is the part of Caddy's storage (certmagic.Storage) the
 // registry uses.
 type Storage interface {
 	Store(ctx context.Context, key string, value []byte) error
 	Load(ctx context.Context, key string) ([]byte, error)
+	Delete(ctx context.Context, key string) error
+	List(ctx context.Context, path string, recursive bool) ([]string, error)
 }
 
-// persistedRegistry is the document written to storage.
+// persistedService is one service's record in storage (version 2), and
+// persistedRegistry the whole-registry document of version 1.
+type persistedService struct {
+	Version   int        `json:"version"`
+	Service   string     `json:"service"`
+	Instances []Instance `json:"instances"`
+}
+
 type persistedRegistry struct {
 	Version   int        `json:"version"`
 	Instances []Instance `json:"instances"`
 }
 
-// persister writes the registry to storage in the background, so that a
-// registration never waits for storage. Changes kick it; it writes the whole
-// registry at most once per persistInterval.
+// persister writes the changed services' records to storage in the
+// background, so that a registration never waits for storage. A change
+// marks its service (Registry.changedServiceLocked) and kicks the persister;
+// it writes the marked services at most once per persistInterval.
 type persister struct {
 	reg      *Registry
 	storage  Storage
@@ -82,14 +117,14 @@ func (p *persister) loop() {
 		case <-p.kickCh:
 			if err := p.write(); err != nil {
 				p.logger.Error("writing registrations to storage failed; will retry",
-					zap.String("key", registryStorageKey), zap.Error(err))
+					zap.String("prefix", servicesPrefix), zap.Error(err))
 				p.kick()
 			}
 		case flush := <-p.stopCh:
 			p.final(flush)
 			return
 		}
-		// coalesce: whatever changes in the meantime is one more write
+		// coalesce: whatever changes in the meantime is one more round
 		select {
 		case <-time.After(p.interval):
 		case flush := <-p.stopCh:
@@ -105,30 +140,67 @@ func (p *persister) final(flush bool) {
 	}
 	if err := p.write(); err != nil {
 		p.logger.Error("writing registrations to storage at stop failed",
-			zap.String("key", registryStorageKey), zap.Error(err))
+			zap.String("prefix", servicesPrefix), zap.Error(err))
 	}
 }
 
+// write writes the record of every service changed since the last round
+// (or deletes it, for a service without instances). A service whose write
+// fails stays marked, for the next round.
 func (p *persister) write() error {
-	p.reg.mu.Lock()
-	doc := persistedRegistry{Version: 1, Instances: p.reg.exportLocked()}
-	p.reg.mu.Unlock()
-	data, err := json.Marshal(doc)
+	dirty, legacy := p.reg.takeDirty()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var failed []string
+	var firstErr error
+	for _, service := range dirty {
+		if err := p.writeService(ctx, service); err != nil {
+			failed = append(failed, service)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("service %q: %w", service, err)
+			}
+		}
+	}
+	if len(failed) > 0 {
+		p.reg.markDirty(failed, legacy)
+		return fmt.Errorf("%d of %d records not written, e.g. %w", len(failed), len(dirty), firstErr)
+	}
+	if legacy {
+		// every service of the old document is a record now
+		if err := p.storage.Delete(ctx, legacyStorageKey); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			p.reg.markDirty(nil, true)
+			return fmt.Errorf("removing the migrated %s: %w", legacyStorageKey, err)
+		}
+		p.logger.Info("registrations moved to one record per service", zap.String("from", legacyStorageKey),
+			zap.String("to", servicesPrefix))
+	}
+	return nil
+}
+
+func (p *persister) writeService(ctx context.Context, service string) error {
+	instances, ok := p.reg.Instances(service)
+	if !ok {
+		err := p.storage.Delete(ctx, recordKey(service))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	data, err := json.Marshal(persistedService{Version: 2, Service: service, Instances: instances})
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return p.storage.Store(ctx, registryStorageKey, data)
+	return p.storage.Store(ctx, recordKey(service), data)
 }
 
 // Restore loads the persisted registrations into the registry, the first
-// time it is called in this process.
+// time it is called in this process: every service's record, and the
+// whole-registry document of earlier releases if it is still there.
 //
 // A storage that cannot be read fails the config load: starting empty would
-// soon overwrite the stored registrations with nothing. A document that
-// cannot be parsed is kept under another key (so nothing is lost) and the
-// registry starts without it, with an error in the log.
+// soon overwrite the stored registrations with nothing. A record that cannot
+// be parsed is moved under service_registry/unreadable/ (so nothing is lost)
+// and the registry starts without it, with an error in the log.
 func (r *Registry) Restore(ctx context.Context, storage Storage, s Settings, logger *zap.Logger) error {
 	r.mu.Lock()
 	done := r.restored
@@ -136,46 +208,140 @@ func (r *Registry) Restore(ctx context.Context, storage Storage, s Settings, log
 	if done {
 		return nil
 	}
+	legacy, legacyFound, err := readLegacy(ctx, storage, logger)
+	if err != nil {
+		return err
+	}
+	records, stored, err := readRecords(ctx, storage, logger)
+	if err != nil {
+		return err
+	}
+	instances := append(records, legacy...) // a record is newer than the old document
 
-	data, err := storage.Load(ctx, registryStorageKey)
+	r.mu.Lock()
+	saved := r.logger
+	r.logger = logger
+	n := r.restoreLocked(instances, s.withDefaults())
+	r.logger = saved
+	r.restored = true
+	if legacyFound {
+		// write the old document's services as records, then remove it
+		for _, inst := range legacy {
+			r.changedServiceLocked(inst.Service)
+		}
+		r.legacyPending = true
+	}
+	r.mu.Unlock()
+	logger.Info("restored registrations from storage", zap.Int("instances", n),
+		zap.Int("records", stored), zap.Bool("legacy_document", legacyFound), zap.String("prefix", servicesPrefix))
+	return nil
+}
+
+// readLegacy reads the whole-registry document of earlier releases, if it
+// is there; an unreadable one is set aside.
+func readLegacy(ctx context.Context, storage Storage, logger *zap.Logger) ([]Instance, bool, error) {
+	data, err := storage.Load(ctx, legacyStorageKey)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.mu.Lock()
-		r.restored = true
-		r.mu.Unlock()
-		return nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("service_registry: reading registrations from storage (key %q): %v; fix the storage, or turn persistence off with `persist off`",
-			registryStorageKey, err)
+		return nil, false, unreadableStorage(legacyStorageKey, err)
 	}
-
 	var doc persistedRegistry
 	if err := json.Unmarshal(data, &doc); err != nil || doc.Version != 1 {
 		if err == nil {
 			err = fmt.Errorf("unknown version %d", doc.Version)
 		}
-		aside := fmt.Sprintf("%s.unreadable-%d", registryStorageKey, time.Now().Unix())
-		if serr := storage.Store(ctx, aside, data); serr != nil {
-			return fmt.Errorf("service_registry: registrations in storage (key %q) are unreadable (%v) and could not be set aside (%v); fix or remove them, or turn persistence off with `persist off`",
-				registryStorageKey, err, serr)
-		}
-		logger.Error("registrations in storage are unreadable; set them aside and starting without them",
-			zap.String("key", registryStorageKey), zap.String("kept_as", aside), zap.Error(err))
-		r.mu.Lock()
-		r.restored = true
-		r.mu.Unlock()
-		return nil
+		return nil, false, setAside(ctx, storage, legacyStorageKey, data, err, logger)
 	}
+	return doc.Instances, true, nil
+}
 
-	r.mu.Lock()
-	saved := r.logger
-	r.logger = logger
-	n := r.restoreLocked(doc.Instances, s.withDefaults())
-	r.logger = saved
-	r.restored = true
-	r.mu.Unlock()
-	logger.Info("restored registrations from storage", zap.Int("instances", n),
-		zap.Int("stored", len(doc.Instances)), zap.String("key", registryStorageKey))
+// readRecords reads every service's record, restoreWorkers at a time.
+func readRecords(ctx context.Context, storage Storage, logger *zap.Logger) ([]Instance, int, error) {
+	keys, err := storage.List(ctx, servicesPrefix, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, unreadableStorage(servicesPrefix, err)
+	}
+	results := make([][]Instance, len(keys))
+	errs := make([]error, len(keys))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(restoreWorkers, len(keys)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(keys); i = int(next.Add(1) - 1) {
+				results[i], errs[i] = readRecord(ctx, storage, keys[i], logger)
+			}
+		}()
+	}
+	wg.Wait()
+	var out []Instance
+	for i := range keys {
+		if errs[i] != nil {
+			return nil, 0, errs[i]
+		}
+		out = append(out, results[i]...)
+	}
+	return out, len(keys), nil
+}
+
+// readRecord reads one service's record. One that does not parse, or whose
+// instances are not all of the service it names, is set aside.
+func readRecord(ctx context.Context, storage Storage, key string, logger *zap.Logger) ([]Instance, error) {
+	data, err := storage.Load(ctx, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // deleted since the listing
+	}
+	if err != nil {
+		return nil, unreadableStorage(key, err)
+	}
+	var rec persistedService
+	err = json.Unmarshal(data, &rec)
+	switch {
+	case err != nil:
+	case rec.Version != 2:
+		err = fmt.Errorf("unknown version %d", rec.Version)
+	case recordKey(rec.Service) != key:
+		err = fmt.Errorf("the record of service %q is not at its key", rec.Service)
+	default:
+		for _, inst := range rec.Instances {
+			if inst.Service != rec.Service {
+				err = fmt.Errorf("an instance of service %q in the record of %q", inst.Service, rec.Service)
+				break
+			}
+		}
+	}
+	if err != nil {
+		if serr := setAside(ctx, storage, key, data, err, logger); serr != nil {
+			return nil, serr
+		}
+		if derr := storage.Delete(ctx, key); derr != nil && !errors.Is(derr, fs.ErrNotExist) {
+			logger.Warn("could not remove an unreadable record after setting it aside", zap.String("key", key), zap.Error(derr))
+		}
+		return nil, nil
+	}
+	return rec.Instances, nil
+}
+
+func unreadableStorage(key string, err error) error {
+	return fmt.Errorf("service_registry: reading registrations from storage (key %q): %v; fix the storage, or turn persistence off with `persist off`",
+		key, err)
+}
+
+// setAside keeps unreadable data under unreadablePrefix and logs it.
+func setAside(ctx context.Context, storage Storage, key string, data []byte, cause error, logger *zap.Logger) error {
+	aside := fmt.Sprintf("%s/%s.%d", unreadablePrefix, path.Base(key), time.Now().UnixNano())
+	if err := storage.Store(ctx, aside, data); err != nil {
+		return fmt.Errorf("service_registry: registrations in storage (key %q) are unreadable (%v) and could not be set aside (%v); fix or remove them, or turn persistence off with `persist off`",
+			key, cause, err)
+	}
+	logger.Error("registrations in storage are unreadable; set them aside and starting without them",
+		zap.String("key", key), zap.String("kept_as", aside), zap.Error(cause))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // memStorage is an in-memory persistStorage that counts writes and can be
@@ -60,6 +62,40 @@ func (s *memStorage) Load(_ context.Context, key string) ([]byte, error) {
 	return v, nil
 }
 
+func (s *memStorage) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failN > 0 {
+		s.failN--
+		return errors.New("disk on fire")
+	}
+	delete(s.data, key)
+	s.writes++
+	select {
+	case s.wrote <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (s *memStorage) List(_ context.Context, prefix string, recursive bool) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loadErr != nil {
+		return nil, s.loadErr
+	}
+	var keys []string
+	for k := range s.data {
+		if rest, ok := strings.CutPrefix(k, prefix+"/"); ok && (recursive || !strings.Contains(rest, "/")) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return keys, nil
+}
+
 func (s *memStorage) get(key string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,13 +111,32 @@ func (s *memStorage) waitWrite(t *testing.T) {
 	}
 }
 
+// storedInstances returns the instances of every service record.
 func storedInstances(t *testing.T, s *memStorage) []Instance {
 	t.Helper()
-	var doc persistedRegistry
-	if err := json.Unmarshal(s.get(registryStorageKey), &doc); err != nil {
-		t.Fatalf("stored document: %v", err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Instance
+	for k, v := range s.data {
+		if !strings.HasPrefix(k, servicesPrefix+"/") {
+			continue
+		}
+		var rec persistedService
+		if err := json.Unmarshal(v, &rec); err != nil {
+			t.Fatalf("stored record %s: %v", k, err)
+		}
+		out = append(out, rec.Instances...)
 	}
-	return doc.Instances
+	return out
+}
+
+// legacyDocument is a whole-registry document as earlier releases wrote it.
+func legacyDocument(instances ...Instance) []byte {
+	data, err := json.Marshal(persistedRegistry{Version: 1, Instances: instances})
+	if err != nil {
+		panic(err)
+	}
+	return data
 }
 
 func TestPersistenceRoundTrip(t *testing.T) {
@@ -135,7 +190,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	}
 
 	// restoring happens once per process
-	storage.data[registryStorageKey] = []byte(`{"version":1,"instances":[{"service":"late","id":"x","address":"127.0.0.1:1"}]}`)
+	storage.data[recordKey("late")] = []byte(`{"version":2,"service":"late","instances":[{"service":"late","id":"x","address":"127.0.0.1:1"}]}`)
 	if err := b.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +201,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 
 func TestRestoreKeepsNewerRegistrationsAndSkipsInvalidOnes(t *testing.T) {
 	storage := newMemStorage()
-	storage.data[registryStorageKey] = []byte(`{"version":1,"instances":[
+	storage.data[legacyStorageKey] = []byte(`{"version":1,"instances":[
 		{"service":"hello","id":"a","address":"127.0.0.1:1"},
 		{"service":"hello","id":"b","address":"not an address"},
 		{"service":"bad name","id":"c","address":"127.0.0.1:3"},
@@ -165,19 +220,39 @@ func TestRestoreKeepsNewerRegistrationsAndSkipsInvalidOnes(t *testing.T) {
 func TestUnreadableStoredRegistrationsAreSetAsideNotLost(t *testing.T) {
 	storage := newMemStorage()
 	garbage := []byte(`{"version":1,"instances":[{"service":`)
-	storage.data[registryStorageKey] = garbage
+	storage.data[legacyStorageKey] = garbage
+	badRecord := []byte(`{"version":2,"service":"b","instances":[{"service":"b","id":`)
+	storage.data[recordKey("b")] = badRecord
+	misplaced := []byte(`{"version":2,"service":"c","instances":[{"service":"c","id":"x","address":"127.0.0.1:3"}]}`)
+	storage.data[recordKey("d")] = misplaced
+	stranger := []byte(`{"version":2,"service":"e","instances":[{"service":"f","id":"x","address":"127.0.0.1:3"}]}`)
+	storage.data[recordKey("e")] = stranger
+	storage.data[recordKey("g")] = []byte(`{"version":2,"service":"g","instances":[{"service":"g","id":"x","address":"127.0.0.1:4"}]}`)
 	r, _ := newTestRegistry()
 	if err := r.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
-		t.Fatalf("unparseable document should not fail the load: %v", err)
+		t.Fatalf("unparseable records should not fail the load: %v", err)
 	}
-	kept := false
-	for k, v := range storage.data {
-		if strings.HasPrefix(k, registryStorageKey+".unreadable-") && string(v) == string(garbage) {
-			kept = true
+	for _, bad := range [][]byte{garbage, badRecord, misplaced, stranger} {
+		kept := false
+		for k, v := range storage.data {
+			if strings.HasPrefix(k, unreadablePrefix+"/") && string(v) == string(bad) {
+				kept = true
+			}
+		}
+		if !kept {
+			t.Errorf("unreadable %s was not kept aside: keys %v", bad, slicesKeys(storage.data))
 		}
 	}
-	if !kept {
-		t.Fatalf("unreadable document was not kept aside: keys %v", slicesKeys(storage.data))
+	for _, key := range []string{recordKey("b"), recordKey("d"), recordKey("e")} {
+		if storage.get(key) != nil {
+			t.Errorf("unreadable record %s is still in place", key)
+		}
+	}
+	if storage.get(legacyStorageKey) == nil {
+		t.Error("the unreadable old document was removed; it is only set aside")
+	}
+	if r.Len() != 1 {
+		t.Errorf("restored %d instances, want the one readable record's", r.Len())
 	}
 }
 
@@ -200,7 +275,6 @@ func TestPersisterWritesAfterChangesAndRetriesFailures(t *testing.T) {
 	r.attach(nil, testSettings, p, nil, zap.NewNop())
 	defer r.detach(nil)
 
-	storage.waitWrite(t) // the initial write, after two failures
 	mustRegister(t, r, Registration{Service: "hello", Address: "127.0.0.1:1"})
 	for {
 		storage.waitWrite(t)
@@ -223,9 +297,10 @@ func TestPersisterCoalescesBursts(t *testing.T) {
 	p := newPersister(r, storage, zap.NewNop())
 	p.interval = time.Hour // nothing but the first write and the flush at stop can happen
 	r.attach(nil, testSettings, p, nil, zap.NewNop())
+	mustRegister(t, r, Registration{Service: "hello", ID: "first", Address: "127.0.0.1:1"})
 	storage.waitWrite(t)
 	for i := range 500 {
-		mustRegister(t, r, Registration{Service: "hello", ID: string(rune('a' + i%26)), Address: "127.0.0.1:1"})
+		mustRegister(t, r, Registration{Service: "hello", ID: string(rune('a' + i%25)), Address: "127.0.0.1:1"})
 	}
 	r.detach(nil)
 	if storage.writes != 2 {
@@ -241,9 +316,7 @@ func TestReattachStopsTheOldWriter(t *testing.T) {
 	old, next := newMemStorage(), newMemStorage()
 	ownerA, ownerB := new(int), new(int)
 	r.attach(ownerA, testSettings, newPersister(r, old, zap.NewNop()), nil, zap.NewNop())
-	old.waitWrite(t)
 	r.attach(ownerB, Settings{MaxInstances: 1, MaxPerService: 1}, newPersister(r, next, zap.NewNop()), nil, zap.NewNop())
-	next.waitWrite(t)
 	r.detach(ownerA) // the old app stops after the new one started: no effect
 	if r.settings.MaxInstances != 1 || r.persist == nil {
 		t.Fatal("stopping the replaced app undid the new app's settings")
@@ -287,5 +360,96 @@ func TestRestoreKeepsTheOrigin(t *testing.T) {
 	}
 	if inst, ok := b.Instance("svc", "203.0.113.5:80"); !ok || inst.Origin != addrpolicy.Site {
 		t.Fatalf("restored %+v, want the registry_api origin", inst)
+	}
+}
+
+// TestLegacyDocumentMigratesToRecords: the whole-registry document of
+// earlier releases is restored, written as one record per service, and
+// removed only after every record is written.
+func TestLegacyDocumentMigratesToRecords(t *testing.T) {
+	storage := newMemStorage()
+	storage.data[legacyStorageKey] = legacyDocument(
+		Instance{Service: "a", ID: "1", Address: "127.0.0.1:1"},
+		Instance{Service: "a", ID: "2", Address: "127.0.0.1:2"},
+		Instance{Service: "b", ID: "1", Address: "127.0.0.1:3"})
+	storage.data[recordKey("a")] = []byte(`{"version":2,"service":"a","instances":[{"service":"a","id":"1","address":"127.0.0.1:9"}]}`)
+	r, _ := newTestRegistry()
+	if err := r.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	if inst, _ := r.Instance("a", "1"); inst.Address != "127.0.0.1:9" {
+		t.Errorf("a/1 = %s: the record, newer than the old document, should win", inst.Address)
+	}
+	if r.Len() != 3 {
+		t.Fatalf("restored %d instances, want 3", r.Len())
+	}
+	storage.failN = 1 // the first record write fails: the old document must stay
+	p := newPersister(r, storage, zap.NewNop())
+	p.interval = time.Millisecond
+	r.attach(nil, testSettings, p, nil, zap.NewNop())
+	testenv.Eventually(t, 10*time.Second, "the old document removed", func() bool { return storage.get(legacyStorageKey) == nil })
+	r.detach(nil)
+	if got := len(storedInstances(t, storage)); got != 3 {
+		t.Fatalf("records hold %d instances, want 3", got)
+	}
+
+	b, _ := newTestRegistry()
+	if err := b.Restore(context.Background(), storage, testSettings, zap.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() != 3 {
+		t.Fatalf("a restart after the migration restored %d instances, want 3", b.Len())
+	}
+}
+
+// TestPersistenceWritesOnlyWhatChanged: a change rewrites its service's
+// record only; a plain renewal writes nothing; a service that empties has
+// its record deleted.
+func TestPersistenceWritesOnlyWhatChanged(t *testing.T) {
+	storage := newMemStorage()
+	r, _ := newTestRegistry()
+	p := newPersister(r, storage, zap.NewNop())
+	p.interval = time.Millisecond
+	r.attach(nil, testSettings, p, nil, zap.NewNop())
+	defer r.detach(nil)
+	for i := range 50 {
+		mustRegister(t, r, Registration{Service: fmt.Sprintf("svc%02d", i), Address: "127.0.0.1:1", TTL: time.Minute})
+	}
+	testenv.Eventually(t, 10*time.Second, "50 records", func() bool { return len(storedInstances(t, storage)) == 50 })
+	time.Sleep(20 * time.Millisecond) // let the persister go idle
+	storage.mu.Lock()
+	before := storage.writes
+	storage.mu.Unlock()
+
+	for range 5 { // renewals
+		mustRegister(t, r, Registration{Service: "svc07", Address: "127.0.0.1:1", TTL: time.Minute})
+	}
+	mustRegister(t, r, Registration{Service: "svc03", Address: "127.0.0.1:1", TTL: time.Minute,
+		Metadata: map[string]string{"v": "2"}}) // a real change
+	_, _ = r.DeregisterService("svc04")
+	testenv.Eventually(t, 10*time.Second, "svc04's record deleted", func() bool { return storage.get(recordKey("svc04")) == nil })
+	time.Sleep(20 * time.Millisecond)
+	storage.mu.Lock()
+	writes := storage.writes - before
+	storage.mu.Unlock()
+	if writes != 2 {
+		t.Fatalf("%d storage writes for one changed and one deleted service (and five renewals), want 2", writes)
+	}
+	var rec persistedService
+	if err := json.Unmarshal(storage.get(recordKey("svc03")), &rec); err != nil || len(rec.Instances) != 1 ||
+		rec.Instances[0].Metadata["v"] != "2" {
+		t.Fatalf("svc03's record = %+v (%v)", rec, err)
+	}
+}
+
+// TestRecordKeysKeepCaseApart: services whose names differ only in case
+// get different keys, whatever the file system's case rules.
+func TestRecordKeysKeepCaseApart(t *testing.T) {
+	a, b := strings.ToLower(recordKey("Hello")), strings.ToLower(recordKey("hello"))
+	if a == b {
+		t.Fatalf("records of Hello and hello collide on a case-insensitive file system: %s", a)
+	}
+	if !strings.HasPrefix(recordKey("hello"), servicesPrefix+"/hello~") {
+		t.Fatalf("record key %s does not name its service", recordKey("hello"))
 	}
 }

@@ -581,6 +581,7 @@ func (r *Registry) renewedByWriteBack(inst Instance, version int64) {
 	cur.version = version
 	if cur.TTL > 0 {
 		cur.ExpiresAt = r.clock.Now().Add(cur.TTL)
+		r.leases.moved(cur)
 		r.scheduleLocked(cur.ExpiresAt)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -112,6 +111,8 @@ type Instance struct {
 	version int64
 	// seq is the registry's change count when this entry was stored
 	seq uint64
+	// leaseIdx is the entry's place in the lease heap, 1-based; 0: none
+	leaseIdx int
 }
 
 // Healthy reports whether the instance gets traffic: it passes its health
@@ -139,7 +140,7 @@ type Registration struct {
 // path (dials) only loads that pointer, so it never waits for a writer.
 // Renewing a lease does not change any route, so it publishes nothing.
 type Registry struct {
-	routes atomic.Pointer[routeTable]
+	routes routeTable
 
 	clock clock
 
@@ -152,6 +153,10 @@ type Registry struct {
 
 	mu       sync.Mutex
 	services map[string]map[string]*Instance // service -> id -> instance
+	// order holds each service's instance IDs, sorted
+	order map[string][]string
+	// leases holds the instances with a lease, earliest expiry first
+	leases   leaseHeap
 	count    int
 	settings Settings
 	logger   *zap.Logger
@@ -167,6 +172,11 @@ type Registry struct {
 	// whether the persisted registrations were loaded into memory yet
 	persist  *persister
 	restored bool
+	// dirty: the services whose records the persister is to write;
+	// legacyPending: the old whole-registry document is to be removed once
+	// they are written
+	dirty         map[string]bool
+	legacyPending bool
 	// owner is the app that attached the current settings and persister
 	owner any
 	// checker runs the active health checks while an app is attached
@@ -181,11 +191,6 @@ type Registry struct {
 	// stored at, so a resync knows what was there before it began
 	seq uint64
 }
-
-// routeTable maps a service name to the dial addresses of its instances,
-// ordered by instance ID. Neither the map nor the slices change once
-// published.
-type routeTable map[string][]string
 
 type Settings struct {
 	DefaultTTL    time.Duration
@@ -241,19 +246,19 @@ func newRegistry(c clock, logger *zap.Logger) *Registry {
 	r := &Registry{
 		clock:         c,
 		services:      make(map[string]map[string]*Instance),
+		order:         make(map[string][]string),
 		settings:      defaultSettings,
 		logger:        logger,
 		defaultLogger: logger,
 	}
-	r.routes.Store(&routeTable{})
 	return r
 }
 
 // Dials returns the dial addresses of the live instances of service, in a
 // stable order (by instance ID). It is the request path's only read: one
-// atomic load and one map lookup. The slice must not be modified.
+// lock-free map lookup. The slice must not be modified.
 func (r *Registry) Dials(service string) []string {
-	return (*r.routes.Load())[service]
+	return r.routes.load(service)
 }
 
 // Register adds an instance, or renews and replaces the instance of the same
@@ -312,7 +317,11 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 	if old == nil || old.Address != inst.Address || old.health != inst.health {
 		r.publishLocked(reg.Service)
 	}
-	r.kickPersisterLocked()
+	if old == nil || !old.sameRegistration(inst) {
+		// a plain renewal changes no stored field but the times, which a
+		// restore starts afresh anyway: it writes nothing
+		r.changedServiceLocked(inst.Service)
+	}
 
 	if old == nil {
 		metrics.registryEvents.WithLabelValues("registered").Inc()
@@ -429,7 +438,7 @@ func (r *Registry) deregister(service, logMsg string, match func(*Instance) bool
 		n = r.removeIDsLocked(service, ids)
 	}
 	if n > 0 {
-		r.kickPersisterLocked()
+		r.changedServiceLocked(service)
 		metrics.registryEvents.WithLabelValues("deregistered").Add(float64(n))
 		r.logger.Info(logMsg, zap.String("service", service), zap.Strings("ids", ids))
 	}
@@ -441,8 +450,8 @@ func (r *Registry) deregister(service, logMsg string, match func(*Instance) bool
 func (r *Registry) Instances(service string) ([]Instance, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	instances, ok := r.services[service]
-	return sortedCopies(instances), ok
+	_, ok := r.services[service]
+	return r.sortedCopiesLocked(service, r.order[service]), ok
 }
 
 // Instance returns one instance.
@@ -461,15 +470,18 @@ func (r *Registry) All() map[string][]Instance {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	all := make(map[string][]Instance, len(r.services))
-	for name, instances := range r.services {
-		all[name] = sortedCopies(instances)
+	for name := range r.services {
+		all[name] = r.sortedCopiesLocked(name, r.order[name])
 	}
 	return all
 }
 
-func sortedCopies(instances map[string]*Instance) []Instance {
-	out := make([]Instance, 0, len(instances))
-	for _, id := range slices.Sorted(maps.Keys(instances)) {
+// sortedCopiesLocked returns copies of service's instances with these ids
+// (sorted).
+func (r *Registry) sortedCopiesLocked(service string, ids []string) []Instance {
+	instances := r.services[service]
+	out := make([]Instance, 0, len(ids))
+	for _, id := range ids {
 		out = append(out, instances[id].clone())
 	}
 	return out
@@ -478,6 +490,7 @@ func sortedCopies(instances map[string]*Instance) []Instance {
 func (inst *Instance) clone() Instance {
 	c := *inst
 	c.Metadata = maps.Clone(inst.Metadata)
+	c.leaseIdx = 0
 	return c
 }
 
@@ -487,7 +500,11 @@ func (r *Registry) removeLocked(inst *Instance) {
 	delete(instances, inst.ID)
 	if len(instances) == 0 {
 		delete(r.services, inst.Service)
+		delete(r.order, inst.Service)
+	} else {
+		r.order[inst.Service] = removeID(r.order[inst.Service], inst.ID)
 	}
+	r.leases.remove(inst)
 	r.count--
 }
 
@@ -505,7 +522,9 @@ func (r *Registry) putLocked(inst *Instance) (old *Instance) {
 	instances[inst.ID] = inst
 	if old == nil {
 		r.count++
+		r.order[inst.Service] = insertID(r.order[inst.Service], inst.ID)
 	}
+	r.leases.replace(old, inst)
 	if !inst.ExpiresAt.IsZero() {
 		r.scheduleLocked(inst.ExpiresAt)
 	}
@@ -535,16 +554,13 @@ func (r *Registry) publishSetLocked(services map[string]bool) {
 	}
 }
 
-// publishLocked publishes a new route table in which service's entry reflects
-// the registry. Only the map is copied; other services' slices are shared.
+// publishLocked publishes the routes of these services: each gets a new
+// slice of dial addresses; nothing else is copied.
 func (r *Registry) publishLocked(services ...string) {
-	old := *r.routes.Load()
-	next := make(routeTable, len(old)+1)
-	maps.Copy(next, old)
 	for _, service := range services {
 		instances := r.services[service]
 		if len(instances) == 0 {
-			delete(next, service)
+			r.routes.store(service, nil)
 			metrics.registryInstances.DeleteLabelValues(service, "registered")
 			metrics.registryInstances.DeleteLabelValues(service, "healthy")
 			metrics.healthTransitions.DeleteLabelValues(service, "healthy")
@@ -552,20 +568,15 @@ func (r *Registry) publishLocked(services ...string) {
 			continue
 		}
 		dials := make([]string, 0, len(instances))
-		for _, id := range slices.Sorted(maps.Keys(instances)) {
+		for _, id := range r.order[service] {
 			if inst := instances[id]; !inst.health.unhealthy {
 				dials = append(dials, inst.Address)
 			}
 		}
-		if len(dials) == 0 {
-			delete(next, service) // every instance is unhealthy: 503
-		} else {
-			next[service] = dials
-		}
+		r.routes.store(service, dials) // none: every instance is unhealthy, 503
 		metrics.registryInstances.WithLabelValues(service, "registered").Set(float64(len(instances)))
 		metrics.registryInstances.WithLabelValues(service, "healthy").Set(float64(len(dials)))
 	}
-	r.routes.Store(&next)
 }
 
 // scheduleLocked makes sure the lease timer fires no later than at.
@@ -594,45 +605,76 @@ func (r *Registry) expire() {
 		r.scheduleLocked(now.Add(outageExpiryRecheck))
 		return
 	}
-	var next time.Time
-	var changed []string
-	for service, instances := range r.services {
-		expired := false
-		for _, inst := range instances {
-			if inst.ExpiresAt.IsZero() {
-				continue
-			}
-			if !now.Before(inst.ExpiresAt) {
-				r.removeLocked(inst)
-				expired = true
-				metrics.registryEvents.WithLabelValues("expired").Inc()
-				r.logger.Info("lease expired", zap.String("service", inst.Service),
-					zap.String("id", inst.ID), zap.String("address", inst.Address),
-					zap.Time("renewed_at", inst.RenewedAt))
-				continue
-			}
-			if next.IsZero() || inst.ExpiresAt.Before(next) {
-				next = inst.ExpiresAt
-			}
+	changed := map[string]bool{}
+	for {
+		at, ok := r.leases.earliest()
+		if !ok {
+			break
 		}
-		if expired {
-			changed = append(changed, service)
+		if now.Before(at) {
+			r.scheduleLocked(at)
+			break
 		}
+		inst := r.leases[0]
+		r.removeLocked(inst)
+		changed[inst.Service] = true
+		metrics.registryEvents.WithLabelValues("expired").Inc()
+		r.logger.Info("lease expired", zap.String("service", inst.Service),
+			zap.String("id", inst.ID), zap.String("address", inst.Address),
+			zap.Time("renewed_at", inst.RenewedAt))
 	}
-	if len(changed) > 0 {
-		r.publishLocked(changed...)
-		r.kickPersisterLocked()
+	r.publishSetLocked(changed)
+	r.changedLocked(changed)
+}
+
+// changedServiceLocked notes that service's stored record is out of date
+// and kicks the persister, if there is one.
+func (r *Registry) changedServiceLocked(service string) {
+	if r.persist == nil {
+		return
 	}
-	if !next.IsZero() {
-		r.scheduleLocked(next)
+	if r.dirty == nil {
+		r.dirty = map[string]bool{}
+	}
+	r.dirty[service] = true
+	r.persist.kick()
+}
+
+// changedLocked is changedServiceLocked for a set of services.
+func (r *Registry) changedLocked(services map[string]bool) {
+	for service := range services {
+		r.changedServiceLocked(service)
 	}
 }
 
-// changedLocked tells the persister, if any, that there is state to write.
-func (r *Registry) kickPersisterLocked() {
-	if r.persist != nil {
-		r.persist.kick()
+// takeDirty hands the persister the services to write, and whether the old
+// whole-registry document is to be removed after them.
+func (r *Registry) takeDirty() ([]string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	services := slices.Sorted(maps.Keys(r.dirty))
+	clear(r.dirty)
+	return services, r.legacyPending
+}
+
+// markDirty gives back what a failed round did not write.
+func (r *Registry) markDirty(services []string, legacy bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dirty == nil {
+		r.dirty = map[string]bool{}
 	}
+	for _, s := range services {
+		r.dirty[s] = true
+	}
+	r.legacyPending = legacy
+}
+
+// sameRegistration reports whether inst stores what old does: only the
+// times of a renewal differ.
+func (old *Instance) sameRegistration(inst *Instance) bool {
+	return old.Address == inst.Address && old.TTL == inst.TTL && old.HealthPath == inst.HealthPath &&
+		old.Origin == inst.Origin && maps.Equal(old.Metadata, inst.Metadata)
 }
 
 // restoreLocked loads persisted instances. Instances already in memory win
@@ -679,15 +721,6 @@ func (r *Registry) restoreLocked(instances []Instance, s Settings) int {
 			zap.String("service_over_max_instances_per_service", overService), zap.Int("max_instances_per_service", s.MaxPerService))
 	}
 	return n
-}
-
-// exportLocked returns every instance, ordered by service and ID.
-func (r *Registry) exportLocked() []Instance {
-	out := make([]Instance, 0, r.count)
-	for _, service := range slices.Sorted(maps.Keys(r.services)) {
-		out = append(out, sortedCopies(r.services[service])...)
-	}
-	return out
 }
 
 // instance is the entry a (normalized) registration makes, with its times;
@@ -978,9 +1011,16 @@ func (r *Registry) attach(owner any, s Settings, p *persister, remote *clusterSy
 	r.settings = s
 	r.logger = logger
 	r.persist = p
+	clear(r.dirty)
 	if p != nil {
 		p.start()
-		p.kick() // write the current state to the (possibly new) storage
+		// write the current state to the (possibly new) storage
+		for service := range r.services {
+			r.changedServiceLocked(service)
+		}
+		if r.legacyPending {
+			p.kick()
+		}
 	}
 	r.checker = r.startHealthChecker(s.Health.Interval)
 	r.remote = remote
@@ -1013,10 +1053,8 @@ func (r *Registry) enforcePolicyLocked() {
 			}
 		}
 	}
-	if len(changed) > 0 {
-		r.publishSetLocked(changed)
-		r.kickPersisterLocked()
-	}
+	r.publishSetLocked(changed)
+	r.changedLocked(changed)
 }
 
 // detach undoes attach if owner is still the current owner: the last state

@@ -250,8 +250,8 @@ func TestDeregister(t *testing.T) {
 	if n, _ := r.DeregisterService("other"); n != 0 {
 		t.Errorf("second DeregisterService removed %d, want 0", n)
 	}
-	if r.Len() != 0 || len(r.All()) != 0 || len(*r.routes.Load()) != 0 {
-		t.Errorf("registry not empty: Len=%d All=%v routes=%v", r.Len(), r.All(), *r.routes.Load())
+	if r.Len() != 0 || len(r.All()) != 0 || r.routes.len() != 0 {
+		t.Errorf("registry not empty: Len=%d All=%v routes=%v", r.Len(), r.All(), r.routes.len())
 	}
 }
 

@@ -23,7 +23,7 @@ func TestRestoreKeepsEveryRegistrationWhateverTheCaps(t *testing.T) {
 	data, _ := json.Marshal(doc)
 	for _, caps := range []struct{ perService, total int }{{1500, 10000}, {1000, 1100}} {
 		storage := newMemStorage()
-		storage.data[registryStorageKey] = data
+		storage.data[legacyStorageKey] = data
 		r, _ := newTestRegistry()
 		s := testSettings
 		s.MaxPerService, s.MaxInstances = caps.perService, caps.total
