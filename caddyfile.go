@@ -223,8 +223,42 @@ func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("one service name expected, got another argument %q", d.Val())
 	}
-	if d.NextBlock(0) {
-		return d.Errf("dynamic registry takes no block; unexpected %q", d.Val())
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "subset":
+			if err := u.unmarshalSubset(d); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown dynamic registry option %q; known: subset", d.Val())
+		}
+	}
+	return nil
+}
+
+// unmarshalSubset reads `subset <k>|all [<key>]`.
+func (u *RegistryUpstreams) unmarshalSubset(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return d.Errf("subset takes a size and an optional key: `subset <k>|all [<key>]`")
+	}
+	if args[0] == "all" {
+		u.Subset = -1
+	} else {
+		k, err := strconv.Atoi(args[0])
+		if err != nil || k < 1 {
+			return d.Errf("subset %q: want a number of upstreams from 1 up, or all", args[0])
+		}
+		u.Subset = k
+	}
+	if len(args) == 2 {
+		if u.Subset < 0 {
+			return d.Errf("subset all takes no key: every request gets every instance")
+		}
+		if err := checkTemplate(args[1]); err != nil {
+			return d.Errf("subset key %v", err)
+		}
+		u.SubsetKey = args[1]
 	}
 	return nil
 }

@@ -52,6 +52,19 @@ func TestCaddyfileRegistryConfig(t *testing.T) {
 			t.Errorf("adapted config lacks %s:\n%s", want, raw)
 		}
 	}
+
+	for block, want := range map[string]string{
+		"subset 8 {http.request.remote.host}": `"dynamic_upstreams":{"service":"svc","source":"registry","subset":8,"subset_key":"{http.request.remote.host}"}`,
+		"subset all":                          `"dynamic_upstreams":{"service":"svc","source":"registry","subset":-1}`,
+	} {
+		cfg, err := adapt(t, ":8080 {\n\treverse_proxy {\n\t\tdynamic registry svc {\n\t\t\t"+block+"\n\t\t}\n\t}\n}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw, _ := json.Marshal(cfg); !strings.Contains(string(raw), want) {
+			t.Errorf("%s: adapted config lacks %s:\n%s", block, want, raw)
+		}
+	}
 }
 
 func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
@@ -59,7 +72,12 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 	for _, tc := range []struct{ caddyfile, says string }{
 		{site("reverse_proxy {\n dynamic registry\n}"), "the service name is missing"},
 		{site("reverse_proxy {\n dynamic registry a b\n}"), `got another argument "b"`},
-		{site("reverse_proxy {\n dynamic registry a {\n  refresh 1s\n }\n}"), `takes no block; unexpected "refresh"`},
+		{site("reverse_proxy {\n dynamic registry a {\n  refresh 1s\n }\n}"), `unknown dynamic registry option "refresh"; known: subset`},
+		{site("reverse_proxy {\n dynamic registry a {\n  subset\n }\n}"), "subset takes a size and an optional key"},
+		{site("reverse_proxy {\n dynamic registry a {\n  subset 0\n }\n}"), `subset "0": want a number of upstreams from 1 up, or all`},
+		{site("reverse_proxy {\n dynamic registry a {\n  subset many\n }\n}"), `subset "many": want a number`},
+		{site("reverse_proxy {\n dynamic registry a {\n  subset all {client_ip}\n }\n}"), "subset all takes no key"},
+		{site("reverse_proxy {\n dynamic registry a {\n  subset 8 {http.request.remote.host\n }\n}"), "subset key"},
 		{site("registry_api foo"), `takes no arguments; unexpected "foo"`},
 		{site("registry_api {\n x\n}"), `unrecognized subdirective "x"; registry_api knows: services`},
 		{site("registry_api {\n services\n}"), `services needs at least one`},

@@ -263,3 +263,69 @@ func TestE2ECapIsA409(t *testing.T) {
 		t.Fatalf("over the cap: %d %s", code, body)
 	}
 }
+
+// TestE2ESubsetSpreadsAndStaysSticky: with a subset smaller than the
+// service, round_robin still reaches every instance over time, and a keyed
+// subset with a hashing policy sends one client to one instance.
+func TestE2ESubsetSpreadsAndStaysSticky(t *testing.T) {
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	handle /spread/* {
+		reverse_proxy {
+			dynamic registry svc {
+				subset 4
+			}
+			lb_policy round_robin
+		}
+	}
+	handle /sticky/* {
+		reverse_proxy {
+			dynamic registry svc {
+				subset 4 {http.request.header.X-User}
+			}
+			lb_policy header X-User
+		}
+	}
+}`)
+	const n = 24
+	for i := range n {
+		b := newBackend(t, fmt.Sprintf("b%02d", i))
+		g.register("svc", fmt.Sprintf(`{"address": %q, "id": "b%02d"}`, b.addr(), i))
+	}
+	seen := map[string]int{}
+	for range 20 * n {
+		code, who := g.get("/spread/x")
+		if code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		seen[who]++
+	}
+	if len(seen) != n {
+		t.Fatalf("subset 4 of %d with round_robin reached %d instances: %v", n, len(seen), seen)
+	}
+
+	firstOf := map[string]string{}
+	for round := range 3 {
+		for u := range 40 {
+			user := fmt.Sprintf("user-%d", u)
+			code, body := g.call("GET", g.url("/sticky/x"), "", http.Header{"X-User": {user}})
+			var answer struct{ Instance string }
+			_ = json.Unmarshal([]byte(body), &answer)
+			if code != http.StatusOK || answer.Instance == "" {
+				t.Fatalf("%s: %d %s", user, code, body)
+			}
+			if round == 0 {
+				firstOf[user] = answer.Instance
+			} else if firstOf[user] != answer.Instance {
+				t.Fatalf("%s went to %s, then to %s: the keyed subset is not sticky", user, firstOf[user], answer.Instance)
+			}
+		}
+	}
+	distinct := map[string]bool{}
+	for _, who := range firstOf {
+		distinct[who] = true
+	}
+	if len(distinct) < n/3 {
+		t.Fatalf("40 users landed on only %d of %d instances", len(distinct), n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,85 @@ func TestGetUpstreamsExpandsPlaceholders(t *testing.T) {
 	}
 }
 
+// TestSubsetWindows: a service larger than the subset gives each request a
+// window of k consecutive instances; random windows reach every instance;
+// a key gives the same window every time, and different keys spread.
+func TestSubsetWindows(t *testing.T) {
+	r := newTestRegistry(t)
+	const n = 50
+	var all []string
+	for i := range n {
+		addr := fmt.Sprintf("10.0.0.%d:80", i+1)
+		mustRegister(t, r, registry.Registration{Service: "svc", ID: fmt.Sprintf("i%02d", i), Address: addr})
+		all = append(all, addr)
+	}
+	u := &RegistryUpstreams{Service: "svc", registry: r, Subset: 5}
+	u.prepare()
+	window := func(req *http.Request) []string {
+		t.Helper()
+		ups, err := u.GetUpstreams(req)
+		if err != nil || len(ups) != 5 {
+			t.Fatalf("GetUpstreams = %d upstreams, %v; want 5", len(ups), err)
+		}
+		var dials []string
+		for _, up := range ups {
+			dials = append(dials, up.Dial)
+		}
+		// consecutive in ID order, wrapping round
+		start := slices.Index(all, dials[0])
+		for i, d := range dials {
+			if d != all[(start+i)%n] {
+				t.Fatalf("window %v is not consecutive from %s", dials, dials[0])
+			}
+		}
+		return dials
+	}
+	seen := map[string]bool{}
+	for range 2000 {
+		for _, d := range window(newUpstreamRequest("/")) {
+			seen[d] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("random windows reached %d of %d instances", len(seen), n)
+	}
+
+	u.SubsetKey = "{http.request.header.X-User}"
+	u.prepare()
+	keyed := func(user string) []string {
+		req := newUpstreamRequest("/")
+		req.Header.Set("X-User", user)
+		return window(req)
+	}
+	starts := map[string]bool{}
+	for i := range 200 {
+		user := fmt.Sprintf("user-%d", i)
+		w := keyed(user)
+		if again := keyed(user); !slices.Equal(w, again) {
+			t.Fatalf("the same key got two windows: %v, %v", w, again)
+		}
+		starts[w[0]] = true
+	}
+	if len(starts) < n/2 {
+		t.Fatalf("200 keys started windows at only %d of %d instances", len(starts), n)
+	}
+
+	u.Subset = -1 // all
+	u.prepare()
+	if ups, _ := u.GetUpstreams(newUpstreamRequest("/")); len(ups) != n || ups[0].Dial != all[0] {
+		t.Fatalf("subset all gave %d upstreams starting at %v", len(ups), ups[0].Dial)
+	}
+	u.Subset = 0 // the default, over the service's size: every instance, in order
+	u.prepare()
+	r2 := newTestRegistry(t)
+	mustRegister(t, r2, registry.Registration{Service: "svc", ID: "b", Address: "127.0.0.1:2"})
+	mustRegister(t, r2, registry.Registration{Service: "svc", ID: "a", Address: "127.0.0.1:1"})
+	u.registry = r2
+	if ups, _ := u.GetUpstreams(newUpstreamRequest("/")); len(ups) != 2 || ups[0].Dial != "127.0.0.1:1" {
+		t.Fatalf("a service under the subset size: %v", ups)
+	}
+}
+
 func TestRegistryUpstreamsValidate(t *testing.T) {
 	for svc, ok := range map[string]bool{"hello": true, "{http.request.uri.path.0}": true, "": false, "a b": false} {
 		u := &RegistryUpstreams{Service: svc}
@@ -73,23 +153,38 @@ func benchRegistry(b *testing.B, n int) (*registry.Registry, *RegistryUpstreams)
 			b.Fatal(err)
 		}
 	}
-	return r, &RegistryUpstreams{Service: "svc", registry: r, service: newTemplate("svc")}
+	u := &RegistryUpstreams{Service: "svc", registry: r}
+	u.prepare()
+	return r, u
 }
 
+// BenchmarkGetUpstreams: with the default subset (16), a request to a
+// service of 1000 instances costs what one to a service of 16 does.
 func BenchmarkGetUpstreams(b *testing.B) {
 	req := newUpstreamRequest("/svc/x")
-	for _, n := range []int{1, 10, 100} {
+	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			_, u := benchRegistry(b, n)
 			b.ReportAllocs()
 			for b.Loop() {
 				ups, _ := u.GetUpstreams(req)
-				if len(ups) != n {
+				if len(ups) != min(n, defaultSubset) {
 					b.Fatal(len(ups))
 				}
 			}
 		})
 	}
+	b.Run("instances=1000/subset=all", func(b *testing.B) {
+		_, u := benchRegistry(b, 1000)
+		u.Subset = -1
+		u.prepare()
+		b.ReportAllocs()
+		for b.Loop() {
+			if ups, _ := u.GetUpstreams(req); len(ups) != 1000 {
+				b.Fatal(len(ups))
+			}
+		}
+	})
 }
 
 // BenchmarkGetUpstreamsWhileWriting measures the read path while another
@@ -134,7 +229,8 @@ func BenchmarkGetUpstreamsWhileWriting(b *testing.B) {
 
 func BenchmarkGetUpstreamsPlaceholder(b *testing.B) {
 	_, u := benchRegistry(b, 10)
-	u.Service, u.service = "{http.request.uri.path.0}", newTemplate("{http.request.uri.path.0}")
+	u.Service = "{http.request.uri.path.0}"
+	u.prepare()
 	req := newUpstreamRequest("/svc/x")
 	b.ReportAllocs()
 	for b.Loop() {
