@@ -151,8 +151,7 @@ func (a apiServer) route(w http.ResponseWriter, r *http.Request) error {
 		if err := allowMethods(w, r, http.MethodGet); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, a.reg.All())
-		return nil
+		return a.listServices(w, r)
 
 	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "services":
 		service := segs[1]
@@ -223,11 +222,7 @@ func (a apiServer) service(w http.ResponseWriter, r *http.Request, service strin
 	}
 	switch r.Method {
 	case http.MethodGet:
-		instances, ok := a.reg.Instances(service)
-		if !ok {
-			return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
-		}
-		writeJSON(w, http.StatusOK, instances)
+		return a.listInstances(w, r, service)
 	case http.MethodPost:
 		if err := a.mayWrite(r, service); err != nil {
 			return err

@@ -64,22 +64,6 @@ func removeID(ids []string, id string) []string {
 	return slices.Delete(ids, i, i+1)
 }
 
-// idsAfter returns the ids (sorted) that come after after, at most limit of
-// them (limit <= 0: all).
-func idsAfter(ids []string, after string, limit int) []string {
-	if after != "" {
-		i, found := slices.BinarySearch(ids, after)
-		if found {
-			i++
-		}
-		ids = ids[i:]
-	}
-	if limit > 0 && len(ids) > limit {
-		ids = ids[:limit]
-	}
-	return ids
-}
-
 // leaseHeap orders the instances with a lease by expiry. Each instance
 // knows its place (leaseIdx, 1-based; 0: not in the heap), so a renewal
 // moves it in O(log n).

@@ -90,6 +90,9 @@ func checkAgainstModel(t *testing.T, r *Registry, model map[string]time.Time, wh
 			t.Fatalf("%s: %s routes %d of %d instances", where, service, got, len(ids))
 		}
 	}
+	if r.names.Len() != len(r.services) {
+		t.Fatalf("%s: %d service names for %d services", where, r.names.Len(), len(r.services))
+	}
 	if r.routes.len() != len(r.services) {
 		t.Fatalf("%s: routes for %d services, registry has %d", where, r.routes.len(), len(r.services))
 	}

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/btree"
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
@@ -153,8 +154,10 @@ type Registry struct {
 
 	mu       sync.Mutex
 	services map[string]map[string]*Instance // service -> id -> instance
-	// order holds each service's instance IDs, sorted
+	// order holds each service's instance IDs, sorted; names the services
+	// in order, for listing by pages
 	order map[string][]string
+	names *btree.BTreeG[string]
 	// leases holds the instances with a lease, earliest expiry first
 	leases   leaseHeap
 	count    int
@@ -247,6 +250,7 @@ func newRegistry(c clock, logger *zap.Logger) *Registry {
 		clock:         c,
 		services:      make(map[string]map[string]*Instance),
 		order:         make(map[string][]string),
+		names:         btree.NewOrderedG[string](32),
 		settings:      defaultSettings,
 		logger:        logger,
 		defaultLogger: logger,
@@ -454,6 +458,53 @@ func (r *Registry) Instances(service string) ([]Instance, bool) {
 	return r.sortedCopiesLocked(service, r.order[service]), ok
 }
 
+// InstancesPage returns at most limit (<= 0: all) instances of service
+// whose IDs come after after, in ID order, whether more follow, and whether
+// the service is registered at all.
+func (r *Registry) InstancesPage(service, after string, limit int) (page []Instance, more, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok = r.services[service]
+	ids := r.order[service]
+	if after != "" {
+		i, found := slices.BinarySearch(ids, after)
+		if found {
+			i++
+		}
+		ids = ids[i:]
+	}
+	if limit > 0 && len(ids) > limit {
+		ids, more = ids[:limit], true
+	}
+	return r.sortedCopiesLocked(service, ids), more, ok
+}
+
+// Service is a service with its instances, ordered by ID.
+type Service struct {
+	Name      string
+	Instances []Instance
+}
+
+// ServicesPage returns at most limit (<= 0: all) services whose names come
+// after after, in name order, with their instances, and whether more
+// follow. The cost is that of the page, whatever the registry's size.
+func (r *Registry) ServicesPage(after string, limit int) (page []Service, more bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.names.AscendGreaterOrEqual(after, func(name string) bool {
+		if name == after {
+			return true
+		}
+		if limit > 0 && len(page) == limit {
+			more = true
+			return false
+		}
+		page = append(page, Service{Name: name, Instances: r.sortedCopiesLocked(name, r.order[name])})
+		return true
+	})
+	return page, more
+}
+
 // Instance returns one instance.
 func (r *Registry) Instance(service, id string) (Instance, bool) {
 	r.mu.Lock()
@@ -501,6 +552,7 @@ func (r *Registry) removeLocked(inst *Instance) {
 	if len(instances) == 0 {
 		delete(r.services, inst.Service)
 		delete(r.order, inst.Service)
+		r.names.Delete(inst.Service)
 	} else {
 		r.order[inst.Service] = removeID(r.order[inst.Service], inst.ID)
 	}
@@ -515,6 +567,7 @@ func (r *Registry) putLocked(inst *Instance) (old *Instance) {
 	if instances == nil {
 		instances = make(map[string]*Instance)
 		r.services[inst.Service] = instances
+		r.names.ReplaceOrInsert(inst.Service)
 	}
 	old = instances[inst.ID]
 	r.seq++
