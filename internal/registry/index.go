@@ -46,6 +46,10 @@ func (t *routeTable) len() int {
 	return n
 }
 
+// listChunkServices is how many services a pass over the whole registry
+// (a resync's sweep) handles per hold of the lock.
+const listChunkServices = 256
+
 // insertID puts id into the sorted ids, if it is not there yet.
 func insertID(ids []string, id string) []string {
 	i, found := slices.BinarySearch(ids, id)

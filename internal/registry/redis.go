@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -641,8 +642,8 @@ func (r *Registry) removeVersionedLocked(service string, ids []string, version i
 }
 
 // validRemote checks an instance read from Redis (or an event) as the
-// registration API checks its input.
-func (r *Registry) validRemote(ri remoteInstance) (Registration, error) {
+// registration API checks its input, against policy.
+func validRemote(ri remoteInstance, policy *addrpolicy.Policy) (Registration, error) {
 	reg := ri.inst.registration()
 	if err := reg.Normalize(); err != nil {
 		return reg, err
@@ -652,45 +653,45 @@ func (r *Registry) validRemote(ri remoteInstance) (Registration, error) {
 	}
 	if _, err := netip.ParseAddrPort(reg.Address); err == nil {
 		// names are checked, resolved, before every health probe
-		if _, err := r.settings.Policy.Check(context.Background(), reg.Address, reg.Origin); err != nil {
+		if _, err := policy.Check(context.Background(), reg.Address, reg.Origin); err != nil {
 			return reg, err
 		}
 	}
 	return reg, nil
 }
 
+// applyChunk is how many entries of a resync are applied per hold of the
+// registry's lock: registrations and the request path's route updates wait
+// for one chunk at most, never for a whole resync.
+const applyChunk = 1000
+
+// checkedRemote is an entry from Redis that passed validRemote.
+type checkedRemote struct {
+	reg Registration
+	ri  *remoteInstance
+}
+
 // applyRemote takes in instances from Redis or another gateway. With a
 // snapshot version (a resync), they are the whole registry as of that
 // version: local instances written no later and not among them go.
+//
+// Everything that needs no registry state (parsing, validation, the address
+// policy) is done before taking the lock; the rest is done a chunk at a
+// time. Nothing else applies remote changes meanwhile (events and resyncs
+// run in one goroutine), and local writes are ordered by their versions and
+// change counts, so applying in chunks ends where applying at once would.
 func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, cs *clusterSync) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.clock.Now()
-	changed := map[string]bool{}
-	seen := map[string]map[string]bool{}
-	if snapshot != nil && snapshot.restarted {
-		// Redis counts versions from 1 again: what Redis holds now is the
-		// truth, whatever version this gateway had for it
-		for _, instances := range r.services {
-			for _, inst := range instances {
-				inst.version = 0
-			}
-		}
-		clear(r.tombstones)
-		r.versionFloor = 0
-	}
+	policy := r.settings.Policy
+	r.mu.Unlock()
+	checked := make([]checkedRemote, 0, len(list))
+	var seen map[string]struct{}
 	if snapshot != nil {
-		// a deletion this gateway saw before the snapshot began is in the
-		// snapshot already (a forged one, with a made-up version, is not:
-		// the snapshot undoes it)
-		for k, t := range r.tombstones {
-			if t.seq <= snapshot.seq {
-				delete(r.tombstones, k)
-			}
-		}
+		seen = make(map[string]struct{}, len(list))
 	}
-	for _, ri := range list {
-		reg, err := r.validRemote(ri)
+	for i := range list {
+		ri := &list[i]
+		reg, err := validRemote(*ri, policy)
 		if err == nil && snapshot != nil && ri.version > snapshot.version {
 			// written after the counter was read (its event follows), or a
 			// forged version that would hold off every later write
@@ -705,50 +706,135 @@ func (r *Registry) applyRemote(list []remoteInstance, snapshot *redisSnapshot, c
 				zap.String("key", ri.key), zap.Error(err))
 			continue
 		}
-		if seen[reg.Service] == nil {
-			seen[reg.Service] = map[string]bool{}
+		if seen != nil {
+			seen[ri.key] = struct{}{}
 		}
-		seen[reg.Service][reg.ID] = true
-		cur := r.services[reg.Service][reg.ID]
-		if snapshot != nil && !r.newerThanKnownLocked(reg.Service, reg.ID, ri.version) ||
-			snapshot == nil && !r.newerLocked(reg.Service, reg.ID, ri.version) {
-			continue // this gateway has this write, or a newer change, already
+		checked = append(checked, checkedRemote{reg: reg, ri: ri})
+	}
+
+	if snapshot != nil {
+		r.mu.Lock()
+		r.beginSnapshotLocked(snapshot)
+		r.mu.Unlock()
+	}
+	for start := 0; start < len(checked); start += applyChunk {
+		r.mu.Lock()
+		changed := map[string]bool{}
+		for _, c := range checked[start:min(start+applyChunk, len(checked))] {
+			if r.applyOneLocked(c, snapshot != nil, cs) {
+				changed[c.reg.Service] = true
+			}
 		}
-		if cur == nil && (len(r.services[reg.Service]) >= r.settings.MaxPerService || r.count >= r.settings.MaxInstances) {
-			cs.warnOnce(ri.key, "ignoring a registration in Redis: this gateway's registry is at its cap (max_instances, max_instances_per_service)",
-				zap.String("key", ri.key))
-			continue
-		}
-		inst := reg.instance(ri.inst.RegisteredAt, ri.inst.RenewedAt)
-		inst.version = ri.version
-		if ri.left > 0 {
-			inst.ExpiresAt = now.Add(ri.left)
-		}
-		carryHealth(cur, inst)
-		if r.putLocked(inst); cur == nil || cur.Address != inst.Address || cur.health != inst.health {
-			changed[reg.Service] = true
+		r.publishSetLocked(changed)
+		r.mu.Unlock()
+		if applyChunkHook != nil {
+			applyChunkHook()
 		}
 	}
 	if snapshot != nil {
-		// what this gateway held before the snapshot began was in Redis
-		// then: if the snapshot lacks it, it is gone (deleted, expired, or
-		// never really there: a forged event)
-		for service, instances := range r.services {
-			for id, inst := range instances {
-				if !seen[service][id] && inst.seq <= snapshot.seq {
+		r.endSnapshot(snapshot, seen)
+	}
+}
+
+// applyChunkHook, when set by a test, runs between two chunks of an
+// applyRemote, with the lock released.
+var applyChunkHook func()
+
+// beginSnapshotLocked prepares for a resync's snapshot.
+func (r *Registry) beginSnapshotLocked(snapshot *redisSnapshot) {
+	if snapshot.restarted {
+		// Redis counts versions from 1 again: what Redis holds now is the
+		// truth, whatever version this gateway had for it
+		for _, instances := range r.services {
+			for _, inst := range instances {
+				inst.version = 0
+			}
+		}
+		clear(r.tombstones)
+		r.versionFloor = 0
+	}
+	// a deletion this gateway saw before the snapshot began is in the
+	// snapshot already (a forged one, with a made-up version, is not: the
+	// snapshot undoes it)
+	for k, t := range r.tombstones {
+		if t.seq <= snapshot.seq {
+			delete(r.tombstones, k)
+		}
+	}
+}
+
+// applyOneLocked takes in one checked entry and reports whether its
+// service's routes changed.
+func (r *Registry) applyOneLocked(c checkedRemote, fromSnapshot bool, cs *clusterSync) bool {
+	reg, ri := c.reg, c.ri
+	cur := r.services[reg.Service][reg.ID]
+	if fromSnapshot && !r.newerThanKnownLocked(reg.Service, reg.ID, ri.version) ||
+		!fromSnapshot && !r.newerLocked(reg.Service, reg.ID, ri.version) {
+		return false // this gateway has this write, or a newer change, already
+	}
+	if cur == nil && (len(r.services[reg.Service]) >= r.settings.MaxPerService || r.count >= r.settings.MaxInstances) {
+		cs.warnOnce(ri.key, "ignoring a registration in Redis: this gateway's registry is at its cap (max_instances, max_instances_per_service)",
+			zap.String("key", ri.key))
+		return false
+	}
+	inst := reg.instance(ri.inst.RegisteredAt, ri.inst.RenewedAt)
+	inst.version = ri.version
+	if ri.left > 0 {
+		inst.ExpiresAt = r.clock.Now().Add(ri.left)
+	}
+	carryHealth(cur, inst)
+	r.putLocked(inst)
+	return cur == nil || cur.Address != inst.Address || cur.health != inst.health
+}
+
+// endSnapshot removes what the snapshot shows gone, a chunk of services at
+// a time: what this gateway held before the snapshot began was in Redis
+// then, so if the snapshot lacks it, it is gone (deleted, expired, or never
+// really there: a forged event). Then it raises the version floor.
+func (r *Registry) endSnapshot(snapshot *redisSnapshot, seen map[string]struct{}) {
+	var key []byte
+	after := ""
+	for more := true; more; {
+		r.mu.Lock()
+		var names []string
+		more = false
+		r.names.AscendGreaterOrEqual(after, func(name string) bool {
+			if name == after {
+				return true
+			}
+			if len(names) == listChunkServices {
+				more = true
+				return false
+			}
+			names = append(names, name)
+			return true
+		})
+		changed := map[string]bool{}
+		for _, service := range names {
+			for _, id := range slices.Clone(r.order[service]) {
+				inst := r.services[service][id]
+				key = append(append(append(append(key[:0], redisInstancePrefix...), service...), '/'), id...)
+				if _, ok := seen[string(key)]; !ok && inst.seq <= snapshot.seq {
 					r.removeLocked(inst)
 					changed[service] = true
 				}
 			}
 		}
-		r.versionFloor = max(r.versionFloor, snapshot.version)
-		for k, t := range r.tombstones {
-			if t.version <= r.versionFloor {
-				delete(r.tombstones, k)
-			}
+		r.publishSetLocked(changed)
+		r.mu.Unlock()
+		if len(names) > 0 {
+			after = names[len(names)-1]
 		}
 	}
-	r.publishSetLocked(changed)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.versionFloor = max(r.versionFloor, snapshot.version)
+	for k, t := range r.tombstones {
+		if t.version <= r.versionFloor {
+			delete(r.tombstones, k)
+		}
+	}
 }
 
 // errBackendDown is answered with 503 while Redis cannot be written.

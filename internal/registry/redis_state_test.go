@@ -217,3 +217,45 @@ func TestClusterForgedDeleteIsUndone(t *testing.T) {
 	testenv.Eventually(t, 5*time.Second, "the forged deletion was not applied at all (the test sees nothing)", sees(a, "svc"))
 	testenv.Eventually(t, 5*time.Second, "a resync did not undo a forged deletion", sees(a, "svc", "10.0.0.1:80"))
 }
+
+// TestClusterResyncAppliesInChunks: a resync larger than a chunk lets
+// registrations in between its chunks, and ends as if applied at once: what
+// the snapshot holds is there, what was local before it and is missing
+// from it is gone, and a registration made during it stays.
+func TestClusterResyncAppliesInChunks(t *testing.T) {
+	r, _ := newTestRegistry()
+	r.settings.MaxInstances, r.settings.MaxPerService = 10000, 1000
+	cs := newClusterSync(r, nil, time.Hour, zap.NewNop())
+	mustRegister(t, r, Registration{Service: "old", Address: "10.9.0.1:80"}) // not in the snapshot
+	snap := redisSnapshot{version: 1, seq: r.changeSeq()}
+	const n = applyChunk*3 + 17
+	for i := range n {
+		inst := Instance{Service: fmt.Sprintf("svc%03d", i%300), ID: fmt.Sprintf("i%04d", i), Address: fmt.Sprintf("10.0.%d.%d:80", i/250, i%250+1)}
+		snap.instances = append(snap.instances, remoteInstance{key: redisInstanceKey(inst.Service, inst.ID), inst: inst, version: 1})
+	}
+	chunks := 0
+	applyChunkHook = func() {
+		chunks++
+		// would deadlock if the resync held the lock across chunks
+		mustRegister(t, r, Registration{Service: "during", ID: fmt.Sprintf("d%d", chunks), Address: "10.9.0.2:80"})
+	}
+	t.Cleanup(func() { applyChunkHook = nil })
+	r.applyRemote(snap.instances, &snap, cs)
+	applyChunkHook = nil
+
+	if chunks != 4 {
+		t.Fatalf("%d chunks for %d entries, want 4", chunks, n)
+	}
+	if _, ok := r.Instance("old", "10.9.0.1:80"); ok {
+		t.Error("a local instance missing from the snapshot survived the resync")
+	}
+	if got, _ := r.Instances("during"); len(got) != chunks {
+		t.Errorf("%d of the %d registrations made during the resync survived it", len(got), chunks)
+	}
+	if r.Len() != n+chunks {
+		t.Errorf("registry holds %d, want %d", r.Len(), n+chunks)
+	}
+	if got := r.Dials("svc007"); len(got) != len(slices.DeleteFunc(slices.Clone(snap.instances), func(ri remoteInstance) bool { return ri.inst.Service != "svc007" })) {
+		t.Errorf("svc007 routes %d instances", len(got))
+	}
+}
