@@ -49,6 +49,9 @@ const secret = "bench-secret-bench-secret-bench-secret"
 
 func main() {
 	serve := flag.String("serve-backend", "", "run as the backend on this address (used by bench itself)")
+	extraPorts := flag.String("extra-ports", "", "with -serve-backend: a file listing more ports to serve on (used by bench itself)")
+	registryMode := flag.Bool("registry", false, "measure the service registry at scale instead (registrations, renewals, memory, listing, restore, cluster join, request cost by instance count); writes bench/registry-results.md")
+	instances := flag.Int("instances", 100000, "with -registry: the registry's size to measure at")
 	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
 	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each scenario per round")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before each measurement, not counted")
@@ -57,14 +60,20 @@ func main() {
 	only := flag.String("only", "", "run only the scenarios whose names contain one of these comma-separated words (the baseline always runs)")
 	caddyBin := flag.String("caddy", "", "use this Caddy binary instead of building one")
 	pin := flag.Bool("pin", runtime.NumCPU() >= 2, "pin Caddy to CPU 0 and wrk and the backend to the other CPUs (taskset), so that Caddy's CPU time is not disturbed by them")
-	out := flag.String("out", "bench/results.md", "where to write the table")
+	out := flag.String("out", "", "where to write the table (default bench/results.md, or bench/registry-results.md with -registry)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
 
 	if *serve != "" {
-		serveBackend(*serve)
+		serveBackend(*serve, *extraPorts)
 		return
+	}
+	if *out == "" {
+		*out = "bench/results.md"
+		if *registryMode {
+			*out = "bench/registry-results.md"
+		}
 	}
 
 	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin}
@@ -84,6 +93,19 @@ func main() {
 	}()
 	defer b.stopAll()
 
+	if *registryMode {
+		table, err := b.registryRun(*caddyBin, *instances)
+		if err != nil {
+			b.stopAll()
+			log.Fatal(err)
+		}
+		fmt.Println(table)
+		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s", *out)
+		return
+	}
 	if err := b.prepare(*caddyBin); err != nil {
 		b.stopAll()
 		log.Fatal(err)
@@ -111,12 +133,28 @@ func main() {
 }
 
 // serveBackend is the upstream: a small fixed answer, keep-alive.
-func serveBackend(addr string) {
+// With extraPorts (a file of port numbers, one per line), it serves on
+// those ports of 127.0.0.1 too: many instances, each at its own address.
+func serveBackend(addr, extraPorts string) {
 	body := []byte(`{"message":"Hello from the Service!"}`)
-	log.Fatal(http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
-	})))
+	})
+	if extraPorts != "" {
+		data, err := os.ReadFile(extraPorts)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, p := range strings.Fields(string(data)) {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+p)
+			if err != nil {
+				log.Fatal(err)
+			}
+			go func() { log.Fatal(http.Serve(ln, handler)) }()
+		}
+	}
+	log.Fatal(http.ListenAndServe(addr, handler))
 }
 
 type bench struct {
@@ -138,6 +176,10 @@ type bench struct {
 	hsToken   string
 	rsToken   string
 	rsKeyFile string
+
+	globals    string // global options besides admin, storage and log
+	extraPorts string // a file of more backend ports, if any
+	caddyfile  string // the config Caddy was started with
 }
 
 type scenario struct {
@@ -179,7 +221,11 @@ func (b *bench) prepare(caddyBin string) error {
 		return err
 	}
 	b.backend = fmt.Sprintf("127.0.0.1:%d", freePort())
-	if err := b.start(b.pinned(others, self, "-serve-backend", b.backend)...); err != nil {
+	backendArgs := []string{"-serve-backend", b.backend}
+	if b.extraPorts != "" {
+		backendArgs = append(backendArgs, "-extra-ports", b.extraPorts)
+	}
+	if err := b.start(b.pinned(others, self, backendArgs...)...); err != nil {
 		return err
 	}
 	if err := waitHTTP("http://" + b.backend + "/"); err != nil {
@@ -188,16 +234,12 @@ func (b *bench) prepare(caddyBin string) error {
 
 	b.admin = fmt.Sprintf("127.0.0.1:%d", freePort())
 	b.port = freePort()
-	initial := filepath.Join(b.dir, "Caddyfile")
-	if err := os.WriteFile(initial, []byte(b.config("respond ok")), 0o600); err != nil {
+	b.caddyfile = filepath.Join(b.dir, "Caddyfile")
+	if err := os.WriteFile(b.caddyfile, []byte(b.config("respond ok")), 0o600); err != nil {
 		return err
 	}
-	if err := b.start(b.pinned("0", b.caddy, "run", "--config", initial, "--adapter", "caddyfile")...); err != nil {
+	if err := b.startCaddy(); err != nil {
 		return err
-	}
-	b.caddyPID = b.procs[len(b.procs)-1].Process.Pid
-	if err := waitHTTP("http://" + b.admin + "/config/"); err != nil {
-		return fmt.Errorf("caddy: %v", err)
 	}
 
 	// the registered instance, and the tokens
@@ -270,6 +312,19 @@ func (b *bench) scenarios() []scenario {
 	}
 }
 
+// startCaddy starts Caddy with b.caddyfile, on CPU 0 when pinning, and
+// waits for its admin endpoint.
+func (b *bench) startCaddy() error {
+	if err := b.start(b.pinned("0", b.caddy, "run", "--config", b.caddyfile, "--adapter", "caddyfile")...); err != nil {
+		return err
+	}
+	b.caddyPID = b.procs[len(b.procs)-1].Process.Pid
+	if err := waitHTTP("http://" + b.admin + "/config/"); err != nil {
+		return fmt.Errorf("caddy: %v", err)
+	}
+	return nil
+}
+
 // config is a whole Caddyfile around a site body.
 func (b *bench) config(site string) string {
 	return fmt.Sprintf(`{
@@ -279,12 +334,13 @@ func (b *bench) config(site string) string {
 	log {
 		level ERROR
 	}
+	%s
 }
 
 http://127.0.0.1:%d {
 	%s
 }
-`, b.admin, filepath.Join(b.dir, "data"), b.port, site)
+`, b.admin, filepath.Join(b.dir, "data"), strings.ReplaceAll(b.globals, "\n", "\n\t"), b.port, site)
 }
 
 func (b *bench) load(site string) error {

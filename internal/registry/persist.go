@@ -54,6 +54,15 @@ type Storage interface {
 	List(ctx context.Context, path string, recursive bool) ([]string, error)
 }
 
+// storageID names a storage by what it says it is (certmagic's file
+// storage says its path), or "" when it does not say.
+func storageID(s Storage) string {
+	if str, ok := s.(fmt.Stringer); ok {
+		return fmt.Sprintf("%T:%s", s, str.String())
+	}
+	return ""
+}
+
 // persistedService is one service's record in storage (version 2), and
 // persistedRegistry the whole-registry document of version 1.
 type persistedService struct {
@@ -221,15 +230,19 @@ func (r *Registry) Restore(ctx context.Context, storage Storage, s Settings, log
 	r.mu.Lock()
 	saved := r.logger
 	r.logger = logger
+	empty := r.count == 0
 	n := r.restoreLocked(instances, s.withDefaults())
 	r.logger = saved
 	r.restored = true
 	if legacyFound {
-		// write the old document's services as records, then remove it
-		for _, inst := range legacy {
-			r.changedServiceLocked(inst.Service)
-		}
+		// the old document's services are to be written as records (a
+		// persister attached next writes every service, storedID being
+		// unset), and then it is removed
 		r.legacyPending = true
+	} else if empty && r.persist == nil {
+		// memory holds what the records hold: a persister attached to this
+		// storage has nothing to rewrite
+		r.storedID = storageID(storage)
 	}
 	r.mu.Unlock()
 	logger.Info("restored registrations from storage", zap.Int("instances", n),

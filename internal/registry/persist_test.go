@@ -453,3 +453,62 @@ func TestRecordKeysKeepCaseApart(t *testing.T) {
 		t.Fatalf("record key %s does not name its service", recordKey("hello"))
 	}
 }
+
+// namedStorage is a memStorage that says what it is, as certmagic's file
+// storage does.
+type namedStorage struct {
+	*memStorage
+	name string
+}
+
+func (n namedStorage) String() string { return n.name }
+
+// TestReattachRewritesOnlyForAnotherStorage: a restart (restore, then
+// attach to the same storage) and a reload (attach again) write nothing
+// that is already stored, and lose no pending change; attaching another
+// storage writes every record to it.
+func TestReattachRewritesOnlyForAnotherStorage(t *testing.T) {
+	disk := namedStorage{newMemStorage(), "/var/lib/caddy"}
+	for i := range 20 {
+		svc := fmt.Sprintf("svc%02d", i)
+		disk.data[recordKey(svc)] = []byte(`{"version":2,"service":"` + svc + `","instances":[{"service":"` + svc + `","id":"x","address":"127.0.0.1:1"}]}`)
+	}
+	r, _ := newTestRegistry()
+	if err := r.Restore(context.Background(), disk, testSettings, zap.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	attach := func(owner any, s Storage) {
+		p := newPersister(r, s, zap.NewNop())
+		p.interval = time.Millisecond
+		r.attach(owner, testSettings, p, nil, zap.NewNop())
+	}
+	first, second := new(int), new(int)
+	attach(first, disk)
+	time.Sleep(30 * time.Millisecond)
+	if disk.writes != 0 {
+		t.Fatalf("attaching the storage just restored from wrote %d records", disk.writes)
+	}
+
+	// a change, then at once a reload onto the same storage: the new
+	// persister writes it (the old one was stopped without a last write)
+	mustRegister(t, r, Registration{Service: "svc03", ID: "y", Address: "127.0.0.1:2"})
+	attach(second, namedStorage{disk.memStorage, "/var/lib/caddy"})
+	r.detach(first)
+	testenv.Eventually(t, 10*time.Second, "svc03's record rewritten", func() bool {
+		var rec persistedService
+		return json.Unmarshal(disk.get(recordKey("svc03")), &rec) == nil && len(rec.Instances) == 2
+	})
+	time.Sleep(30 * time.Millisecond)
+	disk.mu.Lock()
+	writes := disk.writes
+	disk.mu.Unlock()
+	if writes != 1 {
+		t.Fatalf("the reload wrote %d records, want only the changed one", writes)
+	}
+
+	other := namedStorage{newMemStorage(), "/mnt/elsewhere"}
+	attach(new(int), other)
+	testenv.Eventually(t, 10*time.Second, "every record written to the new storage", func() bool {
+		return len(storedInstances(t, other.memStorage)) == 21
+	})
+}

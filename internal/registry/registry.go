@@ -180,6 +180,9 @@ type Registry struct {
 	// they are written
 	dirty         map[string]bool
 	legacyPending bool
+	// storedID names the storage whose records match memory but for the
+	// dirty services ("": none, or a storage that cannot tell)
+	storedID string
 	// owner is the app that attached the current settings and persister
 	owner any
 	// checker runs the active health checks while an app is attached
@@ -1064,14 +1067,20 @@ func (r *Registry) attach(owner any, s Settings, p *persister, remote *clusterSy
 	r.settings = s
 	r.logger = logger
 	r.persist = p
-	clear(r.dirty)
-	if p != nil {
+	if p == nil {
+		clear(r.dirty)
+		r.storedID = ""
+	} else {
 		p.start()
-		// write the current state to the (possibly new) storage
-		for service := range r.services {
-			r.changedServiceLocked(service)
+		if id := storageID(p.storage); id == "" || id != r.storedID {
+			// another storage (or one that cannot tell): write every
+			// service's record to it
+			for service := range r.services {
+				r.changedServiceLocked(service)
+			}
+			r.storedID = id
 		}
-		if r.legacyPending {
+		if len(r.dirty) > 0 || r.legacyPending {
 			p.kick()
 		}
 	}
@@ -1121,6 +1130,7 @@ func (r *Registry) detach(owner any) {
 	p, checker, remote := r.persist, r.checker, r.remote
 	r.persist, r.checker, r.remote = nil, nil, nil
 	r.owner = nil
+	r.storedID = ""
 	r.settings = defaultSettings
 	r.logger = r.defaultLogger
 	r.mu.Unlock()

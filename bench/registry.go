@@ -1,0 +1,430 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// The registry's scale, measured on a real Caddy through its admin API
+// (`go run ./bench -registry`):
+//
+//   - registrations/s and p99 with 16 concurrent clients, while the
+//     registry holds 10% of the target size and while it holds all of it;
+//   - renewals/s at the full size;
+//   - Go heap per instance (after a forced GC, from Caddy's /debug/vars);
+//   - the whole listing (GET /registry/services) at the full size;
+//   - a restart: the time until every instance is restored and routed;
+//   - cluster mode (with a redis-server on this machine): registrations
+//     while resyncs run, and a second gateway joining the full Redis;
+//   - the Caddy CPU per request to a service of 1 instance and of 1000
+//     (each at its own address), with the default subset and `subset all`.
+//
+// Instances are 10 per service at addresses of 10.0.0.0/8 that nothing
+// listens on (the registry never dials them; only the request-cost rows
+// route, to real backends).
+
+const (
+	loadClients         = 16
+	instancesPerService = 10
+	bigService          = 1000 // instances of the request-cost service
+)
+
+// loadResult is one measured phase of registrations.
+type loadResult struct {
+	name     string
+	n        int
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (l loadResult) rate() float64 { return float64(l.n) / l.elapsed.Seconds() }
+
+// instanceOf is the i-th instance of the load: service, id, address.
+func instanceOf(i int) (string, string, string) {
+	return fmt.Sprintf("svc%06d", i/instancesPerService), fmt.Sprintf("i%07d", i),
+		fmt.Sprintf("10.%d.%d.%d:8080", i>>16&0xff, i>>8&0xff, i&0xff)
+}
+
+// registerRange registers instances [from, to) through admin with
+// loadClients concurrent clients and reports the rate and latencies.
+func registerRange(admin, name string, indices []int) (loadResult, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadClients}, Timeout: 30 * time.Second}
+	var next atomic.Int64
+	var failed atomic.Value
+	lat := make([][]time.Duration, loadClients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range loadClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(indices) || failed.Load() != nil {
+					return
+				}
+				svc, id, addr := instanceOf(indices[k])
+				body := fmt.Sprintf(`{"id":%q,"address":%q,"ttl":"1h","metadata":{"zone":"z%d"}}`, id, addr, indices[k]%3)
+				t0 := time.Now()
+				resp, err := client.Post("http://"+admin+"/registry/services/"+svc, "application/json", strings.NewReader(body))
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				answer, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+					failed.Store(fmt.Errorf("registering %s/%s: %s %s", svc, id, resp.Status, answer))
+					return
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		return loadResult{}, err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	r := loadResult{name: name, n: len(all), elapsed: time.Since(start), p50: all[len(all)/2], p99: all[len(all)*99/100]}
+	log.Printf("%-44s %8.0f/s  p50 %-10v p99 %v", name, r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+	return r, nil
+}
+
+func span(from, to int) []int {
+	out := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// heapBytes forces a GC in Caddy and returns its live heap.
+func heapBytes(admin string) (uint64, error) {
+	resp, err := http.Get("http://" + admin + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	resp, err = http.Get("http://" + admin + "/debug/vars")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var vars struct {
+		Memstats struct{ HeapAlloc uint64 } `json:"memstats"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		return 0, fmt.Errorf("/debug/vars: %v", err)
+	}
+	return vars.Memstats.HeapAlloc, nil
+}
+
+// rss is a process's resident set, from /proc.
+func rss(pid int) uint64 {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// countInstances reads the whole listing and counts its instances.
+func countInstances(admin string) (int, int, time.Duration, error) {
+	start := time.Now()
+	resp, err := http.Get("http://" + admin + "/registry/services")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	elapsed := time.Since(start)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	var all map[string][]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return 0, 0, 0, fmt.Errorf("listing: %v", err)
+	}
+	n := 0
+	for _, list := range all {
+		n += len(list)
+	}
+	return n, len(data), elapsed, nil
+}
+
+// serviceHas reports whether the admin endpoint lists want instances for
+// the service.
+func serviceHas(admin, service string, want int) bool {
+	resp, err := http.Get("http://" + admin + "/registry/services/" + service)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var list []json.RawMessage
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&list) == nil && len(list) == want
+}
+
+// waitRestored polls until a sample of services, the last one included,
+// is complete, and returns how long that took from start.
+func waitRestored(admin string, n int, start time.Time, limit time.Duration) (time.Duration, error) {
+	services := n / instancesPerService
+	sample := []int{services - 1, 0, services / 2}
+	for range 5 {
+		sample = append(sample, rand.IntN(services))
+	}
+	for time.Since(start) < limit {
+		done := true
+		for _, s := range sample {
+			if !serviceHas(admin, fmt.Sprintf("svc%06d", s), instancesPerService) {
+				done = false
+				break
+			}
+		}
+		if done {
+			return time.Since(start), nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("not restored within %v", limit)
+}
+
+// registryRun runs every phase and returns the results as Markdown.
+func (b *bench) registryRun(caddyBin string, n int) (string, error) {
+	if n < 20000 || n%instancesPerService != 0 {
+		return "", fmt.Errorf("-instances %d: want a multiple of %d from 20000 up", n, instancesPerService)
+	}
+	b.globals = fmt.Sprintf("service_registry {\n\tmax_instances %d\n\tmax_instances_per_service %d\n}", n*2, bigService)
+	ports := make([]string, bigService)
+	for i := range ports {
+		ports[i] = strconv.Itoa(freePort())
+	}
+	b.extraPorts = filepath.Join(b.dir, "ports")
+	if err := os.WriteFile(b.extraPorts, []byte(strings.Join(ports, "\n")), 0o600); err != nil {
+		return "", err
+	}
+	if err := b.prepare(caddyBin); err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "Registry at scale: `go run ./bench -registry -instances %d`, %s, Caddy pinned: %v.\n\n", n, machine(), b.pin)
+
+	heap0, err := heapBytes(b.admin)
+	if err != nil {
+		return "", err
+	}
+	tenth := n / 10
+	var loads []loadResult
+	for _, phase := range []struct {
+		name     string
+		from, to int
+	}{
+		{fmt.Sprintf("fill 0 → %d", tenth), 0, tenth},
+		{fmt.Sprintf("at %d: %d more", tenth, tenth), tenth, 2 * tenth},
+		{fmt.Sprintf("fill %d → %d", 2*tenth, n), 2 * tenth, n},
+		{fmt.Sprintf("at %d: %d more", n, tenth), n, n + tenth},
+	} {
+		r, err := registerRange(b.admin, phase.name, span(phase.from, phase.to))
+		if err != nil {
+			return "", err
+		}
+		loads = append(loads, r)
+	}
+	total := n + tenth
+	renewIdx := span(0, total)
+	rand.Shuffle(len(renewIdx), func(i, j int) { renewIdx[i], renewIdx[j] = renewIdx[j], renewIdx[i] })
+	renew, err := registerRange(b.admin, fmt.Sprintf("renewals at %d", total), renewIdx[:2*tenth])
+	if err != nil {
+		return "", err
+	}
+	loads = append(loads, renew)
+
+	fmt.Fprintf(&out, "| phase (%d concurrent clients) | count | per second | p50 | p99 |\n|---|---:|---:|---:|---:|\n", loadClients)
+	for _, l := range loads {
+		fmt.Fprintf(&out, "| %s | %d | %.0f | %s | %s |\n", l.name, l.n, l.rate(), fmtDur(l.p50), fmtDur(l.p99))
+	}
+	fmt.Fprintf(&out, "\nRegistrations/s at %d vs at %d: **%.2f×**.\n\n", n, tenth, loads[3].rate()/loads[1].rate())
+
+	heap1, err := heapBytes(b.admin)
+	if err != nil {
+		return "", err
+	}
+	count, size, listTime, err := countInstances(b.admin)
+	if err != nil {
+		return "", err
+	}
+	if count != total {
+		return "", fmt.Errorf("the listing holds %d instances, want %d", count, total)
+	}
+	fmt.Fprintf(&out, "| at %d instances (%d services) | |\n|---|---:|\n", total, total/instancesPerService)
+	fmt.Fprintf(&out, "| Go heap per instance (after GC; instance with one metadata entry) | %d bytes |\n", (heap1-heap0)/uint64(total))
+	fmt.Fprintf(&out, "| Caddy RSS | %d MiB |\n", rss(b.caddyPID)>>20)
+	fmt.Fprintf(&out, "| whole listing, `GET /registry/services` | %s, %d MiB |\n", fmtDur(listTime), size>>20)
+	log.Printf("heap per instance %d bytes; listing %v, %d bytes", (heap1-heap0)/uint64(total), listTime, size)
+
+	restore, err := b.restartAndWait(total)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&out, "| restart: process start → every instance restored and routed | %s |\n", fmtDur(restore))
+
+	cluster, err := b.clusterRun(n)
+	if err != nil {
+		log.Printf("cluster phase skipped: %v", err)
+		fmt.Fprintf(&out, "| cluster mode | not measured: %v |\n", err)
+	} else {
+		out.WriteString(cluster)
+	}
+
+	costs, err := b.requestCost(ports)
+	if err != nil {
+		return "", err
+	}
+	out.WriteString("\n" + costs)
+	return out.String(), nil
+}
+
+// restartAndWait stops Caddy (which writes the registry's last state) and
+// starts it again, and returns the time from the new process's start until
+// every instance is back.
+func (b *bench) restartAndWait(total int) (time.Duration, error) {
+	b.stopProc(b.caddyPID)
+	start := time.Now()
+	if err := b.startCaddy(); err != nil {
+		return 0, err
+	}
+	d, err := waitRestored(b.admin, total, start, 60*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	if count, _, _, err := countInstances(b.admin); err != nil || count != total {
+		return 0, fmt.Errorf("after the restart the listing holds %d instances, want %d (%v)", count, total, err)
+	}
+	log.Printf("restart: restored %d instances in %v", total, d)
+	return d, nil
+}
+
+// stopProc stops one process bench started, and forgets it.
+func (b *bench) stopProc(pid int) {
+	for i, p := range b.procs {
+		if p.Process != nil && p.Process.Pid == pid {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+			_ = p.Wait()
+			b.procs = slices.Delete(b.procs, i, i+1)
+			return
+		}
+	}
+}
+
+// clusterRun fills a Redis with n instances through one gateway in cluster
+// mode (resyncs run meanwhile) and then measures how long a second gateway
+// joining it takes to hold them all.
+func (b *bench) clusterRun(n int) (string, error) {
+	redisBin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("redis-server is not installed")
+	}
+	redisPort := freePort()
+	if err := b.start(redisBin, "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"); err != nil {
+		return "", err
+	}
+	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/0", redisPort)
+	gw := func(name string) (string, int, error) {
+		admin := fmt.Sprintf("127.0.0.1:%d", freePort())
+		cfg := fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n\tstorage file_system %s\n\tlog {\n\t\tlevel ERROR\n\t}\n\tservice_registry {\n\t\tbackend redis %s\n\t\tmax_instances %d\n\t\tresync_interval 5s\n\t}\n}\n",
+			admin, filepath.Join(b.dir, name), redisURL, n*2)
+		file := filepath.Join(b.dir, name+".caddyfile")
+		if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+			return "", 0, err
+		}
+		if err := b.start(b.pinned("0", b.caddy, "run", "--config", file, "--adapter", "caddyfile")...); err != nil {
+			return "", 0, err
+		}
+		return admin, b.procs[len(b.procs)-1].Process.Pid, waitHTTP("http://" + admin + "/config/")
+	}
+	adminA, _, err := gw("cluster-a")
+	if err != nil {
+		return "", err
+	}
+	fill, err := registerRange(adminA, fmt.Sprintf("cluster: fill 0 → %d (resync every 5s)", n), span(0, n))
+	if err != nil {
+		return "", err
+	}
+	start := time.Now()
+	adminB, _, err := gw("cluster-b")
+	if err != nil {
+		return "", err
+	}
+	join, err := waitRestored(adminB, n, start, 60*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("joining gateway: %v", err)
+	}
+	log.Printf("cluster: a gateway joining a Redis of %d instances held them all after %v", n, join)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "| cluster: registrations/s filling Redis to %d, resyncs every 5s meanwhile (p99) | %.0f/s (%s) |\n", n, fill.rate(), fmtDur(fill.p99))
+	fmt.Fprintf(&sb, "| cluster: a gateway joining a Redis of %d instances: process start → all held | %s |\n", n, fmtDur(join))
+	return sb.String(), nil
+}
+
+// requestCost measures Caddy CPU per request to a service of 1 instance and
+// to one of 1000, each instance at its own backend port.
+func (b *bench) requestCost(ports []string) (string, error) {
+	post := func(svc, body string) error {
+		resp, err := http.Post("http://"+b.admin+"/registry/services/"+svc, "application/json", bytes.NewReader([]byte(body)))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("registering %s: %s", svc, resp.Status)
+		}
+		return nil
+	}
+	if err := post("one", fmt.Sprintf(`{"address":"127.0.0.1:%s"}`, ports[0])); err != nil {
+		return "", err
+	}
+	for _, p := range ports {
+		if err := post("big", fmt.Sprintf(`{"address":"127.0.0.1:%s"}`, p)); err != nil {
+			return "", err
+		}
+	}
+	proxy := func(svc, block string) string {
+		return "reverse_proxy {\n\t\tdynamic registry " + svc + block + transport + "\n\t}"
+	}
+	scenarios := []scenario{
+		{name: baseline, site: "reverse_proxy 127.0.0.1:" + ports[0] + " {" + transport + "\n\t}", path: "/"},
+		{name: "dynamic registry, 1 instance", site: proxy("one", ""), path: "/"},
+		{name: fmt.Sprintf("dynamic registry, %d instances (subset 16)", bigService), site: proxy("big", ""), path: "/"},
+		{name: fmt.Sprintf("dynamic registry, %d instances, subset all", bigService), site: proxy("big", " {\n\t\t\tsubset all\n\t\t}"), path: "/"},
+	}
+	results, err := b.run(scenarios)
+	if err != nil {
+		return "", err
+	}
+	var ratios []float64
+	for i, one := range results[scenarios[1].name] {
+		ratios = append(ratios, float64(results[scenarios[2].name][i].cpuPerReq)/float64(one.cpuPerReq))
+	}
+	return b.table(scenarios, results) + fmt.Sprintf("\nCaddy CPU per request, %d instances (subset 16) vs 1 instance: **%.2f×** (median of per-round ratios).\n",
+		bigService, median(ratios)), nil
+}
