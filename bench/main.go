@@ -49,7 +49,8 @@ const secret = "bench-secret-bench-secret-bench-secret"
 
 func main() {
 	serve := flag.String("serve-backend", "", "run as the backend on this address (used by bench itself)")
-	extraPorts := flag.String("extra-ports", "", "with -serve-backend: a file listing more ports to serve on (used by bench itself)")
+	extraPorts := flag.String("extra-ports", "", "with -serve-backend: serve on -extra-count more ports and list them in this file (used by bench itself)")
+	extraCount := flag.Int("extra-count", 0, "with -extra-ports: how many more ports")
 	registryMode := flag.Bool("registry", false, "measure the service registry at scale instead (registrations, renewals, memory, listing, restore, cluster join, request cost by instance count); writes bench/registry-results.md")
 	instances := flag.Int("instances", 100000, "with -registry: the registry's size to measure at")
 	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
@@ -66,7 +67,7 @@ func main() {
 	log.SetPrefix("bench: ")
 
 	if *serve != "" {
-		serveBackend(*serve, *extraPorts)
+		serveBackend(*serve, *extraPorts, *extraCount)
 		return
 	}
 	if *out == "" {
@@ -133,25 +134,30 @@ func main() {
 }
 
 // serveBackend is the upstream: a small fixed answer, keep-alive.
-// With extraPorts (a file of port numbers, one per line), it serves on
-// those ports of 127.0.0.1 too: many instances, each at its own address.
-func serveBackend(addr, extraPorts string) {
+// With extraPorts, it serves on extraCount more ports of 127.0.0.1 too, the
+// system's choice, and lists them in that file: many instances, each at its
+// own address.
+func serveBackend(addr, extraPorts string, extraCount int) {
 	body := []byte(`{"message":"Hello from the Service!"}`)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
 	if extraPorts != "" {
-		data, err := os.ReadFile(extraPorts)
-		if err != nil {
-			log.Fatal(err)
-		}
-		for _, p := range strings.Fields(string(data)) {
-			ln, err := net.Listen("tcp", "127.0.0.1:"+p)
+		var ports []string
+		for range extraCount {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				log.Fatal(err)
 			}
+			ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 			go func() { log.Fatal(http.Serve(ln, handler)) }()
+		}
+		if err := os.WriteFile(extraPorts+".tmp", []byte(strings.Join(ports, "\n")), 0o600); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.Rename(extraPorts+".tmp", extraPorts); err != nil {
+			log.Fatal(err)
 		}
 	}
 	log.Fatal(http.ListenAndServe(addr, handler))
@@ -178,7 +184,8 @@ type bench struct {
 	rsKeyFile string
 
 	globals    string // global options besides admin, storage and log
-	extraPorts string // a file of more backend ports, if any
+	extraPorts string // a file the backend lists its extraCount more ports in
+	extraCount int
 	caddyfile  string // the config Caddy was started with
 }
 
@@ -223,7 +230,7 @@ func (b *bench) prepare(caddyBin string) error {
 	b.backend = fmt.Sprintf("127.0.0.1:%d", freePort())
 	backendArgs := []string{"-serve-backend", b.backend}
 	if b.extraPorts != "" {
-		backendArgs = append(backendArgs, "-extra-ports", b.extraPorts)
+		backendArgs = append(backendArgs, "-extra-ports", b.extraPorts, "-extra-count", strconv.Itoa(b.extraCount))
 	}
 	if err := b.start(b.pinned(others, self, backendArgs...)...); err != nil {
 		return err

@@ -215,16 +215,21 @@ func (b *bench) registryRun(caddyBin string, n int) (string, error) {
 		return "", fmt.Errorf("-instances %d: want a multiple of %d from 20000 up", n, instancesPerService)
 	}
 	b.globals = fmt.Sprintf("service_registry {\n\tmax_instances %d\n\tmax_instances_per_service %d\n}", n*2, bigService)
-	ports := make([]string, bigService)
-	for i := range ports {
-		ports[i] = strconv.Itoa(freePort())
-	}
-	b.extraPorts = filepath.Join(b.dir, "ports")
-	if err := os.WriteFile(b.extraPorts, []byte(strings.Join(ports, "\n")), 0o600); err != nil {
-		return "", err
-	}
+	b.extraPorts, b.extraCount = filepath.Join(b.dir, "ports"), bigService
 	if err := b.prepare(caddyBin); err != nil {
 		return "", err
+	}
+	data, err := os.ReadFile(b.extraPorts) // written before the backend answers
+	if err != nil {
+		return "", err
+	}
+	ports := strings.Fields(string(data))
+	// the instance prepare registered is not part of the load
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+b.admin+"/registry/services/bench", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		return "", err
+	} else {
+		resp.Body.Close()
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "Registry at scale: `go run ./bench -registry -instances %d`, %s, Caddy pinned: %v.\n\n", n, machine(), b.pin)

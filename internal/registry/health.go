@@ -137,7 +137,10 @@ func (r *Registry) checkHealth(ctx context.Context, client *http.Client) {
 // applyProbeLocked takes one probe's result into inst's health, and
 // reports whether the instance's place in the routes changed.
 func (r *Registry) applyProbeLocked(inst *Instance, t probeTarget, hs HealthSettings, now time.Time) (changed bool) {
-	h := &inst.health
+	if inst.health == nil {
+		inst.health = new(instanceHealth)
+	}
+	h := inst.health
 	h.checkedAt = now
 	if t.result == probeRefused {
 		// out of rotation at once: the gateway must not send it traffic

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"sync"
@@ -145,4 +146,46 @@ func (h leaseHeap) earliest() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return h[0].ExpiresAt, true
+}
+
+// packMeta packs metadata into one string, its entries sorted by key, each
+// key and value preceded by its length (uvarint): one allocation of a few
+// bytes where a map of one entry costs hundreds. "" for no metadata.
+func packMeta(md map[string]string) string {
+	if len(md) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(md))
+	size := 0
+	for k, v := range md {
+		keys = append(keys, k)
+		size += len(k) + len(v) + 2*binary.MaxVarintLen16
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(md[k])))
+		b = append(b, md[k]...)
+	}
+	return string(b)
+}
+
+// unpackMeta is the map packMeta packed; its keys and values share the
+// packed string's memory.
+func unpackMeta(s string) map[string]string {
+	md := make(map[string]string)
+	for len(s) > 0 {
+		var kv [2]string
+		for i := range kv {
+			n, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+			if w <= 0 || uint64(len(s)-w) < n {
+				panic("registry: corrupt packed metadata") // only packMeta writes it
+			}
+			kv[i], s = s[w:w+int(n)], s[w+int(n):]
+		}
+		md[kv[0]] = kv[1]
+	}
+	return md
 }

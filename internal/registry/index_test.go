@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -95,5 +96,37 @@ func checkAgainstModel(t *testing.T, r *Registry, model map[string]time.Time, wh
 	}
 	if r.routes.len() != len(r.services) {
 		t.Fatalf("%s: routes for %d services, registry has %d", where, r.routes.len(), len(r.services))
+	}
+}
+
+// TestPackedMetadataRoundTrips: what packMeta packs, unpackMeta gives
+// back, whatever the keys and values (empty values, long ones, any bytes),
+// and equal maps pack equal (so a renewal compares them as strings).
+func TestPackedMetadataRoundTrips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 500 {
+		md := map[string]string{}
+		for range rng.IntN(6) {
+			k := fmt.Sprintf("k%d/%d", rng.IntN(100), rng.IntN(3))
+			v := make([]byte, rng.IntN(300))
+			for i := range v {
+				v[i] = byte(rng.IntN(256))
+			}
+			md[k] = string(v)
+		}
+		packed := packMeta(md)
+		got := unpackMeta(packed)
+		if len(md) == 0 {
+			if packed != "" || len(got) != 0 {
+				t.Fatalf("empty metadata packed as %q", packed)
+			}
+			continue
+		}
+		if !maps.Equal(got, md) {
+			t.Fatalf("round trip: %v became %v", md, got)
+		}
+		if again := packMeta(maps.Clone(md)); again != packed {
+			t.Fatal("equal maps packed differently")
+		}
 	}
 }

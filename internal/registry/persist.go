@@ -403,9 +403,12 @@ func (inst Instance) MarshalJSON() ([]byte, error) {
 	if !inst.ExpiresAt.IsZero() {
 		j.ExpiresAt = &inst.ExpiresAt
 	}
-	healthy := !inst.health.unhealthy
+	healthy := inst.Healthy()
 	j.Healthy = &healthy
-	h := inst.health
+	var h instanceHealth
+	if inst.health != nil {
+		h = *inst.health
+	}
 	if inst.HealthPath != "" || !h.checkedAt.IsZero() {
 		j.Health = &healthJSON{Path: inst.HealthPath, Failures: h.fails}
 		if !h.checkedAt.IsZero() {

@@ -92,6 +92,8 @@ type Instance struct {
 	// removed. Zero: the instance stays until it is deregistered.
 	TTL time.Duration
 	// Metadata is free-form string data the service registered with.
+	// (The registry stores it packed, in meta; the copies it hands out
+	// have it here.)
 	Metadata map[string]string
 	// RegisteredAt is when the instance was first registered.
 	RegisteredAt time.Time
@@ -106,7 +108,11 @@ type Instance struct {
 	// policy's rules for that path apply again before every health check.
 	Origin addrpolicy.Origin
 
-	health instanceHealth
+	// health is the state of the instance's health checks; nil: never
+	// checked (healthy)
+	health *instanceHealth
+	// meta is Metadata packed (see packMeta), as the registry stores it
+	meta string
 	// version orders the changes of an instance in cluster mode: the
 	// Redis-assigned number of the write that made this entry
 	version int64
@@ -118,7 +124,7 @@ type Instance struct {
 
 // Healthy reports whether the instance gets traffic: it passes its health
 // checks, or is not checked.
-func (inst Instance) Healthy() bool { return !inst.health.unhealthy }
+func (inst Instance) Healthy() bool { return inst.health == nil || !inst.health.unhealthy }
 
 // Registration is a request to register (or renew) one instance.
 // Registry.Register normalizes it (see Normalize) before anything else.
@@ -321,7 +327,7 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 		}
 	}
 	r.putLocked(inst)
-	if old == nil || old.Address != inst.Address || old.health != inst.health {
+	if old == nil || old.Address != inst.Address || old.Healthy() != inst.Healthy() {
 		r.publishLocked(reg.Service)
 	}
 	if old == nil || !old.sameRegistration(inst) {
@@ -383,7 +389,7 @@ func (r *Registry) prepareLocked(reg Registration) (inst, old *Instance, err err
 // fall between the two.
 func carryHealth(old, inst *Instance) {
 	if old != nil && old.Address == inst.Address && old.HealthPath == inst.HealthPath {
-		inst.health = old.health
+		inst.health = old.health // old is replaced: the state moves over
 	}
 }
 
@@ -541,10 +547,20 @@ func (r *Registry) sortedCopiesLocked(service string, ids []string) []Instance {
 	return out
 }
 
+// clone returns a copy of a stored instance that shares nothing mutable
+// with it, its metadata unpacked.
 func (inst *Instance) clone() Instance {
 	c := *inst
-	c.Metadata = maps.Clone(inst.Metadata)
-	c.leaseIdx = 0
+	if inst.meta != "" {
+		c.Metadata = unpackMeta(inst.meta)
+	} else {
+		c.Metadata = maps.Clone(inst.Metadata)
+	}
+	if inst.health != nil {
+		h := *inst.health
+		c.health = &h
+	}
+	c.meta, c.leaseIdx = "", 0
 	return c
 }
 
@@ -571,6 +587,8 @@ func (r *Registry) putLocked(inst *Instance) (old *Instance) {
 		instances = make(map[string]*Instance)
 		r.services[inst.Service] = instances
 		r.names.ReplaceOrInsert(inst.Service)
+	} else if name, ok := r.names.Get(inst.Service); ok {
+		inst.Service = name // one copy of the name for all its instances
 	}
 	old = instances[inst.ID]
 	r.seq++
@@ -625,7 +643,7 @@ func (r *Registry) publishLocked(services ...string) {
 		}
 		dials := make([]string, 0, len(instances))
 		for _, id := range r.order[service] {
-			if inst := instances[id]; !inst.health.unhealthy {
+			if inst := instances[id]; inst.Healthy() {
 				dials = append(dials, inst.Address)
 			}
 		}
@@ -730,7 +748,7 @@ func (r *Registry) markDirty(services []string, legacy bool) {
 // times of a renewal differ.
 func (old *Instance) sameRegistration(inst *Instance) bool {
 	return old.Address == inst.Address && old.TTL == inst.TTL && old.HealthPath == inst.HealthPath &&
-		old.Origin == inst.Origin && maps.Equal(old.Metadata, inst.Metadata)
+		old.Origin == inst.Origin && old.meta == inst.meta
 }
 
 // restoreLocked loads persisted instances. Instances already in memory win
@@ -787,7 +805,7 @@ func (reg Registration) instance(registeredAt, renewedAt time.Time) *Instance {
 		ID:           reg.ID,
 		Address:      reg.Address,
 		TTL:          reg.TTL,
-		Metadata:     maps.Clone(reg.Metadata),
+		meta:         packMeta(reg.Metadata),
 		RegisteredAt: registeredAt,
 		RenewedAt:    renewedAt,
 		HealthPath:   reg.HealthPath,
@@ -798,8 +816,12 @@ func (reg Registration) instance(registeredAt, renewedAt time.Time) *Instance {
 // registration is the registration that made inst, to check again (a
 // restore, a value read from Redis) before it is trusted.
 func (inst *Instance) registration() Registration {
+	md := inst.Metadata
+	if inst.meta != "" {
+		md = unpackMeta(inst.meta)
+	}
 	return Registration{Service: inst.Service, ID: inst.ID, Address: inst.Address, TTL: inst.TTL,
-		Metadata: inst.Metadata, HealthPath: inst.HealthPath, Origin: inst.Origin}
+		Metadata: md, HealthPath: inst.HealthPath, Origin: inst.Origin}
 }
 
 // Normalize checks every field, writes the address as host:port (see

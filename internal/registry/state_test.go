@@ -55,7 +55,7 @@ func TestRenewalKeepsAHealthTransition(t *testing.T) {
 	registerCommitHook = func() {
 		r.mu.Lock()
 		inst := r.services["svc"]["a"]
-		inst.health.unhealthy = true
+		inst.health = &instanceHealth{unhealthy: true}
 		r.publishLocked("svc")
 		r.mu.Unlock()
 	}
