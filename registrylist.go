@@ -104,12 +104,7 @@ func (lw *listWriter) services(services []registry.Service) {
 		name, _ := json.Marshal(s.Name)
 		lw.buf = append(lw.buf, name...)
 		lw.buf = append(lw.buf, ':')
-		list, err := json.Marshal(s.Instances)
-		if err != nil {
-			lw.err = err
-			return
-		}
-		lw.buf = append(lw.buf, list...)
+		lw.buf = appendInstances(lw.buf, s.Instances)
 		_, lw.err = lw.w.Write(lw.buf)
 	}
 }
@@ -139,6 +134,20 @@ func (a apiServer) listInstances(w http.ResponseWriter, r *http.Request, service
 	if more {
 		nextLink(w, r.URL.Path, p.limit, instances[len(instances)-1].ID)
 	}
-	writeJSON(w, http.StatusOK, instances)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(appendInstances(nil, instances), '\n'))
 	return nil
+}
+
+// appendInstances appends a JSON array of instances.
+func appendInstances(b []byte, instances []registry.Instance) []byte {
+	b = append(b, '[')
+	for i, inst := range instances {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = inst.AppendJSON(b)
+	}
+	return append(b, ']')
 }

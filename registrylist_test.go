@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"go.uber.org/zap"
@@ -137,4 +138,43 @@ func (f *failingWriter) Write(b []byte) (int, error) {
 		return 0, fmt.Errorf("connection reset")
 	}
 	return f.ResponseRecorder.Write(b)
+}
+
+// BenchmarkListing100k: the whole listing of 100k instances (10k services).
+func BenchmarkListing100k(b *testing.B) {
+	const n = 100000
+	reg := newTestRegistry(b, registry.Settings{MaxInstances: n, MaxPerService: 1000})
+	for i := range n {
+		if _, _, err := reg.Register(registry.Registration{Service: fmt.Sprintf("svc%06d", i/10), ID: fmt.Sprintf("i%07d", i),
+			Address: fmt.Sprintf("10.%d.%d.%d:8080", i>>16&0xff, i>>8&0xff, i&0xff), TTL: time.Hour,
+			Metadata: map[string]string{"zone": "eu"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	api := apiServer{reg: reg, logger: zap.NewNop()}
+	req := httptest.NewRequest("GET", "/registry/services", nil)
+	for b.Loop() {
+		w := &countingWriter{header: http.Header{}}
+		api.ServeHTTP(w, req)
+		if w.status != http.StatusOK || w.n < n*100 {
+			b.Fatalf("%d, %d bytes", w.status, w.n)
+		}
+		b.ReportMetric(float64(w.n), "bytes")
+	}
+}
+
+type countingWriter struct {
+	header http.Header
+	status int
+	n      int
+}
+
+func (c *countingWriter) Header() http.Header { return c.header }
+func (c *countingWriter) WriteHeader(s int)   { c.status = s }
+func (c *countingWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	c.n += len(b)
+	return len(b), nil
 }

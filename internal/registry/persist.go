@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"path"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,15 @@ type persistedService struct {
 	Version   int        `json:"version"`
 	Service   string     `json:"service"`
 	Instances []Instance `json:"instances"`
+}
+
+// storedService is persistedService as read: the instances are decoded in
+// the same pass as the record (Instance.UnmarshalJSON would decode each
+// one again on its own).
+type storedService struct {
+	Version   int            `json:"version"`
+	Service   string         `json:"service"`
+	Instances []instanceJSON `json:"instances"`
 }
 
 type persistedRegistry struct {
@@ -225,7 +235,7 @@ func (r *Registry) Restore(ctx context.Context, storage Storage, s Settings, log
 	if err != nil {
 		return err
 	}
-	instances := append(records, legacy...) // a record is newer than the old document
+	instances := slices.Concat(records, legacy) // a record is newer than the old document
 
 	r.mu.Lock()
 	saved := r.logger
@@ -293,12 +303,16 @@ func readRecords(ctx context.Context, storage Storage, logger *zap.Logger) ([]In
 		}()
 	}
 	wg.Wait()
-	var out []Instance
+	total := 0
 	for i := range keys {
 		if errs[i] != nil {
 			return nil, 0, errs[i]
 		}
-		out = append(out, results[i]...)
+		total += len(results[i])
+	}
+	out := make([]Instance, 0, total)
+	for _, rec := range results {
+		out = append(out, rec...)
 	}
 	return out, len(keys), nil
 }
@@ -313,7 +327,8 @@ func readRecord(ctx context.Context, storage Storage, key string, logger *zap.Lo
 	if err != nil {
 		return nil, unreadableStorage(key, err)
 	}
-	var rec persistedService
+	var rec storedService
+	var instances []Instance
 	err = json.Unmarshal(data, &rec)
 	switch {
 	case err != nil:
@@ -322,9 +337,13 @@ func readRecord(ctx context.Context, storage Storage, key string, logger *zap.Lo
 	case recordKey(rec.Service) != key:
 		err = fmt.Errorf("the record of service %q is not at its key", rec.Service)
 	default:
-		for _, inst := range rec.Instances {
-			if inst.Service != rec.Service {
-				err = fmt.Errorf("an instance of service %q in the record of %q", inst.Service, rec.Service)
+		instances = make([]Instance, len(rec.Instances))
+		for i := range rec.Instances {
+			if err = rec.Instances[i].to(&instances[i]); err != nil {
+				break
+			}
+			if instances[i].Service != rec.Service {
+				err = fmt.Errorf("an instance of service %q in the record of %q", instances[i].Service, rec.Service)
 				break
 			}
 		}
@@ -338,7 +357,7 @@ func readRecord(ctx context.Context, storage Storage, key string, logger *zap.Lo
 		}
 		return nil, nil
 	}
-	return rec.Instances, nil
+	return instances, nil
 }
 
 func unreadableStorage(key string, err error) error {
@@ -386,6 +405,12 @@ type healthJSON struct {
 
 // MarshalJSON writes the instance with its ttl as a duration string.
 func (inst Instance) MarshalJSON() ([]byte, error) {
+	return inst.AppendJSON(nil), nil
+}
+
+// toJSON is the instance as instanceJSON: what AppendJSON writes, the way
+// encoding/json would write it.
+func (inst *Instance) toJSON() instanceJSON {
 	j := instanceJSON{
 		Service:      inst.Service,
 		ID:           inst.ID,
@@ -418,7 +443,7 @@ func (inst Instance) MarshalJSON() ([]byte, error) {
 			j.Health.UnhealthySince = &h.unhealthySince
 		}
 	}
-	return json.Marshal(j)
+	return j
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -427,6 +452,11 @@ func (inst *Instance) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
+	return j.to(inst)
+}
+
+// to sets inst to the instance j describes.
+func (j *instanceJSON) to(inst *Instance) error {
 	*inst = Instance{
 		Service:      j.Service,
 		ID:           j.ID,
