@@ -27,7 +27,7 @@ import (
 // reverse_proxy. A service with no live instance has no upstreams, so
 // reverse_proxy answers 503 (after retrying for lb_try_duration, if set).
 //
-// A service with more than k instances (default 16) gives each request a
+// A service with more than k instances (default 8) gives each request a
 // window of k consecutive instances (in ID order, wrapping round) instead
 // of all of them, so that a request costs the same whatever the service's
 // size. The window starts at a random instance, or, with a key, at the
@@ -48,7 +48,7 @@ type RegistryUpstreams struct {
 	Service string `json:"service,omitempty"`
 
 	// Subset is the most upstreams one request is given, a window of the
-	// service's instances (see above). 0: the default, 16; negative: all
+	// service's instances (see above). 0: the default, 8; negative: all
 	// instances, however many.
 	Subset int `json:"subset,omitempty"`
 
@@ -68,7 +68,7 @@ type RegistryUpstreams struct {
 // defaultSubset is the window's size when Subset is 0: large enough for
 // least_conn and random_choose to choose well, small enough that a request
 // costs the same as to a service of a few instances.
-const defaultSubset = 16
+const defaultSubset = 8
 
 func (u *RegistryUpstreams) logger() *zap.Logger {
 	if u.log == nil {

@@ -408,8 +408,14 @@ func (b *bench) requestCost(ports []string) (string, error) {
 	if err := post("one", fmt.Sprintf(`{"address":"127.0.0.1:%s"}`, ports[0])); err != nil {
 		return "", err
 	}
-	for _, p := range ports {
+	for i, p := range ports {
 		if err := post("big", fmt.Sprintf(`{"address":"127.0.0.1:%s"}`, p)); err != nil {
+			return "", err
+		}
+		// the same count of instances, all at one address: what the
+		// gateway itself costs, without the cost of connections to 1000
+		// backends
+		if err := post("wide", fmt.Sprintf(`{"address":"127.0.0.1:%s","id":"w%04d"}`, ports[0], i)); err != nil {
 			return "", err
 		}
 	}
@@ -419,17 +425,21 @@ func (b *bench) requestCost(ports []string) (string, error) {
 	scenarios := []scenario{
 		{name: baseline, site: "reverse_proxy 127.0.0.1:" + ports[0] + " {" + transport + "\n\t}", path: "/"},
 		{name: "dynamic registry, 1 instance", site: proxy("one", ""), path: "/"},
-		{name: fmt.Sprintf("dynamic registry, %d instances (subset 16)", bigService), site: proxy("big", ""), path: "/"},
+		{name: fmt.Sprintf("dynamic registry, %d instances at one address (default subset)", bigService), site: proxy("wide", ""), path: "/"},
+		{name: fmt.Sprintf("dynamic registry, %d instances at %d addresses (default subset)", bigService, bigService), site: proxy("big", ""), path: "/"},
 		{name: fmt.Sprintf("dynamic registry, %d instances, subset all", bigService), site: proxy("big", " {\n\t\t\tsubset all\n\t\t}"), path: "/"},
 	}
 	results, err := b.run(scenarios)
 	if err != nil {
 		return "", err
 	}
-	var ratios []float64
-	for i, one := range results[scenarios[1].name] {
-		ratios = append(ratios, float64(results[scenarios[2].name][i].cpuPerReq)/float64(one.cpuPerReq))
+	ratio := func(of string) float64 {
+		var ratios []float64
+		for i, one := range results[scenarios[1].name] {
+			ratios = append(ratios, float64(results[of][i].cpuPerReq)/float64(one.cpuPerReq))
+		}
+		return median(ratios)
 	}
-	return b.table(scenarios, results) + fmt.Sprintf("\nCaddy CPU per request, %d instances (subset 16) vs 1 instance: **%.2f×** (median of per-round ratios).\n",
-		bigService, median(ratios)), nil
+	return b.table(scenarios, results) + fmt.Sprintf("\nCaddy CPU per request vs 1 instance (medians of per-round ratios): %d instances at one address **%.2f×**, at %d addresses **%.2f×**.\n",
+		bigService, ratio(scenarios[2].name), bigService, ratio(scenarios[3].name)), nil
 }
