@@ -2,9 +2,12 @@ package registry
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 )
@@ -42,6 +45,56 @@ func FuzzAppendJSON(f *testing.F) {
 		var back Instance
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("what AppendJSON writes does not read back: %v\n%s", err, got)
+		}
+	})
+}
+
+// FuzzParseRedisValue: a value from Redis (untrusted) never panics the
+// parser, and what parses either validates as a registration would or is
+// refused.
+func FuzzParseRedisValue(f *testing.F) {
+	f.Add(`{"v":3,"instance":{"service":"s","id":"a","address":"10.0.0.1:80","ttl":"30s","metadata":{"k":"v"}}}`)
+	f.Add(`{"service":"s","id":"a","address":"10.0.0.1:80"}`)
+	f.Add(`{"v":1,"instance":{"service":"s","id":"..","address":"169.254.169.254:80","registered_via":"x"}}`)
+	f.Add(`{"v":-1,"instance":null}`)
+	f.Fuzz(func(t *testing.T, value string) {
+		inst, _, err := parseRedisValue(value)
+		if err != nil {
+			return
+		}
+		ri := remoteInstance{key: redisInstanceKey(inst.Service, inst.ID), inst: inst}
+		reg, err := validRemote(ri, testSettings.Policy)
+		if err != nil {
+			return
+		}
+		if reg.Normalize() != nil || reg.Service != inst.Service {
+			t.Fatalf("validRemote accepted %+v", reg)
+		}
+	})
+}
+
+// FuzzReadRecord: a stored record, whatever its bytes, is read or set
+// aside, never half-read; what is read is all of the service it names.
+func FuzzReadRecord(f *testing.F) {
+	f.Add([]byte(`{"version":2,"service":"svc","instances":[{"service":"svc","id":"a","address":"10.0.0.1:80","ttl":"1m"}]}`))
+	f.Add([]byte(`{"version":2,"service":"svc","instances":[{"service":"other","id":"a","address":"10.0.0.1:80"}]}`))
+	f.Add([]byte(`{"version":2,"service":"svc","instances":[{"service":"svc","ttl":"1d"}]}`))
+	f.Add([]byte(`{"version":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		storage := newMemStorage()
+		key := recordKey("svc")
+		storage.data[key] = data
+		instances, err := readRecord(context.Background(), storage, key, zap.NewNop())
+		if err != nil {
+			t.Fatalf("a record in a readable storage failed the load: %v", err)
+		}
+		for _, inst := range instances {
+			if inst.Service != "svc" {
+				t.Fatalf("read an instance of %q from svc's record", inst.Service)
+			}
+		}
+		if instances == nil && storage.get(key) != nil && len(storage.data) < 2 {
+			t.Fatal("an unreadable record was neither read nor set aside")
 		}
 	})
 }

@@ -522,9 +522,18 @@ func (cs *clusterSync) readBatch(ctx context.Context, keys []string) ([]remoteIn
 // parseRedisValue reads a registration value: {"v":N,"instance":{...}}, or
 // a bare instance as an earlier release wrote it (version 0).
 func parseRedisValue(value string) (Instance, int64, error) {
-	var rv redisValue
+	// decoded in one pass (redisValue's *Instance would decode the
+	// instance a second time, in Instance.UnmarshalJSON)
+	var rv struct {
+		V        int64         `json:"v"`
+		Instance *instanceJSON `json:"instance"`
+	}
 	if err := json.Unmarshal([]byte(value), &rv); err == nil && rv.Instance != nil {
-		return *rv.Instance, rv.V, nil
+		var inst Instance
+		if err := rv.Instance.to(&inst); err != nil {
+			return Instance{}, 0, err
+		}
+		return inst, rv.V, nil
 	}
 	var inst Instance
 	if err := json.Unmarshal([]byte(value), &inst); err != nil {

@@ -34,7 +34,7 @@ import (
 // a few hundred bytes plus its metadata, and metadata is capped too.
 const (
 	// defaultMaxInstances is the default cap on registered instances in all.
-	defaultMaxInstances = 10000
+	defaultMaxInstances = 100000
 	// defaultMaxInstancesPerService is the default cap per service.
 	defaultMaxInstancesPerService = 1000
 
