@@ -2,8 +2,12 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -327,5 +331,43 @@ http://127.0.0.1:{HTTP} {
 	}
 	if len(distinct) < n/3 {
 		t.Fatalf("40 users landed on only %d of %d instances", len(distinct), n)
+	}
+}
+
+// TestE2EOldRegistryDocumentIsMigrated: a registry an earlier release
+// persisted as one document is restored at start, written as one record
+// per service, and the old document removed.
+func TestE2EOldRegistryDocumentIsMigrated(t *testing.T) {
+	g := startGateway(t, "", routeByService)
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	dir := filepath.Join(g.storageDir, "service_registry")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := fmt.Sprintf(`{"version":1,"instances":[{"service":"hello_service","id":"a","address":%q,"ttl":"1h0m0s","registered_at":"2026-01-02T03:04:05Z","renewed_at":"2026-01-02T03:04:05Z"},{"service":"other","id":"b","address":%q,"registered_at":"2026-01-02T03:04:05Z","renewed_at":"2026-01-02T03:04:05Z"}]}`,
+		a.addr(), b.addr())
+	if err := os.WriteFile(filepath.Join(dir, "registrations.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	g.restart("", routeByService)
+	if code, who := g.get("/hello_service/"); code != http.StatusOK || who != "a" {
+		t.Fatalf("after the restart: %d from %q", code, who)
+	}
+	if code, who := g.get("/other/"); code != http.StatusOK || who != "b" {
+		t.Fatalf("after the restart: %d from %q", code, who)
+	}
+	testenv.Eventually(t, 10*time.Second, "the old document removed", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "registrations.json"))
+		return errors.Is(err, fs.ErrNotExist)
+	})
+	records, _ := filepath.Glob(filepath.Join(dir, "services", "*.json"))
+	if len(records) != 2 {
+		t.Fatalf("records after the migration: %v", records)
+	}
+	// and the next start restores from the records
+	g.restart("", routeByService)
+	if code, who := g.get("/other/"); code != http.StatusOK || who != "b" {
+		t.Fatalf("after a second restart: %d from %q", code, who)
 	}
 }
