@@ -806,18 +806,7 @@ func (r *Registry) endSnapshot(snapshot *redisSnapshot, seen map[string]struct{}
 	for more := true; more; {
 		r.mu.Lock()
 		var names []string
-		more = false
-		r.names.AscendGreaterOrEqual(after, func(name string) bool {
-			if name == after {
-				return true
-			}
-			if len(names) == listChunkServices {
-				more = true
-				return false
-			}
-			names = append(names, name)
-			return true
-		})
+		names, more = r.namesAfterLocked(after, listChunkServices)
 		changed := map[string]bool{}
 		for _, service := range names {
 			for _, id := range slices.Clone(r.order[service]) {

@@ -500,18 +500,29 @@ type Service struct {
 func (r *Registry) ServicesPage(after string, limit int) (page []Service, more bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	names, more := r.namesAfterLocked(after, limit)
+	page = make([]Service, len(names))
+	for i, name := range names {
+		page[i] = Service{Name: name, Instances: r.sortedCopiesLocked(name, r.order[name])}
+	}
+	return page, more
+}
+
+// namesAfterLocked returns at most limit (<= 0: all) service names that
+// come after after, in order, and whether more follow.
+func (r *Registry) namesAfterLocked(after string, limit int) (names []string, more bool) {
 	r.names.AscendGreaterOrEqual(after, func(name string) bool {
 		if name == after {
 			return true
 		}
-		if limit > 0 && len(page) == limit {
+		if limit > 0 && len(names) == limit {
 			more = true
 			return false
 		}
-		page = append(page, Service{Name: name, Instances: r.sortedCopiesLocked(name, r.order[name])})
+		names = append(names, name)
 		return true
 	})
-	return page, more
+	return names, more
 }
 
 // Instance returns one instance.
