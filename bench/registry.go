@@ -51,6 +51,7 @@ type loadResult struct {
 	n        int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	lat      []time.Duration
 }
 
 func (l loadResult) rate() float64 { return float64(l.n) / l.elapsed.Seconds() }
@@ -61,9 +62,15 @@ func instanceOf(i int) (string, string, string) {
 		fmt.Sprintf("10.%d.%d.%d:8080", i>>16&0xff, i>>8&0xff, i&0xff)
 }
 
-// registerRange registers instances [from, to) through admin with
+// registerRange registers the instances of indices through admin with
 // loadClients concurrent clients and reports the rate and latencies.
 func registerRange(admin, name string, indices []int) (loadResult, error) {
+	return loadRange(admin, name, http.MethodPost, indices)
+}
+
+// loadRange registers (POST) or deregisters (DELETE) the instances of
+// indices with loadClients concurrent clients.
+func loadRange(admin, name, method string, indices []int) (loadResult, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadClients}, Timeout: 30 * time.Second}
 	var next atomic.Int64
 	var failed atomic.Value
@@ -80,17 +87,24 @@ func registerRange(admin, name string, indices []int) (loadResult, error) {
 					return
 				}
 				svc, id, addr := instanceOf(indices[k])
-				body := fmt.Sprintf(`{"id":%q,"address":%q,"ttl":"1h","metadata":{"zone":"z%d"}}`, id, addr, indices[k]%3)
+				url := "http://" + admin + "/registry/services/" + svc
+				var body io.Reader
+				if method == http.MethodPost {
+					body = strings.NewReader(fmt.Sprintf(`{"id":%q,"address":%q,"ttl":"1h","metadata":{"zone":"z%d"}}`, id, addr, indices[k]%3))
+				} else {
+					url += "/" + id
+				}
+				req, _ := http.NewRequest(method, url, body)
 				t0 := time.Now()
-				resp, err := client.Post("http://"+admin+"/registry/services/"+svc, "application/json", strings.NewReader(body))
+				resp, err := client.Do(req)
 				if err != nil {
 					failed.Store(err)
 					return
 				}
 				answer, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-					failed.Store(fmt.Errorf("registering %s/%s: %s %s", svc, id, resp.Status, answer))
+				if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
+					failed.Store(fmt.Errorf("%s %s/%s: %s %s", method, svc, id, resp.Status, answer))
 					return
 				}
 				lat[c] = append(lat[c], time.Since(t0))
@@ -104,7 +118,39 @@ func registerRange(admin, name string, indices []int) (loadResult, error) {
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	r := loadResult{name: name, n: len(all), elapsed: time.Since(start), p50: all[len(all)/2], p99: all[len(all)*99/100]}
-	log.Printf("%-44s %8.0f/s  p50 %-10v p99 %v", name, r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+	r.lat = all
+	if name != "" {
+		log.Printf("%-44s %8.0f/s  p50 %-10v p99 %v", name, r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+	}
+	return r, nil
+}
+
+// measureAt measures registrations while the registry holds size
+// instances: rounds of batch new instances (in new services), each
+// deregistered again after it is measured, so every round starts at the
+// same size. The rate is the median round's; p50 and p99 are over all.
+func measureAt(admin string, size, batch, rounds int) (loadResult, error) {
+	var rates []float64
+	var lat []time.Duration
+	var elapsed time.Duration
+	for round := range rounds {
+		from := 10*size + round*batch // indices no other phase uses
+		r, err := loadRange(admin, "", http.MethodPost, span(from, from+batch))
+		if err != nil {
+			return loadResult{}, err
+		}
+		rates = append(rates, r.rate())
+		lat = append(lat, r.lat...)
+		elapsed += r.elapsed
+		if _, err := loadRange(admin, "", http.MethodDelete, span(from, from+batch)); err != nil {
+			return loadResult{}, err
+		}
+	}
+	slices.Sort(lat)
+	rate := median(rates)
+	r := loadResult{name: fmt.Sprintf("at %d: %d rounds of %d new", size, rounds, batch), n: len(lat),
+		elapsed: time.Duration(float64(len(lat)) / rate * float64(time.Second)), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
+	log.Printf("%-44s %8.0f/s  p50 %-10v p99 %v (median round)", r.name, r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
 	return r, nil
 }
 
@@ -243,23 +289,29 @@ func (b *bench) registryRun(caddyBin string, n int) (string, error) {
 	var loads []loadResult
 	for _, phase := range []struct {
 		name     string
-		from, to int
+		from, to int // a fill; or, with to 0, a measurement at from
 	}{
 		{fmt.Sprintf("fill 0 → %d", tenth), 0, tenth},
-		{fmt.Sprintf("at %d: %d more", tenth, tenth), tenth, 2 * tenth},
-		{fmt.Sprintf("fill %d → %d", 2*tenth, n), 2 * tenth, n},
-		{fmt.Sprintf("at %d: %d more", n, tenth), n, n + tenth},
+		{"", tenth, 0},
+		{fmt.Sprintf("fill %d → %d", tenth, n), tenth, n},
+		{"", n, 0},
 	} {
-		r, err := registerRange(b.admin, phase.name, span(phase.from, phase.to))
+		var r loadResult
+		var err error
+		if phase.to == 0 {
+			r, err = measureAt(b.admin, phase.from, tenth/5, 5)
+		} else {
+			r, err = registerRange(b.admin, phase.name, span(phase.from, phase.to))
+		}
 		if err != nil {
 			return "", err
 		}
 		loads = append(loads, r)
 	}
-	total := n + tenth
+	total := n
 	renewIdx := span(0, total)
 	rand.Shuffle(len(renewIdx), func(i, j int) { renewIdx[i], renewIdx[j] = renewIdx[j], renewIdx[i] })
-	renew, err := registerRange(b.admin, fmt.Sprintf("renewals at %d", total), renewIdx[:2*tenth])
+	renew, err := registerRange(b.admin, fmt.Sprintf("renewals at %d", total), renewIdx[:tenth])
 	if err != nil {
 		return "", err
 	}

@@ -80,3 +80,34 @@ func BenchmarkRestore100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRegisterAtSize: one new registration (and its deregistration,
+// to keep the size) in a registry of 10k and of 100k instances; the cost
+// should not depend on the size.
+func BenchmarkRegisterAtSize(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			r := New(zap.NewNop())
+			r.settings.MaxInstances, r.settings.MaxPerService = 2*n, 1000
+			r.settings.Policy = testSettings.Policy
+			for i := range n {
+				if _, _, err := r.Register(Registration{Service: fmt.Sprintf("svc%06d", i/10), ID: fmt.Sprintf("i%07d", i),
+					Address: "10.0.0.1:8080", TTL: time.Hour, Metadata: map[string]string{"zone": "eu"}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			i := 0
+			for b.Loop() {
+				svc := fmt.Sprintf("svc%06d", i%(n/10))
+				if _, _, err := r.Register(Registration{Service: svc, ID: "new", Address: "10.0.0.2:8080", TTL: time.Hour,
+					Metadata: map[string]string{"zone": "eu"}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Deregister(svc, "new"); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
