@@ -187,6 +187,7 @@ type bench struct {
 	extraPorts string // a file the backend lists its extraCount more ports in
 	extraCount int
 	caddyfile  string // the config Caddy was started with
+	unpinned   bool   // start Caddy on every CPU, whatever pin says
 }
 
 type scenario struct {
@@ -319,10 +320,14 @@ func (b *bench) scenarios() []scenario {
 	}
 }
 
-// startCaddy starts Caddy with b.caddyfile, on CPU 0 when pinning, and
-// waits for its admin endpoint.
+// startCaddy starts Caddy with b.caddyfile, on CPU 0 when pinning (unless
+// unpinned is set), and waits for its admin endpoint.
 func (b *bench) startCaddy() error {
-	if err := b.start(b.pinned("0", b.caddy, "run", "--config", b.caddyfile, "--adapter", "caddyfile")...); err != nil {
+	argv := b.pinned("0", b.caddy, "run", "--config", b.caddyfile, "--adapter", "caddyfile")
+	if b.unpinned {
+		argv = []string{b.caddy, "run", "--config", b.caddyfile, "--adapter", "caddyfile"}
+	}
+	if err := b.start(argv...); err != nil {
 		return err
 	}
 	b.caddyPID = b.procs[len(b.procs)-1].Process.Pid
