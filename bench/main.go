@@ -143,6 +143,10 @@ func serveBackend(addr, extraPorts string, extraCount int) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
+	main, err := net.Listen("tcp", addr) // first, so no extra port takes it
+	if err != nil {
+		log.Fatal(err)
+	}
 	if extraPorts != "" {
 		var ports []string
 		for range extraCount {
@@ -160,7 +164,7 @@ func serveBackend(addr, extraPorts string, extraCount int) {
 			log.Fatal(err)
 		}
 	}
-	log.Fatal(http.ListenAndServe(addr, handler))
+	log.Fatal(http.Serve(main, handler))
 }
 
 type bench struct {
