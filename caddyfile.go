@@ -229,9 +229,29 @@ func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := u.unmarshalSubset(d); err != nil {
 				return err
 			}
+		case "match":
+			args := d.RemainingArgs()
+			if len(args) < 2 {
+				return d.Errf("match takes a metadata key and one or more values: `match <key> <value|placeholder>...`")
+			}
+			if u.Match == nil {
+				u.Match = map[string][]string{}
+			}
+			if _, dup := u.Match[args[0]]; dup {
+				return d.Errf("match %s is given twice; list every value on one line", args[0])
+			}
+			u.Match[args[0]] = args[1:]
+		case "fallback":
+			if !d.NextArg() || d.CountRemainingArgs() > 0 {
+				return d.Errf("fallback takes one value: all or none")
+			}
+			u.Fallback = d.Val()
 		default:
-			return d.Errf("unknown dynamic registry option %q; known: subset", d.Val())
+			return d.Errf("unknown dynamic registry option %q; known: subset, match, fallback", d.Val())
 		}
+	}
+	if err := validateMatch(u.Match, u.Fallback); err != nil {
+		return d.Errf("%v", strings.TrimPrefix(err.Error(), "dynamic registry: "))
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ import (
 func init() {
 	caddy.RegisterModule(ServiceRegistry{})
 	caddy.RegisterModule(RegistryUpstreams{})
+	caddy.RegisterModule(RegistryWeighted{})
 	caddy.RegisterModule(RegistryAPI{})
 	caddy.RegisterModule(adminRegistryAPI{})
 	caddy.RegisterModule(JWTAuth{})

@@ -340,6 +340,7 @@ type registrationBody struct {
 	ID       string            `json:"id"`
 	TTL      json.RawMessage   `json:"ttl"`
 	Metadata map[string]string `json:"metadata"`
+	Weight   *int              `json:"weight"`
 	Health   *struct {
 		Path string `json:"path"`
 	} `json:"health"`
@@ -367,7 +368,7 @@ func parseRegistration(service string, body []byte) (registry.Registration, erro
 	if b.Address == "" {
 		return registry.Registration{}, badRequestf(`"address" is missing; send JSON such as {"address": "127.0.0.1:9090"}`)
 	}
-	reg := registry.Registration{Service: service, ID: b.ID, Address: b.Address, Metadata: b.Metadata}
+	reg := registry.Registration{Service: service, ID: b.ID, Address: b.Address, Metadata: b.Metadata, Weight: b.Weight}
 	if b.Health != nil {
 		if b.Health.Path == "" {
 			return registry.Registration{}, badRequestf(`"health" needs a "path", e.g. {"path": "/healthz"}`)

@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"go.uber.org/zap"
 )
@@ -58,12 +61,38 @@ type RegistryUpstreams struct {
 	// `{http.request.remote.host}` with ip_hash. An empty value: random.
 	SubsetKey string `json:"subset_key,omitempty"`
 
+	// Match routes to the instances whose metadata matches: for every key,
+	// one of its values. Values may hold placeholders, expanded per
+	// request; a value that expands empty is dropped, and a key left
+	// without values constrains nothing (so `match version
+	// {http.request.header.X-Version}` lets a client pick a version, and
+	// clients that do not pick get every version).
+	Match map[string][]string `json:"match,omitempty"`
+
+	// Fallback is what a request gets when no instance matches: "all"
+	// (every instance of the service; the default) or "none" (503).
+	Fallback string `json:"fallback,omitempty"`
+
 	registry  *registry.Registry
 	service   template
 	subsetKey template
 	subset    int
+	matchers  []matcher
 	log       *zap.Logger
 }
+
+// matcher is one key of Match, prepared at provision.
+type matcher struct {
+	key    string
+	values []template
+}
+
+// The most keys and values Match may have: a request's constraints are
+// built in fixed arrays, without allocating.
+const (
+	maxMatchKeys   = 8
+	maxMatchValues = 32
+)
 
 // defaultSubset is the window's size when Subset is 0: large enough for
 // least_conn and random_choose to choose well, small enough that a request
@@ -102,6 +131,14 @@ func (u *RegistryUpstreams) Provision(ctx caddy.Context) error {
 func (u *RegistryUpstreams) prepare() {
 	u.service = newTemplate(u.Service)
 	u.subsetKey = newTemplate(u.SubsetKey)
+	u.matchers = u.matchers[:0]
+	for _, key := range slices.Sorted(maps.Keys(u.Match)) {
+		m := matcher{key: key}
+		for _, v := range u.Match[key] {
+			m.values = append(m.values, newTemplate(v))
+		}
+		u.matchers = append(u.matchers, m)
+	}
 	switch {
 	case u.Subset == 0:
 		u.subset = defaultSubset
@@ -127,6 +164,32 @@ func (u *RegistryUpstreams) Validate() error {
 	if err := checkTemplate(u.SubsetKey); err != nil {
 		return fmt.Errorf("dynamic registry: the subset key %w", err)
 	}
+	return validateMatch(u.Match, u.Fallback)
+}
+
+// validateMatch checks match and fallback, for Validate and the Caddyfile.
+func validateMatch(match map[string][]string, fallback string) error {
+	if fallback != "" && fallback != "all" && fallback != "none" {
+		return fmt.Errorf("dynamic registry: fallback %q: want all (every instance when none matches) or none (503)", fallback)
+	}
+	if len(match) > maxMatchKeys {
+		return fmt.Errorf("dynamic registry: match has %d keys; the most is %d", len(match), maxMatchKeys)
+	}
+	values := 0
+	for key, vals := range match {
+		if key == "" || len(vals) == 0 {
+			return fmt.Errorf("dynamic registry: match %q: write a metadata key and at least one value", key)
+		}
+		for _, v := range vals {
+			if err := checkTemplate(v); err != nil {
+				return fmt.Errorf("dynamic registry: match %s: the value %w", key, err)
+			}
+		}
+		values += len(vals)
+	}
+	if values > maxMatchValues {
+		return fmt.Errorf("dynamic registry: match has %d values in all; the most is %d", values, maxMatchValues)
+	}
 	return nil
 }
 
@@ -146,27 +209,112 @@ func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstr
 			zap.String("service", service), zap.String("uri", redactURI(r.URL)))
 		return loopUpstreams(), nil
 	}
-	dials := u.registry.Dials(service)
-	n := len(dials)
-	if n == 0 {
+	rt := u.registry.Route(service)
+	if rt == nil {
 		return nil, nil
 	}
+	rememberRoute(r, rt)
+	if len(u.matchers) > 0 {
+		if repl == nil {
+			repl = r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		}
+		// the request's constraints, in arrays on the stack (validation
+		// bounds their sizes); a key whose values all expand empty is left
+		// out
+		// (indexed, not appended: an append could move them to the heap)
+		var keys [maxMatchKeys]registry.Constraint
+		var values [maxMatchValues]string
+		nk, nv := 0, 0
+		for _, m := range u.matchers {
+			from := nv
+			for _, t := range m.values {
+				if v := t.render(repl); v != "" && nv < len(values) {
+					values[nv] = v
+					nv++
+				}
+			}
+			if nv > from && nk < len(keys) {
+				keys[nk] = registry.Constraint{Key: m.key, Values: values[from:nv:nv]}
+				nk++
+			}
+		}
+		if nk > 0 {
+			return u.matching(r, repl, rt, keys[:nk]), nil
+		}
+	}
+	return u.window(r, repl, rt), nil
+}
+
+// window returns the upstreams of the whole service: all of it, or a
+// window of subset instances.
+func (u *RegistryUpstreams) window(r *http.Request, repl *caddy.Replacer, rt *registry.Route) []*reverseproxy.Upstream {
+	n := len(rt.Dials)
 	k, start := n, 0
 	if u.subset > 0 && n > u.subset {
 		k = u.subset
 		start = u.windowStart(r, repl, n)
 	}
-	ups := make([]reverseproxy.Upstream, k)
-	out := make([]*reverseproxy.Upstream, k)
+	ups, out := freshUpstreams(k)
 	for i := range k {
 		j := start + i
 		if j >= n {
 			j -= n
 		}
-		ups[i].Dial = dials[j]
+		ups[i].Dial = rt.Dials[j]
+	}
+	return out
+}
+
+// freshUpstreams allocates k upstreams (two allocations) and the pointers
+// to them.
+func freshUpstreams(k int) ([]reverseproxy.Upstream, []*reverseproxy.Upstream) {
+	ups := make([]reverseproxy.Upstream, k)
+	out := make([]*reverseproxy.Upstream, k)
+	for i := range ups {
 		out[i] = &ups[i]
 	}
-	return out, nil
+	return ups, out
+}
+
+// matching returns the upstreams of the instances that meet cs (a window
+// of them, as for the whole service), or, when none does, what Fallback
+// says: the whole service, or none (503).
+func (u *RegistryUpstreams) matching(r *http.Request, repl *caddy.Replacer, rt *registry.Route, cs []registry.Constraint) []*reverseproxy.Upstream {
+	count := rt.CountMatching(cs)
+	if count == 0 {
+		if u.Fallback == "none" {
+			return nil
+		}
+		return u.window(r, repl, rt)
+	}
+	k, start := count, 0
+	if u.subset > 0 && count > u.subset {
+		k = u.subset
+		start = u.windowStart(r, repl, count)
+	}
+	ups, out := freshUpstreams(k)
+	filled := 0
+	fill := func(pos int) bool {
+		ups[filled].Dial = rt.Dials[pos]
+		filled++
+		return filled < k
+	}
+	rt.Matching(cs, start, fill)
+	if filled < k { // the window wraps round
+		rt.Matching(cs, 0, fill)
+	}
+	return out
+}
+
+// routeVar is the request variable that hands the service's Route from
+// GetUpstreams to lb_policy registry_weighted.
+const routeVar = "gateway.route"
+
+// rememberRoute keeps rt in the request's vars, for registry_weighted.
+func rememberRoute(r *http.Request, rt *registry.Route) {
+	if vars, ok := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
+		vars[routeVar] = rt
+	}
 }
 
 // windowStart is where a request's window of n instances begins: at the

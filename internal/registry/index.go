@@ -21,24 +21,166 @@ import (
 //
 // All three are changed under Registry.mu; routeTable is read without it.
 
-// routeTable maps a service name to the dial addresses of its healthy
-// instances, ordered by instance ID. A published slice never changes.
-type routeTable struct{ m sync.Map } // string -> []string
+// routeTable maps a service name to its Route. A published Route never
+// changes.
+type routeTable struct{ m sync.Map } // string -> *Route
 
-func (t *routeTable) load(service string) []string {
+func (t *routeTable) load(service string) *Route {
 	v, ok := t.m.Load(service)
 	if !ok {
 		return nil
 	}
-	return v.([]string)
+	return v.(*Route)
 }
 
-func (t *routeTable) store(service string, dials []string) {
-	if len(dials) == 0 {
+func (t *routeTable) store(service string, rt *Route) {
+	if rt == nil || len(rt.Dials) == 0 {
 		t.m.Delete(service)
 		return
 	}
-	t.m.Store(service, dials)
+	t.m.Store(service, rt)
+}
+
+// Route is what the request path reads for one service: the instances that
+// get new requests (healthy, weight above 0), in ID order, with what
+// routing by metadata and by weight needs of them. It never changes once
+// published.
+type Route struct {
+	// Dials are the instances' addresses.
+	Dials []string
+	// meta is each instance's packed metadata, aligned with Dials
+	meta []string
+	// index maps a metadata key and value to the positions (in Dials) of
+	// the instances that have it; nil without metadata
+	index map[string]map[string][]int32
+	// weights maps an address to its weight (the sum over the instances at
+	// it); nil when every weight is DefaultWeight
+	weights map[string]int
+}
+
+// Weight returns the weight of the instance(s) at dial: DefaultWeight when
+// the service's weights are all the default, 0 for an address not routed.
+func (rt *Route) Weight(dial string) int {
+	if rt.weights == nil {
+		return DefaultWeight
+	}
+	return rt.weights[dial]
+}
+
+// Constraint asks for the instances whose metadata value for Key is one of
+// Values.
+type Constraint struct {
+	Key    string
+	Values []string
+}
+
+// CountMatching returns how many instances meet all constraints. With one
+// constraint it is a sum of index lengths; with more, a pass over the
+// rarest constraint's instances.
+func (rt *Route) CountMatching(cs []Constraint) int {
+	if len(cs) == 1 {
+		n := 0
+		for _, v := range cs[0].Values {
+			n += len(rt.index[cs[0].Key][v])
+		}
+		return n
+	}
+	n := 0
+	rt.Matching(cs, 0, func(int) bool { n++; return true })
+	return n
+}
+
+// Matching calls visit with the position (in Dials) of every instance that
+// meets all constraints, in a fixed order, from the skip-th on, until visit
+// returns false. It reads the index built at publish: the cost is that of
+// the instances of the rarest constrained value, not of the service (with
+// one constraint, skipping costs nothing). It allocates nothing.
+func (rt *Route) Matching(cs []Constraint, skip int, visit func(pos int) bool) {
+	driver, best := -1, 0
+	for i, c := range cs {
+		n := 0
+		for _, v := range c.Values {
+			n += len(rt.index[c.Key][v])
+		}
+		if driver < 0 || n < best {
+			driver, best = i, n
+		}
+	}
+	if driver < 0 {
+		for pos := skip; pos < len(rt.Dials); pos++ {
+			if !visit(pos) {
+				return
+			}
+		}
+		return
+	}
+	for _, v := range cs[driver].Values {
+		list := rt.index[cs[driver].Key][v]
+		if len(cs) == 1 { // nothing else to check: skip by slicing
+			if skip >= len(list) {
+				skip -= len(list)
+				continue
+			}
+			list, skip = list[skip:], 0
+		}
+		for _, pos := range list {
+			if !rt.meets(int(pos), cs, driver) {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if !visit(int(pos)) {
+				return
+			}
+		}
+	}
+}
+
+// meets reports whether the instance at pos meets every constraint but
+// the one at skip.
+func (rt *Route) meets(pos int, cs []Constraint, skip int) bool {
+	for i, c := range cs {
+		if i == skip {
+			continue
+		}
+		v, ok := metaValue(rt.meta[pos], c.Key)
+		if !ok || !slices.Contains(c.Values, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// newRoute builds the route of instances (in ID order, those that get
+// traffic).
+func newRoute(instances []*Instance) *Route {
+	rt := &Route{Dials: make([]string, len(instances)), meta: make([]string, len(instances))}
+	for i, inst := range instances {
+		rt.Dials[i], rt.meta[i] = inst.Address, inst.meta
+		if inst.Weight != DefaultWeight && rt.weights == nil {
+			rt.weights = make(map[string]int, len(instances))
+		}
+		if inst.meta == "" {
+			continue
+		}
+		if rt.index == nil {
+			rt.index = map[string]map[string][]int32{}
+		}
+		for k, v := range unpackMeta(inst.meta) {
+			if rt.index[k] == nil {
+				rt.index[k] = map[string][]int32{}
+			}
+			rt.index[k][v] = append(rt.index[k][v], int32(i))
+		}
+	}
+	if rt.weights != nil {
+		for _, inst := range instances {
+			rt.weights[inst.Address] += inst.Weight
+		}
+	}
+	return rt
 }
 
 func (t *routeTable) len() int {
@@ -170,6 +312,24 @@ func packMeta(md map[string]string) string {
 		b = append(b, md[k]...)
 	}
 	return string(b)
+}
+
+// metaValue returns the value of key in packed metadata.
+func metaValue(s, key string) (string, bool) {
+	for len(s) > 0 {
+		var kv [2]string
+		for i := range kv {
+			n, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+			if w <= 0 || uint64(len(s)-w) < n {
+				return "", false
+			}
+			kv[i], s = s[w:w+int(n)], s[w+int(n):]
+		}
+		if kv[0] == key {
+			return kv[1], true
+		}
+	}
+	return "", false
 }
 
 // unpackMeta is the map packMeta packed; its keys and values share the

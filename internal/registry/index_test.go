@@ -87,7 +87,7 @@ func checkAgainstModel(t *testing.T, r *Registry, model map[string]time.Time, wh
 				t.Fatalf("%s: %s/%s is registered, the model has it gone", where, service, id)
 			}
 		}
-		if got := len(r.routes.load(service)); got != len(ids) {
+		if got := len(r.Dials(service)); got != len(ids) {
 			t.Fatalf("%s: %s routes %d of %d instances", where, service, got, len(ids))
 		}
 	}

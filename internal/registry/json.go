@@ -49,6 +49,10 @@ func (inst Instance) AppendJSON(b []byte) []byte {
 		b = append(b, `,"expires_at":`...)
 		b = appendJSONTime(b, *j.ExpiresAt)
 	}
+	if j.Weight != nil {
+		b = append(b, `,"weight":`...)
+		b = strconv.AppendInt(b, int64(*j.Weight), 10)
+	}
 	if j.Healthy != nil {
 		b = append(b, `,"healthy":`...)
 		b = strconv.AppendBool(b, *j.Healthy)

@@ -387,6 +387,7 @@ type instanceJSON struct {
 	RegisteredAt time.Time         `json:"registered_at"`
 	RenewedAt    time.Time         `json:"renewed_at"`
 	ExpiresAt    *time.Time        `json:"expires_at,omitempty"`
+	Weight       *int              `json:"weight,omitempty"`
 	Healthy      *bool             `json:"healthy,omitempty"`
 	Health       *healthJSON       `json:"health,omitempty"`
 	// RegisteredVia is "registry_api" for an instance registered through a
@@ -418,6 +419,7 @@ func (inst *Instance) toJSON() instanceJSON {
 		Metadata:     inst.Metadata,
 		RegisteredAt: inst.RegisteredAt,
 		RenewedAt:    inst.RenewedAt,
+		Weight:       &inst.Weight,
 	}
 	if inst.TTL > 0 {
 		j.TTL = inst.TTL.String()
@@ -464,6 +466,10 @@ func (j *instanceJSON) to(inst *Instance) error {
 		Metadata:     j.Metadata,
 		RegisteredAt: j.RegisteredAt,
 		RenewedAt:    j.RenewedAt,
+		Weight:       DefaultWeight, // written by releases without weights
+	}
+	if j.Weight != nil {
+		inst.Weight = *j.Weight
 	}
 	if j.TTL != "" {
 		d, err := time.ParseDuration(j.TTL)

@@ -16,8 +16,13 @@ import (
 	"go.uber.org/zap"
 )
 
+// putEvent is another gateway's put event; an instance without a weight
+// gets the default, as in any value a gateway writes.
 func putEvent(t *testing.T, v int64, inst Instance) string {
 	t.Helper()
+	if inst.Weight == 0 {
+		inst.Weight = DefaultWeight
+	}
 	b, err := json.Marshal(registryEvent{V: v, Origin: "peer", Op: "put", Instance: &inst})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +161,7 @@ func TestClusterResyncSkipsWhatItCannotRead(t *testing.T) {
 	c := rs.Client()
 	c.Set(ctx, redisVersionKey, 100, 0)
 	good := func(service, id, addr string) string {
-		b, _ := json.Marshal(redisValue{V: 1, Instance: &Instance{Service: service, ID: id, Address: addr}})
+		b, _ := json.Marshal(redisValue{V: 1, Instance: &Instance{Service: service, ID: id, Address: addr, Weight: DefaultWeight}})
 		return string(b)
 	}
 	// a value with a version ahead of the counter would hold off every
@@ -230,7 +235,7 @@ func TestClusterResyncAppliesInChunks(t *testing.T) {
 	snap := redisSnapshot{version: 1, seq: r.changeSeq()}
 	const n = applyChunk*3 + 17
 	for i := range n {
-		inst := Instance{Service: fmt.Sprintf("svc%03d", i%300), ID: fmt.Sprintf("i%04d", i), Address: fmt.Sprintf("10.0.%d.%d:80", i/250, i%250+1)}
+		inst := Instance{Service: fmt.Sprintf("svc%03d", i%300), ID: fmt.Sprintf("i%04d", i), Address: fmt.Sprintf("10.0.%d.%d:80", i/250, i%250+1), Weight: DefaultWeight}
 		snap.instances = append(snap.instances, remoteInstance{key: redisInstanceKey(inst.Service, inst.ID), inst: inst, version: 1})
 	}
 	chunks := 0

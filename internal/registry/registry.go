@@ -48,6 +48,12 @@ const (
 	maxMetadataKeyLen   = 128
 	maxMetadataValueLen = 1024
 	maxMetadataBytes    = 4096
+
+	// DefaultWeight is an instance's weight when its registration names
+	// none; MaxWeight the largest accepted. Weight 0 drains an instance:
+	// registered, offered no new request.
+	DefaultWeight = 1
+	MaxWeight     = 10000
 )
 
 // The kinds of error the registry returns; match them with errors.Is. The
@@ -107,6 +113,9 @@ type Instance struct {
 	// Origin is the path the instance registered through; the address
 	// policy's rules for that path apply again before every health check.
 	Origin addrpolicy.Origin
+	// Weight is the instance's share of traffic under lb_policy
+	// registry_weighted (0 to MaxWeight); 0 drains it under every policy.
+	Weight int
 
 	// health is the state of the instance's health checks; nil: never
 	// checked (healthy)
@@ -138,6 +147,8 @@ type Registration struct {
 	// Origin is the path the registration came through; it decides which
 	// address policy rules apply (loopback is accepted only from Admin).
 	Origin addrpolicy.Origin
+	// Weight: nil for DefaultWeight
+	Weight *int
 }
 
 // Registry is the in-memory service registry.
@@ -271,6 +282,16 @@ func newRegistry(c clock, logger *zap.Logger) *Registry {
 // stable order (by instance ID). It is the request path's only read: one
 // lock-free map lookup. The slice must not be modified.
 func (r *Registry) Dials(service string) []string {
+	if rt := r.routes.load(service); rt != nil {
+		return rt.Dials
+	}
+	return nil
+}
+
+// Route returns what the request path needs of service to route by
+// metadata and weight; nil when no instance gets traffic. One lock-free
+// lookup; the Route must not be modified.
+func (r *Registry) Route(service string) *Route {
 	return r.routes.load(service)
 }
 
@@ -327,7 +348,8 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 		}
 	}
 	r.putLocked(inst)
-	if old == nil || old.Address != inst.Address || old.Healthy() != inst.Healthy() {
+	if old == nil || old.Address != inst.Address || old.Healthy() != inst.Healthy() || old.Weight != inst.Weight ||
+		old.meta != inst.meta {
 		r.publishLocked(reg.Service)
 	}
 	if old == nil || !old.sameRegistration(inst) {
@@ -652,15 +674,19 @@ func (r *Registry) publishLocked(services ...string) {
 			metrics.healthTransitions.DeleteLabelValues(service, "unhealthy")
 			continue
 		}
-		dials := make([]string, 0, len(instances))
+		live := make([]*Instance, 0, len(instances))
+		healthy := 0
 		for _, id := range r.order[service] {
 			if inst := instances[id]; inst.Healthy() {
-				dials = append(dials, inst.Address)
+				healthy++
+				if inst.Weight > 0 { // weight 0: drained, no new requests
+					live = append(live, inst)
+				}
 			}
 		}
-		r.routes.store(service, dials) // none: every instance is unhealthy, 503
+		r.routes.store(service, newRoute(live)) // none: every instance unhealthy or drained, 503
 		metrics.registryInstances.WithLabelValues(service, "registered").Set(float64(len(instances)))
-		metrics.registryInstances.WithLabelValues(service, "healthy").Set(float64(len(dials)))
+		metrics.registryInstances.WithLabelValues(service, "healthy").Set(float64(healthy))
 	}
 }
 
@@ -759,7 +785,7 @@ func (r *Registry) markDirty(services []string, legacy bool) {
 // times of a renewal differ.
 func (old *Instance) sameRegistration(inst *Instance) bool {
 	return old.Address == inst.Address && old.TTL == inst.TTL && old.HealthPath == inst.HealthPath &&
-		old.Origin == inst.Origin && old.meta == inst.meta
+		old.Origin == inst.Origin && old.meta == inst.meta && old.Weight == inst.Weight
 }
 
 // restoreLocked loads persisted instances. Instances already in memory win
@@ -821,7 +847,16 @@ func (reg Registration) instance(registeredAt, renewedAt time.Time) *Instance {
 		RenewedAt:    renewedAt,
 		HealthPath:   reg.HealthPath,
 		Origin:       reg.Origin,
+		Weight:       reg.weight(),
 	}
+}
+
+// weight is the registration's weight, DefaultWeight when it names none.
+func (reg Registration) weight() int {
+	if reg.Weight == nil {
+		return DefaultWeight
+	}
+	return *reg.Weight
 }
 
 // registration is the registration that made inst, to check again (a
@@ -831,8 +866,9 @@ func (inst *Instance) registration() Registration {
 	if inst.meta != "" {
 		md = unpackMeta(inst.meta)
 	}
+	weight := inst.Weight
 	return Registration{Service: inst.Service, ID: inst.ID, Address: inst.Address, TTL: inst.TTL,
-		Metadata: md, HealthPath: inst.HealthPath, Origin: inst.Origin}
+		Metadata: md, HealthPath: inst.HealthPath, Origin: inst.Origin, Weight: &weight}
 }
 
 // Normalize checks every field, writes the address as host:port (see
@@ -858,6 +894,9 @@ func (reg *Registration) Normalize() error {
 	}
 	if err := ValidateHealthPath(reg.HealthPath); err != nil {
 		return err
+	}
+	if w := reg.weight(); w < 0 || w > MaxWeight {
+		return invalidf("weight %d: want a whole number from 0 (drained: no new requests) to %d", w, MaxWeight)
 	}
 	return validateMetadata(reg.Metadata)
 }
