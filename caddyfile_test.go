@@ -56,6 +56,7 @@ func TestCaddyfileRegistryConfig(t *testing.T) {
 	for block, want := range map[string]string{
 		"subset 8 {http.request.remote.host}": `"dynamic_upstreams":{"service":"svc","source":"registry","subset":8,"subset_key":"{http.request.remote.host}"}`,
 		"subset all":                          `"dynamic_upstreams":{"service":"svc","source":"registry","subset":-1}`,
+		"match version 2 {http.request.header.X-Version}\n\t\t\tfallback none": `"dynamic_upstreams":{"fallback":"none","match":{"version":["2","{http.request.header.X-Version}"]},"service":"svc","source":"registry"}`,
 	} {
 		cfg, err := adapt(t, ":8080 {\n\treverse_proxy {\n\t\tdynamic registry svc {\n\t\t\t"+block+"\n\t\t}\n\t}\n}")
 		if err != nil {
@@ -72,7 +73,13 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 	for _, tc := range []struct{ caddyfile, says string }{
 		{site("reverse_proxy {\n dynamic registry\n}"), "the service name is missing"},
 		{site("reverse_proxy {\n dynamic registry a b\n}"), `got another argument "b"`},
-		{site("reverse_proxy {\n dynamic registry a {\n  refresh 1s\n }\n}"), `unknown dynamic registry option "refresh"; known: subset`},
+		{site("reverse_proxy {\n dynamic registry a {\n  refresh 1s\n }\n}"), `unknown dynamic registry option "refresh"; known: subset, match, fallback`},
+		{site("reverse_proxy {\n dynamic registry a {\n  match version\n }\n}"), "match takes a metadata key and one or more values"},
+		{site("reverse_proxy {\n dynamic registry a {\n  match version 1\n  match version 2\n }\n}"), "match version is given twice"},
+		{site("reverse_proxy {\n dynamic registry a {\n  fallback some\n }\n}"), `fallback "some": want all`},
+		{site("reverse_proxy {\n dynamic registry a {\n  fallback\n }\n}"), "fallback takes one value"},
+		{site("reverse_proxy {\n dynamic registry a {\n  match version {http.request.header.X\n }\n}"), "match version: the value"},
+		{site("reverse_proxy {\n dynamic registry a\n lb_policy registry_weighted a b\n}"), "registry_weighted takes one key at most"},
 		{site("reverse_proxy {\n dynamic registry a {\n  subset\n }\n}"), "subset takes a size and an optional key"},
 		{site("reverse_proxy {\n dynamic registry a {\n  subset 0\n }\n}"), `subset "0": want a number of upstreams from 1 up, or all`},
 		{site("reverse_proxy {\n dynamic registry a {\n  subset many\n }\n}"), `subset "many": want a number`},
@@ -461,5 +468,16 @@ func TestRedisURLErrorsHideThePassword(t *testing.T) {
 		if _, err := (RedisConfig{URL: raw}).connect(); err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s: %v", raw, err)
 		}
+	}
+}
+
+func TestCaddyfileRegistryWeighted(t *testing.T) {
+	cfg, err := adapt(t, ":8080 {\n\treverse_proxy {\n\t\tdynamic registry svc\n\t\tlb_policy registry_weighted {http.auth.user.id}\n\t}\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"selection_policy":{"key":"{http.auth.user.id}","policy":"registry_weighted"}`
+	if raw, _ := json.Marshal(cfg); !strings.Contains(string(raw), want) {
+		t.Errorf("adapted config lacks %s:\n%s", want, raw)
 	}
 }
