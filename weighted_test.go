@@ -6,12 +6,14 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
 )
 
 func weightPtr(w int) *int { return &w }
@@ -232,5 +234,29 @@ func BenchmarkGetUpstreamsMatch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWeightInTheAPI: the registration API takes, checks and shows weights.
+func TestWeightInTheAPI(t *testing.T) {
+	reg := newTestRegistry(t)
+	api := apiServer{reg: reg, logger: zap.NewNop()}
+	code, _, body := apiCall(t, api, "POST", "/registry/services/svc", `{"address": "10.0.0.1:80", "weight": 7}`)
+	if code != http.StatusCreated || body.(map[string]any)["weight"] != 7.0 {
+		t.Fatalf("register with weight 7: %d %v", code, body)
+	}
+	_, _, body = apiCall(t, api, "POST", "/registry/services/svc", `{"address": "10.0.0.2:80"}`)
+	if body.(map[string]any)["weight"] != 1.0 {
+		t.Fatalf("default weight: %v", body)
+	}
+	for _, bad := range []string{`-1`, `1.5`, `"3"`, `10001`} {
+		code, _, body := apiCall(t, api, "POST", "/registry/services/svc", `{"address": "10.0.0.3:80", "weight": `+bad+`}`)
+		if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body), "weight") {
+			t.Errorf("weight %s: %d %v, want a 400 naming the weight", bad, code, body)
+		}
+	}
+	_, _, body = apiCall(t, api, "POST", "/registry/services/svc", `{"address": "10.0.0.1:80", "weight": 0}`)
+	if body.(map[string]any)["weight"] != 0.0 || !slices.Equal(reg.Dials("svc"), []string{"10.0.0.2:80"}) {
+		t.Fatalf("drain by renewal: %v, routes %v", body, reg.Dials("svc"))
 	}
 }

@@ -146,8 +146,9 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	p.interval = time.Millisecond
 	a.attach(nil, testSettings, p, nil, zap.NewNop())
 
+	five := 5
 	mustRegister(t, a, Registration{Service: "hello", ID: "one", Address: "127.0.0.1:9001", TTL: 30 * time.Second,
-		Metadata: map[string]string{"zone": "eu"}})
+		Metadata: map[string]string{"zone": "eu"}, Weight: &five})
 	mustRegister(t, a, Registration{Service: "hello", Address: "127.0.0.1:9002"})
 	mustRegister(t, a, Registration{Service: "other", Address: "db.internal:5432"})
 	a.detach(nil) // flushes
@@ -171,7 +172,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 		for i, w := range instances {
 			g := got[svc][i]
 			if g.ID != w.ID || g.Address != w.Address || g.TTL != w.TTL || !maps.Equal(g.Metadata, w.Metadata) ||
-				!g.RegisteredAt.Equal(w.RegisteredAt) {
+				!g.RegisteredAt.Equal(w.RegisteredAt) || g.Weight != w.Weight {
 				t.Errorf("restored %+v, stored %+v", g, w)
 			}
 		}
