@@ -289,43 +289,12 @@ func (b *bench) registryRun(caddyBin string, n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tenth := n / 10
-	var loads []loadResult
-	for _, phase := range []struct {
-		name     string
-		from, to int // a fill; or, with to 0, a measurement at from
-	}{
-		{fmt.Sprintf("fill 0 → %d", tenth), 0, tenth},
-		{"", tenth, 0},
-		{fmt.Sprintf("fill %d → %d", tenth, n), tenth, n},
-		{"", n, 0},
-	} {
-		var r loadResult
-		var err error
-		if phase.to == 0 {
-			r, err = measureAt(b.admin, phase.from, tenth/5, 5)
-		} else {
-			r, err = registerRange(b.admin, phase.name, span(phase.from, phase.to))
-		}
-		if err != nil {
-			return "", err
-		}
-		loads = append(loads, r)
-	}
-	total := n
-	renewIdx := span(0, total)
-	rand.Shuffle(len(renewIdx), func(i, j int) { renewIdx[i], renewIdx[j] = renewIdx[j], renewIdx[i] })
-	renew, err := registerRange(b.admin, fmt.Sprintf("renewals at %d", total), renewIdx[:tenth])
+	table, err := registrationPhases(b.admin, n)
 	if err != nil {
 		return "", err
 	}
-	loads = append(loads, renew)
-
-	fmt.Fprintf(&out, "| phase (%d concurrent clients) | count | per second | p50 | p99 |\n|---|---:|---:|---:|---:|\n", loadClients)
-	for _, l := range loads {
-		fmt.Fprintf(&out, "| %s | %d | %.0f | %s | %s |\n", l.name, l.n, l.rate(), fmtDur(l.p50), fmtDur(l.p99))
-	}
-	fmt.Fprintf(&out, "\nRegistrations/s at %d vs at %d: **%.2f×**.\n\n", n, tenth, loads[3].rate()/loads[1].rate())
+	out.WriteString(table)
+	total := n
 
 	heap1, err := heapBytes(b.admin)
 	if err != nil {
@@ -514,4 +483,48 @@ func (b *bench) requestCost(ports []string) (string, error) {
 	}
 	return b.table(scenarios, results) + fmt.Sprintf("\nCaddy CPU per request vs 1 instance (medians of per-round ratios): %d instances at one address **%.2f×**, at %d addresses **%.2f×**.\n",
 		bigService, ratio(wide), bigService, ratio(big)), nil
+}
+
+// registrationPhases fills the registry to n through admin, measuring
+// registrations at a tenth of n and at n, and renewals at n; it returns
+// the table.
+func registrationPhases(admin string, n int) (string, error) {
+	tenth := n / 10
+	var loads []loadResult
+	for _, phase := range []struct {
+		name     string
+		from, to int // a fill; or, with to 0, a measurement at from
+	}{
+		{fmt.Sprintf("fill 0 → %d", tenth), 0, tenth},
+		{"", tenth, 0},
+		{fmt.Sprintf("fill %d → %d", tenth, n), tenth, n},
+		{"", n, 0},
+	} {
+		var r loadResult
+		var err error
+		if phase.to == 0 {
+			r, err = measureAt(admin, phase.from, tenth/5, 5)
+		} else {
+			r, err = registerRange(admin, phase.name, span(phase.from, phase.to))
+		}
+		if err != nil {
+			return "", err
+		}
+		loads = append(loads, r)
+	}
+	renewIdx := span(0, n)
+	rand.Shuffle(len(renewIdx), func(i, j int) { renewIdx[i], renewIdx[j] = renewIdx[j], renewIdx[i] })
+	renew, err := registerRange(admin, fmt.Sprintf("renewals at %d", n), renewIdx[:tenth])
+	if err != nil {
+		return "", err
+	}
+	loads = append(loads, renew)
+
+	var out strings.Builder
+	fmt.Fprintf(&out, "| phase (%d concurrent clients) | count | per second | p50 | p99 |\n|---|---:|---:|---:|---:|\n", loadClients)
+	for _, l := range loads {
+		fmt.Fprintf(&out, "| %s | %d | %.0f | %s | %s |\n", l.name, l.n, l.rate(), fmtDur(l.p50), fmtDur(l.p99))
+	}
+	fmt.Fprintf(&out, "\nRegistrations/s at %d vs at %d: **%.2f×**.\n\n", n, tenth, loads[3].rate()/loads[1].rate())
+	return out.String(), nil
 }
