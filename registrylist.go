@@ -13,9 +13,13 @@ import (
 // an error, so that a page is always a bounded amount of work.
 const maxPageLimit = 10000
 
-// listChunk is how many services an unpaged listing copies per lock; the
-// listing is written as it is read, so its memory is one chunk's.
-const listChunk = 256
+// listChunk is how many services, and listBudget about how many instances,
+// an unpaged listing copies per hold of the registry's lock; the listing is
+// written as it is read, so its memory is one chunk's.
+const (
+	listChunk  = 256
+	listBudget = 2048
+)
 
 // page is the paging of a listing: at most limit entries (0: all) after
 // the entry named after.
@@ -55,9 +59,9 @@ func (a apiServer) listServices(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if p.limit > 0 {
-		services, more := a.reg.ServicesPage(p.after, p.limit)
+		services, more := a.reg.ServicesPage(p.after, p.limit, 0)
 		if more {
-			nextLink(w, r.URL.Path, p.limit, services[len(services)-1].Name)
+			nextLink(w, r.URL.EscapedPath(), p.limit, services[len(services)-1].Name)
 		}
 		w.WriteHeader(http.StatusOK)
 		lw := listWriter{w: w}
@@ -69,7 +73,7 @@ func (a apiServer) listServices(w http.ResponseWriter, r *http.Request) error {
 	lw := listWriter{w: w}
 	after := p.after
 	for {
-		services, more := a.reg.ServicesPage(after, listChunk)
+		services, more := a.reg.ServicesPage(after, listChunk, listBudget)
 		lw.services(services)
 		if !more || lw.err != nil {
 			break
@@ -132,7 +136,7 @@ func (a apiServer) listInstances(w http.ResponseWriter, r *http.Request, service
 		return apiErrorf(http.StatusNotFound, "service %q is not registered", service)
 	}
 	if more {
-		nextLink(w, r.URL.Path, p.limit, instances[len(instances)-1].ID)
+		nextLink(w, r.URL.EscapedPath(), p.limit, instances[len(instances)-1].ID)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)

@@ -178,3 +178,31 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	c.n += len(b)
 	return len(b), nil
 }
+
+// TestListingChunksByInstances: the unpaged listing reads the registry in
+// pieces of about listBudget instances, so one hold of the lock never
+// copies more than a few services, and still lists everything.
+func TestListingChunksByInstances(t *testing.T) {
+	reg := newTestRegistry(t, registry.Settings{MaxInstances: 5000, MaxPerService: 1000})
+	for s := range 4 {
+		for i := range 900 {
+			mustRegister(t, reg, registry.Registration{Service: fmt.Sprintf("svc%d", s), ID: fmt.Sprintf("i%03d", i), Address: "10.0.0.1:80"})
+		}
+	}
+	page, more := reg.ServicesPage("", listChunk, listBudget)
+	if len(page) != 3 || !more {
+		t.Fatalf("a piece of budget %d holds %d services (more: %v), want 3 and more", listBudget, len(page), more)
+	}
+	page, more = reg.ServicesPage("svc2", listChunk, listBudget)
+	if len(page) != 1 || more {
+		t.Fatalf("the last piece holds %d services (more: %v)", len(page), more)
+	}
+	code, _, body := apiCall(t, apiServer{reg: reg, logger: zap.NewNop()}, "GET", "/registry/services", "")
+	n := 0
+	for _, list := range body.(map[string]any) {
+		n += len(list.([]any))
+	}
+	if code != http.StatusOK || n != 3600 {
+		t.Fatalf("unpaged listing: %d, %d instances, want 3600", code, n)
+	}
+}

@@ -518,14 +518,22 @@ type Service struct {
 
 // ServicesPage returns at most limit (<= 0: all) services whose names come
 // after after, in name order, with their instances, and whether more
-// follow. The cost is that of the page, whatever the registry's size.
-func (r *Registry) ServicesPage(after string, limit int) (page []Service, more bool) {
+// follow. With budget > 0 the page also ends once it holds budget instances
+// (never before its first service), so a caller that reads the registry in
+// pieces holds the lock for a bounded time. The cost is that of the page,
+// whatever the registry's size.
+func (r *Registry) ServicesPage(after string, limit, budget int) (page []Service, more bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	names, more := r.namesAfterLocked(after, limit)
-	page = make([]Service, len(names))
+	held := 0
 	for i, name := range names {
-		page[i] = Service{Name: name, Instances: r.sortedCopiesLocked(name, r.order[name])}
+		if budget > 0 && i > 0 && held >= budget {
+			return page, true
+		}
+		ids := r.order[name]
+		page = append(page, Service{Name: name, Instances: r.sortedCopiesLocked(name, ids)})
+		held += len(ids)
 	}
 	return page, more
 }
