@@ -793,7 +793,7 @@ func (r *Registry) applyOneLocked(c checkedRemote, fromSnapshot bool, cs *cluste
 	}
 	carryHealth(cur, inst)
 	r.putLocked(inst)
-	return cur == nil || cur.Address != inst.Address || cur.Healthy() != inst.Healthy()
+	return routeChanged(cur, inst)
 }
 
 // endSnapshot removes what the snapshot shows gone, a chunk of services at

@@ -63,6 +63,17 @@ func TestClusterEventsApplyInVersionOrder(t *testing.T) {
 	if got := r.Dials("svc"); len(got) != 1 {
 		t.Fatalf("an old deletion removed a newer entry: %v", got)
 	}
+	// a change of weight or metadata from another gateway changes the route
+	drained := Instance{Service: "svc", ID: "x", Address: "10.0.0.1:80", Weight: 0}
+	cs.apply(putEvent(t, 9, Instance{Service: "svc", ID: "x", Address: "10.0.0.1:80", Weight: 3, Metadata: map[string]string{"v": "2"}}))
+	if rt := r.Route("svc"); rt == nil || rt.Weight("10.0.0.1:80") != 3 || rt.CountMatching([]Constraint{{Key: "v", Values: []string{"2"}}}) != 1 {
+		t.Fatalf("a weight or metadata change from another gateway did not reach the route")
+	}
+	ev, _ := json.Marshal(registryEvent{V: 10, Origin: "peer", Op: "put", Instance: &drained})
+	cs.apply(string(ev))
+	if got := r.Dials("svc"); len(got) != 0 {
+		t.Fatalf("another gateway drained the instance, this one still routes to it: %v", got)
+	}
 	// an event whose key and value disagree, or with a refused address, is ignored
 	cs.apply(putEvent(t, 9, Instance{Service: "svc", ID: "y", Address: "169.254.169.254:80"}))
 	if _, ok := r.Instance("svc", "y"); ok {

@@ -348,8 +348,7 @@ func (r *Registry) Register(reg Registration) (Instance, bool, error) {
 		}
 	}
 	r.putLocked(inst)
-	if old == nil || old.Address != inst.Address || old.Healthy() != inst.Healthy() || old.Weight != inst.Weight ||
-		old.meta != inst.meta {
+	if routeChanged(old, inst) {
 		r.publishLocked(reg.Service)
 	}
 	if old == nil || !old.sameRegistration(inst) {
@@ -787,6 +786,13 @@ func (r *Registry) markDirty(services []string, legacy bool) {
 		r.dirty[s] = true
 	}
 	r.legacyPending = legacy
+}
+
+// routeChanged reports whether replacing old (nil: none) with inst changes
+// what the service's route holds: the address, health, weight or metadata.
+func routeChanged(old, inst *Instance) bool {
+	return old == nil || old.Address != inst.Address || old.Healthy() != inst.Healthy() ||
+		old.Weight != inst.Weight || old.meta != inst.meta
 }
 
 // sameRegistration reports whether inst stores what old does: only the
