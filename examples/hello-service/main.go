@@ -51,7 +51,13 @@ func main() {
 	compat := flag.Bool("compat", false, `register with the seed's text body "name,address" on <registry>/register_service`)
 	token := flag.String("token", "", "a bearer token to send with registrations (for a registry_api behind jwt_auth)")
 	cacert := flag.String("cacert", "", "a PEM file of the CA that signed the registry's certificate (for https registry URLs)")
+	weight := flag.Int("weight", -1, "the instance's weight for lb_policy registry_weighted (0 drains it; default: the gateway's, 1)")
+	metadata := flag.String("metadata", "", "metadata to register with, as key=value pairs separated by commas (e.g. version=2,zone=eu)")
 	flag.Parse()
+	md, err := parseMetadata(*metadata)
+	if err != nil {
+		log.Fatal(err)
+	}
 	log.SetFlags(log.LstdFlags | log.Lmsgprefix)
 	log.SetPrefix("hello-service: ")
 
@@ -74,7 +80,7 @@ func main() {
 	}
 	reg := &registrar{
 		client: client, base: strings.TrimSuffix(*registry, "/"), name: *name, id: *id,
-		address: addr, ttl: *ttl, compat: *compat, token: *token,
+		address: addr, ttl: *ttl, compat: *compat, token: *token, weight: *weight, metadata: md,
 	}
 
 	srv := &http.Server{
@@ -152,18 +158,43 @@ type registrar struct {
 	ttl     time.Duration
 	compat  bool
 	token   string
+	// weight < 0: not sent (the gateway's default)
+	weight   int
+	metadata map[string]string
+}
+
+// parseMetadata reads key=value pairs separated by commas.
+func parseMetadata(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	md := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-metadata %q: write key=value pairs separated by commas, e.g. version=2,zone=eu", s)
+		}
+		md[k] = v
+	}
+	return md, nil
 }
 
 func (r *registrar) register(ctx context.Context) error {
 	if r.compat {
 		return r.call(ctx, http.MethodPost, r.base+"/register_service", "text/plain", r.name+","+r.address)
 	}
-	body := map[string]string{"address": r.address}
+	body := map[string]any{"address": r.address}
 	if r.id != "" {
 		body["id"] = r.id
 	}
 	if r.ttl > 0 {
 		body["ttl"] = r.ttl.String()
+	}
+	if r.weight >= 0 {
+		body["weight"] = r.weight
+	}
+	if len(r.metadata) > 0 {
+		body["metadata"] = r.metadata
 	}
 	b, _ := json.Marshal(body)
 	return r.call(ctx, http.MethodPost, r.base+"/services/"+url.PathEscape(r.name), "application/json", string(b))
