@@ -260,3 +260,23 @@ func TestWeightInTheAPI(t *testing.T) {
 		t.Fatalf("drain by renewal: %v, routes %v", body, reg.Dials("svc"))
 	}
 }
+
+// TestWeightedSelectionOfOtherUpstreams: upstreams a route does not hold
+// (a static list, after a registry route was remembered for the request)
+// weigh 1, so the policy still chooses.
+func TestWeightedSelectionOfOtherUpstreams(t *testing.T) {
+	r := newTestRegistry(t)
+	mustRegister(t, r, registry.Registration{Service: "svc", ID: "a", Address: "10.0.0.1:80", Weight: weightPtr(5)})
+	u := &RegistryUpstreams{Service: "svc", registry: r}
+	u.prepare()
+	req := inCaddy(newUpstreamRequest("/"))
+	if _, err := u.GetUpstreams(req); err != nil {
+		t.Fatal(err)
+	}
+	policy := &RegistryWeighted{}
+	_ = policy.Provision(caddy.Context{})
+	pool := reverseproxy.UpstreamPool{{Dial: "static:1", Host: new(reverseproxy.Host)}}
+	if got := policy.Select(pool, req, nil); got == nil || got.Dial != "static:1" {
+		t.Fatalf("a static upstream after a registry route: %v", got)
+	}
+}

@@ -58,13 +58,14 @@ type Route struct {
 	weights map[string]int
 }
 
-// Weight returns the weight of the instance(s) at dial: DefaultWeight when
-// the service's weights are all the default, 0 for an address not routed.
+// Weight returns the weight of the instance(s) at dial, DefaultWeight for
+// an address the route does not hold (an upstream from elsewhere: drained
+// instances are never offered, so they are never asked about).
 func (rt *Route) Weight(dial string) int {
-	if rt.weights == nil {
-		return DefaultWeight
+	if w, ok := rt.weights[dial]; ok {
+		return w
 	}
-	return rt.weights[dial]
+	return DefaultWeight
 }
 
 // Constraint asks for the instances whose metadata value for Key is one of
