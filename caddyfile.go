@@ -24,6 +24,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseThrottle)
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseCircuitBreaker)
 	httpcaddyfile.RegisterHandlerDirective("cors", parseCORS)
+	httpcaddyfile.RegisterHandlerDirective("gateway_dashboard", parseDashboard)
 
 	// The order becomes cors, basic_auth, jwt_auth, throttle, forward_auth,
 	// registry_api: CORS preflights answered before any authentication (a
@@ -38,6 +39,7 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "forward_auth")
 	// the breaker watches what it wraps: right before reverse_proxy
 	httpcaddyfile.RegisterDirectiveOrder("circuit_breaker", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterDirectiveOrder("gateway_dashboard", httpcaddyfile.Before, "respond")
 }
 
 // parseServiceRegistryOption sets up the service_registry app from the
@@ -896,4 +898,20 @@ func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("%v", err)
 	}
 	return nil
+}
+
+// parseDashboard sets up the gateway_dashboard handler:
+//
+//	gateway_dashboard [<matcher>]
+//
+// It takes no arguments and no block.
+func parseDashboard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	h.Next() // the directive's name
+	if h.NextArg() {
+		return nil, h.Errf("gateway_dashboard takes no arguments; unexpected %q", h.Val())
+	}
+	if h.NextBlock(0) {
+		return nil, h.Errf("gateway_dashboard takes no block; unexpected %q", h.Val())
+	}
+	return new(GatewayDashboard), nil
 }

@@ -136,7 +136,17 @@ func (cb *CircuitBreaker) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	return cb.setup(ctx.Logger())
+	if err := cb.setup(ctx.Logger()); err != nil {
+		return err
+	}
+	processState.circuits.Store(cb, struct{}{})
+	return nil
+}
+
+// Cleanup takes the handler off the dashboard's list.
+func (cb *CircuitBreaker) Cleanup() error {
+	processState.circuits.Delete(cb)
+	return nil
 }
 
 func (cb *CircuitBreaker) setup(logger *zap.Logger) error {
@@ -340,6 +350,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*CircuitBreaker)(nil)
+	_ caddy.CleanerUpper          = (*CircuitBreaker)(nil)
 	_ caddy.Validator             = (*CircuitBreaker)(nil)
 	_ caddyhttp.MiddlewareHandler = (*CircuitBreaker)(nil)
 )

@@ -26,11 +26,12 @@ func exampleConfig(t *testing.T, g *testGateway) string {
 	adminPort := strings.TrimPrefix(g.admin, "127.0.0.1:")
 	cfg := string(raw)
 	for old, repl := range map[string]string{
-		"admin localhost:2019": "admin localhost:" + adminPort,
-		"http_port 8080":       fmt.Sprintf("http_port %d", g.httpPort),
-		"https_port 8443":      fmt.Sprintf("https_port %d", g.httpsPort),
-		"localhost:8443 {":     fmt.Sprintf("localhost:%d {", g.httpsPort),
-		"./caddy-data":         g.storageDir,
+		"admin localhost:2019":    "admin localhost:" + adminPort,
+		"http_port 8080":          fmt.Sprintf("http_port %d", g.httpPort),
+		"https_port 8443":         fmt.Sprintf("https_port %d", g.httpsPort),
+		"localhost:8443 {":        fmt.Sprintf("localhost:%d {", g.httpsPort),
+		"./caddy-data":            g.storageDir,
+		"http://localhost:2020 {": fmt.Sprintf("http://localhost:%d {", testenv.FreePort(t)),
 	} {
 		if !strings.Contains(cfg, old) {
 			t.Fatalf("Caddyfile.example no longer has %q", old)

@@ -28,6 +28,8 @@
 package gateway
 
 import (
+	"sync"
+
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
 )
@@ -42,6 +44,7 @@ func init() {
 	caddy.RegisterModule(Throttle{})
 	caddy.RegisterModule(ThrottleZones{})
 	caddy.RegisterModule(CircuitBreaker{})
+	caddy.RegisterModule(GatewayDashboard{})
 }
 
 // processState owns every piece of state that must survive a config reload:
@@ -67,8 +70,13 @@ var processState = struct {
 	// redisClients holds one Redis client per URL (redisClient), shared by
 	// every module naming that URL and closed when the last one lets go.
 	redisClients *caddy.UsagePool
+	// circuits holds the circuit_breaker handlers of the loaded configs
+	// (*CircuitBreaker keys), from Provision to Cleanup, for the dashboard
+	// to read their states; it holds no state of its own.
+	circuits *sync.Map
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
 	redisClients: caddy.NewUsagePool(),
+	circuits:     new(sync.Map),
 }

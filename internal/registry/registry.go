@@ -1230,3 +1230,41 @@ func (r *Registry) detach(owner any) {
 		p.stop(true)
 	}
 }
+
+// Mode says where the registry lives: in memory (cluster false) or in
+// Redis, and then whether Redis answered at the last attempt.
+func (r *Registry) Mode() (cluster, reachable bool) {
+	r.mu.Lock()
+	remote := r.remote
+	r.mu.Unlock()
+	if remote == nil {
+		return false, true
+	}
+	return true, !remote.isDown()
+}
+
+// RegisteredVia is "registry_api" for an instance registered through a
+// site route, "" for the admin endpoint.
+func (inst Instance) RegisteredVia() string {
+	if inst.Origin == addrpolicy.Site {
+		return addrpolicy.Site.String()
+	}
+	return ""
+}
+
+// UnhealthySince is when the instance's health checks took it out of
+// rotation; zero while it is healthy.
+func (inst Instance) UnhealthySince() time.Time {
+	if inst.health == nil || !inst.health.unhealthy {
+		return time.Time{}
+	}
+	return inst.health.unhealthySince
+}
+
+// CheckedAt is the time of the instance's last health check; zero if never.
+func (inst Instance) CheckedAt() time.Time {
+	if inst.health == nil {
+		return time.Time{}
+	}
+	return inst.health.checkedAt
+}

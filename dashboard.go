@@ -1,0 +1,255 @@
+package gateway
+
+import (
+	"embed"
+	"encoding/json"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/caddygateway/caddy-gateway/internal/registry"
+)
+
+// dashboardAssets is the page: HTML, script and style, nothing fetched
+// from elsewhere.
+//
+//go:embed assets/dashboard/index.html assets/dashboard/app.js assets/dashboard/style.css
+var dashboardAssets embed.FS
+
+// GatewayDashboard serves a read-only page of the gateway's state, and the
+// JSON it reads (state.json, beside the page). In a Caddyfile:
+//
+//	http://localhost:2020 {
+//		bind 127.0.0.1 [::1]
+//		gateway_dashboard
+//	}
+//
+// It serves the page at any path that does not end in one of its files, so
+// it can sit under a prefix (`handle_path /dashboard/* { gateway_dashboard
+// }`). Put it on a loopback-only site or behind your own authentication: it
+// shows every registered address. Nothing it serves changes anything, and
+// the JSON holds no secret (no token, key or Redis password).
+type GatewayDashboard struct{}
+
+// CaddyModule returns the Caddy module information.
+func (GatewayDashboard) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gateway_dashboard",
+		New: func() caddy.Module { return new(GatewayDashboard) },
+	}
+}
+
+// ServeHTTP answers GET and HEAD with the page, its files, or state.json.
+func (GatewayDashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return caddyhttp.Error(http.StatusMethodNotAllowed, nil)
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Cache-Control", "no-store")
+	file, ctype := "index.html", "text/html; charset=utf-8"
+	switch path.Base(r.URL.Path) {
+	case "state.json":
+		body, err := json.Marshal(dashboardState(time.Now()))
+		if err != nil {
+			return caddyhttp.Error(http.StatusInternalServerError, err)
+		}
+		h.Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+		return nil
+	case "app.js":
+		file, ctype = "app.js", "text/javascript; charset=utf-8"
+	case "style.css":
+		file, ctype = "style.css", "text/css; charset=utf-8"
+	}
+	body, err := dashboardAssets.ReadFile("assets/dashboard/" + file)
+	if err != nil {
+		return caddyhttp.Error(http.StatusInternalServerError, err)
+	}
+	h.Set("Content-Type", ctype)
+	_, _ = w.Write(body)
+	return nil
+}
+
+// The JSON of state.json (see docs/dashboard.md).
+type (
+	dashState struct {
+		GeneratedAt time.Time     `json:"generated_at"`
+		Registry    dashRegistry  `json:"registry"`
+		Services    []dashService `json:"services"`
+		Circuits    []dashCircuit `json:"circuits"`
+		Throttle    dashThrottle  `json:"throttle"`
+		JWT         dashJWT       `json:"jwt_auth"`
+	}
+	dashRegistry struct {
+		Backend        string `json:"backend"` // memory or redis
+		RedisReachable *bool  `json:"redis_reachable,omitempty"`
+		Instances      int    `json:"instances"`
+	}
+	dashService struct {
+		Name      string         `json:"name"`
+		Instances []dashInstance `json:"instances"`
+	}
+	dashInstance struct {
+		ID             string            `json:"id"`
+		Address        string            `json:"address"`
+		Metadata       map[string]string `json:"metadata,omitempty"`
+		Weight         int               `json:"weight"`
+		Healthy        bool              `json:"healthy"`
+		UnhealthySince *time.Time        `json:"unhealthy_since,omitempty"`
+		CheckedAt      *time.Time        `json:"checked_at,omitempty"`
+		LeaseLeft      *float64          `json:"lease_left_seconds,omitempty"`
+		RegisteredVia  string            `json:"registered_via,omitempty"`
+	}
+	dashCircuit struct {
+		Name string            `json:"name"`
+		Keys map[string]string `json:"keys"` // key -> closed, open, half_open
+	}
+	dashThrottle struct {
+		Zones     []dashZone                  `json:"zones"`
+		Decisions map[string]map[string]int64 `json:"decisions"` // zone -> decision -> count
+	}
+	dashZone struct {
+		Name string `json:"name"`
+		Keys int    `json:"tracked_keys"`
+	}
+	dashJWT struct {
+		Outcomes map[string]int64 `json:"outcomes"` // accepted, anonymous, preflight, refused
+		Refused  map[string]int64 `json:"refused"`  // by reason
+	}
+)
+
+// dashboardState reads the gateway's state now. It reads what the
+// registry, the breakers and the zones expose and the plugin's counters;
+// it takes no lock any request path waits on for long.
+func dashboardState(now time.Time) dashState {
+	st := dashState{GeneratedAt: now.UTC(), Services: []dashService{}, Circuits: []dashCircuit{}}
+	reg := processState.registry
+	cluster, reachable := reg.Mode()
+	st.Registry.Backend = "memory"
+	if cluster {
+		st.Registry.Backend = "redis"
+		st.Registry.RedisReachable = &reachable
+	}
+	for after, more := "", true; more; {
+		var page []registry.Service
+		page, more = reg.ServicesPage(after, listChunk, listBudget)
+		for _, s := range page {
+			st.Services = append(st.Services, dashService{Name: s.Name, Instances: dashInstances(s.Instances, now)})
+			st.Registry.Instances += len(s.Instances)
+			after = s.Name
+		}
+	}
+	processState.circuits.Range(func(k, _ any) bool {
+		cb := k.(*CircuitBreaker)
+		c := dashCircuit{Name: cb.Name, Keys: map[string]string{}}
+		for key, state := range cb.engine.States() {
+			c.Keys[key] = state.String()
+		}
+		st.Circuits = append(st.Circuits, c)
+		return true
+	})
+	slices.SortFunc(st.Circuits, func(a, b dashCircuit) int { return strings.Compare(a.Name, b.Name) })
+	st.Throttle = dashboardThrottle()
+	st.JWT = dashJWT{Outcomes: map[string]int64{}, Refused: map[string]int64{}}
+	for _, s := range counterValues(metrics.jwtRequests) {
+		st.JWT.Outcomes[s.labels["outcome"]] += s.value
+		if s.labels["outcome"] == "refused" {
+			st.JWT.Refused[s.labels["reason"]] += s.value
+		}
+	}
+	return st
+}
+
+func dashInstances(list []registry.Instance, now time.Time) []dashInstance {
+	out := make([]dashInstance, 0, len(list))
+	for _, inst := range list {
+		d := dashInstance{ID: inst.ID, Address: inst.Address, Metadata: inst.Metadata, Weight: inst.Weight,
+			Healthy: inst.Healthy(), RegisteredVia: inst.RegisteredVia()}
+		if since := inst.UnhealthySince(); !since.IsZero() {
+			d.UnhealthySince = &since
+		}
+		if at := inst.CheckedAt(); !at.IsZero() {
+			d.CheckedAt = &at
+		}
+		if !inst.ExpiresAt.IsZero() {
+			left := max(inst.ExpiresAt.Sub(now).Seconds(), 0)
+			d.LeaseLeft = &left
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// dashboardThrottle reads the zones' tracked keys and the decision counts.
+func dashboardThrottle() dashThrottle {
+	t := dashThrottle{Zones: []dashZone{}, Decisions: map[string]map[string]int64{}}
+	processState.zones.Range(func(k, v any) bool {
+		if z, ok := v.(zoneState); ok {
+			t.Zones = append(t.Zones, dashZone{Name: zoneDisplayName(k.(string)), Keys: z.Keys()})
+		}
+		return true
+	})
+	slices.SortFunc(t.Zones, func(a, b dashZone) int { return strings.Compare(a.Name, b.Name) })
+	for _, s := range counterValues(metrics.throttleDecisions) {
+		zone := s.labels["zone"]
+		if t.Decisions[zone] == nil {
+			t.Decisions[zone] = map[string]int64{}
+		}
+		t.Decisions[zone][s.labels["decision"]] += s.value
+	}
+	return t
+}
+
+// zoneDisplayName is a zone's pool key without its settings ("zone api
+// <identity>" -> "api", "unnamed #2 <identity>" -> "unnamed #2").
+func zoneDisplayName(poolKey string) string {
+	if name, ok := strings.CutPrefix(poolKey, "zone "); ok {
+		name, _, _ = strings.Cut(name, " ")
+		return name
+	}
+	parts := strings.SplitN(poolKey, " ", 3)
+	if len(parts) >= 2 {
+		return parts[0] + " " + parts[1]
+	}
+	return poolKey
+}
+
+// series is one series of a counter vector: its labels and value.
+type series struct {
+	labels map[string]string
+	value  int64
+}
+
+// counterValues reads a counter vector's series.
+func counterValues(vec *prometheus.CounterVec) []series {
+	ch := make(chan prometheus.Metric, 64)
+	go func() { vec.Collect(ch); close(ch) }()
+	var out []series
+	for m := range ch {
+		var pb dto.Metric
+		if m.Write(&pb) != nil || pb.Counter == nil {
+			continue
+		}
+		s := series{labels: map[string]string{}, value: int64(pb.Counter.GetValue())}
+		for _, l := range pb.Label {
+			s.labels[l.GetName()] = l.GetValue()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Interface guards
+var _ caddyhttp.MiddlewareHandler = (*GatewayDashboard)(nil)

@@ -1,0 +1,220 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
+)
+
+// dashboardSite is the dashboard on its own site, as Caddyfile.example
+// serves it, beside a site that routes to the registry.
+const dashboardSite = `
+http://127.0.0.1:{HTTP} {
+	handle /dashboard/* {
+		uri strip_prefix /dashboard
+		gateway_dashboard
+	}
+	handle {
+		reverse_proxy {
+			dynamic registry {http.request.uri.path.0}
+		}
+	}
+}`
+
+// TestE2EDashboardInABrowser opens the dashboard in headless Chromium: two
+// healthy instances show as healthy; when one backend starts failing its
+// health checks the page shows it unhealthy without a reload; metadata that
+// holds HTML is shown as text, never run. A screenshot is saved in the
+// test's temp dir (and to GATEWAY_DASHBOARD_SCREENSHOT, if set: that is how
+// docs/dashboard.png is made).
+func TestE2EDashboardInABrowser(t *testing.T) {
+	ctx := testenv.Browser(t)
+	g := startGateway(t, "service_registry {\n\t\thealth_interval 200ms\n\t\thealth_timeout 1s\n\t}", dashboardSite)
+	a, b := testenv.NewSwitchable(t), testenv.NewSwitchable(t)
+	g.register("hello_service", fmt.Sprintf(`{"id": "a", "address": %q, "ttl": "30s", "health": {"path": "/healthz"}, "metadata": {"version": "1"}}`, a.Addr()))
+	g.register("hello_service", fmt.Sprintf(`{"id": "b", "address": %q, "ttl": "30s", "health": {"path": "/healthz"}, "metadata": {"version": "1"}}`, b.Addr()))
+	g.register("other", fmt.Sprintf(`{"id": "c", "address": %q, "metadata": {"note": "<img src=x onerror=\"window.pwned=1\">"}}`, a.Addr()))
+
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(g.url("/dashboard/"))); err != nil {
+		t.Fatalf("opening the dashboard: %v", err)
+	}
+	health := func(id string) string {
+		return fmt.Sprintf(`((document.querySelector('[data-instance="hello_service/%s"] td.health') || {}).textContent || "")`, id)
+	}
+	waitFor := func(what, expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+			shot(t, ctx, "failed")
+			t.Fatalf("the page never showed %s: %v", what, err)
+		}
+	}
+	waitFor("both instances healthy", health("a")+` === "healthy" && `+health("b")+` === "healthy"`)
+
+	b.Status.Store(http.StatusServiceUnavailable)
+	waitFor("b unhealthy, without a reload", health("b")+`.startsWith("unhealthy") && `+health("a")+` === "healthy"`)
+
+	pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1`))
+	if err != nil || pwned {
+		t.Fatalf("metadata holding HTML ran in the page (pwned=%v, %v)", pwned, err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-instance="other/c"] td[data-label="metadata"]').textContent`))
+	if err != nil || !strings.Contains(shown, "<img") {
+		t.Fatalf("the metadata is not shown as text: %q, %v", shown, err)
+	}
+
+	// a deregistration disappears from the page too
+	if code, _ := g.adminCall("DELETE", "/registry/services/other", ""); code != http.StatusNoContent {
+		t.Fatalf("deregistering other: %d", code)
+	}
+	waitFor("other gone", `document.querySelector('[data-instance="other/c"]') === null`)
+	shot(t, ctx, "dashboard")
+}
+
+// shot saves a screenshot of the page in the test's temp dir, and to
+// GATEWAY_DASHBOARD_SCREENSHOT when set.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot: %v", err)
+		return
+	}
+	path := filepath.Join(t.TempDir(), name+".png")
+	if err := os.WriteFile(path, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if dst := os.Getenv("GATEWAY_DASHBOARD_SCREENSHOT"); dst != "" && name == "dashboard" {
+		if err := os.WriteFile(dst, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDashboardJSONAndHeaders: state.json describes the registry and holds
+// no secret; the page and its files are served with a strict CSP; the
+// handler is read-only.
+func TestE2EDashboardJSONAndHeaders(t *testing.T) {
+	g := startGateway(t, "service_registry {\n\t\tbackend redis redis://:s3cret-pass@127.0.0.1:1/0\n\t\tpersist off\n\t}", dashboardSite)
+	var body string
+	testenv.Eventually(t, 10*time.Second, "state.json showing the Redis unreachable", func() bool {
+		var code int
+		code, body = g.call("GET", g.url("/dashboard/state.json"), "", nil)
+		var st struct {
+			Registry struct {
+				Backend        string `json:"backend"`
+				RedisReachable *bool  `json:"redis_reachable"`
+			} `json:"registry"`
+			Services []any `json:"services"`
+		}
+		return code == http.StatusOK && json.Unmarshal([]byte(body), &st) == nil && st.Registry.Backend == "redis" &&
+			st.Registry.RedisReachable != nil && !*st.Registry.RedisReachable && st.Services != nil
+	})
+	if strings.Contains(body, "s3cret") || strings.Contains(body, "redis://") || strings.Contains(body, "127.0.0.1:1") {
+		t.Fatalf("state.json leaks the Redis URL: %s", body)
+	}
+	for _, p := range []string{"/dashboard/", "/dashboard/app.js", "/dashboard/style.css"} {
+		req, _ := http.NewRequest("GET", g.url(p), nil)
+		resp, err := g.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") ||
+			resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.ContentLength > 100<<10 {
+			t.Errorf("%s: %d, headers %v, %d bytes", p, resp.StatusCode, resp.Header, resp.ContentLength)
+		}
+	}
+	for _, m := range []string{"POST", "PUT", "DELETE"} {
+		if code, _ := g.call(m, g.url("/dashboard/state.json"), "{}", nil); code != http.StatusMethodNotAllowed {
+			t.Errorf("%s: %d, want 405 (read-only)", m, code)
+		}
+	}
+}
+
+// TestE2EDashboardCounters: state.json shows the circuits of the loaded
+// config by key, the throttle zones with their keys and decisions, and
+// jwt_auth's outcomes, as requests go through them.
+func TestE2EDashboardCounters(t *testing.T) {
+	secret := "dash-secret-dash-secret-dash-secret-da"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	handle /dashboard/* {
+		uri strip_prefix /dashboard
+		gateway_dashboard
+	}
+	handle {
+		throttle {
+			zone dash_zone
+			rate 1000/1s
+		}
+		jwt_auth {
+			secret {env.GATEWAY_TEST_JWT_SECRET}
+			issuer my_issuer
+		}
+		circuit_breaker {
+			name dash_breaker
+			key {http.request.uri.path.0}
+		}
+		reverse_proxy {
+			dynamic registry {http.request.uri.path.0}
+		}
+	}
+}`)
+	be := newBackend(t, "a")
+	g.register("hello_service", fmt.Sprintf(`{"address": %q}`, be.addr()))
+	token := liveToken(t, secret, nil)
+	for range 3 {
+		if code, _ := g.call("GET", g.url("/hello_service/x"), "", http.Header{"Authorization": {"Bearer " + token}}); code != http.StatusOK {
+			t.Fatalf("an authenticated request: %d", code)
+		}
+	}
+	if code, _ := g.call("GET", g.url("/hello_service/x"), "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("without a token: %d", code)
+	}
+	_, body := g.call("GET", g.url("/dashboard/state.json"), "", nil)
+	var st struct {
+		Circuits []struct {
+			Name string            `json:"name"`
+			Keys map[string]string `json:"keys"`
+		} `json:"circuits"`
+		Throttle struct {
+			Zones []struct {
+				Name string `json:"name"`
+				Keys int    `json:"tracked_keys"`
+			} `json:"zones"`
+			Decisions map[string]map[string]int64 `json:"decisions"`
+		} `json:"throttle"`
+		JWT struct {
+			Outcomes map[string]int64 `json:"outcomes"`
+			Refused  map[string]int64 `json:"refused"`
+		} `json:"jwt_auth"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("state.json: %v: %s", err, body)
+	}
+	if len(st.Circuits) != 1 || st.Circuits[0].Name != "dash_breaker" || st.Circuits[0].Keys["hello_service"] != "closed" {
+		t.Errorf("circuits: %+v", st.Circuits)
+	}
+	if len(st.Throttle.Zones) != 1 || st.Throttle.Zones[0].Name != "dash_zone" || st.Throttle.Zones[0].Keys < 1 ||
+		st.Throttle.Decisions["dash_zone"]["allowed"] < 3 { // the 401 stops at jwt_auth, before throttle
+		t.Errorf("throttle: %+v", st.Throttle)
+	}
+	if st.JWT.Outcomes["accepted"] < 3 || st.JWT.Refused["no_token"] < 1 {
+		t.Errorf("jwt_auth: %+v", st.JWT)
+	}
+	if strings.Contains(body, secret) || strings.Contains(body, token) {
+		t.Fatal("state.json holds the secret or a token")
+	}
+}
