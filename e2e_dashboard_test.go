@@ -32,8 +32,8 @@ http://127.0.0.1:{HTTP} {
 }`
 
 // TestE2EDashboardInABrowser opens the dashboard in headless Chromium: two
-// healthy instances show as healthy; when one backend starts failing its
-// health checks the page shows it unhealthy without a reload; metadata that
+// healthy instances show as healthy; when one backend dies (its health
+// checks fail) the page shows it unhealthy without a reload; metadata that
 // holds HTML is shown as text, never run. A screenshot is saved in the
 // test's temp dir (and to GATEWAY_DASHBOARD_SCREENSHOT, if set: that is how
 // docs/dashboard.png is made).
@@ -60,7 +60,7 @@ func TestE2EDashboardInABrowser(t *testing.T) {
 	}
 	waitFor("both instances healthy", health("a")+` === "healthy" && `+health("b")+` === "healthy"`)
 
-	b.Status.Store(http.StatusServiceUnavailable)
+	b.Close() // the backend dies
 	waitFor("b unhealthy, without a reload", health("b")+`.startsWith("unhealthy") && `+health("a")+` === "healthy"`)
 
 	pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1`))
