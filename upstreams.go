@@ -131,6 +131,9 @@ func (u *RegistryUpstreams) Provision(ctx caddy.Context) error {
 func (u *RegistryUpstreams) prepare() {
 	u.service = newTemplate(u.Service)
 	u.subsetKey = newTemplate(u.SubsetKey)
+	if len(u.Match) > 0 && u.registry != nil {
+		u.registry.IndexMetadata()
+	}
 	u.matchers = u.matchers[:0]
 	for _, key := range slices.Sorted(maps.Keys(u.Match)) {
 		m := matcher{key: key}

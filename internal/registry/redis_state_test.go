@@ -64,6 +64,7 @@ func TestClusterEventsApplyInVersionOrder(t *testing.T) {
 		t.Fatalf("an old deletion removed a newer entry: %v", got)
 	}
 	// a change of weight or metadata from another gateway changes the route
+	r.IndexMetadata()
 	drained := Instance{Service: "svc", ID: "x", Address: "10.0.0.1:80", Weight: 0}
 	cs.apply(putEvent(t, 9, Instance{Service: "svc", ID: "x", Address: "10.0.0.1:80", Weight: 3, Metadata: map[string]string{"v": "2"}}))
 	if rt := r.Route("svc"); rt == nil || rt.Weight("10.0.0.1:80") != 3 || rt.CountMatching([]Constraint{{Key: "v", Values: []string{"2"}}}) != 1 {

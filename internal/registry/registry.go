@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -200,6 +201,8 @@ type Registry struct {
 	// storedID names the storage whose records match memory but for the
 	// dirty services ("": none, or a storage that cannot tell)
 	storedID string
+	// indexMeta: routes carry the metadata index (see IndexMetadata)
+	indexMeta atomic.Bool
 	// owner is the app that attached the current settings and persister
 	owner any
 	// checker runs the active health checks while an app is attached
@@ -286,6 +289,22 @@ func (r *Registry) Dials(service string) []string {
 		return rt.Dials
 	}
 	return nil
+}
+
+// IndexMetadata makes every route carry its instances' metadata and their
+// index, which routing by match needs; a process that never routes by
+// match does without them (about 100 bytes per instance). Once on, it
+// stays on; the first call republishes every service.
+func (r *Registry) IndexMetadata() {
+	if r.indexMeta.Load() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.indexMeta.Swap(true) {
+		return
+	}
+	r.publishLocked(slices.Collect(maps.Keys(r.services))...)
 }
 
 // Route returns what the request path needs of service to route by
@@ -691,7 +710,7 @@ func (r *Registry) publishLocked(services ...string) {
 				}
 			}
 		}
-		r.routes.store(service, newRoute(live)) // none: every instance unhealthy or drained, 503
+		r.routes.store(service, newRoute(live, r.indexMeta.Load())) // none: every instance unhealthy or drained, 503
 		metrics.registryInstances.WithLabelValues(service, "registered").Set(float64(len(instances)))
 		metrics.registryInstances.WithLabelValues(service, "healthy").Set(float64(healthy))
 	}
