@@ -221,10 +221,10 @@ func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstr
 		if repl == nil {
 			repl = r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		}
-		// the request's constraints, in arrays on the stack (validation
-		// bounds their sizes); a key whose values all expand empty is left
-		// out
-		// (indexed, not appended: an append could move them to the heap)
+		// The request's constraints, in arrays on the stack: validation
+		// bounds their sizes, and they are indexed rather than appended to,
+		// since an append could move them to the heap. A key whose values
+		// all expand empty is left out.
 		var keys [maxMatchKeys]registry.Constraint
 		var values [maxMatchValues]string
 		nk, nv := 0, 0
