@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
 	"github.com/caddygateway/caddy-gateway/internal/cors"
@@ -25,6 +26,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseCircuitBreaker)
 	httpcaddyfile.RegisterHandlerDirective("cors", parseCORS)
 	httpcaddyfile.RegisterHandlerDirective("gateway_dashboard", parseDashboard)
+	httpcaddyfile.RegisterHandlerDirective("response_cache", parseResponseCache)
 
 	// The order becomes cors, basic_auth, jwt_auth, throttle, forward_auth,
 	// registry_api: CORS preflights answered before any authentication (a
@@ -40,6 +42,10 @@ func init() {
 	// the breaker watches what it wraps: right before reverse_proxy
 	httpcaddyfile.RegisterDirectiveOrder("circuit_breaker", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("gateway_dashboard", httpcaddyfile.Before, "respond")
+	// the cache answers after authentication, limits and request_header
+	// edits, and before encode (which compresses what it answers per
+	// client), handle and reverse_proxy
+	httpcaddyfile.RegisterDirectiveOrder("response_cache", httpcaddyfile.Before, "encode")
 }
 
 // parseServiceRegistryOption sets up the service_registry app from the
@@ -914,4 +920,75 @@ func parseDashboard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 		return nil, h.Errf("gateway_dashboard takes no block; unexpected %q", h.Val())
 	}
 	return new(GatewayDashboard), nil
+}
+
+func parseResponseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	rc := new(ResponseCache)
+	if err := rc.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return rc, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	response_cache [<matcher>] {
+//		max_size <size>
+//		max_item_size <size>
+//		key <template...>
+//		default_ttl <duration>
+//		stale_while_revalidate <duration>
+//		stale_if_error <duration>
+//		backend redis <url>
+//	}
+func (rc *ResponseCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("response_cache takes a block (max_size, key, ...), not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "max_size", "max_item_size":
+			if len(args) != 1 {
+				return d.Errf("%s takes one size, such as 64MiB", opt)
+			}
+			n, err := humanize.ParseBytes(args[0])
+			if err != nil || n == 0 || n > 1<<40 {
+				return d.Errf("%s: %q is not a size such as 64MiB or 512KB", opt, args[0])
+			}
+			if opt == "max_size" {
+				rc.MaxSize = int64(n)
+			} else {
+				rc.MaxItemSize = int64(n)
+			}
+		case "key":
+			if len(args) == 0 {
+				return d.Errf("key needs at least one template, such as {http.auth.user.id}")
+			}
+			rc.Key = append(rc.Key, args...)
+		case "default_ttl", "stale_while_revalidate", "stale_if_error":
+			if len(args) != 1 {
+				return d.Errf("%s takes one duration, such as 30s", opt)
+			}
+			dur, err := caddy.ParseDuration(args[0])
+			if err != nil || dur < 0 {
+				return d.Errf("%s: %q is not a duration such as 30s or 5m", opt, args[0])
+			}
+			*map[string]*caddy.Duration{"default_ttl": &rc.DefaultTTL, "stale_while_revalidate": &rc.StaleWhileRevalidate,
+				"stale_if_error": &rc.StaleIfError}[opt] = caddy.Duration(dur)
+		case "backend":
+			if len(args) != 2 || args[0] != "redis" {
+				return d.Errf("backend takes `redis <url>`")
+			}
+			rc.Redis = args[1]
+		default:
+			return d.Errf("unknown response_cache option %q (max_size, max_item_size, key, default_ttl, stale_while_revalidate, stale_if_error, backend)", opt)
+		}
+	}
+	if err := rc.Validate(); err != nil {
+		return d.Err(err.Error())
+	}
+	return nil
 }

@@ -21,6 +21,8 @@ var metrics = struct {
 	throttleDecisions  *prometheus.CounterVec
 	circuitTransitions *prometheus.CounterVec
 	circuitRejected    *prometheus.CounterVec
+	cacheRequests      *prometheus.CounterVec
+	cacheStoredBytes   prometheus.GaugeFunc
 }{
 	jwtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "requests_total",
@@ -42,6 +44,14 @@ var metrics = struct {
 		Namespace: "caddy_gateway", Subsystem: "circuit", Name: "rejected_total",
 		Help: "Requests answered 503 by an open (or full half-open) circuit, by breaker.",
 	}, []string{"breaker"}),
+	cacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "cache", Name: "requests_total",
+		Help: "Requests seen by response_cache, by result (hit, miss, stale, coalesced, revalidated, bypass).",
+	}, []string{"result"}),
+	cacheStoredBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "caddy_gateway", Subsystem: "cache", Name: "stored_bytes",
+		Help: "Bytes of responses (bodies and headers) stored by every response_cache of the process.",
+	}, cacheStoredBytes),
 }
 
 // registerMetrics adds the gateway's collectors to a config's registry; a
@@ -53,6 +63,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	collectors := []prometheus.Collector{
 		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions,
 		metrics.circuitTransitions, metrics.circuitRejected,
+		metrics.cacheRequests, metrics.cacheStoredBytes,
 	}
 	for _, c := range append(collectors, registry.Collectors()...) {
 		var already prometheus.AlreadyRegisteredError

@@ -74,9 +74,14 @@ var processState = struct {
 	// (*CircuitBreaker keys), from Provision to Cleanup, for the dashboard
 	// to read their states; it holds no state of its own.
 	circuits *sync.Map
+	// caches holds response_cache's stored responses (*cacheStore), one
+	// per max_size, max_item_size and backend, reference counted by the
+	// handlers using them, so a reload keeps what is stored.
+	caches *caddy.UsagePool
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
 	redisClients: caddy.NewUsagePool(),
 	circuits:     new(sync.Map),
+	caches:       caddy.NewUsagePool(),
 }

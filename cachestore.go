@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/httpcache"
+)
+
+// cacheStore is the state of response_cache handlers with the same
+// max_size, max_item_size and backend: their stored responses and their
+// flights of coalesced requests. processState.caches holds it, reference
+// counted, so it survives a config reload that keeps those settings.
+type cacheStore struct {
+	mem     *httpcache.Store
+	flights httpcache.Flights
+	shared  *sharedCache // nil without backend redis
+	logger  *zap.Logger
+}
+
+func newCacheStore(maxBytes uint64, redisURL string, logger *zap.Logger) (*cacheStore, error) {
+	s := &cacheStore{mem: httpcache.NewStore(maxBytes, nil), logger: logger}
+	if redisURL != "" {
+		sh, err := newSharedCache(redisURL, s, logger)
+		if err != nil {
+			s.mem.Close()
+			return nil, err
+		}
+		s.shared = sh
+	}
+	return s, nil
+}
+
+// Destruct frees the store when the last config using it is gone.
+func (s *cacheStore) Destruct() error {
+	if s.shared != nil {
+		s.shared.close()
+	}
+	s.mem.PurgeAll()
+	s.mem.Close()
+	return nil
+}
+
+// lookup finds a stored variant for the request; keyFound tells whether
+// anything is stored under the key. With a shared backend, a local miss
+// asks Redis.
+func (s *cacheStore) lookup(ctx context.Context, key string, req http.Header) (e *httpcache.Entry, keyFound bool) {
+	if e, found := s.mem.LookupKey(key, req); e != nil || found || s.shared == nil {
+		return e, found
+	}
+	if s.shared.fetch(ctx, key) {
+		return s.mem.LookupKey(key, req)
+	}
+	return nil, false
+}
+
+// put stores an entry (and shares it).
+func (s *cacheStore) put(key string, e *httpcache.Entry) {
+	s.mem.Put(key, e)
+	if s.shared != nil {
+		s.shared.publish(key, e)
+	}
+}
+
+// invalidate drops a URL's entries here (and in the other gateways).
+func (s *cacheStore) invalidate(url string) int {
+	n := s.mem.InvalidateURL(url)
+	if s.shared != nil {
+		s.shared.purge(purgeURL, url)
+	}
+	return n
+}
+
+// cacheResult labels the cache metric.
+type cacheResult int
+
+const (
+	cacheHit cacheResult = iota
+	cacheMiss
+	cacheStale
+	cacheCoalesced
+	cacheRevalidated
+	cacheBypass
+	cacheResults
+)
+
+var cacheCounters = func() [cacheResults]prometheus.Counter {
+	var c [cacheResults]prometheus.Counter
+	for i, name := range []string{"hit", "miss", "stale", "coalesced", "revalidated", "bypass"} {
+		c[i] = metrics.cacheRequests.WithLabelValues(name)
+	}
+	return c
+}()
+
+// cacheMetric counts one request's result.
+func cacheMetric(r cacheResult) { cacheCounters[r].Inc() }
+
+// cacheStoredBytes sums the bytes stored by every live store.
+func cacheStoredBytes() float64 {
+	total := 0.0
+	processState.caches.Range(func(_, v any) bool {
+		if s, ok := v.(*cacheStore); ok {
+			b, _ := s.mem.Stats()
+			total += float64(b)
+		}
+		return true
+	})
+	return total
+}

@@ -1,0 +1,127 @@
+package httpcache
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Entry is one stored response. It is never changed once stored: a
+// revalidation stores a new Entry in its place, so readers need no lock.
+// Header is shared by every reader: copy it before handing it to anything
+// that may edit it.
+type Entry struct {
+	Status       int
+	Header       http.Header
+	Body         []byte
+	RequestTime  time.Time     // when the request that fetched it was sent
+	ResponseTime time.Time     // when its response arrived
+	InitialAge   time.Duration // its corrected age at ResponseTime
+	Lifetime     time.Duration // its freshness lifetime
+	CC           Directives    // its Cache-Control
+	VaryFields   []string      // the request fields it varies on
+	VaryKey      string        // the values of those fields in the request that fetched it
+	SC           *Directives   // its Surrogate-Control for this cache, nil without
+	Tags         []string      // its Cache-Tag and Surrogate-Key values
+	URL          string        // the effective request URL, for purges
+	Retain       time.Duration // how long past its freshness it stays stored (stale use, revalidation)
+	size         uint32
+}
+
+// NewEntry makes an entry of a response received at responseTime for a
+// request sent at requestTime. The header is taken as it is (the caller
+// gives a copy).
+func NewEntry(status int, h http.Header, body []byte, requestTime, responseTime time.Time) *Entry {
+	e := &Entry{Status: status, Header: h, Body: body, RequestTime: requestTime, ResponseTime: responseTime}
+	e.CC = ParseCacheControl(h["Cache-Control"])
+	e.SC = ParseSurrogateControl(h["Surrogate-Control"], SurrogateName)
+	e.InitialAge = InitialAge(h, requestTime, responseTime)
+	e.VaryFields = VaryFields(h)
+	e.Tags = tagsOf(h)
+	e.size = uint32(min(int64(len(body))+headerSize(h)+entryOverhead, 1<<32-1))
+	return e
+}
+
+// entryOverhead approximates an entry's fixed cost (struct, map, strings).
+const entryOverhead = 256
+
+func headerSize(h http.Header) int64 {
+	n := int64(0)
+	for k, vs := range h {
+		n += int64(len(k)) + 16
+		for _, v := range vs {
+			n += int64(len(v)) + 16
+		}
+	}
+	return n
+}
+
+// Size is the bytes the entry counts for against the store's maximum.
+func (e *Entry) Size() int { return int(e.size) }
+
+// Age is the entry's current age (RFC 9111 §4.2.3).
+func (e *Entry) Age(now time.Time) time.Duration {
+	return e.InitialAge + max(now.Sub(e.ResponseTime), 0)
+}
+
+// TTL is how long it stays fresh from now; negative once stale.
+func (e *Entry) TTL(now time.Time) time.Duration { return e.Lifetime - e.Age(now) }
+
+// ETag and LastModified are its validators ("" when it has none).
+func (e *Entry) ETag() string         { return headerValue(e.Header, "Etag") }
+func (e *Entry) LastModified() string { return headerValue(e.Header, "Last-Modified") }
+
+// HasValidator tells whether it can be revalidated with a conditional request.
+func (e *Entry) HasValidator() bool { return e.ETag() != "" || e.LastModified() != "" }
+
+func headerValue(h http.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Matches tells whether the entry was stored for requests like req: the
+// fields it varies on have the same values (RFC 9111 §4.1).
+func (e *Entry) Matches(req http.Header) bool {
+	if len(e.VaryFields) == 0 {
+		return true
+	}
+	return VaryValues(req, e.VaryFields) == e.VaryKey
+}
+
+// tagsOf reads the Cache-Tag (comma-separated) and Surrogate-Key
+// (space-separated) fields.
+func tagsOf(h http.Header) []string {
+	var tags []string
+	for _, line := range h["Cache-Tag"] {
+		for _, t := range strings.Split(line, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	for _, line := range h["Surrogate-Key"] {
+		tags = append(tags, strings.Fields(line)...)
+	}
+	return tags
+}
+
+// Updated returns a copy of e with the header fields of a 304 response
+// merged in (RFC 9111 §3.2, §4.3.4), as received at responseTime for a
+// request sent at requestTime, its freshness to be set by the caller.
+func (e *Entry) Updated(h304 http.Header, requestTime, responseTime time.Time) *Entry {
+	h := e.Header.Clone()
+	for k, v := range h304 {
+		switch k {
+		case "Content-Length", "Content-Encoding", "Content-Range", "Content-Md5", "Etag",
+			"Transfer-Encoding", "Trailer", "Connection":
+			continue // these describe the stored body, not the 304's; the entity tag selected it
+		}
+		h[k] = append([]string(nil), v...)
+	}
+	n := NewEntry(e.Status, h, e.Body, requestTime, responseTime)
+	n.VaryKey, n.URL, n.Retain = e.VaryKey, e.URL, e.Retain
+	n.VaryFields = e.VaryFields // the variant stays where it was stored
+	return n
+}

@@ -1,0 +1,887 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/httpcache"
+)
+
+func init() {
+	caddy.RegisterModule(ResponseCache{})
+	caddy.RegisterModule(adminResponseCacheAPI{})
+}
+
+// response_cache defaults.
+const (
+	defaultCacheMaxSize     = 128 << 20
+	defaultCacheMaxItemSize = 4 << 20
+	// coalesceWait bounds how long a request waits for another one fetching
+	// the same resource before going upstream itself.
+	coalesceWait = 10 * time.Second
+	// staleRetain is how long a stored response is kept past its freshness
+	// (for revalidation, max-stale and the stale windows) unless those
+	// windows are longer.
+	staleRetain = 10 * time.Minute
+	// cacheName names this cache in Cache-Status (RFC 9211).
+	cacheName = "caddy-gateway"
+)
+
+// ResponseCache is an HTTP shared cache (RFC 9111) in front of the handlers
+// after it, typically reverse_proxy: it stores the responses they give to
+// GET requests and answers later requests with them while they are fresh,
+// revalidates stale ones with conditional requests, and serves stale ones
+// where RFC 5861's stale-while-revalidate and stale-if-error (of the
+// response, or of this handler's defaults) allow, for example while the
+// upstream fails or a circuit_breaker after it is open.
+//
+// It obeys the request's and the response's Cache-Control (max-age,
+// s-maxage, no-cache, no-store, private, public, must-revalidate,
+// proxy-revalidate, min-fresh, max-stale, only-if-cached), Expires, Age,
+// Vary (several variants per resource; Vary: * is never stored), and
+// invalidates a URL's stored responses when an unsafe method (POST, PUT,
+// DELETE, PATCH, ...) succeeds on it or names it in Location or
+// Content-Location. A HEAD is answered from a stored GET. Requests with
+// Range go upstream untouched and partial responses are never stored.
+//
+// Credentials: a request with Authorization or Cookie, or one an
+// authentication handler before this one (jwt_auth, basic_auth)
+// authenticated, is answered from, and may store, only responses marked
+// public, s-maxage or must-revalidate (RFC 9111 §3.5, extended to cookies
+// and authenticated users) — unless key holds a placeholder that separates
+// callers (such as {http.auth.user.id}) and it has a value for the
+// request, in which case each caller has entries of their own. Responses
+// that set cookies are stored only under such a key.
+//
+// Every response carries a Cache-Status field (RFC 9211) and hits an Age
+// field. Concurrent misses for one resource make one upstream request; the
+// others wait for it (at most 10s, then go upstream themselves). Stored
+// responses live in memory, at most max_size bytes of bodies and headers,
+// evicted by W-TinyLFU; they survive config reloads that keep max_size,
+// max_item_size and backend. The admin endpoint purges them:
+// DELETE /response_cache/ (all), ?url=<url>, ?tag=<tag> (Cache-Tag or
+// Surrogate-Key of the response).
+type ResponseCache struct {
+	// The bytes of stored responses (bodies and headers) in all. Default:
+	// 128MiB.
+	MaxSize int64 `json:"max_size,omitempty"`
+
+	// Responses larger than this pass through without being stored (and
+	// without being held in memory whole). Default: 4MiB.
+	MaxItemSize int64 `json:"max_item_size,omitempty"`
+
+	// More parts of the cache key, beyond the method and URL: placeholder
+	// templates expanded per request, e.g. {http.auth.user.id} for
+	// entries of each authenticated user, or {http.request.header.X-Tenant}.
+	Key []string `json:"key,omitempty"`
+
+	// The freshness given to storable responses that have none of their
+	// own (no max-age, s-maxage or Expires). Default: none, and RFC 9111's
+	// heuristic applies instead (10% of the time since Last-Modified, at
+	// most a day).
+	DefaultTTL caddy.Duration `json:"default_ttl,omitempty"`
+
+	// How long past its freshness a stored response may be served while it
+	// is revalidated after the answer, when the response does not say
+	// (stale-while-revalidate). Default: 0 (only when the response says).
+	StaleWhileRevalidate caddy.Duration `json:"stale_while_revalidate,omitempty"`
+
+	// How long past its freshness a stored response may be served when the
+	// upstream fails (an error, a 5xx, an open circuit), when the response
+	// does not say (stale-if-error). Default: 0 (only when the response
+	// says).
+	StaleIfError caddy.Duration `json:"stale_if_error,omitempty"`
+
+	// A Redis URL (redis:// or rediss://) to share stored responses with
+	// other gateways using the same one. Responses are still served from
+	// memory; Redis is asked on a local miss.
+	Redis string `json:"redis,omitempty"`
+
+	store    *cacheStore
+	poolKey  string
+	policy   httpcache.Policy
+	keyParts []cacheKeyPart
+	logger   *zap.Logger
+}
+
+// cacheKeyPart is one key template; separates marks one that tells callers
+// apart (an authenticated user, their Authorization or Cookie).
+type cacheKeyPart struct {
+	tpl       string
+	separates bool
+}
+
+// CaddyModule returns the Caddy module information.
+func (ResponseCache) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.response_cache",
+		New: func() caddy.Module { return new(ResponseCache) },
+	}
+}
+
+// Provision sets defaults and takes the store (shared with the previous
+// config when the settings match).
+func (rc *ResponseCache) Provision(ctx caddy.Context) error {
+	rc.logger = ctx.Logger()
+	if rc.MaxSize == 0 {
+		rc.MaxSize = defaultCacheMaxSize
+	}
+	if rc.MaxItemSize == 0 {
+		rc.MaxItemSize = defaultCacheMaxItemSize
+	}
+	if err := rc.Validate(); err != nil {
+		return err
+	}
+	rc.policy = httpcache.Policy{
+		DefaultTTL:           time.Duration(rc.DefaultTTL),
+		StaleWhileRevalidate: time.Duration(rc.StaleWhileRevalidate),
+		StaleIfError:         time.Duration(rc.StaleIfError),
+	}
+	rc.keyParts = rc.keyParts[:0]
+	for _, k := range rc.Key {
+		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, separates: separatesCallers(k)})
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	rc.poolKey = fmt.Sprintf("%d|%d|%s", rc.MaxSize, rc.MaxItemSize, rc.Redis)
+	val, _, err := processState.caches.LoadOrNew(rc.poolKey, func() (caddy.Destructor, error) {
+		return newCacheStore(uint64(rc.MaxSize), rc.Redis, caddy.Log().Named("response_cache"))
+	})
+	if err != nil {
+		return err
+	}
+	rc.store = val.(*cacheStore)
+	return nil
+}
+
+// Validate checks the settings.
+func (rc *ResponseCache) Validate() error {
+	switch {
+	case rc.MaxSize < 0:
+		return errors.New("max_size must be positive")
+	case rc.MaxItemSize < 0:
+		return errors.New("max_item_size must be positive")
+	case rc.MaxItemSize > rc.MaxSize && rc.MaxSize > 0:
+		return fmt.Errorf("max_item_size (%d) is larger than max_size (%d)", rc.MaxItemSize, rc.MaxSize)
+	case rc.MaxItemSize > 1<<30:
+		return errors.New("max_item_size is at most 1GiB")
+	case rc.DefaultTTL < 0 || rc.StaleWhileRevalidate < 0 || rc.StaleIfError < 0:
+		return errors.New("default_ttl, stale_while_revalidate and stale_if_error cannot be negative")
+	}
+	for _, k := range rc.Key {
+		if strings.TrimSpace(k) == "" {
+			return errors.New("a key part is empty")
+		}
+	}
+	if rc.Redis != "" && !strings.HasPrefix(rc.Redis, "redis://") && !strings.HasPrefix(rc.Redis, "rediss://") {
+		return fmt.Errorf("backend redis needs a redis:// or rediss:// URL, not %q", maskURL(rc.Redis))
+	}
+	return nil
+}
+
+// Cleanup lets go of the store; the last config using it frees it.
+func (rc *ResponseCache) Cleanup() error {
+	if rc.poolKey != "" {
+		_, err := processState.caches.Delete(rc.poolKey)
+		return err
+	}
+	return nil
+}
+
+// separatesCallers tells whether a key template tells callers apart: it
+// names the authenticated user, the Authorization field or cookies.
+func separatesCallers(tpl string) bool {
+	t := strings.ToLower(tpl)
+	return strings.Contains(t, "{http.auth.user.") ||
+		strings.Contains(t, "{http.request.header.authorization") ||
+		strings.Contains(t, "{http.request.header.cookie") ||
+		strings.Contains(t, "{http.request.cookie.")
+}
+
+// cacheRequest is what ServeHTTP works out about one request.
+type cacheRequest struct {
+	key        string // the store key: method-independent URL + key parts
+	url        string // the effective URL, for invalidation and purges
+	cc         httpcache.Directives
+	credential bool // Authorization, Cookie or an authenticated user
+	separated  bool // the key tells this caller apart
+	policy     httpcache.Policy
+}
+
+// ServeHTTP answers from the store or goes on to next, storing what it
+// answers.
+func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions, http.MethodTrace, "PROPFIND", "SEARCH", "QUERY":
+		return rc.pass(w, r, next, "fwd=method")
+	default:
+		return rc.serveUnsafe(w, r, next)
+	}
+	cr := rc.describe(r)
+	now := time.Now()
+	e, keyFound := rc.store.lookup(r.Context(), cr.key, r.Header)
+	if e != nil && cr.credential && !cr.separated && !sharedForCredentials(e.CC) {
+		e = nil // RFC 9111 §3.5: not for a request with credentials
+	}
+	if _, ok := r.Header["Range"]; ok {
+		// a range of a fresh stored complete response is served from it;
+		// otherwise the request goes upstream as it is, and partial
+		// responses are not stored
+		if e != nil && e.Status == http.StatusOK && e.TTL(now) > 0 && !e.CC.NoCache && !cr.cc.NoCache &&
+			(cr.cc.MaxAge < 0 || e.Age(now) <= cr.cc.MaxAge) {
+			cacheMetric(cacheHit)
+			rc.serveEntry(w, r, e, now, "hit")
+			return nil
+		}
+		cacheMetric(cacheBypass)
+		return rc.pass(w, r, next, "fwd=bypass; detail=range")
+	}
+	if e != nil {
+		done, err := rc.serveStored(w, r, next, cr, e, now)
+		if done {
+			return err
+		}
+	}
+	if cr.cc.OnlyIfCached {
+		cacheMetric(cacheMiss)
+		return rc.onlyIfCached(w)
+	}
+	fwd := "fwd=uri-miss"
+	if keyFound {
+		fwd = "fwd=vary-miss"
+	}
+	if e != nil { // a stored response the request's or the response's directives would not let us use
+		fwd = "fwd=request"
+		if !e.CC.NoCache {
+			fwd = "fwd=stale"
+		}
+	}
+	return rc.miss(w, r, next, cr, fwd)
+}
+
+// sharedForCredentials tells whether a stored response may answer a request
+// with credentials (RFC 9111 §3.5).
+func sharedForCredentials(cc httpcache.Directives) bool {
+	return cc.Public || cc.SMaxAge >= 0 || cc.MustRevalidate
+}
+
+// describe works out a request's key and directives.
+func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
+	cr := cacheRequest{policy: rc.policy}
+	cr.cc = httpcache.ParseCacheControl(r.Header["Cache-Control"])
+	if len(r.Header["Cache-Control"]) == 0 && pragmaNoCache(r.Header) {
+		cr.cc.NoCache = true
+	}
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	user := ""
+	if repl != nil {
+		user, _ = repl.GetString("http.auth.user.id")
+	}
+	cr.credential = len(r.Header["Authorization"]) > 0 || len(r.Header["Cookie"]) > 0 || user != ""
+	cr.url = effectiveURL(r)
+	var b strings.Builder
+	b.Grow(len(cr.url) + 16)
+	b.WriteString(cr.url)
+	for _, part := range rc.keyParts {
+		v := part.tpl
+		if repl != nil {
+			v = repl.ReplaceAll(part.tpl, "")
+		}
+		if part.separates && v != "" {
+			cr.separated = true
+		}
+		b.WriteByte(0)
+		b.WriteString(v)
+	}
+	cr.key = b.String()
+	cr.policy.Separated = cr.separated
+	return cr
+}
+
+// pragmaNoCache tells whether a request has Pragma: no-cache (RFC 9111
+// §5.4: only when it has no Cache-Control).
+func pragmaNoCache(h http.Header) bool {
+	for _, v := range h["Pragma"] {
+		if strings.Contains(strings.ToLower(v), "no-cache") {
+			return true
+		}
+	}
+	return false
+}
+
+// effectiveURL is the URL a request is stored under: scheme, host (lower
+// case, without the scheme's default port) and the request target as the
+// handlers before this one left it (raw path and query as received, so
+// /a/../b and /b are different entries).
+func effectiveURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return canonicalURL(scheme, r.Host, r.URL.RequestURI())
+}
+
+// canonicalURL joins scheme, host and request target the way effectiveURL
+// and the purge API both do.
+func canonicalURL(scheme, host, target string) string {
+	host = strings.ToLower(host)
+	if scheme == "http" {
+		host = strings.TrimSuffix(host, ":80")
+	} else if scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	}
+	return scheme + "://" + host + target
+}
+
+// serveStored answers with a stored response when the request and the
+// response allow it; done is false when the request must go upstream as a
+// miss instead (the stored response cannot be used or revalidated).
+func (rc *ResponseCache) serveStored(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, e *httpcache.Entry, now time.Time) (bool, error) {
+	age := e.Age(now)
+	ttl := e.Lifetime - age
+	mustValidate := cr.cc.NoCache || e.CC.NoCache ||
+		(cr.cc.MaxAge >= 0 && age > cr.cc.MaxAge) ||
+		(cr.cc.MinFresh >= 0 && ttl < cr.cc.MinFresh)
+	if ttl > 0 && !mustValidate {
+		cacheMetric(cacheHit)
+		rc.serveEntry(w, r, e, now, "hit")
+		return true, nil
+	}
+	staleOK := !mustValidate && !e.CC.MustRevalidate && !e.CC.ProxyRevalidate && e.CC.SMaxAge < 0
+	if ttl <= 0 && staleOK && cr.cc.MaxStale >= -ttl {
+		cacheMetric(cacheStale)
+		rc.serveEntry(w, r, e, now, "hit; ttl="+strconv.FormatInt(secondsOf(ttl), 10)+"; detail=max-stale")
+		return true, nil
+	}
+	swr := e.CC.StaleWhileRevalidate
+	if e.SC != nil && e.SC.StaleWhileRevalidate >= 0 {
+		swr = e.SC.StaleWhileRevalidate
+	}
+	if swr < 0 {
+		swr = cr.policy.StaleWhileRevalidate
+	}
+	if ttl <= 0 && staleOK && -ttl <= swr {
+		cacheMetric(cacheStale)
+		rc.serveEntry(w, r, e, now, "hit; ttl="+strconv.FormatInt(secondsOf(ttl), 10)+"; detail=stale-while-revalidate")
+		rc.revalidateAfter(w, r, next, cr, e)
+		return true, nil
+	}
+	if cr.cc.OnlyIfCached {
+		return false, nil
+	}
+	if !e.HasValidator() {
+		return false, nil
+	}
+	return true, rc.revalidate(w, r, next, cr, e)
+}
+
+// secondsOf rounds a (negative) ttl to whole seconds for Cache-Status.
+func secondsOf(d time.Duration) int64 { return int64(d / time.Second) }
+
+// serveEntry writes a stored response: a 304 when the request's own
+// validators match it, the body unless the request is a HEAD.
+func (rc *ResponseCache) serveEntry(w http.ResponseWriter, r *http.Request, e *httpcache.Entry, now time.Time, status string) {
+	h := w.Header()
+	copyStoredHeader(h, e.Header)
+	h["Age"] = []string{strconv.FormatInt(int64(e.Age(now)/time.Second), 10)}
+	addCacheStatus(h, status)
+	if _, ok := r.Header["Range"]; ok && e.Status == http.StatusOK {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(e.Body)) // Range, If-Range, conditionals
+		return
+	}
+	if httpcache.IsConditional(r.Header) && httpcache.NotModified(r.Header, e) {
+		for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Content-Range", "Transfer-Encoding", "Trailer"} {
+			delete(h, k)
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead && len(e.Body) > 0 {
+		_, _ = w.Write(e.Body)
+	}
+}
+
+// copyStoredHeader copies a stored response's fields into a response's
+// header, every value in a slice of the response's own (one backing array),
+// as Caddy's header directive edits values in place.
+func copyStoredHeader(dst, src http.Header) {
+	n := 0
+	for _, vs := range src {
+		n += len(vs)
+	}
+	vals := make([]string, n)
+	i := 0
+	for k, vs := range src {
+		if k == "Surrogate-Control" {
+			continue // for this cache, not for clients
+		}
+		copy(vals[i:], vs)
+		dst[k] = vals[i : i+len(vs) : i+len(vs)]
+		i += len(vs)
+	}
+}
+
+// addCacheStatus appends this cache's member to the Cache-Status list
+// (caches closer to the origin come first).
+func addCacheStatus(h http.Header, params string) {
+	v := cacheName + "; " + params
+	if prev := h["Cache-Status"]; len(prev) > 0 {
+		h["Cache-Status"] = append(prev[:len(prev):len(prev)], v)
+		return
+	}
+	h["Cache-Status"] = []string{v}
+}
+
+// onlyIfCached answers a request that forbids going upstream when nothing
+// stored can answer it (RFC 9111 §5.2.1.7).
+func (rc *ResponseCache) onlyIfCached(w http.ResponseWriter) error {
+	h := w.Header()
+	addCacheStatus(h, "fwd=miss; detail=only-if-cached")
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"}
+	w.WriteHeader(http.StatusGatewayTimeout)
+	_, _ = w.Write([]byte(`{"error":"not in the cache, and the request said only-if-cached"}` + "\n"))
+	return nil
+}
+
+// pass sends a request on without the cache, marking the response.
+func (rc *ResponseCache) pass(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, status string) error {
+	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, decide: func(int, http.Header) writeMode {
+		return modePass
+	}, status: status}
+	return cw.finish(next.ServeHTTP(cw, r))
+}
+
+// serveUnsafe sends an unsafe request on and, when it succeeds,
+// invalidates its URL and the URLs of its Location and Content-Location
+// on the same host (RFC 9111 §4.4).
+func (rc *ResponseCache) serveUnsafe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	url := effectiveURL(r)
+	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, status: "fwd=method"}
+	cw.decide = func(code int, h http.Header) writeMode {
+		if code < 400 {
+			n := rc.store.invalidate(url)
+			for _, f := range []string{"Location", "Content-Location"} {
+				if u := sameOriginURL(r, h.Get(f)); u != "" {
+					n += rc.store.invalidate(u)
+				}
+			}
+			if n > 0 {
+				rc.logger.Debug("invalidated by unsafe method", zap.String("method", r.Method), zap.String("url", url), zap.Int("keys", n))
+			}
+		}
+		return modePass
+	}
+	return cw.finish(next.ServeHTTP(cw, r))
+}
+
+// sameOriginURL resolves a Location or Content-Location value against the
+// request and returns its effective URL when it is on the request's own
+// scheme and host (another host's entries are not the request's to drop).
+func sameOriginURL(r *http.Request, ref string) string {
+	if ref == "" {
+		return ""
+	}
+	u, err := r.URL.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if u.Host != "" && (!strings.EqualFold(u.Host, r.Host) || (u.Scheme != "" && u.Scheme != scheme)) {
+		return ""
+	}
+	return canonicalURL(scheme, r.Host, u.RequestURI())
+}
+
+// miss sends a request upstream for a response to store, coalescing
+// concurrent misses for one key.
+func (rc *ResponseCache) miss(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, fwd string) error {
+	if cr.cc.NoCache || cr.cc.MaxAge == 0 {
+		cacheMetric(cacheMiss) // it would not take a waiter's answer
+		return rc.fetch(w, r, next, cr, fwd, nil)
+	}
+	f, leader := rc.store.flights.Join(cr.key)
+	if !leader {
+		if f.Wait(r.Context(), coalesceWait) {
+			now := time.Now()
+			e, _ := rc.store.lookup(r.Context(), cr.key, r.Header)
+			if e != nil && (!cr.credential || cr.separated || sharedForCredentials(e.CC)) &&
+				e.TTL(now) > 0 && !e.CC.NoCache && !cr.cc.NoCache &&
+				(cr.cc.MaxAge < 0 || e.Age(now) <= cr.cc.MaxAge) && (cr.cc.MinFresh < 0 || e.TTL(now) >= cr.cc.MinFresh) {
+				cacheMetric(cacheCoalesced)
+				rc.serveEntry(w, r, e, now, fwd+"; collapsed")
+				return nil
+			}
+		}
+		cacheMetric(cacheMiss)
+		return rc.fetch(w, r, next, cr, fwd, nil)
+	}
+	cacheMetric(cacheMiss)
+	landed := false
+	land := func() {
+		if !landed {
+			landed = true
+			rc.store.flights.Land(cr.key, f)
+		}
+	}
+	defer land()
+	return rc.fetch(w, r, next, cr, fwd, land)
+}
+
+// fetch sends the request on and stores the response when it may.
+// decided, when not nil, is called as soon as it is known whether the
+// response will be stored (so coalesced waiters go on).
+func (rc *ResponseCache) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, fwd string, decided func()) error {
+	addSurrogateCapability(r.Header)
+	cw := rc.storingWriter(w, r, cr, fwd, time.Now(), decided)
+	return cw.finish(next.ServeHTTP(cw, r))
+}
+
+// storingWriter makes the writer that passes a response on and keeps a
+// copy to store when it may be stored.
+func (rc *ResponseCache) storingWriter(w http.ResponseWriter, r *http.Request, cr cacheRequest, fwd string, reqTime time.Time, decided func()) *cacheWriter {
+	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, limit: rc.MaxItemSize, status: fwd}
+	cw.decide = func(code int, h http.Header) writeMode {
+		stored, mode := rc.prepareStore(r, cr, code, h, reqTime, cw)
+		if stored {
+			cw.status = fwd + "; stored"
+		} else if decided != nil {
+			decided()
+		}
+		return mode
+	}
+	if decided != nil {
+		cw.done = decided
+	}
+	return cw
+}
+
+// prepareStore decides whether a response is stored; when it is, it sets
+// up cw to make the entry once the body is complete.
+func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int, h http.Header, reqTime time.Time, cw *cacheWriter) (bool, writeMode) {
+	if r.Method != http.MethodGet {
+		return false, modePass // a HEAD's response has no body to store
+	}
+	resp := httpcache.ParseCacheControl(h["Cache-Control"])
+	sc := httpcache.ParseSurrogateControl(h["Surrogate-Control"], httpcache.SurrogateName)
+	ok, why := cr.policy.Storable(code, h, cr.cc, resp, sc, cr.credential)
+	if ok && len(h["Set-Cookie"]) > 0 && !cr.separated {
+		ok, why = false, "set-cookie"
+	}
+	if ok {
+		if cl := h.Get("Content-Length"); cl != "" {
+			if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n > rc.MaxItemSize {
+				ok, why = false, "too large"
+			}
+		}
+	}
+	if !ok {
+		rc.logger.Debug("not stored", zap.String("url", cr.url), zap.Int("status", code), zap.String("reason", why))
+		delete(h, "Surrogate-Control")
+		return false, modePass
+	}
+	respTime := time.Now()
+	stored := h.Clone()
+	delete(h, "Surrogate-Control")
+	for _, f := range resp.PrivateFields {
+		delete(stored, http.CanonicalHeaderKey(f))
+	}
+	for _, f := range unstoredFields {
+		delete(stored, f)
+	}
+	if d := stored["Date"]; len(d) != 1 || !validDate(d[0]) {
+		// RFC 9110 §6.6.1: a missing or invalid Date becomes the time of receipt
+		stored["Date"] = []string{respTime.UTC().Format(http.TimeFormat)}
+	}
+	cw.store = func(body []byte) {
+		e := httpcache.NewEntry(code, stored, body, reqTime, respTime)
+		e.Lifetime = cr.policy.Lifetime(code, stored, e.CC, e.SC)
+		e.URL = cr.url
+		e.VaryKey = httpcache.VaryValues(r.Header, e.VaryFields)
+		e.Retain = rc.retain(e.CC)
+		rc.store.put(cr.key, e)
+		rc.logger.Debug("stored", zap.String("url", cr.url), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
+	}
+	return true, modeTee
+}
+
+// unstoredFields are connection-specific or proxy-authentication fields,
+// which describe one hop and are never stored.
+var unstoredFields = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Transfer-Encoding", "Upgrade",
+	"Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization"}
+
+func validDate(s string) bool {
+	_, err := http.ParseTime(s)
+	return err == nil
+}
+
+// retain is how long past its freshness an entry stays stored.
+func (rc *ResponseCache) retain(cc httpcache.Directives) time.Duration {
+	return max(staleRetain, cc.StaleWhileRevalidate, cc.StaleIfError, rc.policy.StaleWhileRevalidate, rc.policy.StaleIfError)
+}
+
+// staleIfError tells how long past its freshness e may answer when the
+// upstream fails.
+func (rc *ResponseCache) staleIfError(cr cacheRequest, e *httpcache.Entry) time.Duration {
+	if e.CC.MustRevalidate || e.CC.ProxyRevalidate || e.CC.NoCache || e.CC.SMaxAge >= 0 {
+		return -1
+	}
+	sie := e.CC.StaleIfError
+	if sie < 0 {
+		sie = cr.policy.StaleIfError
+	}
+	if cr.cc.StaleIfError >= 0 {
+		sie = cr.cc.StaleIfError
+	}
+	return sie
+}
+
+// revalidate asks the upstream whether a stored response is still good (a
+// conditional request with its validators): a 304 refreshes it and it
+// answers; a new response replaces it; a failure lets it answer stale
+// within stale-if-error.
+func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, e *httpcache.Entry) error {
+	now := time.Now()
+	sieOK := -e.TTL(now) <= rc.staleIfError(cr, e)
+	saved := swapConditionals(r.Header, e)
+	addSurrogateCapability(r.Header)
+	restore := func() { restoreConditionals(r.Header, saved) }
+	reqTime := time.Now()
+	cw := rc.storingWriter(w, r, cr, "fwd=stale", reqTime, nil)
+	storeDecide := cw.decide
+	var held http.Header
+	cw.decide = func(code int, h http.Header) writeMode {
+		if code == http.StatusNotModified || (code >= 500 && sieOK) {
+			held = h
+			return modeHold
+		}
+		restore()
+		return storeDecide(code, h)
+	}
+	err := next.ServeHTTP(cw, r)
+	restore()
+	switch {
+	case cw.mode == modeHold && cw.code == http.StatusNotModified:
+		n := e.Updated(held, reqTime, time.Now())
+		n.Lifetime = cr.policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
+		rc.store.put(cr.key, n)
+		cacheMetric(cacheRevalidated)
+		rc.serveEntry(w, r, n, time.Now(), "fwd=stale; fwd-status=304")
+		return nil
+	case cw.mode == modeHold: // a 5xx within stale-if-error
+		cacheMetric(cacheStale)
+		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; fwd-status="+strconv.Itoa(cw.code)+"; detail=stale-if-error")
+		return nil
+	case err != nil && !cw.wrote && sieOK && clientStillThere(r):
+		cacheMetric(cacheStale)
+		rc.logger.Debug("served stale on error", zap.String("url", cr.url), zap.Error(err))
+		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; detail=stale-if-error")
+		return nil
+	}
+	return cw.finish(err)
+}
+
+// clientStillThere tells whether the request's client has not gone away.
+func clientStillThere(r *http.Request) bool { return r.Context().Err() == nil }
+
+// revalidateAfter revalidates a stale response that was just served
+// (stale-while-revalidate), after the answer was flushed to the client, in
+// the same request, so the request's replacer and variables are never
+// shared with another goroutine. Only one request per key revalidates.
+func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, e *httpcache.Entry) {
+	f, leader := rc.store.flights.Join("swr\x00" + cr.key)
+	if !leader {
+		return
+	}
+	defer rc.store.flights.Land("swr\x00"+cr.key, f)
+	_ = http.NewResponseController(w).Flush()
+	bg := r.WithContext(context.WithoutCancel(r.Context()))
+	bg.Header = r.Header.Clone()
+	bg.Header.Del("If-None-Match")
+	bg.Header.Del("If-Modified-Since")
+	if !e.HasValidator() {
+		cw := rc.storingWriter(discardWriter{h: http.Header{}}, bg, cr, "fwd=stale", time.Now(), nil)
+		_ = cw.finish(next.ServeHTTP(cw, bg))
+		return
+	}
+	swapConditionals(bg.Header, e)
+	reqTime := time.Now()
+	cw := rc.storingWriter(discardWriter{h: http.Header{}}, bg, cr, "fwd=stale", reqTime, nil)
+	storeDecide := cw.decide
+	var held http.Header
+	cw.decide = func(code int, h http.Header) writeMode {
+		if code == http.StatusNotModified {
+			held = h
+			return modeHold
+		}
+		if code >= 500 {
+			return modeHold // keep serving the stale one
+		}
+		return storeDecide(code, h)
+	}
+	err := next.ServeHTTP(cw, bg)
+	if cw.mode == modeHold && cw.code == http.StatusNotModified {
+		n := e.Updated(held, reqTime, time.Now())
+		n.Lifetime = cr.policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
+		rc.store.put(cr.key, n)
+		cacheMetric(cacheRevalidated)
+		return
+	}
+	if err != nil {
+		rc.logger.Debug("background revalidation failed", zap.String("url", cr.url), zap.Error(err))
+		return
+	}
+	_ = cw.finish(nil)
+}
+
+// addSurrogateCapability tells the upstream that this cache obeys
+// Surrogate-Control (W3C Edge Architecture).
+func addSurrogateCapability(h http.Header) {
+	h["Surrogate-Capability"] = append(h["Surrogate-Capability"], httpcache.SurrogateCapability)
+}
+
+// swapConditionals replaces a request's validators by the stored
+// response's, returning the request's own.
+func swapConditionals(h http.Header, e *httpcache.Entry) [2][]string {
+	saved := [2][]string{h["If-None-Match"], h["If-Modified-Since"]}
+	delete(h, "If-None-Match")
+	delete(h, "If-Modified-Since")
+	if et := e.ETag(); et != "" {
+		h["If-None-Match"] = []string{et}
+	}
+	if lm := e.LastModified(); lm != "" {
+		h["If-Modified-Since"] = []string{lm}
+	}
+	return saved
+}
+
+func restoreConditionals(h http.Header, saved [2][]string) {
+	delete(h, "If-None-Match")
+	delete(h, "If-Modified-Since")
+	if saved[0] != nil {
+		h["If-None-Match"] = saved[0]
+	}
+	if saved[1] != nil {
+		h["If-Modified-Since"] = saved[1]
+	}
+}
+
+// writeMode is what a cacheWriter does with a response.
+type writeMode uint8
+
+const (
+	modeUndecided writeMode = iota
+	modePass                // to the client only
+	modeTee                 // to the client, and kept to store
+	modeHold                // kept only (a 304 or an error the cache answers instead)
+)
+
+// cacheWriter passes a response to the client and keeps a copy of what is
+// to be stored, up to limit bytes (beyond, the copy is dropped and the
+// response streams through).
+type cacheWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	decide func(code int, h http.Header) writeMode
+	store  func(body []byte)
+	done   func()
+	status string // this cache's Cache-Status parameters for a forwarded response
+	limit  int64
+	mode   writeMode
+	code   int
+	wrote  bool
+	over   bool
+	buf    []byte
+}
+
+// WriteHeader decides, on the final status, what happens to the response.
+func (cw *cacheWriter) WriteHeader(code int) {
+	if cw.mode != modeUndecided {
+		return
+	}
+	if code < 200 {
+		cw.ResponseWriterWrapper.WriteHeader(code) // 1xx pass through
+		return
+	}
+	cw.code = code
+	cw.mode = cw.decide(code, cw.ResponseWriterWrapper.Header())
+	if cw.mode == modeHold {
+		return
+	}
+	cw.wrote = true
+	addCacheStatus(cw.ResponseWriterWrapper.Header(), cw.status)
+	cw.ResponseWriterWrapper.WriteHeader(code)
+}
+
+// Write passes and keeps body bytes as the mode says.
+func (cw *cacheWriter) Write(p []byte) (int, error) {
+	if cw.mode == modeUndecided {
+		cw.WriteHeader(http.StatusOK)
+	}
+	switch cw.mode {
+	case modeHold:
+		return len(p), nil
+	case modeTee:
+		if !cw.over {
+			if int64(len(cw.buf)+len(p)) > cw.limit {
+				cw.over, cw.buf = true, nil
+				if cw.done != nil {
+					cw.done()
+				}
+			} else {
+				cw.buf = append(cw.buf, p...)
+			}
+		}
+	}
+	return cw.ResponseWriterWrapper.Write(p)
+}
+
+// finish stores what was kept once the handlers after the cache are done
+// without error, and passes their error on.
+func (cw *cacheWriter) finish(err error) error {
+	if cw.mode == modeUndecided && err == nil {
+		cw.WriteHeader(http.StatusOK)
+	}
+	if err == nil && cw.mode == modeTee && !cw.over && cw.store != nil {
+		body := cw.buf
+		if body == nil {
+			body = []byte{}
+		}
+		cw.store(body)
+	}
+	if err != nil && !cw.wrote {
+		// an error answered by Caddy's error handling still says where it came from
+		addCacheStatus(cw.ResponseWriterWrapper.Header(), cw.status)
+	}
+	return err
+}
+
+// discardWriter is where a background revalidation's response goes.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardWriter) WriteHeader(int)             {}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*ResponseCache)(nil)
+	_ caddy.Validator             = (*ResponseCache)(nil)
+	_ caddy.CleanerUpper          = (*ResponseCache)(nil)
+	_ caddyhttp.MiddlewareHandler = (*ResponseCache)(nil)
+)
