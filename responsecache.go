@@ -381,9 +381,8 @@ func (rc *ResponseCache) serveStored(w http.ResponseWriter, r *http.Request, nex
 	if cr.cc.OnlyIfCached {
 		return false, nil
 	}
-	if !e.HasValidator() {
-		return false, nil
-	}
+	// with validators a conditional request; without, a plain one (still
+	// able to fall back on the stored response within stale-if-error)
 	return true, rc.revalidate(w, r, next, cr, e)
 }
 
