@@ -289,6 +289,24 @@ func TestBinaryWalkthrough(t *testing.T) {
 		t.Fatalf("answers by instance %v, want 5 or 6 from each of %s and %s", seen, addr1, addr2)
 	}
 
+	// the service's public answers are cached for everyone (response_cache),
+	// until purged on the admin endpoint
+	first := fetchWith(t, client, "GET", base+"/hello_service/public/news", user())
+	second := fetchWith(t, client, "GET", base+"/hello_service/public/news", user())
+	if first.code != http.StatusOK || !strings.Contains(first.body, "generated_at") || second.body != first.body ||
+		second.header.Get("Cache-Status") != "caddy-gateway; hit" {
+		t.Fatalf("public answers: %d %q then %q (%q)", first.code, first.body, second.body, second.header.Get("Cache-Status"))
+	}
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+admin+"/response_cache/", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("purge: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if third := fetchWith(t, client, "GET", base+"/hello_service/public/news", user()); third.body == first.body {
+		t.Fatalf("still the stored answer after the purge: %q", third.body)
+	}
+
 	// SIGTERM: the instance deregisters itself; the other takes everything
 	one.stop(syscall.SIGTERM)
 	for range 5 {

@@ -156,4 +156,27 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	if got := ans.header.Values("RateLimit"); len(got) != 2 || !strings.HasPrefix(got[1], `"per_user";r=0;t=10`) {
 		t.Fatalf("RateLimit %q", got)
 	}
+
+	// a service's public answers are cached; its per-user answers are not
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if strings.HasPrefix(r.URL.Path, "/public/") {
+			w.Header().Set("Cache-Control", "public, max-age=30")
+		}
+		fmt.Fprintf(w, `{"user": %q}`, r.Header.Get("X-User-Id"))
+	})
+	g.register("catalog", fmt.Sprintf(`{"address": %q}`, o.addr()))
+	for _, sub := range []string{"user-20", "user-21"} {
+		ans = fetchWith(t, client, "GET", base+"/catalog/public/list", asUser(sub))
+		if ans.code != http.StatusOK || ans.body != `{"user": "user-20"}` {
+			t.Fatalf("public answer for %s: %d %q %q", sub, ans.code, ans.body, ans.header.Get("Cache-Status"))
+		}
+		ans = fetchWith(t, client, "GET", base+"/catalog/me", asUser(sub))
+		if ans.code != http.StatusOK || ans.body != fmt.Sprintf(`{"user": %q}`, sub) {
+			t.Fatalf("per-user answer for %s: %d %q", sub, ans.code, ans.body)
+		}
+	}
+	if got := o.hits.Load(); got != 3 {
+		t.Fatalf("the service was asked %d times, want 3 (the public answer once)", got)
+	}
 }

@@ -51,6 +51,7 @@ func main() {
 	serve := flag.String("serve-backend", "", "run as the backend on this address (used by bench itself)")
 	extraPorts := flag.String("extra-ports", "", "with -serve-backend: serve on -extra-count more ports and list them in this file (used by bench itself)")
 	extraCount := flag.Int("extra-count", 0, "with -extra-ports: how many more ports")
+	cacheTests := flag.Bool("cache-tests", false, "run the public HTTP cache test suite (npm package http-cache-tests) through response_cache instead and print its score next to the published ones; writes bench/cache-tests-results.md")
 	registryMode := flag.Bool("registry", false, "measure the service registry at scale instead (registrations, renewals, memory, listing, restore, cluster join, request cost by instance count); writes bench/registry-results.md")
 	instances := flag.Int("instances", 100000, "with -registry: the registry's size to measure at")
 	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
@@ -75,6 +76,9 @@ func main() {
 		if *registryMode {
 			*out = "bench/registry-results.md"
 		}
+		if *cacheTests {
+			*out = "bench/cache-tests-results.md"
+		}
 	}
 
 	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin}
@@ -94,8 +98,12 @@ func main() {
 	}()
 	defer b.stopAll()
 
-	if *registryMode {
-		table, err := b.registryRun(*caddyBin, *instances)
+	if *registryMode || *cacheTests {
+		run := func() (string, error) { return b.registryRun(*caddyBin, *instances) }
+		if *cacheTests {
+			run = func() (string, error) { return b.cacheTestsRun(*caddyBin) }
+		}
+		table, err := run()
 		if err != nil {
 			b.stopAll()
 			log.Fatal(err)
@@ -140,6 +148,12 @@ func main() {
 func serveBackend(addr, extraPorts string, extraCount int) {
 	body := []byte(`{"message":"Hello from the Service!"}`)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cached": // fresh for an hour, for everyone (the requests carry a token)
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+		case "/stale": // storable, but stale at once: every request refetches and stores
+			w.Header().Set("Cache-Control", "public, max-age=0")
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
@@ -305,6 +319,7 @@ func (b *bench) scenarios() []scenario {
 	perUser := "throttle {\n\t\tzone per_user\n\t\tkey {http.auth.user.id}\n\t\trate 1000000000/1s\n\t}"
 	byName := "reverse_proxy {\n\t\tdynamic registry {http.request.uri.path.0}" + transport + "\n\t}"
 	indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n\t") }
+	cached := "response_cache\n\treverse_proxy " + b.backend + " {" + transport + "\n\t}"
 	return []scenario{
 		{name: "direct backend", direct: true, path: "/"},
 		{name: "reverse_proxy, default keep-alive", site: "reverse_proxy " + b.backend, header: hs, path: "/"},
@@ -321,6 +336,12 @@ func (b *bench) scenarios() []scenario {
 		// the written order; Caddy builds the route's chain per request)
 		{name: "whole stack in a route", site: "route {\n\t\t" + indent(perIP+"\n\t"+jwtHS+"\n\t"+perUser+"\n\t"+byName) + "\n\t}",
 			header: hs, path: "/bench/"},
+		// response_cache before the baseline's reverse_proxy: a hit never
+		// reaches the backend; a refetch (max-age=0) goes upstream and
+		// stores every time; an answer it cannot store passes through
+		{name: "response_cache hit", site: cached, header: hs, path: "/cached"},
+		{name: "response_cache refetch + store", site: cached, header: hs, path: "/stale"},
+		{name: "response_cache not storable", site: cached, header: hs, path: "/"},
 	}
 }
 

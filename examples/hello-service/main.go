@@ -90,11 +90,18 @@ func main() {
 				_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 				return
 			}
-			_ = json.NewEncoder(w).Encode(map[string]string{
+			answer := map[string]string{
 				"message":  "Hello from the Service!",
 				"instance": instance,
 				"path":     r.URL.Path,
-			})
+			}
+			if strings.HasPrefix(r.URL.Path, "/public/") {
+				// the same for every caller: shared caches (the gateway's
+				// response_cache) may keep it for 30 seconds
+				w.Header().Set("Cache-Control", "public, max-age=30")
+				answer["generated_at"] = time.Now().UTC().Format(time.RFC3339Nano)
+			}
+			_ = json.NewEncoder(w).Encode(answer)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
