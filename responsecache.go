@@ -479,7 +479,9 @@ func (rc *ResponseCache) serveUnsafe(w http.ResponseWriter, r *http.Request, nex
 				}
 			}
 			if n > 0 {
-				rc.logger.Debug("invalidated by unsafe method", zap.String("method", r.Method), zap.String("url", url), zap.Int("keys", n))
+				if ce := rc.logger.Check(zap.DebugLevel, "invalidated by unsafe method"); ce != nil {
+					ce.Write(zap.String("method", r.Method), zap.String("url", url), zap.Int("keys", n))
+				}
 			}
 		}
 		return modePass
@@ -591,7 +593,9 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 		}
 	}
 	if !ok {
-		rc.logger.Debug("not stored", zap.String("url", cr.url), zap.Int("status", code), zap.String("reason", why))
+		if ce := rc.logger.Check(zap.DebugLevel, "not stored"); ce != nil {
+			ce.Write(zap.String("url", cr.url), zap.Int("status", code), zap.String("reason", why))
+		}
 		delete(h, "Surrogate-Control")
 		return false, modePass
 	}
@@ -615,7 +619,9 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 		e.VaryKey = httpcache.VaryValues(r.Header, e.VaryFields)
 		e.Retain = rc.retain(e.CC)
 		rc.store.put(cr.key, e)
-		rc.logger.Debug("stored", zap.String("url", cr.url), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
+		if ce := rc.logger.Check(zap.DebugLevel, "stored"); ce != nil {
+			ce.Write(zap.String("url", cr.url), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
+		}
 	}
 	return true, modeTee
 }
@@ -689,7 +695,9 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 		return nil
 	case err != nil && !cw.wrote && sieOK && clientStillThere(r):
 		cacheMetric(cacheStale)
-		rc.logger.Debug("served stale on error", zap.String("url", cr.url), zap.Error(err))
+		if ce := rc.logger.Check(zap.DebugLevel, "served stale on error"); ce != nil {
+			ce.Write(zap.String("url", cr.url), zap.Error(err))
+		}
 		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; detail=stale-if-error")
 		return nil
 	}
@@ -743,7 +751,9 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	if err != nil {
-		rc.logger.Debug("background revalidation failed", zap.String("url", cr.url), zap.Error(err))
+		if ce := rc.logger.Check(zap.DebugLevel, "background revalidation failed"); ce != nil {
+			ce.Write(zap.String("url", cr.url), zap.Error(err))
+		}
 		return
 	}
 	_ = cw.finish(nil)
