@@ -91,6 +91,12 @@ type (
 		Circuits    []dashCircuit `json:"circuits"`
 		Throttle    dashThrottle  `json:"throttle"`
 		JWT         dashJWT       `json:"jwt_auth"`
+		Cache       dashCache     `json:"response_cache"`
+	}
+	dashCache struct {
+		Requests    map[string]int64 `json:"requests"` // hit, miss, stale, coalesced, revalidated, bypass
+		StoredBytes uint64           `json:"stored_bytes"`
+		Keys        int              `json:"keys"`
 	}
 	dashRegistry struct {
 		Backend        string `json:"backend"` // memory or redis
@@ -169,6 +175,20 @@ func dashboardState(now time.Time) dashState {
 			st.JWT.Refused[s.labels["reason"]] += s.value
 		}
 	}
+	st.Cache = dashCache{Requests: map[string]int64{}}
+	for _, s := range counterValues(metrics.cacheRequests) {
+		if s.value > 0 {
+			st.Cache.Requests[s.labels["result"]] += s.value
+		}
+	}
+	processState.caches.Range(func(_, v any) bool {
+		if s, ok := v.(*cacheStore); ok {
+			b, k := s.mem.Stats()
+			st.Cache.StoredBytes += b
+			st.Cache.Keys += k
+		}
+		return true
+	})
 	return st
 }
 

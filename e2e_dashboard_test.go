@@ -144,7 +144,8 @@ func TestE2EDashboardJSONAndHeaders(t *testing.T) {
 
 // TestE2EDashboardCounters: state.json shows the circuits of the loaded
 // config by key, the throttle zones with their keys and decisions, and
-// jwt_auth's outcomes, as requests go through them.
+// jwt_auth's outcomes, response_cache's results and stored bytes, as
+// requests go through them.
 func TestE2EDashboardCounters(t *testing.T) {
 	secret := "dash-secret-dash-secret-dash-secret-da"
 	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
@@ -163,6 +164,7 @@ http://127.0.0.1:{HTTP} {
 			secret {env.GATEWAY_TEST_JWT_SECRET}
 			issuer my_issuer
 		}
+		response_cache
 		circuit_breaker {
 			name dash_breaker
 			key {http.request.uri.path.0}
@@ -183,6 +185,14 @@ http://127.0.0.1:{HTTP} {
 	if code, _ := g.call("GET", g.url("/hello_service/x"), "", nil); code != http.StatusUnauthorized {
 		t.Fatalf("without a token: %d", code)
 	}
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		fmt.Fprint(w, "shared")
+	})
+	g.register("catalog", fmt.Sprintf(`{"address": %q}`, o.addr()))
+	for range 3 {
+		g.call("GET", g.url("/catalog/list"), "", http.Header{"Authorization": {"Bearer " + token}})
+	}
 	_, body := g.call("GET", g.url("/dashboard/state.json"), "", nil)
 	var st struct {
 		Circuits []struct {
@@ -200,6 +210,11 @@ http://127.0.0.1:{HTTP} {
 			Outcomes map[string]int64 `json:"outcomes"`
 			Refused  map[string]int64 `json:"refused"`
 		} `json:"jwt_auth"`
+		Cache struct {
+			Requests    map[string]int64 `json:"requests"`
+			StoredBytes int64            `json:"stored_bytes"`
+			Keys        int              `json:"keys"`
+		} `json:"response_cache"`
 	}
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		t.Fatalf("state.json: %v: %s", err, body)
@@ -213,6 +228,9 @@ http://127.0.0.1:{HTTP} {
 	}
 	if st.JWT.Outcomes["accepted"] < 3 || st.JWT.Refused["no_token"] < 1 {
 		t.Errorf("jwt_auth: %+v", st.JWT)
+	}
+	if st.Cache.Requests["hit"] < 2 || st.Cache.Requests["miss"] < 4 || st.Cache.Keys < 1 || st.Cache.StoredBytes < 6 {
+		t.Errorf("response_cache: %+v", st.Cache)
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, token) {
 		t.Fatal("state.json holds the secret or a token")

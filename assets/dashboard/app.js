@@ -113,6 +113,20 @@ function renderJWT(state) {
   box.append(table(["outcome", "requests"], rows));
 }
 
+function renderCache(state) {
+  const box = document.getElementById("cache");
+  box.replaceChildren();
+  const c = state.response_cache;
+  const rq = c.requests || {};
+  if (Object.keys(rq).length === 0) {
+    box.append(el("p", { class: "muted" }, "no response_cache request yet"));
+    return;
+  }
+  const rows = Object.entries(rq).sort().map(([k, v]) => el("tr", {}, cell("result", k), cell("requests", v)));
+  rows.push(el("tr", {}, cell("result", "stored: " + c.keys + " keys", "muted"), cell("requests", Math.round(c.stored_bytes / 1024) + " KiB")));
+  box.append(table(["result", "requests"], rows));
+}
+
 async function refresh() {
   const mode = document.getElementById("mode");
   try {
@@ -128,6 +142,7 @@ async function refresh() {
     renderCircuits(state);
     renderThrottle(state);
     renderJWT(state);
+    renderCache(state);
   } catch (err) {
     mode.textContent = "cannot read the gateway's state: " + err.message;
     mode.className = "error";
