@@ -512,3 +512,48 @@ func TestE2ECacheRange(t *testing.T) {
 		t.Fatalf("the stored response must stay whole: %q", a.body)
 	}
 }
+
+// TestE2ECacheStoresOnlyTheUpstreamsFields: fields the handlers before the
+// cache set (throttle's RateLimit, a header directive) are not stored and
+// replayed to the next caller; each request gets its own.
+func TestE2ECacheStoresOnlyTheUpstreamsFields(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=1")
+		w.Header().Set("ETag", `"x"`)
+		w.Header().Set("X-From", "upstream")
+		if r.Header.Get("If-None-Match") == `"x"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprint(w, "body")
+	})
+	g := startGateway(t, "", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	route {
+		throttle {
+			rate 1000/1m
+		}
+		header X-Request {http.request.uuid}
+		response_cache
+		reverse_proxy %s
+	}
+}`, o.addr()))
+	first := fetch(t, g.client, g.url("/x"))
+	second := fetch(t, g.client, g.url("/x"))
+	mustStatus(t, second, 200, "hit")
+	for _, a := range []answer{first, second} {
+		if len(a.header.Values("X-Request")) != 1 || len(a.header.Values("RateLimit")) != 1 || len(a.header.Values("X-From")) != 1 {
+			t.Fatalf("fields: %v", a.header)
+		}
+	}
+	if first.header.Get("X-Request") == second.header.Get("X-Request") || first.header.Get("RateLimit") == second.header.Get("RateLimit") {
+		t.Fatalf("the hit replayed the first request's fields: %v / %v", first.header, second.header)
+	}
+	// after a revalidation (304), the answer has each field once
+	time.Sleep(1100 * time.Millisecond)
+	third := fetch(t, g.client, g.url("/x"))
+	mustStatus(t, third, 200, "fwd=stale; fwd-status=304")
+	if third.body != "body" || len(third.header.Values("Cache-Control")) != 1 || len(third.header.Values("X-From")) != 1 ||
+		len(third.header.Values("RateLimit")) != 1 || len(third.header.Values("Etag")) != 1 {
+		t.Fatalf("after revalidation: %q %v", third.body, third.header)
+	}
+}

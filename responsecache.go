@@ -416,10 +416,13 @@ func (rc *ResponseCache) serveEntry(w http.ResponseWriter, r *http.Request, e *h
 // copyStoredHeader copies a stored response's fields into a response's
 // header, every value in a slice of the response's own (one backing array),
 // as Caddy's header directive edits values in place.
+//
+// Like reverse_proxy, it adds to what the handlers before the cache set
+// (throttle's RateLimit, say), which stays first.
 func copyStoredHeader(dst, src http.Header) {
 	n := 0
-	for _, vs := range src {
-		n += len(vs)
+	for k, vs := range src {
+		n += len(vs) + len(dst[k])
 	}
 	vals := make([]string, n)
 	i := 0
@@ -427,9 +430,63 @@ func copyStoredHeader(dst, src http.Header) {
 		if k == "Surrogate-Control" {
 			continue // for this cache, not for clients
 		}
-		copy(vals[i:], vs)
-		dst[k] = vals[i : i+len(vs) : i+len(vs)]
-		i += len(vs)
+		start := i
+		i += copy(vals[i:], dst[k])
+		i += copy(vals[i:], vs)
+		dst[k] = vals[start:i:i]
+	}
+}
+
+// headerMark records how many values each field of a response's header had
+// when the cache passed the request on: what the handlers before it set,
+// as opposed to what the upstream sent.
+type headerMark []struct {
+	k string
+	n int
+}
+
+func markHeader(h http.Header) headerMark {
+	m := make(headerMark, 0, len(h))
+	for k, vs := range h {
+		m = append(m, struct {
+			k string
+			n int
+		}{k, len(vs)})
+	}
+	return m
+}
+
+func (m headerMark) count(k string) int {
+	for _, e := range m {
+		if e.k == k {
+			return e.n
+		}
+	}
+	return 0
+}
+
+// upstream copies the fields (and values) added to h since the mark: the
+// response to store, without the headers of the handlers before the cache.
+func (m headerMark) upstream(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		if n := m.count(k); len(vs) > n {
+			out[k] = append([]string(nil), vs[n:]...)
+		}
+	}
+	return out
+}
+
+// reset takes h back to the mark, dropping what the upstream added (a 304
+// or an error that the cache answers in its stead).
+func (m headerMark) reset(h http.Header) {
+	for k, vs := range h {
+		n := m.count(k)
+		if n == 0 {
+			delete(h, k)
+		} else if len(vs) > n {
+			h[k] = vs[:n:n]
+		}
 	}
 }
 
@@ -557,7 +614,8 @@ func (rc *ResponseCache) fetch(w http.ResponseWriter, r *http.Request, next cadd
 // storingWriter makes the writer that passes a response on and keeps a
 // copy to store when it may be stored.
 func (rc *ResponseCache) storingWriter(w http.ResponseWriter, r *http.Request, cr cacheRequest, fwd string, reqTime time.Time, decided func()) *cacheWriter {
-	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, limit: rc.MaxItemSize, status: fwd}
+	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, limit: rc.MaxItemSize, status: fwd,
+		mark: markHeader(w.Header())}
 	cw.decide = func(code int, h http.Header) writeMode {
 		stored, mode := rc.prepareStore(r, cr, code, h, reqTime, cw)
 		if stored {
@@ -600,7 +658,7 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 		return false, modePass
 	}
 	respTime := time.Now()
-	stored := h.Clone()
+	stored := cw.mark.upstream(h)
 	delete(h, "Surrogate-Control")
 	for _, f := range resp.PrivateFields {
 		delete(stored, http.CanonicalHeaderKey(f))
@@ -673,7 +731,7 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	var held http.Header
 	cw.decide = func(code int, h http.Header) writeMode {
 		if code == http.StatusNotModified || (code >= 500 && sieOK) {
-			held = h
+			held = cw.mark.upstream(h)
 			return modeHold
 		}
 		restore()
@@ -681,6 +739,9 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	}
 	err := next.ServeHTTP(cw, r)
 	restore()
+	if cw.mode == modeHold || (err != nil && !cw.wrote) {
+		cw.mark.reset(w.Header()) // the cache answers instead: drop the upstream's fields
+	}
 	switch {
 	case cw.mode == modeHold && cw.code == http.StatusNotModified:
 		n := e.Updated(held, reqTime, time.Now())
@@ -734,7 +795,7 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 	var held http.Header
 	cw.decide = func(code int, h http.Header) writeMode {
 		if code == http.StatusNotModified {
-			held = h
+			held = cw.mark.upstream(h)
 			return modeHold
 		}
 		if code >= 500 {
@@ -811,6 +872,7 @@ type cacheWriter struct {
 	done   func()
 	status string // this cache's Cache-Status parameters for a forwarded response
 	limit  int64
+	mark   headerMark // the header as the handlers before the cache left it
 	mode   writeMode
 	code   int
 	wrote  bool
