@@ -179,4 +179,13 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	if got := o.hits.Load(); got != 3 {
 		t.Fatalf("the service was asked %d times, want 3 (the public answer once)", got)
 	}
+	// the service name is stripped from the path before the cache: another
+	// service's /public/list is another resource all the same
+	if ans = fetchWith(t, client, "GET", base+"/hello_service/public/list", asUser("user-22")); ans.code != http.StatusOK || ans.instance == "" {
+		t.Fatalf("hello_service answered by another service's stored answer: %d %q %q", ans.code, ans.body, ans.header.Get("Cache-Status"))
+	}
+	// purged by the URL the client asked for, before the rewrite
+	if code, body := g.adminCall("DELETE", "/response_cache/?url="+base+"/catalog/public/list", ""); code != http.StatusOK || !strings.Contains(body, `"purged":1`) {
+		t.Fatalf("purge by the client's URL: %d %s", code, body)
+	}
 }

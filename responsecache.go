@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -290,10 +291,13 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		user, _ = repl.GetString("http.auth.user.id")
 	}
 	cr.credential = len(r.Header["Authorization"]) > 0 || len(r.Header["Cookie"]) > 0 || user != ""
-	cr.url = effectiveURL(r)
+	var rewritten string
+	cr.url, rewritten = effectiveURL(r)
 	var b strings.Builder
-	b.Grow(len(cr.url) + 16)
+	b.Grow(len(cr.url) + len(rewritten) + 16)
 	b.WriteString(cr.url)
+	b.WriteByte(0)
+	b.WriteString(rewritten)
 	for _, part := range rc.keyParts {
 		v := part.tpl
 		if repl != nil {
@@ -321,16 +325,32 @@ func pragmaNoCache(h http.Header) bool {
 	return false
 }
 
-// effectiveURL is the URL a request is stored under: scheme, host (lower
-// case, without the scheme's default port) and the request target as the
-// handlers before this one left it (raw path and query as received, so
-// /a/../b and /b are different entries).
-func effectiveURL(r *http.Request) string {
+// effectiveURL is the URL a request is stored under, as the client asked
+// for it: scheme, host (lower case, without the scheme's default port) and
+// request target (raw path and query as received, so /a/../b and /b are
+// different entries). When the handlers before the cache rewrote the
+// target (uri strip_prefix, rewrite), rewritten is the target they made,
+// which is part of the key too; otherwise it is empty.
+func effectiveURL(r *http.Request) (url, rewritten string) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return canonicalURL(scheme, r.Host, r.URL.RequestURI())
+	target := r.URL.RequestURI()
+	if orig := originalURL(r); orig != nil {
+		if o := orig.RequestURI(); o != target {
+			target, rewritten = o, target
+		}
+	}
+	return canonicalURL(scheme, r.Host, target), rewritten
+}
+
+// originalURL is the request's URL before any handler rewrote it.
+func originalURL(r *http.Request) *neturl.URL {
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
+		return orig.URL
+	}
+	return r.URL
 }
 
 // canonicalURL joins scheme, host and request target the way effectiveURL
@@ -525,7 +545,7 @@ func (rc *ResponseCache) pass(w http.ResponseWriter, r *http.Request, next caddy
 // invalidates its URL and the URLs of its Location and Content-Location
 // on the same host (RFC 9111 §4.4).
 func (rc *ResponseCache) serveUnsafe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	url := effectiveURL(r)
+	url, _ := effectiveURL(r)
 	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, status: "fwd=method"}
 	cw.decide = func(code int, h http.Header) writeMode {
 		if code < 400 {
@@ -553,7 +573,7 @@ func sameOriginURL(r *http.Request, ref string) string {
 	if ref == "" {
 		return ""
 	}
-	u, err := r.URL.Parse(ref)
+	u, err := originalURL(r).Parse(ref)
 	if err != nil {
 		return ""
 	}
