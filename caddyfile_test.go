@@ -112,6 +112,15 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 		{site("cors {\n origins https://app.example.com\n max_age soon\n}"), `max_age "soon" is not a duration`},
 		{site("cors {\n origins https://app.example.com\n allow_all\n}"), `unrecognized subdirective "allow_all"; cors knows: origins`},
 		{site("cors https://app.example.com"), "cors takes a block"},
+		{site("response_cache 10m"), "response_cache takes a block"},
+		{site("response_cache {\n max_size lots\n}"), `max_size: "lots" is not a size`},
+		{site("response_cache {\n max_size 1MiB\n max_item_size 2MiB\n}"), "max_item_size (2097152) is larger than max_size (1048576)"},
+		{site("response_cache {\n key\n}"), "key needs at least one template"},
+		{site("response_cache {\n key {http.auht.user.id}\n}"), "the placeholder {http.auht.user.id} never has a value"},
+		{site("response_cache {\n stale_if_error later\n}"), `stale_if_error: "later" is not a duration`},
+		{site("response_cache {\n backend memcached x\n}"), "backend takes `redis <url>`"},
+		{site("response_cache {\n backend redis localhost:6379\n}"), "backend redis needs a redis:// or rediss:// URL"},
+		{site("response_cache {\n ttl 1m\n}"), `unknown response_cache option "ttl"`},
 	} {
 		_, err := adapt(t, tc.caddyfile)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // origin is an upstream whose answers a test scripts, counting requests.
@@ -555,5 +557,39 @@ func TestE2ECacheStoresOnlyTheUpstreamsFields(t *testing.T) {
 	if third.body != "body" || len(third.header.Values("Cache-Control")) != 1 || len(third.header.Values("X-From")) != 1 ||
 		len(third.header.Values("RateLimit")) != 1 || len(third.header.Values("Etag")) != 1 {
 		t.Fatalf("after revalidation: %q %v", third.body, third.header)
+	}
+}
+
+// TestE2ECacheBackendRedis: with backend redis, a gateway that starts
+// afresh (a new process, or another gateway) answers from what an earlier
+// one stored, and an unsafe method on it drops the shared entry too.
+func TestE2ECacheBackendRedis(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	var version atomic.Int64
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprintf(w, "v=%d", version.Add(1))
+	})
+	site := cacheSite(o, "backend redis "+rs.URL())
+	g := startGateway(t, "", site)
+	fetch(t, g.client, g.url("/shared"))
+	testenv.Eventually(t, 5*time.Second, "the entry reached Redis", func() bool {
+		return len(rs.Keys(cacheRedisPrefix+"e:*")) == 1
+	})
+	g.restart("", site) // the store of the first life is gone with it
+	a := fetch(t, g.client, g.url("/shared"))
+	mustStatus(t, a, 200, "hit")
+	if a.body != "v=1" || o.hits.Load() != 1 {
+		t.Fatalf("after a restart: %q, upstream asked %d times", a.body, o.hits.Load())
+	}
+	if code, _ := g.call("DELETE", g.url("/shared"), "", nil); code != 200 {
+		t.Fatalf("DELETE: %d", code)
+	}
+	testenv.Eventually(t, 5*time.Second, "the invalidation reached Redis", func() bool {
+		return len(rs.Keys(cacheRedisPrefix+"e:*")) == 0
+	})
+	g.restart("", site)
+	if a = fetch(t, g.client, g.url("/shared")); a.body != "v=3" {
+		t.Fatalf("after the invalidation and a restart: %q", a.body)
 	}
 }

@@ -184,6 +184,9 @@ func (rc *ResponseCache) Validate() error {
 		if strings.TrimSpace(k) == "" {
 			return errors.New("a key part is empty")
 		}
+		if err := checkTemplate(k); err != nil {
+			return fmt.Errorf("key %v", err)
+		}
 	}
 	if rc.Redis != "" && !strings.HasPrefix(rc.Redis, "redis://") && !strings.HasPrefix(rc.Redis, "rediss://") {
 		return fmt.Errorf("backend redis needs a redis:// or rediss:// URL, not %q", maskURL(rc.Redis))
