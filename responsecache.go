@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	neturl "net/url"
 	"strconv"
@@ -944,6 +945,16 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 	}
 	return cw.ResponseWriterWrapper.Write(p)
 }
+
+// ReadFrom copies through Write: the embedded wrapper's ReadFrom would
+// hand the body to the client's writer directly (io.Copy prefers it, as
+// file_server's does), and the cache would store it empty.
+func (cw *cacheWriter) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(writeOnly{cw}, r)
+}
+
+// writeOnly hides every method of a writer but Write.
+type writeOnly struct{ io.Writer }
 
 // finish stores what was kept once the handlers after the cache are done
 // without error, and passes their error on.

@@ -6,7 +6,6 @@
 package httpcache
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -193,11 +192,6 @@ func fieldNames(arg string) []string {
 		}
 	}
 	return out
-}
-
-// formatSeconds is strconv for the Age field and Cache-Status ttl.
-func formatSeconds(d time.Duration) string {
-	return strconv.FormatInt(int64(d/time.Second), 10)
 }
 
 // SurrogateName is this cache's device token in Surrogate-Capability and
