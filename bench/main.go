@@ -141,6 +141,8 @@ func main() {
 	}
 }
 
+var bigBody = make([]byte, 64<<10)
+
 // serveBackend is the upstream: a small fixed answer, keep-alive.
 // With extraPorts, it serves on extraCount more ports of 127.0.0.1 too, the
 // system's choice, and lists them in that file: many instances, each at its
@@ -153,6 +155,11 @@ func serveBackend(addr, extraPorts string, extraCount int) {
 			w.Header().Set("Cache-Control", "public, max-age=3600")
 		case "/stale": // storable, but stale at once: every request refetches and stores
 			w.Header().Set("Cache-Control", "public, max-age=0")
+		}
+		if strings.HasPrefix(r.URL.Path, "/big/") { // 64 KiB, cacheable, one per URL (the cache memory test)
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			_, _ = w.Write(bigBody)
+			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
