@@ -1,0 +1,418 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/caddygateway/caddy-gateway/internal/transform"
+)
+
+func init() {
+	caddy.RegisterModule(Transform{})
+}
+
+// defaultTransformMaxBody is max_body's default.
+const defaultTransformMaxBody = 1 << 20
+
+// Transform edits JSON request bodies before the handlers after it (the
+// upstream) and JSON response bodies before the client: set, delete and
+// rename on dot paths (user.id, items.0.name). A set's value is a JSON
+// literal, or text with placeholders expanded per request and set as a
+// JSON string, so `set user.id {http.auth.user.id}` puts the caller's
+// identity, from jwt_auth, into what the upstream receives.
+//
+// Request bodies are edited when declared JSON (Content-Type
+// application/json or */*+json): one that does not parse, or that holds a
+// key twice (compared as decoders compare keys: after unescaping,
+// regardless of case), is refused with 400; one larger than max_body with
+// 413; a compressed one (Content-Encoding) with 415. The body is read once,
+// and Content-Length set to the new length. Other bodies pass untouched.
+//
+// Response bodies are edited when JSON; gzip, br and zstd responses are
+// decoded and encoded again; other encodings, responses over max_body,
+// streams (text/event-stream, Incremental), 1xx, 204, 304 and answers to
+// HEAD pass untouched. An edited response gets its new Content-Length, a
+// strong ETag made weak, and no Content-MD5 or digest fields. A response
+// that cannot be edited (not JSON, say) is passed as it came and logged,
+// or, with on_error fail, replaced by a 502.
+//
+// Keys are matched regardless of case and escapes, as upstream decoders
+// (Go's encoding/json among them) match them, and the document's own
+// spelling is kept.
+type Transform struct {
+	// Operations on request bodies, in order.
+	Request []TransformOp `json:"request,omitempty"`
+
+	// Operations on response bodies, in order.
+	Response []TransformOp `json:"response,omitempty"`
+
+	// The largest body edited, in bytes. Larger request bodies are refused
+	// (413); larger responses pass untouched. Default: 1MiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	// What a response that cannot be edited gets: "pass" (default: the
+	// response as the upstream sent it, and a warning in the log) or
+	// "fail" (a 502 with a JSON body, nothing of the upstream's).
+	OnError string `json:"on_error,omitempty"`
+
+	request, response *transform.Program
+	logger            *zap.Logger
+}
+
+// TransformOp is one operation.
+type TransformOp struct {
+	// set, delete or rename.
+	Op string `json:"op"`
+	// The dot path of the value: user.id, items.0.name, tags.-1 (append,
+	// set only).
+	Path string `json:"path"`
+	// rename: the new path.
+	To string `json:"to,omitempty"`
+	// set: a JSON literal (42, true, "text", {"a":1}), or text with
+	// placeholders, set as a JSON string.
+	Value string `json:"value,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Transform) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.transform",
+		New: func() caddy.Module { return new(Transform) },
+	}
+}
+
+// Provision compiles the operations.
+func (t *Transform) Provision(ctx caddy.Context) error {
+	t.logger = ctx.Logger()
+	if t.MaxBody == 0 {
+		t.MaxBody = defaultTransformMaxBody
+	}
+	var err error
+	if t.request, err = compileOps("request", t.Request); err != nil {
+		return err
+	}
+	if t.response, err = compileOps("response", t.Response); err != nil {
+		return err
+	}
+	return t.Validate()
+}
+
+func compileOps(side string, ops []TransformOp) (*transform.Program, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	specs := make([]transform.Spec, len(ops))
+	for i, o := range ops {
+		specs[i] = transform.Spec{Op: o.Op, Path: o.Path, To: o.To, Value: o.Value}
+		if o.Op == "set" && !json.Valid([]byte(o.Value)) { // text with placeholders
+			if err := checkTemplate(o.Value); err != nil {
+				return nil, fmt.Errorf("%s: set %s: %v", side, o.Path, err)
+			}
+		}
+	}
+	p, err := transform.Compile(specs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", side, err)
+	}
+	return p, nil
+}
+
+// Validate checks the settings.
+func (t *Transform) Validate() error {
+	if t.MaxBody < 0 || t.MaxBody > 1<<30 {
+		return errors.New("max_body must be between 1 byte and 1GiB")
+	}
+	if t.OnError != "" && t.OnError != "pass" && t.OnError != "fail" {
+		return fmt.Errorf("on_error %q: want pass or fail", t.OnError)
+	}
+	if len(t.Request) == 0 && len(t.Response) == 0 {
+		return errors.New("no operations: give a request or response block")
+	}
+	return nil
+}
+
+// transformBufs recycles the buffers bodies are read into.
+var transformBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return transformBufs.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 4<<20 { // do not keep the rare huge one
+		b.Reset()
+		transformBufs.Put(b)
+	}
+}
+
+// ServeHTTP edits the request body, then the response body.
+func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	expand := func(s string) string {
+		if repl == nil {
+			return s
+		}
+		return repl.ReplaceAll(s, "")
+	}
+	if t.request != nil && r.Body != nil && r.Body != http.NoBody && isJSON(r.Header.Get("Content-Type")) {
+		buf, err := t.transformRequest(w, r, expand)
+		if buf != nil {
+			defer putBuf(buf)
+		}
+		if err != nil || buf == nil {
+			return err
+		}
+	}
+	if t.response == nil || r.Method == http.MethodHead {
+		return next.ServeHTTP(w, r)
+	}
+	tw := &transformWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, t: t, expand: expand}
+	err := next.ServeHTTP(tw, r)
+	if tw.buf != nil {
+		defer putBuf(tw.buf)
+	}
+	if err != nil {
+		if tw.mode == modeTransform && !tw.flushed {
+			// nothing was sent: let the error handling answer
+			tw.discard()
+		}
+		return err
+	}
+	return tw.finish()
+}
+
+// transformRequest edits a declared-JSON request body; it returns the
+// buffer holding the new body (to recycle once the request is done), or
+// nil and the error answer already given.
+func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, expand func(string) string) (*bytes.Buffer, error) {
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
+			[]byte(`{"error":"unsupported media type","error_description":"send the JSON body without Content-Encoding"}`+"\n"))
+	}
+	if r.ContentLength > t.MaxBody {
+		return nil, t.tooLarge(w, r)
+	}
+	buf := getBuf()
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, t.MaxBody+1))
+	_ = r.Body.Close()
+	if err != nil {
+		putBuf(buf)
+		return nil, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
+	}
+	if int64(buf.Len()) > t.MaxBody {
+		putBuf(buf)
+		return nil, t.tooLarge(w, r)
+	}
+	out, err := t.request.Apply(buf.Bytes(), expand)
+	if err != nil {
+		putBuf(buf)
+		msg := "the request body is not valid JSON"
+		if errors.Is(err, transform.ErrDuplicateKey) {
+			msg = "the request body has an object with the same key twice"
+		}
+		if ce := t.logger.Check(zap.DebugLevel, "refused a request body"); ce != nil {
+			ce.Write(zap.Error(err))
+		}
+		body := append(append([]byte(`{"error":"bad request","error_description":`), strconv.Quote(msg)...), "}\n"...)
+		return nil, refuse(w, r, http.StatusBadRequest, msg, body)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(out))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
+	r.ContentLength = int64(len(out))
+	r.Header["Content-Length"] = []string{strconv.Itoa(len(out))}
+	r.TransferEncoding = nil
+	return buf, nil
+}
+
+func (t *Transform) tooLarge(w http.ResponseWriter, r *http.Request) error {
+	body := fmt.Appendf(nil, `{"error":"request entity too large","error_description":"the JSON body is larger than %d bytes"}`+"\n", t.MaxBody)
+	return refuse(w, r, http.StatusRequestEntityTooLarge, "the JSON body is too large", body)
+}
+
+// isJSON tells whether a media type is JSON: application/json or a +json
+// type (not the streaming ones).
+func isJSON(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	if mt == "application/json" {
+		return true
+	}
+	if strings.HasSuffix(mt, "+json") {
+		return mt != "application/stream+json" && mt != "application/json-seq+json"
+	}
+	return false
+}
+
+// transformWriter holds a JSON response to edit it, or passes others on.
+type transformWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	t       *Transform
+	expand  func(string) string
+	mode    writeMode // modePass, or modeTransform while holding
+	code    int
+	enc     string // the response's Content-Encoding ("" for none)
+	buf     *bytes.Buffer
+	flushed bool
+}
+
+// modeTransform: the response is held to be edited.
+const modeTransform = modeHold
+
+func (tw *transformWriter) WriteHeader(code int) {
+	if tw.mode != modeUndecided {
+		return
+	}
+	if code < 200 {
+		tw.ResponseWriterWrapper.WriteHeader(code)
+		return
+	}
+	tw.code = code
+	tw.mode = tw.decide(code, tw.Header())
+	if tw.mode == modePass {
+		tw.ResponseWriterWrapper.WriteHeader(code)
+	}
+}
+
+// decide: edit only what can be edited whole.
+func (tw *transformWriter) decide(code int, h http.Header) writeMode {
+	if code == http.StatusNoContent || code == http.StatusNotModified || !isJSON(h.Get("Content-Type")) ||
+		caddyhttp.IsIncremental(h) {
+		return modePass
+	}
+	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding")))
+	switch enc {
+	case "", "identity":
+		enc = ""
+	case "gzip", "x-gzip", "br", "zstd":
+	default:
+		return modePass // an encoding it cannot decode
+	}
+	if cl := h.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n > tw.t.MaxBody {
+			return modePass
+		}
+	}
+	tw.enc = enc
+	tw.buf = getBuf()
+	return modeTransform
+}
+
+func (tw *transformWriter) Write(p []byte) (int, error) {
+	if tw.mode == modeUndecided {
+		tw.WriteHeader(http.StatusOK)
+	}
+	if tw.mode == modePass {
+		return tw.ResponseWriterWrapper.Write(p)
+	}
+	if int64(tw.buf.Len()+len(p)) > tw.t.MaxBody {
+		// larger than max_body: what was held goes out as it came, and
+		// the rest streams
+		tw.passHeld()
+		return tw.ResponseWriterWrapper.Write(p)
+	}
+	return tw.buf.Write(p)
+}
+
+// ReadFrom copies through Write (see cacheWriter.ReadFrom).
+func (tw *transformWriter) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(writeOnly{tw}, r)
+}
+
+// Flush is held back while the response is held: the edited response is
+// sent whole at the end (Caddy's reverse_proxy flushes after every write of
+// a response without Content-Length).
+func (tw *transformWriter) Flush() {
+	if tw.mode == modePass {
+		_ = http.NewResponseController(tw.ResponseWriterWrapper).Flush()
+	}
+}
+
+// passHeld sends the held response untouched and switches to passing.
+func (tw *transformWriter) passHeld() {
+	tw.mode = modePass
+	tw.flushed = true
+	tw.ResponseWriterWrapper.WriteHeader(tw.code)
+	_, _ = tw.ResponseWriterWrapper.Write(tw.buf.Bytes())
+}
+
+// discard drops a held response (the handler after failed).
+func (tw *transformWriter) discard() { tw.buf.Reset() }
+
+// finish edits and sends a held response.
+func (tw *transformWriter) finish() error {
+	if tw.mode == modeUndecided {
+		tw.WriteHeader(http.StatusOK)
+	}
+	if tw.mode != modeTransform {
+		return nil
+	}
+	body, err := tw.edit()
+	h := tw.Header()
+	if err != nil {
+		if tw.t.OnError == "fail" {
+			tw.t.logger.Warn("a response could not be transformed; answering 502", zap.Int("status", tw.code), zap.Error(err))
+			for k := range h {
+				delete(h, k)
+			}
+			h["Content-Type"] = []string{"application/json"}
+			h["Cache-Control"] = []string{"no-store"}
+			tw.ResponseWriterWrapper.WriteHeader(http.StatusBadGateway)
+			_, _ = tw.ResponseWriterWrapper.Write([]byte(`{"error":"bad gateway","error_description":"the upstream's answer could not be transformed"}` + "\n"))
+			return nil
+		}
+		tw.t.logger.Warn("a response could not be transformed; passing it as it came", zap.Int("status", tw.code), zap.Error(err))
+		tw.passHeld()
+		return nil
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	delete(h, "Content-Md5")
+	delete(h, "Digest")
+	delete(h, "Content-Digest")
+	delete(h, "Repr-Digest")
+	if et := h.Get("Etag"); et != "" && !strings.HasPrefix(et, "W/") {
+		h["Etag"] = []string{"W/" + et} // the same meaning, other bytes
+	}
+	tw.ResponseWriterWrapper.WriteHeader(tw.code)
+	_, err = tw.ResponseWriterWrapper.Write(body)
+	return err
+}
+
+// edit decodes, transforms and encodes the held body again.
+func (tw *transformWriter) edit() ([]byte, error) {
+	raw := tw.buf.Bytes()
+	if tw.enc == "" {
+		return tw.t.response.Apply(raw, tw.expand)
+	}
+	plain, err := decodeBody(tw.enc, raw, tw.t.MaxBody)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tw.t.response.Apply(plain, tw.expand)
+	if err != nil {
+		return nil, err
+	}
+	return encodeBody(tw.enc, out)
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Transform)(nil)
+	_ caddy.Validator             = (*Transform)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Transform)(nil)
+	_ http.Flusher                = (*transformWriter)(nil)
+)

@@ -1,0 +1,297 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"go.uber.org/zap"
+)
+
+func newTransform(t testing.TB, tr *Transform) *Transform {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	if err := tr.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr.logger = zap.NewNop()
+	return tr
+}
+
+// withUser is a request as jwt_auth leaves it: a replacer with the user.
+func withUser(r *http.Request, user string) *http.Request {
+	repl := caddy.NewReplacer()
+	repl.Set("http.auth.user.id", user)
+	return r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+}
+
+func TestTransformRequestBodies(t *testing.T) {
+	tr := newTransform(t, &Transform{Request: []TransformOp{
+		{Op: "set", Path: "user.id", Value: "{http.auth.user.id}"},
+		{Op: "delete", Path: "role"},
+		{Op: "rename", Path: "firstName", To: "first_name"},
+	}, MaxBody: 1024})
+	var seen struct {
+		body []byte
+		cl   int64
+		hdr  string
+	}
+	upstream := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		seen.body, _ = io.ReadAll(r.Body)
+		seen.cl, seen.hdr = r.ContentLength, r.Header.Get("Content-Length")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	do := func(ct, body string, extra http.Header) *httptest.ResponseRecorder {
+		r := withUser(httptest.NewRequest("POST", "/x", strings.NewReader(body)), "alice")
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		for k, v := range extra {
+			r.Header[k] = v
+		}
+		seen.body = nil
+		w := httptest.NewRecorder()
+		if err := tr.ServeHTTP(w, r, upstream); err != nil {
+			t.Fatalf("%s %q: %v", ct, body, err)
+		}
+		return w
+	}
+
+	in := `{"user":{"id":"mallory"},"ROLE":"admin","firstName":"Ada"}`
+	do("application/json; charset=utf-8", in, nil)
+	jsonEqual(t, seen.body, `{"user":{"id":"alice"},"first_name":"Ada"}`)
+	if seen.cl != int64(len(seen.body)) || seen.hdr != fmt.Sprint(len(seen.body)) {
+		t.Fatalf("Content-Length %d / %q for %d bytes", seen.cl, seen.hdr, len(seen.body))
+	}
+	do("application/vnd.api+json", `{"role":"x"}`, nil)
+	jsonEqual(t, seen.body, `{"user":{"id":"alice"}}`)
+
+	// not declared JSON: untouched
+	do("text/plain", in, nil)
+	if string(seen.body) != in {
+		t.Fatalf("a text body was changed: %s", seen.body)
+	}
+	// refusals, and the upstream never asked
+	for _, tc := range []struct {
+		body  string
+		extra http.Header
+		code  int
+		says  string
+	}{
+		{`{"user":`, nil, 400, "not valid JSON"},
+		{`{"user":{"id":"me","ID":"you"}}`, nil, 400, "same key twice"},
+		{`{"pad":"` + strings.Repeat("x", 2000) + `"}`, nil, 413, "larger than 1024 bytes"},
+		{in, http.Header{"Content-Encoding": {"gzip"}}, 415, "without Content-Encoding"},
+	} {
+		w := do("application/json", tc.body, tc.extra)
+		if w.Code != tc.code || !strings.Contains(w.Body.String(), tc.says) || seen.body != nil {
+			t.Errorf("%.30q: %d %s (upstream saw %q), want %d %q", tc.body, w.Code, w.Body.String(), seen.body, tc.code, tc.says)
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Errorf("the refusal is not JSON: %s", w.Body.String())
+		}
+	}
+}
+
+// jsonUpstream answers body with the given fields, encoded as enc.
+func jsonUpstream(t testing.TB, body string, enc string, h http.Header) caddyhttp.Handler {
+	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		for k, v := range h {
+			w.Header()[k] = v
+		}
+		if w.Header().Get("Content-Type") == "" {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		b := []byte(body)
+		if enc != "" {
+			var err error
+			if b, err = encodeBody(enc, b); err != nil {
+				t.Fatal(err)
+			}
+			w.Header().Set("Content-Encoding", enc)
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		w.WriteHeader(http.StatusOK)
+		// in two writes, with a flush between, as reverse_proxy may
+		_, _ = w.Write(b[:len(b)/2])
+		http.NewResponseController(w).Flush()
+		_, _ = w.Write(b[len(b)/2:])
+		return nil
+	})
+}
+
+func decodeAny(t *testing.T, enc string, b []byte) []byte {
+	t.Helper()
+	switch enc {
+	case "":
+		return b
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(zr)
+		return out
+	case "br":
+		out, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
+		return out
+	case "zstd":
+		zr, _ := zstd.NewReader(bytes.NewReader(b))
+		defer zr.Close()
+		out, _ := io.ReadAll(zr)
+		return out
+	}
+	t.Fatalf("unknown encoding %s", enc)
+	return nil
+}
+
+func TestTransformResponseBodies(t *testing.T) {
+	tr := newTransform(t, &Transform{Response: []TransformOp{
+		{Op: "delete", Path: "internal"},
+		{Op: "set", Path: "served_to", Value: "{http.auth.user.id}"},
+	}, MaxBody: 4096})
+	in := `{"data":[1,2],"internal":{"db":"10.0.0.5"}}`
+	want := `{"data":[1,2],"served_to":"alice"}`
+	for _, enc := range []string{"", "gzip", "br", "zstd"} {
+		w := httptest.NewRecorder()
+		r := withUser(httptest.NewRequest("GET", "/x", nil), "alice")
+		if err := tr.ServeHTTP(w, r, jsonUpstream(t, in, enc, http.Header{"Etag": {`"v1"`}, "Content-Md5": {"x"}})); err != nil {
+			t.Fatal(err)
+		}
+		if w.Header().Get("Content-Encoding") != enc {
+			t.Fatalf("%s: Content-Encoding %q", enc, w.Header().Get("Content-Encoding"))
+		}
+		jsonEqual(t, decodeAny(t, enc, w.Body.Bytes()), want)
+		if w.Header().Get("Content-Length") != fmt.Sprint(w.Body.Len()) || w.Header().Get("Etag") != `W/"v1"` || w.Header().Get("Content-Md5") != "" {
+			t.Fatalf("%s: fields %v", enc, w.Header())
+		}
+	}
+}
+
+func TestTransformResponsesLeftAlone(t *testing.T) {
+	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "internal"}}, MaxBody: 64})
+	in := `{"internal":1}`
+	for _, tc := range []struct {
+		name   string
+		method string
+		h      http.Header
+		enc    string
+		body   string
+	}{
+		{"not JSON", "GET", http.Header{"Content-Type": {"text/plain"}}, "", in},
+		{"a stream", "GET", http.Header{"Content-Type": {"application/json"}, "Incremental": {"?1"}}, "", in},
+		{"HEAD", "HEAD", nil, "", in},
+		{"an unknown encoding", "GET", http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"compress"}}, "", in},
+		{"over max_body", "GET", nil, "", `{"internal":"` + strings.Repeat("x", 100) + `"}`},
+	} {
+		w := httptest.NewRecorder()
+		if err := tr.ServeHTTP(w, httptest.NewRequest(tc.method, "/", nil), jsonUpstream(t, tc.body, tc.enc, tc.h)); err != nil {
+			t.Fatal(err)
+		}
+		if w.Body.String() != tc.body && tc.method != "HEAD" {
+			t.Errorf("%s: changed to %q", tc.name, w.Body.String())
+		}
+	}
+	// over max_body without Content-Length: what was held goes out as it came
+	big := `{"internal":"` + strings.Repeat("x", 100) + `"}`
+	w := httptest.NewRecorder()
+	chunked := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		for i := 0; i < len(big); i += 10 {
+			_, _ = w.Write([]byte(big[i:min(i+10, len(big))]))
+		}
+		return nil
+	})
+	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), chunked); err != nil || w.Body.String() != big {
+		t.Fatalf("chunked over max_body: %v %q", err, w.Body.String())
+	}
+	// 204 and 304 untouched
+	for _, code := range []int{http.StatusNoContent, http.StatusNotModified} {
+		w := httptest.NewRecorder()
+		h := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Etag", `"x"`)
+			w.WriteHeader(code)
+			return nil
+		})
+		if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), h); err != nil || w.Code != code || w.Header().Get("Etag") != `"x"` {
+			t.Fatalf("%d: %v %d %v", code, err, w.Code, w.Header())
+		}
+	}
+}
+
+func TestTransformResponseErrors(t *testing.T) {
+	broken := `{"internal": oops`
+	for _, onError := range []string{"pass", "fail"} {
+		tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "internal"}}, OnError: onError})
+		w := httptest.NewRecorder()
+		if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), jsonUpstream(t, broken, "", http.Header{"X-Upstream": {"secret-detail"}})); err != nil {
+			t.Fatal(err)
+		}
+		switch onError {
+		case "pass":
+			if w.Code != 200 || w.Body.String() != broken {
+				t.Errorf("pass: %d %q", w.Code, w.Body.String())
+			}
+		case "fail":
+			if w.Code != http.StatusBadGateway || strings.Contains(w.Body.String(), "oops") || w.Header().Get("X-Upstream") != "" {
+				t.Errorf("fail: %d %q %v (nothing of the upstream's may show)", w.Code, w.Body.String(), w.Header())
+			}
+		}
+	}
+	// a decompression bomb is not decoded past max_body
+	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "x"}}, MaxBody: 64 << 10})
+	bomb := `{"x":"` + strings.Repeat("a", 1<<20) + `"}`
+	w := httptest.NewRecorder()
+	packed, err := encodeBody("gzip", []byte(bomb))
+	if err != nil || len(packed) > 64<<10 {
+		t.Fatalf("%v, %d bytes packed (it must fit max_body to be decoded)", err, len(packed))
+	}
+	up := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		_, err := w.Write(packed)
+		return err
+	})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), up); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	// decoding it whole would allocate 1 MiB and more
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 256<<10 {
+		t.Fatalf("transforming a 1 MiB bomb allocated %d KiB", grown>>10)
+	}
+	if got := decodeAny(t, "gzip", w.Body.Bytes()); string(got) != bomb {
+		t.Fatalf("the bomb was not passed as it came (%d bytes)", len(got))
+	}
+}
+
+func jsonEqual(t *testing.T, got []byte, want string) {
+	t.Helper()
+	var a, b any
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &b); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
