@@ -121,6 +121,14 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 		{site("response_cache {\n backend memcached x\n}"), "backend takes `redis <url>`"},
 		{site("response_cache {\n backend redis localhost:6379\n}"), "backend redis needs a redis:// or rediss:// URL"},
 		{site("response_cache {\n ttl 1m\n}"), `unknown response_cache option "ttl"`},
+		{site("transform"), "no operations: give a request or response block"},
+		{site("transform {\n request {\n  set user.id\n }\n}"), "set takes a path and a value"},
+		{site("transform {\n request {\n  move a b\n }\n}"), `unknown request operation "move"`},
+		{site("transform {\n response {\n  delete items.#.id\n }\n}"), `response: delete "items.#.id": the character '#' cannot be in a path`},
+		{site("transform {\n request {\n  set user.id {http.auht.user.id}\n }\n}"), "the placeholder {http.auht.user.id} never has a value"},
+		{site("transform {\n request {\n  delete a\n }\n max_body huge\n}"), `max_body: "huge" is not a size`},
+		{site("transform {\n request {\n  delete a\n }\n on_error ignore\n}"), "on_error takes pass or fail"},
+		{site("transform {\n request {\n  set a {\"x\":1,\"X\":2}\n }\n}"), "the same key twice"},
 	} {
 		_, err := adapt(t, tc.caddyfile)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -164,7 +163,7 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		}
 		return repl.ReplaceAll(s, "")
 	}
-	if t.request != nil && r.Body != nil && r.Body != http.NoBody && isJSON(r.Header.Get("Content-Type")) {
+	if t.request != nil && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 && isJSON(r.Header.Get("Content-Type")) {
 		buf, err := t.transformRequest(w, r, expand)
 		if buf != nil {
 			defer putBuf(buf)
@@ -213,7 +212,11 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 		putBuf(buf)
 		return nil, t.tooLarge(w, r)
 	}
-	out, err := t.request.Apply(buf.Bytes(), expand)
+	if buf.Len() == 0 { // an empty body (sent chunked): nothing to edit
+		r.Body, r.ContentLength = http.NoBody, 0
+		return buf, nil
+	}
+	out, err := t.request.ApplyInPlace(buf.Bytes(), expand)
 	if err != nil {
 		putBuf(buf)
 		msg := "the request body is not valid JSON"
@@ -242,18 +245,18 @@ func (t *Transform) tooLarge(w http.ResponseWriter, r *http.Request) error {
 // isJSON tells whether a media type is JSON: application/json or a +json
 // type (not the streaming ones).
 func isJSON(ct string) bool {
-	if ct == "" {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	if len(ct) < len("x/x+json") {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	if mt == "application/json" {
+	if strings.EqualFold(ct, "application/json") {
 		return true
 	}
-	if strings.HasSuffix(mt, "+json") {
-		return mt != "application/stream+json" && mt != "application/json-seq+json"
+	if len(ct) > 5 && strings.EqualFold(ct[len(ct)-5:], "+json") && strings.IndexByte(ct, '/') > 0 {
+		return !strings.EqualFold(ct, "application/stream+json") && !strings.EqualFold(ct, "application/json-seq+json")
 	}
 	return false
 }
@@ -396,13 +399,13 @@ func (tw *transformWriter) finish() error {
 func (tw *transformWriter) edit() ([]byte, error) {
 	raw := tw.buf.Bytes()
 	if tw.enc == "" {
-		return tw.t.response.Apply(raw, tw.expand)
+		return tw.t.response.ApplyInPlace(raw, tw.expand)
 	}
 	plain, err := decodeBody(tw.enc, raw, tw.t.MaxBody)
 	if err != nil {
 		return nil, err
 	}
-	out, err := tw.t.response.Apply(plain, tw.expand)
+	out, err := tw.t.response.ApplyInPlace(plain, tw.expand)
 	if err != nil {
 		return nil, err
 	}

@@ -158,6 +158,10 @@ func (s *scanner) str() (raw []byte, escaped bool, err error) {
 	start := s.i
 	for s.i < len(s.b) {
 		c := s.b[s.i]
+		if plain[c] {
+			s.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			raw = s.b[start:s.i]
@@ -194,6 +198,15 @@ func (s *scanner) str() (raw []byte, escaped bool, err error) {
 	}
 	return nil, false, s.errorf("unexpected end in a string")
 }
+
+// plain marks the bytes a string holds as they are: not '"', '\\', a
+// control character or the start of a multi-byte sequence.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(b []byte) bool {
 	for _, c := range b {

@@ -137,9 +137,24 @@ func parsePath(path string) ([]string, error) {
 // Apply runs the program on a JSON document and returns the new document;
 // expand replaces placeholders in set's text values (nil: none). The
 // document is refused (ErrInvalidJSON, ErrDuplicateKey) when it is not JSON
-// or holds a key twice. doc is not changed; the result may share no memory
-// with it.
+// or holds a key twice. doc is not changed.
 func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) {
+	return p.apply(doc, expand, false)
+}
+
+// ApplyInPlace is Apply that may edit doc's memory (its capacity
+// included) and return a slice of it: for a buffer the caller owns.
+func (p *Program) ApplyInPlace(doc []byte, expand func(string) string) ([]byte, error) {
+	return p.apply(doc, expand, true)
+}
+
+// apply is Apply; owned tells whether doc's memory is ours to edit.
+//
+// Every document sjson returns is valid JSON without duplicate keys when
+// the input was and the values set are (literals are checked when
+// compiled, text is encoded here): FuzzApply checks it, so the result is
+// not scanned again.
+func (p *Program) apply(doc []byte, expand func(string) string, owned bool) ([]byte, error) {
 	if err := check(doc); err != nil {
 		if errors.Is(err, ErrDuplicateKey) {
 			return nil, err
@@ -147,7 +162,7 @@ func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) 
 		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
 	}
 	out := doc
-	owned := false // whether out is ours to edit in place
+	changed := false
 	var scratch []byte
 	for _, o := range p.ops {
 		var err error
@@ -156,7 +171,7 @@ func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) 
 			path, exists := resolve(out, o.path)
 			if exists {
 				out, err = sjson.DeleteBytesOptions(out, path, &sjson.Options{ReplaceInPlace: owned})
-				owned = true
+				owned, changed = true, true
 			}
 		case opSet:
 			raw := o.literal
@@ -170,7 +185,7 @@ func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) 
 			}
 			path, _ := resolve(out, o.path)
 			out, err = sjson.SetRawBytesOptions(out, path, raw, &sjson.Options{ReplaceInPlace: owned})
-			owned = true
+			owned, changed = true, true
 		case opRename:
 			from, exists := resolve(out, o.path)
 			if !exists {
@@ -180,7 +195,7 @@ func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) 
 			if out, err = sjson.DeleteBytesOptions(out, from, &sjson.Options{ReplaceInPlace: owned}); err != nil {
 				break
 			}
-			owned = true
+			owned, changed = true, true
 			to, _ := resolve(out, o.to)
 			out, err = sjson.SetRawBytesOptions(out, to, raw, &sjson.Options{ReplaceInPlace: true})
 		}
@@ -188,11 +203,8 @@ func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) 
 			return nil, fmt.Errorf("%s: %v", o.describe(), err)
 		}
 	}
-	if !owned {
+	if !changed && !owned {
 		return append([]byte(nil), doc...), nil
-	}
-	if !gjson.ValidBytes(out) {
-		return nil, errors.New("the edited document is not valid JSON") // never expected; refuse rather than send it
 	}
 	return out, nil
 }
@@ -209,6 +221,14 @@ func (o op) describe() string {
 // spelling (a set creates it). exists tells whether the whole path is in
 // doc.
 func resolve(doc []byte, segs []string) (string, bool) {
+	if simple(segs) {
+		// the path as configured is in the document: keys are unique (by
+		// any spelling), so that is the one
+		path := strings.Join(segs, ".")
+		if gjson.GetBytes(doc, path).Exists() {
+			return path, true
+		}
+	}
 	cur := gjson.Parse(unsafeString(doc))
 	var b strings.Builder
 	exists := true
@@ -267,6 +287,20 @@ func resolve(doc []byte, segs []string) (string, bool) {
 		}
 	}
 	return b.String(), exists
+}
+
+// simple tells whether the segments can be joined into a gjson path as
+// they are: letters, digits, _ and -.
+func simple(segs []string) bool {
+	for _, s := range segs {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // escapePath writes a key into an sjson path, escaping what sjson reads as
