@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -93,5 +94,54 @@ func TestE2ETransformBehindJWT(t *testing.T) {
 	// without a token, jwt_auth answers before transform
 	if code, _ := g.call("POST", g.url("/orders"), `{}`, http.Header{"Content-Type": {"application/json"}}); code != 401 {
 		t.Fatalf("no token: %d", code)
+	}
+}
+
+// TestE2ETransformReadmeExample runs README's transformation example as
+// written (its site address moved to the test's port) and checks what
+// README says it does.
+func TestE2ETransformReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Transformation")
+	m := caddyfileBlock.FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("README's Transformation section has no caddyfile block")
+	}
+	secret := "readme-secret-readme-secret-readme-se"
+	t.Setenv("JWT_SECRET", secret)
+	var mu sync.Mutex
+	var path, body, user, version string
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		path, body, user, version = r.URL.RequestURI(), string(b), r.Header.Get("X-User-Id"), r.Header.Get("X-Api-Version")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Powered-By", "v1")
+		fmt.Fprint(w, `{"id":42,"firstName":"Ada","lastName":"Lovelace","internal_id":"db-7"}`)
+	})
+	g := startGateway(t, "", strings.Replace(m[1], "api.example.com {", "http://127.0.0.1:{HTTP} {", 1))
+	g.register("users", fmt.Sprintf(`{"address": %q}`, o.addr()))
+	h := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"sub": "alice"})}, "Content-Type": {"application/json"}}
+	req, _ := http.NewRequest("POST", g.url("/v2/users?debug=1"), strings.NewReader(`{"first_name":"Ada","last_name":"Lovelace","owner":"mallory"}`))
+	req.Header = h
+	resp, err := g.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if resp.StatusCode != 200 || path != "/api/v1/users" || user != "alice" || version != "2" {
+		t.Fatalf("%d; upstream saw %s as %q (version %q)", resp.StatusCode, path, user, version)
+	}
+	jsonEqual(t, []byte(body), `{"firstName":"Ada","lastName":"Lovelace","owner":"alice"}`)
+	jsonEqual(t, answer, `{"id":42,"first_name":"Ada","last_name":"Lovelace","api_version":2}`)
+	if resp.Header.Get("X-Powered-By") != "" || resp.Header.Get("Server") != "" {
+		t.Fatalf("response headers: %v", resp.Header)
 	}
 }
