@@ -749,18 +749,7 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	saved := swapConditionals(r.Header, e)
 	addSurrogateCapability(r.Header)
 	restore := func() { restoreConditionals(r.Header, saved) }
-	reqTime := time.Now()
-	cw := rc.storingWriter(w, r, cr, "fwd=stale", reqTime, nil)
-	storeDecide := cw.decide
-	var held http.Header
-	cw.decide = func(code int, h http.Header) writeMode {
-		if code == http.StatusNotModified || (code >= 500 && sieOK) {
-			held = cw.mark.upstream(h)
-			return modeHold
-		}
-		restore()
-		return storeDecide(code, h)
-	}
+	cw, held, reqTime := rc.revalidatingWriter(w, r, cr, func(code int) bool { return code >= 500 && sieOK }, restore)
 	err := next.ServeHTTP(cw, r)
 	restore()
 	if cw.mode == modeHold || (err != nil && !cw.wrote) {
@@ -768,10 +757,7 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	}
 	switch {
 	case cw.mode == modeHold && cw.code == http.StatusNotModified:
-		n := e.Updated(held, reqTime, time.Now())
-		n.Lifetime = cr.policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
-		rc.store.put(cr.key, n)
-		cacheMetric(cacheRevalidated)
+		n := rc.refresh(cr, e, *held, reqTime)
 		rc.serveEntry(w, r, n, time.Now(), "fwd=stale; fwd-status=304")
 		return nil
 	case cw.mode == modeHold: // a 5xx within stale-if-error
@@ -805,34 +791,13 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 	_ = http.NewResponseController(w).Flush()
 	bg := r.WithContext(context.WithoutCancel(r.Context()))
 	bg.Header = r.Header.Clone()
-	bg.Header.Del("If-None-Match")
-	bg.Header.Del("If-Modified-Since")
-	if !e.HasValidator() {
-		cw := rc.storingWriter(discardWriter{h: http.Header{}}, bg, cr, "fwd=stale", time.Now(), nil)
-		_ = cw.finish(next.ServeHTTP(cw, bg))
-		return
-	}
-	swapConditionals(bg.Header, e)
-	reqTime := time.Now()
-	cw := rc.storingWriter(discardWriter{h: http.Header{}}, bg, cr, "fwd=stale", reqTime, nil)
-	storeDecide := cw.decide
-	var held http.Header
-	cw.decide = func(code int, h http.Header) writeMode {
-		if code == http.StatusNotModified {
-			held = cw.mark.upstream(h)
-			return modeHold
-		}
-		if code >= 500 {
-			return modeHold // keep serving the stale one
-		}
-		return storeDecide(code, h)
-	}
+	swapConditionals(bg.Header, e) // the client's own validators were answered already
+	addSurrogateCapability(bg.Header)
+	// a 5xx is held: the stale one keeps answering
+	cw, held, reqTime := rc.revalidatingWriter(discardWriter{h: http.Header{}}, bg, cr, func(code int) bool { return code >= 500 }, nil)
 	err := next.ServeHTTP(cw, bg)
 	if cw.mode == modeHold && cw.code == http.StatusNotModified {
-		n := e.Updated(held, reqTime, time.Now())
-		n.Lifetime = cr.policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
-		rc.store.put(cr.key, n)
-		cacheMetric(cacheRevalidated)
+		rc.refresh(cr, e, *held, reqTime)
 		return
 	}
 	if err != nil {
@@ -842,6 +807,38 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	_ = cw.finish(nil)
+}
+
+// revalidatingWriter makes the writer of a revalidation: it holds a 304
+// (whose fields it keeps in *held) and the responses hold names, and
+// otherwise calls onPass (when not nil) and passes the response on,
+// storing it when it may.
+func (rc *ResponseCache) revalidatingWriter(w http.ResponseWriter, r *http.Request, cr cacheRequest, hold func(code int) bool, onPass func()) (*cacheWriter, *http.Header, time.Time) {
+	reqTime := time.Now()
+	cw := rc.storingWriter(w, r, cr, "fwd=stale", reqTime, nil)
+	store := cw.decide
+	held := new(http.Header)
+	cw.decide = func(code int, h http.Header) writeMode {
+		if code == http.StatusNotModified || hold(code) {
+			*held = cw.mark.upstream(h)
+			return modeHold
+		}
+		if onPass != nil {
+			onPass()
+		}
+		return store(code, h)
+	}
+	return cw, held, reqTime
+}
+
+// refresh stores e updated by a 304's fields (RFC 9111 §4.3.4) and returns
+// the new entry.
+func (rc *ResponseCache) refresh(cr cacheRequest, e *httpcache.Entry, h304 http.Header, reqTime time.Time) *httpcache.Entry {
+	n := e.Updated(h304, reqTime, time.Now())
+	n.Lifetime = cr.policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
+	rc.store.put(cr.key, n)
+	cacheMetric(cacheRevalidated)
+	return n
 }
 
 // addSurrogateCapability tells the upstream that this cache obeys
