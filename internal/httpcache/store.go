@@ -169,23 +169,19 @@ func (s *Store) Remove(key string, e *Entry) {
 
 // InvalidateURL drops every key stored for url (every caller's and
 // variant); it returns how many keys.
-func (s *Store) InvalidateURL(url string) int {
-	s.mu.Lock()
-	keys := setKeys(s.byURL[url])
-	s.mu.Unlock()
-	for _, k := range keys {
-		s.c.Invalidate(k)
-	}
-	return len(keys)
-}
+func (s *Store) InvalidateURL(url string) int { return s.drop(s.byURL, url) }
 
 // PurgeTag drops every key with a variant tagged tag.
-func (s *Store) PurgeTag(tag string) int {
+func (s *Store) PurgeTag(tag string) int { return s.drop(s.byTag, tag) }
+
+// drop invalidates the keys an index lists under k (the index is emptied
+// by the deletions themselves).
+func (s *Store) drop(index map[string]map[string]struct{}, k string) int {
 	s.mu.Lock()
-	keys := setKeys(s.byTag[tag])
+	keys := setKeys(index[k])
 	s.mu.Unlock()
-	for _, k := range keys {
-		s.c.Invalidate(k)
+	for _, key := range keys {
+		s.c.Invalidate(key)
 	}
 	return len(keys)
 }
