@@ -41,8 +41,8 @@ const defaultTransformMaxBody = 1 << 20
 //
 // Response bodies are edited when JSON; gzip, br and zstd responses are
 // decoded and encoded again; other encodings, responses over max_body,
-// streams (text/event-stream, Incremental), 1xx, 204, 304 and answers to
-// HEAD pass untouched. An edited response gets its new Content-Length, a
+// streams (text/event-stream, Incremental), 1xx, 204, 206 (a part of a
+// document is no document), 304 and answers to HEAD pass untouched. An edited response gets its new Content-Length, a
 // strong ETag made weak, and no Content-MD5 or digest fields. A response
 // that cannot be edited (not JSON, say) is passed as it came and logged,
 // or, with on_error fail, replaced by a 502.
@@ -293,7 +293,7 @@ func (tw *transformWriter) WriteHeader(code int) {
 
 // decide: edit only what can be edited whole.
 func (tw *transformWriter) decide(code int, h http.Header) writeMode {
-	if code == http.StatusNoContent || code == http.StatusNotModified || !isJSON(h.Get("Content-Type")) ||
+	if code == http.StatusNoContent || code == http.StatusNotModified || code == http.StatusPartialContent || !isJSON(h.Get("Content-Type")) ||
 		caddyhttp.IsIncremental(h) {
 		return modePass
 	}

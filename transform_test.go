@@ -223,8 +223,8 @@ func TestTransformResponsesLeftAlone(t *testing.T) {
 	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), chunked); err != nil || w.Body.String() != big {
 		t.Fatalf("chunked over max_body: %v %q", err, w.Body.String())
 	}
-	// 204 and 304 untouched
-	for _, code := range []int{http.StatusNoContent, http.StatusNotModified} {
+	// 204, 206 and 304 untouched
+	for _, code := range []int{http.StatusNoContent, http.StatusPartialContent, http.StatusNotModified} {
 		w := httptest.NewRecorder()
 		h := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Content-Type", "application/json")
