@@ -312,3 +312,20 @@ func TestIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformPartialContentIsNotAnError: a 206 holds part of a document,
+// which is not JSON; it passes untouched, even with on_error fail.
+func TestTransformPartialContentIsNotAnError(t *testing.T) {
+	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "a"}}, OnError: "fail"})
+	w := httptest.NewRecorder()
+	h := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Range", "bytes 0-4/20")
+		w.WriteHeader(http.StatusPartialContent)
+		_, err := w.Write([]byte(`{"a":`))
+		return err
+	})
+	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), h); err != nil || w.Code != http.StatusPartialContent || w.Body.String() != `{"a":` {
+		t.Fatalf("206: %v %d %q", err, w.Code, w.Body.String())
+	}
+}
