@@ -164,11 +164,7 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		return repl.ReplaceAll(s, "")
 	}
 	if t.request != nil && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 && isJSON(r.Header.Get("Content-Type")) {
-		buf, err := t.transformRequest(w, r, expand)
-		if buf != nil {
-			defer putBuf(buf)
-		}
-		if err != nil || buf == nil {
+		if ok, err := t.transformRequest(w, r, expand); !ok {
 			return err
 		}
 	}
@@ -190,35 +186,40 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	return tw.finish()
 }
 
-// transformRequest edits a declared-JSON request body; it returns the
-// buffer holding the new body (to recycle once the request is done), or
-// nil and the error answer already given.
-func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, expand func(string) string) (*bytes.Buffer, error) {
+// transformRequest edits a declared-JSON request body; it returns false
+// (and the error) when it answered the request instead.
+//
+// The new body is not in a pooled buffer: Go's transport may still be
+// reading a request body after the handler is done (when the upstream
+// answers before reading it all), and a recycled buffer would then send
+// another request's bytes.
+func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, expand func(string) string) (bool, error) {
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return nil, refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
+		return false, refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
 			[]byte(`{"error":"unsupported media type","error_description":"send the JSON body without Content-Encoding"}`+"\n"))
 	}
 	if r.ContentLength > t.MaxBody {
-		return nil, t.tooLarge(w, r)
+		return false, t.tooLarge(w, r)
 	}
-	buf := getBuf()
+	size := int64(4096)
+	if r.ContentLength > 0 {
+		size = r.ContentLength + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, t.MaxBody+1)+512)) // +512: room to grow in place
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, t.MaxBody+1))
 	_ = r.Body.Close()
 	if err != nil {
-		putBuf(buf)
-		return nil, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
+		return false, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
 	}
 	if int64(buf.Len()) > t.MaxBody {
-		putBuf(buf)
-		return nil, t.tooLarge(w, r)
+		return false, t.tooLarge(w, r)
 	}
 	if buf.Len() == 0 { // an empty body (sent chunked): nothing to edit
 		r.Body, r.ContentLength = http.NoBody, 0
-		return buf, nil
+		return true, nil
 	}
 	out, err := t.request.ApplyInPlace(buf.Bytes(), expand)
 	if err != nil {
-		putBuf(buf)
 		msg := "the request body is not valid JSON"
 		if errors.Is(err, transform.ErrDuplicateKey) {
 			msg = "the request body has an object with the same key twice"
@@ -227,14 +228,14 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 			ce.Write(zap.Error(err))
 		}
 		body := append(append([]byte(`{"error":"bad request","error_description":`), strconv.Quote(msg)...), "}\n"...)
-		return nil, refuse(w, r, http.StatusBadRequest, msg, body)
+		return false, refuse(w, r, http.StatusBadRequest, msg, body)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(out))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
 	r.ContentLength = int64(len(out))
 	r.Header["Content-Length"] = []string{strconv.Itoa(len(out))}
 	r.TransferEncoding = nil
-	return buf, nil
+	return true, nil
 }
 
 func (t *Transform) tooLarge(w http.ResponseWriter, r *http.Request) error {
