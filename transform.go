@@ -218,7 +218,7 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 		r.Body, r.ContentLength = http.NoBody, 0
 		return true, nil
 	}
-	out, err := t.request.ApplyInPlace(buf.Bytes(), expand)
+	out, _, err := t.request.ApplyInPlace(buf.Bytes(), expand)
 	if err != nil {
 		msg := "the request body is not valid JSON"
 		if errors.Is(err, transform.ErrDuplicateKey) {
@@ -365,7 +365,7 @@ func (tw *transformWriter) finish() error {
 	if tw.mode != modeTransform {
 		return nil
 	}
-	body, err := tw.edit()
+	body, changed, err := tw.edit()
 	h := tw.Header()
 	if err != nil {
 		if tw.t.OnError == "fail" {
@@ -383,6 +383,11 @@ func (tw *transformWriter) finish() error {
 		tw.passHeld()
 		return nil
 	}
+	if !changed { // nothing to edit: the upstream's response as it came
+		tw.ResponseWriterWrapper.WriteHeader(tw.code)
+		_, err = tw.ResponseWriterWrapper.Write(body)
+		return err
+	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	delete(h, "Content-Md5")
 	delete(h, "Digest")
@@ -397,20 +402,23 @@ func (tw *transformWriter) finish() error {
 }
 
 // edit decodes, transforms and encodes the held body again.
-func (tw *transformWriter) edit() ([]byte, error) {
+// changed is false when no operation found anything to edit: the body is
+// then the upstream's, bytes and encoding.
+func (tw *transformWriter) edit() (body []byte, changed bool, err error) {
 	raw := tw.buf.Bytes()
 	if tw.enc == "" {
 		return tw.t.response.ApplyInPlace(raw, tw.expand)
 	}
 	plain, err := decodeBody(tw.enc, raw, tw.t.MaxBody)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out, err := tw.t.response.ApplyInPlace(plain, tw.expand)
-	if err != nil {
-		return nil, err
+	out, changed, err := tw.t.response.ApplyInPlace(plain, tw.expand)
+	if err != nil || !changed {
+		return raw, false, err
 	}
-	return encodeBody(tw.enc, out)
+	body, err = encodeBody(tw.enc, out)
+	return body, true, err
 }
 
 // Interface guards.

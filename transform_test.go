@@ -223,6 +223,14 @@ func TestTransformResponsesLeftAlone(t *testing.T) {
 	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), chunked); err != nil || w.Body.String() != big {
 		t.Fatalf("chunked over max_body: %v %q", err, w.Body.String())
 	}
+	// nothing to edit: the ETag stays strong, the bytes the upstream's
+	w = httptest.NewRecorder()
+	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), jsonUpstream(t, `{"kept": 1}`, "gzip", http.Header{"Etag": {`"v1"`}})); err != nil {
+		t.Fatal(err)
+	}
+	if w.Header().Get("Etag") != `"v1"` || string(decodeAny(t, "gzip", w.Body.Bytes())) != `{"kept": 1}` {
+		t.Fatalf("a response with nothing to edit: %v %q", w.Header(), decodeAny(t, "gzip", w.Body.Bytes()))
+	}
 	// 204, 206 and 304 untouched
 	for _, code := range []int{http.StatusNoContent, http.StatusPartialContent, http.StatusNotModified} {
 		w := httptest.NewRecorder()

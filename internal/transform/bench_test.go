@@ -33,7 +33,7 @@ func BenchmarkSetDelete2KB(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			buf = append(buf[:0], doc...)
-			if _, err := p.ApplyInPlace(buf, expand); err != nil {
+			if _, _, err := p.ApplyInPlace(buf, expand); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -139,12 +139,15 @@ func parsePath(path string) ([]string, error) {
 // document is refused (ErrInvalidJSON, ErrDuplicateKey) when it is not JSON
 // or holds a key twice. doc is not changed.
 func (p *Program) Apply(doc []byte, expand func(string) string) ([]byte, error) {
-	return p.apply(doc, expand, false)
+	out, _, err := p.apply(doc, expand, false)
+	return out, err
 }
 
 // ApplyInPlace is Apply that may edit doc's memory (its capacity
 // included) and return a slice of it: for a buffer the caller owns.
-func (p *Program) ApplyInPlace(doc []byte, expand func(string) string) ([]byte, error) {
+// changed tells whether any operation found something to edit (when it is
+// false, out holds doc's bytes as they were).
+func (p *Program) ApplyInPlace(doc []byte, expand func(string) string) (out []byte, changed bool, err error) {
 	return p.apply(doc, expand, true)
 }
 
@@ -154,12 +157,12 @@ func (p *Program) ApplyInPlace(doc []byte, expand func(string) string) ([]byte, 
 // the input was and the values set are (literals are checked when
 // compiled, text is encoded here): FuzzApply checks it, so the result is
 // not scanned again.
-func (p *Program) apply(doc []byte, expand func(string) string, owned bool) ([]byte, error) {
+func (p *Program) apply(doc []byte, expand func(string) string, owned bool) ([]byte, bool, error) {
 	if err := check(doc); err != nil {
 		if errors.Is(err, ErrDuplicateKey) {
-			return nil, err
+			return nil, false, err
 		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
 	}
 	out := doc
 	changed := false
@@ -200,13 +203,13 @@ func (p *Program) apply(doc []byte, expand func(string) string, owned bool) ([]b
 			out, err = sjson.SetRawBytesOptions(out, to, raw, &sjson.Options{ReplaceInPlace: true})
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", o.describe(), err)
+			return nil, false, fmt.Errorf("%s: %v", o.describe(), err)
 		}
 	}
 	if !changed && !owned {
-		return append([]byte(nil), doc...), nil
+		return append([]byte(nil), doc...), false, nil
 	}
-	return out, nil
+	return out, changed, nil
 }
 
 func (o op) describe() string {
