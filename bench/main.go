@@ -221,6 +221,7 @@ type scenario struct {
 	site   string // the site block's body
 	header string // Authorization header, if any
 	path   string
+	body   string // a JSON body to POST (GET when empty)
 }
 
 type sample struct {
@@ -243,7 +244,8 @@ func (b *bench) prepare(caddyBin string) error {
 		repo, _ := os.Getwd()
 		log.Printf("building Caddy with the plugin (xcaddy)...")
 		cmd := exec.Command("go", "tool", "xcaddy", "build", "v2.11.9",
-			"--with", "github.com/caddygateway/caddy-gateway@v0.0.0="+repo, "--output", b.caddy)
+			"--with", "github.com/caddygateway/caddy-gateway@v0.0.0="+repo,
+			"--with", "github.com/caddygateway/caddy-gateway/waf@v0.0.0="+filepath.Join(repo, "waf"), "--output", b.caddy)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("xcaddy build: %v\n%s", err, out)
 		}
@@ -301,6 +303,11 @@ func (b *bench) prepare(caddyBin string) error {
 	return os.WriteFile(b.rsKeyFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
 }
 
+// orderJSON is a 2 KB JSON body of an API: a few fields and one long text,
+// the waf benchmark's body.
+var orderJSON = `{"order": {"id": "A-1042", "customer": "Jane Doe", "email": "jane@example.com", "note": "` +
+	strings.Repeat("Please deliver after five. ", 70) + `", "items": 3, "total": 37.5}}`
+
 // transport is the same for every proxying scenario: Caddy keeps 32 idle
 // connections per upstream by default, fewer than wrk's 64 connections, so
 // it would keep opening new ones; README recommends raising it.
@@ -326,7 +333,8 @@ func (b *bench) scenarios() []scenario {
 	perUser := "throttle {\n\t\tzone per_user\n\t\tkey {http.auth.user.id}\n\t\trate 1000000000/1s\n\t}"
 	byName := "reverse_proxy {\n\t\tdynamic registry {http.request.uri.path.0}" + transport + "\n\t}"
 	indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n\t") }
-	cached := "response_cache\n\treverse_proxy " + b.backend + " {" + transport + "\n\t}"
+	plain := "reverse_proxy " + b.backend + " {" + transport + "\n\t}"
+	cached := "response_cache\n\t" + plain
 	return []scenario{
 		{name: "direct backend", direct: true, path: "/"},
 		{name: "reverse_proxy, default keep-alive", site: "reverse_proxy " + b.backend, header: hs, path: "/"},
@@ -349,6 +357,12 @@ func (b *bench) scenarios() []scenario {
 		{name: "response_cache hit", site: cached, header: hs, path: "/cached"},
 		{name: "response_cache refetch + store", site: cached, header: hs, path: "/stale"},
 		{name: "response_cache not storable", site: cached, header: hs, path: "/"},
+		// the waf module (OWASP CRS on Coraza) at paranoia 1, before the
+		// baseline's reverse_proxy: a small GET, and a POST of a 2 KB JSON
+		// body next to the same POST through plain reverse_proxy
+		{name: "waf GET", site: "waf\n\t" + plain, header: hs, path: "/api/items?page=2&sort=name"},
+		{name: "reverse_proxy POST 2 KB JSON", site: plain, header: hs, path: "/api/orders", body: orderJSON},
+		{name: "waf POST 2 KB JSON", site: "waf\n\t" + plain, header: hs, path: "/api/orders", body: orderJSON},
 	}
 }
 
@@ -410,14 +424,14 @@ func (b *bench) run(scenarios []scenario) (map[string][]sample, error) {
 			} else if err := b.load(s.site); err != nil {
 				return nil, err
 			}
-			if _, err := b.wrkRun(target, s.header, b.warmup); err != nil {
+			if _, err := b.wrkRun(target, s.header, s.body, b.warmup); err != nil {
 				return nil, err
 			}
 			before, err := cpuTime(b.caddyPID)
 			if err != nil {
 				return nil, err
 			}
-			smp, err := b.wrkRun(target, s.header, b.duration)
+			smp, err := b.wrkRun(target, s.header, s.body, b.duration)
 			if err != nil {
 				return nil, err
 			}
@@ -447,10 +461,18 @@ var (
 	sockErrRE = regexp.MustCompile(`Socket errors:.*`)
 )
 
-func (b *bench) wrkRun(target, header string, d time.Duration) (sample, error) {
+func (b *bench) wrkRun(target, header, body string, d time.Duration) (sample, error) {
 	args := []string{"-t", strconv.Itoa(b.threads), "-c", strconv.Itoa(b.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
 	if header != "" {
 		args = append(args, "-H", "Authorization: "+header)
+	}
+	if body != "" {
+		script := filepath.Join(b.dir, "post.lua")
+		lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
+		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+			return sample{}, err
+		}
+		args = append(args, "-s", script)
 	}
 	cmd := b.pinned(others, b.wrk, append(args, target)...)
 	out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
