@@ -123,6 +123,10 @@ func (w *WAF) directives() string {
 	// the CRS's allowed content types, plus text/plain: the registration
 	// API's text body (the articles' "name,address") is one
 	fmt.Fprintf(&b, "SecAction \"id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |text/plain|'\"\n")
+	// the CRS allows GET, HEAD, POST and OPTIONS only; an API gateway
+	// serves REST APIs (and its own registration API deregisters with
+	// DELETE)
+	fmt.Fprintf(&b, "SecAction \"id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'\"\n")
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	for _, f := range w.Rules {
 		fmt.Fprintf(&b, "Include %s\n", f)
