@@ -150,6 +150,7 @@ var bigBody = make([]byte, 64<<10)
 func serveBackend(addr, extraPorts string, extraCount int) {
 	body := []byte(`{"message":"Hello from the Service!"}`)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // a POST's body, read before answering
 		switch r.URL.Path {
 		case "/cached": // fresh for an hour, for everyone (the requests carry a token)
 			w.Header().Set("Cache-Control", "public, max-age=3600")

@@ -2,6 +2,7 @@ package waf
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,9 +23,18 @@ func BenchmarkWAF(b *testing.B) {
 	}
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	body := `{"order": {"id": "A-1042", "customer": "Jane Doe", "email": "jane@example.com", "note": "` + strings.Repeat("Please deliver after five. ", 70) + `", "items": 3, "total": 37.5}}`
+	var fields strings.Builder
+	fields.WriteString("{")
+	for i := 0; fields.Len() < 2000; i++ {
+		if i > 0 {
+			fields.WriteString(",")
+		}
+		fmt.Fprintf(&fields, `"field%d": "v%d"`, i, i)
+	}
+	fields.WriteString("}")
 	for _, c := range []struct {
 		name, method, body string
-	}{{"GET", "GET", ""}, {"POST 2KB JSON", "POST", body}} {
+	}{{"GET", "GET", ""}, {"POST 2KB JSON", "POST", body}, {"POST 2KB JSON of short fields", "POST", fields.String()}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
