@@ -943,6 +943,14 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 	return cw.ResponseWriterWrapper.Write(p)
 }
 
+// Flush passes a flush on, but not while the response is held or not yet
+// decided (the client's writer would send its headers, status 200, then).
+func (cw *cacheWriter) Flush() {
+	if cw.mode == modePass || cw.mode == modeTee {
+		_ = http.NewResponseController(cw.ResponseWriterWrapper).Flush()
+	}
+}
+
 // ReadFrom copies through Write: the embedded wrapper's ReadFrom would
 // hand the body to the client's writer directly (io.Copy prefers it, as
 // file_server's does), and the cache would store it empty.
@@ -986,4 +994,5 @@ var (
 	_ caddy.Validator             = (*ResponseCache)(nil)
 	_ caddy.CleanerUpper          = (*ResponseCache)(nil)
 	_ caddyhttp.MiddlewareHandler = (*ResponseCache)(nil)
+	_ http.Flusher                = (*cacheWriter)(nil)
 )

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -61,5 +62,42 @@ func BenchmarkResponseCache(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCacheHoldsAFlushedRevalidation: an upstream's 304 that is flushed
+// at once must not reach the client: the cache answers with the stored
+// response instead.
+func TestCacheHoldsAFlushedRevalidation(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	rc := &ResponseCache{MaxSize: 8 << 20}
+	if err := rc.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Cleanup()
+	date := time.Now().UTC().Format(http.TimeFormat)
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Cache-Control", "max-age=0")
+		w.Header().Set("Etag", `"e"`)
+		w.Header().Set("Date", date)
+		if r.Header.Get("If-None-Match") == `"e"` {
+			w.WriteHeader(http.StatusNotModified)
+			http.NewResponseController(w).Flush()
+			return nil
+		}
+		_, err := w.Write([]byte("stored body"))
+		return err
+	})
+	url := "http://example.com/flush-" + fmt.Sprint(time.Now().UnixNano())
+	for i, want := range []string{"fwd=uri-miss; stored", "fwd=stale; fwd-status=304"} {
+		rec := httptest.NewRecorder()
+		if err := rc.ServeHTTP(rec, httptest.NewRequest("GET", url, nil), next); err != nil {
+			t.Fatal(err)
+		}
+		res := rec.Result() // the header as sent, not as the map holds it now
+		if res.StatusCode != 200 || rec.Body.String() != "stored body" || res.Header.Get("Cache-Status") != cacheName+"; "+want {
+			t.Fatalf("request %d: %d %q %q", i+1, res.StatusCode, rec.Body.String(), res.Header.Get("Cache-Status"))
+		}
 	}
 }
