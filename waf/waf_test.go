@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,12 +37,19 @@ func freePort(t *testing.T) int {
 func startCaddy(t *testing.T, wafBlock string) (string, *int) {
 	t.Helper()
 	hits := new(int)
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	base := startCaddyWith(t, wafBlock, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		*hits++
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"got": %q}`, body)
 	}))
+	return base, hits
+}
+
+// startCaddyWith is startCaddy in front of the given backend.
+func startCaddyWith(t *testing.T, wafBlock string, h http.Handler) string {
+	t.Helper()
+	backend := httptest.NewServer(h)
 	t.Cleanup(backend.Close)
 	port := freePort(t)
 	cfg := fmt.Sprintf(`{
@@ -64,7 +72,7 @@ http://127.0.0.1:%d {
 		t.Fatalf("loading: %v", err)
 	}
 	t.Cleanup(func() { _ = caddy.Stop() })
-	return fmt.Sprintf("http://127.0.0.1:%d", port), hits
+	return fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
 type probe struct {
@@ -255,5 +263,58 @@ func TestGatewayTrafficPasses(t *testing.T) {
 		if code, body := send(t, base, p); code != http.StatusOK {
 			t.Errorf("%s: %d %s, want it passed (a false positive)", p.name, code, body)
 		}
+	}
+}
+
+// TestResponsesWhenAsked: with responses, a response leaking a SQL error
+// is replaced by the 403; ordinary, large and binary responses go out
+// whole. Without it, responses are not inspected.
+func TestResponsesWhenAsked(t *testing.T) {
+	big := `{"items": "` + strings.Repeat("fine text ", 70000) + `"}` // past the 512 KiB held
+	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/leak":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<p>You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '1'' at line 1</p>")
+		case "/big":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, big)
+		case "/binary":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write(bytes.Repeat([]byte{0, 1, 2, 3}, 300000))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Backend", "yes")
+			fmt.Fprint(w, `{"message": "Hello from the Service!"}`)
+		}
+	})
+	base := startCaddyWith(t, "waf {\n\t\tresponses\n\t}", backend)
+	get := func(path string) (*http.Response, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := get("/leak")
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "SQL") || !strings.Contains(body, "request_id") {
+		t.Fatalf("a leaking response: %d %q", resp.StatusCode, body)
+	}
+	resp, body = get("/hello")
+	if resp.StatusCode != 200 || body != `{"message": "Hello from the Service!"}` || resp.Header.Get("X-Backend") != "yes" {
+		t.Fatalf("an ordinary response: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if resp, body = get("/big"); resp.StatusCode != 200 || body != big {
+		t.Fatalf("a response past the limit: %d, %d bytes of %d", resp.StatusCode, len(body), len(big))
+	}
+	if resp, body = get("/binary"); resp.StatusCode != 200 || len(body) != 1200000 {
+		t.Fatalf("a binary response: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	_ = caddy.Stop()
+	base = startCaddyWith(t, "waf", backend)
+	if resp, _ := get("/leak"); resp.StatusCode != 200 {
+		t.Fatalf("without responses, responses are not inspected: %d", resp.StatusCode)
 	}
 }
