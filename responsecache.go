@@ -310,7 +310,11 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		if part.separates && v != "" {
 			cr.separated = true
 		}
+		// each part after its length: values may hold any byte (a claim
+		// with a NUL), and "a" + "b\x00c" must not be "a\x00b" + "c"
 		b.WriteByte(0)
+		b.WriteString(strconv.Itoa(len(v)))
+		b.WriteByte(':')
 		b.WriteString(v)
 	}
 	cr.key = b.String()

@@ -101,3 +101,24 @@ func TestCacheHoldsAFlushedRevalidation(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheKeyPartsCannotRunTogether: key parts whose values hold the
+// separator (claims may hold any character) cannot make two callers' keys
+// equal.
+func TestCacheKeyPartsCannotRunTogether(t *testing.T) {
+	rc := &ResponseCache{Key: []string{"{http.auth.user.id}", "{http.auth.user.tenant}"}}
+	rc.keyParts = []cacheKeyPart{{tpl: rc.Key[0], separates: true}, {tpl: rc.Key[1], separates: true}}
+	key := func(user, tenant string) string {
+		r := httptest.NewRequest("GET", "http://example.com/x", nil)
+		repl := caddyhttp.NewTestReplacer(r)
+		repl.Set("http.auth.user.id", user)
+		repl.Set("http.auth.user.tenant", tenant)
+		return rc.describe(r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))).key
+	}
+	if key("x\x00y", "z") == key("x", "y\x00z") {
+		t.Fatal("two callers' key parts ran together into one key")
+	}
+	if key("alice", "acme") != key("alice", "acme") {
+		t.Fatal("the same caller must get the same key")
+	}
+}
