@@ -76,10 +76,13 @@ type WAF struct {
 	logger *zap.Logger
 }
 
-// CaddyModule returns the Caddy module information.
+// CaddyModule returns the Caddy module information. The ID is not
+// http.handlers.waf: that is github.com/corazawaf/coraza-caddy's, and Caddy
+// panics at start when two modules share an ID, so a Caddy could not have
+// both. The Caddyfile directive is waf all the same.
 func (WAF) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  "http.handlers.waf",
+		ID:  "http.handlers.gateway_waf",
 		New: func() caddy.Module { return new(WAF) },
 	}
 }
