@@ -57,10 +57,11 @@ func (s *cacheStore) lookup(ctx context.Context, key string, req http.Header) (e
 	return nil, false
 }
 
-// put stores an entry (and shares it).
+// put stores an entry and shares it. An entry the store refuses (a key
+// over httpcache.MaxKeyBytes, a fetch that began before a purge) is not
+// shared either.
 func (s *cacheStore) put(key string, e *httpcache.Entry) {
-	s.mem.Put(key, e)
-	if s.shared != nil {
+	if s.mem.Put(key, e) && s.shared != nil {
 		s.shared.publish(key, e)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Entry is one stored response. It is never changed once stored: a
@@ -38,26 +39,62 @@ func NewEntry(status int, h http.Header, body []byte, requestTime, responseTime 
 	e.InitialAge = InitialAge(h, requestTime, responseTime)
 	e.VaryFields = VaryFields(h)
 	e.Tags = tagsOf(h)
-	e.size = uint32(min(int64(len(body))+headerSize(h)+entryOverhead, 1<<32-1))
+	if waste := cap(body) - len(body); waste > 4<<10 && waste > cap(body)/4 {
+		e.Body = append(make([]byte, 0, len(body)), body...) // the spare capacity of a grown buffer would stay alive
+	}
+	e.size = uint32(min(int64(cap(e.Body))+headerSize(h)+entryOverhead, 1<<32-1))
 	return e
 }
 
-// entryOverhead approximates an entry's fixed cost (struct, map, strings).
-const entryOverhead = 256
+// entryOverhead is an entry's fixed cost: the struct, its parsed
+// Surrogate-Control, and a rounding margin.
+const entryOverhead = int64(unsafe.Sizeof(Entry{})+unsafe.Sizeof(Directives{})) + 64
 
+// headerSize is what a header map keeps alive: the map (its slots of a
+// name and a slice, 8 in a small map, and room to grow in a larger one),
+// the names, the values and their slices.
 func headerSize(h http.Header) int64 {
-	n := int64(0)
+	n := int64(64)
+	switch slots := int64(len(h)); {
+	case slots > 8:
+		n += 41 * slots * 5 / 2
+	case slots > 0:
+		n += 41 * 8
+	}
 	for k, vs := range h {
-		n += int64(len(k)) + 16
+		n += int64(len(k)) + 16*int64(cap(vs))
 		for _, v := range vs {
-			n += int64(len(v)) + 16
+			n += int64(len(v))
 		}
 	}
 	return n
 }
 
-// Size is the bytes the entry counts for against the store's maximum.
-func (e *Entry) Size() int { return int(e.size) }
+// stringsSize is what a list of strings keeps alive (its strings' bytes
+// when they are not shared with the header).
+func stringsSize(l []string) int64 {
+	n := 16 * int64(cap(l))
+	for _, s := range l {
+		n += int64(len(s))
+	}
+	return n
+}
+
+// weight is everything the entry keeps alive but its URL (which may share
+// the key's bytes): body, header fields, the struct, and the strings set
+// after NewEntry (VaryKey) or parsed out of the header.
+func (e *Entry) weight() int64 {
+	n := int64(e.size) + int64(len(e.VaryKey)) + stringsSize(e.VaryFields) + stringsSize(e.Tags) +
+		stringsSize(e.CC.NoCacheFields) + stringsSize(e.CC.PrivateFields)
+	if e.SC != nil {
+		n += stringsSize(e.SC.NoCacheFields) + stringsSize(e.SC.PrivateFields)
+	}
+	return n
+}
+
+// Size is the bytes the entry counts for against the store's maximum, its
+// URL included.
+func (e *Entry) Size() int { return int(min(e.weight()+int64(len(e.URL)), 1<<31-1)) }
 
 // Age is the entry's current age (RFC 9111 §4.2.3).
 func (e *Entry) Age(now time.Time) time.Duration {

@@ -122,7 +122,7 @@ func TestStoreIsBoundedAndIndexesFollowEviction(t *testing.T) {
 	for tag, set := range s.byTag {
 		for k := range set {
 			if _, ok := s.c.GetIfPresent(k); !ok {
-				t.Fatalf("tag %s lists %s, which is gone", tag, k)
+				t.Fatalf("tag %d lists %s, which is gone", tag, k)
 			}
 		}
 	}
