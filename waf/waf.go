@@ -123,6 +123,7 @@ func (w *WAF) directives() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Include @coraza.conf-recommended\n")
 	fmt.Fprintf(&b, "SecRuleEngine %s\n", engine)
+	b.WriteString(limitRules)
 	if w.Responses {
 		fmt.Fprintf(&b, "SecResponseBodyAccess On\n")
 		fmt.Fprintf(&b, "SecResponseBodyMimeType text/plain text/html text/xml application/json application/xml\n")
@@ -151,6 +152,24 @@ func (w *WAF) directives() string {
 	}
 	return b.String()
 }
+
+// limitRules refuse what the engine would otherwise hand on partly
+// uninspected. Coraza keeps at most SecArgumentsLimit arguments per
+// collection (query, body) and drops the rest, setting
+// ARGUMENTS_LIMIT_REACHED: 1000 harmless fields, then the attack, passed.
+// coraza-coreruleset's coraza.conf-recommended lacks the rules of Coraza's
+// own that deny on it (and on a URI that does not parse), so they are
+// here, with Coraza's ids. The other limits refuse already: a body past
+// SecRequestBodyLimit (Reject, 413), JSON deeper than
+// SecRequestBodyJsonDepthLimit or a body that does not parse
+// (REQBODY_ERROR, 200002), a malformed multipart body (200003); multipart
+// parts, headers and cookies have no count limit (all are inspected).
+// TestLimitsRefuseNotPass has a case for each.
+const limitRules = `SecArgumentsLimit 1000
+SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" "id:200004,phase:1,t:none,log,deny,status:400,msg:'Argument limit reached; request rejected (GET/PATH args)'"
+SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" "id:200005,phase:2,t:none,log,deny,status:400,msg:'Argument limit reached; request rejected (POST args)'"
+SecRule URI_PARSE_ERROR "@eq 1" "id:200009,phase:1,t:none,log,deny,status:400,msg:'URI failed to parse.'"
+`
 
 // Validate checks the settings.
 func (w *WAF) Validate() error {
@@ -214,7 +233,7 @@ func (w *WAF) refuse(rw http.ResponseWriter, tx types.Transaction, it *types.Int
 		status = http.StatusForbidden
 	}
 	body, _ := json.Marshal(map[string]string{
-		"error":      "forbidden",
+		"error":      strings.ToLower(http.StatusText(status)), // forbidden; bad request (a limit)
 		"message":    "the request was refused by the web application firewall",
 		"request_id": tx.ID(),
 	})
@@ -273,8 +292,11 @@ type readCloser struct {
 }
 
 // blockingRules are the CRS rules that refuse a request (949110, 949111)
-// or a response (959100) once its anomaly score is over the threshold.
-var blockingRules = []int{949110, 949111, 959100}
+// or a response (959100) once its anomaly score is over the threshold,
+// and the rules that refuse what the engine cannot inspect whole: a body
+// that does not parse (200002), a malformed multipart body (200003), too
+// many arguments (200004, 200005), a URI that does not parse (200009).
+var blockingRules = []int{949110, 949111, 959100, 200002, 200003, 200004, 200005, 200009}
 
 func wouldBlock(matched []types.MatchedRule) bool {
 	return slices.ContainsFunc(matched, func(m types.MatchedRule) bool {
@@ -290,7 +312,7 @@ func (w *WAF) logMatches(msg string, tx types.Transaction, r *http.Request) {
 	score := ""
 	for _, m := range tx.MatchedRules() {
 		id := m.Rule().ID()
-		if slices.Contains(blockingRules, id) {
+		if slices.Contains(blockingRules[:3], id) { // the CRS's score rules
 			score = m.Message()
 			continue
 		}
