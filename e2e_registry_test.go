@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -369,5 +372,87 @@ func TestE2EOldRegistryDocumentIsMigrated(t *testing.T) {
 	g.restart("", routeByService)
 	if code, who := g.get("/other/"); code != http.StatusOK || who != "b" {
 		t.Fatalf("after a second restart: %d from %q", code, who)
+	}
+}
+
+// TestE2ERegistryAPIBodyOverCapWith100Continue: a client that declares a
+// body over the cap and asks before sending it (Expect: 100-continue, as
+// curl does for bodies over 1 MB) gets a 413 at once, and is never asked
+// for the body: no 100 Continue, and the connection ends cleanly, not with
+// a reset. A chunked body (no length declared) over the cap is read only up
+// to the cap and answered with a 413 too. On the admin endpoint and on a
+// site route alike.
+func TestE2ERegistryAPIBodyOverCapWith100Continue(t *testing.T) {
+	g := startGateway(t, "", `
+http://127.0.0.1:{HTTP} {
+	handle /registry/* {
+		registry_api
+	}
+}`)
+	endpoints := map[string]string{"admin": g.admin, "site": fmt.Sprintf("127.0.0.1:%d", g.httpPort)}
+	for name, addr := range endpoints {
+		t.Run(name+"/declared", func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST /registry/services/big HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+				"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, 2<<20)
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			raw, err := io.ReadAll(conn)
+			if err != nil {
+				t.Fatalf("reading the answer: %v (a reset or a server waiting for the body); read %q", err, raw)
+			}
+			status, _, _ := strings.Cut(string(raw), "\r\n")
+			if strings.HasPrefix(status, "HTTP/1.1 100") {
+				t.Fatalf("the server answered %q: it asked for a body it will refuse", status)
+			}
+			if status != "HTTP/1.1 413 Request Entity Too Large" {
+				t.Fatalf("status line %q; want a 413\n%s", status, raw)
+			}
+			if !strings.Contains(string(raw), "larger than") {
+				t.Fatalf("the 413 does not say why: %q", raw)
+			}
+		})
+		t.Run(name+"/chunked", func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST /registry/services/big HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+				"Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n", addr)
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusContinue {
+				t.Fatalf("status %d before the body was sent; want 100 (nothing said it is too large yet)", resp.StatusCode)
+			}
+			// the body, 4 MiB in 4 KiB chunks, sent while the answer is read
+			go func() {
+				chunk := fmt.Sprintf("%x\r\n%s\r\n", 4096, strings.Repeat("x", 4096))
+				for range 1024 {
+					if _, err := io.WriteString(conn, chunk); err != nil {
+						return
+					}
+				}
+				_, _ = io.WriteString(conn, "0\r\n\r\n")
+			}()
+			resp, err = http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("reading the answer to a chunked body over the cap: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("reading the 413's body: %v", err)
+			}
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "larger than") {
+				t.Fatalf("chunked body over the cap: %d %s; want 413", resp.StatusCode, body)
+			}
+		})
 	}
 }
