@@ -36,9 +36,17 @@ import (
 func init() {
 	caddy.RegisterModule(WAF{})
 	httpcaddyfile.RegisterHandlerDirective("waf", parseWAF)
-	// first among the request checks: an attack is refused before any
-	// authentication or limit looks at it (README says why)
-	httpcaddyfile.RegisterDirectiveOrder("waf", httpcaddyfile.Before, "basic_auth")
+	// last among the request checks, after the cheap refusals: cors,
+	// authentication (basic_auth, jwt_auth, forward_auth), throttle and
+	// registry_api come first, so a request without a token or over its
+	// client's rate costs no WAF time (the WAF is by far the dearest
+	// handler). Caddy takes only its own directives as anchors; right
+	// before request_header is right after forward_auth and the gateway's
+	// registry_api (ordered after forward_auth) whichever package's init
+	// runs first. registry_api is not inspected: it takes only authorized
+	// services' registrations, parses them strictly and passes nothing on
+	// (docs/waf.md, "Where it goes").
+	httpcaddyfile.RegisterDirectiveOrder("waf", httpcaddyfile.Before, "request_header")
 }
 
 // WAF inspects requests with the OWASP Core Rule Set and refuses attacks
