@@ -946,6 +946,7 @@ func parseResponseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, er
 //		default_ttl <duration>
 //		stale_while_revalidate <duration>
 //		stale_if_error <duration>
+//		credentials header|query <name...>
 //		backend redis <url>
 //	}
 func (rc *ResponseCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -990,8 +991,17 @@ func (rc *ResponseCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("backend takes `redis <url>`")
 			}
 			rc.Redis = args[1]
+		case "credentials":
+			if len(args) < 2 || (args[0] != "header" && args[0] != "query") {
+				return d.Errf("credentials takes `header <name...>` or `query <name...>`, such as credentials header X-Api-Key")
+			}
+			if args[0] == "header" {
+				rc.CredentialHeaders = append(rc.CredentialHeaders, args[1:]...)
+			} else {
+				rc.CredentialQuery = append(rc.CredentialQuery, args[1:]...)
+			}
 		default:
-			return d.Errf("unknown response_cache option %q (max_size, max_item_size, key, default_ttl, stale_while_revalidate, stale_if_error, backend)", opt)
+			return d.Errf("unknown response_cache option %q (max_size, max_item_size, key, default_ttl, stale_while_revalidate, stale_if_error, credentials, backend)", opt)
 		}
 	}
 	if err := rc.Validate(); err != nil {

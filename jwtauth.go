@@ -49,7 +49,8 @@ const (
 // secret, never against a public key. The token's jku, x5u, jwk and x5c
 // headers are ignored.
 //
-// On success, the placeholder {http.auth.user.id} holds the `sub` claim and
+// On success, the placeholder {http.auth.user.id} holds the `sub` claim
+// (empty, but set, for a token without one) and
 // {http.auth.user.<claim>} each top-level claim (strings as they are, numbers
 // and booleans in JSON form, arrays of scalars joined with commas, objects as
 // JSON), for access logs, `throttle` keys and headers. `claim_header` copies
@@ -157,14 +158,11 @@ type JWTAuth struct {
 	headers  []ClaimHeader // with canonical header names
 	// claimHeaderNames are the claim headers' names in lower case with '-'
 	claimHeaderNames []string
-	// queryParams are the query parameters tokens are read from, redacted
-	// in logs
-	queryParams []string
-	refusals    map[refusal]refusalAnswer
-	logger      *zap.Logger
-	now         func() time.Time
-	jwksCancel  context.CancelFunc
-	counters    jwtCounters
+	refusals         map[refusal]refusalAnswer
+	logger           *zap.Logger
+	now              func() time.Time
+	jwksCancel       context.CancelFunc
+	counters         jwtCounters
 }
 
 // jwtCounters are the handler's metrics, resolved once at provision so a
@@ -250,7 +248,24 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 		j.Realm = defaultRealm
 	}
 	j.refusals = buildRefusals(j.Realm)
+	processState.credentials.add(j, j.credentialSources())
 	return nil
+}
+
+// credentialSources are the fields and query parameters tokens are read
+// from: response_cache counts a request carrying one as credentialed, and
+// logs redact such parameters.
+func (j *JWTAuth) credentialSources() credentialSources {
+	var cs credentialSources
+	for _, s := range j.sources {
+		switch s.Type {
+		case "header":
+			cs.headers = append(cs.headers, s.Name)
+		case "query":
+			cs.query = append(cs.query, s.Name)
+		}
+	}
+	return cs
 }
 
 // loadKeys resolves the secrets, reads the PEM keys, starts the JWKS
@@ -307,8 +322,6 @@ func (j *JWTAuth) buildSources() {
 		switch s.Type {
 		case "header":
 			j.sources[i].Name = http.CanonicalHeaderKey(s.Name)
-		case "query":
-			j.queryParams = append(j.queryParams, s.Name)
 		}
 	}
 	j.headers = make([]ClaimHeader, len(j.ClaimHeaders))
@@ -440,8 +453,9 @@ func (j *JWTAuth) Validate() error {
 	return nil
 }
 
-// Cleanup stops the JWKS refresher.
+// Cleanup stops the JWKS refresher and forgets the token sources.
 func (j *JWTAuth) Cleanup() error {
+	processState.credentials.remove(j)
 	if j.jwksCancel != nil {
 		j.jwksCancel()
 	}
@@ -641,6 +655,10 @@ func (j *JWTAuth) newVerified(claims jwt.MapClaims) *verifiedToken {
 	for name, val := range claims {
 		v.vars[userPrefix+name] = claimString(val)
 	}
+	// {http.auth.user.id} is set whenever a token was accepted, to "" when
+	// it has no sub (service tokens): it marks the request authenticated
+	// (response_cache then never shares a per-caller answer with it).
+	v.vars[userPrefix+"id"] = ""
 	if sub, ok := v.vars[userPrefix+"sub"]; ok {
 		v.vars[userPrefix+"id"] = sub
 	}
@@ -725,7 +743,7 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 			ip = r.RemoteAddr
 		}
 		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", ip),
-			zap.String("uri", redactURI(r.URL, j.queryParams...))}
+			zap.String("uri", redactURI(r.URL))}
 		if err != nil {
 			fields = append(fields, zap.Error(err))
 		}

@@ -78,10 +78,15 @@ var processState = struct {
 	// per max_size, max_item_size and backend, reference counted by the
 	// handlers using them, so a reload keeps what is stored.
 	caches *caddy.UsagePool
+	// credentials holds where the loaded modules read credentials from
+	// (jwt_auth's sources, response_cache's `credentials`), from Provision
+	// to Cleanup, so response_cache counts them and logs redact them.
+	credentials *credentialSet
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
 	redisClients: caddy.NewUsagePool(),
 	circuits:     new(sync.Map),
 	caches:       caddy.NewUsagePool(),
+	credentials:  newCredentialSet(),
 }

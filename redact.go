@@ -6,8 +6,10 @@ import (
 )
 
 // credentialParams are query parameters that commonly carry a credential.
-// Their values never reach a log line the plugin writes; jwt_auth adds the
-// query parameters it reads tokens from.
+// Their values never reach a log line the plugin writes, nor do those of
+// the query parameters the loaded modules read credentials from
+// (processState.credentials: jwt_auth's `from query`, response_cache's
+// `credentials query`).
 var credentialParams = []string{
 	"access_token", "id_token", "refresh_token", "token", "jwt", "auth", "authorization",
 	"api_key", "apikey", "key", "password", "passwd", "secret", "client_secret", "code", "sig", "signature",
@@ -15,17 +17,28 @@ var credentialParams = []string{
 
 // redactURI is the request's path and query as sent, with the values of
 // credential-bearing query parameters replaced by REDACTED.
-func redactURI(u *url.URL, extra ...string) string {
+func redactURI(u *url.URL) string {
 	path := u.EscapedPath()
 	if u.RawQuery == "" {
 		return path
 	}
-	return path + "?" + redactQuery(u.RawQuery, extra)
+	return path + "?" + redactQuery(u.RawQuery)
+}
+
+// redactURL is a URL or request target (as response_cache keeps them) with
+// the values of credential-bearing query parameters replaced by REDACTED.
+func redactURL(s string) string {
+	base, query, ok := strings.Cut(s, "?")
+	if !ok {
+		return s
+	}
+	return base + "?" + redactQuery(query)
 }
 
 // redactQuery replaces the values of credential-bearing parameters of a raw
 // query string, keeping everything else as it is.
-func redactQuery(raw string, extra []string) string {
+func redactQuery(raw string) string {
+	extra := processState.credentials.current().query
 	var b strings.Builder
 	b.Grow(len(raw))
 	for i, part := range strings.Split(raw, "&") {
@@ -49,7 +62,7 @@ func redactQuery(raw string, extra []string) string {
 
 func isCredentialParam(name string, extra []string) bool {
 	for _, p := range extra {
-		if name == p {
+		if strings.EqualFold(name, p) {
 			return true
 		}
 	}

@@ -8,13 +8,16 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
 )
@@ -56,14 +59,21 @@ const (
 // Content-Location. A HEAD is answered from a stored GET. Requests with
 // Range go upstream untouched and partial responses are never stored.
 //
-// Credentials: a request with Authorization or Cookie, or one an
-// authentication handler before this one (jwt_auth, basic_auth)
-// authenticated, is answered from, and may store, only responses marked
-// public, s-maxage or must-revalidate (RFC 9111 §3.5, extended to cookies
-// and authenticated users) — unless key holds a placeholder that separates
-// callers (such as {http.auth.user.id}) and it has a value for the
-// request, in which case each caller has entries of their own. Responses
-// that set cookies are stored only under such a key.
+// Credentials: a request that carries a credential — Authorization,
+// Cookie, a common API-key field (X-Api-Key, Api-Key, X-Auth-Token,
+// X-Access-Token, X-Api-Token), the access_token, api_key or apikey query
+// parameter, any field or parameter a loaded jwt_auth reads tokens from or
+// `credentials` names — or that an authentication handler before this one
+// accepted (jwt_auth, basic_auth: {http.auth.user.id} is set, even empty),
+// is answered from, and may store, only responses marked public, s-maxage
+// or must-revalidate (RFC 9111 §3.5, extended to all of these) — unless
+// key holds a part that separates callers (the authenticated user, a
+// credential field or cookie) and it has a value for the request, in which
+// case each caller has entries of their own. A credentialed request whose
+// separating key parts are all empty (a token without `sub` under
+// `key {http.auth.user.id}`) passes the cache: it is neither answered from
+// nor stored under an entry other callers would share. Responses that set
+// cookies are stored only under a separating key.
 //
 // Every response carries a Cache-Status field (RFC 9211) and hits an Age
 // field. Concurrent misses for one resource make one upstream request; the
@@ -85,7 +95,18 @@ type ResponseCache struct {
 	// More parts of the cache key, beyond the method and URL: placeholder
 	// templates expanded per request, e.g. {http.auth.user.id} for
 	// entries of each authenticated user, or {http.request.header.X-Tenant}.
+	// Each part is keyed with its template, so two templates that render
+	// the same value never share an entry.
 	Key []string `json:"key,omitempty"`
+
+	// More request fields that carry a credential (beyond Authorization,
+	// Cookie, the common API-key fields and what jwt_auth reads), such as
+	// one a forward_auth checks: a request with one is credentialed, and a
+	// key part naming it separates callers. Values never reach the logs.
+	CredentialHeaders []string `json:"credential_headers,omitempty"`
+
+	// More query parameters that carry a credential, as CredentialHeaders.
+	CredentialQuery []string `json:"credential_query,omitempty"`
 
 	// The freshness given to storable responses that have none of their
 	// own (no max-age, s-maxage or Expires). Default: none, and RFC 9111's
@@ -151,8 +172,10 @@ func (rc *ResponseCache) Provision(ctx caddy.Context) error {
 	}
 	rc.keyParts = rc.keyParts[:0]
 	for _, k := range rc.Key {
-		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, separates: separatesCallers(k)})
+		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, separates: rc.separatesCallers(k)})
 	}
+	processState.credentials.add(rc, credentialSources{
+		headers: slices.Clone(rc.CredentialHeaders), query: slices.Clone(rc.CredentialQuery)})
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
@@ -189,14 +212,26 @@ func (rc *ResponseCache) Validate() error {
 			return fmt.Errorf("key %v", err)
 		}
 	}
+	for _, h := range rc.CredentialHeaders {
+		if !httpguts.ValidHeaderFieldName(h) {
+			return fmt.Errorf("credentials header %q is not a header field name", h)
+		}
+	}
+	for _, q := range rc.CredentialQuery {
+		if q == "" || strings.ContainsAny(q, "&=# ") {
+			return fmt.Errorf("credentials query %q is not a query parameter name", q)
+		}
+	}
 	if rc.Redis != "" && !strings.HasPrefix(rc.Redis, "redis://") && !strings.HasPrefix(rc.Redis, "rediss://") {
 		return fmt.Errorf("backend redis needs a redis:// or rediss:// URL, not %q", maskURL(rc.Redis))
 	}
 	return nil
 }
 
-// Cleanup lets go of the store; the last config using it frees it.
+// Cleanup lets go of the store (the last config using it frees it) and
+// forgets the credential sources.
 func (rc *ResponseCache) Cleanup() error {
+	processState.credentials.remove(rc)
 	if rc.poolKey != "" {
 		_, err := processState.caches.Delete(rc.poolKey)
 		return err
@@ -205,13 +240,24 @@ func (rc *ResponseCache) Cleanup() error {
 }
 
 // separatesCallers tells whether a key template tells callers apart: it
-// names the authenticated user, the Authorization field or cookies.
-func separatesCallers(tpl string) bool {
+// names the authenticated user, cookies, or a field or query parameter
+// that carries a credential (the defaults and this handler's own).
+func (rc *ResponseCache) separatesCallers(tpl string) bool {
 	t := strings.ToLower(tpl)
-	return strings.Contains(t, "{http.auth.user.") ||
-		strings.Contains(t, "{http.request.header.authorization") ||
-		strings.Contains(t, "{http.request.header.cookie") ||
-		strings.Contains(t, "{http.request.cookie.")
+	if strings.Contains(t, "{http.auth.user.") || strings.Contains(t, "{http.request.cookie.") {
+		return true
+	}
+	for _, h := range slices.Concat(defaultCredentialHeaders, rc.CredentialHeaders) {
+		if strings.Contains(t, "{http.request.header."+strings.ToLower(h)+"}") {
+			return true
+		}
+	}
+	for _, q := range slices.Concat(defaultCredentialQuery, rc.CredentialQuery) {
+		if strings.Contains(t, "{http.request.uri.query."+strings.ToLower(q)+"}") {
+			return true
+		}
+	}
+	return false
 }
 
 // cacheRequest is what ServeHTTP works out about one request.
@@ -219,8 +265,9 @@ type cacheRequest struct {
 	key        string // the store key: method-independent URL + key parts
 	url        string // the effective URL, for invalidation and purges
 	cc         httpcache.Directives
-	credential bool // Authorization, Cookie or an authenticated user
+	credential bool // carries a credential, or authenticated (carriesCredential)
 	separated  bool // the key tells this caller apart
+	unkeyed    bool // credentialed, but every key part that would tell it apart is empty
 	policy     httpcache.Policy
 }
 
@@ -235,6 +282,12 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 		return rc.serveUnsafe(w, r, next)
 	}
 	cr := rc.describe(r)
+	if cr.unkeyed {
+		// the key was to tell this caller apart and cannot: an entry under
+		// it would be shared by every such caller
+		cacheMetric(cacheBypass)
+		return rc.pass(w, r, next, "fwd=bypass; detail=unkeyed-credentials")
+	}
 	now := time.Now()
 	e, keyFound := rc.store.lookup(r.Context(), cr.key, r.Header)
 	if e != nil && cr.credential && !cr.separated && !sharedForCredentials(e.CC) {
@@ -290,11 +343,7 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		cr.cc.NoCache = true
 	}
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	user := ""
-	if repl != nil {
-		user, _ = repl.GetString("http.auth.user.id")
-	}
-	cr.credential = len(r.Header["Authorization"]) > 0 || len(r.Header["Cookie"]) > 0 || user != ""
+	cr.credential = carriesCredential(r, repl)
 	var rewritten string
 	cr.url, rewritten = effectiveURL(r)
 	var b strings.Builder
@@ -302,24 +351,35 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	b.WriteString(cr.url)
 	b.WriteByte(0)
 	b.WriteString(rewritten)
+	separating := false
 	for _, part := range rc.keyParts {
 		v := part.tpl
 		if repl != nil {
 			v = repl.ReplaceAll(part.tpl, "")
 		}
+		separating = separating || part.separates
 		if part.separates && v != "" {
 			cr.separated = true
 		}
-		// each part after its length: values may hold any byte (a claim
-		// with a NUL), and "a" + "b\x00c" must not be "a\x00b" + "c"
-		b.WriteByte(0)
-		b.WriteString(strconv.Itoa(len(v)))
-		b.WriteByte(':')
-		b.WriteString(v)
+		// each part with its template (two templates rendering one value
+		// are different keys), each after its length: values may hold any
+		// byte (a claim with a NUL), and "a" + "b\x00c" must not be
+		// "a\x00b" + "c"
+		writeKeyPart(&b, part.tpl)
+		writeKeyPart(&b, v)
 	}
+	cr.unkeyed = cr.credential && separating && !cr.separated
 	cr.key = b.String()
 	cr.policy.Separated = cr.separated
 	return cr
+}
+
+// writeKeyPart appends one length-prefixed part to a key.
+func writeKeyPart(b *strings.Builder, s string) {
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(len(s)))
+	b.WriteByte(':')
+	b.WriteString(s)
 }
 
 // pragmaNoCache tells whether a request has Pragma: no-cache (RFC 9111
@@ -565,7 +625,7 @@ func (rc *ResponseCache) serveUnsafe(w http.ResponseWriter, r *http.Request, nex
 			}
 			if n > 0 {
 				if ce := rc.logger.Check(zap.DebugLevel, "invalidated by unsafe method"); ce != nil {
-					ce.Write(zap.String("method", r.Method), zap.String("url", url), zap.Int("keys", n))
+					ce.Write(zap.String("method", r.Method), zap.String("url", redactURL(url)), zap.Int("keys", n))
 				}
 			}
 		}
@@ -680,7 +740,7 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 	}
 	if !ok {
 		if ce := rc.logger.Check(zap.DebugLevel, "not stored"); ce != nil {
-			ce.Write(zap.String("url", cr.url), zap.Int("status", code), zap.String("reason", why))
+			ce.Write(zap.String("url", redactURL(cr.url)), zap.Int("status", code), zap.String("reason", why))
 		}
 		delete(h, "Surrogate-Control")
 		return false, modePass
@@ -706,7 +766,7 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 		e.Retain = rc.retain(e.CC)
 		rc.store.put(cr.key, e)
 		if ce := rc.logger.Check(zap.DebugLevel, "stored"); ce != nil {
-			ce.Write(zap.String("url", cr.url), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
+			ce.Write(zap.String("url", redactURL(cr.url)), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
 		}
 	}
 	return true, modeTee
@@ -771,7 +831,7 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	case err != nil && !cw.wrote && sieOK && clientStillThere(r):
 		cacheMetric(cacheStale)
 		if ce := rc.logger.Check(zap.DebugLevel, "served stale on error"); ce != nil {
-			ce.Write(zap.String("url", cr.url), zap.Error(err))
+			ce.Write(zap.String("url", redactURL(cr.url)), zap.Error(err))
 		}
 		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; detail=stale-if-error")
 		return nil
@@ -806,7 +866,7 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 	}
 	if err != nil {
 		if ce := rc.logger.Check(zap.DebugLevel, "background revalidation failed"); ce != nil {
-			ce.Write(zap.String("url", cr.url), zap.Error(err))
+			ce.Write(zap.String("url", redactURL(cr.url)), zap.Error(err))
 		}
 		return
 	}
@@ -903,6 +963,7 @@ type cacheWriter struct {
 	wrote  bool
 	over   bool
 	buf    []byte
+	pump   *clientPump // the leader of coalesced misses writes to its client through one
 }
 
 // WriteHeader decides, on the final status, what happens to the response.
@@ -922,6 +983,13 @@ func (cw *cacheWriter) WriteHeader(code int) {
 	cw.wrote = true
 	addCacheStatus(cw.ResponseWriterWrapper.Header(), cw.status)
 	cw.ResponseWriterWrapper.WriteHeader(code)
+	if cw.mode == modeTee && cw.done != nil {
+		// others wait for this response: the upstream is read at its own
+		// speed, not at this client's (the header goes out now, from this
+		// goroutine, before the pump writes anything)
+		_ = http.NewResponseController(cw.ResponseWriterWrapper).Flush()
+		cw.pump = startClientPump(cw.ResponseWriterWrapper)
+	}
 }
 
 // Write passes and keeps body bytes as the mode says.
@@ -935,10 +1003,17 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 	case modeTee:
 		if !cw.over {
 			if int64(len(cw.buf)+len(p)) > cw.limit {
+				if cw.pump != nil {
+					cw.pump.stop() // what it holds goes out first
+					cw.pump = nil
+				}
 				cw.over, cw.buf = true, nil
 				if cw.done != nil {
 					cw.done()
 				}
+			} else if cw.pump != nil {
+				cw.buf = cw.pump.append(cw.buf, p)
+				return len(p), nil
 			} else {
 				cw.buf = append(cw.buf, p...)
 			}
@@ -950,6 +1025,10 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 // Flush passes a flush on, but not while the response is held or not yet
 // decided (the client's writer would send its headers, status 200, then).
 func (cw *cacheWriter) Flush() {
+	if cw.pump != nil {
+		cw.pump.flush()
+		return
+	}
 	if cw.mode == modePass || cw.mode == modeTee {
 		_ = http.NewResponseController(cw.ResponseWriterWrapper).Flush()
 	}
@@ -978,11 +1057,121 @@ func (cw *cacheWriter) finish(err error) error {
 		}
 		cw.store(body)
 	}
+	if cw.pump != nil {
+		if cw.done != nil {
+			cw.done() // the waiters read the stored response now
+		}
+		cw.pump.stop()
+		cw.pump = nil
+	}
 	if err != nil && !cw.wrote {
 		// an error answered by Caddy's error handling still says where it came from
 		addCacheStatus(cw.ResponseWriterWrapper.Header(), cw.status)
 	}
 	return err
+}
+
+// clientPump writes a response to the client from the buffer the cache
+// keeps of it anyway (at most max_item_size), on a goroutine of its own,
+// so that the handlers after the cache read the upstream at the upstream's
+// speed. It serves the leader of coalesced misses: the waiters get the
+// stored response as soon as the upstream has sent it, however slowly the
+// leader's client reads (a small TCP window, HTTP/2 flow control).
+type clientPump struct {
+	w    http.ResponseWriter
+	wake chan struct{} // one token: there is something to do
+	done chan struct{} // closed when the pump has returned
+
+	mu       sync.Mutex
+	buf      []byte // the response so far; bytes are only ever appended
+	sent     int
+	flushing bool
+	ending   bool
+}
+
+func startClientPump(w http.ResponseWriter) *clientPump {
+	p := &clientPump{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// append adds b to the kept body (buf, owned by the caller) and hands the
+// result to the pump; it returns the new buffer.
+func (p *clientPump) append(buf, b []byte) []byte {
+	p.mu.Lock()
+	buf = append(buf, b...)
+	p.buf = buf
+	p.mu.Unlock()
+	p.poke()
+	return buf
+}
+
+func (p *clientPump) flush() {
+	p.mu.Lock()
+	p.flushing = true
+	p.mu.Unlock()
+	p.poke()
+}
+
+// stop waits until everything appended has been written (or the client
+// failed) and the pump has returned.
+func (p *clientPump) stop() {
+	p.mu.Lock()
+	p.ending = true
+	p.mu.Unlock()
+	p.poke()
+	<-p.done
+}
+
+func (p *clientPump) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *clientPump) run() {
+	defer close(p.done)
+	for {
+		p.mu.Lock()
+		chunk := p.buf[p.sent:] // appends never move bytes already there
+		flushing, ending := p.flushing, p.ending
+		if len(chunk) == 0 {
+			p.flushing = false
+		}
+		p.mu.Unlock()
+		if len(chunk) > 0 {
+			if _, err := p.w.Write(chunk); err != nil {
+				p.drain()
+				return
+			}
+			p.mu.Lock()
+			p.sent += len(chunk)
+			p.mu.Unlock()
+			continue
+		}
+		if flushing {
+			_ = http.NewResponseController(p.w).Flush()
+		}
+		if ending {
+			return
+		}
+		<-p.wake
+	}
+}
+
+// drain waits, after the client failed, for stop: what is appended is kept
+// for the store but no longer sent.
+func (p *clientPump) drain() {
+	for {
+		p.mu.Lock()
+		ending := p.ending
+		p.mu.Unlock()
+		if ending {
+			return
+		}
+		<-p.wake
+	}
 }
 
 // discardWriter is where a background revalidation's response goes.

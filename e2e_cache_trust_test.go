@@ -1,0 +1,277 @@
+package gateway
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// The attacks of issue 28 on response_cache, each through a real Caddy.
+
+// perCallerOrigin answers with who called, cacheable for a minute but
+// without `private`, as many APIs forget.
+func perCallerOrigin(t *testing.T, who func(r *http.Request) string) *origin {
+	return newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprintf(w, "data of %s", who(r))
+	})
+}
+
+// A forward_auth that checks X-Api-Key: bob never gets alice's /me.
+func TestE2ECacheForwardAuthAPIKeyNeverShared(t *testing.T) {
+	auth := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get("X-Api-Key") {
+		case "key-alice":
+			w.Header().Set("X-User", "alice")
+		case "key-bob":
+			w.Header().Set("X-User", "bob")
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	o := perCallerOrigin(t, func(r *http.Request) string { return r.Header.Get("X-User") })
+	site := func(opts string) string {
+		return fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	forward_auth %s {
+		uri /check
+		copy_headers X-User
+	}
+	response_cache {
+		%s
+	}
+	reverse_proxy %s
+}`, auth.addr(), opts, o.addr())
+	}
+	g := startGateway(t, "", site(""))
+	for _, c := range []struct{ key, want string }{{"key-alice", "alice"}, {"key-bob", "bob"}, {"key-alice", "alice"}} {
+		a := fetchWith(t, g.client, "GET", g.url("/me"), http.Header{"X-Api-Key": {c.key}})
+		if a.code != 200 || a.body != "data of "+c.want {
+			t.Fatalf("X-Api-Key %s got %d %q (%q), want data of %s", c.key, a.code, a.body, a.header.Get("Cache-Status"), c.want)
+		}
+	}
+
+	// a field of one's own, named with credentials
+	auth.mu.Lock()
+	auth.handler = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-User", r.Header.Get("X-Partner-Secret"))
+	}
+	auth.mu.Unlock()
+	g.load("", site("credentials header X-Partner-Secret"))
+	for _, who := range []string{"p1", "p2"} {
+		a := fetchWith(t, g.client, "GET", g.url("/partner"), http.Header{"X-Partner-Secret": {who}})
+		if a.body != "data of "+who {
+			t.Fatalf("credentials header: %s got %q (%q)", who, a.body, a.header.Get("Cache-Status"))
+		}
+	}
+	// and a key part naming it separates callers: each has entries of their own
+	g.load("", site("credentials header X-Partner-Secret\n\t\tkey {http.request.header.X-Partner-Secret}"))
+	hits := o.hits.Load()
+	for range 2 {
+		for _, who := range []string{"p1", "p2"} {
+			if a := fetchWith(t, g.client, "GET", g.url("/own"), http.Header{"X-Partner-Secret": {who}}); a.body != "data of "+who {
+				t.Fatalf("separating key: %s got %q", who, a.body)
+			}
+		}
+	}
+	if got := o.hits.Load() - hits; got != 2 {
+		t.Fatalf("separating credential key: upstream asked %d times for two callers twice, want 2", got)
+	}
+}
+
+// jwt_auth reading a header of its own, with tokens that have no sub:
+// accepted tokens make the request credentialed whatever their claims, and
+// a key naming the user, empty for them, does not make their answers
+// shared.
+func TestE2ECacheJWTWithoutSubNeverShared(t *testing.T) {
+	secret := "trust-secret-trust-secret-trust-secret"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	o := perCallerOrigin(t, func(r *http.Request) string { return r.Header.Get("X-Client") })
+	site := func(key string) string {
+		return fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+		from header X-Api-Token
+		claim_header client_id X-Client
+	}
+	response_cache {
+		%s
+	}
+	reverse_proxy %s
+}`, key, o.addr())
+	}
+	alice := http.Header{"X-Api-Token": {liveToken(t, secret, jwt.MapClaims{"sub": nil, "client_id": "alice"})}}
+	bob := http.Header{"X-Api-Token": {liveToken(t, secret, jwt.MapClaims{"sub": nil, "client_id": "bob"})}}
+	g := startGateway(t, "", site(""))
+	for _, key := range []string{"", "key {http.auth.user.id}"} {
+		g.load("", site(key))
+		for _, c := range []struct {
+			h    http.Header
+			want string
+		}{{alice, "alice"}, {bob, "bob"}, {alice, "alice"}} {
+			a := fetchWith(t, g.client, "GET", g.url("/me"), c.h)
+			if a.code != 200 || a.body != "data of "+c.want {
+				t.Fatalf("%q: got %d %q (%q), want data of %s", key, a.code, a.body, a.header.Get("Cache-Status"), c.want)
+			}
+			if key != "" && !strings.Contains(a.header.Get("Cache-Status"), "detail=unkeyed-credentials") {
+				t.Fatalf("%q: Cache-Status %q does not say the request passed", key, a.header.Get("Cache-Status"))
+			}
+		}
+	}
+}
+
+// Key parts carry their template: {http.auth.user.id} in one handler and
+// {http.request.header.X-User} in another never read each other's entries.
+func TestE2ECacheKeyPartsCarryTheirTemplate(t *testing.T) {
+	secret := "template-secret-template-secret-templ"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	o := perCallerOrigin(t, func(r *http.Request) string {
+		if u := r.Header.Get("X-User-Id"); u != "" {
+			return "verified " + u
+		}
+		return "claimed " + r.Header.Get("X-User")
+	})
+	g := startGateway(t, "", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	@token header Authorization *
+	handle @token {
+		jwt_auth {
+			secret {env.GATEWAY_TEST_JWT_SECRET}
+			claim_header sub X-User-Id
+		}
+		response_cache {
+			key {http.auth.user.id}
+		}
+		reverse_proxy %[1]s
+	}
+	handle {
+		response_cache {
+			key {http.request.header.X-User}
+		}
+		reverse_proxy %[1]s
+	}
+}`, o.addr()))
+	alice := http.Header{"Authorization": {"Bearer " + liveToken(t, secret, jwt.MapClaims{"sub": "alice"})}}
+	if a := fetchWith(t, g.client, "GET", g.url("/me"), alice); a.body != "data of verified alice" {
+		t.Fatalf("alice got %q", a.body)
+	}
+	if a := fetchWith(t, g.client, "GET", g.url("/me"), alice); !strings.HasPrefix(a.header.Get("Cache-Status"), cacheName+"; hit") {
+		t.Fatalf("alice's second request was not a hit: %q", a.header.Get("Cache-Status"))
+	}
+	a := fetchWith(t, g.client, "GET", g.url("/me"), http.Header{"X-User": {"alice"}})
+	if a.body != "data of claimed alice" {
+		t.Fatalf("X-User: alice read %q (%q), alice's verified entry", a.body, a.header.Get("Cache-Status"))
+	}
+}
+
+// A client that reads slowly never holds the callers coalesced behind it:
+// they get the response as soon as the upstream has sent it. (What decided
+// it before: whether the response fit in the kernel's socket buffers, up
+// to tcp_wmem's 4 MB here; past them the leader's writes, and so its
+// reading of the upstream, went at its client's pace.)
+func TestE2ECacheCoalescedWaitersDoNotWaitForASlowReader(t *testing.T) {
+	const size = 12 << 20
+	body := strings.Repeat("x", size)
+	var asked atomic.Int32
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		io.WriteString(w, body)
+	})
+	g := startGateway(t, "", cacheSite(o, "max_item_size 16MiB"))
+
+	// the slow reader: a tiny receive window, and it reads nothing
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", g.httpPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET /big HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", g.httpPort)
+	for deadline := time.Now().Add(5 * time.Second); asked.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow reader's request never reached the upstream")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	start := time.Now()
+	a := fetch(t, g.client, g.url("/big"))
+	took := time.Since(start)
+	if a.code != 200 || len(a.body) != size {
+		t.Fatalf("waiter got %d, %d bytes", a.code, len(a.body))
+	}
+	// the coalescing bound is 10s; a waiter held by the slow reader takes it
+	if took > 5*time.Second {
+		t.Fatalf("the waiter took %v: held by the slow reader", took)
+	}
+	if got := asked.Load(); got != 1 {
+		t.Fatalf("upstream asked %d times, want 1 (the waiter coalesced)", got)
+	}
+	if cs := a.header.Get("Cache-Status"); !strings.Contains(cs, "collapsed") {
+		t.Fatalf("waiter's Cache-Status %q: not coalesced", cs)
+	}
+
+	// and the slow reader gets its answer, at its own pace (a 4 KB window
+	// on loopback moves some 40 KB/s: the first 64 KB are enough to check)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 64<<10)
+	if _, err := io.ReadFull(resp.Body, got); err != nil || resp.StatusCode != 200 || string(got) != body[:len(got)] {
+		t.Fatalf("slow reader: %d, %v", resp.StatusCode, err)
+	}
+}
+
+// The debug lines response_cache writes carry URLs without the credentials
+// in their query, whichever parameter jwt_auth reads tokens from.
+func TestE2ECacheLogsRedactCredentials(t *testing.T) {
+	secret := "redact-secret-redact-secret-redact-sec"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		io.WriteString(w, "ok")
+	})
+	logFile := filepath.Join(t.TempDir(), "cache.log")
+	g := startGateway(t, fmt.Sprintf(`log cachelog {
+		output file %s
+		level DEBUG
+		include http.handlers.response_cache
+	}`, logFile), fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+		from query tk
+	}
+	response_cache
+	reverse_proxy %s
+}`, o.addr()))
+	token := liveToken(t, secret, jwt.MapClaims{"sub": "alice"})
+	if a := fetch(t, g.client, g.url("/doc?tk="+token)); a.code != 200 {
+		t.Fatalf("got %d %q", a.code, a.body)
+	}
+	// an unsafe method invalidates, and logs the URL too
+	g.call("POST", g.url("/doc?tk="+token), "{}", nil)
+	logs, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logs), `"stored"`) || !strings.Contains(string(logs), "tk=REDACTED") {
+		t.Fatalf("no stored line with the redacted URL in the log:\n%s", logs)
+	}
+	if strings.Contains(string(logs), token) || strings.Contains(string(logs), token[:20]) {
+		t.Fatalf("the token reached the log:\n%s", logs)
+	}
+}
