@@ -13,7 +13,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
-	"github.com/caddygateway/caddy-gateway/internal/cors"
+	"github.com/caddygateway/caddy-gateway/modules/cors"
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
@@ -24,7 +24,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseJWTAuth)
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseThrottle)
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseCircuitBreaker)
-	httpcaddyfile.RegisterHandlerDirective("cors", parseCORS)
+	httpcaddyfile.RegisterHandlerDirective("cors", parseHandler[cors.CORS])
 	httpcaddyfile.RegisterHandlerDirective("gateway_dashboard", parseDashboard)
 	httpcaddyfile.RegisterHandlerDirective("response_cache", parseResponseCache)
 	httpcaddyfile.RegisterHandlerDirective("transform", parseTransform)
@@ -53,6 +53,20 @@ func init() {
 	// encode, so transform goes first.
 	httpcaddyfile.RegisterDirectiveOrder("transform", httpcaddyfile.Before, "encode")
 	httpcaddyfile.RegisterDirectiveOrder("response_cache", httpcaddyfile.Before, "encode")
+}
+
+// parseHandler reads a handler directive with the handler's own
+// UnmarshalCaddyfile, which lives beside the module.
+func parseHandler[T any, PT interface {
+	*T
+	caddyhttp.MiddlewareHandler
+	caddyfile.Unmarshaler
+}](h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	m := PT(new(T))
+	if err := m.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // parseServiceRegistryOption sets up the service_registry app from the
@@ -849,69 +863,6 @@ var (
 	_ caddyfile.Unmarshaler = (*Throttle)(nil)
 	_ caddyfile.Unmarshaler = (*CircuitBreaker)(nil)
 )
-
-func parseCORS(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	c := new(CORS)
-	if err := c.UnmarshalCaddyfile(h.Dispenser); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
-//
-//	cors [<matcher>] {
-//		origins <origin...>
-//		methods <method...>
-//		headers <header...>
-//		expose <header...>
-//		credentials
-//		max_age <duration>
-//		private_network
-//	}
-func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("cors takes a block (origins, methods, ...), not the argument %q", d.Val())
-	}
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		switch opt {
-		case "origins", "methods", "headers", "expose":
-			if len(args) == 0 {
-				return d.Errf("%s needs at least one value", opt)
-			}
-			field := map[string]*[]string{"origins": &c.Origins, "methods": &c.Methods, "headers": &c.Headers, "expose": &c.Expose}[opt]
-			*field = append(*field, args...)
-		case "credentials", "private_network":
-			if len(args) != 0 {
-				return d.Errf("%s takes no argument; unexpected %q", opt, args[0])
-			}
-			if opt == "credentials" {
-				c.Credentials = true
-			} else {
-				c.PrivateNetwork = true
-			}
-		case "max_age":
-			if len(args) != 1 {
-				return d.Errf("max_age takes one duration, e.g. max_age 10m")
-			}
-			dur, err := caddy.ParseDuration(args[0])
-			if err != nil || dur < 0 {
-				return d.Errf("max_age %q is not a duration such as 10m", args[0])
-			}
-			c.MaxAge = caddy.Duration(dur)
-		default:
-			return d.Errf("unrecognized subdirective %q; cors knows: origins, methods, headers, expose, credentials, max_age, private_network", opt)
-		}
-	}
-	// what depends only on these values fails here, with the file and line
-	if _, err := cors.New(c.config()); err != nil {
-		return d.Errf("%v", err)
-	}
-	return nil
-}
 
 // parseDashboard sets up the gateway_dashboard handler:
 //

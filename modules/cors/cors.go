@@ -1,4 +1,6 @@
-package gateway
+// Package cors is the `cors` handler (http.handlers.cors): CORS for the
+// routes it wraps, with the decisions made by internal/cors.
+package cors
 
 import (
 	"bufio"
@@ -10,9 +12,10 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/caddygateway/caddy-gateway/internal/cors"
+	engine "github.com/caddygateway/caddy-gateway/internal/cors"
 )
 
 func init() {
@@ -67,7 +70,7 @@ type CORS struct {
 	// gateway on a private address) of allowed origins.
 	PrivateNetwork bool `json:"private_network,omitempty"`
 
-	policy *cors.Policy
+	policy *engine.Policy
 	// preflightVary is the Vary value of every preflight answer
 	preflightVary string
 }
@@ -82,7 +85,7 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 
 // Provision compiles the policy.
 func (c *CORS) Provision(caddy.Context) error {
-	p, err := cors.New(c.config())
+	p, err := engine.New(c.config())
 	if err != nil {
 		return fmt.Errorf("cors: %w", err)
 	}
@@ -94,8 +97,8 @@ func (c *CORS) Provision(caddy.Context) error {
 	return nil
 }
 
-func (c *CORS) config() cors.Config {
-	return cors.Config{Origins: c.Origins, Methods: c.Methods, Headers: c.Headers, Expose: c.Expose,
+func (c *CORS) config() engine.Config {
+	return engine.Config{Origins: c.Origins, Methods: c.Methods, Headers: c.Headers, Expose: c.Expose,
 		Credentials: c.Credentials, MaxAge: time.Duration(c.MaxAge), PrivateNetwork: c.PrivateNetwork}
 }
 
@@ -302,9 +305,65 @@ func (cw *corsWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(cw.ResponseWriter).Hijack()
 }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	cors [<matcher>] {
+//		origins <origin...>
+//		methods <method...>
+//		headers <header...>
+//		expose <header...>
+//		credentials
+//		max_age <duration>
+//		private_network
+//	}
+func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("cors takes a block (origins, methods, ...), not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "origins", "methods", "headers", "expose":
+			if len(args) == 0 {
+				return d.Errf("%s needs at least one value", opt)
+			}
+			field := map[string]*[]string{"origins": &c.Origins, "methods": &c.Methods, "headers": &c.Headers, "expose": &c.Expose}[opt]
+			*field = append(*field, args...)
+		case "credentials", "private_network":
+			if len(args) != 0 {
+				return d.Errf("%s takes no argument; unexpected %q", opt, args[0])
+			}
+			if opt == "credentials" {
+				c.Credentials = true
+			} else {
+				c.PrivateNetwork = true
+			}
+		case "max_age":
+			if len(args) != 1 {
+				return d.Errf("max_age takes one duration, e.g. max_age 10m")
+			}
+			dur, err := caddy.ParseDuration(args[0])
+			if err != nil || dur < 0 {
+				return d.Errf("max_age %q is not a duration such as 10m", args[0])
+			}
+			c.MaxAge = caddy.Duration(dur)
+		default:
+			return d.Errf("unrecognized subdirective %q; cors knows: origins, methods, headers, expose, credentials, max_age, private_network", opt)
+		}
+	}
+	// what depends only on these values fails here, with the file and line
+	if _, err := engine.New(c.config()); err != nil {
+		return d.Errf("%v", err)
+	}
+	return nil
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*CORS)(nil)
 	_ caddy.Validator             = (*CORS)(nil)
 	_ caddyhttp.MiddlewareHandler = (*CORS)(nil)
+	_ caddyfile.Unmarshaler       = (*CORS)(nil)
 )

@@ -1,4 +1,4 @@
-package gateway
+package cors
 
 import (
 	"net/http"
