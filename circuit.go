@@ -43,11 +43,14 @@ const (
 // min_requests were seen, the failure ratio reaches failure_ratio, the
 // failures came from at least min_clients distinct clients, and (when it
 // wraps reverse_proxy) from at least half of the instances that answered.
-// Open, it answers 503 at once, with Retry-After and a small JSON body, for
-// open_for. Then it is half-open: it lets half_open_requests trial requests
-// through, at most one at a time per client, none more for a client whose
-// trial failed (others still get 503); when that many succeed it closes; when trials of min(half_open_requests, min_clients)
-// distinct clients fail, it opens again. A trial that has not answered
+// Open, it answers 503 at once, with Retry-After and a small JSON body (or,
+// when the site has handle_errors routes, returns a 503 Caddy error with
+// Retry-After set, for those routes to answer), for open_for. Then it is
+// half-open: it lets half_open_requests trial requests through, at most one
+// at a time per client, none more for a client whose trial failed (others
+// still get 503); when that many succeed it closes; when trials of
+// min(half_open_requests, min_clients) distinct clients fail, it opens
+// again. A trial that has not answered
 // within trial_timeout counts as failed and frees its slot.
 //
 // It is built so that clients cannot switch a service off for everyone:

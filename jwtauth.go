@@ -56,11 +56,15 @@ const (
 // JSON), for access logs, `throttle` keys and headers. `claim_header` copies
 // claims into request headers for the upstream.
 //
-// A request without a token, or with a token that fails, is answered with
-// 401 and `WWW-Authenticate: Bearer realm="..."` (RFC 6750), with
-// `error="invalid_token"` and a short `error_description` when a token was
-// sent, and a small JSON body. The handler writes that answer itself; it does
-// not go through handle_errors. With `optional`, a request without a token
+// A request without a token, or with a token that fails, is refused with
+// 401, `Cache-Control: no-store` and `WWW-Authenticate: Bearer realm="..."`
+// (RFC 6750), with `error="invalid_token"` and a short `error_description`
+// when a token was sent (a request with two different tokens gets 400 and
+// `error="invalid_request"`). Without handle_errors routes for the site, the
+// handler writes that answer itself, with a small JSON body; with them, it
+// returns the status as a Caddy error (message `jwt_auth: <description>`,
+// for {err.status_code} and {err.message}) with those headers already set,
+// and the error routes answer. With `optional`, a request without a token
 // goes on anonymously (a bad token is still refused). CORS preflight requests
 // (OPTIONS with Origin and Access-Control-Request-Method) go on untouched.
 //

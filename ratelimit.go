@@ -43,8 +43,11 @@ const (
 // rates of a block are checked together; a request over any of them is
 // refused and consumes nothing from any.
 //
-// A refused request is answered with 429, a Retry-After header (whole seconds,
-// rounded up) and a small JSON body; the handler writes that answer itself.
+// A refused request is answered with 429, `Cache-Control: no-store` and a
+// Retry-After header (whole seconds, rounded up). Without handle_errors routes
+// for the site, the handler writes that answer itself, with a small JSON body;
+// with them, it returns a 429 Caddy error (message `throttle: too many
+// requests`) with those headers already set, and the error routes answer.
 // Passed and refused responses carry the RateLimit-Policy and RateLimit
 // header fields of draft-ietf-httpapi-ratelimit-headers (the structured
 // fields of drafts 08 to 11). With dry_run, nothing is refused: what would
