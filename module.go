@@ -2,11 +2,15 @@
 // themselves with the gateway at run time, and Caddy's reverse_proxy routes
 // and load-balances requests to whatever is registered.
 //
-// The plugin adds these Caddy modules:
+// The plugin adds these Caddy modules (README.md's table lists the same;
+// modules_doc_test.go checks that both name every module registered):
 //
 //   - http.reverse_proxy.upstreams.registry (Caddyfile: `dynamic registry
 //     <service>` inside reverse_proxy): the registered instances of a service
 //     as reverse_proxy's upstreams.
+//   - http.reverse_proxy.selection_policies.registry_weighted (Caddyfile:
+//     `lb_policy registry_weighted`): a selection policy honouring the
+//     registered weights (canaries, draining).
 //   - service_registry (Caddyfile: the global option `service_registry`):
 //     the registry's settings: default lease, memory caps, persistence.
 //   - admin.api.registry: the registration API on Caddy's admin endpoint,
@@ -15,12 +19,31 @@
 //     registration API on a site route, for services on other hosts.
 //   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
 //   - http.handlers.throttle (Caddyfile: `throttle`): rate limits, with the
-//     app `throttle` keeping per-config bookkeeping of its zones.
+//     app throttle keeping per-config bookkeeping of its zones.
+//   - throttle: that app (no settings; loaded by the throttle handlers).
 //   - http.handlers.circuit_breaker (Caddyfile: `circuit_breaker`): fast
 //     503s for a failing service.
+//   - http.handlers.response_cache (Caddyfile: `response_cache`): an HTTP
+//     cache (RFC 9111), in memory or shared through Redis.
+//   - admin.api.response_cache: purging that cache on Caddy's admin
+//     endpoint, under /response_cache/.
+//   - http.handlers.transform (Caddyfile: `transform`): edits to JSON
+//     request and response bodies.
+//   - http.handlers.gateway_cors (Caddyfile: `cors`): CORS for browser apps
+//     on other origins.
+//   - http.handlers.gateway_dashboard (Caddyfile: `gateway_dashboard`): the
+//     live dashboard page and its JSON.
 //
-// Active health checks of registered instances run in the registry
-// (health.go); metrics.go holds the Prometheus metrics of all of them.
+// The web application firewall, http.handlers.gateway_waf (Caddyfile:
+// `waf`), is a separate Go module in waf/, so that a build without it does
+// not carry Coraza.
+//
+// Refusals (401, 429, 503, ...) are written by respond.go's refuse: the
+// handler's own JSON answer, or a Caddy error for the site's handle_errors
+// routes when it has them. Active health checks of registered instances run
+// in the registry engine (internal/registry/health.go). metrics.go holds the
+// modules' Prometheus metrics and registers the registry's own (created in
+// internal/registry/metrics.go, so they outlive a config load).
 //
 // Everything a config load builds lives on the module values Caddy creates
 // for that load. The few things that must outlive a load are owned by the
