@@ -1,13 +1,17 @@
 package gateway
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -143,5 +147,91 @@ func TestE2ETransformReadmeExample(t *testing.T) {
 	jsonEqual(t, answer, `{"id":42,"first_name":"Ada","last_name":"Lovelace","api_version":2}`)
 	if resp.Header.Get("X-Powered-By") != "" || resp.Header.Get("Server") != "" {
 		t.Fatalf("response headers: %v", resp.Header)
+	}
+}
+
+// TestE2ETransformMemoryBeforeData opens connections that each declare a
+// 1 MB JSON body and send one byte of it: the gateway's heap grows with
+// the bytes that arrived, not with what Content-Length declares.
+func TestE2ETransformMemoryBeforeData(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	g := startGateway(t, "", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	transform {
+		request {
+			set user.id x
+		}
+	}
+	reverse_proxy %s
+}`, o.addr()))
+	// the gateway answers (and has warmed up) before the measure
+	if code, _ := g.call("POST", g.url("/"), `{}`, http.Header{"Content-Type": {"application/json"}}); code != 204 {
+		t.Fatalf("warm-up: %d", code)
+	}
+	const conns, declared = 64, 1_000_000
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := 0; i < conns; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", g.httpPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, c)
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", declared)
+	}
+	// each handler reads its one byte within milliseconds; watch the heap
+	// for a while
+	var grown int64
+	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if grown = int64(heap()) - int64(before); grown > conns*declared/4 {
+			break
+		}
+	}
+	t.Logf("%d connections declaring %d bytes and sending 1: the heap grew %d KiB", conns, declared, grown>>10)
+	if grown > conns*declared/4 {
+		t.Fatalf("the heap grew %d MiB for %d connections that sent one byte each", grown>>20, conns)
+	}
+}
+
+// TestE2ETransformExpectContinueTooLarge: a declared JSON body over
+// max_body is refused with 413 before it is read, so a client that asked
+// Expect: 100-continue never sends it (Go's server answers 100 Continue
+// only when the handler reads).
+func TestE2ETransformExpectContinueTooLarge(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	g := startGateway(t, "", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	transform {
+		request {
+			set user.id x
+		}
+		max_body 1KiB
+	}
+	reverse_proxy %s
+}`, o.addr()))
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "application/problem+json"} {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", g.httpPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n", ct)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		status, err := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if err != nil || !strings.HasPrefix(status, "HTTP/1.1 413 ") {
+			t.Errorf("%s: the first answer to a declared 5000-byte body over max_body 1KiB was %q (%v), want 413", ct, status, err)
+		}
+	}
+	if n := o.hits.Load(); n != 0 {
+		t.Fatalf("the upstream was called %d times", n)
 	}
 }

@@ -195,30 +195,26 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 // another request's bytes.
 func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, expand func(string) string) (bool, error) {
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		closeUnread(w, r)
 		return false, refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
 			[]byte(`{"error":"unsupported media type","error_description":"send the JSON body without Content-Encoding"}`+"\n"))
 	}
 	if r.ContentLength > t.MaxBody {
-		return false, t.tooLarge(w, r)
+		return false, t.tooLarge(w, r) // before reading: a client that sent Expect: 100-continue never sends it
 	}
-	size := int64(4096)
-	if r.ContentLength > 0 {
-		size = r.ContentLength + 1
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, min(size, t.MaxBody+1)+512)) // +512: room to grow in place
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, t.MaxBody+1))
+	buf, err := readUpTo(r.Body, make([]byte, 0, readStart(r.ContentLength, t.MaxBody)), t.MaxBody)
 	_ = r.Body.Close()
 	if err != nil {
 		return false, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
 	}
-	if int64(buf.Len()) > t.MaxBody {
+	if int64(len(buf)) > t.MaxBody {
 		return false, t.tooLarge(w, r)
 	}
-	if buf.Len() == 0 { // an empty body (sent chunked): nothing to edit
+	if len(buf) == 0 { // an empty body (sent chunked): nothing to edit
 		r.Body, r.ContentLength = http.NoBody, 0
 		return true, nil
 	}
-	out, _, err := t.request.ApplyInPlace(buf.Bytes(), expand)
+	out, _, err := t.request.ApplyInPlace(buf, expand)
 	if err != nil {
 		msg := "the request body is not valid JSON"
 		if errors.Is(err, transform.ErrDuplicateKey) {
@@ -238,7 +234,71 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 	return true, nil
 }
 
+// closeUnread marks an answer sent without reading the whole request body:
+// the connection closes after it. Otherwise Go's server reads up to 256 KiB
+// of the body before it sends the answer (Caddy wraps the body in its idle
+// timeout reader, which hides from the server that it never sent 100
+// Continue), and a client that sent Expect: 100-continue waits for an
+// answer that waits for its body. (HTTP/2 has no Connection field, and
+// needs none: a stream is reset.)
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header()["Connection"] = []string{"close"}
+	}
+}
+
+// transformReadStart bounds the buffer a request body is first read into:
+// it grows with the bytes that arrive, never with what Content-Length
+// declares (400 connections declaring 1 MB and sending a byte each would
+// otherwise hold 400 MB).
+const transformReadStart = 8 << 10
+
+// readStart is the first capacity for a body of the declared length (-1:
+// unknown): the body and room to edit it in place when it is small, and
+// transformReadStart at most.
+func readStart(declared, max int64) int {
+	n := int64(transformReadStart)
+	if declared >= 0 && declared < n {
+		n = declared + 1 // +1: the read that sees the end
+	}
+	return int(min(n, max+1)) + 512 // +512: room to grow in place
+}
+
+// readMore reads once into buf, growing it (doubling, up to max+1 bytes and
+// the room to edit) when it is full; eof when the body ended.
+func readMore(rd io.Reader, buf []byte, max int64) ([]byte, bool, error) {
+	if len(buf) == cap(buf) {
+		n := min(int64(2*cap(buf)+512), max+1+512)
+		if n <= int64(cap(buf)) {
+			return buf, false, nil // max+1 bytes are in: the caller stops
+		}
+		grown := make([]byte, len(buf), n)
+		copy(grown, buf)
+		buf = grown
+	}
+	end := min(int64(cap(buf)), max+1)
+	m, err := rd.Read(buf[len(buf):end])
+	buf = buf[:len(buf)+m]
+	if err == io.EOF {
+		return buf, true, nil
+	}
+	return buf, false, err
+}
+
+// readUpTo reads the rest of a body, at most max+1 bytes in all.
+func readUpTo(rd io.Reader, buf []byte, max int64) ([]byte, error) {
+	for int64(len(buf)) <= max {
+		var eof bool
+		var err error
+		if buf, eof, err = readMore(rd, buf, max); eof || err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
 func (t *Transform) tooLarge(w http.ResponseWriter, r *http.Request) error {
+	closeUnread(w, r)
 	body := fmt.Appendf(nil, `{"error":"request entity too large","error_description":"the JSON body is larger than %d bytes"}`+"\n", t.MaxBody)
 	return refuse(w, r, http.StatusRequestEntityTooLarge, "the JSON body is too large", body)
 }

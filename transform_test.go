@@ -337,3 +337,59 @@ func TestTransformPartialContentIsNotAnError(t *testing.T) {
 		t.Fatalf("206: %v %d %q", err, w.Code, w.Body.String())
 	}
 }
+
+// shortBody declares more than it holds: the bytes that arrived, then a
+// wait (here: an error, as a client that gave up).
+type shortBody struct{ b []byte }
+
+func (s *shortBody) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, s.b)
+	s.b = s.b[n:]
+	return n, nil
+}
+
+// TestTransformMemoryFollowsData: a request declaring 1 MB and sending a
+// byte, and a response declaring 1 MB and sending two, cost kilobytes, not
+// what they declare.
+func TestTransformMemoryFollowsData(t *testing.T) {
+	tr := newTransform(t, &Transform{
+		Request:  []TransformOp{{Op: "set", Path: "a", Value: "1"}},
+		Response: []TransformOp{{Op: "delete", Path: "a"}},
+	})
+	allocated := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	for _, ct := range []string{"application/json", ""} {
+		n := allocated(func() {
+			r := httptest.NewRequest("POST", "/", &shortBody{[]byte("{")})
+			r.ContentLength = 1_000_000
+			if ct != "" {
+				r.Header.Set("Content-Type", ct)
+			}
+			_ = tr.ServeHTTP(httptest.NewRecorder(), r, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))
+		})
+		if n > 64<<10 {
+			t.Errorf("%q: a request declaring 1 MB and sending a byte allocated %d KiB", ct, n>>10)
+		}
+	}
+	n := allocated(func() {
+		up := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "1000000")
+			_, err := w.Write([]byte("{}"))
+			return err
+		})
+		_ = tr.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), up)
+	})
+	if n > 64<<10 {
+		t.Errorf("a response declaring 1 MB and sending two bytes allocated %d KiB", n>>10)
+	}
+}
