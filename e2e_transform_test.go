@@ -150,6 +150,124 @@ func TestE2ETransformReadmeExample(t *testing.T) {
 	}
 }
 
+// transformGuardSite is docs/transform.md's Caddyfile with the guard, as
+// written, with jwt_auth in front (so the set has a caller to put in) and
+// the site and upstream moved to the test's.
+func transformGuardSite(t *testing.T, upstream string) string {
+	t.Helper()
+	doc, err := os.ReadFile("docs/transform.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range caddyfileBlock.FindAllStringSubmatch(string(doc), -1) {
+		if !strings.Contains(m[1], "@notjson") {
+			continue
+		}
+		site := strings.Replace(m[1], "api.example.com {", "http://127.0.0.1:{HTTP} {\n\tjwt_auth {\n\t\tsecret {env.GATEWAY_TEST_JWT_SECRET}\n\t}", 1)
+		return strings.Replace(site, "localhost:9000", upstream, 1)
+	}
+	t.Fatal("docs/transform.md has no Caddyfile with the @notjson guard")
+	return ""
+}
+
+// TestE2ETransformContentTypes sends, through docs/transform.md's own
+// Caddyfile (guard and transform), a body setting user.id to bob under
+// every Content-Type an attacker may try. An upstream that reads the body
+// as JSON whatever its type (Gin's ShouldBindJSON, FastAPI with no
+// Content-Type) must never see bob: each request is edited (the upstream
+// sees alice, the caller) or refused with 415.
+func TestE2ETransformContentTypes(t *testing.T) {
+	secret := "transform-ct-secret-transform-ct-secret"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	var mu sync.Mutex
+	var seen []string
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	g := startGateway(t, "", transformGuardSite(t, o.addr()))
+	auth := "Bearer " + liveToken(t, secret, jwt.MapClaims{"sub": "alice"})
+	const bob = `{"user":{"id":"bob"}}`
+	utf16be := func(s string) string {
+		var b strings.Builder
+		for _, c := range s {
+			b.WriteByte(0)
+			b.WriteRune(c)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		ct   []string // the Content-Type lines; nil: none
+		body string
+		want int // 204: edited (the upstream sees alice); else the refusal
+	}{
+		{[]string{"application/json"}, bob, 204},
+		{[]string{"APPLICATION/JSON"}, bob, 204},
+		{[]string{"application/json; charset=UTF-8"}, bob, 204},
+		{[]string{"application/vnd.api+json"}, bob, 204},
+		{[]string{"application/ld+json; profile=\"x\""}, bob, 204},
+		{[]string{"application/stream+json"}, bob, 204}, // Spring reads */*+json
+		{[]string{"text/json"}, bob, 204},
+		{[]string{"application/x-json"}, bob, 204},
+		{[]string{"application/jsonx"}, bob, 204},  // Echo binds by prefix
+		{[]string{"application/json x"}, bob, 415}, // Gin reads the part before a space
+		{[]string{"application/json\tx"}, bob, 415},
+		{[]string{"application/json,text/plain"}, bob, 415},
+		{[]string{"text/plain,application/json"}, bob, 415},
+		{[]string{"application/json; charset=utf-16"}, bob, 415},
+		{[]string{"application/json; charset=\"utf-7\""}, bob, 415},
+		{[]string{"application/json; charset*=utf-16''"}, bob, 415},
+		{[]string{"application/json; charset=utf-8; charset=utf-16"}, bob, 415},
+		{[]string{"text/plain", "application/json"}, bob, 415}, // which one does the upstream read?
+		{[]string{"application/json", "text/plain"}, bob, 415},
+		{[]string{"application/json", "application/json"}, bob, 415},
+		{[]string{"text/plain"}, bob, 415},                     // the guard
+		{[]string{"text/plain; x=application/json"}, bob, 415}, // the guard
+		{nil, bob, 204},                    // FastAPI reads a body without Content-Type as JSON
+		{[]string{""}, bob, 204},           // so does it an empty one
+		{nil, " \r\n\t[" + bob + "]", 400}, // an array: no user.id to set
+		{nil, "\xef\xbb\xbf" + bob, 415},   // Python decodes a UTF-8 BOM
+		{nil, utf16be(bob), 415},           // and UTF-16
+		{nil, "\xff\xfe" + utf16be(bob)[1:] + "\x00", 415},
+	} {
+		name := fmt.Sprintf("%q %.20q", tc.ct, tc.body)
+		mu.Lock()
+		seen = nil
+		mu.Unlock()
+		h := http.Header{"Authorization": {auth}}
+		if tc.ct != nil {
+			h["Content-Type"] = tc.ct
+		}
+		code, answer := g.call("POST", g.url("/orders"), tc.body, h)
+		mu.Lock()
+		got := seen
+		mu.Unlock()
+		if code != tc.want {
+			t.Errorf("%s: %d %s (upstream saw %q), want %d", name, code, answer, got, tc.want)
+			continue
+		}
+		switch {
+		case code == 204 && (len(got) != 1 || strings.Contains(got[0], "bob") || !strings.Contains(got[0], `"alice"`)):
+			t.Errorf("%s: the upstream saw %q", name, got)
+		case code != 204 && len(got) != 0:
+			t.Errorf("%s: refused, yet the upstream saw %q", name, got)
+		}
+	}
+	// a body without Content-Type that is not JSON passes untouched
+	h := http.Header{"Authorization": {auth}}
+	for _, body := range []string{"hello bob", "\x01\x02binary"} {
+		mu.Lock()
+		seen = nil
+		mu.Unlock()
+		if code, answer := g.call("PUT", g.url("/files/1"), body, h); code != 204 || len(seen) != 1 || seen[0] != body {
+			t.Errorf("%q without Content-Type: %d %s, the upstream saw %q", body, code, answer, seen)
+		}
+	}
+}
+
 // TestE2ETransformMemoryBeforeData opens connections that each declare a
 // 1 MB JSON body and send one byte of it: the gateway's heap grows with
 // the bytes that arrived, not with what Content-Length declares.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,12 +33,16 @@ const defaultTransformMaxBody = 1 << 20
 // JSON string, so `set user.id {http.auth.user.id}` puts the caller's
 // identity, from jwt_auth, into what the upstream receives.
 //
-// Request bodies are edited when declared JSON (Content-Type
-// application/json or */*+json): one that does not parse, or that holds a
-// key twice (compared as decoders compare keys: after unescaping,
-// regardless of case), is refused with 400; one larger than max_body with
-// 413; a compressed one (Content-Encoding) with 415. The body is read once,
-// and Content-Length set to the new length. Other bodies pass untouched.
+// Request bodies are edited when an upstream could read them as JSON (see
+// requestKind: a media type holding "json", or no Content-Type and a body
+// starting with { or [), and refused with 415 when they could be read as
+// JSON but not edited (several Content-Type fields, a malformed JSON type,
+// a charset but UTF-8, UTF-16 without a type, Content-Encoding). One that
+// does not parse, or that holds a key twice (compared as decoders compare
+// keys: after unescaping, regardless of case), is refused with 400; one
+// larger than max_body with 413 (by Content-Length before reading it). The
+// body is read once, into a buffer that grows with what arrives, and
+// Content-Length set to the new length. Other bodies pass untouched.
 //
 // Response bodies are edited when JSON; gzip, br and zstd responses are
 // decoded and encoded again; other encodings, responses over max_body,
@@ -163,7 +168,7 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		}
 		return repl.ReplaceAll(s, "")
 	}
-	if t.request != nil && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 && isJSON(r.Header.Get("Content-Type")) {
+	if t.request != nil && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		if ok, err := t.transformRequest(w, r, expand); !ok {
 			return err
 		}
@@ -186,23 +191,61 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	return tw.finish()
 }
 
-// transformRequest edits a declared-JSON request body; it returns false
-// (and the error) when it answered the request instead.
+// transformRequest edits a request body the upstream could read as JSON;
+// it returns false (and the error) when it answered the request instead.
 //
 // The new body is not in a pooled buffer: Go's transport may still be
 // reading a request body after the handler is done (when the upstream
 // answers before reading it all), and a recycled buffer would then send
 // another request's bytes.
 func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, expand func(string) string) (bool, error) {
+	kind, why := requestKind(r.Header)
+	switch kind {
+	case bodyOther:
+		return true, nil
+	case bodyRefused:
+		closeUnread(w, r)
+		return false, refuse(w, r, http.StatusUnsupportedMediaType, why,
+			append(append([]byte(`{"error":"unsupported media type","error_description":`), strconv.Quote(why)...), "}\n"...))
+	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		closeUnread(w, r)
 		return false, refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
 			[]byte(`{"error":"unsupported media type","error_description":"send the JSON body without Content-Encoding"}`+"\n"))
 	}
-	if r.ContentLength > t.MaxBody {
+	if kind == bodyJSON && r.ContentLength > t.MaxBody {
 		return false, t.tooLarge(w, r) // before reading: a client that sent Expect: 100-continue never sends it
 	}
-	buf, err := readUpTo(r.Body, make([]byte, 0, readStart(r.ContentLength, t.MaxBody)), t.MaxBody)
+	buf := make([]byte, 0, readStart(r.ContentLength, t.MaxBody))
+	var err error
+	if kind == bodyUndeclared {
+		var looksJSON, eof bool
+		if buf, looksJSON, eof, err = sniff(r.Body, buf, t.MaxBody); err != nil {
+			_ = r.Body.Close()
+			if errors.Is(err, errNotUTF8) {
+				closeUnread(w, r)
+				return false, refuse(w, r, http.StatusUnsupportedMediaType, err.Error(),
+					append(append([]byte(`{"error":"unsupported media type","error_description":`), strconv.Quote(err.Error())...), "}\n"...))
+			}
+			return false, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
+		}
+		switch {
+		case !looksJSON && eof: // whitespace, or nothing: as it came
+			_ = r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(buf))
+			return true, nil
+		case !looksJSON && int64(len(buf)) <= t.MaxBody: // not JSON: what was read, then the rest
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
+			return true, nil
+		case r.ContentLength > t.MaxBody || int64(len(buf)) > t.MaxBody: // JSON, or blanks past max_body
+			_ = r.Body.Close()
+			return false, t.tooLarge(w, r)
+		}
+	}
+	buf, err = readUpTo(r.Body, buf, t.MaxBody)
 	_ = r.Body.Close()
 	if err != nil {
 		return false, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
@@ -244,6 +287,110 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 func closeUnread(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor == 1 {
 		w.Header()["Connection"] = []string{"close"}
+	}
+}
+
+// What a request body is to transform.
+type bodyKind uint8
+
+const (
+	bodyOther      bodyKind = iota // declared, and not JSON: passes untouched
+	bodyJSON                       // declared JSON: edited, or refused
+	bodyUndeclared                 // no Content-Type: edited when it is JSON
+	bodyRefused                    // a Content-Type that cannot be trusted: 415
+)
+
+// requestKind sorts a request body by its Content-Type, the way the most
+// lenient upstream would, so that no body an upstream reads as JSON passes
+// unedited:
+//
+//   - no Content-Type, or an empty one: undeclared (FastAPI, for one,
+//     reads such a body as JSON; sniff decides);
+//   - several Content-Type fields: refused (the upstream may read any of
+//     them; Go's proxy forwards them all);
+//   - a media type (what comes before the first ";") without "json" in it,
+//     in any case: not JSON, untouched;
+//   - one with "json" in it (application/json, */*+json, text/json,
+//     application/jsonx, "application/json x"): JSON, if it parses as one
+//     media type (mime.ParseMediaType: no trailing junk, no second type
+//     after a comma, no RFC 2231 parameters) with no charset but utf-8;
+//     otherwise refused, for upstreams read such types by their prefix
+//     (Echo), by the part before a space (Gin), or decode the charset.
+//
+// The common case, a type without json, costs a scan and no allocation.
+func requestKind(h http.Header) (bodyKind, string) {
+	cts := h["Content-Type"]
+	switch len(cts) {
+	case 0:
+		return bodyUndeclared, ""
+	case 1:
+	default:
+		return bodyRefused, "the request has several Content-Type fields"
+	}
+	ct := cts[0]
+	mt := ct
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		mt = ct[:i]
+	}
+	if !hasJSON(mt) {
+		if strings.TrimSpace(ct) == "" {
+			return bodyUndeclared, ""
+		}
+		return bodyOther, ""
+	}
+	if strings.EqualFold(ct, "application/json") {
+		return bodyJSON, ""
+	}
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil || strings.IndexByte(ct, '*') >= 0 {
+		return bodyRefused, "the Content-Type is not one JSON media type"
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return bodyRefused, "send JSON in UTF-8 (charset=utf-8, or no charset)"
+	}
+	return bodyJSON, ""
+}
+
+// hasJSON tells whether s holds "json", in any case.
+func hasJSON(s string) bool {
+	for i := 0; i+4 <= len(s); i++ {
+		if s[i]|0x20 == 'j' && s[i+1]|0x20 == 's' && s[i+2]|0x20 == 'o' && s[i+3]|0x20 == 'n' {
+			return true
+		}
+	}
+	return false
+}
+
+// errNotUTF8: an undeclared body that decoders could read as JSON in
+// another encoding.
+var errNotUTF8 = errors.New("send JSON in UTF-8, declared with Content-Type: application/json")
+
+// sniff reads an undeclared body until its first byte that is not blank
+// (at most max+1 bytes), and tells whether it is JSON there: { or [, the
+// documents with fields. A body that starts with a byte order mark, or with
+// a NUL in its first two bytes, is refused (errNotUTF8): Python's json
+// decodes such bodies as UTF-8 with a BOM, UTF-16 or UTF-32.
+func sniff(rd io.Reader, buf []byte, max int64) (_ []byte, looksJSON, eof bool, err error) {
+	for {
+		buf, eof, err = readMore(rd, buf, max)
+		if err != nil {
+			return buf, false, false, err
+		}
+		if len(buf) < 4 && !eof {
+			continue
+		}
+		if len(buf) > 0 && buf[0] == 0 || len(buf) > 1 && buf[1] == 0 ||
+			bytes.HasPrefix(buf, []byte{0xef, 0xbb, 0xbf}) || bytes.HasPrefix(buf, []byte{0xfe, 0xff}) || bytes.HasPrefix(buf, []byte{0xff, 0xfe}) {
+			return buf, false, false, errNotUTF8
+		}
+		for _, c := range buf {
+			if c > ' ' {
+				return buf, c == '{' || c == '[', eof, nil
+			}
+		}
+		if eof || int64(len(buf)) > max {
+			return buf, false, eof, nil
+		}
 	}
 }
 

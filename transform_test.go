@@ -338,6 +338,49 @@ func TestTransformPartialContentIsNotAnError(t *testing.T) {
 	}
 }
 
+func TestRequestKind(t *testing.T) {
+	for _, tc := range []struct {
+		ct   []string
+		want bodyKind
+	}{
+		{nil, bodyUndeclared},
+		{[]string{""}, bodyUndeclared},
+		{[]string{"text/plain"}, bodyOther},
+		{[]string{"multipart/form-data; boundary=----json-boundary"}, bodyOther}, // json in a parameter only
+		{[]string{"text/plain; x=application/json"}, bodyOther},
+		{[]string{"application/x-www-form-urlencoded"}, bodyOther},
+		{[]string{"application/json"}, bodyJSON},
+		{[]string{"Application/JSON; Charset=\"UTF-8\""}, bodyJSON},
+		{[]string{"application/json;charset=utf8"}, bodyJSON},
+		{[]string{"application/problem+json"}, bodyJSON},
+		{[]string{"application/stream+json"}, bodyJSON},
+		{[]string{"application/x-ndjson"}, bodyJSON},
+		{[]string{"text/json"}, bodyJSON},
+		{[]string{"application/jsonx"}, bodyJSON},
+		{[]string{"application/json x"}, bodyRefused},
+		{[]string{"application/json,text/plain"}, bodyRefused},
+		{[]string{"application/json; charset=utf-16"}, bodyRefused},
+		{[]string{"application/json; charset=iso-8859-1"}, bodyRefused},
+		{[]string{"application/json; charset*=utf-8''"}, bodyRefused},
+		{[]string{"application/json; charset"}, bodyRefused},
+		{[]string{"application/json", "application/json"}, bodyRefused},
+		{[]string{"text/plain", "text/plain"}, bodyRefused},
+	} {
+		h := http.Header{}
+		if tc.ct != nil {
+			h["Content-Type"] = tc.ct
+		}
+		if got, why := requestKind(h); got != tc.want || (got == bodyRefused) != (why != "") {
+			t.Errorf("%q: %d %q, want %d", tc.ct, got, why, tc.want)
+		}
+	}
+	// the common case costs no allocation
+	h := http.Header{"Content-Type": {"multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW"}}
+	if n := testing.AllocsPerRun(100, func() { requestKind(h) }); n != 0 {
+		t.Fatalf("a type without json: %v allocations", n)
+	}
+}
+
 // shortBody declares more than it holds: the bytes that arrived, then a
 // wait (here: an error, as a client that gave up).
 type shortBody struct{ b []byte }
