@@ -92,4 +92,20 @@ func BenchmarkTransform(b *testing.B) {
 			}
 		}
 	})
+	// a request body of another type (a form): the Content-Type is
+	// scanned for json (no allocation: TestRequestKind), nothing is read
+	b.Run("request-not-json", func(b *testing.B) {
+		tr := newTransform(b, &Transform{Request: ops})
+		form := strings.NewReader("a=1&b=2")
+		r := withUser(httptest.NewRequest("POST", "/", form), "alice")
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := &headerOnlyWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := tr.ServeHTTP(w, r, discard); err != nil {
+				b.Fatal(err)
+			}
+			form.Reset("a=1&b=2")
+		}
+	})
 }
