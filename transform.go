@@ -219,8 +219,9 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 	buf := make([]byte, 0, readStart(r.ContentLength, t.MaxBody))
 	var err error
 	if kind == bodyUndeclared {
-		var looksJSON, eof bool
-		if buf, looksJSON, eof, err = sniff(r.Body, buf, t.MaxBody); err != nil {
+		var first byte
+		var eof bool
+		if buf, first, eof, err = sniff(r.Body, buf, t.MaxBody); err != nil {
 			_ = r.Body.Close()
 			if errors.Is(err, errNotUTF8) {
 				closeUnread(w, r)
@@ -230,17 +231,17 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 			return false, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
 		}
 		switch {
-		case !looksJSON && eof: // whitespace, or nothing: as it came
+		case first == 0 && eof: // blanks, or nothing: as it came
 			_ = r.Body.Close()
 			r.Body = io.NopCloser(bytes.NewReader(buf))
 			return true, nil
-		case !looksJSON && int64(len(buf)) <= t.MaxBody: // not JSON: what was read, then the rest
+		case first != 0 && first != '{' && first != '[': // not JSON: what was read, then the rest
 			r.Body = struct {
 				io.Reader
 				io.Closer
 			}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
 			return true, nil
-		case r.ContentLength > t.MaxBody || int64(len(buf)) > t.MaxBody: // JSON, or blanks past max_body
+		case first == 0 || r.ContentLength > t.MaxBody: // blanks past max_body, or JSON declared larger
 			_ = r.Body.Close()
 			return false, t.tooLarge(w, r)
 		}
@@ -366,30 +367,31 @@ func hasJSON(s string) bool {
 var errNotUTF8 = errors.New("send JSON in UTF-8, declared with Content-Type: application/json")
 
 // sniff reads an undeclared body until its first byte that is not blank
-// (at most max+1 bytes), and tells whether it is JSON there: { or [, the
-// documents with fields. A body that starts with a byte order mark, or with
-// a NUL in its first two bytes, is refused (errNotUTF8): Python's json
-// decodes such bodies as UTF-8 with a BOM, UTF-16 or UTF-32.
-func sniff(rd io.Reader, buf []byte, max int64) (_ []byte, looksJSON, eof bool, err error) {
+// (at most max+1 bytes) and returns it (0: none, the body is blanks so
+// far); { or [ make it JSON, the documents with fields. A body that starts
+// with a byte order mark, or with a NUL in its first two bytes, is refused
+// (errNotUTF8): Python's json decodes such bodies as UTF-8 with a BOM,
+// UTF-16 or UTF-32.
+func sniff(rd io.Reader, buf []byte, max int64) (_ []byte, first byte, eof bool, err error) {
 	for {
 		buf, eof, err = readMore(rd, buf, max)
 		if err != nil {
-			return buf, false, false, err
+			return buf, 0, false, err
 		}
 		if len(buf) < 4 && !eof {
 			continue
 		}
 		if len(buf) > 0 && buf[0] == 0 || len(buf) > 1 && buf[1] == 0 ||
 			bytes.HasPrefix(buf, []byte{0xef, 0xbb, 0xbf}) || bytes.HasPrefix(buf, []byte{0xfe, 0xff}) || bytes.HasPrefix(buf, []byte{0xff, 0xfe}) {
-			return buf, false, false, errNotUTF8
+			return buf, 0, false, errNotUTF8
 		}
 		for _, c := range buf {
 			if c > ' ' {
-				return buf, c == '{' || c == '[', eof, nil
+				return buf, c, eof, nil
 			}
 		}
 		if eof || int64(len(buf)) > max {
-			return buf, false, eof, nil
+			return buf, 0, eof, nil
 		}
 	}
 }

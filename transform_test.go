@@ -436,3 +436,47 @@ func TestTransformMemoryFollowsData(t *testing.T) {
 		t.Errorf("a response declaring 1 MB and sending two bytes allocated %d KiB", n>>10)
 	}
 }
+
+// TestTransformUndeclaredBodies: a body without Content-Type is edited when
+// it is JSON; another passes whole, however large, read once.
+func TestTransformUndeclaredBodies(t *testing.T) {
+	tr := newTransform(t, &Transform{Request: []TransformOp{{Op: "set", Path: "user.id", Value: "{http.auth.user.id}"}}, MaxBody: 64})
+	var seen []byte
+	upstream := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		seen, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	big := "upload " + strings.Repeat("x", 5000)
+	for _, tc := range []struct {
+		body, want string
+		code       int
+	}{
+		{`{"user":{"id":"bob"}}`, `{"user":{"id":"alice"}}`, 204},
+		{big, big, 204},                   // not JSON, larger than max_body: whole
+		{"  \n" + big, "  \n" + big, 204}, // after blanks
+		{"", "", 204},                     // nothing
+		{" \n ", " \n ", 204},             // blanks
+		{`{"pad":"` + strings.Repeat("x", 100) + `"}`, "", 413}, // JSON over max_body
+		{strings.Repeat(" ", 100) + `{}`, "", 413},              // blanks past max_body
+		{"\xef\xbb\xbf{}", "", 415},
+	} {
+		seen = nil
+		r := withUser(httptest.NewRequest("PUT", "/", strings.NewReader(tc.body)), "alice")
+		r.ContentLength = -1 // as sent chunked: nothing declared
+		w := httptest.NewRecorder()
+		if err := tr.ServeHTTP(w, r, upstream); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case w.Code != tc.code:
+			t.Errorf("%.20q: %d %s, want %d", tc.body, w.Code, w.Body.String(), tc.code)
+		case tc.code == 204 && strings.HasPrefix(tc.want, "{"):
+			jsonEqual(t, seen, tc.want)
+		case tc.code == 204 && string(seen) != tc.want:
+			t.Errorf("%.20q: the upstream saw %d bytes %.20q", tc.body, len(seen), seen)
+		case tc.code != 204 && seen != nil:
+			t.Errorf("%.20q: refused, and the upstream saw %.20q", tc.body, seen)
+		}
+	}
+}
