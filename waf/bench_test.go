@@ -6,14 +6,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
-// BenchmarkWAF is the handler's own cost at paranoia 1: a small GET, and a
-// 2 KB JSON POST (the body inspected), before the next handler.
+// BenchmarkWAF is the handler's own cost at paranoia 1: a small GET, a
+// 2 KB JSON POST (the body inspected), and the dearest requests the
+// default limits let through, before the next handler.
 func BenchmarkWAF(b *testing.B) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
@@ -32,16 +35,28 @@ func BenchmarkWAF(b *testing.B) {
 		fmt.Fprintf(&fields, `"field%d": "v%d"`, i, i)
 	}
 	fields.WriteString("}")
+	worst := worstAllowed(defaultBodyLimit, defaultMaxArguments)
 	for _, c := range []struct {
-		name, method, body string
-	}{{"GET", "GET", ""}, {"POST 2KB JSON", "POST", body}, {"POST 2KB JSON of short fields", "POST", fields.String()}} {
+		name, method, path, body, cookie string
+	}{
+		{"GET", "GET", "/api/items?page=2&sort=name", "", ""},
+		{"POST 2KB JSON", "POST", "/api/items?page=2&sort=name", body, ""},
+		{"POST 2KB JSON of short fields", "POST", "/api/items?page=2&sort=name", fields.String(), ""},
+		{"POST 16KiB JSON one field", "POST", "/api/items", oneField(defaultBodyLimit), ""},
+		{"worst allowed", "POST", worst.path, worst.body, worst.cookie},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			start := cpuTime()
+			defer func() { b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op") }()
 			for b.Loop() {
-				req := httptest.NewRequest(c.method, "/api/items?page=2&sort=name", strings.NewReader(c.body))
+				req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("User-Agent", "Mozilla/5.0")
 				req.Header.Set("Accept", "application/json")
+				if c.cookie != "" {
+					req.Header.Set("Cookie", c.cookie)
+				}
 				rec := httptest.NewRecorder()
 				if err := w.ServeHTTP(rec, req, next); err != nil || rec.Code != http.StatusOK {
 					b.Fatalf("%v %d", err, rec.Code)
@@ -49,4 +64,49 @@ func BenchmarkWAF(b *testing.B) {
 			}
 		})
 	}
+}
+
+// oneField is a JSON body of size bytes: one field of text.
+func oneField(size int) string {
+	text := strings.Repeat("lorem ipsum dolor sit amet ", size/27+1)
+	return `{"text": "` + text[:size-12] + `"}`
+}
+
+type request struct{ path, body, cookie string }
+
+// worstAllowed is the dearest request within the limits: a JSON body of
+// bodyLimit bytes in maxArgs fields, maxArgs query parameters and maxArgs
+// cookies, all of text (a cost per argument and one per byte).
+func worstAllowed(bodyLimit, maxArgs int) request {
+	var body, query, cookie strings.Builder
+	per := bodyLimit/maxArgs - len(`"f000":"",`)
+	text := strings.Repeat("lorem ipsum dolor sit amet ", per/27+1)[:per]
+	body.WriteString("{")
+	for i := range maxArgs {
+		if i > 0 {
+			body.WriteString(",")
+			query.WriteString("&")
+			cookie.WriteString("; ")
+		}
+		fmt.Fprintf(&body, `"f%03d":%q`, i, text)
+		fmt.Fprintf(&query, "q%d=lorem+ipsum+dolor", i)
+		fmt.Fprintf(&cookie, "c%d=loremipsumdolor", i)
+	}
+	body.WriteString("}")
+	b := body.String()
+	// to the byte: the last field's text shortened or padded
+	if d := len(b) - bodyLimit; d > 0 {
+		b = b[:len(b)-2-d] + `"}`
+	} else {
+		b = b[:len(b)-2] + strings.Repeat("x", -d) + `"}`
+	}
+	return request{"/api/items?" + query.String(), b, cookie.String()}
+}
+
+// cpuTime is the CPU this process has used (user and system): the cost
+// of a request, robust to a busy machine where wall time is not.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

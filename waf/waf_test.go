@@ -170,11 +170,13 @@ func TestDetectModeLetsAttacksThrough(t *testing.T) {
 
 func TestCaddyfileErrors(t *testing.T) {
 	for block, want := range map[string]string{
-		"waf {\n\t\tparanoia x\n\t}": `paranoia "x": want a whole number`,
-		"waf {\n\t\tmode off\n\t}":   "mode takes block or detect",
-		"waf {\n\t\tbogus 1\n\t}":    `unknown waf option "bogus"`,
-		"waf {\n\t\trules\n\t}":      "rules takes one or more files",
-		"waf extra":                  "waf takes no arguments",
+		"waf {\n\t\tparanoia x\n\t}":      `paranoia "x": want a whole number`,
+		"waf {\n\t\tmode off\n\t}":        "mode takes block or detect",
+		"waf {\n\t\tbogus 1\n\t}":         `unknown waf option "bogus"`,
+		"waf {\n\t\trules\n\t}":           "rules takes one or more files",
+		"waf extra":                       "waf takes no arguments",
+		"waf {\n\t\tbody_limit lots\n\t}": `body_limit "lots": want a size`,
+		"waf {\n\t\tmax_arguments 0\n\t}": `max_arguments "0": want a positive whole number`,
 	} {
 		cfg := "http://127.0.0.1:1 {\n\t" + block + "\n\trespond ok\n}\n"
 		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil); err == nil || !strings.Contains(err.Error(), want) {
