@@ -185,16 +185,33 @@ type answer struct {
 	body     string
 }
 
+// fetch sends a GET and returns the answer. A request that gets no answer
+// fails the test with t.Errorf, not t.Fatal, so fetch may be called from
+// any goroutine; the answer is then zero but for body, which says why.
+// Goroutines that must stop at a failure use tryFetch.
 func fetch(t testing.TB, client *http.Client, url string) answer {
 	t.Helper()
 	return fetchWith(t, client, "GET", url, nil)
 }
 
+// fetchWith is fetch with a method and request headers.
 func fetchWith(t testing.TB, client *http.Client, method, url string, header http.Header) answer {
 	t.Helper()
+	ans, err := tryFetch(client, method, url, header)
+	if err != nil {
+		t.Errorf("%v", err) // never t.Fatal: callers run on goroutines of their own too
+		ans.body = err.Error()
+	}
+	return ans
+}
+
+// tryFetch sends a request and returns the answer, or an error when none
+// came (a connection closed before any answer is retried a few times, as
+// in testGateway.call).
+func tryFetch(client *http.Client, method, url string, header http.Header) (answer, error) {
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -205,13 +222,13 @@ func fetchWith(t testing.TB, client *http.Client, method, url string, header htt
 		resp, err = client.Do(req)
 	}
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return answer{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var who struct{ Instance, Path string }
 	_ = json.Unmarshal(b, &who)
-	return answer{code: resp.StatusCode, instance: who.Instance, path: who.Path, header: resp.Header, body: string(b)}
+	return answer{code: resp.StatusCode, instance: who.Instance, path: who.Path, header: resp.Header, body: string(b)}, nil
 }
 
 // backend is a real HTTP server on 127.0.0.1 that says who it is.

@@ -227,11 +227,23 @@ func TestJWTJWKSSlowEndpointDoesNotHoldRequests(t *testing.T) {
 	srv := newJWKSServer(t, jwxKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
 	j := newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, JWKSTimeout: caddy.Duration(200 * time.Millisecond)})
 	srv.mode.Store(2) // hang until the test ends
-	done := make(chan result, 1)
-	go func() { done <- serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "new-kid"))) }()
+	// the token is made here: t.Fatal is for the test's goroutine only
+	req := bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "new-kid"))
+	type served struct {
+		res result
+		err error
+	}
+	done := make(chan served, 1)
+	go func() {
+		res, err := tryServeJWT(j, req)
+		done <- served{res, err}
+	}()
 	select {
-	case res := <-done:
-		if res.passed || res.code != 401 {
+	case s := <-done:
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		if res := s.res; res.passed || res.code != 401 {
 			t.Fatalf("unknown kid with a hanging JWKS: %d", res.code)
 		}
 	case <-time.After(20 * time.Second):

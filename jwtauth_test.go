@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -164,8 +165,20 @@ type result struct {
 	repl     *caddy.Replacer
 }
 
+// serveJWT runs j on r and fails the test (t.Fatal) when it returns an
+// error or a body that is not JSON; from another goroutine, use tryServeJWT.
 func serveJWT(t testing.TB, j *JWTAuth, r *http.Request) result {
 	t.Helper()
+	res, err := tryServeJWT(j, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// tryServeJWT runs j on r, returning what it did, or an error when it
+// returned one or wrote a body that is not JSON.
+func tryServeJWT(j *JWTAuth, r *http.Request) (result, error) {
 	repl := caddyhttp.NewTestReplacer(r)
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
 	rec := httptest.NewRecorder()
@@ -177,15 +190,15 @@ func serveJWT(t testing.TB, j *JWTAuth, r *http.Request) result {
 		return nil
 	}))
 	if err != nil {
-		t.Fatalf("ServeHTTP returned %v", err)
+		return res, fmt.Errorf("ServeHTTP returned %v", err)
 	}
 	res.code, res.header = rec.Code, rec.Header()
 	if rec.Body.Len() > 0 {
 		if err := json.Unmarshal(rec.Body.Bytes(), &res.body); err != nil {
-			t.Fatalf("body is not JSON: %q", rec.Body)
+			return res, fmt.Errorf("body is not JSON: %q", rec.Body)
 		}
 	}
-	return res
+	return res, nil
 }
 
 func bearer(token string) *http.Request {
