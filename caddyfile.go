@@ -13,9 +13,9 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
-	"github.com/caddygateway/caddy-gateway/modules/cors"
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/modules/cors"
 )
 
 func init() {
