@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -107,5 +108,154 @@ func TestCacheSharedEntriesAreChecked(t *testing.T) {
 	}
 	if e, _ := s.lookup(ctx, key, http.Header{}); e != nil {
 		t.Fatalf("took a bad shared entry: %+v", e)
+	}
+}
+
+// TestCachePurgeWinsOverEarlierPublish: gateway a stores a response and
+// its publish to Redis is held up (a's background writer is busy) while
+// gateway b purges it, by URL, tag or everything. When a's publish finally
+// runs it must not bring the purged response back: Redis and both
+// gateways' memories hold nothing, and a response fetched after the purge
+// is shared as before.
+func TestCachePurgeWinsOverEarlierPublish(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	ctx := context.Background()
+	for _, kind := range []purgeKind{purgeURL, purgeTag, purgeAll} {
+		t.Run(string(kind), func(t *testing.T) {
+			newStore := func() *cacheStore {
+				s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = s.Destruct() })
+				return s
+			}
+			a, b := newStore(), newStore()
+			url := "http://example.com/" + string(kind)
+			key, tag := url+"\x00", "tag-"+string(kind)
+			arg := map[purgeKind]string{purgeURL: url, purgeTag: tag}[kind]
+
+			held, release := make(chan struct{}), make(chan struct{})
+			a.shared.enqueue(func(context.Context) { close(held); <-release })
+			<-held
+			a.put(key, sharedEntryFor(url, "fetched before the purge", http.Header{"Cache-Tag": {tag}}))
+			time.Sleep(5 * time.Millisecond)
+
+			// b purges, as the admin API does: its memory, then Redis and every gateway
+			switch kind {
+			case purgeURL:
+				b.mem.InvalidateURL(arg)
+			case purgeTag:
+				b.mem.PurgeTag(arg)
+			default:
+				b.mem.PurgeAll()
+			}
+			msg, _ := json.Marshal(purgeMessage{Kind: kind, Arg: arg})
+			if _, err := b.shared.purgeNow(ctx, kind, arg, msg); err != nil {
+				t.Fatal(err)
+			}
+			close(release) // a's publish runs now, after the purge
+			drained := make(chan struct{})
+			a.shared.enqueue(func(context.Context) { close(drained) })
+			<-drained
+			testenv.Eventually(t, 5*time.Second, "a applies the purge", func() bool {
+				return a.mem.Lookup(key, http.Header{}) == nil
+			})
+			time.Sleep(50 * time.Millisecond)
+			if n := rs.Client().Exists(ctx, hashKey("e", key)).Val(); n != 0 {
+				t.Fatal("the purged response landed in Redis after the purge")
+			}
+			if e, _ := b.lookup(ctx, key, http.Header{}); e != nil {
+				t.Fatalf("b found the purged response: %q", e.Body)
+			}
+			if a.mem.Lookup(key, http.Header{}) != nil || b.mem.Lookup(key, http.Header{}) != nil {
+				t.Fatal("a memory holds the purged response")
+			}
+
+			// fetched after the purge: shared as before
+			a.put(key, sharedEntryFor(url, "fetched after", http.Header{"Cache-Tag": {tag}}))
+			testenv.Eventually(t, 5*time.Second, "b finds what a stored after the purge", func() bool {
+				e, _ := b.lookup(ctx, key, http.Header{})
+				return e != nil && string(e.Body) == "fetched after"
+			})
+		})
+	}
+}
+
+// TestCacheSharedReadersCompareGenerations: an entry in Redis from before
+// the last purge of everything (read in the moment between that purge's
+// raise of the generation and its sweep) is not taken; and what a gateway
+// read from Redis before a purge it has applied since is not kept.
+func TestCacheSharedReadersCompareGenerations(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	ctx := context.Background()
+	newStore := func() *cacheStore {
+		s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Destruct() })
+		return s
+	}
+	a, b := newStore(), newStore()
+	const url = "http://example.com/r"
+	key := url + "\x00"
+	a.put(key, sharedEntryFor(url, "old", nil))
+	testenv.Eventually(t, 5*time.Second, "the entry reaches Redis", func() bool {
+		return rs.Client().Exists(ctx, hashKey("e", key)).Val() == 1
+	})
+	// the raise of a purge of everything, its sweep not done yet
+	if err := purgeAllScript.Run(ctx, rs.Client(), []string{genKey, genAllKey}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := b.lookup(ctx, key, http.Header{}); e != nil {
+		t.Fatal("b took an entry from before a purge of everything")
+	}
+
+	// b reads an entry, then applies a purge before storing it: not kept
+	c := newStore()
+	c.put(key, sharedEntryFor(url, "new", nil))
+	testenv.Eventually(t, 5*time.Second, "the new entry reaches Redis", func() bool {
+		return rs.Client().Exists(ctx, hashKey("e", key)).Val() == 1
+	})
+	began := time.Now()
+	b.mem.InvalidateURL(url)
+	e := sharedEntryFor(url, "new", nil)
+	if b.mem.PutSince(key, e, began) || b.mem.Lookup(key, http.Header{}) != nil {
+		t.Fatal("b kept a response read from Redis before a purge it applied")
+	}
+}
+
+// TestCacheRefusedPublishDropsLocalCopy: a gateway that missed a purge's
+// message (pub/sub does not repeat it) learns of the purge when Redis
+// refuses its publish, and drops its own copy.
+func TestCacheRefusedPublishDropsLocalCopy(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	a, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Destruct()
+	const url = "http://example.com/m"
+	key := url + "\x00"
+	held, release := make(chan struct{}), make(chan struct{})
+	a.shared.enqueue(func(context.Context) { close(held); <-release })
+	<-held
+	a.put(key, sharedEntryFor(url, "fetched before the purge", nil))
+	time.Sleep(5 * time.Millisecond)
+	// the purge as another gateway makes it, its message lost
+	if err := purgeScopeScript.Run(context.Background(), rs.Client(),
+		[]string{genKey, hashKey("gen:u", url), hashKey("u", url)}, 60000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	drained := make(chan struct{})
+	a.shared.enqueue(func(context.Context) { close(drained) })
+	<-drained
+	if a.mem.Lookup(key, http.Header{}) != nil {
+		t.Fatal("the gateway kept a response its publish learnt was purged")
+	}
+	if rs.Client().Exists(context.Background(), hashKey("e", key)).Val() != 0 {
+		t.Fatal("the purged response landed in Redis")
 	}
 }
