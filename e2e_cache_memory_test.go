@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +23,10 @@ func liveHeap() int64 {
 	return int64(m.HeapAlloc)
 }
 
-// processRSS is the process's resident set size (0 where /proc is not).
+// processRSS is the process's resident set size once the Go runtime has
+// returned what it can to the system (0 where /proc is not).
 func processRSS() int64 {
+	debug.FreeOSMemory()
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
@@ -107,17 +110,31 @@ func TestE2ECacheMemoryStaysWithinMaxSize(t *testing.T) {
 	t.Logf("heap grew %.1f MiB, RSS %.1f MiB; the store counts %.1f MiB in %d keys (max_size %d MiB)",
 		float64(grown)/(1<<20), float64(rss1-rss0)/(1<<20), float64(stored)/(1<<20), keys, maxSize>>20)
 
-	// the recent 6 KB URLs are stored (the flood did not just miss) ...
-	mustStatus(t, get(long(6000, 3999)), 200, "hit")
-	// ... and a 20 KB one is not
-	if a := get(long(20000, 5)); strings.Contains(a.header.Get("Cache-Status"), "hit") {
-		t.Fatalf("a 20 KB URL was stored: %q", a.header.Get("Cache-Status"))
+	if limit := int64(maxSize)*3/2 + 2<<20; grown > limit {
+		t.Fatalf("heap grew by %.1f MiB under max_size %d MiB (limit %.1f MiB)",
+			float64(grown)/(1<<20), maxSize>>20, float64(limit)/(1<<20))
 	}
 	if stored > maxSize {
 		t.Fatalf("the store counts %d bytes, over max_size", stored)
 	}
-	if limit := int64(maxSize)*3/2 + 2<<20; grown > limit {
-		t.Fatalf("heap grew by %.1f MiB under max_size %d MiB (limit %.1f MiB)",
-			float64(grown)/(1<<20), maxSize>>20, float64(limit)/(1<<20))
+	// the 6 KB URLs are stored (the flood did not just miss); one asked
+	// for again and again is admitted (W-TinyLFU may turn a newcomer away
+	// while the store is full) ...
+	if keys < 100 {
+		t.Fatalf("only %d keys stored", keys)
+	}
+	hit := false
+	for range 10 {
+		if a := get(long(6000, 3999)); strings.Contains(a.header.Get("Cache-Status"), "hit") {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		t.Fatal("a 6 KB URL asked for 10 times was never a hit")
+	}
+	// ... and a 20 KB one is not
+	if a := get(long(20000, 5)); strings.Contains(a.header.Get("Cache-Status"), "hit") {
+		t.Fatalf("a 20 KB URL was stored: %q", a.header.Get("Cache-Status"))
 	}
 }
