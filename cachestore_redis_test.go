@@ -259,3 +259,36 @@ func TestCacheRefusedPublishDropsLocalCopy(t *testing.T) {
 		t.Fatal("the purged response landed in Redis")
 	}
 }
+
+// TestCacheGenerationsKnownAtATime: the generation known at a time is the
+// last one noted at or before it, never one noted later; nothing is known
+// before the first note.
+func TestCacheGenerationsKnownAtATime(t *testing.T) {
+	var g generations
+	before := time.Now()
+	time.Sleep(time.Millisecond)
+	g.observe(5)
+	t5 := time.Now()
+	time.Sleep(time.Millisecond)
+	g.observe(3) // an older answer arriving late: no news
+	g.observe(9)
+	t9 := time.Now()
+	if _, ok := g.at(before); ok {
+		t.Fatal("a generation known before the first note")
+	}
+	if gen, ok := g.at(t5); !ok || gen != 5 {
+		t.Fatalf("at t5: %d %v, want 5", gen, ok)
+	}
+	if gen, ok := g.at(t9); !ok || gen != 9 {
+		t.Fatalf("at t9: %d %v, want 9", gen, ok)
+	}
+	for i := range 2 * maxGenerations {
+		g.observe(int64(10 + i))
+	}
+	if len(g.obs) > maxGenerations {
+		t.Fatalf("%d generations remembered", len(g.obs))
+	}
+	if _, ok := g.at(t5); ok {
+		t.Fatal("a generation forgotten is still answered for")
+	}
+}

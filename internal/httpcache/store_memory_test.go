@@ -215,3 +215,29 @@ func TestStorePurgeWinsOverConcurrentPut(t *testing.T) {
 		}
 	}
 }
+
+// TestStorePurgeTimesAreBounded: the purge times of URLs and tags are
+// bounded; those folded away still hold back every fetch that began before
+// them.
+func TestStorePurgeTimesAreBounded(t *testing.T) {
+	s := NewStore(1<<20, nil)
+	defer s.Close()
+	early := entry("other", "x", nil, nil)
+	time.Sleep(time.Millisecond)
+	for i := range purgeScopes + 10 {
+		s.InvalidateURL(fmt.Sprint("u", i))
+	}
+	s.mu.Lock()
+	n := len(s.purged.url)
+	s.mu.Unlock()
+	if n > purgeScopes {
+		t.Fatalf("%d URL purge times remembered", n)
+	}
+	if s.Put("k", early) {
+		t.Fatal("a fetch older than folded purges was stored")
+	}
+	time.Sleep(time.Millisecond)
+	if !s.Put("k", entry("other", "y", nil, nil)) {
+		t.Fatal("a fetch after the purges must be stored")
+	}
+}
