@@ -201,13 +201,22 @@ func TestModulesAllLinked(t *testing.T) {
 
 // TestDesignFileMap: docs/design.md's map of the code names every file of
 // the root package, every module package under modules/ and every engine
-// under internal/.
+// under internal/; and every Go file it or module.go's package doc names
+// exists (module.go named a health.go long after it had moved).
 func TestDesignFileMap(t *testing.T) {
 	text, err := os.ReadFile("docs/design.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	design := string(text)
+	_, doc := packageDocModules(t)
+	named := regexp.MustCompile("`([A-Za-z0-9_/.-]+\\.go)`").FindAllStringSubmatch(design, -1)
+	named = append(named, regexp.MustCompile(`([A-Za-z0-9_/.-]+\.go)\b`).FindAllStringSubmatch(doc, -1)...)
+	for _, m := range named {
+		if _, err := os.Stat(m[1]); err != nil {
+			t.Errorf("docs/design.md or module.go's package doc names %s, which does not exist (paths are from the repository's root)", m[1])
+		}
+	}
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if !strings.HasSuffix(f, "_test.go") && !strings.Contains(design, "`"+f+"`") {
