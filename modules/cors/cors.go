@@ -1,4 +1,4 @@
-// Package cors is the `cors` handler (http.handlers.cors): CORS for the
+// Package cors is the `cors` handler (http.handlers.gateway_cors): CORS for the
 // routes it wraps, with the decisions made by internal/cors.
 package cors
 
