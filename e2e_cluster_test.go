@@ -17,7 +17,14 @@ type clusterGateway struct {
 	admin, base string
 }
 
+// startClusterGateway starts a gateway on redisURL that resyncs every
+// 200ms.
 func startClusterGateway(t *testing.T, bin, redisURL string) clusterGateway {
+	t.Helper()
+	return startClusterGatewayResyncing(t, bin, redisURL, "200ms")
+}
+
+func startClusterGatewayResyncing(t *testing.T, bin, redisURL, resync string) clusterGateway {
 	t.Helper()
 	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	port := testenv.FreePort(t)
@@ -30,7 +37,7 @@ func startClusterGateway(t *testing.T, bin, redisURL string) clusterGateway {
 	service_registry {
 		backend redis %s
 		redis_timeout 200ms
-		resync_interval 200ms
+		resync_interval %s
 	}
 }
 
@@ -51,7 +58,7 @@ http://127.0.0.1:%d {
 		}
 	}
 }
-`, admin, port, testenv.FreePort(t), t.TempDir(), redisURL, port, redisURL)
+`, admin, port, testenv.FreePort(t), t.TempDir(), redisURL, resync, port, redisURL)
 	file := filepath.Join(t.TempDir(), "Caddyfile")
 	if err := os.WriteFile(file, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
@@ -164,5 +171,61 @@ func TestClusterTwoGateways(t *testing.T) {
 	}
 	if keys := rs.Keys("caddy_gateway:registry:instance:svc/be"); len(keys) != 1 {
 		t.Fatal("the registration from before the outage was not written back to Redis")
+	}
+}
+
+// TestClusterLeaseHeldFromTheFirstSecondOfAnOutage: Redis stops between two
+// resyncs (an hour apart), before any call to it has failed. An instance
+// renewed with a ttl of 3s is still routed by both gateways 5s later: each
+// asked Redis before letting the lease run out, found it unreachable and
+// held the lease. When Redis comes back (empty), the gateways write the
+// instance back; never renewed again, it then runs out on both within its
+// ttl and the grace (noticing Redis is back takes up to a second).
+func TestClusterLeaseHeldFromTheFirstSecondOfAnOutage(t *testing.T) {
+	bin := builtPrograms(t)
+	rs := testenv.StartOwnRedis(t)
+	a := startClusterGatewayResyncing(t, bin, rs.URL(), "1h")
+	b := startClusterGatewayResyncing(t, bin, rs.URL(), "1h")
+	client := &http.Client{Timeout: 5 * time.Second}
+	be := newBackend(t, "be")
+	reg := fmt.Sprintf(`{"address": %q, "id": "be", "ttl": "3s"}`, be.addr())
+
+	if code := post(t, a.admin+"/registry/services/svc", reg); code != 201 {
+		t.Fatalf("register through A: %d", code)
+	}
+	if code := post(t, a.admin+"/registry/services/svc", reg); code != 200 {
+		t.Fatalf("renew through A: %d", code)
+	}
+	testenv.Eventually(t, 5*time.Second, "B does not route to what was registered through A", func() bool {
+		return fetch(t, client, b.base+"/svc/").instance == "be"
+	})
+
+	rs.Stop()
+	time.Sleep(5 * time.Second)
+	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
+		if ans := fetch(t, client, g.base+"/svc/"); ans.code != 200 || ans.instance != "be" {
+			t.Fatalf("%s, 5s into a Redis outage, dropped an instance whose 3s lease ran out during it: %d %q", name, ans.code, ans.instance)
+		}
+	}
+
+	rs.Start() // empty
+	back := time.Now()
+	testenv.Eventually(t, 5*time.Second, "the instance was not written back to Redis", func() bool {
+		return len(rs.Keys("caddy_gateway:registry:instance:svc/be")) == 1
+	})
+	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
+		if ans := fetch(t, client, g.base+"/svc/"); ans.instance != "be" {
+			t.Fatalf("%s dropped the instance when Redis came back: %d", name, ans.code)
+		}
+	}
+	// not renewed since: leases run again, and it goes within ttl + grace
+	const ttlAndGrace = 3*time.Second + 1500*time.Millisecond
+	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
+		testenv.Eventually(t, ttlAndGrace+3*time.Second, "the lease did not run out on "+name+" after Redis came back", func() bool {
+			return fetch(t, client, g.base+"/svc/").code == http.StatusServiceUnavailable
+		})
+	}
+	if took := time.Since(back); took > ttlAndGrace+500*time.Millisecond {
+		t.Fatalf("the lease ran out %v after Redis came back; want at most its ttl and the grace (%v)", took, ttlAndGrace)
 	}
 }

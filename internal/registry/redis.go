@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -52,7 +53,11 @@ import (
 //
 // Registrations answer 503 while Redis is unreachable; routing goes on with
 // the last copy, and no lease expires (self-preservation: no service can
-// renew, so a lapsing lease says nothing about the instance). When Redis is
+// renew, so a lapsing lease says nothing about the instance). A lease runs
+// out only once Redis is known to have been reachable at or after the
+// moment it ran out: a call sent since then got an answer, or else one
+// PING (bounded by the timeout, at most one per expiryCheckGap, one for
+// all the leases due) says so; if it fails, Redis is down. When Redis is
 // back (or came back empty, restarted without persistence: its run_id
 // changed), each gateway first writes back what it knows with fresh leases
 // (only where Redis lacks the key), then resyncs, so nothing is lost that
@@ -76,6 +81,9 @@ const (
 	outageResyncInterval = time.Second
 	// while Redis is down, expired leases are looked at again this often
 	outageExpiryRecheck = time.Second
+	// leases that ran out are checked against Redis (one PING) at most
+	// this often
+	expiryCheckGap = 100 * time.Millisecond
 	// how many bad keys are remembered so each is logged once
 	maxWarnedKeys = 1000
 )
@@ -158,6 +166,17 @@ type clusterSync struct {
 	// down is set when a Redis call fails and cleared by a good resync;
 	// while it is set, leases do not expire
 	down atomic.Bool
+	// contact is when the latest call to Redis that was answered was sent,
+	// in ns since base on the registry's clock (noContact: none yet): a
+	// lease that ran out no later than that ran out while Redis was
+	// reachable
+	now     func() time.Time
+	base    time.Time
+	contact atomic.Int64
+	// checkMu makes the expiry's reachability checks one at a time;
+	// lastCheck, under it, is when the last one sent its PING
+	checkMu   sync.Mutex
+	lastCheck time.Time
 
 	// owned by the run goroutine
 	runID  string // of the Redis server at the last good resync
@@ -172,8 +191,82 @@ func newClusterSync(reg *Registry, h *redisconn.Conn, resync time.Duration, logg
 	if resync <= 0 {
 		resync = defaultResyncInterval
 	}
-	return &clusterSync{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
-		ready: make(chan struct{}), resyncSoon: make(chan struct{}, 1), warned: map[string]bool{}}
+	now := time.Now
+	if reg != nil {
+		now = reg.clock.Now
+	}
+	cs := &clusterSync{reg: reg, h: h, logger: logger, origin: hex.EncodeToString(b[:]), resync: resync,
+		ready: make(chan struct{}), resyncSoon: make(chan struct{}, 1), warned: map[string]bool{},
+		now: now, base: now()}
+	cs.contact.Store(noContact)
+	return cs
+}
+
+const noContact = math.MinInt64
+
+// answered notes that a call sent at sent got an answer from Redis.
+func (cs *clusterSync) answered(sent time.Time) {
+	ns := int64(sent.Sub(cs.base))
+	for {
+		cur := cs.contact.Load()
+		if cur >= ns || cs.contact.CompareAndSwap(cur, ns) {
+			return
+		}
+	}
+}
+
+// reachedSince reports whether a call sent at or after t got an answer
+// from Redis, from what the calls made so far say (no call is made).
+func (cs *clusterSync) reachedSince(t time.Time) bool {
+	ns := cs.contact.Load()
+	return ns != noContact && !cs.base.Add(time.Duration(ns)).Before(t)
+}
+
+// checkReachable finds out, for leases that ran out at or before t,
+// whether Redis was reachable since: unless a call answered since t or
+// Redis is known to be down, it sends one PING, bounded by the client's
+// timeout; a failure marks Redis down. Callers then look at isDown and
+// reachedSince. It returns a time to ask again instead when a PING was
+// sent less than expiryCheckGap ago, so leases running out one after
+// another cost one PING per gap, not one each.
+func (cs *clusterSync) checkReachable(t time.Time) (askAgainAt time.Time) {
+	cs.checkMu.Lock()
+	defer cs.checkMu.Unlock()
+	if cs.down.Load() || cs.reachedSince(t) {
+		return time.Time{}
+	}
+	sent := cs.now()
+	if next := cs.lastCheck.Add(expiryCheckGap); !cs.lastCheck.IsZero() && sent.Before(next) {
+		return next
+	}
+	cs.lastCheck = sent
+	err := cs.h.Ready()
+	if err == nil {
+		ctx, cancel := cs.callCtx()
+		err = cs.h.Client.Ping(ctx).Err()
+		cancel()
+		cs.h.Result(err)
+	}
+	if err != nil {
+		cs.lost(err)
+		return time.Time{}
+	}
+	cs.answered(sent)
+	return time.Time{}
+}
+
+// lost marks Redis down after a failed check and asks the sync for a
+// resync now, which then retries every outageResyncInterval until Redis
+// is back.
+func (cs *clusterSync) lost(err error) {
+	if cs.down.CompareAndSwap(false, true) {
+		cs.logger.Error("cannot reach Redis (checked before letting leases run out); routing on the last known registrations, registrations refused and leases kept until it is back",
+			zap.String("redis", cs.h.URL), zap.Error(err))
+	}
+	select {
+	case cs.resyncSoon <- struct{}{}:
+	default:
+	}
 }
 
 func (cs *clusterSync) start() { cs.bg = runInBackground(cs.run) }
@@ -285,17 +378,20 @@ func (cs *clusterSync) write(inst Instance, lease time.Duration, onlyIfMissing b
 	}
 	ctx, cancel := cs.callCtx()
 	defer cancel()
+	sent := cs.now()
 	v, err := putScript.Run(ctx, cs.h.Client, []string{redisInstanceKey(inst.Service, inst.ID), redisVersionKey, redisEpochKey},
 		string(value), lease.Milliseconds(), nx, redisEventsChannel, cs.origin).Int64()
-	cs.failedWrite(err)
+	cs.failedWrite(err, sent)
 	return v, err
 }
 
-// failedWrite notes a failed write: Redis is down, or restarted and not
-// set up again yet; either way the sync should look now.
-func (cs *clusterSync) failedWrite(err error) {
+// failedWrite notes how a write sent at sent went; a failed one means
+// Redis is down, or restarted and not set up again yet; either way the
+// sync should look now.
+func (cs *clusterSync) failedWrite(err error, sent time.Time) {
 	cs.h.Result(err)
 	if err == nil {
+		cs.answered(sent)
 		return
 	}
 	cs.down.Store(true)
@@ -326,8 +422,9 @@ func (cs *clusterSync) del(service string, ids []string) (int64, error) {
 	members = []byte(strings.TrimPrefix(string(members), `"v":0,`))
 	ctx, cancel := cs.callCtx()
 	defer cancel()
+	sent := cs.now()
 	v, err := delScript.Run(ctx, cs.h.Client, keys, redisEventsChannel, string(members)).Int64()
-	cs.failedWrite(err)
+	cs.failedWrite(err, sent)
 	return v, err
 }
 
@@ -338,6 +435,7 @@ func (cs *clusterSync) resyncNow(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	wasDown := cs.down.Load()
+	sent := cs.now()
 	runID, err := cs.serverRunID(ctx)
 	if err == nil && (cs.runID == "" || cs.runID != runID || wasDown) {
 		// first contact, a restarted Redis, or the end of an outage
@@ -363,6 +461,7 @@ func (cs *clusterSync) resyncNow(ctx context.Context) {
 	}
 	cs.runID = runID
 	cs.reg.applyRemote(snap.instances, &snap, cs)
+	cs.answered(sent)
 	cs.down.Store(false)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -275,4 +276,108 @@ func TestClusterResyncAppliesInChunks(t *testing.T) {
 	if got := r.Dials("svc007"); len(got) != len(slices.DeleteFunc(slices.Clone(snap.instances), func(ri remoteInstance) bool { return ri.inst.Service != "svc007" })) {
 		t.Errorf("svc007 routes %d instances", len(got))
 	}
+}
+
+// TestClusterLeasesHeldFromTheFirstSecondOfAnOutage: Redis stops between
+// two resyncs, and no call to it fails before a lease runs out. The lease
+// must not run out: the gateway asks Redis first, finds it unreachable and
+// holds every lease until it is back. Once it is, the instance (never
+// renewed) is written back and runs out one ttl later, plus the grace:
+// the outage's resync interval, for noticing that Redis is back.
+func TestClusterLeasesHeldFromTheFirstSecondOfAnOutage(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	a, b := clusterMember(t, rs, time.Hour), clusterMember(t, rs, time.Hour)
+	const ttl = time.Second
+	if _, _, err := a.Register(Registration{Service: "svc", ID: "one", Address: "10.0.0.1:80", TTL: ttl}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, "B did not see the registration", sees(b, "svc", "10.0.0.1:80"))
+	rs.Stop()
+	time.Sleep(ttl + 1500*time.Millisecond) // the lease has run out, the next resync is an hour away
+	for name, g := range map[string]*Registry{"A": a, "B": b} {
+		if got := g.Dials("svc"); !slices.Equal(got, []string{"10.0.0.1:80"}) {
+			t.Fatalf("%s expired a lease while Redis was down, before anything had told it so: %v", name, got)
+		}
+		if !g.remote.isDown() {
+			t.Fatalf("%s holds the lease but does not know Redis is down", name)
+		}
+	}
+
+	rs.Start() // empty
+	back := time.Now()
+	testenv.Eventually(t, 5*time.Second, "the instance was not written back", func() bool {
+		return len(rs.Keys(redisInstancePrefix+"*")) == 1
+	})
+	for name, g := range map[string]*Registry{"A": a, "B": b} {
+		if got := g.Dials("svc"); !slices.Equal(got, []string{"10.0.0.1:80"}) {
+			t.Fatalf("%s lost the instance when Redis came back: %v", name, got)
+		}
+	}
+	// never renewed: it runs out within ttl + grace of Redis's return
+	grace := outageResyncInterval + 500*time.Millisecond
+	testenv.Eventually(t, ttl+grace+2*time.Second, "the lease did not run out after Redis came back", func() bool {
+		return len(a.Dials("svc")) == 0 && len(b.Dials("svc")) == 0
+	})
+	if took := time.Since(back); took > ttl+grace {
+		t.Fatalf("the lease ran out %v after Redis came back; want at most its ttl (%v) + %v", took, ttl, grace)
+	}
+}
+
+// TestClusterExpiryChecksRedisOncePerBatch: leases running out one after
+// another cost one PING per expiryCheckGap at most, not one each, and all
+// of them still run out while Redis is up.
+func TestClusterExpiryChecksRedisOncePerBatch(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	a := clusterMember(t, rs, time.Hour)
+	pings := func() int {
+		info := rs.Client().Info(context.Background(), "commandstats").Val()
+		for line := range strings.SplitSeq(info, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_ping:calls="); ok {
+				n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+				return n
+			}
+		}
+		return 0
+	}
+	const n = 40
+	before := pings()
+	start := time.Now()
+	for i := range n {
+		if _, _, err := a.Register(Registration{Service: "svc", ID: fmt.Sprint("i", i), Address: fmt.Sprintf("10.0.0.%d:80", i+1), TTL: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spread := time.Since(start)
+	testenv.Eventually(t, 5*time.Second, "the leases did not run out with Redis up", sees(a, "svc"))
+	// one per gap over the spread of the expiries, one more, and the
+	// subscription's own health check
+	got, most := pings()-before, int(spread/expiryCheckGap)+3
+	t.Logf("%d leases running out over %v cost %d PINGs", n, spread, got)
+	if got > most {
+		t.Fatalf("%d leases running out over %v cost %d PINGs; want at most %d", n, spread, got, most)
+	}
+}
+
+// TestClusterReloadDuringAnOutageKeepsLeases: a config reload attaches a
+// new sync while Redis is down, before any call has failed; the new sync
+// knows nothing yet, and must still hold the leases.
+func TestClusterReloadDuringAnOutageKeepsLeases(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	a := clusterMember(t, rs, time.Hour)
+	if _, _, err := a.Register(Registration{Service: "svc", ID: "one", Address: "10.0.0.1:80", TTL: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	rs.Stop()
+	owner := new(int)
+	a.attach(owner, testSettings, nil, newClusterSync(a, testConn(t, rs, 200*time.Millisecond), time.Hour, zap.NewNop()), zap.NewNop())
+	t.Cleanup(func() { a.detach(owner) })
+	time.Sleep(2 * time.Second)
+	if got := a.Dials("svc"); !slices.Equal(got, []string{"10.0.0.1:80"}) {
+		t.Fatalf("a lease ran out during an outage after a reload: %v", got)
+	}
+	rs.Start()
+	testenv.Eventually(t, 5*time.Second, "the instance was not written back after the reload", func() bool {
+		return len(rs.Keys(redisInstancePrefix+"*")) == 1
+	})
+	testenv.Eventually(t, 5*time.Second, "the lease did not run out once Redis was back", sees(a, "svc"))
 }

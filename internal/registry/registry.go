@@ -730,17 +730,41 @@ func (r *Registry) scheduleLocked(at time.Time) {
 
 // expire removes every instance whose lease has run out and sets the timer
 // for the next lease to run out.
+//
+// In cluster mode a lease runs out only if Redis was reachable when it ran
+// out, or after (self-preservation: while the shared store is unreachable,
+// no service can renew, so a lease running out says nothing about the
+// instance; leases start afresh once Redis is back). What the calls to
+// Redis since then say is enough; else one bounded PING, made without the
+// lock, decides for every lease due (see clusterSync.checkReachable).
 func (r *Registry) expire() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
 	r.stopTimer = nil
-	if r.remote != nil && r.remote.isDown() {
-		// self-preservation: while the shared store is unreachable, no
-		// service can renew, so a lease running out says nothing about the
-		// instance; leases start afresh once Redis is back
-		r.scheduleLocked(now.Add(outageExpiryRecheck))
-		return
+	for r.remote != nil {
+		at, ok := r.leases.earliest()
+		if !ok || now.Before(at) {
+			break
+		}
+		remote := r.remote
+		if remote.isDown() {
+			r.scheduleLocked(now.Add(outageExpiryRecheck))
+			return
+		}
+		if remote.reachedSince(at) {
+			break
+		}
+		r.mu.Unlock()
+		askAgainAt := remote.checkReachable(at)
+		r.mu.Lock()
+		now = r.clock.Now()
+		if !askAgainAt.IsZero() && r.remote == remote {
+			r.scheduleLocked(askAgainAt)
+			return
+		}
+		// look again: the check's answer, or the sync of a config loaded
+		// meanwhile, decides
 	}
 	changed := map[string]bool{}
 	for {
@@ -748,7 +772,9 @@ func (r *Registry) expire() {
 		if !ok {
 			break
 		}
-		if now.Before(at) {
+		if now.Before(at) || r.remote != nil && !r.remote.reachedSince(at) {
+			// not yet, or it ran out after the last answer from Redis:
+			// the next round checks
 			r.scheduleLocked(at)
 			break
 		}
