@@ -20,8 +20,7 @@ import (
 func TestClusterChaos(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	gws := []*Registry{clusterMember(t, rs, 200*time.Millisecond), clusterMember(t, rs, 200*time.Millisecond)}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	t.Logf("seed %d", rng.Uint64())
+	rng := rand.New(rand.NewPCG(testenv.Seed(t), 7))
 
 	// the model: what an acknowledged change leaves; an id whose last
 	// change failed (the outcome is unknown) is left out of the checks
