@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -350,10 +351,109 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriterWrapper.Write(b)
 }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	circuit_breaker [<matcher>] {
+//		name <name>
+//		key <template>
+//		failure_ratio <0..1>
+//		min_requests <n>
+//		window <duration>
+//		open_for <duration>
+//		half_open_requests <n>
+//		failure_status <code|class...>
+//		max_keys <n>
+//		client_key <template>
+//		min_clients <n>
+//		client_failures <n>
+//		trial_timeout <duration>
+//	}
+func (cb *CircuitBreaker) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("circuit_breaker takes a block, not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		if opt == "failure_status" {
+			if len(args) == 0 {
+				return d.Errf("failure_status needs at least one status or class, e.g. 5xx 429")
+			}
+			cb.FailureStatus = append(cb.FailureStatus, args...)
+			continue
+		}
+		if len(args) != 1 {
+			return d.Errf("%s takes one argument, got %d", opt, len(args))
+		}
+		arg := args[0]
+		positive := func() (int, error) {
+			n, err := strconv.Atoi(arg)
+			if err != nil || n < 1 {
+				return 0, d.Errf("%s %q must be a positive whole number", opt, arg)
+			}
+			return n, nil
+		}
+		duration := func() (caddy.Duration, error) {
+			dur, err := caddy.ParseDuration(arg)
+			if err != nil || dur <= 0 {
+				return 0, d.Errf("%s %q is not a positive duration such as 30s", opt, arg)
+			}
+			return caddy.Duration(dur), nil
+		}
+		var err error
+		switch opt {
+		case "name":
+			cb.Name = arg
+		case "key", "client_key":
+			if err := checkTemplate(arg); err != nil {
+				return d.Errf("%s %v", opt, err)
+			}
+			if opt == "key" {
+				cb.Key = arg
+			} else {
+				cb.ClientKey = arg
+			}
+		case "failure_ratio":
+			cb.FailureRatio, err = strconv.ParseFloat(strings.TrimSuffix(arg, "%"), 64)
+			if err == nil && strings.HasSuffix(arg, "%") {
+				cb.FailureRatio /= 100
+			}
+			if err != nil || cb.FailureRatio <= 0 || cb.FailureRatio > 1 {
+				return d.Errf("failure_ratio %q must be more than 0 and at most 1 (or 1%% to 100%%)", arg)
+			}
+		case "min_requests":
+			cb.MinRequests, err = positive()
+		case "half_open_requests":
+			cb.HalfOpenRequests, err = positive()
+		case "max_keys":
+			cb.MaxKeys, err = positive()
+		case "window":
+			cb.Window, err = duration()
+		case "open_for":
+			cb.OpenFor, err = duration()
+		case "min_clients":
+			cb.MinClients, err = positive()
+		case "client_failures":
+			cb.ClientFailures, err = positive()
+		case "trial_timeout":
+			cb.TrialTimeout, err = duration()
+		default:
+			return d.Errf("unrecognized subdirective %q; circuit_breaker knows: name, key, failure_ratio, min_requests, window, "+
+				"open_for, half_open_requests, failure_status, max_keys, client_key, min_clients, client_failures, trial_timeout", opt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*CircuitBreaker)(nil)
 	_ caddy.CleanerUpper          = (*CircuitBreaker)(nil)
 	_ caddy.Validator             = (*CircuitBreaker)(nil)
 	_ caddyhttp.MiddlewareHandler = (*CircuitBreaker)(nil)
+	_ caddyfile.Unmarshaler       = (*CircuitBreaker)(nil)
 )

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -271,5 +272,24 @@ func counterValues(vec *prometheus.CounterVec) []series {
 	return out
 }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	gateway_dashboard [<matcher>]
+//
+// It takes no arguments and no block.
+func (*GatewayDashboard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("gateway_dashboard takes no arguments; unexpected %q", d.Val())
+	}
+	if d.NextBlock(0) {
+		return d.Errf("gateway_dashboard takes no block; unexpected %q", d.Val())
+	}
+	return nil
+}
+
 // Interface guards
 var _ caddyhttp.MiddlewareHandler = (*GatewayDashboard)(nil)
+
+// Interface guards
+var _ caddyfile.Unmarshaler = (*GatewayDashboard)(nil)

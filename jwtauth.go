@@ -14,6 +14,7 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -762,10 +763,226 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 	return refuse(w, r, status, "jwt_auth: "+why.Description(), a.body)
 }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	jwt_auth [<matcher>] {
+//		secret <hmac-secret> [<kid>]
+//		public_key <file.pem...>
+//		jwks <url...>
+//		jwks_refresh <duration>
+//		jwks_cooldown <duration>
+//		jwks_timeout <duration>
+//		algorithms <alg...>
+//		issuer <iss...>
+//		audience <aud...>
+//		leeway <duration>
+//		require <claim...>
+//		from header <name> | cookie <name> | query <param>
+//		claim_header <claim> <header>
+//		optional
+//		preflight pass|check
+//		realm <realm>
+//		max_token_size <bytes>
+//		cache_size <n>|off
+//	}
+func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("jwt_auth takes a block, not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		o := option{d: d, name: d.Val(), args: d.RemainingArgs()}
+		handled, err := j.unmarshalKeyOption(o)
+		if !handled {
+			handled, err = j.unmarshalClaimOption(o)
+		}
+		if !handled {
+			handled, err = j.unmarshalRequestOption(o)
+		}
+		if !handled {
+			return d.Errf("unrecognized subdirective %q; jwt_auth knows: secret, public_key, jwks, jwks_refresh, jwks_cooldown, "+
+				"jwks_timeout, algorithms, issuer, audience, leeway, require, from, claim_header, optional, preflight, realm, "+
+				"max_token_size, cache_size", o.name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
+		return d.Err("no key configured; set secret, public_key or jwks")
+	}
+	return nil
+}
+
+// option is one subdirective line: its name and arguments.
+type option struct {
+	d    *caddyfile.Dispenser
+	name string
+	args []string
+}
+
+func (o option) one() (string, error) {
+	if len(o.args) != 1 {
+		return "", o.d.Errf("%s takes one argument, got %d", o.name, len(o.args))
+	}
+	return o.args[0], nil
+}
+
+func (o option) some() ([]string, error) {
+	if len(o.args) == 0 {
+		return nil, o.d.Errf("%s needs at least one argument", o.name)
+	}
+	return o.args, nil
+}
+
+func (o option) duration() (caddy.Duration, error) {
+	s, err := o.one()
+	if err != nil {
+		return 0, err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil || dur < 0 {
+		return 0, o.d.Errf("%s %q is not a duration such as 30s", o.name, s)
+	}
+	return caddy.Duration(dur), nil
+}
+
+// unmarshalKeyOption reads the subdirectives about keys and algorithms.
+func (j *JWTAuth) unmarshalKeyOption(o option) (handled bool, err error) {
+	switch o.name {
+	case "secret":
+		// secret <value> [<kid>]; repeatable, for rotation
+		switch {
+		case len(o.args) == 0 || len(o.args) > 2:
+			err = o.d.Errf("secret takes the secret and, optionally, its key ID: secret <value> [<kid>]")
+		case j.Secret == "" && len(j.Secrets) == 0 && len(o.args) == 1:
+			j.Secret = o.args[0]
+		default:
+			hs := HMACSecret{Secret: o.args[0]}
+			if len(o.args) == 2 {
+				hs.KeyID = o.args[1]
+			}
+			j.Secrets = append(j.Secrets, hs)
+		}
+	case "public_key":
+		var files []string
+		files, err = o.some()
+		for _, f := range files {
+			// a literal path is read now, so a missing or wrong file is an
+			// error at its line
+			if err == nil && !strings.ContainsRune(f, '{') {
+				if _, _, perr := jwtverify.LoadPublicKey(f); perr != nil {
+					err = o.d.Err(perr.Error())
+				}
+			}
+		}
+		j.PublicKeys = append(j.PublicKeys, files...)
+	case "jwks":
+		var urls []string
+		urls, err = o.some()
+		j.JWKS = append(j.JWKS, urls...)
+	case "jwks_refresh":
+		j.JWKSRefresh, err = o.duration()
+	case "jwks_cooldown":
+		j.JWKSCooldown, err = o.duration()
+	case "jwks_timeout":
+		j.JWKSTimeout, err = o.duration()
+	case "algorithms":
+		var algs []string
+		algs, err = o.some()
+		for _, a := range algs {
+			if err == nil {
+				if aerr := jwtverify.CheckAlgorithm(a); aerr != nil {
+					err = o.d.Err(aerr.Error())
+				}
+			}
+		}
+		j.Algorithms = append(j.Algorithms, algs...)
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// unmarshalClaimOption reads the subdirectives about the token's claims.
+func (j *JWTAuth) unmarshalClaimOption(o option) (handled bool, err error) {
+	var list []string
+	switch o.name {
+	case "issuer":
+		list, err = o.some()
+		j.Issuers = append(j.Issuers, list...)
+	case "audience":
+		list, err = o.some()
+		j.Audiences = append(j.Audiences, list...)
+	case "leeway":
+		j.Leeway, err = o.duration()
+	case "require":
+		list, err = o.some()
+		j.Require = append(j.Require, list...)
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// unmarshalRequestOption reads the subdirectives about requests: where the
+// token is, what goes upstream, and the answers.
+func (j *JWTAuth) unmarshalRequestOption(o option) (handled bool, err error) {
+	d, args := o.d, o.args
+	switch o.name {
+	case "from":
+		if len(args) != 2 {
+			return true, d.Errf("from takes two arguments: header <name>, cookie <name> or query <param>")
+		}
+		switch args[0] {
+		case "header", "cookie", "query":
+		default:
+			return true, d.Errf("from %q: want header, cookie or query", args[0])
+		}
+		j.From = append(j.From, TokenSource{Type: args[0], Name: args[1]})
+	case "claim_header":
+		if len(args) != 2 {
+			return true, d.Errf("claim_header takes two arguments: <claim> <header>")
+		}
+		j.ClaimHeaders = append(j.ClaimHeaders, ClaimHeader{Claim: args[0], Header: args[1]})
+	case "optional":
+		if len(args) != 0 {
+			return true, d.Errf("optional takes no arguments")
+		}
+		j.Optional = true
+	case "preflight":
+		if j.Preflight, err = o.one(); err == nil && j.Preflight != "pass" && j.Preflight != "check" {
+			err = d.Errf("preflight %q must be pass or check", j.Preflight)
+		}
+	case "realm":
+		j.Realm, err = o.one()
+	case "max_token_size":
+		var s string
+		if s, err = o.one(); err == nil {
+			if j.MaxTokenSize, err = strconv.Atoi(s); err != nil || j.MaxTokenSize < 1 {
+				return true, d.Errf("max_token_size %q must be a positive number of bytes", s)
+			}
+		}
+	case "cache_size":
+		var s string
+		if s, err = o.one(); err == nil {
+			if s == "off" {
+				j.CacheSize = -1
+			} else if j.CacheSize, err = strconv.Atoi(s); err != nil || j.CacheSize < 1 {
+				return true, d.Errf("cache_size %q must be a positive number or off", s)
+			}
+		}
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*JWTAuth)(nil)
 	_ caddy.Validator             = (*JWTAuth)(nil)
 	_ caddy.CleanerUpper          = (*JWTAuth)(nil)
 	_ caddyhttp.MiddlewareHandler = (*JWTAuth)(nil)
+	_ caddyfile.Unmarshaler       = (*JWTAuth)(nil)
 )

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -516,6 +517,143 @@ func (*ThrottleZones) Start() error { return nil }
 // Stop implements caddy.App; there is nothing to stop.
 func (*ThrottleZones) Stop() error { return nil }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	throttle [<matcher>] {
+//		key <template>
+//		rate <n>/<duration>
+//		burst <n>
+//		zone <name>
+//		max_keys <n>
+//		ipv6_prefix <bits>
+//		dry_run
+//		backend redis <url>
+//		on_error allow|deny
+//		redis_timeout <duration>
+//	}
+//
+// rate is repeatable; burst applies to every rate of the block.
+func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("throttle takes a block, not the argument %q", d.Val())
+	}
+	burst := 0
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		if opt == "dry_run" {
+			if len(args) != 0 {
+				return d.Errf("dry_run takes no arguments")
+			}
+			t.DryRun = true
+			continue
+		}
+		if opt == "backend" {
+			rc, err := parseRedisBackend(d, "throttle", args)
+			if err != nil {
+				return err
+			}
+			if t.Redis != nil {
+				rc.Timeout = t.Redis.Timeout // a redis_timeout line came first
+			}
+			t.Redis = rc
+			continue
+		}
+		if len(args) != 1 {
+			return d.Errf("%s takes one argument, got %d", opt, len(args))
+		}
+		if err := t.unmarshalOption(d, opt, args[0], &burst); err != nil {
+			return err
+		}
+	}
+	if len(t.Rates) == 0 {
+		return d.Err("no rate; write e.g. `rate 100/1m`")
+	}
+	if t.Redis != nil && t.Redis.URL == "" {
+		return d.Err("redis_timeout without `backend redis <url>`")
+	}
+	if t.OnError != "" && t.Redis == nil {
+		return d.Err("on_error applies to `backend redis <url>` only")
+	}
+	for i := range t.Rates {
+		t.Rates[i].Burst = burst
+	}
+	return nil
+}
+
+// unmarshalOption reads one throttle option that takes one argument.
+func (t *Throttle) unmarshalOption(d *caddyfile.Dispenser, opt, arg string, burst *int) error {
+	switch opt {
+	case "on_error":
+		if arg != "allow" && arg != "deny" {
+			return d.Errf("on_error %q must be allow or deny", arg)
+		}
+		t.OnError = arg
+	case "redis_timeout":
+		dur, err := caddy.ParseDuration(arg)
+		if err != nil || dur <= 0 {
+			return d.Errf("redis_timeout %q is not a positive duration such as 100ms", arg)
+		}
+		if t.Redis == nil {
+			t.Redis = &RedisConfig{}
+		}
+		t.Redis.Timeout = caddy.Duration(dur)
+	case "key":
+		if err := checkTemplate(arg); err != nil {
+			return d.Errf("key %v", err)
+		}
+		t.Key = arg
+	case "rate":
+		r, err := parseRate(arg)
+		if err != nil {
+			return d.Errf("%v", err)
+		}
+		t.Rates = append(t.Rates, r)
+	case "burst":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return d.Errf("burst %q must be a positive whole number", arg)
+		}
+		*burst = n
+	case "zone":
+		t.Zone = arg
+	case "max_keys":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return d.Errf("max_keys %q must be a positive whole number", arg)
+		}
+		t.MaxKeys = n
+	case "ipv6_prefix":
+		n, err := strconv.Atoi(strings.TrimPrefix(arg, "/"))
+		if err != nil || n < 1 || n > 128 {
+			return d.Errf("ipv6_prefix %q must be a prefix length from 1 to 128, e.g. 64", arg)
+		}
+		t.IPv6Prefix = n
+	default:
+		return d.Errf("unrecognized subdirective %q; throttle knows: key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
+	}
+	return nil
+}
+
+// parseRate reads <n>/<duration>: 5/1m, 100/s, 1000/1h.
+func parseRate(s string) (Rate, error) {
+	events, window, ok := strings.Cut(s, "/")
+	n, err := strconv.Atoi(events)
+	if !ok || err != nil || n < 1 {
+		return Rate{}, fmt.Errorf("rate %q must be <requests>/<duration>, e.g. 5/1m or 100/s", s)
+	}
+	parse := window
+	if window != "" && (window[0] < '0' || window[0] > '9') && window[0] != '-' {
+		parse = "1" + window // 100/s means 100 per 1s
+	}
+	dur, err := caddy.ParseDuration(parse)
+	if err != nil || dur <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: %q is not a positive duration such as 1m or s", s, window)
+	}
+	return Rate{Events: n, Window: caddy.Duration(dur)}, nil
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Throttle)(nil)
@@ -524,4 +662,5 @@ var (
 	_ caddyhttp.MiddlewareHandler = (*Throttle)(nil)
 	_ caddy.App                   = (*ThrottleZones)(nil)
 	_ caddy.Destructor            = zoneState{}
+	_ caddyfile.Unmarshaler       = (*Throttle)(nil)
 )

@@ -3,9 +3,11 @@ package gateway
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
@@ -226,10 +228,136 @@ func (sr *ServiceRegistry) Cleanup() error {
 	return nil
 }
 
+// UnmarshalCaddyfile sets up the app from Caddyfile tokens. Syntax:
+//
+//	service_registry {
+//		default_ttl <duration>
+//		max_instances <n>
+//		max_instances_per_service <n>
+//		persist on|off
+//		health_path <path>
+//		health_interval <duration>
+//		health_timeout <duration>
+//		health_fails <n>
+//		health_passes <n>
+//		deregister_unhealthy_after <duration>
+//		backend redis <url>
+//		redis_timeout <duration>
+//		resync_interval <duration>
+//		allow <cidr...>
+//		deny <cidr...>
+//	}
+func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	// the options that take one positive duration or whole number
+	durations := map[string]*caddy.Duration{
+		"resync_interval": &sr.ResyncInterval, "health_interval": &sr.HealthInterval,
+		"health_timeout": &sr.HealthTimeout, "deregister_unhealthy_after": &sr.DeregisterUnhealthyAfter,
+	}
+	counts := map[string]*int{
+		"max_instances": &sr.MaxInstances, "max_instances_per_service": &sr.MaxInstancesPerService,
+		"health_fails": &sr.HealthFails, "health_passes": &sr.HealthPasses,
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		if err := sr.unmarshalOption(d, opt, durations, counts); err != nil {
+			return err
+		}
+		if opt != "backend" && opt != "allow" && opt != "deny" && d.NextArg() {
+			return d.Errf("%s takes one argument; unexpected %q", opt, d.Val())
+		}
+	}
+	if sr.Redis != nil && sr.Redis.URL == "" {
+		return d.Err("redis_timeout without `backend redis <url>`")
+	}
+	return nil
+}
+
+// unmarshalOption reads one option of the service_registry block.
+func (sr *ServiceRegistry) unmarshalOption(d *caddyfile.Dispenser, opt string, durations map[string]*caddy.Duration, counts map[string]*int) error {
+	if field, ok := durations[opt]; ok {
+		return positiveDuration(d, opt, field)
+	}
+	if field, ok := counts[opt]; ok {
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		n, err := strconv.Atoi(d.Val())
+		if err != nil || n < 1 {
+			return d.Errf("%s %q must be a positive whole number", opt, d.Val())
+		}
+		*field = n
+		return nil
+	}
+	switch opt {
+	case "default_ttl":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		dur, err := caddy.ParseDuration(d.Val())
+		if err != nil {
+			return d.Errf("default_ttl %q is not a duration such as 30s: %v", d.Val(), err)
+		}
+		sr.DefaultTTL = caddy.Duration(dur)
+	case "persist":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		on, err := parseOnOff(d)
+		if err != nil {
+			return err
+		}
+		sr.Persist = &on
+	case "backend":
+		rc, err := parseRedisBackend(d, "service_registry", d.RemainingArgs())
+		if err != nil {
+			return err
+		}
+		if sr.Redis != nil {
+			rc.Timeout = sr.Redis.Timeout
+		}
+		sr.Redis = rc
+	case "redis_timeout":
+		if sr.Redis == nil {
+			sr.Redis = &RedisConfig{}
+		}
+		return positiveDuration(d, opt, &sr.Redis.Timeout)
+	case "allow", "deny":
+		ranges := d.RemainingArgs()
+		if len(ranges) == 0 {
+			return d.Errf("%s needs at least one IP range, e.g. %s 10.0.0.0/8", opt, opt)
+		}
+		for _, r := range ranges {
+			if _, err := addrpolicy.ParsePrefix(r); err != nil {
+				return d.Errf("%s: %v", opt, err)
+			}
+		}
+		if opt == "allow" {
+			sr.Allow = append(sr.Allow, ranges...)
+		} else {
+			sr.Deny = append(sr.Deny, ranges...)
+		}
+	case "health_path":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		sr.HealthPath = d.Val()
+	default:
+		return d.Errf("unrecognized subdirective %q; service_registry knows: default_ttl, max_instances, max_instances_per_service, persist, "+
+			"health_path, health_interval, health_timeout, health_fails, health_passes, deregister_unhealthy_after, "+
+			"backend, redis_timeout, resync_interval, allow, deny", opt)
+	}
+	return nil
+}
+
 // Interface guards
 var (
-	_ caddy.App          = (*ServiceRegistry)(nil)
-	_ caddy.Provisioner  = (*ServiceRegistry)(nil)
-	_ caddy.Validator    = (*ServiceRegistry)(nil)
-	_ caddy.CleanerUpper = (*ServiceRegistry)(nil)
+	_ caddy.App             = (*ServiceRegistry)(nil)
+	_ caddy.Provisioner     = (*ServiceRegistry)(nil)
+	_ caddy.Validator       = (*ServiceRegistry)(nil)
+	_ caddy.CleanerUpper    = (*ServiceRegistry)(nil)
+	_ caddyfile.Unmarshaler = (*ServiceRegistry)(nil)
 )

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -591,9 +592,44 @@ func (h *RegistryAPI) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	return nil
 }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	registry_api [<matcher>] {
+//		services <name|placeholder>...
+//	}
+func (h *RegistryAPI) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("registry_api takes no arguments; unexpected %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "services":
+			names := d.RemainingArgs()
+			if len(names) == 0 {
+				return d.Errf("services needs at least one service name or placeholder, e.g. services {http.auth.user.services}")
+			}
+			for _, n := range names {
+				err := checkTemplate(n)
+				if err == nil && !strings.ContainsRune(n, '{') {
+					err = registry.ValidateServiceName(n)
+				}
+				if err != nil {
+					return d.Errf("services: %v", err)
+				}
+			}
+			h.Services = append(h.Services, names...)
+		default:
+			return d.Errf("unrecognized subdirective %q; registry_api knows: services", d.Val())
+		}
+	}
+	return nil
+}
+
 // Interface guards
 var (
 	_ caddy.AdminRouter           = (*adminRegistryAPI)(nil)
 	_ caddy.Provisioner           = (*RegistryAPI)(nil)
 	_ caddyhttp.MiddlewareHandler = (*RegistryAPI)(nil)
+	_ caddyfile.Unmarshaler       = (*RegistryAPI)(nil)
 )

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
 	"go.uber.org/zap"
 	"golang.org/x/net/http/httpguts"
 
@@ -1181,6 +1183,79 @@ func (d discardWriter) Header() http.Header         { return d.h }
 func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d discardWriter) WriteHeader(int)             {}
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	response_cache [<matcher>] {
+//		max_size <size>
+//		max_item_size <size>
+//		key <template...>
+//		default_ttl <duration>
+//		stale_while_revalidate <duration>
+//		stale_if_error <duration>
+//		credentials header|query <name...>
+//		backend redis <url>
+//	}
+func (rc *ResponseCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("response_cache takes a block (max_size, key, ...), not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "max_size", "max_item_size":
+			if len(args) != 1 {
+				return d.Errf("%s takes one size, such as 64MiB", opt)
+			}
+			n, err := humanize.ParseBytes(args[0])
+			if err != nil || n == 0 || n > 1<<40 {
+				return d.Errf("%s: %q is not a size such as 64MiB or 512KB", opt, args[0])
+			}
+			if opt == "max_size" {
+				rc.MaxSize = int64(n)
+			} else {
+				rc.MaxItemSize = int64(n)
+			}
+		case "key":
+			if len(args) == 0 {
+				return d.Errf("key needs at least one template, such as {http.auth.user.id}")
+			}
+			rc.Key = append(rc.Key, args...)
+		case "default_ttl", "stale_while_revalidate", "stale_if_error":
+			if len(args) != 1 {
+				return d.Errf("%s takes one duration, such as 30s", opt)
+			}
+			dur, err := caddy.ParseDuration(args[0])
+			if err != nil || dur < 0 {
+				return d.Errf("%s: %q is not a duration such as 30s or 5m", opt, args[0])
+			}
+			*map[string]*caddy.Duration{"default_ttl": &rc.DefaultTTL, "stale_while_revalidate": &rc.StaleWhileRevalidate,
+				"stale_if_error": &rc.StaleIfError}[opt] = caddy.Duration(dur)
+		case "backend":
+			if len(args) != 2 || args[0] != "redis" {
+				return d.Errf("backend takes `redis <url>`")
+			}
+			rc.Redis = args[1]
+		case "credentials":
+			if len(args) < 2 || (args[0] != "header" && args[0] != "query") {
+				return d.Errf("credentials takes `header <name...>` or `query <name...>`, such as credentials header X-Api-Key")
+			}
+			if args[0] == "header" {
+				rc.CredentialHeaders = append(rc.CredentialHeaders, args[1:]...)
+			} else {
+				rc.CredentialQuery = append(rc.CredentialQuery, args[1:]...)
+			}
+		default:
+			return d.Errf("unknown response_cache option %q (max_size, max_item_size, key, default_ttl, stale_while_revalidate, stale_if_error, credentials, backend)", opt)
+		}
+	}
+	if err := rc.Validate(); err != nil {
+		return d.Err(err.Error())
+	}
+	return nil
+}
+
 // Interface guards.
 var (
 	_ caddy.Provisioner           = (*ResponseCache)(nil)
@@ -1188,4 +1263,5 @@ var (
 	_ caddy.CleanerUpper          = (*ResponseCache)(nil)
 	_ caddyhttp.MiddlewareHandler = (*ResponseCache)(nil)
 	_ http.Flusher                = (*cacheWriter)(nil)
+	_ caddyfile.Unmarshaler       = (*ResponseCache)(nil)
 )

@@ -13,7 +13,9 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/transform"
@@ -630,10 +632,99 @@ func (tw *transformWriter) edit() (body []byte, changed bool, err error) {
 	return body, true, err
 }
 
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	transform [<matcher>] {
+//		request {
+//			set <path> <value>
+//			delete <path>
+//			rename <from> <to>
+//		}
+//		response {
+//			...
+//		}
+//		max_body <size>
+//		on_error pass|fail
+//	}
+func (t *Transform) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("transform takes a block (request, response, max_body, on_error), not the argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		switch opt {
+		case "request", "response":
+			if d.NextArg() {
+				return d.Errf("%s takes a block of set, delete and rename lines, not the argument %q", opt, d.Val())
+			}
+			ops := &t.Request
+			if opt == "response" {
+				ops = &t.Response
+			}
+			for nesting := d.Nesting(); d.NextBlock(nesting); {
+				o := TransformOp{Op: d.Val()}
+				args := d.RemainingArgs()
+				switch o.Op {
+				case "set":
+					if len(args) != 2 {
+						return d.Errf("set takes a path and a value (a JSON literal, or text with placeholders; quote it if it has spaces)")
+					}
+					o.Path, o.Value = args[0], args[1]
+				case "delete":
+					if len(args) != 1 {
+						return d.Errf("delete takes one path")
+					}
+					o.Path = args[0]
+				case "rename":
+					if len(args) != 2 {
+						return d.Errf("rename takes a path and its new path")
+					}
+					o.Path, o.To = args[0], args[1]
+				default:
+					return d.Errf("unknown %s operation %q: want set, delete or rename", opt, o.Op)
+				}
+				*ops = append(*ops, o)
+			}
+		case "max_body":
+			args := d.RemainingArgs()
+			if len(args) != 1 {
+				return d.Errf("max_body takes one size, such as 1MiB")
+			}
+			n, err := humanize.ParseBytes(args[0])
+			if err != nil || n == 0 || n > 1<<30 {
+				return d.Errf("max_body: %q is not a size from 1 byte to 1GiB, such as 512KiB", args[0])
+			}
+			t.MaxBody = int64(n)
+		case "on_error":
+			args := d.RemainingArgs()
+			if len(args) != 1 || (args[0] != "pass" && args[0] != "fail") {
+				return d.Errf("on_error takes pass or fail")
+			}
+			t.OnError = args[0]
+		default:
+			return d.Errf("unknown transform option %q (request, response, max_body, on_error)", opt)
+		}
+	}
+	if err := t.Validate(); err != nil {
+		return d.Err(err.Error())
+	}
+	for _, side := range []struct {
+		name string
+		ops  []TransformOp
+	}{{"request", t.Request}, {"response", t.Response}} {
+		if _, err := compileOps(side.name, side.ops); err != nil {
+			return d.Err(err.Error())
+		}
+	}
+	return nil
+}
+
 // Interface guards.
 var (
 	_ caddy.Provisioner           = (*Transform)(nil)
 	_ caddy.Validator             = (*Transform)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Transform)(nil)
 	_ http.Flusher                = (*transformWriter)(nil)
+	_ caddyfile.Unmarshaler       = (*Transform)(nil)
 )

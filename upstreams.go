@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"go.uber.org/zap"
@@ -347,9 +349,92 @@ func fnv1a(s string) uint64 {
 	return h
 }
 
+// UnmarshalCaddyfile sets up the upstream source from Caddyfile tokens.
+// Syntax:
+//
+//	dynamic registry <service>
+//
+// <service> may hold placeholders, e.g. {http.request.uri.path.0}.
+func (u *RegistryUpstreams) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume upstream source name
+	if !d.NextArg() {
+		return d.Errf("the service name is missing; write `dynamic registry <service>`")
+	}
+	u.Service = d.Val()
+	if strings.ContainsRune(u.Service, '{') {
+		if err := checkTemplate(u.Service); err != nil {
+			return d.Errf("the service %v", err)
+		}
+	} else if err := registry.ValidateServiceName(u.Service); err != nil {
+		return d.Errf("%v", err)
+	}
+	if d.NextArg() {
+		return d.Errf("one service name expected, got another argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "subset":
+			if err := u.unmarshalSubset(d); err != nil {
+				return err
+			}
+		case "match":
+			args := d.RemainingArgs()
+			if len(args) < 2 {
+				return d.Errf("match takes a metadata key and one or more values: `match <key> <value|placeholder>...`")
+			}
+			if u.Match == nil {
+				u.Match = map[string][]string{}
+			}
+			if _, dup := u.Match[args[0]]; dup {
+				return d.Errf("match %s is given twice; list every value on one line", args[0])
+			}
+			u.Match[args[0]] = args[1:]
+		case "fallback":
+			if !d.NextArg() || d.CountRemainingArgs() > 0 {
+				return d.Errf("fallback takes one value: all or none")
+			}
+			u.Fallback = d.Val()
+		default:
+			return d.Errf("unknown dynamic registry option %q; known: subset, match, fallback", d.Val())
+		}
+	}
+	if err := validateMatch(u.Match, u.Fallback); err != nil {
+		return d.Errf("%v", strings.TrimPrefix(err.Error(), "dynamic registry: "))
+	}
+	return nil
+}
+
+// unmarshalSubset reads `subset <k>|all [<key>]`.
+func (u *RegistryUpstreams) unmarshalSubset(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return d.Errf("subset takes a size and an optional key: `subset <k>|all [<key>]`")
+	}
+	if args[0] == "all" {
+		u.Subset = -1
+	} else {
+		k, err := strconv.Atoi(args[0])
+		if err != nil || k < 1 {
+			return d.Errf("subset %q: want a number of upstreams from 1 up, or all", args[0])
+		}
+		u.Subset = k
+	}
+	if len(args) == 2 {
+		if u.Subset < 0 {
+			return d.Errf("subset all takes no key: every request gets every instance")
+		}
+		if err := checkTemplate(args[1]); err != nil {
+			return d.Errf("subset key %v", err)
+		}
+		u.SubsetKey = args[1]
+	}
+	return nil
+}
+
 // Interface guards
 var (
 	_ reverseproxy.UpstreamSource = (*RegistryUpstreams)(nil)
 	_ caddy.Provisioner           = (*RegistryUpstreams)(nil)
 	_ caddy.Validator             = (*RegistryUpstreams)(nil)
+	_ caddyfile.Unmarshaler       = (*RegistryUpstreams)(nil)
 )
