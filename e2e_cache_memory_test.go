@@ -137,4 +137,8 @@ func TestE2ECacheMemoryStaysWithinMaxSize(t *testing.T) {
 	if a := get(long(20000, 5)); strings.Contains(a.header.Get("Cache-Status"), "hit") {
 		t.Fatalf("a 20 KB URL was stored: %q", a.header.Get("Cache-Status"))
 	}
+	// and its Cache-Status does not claim it was
+	if cs := get(long(20000, 6)).header.Get("Cache-Status"); strings.Contains(cs, "stored") {
+		t.Fatalf("a 20 KB URL's Cache-Status says it was stored: %q", cs)
+	}
 }

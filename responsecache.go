@@ -730,6 +730,9 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 	resp := httpcache.ParseCacheControl(h["Cache-Control"])
 	sc := httpcache.ParseSurrogateControl(h["Surrogate-Control"], httpcache.SurrogateName)
 	ok, why := cr.policy.Storable(code, h, cr.cc, resp, sc, cr.credential)
+	if ok && (len(cr.key) > httpcache.MaxKeyBytes || len(cr.url) > httpcache.MaxKeyBytes) {
+		ok, why = false, "key too long" // the store would refuse it: say so in Cache-Status
+	}
 	if ok && len(h["Set-Cookie"]) > 0 && !cr.separated {
 		ok, why = false, "set-cookie"
 	}
