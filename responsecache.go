@@ -264,13 +264,10 @@ func (rc *ResponseCache) separatesCallers(tpl string) bool {
 
 // cacheRequest is what ServeHTTP works out about one request.
 type cacheRequest struct {
-	key        string // the store key: method-independent URL + key parts
-	url        string // the effective URL, for invalidation and purges
-	cc         httpcache.Directives
-	credential bool // carries a credential, or authenticated (carriesCredential)
-	separated  bool // the key tells this caller apart
-	unkeyed    bool // credentialed, but every key part that would tell it apart is empty
-	policy     httpcache.Policy
+	key     string // the store key: method-independent URL + key parts
+	url     string // the effective URL, for invalidation and purges
+	q       httpcache.Request
+	unkeyed bool // credentialed, but every key part that would tell it apart is empty
 }
 
 // ServeHTTP answers from the store or goes on to next, storing what it
@@ -290,62 +287,42 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 		cacheMetric(cacheBypass)
 		return rc.pass(w, r, next, "fwd=bypass; detail=unkeyed-credentials")
 	}
-	now := time.Now()
 	e, keyFound := rc.store.lookup(r.Context(), cr.key, r.Header)
-	if e != nil && cr.credential && !cr.separated && !sharedForCredentials(e.CC) {
-		e = nil // RFC 9111 §3.5: not for a request with credentials
-	}
-	if _, ok := r.Header["Range"]; ok {
-		// a range of a fresh stored complete response is served from it;
-		// otherwise the request goes upstream as it is, and partial
-		// responses are not stored
-		if e != nil && e.Status == http.StatusOK && e.TTL(now) > 0 && !e.CC.NoCache && !cr.cc.NoCache &&
-			(cr.cc.MaxAge < 0 || e.Age(now) <= cr.cc.MaxAge) {
-			cacheMetric(cacheHit)
-			rc.serveEntry(w, r, e, now, "hit")
-			return nil
-		}
+	now := time.Now()
+	d := httpcache.Decide(cr.q, e, keyFound, now)
+	switch d.Action {
+	case httpcache.Serve:
+		cacheMetric(map[bool]cacheResult{false: cacheHit, true: cacheStale}[d.Stale])
+		rc.serveEntry(w, r, d.Entry, now, d.Status)
+		return nil
+	case httpcache.ServeThenRevalidate:
+		cacheMetric(cacheStale)
+		rc.serveEntry(w, r, d.Entry, now, d.Status)
+		rc.revalidateAfter(w, r, next, cr, d.Entry)
+		return nil
+	case httpcache.Revalidate:
+		return rc.revalidate(w, r, next, cr, d.Entry)
+	case httpcache.Pass:
 		cacheMetric(cacheBypass)
-		return rc.pass(w, r, next, "fwd=bypass; detail=range")
-	}
-	if e != nil {
-		done, err := rc.serveStored(w, r, next, cr, e, now)
-		if done {
-			return err
-		}
-	}
-	if cr.cc.OnlyIfCached {
+		return rc.pass(w, r, next, d.Status)
+	case httpcache.Unsatisfiable:
 		cacheMetric(cacheMiss)
-		return rc.onlyIfCached(w)
+		return rc.onlyIfCached(w, d.Status)
 	}
-	fwd := "fwd=uri-miss"
-	if keyFound {
-		fwd = "fwd=vary-miss"
-	}
-	if e != nil { // a stored response the request's or the response's directives would not let us use
-		fwd = "fwd=request"
-		if !e.CC.NoCache {
-			fwd = "fwd=stale"
-		}
-	}
-	return rc.miss(w, r, next, cr, fwd)
+	return rc.miss(w, r, next, cr, d.Status)
 }
 
-// sharedForCredentials tells whether a stored response may answer a request
-// with credentials (RFC 9111 §3.5).
-func sharedForCredentials(cc httpcache.Directives) bool {
-	return cc.Public || cc.SMaxAge >= 0 || cc.MustRevalidate
-}
 
 // describe works out a request's key and directives.
 func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
-	cr := cacheRequest{policy: rc.policy}
-	cr.cc = httpcache.ParseCacheControl(r.Header["Cache-Control"])
+	cr := cacheRequest{q: httpcache.Request{Policy: rc.policy}}
+	cr.q.CC = httpcache.ParseCacheControl(r.Header["Cache-Control"])
 	if len(r.Header["Cache-Control"]) == 0 && pragmaNoCache(r.Header) {
-		cr.cc.NoCache = true
+		cr.q.CC.NoCache = true
 	}
+	_, cr.q.Range = r.Header["Range"]
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	cr.credential = carriesCredential(r, repl)
+	cr.q.Credential = carriesCredential(r, repl)
 	var rewritten string
 	cr.url, rewritten = effectiveURL(r)
 	var b strings.Builder
@@ -361,7 +338,7 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		}
 		separating = separating || part.separates
 		if part.separates && v != "" {
-			cr.separated = true
+			cr.q.Separated = true
 		}
 		// each part with its template (two templates rendering one value
 		// are different keys), each after its length: values may hold any
@@ -370,9 +347,9 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		writeKeyPart(&b, part.tpl)
 		writeKeyPart(&b, v)
 	}
-	cr.unkeyed = cr.credential && separating && !cr.separated
+	cr.unkeyed = cr.q.Credential && separating && !cr.q.Separated
 	cr.key = b.String()
-	cr.policy.Separated = cr.separated
+	cr.q.Policy.Separated = cr.q.Separated
 	return cr
 }
 
@@ -434,50 +411,6 @@ func canonicalURL(scheme, host, target string) string {
 	}
 	return scheme + "://" + host + target
 }
-
-// serveStored answers with a stored response when the request and the
-// response allow it; done is false when the request must go upstream as a
-// miss instead (the stored response cannot be used or revalidated).
-func (rc *ResponseCache) serveStored(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, e *httpcache.Entry, now time.Time) (bool, error) {
-	age := e.Age(now)
-	ttl := e.Lifetime - age
-	mustValidate := cr.cc.NoCache || e.CC.NoCache ||
-		(cr.cc.MaxAge >= 0 && age > cr.cc.MaxAge) ||
-		(cr.cc.MinFresh >= 0 && ttl < cr.cc.MinFresh)
-	if ttl > 0 && !mustValidate {
-		cacheMetric(cacheHit)
-		rc.serveEntry(w, r, e, now, "hit")
-		return true, nil
-	}
-	staleOK := !mustValidate && !e.CC.MustRevalidate && !e.CC.ProxyRevalidate && e.CC.SMaxAge < 0
-	if ttl <= 0 && staleOK && cr.cc.MaxStale >= -ttl {
-		cacheMetric(cacheStale)
-		rc.serveEntry(w, r, e, now, "hit; ttl="+strconv.FormatInt(secondsOf(ttl), 10)+"; detail=max-stale")
-		return true, nil
-	}
-	swr := e.CC.StaleWhileRevalidate
-	if e.SC != nil && e.SC.StaleWhileRevalidate >= 0 {
-		swr = e.SC.StaleWhileRevalidate
-	}
-	if swr < 0 {
-		swr = cr.policy.StaleWhileRevalidate
-	}
-	if ttl <= 0 && staleOK && -ttl <= swr {
-		cacheMetric(cacheStale)
-		rc.serveEntry(w, r, e, now, "hit; ttl="+strconv.FormatInt(secondsOf(ttl), 10)+"; detail=stale-while-revalidate")
-		rc.revalidateAfter(w, r, next, cr, e)
-		return true, nil
-	}
-	if cr.cc.OnlyIfCached {
-		return false, nil
-	}
-	// with validators a conditional request; without, a plain one (still
-	// able to fall back on the stored response within stale-if-error)
-	return true, rc.revalidate(w, r, next, cr, e)
-}
-
-// secondsOf rounds a (negative) ttl to whole seconds for Cache-Status.
-func secondsOf(d time.Duration) int64 { return int64(d / time.Second) }
 
 // serveEntry writes a stored response: a 304 when the request's own
 // validators match it, the body unless the request is a HEAD.
@@ -593,9 +526,9 @@ func addCacheStatus(h http.Header, params string) {
 
 // onlyIfCached answers a request that forbids going upstream when nothing
 // stored can answer it (RFC 9111 §5.2.1.7).
-func (rc *ResponseCache) onlyIfCached(w http.ResponseWriter) error {
+func (rc *ResponseCache) onlyIfCached(w http.ResponseWriter, status string) error {
 	h := w.Header()
-	addCacheStatus(h, "fwd=miss; detail=only-if-cached")
+	addCacheStatus(h, status)
 	h["Content-Type"] = []string{"application/json"}
 	h["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(http.StatusGatewayTimeout)
@@ -660,7 +593,7 @@ func sameOriginURL(r *http.Request, ref string) string {
 // miss sends a request upstream for a response to store, coalescing
 // concurrent misses for one key.
 func (rc *ResponseCache) miss(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, fwd string) error {
-	if cr.cc.NoCache || cr.cc.MaxAge == 0 {
+	if !cr.q.Waits() {
 		cacheMetric(cacheMiss) // it would not take a waiter's answer
 		return rc.fetch(w, r, next, cr, fwd, nil)
 	}
@@ -669,11 +602,9 @@ func (rc *ResponseCache) miss(w http.ResponseWriter, r *http.Request, next caddy
 		if f.Wait(r.Context(), coalesceWait) {
 			now := time.Now()
 			e, _ := rc.store.lookup(r.Context(), cr.key, r.Header)
-			if e != nil && (!cr.credential || cr.separated || sharedForCredentials(e.CC)) &&
-				e.TTL(now) > 0 && !e.CC.NoCache && !cr.cc.NoCache &&
-				(cr.cc.MaxAge < 0 || e.Age(now) <= cr.cc.MaxAge) && (cr.cc.MinFresh < 0 || e.TTL(now) >= cr.cc.MinFresh) {
+			if d := httpcache.Decide(cr.q, e, true, now); d.Action == httpcache.Serve && !d.Stale {
 				cacheMetric(cacheCoalesced)
-				rc.serveEntry(w, r, e, now, fwd+"; collapsed")
+				rc.serveEntry(w, r, d.Entry, now, fwd+"; collapsed")
 				return nil
 			}
 		}
@@ -729,11 +660,11 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 	}
 	resp := httpcache.ParseCacheControl(h["Cache-Control"])
 	sc := httpcache.ParseSurrogateControl(h["Surrogate-Control"], httpcache.SurrogateName)
-	ok, why := cr.policy.Storable(code, h, cr.cc, resp, sc, cr.credential)
+	ok, why := cr.q.Policy.Storable(code, h, cr.q.CC, resp, sc, cr.q.Credential)
 	if ok && (len(cr.key) > httpcache.MaxKeyBytes || len(cr.url) > httpcache.MaxKeyBytes) {
 		ok, why = false, "key too long" // the store would refuse it: say so in Cache-Status
 	}
-	if ok && len(h["Set-Cookie"]) > 0 && !cr.separated {
+	if ok && len(h["Set-Cookie"]) > 0 && !cr.q.Separated {
 		ok, why = false, "set-cookie"
 	}
 	if ok {
@@ -765,7 +696,7 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 	}
 	cw.store = func(body []byte) {
 		e := httpcache.NewEntry(code, stored, body, reqTime, respTime)
-		e.Lifetime = cr.policy.Lifetime(code, stored, e.CC, e.SC)
+		e.Lifetime = cr.q.Policy.Lifetime(code, stored, e.CC, e.SC)
 		e.URL = cr.url
 		e.VaryKey = httpcache.VaryValues(r.Header, e.VaryFields)
 		e.Retain = rc.retain(e.CC)
@@ -800,10 +731,10 @@ func (rc *ResponseCache) staleIfError(cr cacheRequest, e *httpcache.Entry) time.
 	}
 	sie := e.CC.StaleIfError
 	if sie < 0 {
-		sie = cr.policy.StaleIfError
+		sie = cr.q.Policy.StaleIfError
 	}
-	if cr.cc.StaleIfError >= 0 {
-		sie = cr.cc.StaleIfError
+	if cr.q.CC.StaleIfError >= 0 {
+		sie = cr.q.CC.StaleIfError
 	}
 	return sie
 }
@@ -904,7 +835,7 @@ func (rc *ResponseCache) revalidatingWriter(w http.ResponseWriter, r *http.Reque
 // the new entry.
 func (rc *ResponseCache) refresh(cr cacheRequest, e *httpcache.Entry, h304 http.Header, reqTime time.Time) *httpcache.Entry {
 	n := e.Updated(h304, reqTime, time.Now())
-	n.Lifetime = cr.policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
+	n.Lifetime = cr.q.Policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
 	rc.store.put(cr.key, n)
 	cacheMetric(cacheRevalidated)
 	return n
