@@ -312,7 +312,6 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 	return rc.miss(w, r, next, cr, d.Status)
 }
 
-
 // describe works out a request's key and directives.
 func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	cr := cacheRequest{q: httpcache.Request{Policy: rc.policy}}
