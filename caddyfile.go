@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddygateway/caddy-gateway/modules/cors"
+	"github.com/caddygateway/caddy-gateway/modules/transform"
 )
 
 func init() {
@@ -19,7 +20,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("cors", parseHandler[cors.CORS])
 	httpcaddyfile.RegisterHandlerDirective("gateway_dashboard", parseHandler[GatewayDashboard])
 	httpcaddyfile.RegisterHandlerDirective("response_cache", parseHandler[ResponseCache])
-	httpcaddyfile.RegisterHandlerDirective("transform", parseHandler[Transform])
+	httpcaddyfile.RegisterHandlerDirective("transform", parseHandler[transform.Transform])
 
 	// The order becomes cors, basic_auth, jwt_auth, throttle, forward_auth,
 	// registry_api: CORS preflights answered before any authentication (a

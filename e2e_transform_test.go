@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -63,8 +64,8 @@ func TestE2ETransformBehindJWT(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("POST: %d %s", code, body)
 	}
-	jsonEqual(t, []byte(got[0]), `{"user":{"id":"alice"},"quantity":2}`)
-	jsonEqual(t, []byte(body), `{"order":{"id":7,"owned_by":"alice"}}`)
+	testenv.JSONEqual(t, []byte(got[0]), `{"user":{"id":"alice"},"quantity":2}`)
+	testenv.JSONEqual(t, []byte(body), `{"order":{"id":7,"owned_by":"alice"}}`)
 
 	// with gzip between transform and the upstream (encode), the answer is
 	// edited and still gzip, its ETag weak
@@ -81,7 +82,7 @@ func TestE2ETransformBehindJWT(t *testing.T) {
 		resp.Header.Get("Content-Length") != fmt.Sprint(len(raw)) {
 		t.Fatalf("gzip answer: %d %v %s", resp.StatusCode, resp.Header, raw)
 	}
-	jsonEqual(t, decodeAny(t, "gzip", raw), `{"order":{"id":7,"owned_by":"alice"}}`)
+	testenv.JSONEqual(t, testenv.Decode(t, "gzip", raw), `{"order":{"id":7,"owned_by":"alice"}}`)
 
 	// a second spelling of id, and broken JSON, never reach the upstream
 	before := len(got)
@@ -143,8 +144,8 @@ func TestE2ETransformReadmeExample(t *testing.T) {
 	if resp.StatusCode != 200 || path != "/api/v1/users" || user != "alice" || version != "2" {
 		t.Fatalf("%d; upstream saw %s as %q (version %q)", resp.StatusCode, path, user, version)
 	}
-	jsonEqual(t, []byte(body), `{"firstName":"Ada","lastName":"Lovelace","owner":"alice"}`)
-	jsonEqual(t, answer, `{"id":42,"first_name":"Ada","last_name":"Lovelace","api_version":2}`)
+	testenv.JSONEqual(t, []byte(body), `{"firstName":"Ada","lastName":"Lovelace","owner":"alice"}`)
+	testenv.JSONEqual(t, answer, `{"id":42,"first_name":"Ada","last_name":"Lovelace","api_version":2}`)
 	if resp.Header.Get("X-Powered-By") != "" || resp.Header.Get("Server") != "" {
 		t.Fatalf("response headers: %v", resp.Header)
 	}

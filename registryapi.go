@@ -322,15 +322,7 @@ func allowMethods(w http.ResponseWriter, r *http.Request, methods ...string) err
 // and closes the connection.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > maxBodyBytes {
-		if r.ProtoMajor == 1 {
-			// the connection cannot carry another request: the body was
-			// not read. Said explicitly because Caddy's site server wraps
-			// the request's body, which hides the 100-continue from Go's
-			// server: without it, Go would try to drain the body before
-			// writing the 413, waiting for a body the client, waiting for
-			// "100 Continue", never sends.
-			w.Header().Set("Connection", "close")
-		}
+		closeUnread(w, r) // the body was not read: see caddykit.CloseUnread
 		return nil, errBodyTooLarge()
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))

@@ -973,11 +973,8 @@ func (cw *cacheWriter) Flush() {
 // hand the body to the client's writer directly (io.Copy prefers it, as
 // file_server's does), and the cache would store it empty.
 func (cw *cacheWriter) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(writeOnly{cw}, r)
+	return io.Copy(writeOnly{Writer: cw}, r)
 }
-
-// writeOnly hides every method of a writer but Write.
-type writeOnly struct{ io.Writer }
 
 // finish stores what was kept once the handlers after the cache are done
 // without error, and passes their error on.
