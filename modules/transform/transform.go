@@ -1,4 +1,7 @@
-package gateway
+// Package transform is the `transform` handler (http.handlers.transform):
+// it edits JSON request and response bodies (set, delete, rename on dot
+// paths), with the edits made by internal/transform.
+package transform
 
 import (
 	"bytes"
@@ -18,7 +21,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"go.uber.org/zap"
 
-	"github.com/caddygateway/caddy-gateway/internal/transform"
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
+	engine "github.com/caddygateway/caddy-gateway/internal/transform"
 )
 
 func init() {
@@ -73,7 +77,7 @@ type Transform struct {
 	// "fail" (a 502 with a JSON body, nothing of the upstream's).
 	OnError string `json:"on_error,omitempty"`
 
-	request, response *transform.Program
+	request, response *engine.Program
 	logger            *zap.Logger
 }
 
@@ -115,20 +119,20 @@ func (t *Transform) Provision(ctx caddy.Context) error {
 	return t.Validate()
 }
 
-func compileOps(side string, ops []TransformOp) (*transform.Program, error) {
+func compileOps(side string, ops []TransformOp) (*engine.Program, error) {
 	if len(ops) == 0 {
 		return nil, nil
 	}
-	specs := make([]transform.Spec, len(ops))
+	specs := make([]engine.Spec, len(ops))
 	for i, o := range ops {
-		specs[i] = transform.Spec{Op: o.Op, Path: o.Path, To: o.To, Value: o.Value}
+		specs[i] = engine.Spec{Op: o.Op, Path: o.Path, To: o.To, Value: o.Value}
 		if o.Op == "set" && !json.Valid([]byte(o.Value)) { // text with placeholders
-			if err := checkTemplate(o.Value); err != nil {
+			if err := caddykit.CheckTemplate(o.Value); err != nil {
 				return nil, fmt.Errorf("%s: set %s: %v", side, o.Path, err)
 			}
 		}
 	}
-	p, err := transform.Compile(specs)
+	p, err := engine.Compile(specs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", side, err)
 	}
@@ -206,13 +210,13 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 	case bodyOther:
 		return true, nil
 	case bodyRefused:
-		closeUnread(w, r)
-		return false, refuse(w, r, http.StatusUnsupportedMediaType, why,
+		caddykit.CloseUnread(w, r)
+		return false, caddykit.Refuse(w, r, http.StatusUnsupportedMediaType, why,
 			append(append([]byte(`{"error":"unsupported media type","error_description":`), strconv.Quote(why)...), "}\n"...))
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		closeUnread(w, r)
-		return false, refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
+		caddykit.CloseUnread(w, r)
+		return false, caddykit.Refuse(w, r, http.StatusUnsupportedMediaType, "compressed JSON request bodies are not accepted here",
 			[]byte(`{"error":"unsupported media type","error_description":"send the JSON body without Content-Encoding"}`+"\n"))
 	}
 	if kind == bodyJSON && r.ContentLength > t.MaxBody {
@@ -226,8 +230,8 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 		if buf, first, eof, err = sniff(r.Body, buf, t.MaxBody); err != nil {
 			_ = r.Body.Close()
 			if errors.Is(err, errNotUTF8) {
-				closeUnread(w, r)
-				return false, refuse(w, r, http.StatusUnsupportedMediaType, err.Error(),
+				caddykit.CloseUnread(w, r)
+				return false, caddykit.Refuse(w, r, http.StatusUnsupportedMediaType, err.Error(),
 					append(append([]byte(`{"error":"unsupported media type","error_description":`), strconv.Quote(err.Error())...), "}\n"...))
 			}
 			return false, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err))
@@ -263,14 +267,14 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 	out, _, err := t.request.ApplyInPlace(buf, expand)
 	if err != nil {
 		msg := "the request body is not valid JSON"
-		if errors.Is(err, transform.ErrDuplicateKey) {
+		if errors.Is(err, engine.ErrDuplicateKey) {
 			msg = "the request body has an object with the same key twice"
 		}
 		if ce := t.logger.Check(zap.DebugLevel, "refused a request body"); ce != nil {
 			ce.Write(zap.Error(err))
 		}
 		body := append(append([]byte(`{"error":"bad request","error_description":`), strconv.Quote(msg)...), "}\n"...)
-		return false, refuse(w, r, http.StatusBadRequest, msg, body)
+		return false, caddykit.Refuse(w, r, http.StatusBadRequest, msg, body)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(out))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
@@ -278,19 +282,6 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 	r.Header["Content-Length"] = []string{strconv.Itoa(len(out))}
 	r.TransferEncoding = nil
 	return true, nil
-}
-
-// closeUnread marks an answer sent without reading the whole request body:
-// the connection closes after it. Otherwise Go's server reads up to 256 KiB
-// of the body before it sends the answer (Caddy wraps the body in its idle
-// timeout reader, which hides from the server that it never sent 100
-// Continue), and a client that sent Expect: 100-continue waits for an
-// answer that waits for its body. (HTTP/2 has no Connection field, and
-// needs none: a stream is reset.)
-func closeUnread(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoMajor == 1 {
-		w.Header()["Connection"] = []string{"close"}
-	}
 }
 
 // What a request body is to transform.
@@ -449,9 +440,9 @@ func readUpTo(rd io.Reader, buf []byte, max int64) ([]byte, error) {
 }
 
 func (t *Transform) tooLarge(w http.ResponseWriter, r *http.Request) error {
-	closeUnread(w, r)
+	caddykit.CloseUnread(w, r)
 	body := fmt.Appendf(nil, `{"error":"request entity too large","error_description":"the JSON body is larger than %d bytes"}`+"\n", t.MaxBody)
-	return refuse(w, r, http.StatusRequestEntityTooLarge, "the JSON body is too large", body)
+	return caddykit.Refuse(w, r, http.StatusRequestEntityTooLarge, "the JSON body is too large", body)
 }
 
 // isJSON tells whether a media type is JSON: application/json or a +json
@@ -487,6 +478,15 @@ type transformWriter struct {
 
 // modeTransform: the response is held to be edited.
 const modeTransform = modeHold
+
+// writeMode is what a transformWriter does with a response.
+type writeMode uint8
+
+const (
+	modeUndecided writeMode = iota
+	modePass                // to the client untouched
+	modeHold                // held whole, to be edited
+)
 
 func (tw *transformWriter) WriteHeader(code int) {
 	if tw.mode != modeUndecided {
@@ -545,7 +545,7 @@ func (tw *transformWriter) Write(p []byte) (int, error) {
 
 // ReadFrom copies through Write (see cacheWriter.ReadFrom).
 func (tw *transformWriter) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(writeOnly{tw}, r)
+	return io.Copy(caddykit.WriteOnly{Writer: tw}, r)
 }
 
 // Flush is held back while the response is held: the edited response is

@@ -1,4 +1,4 @@
-package gateway
+package transform
 
 import (
 	"bytes"
@@ -109,3 +109,12 @@ func BenchmarkTransform(b *testing.B) {
 		}
 	})
 }
+
+// headerOnlyWriter is a ResponseWriter that keeps nothing but its header
+// map (httptest.ResponseRecorder copies the headers on WriteHeader, which
+// would weigh on the figures).
+type headerOnlyWriter struct{ h http.Header }
+
+func (w *headerOnlyWriter) Header() http.Header         { return w.h }
+func (w *headerOnlyWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *headerOnlyWriter) WriteHeader(int)             {}

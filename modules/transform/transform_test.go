@@ -1,7 +1,6 @@
-package gateway
+package transform
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,11 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/andybalholm/brotli"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"go.uber.org/zap"
 )
 
@@ -73,12 +70,12 @@ func TestTransformRequestBodies(t *testing.T) {
 
 	in := `{"user":{"id":"mallory"},"ROLE":"admin","firstName":"Ada"}`
 	do("application/json; charset=utf-8", in, nil)
-	jsonEqual(t, seen.body, `{"user":{"id":"alice"},"first_name":"Ada"}`)
+	testenv.JSONEqual(t, seen.body, `{"user":{"id":"alice"},"first_name":"Ada"}`)
 	if seen.cl != int64(len(seen.body)) || seen.hdr != fmt.Sprint(len(seen.body)) {
 		t.Fatalf("Content-Length %d / %q for %d bytes", seen.cl, seen.hdr, len(seen.body))
 	}
 	do("application/vnd.api+json", `{"role":"x"}`, nil)
-	jsonEqual(t, seen.body, `{"user":{"id":"alice"}}`)
+	testenv.JSONEqual(t, seen.body, `{"user":{"id":"alice"}}`)
 
 	// empty: nothing to edit, and no refusal
 	if w := do("application/json", "", nil); w.Code != http.StatusNoContent || len(seen.body) != 0 {
@@ -138,31 +135,6 @@ func jsonUpstream(t testing.TB, body string, enc string, h http.Header) caddyhtt
 	})
 }
 
-func decodeAny(t *testing.T, enc string, b []byte) []byte {
-	t.Helper()
-	switch enc {
-	case "":
-		return b
-	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := io.ReadAll(zr)
-		return out
-	case "br":
-		out, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
-		return out
-	case "zstd":
-		zr, _ := zstd.NewReader(bytes.NewReader(b))
-		defer zr.Close()
-		out, _ := io.ReadAll(zr)
-		return out
-	}
-	t.Fatalf("unknown encoding %s", enc)
-	return nil
-}
-
 func TestTransformResponseBodies(t *testing.T) {
 	tr := newTransform(t, &Transform{Response: []TransformOp{
 		{Op: "delete", Path: "internal"},
@@ -179,7 +151,7 @@ func TestTransformResponseBodies(t *testing.T) {
 		if w.Header().Get("Content-Encoding") != enc {
 			t.Fatalf("%s: Content-Encoding %q", enc, w.Header().Get("Content-Encoding"))
 		}
-		jsonEqual(t, decodeAny(t, enc, w.Body.Bytes()), want)
+		testenv.JSONEqual(t, testenv.Decode(t, enc, w.Body.Bytes()), want)
 		if w.Header().Get("Content-Length") != fmt.Sprint(w.Body.Len()) || w.Header().Get("Etag") != `W/"v1"` || w.Header().Get("Content-Md5") != "" {
 			t.Fatalf("%s: fields %v", enc, w.Header())
 		}
@@ -228,8 +200,8 @@ func TestTransformResponsesLeftAlone(t *testing.T) {
 	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), jsonUpstream(t, `{"kept": 1}`, "gzip", http.Header{"Etag": {`"v1"`}})); err != nil {
 		t.Fatal(err)
 	}
-	if w.Header().Get("Etag") != `"v1"` || string(decodeAny(t, "gzip", w.Body.Bytes())) != `{"kept": 1}` {
-		t.Fatalf("a response with nothing to edit: %v %q", w.Header(), decodeAny(t, "gzip", w.Body.Bytes()))
+	if w.Header().Get("Etag") != `"v1"` || string(testenv.Decode(t, "gzip", w.Body.Bytes())) != `{"kept": 1}` {
+		t.Fatalf("a response with nothing to edit: %v %q", w.Header(), testenv.Decode(t, "gzip", w.Body.Bytes()))
 	}
 	// 204, 206 and 304 untouched
 	for _, code := range []int{http.StatusNoContent, http.StatusPartialContent, http.StatusNotModified} {
@@ -289,22 +261,8 @@ func TestTransformResponseErrors(t *testing.T) {
 	if grown := after.TotalAlloc - before.TotalAlloc; grown > 900<<10 {
 		t.Fatalf("transforming a 1 MiB bomb allocated %d KiB", grown>>10)
 	}
-	if got := decodeAny(t, "gzip", w.Body.Bytes()); string(got) != bomb {
+	if got := testenv.Decode(t, "gzip", w.Body.Bytes()); string(got) != bomb {
 		t.Fatalf("the bomb was not passed as it came (%d bytes)", len(got))
-	}
-}
-
-func jsonEqual(t *testing.T, got []byte, want string) {
-	t.Helper()
-	var a, b any
-	if err := json.Unmarshal(got, &a); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &b); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(a) != fmt.Sprint(b) {
-		t.Fatalf("got %s, want %s", got, want)
 	}
 }
 
@@ -472,7 +430,7 @@ func TestTransformUndeclaredBodies(t *testing.T) {
 		case w.Code != tc.code:
 			t.Errorf("%.20q: %d %s, want %d", tc.body, w.Code, w.Body.String(), tc.code)
 		case tc.code == 204 && strings.HasPrefix(tc.want, "{"):
-			jsonEqual(t, seen, tc.want)
+			testenv.JSONEqual(t, seen, tc.want)
 		case tc.code == 204 && string(seen) != tc.want:
 			t.Errorf("%.20q: the upstream saw %d bytes %.20q", tc.body, len(seen), seen)
 		case tc.code != 204 && seen != nil:
