@@ -13,6 +13,7 @@ import (
 
 func init() {
 	httpcaddyfile.RegisterGlobalOption("service_registry", parseServiceRegistryOption)
+	httpcaddyfile.RegisterGlobalOption("consumers", parseConsumersOption)
 	httpcaddyfile.RegisterHandlerDirective("registry_api", parseHandler[RegistryAPI])
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseHandler[JWTAuth])
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseHandler[Throttle])
@@ -83,6 +84,16 @@ func parseServiceRegistryOption(d *caddyfile.Dispenser, _ any) (any, error) {
 		return nil, err
 	}
 	return httpcaddyfile.App{Name: "service_registry", Value: caddyconfig.JSON(sr, nil)}, nil
+}
+
+// parseConsumersOption sets up the consumers app from the global option
+// (syntax: ConsumersApp.UnmarshalCaddyfile).
+func parseConsumersOption(d *caddyfile.Dispenser, _ any) (any, error) {
+	a := new(ConsumersApp)
+	if err := a.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "consumers", Value: caddyconfig.JSON(a, nil)}, nil
 }
 
 // positiveDuration reads the one argument of opt, a duration above zero.

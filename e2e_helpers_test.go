@@ -49,6 +49,7 @@ func startGateway(t testing.TB, globals, sites string) *testGateway {
 		client:     &http.Client{Timeout: 10 * time.Second},
 	}
 	processState.registry = registry.New(caddy.Log().Named("service_registry")) // what a new process starts with
+	processState.consumers = newConsumerState()
 	t.Cleanup(func() {
 		if err := caddy.Stop(); err != nil {
 			t.Errorf("stopping caddy: %v", err)
@@ -67,6 +68,7 @@ func (g *testGateway) restart(globals, sites string) {
 		g.t.Fatalf("stopping caddy: %v", err)
 	}
 	processState.registry = registry.New(caddy.Log().Named("service_registry"))
+	processState.consumers = newConsumerState()
 	g.load(globals, sites)
 }
 

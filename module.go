@@ -33,6 +33,11 @@
 //     on other origins.
 //   - http.handlers.gateway_dashboard (Caddyfile: `gateway_dashboard`): the
 //     live dashboard page and its JSON.
+//   - consumers (Caddyfile: the global option `consumers`): the plans
+//     consumers belong to (rates, calendar quotas) and where consumers are
+//     kept.
+//   - admin.api.consumers: the consumers API on Caddy's admin endpoint,
+//     under /consumers/: consumers, their API keys, their quota use.
 //
 // The web application firewall, http.handlers.gateway_waf (Caddyfile:
 // `waf`), is a separate Go module in waf/, so that a build without it does
@@ -105,6 +110,11 @@ var processState = struct {
 	// (jwt_auth's sources, response_cache's `credentials`), from Provision
 	// to Cleanup, so response_cache counts them and logs redact them.
 	credentials *credentialSet
+	// consumers holds the consumers and their keys (the admin API changes
+	// them at run time, so a reload must not lose them), the quota counts
+	// (a reload must not hand every consumer a fresh quota), and who
+	// writes them to storage (consumerState, consumers.go).
+	consumers *consumerState
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -112,4 +122,5 @@ var processState = struct {
 	circuits:     new(sync.Map),
 	caches:       caddy.NewUsagePool(),
 	credentials:  newCredentialSet(),
+	consumers:    newConsumerState(),
 }
