@@ -76,9 +76,59 @@ type sharedCache struct {
 	store  *cacheStore
 	logger *zap.Logger
 	queue  chan func(context.Context)
+	purges pendingPurges
 	cancel context.CancelFunc
 	done   chan struct{}
 	gens   generations
+}
+
+// maxPendingPurges bounds the purges waiting for Redis; past it they fold
+// into one purge of everything (over-purging is safe, losing one is not).
+const maxPendingPurges = 4096
+
+// pendingPurges are the purges (an unsafe method's invalidations, the
+// admin API's background ones) that have not reached Redis yet. Unlike
+// publishes, which may be dropped (the entry just stays local), a purge is
+// kept until Redis has taken it, retried every second while Redis fails,
+// so no other gateway keeps serving what this one invalidated.
+type pendingPurges struct {
+	mu   sync.Mutex
+	set  map[purgeMessage]struct{} // kind and arg; Gen unused
+	all  bool
+	wake chan struct{}
+	// failing: the last try failed (read and written by the worker only)
+	failing bool
+}
+
+// add records a purge and wakes the worker.
+func (p *pendingPurges) add(kind purgeKind, arg string) {
+	p.mu.Lock()
+	if kind == purgeAll || len(p.set) >= maxPendingPurges {
+		p.all, p.set = true, nil
+	} else if !p.all {
+		if p.set == nil {
+			p.set = map[purgeMessage]struct{}{}
+		}
+		p.set[purgeMessage{Kind: kind, Arg: arg}] = struct{}{}
+	}
+	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *pendingPurges) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take hands the pending purges to the worker.
+func (p *pendingPurges) take() (all bool, set map[purgeMessage]struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	all, set = p.all, p.set
+	p.all, p.set = false, nil
+	return all, set
 }
 
 // purgeMessage is what goes over the purge channel.
@@ -231,6 +281,7 @@ func newSharedCache(url string, s *cacheStore, logger *zap.Logger) (*sharedCache
 	ctx, cancel := context.WithCancel(context.Background())
 	sc := &sharedCache{h: h, store: s, logger: logger, queue: make(chan func(context.Context), sharedQueueLength),
 		cancel: cancel, done: make(chan struct{})}
+	sc.purges.wake = make(chan struct{}, 1)
 	sc.readGeneration(ctx) // what is stored from now on can be shared
 	go sc.run(ctx)
 	return sc, nil
@@ -282,8 +333,38 @@ func (sc *sharedCache) run(ctx context.Context) {
 			sc.purgeLocal(pm)
 		case job := <-sc.queue:
 			job(ctx)
+		case <-sc.purges.wake:
+			sc.runPurges(ctx)
 		}
 	}
+}
+
+// runPurges sends the pending purges to Redis; what fails is kept and
+// tried again a second later.
+func (sc *sharedCache) runPurges(ctx context.Context) {
+	all, set := sc.purges.take()
+	failed := false
+	if all {
+		if _, err := sc.purgeNow(ctx, purgeAll, "", nil); err != nil {
+			sc.purges.add(purgeAll, "")
+			failed = true
+		}
+	}
+	for pm := range set {
+		if _, err := sc.purgeNow(ctx, pm.Kind, pm.Arg, nil); err != nil {
+			sc.purges.add(pm.Kind, pm.Arg)
+			failed = true
+		}
+	}
+	if failed && ctx.Err() == nil {
+		if !sc.purges.failing {
+			sc.logger.Warn("purges cannot reach Redis; trying again every second (the other gateways keep their copies until then)")
+		}
+		time.AfterFunc(time.Second, sc.purges.poke)
+	} else if !failed && sc.purges.failing {
+		sc.logger.Info("the purges held while Redis failed have reached it")
+	}
+	sc.purges.failing = failed
 }
 
 // purgeLocal applies a purge to this gateway's memory.
@@ -298,8 +379,9 @@ func (sc *sharedCache) purgeLocal(pm purgeMessage) {
 	}
 }
 
-// enqueue hands a write to the background; when the queue is full (Redis
-// slow or down) it is dropped: the entry stays local.
+// enqueue hands a publish to the background; when the queue is full
+// (Redis slow or down) it is dropped: the entry stays local. (Purges do not
+// go through here: see pendingPurges.)
 func (sc *sharedCache) enqueue(job func(context.Context)) {
 	select {
 	case sc.queue <- job:
@@ -425,9 +507,10 @@ func asString(v any) string {
 }
 
 // purge drops entries from Redis and tells every gateway (this one too) to
-// drop them from memory, in the background.
+// drop them from memory, in the background, and never drops the purge:
+// it waits in pendingPurges until Redis has taken it.
 func (sc *sharedCache) purge(kind purgeKind, arg string) {
-	sc.enqueue(func(ctx context.Context) { _, _ = sc.purgeNow(ctx, kind, arg, nil) })
+	sc.purges.add(kind, arg)
 }
 
 // purgeNow is purge, waiting for Redis; it returns the number of shared

@@ -292,3 +292,62 @@ func TestCacheGenerationsKnownAtATime(t *testing.T) {
 		t.Fatal("a generation forgotten is still answered for")
 	}
 }
+
+// TestCachePurgesAreNeverDropped: an invalidation reaches Redis and the
+// other gateways even when the background queue is full (Redis slow) or
+// Redis is down when it is made: it waits until Redis takes it. (The
+// queue used to drop it, and the other gateway served the invalidated
+// response until its TTL.)
+func TestCachePurgesAreNeverDropped(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	ctx := context.Background()
+	newStore := func() *cacheStore {
+		s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Destruct() })
+		return s
+	}
+	a, b := newStore(), newStore()
+	drain := func(s *cacheStore) {
+		done := make(chan struct{})
+		s.shared.enqueue(func(context.Context) { close(done) })
+		<-done
+	}
+	storeShared := func(url string) string {
+		key := url + "\x00"
+		a.put(key, sharedEntryFor(url, "old", http.Header{}))
+		drain(a)
+		if e, _ := b.lookup(ctx, key, http.Header{}); e == nil {
+			t.Fatal("b did not find a's entry in Redis")
+		}
+		return key
+	}
+	gone := func(what, key string) {
+		t.Helper()
+		testenv.Eventually(t, 10*time.Second, what, func() bool {
+			return rs.Client().Exists(ctx, hashKey("e", key)).Val() == 0 && b.mem.Lookup(key, http.Header{}) == nil
+		})
+	}
+
+	// a full queue
+	key := storeShared("http://example.com/full")
+	held, release := make(chan struct{}), make(chan struct{})
+	a.shared.enqueue(func(context.Context) { close(held); <-release })
+	<-held
+	for range sharedQueueLength + 1 {
+		a.shared.enqueue(func(context.Context) {})
+	}
+	a.invalidate("http://example.com/full")
+	close(release)
+	gone("the invalidation made while the queue was full reaches Redis and b", key)
+
+	// Redis down when the invalidation is made
+	key = storeShared("http://example.com/down")
+	rs.Stop()
+	a.invalidate("http://example.com/down")
+	time.Sleep(1500 * time.Millisecond) // a fails, and holds the purge
+	rs.Start()
+	gone("the invalidation made while Redis was down reaches it once it is back", key)
+}
