@@ -61,6 +61,7 @@ func main() {
 	threads := flag.Int("threads", 2, "wrk threads")
 	only := flag.String("only", "", "run only the scenarios whose names contain one of these comma-separated words (the baseline always runs)")
 	caddyBin := flag.String("caddy", "", "use this Caddy binary instead of building one")
+	corazaCaddy := flag.String("coraza-caddy", "", "also measure this Caddy binary, built with github.com/corazawaf/coraza-caddy (xcaddy build --with github.com/corazawaf/coraza-caddy/v2), as a second Caddy process beside ours: its waf (coraza_waf with the same CRS at paranoia 1) on the waf scenarios' GET and POST, and a side-by-side table of the three")
 	pin := flag.Bool("pin", runtime.NumCPU() >= 2, "pin Caddy to CPU 0 and wrk and the backend to the other CPUs (taskset), so that Caddy's CPU time is not disturbed by them")
 	out := flag.String("out", "", "where to write the table (default bench/results.md, or bench/registry-results.md with -registry)")
 	flag.Parse()
@@ -81,7 +82,7 @@ func main() {
 		}
 	}
 
-	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin}
+	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin, corazaBin: *corazaCaddy}
 	var err error
 	if b.dir, err = os.MkdirTemp("", "gateway-bench-"); err != nil {
 		log.Fatal(err)
@@ -214,6 +215,21 @@ type bench struct {
 	extraCount int
 	caddyfile  string // the config Caddy was started with
 	unpinned   bool   // start Caddy on every CPU, whatever pin says
+
+	// a second Caddy, built with coraza-caddy (-coraza-caddy), for the
+	// scenarios marked coraza
+	corazaBin string
+	coraza    *otherCaddy
+}
+
+// otherCaddy is a second Caddy process, measured the same way as the
+// first: its own admin endpoint, port and PID.
+type otherCaddy struct {
+	admin   string
+	port    int
+	pid     int
+	globals string
+	data    string
 }
 
 type scenario struct {
@@ -223,6 +239,7 @@ type scenario struct {
 	header string // Authorization header, if any
 	path   string
 	body   string // a JSON body to POST (GET when empty)
+	coraza bool   // on the second Caddy, the coraza-caddy build
 }
 
 type sample struct {
@@ -276,6 +293,11 @@ func (b *bench) prepare(caddyBin string) error {
 	}
 	if err := b.startCaddy(); err != nil {
 		return err
+	}
+	if b.corazaBin != "" {
+		if err := b.startCorazaCaddy(); err != nil {
+			return err
+		}
 	}
 
 	// the registered instance, and the tokens
@@ -336,7 +358,7 @@ func (b *bench) scenarios() []scenario {
 	indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n\t") }
 	plain := "reverse_proxy " + b.backend + " {" + transport + "\n\t}"
 	cached := "response_cache\n\t" + plain
-	return []scenario{
+	list := []scenario{
 		{name: "direct backend", direct: true, path: "/"},
 		{name: "reverse_proxy, default keep-alive", site: "reverse_proxy " + b.backend, header: hs, path: "/"},
 		{name: baseline, site: "reverse_proxy " + b.backend + " {" + transport + "\n\t}", header: hs, path: "/"},
@@ -365,6 +387,14 @@ func (b *bench) scenarios() []scenario {
 		{name: "reverse_proxy POST 2 KB JSON", site: plain, header: hs, path: "/api/orders", body: orderJSON},
 		{name: "waf POST 2 KB JSON", site: "waf\n\t" + plain, header: hs, path: "/api/orders", body: orderJSON},
 	}
+	if b.corazaBin != "" {
+		// the same two requests through coraza-caddy (a second Caddy
+		// process, measured by its own CPU time), the same CRS and paranoia
+		list = append(list,
+			scenario{name: "coraza-caddy waf GET", site: corazaWAF + "\n\t" + plain, header: hs, path: "/api/items?page=2&sort=name", coraza: true},
+			scenario{name: "coraza-caddy waf POST 2 KB JSON", site: corazaWAF + "\n\t" + plain, header: hs, path: "/api/orders", body: orderJSON, coraza: true})
+	}
+	return list
 }
 
 // startCaddy starts Caddy with b.caddyfile, on CPU 0 when pinning (unless
@@ -384,8 +414,50 @@ func (b *bench) startCaddy() error {
 	return nil
 }
 
+// startCorazaCaddy starts the coraza-caddy build beside ours, pinned like
+// it (the two never take load at the same time), and waits for its admin
+// endpoint.
+func (b *bench) startCorazaCaddy() error {
+	c := &otherCaddy{admin: fmt.Sprintf("127.0.0.1:%d", freePort()), port: freePort(),
+		// coraza-caddy's README: its handler must be ordered explicitly
+		globals: "order coraza_waf first", data: filepath.Join(b.dir, "data-coraza")}
+	file := filepath.Join(b.dir, "Caddyfile.coraza")
+	if err := os.WriteFile(file, []byte(configFor(c.admin, c.port, c.data, c.globals, "respond ok")), 0o600); err != nil {
+		return err
+	}
+	argv := b.pinned("0", b.corazaBin, "run", "--config", file, "--adapter", "caddyfile")
+	if err := b.start(argv...); err != nil {
+		return err
+	}
+	c.pid = b.procs[len(b.procs)-1].Process.Pid
+	if err := waitHTTP("http://" + c.admin + "/config/"); err != nil {
+		return fmt.Errorf("coraza-caddy: %v", err)
+	}
+	b.coraza = c
+	return nil
+}
+
+// corazaWAF is coraza-caddy's handler as its README configures the OWASP
+// CRS (coraza-coreruleset's embedded copy, the version its go.mod
+// requires: v4.25.0 as ours), at the CRS's default paranoia level, 1.
+const corazaWAF = `coraza_waf {
+		load_owasp_crs
+		directives ` + "`" + `
+			Include @coraza.conf-recommended
+			Include @crs-setup.conf.example
+			Include @owasp_crs/*.conf
+			SecRuleEngine On
+		` + "`" + `
+	}`
+
 // config is a whole Caddyfile around a site body.
 func (b *bench) config(site string) string {
+	return configFor(b.admin, b.port, filepath.Join(b.dir, "data"), b.globals, site)
+}
+
+// configFor is a whole Caddyfile for a Caddy with this admin endpoint,
+// port, storage and global options.
+func configFor(admin string, port int, data, globals, site string) string {
 	return fmt.Sprintf(`{
 	admin %s
 	persist_config off
@@ -399,18 +471,22 @@ func (b *bench) config(site string) string {
 http://127.0.0.1:%d {
 	%s
 }
-`, b.admin, filepath.Join(b.dir, "data"), strings.ReplaceAll(b.globals, "\n", "\n\t"), b.port, site)
+`, admin, data, strings.ReplaceAll(globals, "\n", "\n\t"), port, site)
 }
 
 func (b *bench) load(site string) error {
-	resp, err := http.Post("http://"+b.admin+"/load", "text/caddyfile", strings.NewReader(b.config(site)))
+	return loadConfig(b.admin, b.config(site))
+}
+
+func loadConfig(admin, config string) error {
+	resp, err := http.Post("http://"+admin+"/load", "text/caddyfile", strings.NewReader(config))
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("loading config: %s: %s\n%s", resp.Status, body, b.config(site))
+		return fmt.Errorf("loading config: %s: %s\n%s", resp.Status, body, config)
 	}
 	return nil
 }
@@ -420,15 +496,23 @@ func (b *bench) run(scenarios []scenario) (map[string][]sample, error) {
 	for round := 1; round <= b.rounds; round++ {
 		for _, s := range scenarios {
 			target := fmt.Sprintf("http://127.0.0.1:%d%s", b.port, s.path)
+			pid := b.caddyPID
 			if s.direct {
 				target = "http://" + b.backend + s.path
+			} else if s.coraza {
+				c := b.coraza
+				target = fmt.Sprintf("http://127.0.0.1:%d%s", c.port, s.path)
+				pid = c.pid
+				if err := loadConfig(c.admin, configFor(c.admin, c.port, c.data, c.globals, s.site)); err != nil {
+					return nil, err
+				}
 			} else if err := b.load(s.site); err != nil {
 				return nil, err
 			}
 			if _, err := b.wrkRun(target, s.header, s.body, b.warmup); err != nil {
 				return nil, err
 			}
-			before, err := cpuTime(b.caddyPID)
+			before, err := cpuTime(pid)
 			if err != nil {
 				return nil, err
 			}
@@ -436,7 +520,7 @@ func (b *bench) run(scenarios []scenario) (map[string][]sample, error) {
 			if err != nil {
 				return nil, err
 			}
-			after, err := cpuTime(b.caddyPID)
+			after, err := cpuTime(pid)
 			if err != nil {
 				return nil, err
 			}
@@ -576,6 +660,7 @@ func (b *bench) table(scenarios []scenario, results map[string][]sample) string 
 		fmt.Fprintf(&sb, "| %s | %.0f | %s | %s | %s | %s | %s |\n", s.name, median(rps), fmtDur(median(p50)), fmtDur(median(p99)),
 			cpuCell, cpuRatioCell, rpsRatioCell)
 	}
+	sb.WriteString(sideBySide(results))
 	placement := "wrk, Caddy and the backend sharing all CPUs"
 	if b.pin {
 		placement = "Caddy pinned to CPU 0, wrk and the backend to CPUs " + others
@@ -677,4 +762,47 @@ func waitHTTP(url string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("%s did not answer", url)
+}
+
+// sideBySide is the waf against coraza-caddy and plain reverse_proxy, when
+// all three ran: Caddy CPU per request (medians), and the ratios as medians
+// of per-round ratios (each taken within one round).
+func sideBySide(results map[string][]sample) string {
+	rows := []struct{ name, plain, coraza, ours string }{
+		{"small GET (`/api/items?page=2&sort=name`)", baseline, "coraza-caddy waf GET", "waf GET"},
+		{"POST of a 2 KB JSON body", "reverse_proxy POST 2 KB JSON", "coraza-caddy waf POST 2 KB JSON", "waf POST 2 KB JSON"},
+	}
+	us := func(smps []sample) string {
+		var cpu []time.Duration
+		for _, s := range smps {
+			cpu = append(cpu, s.cpuPerReq)
+		}
+		return fmt.Sprintf("%.0f µs", float64(median(cpu))/float64(time.Microsecond))
+	}
+	ratio := func(a, b []sample) string {
+		var r []float64
+		for i := range min(len(a), len(b)) {
+			if b[i].cpuPerReq > 0 {
+				r = append(r, float64(a[i].cpuPerReq)/float64(b[i].cpuPerReq))
+			}
+		}
+		if len(r) == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f×", median(r))
+	}
+	var sb strings.Builder
+	for _, row := range rows {
+		p, c, o := results[row.plain], results[row.coraza], results[row.ours]
+		if len(p) == 0 || len(c) == 0 || len(o) == 0 {
+			continue
+		}
+		if sb.Len() == 0 {
+			sb.WriteString("\nSide by side, Caddy CPU per request:\n\n")
+			sb.WriteString("| request | plain `reverse_proxy` | coraza-caddy | ours (`waf`) | ours ÷ coraza-caddy | ours ÷ plain | coraza-caddy ÷ plain |\n")
+			sb.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s |\n", row.name, us(p), us(c), us(o), ratio(o, c), ratio(o, p), ratio(c, p))
+	}
+	return sb.String()
 }
