@@ -67,7 +67,8 @@ const (
 // for {err.status_code} and {err.message}) with those headers already set,
 // and the error routes answer. With `optional`, a request without a token
 // goes on anonymously (a bad token is still refused). CORS preflight requests
-// (OPTIONS with Origin and Access-Control-Request-Method) go on untouched.
+// (OPTIONS with Origin and Access-Control-Request-Method, and no body: a
+// browser's preflight never has one) go on untouched.
 //
 // Verified tokens are cached (keyed by the whole token, for at most a minute
 // and never past their exp), so a repeated token costs a lookup rather than a
@@ -136,8 +137,8 @@ type JWTAuth struct {
 	Optional bool `json:"optional,omitempty"`
 
 	// What to do with CORS preflight requests (OPTIONS with Origin and
-	// Access-Control-Request-Method), which browsers send without
-	// credentials: "pass" lets them through to the next handler
+	// Access-Control-Request-Method, and no body), which browsers send
+	// without credentials: "pass" lets them through to the next handler
 	// unauthenticated, "check" treats them as any other request. Default:
 	// pass. With the cors directive in front (it answers preflights
 	// itself), preflights never reach jwt_auth; without it, "pass" lets the
@@ -471,7 +472,7 @@ func (j *JWTAuth) Cleanup() error {
 func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	// a client may never choose what the claim headers say
 	j.stripClaimHeaders(r.Header)
-	if j.Preflight != "check" && r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+	if j.Preflight != "check" && isPreflight(r) {
 		j.counters.preflight.Inc()
 		return next.ServeHTTP(w, r)
 	}
@@ -505,6 +506,16 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// isPreflight tells a CORS preflight: OPTIONS with Origin and
+// Access-Control-Request-Method, and no body. A browser's preflight never
+// has a body; an OPTIONS that carries one is an ordinary request dressed
+// as a preflight (to pass authentication and reach what follows with its
+// body) and is checked like any other.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.ContentLength == 0 && len(r.TransferEncoding) == 0 &&
+		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
 // stripClaimHeaders removes every request header that an upstream could

@@ -328,6 +328,20 @@ func TestJWTOptionalAndPreflight(t *testing.T) {
 	if res := serveJWT(t, strict, plainOptions); res.passed {
 		t.Fatal("an OPTIONS request that is not a preflight passed without a token")
 	}
+	// a preflight's headers on a request with a body: not a browser's
+	// preflight, but a way past authentication (to the WAF's CPU and the
+	// upstream) with a body
+	for _, te := range []bool{false, true} {
+		withBody := httptest.NewRequest("OPTIONS", "/admin/delete-everything", strings.NewReader(`{"q":"x"}`))
+		withBody.Header.Set("Origin", "https://app.example")
+		withBody.Header.Set("Access-Control-Request-Method", "POST")
+		if te {
+			withBody.ContentLength, withBody.TransferEncoding = -1, []string{"chunked"}
+		}
+		if res := serveJWT(t, strict, withBody); res.passed || res.code != 401 {
+			t.Fatalf("a preflight with a body (chunked %v) passed without a token: %d", te, res.code)
+		}
+	}
 }
 
 // TestJWTAttacks is the table of attacks: each must be refused with 401 and
