@@ -16,6 +16,7 @@ func init() {
 	httpcaddyfile.RegisterGlobalOption("consumers", parseConsumersOption)
 	httpcaddyfile.RegisterHandlerDirective("registry_api", parseHandler[RegistryAPI])
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseHandler[JWTAuth])
+	httpcaddyfile.RegisterHandlerDirective("api_key", parseHandler[APIKey])
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseHandler[Throttle])
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseHandler[CircuitBreaker])
 	httpcaddyfile.RegisterHandlerDirective("cors", parseHandler[cors.CORS])
@@ -23,7 +24,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("response_cache", parseHandler[ResponseCache])
 	httpcaddyfile.RegisterHandlerDirective("transform", parseHandler[transform.Transform])
 
-	// The order becomes cors, basic_auth, jwt_auth, throttle, forward_auth,
+	// The order becomes cors, basic_auth, api_key, jwt_auth, throttle, forward_auth,
 	// registry_api: CORS preflights answered before any authentication (a
 	// browser sends them without credentials), then authentication first (so throttle can key on the user),
 	// then limits; the registration API after every authentication directive
@@ -32,6 +33,9 @@ func init() {
 	// hence "before/after forward_auth" for the later ones.
 	httpcaddyfile.RegisterDirectiveOrder("cors", httpcaddyfile.Before, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "basic_auth")
+	// api_key sorts right after basic_auth, so before jwt_auth: both
+	// authenticate, in either order, before throttle
+	httpcaddyfile.RegisterDirectiveOrder("api_key", httpcaddyfile.After, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("throttle", httpcaddyfile.Before, "forward_auth")
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "forward_auth")
 	// the breaker watches what it wraps: right before reverse_proxy

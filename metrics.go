@@ -23,6 +23,8 @@ var metrics = struct {
 	circuitRejected    *prometheus.CounterVec
 	cacheRequests      *prometheus.CounterVec
 	cacheStoredBytes   prometheus.GaugeFunc
+	apiKeyRequests     *prometheus.CounterVec
+	consumerRequests   *prometheus.CounterVec
 }{
 	jwtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "requests_total",
@@ -52,6 +54,14 @@ var metrics = struct {
 		Namespace: "caddy_gateway", Subsystem: "cache", Name: "stored_bytes",
 		Help: "Bytes of responses (bodies and headers) stored by every response_cache of the process.",
 	}, cacheStoredBytes),
+	apiKeyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "api_key", Name: "requests_total",
+		Help: "Requests seen by api_key, by outcome (accepted, anonymous, refused) and reason (no_key, ambiguous, malformed, unknown, expired, disabled).",
+	}, []string{"outcome", "reason"}),
+	consumerRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "consumers", Name: "requests_total",
+		Help: "Consumers' requests seen by throttle { plan }, by plan (never by consumer: the series stay few) and decision (allowed, rate_limited, over_quota).",
+	}, []string{"plan", "decision"}),
 }
 
 // registerMetrics adds the gateway's collectors to a config's registry; a
@@ -64,6 +74,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions,
 		metrics.circuitTransitions, metrics.circuitRejected,
 		metrics.cacheRequests, metrics.cacheStoredBytes,
+		metrics.apiKeyRequests, metrics.consumerRequests,
 	}
 	for _, c := range append(collectors, registry.Collectors()...) {
 		var already prometheus.AlreadyRegisteredError

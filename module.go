@@ -18,6 +18,8 @@
 //   - http.handlers.registry_api (Caddyfile: `registry_api`): the same
 //     registration API on a site route, for services on other hosts.
 //   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
+//   - http.handlers.api_key (Caddyfile: `api_key`): authentication by a
+//     consumer's API key.
 //   - http.handlers.throttle (Caddyfile: `throttle`): rate limits, with the
 //     app throttle keeping per-config bookkeeping of its zones.
 //   - throttle: that app (no settings; loaded by the throttle handlers).

@@ -3,6 +3,7 @@ package consumers
 import (
 	"context"
 	"errors"
+	"hash/crc32"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,13 @@ func TestBackendDownChangesNothing(t *testing.T) {
 	}
 	if _, why := s.Authenticate(key, *now); why != Accepted {
 		t.Fatalf("a revocation that was refused took effect here only: %v", why)
+	}
+}
+
+func TestCRCString(t *testing.T) {
+	for _, s := range []string{"", "a", "cgw_abc", strings.Repeat("xyz", 30)} {
+		if crcString(s) != crc32.ChecksumIEEE([]byte(s)) {
+			t.Errorf("crcString(%q) differs from crc32.ChecksumIEEE", s)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
+	"unsafe"
 )
 
 // An API key reads cgw_<key id>_<secret>_<checksum>:
@@ -44,7 +45,13 @@ var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(bas
 type Hash [sha256.Size]byte
 
 // HashKey is the stored form of a key.
-func HashKey(key string) Hash { return sha256.Sum256([]byte(key)) }
+func HashKey(key string) Hash { return sha256.Sum256(readOnlyBytes(key)) }
+
+// readOnlyBytes is a string's bytes without a copy, for functions that
+// only read them (sha256, crc32): the request path checks a key without
+// copying it to the heap, which []byte(key) would, since crc32's and
+// sha256's assembly make their argument escape.
+func readOnlyBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // NewKey makes a fresh key: its id and the whole key, shown once.
 func NewKey() (id, key string) {
@@ -58,10 +65,20 @@ func NewKey() (id, key string) {
 }
 
 func checksum(body string) string {
+	var out [checksumLen]byte
+	return string(appendChecksum(out[:0], body))
+}
+
+// appendChecksum appends body's checksum to dst (allocating nothing when
+// dst has room).
+func appendChecksum(dst []byte, body string) []byte {
 	var c [4]byte
-	s := crc32.ChecksumIEEE([]byte(body))
+	s := crcString(body)
 	c[0], c[1], c[2], c[3] = byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
-	return b32.EncodeToString(c[:])
+	n := len(dst)
+	dst = append(dst, make([]byte, checksumLen)...)
+	b32.Encode(dst[n:], c[:])
+	return dst
 }
 
 // ParseKey checks a key's form and checksum and returns its id. It does
@@ -77,11 +94,18 @@ func ParseKey(key string) (id string, ok bool) {
 			return "", false
 		}
 	}
-	if checksum(key[:checksumFrom]) != key[checksumFrom:] {
+	var sum [checksumLen]byte
+	if string(appendChecksum(sum[:0], key[:checksumFrom])) != key[checksumFrom:] {
 		return "", false
 	}
 	return key[len(KeyPrefix) : len(KeyPrefix)+keyIDLen], true
 }
+
+// crcString is crc32.ChecksumIEEE of a string.
+func crcString(s string) uint32 { return crc32.ChecksumIEEE(readOnlyBytes(s)) }
+
+// KeyID is the id part of a key that ParseKey accepted.
+func KeyID(key string) string { return key[len(KeyPrefix) : len(KeyPrefix)+keyIDLen] }
 
 // ValidKeyID says whether s has the form of a key id.
 func ValidKeyID(s string) bool {
