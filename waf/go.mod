@@ -10,6 +10,8 @@ require (
 	go.uber.org/zap v1.28.0
 )
 
+require github.com/wasilibs/go-re2 v1.13.0
+
 require (
 	cel.dev/cel-go v0.32.0 // indirect
 	cel.dev/expr v0.25.3 // indirect

@@ -1,0 +1,112 @@
+package waf
+
+import (
+	"regexp"
+	"unicode/utf8"
+	_ "unsafe" // go:linkname, for Coraza's own @rx
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	re2 "github.com/wasilibs/go-re2"
+)
+
+// The @rx operator on long inputs runs RE2 (github.com/wasilibs/go-re2:
+// Google's C++ RE2, compiled to WebAssembly and from that to Go, no cgo)
+// instead of Go's regexp. Go's regexp runs the CRS's large expressions
+// with its NFA on anything longer than a few hundred bytes, at some
+// microseconds per byte per rule: two thirds of a 2 KB JSON POST's time
+// went there. RE2's lazy DFA scans the same input in one pass at a few
+// nanoseconds a byte, but each call costs about a microsecond to cross into
+// it, more than Go's regexp takes on a short value; so a value shorter
+// than re2MinLen, or that is not valid UTF-8 (where RE2 would stop reading
+// and Go's regexp reads on, one U+FFFD per bad byte), goes to Coraza's own
+// @rx as before, with its prefilter. Both engines implement RE2's syntax
+// and leftmost-first semantics, so the matches are the same:
+// TestRE2MatchesGoRegexp runs every CRS @rx expression through both on the
+// attack and benign tables' values, long and short.
+//
+// Operators are registered by name for the whole process: a Caddy built
+// with this module and coraza-caddy runs this @rx in both.
+const re2MinLen = 64
+
+// corazaOperators is Coraza's registry of operator factories, for its own
+// @rx: the plugin API registers operators but does not hand them out. A
+// Coraza that renames it fails to link, never silently.
+//
+//go:linkname corazaOperators github.com/corazawaf/coraza/v3/internal/operators.operators
+var corazaOperators map[string]plugintypes.OperatorFactory
+
+// corazaRX is Coraza's @rx, taken before this package replaces it.
+var corazaRX = corazaOperators["rx"]
+
+// byteEscape finds \x80 to \xff and \x{...} in an expression.
+var byteEscape = regexp.MustCompile(`\\x(\{|[89a-fA-F])`)
+
+func init() {
+	if corazaRX == nil {
+		panic("waf: Coraza's @rx operator is not registered")
+	}
+	plugins.RegisterOperator("rx", newRX)
+}
+
+// rx is Coraza's @rx with RE2 on long inputs.
+type rx struct {
+	coraza plugintypes.Operator
+	re     *re2.Regexp // nil: Coraza's alone (an expression RE2 does not take)
+}
+
+// observeRX, when set (by a test), is told each expression compiled.
+var observeRX func(o plugintypes.OperatorOptions)
+
+func newRX(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+	if observeRX != nil {
+		observeRX(o)
+	}
+	op, err := corazaRX(o)
+	if err != nil {
+		return nil, err
+	}
+	// Coraza compiles @rx with (?sm) (dot matches newline, ^ and $ at
+	// lines) unless built with coraza.rule.no_regex_multiline
+	expr := "(?sm)" + o.Arguments
+	if byteEscape.MatchString(o.Arguments) {
+		// an escape of a byte past ASCII (\xff): Coraza matches such an
+		// expression against bytes (rsc.io/binaryregexp), RE2 against
+		// UTF-8 characters; Coraza's alone
+		return op, nil
+	}
+	compile := func() (any, error) { return re2.Compile(expr) }
+	var re any
+	if o.Memoizer != nil { // shared across WAF instances, as Coraza's own
+		re, err = o.Memoizer.Do("gateway-re2:"+expr, compile)
+	} else {
+		re, err = compile()
+	}
+	if err != nil {
+		// Coraza took it, RE2 does not: Coraza's alone
+		return &rx{coraza: op}, nil
+	}
+	return &rx{coraza: op, re: re.(*re2.Regexp)}, nil
+}
+
+func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if o.re == nil || len(value) < re2MinLen || !utf8.ValidString(value) {
+		return o.coraza.Evaluate(tx, value)
+	}
+	if !tx.Capturing() {
+		return o.re.MatchString(value)
+	}
+	// as Coraza's: the match and up to 8 groups into TX.0-TX.8
+	m := o.re.FindStringSubmatchIndex(value)
+	if m == nil {
+		return false
+	}
+	for i := 0; i < len(m)/2 && i < 9; i++ {
+		if m[2*i] >= 0 {
+			tx.CaptureField(i, value[m[2*i]:m[2*i+1]])
+		} else {
+			tx.CaptureField(i, "")
+		}
+	}
+	return true
+}

