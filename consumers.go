@@ -47,10 +47,11 @@ type ConsumersApp struct {
 	// start. Default: true.
 	Persist *bool `json:"persist,omitempty"`
 
-	loc    *time.Location
-	plans  map[string]*Plan
-	ctx    caddy.Context
-	logger *zap.Logger
+	loc     *time.Location
+	plans   map[string]*Plan
+	counter consumers.Counter
+	ctx     caddy.Context
+	logger  *zap.Logger
 }
 
 // Plan is what a plan gives its consumers.
@@ -112,6 +113,7 @@ func (a *ConsumersApp) Provision(ctx caddy.Context) error {
 		}
 		a.loc = loc
 	}
+	a.counter = processState.consumers.counter
 	a.plans = make(map[string]*Plan, len(a.Plans))
 	for name, p := range a.Plans {
 		if p == nil {
@@ -237,7 +239,7 @@ func (a *ConsumersApp) usage(ctx context.Context, c *consumers.Consumer) (string
 	if p == nil || len(p.quotas) == 0 {
 		return name, nil, nil
 	}
-	uses, err := processState.consumers.counter.Read(ctx, c.ID, consumers.Windows(p.quotas, time.Now(), a.loc))
+	uses, err := a.counter.Read(ctx, c.ID, consumers.Windows(p.quotas, time.Now(), a.loc))
 	return name, uses, err
 }
 

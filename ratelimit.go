@@ -95,6 +95,16 @@ type Throttle struct {
 	// 503. Default: allow.
 	OnError string `json:"on_error,omitempty"`
 
+	// Apply the caller's plan (the consumers app) instead of rates of its
+	// own: each consumer ({http.auth.user.consumer}, set by api_key, or by
+	// jwt_auth's consumer_claim) is limited by its plan's rates, in a zone
+	// per plan ("plan:<name>", shared by every `throttle { plan }`), and by
+	// its plan's quotas, refused with 429 and Retry-After until the quota
+	// renews. A request without a consumer, or whose plan has no rates and
+	// no quotas, passes. Cannot be combined with rate or key.
+	Plan bool `json:"plan,omitempty"`
+
+	plan       *planThrottle
 	zone       *gcra.Zone
 	rates      []gcra.Rate
 	redis      *redisHandle
@@ -145,6 +155,9 @@ func (t *Throttle) Provision(ctx caddy.Context) error {
 	app, err := ctx.App("throttle")
 	if err != nil {
 		return err
+	}
+	if t.Plan {
+		return t.provisionPlan(ctx, app.(*ThrottleZones))
 	}
 	if t.Redis != nil {
 		if t.redis, err = t.Redis.connect(); err != nil {
@@ -279,6 +292,9 @@ func (t *Throttle) checkRates() error {
 
 // Validate checks the settings.
 func (t *Throttle) Validate() error {
+	if t.Plan && (len(t.Rates) > 0 || (t.Key != "" && t.Key != defaultKey)) {
+		return fmt.Errorf("throttle: plan applies the plan's rates to each consumer; drop rate and key from this block")
+	}
 	if t.MaxKeys < 0 {
 		return fmt.Errorf("throttle: max_keys %d must be positive", t.MaxKeys)
 	}
@@ -297,6 +313,9 @@ func (t *Throttle) Validate() error {
 // Cleanup releases the zone's state; it lives on while another config (the
 // next one, during a reload) still uses it.
 func (t *Throttle) Cleanup() error {
+	if t.plan != nil {
+		return t.plan.cleanup()
+	}
 	t.redis.release()
 	t.redis = nil
 	if t.poolKey != "" {
@@ -308,6 +327,9 @@ func (t *Throttle) Cleanup() error {
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if t.plan != nil {
+		return t.plan.serve(w, r, next)
+	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	key := t.renderKey(repl)
 	var tats [maxRates]int64
@@ -520,6 +542,7 @@ func (*ThrottleZones) Stop() error { return nil }
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
 //	throttle [<matcher>] {
+//		plan
 //		key <template>
 //		rate <n>/<duration>
 //		burst <n>
@@ -532,7 +555,8 @@ func (*ThrottleZones) Stop() error { return nil }
 //		redis_timeout <duration>
 //	}
 //
-// rate is repeatable; burst applies to every rate of the block.
+// rate is repeatable; burst applies to every rate of the block. plan takes
+// the rates from the caller's plan instead (then neither rate nor key).
 func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -547,6 +571,13 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("dry_run takes no arguments")
 			}
 			t.DryRun = true
+			continue
+		}
+		if opt == "plan" {
+			if len(args) != 0 {
+				return d.Errf("plan takes no arguments: the plan is the caller's")
+			}
+			t.Plan = true
 			continue
 		}
 		if opt == "backend" {
@@ -567,8 +598,11 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	if len(t.Rates) == 0 {
-		return d.Err("no rate; write e.g. `rate 100/1m`")
+	if len(t.Rates) == 0 && !t.Plan {
+		return d.Err("no rate; write e.g. `rate 100/1m`, or `plan` for the caller's plan")
+	}
+	if t.Plan && (len(t.Rates) > 0 || t.Key != "") {
+		return d.Err("plan applies the caller's plan: drop rate and key from this block")
 	}
 	if t.Redis != nil && t.Redis.URL == "" {
 		return d.Err("redis_timeout without `backend redis <url>`")

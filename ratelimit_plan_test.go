@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+// TestE2EThrottlePlan: throttle { plan } applies each consumer's plan: its
+// rates (429 with RateLimit headers) and its quotas (429 with Retry-After
+// until the window renews, and quota headers), and a plan change applies
+// at once.
+func TestE2EThrottlePlan(t *testing.T) {
+	g := startGateway(t, `consumers {
+		plan free {
+			quota 3/day
+		}
+		plan pro {
+			rate 2/1m
+			quota 1000/month
+		}
+		default_plan free
+	}`, `
+http://127.0.0.1:{HTTP} {
+	api_key {
+		optional
+	}
+	throttle {
+		plan
+	}
+	respond "ok {http.auth.user.plan}"
+}`)
+	g.adminCall("POST", "/consumers/", `{"id": "small"}`)
+	g.adminCall("POST", "/consumers/", `{"id": "big", "plan": "pro"}`)
+	_, small := g.createKey("small", "")
+	_, big := g.createKey("big", "")
+	get := func(key string) answer {
+		return fetchWith(t, g.client, "GET", g.url("/"), http.Header{"X-Api-Key": {key}})
+	}
+
+	for i := range 3 {
+		ans := get(small)
+		if ans.code != 200 || ans.header.Get("X-Quota-Limit") != "3" || ans.header.Get("X-Quota-Remaining") != string(rune('2'-i)) {
+			t.Fatalf("request %d within the quota: %d %q %v", i, ans.code, ans.body, ans.header)
+		}
+	}
+	ans := get(small)
+	now := time.Now().UTC()
+	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	var body struct {
+		RenewsAt string `json:"renews_at"`
+	}
+	_ = json.Unmarshal([]byte(ans.body), &body)
+	if ans.code != 429 || ans.header.Get("Retry-After") == "" || ans.header.Get("X-Quota-Remaining") != "0" ||
+		!strings.Contains(ans.body, `"quota":"3/day"`) || body.RenewsAt != midnight.Format(time.RFC3339) {
+		t.Fatalf("over the quota: %d %q %v (want renews_at %s)", ans.code, ans.body, ans.header, midnight.Format(time.RFC3339))
+	}
+	_, usage := g.adminCall("GET", "/consumers/small/usage", "")
+	if !strings.Contains(usage, `"used":3`) || !strings.Contains(usage, `"remaining":0`) || !strings.Contains(usage, `"plan":"free"`) {
+		t.Errorf("usage: %s", usage)
+	}
+
+	// the pro plan's rate: 2 a minute, then 429 from the rate with the quota untouched
+	for i := range 2 {
+		if ans := get(big); ans.code != 200 || ans.body != "ok pro" || ans.header.Get("RateLimit") == "" {
+			t.Fatalf("pro request %d: %d %q %v", i, ans.code, ans.body, ans.header)
+		}
+	}
+	if ans := get(big); ans.code != 429 || !strings.Contains(ans.body, "too many requests") || ans.header.Get("X-Quota-Limit") != "" {
+		t.Fatalf("over the pro rate: %d %q %v", ans.code, ans.body, ans.header)
+	}
+	_, usage = g.adminCall("GET", "/consumers/big/usage", "")
+	if !strings.Contains(usage, `"used":2`) || !strings.Contains(usage, `"quota":"1000/month"`) {
+		t.Errorf("pro usage (the rate-limited request must not count): %s", usage)
+	}
+
+	// moving a consumer to another plan applies at once
+	g.adminCall("PATCH", "/consumers/small", `{"plan": "pro"}`)
+	if ans := get(small); ans.code != 200 || ans.header.Get("X-Quota-Limit") != "1000" {
+		t.Fatalf("after the move to pro: %d %q %v", ans.code, ans.body, ans.header)
+	}
+	// an anonymous request is not a consumer: no plan applies
+	if ans := fetch(t, g.client, g.url("/")); ans.code != 200 || ans.header.Get("X-Quota-Limit") != "" {
+		t.Fatalf("anonymous: %d %v", ans.code, ans.header)
+	}
+	// a reload keeps the counts
+	g.load(`consumers {
+		plan free {
+			quota 3/day
+		}
+		plan pro {
+			rate 2/1m
+			quota 1000/month
+		}
+		default_plan free
+	}`, `
+http://127.0.0.1:{HTTP} {
+	api_key
+	throttle {
+		plan
+	}
+	respond "ok again"
+}`)
+	_, usage = g.adminCall("GET", "/consumers/big/usage", "")
+	if !strings.Contains(usage, `"used":2`) {
+		t.Errorf("the quota count after a reload: %s", usage)
+	}
+}
+
+func TestThrottlePlanCaddyfile(t *testing.T) {
+	for _, c := range []struct{ in, err string }{
+		{"throttle {\n plan\n rate 1/1s\n}", "drop rate and key"},
+		{"throttle {\n plan x\n}", "plan takes no arguments"},
+	} {
+		err := new(Throttle).UnmarshalCaddyfile(caddyfile.NewTestDispenser(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%q: %v, want %q", c.in, err, c.err)
+		}
+	}
+}
