@@ -263,6 +263,7 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	}
 	h.accepted.Inc()
 	plan, _ := h.app.plan(c.Plan)
+	caddyhttp.SetVar(r.Context(), consumerVar, c.ID)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	keyID := consumers.KeyID(key)
 	repl.Map(func(name string) (any, bool) {

@@ -149,6 +149,16 @@ type JWTAuth struct {
 	// The realm in the WWW-Authenticate header. Default: restricted.
 	Realm string `json:"realm,omitempty"`
 
+	// The claim naming the consumer (see the consumers app) the token's
+	// holder belongs to, so that one plan governs API keys and tokens
+	// alike. A token naming an existing, enabled consumer sets
+	// {http.auth.user.consumer} and {http.auth.user.plan} (the consumer's
+	// plan, whatever a claim of that name says), and `throttle { plan }`
+	// applies that plan; a token naming a consumer that does not exist or
+	// is disabled is refused with 401; a token without the claim is no
+	// consumer's. {http.auth.user.id} stays the token's sub. Default: none.
+	ConsumerClaim string `json:"consumer_claim,omitempty"`
+
 	// The longest token accepted, in bytes, checked before any parsing.
 	// Default: 8192.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -168,6 +178,8 @@ type JWTAuth struct {
 	logger           *zap.Logger
 	now              func() time.Time
 	jwksCancel       context.CancelFunc
+	consumers        *ConsumersApp // with consumer_claim
+	consumerRefusal  refusalAnswer
 	counters         jwtCounters
 }
 
@@ -254,6 +266,14 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 		j.Realm = defaultRealm
 	}
 	j.refusals = buildRefusals(j.Realm)
+	if j.ConsumerClaim != "" {
+		app, err := ctx.App("consumers")
+		if err != nil {
+			return err
+		}
+		j.consumers = app.(*ConsumersApp)
+		j.consumerRefusal = buildConsumerRefusal(j.Realm)
+	}
 	processState.credentials.add(j, j.credentialSources())
 	return nil
 }
@@ -500,6 +520,11 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(v.provider)
+	if j.consumers != nil {
+		if err := j.bindConsumer(w, r, repl, v); err != nil {
+			return err
+		}
+	}
 	for i, h := range j.headers {
 		if val := v.headers[i]; val != "" {
 			r.Header[h.Header] = []string{val}
@@ -516,6 +541,36 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.ContentLength == 0 && len(r.TransferEncoding) == 0 &&
 		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// bindConsumer makes the request its consumer's, when the token names one
+// (consumer_claim), or refuses it when that consumer does not exist or is
+// disabled.
+func (j *JWTAuth) bindConsumer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, v *verifiedToken) error {
+	name, _ := v.vars[userPrefix+j.ConsumerClaim].(string)
+	if name == "" {
+		return nil
+	}
+	c, ok := processState.consumers.store.Get(name)
+	if !ok || c.Disabled {
+		j.counters.refused[jwtverify.Invalid].Inc()
+		w.Header()["Www-Authenticate"] = []string{j.consumerRefusal.wwwAuthenticate}
+		return refuse(w, r, http.StatusUnauthorized, "jwt_auth: the token's consumer is unknown or disabled", j.consumerRefusal.body)
+	}
+	plan, _ := j.consumers.plan(c.Plan)
+	caddyhttp.SetVar(r.Context(), consumerVar, c.ID)
+	repl.Set(userPrefix+"consumer", c.ID)
+	repl.Set(userPrefix+"plan", plan)
+	return nil
+}
+
+// buildConsumerRefusal is the 401 of a token naming an unknown or disabled
+// consumer.
+func buildConsumerRefusal(realm string) refusalAnswer {
+	const desc = "the token's consumer is unknown or disabled"
+	b, _ := json.Marshal(map[string]string{"error": "invalid_token", "error_description": desc})
+	return refusalAnswer{wwwAuthenticate: fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description=%q`, realm, desc),
+		body: append(b, '\n')}
 }
 
 // stripClaimHeaders removes every request header that an upstream could
@@ -793,6 +848,7 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 //		optional
 //		preflight pass|check
 //		realm <realm>
+//		consumer_claim <claim>
 //		max_token_size <bytes>
 //		cache_size <n>|off
 //	}
@@ -812,7 +868,7 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 		if !handled {
 			return d.Errf("unrecognized subdirective %q; jwt_auth knows: secret, public_key, jwks, jwks_refresh, jwks_cooldown, "+
-				"jwks_timeout, algorithms, issuer, audience, leeway, require, from, claim_header, optional, preflight, realm, "+
+				"jwks_timeout, algorithms, issuer, audience, leeway, require, from, claim_header, optional, preflight, realm, consumer_claim, "+
 				"max_token_size, cache_size", o.name)
 		}
 		if err != nil {
@@ -967,6 +1023,8 @@ func (j *JWTAuth) unmarshalRequestOption(o option) (handled bool, err error) {
 		}
 	case "realm":
 		j.Realm, err = o.one()
+	case "consumer_claim":
+		j.ConsumerClaim, err = o.one()
 	case "max_token_size":
 		var s string
 		if s, err = o.one(); err == nil {

@@ -32,8 +32,14 @@ type planCounters struct {
 	allowed, overQuota, failed prometheus.Counter
 }
 
-// consumerKey is the placeholder that names the consumer a plan applies to.
-const consumerKey = "{http.auth.user.consumer}"
+// consumerVar is the request variable naming the consumer a plan applies
+// to, set by api_key and by jwt_auth's consumer_claim. A variable rather
+// than {http.auth.user.consumer}: a token's own claim named "consumer"
+// would set that placeholder, and only the operator's config sets vars.
+const consumerVar = "gateway_consumer"
+
+// consumerKey is the throttle key of a plan's rates.
+const consumerKey = "{http.vars." + consumerVar + "}"
 
 // provisionPlan sets up the block from the consumers app's plans.
 func (t *Throttle) provisionPlan(ctx caddy.Context, zones *ThrottleZones) error {
@@ -79,8 +85,7 @@ func (p *planThrottle) cleanup() error {
 
 // serve applies the consumer's plan: its rates, then its quotas.
 func (p *planThrottle) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	id, _ := repl.GetString("http.auth.user.consumer")
+	id, _ := caddyhttp.GetVar(r.Context(), consumerVar).(string)
 	if id == "" {
 		return next.ServeHTTP(w, r)
 	}

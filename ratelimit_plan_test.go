@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestE2EThrottlePlan: throttle { plan } applies each consumer's plan: its
@@ -120,5 +121,62 @@ func TestThrottlePlanCaddyfile(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%q: %v, want %q", c.in, err, c.err)
 		}
+	}
+}
+
+// TestE2EPlanSharedByKeysAndTokens: a JWT naming a consumer (consumer_claim)
+// counts in the same quota as the consumer's API key; a token naming an
+// unknown consumer is refused; a token's own "plan" claim changes nothing.
+func TestE2EPlanSharedByKeysAndTokens(t *testing.T) {
+	secret := "e2e-secret-e2e-secret-e2e-secret-e2e"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	g := startGateway(t, `consumers {
+		plan free {
+			quota 4/month
+		}
+		default_plan free
+	}`, `
+http://127.0.0.1:{HTTP} {
+	route /key/* {
+		api_key
+		throttle {
+			plan
+		}
+		respond "key {http.auth.user.id}"
+	}
+	route /jwt/* {
+		jwt_auth {
+			secret {env.GATEWAY_TEST_JWT_SECRET}
+			consumer_claim org
+		}
+		throttle {
+			plan
+		}
+		respond "jwt {http.auth.user.id} {http.auth.user.consumer} {http.auth.user.plan}"
+	}
+}`)
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	_, key := g.createKey("acme", "")
+	token := liveToken(t, secret, jwt.MapClaims{"org": "acme", "plan": "gold"})
+	bearer := http.Header{"Authorization": {"Bearer " + token}}
+	if ans := fetchWith(t, g.client, "GET", g.url("/jwt/"), bearer); ans.code != 200 || ans.body != "jwt user-7 acme free" {
+		t.Fatalf("a token naming acme: %d %q", ans.code, ans.body)
+	}
+	fetchWith(t, g.client, "GET", g.url("/key/"), http.Header{"X-Api-Key": {key}})
+	fetchWith(t, g.client, "GET", g.url("/jwt/"), bearer)
+	if ans := fetchWith(t, g.client, "GET", g.url("/key/"), http.Header{"X-Api-Key": {key}}); ans.code != 200 || ans.header.Get("X-Quota-Remaining") != "0" {
+		t.Fatalf("the fourth request of acme: %d %v", ans.code, ans.header)
+	}
+	if ans := fetchWith(t, g.client, "GET", g.url("/jwt/"), bearer); ans.code != 429 {
+		t.Fatalf("the fifth request of acme, by token: %d", ans.code)
+	}
+	other := liveToken(t, secret, jwt.MapClaims{"org": "nobody"})
+	if ans := fetchWith(t, g.client, "GET", g.url("/jwt/"), http.Header{"Authorization": {"Bearer " + other}}); ans.code != 401 ||
+		!strings.Contains(ans.header.Get("WWW-Authenticate"), "consumer is unknown") {
+		t.Fatalf("a token naming an unknown consumer: %d %v", ans.code, ans.header)
+	}
+	plain := liveToken(t, secret, jwt.MapClaims{"consumer": "acme"})
+	if ans := fetchWith(t, g.client, "GET", g.url("/jwt/"), http.Header{"Authorization": {"Bearer " + plain}}); ans.code != 200 {
+		t.Fatalf("a token without the consumer claim (a claim named consumer does not bind): %d %q", ans.code, ans.body)
 	}
 }
