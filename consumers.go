@@ -44,12 +44,25 @@ type ConsumersApp struct {
 	Timezone string `json:"timezone,omitempty"`
 
 	// Whether consumers are written to Caddy's storage and restored at
-	// start. Default: true.
+	// start. Default: true, and off in cluster mode (Redis holds them).
 	Persist *bool `json:"persist,omitempty"`
+
+	// Cluster mode: keep the consumers, their keys and the quota counts in
+	// Redis, shared by every gateway naming the same server. A change made
+	// on one gateway works on the others within a second; while Redis is
+	// unreachable, changes (revocations included) are refused with 503
+	// rather than made on one gateway only, and requests are checked
+	// against the last known consumers.
+	Redis *RedisConfig `json:"redis,omitempty"`
+
+	// In cluster mode, how often the whole set is compared with Redis, to
+	// heal changes a gateway missed. Default: 10s.
+	ResyncInterval caddy.Duration `json:"resync_interval,omitempty"`
 
 	loc     *time.Location
 	plans   map[string]*Plan
 	counter consumers.Counter
+	redis   *redisHandle
 	ctx     caddy.Context
 	logger  *zap.Logger
 }
@@ -77,7 +90,9 @@ type consumerState struct {
 	mu        sync.Mutex
 	restored  bool // the store was read from storage by this process
 	persister *consumers.Persister
-	owner     *ConsumersApp // the running app, which writes the store
+	sync      *consumers.RedisSync // cluster mode
+	syncKey   string               // the Redis client the sync uses
+	owner     *ConsumersApp        // the running app, which writes the store
 
 	// app is the running app's settings (plans, time zone), for the admin
 	// API, which Caddy does not hand the apps.
@@ -114,6 +129,14 @@ func (a *ConsumersApp) Provision(ctx caddy.Context) error {
 		a.loc = loc
 	}
 	a.counter = processState.consumers.counter
+	if a.Redis != nil {
+		h, err := a.Redis.connect()
+		if err != nil {
+			return fmt.Errorf("consumers: %w", err)
+		}
+		a.redis = h
+		a.counter = consumers.RedisCounter{Conn: h.Conn}
+	}
 	a.plans = make(map[string]*Plan, len(a.Plans))
 	for name, p := range a.Plans {
 		if p == nil {
@@ -153,6 +176,9 @@ func (a *ConsumersApp) Provision(ctx caddy.Context) error {
 
 // Validate rejects settings that cannot work.
 func (a *ConsumersApp) Validate() error {
+	if a.Redis != nil && a.Persist != nil && *a.Persist {
+		return fmt.Errorf("consumers: persist on and backend redis: Redis holds the consumers in cluster mode; drop `persist on`")
+	}
 	if a.DefaultPlan != "" {
 		if _, ok := a.Plans[a.DefaultPlan]; !ok {
 			return fmt.Errorf("consumers: default_plan %q is not a plan defined here (plans: %v)", a.DefaultPlan, a.planNames())
@@ -175,7 +201,7 @@ func (a *ConsumersApp) planNames() []string {
 	return names
 }
 
-func (a *ConsumersApp) persistOn() bool { return a.Persist == nil || *a.Persist }
+func (a *ConsumersApp) persistOn() bool { return a.Redis == nil && (a.Persist == nil || *a.Persist) }
 
 // Start makes this app the one the admin API reads and, with persistence
 // on, has changes written to storage. During a reload the new app starts
@@ -194,6 +220,16 @@ func (a *ConsumersApp) Start() error {
 	if !a.persistOn() && st.persister != nil {
 		st.stopPersisterLocked()
 	}
+	switch {
+	case a.redis == nil && st.sync != nil:
+		st.stopSyncLocked()
+	case a.redis != nil && (st.sync == nil || st.syncKey != a.redis.poolKey):
+		st.stopSyncLocked()
+		st.store.SetBackend(consumers.RedisBackend{Conn: a.redis.Conn})
+		st.sync = consumers.NewRedisSync(a.redis.Conn, st.store, time.Duration(a.ResyncInterval), a.logger)
+		st.syncKey = a.redis.poolKey
+		st.sync.Start() // reads the consumers before the servers take requests
+	}
 	return nil
 }
 
@@ -204,12 +240,35 @@ func (a *ConsumersApp) Stop() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.owner != a {
+		a.redis.release()
+		a.redis = nil
 		return nil
 	}
 	st.owner = nil
 	st.app.CompareAndSwap(a, nil)
 	st.stopPersisterLocked()
+	st.stopSyncLocked()
+	a.redis.release()
+	a.redis = nil
 	return nil
+}
+
+// Cleanup lets go of the Redis client of an app that is not running (a
+// config that failed to load, or the previous one after a reload).
+func (a *ConsumersApp) Cleanup() error {
+	a.redis.release()
+	a.redis = nil
+	return nil
+}
+
+func (st *consumerState) stopSyncLocked() {
+	if st.sync == nil {
+		return
+	}
+	st.sync.Stop()
+	st.sync = nil
+	st.syncKey = ""
+	st.store.SetBackend(nil)
 }
 
 func (st *consumerState) stopPersisterLocked() {
@@ -254,6 +313,9 @@ func (a *ConsumersApp) usage(ctx context.Context, c *consumers.Consumer) (string
 //		default_plan <name>
 //		timezone <IANA name>
 //		persist on|off
+//		backend redis <url>
+//		redis_timeout <duration>
+//		resync_interval <duration>
 //	}
 //
 // `rate` and `quota` may each be given several times.
@@ -325,8 +387,28 @@ func (a *ConsumersApp) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			a.Persist = &on
+		case "backend":
+			rc, err := parseRedisBackend(d, "consumers", d.RemainingArgs())
+			if err != nil {
+				return err
+			}
+			if a.Redis != nil {
+				rc.Timeout = a.Redis.Timeout
+			}
+			a.Redis = rc
+		case "redis_timeout":
+			if a.Redis == nil {
+				a.Redis = &RedisConfig{}
+			}
+			if err := positiveDuration(d, "redis_timeout", &a.Redis.Timeout); err != nil {
+				return err
+			}
+		case "resync_interval":
+			if err := positiveDuration(d, "resync_interval", &a.ResyncInterval); err != nil {
+				return err
+			}
 		default:
-			return d.Errf("unrecognized subdirective %q; consumers knows: plan, default_plan, timezone, persist", d.Val())
+			return d.Errf("unrecognized subdirective %q; consumers knows: plan, default_plan, timezone, persist, backend, redis_timeout, resync_interval", d.Val())
 		}
 	}
 	return nil
@@ -359,5 +441,6 @@ var (
 	_ caddy.App             = (*ConsumersApp)(nil)
 	_ caddy.Provisioner     = (*ConsumersApp)(nil)
 	_ caddy.Validator       = (*ConsumersApp)(nil)
+	_ caddy.CleanerUpper    = (*ConsumersApp)(nil)
 	_ caddyfile.Unmarshaler = (*ConsumersApp)(nil)
 )
