@@ -1,6 +1,8 @@
 package waf
 
 import (
+	"fmt"
+	"reflect"
 	"regexp"
 	"unicode/utf8"
 	_ "unsafe" // go:linkname, for Coraza's own @rx
@@ -8,6 +10,7 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	re2 "github.com/wasilibs/go-re2"
+	re2x "github.com/wasilibs/go-re2/experimental"
 )
 
 // The @rx operator on long inputs runs RE2 (github.com/wasilibs/go-re2:
@@ -53,6 +56,7 @@ func init() {
 type rx struct {
 	coraza plugintypes.Operator
 	re     *re2.Regexp // nil: Coraza's alone (an expression RE2 does not take)
+	binary bool        // Latin-1: matched against bytes, any input
 }
 
 // observeRX, when set (by a test), is told each expression compiled.
@@ -67,18 +71,22 @@ func newRX(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		return nil, err
 	}
 	// Coraza compiles @rx with (?sm) (dot matches newline, ^ and $ at
-	// lines) unless built with coraza.rule.no_regex_multiline
+	// lines) unless built with coraza.rule.no_regex_multiline, and an
+	// expression with an escape of a byte that is not UTF-8 (\xff) without
+	// them, matched against bytes (rsc.io/binaryregexp): RE2's Latin-1
+	// mode, where \xff is that byte too
+	binary := reflect.TypeOf(op).String() == "*operators.binaryRX"
 	expr := "(?sm)" + o.Arguments
-	if byteEscape.MatchString(o.Arguments) {
-		// an escape of a byte past ASCII (\xff): Coraza matches such an
-		// expression against bytes (rsc.io/binaryregexp), RE2 against
-		// UTF-8 characters; Coraza's alone
-		return op, nil
-	}
 	compile := func() (any, error) { return re2.Compile(expr) }
+	if binary {
+		expr = o.Arguments
+		compile = func() (any, error) { return re2x.CompileLatin1(expr) }
+	} else if byteEscape.MatchString(o.Arguments) {
+		return &rx{coraza: op}, nil // not told apart: Coraza's alone
+	}
 	var re any
 	if o.Memoizer != nil { // shared across WAF instances, as Coraza's own
-		re, err = o.Memoizer.Do("gateway-re2:"+expr, compile)
+		re, err = o.Memoizer.Do(fmt.Sprintf("gateway-re2:%v:%s", binary, expr), compile)
 	} else {
 		re, err = compile()
 	}
@@ -86,11 +94,11 @@ func newRX(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		// Coraza took it, RE2 does not: Coraza's alone
 		return &rx{coraza: op}, nil
 	}
-	return &rx{coraza: op, re: re.(*re2.Regexp)}, nil
+	return &rx{coraza: op, re: re.(*re2.Regexp), binary: binary}, nil
 }
 
 func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
-	if o.re == nil || len(value) < re2MinLen || !utf8.ValidString(value) {
+	if o.re == nil || len(value) < re2MinLen || !o.binary && !utf8.ValidString(value) {
 		return o.coraza.Evaluate(tx, value)
 	}
 	if !tx.Capturing() {

@@ -46,7 +46,14 @@ func rxInputs() []string {
 	for _, p := range payloads {
 		in = append(in, p, strings.ToLower(p), filler+p, p+filler, filler+p+filler, lines+p, p+"\n"+lines, lines+p+"\n"+lines)
 	}
-	return append(in, filler, lines, strings.Repeat("x", 5000))
+	// bytes that are not UTF-8, and Latin-1 letters, for the expressions
+	// matched against bytes (and to check a non-UTF-8 value goes to
+	// Coraza's own)
+	for _, p := range []string{"$\xe9t\xe9(1)", "$_GET\xff('x')", "\xac\xed\x00\x05sr", "\xbcscript\xbealert(1)\xbc/script\xbe",
+		"gopher\xff://x", "\xc9T\xc9 and caf\xe9", "\xc2\xb4 or \xe2\x80\x98 1=1 \xe2\x80\x99", "<?php \xff ?>", "\xff\xfe<script>"} {
+		in = append(in, p, filler+p, p+filler, filler+p+filler, lines+p+"\n"+lines)
+	}
+	return append(in, filler, lines, strings.Repeat("x", 5000), strings.Repeat("\xff", 300))
 }
 
 // TestRE2MatchesGoRegexp: for every @rx expression of the CRS, on each
@@ -64,7 +71,7 @@ func TestRE2MatchesGoRegexp(t *testing.T) {
 		t.Fatal(err)
 	}
 	inputs := rxInputs()
-	withRE2, compared, matched := 0, 0, 0
+	withRE2, latin1, compared, matched, latin1Matched := 0, 0, 0, 0, 0
 	for _, o := range opts {
 		op, err := newRX(o)
 		if err != nil {
@@ -75,6 +82,9 @@ func TestRE2MatchesGoRegexp(t *testing.T) {
 			continue
 		}
 		withRE2++
+		if ours.binary {
+			latin1++
+		}
 		coraza := ours.coraza
 		for _, v := range inputs {
 			for _, capturing := range []bool{false, true} {
@@ -83,6 +93,9 @@ func TestRE2MatchesGoRegexp(t *testing.T) {
 				compared++
 				if got {
 					matched++
+					if ours.binary {
+						latin1Matched++
+					}
 				}
 				if got != want || a.captured != b.captured {
 					t.Errorf("@rx %.80q on %.60q (capturing %v): RE2 %v %q, Coraza %v %q", o.Arguments, v, capturing, got, a.captured, want, b.captured)
@@ -90,7 +103,10 @@ func TestRE2MatchesGoRegexp(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d @rx expressions (%d with RE2), %d inputs: %d evaluations compared, %d matches", len(opts), withRE2, len(inputs), compared, matched)
+	t.Logf("%d @rx expressions (%d with RE2, %d of them in Latin-1), %d inputs: %d evaluations compared, %d matches (%d in Latin-1)", len(opts), withRE2, latin1, len(inputs), compared, matched, latin1Matched)
+	if latin1Matched == 0 {
+		t.Error("no input matched an expression RE2 runs in Latin-1: they were not compared")
+	}
 	if withRE2 < 100 {
 		t.Fatalf("only %d of the CRS's expressions run with RE2", withRE2)
 	}
