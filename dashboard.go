@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"net/http"
@@ -93,6 +94,24 @@ type (
 		Throttle    dashThrottle  `json:"throttle"`
 		JWT         dashJWT       `json:"jwt_auth"`
 		Cache       dashCache     `json:"response_cache"`
+		Consumers   dashConsumers `json:"consumers"`
+	}
+	dashConsumers struct {
+		Total int `json:"total"`
+		Keys  int `json:"keys"`
+		// Listed are the first consumers by id (at most dashConsumersShown),
+		// with their keys' ids (never a key) and quota use.
+		Listed []dashConsumer `json:"listed"`
+		// Requests counts throttle { plan }'s decisions by plan.
+		Requests map[string]map[string]int64 `json:"requests_by_plan"`
+	}
+	dashConsumer struct {
+		ID       string    `json:"id"`
+		Plan     string    `json:"plan"`
+		Disabled bool      `json:"disabled,omitempty"`
+		Keys     []keyView `json:"keys"`
+		Quotas   []useView `json:"quotas"`
+		QuotaErr string    `json:"quota_error,omitempty"`
 	}
 	dashCache struct {
 		Requests    map[string]int64 `json:"requests"` // hit, miss, stale, coalesced, revalidated, bypass
@@ -182,6 +201,7 @@ func dashboardState(now time.Time) dashState {
 			st.Cache.Requests[s.labels["result"]] += s.value
 		}
 	}
+	st.Consumers = dashboardConsumers()
 	processState.caches.Range(func(_, v any) bool {
 		if s, ok := v.(*cacheStore); ok {
 			b, k := s.mem.Stats()
@@ -211,6 +231,44 @@ func dashInstances(list []registry.Instance, now time.Time) []dashInstance {
 		out = append(out, d)
 	}
 	return out
+}
+
+// dashConsumersShown bounds the consumers the dashboard lists: it reads
+// each one's quota use every second.
+const dashConsumersShown = 50
+
+// dashboardConsumers reads the first consumers with their keys and quota
+// use, and the decisions by plan.
+func dashboardConsumers() dashConsumers {
+	cs := processState.consumers
+	d := dashConsumers{Listed: []dashConsumer{}, Requests: map[string]map[string]int64{}}
+	d.Total, d.Keys = cs.store.Len()
+	app := cs.app.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, c := range cs.store.List("", dashConsumersShown) {
+		v := viewConsumer(c)
+		dc := dashConsumer{ID: c.ID, Plan: c.Plan, Disabled: c.Disabled, Keys: v.Keys, Quotas: []useView{}}
+		if app != nil {
+			plan, uses, err := app.usage(ctx, c)
+			dc.Plan = plan
+			if err != nil {
+				dc.QuotaErr = err.Error()
+			}
+			for _, u := range uses {
+				dc.Quotas = append(dc.Quotas, viewUse(u))
+			}
+		}
+		d.Listed = append(d.Listed, dc)
+	}
+	for _, s := range counterValues(metrics.consumerRequests) {
+		plan := s.labels["plan"]
+		if d.Requests[plan] == nil {
+			d.Requests[plan] = map[string]int64{}
+		}
+		d.Requests[plan][s.labels["decision"]] += s.value
+	}
+	return d
 }
 
 // dashboardThrottle reads the zones' tracked keys and the decision counts.

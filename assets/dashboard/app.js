@@ -64,6 +64,35 @@ function renderServices(state, now) {
   }
 }
 
+function renderConsumers(state) {
+  const box = document.getElementById("consumers");
+  box.replaceChildren();
+  const c = state.consumers;
+  if (!c || c.total === 0) {
+    box.append(el("p", { class: "muted" }, "no consumer"));
+    return;
+  }
+  const rows = c.listed.map((x) => {
+    const keys = x.keys.map((k) => k.id + (k.name ? " (" + k.name + ")" : "") + (k.expires ? " until " + k.expires : "")).join(", ");
+    const quotas = x.quota_error ? "unreadable: " + x.quota_error :
+      x.quotas.map((q) => q.used + " / " + q.limit + " per " + q.period).join(", ");
+    return el("tr", { "data-consumer": x.id },
+      cell("id", x.id, "mono"),
+      cell("plan", (x.plan || "none") + (x.disabled ? " (disabled)" : ""), x.disabled ? "unhealthy" : ""),
+      cell("keys", keys || "no key", "mono"),
+      cell("quota use", quotas || "no quota"));
+  });
+  let caption = c.total + " consumers, " + c.keys + " keys";
+  if (c.total > c.listed.length) caption += "; the first " + c.listed.length + " by id";
+  box.append(el("p", { class: "muted" }, caption), table(["id", "plan", "key ids", "quota use"], rows));
+  const plans = Object.entries(c.requests_by_plan || {}).sort();
+  if (plans.length) {
+    const prow = plans.map(([p, d]) => el("tr", {}, cell("plan", p, "mono"), cell("allowed", d.allowed || 0),
+      cell("over quota", d.over_quota || 0)));
+    box.append(table(["plan", "allowed", "over quota"], prow));
+  }
+}
+
 function renderCircuits(state) {
   const box = document.getElementById("circuits");
   box.replaceChildren();
@@ -139,6 +168,7 @@ async function refresh() {
     mode.textContent = m + "; updated " + new Date(now).toLocaleTimeString();
     mode.className = state.registry.redis_reachable === false ? "error" : "";
     renderServices(state, now);
+    renderConsumers(state);
     renderCircuits(state);
     renderThrottle(state);
     renderJWT(state);
