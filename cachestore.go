@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -19,6 +20,9 @@ type cacheStore struct {
 	flights httpcache.Flights
 	shared  *sharedCache // nil without backend redis
 	logger  *zap.Logger
+	// inflight is the bytes kept of responses being fetched, not yet
+	// stored (by every cacheWriter of the store): at most max_size/2
+	inflight atomic.Int64
 }
 
 func newCacheStore(maxBytes uint64, redisURL string, logger *zap.Logger) (*cacheStore, error) {

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -67,6 +69,15 @@ func TestE2ECacheForwardAuthAPIKeyNeverShared(t *testing.T) {
 	}
 	auth.mu.Unlock()
 	g.load("", site("credentials header X-Partner-Secret"))
+	probe := func(path string) string {
+		fetchWith(t, g.client, "GET", g.url(path), http.Header{"X-Partner-Secret": {"p0"}})
+		return fetchWith(t, g.client, "GET", g.url(path), http.Header{"X-Partner-Secret": {"p0"}}).header.Get("Cache-Status")
+	}
+	n := 0
+	next := func() string { n++; return fmt.Sprintf("/probe%d", n) }
+	// a connection the old config's server accepted during the reload
+	// may still answer the first requests
+	testenv.Eventually(t, 5*time.Second, "the new config answers", func() bool { return !strings.Contains(probe(next()), "hit") })
 	for _, who := range []string{"p1", "p2"} {
 		a := fetchWith(t, g.client, "GET", g.url("/partner"), http.Header{"X-Partner-Secret": {who}})
 		if a.body != "data of "+who {
@@ -75,6 +86,7 @@ func TestE2ECacheForwardAuthAPIKeyNeverShared(t *testing.T) {
 	}
 	// and a key part naming it separates callers: each has entries of their own
 	g.load("", site("credentials header X-Partner-Secret\n\t\tkey {http.request.header.X-Partner-Secret}"))
+	testenv.Eventually(t, 5*time.Second, "the new config answers", func() bool { return strings.Contains(probe(next()), "hit") })
 	hits := o.hits.Load()
 	for range 2 {
 		for _, who := range []string{"p1", "p2"} {
@@ -114,6 +126,13 @@ func TestE2ECacheJWTWithoutSubNeverShared(t *testing.T) {
 	g := startGateway(t, "", site(""))
 	for _, key := range []string{"", "key {http.auth.user.id}"} {
 		g.load("", site(key))
+		if key != "" {
+			// a connection the old config's server accepted during the
+			// reload may still answer the first request
+			testenv.Eventually(t, 5*time.Second, "the new config answers", func() bool {
+				return strings.Contains(fetchWith(t, g.client, "GET", g.url("/probe"), alice).header.Get("Cache-Status"), "unkeyed")
+			})
+		}
 		for _, c := range []struct {
 			h    http.Header
 			want string
@@ -274,4 +293,94 @@ func TestE2ECacheLogsRedactCredentials(t *testing.T) {
 	if strings.Contains(string(logs), token) || strings.Contains(string(logs), token[:20]) {
 		t.Fatalf("the token reached the log:\n%s", logs)
 	}
+}
+
+// A client that goes away in the middle of a cacheable download never
+// takes the gateway down (found by the fresh attack: the pump that writes
+// the leader's answer wrote after the request had ended, and panicked).
+func TestE2ECacheClientAbortingADownload(t *testing.T) {
+	const size = 2 << 20
+	body := strings.Repeat("y", size)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, body)
+	})
+	g := startGateway(t, "", cacheSite(o, ""))
+	for i := range 6 {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", g.httpPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET /file%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", i, g.httpPort)
+		buf := make([]byte, 100)
+		_, _ = io.ReadFull(conn, buf)
+		if i%2 == 0 {
+			conn.(*net.TCPConn).SetLinger(0) // a reset
+		}
+		conn.Close()
+	}
+	time.Sleep(300 * time.Millisecond)
+	// still serving, and what was fetched whole is stored
+	if a := fetch(t, g.client, g.url("/after")); a.code != 200 || len(a.body) != size {
+		t.Fatalf("after the aborted downloads: %d, %d bytes", a.code, len(a.body))
+	}
+}
+
+// Clients that never read cannot make the cache hold more than max_size/2
+// of responses it has not stored yet (found by the fresh attack: 40 such
+// connections held 310 MB beside a 4 MiB cache; 20 readers of 6 MiB held
+// 250 MiB here before the budget).
+func TestE2ECacheSlowReadersHoldBoundedMemory(t *testing.T) {
+	const size, conns = 6 << 20, 20 // more than the kernel's socket buffers take
+	body := strings.Repeat("z", size)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.URL.Path == "/again" {
+			io.WriteString(w, "small")
+			return
+		}
+		io.WriteString(w, body)
+	})
+	g := startGateway(t, "", cacheSite(o, "max_size 16MiB\n\t\tmax_item_size 8MiB"))
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := range conns {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", g.httpPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+		open = append(open, conn)
+		fmt.Fprintf(conn, "GET /slow/%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", i, g.httpPort)
+	}
+	time.Sleep(time.Second)
+	grew := int64(heap()) - int64(before)
+	t.Logf("heap grew %.1f MiB with %d clients not reading 6 MiB answers", float64(grew)/(1<<20), conns)
+	if limit := int64(8<<20 + 8<<20); grew > limit { // max_size/2, and the proxies' own buffers
+		t.Fatalf("heap grew %.1f MiB, over max_size/2 plus 8 MiB", float64(grew)/(1<<20))
+	}
+	for _, c := range open {
+		c.Close()
+	}
+	open = nil
+	// the budget comes back whole once they are gone
+	testenv.Eventually(t, 5*time.Second, "the in-flight bytes return to 0", func() bool {
+		held := int64(0)
+		processState.caches.Range(func(_, v any) bool {
+			held += v.(*cacheStore).inflight.Load()
+			return true
+		})
+		return held == 0
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -628,6 +629,11 @@ func (rc *ResponseCache) miss(w http.ResponseWriter, r *http.Request, next caddy
 func (rc *ResponseCache) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, fwd string, decided func()) error {
 	addSurrogateCapability(r.Header)
 	cw := rc.storingWriter(w, r, cr, fwd, time.Now(), decided)
+	// reverse_proxy ends a response it cannot complete (the client or the
+	// upstream went away) by panicking with http.ErrAbortHandler: the pump
+	// must be gone before the panic reaches the server, which then ends
+	// the response the pump writes to
+	defer cw.abandonPump()
 	return cw.finish(next.ServeHTTP(cw, r))
 }
 
@@ -635,7 +641,7 @@ func (rc *ResponseCache) fetch(w http.ResponseWriter, r *http.Request, next cadd
 // copy to store when it may be stored.
 func (rc *ResponseCache) storingWriter(w http.ResponseWriter, r *http.Request, cr cacheRequest, fwd string, reqTime time.Time, decided func()) *cacheWriter {
 	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, limit: rc.MaxItemSize, status: fwd,
-		mark: markHeader(w.Header())}
+		mark: markHeader(w.Header()), inflight: &rc.store.inflight, inflightMax: rc.MaxSize / 2}
 	cw.decide = func(code int, h http.Header) writeMode {
 		stored, mode := rc.prepareStore(r, cr, code, h, reqTime, cw)
 		if stored {
@@ -749,6 +755,7 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	addSurrogateCapability(r.Header)
 	restore := func() { restoreConditionals(r.Header, saved) }
 	cw, held, reqTime := rc.revalidatingWriter(w, r, cr, func(code int) bool { return code >= 500 && sieOK }, restore)
+	defer cw.release()
 	err := next.ServeHTTP(cw, r)
 	restore()
 	if cw.mode == modeHold || (err != nil && !cw.wrote) {
@@ -794,6 +801,7 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 	addSurrogateCapability(bg.Header)
 	// a 5xx is held: the stale one keeps answering
 	cw, held, reqTime := rc.revalidatingWriter(discardWriter{h: http.Header{}}, bg, cr, func(code int) bool { return code >= 500 }, nil)
+	defer cw.release()
 	err := next.ServeHTTP(cw, bg)
 	if cw.mode == modeHold && cw.code == http.StatusNotModified {
 		rc.refresh(cr, e, *held, reqTime)
@@ -899,6 +907,14 @@ type cacheWriter struct {
 	over   bool
 	buf    []byte
 	pump   *clientPump // the leader of coalesced misses writes to its client through one
+	// inflight counts the bytes every cacheWriter of the store keeps of
+	// responses not yet stored (held is this one's share): past
+	// inflightMax, a response is no longer kept and streams through, so
+	// slow clients cannot make the gateway hold more than max_size/2
+	// besides the store
+	inflight    *atomic.Int64
+	inflightMax int64
+	held        int64
 }
 
 // WriteHeader decides, on the final status, what happens to the response.
@@ -937,15 +953,19 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	case modeTee:
 		if !cw.over {
-			if int64(len(cw.buf)+len(p)) > cw.limit {
-				if cw.pump != nil {
-					cw.pump.stop() // what it holds goes out first
-					cw.pump = nil
-				}
-				cw.over, cw.buf = true, nil
+			if int64(len(cw.buf)+len(p)) > cw.limit || !cw.keep(len(p)) {
+				// too large, or the store's in-flight bytes are spent: the
+				// waiters go on, what the pump holds goes out, and the
+				// rest streams through unkept
 				if cw.done != nil {
 					cw.done()
 				}
+				if cw.pump != nil {
+					cw.pump.stop()
+					cw.pump = nil
+				}
+				cw.over, cw.buf = true, nil
+				cw.release()
 			} else if cw.pump != nil {
 				cw.buf = cw.pump.append(cw.buf, p)
 				return len(p), nil
@@ -955,6 +975,28 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return cw.ResponseWriterWrapper.Write(p)
+}
+
+// keep counts n more bytes kept, when the store's in-flight budget has
+// room for them.
+func (cw *cacheWriter) keep(n int) bool {
+	if cw.inflight == nil {
+		return true
+	}
+	if cw.inflight.Add(int64(n)) > cw.inflightMax {
+		cw.inflight.Add(-int64(n))
+		return false
+	}
+	cw.held += int64(n)
+	return true
+}
+
+// release gives back what this writer kept (stored, dropped or given up).
+func (cw *cacheWriter) release() {
+	if cw.inflight != nil && cw.held != 0 {
+		cw.inflight.Add(-cw.held)
+		cw.held = 0
+	}
 }
 
 // Flush passes a flush on, but not while the response is held or not yet
@@ -996,11 +1038,23 @@ func (cw *cacheWriter) finish(err error) error {
 		cw.pump.stop()
 		cw.pump = nil
 	}
+	cw.release() // stored, or given up; and no longer held for the client
 	if err != nil && !cw.wrote {
 		// an error answered by Caddy's error handling still says where it came from
 		addCacheStatus(cw.ResponseWriterWrapper.Header(), cw.status)
 	}
 	return err
+}
+
+// abandonPump ends a pump still running when the handlers after the cache
+// did not return (a panic): what it has not written is dropped, and a
+// write blocked on a slow client is cut short.
+func (cw *cacheWriter) abandonPump() {
+	if cw.pump != nil {
+		cw.pump.abandon()
+		cw.pump = nil
+	}
+	cw.release()
 }
 
 // clientPump writes a response to the client from the buffer the cache
@@ -1014,11 +1068,13 @@ type clientPump struct {
 	wake chan struct{} // one token: there is something to do
 	done chan struct{} // closed when the pump has returned
 
-	mu       sync.Mutex
-	buf      []byte // the response so far; bytes are only ever appended
-	sent     int
-	flushing bool
-	ending   bool
+	mu        sync.Mutex
+	buf       []byte // the response so far; bytes are only ever appended
+	sent      int    // what went to the client (all of buf once failed)
+	flushing  bool
+	ending    bool
+	abandoned bool
+	failed    bool // a write to the client failed
 }
 
 func startClientPump(w http.ResponseWriter) *clientPump {
@@ -1033,9 +1089,23 @@ func (p *clientPump) append(buf, b []byte) []byte {
 	p.mu.Lock()
 	buf = append(buf, b...)
 	p.buf = buf
+	if p.failed { // nothing more goes to the client: kept for the store only
+		p.sent = len(buf)
+	}
 	p.mu.Unlock()
 	p.poke()
 	return buf
+}
+
+// abandon ends the pump at once: nothing more is written, and a write
+// blocked on the client is cut short by a deadline in the past.
+func (p *clientPump) abandon() {
+	p.mu.Lock()
+	p.ending, p.abandoned = true, true
+	p.mu.Unlock()
+	p.poke()
+	_ = http.NewResponseController(p.w).SetWriteDeadline(time.Now())
+	<-p.done
 }
 
 func (p *clientPump) flush() {
@@ -1071,9 +1141,17 @@ func (p *clientPump) run() {
 		if len(chunk) == 0 {
 			p.flushing = false
 		}
+		if p.abandoned {
+			p.mu.Unlock()
+			return
+		}
 		p.mu.Unlock()
 		if len(chunk) > 0 {
 			if _, err := p.w.Write(chunk); err != nil {
+				// the client is gone: the writer goes on for the store alone
+				p.mu.Lock()
+				p.failed, p.sent = true, len(p.buf)
+				p.mu.Unlock()
 				p.drain()
 				return
 			}
