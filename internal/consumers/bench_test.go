@@ -2,6 +2,9 @@ package consumers
 
 import (
 	"context"
+	"os"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -30,5 +33,35 @@ func BenchmarkAuthenticate(b *testing.B) {
 				s.Authenticate(c.key, now)
 			}
 		})
+	}
+}
+
+// BenchmarkMemoryPerConsumer reports the heap one consumer with one key
+// takes in a store of GATEWAY_BENCH_CONSUMERS consumers (default 100000;
+// README's figure is at 1000000). Run with -benchtime 1x.
+func BenchmarkMemoryPerConsumer(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("GATEWAY_BENCH_CONSUMERS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := NewStore()
+		for i := range n {
+			id := "consumer-" + strconv.Itoa(i)
+			if _, err := s.Create(ctx, Consumer{ID: id, Plan: "pro"}); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := s.AddKey(ctx, id, "", time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/consumer")
+		runtime.KeepAlive(s)
 	}
 }
