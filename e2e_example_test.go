@@ -188,4 +188,23 @@ func TestE2ECaddyfileExample(t *testing.T) {
 	if code, body := g.adminCall("DELETE", "/response_cache/?url="+base+"/catalog/public/list", ""); code != http.StatusOK || !strings.Contains(body, `"purged":1`) {
 		t.Fatalf("purge by the client's URL: %d %s", code, body)
 	}
+
+	// a consumer with an API key, on the free plan: its quota in headers;
+	// a bad key gets 401; a token naming the consumer (org) is on its plan
+	if code, body := g.adminCall("POST", "/consumers/", `{"id": "acme", "plan": "free"}`); code != http.StatusCreated {
+		t.Fatalf("creating a consumer: %d %s", code, body)
+	}
+	_, key := g.createKey("acme", `{"name": "walk-through"}`)
+	ans = fetchWith(t, client, "GET", base+"/hello_service/greet", http.Header{"X-Api-Key": {key}})
+	if ans.code != http.StatusOK || ans.header.Get("X-Quota-Limit") != "1000" || ans.header.Get("X-Quota-Remaining") != "999" {
+		t.Fatalf("with an API key: %d %q %v", ans.code, ans.body, ans.header)
+	}
+	ans = fetchWith(t, client, "GET", base+"/hello_service/greet", http.Header{"X-Api-Key": {key[:len(key)-2] + "xx"}})
+	if ans.code != http.StatusUnauthorized || !strings.HasPrefix(ans.header.Get("WWW-Authenticate"), "ApiKey") {
+		t.Fatalf("with a mistyped API key: %d %v", ans.code, ans.header)
+	}
+	ans = fetchWith(t, client, "GET", base+"/hello_service/greet", http.Header{"Authorization": {liveToken(t, secret, jwt.MapClaims{"sub": "user-30", "org": "acme"})}})
+	if ans.code != http.StatusOK || ans.header.Get("X-Quota-Remaining") != "998" {
+		t.Fatalf("a token naming the consumer: %d %v", ans.code, ans.header)
+	}
 }
