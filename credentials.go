@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // Credentials: where requests carry them, for every module that must know.
@@ -105,40 +106,156 @@ func (c *credentialSet) publish() {
 // current is the union now.
 func (c *credentialSet) current() *credentialSources { return c.snap.Load() }
 
-// carriesCredential tells whether a request carries a credential or was
-// accepted by an authentication handler.
-func carriesCredential(r *http.Request, repl *caddy.Replacer) bool {
+// credentialSourceVar is the request variable an authentication handler
+// of this plugin sets to the source it read the credential from
+// ("header:Authorization", "cookie:session", "query:access_token"), so
+// that response_cache knows which credential {http.auth.user.id} stands
+// for. Without it (Caddy's basic_auth) it is the Authorization field.
+const credentialSourceVar = "gateway.credential_source"
+
+// requestCredentials are the credentials a request carries.
+type requestCredentials struct {
+	// sources present: "header:<Canonical-Name>" or "query:<lower name>"
+	sources []string
+	// an authentication handler accepted it ({http.auth.user.id} is set),
+	// from authSource, in the same notation (a cookie: header:Cookie)
+	authenticated bool
+	authSource    string
+}
+
+// any tells whether the request carries a credential or was authenticated.
+func (c *requestCredentials) any() bool { return c.authenticated || len(c.sources) > 0 }
+
+// coveredBy tells whether every credential of the request is told apart
+// by the covered sources (of key parts that have a value): a credential
+// field or parameter by a part naming it, the authenticated caller by
+// {http.auth.user.id} ("user"), which also stands for the source the
+// authenticator read. A request without credentials is covered by nothing.
+func (c *requestCredentials) coveredBy(covered []string) bool {
+	if !c.any() {
+		return false
+	}
+	user := slices.Contains(covered, "user")
+	if c.authenticated && !user {
+		return false
+	}
+	for _, s := range c.sources {
+		if !slices.Contains(covered, s) && !(user && s == c.authSource) {
+			return false
+		}
+	}
+	return true
+}
+
+// credentialsOf finds the credentials a request carries: the credential
+// fields and query parameters of the process-wide set that it has, and
+// whether (and from what) an authentication handler accepted it.
+func credentialsOf(r *http.Request, repl *caddy.Replacer) requestCredentials {
+	var c requestCredentials
 	if repl != nil {
 		if _, ok := repl.Get("http.auth.user.id"); ok {
-			return true
+			c.authenticated = true
+			c.authSource = "header:Authorization"
+			if src, ok := caddyhttp.GetVar(r.Context(), credentialSourceVar).(string); ok && src != "" {
+				c.authSource = src
+				if strings.HasPrefix(src, "cookie:") {
+					c.authSource = "header:Cookie"
+				}
+			}
 		}
 	}
 	s := processState.credentials.current()
 	for _, h := range s.headers {
 		if len(r.Header[h]) > 0 {
-			return true
+			c.sources = append(c.sources, "header:"+h)
 		}
 	}
-	return r.URL.RawQuery != "" && queryHasAny(r.URL.RawQuery, s.query)
+	if r.URL.RawQuery != "" {
+		c.sources = appendQueryNames(c.sources, r.URL.RawQuery, s.query)
+	}
+	return c
 }
 
-// queryHasAny tells whether a raw query has a parameter named (in any case)
-// as one of names, allocating only for names with escapes.
-func queryHasAny(raw string, names []string) bool {
+// appendQueryNames appends "query:<name>" for each of names that a raw
+// query has (in any case, and as PHP and Rails read it: name[] and
+// name[x] are name; ';' separates parameters as '&' does for some
+// servers), allocating only for names with escapes.
+func appendQueryNames(out []string, raw string, names []string) []string {
 	for raw != "" {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
-		k, _, _ := strings.Cut(part, "=")
-		if strings.ContainsAny(k, "%+") {
-			if u, err := url.QueryUnescape(k); err == nil {
-				k = u
-			}
+		i := strings.IndexAny(raw, "&;")
+		part := raw
+		if i >= 0 {
+			part, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = ""
 		}
+		k, _, _ := strings.Cut(part, "=")
+		k = normalizeParamName(k)
 		for _, n := range names {
-			if strings.EqualFold(k, n) {
-				return true
+			if strings.EqualFold(k, n) && !slices.Contains(out, "query:"+strings.ToLower(n)) {
+				out = append(out, "query:"+strings.ToLower(n))
 			}
 		}
 	}
+	return out
+}
+
+// normalizeParamName is a query parameter's name as servers may read it:
+// unescaped, cut at '[' (name[] and name[x] are name to PHP and Rails),
+// without the blanks and control bytes around it.
+func normalizeParamName(k string) string {
+	if strings.ContainsAny(k, "%+") {
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
+	}
+	if i := strings.IndexByte(k, '['); i >= 0 {
+		k = k[:i]
+	}
+	return strings.TrimFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f })
+}
+
+// isCredential tells whether a covered source (keyCovers) is a credential:
+// the authenticated user, or a field or parameter of the process-wide set.
+func isCredential(cover string) bool {
+	if cover == "user" {
+		return true
+	}
+	s := processState.credentials.current()
+	if h, ok := strings.CutPrefix(cover, "header:"); ok {
+		return slices.Contains(s.headers, h)
+	}
+	if q, ok := strings.CutPrefix(cover, "query:"); ok {
+		return slices.ContainsFunc(s.query, func(n string) bool { return strings.EqualFold(n, q) })
+	}
 	return false
+}
+
+// keyCovers is what a response_cache key template tells apart: "user"
+// for {http.auth.user.id}, "header:<Name>" for {http.request.header.Name}
+// and "query:<name>" for {http.request.uri.query.name}. Other
+// placeholders (other claims, one cookie) separate no caller.
+func keyCovers(tpl string) []string {
+	var out []string
+	rest := tpl
+	for {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			return out
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return out
+		}
+		name := rest[open+1 : open+end]
+		rest = rest[open+end+1:]
+		switch {
+		case name == "http.auth.user.id":
+			out = append(out, "user")
+		case strings.HasPrefix(name, "http.request.header."):
+			out = append(out, "header:"+http.CanonicalHeaderKey(strings.TrimPrefix(name, "http.request.header.")))
+		case strings.HasPrefix(name, "http.request.uri.query."):
+			out = append(out, "query:"+strings.ToLower(strings.TrimPrefix(name, "http.request.uri.query.")))
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -383,4 +384,84 @@ func TestE2ECacheSlowReadersHoldBoundedMemory(t *testing.T) {
 		})
 		return held == 0
 	})
+}
+
+// A key part that tells one credential apart says nothing of the others
+// the request carries (found by the fresh attack): a cookie key beside a
+// token, an app's X-Api-Key beside a user's Authorization, a claim that
+// is not the user. None of these may hand one user's answer to another.
+func TestE2ECacheKeyMustTellEveryCredentialApart(t *testing.T) {
+	secret := "covers-secret-covers-secret-covers-sec"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		who := r.Header.Get("Authorization")
+		if c, err := r.Cookie("session"); err == nil {
+			who += " session " + c.Value
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: c.Value})
+		}
+		fmt.Fprintf(w, "data of %s", who)
+	})
+	g := startGateway(t, "", cacheSite(o, "key {http.request.cookie.lang}"))
+	for _, c := range []struct{ h http.Header }{
+		{http.Header{"Authorization": {"Bearer alice"}, "Cookie": {"lang=en"}}},
+		{http.Header{"Cookie": {"lang=en; session=VICTIM"}}},
+	} {
+		fetchWith(t, g.client, "GET", g.url("/cookie"), c.h)
+		a := fetchWith(t, g.client, "GET", g.url("/cookie"), http.Header{"Cookie": {"lang=en"}})
+		if a.body != "data of " || len(a.header["Set-Cookie"]) > 0 {
+			t.Fatalf("key of one cookie: the attacker got %q, Set-Cookie %q (%q)", a.body, a.header["Set-Cookie"], a.header.Get("Cache-Status"))
+		}
+	}
+
+	g.load("", cacheSite(o, "key {http.request.header.X-Api-Key}"))
+	app := "mobile-app-key"
+	fetchWith(t, g.client, "GET", g.url("/app"), http.Header{"X-Api-Key": {app}, "Authorization": {"Bearer alice"}})
+	if a := fetchWith(t, g.client, "GET", g.url("/app"), http.Header{"X-Api-Key": {app}, "Authorization": {"Bearer bob"}}); a.body != "data of Bearer bob" {
+		t.Fatalf("key of the app's key: bob got %q (%q)", a.body, a.header.Get("Cache-Status"))
+	}
+
+	g.load("", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+	}
+	response_cache {
+		key {http.auth.user.role}
+	}
+	reverse_proxy %s
+}`, o.addr()))
+	alice := "Bearer " + liveToken(t, secret, jwt.MapClaims{"sub": "alice", "role": "user"})
+	bob := "Bearer " + liveToken(t, secret, jwt.MapClaims{"sub": "bob", "role": "user"})
+	fetchWith(t, g.client, "GET", g.url("/role"), http.Header{"Authorization": {alice}})
+	if a := fetchWith(t, g.client, "GET", g.url("/role"), http.Header{"Authorization": {bob}}); a.body != "data of "+bob {
+		t.Fatalf("key of a claim that is not the user: bob got %q (%q)", a.body, a.header.Get("Cache-Status"))
+	}
+}
+
+func TestCredentialQueryNamesAsServersReadThem(t *testing.T) {
+	names := []string{"access_token", "t"}
+	for raw, want := range map[string][]string{
+		"x=1&access_token=S":   {"query:access_token"},
+		"x=1;t=jwt":            {"query:t"},
+		"access_token[]=S":     {"query:access_token"},
+		"t[x]=S":               {"query:t"},
+		"access_token%00=S":    {"query:access_token"},
+		"access_token%20=S":    {"query:access_token"},
+		"%61ccess_token=S&T=2": {"query:access_token", "query:t"},
+		"tt=1&access_tokens=2": nil,
+	} {
+		if got := appendQueryNames(nil, raw, names); !slices.Equal(got, want) {
+			t.Errorf("%q: got %q, want %q", raw, got, want)
+		}
+	}
+	for raw, want := range map[string]string{
+		"x=1;access_token=S":   "x=1;access_token=REDACTED",
+		"access_token[]=S&y=2": "access_token[]=REDACTED&y=2",
+		"access_token%00=S":    "access_token%00=REDACTED",
+		"api-key=S":            "api-key=REDACTED",
+	} {
+		if got := redactQuery(raw); got != want {
+			t.Errorf("redactQuery(%q) = %q, want %q", raw, got, want)
+		}
+	}
 }

@@ -171,7 +171,9 @@ type JWTAuth struct {
 	allowed  map[string]bool
 	verifier *jwtverify.Verifier[*verifiedToken]
 	sources  []TokenSource
-	headers  []ClaimHeader // with canonical header names
+	// sourceNames name the sources for response_cache (credentialSourceVar)
+	sourceNames []string
+	headers     []ClaimHeader // with canonical header names
 	// claimHeaderNames are the claim headers' names in lower case with '-'
 	claimHeaderNames []string
 	refusals         map[refusal]refusalAnswer
@@ -344,10 +346,15 @@ func (j *JWTAuth) buildSources() {
 	if len(j.sources) == 0 {
 		j.sources = []TokenSource{{Type: "header", Name: "Authorization"}}
 	}
+	j.sourceNames = make([]string, len(j.sources))
 	for i, s := range j.sources {
+		j.sourceNames[i] = s.Type + ":" + s.Name
 		switch s.Type {
+		case "query":
+			j.sourceNames[i] = "query:" + strings.ToLower(s.Name)
 		case "header":
 			j.sources[i].Name = http.CanonicalHeaderKey(s.Name)
+			j.sourceNames[i] = "header:" + j.sources[i].Name
 		}
 	}
 	j.headers = make([]ClaimHeader, len(j.ClaimHeaders))
@@ -497,7 +504,7 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 
-	token, ambiguous := j.extract(r)
+	token, src, ambiguous := j.extract(r)
 	if ambiguous {
 		return j.refuse(w, r, jwtverify.Ambiguous, nil)
 	}
@@ -520,6 +527,7 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(v.provider)
+	caddyhttp.SetVar(r.Context(), credentialSourceVar, j.sourceNames[src])
 	if j.consumers != nil {
 		if err := j.bindConsumer(w, r, repl, v); err != nil {
 			return err
@@ -613,8 +621,8 @@ func (j *JWTAuth) isClaimHeader(name string) bool {
 // two different tokens (two Authorization headers, or a header token and a
 // different cookie or query token) is ambiguous: which one an upstream
 // reads is anyone's guess, so it is refused rather than guessed.
-func (j *JWTAuth) extract(r *http.Request) (token string, ambiguous bool) {
-	for _, s := range j.sources {
+func (j *JWTAuth) extract(r *http.Request) (token string, src int, ambiguous bool) {
+	for i, s := range j.sources {
 		var tok string
 		var dup bool
 		switch s.Type {
@@ -632,17 +640,20 @@ func (j *JWTAuth) extract(r *http.Request) (token string, ambiguous bool) {
 			tok, dup = queryValue(r.URL.RawQuery, s.Name)
 		}
 		if dup {
-			return "", true
+			return "", 0, true
 		}
 		if tok == "" {
 			continue
 		}
 		if token != "" && tok != token {
-			return "", true
+			return "", 0, true
+		}
+		if token == "" {
+			src = i
 		}
 		token = tok
 	}
-	return token, false
+	return token, src, false
 }
 
 // tokenFromHeader reads `Bearer <token>` (any case) or a bare token. Another

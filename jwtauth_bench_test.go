@@ -43,7 +43,7 @@ func FuzzJWTAuth(f *testing.F) {
 		if cookie != "" {
 			r.Header["Cookie"] = []string{cookie}
 		}
-		token, ambiguous := j.extract(r)
+		token, _, ambiguous := j.extract(r)
 		res := serveJWT(t, j, r)
 		switch {
 		case ambiguous && (res.passed || res.code != http.StatusBadRequest):

@@ -12,7 +12,7 @@ import (
 // `credentials query`).
 var credentialParams = []string{
 	"access_token", "id_token", "refresh_token", "token", "jwt", "auth", "authorization",
-	"api_key", "apikey", "key", "password", "passwd", "secret", "client_secret", "code", "sig", "signature",
+	"api_key", "apikey", "api-key", "key", "password", "passwd", "secret", "client_secret", "code", "sig", "signature",
 }
 
 // redactURI is the request's path and query as sent, with the values of
@@ -41,21 +41,23 @@ func redactQuery(raw string) string {
 	extra := processState.credentials.current().query
 	var b strings.Builder
 	b.Grow(len(raw))
-	for i, part := range strings.Split(raw, "&") {
-		if i > 0 {
-			b.WriteByte('&')
+	for raw != "" {
+		// ';' separates parameters for some servers, as '&' does
+		i := strings.IndexAny(raw, "&;")
+		part, sep := raw, ""
+		if i >= 0 {
+			part, sep, raw = raw[:i], raw[i:i+1], raw[i+1:]
+		} else {
+			raw = ""
 		}
 		k, _, hasValue := strings.Cut(part, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		if hasValue && isCredentialParam(name, extra) {
+		if hasValue && isCredentialParam(normalizeParamName(k), extra) {
 			b.WriteString(k)
 			b.WriteString("=REDACTED")
-			continue
+		} else {
+			b.WriteString(part)
 		}
-		b.WriteString(part)
+		b.WriteString(sep)
 	}
 	return b.String()
 }

@@ -70,13 +70,16 @@ const (
 // accepted (jwt_auth, basic_auth: {http.auth.user.id} is set, even empty),
 // is answered from, and may store, only responses marked public, s-maxage
 // or must-revalidate (RFC 9111 §3.5, extended to all of these) — unless
-// key holds a part that separates callers (the authenticated user, a
-// credential field or cookie) and it has a value for the request, in which
-// case each caller has entries of their own. A credentialed request whose
-// separating key parts are all empty (a token without `sub` under
-// `key {http.auth.user.id}`) passes the cache: it is neither answered from
-// nor stored under an entry other callers would share. Responses that set
-// cookies are stored only under a separating key.
+// the key tells apart every credential the request carries
+// ({http.auth.user.id} the authenticated user and the credential its
+// authentication read, {http.request.header.<Name>} that field,
+// {http.request.uri.query.<name>} that parameter) with parts that have a
+// value for it, in which case each caller has entries of their own. A
+// credentialed request that the key means to tell apart and cannot (a
+// token without `sub` under `key {http.auth.user.id}`, an Authorization
+// beside the X-Api-Key the key names) passes the cache: it is neither
+// answered from nor stored under an entry other callers would share.
+// Responses that set cookies are stored only for separated requests.
 //
 // Every response carries a Cache-Status field (RFC 9211) and hits an Age
 // field. Concurrent misses for one resource make one upstream request; the
@@ -105,7 +108,7 @@ type ResponseCache struct {
 	// More request fields that carry a credential (beyond Authorization,
 	// Cookie, the common API-key fields and what jwt_auth reads), such as
 	// one a forward_auth checks: a request with one is credentialed, and a
-	// key part naming it separates callers. Values never reach the logs.
+	// key part naming it tells them apart. Values never reach the logs.
 	CredentialHeaders []string `json:"credential_headers,omitempty"`
 
 	// More query parameters that carry a credential, as CredentialHeaders.
@@ -140,11 +143,11 @@ type ResponseCache struct {
 	logger   *zap.Logger
 }
 
-// cacheKeyPart is one key template; separates marks one that tells callers
-// apart (an authenticated user, their Authorization or Cookie).
+// cacheKeyPart is one key template, and the credentials it tells apart
+// when it has a value (keyCovers).
 type cacheKeyPart struct {
-	tpl       string
-	separates bool
+	tpl    string
+	covers []string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -175,7 +178,7 @@ func (rc *ResponseCache) Provision(ctx caddy.Context) error {
 	}
 	rc.keyParts = rc.keyParts[:0]
 	for _, k := range rc.Key {
-		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, separates: rc.separatesCallers(k)})
+		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, covers: keyCovers(k)})
 	}
 	processState.credentials.add(rc, credentialSources{
 		headers: slices.Clone(rc.CredentialHeaders), query: slices.Clone(rc.CredentialQuery)})
@@ -242,27 +245,6 @@ func (rc *ResponseCache) Cleanup() error {
 	return nil
 }
 
-// separatesCallers tells whether a key template tells callers apart: it
-// names the authenticated user, cookies, or a field or query parameter
-// that carries a credential (the defaults and this handler's own).
-func (rc *ResponseCache) separatesCallers(tpl string) bool {
-	t := strings.ToLower(tpl)
-	if strings.Contains(t, "{http.auth.user.") || strings.Contains(t, "{http.request.cookie.") {
-		return true
-	}
-	for _, h := range slices.Concat(defaultCredentialHeaders, rc.CredentialHeaders) {
-		if strings.Contains(t, "{http.request.header."+strings.ToLower(h)+"}") {
-			return true
-		}
-	}
-	for _, q := range slices.Concat(defaultCredentialQuery, rc.CredentialQuery) {
-		if strings.Contains(t, "{http.request.uri.query."+strings.ToLower(q)+"}") {
-			return true
-		}
-	}
-	return false
-}
-
 // cacheRequest is what ServeHTTP works out about one request.
 type cacheRequest struct {
 	key     string // the store key: method-independent URL + key parts
@@ -322,7 +304,8 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	}
 	_, cr.q.Range = r.Header["Range"]
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	cr.q.Credential = carriesCredential(r, repl)
+	creds := credentialsOf(r, repl)
+	cr.q.Credential = creds.any()
 	var rewritten string
 	cr.url, rewritten = effectiveURL(r)
 	var b strings.Builder
@@ -331,14 +314,16 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	b.WriteByte(0)
 	b.WriteString(rewritten)
 	separating := false
+	var coveredBuf [8]string
+	covered := coveredBuf[:0]
 	for _, part := range rc.keyParts {
 		v := part.tpl
 		if repl != nil {
 			v = repl.ReplaceAll(part.tpl, "")
 		}
-		separating = separating || part.separates
-		if part.separates && v != "" {
-			cr.q.Separated = true
+		separating = separating || slices.ContainsFunc(part.covers, isCredential)
+		if v != "" {
+			covered = append(covered, part.covers...)
 		}
 		// each part with its template (two templates rendering one value
 		// are different keys), each after its length: values may hold any
@@ -347,6 +332,10 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		writeKeyPart(&b, part.tpl)
 		writeKeyPart(&b, v)
 	}
+	// separated only when every credential the request carries is told
+	// apart by the key: a key of the app's X-Api-Key says nothing of the
+	// user's Authorization beside it
+	cr.q.Separated = creds.coveredBy(covered)
 	cr.unkeyed = cr.q.Credential && separating && !cr.q.Separated
 	cr.key = b.String()
 	cr.q.Policy.Separated = cr.q.Separated

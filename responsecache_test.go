@@ -107,7 +107,7 @@ func TestCacheHoldsAFlushedRevalidation(t *testing.T) {
 // equal.
 func TestCacheKeyPartsCannotRunTogether(t *testing.T) {
 	rc := &ResponseCache{Key: []string{"{http.auth.user.id}", "{http.auth.user.tenant}"}}
-	rc.keyParts = []cacheKeyPart{{tpl: rc.Key[0], separates: true}, {tpl: rc.Key[1], separates: true}}
+	rc.keyParts = []cacheKeyPart{{tpl: rc.Key[0], covers: keyCovers(rc.Key[0])}, {tpl: rc.Key[1], covers: keyCovers(rc.Key[1])}}
 	key := func(user, tenant string) string {
 		r := httptest.NewRequest("GET", "http://example.com/x", nil)
 		repl := caddyhttp.NewTestReplacer(r)
