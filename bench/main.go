@@ -14,6 +14,14 @@
 // as medians over the rounds, with the ratio to plain reverse_proxy. The table
 // is printed and written to bench/results.md. Every process it starts is
 // stopped by its PID; everything listens on 127.0.0.1.
+//
+// With -coraza-caddy BIN (a Caddy built with github.com/corazawaf/coraza-caddy,
+// which you build; nothing of it is in this repository), that Caddy runs as
+// a second process beside ours and takes the waf scenarios' GET and POST
+// with its coraza_waf and the same CRS, and a side-by-side table of plain
+// reverse_proxy, coraza-caddy and ours follows:
+//
+//	go run ./bench -only waf,POST -coraza-caddy /tmp/caddy-coraza
 package main
 
 import (
