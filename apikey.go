@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -61,8 +62,12 @@ type APIKey struct {
 	// with a bad key is still refused). Default: false.
 	Optional bool `json:"optional,omitempty"`
 
-	store   *consumers.Store
-	app     *ConsumersApp
+	store *consumers.Store
+	app   *ConsumersApp
+	// cache holds the keys this handler accepted, so that a repeated key
+	// costs a lookup and no hash. Like jwt_auth's token cache, it holds
+	// the keys themselves, in memory only, while the config is loaded.
+	cache   *keyCache
 	logger  *zap.Logger
 	answers [5]apiKeyAnswer
 	now     func() time.Time
@@ -118,6 +123,7 @@ func (h *APIKey) Provision(ctx caddy.Context) error {
 // prepare sets defaults and builds the refusals once, so that no request
 // allocates them.
 func (h *APIKey) prepare() {
+	h.cache = &keyCache{m: map[string]*checkedKey{}}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -257,16 +263,76 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 		}
 		return h.refuse(w, r, noKey)
 	}
-	c, why := h.store.Authenticate(key, h.now())
-	if why != consumers.Accepted {
-		return h.refuse(w, r, why)
+	ck := h.checked(key)
+	if ck == nil {
+		c, why := h.store.Authenticate(key, h.now())
+		if why != consumers.Accepted {
+			return h.refuse(w, r, why)
+		}
+		ck = h.remember(key, c)
 	}
 	h.accepted.Inc()
-	plan, _ := h.app.plan(c.Plan)
-	caddyhttp.SetVar(r.Context(), consumerVar, c.ID)
+	caddyhttp.SetVar(r.Context(), consumerVar, ck.consumerVar)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl.Map(ck.provider)
+	return next.ServeHTTP(w, r)
+}
+
+// checkedKey is a key this handler accepted, with what a request that
+// carries it needs, made once.
+type checkedKey struct {
+	keyID    string
+	consumer *consumers.Consumer // the consumer as it was then
+	hash     consumers.Hash
+	expires  int64 // unix ns; 0: never
+	provider caddy.ReplacerFunc
+	// consumerVar is the consumer's id as the request variable holds it,
+	// boxed once rather than on every request
+	consumerVar any
+}
+
+// keyCache maps a key to its check. (A map under a read lock rather than
+// a sync.Map, whose Load would box the key string: an allocation per
+// request.)
+type keyCache struct {
+	mu sync.RWMutex
+	m  map[string]*checkedKey
+}
+
+// maxCheckedKeys bounds the cache of accepted keys; when it is full it
+// starts afresh.
+const maxCheckedKeys = 10000
+
+// checked returns the cached check of a key that still works as it did:
+// the store still gives its key id to the same consumer value (any change
+// to the consumer, its plan or its keys replaces that value) with the same
+// hash, and it has not expired. A key is cached only once accepted, so a
+// hit (faster than a full check) tells a caller only that the key it holds
+// is good, which the answer says anyway.
+func (h *APIKey) checked(key string) *checkedKey {
+	h.cache.mu.RLock()
+	ck := h.cache.m[key]
+	h.cache.mu.RUnlock()
+	if ck == nil {
+		return nil
+	}
+	holder, hash, expires := h.store.Holder(ck.keyID)
+	if holder != ck.consumer || hash != ck.hash || (expires != 0 && h.now().UnixNano() >= expires) {
+		h.cache.mu.Lock()
+		delete(h.cache.m, key)
+		h.cache.mu.Unlock()
+		return nil
+	}
+	return ck
+}
+
+// remember caches an accepted key.
+func (h *APIKey) remember(key string, c *consumers.Consumer) *checkedKey {
 	keyID := consumers.KeyID(key)
-	repl.Map(func(name string) (any, bool) {
+	_, hash, expires := h.store.Holder(keyID)
+	plan, _ := h.app.plan(c.Plan)
+	ck := &checkedKey{keyID: keyID, consumer: c, hash: hash, expires: expires, consumerVar: c.ID}
+	ck.provider = func(name string) (any, bool) {
 		rest, ok := strings.CutPrefix(name, userPrefix)
 		if !ok {
 			return nil, false
@@ -284,8 +350,14 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 			return v, ok
 		}
 		return nil, false
-	})
-	return next.ServeHTTP(w, r)
+	}
+	h.cache.mu.Lock()
+	if len(h.cache.m) >= maxCheckedKeys {
+		clear(h.cache.m)
+	}
+	h.cache.m[key] = ck
+	h.cache.mu.Unlock()
+	return ck
 }
 
 // refuse answers 401 with WWW-Authenticate.

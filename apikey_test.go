@@ -105,7 +105,11 @@ http://localhost:{HTTP} {
 		t.Errorf("a good key on the second site: %d %q", ans.code, ans.body)
 	}
 
-	// expiry, disabling, revocation
+	// expiry, disabling, revocation and a plan change, each after the key
+	// was accepted (and cached)
+	if ans := fetchWith(t, g.client, "GET", g.url("/"), hdr("X-Api-Key", shortKey)); ans.code != 200 {
+		t.Errorf("the short key before it expires: %d", ans.code)
+	}
 	testenv.Eventually(t, 5*time.Second, "the short key did not expire", func() bool {
 		ans := fetchWith(t, g.client, "GET", g.url("/"), hdr("X-Api-Key", shortKey))
 		return ans.code == 401 && strings.Contains(ans.header.Get("WWW-Authenticate"), "expired")
@@ -114,7 +118,10 @@ http://localhost:{HTTP} {
 	if ans := fetchWith(t, g.client, "GET", g.url("/"), hdr("X-Api-Key", key)); ans.code != 401 || !strings.Contains(ans.header.Get("WWW-Authenticate"), "disabled") {
 		t.Errorf("a disabled consumer: %d %v", ans.code, ans.header)
 	}
-	g.adminCall("PATCH", "/consumers/acme", `{"disabled": false}`)
+	g.adminCall("PATCH", "/consumers/acme", `{"disabled": false, "plan": "free", "metadata": {"team": "blue"}}`)
+	if ans := fetchWith(t, g.client, "GET", g.url("/"), hdr("X-Api-Key", key)); ans.code != 200 || ans.body != "acme acme free "+keyID+" blue" {
+		t.Errorf("after a change of plan and metadata: %d %q", ans.code, ans.body)
+	}
 	g.adminCall("DELETE", "/consumers/acme/keys/"+keyID, "")
 	if ans := fetchWith(t, g.client, "GET", g.url("/"), hdr("X-Api-Key", key)); ans.code != 401 {
 		t.Errorf("a deleted key: %d", ans.code)

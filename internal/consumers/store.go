@@ -178,6 +178,18 @@ func (s *Store) Authenticate(key string, now time.Time) (*Consumer, Reason) {
 	return e.consumer, Accepted
 }
 
+// Holder is the consumer a key id belongs to now (nil: no such key), and
+// the key's hash and expiry (unix ns, 0: never). A cache of keys already
+// checked (api_key's) asks it to learn whether a key it holds still works:
+// the consumer is replaced on every change, so a cached pointer that is no
+// longer the holder means the key, or its consumer, changed.
+func (s *Store) Holder(keyID string) (c *Consumer, hash Hash, expires int64) {
+	s.mu.RLock()
+	e := s.keys[keyID]
+	s.mu.RUnlock()
+	return e.consumer, e.hash, e.expires
+}
+
 // Get returns a consumer (shared: do not change it).
 func (s *Store) Get(id string) (*Consumer, bool) {
 	s.mu.RLock()
