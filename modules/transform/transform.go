@@ -50,13 +50,18 @@ const defaultTransformMaxBody = 1 << 20
 // body is read once, into a buffer that grows with what arrives, and
 // Content-Length set to the new length. Other bodies pass untouched.
 //
-// Response bodies are edited when JSON; gzip, br and zstd responses are
-// decoded and encoded again; other encodings, responses over max_body,
-// streams (text/event-stream, Incremental), 1xx, 204, 206 (a part of a
-// document is no document), 304 and answers to HEAD pass untouched. An edited response gets its new Content-Length, a
-// strong ETag made weak, and no Content-MD5 or digest fields. A response
-// that cannot be edited (not JSON, say) is passed as it came and logged,
-// or, with on_error fail, replaced by a 502.
+// Response bodies are edited when their Content-Type holds json (any case:
+// application/json, +json types, text/json, application/x-ndjson; a
+// client reads them all as JSON) or, without a Content-Type, when the body
+// starts with { or [; gzip, br and zstd responses are decoded and encoded
+// again. Streams (text/event-stream, Incremental), 1xx, 204, 206 (a part
+// of a document is no document), 304 and answers to HEAD pass untouched.
+// An edited response gets its new Content-Length, a strong ETag made weak,
+// and no Content-MD5 or digest fields. A JSON response that cannot be
+// edited (invalid JSON, duplicate keys, an encoding it cannot decode, over
+// max_body) is replaced by a 502 (on_error fail, the default: a delete of
+// an internal field must not be skipped), or with on_error pass passed as
+// it came and logged.
 //
 // Keys are matched regardless of case and escapes, as upstream decoders
 // (Go's encoding/json among them) match them, and the document's own
@@ -72,9 +77,12 @@ type Transform struct {
 	// (413); larger responses pass untouched. Default: 1MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
 
-	// What a response that cannot be edited gets: "pass" (default: the
-	// response as the upstream sent it, and a warning in the log) or
-	// "fail" (a 502 with a JSON body, nothing of the upstream's).
+	// What a JSON response that cannot be edited gets (invalid JSON,
+	// duplicate keys, too deep, an encoding it cannot decode, over
+	// max_body): "fail" (default: a 502 with a JSON body, nothing of the
+	// upstream's, since the operations, a delete of an internal field
+	// say, were not applied) or "pass" (the response as the upstream sent
+	// it, and a warning in the log).
 	OnError string `json:"on_error,omitempty"`
 
 	request, response *engine.Program
@@ -108,6 +116,9 @@ func (t *Transform) Provision(ctx caddy.Context) error {
 	t.logger = ctx.Logger()
 	if t.MaxBody == 0 {
 		t.MaxBody = defaultTransformMaxBody
+	}
+	if t.OnError == "" {
+		t.OnError = "fail"
 	}
 	var err error
 	if t.request, err = compileOps("request", t.Request); err != nil {
@@ -445,23 +456,23 @@ func (t *Transform) tooLarge(w http.ResponseWriter, r *http.Request) error {
 	return caddykit.Refuse(w, r, http.StatusRequestEntityTooLarge, "the JSON body is too large", body)
 }
 
-// isJSON tells whether a media type is JSON: application/json or a +json
-// type (not the streaming ones).
-func isJSON(ct string) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
+// responseKind is what a response's Content-Type says of its body: JSON
+// when a media type holds json (any case, as clients read it: a
+// browser's fetch().json() parses whatever comes), undeclared when there
+// is none (the body decides: { or [ is JSON), other otherwise.
+func responseKind(cts []string) bodyKind {
+	declared := false
+	for _, ct := range cts {
+		mt, _, _ := strings.Cut(ct, ";")
+		if hasJSON(mt) {
+			return bodyJSON
+		}
+		declared = declared || strings.TrimSpace(ct) != ""
 	}
-	ct = strings.TrimSpace(ct)
-	if len(ct) < len("x/x+json") {
-		return false
+	if !declared {
+		return bodyUndeclared
 	}
-	if strings.EqualFold(ct, "application/json") {
-		return true
-	}
-	if len(ct) > 5 && strings.EqualFold(ct[len(ct)-5:], "+json") && strings.IndexByte(ct, '/') > 0 {
-		return !strings.EqualFold(ct, "application/stream+json") && !strings.EqualFold(ct, "application/json-seq+json")
-	}
-	return false
+	return bodyOther
 }
 
 // transformWriter holds a JSON response to edit it, or passes others on.
@@ -469,11 +480,12 @@ type transformWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	t       *Transform
 	expand  func(string) string
-	mode    writeMode // modePass, or modeTransform while holding
+	mode    writeMode // modePass, modeTransform while holding, or modeFail
 	code    int
 	enc     string // the response's Content-Encoding ("" for none)
 	buf     *bytes.Buffer
 	flushed bool
+	sniff   bool // no Content-Type: edited only when the body is a JSON document
 }
 
 // modeTransform: the response is held to be edited.
@@ -486,6 +498,7 @@ const (
 	modeUndecided writeMode = iota
 	modePass                // to the client untouched
 	modeHold                // held whole, to be edited
+	modeFail                // JSON that cannot be edited, with on_error fail: a 502 at the end
 )
 
 func (tw *transformWriter) WriteHeader(code int) {
@@ -503,23 +516,36 @@ func (tw *transformWriter) WriteHeader(code int) {
 	}
 }
 
-// decide: edit only what can be edited whole.
+// decide: edit only what can be edited whole. A JSON response that
+// cannot be (an encoding it cannot decode, over max_body) is an error:
+// on_error says whether it passes as it came or becomes a 502, since the
+// operations (a delete of an internal field) would not have been applied.
 func (tw *transformWriter) decide(code int, h http.Header) writeMode {
-	if code == http.StatusNoContent || code == http.StatusNotModified || code == http.StatusPartialContent || !isJSON(h.Get("Content-Type")) ||
-		caddyhttp.IsIncremental(h) {
+	if code == http.StatusNoContent || code == http.StatusNotModified || code == http.StatusPartialContent || caddyhttp.IsIncremental(h) {
 		return modePass
 	}
-	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding")))
+	kind := responseKind(h["Content-Type"])
+	if kind == bodyOther {
+		return modePass
+	}
+	tw.sniff = kind == bodyUndeclared
+	encs := h["Content-Encoding"]
+	enc := ""
+	if len(encs) == 1 {
+		enc = strings.ToLower(strings.TrimSpace(encs[0]))
+	} else if len(encs) > 1 {
+		enc = "several"
+	}
 	switch enc {
 	case "", "identity":
 		enc = ""
 	case "gzip", "x-gzip", "br", "zstd":
 	default:
-		return modePass // an encoding it cannot decode
+		return tw.cannot("a Content-Encoding it cannot decode: " + strings.Join(encs, ", "))
 	}
 	if cl := h.Get("Content-Length"); cl != "" {
 		if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n > tw.t.MaxBody {
-			return modePass
+			return tw.cannot("larger than max_body")
 		}
 	}
 	tw.enc = enc
@@ -527,16 +553,39 @@ func (tw *transformWriter) decide(code int, h http.Header) writeMode {
 	return modeTransform
 }
 
+// cannot is the mode of a response that cannot be edited: passed as it
+// came (an undeclared one, which may be anything; or on_error pass), or
+// failed.
+func (tw *transformWriter) cannot(why string) writeMode {
+	if tw.sniff {
+		return modePass
+	}
+	if tw.t.OnError == "fail" {
+		tw.t.logger.Warn("a JSON response cannot be transformed; answering 502", zap.Int("status", tw.code), zap.String("reason", why))
+		return modeFail
+	}
+	tw.t.logger.Warn("a JSON response cannot be transformed; passing it as it came (on_error pass)", zap.Int("status", tw.code), zap.String("reason", why))
+	return modePass
+}
+
 func (tw *transformWriter) Write(p []byte) (int, error) {
 	if tw.mode == modeUndecided {
 		tw.WriteHeader(http.StatusOK)
 	}
-	if tw.mode == modePass {
+	switch tw.mode {
+	case modePass:
 		return tw.ResponseWriterWrapper.Write(p)
+	case modeFail:
+		return len(p), nil
 	}
 	if int64(tw.buf.Len()+len(p)) > tw.t.MaxBody {
-		// larger than max_body: what was held goes out as it came, and
-		// the rest streams
+		// larger than max_body: with on_error pass (or undeclared), what
+		// was held goes out as it came and the rest streams; else a 502
+		if tw.mode = tw.cannot("larger than max_body"); tw.mode == modeFail {
+			tw.buf.Reset()
+			return len(p), nil
+		}
+		tw.mode = modeTransform
 		tw.passHeld()
 		return tw.ResponseWriterWrapper.Write(p)
 	}
@@ -573,7 +622,14 @@ func (tw *transformWriter) finish() error {
 	if tw.mode == modeUndecided {
 		tw.WriteHeader(http.StatusOK)
 	}
+	if tw.mode == modeFail {
+		return tw.badGateway()
+	}
 	if tw.mode != modeTransform {
+		return nil
+	}
+	if tw.sniff && !tw.startsJSON() {
+		tw.passHeld() // no Content-Type, and not a JSON document
 		return nil
 	}
 	body, changed, err := tw.edit()
@@ -581,16 +637,9 @@ func (tw *transformWriter) finish() error {
 	if err != nil {
 		if tw.t.OnError == "fail" {
 			tw.t.logger.Warn("a response could not be transformed; answering 502", zap.Int("status", tw.code), zap.Error(err))
-			for k := range h {
-				delete(h, k)
-			}
-			h["Content-Type"] = []string{"application/json"}
-			h["Cache-Control"] = []string{"no-store"}
-			tw.ResponseWriterWrapper.WriteHeader(http.StatusBadGateway)
-			_, _ = tw.ResponseWriterWrapper.Write([]byte(`{"error":"bad gateway","error_description":"the upstream's answer could not be transformed"}` + "\n"))
-			return nil
+			return tw.badGateway()
 		}
-		tw.t.logger.Warn("a response could not be transformed; passing it as it came", zap.Int("status", tw.code), zap.Error(err))
+		tw.t.logger.Warn("a response could not be transformed; passing it as it came (on_error pass)", zap.Int("status", tw.code), zap.Error(err))
 		tw.passHeld()
 		return nil
 	}
@@ -610,6 +659,37 @@ func (tw *transformWriter) finish() error {
 	tw.ResponseWriterWrapper.WriteHeader(tw.code)
 	_, err = tw.ResponseWriterWrapper.Write(body)
 	return err
+}
+
+// badGateway answers 502 with nothing of the upstream's.
+func (tw *transformWriter) badGateway() error {
+	h := tw.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"}
+	tw.ResponseWriterWrapper.WriteHeader(http.StatusBadGateway)
+	_, _ = tw.ResponseWriterWrapper.Write([]byte(`{"error":"bad gateway","error_description":"the upstream's answer could not be transformed"}` + "\n"))
+	return nil
+}
+
+// startsJSON tells whether an undeclared body is a JSON document with
+// fields: its first byte that is not blank, once decoded, is { or [.
+func (tw *transformWriter) startsJSON() bool {
+	b := tw.buf.Bytes()
+	if tw.enc != "" {
+		var err error
+		if b, err = decodeBody(tw.enc, b, tw.t.MaxBody); err != nil {
+			return false
+		}
+	}
+	for _, c := range b {
+		if c > ' ' {
+			return c == '{' || c == '['
+		}
+	}
+	return false
 }
 
 // edit decodes, transforms and encodes the held body again.

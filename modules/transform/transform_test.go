@@ -159,7 +159,7 @@ func TestTransformResponseBodies(t *testing.T) {
 }
 
 func TestTransformResponsesLeftAlone(t *testing.T) {
-	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "internal"}}, MaxBody: 64})
+	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "internal"}}, MaxBody: 64, OnError: "pass"})
 	in := `{"internal":1}`
 	for _, tc := range []struct {
 		name   string
@@ -194,6 +194,41 @@ func TestTransformResponsesLeftAlone(t *testing.T) {
 	})
 	if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), chunked); err != nil || w.Body.String() != big {
 		t.Fatalf("chunked over max_body: %v %q", err, w.Body.String())
+	}
+	// by default (on_error fail) a JSON response the operations cannot be
+	// applied to is a 502, never the upstream's body with its internal field
+	strict := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "internal"}}, MaxBody: 64})
+	for name, up := range map[string]caddyhttp.Handler{
+		"an unknown encoding": jsonUpstream(t, in, "", http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"compress"}}),
+		"two encodings":       jsonUpstream(t, in, "", http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip", "gzip"}}),
+		"over max_body":       jsonUpstream(t, big, "", nil),
+		"chunked over":        chunked,
+		"invalid JSON":        jsonUpstream(t, `{"internal":1,"internal":2}`, "", nil),
+	} {
+		w := httptest.NewRecorder()
+		if err := strict.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), up); err != nil || w.Code != http.StatusBadGateway || strings.Contains(w.Body.String(), "internal") {
+			t.Errorf("%s, on_error fail by default: %v %d %q", name, err, w.Code, w.Body.String())
+		}
+	}
+	// JSON in other spellings, and undeclared JSON, are edited; an
+	// undeclared body that is not JSON passes as it came
+	undeclared := func(body string) caddyhttp.Handler {
+		return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			_, err := io.WriteString(w, body)
+			return err
+		})
+	}
+	for ct, want := range map[string]string{"text/json": `{}`, "application/json x": `{}`, "application/x-ndjson": `{}`} {
+		w := httptest.NewRecorder()
+		if err := strict.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), jsonUpstream(t, in, "", http.Header{"Content-Type": {ct}})); err != nil || w.Body.String() != want {
+			t.Errorf("Content-Type %q: %v %d %q, want %q", ct, err, w.Code, w.Body.String(), want)
+		}
+	}
+	for body, want := range map[string]string{in: `{}`, " \n" + in: " \n{}", "internal=1": "internal=1", "": ""} {
+		w := httptest.NewRecorder()
+		if err := strict.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), undeclared(body)); err != nil || w.Code != 200 || w.Body.String() != want {
+			t.Errorf("undeclared %q: %v %d %q, want %q", body, err, w.Code, w.Body.String(), want)
+		}
 	}
 	// nothing to edit: the ETag stays strong, the bytes the upstream's
 	w = httptest.NewRecorder()
@@ -238,7 +273,7 @@ func TestTransformResponseErrors(t *testing.T) {
 		}
 	}
 	// a decompression bomb is not decoded past max_body
-	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "x"}}, MaxBody: 64 << 10})
+	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "x"}}, MaxBody: 64 << 10, OnError: "pass"})
 	bomb := `{"x":"` + strings.Repeat("a", 1<<20) + `"}`
 	w := httptest.NewRecorder()
 	packed, err := encodeBody("gzip", []byte(bomb))
@@ -266,16 +301,23 @@ func TestTransformResponseErrors(t *testing.T) {
 	}
 }
 
-func TestIsJSON(t *testing.T) {
-	for ct, want := range map[string]bool{
-		"application/json": true, "Application/JSON; charset=utf-8": true, " application/json ;x=y": true,
-		"application/vnd.api+json": true, "application/problem+json": true, "APPLICATION/LD+JSON": true,
-		"application/stream+json": false, "text/plain": false, "": false, "application/jsonx": false,
-		"application/x-ndjson": false, "text/event-stream": false, "+json": false, "json": false, "application/json-patch": false,
+func TestResponseKind(t *testing.T) {
+	for ct, want := range map[string]bodyKind{
+		"application/json": bodyJSON, "Application/JSON; charset=utf-8": bodyJSON, " application/json ;x=y": bodyJSON,
+		"application/vnd.api+json": bodyJSON, "application/problem+json": bodyJSON, "APPLICATION/LD+JSON": bodyJSON,
+		"application/stream+json": bodyJSON, "text/json": bodyJSON, "application/jsonx": bodyJSON, "application/json x": bodyJSON,
+		"application/json,text/plain": bodyJSON, "application/x-ndjson": bodyJSON, "application/x-json": bodyJSON,
+		"text/plain": bodyOther, "text/event-stream": bodyOther, "text/plain; x=json": bodyOther, "": bodyUndeclared, " ": bodyUndeclared,
 	} {
-		if got := isJSON(ct); got != want {
-			t.Errorf("isJSON(%q) = %v, want %v", ct, got, want)
+		if got := responseKind([]string{ct}); got != want {
+			t.Errorf("responseKind(%q) = %d, want %d", ct, got, want)
 		}
+	}
+	if got := responseKind(nil); got != bodyUndeclared {
+		t.Errorf("no Content-Type: %d", got)
+	}
+	if got := responseKind([]string{"text/plain", "application/json"}); got != bodyJSON {
+		t.Errorf("two Content-Types, one JSON: %d", got)
 	}
 }
 
