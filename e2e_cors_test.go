@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -136,7 +137,7 @@ http://127.0.0.1:{HTTP} {
 }
 `)
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		w.Header().Set("Access-Control-Allow-Origin", cmp.Or(r.Header.Get("Origin"), "*"))
 		w.Header().Set("Access-Control-Allow-Credentials", "true")
 		w.Header().Set("Vary", "Accept-Encoding")
 		_, _ = w.Write([]byte("ok"))
@@ -147,6 +148,12 @@ http://127.0.0.1:{HTTP} {
 	ans := fetchWith(t, g.client, "GET", g.url("/echo/"), http.Header{"Origin": {"https://evil.example"}})
 	if ans.code != 200 || ans.header.Get("Access-Control-Allow-Origin") != "" || ans.header.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatalf("the upstream's CORS headers reached a refused origin: %v", ans.header)
+	}
+	// nor a request without Origin (found by the fresh attack: the
+	// upstream's Access-Control-Allow-Origin: * and -Credentials passed)
+	ans = fetchWith(t, g.client, "GET", g.url("/echo/"), nil)
+	if ans.code != 200 || ans.header.Get("Access-Control-Allow-Origin") != "" || ans.header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("the upstream's CORS headers reached a request without Origin: %v", ans.header)
 	}
 	ans = fetchWith(t, g.client, "GET", g.url("/echo/"), http.Header{"Origin": {"https://app.example.com"}})
 	if got := ans.header.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "https://app.example.com" ||

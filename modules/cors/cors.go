@@ -127,9 +127,10 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if !c.policy.AnyOrigin() || c.Credentials {
 		addVary(h, "Origin")
 	}
-	if len(origins) == 0 {
-		return next.ServeHTTP(w, r) // not a cross-origin request of a browser
-	}
+	// without Origin (not a browser's cross-origin request) nothing is
+	// allowed: the upstream's Access-Control-* fields are dropped all the
+	// same, since the gateway owns CORS on this route and a browser may
+	// reuse a cached copy for a cross-origin request
 	allowed := origin != "" && c.policy.AllowOrigin(origin) && c.policy.AllowMethod(r.Method)
 	if allowed {
 		c.actual(h, origin)
