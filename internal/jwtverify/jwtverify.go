@@ -242,12 +242,19 @@ func (v *Verifier[T]) Verify(token string) (val T, cached bool, why Reason, err 
 var (
 	errAlgorithm  = errors.New("algorithm not allowed")
 	errUnknownKey = errors.New("no key matches the token")
+	errCritical   = errors.New("the token names critical header parameters (crit), which this verifier does not understand")
 )
 
 // keyFor is the jwt.Keyfunc: golang-jwt calls it after parsing and before
 // checking the signature. It enforces the algorithm allowlist and hands out
 // only keys of the token's algorithm family.
 func (v *Verifier[T]) keyFor(t *jwt.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: a token whose crit names extensions the
+		// recipient does not process must be refused; this one processes
+		// none
+		return nil, errCritical
+	}
 	alg := t.Method.Alg()
 	if !v.cfg.Allowed[alg] {
 		return nil, fmt.Errorf("%w: %q", errAlgorithm, alg)
@@ -350,6 +357,8 @@ func (r Reason) Description() string { return reasons[r][1] }
 // Classify maps golang-jwt's errors (and the key function's) to a reason.
 func Classify(err error) Reason {
 	switch {
+	case errors.Is(err, errCritical):
+		return Invalid
 	case errors.Is(err, errAlgorithm):
 		return Algorithm
 	case errors.Is(err, errUnknownKey):
