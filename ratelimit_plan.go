@@ -50,6 +50,9 @@ func (t *Throttle) provisionPlan(ctx caddy.Context, zones *ThrottleZones) error 
 	p := &planThrottle{app: app.(*ConsumersApp), store: processState.consumers.store, parent: t,
 		limits: map[string]*Throttle{}, plans: map[string]planCounters{}, logger: ctx.Logger(), timeNow: time.Now}
 	t.plan = p
+	if len(p.app.plans) == 0 {
+		p.logger.Warn("throttle { plan }: the consumers option defines no plan, so this block limits nothing; define plans in the global option consumers")
+	}
 	for name, plan := range p.app.plans {
 		p.plans[name] = planCounters{
 			allowed:   metrics.consumerRequests.WithLabelValues(name, "allowed"),
