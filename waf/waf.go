@@ -365,12 +365,12 @@ func inspect(tx types.Transaction, r *http.Request, maxParts int) (*types.Interr
 			return nil, err
 		}
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
-		emptyKeys, err := bodyChecks(r.Header.Get("Content-Type"), body, maxParts)
+		more, err := bodyChecks(r.Header.Get("Content-Type"), body, maxParts)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range emptyKeys {
-			tx.AddPostRequestArgument(k, "")
+		for _, a := range more {
+			tx.AddPostRequestArgument(a.name, a.value)
 		}
 	}
 	return tx.ProcessRequestBody()
