@@ -201,3 +201,17 @@ func TestConsumerPersistence(t *testing.T) {
 		t.Fatalf("a deleted consumer is back after a restart: %d", code)
 	}
 }
+
+// TestConsumerPersistenceWithoutTheOption: consumers made on the admin
+// endpoint are persisted even when the config has no consumers option and
+// no api_key (the admin module loads the app).
+func TestConsumerPersistenceWithoutTheOption(t *testing.T) {
+	g := startGateway(t, "", "")
+	if code, body := g.adminCall("POST", "/consumers/", `{"id": "acme"}`); code != http.StatusCreated {
+		t.Fatalf("creating: %d %s", code, body)
+	}
+	g.restart("", "")
+	if code, body := g.adminCall("GET", "/consumers/acme", ""); code != http.StatusOK {
+		t.Fatalf("after a restart: %d %s", code, body)
+	}
+}
