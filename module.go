@@ -109,7 +109,7 @@ var processState = struct {
 	// handlers using them, so a reload keeps what is stored.
 	caches *caddy.UsagePool
 	// credentials holds where the loaded modules read credentials from
-	// (jwt_auth's sources, response_cache's `credentials`), from Provision
+	// (jwt_auth's and api_key's sources, response_cache's `credentials`), from Provision
 	// to Cleanup, so response_cache counts them and logs redact them.
 	credentials *credentialSet
 	// consumers holds the consumers and their keys (the admin API changes
