@@ -14,10 +14,9 @@ func retryAfterSeconds(wait int64) int64 {
 
 // The Caddy layer's shared helpers, by the names this package uses.
 var (
-	refuse         = caddykit.Refuse
-	hasErrorRoutes = caddykit.HasErrorRoutes
-	closeUnread    = caddykit.CloseUnread
-	checkTemplate  = caddykit.CheckTemplate
+	refuse        = caddykit.Refuse
+	closeUnread   = caddykit.CloseUnread
+	checkTemplate = caddykit.CheckTemplate
 )
 
 // writeOnly hides every method of a writer but Write (caddykit.WriteOnly).
