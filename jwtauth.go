@@ -542,12 +542,15 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // isPreflight tells a CORS preflight: OPTIONS with Origin and
-// Access-Control-Request-Method, and no body. A browser's preflight never
-// has a body; an OPTIONS that carries one is an ordinary request dressed
-// as a preflight (to pass authentication and reach what follows with its
-// body) and is checked like any other.
+// Access-Control-Request-Method, and no body, no Cookie and no
+// Authorization. A browser's preflight never carries a body or
+// credentials (Fetch standard); an OPTIONS that does is an ordinary
+// request dressed as a preflight (to pass authentication and reach what
+// follows, waf's CPU and the upstream, with its payload) and is checked
+// like any other.
 func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.ContentLength == 0 && len(r.TransferEncoding) == 0 &&
+		len(r.Header["Cookie"]) == 0 && len(r.Header["Authorization"]) == 0 &&
 		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
 }
 

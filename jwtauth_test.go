@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -340,6 +341,16 @@ func TestJWTOptionalAndPreflight(t *testing.T) {
 		}
 		if res := serveJWT(t, strict, withBody); res.passed || res.code != 401 {
 			t.Fatalf("a preflight with a body (chunked %v) passed without a token: %d", te, res.code)
+		}
+	}
+	// nor with cookies or an Authorization a browser never sends on one
+	for _, h := range []http.Header{{"Cookie": {"c0=x; c1=y"}}, {"Authorization": {"Basic eDp5"}}} {
+		withCreds := httptest.NewRequest("OPTIONS", "/a?q=1", nil)
+		withCreds.Header.Set("Origin", "https://app.example")
+		withCreds.Header.Set("Access-Control-Request-Method", "POST")
+		maps.Copy(withCreds.Header, h)
+		if res := serveJWT(t, strict, withCreds); res.passed || res.code != 401 {
+			t.Fatalf("a preflight with %v passed without a token: %d", h, res.code)
 		}
 	}
 }
