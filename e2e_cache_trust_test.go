@@ -465,3 +465,35 @@ func TestCredentialQueryNamesAsServersReadThem(t *testing.T) {
 		}
 	}
 }
+
+// A Set-Cookie on a 304 revalidation is the revalidating caller's: it goes
+// to that caller and never into the stored entry (found by the second
+// fresh attack: the 304 merge stored alice's refreshed session, and every
+// later caller got it as a hit).
+func TestE2ECacheRevalidationSetCookieNeverStored(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=1")
+		w.Header().Set("Etag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.Header().Set("Set-Cookie", "session=for-"+r.Header.Get("Authorization"))
+			w.Header().Set("Cache-Control", `public, max-age=60, private="X-Private"`)
+			w.Header().Set("X-Private", "for-"+r.Header.Get("Authorization"))
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "shared")
+	})
+	g := startGateway(t, "", cacheSite(o, ""))
+	mustStatus(t, fetch(t, g.client, g.url("/who")), 200, "fwd=uri-miss; stored")
+	time.Sleep(1100 * time.Millisecond)
+	a := fetchWith(t, g.client, "GET", g.url("/who"), http.Header{"Authorization": {"alice"}})
+	if a.body != "shared" || a.header.Get("Set-Cookie") != "session=for-alice" {
+		t.Fatalf("the revalidating caller: %q, Set-Cookie %q (%q)", a.body, a.header.Get("Set-Cookie"), a.header.Get("Cache-Status"))
+	}
+	for _, h := range []http.Header{{"Authorization": {"bob"}}, nil} {
+		b := fetchWith(t, g.client, "GET", g.url("/who"), h)
+		if !strings.Contains(b.header.Get("Cache-Status"), "hit") || len(b.header["Set-Cookie"]) > 0 || b.header.Get("X-Private") != "" {
+			t.Fatalf("a later caller (%v) got Set-Cookie %q, X-Private %q (%q)", h, b.header["Set-Cookie"], b.header.Get("X-Private"), b.header.Get("Cache-Status"))
+		}
+	}
+}

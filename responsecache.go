@@ -753,6 +753,10 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	switch {
 	case cw.mode == modeHold && cw.code == http.StatusNotModified:
 		n := rc.refresh(cr, e, *held, reqTime)
+		if sc := (*held)["Set-Cookie"]; len(sc) > 0 {
+			// the 304's cookies are this caller's: passed on, never stored
+			w.Header()["Set-Cookie"] = append([]string(nil), sc...)
+		}
 		rc.serveEntry(w, r, n, time.Now(), "fwd=stale; fwd-status=304")
 		return nil
 	case cw.mode == modeHold: // a 5xx within stale-if-error

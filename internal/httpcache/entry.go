@@ -2,6 +2,7 @@ package httpcache
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -149,11 +150,17 @@ func tagsOf(h http.Header) []string {
 // request sent at requestTime, its freshness to be set by the caller.
 func (e *Entry) Updated(h304 http.Header, requestTime, responseTime time.Time) *Entry {
 	h := e.Header.Clone()
+	private := ParseCacheControl(h304["Cache-Control"]).PrivateFields
 	for k, v := range h304 {
 		switch k {
 		case "Content-Length", "Content-Encoding", "Content-Range", "Content-Md5", "Etag",
 			"Transfer-Encoding", "Trailer", "Connection":
 			continue // these describe the stored body, not the 304's; the entity tag selected it
+		case "Set-Cookie":
+			continue // the revalidating caller's, never every later caller's
+		}
+		if slices.ContainsFunc(private, func(f string) bool { return http.CanonicalHeaderKey(f) == k }) {
+			continue
 		}
 		h[k] = append([]string(nil), v...)
 	}
