@@ -54,8 +54,10 @@ const defaultTransformMaxBody = 1 << 20
 // application/json, +json types, text/json, application/x-ndjson; a
 // client reads them all as JSON) or, without a Content-Type, when the body
 // starts with { or [; gzip, br and zstd responses are decoded and encoded
-// again. Streams (text/event-stream, Incremental), 1xx, 204, 206 (a part
-// of a document is no document), 304 and answers to HEAD pass untouched.
+// again. Streams (text/event-stream, Incremental), 1xx, 204, 304 and
+// answers to HEAD pass untouched; a request's Range and If-Range are
+// dropped, so the document comes whole (a 206 would hold the fields a
+// delete removes).
 // An edited response gets its new Content-Length, a strong ETag made weak,
 // and no Content-MD5 or digest fields. A JSON response that cannot be
 // edited (invalid JSON, duplicate keys, an encoding it cannot decode, over
@@ -193,6 +195,12 @@ func (t *Transform) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	if t.response == nil || r.Method == http.MethodHead {
 		return next.ServeHTTP(w, r)
 	}
+	// a range of the upstream's document is part of what the operations
+	// were to edit (a cache or the upstream would answer 206 with the
+	// deleted fields in it): the whole document is asked for, and a 200
+	// answers the range request, as a server may
+	delete(r.Header, "Range")
+	delete(r.Header, "If-Range")
 	tw := &transformWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, t: t, expand: expand}
 	err := next.ServeHTTP(tw, r)
 	if tw.buf != nil {
@@ -683,6 +691,12 @@ func (tw *transformWriter) startsJSON() bool {
 		if b, err = decodeBody(tw.enc, b, tw.t.MaxBody); err != nil {
 			return false
 		}
+	}
+	// a byte order mark first: clients (fetch().json(), Python's requests)
+	// drop it and read JSON, so it is taken as JSON (and, as the JSON
+	// reader refuses it, answered per on_error)
+	if bytes.HasPrefix(b, []byte{0xef, 0xbb, 0xbf}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) || bytes.HasPrefix(b, []byte{0xff, 0xfe}) {
+		return true
 	}
 	for _, c := range b {
 		if c > ' ' {

@@ -480,3 +480,40 @@ func TestTransformUndeclaredBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformRangeAndBOM: a Range request cannot fetch the fields a
+// delete removes (the range is dropped, the document edited whole), and an
+// undeclared body with a byte order mark is not passed unedited (found by
+// the second fresh attack).
+func TestTransformRangeAndBOM(t *testing.T) {
+	tr := newTransform(t, &Transform{Response: []TransformOp{{Op: "delete", Path: "secret"}}})
+	doc := `{"ok":1,"secret":"S3CR3T"}`
+	ranged := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("Range") != "" {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(doc)-1, len(doc)))
+			w.WriteHeader(http.StatusPartialContent)
+		}
+		_, err := io.WriteString(w, doc)
+		return err
+	})
+	for _, rg := range []string{"bytes=0-", "bytes=-60", "bytes=0-10,11-"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Range", rg)
+		req.Header.Set("If-Range", `"x"`)
+		w := httptest.NewRecorder()
+		if err := tr.ServeHTTP(w, req, ranged); err != nil || strings.Contains(w.Body.String(), "S3CR3T") || w.Code != 200 {
+			t.Errorf("Range %s: %v %d %q", rg, err, w.Code, w.Body.String())
+		}
+	}
+	for _, bom := range []string{"\xef\xbb\xbf", "\xfe\xff", "\xff\xfe"} {
+		up := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			_, err := io.WriteString(w, bom+doc)
+			return err
+		})
+		w := httptest.NewRecorder()
+		if err := tr.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), up); err != nil || strings.Contains(w.Body.String(), "S3CR3T") {
+			t.Errorf("undeclared with a BOM %q: %v %d %q", bom, err, w.Code, w.Body.String())
+		}
+	}
+}
