@@ -30,9 +30,13 @@ import (
 // ErrBackendDown rather than made on one gateway only. A resync every few
 // seconds, and after a reconnection, heals what a gateway missed.
 //
-// cgw:consumers:present is set with the first write: a Redis without it
-// has lost its data (restarted without persistence, flushed), and the
-// gateways write back what they know rather than delete every consumer.
+// cgw:consumers:present is set only by a refill, after every consumer a
+// gateway knows is written: a Redis without it has lost its data
+// (restarted without persistence, flushed), and the gateways write back
+// what they know rather than delete every consumer. A change never sets
+// it: one written to a flushed Redis leaves it holding that one consumer
+// and no marker, and the next resync still refills (HSETNX: the newer
+// record written by the change stays).
 const (
 	redisRecordsKey  = "cgw:consumers"
 	redisVersionsKey = "cgw:consumers:v"
@@ -66,7 +70,6 @@ func (b RedisBackend) Save(ctx context.Context, c *Consumer) error {
 		_, err := b.Conn.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HSet(ctx, redisRecordsKey, c.ID, rec)
 			p.HSet(ctx, redisVersionsKey, c.ID, strconv.FormatInt(c.UpdatedAt.UnixNano(), 10))
-			p.Set(ctx, redisMarkerKey, "1", 0)
 			p.Publish(ctx, redisChannel, c.ID)
 			return nil
 		})
@@ -80,7 +83,6 @@ func (b RedisBackend) Remove(ctx context.Context, id string) error {
 		_, err := b.Conn.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HDel(ctx, redisRecordsKey, id)
 			p.HDel(ctx, redisVersionsKey, id)
-			p.Set(ctx, redisMarkerKey, "1", 0)
 			p.Publish(ctx, redisChannel, id)
 			return nil
 		})

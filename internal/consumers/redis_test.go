@@ -186,3 +186,47 @@ func TestRedisQuotaExact(t *testing.T) {
 		t.Fatalf("the day's count expires in %v; its window ends in %v", ttl, time.Until(end))
 	}
 }
+
+// TestRedisFlushThenWriteKeepsEveryConsumer: Redis is flushed, then a
+// consumer is created before the next resync: the write must not make the
+// flushed Redis look complete. The next resync writes back every consumer
+// the gateways know, and neither gateway drops the old ones.
+func TestRedisFlushThenWriteKeepsEveryConsumer(t *testing.T) {
+	srv := testenv.StartOwnRedis(t)
+	ctx := context.Background()
+	a, b := clusterStore(t, srv), clusterStore(t, srv)
+	var keys []string
+	for _, id := range []string{"old1", "old2", "old3"} {
+		if _, err := a.Create(ctx, Consumer{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		key, _, err := a.AddKey(ctx, id, "", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key)
+	}
+	testenv.Eventually(t, 2*time.Second, "b did not learn the consumers", func() bool {
+		_, ok := b.Get("old3")
+		return ok
+	})
+	srv.Client().FlushAll(ctx)
+	if _, err := b.Create(ctx, Consumer{ID: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	// several resyncs (every 200ms)
+	time.Sleep(1500 * time.Millisecond)
+	for _, s := range []*Store{a, b} {
+		for i, key := range keys {
+			if _, why := s.Authenticate(key, time.Now()); why != Accepted {
+				t.Fatalf("old key %d refused after a flush and a write: %v", i, why)
+			}
+		}
+		if _, ok := s.Get("new"); !ok {
+			t.Fatal("the new consumer is lost")
+		}
+	}
+	if n := srv.Client().HLen(ctx, redisRecordsKey).Val(); n != 4 {
+		t.Fatalf("Redis holds %d consumers; want 4", n)
+	}
+}
