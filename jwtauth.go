@@ -730,6 +730,22 @@ type verifiedToken struct {
 	headers  []string           // claim header values, "" when absent or unsafe
 }
 
+// consumerPlaceholder tells the placeholders only a consumer sets
+// (bindConsumer, api_key): a token's claims of these names never fill
+// them, so that a token cannot pass for a consumer, a plan, a key or a
+// consumer's metadata to what follows.
+func consumerPlaceholder(key string) bool {
+	rest, ok := strings.CutPrefix(key, userPrefix)
+	if !ok {
+		return false
+	}
+	switch rest {
+	case "consumer", "plan", "key_id", "metadata":
+		return true
+	}
+	return strings.HasPrefix(rest, "metadata.")
+}
+
 const userPrefix = "http.auth.user."
 
 func (j *JWTAuth) newVerified(claims jwt.MapClaims) *verifiedToken {
@@ -754,6 +770,9 @@ func (j *JWTAuth) newVerified(claims jwt.MapClaims) *verifiedToken {
 	}
 	vars := v.vars
 	v.provider = func(key string) (any, bool) {
+		if consumerPlaceholder(key) {
+			return nil, false
+		}
 		val, ok := vars[key]
 		return val, ok
 	}

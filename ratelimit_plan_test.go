@@ -180,3 +180,49 @@ http://127.0.0.1:{HTTP} {
 		t.Fatalf("a token without the consumer claim (a claim named consumer does not bind): %d %q", ans.code, ans.body)
 	}
 }
+
+// TestE2EJWTClaimsCannotForgeConsumer: a token's own claims named like the
+// consumer placeholders (consumer, plan, key_id, metadata.*) never reach
+// them: without the consumer claim they stay unset, and with it they are
+// the consumer's.
+func TestE2EJWTClaimsCannotForgeConsumer(t *testing.T) {
+	secret := "e2e-secret-e2e-secret-e2e-secret-e2e"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	g := startGateway(t, `consumers {
+		plan free {
+			quota 100/month
+		}
+		default_plan free
+	}`, `
+http://127.0.0.1:{HTTP} {
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+		consumer_claim org
+	}
+	respond "c={http.auth.user.consumer} p={http.auth.user.plan} k={http.auth.user.key_id} t={http.auth.user.metadata.team} m={http.auth.user.metadata}"
+}`)
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	forged := jwt.MapClaims{"consumer": "evil", "plan": "gold", "key_id": "forged-kid", "metadata.team": "forged-team",
+		"metadata": map[string]any{"team": "forged-team"}}
+	for _, org := range []any{nil, "acme"} {
+		claims := jwt.MapClaims{}
+		for k, v := range forged {
+			claims[k] = v
+		}
+		if org != nil {
+			claims["org"] = org
+		}
+		ans := fetchWith(t, g.client, "GET", g.url("/"), http.Header{"Authorization": {"Bearer " + liveToken(t, secret, claims)}})
+		if ans.code != 200 {
+			t.Fatalf("org %v: %d %q", org, ans.code, ans.body)
+		}
+		for _, bad := range []string{"evil", "gold", "forged"} {
+			if strings.Contains(ans.body, bad) {
+				t.Errorf("org %v: the token's claims reached the consumer placeholders: %q", org, ans.body)
+			}
+		}
+		if org != nil && !strings.HasPrefix(ans.body, "c=acme p=free ") {
+			t.Errorf("org acme: %q", ans.body)
+		}
+	}
+}
