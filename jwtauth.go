@@ -558,12 +558,14 @@ func isPreflight(r *http.Request) bool {
 // (consumer_claim), or refuses it when that consumer does not exist or is
 // disabled.
 func (j *JWTAuth) bindConsumer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, v *verifiedToken) error {
-	name, _ := v.vars[userPrefix+j.ConsumerClaim].(string)
-	if name == "" {
+	if !v.hasConsumer {
 		return nil
 	}
-	c, ok := processState.consumers.store.Get(name)
-	if !ok || c.Disabled {
+	// a claim that is there but empty, null or not a string names no
+	// consumer and is refused like an unknown one: taken for "no claim",
+	// it would escape the consumer's quota
+	c, ok := processState.consumers.store.Get(v.consumer)
+	if v.consumer == "" || !ok || c.Disabled {
 		j.counters.refused[jwtverify.Invalid].Inc()
 		w.Header()["Www-Authenticate"] = []string{j.consumerRefusal.wwwAuthenticate}
 		return refuse(w, r, http.StatusUnauthorized, "jwt_auth: the token's consumer is unknown or disabled", j.consumerRefusal.body)
@@ -728,6 +730,11 @@ type verifiedToken struct {
 	vars     map[string]any     // "http.auth.user.<claim>" -> value
 	provider caddy.ReplacerFunc // serves vars; made once, so no request allocates it
 	headers  []string           // claim header values, "" when absent or unsafe
+
+	// consumer_claim: whether the token has the claim, and its value when
+	// it is a non-empty string ("" otherwise)
+	hasConsumer bool
+	consumer    string
 }
 
 // consumerPlaceholder tells the placeholders only a consumer sets
@@ -767,6 +774,11 @@ func (j *JWTAuth) newVerified(claims jwt.MapClaims) *verifiedToken {
 		if s, ok := v.vars[userPrefix+h.Claim].(string); ok && httpguts.ValidHeaderFieldValue(s) {
 			v.headers[i] = s
 		}
+	}
+	if j.ConsumerClaim != "" {
+		var raw any
+		raw, v.hasConsumer = claims[j.ConsumerClaim]
+		v.consumer, _ = raw.(string)
 	}
 	vars := v.vars
 	v.provider = func(key string) (any, bool) {

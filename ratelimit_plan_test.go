@@ -226,3 +226,38 @@ http://127.0.0.1:{HTTP} {
 		}
 	}
 }
+
+// TestE2EJWTEmptyConsumerClaimRefused: a consumer claim that is present
+// but empty, null or not a string is refused like an unknown consumer,
+// not taken for "no consumer" (which escapes the consumer's quota).
+func TestE2EJWTEmptyConsumerClaimRefused(t *testing.T) {
+	secret := "e2e-secret-e2e-secret-e2e-secret-e2e"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	g := startGateway(t, `consumers {
+		plan free {
+			quota 100/month
+		}
+		default_plan free
+	}`, `
+http://127.0.0.1:{HTTP} {
+	jwt_auth {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+		consumer_claim org
+	}
+	respond "ok {http.auth.user.id}"
+}`)
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	g.adminCall("POST", "/consumers/", `{"id": "7"}`)
+	for _, org := range []any{"", nil, 7.0, true, []any{"acme"}, map[string]any{"id": "acme"}} {
+		// liveToken drops a nil claim: sign "org": null as it is
+		tok := sign(t, jwt.SigningMethodHS256, []byte(secret), jwt.MapClaims{"sub": "user-7", "org": org,
+			"exp": time.Now().Add(time.Hour).Unix()}, nil)
+		if ans := fetchWith(t, g.client, "GET", g.url("/"), http.Header{"Authorization": {"Bearer " + tok}}); ans.code != 401 {
+			t.Errorf("org %#v: %d %q; want 401", org, ans.code, ans.body)
+		}
+	}
+	tok := liveToken(t, secret, jwt.MapClaims{})
+	if ans := fetchWith(t, g.client, "GET", g.url("/"), http.Header{"Authorization": {"Bearer " + tok}}); ans.code != 200 {
+		t.Errorf("a token without the consumer claim: %d %q", ans.code, ans.body)
+	}
+}
