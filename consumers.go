@@ -166,6 +166,11 @@ func (a *ConsumersApp) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("consumers: %w", err)
 		}
 		st.store.Restore(list)
+		if m, ok := st.counter.(*consumers.MemoryCounter); ok {
+			if err := consumers.LoadCounts(ctx, ctx.Storage(), m); err != nil {
+				a.logger.Error("quota counts not restored; they start from zero", zap.Error(err))
+			}
+		}
 		st.restored = true
 		if len(list) > 0 {
 			a.logger.Info("consumers restored from storage", zap.Int("consumers", len(list)))
@@ -214,6 +219,9 @@ func (a *ConsumersApp) Start() error {
 	st.owner = a
 	if a.persistOn() && st.persister == nil {
 		st.persister = consumers.NewPersister(st.store, a.ctx.Storage(), a.logger)
+		if m, ok := st.counter.(*consumers.MemoryCounter); ok {
+			st.persister.SaveCounts(m)
+		}
 		st.persister.Start()
 		st.store.OnChange(st.persister.Changed)
 	}

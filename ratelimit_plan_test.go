@@ -261,3 +261,41 @@ http://127.0.0.1:{HTTP} {
 		t.Errorf("a token without the consumer claim: %d %q", ans.code, ans.body)
 	}
 }
+
+// TestE2EQuotaSurvivesRestart: in single-gateway mode the calendar quota
+// counts are persisted with the consumers: a quota used before a restart
+// stays used after it.
+func TestE2EQuotaSurvivesRestart(t *testing.T) {
+	globals := `consumers {
+		plan free {
+			quota 3/day
+		}
+		default_plan free
+	}`
+	sites := `
+http://127.0.0.1:{HTTP} {
+	api_key
+	throttle {
+		plan
+	}
+	respond "ok"
+}`
+	g := startGateway(t, globals, sites)
+	g.adminCall("POST", "/consumers/", `{"id": "small"}`)
+	_, key := g.createKey("small", "")
+	get := func() answer {
+		return fetchWith(t, g.client, "GET", g.url("/"), http.Header{"X-Api-Key": {key}})
+	}
+	for i := range 2 {
+		if ans := get(); ans.code != 200 {
+			t.Fatalf("request %d: %d %q", i, ans.code, ans.body)
+		}
+	}
+	g.restart(globals, sites)
+	if ans := get(); ans.code != 200 || ans.header.Get("X-Quota-Remaining") != "0" {
+		t.Fatalf("the third request after a restart: %d %v (the count was lost)", ans.code, ans.header)
+	}
+	if ans := get(); ans.code != 429 {
+		t.Fatalf("the fourth request after a restart: %d; want 429", ans.code)
+	}
+}

@@ -18,6 +18,29 @@ import (
 // record per consumer, so a change rewrites one small record.
 const recordsPrefix = "consumers/records"
 
+// countsKey is where the calendar quota counts of a single gateway
+// (MemoryCounter) are kept.
+const countsKey = "consumers/quota_counts.json"
+
+// CountsInterval is how often the quota counts are written when they
+// changed: a crash (not a stop) loses at most this much of the counting.
+const CountsInterval = 5 * time.Second
+
+// LoadCounts merges the persisted quota counts into m.
+func LoadCounts(ctx context.Context, storage Storage, m *MemoryCounter) error {
+	b, err := storage.Load(ctx, countsKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the quota counts from storage: %w", err)
+	}
+	if err := m.Merge(b); err != nil {
+		return fmt.Errorf("the stored quota counts cannot be read: %w", err)
+	}
+	return nil
+}
+
 // recordVersion is the version of the stored record's format.
 const recordVersion = 1
 
@@ -72,6 +95,7 @@ type Persister struct {
 	storage  Storage
 	logger   *zap.Logger
 	interval time.Duration
+	counts   *MemoryCounter // written every CountsInterval, and at stop
 
 	mu    sync.Mutex
 	dirty map[string]struct{}
@@ -98,6 +122,26 @@ func (p *Persister) Changed(id string) {
 	}
 }
 
+// SaveCounts has the writer persist m's quota counts too (before Start).
+func (p *Persister) SaveCounts(m *MemoryCounter) { p.counts = m }
+
+// writeCounts writes the quota counts if they changed.
+func (p *Persister) writeCounts() {
+	if p.counts == nil {
+		return
+	}
+	b, ok := p.counts.Snapshot()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.storage.Store(ctx, countsKey, b); err != nil {
+		p.counts.MarkDirty()
+		p.logger.Error("writing the quota counts to storage failed; will retry", zap.Error(err))
+	}
+}
+
 // Start runs the writer.
 func (p *Persister) Start() { go p.loop() }
 
@@ -109,8 +153,13 @@ func (p *Persister) Stop(flush bool) {
 
 func (p *Persister) loop() {
 	defer close(p.done)
+	tick := time.NewTicker(CountsInterval)
+	defer tick.Stop()
 	for {
 		select {
+		case <-tick.C:
+			p.writeCounts()
+			continue
 		case <-p.kick:
 			if err := p.Write(); err != nil {
 				p.logger.Error("writing consumers to storage failed; will retry", zap.Error(err))
@@ -120,6 +169,7 @@ func (p *Persister) loop() {
 				if err := p.Write(); err != nil {
 					p.logger.Error("writing consumers to storage at stop failed", zap.Error(err))
 				}
+				p.writeCounts()
 			}
 			return
 		}
@@ -130,6 +180,7 @@ func (p *Persister) loop() {
 				if err := p.Write(); err != nil {
 					p.logger.Error("writing consumers to storage at stop failed", zap.Error(err))
 				}
+				p.writeCounts()
 			}
 			return
 		}

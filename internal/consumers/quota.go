@@ -2,6 +2,7 @@ package consumers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -145,6 +146,7 @@ type MemoryCounter struct {
 	counts map[string]memCount
 	now    func() time.Time
 	swept  time.Time
+	dirty  bool // counted since the last Snapshot
 }
 
 type memCount struct {
@@ -181,6 +183,7 @@ func (m *MemoryCounter) Take(_ context.Context, consumer string, windows []Use) 
 		d.Uses[i].Used++
 		m.counts[k] = memCount{n: d.Uses[i].Used, end: windows[i].End.Unix()}
 	}
+	m.dirty = true
 	return d, nil
 }
 
@@ -206,4 +209,60 @@ func (m *MemoryCounter) sweepLocked() {
 			delete(m.counts, k)
 		}
 	}
+}
+
+// storedCount is a count as persisted (Snapshot, Merge).
+type storedCount struct {
+	N   int64 `json:"n"`
+	End int64 `json:"end"`
+}
+
+// Snapshot is the counts of the windows not yet ended, in their stored
+// form, and whether anything was counted since the last snapshot (when
+// not, it returns nil, false).
+func (m *MemoryCounter) Snapshot() ([]byte, bool) {
+	m.mu.Lock()
+	if !m.dirty {
+		m.mu.Unlock()
+		return nil, false
+	}
+	now := m.now().Unix()
+	out := make(map[string]storedCount, len(m.counts))
+	for k, c := range m.counts {
+		if c.end > now {
+			out[k] = storedCount{N: c.n, End: c.end}
+		}
+	}
+	m.dirty = false
+	m.mu.Unlock()
+	b, _ := json.Marshal(out)
+	return b, true
+}
+
+// MarkDirty has the next Snapshot taken (after a failed write).
+func (m *MemoryCounter) MarkDirty() {
+	m.mu.Lock()
+	m.dirty = true
+	m.mu.Unlock()
+}
+
+// Merge adds persisted counts: each window keeps the larger of its count
+// here and the stored one; ended windows are dropped.
+func (m *MemoryCounter) Merge(b []byte) error {
+	var in map[string]storedCount
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now().Unix()
+	for k, c := range in {
+		if c.End <= now || c.N <= 0 {
+			continue
+		}
+		if cur, ok := m.counts[k]; !ok || cur.n < c.N {
+			m.counts[k] = memCount{n: c.N, end: c.End}
+		}
+	}
+	return nil
 }
