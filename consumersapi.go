@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,6 +161,9 @@ func (a consumersAPI) route(w http.ResponseWriter, r *http.Request) error {
 		if err := a.state.store.DeleteKey(r.Context(), segs[0], segs[2]); err != nil {
 			return err
 		}
+		if err := a.persistNow(r.Context(), segs[0]); err != nil {
+			return err
+		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	case len(segs) == 2 && segs[1] == "usage":
@@ -278,6 +282,9 @@ func (a consumersAPI) consumer(w http.ResponseWriter, r *http.Request, id string
 		if err := store.Delete(r.Context(), id); err != nil {
 			return err
 		}
+		if err := a.persistNow(r.Context(), id); err != nil {
+			return err
+		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -306,7 +313,29 @@ func (a consumersAPI) consumer(w http.ResponseWriter, r *http.Request, id string
 	if err != nil {
 		return err
 	}
+	if err := a.persistNow(r.Context(), id); err != nil {
+		return err
+	}
 	writeJSON(w, status, viewConsumer(n))
+	return nil
+}
+
+// persistNow writes a consumer's record to storage before the answer, for
+// the changes that can take rights away (a key deleted, a consumer
+// disabled, changed or deleted): a crash right after the answer cannot
+// bring a revoked key back. Creations (a consumer, a key) are written in
+// the background within a second. Nothing to do in cluster mode (Redis
+// has the change before the answer) or with persist off.
+func (a consumersAPI) persistNow(ctx context.Context, id string) error {
+	a.state.mu.Lock()
+	p := a.state.persister
+	a.state.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	if err := p.WriteNow(ctx, id); err != nil {
+		return apiErrorf(http.StatusInternalServerError, "the change is in force, but writing it to storage failed (retried in the background): %v", err)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddygateway/caddy-gateway/internal/consumers"
 )
 
 const consumerPlans = `consumers {
@@ -213,5 +216,62 @@ func TestConsumerPersistenceWithoutTheOption(t *testing.T) {
 	g.restart("", "")
 	if code, body := g.adminCall("GET", "/consumers/acme", ""); code != http.StatusOK {
 		t.Fatalf("after a restart: %d %s", code, body)
+	}
+}
+
+// TestConsumerRevocationPersistedBeforeAnswer: a key deletion, a disable
+// and a consumer deletion are in storage when the admin API answers 2xx,
+// so a crash right after the answer cannot bring the key back.
+func TestConsumerRevocationPersistedBeforeAnswer(t *testing.T) {
+	g := startGateway(t, consumerPlans, "")
+	record := func(id string) string {
+		b, err := os.ReadFile(filepath.Join(g.storageDir, filepath.FromSlash(consumers.RecordKey(id))))
+		if errors.Is(err, os.ErrNotExist) {
+			return ""
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// waits for the background writer to have written the key: it then
+	// waits a second before its next write
+	settle := func(id, keyID string) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(record(id), keyID) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the key %s of %s was never persisted", keyID, id)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	keyID, _ := g.createKey("acme", "")
+	settle("acme", keyID)
+	if code, body := g.adminCall("DELETE", "/consumers/acme/keys/"+keyID, ""); code != http.StatusNoContent {
+		t.Fatalf("deleting the key: %d %s", code, body)
+	}
+	if strings.Contains(record("acme"), keyID) {
+		t.Fatal("the key deletion was answered 204 before it was in storage")
+	}
+
+	keyID, _ = g.createKey("acme", "")
+	settle("acme", keyID)
+	if code, body := g.adminCall("PATCH", "/consumers/acme", `{"disabled": true}`); code != http.StatusOK {
+		t.Fatalf("disabling: %d %s", code, body)
+	}
+	if !strings.Contains(record("acme"), `"disabled":true`) {
+		t.Fatal("the disable was answered 200 before it was in storage")
+	}
+
+	g.adminCall("POST", "/consumers/", `{"id": "gone"}`)
+	keyID, _ = g.createKey("gone", "")
+	settle("gone", keyID)
+	if code, body := g.adminCall("DELETE", "/consumers/gone", ""); code != http.StatusNoContent {
+		t.Fatalf("deleting the consumer: %d %s", code, body)
+	}
+	if record("gone") != "" {
+		t.Fatal("the consumer deletion was answered 204 before it was in storage")
 	}
 }

@@ -100,6 +100,11 @@ type Persister struct {
 	mu    sync.Mutex
 	dirty map[string]struct{}
 
+	// writeMu orders the writes of one record: a background write that
+	// read a consumer before a revocation cannot store it after WriteNow
+	// stored the revocation
+	writeMu sync.Mutex
+
 	kick chan struct{}
 	stop chan bool
 	done chan struct{}
@@ -199,16 +204,7 @@ func (p *Persister) Write() error {
 	var firstErr error
 	failed := 0
 	for id := range dirty {
-		var err error
-		if c, ok := p.store.Get(id); ok {
-			var b []byte
-			if b, err = Encode(c); err == nil {
-				err = p.storage.Store(ctx, RecordKey(id), b)
-			}
-		} else if err = p.storage.Delete(ctx, RecordKey(id)); errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		if err != nil {
+		if err := p.writeOne(ctx, id); err != nil {
 			failed++
 			if firstErr == nil {
 				firstErr = fmt.Errorf("consumer %q: %w", id, err)
@@ -224,6 +220,38 @@ func (p *Persister) Write() error {
 		default:
 		}
 		return fmt.Errorf("%d of %d records not written, e.g. %w", failed, len(dirty), firstErr)
+	}
+	return nil
+}
+
+// writeOne writes a consumer's record as the store has it now, or deletes
+// it.
+func (p *Persister) writeOne(ctx context.Context, id string) error {
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	if c, ok := p.store.Get(id); ok {
+		b, err := Encode(c)
+		if err != nil {
+			return err
+		}
+		return p.storage.Store(ctx, RecordKey(id), b)
+	}
+	if err := p.storage.Delete(ctx, RecordKey(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// WriteNow writes one consumer's record at once (revocations, disables
+// and deletions: the admin API answers only once they are in storage).
+// On failure the record stays marked for the background writer.
+func (p *Persister) WriteNow(ctx context.Context, id string) error {
+	p.mu.Lock()
+	delete(p.dirty, id)
+	p.mu.Unlock()
+	if err := p.writeOne(ctx, id); err != nil {
+		p.Changed(id)
+		return err
 	}
 	return nil
 }
