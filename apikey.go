@@ -47,7 +47,8 @@ func init() {
 // catches typos before any lookup), unknown, deleted, expired or whose
 // consumer is disabled, is refused with 401, `Cache-Control: no-store` and
 // `WWW-Authenticate: ApiKey realm="<realm>"` (with error="invalid_key" for
-// a bad key); a request with a key in two places gets 400. Like jwt_auth's,
+// a bad key); a request with a key in two places, or (with from
+// authorization) more than one Authorization field, gets 400. Like jwt_auth's,
 // these refusals go to the site's handle_errors routes when it has them
 // ({err.status_code}, {err.message}), else a small JSON body is written.
 type APIKey struct {
@@ -226,6 +227,12 @@ func (h *APIKey) extract(r *http.Request) (key string, ambiguous bool) {
 				v = vals[0]
 			}
 		case "authorization":
+			// one Authorization field at most, as jwt_auth: with a second
+			// one (Basic, Bearer) the upstream would see credentials the
+			// gateway did not check
+			if len(r.Header["Authorization"]) > 1 {
+				return "", true
+			}
 			for _, a := range r.Header["Authorization"] {
 				scheme, rest, ok := strings.Cut(a, " ")
 				if ok && strings.EqualFold(scheme, s.Name) {

@@ -86,6 +86,8 @@ http://localhost:{HTTP} {
 		{"malformed", hdr("X-Api-Key", typo), 401, "malformed"},
 		{"unknown", hdr("X-Api-Key", unknown), 401, "not valid"},
 		{"two keys", http.Header{"X-Api-Key": {key}, "Authorization": {"ApiKey " + unknown}}, 400, ""},
+		{"two Authorization fields", http.Header{"Authorization": {"Basic dXNlcjpwYXNz", "ApiKey " + key}}, 400, ""},
+		{"two Authorization fields, key first", http.Header{"Authorization": {"ApiKey " + key, "Bearer x.y.z"}}, 400, ""},
 	}
 	for _, c := range refusals {
 		ans := fetchWith(t, g.client, "GET", g.url("/"), c.header)
