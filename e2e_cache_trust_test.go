@@ -497,3 +497,80 @@ func TestE2ECacheRevalidationSetCookieNeverStored(t *testing.T) {
 		}
 	}
 }
+
+// A request's Host header does not reach another site's entries in a
+// store the sites share (found by the third fresh attack: sent to one
+// port with another site's Host, it read, and poisoned, that site's
+// entries, past its transform, and a catch-all site read one bound to an
+// internal address).
+func TestE2ECacheHostCannotReachAnotherServersEntries(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprintf(w, "from the site on %s", r.Header.Get("X-Site"))
+	})
+	other := testenv.FreePort(t)
+	g := startGateway(t, "", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	response_cache
+	reverse_proxy %[1]s {
+		header_up X-Site public
+	}
+}
+http://127.0.0.1:%[2]d {
+	response_cache
+	reverse_proxy %[1]s {
+		header_up X-Site internal
+	}
+}`, o.addr(), other))
+	internal := fmt.Sprintf("http://127.0.0.1:%d/doc", other)
+	if a := fetch(t, g.client, internal); a.body != "from the site on internal" {
+		t.Fatalf("internal site: %q", a.body)
+	}
+	// the public site, asked with the internal site's Host (the first
+	// site's address matches any Host on its port)
+	req, _ := http.NewRequest("GET", g.url("/doc"), nil)
+	req.Host = fmt.Sprintf("127.0.0.1:%d", other)
+	resp, err := g.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) == "from the site on internal" {
+		t.Fatalf("the public site answered from the internal site's entry (%q)", resp.Header.Get("Cache-Status"))
+	}
+}
+
+// A 304 to a credentialed revalidation changes only how the shared entry
+// may be reused, never adds the caller's fields; a 304 that says private
+// or no-store ends the entry (found by the third fresh attack).
+func TestE2ECacheRevalidationKeepsTheEntryShared(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Etag", `"v1"`)
+		w.Header().Set("Cache-Control", "public, max-age=1")
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			if r.URL.Query().Get("private") != "" {
+				w.Header().Set("Cache-Control", "private, max-age=60")
+			} else {
+				w.Header().Set("Cache-Control", "public, max-age=60")
+			}
+			w.Header().Set("Authentication-Info", "for-"+r.Header.Get("Authorization"))
+			w.Header().Set("X-Session", "for-"+r.Header.Get("Authorization"))
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "shared")
+	})
+	g := startGateway(t, "", cacheSite(o, ""))
+	for _, path := range []string{"/fields", "/fields?private=1"} {
+		fetch(t, g.client, g.url(path))
+		time.Sleep(1100 * time.Millisecond)
+		fetchWith(t, g.client, "GET", g.url(path), http.Header{"Authorization": {"alice"}})
+		b := fetch(t, g.client, g.url(path))
+		if b.header.Get("Authentication-Info") != "" || b.header.Get("X-Session") != "" {
+			t.Fatalf("%s: a later caller got alice's fields %v (%q)", path, b.header, b.header.Get("Cache-Status"))
+		}
+		if strings.Contains(path, "private") && strings.Contains(b.header.Get("Cache-Status"), "hit") {
+			t.Fatalf("%s: the entry a private 304 revalidated is still shared (%q)", path, b.header.Get("Cache-Status"))
+		}
+	}
+}

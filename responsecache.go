@@ -313,6 +313,15 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	b.WriteString(cr.url)
 	b.WriteByte(0)
 	b.WriteString(rewritten)
+	// the server the request came in on: the Host header is the client's,
+	// and sites on other listeners (another port, a bind to an internal
+	// address) share a store when their settings match; their entries
+	// must not answer each other's Host
+	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
+		for _, ln := range srv.Listen {
+			writeKeyPart(&b, ln)
+		}
+	}
 	separating := false
 	var coveredBuf [8]string
 	covered := coveredBuf[:0]
@@ -834,7 +843,13 @@ func (rc *ResponseCache) revalidatingWriter(w http.ResponseWriter, r *http.Reque
 // refresh stores e updated by a 304's fields (RFC 9111 §4.3.4) and returns
 // the new entry.
 func (rc *ResponseCache) refresh(cr cacheRequest, e *httpcache.Entry, h304 http.Header, reqTime time.Time) *httpcache.Entry {
-	n := e.Updated(h304, reqTime, time.Now())
+	if cc := httpcache.ParseCacheControl(h304["Cache-Control"]); cc.NoStore || (cc.Private && len(cc.PrivateFields) == 0 && !cr.q.Separated) {
+		// the 304 says the response may no longer be stored (or shared):
+		// it answers this caller, and the stored copies go
+		rc.store.invalidate(cr.url)
+		return e
+	}
+	n := e.Updated(h304, reqTime, time.Now(), cr.q.Credential && !cr.q.Separated)
 	n.Lifetime = cr.q.Policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
 	rc.store.put(cr.key, n)
 	cacheMetric(cacheRevalidated)

@@ -145,13 +145,25 @@ func tagsOf(h http.Header) []string {
 	return tags
 }
 
+// cachingFields are what a 304 to a credentialed revalidation may change
+// in an entry other callers share: how long and how it may be reused,
+// never a field about the caller (a session, a token, Authentication-Info,
+// Clear-Site-Data).
+var cachingFields = []string{"Cache-Control", "Expires", "Date", "Last-Modified", "Surrogate-Control", "Cache-Tag", "Surrogate-Key"}
+
 // Updated returns a copy of e with the header fields of a 304 response
 // merged in (RFC 9111 §3.2, §4.3.4), as received at responseTime for a
-// request sent at requestTime, its freshness to be set by the caller.
-func (e *Entry) Updated(h304 http.Header, requestTime, responseTime time.Time) *Entry {
+// request sent at requestTime, its freshness to be set by the caller. A
+// 304's Set-Cookie and the fields its private="..." names are never
+// merged; with cachingOnly (a credentialed caller revalidated an entry
+// others share) only the cachingFields are.
+func (e *Entry) Updated(h304 http.Header, requestTime, responseTime time.Time, cachingOnly bool) *Entry {
 	h := e.Header.Clone()
 	private := ParseCacheControl(h304["Cache-Control"]).PrivateFields
 	for k, v := range h304 {
+		if cachingOnly && !slices.Contains(cachingFields, k) {
+			continue
+		}
 		switch k {
 		case "Content-Length", "Content-Encoding", "Content-Range", "Content-Md5", "Etag",
 			"Transfer-Encoding", "Trailer", "Connection":

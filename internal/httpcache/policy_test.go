@@ -251,7 +251,7 @@ func TestNotModified(t *testing.T) {
 
 func TestUpdatedKeepsWhatDescribesTheBody(t *testing.T) {
 	e := NewEntry(200, hdr("Etag", `"a"`, "Content-Length", "3", "Content-Md5", "x", "X-Version", "1", "Cache-Control", "max-age=1"), []byte("abc"), time.Now(), time.Now())
-	n := e.Updated(hdr("Etag", `"b"`, "Content-Length", "0", "Content-Md5", "y", "X-Version", "2", "Cache-Control", "max-age=60"), time.Now(), time.Now())
+	n := e.Updated(hdr("Etag", `"b"`, "Content-Length", "0", "Content-Md5", "y", "X-Version", "2", "Cache-Control", "max-age=60"), time.Now(), time.Now(), false)
 	if n.Header.Get("Etag") != `"a"` || n.Header.Get("Content-Length") != "3" || n.Header.Get("Content-Md5") != "x" {
 		t.Errorf("fields describing the stored body changed: %v", n.Header)
 	}
