@@ -363,6 +363,11 @@ func (a consumersAPI) addKey(w http.ResponseWriter, r *http.Request, id string) 
 		if expires, err = time.Parse(time.RFC3339, b.Expires); err != nil {
 			return badRequestf("expires %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", b.Expires)
 		}
+		if expires.IsZero() {
+			// the store reads the zero time as "never expires": refused
+			// here rather than taken for it
+			return badRequestf("expires %q is the zero time, not in the future; omit expires for a key that never expires", b.Expires)
+		}
 	}
 	secret, k, err := a.state.store.AddKey(r.Context(), id, b.Name, expires)
 	if err != nil {

@@ -275,3 +275,22 @@ func TestConsumerRevocationPersistedBeforeAnswer(t *testing.T) {
 		t.Fatal("the consumer deletion was answered 204 before it was in storage")
 	}
 }
+
+// TestConsumerKeyExpiresValidated: a key's expires must be a real future
+// time the gateway can hold: the zero time is refused (it is not "never";
+// omit expires for that), and so is a time past the largest one a key can
+// carry (after 2262 a time in ns overflows: the key would be dead at
+// birth). A far but sane time works.
+func TestConsumerKeyExpiresValidated(t *testing.T) {
+	g := startGateway(t, consumerPlans, "")
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	for _, exp := range []string{"0001-01-01T00:00:00Z", "0001-01-01T01:00:00+01:00", "2263-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2001-01-01T00:00:00Z"} {
+		if code, body := g.adminCall("POST", "/consumers/acme/keys", `{"expires": "`+exp+`"}`); code != http.StatusBadRequest {
+			t.Errorf("expires %s: %d %s; want 400", exp, code, body)
+		}
+	}
+	_, key := g.createKey("acme", `{"expires": "2199-12-31T00:00:00Z"}`)
+	if _, why := processState.consumers.store.Authenticate(key, time.Now()); why != consumers.Accepted {
+		t.Fatalf("a key expiring in 2199: %v", why)
+	}
+}

@@ -312,6 +312,10 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return err
 }
 
+// MaxExpires is the latest expiry a key can carry: its expiry is checked
+// in Unix nanoseconds, which end in April 2262.
+var MaxExpires = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // AddKey makes a new key for a consumer and returns the key itself (to be
 // shown once) with what is stored of it.
 func (s *Store) AddKey(ctx context.Context, consumerID, name string, expires time.Time) (string, Key, error) {
@@ -321,6 +325,10 @@ func (s *Store) AddKey(ctx context.Context, consumerID, name string, expires tim
 	now := s.Now().UTC()
 	if !expires.IsZero() && !expires.After(now) {
 		return "", Key{}, fmt.Errorf("%w: expires %s is not in the future", ErrInvalid, expires.Format(time.RFC3339))
+	}
+	if expires.After(MaxExpires) {
+		return "", Key{}, fmt.Errorf("%w: expires %s is after %s, the latest a key can carry; omit expires for a key that never expires",
+			ErrInvalid, expires.UTC().Format(time.RFC3339), MaxExpires.Format(time.RFC3339))
 	}
 	id, secret := NewKey()
 	k := Key{ID: id, Name: name, CreatedAt: now, Expires: expires.UTC(), Hash: HashKey(secret)}
