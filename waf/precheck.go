@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -22,8 +23,9 @@ import (
 const maxFileParts = 16
 
 // errTooManyParts refuses a multipart body with more parts than the
-// arguments allowed, or more file parts than maxFileParts.
-var errTooManyParts = errors.New("too many multipart parts")
+// arguments allowed, or more file parts than maxFileParts, and an XML body
+// of more elements and text nodes than the arguments allowed.
+var errTooManyParts = errors.New("too many multipart parts or XML nodes")
 
 // argument is one more argument the rules see (as a body argument).
 type argument struct{ name, value string }
@@ -54,7 +56,7 @@ func bodyChecks(contentType string, body []byte, maxParts int) ([]argument, erro
 		}
 		return out, nil
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
-		return xmlArguments(body), nil
+		return xmlArguments(body, maxParts)
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
@@ -63,18 +65,22 @@ func bodyChecks(contentType string, body []byte, maxParts int) ([]argument, erro
 
 // xmlArguments reads an XML document (at most body_limit bytes) for what
 // the CRS does not inspect: attribute values, processing instructions,
-// directives (DOCTYPE, ENTITY) and comments.
-func xmlArguments(body []byte) []argument {
+// directives (DOCTYPE, ENTITY) and comments. Elements and text nodes count
+// as the arguments they cost the engine: past maxArgs the body is refused
+// (errTooManyParts), as too many fields are.
+func xmlArguments(body []byte, maxArgs int) ([]argument, error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict = false
 	var out []argument
-	for {
+	nodes := 0
+	for first := true; ; first = false {
 		tok, err := dec.RawToken()
 		if err != nil {
-			return out // io.EOF, or what the engine refuses as it parses it
+			return out, nil // io.EOF, or what the engine refuses as it parses it
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			nodes++
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue // a namespace declaration names a namespace, not data
@@ -85,8 +91,12 @@ func xmlArguments(body []byte) []argument {
 				}
 				out = append(out, argument{"xml.attr." + name, a.Value})
 			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				nodes++
+			}
 		case xml.ProcInst:
-			if t.Target != "xml" { // the declaration <?xml version=...?> is no data
+			if !(first && t.Target == "xml" && xmlDeclaration.Match(t.Inst)) {
 				out = append(out, argument{"xml.procinst", t.Target + " " + string(t.Inst)})
 			}
 		case xml.Directive:
@@ -94,8 +104,15 @@ func xmlArguments(body []byte) []argument {
 		case xml.Comment:
 			out = append(out, argument{"xml.comment", string(t)})
 		}
+		if nodes+len(out) > maxArgs {
+			return nil, errTooManyParts
+		}
 	}
 }
+
+// xmlDeclaration is what a document's <?xml ...?> may hold and no more
+// (the only processing instruction left uninspected, and only first).
+var xmlDeclaration = regexp.MustCompile(`^\s*version\s*=\s*("1\.[0-9]"|'1\.[0-9]')(\s+encoding\s*=\s*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(\s+standalone\s*=\s*("(yes|no)"|'(yes|no)'))?\s*$`)
 
 // jsonEmptyContainers walks a JSON document (at most body_limit bytes)
 // and names the members and elements whose value is {} or [].

