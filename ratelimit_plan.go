@@ -38,6 +38,10 @@ type planCounters struct {
 // would set that placeholder, and only the operator's config sets vars.
 const consumerVar = "gateway_consumer"
 
+// planAppliedVar marks a request a `throttle { plan }` has applied the
+// plan to.
+const planAppliedVar = "gateway_plan_applied"
+
 // consumerKey is the throttle key of a plan's rates.
 const consumerKey = "{http.vars." + consumerVar + "}"
 
@@ -92,6 +96,12 @@ func (p *planThrottle) serve(w http.ResponseWriter, r *http.Request, next caddyh
 	if id == "" {
 		return next.ServeHTTP(w, r)
 	}
+	// a second `throttle { plan }` on the request's way (site and route
+	// both) counts nothing more: the plan applies once per request
+	if caddyhttp.GetVar(r.Context(), planAppliedVar) != nil {
+		return next.ServeHTTP(w, r)
+	}
+	caddyhttp.SetVar(r.Context(), planAppliedVar, true)
 	own := ""
 	if c, ok := p.store.Get(id); ok {
 		own = c.Plan // the plan now, even if it changed since the key was checked

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +298,36 @@ http://127.0.0.1:{HTTP} {
 	}
 	if ans := get(); ans.code != 429 {
 		t.Fatalf("the fourth request after a restart: %d; want 429", ans.code)
+	}
+}
+
+// TestE2ETwoPlanBlocksCountOnce: two `throttle { plan }` blocks on one
+// request's way count it once in the consumer's quota, not twice.
+func TestE2ETwoPlanBlocksCountOnce(t *testing.T) {
+	g := startGateway(t, `consumers {
+		plan free {
+			quota 3/day
+		}
+		default_plan free
+	}`, `
+http://127.0.0.1:{HTTP} {
+	api_key
+	throttle {
+		plan
+	}
+	route {
+		throttle {
+			plan
+		}
+		respond "ok"
+	}
+}`)
+	g.adminCall("POST", "/consumers/", `{"id": "small"}`)
+	_, key := g.createKey("small", "")
+	for i := range 3 {
+		ans := fetchWith(t, g.client, "GET", g.url("/"), http.Header{"X-Api-Key": {key}})
+		if ans.code != 200 || ans.header.Get("X-Quota-Remaining") != strconv.Itoa(2-i) {
+			t.Fatalf("request %d: %d %v", i, ans.code, ans.header)
+		}
 	}
 }
