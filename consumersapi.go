@@ -184,6 +184,25 @@ type consumerBody struct {
 	Disabled *bool              `json:"disabled"`
 }
 
+// describeConsumerJSONError says what is wrong with a consumer or key
+// body, naming its own fields (fields) and types.
+func describeConsumerJSONError(err error, fields string) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		switch {
+		case typeErr.Field == "disabled":
+			return fmt.Sprintf(`"disabled" must be true or false, not a %s`, typeErr.Value)
+		case strings.HasPrefix(typeErr.Field, "metadata"):
+			return fmt.Sprintf(`"metadata" must be an object of string values (null removes an entry), such as {"team": "red"}, not a %s`, typeErr.Value)
+		}
+		return fmt.Sprintf("%q must be a string, not a %s", typeErr.Field, typeErr.Value)
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Sprintf("unknown field %s; the fields are %s", msg, fields)
+	}
+	return describeJSONError(err)
+}
+
 func readConsumerBody(w http.ResponseWriter, r *http.Request) (consumerBody, error) {
 	var b consumerBody
 	raw, err := readBody(w, r)
@@ -193,7 +212,7 @@ func readConsumerBody(w http.ResponseWriter, r *http.Request) (consumerBody, err
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return b, badRequestf("the body is not a consumer: %s (want {\"id\": ..., \"plan\": ..., \"metadata\": {...}, \"disabled\": false})", describeJSONError(err))
+		return b, badRequestf("the body is not a consumer: %s (want {\"id\": ..., \"plan\": ..., \"metadata\": {...}, \"disabled\": false})", describeConsumerJSONError(err, "id, plan, metadata, disabled"))
 	}
 	if dec.More() {
 		return b, badRequestf("the body holds more than one JSON value")
@@ -355,7 +374,7 @@ func (a consumersAPI) addKey(w http.ResponseWriter, r *http.Request, id string) 
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&b); err != nil {
-			return badRequestf("the body is not a key request: %s (want {\"name\": \"ci\", \"expires\": \"2027-01-01T00:00:00Z\"}, both optional)", describeJSONError(err))
+			return badRequestf("the body is not a key request: %s (want {\"name\": \"ci\", \"expires\": \"2027-01-01T00:00:00Z\"}, both optional)", describeConsumerJSONError(err, "name, expires"))
 		}
 	}
 	var expires time.Time

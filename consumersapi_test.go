@@ -294,3 +294,37 @@ func TestConsumerKeyExpiresValidated(t *testing.T) {
 		t.Fatalf("a key expiring in 2199: %v", why)
 	}
 }
+
+// TestConsumerAdminAPIMessages: the admin API's 400s name the consumers'
+// own fields and types, and a key name with a control character (CR, LF)
+// is refused like a metadata value.
+func TestConsumerAdminAPIMessages(t *testing.T) {
+	g := startGateway(t, consumerPlans, "")
+	for _, c := range []struct {
+		method, path, body string
+		want, notWant      string
+	}{
+		{"POST", "/consumers/", `{"id": "a", "ttl": 3}`, "id, plan, metadata, disabled", "address"},
+		{"POST", "/consumers/", `{"id": "a", "disabled": "true"}`, `"disabled" must be true or false, not a string`, ""},
+		{"POST", "/consumers/", `{"id": 7}`, `"id" must be a string, not a number`, ""},
+		{"POST", "/consumers/", `{"id": "a", "metadata": {"team": 1}}`, `"metadata" must be an object of string values`, ""},
+	} {
+		code, raw := g.adminCall(c.method, c.path, c.body)
+		var ans struct{ Error string }
+		_ = json.Unmarshal([]byte(raw), &ans)
+		body := ans.Error
+		if code != http.StatusBadRequest || !strings.Contains(body, c.want) || (c.notWant != "" && strings.Contains(body, c.notWant)) {
+			t.Errorf("%s %s %s: %d %s; want 400 with %q", c.method, c.path, c.body, code, body, c.want)
+		}
+	}
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	if code, body := g.adminCall("POST", "/consumers/acme/keys", `{"nme": "ci"}`); code != http.StatusBadRequest || !strings.Contains(body, "name, expires") {
+		t.Errorf("a key body's unknown field: %d %s", code, body)
+	}
+	for _, name := range []string{"ci\r\nX-Injected: 1", "tab\there", "del\x7f"} {
+		b, _ := json.Marshal(map[string]string{"name": name})
+		if code, body := g.adminCall("POST", "/consumers/acme/keys", string(b)); code != http.StatusBadRequest || !strings.Contains(body, "control character") {
+			t.Errorf("key name %q: %d %s; want 400", name, code, body)
+		}
+	}
+}

@@ -322,6 +322,11 @@ func (s *Store) AddKey(ctx context.Context, consumerID, name string, expires tim
 	if len(name) > maxKeyNameLen {
 		return "", Key{}, fmt.Errorf("%w: key name longer than %d bytes", ErrInvalid, maxKeyNameLen)
 	}
+	for i := range len(name) {
+		if name[i] < 0x20 || name[i] == 0x7f {
+			return "", Key{}, fmt.Errorf("%w: key name %q holds a control character", ErrInvalid, name)
+		}
+	}
 	now := s.Now().UTC()
 	if !expires.IsZero() && !expires.After(now) {
 		return "", Key{}, fmt.Errorf("%w: expires %s is not in the future", ErrInvalid, expires.Format(time.RFC3339))
