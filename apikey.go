@@ -63,6 +63,16 @@ type APIKey struct {
 	// with a bad key is still refused). Default: false.
 	Optional bool `json:"optional,omitempty"`
 
+	// Remove the key from the request once it is accepted: the header,
+	// the Authorization field (scheme ApiKey) or the query parameter it
+	// was read from, so that the upstream never sees the raw key (it gets
+	// the consumer as placeholders, e.g. header_up X-Consumer
+	// {http.auth.user.consumer}). Default: false, as an upstream may read
+	// the key itself, and a response_cache keyed by the key's header or
+	// parameter after api_key would find it empty (key it by
+	// {http.auth.user.id} instead).
+	HideKey bool `json:"hide_key,omitempty"`
+
 	store *consumers.Store
 	app   *ConsumersApp
 	// cache holds the keys this handler accepted, so that a repeated key
@@ -282,7 +292,48 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	caddyhttp.SetVar(r.Context(), consumerVar, ck.consumerVar)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(ck.provider)
+	if h.HideKey {
+		h.hide(r)
+	}
 	return next.ServeHTTP(w, r)
+}
+
+// hide removes the accepted key from every place it was read from (hide_key).
+// extract has made sure these places hold that key and no other.
+func (h *APIKey) hide(r *http.Request) {
+	for _, s := range h.From {
+		switch s.Kind {
+		case "header":
+			delete(r.Header, s.Name)
+		case "authorization":
+			if vals := r.Header["Authorization"]; len(vals) == 1 {
+				if scheme, _, ok := strings.Cut(vals[0], " "); ok && strings.EqualFold(scheme, s.Name) {
+					delete(r.Header, "Authorization")
+				}
+			}
+		case "query":
+			r.URL.RawQuery = dropQueryParam(r.URL.RawQuery, s.Name)
+			r.RequestURI = r.URL.RequestURI()
+		}
+	}
+}
+
+// dropQueryParam removes a parameter from a raw query and keeps the rest
+// as it was (order and encoding).
+func dropQueryParam(raw, name string) string {
+	if raw == "" {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if uk, err := url.QueryUnescape(k); err == nil && uk == name {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, "&")
 }
 
 // checkedKey is a key this handler accepted, with what a request that
@@ -396,6 +447,7 @@ func (h *APIKey) refuse(w http.ResponseWriter, r *http.Request, why consumers.Re
 //		from header <name> | query <name> | authorization ApiKey
 //		realm <realm>
 //		optional
+//		hide_key [on|off]
 //	}
 //
 // `from` may be given several times; without it the key is read from the
@@ -435,8 +487,22 @@ func (h *APIKey) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.Optional = true
+		case "hide_key":
+			h.HideKey = true
+			if d.NextArg() {
+				switch d.Val() {
+				case "on":
+				case "off":
+					h.HideKey = false
+				default:
+					return d.Errf("hide_key takes on or off, not %q", d.Val())
+				}
+				if d.NextArg() {
+					return d.ArgErr()
+				}
+			}
 		default:
-			return d.Errf("unrecognized subdirective %q; api_key knows: from, realm, optional", d.Val())
+			return d.Errf("unrecognized subdirective %q; api_key knows: from, realm, optional, hide_key", d.Val())
 		}
 	}
 	return nil

@@ -140,3 +140,59 @@ http://localhost:{HTTP} {
 		t.Errorf("the access log holds the key:\n%s", b)
 	}
 }
+
+// TestE2EAPIKeyHideKey: with hide_key the upstream never sees the key (not
+// in the header, the Authorization field nor the query, whose other
+// parameters are kept as they were); without it, it is forwarded as sent.
+func TestE2EAPIKeyHideKey(t *testing.T) {
+	up := newBackend(t, "up")
+	g := startGateway(t, consumerPlans, `
+http://127.0.0.1:{HTTP} {
+	route /hidden/* {
+		api_key {
+			from header X-Api-Key
+			from query key
+			from authorization ApiKey
+			hide_key
+		}
+		reverse_proxy `+up.addr()+` {
+			header_up X-Consumer {http.auth.user.consumer}
+		}
+	}
+	route /shown/* {
+		api_key
+		reverse_proxy `+up.addr()+`
+	}
+}`)
+	g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	_, key := g.createKey("acme", "")
+	last := func() *http.Request {
+		up.mu.Lock()
+		defer up.mu.Unlock()
+		return up.last
+	}
+	for _, c := range []struct {
+		name   string
+		path   string
+		header http.Header
+	}{
+		{"header", "/hidden/a?z=1&b=%20x", http.Header{"X-Api-Key": {key}}},
+		{"authorization", "/hidden/a?z=1&b=%20x", http.Header{"Authorization": {"ApiKey " + key}}},
+		{"query", "/hidden/a?z=1&key=" + key + "&b=%20x", nil},
+	} {
+		if ans := fetchWith(t, g.client, "GET", g.url(c.path), c.header); ans.code != 200 {
+			t.Fatalf("%s: %d %q", c.name, ans.code, ans.body)
+		}
+		r := last()
+		if r.Header.Get("X-Api-Key") != "" || r.Header.Get("Authorization") != "" || strings.Contains(r.URL.RawQuery, key) {
+			t.Errorf("%s: the upstream saw the key: %v %q", c.name, r.Header, r.URL.RawQuery)
+		}
+		if r.URL.RawQuery != "z=1&b=%20x" || r.Header.Get("X-Consumer") != "acme" {
+			t.Errorf("%s: upstream got query %q consumer %q", c.name, r.URL.RawQuery, r.Header.Get("X-Consumer"))
+		}
+	}
+	fetchWith(t, g.client, "GET", g.url("/shown/a"), http.Header{"X-Api-Key": {key}})
+	if r := last(); r.Header.Get("X-Api-Key") != key {
+		t.Errorf("without hide_key the key is forwarded as sent: %v", r.Header)
+	}
+}
