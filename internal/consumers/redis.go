@@ -2,6 +2,8 @@ package consumers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -36,7 +38,12 @@ import (
 // what they know rather than delete every consumer. A change never sets
 // it: one written to a flushed Redis leaves it holding that one consumer
 // and no marker, and the next resync still refills (HSETNX: the newer
-// record written by the change stays).
+// record written by the change stays). Each refill writes a new random
+// value (an epoch): a resync forgets a local consumer that Redis lacks
+// only if the marker held the same epoch before its scan and after its
+// reads, so a flush during a resync (Redis then looks empty, or holds
+// only what was written or refilled since) never deletes consumers; an
+// event whose record is missing deletes only while the marker is there.
 const (
 	redisRecordsKey  = "cgw:consumers"
 	redisVersionsKey = "cgw:consumers:v"
@@ -172,10 +179,25 @@ func (s *RedisSync) refresh(ctx context.Context, id string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
 	defer cancel()
-	b, err := s.conn.Client.HGet(ctx, redisRecordsKey, id).Bytes()
-	s.conn.Result(err)
+	var rec *redis.StringCmd
+	var marker *redis.IntCmd
+	_, err := s.conn.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		rec = p.HGet(ctx, redisRecordsKey, id)
+		marker = p.Exists(ctx, redisMarkerKey)
+		return nil
+	})
 	if errors.Is(err, redis.Nil) {
-		if _, ok := s.store.Get(id); ok {
+		err = nil
+	}
+	s.conn.Result(err)
+	if err != nil {
+		return err
+	}
+	b, err := rec.Bytes()
+	if errors.Is(err, redis.Nil) {
+		// gone, unless Redis lost its data (no marker): then the resync
+		// refills rather than this gateway forgetting the consumer
+		if _, ok := s.store.Get(id); ok && marker.Val() == 1 {
 			s.store.Apply(id, nil)
 		}
 		return nil
@@ -198,14 +220,11 @@ func (s *RedisSync) refresh(ctx context.Context, id string) error {
 // records that differ from the local ones, and removes local consumers
 // that Redis no longer holds.
 func (s *RedisSync) Resync(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
-	present, err := s.conn.Client.Exists(cctx, redisMarkerKey).Result()
-	cancel()
-	s.conn.Result(err)
+	epoch, present, err := s.epoch(ctx)
 	if err != nil {
 		return err
 	}
-	if present == 0 {
+	if !present {
 		return s.refill(ctx)
 	}
 	remote := map[string]int64{}
@@ -252,16 +271,69 @@ func (s *RedisSync) Resync(ctx context.Context) error {
 			}
 		}
 	}
+	// local consumers Redis did not list: created after the scan, or gone
+	var missing, gone []string
 	for _, c := range s.store.All() {
-		if _, ok := remote[c.ID]; ok {
-			continue
-		}
-		// created after the scan, or gone: ask for this one
-		if err := s.refresh(ctx, c.ID); err != nil {
-			return err
+		if _, ok := remote[c.ID]; !ok {
+			missing = append(missing, c.ID)
 		}
 	}
+	for len(missing) > 0 {
+		batch := missing[:min(resyncBatch, len(missing))]
+		missing = missing[len(batch):]
+		cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
+		vals, err := s.conn.Client.HMGet(cctx, redisRecordsKey, batch...).Result()
+		cancel()
+		s.conn.Result(err)
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				gone = append(gone, batch[i])
+				continue
+			}
+			if c, err := Decode([]byte(str)); err == nil && c.ID == batch[i] {
+				s.store.Apply(c.ID, c)
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	// Forget them only if Redis kept its data all along: the same refill
+	// epoch before the scan and after the reads. A flush in between (with
+	// or without a refill since) would otherwise make every consumer look
+	// gone, and a refill by this gateway would then drop them for all.
+	after, present, err := s.epoch(ctx)
+	if err != nil {
+		return err
+	}
+	if !present || after != epoch {
+		return nil // the next resync refills, or reads the refilled set
+	}
+	for _, id := range gone {
+		s.store.Apply(id, nil)
+	}
 	return nil
+}
+
+// epoch reads the marker: the value its last refill wrote, and whether it
+// is there at all.
+func (s *RedisSync) epoch(ctx context.Context) (string, bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
+	defer cancel()
+	v, err := s.conn.Client.Get(cctx, redisMarkerKey).Result()
+	if errors.Is(err, redis.Nil) {
+		s.conn.Result(nil)
+		return "", false, nil
+	}
+	s.conn.Result(err)
+	if err != nil {
+		return "", false, err
+	}
+	return v, true, nil
 }
 
 // refill writes every local consumer to a Redis that lost its data.
@@ -294,7 +366,11 @@ func (s *RedisSync) refill(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
 	defer cancel()
-	err := s.conn.Client.Set(cctx, redisMarkerKey, "1", 0).Err()
+	// a new epoch per refill: a resync that saw another one, or none,
+	// around its reads knows Redis lost its data meanwhile
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	err := s.conn.Client.Set(cctx, redisMarkerKey, hex.EncodeToString(nonce[:]), 0).Err()
 	s.conn.Result(err)
 	return err
 }
