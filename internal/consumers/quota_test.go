@@ -125,3 +125,43 @@ func TestQuotaWindowEdge(t *testing.T) {
 		t.Fatalf("%d counts kept, want the 2 current windows", len(m.counts))
 	}
 }
+
+// TestMemoryCounterSnapshotMerge: a snapshot holds the windows not ended
+// and is taken only when something was counted; merging keeps the larger
+// count of each window and drops ended ones.
+func TestMemoryCounterSnapshotMerge(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	m := NewMemoryCounter(func() time.Time { return now })
+	if _, ok := m.Snapshot(); ok {
+		t.Fatal("a snapshot of a counter that counted nothing")
+	}
+	day := Windows([]Quota{{Limit: 10, Period: Day}}, now, time.UTC)
+	for range 3 {
+		if _, err := m.Take(context.Background(), "acme", day); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, ok := m.Snapshot()
+	if !ok {
+		t.Fatal("no snapshot after counting")
+	}
+	if _, ok := m.Snapshot(); ok {
+		t.Fatal("a second snapshot with nothing counted since")
+	}
+	fresh := NewMemoryCounter(func() time.Time { return now })
+	fresh.Take(context.Background(), "acme", Windows([]Quota{{Limit: 10, Period: Day}}, now, time.UTC))
+	if err := fresh.Merge(b); err != nil {
+		t.Fatal(err)
+	}
+	uses, _ := fresh.Read(context.Background(), "acme", Windows([]Quota{{Limit: 10, Period: Day}}, now, time.UTC))
+	if uses[0].Used != 3 {
+		t.Fatalf("after merge: used %d, want 3", uses[0].Used)
+	}
+	later := NewMemoryCounter(func() time.Time { return now.Add(48 * time.Hour) })
+	if err := later.Merge(b); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(later.counts); n != 0 {
+		t.Fatalf("an ended window was restored (%d counts)", n)
+	}
+}
