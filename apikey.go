@@ -209,7 +209,7 @@ func (h *APIKey) Cleanup() error {
 }
 
 // extract finds the request's key; two different keys are ambiguous.
-func (h *APIKey) extract(r *http.Request) (key string, ambiguous bool) {
+func (h *APIKey) extract(r *http.Request) (key, source string, ambiguous bool) {
 	var query url.Values
 	for _, s := range h.From {
 		var v string
@@ -217,7 +217,7 @@ func (h *APIKey) extract(r *http.Request) (key string, ambiguous bool) {
 		case "header":
 			vals := r.Header[s.Name]
 			if len(vals) > 1 {
-				return "", true
+				return "", "", true
 			}
 			if len(vals) == 1 {
 				v = strings.TrimSpace(vals[0])
@@ -231,7 +231,7 @@ func (h *APIKey) extract(r *http.Request) (key string, ambiguous bool) {
 			}
 			vals := query[s.Name]
 			if len(vals) > 1 {
-				return "", true
+				return "", "", true
 			}
 			if len(vals) == 1 {
 				v = vals[0]
@@ -241,13 +241,13 @@ func (h *APIKey) extract(r *http.Request) (key string, ambiguous bool) {
 			// one (Basic, Bearer) the upstream would see credentials the
 			// gateway did not check
 			if len(r.Header["Authorization"]) > 1 {
-				return "", true
+				return "", "", true
 			}
 			for _, a := range r.Header["Authorization"] {
 				scheme, rest, ok := strings.Cut(a, " ")
 				if ok && strings.EqualFold(scheme, s.Name) {
 					if v != "" {
-						return "", true
+						return "", "", true
 					}
 					v = strings.TrimSpace(rest)
 				}
@@ -257,16 +257,19 @@ func (h *APIKey) extract(r *http.Request) (key string, ambiguous bool) {
 			continue
 		}
 		if key != "" && key != v {
-			return "", true
+			return "", "", true
+		}
+		if key == "" {
+			source = credentialSourceOf(s.Kind, s.Name)
 		}
 		key = v
 	}
-	return key, false
+	return key, source, false
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	key, ambiguous := h.extract(r)
+	key, source, ambiguous := h.extract(r)
 	if ambiguous {
 		h.ambiguous.Inc()
 		w.Header()["Www-Authenticate"] = []string{h.answers[noKey].wwwAuthenticate}
@@ -290,6 +293,8 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	}
 	h.accepted.Inc()
 	caddyhttp.SetVar(r.Context(), consumerVar, ck.consumerVar)
+	// {http.auth.user.id} stands for this key (response_cache's key)
+	caddyhttp.SetVar(r.Context(), credentialSourceVar, source)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(ck.provider)
 	if h.HideKey {

@@ -113,6 +113,21 @@ func (c *credentialSet) current() *credentialSources { return c.snap.Load() }
 // for. Without it (Caddy's basic_auth) it is the Authorization field.
 const credentialSourceVar = "gateway.credential_source"
 
+// credentialSourceOf names a source in credentialSourceVar's notation:
+// "header:<Canonical>", "query:<lower>"; the Authorization scheme of
+// api_key is the Authorization field.
+func credentialSourceOf(kind, name string) string {
+	switch kind {
+	case "query":
+		return "query:" + strings.ToLower(name)
+	case "authorization":
+		return "header:Authorization"
+	case "cookie":
+		return "cookie:" + name
+	}
+	return "header:" + http.CanonicalHeaderKey(name)
+}
+
 // requestCredentials are the credentials a request carries.
 type requestCredentials struct {
 	// sources present: "header:<Canonical-Name>" or "query:<lower name>"

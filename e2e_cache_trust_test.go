@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -572,5 +573,46 @@ func TestE2ECacheRevalidationKeepsTheEntryShared(t *testing.T) {
 		if strings.Contains(path, "private") && strings.Contains(b.header.Get("Cache-Status"), "hit") {
 			t.Fatalf("%s: the entry a private 304 revalidated is still shared (%q)", path, b.header.Get("Cache-Status"))
 		}
+	}
+}
+
+// api_key's consumers are told apart by key {http.auth.user.id}: each has
+// entries of its own (found by the third fresh attack: every request with
+// a valid key passed the cache as unkeyed, since the key's own field was
+// not known to be what the user id stands for).
+func TestE2ECacheKeyedByAPIKeyConsumer(t *testing.T) {
+	o := perCallerOrigin(t, func(r *http.Request) string { return r.Header.Get("X-Consumer") })
+	g := startGateway(t, "consumers {\n\t\tplan free {\n\t\t\trate 1000/1s\n\t\t}\n\t\tdefault_plan free\n\t}", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	api_key
+	response_cache {
+		key {http.auth.user.id}
+	}
+	reverse_proxy %s {
+		header_up X-Consumer {http.auth.user.id}
+	}
+}`, o.addr()))
+	keys := map[string]string{}
+	for _, id := range []string{"acme", "globex"} {
+		if code, body := g.adminCall("POST", "/consumers/", fmt.Sprintf(`{"id":%q}`, id)); code != 201 {
+			t.Fatalf("creating %s: %d %s", id, code, body)
+		}
+		code, body := g.adminCall("POST", "/consumers/"+id+"/keys", `{}`)
+		var k struct{ Key string }
+		if code != 201 || json.Unmarshal([]byte(body), &k) != nil || k.Key == "" {
+			t.Fatalf("a key for %s: %d %s", id, code, body)
+		}
+		keys[id] = k.Key
+	}
+	hits := o.hits.Load()
+	for range 2 {
+		for id, key := range keys {
+			a := fetchWith(t, g.client, "GET", g.url("/me"), http.Header{"X-Api-Key": {key}})
+			if a.body != "data of "+id || strings.Contains(a.header.Get("Cache-Status"), "unkeyed") {
+				t.Fatalf("%s: %q (%q)", id, a.body, a.header.Get("Cache-Status"))
+			}
+		}
+	}
+	if got := o.hits.Load() - hits; got != 2 {
+		t.Fatalf("upstream asked %d times for two consumers twice, want 2 (each consumer's answer reused)", got)
 	}
 }

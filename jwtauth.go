@@ -348,13 +348,10 @@ func (j *JWTAuth) buildSources() {
 	}
 	j.sourceNames = make([]string, len(j.sources))
 	for i, s := range j.sources {
-		j.sourceNames[i] = s.Type + ":" + s.Name
+		j.sourceNames[i] = credentialSourceOf(s.Type, s.Name)
 		switch s.Type {
-		case "query":
-			j.sourceNames[i] = "query:" + strings.ToLower(s.Name)
 		case "header":
 			j.sources[i].Name = http.CanonicalHeaderKey(s.Name)
-			j.sourceNames[i] = "header:" + j.sources[i].Name
 		}
 	}
 	j.headers = make([]ClaimHeader, len(j.ClaimHeaders))
