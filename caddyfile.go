@@ -113,6 +113,39 @@ func positiveDuration(d *caddyfile.Dispenser, opt string, field *caddy.Duration)
 	return nil
 }
 
+// unmarshalStoreOption reads the options every store of the plugin takes
+// (the service_registry and consumers options): `persist on|off`,
+// `backend redis <url>` and `redis_timeout <duration>`, the current token
+// being opt (one of them).
+func unmarshalStoreOption(d *caddyfile.Dispenser, directive, opt string, persist **bool, redis **RedisConfig) error {
+	switch opt {
+	case "persist":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		on, err := parseOnOff(d)
+		if err != nil {
+			return err
+		}
+		*persist = &on
+	case "backend":
+		rc, err := parseRedisBackend(d, directive, d.RemainingArgs())
+		if err != nil {
+			return err
+		}
+		if *redis != nil {
+			rc.Timeout = (*redis).Timeout
+		}
+		*redis = rc
+	case "redis_timeout":
+		if *redis == nil {
+			*redis = &RedisConfig{}
+		}
+		return positiveDuration(d, opt, &(*redis).Timeout)
+	}
+	return nil
+}
+
 // parseRedisBackend reads the arguments of `backend redis <url>`.
 func parseRedisBackend(d *caddyfile.Dispenser, directive string, args []string) (*RedisConfig, error) {
 	if len(args) != 2 || args[0] != "redis" {

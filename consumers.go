@@ -386,29 +386,8 @@ func (a *ConsumersApp) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-		case "persist":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			on, err := parseOnOff(d)
-			if err != nil {
-				return err
-			}
-			a.Persist = &on
-		case "backend":
-			rc, err := parseRedisBackend(d, "consumers", d.RemainingArgs())
-			if err != nil {
-				return err
-			}
-			if a.Redis != nil {
-				rc.Timeout = a.Redis.Timeout
-			}
-			a.Redis = rc
-		case "redis_timeout":
-			if a.Redis == nil {
-				a.Redis = &RedisConfig{}
-			}
-			if err := positiveDuration(d, "redis_timeout", &a.Redis.Timeout); err != nil {
+		case "persist", "backend", "redis_timeout":
+			if err := unmarshalStoreOption(d, "consumers", d.Val(), &a.Persist, &a.Redis); err != nil {
 				return err
 			}
 		case "resync_interval":

@@ -302,29 +302,8 @@ func (sr *ServiceRegistry) unmarshalOption(d *caddyfile.Dispenser, opt string, d
 			return d.Errf("default_ttl %q is not a duration such as 30s: %v", d.Val(), err)
 		}
 		sr.DefaultTTL = caddy.Duration(dur)
-	case "persist":
-		if !d.NextArg() {
-			return d.ArgErr()
-		}
-		on, err := parseOnOff(d)
-		if err != nil {
-			return err
-		}
-		sr.Persist = &on
-	case "backend":
-		rc, err := parseRedisBackend(d, "service_registry", d.RemainingArgs())
-		if err != nil {
-			return err
-		}
-		if sr.Redis != nil {
-			rc.Timeout = sr.Redis.Timeout
-		}
-		sr.Redis = rc
-	case "redis_timeout":
-		if sr.Redis == nil {
-			sr.Redis = &RedisConfig{}
-		}
-		return positiveDuration(d, opt, &sr.Redis.Timeout)
+	case "persist", "backend", "redis_timeout":
+		return unmarshalStoreOption(d, "service_registry", opt, &sr.Persist, &sr.Redis)
 	case "allow", "deny":
 		ranges := d.RemainingArgs()
 		if len(ranges) == 0 {
