@@ -251,25 +251,13 @@ func (s *RedisSync) Resync(ctx context.Context) error {
 			stale = append(stale, id)
 		}
 	}
-	for len(stale) > 0 {
-		batch := stale[:min(resyncBatch, len(stale))]
-		stale = stale[len(batch):]
-		cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
-		vals, err := s.conn.Client.HMGet(cctx, redisRecordsKey, batch...).Result()
-		cancel()
-		s.conn.Result(err)
-		if err != nil {
-			return err
+	err = s.readRecords(ctx, stale, func(id string, c *Consumer, found bool) {
+		if found && c != nil { // not found: deleted meanwhile, its event removes it
+			s.store.Apply(c.ID, c)
 		}
-		for i, v := range vals {
-			str, ok := v.(string)
-			if !ok {
-				continue // deleted meanwhile: its event removes it
-			}
-			if c, err := Decode([]byte(str)); err == nil && c.ID == batch[i] {
-				s.store.Apply(c.ID, c)
-			}
-		}
+	})
+	if err != nil {
+		return err
 	}
 	// local consumers Redis did not list: created after the scan, or gone
 	var missing, gone []string
@@ -278,26 +266,16 @@ func (s *RedisSync) Resync(ctx context.Context) error {
 			missing = append(missing, c.ID)
 		}
 	}
-	for len(missing) > 0 {
-		batch := missing[:min(resyncBatch, len(missing))]
-		missing = missing[len(batch):]
-		cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
-		vals, err := s.conn.Client.HMGet(cctx, redisRecordsKey, batch...).Result()
-		cancel()
-		s.conn.Result(err)
-		if err != nil {
-			return err
+	err = s.readRecords(ctx, missing, func(id string, c *Consumer, found bool) {
+		switch {
+		case !found:
+			gone = append(gone, id)
+		case c != nil:
+			s.store.Apply(c.ID, c)
 		}
-		for i, v := range vals {
-			str, ok := v.(string)
-			if !ok {
-				gone = append(gone, batch[i])
-				continue
-			}
-			if c, err := Decode([]byte(str)); err == nil && c.ID == batch[i] {
-				s.store.Apply(c.ID, c)
-			}
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if len(gone) == 0 {
 		return nil
@@ -315,6 +293,36 @@ func (s *RedisSync) Resync(ctx context.Context) error {
 	}
 	for _, id := range gone {
 		s.store.Apply(id, nil)
+	}
+	return nil
+}
+
+// readRecords reads the records of ids from Redis in batches of
+// resyncBatch and hands each to fn: found is false when Redis has none, c
+// is nil when the record does not decode or names another id.
+func (s *RedisSync) readRecords(ctx context.Context, ids []string, fn func(id string, c *Consumer, found bool)) error {
+	for len(ids) > 0 {
+		batch := ids[:min(resyncBatch, len(ids))]
+		ids = ids[len(batch):]
+		cctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
+		vals, err := s.conn.Client.HMGet(cctx, redisRecordsKey, batch...).Result()
+		cancel()
+		s.conn.Result(err)
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				fn(batch[i], nil, false)
+				continue
+			}
+			c, err := Decode([]byte(str))
+			if err != nil || c.ID != batch[i] {
+				c = nil
+			}
+			fn(batch[i], c, true)
+		}
 	}
 	return nil
 }
