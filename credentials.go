@@ -45,6 +45,9 @@ var defaultCredentialQuery = []string{"access_token", "api_key", "apikey"}
 type credentialSources struct {
 	headers []string // canonical field names
 	query   []string
+	// the same as sources ("header:<Name>", "query:<lower name>"), made
+	// once per change of the set so the request path builds no string
+	headerSources, querySources []string
 }
 
 // credentialSet is the process-wide union of the sources the loaded
@@ -99,6 +102,12 @@ func (c *credentialSet) publish() {
 				u.query = append(u.query, q)
 			}
 		}
+	}
+	for _, h := range u.headers {
+		u.headerSources = append(u.headerSources, "header:"+h)
+	}
+	for _, q := range u.query {
+		u.querySources = append(u.querySources, "query:"+strings.ToLower(q))
 	}
 	c.snap.Store(&u)
 }
@@ -180,13 +189,13 @@ func credentialsOf(r *http.Request, repl *caddy.Replacer) requestCredentials {
 		}
 	}
 	s := processState.credentials.current()
-	for _, h := range s.headers {
+	for i, h := range s.headers {
 		if len(r.Header[h]) > 0 {
-			c.sources = append(c.sources, "header:"+h)
+			c.sources = append(c.sources, s.headerSources[i])
 		}
 	}
 	if r.URL.RawQuery != "" {
-		c.sources = appendQueryNames(c.sources, r.URL.RawQuery, s.query)
+		c.sources = appendQueryNames(c.sources, r.URL.RawQuery, s.query, s.querySources)
 	}
 	return c
 }
@@ -195,7 +204,7 @@ func credentialsOf(r *http.Request, repl *caddy.Replacer) requestCredentials {
 // query has (in any case, and as PHP and Rails read it: name[] and
 // name[x] are name; ';' separates parameters as '&' does for some
 // servers), allocating only for names with escapes.
-func appendQueryNames(out []string, raw string, names []string) []string {
+func appendQueryNames(out []string, raw string, names, sources []string) []string {
 	for raw != "" {
 		i := strings.IndexAny(raw, "&;")
 		part := raw
@@ -206,9 +215,9 @@ func appendQueryNames(out []string, raw string, names []string) []string {
 		}
 		k, _, _ := strings.Cut(part, "=")
 		k = normalizeParamName(k)
-		for _, n := range names {
-			if strings.EqualFold(k, n) && !slices.Contains(out, "query:"+strings.ToLower(n)) {
-				out = append(out, "query:"+strings.ToLower(n))
+		for i, n := range names {
+			if strings.EqualFold(k, n) && !slices.Contains(out, sources[i]) {
+				out = append(out, sources[i])
 			}
 		}
 	}
