@@ -12,12 +12,16 @@ package waf
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,8 +99,9 @@ type WAF struct {
 	// in any of them is refused with 400. Default 128.
 	MaxArguments int `json:"max_arguments,omitempty"`
 
-	waf    coraza.WAF
-	logger *zap.Logger
+	waf     coraza.WAF
+	poolKey string
+	logger  *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information. The ID is not
@@ -131,14 +136,71 @@ func (w *WAF) Provision(ctx caddy.Context) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	engine, err := coraza.NewWAF(coraza.NewWAFConfig().
-		WithRootFS(mergefs.Merge(coreruleset.FS, mergefsio.OSFS)).
-		WithDirectives(w.directives()))
+	directives := w.directives()
+	w.poolKey = engineKey(directives, w.Rules)
+	val, _, err := engines.LoadOrNew(w.poolKey, func() (caddy.Destructor, error) {
+		engine, err := coraza.NewWAF(coraza.NewWAFConfig().
+			WithRootFS(mergefs.Merge(coreruleset.FS, mergefsio.OSFS)).
+			WithDirectives(directives))
+		if err != nil {
+			return nil, fmt.Errorf("waf: loading the rules: %v", err)
+		}
+		return sharedEngine{engine}, nil
+	})
 	if err != nil {
-		return fmt.Errorf("waf: loading the rules: %v", err)
+		return err
 	}
-	w.waf = engine
+	w.waf = val.(sharedEngine).WAF
 	return nil
+}
+
+// Cleanup lets go of the rule engine; the last handler using it frees it.
+func (w *WAF) Cleanup() error {
+	if w.poolKey != "" {
+		_, err := engines.Delete(w.poolKey)
+		return err
+	}
+	return nil
+}
+
+// engines holds the rule engines of the loaded configs, one per
+// configuration (the SecLang directives and the contents of the extra rule
+// files), reference counted by the handlers using them: ten sites with the
+// same settings share one engine (the CRS parsed into about 8 MiB of
+// rules), and a reload that keeps the settings keeps the engine (the new
+// config takes its reference before the old one lets go), so neither the
+// sites nor the reloads multiply the memory or the load time.
+// coraza.WAF is safe for concurrent use: each request has its own
+// transaction.
+var engines = caddy.NewUsagePool()
+
+// sharedEngine is an engine in the pool. Coraza's WAF holds nothing to
+// close: the garbage collector frees it once no handler holds it.
+type sharedEngine struct{ coraza.WAF }
+
+// Destruct is a no-op (see sharedEngine).
+func (sharedEngine) Destruct() error { return nil }
+
+// engineKey names an engine by what it is built from: the directives and
+// the bytes of every extra rule file (a file edited between two loads
+// gets a new engine). A file that cannot be read is left for Coraza to
+// report; its key carries the error so it is never shared.
+func engineKey(directives string, rules []string) string {
+	h := sha256.New()
+	h.Write([]byte(directives))
+	for _, pattern := range rules {
+		files, err := filepath.Glob(pattern)
+		if err != nil || len(files) == 0 {
+			fmt.Fprintf(h, "\x00%s: %v", pattern, err)
+			continue
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			fmt.Fprintf(h, "\x00%s %d %v\x00", f, len(b), err)
+			h.Write(b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // directives is the SecLang configuration: Coraza's recommended settings,
@@ -500,6 +562,7 @@ func parseWAF(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 var (
 	_ caddyhttp.MiddlewareHandler = (*WAF)(nil)
 	_ caddy.Provisioner           = (*WAF)(nil)
+	_ caddy.CleanerUpper          = (*WAF)(nil)
 	_ caddy.Validator             = (*WAF)(nil)
 	_ caddyfile.Unmarshaler       = (*WAF)(nil)
 )
