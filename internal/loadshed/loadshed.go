@@ -1,0 +1,664 @@
+// Package loadshed is the engine behind the load_shed handler: per key
+// (typically a service), an adaptive limit on the requests in flight,
+// learned from their latency, with a short, bounded wait queue that admits
+// fairly between clients and by priority when the limit is reached.
+//
+// The limit follows a gradient of latency, as Netflix's concurrency-limits
+// (Gradient2) and Envoy's adaptive concurrency filter do: once per window,
+//
+//	gradient = clamp(tolerance × minLatency / windowLatency, 0.5, 1)
+//	limit'   = limit × gradient + √limit
+//	limit    = limit × (1 − smoothing) + limit' × smoothing
+//
+// so the limit grows by about √limit per window while latency stays within
+// tolerance of the least latency seen, and shrinks (at most by half per
+// window) when requests start queueing in the service. The baseline is the
+// minimum latency (as Envoy's minRTT), not Gradient2's long-term average,
+// which drifts up under sustained overload and lets the limit creep with it;
+// when the limit sits at its minimum and latency still exceeds the
+// baseline, the service itself got slower, and the baseline is re-measured
+// there (as Envoy does at minimum concurrency); and when latency stays over
+// tolerance for ProbeAfter (30 s), the limit drops to its minimum for one
+// window to measure the baseline again (Envoy's periodic minRTT probe, only
+// when the baseline may be stale: about 1% of the requests of those 30 s
+// are shed for it). A window in which fewer
+// than half the slots were used does not raise the limit, so a quiet
+// period does not leave a limit a spike would overrun.
+//
+// When the limit is reached, requests wait in the key's queue for at most
+// MaxWait. A freed slot goes to the waiter of highest priority; among
+// those, to the client with the fewest requests in flight (so each client
+// gets an equal share of the slots, whatever it sends); among that
+// client's, to the newest (under sustained overload, the old waiters would
+// time out anyway; serving the newest keeps the latency of what is admitted
+// low). A full queue takes a newcomer only by pushing out a waiter of lower
+// priority, or of the same priority and a client with more requests in
+// flight and queued (the lowest ranked, the oldest of those); otherwise
+// the newcomer is refused at once.
+//
+// Memory is bounded: at most MaxKeys keys (beyond, new keys share one
+// overflow key until an idle key is dropped); per key, QueueSize waiters
+// and one small record per client with requests in flight or queued (at
+// most limit + QueueSize of them).
+//
+// It knows nothing of HTTP or Caddy: callers name the key, a hash of the
+// client and a priority, and say when a request ends. Latencies are
+// nanoseconds on the caller's monotonic clock (Config.Now).
+package loadshed
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config sets the limits. Zero fields take the defaults of [Defaults].
+// Limits are per unit: the caller passes, per request, how many units the
+// key has (e.g. a service's live instances), and the key's limit is the
+// per-unit limit times that.
+type Config struct {
+	// InitialLimit is a new key's limit per unit.
+	InitialLimit int
+	// MinLimit and MaxLimit bound the limit per unit.
+	MinLimit, MaxLimit int
+	// Tolerance is how much slower than the least latency seen requests may
+	// get before the limit shrinks: 1.25 means 25% slower.
+	Tolerance float64
+	// Smoothing (0..1] is how much of each new estimate is taken.
+	Smoothing float64
+	// Window is the least time between two updates of a key's limit; an
+	// update also waits for MinSamples requests and one least latency.
+	Window time.Duration
+	// MinSamples is the fewest requests that end in a window for it to
+	// update the limit.
+	MinSamples int
+	// ProbeAfter is how long latency must stay over tolerance before the
+	// baseline is measured again, for one window at MinLimit.
+	ProbeAfter time.Duration
+	// QueueSize is the most requests that wait per key; negative: none
+	// wait.
+	QueueSize int
+	// MaxWait is the longest a request waits for a slot.
+	MaxWait time.Duration
+	// MaxKeys is the most keys tracked.
+	MaxKeys int
+	// Now is the clock, in nanoseconds (monotonic). Default: time since
+	// the engine was made.
+	Now func() int64
+}
+
+// Defaults are the settings a zero Config field takes.
+var Defaults = Config{
+	InitialLimit: 20,
+	MinLimit:     4,
+	MaxLimit:     1000,
+	Tolerance:    1.25,
+	Smoothing:    0.2,
+	Window:       100 * time.Millisecond,
+	MinSamples:   10,
+	ProbeAfter:   30 * time.Second,
+	QueueSize:    100,
+	MaxWait:      50 * time.Millisecond,
+	MaxKeys:      1000,
+}
+
+// Errors Acquire returns.
+var (
+	// ErrQueueFull: the limit was reached and the queue was full (or the
+	// request was pushed out of it by one that ranks higher).
+	ErrQueueFull = errors.New("loadshed: limit reached and queue full")
+	// ErrMaxWait: the request waited MaxWait without getting a slot.
+	ErrMaxWait = errors.New("loadshed: no slot within the longest wait")
+)
+
+// OverflowKey is the key of the shared limit used by new keys while
+// MaxKeys keys are tracked.
+const OverflowKey = "(overflow)"
+
+// idleDrop is how long a key must have been unused (nothing in flight or
+// waiting) before a new key may take its place when MaxKeys are tracked.
+const idleDrop = time.Minute
+
+// Limiter holds the keys' limits. It is safe for concurrent use.
+type Limiter struct {
+	cfg      atomic.Pointer[Config]
+	keys     sync.Map // string -> *keyState
+	nkeys    atomic.Int64
+	overflow *keyState
+	addMu    sync.Mutex // serialises adding and dropping keys
+}
+
+// New returns a Limiter with cfg (zero fields take the defaults).
+func New(cfg Config) *Limiter {
+	l := &Limiter{}
+	l.Reconfigure(cfg)
+	l.overflow = l.newKey(OverflowKey)
+	return l
+}
+
+// Reconfigure applies new settings; learned limits are kept (clamped to
+// the new bounds at their next update), as are requests in flight.
+func (l *Limiter) Reconfigure(cfg Config) {
+	c := withDefaults(cfg)
+	l.cfg.Store(&c)
+}
+
+func withDefaults(cfg Config) Config {
+	d := Defaults
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&cfg.InitialLimit, d.InitialLimit)
+	set(&cfg.MinLimit, d.MinLimit)
+	set(&cfg.MaxLimit, d.MaxLimit)
+	set(&cfg.MinSamples, d.MinSamples)
+	set(&cfg.MaxKeys, d.MaxKeys)
+	set(&cfg.QueueSize, d.QueueSize)
+	if cfg.QueueSize < 0 {
+		cfg.QueueSize = 0
+	}
+	if cfg.Tolerance < 1 {
+		cfg.Tolerance = d.Tolerance
+	}
+	if cfg.Smoothing <= 0 || cfg.Smoothing > 1 {
+		cfg.Smoothing = d.Smoothing
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = d.Window
+	}
+	if cfg.ProbeAfter <= 0 {
+		cfg.ProbeAfter = d.ProbeAfter
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = d.MaxWait
+	}
+	cfg.MinLimit = max(cfg.MinLimit, 1)
+	cfg.MaxLimit = max(cfg.MaxLimit, cfg.MinLimit)
+	cfg.InitialLimit = min(max(cfg.InitialLimit, cfg.MinLimit), cfg.MaxLimit)
+	if cfg.Now == nil {
+		start := time.Now()
+		cfg.Now = func() int64 { return int64(time.Since(start)) }
+	}
+	return cfg
+}
+
+// Config returns the settings in use.
+func (l *Limiter) Config() Config { return *l.cfg.Load() }
+
+// Request says who a request is from.
+type Request struct {
+	// Key is the limit the request counts against.
+	Key string
+	// Client is a hash of who sent it.
+	Client uint64
+	// Priority ranks it when the queue is full or a slot frees: higher is
+	// served first, lower is shed first.
+	Priority int
+	// Units scales the key's limit (e.g. the service's live instances);
+	// less than 1 counts as 1.
+	Units int
+}
+
+// Ticket is an admitted request's slot; call Done exactly once.
+type Ticket struct {
+	k      *keyState
+	c      *client
+	start  int64
+	queued bool
+}
+
+// Queued reports whether the request waited for its slot.
+func (t Ticket) Queued() bool { return t.queued }
+
+// Acquire admits the request, at once when its key has a free slot and
+// nobody waits, else after waiting in the queue (at most MaxWait, or until
+// ctx ends). It returns ErrQueueFull or ErrMaxWait when the request is
+// shed, and ctx's error when ctx ended first.
+func (l *Limiter) Acquire(ctx context.Context, req Request) (Ticket, error) {
+	cfg := l.cfg.Load()
+	k := l.key(req.Key, cfg)
+	units := max(req.Units, 1)
+	k.mu.Lock()
+	k.units = units
+	c := k.clientLocked(req.Client)
+	if len(k.queue) == 0 && k.inFlight < k.limitLocked(cfg) {
+		k.inFlight++
+		c.inFlight++
+		k.maxInFlight = max(k.maxInFlight, k.inFlight)
+		k.mu.Unlock()
+		return Ticket{k: k, c: c, start: cfg.Now()}, nil
+	}
+	w, err := k.enqueueLocked(cfg, c, req.Priority)
+	if err != nil {
+		k.releaseClientLocked(c)
+		k.shedFull++
+		k.mu.Unlock()
+		return Ticket{}, err
+	}
+	k.dispatchLocked(cfg)
+	k.mu.Unlock()
+
+	timer := time.NewTimer(cfg.MaxWait)
+	defer timer.Stop()
+	select {
+	case <-w.ready:
+		return l.granted(k, w, cfg)
+	case <-ctx.Done():
+		if k.leave(w, false) {
+			return Ticket{}, ctx.Err()
+		}
+		// granted just as ctx ended: hand the slot on
+		if t, err := l.granted(k, w, cfg); err == nil {
+			t.Done(false)
+		}
+		return Ticket{}, ctx.Err()
+	case <-timer.C:
+		if k.leave(w, true) {
+			return Ticket{}, ErrMaxWait
+		}
+		return l.granted(k, w, cfg)
+	}
+}
+
+// granted turns a waiter that left the queue into its ticket or its
+// refusal (pushed out).
+func (l *Limiter) granted(k *keyState, w *waiter, cfg *Config) (Ticket, error) {
+	<-w.ready
+	if w.evicted {
+		return Ticket{}, ErrQueueFull
+	}
+	return Ticket{k: k, c: w.c, start: cfg.Now(), queued: true}, nil
+}
+
+// Done ends an admitted request and frees its slot. sample says whether
+// its latency tells about the service: false for requests the client gave
+// up on, or that failed without the service answering.
+func (t Ticket) Done(sample bool) {
+	k := t.k
+	if k == nil {
+		return
+	}
+	cfg := k.l.cfg.Load()
+	now := cfg.Now()
+	k.mu.Lock()
+	k.inFlight--
+	t.c.inFlight--
+	k.releaseClientLocked(t.c)
+	k.lastUsed = now
+	if sample && t.start >= k.probeStart {
+		k.sampleLocked(cfg, now, now-t.start)
+	}
+	k.dispatchLocked(cfg)
+	k.mu.Unlock()
+}
+
+// key finds or adds the state of key.
+func (l *Limiter) key(key string, cfg *Config) *keyState {
+	if v, ok := l.keys.Load(key); ok {
+		return v.(*keyState)
+	}
+	l.addMu.Lock()
+	defer l.addMu.Unlock()
+	if v, ok := l.keys.Load(key); ok {
+		return v.(*keyState)
+	}
+	if l.nkeys.Load() >= int64(cfg.MaxKeys) && !l.dropIdle(cfg) {
+		return l.overflow
+	}
+	k := l.newKey(key)
+	l.keys.Store(key, k)
+	l.nkeys.Add(1)
+	return k
+}
+
+// dropIdle forgets one key unused for idleDrop, looking at a few keys.
+func (l *Limiter) dropIdle(cfg *Config) bool {
+	now := cfg.Now()
+	looked, dropped := 0, false
+	l.keys.Range(func(name, v any) bool {
+		k := v.(*keyState)
+		k.mu.Lock()
+		idle := k.inFlight == 0 && len(k.queue) == 0 && now-k.lastUsed >= int64(idleDrop)
+		k.mu.Unlock()
+		if idle {
+			l.keys.Delete(name)
+			l.nkeys.Add(-1)
+			dropped = true
+			return false
+		}
+		looked++
+		return looked < 16
+	})
+	return dropped
+}
+
+func (l *Limiter) newKey(name string) *keyState {
+	cfg := l.cfg.Load()
+	return &keyState{l: l, name: name, limit: float64(cfg.InitialLimit), units: 1,
+		clients: map[uint64]*client{}, windowStart: cfg.Now(), lastUsed: cfg.Now()}
+}
+
+// Seed sets a key's learned limit (per unit) and least latency, as a
+// Snapshot reported them, e.g. to carry them from one Limiter to another.
+func (l *Limiter) Seed(key string, limitPerUnit float64, minLatency time.Duration) {
+	cfg := l.cfg.Load()
+	k := l.key(key, cfg)
+	k.mu.Lock()
+	k.limit = min(max(limitPerUnit, float64(cfg.MinLimit)), float64(cfg.MaxLimit))
+	k.minLatency = int64(minLatency)
+	k.mu.Unlock()
+}
+
+// keyState is one key's limit, queue and clients.
+type keyState struct {
+	l    *Limiter
+	name string
+
+	mu       sync.Mutex
+	limit    float64 // per unit
+	units    int     // the units of the latest request
+	inFlight int
+	queue    []*waiter
+	seq      uint64
+	clients  map[uint64]*client
+	free     []*client // spare client records, reused
+	lastUsed int64
+
+	// the latency window
+	windowStart int64
+	sum         int64
+	count       int
+	maxInFlight int
+	minLatency  int64
+	lastLatency int64
+	// congestedSince is when latency went over tolerance (0: it is not);
+	// probeStart when the limit was dropped to MinLimit to measure the
+	// baseline again (0: no probe), probeLimit the limit before it
+	congestedSince int64
+	probeStart     int64
+	probeLimit     float64
+
+	shedFull, shedWait uint64
+	admitted           uint64
+}
+
+// client is one client's requests in flight and waiting under a key.
+type client struct {
+	id               uint64
+	inFlight, queued int
+}
+
+// waiter is a request in the queue.
+type waiter struct {
+	c        *client
+	priority int
+	seq      uint64
+	ready    chan struct{}
+	evicted  bool
+	done     bool // left the queue: granted or evicted
+}
+
+// limitLocked is the key's limit for its current units.
+func (k *keyState) limitLocked(cfg *Config) int {
+	return max(int(k.limit*float64(k.units)), 1)
+}
+
+func (k *keyState) clientLocked(id uint64) *client {
+	if c, ok := k.clients[id]; ok {
+		return c
+	}
+	var c *client
+	if n := len(k.free); n > 0 {
+		c, k.free = k.free[n-1], k.free[:n-1]
+		*c = client{}
+	} else {
+		c = new(client)
+	}
+	c.id = id
+	k.clients[id] = c
+	return c
+}
+
+// maxFreeClients bounds the spare client records a key keeps.
+const maxFreeClients = 64
+
+// releaseClientLocked forgets a client with nothing in flight or waiting.
+func (k *keyState) releaseClientLocked(c *client) {
+	if c.inFlight > 0 || c.queued > 0 {
+		return
+	}
+	delete(k.clients, c.id)
+	if len(k.free) < maxFreeClients {
+		k.free = append(k.free, c)
+	}
+}
+
+// enqueueLocked puts a request in the queue, pushing out the lowest
+// ranked waiter when it is full and ranks below the newcomer.
+func (k *keyState) enqueueLocked(cfg *Config, c *client, priority int) (*waiter, error) {
+	if cfg.QueueSize == 0 {
+		return nil, ErrQueueFull
+	}
+	k.seq++
+	w := &waiter{c: c, priority: priority, seq: k.seq, ready: make(chan struct{})}
+	if len(k.queue) >= cfg.QueueSize {
+		worst := 0
+		for i, o := range k.queue[1:] {
+			if sheddable(o, k.queue[worst]) {
+				worst = i + 1
+			}
+		}
+		victim := k.queue[worst]
+		if !outranks(w, victim) {
+			return nil, ErrQueueFull
+		}
+		k.removeAtLocked(worst)
+		victim.evicted = true
+		victim.done = true
+		victim.c.queued--
+		k.releaseClientLocked(victim.c)
+		k.shedFull++
+		close(victim.ready)
+	}
+	c.queued++
+	k.queue = append(k.queue, w)
+	return w, nil
+}
+
+// sheddable reports whether a is shed before b: lower priority, then a
+// client with more in flight and waiting, then older.
+func sheddable(a, b *waiter) bool {
+	if a.priority != b.priority {
+		return a.priority < b.priority
+	}
+	la, lb := a.c.inFlight+a.c.queued, b.c.inFlight+b.c.queued
+	if la != lb {
+		return la > lb
+	}
+	return a.seq < b.seq
+}
+
+// outranks reports whether a newcomer may push victim out of a full
+// queue: a higher priority, or the same and a client with fewer requests
+// in flight and queued (counting the newcomer).
+func outranks(newcomer, victim *waiter) bool {
+	if newcomer.priority != victim.priority {
+		return newcomer.priority > victim.priority
+	}
+	return newcomer.c.inFlight+newcomer.c.queued+1 < victim.c.inFlight+victim.c.queued
+}
+
+// servedFirst reports whether a gets a free slot before b: higher
+// priority, then a client with fewer in flight, then newer.
+func servedFirst(a, b *waiter) bool {
+	if a.priority != b.priority {
+		return a.priority > b.priority
+	}
+	if a.c.inFlight != b.c.inFlight {
+		return a.c.inFlight < b.c.inFlight
+	}
+	return a.seq > b.seq
+}
+
+// dispatchLocked hands free slots to waiters.
+func (k *keyState) dispatchLocked(cfg *Config) {
+	limit := k.limitLocked(cfg)
+	for len(k.queue) > 0 && k.inFlight < limit {
+		best := 0
+		for i, o := range k.queue[1:] {
+			if servedFirst(o, k.queue[best]) {
+				best = i + 1
+			}
+		}
+		w := k.queue[best]
+		k.removeAtLocked(best)
+		w.done = true
+		w.c.queued--
+		w.c.inFlight++
+		k.inFlight++
+		k.maxInFlight = max(k.maxInFlight, k.inFlight)
+		close(w.ready)
+	}
+}
+
+func (k *keyState) removeAtLocked(i int) {
+	last := len(k.queue) - 1
+	k.queue[i] = k.queue[last]
+	k.queue[last] = nil
+	k.queue = k.queue[:last]
+}
+
+// leave takes a waiter out of the queue, counting it shed when it timed
+// out; false when it was already granted or pushed out (its ready channel
+// is closed).
+func (k *keyState) leave(w *waiter, timedOut bool) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if w.done {
+		return false
+	}
+	for i, o := range k.queue {
+		if o == w {
+			k.removeAtLocked(i)
+			break
+		}
+	}
+	w.done = true
+	w.c.queued--
+	k.releaseClientLocked(w.c)
+	if timedOut {
+		k.shedWait++
+	}
+	return true
+}
+
+// sampleLocked adds a latency and, at the end of a window, updates the
+// limit.
+func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
+	k.admitted++
+	k.sum += max(latency, 1)
+	k.count++
+	if now-k.windowStart < int64(cfg.Window) || k.count < cfg.MinSamples {
+		return
+	}
+	mean := k.sum / int64(k.count)
+	limit := k.limit * float64(k.units)
+	appLimited := float64(k.maxInFlight) < limit/2
+	k.lastLatency = mean
+	k.windowStart, k.sum, k.count, k.maxInFlight = now, 0, 0, k.inFlight
+	if k.probeStart != 0 {
+		// the probe's window: its latency at the least concurrency is the
+		// new baseline, and the limit from before the probe comes back
+		k.minLatency, k.limit, k.probeStart, k.congestedSince = mean, k.probeLimit, 0, 0
+		return
+	}
+	atMin := k.limit <= float64(cfg.MinLimit)
+	over := float64(mean) > cfg.Tolerance*float64(k.minLatency)
+	switch {
+	case k.minLatency == 0 || mean < k.minLatency:
+		k.minLatency = mean
+	case atMin && over:
+		// at the least concurrency, latency is still high: the service
+		// got slower; measure the baseline again here
+		k.minLatency = mean
+	}
+	if !over || atMin {
+		k.congestedSince = 0
+	} else if k.congestedSince == 0 {
+		k.congestedSince = now
+	} else if now-k.congestedSince >= int64(cfg.ProbeAfter) {
+		// latency has been over tolerance for ProbeAfter: either the
+		// service is saturated, or it got slower for good and the baseline
+		// is stale (the limit would settle above its minimum, where the
+		// growth of √limit balances the gradient). Measure the latency at
+		// the least concurrency to tell: the next window counts only the
+		// requests admitted from now on, at MinLimit.
+		k.probeStart, k.probeLimit = now, k.limit
+		k.limit = float64(cfg.MinLimit)
+		return
+	}
+	gradient := min(max(cfg.Tolerance*float64(k.minLatency)/float64(mean), 0.5), 1)
+	next := limit*gradient + math.Sqrt(limit)
+	if appLimited {
+		next = min(next, limit)
+	}
+	limit = limit*(1-cfg.Smoothing) + next*cfg.Smoothing
+	k.limit = min(max(limit/float64(k.units), float64(cfg.MinLimit)), float64(cfg.MaxLimit))
+}
+
+// KeyState is a key's state, for dashboards and metrics.
+type KeyState struct {
+	Key string `json:"key"`
+	// Limit is the limit now (per unit times units); LimitPerUnit the
+	// learned limit per unit.
+	Limit        int     `json:"limit"`
+	LimitPerUnit float64 `json:"limit_per_unit"`
+	Units        int     `json:"units"`
+	InFlight     int     `json:"in_flight"`
+	Queued       int     `json:"queued"`
+	// MinLatency is the least latency seen (the baseline); Latency the
+	// mean of the latest window.
+	MinLatency time.Duration `json:"min_latency"`
+	Latency    time.Duration `json:"latency"`
+	// Clients is the number of clients with requests in flight or queued.
+	Clients int `json:"clients"`
+	// Admitted counts the requests that ended with a latency sample.
+	Admitted uint64 `json:"admitted"`
+	// ShedQueueFull and ShedMaxWait count the requests shed because the
+	// queue was full (or they were pushed out of it) and because they
+	// waited MaxWait.
+	ShedQueueFull uint64 `json:"shed_queue_full"`
+	ShedMaxWait   uint64 `json:"shed_max_wait"`
+}
+
+// Snapshot returns every key's state (the overflow key only when used),
+// in no particular order.
+func (l *Limiter) Snapshot() []KeyState {
+	var out []KeyState
+	cfg := l.cfg.Load()
+	add := func(k *keyState) {
+		k.mu.Lock()
+		out = append(out, KeyState{Key: k.name, Limit: k.limitLocked(cfg), LimitPerUnit: k.limit, Units: k.units,
+			InFlight: k.inFlight, Queued: len(k.queue), MinLatency: time.Duration(k.minLatency),
+			Latency: time.Duration(k.lastLatency), Clients: len(k.clients), Admitted: k.admitted,
+			ShedQueueFull: k.shedFull, ShedMaxWait: k.shedWait})
+		k.mu.Unlock()
+	}
+	l.keys.Range(func(_, v any) bool {
+		add(v.(*keyState))
+		return true
+	})
+	o := l.overflow
+	o.mu.Lock()
+	used := o.admitted > 0 || o.inFlight > 0 || o.shedFull > 0 || o.shedWait > 0
+	o.mu.Unlock()
+	if used {
+		add(o)
+	}
+	return out
+}
