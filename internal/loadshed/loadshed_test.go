@@ -85,8 +85,6 @@ func simulate(t *testing.T, l *Limiter, clk *fakeClock, svc *service, rate float
 	var lats []time.Duration
 	var limits, done float64
 	var samples int
-	starts := map[*Ticket]int64{}
-	_ = starts
 	for next := clk.Now(); next < end; next += int64(step) {
 		for pending.Len() > 0 && pending[0].at <= next {
 			c := heap.Pop(&pending).(completion)
