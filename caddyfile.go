@@ -23,6 +23,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("gateway_dashboard", parseHandler[GatewayDashboard])
 	httpcaddyfile.RegisterHandlerDirective("response_cache", parseHandler[ResponseCache])
 	httpcaddyfile.RegisterHandlerDirective("transform", parseHandler[transform.Transform])
+	httpcaddyfile.RegisterHandlerDirective("load_shed", parseHandler[LoadShed])
 
 	// The order becomes cors, basic_auth, api_key, jwt_auth, throttle, forward_auth,
 	// registry_api: CORS preflights answered before any authentication (a
@@ -40,6 +41,13 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "forward_auth")
 	// the breaker watches what it wraps: right before reverse_proxy
 	httpcaddyfile.RegisterDirectiveOrder("circuit_breaker", httpcaddyfile.Before, "reverse_proxy")
+	// load_shed right before reverse_proxy, so after circuit_breaker (a
+	// request the open circuit refuses takes no slot, and the breaker
+	// does not count load_shed's 503s as the service's failures) and
+	// after response_cache (before encode: a cached answer never waits
+	// for a slot); it registers after circuit_breaker, so Before puts it
+	// between the two
+	httpcaddyfile.RegisterDirectiveOrder("load_shed", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("gateway_dashboard", httpcaddyfile.Before, "respond")
 	// transform, then response_cache, right before encode: after
 	// authentication (transform's placeholders name the user), limits and

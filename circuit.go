@@ -271,8 +271,10 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := next.ServeHTTP(rec, r)
-	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
-		// the client went away: that says nothing about the service
+	if r.Context().Err() != nil || errors.Is(err, context.Canceled) || caddyhttp.GetVar(r.Context(), loadShedVar) != nil {
+		// the client went away, or load_shed (inside the breaker) shed
+		// the request before the service saw it: that says nothing
+		// about the service
 		cb.engine.Abandon(t)
 		return err
 	}

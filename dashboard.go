@@ -95,6 +95,7 @@ type (
 		JWT         dashJWT       `json:"jwt_auth"`
 		Cache       dashCache     `json:"response_cache"`
 		Consumers   dashConsumers `json:"consumers"`
+		LoadShed    []LoadShedView `json:"load_shed"`
 	}
 	dashConsumers struct {
 		Total int `json:"total"`
@@ -202,6 +203,7 @@ func dashboardState(now time.Time) dashState {
 		}
 	}
 	st.Consumers = dashboardConsumers()
+	st.LoadShed = loadShedSnapshot()
 	processState.caches.Range(func(_, v any) bool {
 		if s, ok := v.(*cacheStore); ok {
 			b, k := s.mem.Stats()

@@ -25,6 +25,7 @@ var metrics = struct {
 	cacheStoredBytes   prometheus.GaugeFunc
 	apiKeyRequests     *prometheus.CounterVec
 	consumerRequests   *prometheus.CounterVec
+	loadShed           *loadShedCollector
 }{
 	jwtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "requests_total",
@@ -62,6 +63,7 @@ var metrics = struct {
 		Namespace: "caddy_gateway", Subsystem: "consumers", Name: "requests_total",
 		Help: "Consumers' requests seen by throttle { plan }, by plan (never by consumer: the series stay few) and decision (allowed, rate_limited, over_quota).",
 	}, []string{"plan", "decision"}),
+	loadShed: newLoadShedCollector(),
 }
 
 // registerMetrics adds the gateway's collectors to a config's registry; a
@@ -75,6 +77,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 		metrics.circuitTransitions, metrics.circuitRejected,
 		metrics.cacheRequests, metrics.cacheStoredBytes,
 		metrics.apiKeyRequests, metrics.consumerRequests,
+		metrics.loadShed,
 	}
 	for _, c := range append(collectors, registry.Collectors()...) {
 		var already prometheus.AlreadyRegisteredError

@@ -117,6 +117,13 @@ var processState = struct {
 	// (a reload must not hand every consumer a fresh quota), and who
 	// writes them to storage (consumerState, consumers.go).
 	consumers *consumerState
+	// loadShed holds load_shed's learned limits (loadShedState), one per
+	// load_shed name, reference counted by the handlers using them: a
+	// reload must not throw away what was learned about the services'
+	// capacity (a fresh limit would let a saturated service be overrun,
+	// or cut a large one down, until relearned), nor lose count of the
+	// requests in flight across it.
+	loadShed *caddy.UsagePool
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -125,4 +132,5 @@ var processState = struct {
 	caches:       caddy.NewUsagePool(),
 	credentials:  newCredentialSet(),
 	consumers:    newConsumerState(),
+	loadShed:     caddy.NewUsagePool(),
 }

@@ -108,6 +108,25 @@ function renderCircuits(state) {
   }
 }
 
+function renderLoadShed(state) {
+  const box = document.getElementById("loadshed");
+  box.replaceChildren();
+  const views = state.load_shed || [];
+  if (views.length === 0) {
+    box.append(el("p", { class: "muted" }, "no load_shed configured"));
+    return;
+  }
+  for (const v of views) {
+    const ms = (ns) => (ns / 1e6).toFixed(1) + " ms";
+    const rows = v.keys.map((k) => el("tr", {}, cell("key", k.key || "(one limit)", "mono"), cell("limit", k.limit),
+      cell("in flight", k.in_flight), cell("queued", k.queued), cell("shed", k.shed_queue_full + k.shed_max_wait),
+      cell("least latency", ms(k.min_latency)), cell("latency", ms(k.latency))));
+    box.append(el("h3", {}, v.name), rows.length
+      ? table(["key", "limit", "in flight", "queued", "shed", "least latency", "latency"], rows)
+      : el("p", { class: "muted" }, "no request seen yet"));
+  }
+}
+
 function renderThrottle(state) {
   const box = document.getElementById("throttle");
   box.replaceChildren();
@@ -170,6 +189,7 @@ async function refresh() {
     renderServices(state, now);
     renderConsumers(state);
     renderCircuits(state);
+    renderLoadShed(state);
     renderThrottle(state);
     renderJWT(state);
     renderCache(state);
