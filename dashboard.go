@@ -95,8 +95,10 @@ type (
 		JWT         dashJWT       `json:"jwt_auth"`
 		Cache       dashCache     `json:"response_cache"`
 		Consumers   dashConsumers `json:"consumers"`
-		LoadShed    []LoadShedView `json:"load_shed"`
+		LoadShed    dashLoadShed  `json:"load_shed"`
 	}
+	// dashLoadShed is load_shed's state by name (loadshed.go).
+	dashLoadShed  = []LoadShedView
 	dashConsumers struct {
 		Total int `json:"total"`
 		Keys  int `json:"keys"`
