@@ -1,0 +1,310 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// slowBackend answers every request after delay, and records the most
+// requests it had at once.
+type slowBackend struct {
+	srv            *httptest.Server
+	delay          time.Duration
+	inFlight, peak atomic.Int64
+	hits           atomic.Int64
+}
+
+func newSlowBackend(t *testing.T, delay time.Duration) *slowBackend {
+	b := &slowBackend{delay: delay}
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := b.inFlight.Add(1)
+		defer b.inFlight.Add(-1)
+		for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
+		}
+		b.hits.Add(1)
+		time.Sleep(b.delay)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"instance": "slow", "path": %q}`, r.URL.Path)
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+func (b *slowBackend) addr() string { return strings.TrimPrefix(b.srv.URL, "http://") }
+
+// parallel sends n GETs at once (each with the headers of header(i)) and
+// returns the answers in order.
+func parallel(t *testing.T, client *http.Client, url string, n int, header func(i int) http.Header) []answer {
+	t.Helper()
+	out := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = fetchWith(t, client, "GET", url, header(i))
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func loadShedKey(name, key string) (limit, units int, ok bool) {
+	for _, v := range loadShedSnapshot() {
+		if v.Name != name {
+			continue
+		}
+		for _, k := range v.Keys {
+			if k.Key == key {
+				return k.Limit, k.Units, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// At saturation, what the limit and the queue cannot take is answered 503
+// with Retry-After at once, costs the backend nothing, and the backend
+// never sees more than the limit; with handle_errors, those routes answer
+// the refusal, and the metrics count it.
+func TestE2ELoadShedSaturation(t *testing.T) {
+	be := newSlowBackend(t, 300*time.Millisecond)
+	g := startGateway(t, "", fmt.Sprintf(`
+http://127.0.0.1:{HTTP} {
+	load_shed {
+		name shed_plain
+		initial_limit 4
+		min_limit 4
+		max_limit 4
+		queue_size 2
+		max_wait 50ms
+	}
+	reverse_proxy %[1]s
+}
+http://localhost:{HTTP} {
+	load_shed {
+		name shed_errors
+		initial_limit 4
+		min_limit 4
+		max_limit 4
+		queue_size 2
+		max_wait 50ms
+	}
+	reverse_proxy %[1]s
+	handle_errors {
+		respond "handled {err.status_code} {http.vars.gateway.load_shed}" {err.status_code}
+	}
+}`, be.addr()))
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	start := time.Now()
+	answers := parallel(t, client, g.url("/plain"), 20, func(int) http.Header { return nil })
+	took := time.Since(start)
+	var ok, shed int
+	for _, a := range answers {
+		switch a.code {
+		case http.StatusOK:
+			ok++
+		case http.StatusServiceUnavailable:
+			shed++
+			if got := a.header.Get("Retry-After"); got != "1" {
+				t.Errorf("503 with Retry-After %q, want 1", got)
+			}
+			if !strings.Contains(a.body, `"error":"service overloaded: request shed"`) {
+				t.Errorf("503 body %q", a.body)
+			}
+		default:
+			t.Errorf("answer %d %q", a.code, a.body)
+		}
+	}
+	if ok != 4 || shed != 16 {
+		t.Errorf("%d answered, %d shed; want 4 (the limit) and 16 (the queued ones wait 50ms, less than a slot takes to free)", ok, shed)
+	}
+	if p := be.peak.Load(); p > 4 {
+		t.Errorf("the backend had %d requests at once, over the limit of 4", p)
+	}
+	if h := be.hits.Load(); h != 4 {
+		t.Errorf("the backend saw %d requests; the shed ones must cost it nothing", h)
+	}
+	if took > 2*time.Second {
+		t.Errorf("20 requests took %v", took)
+	}
+
+	// with handle_errors: the site's error route answers, Retry-After kept
+	answers = parallel(t, client, fmt.Sprintf("http://localhost:%d/x", g.httpPort), 12, func(int) http.Header { return nil })
+	handled := 0
+	for _, a := range answers {
+		if a.code == http.StatusServiceUnavailable {
+			if !strings.HasPrefix(a.body, "handled 503 ") || a.header.Get("Retry-After") != "1" {
+				t.Errorf("refusal through handle_errors: %q, Retry-After %q", a.body, a.header.Get("Retry-After"))
+			}
+			handled++
+		}
+	}
+	if handled != 8 {
+		t.Errorf("%d refusals through handle_errors, want 8", handled)
+	}
+
+	_, metrics := g.adminCall("GET", "/metrics", "")
+	for _, want := range []string{
+		`caddy_gateway_load_shed_limit{key="",name="shed_plain"} 4`,
+		`caddy_gateway_load_shed_in_flight{key="",name="shed_plain"} 0`,
+		`caddy_gateway_load_shed_shed_total{key="",name="shed_plain",reason="max_wait"} 2`,
+		`caddy_gateway_load_shed_shed_total{key="",name="shed_plain",reason="queue_full"} 14`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(metrics, "load_shed"))
+		}
+	}
+}
+
+// One client sending far more than the others does not crowd them out:
+// a light client's request, sent while the heavy client fills the limit
+// and the queue, is served at the next free slot.
+func TestE2ELoadShedFairness(t *testing.T) {
+	be := newSlowBackend(t, 200*time.Millisecond)
+	g := startGateway(t, "", fmt.Sprintf(`
+http://127.0.0.1:{HTTP} {
+	load_shed {
+		client_key {http.request.header.X-Client}
+		initial_limit 2
+		min_limit 2
+		max_limit 2
+		queue_size 20
+		max_wait 10s
+	}
+	reverse_proxy %s
+}`, be.addr()))
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	heavy := make(chan []answer)
+	go func() {
+		heavy <- parallel(t, client, g.url("/"), 22, func(int) http.Header { return http.Header{"X-Client": {"heavy"}} })
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var queued int
+		for _, v := range loadShedSnapshot() {
+			for _, k := range v.Keys {
+				queued += k.Queued
+			}
+		}
+		if queued == 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the heavy client never filled the queue: %+v", loadShedSnapshot())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	light := fetchWith(t, client, "GET", g.url("/"), http.Header{"X-Client": {"light"}})
+	took := time.Since(start)
+	if light.code != http.StatusOK {
+		t.Fatalf("the light client got %d %q", light.code, light.body)
+	}
+	// first come, first served would take 20 queued / 2 slots × 200ms = 2s
+	if took > time.Second {
+		t.Errorf("the light client's request took %v behind the heavy client's queue; want the next slot (< 1s)", took)
+	}
+	var pushedOut int
+	for _, a := range <-heavy {
+		if a.code == http.StatusServiceUnavailable {
+			pushedOut++
+		}
+	}
+	if pushedOut != 1 {
+		t.Errorf("%d of the heavy client's requests shed, want 1 (pushed out of the full queue by the light one)", pushedOut)
+	}
+}
+
+// A reload that keeps the name keeps the learned limit; the limit scales
+// with the registered instances of the service.
+func TestE2ELoadShedReloadAndInstances(t *testing.T) {
+	be := newSlowBackend(t, 20*time.Millisecond)
+	site := func(maxWait string) string {
+		return fmt.Sprintf(`
+http://127.0.0.1:{HTTP} {
+	load_shed {
+		name learner
+		initial_limit 4
+		min_limit 2
+		max_wait %s
+	}
+	reverse_proxy %s
+}
+http://localhost:{HTTP} {
+	load_shed {
+		service scaled
+		min_limit 3
+		max_limit 3
+	}
+	reverse_proxy {
+		dynamic registry scaled
+	}
+}`, maxWait, be.addr())
+	}
+	g := startGateway(t, "", site("50ms"))
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	// 16 clients in a loop for 2s: the limit grows from 4
+	var wg sync.WaitGroup
+	stop := time.Now().Add(2 * time.Second)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				fetch(t, client, g.url("/"))
+			}
+		}()
+	}
+	wg.Wait()
+	learned, _, ok := loadShedKey("learner", "")
+	if !ok || learned <= 4 {
+		t.Fatalf("learned limit %d (found %v): want it above the initial 4 after 2s of 16 at once", learned, ok)
+	}
+	g.load("", site("80ms"))
+	if after, _, _ := loadShedKey("learner", ""); after != learned {
+		t.Errorf("after a reload the limit is %d, want the learned %d", after, learned)
+	}
+
+	// two instances of scaled: 3 per instance, 6 in all
+	g.register("scaled", fmt.Sprintf(`{"id": "a", "address": %q}`, be.addr()))
+	g.register("scaled", fmt.Sprintf(`{"id": "b", "address": %q}`, be.addr()))
+	if a := fetch(t, client, fmt.Sprintf("http://localhost:%d/", g.httpPort)); a.code != http.StatusOK {
+		t.Fatalf("through the registry: %d %q", a.code, a.body)
+	}
+	if limit, units, _ := loadShedKey("scaled", "scaled"); limit != 6 || units != 2 {
+		t.Errorf("scaled: limit %d for %d instances, want 6 for 2", limit, units)
+	}
+
+	// the dashboard shows the keys
+	var state struct {
+		LoadShed []struct {
+			Name string `json:"name"`
+			Keys []struct {
+				Key   string `json:"key"`
+				Limit int    `json:"limit"`
+			} `json:"keys"`
+		} `json:"load_shed"`
+	}
+	st := dashboardState(time.Now())
+	b, _ := json.Marshal(st)
+	if err := json.Unmarshal(b, &state); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, v := range state.LoadShed {
+		for _, k := range v.Keys {
+			found = found || (v.Name == "scaled" && k.Key == "scaled" && k.Limit == 6)
+		}
+	}
+	if !found {
+		t.Errorf("state.json's load_shed lacks scaled/scaled with limit 6: %s", b)
+	}
+}
