@@ -277,8 +277,8 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	}
 	err = next.ServeHTTP(w, r)
 	// a request the client gave up on, or that failed without an answer
-	// from the service (reverse_proxy's 502 when it cannot connect), says
-	// nothing of the service's latency
+	// from the service (reverse_proxy's 502 when it cannot connect), gives
+	// only a lower bound of the service's latency (see Ticket.Done)
 	t.Done(err == nil && r.Context().Err() == nil)
 	return err
 }
@@ -306,7 +306,12 @@ var loadShedBody = []byte(`{"error":"service overloaded: request shed","retry_af
 
 func (ls *LoadShed) reject(w http.ResponseWriter, r *http.Request) error {
 	w.Header()["Retry-After"] = []string{strconv.Itoa(loadShedRetryAfterSecs)}
-	closeUnread(w, r)
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		// a body not read: the connection cannot carry another request;
+		// without one it stays open, so a shed client does not pay a new
+		// connection for its retry
+		closeUnread(w, r)
+	}
 	return refuse(w, r, http.StatusServiceUnavailable, "load_shed: service overloaded, request shed", loadShedBody)
 }
 

@@ -62,6 +62,7 @@ func main() {
 	cacheTests := flag.Bool("cache-tests", false, "run the public HTTP cache test suite (npm package http-cache-tests) through response_cache instead and print its score next to the published ones; writes bench/cache-tests-results.md")
 	registryMode := flag.Bool("registry", false, "measure the service registry at scale instead (registrations, renewals, memory, listing, restore, cluster join, request cost by instance count); writes bench/registry-results.md")
 	instances := flag.Int("instances", 100000, "with -registry: the registry's size to measure at")
+	loadShedMode := flag.Bool("load-shed", false, "measure load_shed instead: goodput and latency against a service of known capacity at 1x, 3x and 10x it, with and without, and fairness (bench/loadshed.go); writes bench/loadshed-results.md and docs/load_shed.svg")
 	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
 	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each scenario per round")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before each measurement, not counted")
@@ -88,6 +89,9 @@ func main() {
 		if *cacheTests {
 			*out = "bench/cache-tests-results.md"
 		}
+		if *loadShedMode {
+			*out = "bench/loadshed-results.md"
+		}
 	}
 
 	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin, corazaBin: *corazaCaddy}
@@ -107,10 +111,13 @@ func main() {
 	}()
 	defer b.stopAll()
 
-	if *registryMode || *cacheTests {
+	if *registryMode || *cacheTests || *loadShedMode {
 		run := func() (string, error) { return b.registryRun(*caddyBin, *instances) }
 		if *cacheTests {
 			run = func() (string, error) { return b.cacheTestsRun(*caddyBin) }
+		}
+		if *loadShedMode {
+			run = func() (string, error) { return b.loadShedRun(*caddyBin, "docs/load_shed.svg", *warmup*3, *duration, *only) }
 		}
 		table, err := run()
 		if err != nil {

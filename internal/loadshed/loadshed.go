@@ -8,11 +8,12 @@
 //
 //	gradient = clamp(tolerance × minLatency / windowLatency, 0.5, 1)
 //	limit'   = limit × gradient + √limit
-//	limit    = limit × (1 − smoothing) + limit' × smoothing
+//	limit    = limit'                                     when limit' ≥ limit
+//	limit    = limit × (1 − smoothing) + limit' × smoothing  otherwise
 //
-// so the limit grows by about √limit per window while latency stays within
-// tolerance of the least latency seen, and shrinks (at most by half per
-// window) when requests start queueing in the service. The baseline is the
+// so the limit grows by √limit per window (a window lasts at least one
+// least latency) while latency stays within tolerance of the least latency
+// seen, and shrinks smoothly when requests start queueing in the service. The baseline is the
 // minimum latency (as Envoy's minRTT), not Gradient2's long-term average,
 // which drifts up under sustained overload and lets the limit creep with it;
 // when the limit sits at its minimum and latency still exceeds the
@@ -67,7 +68,7 @@ type Config struct {
 	// Tolerance is how much slower than the least latency seen requests may
 	// get before the limit shrinks: 1.25 means 25% slower.
 	Tolerance float64
-	// Smoothing (0..1] is how much of each new estimate is taken.
+	// Smoothing (0..1] is how much of each lower estimate is taken.
 	Smoothing float64
 	// Window is the least time between two updates of a key's limit; an
 	// update also waits for MinSamples requests and one least latency.
@@ -275,10 +276,14 @@ func (l *Limiter) granted(k *keyState, w *waiter, cfg *Config) (Ticket, error) {
 	return Ticket{k: k, c: w.c, start: cfg.Now(), queued: true}, nil
 }
 
-// Done ends an admitted request and frees its slot. sample says whether
-// its latency tells about the service: false for requests the client gave
-// up on, or that failed without the service answering.
-func (t Ticket) Done(sample bool) {
+// Done ends an admitted request and frees its slot. answered says whether
+// the service answered it: false for requests the client gave up on, or
+// that failed without an answer. An unanswered request's time is only a
+// lower bound of its latency: it counts only when that bound already says
+// the service is slow (over tolerance times the least latency), so a client
+// that gives up on a saturated service still pushes the limit down, and a
+// fast failure does not pull the baseline down.
+func (t Ticket) Done(answered bool) {
 	k := t.k
 	if k == nil {
 		return
@@ -290,8 +295,10 @@ func (t Ticket) Done(sample bool) {
 	t.c.inFlight--
 	k.releaseClientLocked(t.c)
 	k.lastUsed = now
-	if sample && t.start >= k.probeStart {
-		k.sampleLocked(cfg, now, now-t.start)
+	latency := now - t.start
+	slow := k.minLatency > 0 && float64(latency) > cfg.Tolerance*float64(k.minLatency)
+	if (answered || slow) && t.start >= k.probeStart {
+		k.sampleLocked(cfg, now, latency)
 	}
 	k.dispatchLocked(cfg)
 	k.mu.Unlock()
@@ -563,7 +570,9 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	k.admitted++
 	k.sum += max(latency, 1)
 	k.count++
-	if now-k.windowStart < int64(cfg.Window) || k.count < cfg.MinSamples {
+	// a window lasts at least one least latency, so that what it measures
+	// was admitted under the limit the last update set
+	if now-k.windowStart < max(int64(cfg.Window), k.minLatency) || k.count < cfg.MinSamples {
 		return
 	}
 	mean := k.sum / int64(k.count)
@@ -607,7 +616,13 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	if appLimited {
 		next = min(next, limit)
 	}
-	limit = limit*(1-cfg.Smoothing) + next*cfg.Smoothing
+	if next < limit {
+		// shrink smoothly (one slow window is no reason to halve); grow by
+		// the whole √limit per window, which is one latency long, so the
+		// limit reaches a slow service's capacity in seconds
+		next = limit*(1-cfg.Smoothing) + next*cfg.Smoothing
+	}
+	limit = next
 	k.limit = min(max(limit/float64(k.units), float64(cfg.MinLimit)), float64(cfg.MaxLimit))
 }
 

@@ -586,3 +586,42 @@ func TestToleranceChoice(t *testing.T) {
 		}
 	}
 }
+
+// Requests the clients give up on still push the limit down when they
+// took long: a service slower than every client's timeout is not left
+// with the limit it had.
+func TestAbandonedSlowRequestsShrinkTheLimit(t *testing.T) {
+	clk := &fakeClock{}
+	l := newTestLimiter(clk, Config{InitialLimit: 50, MinSamples: 1})
+	run := func(latency time.Duration, answered bool) {
+		for range 20 {
+			tk, _ := l.Acquire(context.Background(), Request{Key: "k"})
+			clk.advance(latency)
+			tk.Done(answered)
+			clk.advance(100 * time.Millisecond)
+		}
+	}
+	run(10*time.Millisecond, true)
+	before := l.limitOf("k")
+	run(time.Second, false) // every client gave up after 1s
+	if after := l.limitOf("k"); after >= before/2 {
+		t.Errorf("limit %d after abandoned slow requests, was %d: want it well down", after, before)
+	}
+	// fast failures (no answer, quick) do not move the baseline
+	run(time.Millisecond, false)
+	if s := l.Snapshot()[0]; s.MinLatency != 10*time.Millisecond {
+		t.Errorf("least latency %v after fast failures, want 10ms", s.MinLatency)
+	}
+}
+
+// The limit reaches a slow service's capacity in seconds: it grows by
+// √limit per window of one latency.
+func TestConvergesUpQuickly(t *testing.T) {
+	clk := &fakeClock{}
+	l := newTestLimiter(clk, Config{})
+	svc := &service{servers: 64, service: 500 * time.Millisecond}
+	res := simulate(t, l, clk, svc, 1280, 8*time.Second)
+	if res.limit < 64 {
+		t.Errorf("limit %d after 8s at 10x of a 64 × 500ms service: want at least 64", res.limit)
+	}
+}
