@@ -25,6 +25,9 @@
 //   - throttle: that app (no settings; loaded by the throttle handlers).
 //   - http.handlers.circuit_breaker (Caddyfile: `circuit_breaker`): fast
 //     503s for a failing service.
+//   - http.handlers.load_shed (Caddyfile: `load_shed`): 503s for what a
+//     saturated service cannot take, under a concurrency limit learned from
+//     its latency, shared fairly between clients.
 //   - http.handlers.response_cache (Caddyfile: `response_cache`): an HTTP
 //     cache (RFC 9111), in memory or shared through Redis.
 //   - admin.api.response_cache: purging that cache on Caddy's admin

@@ -4,7 +4,8 @@ package main
 // capacity, at 1x, 3x and 10x that capacity, with and without load_shed.
 //
 // The service (in this process, on loopback) serves at most
-// shedServers requests at once, each taking shedService, and queues the
+// shedServers requests at once, each taking shedService on average (0.5 to
+// 1.5 times it, uniformly), and queues the
 // rest first come, first served, so latency grows with its queue; a
 // request whose client went away leaves the queue (as a Go server notices
 // a closed connection). Its capacity is shedServers / shedService
@@ -24,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -37,13 +39,18 @@ import (
 )
 
 const (
-	shedServers  = 64
-	shedService  = 500 * time.Millisecond
+	shedServers  = 16
+	shedService  = 250 * time.Millisecond
 	shedDeadline = time.Second
 	shedLights   = 9
 )
 
-// shedCapacity is the service's capacity in requests per second.
+// shedCapacity is the service's capacity in requests per second: 128, so
+// that 10x it (1280 requests/s) is within what one small machine can send
+// and Caddy answer (at 64 slots × 200 ms, 3200 requests/s at 10x, a shared
+// 2-core machine could not, even with Caddy answering `respond ok`), with
+// a service time well below the deadline (at 500 ms, one round of queueing
+// in the service already meets the 1 s deadline).
 var shedCapacity = float64(shedServers) / shedService.Seconds()
 
 // slowService is the service of known capacity.
@@ -64,8 +71,10 @@ func slowService() (addr string, busy *atomic.Int64, stop func(), err error) {
 			return
 		}
 		defer func() { <-slots }()
+		// each request takes 0.5 to 1.5 times shedService, as real ones
+		// vary (all alike, they would end together, in bursts)
 		select {
-		case <-time.After(shedService):
+		case <-time.After(shedService/2 + rand.N(shedService)):
 		case <-r.Context().Done():
 			return
 		}
@@ -244,6 +253,17 @@ func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, onl
 		}
 		log.Printf("%s...", name)
 		runs[c] = drive(url, c.mult, warm, d, c.fair)
+		if c.shed { // what load_shed learned, for the log
+			if resp, err := http.Get("http://" + b.admin + "/metrics"); err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				for _, l := range strings.Split(string(body), "\n") {
+					if strings.HasPrefix(l, "caddy_gateway_load_shed_limit") {
+						log.Printf("  %s", l)
+					}
+				}
+			}
+		}
 		// the service's queue drains, and the connections of the requests
 		// that timed out close, before the next run
 		for deadline := time.Now().Add(20 * time.Second); busy.Load() > 0 && time.Now().Before(deadline); {
@@ -253,7 +273,7 @@ func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, onl
 	}
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "load_shed: `go run ./bench -load-shed`, %s. A service of %d slots × %v (capacity %.0f requests/s), "+
+	fmt.Fprintf(&out, "load_shed: `go run ./bench -load-shed`, %s. A service of %d slots × %v on average (0.5 to 1.5 times it; capacity %.0f requests/s), "+
 		"open load with a %v deadline, %v measured after %v of warm-up per run; Caddy, the service and the load on the same CPUs. "+
 		"load_shed with its defaults (`client_key {http.request.header.X-Client}`).\n\n",
 		machine(), shedServers, shedService, shedCapacity, shedDeadline, d, warm)
