@@ -117,7 +117,9 @@ func main() {
 			run = func() (string, error) { return b.cacheTestsRun(*caddyBin) }
 		}
 		if *loadShedMode {
-			run = func() (string, error) { return b.loadShedRun(*caddyBin, "docs/load_shed.svg", *warmup*5, *duration, *only) }
+			run = func() (string, error) {
+				return b.loadShedRun(*caddyBin, "docs/load_shed.svg", *warmup*5, *duration, *only)
+			}
 		}
 		table, err := run()
 		if err != nil {
