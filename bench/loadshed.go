@@ -359,11 +359,12 @@ func shedSVG(with, without []shedRun) string {
 			}
 			fmt.Fprintf(&s, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`+"\n", strings.Join(pts, " "), line.color)
 		}
-		fmt.Fprintf(&s, `<text x="%d" y="24" fill="#1a7f37">— with load_shed</text><text x="%d" y="38" fill="#cf222e">— without</text>`+"\n", w-130, w-130)
+		fmt.Fprintf(&s, `<text x="%d" y="%d" fill="#1a7f37">— with load_shed</text><text x="%d" y="%d" fill="#cf222e">— without</text>`+"\n",
+			w-130, h-pad-46, w-130, h-pad-32)
 		s.WriteString("</g>\n")
 	}
 	panel(0, "Goodput (2xx within 1 s)", "requests/s", func(r shedRun) float64 { return r.goodput }, shedCapacity*1.25)
-	panel(w+20, "p99 latency of admitted requests", "ms (1000 = deadline)", func(r shedRun) float64 { return float64(r.p99.Milliseconds()) }, 1100)
+	panel(w+20, "p99 latency of admitted requests (capped at 1100)", "ms (1000 = deadline)", func(r shedRun) float64 { return float64(r.p99.Milliseconds()) }, 1100)
 	s.WriteString("</svg>\n")
 	return s.String()
 }
