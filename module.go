@@ -61,6 +61,7 @@ import (
 	"sync"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/internal/traffic"
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -117,6 +118,11 @@ var processState = struct {
 	// (a reload must not hand every consumer a fresh quota), and who
 	// writes them to storage (consumerState, consumers.go).
 	consumers *consumerState
+	// traffic holds the last 15 minutes of traffic per second, for the
+	// dashboard (traffic.go): a reload must not blank the charts an
+	// operator is watching, least of all the reload that was meant to fix
+	// what they show.
+	traffic *traffic.Recorder
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -125,4 +131,5 @@ var processState = struct {
 	caches:       caddy.NewUsagePool(),
 	credentials:  newCredentialSet(),
 	consumers:    newConsumerState(),
+	traffic:      traffic.New(nil),
 }

@@ -321,3 +321,37 @@ func bucketBounds(b int) (lo, hi float64) {
 	}
 	return lo, hi
 }
+
+// After cuts v's per-second arrays and marks to the seconds after sec,
+// keeping the totals over the whole window: a page that has the earlier
+// seconds asks only for the new ones.
+func (v View) After(sec int64) View {
+	if sec < v.From {
+		return v
+	}
+	k := int(min(sec-v.From+1, v.To-v.From+1))
+	v.From += int64(k)
+	for i := range v.Services {
+		s := &v.Services[i]
+		for _, c := range []*Counts{&s.Requests, &s.Class2xx, &s.Class3xx, &s.Class4xx, &s.Class5xx, &s.Refused401,
+			&s.Refused403, &s.Refused429, &s.Refused503Circuit, &s.Refused503Shed, &s.CacheHit, &s.CacheMiss} {
+			*c = (*c)[k:]
+		}
+		s.P50, s.P99 = s.P50[k:], s.P99[k:]
+	}
+	for i := range v.Zones {
+		v.Zones[i].Allowed, v.Zones[i].Refused = v.Zones[i].Allowed[k:], v.Zones[i].Refused[k:]
+	}
+	for i := range v.Plans {
+		v.Plans[i].Allowed, v.Plans[i].OverQuota = v.Plans[i].Allowed[k:], v.Plans[i].OverQuota[k:]
+	}
+	v.CacheStoredBytes = v.CacheStoredBytes[k:]
+	marks := v.Marks[:0:0]
+	for _, m := range v.Marks {
+		if m.At.Unix() > sec {
+			marks = append(marks, m)
+		}
+	}
+	v.Marks = marks
+	return v
+}

@@ -347,3 +347,30 @@ func BenchmarkRecordParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestAfter: only the seconds after `since` per second, the totals over
+// the whole window.
+func TestAfter(t *testing.T) {
+	c := newClock()
+	r := New(c.now)
+	t0 := c.now()
+	for i := range 5 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.Service("svc", at).Record(at, 200, time.Millisecond, NotRefused, NoCache)
+		r.Zone("z", at).Decision(at, true)
+	}
+	r.Mark(t0, "cb", "svc", "open")
+	r.Mark(t0.Add(4*time.Second), "cb", "svc", "closed")
+	c.add(5 * time.Second)
+	v := r.Read(10).After(t0.Unix() + 2) // seconds t0+3 and t0+4
+	sv := service(v, "svc")
+	if v.From != t0.Unix()+3 || len(sv.Requests) != 2 || len(sv.P99) != 2 || len(v.Zones[0].Refused) != 2 || len(v.CacheStoredBytes) != 2 {
+		t.Fatalf("from %d, %d seconds", v.From, len(sv.Requests))
+	}
+	if sv.Total.Requests != 5 || len(v.Marks) != 1 || v.Marks[0].To != "closed" {
+		t.Fatalf("totals %d, marks %+v", sv.Total.Requests, v.Marks)
+	}
+	if v := r.Read(10).After(t0.Unix() + 100); v.From != v.To+1 || len(service(v, "svc").Requests) != 0 {
+		t.Fatalf("after the last second: %d..%d", v.From, v.To)
+	}
+}
