@@ -45,6 +45,7 @@ type trafficRecord struct {
 	caddyhttp.ResponseWriterWrapper
 	status  int
 	start   time.Time
+	vars    map[string]any // the request's
 	service string // the registered service dynamic registry routed to
 	refusal traffic.Refusal
 	cache   traffic.Cache
@@ -70,8 +71,14 @@ func trafficStart(w http.ResponseWriter, r *http.Request) (*trafficRecord, http.
 	if _, seen := vars[trafficVar]; seen {
 		return nil, w
 	}
+	// latency counts from when Caddy took the request, as its
+	// {http.request.duration} does; that saves reading the clock here
+	start, ok := vars["start_time"].(time.Time)
+	if !ok {
+		start = time.Now()
+	}
 	rec := trafficPool.Get().(*trafficRecord)
-	*rec = trafficRecord{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: time.Now()}
+	*rec = trafficRecord{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: start, vars: vars}
 	vars[trafficVar] = rec
 	return rec, rec
 }
@@ -156,11 +163,10 @@ func (rec *trafficRecord) finish(r *http.Request, errp *error) {
 	if name == "" {
 		name = requestService(r)
 	}
-	if vars, ok := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
-		vars[trafficVar] = (*trafficRecord)(nil) // counted: handle_errors' handlers start no second record
-	}
+	rec.vars[trafficVar] = (*trafficRecord)(nil) // counted: handle_errors' handlers start no second record
 	latency := now.Sub(rec.start)
 	cache := rec.cache
+	*rec = trafficRecord{} // nothing of the request stays in the pool
 	trafficPool.Put(rec)
 
 	tr := processState.traffic
@@ -199,6 +205,7 @@ const defaultTrafficWindow = 300
 // window), as docs/dashboard.md describes.
 func trafficJSON(q url.Values) ([]byte, error) {
 	tr := processState.traffic
+	tr.StoredBytes(time.Now(), uint64(cacheStoredBytes())) // a sample even while no request comes
 	n := defaultTrafficWindow
 	if window := q.Get("window"); window != "" {
 		var err error
