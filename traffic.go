@@ -45,8 +45,8 @@ type trafficRecord struct {
 	caddyhttp.ResponseWriterWrapper
 	status  int
 	start   time.Time
-	vars    map[string]any // the request's
-	service string // the registered service dynamic registry routed to
+	vars    map[string]any // the request's vars
+	service string         // the registered service dynamic registry routed to
 	refusal traffic.Refusal
 	cache   traffic.Cache
 }

@@ -18,9 +18,8 @@ func newClock() *clock {
 	c.ns.Store(time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC).UnixNano())
 	return c
 }
-func (c *clock) now() time.Time               { return time.Unix(0, c.ns.Load()) }
-func (c *clock) add(d time.Duration)          { c.ns.Add(int64(d)) }
-func (c *clock) at(d time.Duration) time.Time { return time.Unix(0, c.ns.Load()+int64(d)) }
+func (c *clock) now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
 
 func service(v View, name string) *ServiceView {
 	for i := range v.Services {
