@@ -268,7 +268,11 @@ func (h *APIKey) extract(r *http.Request) (key, source string, ambiguous bool) {
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
-func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if rec, rw := trafficStart(w, r); rec != nil {
+		defer rec.finish(r, &err)
+		w = rw
+	}
 	key, source, ambiguous := h.extract(r)
 	if ambiguous {
 		h.ambiguous.Inc()

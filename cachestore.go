@@ -100,8 +100,14 @@ var cacheCounters = func() [cacheResults]prometheus.Counter {
 	return c
 }()
 
-// cacheMetric counts one request's result.
-func cacheMetric(r cacheResult) { cacheCounters[r].Inc() }
+// cacheMetric counts one request's result, and notes it for the
+// dashboard's traffic (req may be nil).
+func cacheMetric(req *http.Request, r cacheResult) {
+	cacheCounters[r].Inc()
+	if req != nil {
+		trafficCache(req, r)
+	}
+}
 
 // cacheStoredBytes sums the bytes stored by every live store.
 func cacheStoredBytes() float64 {

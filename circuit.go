@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/breaker"
+	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
 
 // circuit_breaker defaults.
@@ -252,7 +253,11 @@ func (cb *CircuitBreaker) Validate() error {
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
-func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if rec, rw := trafficStart(w, r); rec != nil {
+		defer rec.finish(r, &err)
+		w = rw
+	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	key := cb.key.raw
 	if !cb.key.plain {
@@ -266,11 +271,12 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	t, retry, ok := cb.engine.Admit(key, cb.clientOf(repl), cb.now())
 	if !ok {
 		cb.rejected.Inc()
+		trafficRefused(r, traffic.Refused503Circuit)
 		return cb.reject(w, r, retry)
 	}
 
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	err := next.ServeHTTP(rec, r)
+	err = next.ServeHTTP(rec, r)
 	if r.Context().Err() != nil || errors.Is(err, context.Canceled) || caddyhttp.GetVar(r.Context(), loadShedVar) != nil {
 		// the client went away, or load_shed (inside the breaker) shed
 		// the request before the service saw it: that says nothing
@@ -319,6 +325,7 @@ func (cb *CircuitBreaker) transitioned(tr breaker.Transition) {
 	case breaker.Closed:
 		cb.closed.Inc()
 	}
+	processState.traffic.Mark(time.Now(), cb.Name, tr.Key, tr.To.String())
 	cb.logger.Info("circuit state changed", zap.String("breaker", cb.Name), zap.String("key", tr.Key),
 		zap.String("to", tr.To.String()))
 }

@@ -22,11 +22,12 @@ import (
 // dashboardAssets is the page: HTML, script and style, nothing fetched
 // from elsewhere.
 //
-//go:embed assets/dashboard/index.html assets/dashboard/app.js assets/dashboard/style.css
+//go:embed assets/dashboard/index.html assets/dashboard/app.js assets/dashboard/style.css assets/dashboard/traffic.js
 var dashboardAssets embed.FS
 
-// GatewayDashboard serves a read-only page of the gateway's state, and the
-// JSON it reads (state.json, beside the page). In a Caddyfile:
+// GatewayDashboard serves a read-only page of the gateway's state and
+// traffic, and the JSON it reads (state.json and traffic.json, beside the
+// page). In a Caddyfile:
 //
 //	http://localhost:2020 {
 //		bind 127.0.0.1 [::1]
@@ -70,8 +71,16 @@ func (GatewayDashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ cadd
 		h.Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 		return nil
-	case "app.js":
-		file, ctype = "app.js", "text/javascript; charset=utf-8"
+	case "traffic.json":
+		body, err := trafficJSON(r.URL.Query())
+		if err != nil {
+			return caddyhttp.Error(http.StatusBadRequest, err)
+		}
+		h.Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+		return nil
+	case "app.js", "traffic.js":
+		file, ctype = path.Base(r.URL.Path), "text/javascript; charset=utf-8"
 	case "style.css":
 		file, ctype = "style.css", "text/css; charset=utf-8"
 	}

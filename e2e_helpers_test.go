@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
+	"github.com/caddygateway/caddy-gateway/internal/traffic"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
@@ -50,6 +51,7 @@ func startGateway(t testing.TB, globals, sites string) *testGateway {
 	}
 	processState.registry = registry.New(caddy.Log().Named("service_registry")) // what a new process starts with
 	processState.consumers = newConsumerState()
+	processState.traffic = traffic.New(nil)
 	t.Cleanup(func() {
 		if err := caddy.Stop(); err != nil {
 			t.Errorf("stopping caddy: %v", err)
@@ -69,6 +71,7 @@ func (g *testGateway) restart(globals, sites string) {
 	}
 	processState.registry = registry.New(caddy.Log().Named("service_registry"))
 	processState.consumers = newConsumerState()
+	processState.traffic = traffic.New(nil)
 	g.load(globals, sites)
 }
 

@@ -493,7 +493,11 @@ func (j *JWTAuth) Cleanup() error {
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
-func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if rec, rw := trafficStart(w, r); rec != nil {
+		defer rec.finish(r, &err)
+		w = rw
+	}
 	// a client may never choose what the claim headers say
 	j.stripClaimHeaders(r.Header)
 	if j.Preflight != "check" && isPreflight(r) {

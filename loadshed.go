@@ -240,7 +240,12 @@ func (ls *LoadShed) Cleanup() error {
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
-func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if rec, rw := trafficStart(w, r); rec != nil {
+		// the dashboard's traffic counts the answer (traffic.go)
+		defer rec.finish(r, &err)
+		w = rw
+	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	req := loadshed.Request{Key: ls.key.raw, Units: 1, Client: ls.clientOf(repl), Priority: ls.DefaultPriority}
 	if !ls.key.plain {
@@ -273,6 +278,7 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 			ce.Write(zap.String("load_shed", ls.Name), zap.String("key", req.Key), zap.String("reason", reason))
 		}
 		caddyhttp.SetVar(r.Context(), loadShedVar, reason)
+		recordShed(r)
 		return ls.reject(w, r)
 	}
 	err = next.ServeHTTP(w, r)

@@ -64,6 +64,7 @@ import (
 	"sync"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/internal/traffic"
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -127,6 +128,11 @@ var processState = struct {
 	// or cut a large one down, until relearned), nor lose count of the
 	// requests in flight across it.
 	loadShed *caddy.UsagePool
+	// traffic holds the last 15 minutes of traffic per second, for the
+	// dashboard (traffic.go): a reload must not blank the charts an
+	// operator is watching, least of all the reload that was meant to fix
+	// what they show.
+	traffic *traffic.Recorder
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -136,4 +142,5 @@ var processState = struct {
 	credentials:  newCredentialSet(),
 	consumers:    newConsumerState(),
 	loadShed:     caddy.NewUsagePool(),
+	traffic:      traffic.New(nil),
 }

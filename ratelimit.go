@@ -326,7 +326,11 @@ func (t *Throttle) Cleanup() error {
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
-func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if rec, rw := trafficStart(w, r); rec != nil {
+		defer rec.finish(r, &err)
+		w = rw
+	}
 	if t.plan != nil {
 		return t.plan.serve(w, r, next)
 	}
@@ -357,6 +361,8 @@ func (t *Throttle) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 	default:
 		t.refused.Inc()
 	}
+	at := time.Now()
+	processState.traffic.Zone(t.policyName, at).Decision(at, !allowed && !t.DryRun)
 	if t.DryRun {
 		if !allowed {
 			t.logger.Info("throttle would refuse a request (dry_run)", zap.String("zone", t.policyName),

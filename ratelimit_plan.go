@@ -30,6 +30,7 @@ type planThrottle struct {
 // planCounters are a plan's metrics, resolved once.
 type planCounters struct {
 	allowed, overQuota, failed prometheus.Counter
+	name                       string // the plan's, for the dashboard's traffic
 }
 
 // consumerVar is the request variable naming the consumer a plan applies
@@ -62,6 +63,7 @@ func (t *Throttle) provisionPlan(ctx caddy.Context, zones *ThrottleZones) error 
 			allowed:   metrics.consumerRequests.WithLabelValues(name, "allowed"),
 			overQuota: metrics.consumerRequests.WithLabelValues(name, "over_quota"),
 			failed:    metrics.consumerRequests.WithLabelValues(name, "backend_error"),
+			name:      name,
 		}
 		if len(plan.Rates) == 0 {
 			continue
@@ -159,6 +161,7 @@ func (p *planThrottle) takeQuota(w http.ResponseWriter, r *http.Request, next ca
 		h["X-Quota-Remaining"] = []string{strconv.FormatInt(u.Remaining(), 10)}
 		h["X-Quota-Reset"] = []string{strconv.FormatInt(reset, 10)}
 	}
+	processState.traffic.Plan(counters.name, now).Quota(now, !d.Allowed)
 	if d.Allowed {
 		counters.allowed.Inc()
 		return next.ServeHTTP(w, r)

@@ -255,7 +255,11 @@ type cacheRequest struct {
 
 // ServeHTTP answers from the store or goes on to next, storing what it
 // answers.
-func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if rec, rw := trafficStart(w, r); rec != nil {
+		defer rec.finish(r, &err)
+		w = rw
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodOptions, http.MethodTrace, "PROPFIND", "SEARCH", "QUERY":
@@ -267,7 +271,7 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 	if cr.unkeyed {
 		// the key was to tell this caller apart and cannot: an entry under
 		// it would be shared by every such caller
-		cacheMetric(cacheBypass)
+		cacheMetric(r, cacheBypass)
 		return rc.pass(w, r, next, "fwd=bypass; detail=unkeyed-credentials")
 	}
 	e, keyFound := rc.store.lookup(r.Context(), cr.key, r.Header)
@@ -275,21 +279,21 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 	d := httpcache.Decide(cr.q, e, keyFound, now)
 	switch d.Action {
 	case httpcache.Serve:
-		cacheMetric(map[bool]cacheResult{false: cacheHit, true: cacheStale}[d.Stale])
+		cacheMetric(r, map[bool]cacheResult{false: cacheHit, true: cacheStale}[d.Stale])
 		rc.serveEntry(w, r, d.Entry, now, d.Status)
 		return nil
 	case httpcache.ServeThenRevalidate:
-		cacheMetric(cacheStale)
+		cacheMetric(r, cacheStale)
 		rc.serveEntry(w, r, d.Entry, now, d.Status)
 		rc.revalidateAfter(w, r, next, cr, d.Entry)
 		return nil
 	case httpcache.Revalidate:
 		return rc.revalidate(w, r, next, cr, d.Entry)
 	case httpcache.Pass:
-		cacheMetric(cacheBypass)
+		cacheMetric(r, cacheBypass)
 		return rc.pass(w, r, next, d.Status)
 	case httpcache.Unsatisfiable:
-		cacheMetric(cacheMiss)
+		cacheMetric(r, cacheMiss)
 		return rc.onlyIfCached(w, d.Status)
 	}
 	return rc.miss(w, r, next, cr, d.Status)
@@ -592,7 +596,7 @@ func sameOriginURL(r *http.Request, ref string) string {
 // concurrent misses for one key.
 func (rc *ResponseCache) miss(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, cr cacheRequest, fwd string) error {
 	if !cr.q.Waits() {
-		cacheMetric(cacheMiss) // it would not take a waiter's answer
+		cacheMetric(r, cacheMiss) // it would not take a waiter's answer
 		return rc.fetch(w, r, next, cr, fwd, nil)
 	}
 	f, leader := rc.store.flights.Join(cr.key)
@@ -601,15 +605,15 @@ func (rc *ResponseCache) miss(w http.ResponseWriter, r *http.Request, next caddy
 			now := time.Now()
 			e, _ := rc.store.lookup(r.Context(), cr.key, r.Header)
 			if d := httpcache.Decide(cr.q, e, true, now); d.Action == httpcache.Serve && !d.Stale {
-				cacheMetric(cacheCoalesced)
+				cacheMetric(r, cacheCoalesced)
 				rc.serveEntry(w, r, d.Entry, now, fwd+"; collapsed")
 				return nil
 			}
 		}
-		cacheMetric(cacheMiss)
+		cacheMetric(r, cacheMiss)
 		return rc.fetch(w, r, next, cr, fwd, nil)
 	}
-	cacheMetric(cacheMiss)
+	cacheMetric(r, cacheMiss)
 	landed := false
 	land := func() {
 		if !landed {
@@ -769,11 +773,11 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 		rc.serveEntry(w, r, n, time.Now(), "fwd=stale; fwd-status=304")
 		return nil
 	case cw.mode == modeHold: // a 5xx within stale-if-error
-		cacheMetric(cacheStale)
+		cacheMetric(r, cacheStale)
 		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; fwd-status="+strconv.Itoa(cw.code)+"; detail=stale-if-error")
 		return nil
 	case err != nil && !cw.wrote && sieOK && clientStillThere(r):
-		cacheMetric(cacheStale)
+		cacheMetric(r, cacheStale)
 		if ce := rc.logger.Check(zap.DebugLevel, "served stale on error"); ce != nil {
 			ce.Write(zap.String("url", redactURL(cr.url)), zap.Error(err))
 		}
@@ -852,7 +856,7 @@ func (rc *ResponseCache) refresh(cr cacheRequest, e *httpcache.Entry, h304 http.
 	n := e.Updated(h304, reqTime, time.Now(), cr.q.Credential && !cr.q.Separated)
 	n.Lifetime = cr.q.Policy.Lifetime(n.Status, n.Header, n.CC, n.SC)
 	rc.store.put(cr.key, n)
-	cacheMetric(cacheRevalidated)
+	cacheMetric(nil, cacheRevalidated)
 	return n
 }
 

@@ -218,7 +218,7 @@ func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstr
 	if rt == nil {
 		return nil, nil
 	}
-	rememberRoute(r, rt)
+	rememberRoute(r, rt, service)
 	if len(u.matchers) > 0 {
 		if repl == nil {
 			repl = r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
@@ -315,10 +315,12 @@ func (u *RegistryUpstreams) matching(r *http.Request, repl *caddy.Replacer, rt *
 // GetUpstreams to lb_policy registry_weighted.
 const routeVar = "gateway.route"
 
-// rememberRoute keeps rt in the request's vars, for registry_weighted.
-func rememberRoute(r *http.Request, rt *registry.Route) {
+// rememberRoute keeps rt in the request's vars, for registry_weighted,
+// and notes the service for the dashboard's traffic.
+func rememberRoute(r *http.Request, rt *registry.Route, service string) {
 	if vars, ok := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
 		vars[routeVar] = rt
+		trafficRouted(vars, service)
 	}
 }
 
