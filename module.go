@@ -117,6 +117,11 @@ var processState = struct {
 	// (a reload must not hand every consumer a fresh quota), and who
 	// writes them to storage (consumerState, consumers.go).
 	consumers *consumerState
+	// identityProviders holds the key sets (*oidc.KeySet keys) that
+	// jwt_auth handlers of the loaded configs discovered from an OpenID
+	// Provider, from Provision to Cleanup, for the dashboard to show
+	// whether each provider answers; it holds no state of its own.
+	identityProviders *sync.Map
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -125,4 +130,6 @@ var processState = struct {
 	caches:       caddy.NewUsagePool(),
 	credentials:  newCredentialSet(),
 	consumers:    newConsumerState(),
+
+	identityProviders: new(sync.Map),
 }
