@@ -478,6 +478,11 @@ func (j *JWTAuth) startDiscovery(ctx caddy.Context) error {
 		Cooldown: cmpDuration(j.JWKSCooldown, defaultJWKSCooldown),
 		Now:      func() time.Time { return j.now() },
 		OnRefresh: func(err error, keptOld bool) {
+			result := "ok"
+			if err != nil {
+				result = "error"
+			}
+			metrics.jwksFetches.WithLabelValues(issuer, result).Inc()
 			switch {
 			case err != nil && keptOld:
 				failing.Store(true)
@@ -705,7 +710,13 @@ func (j *JWTAuth) isClaimHeader(name string) bool {
 // different cookie or query token) is ambiguous: which one an upstream
 // reads is anyone's guess, so it is refused rather than guessed.
 func (j *JWTAuth) extract(r *http.Request) (token string, src int, ambiguous bool) {
-	for i, s := range j.sources {
+	return extractToken(j.sources, r)
+}
+
+// extractToken is extract for any list of sources (header names
+// canonical), shared by jwt_auth and token_introspection.
+func extractToken(sources []TokenSource, r *http.Request) (token string, src int, ambiguous bool) {
+	for i, s := range sources {
 		var tok string
 		var dup bool
 		switch s.Type {

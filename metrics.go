@@ -25,6 +25,7 @@ var metrics = struct {
 	cacheStoredBytes   prometheus.GaugeFunc
 	apiKeyRequests     *prometheus.CounterVec
 	consumerRequests   *prometheus.CounterVec
+	introspections     *prometheus.CounterVec
 }{
 	jwtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "requests_total",
@@ -62,6 +63,10 @@ var metrics = struct {
 		Namespace: "caddy_gateway", Subsystem: "consumers", Name: "requests_total",
 		Help: "Consumers' requests seen by throttle { plan }, by plan (never by consumer: the series stay few) and decision (allowed, rate_limited, over_quota).",
 	}, []string{"plan", "decision"}),
+	introspections: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "introspection", Name: "requests_total",
+		Help: "Requests seen by token_introspection, by outcome (active, inactive, unavailable, anonymous, preflight, no_token, ambiguous, too_large) and source (call, cache; empty without a check).",
+	}, []string{"outcome", "source"}),
 }
 
 // registerMetrics adds the gateway's collectors to a config's registry; a
@@ -74,7 +79,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions,
 		metrics.circuitTransitions, metrics.circuitRejected,
 		metrics.cacheRequests, metrics.cacheStoredBytes,
-		metrics.apiKeyRequests, metrics.consumerRequests,
+		metrics.apiKeyRequests, metrics.consumerRequests, metrics.introspections,
 	}
 	for _, c := range append(collectors, registry.Collectors()...) {
 		var already prometheus.AlreadyRegisteredError

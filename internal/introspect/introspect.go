@@ -97,6 +97,9 @@ type Config[T any] struct {
 var (
 	// ErrTooLarge: the token is longer than MaxTokenSize.
 	ErrTooLarge = errors.New("the token is too large")
+	// ErrBackingOff (inside an UnavailableError): no call was made, since
+	// the endpoint could not be reached moments ago.
+	ErrBackingOff = errors.New("the endpoint failed moments ago; not called again yet")
 )
 
 // UnavailableError is a check that could not be made: the caller answers
@@ -201,7 +204,7 @@ func (i *Introspector[T]) Check(ctx context.Context, token string) (Answer[T], e
 	}
 	if till := i.failTill.Load(); now.UnixNano() < till {
 		return Answer[T]{}, &UnavailableError{RetryAfter: time.Duration(till - now.UnixNano()),
-			Err: errors.New("the endpoint failed moments ago; not called again yet")}
+			Err: ErrBackingOff}
 	}
 	ch := i.group.DoChan(string(sum[:]), func() (any, error) {
 		return i.call(token, &sum)

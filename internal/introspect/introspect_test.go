@@ -251,14 +251,14 @@ func TestClientAuthenticationAndTokenSize(t *testing.T) {
 func TestParseResponse(t *testing.T) {
 	for body, ok := range map[string]bool{
 		`{"active":true,"sub":"a","exp":1700000000}`: true,
-		`{"active":false}`:                          true,
-		`{"active":"true"}`:                         false,
-		`{"sub":"a"}`:                               false,
-		`{"active":false,"active":true}`:            false,
-		`{"active":true,"exp":"soon"}`:              false,
-		`{"active":true} {"active":false}`:          false,
-		`[]`:                                        false,
-		``:                                          false,
+		`{"active":false}`:                           true,
+		`{"active":"true"}`:                          false,
+		`{"sub":"a"}`:                                false,
+		`{"active":false,"active":true}`:             false,
+		`{"active":true,"exp":"soon"}`:               false,
+		`{"active":true} {"active":false}`:           false,
+		`[]`:                                         false,
+		``:                                           false,
 	} {
 		r, err := ParseResponse([]byte(body))
 		if (err == nil) != ok {
