@@ -20,6 +20,9 @@
 //   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
 //   - http.handlers.api_key (Caddyfile: `api_key`): authentication by a
 //     consumer's API key.
+//   - http.handlers.token_introspection (Caddyfile: `token_introspection`):
+//     authentication by opaque tokens, checked with the identity provider's
+//     RFC 7662 introspection endpoint.
 //   - http.handlers.throttle (Caddyfile: `throttle`): rate limits, with the
 //     app throttle keeping per-config bookkeeping of its zones.
 //   - throttle: that app (no settings; loaded by the throttle handlers).
