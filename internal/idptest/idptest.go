@@ -87,8 +87,12 @@ type Provider struct {
 // signing with a new key named kid; it stops when the test ends.
 func Start(t testing.TB, kid string) *Provider {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
 		t.Fatal("node is not installed: the OpenID Provider of the tests runs on Node.js (apt-get install nodejs npm, or run .ci/run)")
+	}
+	if major, _ := strconv.Atoi(strings.TrimPrefix(strings.SplitN(strings.TrimSpace(string(out)), ".", 2)[0], "v")); major < 20 {
+		t.Fatalf("oidc-provider %s needs Node.js 20 or later; node --version says %s", Version, strings.TrimSpace(string(out)))
 	}
 	dir, err := Install(DefaultDir())
 	if err != nil {
