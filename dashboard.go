@@ -193,8 +193,10 @@ func dashboardState(now time.Time) dashState {
 	slices.SortFunc(st.Circuits, func(a, b dashCircuit) int { return strings.Compare(a.Name, b.Name) })
 	st.Throttle = dashboardThrottle()
 	st.JWT = dashJWT{Outcomes: map[string]int64{}, Refused: map[string]int64{}, Providers: []oidc.Status{}}
-	processState.identityProviders.Range(func(k, _ any) bool {
-		st.JWT.Providers = append(st.JWT.Providers, k.(*oidc.KeySet).Status())
+	processState.identityProviders.Range(func(_, v any) bool {
+		if d, ok := v.(*discoveredKeys); ok {
+			st.JWT.Providers = append(st.JWT.Providers, d.Status())
+		}
 		return true
 	})
 	slices.SortFunc(st.JWT.Providers, func(a, b oidc.Status) int { return strings.Compare(a.Issuer, b.Issuer) })

@@ -121,6 +121,7 @@ func TestE2EOIDCProviderDown(t *testing.T) {
 		return code == 200
 	})
 	spare := p.Token("app", idptest.Resource) // not yet seen by the gateway
+	spare2 := p.Token("app", idptest.Resource)
 	p.Stop()
 	testenv.Eventually(t, 5*time.Second, "the dashboard says the provider is unreachable", func() bool {
 		st, _ := providerStatus(p.Issuer)
@@ -128,6 +129,18 @@ func TestE2EOIDCProviderDown(t *testing.T) {
 	})
 	if code, body := g.call("GET", g.url("/"), "", bearerHeader(spare)); code != 200 || body != "app" {
 		t.Fatalf("the last good keys with the provider down: %d %q", code, body)
+	}
+	// a reload while the provider is down keeps the last good keys
+	g.load("", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	jwt_auth {
+		issuer %s
+		jwks_refresh 300ms
+		jwks_cooldown 200ms
+	}
+	respond "reloaded {http.auth.user.id}"
+}`, p.Issuer))
+	if code, body := g.call("GET", g.url("/"), "", bearerHeader(spare2)); code != 200 || body != "reloaded app" {
+		t.Fatalf("the last good keys after a reload with the provider down: %d %q", code, body)
 	}
 }
 

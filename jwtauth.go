@@ -193,7 +193,7 @@ type JWTAuth struct {
 	logger           *zap.Logger
 	now              func() time.Time
 	jwksCancel       context.CancelFunc
-	discovered       *oidc.KeySet  // with discovery (one issuer, no other key)
+	discoveryKey     string        // with discovery: its key set in processState.identityProviders
 	consumers        *ConsumersApp // with consumer_claim
 	consumerRefusal  refusalAnswer
 	counters         jwtCounters
@@ -346,7 +346,7 @@ func (j *JWTAuth) loadKeys(ctx caddy.Context) error {
 			return err
 		}
 	case j.discovers():
-		if err := j.startDiscovery(ctx); err != nil {
+		if err := j.startDiscovery(); err != nil {
 			return err
 		}
 	}
@@ -456,10 +456,13 @@ func (j *JWTAuth) discovers() bool {
 	return j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 && len(j.Issuers) > 0
 }
 
-// startDiscovery starts following the issuer's keys (internal/oidc): the
-// first fetch runs in the background, so a provider that is down does not
-// stop the config from loading.
-func (j *JWTAuth) startDiscovery(ctx caddy.Context) error {
+// startDiscovery follows the issuer's keys (internal/oidc), in a key set
+// shared through processState by every jwt_auth with the same issuer and
+// settings: a reload keeps the keys (a reload while the provider is down
+// must not lose the last good ones) and makes no new fetch. The first
+// fetch runs in the background, so a provider that is down does not stop
+// the config from loading.
+func (j *JWTAuth) startDiscovery() error {
 	if len(j.Issuers) != 1 {
 		return fmt.Errorf("jwt_auth: OpenID Connect discovery takes one issuer, got %d; give each provider its own jwt_auth, or configure jwks", len(j.Issuers))
 	}
@@ -467,16 +470,44 @@ func (j *JWTAuth) startDiscovery(ctx caddy.Context) error {
 	if err := oidc.CheckURL("issuer", issuer); err != nil {
 		return fmt.Errorf("jwt_auth: %w", err)
 	}
-	logger := j.logger.With(zap.String("issuer", issuer))
 	timeout := cmpDuration(j.JWKSTimeout, defaultJWKSTimeout)
+	refresh := cmpDuration(j.JWKSRefresh, defaultJWKSRefresh)
+	cooldown := cmpDuration(j.JWKSCooldown, defaultJWKSCooldown)
+	key := fmt.Sprintf("%s %d %d %d", issuer, timeout, refresh, cooldown)
+	v, _, err := processState.identityProviders.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newDiscoveredKeys(issuer, timeout, refresh, cooldown), nil
+	})
+	if err != nil {
+		return err
+	}
+	j.discoveryKey = key
+	j.keys.JWKS = v.(*discoveredKeys).KeySet
+	return nil
+}
+
+// discoveredKeys is an OpenID Provider's key set kept current in the
+// background until the last jwt_auth using it is cleaned up.
+type discoveredKeys struct {
+	*oidc.KeySet
+	cancel context.CancelFunc
+}
+
+// Destruct stops the refreshes.
+func (d *discoveredKeys) Destruct() error {
+	d.cancel()
+	return nil
+}
+
+func newDiscoveredKeys(issuer string, timeout, refresh, cooldown time.Duration) *discoveredKeys {
+	// the process's logger, not a config's: the key set outlives configs
+	logger := caddy.Log().Named("http.handlers.jwt_auth").With(zap.String("issuer", issuer))
 	var failing atomic.Bool
 	ks := oidc.NewKeySet(oidc.KeySetConfig{
 		Issuer:   issuer,
 		Client:   &http.Client{Timeout: timeout},
 		Timeout:  timeout,
-		Refresh:  cmpDuration(j.JWKSRefresh, defaultJWKSRefresh),
-		Cooldown: cmpDuration(j.JWKSCooldown, defaultJWKSCooldown),
-		Now:      func() time.Time { return j.now() },
+		Refresh:  refresh,
+		Cooldown: cooldown,
 		OnRefresh: func(err error, keptOld bool) {
 			result := "ok"
 			if err != nil {
@@ -495,13 +526,9 @@ func (j *JWTAuth) startDiscovery(ctx caddy.Context) error {
 			}
 		},
 	})
-	jctx, cancel := context.WithCancel(ctx)
-	j.jwksCancel = cancel
-	j.discovered = ks
-	j.keys.JWKS = ks
-	processState.identityProviders.Store(ks, struct{}{})
-	go ks.Run(jctx)
-	return nil
+	ctx, cancel := context.WithCancel(context.Background())
+	go ks.Run(ctx)
+	return &discoveredKeys{KeySet: ks, cancel: cancel}
 }
 
 func cmpDuration(d caddy.Duration, fallback time.Duration) time.Duration {
@@ -569,8 +596,8 @@ func (j *JWTAuth) Validate() error {
 // Cleanup stops the JWKS refresher and forgets the token sources.
 func (j *JWTAuth) Cleanup() error {
 	processState.credentials.remove(j)
-	if j.discovered != nil {
-		processState.identityProviders.Delete(j.discovered)
+	if j.discoveryKey != "" {
+		_, _ = processState.identityProviders.Delete(j.discoveryKey)
 	}
 	if j.jwksCancel != nil {
 		j.jwksCancel()

@@ -120,11 +120,12 @@ var processState = struct {
 	// (a reload must not hand every consumer a fresh quota), and who
 	// writes them to storage (consumerState, consumers.go).
 	consumers *consumerState
-	// identityProviders holds the key sets (*oidc.KeySet keys) that
-	// jwt_auth handlers of the loaded configs discovered from an OpenID
-	// Provider, from Provision to Cleanup, for the dashboard to show
-	// whether each provider answers; it holds no state of its own.
-	identityProviders *sync.Map
+	// identityProviders holds the key sets jwt_auth discovers from OpenID
+	// Providers (*discoveredKeys, one per issuer and settings), reference
+	// counted by the handlers using them: a reload while a provider is
+	// down keeps its last good keys, and makes no new fetch. The dashboard
+	// shows whether each provider answers.
+	identityProviders *caddy.UsagePool
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -134,5 +135,5 @@ var processState = struct {
 	credentials:  newCredentialSet(),
 	consumers:    newConsumerState(),
 
-	identityProviders: new(sync.Map),
+	identityProviders: caddy.NewUsagePool(),
 }
