@@ -206,8 +206,12 @@ func (i *Introspector[T]) Check(ctx context.Context, token string) (Answer[T], e
 		return Answer[T]{}, &UnavailableError{RetryAfter: time.Duration(till - now.UnixNano()),
 			Err: ErrBackingOff}
 	}
+	// a copy for the call, so that sum (which the closure would capture)
+	// stays on the stack of cache hits
+	miss := new([32]byte)
+	*miss = sum
 	ch := i.group.DoChan(string(sum[:]), func() (any, error) {
-		return i.call(token, &sum)
+		return i.call(token, miss)
 	})
 	select {
 	case res := <-ch:
