@@ -17,6 +17,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("registry_api", parseHandler[RegistryAPI])
 	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseHandler[JWTAuth])
 	httpcaddyfile.RegisterHandlerDirective("api_key", parseHandler[APIKey])
+	httpcaddyfile.RegisterHandlerDirective("token_introspection", parseHandler[TokenIntrospection])
 	httpcaddyfile.RegisterHandlerDirective("throttle", parseHandler[Throttle])
 	httpcaddyfile.RegisterHandlerDirective("circuit_breaker", parseHandler[CircuitBreaker])
 	httpcaddyfile.RegisterHandlerDirective("cors", parseHandler[cors.CORS])
@@ -37,6 +38,9 @@ func init() {
 	// api_key sorts right after basic_auth, so before jwt_auth: both
 	// authenticate, in either order, before throttle
 	httpcaddyfile.RegisterDirectiveOrder("api_key", httpcaddyfile.After, "basic_auth")
+	// token_introspection last of the authentications (it may call the
+	// provider; the others refuse from memory), right before throttle
+	httpcaddyfile.RegisterDirectiveOrder("token_introspection", httpcaddyfile.Before, "forward_auth")
 	httpcaddyfile.RegisterDirectiveOrder("throttle", httpcaddyfile.Before, "forward_auth")
 	httpcaddyfile.RegisterDirectiveOrder("registry_api", httpcaddyfile.After, "forward_auth")
 	// the breaker watches what it wraps: right before reverse_proxy

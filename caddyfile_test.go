@@ -266,7 +266,10 @@ func TestCaddyfileJWTAuthErrors(t *testing.T) {
 		{site("jwt_auth {\n max_token_size big\n}"), `max_token_size "big" must be a positive`},
 		{site("jwt_auth {\n cache_size none\n}"), `cache_size "none" must be a positive number or off`},
 		{site("jwt_auth {\n issuers x\n}"), `unrecognized subdirective "issuers"; jwt_auth knows: secret,`},
-		{site("jwt_auth {\n issuer x\n}"), `no key configured; set secret, public_key or jwks`},
+		{site("jwt_auth {\n issuer x\n}"), `issuer "x" is not an absolute URL (OpenID Connect discovery`},
+		{site("jwt_auth {\n issuer http://idp.example\n}"), `must be an https URL (http only for a loopback address)`},
+		{site("jwt_auth {\n issuer https://a.example https://b.example\n}"), `discovery (no secret, public_key or jwks) takes one issuer, got 2`},
+		{site("jwt_auth {\n leeway 1s\n}"), `no key configured; set secret, public_key, jwks, or issuer <url>`},
 		{site("jwt_auth {\n secret x\n algorithms HS256 NONE\n}"), `algorithm "NONE" is never accepted`},
 		{site("jwt_auth {\n secret x\n algorithms HS257\n}"), `unknown algorithm "HS257"`},
 		{site("jwt_auth {\n public_key /nonexistent/key.pem\n}"), `public_key "/nonexistent/key.pem": open /nonexistent/key.pem`},
@@ -289,6 +292,11 @@ func TestDirectiveOrder(t *testing.T) {
 	throttle {
 		rate 1/s
 	}
+	token_introspection {
+		endpoint https://idp.example/introspect
+		client_id gw
+		client_secret s
+	}
 	jwt_auth {
 		secret x
 	}
@@ -306,7 +314,7 @@ func TestDirectiveOrder(t *testing.T) {
 	s := string(raw)
 	// forward_auth is a reverse_proxy to the auth server; registry_api comes
 	// after it and before the site's own reverse_proxy
-	order := []string{`"authentication"`, `"jwt_auth"`, `"throttle"`, `"reverse_proxy"`, `"registry_api"`, `"reverse_proxy"`}
+	order := []string{`"authentication"`, `"jwt_auth"`, `"token_introspection"`, `"throttle"`, `"reverse_proxy"`, `"registry_api"`, `"reverse_proxy"`}
 	last := -1
 	for _, h := range order {
 		i := strings.Index(s[last+1:], `"handler":`+h)
@@ -496,5 +504,61 @@ func TestCaddyfileRegistryWeighted(t *testing.T) {
 	want := `"selection_policy":{"key":"{http.auth.user.id}","policy":"registry_weighted"}`
 	if raw, _ := json.Marshal(cfg); !strings.Contains(string(raw), want) {
 		t.Errorf("adapted config lacks %s:\n%s", want, raw)
+	}
+}
+
+func TestCaddyfileTokenIntrospection(t *testing.T) {
+	cfg, err := adapt(t, `:8080 {
+	token_introspection {
+		issuer https://idp.example/realms/x
+		client_id gateway
+		client_secret {env.IDP_SECRET}
+		from header X-Token
+		from query access_token
+		cache_ttl 30s
+		inactive_cache_ttl 5s
+		cache_size 500
+		inactive_cache_size 50
+		timeout 2s
+		max_concurrent 8
+		max_token_size 2048
+		optional
+		realm api
+	}
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	for _, want := range []string{
+		`"handler":"token_introspection"`, `"issuer":"https://idp.example/realms/x"`, `"client_id":"gateway"`,
+		`"client_secret":"{env.IDP_SECRET}"`, `"from":[{"name":"X-Token","type":"header"},{"name":"access_token","type":"query"}]`,
+		`"cache_ttl":30000000000`, `"inactive_cache_ttl":5000000000`, `"cache_size":500`, `"inactive_cache_size":50`,
+		`"timeout":2000000000`, `"max_concurrent":8`, `"max_token_size":2048`, `"optional":true`, `"realm":"api"`,
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, raw)
+		}
+	}
+}
+
+func TestCaddyfileTokenIntrospectionErrors(t *testing.T) {
+	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
+	creds := "\n client_id gw\n client_secret s\n"
+	for _, tc := range []struct{ caddyfile, says string }{
+		{site("token_introspection x"), `takes a block, not the argument "x"`},
+		{site("token_introspection {" + creds + "}"), `set endpoint <url>, or issuer <url> to discover it`},
+		{site("token_introspection {\n endpoint https://idp.example/i\n}"), `client_id and client_secret are required`},
+		{site("token_introspection {\n endpoint http://idp.example/i" + creds + "}"), `endpoint "http://idp.example/i" must be an https URL`},
+		{site("token_introspection {\n issuer https://idp.example\n endpoint https://idp.example/i" + creds + "}"), `set endpoint or issuer (which discovers the endpoint), not both`},
+		{site("token_introspection {\n endpoint https://idp.example/i\n cache_size 0" + creds + "}"), `cache_size "0" must be a positive number`},
+		{site("token_introspection {\n endpoint https://idp.example/i\n cache_ttl soon" + creds + "}"), `cache_ttl "soon" is not a duration`},
+		{site("token_introspection {\n endpoint https://idp.example/i\n from body t" + creds + "}"), `from "body": want header, cookie or query`},
+		{site("token_introspection {\n endpoint https://idp.example/i\n secret s" + creds + "}"), `unrecognized subdirective "secret"`},
+	} {
+		_, err := adapt(t, tc.caddyfile)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.caddyfile, err, tc.says)
+		}
 	}
 }

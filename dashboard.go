@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/caddygateway/caddy-gateway/internal/oidc"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
@@ -165,6 +166,9 @@ type (
 	dashJWT struct {
 		Outcomes map[string]int64 `json:"outcomes"` // accepted, anonymous, preflight, refused
 		Refused  map[string]int64 `json:"refused"`  // by reason
+		// Providers are the OpenID Providers jwt_auth discovers keys from:
+		// when keys were last fetched, and the last fetch's error if it failed
+		Providers []oidc.Status `json:"identity_providers"`
 	}
 )
 
@@ -200,7 +204,14 @@ func dashboardState(now time.Time) dashState {
 	})
 	slices.SortFunc(st.Circuits, func(a, b dashCircuit) int { return strings.Compare(a.Name, b.Name) })
 	st.Throttle = dashboardThrottle()
-	st.JWT = dashJWT{Outcomes: map[string]int64{}, Refused: map[string]int64{}}
+	st.JWT = dashJWT{Outcomes: map[string]int64{}, Refused: map[string]int64{}, Providers: []oidc.Status{}}
+	processState.identityProviders.Range(func(_, v any) bool {
+		if d, ok := v.(*discoveredKeys); ok {
+			st.JWT.Providers = append(st.JWT.Providers, d.Status())
+		}
+		return true
+	})
+	slices.SortFunc(st.JWT.Providers, func(a, b oidc.Status) int { return strings.Compare(a.Issuer, b.Issuer) })
 	for _, s := range counterValues(metrics.jwtRequests) {
 		st.JWT.Outcomes[s.labels["outcome"]] += s.value
 		if s.labels["outcome"] == "refused" {

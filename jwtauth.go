@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -24,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
+	"github.com/caddygateway/caddy-gateway/internal/oidc"
 )
 
 // jwt_auth defaults.
@@ -113,6 +115,17 @@ type JWTAuth struct {
 	Algorithms []string `json:"algorithms,omitempty"`
 
 	// Accepted issuers; when set, the token's `iss` must be one of them.
+	//
+	// OpenID Connect discovery: with one issuer and no secret, public_key
+	// or jwks, the issuer names the OpenID Provider the keys come from. Its
+	// metadata (<issuer>/.well-known/openid-configuration) must name that
+	// same issuer, and its jwks_uri gives the keys, refreshed every
+	// JWKSRefresh and refetched for an unknown kid at most once per
+	// JWKSCooldown; when the provider cannot be reached, the last good
+	// keys stay in use (the log and the dashboard say so). The issuer must
+	// be an https URL (http only on a loopback address). A provider that
+	// is down when the config loads does not stop it loading: tokens are
+	// refused with 401 until its keys arrive.
 	Issuers []string `json:"issuers,omitempty"`
 
 	// Accepted audiences; when set, the token's `aud` must contain one.
@@ -180,6 +193,7 @@ type JWTAuth struct {
 	logger           *zap.Logger
 	now              func() time.Time
 	jwksCancel       context.CancelFunc
+	discoveryKey     string        // with discovery: its key set in processState.identityProviders
 	consumers        *ConsumersApp // with consumer_claim
 	consumerRefusal  refusalAnswer
 	counters         jwtCounters
@@ -321,11 +335,18 @@ func (j *JWTAuth) loadKeys(ctx caddy.Context) error {
 			derived[a] = true
 		}
 	}
-	if len(j.JWKS) > 0 {
+	if len(j.JWKS) > 0 || j.discovers() {
 		for _, a := range slices.Concat(jwtverify.RSAAlgorithms, jwtverify.ECAlgorithms, jwtverify.EdDSAAlgorithms) {
 			derived[a] = true
 		}
+	}
+	switch {
+	case len(j.JWKS) > 0:
 		if err := j.startJWKS(ctx); err != nil {
+			return err
+		}
+	case j.discovers():
+		if err := j.startDiscovery(); err != nil {
 			return err
 		}
 	}
@@ -429,6 +450,87 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 	return nil
 }
 
+// discovers tells whether the keys come from OpenID Connect discovery: no
+// key configured, and issuers configured (Validate requires exactly one).
+func (j *JWTAuth) discovers() bool {
+	return j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 && len(j.Issuers) > 0
+}
+
+// startDiscovery follows the issuer's keys (internal/oidc), in a key set
+// shared through processState by every jwt_auth with the same issuer and
+// settings: a reload keeps the keys (a reload while the provider is down
+// must not lose the last good ones) and makes no new fetch. The first
+// fetch runs in the background, so a provider that is down does not stop
+// the config from loading.
+func (j *JWTAuth) startDiscovery() error {
+	if len(j.Issuers) != 1 {
+		return fmt.Errorf("jwt_auth: OpenID Connect discovery takes one issuer, got %d; give each provider its own jwt_auth, or configure jwks", len(j.Issuers))
+	}
+	issuer := j.Issuers[0]
+	if err := oidc.CheckURL("issuer", issuer); err != nil {
+		return fmt.Errorf("jwt_auth: %w", err)
+	}
+	timeout := cmpDuration(j.JWKSTimeout, defaultJWKSTimeout)
+	refresh := cmpDuration(j.JWKSRefresh, defaultJWKSRefresh)
+	cooldown := cmpDuration(j.JWKSCooldown, defaultJWKSCooldown)
+	key := fmt.Sprintf("%s %d %d %d", issuer, timeout, refresh, cooldown)
+	v, _, err := processState.identityProviders.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newDiscoveredKeys(issuer, timeout, refresh, cooldown), nil
+	})
+	if err != nil {
+		return err
+	}
+	j.discoveryKey = key
+	j.keys.JWKS = v.(*discoveredKeys).KeySet
+	return nil
+}
+
+// discoveredKeys is an OpenID Provider's key set kept current in the
+// background until the last jwt_auth using it is cleaned up.
+type discoveredKeys struct {
+	*oidc.KeySet
+	cancel context.CancelFunc
+}
+
+// Destruct stops the refreshes.
+func (d *discoveredKeys) Destruct() error {
+	d.cancel()
+	return nil
+}
+
+func newDiscoveredKeys(issuer string, timeout, refresh, cooldown time.Duration) *discoveredKeys {
+	// the process's logger, not a config's: the key set outlives configs
+	logger := caddy.Log().Named("http.handlers.jwt_auth").With(zap.String("issuer", issuer))
+	var failing atomic.Bool
+	ks := oidc.NewKeySet(oidc.KeySetConfig{
+		Issuer:   issuer,
+		Client:   &http.Client{Timeout: timeout},
+		Timeout:  timeout,
+		Refresh:  refresh,
+		Cooldown: cooldown,
+		OnRefresh: func(err error, keptOld bool) {
+			result := "ok"
+			if err != nil {
+				result = "error"
+			}
+			metrics.jwksFetches.WithLabelValues(issuer, result).Inc()
+			switch {
+			case err != nil && keptOld:
+				failing.Store(true)
+				logger.Error("jwt_auth: fetching the OpenID Provider's keys failed; keeping the last good keys", zap.Error(err))
+			case err != nil:
+				failing.Store(true)
+				logger.Error("jwt_auth: fetching the OpenID Provider's keys failed; no keys fetched yet, so its tokens are refused until a fetch succeeds", zap.Error(err))
+			case failing.Swap(false):
+				logger.Info("jwt_auth: the OpenID Provider's keys are fetched again")
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go ks.Run(ctx)
+	return &discoveredKeys{KeySet: ks, cancel: cancel}
+}
+
 func cmpDuration(d caddy.Duration, fallback time.Duration) time.Duration {
 	if d > 0 {
 		return time.Duration(d)
@@ -439,8 +541,16 @@ func cmpDuration(d caddy.Duration, fallback time.Duration) time.Duration {
 // Validate rejects configurations that cannot verify anything or that would
 // accept what they should not.
 func (j *JWTAuth) Validate() error {
-	if j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
-		return fmt.Errorf("jwt_auth: no key configured; set secret, public_key or jwks")
+	if j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 && len(j.Issuers) == 0 {
+		return fmt.Errorf("jwt_auth: no key configured; set secret, public_key, jwks, or issuer for OpenID Connect discovery")
+	}
+	if j.discovers() {
+		if len(j.Issuers) != 1 {
+			return fmt.Errorf("jwt_auth: OpenID Connect discovery takes one issuer, got %d; give each provider its own jwt_auth, or configure jwks", len(j.Issuers))
+		}
+		if err := oidc.CheckURL("issuer", j.Issuers[0]); err != nil {
+			return fmt.Errorf("jwt_auth: %w", err)
+		}
 	}
 	for _, a := range j.Algorithms {
 		if err := jwtverify.CheckAlgorithm(a); err != nil {
@@ -450,7 +560,7 @@ func (j *JWTAuth) Validate() error {
 		switch {
 		case family == "HMAC" && len(j.keys.Secrets) == 0 && j.Secret == "" && len(j.Secrets) == 0:
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no secret is configured", a)
-		case family != "HMAC" && len(j.keys.PEM[family]) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0:
+		case family != "HMAC" && len(j.keys.PEM[family]) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 && !j.discovers():
 			return fmt.Errorf("jwt_auth: algorithms lists %s but no public_key or jwks can verify it", a)
 		}
 	}
@@ -486,6 +596,9 @@ func (j *JWTAuth) Validate() error {
 // Cleanup stops the JWKS refresher and forgets the token sources.
 func (j *JWTAuth) Cleanup() error {
 	processState.credentials.remove(j)
+	if j.discoveryKey != "" {
+		_, _ = processState.identityProviders.Delete(j.discoveryKey)
+	}
 	if j.jwksCancel != nil {
 		j.jwksCancel()
 	}
@@ -628,7 +741,13 @@ func (j *JWTAuth) isClaimHeader(name string) bool {
 // different cookie or query token) is ambiguous: which one an upstream
 // reads is anyone's guess, so it is refused rather than guessed.
 func (j *JWTAuth) extract(r *http.Request) (token string, src int, ambiguous bool) {
-	for i, s := range j.sources {
+	return extractToken(j.sources, r)
+}
+
+// extractToken is extract for any list of sources (header names
+// canonical), shared by jwt_auth and token_introspection.
+func extractToken(sources []TokenSource, r *http.Request) (token string, src int, ambiguous bool) {
+	for i, s := range sources {
 		var tok string
 		var dup bool
 		switch s.Type {
@@ -885,7 +1004,7 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 //		jwks_cooldown <duration>
 //		jwks_timeout <duration>
 //		algorithms <alg...>
-//		issuer <iss...>
+//		issuer <iss...>          # alone (no key): OpenID Connect discovery of <iss>
 //		audience <aud...>
 //		leeway <duration>
 //		require <claim...>
@@ -922,7 +1041,16 @@ func (j *JWTAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	if j.Secret == "" && len(j.Secrets) == 0 && len(j.PublicKeys) == 0 && len(j.JWKS) == 0 {
-		return d.Err("no key configured; set secret, public_key or jwks")
+		// OpenID Connect discovery: the issuer names the provider
+		switch {
+		case len(j.Issuers) == 0:
+			return d.Err("no key configured; set secret, public_key, jwks, or issuer <url> for OpenID Connect discovery")
+		case len(j.Issuers) > 1:
+			return d.Errf("issuer: OpenID Connect discovery (no secret, public_key or jwks) takes one issuer, got %d: %s", len(j.Issuers), strings.Join(j.Issuers, " "))
+		}
+		if err := oidc.CheckURL("issuer", j.Issuers[0]); err != nil {
+			return d.Errf("%v (OpenID Connect discovery: no secret, public_key or jwks is configured)", err)
+		}
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ var metrics = struct {
 	apiKeyRequests     *prometheus.CounterVec
 	consumerRequests   *prometheus.CounterVec
 	loadShed           *loadShedCollector
+	introspections     *prometheus.CounterVec
 }{
 	jwtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "jwt", Name: "requests_total",
@@ -64,6 +65,10 @@ var metrics = struct {
 		Help: "Consumers' requests seen by throttle { plan }, by plan (never by consumer: the series stay few) and decision (allowed, rate_limited, over_quota).",
 	}, []string{"plan", "decision"}),
 	loadShed: newLoadShedCollector(),
+	introspections: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy_gateway", Subsystem: "introspection", Name: "requests_total",
+		Help: "Requests seen by token_introspection, by outcome (active, inactive, unavailable, anonymous, preflight, no_token, ambiguous, too_large) and source (call, cache; empty without a check).",
+	}, []string{"outcome", "source"}),
 }
 
 // registerMetrics adds the gateway's collectors to a config's registry; a
@@ -77,7 +82,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 		metrics.circuitTransitions, metrics.circuitRejected,
 		metrics.cacheRequests, metrics.cacheStoredBytes,
 		metrics.apiKeyRequests, metrics.consumerRequests,
-		metrics.loadShed,
+		metrics.loadShed, metrics.introspections,
 	}
 	for _, c := range append(collectors, registry.Collectors()...) {
 		var already prometheus.AlreadyRegisteredError

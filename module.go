@@ -20,6 +20,9 @@
 //   - http.handlers.jwt_auth (Caddyfile: `jwt_auth`): JWT authentication.
 //   - http.handlers.api_key (Caddyfile: `api_key`): authentication by a
 //     consumer's API key.
+//   - http.handlers.token_introspection (Caddyfile: `token_introspection`):
+//     authentication by opaque tokens, checked with the identity provider's
+//     RFC 7662 introspection endpoint.
 //   - http.handlers.throttle (Caddyfile: `throttle`): rate limits, with the
 //     app throttle keeping per-config bookkeeping of its zones.
 //   - throttle: that app (no settings; loaded by the throttle handlers).
@@ -133,6 +136,12 @@ var processState = struct {
 	// operator is watching, least of all the reload that was meant to fix
 	// what they show.
 	traffic *traffic.Recorder
+	// identityProviders holds the key sets jwt_auth discovers from OpenID
+	// Providers (*discoveredKeys, one per issuer and settings), reference
+	// counted by the handlers using them: a reload while a provider is
+	// down keeps its last good keys, and makes no new fetch. The dashboard
+	// shows whether each provider answers.
+	identityProviders *caddy.UsagePool
 }{
 	registry:     registry.New(caddy.Log().Named("service_registry")),
 	zones:        caddy.NewUsagePool(),
@@ -143,4 +152,6 @@ var processState = struct {
 	consumers:    newConsumerState(),
 	loadShed:     caddy.NewUsagePool(),
 	traffic:      traffic.New(nil),
+
+	identityProviders: caddy.NewUsagePool(),
 }

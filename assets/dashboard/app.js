@@ -150,6 +150,11 @@ function renderJWT(state) {
   const box = document.getElementById("jwt");
   box.replaceChildren();
   const o = state.jwt_auth.outcomes || {};
+  for (const p of state.jwt_auth.identity_providers || []) {
+    const keys = p.keys + " keys" + (p.last_success ? ", fetched " + p.last_success : ", never fetched");
+    box.append(el("p", { class: p.last_error ? "error" : "muted" }, "provider " + p.issuer + ": " + keys +
+      (p.last_error ? "; unreachable since " + p.last_error_at + " (" + p.last_error + "), " + (p.keys ? "keeping the last good keys" : "refusing its tokens") : "")));
+  }
   if (Object.keys(o).length === 0) {
     box.append(el("p", { class: "muted" }, "no jwt_auth request yet"));
     return;

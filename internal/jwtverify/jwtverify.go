@@ -26,7 +26,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -138,9 +137,22 @@ type Keys struct {
 	SecretsByKid map[string][]byte
 	// PEM are public keys by family (RSA, EC, EdDSA).
 	PEM map[string][]jwt.VerificationKey
-	// JWKS, when not nil, picks keys by the token's kid.
-	JWKS keyfunc.Keyfunc
+	// JWKS, when not nil, picks keys by the token's kid: keyfunc's
+	// Keyfunc, or an OpenID Provider's discovered keys (internal/oidc).
+	JWKS KeySource
 }
+
+// KeySource hands out the keys of a key set: the key for a token with a
+// kid, every key for one without. A source that also has
+// Generation() uint64 tells when keys were removed: tokens verified
+// before are then verified again, not served from the cache.
+type KeySource interface {
+	Keyfunc(*jwt.Token) (any, error)
+	VerificationKeySet(context.Context) (jwt.VerificationKeySet, error)
+}
+
+// generational is a KeySource that counts key removals.
+type generational interface{ Generation() uint64 }
 
 // Config says what a token must be.
 type Config[T any] struct {
@@ -169,6 +181,7 @@ type Verifier[T any] struct {
 	secretSet jwt.VerificationKeySet
 	parser    *jwt.Parser
 	cache     *cache[T]
+	gen       generational // nil unless the key source counts removals
 }
 
 // New returns a verifier for cfg.
@@ -193,6 +206,7 @@ func New[T any](cfg Config[T]) *Verifier[T] {
 		opts = append(opts, jwt.WithAudience(cfg.Audiences...))
 	}
 	v.parser = jwt.NewParser(opts...)
+	v.gen, _ = cfg.Keys.JWKS.(generational)
 	if cfg.CacheSize > 0 {
 		v.cache = newCache[T](cfg.CacheSize)
 	}
@@ -206,8 +220,12 @@ func (v *Verifier[T]) Verify(token string) (val T, cached bool, why Reason, err 
 		return val, false, TooLarge, fmt.Errorf("token of %d bytes; the most is %d", len(token), v.cfg.MaxTokenSize)
 	}
 	now := v.cfg.Now()
+	var gen uint64
+	if v.gen != nil {
+		gen = v.gen.Generation()
+	}
 	if v.cache != nil {
-		if e, ok := v.cache.get(token, now); ok {
+		if e, ok := v.cache.get(token, now, gen); ok {
 			return e, true, 0, nil
 		}
 	}
@@ -234,7 +252,7 @@ func (v *Verifier[T]) Verify(token string) (val T, cached bool, why Reason, err 
 				expires = end
 			}
 		}
-		v.cache.put(token, val, expires, now)
+		v.cache.put(token, val, expires, now, gen)
 	}
 	return val, false, 0, nil
 }
@@ -399,6 +417,7 @@ type cacheShard[T any] struct {
 type cacheEntry[T any] struct {
 	val     T
 	expires time.Time
+	gen     uint64 // the key source's generation when verified
 }
 
 func newCache[T any](size int) *cache[T] {
@@ -414,19 +433,19 @@ func (c *cache[T]) shard(token string) *cacheShard[T] {
 	return &c.shards[maphash.String(c.seed, token)%cacheShards]
 }
 
-func (c *cache[T]) get(token string, now time.Time) (T, bool) {
+func (c *cache[T]) get(token string, now time.Time, gen uint64) (T, bool) {
 	s := c.shard(token)
 	s.mu.RLock()
 	e, ok := s.entries[token]
 	s.mu.RUnlock()
-	if !ok || !now.Before(e.expires) {
+	if !ok || !now.Before(e.expires) || e.gen != gen {
 		var zero T
 		return zero, false
 	}
 	return e.val, true
 }
 
-func (c *cache[T]) put(token string, val T, expires, now time.Time) {
+func (c *cache[T]) put(token string, val T, expires, now time.Time, gen uint64) {
 	s := c.shard(token)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -444,7 +463,7 @@ func (c *cache[T]) put(token string, val T, expires, now time.Time) {
 			delete(s.entries, k)
 		}
 	}
-	s.entries[token] = cacheEntry[T]{val: val, expires: expires}
+	s.entries[token] = cacheEntry[T]{val: val, expires: expires, gen: gen}
 }
 
 // Len returns the number of cached tokens (for monitoring).
