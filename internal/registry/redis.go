@@ -469,8 +469,20 @@ func (cs *clusterSync) resyncNow(ctx context.Context) {
 	cs.down.Store(false)
 }
 
+// serverRunID returns the run_id of the server holding the registry: on
+// a Redis Cluster, the master of the registry's slot (a slot migration or
+// a failover there then counts as a restart: the write-back covers what
+// the move lost).
 func (cs *clusterSync) serverRunID(ctx context.Context) (string, error) {
-	info, err := cs.h.Client.Info(ctx, "server").Result()
+	var node redis.Cmdable = cs.h.Client
+	if cc, ok := cs.h.Client.(*redis.ClusterClient); ok {
+		master, err := cc.MasterForKey(ctx, redisVersionKey)
+		if err != nil {
+			return "", err
+		}
+		node = master
+	}
+	info, err := node.Info(ctx, "server").Result()
 	if err != nil {
 		return "", err
 	}
