@@ -356,3 +356,44 @@ func TestE2ERedisCluster(t *testing.T) {
 	// writes work after it all
 	registerSoon(t, g, "svc", fmt.Sprintf(`{"address": %q, "id": "after", "ttl": "1h"}`, be.addr()))
 }
+
+// TestE2ERedisTLSAndACL: a Redis that speaks only TLS, with the default
+// user off and an ACL user for the gateway: the backend block's rediss://
+// URL, tls_ca, username and password (from an environment placeholder)
+// reach it; without the password the config loads but every call fails.
+func TestE2ERedisTLSAndACL(t *testing.T) {
+	dir := t.TempDir()
+	ca, cert, key := testenv.WriteTLSFiles(t, dir, "127.0.0.1")
+	rs := testenv.StartRedisWith(t, "--port", "0", "--tls-port", "{port}", "--tls-cert-file", cert, "--tls-key-file", key,
+		"--tls-ca-cert-file", ca, "--tls-auth-clients", "no",
+		"--user", "default", "off", "--user", "gateway", "on", ">s3cret-pw", "~*", "&*", "+@all")
+	port := rs.Port
+	t.Setenv("GATEWAY_TEST_REDIS_PASSWORD", "s3cret-pw")
+	backend := fmt.Sprintf("url rediss://127.0.0.1:%d/0\n\t\t\tusername gateway\n\t\t\tpassword {env.GATEWAY_TEST_REDIS_PASSWORD}\n\t\t\ttls_ca %s", port, ca)
+	origin := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "o") })
+	globals, sites := topologySite(backend, origin.addr())
+	g := startGateway(t, globals, sites)
+	be := newBackend(t, "be")
+	registerSoon(t, g, "svc", fmt.Sprintf(`{"address": %q, "id": "be", "ttl": "1h"}`, be.addr()))
+	passed := 0
+	for range 8 {
+		if fetchWith(t, g.client, "GET", g.url("/limited"), http.Header{"X-Client": {"one"}}).code == 200 {
+			passed++
+		}
+	}
+	if passed != 5 {
+		t.Fatalf("%d of 8 passed a 5/1m limit kept in the TLS Redis", passed)
+	}
+
+	// the wrong password: the throttle denies (on_error deny), the
+	// registry refuses writes
+	t.Setenv("GATEWAY_TEST_REDIS_PASSWORD", "wrong")
+	globals, sites = topologySite(backend+"\n\t\t\ttimeout 200ms", origin.addr())
+	g.restart(globals, sites)
+	if a := fetchWith(t, g.client, "GET", g.url("/limited"), http.Header{"X-Client": {"two"}}); a.code != 503 {
+		t.Fatalf("with the wrong password a throttled request got %d", a.code)
+	}
+	if code, _ := g.adminCall("POST", "/registry/services/svc", fmt.Sprintf(`{"address": %q, "id": "x"}`, be.addr())); code != 503 {
+		t.Fatalf("with the wrong password a registration got %d", code)
+	}
+}

@@ -114,8 +114,10 @@ func StartOwnRedis(t testing.TB) *RedisServer {
 	return s
 }
 
-// newRedis is StartOwnRedis with further arguments.
-func newRedis(t testing.TB, args ...string) *RedisServer {
+// StartRedisWith is StartOwnRedis with further redis-server arguments
+// (later ones override earlier ones); the argument {port} stands for the
+// server's port, e.g. --port 0 --tls-port {port} for TLS only.
+func StartRedisWith(t testing.TB, args ...string) *RedisServer {
 	t.Helper()
 	SkipInShortMode(t, "starts redis-server")
 	bin := os.Getenv("GATEWAY_TEST_REDIS_SERVER")
@@ -127,6 +129,11 @@ func newRedis(t testing.TB, args ...string) *RedisServer {
 		}
 	}
 	s := &RedisServer{t: t, bin: bin, Port: FreePort(t), Args: args}
+	for i, a := range s.Args {
+		if a == "{port}" {
+			s.Args[i] = strconv.Itoa(s.Port) // e.g. --port 0 --tls-port {port}
+		}
+	}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s

@@ -31,8 +31,8 @@ type Sentinel struct {
 // waits until the sentinels know the replica and each other.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
-	master := newRedis(t)
-	replica := newRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
+	master := StartRedisWith(t)
+	replica := StartRedisWith(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
 	st := &Sentinel{t: t, MasterName: "gwmaster", Servers: []*RedisServer{master, replica}}
 	dir := t.TempDir()
 	for i := range 3 {
@@ -144,7 +144,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	c := &Cluster{t: t}
 	for range n {
 		dir := t.TempDir()
-		c.Nodes = append(c.Nodes, newRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+		c.Nodes = append(c.Nodes, StartRedisWith(t, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
 			"--cluster-node-timeout", "2000", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always"))
 	}
 	args := []string{"--cluster", "create"}
