@@ -168,6 +168,7 @@ func (s *RedisServer) waitListening() {
 			return
 		}
 		if time.Now().After(deadline) {
+			s.Stop() // its cleanup is not registered yet: never leave it running
 			s.t.Fatalf("redis-server did not start: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
