@@ -25,10 +25,10 @@ type cacheStore struct {
 	inflight atomic.Int64
 }
 
-func newCacheStore(maxBytes uint64, redisURL string, logger *zap.Logger) (*cacheStore, error) {
+func newCacheStore(maxBytes uint64, redis *RedisConfig, logger *zap.Logger) (*cacheStore, error) {
 	s := &cacheStore{mem: httpcache.NewStore(maxBytes, nil), logger: logger}
-	if redisURL != "" {
-		sh, err := newSharedCache(redisURL, s, logger)
+	if redis.configured() {
+		sh, err := newSharedCache(*redis, s, logger)
 		if err != nil {
 			s.mem.Close()
 			return nil, err

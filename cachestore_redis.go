@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
+	"github.com/caddygateway/caddy-gateway/internal/redisconn"
 )
 
 // In cluster mode (backend redis) a response_cache shares what it stores
@@ -273,8 +274,8 @@ var (
 	genAllKey = cacheRedisPrefix + "gen:all"
 )
 
-func newSharedCache(url string, s *cacheStore, logger *zap.Logger) (*sharedCache, error) {
-	h, err := RedisConfig{URL: url}.connect()
+func newSharedCache(rc RedisConfig, s *cacheStore, logger *zap.Logger) (*sharedCache, error) {
+	h, err := rc.connect()
 	if err != nil {
 		return nil, err
 	}
@@ -541,20 +542,18 @@ func (sc *sharedCache) purgeNow(ctx context.Context, kind purgeKind, arg string,
 			gen = g
 			// the entries and sets; a publish after the raise is refused,
 			// a read between it and the sweep is dropped by the reader
-			iter := c.Scan(ctx, 0, cacheRedisPrefix+"[eut]:*", 1000).Iterator()
 			var batch []string
-			for iter.Next(ctx) {
-				batch = append(batch, iter.Val())
-				if len(batch) == 1000 {
-					m, err := c.Unlink(ctx, batch...).Result()
-					if err != nil {
-						return err
-					}
-					n += int(m)
-					batch = batch[:0]
+			err = redisconn.Scan(ctx, c, cacheRedisPrefix+"[eut]:*", 1000, func(key string) error {
+				batch = append(batch, key)
+				if len(batch) < 1000 {
+					return nil
 				}
-			}
-			if err := iter.Err(); err != nil {
+				m, err := c.Unlink(ctx, batch...).Result()
+				n += int(m)
+				batch = batch[:0]
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			if len(batch) > 0 {

@@ -26,7 +26,7 @@ func sharedEntryFor(url, body string, h http.Header) *httpcache.Entry {
 func TestCacheSharedThroughRedis(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	newStore := func() *cacheStore {
-		s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+		s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestCacheSharedThroughRedis(t *testing.T) {
 // invalid status, garbage.
 func TestCacheSharedEntriesAreChecked(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
-	s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+	s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestCachePurgeWinsOverEarlierPublish(t *testing.T) {
 	for _, kind := range []purgeKind{purgeURL, purgeTag, purgeAll} {
 		t.Run(string(kind), func(t *testing.T) {
 			newStore := func() *cacheStore {
-				s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+				s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -190,7 +190,7 @@ func TestCacheSharedReadersCompareGenerations(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	ctx := context.Background()
 	newStore := func() *cacheStore {
-		s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+		s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestCacheSharedReadersCompareGenerations(t *testing.T) {
 // refuses its publish, and drops its own copy.
 func TestCacheRefusedPublishDropsLocalCopy(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
-	a, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+	a, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestCachePurgesAreNeverDropped(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	ctx := context.Background()
 	newStore := func() *cacheStore {
-		s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+		s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -118,8 +118,8 @@ func TestCaddyfileErrorsSayWhatIsWrong(t *testing.T) {
 		{site("response_cache {\n key\n}"), "key needs at least one template"},
 		{site("response_cache {\n key {http.auht.user.id}\n}"), "the placeholder {http.auht.user.id} never has a value"},
 		{site("response_cache {\n stale_if_error later\n}"), `stale_if_error: "later" is not a duration`},
-		{site("response_cache {\n backend memcached x\n}"), "backend takes `redis <url>`"},
-		{site("response_cache {\n backend redis localhost:6379\n}"), "backend redis needs a redis:// or rediss:// URL"},
+		{site("response_cache {\n backend memcached x\n}"), "write `backend redis <url>`"},
+		{site("response_cache {\n backend redis localhost:6379\n}"), "is not a Redis URL such as redis://127.0.0.1:6379/0"},
 		{site("response_cache {\n ttl 1m\n}"), `unknown response_cache option "ttl"`},
 		{site("transform"), "no operations: give a request or response block"},
 		{site("transform {\n request {\n  set user.id\n }\n}"), "set takes a path and a value"},
@@ -427,7 +427,7 @@ func TestCaddyfileRedisBackends(t *testing.T) {
 	site := func(body string) string { return ":8080 {\n" + body + "\n}" }
 	for _, tc := range []struct{ caddyfile, says string }{
 		{site("throttle {\n rate 1/s\n backend memcached x\n}"), "write `backend redis <url>`"},
-		{site("throttle {\n rate 1/s\n backend redis\n}"), "write `backend redis <url>`"},
+		{site("throttle {\n rate 1/s\n backend redis\n}"), "name a server (url), a Sentinel master"},
 		{site("throttle {\n rate 1/s\n on_error maybe\n}"), `on_error "maybe" must be allow or deny`},
 		{site("throttle {\n rate 1/s\n on_error deny\n}"), "on_error applies to `backend redis <url>` only"},
 		{site("throttle {\n rate 1/s\n redis_timeout 1s\n}"), "redis_timeout without `backend redis <url>`"},

@@ -169,7 +169,7 @@ func TestClusterTwoGateways(t *testing.T) {
 	if ans := fetch(t, client, b.base+"/svc/"); ans.instance != "be" {
 		t.Fatalf("the registration from before the outage was lost: %d", ans.code)
 	}
-	if keys := rs.Keys("caddy_gateway:registry:instance:svc/be"); len(keys) != 1 {
+	if keys := rs.Keys("{caddy_gateway:registry}:instance:svc/be"); len(keys) != 1 {
 		t.Fatal("the registration from before the outage was not written back to Redis")
 	}
 }
@@ -211,7 +211,7 @@ func TestClusterLeaseHeldFromTheFirstSecondOfAnOutage(t *testing.T) {
 	rs.Start() // empty
 	back := time.Now()
 	testenv.Eventually(t, 5*time.Second, "the instance was not written back to Redis", func() bool {
-		return len(rs.Keys("caddy_gateway:registry:instance:svc/be")) == 1
+		return len(rs.Keys("{caddy_gateway:registry}:instance:svc/be")) == 1
 	})
 	for name, g := range map[string]clusterGateway{"A": a, "B": b} {
 		if ans := fetch(t, client, g.base+"/svc/"); ans.instance != "be" {

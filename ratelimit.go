@@ -591,7 +591,7 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			if t.Redis != nil {
+			if t.Redis != nil && rc.Timeout == 0 {
 				rc.Timeout = t.Redis.Timeout // a redis_timeout line came first
 			}
 			t.Redis = rc
@@ -610,7 +610,7 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if t.Plan && (len(t.Rates) > 0 || t.Key != "") {
 		return d.Err("plan applies the caller's plan: drop rate and key from this block")
 	}
-	if t.Redis != nil && t.Redis.URL == "" {
+	if t.Redis != nil && !t.Redis.configured() {
 		return d.Err("redis_timeout without `backend redis <url>`")
 	}
 	if t.OnError != "" && t.Redis == nil {

@@ -2,7 +2,15 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,8 +22,10 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/redisconn"
 )
 
-// Redis connects the gateway to a Redis server, for cluster mode: several
-// gateways sharing one registry and one set of rate limits.
+// Redis connects the gateway to Redis, for cluster mode: several gateways
+// sharing one registry, one set of rate limits, consumers and cached
+// responses. Redis may be one server, a master watched by Sentinel, or a
+// Redis Cluster (docs/cluster.md).
 //
 // The client is github.com/redis/go-redis/v9: the most widely used Go client,
 // maintained by Redis itself, with what the gateway needs (pub/sub, Lua
@@ -26,20 +36,279 @@ import (
 // write). Requests wait on Redis only in throttle's decisions.
 const DefaultRedisTimeout = 250 * time.Millisecond
 
-// RedisConfig says how to reach Redis.
+// RedisConfig says how to reach Redis: one server (URL), a master watched
+// by Sentinel (Sentinel), or a Redis Cluster (Cluster): exactly one of the
+// three. Every string may hold placeholders such as {env.REDIS_PASSWORD},
+// replaced when the config loads. The Caddyfile form, the same for every
+// module with `backend redis`, is documented in docs/cluster.md.
+//
+// In JSON, a bare string is read as the URL: "redis": "redis://host:6379".
 type RedisConfig struct {
-	// The server: redis://[user:password@]host:port[/db] or rediss:// for
-	// TLS (verified against the system's roots). Placeholders such as
-	// {env.REDIS_URL} are replaced when the config loads.
-	URL string `json:"url"`
+	// One server: redis://[user:password@]host:port[/db], or rediss:// for
+	// TLS (verified against the system's roots, or the tls ca).
+	URL string `json:"url,omitempty"`
+
+	// A master and its replicas watched by Redis Sentinel: the gateway asks
+	// the sentinels where the master is, and follows a failover.
+	Sentinel *RedisSentinel `json:"sentinel,omitempty"`
+
+	// A Redis Cluster: the addresses (host:port) of some of its nodes; the
+	// rest is discovered from them.
+	Cluster []string `json:"cluster,omitempty"`
+
+	// The ACL user and password for the data nodes (the server, the
+	// master and replicas, or the cluster's nodes). With URL, they replace
+	// the URL's. Default: none (the default user).
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+
+	// The database number, for a server or Sentinel (a Cluster has only
+	// 0). With URL, it replaces the URL's. Default: 0.
+	DB int `json:"db,omitempty"`
+
+	// Talk TLS to every node (and every sentinel). rediss:// URLs turn it
+	// on too. Default: off, unless the URL is rediss://.
+	TLS *RedisTLS `json:"tls,omitempty"`
 
 	// The longest any Redis call may take. Default: 250ms.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 }
 
+// RedisSentinel names a master watched by Sentinel.
+type RedisSentinel struct {
+	// The master's name, as in the sentinels' `sentinel monitor <name>`.
+	MasterName string `json:"master_name"`
+	// The sentinels' addresses (host:port); at least one.
+	Addresses []string `json:"addresses"`
+	// The sentinels' own ACL user and password, when they require one
+	// (sentinel's requirepass / ACL). Default: none.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// RedisTLS configures TLS to Redis.
+type RedisTLS struct {
+	// A PEM file of the certificate authorities that sign the servers'
+	// certificates. Default: the system's roots.
+	CA string `json:"ca,omitempty"`
+	// The name the servers' certificates must carry. Default: the host
+	// name of each address.
+	ServerName string `json:"server_name,omitempty"`
+}
+
+// UnmarshalJSON reads a RedisConfig, or a bare string as its URL (the
+// form response_cache's "redis" had).
+func (rc *RedisConfig) UnmarshalJSON(b []byte) error {
+	var url string
+	if err := json.Unmarshal(b, &url); err == nil {
+		*rc = RedisConfig{URL: url}
+		return nil
+	}
+	type plain RedisConfig
+	return json.Unmarshal(b, (*plain)(rc))
+}
+
+// configured reports whether the config names a server, a Sentinel master
+// or a Cluster (a lone redis_timeout does not).
+func (rc *RedisConfig) configured() bool {
+	return rc != nil && (rc.URL != "" || rc.Sentinel != nil || len(rc.Cluster) > 0)
+}
+
+// check rejects a config that cannot work, before placeholders are
+// replaced (so at adapt time too): not exactly one topology, a sentinel
+// without master or addresses, addresses that are not host:port, a
+// database on a Cluster.
+func (rc *RedisConfig) check() error {
+	n := 0
+	for _, set := range []bool{rc.URL != "", rc.Sentinel != nil, len(rc.Cluster) > 0} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("redis: name a server (url), a Sentinel master (sentinel <master> <host:port>...) or a Cluster (cluster <host:port>...)")
+	case n > 1:
+		return fmt.Errorf("redis: url, sentinel and cluster exclude each other; name one")
+	case rc.Sentinel != nil && rc.Sentinel.MasterName == "":
+		return fmt.Errorf("redis: sentinel needs the master's name, as in the sentinels' `sentinel monitor <name> ...`")
+	case rc.Sentinel != nil && len(rc.Sentinel.Addresses) == 0:
+		return fmt.Errorf("redis: sentinel %s needs at least one sentinel address (host:port)", rc.Sentinel.MasterName)
+	case len(rc.Cluster) > 0 && rc.DB != 0:
+		return fmt.Errorf("redis: a Redis Cluster has only database 0; drop db %d", rc.DB)
+	case rc.DB < 0:
+		return fmt.Errorf("redis: db %d is negative", rc.DB)
+	}
+	if rc.URL != "" && !strings.Contains(rc.URL, "{") && !strings.HasPrefix(rc.URL, "redis://") && !strings.HasPrefix(rc.URL, "rediss://") {
+		return fmt.Errorf("redis: %q is not a Redis URL such as redis://127.0.0.1:6379/0 (redis:// or rediss://)", maskURL(rc.URL))
+	}
+	var addrs []string
+	if rc.Sentinel != nil {
+		addrs = rc.Sentinel.Addresses
+	}
+	for _, a := range append(slices.Clone(addrs), rc.Cluster...) {
+		if strings.Contains(a, "{") {
+			continue // a placeholder; checked once replaced
+		}
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return fmt.Errorf("redis: %q is not an address such as 10.0.0.5:6379 (host:port)", a)
+		}
+	}
+	return nil
+}
+
+// resolved returns the config with its placeholders replaced.
+func (rc RedisConfig) resolved() (RedisConfig, error) {
+	repl := caddy.NewReplacer()
+	var empty []string
+	replace := func(what string, s *string) {
+		if *s == "" {
+			return
+		}
+		v := repl.ReplaceKnown(*s, "")
+		if v == "" {
+			empty = append(empty, fmt.Sprintf("%s %q", what, maskURL(*s)))
+		}
+		*s = v
+	}
+	replace("the URL", &rc.URL)
+	replace("the username", &rc.Username)
+	replace("the password", &rc.Password)
+	if rc.Sentinel != nil {
+		s := *rc.Sentinel
+		s.Addresses = slices.Clone(s.Addresses)
+		replace("the sentinel master name", &s.MasterName)
+		replace("the sentinel username", &s.Username)
+		replace("the sentinel password", &s.Password)
+		for i := range s.Addresses {
+			replace("the sentinel address", &s.Addresses[i])
+		}
+		rc.Sentinel = &s
+	}
+	rc.Cluster = slices.Clone(rc.Cluster)
+	for i := range rc.Cluster {
+		replace("the cluster address", &rc.Cluster[i])
+	}
+	if rc.TLS != nil {
+		t := *rc.TLS
+		replace("the tls ca", &t.CA)
+		replace("the tls server_name", &t.ServerName)
+		rc.TLS = &t
+	}
+	if len(empty) > 0 {
+		return rc, fmt.Errorf("redis: %s is empty once its placeholders are replaced; is the environment variable set?", strings.Join(empty, ", "))
+	}
+	return rc, rc.check()
+}
+
+// tlsConfig returns the TLS settings for host, or nil when TLS is off.
+func (rc RedisConfig) tlsConfig(urlTLS *tls.Config) (*tls.Config, error) {
+	if rc.TLS == nil {
+		return urlTLS, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: rc.TLS.ServerName}
+	if urlTLS != nil && cfg.ServerName == "" {
+		cfg.ServerName = urlTLS.ServerName
+	}
+	if rc.TLS.CA != "" {
+		pem, err := os.ReadFile(rc.TLS.CA)
+		if err != nil {
+			return nil, fmt.Errorf("redis: tls ca: %v", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redis: tls ca %q holds no PEM certificate", rc.TLS.CA)
+		}
+	}
+	return cfg, nil
+}
+
+// describe names the server(s) for logs, never a password.
+func (rc RedisConfig) describe() string {
+	switch {
+	case rc.Sentinel != nil:
+		return fmt.Sprintf("sentinel master %s via %s", rc.Sentinel.MasterName, strings.Join(rc.Sentinel.Addresses, ","))
+	case len(rc.Cluster) > 0:
+		return "cluster " + strings.Join(rc.Cluster, ",")
+	}
+	return maskURL(rc.URL)
+}
+
+// newClient makes the go-redis client for the (resolved) config: a
+// *redis.Client for a server or a Sentinel master (a failover client), a
+// *redis.ClusterClient for a Cluster. Every call makes one attempt bounded
+// by timeout: a Redis that is down is left alone for a moment
+// (redisconn.Backoff) rather than retried, and a failover shows as
+// failures until the new master answers.
+func (rc RedisConfig) newClient(timeout time.Duration) (redis.UniversalClient, error) {
+	switch {
+	case rc.Sentinel != nil:
+		tlsCfg, err := rc.tlsConfig(nil)
+		if err != nil {
+			return nil, err
+		}
+		if rc.TLS != nil && tlsCfg.ServerName == "" {
+			tlsCfg.ServerName = hostOf(rc.Sentinel.Addresses[0])
+		}
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: rc.Sentinel.MasterName, SentinelAddrs: rc.Sentinel.Addresses,
+			SentinelUsername: rc.Sentinel.Username, SentinelPassword: rc.Sentinel.Password,
+			Username: rc.Username, Password: rc.Password, DB: rc.DB, TLSConfig: tlsCfg,
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
+			ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1,
+		}), nil
+	case len(rc.Cluster) > 0:
+		tlsCfg, err := rc.tlsConfig(nil)
+		if err != nil {
+			return nil, err
+		}
+		if rc.TLS != nil && tlsCfg.ServerName == "" {
+			tlsCfg.ServerName = hostOf(rc.Cluster[0])
+		}
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: rc.Cluster, Username: rc.Username, Password: rc.Password, TLSConfig: tlsCfg,
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
+			ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1,
+		}), nil
+	}
+	opt, err := redis.ParseURL(rc.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %q is not a Redis URL such as redis://127.0.0.1:6379/0: %v", maskURL(rc.URL), maskPasswords(err.Error()))
+	}
+	if rc.Username != "" {
+		opt.Username = rc.Username
+	}
+	if rc.Password != "" {
+		opt.Password = rc.Password
+	}
+	if rc.DB != 0 {
+		opt.DB = rc.DB
+	}
+	if opt.TLSConfig, err = rc.tlsConfig(opt.TLSConfig); err != nil {
+		return nil, err
+	}
+	if opt.TLSConfig != nil && opt.TLSConfig.ServerName == "" {
+		opt.TLSConfig.ServerName = hostOf(opt.Addr)
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+	opt.ContextTimeoutEnabled = true
+	opt.MaxRetries = -1
+	opt.DialerRetries = 1
+	opt.PoolTimeout = timeout
+	return redis.NewClient(opt), nil
+}
+
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
 // redisClient is a shared client, closed when its last user lets go.
 type redisClient struct {
-	*redis.Client
+	redis.UniversalClient
 	backoff *redisconn.Backoff
 }
 
@@ -52,38 +321,38 @@ type redisHandle struct {
 	poolKey string
 }
 
-// connect returns the shared client for the config: one per URL and timeout
-// for the whole process, whatever the number of modules using it.
+// connect returns the shared client for the config: one per server (or
+// Sentinel master, or Cluster), credentials and timeout for the whole
+// process, whatever the number of modules using it.
 func (rc RedisConfig) connect() (*redisHandle, error) {
-	url := caddy.NewReplacer().ReplaceKnown(rc.URL, "")
-	if url == "" {
-		return nil, fmt.Errorf("redis: the URL %q is empty once its placeholders are replaced; is the environment variable set?", rc.URL)
+	if rc.URL == "" && rc.Sentinel == nil && len(rc.Cluster) == 0 {
+		return nil, fmt.Errorf("redis: no server: write `backend redis <url>` or a `backend redis { ... }` block")
 	}
-	opt, err := redis.ParseURL(url)
+	r, err := rc.resolved()
 	if err != nil {
-		return nil, fmt.Errorf("redis: %q is not a Redis URL such as redis://127.0.0.1:6379/0: %v", maskURL(url), maskPasswords(err.Error()))
+		return nil, err
 	}
-	timeout := time.Duration(rc.Timeout)
+	timeout := time.Duration(r.Timeout)
 	if timeout <= 0 {
 		timeout = DefaultRedisTimeout
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
-	opt.ContextTimeoutEnabled = true
-	// one attempt: a call waits at most its timeout, and a Redis that is
-	// down is left alone for a moment (redisBackoff) rather than retried
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1
-	opt.PoolTimeout = timeout
+	r.Timeout = caddy.Duration(timeout)
+	raw, _ := json.Marshal(r)
+	sum := sha256.Sum256(raw)
+	key := hex.EncodeToString(sum[:])
 	setRedisLogger()
-	key := fmt.Sprintf("%s|%s", url, timeout)
 	val, _, err := processState.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return redisClient{Client: redis.NewClient(opt), backoff: new(redisconn.Backoff)}, nil
+		c, err := r.newClient(timeout)
+		if err != nil {
+			return nil, err
+		}
+		return redisClient{UniversalClient: c, backoff: new(redisconn.Backoff)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	c := val.(redisClient)
-	conn := &redisconn.Conn{Client: c.Client, URL: maskURL(url), Timeout: timeout, Backoff: c.backoff}
+	conn := &redisconn.Conn{Client: c.UniversalClient, URL: r.describe(), Timeout: timeout, Backoff: c.backoff}
 	return &redisHandle{Conn: conn, poolKey: key}, nil
 }
 

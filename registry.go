@@ -270,7 +270,7 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s takes one argument; unexpected %q", opt, d.Val())
 		}
 	}
-	if sr.Redis != nil && sr.Redis.URL == "" {
+	if sr.Redis != nil && !sr.Redis.configured() {
 		return d.Err("redis_timeout without `backend redis <url>`")
 	}
 	return nil

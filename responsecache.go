@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,10 +132,11 @@ type ResponseCache struct {
 	// says).
 	StaleIfError caddy.Duration `json:"stale_if_error,omitempty"`
 
-	// A Redis URL (redis:// or rediss://) to share stored responses with
-	// other gateways using the same one. Responses are still served from
-	// memory; Redis is asked on a local miss.
-	Redis string `json:"redis,omitempty"`
+	// Redis (one server, Sentinel or Cluster: see RedisConfig; a bare
+	// string is read as a URL) to share stored responses with other
+	// gateways using the same one. Responses are still served from memory;
+	// Redis is asked on a local miss. Default: none.
+	Redis *RedisConfig `json:"redis,omitempty"`
 
 	store    *cacheStore
 	poolKey  string
@@ -185,7 +187,8 @@ func (rc *ResponseCache) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	rc.poolKey = fmt.Sprintf("%d|%d|%s", rc.MaxSize, rc.MaxItemSize, rc.Redis)
+	redisKey, _ := json.Marshal(rc.Redis)
+	rc.poolKey = fmt.Sprintf("%d|%d|%s", rc.MaxSize, rc.MaxItemSize, redisKey)
 	val, _, err := processState.caches.LoadOrNew(rc.poolKey, func() (caddy.Destructor, error) {
 		return newCacheStore(uint64(rc.MaxSize), rc.Redis, caddy.Log().Named("response_cache"))
 	})
@@ -228,8 +231,8 @@ func (rc *ResponseCache) Validate() error {
 			return fmt.Errorf("credentials query %q is not a query parameter name", q)
 		}
 	}
-	if rc.Redis != "" && !strings.HasPrefix(rc.Redis, "redis://") && !strings.HasPrefix(rc.Redis, "rediss://") {
-		return fmt.Errorf("backend redis needs a redis:// or rediss:// URL, not %q", maskURL(rc.Redis))
+	if rc.Redis != nil {
+		return rc.Redis.check()
 	}
 	return nil
 }
@@ -1253,10 +1256,11 @@ func (rc *ResponseCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			*map[string]*caddy.Duration{"default_ttl": &rc.DefaultTTL, "stale_while_revalidate": &rc.StaleWhileRevalidate,
 				"stale_if_error": &rc.StaleIfError}[opt] = caddy.Duration(dur)
 		case "backend":
-			if len(args) != 2 || args[0] != "redis" {
-				return d.Errf("backend takes `redis <url>`")
+			r, err := parseRedisBackend(d, "response_cache", args)
+			if err != nil {
+				return err
 			}
-			rc.Redis = args[1]
+			rc.Redis = r
 		case "credentials":
 			if len(args) < 2 || (args[0] != "header" && args[0] != "query") {
 				return d.Errf("credentials takes `header <name...>` or `query <name...>`, such as credentials header X-Api-Key")

@@ -19,8 +19,8 @@ import (
 // Cluster mode keeps the consumers in Redis, shared by every gateway that
 // names the same server:
 //
-//   - cgw:consumers is a hash of consumer id → record (keys as hashes only);
-//   - cgw:consumers:v is a hash of consumer id → version (the record's
+//   - {cgw:consumers} is a hash of consumer id → record (keys as hashes only);
+//   - {cgw:consumers}:v is a hash of consumer id → version (the record's
 //     updated_at in ns), so that a resync reads the versions and fetches
 //     only the records that differ;
 //   - every change is published on cgw:consumers:changes (the consumer's
@@ -32,7 +32,7 @@ import (
 // ErrBackendDown rather than made on one gateway only. A resync every few
 // seconds, and after a reconnection, heals what a gateway missed.
 //
-// cgw:consumers:present is set only by a refill, after every consumer a
+// {cgw:consumers}:present is set only by a refill, after every consumer a
 // gateway knows is written: a Redis without it has lost its data
 // (restarted without persistence, flushed), and the gateways write back
 // what they know rather than delete every consumer. A change never sets
@@ -45,10 +45,13 @@ import (
 // only what was written or refilled since) never deletes consumers; an
 // event whose record is missing deletes only while the marker is there.
 const (
-	redisRecordsKey  = "cgw:consumers"
-	redisVersionsKey = "cgw:consumers:v"
+	// the {…} hash tag keeps the records, versions and marker in one slot
+	// of a Redis Cluster, as the MULTI that writes a record and its
+	// version together needs
+	redisRecordsKey  = "{cgw:consumers}"
+	redisVersionsKey = "{cgw:consumers}:v"
 	redisChannel     = "cgw:consumers:changes"
-	redisMarkerKey   = "cgw:consumers:present"
+	redisMarkerKey   = "{cgw:consumers}:present"
 	quotaKeyPrefix   = "cgw:quota:"
 	resyncBatch      = 500
 )

@@ -5,6 +5,7 @@
 package redisconn
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -14,8 +15,9 @@ import (
 
 // Conn is one user's reference to a shared client.
 type Conn struct {
-	Client *redis.Client
-	// URL is the server's URL with any password masked, for logs.
+	Client redis.UniversalClient
+	// URL names the server(s) for logs: a URL with any password masked,
+	// or the Sentinel master or Cluster seeds.
 	URL string
 	// Timeout bounds every call.
 	Timeout time.Duration
@@ -76,4 +78,30 @@ func (c *Conn) Result(err error) {
 func IsReply(err error) bool {
 	var rerr redis.Error
 	return errors.Is(err, redis.Nil) || errors.As(err, &rerr)
+}
+
+// Scan hands fn every key matching match (a SCAN pattern), count at a
+// time. SCAN walks one node: on a Redis Cluster it walks every master,
+// each holding its own slots.
+func Scan(ctx context.Context, c redis.UniversalClient, match string, count int64, fn func(key string) error) error {
+	scan := func(ctx context.Context, node redis.UniversalClient) error {
+		iter := node.Scan(ctx, 0, match, count).Iterator()
+		for iter.Next(ctx) {
+			if err := fn(iter.Val()); err != nil {
+				return err
+			}
+		}
+		return iter.Err()
+	}
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, c)
+	}
+	// one master at a time: fn need not be safe for concurrent use
+	var mu sync.Mutex
+	return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return scan(ctx, node)
+	})
 }

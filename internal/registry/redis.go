@@ -63,14 +63,18 @@ import (
 // (only where Redis lacks the key), then resyncs, so nothing is lost that
 // any gateway still had.
 
+// Every key of the registry carries the hash tag {caddy_gateway:registry},
+// so all of them sit in one slot of a Redis Cluster, as the scripts (which
+// write an instance, the version counter and the epoch together) need. The
+// registry is small (max_instances bounds it), so one node holds it well.
 const (
-	redisInstancePrefix = "caddy_gateway:registry:instance:" // + service + "/" + id
-	redisVersionKey     = "caddy_gateway:registry:version"
+	redisInstancePrefix = "{caddy_gateway:registry}:instance:" // + service + "/" + id
+	redisVersionKey     = "{caddy_gateway:registry}:version"
 	// redisEpochKey exists once a gateway has set a Redis up for the
 	// registry (version counter carried on, registrations written back);
 	// writes are refused until it does, so nothing is written to a Redis
 	// that restarted empty before the gateways know it did
-	redisEpochKey      = "caddy_gateway:registry:epoch"
+	redisEpochKey      = "{caddy_gateway:registry}:epoch"
 	redisEventsChannel = "caddy_gateway:registry:events"
 	// defaultResyncInterval is how often a gateway reads the whole registry
 	// from Redis in cluster mode.
@@ -465,8 +469,20 @@ func (cs *clusterSync) resyncNow(ctx context.Context) {
 	cs.down.Store(false)
 }
 
+// serverRunID returns the run_id of the server holding the registry: on
+// a Redis Cluster, the master of the registry's slot (a slot migration or
+// a failover there then counts as a restart: the write-back covers what
+// the move lost).
 func (cs *clusterSync) serverRunID(ctx context.Context) (string, error) {
-	info, err := cs.h.Client.Info(ctx, "server").Result()
+	var node redis.Cmdable = cs.h.Client
+	if cc, ok := cs.h.Client.(*redis.ClusterClient); ok {
+		master, err := cc.MasterForKey(ctx, redisVersionKey)
+		if err != nil {
+			return "", err
+		}
+		node = master
+	}
+	info, err := node.Info(ctx, "server").Result()
 	if err != nil {
 		return "", err
 	}
@@ -545,11 +561,11 @@ func (cs *clusterSync) readAll(ctx context.Context) (redisSnapshot, error) {
 	snap.version = v
 
 	var keys []string
-	iter := cs.h.Client.Scan(ctx, 0, redisInstancePrefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	err = redisconn.Scan(ctx, cs.h.Client, redisInstancePrefix+"*", 1000, func(key string) error {
+		keys = append(keys, key)
+		return nil
+	})
+	if err != nil {
 		return snap, err
 	}
 	const batch = 1000

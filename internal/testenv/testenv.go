@@ -65,7 +65,13 @@ type RedisServer struct {
 	t    testing.TB
 	bin  string
 	Port int
+	// Args are further redis-server arguments (e.g. --replicaof), given
+	// at every Start.
+	Args []string
 	cmd  *exec.Cmd
+
+	mu     sync.Mutex
+	client *redis.Client
 }
 
 // StartRedis returns a Redis for a test that does not stop it: the one
@@ -108,17 +114,52 @@ func StartOwnRedis(t testing.TB) *RedisServer {
 	return s
 }
 
+// StartRedisWith is StartOwnRedis with further redis-server arguments
+// (later ones override earlier ones); the argument {port} stands for the
+// server's port, e.g. --port 0 --tls-port {port} for TLS only.
+func StartRedisWith(t testing.TB, args ...string) *RedisServer {
+	t.Helper()
+	SkipInShortMode(t, "starts redis-server")
+	bin := os.Getenv("GATEWAY_TEST_REDIS_SERVER")
+	if bin == "" {
+		var err error
+		if bin, err = exec.LookPath("redis-server"); err != nil {
+			t.Fatal("redis-server is not installed: the cluster-mode tests need a real Redis. " +
+				"Install it (apt-get install redis-server) or run .ci/run, which installs it.")
+		}
+	}
+	s := &RedisServer{t: t, bin: bin, Port: FreePort(t), Args: args}
+	for i, a := range s.Args {
+		if a == "{port}" {
+			s.Args[i] = strconv.Itoa(s.Port) // e.g. --port 0 --tls-port {port}
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Addr is the server's host:port.
+func (s *RedisServer) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
 // URL is the server's redis:// URL.
 func (s *RedisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.Port) }
 
 // Start starts the server (again) and waits until it accepts connections.
 func (s *RedisServer) Start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--protected-mode", "no", "--logfile", "")
+	args := []string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--protected-mode", "no", "--logfile", ""}
+	s.cmd = exec.Command(s.bin, append(args, s.Args...)...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+	s.waitListening()
+}
+
+// waitListening waits until the server accepts connections.
+func (s *RedisServer) waitListening() {
+	s.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), 100*time.Millisecond)
@@ -127,6 +168,7 @@ func (s *RedisServer) Start() {
 			return
 		}
 		if time.Now().After(deadline) {
+			s.Stop() // its cleanup is not registered yet: never leave it running
 			s.t.Fatalf("redis-server did not start: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -145,9 +187,14 @@ func (s *RedisServer) Stop() {
 
 // Client is a plain client for a test's own checks, closed with the test.
 func (s *RedisServer) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.Port)})
-	s.t.Cleanup(func() { c.Close() })
-	return c
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.Port), DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
+		s.t.Cleanup(func() { c.Close() })
+		s.client = c
+	}
+	return s.client
 }
 
 // Keys lists the keys matching pattern.
