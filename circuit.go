@@ -299,12 +299,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 
 // clientOf is the hash of who the request comes from.
 func (cb *CircuitBreaker) clientOf(repl *caddy.Replacer) uint64 {
-	id := cb.clientKey.render(repl)
-	if id == "" {
-		ip, _ := repl.GetString("http.vars.client_ip")
-		return maphash.String(circuitSeed, "ip\x00"+ip)
-	}
-	return maphash.String(circuitSeed, "k\x00"+id)
+	return cb.clientKey.clientHash(circuitSeed, repl)
 }
 
 var circuitSeed = maphash.MakeSeed()

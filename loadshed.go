@@ -291,12 +291,7 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 
 // clientOf is the hash of who the request comes from.
 func (ls *LoadShed) clientOf(repl *caddy.Replacer) uint64 {
-	id := ls.clientKey.render(repl)
-	if id == "" {
-		ip, _ := repl.GetString("http.vars.client_ip")
-		return maphash.String(loadShedSeed, "ip\x00"+ip)
-	}
-	return maphash.String(loadShedSeed, "k\x00"+id)
+	return ls.clientKey.clientHash(loadShedSeed, repl)
 }
 
 var loadShedSeed = maphash.MakeSeed()

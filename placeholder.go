@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"hash/maphash"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -49,4 +50,16 @@ func orDefault[T comparable](v *T, fallback T) {
 	if *v == zero {
 		*v = fallback
 	}
+}
+
+// clientHash is the hash of who a request comes from: the template's
+// value (a user, a consumer), or the client's IP when it renders empty,
+// each in its own space so that no value can pose as an IP.
+func (t template) clientHash(seed maphash.Seed, repl *caddy.Replacer) uint64 {
+	id := t.render(repl)
+	if id == "" {
+		ip, _ := repl.GetString("http.vars.client_ip")
+		return maphash.String(seed, "ip\x00"+ip)
+	}
+	return maphash.String(seed, "k\x00"+id)
 }
