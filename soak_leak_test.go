@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 )
 
 // soakGlobals and soakSite are the soak's stack (without the waf, another
@@ -167,4 +168,31 @@ func summarizeStacks(all string) string {
 		}
 	}
 	return sb.String()
+}
+
+// TestCachePurgeRetriesDoNotSpin: a purge that cannot reach Redis is tried
+// again a second later, once. Before, the failed purge was put back with a
+// wake-up, so the worker tried again at once, in a loop, each time arming
+// one more one-second timer: a Redis outage of a few seconds made
+// hundreds of thousands of goroutines when the timers fired (the soak's
+// Redis restarts grew a Caddy's resident set by a gigabyte).
+func TestCachePurgeRetriesDoNotSpin(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Destruct() })
+	rs.Stop()
+	base := runtime.NumGoroutine()
+	s.invalidate("http://example.com/down")
+	peak := base
+	for deadline := time.Now().Add(2500 * time.Millisecond); time.Now().Before(deadline); {
+		peak = max(peak, runtime.NumGoroutine())
+		time.Sleep(5 * time.Millisecond)
+	}
+	if peak > base+20 {
+		t.Errorf("a purge held while Redis is down: %d goroutines at the peak, %d before (the retry spins)", peak, base)
+	}
+	rs.Start()
 }
