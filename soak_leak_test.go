@@ -5,6 +5,7 @@ package gateway
 // with the number of reloads, Redis restarts or requests.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -195,4 +196,62 @@ func TestCachePurgeRetriesDoNotSpin(t *testing.T) {
 		t.Errorf("a purge held while Redis is down: %d goroutines at the peak, %d before (the retry spins)", peak, base)
 	}
 	rs.Start()
+}
+
+// TestRedisRestartsLeakNoGoroutines restarts the stack's Redis three times
+// under a little traffic (API-key and token requests, purges by POST), and
+// counts the goroutines once things settle: a restart must not leave any
+// behind (pub/sub loops, resyncs, retry timers).
+func TestRedisRestartsLeakNoGoroutines(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	backend := newBackend(t, "soak")
+	g := startGateway(t, soakGlobals(rs.URL()), soakSite(rs.URL(), 0))
+	register := func() bool {
+		code, _ := g.adminCall("POST", "/registry/services/svc", fmt.Sprintf(`{"address": %q, "ttl": "30s"}`, backend.addr()))
+		return code == http.StatusOK || code == http.StatusCreated
+	}
+	testenv.Eventually(t, 10*time.Second, "the registry sets itself up in Redis", register)
+	code, body := g.adminCall("POST", "/consumers/", `{"id": "acme"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("creating a consumer: %d %s", code, body)
+	}
+	code, body = g.adminCall("POST", "/consumers/acme/keys", `{}`)
+	if code != http.StatusCreated {
+		t.Fatalf("creating a key: %d %s", code, body)
+	}
+	var k struct{ Key string }
+	if err := json.Unmarshal([]byte(body), &k); err != nil {
+		t.Fatal(err)
+	}
+	traffic := func() {
+		for range 10 {
+			_, _ = g.call("GET", g.url("/svc/x"), "", http.Header{"X-Api-Key": {k.Key}})
+			_, _ = g.call("POST", g.url("/svc/x"), "{}", http.Header{"X-Api-Key": {k.Key}, "Content-Type": {"application/json"}})
+			_, _ = g.get("/svc/x")
+		}
+	}
+	restart := func() {
+		rs.Stop()
+		traffic()
+		time.Sleep(1500 * time.Millisecond)
+		traffic()
+		rs.Start()
+		testenv.Eventually(t, 10*time.Second, "the registry reaches Redis again", register)
+		time.Sleep(1500 * time.Millisecond) // resyncs, resubscriptions, the held purges
+		traffic()
+	}
+	restart()
+	g.client.CloseIdleConnections()
+	before := settledGoroutines()
+	for range 3 {
+		restart()
+	}
+	g.client.CloseIdleConnections()
+	after := settledGoroutines()
+	t.Logf("goroutines: %d after the first restart, %d after three more", before, after)
+	if after > before+5 {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Errorf("3 Redis restarts: %d goroutines, %d before; stacks:\n%s", after, before, summarizeStacks(string(buf)))
+	}
 }

@@ -226,7 +226,7 @@ func (s *soak) setup() error {
 		return err
 	}
 	s.freeKey.Store(key)
-	for i := range 50 {
+	for i := range 100 { // as many as consumerChurn keeps: no ramp to warm up
 		if _, err := s.addConsumer(i); err != nil {
 			return err
 		}
@@ -463,11 +463,12 @@ func (s *soak) newConsumer(id, plan string) (string, error) {
 		return "", fmt.Errorf("creating consumer %s: %d %s", id, code, body)
 	}
 	code, body, err = s.admin("POST", "/consumers/"+id+"/keys", `{"name":"soak"}`)
-	if err != nil {
-		return "", err
+	if err == nil && code != http.StatusCreated {
+		err = fmt.Errorf("creating a key for %s: %d %s", id, code, body)
 	}
-	if code != http.StatusCreated {
-		return "", fmt.Errorf("creating a key for %s: %d %s", id, code, body)
+	if err != nil {
+		_, _, _ = s.admin("DELETE", "/consumers/"+id, "") // not left behind, keyless, for the run
+		return "", err
 	}
 	var k struct{ Key string }
 	if err := json.Unmarshal(body, &k); err != nil || k.Key == "" {
@@ -553,7 +554,7 @@ func (s *soak) registryChurn(ctx context.Context) {
 // oldest deleted once there are 100; every 5 s a consumer gets a second
 // key and loses it again.
 func (s *soak) consumerChurn(ctx context.Context) {
-	n := 50
+	n := 100
 	every(ctx, time.Second, func(i int) {
 		_, err := s.addConsumer(n)
 		n++ // a consumer made without its key (Redis failed between) stays; the next has a new id
@@ -1016,8 +1017,8 @@ func (s *soak) report(samples []soakSample) error {
 // ciBound is how far a sample may rise in the CI run above its
 // post-warm-up baseline: a ratio and an absolute slack, whichever is larger.
 var ciBound = map[string]struct{ ratio, slack float64 }{
-	"rss":           {1.5, 48},   // MiB: the allocator returns memory lazily
-	"heap_after_gc": {1.5, 16},   // MiB
+	"rss":           {1.3, 64},   // MiB: the allocator returns memory lazily
+	"heap_after_gc": {1.25, 24},  // MiB: an old config (its waf) may still be draining
 	"goroutines":    {1.3, 100},  // connections come and go with the load
 	"open_fds":      {1.3, 60},   // the same
 	"metric_series": {1.2, 100},  // a new label value now and then
