@@ -115,7 +115,10 @@ func TestReloadsLeakNoGoroutines(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	backend := newBackend(t, "soak")
 	g := startGateway(t, soakGlobals(rs.URL()), soakSite(rs.URL(), 0))
-	g.register("svc", fmt.Sprintf(`{"address": %q, "ttl": "30s"}`, backend.addr()))
+	testenv.Eventually(t, 10*time.Second, "the registry sets itself up in Redis", func() bool {
+		code, _ := g.adminCall("POST", "/registry/services/svc", fmt.Sprintf(`{"address": %q, "ttl": "30s"}`, backend.addr()))
+		return code == http.StatusOK || code == http.StatusCreated
+	})
 	traffic := func() {
 		for range 5 {
 			code, _ := g.get("/svc/x")
