@@ -182,7 +182,7 @@ func summarizeStacks(all string) string {
 // Redis restarts grew a Caddy's resident set by a gigabyte).
 func TestCachePurgeRetriesDoNotSpin(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
-	s, err := newCacheStore(1<<20, rs.URL(), zap.NewNop())
+	s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
