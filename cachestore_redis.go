@@ -99,10 +99,21 @@ type pendingPurges struct {
 	wake chan struct{}
 	// failing: the last try failed (read and written by the worker only)
 	failing bool
+	// retry pokes the worker a second after a failed try: one timer,
+	// re-armed (by the worker only), however many purges fail
+	retry *time.Timer
 }
 
 // add records a purge and wakes the worker.
 func (p *pendingPurges) add(kind purgeKind, arg string) {
+	p.hold(kind, arg)
+	p.poke()
+}
+
+// hold records a purge without waking the worker: a failed one, which the
+// retry timer brings back (waking the worker at once would have it try
+// again at once, in a loop, while Redis is down).
+func (p *pendingPurges) hold(kind purgeKind, arg string) {
 	p.mu.Lock()
 	if kind == purgeAll || len(p.set) >= maxPendingPurges {
 		p.all, p.set = true, nil
@@ -113,7 +124,6 @@ func (p *pendingPurges) add(kind purgeKind, arg string) {
 		p.set[purgeMessage{Kind: kind, Arg: arg}] = struct{}{}
 	}
 	p.mu.Unlock()
-	p.poke()
 }
 
 func (p *pendingPurges) poke() {
@@ -312,6 +322,11 @@ func (sc *sharedCache) close() {
 // run applies the other gateways' purges and does the queued writes.
 func (sc *sharedCache) run(ctx context.Context) {
 	defer close(sc.done)
+	defer func() {
+		if sc.purges.retry != nil {
+			sc.purges.retry.Stop()
+		}
+	}()
 	pubsub := sc.h.Client.Subscribe(ctx, cacheRedisChannel)
 	defer pubsub.Close()
 	msgs := pubsub.Channel() // go-redis reconnects and resubscribes by itself
@@ -347,13 +362,13 @@ func (sc *sharedCache) runPurges(ctx context.Context) {
 	failed := false
 	if all {
 		if _, err := sc.purgeNow(ctx, purgeAll, "", nil); err != nil {
-			sc.purges.add(purgeAll, "")
+			sc.purges.hold(purgeAll, "")
 			failed = true
 		}
 	}
 	for pm := range set {
 		if _, err := sc.purgeNow(ctx, pm.Kind, pm.Arg, nil); err != nil {
-			sc.purges.add(pm.Kind, pm.Arg)
+			sc.purges.hold(pm.Kind, pm.Arg)
 			failed = true
 		}
 	}
@@ -361,7 +376,11 @@ func (sc *sharedCache) runPurges(ctx context.Context) {
 		if !sc.purges.failing {
 			sc.logger.Warn("purges cannot reach Redis; trying again every second (the other gateways keep their copies until then)")
 		}
-		time.AfterFunc(time.Second, sc.purges.poke)
+		if sc.purges.retry == nil {
+			sc.purges.retry = time.AfterFunc(time.Second, sc.purges.poke)
+		} else {
+			sc.purges.retry.Reset(time.Second)
+		}
 	} else if !failed && sc.purges.failing {
 		sc.logger.Info("the purges held while Redis failed have reached it")
 	}

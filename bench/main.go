@@ -73,6 +73,8 @@ func main() {
 	corazaCaddy := flag.String("coraza-caddy", "", "also measure this Caddy binary, built with github.com/corazawaf/coraza-caddy (xcaddy build --with github.com/corazawaf/coraza-caddy/v2), as a second Caddy process beside ours: its waf (coraza_waf with the same CRS at paranoia 1) on the waf scenarios' GET and POST, and a side-by-side table of the three")
 	pin := flag.Bool("pin", runtime.NumCPU() >= 2, "pin Caddy to CPU 0 and wrk and the backend to the other CPUs (taskset), so that Caddy's CPU time is not disturbed by them")
 	out := flag.String("out", "", "where to write the table (default bench/results.md, or bench/registry-results.md with -registry)")
+	soakFor := flag.Duration("soak", 0, "run the soak test for this long instead (whole stack, cluster mode, churn, reloads, Redis restarts; see docs/soak.md)")
+	soakOpt := soakFlags()
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -111,6 +113,14 @@ func main() {
 	}()
 	defer b.stopAll()
 
+	if *soakFor > 0 {
+		soakOpt.duration, soakOpt.caddyBin = *soakFor, *caddyBin
+		if err := b.soakRun(soakOpt.resolve()); err != nil {
+			b.stopAll()
+			log.Fatal(err)
+		}
+		return
+	}
 	if *registryMode || *cacheTests || *loadShedMode {
 		run := func() (string, error) { return b.registryRun(*caddyBin, *instances) }
 		if *cacheTests {

@@ -28,6 +28,7 @@ import (
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/types"
 	"github.com/dustin/go-humanize"
 	"github.com/jcchavezs/mergefs"
@@ -174,12 +175,20 @@ func (w *WAF) Cleanup() error {
 // transaction.
 var engines = caddy.NewUsagePool()
 
-// sharedEngine is an engine in the pool. Coraza's WAF holds nothing to
-// close: the garbage collector frees it once no handler holds it.
+// sharedEngine is an engine in the pool.
 type sharedEngine struct{ coraza.WAF }
 
-// Destruct is a no-op (see sharedEngine).
-func (sharedEngine) Destruct() error { return nil }
+// Destruct closes the engine once no config uses it. Coraza keeps compiled
+// patterns (regular expressions, Aho-Corasick automata) in a process-wide
+// cache that lets go of a pattern only when every WAF using it is closed;
+// without it, every engine a reload replaced (changed settings or rule
+// files) kept its compiled patterns for the process's life.
+func (e sharedEngine) Destruct() error {
+	if c, ok := e.WAF.(experimental.WAFCloser); ok {
+		return c.Close()
+	}
+	return nil
+}
 
 // engineKey names an engine by what it is built from: the directives and
 // the bytes of every extra rule file (a file edited between two loads
