@@ -238,7 +238,7 @@ func (t *TokenIntrospection) newEngine(endpoint string) *introspect.Introspector
 // get 503 until the endpoint is known.
 func (t *TokenIntrospection) discover(ctx context.Context) {
 	timeout := cmpDuration(t.Timeout, introspect.DefaultTimeout)
-	client := &http.Client{Timeout: timeout}
+	client := oidc.NewClient(timeout)
 	for retry := time.Second; ; retry = min(2*retry, time.Minute) {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		m, err := oidc.Discover(cctx, client, t.Issuer)

@@ -424,7 +424,7 @@ func (j *JWTAuth) startJWKS(ctx caddy.Context) error {
 	logger := j.logger
 	transport := &countingTransport{next: http.DefaultTransport}
 	kf, err := keyfunc.NewDefaultOverrideCtx(jctx, j.JWKS, keyfunc.Override{
-		Client:            &http.Client{Timeout: timeout, Transport: transport},
+		Client:            &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: oidc.RefuseRedirect},
 		HTTPTimeout:       timeout,
 		RefreshInterval:   refresh,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(cooldown), 1),
@@ -504,7 +504,7 @@ func newDiscoveredKeys(issuer string, timeout, refresh, cooldown time.Duration) 
 	var failing atomic.Bool
 	ks := oidc.NewKeySet(oidc.KeySetConfig{
 		Issuer:   issuer,
-		Client:   &http.Client{Timeout: timeout},
+		Client:   oidc.NewClient(timeout),
 		Timeout:  timeout,
 		Refresh:  refresh,
 		Cooldown: cooldown,

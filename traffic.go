@@ -15,6 +15,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
 
@@ -49,6 +50,11 @@ type trafficRecord struct {
 	service string         // the registered service dynamic registry routed to
 	refusal traffic.Refusal
 	cache   traffic.Cache
+	// the process's recorder and registry, taken when the request came
+	// in: a record finishes after its answer is sent, by when a test may
+	// have swapped processState's for the next one's
+	recorder *traffic.Recorder
+	registry *registry.Registry
 }
 
 // Records are pooled: the request path allocates none.
@@ -78,7 +84,8 @@ func trafficStart(w http.ResponseWriter, r *http.Request) (*trafficRecord, http.
 		start = time.Now()
 	}
 	rec := trafficPool.Get().(*trafficRecord)
-	*rec = trafficRecord{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: start, vars: vars}
+	*rec = trafficRecord{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: start, vars: vars,
+		recorder: processState.traffic, registry: processState.registry}
 	vars[trafficVar] = rec
 	return rec, rec
 }
@@ -161,15 +168,15 @@ func (rec *trafficRecord) finish(r *http.Request, errp *error) {
 	}
 	name := rec.service
 	if name == "" {
-		name = requestService(r)
+		name = requestService(r, rec.registry)
 	}
 	rec.vars[trafficVar] = (*trafficRecord)(nil) // counted: handle_errors' handlers start no second record
 	latency := now.Sub(rec.start)
 	cache := rec.cache
+	tr := rec.recorder
 	*rec = trafficRecord{} // nothing of the request stays in the pool
 	trafficPool.Put(rec)
 
-	tr := processState.traffic
 	tr.Service(name, now).Record(now, status, latency, refusal, cache)
 	if sec := now.Unix(); trafficSampled.Load() != sec && trafficSampled.Swap(sec) != sec {
 		tr.StoredBytes(now, uint64(cacheStoredBytes())) // once a second at most
@@ -181,7 +188,7 @@ var trafficSampled atomic.Int64
 
 // requestService is the registered service the request's original path
 // names in its first segment, or traffic.Other.
-func requestService(r *http.Request) string {
+func requestService(r *http.Request, reg *registry.Registry) string {
 	p := r.URL.Path
 	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
 		p = or.URL.Path
@@ -190,7 +197,7 @@ func requestService(r *http.Request) string {
 	if i := strings.IndexByte(p, '/'); i >= 0 {
 		p = p[:i]
 	}
-	if p != "" && processState.registry.Route(p) != nil {
+	if p != "" && reg.Route(p) != nil {
 		return p
 	}
 	return traffic.Other

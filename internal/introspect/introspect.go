@@ -166,7 +166,7 @@ func New[T any](cfg Config[T]) *Introspector[T] {
 		cfg.Now = time.Now
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: cfg.Timeout}
+		cfg.Client = &http.Client{Timeout: cfg.Timeout, CheckRedirect: refuseRedirect}
 	}
 	// RFC 6749 §2.3.1: the id and secret are form-encoded, then Basic
 	cred := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
@@ -243,7 +243,9 @@ func (i *Introspector[T]) call(token string, sum *[32]byte) (Answer[T], error) {
 		return Answer[T]{}, err
 	}
 	now := i.cfg.Now()
-	if !resp.Active {
+	// an answer that says active for a token past its own exp is not
+	// trusted: the token has expired whatever the endpoint's clock says
+	if !resp.Active || resp.HasExp && !now.Before(resp.Exp) {
 		if i.cfg.InactiveTTL > 0 {
 			i.inactive.put(sum, Answer[T]{}.Val, now.Add(i.cfg.InactiveTTL), now)
 		}
@@ -375,4 +377,13 @@ func (c *cache[T]) len() int {
 		s.mu.RUnlock()
 	}
 	return n
+}
+
+// refuseRedirect is the default client's CheckRedirect: an introspection
+// endpoint's redirect is not followed (it would carry the client's secret
+// and the token to a host the configuration never named, perhaps over
+// plain HTTP, and trust the answer from there); the call fails, and the
+// request gets 503.
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	return fmt.Errorf("the introspection endpoint redirected to %s://%s%s; redirects are not followed", req.URL.Scheme, req.URL.Host, req.URL.Path)
 }

@@ -103,7 +103,7 @@ func TestActiveAnswersAreCachedUntilExpOrTheBound(t *testing.T) {
 	check("short", true, true)
 	clock.Add(20 * time.Second) // short's exp
 	check("long", true, true)
-	check("short", true, false) // asked again: exp reached
+	check("short", false, false) // asked again at its exp: expired, whatever the endpoint says
 	// revoked: within the bound (a minute) the cache still answers, then not
 	e.set("long", map[string]any{"active": false})
 	clock.Add(39 * time.Second)
@@ -288,4 +288,42 @@ func FuzzParseResponse(f *testing.F) {
 			t.Fatalf("accepted what encoding/json refuses: %q", b)
 		}
 	})
+}
+
+// TestRedirectsAreNotFollowed: an endpoint that redirects (to another
+// host, perhaps over plain HTTP) makes the check unavailable; the
+// client's secret and the token never reach where it points, and the
+// answer from there is never trusted.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	elsewhere := newEndpoint(t)
+	elsewhere.set("tok", map[string]any{"active": true, "sub": "mallory"})
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.srv.URL, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	e := &endpoint{srv: redirector}
+	in := newIntrospector(e, &fakeClock{now: time.Unix(1e9, 0)}, nil)
+	a, err := in.Check(context.Background(), "tok")
+	var u *UnavailableError
+	if !errors.As(err, &u) {
+		t.Fatalf("a redirecting endpoint gave %+v, %v; want unavailable", a, err)
+	}
+	if n := elsewhere.calls.Load(); n != 0 {
+		t.Fatalf("the redirect was followed: %d calls where it pointed", n)
+	}
+}
+
+// TestActiveAnswerPastItsExpIsInactive: an endpoint that says active for
+// a token whose exp has passed does not let it in.
+func TestActiveAnswerPastItsExpIsInactive(t *testing.T) {
+	e := newEndpoint(t)
+	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	e.set("old", map[string]any{"active": true, "sub": "alice", "exp": clock.Now().Add(-100 * time.Second).Unix()})
+	e.set("exact", map[string]any{"active": true, "sub": "alice", "exp": clock.Now().Unix()})
+	in := newIntrospector(e, clock, nil)
+	for _, tok := range []string{"old", "exact"} {
+		if a, err := in.Check(context.Background(), tok); err != nil || a.Active {
+			t.Fatalf("%s: active answer past exp gave %+v, %v; want inactive", tok, a, err)
+		}
+	}
 }

@@ -106,7 +106,7 @@ func NewKeySet(cfg KeySetConfig) *KeySet {
 		cfg.Now = time.Now
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: cfg.Timeout}
+		cfg.Client = NewClient(cfg.Timeout)
 	}
 	k := &KeySet{cfg: cfg}
 	k.status.Issuer = cfg.Issuer

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Bounds on what is read from a provider.
@@ -148,4 +149,18 @@ func ReadLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", what, limit)
 	}
 	return body, nil
+}
+
+// NewClient is the HTTP client for a provider's documents: it follows no
+// redirect. A redirect would take the request (and, for introspection,
+// the client's secret and the token) to a host the configuration never
+// named, perhaps over plain HTTP, and the answer from there would be
+// trusted: a provider's endpoints answer where discovery says they are.
+func NewClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, CheckRedirect: RefuseRedirect}
+}
+
+// RefuseRedirect is an http.Client's CheckRedirect that follows none.
+func RefuseRedirect(req *http.Request, _ []*http.Request) error {
+	return fmt.Errorf("the provider redirected to %s://%s%s; redirects are not followed (configure the URL it redirects to)", req.URL.Scheme, req.URL.Host, req.URL.Path)
 }
