@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +49,7 @@ type trafficRecord struct {
 	service string         // the registered service dynamic registry routed to
 	refusal traffic.Refusal
 	cache   traffic.Cache
+	done    bool // counted: what handle_errors' handlers mark counts no more
 	// the process's recorder and registry, taken when the request came
 	// in: a record finishes after its answer is sent, by when a test may
 	// have swapped processState's for the next one's
@@ -57,8 +57,10 @@ type trafficRecord struct {
 	registry *registry.Registry
 }
 
-// Records are pooled: the request path allocates none.
-var trafficPool = sync.Pool{New: func() any { return new(trafficRecord) }}
+// A record is one allocation per request, not pooled: it stays in the
+// request's vars after it is counted (finish may not write the vars map:
+// reverse_proxy's dials, which can outlive the request, read it), so a
+// pooled record would be marked by another request's handle_errors.
 
 // trafficStart starts the request's record, unless a handler before did.
 // The caller that gets a record owns it: it serves the request with the
@@ -83,8 +85,7 @@ func trafficStart(w http.ResponseWriter, r *http.Request) (*trafficRecord, http.
 	if !ok {
 		start = time.Now()
 	}
-	rec := trafficPool.Get().(*trafficRecord)
-	*rec = trafficRecord{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: start, vars: vars,
+	rec := &trafficRecord{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: start, vars: vars,
 		recorder: processState.traffic, registry: processState.registry}
 	vars[trafficVar] = rec
 	return rec, rec
@@ -93,8 +94,10 @@ func trafficStart(w http.ResponseWriter, r *http.Request) (*trafficRecord, http.
 // trafficOf is the request's record, nil when none is open.
 func trafficOf(r *http.Request) *trafficRecord {
 	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
-	rec, _ := vars[trafficVar].(*trafficRecord)
-	return rec
+	if rec, _ := vars[trafficVar].(*trafficRecord); rec != nil && !rec.done {
+		return rec
+	}
+	return nil
 }
 
 // trafficRefused marks the request refused (the first refusal marked
@@ -114,7 +117,7 @@ func recordShed(r *http.Request) { trafficRefused(r, traffic.Refused503Shed) }
 
 // trafficRouted notes the service dynamic registry routed the request to.
 func trafficRouted(vars map[string]any, service string) {
-	if rec, _ := vars[trafficVar].(*trafficRecord); rec != nil {
+	if rec, _ := vars[trafficVar].(*trafficRecord); rec != nil && !rec.done {
 		rec.service = service
 	}
 }
@@ -170,12 +173,12 @@ func (rec *trafficRecord) finish(r *http.Request, errp *error) {
 	if name == "" {
 		name = requestService(r, rec.registry)
 	}
-	rec.vars[trafficVar] = (*trafficRecord)(nil) // counted: handle_errors' handlers start no second record
+	// counted: handle_errors' handlers start no second record (the vars
+	// still hold this one) and mark nothing more
+	rec.done = true
 	latency := now.Sub(rec.start)
 	cache := rec.cache
 	tr := rec.recorder
-	*rec = trafficRecord{} // nothing of the request stays in the pool
-	trafficPool.Put(rec)
 
 	tr.Service(name, now).Record(now, status, latency, refusal, cache)
 	if sec := now.Unix(); trafficSampled.Load() != sec && trafficSampled.Swap(sec) != sec {
