@@ -379,6 +379,11 @@ http://127.0.0.1:%[4]d {
 			circuit_breaker {
 				key {vars.service}
 			}
+			load_shed {
+				name soak
+				key {vars.service}
+				service {vars.service}
+			}
 			reverse_proxy {
 				dynamic registry {vars.service}
 				lb_policy round_robin
