@@ -29,7 +29,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -192,17 +191,8 @@ func drive(url string, mult int, warm, d time.Duration, fair bool) shedRun {
 // loadShedRun builds (or takes) Caddy, runs every case and returns the
 // results as Markdown; it writes the plot to svgPath.
 func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, only string) (string, error) {
-	b.caddy = caddyBin
-	if b.caddy == "" {
-		b.caddy = filepath.Join(b.dir, "caddy")
-		repo, _ := os.Getwd()
-		log.Printf("building Caddy with the plugin (xcaddy)...")
-		cmd := exec.Command("go", "tool", "xcaddy", "build", "v2.11.9",
-			"--with", "github.com/caddygateway/caddy-gateway@v0.0.0="+repo,
-			"--with", "github.com/caddygateway/caddy-gateway/waf@v0.0.0="+filepath.Join(repo, "waf"), "--output", b.caddy)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("xcaddy build: %v\n%s", err, out)
-		}
+	if err := b.buildCaddy(caddyBin, true); err != nil {
+		return "", err
 	}
 	svc, busy, stop, err := slowService()
 	if err != nil {

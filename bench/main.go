@@ -283,17 +283,8 @@ func (b *bench) prepare(caddyBin string) error {
 	if b.wrk, err = ensureWrk(); err != nil {
 		return err
 	}
-	b.caddy = caddyBin
-	if b.caddy == "" {
-		b.caddy = filepath.Join(b.dir, "caddy")
-		repo, _ := os.Getwd()
-		log.Printf("building Caddy with the plugin (xcaddy)...")
-		cmd := exec.Command("go", "tool", "xcaddy", "build", "v2.11.9",
-			"--with", "github.com/caddygateway/caddy-gateway@v0.0.0="+repo,
-			"--with", "github.com/caddygateway/caddy-gateway/waf@v0.0.0="+filepath.Join(repo, "waf"), "--output", b.caddy)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("xcaddy build: %v\n%s", err, out)
-		}
+	if err := b.buildCaddy(caddyBin, true); err != nil {
+		return err
 	}
 
 	self, err := os.Executable()
@@ -832,4 +823,24 @@ func sideBySide(results map[string][]sample) string {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s |\n", row.name, us(p), us(c), us(o), ratio(o, c), ratio(o, p), ratio(c, p))
 	}
 	return sb.String()
+}
+
+// buildCaddy sets the Caddy the bench runs: bin when given, else one built
+// here with xcaddy from this repository (with the waf module when waf).
+func (b *bench) buildCaddy(bin string, waf bool) error {
+	b.caddy = bin
+	if b.caddy != "" {
+		return nil
+	}
+	b.caddy = filepath.Join(b.dir, "caddy")
+	repo, _ := os.Getwd()
+	args := []string{"tool", "xcaddy", "build", "v2.11.9", "--with", "github.com/caddygateway/caddy-gateway@v0.0.0=" + repo}
+	if waf {
+		args = append(args, "--with", "github.com/caddygateway/caddy-gateway/waf@v0.0.0="+filepath.Join(repo, "waf"))
+	}
+	log.Printf("building Caddy with the plugin (waf: %v) (xcaddy)...", waf)
+	if out, err := exec.Command("go", append(args, "--output", b.caddy)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("xcaddy build: %v\n%s", err, out)
+	}
+	return nil
 }

@@ -158,19 +158,8 @@ func (s *soak) event(what string) {
 func (s *soak) setup() error {
 	b := s.b
 	b.unpinned = true
-	b.caddy = s.opt.caddyBin
-	if b.caddy == "" {
-		b.caddy = filepath.Join(b.dir, "caddy")
-		repo, _ := os.Getwd()
-		args := []string{"tool", "xcaddy", "build", "v2.11.9", "--with", "github.com/caddygateway/caddy-gateway@v0.0.0=" + repo}
-		if s.opt.waf {
-			args = append(args, "--with", "github.com/caddygateway/caddy-gateway/waf@v0.0.0="+filepath.Join(repo, "waf"))
-		}
-		log.Printf("building Caddy with the plugin (waf: %v) (xcaddy)...", s.opt.waf)
-		cmd := exec.Command("go", append(args, "--output", b.caddy)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("xcaddy build: %v\n%s", err, out)
-		}
+	if err := b.buildCaddy(s.opt.caddyBin, s.opt.waf); err != nil {
+		return err
 	}
 	s.redisPort = freePort()
 	s.redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", s.redisPort)
