@@ -63,6 +63,7 @@ func main() {
 	registryMode := flag.Bool("registry", false, "measure the service registry at scale instead (registrations, renewals, memory, listing, restore, cluster join, request cost by instance count); writes bench/registry-results.md")
 	instances := flag.Int("instances", 100000, "with -registry: the registry's size to measure at")
 	loadShedMode := flag.Bool("load-shed", false, "measure load_shed instead: goodput and latency against a service of known capacity at 1x, 3x and 10x it, with and without, and fairness (bench/loadshed.go); writes bench/loadshed-results.md and docs/load_shed.svg")
+	wafReloadsMode := flag.Bool("waf-reloads", false, "measure the RSS of a Caddy with 10 sites using the waf across 20 config reloads instead (and of the -coraza-caddy build beside it); writes bench/waf-reloads-results.md")
 	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
 	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each scenario per round")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before each measurement, not counted")
@@ -94,6 +95,9 @@ func main() {
 		if *loadShedMode {
 			*out = "bench/loadshed-results.md"
 		}
+		if *wafReloadsMode {
+			*out = "bench/waf-reloads-results.md"
+		}
 	}
 
 	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin, corazaBin: *corazaCaddy}
@@ -121,10 +125,13 @@ func main() {
 		}
 		return
 	}
-	if *registryMode || *cacheTests || *loadShedMode {
+	if *registryMode || *cacheTests || *loadShedMode || *wafReloadsMode {
 		run := func() (string, error) { return b.registryRun(*caddyBin, *instances) }
 		if *cacheTests {
 			run = func() (string, error) { return b.cacheTestsRun(*caddyBin) }
+		}
+		if *wafReloadsMode {
+			run = func() (string, error) { return b.wafReloadsRun(*caddyBin, wafReloads{sites: 10, reloads: 20}) }
 		}
 		if *loadShedMode {
 			run = func() (string, error) {
