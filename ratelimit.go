@@ -86,9 +86,22 @@ type Throttle struct {
 	DryRun bool `json:"dry_run,omitempty"`
 
 	// Cluster mode: make the decisions in Redis, so that every gateway
-	// naming the same server shares the buckets. max_keys does not apply:
-	// Redis drops a bucket when it is full again.
+	// naming the same server shares the buckets. Redis drops a bucket when
+	// it is full again; max_keys bounds the keys a gateway holds leases for
+	// (leased mode).
 	Redis *RedisConfig `json:"redis,omitempty"`
+
+	// How cluster mode decides: "leased" takes a share of a key's
+	// allowance from Redis in one call and spends it locally (one Redis
+	// call per share; together the gateways admit at most min(gateways ×
+	// share, rate × 1s) + 1 more than the limit over any interval, see
+	// docs/cluster.md); "exact" asks Redis for every request (one round
+	// trip per decision, never over the limit). Default: leased.
+	Mode string `json:"mode,omitempty"`
+
+	// Leased mode: the requests taken from Redis per call. Default: the
+	// smallest burst / 20, at least 1 (at most the smallest burst).
+	LeaseShare int `json:"lease_share,omitempty"`
 
 	// What to do when Redis fails (unreachable, or slower than its
 	// timeout): "allow" lets the request through, unlimited; "deny" answers
@@ -202,9 +215,22 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 	default:
 		return fmt.Errorf("throttle: on_error %q must be allow or deny", t.OnError)
 	}
+	switch t.Mode {
+	case "", "leased", "exact":
+	default:
+		return fmt.Errorf("throttle: mode %q must be leased or exact", t.Mode)
+	}
+	if t.LeaseShare < 0 {
+		return fmt.Errorf("throttle: lease_share %d must be positive", t.LeaseShare)
+	}
 	if t.redis != nil {
 		t.remote = newRedisLimiter(t.redis, zoneID, rates, t.OnError != "deny", t.logger)
 		t.poolKey = ""
+		if t.Mode != "exact" {
+			if err := t.leaseFrom(zoneID); err != nil {
+				return err
+			}
+		}
 	} else {
 		val, _, err := processState.zones.LoadOrNew(t.poolKey, func() (caddy.Destructor, error) {
 			return zoneState{gcra.NewZone(rates, t.MaxKeys, t.now)}, nil
@@ -316,13 +342,15 @@ func (t *Throttle) Cleanup() error {
 	if t.plan != nil {
 		return t.plan.cleanup()
 	}
+	// the zone first: a lease table that goes returns its tokens through
+	// the Redis client, released after it
+	var err error
+	if t.poolKey != "" {
+		_, err = processState.zones.Delete(t.poolKey)
+	}
 	t.redis.release()
 	t.redis = nil
-	if t.poolKey != "" {
-		_, err := processState.zones.Delete(t.poolKey)
-		return err
-	}
-	return nil
+	return err
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -557,12 +585,15 @@ func (*ThrottleZones) Stop() error { return nil }
 //		ipv6_prefix <bits>
 //		dry_run
 //		backend redis <url>
+//		mode leased|exact
+//		lease_share <n>
 //		on_error allow|deny
 //		redis_timeout <duration>
 //	}
 //
 // rate is repeatable; burst applies to every rate of the block. plan takes
 // the rates from the caller's plan instead (then neither rate nor key).
+// mode and lease_share apply to backend redis.
 func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -616,6 +647,12 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if t.OnError != "" && t.Redis == nil {
 		return d.Err("on_error applies to `backend redis <url>` only")
 	}
+	if (t.Mode != "" || t.LeaseShare != 0) && t.Redis == nil {
+		return d.Err("mode and lease_share apply to `backend redis <url>` only")
+	}
+	if t.Mode == "exact" && t.LeaseShare != 0 {
+		return d.Err("lease_share applies to mode leased only")
+	}
 	for i := range t.Rates {
 		t.Rates[i].Burst = burst
 	}
@@ -630,6 +667,17 @@ func (t *Throttle) unmarshalOption(d *caddyfile.Dispenser, opt, arg string, burs
 			return d.Errf("on_error %q must be allow or deny", arg)
 		}
 		t.OnError = arg
+	case "mode":
+		if arg != "leased" && arg != "exact" {
+			return d.Errf("mode %q must be leased (the default: local spending of shares taken from Redis) or exact (one Redis call per request)", arg)
+		}
+		t.Mode = arg
+	case "lease_share":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return d.Errf("lease_share %q must be a positive whole number", arg)
+		}
+		t.LeaseShare = n
 	case "redis_timeout":
 		dur, err := caddy.ParseDuration(arg)
 		if err != nil || dur <= 0 {
@@ -671,7 +719,7 @@ func (t *Throttle) unmarshalOption(d *caddyfile.Dispenser, opt, arg string, burs
 		}
 		t.IPv6Prefix = n
 	default:
-		return d.Errf("unrecognized subdirective %q; throttle knows: key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, on_error, redis_timeout", opt)
+		return d.Errf("unrecognized subdirective %q; throttle knows: key, rate, burst, zone, max_keys, ipv6_prefix, dry_run, backend, mode, lease_share, on_error, redis_timeout", opt)
 	}
 	return nil
 }

@@ -1,23 +1,30 @@
 package gateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/gcra"
+	"github.com/caddygateway/caddy-gateway/internal/lease"
 )
 
 // Cluster mode of throttle: `throttle { backend redis <url> }`. The
-// decisions are gcra.RedisZone's; this file adds on_error.
+// decisions are gcra.RedisZone's (mode exact: one Redis call each) or a
+// lease.Table's (mode leased, the default: shares of the allowance taken
+// from Redis and spent locally); this file adds on_error.
 
 // redisLimiter makes throttle's decisions in Redis.
 type redisLimiter struct {
-	*gcra.RedisZone
+	exact   *gcra.RedisZone
+	leased  *lease.Table // nil in mode exact
 	h       *redisHandle
 	allow   bool // on_error allow
 	logger  *zap.Logger
@@ -25,7 +32,74 @@ type redisLimiter struct {
 }
 
 func newRedisLimiter(h *redisHandle, zoneID string, rates []gcra.Rate, allowOnError bool, logger *zap.Logger) *redisLimiter {
-	return &redisLimiter{RedisZone: gcra.NewRedisZone(h.Conn, zoneID, rates), h: h, allow: allowOnError, logger: logger}
+	return &redisLimiter{exact: gcra.NewRedisZone(h.Conn, zoneID, rates), h: h, allow: allowOnError, logger: logger}
+}
+
+// Take decides one request for key: allowed, the wait when not, the time
+// (Redis's in mode exact, the gateway's monotonic clock in mode leased)
+// and each rate's TAT on that clock.
+func (rl *redisLimiter) Take(ctx context.Context, key string, tats []int64) (allowed bool, wait, now int64, err error) {
+	if rl.leased != nil {
+		return rl.leased.Take(ctx, key, tats)
+	}
+	return rl.exact.Take(ctx, key, tats)
+}
+
+// leaseFrom sets up mode leased: the zone's lease table, held in
+// processState.zones (so a reload keeps the shares this gateway holds
+// instead of losing them) under the zone's pool key and the share.
+func (t *Throttle) leaseFrom(zoneID string) error {
+	cfg := lease.Config{Rates: t.rates, Share: int64(t.LeaseShare), TTL: lease.DefaultTTL, MaxKeys: t.MaxKeys, Now: t.now}
+	key := fmt.Sprintf("lease %s share=%d", zoneID, t.LeaseShare)
+	conn := t.redis.Conn
+	val, _, err := processState.zones.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newLeaseState(lease.New(lease.NewRedisStore(conn, zoneID, t.rates), cfg)), nil
+	})
+	if err != nil {
+		return err
+	}
+	t.poolKey = key
+	t.remote.leased = val.(*leaseState).Table
+	return nil
+}
+
+// leaseState is a zone's lease table in processState.zones, with its
+// sweeper, which gives idle keys' unspent tokens back to Redis every TTL.
+type leaseState struct {
+	*lease.Table
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLeaseState(t *lease.Table) *leaseState {
+	s := &leaseState{Table: t, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(t.TTL())
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = t.Sweep(ctx) // a failed return only under-admits
+				cancel()
+			}
+		}
+	}()
+	return s
+}
+
+// Destruct stops the sweeper and gives every unspent token back, when the
+// last config using the zone is gone.
+func (s *leaseState) Destruct() error {
+	close(s.stop)
+	<-s.done
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.ReturnAll(ctx) // a Redis that is down keeps them until they refill
+	return nil
 }
 
 // redisZoneID names a zone's keys: what a zone is called and how it counts,
@@ -52,3 +126,5 @@ func (rl *redisLimiter) failed(w http.ResponseWriter, r *http.Request, zone stri
 	return false, refuse(w, r, http.StatusServiceUnavailable, "throttle: the rate limiter is unavailable",
 		[]byte(`{"error":"rate limiter unavailable","retry_after":1}`+"\n"))
 }
+
+var _ caddy.Destructor = (*leaseState)(nil)

@@ -148,7 +148,7 @@ func TestRedisThrottleOnError(t *testing.T) {
 // one script round trip.
 func BenchmarkRedisThrottleDecision(b *testing.B) {
 	rs := testenv.StartRedis(b)
-	th := newRedisThrottle(b, &Throttle{Zone: "bench", Rates: []Rate{perWindow(1_000_000, time.Second)}}, rs.URL())
+	th := newRedisThrottle(b, &Throttle{Zone: "bench", Mode: "exact", Rates: []Rate{perWindow(1_000_000, time.Second)}}, rs.URL())
 	var tats [maxRates]int64
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -180,10 +180,12 @@ func TestRedisThrottleHandlerPassesRequestContext(t *testing.T) {
 
 // TestRedisThrottlePlantedValuesCountAsAbsent: values in the throttle's
 // keys that the script did not write (NaN, far-future numbers, another
-// type) neither let a client through unlimited nor block it forever.
+// type) neither let a client through unlimited nor block it forever. Mode
+// exact, so that every request reads the planted value (internal/lease's
+// TestRedisPlantedValues checks the lease script).
 func TestRedisThrottlePlantedValuesCountAsAbsent(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	th := newRedisThrottle(t, &Throttle{Zone: "planted", Rates: []Rate{perWindow(2, time.Minute)}}, rs.URL())
+	th := newRedisThrottle(t, &Throttle{Zone: "planted", Mode: "exact", Rates: []Rate{perWindow(2, time.Minute)}}, rs.URL())
 	hit(t, th, "10.0.0.1", nil) // creates the key, so the test learns its name
 	keys := rs.Keys("caddy_gateway:throttle:planted*")
 	if len(keys) != 1 {

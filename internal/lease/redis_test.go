@@ -113,3 +113,28 @@ func TestRedisGatewaysBound(t *testing.T) {
 }
 
 var start = time.Now()
+
+// TestRedisPlantedValues: values the scripts did not write (NaN, far
+// future, not whole, another type) count as absent: the full burst.
+func TestRedisPlantedValues(t *testing.T) {
+	rates := []gcra.Rate{gcra.NewRate(3, time.Minute, 0)}
+	s, _ := redisStore(t, rates...)
+	ctx := context.Background()
+	tats := make([]int64, 1)
+	key := s.keys("k")[0]
+	c := s.conn.Client
+	for _, plant := range []func(){
+		func() { c.Set(ctx, key, "nan", 0) },
+		func() { c.Set(ctx, key, "inf", 0) },
+		func() { c.Set(ctx, key, "1e30", 0) },
+		func() { c.Set(ctx, key, "12.5", 0) },
+		func() { c.Del(ctx, key); c.HSet(ctx, key, "x", "1") },
+	} {
+		plant()
+		g, _, _, err := s.Lease(ctx, "k", 0, 10, tats)
+		if err != nil || g != 3 {
+			t.Fatalf("after a planted value: granted %d, %v; want the burst of 3", g, err)
+		}
+		c.Del(ctx, key)
+	}
+}
