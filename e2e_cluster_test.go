@@ -48,6 +48,9 @@ http://127.0.0.1:%d {
 			key everyone
 			rate 5/1m
 			backend redis %s
+			# exact: every request asks Redis, so the outage below
+			# shows on_error deny at once (leased: e2e_lease_test.go)
+			mode exact
 			on_error deny
 		}
 		respond "ok"
