@@ -64,6 +64,7 @@ func main() {
 	instances := flag.Int("instances", 100000, "with -registry: the registry's size to measure at")
 	loadShedMode := flag.Bool("load-shed", false, "measure load_shed instead: goodput and latency against a service of known capacity at 1x, 3x and 10x it, with and without, and fairness (bench/loadshed.go); writes bench/loadshed-results.md and docs/load_shed.svg")
 	wafReloadsMode := flag.Bool("waf-reloads", false, "measure the RSS of a Caddy with 10 sites using the waf across 20 config reloads instead (and of the -coraza-caddy build beside it); writes bench/waf-reloads-results.md")
+	clusterLimits := flag.Bool("cluster-limits", false, "measure throttle with backend redis instead: mode leased vs exact vs in memory on three gateways sharing one Redis (CPU, req/s, Redis calls per 1000 requests, over-admission at 10x a limit on one key and on 10k keys; bench/clusterlimits.go); writes bench/cluster-limits-results.md")
 	rounds := flag.Int("rounds", 5, "rounds over all scenarios (medians are reported)")
 	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each scenario per round")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before each measurement, not counted")
@@ -98,6 +99,9 @@ func main() {
 		if *wafReloadsMode {
 			*out = "bench/waf-reloads-results.md"
 		}
+		if *clusterLimits {
+			*out = "bench/cluster-limits-results.md"
+		}
 	}
 
 	b := &bench{rounds: *rounds, duration: *duration, warmup: *warmup, conns: *conns, threads: *threads, pin: *pin, corazaBin: *corazaCaddy}
@@ -125,13 +129,16 @@ func main() {
 		}
 		return
 	}
-	if *registryMode || *cacheTests || *loadShedMode || *wafReloadsMode {
+	if *registryMode || *cacheTests || *loadShedMode || *wafReloadsMode || *clusterLimits {
 		run := func() (string, error) { return b.registryRun(*caddyBin, *instances) }
 		if *cacheTests {
 			run = func() (string, error) { return b.cacheTestsRun(*caddyBin) }
 		}
 		if *wafReloadsMode {
 			run = func() (string, error) { return b.wafReloadsRun(*caddyBin, wafReloads{sites: 10, reloads: 20}) }
+		}
+		if *clusterLimits {
+			run = func() (string, error) { return b.clusterLimitsRun(*caddyBin) }
 		}
 		if *loadShedMode {
 			run = func() (string, error) {

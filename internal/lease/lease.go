@@ -7,32 +7,35 @@
 //
 // The store keeps the key's GCRA state (one theoretical arrival time per
 // rate, as gcra.RedisZone does, in the same keys and units, so exact and
-// leased gateways can share a zone). A lease call returns the tokens a
-// gateway did not spend from its previous lease and takes up to Share new
-// ones, as Share requests at once would: granted only if every rate has
-// room for them, and no more than there is room for. The gateway spends
-// the tokens on the key's next requests for at most TTL; what is left then
-// goes back with the next lease call, or with the sweep that drops idle
-// keys. When the store grants nothing, the answer says how long until a
-// whole share fits again, and the gateway refuses the key locally until
-// then, so a key hammered far over its limit costs about one store call
-// per gateway per share, too.
+// leased gateways can share a zone). A lease call takes up to Share tokens,
+// as Share requests at once would: granted only if every rate has room for
+// them, and no more than there is room for. The gateway spends the tokens
+// on the key's next requests for at most TTL. What is left then goes back
+// with the next lease call for the key, or with the sweep that drops idle
+// keys, but only if the key's state in the store is still what this
+// gateway's grant left (no grant or return since) and only the tokens whose
+// slots are still ahead of the store's clock: then taking them back leaves
+// exactly the state as if they had never been granted. Otherwise they
+// expire unspent, as the bucket refills. When the store grants nothing, the
+// answer says how long until a whole share fits again, and the gateway
+// refuses the key locally until then, so a key hammered far over its limit
+// costs about one store call per gateway per share, too.
 //
 // # Bound
 //
-// Every token admitted was granted by the GCRA in the store, so over a long
-// run the gateways together admit exactly the limit. Over any interval the
-// gateways together admit at most what one exact limiter would, plus the
-// tokens held unspent at its start: at most min(N × Share, rate × TTL) + 1
-// more requests, whatever N, the number of gateways (a token is spent at
-// most TTL after the store granted it, and each gateway holds at most one
-// share). A gateway that stops (a crash, a reload that drops the table)
-// loses its unspent tokens: the key is under-admitted by at most Share for
-// at most the rates' refill time, never over-admitted. Times that decide
-// are the store's (Redis's TIME); a gateway's own clock only measures TTL
-// and refusal waits relative to itself, so clock skew between gateways
-// changes nothing; a gateway's clock running fast or slow changes TTL by
-// the same factor.
+// The store's state is always that of the GCRA having admitted the tokens
+// granted and not taken back, and every request admitted spends one of
+// them, so over a long run the gateways together admit at most the limit.
+// A token is spent at most TTL after the store granted it, and each gateway
+// holds at most one share per key, so over any interval the gateways
+// together admit at most what one exact limiter would, plus min(N × Share,
+// rate × TTL) + 1, whatever N, the number of gateways. A gateway that stops
+// (a crash, a reload that drops the table) loses its unspent tokens: the
+// key is under-admitted by at most Share until the bucket refills, never
+// over-admitted. Times that decide are the store's (Redis's TIME); a
+// gateway's own clock only measures TTL and refusal waits relative to
+// itself, so clock skew between gateways changes nothing; a gateway's clock
+// running slow lengthens its TTL by the same factor.
 //
 // Memory is bounded: at most MaxKeys keys (sharded maps); a key that does
 // not fit while every tracked key still holds state is decided by one
@@ -50,18 +53,25 @@ import (
 
 // Store is where the allowance lives.
 type Store interface {
-	// Lease returns give unspent tokens of key and takes up to want more.
-	// It reports how many were granted (0 to want), how long (ns) until
-	// want more would fit after this grant (0 if they fit now), the
-	// store's time (ns), and each rate's theoretical arrival time after
-	// the call, on the store's clock, in tats.
-	Lease(ctx context.Context, key string, give, want int64, tats []int64) (granted, wait, now int64, err error)
+	// Lease gives back give unspent tokens of key and takes up to want
+	// more. gaveAt is each rate's theoretical arrival time (store clock)
+	// right after the grant the given tokens came from: the store takes
+	// them back only if the key's state is still that (no other grant or
+	// return since), and only as many as are still ahead of its clock, so
+	// that a return never credits what the bucket has refilled meanwhile
+	// or what another gateway took on top. It reports how many were
+	// granted (0 to want), how long (ns) until want more would fit after
+	// this call (0 if they fit now), the store's time (ns), and each
+	// rate's theoretical arrival time after the call, on the store's
+	// clock, in tats.
+	Lease(ctx context.Context, key string, give int64, gaveAt []int64, want int64, tats []int64) (granted, wait, now int64, err error)
 }
 
 // Returner is a Store that can give back many keys' unspent tokens in one
-// round trip (the sweep uses it when the store has it).
+// round trip (the sweep uses it when the store has it), under the same
+// condition as Lease's give.
 type Returner interface {
-	Return(ctx context.Context, keys []string, counts []int64) error
+	Return(ctx context.Context, keys []string, counts []int64, gaveAt [][]int64) error
 }
 
 // Defaults.
@@ -130,8 +140,10 @@ type entry struct {
 	until   int64 // local ns: with no tokens, the key is refused until then
 	// each rate's TAT on the local clock after the last grant, counting
 	// the tokens still held as spent (for the RateLimit header)
-	tats   []int64
-	flight chan struct{} // a lease call under way; closed when it is done
+	tats []int64
+	// each rate's TAT on the store's clock right after the last grant
+	granted []int64
+	flight  chan struct{} // a lease call under way; closed when it is done
 }
 
 // New returns a table of leases in store.
@@ -201,7 +213,8 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 			s.mu.Unlock()
 			return t.untracked(ctx, key, tats)
 		}
-		e = &entry{tats: make([]int64, len(t.rates))}
+		both := make([]int64, 2*len(t.rates))
+		e = &entry{tats: both[:len(t.rates):len(t.rates)], granted: both[len(t.rates):]}
 		s.m[key] = e
 	}
 	give := e.tokens
@@ -210,7 +223,9 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 	e.flight = ch
 	s.mu.Unlock()
 
-	granted, w, storeNow, err := t.store.Lease(ctx, key, give, t.share, tats)
+	// e.granted is read by the store call outside the lock: only the
+	// request holding the flight writes it
+	granted, w, storeNow, err := t.store.Lease(ctx, key, give, e.granted, t.share, tats)
 
 	s.mu.Lock()
 	e.flight = nil
@@ -225,6 +240,7 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 	e.expires = now + t.ttl
 	e.until = now + w
 	for i := range tats {
+		e.granted[i] = tats[i]
 		e.tats[i] = now + tats[i] - storeNow
 	}
 	allowed = granted > 0
@@ -262,7 +278,7 @@ func (t *Table) report(e *entry, tats []int64) {
 // untracked decides a key the full table has no room for: one store call
 // for one token, as exact mode does.
 func (t *Table) untracked(ctx context.Context, key string, tats []int64) (bool, int64, int64, error) {
-	granted, w, storeNow, err := t.store.Lease(ctx, key, 0, 1, tats)
+	granted, w, storeNow, err := t.store.Lease(ctx, key, 0, nil, 1, tats)
 	now := t.now()
 	if err != nil {
 		return false, 0, now, err
@@ -322,15 +338,16 @@ func (t *Table) Sweep(ctx context.Context) error {
 	now := t.now()
 	var keys []string
 	var counts []int64
+	var at [][]int64
 	ret, canReturn := t.store.(Returner)
 	var firstErr error
 	flush := func() {
 		if len(keys) > 0 && canReturn {
-			if err := ret.Return(ctx, keys, counts); err != nil && firstErr == nil {
+			if err := ret.Return(ctx, keys, counts, at); err != nil && firstErr == nil {
 				firstErr = err
 			}
 		}
-		keys, counts = keys[:0], counts[:0]
+		keys, counts, at = keys[:0], counts[:0], at[:0]
 	}
 	for i := range t.shards {
 		s := &t.shards[i]
@@ -342,6 +359,7 @@ func (t *Table) Sweep(ctx context.Context) error {
 			if e.tokens > 0 {
 				keys = append(keys, k)
 				counts = append(counts, e.tokens)
+				at = append(at, e.granted)
 			}
 			delete(s.m, k)
 		}
@@ -370,6 +388,7 @@ func (t *Table) Keys() int {
 func (t *Table) ReturnAll(ctx context.Context) error {
 	var keys []string
 	var counts []int64
+	var at [][]int64
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
@@ -377,6 +396,7 @@ func (t *Table) ReturnAll(ctx context.Context) error {
 			if e.tokens > 0 {
 				keys = append(keys, k)
 				counts = append(counts, e.tokens)
+				at = append(at, e.granted)
 			}
 			delete(s.m, k)
 		}
@@ -388,10 +408,10 @@ func (t *Table) ReturnAll(ctx context.Context) error {
 	}
 	for len(keys) > 0 {
 		n := min(len(keys), returnBatch)
-		if err := ret.Return(ctx, keys[:n], counts[:n]); err != nil {
+		if err := ret.Return(ctx, keys[:n], counts[:n], at[:n]); err != nil {
 			return err
 		}
-		keys, counts = keys[n:], counts[n:]
+		keys, counts, at = keys[n:], counts[n:], at[n:]
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func newMemStore(now func() int64, rates []gcra.Rate) *memStore {
 
 var errDown = fmt.Errorf("store down")
 
-func (m *memStore) Lease(_ context.Context, key string, give, want int64, out []int64) (int64, int64, int64, error) {
+func (m *memStore) Lease(_ context.Context, key string, give int64, gaveAt []int64, want int64, out []int64) (int64, int64, int64, error) {
 	m.calls.Add(1)
 	if m.fail.Load() {
 		return 0, 0, 0, errDown
@@ -51,6 +51,18 @@ func (m *memStore) Lease(_ context.Context, key string, give, want int64, out []
 		cur = make([]int64, len(m.rates))
 		m.tats[key] = cur
 	}
+	if len(gaveAt) != len(m.rates) {
+		give = 0
+	}
+	for i, r := range m.rates {
+		if give > 0 && cur[i] != gaveAt[i] {
+			give = 0
+		}
+		if give > 0 {
+			give = min(give, (cur[i]-now)/r.Interval)
+		}
+	}
+	give = max(give, 0)
 	grant := want
 	for i, r := range m.rates {
 		cur[i] = max(cur[i]-give*r.Interval, now)
@@ -66,10 +78,10 @@ func (m *memStore) Lease(_ context.Context, key string, give, want int64, out []
 	return grant, wait, now, nil
 }
 
-func (m *memStore) Return(ctx context.Context, keys []string, counts []int64) error {
+func (m *memStore) Return(ctx context.Context, keys []string, counts []int64, gaveAt [][]int64) error {
 	out := make([]int64, len(m.rates))
 	for i, k := range keys {
-		if _, _, _, err := m.Lease(ctx, k, counts[i], 0, out); err != nil {
+		if _, _, _, err := m.Lease(ctx, k, counts[i], gaveAt[i], 0, out); err != nil {
 			return err
 		}
 	}
@@ -140,34 +152,66 @@ func TestRefusedLocallyUntilAShareFits(t *testing.T) {
 }
 
 // TestUnspentShareGoesBack: tokens not spent within the TTL go back with
-// the next lease, or with the sweep.
+// the sweep, when nothing happened to the key in the store since.
 func TestUnspentShareGoesBack(t *testing.T) {
 	c := newClock()
 	rates := []gcra.Rate{gcra.NewRate(10, time.Hour, 0)}
 	st := newMemStore(c.now, rates)
-	a, b := newTable(st, c, rates, 5), newTable(st, c, rates, 5)
+	a := newTable(st, c, rates, 5)
 	tats := make([]int64, 1)
 	ctx := context.Background()
 	if ok, _, _, _ := a.Take(ctx, "k", tats); !ok {
 		t.Fatal("refused")
 	}
-	// a holds 4; b takes the other 5 and can take no more
-	for range 5 {
-		if ok, _, _, _ := b.Take(ctx, "k", tats); !ok {
-			t.Fatal("b refused within the burst")
-		}
-	}
-	c.add(2 * time.Second) // a's lease is over
+	c.add(2 * time.Second) // a's lease is over, 4 unspent
 	if err := a.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if a.Keys() != 0 {
 		t.Fatalf("a's expired lease is still tracked")
 	}
-	// the 4 tokens a gave back are the store's again
+	// the 4 tokens a gave back are the store's again: 9 in all
 	out := make([]int64, 1)
-	if g, _, _, _ := st.Lease(ctx, "k", 0, 10, out); g != 4 {
-		t.Fatalf("the store granted %d after a's return, want 4", g)
+	if g, _, _, _ := st.Lease(ctx, "k", 0, nil, 10, out); g != 9 {
+		t.Fatalf("the store granted %d after a's return, want 9", g)
+	}
+}
+
+// TestReturnNeverCreditsTwice: a share given back after another gateway
+// took tokens on top of it, or after the bucket refilled past it, is not
+// credited (it would let more through than the limit).
+func TestReturnNeverCreditsTwice(t *testing.T) {
+	c := newClock()
+	rates := []gcra.Rate{gcra.NewRate(10, 10*time.Second, 0)} // one per second
+	st := newMemStore(c.now, rates)
+	a, b := newTable(st, c, rates, 10), newTable(st, c, rates, 10)
+	tats := make([]int64, 1)
+	ctx := context.Background()
+	a.Take(ctx, "k", tats) // a holds 9 of the burst of 10
+	c.add(10 * time.Second)
+	// the bucket has refilled all 10: b takes them
+	if ok, _, _, _ := b.Take(ctx, "k", tats); !ok {
+		t.Fatal("b refused")
+	}
+	if err := a.Sweep(ctx); err != nil { // a gives its 9 back: too late
+		t.Fatal(err)
+	}
+	out := make([]int64, 1)
+	if g, _, _, _ := st.Lease(ctx, "k", 0, nil, 10, out); g != 0 {
+		t.Fatalf("the store granted %d after a stale return; b holds the whole burst", g)
+	}
+
+	// alone, but after part of the share refilled: only what is still ahead
+	c2 := newClock()
+	st2 := newMemStore(c2.now, rates)
+	g := newTable(st2, c2, rates, 10)
+	g.Take(ctx, "k", tats) // holds 9; TAT now+10s
+	c2.add(4 * time.Second)
+	if err := g.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _, _ := st2.Lease(ctx, "k", 0, nil, 20, out); got != 10 {
+		t.Fatalf("granted %d after the return; want the burst of 10 (1 spent 4s ago has refilled)", got)
 	}
 }
 
@@ -421,9 +465,9 @@ type slowStore struct {
 	gate chan struct{}
 }
 
-func (s *slowStore) Lease(ctx context.Context, key string, give, want int64, out []int64) (int64, int64, int64, error) {
+func (s *slowStore) Lease(ctx context.Context, key string, give int64, gaveAt []int64, want int64, out []int64) (int64, int64, int64, error) {
 	<-s.gate
-	return s.memStore.Lease(ctx, key, give, want, out)
+	return s.memStore.Lease(ctx, key, give, gaveAt, want, out)
 }
 
 func BenchmarkHeldLease(b *testing.B) {

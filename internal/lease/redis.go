@@ -21,29 +21,32 @@ type RedisStore struct {
 	conn   *redisconn.Conn
 	prefix string
 	rates  []gcra.Rate
-	argv   []any // give, want, then interval and tolerance (µs) per rate
+	argv   []any // give, want, then interval and tolerance (µs) and the given tokens' TAT (µs) per rate
 }
 
 // NewRedisStore returns the store of zone id (the same id on every gateway
 // sharing it).
 func NewRedisStore(conn *redisconn.Conn, id string, rates []gcra.Rate) *RedisStore {
 	s := &RedisStore{conn: conn, prefix: "caddy_gateway:throttle:" + id + ":", rates: rates}
-	s.argv = make([]any, 2, 2+2*len(rates))
+	s.argv = make([]any, 2, 2+3*len(rates))
 	for _, r := range rates {
-		s.argv = append(s.argv, r.Interval/int64(time.Microsecond), r.Tolerance/int64(time.Microsecond))
+		s.argv = append(s.argv, r.Interval/int64(time.Microsecond), r.Tolerance/int64(time.Microsecond), 0)
 	}
 	return s
 }
 
 // leaseScript: KEYS are the key's buckets, one per rate; ARGV is give,
-// want, then each rate's interval and tolerance in µs. It returns
-// {granted, wait µs until want more fit, now µs, TAT µs per rate}.
+// want, then each rate's interval, tolerance and the given tokens' TAT
+// (the one their grant left), in µs. It returns {granted, wait µs until
+// want more fit, now µs, TAT µs per rate}.
 //
-// Returning give tokens moves each TAT back by give intervals (never
-// before now: a full bucket stays full). Then up to want tokens are
-// granted, as many as every rate has room for; each TAT moves on by the
-// grant. A value that is not what the scripts write counts as absent, as in
-// gcra's script.
+// The give tokens are taken back only if every bucket still holds the TAT
+// their grant left (nothing granted or returned since), and only as many as
+// still lie ahead of now in every rate: then moving each TAT back by them
+// leaves the state as if they had never been granted. Then up to want
+// tokens are granted, as many as every rate has room for; each TAT moves on
+// by the grant. A value that is not what the scripts write counts as
+// absent, as in gcra's script.
 var leaseScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -51,14 +54,25 @@ local give = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
 local n = #KEYS
 local tats = {}
-local grant = want
 for i = 1, n do
-  local interval = tonumber(ARGV[1 + 2*i])
-  local tolerance = tonumber(ARGV[2 + 2*i])
+  local interval = tonumber(ARGV[3*i])
+  local tolerance = tonumber(ARGV[3*i + 1])
   local ok, raw = pcall(redis.call, 'GET', KEYS[i])
   local tat = ok and tonumber(raw) or 0
   if tat ~= tat or tat ~= math.floor(tat) or tat > now + tolerance + interval then tat = 0 end
-  tat = tat - give * interval
+  if give > 0 and tat ~= tonumber(ARGV[3*i + 2]) then give = 0 end
+  if give > 0 then
+    local ahead = math.floor((tat - now) / interval)
+    if ahead < give then give = ahead end
+  end
+  tats[i] = tat
+end
+if give < 0 then give = 0 end
+local grant = want
+for i = 1, n do
+  local interval = tonumber(ARGV[3*i])
+  local tolerance = tonumber(ARGV[3*i + 1])
+  local tat = tats[i] - give * interval
   if tat < now then tat = now end
   tats[i] = tat
   local room = math.floor((now + tolerance - tat) / interval)
@@ -68,8 +82,8 @@ if grant < 0 then grant = 0 end
 local wait = 0
 local out = {grant, 0, now}
 for i = 1, n do
-  local interval = tonumber(ARGV[1 + 2*i])
-  local tolerance = tonumber(ARGV[2 + 2*i])
+  local interval = tonumber(ARGV[3*i])
+  local tolerance = tonumber(ARGV[3*i + 1])
   local tat = tats[i] + grant * interval
   if grant > 0 or give > 0 then
     if tat > now then
@@ -88,17 +102,14 @@ return out
 
 // Lease implements Store. A Redis that failed moments ago is not called
 // (redisconn.ErrBackoff).
-func (s *RedisStore) Lease(ctx context.Context, key string, give, want int64, tats []int64) (granted, wait, now int64, err error) {
+func (s *RedisStore) Lease(ctx context.Context, key string, give int64, gaveAt []int64, want int64, tats []int64) (granted, wait, now int64, err error) {
 	if err := s.conn.Ready(); err != nil {
 		return 0, 0, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.conn.Timeout)
 	defer cancel()
 	defer func() { s.conn.Result(err) }()
-	argv := make([]any, len(s.argv))
-	copy(argv, s.argv)
-	argv[0], argv[1] = give, want
-	res, err := leaseScript.Run(ctx, s.conn.Client, s.keys(key), argv...).Int64Slice()
+	res, err := leaseScript.Run(ctx, s.conn.Client, s.keys(key), s.args(give, gaveAt, want)...).Int64Slice()
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -109,6 +120,21 @@ func (s *RedisStore) Lease(ctx context.Context, key string, give, want int64, ta
 		tats[i] = res[3+i] * int64(time.Microsecond)
 	}
 	return res[0], res[1] * int64(time.Microsecond), res[2] * int64(time.Microsecond), nil
+}
+
+func (s *RedisStore) args(give int64, gaveAt []int64, want int64) []any {
+	argv := make([]any, len(s.argv))
+	copy(argv, s.argv)
+	if give <= 0 || len(gaveAt) != len(s.rates) {
+		give = 0
+	}
+	argv[0], argv[1] = give, want
+	if give > 0 {
+		for i, at := range gaveAt {
+			argv[4+3*i] = at / int64(time.Microsecond)
+		}
+	}
+	return argv
 }
 
 func (s *RedisStore) keys(key string) []string {
@@ -122,7 +148,7 @@ func (s *RedisStore) keys(key string) []string {
 
 // Return implements Returner: one pipeline of lease calls that give and
 // take nothing. (A Cluster client splits the pipeline by node.)
-func (s *RedisStore) Return(ctx context.Context, keys []string, counts []int64) (err error) {
+func (s *RedisStore) Return(ctx context.Context, keys []string, counts []int64, gaveAt [][]int64) (err error) {
 	if err := s.conn.Ready(); err != nil {
 		return err
 	}
@@ -135,10 +161,7 @@ func (s *RedisStore) Return(ctx context.Context, keys []string, counts []int64) 
 	}
 	pipe := s.conn.Client.Pipeline()
 	for i, k := range keys {
-		argv := make([]any, len(s.argv))
-		copy(argv, s.argv)
-		argv[0], argv[1] = counts[i], 0
-		leaseScript.EvalSha(ctx, pipe, s.keys(k), argv...)
+		leaseScript.EvalSha(ctx, pipe, s.keys(k), s.args(counts[i], gaveAt[i], 0)...)
 	}
 	_, err = pipe.Exec(ctx)
 	return err

@@ -27,18 +27,18 @@ func TestRedisLeaseScript(t *testing.T) {
 	s, exact := redisStore(t, rates...)
 	ctx := context.Background()
 	tats := make([]int64, 2)
-	g, wait, now, err := s.Lease(ctx, "k", 0, 4, tats)
+	g, wait, now, err := s.Lease(ctx, "k", 0, nil, 4, tats)
 	if err != nil || g != 4 || wait != 0 {
 		t.Fatalf("first lease: granted %d, wait %v, %v", g, time.Duration(wait), err)
 	}
 	if want := now + 4*rates[0].Interval; tats[0] != want {
 		t.Fatalf("TAT %d, want %d", tats[0], want)
 	}
-	if g, _, _, _ := s.Lease(ctx, "k", 0, 4, tats); g != 4 {
+	if g, _, _, _ := s.Lease(ctx, "k", 0, nil, 4, tats); g != 4 {
 		t.Fatalf("second lease granted %d", g)
 	}
 	// two left: a lease of 4 gets 2, and waits for 4 more
-	g, wait, _, err = s.Lease(ctx, "k", 0, 4, tats)
+	g, wait, _, err = s.Lease(ctx, "k", 0, nil, 4, tats)
 	if err != nil || g != 2 {
 		t.Fatalf("third lease granted %d, %v", g, err)
 	}
@@ -49,8 +49,9 @@ func TestRedisLeaseScript(t *testing.T) {
 	if ok, _, _, err := exact.Take(ctx, "k", tats); ok || err != nil {
 		t.Fatalf("exact mode admitted from a bucket the leases emptied: %v", err)
 	}
-	// give 3 back: exact mode gets them
-	if g, _, _, _ := s.Lease(ctx, "k", 3, 0, tats); g != 0 {
+	// give 3 back with the TAT the last grant left: exact mode gets them
+	at := []int64{tats[0], tats[1]}
+	if g, _, _, _ := s.Lease(ctx, "k", 3, at, 0, tats); g != 0 {
 		t.Fatalf("a return granted %d", g)
 	}
 	for i := range 3 {
@@ -61,12 +62,21 @@ func TestRedisLeaseScript(t *testing.T) {
 	if ok, _, _, _ := exact.Take(ctx, "k", tats); ok {
 		t.Fatal("more came back than was returned")
 	}
-	// returning more than was taken fills the bucket, no more
-	if err := s.Return(ctx, []string{"k", "other"}, []int64{1000, 5}); err != nil {
+	// a stale return (others took since) is not credited; an over-return
+	// with the current TAT gives back what is ahead of now, no more
+	stale := []int64{tats[0] - rates[0].Interval, tats[1] - rates[1].Interval}
+	if err := s.Return(ctx, []string{"k"}, []int64{5}, [][]int64{stale}); err != nil {
 		t.Fatal(err)
 	}
-	if g, _, _, _ := s.Lease(ctx, "k", 0, 20, tats); g != 10 {
-		t.Fatalf("after an over-return the lease got %d, want the burst of 10", g)
+	if ok, _, _, _ := exact.Take(ctx, "k", tats); ok {
+		t.Fatal("a stale return was credited")
+	}
+	if err := s.Return(ctx, []string{"k", "other"}, []int64{1000, 5}, [][]int64{{tats[0], tats[1]}, {0, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	// (9: the first of the 10 slots is partly behind Redis's clock by now)
+	if g, _, _, _ := s.Lease(ctx, "k", 0, nil, 20, tats); g != 9 && g != 10 {
+		t.Fatalf("after an over-return the lease got %d, want 9 or 10 (the burst, no more)", g)
 	}
 }
 
@@ -107,8 +117,9 @@ func TestRedisGatewaysBound(t *testing.T) {
 	exact := 50 + int(50*span.Seconds()) + 1
 	bound := exact + 3*int(tables[0].Share()) + 1
 	t.Logf("admitted %d in %v (exact %d, bound %d)", total, span, exact, bound)
-	if total > bound || total < exact*8/10 {
-		t.Fatalf("admitted %d, want from %d to %d", total, exact*8/10, bound)
+	// the lower end is loose: on a loaded machine the goroutines send late
+	if total > bound || total < exact*6/10 {
+		t.Fatalf("admitted %d, want from %d to %d", total, exact*6/10, bound)
 	}
 }
 
@@ -131,7 +142,7 @@ func TestRedisPlantedValues(t *testing.T) {
 		func() { c.Del(ctx, key); c.HSet(ctx, key, "x", "1") },
 	} {
 		plant()
-		g, _, _, err := s.Lease(ctx, "k", 0, 10, tats)
+		g, _, _, err := s.Lease(ctx, "k", 0, nil, 10, tats)
 		if err != nil || g != 3 {
 			t.Fatalf("after a planted value: granted %d, %v; want the burst of 3", g, err)
 		}
