@@ -36,6 +36,8 @@ http://127.0.0.1:%d {
 		backend redis %s
 		mode %s
 		on_error deny
+		# a loaded test machine can be slow; a timeout would answer 503
+		redis_timeout 2s
 	}
 	respond "ok"
 }
