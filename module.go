@@ -102,7 +102,9 @@ var processState = struct {
 	// zones holds the throttle zones' buckets (zoneState), reference
 	// counted by the throttle handlers using them: during a reload the new
 	// config takes its reference before the old one lets go, so an unchanged
-	// zone carries on.
+	// zone carries on. With backend redis in mode leased it holds the
+	// zone's lease table (leaseState) instead, so a reload neither loses
+	// nor re-takes the shares this gateway holds.
 	zones *caddy.UsagePool
 	// redisClients holds one Redis client per URL (redisClient), shared by
 	// every module naming that URL and closed when the last one lets go.

@@ -144,7 +144,7 @@ func (b *bench) clusterLimitsRun(caddyBin string) (string, error) {
 	}
 
 	// 2. over-admission at 10x a limit, one key
-	sb.WriteString("\nOver-admission: the three gateways together, driven at about 10x the limit; the bound is the exact limit (burst + rate × time) plus min(3 × share, rate × 1s) + 1 per key (docs/cluster.md).\n\n")
+	sb.WriteString("\nOver-admission: the three gateways together, driven at about 10x the limit (`on_error deny`, so that a Redis call that times out on a loaded machine refuses rather than admits; those 503s are counted); the bound is the exact limit (burst + rate × time) plus min(3 × share, rate × 1s) + 1 per key (docs/cluster.md).\n\n")
 	sb.WriteString("| case | mode | offered | offered / limit | admitted | exact limit | bound | over the exact limit | 503 (Redis timeouts) | Redis calls per 1000 requests |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	urls := make([]string, len(gws))
 	for i, g := range gws {
