@@ -15,11 +15,9 @@ import (
 // clock is a settable clock shared by the store and the gateways of a test.
 type clock struct{ ns atomic.Int64 }
 
-func (c *clock) now() int64              { return c.ns.Load() }
-func (c *clock) add(d time.Duration)     { c.ns.Add(int64(d)) }
-func newClock() *clock                   { c := &clock{}; c.ns.Store(int64(time.Hour)); return c }
-func (c *clock) set(ns int64)            { c.ns.Store(ns) }
-func (c *clock) since(start int64) int64 { return c.now() - start }
+func (c *clock) now() int64          { return c.ns.Load() }
+func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
+func newClock() *clock               { c := &clock{}; c.ns.Store(int64(time.Hour)); return c }
 
 // memStore is the lease script in Go, on an injected clock: the store of
 // the engine tests (redis_test.go checks the real script against it).
