@@ -324,6 +324,9 @@ func (t *Throttle) Validate() error {
 	if t.MaxKeys < 0 {
 		return fmt.Errorf("throttle: max_keys %d must be positive", t.MaxKeys)
 	}
+	if (t.Mode != "" || t.LeaseShare != 0) && t.Redis == nil {
+		return fmt.Errorf("throttle: mode and lease_share apply to backend redis only")
+	}
 	if err := checkTemplate(t.Key); err != nil {
 		return fmt.Errorf("throttle: key %w", err)
 	}

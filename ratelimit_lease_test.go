@@ -59,6 +59,9 @@ func TestThrottleModeCaddyfile(t *testing.T) {
 	if err := (&Throttle{Rates: []Rate{perWindow(5, time.Minute)}, Mode: "fast"}).setup(newZones(), nil); err == nil || !strings.Contains(err.Error(), "leased or exact") {
 		t.Errorf("JSON mode fast: %v", err)
 	}
+	if err := (&Throttle{Rates: []Rate{perWindow(5, time.Minute)}, Mode: "exact"}).Validate(); err == nil || !strings.Contains(err.Error(), "backend redis only") {
+		t.Errorf("JSON mode without redis: %v", err)
+	}
 }
 
 // TestRedisThrottleLeasedCallsPerShare: in mode leased a key costs one
