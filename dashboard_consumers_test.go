@@ -5,11 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/chromedp/chromedp"
-
-	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 const dashboardConsumersSite = `
@@ -56,25 +51,5 @@ func TestE2EDashboardConsumers(t *testing.T) {
 	}
 	if strings.Contains(body, key) || strings.Contains(body, "hash") {
 		t.Fatalf("state.json holds a key or a hash: %s", body)
-	}
-}
-
-func TestE2EDashboardConsumersInABrowser(t *testing.T) {
-	ctx := testenv.Browser(t)
-	g := startGateway(t, consumerPlans, dashboardConsumersSite)
-	g.adminCall("POST", "/consumers/", `{"id": "acme", "plan": "pro"}`)
-	keyID, key := g.createKey("acme", `{"name": "<img src=x onerror=window.pwned=1>"}`)
-	fetchWith(t, g.client, "GET", g.url("/"), http.Header{"X-Api-Key": {key}})
-	if _, err := chromedp.Run(ctx, chromedp.Navigate(g.url("/dashboard/"))); err != nil {
-		t.Fatal(err)
-	}
-	row := `(document.querySelector('[data-consumer="acme"]') || {textContent: ""}).textContent`
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](row+`.includes("`+keyID+`") && `+row+`.includes("1 / 1000 per month")`,
-		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("consumers").textContent`))
-		t.Fatalf("the page does not show acme's key and quota use: %v; it shows %q", err, text)
-	}
-	if pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1`)); err != nil || pwned {
-		t.Fatalf("a key name holding HTML ran in the page (%v, %v)", pwned, err)
 	}
 }

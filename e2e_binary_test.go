@@ -63,7 +63,9 @@ func builtPrograms(t *testing.T) string {
 			caddyBin = prebuilt
 			buildErr = os.Symlink(prebuilt, filepath.Join(buildDir, "caddy"))
 		} else {
-			buildErr = run(repo, goCommand(), "tool", "xcaddy", "build", "v2.11.9",
+			// xcaddy is a tool of the e2e/ module (its go.mod), not of the
+			// module users import
+			buildErr = run(repo, goCommand(), "-C", filepath.Join(repo, "e2e"), "tool", "xcaddy", "build", "v2.11.9",
 				"--with", "github.com/caddygateway/caddy-gateway@v0.0.0="+repo, "--output", caddyBin)
 		}
 		if buildErr != nil {

@@ -1,17 +1,12 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
@@ -30,78 +25,6 @@ http://127.0.0.1:{HTTP} {
 		}
 	}
 }`
-
-// TestE2EDashboardInABrowser opens the dashboard in headless Chromium: two
-// healthy instances show as healthy; when one backend dies (its health
-// checks fail) the page shows it unhealthy without a reload; metadata that
-// holds HTML is shown as text, never run. A screenshot is saved in the
-// test's temp dir (TestE2ETrafficInABrowser makes docs/dashboard.png).
-func TestE2EDashboardInABrowser(t *testing.T) {
-	ctx := testenv.Browser(t)
-	g := startGateway(t, "service_registry {\n\t\thealth_interval 200ms\n\t\thealth_timeout 1s\n\t}", dashboardSite)
-	a, b := testenv.NewSwitchable(t), testenv.NewSwitchable(t)
-	g.register("hello_service", fmt.Sprintf(`{"id": "a", "address": %q, "ttl": "30s", "health": {"path": "/healthz"}, "metadata": {"version": "1"}}`, a.Addr()))
-	g.register("hello_service", fmt.Sprintf(`{"id": "b", "address": %q, "ttl": "30s", "health": {"path": "/healthz"}, "metadata": {"version": "1"}}`, b.Addr()))
-	g.register("other", fmt.Sprintf(`{"id": "c", "address": %q, "metadata": {"note": "<img src=x onerror=\"window.pwned=1\">"}}`, a.Addr()))
-
-	if _, err := chromedp.Run(ctx, chromedp.Navigate(g.url("/dashboard/"))); err != nil {
-		t.Fatalf("opening the dashboard: %v", err)
-	}
-	health := func(id string) string {
-		return fmt.Sprintf(`((document.querySelector('[data-instance="hello_service/%s"] td.health') || {}).textContent || "")`, id)
-	}
-	waitFor := func(what, expr string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-			shot(t, ctx, "failed")
-			t.Fatalf("the page never showed %s: %v", what, err)
-		}
-	}
-	waitFor("both instances healthy", health("a")+` === "healthy" && `+health("b")+` === "healthy"`)
-
-	b.Close() // the backend dies
-	waitFor("b unhealthy, without a reload", health("b")+`.startsWith("unhealthy") && `+health("a")+` === "healthy"`)
-
-	pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1`))
-	if err != nil || pwned {
-		t.Fatalf("metadata holding HTML ran in the page (pwned=%v, %v)", pwned, err)
-	}
-	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-instance="other/c"] td[data-label="metadata"]').textContent`))
-	if err != nil || !strings.Contains(shown, "<img") {
-		t.Fatalf("the metadata is not shown as text: %q, %v", shown, err)
-	}
-
-	// a deregistration disappears from the page too
-	if code, _ := g.adminCall("DELETE", "/registry/services/other", ""); code != http.StatusNoContent {
-		t.Fatalf("deregistering other: %d", code)
-	}
-	waitFor("other gone", `document.querySelector('[data-instance="other/c"]') === null`)
-	shot(t, ctx, "health")
-}
-
-// shot saves a screenshot of the page in the test's temp dir, and the one
-// named "dashboard" to GATEWAY_DASHBOARD_SCREENSHOT when set: that is how
-// docs/dashboard.png is made, by hand (`GATEWAY_DASHBOARD_SCREENSHOT=$PWD/docs/dashboard.png
-// go test -run TestE2ETrafficInABrowser .`), never by CI, so a test run
-// leaves the tree clean.
-func shot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Logf("screenshot: %v", err)
-		return
-	}
-	path := filepath.Join(t.TempDir(), name+".png")
-	if err := os.WriteFile(path, png, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-	if dst := os.Getenv("GATEWAY_DASHBOARD_SCREENSHOT"); dst != "" && name == "dashboard" {
-		if err := os.WriteFile(dst, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestDashboardJSONAndHeaders: state.json describes the registry and holds
 // no secret; the page and its files are served with a strict CSP; the

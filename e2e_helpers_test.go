@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
-	"github.com/caddygateway/caddy-gateway/internal/traffic"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
@@ -49,9 +48,7 @@ func startGateway(t testing.TB, globals, sites string) *testGateway {
 		storageDir: t.TempDir(),
 		client:     &http.Client{Timeout: 10 * time.Second},
 	}
-	processState.registry = registry.New(caddy.Log().Named("service_registry")) // what a new process starts with
-	processState.consumers = newConsumerState()
-	processState.traffic = traffic.New(nil)
+	caddykit.ResetProcessState() // what a new process starts with
 	t.Cleanup(func() {
 		if err := caddy.Stop(); err != nil {
 			t.Errorf("stopping caddy: %v", err)
@@ -69,9 +66,7 @@ func (g *testGateway) restart(globals, sites string) {
 	if err := caddy.Stop(); err != nil {
 		g.t.Fatalf("stopping caddy: %v", err)
 	}
-	processState.registry = registry.New(caddy.Log().Named("service_registry"))
-	processState.consumers = newConsumerState()
-	processState.traffic = traffic.New(nil)
+	caddykit.ResetProcessState()
 	g.load(globals, sites)
 }
 

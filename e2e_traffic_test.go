@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
@@ -219,67 +217,4 @@ func TestE2ETrafficJSON(t *testing.T) {
 			t.Errorf("traffic.json%s: %d, want 400", q, code)
 		}
 	}
-}
-
-// TestE2ETrafficInABrowser opens the dashboard in headless Chromium while
-// traffic of a known shape goes through: the page shows flaky's burst of
-// 5xx and its circuit opening (numbers in the tables and in the charts'
-// labels, a mark on the timeline), the throttled client's refusals in
-// its zone, and fits a phone's width. GATEWAY_DASHBOARD_SCREENSHOT saves
-// the screenshot (docs/dashboard.png).
-func TestE2ETrafficInABrowser(t *testing.T) {
-	ctx := testenv.Browser(t)
-	g := startGateway(t, "", trafficSite)
-	trafficBackends(t, g)
-	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Navigate(g.url("/dashboard/"))); err != nil {
-		t.Fatalf("opening the dashboard: %v", err)
-	}
-	// a few seconds of steady traffic, then the shape
-	for i := range 40 {
-		g.call("GET", g.url("/good/x"), "", http.Header{"X-Client": {fmt.Sprintf("warm%d", i)}})
-		time.Sleep(60 * time.Millisecond)
-	}
-	trafficShape(t, g)
-
-	waitFor := func(what, expr string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-			shot(t, ctx, "failed")
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("traffic").innerText`))
-			t.Fatalf("the page never showed %s: %v\n%s", what, err, page)
-		}
-	}
-	cellOf := func(attr, name, label string) string {
-		return fmt.Sprintf(`((document.querySelector('[data-traffic-%s="%s"] td[data-label="%s"]') || {}).textContent || "")`, attr, name, label)
-	}
-	waitFor("flaky's 10 5xx", cellOf("service", "flaky", "5xx")+` === "10"`)
-	waitFor("good's 5 refusals by throttle", cellOf("service", "good", "429")+` === "5"`)
-	waitFor("the zone's 5 refusals", cellOf("zone", "per_client", "refused")+` === "5"`)
-	waitFor("the chart's label carrying the numbers",
-		`(document.querySelector('[data-traffic-service="flaky"] svg.chart') || {getAttribute: () => ""}).getAttribute("aria-label").includes("10 requests") &&
-		 document.querySelector('[data-traffic-service="flaky"] svg.chart').getAttribute("aria-label").includes("10 5xx")`)
-	waitFor("the circuit's opening on flaky's timeline",
-		`[...document.querySelectorAll('[data-traffic-service="flaky"] line.mark.open title')].some((e) => e.textContent.startsWith("circuit flaky open"))`)
-	waitFor("the circuit's opening in the list", `document.getElementById("traffic-marks").textContent.includes("flaky")`)
-	waitFor("catalog's cache hits", cellOf("service", "catalog", "cache hits")+` === "67%"`)
-
-	// the window buttons read the window again
-	if _, err := chromedp.Run(ctx, chromedp.Click(`button[data-window="60"]`)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor("the 1 min window", `document.getElementById("traffic-note").textContent.startsWith("last 1 min") && `+cellOf("service", "flaky", "5xx")+` === "10"`)
-
-	// a phone: nothing wider than the screen
-	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor("the page fitting 390 px", `document.documentElement.scrollWidth <= 390`)
-	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond) // a render at this width
-	shot(t, ctx, "dashboard")
 }

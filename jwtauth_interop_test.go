@@ -15,88 +15,92 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jwk"
-	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
+	jose "github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
-// jwxAlgs pairs each algorithm with the private key that signs it.
-func jwxAlgs(k testKeys) []struct {
-	alg jwa.SignatureAlgorithm
+// The tokens and key sets these tests verify are made by an independent
+// implementation of JOSE, github.com/go-jose/go-jose/v4 (smallstep's and
+// Caddy's own dependency, so testing with it adds nothing to the modules a
+// user's build lists), never by golang-jwt, which the verifier uses.
+
+// interopSecret is the HMAC secret of these tests: go-jose refuses an HMAC
+// key shorter than its hash (64 bytes for HS512).
+const interopSecret = "interop-secret-interop-secret-interop-secret-interop-secret-64by"
+
+// joseAlgs pairs each algorithm with the private key that signs it.
+func joseAlgs(k testKeys) []struct {
+	alg jose.SignatureAlgorithm
 	key any
 	pub any
 } {
 	return []struct {
-		alg jwa.SignatureAlgorithm
+		alg jose.SignatureAlgorithm
 		key any
 		pub any
 	}{
-		{jwa.HS256(), []byte(testSecret), nil},
-		{jwa.HS384(), []byte(testSecret), nil},
-		{jwa.HS512(), []byte(testSecret), nil},
-		{jwa.RS256(), k.rsa, &k.rsa.PublicKey},
-		{jwa.RS384(), k.rsa, &k.rsa.PublicKey},
-		{jwa.RS512(), k.rsa, &k.rsa.PublicKey},
-		{jwa.PS256(), k.rsa, &k.rsa.PublicKey},
-		{jwa.PS384(), k.rsa, &k.rsa.PublicKey},
-		{jwa.PS512(), k.rsa, &k.rsa.PublicKey},
-		{jwa.ES256(), k.ec256, &k.ec256.PublicKey},
-		{jwa.ES384(), k.ec384, &k.ec384.PublicKey},
-		{jwa.ES512(), k.ec521, &k.ec521.PublicKey},
-		{jwa.EdDSA(), k.ed, k.ed.Public()},
+		{jose.HS256, []byte(interopSecret), nil},
+		{jose.HS384, []byte(interopSecret), nil},
+		{jose.HS512, []byte(interopSecret), nil},
+		{jose.RS256, k.rsa, &k.rsa.PublicKey},
+		{jose.RS384, k.rsa, &k.rsa.PublicKey},
+		{jose.RS512, k.rsa, &k.rsa.PublicKey},
+		{jose.PS256, k.rsa, &k.rsa.PublicKey},
+		{jose.PS384, k.rsa, &k.rsa.PublicKey},
+		{jose.PS512, k.rsa, &k.rsa.PublicKey},
+		{jose.ES256, k.ec256, &k.ec256.PublicKey},
+		{jose.ES384, k.ec384, &k.ec384.PublicKey},
+		{jose.ES512, k.ec521, &k.ec521.PublicKey},
+		{jose.EdDSA, k.ed, k.ed.Public()},
 	}
 }
 
-func jwxToken(t *testing.T, alg jwa.SignatureAlgorithm, key any) string {
+// joseToken signs the test's claims with key (a raw key, or a
+// jose.JSONWebKey carrying a kid).
+func joseToken(t *testing.T, alg jose.SignatureAlgorithm, key any) string {
 	t.Helper()
-	tok, err := jwxjwt.NewBuilder().Subject("jwx-user").Issuer("my_issuer").Audience([]string{"gateway"}).
-		IssuedAt(fixedNow.Add(-time.Minute)).Expiration(fixedNow.Add(time.Hour)).Claim("role", "reader").Build()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("go-jose signer %s: %v", alg, err)
 	}
-	signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(alg, key))
+	claims := map[string]any{
+		"sub": "jose-user", "iss": "my_issuer", "aud": []string{"gateway"},
+		"iat": fixedNow.Add(-time.Minute).Unix(), "exp": fixedNow.Add(time.Hour).Unix(), "role": "reader",
+	}
+	signed, err := josejwt.Signed(signer).Claims(claims).Serialize()
 	if err != nil {
-		t.Fatalf("jwx signing %s: %v", alg, err)
+		t.Fatalf("go-jose signing %s: %v", alg, err)
 	}
-	return string(signed)
+	return signed
 }
 
-// TestJWTInteropWithJWX verifies tokens made by an independent
+// TestJWTInteropWithGoJose verifies tokens made by an independent
 // implementation, for every algorithm, against PEM keys.
-func TestJWTInteropWithJWX(t *testing.T) {
+func TestJWTInteropWithGoJose(t *testing.T) {
 	k := getKeys(t)
-	j := newJWT(t, &JWTAuth{Secret: testSecret, Issuers: []string{"my_issuer"}, Audiences: []string{"gateway"},
+	j := newJWT(t, &JWTAuth{Secret: interopSecret, Issuers: []string{"my_issuer"}, Audiences: []string{"gateway"},
 		PublicKeys: []string{k.pem("rsa.pem"), k.pem("ec256.pem"), k.pem("ec384.pem"), k.pem("ec521.pem"), k.pem("ed.pem")}})
-	for _, a := range jwxAlgs(k) {
-		res := serveJWT(t, j, bearer(jwxToken(t, a.alg, a.key)))
+	for _, a := range joseAlgs(k) {
+		res := serveJWT(t, j, bearer(joseToken(t, a.alg, a.key)))
 		if !res.passed {
-			t.Errorf("%s token from jwx refused: %v", a.alg, res.body)
+			t.Errorf("%s token from go-jose refused: %v", a.alg, res.body)
 			continue
 		}
-		if id, _ := res.repl.GetString("http.auth.user.id"); id != "jwx-user" {
+		if id, _ := res.repl.GetString("http.auth.user.id"); id != "jose-user" {
 			t.Errorf("%s: user id %q", a.alg, id)
 		}
 	}
 }
 
-// jwxKeySet is a JWK Set written by jwx, with kids.
-func jwxKeySet(t *testing.T, pubs map[string]any) []byte {
+// joseKeySet is a JWK Set written by go-jose, with kids.
+func joseKeySet(t *testing.T, pubs map[string]any) []byte {
 	t.Helper()
-	set := jwk.NewSet()
+	var set jose.JSONWebKeySet
 	for kid, pub := range pubs {
-		key, err := jwk.Import(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := key.Set(jwk.KeyIDKey, kid); err != nil {
-			t.Fatal(err)
-		}
-		if err := set.AddKey(key); err != nil {
-			t.Fatal(err)
-		}
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: pub, KeyID: kid})
 	}
 	b, err := json.Marshal(set)
 	if err != nil {
@@ -105,16 +109,9 @@ func jwxKeySet(t *testing.T, pubs map[string]any) []byte {
 	return b
 }
 
-func jwxSignedWithKid(t *testing.T, alg jwa.SignatureAlgorithm, priv any, kid string) string {
+func joseSignedWithKid(t *testing.T, alg jose.SignatureAlgorithm, priv any, kid string) string {
 	t.Helper()
-	key, err := jwk.Import(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := key.Set(jwk.KeyIDKey, kid); err != nil {
-		t.Fatal(err)
-	}
-	return jwxToken(t, alg, key)
+	return joseToken(t, alg, jose.JSONWebKey{Key: priv, KeyID: kid})
 }
 
 // jwksServer serves whatever set it holds, counts requests, and can be made
@@ -155,20 +152,20 @@ func newJWKSServer(t *testing.T, set []byte) *jwksServer {
 
 func (s *jwksServer) serve(set []byte) { s.set.Store(&set) }
 
-// TestJWTJWKSEveryAlgorithm verifies jwx-made tokens against a jwx-made
+// TestJWTJWKSEveryAlgorithm verifies go-jose-made tokens against a go-jose-made
 // JWKS, for every public-key algorithm.
 func TestJWTJWKSEveryAlgorithm(t *testing.T) {
 	k := getKeys(t)
 	pubs := map[string]any{}
-	for _, a := range jwxAlgs(k) {
+	for _, a := range joseAlgs(k) {
 		if a.pub != nil {
-			pubs[a.alg.String()] = a.pub
+			pubs[string(a.alg)] = a.pub
 		}
 	}
-	srv := newJWKSServer(t, jwxKeySet(t, pubs))
+	srv := newJWKSServer(t, joseKeySet(t, pubs))
 	j := newJWT(t, &JWTAuth{JWKS: []string{srv.URL}})
-	for _, a := range jwxAlgs(k) {
-		tok := jwxSignedWithKid(t, a.alg, a.key, a.alg.String())
+	for _, a := range joseAlgs(k) {
+		tok := joseSignedWithKid(t, a.alg, a.key, string(a.alg))
 		res := serveJWT(t, j, bearer(tok))
 		if a.pub == nil {
 			if res.passed || res.body["error_description"] != jwtverify.Algorithm.Description() {
@@ -184,23 +181,23 @@ func TestJWTJWKSEveryAlgorithm(t *testing.T) {
 
 func TestJWTJWKSRotation(t *testing.T) {
 	k := getKeys(t)
-	srv := newJWKSServer(t, jwxKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
+	srv := newJWKSServer(t, joseKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
 	j := newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, CacheSize: -1, JWKSCooldown: caddy.Duration(time.Hour)})
 
-	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "k1"))); !res.passed {
+	if res := serveJWT(t, j, bearer(joseSignedWithKid(t, jose.RS256, k.rsa, "k1"))); !res.passed {
 		t.Fatalf("k1 before rotation: %v", res.body)
 	}
 	// rotation: k2 appears and k1 goes
-	srv.serve(jwxKeySet(t, map[string]any{"k2": &k.ec256.PublicKey}))
-	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.ES256(), k.ec256, "k2"))); !res.passed {
+	srv.serve(joseKeySet(t, map[string]any{"k2": &k.ec256.PublicKey}))
+	if res := serveJWT(t, j, bearer(joseSignedWithKid(t, jose.ES256, k.ec256, "k2"))); !res.passed {
 		t.Fatalf("a token with the new kid was refused: %v", res.body)
 	}
-	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "k1"))); res.passed {
+	if res := serveJWT(t, j, bearer(joseSignedWithKid(t, jose.RS256, k.rsa, "k1"))); res.passed {
 		t.Fatal("a token with the removed kid was accepted after the refetch")
 	}
 	before := srv.hits.Load()
 	for i := range 20 {
-		serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, fmt.Sprintf("made-up-%d", i))))
+		serveJWT(t, j, bearer(joseSignedWithKid(t, jose.RS256, k.rsa, fmt.Sprintf("made-up-%d", i))))
 	}
 	if n := srv.hits.Load() - before; n != 0 {
 		t.Fatalf("20 made-up kids within the cooldown caused %d fetches; want 0", n)
@@ -209,12 +206,12 @@ func TestJWTJWKSRotation(t *testing.T) {
 
 func TestJWTJWKSKeepsLastGoodSetWhenEndpointFails(t *testing.T) {
 	k := getKeys(t)
-	srv := newJWKSServer(t, jwxKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
+	srv := newJWKSServer(t, joseKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
 	j := newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, CacheSize: -1, JWKSRefresh: caddy.Duration(20 * time.Millisecond)})
 	srv.mode.Store(1)
 	start := srv.hits.Load()
 	testenv.Eventually(t, 10*time.Second, "the JWKS was not refreshed", func() bool { return srv.hits.Load() >= start+3 })
-	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "k1"))); !res.passed {
+	if res := serveJWT(t, j, bearer(joseSignedWithKid(t, jose.RS256, k.rsa, "k1"))); !res.passed {
 		t.Fatalf("after failed refreshes, a token with a known kid was refused: %v", res.body)
 	}
 }
@@ -224,11 +221,11 @@ func TestJWTJWKSKeepsLastGoodSetWhenEndpointFails(t *testing.T) {
 // JWKS timeout passes, not when the endpoint answers.
 func TestJWTJWKSSlowEndpointDoesNotHoldRequests(t *testing.T) {
 	k := getKeys(t)
-	srv := newJWKSServer(t, jwxKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
+	srv := newJWKSServer(t, joseKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
 	j := newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, JWKSTimeout: caddy.Duration(200 * time.Millisecond)})
 	srv.mode.Store(2) // hang until the test ends
 	// the token is made here: t.Fatal is for the test's goroutine only
-	req := bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "new-kid"))
+	req := bearer(joseSignedWithKid(t, jose.RS256, k.rsa, "new-kid"))
 	type served struct {
 		res result
 		err error
@@ -250,7 +247,7 @@ func TestJWTJWKSSlowEndpointDoesNotHoldRequests(t *testing.T) {
 		t.Fatal("a request waited on a hanging JWKS endpoint")
 	}
 	// a known kid is still served from the set in memory
-	if res := serveJWT(t, j, bearer(jwxSignedWithKid(t, jwa.RS256(), k.rsa, "k1"))); !res.passed {
+	if res := serveJWT(t, j, bearer(joseSignedWithKid(t, jose.RS256, k.rsa, "k1"))); !res.passed {
 		t.Fatalf("known kid refused while the endpoint hangs: %v", res.body)
 	}
 }
@@ -259,7 +256,7 @@ func TestJWTJWKSSlowEndpointDoesNotHoldRequests(t *testing.T) {
 // fetch succeeded is reported as such, not as "keeping the last good set".
 func TestJWTJWKSStartupFailureSaysSo(t *testing.T) {
 	k := getKeys(t)
-	srv := newJWKSServer(t, jwxKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
+	srv := newJWKSServer(t, joseKeySet(t, map[string]any{"k1": &k.rsa.PublicKey}))
 	srv.mode.Store(1)
 	core, logs := observer.New(zapcore.ErrorLevel)
 	newJWT(t, &JWTAuth{JWKS: []string{srv.URL}, logger: zap.New(core)})

@@ -66,6 +66,7 @@ package gateway
 import (
 	"sync"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
 	"github.com/caddyserver/caddy/v2"
@@ -82,6 +83,11 @@ func init() {
 	caddy.RegisterModule(ThrottleZones{})
 	caddy.RegisterModule(CircuitBreaker{})
 	caddy.RegisterModule(GatewayDashboard{})
+	caddykit.OnProcessReset(func() { // what a new process starts with, for the end-to-end tests
+		processState.registry = registry.New(caddy.Log().Named("service_registry"))
+		processState.consumers = newConsumerState()
+		processState.traffic = traffic.New(nil)
+	})
 }
 
 // processState owns every piece of state that must survive a config reload:

@@ -848,7 +848,9 @@ func (b *bench) buildCaddy(bin string, waf bool) error {
 	}
 	b.caddy = filepath.Join(b.dir, "caddy")
 	repo, _ := os.Getwd()
-	args := []string{"tool", "xcaddy", "build", "v2.11.9", "--with", "github.com/caddygateway/caddy-gateway@v0.0.0=" + repo}
+	// xcaddy is a tool of the e2e/ module (e2e/go.mod), kept out of the
+	// module users import; -C runs it there, and every path is absolute
+	args := []string{"-C", filepath.Join(repo, "e2e"), "tool", "xcaddy", "build", "v2.11.9", "--with", "github.com/caddygateway/caddy-gateway@v0.0.0=" + repo}
 	if waf {
 		args = append(args, "--with", "github.com/caddygateway/caddy-gateway/waf@v0.0.0="+filepath.Join(repo, "waf"))
 	}

@@ -1,4 +1,4 @@
-package gateway
+package e2e
 
 import (
 	"encoding/json"
@@ -11,8 +11,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
 // corsPage is a browser app: it calls the gateway on another origin in
@@ -49,7 +47,7 @@ type browserCall struct {
 // TestBrowserCORS: a real Chromium on one origin calls the gateway on
 // another, through cors, jwt_auth and throttle.
 func TestBrowserCORS(t *testing.T) {
-	ctx := testenv.Browser(t)
+	ctx := browser(t)
 	secret := "browser-secret-browser-secret-browser"
 	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
 	token := liveToken(t, secret, jwt.MapClaims{"sub": "browser-user"})

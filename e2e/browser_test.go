@@ -1,4 +1,4 @@
-package testenv
+package e2e
 
 import (
 	"context"
@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
 
-// Browser returns a context driving a headless Chromium for the test
+// browser returns a context driving a headless Chromium for the test
 // (github.com/chromedp/chromedp), closed with the test. .ci/run installs
 // Debian's chromium; GATEWAY_TEST_CHROMIUM names another binary. Without
 // one the test fails, saying how to get it: a browser test never skips
 // silently (it skips only under -short).
-func Browser(t testing.TB) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
-	SkipInShortMode(t, "drives a headless Chromium")
+	testenv.SkipInShortMode(t, "drives a headless Chromium")
 	bin := os.Getenv("GATEWAY_TEST_CHROMIUM")
 	if bin == "" {
 		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
