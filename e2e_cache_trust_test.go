@@ -199,6 +199,7 @@ func TestE2ECacheKeyPartsCarryTheirTemplate(t *testing.T) {
 // to tcp_wmem's 4 MB here; past them the leader's writes, and so its
 // reading of the upstream, went at its client's pace.)
 func TestE2ECacheCoalescedWaitersDoNotWaitForASlowReader(t *testing.T) {
+	testenv.SkipInShortMode(t, "streams 12 MB to a reader that stalls (8 s)")
 	const size = 12 << 20
 	body := strings.Repeat("x", size)
 	var asked atomic.Int32
@@ -333,6 +334,7 @@ func TestE2ECacheClientAbortingADownload(t *testing.T) {
 // connections held 310 MB beside a 4 MiB cache; 20 readers of 6 MiB held
 // 250 MiB here before the budget).
 func TestE2ECacheSlowReadersHoldBoundedMemory(t *testing.T) {
+	testenv.SkipInShortMode(t, "holds 20 stalled readers of 6 MB (2 s)")
 	const size, conns = 6 << 20, 20 // more than the kernel's socket buffers take
 	body := strings.Repeat("z", size)
 	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
@@ -143,6 +144,7 @@ func TestDrainedInstancesGetNoRequests(t *testing.T) {
 // gets 5% ± 1% of 100k choices; a key makes the choice sticky and still
 // proportional across keys.
 func TestWeightedSelection(t *testing.T) {
+	testenv.SkipInShortMode(t, "draws 140,000 selections to measure the canary's share (9 s)")
 	r := newTestRegistry(t)
 	mustRegister(t, r, registry.Registration{Service: "svc", ID: "v1", Address: "10.0.0.1:80", Weight: weightPtr(19)})
 	mustRegister(t, r, registry.Registration{Service: "svc", ID: "v2", Address: "10.0.0.2:80", Weight: weightPtr(1)})
