@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/consumers"
 )
 
@@ -167,17 +168,17 @@ func (h *APIKey) prepare() {
 	h.ambiguous = metrics.apiKeyRequests.WithLabelValues("refused", "ambiguous")
 	h.accepted = metrics.apiKeyRequests.WithLabelValues("accepted", "")
 	h.anonymous = metrics.apiKeyRequests.WithLabelValues("anonymous", "")
-	processState.credentials.add(h, h.credentialSources())
+	caddykit.AddCredentialSources(h, h.credentialSources())
 }
 
-func (h *APIKey) credentialSources() credentialSources {
-	var s credentialSources
+func (h *APIKey) credentialSources() caddykit.CredentialSources {
+	var s caddykit.CredentialSources
 	for _, src := range h.From {
 		switch src.Kind {
 		case "header":
-			s.headers = append(s.headers, src.Name)
+			s.Headers = append(s.Headers, src.Name)
 		case "query":
-			s.query = append(s.query, src.Name)
+			s.Query = append(s.Query, src.Name)
 		}
 	}
 	return s
@@ -204,7 +205,7 @@ func (h *APIKey) Validate() error {
 
 // Cleanup forgets the handler's credential sources.
 func (h *APIKey) Cleanup() error {
-	processState.credentials.remove(h)
+	caddykit.RemoveCredentialSources(h)
 	return nil
 }
 
@@ -260,7 +261,7 @@ func (h *APIKey) extract(r *http.Request) (key, source string, ambiguous bool) {
 			return "", "", true
 		}
 		if key == "" {
-			source = credentialSourceOf(s.Kind, s.Name)
+			source = caddykit.CredentialSourceOf(s.Kind, s.Name)
 		}
 		key = v
 	}
@@ -298,7 +299,7 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	h.accepted.Inc()
 	caddyhttp.SetVar(r.Context(), consumerVar, ck.consumerVar)
 	// {http.auth.user.id} stands for this key (response_cache's key)
-	caddyhttp.SetVar(r.Context(), credentialSourceVar, source)
+	caddyhttp.SetVar(r.Context(), caddykit.CredentialSourceVar, source)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(ck.provider)
 	if h.HideKey {
@@ -439,7 +440,7 @@ func (h *APIKey) refuse(w http.ResponseWriter, r *http.Request, why consumers.Re
 		if why == noKey {
 			reason = "no_key"
 		}
-		c.Write(zap.String("reason", reason), zap.String("remote_ip", ip), zap.String("uri", redactURI(r.URL)))
+		c.Write(zap.String("reason", reason), zap.String("remote_ip", ip), zap.String("uri", caddykit.RedactURI(r.URL)))
 	}
 	a := h.answers[why]
 	w.Header()["Www-Authenticate"] = []string{a.wwwAuthenticate}

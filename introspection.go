@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/introspect"
 	"github.com/caddygateway/caddy-gateway/internal/oidc"
 )
@@ -193,18 +194,18 @@ func (t *TokenIntrospection) Provision(ctx caddy.Context) error {
 		t.sources = []TokenSource{{Type: "header", Name: "Authorization"}}
 	}
 	t.sourceNames = make([]string, len(t.sources))
-	var cs credentialSources
+	var cs caddykit.CredentialSources
 	for i, s := range t.sources {
-		t.sourceNames[i] = credentialSourceOf(s.Type, s.Name)
+		t.sourceNames[i] = caddykit.CredentialSourceOf(s.Type, s.Name)
 		switch s.Type {
 		case "header":
 			t.sources[i].Name = http.CanonicalHeaderKey(s.Name)
-			cs.headers = append(cs.headers, s.Name)
+			cs.Headers = append(cs.Headers, s.Name)
 		case "query":
-			cs.query = append(cs.query, s.Name)
+			cs.Query = append(cs.Query, s.Name)
 		}
 	}
-	processState.credentials.add(t, cs)
+	caddykit.AddCredentialSources(t, cs)
 
 	t.engine = new(atomic.Pointer[introspect.Introspector[*introspected]])
 	if t.Endpoint != "" {
@@ -301,7 +302,7 @@ func (t *TokenIntrospection) Validate() error {
 
 // Cleanup stops the discovery and forgets the token sources.
 func (t *TokenIntrospection) Cleanup() error {
-	processState.credentials.remove(t)
+	caddykit.RemoveCredentialSources(t)
 	if t.cancel != nil {
 		t.cancel()
 	}
@@ -353,7 +354,7 @@ func (t *TokenIntrospection) ServeHTTP(w http.ResponseWriter, r *http.Request, n
 	t.counters[[2]string{"active", source}].Inc()
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(a.Val.provider)
-	caddyhttp.SetVar(r.Context(), credentialSourceVar, t.sourceNames[src])
+	caddyhttp.SetVar(r.Context(), caddykit.CredentialSourceVar, t.sourceNames[src])
 	return next.ServeHTTP(w, r)
 }
 
@@ -375,7 +376,7 @@ func (t *TokenIntrospection) refuse(w http.ResponseWriter, r *http.Request, why 
 		if splitErr != nil {
 			ip = r.RemoteAddr
 		}
-		fields := []zap.Field{zap.String("reason", why), zap.String("remote_ip", ip), zap.String("uri", redactURI(r.URL))}
+		fields := []zap.Field{zap.String("reason", why), zap.String("remote_ip", ip), zap.String("uri", caddykit.RedactURI(r.URL))}
 		if err != nil {
 			fields = append(fields, zap.Error(err))
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/golang-jwt/jwt/v5"
@@ -90,7 +91,7 @@ func TestIntrospectionSetsUserPlaceholdersAndCredentialSource(t *testing.T) {
 		return map[string]any{"active": false}
 	})
 	ti := newIntrospection(t, &TokenIntrospection{Endpoint: f.URL, From: []TokenSource{{Type: "header", Name: "x-idp-token"}}})
-	if !slices.Contains(processState.credentials.current().headers, "X-Idp-Token") {
+	if !slices.Contains(caddykit.CredentialHeaders(), "X-Idp-Token") {
 		t.Fatal("response_cache does not count X-Idp-Token as a credential")
 	}
 
@@ -108,8 +109,8 @@ func TestIntrospectionSetsUserPlaceholdersAndCredentialSource(t *testing.T) {
 	if v, ok := res.repl.Get("http.auth.user.plan"); ok {
 		t.Errorf("a claim named plan filled a consumer's placeholder: %v", v)
 	}
-	creds := credentialsOf(seen, res.repl)
-	if !creds.authenticated || creds.authSource != "header:X-Idp-Token" {
+	creds := caddykit.CredentialsOf(seen, res.repl)
+	if src, ok := creds.AuthenticatedBy(); !ok || src != "header:X-Idp-Token" {
 		t.Fatalf("credentials %+v", creds)
 	}
 

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/jwtverify"
 	"github.com/caddygateway/caddy-gateway/internal/oidc"
 )
@@ -178,7 +179,7 @@ type JWTAuth struct {
 	allowed  map[string]bool
 	verifier *jwtverify.Verifier[*verifiedToken]
 	sources  []TokenSource
-	// sourceNames name the sources for response_cache (credentialSourceVar)
+	// sourceNames name the sources for response_cache (caddykit.CredentialSourceVar)
 	sourceNames []string
 	headers     []ClaimHeader // with canonical header names
 	// claimHeaderNames are the claim headers' names in lower case with '-'
@@ -284,21 +285,21 @@ func (j *JWTAuth) Provision(ctx caddy.Context) error {
 		j.consumers = app.(*ConsumersApp)
 		j.consumerRefusal = buildConsumerRefusal(j.Realm)
 	}
-	processState.credentials.add(j, j.credentialSources())
+	caddykit.AddCredentialSources(j, j.credentialSources())
 	return nil
 }
 
 // credentialSources are the fields and query parameters tokens are read
 // from: response_cache counts a request carrying one as credentialed, and
 // logs redact such parameters.
-func (j *JWTAuth) credentialSources() credentialSources {
-	var cs credentialSources
+func (j *JWTAuth) credentialSources() caddykit.CredentialSources {
+	var cs caddykit.CredentialSources
 	for _, s := range j.sources {
 		switch s.Type {
 		case "header":
-			cs.headers = append(cs.headers, s.Name)
+			cs.Headers = append(cs.Headers, s.Name)
 		case "query":
-			cs.query = append(cs.query, s.Name)
+			cs.Query = append(cs.Query, s.Name)
 		}
 	}
 	return cs
@@ -361,7 +362,7 @@ func (j *JWTAuth) Validate() error {
 
 // Cleanup stops the JWKS refresher and forgets the token sources.
 func (j *JWTAuth) Cleanup() error {
-	processState.credentials.remove(j)
+	caddykit.RemoveCredentialSources(j)
 	if j.discoveryKey != "" {
 		_, _ = processState.identityProviders.Delete(j.discoveryKey)
 	}
@@ -407,7 +408,7 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(v.provider)
-	caddyhttp.SetVar(r.Context(), credentialSourceVar, j.sourceNames[src])
+	caddyhttp.SetVar(r.Context(), caddykit.CredentialSourceVar, j.sourceNames[src])
 	if j.consumers != nil {
 		if err := j.bindConsumer(w, r, repl, v); err != nil {
 			return err
@@ -507,7 +508,7 @@ func (j *JWTAuth) refuse(w http.ResponseWriter, r *http.Request, why refusal, er
 			ip = r.RemoteAddr
 		}
 		fields := []zap.Field{zap.String("reason", why.String()), zap.String("remote_ip", ip),
-			zap.String("uri", redactURI(r.URL))}
+			zap.String("uri", caddykit.RedactURI(r.URL))}
 		if err != nil {
 			fields = append(fields, zap.Error(err))
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/net/http/httpguts"
@@ -26,7 +27,7 @@ func (j *JWTAuth) buildSources() {
 	}
 	j.sourceNames = make([]string, len(j.sources))
 	for i, s := range j.sources {
-		j.sourceNames[i] = credentialSourceOf(s.Type, s.Name)
+		j.sourceNames[i] = caddykit.CredentialSourceOf(s.Type, s.Name)
 		switch s.Type {
 		case "header":
 			j.sources[i].Name = http.CanonicalHeaderKey(s.Name)

@@ -123,10 +123,6 @@ var processState = struct {
 	// per max_size, max_item_size and backend, reference counted by the
 	// handlers using them, so a reload keeps what is stored.
 	caches *caddy.UsagePool
-	// credentials holds where the loaded modules read credentials from
-	// (jwt_auth's and api_key's sources, response_cache's `credentials`), from Provision
-	// to Cleanup, so response_cache counts them and logs redact them.
-	credentials *credentialSet
 	// consumers holds the consumers and their keys (the admin API changes
 	// them at run time, so a reload must not lose them), the quota counts
 	// (a reload must not hand every consumer a fresh quota), and who
@@ -156,7 +152,6 @@ var processState = struct {
 	redisClients: caddy.NewUsagePool(),
 	circuits:     new(sync.Map),
 	caches:       caddy.NewUsagePool(),
-	credentials:  newCredentialSet(),
 	consumers:    newConsumerState(),
 	loadShed:     caddy.NewUsagePool(),
 	traffic:      traffic.New(nil),

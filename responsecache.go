@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
 )
 
@@ -146,7 +147,7 @@ type ResponseCache struct {
 }
 
 // cacheKeyPart is one key template, and the credentials it tells apart
-// when it has a value (keyCovers).
+// when it has a value (caddykit.KeyCovers).
 type cacheKeyPart struct {
 	tpl    string
 	covers []string
@@ -180,10 +181,10 @@ func (rc *ResponseCache) Provision(ctx caddy.Context) error {
 	}
 	rc.keyParts = rc.keyParts[:0]
 	for _, k := range rc.Key {
-		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, covers: keyCovers(k)})
+		rc.keyParts = append(rc.keyParts, cacheKeyPart{tpl: k, covers: caddykit.KeyCovers(k)})
 	}
-	processState.credentials.add(rc, credentialSources{
-		headers: slices.Clone(rc.CredentialHeaders), query: slices.Clone(rc.CredentialQuery)})
+	caddykit.AddCredentialSources(rc, caddykit.CredentialSources{
+		Headers: slices.Clone(rc.CredentialHeaders), Query: slices.Clone(rc.CredentialQuery)})
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
@@ -240,7 +241,7 @@ func (rc *ResponseCache) Validate() error {
 // Cleanup lets go of the store (the last config using it frees it) and
 // forgets the credential sources.
 func (rc *ResponseCache) Cleanup() error {
-	processState.credentials.remove(rc)
+	caddykit.RemoveCredentialSources(rc)
 	if rc.poolKey != "" {
 		_, err := processState.caches.Delete(rc.poolKey)
 		return err
@@ -311,8 +312,8 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	}
 	_, cr.q.Range = r.Header["Range"]
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	creds := credentialsOf(r, repl)
-	cr.q.Credential = creds.any()
+	creds := caddykit.CredentialsOf(r, repl)
+	cr.q.Credential = creds.Any()
 	var rewritten string
 	cr.url, rewritten = effectiveURL(r)
 	var b strings.Builder
@@ -337,7 +338,7 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		if repl != nil {
 			v = repl.ReplaceAll(part.tpl, "")
 		}
-		separating = separating || slices.ContainsFunc(part.covers, isCredential)
+		separating = separating || slices.ContainsFunc(part.covers, caddykit.IsCredential)
 		if v != "" {
 			covered = append(covered, part.covers...)
 		}
@@ -351,7 +352,7 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 	// separated only when every credential the request carries is told
 	// apart by the key: a key of the app's X-Api-Key says nothing of the
 	// user's Authorization beside it
-	cr.q.Separated = creds.coveredBy(covered)
+	cr.q.Separated = creds.CoveredBy(covered)
 	cr.unkeyed = cr.q.Credential && separating && !cr.q.Separated
 	cr.key = b.String()
 	cr.q.Policy.Separated = cr.q.Separated
@@ -565,7 +566,7 @@ func (rc *ResponseCache) serveUnsafe(w http.ResponseWriter, r *http.Request, nex
 			}
 			if n > 0 {
 				if ce := rc.logger.Check(zap.DebugLevel, "invalidated by unsafe method"); ce != nil {
-					ce.Write(zap.String("method", r.Method), zap.String("url", redactURL(url)), zap.Int("keys", n))
+					ce.Write(zap.String("method", r.Method), zap.String("url", caddykit.RedactURL(url)), zap.Int("keys", n))
 				}
 			}
 		}
@@ -686,7 +687,7 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 	}
 	if !ok {
 		if ce := rc.logger.Check(zap.DebugLevel, "not stored"); ce != nil {
-			ce.Write(zap.String("url", redactURL(cr.url)), zap.Int("status", code), zap.String("reason", why))
+			ce.Write(zap.String("url", caddykit.RedactURL(cr.url)), zap.Int("status", code), zap.String("reason", why))
 		}
 		delete(h, "Surrogate-Control")
 		return false, modePass
@@ -712,7 +713,7 @@ func (rc *ResponseCache) prepareStore(r *http.Request, cr cacheRequest, code int
 		e.Retain = rc.retain(e.CC)
 		rc.store.put(cr.key, e)
 		if ce := rc.logger.Check(zap.DebugLevel, "stored"); ce != nil {
-			ce.Write(zap.String("url", redactURL(cr.url)), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
+			ce.Write(zap.String("url", caddykit.RedactURL(cr.url)), zap.Int("status", code), zap.Int("bytes", len(body)), zap.Duration("lifetime", e.Lifetime))
 		}
 	}
 	return true, modeTee
@@ -782,7 +783,7 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	case err != nil && !cw.wrote && sieOK && clientStillThere(r):
 		cacheMetric(r, cacheStale)
 		if ce := rc.logger.Check(zap.DebugLevel, "served stale on error"); ce != nil {
-			ce.Write(zap.String("url", redactURL(cr.url)), zap.Error(err))
+			ce.Write(zap.String("url", caddykit.RedactURL(cr.url)), zap.Error(err))
 		}
 		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; detail=stale-if-error")
 		return nil
@@ -818,7 +819,7 @@ func (rc *ResponseCache) revalidateAfter(w http.ResponseWriter, r *http.Request,
 	}
 	if err != nil {
 		if ce := rc.logger.Check(zap.DebugLevel, "background revalidation failed"); ce != nil {
-			ce.Write(zap.String("url", redactURL(cr.url)), zap.Error(err))
+			ce.Write(zap.String("url", caddykit.RedactURL(cr.url)), zap.Error(err))
 		}
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -107,7 +108,7 @@ func TestCacheHoldsAFlushedRevalidation(t *testing.T) {
 // equal.
 func TestCacheKeyPartsCannotRunTogether(t *testing.T) {
 	rc := &ResponseCache{Key: []string{"{http.auth.user.id}", "{http.auth.user.tenant}"}}
-	rc.keyParts = []cacheKeyPart{{tpl: rc.Key[0], covers: keyCovers(rc.Key[0])}, {tpl: rc.Key[1], covers: keyCovers(rc.Key[1])}}
+	rc.keyParts = []cacheKeyPart{{tpl: rc.Key[0], covers: caddykit.KeyCovers(rc.Key[0])}, {tpl: rc.Key[1], covers: caddykit.KeyCovers(rc.Key[1])}}
 	key := func(user, tenant string) string {
 		r := httptest.NewRequest("GET", "http://example.com/x", nil)
 		repl := caddyhttp.NewTestReplacer(r)

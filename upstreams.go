@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -211,7 +212,7 @@ func (u *RegistryUpstreams) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstr
 	}
 	if markHop(r) {
 		u.logger().Warn("loop detected: a request came back to the gateway that proxied it; answering 508",
-			zap.String("service", service), zap.String("uri", redactURI(r.URL)))
+			zap.String("service", service), zap.String("uri", caddykit.RedactURI(r.URL)))
 		return loopUpstreams(), nil
 	}
 	rt := u.registry.Route(service)

@@ -1,4 +1,4 @@
-package gateway
+package caddykit
 
 import (
 	"net/url"
@@ -8,37 +8,37 @@ import (
 // credentialParams are query parameters that commonly carry a credential.
 // Their values never reach a log line the plugin writes, nor do those of
 // the query parameters the loaded modules read credentials from
-// (processState.credentials: jwt_auth's `from query`, response_cache's
+// (AddCredentialSources: jwt_auth's `from query`, response_cache's
 // `credentials query`).
 var credentialParams = []string{
 	"access_token", "id_token", "refresh_token", "token", "jwt", "auth", "authorization",
 	"api_key", "apikey", "api-key", "key", "password", "passwd", "secret", "client_secret", "code", "sig", "signature",
 }
 
-// redactURI is the request's path and query as sent, with the values of
+// RedactURI is the request's path and query as sent, with the values of
 // credential-bearing query parameters replaced by REDACTED.
-func redactURI(u *url.URL) string {
+func RedactURI(u *url.URL) string {
 	path := u.EscapedPath()
 	if u.RawQuery == "" {
 		return path
 	}
-	return path + "?" + redactQuery(u.RawQuery)
+	return path + "?" + RedactQuery(u.RawQuery)
 }
 
-// redactURL is a URL or request target (as response_cache keeps them) with
+// RedactURL is a URL or request target (as response_cache keeps them) with
 // the values of credential-bearing query parameters replaced by REDACTED.
-func redactURL(s string) string {
+func RedactURL(s string) string {
 	base, query, ok := strings.Cut(s, "?")
 	if !ok {
 		return s
 	}
-	return base + "?" + redactQuery(query)
+	return base + "?" + RedactQuery(query)
 }
 
-// redactQuery replaces the values of credential-bearing parameters of a raw
+// RedactQuery replaces the values of credential-bearing parameters of a raw
 // query string, keeping everything else as it is.
-func redactQuery(raw string) string {
-	extra := processState.credentials.current().query
+func RedactQuery(raw string) string {
+	extra := credentials.current().Query
 	var b strings.Builder
 	b.Grow(len(raw))
 	for raw != "" {

@@ -1,4 +1,4 @@
-package gateway
+package caddykit
 
 import (
 	"net/http"
@@ -24,9 +24,12 @@ import (
 // credential query parameter.
 //
 // The sources the loaded modules name are kept in one process-wide set
-// (processState.credentials), added at Provision and removed at Cleanup:
-// during a reload the new config adds its sources before the old one
-// removes its own, so nothing is ever uncounted.
+// (credentials, below), added at Provision (AddCredentialSources) and
+// removed at Cleanup (RemoveCredentialSources): during a reload the new
+// config adds its sources before the old one removes its own, so nothing
+// is ever uncounted. It lives here, not in the root's processState, so
+// that the module packages under modules/ reach it without importing the
+// root.
 
 // defaultCredentialHeaders are the request fields that carry a credential
 // in common APIs, whatever the config says.
@@ -40,11 +43,11 @@ var defaultCredentialHeaders = []string{
 // credentialParams in redact.go.)
 var defaultCredentialQuery = []string{"access_token", "api_key", "apikey"}
 
-// credentialSources names request fields and query parameters that carry a
+// CredentialSources names request fields and query parameters that carry a
 // credential.
-type credentialSources struct {
-	headers []string // canonical field names
-	query   []string
+type CredentialSources struct {
+	Headers []string // field names (AddCredentialSources canonicalizes them)
+	Query   []string
 	// the same as sources ("header:<Name>", "query:<lower name>"), made
 	// once per change of the set so the request path builds no string
 	headerSources, querySources []string
@@ -54,20 +57,38 @@ type credentialSources struct {
 // modules read credentials from, with the defaults. Reads are lock-free.
 type credentialSet struct {
 	mu     sync.Mutex
-	owners map[any]credentialSources
-	snap   atomic.Pointer[credentialSources]
+	owners map[any]CredentialSources
+	snap   atomic.Pointer[CredentialSources]
 }
 
+// credentials is the process-wide set: the sources of the modules of every
+// loaded config (two during a reload), with the defaults.
+var credentials = newCredentialSet()
+
+// AddCredentialSources records the sources a module reads credentials from
+// until RemoveCredentialSources(owner): response_cache counts a request
+// carrying one as credentialed, and logs redact such query parameters.
+// Modules call it from Provision.
+func AddCredentialSources(owner any, s CredentialSources) { credentials.add(owner, s) }
+
+// RemoveCredentialSources forgets owner's sources; modules call it from
+// Cleanup.
+func RemoveCredentialSources(owner any) { credentials.remove(owner) }
+
+// CredentialHeaders are the request fields counted as credentials now: the
+// defaults and those of every loaded module.
+func CredentialHeaders() []string { return slices.Clone(credentials.current().Headers) }
+
 func newCredentialSet() *credentialSet {
-	c := &credentialSet{owners: map[any]credentialSources{}}
+	c := &credentialSet{owners: map[any]CredentialSources{}}
 	c.publish()
 	return c
 }
 
 // add records owner's sources until remove(owner).
-func (c *credentialSet) add(owner any, s credentialSources) {
-	for i, h := range s.headers {
-		s.headers[i] = http.CanonicalHeaderKey(h)
+func (c *credentialSet) add(owner any, s CredentialSources) {
+	for i, h := range s.Headers {
+		s.Headers[i] = http.CanonicalHeaderKey(h)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -87,45 +108,45 @@ func (c *credentialSet) remove(owner any) {
 
 // publish makes the union readable; c.mu is held (or c is new).
 func (c *credentialSet) publish() {
-	u := credentialSources{
-		headers: slices.Clone(defaultCredentialHeaders),
-		query:   slices.Clone(defaultCredentialQuery),
+	u := CredentialSources{
+		Headers: slices.Clone(defaultCredentialHeaders),
+		Query:   slices.Clone(defaultCredentialQuery),
 	}
 	for _, s := range c.owners {
-		for _, h := range s.headers {
-			if !slices.Contains(u.headers, h) {
-				u.headers = append(u.headers, h)
+		for _, h := range s.Headers {
+			if !slices.Contains(u.Headers, h) {
+				u.Headers = append(u.Headers, h)
 			}
 		}
-		for _, q := range s.query {
-			if !slices.ContainsFunc(u.query, func(x string) bool { return strings.EqualFold(x, q) }) {
-				u.query = append(u.query, q)
+		for _, q := range s.Query {
+			if !slices.ContainsFunc(u.Query, func(x string) bool { return strings.EqualFold(x, q) }) {
+				u.Query = append(u.Query, q)
 			}
 		}
 	}
-	for _, h := range u.headers {
+	for _, h := range u.Headers {
 		u.headerSources = append(u.headerSources, "header:"+h)
 	}
-	for _, q := range u.query {
+	for _, q := range u.Query {
 		u.querySources = append(u.querySources, "query:"+strings.ToLower(q))
 	}
 	c.snap.Store(&u)
 }
 
 // current is the union now.
-func (c *credentialSet) current() *credentialSources { return c.snap.Load() }
+func (c *credentialSet) current() *CredentialSources { return c.snap.Load() }
 
-// credentialSourceVar is the request variable an authentication handler
+// CredentialSourceVar is the request variable an authentication handler
 // of this plugin sets to the source it read the credential from
 // ("header:Authorization", "cookie:session", "query:access_token"), so
 // that response_cache knows which credential {http.auth.user.id} stands
 // for. Without it (Caddy's basic_auth) it is the Authorization field.
-const credentialSourceVar = "gateway.credential_source"
+const CredentialSourceVar = "gateway.credential_source"
 
-// credentialSourceOf names a source in credentialSourceVar's notation:
+// CredentialSourceOf names a source in CredentialSourceVar's notation:
 // "header:<Canonical>", "query:<lower>"; the Authorization scheme of
 // api_key is the Authorization field.
-func credentialSourceOf(kind, name string) string {
+func CredentialSourceOf(kind, name string) string {
 	switch kind {
 	case "query":
 		return "query:" + strings.ToLower(name)
@@ -137,8 +158,8 @@ func credentialSourceOf(kind, name string) string {
 	return "header:" + http.CanonicalHeaderKey(name)
 }
 
-// requestCredentials are the credentials a request carries.
-type requestCredentials struct {
+// RequestCredentials are the credentials a request carries.
+type RequestCredentials struct {
 	// sources present: "header:<Canonical-Name>" or "query:<lower name>"
 	sources []string
 	// an authentication handler accepted it ({http.auth.user.id} is set),
@@ -147,16 +168,22 @@ type requestCredentials struct {
 	authSource    string
 }
 
-// any tells whether the request carries a credential or was authenticated.
-func (c *requestCredentials) any() bool { return c.authenticated || len(c.sources) > 0 }
+// AuthenticatedBy tells whether an authentication handler accepted the
+// request, and the source it read the credential from.
+func (c *RequestCredentials) AuthenticatedBy() (source string, ok bool) {
+	return c.authSource, c.authenticated
+}
 
-// coveredBy tells whether every credential of the request is told apart
+// Any tells whether the request carries a credential or was authenticated.
+func (c *RequestCredentials) Any() bool { return c.authenticated || len(c.sources) > 0 }
+
+// CoveredBy tells whether every credential of the request is told apart
 // by the covered sources (of key parts that have a value): a credential
 // field or parameter by a part naming it, the authenticated caller by
 // {http.auth.user.id} ("user"), which also stands for the source the
 // authenticator read. A request without credentials is covered by nothing.
-func (c *requestCredentials) coveredBy(covered []string) bool {
-	if !c.any() {
+func (c *RequestCredentials) CoveredBy(covered []string) bool {
+	if !c.Any() {
 		return false
 	}
 	user := slices.Contains(covered, "user")
@@ -171,16 +198,16 @@ func (c *requestCredentials) coveredBy(covered []string) bool {
 	return true
 }
 
-// credentialsOf finds the credentials a request carries: the credential
+// CredentialsOf finds the credentials a request carries: the credential
 // fields and query parameters of the process-wide set that it has, and
 // whether (and from what) an authentication handler accepted it.
-func credentialsOf(r *http.Request, repl *caddy.Replacer) requestCredentials {
-	var c requestCredentials
+func CredentialsOf(r *http.Request, repl *caddy.Replacer) RequestCredentials {
+	var c RequestCredentials
 	if repl != nil {
 		if _, ok := repl.Get("http.auth.user.id"); ok {
 			c.authenticated = true
 			c.authSource = "header:Authorization"
-			if src, ok := caddyhttp.GetVar(r.Context(), credentialSourceVar).(string); ok && src != "" {
+			if src, ok := caddyhttp.GetVar(r.Context(), CredentialSourceVar).(string); ok && src != "" {
 				c.authSource = src
 				if strings.HasPrefix(src, "cookie:") {
 					c.authSource = "header:Cookie"
@@ -188,14 +215,14 @@ func credentialsOf(r *http.Request, repl *caddy.Replacer) requestCredentials {
 			}
 		}
 	}
-	s := processState.credentials.current()
-	for i, h := range s.headers {
+	s := credentials.current()
+	for i, h := range s.Headers {
 		if len(r.Header[h]) > 0 {
 			c.sources = append(c.sources, s.headerSources[i])
 		}
 	}
 	if r.URL.RawQuery != "" {
-		c.sources = appendQueryNames(c.sources, r.URL.RawQuery, s.query, s.querySources)
+		c.sources = appendQueryNames(c.sources, r.URL.RawQuery, s.Query, s.querySources)
 	}
 	return c
 }
@@ -239,27 +266,27 @@ func normalizeParamName(k string) string {
 	return strings.TrimFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
-// isCredential tells whether a covered source (keyCovers) is a credential:
+// IsCredential tells whether a covered source (KeyCovers) is a credential:
 // the authenticated user, or a field or parameter of the process-wide set.
-func isCredential(cover string) bool {
+func IsCredential(cover string) bool {
 	if cover == "user" {
 		return true
 	}
-	s := processState.credentials.current()
+	s := credentials.current()
 	if h, ok := strings.CutPrefix(cover, "header:"); ok {
-		return slices.Contains(s.headers, h)
+		return slices.Contains(s.Headers, h)
 	}
 	if q, ok := strings.CutPrefix(cover, "query:"); ok {
-		return slices.ContainsFunc(s.query, func(n string) bool { return strings.EqualFold(n, q) })
+		return slices.ContainsFunc(s.Query, func(n string) bool { return strings.EqualFold(n, q) })
 	}
 	return false
 }
 
-// keyCovers is what a response_cache key template tells apart: "user"
+// KeyCovers is what a response_cache key template tells apart: "user"
 // for {http.auth.user.id}, "header:<Name>" for {http.request.header.Name}
 // and "query:<name>" for {http.request.uri.query.name}. Other
 // placeholders (other claims, one cookie) separate no caller.
-func keyCovers(tpl string) []string {
+func KeyCovers(tpl string) []string {
 	var out []string
 	rest := tpl
 	for {
