@@ -8,7 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
+	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
 
 // cacheStore is the state of response_cache handlers with the same
@@ -104,8 +106,14 @@ var cacheCounters = func() [cacheResults]prometheus.Counter {
 // dashboard's traffic (req may be nil).
 func cacheMetric(req *http.Request, r cacheResult) {
 	cacheCounters[r].Inc()
-	if req != nil {
-		trafficCache(req, r)
+	if req == nil {
+		return
+	}
+	switch r {
+	case cacheHit, cacheStale, cacheCoalesced, cacheRevalidated:
+		caddykit.NoteCacheResult(req, traffic.CacheHit)
+	case cacheMiss:
+		caddykit.NoteCacheResult(req, traffic.CacheMiss)
 	}
 }
 

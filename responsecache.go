@@ -260,8 +260,8 @@ type cacheRequest struct {
 // ServeHTTP answers from the store or goes on to next, storing what it
 // answers.
 func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
-	if rec, rw := trafficStart(w, r); rec != nil {
-		defer rec.finish(r, &err)
+	if rec, rw := caddykit.StartTraffic(w, r); rec != nil {
+		defer func() { rec.Finish(r, err) }()
 		w = rw
 	}
 	switch r.Method {

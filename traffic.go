@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
@@ -122,18 +123,25 @@ func trafficRouted(vars map[string]any, service string) {
 	}
 }
 
-// trafficCache notes response_cache's result for the request.
-func trafficCache(r *http.Request, res cacheResult) {
-	rec := trafficOf(r)
-	if rec == nil {
-		return
+// trafficCache notes response_cache's result for the request
+// (caddykit.NoteCacheResult).
+func trafficCache(r *http.Request, result traffic.Cache) {
+	if rec := trafficOf(r); rec != nil {
+		rec.cache = result
 	}
-	switch res {
-	case cacheHit, cacheStale, cacheCoalesced, cacheRevalidated:
-		rec.cache = traffic.CacheHit
-	case cacheMiss:
-		rec.cache = traffic.CacheMiss
-	}
+}
+
+// The module packages under modules/ reach the records through caddykit.
+func init() {
+	caddykit.SetTrafficHooks(caddykit.TrafficHooks{
+		Start: func(w http.ResponseWriter, r *http.Request) (caddykit.TrafficRecord, http.ResponseWriter) {
+			if rec, rw := trafficStart(w, r); rec != nil {
+				return rec, rw
+			}
+			return nil, w // never a nil *trafficRecord in a non-nil interface
+		},
+		Cache: trafficCache,
+	})
 }
 
 func (rec *trafficRecord) WriteHeader(code int) {
@@ -149,6 +157,9 @@ func (rec *trafficRecord) Write(b []byte) (int, error) {
 	}
 	return rec.ResponseWriterWrapper.Write(b)
 }
+
+// Finish is finish, for caddykit.TrafficRecord.
+func (rec *trafficRecord) Finish(r *http.Request, err error) { rec.finish(r, &err) }
 
 // finish counts the request, once its handler returned *errp.
 func (rec *trafficRecord) finish(r *http.Request, errp *error) {

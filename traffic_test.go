@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
@@ -82,7 +83,7 @@ func TestTrafficRecording(t *testing.T) {
 			return nil
 		}},
 		{"/orders/5", func(w http.ResponseWriter, r *http.Request) error {
-			trafficCache(r, cacheHit)
+			caddykit.NoteCacheResult(r, traffic.CacheHit)
 			_, err := w.Write([]byte("stored"))
 			return err
 		}},
