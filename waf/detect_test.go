@@ -156,6 +156,7 @@ func benignTable() []probe {
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
+		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
@@ -244,8 +245,15 @@ func TestDecoderBoundsAndLevels(t *testing.T) {
 		t.Fatalf("levels: %+v", d.out)
 	}
 	d = decoder{budget: 1000}
-	if err := d.value("id", "1%2527%2520OR%25201%253D1"); err != nil || len(d.out) != 2 || d.out[1].value != "1' OR 1=1" {
+	// encoded twice more than the engine decodes: decoded once here, the
+	// CRS's t:urlDecodeUni takes the last level
+	if err := d.value("id", "1%2527%2520OR%25201%253D1"); err != nil || len(d.out) != 1 || d.out[0].value != "1%27%20OR%201%3D1" {
 		t.Fatalf("percent: %v %+v", err, d.out)
+	}
+	// encoded once more: the CRS's own (a percent-encoded cookie)
+	d = decoder{budget: 1000}
+	if err := d.value("cookie.FCCDCF", "%5Bnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2%5C%22%5D%22%5D%5D%5D"); err != nil || len(d.out) != 0 {
+		t.Fatalf("once: %v %+v", err, d.out)
 	}
 	d = decoder{budget: 100}
 	big := b64(strings.Repeat("text ", 40)) // 200 bytes decoded
