@@ -75,6 +75,8 @@ func main() {
 	corazaCaddy := flag.String("coraza-caddy", "", "also measure this Caddy binary, built with github.com/corazawaf/coraza-caddy (xcaddy build --with github.com/corazawaf/coraza-caddy/v2), as a second Caddy process beside ours: its waf (coraza_waf with the same CRS at paranoia 1) on the waf scenarios' GET and POST, and a side-by-side table of the three")
 	pin := flag.Bool("pin", runtime.NumCPU() >= 2, "pin Caddy to CPU 0 and wrk and the backend to the other CPUs (taskset), so that Caddy's CPU time is not disturbed by them")
 	out := flag.String("out", "", "where to write the table (default bench/results.md, or bench/registry-results.md with -registry)")
+	crsTests := flag.String("crs-tests", "", "run the CRS's regression tests instead: this coreruleset checkout's tests/regression/tests (same version as the waf's embedded CRS), with go-ftw against a Caddy with waf, the CRS alone and with the gateway's additions (bench/crstests.go); writes bench/crs-tests-results.md; not in CI")
+	ftwBin := flag.String("ftw", "", "with -crs-tests: the go-ftw binary (default: go-ftw on PATH, else go install github.com/coreruleset/go-ftw/v2 into a temporary directory)")
 	soakFor := flag.Duration("soak", 0, "run the soak test for this long instead (whole stack, cluster mode, churn, reloads, Redis restarts; see docs/soak.md)")
 	soakOpt := soakFlags()
 	flag.Parse()
@@ -101,6 +103,9 @@ func main() {
 		}
 		if *clusterLimits {
 			*out = "bench/cluster-limits-results.md"
+		}
+		if *crsTests != "" {
+			*out = "bench/crs-tests-results.md"
 		}
 	}
 
@@ -129,7 +134,7 @@ func main() {
 		}
 		return
 	}
-	if *registryMode || *cacheTests || *loadShedMode || *wafReloadsMode || *clusterLimits {
+	if *registryMode || *cacheTests || *loadShedMode || *wafReloadsMode || *clusterLimits || *crsTests != "" {
 		run := func() (string, error) { return b.registryRun(*caddyBin, *instances) }
 		if *cacheTests {
 			run = func() (string, error) { return b.cacheTestsRun(*caddyBin) }
@@ -139,6 +144,9 @@ func main() {
 		}
 		if *clusterLimits {
 			run = func() (string, error) { return b.clusterLimitsRun(*caddyBin) }
+		}
+		if *crsTests != "" {
+			run = func() (string, error) { return b.crsTestsRun(*caddyBin, *crsTests, *ftwBin) }
 		}
 		if *loadShedMode {
 			run = func() (string, error) {

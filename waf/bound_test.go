@@ -2,6 +2,7 @@ package waf
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -108,6 +109,17 @@ func TestCPUBound(t *testing.T) {
 	if spent > margin*200*time.Millisecond {
 		t.Errorf("the dearest request allowed cost %v of CPU, over %d × the 200 ms bound", spent, margin)
 	}
+	// the dearest with decoding: half the body's fields plainly base64,
+	// each decoded into one more body argument (max_arguments in all)
+	enc := encodedWorst(defaultBodyLimit, defaultMaxArguments)
+	code, spent = do(enc)
+	t.Logf("the dearest request allowed with encoded values: %d, %v of CPU", code, spent)
+	if code != http.StatusOK || *hits != 2 {
+		t.Fatalf("the dearest request allowed with encoded values: %d, want 200", code)
+	}
+	if spent > margin*200*time.Millisecond {
+		t.Errorf("the dearest request allowed with encoded values cost %v of CPU, over %d × the 200 ms bound", spent, margin)
+	}
 	// (query and cookies short: a request's head over 16 KiB or so is
 	// refused by Caddy with 431 before any handler)
 	big := worstAllowed(256<<10, 1000)
@@ -127,11 +139,31 @@ func TestCPUBound(t *testing.T) {
 		name, r := c.name, c.r
 		code, spent := do(r)
 		t.Logf("%s: %d, %v of CPU", name, code, spent)
-		if code < 400 || code > 499 || *hits != 1 {
+		if code < 400 || code > 499 || *hits != 2 {
 			t.Fatalf("%s: %d, want it refused", name, code)
 		}
 		if spent > margin*15*time.Millisecond {
 			t.Errorf("%s cost %v of CPU: it was inspected (want under %d × 15 ms)", name, spent, margin)
 		}
 	}
+}
+
+// encodedWorst is worstAllowed with the body in maxArgs/2 fields of
+// base64 text: each is decoded into one more body argument, maxArgs body
+// arguments in all (one more field would be refused with 400).
+func encodedWorst(bodyLimit, maxArgs int) request {
+	w := worstAllowed(bodyLimit, maxArgs)
+	n := maxArgs / 2
+	raw := (bodyLimit/n - len(`"f000":"",`) - 4) * 3 / 4 // padding
+	text := strings.Repeat("lorem ipsum dolor sit amet ", raw/27+1)[:raw]
+	var body strings.Builder
+	body.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `"f%03d":%q`, i, base64.StdEncoding.EncodeToString([]byte(text)))
+	}
+	body.WriteString("}")
+	return request{w.path, body.String(), w.cookie}
 }

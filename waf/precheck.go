@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,26 +42,52 @@ type argument struct{ name, value string }
 //     text only;
 //   - multipart: the file names (multipart.filename), which few rules read.
 //
-// For a multipart body it returns errTooManyParts past maxParts parts or
+// It also returns the values the engine makes arguments of (JSON string
+// leaves, form and multipart fields), for decodedArguments. For a
+// multipart body it returns errTooManyParts past maxParts parts or
 // maxFileParts file parts.
-func bodyChecks(contentType string, body []byte, maxParts int) ([]argument, error) {
+func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []argument, err error) {
 	mt, params, perr := mime.ParseMediaType(contentType)
 	if perr != nil {
-		return nil, nil // the engine's own checks refuse what it cannot parse
+		return nil, nil, nil // the engine's own checks refuse what it cannot parse
 	}
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		var out []argument
-		for _, k := range jsonEmptyContainers(body) {
-			out = append(out, argument{k, ""})
+		empty, leaves := jsonWalk(body)
+		for _, k := range empty {
+			extra = append(extra, argument{k, ""})
 		}
-		return out, nil
+		return extra, leaves, nil
+	case mt == "application/x-www-form-urlencoded":
+		return nil, formValues(body), nil
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
-		return xmlArguments(body, maxParts)
+		extra, err = xmlArguments(body, maxParts)
+		return extra, nil, err
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
-	return nil, nil
+	return nil, nil, nil
+}
+
+// formValues reads a urlencoded body's fields as the engine does (a
+// malformed escape is left as it is), for decodedArguments.
+func formValues(body []byte) []argument {
+	var out []argument
+	for field := range strings.SplitSeq(string(body), "&") {
+		if field == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(field, "=")
+		out = append(out, argument{formUnescape(k), formUnescape(v)})
+	}
+	return out
+}
+
+func formUnescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return lenientUnescape(strings.ReplaceAll(s, "+", " "))
 }
 
 // xmlArguments reads an XML document (at most body_limit bytes) for what
@@ -117,6 +144,14 @@ var xmlDeclaration = regexp.MustCompile(`^\s*version\s*=\s*("1\.[0-9]"|'1\.[0-9]
 // jsonEmptyContainers walks a JSON document (at most body_limit bytes)
 // and names the members and elements whose value is {} or [].
 func jsonEmptyContainers(body []byte) []string {
+	empty, _ := jsonWalk(body)
+	return empty
+}
+
+// jsonWalk walks a JSON document (at most body_limit bytes): it names the
+// members and elements whose value is {} or [], and returns the string
+// leaves, named as the engine names them (json.a.b, json.list.0).
+func jsonWalk(body []byte) (empty []string, leaves []argument) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type level struct {
@@ -128,7 +163,6 @@ func jsonEmptyContainers(body []byte) []string {
 		empty  bool // nothing in it yet
 	}
 	var stack []level
-	var out []string
 	child := func() string { // the path of the value being read
 		if len(stack) == 0 {
 			return "json"
@@ -154,7 +188,7 @@ func jsonEmptyContainers(body []byte) []string {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return out // io.EOF, or a body the engine refuses as it parses it
+			return empty, leaves // io.EOF, or a body the engine refuses as it parses it
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -165,7 +199,7 @@ func jsonEmptyContainers(body []byte) []string {
 				top := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
 				if top.empty && len(stack) > 0 {
-					out = append(out, top.path)
+					empty = append(empty, top.path)
 				}
 				done()
 			}
@@ -174,6 +208,7 @@ func jsonEmptyContainers(body []byte) []string {
 				stack[len(stack)-1].key, stack[len(stack)-1].hasKey = t, true
 				continue
 			}
+			leaves = append(leaves, argument{child(), t})
 			done()
 		default:
 			done()
@@ -184,33 +219,42 @@ func jsonEmptyContainers(body []byte) []string {
 // countParts refuses a multipart body with more than maxParts parts or
 // more than maxFileParts file parts (a body that does not parse is left to
 // the engine, which refuses it), and returns its file names as arguments.
-func countParts(body []byte, boundary string, maxParts int) ([]argument, error) {
+func countParts(body []byte, boundary string, maxParts int) (out, values []argument, err error) {
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	parts, files := 0, 0
-	var out []argument
 	for {
 		p, err := mr.NextRawPart()
 		if err != nil {
-			return out, nil
+			return out, values, nil
 		}
 		parts++
+		file := false
 		cd := p.Header.Get("Content-Disposition")
-		if _, params, err := mime.ParseMediaType(cd); err == nil {
+		_, params, perr := mime.ParseMediaType(cd)
+		if perr == nil {
 			name, ok := params["filename"]
 			if !ok {
 				name, ok = params["filename*"]
 			}
 			if ok {
 				files++
+				file = true
 				out = append(out, argument{"multipart.filename", name})
 			}
 		} else if strings.Contains(strings.ToLower(cd), "filename") {
 			files++ // as Coraza's lenient reading may take it
+			file = true
 			out = append(out, argument{"multipart.filename", cd})
+		}
+		if !file && perr == nil && params["name"] != "" {
+			// a field: the engine makes an argument of it (a part is
+			// at most the body, which is at most body_limit)
+			b, _ := io.ReadAll(p)
+			values = append(values, argument{params["name"], string(b)})
 		}
 		_, _ = io.Copy(io.Discard, p)
 		if parts > maxParts || files > maxFileParts {
-			return nil, errTooManyParts
+			return nil, nil, errTooManyParts
 		}
 	}
 }

@@ -48,7 +48,7 @@ func TestCountParts(t *testing.T) {
 		refused       bool
 	}{{128, 0, false}, {129, 0, true}, {0, maxFileParts, false}, {0, maxFileParts + 1, true}, {100, 16, false}, {120, 9, true}} {
 		b, boundary := body(c.fields, c.files)
-		if _, err := countParts(b, boundary, 128); (err != nil) != c.refused {
+		if _, _, err := countParts(b, boundary, 128); (err != nil) != c.refused {
 			t.Errorf("%d fields and %d files: err %v, want refused %v", c.fields, c.files, err, c.refused)
 		}
 	}

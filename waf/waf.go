@@ -68,6 +68,7 @@ func init() {
 //		responses               # inspect responses too (data leakage)
 //		body_limit <size>       # default 16KiB; larger bodies get 413
 //		max_arguments <n>       # default 128 per query, body, cookies; more get 400
+//		crs_only                # the CRS alone: none of the checks added to it
 //	}
 type WAF struct {
 	// Paranoia is the Core Rule Set's paranoia level, 1 to 4: higher
@@ -99,6 +100,15 @@ type WAF struct {
 	// the body (form or JSON fields) and the cookies; a request with more
 	// in any of them is refused with 400. Default 128.
 	MaxArguments int `json:"max_arguments,omitempty"`
+	// CRSOnly turns off what the gateway adds to the CRS's detection
+	// (docs/waf.md, "Detection"): decoding plainly base64 or still
+	// percent-encoded values and inspecting the decoded text, and the
+	// rules for template injection and LDAP injection
+	// (ids 210100-210199). Default false: they are on. For comparing
+	// with the CRS alone (bench's -crs-tests), or a route where one of
+	// them refuses legitimate traffic (or remove one rule with
+	// SecRuleRemoveById in rules).
+	CRSOnly bool `json:"crs_only,omitempty"`
 
 	waf     coraza.WAF
 	poolKey string
@@ -252,6 +262,11 @@ func (w *WAF) directives() string {
 	// serves REST APIs (and its own registration API deregisters with
 	// DELETE)
 	fmt.Fprintf(&b, "SecAction \"id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'\"\n")
+	if !w.CRSOnly {
+		// before the CRS: phase 2 runs rules in the order they are
+		// loaded, and these must score before its blocking evaluation
+		b.WriteString(detectionRules)
+	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	for _, f := range w.Rules {
 		fmt.Fprintf(&b, "Include %s\n", f)
@@ -332,7 +347,20 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		tx.ProcessLogging()
 		_ = tx.Close()
 	}()
-	it, err := inspect(tx, r, w.MaxArguments)
+	decodeBudget := int(min(w.BodyLimit, 1<<30))
+	if w.CRSOnly {
+		decodeBudget = -1
+	}
+	it, err := inspect(tx, r, w.MaxArguments, decodeBudget)
+	if errors.Is(err, errDecodeBudget) {
+		w.logger.Warn("waf refused a request whose encoded values decode to more than body_limit", zap.String("method", r.Method),
+			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
+			zap.Int64("body_limit", w.BodyLimit), zap.String("mode", w.Mode))
+		if w.Mode == "block" {
+			return w.refuse(rw, tx, &types.Interruption{RuleID: 210199, Action: "deny", Status: http.StatusBadRequest})
+		}
+		it, err = tx.ProcessRequestBody()
+	}
 	if errors.Is(err, errTooManyParts) {
 		w.logger.Warn("waf refused a multipart body with too many parts", zap.String("method", r.Method),
 			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
@@ -395,8 +423,12 @@ func (w *WAF) refuse(rw http.ResponseWriter, tx types.Transaction, it *types.Int
 // then the body (restored for the handlers after it), with what
 // bodyChecks finds that the engine would not see. It returns
 // errTooManyParts, the body not yet processed, for a multipart body past
-// maxParts parts or maxFileParts file parts.
-func inspect(tx types.Transaction, r *http.Request, maxParts int) (*types.Interruption, error) {
+// maxParts parts or maxFileParts file parts. With decodeBudget >= 0 the
+// plainly encoded values of the query, the cookies and the body are
+// decoded (at most decodeBudget bytes of decoded text, else
+// errDecodeBudget) and the decoded texts added as body arguments, which
+// count against max_arguments as the body's own do.
+func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) (*types.Interruption, error) {
 	client, cport := r.RemoteAddr, 0
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		client = host
@@ -419,6 +451,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts int) (*types.Interr
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return it, nil
 	}
+	var bodyValues []argument
 	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
 		it, _, err := tx.ReadRequestBodyFrom(r.Body)
 		if err != nil {
@@ -436,11 +469,21 @@ func inspect(tx types.Transaction, r *http.Request, maxParts int) (*types.Interr
 			return nil, err
 		}
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
-		more, err := bodyChecks(r.Header.Get("Content-Type"), body, maxParts)
+		more, values, err := bodyChecks(r.Header.Get("Content-Type"), body, maxParts)
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range more {
+			tx.AddPostRequestArgument(a.name, a.value)
+		}
+		bodyValues = values
+	}
+	if decodeBudget >= 0 {
+		decoded, err := decodedArguments(tx, bodyValues, decodeBudget)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range decoded {
 			tx.AddPostRequestArgument(a.name, a.value)
 		}
 	}
@@ -552,8 +595,13 @@ func (w *WAF) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("responses takes no arguments; unexpected %q", args[0])
 			}
 			w.Responses = true
+		case "crs_only":
+			if len(args) != 0 {
+				return d.Errf("crs_only takes no arguments; unexpected %q", args[0])
+			}
+			w.CRSOnly = true
 		default:
-			return d.Errf("unknown waf option %q; known: paranoia, anomaly_threshold, mode, rules, responses, body_limit, max_arguments", opt)
+			return d.Errf("unknown waf option %q; known: paranoia, anomaly_threshold, mode, rules, responses, body_limit, max_arguments, crs_only", opt)
 		}
 	}
 	return nil

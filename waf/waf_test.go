@@ -177,6 +177,7 @@ func TestCaddyfileErrors(t *testing.T) {
 		"waf extra":                       "waf takes no arguments",
 		"waf {\n\t\tbody_limit lots\n\t}": `body_limit "lots": want a size`,
 		"waf {\n\t\tmax_arguments 0\n\t}": `max_arguments "0": want a positive whole number`,
+		"waf {\n\t\tcrs_only yes\n\t}":    `crs_only takes no arguments; unexpected "yes"`,
 	} {
 		cfg := "http://127.0.0.1:1 {\n\t" + block + "\n\trespond ok\n}\n"
 		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil); err == nil || !strings.Contains(err.Error(), want) {

@@ -1,0 +1,262 @@
+package waf
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
+)
+
+// Detection beyond the CRS: what the Core Rule Set at paranoia 1 lets
+// through (docs/waf.md, "Detection"). Two parts:
+//   - decode-and-inspect (decodedArguments): a value that is plainly base64
+//     or still percent-encoded after the engine's decoding is decoded and
+//     handed to the engine as one more argument, so that every CRS rule
+//     reads the decoded text as it reads any argument;
+//   - detectionRules: SecLang rules, scored like the CRS's own (a critical
+//     match adds 5 to the anomaly score), for server-side template
+//     injection and LDAP filter injection.
+//
+// NoSQL operators need no rule of ours: the CRS 4.25's 942290, at
+// paranoia 1, refuses every MongoDB operator ($ne, $gt, $where, $expr,
+// $function, ...) in argument and cookie names and values, and leaves
+// JSON Schema's $schema, $ref, $id and $defs alone (the benign table
+// checks both).
+//
+// Both are off with crs_only.
+
+// maxDecodeLevels is how many encodings deep a value is decoded: base64
+// inside base64, or base64 of a percent-encoded text, is two.
+const maxDecodeLevels = 2
+
+// minBase64Len is the shortest value taken as base64: 12 characters, 8 or
+// 9 bytes decoded ("<script>" is 12). Shorter ones are words as often as
+// encodings, and too short to hold most attacks.
+const minBase64Len = 12
+
+// errDecodeBudget refuses a request whose encoded values decode to more
+// bytes than its body limit: the decoded text is inspected as arguments
+// are, so it is bounded as the body is.
+var errDecodeBudget = errors.New("encoded values decode to more than the body limit")
+
+// decodedSuffix names what a decoded argument was decoded from: the
+// argument q whose value is base64 gives the argument q:base64, which the
+// log line names (ARGS:q:base64) and exclusions can target.
+const (
+	suffixBase64 = ":base64"
+	suffixURL    = ":urldecoded"
+)
+
+// decoder decodes the values of one request within a budget of decoded
+// bytes (the body limit).
+type decoder struct {
+	budget int
+	out    []argument
+}
+
+// value decodes one value (the engine's own argument: a query parameter,
+// form field, multipart field, cookie or JSON string leaf, already
+// percent-decoded once for the query, forms and cookies), up to
+// maxDecodeLevels encodings deep, and keeps each decoded text that
+// differs from what it was decoded from.
+func (d *decoder) value(name, v string) error {
+	for range maxDecodeLevels {
+		s, suffix, ok := decodeOnce(v)
+		if !ok {
+			return nil
+		}
+		if d.budget -= len(s); d.budget < 0 {
+			return errDecodeBudget
+		}
+		name += suffix
+		d.out = append(d.out, argument{name, s})
+		v = s
+	}
+	return nil
+}
+
+// decodeOnce decodes v once when it is plainly encoded: base64 (after an
+// optional data: URL prefix) that decodes to text, else percent-encoding
+// that is still percent-encoding once decoded (encoded twice more than
+// the engine decodes).
+func decodeOnce(v string) (string, string, bool) {
+	if s, ok := plainBase64(v); ok {
+		return s, suffixBase64, true
+	}
+	if strings.IndexByte(v, '%') >= 0 && hasPercentEscape(v) {
+		s, err := url.PathUnescape(v)
+		if err != nil {
+			s = lenientUnescape(v)
+		}
+		// only a value encoded once more than the CRS decodes: its
+		// rules take one level themselves (t:urlDecodeUni), so a value
+		// whose escapes are gone after one decoding is theirs already,
+		// and decoding it here would only move it out of reach of the
+		// CRS's exclusions (a percent-encoded tracking cookie, as the
+		// CRS's tests 999999-2 to -9 have, is excluded by its name)
+		if s != v && hasPercentEscape(s) {
+			return s, suffixURL, true
+		}
+	}
+	return "", "", false
+}
+
+// plainBase64 returns the text v encodes when v is plainly base64: all of
+// it in one alphabet (standard or URL-safe, not mixed), at least
+// minBase64Len long, padded right or not at all, decoding to valid UTF-8
+// of which at least 90% is printable (binary, such as an image, a hash or
+// a random token, is not text and is left alone). A data: URL's base64
+// payload counts.
+func plainBase64(v string) (string, bool) {
+	if i := strings.Index(v, ";base64,"); i > 0 && strings.HasPrefix(v, "data:") && i < 128 {
+		v = v[i+len(";base64,"):]
+	}
+	v = strings.TrimSpace(v)
+	if len(v) < minBase64Len {
+		return "", false
+	}
+	body := strings.TrimRight(v, "=")
+	pad := len(v) - len(body)
+	std, urlsafe := false, false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '+' || c == '/':
+			std = true
+		case c == '-' || c == '_':
+			urlsafe = true
+		default:
+			return "", false
+		}
+	}
+	if std && urlsafe || pad > 2 || len(body)%4 == 1 || pad > 0 && len(v)%4 != 0 {
+		return "", false
+	}
+	enc := base64.RawStdEncoding
+	if urlsafe {
+		enc = base64.RawURLEncoding
+	}
+	b, err := enc.DecodeString(body)
+	if err != nil || !mostlyPrintable(b) {
+		return "", false
+	}
+	return string(b), true
+}
+
+// mostlyPrintable: valid UTF-8 with at least 90% of its runes printable or
+// white space.
+func mostlyPrintable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	runes, bad := 0, 0
+	for _, r := range string(b) {
+		runes++
+		if !unicode.IsPrint(r) && r != '\n' && r != '\r' && r != '\t' {
+			bad++
+		}
+	}
+	return runes > 0 && bad*10 <= runes
+}
+
+// hasPercentEscape: v holds %XX with two hex digits (or %uXXXX).
+func hasPercentEscape(v string) bool {
+	for i := strings.IndexByte(v, '%'); i >= 0 && i+2 < len(v); {
+		if ishex(v[i+1]) && ishex(v[i+2]) || v[i+1] == 'u' || v[i+1] == 'U' {
+			return true
+		}
+		j := strings.IndexByte(v[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// lenientUnescape decodes the %XX escapes of v and leaves any other %
+// as it is (as the CRS's urlDecodeUni does).
+func lenientUnescape(v string) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == '%' && i+2 < len(v) && ishex(v[i+1]) && ishex(v[i+2]) {
+			b.WriteByte(unhex(v[i+1])<<4 | unhex(v[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+func ishex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+// decodedArguments decodes the request's plainly encoded values: the
+// query's and the cookies' as the engine parsed them, and the body's
+// (values, from bodyChecks). It returns the decoded texts as arguments,
+// or errDecodeBudget past budget decoded bytes.
+func decodedArguments(tx types.Transaction, values []argument, budget int) ([]argument, error) {
+	d := decoder{budget: budget}
+	if st, ok := tx.(plugintypes.TransactionState); ok {
+		vars := st.Variables()
+		for _, m := range vars.ArgsGet().FindAll() {
+			if err := d.value(m.Key(), m.Value()); err != nil {
+				return nil, err
+			}
+		}
+		for _, m := range vars.RequestCookies().FindAll() {
+			if err := d.value("cookie."+m.Key(), m.Value()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, a := range values {
+		if err := d.value(a.name, a.value); err != nil {
+			return nil, err
+		}
+	}
+	return d.out, nil
+}
+
+// detectionRules are the SecLang rules for what the CRS lets through at
+// paranoia 1, loaded before the CRS (they run in phase 2 before its
+// blocking evaluation, 949110) and scored as its critical rules are, so
+// the anomaly threshold, detect mode and exclusions (SecRuleRemoveById in
+// rules) work on them as on the CRS's. Ids 210100-210199 are the
+// gateway's (210199: the decoding budget's refusal).
+//
+//   - 210110: template arithmetic, the probe of every SSTI scan: {{7*7}},
+//     ${7*7}, #{7*7}, *{7*7}, @{7*7}, <%= 7*7 %>, {{7*'7'}}.
+//   - 210111: template code: object introspection and code execution
+//     inside template delimiters (Jinja2 {{”.__class__.__mro__}},
+//     {{config.items()}}, lipsum/cycler/joiner; Twig _self; Spring and
+//     Java EL T(java.lang.Runtime), getClass(); Freemarker ?new(),
+//     freemarker.template.utility; ERB <%= system(...) %>).
+//   - 210112: Velocity (#set($x = ...), $class.inspect) and Smarty
+//     ({php}, {system(...)}) directives.
+//   - 210120: LDAP filter injection: a filter closed and another opened
+//     (*)(uid=*))(|(uid=*, admin)(&), *)(|(objectclass=*)) or an empty
+//     and/or filter ((&), (|)).
+const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|[$#*@~]\{|<%[=-]?|\{%=?)\s*['\"]?-?\d+['\"]?\s*[*/%+-]\s*['\"]?-?\d+['\"]?\s*(?:\}|%>)" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|` + "`" + `)" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*[|&]\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`

