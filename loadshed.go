@@ -53,11 +53,13 @@ const (
 //
 // When the limit is reached, a request waits at most max_wait in a queue of
 // queue_size. A freed slot goes to the highest priority, then to the client
-// (client_key) with the fewest requests in flight, so each client gets an
-// equal share of the slots and a heavy client cannot crowd out light ones;
-// a full queue takes a newcomer only by pushing out a waiter that ranks
-// below it (lower priority, or a client with more requests). A request that
-// gets no slot costs the service nothing.
+// (client_key) with the fewest requests in flight (round-robin between
+// equals), so each client gets an equal share of the slots and a heavy
+// client cannot crowd out light ones; a client that holds its share of the
+// slots (limit / clients) and of the queue (queue_size / clients) is
+// refused at once; a full queue takes a newcomer only by pushing out a
+// waiter that ranks below it (lower priority, or a client with more
+// requests). A request that gets no slot costs the service nothing.
 //
 // Refusals are 503 with Retry-After and a small JSON body, or, when the site
 // has handle_errors routes, a 503 Caddy error with Retry-After set, for
@@ -116,7 +118,10 @@ type LoadShed struct {
 	// wait (and there is no fair share). Default: 100.
 	QueueSize int `json:"queue_size,omitempty"`
 
-	// The longest a request waits for a slot. Default: 50ms.
+	// The longest a request waits for a slot. Default: half the key's
+	// least latency, from 5ms to 250ms (50ms until a latency is measured),
+	// so a request waits for the next slots its fair share gives it but
+	// no more than half a request's time.
 	MaxWait caddy.Duration `json:"max_wait,omitempty"`
 
 	// The most keys tracked; beyond, new keys share one limit (the key

@@ -27,12 +27,17 @@
 // period does not leave a limit a spike would overrun.
 //
 // When the limit is reached, requests wait in the key's queue for at most
-// MaxWait. A freed slot goes to the waiter of highest priority; among
-// those, to the client with the fewest requests in flight (so each client
-// gets an equal share of the slots, whatever it sends); among that
-// client's, to the newest (under sustained overload, the old waiters would
-// time out anyway; serving the newest keeps the latency of what is admitted
-// low). A full queue takes a newcomer only by pushing out a waiter of lower
+// MaxWait (by default half the key's least latency, see [AutoMaxWait]). A
+// freed slot goes to the waiter of highest priority; among those, to the
+// client with the fewest requests in flight (so each client gets an equal
+// share of the slots, whatever it sends: one under its share, limit /
+// clients, goes before one over it), and between clients with as many,
+// to the one served longest ago (round-robin); among that client's, to
+// the newest (under sustained overload, the old waiters would time out
+// anyway; serving the newest keeps the latency of what is admitted low).
+// A client that holds its fair share of the slots and of the queue
+// (QueueSize / clients) is refused at once: it cannot fill the queue. A
+// full queue takes a newcomer only by pushing out a waiter of lower
 // priority, or of the same priority and a client with more requests in
 // flight and queued (the lowest ranked, the oldest of those); otherwise
 // the newcomer is refused at once.
@@ -82,7 +87,8 @@ type Config struct {
 	// QueueSize is the most requests that wait per key; negative: none
 	// wait.
 	QueueSize int
-	// MaxWait is the longest a request waits for a slot.
+	// MaxWait is the longest a request waits for a slot. Zero: automatic,
+	// a fraction of the key's least latency (see [AutoMaxWait]).
 	MaxWait time.Duration
 	// MaxKeys is the most keys tracked.
 	MaxKeys int
@@ -102,9 +108,20 @@ var Defaults = Config{
 	MinSamples:   10,
 	ProbeAfter:   30 * time.Second,
 	QueueSize:    100,
-	MaxWait:      50 * time.Millisecond,
+	MaxWait:      0, // automatic
 	MaxKeys:      1000,
 }
+
+// AutoMaxWait is how long a request may wait for a slot when
+// Config.MaxWait is zero: Factor times the key's least latency, from Min to
+// Max; Unmeasured until a latency is measured. Half the least latency
+// (measured in TestMaxWaitChoice: it lets a light client's request wait
+// for the next slots its fair share gives it, and adds at most half a
+// request's time to what is admitted).
+var AutoMaxWait = struct {
+	Factor               float64
+	Min, Max, Unmeasured time.Duration
+}{0.5, 5 * time.Millisecond, 250 * time.Millisecond, 50 * time.Millisecond}
 
 // Errors Acquire returns.
 var (
@@ -175,8 +192,8 @@ func withDefaults(cfg Config) Config {
 	if cfg.ProbeAfter <= 0 {
 		cfg.ProbeAfter = d.ProbeAfter
 	}
-	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = d.MaxWait
+	if cfg.MaxWait < 0 {
+		cfg.MaxWait = 0
 	}
 	cfg.MinLimit = max(cfg.MinLimit, 1)
 	cfg.MaxLimit = max(cfg.MaxLimit, cfg.MinLimit)
@@ -217,34 +234,17 @@ type Ticket struct {
 func (t Ticket) Queued() bool { return t.queued }
 
 // Acquire admits the request, at once when its key has a free slot and
-// nobody waits, else after waiting in the queue (at most MaxWait, or until
-// ctx ends). It returns ErrQueueFull or ErrMaxWait when the request is
-// shed, and ctx's error when ctx ended first.
+// nobody waits, else after waiting in the queue (at most the key's max
+// wait, or until ctx ends). It returns ErrQueueFull or ErrMaxWait when the
+// request is shed, and ctx's error when ctx ended first.
 func (l *Limiter) Acquire(ctx context.Context, req Request) (Ticket, error) {
 	cfg := l.cfg.Load()
 	k := l.key(req.Key, cfg)
-	units := max(req.Units, 1)
-	k.mu.Lock()
-	k.units = units
-	c := k.clientLocked(req.Client)
-	if len(k.queue) == 0 && k.inFlight < k.limitLocked(cfg) {
-		k.inFlight++
-		c.inFlight++
-		k.maxInFlight = max(k.maxInFlight, k.inFlight)
-		k.mu.Unlock()
-		return Ticket{k: k, c: c, start: cfg.Now()}, nil
+	t, w, maxWait, err := k.admit(cfg, req)
+	if w == nil {
+		return t, err
 	}
-	w, err := k.enqueueLocked(cfg, c, req.Priority)
-	if err != nil {
-		k.releaseClientLocked(c)
-		k.shedFull++
-		k.mu.Unlock()
-		return Ticket{}, err
-	}
-	k.dispatchLocked(cfg)
-	k.mu.Unlock()
-
-	timer := time.NewTimer(cfg.MaxWait)
+	timer := time.NewTimer(maxWait)
 	defer timer.Stop()
 	select {
 	case <-w.ready:
@@ -264,6 +264,49 @@ func (l *Limiter) Acquire(ctx context.Context, req Request) (Ticket, error) {
 		}
 		return l.granted(k, w, cfg)
 	}
+}
+
+// admit takes a slot for req at once (a ticket), or queues it (a waiter,
+// and how long it may wait), or refuses it (an error).
+func (k *keyState) admit(cfg *Config, req Request) (Ticket, *waiter, time.Duration, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.units = max(req.Units, 1)
+	c := k.clientLocked(req.Client)
+	limit := k.limitLocked(cfg)
+	if len(k.queue) == 0 && k.inFlight < limit {
+		k.grantLocked(c)
+		return Ticket{k: k, c: c, start: cfg.Now()}, nil, 0, nil
+	}
+	w, err := k.enqueueLocked(cfg, c, req.Priority, limit)
+	if err != nil {
+		k.releaseClientLocked(c)
+		k.shedFull++
+		return Ticket{}, nil, 0, err
+	}
+	k.dispatchLocked(cfg)
+	return Ticket{}, w, k.maxWaitLocked(cfg), nil
+}
+
+// maxWaitLocked is how long a request may wait for a slot.
+func (k *keyState) maxWaitLocked(cfg *Config) time.Duration {
+	switch {
+	case cfg.MaxWait > 0:
+		return cfg.MaxWait
+	case k.minLatency == 0:
+		return AutoMaxWait.Unmeasured
+	}
+	d := time.Duration(AutoMaxWait.Factor * float64(k.minLatency))
+	return min(max(d, AutoMaxWait.Min), AutoMaxWait.Max)
+}
+
+// grantLocked gives c a slot.
+func (k *keyState) grantLocked(c *client) {
+	k.inFlight++
+	c.inFlight++
+	k.grants++
+	c.lastGrant = k.grants
+	k.maxInFlight = max(k.maxInFlight, k.inFlight)
 }
 
 // granted turns a waiter that left the queue into its ticket or its
@@ -372,6 +415,7 @@ type keyState struct {
 	inFlight int
 	queue    []*waiter
 	seq      uint64
+	grants   uint64 // slots given, numbering each client's latest
 	clients  map[uint64]*client
 	free     []*client // spare client records, reused
 	lastUsed int64
@@ -398,6 +442,10 @@ type keyState struct {
 type client struct {
 	id               uint64
 	inFlight, queued int
+	// lastGrant is k.grants when the client last got a slot: among
+	// clients with as many in flight, the one served longest ago goes
+	// first (round-robin)
+	lastGrant uint64
 }
 
 // waiter is a request in the queue.
@@ -445,10 +493,17 @@ func (k *keyState) releaseClientLocked(c *client) {
 	}
 }
 
-// enqueueLocked puts a request in the queue, pushing out the lowest
-// ranked waiter when it is full and ranks below the newcomer.
-func (k *keyState) enqueueLocked(cfg *Config, c *client, priority int) (*waiter, error) {
+// enqueueLocked puts a request in the queue once the limit is reached.
+// A client holding its fair share of the slots (limit / clients) and of
+// the queue (QueueSize / clients) is refused at once, so that a heavy
+// client cannot fill the queue; otherwise a full queue pushes out its
+// lowest ranked waiter when the newcomer ranks above it.
+func (k *keyState) enqueueLocked(cfg *Config, c *client, priority, limit int) (*waiter, error) {
 	if cfg.QueueSize == 0 {
+		return nil, ErrQueueFull
+	}
+	n := len(k.clients) // counts c
+	if c.inFlight >= max(limit/n, 1) && c.queued >= max(cfg.QueueSize/n, 1) {
 		return nil, ErrQueueFull
 	}
 	k.seq++
@@ -501,13 +556,18 @@ func outranks(newcomer, victim *waiter) bool {
 }
 
 // servedFirst reports whether a gets a free slot before b: higher
-// priority, then a client with fewer in flight, then newer.
+// priority, then a client with fewer in flight (under its fair share
+// before over it), then the client served longest ago (round-robin
+// between equals), then the newer request.
 func servedFirst(a, b *waiter) bool {
 	if a.priority != b.priority {
 		return a.priority > b.priority
 	}
 	if a.c.inFlight != b.c.inFlight {
 		return a.c.inFlight < b.c.inFlight
+	}
+	if a.c.lastGrant != b.c.lastGrant {
+		return a.c.lastGrant < b.c.lastGrant
 	}
 	return a.seq > b.seq
 }
@@ -526,9 +586,7 @@ func (k *keyState) dispatchLocked(cfg *Config) {
 		k.removeAtLocked(best)
 		w.done = true
 		w.c.queued--
-		w.c.inFlight++
-		k.inFlight++
-		k.maxInFlight = max(k.maxInFlight, k.inFlight)
+		k.grantLocked(w.c)
 		close(w.ready)
 	}
 }

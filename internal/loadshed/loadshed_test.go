@@ -49,6 +49,7 @@ func (s *service) admit(now int64) int64 {
 type completion struct {
 	at int64
 	t  Ticket
+	id int64
 }
 type completions []completion
 
