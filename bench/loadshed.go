@@ -218,6 +218,7 @@ func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, onl
 		fair bool
 	}
 	runs := map[key]shedRun{}
+	loadLo, loadHi := 1e9, -1.0 // the machine's load average after each run
 	mults := []int{1, 3, 10}
 	// every run with load_shed first, then those without: a run without
 	// it at 3x or 10x leaves the machine disturbed for a while (thousands of
@@ -246,6 +247,10 @@ func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, onl
 		}
 		log.Printf("%s...", name)
 		runs[c] = drive(url, c.mult, warm, d, c.fair)
+		if la := loadAverage(); la >= 0 {
+			loadLo, loadHi = min(loadLo, la), max(loadHi, la)
+			log.Printf("  load average %.1f", la)
+		}
 		if c.shed { // what load_shed learned, for the log
 			if resp, err := http.Get("http://" + b.admin + "/metrics"); err == nil {
 				body, _ := io.ReadAll(resp.Body)
@@ -268,8 +273,9 @@ func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, onl
 	var out strings.Builder
 	fmt.Fprintf(&out, "load_shed: `go run ./bench -load-shed`, %s. A service of %d slots × %v on average (0.5 to 1.5 times it; capacity %.0f requests/s), "+
 		"open load with a %v deadline, %v measured after %v of warm-up per run; Caddy, the service and the load on the same CPUs. "+
-		"load_shed with its defaults (`client_key {http.request.header.X-Client}`).\n\n",
-		machine(), shedServers, shedService, shedCapacity, shedDeadline, d, warm)
+		"load_shed with its defaults (`client_key {http.request.header.X-Client}`). "+
+		"The machine's load average (1 min, other work included) after each run: %.1f to %.1f.\n\n",
+		machine(), shedServers, shedService, shedCapacity, shedDeadline, d, warm, loadLo, loadHi)
 	out.WriteString("| offered | load_shed | goodput (2xx ≤ 1 s) /s | of capacity | p99 of admitted | shed (503) | late or failed |\n|---|---|---|---|---|---|---|\n")
 	for _, m := range mults {
 		for _, shed := range []bool{false, true} {
@@ -313,6 +319,19 @@ func (b *bench) loadShedRun(caddyBin, svgPath string, warm, d time.Duration, onl
 	}
 	log.Printf("wrote %s", svgPath)
 	return out.String(), nil
+}
+
+// loadAverage is the machine's 1-minute load average, or -1.
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	var la float64
+	if _, err := fmt.Sscanf(string(data), "%f", &la); err != nil {
+		return -1
+	}
+	return la
 }
 
 func onOff(b bool) string {
