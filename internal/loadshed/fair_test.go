@@ -367,3 +367,38 @@ func TestOverShareRefusedAtOnce(t *testing.T) {
 		t.Errorf("left: %d clients, %d in flight, %d waiting", len(k.clients), k.inFlight, len(k.queue))
 	}
 }
+
+// A client's request of a higher priority that pushes out its own waiter
+// from a full queue keeps the client's record (it is not recycled while
+// in use).
+func TestPushOutOwnWaiterKeepsTheClient(t *testing.T) {
+	clk := &fakeClock{}
+	l := newTestLimiter(clk, Config{InitialLimit: 1, MinLimit: 1, MaxLimit: 1, QueueSize: 1})
+	cfg := l.cfg.Load()
+	k := l.key("k", cfg)
+	held, _, _, _ := k.admit(cfg, Request{Key: "k", Client: 1})
+	_, low, _, err := k.admit(cfg, Request{Key: "k", Client: 2, Priority: 0})
+	if err != nil || low == nil {
+		t.Fatalf("first waiter: %v", err)
+	}
+	_, high, _, err := k.admit(cfg, Request{Key: "k", Client: 2, Priority: 1})
+	if err != nil || high == nil || !low.evicted {
+		t.Fatalf("the higher priority waiter: %v; the lower one pushed out: %v", err, low.evicted)
+	}
+	if got := k.clients[2]; got != high.c || got.queued != 1 {
+		t.Fatalf("client 2's record %+v, want the waiter's, with 1 queued", got)
+	}
+	for _, f := range k.free {
+		if f == high.c {
+			t.Fatal("client 2's record is in the spare list while in use")
+		}
+	}
+	held.Done(true)
+	if !high.done || high.evicted {
+		t.Fatal("the freed slot did not go to the waiter")
+	}
+	Ticket{k: k, c: high.c}.Done(true)
+	if len(k.clients) != 0 || k.inFlight != 0 {
+		t.Errorf("left: %d clients, %d in flight", len(k.clients), k.inFlight)
+	}
+}

@@ -519,6 +519,10 @@ func (k *keyState) enqueueLocked(cfg *Config, c *client, priority, limit int) (*
 		if !outranks(w, victim) {
 			return nil, ErrQueueFull
 		}
+		// count the newcomer first: the victim may be c's own (of a lower
+		// priority), and releasing c's record with the victim would
+		// recycle a record still in use
+		c.queued++
 		k.removeAtLocked(worst)
 		victim.evicted = true
 		victim.done = true
@@ -526,6 +530,8 @@ func (k *keyState) enqueueLocked(cfg *Config, c *client, priority, limit int) (*
 		k.releaseClientLocked(victim.c)
 		k.shedFull++
 		close(victim.ready)
+		k.queue = append(k.queue, w)
+		return w, nil
 	}
 	c.queued++
 	k.queue = append(k.queue, w)
