@@ -28,6 +28,20 @@ const maxFileParts = 16
 // of more elements and text nodes than the arguments allowed.
 var errTooManyParts = errors.New("too many multipart parts or XML nodes")
 
+// errNamesTooLong refuses a JSON body whose arguments' names add up to
+// more bytes than the body itself (or minNameBudget, for a small body).
+// The engine names each leaf by its whole path (json.a.b.c), and the rules
+// read the names: a body of 900 nested objects with 10 leaves at the
+// bottom is 14 KB but names 100 KB, which cost 0.3-0.7 s of CPU, past the
+// bound docs/waf.md states. An ordinary document's names are shorter than
+// it (each key is written in it once, and a leaf's path repeats only its
+// parents' keys).
+var errNamesTooLong = errors.New("JSON argument names longer than the body")
+
+// minNameBudget is the least name budget: a small body's leaves may name
+// a few levels of parents each.
+const minNameBudget = 16 << 10
+
 // argument is one more argument the rules see (as a body argument).
 type argument struct{ name, value string }
 
@@ -53,7 +67,10 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 	}
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		empty, leaves := jsonWalk(body)
+		empty, leaves, names := jsonWalk(body)
+		if names > max(len(body), minNameBudget) {
+			return nil, nil, errNamesTooLong
+		}
 		for _, k := range empty {
 			extra = append(extra, argument{k, ""})
 		}
@@ -144,14 +161,16 @@ var xmlDeclaration = regexp.MustCompile(`^\s*version\s*=\s*("1\.[0-9]"|'1\.[0-9]
 // jsonEmptyContainers walks a JSON document (at most body_limit bytes)
 // and names the members and elements whose value is {} or [].
 func jsonEmptyContainers(body []byte) []string {
-	empty, _ := jsonWalk(body)
+	empty, _, _ := jsonWalk(body)
 	return empty
 }
 
 // jsonWalk walks a JSON document (at most body_limit bytes): it names the
 // members and elements whose value is {} or [], and returns the string
-// leaves, named as the engine names them (json.a.b, json.list.0).
-func jsonWalk(body []byte) (empty []string, leaves []argument) {
+// leaves, named as the engine names them (json.a.b, json.list.0), and the
+// bytes of the names of all the arguments the engine makes of it (every
+// leaf, and each empty container).
+func jsonWalk(body []byte) (empty []string, leaves []argument, names int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type level struct {
@@ -188,7 +207,7 @@ func jsonWalk(body []byte) (empty []string, leaves []argument) {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return empty, leaves // io.EOF, or a body the engine refuses as it parses it
+			return empty, leaves, names // io.EOF, or a body the engine refuses as it parses it
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -200,6 +219,7 @@ func jsonWalk(body []byte) (empty []string, leaves []argument) {
 				stack = stack[:len(stack)-1]
 				if top.empty && len(stack) > 0 {
 					empty = append(empty, top.path)
+					names += len(top.path)
 				}
 				done()
 			}
@@ -209,8 +229,10 @@ func jsonWalk(body []byte) (empty []string, leaves []argument) {
 				continue
 			}
 			leaves = append(leaves, argument{child(), t})
+			names += len(leaves[len(leaves)-1].name)
 			done()
 		default:
+			names += len(child())
 			done()
 		}
 	}

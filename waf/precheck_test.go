@@ -2,6 +2,7 @@ package waf
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"slices"
@@ -107,5 +108,31 @@ func TestBodyShapesTheEngineMissed(t *testing.T) {
 		if code, body := send(t, base, p); code != 200 || *hits != before+1 {
 			t.Errorf("%s: %d %.200s, want it passed", p.name, code, body)
 		}
+	}
+}
+
+// TestJSONNamesBounded: a JSON body is refused when the names the engine
+// makes of it (each leaf's whole path) add up to more bytes than the body
+// (or 16 KiB for a small one), as deep nesting over many leaves does; an
+// ordinary nested document is not.
+func TestJSONNamesBounded(t *testing.T) {
+	if _, _, err := bodyChecks("application/json", []byte(deepNames(900, 10)), 128); !errors.Is(err, errNamesTooLong) {
+		t.Fatalf("900 nested objects over 10 leaves: %v, want errNamesTooLong", err)
+	}
+	if _, _, err := bodyChecks("application/json", []byte(deepNames(100, 10)), 128); err != nil {
+		t.Fatalf("100 nested objects over 10 leaves (11 KB of names): %v, want it inspected", err)
+	}
+	// 128 leaves under 8 levels of 12-byte keys: about 14 KB of names
+	var b strings.Builder
+	b.WriteString(strings.Repeat(`{"abcdefghijk":`, 8) + "{")
+	for i := range 128 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"f%03d":1`, i)
+	}
+	b.WriteString(strings.Repeat("}", 9))
+	if _, _, err := bodyChecks("application/json", []byte(b.String()), 128); err != nil {
+		t.Fatalf("128 leaves 8 levels deep: %v, want it inspected", err)
 	}
 }

@@ -361,6 +361,14 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 		it, err = tx.ProcessRequestBody()
 	}
+	if errors.Is(err, errNamesTooLong) {
+		w.logger.Warn("waf refused a JSON body whose argument names are longer than the body", zap.String("method", r.Method),
+			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr), zap.String("mode", w.Mode))
+		if w.Mode == "block" {
+			return w.refuse(rw, tx, &types.Interruption{RuleID: 200012, Action: "deny", Status: http.StatusBadRequest})
+		}
+		it, err = tx.ProcessRequestBody()
+	}
 	if errors.Is(err, errTooManyParts) {
 		w.logger.Warn("waf refused a multipart body with too many parts", zap.String("method", r.Method),
 			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
