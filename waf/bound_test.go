@@ -83,7 +83,10 @@ func TestCPUBound(t *testing.T) {
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(3)
 	if raceEnabled {
-		margin = 15
+		// the race detector makes the engine's walk 10-16x dearer (3.1 s
+		// for the dearest request in a CI run); .ci/run also runs this
+		// test without it, against the 3x margin
+		margin = 25
 	}
 	do := func(r request) (int, time.Duration) {
 		req, _ := http.NewRequest("POST", base+r.path, strings.NewReader(r.body))
