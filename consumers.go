@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/consumers"
 )
 
@@ -53,7 +54,7 @@ type ConsumersApp struct {
 	// unreachable, changes (revocations included) are refused with 503
 	// rather than made on one gateway only, and requests are checked
 	// against the last known consumers.
-	Redis *RedisConfig `json:"redis,omitempty"`
+	Redis *caddykit.RedisConfig `json:"redis,omitempty"`
 
 	// In cluster mode, how often the whole set is compared with Redis, to
 	// heal changes a gateway missed. Default: 10s.
@@ -62,7 +63,7 @@ type ConsumersApp struct {
 	loc     *time.Location
 	plans   map[string]*Plan
 	counter consumers.Counter
-	redis   *redisHandle
+	redis   *caddykit.RedisHandle
 	ctx     caddy.Context
 	logger  *zap.Logger
 }
@@ -130,7 +131,7 @@ func (a *ConsumersApp) Provision(ctx caddy.Context) error {
 	}
 	a.counter = processState.consumers.counter
 	if a.Redis != nil {
-		h, err := a.Redis.connect()
+		h, err := a.Redis.Connect()
 		if err != nil {
 			return fmt.Errorf("consumers: %w", err)
 		}
@@ -231,11 +232,11 @@ func (a *ConsumersApp) Start() error {
 	switch {
 	case a.redis == nil && st.sync != nil:
 		st.stopSyncLocked()
-	case a.redis != nil && (st.sync == nil || st.syncKey != a.redis.poolKey):
+	case a.redis != nil && (st.sync == nil || st.syncKey != a.redis.Key()):
 		st.stopSyncLocked()
 		st.store.SetBackend(consumers.RedisBackend{Conn: a.redis.Conn})
 		st.sync = consumers.NewRedisSync(a.redis.Conn, st.store, time.Duration(a.ResyncInterval), a.logger)
-		st.syncKey = a.redis.poolKey
+		st.syncKey = a.redis.Key()
 		st.sync.Start() // reads the consumers before the servers take requests
 	}
 	return nil
@@ -248,7 +249,7 @@ func (a *ConsumersApp) Stop() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.owner != a {
-		a.redis.release()
+		a.redis.Release()
 		a.redis = nil
 		return nil
 	}
@@ -256,7 +257,7 @@ func (a *ConsumersApp) Stop() error {
 	st.app.CompareAndSwap(a, nil)
 	st.stopPersisterLocked()
 	st.stopSyncLocked()
-	a.redis.release()
+	a.redis.Release()
 	a.redis = nil
 	return nil
 }
@@ -264,7 +265,7 @@ func (a *ConsumersApp) Stop() error {
 // Cleanup lets go of the Redis client of an app that is not running (a
 // config that failed to load, or the previous one after a reload).
 func (a *ConsumersApp) Cleanup() error {
-	a.redis.release()
+	a.redis.Release()
 	a.redis = nil
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/consumers"
 )
 
@@ -55,7 +56,7 @@ func TestConsumersCaddyfile(t *testing.T) {
 		err string
 	}{
 		{ConsumersApp{DefaultPlan: "gold"}, `default_plan "gold" is not a plan`},
-		{ConsumersApp{Redis: &RedisConfig{URL: "redis://x"}, Persist: new(true)}, "drop `persist on`"},
+		{ConsumersApp{Redis: &caddykit.RedisConfig{URL: "redis://x"}, Persist: new(true)}, "drop `persist on`"},
 		{ConsumersApp{Plans: map[string]*Plan{"a b": {}}}, "plan name"},
 	} {
 		if err := c.app.Validate(); err == nil || !strings.Contains(err.Error(), c.err) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/caddygateway/caddy-gateway/internal/oidc"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
+	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 )
 
 // dashboardAssets is the page: HTML, script and style, nothing fetched
@@ -218,22 +219,10 @@ func dashboardState(now time.Time) dashState {
 			st.JWT.Refused[s.labels["reason"]] += s.value
 		}
 	}
-	st.Cache = dashCache{Requests: map[string]int64{}}
-	for _, s := range counterValues(metrics.cacheRequests) {
-		if s.value > 0 {
-			st.Cache.Requests[s.labels["result"]] += s.value
-		}
-	}
+	cs := responsecache.Stats()
+	st.Cache = dashCache{Requests: cs.Requests, StoredBytes: cs.StoredBytes, Keys: cs.Keys}
 	st.Consumers = dashboardConsumers()
 	st.LoadShed = loadShedSnapshot()
-	processState.caches.Range(func(_, v any) bool {
-		if s, ok := v.(*cacheStore); ok {
-			b, k := s.mem.Stats()
-			st.Cache.StoredBytes += b
-			st.Cache.Keys += k
-		}
-		return true
-	})
 	return st
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 )
 
 // liveHeap is the Go heap in use after garbage collection (twice, so
@@ -97,15 +99,8 @@ func TestE2ECacheMemoryStaysWithinMaxSize(t *testing.T) {
 	client.CloseIdleConnections()
 	heap1, rss1 := liveHeap(), processRSS()
 
-	var stored uint64
-	var keys int
-	processState.caches.Range(func(_, v any) bool {
-		if s, ok := v.(*cacheStore); ok {
-			b, k := s.mem.Stats()
-			stored, keys = stored+b, keys+k
-		}
-		return true
-	})
+	cs := responsecache.Stats()
+	stored, keys := cs.StoredBytes, cs.Keys
 	grown := heap1 - heap0
 	t.Logf("heap grew %.1f MiB, RSS %.1f MiB; the store counts %.1f MiB in %d keys (max_size %d MiB)",
 		float64(grown)/(1<<20), float64(rss1-rss0)/(1<<20), float64(stored)/(1<<20), keys, maxSize>>20)

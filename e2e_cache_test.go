@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
+	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 )
 
 // origin is an upstream whose answers a test scripts, counting requests.
@@ -61,7 +62,7 @@ func cacheSite(o *origin, opts string) string {
 
 func mustStatus(t *testing.T, a answer, code int, cacheStatus string) {
 	t.Helper()
-	if a.code != code || !strings.HasPrefix(a.header.Get("Cache-Status"), cacheName+"; "+cacheStatus) {
+	if a.code != code || !strings.HasPrefix(a.header.Get("Cache-Status"), responsecache.CacheName+"; "+cacheStatus) {
 		t.Fatalf("got %d, Cache-Status %q; want %d, %q (body %q)", a.code, a.header.Get("Cache-Status"), code, cacheStatus, a.body)
 	}
 }
@@ -115,7 +116,7 @@ func TestE2ECacheServesStoresAndRevalidates(t *testing.T) {
 	}
 	// the request's no-cache makes it go upstream
 	a = fetchWith(t, g.client, "GET", g.url("/fresh"), http.Header{"Cache-Control": {"no-cache"}})
-	if a.header.Get("Cache-Status") == cacheName+"; hit" || o.hits.Load() != 2 {
+	if a.header.Get("Cache-Status") == responsecache.CacheName+"; hit" || o.hits.Load() != 2 {
 		t.Fatalf("no-cache request answered from the cache: %q", a.header.Get("Cache-Status"))
 	}
 	// only-if-cached without a stored response: 504
@@ -258,7 +259,7 @@ func TestE2ECacheNeverLeaksBetweenUsers(t *testing.T) {
 	}
 	// public: one stored copy for everyone, as the upstream said
 	fetchWith(t, g.client, "GET", g.url("/public"), alice)
-	if a := fetchWith(t, g.client, "GET", g.url("/public"), bob); a.body != "data of alice" || !strings.HasPrefix(a.header.Get("Cache-Status"), cacheName+"; hit") {
+	if a := fetchWith(t, g.client, "GET", g.url("/public"), bob); a.body != "data of alice" || !strings.HasPrefix(a.header.Get("Cache-Status"), responsecache.CacheName+"; hit") {
 		t.Fatalf("public response not shared: %q %q", a.body, a.header.Get("Cache-Status"))
 	}
 
@@ -570,7 +571,7 @@ func TestE2ECacheBackendRedis(t *testing.T) {
 	g := startGateway(t, "", site)
 	fetch(t, g.client, g.url("/shared"))
 	testenv.Eventually(t, 5*time.Second, "the entry reached Redis", func() bool {
-		return len(rs.Keys(cacheRedisPrefix+"e:*")) == 1
+		return len(rs.Keys(responsecache.RedisPrefix+"e:*")) == 1
 	})
 	g.restart("", site) // the store of the first life is gone with it
 	a := fetch(t, g.client, g.url("/shared"))
@@ -582,7 +583,7 @@ func TestE2ECacheBackendRedis(t *testing.T) {
 		t.Fatalf("DELETE: %d", code)
 	}
 	testenv.Eventually(t, 5*time.Second, "the invalidation reached Redis", func() bool {
-		return len(rs.Keys(cacheRedisPrefix+"e:*")) == 0
+		return len(rs.Keys(responsecache.RedisPrefix+"e:*")) == 0
 	})
 	g.restart("", site)
 	if a = fetch(t, g.client, g.url("/shared")); a.body != "v=3" {

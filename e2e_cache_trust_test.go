@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
+	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -183,7 +184,7 @@ func TestE2ECacheKeyPartsCarryTheirTemplate(t *testing.T) {
 	if a := fetchWith(t, g.client, "GET", g.url("/me"), alice); a.body != "data of verified alice" {
 		t.Fatalf("alice got %q", a.body)
 	}
-	if a := fetchWith(t, g.client, "GET", g.url("/me"), alice); !strings.HasPrefix(a.header.Get("Cache-Status"), cacheName+"; hit") {
+	if a := fetchWith(t, g.client, "GET", g.url("/me"), alice); !strings.HasPrefix(a.header.Get("Cache-Status"), responsecache.CacheName+"; hit") {
 		t.Fatalf("alice's second request was not a hit: %q", a.header.Get("Cache-Status"))
 	}
 	a := fetchWith(t, g.client, "GET", g.url("/me"), http.Header{"X-User": {"alice"}})
@@ -379,12 +380,7 @@ func TestE2ECacheSlowReadersHoldBoundedMemory(t *testing.T) {
 	open = nil
 	// the budget comes back whole once they are gone
 	testenv.Eventually(t, 5*time.Second, "the in-flight bytes return to 0", func() bool {
-		held := int64(0)
-		processState.caches.Range(func(_, v any) bool {
-			held += v.(*cacheStore).inflight.Load()
-			return true
-		})
-		return held == 0
+		return responsecache.Stats().InflightBytes == 0
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
+	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 )
 
 // topologySite is a gateway whose registry, throttle and response_cache
@@ -304,7 +305,7 @@ func TestE2ERedisCluster(t *testing.T) {
 	// the cache shares through the cluster
 	fetch(t, g.client, g.url("/cached"))
 	testenv.Eventually(t, 5*time.Second, "the cached entry did not reach the cluster", func() bool {
-		return len(cl.NodeOf(cacheRedisPrefix).Keys(cacheRedisPrefix+"e:*")) == 1
+		return len(cl.NodeOf(responsecache.RedisPrefix).Keys(responsecache.RedisPrefix+"e:*")) == 1
 	})
 	g.restart(globals, sites)
 	if a := fetch(t, g.client, g.url("/cached")); a.body != "v=1" {

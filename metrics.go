@@ -21,8 +21,6 @@ var metrics = struct {
 	throttleDecisions  *prometheus.CounterVec
 	circuitTransitions *prometheus.CounterVec
 	circuitRejected    *prometheus.CounterVec
-	cacheRequests      *prometheus.CounterVec
-	cacheStoredBytes   prometheus.GaugeFunc
 	apiKeyRequests     *prometheus.CounterVec
 	consumerRequests   *prometheus.CounterVec
 	loadShed           *loadShedCollector
@@ -48,14 +46,6 @@ var metrics = struct {
 		Namespace: "caddy_gateway", Subsystem: "circuit", Name: "rejected_total",
 		Help: "Requests answered 503 by an open (or full half-open) circuit, by breaker.",
 	}, []string{"breaker"}),
-	cacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "caddy_gateway", Subsystem: "cache", Name: "requests_total",
-		Help: "Requests seen by response_cache, by result (hit, miss, stale, coalesced, revalidated, bypass).",
-	}, []string{"result"}),
-	cacheStoredBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "caddy_gateway", Subsystem: "cache", Name: "stored_bytes",
-		Help: "Bytes of responses (bodies and headers) stored by every response_cache of the process.",
-	}, cacheStoredBytes),
 	apiKeyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy_gateway", Subsystem: "api_key", Name: "requests_total",
 		Help: "Requests seen by api_key, by outcome (accepted, anonymous, refused) and reason (no_key, ambiguous, malformed, unknown, expired, disabled).",
@@ -80,7 +70,6 @@ func registerMetrics(reg *prometheus.Registry) error {
 	collectors := []prometheus.Collector{
 		metrics.jwtRequests, metrics.jwksFetches, metrics.throttleDecisions,
 		metrics.circuitTransitions, metrics.circuitRejected,
-		metrics.cacheRequests, metrics.cacheStoredBytes,
 		metrics.apiKeyRequests, metrics.consumerRequests,
 		metrics.loadShed, metrics.introspections,
 	}

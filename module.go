@@ -32,9 +32,10 @@
 //     saturated service cannot take, under a concurrency limit learned from
 //     its latency, shared fairly between clients.
 //   - http.handlers.response_cache (Caddyfile: `response_cache`): an HTTP
-//     cache (RFC 9111), in memory or shared through Redis.
+//     cache (RFC 9111), in memory or shared through Redis (package
+//     modules/responsecache).
 //   - admin.api.response_cache: purging that cache on Caddy's admin
-//     endpoint, under /response_cache/.
+//     endpoint, under /response_cache/ (package modules/responsecache).
 //   - http.handlers.transform (Caddyfile: `transform`): edits to JSON
 //     request and response bodies.
 //   - http.handlers.gateway_cors (Caddyfile: `cors`): CORS for browser apps
@@ -112,17 +113,10 @@ var processState = struct {
 	// zone's lease table (leaseState) instead, so a reload neither loses
 	// nor re-takes the shares this gateway holds.
 	zones *caddy.UsagePool
-	// redisClients holds one Redis client per URL (redisClient), shared by
-	// every module naming that URL and closed when the last one lets go.
-	redisClients *caddy.UsagePool
 	// circuits holds the circuit_breaker handlers of the loaded configs
 	// (*CircuitBreaker keys), from Provision to Cleanup, for the dashboard
 	// to read their states; it holds no state of its own.
 	circuits *sync.Map
-	// caches holds response_cache's stored responses (*cacheStore), one
-	// per max_size, max_item_size and backend, reference counted by the
-	// handlers using them, so a reload keeps what is stored.
-	caches *caddy.UsagePool
 	// consumers holds the consumers and their keys (the admin API changes
 	// them at run time, so a reload must not lose them), the quota counts
 	// (a reload must not hand every consumer a fresh quota), and who
@@ -147,14 +141,12 @@ var processState = struct {
 	// shows whether each provider answers.
 	identityProviders *caddy.UsagePool
 }{
-	registry:     registry.New(caddy.Log().Named("service_registry")),
-	zones:        caddy.NewUsagePool(),
-	redisClients: caddy.NewUsagePool(),
-	circuits:     new(sync.Map),
-	caches:       caddy.NewUsagePool(),
-	consumers:    newConsumerState(),
-	loadShed:     caddy.NewUsagePool(),
-	traffic:      traffic.New(nil),
+	registry:  registry.New(caddy.Log().Named("service_registry")),
+	zones:     caddy.NewUsagePool(),
+	circuits:  new(sync.Map),
+	consumers: newConsumerState(),
+	loadShed:  caddy.NewUsagePool(),
+	traffic:   traffic.New(nil),
 
 	identityProviders: caddy.NewUsagePool(),
 }

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/gcra"
 )
 
@@ -89,7 +90,7 @@ type Throttle struct {
 	// naming the same server shares the buckets. Redis drops a bucket when
 	// it is full again; max_keys bounds the keys a gateway holds leases for
 	// (leased mode).
-	Redis *RedisConfig `json:"redis,omitempty"`
+	Redis *caddykit.RedisConfig `json:"redis,omitempty"`
 
 	// How cluster mode decides: "leased" takes a share of a key's
 	// allowance from Redis in one call and spends it locally (one Redis
@@ -120,7 +121,7 @@ type Throttle struct {
 	plan       *planThrottle
 	zone       *gcra.Zone
 	rates      []gcra.Rate
-	redis      *redisHandle
+	redis      *caddykit.RedisHandle
 	remote     *redisLimiter
 	poolKey    string
 	policyName string
@@ -173,7 +174,7 @@ func (t *Throttle) Provision(ctx caddy.Context) error {
 		return t.provisionPlan(ctx, app.(*ThrottleZones))
 	}
 	if t.Redis != nil {
-		if t.redis, err = t.Redis.connect(); err != nil {
+		if t.redis, err = t.Redis.Connect(); err != nil {
 			return fmt.Errorf("throttle: %w", err)
 		}
 	}
@@ -260,7 +261,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 func (t *Throttle) claimState(zones *ThrottleZones) (zoneID string, err error) {
 	backend := "memory"
 	if t.redis != nil {
-		sum := sha256.Sum256([]byte(t.redis.poolKey))
+		sum := sha256.Sum256([]byte(t.redis.Key()))
 		backend = "redis:" + hex.EncodeToString(sum[:8])
 	}
 	identity := fmt.Sprintf("key=%s max=%d v6=%d backend=%s", t.Key, t.MaxKeys, t.ipv6Bits, backend)
@@ -351,7 +352,7 @@ func (t *Throttle) Cleanup() error {
 	if t.poolKey != "" {
 		_, err = processState.zones.Delete(t.poolKey)
 	}
-	t.redis.release()
+	t.redis.Release()
 	t.redis = nil
 	return err
 }
@@ -621,7 +622,7 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			continue
 		}
 		if opt == "backend" {
-			rc, err := parseRedisBackend(d, "throttle", args)
+			rc, err := caddykit.ParseRedisBackend(d, "throttle", args)
 			if err != nil {
 				return err
 			}
@@ -644,7 +645,7 @@ func (t *Throttle) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if t.Plan && (len(t.Rates) > 0 || t.Key != "") {
 		return d.Err("plan applies the caller's plan: drop rate and key from this block")
 	}
-	if t.Redis != nil && !t.Redis.configured() {
+	if t.Redis != nil && !t.Redis.Configured() {
 		return d.Err("redis_timeout without `backend redis <url>`")
 	}
 	if t.OnError != "" && t.Redis == nil {
@@ -687,7 +688,7 @@ func (t *Throttle) unmarshalOption(d *caddyfile.Dispenser, opt, arg string, burs
 			return d.Errf("redis_timeout %q is not a positive duration such as 100ms", arg)
 		}
 		if t.Redis == nil {
-			t.Redis = &RedisConfig{}
+			t.Redis = &caddykit.RedisConfig{}
 		}
 		t.Redis.Timeout = caddy.Duration(dur)
 	case "key":

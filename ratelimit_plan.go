@@ -71,7 +71,7 @@ func (t *Throttle) provisionPlan(ctx caddy.Context, zones *ThrottleZones) error 
 		sub := &Throttle{Key: consumerKey, Rates: plan.Rates, Zone: "plan:" + name, MaxKeys: t.MaxKeys,
 			DryRun: t.DryRun, Redis: t.Redis, OnError: t.OnError, Mode: t.Mode, LeaseShare: t.LeaseShare}
 		if sub.Redis != nil {
-			if sub.redis, err = sub.Redis.connect(); err != nil {
+			if sub.redis, err = sub.Redis.Connect(); err != nil {
 				return fmt.Errorf("throttle: %w", err)
 			}
 		}

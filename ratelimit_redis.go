@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/gcra"
 	"github.com/caddygateway/caddy-gateway/internal/lease"
 )
@@ -25,13 +26,13 @@ import (
 type redisLimiter struct {
 	exact   *gcra.RedisZone
 	leased  *lease.Table // nil in mode exact
-	h       *redisHandle
+	h       *caddykit.RedisHandle
 	allow   bool // on_error allow
 	logger  *zap.Logger
 	lastLog atomic.Int64 // unix seconds of the last error logged
 }
 
-func newRedisLimiter(h *redisHandle, zoneID string, rates []gcra.Rate, allowOnError bool, logger *zap.Logger) *redisLimiter {
+func newRedisLimiter(h *caddykit.RedisHandle, zoneID string, rates []gcra.Rate, allowOnError bool, logger *zap.Logger) *redisLimiter {
 	return &redisLimiter{exact: gcra.NewRedisZone(h.Conn, zoneID, rates), h: h, allow: allowOnError, logger: logger}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -23,8 +24,8 @@ func newRedisThrottle(t testing.TB, th *Throttle, redisURL string, zones ...*Thr
 	if len(zones) == 0 {
 		zones = append(zones, newZones())
 	}
-	th.Redis = &RedisConfig{URL: redisURL, Timeout: caddy.Duration(200 * time.Millisecond)}
-	h, err := th.Redis.connect()
+	th.Redis = &caddykit.RedisConfig{URL: redisURL, Timeout: caddy.Duration(200 * time.Millisecond)}
+	h, err := th.Redis.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}

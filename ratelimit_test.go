@@ -16,6 +16,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 )
 
 // fakeNanos is a controllable monotonic clock for limiters.
@@ -386,7 +388,7 @@ func TestThrottleRateEdges(t *testing.T) {
 	}{
 		{Throttle{Rates: []Rate{{Events: 1, Window: caddy.Duration(365 * 24 * time.Hour), Burst: 1_000_000}}}, "spans more time"},
 		{Throttle{Rates: []Rate{{Events: 1, Window: caddy.Duration(time.Second), Burst: 2_000_000_000}}}, "burst 2000000000 must be from 1"},
-		{Throttle{Rates: []Rate{perWindow(10_000_000, time.Second)}, Redis: &RedisConfig{URL: "redis://127.0.0.1:1"}}, "per microsecond"},
+		{Throttle{Rates: []Rate{perWindow(10_000_000, time.Second)}, Redis: &caddykit.RedisConfig{URL: "redis://127.0.0.1:1"}}, "per microsecond"},
 	} {
 		if err := c.th.checkRates(); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%v: %v, want it to say %q", c.th.Rates, err, c.says)

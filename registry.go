@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/addrpolicy"
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
@@ -67,7 +68,7 @@ type ServiceRegistry struct {
 	// Cluster mode: keep the registrations in Redis, shared by every
 	// gateway that names the same server. Persistence to Caddy's storage is
 	// then off: Redis holds the registrations.
-	Redis *RedisConfig `json:"redis,omitempty"`
+	Redis *caddykit.RedisConfig `json:"redis,omitempty"`
 
 	// In cluster mode, how often the whole registry is read from Redis, to
 	// heal changes a gateway missed. Default: 10s.
@@ -90,7 +91,7 @@ type ServiceRegistry struct {
 	policy   addrpolicy.Policy
 	storage  registry.Storage
 	logger   *zap.Logger
-	redis    *redisHandle
+	redis    *caddykit.RedisHandle
 }
 
 // CaddyModule returns the Caddy module information.
@@ -126,7 +127,7 @@ func (sr *ServiceRegistry) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if sr.Redis != nil {
-		h, err := sr.Redis.connect()
+		h, err := sr.Redis.Connect()
 		if err != nil {
 			return fmt.Errorf("service_registry: %w", err)
 		}
@@ -215,7 +216,7 @@ func (sr *ServiceRegistry) Start() error {
 // and lets go of its Redis client.
 func (sr *ServiceRegistry) Stop() error {
 	sr.registry.Detach(sr)
-	sr.redis.release()
+	sr.redis.Release()
 	sr.redis = nil
 	return nil
 }
@@ -223,7 +224,7 @@ func (sr *ServiceRegistry) Stop() error {
 // Cleanup lets go of the Redis client when the app never started (a config
 // that failed to load).
 func (sr *ServiceRegistry) Cleanup() error {
-	sr.redis.release()
+	sr.redis.Release()
 	sr.redis = nil
 	return nil
 }
@@ -270,7 +271,7 @@ func (sr *ServiceRegistry) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s takes one argument; unexpected %q", opt, d.Val())
 		}
 	}
-	if sr.Redis != nil && !sr.Redis.configured() {
+	if sr.Redis != nil && !sr.Redis.Configured() {
 		return d.Err("redis_timeout without `backend redis <url>`")
 	}
 	return nil

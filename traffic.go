@@ -17,6 +17,7 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
+	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 )
 
 // The dashboard's traffic (docs/dashboard.md): every request that meets
@@ -193,7 +194,7 @@ func (rec *trafficRecord) finish(r *http.Request, errp *error) {
 
 	tr.Service(name, now).Record(now, status, latency, refusal, cache)
 	if sec := now.Unix(); trafficSampled.Load() != sec && trafficSampled.Swap(sec) != sec {
-		tr.StoredBytes(now, uint64(cacheStoredBytes())) // once a second at most
+		tr.StoredBytes(now, responsecache.StoredBytes()) // once a second at most
 	}
 }
 
@@ -226,7 +227,7 @@ const defaultTrafficWindow = 300
 // window), as docs/dashboard.md describes.
 func trafficJSON(q url.Values) ([]byte, error) {
 	tr := processState.traffic
-	tr.StoredBytes(time.Now(), uint64(cacheStoredBytes())) // a sample even while no request comes
+	tr.StoredBytes(time.Now(), responsecache.StoredBytes()) // a sample even while no request comes
 	n := defaultTrafficWindow
 	if window := q.Get("window"); window != "" {
 		var err error

@@ -1,4 +1,4 @@
-package gateway
+package responsecache
 
 import "net/http"
 

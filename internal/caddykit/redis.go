@@ -1,4 +1,4 @@
-package gateway
+package caddykit
 
 import (
 	"context"
@@ -31,6 +31,24 @@ import (
 // maintained by Redis itself, with what the gateway needs (pub/sub, Lua
 // scripts sent as EVALSHA with a fallback, pipelines, TLS and ACL users from
 // the URL) and nothing the gateway would have to work around.
+
+// redisClients holds one Redis client per server, Sentinel master or
+// Cluster and settings (redisClient), shared by every module of every
+// package naming them and closed when the last one lets go. It is
+// package-level state, like Caddy's reverse proxy host pool: a config
+// reload must not drop and redial the connections of modules whose Redis
+// did not change (the new config takes its reference before the old one
+// lets go). It holds no state that a fresh process would lack, so
+// OnProcessReset has nothing to reset here.
+var redisClients = caddy.NewUsagePool()
+
+// RedisClients is the number of shared Redis clients open (for leak
+// tests: a reload that keeps its Redis settings opens none).
+func RedisClients() int {
+	n := 0
+	redisClients.Range(func(any, any) bool { n++; return true })
+	return n
+}
 
 // DefaultRedisTimeout bounds every Redis call the gateway makes (dial, read,
 // write). Requests wait on Redis only in throttle's decisions.
@@ -108,17 +126,17 @@ func (rc *RedisConfig) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(rc))
 }
 
-// configured reports whether the config names a server, a Sentinel master
+// Configured reports whether the config names a server, a Sentinel master
 // or a Cluster (a lone redis_timeout does not).
-func (rc *RedisConfig) configured() bool {
+func (rc *RedisConfig) Configured() bool {
 	return rc != nil && (rc.URL != "" || rc.Sentinel != nil || len(rc.Cluster) > 0)
 }
 
-// check rejects a config that cannot work, before placeholders are
+// Check rejects a config that cannot work, before placeholders are
 // replaced (so at adapt time too): not exactly one topology, a sentinel
 // without master or addresses, addresses that are not host:port, a
 // database on a Cluster.
-func (rc *RedisConfig) check() error {
+func (rc *RedisConfig) Check() error {
 	n := 0
 	for _, set := range []bool{rc.URL != "", rc.Sentinel != nil, len(rc.Cluster) > 0} {
 		if set {
@@ -198,7 +216,7 @@ func (rc RedisConfig) resolved() (RedisConfig, error) {
 	if len(empty) > 0 {
 		return rc, fmt.Errorf("redis: %s is empty once its placeholders are replaced; is the environment variable set?", strings.Join(empty, ", "))
 	}
-	return rc, rc.check()
+	return rc, rc.Check()
 }
 
 // tlsConfig returns the TLS settings for host, or nil when TLS is off.
@@ -315,16 +333,17 @@ type redisClient struct {
 // Destruct closes the connections.
 func (c redisClient) Destruct() error { return c.Close() }
 
-// redisHandle is a module's reference to a shared client.
-type redisHandle struct {
+// RedisHandle is a module's reference to a shared client; the module
+// lets go of it with Release (in Cleanup).
+type RedisHandle struct {
 	*redisconn.Conn
 	poolKey string
 }
 
-// connect returns the shared client for the config: one per server (or
+// Connect returns the shared client for the config: one per server (or
 // Sentinel master, or Cluster), credentials and timeout for the whole
 // process, whatever the number of modules using it.
-func (rc RedisConfig) connect() (*redisHandle, error) {
+func (rc RedisConfig) Connect() (*RedisHandle, error) {
 	if rc.URL == "" && rc.Sentinel == nil && len(rc.Cluster) == 0 {
 		return nil, fmt.Errorf("redis: no server: write `backend redis <url>` or a `backend redis { ... }` block")
 	}
@@ -341,7 +360,7 @@ func (rc RedisConfig) connect() (*redisHandle, error) {
 	sum := sha256.Sum256(raw)
 	key := hex.EncodeToString(sum[:])
 	setRedisLogger()
-	val, _, err := processState.redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
+	val, _, err := redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
 		c, err := r.newClient(timeout)
 		if err != nil {
 			return nil, err
@@ -353,7 +372,7 @@ func (rc RedisConfig) connect() (*redisHandle, error) {
 	}
 	c := val.(redisClient)
 	conn := &redisconn.Conn{Client: c.UniversalClient, URL: r.describe(), Timeout: timeout, Backoff: c.backoff}
-	return &redisHandle{Conn: conn, poolKey: key}, nil
+	return &RedisHandle{Conn: conn, poolKey: key}, nil
 }
 
 var redisLoggerOnce sync.Once
@@ -392,10 +411,14 @@ func maskPasswords(s string) string {
 	return s
 }
 
-// release lets go of the shared client.
-func (h *redisHandle) release() {
+// Key identifies the shared client: the same for every module naming the
+// same Redis with the same settings (a hash of them, no secret in clear).
+func (h *RedisHandle) Key() string { return h.poolKey }
+
+// Release lets go of the shared client (nil: nothing to release).
+func (h *RedisHandle) Release() {
 	if h != nil {
-		_, _ = processState.redisClients.Delete(h.poolKey)
+		_, _ = redisClients.Delete(h.poolKey)
 	}
 }
 

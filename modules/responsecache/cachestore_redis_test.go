@@ -1,14 +1,16 @@
-package gateway
+package responsecache
 
 import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
 	"github.com/caddygateway/caddy-gateway/internal/testenv"
 )
@@ -26,7 +28,7 @@ func sharedEntryFor(url, body string, h http.Header) *httpcache.Entry {
 func TestCacheSharedThroughRedis(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	newStore := func() *cacheStore {
-		s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
+		s, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +54,7 @@ func TestCacheSharedThroughRedis(t *testing.T) {
 		return a.mem.Lookup(key, http.Header{}) == nil
 	})
 	testenv.Eventually(t, 5*time.Second, "Redis drops it", func() bool {
-		return len(rs.Keys(cacheRedisPrefix+"e:*")) == 0
+		return len(rs.Keys(RedisPrefix+"e:*")) == 0
 	})
 
 	// a purge by tag through the admin path (purgeNow) reaches both
@@ -91,7 +93,7 @@ func TestCacheSharedThroughRedis(t *testing.T) {
 // invalid status, garbage.
 func TestCacheSharedEntriesAreChecked(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
-	s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
+	s, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +125,7 @@ func TestCachePurgeWinsOverEarlierPublish(t *testing.T) {
 	for _, kind := range []purgeKind{purgeURL, purgeTag, purgeAll} {
 		t.Run(string(kind), func(t *testing.T) {
 			newStore := func() *cacheStore {
-				s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
+				s, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -190,7 +192,7 @@ func TestCacheSharedReadersCompareGenerations(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	ctx := context.Background()
 	newStore := func() *cacheStore {
-		s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
+		s, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +233,7 @@ func TestCacheSharedReadersCompareGenerations(t *testing.T) {
 // refuses its publish, and drops its own copy.
 func TestCacheRefusedPublishDropsLocalCopy(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
-	a, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
+	a, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +304,7 @@ func TestCachePurgesAreNeverDropped(t *testing.T) {
 	rs := testenv.StartOwnRedis(t)
 	ctx := context.Background()
 	newStore := func() *cacheStore {
-		s, err := newCacheStore(1<<20, &RedisConfig{URL: rs.URL()}, zap.NewNop())
+		s, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,4 +355,31 @@ func TestCachePurgesAreNeverDropped(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // a fails, and holds the purge
 	rs.Start()
 	gone("the invalidation made while Redis was down reaches it once it is back", key)
+}
+
+// TestCachePurgeRetriesDoNotSpin: a purge that cannot reach Redis is tried
+// again a second later, once. Before, the failed purge was put back with a
+// wake-up, so the worker tried again at once, in a loop, each time arming
+// one more one-second timer: a Redis outage of a few seconds made
+// hundreds of thousands of goroutines when the timers fired (the soak's
+// Redis restarts grew a Caddy's resident set by a gigabyte).
+func TestCachePurgeRetriesDoNotSpin(t *testing.T) {
+	rs := testenv.StartOwnRedis(t)
+	s, err := newCacheStore(1<<20, &caddykit.RedisConfig{URL: rs.URL()}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Destruct() })
+	rs.Stop()
+	base := runtime.NumGoroutine()
+	s.invalidate("http://example.com/down")
+	peak := base
+	for deadline := time.Now().Add(2500 * time.Millisecond); time.Now().Before(deadline); {
+		peak = max(peak, runtime.NumGoroutine())
+		time.Sleep(5 * time.Millisecond)
+	}
+	if peak > base+20 {
+		t.Errorf("a purge held while Redis is down: %d goroutines at the peak, %d before (the retry spins)", peak, base)
+	}
+	rs.Start()
 }

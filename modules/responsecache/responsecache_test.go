@@ -1,4 +1,4 @@
-package gateway
+package responsecache
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func BenchmarkResponseCache(b *testing.B) {
 			_ = rc.ServeHTTP(w, r, upstream)
 			clear(w.h)
 			_ = rc.ServeHTTP(w, r, upstream)
-			if got, want := w.h.Get("Cache-Status") == cacheName+"; hit", path == "/hit"; got != want {
+			if got, want := w.h.Get("Cache-Status") == CacheName+"; hit", path == "/hit"; got != want {
 				b.Fatalf("%s: Cache-Status %q", path, w.h.Get("Cache-Status"))
 			}
 			b.ReportAllocs()
@@ -97,7 +97,7 @@ func TestCacheHoldsAFlushedRevalidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := rec.Result() // the header as sent, not as the map holds it now
-		if res.StatusCode != 200 || rec.Body.String() != "stored body" || res.Header.Get("Cache-Status") != cacheName+"; "+want {
+		if res.StatusCode != 200 || rec.Body.String() != "stored body" || res.Header.Get("Cache-Status") != CacheName+"; "+want {
 			t.Fatalf("request %d: %d %q %q", i+1, res.StatusCode, rec.Body.String(), res.Header.Get("Cache-Status"))
 		}
 	}

@@ -1,4 +1,17 @@
-package gateway
+// Package responsecache is the `response_cache` handler
+// (http.handlers.response_cache): an HTTP shared cache (RFC 9111) in
+// memory, optionally shared between gateways through Redis, with the
+// caching decisions made by internal/httpcache; and its purge API on
+// Caddy's admin endpoint (admin.api.response_cache, under
+// /response_cache/).
+//
+// Files: responsecache.go (the module: registration, config, lifecycle,
+// ServeHTTP, Caddyfile, guards), responsecache_admin.go (the purge API),
+// cachestore.go (the stores the handlers share, which outlive a reload),
+// cachestore_redis.go (the store shared through Redis), metrics.go (the
+// package's state owner, its Prometheus metrics and Stats for the
+// dashboard).
+package responsecache
 
 import (
 	"bytes"
@@ -43,8 +56,8 @@ const (
 	// (for revalidation, max-stale and the stale windows) unless those
 	// windows are longer.
 	staleRetain = 10 * time.Minute
-	// cacheName names this cache in Cache-Status (RFC 9211).
-	cacheName = "caddy-gateway"
+	// CacheName names this cache in Cache-Status (RFC 9211).
+	CacheName = "caddy-gateway"
 )
 
 // ResponseCache is an HTTP shared cache (RFC 9111) in front of the handlers
@@ -137,7 +150,7 @@ type ResponseCache struct {
 	// string is read as a URL) to share stored responses with other
 	// gateways using the same one. Responses are still served from memory;
 	// Redis is asked on a local miss. Default: none.
-	Redis *RedisConfig `json:"redis,omitempty"`
+	Redis *caddykit.RedisConfig `json:"redis,omitempty"`
 
 	store    *cacheStore
 	poolKey  string
@@ -190,7 +203,7 @@ func (rc *ResponseCache) Provision(ctx caddy.Context) error {
 	}
 	redisKey, _ := json.Marshal(rc.Redis)
 	rc.poolKey = fmt.Sprintf("%d|%d|%s", rc.MaxSize, rc.MaxItemSize, redisKey)
-	val, _, err := processState.caches.LoadOrNew(rc.poolKey, func() (caddy.Destructor, error) {
+	val, _, err := stores.LoadOrNew(rc.poolKey, func() (caddy.Destructor, error) {
 		return newCacheStore(uint64(rc.MaxSize), rc.Redis, caddy.Log().Named("response_cache"))
 	})
 	if err != nil {
@@ -218,7 +231,7 @@ func (rc *ResponseCache) Validate() error {
 		if strings.TrimSpace(k) == "" {
 			return errors.New("a key part is empty")
 		}
-		if err := checkTemplate(k); err != nil {
+		if err := caddykit.CheckTemplate(k); err != nil {
 			return fmt.Errorf("key %v", err)
 		}
 	}
@@ -233,7 +246,7 @@ func (rc *ResponseCache) Validate() error {
 		}
 	}
 	if rc.Redis != nil {
-		return rc.Redis.check()
+		return rc.Redis.Check()
 	}
 	return nil
 }
@@ -243,7 +256,7 @@ func (rc *ResponseCache) Validate() error {
 func (rc *ResponseCache) Cleanup() error {
 	caddykit.RemoveCredentialSources(rc)
 	if rc.poolKey != "" {
-		_, err := processState.caches.Delete(rc.poolKey)
+		_, err := stores.Delete(rc.poolKey)
 		return err
 	}
 	return nil
@@ -522,7 +535,7 @@ func (m headerMark) reset(h http.Header) {
 // addCacheStatus appends this cache's member to the Cache-Status list
 // (caches closer to the origin come first).
 func addCacheStatus(h http.Header, params string) {
-	v := cacheName + "; " + params
+	v := CacheName + "; " + params
 	if prev := h["Cache-Status"]; len(prev) > 0 {
 		h["Cache-Status"] = append(prev[:len(prev):len(prev)], v)
 		return
@@ -1031,7 +1044,7 @@ func (cw *cacheWriter) Flush() {
 // hand the body to the client's writer directly (io.Copy prefers it, as
 // file_server's does), and the cache would store it empty.
 func (cw *cacheWriter) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(writeOnly{Writer: cw}, r)
+	return io.Copy(caddykit.WriteOnly{Writer: cw}, r)
 }
 
 // finish stores what was kept once the handlers after the cache are done
@@ -1257,7 +1270,7 @@ func (rc *ResponseCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			*map[string]*caddy.Duration{"default_ttl": &rc.DefaultTTL, "stale_while_revalidate": &rc.StaleWhileRevalidate,
 				"stale_if_error": &rc.StaleIfError}[opt] = caddy.Duration(dur)
 		case "backend":
-			r, err := parseRedisBackend(d, "response_cache", args)
+			r, err := caddykit.ParseRedisBackend(d, "response_cache", args)
 			if err != nil {
 				return err
 			}

@@ -1,21 +1,19 @@
-package gateway
+package responsecache
 
 import (
 	"context"
 	"net/http"
 	"sync/atomic"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
-	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
 
 // cacheStore is the state of response_cache handlers with the same
 // max_size, max_item_size and backend: their stored responses and their
-// flights of coalesced requests. processState.caches holds it, reference
+// flights of coalesced requests. stores (state.go) holds it, reference
 // counted, so it survives a config reload that keeps those settings.
 type cacheStore struct {
 	mem     *httpcache.Store
@@ -27,9 +25,9 @@ type cacheStore struct {
 	inflight atomic.Int64
 }
 
-func newCacheStore(maxBytes uint64, redis *RedisConfig, logger *zap.Logger) (*cacheStore, error) {
+func newCacheStore(maxBytes uint64, redis *caddykit.RedisConfig, logger *zap.Logger) (*cacheStore, error) {
 	s := &cacheStore{mem: httpcache.NewStore(maxBytes, nil), logger: logger}
-	if redis.configured() {
+	if redis.Configured() {
 		sh, err := newSharedCache(*redis, s, logger)
 		if err != nil {
 			s.mem.Close()
@@ -82,50 +80,3 @@ func (s *cacheStore) invalidate(url string) int {
 }
 
 // cacheResult labels the cache metric.
-type cacheResult int
-
-const (
-	cacheHit cacheResult = iota
-	cacheMiss
-	cacheStale
-	cacheCoalesced
-	cacheRevalidated
-	cacheBypass
-	cacheResults
-)
-
-var cacheCounters = func() [cacheResults]prometheus.Counter {
-	var c [cacheResults]prometheus.Counter
-	for i, name := range []string{"hit", "miss", "stale", "coalesced", "revalidated", "bypass"} {
-		c[i] = metrics.cacheRequests.WithLabelValues(name)
-	}
-	return c
-}()
-
-// cacheMetric counts one request's result, and notes it for the
-// dashboard's traffic (req may be nil).
-func cacheMetric(req *http.Request, r cacheResult) {
-	cacheCounters[r].Inc()
-	if req == nil {
-		return
-	}
-	switch r {
-	case cacheHit, cacheStale, cacheCoalesced, cacheRevalidated:
-		caddykit.NoteCacheResult(req, traffic.CacheHit)
-	case cacheMiss:
-		caddykit.NoteCacheResult(req, traffic.CacheMiss)
-	}
-}
-
-// cacheStoredBytes sums the bytes stored by every live store.
-func cacheStoredBytes() float64 {
-	total := 0.0
-	processState.caches.Range(func(_, v any) bool {
-		if s, ok := v.(*cacheStore); ok {
-			b, _ := s.mem.Stats()
-			total += float64(b)
-		}
-		return true
-	})
-	return total
-}

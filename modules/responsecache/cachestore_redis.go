@@ -1,4 +1,4 @@
-package gateway
+package responsecache
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/caddygateway/caddy-gateway/internal/caddykit"
 	"github.com/caddygateway/caddy-gateway/internal/httpcache"
 	"github.com/caddygateway/caddy-gateway/internal/redisconn"
 )
@@ -52,7 +53,9 @@ import (
 // and its sweep) is not taken, and a gateway's memory refuses what was
 // read from Redis before a purge it applied since.
 const (
-	cacheRedisPrefix    = "{caddy-gateway:cache}:"
+	// RedisPrefix starts every key the shared cache writes in Redis (one
+	// hash slot, so its scripts run on a Redis Cluster too).
+	RedisPrefix         = "{caddy-gateway:cache}:"
 	cacheRedisChannel   = "caddy-gateway:cache:purge"
 	sharedQueueLength   = 256
 	maxSharedEntryBytes = 64 << 20
@@ -73,7 +76,7 @@ const (
 
 // sharedCache is a cacheStore's link to Redis.
 type sharedCache struct {
-	h      *redisHandle
+	h      *caddykit.RedisHandle
 	store  *cacheStore
 	logger *zap.Logger
 	queue  chan func(context.Context)
@@ -280,12 +283,12 @@ return {redis.call('GET', KEYS[1]) or '0', redis.call('GET', KEYS[2]) or '0', re
 )
 
 var (
-	genKey    = cacheRedisPrefix + "gen"
-	genAllKey = cacheRedisPrefix + "gen:all"
+	genKey    = RedisPrefix + "gen"
+	genAllKey = RedisPrefix + "gen:all"
 )
 
-func newSharedCache(rc RedisConfig, s *cacheStore, logger *zap.Logger) (*sharedCache, error) {
-	h, err := rc.connect()
+func newSharedCache(rc caddykit.RedisConfig, s *cacheStore, logger *zap.Logger) (*sharedCache, error) {
+	h, err := rc.Connect()
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +319,7 @@ func (sc *sharedCache) readGeneration(ctx context.Context) {
 func (sc *sharedCache) close() {
 	sc.cancel()
 	<-sc.done
-	sc.h.release()
+	sc.h.Release()
 }
 
 // run applies the other gateways' purges and does the queued writes.
@@ -411,7 +414,7 @@ func (sc *sharedCache) enqueue(job func(context.Context)) {
 
 func hashKey(kind, s string) string {
 	sum := sha256.Sum256([]byte(s))
-	return cacheRedisPrefix + kind + ":" + hex.EncodeToString(sum[:16])
+	return RedisPrefix + kind + ":" + hex.EncodeToString(sum[:16])
 }
 
 // call runs one Redis call under the backoff and the timeout.
@@ -562,7 +565,7 @@ func (sc *sharedCache) purgeNow(ctx context.Context, kind purgeKind, arg string,
 			// the entries and sets; a publish after the raise is refused,
 			// a read between it and the sweep is dropped by the reader
 			var batch []string
-			err = redisconn.Scan(ctx, c, cacheRedisPrefix+"[eut]:*", 1000, func(key string) error {
+			err = redisconn.Scan(ctx, c, RedisPrefix+"[eut]:*", 1000, func(key string) error {
 				batch = append(batch, key)
 				if len(batch) < 1000 {
 					return nil
