@@ -937,7 +937,8 @@ type cacheWriter struct {
 	buf    []byte
 	pump   *clientPump // the leader of coalesced misses writes to its client through one
 	// inflight counts the bytes every cacheWriter of the store keeps of
-	// responses not yet stored (held is this one's share): past
+	// responses not yet stored (held is this one's share, the capacity of
+	// buf: what it takes in memory, not just what it holds so far): past
 	// inflightMax, a response is no longer kept and streams through, so
 	// slow clients cannot make the gateway hold more than max_size/2
 	// besides the store
@@ -982,7 +983,7 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	case modeTee:
 		if !cw.over {
-			if int64(len(cw.buf)+len(p)) > cw.limit || !cw.keep(len(p)) {
+			if int64(len(cw.buf)+len(p)) > cw.limit || !cw.grow(len(p)) {
 				// too large, or the store's in-flight bytes are spent: the
 				// waiters go on, what the pump holds goes out, and the
 				// rest streams through unkept
@@ -1004,6 +1005,33 @@ func (cw *cacheWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return cw.ResponseWriterWrapper.Write(p)
+}
+
+// grow makes room in buf for n more bytes, when the store's in-flight
+// budget has room for the larger buffer. It grows buf itself (not append)
+// so that what is counted is the buffer's capacity, the memory it takes:
+// doubling up to 256 KiB, then by 256 KiB or a quarter, whichever is more,
+// never past max_item_size.
+func (cw *cacheWriter) grow(n int) bool {
+	need := len(cw.buf) + n
+	if need <= cap(cw.buf) {
+		return true
+	}
+	c := cap(cw.buf)
+	newCap := max(need, min(2*c, c+256<<10), c+c/4, 4096)
+	if cw.limit > 0 {
+		newCap = int(min(int64(newCap), max(cw.limit, int64(need))))
+	}
+	if !cw.keep(newCap - c) {
+		return false
+	}
+	buf := make([]byte, len(cw.buf), newCap)
+	copy(buf, cw.buf)
+	if cw.pump != nil {
+		cw.pump.replace(buf)
+	}
+	cw.buf = buf
+	return true
 }
 
 // keep counts n more bytes kept, when the store's in-flight budget has
@@ -1092,10 +1120,16 @@ func (cw *cacheWriter) abandonPump() {
 // speed. It serves the leader of coalesced misses: the waiters get the
 // stored response as soon as the upstream has sent it, however slowly the
 // leader's client reads (a small TCP window, HTTP/2 flow control).
+//
+// It writes from a small buffer of its own (out), never from the kept
+// buffer itself: a write blocked on a client that does not read would
+// otherwise pin the kept buffer's old array after the cache grew it, up to
+// twice what the in-flight budget counts.
 type clientPump struct {
 	w    http.ResponseWriter
 	wake chan struct{} // one token: there is something to do
 	done chan struct{} // closed when the pump has returned
+	out  []byte        // what the pump writes next, copied from buf
 
 	mu        sync.Mutex
 	buf       []byte // the response so far; bytes are only ever appended
@@ -1116,7 +1150,7 @@ func startClientPump(w http.ResponseWriter) *clientPump {
 // result to the pump; it returns the new buffer.
 func (p *clientPump) append(buf, b []byte) []byte {
 	p.mu.Lock()
-	buf = append(buf, b...)
+	buf = append(buf, b...) // within its capacity: cacheWriter.grow made room
 	p.buf = buf
 	if p.failed { // nothing more goes to the client: kept for the store only
 		p.sent = len(buf)
@@ -1125,6 +1159,18 @@ func (p *clientPump) append(buf, b []byte) []byte {
 	p.poke()
 	return buf
 }
+
+// replace hands the pump the kept buffer's new, larger array (the same
+// bytes so far), so the old one is no longer referenced.
+func (p *clientPump) replace(buf []byte) {
+	p.mu.Lock()
+	p.buf = buf
+	p.mu.Unlock()
+}
+
+// pumpChunk is the most the pump copies out of the kept buffer for one
+// write to the client.
+const pumpChunk = 32 << 10
 
 // abandon ends the pump at once: nothing more is written, and a write
 // blocked on the client is cut short by a deadline in the past.
@@ -1165,7 +1211,15 @@ func (p *clientPump) run() {
 	defer close(p.done)
 	for {
 		p.mu.Lock()
-		chunk := p.buf[p.sent:] // appends never move bytes already there
+		// appends never change bytes already there; the copy lets the
+		// write hold no reference to buf's array
+		chunk := p.buf[p.sent:]
+		if len(chunk) > 0 {
+			if p.out == nil {
+				p.out = make([]byte, pumpChunk)
+			}
+			chunk = p.out[:copy(p.out, chunk)]
+		}
 		flushing, ending := p.flushing, p.ending
 		if len(chunk) == 0 {
 			p.flushing = false

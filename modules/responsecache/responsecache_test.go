@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,5 +122,36 @@ func TestCacheKeyPartsCannotRunTogether(t *testing.T) {
 	}
 	if first, again := key("alice", "acme"), key("alice", "acme"); first != again {
 		t.Fatal("the same caller must get the same key")
+	}
+}
+
+// TestCacheCountsWhatKeptBuffersTake: the in-flight budget counts the
+// memory a response being kept takes (its buffer's capacity), not only
+// the bytes it holds so far; before, a buffer grown by append could take
+// up to twice what was counted, so slow clients could hold more than
+// max_size/2.
+func TestCacheCountsWhatKeptBuffersTake(t *testing.T) {
+	var inflight atomic.Int64
+	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: httptest.NewRecorder()},
+		limit: 8 << 20, mode: modeTee, inflight: &inflight, inflightMax: 1 << 20}
+	chunk := make([]byte, 3000)
+	for range 100 {
+		if _, err := cw.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cw.over || len(cw.buf) != 300_000 {
+		t.Fatalf("kept %d bytes (over: %v), want 300000", len(cw.buf), cw.over)
+	}
+	if got := inflight.Load(); got != int64(cap(cw.buf)) {
+		t.Fatalf("counted %d bytes in flight; the buffer takes %d", got, cap(cw.buf))
+	}
+	// past the budget, the response is no longer kept and what it held
+	// is given back
+	for range 300 {
+		_, _ = cw.Write(chunk)
+	}
+	if !cw.over || inflight.Load() != 0 {
+		t.Fatalf("over the budget: over %v, %d bytes still counted", cw.over, inflight.Load())
 	}
 }
