@@ -31,6 +31,3 @@ var (
 	closeUnread   = caddykit.CloseUnread
 	checkTemplate = caddykit.CheckTemplate
 )
-
-// writeOnly hides every method of a writer but Write (caddykit.WriteOnly).
-type writeOnly = caddykit.WriteOnly
