@@ -22,6 +22,10 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
 
+func init() {
+	caddy.RegisterModule(CircuitBreaker{})
+}
+
 // circuit_breaker defaults.
 const (
 	defaultFailureRatio     = 0.5

@@ -21,6 +21,10 @@ import (
 	"github.com/caddygateway/caddy-gateway/modules/responsecache"
 )
 
+func init() {
+	caddy.RegisterModule(GatewayDashboard{})
+}
+
 // dashboardAssets is the page: HTML, script and style, nothing fetched
 // from elsewhere.
 //

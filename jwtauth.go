@@ -23,6 +23,10 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/oidc"
 )
 
+func init() {
+	caddy.RegisterModule(JWTAuth{})
+}
+
 // jwt_auth defaults.
 const (
 	defaultRealm          = "restricted"

@@ -73,17 +73,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 )
 
+// Every module registers itself in its own file (the file that holds its
+// whole Caddy surface); this file owns the state that outlives a reload.
 func init() {
-	caddy.RegisterModule(ServiceRegistry{})
-	caddy.RegisterModule(RegistryUpstreams{})
-	caddy.RegisterModule(RegistryWeighted{})
-	caddy.RegisterModule(RegistryAPI{})
-	caddy.RegisterModule(adminRegistryAPI{})
-	caddy.RegisterModule(JWTAuth{})
-	caddy.RegisterModule(Throttle{})
-	caddy.RegisterModule(ThrottleZones{})
-	caddy.RegisterModule(CircuitBreaker{})
-	caddy.RegisterModule(GatewayDashboard{})
 	caddykit.OnProcessReset(func() { // what a new process starts with, for the end-to-end tests
 		processState.registry = registry.New(caddy.Log().Named("service_registry"))
 		processState.consumers = newConsumerState()

@@ -23,6 +23,11 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/gcra"
 )
 
+func init() {
+	caddy.RegisterModule(Throttle{})
+	caddy.RegisterModule(ThrottleZones{})
+}
+
 // throttle defaults and limits.
 const (
 	// DefaultMaxKeys bounds the keys one zone tracks (about 60 bytes each

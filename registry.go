@@ -15,6 +15,10 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
+func init() {
+	caddy.RegisterModule(ServiceRegistry{})
+}
+
 // ServiceRegistry is the service_registry app: the settings of the process's
 // one service registry. Registrations are made at run time through the
 // registration API (admin.api.registry, registry_api) and survive config

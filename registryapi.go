@@ -19,6 +19,11 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/registry"
 )
 
+func init() {
+	caddy.RegisterModule(RegistryAPI{})
+	caddy.RegisterModule(adminRegistryAPI{})
+}
+
 // apiPrefix is where the registration API lives, on the admin endpoint and
 // on a site route alike.
 const apiPrefix = "/registry/"

@@ -18,6 +18,10 @@ import (
 	"go.uber.org/zap"
 )
 
+func init() {
+	caddy.RegisterModule(RegistryUpstreams{})
+}
+
 // RegistryUpstreams is reverse_proxy's upstream source for the registered
 // instances of a service. In a Caddyfile:
 //

@@ -12,6 +12,10 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 )
 
+func init() {
+	caddy.RegisterModule(RegistryWeighted{})
+}
+
 // RegistryWeighted is reverse_proxy's selection policy that honours the
 // weights registered instances carry. In a Caddyfile:
 //
