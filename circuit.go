@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -266,11 +264,7 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	key := cb.key.raw
 	if !cb.key.plain {
 		key = cb.key.render(repl)
-		if len(key) > maxKeyLen {
-			// keys come from requests: bound what each costs to remember
-			sum := sha256.Sum256([]byte(key))
-			key = "sha256:" + hex.EncodeToString(sum[:16])
-		}
+		key = boundKey(key) // keys come from requests: bound what each costs to remember
 	}
 	t, retry, ok := cb.engine.Admit(key, cb.clientOf(repl), cb.now())
 	if !ok {

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -255,11 +253,7 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	req := loadshed.Request{Key: ls.key.raw, Units: 1, Client: ls.clientOf(repl), Priority: ls.DefaultPriority}
 	if !ls.key.plain {
 		req.Key = ls.key.render(repl)
-		if len(req.Key) > maxKeyLen {
-			// keys come from requests: bound what each costs to remember
-			sum := sha256.Sum256([]byte(req.Key))
-			req.Key = "sha256:" + hex.EncodeToString(sum[:16])
-		}
+		req.Key = boundKey(req.Key) // keys come from requests: bound what each costs to remember
 	}
 	if ls.Service != "" {
 		req.Units = len(ls.registry.Dials(ls.service.render(repl)))

@@ -39,7 +39,8 @@ const (
 	maxRates          = 8
 	// the largest burst accepted
 	maxBurst = 1_000_000_000
-	// keys longer than this are stored as their SHA-256, bounding memory
+	// keys longer than this are stored as hashedKeyMark and the hex of
+	// their SHA-256 (boundKey), bounding memory
 	maxKeyLen = 64
 )
 
@@ -458,15 +459,30 @@ func (t *Throttle) renderKey(repl *caddy.Replacer) string {
 		ip, _ := repl.GetString("http.vars.client_ip")
 		return fallbackKeyMark + t.clientKey(ip)
 	}
-	if len(key) > maxKeyLen {
-		sum := sha256.Sum256([]byte(key))
-		key = string(sum[:])
-	}
+	key = boundKey(key)
 	if key[0] == fallbackKeyMark[0] {
 		key = fallbackKeyMark + key
 	}
 	return key
 }
+
+// boundKey bounds what a key taken from a request costs to remember: a
+// key of up to maxKeyLen bytes is kept as it is, a longer one as
+// hashedKeyMark and the hex of its SHA-256 (71 bytes). A hashed key is
+// longer than maxKeyLen, so no key kept as it is can equal one: a client
+// cannot name the bucket (or circuit, or load_shed queue) of a long key by
+// sending its digest. Used by throttle (memory, exact and leased modes
+// alike), circuit_breaker and load_shed.
+func boundKey(key string) string {
+	if len(key) <= maxKeyLen {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hashedKeyMark + hex.EncodeToString(sum[:])
+}
+
+// hashedKeyMark starts every hashed key (boundKey).
+const hashedKeyMark = "sha256:"
 
 // fallbackKeyMark starts the key of a request counted by its client IP
 // because the custom key rendered empty.

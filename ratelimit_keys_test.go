@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -88,5 +90,45 @@ func TestThrottleLogsNoCustomKey(t *testing.T) {
 	}
 	if f := th.keyField(fallbackKeyMark + "192.0.2.1"); f.Key != "key" || f.String != "192.0.2.1" {
 		t.Fatalf("a fallback key is logged as %s=%q", f.Key, f.String)
+	}
+}
+
+// TestThrottleLongKeysShareNoBucketWithShortOnes: a key over 64 bytes is
+// kept hashed; a client sending that hash as its key (raw bytes or the
+// hex form earlier releases of circuit_breaker and load_shed used) gets a
+// bucket of its own. Before the fix the raw 32-byte digest was the key.
+func TestThrottleLongKeysShareNoBucketWithShortOnes(t *testing.T) {
+	clk := new(fakeNanos)
+	th := newThrottle(t, &Throttle{Key: "{http.request.header.X-Api-Key}", Rates: []Rate{perWindow(1, time.Minute)}}, newZones(), clk)
+	long := strings.Repeat("k", 100)
+	sum := sha256.Sum256([]byte(long))
+	hit(t, th, "10.0.0.1", map[string]any{"http.request.header.X-Api-Key": long})
+	if hit(t, th, "10.0.0.1", map[string]any{"http.request.header.X-Api-Key": long}).passed {
+		t.Fatal("the long key is not limited")
+	}
+	for _, short := range []string{string(sum[:]), "sha256:" + hex.EncodeToString(sum[:16]), "sha256:" + hex.EncodeToString(sum[:28])} {
+		if !hit(t, th, "10.0.0.2", map[string]any{"http.request.header.X-Api-Key": short}).passed {
+			t.Fatalf("the %d-byte key %q shares the long key's bucket", len(short), short)
+		}
+	}
+}
+
+// TestBoundKeyKeepsHashedAndRawKeysApart: every hashed key is longer than
+// any key kept as it is, so the two sets cannot meet; both stay bounded.
+func TestBoundKeyKeepsHashedAndRawKeysApart(t *testing.T) {
+	for n := 0; n <= 3*maxKeyLen; n++ {
+		k := strings.Repeat("a", n)
+		b := boundKey(k)
+		switch {
+		case n <= maxKeyLen && b != k:
+			t.Fatalf("a %d-byte key was changed", n)
+		case n > maxKeyLen && (len(b) <= maxKeyLen || !strings.HasPrefix(b, hashedKeyMark)):
+			t.Fatalf("a %d-byte key is kept as %q, which a raw key could equal", n, b)
+		case len(b) > maxKeyLen+len(hashedKeyMark):
+			t.Fatalf("a %d-byte key is kept in %d bytes", n, len(b))
+		}
+	}
+	if boundKey(strings.Repeat("a", 65)) == boundKey(strings.Repeat("a", 66)) {
+		t.Fatal("two long keys hashed alike")
 	}
 }

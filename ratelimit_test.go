@@ -326,8 +326,8 @@ func TestThrottleKeys(t *testing.T) {
 	}
 
 	long := strings.Repeat("x", 1000)
-	if k := perUser.renderKey(replacerWith(map[string]any{"http.auth.user.id": long})); len(k) != 32 {
-		t.Fatalf("a %d-byte key is stored as %d bytes; want its 32-byte hash", len(long), len(k))
+	if k := perUser.renderKey(replacerWith(map[string]any{"http.auth.user.id": long})); len(k) != len(hashedKeyMark)+64 {
+		t.Fatalf("a %d-byte key is stored as %d bytes; want the mark and the hex of its SHA-256", len(long), len(k))
 	}
 }
 
