@@ -112,7 +112,9 @@ type Throttle struct {
 
 	// What to do when Redis fails (unreachable, or slower than its
 	// timeout): "allow" lets the request through, unlimited; "deny" answers
-	// 503. Default: allow.
+	// 503. It applies only to keys the gateway knows nothing against: in
+	// mode leased a key Redis was refusing stays refused until Redis
+	// answers for it again. Default: allow.
 	OnError string `json:"on_error,omitempty"`
 
 	// Apply the caller's plan (the consumers app) instead of rates of its

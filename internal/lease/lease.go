@@ -37,6 +37,18 @@
 // itself, so clock skew between gateways changes nothing; a gateway's clock
 // running slow lengthens its TTL by the same factor.
 //
+// # Store failures
+//
+// A store error is the caller's to handle (throttle's on_error), with one
+// exception: a key whose last store answer left it no room (a wait before
+// another share fits: a key being held to its limit) stays refused, once
+// its tokens are spent, while the store cannot be asked (Take answers
+// "refused, wait TTL" instead of the error), and its entry is not dropped,
+// until the store answers for it again. So an outage (or a flood of new keys timing the store out) never
+// releases a key that was being refused: on_error applies only to keys
+// this gateway knows nothing against. Those entries are bounded by MaxKeys
+// like any other.
+//
 // Memory is bounded: at most MaxKeys keys (sharded maps); a key that does
 // not fit while every tracked key still holds state is decided by one
 // store call without being tracked, so the bound never costs correctness.
@@ -46,6 +58,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddygateway/caddy-gateway/internal/gcra"
@@ -124,6 +137,9 @@ type Table struct {
 	seed   maphash.Seed
 	shards []shard
 	mask   uint64
+	// failing: the store's last answer (to any key) was an error; while it
+	// is, refused keys are kept (see idle)
+	failing atomic.Bool
 }
 
 type shard struct {
@@ -144,6 +160,10 @@ type entry struct {
 	// each rate's TAT on the store's clock right after the last grant
 	granted []int64
 	flight  chan struct{} // a lease call under way; closed when it is done
+	// refused: the store's last answer for the key left no room for
+	// another share (a wait); once the tokens are spent, while the store
+	// fails, the key stays refused (not released by on_error)
+	refused bool
 }
 
 // New returns a table of leases in store.
@@ -209,7 +229,7 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 		}
 	}
 	if e == nil {
-		if len(s.m) >= s.max && !s.makeRoom(now) {
+		if len(s.m) >= s.max && !s.makeRoom(now, t.failing.Load()) {
 			s.mu.Unlock()
 			return t.untracked(ctx, key, tats)
 		}
@@ -232,10 +252,20 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 	close(ch)
 	now = t.now()
 	if err != nil {
+		t.failing.Store(true)
+		if e.refused {
+			// the store refused this key and cannot be asked again: it
+			// stays refused (on_error is for keys nothing is known against)
+			t.report(e, tats)
+			s.mu.Unlock()
+			return false, t.ttl, now, nil
+		}
 		e.until = 0
 		s.mu.Unlock()
 		return false, 0, now, err
 	}
+	t.answered()
+	e.refused = w > 0
 	e.tokens = granted
 	e.expires = now + t.ttl
 	e.until = now + w
@@ -251,6 +281,13 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 	t.report(e, tats)
 	s.mu.Unlock()
 	return allowed, w, now, nil
+}
+
+// answered notes a store answer: it is reachable again.
+func (t *Table) answered() {
+	if t.failing.Load() {
+		t.failing.Store(false)
+	}
 }
 
 // decide answers from the lease alone when it can.
@@ -281,8 +318,10 @@ func (t *Table) untracked(ctx context.Context, key string, tats []int64) (bool, 
 	granted, w, storeNow, err := t.store.Lease(ctx, key, 0, nil, 1, tats)
 	now := t.now()
 	if err != nil {
+		t.failing.Store(true)
 		return false, 0, now, err
 	}
+	t.answered()
 	for i := range tats {
 		tats[i] = now + tats[i] - storeNow
 	}
@@ -302,9 +341,10 @@ func (t *Table) Held(key string) int64 {
 
 // idle reports whether the entry decides nothing any more: no lease call
 // under way, and its lease over (with tokens) or its refusal over
-// (without).
-func (e *entry) idle(now int64) bool {
-	if e.flight != nil {
+// (without), unless the store refused it and is failing (then the refusal
+// is all there is to hold the key back).
+func (e *entry) idle(now int64, failing bool) bool {
+	if e.flight != nil || e.refused && failing {
 		return false
 	}
 	if e.tokens > 0 {
@@ -317,10 +357,10 @@ func (e *entry) idle(now int64) bool {
 // any more (no live lease, no refusal pending) goes; its unspent tokens
 // are lost to this gateway (the store gets them back by the TTL's end at
 // the latest as the GCRA refills). Reports whether it freed one.
-func (s *shard) makeRoom(now int64) bool {
+func (s *shard) makeRoom(now int64, failing bool) bool {
 	n := 0
 	for k, e := range s.m {
-		if e.idle(now) {
+		if e.idle(now, failing) {
 			delete(s.m, k)
 			return true
 		}
@@ -336,6 +376,7 @@ func (s *shard) makeRoom(now int64) bool {
 // is a Returner). Call it about every TTL.
 func (t *Table) Sweep(ctx context.Context) error {
 	now := t.now()
+	failing := t.failing.Load()
 	var keys []string
 	var counts []int64
 	var at [][]int64
@@ -353,7 +394,7 @@ func (t *Table) Sweep(ctx context.Context) error {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for k, e := range s.m {
-			if !e.idle(now) {
+			if !e.idle(now, failing) {
 				continue
 			}
 			if e.tokens > 0 {

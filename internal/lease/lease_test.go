@@ -350,6 +350,50 @@ func TestStoreDown(t *testing.T) {
 	}
 }
 
+// TestStoreDownKeepsARefusedKeyRefused: a key the store refused is not
+// released by on_error while the store fails (an outage, or a flood of new
+// keys timing it out): it stays refused, is not swept nor evicted, until
+// the store answers for it again. A key nothing is known against still
+// gets the error (on_error). Before the fix the refused key got the error
+// and, with on_error allow, went through unlimited.
+func TestStoreDownKeepsARefusedKeyRefused(t *testing.T) {
+	c := newClock()
+	rates := []gcra.Rate{gcra.NewRate(2, 10*time.Second, 0)}
+	st := newMemStore(c.now, rates)
+	tb := New(st, Config{Rates: rates, Share: 1, TTL: time.Second, MaxKeys: 16, Now: c.now})
+	tats := make([]int64, 1)
+	ctx := context.Background()
+	for range 2 {
+		if ok, _, _, err := tb.Take(ctx, "hot", tats); !ok || err != nil {
+			t.Fatalf("within the burst: %v %v", ok, err)
+		}
+	}
+	if ok, _, _, err := tb.Take(ctx, "hot", tats); ok || err != nil {
+		t.Fatalf("over the burst: %v %v", ok, err)
+	}
+	st.fail.Store(true)
+	for i := range 100 {
+		c.add(100 * time.Millisecond) // 10 s: the refusal's wait passes many times over
+		ok, wait, _, err := tb.Take(ctx, "hot", tats)
+		if ok || err != nil || wait <= 0 {
+			t.Fatalf("request %d of the refused key while the store is down: allowed %v, wait %v, err %v; want refused", i, ok, wait, err)
+		}
+		if _, _, _, err := tb.Take(ctx, fmt.Sprint("new", i), tats); err == nil {
+			t.Fatal("a key nothing is known against got no error (on_error) while the store is down")
+		}
+		if err := tb.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tb.Keys() > 16 {
+		t.Fatalf("%d keys tracked, over max_keys 16", tb.Keys())
+	}
+	st.fail.Store(false)
+	if ok, _, _, err := tb.Take(ctx, "hot", tats); !ok || err != nil {
+		t.Fatalf("once the store answers again (the bucket refilled): %v %v", ok, err)
+	}
+}
+
 // TestMultipleRates: a share is granted only as far as every rate has room.
 func TestMultipleRates(t *testing.T) {
 	c := newClock()
