@@ -52,8 +52,12 @@ const (
 // When the limit is reached, a request waits at most max_wait in a queue of
 // queue_size. A freed slot goes to the highest priority, then to the client
 // (client_key) with the fewest requests in flight (round-robin between
-// equals), so each client gets an equal share of the slots and a heavy
-// client cannot crowd out light ones; a client that holds its share of the
+// equals), so as slots free each client is brought towards an equal share
+// and a heavy client cannot crowd light ones out of the slots that free.
+// Slots already held are not taken back: a client whose requests were
+// admitted without contention and hang upstream holds them until they end,
+// so bound that with reverse_proxy's response_header_timeout and
+// read_timeout; a client that holds its share of the
 // slots (limit / clients) and of the queue (queue_size / clients) is
 // refused at once; a full queue takes a newcomer only by pushing out a
 // waiter that ranks below it (lower priority, or a client with more

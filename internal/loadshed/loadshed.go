@@ -29,9 +29,11 @@
 // When the limit is reached, requests wait in the key's queue for at most
 // MaxWait (by default half the key's least latency, see [AutoMaxWait]). A
 // freed slot goes to the waiter of highest priority; among those, to the
-// client with the fewest requests in flight (so each client gets an equal
-// share of the slots, whatever it sends: one under its share, limit /
-// clients, goes before one over it), and between clients with as many,
+// client with the fewest requests in flight (so as slots free, each client
+// is brought towards an equal share of them, whatever it sends: one under
+// its share, limit / clients, goes before one over it; slots already held
+// are never taken back, so a client whose requests were admitted without
+// contention and then hang holds them until they end), and between clients with as many,
 // to the one served longest ago (round-robin); among that client's, to
 // the newest (under sustained overload, the old waiters would time out
 // anyway; serving the newest keeps the latency of what is admitted low).
