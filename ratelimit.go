@@ -112,9 +112,9 @@ type Throttle struct {
 
 	// What to do when Redis fails (unreachable, or slower than its
 	// timeout): "allow" lets the request through, unlimited; "deny" answers
-	// 503. It applies only to keys the gateway knows nothing against: in
-	// mode leased a key Redis was refusing stays refused until Redis
-	// answers for it again. Default: allow.
+	// 503. It applies only to keys the gateway knows nothing against: a
+	// key Redis was refusing stays refused (429) until Redis answers for it
+	// again. Default: allow.
 	OnError string `json:"on_error,omitempty"`
 
 	// Apply the caller's plan (the consumers app) instead of rates of its
@@ -233,7 +233,7 @@ func (t *Throttle) setup(zones *ThrottleZones, logger *zap.Logger) error {
 		return fmt.Errorf("throttle: lease_share %d must be positive", t.LeaseShare)
 	}
 	if t.redis != nil {
-		t.remote = newRedisLimiter(t.redis, zoneID, rates, t.OnError != "deny", t.logger)
+		t.remote = newRedisLimiter(t.redis, zoneID, rates, t.OnError != "deny", t.MaxKeys, t.now, t.logger)
 		t.poolKey = ""
 		if t.Mode != "exact" {
 			if err := t.leaseFrom(zoneID); err != nil {

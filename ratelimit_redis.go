@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,10 +32,14 @@ type redisLimiter struct {
 	allow   bool // on_error allow
 	logger  *zap.Logger
 	lastLog atomic.Int64 // unix seconds of the last error logged
+	// in mode exact, the keys Redis refused at their last answer (the
+	// lease table does this in mode leased)
+	refused *refusedKeys
 }
 
-func newRedisLimiter(h *caddykit.RedisHandle, zoneID string, rates []gcra.Rate, allowOnError bool, logger *zap.Logger) *redisLimiter {
-	return &redisLimiter{exact: gcra.NewRedisZone(h.Conn, zoneID, rates), h: h, allow: allowOnError, logger: logger}
+func newRedisLimiter(h *caddykit.RedisHandle, zoneID string, rates []gcra.Rate, allowOnError bool, maxKeys int, now func() int64, logger *zap.Logger) *redisLimiter {
+	return &redisLimiter{exact: gcra.NewRedisZone(h.Conn, zoneID, rates), h: h, allow: allowOnError, logger: logger,
+		refused: newRefusedKeys(maxKeys, now)}
 }
 
 // Take decides one request for key: allowed, the wait when not, the time
@@ -43,7 +49,112 @@ func (rl *redisLimiter) Take(ctx context.Context, key string, tats []int64) (all
 	if rl.leased != nil {
 		return rl.leased.Take(ctx, key, tats)
 	}
-	return rl.exact.Take(ctx, key, tats)
+	allowed, wait, now, err = rl.exact.Take(ctx, key, tats)
+	if err != nil {
+		if w, n, ok := rl.refused.hold(key, tats); ok {
+			return false, w, n, nil
+		}
+		return false, 0, 0, err
+	}
+	rl.refused.note(key, allowed, wait, now, tats)
+	return allowed, wait, now, nil
+}
+
+// refusedKeys remembers, in mode exact, the keys Redis refused at their
+// last answer, so that while Redis cannot be asked (an outage, or calls
+// timing out under a flood of new keys) they stay refused instead of
+// getting on_error: on_error applies only to keys the gateway knows nothing
+// against. A key leaves when Redis admits it again, or, while Redis
+// answers, once its wait is over and room is needed. At most max_keys keys
+// (a refusal that finds no room is not remembered: that key gets
+// on_error).
+type refusedKeys struct {
+	now    func() int64 // local monotonic ns
+	max    int          // per shard
+	n      atomic.Int64 // keys remembered, so admissions skip the lock when none are
+	seed   maphash.Seed
+	shards [16]refusedShard
+}
+
+type refusedShard struct {
+	mu sync.Mutex
+	m  map[string]*redisRefusal
+}
+
+// redisRefusal is a key's last answer from Redis: a refusal.
+type redisRefusal struct {
+	until int64 // local ns when its wait is over
+	now   int64 // Redis's time of the answer
+	tats  [maxRates]int64
+}
+
+func newRefusedKeys(maxKeys int, now func() int64) *refusedKeys {
+	r := &refusedKeys{now: now, max: max(1, maxKeys/16), seed: maphash.MakeSeed()}
+	for i := range r.shards {
+		r.shards[i].m = make(map[string]*redisRefusal)
+	}
+	return r
+}
+
+// note records Redis's answer for key.
+func (r *refusedKeys) note(key string, allowed bool, wait, now int64, tats []int64) {
+	if allowed && r.n.Load() == 0 {
+		return
+	}
+	s := &r.shards[maphash.String(r.seed, key)&15]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if allowed {
+		if _, ok := s.m[key]; ok {
+			delete(s.m, key)
+			r.n.Add(-1)
+		}
+		return
+	}
+	e := s.m[key]
+	if e == nil {
+		if len(s.m) >= r.max && !s.makeRoom(r.now()) {
+			return
+		}
+		e = new(redisRefusal)
+		s.m[key] = e
+		r.n.Add(1)
+	}
+	e.until, e.now = r.now()+wait, now
+	copy(e.tats[:], tats)
+}
+
+// makeRoom drops one key whose wait is over (Redis answers, so it would be
+// asked again), sampling a few; reports whether it did.
+func (s *refusedShard) makeRoom(now int64) bool {
+	n := 0
+	for k, e := range s.m {
+		if now >= e.until {
+			delete(s.m, k)
+			return true
+		}
+		if n++; n >= 8 {
+			break
+		}
+	}
+	return false
+}
+
+// hold answers for key while Redis failed: refused (wait 1 s, the headers
+// of its last answer) if Redis refused it last.
+func (r *refusedKeys) hold(key string, tats []int64) (wait, now int64, ok bool) {
+	if r.n.Load() == 0 {
+		return 0, 0, false
+	}
+	s := &r.shards[maphash.String(r.seed, key)&15]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.m[key]
+	if e == nil {
+		return 0, 0, false
+	}
+	copy(tats, e.tats[:])
+	return int64(time.Second), e.now, true
 }
 
 // leaseFrom sets up mode leased: the zone's lease table, held in

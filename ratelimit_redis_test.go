@@ -231,3 +231,37 @@ func TestThrottleZoneIdentityIncludesTheBackend(t *testing.T) {
 		t.Fatalf("a zone used in memory and in Redis: %v", err)
 	}
 }
+
+// TestRedisThrottleRefusedKeyStaysRefusedWhenRedisFails: a key Redis was
+// refusing stays refused (429) while Redis cannot be asked, in both modes;
+// on_error applies only to keys the gateway knows nothing against. Before
+// the fix the refused key went through unlimited under on_error allow (a
+// fresh-eyes attack: ~1000 admitted in 6 s against a bound of 35).
+func TestRedisThrottleRefusedKeyStaysRefusedWhenRedisFails(t *testing.T) {
+	for _, mode := range []string{"exact", "leased"} {
+		t.Run(mode, func(t *testing.T) {
+			rs := testenv.StartOwnRedis(t)
+			clk := new(fakeNanos)
+			th := &Throttle{Zone: "r" + mode, Mode: mode, Rates: []Rate{perWindow(1, time.Minute)}}
+			th.now = clk.now
+			th = newRedisThrottle(t, th, rs.URL())
+			if !hit(t, th, "hot", nil).passed || hit(t, th, "hot", nil).passed {
+				t.Fatal("the limit does not apply with Redis up")
+			}
+			rs.Stop()
+			for i := range 20 {
+				clk.advance(5 * time.Second) // well past the refusal's wait (60 s in all)
+				if res := hit(t, th, "hot", nil); res.passed || res.code != http.StatusTooManyRequests {
+					t.Fatalf("request %d of the refused key with Redis down: passed=%v code %d", i, res.passed, res.code)
+				}
+			}
+			if !hit(t, th, "new", nil).passed {
+				t.Fatal("on_error allow did not apply to a key nothing is known against")
+			}
+			rs.Start()
+			testenv.Eventually(t, 5*time.Second, "the refused key was not asked again after Redis came back (empty)", func() bool {
+				return hit(t, th, "hot", nil).passed
+			})
+		})
+	}
+}
