@@ -132,3 +132,30 @@ func TestBoundKeyKeepsHashedAndRawKeysApart(t *testing.T) {
 		t.Fatal("two long keys hashed alike")
 	}
 }
+
+// TestRefusedKeysStayBounded: mode exact's memory of refused keys holds at
+// most max_keys; keys whose wait is over make room for new refusals, and an
+// admission forgets a key.
+func TestRefusedKeysStayBounded(t *testing.T) {
+	clk := new(fakeNanos)
+	r := newRefusedKeys(32, clk.now)
+	tats := make([]int64, 1)
+	for i := range 1000 {
+		r.note(fmt.Sprint("k", i), false, int64(time.Minute), 0, tats)
+	}
+	if n := r.n.Load(); n > 32 || n == 0 {
+		t.Fatalf("%d refused keys remembered; want 1 to 32", n)
+	}
+	clk.advance(2 * time.Minute)
+	r.note("late", false, int64(time.Minute), 0, tats)
+	if _, _, ok := r.hold("late", tats); !ok {
+		t.Fatal("a refusal found no room although every remembered wait was over")
+	}
+	r.note("late", true, 0, 0, tats)
+	if _, _, ok := r.hold("late", tats); ok {
+		t.Fatal("an admitted key is still held refused")
+	}
+	if n := r.n.Load(); n > 32 {
+		t.Fatalf("%d keys after eviction, over 32", n)
+	}
+}
