@@ -564,7 +564,11 @@ func (w *WAF) logMatches(msg string, tx types.Transaction, r *http.Request) {
 		for _, d := range m.MatchedDatas() {
 			v := d.Variable().Name()
 			if d.Key() != "" {
-				v += ":" + d.Key() // a name (ARGS:id, REQUEST_HEADERS:Referer), never a value
+				// a name (ARGS:id, REQUEST_HEADERS:Referer), never a
+				// value; but argument names and JSON keys are the
+				// client's (a form line without "=" is a name), so only
+				// a short plain identifier is logged as it is
+				v += ":" + logName(d.Key())
 			}
 			if !slices.Contains(vars, v) {
 				vars = append(vars, v)
@@ -575,6 +579,29 @@ func (w *WAF) logMatches(msg string, tx types.Transaction, r *http.Request) {
 		zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
 		zap.Ints("rule_ids", ids), zap.Strings("variables", vars), zap.String("anomaly", score))
 }
+
+// logName is a matched variable's key as the log line holds it: itself
+// when it is a short plain identifier (at most maxLogName bytes of
+// letters, digits and _ . - [ ] : $, as json.a.0, q:base64, user[$ne]),
+// else "<redacted N bytes>": a name is client content and may be a
+// secret, a line of a body, or control characters.
+func logName(k string) string {
+	if len(k) <= maxLogName {
+		plain := true
+		for i := 0; i < len(k) && plain; i++ {
+			c := k[i]
+			plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+				c == '_' || c == '.' || c == '-' || c == '[' || c == ']' || c == ':' || c == '$'
+		}
+		if plain {
+			return k
+		}
+	}
+	return "<redacted " + strconv.Itoa(len(k)) + " bytes>"
+}
+
+// maxLogName is the longest variable key logged as it is.
+const maxLogName = 64
 
 // UnmarshalCaddyfile reads the waf block (see WAF).
 func (w *WAF) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {

@@ -321,3 +321,53 @@ func TestResponsesWhenAsked(t *testing.T) {
 		t.Fatalf("without responses, responses are not inspected: %d", resp.StatusCode)
 	}
 }
+
+// TestRefusalLogRedactsClientNames: argument names are the client's (a
+// form line without "=" is a name, a JSON key is one): the log line names
+// a matched variable by a short plain identifier only, and a name that
+// is a line of a body, or holds spaces or control characters, is logged
+// as its length, never its text.
+func TestRefusalLogRedactsClientNames(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	w := &WAF{}
+	if err := w.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.DebugLevel)
+	w.logger = zap.New(core)
+	for _, c := range []struct{ ct, body string }{
+		{"application/x-www-form-urlencoded", "sk_live_SECRET456\nuser=x"},
+		{"application/json", `{"sk_live_SECRET456 <script>alert(1)</script>": "x"}`},
+	} {
+		req := httptest.NewRequest("POST", "/api", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ct)
+		req.Header.Set("User-Agent", "test")
+		rec := httptest.NewRecorder()
+		if err := w.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("%q: status %d", c.body, rec.Code)
+		}
+	}
+	entries := logs.FilterMessage("waf refused a request").All()
+	if len(entries) != 2 {
+		t.Fatalf("%d log lines", len(entries))
+	}
+	for _, e := range entries {
+		fields := fmt.Sprint(e.ContextMap())
+		if strings.Contains(fields, "SECRET456") {
+			t.Errorf("the log line holds the client's name: %s", fields)
+		}
+		if !strings.Contains(fields, "<redacted ") {
+			t.Errorf("no redacted name in %s", fields)
+		}
+	}
+	for k, want := range map[string]string{"id": "id", "json.user.$ne": "json.user.$ne", "q:base64": "q:base64",
+		"a b": "<redacted 3 bytes>", "x\n": "<redacted 2 bytes>", strings.Repeat("a", 65): "<redacted 65 bytes>"} {
+		if got := logName(k); got != want {
+			t.Errorf("logName(%q) = %q, want %q", k, got, want)
+		}
+	}
+}
