@@ -223,7 +223,13 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 			}
 		}
 		for _, m := range vars.RequestCookies().FindAll() {
-			if err := d.value("cookie."+m.Key(), m.Value()); err != nil {
+			// a cookie value may be quoted (RFC 6265 cookie-value),
+			// and servers take it without the quotes
+			v := m.Value()
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if err := d.value("cookie."+m.Key(), v); err != nil {
 				return nil, err
 			}
 		}

@@ -99,6 +99,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64 XSS in a query parameter", method: "GET", path: "/search?q=" + q(b64("<script>alert(document.cookie)</script>"))},
 		{name: "base64url RCE in a form field", method: "POST", path: "/ping", contentType: form, body: "host=" + b64url("127.0.0.1; cat /etc/passwd")},
 		{name: "base64 traversal in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"file=" + b64("../../../../etc/passwd")}}},
+		{name: "base64 SQLi in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="` + b64("1' UNION SELECT username, password FROM users--") + `"`}}},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
