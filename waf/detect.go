@@ -106,11 +106,17 @@ func decodeOnce(v string) (string, string, bool) {
 	return "", "", false
 }
 
-// plainBase64 returns the text v encodes when v is plainly base64: all of
-// it in one alphabet (standard or URL-safe, not mixed), at least
-// minBase64Len long, padded right or not at all, decoding to valid UTF-8
-// of which at least 90% is printable (binary, such as an image, a hash or
-// a random token, is not text and is left alone). A data: URL's base64
+// plainBase64 returns the text v encodes when v is plainly base64 as a
+// lenient decoder (Node's Buffer.from, Python's b64decode) takes it: all
+// of it in one alphabet (standard or URL-safe, not mixed) but for white
+// space (removed: a MIME line break or a space inside), at least
+// minBase64Len characters of it, padded right, wrongly or not at all (the
+// '=' at its end are dropped; a last lone character, which encodes no
+// whole byte, too), decoding to bytes of which at least 90% are printable
+// text (a byte that is not valid UTF-8 counts as not printable). Binary
+// (an image, a hash, a random token) is not text and is left alone. The
+// text returned is the decoded bytes without those that are not valid
+// UTF-8 (b64(payload + "\xff") gives the payload). A data: URL's base64
 // payload counts.
 func plainBase64(v string) (string, bool) {
 	if i := strings.Index(v, ";base64,"); i > 0 && strings.HasPrefix(v, "data:") && i < 128 {
@@ -120,8 +126,18 @@ func plainBase64(v string) (string, bool) {
 	if len(v) < minBase64Len {
 		return "", false
 	}
+	if strings.ContainsAny(v, " \t\r\n") {
+		v = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, v)
+		if len(v) < minBase64Len {
+			return "", false
+		}
+	}
 	body := strings.TrimRight(v, "=")
-	pad := len(v) - len(body)
 	std, urlsafe := false, false
 	for i := 0; i < len(body); i++ {
 		switch c := body[i]; {
@@ -134,8 +150,11 @@ func plainBase64(v string) (string, bool) {
 			return "", false
 		}
 	}
-	if std && urlsafe || pad > 2 || len(body)%4 == 1 || pad > 0 && len(v)%4 != 0 {
+	if std && urlsafe {
 		return "", false
+	}
+	if len(body)%4 == 1 {
+		body = body[:len(body)-1] // six bits: no byte (Node drops it)
 	}
 	enc := base64.RawStdEncoding
 	if urlsafe {
@@ -145,19 +164,21 @@ func plainBase64(v string) (string, bool) {
 	if err != nil || !mostlyPrintable(b) {
 		return "", false
 	}
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), ""), true
+	}
 	return string(b), true
 }
 
-// mostlyPrintable: valid UTF-8 with at least 90% of its runes printable or
-// white space.
+// mostlyPrintable: at least 90% of b's runes are printable or white
+// space, a byte that is not valid UTF-8 counting as one rune that is not.
 func mostlyPrintable(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
 	runes, bad := 0, 0
-	for _, r := range string(b) {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
 		runes++
-		if !unicode.IsPrint(r) && r != '\n' && r != '\r' && r != '\t' {
+		if r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) && r != '\n' && r != '\r' && r != '\t' {
 			bad++
 		}
 	}

