@@ -1,7 +1,9 @@
 package waf
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -183,6 +185,24 @@ func mostlyPrintable(b []byte) bool {
 		}
 	}
 	return runes > 0 && bad*10 <= runes
+}
+
+// jsonLeaves returns the string leaves of a body of another type than
+// JSON that is JSON all the same (its first byte other than white space
+// is { or [, and it parses): many backends parse JSON whatever the
+// content type says, so its leaves are inspected and decoded as a JSON
+// body's are. The body is at most body_limit: one pass to check it, one
+// to walk it.
+func jsonLeaves(body []byte) []argument {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' && b[0] != '[' || !json.Valid(b) {
+		return nil
+	}
+	empty, leaves := jsonWalk(b)
+	for _, k := range empty {
+		leaves = append(leaves, argument{k, ""})
+	}
+	return leaves
 }
 
 // hasPercentEscape: v holds %XX with two hex digits (or %uXXXX).

