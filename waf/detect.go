@@ -24,11 +24,12 @@ import (
 //     match adds 5 to the anomaly score), for server-side template
 //     injection and LDAP filter injection.
 //
-// NoSQL operators need no rule of ours: the CRS 4.25's 942290, at
-// paranoia 1, refuses every MongoDB operator ($ne, $gt, $where, $expr,
-// $function, ...) in argument and cookie names and values, and leaves
-// JSON Schema's $schema, $ref, $id and $defs alone (the benign table
-// checks both).
+// NoSQL query operators need no rule of ours: the CRS 4.25's 942290, at
+// paranoia 1, refuses MongoDB's query operators ($ne, $gt, $where,
+// $expr, $function, ...) in argument and cookie names and values, and
+// leaves JSON Schema's $schema, $ref, $id and $defs alone (the benign
+// table checks both). It lets aggregation stages and update operators
+// ($lookup, $unionWith, $out, $set, ...) through: rules 210130-210131.
 //
 // Both are off with crs_only.
 
@@ -299,6 +300,15 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 //     freemarker.template.utility; ERB <%= system(...) %>).
 //   - 210112: Velocity (#set($x = ...), $class.inspect) and Smarty
 //     ({php}, {system(...)}) directives.
+//   - 210130: NoSQL: a MongoDB aggregation stage or update operator
+//     ($lookup, $unionWith, $graphLookup, $out, $merge, $match, $facet,
+//     $set, $inc, ...) as an argument name: a JSON key (json.0.$match)
+//     or a bracketed parameter name (a[$lookup]); the CRS's 942290
+//     covers the query operators ($ne, $where, ...) but not these.
+//     JSON Schema's $schema, $ref, $id, $defs, $anchor, $dynamicRef,
+//     $comment and $vocabulary are not in the list.
+//   - 210131: the same names as keys in JSON text inside a value, and a
+//     value that is a MongoDB system variable ($$ROOT, $$CURRENT, ...).
 //   - 210120: LDAP filter injection: a filter closed and another opened
 //     (*)(uid=*))(|(uid=*, admin)(&), *)(|(objectclass=*)) or an empty
 //     and/or filter ((&), (|)).
@@ -306,4 +316,6 @@ const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|` + "`" + `)" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*[|&]\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS_NAMES "@rx (?:^|[.\[])\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@rx [\"']\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)[\"']\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

