@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -153,6 +154,16 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Jinja __mro__", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}`},
 		{name: "SSTI Twig _self", method: "GET", path: "/hello?name=" + q(`{{_self.env.registerUndefinedFilterCallback("exec")}}`)},
 		{name: "SSTI {{7*'7'}} in a User-Agent", method: "GET", path: "/", header: http.Header{"User-Agent": {"Mozilla/5.0 {{7*'7'}}"}}},
+		{name: "SSTI Jinja \\x5f escapes", method: "GET", path: "/hello?name=" + q(`{{request['application']['\x5f\x5fglobals\x5f\x5f']['\x5f\x5fbuiltins\x5f\x5f']['\x5f\x5fimport\x5f\x5f']('os')['popen']('id')['read']()}}`)},
+		{name: "SSTI {%print(7*7)%}", method: "GET", path: "/hello?name=" + q("{%print(7*7)%}")},
+		{name: "SSTI {% print 7*7 %}", method: "POST", path: "/c", contentType: form, body: "c=" + q("{% print 7*7 %}")},
+		{name: "SSTI {{7+7}} in the query", method: "GET", path: "/hello?name=" + q("{{7+7}}")},
+		{name: "SSTI {{ 7.0 * 7 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ 7.0 * 7 }}"}`},
+		{name: "SSTI {{ 7//1 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ 7//1 }}"}`},
+		{name: "SSTI {{ range(7)|list }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ range(7)|list }}"}`},
+		{name: "SSTI Razor @(7*7)", method: "GET", path: "/hello?name=" + q("@(7*7)")},
+		{name: "SSTI {$smarty.version}", method: "POST", path: "/c", contentType: form, body: "c=" + q("{$smarty.version}")},
+		{name: "SSTI doT {{=7*7}}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{=7*7}}"}`},
 		// LDAP injection
 	}
 	return crsCatches, crsMisses
@@ -181,6 +192,9 @@ func benignTable() []probe {
 		{name: "JSON Schema 2020-12 keywords ($anchor, $dynamicRef, $dynamicAnchor, $vocabulary, $comment)", method: "POST", path: "/api/schemas", contentType: js,
 			body: `{"$schema": "https://json-schema.org/draft/2020-12/schema", "$vocabulary": {"https://json-schema.org/draft/2020-12/vocab/core": true}, "$defs": {"node": {"$anchor": "node", "$dynamicAnchor": "meta", "$comment": "a tree", "items": {"$dynamicRef": "#meta"}}}, "$ref": "#node"}`},
 		{name: "prices and totals named like operators in text", method: "POST", path: "/api", contentType: js, body: `{"note": "match the $out and group totals; costs $5", "sort": "-created_at", "limit": 10}`},
+		{name: "Handlebars: {{#each}}, {{> partial}}, {{this}}", method: "POST", path: "/api/templates", contentType: js,
+			body: `{"body": "{{#each items}}<li>{{this.name}}</li>{{/each}} {{> footer}} {{!-- a comment --}} {{else}}"}`},
+		{name: "numbers and text in braces", method: "GET", path: "/search?q=" + q("{2024 10} sizes 7 7 and @home (7 x 7 cm)")},
 		{name: "a $comment and a $ in a value", method: "POST", path: "/api", contentType: js, body: `{"$comment": "pricing", "total": "$ 12.50"}`},
 		{name: "Markdown with a Mustache variable", method: "POST", path: "/api/docs", contentType: js,
 			body: `{"text": "Hello {{name}}, your order {{order.id}} ships today. Use {{#items}}...{{/items}} to loop."}`},
@@ -417,5 +431,27 @@ func TestTrailersAreRefused(t *testing.T) {
 	}
 	if *hits != before {
 		t.Errorf("the backend got %d requests with trailers", *hits-before)
+	}
+}
+
+// TestDetectionRulesLeaveTemplateVariablesAlone: the rules' own patterns
+// (compiled with Go's regexp, RE2's syntax as Coraza's) match none of
+// these. GitHub Actions' ${{ secrets.TOKEN }} cannot be in the benign
+// table: the CRS alone refuses it at paranoia 1 (a shell expression).
+func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
+	benign := []string{"${{ secrets.TOKEN }}", "${{ github.ref }}", "{{name}}", "{{#each items}}", "{{/each}}", "{{> partial}}",
+		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}"}
+	for _, line := range strings.Split(strings.TrimSpace(detectionRules), "\n") {
+		i := strings.Index(line, `"@rx `)
+		j := strings.Index(line[i+5:], `" "id:`)
+		if i < 0 || j < 0 {
+			t.Fatalf("no @rx in %s", line)
+		}
+		re := regexp.MustCompile(strings.ReplaceAll(line[i+5:i+5+j], `\"`, `"`))
+		for _, s := range benign {
+			if re.MatchString(s) {
+				t.Errorf("%s matches %q", line[i+5+j+2:i+5+j+12], s)
+			}
+		}
 	}
 }
