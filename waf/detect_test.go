@@ -462,3 +462,29 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONAsTextCountsAgainstTheLimits: the leaves of JSON sent as
+// text/plain are arguments, so more of them than max_arguments get 400,
+// never a request partly inspected; a small one passes.
+func TestJSONAsTextCountsAgainstTheLimits(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	body := func(n int) string {
+		var b strings.Builder
+		b.WriteString("[")
+		for i := range n {
+			fmt.Fprintf(&b, `"v%d", `, i)
+		}
+		b.WriteString(`"last"]`)
+		return b.String()
+	}
+	if code, resp := send(t, base, probe{name: "10 leaves", method: "POST", path: "/api", contentType: "text/plain", body: body(10)}); code != http.StatusOK {
+		t.Fatalf("10 leaves: %d %s", code, resp)
+	}
+	before := *hits
+	if code, _ := send(t, base, probe{name: "500 leaves", method: "POST", path: "/api", contentType: "text/plain", body: body(500)}); code != http.StatusBadRequest {
+		t.Errorf("500 leaves as text/plain: %d, want 400", code)
+	}
+	if *hits != before {
+		t.Error("the backend got the refused request")
+	}
+}
