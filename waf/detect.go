@@ -194,16 +194,20 @@ func mostlyPrintable(b []byte) bool {
 // content type says, so its leaves are inspected and decoded as a JSON
 // body's are. The body is at most body_limit: one pass to check it, one
 // to walk it.
-func jsonLeaves(body []byte) []argument {
+// Its arguments' names are bounded as a JSON body's are (errNamesTooLong).
+func jsonLeaves(body []byte) ([]argument, error) {
 	b := bytes.TrimLeft(body, " \t\r\n")
 	if len(b) == 0 || b[0] != '{' && b[0] != '[' || !json.Valid(b) {
-		return nil
+		return nil, nil
 	}
-	empty, leaves := jsonWalk(b)
+	empty, leaves, names := jsonWalk(b)
+	if names > max(len(body), minNameBudget) {
+		return nil, errNamesTooLong
+	}
 	for _, k := range empty {
 		leaves = append(leaves, argument{k, ""})
 	}
-	return leaves
+	return leaves, nil
 }
 
 // hasPercentEscape: v holds %XX with two hex digits (or %uXXXX).

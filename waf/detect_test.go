@@ -3,6 +3,7 @@ package waf
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -486,5 +487,20 @@ func TestJSONAsTextCountsAgainstTheLimits(t *testing.T) {
 	}
 	if *hits != before {
 		t.Error("the backend got the refused request")
+	}
+}
+
+// TestJSONAsOtherTypesNamesBounded: JSON sent under another content type
+// is walked as a JSON body is, so its names are bounded the same way:
+// deep nesting over many leaves is refused (errNamesTooLong) as text/plain,
+// a form or XML, never walked into thousands of long names.
+func TestJSONAsOtherTypesNamesBounded(t *testing.T) {
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/xml"} {
+		if _, _, err := bodyChecks(ct, []byte(deepNames(900, 10)), 128); !errors.Is(err, errNamesTooLong) {
+			t.Errorf("%s: 900 nested objects over 10 leaves: %v, want errNamesTooLong", ct, err)
+		}
+		if _, _, err := bodyChecks(ct, []byte(deepNames(100, 10)), 128); err != nil {
+			t.Errorf("%s: 100 nested objects over 10 leaves: %v, want it inspected", ct, err)
+		}
 	}
 }

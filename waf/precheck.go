@@ -76,15 +76,20 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		}
 		return extra, leaves, nil
 	case mt == "application/x-www-form-urlencoded":
-		return nil, append(formValues(body), jsonLeaves(body)...), nil
+		leaves, err := jsonLeaves(body)
+		return nil, append(formValues(body), leaves...), err
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		leaves, err := jsonLeaves(body)
+		if err != nil {
+			return nil, nil, err
+		}
 		extra, err = xmlArguments(body, maxParts)
-		return extra, jsonLeaves(body), err
+		return extra, leaves, err
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
-	leaves := jsonLeaves(body) // text/plain: the engine makes no arguments of it
-	return leaves, leaves, nil
+	leaves, err := jsonLeaves(body) // text/plain: the engine makes no arguments of it
+	return leaves, leaves, err
 }
 
 // formValues reads a urlencoded body's fields as the engine does (a

@@ -385,7 +385,7 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		w.logger.Warn("waf refused a request with trailers", zap.String("method", r.Method),
 			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr), zap.String("mode", w.Mode))
 		if w.Mode == "block" {
-			return w.refuse(rw, tx, &types.Interruption{RuleID: 200012, Action: "deny", Status: http.StatusBadRequest})
+			return w.refuse(rw, tx, &types.Interruption{RuleID: 200013, Action: "deny", Status: http.StatusBadRequest})
 		}
 		it, err = tx.ProcessRequestBody()
 	}
