@@ -45,7 +45,7 @@ http://127.0.0.1:%d {
 	handle /limited* {
 		throttle {
 			zone shared
-			key everyone
+			key {http.request.header.X-Key}
 			rate 5/1m
 			backend redis %s
 			# exact: every request asks Redis, so the outage below
@@ -120,7 +120,7 @@ func TestClusterTwoGateways(t *testing.T) {
 		if i%2 == 1 {
 			g = b
 		}
-		if fetch(t, client, g.base+"/limited").code == 200 {
+		if fetchWith(t, client, "GET", g.base+"/limited", http.Header{"X-Key": {"everyone"}}).code == 200 {
 			passed++
 		}
 	}
@@ -153,8 +153,13 @@ func TestClusterTwoGateways(t *testing.T) {
 		if ans := fetch(t, client, g.base+"/svc/"); ans.code != 200 || ans.instance != "be" {
 			t.Fatalf("%s with Redis down: %d %q; routing must go on", name, ans.code, ans.instance)
 		}
-		if ans := fetch(t, client, g.base+"/limited"); ans.code != http.StatusServiceUnavailable {
-			t.Fatalf("%s's limiter (on_error deny) with Redis down: %d", name, ans.code)
+		// a key nothing is known against gets on_error (deny: 503); a
+		// key Redis refused stays refused (429), not released by it
+		if ans := fetchWith(t, client, "GET", g.base+"/limited", http.Header{"X-Key": {"someone"}}); ans.code != http.StatusServiceUnavailable {
+			t.Fatalf("%s's limiter (on_error deny) with Redis down, a new key: %d, want 503", name, ans.code)
+		}
+		if ans := fetchWith(t, client, "GET", g.base+"/limited", http.Header{"X-Key": {"everyone"}}); ans.code != http.StatusTooManyRequests {
+			t.Fatalf("%s's limiter with Redis down, a key Redis refused: %d, want 429", name, ans.code)
 		}
 	}
 	if code := post(t, a.admin+"/registry/services/later", fmt.Sprintf(`{"address": %q}`, other.addr())); code != http.StatusServiceUnavailable {
