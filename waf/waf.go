@@ -355,39 +355,17 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		decodeBudget = -1
 	}
 	it, err := inspect(tx, r, w.MaxArguments, decodeBudget)
-	if errors.Is(err, errDecodeBudget) {
-		w.logger.Warn("waf refused a request whose encoded values decode to more than body_limit", zap.String("method", r.Method),
-			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
-			zap.Int64("body_limit", w.BodyLimit), zap.String("mode", w.Mode))
+	for _, l := range limitRefusals {
+		if !errors.Is(err, l.err) {
+			continue
+		}
+		w.logger.Warn(l.msg, zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
+			zap.Int64("body_limit", w.BodyLimit), zap.Int("max_arguments", w.MaxArguments), zap.String("mode", w.Mode))
 		if w.Mode == "block" {
-			return w.refuse(rw, tx, &types.Interruption{RuleID: 210199, Action: "deny", Status: http.StatusBadRequest})
+			return w.refuse(rw, tx, &types.Interruption{RuleID: l.id, Action: "deny", Status: http.StatusBadRequest})
 		}
 		it, err = tx.ProcessRequestBody()
-	}
-	if errors.Is(err, errNamesTooLong) {
-		w.logger.Warn("waf refused a JSON body whose argument names are longer than the body", zap.String("method", r.Method),
-			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr), zap.String("mode", w.Mode))
-		if w.Mode == "block" {
-			return w.refuse(rw, tx, &types.Interruption{RuleID: 200012, Action: "deny", Status: http.StatusBadRequest})
-		}
-		it, err = tx.ProcessRequestBody()
-	}
-	if errors.Is(err, errTooManyParts) {
-		w.logger.Warn("waf refused a multipart body with too many parts", zap.String("method", r.Method),
-			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
-			zap.Int("max_parts", w.MaxArguments), zap.Int("max_file_parts", maxFileParts), zap.String("mode", w.Mode))
-		if w.Mode == "block" {
-			return w.refuse(rw, tx, &types.Interruption{RuleID: 200011, Action: "deny", Status: http.StatusBadRequest})
-		}
-		it, err = tx.ProcessRequestBody()
-	}
-	if errors.Is(err, errTrailers) {
-		w.logger.Warn("waf refused a request with trailers", zap.String("method", r.Method),
-			zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr), zap.String("mode", w.Mode))
-		if w.Mode == "block" {
-			return w.refuse(rw, tx, &types.Interruption{RuleID: 200013, Action: "deny", Status: http.StatusBadRequest})
-		}
-		it, err = tx.ProcessRequestBody()
+		break
 	}
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
@@ -533,6 +511,20 @@ func hasTrailers(h http.Header) bool {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// limitRefusals are the errors inspect returns for a request it does not
+// hand the engine whole, each with its log message and the id its 400
+// carries (mode detect logs it and lets the engine read what it has).
+var limitRefusals = []struct {
+	err error
+	msg string
+	id  int
+}{
+	{errDecodeBudget, "waf refused a request whose encoded values decode to more than body_limit", 210199},
+	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
+	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
+	{errTrailers, "waf refused a request with trailers", 200013},
 }
 
 // blockingRules are the CRS rules that refuse a request (949110, 949111)
