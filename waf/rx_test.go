@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -47,11 +48,16 @@ func rxInputs() []string {
 		in = append(in, p, strings.ToLower(p), filler+p, p+filler, filler+p+filler, lines+p, p+"\n"+lines, lines+p+"\n"+lines)
 	}
 	// bytes that are not UTF-8, and Latin-1 letters, for the expressions
-	// matched against bytes (and to check a non-UTF-8 value goes to
-	// Coraza's own)
+	// matched against bytes (and to check that RE2, handed a non-UTF-8
+	// value with U+FFFD for each bad byte, reads what Go's regexp reads)
 	for _, p := range []string{"$\xe9t\xe9(1)", "$_GET\xff('x')", "\xac\xed\x00\x05sr", "\xbcscript\xbealert(1)\xbc/script\xbe",
 		"gopher\xff://x", "\xc9T\xc9 and caf\xe9", "\xc2\xb4 or \xe2\x80\x98 1=1 \xe2\x80\x99", "<?php \xff ?>", "\xff\xfe<script>"} {
 		in = append(in, p, filler+p, p+filler, filler+p+filler, lines+p+"\n"+lines)
+	}
+	// bad bytes next to multi-byte runes, runs of them, a lone
+	// continuation byte, a truncated sequence, and U+FFFD itself
+	for _, p := range []string{"\xffunion select\xff", "caf\xc3\xa9\xff<script>", "\x80\x80 or 1=1", "1=1 \xe2\x80", "\xef\xbf\xbd\xff' or '1'='1", "\xc0\xaf..\xc0\xaf/etc/passwd"} {
+		in = append(in, filler+p, p+filler, lines+p+"\n"+lines)
 	}
 	return append(in, filler, lines, strings.Repeat("x", 5000), strings.Repeat("\xff", 300))
 }
@@ -95,6 +101,13 @@ func TestRE2MatchesGoRegexp(t *testing.T) {
 					matched++
 					if ours.binary {
 						latin1Matched++
+					}
+				}
+				if !ours.binary && !utf8.ValidString(v) && len(v) >= re2MinLen {
+					// RE2 read the bad bytes as the U+FFFD Go's regexp
+					// reads there, and captures them so
+					for i := range b.captured {
+						b.captured[i] = asGoRegexpReads(b.captured[i])
 					}
 				}
 				if got != want || a.captured != b.captured {
