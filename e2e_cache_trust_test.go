@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -598,5 +600,60 @@ func TestE2ECacheKeyedByAPIKeyConsumer(t *testing.T) {
 	}
 	if got := o.hits.Load() - hits; got != 2 {
 		t.Fatalf("upstream asked %d times for two consumers twice, want 2 (each consumer's answer reused)", got)
+	}
+}
+
+// A GET that carries what the key leaves out, a body (a "fat GET", by
+// Content-Length or chunked) or a method-override header, goes to the
+// origin uncached: an origin that reads it cannot plant its answer for
+// every caller of the URL. A fresh-eyes attack stored a fat GET's answer
+// and served it to the next plain GET.
+func TestE2ECacheFatGETAndMethodOverrideNeverStored(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprintf(w, "method %s body %q", cmp.Or(r.Header.Get("X-HTTP-Method-Override"), r.Method), body)
+	})
+	g := startGateway(t, "", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	response_cache
+	reverse_proxy %s
+}`, o.addr()))
+	send := func(path string, body io.Reader, h http.Header) answer {
+		t.Helper()
+		req, err := http.NewRequest("GET", g.url(path), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(req.Header, h)
+		resp, err := g.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{code: resp.StatusCode, header: resp.Header, body: string(b)}
+	}
+	for _, c := range []struct {
+		name, path, detail string
+		body               func() io.Reader
+		h                  http.Header
+	}{
+		{"a body by Content-Length", "/fat", "request-body", func() io.Reader { return strings.NewReader("evil") }, nil},
+		// a reader of unknown length: sent chunked
+		{"a chunked body", "/chunked", "request-body", func() io.Reader { return io.MultiReader(strings.NewReader("evil")) }, nil},
+		{"X-HTTP-Method-Override", "/override", "method-override", func() io.Reader { return nil }, http.Header{"X-Http-Method-Override": {"DELETE"}}},
+		{"X-HTTP-Method", "/override2", "method-override", func() io.Reader { return nil }, http.Header{"X-Http-Method": {"DELETE"}}},
+		{"X-Method-Override", "/override3", "method-override", func() io.Reader { return nil }, http.Header{"X-Method-Override": {"DELETE"}}},
+	} {
+		for range 2 { // the second would be a hit if the first were stored
+			a := send(c.path, c.body(), c.h)
+			if a.code != 200 || !strings.Contains(a.header.Get("Cache-Status"), "fwd=bypass; detail="+c.detail) {
+				t.Fatalf("%s: %d %q, Cache-Status %q: want it passed to the origin uncached (detail=%s)", c.name, a.code, a.body, a.header.Get("Cache-Status"), c.detail)
+			}
+		}
+		before := o.hits.Load()
+		if a := send(c.path, nil, nil); a.body != `method GET body ""` || o.hits.Load() != before+1 {
+			t.Fatalf("%s: a plain GET after it got %q (origin asked %d times): it was served what the other stored", c.name, a.body, o.hits.Load()-before)
+		}
 	}
 }

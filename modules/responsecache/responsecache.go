@@ -284,6 +284,12 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 	default:
 		return rc.serveUnsafe(w, r, next)
 	}
+	if detail := unkeyedInput(r); detail != "" {
+		// the origin may answer from what the key leaves out: stored, that
+		// answer would go to every caller of the URL (cache poisoning)
+		cacheMetric(r, cacheBypass)
+		return rc.pass(w, r, next, "fwd=bypass; detail="+detail)
+	}
 	cr := rc.describe(r)
 	if cr.unkeyed {
 		// the key was to tell this caller apart and cannot: an entry under
@@ -314,6 +320,28 @@ func (rc *ResponseCache) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 		return rc.onlyIfCached(w, d.Status)
 	}
 	return rc.miss(w, r, next, cr, d.Status)
+}
+
+// methodOverrides are the headers with which frameworks (Express's
+// method-override, Rails, Symfony, ASP.NET, Google's APIs) let a client
+// turn a GET or POST into another method.
+var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// unkeyedInput says why a GET or HEAD carries something that can change
+// the origin's answer but is not in the cache key: a body (a "fat GET",
+// declared by Content-Length or sent chunked) or a method-override header.
+// Such a request goes to the origin uncached, neither served from the
+// store nor stored; "" when it has none.
+func unkeyedInput(r *http.Request) string {
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		return "request-body"
+	}
+	for _, h := range methodOverrides {
+		if _, ok := r.Header[h]; ok {
+			return "method-override"
+		}
+	}
+	return ""
 }
 
 // describe works out a request's key and directives.
