@@ -135,8 +135,15 @@ func (p *Policy) Check(ctx context.Context, hostport string, origin Origin) ([]n
 	for i, ip := range ips {
 		ip = ip.Unmap().WithZone("")
 		ips[i] = ip
-		if err := p.checkIP(hostport, ip, uint16(port), origin); err != nil {
+		if err := p.checkIP(hostport, ip, uint16(port), origin, false); err != nil {
 			return nil, err
+		}
+		// an IPv6 address that a translator on the way turns into an IPv4
+		// one reaches that IPv4 address: it passes the rules as it too
+		for _, v4 := range EmbeddedIPv4(ip) {
+			if err := p.checkIP(hostport, v4, uint16(port), origin, true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return ips, nil
@@ -158,8 +165,14 @@ func (p *Policy) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
 
-func (p *Policy) checkIP(addr string, ip netip.Addr, port uint16, origin Origin) error {
+// checkIP applies the rules to one address. embedded is an IPv4 address
+// found inside the IPv6 one registered: the allow ranges were checked
+// against the IPv6 address itself, every other rule applies to both.
+func (p *Policy) checkIP(addr string, ip netip.Addr, port uint16, origin Origin, embedded bool) error {
 	refuse := func(rule, reason string) error {
+		if embedded {
+			reason = "it carries the IPv4 address " + ip.String() + " (IPv4-compatible, NAT64, SIIT, 6to4 or Teredo form), and " + reason
+		}
 		return &RefusedError{Address: addr, IP: ip, Rule: rule, Reason: reason}
 	}
 	switch {
@@ -185,11 +198,67 @@ func (p *Policy) checkIP(addr string, ip netip.Addr, port uint16, origin Origin)
 			return refuse("deny", "it is in service_registry deny "+d.String())
 		}
 	}
-	if len(p.Allow) > 0 && !containsAny(p.Allow, ip, false) {
+	if !embedded && len(p.Allow) > 0 && !containsAny(p.Allow, ip, false) {
 		return refuse("allow", "it is in none of the ranges of service_registry allow")
 	}
 	if ip.IsLoopback() && origin == Site && !containsAny(p.Allow, ip, true) {
 		return refuse("loopback", "loopback addresses are accepted only on the admin endpoint; to accept them through registry_api, name them in service_registry allow (e.g. allow 127.0.0.1/32)")
+	}
+	return nil
+}
+
+// Well-known IPv6 ranges whose addresses carry an IPv4 address that a
+// translator on the path (NAT64, SIIT, a 6to4 or Teredo relay) connects to.
+var (
+	compatible  = netip.MustParsePrefix("::/96")           // IPv4-compatible (RFC 4291, deprecated)
+	siit        = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT's IPv4-translated (RFC 2765)
+	nat64       = netip.MustParsePrefix("64:ff9b::/96")    // NAT64's well-known prefix (RFC 6052)
+	nat64Local  = netip.MustParsePrefix("64:ff9b:1::/48")  // NAT64's local-use prefix (RFC 8215)
+	sixToFour   = netip.MustParsePrefix("2002::/16")       // 6to4 (RFC 3056)
+	teredo      = netip.MustParsePrefix("2001::/32")       // Teredo (RFC 4380)
+	loopback6   = netip.IPv6Loopback()
+	unspecified = netip.IPv6Unspecified()
+)
+
+// EmbeddedIPv4 returns the IPv4 addresses an IPv6 address carries in the
+// well-known translation forms: IPv4-compatible (::a.b.c.d), SIIT
+// (::ffff:0:a.b.c.d), NAT64's well-known 64:ff9b::/96 and, in every
+// position RFC 6052 allows its prefix lengths, its local-use 64:ff9b:1::/48,
+// 6to4 (2002:AABB:CCDD::/48) and Teredo (its server and its obfuscated
+// client). IPv4-mapped addresses (::ffff:a.b.c.d) are unmapped before the
+// rules; a network-specific NAT64 prefix is the operator's to deny.
+func EmbeddedIPv4(ip netip.Addr) []netip.Addr {
+	if !ip.Is6() || ip.Is4In6() {
+		return nil
+	}
+	b := ip.As16()
+	v4 := func(x []byte) netip.Addr { return netip.AddrFrom4([4]byte(x)) }
+	switch {
+	case ip == loopback6 || ip == unspecified:
+		return nil
+	case compatible.Contains(ip), siit.Contains(ip), nat64.Contains(ip):
+		return []netip.Addr{v4(b[12:16])}
+	case nat64Local.Contains(ip):
+		// RFC 6052 2.2: the IPv4 address after a /48, /56, /64 or /96
+		// prefix, skipping bits 64-71 (the "u" octet); which length the
+		// network uses is not known here, so every position counts, but
+		// the zeros of the positions it does not use are not an address
+		var out []netip.Addr
+		for _, a := range []netip.Addr{
+			v4([]byte{b[6], b[7], b[9], b[10]}),
+			v4([]byte{b[7], b[9], b[10], b[11]}),
+			v4(b[9:13]),
+			v4(b[12:16]),
+		} {
+			if !a.IsUnspecified() {
+				out = append(out, a)
+			}
+		}
+		return out
+	case sixToFour.Contains(ip):
+		return []netip.Addr{v4(b[2:6])}
+	case teredo.Contains(ip):
+		return []netip.Addr{v4(b[4:8]), v4([]byte{^b[12], ^b[13], ^b[14], ^b[15]})}
 	}
 	return nil
 }

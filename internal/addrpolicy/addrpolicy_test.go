@@ -68,6 +68,30 @@ func TestCheck(t *testing.T) {
 		{"[ff02::1]:80", Admin, "multicast"},
 		{"198.51.100.20:80", Admin, "deny"},
 		{"metadata.internal:80", Site, "link_local"},
+		// IPv4 inside IPv6 forms a translator turns back into IPv4 (a
+		// fresh-eyes attack registered each of these before)
+		{"[::169.254.169.254]:80", Admin, "link_local"},
+		{"[64:ff9b::169.254.169.254]:80", Admin, "link_local"},
+		{"[64:ff9b::a9fe:a9fe]:80", Site, "link_local"},
+		{"[::ffff:0:169.254.169.254]:80", Admin, "link_local"},
+		{"[2002:a9fe:a9fe::1]:80", Admin, "link_local"},
+		{"[::224.0.0.1]:80", Admin, "multicast"},
+		{"[::127.0.0.1]:2019", Admin, "admin_endpoint"},
+		{"[::127.0.0.1]:9090", Site, "loopback"},
+		{"[64:ff9b::127.0.0.1]:9090", Site, "loopback"},
+		{"[64:ff9b::0.0.0.0]:80", Site, "unspecified"},
+		{"[64:ff9b::198.51.100.20]:80", Admin, "deny"},
+		{"[::198.51.100.20]:80", Admin, "deny"},
+		{"[2002:c633:6414::1]:80", Admin, "deny"},
+		{"[64:ff9b:1:a9fe:a9fe::]:80", Admin, "link_local"},      // local-use NAT64, /48
+		{"[64:ff9b:1:00a9:00fe:a9fe::]:80", Admin, "link_local"}, // /56
+		{"[64:ff9b:1::a9:fea9:fe00:0]:80", Admin, "link_local"},  // /64
+		{"[64:ff9b:1::a9fe:a9fe]:80", Admin, "link_local"},       // /96
+		// Teredo: server 192.0.2.1, client 169.254.169.254 (obfuscated)
+		{"[2001:0:c000:201::5601:5601]:80", Admin, "link_local"},
+		{"[64:ff9b::203.0.113.9]:80", Site, ""}, // a public address through NAT64
+		{"[2002:cb00:7109::1]:80", Site, ""},
+		{"[2001:db8::127.0.0.1]:80", Site, ""}, // documentation range: no IPv4 in it
 		{"nowhere.invalid:80", Site, "resolve"},
 	}
 	for _, c := range cases {
