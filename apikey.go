@@ -300,6 +300,7 @@ func (h *APIKey) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	caddyhttp.SetVar(r.Context(), consumerVar, ck.consumerVar)
 	// {http.auth.user.id} stands for this key (response_cache's key)
 	caddyhttp.SetVar(r.Context(), caddykit.CredentialSourceVar, source)
+	caddyhttp.SetVar(r.Context(), caddykit.AuthRealmVar, "api_key")
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(ck.provider)
 	if h.HideKey {

@@ -657,3 +657,77 @@ func TestE2ECacheFatGETAndMethodOverrideNeverStored(t *testing.T) {
 		}
 	}
 }
+
+// {http.auth.user.id} in the key is a caller only within the realm that
+// vouched for it: the same sub from two issuers, or a consumer and a
+// token's sub of the same name, never share an entry; the same sub from
+// the same issuer does. A fresh-eyes attack got idp-a's alice's answer
+// with idp-b's alice, and a consumer's with a token whose sub was its id.
+func TestE2ECacheUserIDIsKeyedWithItsRealm(t *testing.T) {
+	secret := "realm-secret-realm-secret-realm-secret"
+	t.Setenv("GATEWAY_TEST_JWT_SECRET", secret)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		// a placeholder a handler did not set is passed on as written
+		known := func(h string) string {
+			if v := r.Header.Get(h); !strings.HasPrefix(v, "{") {
+				return v
+			}
+			return ""
+		}
+		fmt.Fprintf(w, "data of %s via %s%s", r.Header.Get("X-User"), known("X-Iss"), known("X-Consumer"))
+	})
+	g := startGateway(t, "consumers {\n\t\tplan free {\n\t\t\trate 1000/1s\n\t\t}\n\t\tdefault_plan free\n\t}", fmt.Sprintf(`http://127.0.0.1:{HTTP} {
+	@apikey header X-Api-Key *
+	@token header Authorization *
+	api_key @apikey
+	jwt_auth @token {
+		secret {env.GATEWAY_TEST_JWT_SECRET}
+		issuer idp-a idp-b
+	}
+	response_cache {
+		key {http.auth.user.id}
+	}
+	reverse_proxy %s {
+		header_up X-User {http.auth.user.id}
+		header_up X-Iss {http.auth.user.iss}
+		header_up X-Consumer {http.auth.user.consumer}
+	}
+}`, o.addr()))
+	if code, body := g.adminCall("POST", "/consumers/", `{"id":"alice"}`); code != 201 {
+		t.Fatalf("creating alice: %d %s", code, body)
+	}
+	code, body := g.adminCall("POST", "/consumers/alice/keys", `{}`)
+	var k struct{ Key string }
+	if code != 201 || json.Unmarshal([]byte(body), &k) != nil || k.Key == "" {
+		t.Fatalf("a key for alice: %d %s", code, body)
+	}
+	token := func(iss string) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "iss": iss, "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + s
+	}
+	callers := []struct {
+		name string
+		h    http.Header
+		want string
+	}{
+		{"the consumer alice", http.Header{"X-Api-Key": {k.Key}}, "data of alice via alice"},
+		{"alice of idp-a", http.Header{"Authorization": {token("idp-a")}}, "data of alice via idp-a"},
+		{"alice of idp-b", http.Header{"Authorization": {token("idp-b")}}, "data of alice via idp-b"},
+	}
+	hits := o.hits.Load()
+	for round := range 2 {
+		for _, c := range callers {
+			a := fetchWith(t, g.client, "GET", g.url("/me"), c.h)
+			if a.code != 200 || a.body != c.want {
+				t.Fatalf("round %d, %s: %d %q (%q), want %q", round, c.name, a.code, a.body, a.header.Get("Cache-Status"), c.want)
+			}
+		}
+	}
+	if got := o.hits.Load() - hits; got != 3 {
+		t.Fatalf("upstream asked %d times for three callers twice, want 3 (each one's answer reused)", got)
+	}
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -120,6 +121,7 @@ type TokenIntrospection struct {
 	engine      *atomic.Pointer[introspect.Introspector[*introspected]] // nil until discovered
 	sources     []TokenSource
 	sourceNames []string
+	realm       string // caddykit.AuthRealmVar: the issuer, else the endpoint
 	secret      string
 	answers     map[string]refusalAnswer
 	logger      *zap.Logger
@@ -207,6 +209,7 @@ func (t *TokenIntrospection) Provision(ctx caddy.Context) error {
 	}
 	caddykit.AddCredentialSources(t, cs)
 
+	t.realm = "token_introspection\x00" + cmp.Or(t.Issuer, t.Endpoint)
 	t.engine = new(atomic.Pointer[introspect.Introspector[*introspected]])
 	if t.Endpoint != "" {
 		t.engine.Store(t.newEngine(t.Endpoint))
@@ -355,6 +358,7 @@ func (t *TokenIntrospection) ServeHTTP(w http.ResponseWriter, r *http.Request, n
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(a.Val.provider)
 	caddyhttp.SetVar(r.Context(), caddykit.CredentialSourceVar, t.sourceNames[src])
+	caddyhttp.SetVar(r.Context(), caddykit.AuthRealmVar, t.realm)
 	return next.ServeHTTP(w, r)
 }
 

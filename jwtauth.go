@@ -413,6 +413,7 @@ func (j *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Map(v.provider)
 	caddyhttp.SetVar(r.Context(), caddykit.CredentialSourceVar, j.sourceNames[src])
+	caddyhttp.SetVar(r.Context(), caddykit.AuthRealmVar, v.realm)
 	if j.consumers != nil {
 		if err := j.bindConsumer(w, r, repl, v); err != nil {
 			return err

@@ -188,6 +188,7 @@ func queryValue(raw, name string) (value string, dup bool) {
 // verifiedToken is what the request path needs of a verified token.
 type verifiedToken struct {
 	vars     map[string]any     // "http.auth.user.<claim>" -> value
+	realm    string             // caddykit.AuthRealmVar: "jwt_auth" and the token's iss
 	provider caddy.ReplacerFunc // serves vars; made once, so no request allocates it
 	headers  []string           // claim header values, "" when absent or unsafe
 
@@ -227,6 +228,7 @@ func (j *JWTAuth) newVerified(claims jwt.MapClaims) *verifiedToken {
 	// it has no sub (service tokens): it marks the request authenticated
 	// (response_cache then never shares a per-caller answer with it).
 	v.vars[userPrefix+"id"] = ""
+	v.realm = "jwt_auth\x00" + claimString(claims["iss"])
 	if sub, ok := v.vars[userPrefix+"sub"]; ok {
 		v.vars[userPrefix+"id"] = sub
 	}

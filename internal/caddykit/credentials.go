@@ -143,6 +143,15 @@ func (c *credentialSet) current() *CredentialSources { return c.snap.Load() }
 // for. Without it (Caddy's basic_auth) it is the Authorization field.
 const CredentialSourceVar = "gateway.credential_source"
 
+// AuthRealmVar is the request variable an authentication handler of this
+// plugin sets to who vouched for {http.auth.user.id}: "api_key" (a
+// consumer), "jwt_auth" and the token's iss, "token_introspection" and its
+// endpoint. The same id from two realms is two callers (a sub "alice" from
+// two identity providers, a consumer "alice" and a token's sub "alice"):
+// response_cache keys {http.auth.user.id} with it. Caddy's basic_auth and
+// others set none: "".
+const AuthRealmVar = "gateway.auth_realm"
+
 // CredentialSourceOf names a source in CredentialSourceVar's notation:
 // "header:<Canonical>", "query:<lower>"; the Authorization scheme of
 // api_key is the Authorization field.
@@ -166,7 +175,13 @@ type RequestCredentials struct {
 	// from authSource, in the same notation (a cookie: header:Cookie)
 	authenticated bool
 	authSource    string
+	// who vouched for {http.auth.user.id} (AuthRealmVar), "" when unsaid
+	realm string
 }
+
+// Realm is who vouched for {http.auth.user.id} (AuthRealmVar): the same id
+// from two realms is two callers.
+func (c *RequestCredentials) Realm() string { return c.realm }
 
 // AuthenticatedBy tells whether an authentication handler accepted the
 // request, and the source it read the credential from.
@@ -207,6 +222,7 @@ func CredentialsOf(r *http.Request, repl *caddy.Replacer) RequestCredentials {
 		if _, ok := repl.Get("http.auth.user.id"); ok {
 			c.authenticated = true
 			c.authSource = "header:Authorization"
+			c.realm, _ = caddyhttp.GetVar(r.Context(), AuthRealmVar).(string)
 			if src, ok := caddyhttp.GetVar(r.Context(), CredentialSourceVar).(string); ok && src != "" {
 				c.authSource = src
 				if strings.HasPrefix(src, "cookie:") {

@@ -371,7 +371,7 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 			writeKeyPart(&b, ln)
 		}
 	}
-	separating := false
+	separating, byUser := false, false
 	var coveredBuf [8]string
 	covered := coveredBuf[:0]
 	for _, part := range rc.keyParts {
@@ -383,12 +383,19 @@ func (rc *ResponseCache) describe(r *http.Request) cacheRequest {
 		if v != "" {
 			covered = append(covered, part.covers...)
 		}
+		byUser = byUser || slices.Contains(part.covers, "user")
 		// each part with its template (two templates rendering one value
 		// are different keys), each after its length: values may hold any
 		// byte (a claim with a NUL), and "a" + "b\x00c" must not be
 		// "a\x00b" + "c"
 		writeKeyPart(&b, part.tpl)
 		writeKeyPart(&b, v)
+	}
+	// {http.auth.user.id} is a caller only within the realm that vouched
+	// for it: a sub "alice" from two identity providers, or a consumer
+	// "alice" and a token's sub "alice", are two callers
+	if byUser {
+		writeKeyPart(&b, creds.Realm())
 	}
 	// separated only when every credential the request carries is told
 	// apart by the key: a key of the app's X-Api-Key says nothing of the
