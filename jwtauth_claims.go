@@ -188,7 +188,7 @@ func queryValue(raw, name string) (value string, dup bool) {
 // verifiedToken is what the request path needs of a verified token.
 type verifiedToken struct {
 	vars     map[string]any     // "http.auth.user.<claim>" -> value
-	realm    string             // caddykit.AuthRealmVar: "jwt_auth" and the token's iss
+	realm    any                // caddykit.AuthRealmVar: "jwt_auth" and the token's iss (boxed once)
 	provider caddy.ReplacerFunc // serves vars; made once, so no request allocates it
 	headers  []string           // claim header values, "" when absent or unsafe
 
