@@ -428,6 +428,8 @@ func describeJSONError(err error) string {
 		}
 		if strings.HasPrefix(typeErr.Field, "metadata") {
 			return fmt.Sprintf(`"metadata" must be an object of string values, such as {"version": "1.2"}, not a %s`, typeErr.Value)
+		} else if typeErr.Field == "weight" {
+			return fmt.Sprintf(`"weight" must be a whole number from 0 to 10000 written without a fraction or exponent, such as 10, not a %s`, typeErr.Value)
 		} else if typeErr.Field == "" {
 			want = "a JSON object"
 		}
@@ -442,7 +444,7 @@ func describeJSONError(err error) string {
 		return "the JSON ends too early"
 	}
 	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Sprintf("unknown field %s; the fields are address, id, ttl, metadata, health", msg)
+		return fmt.Sprintf("unknown field %s; the fields are address, id, ttl, metadata, weight, health", msg)
 	}
 	return err.Error()
 }

@@ -134,6 +134,8 @@ var badInputCases = []struct {
 	{"POST", "/registry/services/hello", `{"adress": "127.0.0.1:1"}`, 400, `unknown field "adress"`},
 	{"POST", "/registry/services/hello", `{}`, 400, `"address" is missing`},
 	{"POST", "/registry/services/hello", `{"address": 9090}`, 400, `"address" must be a string`},
+	{"POST", "/registry/services/hello", `{"address": "127.0.0.1:9090", "weight": 1e4}`, 400, `"weight" must be a whole number`},
+	{"POST", "/registry/services/hello", `{"address": "127.0.0.1:9090", "wieght": 1}`, 400, `address, id, ttl, metadata, weight, health`},
 	{"POST", "/registry/services/hello", `{"address": "127.0.0.1"}`, 400, "no port"},
 	{"POST", "/registry/services/hello", `{"address": "127.0.0.1:99999"}`, 400, "1 to 65535"},
 	{"POST", "/registry/services/hello", `{"address": "127.0.0.1:80/x"}`, 400, "path"},

@@ -286,8 +286,13 @@ func (t *Transform) transformRequest(w http.ResponseWriter, r *http.Request, exp
 	out, _, err := t.request.ApplyInPlace(buf, expand)
 	if err != nil {
 		msg := "the request body is not valid JSON"
-		if errors.Is(err, engine.ErrDuplicateKey) {
+		switch {
+		case errors.Is(err, engine.ErrDuplicateKey):
 			msg = "the request body has an object with the same key twice"
+		case !errors.Is(err, engine.ErrInvalidJSON):
+			// valid JSON of another shape than the edit needs (set
+			// user.id where user is a string)
+			msg = "the request body's JSON does not have the shape this route's transform edits: " + err.Error()
 		}
 		if ce := t.logger.Check(zap.DebugLevel, "refused a request body"); ce != nil {
 			ce.Write(zap.Error(err))

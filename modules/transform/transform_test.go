@@ -95,6 +95,7 @@ func TestTransformRequestBodies(t *testing.T) {
 	}{
 		{`{"user":`, nil, 400, "not valid JSON"},
 		{`{"user":{"id":"me","ID":"you"}}`, nil, 400, "same key twice"},
+		{`{"user":[1,2]}`, nil, 400, "does not have the shape"},
 		{`{"pad":"` + strings.Repeat("x", 2000) + `"}`, nil, 413, "larger than 1024 bytes"},
 		{in, http.Header{"Content-Encoding": {"gzip"}}, 415, "without Content-Encoding"},
 	} {
