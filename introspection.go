@@ -121,7 +121,7 @@ type TokenIntrospection struct {
 	engine      *atomic.Pointer[introspect.Introspector[*introspected]] // nil until discovered
 	sources     []TokenSource
 	sourceNames []string
-	realm       any    // caddykit.AuthRealmVar: the issuer, else the endpoint (boxed once)
+	realm       any // caddykit.AuthRealmVar: the issuer, else the endpoint (boxed once)
 	secret      string
 	answers     map[string]refusalAnswer
 	logger      *zap.Logger
