@@ -147,8 +147,9 @@ func simulateFair(t *testing.T, l *Limiter, clk *fakeClock, svc *service, rate f
 		case 2:
 			sw := heap.Pop(&waiting).(*simWaiter)
 			if !sw.w.done {
-				sw.gaveUp = true
-				k.leave(sw.w, true)
+				// shed, or admitted over the limit when the key is
+				// stalled (then granted starts it)
+				sw.gaveUp = k.leave(sw.w, true)
 				granted(at)
 			}
 		}

@@ -33,7 +33,9 @@
 // is brought towards an equal share of them, whatever it sends: one under
 // its share, limit / clients, goes before one over it; slots already held
 // are never taken back, so a client whose requests were admitted without
-// contention and then hang holds them until they end), and between clients with as many,
+// contention and then hang holds them until they end, but when none frees
+// for long the others under their share are admitted over the limit, up to
+// a cap: see [Stall]), and between clients with as many,
 // to the one served longest ago (round-robin); among that client's, to
 // the newest (under sustained overload, the old waiters would time out
 // anyway; serving the newest keeps the latency of what is admitted low).
@@ -124,6 +126,24 @@ var AutoMaxWait = struct {
 	Factor               float64
 	Min, Max, Unmeasured time.Duration
 }{0.5, 5 * time.Millisecond, 250 * time.Millisecond, 50 * time.Millisecond}
+
+// Stall is when a key whose slots are all taken counts as stalled, and
+// what it may then admit over its limit. A key is stalled when none of the
+// slots within its limit has freed for Factor times its least latency (at
+// least Min; Min while no latency is measured): under normal saturation
+// slots free about limit / latency times a second, so that long without one
+// means the requests that hold them hang (a hung endpoint, a client that
+// got every slot while there was no contention and never finishes). While
+// it is stalled, a client under its fair share of the limit (limit /
+// clients with requests in flight or waiting) is admitted over the limit,
+// on arrival or when its wait ends, until the requests in flight reach Cap
+// times the limit: that bounds what goes to the service. Once a slot within
+// the limit frees again, the limit applies as before.
+var Stall = struct {
+	Factor float64
+	Min    time.Duration
+	Cap    float64
+}{10, time.Second, 2}
 
 // Errors Acquire returns.
 var (
@@ -277,8 +297,15 @@ func (k *keyState) admit(cfg *Config, req Request) (Ticket, *waiter, time.Durati
 	c := k.clientLocked(req.Client)
 	limit := k.limitLocked(cfg)
 	if len(k.queue) == 0 && k.inFlight < limit {
+		now := cfg.Now()
+		k.lastFree = now // a slot was free now
 		k.grantLocked(c)
-		return Ticket{k: k, c: c, start: cfg.Now()}, nil, 0, nil
+		return Ticket{k: k, c: c, start: now}, nil, 0, nil
+	}
+	if now := cfg.Now(); k.overLimitLocked(cfg, c, now, limit) {
+		k.grantLocked(c)
+		k.overLimit++
+		return Ticket{k: k, c: c, start: now}, nil, 0, nil
 	}
 	w, err := k.enqueueLocked(cfg, c, req.Priority, limit)
 	if err != nil {
@@ -300,6 +327,19 @@ func (k *keyState) maxWaitLocked(cfg *Config) time.Duration {
 	}
 	d := time.Duration(AutoMaxWait.Factor * float64(k.minLatency))
 	return min(max(d, AutoMaxWait.Min), AutoMaxWait.Max)
+}
+
+// overLimitLocked reports whether c may be admitted over the limit now:
+// the key is stalled (see [Stall]), c is under its fair share of the limit
+// and the requests in flight are under the cap.
+func (k *keyState) overLimitLocked(cfg *Config, c *client, now int64, limit int) bool {
+	after := Stall.Min
+	if k.minLatency > 0 {
+		after = max(time.Duration(Stall.Factor*float64(k.minLatency)), Stall.Min)
+	}
+	return k.inFlight >= limit && now-k.lastFree >= int64(after) &&
+		c.inFlight < max(limit/len(k.clients), 1) &&
+		float64(k.inFlight) < Stall.Cap*float64(limit)
 }
 
 // grantLocked gives c a slot.
@@ -336,6 +376,11 @@ func (t Ticket) Done(answered bool) {
 	cfg := k.l.cfg.Load()
 	now := cfg.Now()
 	k.mu.Lock()
+	if k.inFlight <= k.limitLocked(cfg) {
+		// a slot within the limit frees (one over it, admitted while the
+		// key was stalled, does not end the stall)
+		k.lastFree = now
+	}
 	k.inFlight--
 	t.c.inFlight--
 	k.releaseClientLocked(t.c)
@@ -392,7 +437,7 @@ func (l *Limiter) dropIdle(cfg *Config) bool {
 func (l *Limiter) newKey(name string) *keyState {
 	cfg := l.cfg.Load()
 	return &keyState{l: l, name: name, limit: float64(cfg.InitialLimit), units: 1,
-		clients: map[uint64]*client{}, windowStart: cfg.Now(), lastUsed: cfg.Now()}
+		clients: map[uint64]*client{}, windowStart: cfg.Now(), lastUsed: cfg.Now(), lastFree: cfg.Now()}
 }
 
 // Seed sets a key's learned limit (per unit) and least latency, as a
@@ -421,6 +466,11 @@ type keyState struct {
 	clients  map[uint64]*client
 	free     []*client // spare client records, reused
 	lastUsed int64
+	// lastFree is when a slot within the limit was last free (found free
+	// on arrival, or freed); overLimit counts the requests admitted over
+	// the limit while the key was stalled (see [Stall])
+	lastFree  int64
+	overLimit uint64
 
 	// the latency window
 	windowStart int64
@@ -623,10 +673,19 @@ func (k *keyState) leave(w *waiter, timedOut bool) bool {
 	}
 	w.done = true
 	w.c.queued--
-	k.releaseClientLocked(w.c)
 	if timedOut {
+		cfg := k.l.cfg.Load()
+		if k.overLimitLocked(cfg, w.c, cfg.Now(), k.limitLocked(cfg)) {
+			// the key is stalled and the client under its share: admitted
+			// over the limit rather than shed
+			k.grantLocked(w.c)
+			k.overLimit++
+			close(w.ready)
+			return false
+		}
 		k.shedWait++
 	}
+	k.releaseClientLocked(w.c)
 	return true
 }
 
@@ -715,6 +774,9 @@ type KeyState struct {
 	// waited MaxWait.
 	ShedQueueFull uint64 `json:"shed_queue_full"`
 	ShedMaxWait   uint64 `json:"shed_max_wait"`
+	// OverLimit counts the requests admitted over the limit because no
+	// slot had freed for long (see [Stall]).
+	OverLimit uint64 `json:"over_limit"`
 }
 
 // Snapshot returns every key's state (the overflow key only when used),
@@ -727,7 +789,7 @@ func (l *Limiter) Snapshot() []KeyState {
 		out = append(out, KeyState{Key: k.name, Limit: k.limitLocked(cfg), LimitPerUnit: k.limit, Units: k.units,
 			InFlight: k.inFlight, Queued: len(k.queue), MinLatency: time.Duration(k.minLatency),
 			Latency: time.Duration(k.lastLatency), Clients: len(k.clients), Admitted: k.admitted,
-			ShedQueueFull: k.shedFull, ShedMaxWait: k.shedWait})
+			ShedQueueFull: k.shedFull, ShedMaxWait: k.shedWait, OverLimit: k.overLimit})
 		k.mu.Unlock()
 	}
 	l.keys.Range(func(_, v any) bool {
