@@ -14,7 +14,9 @@
 // so the limit grows by √limit per window (a window lasts at least one
 // least latency) while latency stays within tolerance of the least latency
 // seen, and shrinks smoothly when requests start queueing in the service. The baseline is the
-// minimum latency (as Envoy's minRTT), not Gradient2's long-term average,
+// minimum latency (as Envoy's minRTT: the least mean latency of windows
+// that each cover two turnovers of the slots, so that the quick requests
+// that end first while the requests in flight grow do not set it low), not Gradient2's long-term average,
 // which drifts up under sustained overload and lets the limit creep with it;
 // when the limit sits at its minimum and latency still exceeds the
 // baseline, the service itself got slower, and the baseline is re-measured
@@ -448,6 +450,7 @@ func (l *Limiter) Seed(key string, limitPerUnit float64, minLatency time.Duratio
 	k.mu.Lock()
 	k.limit = min(max(limitPerUnit, float64(cfg.MinLimit)), float64(cfg.MaxLimit))
 	k.minLatency = int64(minLatency)
+	k.bFirm = minLatency > 0
 	k.mu.Unlock()
 }
 
@@ -478,6 +481,12 @@ type keyState struct {
 	count       int
 	maxInFlight int
 	minLatency  int64
+	// the baseline's own window: bSum and bCount accumulate latencies
+	// until they cover two turnovers of the slots; bFirm once one did
+	bSum        int64
+	bCount      int
+	bMax        int // the most in flight in it
+	bFirm       bool
 	lastLatency int64
 	// congestedSince is when latency went over tolerance (0: it is not);
 	// probeStart when the limit was dropped to MinLimit to measure the
@@ -695,6 +704,8 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	k.admitted++
 	k.sum += max(latency, 1)
 	k.count++
+	k.bSum += max(latency, 1)
+	k.bCount++
 	// a window lasts at least one least latency, so that what it measures
 	// was admitted under the limit the last update set
 	if now-k.windowStart < max(int64(cfg.Window), k.minLatency) || k.count < cfg.MinSamples {
@@ -703,6 +714,7 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	mean := k.sum / int64(k.count)
 	limit := k.limit * float64(k.units)
 	appLimited := float64(k.maxInFlight) < limit/2
+	k.bMax = max(k.bMax, k.maxInFlight)
 	k.lastLatency = mean
 	k.windowStart, k.sum, k.count, k.maxInFlight = now, 0, 0, k.inFlight
 	if k.probeStart != 0 {
@@ -713,8 +725,23 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	}
 	atMin := k.limit <= float64(cfg.MinLimit)
 	over := float64(mean) > cfg.Tolerance*float64(k.minLatency)
+	// The baseline is the least mean of windows of its own, each at
+	// least two turnovers of the slots (twice the most in flight in it):
+	// the limit's windows last one least latency, and while the requests
+	// in flight grow (a key's first seconds, a limit that rises) the
+	// quick ones end first in them, so their least mean is biased low
+	// (a 250 ms ±50% service measured 160 to 200 ms; the limit then
+	// settled under the service's slots, at 40 to 75 of 64). Until the
+	// first such window, the first window's mean stands in.
+	if k.bCount >= max(cfg.MinSamples, 2*k.bMax) {
+		bm := k.bSum / int64(k.bCount)
+		if !k.bFirm || bm < k.minLatency {
+			k.minLatency, k.bFirm = bm, true
+		}
+		k.bSum, k.bCount, k.bMax = 0, 0, 0
+	}
 	switch {
-	case k.minLatency == 0 || mean < k.minLatency:
+	case k.minLatency == 0:
 		k.minLatency = mean
 	case atMin && over:
 		// at the least concurrency, latency is still high: the service
