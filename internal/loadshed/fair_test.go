@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ type fairRun struct {
 	// why light clients' counted requests failed: refused on arrival,
 	// waited max_wait, pushed out of the queue, admitted but late
 	lightRefused, lightTimedOut, lightPushed, lightLate int
+	// of lightTimedOut, those whose client was under its fair share of
+	// the slots (limit / clients) when its wait ended
+	lightTimedOutUnder int
 }
 
 func (r fairRun) String() string {
@@ -27,9 +31,9 @@ func (r fairRun) String() string {
 	for _, s := range r.light {
 		lo, hi = min(lo, s), max(hi, s)
 	}
-	return fmt.Sprintf("heavy %.0f%%, light %.0f%%..%.0f%%, goodput %.0f/s, p99 %v, limit %.1f, least %v; light lost: refused %d, waited %d, pushed out %d, late %d",
+	return fmt.Sprintf("heavy %.0f%%, light %.0f%%..%.0f%%, goodput %.0f/s, p99 %v, limit %.1f, least %v; light lost: refused %d, waited %d (under their share %d), pushed out %d, late %d",
 		100*r.heavy, 100*lo, 100*hi, r.goodput, r.p99.Round(time.Millisecond), r.limit, r.least.Round(time.Millisecond),
-		r.lightRefused, r.lightTimedOut, r.lightPushed, r.lightLate)
+		r.lightRefused, r.lightTimedOut, r.lightTimedOutUnder, r.lightPushed, r.lightLate)
 }
 
 // timeouts is a heap of waiters by when they give up.
@@ -110,8 +114,12 @@ func simulateFair(t *testing.T, l *Limiter, clk *fakeClock, svc *service, rate f
 	}
 	i := 0
 	for {
-		arrival := end - int64(d) + int64(i)*step
-		at := arrival
+		// arrivals stop at end; the requests sent until then are
+		// followed until they end (answered, shed or given up)
+		at := int64(math.MaxInt64)
+		if arrival := end - int64(d) + int64(i)*step; arrival < end {
+			at = arrival
+		}
 		kind := 0 // 0 arrival, 1 completion, 2 timeout
 		if pending.Len() > 0 && pending[0].at < at {
 			at, kind = pending[0].at, 1
@@ -119,7 +127,7 @@ func simulateFair(t *testing.T, l *Limiter, clk *fakeClock, svc *service, rate f
 		if waiting.Len() > 0 && waiting[0].until < at {
 			at, kind = waiting[0].until, 2
 		}
-		if at >= end {
+		if at == math.MaxInt64 {
 			break
 		}
 		clk.now.Store(at)
@@ -168,9 +176,13 @@ func simulateFair(t *testing.T, l *Limiter, clk *fakeClock, svc *service, rate f
 		case 2:
 			sw := heap.Pop(&waiting).(*simWaiter)
 			if !sw.w.done {
+				under := sw.w.c.inFlight < k.limitLocked(cfg)/len(k.clients)
 				// shed, or admitted over the limit when the key is
 				// stalled (then granted starts it)
 				sw.gaveUp = k.leave(sw.w, true)
+				if sw.gaveUp && sw.counted && sw.who > 0 && under {
+					r.lightTimedOutUnder++
+				}
 				if sw.gaveUp && sw.counted && sw.who > 0 {
 					r.lightTimedOut++
 				}
@@ -211,29 +223,45 @@ func simulateFair(t *testing.T, l *Limiter, clk *fakeClock, svc *service, rate f
 // The fairness case on a service of 64 slots × 250 ms (0.5 to 1.5
 // times it): one client sends 90% of the requests, nine light ones 1.1%
 // each. At 3x its capacity, every light client gets at least 90% of its
-// requests answered in time; at 10x each light client sends 11% of the
-// capacity, more than its tenth, so an exact equal share answers at most
-// 91% of them: each gets at least 80%, and the heavy client no more than
-// its tenth. Goodput stays at capacity.
+// requests answered in time. At 10x each light client sends 28.4
+// requests/s, more than its tenth of the capacity (25.6/s), so an exact
+// equal share answers 90.0% of them and no more: the goal sits exactly on
+// it. What the light clients lose must be only that: none refused on
+// arrival, pushed out of the queue or answered late, and (almost) none shed
+// after waiting while under its fair share; each gets at least 85% and
+// together about 90%, the heavy client about its tenth, and goodput is the
+// capacity.
 func TestFairShareHeavyAndLight(t *testing.T) {
 	for _, c := range []struct {
-		mult       float64
-		lightLeast float64
-	}{{3, 0.9}, {10, 0.8}} {
+		mult                  float64
+		lightLeast, lightMean float64
+	}{{3, 0.9, 0.99}, {10, 0.85, 0.89}} {
 		clk := &fakeClock{}
 		l := newTestLimiter(clk, Config{QueueSize: 100})
 		svc := &service{servers: 64, service: 250 * time.Millisecond, noise: 0.5}
 		r := simulateFair(t, l, clk, svc, c.mult*256, 20*time.Second, time.Second)
 		t.Logf("%vx: %v", c.mult, r)
+		mean := 0.0
 		for i, s := range r.light {
+			mean += s / float64(len(r.light))
 			if s < c.lightLeast {
 				t.Errorf("%vx: light client %d answered %.0f%%, want at least %.0f%%", c.mult, i+1, 100*s, 100*c.lightLeast)
 			}
 		}
-		if heavyShare := r.heavy * 0.9 * c.mult * 256 / r.goodput; heavyShare > 0.15 && c.mult == 10 {
+		if mean < c.lightMean {
+			t.Errorf("%vx: the light clients answered %.1f%% on average, want at least %.0f%%", c.mult, 100*mean, 100*c.lightMean)
+		}
+		if r.lightRefused+r.lightPushed+r.lightLate > 0 {
+			t.Errorf("%vx: light requests refused on arrival %d, pushed out %d, late %d: want none", c.mult, r.lightRefused, r.lightPushed, r.lightLate)
+		}
+		lightSent := 0.1 * c.mult * 256 * 10 // over the 10 s measured
+		if float64(r.lightTimedOutUnder) > 0.01*lightSent {
+			t.Errorf("%vx: %d light requests shed after waiting while under their share, want at most 1%%", c.mult, r.lightTimedOutUnder)
+		}
+		if heavyShare := r.heavy * 0.9 * c.mult * 256 / r.goodput; heavyShare > 0.12 && c.mult == 10 {
 			t.Errorf("10x: the heavy client got %.0f%% of the answers, want about its tenth", 100*heavyShare)
 		}
-		if r.goodput < 0.9*256 {
+		if r.goodput < 0.98*256 {
 			t.Errorf("%vx: goodput %.0f/s of 256", c.mult, r.goodput)
 		}
 	}
