@@ -484,3 +484,24 @@ func TestBaselineSteady(t *testing.T) {
 		}
 	}
 }
+
+// The baseline's first long window may raise the first window's (biased
+// low) mean; a first window taken while the machine is slow (every
+// request 2 or 4 times as long for the first 0.5 to 3 s) must not leave the
+// baseline high: later windows lower it again, and the limit settles as
+// without the slow start.
+func TestBaselineAfterSlowStart(t *testing.T) {
+	for _, by := range []float64{2, 4} {
+		for _, until := range []time.Duration{500 * time.Millisecond, time.Second, 3 * time.Second} {
+			clk := &fakeClock{}
+			l := newTestLimiter(clk, Config{QueueSize: 100})
+			svc := &service{servers: 64, service: 250 * time.Millisecond, noise: 0.5, slowUntil: int64(until), slowBy: by}
+			r := simulateFair(t, l, clk, svc, 10*256, 20*time.Second, time.Second)
+			t.Logf("%vx as slow for %v: %v", by, until, r)
+			if r.least > 300*time.Millisecond || r.limit > 64*1.6 || r.goodput < 0.95*256 {
+				t.Errorf("%vx as slow for %v: baseline %v, limit %.1f, goodput %.0f/s: want the baseline near 250ms, the limit under 1.6 times the slots, goodput the capacity",
+					by, until, r.least, r.limit, r.goodput)
+			}
+		}
+	}
+}
