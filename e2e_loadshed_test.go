@@ -308,3 +308,95 @@ http://localhost:{HTTP} {
 		t.Errorf("state.json's load_shed lacks scaled/scaled with limit 6: %s", b)
 	}
 }
+
+// A client whose requests took every slot and hang upstream does not lock
+// the others out: once no slot has freed for a while (1 s here, no latency
+// being measured yet), a client under its fair share is admitted over the
+// limit, up to twice it; the client holding the slots gets nothing more;
+// once they free, the limit applies again.
+func TestE2ELoadShedStuckSlots(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+	var inFlight, peak atomic.Int64
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		if r.Header.Get("X-Hang") != "" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer be.Close()
+	g := startGateway(t, "", fmt.Sprintf(`
+http://127.0.0.1:{HTTP} {
+	load_shed {
+		name shed_stuck
+		client_key {http.request.header.X-Client}
+		initial_limit 4
+		min_limit 4
+		max_limit 4
+		queue_size 10
+		max_wait 100ms
+	}
+	reverse_proxy %s
+}`, strings.TrimPrefix(be.URL, "http://")))
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	heavy := http.Header{"X-Client": {"heavy"}}
+	hung := make(chan []answer)
+	go func() {
+		hung <- parallel(t, client, g.url("/"), 4, func(int) http.Header { return http.Header{"X-Client": {"heavy"}, "X-Hang": {"1"}} })
+	}()
+	for deadline := time.Now().Add(5 * time.Second); inFlight.Load() < 4; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the heavy client's requests never reached the backend: %d", inFlight.Load())
+		}
+	}
+	light := func() http.Header { return http.Header{"X-Client": {"light"}} }
+	if a := fetchWith(t, client, "GET", g.url("/"), light()); a.code != http.StatusServiceUnavailable {
+		t.Fatalf("a light request while the slots were just taken: %d, want 503 (the limit holds)", a.code)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	// two clients: a share of 2 each; the light one gets its 2 over the
+	// limit, the heavy one nothing more
+	for i, a := range parallel(t, client, g.url("/"), 2, func(int) http.Header { return light() }) {
+		if a.code != http.StatusOK {
+			t.Errorf("light request %d after the slots hung for 1.1s: %d %q, want 200", i, a.code, a.body)
+		}
+	}
+	if a := fetchWith(t, client, "GET", g.url("/"), heavy); a.code != http.StatusServiceUnavailable {
+		t.Errorf("the heavy client's request while it holds every slot: %d, want 503", a.code)
+	}
+	if p := peak.Load(); p > 8 {
+		t.Errorf("the backend had %d requests at once, over twice the limit (8)", p)
+	}
+	free()
+	for _, a := range <-hung {
+		if a.code != http.StatusOK {
+			t.Errorf("a hung request, released: %d", a.code)
+		}
+	}
+	// the slots freed: the limit of 4 applies again
+	peak.Store(0)
+	var over uint64
+	for _, v := range loadShedSnapshot() {
+		if v.Name == "shed_stuck" {
+			over = v.Keys[0].OverLimit
+		}
+	}
+	if over != 2 {
+		t.Errorf("%d requests admitted over the limit, want the light client's 2", over)
+	}
+	parallel(t, client, g.url("/"), 12, func(int) http.Header { return light() })
+	if p := peak.Load(); p > 4 {
+		t.Errorf("after the slots freed, the backend had %d requests at once, over the limit of 4", p)
+	}
+}

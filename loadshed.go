@@ -57,7 +57,10 @@ const (
 // Slots already held are not taken back: a client whose requests were
 // admitted without contention and hang upstream holds them until they end,
 // so bound that with reverse_proxy's response_header_timeout and
-// read_timeout; a client that holds its share of the
+// read_timeout. They cannot lock the others out for long, though: when no
+// slot within the limit has freed for ten least latencies (at least 1 s),
+// clients under their share are admitted over the limit, up to twice the
+// limit in flight, until a slot frees again. A client that holds its share of the
 // slots (limit / clients) and of the queue (queue_size / clients) is
 // refused at once; a full queue takes a newcomer only by pushing out a
 // waiter that ranks below it (lower priority, or a client with more

@@ -14,7 +14,9 @@
 // so the limit grows by √limit per window (a window lasts at least one
 // least latency) while latency stays within tolerance of the least latency
 // seen, and shrinks smoothly when requests start queueing in the service. The baseline is the
-// minimum latency (as Envoy's minRTT), not Gradient2's long-term average,
+// minimum latency (as Envoy's minRTT: the least mean latency of windows
+// that each cover two turnovers of the slots, so that the quick requests
+// that end first while the requests in flight grow do not set it low), not Gradient2's long-term average,
 // which drifts up under sustained overload and lets the limit creep with it;
 // when the limit sits at its minimum and latency still exceeds the
 // baseline, the service itself got slower, and the baseline is re-measured
@@ -33,7 +35,9 @@
 // is brought towards an equal share of them, whatever it sends: one under
 // its share, limit / clients, goes before one over it; slots already held
 // are never taken back, so a client whose requests were admitted without
-// contention and then hang holds them until they end), and between clients with as many,
+// contention and then hang holds them until they end, but when none frees
+// for long the others under their share are admitted over the limit, up to
+// a cap: see [Stall]), and between clients with as many,
 // to the one served longest ago (round-robin); among that client's, to
 // the newest (under sustained overload, the old waiters would time out
 // anyway; serving the newest keeps the latency of what is admitted low).
@@ -124,6 +128,24 @@ var AutoMaxWait = struct {
 	Factor               float64
 	Min, Max, Unmeasured time.Duration
 }{0.5, 5 * time.Millisecond, 250 * time.Millisecond, 50 * time.Millisecond}
+
+// Stall is when a key whose slots are all taken counts as stalled, and
+// what it may then admit over its limit. A key is stalled when none of the
+// slots within its limit has freed for Factor times its least latency (at
+// least Min; Min while no latency is measured): under normal saturation
+// slots free about limit / latency times a second, so that long without one
+// means the requests that hold them hang (a hung endpoint, a client that
+// got every slot while there was no contention and never finishes). While
+// it is stalled, a client under its fair share of the limit (limit /
+// clients with requests in flight or waiting) is admitted over the limit,
+// on arrival or when its wait ends, until the requests in flight reach Cap
+// times the limit: that bounds what goes to the service. Once a slot within
+// the limit frees again, the limit applies as before.
+var Stall = struct {
+	Factor float64
+	Min    time.Duration
+	Cap    float64
+}{10, time.Second, 2}
 
 // Errors Acquire returns.
 var (
@@ -277,8 +299,15 @@ func (k *keyState) admit(cfg *Config, req Request) (Ticket, *waiter, time.Durati
 	c := k.clientLocked(req.Client)
 	limit := k.limitLocked(cfg)
 	if len(k.queue) == 0 && k.inFlight < limit {
+		now := cfg.Now()
+		k.lastFree = now // a slot was free now
 		k.grantLocked(c)
-		return Ticket{k: k, c: c, start: cfg.Now()}, nil, 0, nil
+		return Ticket{k: k, c: c, start: now}, nil, 0, nil
+	}
+	if now := cfg.Now(); k.overLimitLocked(cfg, c, now, limit) {
+		k.grantLocked(c)
+		k.overLimit++
+		return Ticket{k: k, c: c, start: now}, nil, 0, nil
 	}
 	w, err := k.enqueueLocked(cfg, c, req.Priority, limit)
 	if err != nil {
@@ -300,6 +329,19 @@ func (k *keyState) maxWaitLocked(cfg *Config) time.Duration {
 	}
 	d := time.Duration(AutoMaxWait.Factor * float64(k.minLatency))
 	return min(max(d, AutoMaxWait.Min), AutoMaxWait.Max)
+}
+
+// overLimitLocked reports whether c may be admitted over the limit now:
+// the key is stalled (see [Stall]), c is under its fair share of the limit
+// and the requests in flight are under the cap.
+func (k *keyState) overLimitLocked(cfg *Config, c *client, now int64, limit int) bool {
+	after := Stall.Min
+	if k.minLatency > 0 {
+		after = max(time.Duration(Stall.Factor*float64(k.minLatency)), Stall.Min)
+	}
+	return k.inFlight >= limit && now-k.lastFree >= int64(after) &&
+		c.inFlight < max(limit/len(k.clients), 1) &&
+		float64(k.inFlight) < Stall.Cap*float64(limit)
 }
 
 // grantLocked gives c a slot.
@@ -336,6 +378,11 @@ func (t Ticket) Done(answered bool) {
 	cfg := k.l.cfg.Load()
 	now := cfg.Now()
 	k.mu.Lock()
+	if k.inFlight <= k.limitLocked(cfg) {
+		// a slot within the limit frees (one over it, admitted while the
+		// key was stalled, does not end the stall)
+		k.lastFree = now
+	}
 	k.inFlight--
 	t.c.inFlight--
 	k.releaseClientLocked(t.c)
@@ -392,7 +439,7 @@ func (l *Limiter) dropIdle(cfg *Config) bool {
 func (l *Limiter) newKey(name string) *keyState {
 	cfg := l.cfg.Load()
 	return &keyState{l: l, name: name, limit: float64(cfg.InitialLimit), units: 1,
-		clients: map[uint64]*client{}, windowStart: cfg.Now(), lastUsed: cfg.Now()}
+		clients: map[uint64]*client{}, windowStart: cfg.Now(), lastUsed: cfg.Now(), lastFree: cfg.Now()}
 }
 
 // Seed sets a key's learned limit (per unit) and least latency, as a
@@ -403,6 +450,7 @@ func (l *Limiter) Seed(key string, limitPerUnit float64, minLatency time.Duratio
 	k.mu.Lock()
 	k.limit = min(max(limitPerUnit, float64(cfg.MinLimit)), float64(cfg.MaxLimit))
 	k.minLatency = int64(minLatency)
+	k.bFirm = minLatency > 0
 	k.mu.Unlock()
 }
 
@@ -421,6 +469,11 @@ type keyState struct {
 	clients  map[uint64]*client
 	free     []*client // spare client records, reused
 	lastUsed int64
+	// lastFree is when a slot within the limit was last free (found free
+	// on arrival, or freed); overLimit counts the requests admitted over
+	// the limit while the key was stalled (see [Stall])
+	lastFree  int64
+	overLimit uint64
 
 	// the latency window
 	windowStart int64
@@ -428,6 +481,12 @@ type keyState struct {
 	count       int
 	maxInFlight int
 	minLatency  int64
+	// the baseline's own window: bSum and bCount accumulate latencies
+	// until they cover two turnovers of the slots; bFirm once one did
+	bSum        int64
+	bCount      int
+	bMax        int // the most in flight in it
+	bFirm       bool
 	lastLatency int64
 	// congestedSince is when latency went over tolerance (0: it is not);
 	// probeStart when the limit was dropped to MinLimit to measure the
@@ -623,10 +682,19 @@ func (k *keyState) leave(w *waiter, timedOut bool) bool {
 	}
 	w.done = true
 	w.c.queued--
-	k.releaseClientLocked(w.c)
 	if timedOut {
+		cfg := k.l.cfg.Load()
+		if k.overLimitLocked(cfg, w.c, cfg.Now(), k.limitLocked(cfg)) {
+			// the key is stalled and the client under its share: admitted
+			// over the limit rather than shed
+			k.grantLocked(w.c)
+			k.overLimit++
+			close(w.ready)
+			return false
+		}
 		k.shedWait++
 	}
+	k.releaseClientLocked(w.c)
 	return true
 }
 
@@ -636,6 +704,8 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	k.admitted++
 	k.sum += max(latency, 1)
 	k.count++
+	k.bSum += max(latency, 1)
+	k.bCount++
 	// a window lasts at least one least latency, so that what it measures
 	// was admitted under the limit the last update set
 	if now-k.windowStart < max(int64(cfg.Window), k.minLatency) || k.count < cfg.MinSamples {
@@ -644,6 +714,7 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	mean := k.sum / int64(k.count)
 	limit := k.limit * float64(k.units)
 	appLimited := float64(k.maxInFlight) < limit/2
+	k.bMax = max(k.bMax, k.maxInFlight)
 	k.lastLatency = mean
 	k.windowStart, k.sum, k.count, k.maxInFlight = now, 0, 0, k.inFlight
 	if k.probeStart != 0 {
@@ -654,8 +725,23 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	}
 	atMin := k.limit <= float64(cfg.MinLimit)
 	over := float64(mean) > cfg.Tolerance*float64(k.minLatency)
+	// The baseline is the least mean of windows of its own, each at
+	// least two turnovers of the slots (twice the most in flight in it):
+	// the limit's windows last one least latency, and while the requests
+	// in flight grow (a key's first seconds, a limit that rises) the
+	// quick ones end first in them, so their least mean is biased low
+	// (a 250 ms ±50% service measured 160 to 200 ms; the limit then
+	// settled under the service's slots, at 40 to 75 of 64). Until the
+	// first such window, the first window's mean stands in.
+	if k.bCount >= max(cfg.MinSamples, 2*k.bMax) {
+		bm := k.bSum / int64(k.bCount)
+		if !k.bFirm || bm < k.minLatency {
+			k.minLatency, k.bFirm = bm, true
+		}
+		k.bSum, k.bCount, k.bMax = 0, 0, 0
+	}
 	switch {
-	case k.minLatency == 0 || mean < k.minLatency:
+	case k.minLatency == 0:
 		k.minLatency = mean
 	case atMin && over:
 		// at the least concurrency, latency is still high: the service
@@ -715,6 +801,9 @@ type KeyState struct {
 	// waited MaxWait.
 	ShedQueueFull uint64 `json:"shed_queue_full"`
 	ShedMaxWait   uint64 `json:"shed_max_wait"`
+	// OverLimit counts the requests admitted over the limit because no
+	// slot had freed for long (see [Stall]).
+	OverLimit uint64 `json:"over_limit"`
 }
 
 // Snapshot returns every key's state (the overflow key only when used),
@@ -727,7 +816,7 @@ func (l *Limiter) Snapshot() []KeyState {
 		out = append(out, KeyState{Key: k.name, Limit: k.limitLocked(cfg), LimitPerUnit: k.limit, Units: k.units,
 			InFlight: k.inFlight, Queued: len(k.queue), MinLatency: time.Duration(k.minLatency),
 			Latency: time.Duration(k.lastLatency), Clients: len(k.clients), Admitted: k.admitted,
-			ShedQueueFull: k.shedFull, ShedMaxWait: k.shedWait})
+			ShedQueueFull: k.shedFull, ShedMaxWait: k.shedWait, OverLimit: k.overLimit})
 		k.mu.Unlock()
 	}
 	l.keys.Range(func(_, v any) bool {

@@ -25,6 +25,10 @@ type service struct {
 	noise   float64 // each service time is off by up to ±noise of it
 	free    []int64 // when each server is next free
 	rng     uint64
+	// requests arriving before slowUntil take slowBy times as long (a
+	// machine busy with something else)
+	slowUntil int64
+	slowBy    float64
 }
 
 // admit returns when a request arriving at now finishes.
@@ -41,6 +45,9 @@ func (s *service) admit(now int64) int64 {
 		s.rng = s.rng*6364136223846793005 + 1442695040888963407
 		u := float64(s.rng>>11)/float64(1<<53)*2 - 1
 		d += int64(u * s.noise * float64(s.service))
+	}
+	if now < s.slowUntil {
+		d = int64(float64(d) * s.slowBy)
 	}
 	s.free[best] = start + d
 	return s.free[best]
