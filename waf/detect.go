@@ -68,18 +68,41 @@ type decoder struct {
 // maxDecodeLevels encodings deep, and keeps each decoded text that
 // differs from what it was decoded from.
 func (d *decoder) value(name, v string) error {
+	if err := d.template(name, v); err != nil {
+		return err
+	}
 	for range maxDecodeLevels {
 		s, suffix, ok := decodeOnce(v)
 		if !ok {
 			return nil
 		}
-		if d.budget -= len(s); d.budget < 0 {
-			return errDecodeBudget
+		if err := d.add(name+suffix, s); err != nil {
+			return err
 		}
 		name += suffix
-		d.out = append(d.out, argument{name, s})
+		if err := d.template(name, s); err != nil {
+			return err
+		}
 		v = s
 	}
+	return nil
+}
+
+// template keeps v's string literals as a template engine reads them
+// (templateLiterals), when v holds template delimiters and they differ.
+func (d *decoder) template(name, v string) error {
+	if s, ok := templateLiterals(v); ok {
+		return d.add(name+suffixTemplate, s)
+	}
+	return nil
+}
+
+// add keeps one decoded text, within the budget.
+func (d *decoder) add(name, s string) error {
+	if d.budget -= len(s); d.budget < 0 {
+		return errDecodeBudget
+	}
+	d.out = append(d.out, argument{name, s})
 	return nil
 }
 
@@ -298,14 +321,20 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 //   - 210110: template arithmetic, the probe of every SSTI scan: {{7*7}},
 //     ${7*7}, #{7*7}, *{7*7}, @{7*7}, <%= 7*7 %>, {{7*'7'}}, {{=7*7}}
 //     (doT), @(7*7) (Razor), {{ 7.0 * 7 }}, {{ 7//1 }}, {{7+7}} (whose +
-//     t:urlDecodeUni reads as a space, so a space is an operator too).
+//     t:urlDecodeUni reads as a space, so a space is an operator too),
+//     {% set x = 7*7 %}, {{[7]*7}}, {{0x7*0x7}} (hex, octal and binary
+//     numbers, brackets around them).
 //   - 210111: template code: object introspection and code execution
 //     inside template delimiters (Jinja2 {{”.__class__.__mro__}},
 //     {{config.items()}}, lipsum/cycler/joiner; Twig _self; Spring and
 //     Java EL T(java.lang.Runtime), getClass(); Freemarker ?new(),
 //     freemarker.template.utility; ERB <%= system(...) %>; Jinja2's
 //     \x5f escapes of _, request[...], range(...), |list and print,
-//     {%print(7*7)%}).
+//     {%print(7*7)%}; a PHP function named as a string argument, Twig's
+//     {{['id']|filter('system')}}, |map, |sort, |reduce). It reads the
+//     value's template literals joined and unescaped too (the argument
+//     q:template, templateLiterals): '_' '_init_' '_', '\137\137class',
+//     'sys'~'tem'.
 //   - 210112: Velocity (#set($x = ...), $class.inspect) and Smarty
 //     ({php}, {system(...)}, {$smarty.version}) directives.
 //   - 210130: NoSQL: a MongoDB aggregation stage or update operator
@@ -321,8 +350,8 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 //   - 210120: LDAP filter injection: a filter closed and another opened
 //     (*)(uid=*))(|(uid=*, admin)(&), *)(|(objectclass=*)) or an empty
 //     and/or filter ((&), (|)).
-const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{[=~]?|[$#*@~]\{|@\(|<%[=-]?|\{%=?)\s*['\"]?-?\d+(?:\.\d+)?['\"]?\s*(?:[*/%+-]{1,2}|\s)\s*['\"]?-?\d+(?:\.\d+)?['\"]?\s*(?:\}|%>|\))" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args)\b)|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `)" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{[=~]?|[$#*@~]\{|@\(|<%[=-]?|\{%=?(?:\s*(?:set\s+\w+\s*=|print\b))?)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:[*/%+-]{1,2}|\s)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%>|%\}|\))" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args)\b)|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `|(?i:\(\s*['\"](?:system|passthru|exec|shell_exec|popen|proc_open|pcntl_exec|assert|call_user_func(?:_array)?|create_function|file_get_contents|file_put_contents|readfile|unlink|phpinfo|putenv|eval)['\"]))" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*[|&]\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS_NAMES "@rx [.\[]\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"

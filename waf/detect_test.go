@@ -168,6 +168,17 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Razor @(7*7)", method: "GET", path: "/hello?name=" + q("@(7*7)")},
 		{name: "SSTI {$smarty.version}", method: "POST", path: "/c", contentType: form, body: "c=" + q("{$smarty.version}")},
 		{name: "SSTI doT {{=7*7}}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{=7*7}}"}`},
+		{name: "SSTI Jinja2 adjacent literals ('_''_init_''_', 'po''pen')", method: "GET", path: "/hello?name=" + q(`{{namespace['_''_init_''_']['_''_globals_''_']['o''s']['po''pen']('i''d')['re''ad']()}}`)},
+		{name: "SSTI Jinja2 literals joined by ~ and + in JSON", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ ()['_'~'_cla'+'ss_'~'_']['_' '_base_' '_'] }}"}`},
+		{name: "SSTI Jinja2 octal escapes", method: "GET", path: "/hello?name=" + q(`{{''['\137\137class\137\137']}}`)},
+		{name: "SSTI Jinja2 \\N{LOW LINE} and \\U escapes in JSON", method: "POST", path: "/api", contentType: js, body: `{"name": "{{''['\\N{LOW LINE}\\N{LOW LINE}cl\\U00000061ss\\N{LOW LINE}\\N{LOW LINE}']}}"}`},
+		{name: "SSTI Twig |filter('system')", method: "GET", path: "/hello?name=" + q(`{{['id']|filter('system')}}`)},
+		{name: "SSTI Twig |map('system')", method: "POST", path: "/api", contentType: js, body: `{"name": "{{['id']|map('system')|join}}"}`},
+		{name: "SSTI Twig |sort('passthru')", method: "GET", path: "/hello?name=" + q(`{{['id','']|sort('passthru')}}`)},
+		{name: "SSTI Twig |reduce('system')", method: "GET", path: "/hello?name=" + q(`{{[0,0]|reduce('sys'~'tem','id')}}`)},
+		{name: "SSTI {% set x = 7*7 %}", method: "GET", path: "/hello?name=" + q("{% set x = 7*7 %}")},
+		{name: "SSTI {{[7]*7}}", method: "GET", path: "/hello?name=" + q("{{[7]*7}}")},
+		{name: "SSTI {{0x7*0x7}}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{0x7*0x7}}"}`},
 		// LDAP injection
 	}
 	return crsCatches, crsMisses
@@ -204,6 +215,8 @@ func benignTable() []probe {
 		{name: "a JSON Patch (RFC 6902)", method: "PATCH", path: "/apis/apps/v1/namespaces/default/deployments/web", contentType: "application/json-patch+json",
 			body: `[{"op": "replace", "path": "/spec/replicas", "value": 3}, {"op": "add", "path": "/metadata/labels/tier", "value": "frontend"}]`},
 		{name: "a $comment and a $ in a value", method: "POST", path: "/api", contentType: js, body: `{"$comment": "pricing", "total": "$ 12.50"}`},
+		{name: "a Twig/Jinja2 template: literals joined, filters with arguments", method: "POST", path: "/api/templates", contentType: js,
+			body: `{"body": "{{ 'Dear ' ~ user.first_name|title }}, {{ items|map(attribute='name')|join(', ') }} {{ \"a\" \"b\" }}"}`},
 		{name: "Markdown with a Mustache variable", method: "POST", path: "/api/docs", contentType: js,
 			body: `{"text": "Hello {{name}}, your order {{order.id}} ships today. Use {{#items}}...{{/items}} to loop."}`},
 		// not here: "Set ${HOME}/bin in your PATH", which the CRS alone
@@ -314,6 +327,45 @@ func TestPlainBase64(t *testing.T) {
 	}
 }
 
+func TestTemplateLiterals(t *testing.T) {
+	for v, want := range map[string]string{
+		`{{namespace['_''_init_''_']['o''s']}}`:     `{{namespace['__init__']['os']}}`,
+		`{{''['\137\137class\137\137']}}`:           `{{''['__class__']}}`,
+		`{{ x['\x5f\x5fcl\u0061ss\U0000005f_'] }}`:  `{{ x['__class__'] }}`,
+		`{{ x["\N{LOW LINE}\N{low line}init__"] }}`: `{{ x["__init__"] }}`,
+		`{{ ()['_'~'_cla'+'ss_' ~ '_'] }}`:          `{{ ()['__class__'] }}`,
+		`{{['id']|filter('sys'~'tem')}}`:            `{{['id']|filter('system')}}`,
+		`O'Brien said ${'ja' + 'va'}`:               `O'Brien said ${'java'}`,
+		`#{'a' "b"}`:                                `#{'ab'}`,
+		`{% set x = 'a\'b' %}`:                      `{% set x = 'a'b' %}`,
+		`{{ 'Dear ' ~ user.name }}`:                 "", // nothing joined or escaped
+		`{{ 'unclosed }}`:                           "",
+		`O'Brien's 'a' 'b' without delimiters`:      "",
+		`{{ '\q' }}`:                                "", // not an escape: as it is
+		`{{ '\x5' }}`:                               "",
+		`plain {text}`:                              "",
+	} {
+		got, ok := templateLiterals(v)
+		if ok != (want != "") || got != want {
+			t.Errorf("templateLiterals(%q) = %q, %v; want %q", v, got, ok, want)
+		}
+		if len(got) > len(v) {
+			t.Errorf("templateLiterals(%q) is longer than it", v)
+		}
+	}
+}
+
+func FuzzTemplateLiterals(f *testing.F) {
+	for _, s := range []string{`{{'a''b'}}`, `{{'\137\x5f\u005f\U0000005f\N{LOW LINE}'}}`, `${'a'~"b"+'c'}`, `{%'\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, ok := templateLiterals(v); ok && (len(got) > len(v) || got == v) {
+			t.Fatalf("%q: %q (%d bytes from %d)", v, got, len(got), len(v))
+		}
+	})
+}
+
 func TestDecoderBoundsAndLevels(t *testing.T) {
 	d := decoder{budget: 1000}
 	if err := d.value("q", b64(b64(b64("<script>alert(1)</script>")))); err != nil {
@@ -353,7 +405,9 @@ func FuzzDecode(f *testing.F) {
 		for _, a := range d.out {
 			total += len(a.value)
 		}
-		if len(d.out) > maxDecodeLevels || total > 2*len(v) {
+		// each level's text, and the template literals of each (never
+		// longer than what they are read from)
+		if len(d.out) > 2*maxDecodeLevels+1 || total > 4*len(v) {
 			t.Fatalf("%q: %d decoded values, %d bytes", v, len(d.out), total)
 		}
 	})
@@ -448,7 +502,9 @@ func TestTrailersAreRefused(t *testing.T) {
 // table: the CRS alone refuses it at paranoia 1 (a shell expression).
 func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 	benign := []string{"${{ secrets.TOKEN }}", "${{ github.ref }}", "{{name}}", "{{#each items}}", "{{/each}}", "{{> partial}}",
-		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}"}
+		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}",
+		"{% set total = price %}", "{{ 'Dear ' ~ name }}", "{{ items|map(attribute='name')|join(', ') }}", "{{ titles|map('lower')|sort }}",
+		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules), "\n") {
 		i := strings.Index(line, `"@rx `)
 		j := strings.Index(line[i+5:], `" "id:`)
