@@ -311,6 +311,13 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 	return d.out, nil
 }
 
+// mongoStages are MongoDB's aggregation stages (MongoDB 8.x: $currentOp,
+// $queryStats, $listSearchIndexes, $rankFusion, ...) and update operators,
+// for rules 210130 and 210131. Its query operators ($ne, $where, $expr,
+// ...) are the CRS's (942290).
+const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitLargeEvent|collStats|count|currentOp|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listClusterCatalog|listLocalSessions|listSampledQueries|listSearchIndexes|listSessions|lookup|match|merge|out|planCacheStats|project|querySettings|queryStats|rankFusion|redact|replaceRoot|replaceWith|sample|score|scoreFusion|search|searchMeta|set|setWindowFields|shardedDataDistribution|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch` +
+	`|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice`
+
 // detectionRules are the SecLang rules for what the CRS lets through at
 // paranoia 1, loaded before the CRS (they run in phase 2 before its
 // blocking evaluation, 949110) and scored as its critical rules are, so
@@ -345,8 +352,10 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 //     A plain top-level name (?$skip=10, OData's) is not refused.
 //     JSON Schema's $schema, $ref, $id, $defs, $anchor, $dynamicRef,
 //     $comment and $vocabulary are not in the list.
-//   - 210131: the same names as keys in JSON text inside a value, and a
-//     value that is a MongoDB system variable ($$ROOT, $$CURRENT, ...).
+//   - 210131: the same names as keys in JSON text inside a value or a
+//     name, quoted or not as JavaScript and JSON5 take them
+//     ([{$unionWith:'x'}]), and a value that is a MongoDB system variable
+//     ($$ROOT, $$CURRENT, ...).
 //   - 210120: LDAP filter injection: a filter closed and another opened
 //     (*)(uid=*))(|(uid=*, admin)(&), *)(|(objectclass=*)) or an empty
 //     and/or filter ((&), (|)).
@@ -354,6 +363,6 @@ const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args)\b)|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `|(?i:\(\s*['\"](?:system|passthru|exec|shell_exec|popen|proc_open|pcntl_exec|assert|call_user_func(?:_array)?|create_function|file_get_contents|file_put_contents|readfile|unlink|phpinfo|putenv|eval)['\"]))" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*[|&]\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS_NAMES "@rx [.\[]\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|REQUEST_COOKIES "@rx [\"']\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)[\"']\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS_NAMES "@rx [.\[]\$(?:` + mongoStages + `)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES "@rx (?:[\"']|[{,]\s*)\$(?:` + mongoStages + `)[\"']?\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

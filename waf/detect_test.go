@@ -111,6 +111,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $set update in a form", method: "POST", path: "/profile", contentType: form, body: "user[$set][role]=admin"},
 		{name: "SQLi in a JSON Merge Patch", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json", body: `{"name": "x' UNION SELECT password FROM users --"}`},
 		{name: "XSS in a JSON Patch", method: "PATCH", path: "/api/users/7", contentType: "application/json-patch+json", body: `[{"op": "replace", "path": "/bio", "value": "<script>alert(document.cookie)</script>"}]`},
+		{name: "NoSQL $where with an unquoted key in a parameter", method: "GET", path: "/find?filter=" + q(`{$where: 'sleep(1)'}`)},
+		{name: "NoSQL $where with an unquoted key as text/plain", method: "POST", path: "/find", contentType: "text/plain", body: `{$where: 'sleep(1)'}`},
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
@@ -147,6 +149,12 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $$ROOT in JSON", method: "POST", path: "/find", contentType: js, body: `{"newRoot": "$$ROOT"}`},
 		{name: "NoSQL $lookup as a bracketed query name", method: "GET", path: "/find?a[$lookup]=x"},
 		{name: "NoSQL $unionWith in JSON inside a parameter", method: "GET", path: "/find?pipeline=" + q(`[{"$unionWith": "secrets"}]`)},
+		{name: "NoSQL stage $currentOp in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$currentOp": {"allUsers": true, "idleSessions": true}}]`},
+		{name: "NoSQL stage $queryStats in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$queryStats": {}}]`},
+		{name: "NoSQL stage $listSearchIndexes in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$listSearchIndexes": {}}]`},
+		{name: "NoSQL stage with an unquoted key in a parameter", method: "GET", path: "/find?pipeline=" + q(`[{$unionWith:'secrets'}]`)},
+		{name: "NoSQL stage with an unquoted key as text/plain (JSON5)", method: "POST", path: "/find", contentType: "text/plain", body: `[{$unionWith: 'secrets'}, {$lookup: {from: 'users', as: 'u'}}]`},
+		{name: "NoSQL stage with an unquoted key as a form body", method: "POST", path: "/find", contentType: form, body: `[{$unionWith:'secrets'}]`},
 		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
 		// pattern does not start on
 		{name: "LDAP: a whole or-filter", method: "GET", path: "/users?name=" + q("(|(uid=*)(userPassword=*))")},
@@ -234,6 +242,7 @@ func benignTable() []probe {
 			body: `{"text": "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore"}`},
 		{name: "JSON sent as text/plain", method: "POST", path: "/api/notes", contentType: "text/plain; charset=utf-8",
 			body: `{"title": "Grüße", "content": "` + b64("Hello, world! This is a plain text file.") + `", "tags": [], "n": 2}`},
+		{name: "text/plain JavaScript-like text with prices", method: "POST", path: "/api/notes", contentType: "text/plain", body: "{note: 'costs $5, or $4 with the code', tags: [sale, spring]}"},
 		{name: "plain text that starts with a brace", method: "POST", path: "/api/notes", contentType: "text/plain", body: "{not json} just a note"},
 		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},

@@ -89,7 +89,20 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		return countParts(body, params["boundary"], maxParts)
 	}
 	leaves, err := jsonLeaves(body) // text/plain: the engine makes no arguments of it
+	if err == nil && leaves == nil && objectText(body) {
+		// JavaScript or JSON5 object text, which is not JSON
+		// ([{$unionWith:'x'}]) but which a backend that evaluates it
+		// or reads JSON5 takes: inspected whole, as one argument
+		leaves = []argument{{"body.text", string(body)}}
+	}
 	return leaves, leaves, err
+}
+
+// objectText: body's first byte other than white space is { or [ and it
+// is not JSON (JSON's leaves are inspected as such, jsonLeaves).
+func objectText(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && !json.Valid(b)
 }
 
 // formValues reads a urlencoded body's fields as the engine does (a
