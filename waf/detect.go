@@ -143,7 +143,9 @@ func decodeOnce(v string) (string, string, bool) {
 // (an image, a hash, a random token) is not text and is left alone. The
 // text returned is the decoded bytes without those that are not valid
 // UTF-8 (b64(payload + "\xff") gives the payload). A data: URL's base64
-// payload counts.
+// payload counts. A value that is not plainly base64 is read as the
+// lenient decoders read it all the same (lenientBase64): characters
+// outside the alphabet skipped, both alphabets at once.
 func plainBase64(v string) (string, bool) {
 	if i := strings.Index(v, ";base64,"); i > 0 && strings.HasPrefix(v, "data:") && i < 128 {
 		v = v[i+len(";base64,"):]
@@ -173,11 +175,11 @@ func plainBase64(v string) (string, bool) {
 		case c == '-' || c == '_':
 			urlsafe = true
 		default:
-			return "", false
+			return lenientBase64(v)
 		}
 	}
 	if std && urlsafe {
-		return "", false
+		return lenientBase64(v)
 	}
 	if len(body)%4 == 1 {
 		body = body[:len(body)-1] // six bits: no byte (Node drops it)
@@ -188,12 +190,136 @@ func plainBase64(v string) (string, bool) {
 	}
 	b, err := enc.DecodeString(body)
 	if err != nil || !mostlyPrintable(b) {
+		return lenientBase64(v)
+	}
+	return validText(b), true
+}
+
+// validText is b without the bytes that are not valid UTF-8.
+func validText(b []byte) string {
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "")
+	}
+	return string(b)
+}
+
+// lenientBase64 decodes v (white space already removed) as the lenient
+// decoders do what is not plainly base64: Node's Buffer.from(v, 'base64')
+// takes both alphabets at once (- as +, _ as /), skips any other character
+// and stops at the first '='; Python's b64decode (validate=False, the
+// default) skips every character outside the standard alphabet, - and _
+// included, and stops at an '=' that ends a group of four. v counts when
+// one of the two readings (Node's first) decodes to text as plainBase64
+// says, from at least minBase64Len characters of the alphabet, with at
+// most one character outside it for every three in it (dots or dashes
+// between groups of four are one in five). One pass over v for each
+// reading.
+func lenientBase64(v string) (string, bool) {
+	alpha, other, std, dashes := 0, 0, false, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			alpha++
+		case c == '+' || c == '/':
+			alpha++
+			std = true
+		case c == '-' || c == '_':
+			alpha++
+			dashes = true
+		case c == '=':
+		default:
+			other++
+		}
+	}
+	if alpha < minBase64Len || other*3 > alpha {
 		return "", false
 	}
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), ""), true
+	innerPad := strings.IndexByte(strings.TrimRight(v, "="), '=') >= 0
+	// plainBase64 has decoded a value in one alphabet as Node does: Node's
+	// reading is new with other characters, an '=' inside or both
+	// alphabets; Python's differs from Node's with - or _ (skipped) and
+	// with an '=' inside (which ends the data only when it pads a group)
+	buf := make([]byte, 0, alpha)
+	if other > 0 || innerPad || std && dashes {
+		if s, ok := sextetText(sextets(buf, v, true)); ok {
+			return s, true
+		}
 	}
-	return string(b), true
+	if dashes || innerPad {
+		if s, ok := sextetText(sextets(buf, v, false)); ok {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// sextetText is the text that six-bit values (at least minBase64Len of
+// them) decode to, when it is text as plainBase64 says.
+func sextetText(s []byte) (string, bool) {
+	if len(s) < minBase64Len {
+		return "", false
+	}
+	b := packSextets(s)
+	if !mostlyPrintable(b) {
+		return "", false
+	}
+	return validText(b), true
+}
+
+// sextets appends to buf the six-bit values of v's base64 characters as
+// Node (node) or Python reads them (lenientBase64).
+func sextets(buf []byte, v string, node bool) []byte {
+	buf = buf[:0]
+	pads := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		var x byte
+		switch {
+		case c >= 'A' && c <= 'Z':
+			x = c - 'A'
+		case c >= 'a' && c <= 'z':
+			x = c - 'a' + 26
+		case c >= '0' && c <= '9':
+			x = c - '0' + 52
+		case c == '+' || node && c == '-':
+			x = 62
+		case c == '/' || node && c == '_':
+			x = 63
+		case c == '=':
+			if node {
+				return buf
+			}
+			// Python: padding ends the data once it completes a group
+			if pos := len(buf) % 4; pos >= 2 {
+				if pads++; pos+pads >= 4 {
+					return buf
+				}
+			}
+			continue
+		default:
+			continue
+		}
+		pads = 0
+		buf = append(buf, x)
+	}
+	return buf
+}
+
+// packSextets turns six-bit values into bytes; a last lone value, which
+// encodes no whole byte, is dropped.
+func packSextets(s []byte) []byte {
+	out := make([]byte, 0, len(s)*3/4)
+	for len(s) >= 4 {
+		out = append(out, s[0]<<2|s[1]>>4, s[1]<<4|s[2]>>2, s[2]<<6|s[3])
+		s = s[4:]
+	}
+	switch len(s) {
+	case 2:
+		out = append(out, s[0]<<2|s[1]>>4)
+	case 3:
+		out = append(out, s[0]<<2|s[1]>>4, s[1]<<4|s[2]>>2)
+	}
+	return out
 }
 
 // mostlyPrintable: at least 90% of b's runes are printable or white
@@ -205,7 +331,9 @@ func mostlyPrintable(b []byte) bool {
 		b = b[n:]
 		runes++
 		if r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) && r != '\n' && r != '\r' && r != '\t' {
-			bad++
+			if bad++; bad*10 > runes+len(b) {
+				return false // over 10% of any count of runes b can still hold
+			}
 		}
 	}
 	return runes > 0 && bad*10 <= runes

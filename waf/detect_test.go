@@ -39,6 +39,18 @@ func wrap76(s string) string {
 	return b.String() + s
 }
 
+// dotted puts sep between the groups of four characters of s.
+func dotted(s, sep string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += 4 {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s[i:min(i+4, len(s))])
+	}
+	return b.String()
+}
+
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 // attackTable is what the WAF must refuse: the CRS's families (SQL
@@ -126,6 +138,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64 without padding and with a space", method: "GET", path: "/search?q=" + q(strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[:20]+" "+strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[20:])},
 		{name: "base64 with extra padding", method: "POST", path: "/ping", contentType: form, body: "host=" + q(b64("127.0.0.1; cat /etc/passwd")+"==")},
 		{name: "base64 of a payload and one invalid UTF-8 byte", method: "POST", path: "/api", contentType: js, body: `{"v": "` + b64("${jndi:ldap://evil.example/a}\xff") + `"}`},
+		{name: "base64 with a stray character after the padding", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `!"}`},
+		{name: "base64 with dots between groups (Node and Python skip them)", method: "GET", path: "/search?q=" + q(dotted(b64("<script>alert(document.cookie)</script>"), "."))},
+		{name: "base64 with dashes between groups (Python skips them)", method: "POST", path: "/ping", contentType: form, body: "host=" + q(dotted(b64("127.0.0.1; cat /etc/passwd"), "-"))},
+		{name: "base64 of both alphabets in one value (Node reads - as + and _ as /)", method: "POST", path: "/api", contentType: js, body: `{"v": "` + strings.Replace(b64("1' OR 1=1 -- ???>>> ~~~ UNION SELECT password FROM users"), "/", "_", 1) + `"}`},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
@@ -249,6 +265,10 @@ func benignTable() []probe {
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
 		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},
+		{name: "a JWT in a query parameter and a cookie (its dots skipped, it decodes to its claims)", method: "GET", path: "/api/orders?access_token=eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci03IiwgIm5hbWUiOiAiSmFuZSBPJ05laWwiLCAiZW1haWwiOiAiamFuZUBleGFtcGxlLmNvbSIsICJpc3MiOiAiaHR0cHM6Ly9hdXRoLmV4YW1wbGUuY29tLyIsICJhdWQiOiAiYXBpOi8vZGVmYXVsdCIsICJzY29wZSI6ICJvcGVuaWQgcHJvZmlsZSBlbWFpbCByZWFkOm9yZGVycyB3cml0ZTpvcmRlcnMiLCAicm9sZXMiOiBbImFkbWluIiwgImJpbGxpbmciXSwgImlhdCI6IDE3NjQ2MDAwMDAsICJleHAiOiAxNzY0NjAzNjAwfQ.KnQvZKx7TuM8EzSn2RTjOmricuTa9BpQTIQu7xZlDu4",
+			header: http.Header{"Cookie": {"session=eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci03IiwgIm5hbWUiOiAiSmFuZSBPJ05laWwiLCAiZW1haWwiOiAiamFuZUBleGFtcGxlLmNvbSIsICJpc3MiOiAiaHR0cHM6Ly9hdXRoLmV4YW1wbGUuY29tLyIsICJhdWQiOiAiYXBpOi8vZGVmYXVsdCIsICJzY29wZSI6ICJvcGVuaWQgcHJvZmlsZSBlbWFpbCByZWFkOm9yZGVycyB3cml0ZTpvcmRlcnMiLCAicm9sZXMiOiBbImFkbWluIiwgImJpbGxpbmciXSwgImlhdCI6IDE3NjQ2MDAwMDAsICJleHAiOiAxNzY0NjAzNjAwfQ.KnQvZKx7TuM8EzSn2RTjOmricuTa9BpQTIQu7xZlDu4"}}},
+		{name: "sentences with punctuation and dashes", method: "POST", path: "/api/notes", contentType: js,
+			body: `{"title": "Q3-2026 roadmap: re-design, follow-ups", "body": "Well-known, long-standing issues; e.g. state-of-the-art end-to-end tests... (see ticket ABC-1234)."}`},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
@@ -315,7 +335,7 @@ func TestPlainBase64(t *testing.T) {
 		"Donaudampfschifffahrt":                        "",             // decodes to binary
 		"9f86d081884c7d659a2feaa0c55ad015":             "",             // hex: binary
 		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ": "",             // PNG
-		"aGVsbG8gd29ybGQh+-_/":                         "",             // mixed alphabets
+		"aGVsbG8gd29ybGQh+-_/":                         "hello world!", // mixed alphabets: Python's reading
 		"aGVsbG8gd29ybGQh===":                          "hello world!", // extra padding
 		"aGVsbG8gd29ybGQ":                              "hello world",  // missing padding
 		"aGVsbG8gd29y\r\nbGQh":                         "hello world!", // a MIME line break
@@ -325,8 +345,13 @@ func TestPlainBase64(t *testing.T) {
 		b64("\xff\xfe\xfd<script>"):                    "",             // 3 of 11 not text
 		"internationalization":                         "",
 		"Authorization":                                "",
-		"aGVsbG8gd29ybGQ=x":                            "", // pad inside
-		"hello world, plainly":                         "", // not base64
+		"aGVsbG8gd29ybGQ=x":                            "hello world",             // pad inside: both stop there
+		"aGVsbG8gd29ybGQh==!":                          "hello world!",            // a stray character
+		"aGVs.bG8g.d29y.bGQh":                          "hello world!",            // dots between groups
+		"aGVs-bG8g-d29y-bGQh":                          "hello world!",            // dashes: Python skips them
+		"aGVs=bG8gd29ybGQh":                            "hello world!",            // Python skips a pad that ends no group
+		"MScgT1IgMT0xIC0tID8_Pz4+PiB+fn4=":             "1' OR 1=1 -- ???>>> ~~~", // both alphabets: Node's reading
+		"hello world, plainly":                         "",                        // not base64
 		"":                                             "",
 	} {
 		got, ok := plainBase64(v)
