@@ -426,6 +426,17 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
+			// PHP and Express percent-decode a cookie value once: base64
+			// whose padding or + and / are written %3D, %2B, %2F is
+			// base64 to them (only base64: a percent-encoded cookie
+			// that is not stays the CRS's, see decodeOnce)
+			if strings.IndexByte(v, '%') >= 0 {
+				if u := lenientUnescape(v); u != v {
+					if _, ok := plainBase64(u); ok {
+						v = u
+					}
+				}
+			}
 			if err := d.value("cookie."+m.Key(), v); err != nil {
 				return nil, err
 			}

@@ -134,6 +134,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64url RCE in a form field", method: "POST", path: "/ping", contentType: form, body: "host=" + b64url("127.0.0.1; cat /etc/passwd")},
 		{name: "base64 traversal in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"file=" + b64("../../../../etc/passwd")}}},
 		{name: "base64 SQLi in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="` + b64("1' UNION SELECT username, password FROM users--") + `"`}}},
+		{name: "base64 in a cookie, its padding and + and / percent-encoded", method: "GET", path: "/", header: http.Header{"Cookie": {"q=" + strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(b64("1' OR 1=1 -- ???>>> ~~~ UNION SELECT password FROM users"))}}},
+		{name: "base64 in a cookie, only its padding percent-encoded", method: "GET", path: "/", header: http.Header{"Cookie": {"pref=" + strings.ReplaceAll(b64("<script>alert(document.domain)</script>!"), "=", "%3D")}}},
 		{name: "base64 with line breaks (MIME) in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + wrap76(b64("1' UNION SELECT username, password FROM users-- and a longer tail to wrap the line")) + `"}`},
 		{name: "base64 without padding and with a space", method: "GET", path: "/search?q=" + q(strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[:20]+" "+strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[20:])},
 		{name: "base64 with extra padding", method: "POST", path: "/ping", contentType: form, body: "host=" + q(b64("127.0.0.1; cat /etc/passwd")+"==")},
