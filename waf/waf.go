@@ -271,6 +271,9 @@ func (w *WAF) directives() string {
 		b.WriteString(detectionRules)
 	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
+	if !w.CRSOnly {
+		b.WriteString(documentExclusions)
+	}
 	for _, f := range w.Rules {
 		fmt.Fprintf(&b, "Include %s\n", f)
 	}
