@@ -530,7 +530,11 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 // for rules 210130 and 210131. Its query operators ($ne, $where, $expr,
 // ...) are the CRS's (942290).
 const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitLargeEvent|collStats|count|currentOp|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listClusterCatalog|listLocalSessions|listSampledQueries|listSearchIndexes|listSessions|lookup|match|merge|out|planCacheStats|project|querySettings|queryStats|rankFusion|redact|replaceRoot|replaceWith|sample|score|scoreFusion|search|searchMeta|set|setWindowFields|shardedDataDistribution|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch` +
-	`|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice`
+	`|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice` +
+	// query operators and modifiers the CRS's 942290 lacks: Extended
+	// JSON's regular expression, geo queries, $regex's options, the
+	// legacy query modifiers
+	`|regularExpression|geoWithin|geoIntersects|near|nearSphere|options|query|hint|returnKey|showDiskLoc|explain|maxScan|snapshot`
 
 // detectionRules are the SecLang rules for what the CRS lets through at
 // paranoia 1, loaded before the CRS (they run in phase 2 before its
@@ -544,7 +548,11 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 //     (doT), @(7*7) (Razor), {{ 7.0 * 7 }}, {{ 7//1 }}, {{7+7}} (whose +
 //     t:urlDecodeUni reads as a space, so a space is an operator too),
 //     {% set x = 7*7 %}, {{[7]*7}}, {{0x7*0x7}} (hex, octal and binary
-//     numbers, brackets around them).
+//     numbers, brackets around them), OGNL's %{7*7}, FreeMarker's [=7*7],
+//     Smarty's {7*7} (* or / only: {1-2} is a range), Velocity's
+//     #{set}(...), Django's {% debug %}. Two
+//     numbers with only a space between them count inside {{ }} and {% %}
+//     only (Ticket #{123 456} is text).
 //   - 210111: template code: object introspection and code execution
 //     inside template delimiters (Jinja2 {{”.__class__.__mro__}},
 //     {{config.items()}}, lipsum/cycler/joiner; Twig _self; Spring and
@@ -552,12 +560,17 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 //     freemarker.template.utility; ERB <%= system(...) %>; Jinja2's
 //     \x5f escapes of _, request[...], range(...), |list and print,
 //     {%print(7*7)%}; a PHP function named as a string argument, Twig's
-//     {{['id']|filter('system')}}, |map, |sort, |reduce). It reads the
+//     {{['id']|filter('system')}}, |map, |sort, |reduce; Flask's request
+//     cookies, headers, values, form... read as names, which move every
+//     name of a chain out of the template; Twig's _context and
+//     app.request). It reads the
 //     value's template literals joined and unescaped too (the argument
 //     q:template, templateLiterals): '_' '_init_' '_', '\137\137class',
 //     'sys'~'tem'.
 //   - 210112: Velocity (#set($x = ...), $class.inspect) and Smarty
-//     ({php}, {system(...)}, {$smarty.version}) directives.
+//     ({php}, {system(...)}, {$smarty.version}) directives, Razor's
+//     .NET calls (@System.Diagnostics.Process.Start(...), @{ System.IO...
+//     }), Ruby's #{%x(id)} and #{`id`}.
 //   - 210130: NoSQL: a MongoDB aggregation stage or update operator
 //     ($lookup, $unionWith, $graphLookup, $out, $merge, $match, $facet,
 //     $set, $inc, ...) as an argument name: a JSON key (json.0.$match)
@@ -570,16 +583,22 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 //     name, quoted or not as JavaScript and JSON5 take them
 //     ([{$unionWith:'x'}]), and a value that is a MongoDB system variable
 //     ($$ROOT, $$CURRENT, ...).
+//   - 210132: NoSQL: JavaScript written into a string that a backend
+//     puts in a $where expression: a quote closed then || or && and a
+//     comparison (' || 'a'=='a, '||1==1//, ' && this.password.match(/.*/)),
+//     this.<field> compared or matched, ; return this..., and
+//     .constructor.constructor or process.exit.
 //   - 210120: LDAP filter injection: a value that closes a filter it did
 //     not open and opens another (*)(uid=*))(|(uid=*, admin)(&),
 //     x:admin)(|(objectclass=*)), an empty and/or filter ((&), (|)), or
 //     an or-filter whose first term matches every entry ((|(uid=*)...).
 //     A whole filter sent as data ((&(objectClass=user)(mail=a@b.c)), an
 //     admin API's) is not refused.
-const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{[=~]?|[$#*@~]\{|@\(|<%[=-]?|\{%=?(?:\s*(?:set\s+\w+\s*=|print\b))?)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:[*/%+-]{1,2}|\s)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%>|%\}|\))" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args)\b)|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `|(?i:\(\s*['\"](?:system|passthru|exec|shell_exec|popen|proc_open|pcntl_exec|assert|call_user_func(?:_array)?|create_function|file_get_contents|file_put_contents|readfile|unlink|phpinfo|putenv|eval)['\"]))" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^[^(]*\)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*[|&]\s*\)|\(\s*\|\s*\(\s*[a-zA-Z][\w.;-]*\s*=\s*\*\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{[=~]?|\{%=?(?:\s*(?:set\s+\w+\s*=|print\b))?)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:[*/%+-]{1,2}|\s)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%\})|(?:[$#*@~%]\{|@\(|<%[=-]?|\[=)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*[*/%+-]{1,2}\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%>|\)|\])|\{\s*-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)\s*[*/]\s*-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)\s*\}|#\{set\}\s*\(|\{%\s*debug\s*%\}" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args|cookies|headers|values|form|files|json|data|get_json|view_args|query_string|user_agent)\b)|\b_context\b|\bapp\.request\b|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `|(?i:\(\s*['\"](?:system|passthru|exec|shell_exec|popen|proc_open|pcntl_exec|assert|call_user_func(?:_array)?|create_function|file_get_contents|file_put_contents|readfile|unlink|phpinfo|putenv|eval)['\"]))" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|@\{?\s*System\.(?:Diagnostics|IO|Reflection|Runtime|Net)\b|\bSystem\.Diagnostics\.Process\b|#\{\s*(?:%x|` + "`" + `)|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^[^(]*\)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*\|\s*\(\s*[a-zA-Z][\w.;-]*\s*=\s*\*\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS_NAMES "@rx [.\[]\$(?:` + mongoStages + `)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES "@rx (?:[\"']|[{,]\s*)\$(?:` + mongoStages + `)[\"']?\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@rx ['\"]\s*(?:\|\||&&)\s*(?:['\"]?\w*['\"]?\s*[=!]==?|this\b|true\b|!|\d)|\bthis\.\w+(?:\.\w+)*\s*(?:[=!<>]=|\.match\s*\()|;\s*return\s+(?:this\b|true\b|!|['\"])|\.constructor\.constructor\b|\bprocess\.(?:exit|kill|mainModule|binding)\b" "id:210132,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: JavaScript for a $where expression',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

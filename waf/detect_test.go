@@ -125,6 +125,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "XSS in a JSON Patch", method: "PATCH", path: "/api/users/7", contentType: "application/json-patch+json", body: `[{"op": "replace", "path": "/bio", "value": "<script>alert(document.cookie)</script>"}]`},
 		{name: "NoSQL $where with an unquoted key in a parameter", method: "GET", path: "/find?filter=" + q(`{$where: 'sleep(1)'}`)},
 		{name: "NoSQL $where with an unquoted key as text/plain", method: "POST", path: "/find", contentType: "text/plain", body: `{$where: 'sleep(1)'}`},
+		{name: "SSTI Razor code block", method: "POST", path: "/api", contentType: js, body: `{"name": "@{ System.IO.File.ReadAllText("web.config"); }"}`},
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
@@ -179,6 +180,16 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL stage with an unquoted key in a parameter", method: "GET", path: "/find?pipeline=" + q(`[{$unionWith:'secrets'}]`)},
 		{name: "NoSQL stage with an unquoted key as text/plain (JSON5)", method: "POST", path: "/find", contentType: "text/plain", body: `[{$unionWith: 'secrets'}, {$lookup: {from: 'users', as: 'u'}}]`},
 		{name: "NoSQL stage with an unquoted key as a form body", method: "POST", path: "/find", contentType: form, body: `[{$unionWith:'secrets'}]`},
+		{name: "NoSQL $where injection: ' || 'a'=='a", method: "GET", path: "/users?user=" + q("' || 'a'=='a")},
+		{name: "NoSQL $where injection: '||1==1//", method: "POST", path: "/login", contentType: js, body: `{"user": "'||1==1//"}`},
+		{name: "NoSQL $where injection: this.password.match", method: "GET", path: "/users?user=" + q("' && this.password.match(/.*/)//")},
+		{name: "NoSQL $where injection: this.role compared", method: "POST", path: "/login", contentType: js, body: `{"user": "' || this.role == 'admin' || '"}`},
+		{name: "NoSQL $where injection: double quotes", method: "POST", path: "/login", contentType: form, body: "user=" + q(`" || "a"=="a`)},
+		{name: "NoSQL $where injection: ; return this.isAdmin", method: "GET", path: "/users?user=" + q("1; return this.isAdmin")},
+		{name: "NoSQL $where injection: constructor.constructor", method: "POST", path: "/login", contentType: js, body: `{"user": "'||this.a.constructor.constructor('return process')().exit()||'"}`},
+		{name: "NoSQL $regularExpression (Extended JSON) and $options as keys", method: "POST", path: "/find", contentType: js, body: `{"user": {"$regularExpression": {"pattern": "^adm", "options": "i"}}}`},
+		{name: "NoSQL legacy query modifiers $query and $hint", method: "POST", path: "/find", contentType: js, body: `{"$query": {"user": "admin"}, "$hint": {"_id": 1}}`},
+		{name: "NoSQL $geoWithin as a bracketed name", method: "GET", path: "/find?loc[$geoWithin][$centerSphere]=x"},
 		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
 		// pattern does not start on
 		{name: "LDAP: a whole or-filter", method: "GET", path: "/users?name=" + q("(|(uid=*)(userPassword=*))")},
@@ -211,6 +222,19 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI {% set x = 7*7 %}", method: "GET", path: "/hello?name=" + q("{% set x = 7*7 %}")},
 		{name: "SSTI {{[7]*7}}", method: "GET", path: "/hello?name=" + q("{{[7]*7}}")},
 		{name: "SSTI {{0x7*0x7}}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{0x7*0x7}}"}`},
+		{name: "SSTI Jinja2 names moved to cookies (request.cookies)", method: "GET", path: "/hello?name=" + q("{{ g[request.cookies.pp][request.cookies.g][request.cookies.b][request.cookies.i](request.cookies.o)[request.cookies.p](request.cookies.c)[request.cookies.r]() }}"),
+			header: http.Header{"Cookie": {"pp=pop; g=__globals__; b=__builtins__; i=__import__; o=os; p=popen; c=id; r=read"}}},
+		{name: "SSTI Jinja2 names moved to headers (request.headers)", method: "POST", path: "/api", contentType: js, body: `{"name": "{{''[request.headers.a][request.headers.b][1][request.headers.c]()}}"}`},
+		{name: "SSTI Razor Process.Start", method: "GET", path: "/hello?name=" + q(`@System.Diagnostics.Process.Start("cmd.exe","/c whoami")`)},
+		{name: "SSTI OGNL %{7*7}", method: "GET", path: "/hello?name=" + q("%{7*7}")},
+		{name: "SSTI FreeMarker [=7*7]", method: "GET", path: "/hello?name=" + q("[=7*7]")},
+		{name: "SSTI Velocity #{set}", method: "GET", path: "/hello?name=" + q("#{set}($x=7*7)$x")},
+		{name: "SSTI Smarty {7*7}", method: "POST", path: "/api", contentType: js, body: `{"name": "{7*7}"}`},
+		{name: "SSTI Django {% debug %}", method: "GET", path: "/hello?name=" + q("{% debug %}")},
+		{name: "SSTI Ruby #{%x(id)}", method: "GET", path: "/hello?name=" + q("#{%x(id)}")},
+		{name: "SSTI Twig {{ _context }}", method: "GET", path: "/hello?name=" + q("{{ _context }}")},
+		{name: "SSTI Symfony app.request.server", method: "GET", path: "/hello?name=" + q("{{ app.request.server.all|join(',') }}")},
+		{name: "SSTI Twig 'id'|filter('system')", method: "GET", path: "/hello?name=" + q("{{ 'id'|filter('system') }}")},
 		// LDAP injection
 	}
 	return crsCatches, crsMisses
@@ -304,6 +328,10 @@ func benignTable() []probe {
 			body: `{"name": "deploy.sh", "content": "` + b64("#!/bin/sh\nset -eu\ncd /opt/app\n./bin/migrate --env production\nsystemctl restart app.service\necho \"deployed $(date)\"\n") + `"}`},
 		{name: "an LDAP filter sent as data (an admin API)", method: "POST", path: "/admin/directory/search", contentType: js,
 			body: `{"filter": "(&(objectClass=user)(mail=a@b.c))", "or": "(|(cn=Jane*)(mail=jane@example.com))"}`},
+		{name: "text with #{...} and LDAP operators named", method: "POST", path: "/api/notes", contentType: js,
+			body: `{"text": "Ticket #{123 456}; use (&) for AND and (|) for OR in LDAP filters."}`},
+		{name: "text with quotes and || (a code review comment)", method: "POST", path: "/api/comments", contentType: js,
+			body: `{"comment": "Prefer a || b over the ternary; the value is 'n/a' || empty."}`},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
@@ -591,7 +619,8 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 	benign := []string{"${{ secrets.TOKEN }}", "${{ github.ref }}", "{{name}}", "{{#each items}}", "{{/each}}", "{{> partial}}",
 		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}",
 		"{% set total = price %}", "{{ 'Dear ' ~ name }}", "{{ items|map(attribute='name')|join(', ') }}", "{{ titles|map('lower')|sort }}",
-		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}"}
+		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}", "Ticket #{123 456}", "Use (&) for AND and (|) for OR in LDAP filters",
+		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules), "\n") {
 		i := strings.Index(line, `"@rx `)
 		j := strings.Index(line[i+5:], `" "id:`)
