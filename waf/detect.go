@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -72,11 +73,11 @@ func (d *decoder) value(name, v string) error {
 		return err
 	}
 	for range maxDecodeLevels {
-		s, suffix, ok := decodeOnce(v)
-		if !ok {
-			return nil
+		s, suffix, ok, err := decodeOnce(v, d.budget)
+		if err != nil || !ok {
+			return err
 		}
-		if suffix == suffixBase64 {
+		if suffix == suffixBase64 || suffix == suffixBase64+suffixInflated {
 			suffix += documentKind(s)
 		}
 		if err := d.add(name+suffix, s); err != nil {
@@ -109,28 +110,33 @@ func (d *decoder) add(name, s string) error {
 	return nil
 }
 
-// Documents decoded from base64: an e-mail message or an HTML document
-// (Gmail's API raw, SendGrid's attachments) is HTML by nature, and a shell
-// script is shell code, so the CRS's rules for those (XSS and response
-// splitting; command execution) would refuse every such document. Such a
-// decoded text is named <name>:base64:html or <name>:base64:script, and
-// documentExclusions take it out of those rules' targets; every other
-// rule (SQL injection, traversal, PHP, Java, template, NoSQL, LDAP, ours)
-// reads it. What it costs: XSS inside a base64 HTML document, and shell
-// code inside a base64 script, pass (docs/waf.md, "Detection").
+// Documents decoded from base64: an e-mail message, an HTML, SVG or XML
+// document (Gmail's API raw, SendGrid's attachments, an icon, SAML's
+// messages) is markup by nature, and a shell script is shell code, so the
+// CRS's rules for those (XSS and response splitting; command execution)
+// would refuse every such document. Such a decoded text is named
+// <name>:base64:markup or <name>:base64:script (:base64:inflated:markup
+// when it was compressed), and documentExclusions take it out of those
+// rules' targets; every other rule (SQL injection, traversal, XXE, PHP,
+// Java, template, NoSQL, LDAP, ours) reads it. A client's own argument
+// named so is refused (errReservedName). What it costs: XSS inside a
+// base64 markup document, and shell code inside a base64 script, pass
+// (docs/waf.md, "Detection").
 const (
-	suffixHTML   = ":html"
+	suffixMarkup = ":markup"
 	suffixScript = ":script"
-	// docMinLen: a shorter text is no document (a payload of an HTML tag
-	// or a command is a few dozen bytes)
-	docMinLen = 256
+	// docMinLen: a shorter text is no markup document (a payload of an
+	// HTML tag is a few dozen bytes)
+	docMinLen = 128
 )
 
-// documentKind is ":html" for an e-mail message (RFC 5322 header fields,
-// From, To, Subject, MIME-Version or Content-Type among them, then an
-// empty line) or an HTML document (<!DOCTYPE html> or <html> first),
-// of at least docMinLen bytes; ":script" for a script (#!/ first, three
-// lines or more); else "".
+// documentKind is ":markup" for an e-mail message (RFC 5322 header
+// fields, From, To, Subject, MIME-Version or Content-Type among them, then
+// an empty line) or an HTML, SVG or XML document (<!DOCTYPE, <html, <?xml,
+// <svg with SVG's namespace, or a root element of a namespace prefix that
+// it declares, as SAML's <samlp:AuthnRequest xmlns:samlp=...>) of at least
+// docMinLen bytes; ":script" for a script (#!/ first, three lines or
+// more); else "".
 func documentKind(s string) string {
 	t := strings.TrimLeft(s, " \t\r\n\ufeff")
 	if strings.HasPrefix(t, "#!/") && strings.Count(t, "\n") >= 2 {
@@ -139,14 +145,22 @@ func documentKind(s string) string {
 	if len(s) < docMinLen {
 		return ""
 	}
+	head := strings.ToLower(t[:min(len(t), 512)])
 	switch {
-	case len(t) >= 14 && (strings.EqualFold(t[:14], "<!doctype html") || strings.EqualFold(t[:5], "<html")):
-		return suffixHTML
+	case strings.HasPrefix(head, "<!doctype"), strings.HasPrefix(head, "<html"), strings.HasPrefix(head, "<?xml"):
+		return suffixMarkup
+	case strings.HasPrefix(head, "<svg") && strings.Contains(head, `xmlns="http://www.w3.org/2000/svg"`):
+		return suffixMarkup
+	case namespacedRoot.MatchString(head):
+		return suffixMarkup
 	case mailMessage(t):
-		return suffixHTML
+		return suffixMarkup
 	}
 	return ""
 }
+
+// namespacedRoot: a root element of a prefix that it declares.
+var namespacedRoot = regexp.MustCompile(`^<([a-z_][\w.-]*):[\w.-]+\s[^>]*\bxmlns:([a-z_][\w.-]*)\s*=`)
 
 // mailMessage: s opens with header fields (name: value lines, folded
 // lines allowed) up to an empty line, one of them a message's own.
@@ -175,19 +189,33 @@ func mailMessage(s string) bool {
 // documentExclusions take decoded documents (documentKind) out of the
 // targets of the rules that would refuse every one of their kind; loaded
 // after the CRS, before the user's rules.
-const documentExclusions = `SecRuleUpdateTargetByTag "attack-xss" "!ARGS:/:base64:html$/"
-SecRuleUpdateTargetById 921120 "!ARGS:/:base64:html$/"
-SecRuleUpdateTargetById 921130 "!ARGS:/:base64:html$/"
-SecRuleUpdateTargetByTag "attack-rce" "!ARGS:/:base64:script$/"
+const documentExclusions = `SecRuleUpdateTargetByTag "attack-xss" "!ARGS:/:base64(:inflated)?:markup$/"
+SecRuleUpdateTargetById 921120 "!ARGS:/:base64(:inflated)?:markup$/"
+SecRuleUpdateTargetById 921130 "!ARGS:/:base64(:inflated)?:markup$/"
+SecRuleUpdateTargetByTag "attack-rce" "!ARGS:/:base64(:inflated)?:script$/"
 `
+
+// reservedName matches the names documentExclusions exempt: a client's
+// own argument named so would be exempt too, and is refused.
+var reservedName = regexp.MustCompile(`:base64(:inflated)?:(markup|script)$`)
+
+// errReservedName refuses a request with an argument named as decoded
+// documents are (reservedName).
+var errReservedName = errors.New("an argument named as the WAF names decoded documents")
 
 // decodeOnce decodes v once when it is plainly encoded: base64 (after an
 // optional data: URL prefix) that decodes to text, else percent-encoding
 // that is still percent-encoding once decoded (encoded twice more than
 // the engine decodes).
-func decodeOnce(v string) (string, string, bool) {
-	if s, ok := plainBase64(v); ok {
-		return s, suffixBase64, true
+func decodeOnce(v string, limit int) (string, string, bool, error) {
+	s, bin, ok := base64Decoded(v)
+	if ok {
+		return s, suffixBase64, true, nil
+	}
+	if bin != nil {
+		if s, suffix, ok, err := binaryText(bin, limit); ok || err != nil {
+			return s, suffixBase64 + suffix, ok, err
+		}
 	}
 	if strings.IndexByte(v, '%') >= 0 && hasPercentEscape(v) {
 		s, err := url.PathUnescape(v)
@@ -201,10 +229,10 @@ func decodeOnce(v string) (string, string, bool) {
 		// CRS's exclusions (a percent-encoded tracking cookie, as the
 		// CRS's tests 999999-2 to -9 have, is excluded by its name)
 		if s != v && hasPercentEscape(s) {
-			return s, suffixURL, true
+			return s, suffixURL, true, nil
 		}
 	}
-	return "", "", false
+	return "", "", false, nil
 }
 
 // plainBase64 returns the text v encodes when v is plainly base64 as a
@@ -222,12 +250,19 @@ func decodeOnce(v string) (string, string, bool) {
 // lenient decoders read it all the same (lenientBase64): characters
 // outside the alphabet skipped, both alphabets at once.
 func plainBase64(v string) (string, bool) {
+	s, _, ok := base64Decoded(v)
+	return s, ok
+}
+
+// base64Decoded is plainBase64, and the bytes a value plainly in one
+// alphabet decodes to when they are not text (binary, for binaryText).
+func base64Decoded(v string) (text string, binary []byte, ok bool) {
 	if i := strings.Index(v, ";base64,"); i > 0 && strings.HasPrefix(v, "data:") && i < 128 {
 		v = v[i+len(";base64,"):]
 	}
 	v = strings.TrimSpace(v)
 	if len(v) < minBase64Len {
-		return "", false
+		return "", nil, false
 	}
 	if strings.ContainsAny(v, " \t\r\n") {
 		v = strings.Map(func(r rune) rune {
@@ -237,7 +272,7 @@ func plainBase64(v string) (string, bool) {
 			return r
 		}, v)
 		if len(v) < minBase64Len {
-			return "", false
+			return "", nil, false
 		}
 	}
 	body := strings.TrimRight(v, "=")
@@ -250,11 +285,13 @@ func plainBase64(v string) (string, bool) {
 		case c == '-' || c == '_':
 			urlsafe = true
 		default:
-			return lenientBase64(v)
+			s, ok := lenientBase64(v)
+			return s, nil, ok
 		}
 	}
 	if std && urlsafe {
-		return lenientBase64(v)
+		s, ok := lenientBase64(v)
+		return s, nil, ok
 	}
 	if len(body)%4 == 1 {
 		body = body[:len(body)-1] // six bits: no byte (Node drops it)
@@ -265,9 +302,12 @@ func plainBase64(v string) (string, bool) {
 	}
 	b, err := enc.DecodeString(body)
 	if err != nil || !mostlyPrintable(b) {
-		return lenientBase64(v)
+		if s, ok := lenientBase64(v); ok || err != nil {
+			return s, nil, ok
+		}
+		return "", b, false
 	}
-	return validText(b), true
+	return validText(b), nil, true
 }
 
 // validText is b without the bytes that are not valid UTF-8.
@@ -490,6 +530,9 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 	if st, ok := tx.(plugintypes.TransactionState); ok {
 		vars := st.Variables()
 		for _, m := range vars.ArgsGet().FindAll() {
+			if reservedName.MatchString(m.Key()) {
+				return nil, errReservedName
+			}
 			if err := d.value(m.Key(), m.Value()); err != nil {
 				return nil, err
 			}
@@ -518,6 +561,9 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 		}
 	}
 	for _, a := range values {
+		if reservedName.MatchString(a.name) {
+			return nil, errReservedName
+		}
 		if err := d.value(a.name, a.value); err != nil {
 			return nil, err
 		}

