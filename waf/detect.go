@@ -38,10 +38,17 @@ import (
 // inside base64, or base64 of a percent-encoded text, is two.
 const maxDecodeLevels = 2
 
-// minBase64Len is the shortest value taken as base64: 12 characters, 8 or
-// 9 bytes decoded ("<script>" is 12). Shorter ones are words as often as
-// encodings, and too short to hold most attacks.
-const minBase64Len = 12
+// minBase64Len is the length from which a value is taken as base64 as
+// plainBase64 says: 12 characters, 8 or 9 bytes decoded ("<script>" is
+// 12). From shortBase64Len to it, a value is taken only when it is in one
+// alphabet and decodes to printable ASCII alone: short payloads fit in
+// fewer than 12 characters ('or 1=1# in 11, {{7*7}} in 10, ${7*7} and
+// $(id) in 8), and short words decode to binary or to other scripts
+// ("InferSchema" to `"wޭ'!zf`), which the ASCII test leaves out.
+const (
+	minBase64Len   = 12
+	shortBase64Len = 8
+)
 
 // errDecodeBudget refuses a request whose encoded values decode to more
 // bytes than its body limit: the decoded text is inspected as arguments
@@ -262,7 +269,7 @@ func base64Decoded(v string) (text string, binary []byte, ok bool) {
 	}
 	v = strings.TrimSpace(v)
 	if len(v) < minBase64Len {
-		return "", nil, false
+		return shortBase64(v)
 	}
 	if strings.ContainsAny(v, " \t\r\n") {
 		v = strings.Map(func(r rune) rune {
@@ -308,6 +315,30 @@ func base64Decoded(v string) (text string, binary []byte, ok bool) {
 		return "", b, false
 	}
 	return validText(b), nil, true
+}
+
+// shortBase64 decodes a value of shortBase64Len to minBase64Len
+// characters (see minBase64Len): one alphabet, padded right or not at all,
+// printable ASCII decoded.
+func shortBase64(v string) (string, []byte, bool) {
+	if len(v) < shortBase64Len {
+		return "", nil, false
+	}
+	body := strings.TrimRight(v, "=")
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(body, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	b, err := enc.DecodeString(body)
+	if err != nil || len(b) < 5 {
+		return "", nil, false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return "", nil, false
+		}
+	}
+	return string(b), nil, true
 }
 
 // validText is b without the bytes that are not valid UTF-8.

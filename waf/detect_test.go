@@ -195,6 +195,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 			}
 			return b
 		}()...)))},
+		{name: "short base64 ('or 1=1# unpadded, 11 characters)", method: "GET", path: "/login?user=J29yIDE9MSM"},
+		{name: "short base64 ({{7*7}}, 10 characters)", method: "POST", path: "/api", contentType: js, body: `{"name": "e3s3Kjd9fQ"}`},
+		{name: "short base64 (${7*7}, 8 characters)", method: "GET", path: "/hello?name=JHs3Kjd9"},
+		{name: "short base64 (';id;', 8 characters)", method: "POST", path: "/ping", contentType: form, body: "host=JztpZDsn"},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
@@ -460,6 +464,12 @@ func TestPlainBase64(t *testing.T) {
 		b64("1' OR 1=1 --\xff"):                        "1' OR 1=1 --", // a byte that is not UTF-8
 		b64("\xff\xfe\xfd<script>"):                    "",             // 3 of 11 not text
 		"internationalization":                         "",
+		"JHs3Kjd9":                                     "${7*7}",   // short: printable ASCII
+		"J29yIDE9MSM":                                  "'or 1=1#", // short, unpadded
+		"InferSchema":                                  "",         // short: not ASCII
+		"password":                                     "",
+		"9f86d081":                                     "",
+		"Zm9vYmFy!":                                    "", // short: one alphabet only
 		"Authorization":                                "",
 		"aGVsbG8gd29ybGQ=x":                            "hello world",             // pad inside: both stop there
 		"aGVsbG8gd29ybGQh==!":                          "hello world!",            // a stray character
