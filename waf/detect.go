@@ -120,8 +120,8 @@ func (d *decoder) add(name, s string) error {
 // Documents decoded from base64: an e-mail message, an HTML, SVG or XML
 // document (Gmail's API raw, SendGrid's attachments, an icon, SAML's
 // messages) is markup by nature, and a shell script is shell code, so the
-// CRS's rules for those (XSS and response splitting; command execution)
-// would refuse every such document. Such a decoded text is named
+// CRS's rules for those (XSS and response splitting; command execution
+// and OS file names, 930120) would refuse every such document. Such a decoded text is named
 // <name>:base64:markup or <name>:base64:script (:base64:inflated:markup
 // when it was compressed), and documentExclusions take it out of those
 // rules' targets; every other rule (SQL injection, traversal, XXE, PHP,
@@ -142,11 +142,11 @@ const (
 // an empty line) or an HTML, SVG or XML document (<!DOCTYPE, <html, <?xml,
 // <svg with SVG's namespace, or a root element of a namespace prefix that
 // it declares, as SAML's <samlp:AuthnRequest xmlns:samlp=...>) of at least
-// docMinLen bytes; ":script" for a script (#!/ first, three lines or
+// docMinLen bytes; ":script" for a script (#!/ first, two lines or
 // more); else "".
 func documentKind(s string) string {
 	t := strings.TrimLeft(s, " \t\r\n\ufeff")
-	if strings.HasPrefix(t, "#!/") && strings.Count(t, "\n") >= 2 {
+	if strings.HasPrefix(t, "#!/") && strings.Contains(strings.TrimRight(t, " \t\r\n"), "\n") {
 		return suffixScript // of any size: a command to inject has no #! line
 	}
 	if len(s) < docMinLen {
@@ -200,6 +200,7 @@ const documentExclusions = `SecRuleUpdateTargetByTag "attack-xss" "!ARGS:/:base6
 SecRuleUpdateTargetById 921120 "!ARGS:/:base64(:inflated)?:markup$/"
 SecRuleUpdateTargetById 921130 "!ARGS:/:base64(:inflated)?:markup$/"
 SecRuleUpdateTargetByTag "attack-rce" "!ARGS:/:base64(:inflated)?:script$/"
+SecRuleUpdateTargetById 930120 "!ARGS:/:base64(:inflated)?:script$/"
 `
 
 // reservedName matches the names documentExclusions exempt: a client's

@@ -376,6 +376,8 @@ func benignTable() []probe {
 			body: `{"personalizations": [{"to": [{"email": "bob@example.com"}]}], "from": {"email": "shop@example.com"}, "subject": "Invoice", "attachments": [{"content": "` + b64(htmlPage("Thank you for your order!")) + `", "filename": "invoice.html", "type": "text/html"}]}`},
 		{name: "a small shell script in base64", method: "POST", path: "/api/jobs", contentType: js,
 			body: `{"name": "deploy.sh", "content": "` + b64("#!/bin/sh\nset -eu\ncd /opt/app\n./bin/migrate --env production\nsystemctl restart app.service\necho \"deployed $(date)\"\n") + `"}`},
+		{name: "a Kubernetes Secret's data: a two-line script", method: "POST", path: "/api/v1/namespaces/default/secrets", contentType: js,
+			body: `{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "init"}, "data": {"init.sh": "` + b64("#!/bin/sh\nexec /usr/local/bin/app --config /etc/app/config.yaml\n") + `"}}`},
 		{name: "an LDAP filter sent as data (an admin API)", method: "POST", path: "/admin/directory/search", contentType: js,
 			body: `{"filter": "(&(objectClass=user)(mail=a@b.c))", "or": "(|(cn=Jane*)(mail=jane@example.com))"}`},
 		{name: "text with #{...} and LDAP operators named", method: "POST", path: "/api/notes", contentType: js,
@@ -528,12 +530,14 @@ func FuzzTemplateLiterals(f *testing.F) {
 
 func TestDocumentKind(t *testing.T) {
 	for s, want := range map[string]string{
-		htmlMail("x"):                       suffixMarkup,
-		htmlPage("x"):                       suffixMarkup,
-		"#!/bin/sh\nset -e\necho hi\n":      suffixScript,
-		"#!/bin/sh; cat /etc/passwd":        "", // one line: a command, not a script
-		"<script>alert(1)</script>":         "",
-		"From: a\r\n\r\n<script>x</script>": "", // too short for a document
+		htmlMail("x"):                            suffixMarkup,
+		htmlPage("x"):                            suffixMarkup,
+		"#!/bin/sh\nset -e\necho hi\n":           suffixScript,
+		"#!/bin/sh; cat /etc/passwd":             "",           // one line: a command, not a script
+		"#!/bin/sh\necho \"$SECRET\" > /run/x\n": suffixScript, // two lines (a Kubernetes Secret's)
+		"#!/bin/sh\n":                            "",
+		"<script>alert(1)</script>":              "",
+		"From: a\r\n\r\n<script>x</script>":      "", // too short for a document
 		"Subject: x\r\n" + strings.Repeat("not a header line\r\n", 20) + "\r\n" + strings.Repeat("x", 300): "",
 		"<html>" + strings.Repeat("x", 60): "",
 		samlRequest("", "x"):               suffixMarkup,
