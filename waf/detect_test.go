@@ -773,3 +773,26 @@ func TestJSONAsOtherTypesNamesBounded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBinaryText: whatever the bytes, inflated text is within the limit
+// (inflating stops there), UTF-16 text at most 1.5 times the bytes, and no
+// panic.
+func FuzzBinaryText(f *testing.F) {
+	f.Add(deflated("<a>hello there</a>"), 100)
+	f.Add(gzipped("1' OR 1=1 --"), 100)
+	f.Add(utf16le("hello there, world"), 100)
+	f.Add(deflated(strings.Repeat("a", 10000)), 50)
+	f.Fuzz(func(t *testing.T, b []byte, limit int) {
+		limit = max(0, min(limit, 1<<16))
+		s, suffix, ok, err := binaryText(b, limit)
+		if ok && suffix == suffixInflated && len(s) > limit {
+			t.Fatalf("inflated %d bytes past a limit of %d", len(s), limit)
+		}
+		if ok && suffix == suffixUTF16 && 2*len(s) > 3*len(b) {
+			t.Fatalf("UTF-16: %d bytes of text from %d", len(s), len(b))
+		}
+		if err != nil && err != errDecodeBudget {
+			t.Fatal(err)
+		}
+	})
+}
