@@ -20,7 +20,10 @@ import (
 //   - decode-and-inspect (decodedArguments): a value that is plainly base64
 //     or still percent-encoded after the engine's decoding is decoded and
 //     handed to the engine as one more argument, so that every CRS rule
-//     reads the decoded text as it reads any argument;
+//     reads the decoded text as it reads any argument (base64 as lenient
+//     decoders read it, and compressed or UTF-16 text inside it,
+//     binaryText; a value's template literals joined and unescaped,
+//     templateLiterals; decoded documents, documentKind);
 //   - detectionRules: SecLang rules, scored like the CRS's own (a critical
 //     match adds 5 to the anomaly score), for server-side template
 //     injection and LDAP filter injection.
@@ -619,7 +622,8 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 // blocking evaluation, 949110) and scored as its critical rules are, so
 // the anomaly threshold, detect mode and exclusions (SecRuleRemoveById in
 // rules) work on them as on the CRS's. Ids 210100-210199 are the
-// gateway's (210199: the decoding budget's refusal).
+// gateway's (210199: the decoding budget's refusal; 210198: an argument
+// named as decoded documents are, errReservedName).
 //
 //   - 210110: template arithmetic, the probe of every SSTI scan: {{7*7}},
 //     ${7*7}, #{7*7}, *{7*7}, @{7*7}, <%= 7*7 %>, {{7*'7'}}, {{=7*7}}
