@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,7 +20,10 @@ import (
 //   - decode-and-inspect (decodedArguments): a value that is plainly base64
 //     or still percent-encoded after the engine's decoding is decoded and
 //     handed to the engine as one more argument, so that every CRS rule
-//     reads the decoded text as it reads any argument;
+//     reads the decoded text as it reads any argument (base64 as lenient
+//     decoders read it, and compressed or UTF-16 text inside it,
+//     binaryText; a value's template literals joined and unescaped,
+//     templateLiterals; decoded documents, documentKind);
 //   - detectionRules: SecLang rules, scored like the CRS's own (a critical
 //     match adds 5 to the anomaly score), for server-side template
 //     injection and LDAP filter injection.
@@ -37,10 +41,17 @@ import (
 // inside base64, or base64 of a percent-encoded text, is two.
 const maxDecodeLevels = 2
 
-// minBase64Len is the shortest value taken as base64: 12 characters, 8 or
-// 9 bytes decoded ("<script>" is 12). Shorter ones are words as often as
-// encodings, and too short to hold most attacks.
-const minBase64Len = 12
+// minBase64Len is the length from which a value is taken as base64 as
+// plainBase64 says: 12 characters, 8 or 9 bytes decoded ("<script>" is
+// 12). From shortBase64Len to it, a value is taken only when it is in one
+// alphabet and decodes to printable ASCII alone: short payloads fit in
+// fewer than 12 characters ('or 1=1# in 11, {{7*7}} in 10, ${7*7} and
+// $(id) in 8), and short words decode to binary or to other scripts
+// ("InferSchema" to `"wޭ'!zf`), which the ASCII test leaves out.
+const (
+	minBase64Len   = 12
+	shortBase64Len = 8
+)
 
 // errDecodeBudget refuses a request whose encoded values decode to more
 // bytes than its body limit: the decoded text is inspected as arguments
@@ -68,28 +79,154 @@ type decoder struct {
 // maxDecodeLevels encodings deep, and keeps each decoded text that
 // differs from what it was decoded from.
 func (d *decoder) value(name, v string) error {
+	if err := d.template(name, v); err != nil {
+		return err
+	}
 	for range maxDecodeLevels {
-		s, suffix, ok := decodeOnce(v)
-		if !ok {
-			return nil
+		s, suffix, ok, err := decodeOnce(v, d.budget)
+		if err != nil || !ok {
+			return err
 		}
-		if d.budget -= len(s); d.budget < 0 {
-			return errDecodeBudget
+		if suffix == suffixBase64 || suffix == suffixBase64+suffixInflated {
+			suffix += documentKind(s)
+		}
+		if err := d.add(name+suffix, s); err != nil {
+			return err
 		}
 		name += suffix
-		d.out = append(d.out, argument{name, s})
+		if err := d.template(name, s); err != nil {
+			return err
+		}
 		v = s
 	}
 	return nil
 }
 
+// template keeps v's string literals as a template engine reads them
+// (templateLiterals), when v holds template delimiters and they differ.
+func (d *decoder) template(name, v string) error {
+	if s, ok := templateLiterals(v); ok {
+		return d.add(name+suffixTemplate, s)
+	}
+	return nil
+}
+
+// add keeps one decoded text, within the budget.
+func (d *decoder) add(name, s string) error {
+	if d.budget -= len(s); d.budget < 0 {
+		return errDecodeBudget
+	}
+	d.out = append(d.out, argument{name, s})
+	return nil
+}
+
+// Documents decoded from base64: an e-mail message, an HTML, SVG or XML
+// document (Gmail's API raw, SendGrid's attachments, an icon, SAML's
+// messages) is markup by nature, and a shell script is shell code, so the
+// CRS's rules for those (XSS and response splitting; command execution
+// and OS file names, 930120) would refuse every such document. Such a decoded text is named
+// <name>:base64:markup or <name>:base64:script (:base64:inflated:markup
+// when it was compressed), and documentExclusions take it out of those
+// rules' targets; every other rule (SQL injection, traversal, XXE, PHP,
+// Java, template, NoSQL, LDAP, ours) reads it. A client's own argument
+// named so is refused (errReservedName). What it costs: XSS inside a
+// base64 markup document, and shell code inside a base64 script, pass
+// (docs/waf.md, "Detection").
+const (
+	suffixMarkup = ":markup"
+	suffixScript = ":script"
+	// docMinLen: a shorter text is no markup document (a payload of an
+	// HTML tag is a few dozen bytes)
+	docMinLen = 128
+)
+
+// documentKind is ":markup" for an e-mail message (RFC 5322 header
+// fields, From, To, Subject, MIME-Version or Content-Type among them, then
+// an empty line) or an HTML, SVG or XML document (<!DOCTYPE, <html, <?xml,
+// <svg with SVG's namespace, or a root element of a namespace prefix that
+// it declares, as SAML's <samlp:AuthnRequest xmlns:samlp=...>) of at least
+// docMinLen bytes; ":script" for a script (#!/ first, two lines or
+// more); else "".
+func documentKind(s string) string {
+	t := strings.TrimLeft(s, " \t\r\n\ufeff")
+	if strings.HasPrefix(t, "#!/") && strings.Contains(strings.TrimRight(t, " \t\r\n"), "\n") {
+		return suffixScript // of any size: a command to inject has no #! line
+	}
+	if len(s) < docMinLen {
+		return ""
+	}
+	head := strings.ToLower(t[:min(len(t), 512)])
+	switch {
+	case strings.HasPrefix(head, "<!doctype"), strings.HasPrefix(head, "<html"), strings.HasPrefix(head, "<?xml"):
+		return suffixMarkup
+	case strings.HasPrefix(head, "<svg") && strings.Contains(head, `xmlns="http://www.w3.org/2000/svg"`):
+		return suffixMarkup
+	case namespacedRoot.MatchString(head):
+		return suffixMarkup
+	case mailMessage(t):
+		return suffixMarkup
+	}
+	return ""
+}
+
+// namespacedRoot: a root element of a prefix that it declares.
+var namespacedRoot = regexp.MustCompile(`^<([a-z_][\w.-]*):[\w.-]+\s[^>]*\bxmlns:([a-z_][\w.-]*)\s*=`)
+
+// mailMessage: s opens with header fields (name: value lines, folded
+// lines allowed) up to an empty line, one of them a message's own.
+func mailMessage(s string) bool {
+	head, _, ok := strings.Cut(strings.ReplaceAll(s[:min(len(s), 16<<10)], "\r\n", "\n"), "\n\n")
+	if !ok {
+		return false
+	}
+	own := false
+	for line := range strings.SplitSeq(head, "\n") {
+		if line != "" && (line[0] == ' ' || line[0] == '\t') {
+			continue // folded
+		}
+		name, _, ok := strings.Cut(line, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t<>()") {
+			return false
+		}
+		switch strings.ToLower(name) {
+		case "from", "to", "subject", "mime-version", "content-type":
+			own = true
+		}
+	}
+	return own
+}
+
+// documentExclusions take decoded documents (documentKind) out of the
+// targets of the rules that would refuse every one of their kind; loaded
+// after the CRS, before the user's rules.
+const documentExclusions = `SecRuleUpdateTargetByTag "attack-xss" "!ARGS:/:base64(:inflated)?:markup$/"
+SecRuleUpdateTargetById 921120 "!ARGS:/:base64(:inflated)?:markup$/"
+SecRuleUpdateTargetById 921130 "!ARGS:/:base64(:inflated)?:markup$/"
+SecRuleUpdateTargetByTag "attack-rce" "!ARGS:/:base64(:inflated)?:script$/"
+SecRuleUpdateTargetById 930120 "!ARGS:/:base64(:inflated)?:script$/"
+`
+
+// reservedName matches the names documentExclusions exempt: a client's
+// own argument named so would be exempt too, and is refused.
+var reservedName = regexp.MustCompile(`:base64(:inflated)?:(markup|script)$`)
+
+// errReservedName refuses a request with an argument named as decoded
+// documents are (reservedName).
+var errReservedName = errors.New("an argument named as the WAF names decoded documents")
+
 // decodeOnce decodes v once when it is plainly encoded: base64 (after an
 // optional data: URL prefix) that decodes to text, else percent-encoding
 // that is still percent-encoding once decoded (encoded twice more than
 // the engine decodes).
-func decodeOnce(v string) (string, string, bool) {
-	if s, ok := plainBase64(v); ok {
-		return s, suffixBase64, true
+func decodeOnce(v string, limit int) (string, string, bool, error) {
+	s, bin, ok := base64Decoded(v)
+	if ok {
+		return s, suffixBase64, true, nil
+	}
+	if bin != nil {
+		if s, suffix, ok, err := binaryText(bin, limit); ok || err != nil {
+			return s, suffixBase64 + suffix, ok, err
+		}
 	}
 	if strings.IndexByte(v, '%') >= 0 && hasPercentEscape(v) {
 		s, err := url.PathUnescape(v)
@@ -103,10 +240,10 @@ func decodeOnce(v string) (string, string, bool) {
 		// CRS's exclusions (a percent-encoded tracking cookie, as the
 		// CRS's tests 999999-2 to -9 have, is excluded by its name)
 		if s != v && hasPercentEscape(s) {
-			return s, suffixURL, true
+			return s, suffixURL, true, nil
 		}
 	}
-	return "", "", false
+	return "", "", false, nil
 }
 
 // plainBase64 returns the text v encodes when v is plainly base64 as a
@@ -120,14 +257,23 @@ func decodeOnce(v string) (string, string, bool) {
 // (an image, a hash, a random token) is not text and is left alone. The
 // text returned is the decoded bytes without those that are not valid
 // UTF-8 (b64(payload + "\xff") gives the payload). A data: URL's base64
-// payload counts.
+// payload counts. A value that is not plainly base64 is read as the
+// lenient decoders read it all the same (lenientBase64): characters
+// outside the alphabet skipped, both alphabets at once.
 func plainBase64(v string) (string, bool) {
+	s, _, ok := base64Decoded(v)
+	return s, ok
+}
+
+// base64Decoded is plainBase64, and the bytes a value plainly in one
+// alphabet decodes to when they are not text (binary, for binaryText).
+func base64Decoded(v string) (text string, binary []byte, ok bool) {
 	if i := strings.Index(v, ";base64,"); i > 0 && strings.HasPrefix(v, "data:") && i < 128 {
 		v = v[i+len(";base64,"):]
 	}
 	v = strings.TrimSpace(v)
 	if len(v) < minBase64Len {
-		return "", false
+		return shortBase64(v)
 	}
 	if strings.ContainsAny(v, " \t\r\n") {
 		v = strings.Map(func(r rune) rune {
@@ -137,7 +283,7 @@ func plainBase64(v string) (string, bool) {
 			return r
 		}, v)
 		if len(v) < minBase64Len {
-			return "", false
+			return "", nil, false
 		}
 	}
 	body := strings.TrimRight(v, "=")
@@ -150,11 +296,13 @@ func plainBase64(v string) (string, bool) {
 		case c == '-' || c == '_':
 			urlsafe = true
 		default:
-			return "", false
+			s, ok := lenientBase64(v)
+			return s, nil, ok
 		}
 	}
 	if std && urlsafe {
-		return "", false
+		s, ok := lenientBase64(v)
+		return s, nil, ok
 	}
 	if len(body)%4 == 1 {
 		body = body[:len(body)-1] // six bits: no byte (Node drops it)
@@ -165,12 +313,163 @@ func plainBase64(v string) (string, bool) {
 	}
 	b, err := enc.DecodeString(body)
 	if err != nil || !mostlyPrintable(b) {
+		if s, ok := lenientBase64(v); ok || err != nil {
+			return s, nil, ok
+		}
+		return "", b, false
+	}
+	return validText(b), nil, true
+}
+
+// shortBase64 decodes a value of shortBase64Len to minBase64Len
+// characters (see minBase64Len): one alphabet, padded right or not at all,
+// printable ASCII decoded.
+func shortBase64(v string) (string, []byte, bool) {
+	if len(v) < shortBase64Len {
+		return "", nil, false
+	}
+	body := strings.TrimRight(v, "=")
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(body, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	b, err := enc.DecodeString(body)
+	if err != nil || len(b) < 5 {
+		return "", nil, false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return "", nil, false
+		}
+	}
+	return string(b), nil, true
+}
+
+// validText is b without the bytes that are not valid UTF-8.
+func validText(b []byte) string {
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "")
+	}
+	return string(b)
+}
+
+// lenientBase64 decodes v (white space already removed) as the lenient
+// decoders do what is not plainly base64: Node's Buffer.from(v, 'base64')
+// takes both alphabets at once (- as +, _ as /), skips any other character
+// and stops at the first '='; Python's b64decode (validate=False, the
+// default) skips every character outside the standard alphabet, - and _
+// included, and stops at an '=' that ends a group of four. v counts when
+// one of the two readings (Node's first) decodes to text as plainBase64
+// says, from at least minBase64Len characters of the alphabet, with at
+// most one character outside it for every three in it (dots or dashes
+// between groups of four are one in five). One pass over v for each
+// reading.
+func lenientBase64(v string) (string, bool) {
+	alpha, other, std, dashes := 0, 0, false, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			alpha++
+		case c == '+' || c == '/':
+			alpha++
+			std = true
+		case c == '-' || c == '_':
+			alpha++
+			dashes = true
+		case c == '=':
+		default:
+			other++
+		}
+	}
+	if alpha < minBase64Len || other*3 > alpha {
 		return "", false
 	}
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), ""), true
+	innerPad := strings.IndexByte(strings.TrimRight(v, "="), '=') >= 0
+	// plainBase64 has decoded a value in one alphabet as Node does: Node's
+	// reading is new with other characters, an '=' inside or both
+	// alphabets; Python's differs from Node's with - or _ (skipped) and
+	// with an '=' inside (which ends the data only when it pads a group)
+	buf := make([]byte, 0, alpha)
+	if other > 0 || innerPad || std && dashes {
+		if s, ok := sextetText(sextets(buf, v, true)); ok {
+			return s, true
+		}
 	}
-	return string(b), true
+	if dashes || innerPad {
+		if s, ok := sextetText(sextets(buf, v, false)); ok {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// sextetText is the text that six-bit values (at least minBase64Len of
+// them) decode to, when it is text as plainBase64 says.
+func sextetText(s []byte) (string, bool) {
+	if len(s) < minBase64Len {
+		return "", false
+	}
+	b := packSextets(s)
+	if !mostlyPrintable(b) {
+		return "", false
+	}
+	return validText(b), true
+}
+
+// sextets appends to buf the six-bit values of v's base64 characters as
+// Node (node) or Python reads them (lenientBase64).
+func sextets(buf []byte, v string, node bool) []byte {
+	buf = buf[:0]
+	pads := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		var x byte
+		switch {
+		case c >= 'A' && c <= 'Z':
+			x = c - 'A'
+		case c >= 'a' && c <= 'z':
+			x = c - 'a' + 26
+		case c >= '0' && c <= '9':
+			x = c - '0' + 52
+		case c == '+' || node && c == '-':
+			x = 62
+		case c == '/' || node && c == '_':
+			x = 63
+		case c == '=':
+			if node {
+				return buf
+			}
+			// Python: padding ends the data once it completes a group
+			if pos := len(buf) % 4; pos >= 2 {
+				if pads++; pos+pads >= 4 {
+					return buf
+				}
+			}
+			continue
+		default:
+			continue
+		}
+		pads = 0
+		buf = append(buf, x)
+	}
+	return buf
+}
+
+// packSextets turns six-bit values into bytes; a last lone value, which
+// encodes no whole byte, is dropped.
+func packSextets(s []byte) []byte {
+	out := make([]byte, 0, len(s)*3/4)
+	for len(s) >= 4 {
+		out = append(out, s[0]<<2|s[1]>>4, s[1]<<4|s[2]>>2, s[2]<<6|s[3])
+		s = s[4:]
+	}
+	switch len(s) {
+	case 2:
+		out = append(out, s[0]<<2|s[1]>>4)
+	case 3:
+		out = append(out, s[0]<<2|s[1]>>4, s[1]<<4|s[2]>>2)
+	}
+	return out
 }
 
 // mostlyPrintable: at least 90% of b's runes are printable or white
@@ -182,7 +481,9 @@ func mostlyPrintable(b []byte) bool {
 		b = b[n:]
 		runes++
 		if r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) && r != '\n' && r != '\r' && r != '\t' {
-			bad++
+			if bad++; bad*10 > runes+len(b) {
+				return false // over 10% of any count of runes b can still hold
+			}
 		}
 	}
 	return runes > 0 && bad*10 <= runes
@@ -264,6 +565,9 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 	if st, ok := tx.(plugintypes.TransactionState); ok {
 		vars := st.Variables()
 		for _, m := range vars.ArgsGet().FindAll() {
+			if reservedName.MatchString(m.Key()) {
+				return nil, errReservedName
+			}
 			if err := d.value(m.Key(), m.Value()); err != nil {
 				return nil, err
 			}
@@ -275,12 +579,26 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
+			// PHP and Express percent-decode a cookie value once: base64
+			// whose padding or + and / are written %3D, %2B, %2F is
+			// base64 to them (only base64: a percent-encoded cookie
+			// that is not stays the CRS's, see decodeOnce)
+			if strings.IndexByte(v, '%') >= 0 {
+				if u := lenientUnescape(v); u != v {
+					if _, ok := plainBase64(u); ok {
+						v = u
+					}
+				}
+			}
 			if err := d.value("cookie."+m.Key(), v); err != nil {
 				return nil, err
 			}
 		}
 	}
 	for _, a := range values {
+		if reservedName.MatchString(a.name) {
+			return nil, errReservedName
+		}
 		if err := d.value(a.name, a.value); err != nil {
 			return nil, err
 		}
@@ -288,26 +606,53 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 	return d.out, nil
 }
 
+// mongoStages are MongoDB's aggregation stages (MongoDB 8.x: $currentOp,
+// $queryStats, $listSearchIndexes, $rankFusion, ...) and update operators,
+// for rules 210130 and 210131. Its query operators ($ne, $where, $expr,
+// ...) are the CRS's (942290).
+const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitLargeEvent|collStats|count|currentOp|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listClusterCatalog|listLocalSessions|listSampledQueries|listSearchIndexes|listSessions|lookup|match|merge|out|planCacheStats|project|querySettings|queryStats|rankFusion|redact|replaceRoot|replaceWith|sample|score|scoreFusion|search|searchMeta|set|setWindowFields|shardedDataDistribution|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch` +
+	`|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice` +
+	// query operators and modifiers the CRS's 942290 lacks: Extended
+	// JSON's regular expression, geo queries, $regex's options, the
+	// legacy query modifiers
+	`|regularExpression|geoWithin|geoIntersects|near|nearSphere|options|query|hint|returnKey|showDiskLoc|explain|maxScan|snapshot`
+
 // detectionRules are the SecLang rules for what the CRS lets through at
 // paranoia 1, loaded before the CRS (they run in phase 2 before its
 // blocking evaluation, 949110) and scored as its critical rules are, so
 // the anomaly threshold, detect mode and exclusions (SecRuleRemoveById in
 // rules) work on them as on the CRS's. Ids 210100-210199 are the
-// gateway's (210199: the decoding budget's refusal).
+// gateway's (210199: the decoding budget's refusal; 210198: an argument
+// named as decoded documents are, errReservedName).
 //
 //   - 210110: template arithmetic, the probe of every SSTI scan: {{7*7}},
 //     ${7*7}, #{7*7}, *{7*7}, @{7*7}, <%= 7*7 %>, {{7*'7'}}, {{=7*7}}
 //     (doT), @(7*7) (Razor), {{ 7.0 * 7 }}, {{ 7//1 }}, {{7+7}} (whose +
-//     t:urlDecodeUni reads as a space, so a space is an operator too).
+//     t:urlDecodeUni reads as a space, so a space is an operator too),
+//     {% set x = 7*7 %}, {{[7]*7}}, {{0x7*0x7}} (hex, octal and binary
+//     numbers, brackets around them), OGNL's %{7*7}, FreeMarker's [=7*7],
+//     Smarty's {7*7} (* or / only: {1-2} is a range), Velocity's
+//     #{set}(...), Django's {% debug %}. Two
+//     numbers with only a space between them count inside {{ }} and {% %}
+//     only (Ticket #{123 456} is text).
 //   - 210111: template code: object introspection and code execution
 //     inside template delimiters (Jinja2 {{”.__class__.__mro__}},
 //     {{config.items()}}, lipsum/cycler/joiner; Twig _self; Spring and
 //     Java EL T(java.lang.Runtime), getClass(); Freemarker ?new(),
 //     freemarker.template.utility; ERB <%= system(...) %>; Jinja2's
 //     \x5f escapes of _, request[...], range(...), |list and print,
-//     {%print(7*7)%}).
+//     {%print(7*7)%}; a PHP function named as a string argument, Twig's
+//     {{['id']|filter('system')}}, |map, |sort, |reduce; Flask's request
+//     cookies, headers, values, form... read as names, which move every
+//     name of a chain out of the template; Twig's _context and
+//     app.request). It reads the
+//     value's template literals joined and unescaped too (the argument
+//     q:template, templateLiterals): '_' '_init_' '_', '\137\137class',
+//     'sys'~'tem'.
 //   - 210112: Velocity (#set($x = ...), $class.inspect) and Smarty
-//     ({php}, {system(...)}, {$smarty.version}) directives.
+//     ({php}, {system(...)}, {$smarty.version}) directives, Razor's
+//     .NET calls (@System.Diagnostics.Process.Start(...), @{ System.IO...
+//     }), Ruby's #{%x(id)} and #{`id`}.
 //   - 210130: NoSQL: a MongoDB aggregation stage or update operator
 //     ($lookup, $unionWith, $graphLookup, $out, $merge, $match, $facet,
 //     $set, $inc, ...) as an argument name: a JSON key (json.0.$match)
@@ -316,15 +661,26 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 //     A plain top-level name (?$skip=10, OData's) is not refused.
 //     JSON Schema's $schema, $ref, $id, $defs, $anchor, $dynamicRef,
 //     $comment and $vocabulary are not in the list.
-//   - 210131: the same names as keys in JSON text inside a value, and a
-//     value that is a MongoDB system variable ($$ROOT, $$CURRENT, ...).
-//   - 210120: LDAP filter injection: a filter closed and another opened
-//     (*)(uid=*))(|(uid=*, admin)(&), *)(|(objectclass=*)) or an empty
-//     and/or filter ((&), (|)).
-const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{[=~]?|[$#*@~]\{|@\(|<%[=-]?|\{%=?)\s*['\"]?-?\d+(?:\.\d+)?['\"]?\s*(?:[*/%+-]{1,2}|\s)\s*['\"]?-?\d+(?:\.\d+)?['\"]?\s*(?:\}|%>|\))" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args)\b)|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `)" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*[|&]\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS_NAMES "@rx [.\[]\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|REQUEST_COOKIES "@rx [\"']\$(?:addFields|bucket|bucketAuto|changeStream|collStats|count|densify|documents|facet|fill|geoNear|graphLookup|group|indexStats|limit|listSessions|lookup|match|merge|out|planCacheStats|project|redact|replaceRoot|replaceWith|sample|search|searchMeta|set|setWindowFields|skip|sort|sortByCount|unionWith|unset|unwind|vectorSearch|inc|mul|rename|setOnInsert|push|pushAll|pull|pullAll|addToSet|pop|currentDate|bit|min|max|each|position|slice)[\"']\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+//   - 210131: the same names as keys in JSON text inside a value or a
+//     name, quoted or not as JavaScript and JSON5 take them
+//     ([{$unionWith:'x'}]), and a value that is a MongoDB system variable
+//     ($$ROOT, $$CURRENT, ...).
+//   - 210132: NoSQL: JavaScript written into a string that a backend
+//     puts in a $where expression: a quote closed then || or && and a
+//     comparison (' || 'a'=='a, '||1==1//, ' && this.password.match(/.*/)),
+//     this.<field> compared or matched, ; return this..., and
+//     .constructor.constructor or process.exit.
+//   - 210120: LDAP filter injection: a value that closes a filter it did
+//     not open and opens another (*)(uid=*))(|(uid=*, admin)(&),
+//     x:admin)(|(objectclass=*)), an empty and/or filter ((&), (|)), or
+//     an or-filter whose first term matches every entry ((|(uid=*)...).
+//     A whole filter sent as data ((&(objectClass=user)(mail=a@b.c)), an
+//     admin API's) is not refused.
+const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{[=~]?|\{%=?(?:\s*(?:set\s+\w+\s*=|print\b))?)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:[*/%+-]{1,2}|\s)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%\})|(?:[$#*@~%]\{|@\(|<%[=-]?|\[=)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*[*/%+-]{1,2}\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%>|\)|\])|\{\s*-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)\s*[*/]\s*-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)\s*\}|#\{set\}\s*\(|\{%\s*debug\s*%\}" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\})|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args|cookies|headers|values|form|files|json|data|get_json|view_args|query_string|user_agent)\b)|\b_context\b|\bapp\.request\b|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `|(?i:\(\s*['\"](?:system|passthru|exec|shell_exec|popen|proc_open|pcntl_exec|assert|call_user_func(?:_array)?|create_function|file_get_contents|file_put_contents|readfile|unlink|phpinfo|putenv|eval)['\"]))" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|@\{?\s*System\.(?:Diagnostics|IO|Reflection|Runtime|Net)\b|\bSystem\.Diagnostics\.Process\b|#\{\s*(?:%x|` + "`" + `)|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^[^(]*\)\s*\(\s*(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*\|\s*\(\s*[a-zA-Z][\w.;-]*\s*=\s*\*\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS_NAMES "@rx [.\[]\$(?:` + mongoStages + `)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES "@rx (?:[\"']|[{,]\s*)\$(?:` + mongoStages + `)[\"']?\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@rx ['\"]\s*(?:\|\||&&)\s*(?:['\"]?\w*['\"]?\s*[=!]==?|this\b|true\b|!|\d)|\bthis\.\w+(?:\.\w+)*\s*(?:[=!<>]=|\.match\s*\()|;\s*return\s+(?:this\b|true\b|!|['\"])|\.constructor\.constructor\b|\bprocess\.(?:exit|kill|mainModule|binding)\b" "id:210132,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: JavaScript for a $where expression',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

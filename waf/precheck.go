@@ -83,13 +83,26 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		if err != nil {
 			return nil, nil, err
 		}
-		extra, err = xmlArguments(body, maxParts)
-		return extra, leaves, err
+		extra, texts, err := xmlArguments(body, maxParts)
+		return extra, append(leaves, texts...), err
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
 	leaves, err := jsonLeaves(body) // text/plain: the engine makes no arguments of it
+	if err == nil && leaves == nil && objectText(body) {
+		// JavaScript or JSON5 object text, which is not JSON
+		// ([{$unionWith:'x'}]) but which a backend that evaluates it
+		// or reads JSON5 takes: inspected whole, as one argument
+		leaves = []argument{{"body.text", string(body)}}
+	}
 	return leaves, leaves, err
+}
+
+// objectText: body's first byte other than white space is { or [ and it
+// is not JSON (JSON's leaves are inspected as such, jsonLeaves).
+func objectText(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && !json.Valid(b)
 }
 
 // formValues reads a urlencoded body's fields as the engine does (a
@@ -117,20 +130,23 @@ func formUnescape(s string) string {
 // the CRS does not inspect: attribute values, processing instructions,
 // directives (DOCTYPE, ENTITY) and comments. Elements and text nodes count
 // as the arguments they cost the engine: past maxArgs the body is refused
-// (errTooManyParts), as too many fields are.
-func xmlArguments(body []byte, maxArgs int) ([]argument, error) {
+// (errTooManyParts), as too many fields are. It also returns the values
+// that may carry an encoded text, for decodedArguments: the attributes'
+// and the text nodes' (xml.text.<element>).
+func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict = false
-	var out []argument
 	nodes := 0
+	element := "" // the innermost element started
 	for first := true; ; first = false {
 		tok, err := dec.RawToken()
 		if err != nil {
-			return out, nil // io.EOF, or what the engine refuses as it parses it
+			return out, values, nil // io.EOF, or what the engine refuses as it parses it
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			nodes++
+			element = t.Name.Local
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue // a namespace declaration names a namespace, not data
@@ -140,10 +156,12 @@ func xmlArguments(body []byte, maxArgs int) ([]argument, error) {
 					name = a.Name.Space + ":" + name
 				}
 				out = append(out, argument{"xml.attr." + name, a.Value})
+				values = append(values, argument{"xml.attr." + name, a.Value})
 			}
 		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
+			if text := bytes.TrimSpace(t); len(text) > 0 {
 				nodes++
+				values = append(values, argument{"xml.text." + element, string(text)})
 			}
 		case xml.ProcInst:
 			if !(first && t.Target == "xml" && xmlDeclaration.Match(t.Inst)) {
@@ -155,7 +173,7 @@ func xmlArguments(body []byte, maxArgs int) ([]argument, error) {
 			out = append(out, argument{"xml.comment", string(t)})
 		}
 		if nodes+len(out) > maxArgs {
-			return nil, errTooManyParts
+			return nil, nil, errTooManyParts
 		}
 	}
 }

@@ -271,6 +271,9 @@ func (w *WAF) directives() string {
 		b.WriteString(detectionRules)
 	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
+	if !w.CRSOnly {
+		b.WriteString(documentExclusions)
+	}
 	for _, f := range w.Rules {
 		fmt.Fprintf(&b, "Include %s\n", f)
 	}
@@ -477,6 +480,9 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 			return nil, err
 		}
 		for _, a := range more {
+			if decodeBudget >= 0 && reservedName.MatchString(a.name) {
+				return nil, errReservedName
+			}
 			tx.AddPostRequestArgument(a.name, a.value)
 		}
 		bodyValues = values
@@ -525,6 +531,7 @@ var limitRefusals = []struct {
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
+	{errReservedName, "waf refused a request with an argument named as the WAF names decoded documents (:base64:markup, :base64:script)", 210198},
 }
 
 // blockingRules are the CRS rules that refuse a request (949110, 949111)
