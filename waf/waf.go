@@ -104,7 +104,8 @@ type WAF struct {
 	// (docs/waf.md, "Detection"): decoding plainly base64 or still
 	// percent-encoded values and inspecting the decoded text, and the
 	// rules for template injection and LDAP injection
-	// (ids 210100-210199). Default false: they are on. For comparing
+	// (ids 210100-210199); inspecting the path's segments, custom
+	// headers and Basic credentials. Default false: they are on. For comparing
 	// with the CRS alone (bench's -crs-tests), or a route where one of
 	// them refuses legitimate traffic (or remove one rule with
 	// SecRuleRemoveById in rules).
@@ -269,6 +270,7 @@ func (w *WAF) directives() string {
 		// before the CRS: phase 2 runs rules in the order they are
 		// loaded, and these must score before its blocking evaluation
 		b.WriteString(detectionRules)
+		b.WriteString(placesRules)
 	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	for _, f := range w.Rules {
@@ -445,8 +447,15 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 	for _, te := range r.TransferEncoding {
 		tx.AddRequestHeader("Transfer-Encoding", te)
 	}
+	var placesErr error
+	if decodeBudget >= 0 {
+		placesErr = placeArguments(tx, r, maxParts, decodeBudget)
+	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return it, nil
+	}
+	if placesErr != nil {
+		return nil, placesErr
 	}
 	var bodyValues []argument
 	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
@@ -525,6 +534,7 @@ var limitRefusals = []struct {
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
+	{errPlacesLimit, "waf refused a request whose path, header and credential values to inspect are over max_arguments (with the query's) or body_limit", 200014},
 }
 
 // blockingRules are the CRS rules that refuse a request (949110, 949111)
