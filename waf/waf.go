@@ -105,7 +105,8 @@ type WAF struct {
 	// percent-encoded values and inspecting the decoded text, and the
 	// rules for template injection and LDAP injection
 	// (ids 210100-210199); inspecting the path's segments, custom
-	// headers, Basic credentials and multipart text files. Default false: they are on. For comparing
+	// headers, Basic credentials and multipart text files, and the
+	// rules for the shortest SQL and command injections. Default false: they are on. For comparing
 	// with the CRS alone (bench's -crs-tests), or a route where one of
 	// them refuses legitimate traffic (or remove one rule with
 	// SecRuleRemoveById in rules).
@@ -271,6 +272,7 @@ func (w *WAF) directives() string {
 		// loaded, and these must score before its blocking evaluation
 		b.WriteString(detectionRules)
 		b.WriteString(placesRules)
+		b.WriteString(shortPayloadRules)
 	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	for _, f := range w.Rules {

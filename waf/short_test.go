@@ -1,0 +1,53 @@
+package waf
+
+import (
+	"net/url"
+	"testing"
+)
+
+// TestShortPayloads: the shortest SQL and command injections, which the
+// CRS at paranoia 1 lets through (a fresh-eyes attack's BROKE 7), are
+// refused by rules 210150 and 210151, in the query, a form and JSON; text
+// with quotes, dashes, hashes, semicolons and pipes passes.
+func TestShortPayloads(t *testing.T) {
+	q := url.QueryEscape
+	form := "application/x-www-form-urlencoded"
+	js := "application/json"
+	var misses []probe
+	for _, v := range []string{"admin'#", "admin' -- -", `admin"#`, "| id", "; id", ";id", "&& id", "`id`", "x|id", "a\nid"} {
+		jv := `"` + jsonEscape(v) + `"`
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
+			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
+			probe{name: v + " in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": ` + jv + `, "pass": "x"}`},
+		)
+	}
+	catches := []probe{
+		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
+		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
+	}
+	var benign []probe
+	for _, v := range []string{"the 'best' -- really", "Joe's #1 fan", "McDonald's #5", "bring it; cat lovers", "Tom & Jerry", "rock | pop",
+		"id", "A; B; C", "ls", "Q&A: ps", "x && y", "it's -- fine", "O'Brien", `5' 10" tall`, "C#; F#; id software", "see: ls(1)", "echo chamber; echoes"} {
+		benign = append(benign,
+			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
+		)
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}
+
+func jsonEscape(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
