@@ -318,7 +318,9 @@ func fileArguments(contentType string, body []byte) []argument {
 	var out []argument
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	for {
-		p, err := mr.NextRawPart()
+		// NextPart: a part sent quoted-printable is read decoded, as
+		// the engine and Go's own form parsing read it
+		p, err := mr.NextPart()
 		if err != nil {
 			return out
 		}

