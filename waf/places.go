@@ -133,6 +133,18 @@ func placeValues(r *http.Request) (out []argument, password string) {
 		if j < 0 {
 			j = len(path) - i
 		}
+		if j > 1 && path[i+j-1] == ':' && strings.HasPrefix(path[i+j:], "//") {
+			// a URL in the path (scheme://...): a route that takes the
+			// rest of the path as one parameter (/fetch/<path:url>)
+			// reads it whole, so the rules do too: php://filter/...,
+			// file:///etc/passwd (a proxy's or archive's route passes)
+			v := path[i:]
+			if escaped {
+				v = lenientUnescape(v)
+			}
+			out = append(out, argument{placePath + strconv.Itoa(n), v})
+			break
+		}
 		if seg := path[i : i+j]; !safeValue(seg, escaped) {
 			v := seg
 			if escaped {
