@@ -273,6 +273,7 @@ func (w *WAF) directives() string {
 		b.WriteString(detectionRules)
 		b.WriteString(placesRules)
 		b.WriteString(shortPayloadRules)
+		b.WriteString(xmlRules)
 	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	for _, f := range w.Rules {
