@@ -541,6 +541,7 @@ var limitRefusals = []struct {
 	{errDecodeBudget, "waf refused a request whose encoded values decode to more than body_limit", 210199},
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
+	{errTooManyXMLNodes, "waf refused an XML body with more elements, text nodes, attributes, comments and instructions than max_arguments", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
 	{errPlacesLimit, "waf refused a request whose path, header and credential values to inspect are over max_arguments (with the query's) or body_limit", 200014},
 }

@@ -1,7 +1,17 @@
 package waf
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // TestXMLReachingOut: an XML document type with an external identifier
@@ -37,4 +47,36 @@ func TestXMLReachingOut(t *testing.T) {
 	// own): an XHTML document with the W3C's document type posted as an
 	// XML body, an XSLT stylesheet, and text that names <!DOCTYPE html>
 	runBeyondTheCRS(t, catches, misses, benign)
+}
+
+// TestXMLNodesRefusalIsNamed: an XML body of more nodes than
+// max_arguments (here one element with 1,700 attributes) is refused with
+// 400 and logged as such, not as a multipart body (the third fresh-eyes
+// attack's log-message finding).
+func TestXMLNodesRefusalIsNamed(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	w := &WAF{}
+	if err := w.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Cleanup() }()
+	core, logs := observer.New(zap.InfoLevel)
+	w.logger = zap.New(core)
+	var b strings.Builder
+	b.WriteString("<r")
+	for i := range 1700 {
+		fmt.Fprintf(&b, ` a%d="x"`, i)
+	}
+	b.WriteString("/>")
+	req := httptest.NewRequest("POST", "/api", strings.NewReader(b.String()))
+	req.Header.Set("Content-Type", "application/xml")
+	rec := httptest.NewRecorder()
+	_ = w.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("an element with 1,700 attributes: %d, want 400", rec.Code)
+	}
+	if all := logs.All(); len(all) != 1 || !strings.Contains(all[0].Message, "XML body") {
+		t.Errorf("logged %+v, want one line naming an XML body", all)
+	}
 }
