@@ -106,7 +106,8 @@ type WAF struct {
 	// rules for template injection and LDAP injection
 	// (ids 210100-210199); inspecting the path's segments, custom
 	// headers, Basic credentials and multipart text files, and the
-	// rules for the shortest SQL and command injections. Default false: they are on. For comparing
+	// rules for the shortest SQL and command injections and for XML
+	// that reaches out (external DTDs, XSLT). Default false: they are on. For comparing
 	// with the CRS alone (bench's -crs-tests), or a route where one of
 	// them refuses legitimate traffic (or remove one rule with
 	// SecRuleRemoveById in rules).
