@@ -54,7 +54,7 @@ const (
 	placeBasic  = "basic:"
 )
 
-// uninspectedHeaders are the headers whose values are not handed to the
+// uninspectedHeader reports the headers whose values are not handed to the
 // rules as arguments: those the CRS reads already (User-Agent, Referer,
 // Cookie, and Content-Type, which selects the body's parser and is
 // checked against the allowed types), Authorization (read by
