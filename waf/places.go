@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
@@ -247,8 +249,10 @@ func basicCredentials(cred string) (user, pass string, ok bool) {
 
 // safeValue reports whether v is made only of bytes that carry no
 // injection in SQL, a shell, HTML, a template or an LDAP filter, alone or
-// together: letters and digits, - _ . ~ : / @ = + , [ ], and bytes
-// outside ASCII (UTF-8 text: a name, a slug); a ';' only when what
+// together: letters and digits, - _ . ~ : / @ = + , [ ], and characters
+// outside ASCII that are valid UTF-8 and not white space (a name, a
+// slug; not a lone byte such as 0xA0, nor a no-break space, which some
+// databases read as a space); a ';' only when what
 // follows is a parameter (a token then '=': ;q=0.9, ;jsessionid=...), a
 // space only after a ',' (a list: "a, b"), and a '.' not after another
 // (no ../). That takes the values of ordinary traffic: UUIDs and numeric
@@ -276,10 +280,27 @@ func safeValue(v string, escaped bool) bool {
 			if c == '%' || c == '/' {
 				return false // encoded twice, or an encoded slash
 			}
+			if c >= 0x80 {
+				n, ok := escapedRune(v[i:])
+				if !ok {
+					return false
+				}
+				i += n - 1
+				prev = 0x80
+				continue
+			}
 			i += 2
+		} else if c >= 0x80 {
+			r, n := utf8.DecodeRuneInString(v[i:])
+			if r == utf8.RuneError || unicode.IsSpace(r) {
+				return false
+			}
+			i += n - 1
+			prev = 0x80
+			continue
 		}
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c >= 0x80:
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		case c == '-', c == '_', c == '~', c == ':', c == '/', c == '@', c == '=', c == '+', c == ',', c == '[', c == ']':
 		case c == '.':
 			if prev == '.' {
@@ -299,6 +320,30 @@ func safeValue(v string, escaped bool) bool {
 		prev = c
 	}
 	return true
+}
+
+// escapedRune reads the percent-encoded UTF-8 character at the start of s
+// (%C3%BC): its length in s, and whether it is valid UTF-8 of a character
+// that is not white space (an invalid byte, %A0 alone, or a no-break
+// space, %C2%A0, is white space to some databases, which take 1%A0OR%A01=1
+// as 1 OR 1=1).
+func escapedRune(s string) (int, bool) {
+	var buf [utf8.UTFMax]byte
+	n, used := 0, 0
+	for n < len(buf) && used+2 < len(s) && s[used] == '%' && ishex(s[used+1]) && ishex(s[used+2]) {
+		b := unhex(s[used+1])<<4 | unhex(s[used+2])
+		if n > 0 && (b < 0x80 || b > 0xBF) {
+			break // not a continuation byte
+		}
+		buf[n] = b
+		n++
+		used += 3
+		if utf8.FullRune(buf[:n]) {
+			break
+		}
+	}
+	r, size := utf8.DecodeRune(buf[:n])
+	return used, size == n && r != utf8.RuneError && !unicode.IsSpace(r)
 }
 
 // parameterFollows: s starts with a parameter's name (letters, digits,

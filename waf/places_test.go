@@ -97,6 +97,8 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "SQLi in a Digest user name", method: "GET", path: "/", header: http.Header{"Authorization": {`Digest username="admin' OR '1'='1' --", realm="x", nonce="abc", uri="/", response="0123"`}}},
 		{name: "SQLi in a path segment", method: "GET", path: "/api/users/1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--"},
 		{name: "numeric SQLi in a path segment", method: "GET", path: "/api/users/1%20OR%201=1"},
+		{name: "numeric SQLi with 0xA0 for spaces in a path segment (MySQL reads it as white space)", method: "GET", path: "/api/users/1%A0OR%A01=1"},
+		{name: "numeric SQLi with no-break spaces in X-User-Id", method: "GET", path: "/api/me", header: http.Header{"X-User-Id": {"1\u00a0OR\u00a01=1"}}},
 		{name: "SQLi in a path ;parameter", method: "GET", path: "/api/users;id=1%27%20OR%20%271%27=%271/profile"},
 		{name: "SQLi in a path segment with encoded slashes", method: "GET", path: "/api/users/1%27%2F**%2FUNION%2F**%2FSELECT%2F**%2Fpassword%2F**%2FFROM%2F**%2Fusers--"},
 		{name: "RCE in a path segment", method: "GET", path: "/api/ping/127.0.0.1%3Bcat%20%2Fetc%2Fpasswd"},
@@ -281,6 +283,10 @@ func TestSafeValue(t *testing.T) {
 		"a!b":                    false,
 		"a?b":                    false,
 		"a*b":                    false,
+		"1\xa0OR\xa01=1":         false, // 0xA0 alone: white space to some databases
+		"1\u00a0OR\u00a01=1":     false, // a no-break space
+		"1\u3000OR":              false, // an ideographic space
+		"東京-Zürich-🎉":            true,
 	} {
 		if got := safeValue(v, false); got != want {
 			t.Errorf("safeValue(%q) = %v, want %v", v, got, want)
@@ -299,6 +305,13 @@ func TestSafeValue(t *testing.T) {
 		"%2E%2E":                     false,
 		"users%3Bid=1":               true,
 		"users%3Bid%3D1%27%20OR%201": false,
+		"1%A0OR%A01=1":               false, // 0xA0 alone
+		"1%C2%A0OR%C2%A01=1":         false, // a no-break space
+		"%E6%9D%B1%E4%BA%AC":         true,  // 東京
+		"%F0%9F%8E%89":               true,  // 🎉
+		"%C3":                        false, // cut short
+		"%C3%28":                     false, // not a continuation byte
+		"%FF":                        false,
 	} {
 		if got := safeValue(seg, true); got != want {
 			t.Errorf("safeValue(%q, escaped) = %v, want %v", seg, got, want)
