@@ -154,6 +154,14 @@ func placesBenignTable() []probe {
 			"X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop.example.com:8443", "X-Forwarded-Prefix", "/api",
 			"Forwarded", `for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"`,
 			"X-Real-Ip", "203.0.113.195", "Via", "1.1 vegur, 2 google")},
+		{name: "infrastructure headers (baggage, sentry-trace, Envoy's XFCC, Cloudflare's, Datadog's, gRPC)", method: "GET", path: "/api/items", header: h(
+			"Baggage", "sentry-environment=production,sentry-release=app%401.4.2,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-trace_id=771a43a4192642f0b136d5159a501700,userId=alice;prop=1",
+			"Sentry-Trace", "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1",
+			"X-Forwarded-Client-Cert", `By=spiffe://cluster.local/ns/foo/sa/bar;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;Subject="CN=client,OU=eng,O=Example Inc.";URI=spiffe://cluster.local/ns/baz/sa/qux`,
+			"X-Envoy-Expected-Rq-Timeout-Ms", "15000", "X-Envoy-Attempt-Count", "1",
+			"Cf-Connecting-Ip", "203.0.113.7", "Cf-Ipcountry", "CH", "Cf-Ray", "8c2f1b2d3e4f5a6b-ZRH", "Cf-Visitor", `{"scheme":"https"}`,
+			"X-Datadog-Tags", "_dd.p.dm=-1,_dd.p.tid=66a0b0c000000000", "Grpc-Timeout", "10S",
+			"X-Ms-Client-Principal-Name", "jane.doe@example.com", "X-Device", "iPhone 15 Pro (iOS 17.5)")},
 		{name: "a browser's headers (client hints, fetch metadata, conditional)", method: "GET", path: "/app", header: h(
 			"Sec-Ch-Ua", `"Chromium";v="118", "Google Chrome";v="118", "Not=A?Brand";v="99"`,
 			"Sec-Ch-Ua-Mobile", "?0", "Sec-Ch-Ua-Platform", `"Linux"`, "Sec-Fetch-Site", "same-origin",
