@@ -24,9 +24,12 @@ import (
 const maxFileParts = 16
 
 // errTooManyParts refuses a multipart body with more parts than the
-// arguments allowed, or more file parts than maxFileParts, and an XML body
-// of more elements and text nodes than the arguments allowed.
-var errTooManyParts = errors.New("too many multipart parts or XML nodes")
+// arguments allowed, or more file parts than maxFileParts.
+var errTooManyParts = errors.New("too many multipart parts")
+
+// errTooManyXMLNodes refuses an XML body of more elements, text nodes,
+// attributes, comments and instructions than the arguments allowed.
+var errTooManyXMLNodes = errors.New("too many XML nodes")
 
 // errNamesTooLong refuses a JSON body whose arguments' names add up to
 // more bytes than the body itself (or minNameBudget, for a small body).
@@ -130,7 +133,7 @@ func formUnescape(s string) string {
 // the CRS does not inspect: attribute values, processing instructions,
 // directives (DOCTYPE, ENTITY) and comments. Elements and text nodes count
 // as the arguments they cost the engine: past maxArgs the body is refused
-// (errTooManyParts), as too many fields are. It also returns the values
+// (errTooManyXMLNodes), as too many fields are. It also returns the values
 // that may carry an encoded text, for decodedArguments: the attributes'
 // and the text nodes' (xml.text.<element>).
 func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) {
@@ -173,7 +176,7 @@ func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) 
 			out = append(out, argument{"xml.comment", string(t)})
 		}
 		if nodes+len(out) > maxArgs {
-			return nil, nil, errTooManyParts
+			return nil, nil, errTooManyXMLNodes
 		}
 	}
 }

