@@ -1,9 +1,7 @@
 package waf
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -189,15 +187,16 @@ func mostlyPrintable(b []byte) bool {
 }
 
 // jsonLeaves returns the string leaves of a body of another type than
-// JSON that is JSON all the same (its first byte other than white space
-// is { or [, and it parses): many backends parse JSON whatever the
-// content type says, so its leaves are inspected and decoded as a JSON
-// body's are. The body is at most body_limit: one pass to check it, one
-// to walk it.
+// JSON that is JSON all the same as a lenient backend reads it
+// (sniffJSON: after a byte-order mark and white space, { or [, one JSON
+// value, whatever follows it): many backends parse JSON whatever the
+// content type says, so its leaves are arguments, inspected and decoded
+// as a JSON body's are. The body is at most body_limit: one pass to check
+// it, one to walk it.
 // Its arguments' names are bounded as a JSON body's are (errNamesTooLong).
 func jsonLeaves(body []byte) ([]argument, error) {
-	b := bytes.TrimLeft(body, " \t\r\n")
-	if len(b) == 0 || b[0] != '{' && b[0] != '[' || !json.Valid(b) {
+	b, ok := sniffJSON(body)
+	if !ok {
 		return nil, nil
 	}
 	empty, leaves, names := jsonWalk(b)

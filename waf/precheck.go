@@ -76,15 +76,17 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		}
 		return extra, leaves, nil
 	case mt == "application/x-www-form-urlencoded":
+		// JSON sent as a form: its leaves are arguments (the engine
+		// makes one form name of the whole document)
 		leaves, err := jsonLeaves(body)
-		return nil, append(formValues(body), leaves...), err
+		return leaves, append(formValues(body), leaves...), err
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
 		leaves, err := jsonLeaves(body)
 		if err != nil {
 			return nil, nil, err
 		}
 		extra, err = xmlArguments(body, maxParts)
-		return extra, leaves, err
+		return append(extra, leaves...), leaves, err // JSON sent as XML: its leaves are arguments
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
