@@ -31,9 +31,11 @@ import (
 //
 // Both are off with crs_only.
 
-// maxDecodeLevels is how many encodings deep a value is decoded: base64
-// inside base64, or base64 of a percent-encoded text, is two.
-const maxDecodeLevels = 2
+// maxDecodeLevels is how many decodings and parsings deep a value is
+// read (valueAt): base64 inside base64 is two; base64 of JSON whose leaf
+// is base64 is three (decoded, parsed, decoded). A value still encoded,
+// or still holding JSON or a form, past it is refused (errDecodeDepth).
+const maxDecodeLevels = 4
 
 // minBase64Len is the shortest value taken as base64: 12 characters, 8 or
 // 9 bytes decoded ("<script>" is 12). Shorter ones are words as often as
@@ -54,31 +56,21 @@ const (
 )
 
 // decoder decodes the values of one request within a budget of decoded
-// bytes (the body limit).
+// bytes (the body limit: the decoded texts and the names and values of
+// what is made of them) and of arguments (max_arguments).
 type decoder struct {
-	budget int
-	out    []argument
+	budget  int
+	maxArgs int // 0: no bound (tests)
+	out     []argument
 }
 
 // value decodes one value (the engine's own argument: a query parameter,
 // form field, multipart field, cookie or JSON string leaf, already
 // percent-decoded once for the query, forms and cookies), up to
-// maxDecodeLevels encodings deep, and keeps each decoded text that
-// differs from what it was decoded from.
+// maxDecodeLevels deep (valueAt), and keeps each decoded text that
+// differs from what it was decoded from, and the leaves of JSON text.
 func (d *decoder) value(name, v string) error {
-	for range maxDecodeLevels {
-		s, suffix, ok := decodeOnce(v)
-		if !ok {
-			return nil
-		}
-		if d.budget -= len(s); d.budget < 0 {
-			return errDecodeBudget
-		}
-		name += suffix
-		d.out = append(d.out, argument{name, s})
-		v = s
-	}
-	return nil
+	return d.valueAt(name, v, 0)
 }
 
 // decodeOnce decodes v once when it is plainly encoded: base64 (after an
@@ -256,15 +248,29 @@ func unhex(c byte) byte {
 
 // decodedArguments decodes the request's plainly encoded values: the
 // query's and the cookies' as the engine parsed them, and the body's
-// (values, from bodyChecks). It returns the decoded texts as arguments,
-// or errDecodeBudget past budget decoded bytes.
-func decodedArguments(tx types.Transaction, values []argument, budget int) ([]argument, error) {
-	d := decoder{budget: budget}
+// (values, from bodyChecks), and the JSON in any of them (valueAt). It
+// returns the decoded texts and the leaves found as arguments, or
+// errDecodeBudget past budget bytes of them, or errDecodeDepth; past
+// maxArgs arguments it stops and returns maxArgs+1, which the engine
+// refuses as too many.
+func decodedArguments(tx types.Transaction, values []argument, budget, maxArgs int) ([]argument, error) {
+	d := decoder{budget: budget, maxArgs: maxArgs}
+	err := d.all(tx, values)
+	if errors.Is(err, errArgsFull) {
+		// more than max_arguments: the engine, handed them, refuses the
+		// request as one with too many arguments
+		return d.out, nil
+	}
+	return d.out, err
+}
+
+// all decodes the query's, the cookies' and values.
+func (d *decoder) all(tx types.Transaction, values []argument) error {
 	if st, ok := tx.(plugintypes.TransactionState); ok {
 		vars := st.Variables()
 		for _, m := range vars.ArgsGet().FindAll() {
 			if err := d.value(m.Key(), m.Value()); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		for _, m := range vars.RequestCookies().FindAll() {
@@ -274,17 +280,20 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
+			if j, ok := cookieJSON(v); ok {
+				v = j // as Express and PHP read it: percent-decoded, after j:
+			}
 			if err := d.value("cookie."+m.Key(), v); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	for _, a := range values {
 		if err := d.value(a.name, a.value); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return d.out, nil
+	return nil
 }
 
 // detectionRules are the SecLang rules for what the CRS lets through at

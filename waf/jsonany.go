@@ -3,6 +3,8 @@ package waf
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -14,8 +16,29 @@ import (
 // json_decode(php://input), Flask's get_json(force=True), Go's
 // json.NewDecoder(r.Body) read any), after a byte-order mark, other white
 // space or before trailing bytes (Go's decoder reads the first value and
-// ignores the rest). Here such JSON is found and its leaves become
-// arguments, decoded further as any value is.
+// ignores the rest), or inside a value (a multipart part, ?filter={...},
+// a JSON string holding JSON text, Express's j: cookies, a base64 value
+// that decodes to JSON or to a form). Here such JSON is found and its
+// leaves become arguments, decoded further as any value is.
+
+// errDecodeDepth refuses a request with a value still encoded, or still
+// holding JSON or a form, after maxDecodeLevels decodings and parsings:
+// what is past them would reach the upstream uninspected.
+var errDecodeDepth = errors.New("a value encoded more levels deep than the waf decodes")
+
+// errArgsFull stops the decoder once it has made more arguments than
+// max_arguments: the engine is handed them and refuses the request as one
+// with too many arguments (ARGUMENTS_LIMIT_REACHED), so nothing is passed
+// partly inspected, and no more are made.
+var errArgsFull = errors.New("derived arguments over max_arguments")
+
+// Suffixes of the arguments made of text found inside a value: q:json.a.b
+// is the leaf a.b of the JSON text in q; q:base64:form.x the field x of
+// the form q's base64 decodes to.
+const (
+	suffixJSON = ":"      // followed by the leaf's JSON name, json.a.b
+	suffixForm = ":form." // followed by the field's name
+)
 
 // sniffJSON returns the JSON document that a lenient backend reads in b:
 // b's first byte after a UTF-8 byte-order mark and white space (ASCII's,
@@ -40,4 +63,178 @@ func sniffJSON(b []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return b[:dec.InputOffset()], true
+}
+
+// sniffJSONString is sniffJSON of a value: a value that does not start
+// with { or [ (after a byte-order mark and white space) costs no copy.
+func sniffJSONString(v string) ([]byte, bool) {
+	for i := 0; i < len(v); {
+		if v[i] == '{' || v[i] == '[' {
+			return sniffJSON([]byte(v[i:]))
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r != '\ufeff' && !unicode.IsSpace(r) {
+			return nil, false
+		}
+		i += n
+	}
+	return nil, false
+}
+
+// jsonText makes arguments of the JSON document doc found in the value
+// name (at the given level): each string leaf, named name + ":" + its
+// JSON name (q:json.where.name), and each key whose value is {} or []
+// (with an empty value, as a JSON body's are). Each leaf's value is then
+// decoded as any value is, one level deeper.
+func (d *decoder) jsonText(name string, doc []byte, level int) error {
+	empty, leaves, _ := jsonWalk(doc)
+	for _, k := range empty {
+		if err := d.keep(name+suffixJSON+k, ""); err != nil {
+			return err
+		}
+	}
+	for _, a := range leaves {
+		n := name + suffixJSON + a.name
+		if err := d.keep(n, a.value); err != nil {
+			return err
+		}
+		if err := d.valueAt(n, a.value, level+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formText makes arguments of the fields of s, text decoded from the
+// value name that is a urlencoded form (formLike), and decodes their
+// values one level deeper.
+func (d *decoder) formText(name, s string, level int) error {
+	for _, a := range formValues([]byte(s)) {
+		n := name + suffixForm + a.name
+		if err := d.keep(n, a.value); err != nil {
+			return err
+		}
+		if err := d.valueAt(n, a.value, level+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formLike: s is plainly a urlencoded form: no white space or control
+// bytes, and every &-separated field is key=value with a key of at most
+// 256 bytes of letters, digits and . _ - [ ] %. One pass over s.
+func formLike(s string) bool {
+	if strings.IndexByte(s, '=') < 0 {
+		return false
+	}
+	for field := range strings.SplitSeq(s, "&") {
+		k, _, ok := strings.Cut(field, "=")
+		if !ok || k == "" || len(k) > 256 {
+			return false
+		}
+		for i := 0; i < len(field); i++ {
+			if c := field[i]; c <= ' ' || c == 0x7f {
+				return false
+			}
+		}
+		for i := 0; i < len(k); i++ {
+			switch c := k[i]; {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			case c == '.' || c == '_' || c == '-' || c == '[' || c == ']' || c == '%':
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// valueAt decodes v, the value name (level 0: the engine's own argument)
+// or a text decoded or parsed from one (level: how many decodings and
+// parsings deep), and keeps what it finds:
+//   - JSON text (sniffJSON) at any level: its leaves (jsonText);
+//   - a text that is plainly encoded (decodeOnce): the decoded text,
+//     decoded further in turn;
+//   - in a text this decoded: a urlencoded form (formLike), its fields;
+//     percent-encoding over base64 or JSON (once: the CRS's
+//     t:urlDecodeUni reads the decoded argument's percent-encoding, but
+//     decodes no base64 and parses no JSON under it).
+//
+// At most maxDecodeLevels deep: a text still encoded or holding JSON or a
+// form there refuses the request (errDecodeDepth), never passes.
+func (d *decoder) valueAt(name, v string, level int) error {
+	decoded := false // v is a text this decoded
+	for ; ; level++ {
+		if doc, ok := sniffJSONString(v); ok {
+			if level >= maxDecodeLevels {
+				return errDecodeDepth
+			}
+			return d.jsonText(name, doc, level)
+		}
+		s, suffix, ok := decodeOnce(v)
+		if !ok && decoded && formLike(v) { // base64's padding is not a form
+			if level >= maxDecodeLevels {
+				return errDecodeDepth
+			}
+			return d.formText(name, v, level)
+		}
+		if !ok && decoded {
+			s, suffix, ok = percentOver(v)
+		}
+		if !ok {
+			return nil
+		}
+		if level >= maxDecodeLevels {
+			return errDecodeDepth
+		}
+		name += suffix
+		if err := d.keep(name, s); err != nil {
+			return err
+		}
+		v, decoded = s, true
+	}
+}
+
+// percentOver decodes v once when it is percent-encoding over base64 or
+// JSON (b64(urlencode(b64(attack))) has it under its first level).
+func percentOver(v string) (string, string, bool) {
+	if strings.IndexByte(v, '%') < 0 || !hasPercentEscape(v) {
+		return "", "", false
+	}
+	u := lenientUnescape(v)
+	if _, ok := plainBase64(u); ok {
+		return u, suffixURL, true
+	}
+	if _, ok := sniffJSONString(u); ok {
+		return u, suffixURL, true
+	}
+	return "", "", false
+}
+
+// keep adds one argument made of a value, counting its name and value
+// against the decoding budget and the arguments against max_arguments.
+func (d *decoder) keep(name, value string) error {
+	if d.budget -= len(name) + len(value); d.budget < 0 {
+		return errDecodeBudget
+	}
+	d.out = append(d.out, argument{name, value})
+	if d.maxArgs > 0 && len(d.out) > d.maxArgs {
+		return errArgsFull
+	}
+	return nil
+}
+
+// cookieJSON returns the JSON text a cookie value holds as a backend
+// reads it: percent-decoded (Express's cookie parser, PHP), after the j:
+// prefix of Express's cookie-parser JSON cookies.
+func cookieJSON(v string) (string, bool) {
+	if strings.IndexByte(v, '%') >= 0 {
+		v = lenientUnescape(v)
+	}
+	v = strings.TrimPrefix(v, "j:")
+	if _, ok := sniffJSONString(v); ok {
+		return v, true
+	}
+	return "", false
 }

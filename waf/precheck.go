@@ -281,6 +281,14 @@ func countParts(body []byte, boundary string, maxParts int) (out, values []argum
 			// at most the body, which is at most body_limit)
 			b, _ := io.ReadAll(p)
 			values = append(values, argument{params["name"], string(b)})
+		} else if file {
+			// a file part that is JSON (a browser's FormData Blob of
+			// type application/json is a file named "blob", Spring's
+			// @RequestPart parses it): its leaves, for decodedArguments
+			b, _ := io.ReadAll(p)
+			if doc, ok := sniffJSON(b); ok {
+				values = append(values, argument{"multipart.file." + params["name"], string(doc)})
+			}
 		}
 		_, _ = io.Copy(io.Discard, p)
 		if parts > maxParts || files > maxFileParts {
