@@ -281,7 +281,7 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 				v = v[1 : len(v)-1]
 			}
 			if j, ok := cookieJSON(v); ok {
-				v = j // as Express and PHP read it: percent-decoded, after j:
+				v = j // as Express reads it: percent-decoded, after j:
 			}
 			if err := d.value("cookie."+m.Key(), v); err != nil {
 				return err

@@ -225,16 +225,23 @@ func (d *decoder) keep(name, value string) error {
 	return nil
 }
 
-// cookieJSON returns the JSON text a cookie value holds as a backend
-// reads it: percent-decoded (Express's cookie parser, PHP), after the j:
-// prefix of Express's cookie-parser JSON cookies.
+// cookieJSON returns the JSON text of an Express cookie-parser JSON
+// cookie as the backend reads it: j: and JSON, percent-decoded. A cookie
+// of percent-encoded JSON without j: is left as the engine reads it (the
+// CRS's t:urlDecodeUni decodes it whole): the CRS excludes tracking
+// cookies of that form by name (Google's FCCDCF, FCNEC; its tests
+// 999999-2 and -4), which its leaves made arguments would escape. A
+// cookie of JSON as it is ({"a": ...}) is read as any value.
 func cookieJSON(v string) (string, bool) {
 	if strings.IndexByte(v, '%') >= 0 {
 		v = lenientUnescape(v)
 	}
-	v = strings.TrimPrefix(v, "j:")
-	if _, ok := sniffJSONString(v); ok {
-		return v, true
+	j, ok := strings.CutPrefix(v, "j:")
+	if !ok {
+		return "", false
+	}
+	if _, ok := sniffJSONString(j); ok {
+		return j, true
 	}
 	return "", false
 }

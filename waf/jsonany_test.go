@@ -325,3 +325,23 @@ func FuzzSniffJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestCookieJSON: an Express j: cookie is read as its JSON; a
+// percent-encoded JSON cookie without j: (Google's FCCDCF, which the CRS
+// excludes by name) is left to the CRS.
+func TestCookieJSON(t *testing.T) {
+	for v, want := range map[string]string{
+		"j:%7B%22q%22%3A%22x%22%7D": `{"q":"x"}`,
+		`j:{"q":"x"}`:               `{"q":"x"}`,
+		"j:%5B1%2C2%5D":             "[1,2]",
+		"j:not json":                "",
+		"%5Bnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2%5C%22%5D%22%5D%5D%5D": "",
+		`{"q":"x"}`: "", // read as any value is, by valueAt
+		"":          "",
+	} {
+		got, ok := cookieJSON(v)
+		if ok != (want != "") || got != want {
+			t.Errorf("cookieJSON(%q) = %q, %v; want %q", v, got, ok, want)
+		}
+	}
+}
