@@ -522,7 +522,7 @@ var limitRefusals = []struct {
 	id  int
 }{
 	{errDecodeBudget, "waf refused a request whose encoded values decode to more than body_limit", 210199},
-	{errDecodeDepth, "waf refused a request with a value encoded more levels deep than it decodes", 210198},
+	{errDecodeDepth, "waf refused a request with a value encoded more levels deep than it decodes", 210197},
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
