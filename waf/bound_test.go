@@ -124,6 +124,18 @@ func TestCPUBound(t *testing.T) {
 	if spent > margin*200*time.Millisecond {
 		t.Errorf("the dearest request allowed with encoded values cost %v of CPU, over %d × the 200 ms bound", spent, margin)
 	}
+	// the dearest with JSON inside values: half the body's fields hold
+	// JSON text of one leaf, each leaf one more body argument
+	// (max_arguments in all) of nearly the field's size (the decoding
+	// budget, body_limit, bounds the leaves' bytes)
+	code, spent = do(jsonWorst(defaultBodyLimit, defaultMaxArguments))
+	t.Logf("the dearest request allowed with JSON in values: %d, %v of CPU", code, spent)
+	if code != http.StatusOK || *hits != 3 {
+		t.Fatalf("the dearest request allowed with JSON in values: %d, want 200", code)
+	}
+	if spent > margin*200*time.Millisecond {
+		t.Errorf("the dearest request allowed with JSON in values cost %v of CPU, over %d × the 200 ms bound", spent, margin)
+	}
 	// (query and cookies short: a request's head over 16 KiB or so is
 	// refused by Caddy with 431 before any handler)
 	big := worstAllowed(256<<10, 1000)
@@ -144,7 +156,7 @@ func TestCPUBound(t *testing.T) {
 		name, r := c.name, c.r
 		code, spent := do(r)
 		t.Logf("%s: %d, %v of CPU", name, code, spent)
-		if code < 400 || code > 499 || *hits != 2 {
+		if code < 400 || code > 499 || *hits != 3 {
 			t.Fatalf("%s: %d, want it refused", name, code)
 		}
 		if spent > margin*15*time.Millisecond {
@@ -256,4 +268,24 @@ func TestCPUBoundNotUTF8(t *testing.T) {
 	if bad > 3*good+20*time.Millisecond {
 		t.Errorf("not UTF-8 the request cost %v of CPU, over 3 × its %v in ASCII", bad, good)
 	}
+}
+
+// jsonWorst is worstAllowed with the body in maxArgs/2 fields each holding
+// JSON text of one leaf: each leaf is one more body argument, maxArgs body
+// arguments in all, as long as the decoding budget (body_limit) allows.
+func jsonWorst(bodyLimit, maxArgs int) request {
+	w := worstAllowed(bodyLimit, maxArgs)
+	n := maxArgs / 2
+	size := bodyLimit/n - len(`"f000":"{\"a\":\"\"}",`) - 4
+	text := strings.Repeat("lorem ipsum dolor sit amet ", size/27+1)[:size]
+	var body strings.Builder
+	body.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `"f%03d":%q`, i, `{"a":"`+text+`"}`)
+	}
+	body.WriteString("}")
+	return request{w.path, body.String(), w.cookie}
 }

@@ -1,9 +1,7 @@
 package waf
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/url"
 	"regexp"
@@ -37,9 +35,11 @@ import (
 //
 // Both are off with crs_only.
 
-// maxDecodeLevels is how many encodings deep a value is decoded: base64
-// inside base64, or base64 of a percent-encoded text, is two.
-const maxDecodeLevels = 2
+// maxDecodeLevels is how many decodings and parsings deep a value is
+// read (valueAt): base64 inside base64 is two; base64 of JSON whose leaf
+// is base64 is three (decoded, parsed, decoded). A value still encoded,
+// or still holding JSON or a form, past it is refused (errDecodeDepth).
+const maxDecodeLevels = 4
 
 // minBase64Len is the length from which a value is taken as base64 as
 // plainBase64 says: 12 characters, 8 or 9 bytes decoded ("<script>" is
@@ -67,56 +67,29 @@ const (
 )
 
 // decoder decodes the values of one request within a budget of decoded
-// bytes (the body limit).
+// bytes (the body limit: the decoded texts and the names and values of
+// what is made of them) and of arguments (max_arguments).
 type decoder struct {
-	budget int
-	out    []argument
+	budget  int
+	maxArgs int // 0: no bound (tests)
+	out     []argument
 }
 
 // value decodes one value (the engine's own argument: a query parameter,
 // form field, multipart field, cookie or JSON string leaf, already
 // percent-decoded once for the query, forms and cookies), up to
-// maxDecodeLevels encodings deep, and keeps each decoded text that
-// differs from what it was decoded from.
+// maxDecodeLevels deep (valueAt), and keeps each decoded text that
+// differs from what it was decoded from, and the leaves of JSON text.
 func (d *decoder) value(name, v string) error {
-	if err := d.template(name, v); err != nil {
-		return err
-	}
-	for range maxDecodeLevels {
-		s, suffix, ok, err := decodeOnce(v, d.budget)
-		if err != nil || !ok {
-			return err
-		}
-		if suffix == suffixBase64 || suffix == suffixBase64+suffixInflated {
-			suffix += documentKind(s)
-		}
-		if err := d.add(name+suffix, s); err != nil {
-			return err
-		}
-		name += suffix
-		if err := d.template(name, s); err != nil {
-			return err
-		}
-		v = s
-	}
-	return nil
+	return d.valueAt(name, v, 0)
 }
 
 // template keeps v's string literals as a template engine reads them
 // (templateLiterals), when v holds template delimiters and they differ.
 func (d *decoder) template(name, v string) error {
 	if s, ok := templateLiterals(v); ok {
-		return d.add(name+suffixTemplate, s)
+		return d.keep(name+suffixTemplate, s)
 	}
-	return nil
-}
-
-// add keeps one decoded text, within the budget.
-func (d *decoder) add(name, s string) error {
-	if d.budget -= len(s); d.budget < 0 {
-		return errDecodeBudget
-	}
-	d.out = append(d.out, argument{name, s})
 	return nil
 }
 
@@ -490,15 +463,16 @@ func mostlyPrintable(b []byte) bool {
 }
 
 // jsonLeaves returns the string leaves of a body of another type than
-// JSON that is JSON all the same (its first byte other than white space
-// is { or [, and it parses): many backends parse JSON whatever the
-// content type says, so its leaves are inspected and decoded as a JSON
-// body's are. The body is at most body_limit: one pass to check it, one
-// to walk it.
+// JSON that is JSON all the same as a lenient backend reads it
+// (sniffJSON: after a byte-order mark and white space, { or [, one JSON
+// value, whatever follows it): many backends parse JSON whatever the
+// content type says, so its leaves are arguments, inspected and decoded
+// as a JSON body's are. The body is at most body_limit: one pass to check
+// it, one to walk it.
 // Its arguments' names are bounded as a JSON body's are (errNamesTooLong).
 func jsonLeaves(body []byte) ([]argument, error) {
-	b := bytes.TrimLeft(body, " \t\r\n")
-	if len(b) == 0 || b[0] != '{' && b[0] != '[' || !json.Valid(b) {
+	b, ok := sniffJSON(body)
+	if !ok {
 		return nil, nil
 	}
 	empty, leaves, names := jsonWalk(b)
@@ -558,18 +532,32 @@ func unhex(c byte) byte {
 
 // decodedArguments decodes the request's plainly encoded values: the
 // query's and the cookies' as the engine parsed them, and the body's
-// (values, from bodyChecks). It returns the decoded texts as arguments,
-// or errDecodeBudget past budget decoded bytes.
-func decodedArguments(tx types.Transaction, values []argument, budget int) ([]argument, error) {
-	d := decoder{budget: budget}
+// (values, from bodyChecks), and the JSON in any of them (valueAt). It
+// returns the decoded texts and the leaves found as arguments, or
+// errDecodeBudget past budget bytes of them, or errDecodeDepth; past
+// maxArgs arguments it stops and returns maxArgs+1, which the engine
+// refuses as too many.
+func decodedArguments(tx types.Transaction, values []argument, budget, maxArgs int) ([]argument, error) {
+	d := decoder{budget: budget, maxArgs: maxArgs}
+	err := d.all(tx, values)
+	if errors.Is(err, errArgsFull) {
+		// more than max_arguments: the engine, handed them, refuses the
+		// request as one with too many arguments
+		return d.out, nil
+	}
+	return d.out, err
+}
+
+// all decodes the query's, the cookies' and values.
+func (d *decoder) all(tx types.Transaction, values []argument) error {
 	if st, ok := tx.(plugintypes.TransactionState); ok {
 		vars := st.Variables()
 		for _, m := range vars.ArgsGet().FindAll() {
 			if reservedName.MatchString(m.Key()) {
-				return nil, errReservedName
+				return errReservedName
 			}
 			if err := d.value(m.Key(), m.Value()); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		for _, m := range vars.RequestCookies().FindAll() {
@@ -579,11 +567,13 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			// PHP and Express percent-decode a cookie value once: base64
-			// whose padding or + and / are written %3D, %2B, %2F is
-			// base64 to them (only base64: a percent-encoded cookie
-			// that is not stays the CRS's, see decodeOnce)
-			if strings.IndexByte(v, '%') >= 0 {
+			if j, ok := cookieJSON(v); ok {
+				v = j // as Express reads it: percent-decoded, after j:
+			} else if strings.IndexByte(v, '%') >= 0 {
+				// PHP and Express percent-decode a cookie value once: base64
+				// whose padding or + and / are written %3D, %2B, %2F is
+				// base64 to them (only base64: a percent-encoded cookie
+				// that is not stays the CRS's, see decodeOnce)
 				if u := lenientUnescape(v); u != v {
 					if _, ok := plainBase64(u); ok {
 						v = u
@@ -591,19 +581,19 @@ func decodedArguments(tx types.Transaction, values []argument, budget int) ([]ar
 				}
 			}
 			if err := d.value("cookie."+m.Key(), v); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	for _, a := range values {
 		if reservedName.MatchString(a.name) {
-			return nil, errReservedName
+			return errReservedName
 		}
 		if err := d.value(a.name, a.value); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return d.out, nil
+	return nil
 }
 
 // mongoStages are MongoDB's aggregation stages (MongoDB 8.x: $currentOp,

@@ -582,8 +582,13 @@ func TestDecoderBoundsAndLevels(t *testing.T) {
 	if err := d.value("q", b64(b64(b64("<script>alert(1)</script>")))); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.out) != maxDecodeLevels || d.out[1].name != "q:base64:base64" {
+	if len(d.out) != 3 || d.out[2].name != "q:base64:base64:base64" || d.out[2].value != "<script>alert(1)</script>" {
 		t.Fatalf("levels: %+v", d.out)
+	}
+	// past maxDecodeLevels, still encoded: refused, never passed
+	d = decoder{budget: 1000}
+	if err := d.value("q", b64(b64(b64(b64(b64("<script>alert(1)</script>")))))); !errors.Is(err, errDecodeDepth) {
+		t.Fatalf("five levels: %v, want errDecodeDepth", err)
 	}
 	d = decoder{budget: 1000}
 	// encoded twice more than the engine decodes: decoded once here, the
@@ -607,20 +612,23 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{b64("<script>"), "data:x;base64," + b64("hello there!"), "%2527", "%u0027%zz%", "aGVsbG8gd29ybGQh"} {
 		f.Add(s)
 	}
+	f.Add(`{"a": "` + b64(`{"b": "`+b64("<script>")+`"}`) + `"}`)
+	f.Add(b64("a=1&q=" + b64("<script>")))
 	f.Fuzz(func(t *testing.T, v string) {
-		budget := 4 * len(v)
-		d := decoder{budget: budget}
-		if err := d.value("f", v); err != nil && err != errDecodeBudget {
-			t.Fatal(err)
+		budget := 4*len(v) + 64
+		d := decoder{budget: budget, maxArgs: 128}
+		err := d.value("f", v)
+		if err != nil && !errors.Is(err, errDecodeBudget) && !errors.Is(err, errDecodeDepth) && !errors.Is(err, errArgsFull) && !errors.Is(err, errReservedName) {
+			t.Fatalf("%q: %v", v, err)
 		}
 		total := 0
 		for _, a := range d.out {
-			total += len(a.value)
+			total += len(a.name) + len(a.value)
 		}
-		// each level's text, and the template literals of each; all
-		// within the budget (compressed text inflates past the input)
-		if len(d.out) > 2*maxDecodeLevels+1 || total > budget {
-			t.Fatalf("%q: %d decoded values, %d bytes", v, len(d.out), total)
+		// names and values are within the budget, arguments within
+		// max_arguments (one more: the engine refuses it)
+		if total > budget || len(d.out) > 129 {
+			t.Fatalf("%q: %d arguments, %d bytes", v, len(d.out), total)
 		}
 	})
 }

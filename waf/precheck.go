@@ -79,15 +79,18 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		}
 		return extra, leaves, nil
 	case mt == "application/x-www-form-urlencoded":
+		// JSON sent as a form: its leaves are arguments (the engine
+		// makes one form name of the whole document)
 		leaves, err := jsonLeaves(body)
-		return nil, append(formValues(body), leaves...), err
+		return leaves, append(formValues(body), leaves...), err
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
 		leaves, err := jsonLeaves(body)
 		if err != nil {
 			return nil, nil, err
 		}
 		extra, texts, err := xmlArguments(body, maxParts)
-		return extra, append(leaves, texts...), err
+		// JSON sent as XML: its leaves are arguments
+		return append(extra, leaves...), append(leaves, texts...), err
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return countParts(body, params["boundary"], maxParts)
 	}
@@ -104,8 +107,11 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 // objectText: body's first byte other than white space is { or [ and it
 // is not JSON (JSON's leaves are inspected as such, jsonLeaves).
 func objectText(body []byte) bool {
-	b := bytes.TrimLeft(body, " \t\r\n")
-	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && !json.Valid(b)
+	if _, ok := sniffJSON(body); ok {
+		return false // JSON as sniffJSON reads it: its leaves are arguments
+	}
+	b := bytes.TrimLeft(body, " \t\r\n\f\v\ufeff")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
 // formValues reads a urlencoded body's fields as the engine does (a
@@ -300,6 +306,14 @@ func countParts(body []byte, boundary string, maxParts int) (out, values []argum
 			// at most the body, which is at most body_limit)
 			b, _ := io.ReadAll(p)
 			values = append(values, argument{params["name"], string(b)})
+		} else if file {
+			// a file part that is JSON (a browser's FormData Blob of
+			// type application/json is a file named "blob", Spring's
+			// @RequestPart parses it): its leaves, for decodedArguments
+			b, _ := io.ReadAll(p)
+			if doc, ok := sniffJSON(b); ok {
+				values = append(values, argument{"multipart.file." + params["name"], string(doc)})
+			}
 		}
 		_, _ = io.Copy(io.Discard, p)
 		if parts > maxParts || files > maxFileParts {

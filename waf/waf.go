@@ -509,7 +509,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		bodyValues = values
 	}
 	if decodeBudget >= 0 {
-		decoded, err := decodedArguments(tx, bodyValues, decodeBudget)
+		decoded, err := decodedArguments(tx, bodyValues, decodeBudget, maxParts)
 		if err != nil {
 			return nil, err
 		}
@@ -549,6 +549,7 @@ var limitRefusals = []struct {
 	id  int
 }{
 	{errDecodeBudget, "waf refused a request whose encoded values decode to more than body_limit", 210199},
+	{errDecodeDepth, "waf refused a request with a value encoded more levels deep than it decodes", 210197},
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
 	{errTooManyXMLNodes, "waf refused an XML body with more elements, text nodes, attributes, comments and instructions than max_arguments", 200011},

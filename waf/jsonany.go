@@ -1,0 +1,262 @@
+package waf
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// JSON wherever a backend may parse it (docs/waf.md, "Detection"): the
+// CRS reads an application/json body's string leaves as arguments, so an
+// attack it catches only as a whole value ("admin' --", "1 or 1=1") passed
+// when the same JSON arrived another way: as a body of another type (PHP's
+// json_decode(php://input), Flask's get_json(force=True), Go's
+// json.NewDecoder(r.Body) read any), after a byte-order mark, other white
+// space or before trailing bytes (Go's decoder reads the first value and
+// ignores the rest), or inside a value (a multipart part, ?filter={...},
+// a JSON string holding JSON text, Express's j: cookies, a base64 value
+// that decodes to JSON or to a form). Here such JSON is found and its
+// leaves become arguments, decoded further as any value is.
+
+// errDecodeDepth refuses a request with a value still encoded, or still
+// holding JSON or a form, after maxDecodeLevels decodings and parsings:
+// what is past them would reach the upstream uninspected.
+var errDecodeDepth = errors.New("a value encoded more levels deep than the waf decodes")
+
+// errArgsFull stops the decoder once it has made more arguments than
+// max_arguments: the engine is handed them and refuses the request as one
+// with too many arguments (ARGUMENTS_LIMIT_REACHED), so nothing is passed
+// partly inspected, and no more are made.
+var errArgsFull = errors.New("derived arguments over max_arguments")
+
+// Suffixes of the arguments made of text found inside a value: q:json.a.b
+// is the leaf a.b of the JSON text in q; q:base64:form.x the field x of
+// the form q's base64 decodes to.
+const (
+	suffixJSON = ":"      // followed by the leaf's JSON name, json.a.b
+	suffixForm = ":form." // followed by the field's name
+)
+
+// sniffJSON returns the JSON document that a lenient backend reads in b:
+// b's first byte after a UTF-8 byte-order mark and white space (ASCII's,
+// form feed and vertical tab included, and Unicode's: U+00A0, U+2028,
+// U+3000, ... as Python's strip and Json.NET skip them) is { or [, and
+// what follows parses as one JSON value up to its end, whatever follows
+// it (Go's json.Decoder stops there). Two passes over b at most.
+func sniffJSON(b []byte) ([]byte, bool) {
+	for len(b) > 0 && b[0] != '{' && b[0] != '[' {
+		r, n := utf8.DecodeRune(b)
+		if r != '\ufeff' && !unicode.IsSpace(r) {
+			return nil, false
+		}
+		b = b[n:]
+	}
+	if len(b) < 2 {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var raw json.RawMessage
+	if dec.Decode(&raw) != nil {
+		return nil, false
+	}
+	return b[:dec.InputOffset()], true
+}
+
+// sniffJSONString is sniffJSON of a value: a value that does not start
+// with { or [ (after a byte-order mark and white space) costs no copy.
+func sniffJSONString(v string) ([]byte, bool) {
+	for i := 0; i < len(v); {
+		if v[i] == '{' || v[i] == '[' {
+			return sniffJSON([]byte(v[i:]))
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r != '\ufeff' && !unicode.IsSpace(r) {
+			return nil, false
+		}
+		i += n
+	}
+	return nil, false
+}
+
+// jsonText makes arguments of the JSON document doc found in the value
+// name (at the given level): each string leaf, named name + ":" + its
+// JSON name (q:json.where.name), and each key whose value is {} or []
+// (with an empty value, as a JSON body's are). Each leaf's value is then
+// decoded as any value is, one level deeper.
+func (d *decoder) jsonText(name string, doc []byte, level int) error {
+	empty, leaves, _ := jsonWalk(doc)
+	for _, k := range empty {
+		if err := d.keep(name+suffixJSON+k, ""); err != nil {
+			return err
+		}
+	}
+	for _, a := range leaves {
+		n := name + suffixJSON + a.name
+		if reservedName.MatchString(n) {
+			return errReservedName // a key named as decoded documents are
+		}
+		if err := d.keep(n, a.value); err != nil {
+			return err
+		}
+		if err := d.valueAt(n, a.value, level+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formText makes arguments of the fields of s, text decoded from the
+// value name that is a urlencoded form (formLike), and decodes their
+// values one level deeper.
+func (d *decoder) formText(name, s string, level int) error {
+	for _, a := range formValues([]byte(s)) {
+		n := name + suffixForm + a.name
+		if reservedName.MatchString(n) {
+			return errReservedName
+		}
+		if err := d.keep(n, a.value); err != nil {
+			return err
+		}
+		if err := d.valueAt(n, a.value, level+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formLike: s is plainly a urlencoded form: no white space or control
+// bytes, and every &-separated field is key=value with a key of at most
+// 256 bytes of letters, digits and . _ - [ ] %. One pass over s.
+func formLike(s string) bool {
+	if strings.IndexByte(s, '=') < 0 {
+		return false
+	}
+	for field := range strings.SplitSeq(s, "&") {
+		k, _, ok := strings.Cut(field, "=")
+		if !ok || k == "" || len(k) > 256 {
+			return false
+		}
+		for i := 0; i < len(field); i++ {
+			if c := field[i]; c <= ' ' || c == 0x7f {
+				return false
+			}
+		}
+		for i := 0; i < len(k); i++ {
+			switch c := k[i]; {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			case c == '.' || c == '_' || c == '-' || c == '[' || c == ']' || c == '%':
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// valueAt decodes v, the value name (level 0: the engine's own argument)
+// or a text decoded or parsed from one (level: how many decodings and
+// parsings deep), and keeps what it finds:
+//   - JSON text (sniffJSON) at any level: its leaves (jsonText);
+//   - a text that is plainly encoded (decodeOnce): the decoded text,
+//     decoded further in turn;
+//   - in a text this decoded: a urlencoded form (formLike), its fields;
+//     percent-encoding over base64 or JSON (once: the CRS's
+//     t:urlDecodeUni reads the decoded argument's percent-encoding, but
+//     decodes no base64 and parses no JSON under it).
+//
+// At most maxDecodeLevels deep: a text still encoded or holding JSON or a
+// form there refuses the request (errDecodeDepth), never passes.
+func (d *decoder) valueAt(name, v string, level int) error {
+	decoded := false // v is a text this decoded
+	for ; ; level++ {
+		if err := d.template(name, v); err != nil {
+			return err
+		}
+		if doc, ok := sniffJSONString(v); ok {
+			if level >= maxDecodeLevels {
+				return errDecodeDepth
+			}
+			return d.jsonText(name, doc, level)
+		}
+		s, suffix, ok, err := decodeOnce(v, d.budget)
+		if err != nil {
+			return err
+		}
+		if !ok && decoded && formLike(v) { // base64's padding is not a form
+			if level >= maxDecodeLevels {
+				return errDecodeDepth
+			}
+			return d.formText(name, v, level)
+		}
+		if !ok && decoded {
+			s, suffix, ok = percentOver(v)
+		}
+		if !ok {
+			return nil
+		}
+		if level >= maxDecodeLevels {
+			return errDecodeDepth
+		}
+		if suffix == suffixBase64 || suffix == suffixBase64+suffixInflated {
+			suffix += documentKind(s)
+		}
+		name += suffix
+		if err := d.keep(name, s); err != nil {
+			return err
+		}
+		v, decoded = s, true
+	}
+}
+
+// percentOver decodes v once when it is percent-encoding over base64 or
+// JSON (b64(urlencode(b64(attack))) has it under its first level).
+func percentOver(v string) (string, string, bool) {
+	if strings.IndexByte(v, '%') < 0 || !hasPercentEscape(v) {
+		return "", "", false
+	}
+	u := lenientUnescape(v)
+	if _, ok := plainBase64(u); ok {
+		return u, suffixURL, true
+	}
+	if _, ok := sniffJSONString(u); ok {
+		return u, suffixURL, true
+	}
+	return "", "", false
+}
+
+// keep adds one argument made of a value, counting its name and value
+// against the decoding budget and the arguments against max_arguments.
+func (d *decoder) keep(name, value string) error {
+	if d.budget -= len(name) + len(value); d.budget < 0 {
+		return errDecodeBudget
+	}
+	d.out = append(d.out, argument{name, value})
+	if d.maxArgs > 0 && len(d.out) > d.maxArgs {
+		return errArgsFull
+	}
+	return nil
+}
+
+// cookieJSON returns the JSON text of an Express cookie-parser JSON
+// cookie as the backend reads it: j: and JSON, percent-decoded. A cookie
+// of percent-encoded JSON without j: is left as the engine reads it (the
+// CRS's t:urlDecodeUni decodes it whole): the CRS excludes tracking
+// cookies of that form by name (Google's FCCDCF, FCNEC; its tests
+// 999999-2 and -4), which its leaves made arguments would escape. A
+// cookie of JSON as it is ({"a": ...}) is read as any value.
+func cookieJSON(v string) (string, bool) {
+	if strings.IndexByte(v, '%') >= 0 {
+		v = lenientUnescape(v)
+	}
+	j, ok := strings.CutPrefix(v, "j:")
+	if !ok {
+		return "", false
+	}
+	if _, ok := sniffJSONString(j); ok {
+		return j, true
+	}
+	return "", false
+}
