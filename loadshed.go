@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -288,10 +289,17 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		return ls.reject(w, r)
 	}
 	err = next.ServeHTTP(w, r)
-	// a request the client gave up on, or that failed without an answer
-	// from the service (reverse_proxy's 502 when it cannot connect), gives
-	// only a lower bound of the service's latency (see Ticket.Done)
-	t.Done(err == nil && r.Context().Err() == nil)
+	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
+		// the client gave up (or went away): its time says when it
+		// stopped waiting, not how long the service takes, so it is no
+		// sample (see Ticket.Abandon)
+		t.Abandon()
+		return err
+	}
+	// a request that failed without an answer from the service
+	// (reverse_proxy's 502 when it cannot connect, 504 on its timeouts)
+	// gives only a lower bound of the service's latency (see Ticket.Done)
+	t.Done(err == nil)
 	return err
 }
 

@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -156,5 +158,38 @@ func BenchmarkLoadShedServeHTTP(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A request the client gave up on is no latency sample (BROKE 2 of the
+// fourth attack: clients abandoning hung requests after 2 s set the
+// latency to 2 s and shrank the limit). The key's baseline is 1 ms, so
+// before the fix each 5 ms abandoned request counted as a slow sample.
+func TestLoadShedAbandonedIsNoSample(t *testing.T) {
+	ls := LoadShed{Name: "test_abandoned_no_sample", MinLimit: 4, InitialLimit: 4}
+	if err := ls.setup(processState.registry); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ls.Cleanup() })
+	ls.engine.Seed("", 4, time.Millisecond) // the key: none set
+	for range 30 {
+		r := httptest.NewRequest("GET", "/hang", nil)
+		repl := caddyhttp.NewTestReplacer(r)
+		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{"client_ip": "203.0.113.7"})
+		r = r.WithContext(ctx)
+		hang := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+			time.Sleep(5 * time.Millisecond)
+			cancel() // the client gives up; reverse_proxy returns its error
+			return caddyhttp.Error(http.StatusBadGateway, context.Canceled)
+		})
+		_ = ls.ServeHTTP(httptest.NewRecorder(), r, hang)
+	}
+	s := ls.engine.Snapshot()
+	if len(s) != 1 {
+		t.Fatalf("snapshot %+v, want one key", s)
+	}
+	if s[0].Admitted != 0 || s[0].Latency != 0 || s[0].MinLatency != time.Millisecond || s[0].InFlight != 0 {
+		t.Errorf("after 30 abandoned requests: %+v, want no sample (admitted 0, latency 0, min latency 1ms) and nothing in flight", s[0])
 	}
 }

@@ -279,7 +279,7 @@ func (l *Limiter) Acquire(ctx context.Context, req Request) (Ticket, error) {
 		}
 		// granted just as ctx ended: hand the slot on
 		if t, err := l.granted(k, w, cfg); err == nil {
-			t.Done(false)
+			t.Abandon()
 		}
 		return Ticket{}, ctx.Err()
 	case <-timer.C:
@@ -364,13 +364,25 @@ func (l *Limiter) granted(k *keyState, w *waiter, cfg *Config) (Ticket, error) {
 }
 
 // Done ends an admitted request and frees its slot. answered says whether
-// the service answered it: false for requests the client gave up on, or
-// that failed without an answer. An unanswered request's time is only a
-// lower bound of its latency: it counts only when that bound already says
-// the service is slow (over tolerance times the least latency), so a client
-// that gives up on a saturated service still pushes the limit down, and a
-// fast failure does not pull the baseline down.
-func (t Ticket) Done(answered bool) {
+// the service answered it: false for requests that failed without an
+// answer (an upstream that could not be reached or timed out). An
+// unanswered request's time is only a lower bound of its latency: it counts
+// only when that bound already says the service is slow (over tolerance
+// times the least latency), so an upstream timeout on a saturated service
+// still pushes the limit down, and a fast failure does not pull the
+// baseline down. A request the client gave up on ends with [Ticket.Abandon]
+// instead.
+func (t Ticket) Done(answered bool) { t.end(answered, true) }
+
+// Abandon ends an admitted request the client gave up on and frees its
+// slot. Its time is no sample at all: it says when the client stopped
+// waiting, not how long the service takes (a client abandoning hung
+// requests after 2 s would otherwise set the latency to 2 s and shrink the
+// limit, or, at the least concurrency, make 2 s the baseline).
+func (t Ticket) Abandon() { t.end(false, false) }
+
+// end frees the slot; sample says whether its time may be a sample.
+func (t Ticket) end(answered, sample bool) {
 	k := t.k
 	if k == nil {
 		return
@@ -389,7 +401,7 @@ func (t Ticket) Done(answered bool) {
 	k.lastUsed = now
 	latency := now - t.start
 	slow := k.minLatency > 0 && float64(latency) > cfg.Tolerance*float64(k.minLatency)
-	if (answered || slow) && t.start >= k.probeStart {
+	if sample && (answered || slow) && t.start >= k.probeStart {
 		k.sampleLocked(cfg, now, latency)
 	}
 	k.dispatchLocked(cfg)

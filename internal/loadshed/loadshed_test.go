@@ -595,10 +595,10 @@ func TestToleranceChoice(t *testing.T) {
 	}
 }
 
-// Requests the clients give up on still push the limit down when they
-// took long: a service slower than every client's timeout is not left
-// with the limit it had.
-func TestAbandonedSlowRequestsShrinkTheLimit(t *testing.T) {
+// Requests that fail without an answer (an upstream timeout) still push
+// the limit down when they took long: a service slower than the proxy's
+// timeout is not left with the limit it had.
+func TestSlowFailuresShrinkTheLimit(t *testing.T) {
 	clk := &fakeClock{}
 	l := newTestLimiter(clk, Config{InitialLimit: 50, MinSamples: 1})
 	run := func(latency time.Duration, answered bool) {
@@ -611,14 +611,57 @@ func TestAbandonedSlowRequestsShrinkTheLimit(t *testing.T) {
 	}
 	run(10*time.Millisecond, true)
 	before := l.limitOf("k")
-	run(time.Second, false) // every client gave up after 1s
+	run(time.Second, false) // every request timed out at the proxy after 1s
 	if after := l.limitOf("k"); after >= before/2 {
-		t.Errorf("limit %d after abandoned slow requests, was %d: want it well down", after, before)
+		t.Errorf("limit %d after slow failures, was %d: want it well down", after, before)
 	}
 	// fast failures (no answer, quick) do not move the baseline
 	run(time.Millisecond, false)
 	if s := l.Snapshot()[0]; s.MinLatency != 10*time.Millisecond {
 		t.Errorf("least latency %v after fast failures, want 10ms", s.MinLatency)
+	}
+}
+
+// Requests the client gave up on are no samples at all (BROKE 2 of the
+// fourth attack): clients abandoning hung requests after 2 s set the
+// latency to 2 s and shrank the limit, and at the least concurrency made
+// 2 s the baseline.
+func TestAbandonedRequestsAreNoSamples(t *testing.T) {
+	clk := &fakeClock{}
+	l := newTestLimiter(clk, Config{InitialLimit: 50, MinLimit: 4, MinSamples: 1})
+	run := func(n, limit int, latency time.Duration, abandon bool) {
+		for range n {
+			var tks []Ticket
+			for range limit {
+				tk, err := l.Acquire(context.Background(), Request{Key: "k"})
+				if err != nil {
+					break
+				}
+				tks = append(tks, tk)
+			}
+			clk.advance(latency)
+			for _, tk := range tks {
+				if abandon {
+					tk.Abandon()
+				} else {
+					tk.Done(true)
+				}
+			}
+			clk.advance(100 * time.Millisecond)
+		}
+	}
+	run(20, 30, 10*time.Millisecond, false)
+	before := l.Snapshot()[0]
+	run(20, 30, 2*time.Second, true) // every client gave up after 2s
+	after := l.Snapshot()[0]
+	if after.Limit < before.Limit || after.Latency != before.Latency || after.MinLatency != before.MinLatency || after.Admitted != before.Admitted {
+		t.Errorf("after abandoned requests: %+v, was %+v: want no sample (same latency, baseline, count; limit not down)", after, before)
+	}
+	// at the least concurrency too: the baseline stays
+	l.Seed("k", 4, 10*time.Millisecond)
+	run(20, 4, 2*time.Second, true)
+	if s := l.Snapshot()[0]; s.MinLatency != 10*time.Millisecond || s.InFlight != 0 {
+		t.Errorf("at min_limit after abandoned requests: %+v, want the baseline 10ms and nothing in flight", s)
 	}
 }
 
