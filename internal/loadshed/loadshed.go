@@ -24,9 +24,11 @@
 // tolerance for ProbeAfter (30 s), the limit drops to its minimum for one
 // window to measure the baseline again (Envoy's periodic minRTT probe, only
 // when the baseline may be stale: about 1% of the requests of those 30 s
-// are shed for it). A window in which fewer
-// than half the slots were used does not raise the limit, so a quiet
-// period does not leave a limit a spike would overrun.
+// are shed for it). A window in which the answered requests kept fewer
+// than half the slots busy (their count times their mean latency over the
+// window's length) does not raise the limit, so a quiet period does not
+// leave a limit a spike would overrun, and slots held by requests that hang
+// do not count as used.
 //
 // When the limit is reached, requests wait in the key's queue for at most
 // MaxWait (by default half the key's least latency, see [AutoMaxWait]). A
@@ -725,7 +727,13 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	}
 	mean := k.sum / int64(k.count)
 	limit := k.limit * float64(k.units)
-	appLimited := float64(k.maxInFlight) < limit/2
+	// the slots the answered requests kept busy over the window (Little's
+	// law: answers × their mean latency / the window's length), not the
+	// most in flight: requests that hang hold slots without being
+	// answered, and counting their slots as used let a few fast answers
+	// beside them raise the limit by √limit every window, up to MaxLimit
+	busy := float64(k.sum) / float64(max(now-k.windowStart, 1))
+	appLimited := busy < limit/2
 	k.bMax = max(k.bMax, k.maxInFlight)
 	k.lastLatency = mean
 	k.windowStart, k.sum, k.count, k.maxInFlight = now, 0, 0, k.inFlight

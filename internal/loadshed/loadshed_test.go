@@ -676,3 +676,41 @@ func TestConvergesUpQuickly(t *testing.T) {
 		t.Errorf("limit %d after 8s at 10x of a 64 × 500ms service: want at least 64", res.limit)
 	}
 }
+
+// Hung requests do not ratchet the limit up (BROKE 1 of the fourth
+// attack): a client whose requests hang takes every slot it can while a
+// few fast requests are answered. The slots look used, and the fast
+// answers keep the gradient at 1, so the limit grew by √limit per window
+// (24 -> 96 -> 354 at a 16-slot service). It grows only from windows whose
+// answered requests kept half the limit busy.
+func TestHungRequestsDoNotRaiseTheLimit(t *testing.T) {
+	clk := &fakeClock{}
+	l := newTestLimiter(clk, Config{InitialLimit: 24})
+	l.Seed("k", 24, 100*time.Millisecond)
+	const fast = 4 // the fast requests in flight at once
+	hung := 0
+	for range 300 { // 30 s of 100 ms rounds
+		s := l.Snapshot()[0]
+		for n := s.InFlight; n < s.Limit-fast; n++ {
+			if _, err := l.Acquire(context.Background(), Request{Key: "k", Client: 1}); err != nil {
+				t.Fatalf("hung request refused with a free slot: %v", err)
+			}
+			hung++ // never ends
+		}
+		var tks []Ticket
+		for c := range fast {
+			tk, err := l.Acquire(context.Background(), Request{Key: "k", Client: uint64(2 + c)})
+			if err != nil {
+				t.Fatalf("fast request refused with a free slot: %v", err)
+			}
+			tks = append(tks, tk)
+		}
+		clk.advance(100 * time.Millisecond)
+		for _, tk := range tks {
+			tk.Done(true)
+		}
+	}
+	if s := l.Snapshot()[0]; s.Limit > 24 || hung > 20 {
+		t.Errorf("after 30 s of %d fast requests beside hung ones: limit %d, %d hung requests admitted; want the limit at most 24 (it was) and at most 20 hung", fast, s.Limit, hung)
+	}
+}
