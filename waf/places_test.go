@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
 	"mime/multipart"
@@ -474,14 +473,7 @@ func TestPlacesBounded(t *testing.T) {
 		for k, v := range header {
 			req.Header[k] = v
 		}
-		start := cpuTime()
-		resp, err := (&http.Client{Timeout: 120 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, cpuTime() - start
+		return cpuOfRequest(t, req)
 	}
 	headers := func(n, size int, last string) http.Header {
 		h := http.Header{}
