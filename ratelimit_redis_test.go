@@ -99,7 +99,7 @@ func TestRedisThrottleSharedByGateways(t *testing.T) {
 
 	c := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
 	d := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
-	var ok atomic.Int64
+	var ok, failed atomic.Int64
 	var wg sync.WaitGroup
 	for w := range 20 {
 		wg.Add(1)
@@ -111,15 +111,22 @@ func TestRedisThrottleSharedByGateways(t *testing.T) {
 			}
 			var tats [maxRates]int64
 			for range 15 {
-				if allowed, _, _, err := g.remote.Take(context.Background(), "one-key", tats[:1]); err == nil && allowed {
+				allowed, _, _, err := g.remote.Take(context.Background(), "one-key", tats[:1])
+				switch {
+				case err != nil:
+					failed.Add(1) // timed out: Redis may have counted it
+				case allowed:
 					ok.Add(1)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if n := ok.Load(); n != 100 {
-		t.Fatalf("%d of 300 parallel requests passed; want exactly the burst, 100", n)
+	// exactly the burst; a call that timed out (the 200 ms redis_timeout,
+	// under -race on a busy machine) may have taken a token unseen, so it
+	// may leave one fewer, never one more
+	if n, f := ok.Load(), failed.Load(); n > 100 || n+f < 100 {
+		t.Fatalf("%d of 300 parallel requests passed and %d timed out; want exactly the burst, 100 (fewer only by the timed out)", n, f)
 	}
 }
 
