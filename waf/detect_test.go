@@ -15,8 +15,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
-
-	"github.com/caddyserver/caddy/v2"
 )
 
 // multipartBody is a multipart/form-data body of the given fields.
@@ -402,49 +400,7 @@ func benignTable() []probe {
 // and no benign request is refused by either.
 func TestDetectionBeyondTheCRS(t *testing.T) {
 	crsCatches, crsMisses := attackTable()
-	benign := benignTable()
-	type tally struct{ blocked, falsePositives int }
-	run := func(block string) (tally, map[string]bool) {
-		base, _ := startCaddy(t, block)
-		refused := map[string]bool{}
-		var n tally
-		for _, p := range append(append([]probe{}, crsCatches...), crsMisses...) {
-			code, _ := send(t, base, p)
-			if testing.Verbose() {
-				t.Logf("%s: %s: %d", block, p.name, code)
-			}
-			if code == http.StatusForbidden || code == http.StatusBadRequest || code == http.StatusMethodNotAllowed {
-				refused[p.name] = true
-				n.blocked++
-			}
-		}
-		for _, p := range benign {
-			if code, body := send(t, base, p); code != http.StatusOK {
-				t.Errorf("%s: %s: %d %s, want 200 (a false positive)", block, p.name, code, body)
-				n.falsePositives++
-			}
-		}
-		return n, refused
-	}
-	before, refusedBefore := run("waf {\n\t\tcrs_only\n\t}")
-	_ = caddy.Stop()
-	after, refusedAfter := run("waf")
-	total := len(crsCatches) + len(crsMisses)
-	t.Logf("attacks refused: CRS alone %d of %d, with the additions %d of %d; benign refused: %d and %d of %d",
-		before.blocked, total, after.blocked, total, before.falsePositives, after.falsePositives, len(benign))
-	for _, p := range crsCatches {
-		if !refusedBefore[p.name] || !refusedAfter[p.name] {
-			t.Errorf("%s: refused by the CRS alone %v, with the additions %v; want both", p.name, refusedBefore[p.name], refusedAfter[p.name])
-		}
-	}
-	for _, p := range crsMisses {
-		if refusedBefore[p.name] {
-			t.Errorf("%s: the CRS alone refuses it (move it to crsCatches)", p.name)
-		}
-		if !refusedAfter[p.name] {
-			t.Errorf("%s: passed, want refused", p.name)
-		}
-	}
+	runBeyondTheCRS(t, crsCatches, crsMisses, benignTable())
 }
 
 func TestPlainBase64(t *testing.T) {

@@ -223,7 +223,7 @@ func runBeyondTheCRS(t *testing.T, crsCatches, crsMisses, benign []probe) {
 			if testing.Verbose() {
 				t.Logf("%s: %s: %d", strings.ReplaceAll(block, "\n", " "), p.name, code)
 			}
-			if code == http.StatusForbidden || code == http.StatusBadRequest {
+			if code == http.StatusForbidden || code == http.StatusBadRequest || code == http.StatusMethodNotAllowed {
 				refused[p.name] = true
 			}
 		}
