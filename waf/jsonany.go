@@ -45,7 +45,10 @@ const (
 // form feed and vertical tab included, and Unicode's: U+00A0, U+2028,
 // U+3000, ... as Python's strip and Json.NET skip them) is { or [, and
 // what follows parses as one JSON value up to its end, whatever follows
-// it (Go's json.Decoder stops there). Two passes over b at most.
+// it (Go's json.Decoder stops there). JSON that lenient readers take
+// and Go's does not (NaN, Infinity, comments, a trailing comma) counts,
+// made standard (lenientJSON): the document returned is then that
+// rewriting, not a part of b. Four passes over b at most.
 func sniffJSON(b []byte) ([]byte, bool) {
 	for len(b) > 0 && b[0] != '{' && b[0] != '[' {
 		r, n := utf8.DecodeRune(b)
@@ -57,12 +60,118 @@ func sniffJSON(b []byte) ([]byte, bool) {
 	if len(b) < 2 {
 		return nil, false
 	}
+	if doc, ok := firstJSONValue(b); ok {
+		return doc, true
+	}
+	// not JSON as Go reads it: JSON as Python, JSON5 and JSONC readers
+	// take it, made standard (lenientJSON), is JSON all the same
+	if std, changed := lenientJSON(b); changed {
+		return firstJSONValue(std)
+	}
+	return nil, false
+}
+
+// firstJSONValue is the JSON value at the start of b, when one parses
+// there (what follows it does not count).
+func firstJSONValue(b []byte) ([]byte, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	var raw json.RawMessage
 	if dec.Decode(&raw) != nil {
 		return nil, false
 	}
 	return b[:dec.InputOffset()], true
+}
+
+// lenientJSON rewrites the JSON object or array at the start of b (b[0]
+// is { or [) as standard JSON where lenient readers take what Go's
+// encoding/json refuses, so that its leaves are arguments as a JSON
+// body's are (a fourth fresh-eyes attack passed
+// {"q": "1' UNION SELECT ...",} and {"n": NaN, "q": ...}):
+//   - NaN, Infinity and -Infinity (Python's json.loads, Jackson with
+//     ALLOW_NON_NUMERIC_NUMBERS, JSON5), read as 0;
+//   - // and /* */ comments (JSON5, JSONC, Jackson's ALLOW_COMMENTS,
+//     Json.NET), read as a space;
+//   - a trailing comma before } or ] (JSON5, JSONC, Json.NET), dropped.
+//
+// Outside strings only; a string's bytes are copied as they are. It
+// stops where the first value closes (what follows it does not count, as
+// in sniffJSON) and reports whether it changed anything: when not, b is
+// not JSON for these readers either. One pass over b; the result is never
+// longer than b.
+func lenientJSON(b []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(b))
+	changed := false
+	depth := 0
+	lastSignificant := -1 // index in out of the last byte that is not white space
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(b) {
+				return nil, false // not closed
+			}
+			out = append(out, b[i:j+1]...)
+			lastSignificant = len(out) - 1
+			i = j
+			continue
+		case c == '/' && i+1 < len(b) && b[i+1] == '/':
+			end := bytes.IndexByte(b[i:], '\n')
+			if end < 0 {
+				end = len(b) - i
+			}
+			out = append(out, ' ')
+			i += end - 1
+			changed = true
+			continue
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			end := bytes.Index(b[i+2:], []byte("*/"))
+			if end < 0 {
+				return nil, false // not closed
+			}
+			out = append(out, ' ')
+			i += 2 + end + 1
+			changed = true
+			continue
+		case c == 'N' && bytes.HasPrefix(b[i:], []byte("NaN")):
+			out = append(out, '0')
+			i += len("NaN") - 1
+			changed = true
+		case c == 'I' && bytes.HasPrefix(b[i:], []byte("Infinity")):
+			out = append(out, '0')
+			i += len("Infinity") - 1
+			changed = true
+		case c == '-' && bytes.HasPrefix(b[i+1:], []byte("Infinity")):
+			out = append(out, '0')
+			i += len("-Infinity") - 1
+			changed = true
+		case c == '{' || c == '[':
+			depth++
+			out = append(out, c)
+		case c == '}' || c == ']':
+			if lastSignificant >= 0 && out[lastSignificant] == ',' {
+				out[lastSignificant] = ' '
+				changed = true
+			}
+			out = append(out, c)
+			if depth--; depth == 0 {
+				return out, changed
+			}
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			out = append(out, c)
+			continue
+		default:
+			out = append(out, c)
+		}
+		lastSignificant = len(out) - 1
+	}
+	return out, changed
 }
 
 // sniffJSONString is sniffJSON of a value: a value that does not start

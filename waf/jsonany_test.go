@@ -50,6 +50,7 @@ func jsonAnyAttacks() []probe {
 	mpLogin, mpLoginType := multipartJSONPart("data", "", `{"user": "admin' --"}`)
 	mpB64, mpB64Type := multipartJSONPart("data", "", b64Leaf)
 	mpBlob, mpBlobType := multipartJSONPart("data", "blob", `{"user": "1 or 1=1"}`)
+	mpNaN, mpNaNType := multipartJSONPart("data", "blob", `{"score": NaN, "user": "1 or 1=1",}`)
 	var out []probe
 	// JSON sent with another type: its leaves are arguments
 	for _, ct := range []string{form, "application/xml", "text/xml"} {
@@ -91,6 +92,23 @@ func jsonAnyAttacks() []probe {
 			header: http.Header{"Cookie": {"prefs=j:" + url.PathEscape(`{"q":"`+b64(sqli)+`"}`)}}},
 		probe{name: "an Express j: cookie, 1 or 1=1", method: "GET", path: "/",
 			header: http.Header{"Cookie": {"prefs=j:" + url.PathEscape(`{"user":"1 or 1=1"}`)}}},
+	)
+	// JSON as lenient readers take it (a fourth fresh-eyes attack):
+	// NaN and Infinity (Python's json.loads), comments and a trailing
+	// comma (JSON5, JSONC, Json.NET)
+	out = append(out,
+		probe{name: "a trailing comma as text/plain", method: "POST", path: "/api", contentType: "text/plain", body: `{"q": "` + sqli + `",}`},
+		probe{name: "a trailing comma in an array as text/plain", method: "POST", path: "/api", contentType: "text/plain", body: `["` + sqli + `",]`},
+		probe{name: "NaN as text/plain", method: "POST", path: "/api", contentType: "text/plain", body: `{"n": NaN, "user": "admin' --"}`},
+		probe{name: "-Infinity as a form", method: "POST", path: "/login", contentType: form, body: `{"n": -Infinity, "user": "1 or 1=1"}`},
+		probe{name: "a // comment as text/plain", method: "POST", path: "/api", contentType: "text/plain", body: "{\"user\": \"admin' --\" // who\n}"},
+		probe{name: "a /* */ comment as XML", method: "POST", path: "/api", contentType: "application/xml", body: `{/* q */ "q": "` + b64(sqli) + `"}`},
+		probe{name: "?filter= of JSON with a trailing comma", method: "GET", path: "/api?filter=" + q(`{"user": "admin' --",}`)},
+		probe{name: "?filter= of JSON with Infinity", method: "GET", path: "/api?filter=" + q(`{"limit": Infinity, "where": {"name": "1 or 1=1"}}`)},
+		probe{name: "a JSON string holding JSON with a comment", method: "POST", path: "/api", contentType: js,
+			body: `{"filter": "{/* x */ \"user\": \"1 or 1=1\"}"}`},
+		probe{name: "base64 of JSON with a trailing comma", method: "GET", path: "/api?cursor=" + q(b64(`{"q": "`+sqli+`",}`))},
+		probe{name: "a multipart JSON file part with NaN", method: "POST", path: "/api", contentType: mpNaNType, body: mpNaN},
 	)
 	// base64 of JSON or of a form whose own values are encoded
 	inner := `{"q": "` + b64(sqli) + `"}`
@@ -135,6 +153,9 @@ func jsonAnyBenign() []probe {
 			body: `{"title": "a note", "tags": []}  `},
 		{name: "JSON with a leading no-break space as XML", method: "POST", path: "/api", contentType: "application/xml",
 			body: "\u00a0" + `{"title": "Trip to Zürich", "tags": ["travel"]}`},
+		{name: "JSON with NaN, a comment and a trailing comma as text/plain", method: "POST", path: "/api", contentType: "text/plain",
+			body: `{"title": "Trip to Zürich", /* draft */ "score": NaN, "max": Infinity, "tags": ["travel", "alps",],}`},
+		{name: "?filter= of JSON with a trailing comma", method: "GET", path: "/api/people?filter=" + q(`{"where": {"name": "O'Brien",}, "limit": 10,}`)},
 		{name: "a base64 cursor of JSON", method: "GET", path: "/api/items?cursor=" + q(b64(`{"id": 42, "sort": "created_at", "dir": "desc"}`))},
 		{name: "an OAuth state of base64 of a form", method: "GET", path: "/callback?code=abc123&state=" + q(b64("returnTo=/dashboard&nonce=n-0S6_WzA2Mj"))},
 		{name: "Pub/Sub push of ordinary data", method: "POST", path: "/push", contentType: js,
@@ -173,6 +194,19 @@ func TestJSONAnywhere(t *testing.T) {
 			}
 			refused++
 		}
+		// a body of type JSON that the engine does not parse (NaN, a
+		// comment, a trailing comma: gjson.Valid refuses them) is refused
+		// (400, rule 200002), however harmless, never passed partly read
+		before := *hits
+		for _, body := range []string{`{"q": "hello",}`, `{"n": NaN}`, "{\"a\": 1 // c\n}", `[1, /* c */ 2]`, `{"n": -Infinity}`} {
+			p := probe{name: "JSON body " + body, method: "POST", path: "/api", contentType: "application/json", body: body}
+			if code, _ := send(t, base, p); code != http.StatusBadRequest {
+				t.Errorf("%s: %s: %d, want 400 (the engine does not parse it)", block, p.name, code)
+			}
+		}
+		if *hits != before {
+			t.Errorf("%s: the upstream got a JSON body the engine does not parse", block)
+		}
 		t.Logf("%s: attacks refused: %d of %d", block, refused, len(jsonAnyAttacks()))
 		t.Logf("%s: benign passed: %d of %d", block, passed, len(jsonAnyBenign()))
 		_ = caddy.Stop()
@@ -199,6 +233,20 @@ func TestSniffJSON(t *testing.T) {
 		`[]`:                        `[]`,
 		`{"a": "b\"}"} trailing`:    `{"a": "b\"}"}`,
 		"\ufeff\ufeff{\"a\": \"\"}": `{"a": ""}`,
+		// as lenient readers take it (lenientJSON), made standard
+		`{"q": "x",}`: `{"q": "x" }`,
+		`[1, 2,]`:     `[1, 2 ]`,
+		"[1, 2,\n]":   "[1, 2 \n]",
+		`{"n": NaN, "i": Infinity, "m": -Infinity}`: `{"n": 0, "i": 0, "m": 0}`,
+		"{\"a\": 1 // a comment\n}":                 "{\"a\": 1  \n}",
+		`{/* a */"a": 1}`:                           `{ "a": 1}`,
+		`{"a": "/* not a comment */, NaN",}`:        `{"a": "/* not a comment */, NaN" }`,
+		`{"a": "\"//",}`:                            `{"a": "\"//" }`,
+		`{"a": 1,} // trailing`:                     `{"a": 1 }`,
+		`{"a": 1, /* not closed`:                    "",
+		`{"a": NaNa}`:                               "",
+		`{"a": 1,,}`:                                "",
+		`{"a": "not closed,}`:                       "",
 	} {
 		got, ok := sniffJSON([]byte(in))
 		if ok != (want != "") || string(got) != want {
@@ -314,7 +362,7 @@ func TestJSONInValuesCountAgainstTheLimits(t *testing.T) {
 }
 
 func FuzzSniffJSON(f *testing.F) {
-	for _, s := range []string{`{"a": 1} x`, "\ufeff[1]", "\f{}", `{"a"`, "\xef\xbb", `[{"b": "c"}]]`} {
+	for _, s := range []string{`{"a": 1} x`, "\ufeff[1]", "\f{}", `{"a"`, "\xef\xbb", `[{"b": "c"}]]`, `{"a": NaN, /* c */ "b": [1,],} // x`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -322,8 +370,9 @@ func FuzzSniffJSON(f *testing.F) {
 		if !ok {
 			return
 		}
-		// one JSON object or array, found in s
-		if !strings.Contains(s, string(doc)) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
+		// one JSON object or array, found in s or made standard from
+		// it (lenientJSON: never longer)
+		if len(doc) > len(s) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
 			t.Fatalf("%q: %q", s, doc)
 		}
 	})
