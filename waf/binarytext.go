@@ -67,10 +67,22 @@ func binaryText(b []byte, limit int) (string, string, bool, error) {
 }
 
 // utf16Text: b is UTF-16 text (a byte order mark, or a zero byte in the
-// same half of at least 90% of its code units, as ASCII-range text has).
+// same half of at least 90% of its code units, as ASCII-range text has)
+// that is mostly printable once decoded.
 func utf16Text(b []byte) (string, bool) {
-	if len(b) < 8 {
+	s, ok := utf16Decode(b)
+	if !ok || !mostlyPrintable(s) {
 		return "", false
+	}
+	return validText(s), true
+}
+
+// utf16Decode: b is UTF-16 (a byte order mark, or a zero byte in the same
+// half of at least 90% of its code units, as ASCII-range text has, at
+// least 8 bytes), and its text as UTF-8 (a lone surrogate as U+FFFD).
+func utf16Decode(b []byte) ([]byte, bool) {
+	if len(b) < 8 {
+		return nil, false
 	}
 	le := true
 	switch {
@@ -94,7 +106,7 @@ func utf16Text(b []byte) (string, bool) {
 		case hi*10 >= units*9:
 			le = false
 		default:
-			return "", false
+			return nil, false
 		}
 	}
 	u := make([]uint16, len(b)/2)
@@ -105,9 +117,5 @@ func utf16Text(b []byte) (string, bool) {
 			u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
 		}
 	}
-	s := []byte(string(utf16.Decode(u)))
-	if !mostlyPrintable(s) {
-		return "", false
-	}
-	return validText(s), true
+	return []byte(string(utf16.Decode(u))), true
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -285,7 +286,75 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Twig 'id'|filter('system')", method: "GET", path: "/hello?name=" + q("{{ 'id'|filter('system') }}")},
 		// LDAP injection
 	}
+	crsMisses = append(crsMisses, fileAttacks()...)
 	return crsCatches, crsMisses
+}
+
+// utf16be is s as UTF-16BE text; control pads every line of s with
+// control bytes (over a third of the result), which a test of 90%
+// printable bytes took for binary.
+func utf16be(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return b
+}
+
+func control(s string) string {
+	return strings.ReplaceAll(s, "\n", "\x01\x02\x03\x04\x05\x06\x07\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\n")
+}
+
+// fileAttacks are attacks in multipart file parts that were taken for
+// binary, or for code, and not read (a fourth fresh-eyes attack): CSV
+// declared text/x-csv, UTF-16 text without a byte order mark, text padded
+// with control bytes, text behind an image's magic number.
+func fileAttacks() []probe {
+	csv := "id,name\n1,x' UNION SELECT username, password FROM users --\n2,bob\n"
+	var out []probe
+	for _, f := range []struct{ name, filename, ctype, contents string }{
+		{"CSV declared text/x-csv", "report.csv", "text/x-csv", csv},
+		{"CSV declared text/x-comma-separated-values", "report.csv", "text/x-comma-separated-values", csv},
+		{"CSV declared application/csv", "report.csv", "application/csv", csv},
+		{"TSV declared text/tab-separated-values", "report.tsv", "text/tab-separated-values", strings.ReplaceAll(csv, ",", "\t")},
+		{"UTF-16LE CSV without a byte order mark", "report.csv", "text/csv", string(utf16le(csv))},
+		{"UTF-16BE CSV without a byte order mark", "report.csv", "text/csv", string(utf16be(csv))},
+		{"UTF-16LE text with a byte order mark, octet-stream", "notes.txt", "application/octet-stream", "\xff\xfe" + string(utf16le("see 1' OR '1'='1' -- here"))},
+		{"CSV padded with control bytes", "report.csv", "text/csv", control(csv)},
+		{"CSV padded with NUL bytes", "report.csv", "text/csv", strings.ReplaceAll(csv, ",", ",\x00\x00\x00\x00\x00")},
+		{"CSV behind a GIF header", "report.csv", "text/csv", "GIF89a\n" + csv},
+		{"commands in a text/x-log file", "run.log", "text/x-log", "127.0.0.1; cat /etc/passwd\n"},
+	} {
+		body, ct := multipartFile("report", fmt.Sprintf("filename=%q", f.filename), f.ctype, f.contents)
+		out = append(out, probe{name: "file part: " + f.name, method: "POST", path: "/upload", contentType: ct, body: body})
+	}
+	return out
+}
+
+// fileBenign are ordinary uploads near fileAttacks: none may be refused.
+func fileBenign() []probe {
+	rnd := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(4, 29)) // fixed noise
+	for i := range rnd {
+		rnd[i] = byte(r.Uint32())
+	}
+	contacts := "name,email,city\n\"O'Neil, Jane\",jane@example.com,Köln\nBob,bob@example.com,\"St. Mary's\"\n"
+	var out []probe
+	for _, f := range []struct{ name, filename, ctype, contents string }{
+		{"a CSV declared text/x-csv", "contacts.csv", "text/x-csv", contacts},
+		{"a UTF-16LE tab-separated export with a byte order mark (Excel's Unicode text)", "contacts.txt", "text/plain",
+			"\xff\xfe" + string(utf16le(strings.ReplaceAll(contacts, ",", "\t")))},
+		{"a UTF-16LE CSV without a byte order mark", "contacts.csv", "text/csv", string(utf16le(contacts))},
+		{"a terminal log with colour escapes", "build.log", "text/x-log",
+			"\x1b[32mok\x1b[0m   compile 1.2s\n\x1b[33mwarn\x1b[0m unused variable 'x'\n\x1b[32mok\x1b[0m   test 3.4s\n"},
+		{"a JPEG", "me.jpg", "image/jpeg", "\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + string(rnd)},
+		{"binary data without a magic number", "blob.bin", "application/octet-stream", string(rnd)},
+		{"a Python script declared text/x-python", "job.py", "text/x-python", "import os\nos.system('ls -la /tmp; id')\n"},
+	} {
+		body, ct := multipartFile("upload", fmt.Sprintf("filename=%q", f.filename), f.ctype, f.contents)
+		out = append(out, probe{name: "file part: " + f.name, method: "POST", path: "/upload", contentType: ct, body: body})
+	}
+	return out
 }
 
 // htmlMail is an e-mail message with an HTML body, as Gmail's API takes it
@@ -312,7 +381,7 @@ func benignTable() []probe {
 	mp, mpType := multipartBody("title", "Trip to Zürich", "body", "We met O'Brien at the café; prices from $5 to $20.")
 	form := "application/x-www-form-urlencoded"
 	js := "application/json"
-	return []probe{
+	return append([]probe{
 		{name: "a JSON API call", method: "POST", path: "/registry/services/hello_service", contentType: js,
 			body: `{"address": "127.0.0.1:9090", "ttl": "30s", "metadata": {"version": "2", "zone": "eu-1"}, "health": {"path": "/healthz"}}`},
 		{name: "search with quotes and apostrophes", method: "GET", path: "/search?q=" + q(`O'Brien "quoted words" rock'n'roll`)},
@@ -390,7 +459,7 @@ func benignTable() []probe {
 		{name: "a SAML response in base64 (HTTP-POST binding)", method: "POST", path: "/acs", contentType: form,
 			body: "SAMLResponse=" + q(b64(samlRequest("", "https://idp.example.com/metadata"))) + "&RelayState=" + q("/app")},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
-	}
+	}, fileBenign()...)
 }
 
 // TestDetectionBeyondTheCRS runs the attack and benign tables through a

@@ -1,0 +1,127 @@
+package waf
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFileText: a file part's bytes are text unless plainly binary (an
+// image's or an archive's magic number with binary bytes after it, or 30%
+// of bytes that are neither text nor UTF-8); UTF-16 without a byte order
+// mark is decoded, control bytes are kept, NUL bytes taken out.
+func TestFileText(t *testing.T) {
+	csv := "id,name\n1,x' UNION SELECT password FROM users --\n"
+	noise := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\xdac\xfc\xff\x9f\xa1\x1e\x00\x07\x82\x02\x7f=\xc8H\xef\x00\x00\x00\x00IEND\xaeB`\x82' OR 1=1 --"
+	for _, c := range []struct {
+		name, in, want string
+		text           bool
+	}{
+		{"CSV", csv, csv, true},
+		{"UTF-16LE without BOM", string(utf16le(csv)), csv, true},
+		{"UTF-16BE without BOM", string(utf16be(csv)), csv, true},
+		{"UTF-16LE with BOM", "\xff\xfe" + string(utf16le("Grüße")), "Grüße", true},
+		{"control bytes kept", control(csv), control(csv), true},
+		{"NUL bytes taken out", strings.ReplaceAll(csv, ",", ",\x00\x00"), csv, true},
+		{"Latin-1 text", "name,city\nJos\xe9,Z\xfcrich\n", "name,city\nJos\xe9,Z\xfcrich\n", true},
+		{"GIF header then CSV", "GIF89a\n" + csv, "GIF89a\n" + csv, true},
+		{"a PNG with text after its end", png, "", false},
+		{"a JPEG", "\xff\xd8\xff\xe0\x00\x10JFIF\x00" + string(noise), "", false},
+		{"noise", string(noise), "", false},
+		{"NUL bytes only", "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", "", false},
+		{"empty", "", "", false},
+	} {
+		got, ok := fileText([]byte(c.in))
+		if ok != c.text || string(got) != c.want {
+			t.Errorf("%s: %q, %v; want %q, %v", c.name, got, ok, c.want, c.text)
+		}
+	}
+}
+
+func TestMarkupOrCode(t *testing.T) {
+	for _, c := range []struct {
+		filename, ctype string
+		want            bool
+	}{
+		{"a.csv", "text/x-csv", false},
+		{"a.csv", "text/x-comma-separated-values", false},
+		{"a.md", "text/x-markdown", false},
+		{"a.tsv", "text/tab-separated-values", false},
+		{"a.csv", "application/csv", false},
+		{"a", "text/x-python", true},
+		{"a", "text/x-shellscript", true},
+		{"a", "text/x-script.python", true},
+		{"a", "application/x-python", true},
+		{"a.py", "text/plain", true},
+		{"a.svg", "text/plain", true},
+		{"a", "image/svg+xml", true},
+	} {
+		if got := markupOrCode(c.filename, c.ctype); got != c.want {
+			t.Errorf("markupOrCode(%q, %q) = %v, want %v", c.filename, c.ctype, got, c.want)
+		}
+	}
+}
+
+// TestCPUBoundFileParts: file parts read as text whatever their control
+// bytes or encoding stay within the bound of a request's cost: the
+// dearest multipart body allowed, 16 file parts (maxFileParts) filling
+// body_limit with random characters of every class and control bytes
+// (what scores on the most rules), half of them UTF-16 without a byte
+// order mark, with max_arguments query parameters and cookies.
+func TestCPUBoundFileParts(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	margin := time.Duration(3)
+	if raceEnabled {
+		margin = 25
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789 '\"<>()[]{};:,.|&$#%*+-=/\\!?@^~`\x01\x02\x07\x0b\x1b"
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	per := (defaultBodyLimit - 16*200) / maxFileParts
+	for i := range maxFileParts {
+		text := make([]byte, 0, per)
+		n := per
+		if i%2 == 1 {
+			n = per / 2 // UTF-16: two bytes a character
+		}
+		for range n {
+			text = append(text, chars[r.IntN(len(chars))])
+		}
+		if i%2 == 1 {
+			text = utf16le(string(text))
+		}
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="f%d"; filename="f%d.csv"`, i, i))
+		h.Set("Content-Type", "text/x-csv")
+		pw, _ := mw.CreatePart(h)
+		_, _ = pw.Write(text)
+	}
+	_ = mw.Close()
+	w := worstAllowed(defaultBodyLimit, defaultMaxArguments)
+	req, _ := http.NewRequest("POST", base+w.path, bytes.NewReader(body.Bytes()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Cookie", w.cookie)
+	code, spent := cpuOfRequest(t, req)
+	t.Logf("16 text file parts of %d bytes in all, %d query parameters and cookies: %d, %v of CPU", body.Len(), defaultMaxArguments, code, spent)
+	if code < 200 || code > 499 {
+		t.Fatalf("%d", code)
+	}
+	if *hits > 1 {
+		t.Fatalf("the upstream got %d requests", *hits)
+	}
+	if spent > margin*200*time.Millisecond {
+		t.Errorf("the dearest multipart body allowed cost %v of CPU, over %d × the 200 ms bound", spent, margin)
+	}
+}
