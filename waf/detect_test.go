@@ -284,6 +284,19 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Twig {{ _context }}", method: "GET", path: "/hello?name=" + q("{{ _context }}")},
 		{name: "SSTI Symfony app.request.server", method: "GET", path: "/hello?name=" + q("{{ app.request.server.all|join(',') }}")},
 		{name: "SSTI Twig 'id'|filter('system')", method: "GET", path: "/hello?name=" + q("{{ 'id'|filter('system') }}")},
+		// since a fourth fresh-eyes attack: Smarty's {math} (CVE-2021-29454)
+		// and arithmetic by named filters and functions
+		{name: "SSTI Smarty {math equation=7*7}", method: "GET", path: "/hello?name=" + q(`{math equation="7*7"}`)},
+		{name: "SSTI Smarty {math} octal system(id)", method: "POST", path: "/api", contentType: js,
+			body: `{"name": "{math equation=\"(\\\"\\163\\171\\163\\164\\145\\155\\\")(\\\"id\\\")\"}"}`},
+		{name: "SSTI Smarty {math} with variables", method: "POST", path: "/hello", contentType: form, body: "name=" + q(`{math equation='x*y' x=7 y=7}`)},
+		{name: "SSTI Liquid {{ 7 | times: 7 }}", method: "GET", path: "/hello?name=" + q("{{ 7 | times: 7 }}")},
+		{name: "SSTI Liquid {{ 7 | plus: 7 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ 7 | plus: 7 }}"}`},
+		{name: "SSTI Liquid {% assign %} divided_by", method: "GET", path: "/hello?name=" + q("{% assign x = 49 | divided_by: 7 %}{{ x }}")},
+		{name: "SSTI sprig {{ mul 7 7 }}", method: "GET", path: "/hello?name=" + q("{{ mul 7 7 }}")},
+		{name: "SSTI sprig {{ add 7 7 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{add 7 7}}"}`},
+		{name: "SSTI sprig {{ 7 | mul 7 }}", method: "GET", path: "/hello?name=" + q("{{ 7 | mul 7 }}")},
+		{name: "SSTI sprig {{ mul (add 3 4) 7 }}", method: "GET", path: "/hello?name=" + q("{{ mul (add 3 4) 7 }}")},
 		// LDAP injection
 	}
 	crsMisses = append(crsMisses, fileAttacks()...)
@@ -459,6 +472,12 @@ func benignTable() []probe {
 		{name: "a SAML response in base64 (HTTP-POST binding)", method: "POST", path: "/acs", contentType: form,
 			body: "SAMLResponse=" + q(b64(samlRequest("", "https://idp.example.com/metadata"))) + "&RelayState=" + q("/app")},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
+		// template text near the named-filter and {math} rules
+		{name: "a Liquid template with filters on variables", method: "POST", path: "/api/templates", contentType: js,
+			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
+		{name: "a Mustache section", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{#items}}<li>{{name}}</li>{{/items}}"}`},
+		{name: "a Go template with sprig on a variable", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{ add .Count 1 }} of {{ len .Items }}"}`},
+		{name: "text about math", method: "GET", path: "/search?q=" + q("math equation = 7 times 7; add 7 to 7 {maths}")},
 	}, fileBenign()...)
 }
 
@@ -750,7 +769,8 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		"{{ price | currency }}", "{{order.id}}", "{2024 10}", "(7 x 7 cm)", "@home", "{{ blueprint }}",
 		"{% set total = price %}", "{{ 'Dear ' ~ name }}", "{{ items|map(attribute='name')|join(', ') }}", "{{ titles|map('lower')|sort }}",
 		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}", "Ticket #{123 456}", "Use (&) for AND and (|) for OR in LDAP filters",
-		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}"}
+		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}",
+		"{{ user.name }}", "{% if x %}", "{{#items}}", "{{ order.total | times: 1.1 }}", "{{ add .Count 1 }}", "{math}", "{{ 7 }} of {{ items | size }}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules), "\n") {
 		i := strings.Index(line, `"@rx `)
 		j := strings.Index(line[i+5:], `" "id:`)
