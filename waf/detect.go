@@ -607,6 +607,31 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 	// legacy query modifiers
 	`|regularExpression|geoWithin|geoIntersects|near|nearSphere|options|query|hint|returnKey|showDiskLoc|explain|maxScan|snapshot`
 
+// credentialOperator is rule 210133's pattern: an argument name that is a
+// credential-like field (password, passwd, pass, pwd, passphrase,
+// passcode, pin, otp, totp, code, a name ending in password, token or
+// secret: newPassword, reset_token, clientSecret) then a query operator
+// as a key or a bracketed name (json.password.not, user[password][not],
+// json.otp.notIn.0): an ORM or a query builder that takes the field's
+// value as it is (Prisma's where: {password}, Sequelize, Objection,
+// Hasura's and Directus's where, LoopBack) reads {"not": ""} as
+// "password is not empty", a login bypass. The operators are Prisma's
+// (not, notIn, lt, lte, gt, gte, contains, startsWith, endsWith, search),
+// Sequelize's and LoopBack's without $ (ne, neq, nin, like, notLike,
+// ilike, nlike, regexp, between, exists), Hasura's and Directus's with _
+// (_neq, _nin, _ilike, _ncontains, _nnull, ...), Payload's (not_equals,
+// not_in, greater_than, ...). Not equals, eq, is or in: an object of them
+// matches no more than the string would. With $ they are the CRS's
+// (942290).
+const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)|pass|pwd|pin|otp|totp|code|mfa_?code|otp_?code)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|n?contains|icontains|starts_?with|ends_?with|n?like|i?like|not_?i?like|nilike|i?regexp?|similar|search|n?between|exists|is_?not|is_?null|nnull)\]?(?:[.\[]\d+\]?)?$`
+
+// operatorWrapper leaves rule 210133 out of a query that a client sends
+// as such (a filter API's where, filter, filters, query, search,
+// conditions or criteria: {"where": {"code": {"not": "X"}}}): there the
+// client writes the query by design, and an operator on a field is what
+// it is for.
+const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|conditions?|criteria)[.\]]`
+
 // detectionRules are the SecLang rules for what the CRS lets through at
 // paranoia 1, loaded before the CRS (they run in phase 2 before its
 // blocking evaluation, 949110) and scored as its critical rules are, so
@@ -668,6 +693,9 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 //     comparison (' || 'a'=='a, '||1==1//, ' && this.password.match(/.*/)),
 //     this.<field> compared or matched, ; return this..., and
 //     .constructor.constructor or process.exit.
+//   - 210133: NoSQL and ORM: an operator without $ under a credential
+//     field ({"password": {"not": ""}}, Prisma's and Sequelize's; see
+//     credentialOperator), outside a where or filter object.
 //   - 210120: LDAP filter injection: a value that closes a filter it did
 //     not open and opens another (*)(uid=*))(|(uid=*, admin)(&),
 //     x:admin)(|(objectclass=*)), an empty and/or filter ((&), (|)), or
@@ -682,4 +710,6 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 SecRule ARGS_NAMES "@rx [.\[]\$(?:` + mongoStages + `)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES "@rx (?:[\"']|[{,]\s*)\$(?:` + mongoStages + `)[\"']?\s*:|^\s*\$\$(?:ROOT|CURRENT|REMOVE|NOW|CLUSTER_TIME|DESCEND|PRUNE|KEEP|SEARCH_META|USER_ROLES)\b" "id:210131,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: MongoDB stage in JSON text or a system variable',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES "@rx ['\"]\s*(?:\|\||&&)\s*(?:['\"]?\w*['\"]?\s*[=!]==?|this\b|true\b|!|\d)|\bthis\.\w+(?:\.\w+)*\s*(?:[=!<>]=|\.match\s*\()|;\s*return\s+(?:this\b|true\b|!|['\"])|\.constructor\.constructor\b|\bprocess\.(?:exit|kill|mainModule|binding)\b" "id:210132,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: JavaScript for a $where expression',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS_NAMES "@rx ` + credentialOperator + `" "id:210133,phase:2,block,t:none,msg:'NoSQL injection: a query operator for a credential',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "!@rx ` + operatorWrapper + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

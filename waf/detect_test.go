@@ -284,6 +284,18 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Twig {{ _context }}", method: "GET", path: "/hello?name=" + q("{{ _context }}")},
 		{name: "SSTI Symfony app.request.server", method: "GET", path: "/hello?name=" + q("{{ app.request.server.all|join(',') }}")},
 		{name: "SSTI Twig 'id'|filter('system')", method: "GET", path: "/hello?name=" + q("{{ 'id'|filter('system') }}")},
+		// since a fourth fresh-eyes attack: ORM operators without $ under
+		// a credential field (Prisma, Sequelize, Hasura, LoopBack)
+		{name: "Prisma {\"password\":{\"not\":\"\"}}", method: "POST", path: "/login", contentType: js, body: `{"email": "admin@example.com", "password": {"not": ""}}`},
+		{name: "Prisma contains and not", method: "POST", path: "/login", contentType: js, body: `{"email": {"contains": ""}, "password": {"not": "x"}}`},
+		{name: "Prisma token gt", method: "POST", path: "/reset", contentType: js, body: `{"token": {"gt": ""}, "password": "n3w-Secret!"}`},
+		{name: "Prisma resetToken not null", method: "POST", path: "/reset", contentType: js, body: `{"resetToken": {"not": null}, "password": "n3w-Secret!"}`},
+		{name: "Prisma otp notIn", method: "POST", path: "/2fa", contentType: js, body: `{"otp": {"notIn": ["000000"]}}`},
+		{name: "Prisma nested password startsWith", method: "POST", path: "/login", contentType: js, body: `{"user": {"name": "admin", "password": {"startsWith": ""}}}`},
+		{name: "Hasura code _neq", method: "POST", path: "/verify", contentType: js, body: `{"code": {"_neq": "0"}}`},
+		{name: "Sequelize pin gte", method: "POST", path: "/unlock", contentType: js, body: `{"pin": {"gte": 0}}`},
+		{name: "qs password[not] in a form", method: "POST", path: "/login", contentType: form, body: "user=admin&password%5Bnot%5D=x"},
+		{name: "qs password[ne] in the query", method: "GET", path: "/login?user=admin&password[ne]=x"},
 		// since a fourth fresh-eyes attack: Smarty's {math} (CVE-2021-29454)
 		// and arithmetic by named filters and functions
 		{name: "SSTI Smarty {math equation=7*7}", method: "GET", path: "/hello?name=" + q(`{math equation="7*7"}`)},
@@ -472,6 +484,15 @@ func benignTable() []probe {
 		{name: "a SAML response in base64 (HTTP-POST binding)", method: "POST", path: "/acs", contentType: form,
 			body: "SAMLResponse=" + q(b64(samlRequest("", "https://idp.example.com/metadata"))) + "&RelayState=" + q("/app")},
 		{name: "an Accept-Language header", method: "GET", path: "/", header: http.Header{"Accept-Language": {"de-CH,de;q=0.9,en;q=0.8"}}},
+		// JSON near the credential-operator rule (210133)
+		{name: "a password that is the word not", method: "POST", path: "/login", contentType: js, body: `{"email": "ann@example.com", "password": "not"}`},
+		{name: "a filter on e-mail with contains", method: "POST", path: "/api/users/search", contentType: js, body: `{"email": {"contains": "@example.com"}, "name": {"not": "test"}}`},
+		{name: "a filter API's where with a code and a token", method: "POST", path: "/api/orders/query", contentType: js,
+			body: `{"where": {"code": {"not": "X1"}, "resetToken": {"not": null}, "total": {"gt": 100}}, "take": 10}`},
+		{name: "a password change", method: "POST", path: "/api/me/password", contentType: js, body: `{"password": {"current": "0ld-Pass!", "new": "n3w-Pass!"}}`},
+		{name: "a token object", method: "POST", path: "/api/tokens", contentType: js, body: `{"token": {"type": "bearer", "expires_in": 3600, "scopes": ["read"]}}`},
+		{name: "notifications not email", method: "POST", path: "/api/settings", contentType: js, body: `{"notifications": {"not": ["email"]}, "countryCode": {"not": "US"}}`},
+		{name: "an OAuth callback with a code", method: "GET", path: "/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj"},
 		// template text near the named-filter and {math} rules
 		{name: "a Liquid template with filters on variables", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
@@ -772,6 +793,9 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}",
 		"{{ user.name }}", "{% if x %}", "{{#items}}", "{{ order.total | times: 1.1 }}", "{{ add .Count 1 }}", "{math}", "{{ 7 }} of {{ items | size }}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "SecRule MATCHED_VAR ") {
+			continue // a chained rule's condition on what matched
+		}
 		i := strings.Index(line, `"@rx `)
 		j := strings.Index(line[i+5:], `" "id:`)
 		if i < 0 || j < 0 {
@@ -848,4 +872,43 @@ func FuzzBinaryText(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestCredentialOperatorNames: rule 210133's patterns (Go's regexp, RE2's
+// syntax as Coraza's) on the names the engine gives JSON leaves and qs
+// brackets, and the where and filter objects it leaves out.
+func TestCredentialOperatorNames(t *testing.T) {
+	op, wrapper := regexp.MustCompile(credentialOperator), regexp.MustCompile(operatorWrapper)
+	for name, want := range map[string]bool{
+		"json.password.not":              true,
+		"json.user.password.startsWith":  true,
+		"json.otp.notIn.0":               true,
+		"json.resetToken.not":            true,
+		"json.client_secret.ne":          true,
+		"json.code._neq":                 true,
+		"password[not]":                  true,
+		"user[password][gt]":             true,
+		"filter:json.password.not":       true,
+		"json.where.code.not":            false, // a filter API's query
+		"json.filters.token.contains":    false,
+		"json.password":                  false,
+		"json.password.new":              false,
+		"json.password.in.0":             false,
+		"json.passwords.not":             false,
+		"json.countryCode.not":           false,
+		"json.secretary.not":             false,
+		"json.tokens.contains":           false,
+		"json.notifications.not.0":       false,
+		"json.spin.gt":                   false,
+		"json.email.contains":            false,
+		"json.settings.password.equals":  false,
+		"json.settings.passwordHint.not": false,
+		"json.settings.pinned.not":       false,
+		"json.token.expires_in":          false,
+		"json.token.scopes.0":            false,
+	} {
+		if got := op.MatchString(name) && !wrapper.MatchString(name); got != want {
+			t.Errorf("%s: refused %v, want %v", name, got, want)
+		}
+	}
 }
