@@ -40,14 +40,16 @@
 // contention and then hang holds them until they end, but when none frees
 // for long the others under their share are admitted over the limit, up to
 // a cap: see [Stall]), and between clients with as many,
-// to the one served longest ago (round-robin); among that client's, to
+// to the one served longest ago (round-robin; a client new to the key
+// counts as served when it came); among that client's, to
 // the newest (under sustained overload, the old waiters would time out
 // anyway; serving the newest keeps the latency of what is admitted low).
 // A client that holds its fair share of the slots and of the queue
 // (QueueSize / clients) is refused at once: it cannot fill the queue. A
 // full queue takes a newcomer only by pushing out a waiter of lower
 // priority, or of the same priority and a client with more requests in
-// flight and queued (the lowest ranked, the oldest of those); otherwise
+// flight and queued and over its equal share of the places (limit and
+// QueueSize over the clients; the lowest ranked, the oldest of those); otherwise
 // the newcomer is refused at once.
 //
 // Memory is bounded: at most MaxKeys keys (beyond, new keys share one
@@ -550,6 +552,12 @@ func (k *keyState) clientLocked(id uint64) *client {
 		c = new(client)
 	}
 	c.id = id
+	// a client new to the key (or back after its record was released)
+	// takes its turn from now: with lastGrant 0 it would go before every
+	// client served since, so a client sending one request at a time (its
+	// record released after each) always went before one with several
+	// outstanding (its record kept, its last grant real)
+	c.lastGrant = k.grants
 	k.clients[id] = c
 	return c
 }
@@ -591,7 +599,7 @@ func (k *keyState) enqueueLocked(cfg *Config, c *client, priority, limit int) (*
 			}
 		}
 		victim := k.queue[worst]
-		if !outranks(w, victim) {
+		if !outranks(w, victim, max((limit+cfg.QueueSize)/n, 1)) {
 			return nil, ErrQueueFull
 		}
 		// count the newcomer first: the victim may be c's own (of a lower
@@ -628,12 +636,18 @@ func sheddable(a, b *waiter) bool {
 
 // outranks reports whether a newcomer may push victim out of a full
 // queue: a higher priority, or the same and a client with fewer requests
-// in flight and queued (counting the newcomer).
-func outranks(newcomer, victim *waiter) bool {
+// in flight and queued (counting the newcomer) whose victim's client is
+// over its equal share of the places (share: the limit and the queue over
+// the clients). A client at or under its share keeps its waiter however
+// many requests it has outstanding: a browser's six connections against
+// sixty clients sending one at a time lost theirs to every newcomer and
+// got a tenth of an equal share.
+func outranks(newcomer, victim *waiter, share int) bool {
 	if newcomer.priority != victim.priority {
 		return newcomer.priority > victim.priority
 	}
-	return newcomer.c.inFlight+newcomer.c.queued+1 < victim.c.inFlight+victim.c.queued
+	held := victim.c.inFlight + victim.c.queued
+	return held > share && newcomer.c.inFlight+newcomer.c.queued+1 < held
 }
 
 // servedFirst reports whether a gets a free slot before b: higher
