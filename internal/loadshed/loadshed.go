@@ -185,11 +185,37 @@ func New(cfg Config) *Limiter {
 	return l
 }
 
-// Reconfigure applies new settings; learned limits are kept (clamped to
-// the new bounds at their next update), as are requests in flight.
+// Reconfigure applies new settings at once: learned limits and least
+// latencies are kept, clamped to the new bounds now, as are the requests in
+// flight (their Done counts as before). Without cfg.Now the clock in use
+// is kept: every time the engine holds (windows, admissions, the tickets
+// in flight) is on it, and a new clock starting at zero froze each key's
+// learning (its window seemed to start in the future) for as long as the
+// engine had run, and made the tickets in flight end before they began.
 func (l *Limiter) Reconfigure(cfg Config) {
+	if prev := l.cfg.Load(); prev != nil && cfg.Now == nil {
+		cfg.Now = prev.Now
+	}
 	c := withDefaults(cfg)
 	l.cfg.Store(&c)
+	clamp := func(k *keyState) {
+		k.mu.Lock()
+		k.limit = min(max(k.limit, float64(c.MinLimit)), float64(c.MaxLimit))
+		if k.probeStart != 0 {
+			k.probeLimit = min(max(k.probeLimit, float64(c.MinLimit)), float64(c.MaxLimit))
+		}
+		// a lower limit may leave waiters no slot; a higher one frees
+		// slots for them now
+		k.dispatchLocked(&c)
+		k.mu.Unlock()
+	}
+	l.keys.Range(func(_, v any) bool {
+		clamp(v.(*keyState))
+		return true
+	})
+	if l.overflow != nil {
+		clamp(l.overflow)
+	}
 }
 
 func withDefaults(cfg Config) Config {
