@@ -393,6 +393,15 @@ func (l *Limiter) granted(k *keyState, w *waiter, cfg *Config) (Ticket, error) {
 	return Ticket{k: k, c: w.c, start: cfg.Now(), queued: true}, nil
 }
 
+// MeasureFrom makes the request's latency count from at (on the engine's
+// clock, [Limiter.Now]) rather than from its admission, e.g. from when its
+// body was read in full: a slow upload is the client's time, not the
+// service's. An at before the admission changes nothing.
+func (t *Ticket) MeasureFrom(at int64) { t.start = max(t.start, at) }
+
+// Now is the engine's clock (Config.Now), for [Ticket.MeasureFrom].
+func (l *Limiter) Now() int64 { return l.cfg.Load().Now() }
+
 // Done ends an admitted request and frees its slot. answered says whether
 // the service answered it: false for requests that failed without an
 // answer (an upstream that could not be reached or timed out). An
@@ -432,7 +441,7 @@ func (t Ticket) end(answered, sample bool) {
 	latency := now - t.start
 	slow := k.minLatency > 0 && float64(latency) > cfg.Tolerance*float64(k.minLatency)
 	if sample && (answered || slow) && t.start >= k.probeStart {
-		k.sampleLocked(cfg, now, latency)
+		k.sampleLocked(cfg, now, latency, answered)
 	}
 	k.dispatchLocked(cfg)
 	k.mu.Unlock()
@@ -521,6 +530,10 @@ type keyState struct {
 	windowStart int64
 	sum         int64
 	count       int
+	// aSum and aCount are the window's answers alone (no failures):
+	// only they may become the baseline
+	aSum        int64
+	aCount      int
 	maxInFlight int
 	minLatency  int64
 	// the baseline's own window: bSum and bCount accumulate latencies
@@ -753,13 +766,21 @@ func (k *keyState) leave(w *waiter, timedOut bool) bool {
 }
 
 // sampleLocked adds a latency and, at the end of a window, updates the
-// limit.
-func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
+// limit. Only answers measure the service's processing: a failure's time
+// (answered false, only sampled when already slow) may shrink the limit but
+// never becomes the baseline (a 504 after a long response_header_timeout
+// made its timeout the baseline at MinLimit, and stalled keys then waited
+// ten times that before admitting over the limit).
+func (k *keyState) sampleLocked(cfg *Config, now, latency int64, answered bool) {
 	k.admitted++
 	k.sum += max(latency, 1)
 	k.count++
-	k.bSum += max(latency, 1)
-	k.bCount++
+	if answered {
+		k.aSum += max(latency, 1)
+		k.aCount++
+		k.bSum += max(latency, 1)
+		k.bCount++
+	}
 	// a window lasts at least one least latency, so that what it measures
 	// was admitted under the limit the last update set
 	if now-k.windowStart < max(int64(cfg.Window), k.minLatency) || k.count < cfg.MinSamples {
@@ -776,11 +797,20 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	appLimited := busy < limit/2
 	k.bMax = max(k.bMax, k.maxInFlight)
 	k.lastLatency = mean
-	k.windowStart, k.sum, k.count, k.maxInFlight = now, 0, 0, k.inFlight
+	// the answers' mean: what a baseline may be taken from (0: none)
+	answers := int64(0)
+	if k.aCount > 0 {
+		answers = k.aSum / int64(k.aCount)
+	}
+	k.windowStart, k.sum, k.count, k.aSum, k.aCount, k.maxInFlight = now, 0, 0, 0, 0, k.inFlight
 	if k.probeStart != 0 {
-		// the probe's window: its latency at the least concurrency is the
-		// new baseline, and the limit from before the probe comes back
-		k.minLatency, k.limit, k.probeStart, k.congestedSince = mean, k.probeLimit, 0, 0
+		// the probe's window: its answers' latency at the least
+		// concurrency is the new baseline, and the limit from before the
+		// probe comes back
+		if answers > 0 {
+			k.minLatency = answers
+		}
+		k.limit, k.probeStart, k.congestedSince = k.probeLimit, 0, 0
 		return
 	}
 	atMin := k.limit <= float64(cfg.MinLimit)
@@ -802,11 +832,13 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64) {
 	}
 	switch {
 	case k.minLatency == 0:
+		// (only answers are sampled before there is a baseline)
 		k.minLatency = mean
-	case atMin && over:
-		// at the least concurrency, latency is still high: the service
-		// got slower; measure the baseline again here
-		k.minLatency = mean
+	case atMin && answers > 0 && float64(answers) > cfg.Tolerance*float64(k.minLatency):
+		// at the least concurrency, the answers are still slow: the
+		// service got slower; measure the baseline again here, from
+		// them only
+		k.minLatency = answers
 	}
 	if !over || atMin {
 		k.congestedSince = 0
