@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -252,7 +253,8 @@ func (ls *LoadShed) Cleanup() error {
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
-	if rec, rw := trafficStart(w, r); rec != nil {
+	rec, rw := trafficStart(w, r)
+	if rec != nil {
 		// the dashboard's traffic counts the answer (traffic.go)
 		defer rec.finish(r, &err)
 		w = rw
@@ -288,6 +290,15 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		recordShed(r)
 		return ls.reject(w, r)
 	}
+	var body *measuredBody
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		// the service's time starts when it has the whole body: a slow
+		// upload is the client's time (only requests with a body pay this
+		// allocation)
+		body = &measuredBody{ReadCloser: r.Body, left: r.ContentLength, engine: ls.engine}
+		r.Body = body
+		defer func() { r.Body = body.ReadCloser }()
+	}
 	err = next.ServeHTTP(w, r)
 	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
 		// the client gave up (or went away): its time says when it
@@ -296,11 +307,53 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		t.Abandon()
 		return err
 	}
+	if body != nil {
+		if body.readAt == 0 {
+			// answered before its body was read in full: how long the
+			// upload took is in its time, and how long the service took
+			// is not known
+			t.Abandon()
+			return err
+		}
+		t.MeasureFrom(body.readAt)
+	}
 	// a request that failed without an answer from the service
 	// (reverse_proxy's 502 when it cannot connect, 504 on its timeouts)
-	// gives only a lower bound of the service's latency (see Ticket.Done)
-	t.Done(err == nil)
+	// and a 5xx answer give only a lower bound of the service's latency
+	// (see Ticket.Done): they may shrink the limit, never set the baseline
+	t.Done(err == nil && !upstreamFailed(repl, rec))
 	return err
+}
+
+// upstreamFailed reports whether the service answered with a 5xx: the
+// status reverse_proxy got from it, else (another handler) the status
+// written.
+func upstreamFailed(repl *caddy.Replacer, rec *trafficRecord) bool {
+	if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
+		status, _ := v.(int)
+		return status >= 500
+	}
+	return rec != nil && rec.status >= 500
+}
+
+// measuredBody notes, on the engine's clock, when a request's body has
+// been read in full (EOF, or its Content-Length read).
+type measuredBody struct {
+	io.ReadCloser
+	left   int64 // bytes to read; negative: unknown (chunked)
+	readAt int64
+	engine *loadshed.Limiter
+}
+
+func (b *measuredBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
+	if b.readAt == 0 && (err == io.EOF || b.left == 0) {
+		b.readAt = max(b.engine.Now(), 1)
+	}
+	return n, err
 }
 
 // clientOf is the hash of who the request comes from.
