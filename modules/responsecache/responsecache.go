@@ -812,11 +812,14 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 	defer cw.release()
 	err := next.ServeHTTP(cw, r)
 	restore()
-	if cw.mode == modeHold || (err != nil && !cw.wrote) {
-		cw.mark.reset(w.Header()) // the cache answers instead: drop the upstream's fields
-	}
+	// when the cache answers instead, it drops the fields the handlers
+	// after it set; an error it does not answer goes on to Caddy's error
+	// handling with them (load_shed's Retry-After, a refusal's
+	// Cache-Control: no-store: dropping them there left a shed 503 for a
+	// stale URL without Retry-After)
 	switch {
 	case cw.mode == modeHold && cw.code == http.StatusNotModified:
+		cw.mark.reset(w.Header())
 		n := rc.refresh(cr, e, *held, reqTime)
 		if sc := (*held)["Set-Cookie"]; len(sc) > 0 {
 			// the 304's cookies are this caller's: passed on, never stored
@@ -825,10 +828,12 @@ func (rc *ResponseCache) revalidate(w http.ResponseWriter, r *http.Request, next
 		rc.serveEntry(w, r, n, time.Now(), "fwd=stale; fwd-status=304")
 		return nil
 	case cw.mode == modeHold: // a 5xx within stale-if-error
+		cw.mark.reset(w.Header())
 		cacheMetric(r, cacheStale)
 		rc.serveEntry(w, r, e, time.Now(), "fwd=stale; fwd-status="+strconv.Itoa(cw.code)+"; detail=stale-if-error")
 		return nil
 	case err != nil && !cw.wrote && sieOK && clientStillThere(r):
+		cw.mark.reset(w.Header())
 		cacheMetric(r, cacheStale)
 		if ce := rc.logger.Check(zap.DebugLevel, "served stale on error"); ce != nil {
 			ce.Write(zap.String("url", caddykit.RedactURL(cr.url)), zap.Error(err))
