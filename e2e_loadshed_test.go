@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -398,5 +399,72 @@ http://127.0.0.1:{HTTP} {
 	parallel(t, client, g.url("/"), 12, func(int) http.Header { return light() })
 	if p := peak.Load(); p > 4 {
 		t.Errorf("after the slots freed, the backend had %d requests at once, over the limit of 4", p)
+	}
+}
+
+// A reload while the key is saturated applies at once: a lower max_limit
+// holds the limit in force right after the reload, and the requests
+// admitted under the old config still end as samples, freeing their
+// slots. (Each config started the engine's clock afresh: every window
+// seemed to start in the future for as long as the process had run, so
+// nothing was learned and the old limit stood until then.)
+func TestE2ELoadShedReloadWhileSaturated(t *testing.T) {
+	be := newSlowBackend(t, 50*time.Millisecond)
+	site := func(maxLimit int) string {
+		return fmt.Sprintf(`
+http://127.0.0.1:{HTTP} {
+	load_shed {
+		name reloaded
+		initial_limit 20
+		min_limit 2
+		max_limit %d
+		queue_size 0
+	}
+	reverse_proxy %s
+}`, maxLimit, be.addr())
+	}
+	g := startGateway(t, "", site(100))
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 40 { // more than the limit: saturated
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := client.Get(g.url("/"))
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	before, _ := loadShedKeyState("reloaded", "")
+	if before.InFlight < 10 || before.Admitted == 0 {
+		t.Fatalf("not saturated before the reload: %+v", before)
+	}
+	g.load("", site(5))
+	if s, _ := loadShedKeyState("reloaded", ""); s.Limit > 5 {
+		t.Errorf("right after a reload to max_limit 5 the limit is %d (was %d)", s.Limit, before.Limit)
+	}
+	time.Sleep(time.Second)
+	after, _ := loadShedKeyState("reloaded", "")
+	if after.Limit > 5 || after.InFlight > 5 {
+		t.Errorf("a second after the reload: limit %d, %d in flight; want at most 5", after.Limit, after.InFlight)
+	}
+	// learning went on: samples counted, with the service's latency
+	if after.Admitted < before.Admitted+20 || after.Latency < 40*time.Millisecond || after.Latency > time.Second {
+		t.Errorf("after the reload: %d samples (were %d), latest window %v; want more, of about 50ms", after.Admitted, before.Admitted, after.Latency)
 	}
 }
