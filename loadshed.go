@@ -47,7 +47,9 @@ const (
 // than tolerance times the least latency seen, and shrinks when they start
 // queueing in the service (a gradient of latency, as Envoy's adaptive
 // concurrency filter and Netflix's concurrency-limits do; see
-// docs/load_shed.md). With `service`, naming a service of the registry, the
+// docs/load_shed.md). Only the service's answers below 500 set that least
+// latency (a slow 5xx or proxy error may only shrink the limit), and a
+// request with a body is timed from when its body was read in full. With `service`, naming a service of the registry, the
 // limits are per live instance of it, so the limit grows and shrinks with
 // the instances registered.
 //
