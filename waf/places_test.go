@@ -87,6 +87,16 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "SQLi in a Basic password", method: "GET", path: "/account", header: basic("admin", "' OR '1'='1' --")},
 		{name: "SQLi in a Basic user name", method: "GET", path: "/account", header: basic("admin' --", "x")},
 		{name: "XSS in a Basic user name", method: "GET", path: "/account", header: basic("<script>alert(1)</script>", "x")},
+		// a fourth fresh-eyes attack: Basic credentials as lenient
+		// backends (Express's basic-auth, DRF) take them, and '-'
+		{name: "SQLi in a Basic password, base64 without padding", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.RawStdEncoding.EncodeToString([]byte("admin:' OR '1'='1"))}}},
+		{name: "SQLi in a Basic password, URL-safe base64", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.URLEncoding.EncodeToString([]byte("admin:' OR '1'='1?"))}}},
+		{name: "SQLi in a Basic password after a tab", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic\t" + base64.StdEncoding.EncodeToString([]byte("admin:' OR 1=1 --"))}}},
+		{name: "SQLi in a Basic password after several spaces", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic   " + base64.StdEncoding.EncodeToString([]byte("admin:' OR 1=1 --"))}}},
+		{name: "Basic password '-' after a tab", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic\tYWRtaW46Jy0n"}}},
+		{name: "Basic password '-'", method: "GET", path: "/account", header: basic("admin", "'-'")},
+		{name: "Basic password '='", method: "GET", path: "/account", header: basic("admin", "'='")},
+		{name: "SQLi in a Basic user name, URL-safe base64 without padding", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.RawURLEncoding.EncodeToString([]byte("admin>' OR 1=1 --:x"))}}},
 		{name: "SQLi in X-User-Id", method: "GET", path: "/api/me", header: http.Header{"X-User-Id": {sqli}}},
 		{name: "numeric SQLi in X-User-Id", method: "GET", path: "/api/me", header: http.Header{"X-User-Id": {"1 OR 1=1"}}},
 		{name: "time-based SQLi in X-Forwarded-For", method: "GET", path: "/", header: http.Header{"X-Forwarded-For": {"127.0.0.1' AND SLEEP(5) --"}}},
@@ -196,6 +206,13 @@ func placesBenignTable() []probe {
 	}
 	for _, p := range passwords {
 		out = append(out, probe{name: "Basic with a strong password " + p, method: "GET", path: "/account", header: basic("jane.o'neil@example.com", p)})
+	}
+	// the lenient forms of Basic (no padding, URL-safe, a tab) with
+	// passwords of quotes and operators that are not SQL
+	for i, p := range []string{`Tr0ub4dor&3?>`, `O'Brien-'s~?`, `x7$K'q-z!'9`, `a'b'-c'd'>?`} {
+		cred := "jane.o'neil@example.com:" + p
+		enc := []*base64.Encoding{base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding}[i].EncodeToString([]byte(cred))
+		out = append(out, probe{name: "Basic, leniently encoded, with a password " + p, method: "GET", path: "/account", header: h("Authorization", "Basic\t "+enc)})
 	}
 	return out
 }
@@ -416,7 +433,8 @@ func TestBasicPasswordRule(t *testing.T) {
 	}
 	for _, a := range []string{"' OR '1'='1", "' OR 1=1 --", "' or ''='", "x' OR 'x'='x", "') OR ('1'='1",
 		"' UNION SELECT username, password FROM users --", "'; DROP TABLE users; --", "' OR 1=1#", "1' or sleep(5)#",
-		`" or ""="`, "' || '1'='1", "'or'1'='1", "'/**/or/**/1=1#", "x'or(1)=(1)#", "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb'"} {
+		`" or ""="`, "' || '1'='1", "'or'1'='1", "'/**/or/**/1=1#", "x'or(1)=(1)#", "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb'",
+		"'-'", "'='", "'+'", "'^'", "' <> '", "x'-0-'y", "'*'"} {
 		if c := code("admin", a); c != http.StatusForbidden {
 			t.Errorf("password %q: %d, want 403", a, c)
 		}
@@ -549,4 +567,27 @@ func FuzzFileArguments(f *testing.F) {
 			t.Fatalf("%d bytes of file contents from a %d-byte body", total, len(body))
 		}
 	})
+}
+
+// TestBasicCredentialsLenient: Basic credentials are decoded as the most
+// lenient backends decode them (no padding, the URL-safe alphabet, a tab
+// or several spaces after the scheme), so what such a backend reads is
+// what the rules read.
+func TestBasicCredentialsLenient(t *testing.T) {
+	cred := "jane>?:p' OR '1'='1?>"
+	for _, v := range []string{
+		"Basic " + base64.StdEncoding.EncodeToString([]byte(cred)),
+		"Basic " + base64.RawStdEncoding.EncodeToString([]byte(cred)),
+		"Basic " + base64.URLEncoding.EncodeToString([]byte(cred)),
+		"basic\t" + base64.RawURLEncoding.EncodeToString([]byte(cred)),
+		" Basic \t  " + base64.StdEncoding.EncodeToString([]byte(cred)) + " ",
+	} {
+		out, password := appendAuthorization(nil, []string{v})
+		if len(out) != 1 || out[0].name != "basic:user" || out[0].value != "jane>?" || password != "p' OR '1'='1?>" {
+			t.Errorf("%q: %+v %q, want basic:user jane>? and the password", v, out, password)
+		}
+	}
+	if out, password := appendAuthorization(nil, []string{"Basic !!!notbase64"}); len(out) != 0 || password != "" {
+		t.Errorf("undecodable: %+v %q, want nothing (the backend refuses it)", out, password)
+	}
 }
