@@ -10,10 +10,13 @@ import "strings"
 // read.
 //
 //   - 210150: a quote closed and the rest of the statement commented out,
-//     the login bypass admin'#, admin'--, admin')/*: a value that starts
-//     with a word (a user name) and then a quote, optional closing
-//     parentheses and a comment. Prose with a quote and a dash or a hash
-//     later ("the 'best' -- really", "Joe's #1") does not start so.
+//     the login bypass admin'#, admin'--, admin')/*: a value, or a part
+//     of it after a separator that applications split values on (; & ,
+//     | or a line break: x=1;u=admin'#, a matrix parameter, a list), that
+//     starts with a word (a user name), optionally name= before it, and
+//     then a quote, optional closing parentheses and a comment
+//     (quoteCommentRule). Prose with a quote and a dash or a hash later
+//     ("the 'best' -- really", "Joe's #1") does not start so.
 //   - 210151: a shell command separator (; | || && & a backtick $( or a
 //     line break) and a command that probes a host (shellCommandRule):
 //     "; id", "| id", "&& id", "`id`", "x|id", "; sleep 5", "; ps aux",
@@ -25,11 +28,17 @@ import "strings"
 //     Oracle) a backslash is a character and the quote ends the string.
 //     A value with a backslash before a quote is read by libinjection
 //     once more with its escapes decoded (t:escapeSeqDecode: \' is ').
-var shortPayloadRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^\s*[\w.@+-]*['\"` + "`" + `]\)*\s*(?:#|--|/\*)" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var shortPayloadRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + quoteCommentRule + `" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellCommandRule() + `" "id:210151,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \x5c['\"` + "`" + `]" "id:210152,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection behind a backslash before a quote',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@detectSQLi" "t:none,t:escapeSeqDecode,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// quoteCommentRule is rule 210150's expression: at the value's start or
+// after a separator (; & , | or a line break: apps split values on them,
+// x=1;u=admin'#), optional spaces and name=, a word, a quote, optional
+// closing parentheses, optional spaces and a comment.
+const quoteCommentRule = `(?:^|[;&,|\n])\s*(?:[\w.\[\]-]+=)?[\w.@+-]*['\"` + "`" + `]\)*\s*(?:#|--|/\*)`
 
 // Commands that probe a host, for rule 210151.
 var (

@@ -28,6 +28,20 @@ func TestShortPayloads(t *testing.T) {
 			probe{name: v + " in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": ` + jv + `, "pass": "x"}`},
 		)
 	}
+	// a fourth fresh-eyes attack: admin'# after a separator an app splits
+	// the value on (210150 read only the value's start)
+	for _, v := range []string{"x=1;u=admin'#", "a,admin'#", `id=7; user=admin"#`, "tom, admin' #", "x|admin'#"} {
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
+			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
+			probe{name: v + " in JSON", method: "POST", path: "/login", contentType: js, body: `{"user": "` + jsonEscape(v) + `", "pass": "x"}`},
+		)
+	}
+	misses = append(misses,
+		probe{name: "admin'# in a matrix parameter", method: "GET", path: "/login;u=admin'%23/x"},
+		probe{name: "admin'-- in a matrix parameter", method: "GET", path: "/login;u=admin'--/x"},
+		probe{name: "a|admin' -- - in the query", method: "GET", path: "/login?user=" + q("a|admin' -- -")},
+	)
 	catches := []probe{
 		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
 		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
@@ -36,7 +50,10 @@ func TestShortPayloads(t *testing.T) {
 	for _, v := range []string{"the 'best' -- really", "Joe's #1 fan", "McDonald's #5", "bring it; cat lovers", "Tom & Jerry", "rock | pop",
 		"id", "A; B; C", "ls", "Q&A: ps", "x && y", "it's -- fine", "O'Brien", `5' 10" tall`, "C#; F#; id software", "see: ls(1)", "echo chamber; echoes",
 		"ok; i'd go", "tea; cat a day", "python; it's fun", "me & ps: hi", "Don't; it's mine", `path C:\Users\O\'Brien`,
-		`He said \"hello\" and left`, `It\'s fine`, "a | b | c", "who; what; where"} {
+		`He said \"hello\" and left`, `It\'s fine`, "a | b | c", "who; what; where",
+		// separators, then quotes and comments that are prose
+		"a, b; it's -- fine", "Q&A: it's #1", "x=1;y=it's ok", "rock 'n' roll; O'Brien -- the best", "tags: a,b,'c' -- d",
+		"see A;B, 'quoted' # not", "x=1;y=2 -- z", "C#, F#; it's #1"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
