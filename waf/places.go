@@ -22,7 +22,9 @@ import (
 // backends commonly hand them to SQL, a shell or a template (docs/waf.md,
 // "Detection", "Places the CRS does not read"):
 //   - the path's segments (/api/users/1' UNION SELECT ...: a REST
-//     backend reads the id from the path);
+//     backend reads the id from the path), and those with a '+' also
+//     with it read as a space (/api/users/0+UNION+SELECT+...: a backend
+//     that decodes the segment as a form value reads that);
 //   - the values of headers other than the few the CRS reads (User-Agent,
 //     Referer, Cookie) and the standard ones uninspectedHeader lists:
 //     X-User-Id, X-Forwarded-For, X-Tenant, Host, ...;
@@ -147,15 +149,15 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			out = append(out, argument{placePath + strconv.Itoa(n), v})
 			break
 		}
-		if seg := path[i : i+j]; !safeValue(seg, escaped) {
-			v := seg
-			if escaped {
-				var err error
-				if v, err = url.PathUnescape(seg); err != nil {
-					v = lenientUnescape(seg)
-				}
-			}
-			out = append(out, argument{placePath + strconv.Itoa(n), v})
+		seg := path[i : i+j]
+		if !safeValue(seg, escaped) {
+			out = append(out, argument{placePath + strconv.Itoa(n), pathSegment(seg, escaped)})
+		}
+		if strings.IndexByte(seg, '+') >= 0 && !safeValueAs(seg, escaped, true) {
+			// also as a backend that decodes the segment as a form
+			// value reads it (PHP's urldecode, Java's URLDecoder):
+			// /api/users/0+UNION+SELECT+password+FROM+users
+			out = append(out, argument{placePath + strconv.Itoa(n), pathSegment(strings.ReplaceAll(seg, "+", " "), escaped)})
 		}
 		i += j + 1
 	}
@@ -177,6 +179,19 @@ func placeValues(r *http.Request) (out []argument, password string) {
 		}
 	}
 	return out, password
+}
+
+// pathSegment is a path segment percent-decoded once (leniently when it
+// does not decode), when it was read escaped.
+func pathSegment(seg string, escaped bool) string {
+	if !escaped {
+		return seg
+	}
+	v, err := url.PathUnescape(seg)
+	if err != nil {
+		v = lenientUnescape(seg)
+	}
+	return v
 }
 
 // appendAuthorization adds what an Authorization header carries: the
@@ -290,10 +305,19 @@ func basicCredentials(cred string) (user, pass string, ok bool) {
 // percent-encoded UTF-8 slug is safe, %27 is a quote); elsewhere '%' is
 // not safe (the rules decode it).
 func safeValue(v string, escaped bool) bool {
+	return safeValueAs(v, escaped, false)
+}
+
+// safeValueAs is safeValue, reading a '+' as a space when plusIsSpace
+// (a path segment as the backends that decode it as a form value read
+// it; %2B stays a '+').
+func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 	prev := byte(0)
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if escaped && c == '%' {
+		if plusIsSpace && c == '+' {
+			c = ' '
+		} else if escaped && c == '%' {
 			if i+2 >= len(v) || !ishex(v[i+1]) || !ishex(v[i+2]) {
 				return false
 			}

@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,12 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "numeric SQLi with 0xA0 for spaces in a path segment (MySQL reads it as white space)", method: "GET", path: "/api/users/1%A0OR%A01=1"},
 		{name: "numeric SQLi with no-break spaces in X-User-Id", method: "GET", path: "/api/me", header: http.Header{"X-User-Id": {"1\u00a0OR\u00a01=1"}}},
 		{name: "SQLi in a path ;parameter", method: "GET", path: "/api/users;id=1%27%20OR%20%271%27=%271/profile"},
+		// a fourth fresh-eyes attack: '+' as a space in a path segment,
+		// as a backend that decodes it as a form value reads it
+		{name: "SQLi with '+' for spaces in a path segment", method: "GET", path: "/api/users/0+UNION+SELECT+password+FROM+users"},
+		{name: "numeric SQLi with '+' for spaces in a path segment", method: "GET", path: "/api/users/1+OR+1=1"},
+		{name: "numeric SQLi with '+' for spaces in an escaped path segment", method: "GET", path: "/api/users/%31+OR+1=1"},
+		{name: "SQLi with '+' for spaces in a path ;parameter", method: "GET", path: "/api/users;id=0+UNION+SELECT+password+FROM+users/profile"},
 		{name: "SQLi in a path segment with encoded slashes", method: "GET", path: "/api/users/1%27%2F**%2FUNION%2F**%2FSELECT%2F**%2Fpassword%2F**%2FFROM%2F**%2Fusers--"},
 		{name: "RCE in a path segment", method: "GET", path: "/api/ping/127.0.0.1%3Bcat%20%2Fetc%2Fpasswd"},
 		// a third fresh-eyes attack's BROKE 13: the path is a common
@@ -195,6 +202,8 @@ func placesBenignTable() []probe {
 		{name: "slugs percent-encoded (non-ASCII, an apostrophe, spaces)", method: "GET", path: "/wiki/Z%C3%BCrich/l%27%C3%A9tranger/rock%20%27n%27%20roll"},
 		{name: "a ;jsessionid path parameter and an email in the path", method: "GET", path: "/shop;jsessionid=1A530637289A03B07199A44E8D531427/users/jane.doe+x@example.com/orders"},
 		{name: "a URL in a path (a proxy or archive route)", method: "GET", path: "/web/20240101000000/https://example.com/page/about-us"},
+		{name: "'+' in path segments (C++, a tag list, an email, a sum, a phone number)", method: "GET", path: "/books/c++-primer/tags/rock+roll/users/jane.doe+x@example.com/sum/1+1=2/call/+41+44+668+18+00"},
+		{name: "'+' for spaces in a slug with an apostrophe", method: "GET", path: "/wiki/O'Brien+and+Sons/it's+fine"},
 		{name: "a path with parentheses, a colon and a comma", method: "GET", path: "/wiki/Mercury_(planet)/v1/projects/p1/locations/eu:batchGet,all"},
 		{name: "a text file upload (notes with quotes, apostrophes, non-ASCII)", method: "POST", path: "/upload", contentType: txtType, body: txt},
 		{name: "a CSV upload", method: "POST", path: "/upload", contentType: csvType, body: csv},
@@ -371,6 +380,17 @@ func TestPlaceValues(t *testing.T) {
 	}
 	if password != "p@ss' OR '1'='1" {
 		t.Errorf("password %q", password)
+	}
+	// '+' in a path segment: also read as a space, when that is not
+	// plainly safe; both forms when neither is
+	r = httptest.NewRequest("GET", "/a/0+OR+1=1/b/x+y/c/1'+OR/%31+OR/d/a+b,c", nil)
+	out, _ = placeValues(r)
+	var segs []string
+	for _, a := range out {
+		segs = append(segs, a.name+"="+a.value)
+	}
+	if want := []string{"path:2=0 OR 1=1", "path:4=x y", "path:6=1'+OR", "path:6=1' OR", "path:7=1 OR", "path:9=a b,c"}; !slices.Equal(segs, want) {
+		t.Errorf("'+' in path segments: %q, want %q", segs, want)
 	}
 	r = httptest.NewRequest("GET", "/", nil)
 	r.Header = http.Header{"Authorization": {"Digest username=\"x' OR 1=1 --\", realm=\"r\""}, "Proxy-Authorization": {"Basic !!!"}}
