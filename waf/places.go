@@ -132,6 +132,39 @@ func placeValues(r *http.Request) (out []argument, password string) {
 	if r.URL.RawPath != "" {
 		path, escaped = r.URL.EscapedPath(), true
 	}
+	out = appendPathSegments(out, path, escaped, placePath)
+	if !safeValue(r.Host, false) {
+		// Go keeps Host (HTTP/2's :authority) out of r.Header
+		out = append(out, argument{placeHeader + "host", r.Host})
+	}
+	for k, vs := range r.Header {
+		if uninspectedHeader(k) {
+			if k == "Authorization" {
+				out, password = appendAuthorization(out, vs)
+			}
+			continue
+		}
+		if k == "X-Original-Url" || k == "X-Rewrite-Url" {
+			for _, v := range vs {
+				out = appendURLHeader(out, placeHeader+strings.ToLower(k)+":", v)
+			}
+			continue
+		}
+		for _, v := range vs {
+			if !safeValue(v, false) {
+				out = append(out, argument{placeHeader + strings.ToLower(k), v})
+			}
+		}
+	}
+	return out, password
+}
+
+// appendPathSegments adds the segments of path that are not plainly safe,
+// named prefix<n> (n counts from 0, the empty segment before the first
+// '/'): split on '/' only; percent-decoded once when escaped; a segment
+// that starts a URL (scheme://) with the rest of the path; a segment with
+// a '+' also with it read as a space.
+func appendPathSegments(out []argument, path string, escaped bool, prefix string) []argument {
 	for i, n := 0, 0; i < len(path); n++ {
 		j := strings.IndexByte(path[i:], '/')
 		if j < 0 {
@@ -146,39 +179,59 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			if escaped {
 				v = lenientUnescape(v)
 			}
-			out = append(out, argument{placePath + strconv.Itoa(n), v})
-			break
+			return append(out, argument{prefix + strconv.Itoa(n), v})
 		}
 		seg := path[i : i+j]
 		if !safeValue(seg, escaped) {
-			out = append(out, argument{placePath + strconv.Itoa(n), pathSegment(seg, escaped)})
+			out = append(out, argument{prefix + strconv.Itoa(n), pathSegment(seg, escaped)})
 		}
 		if strings.IndexByte(seg, '+') >= 0 && !safeValueAs(seg, escaped, true) {
 			// also as a backend that decodes the segment as a form
 			// value reads it (PHP's urldecode, Java's URLDecoder):
 			// /api/users/0+UNION+SELECT+password+FROM+users
-			out = append(out, argument{placePath + strconv.Itoa(n), pathSegment(strings.ReplaceAll(seg, "+", " "), escaped)})
+			out = append(out, argument{prefix + strconv.Itoa(n), pathSegment(strings.ReplaceAll(seg, "+", " "), escaped)})
 		}
 		i += j + 1
 	}
-	if !safeValue(r.Host, false) {
-		// Go keeps Host (HTTP/2's :authority) out of r.Header
-		out = append(out, argument{placeHeader + "host", r.Host})
-	}
-	for k, vs := range r.Header {
-		if uninspectedHeader(k) {
-			if k == "Authorization" {
-				out, password = appendAuthorization(out, vs)
-			}
-			continue
+	return out
+}
+
+// appendURLHeader adds what a header that carries a request URL holds
+// (X-Original-URL, X-Rewrite-URL: Symfony, Laminas, Drupal 7 and IIS's
+// URL Rewrite route by them, and the application then reads its path and
+// query as the request's): its path's segments as the request line's
+// (appendPathSegments, named <prefix>path:<n>, as sent: percent-encoded),
+// and its query's parameters as a query's, split on '&', each name and
+// value decoded as a form value ('+' a space), a value named
+// <prefix>query:<name> (the name's first 64 bytes) and a name that is not
+// plainly safe as <prefix>query-name. Only what is not plainly safe.
+// Read whole, as one value, /api/users/0+UNION+SELECT... was plainly safe
+// and ?q=admin'%23 not read as a parameter (a fourth fresh-eyes attack).
+func appendURLHeader(out []argument, prefix, v string) []argument {
+	path, query, _ := strings.Cut(v, "?")
+	out = appendPathSegments(out, path, true, prefix+"path:")
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		name, value, _ := strings.Cut(pair, "=")
+		if !safeValueAs(value, true, true) {
+			n := queryUnescape(name)
+			out = append(out, argument{prefix + "query:" + n[:min(len(n), 64)], queryUnescape(value)})
 		}
-		for _, v := range vs {
-			if !safeValue(v, false) {
-				out = append(out, argument{placeHeader + strings.ToLower(k), v})
-			}
+		if !safeValueAs(name, true, true) {
+			out = append(out, argument{prefix + "query-name", queryUnescape(name)})
 		}
 	}
-	return out, password
+	return out
+}
+
+// queryUnescape decodes a query's name or value as a form value: '+' is a
+// space, %XX the byte, and a '%' that starts no escape is left as it is.
+func queryUnescape(s string) string {
+	if v, err := url.QueryUnescape(s); err == nil {
+		return v
+	}
+	return lenientUnescape(strings.ReplaceAll(s, "+", " "))
 }
 
 // pathSegment is a path segment percent-decoded once (leniently when it

@@ -116,6 +116,14 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "numeric SQLi with '+' for spaces in a path segment", method: "GET", path: "/api/users/1+OR+1=1"},
 		{name: "numeric SQLi with '+' for spaces in an escaped path segment", method: "GET", path: "/api/users/%31+OR+1=1"},
 		{name: "SQLi with '+' for spaces in a path ;parameter", method: "GET", path: "/api/users;id=0+UNION+SELECT+password+FROM+users/profile"},
+		// a fourth fresh-eyes attack: X-Original-URL and X-Rewrite-URL,
+		// by which Symfony, Laminas, Drupal 7 and IIS route, read as a
+		// path and a query, not as one value
+		{name: "SQLi with '+' for spaces in X-Original-URL's path", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users/0+UNION+SELECT+password+FROM+users"}}},
+		{name: "numeric SQLi with '+' for spaces in X-Original-URL's path", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users/1+OR+1=1?x=1"}}},
+		{name: "admin'# in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/login?user=admin'%23"}}},
+		{name: "numeric SQLi in X-Rewrite-URL's query", method: "GET", path: "/", header: http.Header{"X-Rewrite-Url": {"/api/users?id=1%20OR%201=1"}}},
+		{name: "admin'-- in X-Rewrite-URL's query", method: "GET", path: "/", header: http.Header{"X-Rewrite-Url": {"/login?next=%2F&user=admin%27--+-"}}},
 		{name: "SQLi in a path segment with encoded slashes", method: "GET", path: "/api/users/1%27%2F**%2FUNION%2F**%2FSELECT%2F**%2Fpassword%2F**%2FFROM%2F**%2Fusers--"},
 		{name: "RCE in a path segment", method: "GET", path: "/api/ping/127.0.0.1%3Bcat%20%2Fetc%2Fpasswd"},
 		// a third fresh-eyes attack's BROKE 13: the path is a common
@@ -204,6 +212,11 @@ func placesBenignTable() []probe {
 		{name: "a URL in a path (a proxy or archive route)", method: "GET", path: "/web/20240101000000/https://example.com/page/about-us"},
 		{name: "'+' in path segments (C++, a tag list, an email, a sum, a phone number)", method: "GET", path: "/books/c++-primer/tags/rock+roll/users/jane.doe+x@example.com/sum/1+1=2/call/+41+44+668+18+00"},
 		{name: "'+' for spaces in a slug with an apostrophe", method: "GET", path: "/wiki/O'Brien+and+Sons/it's+fine"},
+		{name: "X-Original-URL and X-Rewrite-URL of ordinary requests", method: "GET", path: "/", header: h(
+			"X-Original-Url", "/admin/users?page=2&sort=name&q=O'Brien+%26+Sons",
+			"X-Rewrite-Url", "/search?q=rock+%27n%27+roll&tags=a,b&email=jane.doe%2Bx%40example.com")},
+		{name: "X-Original-URL with non-ASCII, a ;jsessionid and an apostrophe", method: "GET", path: "/", header: h(
+			"X-Original-Url", "/shop;jsessionid=1A53/users/jane.doe+x@example.com/wiki/Z%C3%BCrich?lang=de&ref=it's+fine&sort=-date")},
 		{name: "a path with parentheses, a colon and a comma", method: "GET", path: "/wiki/Mercury_(planet)/v1/projects/p1/locations/eu:batchGet,all"},
 		{name: "a text file upload (notes with quotes, apostrophes, non-ASCII)", method: "POST", path: "/upload", contentType: txtType, body: txt},
 		{name: "a CSV upload", method: "POST", path: "/upload", contentType: csvType, body: csv},
@@ -391,6 +404,19 @@ func TestPlaceValues(t *testing.T) {
 	}
 	if want := []string{"path:2=0 OR 1=1", "path:4=x y", "path:6=1'+OR", "path:6=1' OR", "path:7=1 OR", "path:9=a b,c"}; !slices.Equal(segs, want) {
 		t.Errorf("'+' in path segments: %q, want %q", segs, want)
+	}
+	// X-Original-URL: a path and a query
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Header = http.Header{"X-Original-Url": {"/a/1+OR+1=1/%27x?page=2&q=it%27s+ok&u=admin'%23&%3Cb%3E=1&next=%2Fhome"}}
+	out, _ = placeValues(r)
+	segs = nil
+	for _, a := range out {
+		segs = append(segs, a.name+"="+a.value)
+	}
+	if want := []string{"header:x-original-url:path:2=1 OR 1=1", "header:x-original-url:path:3='x", "header:x-original-url:query:q=it's ok",
+		"header:x-original-url:query:u=admin'#", "header:x-original-url:query-name=<b>",
+		"header:x-original-url:query:next=/home"}; !slices.Equal(segs, want) { // %2F counts as unsafe, as in a path
+		t.Errorf("X-Original-URL: %q, want %q", segs, want)
 	}
 	r = httptest.NewRequest("GET", "/", nil)
 	r.Header = http.Header{"Authorization": {"Digest username=\"x' OR 1=1 --\", realm=\"r\""}, "Proxy-Authorization": {"Basic !!!"}}
