@@ -144,15 +144,12 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			}
 			continue
 		}
-		if k == "X-Original-Url" || k == "X-Rewrite-Url" {
-			for _, v := range vs {
-				out = appendURLHeader(out, placeHeader+strings.ToLower(k)+":", v)
-			}
-			continue
-		}
 		for _, v := range vs {
 			if !safeValue(v, false) {
 				out = append(out, argument{placeHeader + strings.ToLower(k), v})
+			}
+			if k == "X-Original-Url" || k == "X-Rewrite-Url" {
+				out = appendURLHeader(out, placeHeader+strings.ToLower(k)+":", v)
 			}
 		}
 	}
@@ -206,7 +203,10 @@ func appendPathSegments(out []argument, path string, escaped bool, prefix string
 // <prefix>query:<name> (the name's first 64 bytes) and a name that is not
 // plainly safe as <prefix>query-name. Only what is not plainly safe.
 // Read whole, as one value, /api/users/0+UNION+SELECT... was plainly safe
-// and ?q=admin'%23 not read as a parameter (a fourth fresh-eyes attack).
+// and ?q=admin'%23 not read as a parameter (a fourth fresh-eyes attack);
+// the whole value is still handed on too when it is not plainly safe (a
+// route that reads the rest of the path whole, 1'/**/OR/**/1=1 split on
+// its slashes).
 func appendURLHeader(out []argument, prefix, v string) []argument {
 	path, query, _ := strings.Cut(v, "?")
 	out = appendPathSegments(out, path, true, prefix+"path:")

@@ -124,6 +124,7 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "admin'# in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/login?user=admin'%23"}}},
 		{name: "numeric SQLi in X-Rewrite-URL's query", method: "GET", path: "/", header: http.Header{"X-Rewrite-Url": {"/api/users?id=1%20OR%201=1"}}},
 		{name: "admin'-- in X-Rewrite-URL's query", method: "GET", path: "/", header: http.Header{"X-Rewrite-Url": {"/login?next=%2F&user=admin%27--+-"}}},
+		{name: "SQLi with comments for spaces in X-Original-URL's path (read whole too)", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users/1'/**/UNION/**/SELECT/**/password/**/FROM/**/users--"}}},
 		{name: "SQLi in a path segment with encoded slashes", method: "GET", path: "/api/users/1%27%2F**%2FUNION%2F**%2FSELECT%2F**%2Fpassword%2F**%2FFROM%2F**%2Fusers--"},
 		{name: "RCE in a path segment", method: "GET", path: "/api/ping/127.0.0.1%3Bcat%20%2Fetc%2Fpasswd"},
 		// a third fresh-eyes attack's BROKE 13: the path is a common
@@ -413,7 +414,7 @@ func TestPlaceValues(t *testing.T) {
 	for _, a := range out {
 		segs = append(segs, a.name+"="+a.value)
 	}
-	if want := []string{"header:x-original-url:path:2=1 OR 1=1", "header:x-original-url:path:3='x", "header:x-original-url:query:q=it's ok",
+	if want := []string{"header:x-original-url=" + r.Header.Get("X-Original-Url"), "header:x-original-url:path:2=1 OR 1=1", "header:x-original-url:path:3='x", "header:x-original-url:query:q=it's ok",
 		"header:x-original-url:query:u=admin'#", "header:x-original-url:query-name=<b>",
 		"header:x-original-url:query:next=/home"}; !slices.Equal(segs, want) { // %2F counts as unsafe, as in a path
 		t.Errorf("X-Original-URL: %q, want %q", segs, want)
