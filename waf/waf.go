@@ -354,6 +354,21 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		_, _ = rw.Write(append(body, '\n'))
 		return nil
 	}
+	if err := readBodyAhead(r, w.BodyLimit); err != nil {
+		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
+	}
+	slots := inspectionSlots()
+	select {
+	case slots <- struct{}{}:
+	case <-r.Context().Done():
+		return caddyhttp.Error(499, fmt.Errorf("waf: the client went away waiting for an inspection slot: %w", r.Context().Err()))
+	}
+	inSlot := true
+	defer func() {
+		if inSlot {
+			<-slots
+		}
+	}()
 	tx := w.waf.NewTransaction()
 	txOpen := true
 	defer func() {
@@ -382,6 +397,8 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
 	}
+	inSlot = false // the request is inspected: the next one's turn
+	<-slots
 	if it == nil && w.Mode == "detect" && wouldBlock(tx.MatchedRules()) {
 		w.logMatches("waf would refuse this request (mode detect)", tx, r)
 	}
