@@ -70,6 +70,11 @@ func init() {
 //		max_arguments <n>       # default 128 per query, body, cookies; more get 400
 //		crs_only                # the CRS alone: none of the checks added to it
 //	}
+//
+// A request's body (up to body_limit) is read before it is inspected, and
+// the process inspects one request per core at a time (two at least), for
+// all sites: an inspection holds up to 21 MB of memory while it runs
+// (docs/waf.md, "Memory").
 type WAF struct {
 	// Paranoia is the Core Rule Set's paranoia level, 1 to 4: higher
 	// levels catch more and refuse more legitimate requests. Default 1.
