@@ -274,6 +274,16 @@ http://localhost:{HTTP} {
 		t.Errorf("after a reload the limit is %d, want the learned %d", after, learned)
 	}
 
+	// no instance yet: the request passes to reverse_proxy, which has no
+	// upstream, and makes no key (requests naming services that do not
+	// exist filled max_keys in a fresh-eyes attack)
+	if a := fetch(t, client, fmt.Sprintf("http://localhost:%d/", g.httpPort)); a.code != http.StatusServiceUnavailable {
+		t.Fatalf("no instance: %d %q, want reverse_proxy's 503", a.code, a.body)
+	}
+	if _, _, ok := loadShedKey("scaled", "scaled"); ok {
+		t.Errorf("a request for a service without instances made a key")
+	}
+
 	// two instances of scaled: 3 per instance, 6 in all
 	g.register("scaled", fmt.Sprintf(`{"id": "a", "address": %q}`, be.addr()))
 	g.register("scaled", fmt.Sprintf(`{"id": "b", "address": %q}`, be.addr()))

@@ -269,6 +269,12 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	}
 	if ls.Service != "" {
 		req.Units = len(ls.registry.Dials(ls.service.render(repl)))
+		if req.Units == 0 {
+			// no live instance: nothing to protect, and reverse_proxy
+			// answers at once; no key either, or requests naming
+			// services that do not exist would fill max_keys
+			return next.ServeHTTP(w, r)
+		}
 	}
 	if ls.Priority != "" {
 		if p, ok := ls.Priorities[ls.priority.render(repl)]; ok {

@@ -326,6 +326,13 @@ func (k *keyState) admit(cfg *Config, req Request) (Ticket, *waiter, time.Durati
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.units = max(req.Units, 1)
+	if k == k.l.overflow {
+		// the keys beyond MaxKeys share one limit, whatever their
+		// services' instances: one unit, or the latest request's
+		// service would set it for every other's (a 40-instance service
+		// opened a 1-instance one's queue to 40 times its limit)
+		k.units = 1
+	}
 	c := k.clientLocked(req.Client)
 	limit := k.limitLocked(cfg)
 	if len(k.queue) == 0 && k.inFlight < limit {

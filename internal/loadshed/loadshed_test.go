@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -544,6 +545,48 @@ func TestMaxKeys(t *testing.T) {
 	tk.Done(true)
 	if n := l.nkeys.Load(); n != 2 {
 		t.Errorf("%d keys tracked, want 2", n)
+	}
+}
+
+// The overflow key's limit is one unit, whatever the units of the
+// requests it takes: with the latest request's units, one for a
+// 40-instance service lifted the shared limit forty times for every other
+// service in the overflow (a fresh-eyes attack: 61 in flight at once at a
+// 1-instance service of limit 5).
+func TestOverflowKeyIsOneUnit(t *testing.T) {
+	clk := &fakeClock{}
+	l := newTestLimiter(clk, Config{MaxKeys: 1, InitialLimit: 5, QueueSize: 1})
+	first, err := l.Acquire(context.Background(), Request{Key: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Done(true)
+	var tickets []Ticket
+	for i := range 40 {
+		units := 1
+		if i%2 == 1 {
+			units = 40 // a big service's request between the small one's
+		}
+		tk, err := l.Acquire(context.Background(), Request{Key: fmt.Sprintf("svc%d", i), Client: uint64(i), Units: units})
+		if err == nil {
+			if tk.k.name != OverflowKey {
+				t.Fatalf("request %d counted under %s, want %s", i, tk.k.name, OverflowKey)
+			}
+			tickets = append(tickets, tk)
+		}
+	}
+	// the limit (5) and the stall admission's cap (twice it) bound what
+	// is in flight; 40 units would have admitted all 40
+	if n := len(tickets); n > 10 {
+		t.Errorf("%d requests in flight in the overflow key of limit 5, want at most 10", n)
+	}
+	for _, s := range l.Snapshot() {
+		if s.Key == OverflowKey && (s.Units != 1 || s.Limit != 5) {
+			t.Errorf("overflow key: units %d, limit %d; want 1 and 5", s.Units, s.Limit)
+		}
+	}
+	for _, tk := range tickets {
+		tk.Done(true)
 	}
 }
 
