@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -28,7 +29,15 @@ type Entry struct {
 	URL          string        // the effective request URL, for purges
 	Retain       time.Duration // how long past its freshness it stays stored (stale use, revalidation)
 	size         uint32
+	// serving is the number of responses being written from the entry
+	// (Store.Serve to done), plus leftStore once it has left the store:
+	// an entry that left while being written is counted in Store.Held
+	// until its last writer is done
+	serving atomic.Int64
 }
+
+// leftStore marks, in Entry.serving, an entry that is no longer stored.
+const leftStore = 1 << 40
 
 // NewEntry makes an entry of a response received at responseTime for a
 // request sent at requestTime. The header is taken as it is (the caller

@@ -59,6 +59,10 @@ type Store struct {
 	purged purgeTimes
 
 	refusedLong, refusedPurged atomic.Uint64
+	// held is the bytes of entries that left the store (evicted, expired,
+	// invalidated, replaced) while responses were still being written from
+	// them: they stay in memory until their last writer is done
+	held atomic.Int64
 }
 
 // purgeTimes tells when scopes were last purged.
@@ -132,6 +136,13 @@ func NewStore(maxBytes uint64, now func() time.Time) *Store {
 		// its index entries with it; a successor's are left alone
 		OnAtomicDeletion: func(e otter.DeletionEvent[string, *variants]) {
 			s.unindex(e.Key, e.Value)
+			if e.Cause != otter.CauseReplacement && e.Value != nil {
+				// a replacement keeps some of the entries: Put and Remove
+				// mark the ones it drops
+				for _, en := range e.Value.list {
+					s.left(en)
+				}
+			}
 		},
 	})
 	return s
@@ -243,6 +254,13 @@ func (s *Store) PutSince(key string, e *Entry, began time.Time) bool {
 		n.id = s.nextID
 		s.indexLocked(key, n)
 		stored = true
+		if found {
+			for _, o := range old.list {
+				if !slices.Contains(n.list, o) {
+					s.left(o)
+				}
+			}
+		}
 		return n, otter.WriteOp
 	})
 	if !stored {
@@ -306,9 +324,43 @@ func (s *Store) Remove(key string, e *Entry) {
 		s.nextID++
 		n.id = s.nextID
 		s.indexLocked(key, n)
+		s.left(e)
 		return n, otter.WriteOp
 	})
 }
+
+// BeginServe tells the store that a response is being written from e,
+// until EndServe(e): should e leave the store meanwhile (evicted, expired,
+// invalidated, replaced), its bytes are counted in Held until the last
+// such response is written, since the memory stays in use. It allocates
+// nothing.
+func (s *Store) BeginServe(e *Entry) {
+	if e.serving.Add(1) == leftStore+1 {
+		s.held.Add(int64(e.Size())) // it left before this writer began
+	}
+}
+
+// EndServe ends what BeginServe(e) began.
+func (s *Store) EndServe(e *Entry) {
+	if e.serving.Add(-1) == leftStore {
+		s.held.Add(-int64(e.Size()))
+	}
+}
+
+// left marks e as no longer stored; from then on, while responses are
+// being written from it, its bytes count in Held. An entry that left is
+// not stored again.
+func (s *Store) left(e *Entry) {
+	if old := e.serving.Or(leftStore); old&leftStore == 0 && old > 0 {
+		s.held.Add(int64(e.Size()))
+	}
+}
+
+// Held is the bytes of entries that left the store while responses were
+// being written from them, and are still being written: memory in use
+// that the store's maximum no longer counts. A caller that bounds what it
+// keeps besides the store (responses being fetched) counts these too.
+func (s *Store) Held() int64 { return s.held.Load() }
 
 // InvalidateURL drops every key stored for url (every caller's and
 // variant); it returns how many keys. Responses for url whose fetch began

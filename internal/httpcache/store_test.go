@@ -214,3 +214,86 @@ func TestFlights(t *testing.T) {
 	}
 	g.Land("slow", f2)
 }
+
+// An entry that leaves the store while a response is being written from
+// it (a hit to a client that does not read) stays in memory: Held counts
+// it until the last such response is written, whichever way it left, and
+// only the entries that left (a replacement keeps the other variants).
+func TestStoreHeldCountsServedEntriesThatLeft(t *testing.T) {
+	big := string(make([]byte, 10000))
+	for _, tc := range []struct {
+		name  string
+		leave func(s *Store, key, url string, e *Entry)
+	}{
+		{"invalidated", func(s *Store, _, url string, _ *Entry) { s.InvalidateURL(url) }},
+		{"purged", func(s *Store, _, _ string, _ *Entry) { s.PurgeAll() }},
+		{"replaced", func(s *Store, key, url string, _ *Entry) {
+			s.Put(key, entry(url, "new", hdr("Vary", "Accept-Language"), hdr("Accept-Language", "en")))
+		}},
+		{"removed beside another variant", func(s *Store, key, _ string, e *Entry) { s.Remove(key, e) }},
+		{"evicted", func(s *Store, key, _ string, _ *Entry) {
+			// W-TinyLFU admits newcomers asked for more often than it
+			for i := 0; i < 5000; i++ {
+				if _, ok := s.c.GetEntryQuietly(key); !ok {
+					return
+				}
+				u := fmt.Sprintf("http://example.com/flood/%d", i)
+				s.Put(u, entry(u, big, nil, nil))
+				for range 3 {
+					s.Lookup(u, nil)
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewStore(200_000, nil)
+			defer s.Close()
+			url := "http://example.com/a"
+			key := url + "\x00"
+			en := entry(url, big, hdr("Vary", "Accept-Language"), hdr("Accept-Language", "en"))
+			fr := entry(url, big, hdr("Vary", "Accept-Language"), hdr("Accept-Language", "fr"))
+			s.Put(key, en)
+			s.Put(key, fr)
+			s.BeginServe(en)
+			s.BeginServe(en)
+			s.BeginServe(fr)
+			s.EndServe(fr) // done before anything left: never counted
+			if h := s.Held(); h != 0 {
+				t.Fatalf("held %d while everything is stored", h)
+			}
+			tc.leave(s, key, url, en)
+			if s.Lookup(key, hdr("Accept-Language", "en")) == en {
+				t.Fatal("the entry did not leave")
+			}
+			if h := s.Held(); h != int64(en.Size()) {
+				t.Fatalf("held %d after it left with two writers, want its size %d", h, en.Size())
+			}
+			s.EndServe(en)
+			if h := s.Held(); h != int64(en.Size()) {
+				t.Fatalf("held %d with one writer left, want %d", h, en.Size())
+			}
+			// a writer that found it just before it left counts it again
+			// while it writes
+			s.EndServe(en)
+			s.BeginServe(en)
+			if h := s.Held(); h != int64(en.Size()) {
+				t.Fatalf("held %d for a writer that began after it left, want %d", h, en.Size())
+			}
+			s.EndServe(en)
+			if h := s.Held(); h != 0 {
+				t.Fatalf("held %d once every writer is done", h)
+			}
+		})
+	}
+}
+
+// Serving a hit allocates nothing for the accounting.
+func TestStoreServeAllocatesNothing(t *testing.T) {
+	s := NewStore(1<<20, nil)
+	defer s.Close()
+	e := entry("u", "body", nil, nil)
+	s.Put("k", e)
+	if n := testing.AllocsPerRun(1000, func() { s.BeginServe(e); s.EndServe(e) }); n != 0 {
+		t.Fatalf("%.1f allocations per hit", n)
+	}
+}

@@ -23,10 +23,12 @@ type cacheStore struct {
 	// inflight is the bytes kept of responses being fetched, not yet
 	// stored (by every cacheWriter of the store): at most max_size/2
 	inflight atomic.Int64
+	// halfMax is max_size/2, the bound of inflight plus mem.Held()
+	halfMax int64
 }
 
 func newCacheStore(maxBytes uint64, redis *caddykit.RedisConfig, logger *zap.Logger) (*cacheStore, error) {
-	s := &cacheStore{mem: httpcache.NewStore(maxBytes, nil), logger: logger}
+	s := &cacheStore{mem: httpcache.NewStore(maxBytes, nil), logger: logger, halfMax: int64(maxBytes / 2)}
 	if redis.Configured() {
 		sh, err := newSharedCache(*redis, s, logger)
 		if err != nil {
@@ -50,10 +52,15 @@ func (s *cacheStore) Destruct() error {
 
 // lookup finds a stored variant for the request; keyFound tells whether
 // anything is stored under the key. With a shared backend, a local miss
-// asks Redis.
+// asks Redis, unless what the store's entries pin after leaving it (hits
+// to slow clients) has spent the in-flight half of max_size: what Redis
+// holds would be stored past the bound, as a fetch would not.
 func (s *cacheStore) lookup(ctx context.Context, key string, req http.Header) (e *httpcache.Entry, keyFound bool) {
 	if e, found := s.mem.LookupKey(key, req); e != nil || found || s.shared == nil {
 		return e, found
+	}
+	if s.mem.Held()+s.inflight.Load() >= s.halfMax {
+		return nil, false
 	}
 	if s.shared.fetch(ctx, key) {
 		return s.mem.LookupKey(key, req)

@@ -110,8 +110,10 @@ type CacheStats struct {
 	// StoredBytes and Keys are what the live stores hold in memory.
 	StoredBytes uint64
 	Keys        int
-	// InflightBytes are kept of responses being fetched, not yet stored
-	// (at most max_size/2 per store).
+	// InflightBytes are kept of responses being fetched, not yet stored,
+	// and of entries that left the store while a hit was still being
+	// written from them (at most max_size/2 per store, give or take a
+	// response).
 	InflightBytes int64
 	// Stores is the number of live stores (one per max_size,
 	// max_item_size and backend of the loaded configs).
@@ -134,7 +136,7 @@ func Stats() CacheStats {
 			b, k := s.mem.Stats()
 			st.StoredBytes += b
 			st.Keys += k
-			st.InflightBytes += s.inflight.Load()
+			st.InflightBytes += s.inflight.Load() + s.mem.Held()
 			st.Stores++
 		}
 		return true

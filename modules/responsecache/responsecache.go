@@ -474,6 +474,8 @@ func (rc *ResponseCache) serveEntry(w http.ResponseWriter, r *http.Request, e *h
 	h["Age"] = []string{strconv.FormatInt(int64(e.Age(now)/time.Second), 10)}
 	addCacheStatus(h, status)
 	if _, ok := r.Header["Range"]; ok && e.Status == http.StatusOK {
+		rc.store.mem.BeginServe(e)
+		defer rc.store.mem.EndServe(e)
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(e.Body)) // Range, If-Range, conditionals
 		return
 	}
@@ -486,6 +488,8 @@ func (rc *ResponseCache) serveEntry(w http.ResponseWriter, r *http.Request, e *h
 	}
 	w.WriteHeader(e.Status)
 	if r.Method != http.MethodHead && len(e.Body) > 0 {
+		rc.store.mem.BeginServe(e) // the body stays in use while it is written (a slow client)
+		defer rc.store.mem.EndServe(e)
 		_, _ = w.Write(e.Body)
 	}
 }
@@ -695,7 +699,7 @@ func (rc *ResponseCache) fetch(w http.ResponseWriter, r *http.Request, next cadd
 // copy to store when it may be stored.
 func (rc *ResponseCache) storingWriter(w http.ResponseWriter, r *http.Request, cr cacheRequest, fwd string, reqTime time.Time, decided func()) *cacheWriter {
 	cw := &cacheWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, limit: rc.MaxItemSize, status: fwd,
-		mark: markHeader(w.Header()), inflight: &rc.store.inflight, inflightMax: rc.MaxSize / 2}
+		mark: markHeader(w.Header()), inflight: &rc.store.inflight, inflightMax: rc.MaxSize / 2, mem: rc.store.mem}
 	cw.decide = func(code int, h http.Header) writeMode {
 		stored, mode := rc.prepareStore(r, cr, code, h, reqTime, cw)
 		if stored {
@@ -985,6 +989,11 @@ type cacheWriter struct {
 	inflight    *atomic.Int64
 	inflightMax int64
 	held        int64
+	// mem, when not nil, is the store whose Held bytes (entries that left
+	// it while hits were still being written from them) count against
+	// inflightMax too: clients that never read a hit cannot pin more than
+	// that besides the store either
+	mem *httpcache.Store
 }
 
 // WriteHeader decides, on the final status, what happens to the response.
@@ -1080,7 +1089,11 @@ func (cw *cacheWriter) keep(n int) bool {
 	if cw.inflight == nil {
 		return true
 	}
-	if cw.inflight.Add(int64(n)) > cw.inflightMax {
+	var pinned int64
+	if cw.mem != nil {
+		pinned = cw.mem.Held()
+	}
+	if cw.inflight.Add(int64(n))+pinned > cw.inflightMax {
 		cw.inflight.Add(-int64(n))
 		return false
 	}
