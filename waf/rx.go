@@ -41,6 +41,70 @@ const re2MinLen = 64
 //go:linkname corazaOperators github.com/corazawaf/coraza/v3/internal/operators.operators
 var corazaOperators map[string]plugintypes.OperatorFactory
 
+// re2Compile is go-re2's compiler with its options: the package hands out
+// the options type (experimental.CompileOptions) but compiles with them
+// only sets of expressions, so it is linked by name, as corazaOperators
+// is; a go-re2 that renames it fails to link, never silently.
+//
+//go:linkname re2Compile github.com/wasilibs/go-re2/internal.Compile
+func re2Compile(expr string, opts re2x.CompileOptions) (*re2.Regexp, error)
+
+// RE2's memory. RE2 keeps, for each expression, its compiled program and
+// a cache of the DFA states it builds while it reads, which grows with the
+// variety of what it reads until it reaches what is left of the
+// expression's budget (MaxMem: two thirds for the program and the forward
+// DFAs, a third for the reverse program and its DFA), and is then reset.
+// go-re2's default budget is 128 MiB for every expression: for the CRS's
+// 300-odd, no bound at all (the WebAssembly memory never shrinks, and an
+// adversarial stream grew it without levelling off). Each expression gets
+// instead re2Room times the least budget it compiles in (re2MinBudget,
+// doubled until it compiles): the DFA's states are sized by the program
+// (a state holds a list of its instructions), so a budget in proportion
+// to the program leaves room for as many states whatever the expression.
+// RE2 then holds at most the sum of the budgets (each operator keeps its
+// own); a DFA whose cache fills too fast hands the search to RE2's
+// NFA, slower, which is what re2Room is measured against (docs/waf.md,
+// "Memory").
+const (
+	re2MinBudget = 16 << 10
+	re2MaxBudget = 128 << 20 // go-re2's default
+)
+
+// re2Room is the multiple of an expression's least budget it is given;
+// a variable for the tests that measure it.
+var re2Room = 32
+
+// re2Release frees an expression's memory in RE2 (go-re2 frees it when
+// the collector finalizes the expression otherwise).
+//
+//go:linkname re2Release github.com/wasilibs/go-re2/internal.Release
+func re2Release(re *re2.Regexp)
+
+// compiledRE2 is an expression compiled with its budget.
+type compiledRE2 struct {
+	re     *re2.Regexp
+	budget int
+}
+
+// compileRE2 compiles expr with re2Room times the least budget it
+// compiles in (each budget tried is compiled and released: about 0.3 s for
+// the CRS, once per process through Coraza's memoizer).
+func compileRE2(expr string, latin1 bool) (compiledRE2, error) {
+	opts := re2x.CompileOptions{Latin1: latin1}
+	for least := re2MinBudget; ; least *= 2 {
+		opts.MaxMem = least
+		if probe, err := re2Compile(expr, opts); err == nil {
+			re2Release(probe) // now, not when the collector gets to it
+			break
+		} else if least >= re2MaxBudget {
+			return compiledRE2{}, err
+		}
+	}
+	opts.MaxMem = min(opts.MaxMem*re2Room, re2MaxBudget)
+	re, err := re2Compile(expr, opts)
+	return compiledRE2{re, opts.MaxMem}, err
+}
+
 // corazaRX is Coraza's @rx, taken before this package replaces it.
 var corazaRX = corazaOperators["rx"]
 
@@ -58,6 +122,7 @@ func init() {
 type rx struct {
 	coraza plugintypes.Operator
 	re     *re2.Regexp // nil: Coraza's alone (an expression RE2 does not take)
+	budget int         // the memory RE2 may hold for re (its MaxMem)
 	binary bool        // Latin-1: matched against bytes, any input
 }
 
@@ -79,24 +144,23 @@ func newRX(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 	// mode, where \xff is that byte too
 	binary := reflect.TypeOf(op).String() == "*operators.binaryRX"
 	expr := "(?sm)" + o.Arguments
-	compile := func() (any, error) { return re2.Compile(expr) }
 	if binary {
 		expr = o.Arguments
-		compile = func() (any, error) { return re2x.CompileLatin1(expr) }
 	} else if byteEscape.MatchString(o.Arguments) {
 		return &rx{coraza: op}, nil // not told apart: Coraza's alone
 	}
 	var re any
 	if o.Memoizer != nil { // shared across WAF instances, as Coraza's own
-		re, err = o.Memoizer.Do(fmt.Sprintf("gateway-re2:%v:%s", binary, expr), compile)
+		re, err = o.Memoizer.Do(fmt.Sprintf("gateway-re2:%v:%d:%s", binary, re2Room, expr), func() (any, error) { return compileRE2(expr, binary) })
 	} else {
-		re, err = compile()
+		re, err = compileRE2(expr, binary)
 	}
 	if err != nil {
 		// Coraza took it, RE2 does not: Coraza's alone
 		return &rx{coraza: op}, nil
 	}
-	return &rx{coraza: op, re: re.(*re2.Regexp), binary: binary}, nil
+	c := re.(compiledRE2)
+	return &rx{coraza: op, re: c.re, budget: c.budget, binary: binary}, nil
 }
 
 func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
