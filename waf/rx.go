@@ -1,9 +1,14 @@
 package waf
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"regexp"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 	_ "unsafe" // go:linkname, for Coraza's own @rx
 
@@ -80,6 +85,44 @@ var re2Room = 32
 //go:linkname re2Release github.com/wasilibs/go-re2/internal.Release
 func re2Release(re *re2.Regexp)
 
+// re2WASI is go-re2's WebAssembly system interface, whose first fields
+// are where the module's standard output and error go (os.Stdout and
+// os.Stderr).
+//
+//go:linkname re2WASI github.com/wasilibs/go-re2/internal.hostWASI
+var re2WASI *struct{ stdout, stderr io.Writer }
+
+// re2Fallbacks counts the searches RE2 handed from a DFA out of its
+// budget to its NFA. RE2 logs each ("DFA out of memory: ..."), and each
+// expression that does not compile in a budget the ladder tries ("Error
+// compiling ... pattern too large"), to the module's standard error,
+// which would be Caddy's: a line an attacker could have written per long
+// value. re2Stderr drops what RE2 writes there (nothing else writes
+// there: RE2's logging alone), counting the fallbacks.
+var re2Fallbacks atomic.Int64
+
+type re2Stderr struct{}
+
+func (re2Stderr) Write(p []byte) (int, error) {
+	re2Fallbacks.Add(int64(bytes.Count(p, []byte("DFA out of memory"))))
+	return len(p), nil
+}
+
+// quietRE2 sets re2Stderr as go-re2's standard error, once, after a first
+// compile (which sets up the module) and before any of ours.
+var quietRE2 sync.Once
+
+func quiet() {
+	if probe, err := re2Compile("", re2x.CompileOptions{}); err == nil {
+		re2Release(probe)
+	}
+	// only where go-re2 keeps what this expects (a go-re2 that moves
+	// them keeps its standard error, and TestRE2MemoryBounded fails)
+	if re2WASI != nil && re2WASI.stdout == io.Writer(os.Stdout) && re2WASI.stderr == io.Writer(os.Stderr) {
+		re2WASI.stderr = re2Stderr{}
+	}
+}
+
 // compiledRE2 is an expression compiled with its budget.
 type compiledRE2 struct {
 	re     *re2.Regexp
@@ -90,6 +133,7 @@ type compiledRE2 struct {
 // compiles in (each budget tried is compiled and released: about 0.3 s for
 // the CRS, once per process through Coraza's memoizer).
 func compileRE2(expr string, latin1 bool) (compiledRE2, error) {
+	quietRE2.Do(quiet)
 	opts := re2x.CompileOptions{Latin1: latin1}
 	for least := re2MinBudget; ; least *= 2 {
 		opts.MaxMem = least
