@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/caddyserver/caddy/v2"
@@ -86,11 +87,13 @@ func crsRX(t testing.TB) ([]*rx, int) {
 		defer cancel()
 		// an anomaly threshold no other test uses: an engine of its own
 		w := &WAF{Responses: true, AnomalyThreshold: 4999}
+		start := time.Now()
 		err := w.Provision(ctx)
 		observeRX = nil
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("the CRS compiled in %v", time.Since(start).Round(time.Millisecond))
 		crsRXOptions = opts
 	}
 	opts := crsRXOptions
