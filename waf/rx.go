@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -66,7 +67,8 @@ func re2Compile(expr string, opts re2x.CompileOptions) (*re2.Regexp, error)
 // doubled until it compiles): the DFA's states are sized by the program
 // (a state holds a list of its instructions), so a budget in proportion
 // to the program leaves room for as many states whatever the expression.
-// RE2 then holds at most the sum of the budgets (each operator keeps its
+// RE2 then holds at most the sum of the budgets (by its own accounting,
+// which leaves out its allocator's overhead; each operator keeps its
 // own); a DFA whose cache fills too fast hands the search to RE2's
 // NFA, slower, which is what re2Room is measured against (docs/waf.md,
 // "Memory").
@@ -137,11 +139,13 @@ func compileRE2(expr string, latin1 bool) (compiledRE2, error) {
 	opts := re2x.CompileOptions{Latin1: latin1}
 	for least := re2MinBudget; ; least *= 2 {
 		opts.MaxMem = least
-		if probe, err := re2Compile(expr, opts); err == nil {
+		probe, err := re2Compile(expr, opts)
+		if err == nil {
 			re2Release(probe) // now, not when the collector gets to it
 			break
-		} else if least >= re2MaxBudget {
-			return compiledRE2{}, err
+		}
+		if least >= re2MaxBudget || !strings.Contains(err.Error(), "expression too large") {
+			return compiledRE2{}, err // not for want of a budget
 		}
 	}
 	opts.MaxMem = min(opts.MaxMem*re2Room, re2MaxBudget)
