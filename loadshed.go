@@ -326,22 +326,27 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		t.MeasureFrom(body.readAt)
 	}
 	// a request that failed without an answer from the service
-	// (reverse_proxy's 502 when it cannot connect, 504 on its timeouts)
-	// and a 5xx answer give only a lower bound of the service's latency
-	// (see Ticket.Done): they may shrink the limit, never set the baseline
-	t.Done(err == nil && !upstreamFailed(repl, rec))
+	// (reverse_proxy's 502 when it cannot connect, 504 on its timeouts),
+	// a 5xx answer and a 4xx refusal count as failures (see Ticket.Done):
+	// a slow one may shrink the limit, none sets the baseline
+	t.Done(err == nil && !failedOrRefused(repl, rec))
 	return err
 }
 
-// upstreamFailed reports whether the service answered with a 5xx: the
-// status reverse_proxy got from it, else (another handler) the status
-// written.
-func upstreamFailed(repl *caddy.Replacer, rec *trafficRecord) bool {
+// failedOrRefused reports whether the service answered with a 5xx (it
+// failed) or a 4xx (it refused: often at once, without the work a request
+// costs, so its time is no measure of the service's): the status
+// reverse_proxy got from it, else (another handler) the status written.
+// (A fresh-eyes attack looped a fast 404 under a service's key: from four
+// client keys, 4xx answers as latency samples pulled the baseline from
+// 187 ms to 39 ms even with the mean over clients, and the limit to
+// min_limit; TestFastAnswersOfManyClientKeys in internal/loadshed.)
+func failedOrRefused(repl *caddy.Replacer, rec *trafficRecord) bool {
 	if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
 		status, _ := v.(int)
-		return status >= 500
+		return status >= 400
 	}
-	return rec != nil && rec.status >= 500
+	return rec != nil && rec.status >= 400
 }
 
 // measuredBody notes, on the engine's clock, when a request's body has

@@ -193,3 +193,40 @@ func TestLoadShedAbandonedIsNoSample(t *testing.T) {
 		t.Errorf("after 30 abandoned requests: %+v, want no sample (admitted 0, latency 0, min latency 1ms) and nothing in flight", s[0])
 	}
 }
+
+// Fast 4xx answers are no latency samples (as fast 5xx): one client
+// looping a 404 for a path that does not exist, answered at once, pulled
+// the key's baseline to a few milliseconds and its limit to min_limit.
+// Here the baseline is 50 ms, and 60 answers of 404 taking 5 ms each
+// (three windows of 100 ms) leave it where it was.
+func TestLoadShedFast4xxAreNoSamples(t *testing.T) {
+	ls := LoadShed{Name: "test_fast_4xx_no_sample", MinLimit: 4, InitialLimit: 4}
+	if err := ls.setup(processState.registry); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ls.Cleanup() })
+	ls.engine.Seed("", 4, 50*time.Millisecond)
+	for range 60 {
+		r := httptest.NewRequest("GET", "/nf", nil)
+		repl := caddyhttp.NewTestReplacer(r)
+		ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)
+		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{"client_ip": "203.0.113.7"})
+		r = r.WithContext(ctx)
+		notFound := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			time.Sleep(5 * time.Millisecond)
+			repl.Set("http.reverse_proxy.status_code", http.StatusNotFound)
+			w.WriteHeader(http.StatusNotFound)
+			return nil
+		})
+		if err := ls.ServeHTTP(httptest.NewRecorder(), r, notFound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := ls.engine.Snapshot()
+	if len(s) != 1 {
+		t.Fatalf("snapshot %+v, want one key", s)
+	}
+	if s[0].MinLatency != 50*time.Millisecond || s[0].Admitted != 0 {
+		t.Errorf("after 60 fast 404s: baseline %v, samples %d; want 50ms, none", s[0].MinLatency, s[0].Admitted)
+	}
+}
