@@ -79,7 +79,9 @@ const (
 // reload that keeps the name keeps its limits and the requests in flight.
 type LoadShed struct {
 	// A name for the logs, metrics and dashboard; handlers with the same
-	// name share their limits. Default: the service, or load_shed.
+	// name share their limits. Default: the service as written (a
+	// placeholder template too, e.g. {http.request.uri.path.0}), or
+	// load_shed.
 	Name string `json:"name,omitempty"`
 
 	// What separates limits: a placeholder template, e.g.

@@ -13,7 +13,9 @@
 //
 // so the limit grows by √limit per window (a window lasts at least one
 // least latency) while latency stays within tolerance of the least latency
-// seen, and shrinks smoothly when requests start queueing in the service. The baseline is the
+// seen, and shrinks smoothly when requests start queueing in the service.
+// A window's latency is the mean over its clients of each client's mean
+// (see [clientBuckets]), so one client cannot set it. The baseline is the
 // minimum latency (as Envoy's minRTT: the least mean latency of windows
 // that each cover two turnovers of the slots, so that the quick requests
 // that end first while the requests in flight grow do not set it low), not Gradient2's long-term average,
