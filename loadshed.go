@@ -341,8 +341,8 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 // reverse_proxy got from it, else (another handler) the status written.
 // (A fresh-eyes attack looped a fast 404 under a service's key: from four
 // client keys, 4xx answers as latency samples pulled the baseline from
-// 187 ms to 39 ms even with the mean over clients, and the limit to
-// min_limit; TestFastAnswersOfManyClientKeys in internal/loadshed.)
+// 187 ms to under 100 ms even with the mean over clients, and the limit to
+// its least; TestFastAnswersOfManyClientKeys in internal/loadshed.)
 func failedOrRefused(repl *caddy.Replacer, rec *trafficRecord) bool {
 	if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
 		status, _ := v.(int)

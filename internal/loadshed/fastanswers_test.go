@@ -2,6 +2,7 @@ package loadshed
 
 import (
 	"container/heap"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -212,13 +213,23 @@ func TestFastAnswersOfOneClientDoNotSetTheLatency(t *testing.T) {
 }
 
 // A limit that shrinks towards MinLimit approaches it geometrically and
-// never reaches it: "at the least concurrency" holds within one of it, so
-// the baseline is measured again there (the attack saw 4.75 stay over 4,
-// and a baseline pulled low was never corrected).
+// never reaches it, and with the gradient at its floor it settles at 4
+// whatever MinLimit: "at the least concurrency" holds within two of
+// max(MinLimit, 4), so the baseline is measured again there (the attack
+// saw 4.75 stay over 4, and a baseline pulled low was never corrected).
 func TestAtMinLimitWithinOne(t *testing.T) {
+	for _, c := range []struct {
+		minLimit int
+		limit    float64
+	}{{4, 4.75}, {4, 5.9}, {1, 4.5}} {
+		t.Run(fmt.Sprintf("min_limit %d, limit %.2f", c.minLimit, c.limit), func(t *testing.T) { atMinLimit(t, c.minLimit, c.limit) })
+	}
+}
+
+func atMinLimit(t *testing.T, minLimit int, limit float64) {
 	clk := &fakeClock{}
-	l := newTestLimiter(clk, Config{InitialLimit: 4, MinLimit: 4, MinSamples: 1})
-	l.Seed("k", 4.75, 3*time.Millisecond) // a baseline pulled low, the limit just over its minimum
+	l := newTestLimiter(clk, Config{InitialLimit: 4, MinLimit: minLimit, MinSamples: 1})
+	l.Seed("k", limit, 3*time.Millisecond) // a baseline pulled low, the limit just over its minimum
 	for range 40 {
 		tk, err := l.Acquire(t.Context(), Request{Key: "k"})
 		if err != nil {

@@ -867,11 +867,15 @@ func (k *keyState) sampleLocked(cfg *Config, now, latency int64, clientID uint64
 		k.limit, k.probeStart, k.congestedSince = k.probeLimit, 0, 0
 		return
 	}
-	// at the least concurrency: within one of MinLimit, for the limit
-	// shrinks towards it geometrically and never reaches it (an attack
-	// saw 4.75 stay there with MinLimit 4, and the baseline was never
-	// measured again)
-	atMin := k.limit < float64(cfg.MinLimit)+1
+	// at the least concurrency: within two of the least limit the
+	// gradient can reach. With the gradient at its floor of 0.5 the limit
+	// shrinks towards L = 0.5 L + √L, that is 4, whatever MinLimit (under
+	// 4, the limit never got near it), and geometrically, the excess by
+	// 5% a window near 4: it never reaches it (an attack saw 4.75 stay
+	// there with MinLimit 4, and the baseline pulled low was never
+	// measured again), and from 6.4 took 17 windows to come within one
+	// (on a real Caddy, 4 s of legitimate traffic served at 10%)
+	atMin := k.limit < float64(max(cfg.MinLimit, 4))+2
 	over := float64(mean) > cfg.Tolerance*float64(k.minLatency)
 	// The baseline is the least mean of windows of its own, each at
 	// least two turnovers of the slots (twice the most in flight in it):
