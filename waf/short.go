@@ -69,30 +69,44 @@ var (
 	// shellCommandsAnyArgs are not words of prose after a separator:
 	// refused with any argument, or none.
 	shellCommandsAnyArgs = []string{"whoami", "uname", "nslookup", "ifconfig", "netstat", "busybox",
-		"base64", "printenv", "hostname", "curl", "wget", "nc", "ncat", "netcat", "telnet", "chmod", "chown", "sudo", "passwd"}
+		"base64", "printenv", "hostname", "curl", "wget", "ncat", "netcat", "telnet", "chmod", "chown", "sudo", "passwd"}
 	// shellCommandsWords are words too (id, cat, ping, bash, python):
-	// refused at the end of the value, before another separator, a
-	// comment or a closing ) or `, or before an option, a path, a
-	// variable, a quote or a number ("; cat /etc/passwd", "; sleep 5"),
-	// not before a word ("bring it; cat lovers", "party; bash at 8").
-	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "cat", "head", "tail", "more", "less", "sleep", "ping", "dig", "host",
+	// refused at the end of the value, before another separator (not a
+	// line break or a '|': a line list, "Columns:\nid\nname", and a
+	// Markdown table's cell, "| id | name |", "user|id|created", are
+	// prose; "x|id|sh" is refused for its sh), a comment,
+	// a closing ) or a closing backtick that ends the value or comes
+	// before an operator (Markdown's inline code, "Set the `id` field",
+	// "`id`: the key", is prose), or before an option, a path, a variable or a quote
+	// ("; cat /etc/passwd"); not before a word ("bring it; cat lovers",
+	// "party; bash at 8") nor a number ("Pets: dog; cat 3 years old"),
+	// but for shellCommandsNumber.
+	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "cat", "head", "tail", "more", "less", "dig", "host",
 		"sh", "bash", "zsh", "dash", "ksh", "python", "python2", "python3", "perl", "php", "ruby", "node", "env", "ip",
-		"rm", "kill", "echo", "reboot", "shutdown", "who", "uptime"}
+		"rm", "echo", "reboot", "shutdown", "who", "uptime", "ver"}
+	// shellCommandsNumber are shellCommandsWords whose argument is a
+	// number: "; sleep 5", "; ping 127.0.0.1", "; kill 1".
+	shellCommandsNumber = []string{"sleep", "ping", "kill"}
 	// shellCommandsArgs are words with the arguments that make them
-	// commands: "; ps aux", "; ip a".
-	shellCommandsArgs = map[string]string{"ps": `aux|ax|ef`, "ip": `a|addr|address|r|route|link|neigh`}
+	// commands: "; ps aux", "; ip a", "& net user", "; nc evil.example
+	// 4444" (a host and a port; "NC; nc is North Carolina" is prose).
+	shellCommandsArgs = map[string]string{"ps": `aux|ax|ef`, "ip": `a|addr|address|r|route|link|neigh`,
+		"net": `user|users|localgroup|group|view|share|use|session|accounts|config|start|stop`}
 )
 
 // shellCommandRule is rule 210151's expression: a separator, optional
-// spaces and quotes, then a command of the lists above with quotes or
-// backslashes allowed between its letters, as a shell removes them
-// (c'u'rl, w”get, s”h are curl, wget and sh), then what must follow it.
+// spaces, quotes and grouping (a subshell's '(', a group's '{'), then a
+// command of the lists above with what a shell removes allowed between
+// its letters: quotes and backslashes (c'u'rl, w”get, s”h are curl,
+// wget and sh) and expansions to nothing ($@, $*, $(), ${x}: w$@get,
+// i$()d), then what must follow it.
 func shellCommandRule() string {
+	const gap = `(?:['\"\x5c]|\$[@*]|\$\(\s*\)|\$\{\w*\})*`
 	split := func(w string) string {
 		var b strings.Builder
 		for i := 0; i < len(w); i++ {
 			if i > 0 {
-				b.WriteString(`['\"\x5c]*`)
+				b.WriteString(gap)
 			}
 			b.WriteByte(w[i])
 		}
@@ -105,13 +119,28 @@ func shellCommandRule() string {
 		}
 		return strings.Join(parts, "|")
 	}
-	end := `['\"\x5c]*\s*(?:$|[;|&` + "`" + `#)\n])`
+	// after a command that is no word of prose: the end, any separator
+	end := gap + `\s*(?:$|[;|&` + "`" + `#)\n])`
+	// after a word: the value's end (\z: Coraza compiles @rx with (?m),
+	// where $ is a line's), a separator but a line break or a '|', or a
+	// closing backtick at the end or before a shell's operator (inline
+	// code before a word or punctuation, "`id`: the key", is prose)
+	endWord := gap + `(?:\s*(?:\z|[;&#)])|` + "`" + `(?:\s*\z|[ \t]*[;&<>]|\|))`
 	var withArgs []string
 	for _, w := range []string{"ip", "ps"} {
-		withArgs = append(withArgs, split(w)+`\s+(?:`+shellCommandsArgs[w]+`)\b`)
+		// then the end, a separator or an option ("| ip a ok" is prose)
+		withArgs = append(withArgs, split(w)+`[ \t]+(?:`+shellCommandsArgs[w]+`)(?:[ \t]*(?:\z|[;&#)-])|[|`+"`"+`])`)
 	}
-	return `(?:[;|&` + "`" + `\n]|\$\()\s*['\"\x5c]*(?:` +
-		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|\s+\S)` +
-		`|(?:` + alt(shellCommandsWords) + `)(?:` + end + `|['\"\x5c]*\s+['\"]*[-/$'\"\d.~*])` +
+	withArgs = append(withArgs, split("net")+`[ \t]+(?:`+shellCommandsArgs["net"]+`)\b`)
+	// nc: as a word, or before an option, a path, a variable or a quote,
+	// or a host and then a port ("nc evil.example 4444")
+	withArgs = append(withArgs, split("nc")+`(?:`+endWord+`|[ \t]+['\"]*[-/$'\"~*]|[ \t]+[\w.-]+[ \t]+\d+(?:[ \t]*(?:\z|[;&#)])|[|`+"`"+`]))`)
+	// arguments are on the command's line ("| ps\n- item" is a list)
+	return `(?:[;|&` + "`" + `\n]|\$\()\s*(?:['\"\x5c]|[({]\s*)*(?:` +
+		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
+		`|(?:` + alt(shellCommandsWords) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.])` +
+		// a number then the end or a separator ("; sleep 5", not a
+		// table's "| sleep 5s of")
+		`|(?:` + alt(shellCommandsNumber) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.]|` + gap + `[ \t]+\d+(?:\.\d+)*[a-z]?(?:[ \t]*(?:\z|[;&#)])|[|` + "`" + `]))` +
 		`|` + strings.Join(withArgs, "|") + `)`
 }

