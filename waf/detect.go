@@ -179,9 +179,10 @@ SecRuleUpdateTargetByTag "attack-rce" "!ARGS:/:base64(:inflated)?:script$/"
 SecRuleUpdateTargetById 930120 "!ARGS:/:base64(:inflated)?:script$/"
 `
 
-// reservedName matches the names documentExclusions exempt: a client's
+// reservedName matches the names documentExclusions and
+// fileTextExclusions exempt: a client's
 // own argument named so would be exempt too, and is refused.
-var reservedName = regexp.MustCompile(`:base64(:inflated)?:(markup|script)$`)
+var reservedName = regexp.MustCompile(`:base64(:inflated)?:(markup|script)$|:filetext$`)
 
 // errReservedName refuses a request with an argument named as decoded
 // documents are (reservedName).

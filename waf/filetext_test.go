@@ -125,3 +125,34 @@ func TestCPUBoundFileParts(t *testing.T) {
 		t.Errorf("the dearest multipart body allowed cost %v of CPU, over %d × the 200 ms bound", spent, margin)
 	}
 }
+
+// TestFileTextNotCommands: the text of uploaded data files is not read by
+// the command execution rules (932xxx, 210151; a fifth fresh-eyes
+// attack's F13: a Markdown notes file, a log and a pip requirements file
+// were refused), and is read by the others: SQL injection and an OS file
+// name in a log still are. A client's argument named as the file text is
+// (…:filetext) is refused.
+func TestFileTextNotCommands(t *testing.T) {
+	file := func(name, filename, ctype, contents string) probe {
+		body, ct := multipartFile("f", fmt.Sprintf("filename=%q", filename), ctype, contents)
+		return probe{name: name, method: "POST", path: "/upload", contentType: ct, body: body}
+	}
+	misses := []probe{
+		file("SQL injection in a log", "app.log", "text/plain", "2026-12-03 INFO start\nuser=x' UNION SELECT password FROM users --\n"),
+		{name: "a query parameter named as file text", method: "GET", path: "/search?q%3Afiletext=x"},
+	}
+	// a file part's field named so (the CRS refuses its name already)
+	body, ct := multipartFile("f:filetext", `filename="a.txt"`, "text/plain", "hello")
+	catches := []probe{{name: "a file part's field named as file text", method: "POST", path: "/upload", contentType: ct, body: body}}
+	// the CRS alone reads no file contents
+	misses = append(misses, file("an OS file name in a log", "run.log", "text/x-log", "127.0.0.1; cat /etc/passwd\n"))
+	benign := []probe{
+		file("a Markdown notes file", "notes.md", "text/markdown",
+			"# Notes\n\n| id | name | email |\n|---|---|---|\n| 1 | Bob | b@x.io |\n\nRun `ls` then `cat` the file.\nSet the `id` field to a UUID.\n"),
+		file("a log file", "app.log", "text/plain", "2026-12-03 INFO start\n2026-12-03 WARN retry; sleep 5s\n2026-12-03 INFO ok | id=7\n"),
+		file("a pip requirements file, single quotes", "requirements.txt", "text/plain", "flask==3.0\nrequests>=2.31; python_version>'3.8'\n"),
+		file("a pip requirements file, double quotes", "requirements.txt", "text/plain", "flask==3.0\nrequests>=2.31; python_version>\"3.8\"\n"),
+		file("a shell history in a support ticket", "steps.txt", "text/plain", "$ uname -a\nLinux box 6.1\n$ whoami\nbob\n$ ps aux | head\n"),
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}

@@ -581,8 +581,8 @@ func doctype(b []byte) string {
 // fileContents is the argument a multipart file part's contents make
 // when they are text (fileText), whatever type the part declares (a .txt
 // of a PNG is not text; a text/x-csv or an application/octet-stream of
-// text is). It is named multipart.file.<field> (multipart.file for a part
-// without a name). Of markup and source code (markupOrCode), only the
+// text is). It is named multipart.file.<field>:filetext
+// (multipart.file:filetext for a part without a name). Of markup and source code (markupOrCode), only the
 // document type declaration is handed on, named
 // multipart.file.<field>.doctype. A part is at most the body, which is at
 // most body_limit; its text at most half as long again (UTF-16 with a byte
@@ -601,8 +601,28 @@ func fileContents(p io.Reader, field string, markup bool) (argument, bool) {
 		d := doctype(text)
 		return argument{name + ".doctype", d}, d != ""
 	}
-	return argument{name, string(text)}, true
+	return argument{name + suffixFileText, string(text)}, true
 }
+
+// suffixFileText ends the name of a data file's text (fileContents):
+// documentExclusions take it out of the command execution rules' targets.
+// A client's own argument named so is refused (reservedName); a file
+// part's field is checked without it.
+const suffixFileText = ":filetext"
+
+// fileTextExclusions take the text of uploaded data files (fileContents)
+// out of the targets of the CRS's command execution rules (932xxx) and
+// 210151: a notes.md with "Run `ls` then `cat` the file.", a log's
+// "WARN retry; sleep 5s", a requirements.txt's python_version>'3.8' are
+// what such files hold (932125, 932235 and 210151 refused them: a fifth
+// fresh-eyes attack's F13), and a file's contents are not a command line
+// (a backend that runs a shell on an uploaded file's lines is not
+// covered). Every other rule reads them: SQL injection, XSS, traversal
+// and OS file names (930120), XXE, template and the gateway's. Loaded
+// after the CRS (one id or range a line: Coraza reads only the first).
+const fileTextExclusions = `SecRuleUpdateTargetById 932000-932999 "!ARGS:/:filetext$/"
+SecRuleUpdateTargetById 210151 "!ARGS:/:filetext$/"
+`
 
 // fileText returns the text a backend reads in a file part's bytes, or
 // false when they are plainly binary. A fourth fresh-eyes attack passed

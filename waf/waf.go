@@ -284,6 +284,7 @@ func (w *WAF) directives() string {
 	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
 	if !w.CRSOnly {
 		b.WriteString(documentExclusions)
+		b.WriteString(fileTextExclusions)
 	}
 	for _, f := range w.Rules {
 		fmt.Fprintf(&b, "Include %s\n", f)
@@ -538,7 +539,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		}
 		if decodeBudget >= 0 {
 			for _, a := range fileArguments(r.Header.Get("Content-Type"), body) {
-				if reservedName.MatchString(a.name) {
+				if reservedName.MatchString(strings.TrimSuffix(a.name, suffixFileText)) {
 					return nil, errReservedName
 				}
 				tx.AddPostRequestArgument(a.name, a.value)
