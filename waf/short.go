@@ -38,14 +38,20 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 
 // quoteCommentRule is rule 210150's expression: at the value's start or
 // after a separator (; & , | or a line break: apps split values on them,
-// x=1;u=admin'#), optional spaces and name=, a word, a quote, optional
+// x=1;u=admin'#), optional spaces and name=, a user name (words of any
+// script, one or more with spaces between: müller'#, 张伟'#,
+// John Smith' -- -, a fifth fresh-eyes attack's F5), a quote, optional
 // closing parentheses, optional spaces and a comment, except a plural
 // possessive in prose (quoteCommentAfterS).
-const quoteCommentRule = `(?:^|[;&,|\n])\s*(?:[\w.\[\]-]+=)?(?:` +
+const quoteCommentRule = `(?:^|[;&,|\n])\s*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
 	// a word that does not end in s (or none), then any quote
-	`(?:[\w.@+-]*[0-9A-RT-Za-rt-z_.@+-])?['\"` + "`" + `]\)*\s*(?:#|--|/\*)` +
+	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*\s*(?:#|--|/\*)` +
 	// a word that ends in s: not the possessive apostrophe's prose
-	`|[\w.@+-]*[sS]` + quoteCommentAfterS + `)`
+	`|` + quoteCommentWord + `*[sS]` + quoteCommentAfterS + `)`
+
+// quoteCommentWord is a character of a user name for rule 210150: a
+// letter or digit of any script, _ . @ + -.
+const quoteCommentWord = `[\pL\pN_.@+-]`
 
 // quoteCommentAfterS is what follows a word ending in s for rule 210150:
 // a double quote or backtick then the comment; an apostrophe then closing

@@ -38,7 +38,10 @@ func TestShortPayloads(t *testing.T) {
 	// the value on (210150 read only the value's start)
 	for _, v := range []string{"x=1;u=admin'#", "a,admin'#", `id=7; user=admin"#`, "tom, admin' #", "x|admin'#",
 		// user names ending in s (210150 lets the plural possessive through)
-		"james' #", "chris' -- -", "admins'#", "thomas' -- "} {
+		"james' #", "chris' -- -", "admins'#", "thomas' -- ",
+		// user names of any script, of several words (a fifth
+		// fresh-eyes attack's F5)
+		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
 			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
@@ -65,6 +68,8 @@ func TestShortPayloads(t *testing.T) {
 		// a plural possessive before a comment (a fourth fresh-eyes attack's
 		// false positive; "the boss' /* note" the CRS alone refuses)
 		"Jones' #1 fan", "the Smiths' -- all of them", "Hello, Jones' #1 fan", "Hi, Williams' -- yes", "the Davis' --2 of them",
+		// several words and other scripts before a quote (F5's near misses)
+		"Jürgen's #1 fan", "the Müllers' -- all of them", "rock 'n' roll -- yes", "he said 'hi' -- then left", "Café 'Zum Löwen' #3",
 		// Markdown tables, inline code, line lists and prose (a fifth
 		// fresh-eyes attack's F12)
 		"| id | name | email |\n|---|---|---|\n| 1 | Bob | b@x.io |", "| name | id |\n|---|---|\n| Bob | 7 |", "| Field | Type |\n| id | integer |",
@@ -105,6 +110,7 @@ func TestQuoteCommentOnProse(t *testing.T) {
 	before := regexp.MustCompile(`(?:^|[;&,|\n])\s*(?:[\w.\[\]-]+=)?[\w.@+-]*['"` + "`" + `]\)*\s*(?:#|--|/\*)`)
 	for _, v := range []string{"admin'#", "admin'--", "admin'/*", "admin' #", "admin' -- ", "admin' -- -", "admin')/*", `admin"#`, "admin'  #1",
 		"admins'#", "admins' #", "admins' -- ", "admins' -- -", "admins')#", `admins"#`, "admins' --  x", "admins' #_x", "chris' /*",
+		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -", "x=1;u=Jörg Müller'#",
 		"x=1;u=admin'#", "tom, admin' #", "x=1;u=admins'#", "Jones' #1 fan; admin'#"} {
 		if !rx.MatchString(v) {
 			t.Errorf("%q: not refused", v)
