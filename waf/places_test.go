@@ -481,7 +481,9 @@ func TestBasicPasswordRule(t *testing.T) {
 	for _, a := range []string{"' OR '1'='1", "' OR 1=1 --", "' or ''='", "x' OR 'x'='x", "') OR ('1'='1",
 		"' UNION SELECT username, password FROM users --", "'; DROP TABLE users; --", "' OR 1=1#", "1' or sleep(5)#",
 		`" or ""="`, "' || '1'='1", "'or'1'='1", "'/**/or/**/1=1#", "x'or(1)=(1)#", "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb'",
-		"'-'", "'='", "'+'", "'^'", "' <> '", "x'-0-'y", "'*'"} {
+		"'-'", "'='", "'+'", "'^'", "' <> '", "x'-0-'y", "'*'",
+		// comparison chains (a fifth fresh-eyes attack's F7)
+		"'=0#", "'=0-- -", "'=''#", "'=''-- -", "' =0 #", "'=0/*", "'!=1#", "'<1#", "'>-1#"} {
 		if c := code("admin", a); c != http.StatusForbidden {
 			t.Errorf("password %q: %d, want 403", a, c)
 		}
