@@ -1,6 +1,12 @@
 package waf
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/libinjection-go"
+)
 
 // shortPayloadRules refuse the shortest SQL and command injections, which
 // the CRS at paranoia 1 lets through (its SQL rules want more than a
@@ -30,11 +36,78 @@ import "strings"
 //     Oracle) a backslash is a character and the quote ends the string.
 //     A value with a backslash before a quote is read by libinjection
 //     once more with its escapes decoded (t:escapeSeqDecode: \' is ').
+//   - 210153: SQL injection in a part of a value after a ';'
+//     (sqliAfterSemicolonOp): 7;id=1 OR 1=1.
+//   - 210154: a number OR-ed with || (numericOrRule): 1||1.
 var shortPayloadRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + quoteCommentRule + `" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellCommandRule() + `" "id:210151,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \x5c['\"` + "`" + `]" "id:210152,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection behind a backslash before a quote',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@detectSQLi" "t:none,t:escapeSeqDecode,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@` + sqliAfterSemicolonOp + `" "id:210153,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection after a semicolon',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericOrRule + `" "id:210154,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number OR-ed with ||',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// sqliAfterSemicolonOp is rule 210153's operator (sqliAfterSemicolon):
+// each part of a value after a ';', without a name= before it, read by
+// libinjection (the CRS's 942100) alone, and refused when libinjection
+// takes it for SQL with a logical operator, UNION, a statement, a function
+// or a stacked query in it. Spring's @MatrixVariable reads
+// /api/users/7;id=1 OR 1=1 as id = "1 OR 1=1", and Rack 2 and Python's
+// old parse_qs split a query or a form on ';' (?a=1;id=1 OR 1=1), but
+// libinjection, reading 7;id=1 OR 1=1 whole, finds no SQL (a fifth
+// fresh-eyes attack's F8). An operator, not @rx with capture and a chained
+// @detectSQLi on TX:1: that chain did not match through a real server
+// (the captures were not what the chain read), and an operator reads every
+// part, not the last only. A value without ';' costs a byte scan.
+const sqliAfterSemicolonOp = "gatewaySQLiAfterSemicolon"
+
+func init() {
+	plugins.RegisterOperator(sqliAfterSemicolonOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return sqliAfterSemicolon{}, nil
+	})
+}
+
+type sqliAfterSemicolon struct{}
+
+// Evaluate: libinjection takes a part after a ';' for SQL.
+func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) bool {
+	for {
+		i := strings.IndexByte(v, ';')
+		if i < 0 {
+			return false
+		}
+		v = v[i+1:]
+		part := v
+		if j := strings.IndexByte(part, ';'); j >= 0 {
+			part = part[:j]
+		}
+		part = strings.TrimLeft(part, " \t")
+		if k := strings.IndexByte(part, '='); k > 0 && strings.IndexFunc(part[:k], notNameChar) < 0 {
+			part = part[k+1:]
+		}
+		if part != "" {
+			// SQL's own: a logical operator, UNION, a statement, a
+			// function, a stacked query (not a number and a comment,
+			// fingerprint 1c: "x=1;y=2 -- z" is prose)
+			if ok, fp := libinjection.IsSQLi(part); ok && strings.ContainsAny(fp, "&UETf;") {
+				return true
+			}
+		}
+	}
+}
+
+// notNameChar: c is not a character of a parameter's name (letters,
+// digits, _ . [ ] -).
+func notNameChar(c rune) bool {
+	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '[' || c == ']' || c == '-')
+}
+
+// numericOrRule is rule 210154's expression: a number, ||, and a number,
+// true, false, not, a quote or a parenthesis, at the value's start or
+// after a ';' part's name=: WHERE id = 1||1 is every row in MySQL, where
+// || is OR (a fifth fresh-eyes attack's F10); libinjection takes 1||1 for
+// no SQL.
+const numericOrRule = `(?:^|;[ \t]*(?:[\w.\[\]-]+=)?)[ \t]*[-+]?\d+(?:\.\d+)?[ \t]*\|\|[ \t]*(?:[-+]?\d|true\b|false\b|not\b|['\"(])`
 
 // quoteCommentRule is rule 210150's expression: at the value's start or
 // after a separator (; & , | or a line break: apps split values on them,

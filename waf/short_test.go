@@ -53,6 +53,20 @@ func TestShortPayloads(t *testing.T) {
 		probe{name: "admin'-- in a matrix parameter", method: "GET", path: "/login;u=admin'--/x"},
 		probe{name: "a|admin' -- - in the query", method: "GET", path: "/login?user=" + q("a|admin' -- -")},
 	)
+	// SQL injection after a ';' (F8) and 1||1 (F10), a fifth fresh-eyes
+	// attack's
+	misses = append(misses,
+		probe{name: "numeric SQL injection in a matrix parameter", method: "GET", path: "/api/users/7;id=1%20OR%201=1"},
+		probe{name: "numeric SQL injection in a matrix parameter mid-path", method: "GET", path: "/api/users;x=0%20OR%201=1/7"},
+		probe{name: "numeric SQL injection after ; in the query", method: "GET", path: "/?a=1;id=1%20OR%201=1"},
+		probe{name: "numeric SQL injection after ; in a form", method: "POST", path: "/", contentType: form, body: "a=1;id=1 OR 1=1"},
+		probe{name: "numeric SQL injection after ; in JSON", method: "POST", path: "/", contentType: js, body: `{"a": "1;id=1 OR 1=1"}`},
+		probe{name: "1||1 in the query", method: "GET", path: "/?id=1||1"},
+		probe{name: "1||1 in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "1||1"}`},
+		probe{name: "1||1 in the path", method: "GET", path: "/api/users/1||1"},
+		probe{name: "1 || '1' in the query", method: "GET", path: "/?id=" + q("1 || '1'")},
+		probe{name: "7;id=1||1 in the query", method: "GET", path: "/?a=" + q("7;id=1||1")},
+	)
 	catches := []probe{
 		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
 		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
@@ -74,7 +88,10 @@ func TestShortPayloads(t *testing.T) {
 		// fresh-eyes attack's F12)
 		"| id | name | email |\n|---|---|---|\n| 1 | Bob | b@x.io |", "| name | id |\n|---|---|\n| Bob | 7 |", "| Field | Type |\n| id | integer |",
 		"user|id|created", "Set the `id` field to a UUID", "Use `sleep` to pause", "Call `kill` with the pid", "Columns:\nid\nname\nemail",
-		"Order summary\nid 5521", "Pets: dog; cat 3 years old", "Raleigh, NC; nc is North Carolina", "## Fields\n- `id`: the key\n- `name`: a label"} {
+		"Order summary\nid 5521", "Pets: dog; cat 3 years old", "Raleigh, NC; nc is North Carolina", "## Fields\n- `id`: the key\n- `name`: a label",
+		// near F8 and F10: ; parts and || that are no SQL
+		"size=10;color=red", "a=1;b=2;c=3", "Mon-Fri 9-5; Sat 10-2", "tel 555-1234; ext 12", "1; or 2", "Q1||Q2", "x || y", "a||b||c",
+		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
