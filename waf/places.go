@@ -24,7 +24,9 @@ import (
 //   - the path's segments (/api/users/1' UNION SELECT ...: a REST
 //     backend reads the id from the path), and those with a '+' also
 //     with it read as a space (/api/users/0+UNION+SELECT+...: a backend
-//     that decodes the segment as a form value reads that);
+//     that decodes the segment as a form value reads that); and the whole
+//     path (decoded, named path:all) when two segments or more are not
+//     plainly safe, as a catch-all route reads it;
 //   - the values of headers other than the few the CRS reads (User-Agent,
 //     Referer, Cookie) and the standard ones uninspectedHeader lists:
 //     X-User-Id, X-Forwarded-For, X-Tenant, Host, ...;
@@ -133,6 +135,13 @@ func placeValues(r *http.Request) (out []argument, password string) {
 		path, escaped = r.URL.EscapedPath(), true
 	}
 	out = appendPathSegments(out, path, escaped, placePath)
+	if len(out) >= 2 {
+		// two segments or more not plainly safe: the whole path too,
+		// as a catch-all route reads it (Express's /files/*, Flask's
+		// <path:p>, Spring's {*rest}): /files/1/**/UNION/**/SELECT/**/...
+		// is no SQL a segment at a time (a fifth fresh-eyes attack's F9)
+		out = append(out, argument{placePath + "all", r.URL.Path})
+	}
 	if !safeValue(r.Host, false) {
 		// Go keeps Host (HTTP/2's :authority) out of r.Header
 		out = append(out, argument{placeHeader + "host", r.Host})
@@ -331,16 +340,42 @@ const basicPasswordSQL = `(?i)['\"` + "`" + `](?:.*?[\s'\"` + "`" + `()/*+=-])?(
 // it. Go's Request.BasicAuth takes only the padded standard alphabet, so
 // credentials that only a lenient backend reads were passed uninspected
 // (a fourth fresh-eyes attack).
+//
+// Werkzeug (Flask's request.authorization) decodes with Python's
+// base64.b64decode, which drops every character outside the alphabet, so
+// credentials with a space, a '!' or a '.' inside or after them are read
+// (a fifth fresh-eyes attack's F6): when they do not decode as they are,
+// they are decoded once more with every such character dropped.
 func basicCredentials(cred string) (user, pass string, ok bool) {
+	b, err := basicBase64(cred)
+	if err != nil {
+		kept := strings.Map(func(r rune) rune {
+			if r < 0x80 && (r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '-' || r == '_') {
+				return r
+			}
+			return -1
+		}, cred)
+		if kept == cred || kept == "" {
+			return "", "", false
+		}
+		// Python drops a last partial character's bits too
+		if b, err = basicBase64(kept); err != nil {
+			if b, err = basicBase64(kept[:len(kept)/4*4]); err != nil {
+				return "", "", false
+			}
+		}
+	}
+	return strings.Cut(string(b), ":")
+}
+
+// basicBase64 decodes base64 with or without its padding, in the
+// standard or the URL-safe alphabet or a mix of them.
+func basicBase64(cred string) ([]byte, error) {
 	cred = strings.TrimRight(cred, "=")
 	if strings.ContainsAny(cred, "-_") {
 		cred = strings.NewReplacer("-", "+", "_", "/").Replace(cred)
 	}
-	b, err := base64.RawStdEncoding.DecodeString(cred)
-	if err != nil {
-		return "", "", false
-	}
-	return strings.Cut(string(b), ":")
+	return base64.RawStdEncoding.DecodeString(cred)
 }
 
 // safeValue reports whether v is made only of bytes that carry no

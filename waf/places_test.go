@@ -144,6 +144,15 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "XSS in a text file part sent quoted-printable", method: "POST", path: "/upload", contentType: qpType, body: qp},
 		{name: "RCE in a text file part declared octet-stream", method: "POST", path: "/upload", contentType: octetType, body: octet},
 	}
+	// a fifth fresh-eyes attack: Basic with stray characters, as
+	// Werkzeug decodes it (F6); UNION across path segments (F9)
+	bsqli := base64.StdEncoding.EncodeToString([]byte("admin:' OR '1'='1' -- "))
+	crsMisses = append(crsMisses,
+		probe{name: "SQLi in a Basic password with a space inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:8] + " " + bsqli[8:]}}},
+		probe{name: "SQLi in a Basic password with a '!' after", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli + "!"}}},
+		probe{name: "SQLi in a Basic password with a '.' inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:4] + "." + bsqli[4:]}}},
+		probe{name: "UNION across path segments", method: "GET", path: "/api/files/1/**/UNION/**/SELECT/**/password/**/FROM/**/users"},
+	)
 	return crsCatches, crsMisses
 }
 
@@ -236,6 +245,14 @@ func placesBenignTable() []probe {
 		cred := "jane.o'neil@example.com:" + p
 		enc := []*base64.Encoding{base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding}[i].EncodeToString([]byte(cred))
 		out = append(out, probe{name: "Basic, leniently encoded, with a password " + p, method: "GET", path: "/account", header: h("Authorization", "Basic\t "+enc)})
+		// and with stray characters, as Werkzeug reads it (F6's near misses)
+		out = append(out, probe{name: "Basic with a stray '!', with a password " + p, method: "GET", path: "/account", header: h("Authorization", "Basic "+enc[:4]+"!"+enc[4:])})
+	}
+	// paths of several segments that are not plainly safe, read whole
+	// (F9's near misses)
+	for _, p := range []string{"/files/My%20Docs/Report%20(1).pdf", "/wiki/C%2B%2B/Templates%20(advanced)", "/shop/Men's/T-Shirts%20&%20Tops",
+		"/docs/v1.2/Q&A/it's%20fine", "/api/search/rock%20'n'%20roll/page%202"} {
+		out = append(out, probe{name: "a path of several unsafe segments " + p, method: "GET", path: p})
 	}
 	return out
 }
