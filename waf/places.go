@@ -85,20 +85,23 @@ func uninspectedHeader(k string) bool {
 // placeArguments hands the engine the request's unsafe path segments,
 // header values and Basic credentials (placeValues): as arguments
 // (ARGS_PATH), and a Basic password as TX:gateway_basic_password (see
-// placesRules). They count against maxArgs with the query's parameters,
+// placesRules). It returns the arguments, which inspect hands to
+// decodedArguments as the query's are decoded (JSON in a header or a path
+// segment, base64, X-Original-URL's parameters: a fifth fresh-eyes
+// attack's F15 and F17). They count against maxArgs with the query's parameters,
 // and budget bounds their bytes: past either, errPlacesLimit and nothing
 // added.
-func placeArguments(tx types.Transaction, r *http.Request, maxArgs, budget int) error {
+func placeArguments(tx types.Transaction, r *http.Request, maxArgs, budget int) ([]argument, error) {
 	out, password := placeValues(r)
 	if len(out) == 0 && password == "" {
-		return nil
+		return nil, nil
 	}
 	budget -= len(password)
 	for _, a := range out {
 		budget -= len(a.value)
 	}
 	if budget < 0 {
-		return errPlacesLimit
+		return nil, errPlacesLimit
 	}
 	st, _ := tx.(plugintypes.TransactionState)
 	if st != nil && len(out) > 0 {
@@ -107,7 +110,7 @@ func placeArguments(tx types.Transaction, r *http.Request, maxArgs, budget int) 
 			query = c.TotalValues()
 		}
 		if query+len(out) > maxArgs {
-			return errPlacesLimit
+			return nil, errPlacesLimit
 		}
 	}
 	for _, a := range out {
@@ -116,7 +119,7 @@ func placeArguments(tx types.Transaction, r *http.Request, maxArgs, budget int) 
 	if st != nil && password != "" {
 		st.Variables().TX().Set(txBasicPassword, []string{password})
 	}
-	return nil
+	return out, nil
 }
 
 // placeValues returns the request's path segments, header values and
@@ -210,7 +213,9 @@ func appendPathSegments(out []argument, path string, escaped bool, prefix string
 // and its query's parameters as a query's, split on '&', each name and
 // value decoded as a form value ('+' a space), a value named
 // <prefix>query:<name> (the name's first 64 bytes) and a name that is not
-// plainly safe as <prefix>query-name. Only what is not plainly safe.
+// plainly safe as <prefix>query-name. Of the path only what is not
+// plainly safe; of the query every value that is not empty, as the
+// request's own query is decoded whole (base64 is plainly safe).
 // Read whole, as one value, /api/users/0+UNION+SELECT... was plainly safe
 // and ?q=admin'%23 not read as a parameter (a fourth fresh-eyes attack);
 // the whole value is still handed on too when it is not plainly safe (a
@@ -223,7 +228,10 @@ func appendURLHeader(out []argument, prefix, v string) []argument {
 		var pair string
 		pair, query, _ = strings.Cut(query, "&")
 		name, value, _ := strings.Cut(pair, "=")
-		if !safeValueAs(value, true, true) {
+		// every value, plainly safe or not: the request's own query is
+		// decoded (base64 is plainly safe), and so is this one (a
+		// fifth fresh-eyes attack's F17)
+		if value != "" {
 			n := queryUnescape(name)
 			out = append(out, argument{prefix + "query:" + n[:min(len(n), 64)], queryUnescape(value)})
 		}

@@ -146,12 +146,20 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 	}
 	// a fifth fresh-eyes attack: Basic with stray characters, as
 	// Werkzeug decodes it (F6); UNION across path segments (F9)
+	b64File, b64Type := multipartFile("f", `filename="f.txt"`, "text/plain", base64.StdEncoding.EncodeToString([]byte("1' UNION SELECT password FROM users--"))+"\n")
 	bsqli := base64.StdEncoding.EncodeToString([]byte("admin:' OR '1'='1' -- "))
 	crsMisses = append(crsMisses,
 		probe{name: "SQLi in a Basic password with a space inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:8] + " " + bsqli[8:]}}},
 		probe{name: "SQLi in a Basic password with a '!' after", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli + "!"}}},
 		probe{name: "SQLi in a Basic password with a '.' inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:4] + "." + bsqli[4:]}}},
 		probe{name: "UNION across path segments", method: "GET", path: "/api/files/1/**/UNION/**/SELECT/**/password/**/FROM/**/users"},
+		// JSON in a header or a path segment, base64 in a file, and
+		// X-Original-URL's parameters decoded as the query's (F15, F17)
+		probe{name: "SQLi in JSON in a header", method: "GET", path: "/", header: http.Header{"X-Filter": {`{"id":"1 or 1=1"}`}}},
+		probe{name: "SQLi in JSON in a path segment", method: "GET", path: "/api/search/%7B%22id%22%3A%221%20or%201%3D1%22%7D"},
+		probe{name: "SQLi in base64 in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users?q=MScgVU5JT04gU0VMRUNUIHBhc3N3b3JkIEZST00gdXNlcnMtLQ=="}}},
+		probe{name: "SQLi in JSON in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users?filter=%7B%22id%22%3A%221%20or%201%3D1%22%7D"}}},
+		probe{name: "SQLi in a base64 text file", method: "POST", path: "/upload", contentType: b64Type, body: b64File},
 	)
 	return crsCatches, crsMisses
 }
@@ -248,6 +256,16 @@ func placesBenignTable() []probe {
 		// and with stray characters, as Werkzeug reads it (F6's near misses)
 		out = append(out, probe{name: "Basic with a stray '!', with a password " + p, method: "GET", path: "/account", header: h("Authorization", "Basic "+enc[:4]+"!"+enc[4:])})
 	}
+	// JSON in headers and path segments, base64 files, X-Original-URL's
+	// parameters that are no attack (F15's and F17's near misses)
+	note, noteType := multipartFile("f", `filename="key.txt"`, "text/plain", base64.StdEncoding.EncodeToString([]byte("It's 5 o'clock -- time for tea; see you at Jane's.")))
+	out = append(out,
+		probe{name: "JSON in a header", method: "GET", path: "/", header: h("X-Filter", `{"name":"O'Brien","tags":["a","b"],"note":"rock 'n' roll -- yes"}`)},
+		probe{name: "JSON in a path segment", method: "GET", path: "/api/search/%7B%22name%22%3A%22O'Brien%22%2C%22page%22%3A2%7D"},
+		probe{name: "a base64 text file of prose", method: "POST", path: "/upload", contentType: noteType, body: note},
+		probe{name: "X-Original-URL with a base64 and a JSON parameter", method: "GET", path: "/", header: h("X-Original-Url",
+			"/api/users?q="+base64.StdEncoding.EncodeToString([]byte("O'Brien & sons"))+"&filter=%7B%22name%22%3A%22Jane%20O'Neil%22%7D")},
+	)
 	// paths of several segments that are not plainly safe, read whole
 	// (F9's near misses)
 	for _, p := range []string{"/files/My%20Docs/Report%20(1).pdf", "/wiki/C%2B%2B/Templates%20(advanced)", "/shop/Men's/T-Shirts%20&%20Tops",
@@ -468,7 +486,7 @@ func TestOrdinaryPlacesCostNothing(t *testing.T) {
 		if name == "basic" {
 			continue // decoding the credentials allocates, as BasicAuth does
 		}
-		if n := testing.AllocsPerRun(100, func() { _ = placeArguments(nil, req, 128, 1<<14) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { _, _ = placeArguments(nil, req, 128, 1<<14) }); n != 0 {
 			t.Errorf("%s: %v allocations, want none", name, n)
 		}
 	}

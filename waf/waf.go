@@ -494,8 +494,9 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		tx.AddRequestHeader("Transfer-Encoding", te)
 	}
 	var placesErr error
+	var placeVals []argument
 	if decodeBudget >= 0 {
-		placesErr = placeArguments(tx, r, maxParts, decodeBudget)
+		placeVals, placesErr = placeArguments(tx, r, maxParts, decodeBudget)
 	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return it, nil
@@ -543,12 +544,19 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 					return nil, errReservedName
 				}
 				tx.AddPostRequestArgument(a.name, a.value)
+				if _, isJSON := sniffJSON([]byte(a.value)); !isJSON && strings.HasSuffix(a.name, suffixFileText) {
+					// decoded as a field's value is (base64 of SQL, of
+					// JSON); a JSON file's leaves are countParts's
+					values = append(values, argument{strings.TrimSuffix(a.name, suffixFileText), a.value})
+				}
 			}
 		}
 		bodyValues = values
 	}
 	if decodeBudget >= 0 {
-		decoded, err := decodedArguments(tx, bodyValues, decodeBudget, maxParts)
+		// the places' values are decoded as the query's are: JSON in a
+		// header or a path segment, base64, X-Original-URL's parameters
+		decoded, err := decodedArguments(tx, append(bodyValues, placeVals...), decodeBudget, maxParts)
 		if err != nil {
 			return nil, err
 		}
