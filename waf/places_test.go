@@ -631,9 +631,11 @@ func FuzzPlaceValues(f *testing.F) {
 		for _, a := range out {
 			total += len(a.value)
 		}
-		// a path segment with '+' twice (also with '+' as a space); a
-		// URL header's path likewise, its query once
-		if total > 2*len(path)+4*len(value)+len(cred) {
+		// a path segment with '+' twice (also with '+' as a space), and
+		// the whole path once more (path:all); the value as Host, X-A
+		// and X-Original-URL whole, and that URL's path twice or its
+		// query once
+		if total > 3*len(path)+5*len(value)+len(cred) {
 			t.Fatalf("%d bytes of values from %q %q %q", total, path, value, cred)
 		}
 	})

@@ -263,3 +263,17 @@ func TestShellCommandRule(t *testing.T) {
 	}
 	t.Logf("random Markdown, logs and lists: %d of %d refused", refused, n)
 }
+
+// FuzzSQLiAfterSemicolon: rule 210153's operator takes any value without
+// a panic, and a value without ';' is never refused.
+func FuzzSQLiAfterSemicolon(f *testing.F) {
+	f.Add("7;id=1 OR 1=1")
+	f.Add(";;=;a=")
+	f.Add("x=1;y=2 -- z")
+	f.Fuzz(func(t *testing.T, v string) {
+		got := sqliAfterSemicolon{}.Evaluate(nil, v)
+		if got && !strings.Contains(v, ";") {
+			t.Fatalf("%q: refused without a ';'", v)
+		}
+	})
+}
