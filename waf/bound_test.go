@@ -289,3 +289,84 @@ func cpuOfRequest(t *testing.T, req *http.Request) (int, time.Duration) {
 	resp.Body.Close()
 	return resp.StatusCode, cpuTime() - start
 }
+
+// TestCPUBoundDerived: the arguments the WAF derives from values (a
+// template's joined literals, <name>:template; decoded base64; JSON
+// leaves inside values) count with the body's own arguments against
+// max_arguments. A fresh-eyes attack (attack 8, F11) sent 127 JSON fields
+// each holding a joined-literal template of 63 bytes ({{'ab”cd'...}}),
+// each inspected twice (the value and <name>:template), with 127 query
+// values and 127 cookies of 63 bytes (Go's regexp, under RE2's 64-byte
+// threshold): 254 body arguments passed, 198-226 ms of CPU through Caddy,
+// over the 200 ms bound. Now such a body is refused (400) uninspected,
+// and the dearest of its kind allowed (half the fields templates, with
+// as many derived) costs under the bound.
+func TestCPUBoundDerived(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	margin := time.Duration(3)
+	if raceEnabled {
+		margin = 25
+	}
+	code, spent := cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments-1))
+	t.Logf("127 template fields, 127 query values, 127 cookies of 63 bytes: %d, %v of CPU", code, spent)
+	if code != http.StatusBadRequest || *hits != 0 {
+		t.Fatalf("127 template fields (254 body arguments with their :template): %d, want 400", code)
+	}
+	if spent > margin*15*time.Millisecond {
+		t.Errorf("127 template fields cost %v of CPU: inspected (want under %d × 15 ms)", spent, margin)
+	}
+	code, spent = cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments/2))
+	t.Logf("64 template fields, 127 query values, 127 cookies of 63 bytes: %d, %v of CPU", code, spent)
+	if code != http.StatusOK || *hits != 1 {
+		t.Fatalf("64 template fields (128 body arguments with their :template): %d, want 200", code)
+	}
+	if spent > margin*200*time.Millisecond {
+		t.Errorf("64 template fields cost %v of CPU, over %d × the 200 ms bound", spent, margin)
+	}
+}
+
+// templateWorst is attack 8's dearest request (F11) with n body fields:
+// each a Jinja2 joined-literal template of 63 bytes, with 127 query
+// values and 127 cookies of 63 random bytes.
+func templateWorst(t *testing.T, base string, n int) *http.Request {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(8, 11))
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	const chars = letters + "0123456789~-._"
+	rs := func(n int, set string) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = set[rng.IntN(len(set))]
+		}
+		return string(b)
+	}
+	tmpl := func() string {
+		s := "{{'zq''" // not a command word first (210151)
+		for len(s) < 63-6 {
+			s += rs(2, letters) + "''"
+		}
+		return strings.TrimRight(s[:min(len(s), 63-3)], "'") + "'}}"
+	}
+	var body, query, cookie strings.Builder
+	body.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `"f%d":%q`, i, tmpl())
+	}
+	body.WriteString("}")
+	for i := range defaultMaxArguments - 1 {
+		if i > 0 {
+			query.WriteString("&")
+			cookie.WriteString("; ")
+		}
+		fmt.Fprintf(&query, "q%d=%s", i, rs(63, chars))
+		fmt.Fprintf(&cookie, "c%d=%s", i, rs(63, chars))
+	}
+	req, _ := http.NewRequest("POST", base+"/?"+query.String(), strings.NewReader(body.String()))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+	req.Header.Set("Cookie", cookie.String())
+	return req
+}

@@ -71,7 +71,7 @@ const (
 // what is made of them) and of arguments (max_arguments).
 type decoder struct {
 	budget  int
-	maxArgs int // 0: no bound (tests)
+	maxArgs int // the most arguments made; 0: no bound (tests), < 0: none
 	out     []argument
 }
 
@@ -535,18 +535,48 @@ func unhex(c byte) byte {
 // query's and the cookies' as the engine parsed them, and the body's
 // (values, from bodyChecks), and the JSON in any of them (valueAt). It
 // returns the decoded texts and the leaves found as arguments, or
-// errDecodeBudget past budget bytes of them, or errDecodeDepth; past
-// maxArgs arguments it stops and returns maxArgs+1, which the engine
-// refuses as too many.
-func decodedArguments(tx types.Transaction, values []argument, budget, maxArgs int) ([]argument, error) {
-	d := decoder{budget: budget, maxArgs: maxArgs}
+// errDecodeBudget past budget bytes of them, or errDecodeDepth. The
+// derived arguments are body arguments to the rules, so they count with
+// the body's own (own of them) against maxArgs: past maxArgs in all it
+// stops and returns errDerivedArgs.
+func decodedArguments(tx types.Transaction, values []argument, own, budget, maxArgs int) ([]argument, error) {
+	room := maxArgs - own
+	if room <= 0 {
+		room = -1 // no room: the first derived argument is one too many
+	}
+	d := decoder{budget: budget, maxArgs: room}
 	err := d.all(tx, values)
 	if errors.Is(err, errArgsFull) {
-		// more than max_arguments: the engine, handed them, refuses the
-		// request as one with too many arguments
-		return d.out, nil
+		return nil, errDerivedArgs
 	}
 	return d.out, err
+}
+
+// bodyArguments counts the body's own arguments for decodedArguments:
+// the values the engine makes arguments of, and those added to them
+// (bodyChecks' extra, fileArguments), each once (JSON leaves of a body of
+// another type are among both).
+func bodyArguments(values []argument, added ...[]argument) int {
+	n := len(values)
+	var seen map[argument]int
+	for _, as := range added {
+		for _, a := range as {
+			if len(values) > 0 {
+				if seen == nil {
+					seen = make(map[argument]int, len(values))
+					for _, v := range values {
+						seen[v]++
+					}
+				}
+				if seen[a] > 0 {
+					seen[a]--
+					continue
+				}
+			}
+			n++
+		}
+	}
+	return n
 }
 
 // all decodes the query's, the cookies' and values.

@@ -26,11 +26,18 @@ import (
 // what is past them would reach the upstream uninspected.
 var errDecodeDepth = errors.New("a value encoded more levels deep than the waf decodes")
 
-// errArgsFull stops the decoder once it has made more arguments than
-// max_arguments: the engine is handed them and refuses the request as one
-// with too many arguments (ARGUMENTS_LIMIT_REACHED), so nothing is passed
-// partly inspected, and no more are made.
+// errArgsFull stops the decoder once it has made more arguments than it
+// has room for (maxArgs): no more are made, and decodedArguments refuses
+// the request (errDerivedArgs), so nothing is passed partly inspected.
 var errArgsFull = errors.New("derived arguments over max_arguments")
+
+// errDerivedArgs refuses a request whose body arguments, with the
+// arguments derived from its values (decoded texts, template literals,
+// JSON leaves inside values), are more than max_arguments: each derived
+// argument is one more the rules inspect, so it counts as the body's own
+// do, and the dearest request stays what max_arguments and body_limit
+// say (attack 8 sent 127 fields of templates, each inspected twice).
+var errDerivedArgs = errors.New("body arguments and the arguments derived from values over max_arguments")
 
 // Suffixes of the arguments made of text found inside a value: q:json.a.b
 // is the leaf a.b of the JSON text in q; q:base64:form.x the field x of
@@ -336,14 +343,15 @@ func percentOver(v string) (string, string, bool) {
 	return "", "", false
 }
 
-// keep adds one argument made of a value, counting its name and value
-// against the decoding budget and the arguments against max_arguments.
+// keep adds one argument made of a value (every derived argument goes
+// through it), counting its name and value against the decoding budget
+// and the argument against the room left under max_arguments.
 func (d *decoder) keep(name, value string) error {
 	if d.budget -= len(name) + len(value); d.budget < 0 {
 		return errDecodeBudget
 	}
 	d.out = append(d.out, argument{name, value})
-	if d.maxArgs > 0 && len(d.out) > d.maxArgs {
+	if d.maxArgs != 0 && len(d.out) > d.maxArgs {
 		return errArgsFull
 	}
 	return nil

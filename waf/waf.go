@@ -472,7 +472,7 @@ func (w *WAF) refuse(rw http.ResponseWriter, tx types.Transaction, it *types.Int
 // plainly encoded values of the query, the cookies and the body are
 // decoded (at most decodeBudget bytes of decoded text, else
 // errDecodeBudget) and the decoded texts added as body arguments, which
-// count against max_arguments as the body's own do.
+// count with the body's own against max_arguments (errDerivedArgs).
 func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) (*types.Interruption, error) {
 	client, cport := r.RemoteAddr, 0
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -505,6 +505,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		return nil, placesErr
 	}
 	var bodyValues []argument
+	ownArgs := 0 // the body's arguments, which derived ones count with
 	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
 		it, _, err := tx.ReadRequestBodyFrom(r.Body)
 		if err != nil {
@@ -538,8 +539,11 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 			}
 			tx.AddPostRequestArgument(a.name, a.value)
 		}
+		var files []argument
+		ownArgs = bodyArguments(values, more) // before the file texts' values join them
 		if decodeBudget >= 0 {
-			for _, a := range fileArguments(r.Header.Get("Content-Type"), body) {
+			files = fileArguments(r.Header.Get("Content-Type"), body)
+			for _, a := range files {
 				if reservedName.MatchString(strings.TrimSuffix(a.name, suffixFileText)) {
 					return nil, errReservedName
 				}
@@ -552,11 +556,13 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 			}
 		}
 		bodyValues = values
+		ownArgs += len(files)
 	}
 	if decodeBudget >= 0 {
 		// the places' values are decoded as the query's are: JSON in a
 		// header or a path segment, base64, X-Original-URL's parameters
-		decoded, err := decodedArguments(tx, append(bodyValues, placeVals...), decodeBudget, maxParts)
+		// (what is derived from them counts with the body's arguments)
+		decoded, err := decodedArguments(tx, append(bodyValues, placeVals...), ownArgs, decodeBudget, maxParts)
 		if err != nil {
 			return nil, err
 		}
@@ -601,6 +607,7 @@ var limitRefusals = []struct {
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
 	{errTooManyXMLNodes, "waf refused an XML body with more elements, text nodes, attributes, comments and instructions than max_arguments", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
+	{errDerivedArgs, "waf refused a request whose body arguments, with those derived from values (decoded, template literals, JSON inside values), are over max_arguments", 200015},
 	{errReservedName, "waf refused a request with an argument named as the WAF names decoded documents (:base64:markup, :base64:script)", 210198},
 	{errPlacesLimit, "waf refused a request whose path, header and credential values to inspect are over max_arguments (with the query's) or body_limit", 200014},
 }
