@@ -640,21 +640,28 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 
 // credentialOperator is rule 210133's pattern: an argument name that is a
 // credential-like field (password, passwd, pass, pwd, passphrase,
-// passcode, pin, otp, totp, code, a name ending in password, token or
-// secret: newPassword, reset_token, clientSecret) then a query operator
-// as a key or a bracketed name (json.password.not, user[password][not],
-// json.otp.notIn.0): an ORM or a query builder that takes the field's
-// value as it is (Prisma's where: {password}, Sequelize, Objection,
-// Hasura's and Directus's where, LoopBack) reads {"not": ""} as
-// "password is not empty", a login bypass. The operators are Prisma's
-// (not, notIn, lt, lte, gt, gte, contains, startsWith, endsWith, search),
-// Sequelize's and LoopBack's without $ (ne, neq, nin, like, notLike,
-// ilike, nlike, regexp, between, exists), Hasura's and Directus's with _
-// (_neq, _nin, _ilike, _ncontains, _nnull, ...), Payload's (not_equals,
-// not_in, greater_than, ...). Not equals, eq, is or in: an object of them
-// matches no more than the string would. With $ they are the CRS's
-// (942290).
-const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)|pass|pwd|pin|otp|totp|code|mfa_?code|otp_?code)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|n?contains|icontains|starts_?with|ends_?with|n?like|i?like|not_?i?like|nilike|i?regexp?|similar|search|n?between|exists|is_?not|is_?null|nnull)\]?(?:[.\[]\d+\]?)?$`
+// passcode, passkey, pin, otp, totp, code, mfa_code, otp_code, hash,
+// signature, answer, key, session_id; a name ending in password, token or
+// secret: newPassword, reset_token, clientSecret; a code of recovery,
+// auth, two-factor, verification, reset, activation, invite, pin, backup,
+// confirmation or security: resetCode, verification_code; a key of api,
+// access, secret, private, session, master, recovery or license: apiKey,
+// secret_key; a password's hash: passwordHash; securityAnswer) then a
+// query operator as a key or a bracketed name (json.password.not,
+// user[password][not], json.otp.notIn.0), itself anywhere above the
+// leaf (json.password.not.equals, password[not][equals],
+// password[notIn][]: Prisma's {not: {equals: x}}): an ORM or a query
+// builder that takes the field's value as it is (Prisma's where:
+// {password}, Sequelize, Objection, Hasura's and Directus's where,
+// LoopBack) reads {"not": ""} as "password is not empty", a login bypass.
+// The operators are Prisma's (not, notIn, lt, lte, gt, gte, contains,
+// startsWith, endsWith, search), Sequelize's and LoopBack's without $
+// (ne, neq, nin, like, notLike, ilike, nlike, regexp, between, exists),
+// Hasura's and Directus's with _ (_neq, _nin, _ilike, _ncontains,
+// _nnull, ...), Payload's (not_equals, not_in, greater_than, ...). Not
+// equals, eq, is or in: an object of them matches no more than the string
+// would. With $ they are the CRS's (942290).
+const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)|pass|pwd|pin|otp|totp|code|mfa_?code|otp_?code|passkey|key|hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security)_?code|(?:api|access|secret|private|session|master|recovery|license)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|n?contains|icontains|starts_?with|ends_?with|n?like|i?like|not_?i?like|nilike|i?regexp?|similar|search|n?between|exists|is_?not|is_?null|nnull)\]?(?:[.\[][^.\[\]]*\]?)*$`
 
 // operatorWrapper leaves rule 210133 out of a query that a client sends
 // as such (a filter API's where, filter, filters, query, search,
