@@ -277,6 +277,7 @@ func (w *WAF) directives() string {
 		// before the CRS: phase 2 runs rules in the order they are
 		// loaded, and these must score before its blocking evaluation
 		b.WriteString(detectionRules)
+		b.WriteString(templateMoreRule)
 		b.WriteString(placesRules)
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
