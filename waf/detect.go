@@ -189,7 +189,8 @@ var reservedName = regexp.MustCompile(`:base64(:inflated)?:(markup|script)$|:fil
 var errReservedName = errors.New("an argument named as the WAF names decoded documents")
 
 // decodeOnce decodes v once when it is plainly encoded: base64 (after an
-// optional data: URL prefix) that decodes to text, else percent-encoding
+// optional data: URL prefix) that decodes to text, else hex that decodes
+// to text (hexText), else percent-encoding
 // that is still percent-encoding once decoded (encoded twice more than
 // the engine decodes).
 func decodeOnce(v string, limit int) (string, string, bool, error) {
@@ -201,6 +202,9 @@ func decodeOnce(v string, limit int) (string, string, bool, error) {
 		if s, suffix, ok, err := binaryText(bin, limit); ok || err != nil {
 			return s, suffixBase64 + suffix, ok, err
 		}
+	}
+	if s, ok := hexText(v); ok {
+		return s, suffixHex, true, nil
 	}
 	if strings.IndexByte(v, '%') >= 0 && hasPercentEscape(v) {
 		s, err := url.PathUnescape(v)
