@@ -278,6 +278,7 @@ func (w *WAF) directives() string {
 		// loaded, and these must score before its blocking evaluation
 		b.WriteString(detectionRules)
 		b.WriteString(templateMoreRule)
+		b.WriteString(secretPathsRule)
 		b.WriteString(placesRules)
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)

@@ -1,0 +1,89 @@
+package waf
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var secretPathAttacks = []string{
+	"/var/run/secrets/kubernetes.io/serviceaccount/token",
+	"/run/secrets/kubernetes.io/serviceaccount/token",
+	"/run/secrets/db_password",
+	"/etc/kubernetes/admin.conf",
+	"/root/.git-credentials",
+	"/usr/src/app/.env",
+	"/app/config/master.key",
+	"/opt/app/application.properties",
+	"/var/lib/postgresql/data/pg_hba.conf",
+	"/home/node/.npmrc",
+	"file:///app/.env.production",
+	"/proc/self/root/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+	"/app/./config/../config/master.key",
+	"/APP/.ENV",
+	"C:\\inetpub\\app\\appsettings.json",
+}
+
+var secretPathBenign = []string{
+	"src/settings.py", "config/database.yml", "app/.env", ".env", "the .env file holds the settings",
+	"/app/.environment", "/app/.env-example", "/docs/application-properties", "/run/scripts/start.sh",
+	"/api/secrets", "/var/run/app.pid", "/docs/kubernetes/secrets", "https://example.com/run/secrets/guide",
+	"/home/ann/notes.md", "master.key rotation", "/blog/how-to-use-dotenv",
+}
+
+// TestSecretPathsRule: rule 210170's expression, on the values as the
+// engine's transformations leave them (decoded, normalized, lower case),
+// matches the fifth attack's paths and none of the near-misses.
+func TestSecretPathsRule(t *testing.T) {
+	i := strings.Index(secretPathsRule, `"@rx `)
+	j := strings.Index(secretPathsRule, `" "id:`)
+	re := regexp.MustCompile(secretPathsRule[i+5 : j])
+	norm := func(s string) string { // as t:normalizePathWin and t:lowercase leave it
+		s = strings.ToLower(strings.ReplaceAll(s, `\`, "/"))
+		s = strings.ReplaceAll(s, "/./", "/")
+		return strings.ReplaceAll(s, "/config/../config/", "/config/")
+	}
+	for _, s := range secretPathAttacks {
+		if !re.MatchString(norm(s)) {
+			t.Errorf("210170 misses %q", s)
+		}
+	}
+	for _, s := range secretPathBenign {
+		if re.MatchString(norm(s)) {
+			t.Errorf("210170 matches the benign %q", s)
+		}
+	}
+}
+
+// TestSecretPathsBeyondTheCRS: through a real Caddy, the paths pass the
+// CRS alone and are refused with the additions, in the query and in JSON;
+// the near-misses pass both.
+func TestSecretPathsBeyondTheCRS(t *testing.T) {
+	var catches, misses, benign []probe
+	crs := map[string]bool{ // the CRS's own (930120's .npmrc, /proc/self/, a traversal)
+		"/home/node/.npmrc": true, "/proc/self/root/var/run/secrets/kubernetes.io/serviceaccount/namespace": true,
+		"/app/./config/../config/master.key": true,
+		// the CRS refuses these near-misses itself (930120 names
+		// database.yml and .env as words)
+		"config/database.yml": true, "the .env file holds the settings": true,
+	}
+	for _, s := range secretPathAttacks {
+		if crs[s] {
+			catches = append(catches,
+				probe{name: "query " + s, method: "GET", path: "/download?file=" + url.QueryEscape(s)},
+				probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+			continue
+		}
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/download?file=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+	}
+	for _, s := range secretPathBenign {
+		if crs[s] {
+			continue
+		}
+		benign = append(benign, probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}
