@@ -279,6 +279,7 @@ func (w *WAF) directives() string {
 		b.WriteString(detectionRules)
 		b.WriteString(templateMoreRule)
 		b.WriteString(secretPathsRule)
+		b.WriteString(execRules)
 		b.WriteString(placesRules)
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
