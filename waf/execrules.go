@@ -32,7 +32,7 @@ import (
 //     with the shapes as alternatives of one expression (-o\s*... and
 //     --(...) side by side), each alone it matches; TestExecRules runs
 //     them through Coraza with the prefilter on.
-var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy\s+(?:\(\s*select\b[^;]{0,256}?\)|[\w.\x22]+(?:\s*\([^)]{0,256}\))?)\s+(?:to|from)\s+program\s+(?:e?'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy\s+(?:\(\s*select\b[^;]*?\)|[\w.\x22]+(?:\s*\([^)]*\))?)\s+(?:to|from)\s+program\s+(?:e?'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + argumentInjectionRules()
 
 // argumentShapes are rule 210181's to 210186's expressions, one each.

@@ -34,12 +34,12 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`\{%[-+]?\s*(?:set|with)\s+\w+\s*=\s*[\s(\[]*NUMQ[\s)\]]*[*/%+~-]{1,2}\s*[\s(\[]*NUMQ`,
 		`\{%[-+]?\s*set\s+\w+\s*=\s*NUM\s*[-+]?%\}\s*\{\{[-+~]?\s*\w+\s*[*/%~]\s*\w+\s*[-+~]?\}\}`,
 		// inside {{ }} or {% %}, anywhere
-		`(?:\{\{|\{%)[^}]{0,256}?(?:\bNUM\s*\*\s*-?NUM|['\"][^'\"]{0,64}['\"]\s*\*\s*\d|\|\s*(?:int|float|length|count|abs|round|sum)\s*[*/%+~-]\s*\d|\[\s*-?NUM(?:\s*,\s*-?NUM)+\s*\]\s*\|\s*(?:sum|max|min)\b|\bdivisibleby\b|\b(?:max|min)\s*\(\s*-?NUM\s*,\s*-?NUM|\bNUM\s+b-(?:and|or|xor)\s+NUM|__\w+__\s*\(|\bsettings\.[A-Z][A-Z0-9_]+\b)`,
+		`(?:\{\{|\{%)[^}]*?(?:\bNUM\s*\*\s*-?NUM|['\"][^'\"]*['\"]\s*\*\s*\d|\|\s*(?:int|float|length|count|abs|round|sum)\s*[*/%+~-]\s*\d|\[\s*-?NUM(?:\s*,\s*-?NUM)+\s*\]\s*\|\s*(?:sum|max|min)\b|\bdivisibleby\b|\b(?:max|min)\s*\(\s*-?NUM\s*,\s*-?NUM|\bNUM\s+b-(?:and|or|xor)\s+NUM|__\w+__\s*\(|\bsettings\.[A-Z][A-Z0-9_]+\b)`,
 		`\{%[-+]?\s*widthratio\s`,
 		// ERB's methods on numbers, Cheetah, Razor, Blade
 		`<%[=-]?\s*\(?NUM\)?\s*\.\s*(?:[*/%+-]|(?:public_)?send\b|__send__\b)`,
 		`#set\s+\$\w+\s*=\s*NUM\s*[*/%+-]\s*NUM`,
-		`@\{[^}]{0,256}?=\s*NUM\s*[*/%+-]\s*NUM`,
-		`@php\s[\s\S]{0,512}?@endphp`,
+		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
+		`@php\s[\s\S]*?@endphp`,
 	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
