@@ -113,7 +113,9 @@ func crsRX(t testing.TB) ([]*rx, int) {
 // re2Bound is the bound docs/waf.md states on RE2's memory for the CRS:
 // the sum of its expressions' budgets, under which RE2 holds their
 // programs and caches.
-const re2Bound = 256 << 20
+// 256 MiB for the CRS and the rules before the fifth attack; its
+// findings' rules (210114, 210153, 210170, 210180-210186) add 5.5 MiB.
+const re2Bound = 264 << 20
 
 // TestRE2MemoryBounded: every CRS expression that runs on RE2 has a
 // budget, their sum is under the bound docs/waf.md states, and an
