@@ -274,7 +274,17 @@ func (cb *CircuitBreaker) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	}
 
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	finished := false
+	defer func() {
+		if !finished {
+			// reverse_proxy's http.ErrAbortHandler panic (the client went
+			// away mid-answer): a trial must not be left to time out as
+			// failed, which would open the circuit again
+			cb.engine.Abandon(t)
+		}
+	}()
 	err = next.ServeHTTP(rec, r)
+	finished = true
 	if r.Context().Err() != nil || errors.Is(err, context.Canceled) || caddyhttp.GetVar(r.Context(), loadShedVar) != nil {
 		// the client went away, or load_shed (inside the breaker) shed
 		// the request before the service saw it: that says nothing

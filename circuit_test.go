@@ -131,6 +131,40 @@ func TestCircuitFailedTrialOpensAgain(t *testing.T) {
 	}
 }
 
+// A trial whose client goes away mid-answer (reverse_proxy panics with
+// http.ErrAbortHandler, past the code after next.ServeHTTP) is abandoned,
+// not left to time out as a failed trial that opens the circuit again.
+func TestCircuitAbortedTrialIsAbandoned(t *testing.T) {
+	clk := new(fakeNanos)
+	cb := newBreaker(t, &CircuitBreaker{MinRequests: 2, OpenFor: caddy.Duration(30 * time.Second), HalfOpenRequests: 1,
+		TrialTimeout: caddy.Duration(time.Second)}, clk)
+	through(t, cb, "/", 502, nil)
+	through(t, cb, "/", 502, nil)
+	clk.advance(30 * time.Second)
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Fatalf("recovered %v, want http.ErrAbortHandler", v)
+			}
+		}()
+		r := httptest.NewRequest("GET", "/", nil)
+		repl := caddyhttp.NewTestReplacer(r)
+		repl.Set("http.auth.user.id", "aborts")
+		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+		_ = cb.ServeHTTP(httptest.NewRecorder(), r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.WriteHeader(200)
+			panic(http.ErrAbortHandler) // as reverse_proxy does when the client goes away mid-answer
+		}))
+	}()
+	clk.advance(2 * time.Second) // past trial_timeout
+	if res := through(t, cb, "/", 200, nil); !res.reached {
+		t.Fatal("after a trial aborted by its client, the next trial was refused: the aborted one counted as failed")
+	}
+	if res := through(t, cb, "/", 200, nil); !res.reached {
+		t.Fatal("the circuit did not close after a good trial")
+	}
+}
+
 func TestCircuitCountsOnlyWithinTheWindowAndPerKey(t *testing.T) {
 	clk := new(fakeNanos)
 	cb := newBreaker(t, &CircuitBreaker{Key: "{http.request.uri.path.0}", MinRequests: 4, FailureRatio: 0.5,

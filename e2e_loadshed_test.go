@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -476,5 +479,54 @@ http://127.0.0.1:{HTTP} {
 	// learning went on: samples counted, with the service's latency
 	if after.Admitted < before.Admitted+20 || after.Latency < 40*time.Millisecond || after.Latency > time.Second {
 		t.Errorf("after the reload: %d samples (were %d), latest window %v; want more, of about 50ms", after.Admitted, before.Admitted, after.Latency)
+	}
+}
+
+// A client that goes away while a large answer is being copied to it
+// gives its slot back: reverse_proxy ends such a response by panicking
+// with http.ErrAbortHandler, past the code after next.ServeHTTP (a
+// fresh-eyes attack leaked a slot per aborted download, up to twice the
+// limit, and every client got 503 from then on, through reloads).
+func TestE2ELoadShedAbortedDownloadFreesItsSlot(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 16<<20)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+		_, _ = w.Write(big)
+	}))
+	defer be.Close()
+	g := startGateway(t, "", fmt.Sprintf(`
+http://127.0.0.1:{HTTP} {
+	load_shed {
+		name downloads
+		initial_limit 4
+	}
+	reverse_proxy %s
+}`, be.Listener.Addr()))
+	for i := range 3 {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", g.httpPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := c.(*net.TCPConn)
+		_ = tc.SetReadBuffer(4096)
+		fmt.Fprintf(c, "GET /big/%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", i)
+		buf := make([]byte, 4096)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatalf("download %d: %v", i, err)
+		}
+		time.Sleep(50 * time.Millisecond) // the proxy is blocked writing to us
+		_ = tc.SetLinger(0)               // close with a reset, mid-answer
+		_ = c.Close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, ok := loadShedKeyState("downloads", "")
+		if ok && s.InFlight == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after three downloads were aborted: %+v (found %v), want nothing in flight", s, ok)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -309,7 +309,20 @@ func (ls *LoadShed) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		r.Body = body
 		defer func() { r.Body = body.ReadCloser }()
 	}
+	finished := false
+	defer func() {
+		if !finished {
+			// reverse_proxy ends a response it cannot finish (the client
+			// went away while the answer was being copied to it) by
+			// panicking with http.ErrAbortHandler: the slot is still
+			// given back, as no sample (a fresh-eyes attack leaked one
+			// slot per download it aborted, up to twice the limit, and
+			// every client got 503 from then on)
+			t.Abandon()
+		}
+	}()
 	err = next.ServeHTTP(w, r)
+	finished = true
 	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
 		// the client gave up (or went away): its time says when it
 		// stopped waiting, not how long the service takes, so it is no
