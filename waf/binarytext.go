@@ -51,9 +51,31 @@ func binaryText(b []byte, limit int) (string, string, bool, error) {
 		}
 		r = zr
 	default:
-		r = flate.NewReader(bytes.NewReader(b))
+		// raw DEFLATE has no header to tell it from random bytes, and
+		// random bytes inflate, as fixed-Huffman literals, to text often
+		// enough (12 random letters and digits, a session token, did, one
+		// cookie in fifty): taken only when it is long enough to be a
+		// document and ends, cleanly, where the value does
+		if len(b) < minRawDeflate {
+			return "", "", false, nil
+		}
+		br := bytes.NewReader(b)
+		out, err := io.ReadAll(io.LimitReader(flate.NewReader(br), int64(max(limit, 0))+1))
+		if len(out) <= limit && (err != nil || br.Len() > 0) {
+			return "", "", false, nil
+		}
+		return inflatedText(out, limit)
 	}
 	out, _ := io.ReadAll(io.LimitReader(r, int64(max(limit, 0))+1)) // what inflated before an error counts
+	return inflatedText(out, limit)
+}
+
+// minRawDeflate is the fewest bytes taken as raw DEFLATE (a SAMLRequest
+// is hundreds; an injection compressed, a few dozen).
+const minRawDeflate = 16
+
+// inflatedText: what a compressed value inflated to, when it is text.
+func inflatedText(out []byte, limit int) (string, string, bool, error) {
 	if len(out) < minBase64Len*3/4 || !mostlyPrintable(out[:min(len(out), 4096)]) {
 		return "", "", false, nil
 	}

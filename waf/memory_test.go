@@ -163,8 +163,12 @@ func TestDearRequestsReleaseMemory(t *testing.T) {
 	rssAfter, re2After := residentKB()
 	t.Logf("%d dear requests (status: count %v): %d MB allocated a request; Go heap after GC %.1f -> %.1f MB; resident %d -> %d MB, of which RE2's memory %d -> %d MB",
 		n, codes, (m1.TotalAlloc-m0.TotalAlloc)/uint64(n)>>20, float64(before)/(1<<20), float64(after)/(1<<20), rssBefore>>10, rssAfter>>10, re2Before>>10, re2After>>10)
-	// (random text of letters and digits matches some rule now and then)
-	if codes[http.StatusOK]+codes[http.StatusForbidden] != n || codes[http.StatusOK] < n/4 || codes[http.StatusForbidden] < n/2 {
+	// (random text of letters and digits matches some rule now and then,
+	// and one random 12-character value in a couple of hundred decodes
+	// as base64 to text: with 127 body fields, two such values are more
+	// derived arguments than max_arguments leaves room for, 400)
+	nRefused := codes[http.StatusForbidden] + codes[http.StatusBadRequest]
+	if codes[http.StatusOK]+nRefused != n || codes[http.StatusOK] < n/4 || nRefused < n/2 {
 		t.Fatalf("status: count %v, want at least %d passed, at least %d refused, none else", codes, n/4, n/2)
 	}
 	if grown := int64(after) - int64(before); grown > 8<<20 {

@@ -146,7 +146,7 @@ func TestQuoteCommentOnProse(t *testing.T) {
 	marks := []string{"--", "/*", "—", "-", "(see"} // a comment in prose: a word follows it
 	seps := []string{" ", " ", " ", " ", " ", " ", ", ", "; ", " & ", " | ", "\n"}
 	prose, proseBefore := 0, 0
-	const n = 200000
+	n := randomSamples
 	for range n {
 		var b strings.Builder
 		for i, k := 0, 3+rng.IntN(10); i < k; i++ {
@@ -239,7 +239,7 @@ func TestShellCommandRule(t *testing.T) {
 	// refused, the rule's documented cost)
 	seps := []string{" ", " ", " ", " ", " ", " | ", "\n", "\n- ", "\n| ", ", ", ": ", " | ", "\n|---|---|\n| "}
 	refused := 0
-	const n = 200000
+	n := randomSamples
 	for range n {
 		var b strings.Builder
 		for i, k := 0, 3+rng.IntN(10); i < k; i++ {
