@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/corazawaf/coraza/v3"
 )
 
 // TestShortPayloads: the shortest SQL and command injections, which the
@@ -302,7 +304,8 @@ var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bed
 	"1 or 2 or 3 times", "1 or 2, maybe 3", "1 && done", "4 or fewer", "100 or less", "1 or two", "1 and a half", "2 or 3 weeks; or 4"}
 
 // TestNumericTautologyOnProse measures rule 210155's expression (as
-// Coraza compiles it): every attack refused, the near misses not, and
+// Coraza compiles it, and through Coraza with its @rx prefilter on): every
+// attack refused, the near misses not, and
 // random prose of numbers, or/and and words, none refused but the
 // documented price: a value (or a ';' part, a line) that is only a
 // number, or/and and a number, true, or a word compared ("5 and a = b").
@@ -316,6 +319,23 @@ func TestNumericTautologyOnProse(t *testing.T) {
 	for _, v := range numericTautologyBenign {
 		if rx.MatchString(v) {
 			t.Errorf("%q: refused", v)
+		}
+	}
+	// through Coraza with its @rx prefilter on, as the waf loads the rule
+	// (the prefilter made an alternation miss in 210181's first form)
+	waf, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRxPreFilter On\nSecRule ARGS \"@rx " +
+		numericTautologyRule + "\" \"id:210155,phase:2,block,t:none,t:urlDecodeUni\""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range numericTautologyAttacks {
+		if ids := execMatches(t, waf, v); len(ids) != 1 {
+			t.Errorf("%q: rules %v through Coraza with the prefilter, want 210155", v, ids)
+		}
+	}
+	for _, v := range numericTautologyBenign {
+		if ids := execMatches(t, waf, v); len(ids) != 0 {
+			t.Errorf("%q: rules %v through Coraza with the prefilter", v, ids)
 		}
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
