@@ -39,12 +39,16 @@ import (
 //   - 210153: SQL injection in a part of a value after a ';'
 //     (sqliAfterSemicolonOp): 7;id=1 OR 1=1.
 //   - 210154: a number OR-ed with || (numericOrRule): 1||1.
+//   - 210155: a number, or/and/xor/||/&& and a condition that ends the
+//     value (numericTautologyRule): 1 or true, 7 or 1, 1 or id=id,
+//     1 and 0, 1 and password glob 'a*'.
 var shortPayloadRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + quoteCommentRule + `" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellCommandRule() + `" "id:210151,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx \x5c['\"` + "`" + `]" "id:210152,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection behind a backslash before a quote',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@detectSQLi" "t:none,t:escapeSeqDecode,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@` + sqliAfterSemicolonOp + `" "id:210153,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection after a semicolon',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericOrRule + `" "id:210154,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number OR-ed with ||',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericTautologyRule + `" "id:210155,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number then a logical operator and a condition',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // sqliAfterSemicolonOp is rule 210153's operator (sqliAfterSemicolon):
@@ -108,6 +112,36 @@ func notNameChar(c rune) bool {
 // || is OR (a fifth fresh-eyes attack's F10); libinjection takes 1||1 for
 // no SQL.
 const numericOrRule = `(?:^|;[ \t]*(?:[\w.\[\]-]+=)?)[ \t]*[-+]?\d+(?:\.\d+)?[ \t]*\|\|[ \t]*(?:[-+]?\d|true\b|false\b|not\b|['\"(])`
+
+// numericTautologyRule is rule 210155's expression: at the value's start
+// (or a line's) or after a ';' part's name=, a number (decimal or 0x),
+// or/and/xor (between spaces) or || or &&, optionally not, and a
+// condition that ends the value (or comes before a ';', a comment or a
+// closing parenthesis): true, false, null, a number or a quoted string,
+// or any of them or a column's name compared (= <> != <=> < <= > >=,
+// like/glob/regexp/rlike and a quoted string, is [not] null/true/false,
+// in (...)). WHERE id = 1 or true is every row, 1 and 0 and 1 and 1 are
+// a blind probe's pair, 1 and password glob 'a*' reads SQLite's password
+// one prefix a request (a fifth fresh-eyes attack's F18 and F19's blind
+// probes); libinjection takes them for no SQL. Prose that goes on after
+// the second number ("1 or 2 days", "3 and 4 bedrooms"), a word that is
+// not compared ("1 or more") or text before the number ("page 1 or 2")
+// passes; a value that is only two numbers and "or" ("1 or 2") is
+// refused: the price (see TestNumericTautologyOnProse).
+const numericTautologyRule = `(?i)(?:^|;[ \t]*(?:[\w.\[\]-]+=)?)[ \t]*[-+]?(?:0x[0-9a-f]+|\d+(?:\.\d+)?)` +
+	`(?:[ \t]+(?:or|and|xor)[ \t]+|[ \t]*(?:\|\||&&)[ \t]*)(?:not[ \t]+|!)?` +
+	`(?:` + tautologyValue + `(?:` + tautologyCompare + `)?|\w+` + tautologyCompare + `)` +
+	`[ \t]*(?:\z|;|#|--|/\*|\))`
+
+// tautologyValue is a constant of rule 210155's: true, false, null, a
+// number or a quoted string.
+const tautologyValue = `(?:true|false|null|[-+]?(?:0x[0-9a-f]+|\d+(?:\.\d+)?)|'[^']*'|\"[^\"]*\")`
+
+// tautologyCompare is a comparison of rule 210155's and its right side.
+const tautologyCompare = `(?:[ \t]*(?:=|==|<>|!=|<=>|<=?|>=?)[ \t]*(?:` + tautologyValue + `|\w+)` +
+	`|[ \t]+(?:not[ \t]+)?(?:like|glob|regexp|rlike)[ \t]+(?:'[^']*'|\"[^\"]*\"|0x[0-9a-f]+)` +
+	`|[ \t]+is[ \t]+(?:not[ \t]+)?(?:null|true|false|unknown)` +
+	`|[ \t]+(?:not[ \t]+)?in[ \t]*\([^)]*\))`
 
 // quoteCommentRule is rule 210150's expression: at the value's start or
 // after a separator (; & , | or a line break: apps split values on them,

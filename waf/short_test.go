@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/corazawaf/coraza/v3"
 )
 
 // TestShortPayloads: the shortest SQL and command injections, which the
@@ -67,6 +69,15 @@ func TestShortPayloads(t *testing.T) {
 		probe{name: "1 || '1' in the query", method: "GET", path: "/?id=" + q("1 || '1'")},
 		probe{name: "7;id=1||1 in the query", method: "GET", path: "/?a=" + q("7;id=1||1")},
 	)
+	// numeric tautologies and blind probes (a fifth fresh-eyes attack's
+	// F18, F19's blind probes): rule 210155
+	for _, v := range []string{"1 or true", "7 or 1", "1 or id=id", "0x31 or 1", "1 || true", "1 and 0", "1 and false",
+		"1 and password glob 'a*'", "7;id=1 or true"} {
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
+		)
+	}
 	catches := []probe{
 		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
 		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
@@ -91,7 +102,9 @@ func TestShortPayloads(t *testing.T) {
 		"Order summary\nid 5521", "Pets: dog; cat 3 years old", "Raleigh, NC; nc is North Carolina", "## Fields\n- `id`: the key\n- `name`: a label",
 		// near F8 and F10: ; parts and || that are no SQL
 		"size=10;color=red", "a=1;b=2;c=3", "Mon-Fri 9-5; Sat 10-2", "tel 555-1234; ext 12", "1; or 2", "Q1||Q2", "x || y", "a||b||c",
-		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other"} {
+		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other",
+		// near F18: numbers, or/and and prose (rule 210155)
+		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
@@ -276,4 +289,85 @@ func FuzzSQLiAfterSemicolon(f *testing.F) {
 			t.Fatalf("%q: refused without a ';'", v)
 		}
 	})
+}
+
+// numericTautologyAttacks are rule 210155's: a fifth fresh-eyes attack's
+// F18 (numeric tautologies) and F19's blind probes.
+var numericTautologyAttacks = []string{"1 or true", "7 or 1", "1 or 2", "7 or 7", "1 or id=id", "1 OR name=name", "0x31 or 1", "1 || true",
+	"1 or 2>1", "1 and 0", "1 and 1", "1 and false", "1 and 1=1", "1 and password glob 'a*'", "1 and password like 'a%'", "1 xor 1",
+	"1 && 1", "1 or not 0", "1 or 1 -- ", "1 or 1#", "1 or 1;", "7;id=1 or true", "1 or 'a'='a'", "1 or x is not null", "1 or id in (1,2)",
+	"-1 or 1=1", "1 AND TRUE"}
+
+// numericTautologyBenign is prose near rule 210155's attacks.
+var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "1 or 2 is fine", "2 or 3 people",
+	"1 and only", "5 and up", "1 or 2 of them", "10 or so", "1; or 2", "x;y=it's 1 or the other", "1 and 2 and 3 more", "Rooms: 3 and 4",
+	"1 or 2 or 3 times", "1 or 2, maybe 3", "1 && done", "4 or fewer", "100 or less", "1 or two", "1 and a half", "2 or 3 weeks; or 4"}
+
+// TestNumericTautologyOnProse measures rule 210155's expression (as
+// Coraza compiles it, and through Coraza with its @rx prefilter on): every
+// attack refused, the near misses not, and
+// random prose of numbers, or/and and words, none refused but the
+// documented price: a value (or a ';' part, a line) that is only a
+// number, or/and and a number, true, or a word compared ("5 and a = b").
+func TestNumericTautologyOnProse(t *testing.T) {
+	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(numericTautologyRule, `\"`, `"`))
+	for _, v := range numericTautologyAttacks {
+		if !rx.MatchString(v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range numericTautologyBenign {
+		if rx.MatchString(v) {
+			t.Errorf("%q: refused", v)
+		}
+	}
+	// through Coraza with its @rx prefilter on, as the waf loads the rule
+	// (the prefilter made an alternation miss in 210181's first form)
+	waf, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRxPreFilter On\nSecRule ARGS \"@rx " +
+		numericTautologyRule + "\" \"id:210155,phase:2,block,t:none,t:urlDecodeUni\""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range numericTautologyAttacks {
+		if ids := execMatches(t, waf, v); len(ids) != 1 {
+			t.Errorf("%q: rules %v through Coraza with the prefilter, want 210155", v, ids)
+		}
+	}
+	for _, v := range numericTautologyBenign {
+		if ids := execMatches(t, waf, v); len(ids) != 0 {
+			t.Errorf("%q: rules %v through Coraza with the prefilter", v, ids)
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	pick := func(ws []string) string { return ws[rng.IntN(len(ws))] }
+	words := []string{"1", "2", "3", "10", "0.5", "or", "and", "or", "and", "more", "less", "days", "people", "page", "is", "fine", "the", "a",
+		"true", "story", "not", "sure", "of", "them", "id", "name", "=", "like", "null", "in", "(see", "below)", "rooms", "&&", "||", "5", "x"}
+	seps := []string{" ", " ", " ", " ", " ", ", ", "; ", "\n", " - "}
+	refused, price := 0, 0
+	const n = 200000
+	for range n {
+		var b strings.Builder
+		for i, k := 0, 3+rng.IntN(10); i < k; i++ {
+			if i > 0 {
+				b.WriteString(pick(seps))
+			}
+			b.WriteString(pick(words))
+		}
+		// prose ends in a word or punctuation, not a condition
+		b.WriteString(pick([]string{".", " ok", " times", "!"}))
+		if v := b.String(); rx.MatchString(v) {
+			m := rx.FindString(v)
+			// the attack's own shape after a ';' or at a line's start:
+			// "...; 1 or 2; ..."
+			if regexp.MustCompile(`(?i)^[;\n]?\s*[-+]?[\d.]+\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?(?:[-+]?[\d.]+|true|null|\w+\s*=\s*\w+)\s*(?:=\s*\S+)?\s*[;)]?$`).MatchString(m) {
+				price++
+				continue
+			}
+			refused++
+			if refused <= 20 {
+				t.Errorf("random prose %q: refused (%q)", v, m)
+			}
+		}
+	}
+	t.Logf("random prose: %d of %d refused, and %d with a part that is only a number, or/and and a number, true or a comparison (the price)", refused, n, price)
 }
