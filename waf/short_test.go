@@ -344,7 +344,7 @@ func TestNumericTautologyOnProse(t *testing.T) {
 		"true", "story", "not", "sure", "of", "them", "id", "name", "=", "like", "null", "in", "(see", "below)", "rooms", "&&", "||", "5", "x"}
 	seps := []string{" ", " ", " ", " ", " ", ", ", "; ", "\n", " - "}
 	refused, price := 0, 0
-	const n = 200000
+	n := randomSamples
 	for range n {
 		var b strings.Builder
 		for i, k := 0, 3+rng.IntN(10); i < k; i++ {
