@@ -37,6 +37,9 @@ func TestRxPrefilterSameMatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// let the shared engine go, so the next test with these settings
+	// compiles its own (and observeRX sees its expressions)
+	defer func() { _ = w.Cleanup() }()
 	common := rxInputs()
 	rng := rand.New(rand.NewSource(1))
 	seen := map[string]bool{}
