@@ -28,10 +28,11 @@ import (
 //     must start with the option (an argument is the whole value); prose
 //     that mentions one ("use find -exec to ...") is not refused. One rule
 //     for each shape, 210181 to 210186: Coraza 3.8.1's @rx prefilter
-//     (SecRxPreFilter On, which the waf sets) misses "-oProxyCommand=id"
-//     with the shapes as alternatives of one expression (-o\s*... and
-//     --(...) side by side), each alone it matches; TestExecRules runs
-//     them through Coraza with the prefilter on.
+//     (SecRxPreFilter, which the waf now leaves off for this and other
+//     misses, waf.go) misses "-oProxyCommand=id" with the shapes as
+//     alternatives of one expression (-o\s*... and --(...) side by
+//     side), each alone it matches; TestExecRules runs them through
+//     Coraza with the prefilter on, so they hold either way.
 var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy\s+(?:\(\s*select\b[^;]*?\)|[\w.\x22]+(?:\s*\([^)]*\))?)\s+(?:to|from)\s+program\s+(?:e?'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + argumentInjectionRules()
 

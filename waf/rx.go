@@ -29,7 +29,7 @@ import (
 // it, more than Go's regexp takes on a short value; so a value shorter
 // than re2MinLen, or that is not valid UTF-8 (where RE2 would stop reading
 // and Go's regexp reads on, one U+FFFD per bad byte), goes to Coraza's own
-// @rx as before, with its prefilter; a long value that is not valid UTF-8
+// @rx as before (its prefilter off: see waf.go); a long value that is not valid UTF-8
 // goes to RE2 with each bad byte replaced by the U+FFFD Go's regexp reads
 // there (asGoRegexpReads). Both engines implement RE2's syntax
 // and leftmost-first semantics, so the matches are the same:
