@@ -82,13 +82,7 @@ func startCaddyWithBlock(t *testing.T, block string) string {
 // a small fraction of it, uninspected.
 func TestCPUBound(t *testing.T) {
 	base, hits := startCaddy(t, "waf")
-	margin := time.Duration(3)
-	if raceEnabled {
-		// the race detector makes the engine's walk 10-16x dearer (3.1 s
-		// for the dearest request in a CI run); .ci/run also runs this
-		// test without it, against the 3x margin
-		margin = 25
-	}
+	margin := time.Duration(cpuMargin)
 	do := func(r request) (int, time.Duration) {
 		req, _ := http.NewRequest("POST", base+r.path, strings.NewReader(r.body))
 		req.Header.Set("Content-Type", "application/json")
@@ -303,10 +297,7 @@ func cpuOfRequest(t *testing.T, req *http.Request) (int, time.Duration) {
 // as many derived) costs under the bound.
 func TestCPUBoundDerived(t *testing.T) {
 	base, hits := startCaddy(t, "waf")
-	margin := time.Duration(3)
-	if raceEnabled {
-		margin = 25
-	}
+	margin := time.Duration(cpuMargin)
 	code, spent := cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments-1))
 	t.Logf("127 template fields, 127 query values, 127 cookies of 63 bytes: %d, %v of CPU", code, spent)
 	if code != http.StatusBadRequest || *hits != 0 {

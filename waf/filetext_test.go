@@ -81,10 +81,7 @@ func TestMarkupOrCode(t *testing.T) {
 // order mark, with max_arguments query parameters and cookies.
 func TestCPUBoundFileParts(t *testing.T) {
 	base, hits := startCaddy(t, "waf")
-	margin := time.Duration(3)
-	if raceEnabled {
-		margin = 25
-	}
+	margin := time.Duration(cpuMargin)
 	r := rand.New(rand.NewPCG(7, 7))
 	const chars = "abcdefghijklmnopqrstuvwxyz0123456789 '\"<>()[]{};:,.|&$#%*+-=/\\!?@^~`\x01\x02\x07\x0b\x1b"
 	var body bytes.Buffer

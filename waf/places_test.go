@@ -564,10 +564,7 @@ func TestBasicPasswordRule(t *testing.T) {
 // query's parameters as header values to inspect) stays under the bound.
 func TestPlacesBounded(t *testing.T) {
 	base, hits := startCaddy(t, "waf")
-	margin := time.Duration(3)
-	if raceEnabled {
-		margin = 25
-	}
+	margin := time.Duration(cpuMargin)
 	do := func(r request, header http.Header) (int, time.Duration) {
 		req, _ := http.NewRequest("POST", base+r.path, strings.NewReader(r.body))
 		req.Header.Set("Content-Type", "application/json")
