@@ -97,36 +97,49 @@ func TestRedisThrottleSharedByGateways(t *testing.T) {
 		t.Fatalf("%d of 10 requests through two gateways passed; want 5", passed)
 	}
 
-	c := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
-	d := newRedisThrottle(t, &Throttle{Zone: "parallel", Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
-	var ok, failed atomic.Int64
-	var wg sync.WaitGroup
-	for w := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g := c
-			if w%2 == 1 {
-				g = d
-			}
-			var tats [maxRates]int64
-			for range 15 {
-				allowed, _, _, err := g.remote.Take(context.Background(), "one-key", tats[:1])
-				switch {
-				case err != nil:
-					failed.Add(1) // timed out: Redis may have counted it
-				case allowed:
-					ok.Add(1)
+	// in parallel, in both modes: exact asks Redis per request, so the
+	// gateways admit exactly the burst; leased spends shares of 5 locally,
+	// and a share left unspent past its TTL (a goroutine held back over a
+	// second under -race on a busy machine) expires instead of going to
+	// the other gateway, so leased admits at most the burst and at least
+	// the burst less one share per gateway (docs/cluster.md)
+	for _, mode := range []struct {
+		name  string
+		short int64 // how many under the burst the mode may admit
+	}{{"exact", 0}, {"leased", 2 * 5}} {
+		c := newRedisThrottle(t, &Throttle{Zone: "parallel-" + mode.name, Mode: mode.name, Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
+		d := newRedisThrottle(t, &Throttle{Zone: "parallel-" + mode.name, Mode: mode.name, Rates: []Rate{perWindow(100, time.Hour)}}, rs.URL())
+		var ok, failed atomic.Int64
+		var wg sync.WaitGroup
+		for w := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				g := c
+				if w%2 == 1 {
+					g = d
 				}
-			}
-		}()
-	}
-	wg.Wait()
-	// exactly the burst; a call that timed out (the 200 ms redis_timeout,
-	// under -race on a busy machine) may have taken a token unseen, so it
-	// may leave one fewer, never one more
-	if n, f := ok.Load(), failed.Load(); n > 100 || n+f < 100 {
-		t.Fatalf("%d of 300 parallel requests passed and %d timed out; want exactly the burst, 100 (fewer only by the timed out)", n, f)
+				var tats [maxRates]int64
+				for range 15 {
+					allowed, _, _, err := g.remote.Take(context.Background(), "one-key", tats[:1])
+					switch {
+					case err != nil:
+						failed.Add(1) // timed out: Redis may have counted it
+					case allowed:
+						ok.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		// a call that timed out (the 200 ms redis_timeout, under -race on
+		// a busy machine) may have taken a token unseen, so it may leave
+		// one fewer (in mode leased, a share fewer), never one more
+		n, f := ok.Load(), failed.Load()
+		t.Logf("mode %s: %d of 300 parallel requests passed, %d timed out", mode.name, n, f)
+		if n > 100 || n+f*(1+mode.short) < 100-mode.short {
+			t.Fatalf("mode %s: %d of 300 parallel requests passed and %d timed out; want the burst, 100, or at most %d fewer (and fewer by the timed out)", mode.name, n, f, mode.short)
+		}
 	}
 }
 
