@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 // TestFileText: a file part's bytes are text unless plainly binary (an
@@ -118,8 +120,8 @@ func TestCPUBoundFileParts(t *testing.T) {
 	if *hits > 1 {
 		t.Fatalf("the upstream got %d requests", *hits)
 	}
-	if spent > margin*200*time.Millisecond {
-		t.Errorf("the dearest multipart body allowed cost %v of CPU, over %d × the 200 ms bound", spent, margin)
+	if spent > margin*cpuBound {
+		t.Errorf("the dearest multipart body allowed cost %v of CPU, over %d × the %v bound", spent, margin, cpuBound)
 	}
 }
 
@@ -138,9 +140,6 @@ func TestFileTextNotCommands(t *testing.T) {
 		file("SQL injection in a log", "app.log", "text/plain", "2026-12-03 INFO start\nuser=x' UNION SELECT password FROM users --\n"),
 		{name: "a query parameter named as file text", method: "GET", path: "/search?q%3Afiletext=x"},
 	}
-	// a file part's field named so (the CRS refuses its name already)
-	body, ct := multipartFile("f:filetext", `filename="a.txt"`, "text/plain", "hello")
-	catches := []probe{{name: "a file part's field named as file text", method: "POST", path: "/upload", contentType: ct, body: body}}
 	// the CRS alone reads no file contents
 	misses = append(misses, file("an OS file name in a log", "run.log", "text/x-log", "127.0.0.1; cat /etc/passwd\n"))
 	benign := []probe{
@@ -151,5 +150,16 @@ func TestFileTextNotCommands(t *testing.T) {
 		file("a pip requirements file, double quotes", "requirements.txt", "text/plain", "flask==3.0\nrequests>=2.31; python_version>\"3.8\"\n"),
 		file("a shell history in a support ticket", "steps.txt", "text/plain", "$ uname -a\nLinux box 6.1\n$ whoami\nbob\n$ ps aux | head\n"),
 	}
-	runBeyondTheCRS(t, catches, misses, benign)
+	runBeyondTheCRS(t, nil, misses, benign)
+	_ = caddy.Stop()
+	// a file part's field named so: refused (400) by the additions' own
+	// check. The CRS alone refuses it in most runs, not all (922130 on
+	// the part's header, with 920350 for a numeric Host, makes the score;
+	// 922130 did not fire in about one run in six), so it is no probe of
+	// runBeyondTheCRS's, which wants the CRS alone's answer fixed.
+	base, hits := startCaddy(t, "waf")
+	body, ct := multipartFile("f:filetext", `filename="a.txt"`, "text/plain", "hello")
+	if code, _ := send(t, base, probe{name: "a file part's field named as file text", method: "POST", path: "/upload", contentType: ct, body: body}); code != http.StatusBadRequest || *hits != 0 {
+		t.Errorf("a file part's field named as file text: %d (upstream hits %d), want 400", code, *hits)
+	}
 }
