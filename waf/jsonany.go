@@ -98,17 +98,29 @@ func firstJSONValue(b []byte) ([]byte, bool) {
 //     ALLOW_NON_NUMERIC_NUMBERS, JSON5), read as 0;
 //   - // and /* */ comments (JSON5, JSONC, Jackson's ALLOW_COMMENTS,
 //     Json.NET), read as a space;
-//   - a trailing comma before } or ] (JSON5, JSONC, Json.NET), dropped.
+//   - a trailing comma before } or ] (JSON5, JSONC, Json.NET), dropped;
+//   - a string in single quotes (JSON5, Python's ast.literal_eval, YAML),
+//     made a JSON string of the same text;
+//   - a bare word where JSON has a string: a key without quotes (JSON5,
+//     JavaScript object text, YAML flow mappings) and a value that is not
+//     a JSON number or literal (YAML's plain scalars: {id: 1 or true};
+//     Python's True, False and None), made a JSON string of the word as
+//     it stands, trimmed (a sixth fresh-eyes attack passed
+//     {'id':'1 or true'} and {id: 1 or true} in a value).
 //
-// Outside strings only; a string's bytes are copied as they are. It
-// stops where the first value closes (what follows it does not count, as
-// in sniffJSON) and reports whether it changed anything: when not, b is
-// not JSON for these readers either. One pass over b; the result is never
-// longer than b.
+// A string's bytes are copied as they are. It stops where the first value
+// closes (what follows it does not count, as in sniffJSON) and reports
+// whether it changed anything: when not, b is not JSON for these readers
+// either. One pass over b; the result is never longer than three times b
+// (a word of one byte becomes three).
 func lenientJSON(b []byte) ([]byte, bool) {
-	out := make([]byte, 0, len(b))
+	out := make([]byte, 0, len(b)+len(b)/4)
 	changed := false
 	depth := 0
+	// inObject[depth-1]: the innermost container is an object; key: the
+	// next word there is a key (after { or ,), else a value (after :)
+	var inObject []bool
+	key := false
 	lastSignificant := -1 // index in out of the last byte that is not white space
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -128,6 +140,31 @@ func lenientJSON(b []byte) ([]byte, bool) {
 			lastSignificant = len(out) - 1
 			i = j
 			continue
+		case c == '\'':
+			j := i + 1
+			out = append(out, '"')
+			for ; j < len(b) && b[j] != '\''; j++ {
+				switch {
+				case b[j] == '\\' && j+1 < len(b) && b[j+1] == '\'':
+					out = append(out, '\'') // \' is ' in single quotes
+					j++
+				case b[j] == '\\' && j+1 < len(b):
+					out = append(out, b[j], b[j+1]) // the other escapes are JSON's
+					j++
+				case b[j] == '"':
+					out = append(out, '\\', '"')
+				default:
+					out = append(out, b[j])
+				}
+			}
+			if j >= len(b) {
+				return nil, false // not closed
+			}
+			out = append(out, '"')
+			lastSignificant = len(out) - 1
+			i = j
+			changed = true
+			continue
 		case c == '/' && i+1 < len(b) && b[i+1] == '/':
 			end := bytes.IndexByte(b[i:], '\n')
 			if end < 0 {
@@ -146,20 +183,10 @@ func lenientJSON(b []byte) ([]byte, bool) {
 			i += 2 + end + 1
 			changed = true
 			continue
-		case c == 'N' && bytes.HasPrefix(b[i:], []byte("NaN")):
-			out = append(out, '0')
-			i += len("NaN") - 1
-			changed = true
-		case c == 'I' && bytes.HasPrefix(b[i:], []byte("Infinity")):
-			out = append(out, '0')
-			i += len("Infinity") - 1
-			changed = true
-		case c == '-' && bytes.HasPrefix(b[i+1:], []byte("Infinity")):
-			out = append(out, '0')
-			i += len("-Infinity") - 1
-			changed = true
 		case c == '{' || c == '[':
 			depth++
+			inObject = append(inObject, c == '{')
+			key = c == '{'
 			out = append(out, c)
 		case c == '}' || c == ']':
 			if lastSignificant >= 0 && out[lastSignificant] == ',' {
@@ -170,15 +197,86 @@ func lenientJSON(b []byte) ([]byte, bool) {
 			if depth--; depth == 0 {
 				return out, changed
 			}
+			inObject = inObject[:depth]
+			key = false
+		case c == ',':
+			key = depth > 0 && inObject[depth-1]
+			out = append(out, c)
+		case c == ':':
+			key = false
+			out = append(out, c)
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 			out = append(out, c)
 			continue
 		default:
-			out = append(out, c)
+			// a word: to the next character that ends one where it
+			// stands (a key ends at :), trimmed
+			w := bytes.TrimRight(b[i:wordEnd(b, i, key)], " \t\r")
+			switch {
+			case len(w) == 0:
+				out = append(out, c) // a character JSON has no word for
+			case !key && jsonWord(w):
+				out = append(out, w...)
+			case !key && (string(w) == "NaN" || string(w) == "Infinity" || string(w) == "-Infinity"):
+				out = append(out, '0')
+				changed = true
+			default:
+				out = appendJSONString(out, w)
+				changed = true
+			}
+			if len(w) > 0 {
+				i += len(w) - 1
+			}
 		}
 		lastSignificant = len(out) - 1
 	}
 	return out, changed
+}
+
+// wordEnd is where the bare word at b[i] ends (lenientJSON): at , { } [
+// ] a quote, a line's end or a comment, and a key's at : too.
+func wordEnd(b []byte, i int, key bool) int {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '{', '}', '[', ']', '"', '\'', '\n':
+			return i
+		case ':':
+			if key {
+				return i
+			}
+		case '/':
+			if i+1 < len(b) && (b[i+1] == '/' || b[i+1] == '*') {
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// jsonWord: w is a JSON number or literal as it stands.
+func jsonWord(w []byte) bool {
+	switch string(w) {
+	case "true", "false", "null":
+		return true
+	}
+	var n json.Number
+	return (w[0] == '-' || w[0] >= '0' && w[0] <= '9') && json.Unmarshal(w, &n) == nil
+}
+
+// appendJSONString appends w as a JSON string.
+func appendJSONString(out, w []byte) []byte {
+	out = append(out, '"')
+	for _, c := range w {
+		switch {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c < 0x20:
+			out = append(out, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		default:
+			out = append(out, c)
+		}
+	}
+	return append(out, '"')
 }
 
 // sniffJSONString is sniffJSON of a value: a value that does not start

@@ -110,6 +110,15 @@ func jsonAnyAttacks() []probe {
 		probe{name: "base64 of JSON with a trailing comma", method: "GET", path: "/api?cursor=" + q(b64(`{"q": "`+sqli+`",}`))},
 		probe{name: "a multipart JSON file part with NaN", method: "POST", path: "/api", contentType: mpNaNType, body: mpNaN},
 	)
+	// single quotes and bare words (JSON5, Python's ast.literal_eval,
+	// YAML's flow mappings: a sixth fresh-eyes attack, B20)
+	out = append(out,
+		probe{name: "?f= of a Python dict", method: "GET", path: "/api?f=" + q(`{'id':'1 or true'}`)},
+		probe{name: "?f= of a YAML flow mapping", method: "GET", path: "/api?f=" + q(`{id: 1 or true}`)},
+		probe{name: "?f= of JSON5 with an unquoted key", method: "GET", path: "/api?f=" + q(`{id:"1 or true"}`)},
+		probe{name: "a JSON5 login as text/plain", method: "POST", path: "/login", contentType: "text/plain", body: `{user: 'admin\' --', pass: 'x'}`},
+		probe{name: "a YAML flow sequence in a form field", method: "POST", path: "/api", contentType: form, body: "ids=" + q(`[1, 1 or 1=1]`)},
+	)
 	// base64 of JSON or of a form whose own values are encoded
 	inner := `{"q": "` + b64(sqli) + `"}`
 	out = append(out,
@@ -153,6 +162,9 @@ func jsonAnyBenign() []probe {
 			body: `{"title": "a note", "tags": []}  `},
 		{name: "JSON with a leading no-break space as XML", method: "POST", path: "/api", contentType: "application/xml",
 			body: "\u00a0" + `{"title": "Trip to Zürich", "tags": ["travel"]}`},
+		{name: "?tags= of a Python list", method: "GET", path: "/api?tags=" + q(`['travel', 'alps', "O'Brien"]`)},
+		{name: "?opts= of a YAML flow mapping", method: "GET", path: "/api?opts=" + q(`{sort: name, order: asc, page: 2, note: it is fine}`)},
+		{name: "a title in brackets", method: "GET", path: "/api?title=" + q(`[draft] Trip to Zürich, day 2`)},
 		{name: "JSON with NaN, a comment and a trailing comma as text/plain", method: "POST", path: "/api", contentType: "text/plain",
 			body: `{"title": "Trip to Zürich", /* draft */ "score": NaN, "max": Infinity, "tags": ["travel", "alps",],}`},
 		{name: "?filter= of JSON with a trailing comma", method: "GET", path: "/api/people?filter=" + q(`{"where": {"name": "O'Brien",}, "limit": 10,}`)},
@@ -244,9 +256,23 @@ func TestSniffJSON(t *testing.T) {
 		`{"a": "\"//",}`:                            `{"a": "\"//" }`,
 		`{"a": 1,} // trailing`:                     `{"a": 1 }`,
 		`{"a": 1, /* not closed`:                    "",
-		`{"a": NaNa}`:                               "",
-		`{"a": 1,,}`:                                "",
-		`{"a": "not closed,}`:                       "",
+		`{"a": NaNa}`:                               `{"a": "NaNa"}`, // YAML's plain scalar
+		// single quotes and bare words (JSON5, Python, YAML flow): a sixth
+		// fresh-eyes attack passed these in a value
+		`{'id':'1 or true'}`:             `{"id":"1 or true"}`,
+		`{id: 1 or true}`:                `{"id": "1 or true"}`,
+		`{id:"1 or true"}`:               `{"id":"1 or true"}`,
+		`{'a': True, 'b': None, 'c': 2}`: `{"a": "True", "b": "None", "c": 2}`,
+		`{'q': 'it\'s "x"'}`:             `{"q": "it's \"x\""}`,
+		`[{$unionWith: 'secrets'}]`:      `[{"$unionWith": "secrets"}]`,
+		`{a: -1.5e3, b: -x, c: null}`:    `{"a": -1.5e3, "b": "-x", "c": null}`,
+		"{a: 1 // one\n}":                "{\"a\": 1  \n}",
+		"{a: x\ty\t, b: [p q, r]}":       "{\"a\": \"x\\u0009y\"\t, \"b\": [\"p q\", \"r\"]}",
+		`{a b: c}`:                       `{"a b": "c"}`,
+		`{'not closed}`:                  "",
+		`[1, 'a]`:                        "",
+		`{"a": 1,,}`:                     "",
+		`{"a": "not closed,}`:            "",
 	} {
 		got, ok := sniffJSON([]byte(in))
 		if ok != (want != "") || string(got) != want {
@@ -362,7 +388,7 @@ func TestJSONInValuesCountAgainstTheLimits(t *testing.T) {
 }
 
 func FuzzSniffJSON(f *testing.F) {
-	for _, s := range []string{`{"a": 1} x`, "\ufeff[1]", "\f{}", `{"a"`, "\xef\xbb", `[{"b": "c"}]]`, `{"a": NaN, /* c */ "b": [1,],} // x`} {
+	for _, s := range []string{`{"a": 1} x`, "\ufeff[1]", "\f{}", `{"a"`, "\xef\xbb", `[{"b": "c"}]]`, `{"a": NaN, /* c */ "b": [1,],} // x`, `{a: 'b', c: d e}`, `[x, 'y\\'z', {k: v}]`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -371,8 +397,8 @@ func FuzzSniffJSON(f *testing.F) {
 			return
 		}
 		// one JSON object or array, found in s or made standard from
-		// it (lenientJSON: never longer)
-		if len(doc) > len(s) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
+		// it (lenientJSON: at most three times as long)
+		if len(doc) > 3*len(s) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
 			t.Fatalf("%q: %q", s, doc)
 		}
 	})
