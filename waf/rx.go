@@ -25,9 +25,13 @@ import (
 // with its NFA on anything longer than a few hundred bytes, at some
 // microseconds per byte per rule: two thirds of a 2 KB JSON POST's time
 // went there. RE2's lazy DFA scans the same input in one pass at a few
-// nanoseconds a byte, but each call costs about a microsecond to cross into
-// it, more than Go's regexp takes on a short value; so a value shorter
-// than re2MinLen, or that is not valid UTF-8 (where RE2 would stop reading
+// nanoseconds a byte, but each call costs a fraction of a microsecond
+// to cross into it, and more until its DFA states for the expression are
+// built: on values of 8 bytes Go's regexp costs about what RE2 does, from
+// 16 bytes on two to four times more (BenchmarkRxByLength; the threshold
+// was 64 bytes until a sixth fresh-eyes attack's dearest request, 127
+// values of 63 random bytes in each place, cost 260-520 ms); so a value
+// shorter than re2MinLen, or that is not valid UTF-8 (where RE2 would stop reading
 // and Go's regexp reads on, one U+FFFD per bad byte), goes to Coraza's own
 // @rx as before (its prefilter off: see waf.go); a long value that is not valid UTF-8
 // goes to RE2 with each bad byte replaced by the U+FFFD Go's regexp reads
@@ -38,7 +42,7 @@ import (
 //
 // Operators are registered by name for the whole process: a Caddy built
 // with this module and coraza-caddy runs this @rx in both.
-const re2MinLen = 64
+const re2MinLen = 16
 
 // corazaOperators is Coraza's registry of operator factories, for its own
 // @rx: the plugin API registers operators but does not hand them out. A
