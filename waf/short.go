@@ -201,11 +201,27 @@ var (
 	// number: "; sleep 5", "; ping 127.0.0.1", "; kill 1".
 	shellCommandsNumber = []string{"sleep", "ping", "kill"}
 	// shellCommandsArgs are words with the arguments that make them
-	// commands: "; ps aux", "; ip a", "& net user", "; nc evil.example
-	// 4444" (a host and a port; "NC; nc is North Carolina" is prose).
-	shellCommandsArgs = map[string]string{"ps": `aux|ax|ef`, "ip": `a|addr|address|r|route|link|neigh`,
-		"net": `user|users|localgroup|group|view|share|use|session|accounts|config|start|stop`}
+	// commands: "; ps aux", "; ip a", "; nc evil.example 4444" (a host
+	// and a port; "NC; nc is North Carolina" is prose); Windows' net is
+	// netCommand.
+	shellCommandsArgs = map[string]string{"ps": `aux|ax|ef`, "ip": `a|addr|address|r|route|link|neigh`}
 )
+
+// netCommand is what follows Windows' net in rule 210151 (cmd.exe reads
+// it in any case): localgroup with anything; user or view at the value's
+// end or before a separator ("& net user"); and any of its subcommands
+// followed, within four words (a quoted one, "Domain Admins", is one), by one of net's own options (/add,
+// /domain, /delete, /active:yes, ...) or a UNC path (\\host): "& net
+// user bob P@ss1 /add", "& net use z: \\evil\\share". Not "net" and a
+// word of prose: "Gross & net share price", "Tax & net use", "Sales &
+// net users", "pros & net user count" passed the fifth attack's form
+// and were refused (a sixth fresh-eyes attack, attack 10, B12). Not
+// covered: a subcommand and words without an option ("& net user bob",
+// "& net stop spooler"), as prose is.
+const netCommand = `(?i:[ \t]+localgroup\b` +
+	`|[ \t]+(?:user|view)[ \t]*(?:\z|[;&|#)])` +
+	`|[ \t]+(?:user|users|group|localgroup|view|share|use|session|sessions|accounts|config|start|stop|statistics|time|file|files)` +
+	`(?:[ \t]+(?:\"[^\"\n]*\"|[^\s/;&|\"]+)){0,4}[ \t]+(?:/(?:add|del|delete|domain|active|expires|passwordchg|passwordreq|logonpasswordchg|times|fullname|comment|usercomment|homedir|profilepath|scriptpath|workstations|persistent|savecred|user|grant|remark|users|unlimited|cache|smartcard|random|countrycode|y|yes|n|no|all|srvcomment|hidden|autodisconnect|close|sync)\b|\x5c\x5c))`
 
 // shellCommandRule is rule 210151's expression: a separator, optional
 // spaces, quotes and grouping (a subshell's '(', a group's '{'), then a
@@ -244,7 +260,7 @@ func shellCommandRule() string {
 		// then the end, a separator or an option ("| ip a ok" is prose)
 		withArgs = append(withArgs, split(w)+`[ \t]+(?:`+shellCommandsArgs[w]+`)(?:[ \t]*(?:\z|[;&#)-])|[|`+"`"+`])`)
 	}
-	withArgs = append(withArgs, split("net")+`[ \t]+(?:`+shellCommandsArgs["net"]+`)\b`)
+	withArgs = append(withArgs, `(?i:`+split("net")+`)`+netCommand)
 	// nc: as a word, or before an option, a path, a variable or a quote,
 	// or a host and then a port ("nc evil.example 4444")
 	withArgs = append(withArgs, split("nc")+`(?:`+endWord+`|[ \t]+['\"]*[-/$'\"~*]|[ \t]+[\w.-]+[ \t]+\d+(?:[ \t]*(?:\z|[;&#)])|[|`+"`"+`]))`)

