@@ -110,38 +110,62 @@ func notNameChar(c rune) bool {
 // true, false, not, a quote or a parenthesis, at the value's start or
 // after a ';' part's name=: WHERE id = 1||1 is every row in MySQL, where
 // || is OR (a fifth fresh-eyes attack's F10); libinjection takes 1||1 for
-// no SQL.
-const numericOrRule = `(?:^|;[ \t]*(?:[\w.\[\]-]+=)?)[ \t]*[-+]?\d+(?:\.\d+)?[ \t]*\|\|[ \t]*(?:[-+]?\d|true\b|false\b|not\b|['\"(])`
+// no SQL. A number is any of MySQL's (sqlNumber) or a quoted one, and
+// the right side x'31', b'1', .1 or @@version too (a sixth fresh-eyes
+// attack, attack 10, B10: 1||x'31', 1||@@version passed).
+const numericOrRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[-+]?` + sqlNumber + `'|\"[-+]?` + sqlNumber + `\")` +
+	sqlSpace + `*\|\|` + sqlSpace + `*(?:[-+]?\.?\d|true\b|false\b|not\b|[xb]'|@@\w|['\"(])`
+
+// sqlNumber is a number as MySQL reads it: decimal (1, 1.5, .1, 1e0),
+// hexadecimal (0x31, x'31') or binary (0b1, b'1'); x'31' and b'1' are
+// strings of bytes, true in a condition when their number is not 0.
+const sqlNumber = `(?:0x[0-9a-f]+|0b[01]+|x'[0-9a-f]*'|b'[01]*'|(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?)`
+
+// sqlSpace is white space between SQL's tokens for rules 210154 and
+// 210155: a space, a tab, a vertical tab, a form feed, a carriage return,
+// and a no-break space, as U+00A0 or as a lone byte 0xA0 (any byte that
+// is not UTF-8, which Go's regexp reads as U+FFFD), which MySQL reads as
+// white space (1%A0or%A0true passed a sixth fresh-eyes attack, B10). Not
+// a line break: the rules read a line at a time. The two characters are
+// in the expression as themselves, not as \x{a0}: Coraza compiles an
+// expression with an escape above \x7f with a matcher of bytes, which
+// would not match U+00A0 (two bytes).
+const sqlSpace = "[ \\t\\x0b\\x0c\\r\u00a0\ufffd]"
 
 // numericTautologyRule is rule 210155's expression: at the value's start
-// (or a line's) or after a ';' part's name=, a number (decimal or 0x),
+// (or a line's) or after a ';' part's name=, a number (sqlNumber, or one
+// quoted: WHERE id = '1' or '1' is every row of a numeric column),
 // or/and/xor (between spaces) or || or &&, optionally not, and a
 // condition that ends the value (or comes before a ';', a comment or a
-// closing parenthesis): true, false, null, a number or a quoted string,
-// or any of them or a column's name compared (= <> != <=> < <= > >=,
+// closing parenthesis): true, false, null, a number, a quoted string or
+// a system variable (@@version, '8.0.36': 8, true), or any of them or a
+// column's name compared (= <> != <=> < <= > >=,
 // like/glob/regexp/rlike and a quoted string, is [not] null/true/false,
 // in (...)). WHERE id = 1 or true is every row, 1 and 0 and 1 and 1 are
 // a blind probe's pair, 1 and password glob 'a*' reads SQLite's password
 // one prefix a request (a fifth fresh-eyes attack's F18 and F19's blind
-// probes); libinjection takes them for no SQL. Prose that goes on after
+// probes); libinjection takes them for no SQL. MySQL's other true
+// literals (1 or x'31', 1 or b'1', 1 or 0b1, 1 or .1, 1e0 or 1,
+// 1 or @@version, '1' or '1', 1%A0or%A0true) passed a sixth fresh-eyes
+// attack (attack 10, B10). Prose that goes on after
 // the second number ("1 or 2 days", "3 and 4 bedrooms"), a word that is
 // not compared ("1 or more") or text before the number ("page 1 or 2")
 // passes; a value that is only two numbers and "or" ("1 or 2") is
 // refused: the price (see TestNumericTautologyOnProse).
-const numericTautologyRule = `(?i)(?:^|;[ \t]*(?:[\w.\[\]-]+=)?)[ \t]*[-+]?(?:0x[0-9a-f]+|\d+(?:\.\d+)?)` +
-	`(?:[ \t]+(?:or|and|xor)[ \t]+|[ \t]*(?:\|\||&&)[ \t]*)(?:not[ \t]+|!)?` +
+const numericTautologyRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[-+]?` + sqlNumber + `'|\"[-+]?` + sqlNumber + `\")` +
+	`(?:` + sqlSpace + `+(?:or|and|xor)` + sqlSpace + `+|` + sqlSpace + `*(?:\|\||&&)` + sqlSpace + `*)(?:not` + sqlSpace + `+|!)?` +
 	`(?:` + tautologyValue + `(?:` + tautologyCompare + `)?|\w+` + tautologyCompare + `)` +
-	`[ \t]*(?:\z|;|#|--|/\*|\))`
+	sqlSpace + `*(?:\z|;|#|--|/\*|\))`
 
 // tautologyValue is a constant of rule 210155's: true, false, null, a
-// number or a quoted string.
-const tautologyValue = `(?:true|false|null|[-+]?(?:0x[0-9a-f]+|\d+(?:\.\d+)?)|'[^']*'|\"[^\"]*\")`
+// number, a quoted string or a system variable.
+const tautologyValue = `(?:true|false|null|[-+]?` + sqlNumber + `|'[^']*'|\"[^\"]*\"|@@[\w.]+)`
 
 // tautologyCompare is a comparison of rule 210155's and its right side.
-const tautologyCompare = `(?:[ \t]*(?:=|==|<>|!=|<=>|<=?|>=?)[ \t]*(?:` + tautologyValue + `|\w+)` +
-	`|[ \t]+(?:not[ \t]+)?(?:like|glob|regexp|rlike)[ \t]+(?:'[^']*'|\"[^\"]*\"|0x[0-9a-f]+)` +
-	`|[ \t]+is[ \t]+(?:not[ \t]+)?(?:null|true|false|unknown)` +
-	`|[ \t]+(?:not[ \t]+)?in[ \t]*\([^)]*\))`
+const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlSpace + `*(?:` + tautologyValue + `|\w+)` +
+	`|` + sqlSpace + `+(?:not` + sqlSpace + `+)?(?:like|glob|regexp|rlike)` + sqlSpace + `+(?:'[^']*'|\"[^\"]*\"|0x[0-9a-f]+)` +
+	`|` + sqlSpace + `+is` + sqlSpace + `+(?:not` + sqlSpace + `+)?(?:null|true|false|unknown)` +
+	`|` + sqlSpace + `+(?:not` + sqlSpace + `+)?in` + sqlSpace + `*\([^)]*\))`
 
 // quoteCommentRule is rule 210150's expression: at the value's start or
 // after a separator (; & , | or a line break: apps split values on them,

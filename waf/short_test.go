@@ -72,11 +72,18 @@ func TestShortPayloads(t *testing.T) {
 		probe{name: "1||1 in the path", method: "GET", path: "/api/users/1||1"},
 		probe{name: "1 || '1' in the query", method: "GET", path: "/?id=" + q("1 || '1'")},
 		probe{name: "7;id=1||1 in the query", method: "GET", path: "/?a=" + q("7;id=1||1")},
+		// a sixth fresh-eyes attack's B10
+		probe{name: "1||x'31' in the query", method: "GET", path: "/?id=" + q("1||x'31'")},
+		probe{name: "1||@@version in the query", method: "GET", path: "/?id=" + q("1||@@version")},
+		probe{name: "1%A0or%A0true in the query", method: "GET", path: "/?id=1%A0or%A0true"},
+		probe{name: "1%C2%A0or%C2%A0true in the query", method: "GET", path: "/?id=1%C2%A0or%C2%A0true"},
 	)
 	// numeric tautologies and blind probes (a fifth fresh-eyes attack's
 	// F18, F19's blind probes): rule 210155
 	for _, v := range []string{"1 or true", "7 or 1", "1 or id=id", "0x31 or 1", "1 || true", "1 and 0", "1 and false",
-		"1 and password glob 'a*'", "7;id=1 or true"} {
+		"1 and password glob 'a*'", "7;id=1 or true",
+		// a sixth fresh-eyes attack's B10
+		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
@@ -370,17 +377,45 @@ func FuzzSQLiAfterSemicolon(f *testing.F) {
 	})
 }
 
+// TestNumericOrRule: rule 210154, through Coraza as the waf loads it,
+// refuses a number OR-ed with || and MySQL's other true literals (a
+// sixth fresh-eyes attack's B10), and not the near misses.
+func TestNumericOrRule(t *testing.T) {
+	waf, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRxPreFilter Off\nSecRule ARGS \"@rx " +
+		numericOrRule + "\" \"id:210154,phase:2,block,t:none,t:urlDecodeUni\""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1||1", "1 || '1'", "7;id=1||1", "1||x'31'", "1||X'31'", "1||b'1'", "1||0b1", "1||@@version", "1||.1", "1e0||1",
+		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01"} {
+		if ids := execMatches(t, waf, v); len(ids) != 1 {
+			t.Errorf("%q: rules %v, want 210154", v, ids)
+		}
+	}
+	for _, v := range []string{"Q1||Q2", "x || y", "a||b||c", "1||x", "1||@home", "'a'||'b'", "v1.2||v1.3", "1 | 1"} {
+		if ids := execMatches(t, waf, v); len(ids) != 0 {
+			t.Errorf("%q: rules %v", v, ids)
+		}
+	}
+}
+
 // numericTautologyAttacks are rule 210155's: a fifth fresh-eyes attack's
 // F18 (numeric tautologies) and F19's blind probes.
 var numericTautologyAttacks = []string{"1 or true", "7 or 1", "1 or 2", "7 or 7", "1 or id=id", "1 OR name=name", "0x31 or 1", "1 || true",
 	"1 or 2>1", "1 and 0", "1 and 1", "1 and false", "1 and 1=1", "1 and password glob 'a*'", "1 and password like 'a%'", "1 xor 1",
 	"1 && 1", "1 or not 0", "1 or 1 -- ", "1 or 1#", "1 or 1;", "7;id=1 or true", "1 or 'a'='a'", "1 or x is not null", "1 or id in (1,2)",
-	"-1 or 1=1", "1 AND TRUE"}
+	"-1 or 1=1", "1 AND TRUE",
+	// MySQL's other true literals (a sixth fresh-eyes attack's B10)
+	"1 or x'31'", "1 OR X'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "\"1\" or 1",
+	"1\xa0or\xa0true", "1\u00a0or\u00a0true", "1\u00a0or\u00a01=1", "1 or x'31'=x'31'", "0b1 and 1", "x'31' or 1"}
 
 // numericTautologyBenign is prose near rule 210155's attacks.
 var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "1 or 2 is fine", "2 or 3 people",
 	"1 and only", "5 and up", "1 or 2 of them", "10 or so", "1; or 2", "x;y=it's 1 or the other", "1 and 2 and 3 more", "Rooms: 3 and 4",
-	"1 or 2 or 3 times", "1 or 2, maybe 3", "1 && done", "4 or fewer", "100 or less", "1 or two", "1 and a half", "2 or 3 weeks; or 4"}
+	"1 or 2 or 3 times", "1 or 2, maybe 3", "1 && done", "4 or fewer", "100 or less", "1 or two", "1 and a half", "2 or 3 weeks; or 4",
+	// near B10
+	"'yes' or 'no'", "'A' or 'B'", "1 or b", "1e0 or more", "'1' or more", ".1 or .2 mm", "version 1 or @home", "1 or @@ mentions",
+	"x'31' is hex", "1\u00a0or\u00a02 days", "3 and x'", "'1' or '2' stars each"}
 
 // TestNumericTautologyOnProse measures rule 210155's expression (as
 // Coraza compiles it, and through Coraza with its @rx prefilter on): every
