@@ -288,7 +288,7 @@ func appendAuthorization(out []argument, vs []string) ([]argument, string) {
 		}
 		user, pass, ok := basicCredentials(cred)
 		if !ok {
-			continue // the backend refuses it as Go's Request.BasicAuth does
+			continue // the backend refuses it as Werkzeug does
 		}
 		if !safeValue(user, false) {
 			out = append(out, argument{placeBasic + "user", user})
@@ -345,7 +345,7 @@ const basicPasswordSQL = `(?i)['\"` + "`" + `](?:.*?[\s'\"` + "`" + `()/*+=-])?(
 // framework, PHP): base64 with or without its '=' padding, in the
 // standard or the URL-safe alphabet ('-' and '_' for '+' and '/'), or in
 // a mix of them; the user name before the first colon, the password after
-// it. Go's Request.BasicAuth takes only the padded standard alphabet, so
+// it, or the whole value as the user name when there is no colon. Go's Request.BasicAuth takes only the padded standard alphabet, so
 // credentials that only a lenient backend reads were passed uninspected
 // (a fourth fresh-eyes attack).
 //
@@ -373,7 +373,18 @@ func basicCredentials(cred string) (user, pass string, ok bool) {
 			}
 		}
 	}
-	return strings.Cut(string(b), ":")
+	if user, pass, ok = strings.Cut(string(b), ":"); ok {
+		return user, pass, true
+	}
+	// no colon: Werkzeug and Django REST framework partition on ':' and
+	// take the whole value as the user name (a sixth fresh-eyes attack,
+	// attack 10, B11: "admin' or '1'='1' -- " without a colon passed);
+	// Werkzeug refuses what is not UTF-8, so garbage decoded from
+	// something that was not base64 is not read as a name
+	if !utf8.Valid(b) {
+		return "", "", false
+	}
+	return string(b), "", true
 }
 
 // basicBase64 decodes base64 with or without its padding, in the

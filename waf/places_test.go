@@ -152,6 +152,9 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "SQLi in a Basic password with a space inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:8] + " " + bsqli[8:]}}},
 		probe{name: "SQLi in a Basic password with a '!' after", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli + "!"}}},
 		probe{name: "SQLi in a Basic password with a '.' inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:4] + "." + bsqli[4:]}}},
+		// a Basic user name without a colon, which Werkzeug takes whole (a
+		// sixth fresh-eyes attack's B11)
+		probe{name: "SQLi in a Basic user name without a colon", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin' or '1'='1' -- "))}}},
 		probe{name: "UNION across path segments", method: "GET", path: "/api/files/1/**/UNION/**/SELECT/**/password/**/FROM/**/users"},
 		// JSON in a header or a path segment, base64 in a file, and
 		// X-Original-URL's parameters decoded as the query's (F15, F17)
@@ -246,6 +249,10 @@ func placesBenignTable() []probe {
 	}
 	for _, p := range passwords {
 		out = append(out, probe{name: "Basic with a strong password " + p, method: "GET", path: "/account", header: basic("jane.o'neil@example.com", p)})
+	}
+	// a user name alone, without a colon (B11's near misses)
+	for _, u := range []string{"jane.o'neil@example.com", "O'Brien", "Jürgen Müller", "api-key-7f3a9c"} {
+		out = append(out, probe{name: "Basic with a user name and no colon " + u, method: "GET", path: "/account", header: h("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u)))})
 	}
 	// the lenient forms of Basic (no padding, URL-safe, a tab) with
 	// passwords of quotes and operators that are not SQL
@@ -678,5 +685,22 @@ func TestBasicCredentialsLenient(t *testing.T) {
 	}
 	if out, password := appendAuthorization(nil, []string{"Basic !!!notbase64"}); len(out) != 0 || password != "" {
 		t.Errorf("undecodable: %+v %q, want nothing (the backend refuses it)", out, password)
+	}
+	// no colon: the whole value is the user name, as Werkzeug's
+	// partition(":") reads it (a sixth fresh-eyes attack's B11)
+	for _, u := range []string{"admin' or '1'='1' -- ", "jane>?", "<script>alert(1)</script>"} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+			v := "Basic " + enc.EncodeToString([]byte(u))
+			if out, password := appendAuthorization(nil, []string{v}); len(out) != 1 || out[0].name != "basic:user" || out[0].value != u || password != "" {
+				t.Errorf("%q (%q without a colon): %+v %q, want basic:user %q", v, u, out, password, u)
+			}
+		}
+	}
+	// without a colon, a plain name is safe, and bytes that are not
+	// UTF-8 are not a name (Werkzeug refuses them)
+	for _, b := range [][]byte{[]byte("jane"), {0x9e, 0x8b, 0x6d, 0xff}} {
+		if out, password := appendAuthorization(nil, []string{"Basic " + base64.StdEncoding.EncodeToString(b)}); len(out) != 0 || password != "" {
+			t.Errorf("%q without a colon: %+v %q, want nothing", b, out, password)
+		}
 	}
 }
