@@ -526,35 +526,111 @@ func parameterFollows(s string) bool {
 // it writes file parts to temporary files, and the CRS reads only their
 // names and sizes. The body is at most body_limit; one that does not
 // parse is left to the engine (which refuses it) and to countParts.
-func fileArguments(contentType string, body []byte) []argument {
+//
+// A part named with filename*= only (RFC 5987; RFC 7578 forbids it in
+// form-data) is a file to the engine, Go and Express's busboy, but a
+// plain field to Bun's FormData, Rust's multer (Axum) and PHP, which
+// read the filename parameter only: its text is returned in fields,
+// under the part's name, for every rule as a field's value is (not as a
+// file's text, which the command rules skip: a sixth fresh-eyes attack,
+// attack 10, B8, passed "127.0.0.1; id" so).
+func fileArguments(contentType string, body []byte) (files, fields []argument) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil
+		return nil, nil
 	}
-	var out []argument
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	for {
 		// NextPart: a part sent quoted-printable is read decoded, as
 		// the engine and Go's own form parsing read it
 		p, err := mr.NextPart()
 		if err != nil {
-			return out
+			return files, fields
 		}
-		_, dp, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+		cd := p.Header.Get("Content-Disposition")
+		_, dp, err := mime.ParseMediaType(cd)
 		if err != nil {
 			continue // countParts counts it as a file; the engine may too
 		}
-		_, file := dp["filename"]
-		if _, star := dp["filename*"]; star {
-			file = true
-		}
-		if !file {
+		// Go's ParseMediaType reads filename*= into filename
+		plain, star := filenameParams(cd)
+		if !plain && !star {
 			continue // a field: the engine's own argument
 		}
+		if !plain {
+			if text, ok := starFieldText(p); ok {
+				fields = append(fields, argument{dp["name"], text})
+			}
+			continue
+		}
 		if a, ok := fileContents(p, dp["name"], markupOrCode(dp["filename"], p.Header.Get("Content-Type"))); ok {
-			out = append(out, a)
+			files = append(files, a)
 		}
 	}
+}
+
+// starFieldText is the text of a part named with filename*= only, which
+// Bun, multer and PHP hand the application as a field: its bytes when
+// they are UTF-8, else the text a backend reads in them (fileText), and
+// nothing when they are plainly binary (a picture uploaded so by an old
+// client is not read as a field: a field of binary bytes carries no
+// command a backend runs).
+func starFieldText(p io.Reader) (string, bool) {
+	b, _ := io.ReadAll(p)
+	if utf8.Valid(b) {
+		return string(b), true
+	}
+	text, ok := fileText(b)
+	return string(text), ok
+}
+
+// filenameParams reports whether a Content-Disposition value has a plain
+// filename parameter and whether it has filename*= (or an RFC 2231
+// continuation of it, filename*0=), by the parameters' names as the
+// value holds them: a quoted value is skipped whole, so
+// name="x; filename=y" holds neither.
+func filenameParams(cd string) (plain, star bool) {
+	i := strings.IndexByte(cd, ';')
+	if i < 0 {
+		return false, false
+	}
+	s := cd[i+1:]
+	for s != "" {
+		s = strings.TrimLeft(s, " \t;")
+		eq := strings.IndexAny(s, "=;")
+		if eq < 0 {
+			break
+		}
+		key := strings.ToLower(strings.TrimSpace(s[:eq]))
+		if s[eq] == ';' {
+			s = s[eq:]
+			continue
+		}
+		switch {
+		case key == "filename":
+			plain = true
+		case strings.HasPrefix(key, "filename*"):
+			star = true
+		}
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		if strings.HasPrefix(s, `"`) {
+			// a quoted string: to its closing quote, past \" escapes
+			j := 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			s = s[min(j+1, len(s)):]
+		}
+		if k := strings.IndexByte(s, ';'); k >= 0 {
+			s = s[k:]
+		} else {
+			break
+		}
+	}
+	return plain, star
 }
 
 // markupOrCode: a file part is markup (HTML, SVG, XML) or source code (a

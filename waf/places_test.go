@@ -148,6 +148,10 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 	// Werkzeug decodes it (F6); UNION across path segments (F9)
 	b64File, b64Type := multipartFile("f", `filename="f.txt"`, "text/plain", base64.StdEncoding.EncodeToString([]byte("1' UNION SELECT password FROM users--"))+"\n")
 	bsqli := base64.StdEncoding.EncodeToString([]byte("admin:' OR '1'='1' -- "))
+	starRCE, starRCEType := multipartFile("host", `filename*=UTF-8''a.txt`, "text/plain", "127.0.0.1; id")
+	// an RFC 2231 continuation only: a field to the engine too
+	starRCE2, starRCE2Type := multipartFile("host", `filename*0*=UTF-8''a; filename*1=.txt`, "application/octet-stream", "8.8.8.8|id")
+	crsCatches = append(crsCatches, probe{name: "RCE in a part named with filename*0*= only", method: "POST", path: "/upload", contentType: starRCE2Type, body: starRCE2})
 	crsMisses = append(crsMisses,
 		probe{name: "SQLi in a Basic password with a space inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:8] + " " + bsqli[8:]}}},
 		probe{name: "SQLi in a Basic password with a '!' after", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli + "!"}}},
@@ -155,6 +159,10 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		// a Basic user name without a colon, which Werkzeug takes whole (a
 		// sixth fresh-eyes attack's B11)
 		probe{name: "SQLi in a Basic user name without a colon", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin' or '1'='1' -- "))}}},
+		// a part named with filename*= only is a field to Bun, multer and
+		// PHP: the command rules read it (a sixth fresh-eyes attack's B8)
+		probe{name: "RCE in a part named with filename*= only", method: "POST", path: "/upload", contentType: starRCEType, body: starRCE},
+
 		probe{name: "UNION across path segments", method: "GET", path: "/api/files/1/**/UNION/**/SELECT/**/password/**/FROM/**/users"},
 		// JSON in a header or a path segment, base64 in a file, and
 		// X-Original-URL's parameters decoded as the query's (F15, F17)
@@ -173,6 +181,8 @@ func placesBenignTable() []probe {
 	pngBody, pngType := multipartFile("avatar", `filename="me.png"`, "image/png", png)
 	txt, txtType := multipartFile("notes", `filename="notes.txt"`, "text/plain", "Meeting notes: O'Brien and McDonald's (Zürich office), 50% done.\nNext: review the \"Q3\" plan; budget $5,000.\n")
 	csv, csvType := multipartFile("contacts", `filename="contacts.csv"`, "text/csv", "name,email,city\n\"O'Neil, Jane\",jane@example.com,Köln\nBob,bob@example.com,\"St. Mary's\"\n")
+	logFile, logType := multipartFile("log", `filename="app.log"; filename*=UTF-8''app.log`, "text/plain", "2026-12-03 WARN retry; sleep 5s\nRun `ls` then `cat` the file; id 7")
+	starNotes, starNotesType := multipartFile("notes", `filename*=UTF-8''notes.txt`, "text/plain", "Gross & net share price; it's fine, O'Brien's notes -- 5 of them")
 	jsonFile, jsonType := multipartFile("config", `filename*=UTF-8''r%C3%A9glages.json`, "application/json", `{"theme": "dark", "langs": ["de", "fr"], "note": "it's fine"}`)
 	svg, svgType := multipartFile("icon", `filename="icon.svg"`, "image/svg+xml", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`)
 	html, htmlType := multipartFile("page", `filename="index.html"`, "text/html", `<!DOCTYPE html><html><body><h1>O'Brien's page</h1><script src="app.js"></script><a href="https://example.com/?a=1&b=2">x</a></body></html>`)
@@ -242,6 +252,8 @@ func placesBenignTable() []probe {
 		{name: "a text file upload (notes with quotes, apostrophes, non-ASCII)", method: "POST", path: "/upload", contentType: txtType, body: txt},
 		{name: "a CSV upload", method: "POST", path: "/upload", contentType: csvType, body: csv},
 		{name: "a JSON file named with filename*=", method: "POST", path: "/upload", contentType: jsonType, body: jsonFile},
+		{name: "a log file named with filename= and filename*= (a file: its text is not a command line)", method: "POST", path: "/upload", contentType: logType, body: logFile},
+		{name: "notes named with filename*= only (a field to some backends)", method: "POST", path: "/upload", contentType: starNotesType, body: starNotes},
 		{name: "an SVG icon upload (markup: only its DOCTYPE is read)", method: "POST", path: "/upload", contentType: svgType, body: svg},
 		{name: "an HTML page upload", method: "POST", path: "/upload", contentType: htmlType, body: html},
 		{name: "a shell script upload", method: "POST", path: "/upload", contentType: scriptType, body: script},
@@ -656,13 +668,60 @@ func FuzzFileArguments(f *testing.F) {
 	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a; filename=b\r\n\r\nc\r\n--x--")
 	f.Fuzz(func(t *testing.T, ct, body string) {
 		total := 0
-		for _, a := range fileArguments(ct, []byte(body)) {
+		files, fields := fileArguments(ct, []byte(body))
+		for _, a := range append(files, fields...) {
 			total += len(a.value)
 		}
 		if total > len(body)*3/2 { // UTF-16: 2 bytes of a character that takes 3 in UTF-8
 			t.Fatalf("%d bytes of file contents from a %d-byte body", total, len(body))
 		}
 	})
+}
+
+// TestFilenameParams: a Content-Disposition's filename parameters by
+// their names as the value holds them (Go's ParseMediaType reads
+// filename*= into filename), a quoted value skipped whole.
+func TestFilenameParams(t *testing.T) {
+	for cd, want := range map[string][2]bool{
+		`form-data; name="a"`:                                     {false, false},
+		`form-data; name="a"; filename="x.txt"`:                   {true, false},
+		`form-data; name="a"; filename*=UTF-8''x.txt`:             {false, true},
+		`form-data; name="a"; FILENAME*=UTF-8''x.txt`:             {false, true},
+		`form-data; name="a"; filename*0*=UTF-8''x; filename*1=y`: {false, true},
+		`form-data; name="a"; filename="x"; filename*=UTF-8''y`:   {true, true},
+		`form-data; name="a"; filename=""`:                        {true, false},
+		`form-data; name="x; filename=y"; filename*=UTF-8''z`:     {false, true},
+		`form-data; name="x\"; filename=y"; filename*=UTF-8''z`:   {false, true},
+		`form-data; name=a ; filename = x`:                        {true, false},
+		`form-data; name="a"; filename`:                           {false, false},
+		`form-data; ;; name="a";`:                                 {false, false},
+		`form-data`:                                               {false, false},
+	} {
+		plain, star := filenameParams(cd)
+		if plain != want[0] || star != want[1] {
+			t.Errorf("%s: plain %v, star %v; want %v", cd, plain, star, want)
+		}
+	}
+}
+
+// TestStarOnlyPartIsAField: a part named with filename*= only is handed
+// to the rules as a field under its name (a sixth fresh-eyes attack's
+// B8), not as a file's text; one with filename= too is a file.
+func TestStarOnlyPartIsAField(t *testing.T) {
+	body, ct := multipartFile("host", `filename*=UTF-8''a.txt`, "text/plain", "127.0.0.1; id")
+	files, fields := fileArguments(ct, []byte(body))
+	if len(files) != 0 || len(fields) != 1 || fields[0] != (argument{"host", "127.0.0.1; id"}) {
+		t.Errorf("filename*= only: files %+v, fields %+v; want the field host", files, fields)
+	}
+	body, ct = multipartFile("host", `filename="a.txt"; filename*=UTF-8''a.txt`, "text/plain", "127.0.0.1; id")
+	files, fields = fileArguments(ct, []byte(body))
+	if len(files) != 1 || files[0].name != "multipart.file.host"+suffixFileText || len(fields) != 0 {
+		t.Errorf("filename= and filename*=: files %+v, fields %+v; want a file", files, fields)
+	}
+	body, ct = multipartFile("pic", `filename*=UTF-8''a.png`, "image/png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x00IEND\xaeB`\x82")
+	if files, fields = fileArguments(ct, []byte(body)); len(files)+len(fields) != 0 {
+		t.Errorf("a PNG named with filename*= only: files %+v, fields %+v; want nothing", files, fields)
+	}
 }
 
 // TestBasicCredentialsLenient: Basic credentials are decoded as the most

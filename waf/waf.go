@@ -547,10 +547,21 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 			}
 			tx.AddPostRequestArgument(a.name, a.value)
 		}
-		var files []argument
+		var files, fields []argument
 		ownArgs = bodyArguments(values, more) // before the file texts' values join them
 		if decodeBudget >= 0 {
-			files = fileArguments(r.Header.Get("Content-Type"), body)
+			files, fields = fileArguments(r.Header.Get("Content-Type"), body)
+			// parts named with filename*= only: fields to some backends
+			// (fileArguments), decoded as a field's value is
+			for _, a := range fields {
+				if reservedName.MatchString(a.name) {
+					return nil, errReservedName
+				}
+				tx.AddPostRequestArgument(a.name, a.value)
+				if _, isJSON := sniffJSON([]byte(a.value)); !isJSON {
+					values = append(values, a)
+				}
+			}
 			for _, a := range files {
 				if reservedName.MatchString(strings.TrimSuffix(a.name, suffixFileText)) {
 					return nil, errReservedName
@@ -564,7 +575,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 			}
 		}
 		bodyValues = values
-		ownArgs += len(files)
+		ownArgs += len(files) + len(fields)
 	}
 	if decodeBudget >= 0 {
 		// the places' values are decoded as the query's are: JSON in a
