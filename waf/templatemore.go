@@ -1,6 +1,12 @@
 package waf
 
-import "strings"
+import (
+	"strings"
+	"sync"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+)
 
 // templateMoreRule is rule 210114: the template probes that rules 210110
 // and 210113 let through, found by a fifth fresh-eyes attack (F3, F3b),
@@ -42,4 +48,92 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@php\s[\s\S]*?@endphp`,
 	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+` + templateSpaceRule
+
+// templateSpaceRule is rule 210115: template injection with white space
+// that Go's \s does not take between a template's tokens. Jinja2's lexer
+// reads Python's \s, every Unicode white space (U+00A0, U+1680,
+// U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, NEL U+0085,
+// and the ASCII \v and \x1c-\x1f), and JavaScript's (Pug's #{}, EJS)
+// U+FEFF too; the template rules' \s is [\t\n\f\r ]. So {{7\u00a0*\u00a07}},
+// {{\u00a0config\u00a0}} and #{7\u2003*\u20037} passed while the same
+// with ASCII spaces was refused (a sixth fresh-eyes attack, attack 10,
+// B5). A value with such a character (the first condition, a character
+// class) is read once more by every template rule's expression (210110 to
+// 210114: detectionRules' and templateMoreRule's, taken from their text)
+// with each such character read as a space (templateSpaceOp). The
+// expressions are compiled as the rules' own @rx compiles them (shared
+// through Coraza's memoizer: no more memory for RE2). A value without such
+// a character costs one scan of a character class.
+var templateSpaceRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + templateSpaceChars + `" "id:210115,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection behind Unicode white space',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@` + templateSpaceOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// templateSpaceChars is the white space the template rules' \s does not
+// take (templateSpace), as an expression: the characters themselves (an
+// escape above \x7f would make Coraza match bytes, not runes).
+const templateSpaceChars = "[\\x0b\\x1c-\\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+
+// templateSpace: r is white space to Python's or JavaScript's \s that a
+// template engine skips between tokens.
+func templateSpace(r rune) bool {
+	return r == '\v' || r >= 0x1c && r <= 0x1f || r == 0x85 || r == 0xa0 || r == 0x1680 || r >= 0x2000 && r <= 0x200a ||
+		r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000 || r == 0xfeff
+}
+
+// templateSpaceOp is rule 210115's second condition: the value, each
+// templateSpace character read as a space, matches a template rule's
+// expression.
+const templateSpaceOp = "gatewayTemplateSpace"
+
+func init() {
+	plugins.RegisterOperator(templateSpaceOp, func(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		var ops []plugintypes.Operator
+		for _, expr := range templateExpressions() {
+			op, err := newRX(plugintypes.OperatorOptions{Arguments: expr, Memoizer: o.Memoizer, RxPreFilterEnabled: o.RxPreFilterEnabled})
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, op)
+		}
+		return templateSpaceMatch(ops), nil
+	})
+}
+
+type templateSpaceMatch []plugintypes.Operator
+
+// Evaluate: v with its templateSpace characters read as spaces matches
+// one of the template rules' expressions.
+func (m templateSpaceMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
+	v = strings.Map(func(r rune) rune {
+		if templateSpace(r) {
+			return ' '
+		}
+		return r
+	}, v)
+	for _, op := range m {
+		if op.Evaluate(tx, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// templateExpressions are the @rx expressions of the template injection
+// rules (tagged attack-injection-template) in detectionRules and
+// templateMoreRule, as Coraza hands them to @rx.
+var templateExpressions = sync.OnceValue(func() []string {
+	var out []string
+	for _, line := range strings.Split(detectionRules+templateMoreRule, "\n") {
+		if !strings.HasPrefix(line, "SecRule ") || !strings.Contains(line, "tag:'attack-injection-template'") || strings.Contains(line, "id:210115,") {
+			continue
+		}
+		i := strings.Index(line, `"@rx `)
+		j := strings.Index(line, `" "id:`)
+		if i < 0 || j < i {
+			continue
+		}
+		out = append(out, strings.ReplaceAll(line[i+5:j], `\"`, `"`))
+	}
+	return out
+})

@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 )
 
 // templateMoreRx is rule 210114's expression.
@@ -76,10 +80,103 @@ func TestTemplateMoreBeyondTheCRS(t *testing.T) {
 	for _, s := range templateMoreBenign {
 		benign = append(benign, probe{name: "JSON " + s, method: "POST", path: "/api/templates", contentType: "application/json", body: jsonString("body", s)})
 	}
+	// Unicode white space between the tokens (a sixth attack's B5): 210115
+	for _, s := range templateSpaceProbes {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/hello?name=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api", contentType: "application/json", body: jsonString("name", s)})
+	}
+	for _, s := range templateSpaceBenign {
+		benign = append(benign, probe{name: "JSON " + s, method: "POST", path: "/api/templates", contentType: "application/json", body: jsonString("body", s)},
+			probe{name: "query " + s, method: "GET", path: "/hello?name=" + url.QueryEscape(s)})
+	}
 	runBeyondTheCRS(t, nil, misses, benign)
 }
 
 func jsonString(k, v string) string {
 	b, _ := json.Marshal(map[string]string{k: v})
 	return string(b)
+}
+
+// templateSpaceProbes are the template probes with white space that Go's
+// \s does not take (a sixth fresh-eyes attack's B5 and its addendum),
+// each evaluated by Jinja2 3.1.6 or a JavaScript engine.
+var templateSpaceProbes = []string{"{{7\u00a0*\u00a07}}", "{{7\u2003*\u20037}}", "{{ 7 *\u00a07 }}", "{{\u00a0config\u00a0}}", "{{ 7\u00a0*\u00a0\"7\" }}",
+	"{{ \"a\"\u00a0*\u00a07 }}", "{{ 7\u00a0~\u00a07 }}", "#{7\u00a0*\u00a07}", "{{7\x0b*\x0b7}}", "{{7\x1c*\x1c7}}", "{{7\x1f*\x1f7}}",
+	"{{7\u0085*\u00857}}", "{{7\u2028*\u20287}}", "{{7\u3000*\u30007}}", "{{7\ufeff*\ufeff7}}", "{{\u00a0config.items()\u00a0}}",
+	"{{ ''.__class__ }}\u00a0", "{{ x|\u00a0attr('__class__') }}", "{%\u00a0set x = 7*7\u00a0%}{{x}}", "{{ 7\u00a0|\u00a0mul 7 }}"}
+
+// templateSpaceBenign is text with such white space and templates a
+// person writes (French typography's no-break spaces, a zero-width no-break
+// space before a name).
+var templateSpaceBenign = []string{"Prix\u00a0: {{ price }}\u00a0€", "{{\u00a0user.name\u00a0}}", "Bonjour\u00a0{{ name }}\u00a0!", "{{ price\u00a0*\u00a0quantity }}",
+	"50\u00a0% off {{ items|length }}", "\ufeff{{ title }}", "3\u00a0*\u00a07 = 21", "{{ item2\u2003*\u20033 }}", "{{\u00a07\u00a0}} of {{\u00a010\u00a0}}"}
+
+// TestTemplateSpaceRule: through Coraza with the template rules as the
+// waf loads them, rule 210115 refuses the probes with Unicode white space
+// (no other template rule does) and none of the benign text; each probe
+// with ASCII spaces is refused by a template rule already.
+func TestTemplateSpaceRule(t *testing.T) {
+	waf, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRxPreFilter Off\n" + detectionRules + templateMoreRule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(templateExpressions()); n != 5 {
+		t.Errorf("%d template expressions, want 5 (210110 to 210114)", n)
+	}
+	ascii := strings.NewReplacer("\u00a0", " ", "\u2003", " ", "\x0b", " ", "\x1c", " ", "\x1f", " ", "\u0085", " ", "\u2028", " ", "\u3000", " ", "\ufeff", " ")
+	for _, v := range templateSpaceProbes {
+		if ids := execMatches(t, waf, v); !slices.Contains(ids, 210115) {
+			t.Errorf("%q: rules %v, want 210115", v, ids)
+		}
+		if ids := execMatches(t, waf, ascii.Replace(v)); len(ids) == 0 || slices.Contains(ids, 210115) {
+			t.Errorf("%q: rules %v, want a template rule's", ascii.Replace(v), ids)
+		}
+	}
+	for _, v := range append(templateSpaceBenign, templateMoreBenign...) {
+		if ids := execMatches(t, waf, v); len(ids) != 0 {
+			t.Errorf("%q: rules %v", v, ids)
+		}
+	}
+	// long values go to RE2 (rx.go): the same
+	pad := strings.Repeat("x", re2MinLen)
+	for _, v := range templateSpaceProbes[:4] {
+		if ids := execMatches(t, waf, pad+v+pad); !slices.Contains(ids, 210115) {
+			t.Errorf("%q padded: rules %v, want 210115", v, ids)
+		}
+	}
+}
+
+// TestTemplateSpaceSharesRE2: rule 210115 compiles the template rules'
+// expressions as those rules do (the same strings to @rx), so Coraza's
+// memoizer gives it their compiled programs and RE2 holds no more.
+func TestTemplateSpaceSharesRE2(t *testing.T) {
+	seen := map[string]int{}
+	observeRX = func(o plugintypes.OperatorOptions) { seen[o.Arguments]++ }
+	defer func() { observeRX = nil }()
+	if _, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\n" + detectionRules + templateMoreRule)); err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range templateExpressions() {
+		if seen[expr] != 2 {
+			t.Errorf("%.60q: compiled %d times, want 2 (its rule's and 210115's, the same string)", expr, seen[expr])
+		}
+	}
+}
+
+// TestLaTeXMathsIsSmartysProbe pins the documented choice (docs/waf.md,
+// Template injection): LaTeX maths holds Smarty's probe {2*3}, which
+// Smarty evaluates wherever it stands, so every context that tells maths
+// apart is one the probe can stand in too; 210110 refuses both alike (a
+// sixth fresh-eyes attack's false positive, kept).
+func TestLaTeXMathsIsSmartysProbe(t *testing.T) {
+	waf, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\n" + detectionRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"$x^{2*3}$", `$\sqrt{2*2}$`, `$\frac{1}{2*3}$`, "x^{7*7}", "$^{7*7}$", `\sqrt{7*7}`, "{7*7}"} {
+		if ids := execMatches(t, waf, v); !slices.Contains(ids, 210110) {
+			t.Errorf("%q: rules %v, want 210110", v, ids)
+		}
+	}
 }
