@@ -14,13 +14,15 @@ import (
 // template a person writes holds:
 //   - whitespace control and other openings: Jinja2's {{- 7*7 -}} and
 //     {%- set x = 7*7 -%}, JsRender's {{:7*7}}, Latte's {=7*7};
-//   - numbers as Jinja2 also writes them: 7e0, 7_0; Twig's and Jinja2's
-//     ~ (concatenation: {{ 7~7 }} renders 77);
+//   - numbers as Jinja2 also writes them: 7e0, 7_0, and an attribute of
+//     a number (7.real, 7 .real: a sixth fresh-eyes attack, attack 10,
+//     B21); Twig's and Jinja2's ~ (concatenation: {{ 7~7 }} renders 77);
 //   - arithmetic followed by a filter ({{ 7*7|string }}), or a number
 //     times a number anywhere inside {{ }} or {% %} ({{ '%d'|format(7*7)
 //     }}), a string times a number ({{'a'*7}}), a filter on a literal then
-//     arithmetic ({{ '7'|int * 7 }}, {{ "abc"|length * 7 }}), a list of
-//     numbers summed ({{ [7,7]|sum }}), divisibleby, max/min of numbers,
+//     arithmetic ({{ '7'|int * 7 }}, {{ "abc"|length * 7 }}, and since B21
+//     {{ [7]|first * 7 }}), a list or a tuple of numbers summed
+//     ({{ [7,7]|sum }}, {{ (7,7)|sum }}), divisibleby, max/min of numbers,
 //     Twig's b-and/b-or/b-xor between numbers, a dunder method called
 //     ({{ (7).__mul__(7) }}), Django's settings.UPPER_CASE and {%
 //     widthratio %};
@@ -40,14 +42,14 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`\{%[-+]?\s*(?:set|with)\s+\w+\s*=\s*[\s(\[]*NUMQ[\s)\]]*[*/%+~-]{1,2}\s*[\s(\[]*NUMQ`,
 		`\{%[-+]?\s*set\s+\w+\s*=\s*NUM\s*[-+]?%\}\s*\{\{[-+~]?\s*\w+\s*[*/%~]\s*\w+\s*[-+~]?\}\}`,
 		// inside {{ }} or {% %}, anywhere
-		`(?:\{\{|\{%)[^}]*?(?:\bNUM\s*\*\s*-?NUM|['\"][^'\"]*['\"]\s*\*\s*\d|\|\s*(?:int|float|length|count|abs|round|sum)\s*[*/%+~-]\s*\d|\[\s*-?NUM(?:\s*,\s*-?NUM)+\s*\]\s*\|\s*(?:sum|max|min)\b|\bdivisibleby\b|\b(?:max|min)\s*\(\s*-?NUM\s*,\s*-?NUM|\bNUM\s+b-(?:and|or|xor)\s+NUM|__\w+__\s*\(|\bsettings\.[A-Z][A-Z0-9_]+\b)`,
+		`(?:\{\{|\{%)[^}]*?(?:\bNUM\s*\*\s*-?NUM|['\"][^'\"]*['\"]\s*\*\s*\d|\|\s*(?:int|float|length|count|abs|round|sum|first|last|max|min)\s*[*/%+~-]\s*\d|[\[(]\s*-?NUM(?:\s*,\s*-?NUM)+\s*,?\s*[\])]\s*\|\s*(?:sum|max|min)\b|\bdivisibleby\b|\b(?:max|min)\s*\(\s*-?NUM\s*,\s*-?NUM|\bNUM\s+b-(?:and|or|xor)\s+NUM|__\w+__\s*\(|\bsettings\.[A-Z][A-Z0-9_]+\b)`,
 		`\{%[-+]?\s*widthratio\s`,
 		// ERB's methods on numbers, Cheetah, Razor, Blade
 		`<%[=-]?\s*\(?NUM\)?\s*\.\s*(?:[*/%+-]|(?:public_)?send\b|__send__\b)`,
 		`#set\s+\$\w+\s*=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@php\s[\s\S]*?@endphp`,
-	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)(?:\s*\.\s*(?:real|imag|numerator|denominator)\b)?`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + templateSpaceRule
 
 // templateSpaceRule is rule 210115: template injection with white space

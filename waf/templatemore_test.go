@@ -44,6 +44,8 @@ var templateMoreProbes = []string{
 	"{% widthratio 7 1 7 %}", "{{ settings.SECRET_KEY }}", "{{ max(7,49) }}", "{{ 7 b-and 7 }}",
 	"{{:7*7}}", "{=7*7}", "@php echo 7*7; @endphp", "@{var x=7*7;}@x", "<%= 7.*(7) %>",
 	"<%= 7.send(:*, 7) %>", "#set $x = 7*7",
+	// a sixth fresh-eyes attack's B21
+	"{{ (7,7)|sum }}", "{{ [7]|first * 7 }}", "{{ 7.real*7 }}", "{{ 7 .real * 7 }}", "{{ (7, 7,)|max }}", "{{ [7,7]|last * 7 }}",
 }
 
 var templateMoreBenign = []string{
@@ -55,6 +57,8 @@ var templateMoreBenign = []string{
 	"<%= user.name %>", "<%= 7.days.ago %>", "#set is Velocity's directive", "@{ ViewData[\"Title\"] = \"Home\"; }",
 	"{{ loop.index * 2 }}", "{{ x|round(2) }}", "{=name}", "{{:name}}", "Use {{- and -}} to trim white space",
 	"{{ 'Total: ' ~ total }}", "{{ max(a, b) }}", "{{ a b-and b }}",
+	// near B21
+	"{{ (a, b)|sum }}", "{{ items|first }}", "{{ 7.real }}", "{{ x.real * 7 }}", "{{ (7) }}", "{{ [7]|first }}",
 }
 
 // TestTemplateMoreRuleDecodes: the rule reads the query as the CRS does
