@@ -173,10 +173,12 @@ const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlS
 // script, one or more with spaces between: müller'#, 张伟'#,
 // John Smith' -- -, a fifth fresh-eyes attack's F5), a quote, optional
 // closing parentheses, optional spaces and a comment, except a plural
-// possessive in prose (quoteCommentAfterS).
-const quoteCommentRule = `(?:^|[;&,|\n])\s*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
+// possessive in prose (quoteCommentAfterS). A space is \s or a vertical
+// tab, white space to MySQL (admin'\v# passed a sixth fresh-eyes attack,
+// attack 10, B18).
+const quoteCommentRule = `(?:^|[;&,|\n])[\s\x0b]*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
 	// a word that does not end in s (or none), then any quote
-	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*\s*(?:#|--|/\*)` +
+	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*[\s\x0b]*(?:#|--|/\*)` +
 	// a word that ends in s: not the possessive apostrophe's prose
 	`|` + quoteCommentWord + `*[sS]` + quoteCommentAfterS + `)`
 
@@ -196,10 +198,10 @@ const quoteCommentWord = `[\pL\pN_.@+-]`
 // Not covered: a user name ending in s, a space, the comment and a word
 // (james' -- x, james' -- 'x'): the price of not refusing the possessive (see
 // TestQuoteCommentOnProse).
-const quoteCommentAfterS = `(?:[\"` + "`" + `]\)*\s*(?:#|--|/\*)` +
-	`|'\)+\s*(?:#|--|/\*)` +
+const quoteCommentAfterS = `(?:[\"` + "`" + `]\)*[\s\x0b]*(?:#|--|/\*)` +
+	`|'\)+[\s\x0b]*(?:#|--|/\*)` +
 	`|'(?:#|--|/\*)` +
-	`|'\s+(?:#|--|/\*)(?:\s*$|\s?[^\pL\pN\s'\"(#]|\s\s))`
+	`|'[\s\x0b]+(?:#|--|/\*)(?:[\s\x0b]*$|[\s\x0b]?[^\pL\pN\s\x0b'\"(#]|[\s\x0b][\s\x0b]))`
 
 // Commands that probe a host, for rule 210151.
 var (

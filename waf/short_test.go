@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"regexp"
@@ -49,7 +50,9 @@ func TestShortPayloads(t *testing.T) {
 		"james' #", "chris' -- -", "admins'#", "thomas' -- ",
 		// user names of any script, of several words (a fifth
 		// fresh-eyes attack's F5)
-		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -"} {
+		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -",
+		// a vertical tab before the comment (a sixth fresh-eyes attack's B18)
+		"admin'\v#", "admin'\v-- -", "John Smith'\v#"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
 			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
@@ -137,6 +140,10 @@ func jsonEscape(s string) string {
 		case '\n':
 			b = append(b, '\\', 'n')
 		default:
+			if c < 0x20 {
+				b = append(b, fmt.Sprintf(`\u%04x`, c)...)
+				continue
+			}
 			b = append(b, c)
 		}
 	}
@@ -156,13 +163,16 @@ func TestQuoteCommentOnProse(t *testing.T) {
 	for _, v := range []string{"admin'#", "admin'--", "admin'/*", "admin' #", "admin' -- ", "admin' -- -", "admin')/*", `admin"#`, "admin'  #1",
 		"admins'#", "admins' #", "admins' -- ", "admins' -- -", "admins')#", `admins"#`, "admins' --  x", "admins' #_x", "chris' /*",
 		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -", "x=1;u=Jörg Müller'#",
-		"x=1;u=admin'#", "tom, admin' #", "x=1;u=admins'#", "Jones' #1 fan; admin'#"} {
+		"x=1;u=admin'#", "tom, admin' #", "x=1;u=admins'#", "Jones' #1 fan; admin'#",
+		// a vertical tab, white space to MySQL (a sixth fresh-eyes attack's B18)
+		"admin'\v#", "admin'\v-- -", "admin' \v#", "John Smith'\v#", "müller'\v#", "admins'\v#", "admins'\v-- ", "x;\vadmin'#"} {
 		if !rx.MatchString(v) {
 			t.Errorf("%q: not refused", v)
 		}
 	}
 	for _, v := range []string{"Jones' #1 fan", "the Smiths' -- all of them", "the boss' /* note", "Hello, Jones' #1 fan", "x; the Williams' -- yes",
-		"Jones' #1", "the Davis' --2 of them", "Jones' # 1 fan", "Hello, the Lees' -- their own", "McDonald's #5", "Charles' #é"} {
+		"Jones' #1", "the Davis' --2 of them", "Jones' # 1 fan", "Hello, the Lees' -- their own", "McDonald's #5", "Charles' #é",
+		"Jones'\v#1 fan", "the Smiths'\v-- all of them"} {
 		if rx.MatchString(v) {
 			t.Errorf("%q: refused", v)
 		}
