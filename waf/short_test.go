@@ -88,7 +88,7 @@ func TestShortPayloads(t *testing.T) {
 	for _, v := range []string{"1 or true", "7 or 1", "1 or id=id", "0x31 or 1", "1 || true", "1 and 0", "1 and false",
 		"1 and password glob 'a*'", "7;id=1 or true",
 		// a sixth fresh-eyes attack's B10
-		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'"} {
+		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "1\x0bor\x0btrue", "1\nor\ntrue", "1\x0band\x0b0"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
@@ -404,7 +404,7 @@ func TestNumericOrRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"1||1", "1 || '1'", "7;id=1||1", "1||x'31'", "1||X'31'", "1||b'1'", "1||0b1", "1||@@version", "1||.1", "1e0||1",
-		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01"} {
+		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01", "1\x0b||\x0b1", "1\n||\n1"} {
 		if ids := execMatches(t, waf, v); len(ids) != 1 {
 			t.Errorf("%q: rules %v, want 210154", v, ids)
 		}
@@ -424,7 +424,9 @@ var numericTautologyAttacks = []string{"1 or true", "7 or 1", "1 or 2", "7 or 7"
 	"-1 or 1=1", "1 AND TRUE",
 	// MySQL's other true literals (a sixth fresh-eyes attack's B10)
 	"1 or x'31'", "1 OR X'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "\"1\" or 1",
-	"1\xa0or\xa0true", "1\u00a0or\u00a0true", "1\u00a0or\u00a01=1", "1 or x'31'=x'31'", "0b1 and 1", "x'31' or 1"}
+	"1\xa0or\xa0true", "1\u00a0or\u00a0true", "1\u00a0or\u00a01=1", "1 or x'31'=x'31'", "0b1 and 1", "x'31' or 1",
+	// other white space (B10's addendum)
+	"1\x0bor\x0btrue", "1\x0cor\x0ctrue", "1\ror\rtrue", "1\nor\ntrue", "1\x0bor\x0b1", "1\x0band\x0b0", "1\x0b||\x0btrue"}
 
 // numericTautologyBenign is prose near rule 210155's attacks.
 var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "1 or 2 is fine", "2 or 3 people",
