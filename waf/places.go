@@ -160,12 +160,27 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			if !safeValue(v, false) {
 				out = append(out, argument{placeHeader + strings.ToLower(k), v})
 			}
-			if k == "X-Original-Url" || k == "X-Rewrite-Url" {
+			if urlHeader(k) {
 				out = appendURLHeader(out, placeHeader+strings.ToLower(k)+":", v)
 			}
 		}
 	}
 	return out, password
+}
+
+// urlHeader: the header k (canonical) carries a request's URL, which an
+// application or an auth service behind a proxy routes by and reads as
+// the request's (appendURLHeader): X-Original-URL and X-Rewrite-URL
+// (Symfony, Laminas, Drupal 7, IIS's URL Rewrite), and since a sixth
+// fresh-eyes attack (attack 10, B16), which passed base64 and JSON in
+// their query, nginx auth_request's X-Original-URI, Traefik ForwardAuth's
+// X-Forwarded-Uri, Envoy's X-Envoy-Original-Path and X-Forwarded-Prefix.
+func urlHeader(k string) bool {
+	switch k {
+	case "X-Original-Url", "X-Rewrite-Url", "X-Original-Uri", "X-Forwarded-Uri", "X-Envoy-Original-Path", "X-Forwarded-Prefix":
+		return true
+	}
+	return false
 }
 
 // appendPathSegments adds the segments of path that are not plainly safe,

@@ -170,6 +170,11 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "SQLi in JSON in a path segment", method: "GET", path: "/api/search/%7B%22id%22%3A%221%20or%201%3D1%22%7D"},
 		probe{name: "SQLi in base64 in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users?q=MScgVU5JT04gU0VMRUNUIHBhc3N3b3JkIEZST00gdXNlcnMtLQ=="}}},
 		probe{name: "SQLi in JSON in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users?filter=%7B%22id%22%3A%221%20or%201%3D1%22%7D"}}},
+		// other proxies' original-URI headers (a sixth fresh-eyes attack's B16)
+		probe{name: "SQLi in base64 in X-Original-URI's query", method: "GET", path: "/", header: http.Header{"X-Original-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
+		probe{name: "SQLi in base64 in X-Forwarded-Uri's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
+		probe{name: "SQLi in base64 in X-Envoy-Original-Path's query", method: "GET", path: "/", header: http.Header{"X-Envoy-Original-Path": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
+		probe{name: "SQLi in JSON in X-Forwarded-Uri's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Uri": {"/api/users?filter=%7B%22id%22%3A%221%20or%201%3D1%22%7D"}}},
 		probe{name: "SQLi in a base64 text file", method: "POST", path: "/upload", contentType: b64Type, body: b64File},
 	)
 	return crsCatches, crsMisses
@@ -246,6 +251,11 @@ func placesBenignTable() []probe {
 		{name: "X-Original-URL and X-Rewrite-URL of ordinary requests", method: "GET", path: "/", header: h(
 			"X-Original-Url", "/admin/users?page=2&sort=name&q=O'Brien+%26+Sons",
 			"X-Rewrite-Url", "/search?q=rock+%27n%27+roll&tags=a,b&email=jane.doe%2Bx%40example.com")},
+		{name: "X-Original-URI, X-Forwarded-Uri, X-Envoy-Original-Path and X-Forwarded-Prefix of ordinary requests", method: "GET", path: "/", header: h(
+			"X-Original-Uri", "/admin/users?page=2&sort=name&q=O'Brien+%26+Sons&token=dGhpcyBpcyBmaW5l",
+			"X-Forwarded-Uri", "/search?q=rock+%27n%27+roll&tags=a,b&email=jane.doe%2Bx%40example.com",
+			"X-Envoy-Original-Path", "/api/v1/orders/7?expand=items",
+			"X-Forwarded-Prefix", "/shop")},
 		{name: "X-Original-URL with non-ASCII, a ;jsessionid and an apostrophe", method: "GET", path: "/", header: h(
 			"X-Original-Url", "/shop;jsessionid=1A53/users/jane.doe+x@example.com/wiki/Z%C3%BCrich?lang=de&ref=it's+fine&sort=-date")},
 		{name: "a path with parentheses, a colon and a comma", method: "GET", path: "/wiki/Mercury_(planet)/v1/projects/p1/locations/eu:batchGet,all"},
