@@ -236,7 +236,8 @@ var (
 )
 
 // netCommand is what follows Windows' net in rule 210151 (cmd.exe reads
-// it in any case; alt allows what cmd.exe drops between letters, us^er): localgroup with anything; user or view at the value's
+// it in any case; alt allows what cmd.exe drops between letters, us^er
+// and "us"er): localgroup with anything; user or view at the value's
 // end or before a separator ("& net user"); and any of its subcommands
 // followed, within four words (a quoted one, "Domain Admins", is one), by one of net's own options (/add,
 // /domain, /delete, /active:yes, ...) or a UNC path (\\host): "& net
@@ -255,6 +256,12 @@ func netCommand(alt func([]string) string) string {
 		`(?:[ \t]+(?:\"[^\"\n]*\"|[^\s/;&|\"]+)){0,4}[ \t]+(?:/(?:add|del|delete|domain|active|expires|passwordchg|passwordreq|logonpasswordchg|times|fullname|comment|usercomment|homedir|profilepath|scriptpath|workstations|persistent|savecred|user|grant|remark|users|unlimited|cache|smartcard|random|countrycode|y|yes|n|no|all|srvcomment|hidden|autodisconnect|close|sync)\b|\x5c\x5c))`
 }
 
+// shellGap is what a shell removes between a command's letters, for rule
+// 210151 (shellCommandRule): one alternation of small classes, since a copy
+// of it stands between every two letters of every command and its size is
+// RE2's budget for the rule.
+const shellGap = `(?:['\"\x5c^]|\$['\"@*\d]|\$[({][\w: ]*[)}]|` + "`[a-z:]*`" + `)*`
+
 // shellCommandRule is rule 210151's expression: a separator, optional
 // spaces, quotes, cmd.exe's carets, grouping (a subshell's '(', a
 // group's '{') and cmd.exe's call, then a command of the lists above
@@ -263,14 +270,15 @@ func netCommand(alt func([]string) string) string {
 // caret (n^et, v^er, c^u^r^l), bash's $'...' and $"..." quoting (i$'d') and
 // expansions to nothing ($@, $*, $(), ${x}: w$@get, i$()d; and since a
 // sixth fresh-eyes attack's B14, the positional parameters $1-$9,
-// $(true), `true`, `:`, and $'' or $"" before the first letter:
-// w$1get, w`true`get, $'i'd), then what must follow it; Windows' net as net1 or net.exe too, %COMSPEC% and
+// $(true), `true`, `:` (any word in $() or backticks: w$(id)get runs id
+// too), and $” or $"" before the first letter: w$1get, w`true`get,
+// $'i'd), then what must follow it; Windows' net as net1 or net.exe too, %COMSPEC% and
 // cmd /c with anything; and a word in bash's ANSI-C quoting with an
 // escape in it ($'\x69\x64', i$'\x64': bash decodes it, so it runs id).
 // The carets, net1, net.exe, "net", call, %COMSPEC% and ANSI-C quoting
 // passed a sixth fresh-eyes attack (attack 10, B9).
 func shellCommandRule() string {
-	const gap = `(?:['\"\x5c^]|\$['\"]|\$[@*\d]|\$\(\s*(?:true|false|:)?\s*\)|` + "`" + `\s*(?:true|false|:)?\s*` + "`" + `|\$\{\w*\})*`
+	const gap = shellGap
 	split := func(w string) string {
 		var b strings.Builder
 		for i := 0; i < len(w); i++ {
@@ -300,7 +308,15 @@ func shellCommandRule() string {
 		// then the end, a separator or an option ("| ip a ok" is prose)
 		withArgs = append(withArgs, split(w)+`[ \t]+(?:`+shellCommandsArgs[w]+`)(?:[ \t]*(?:\z|[;&#)-])|[|`+"`"+`])`)
 	}
-	withArgs = append(withArgs, `(?i:`+split("net")+`(?:`+gap+`1)?(?:`+gap+`\.`+split("exe")+`)?`+gap+`)`+netCommand(alt))
+	// cmd.exe's own: only its caret and quotes between letters
+	cmdAlt := func(ws []string) string {
+		parts := make([]string, len(ws))
+		for i, w := range ws {
+			parts[i] = strings.Join(strings.Split(w, ""), `[\^\"]*`)
+		}
+		return strings.Join(parts, "|")
+	}
+	withArgs = append(withArgs, `(?i:`+cmdAlt([]string{"net"})+`(?:[\^\"]*1)?(?:[\^\"]*\.exe)?[\^\"]*)`+netCommand(cmdAlt))
 	// cmd.exe itself
 	withArgs = append(withArgs, `(?i:%comspec%|cmd(?:\.exe)?[ \t]+/[ck]\b)`)
 	// a word in bash's ANSI-C quoting with an escape (a character by

