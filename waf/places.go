@@ -433,6 +433,14 @@ func basicBase64(cred string) ([]byte, error) {
 // In a path segment (escaped), %XX counts as the byte it encodes (a
 // percent-encoded UTF-8 slug is safe, %27 is a quote); elsewhere '%' is
 // not safe (the rules decode it).
+//
+// A value that starts as a command's option does (a '-' then a letter or
+// another '-': --upload-pack=id, -oProxyCommand=/tmp/x.sh) is not
+// plainly safe either: a path segment or a header handed to git, ssh or
+// tar as an argument needs no space to run a file already on the host,
+// and such values were never inspected (a sixth fresh-eyes attack,
+// attack 10, B19). A number (-5) and a value with a '-' inside
+// (Root=1-5759e988, a UUID) stay plainly safe.
 func safeValue(v string, escaped bool) bool {
 	return safeValueAs(v, escaped, false)
 }
@@ -441,6 +449,9 @@ func safeValue(v string, escaped bool) bool {
 // (a path segment as the backends that decode it as a form value read
 // it; %2B stays a '+').
 func safeValueAs(v string, escaped, plusIsSpace bool) bool {
+	if optionLike(v, escaped) {
+		return false
+	}
 	prev := byte(0)
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -518,6 +529,24 @@ func escapedRune(s string) (int, bool) {
 	}
 	r, size := utf8.DecodeRune(buf[:n])
 	return used, size == n && r != utf8.RuneError && !unicode.IsSpace(r)
+}
+
+// optionLike: v starts with a '-' (%2D in a path segment) and then a
+// letter or another '-', as a command's option does.
+func optionLike(v string, escaped bool) bool {
+	if escaped && len(v) >= 3 && v[0] == '%' && v[1] == '2' && (v[2] == 'D' || v[2] == 'd') {
+		v = v[2:] // the 'D' stands for the '-'
+	} else if len(v) == 0 || v[0] != '-' {
+		return false
+	}
+	if len(v) < 2 {
+		return false
+	}
+	c := v[1]
+	if escaped && c == '%' && len(v) >= 4 && v[2] == '2' && (v[3] == 'D' || v[3] == 'd') {
+		return true
+	}
+	return c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // parameterFollows: s starts with a parameter's name (letters, digits,

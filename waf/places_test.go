@@ -170,6 +170,11 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "SQLi in JSON in a path segment", method: "GET", path: "/api/search/%7B%22id%22%3A%221%20or%201%3D1%22%7D"},
 		probe{name: "SQLi in base64 in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users?q=MScgVU5JT04gU0VMRUNUIHBhc3N3b3JkIEZST00gdXNlcnMtLQ=="}}},
 		probe{name: "SQLi in JSON in X-Original-URL's query", method: "GET", path: "/", header: http.Header{"X-Original-Url": {"/api/users?filter=%7B%22id%22%3A%221%20or%201%3D1%22%7D"}}},
+		// an option in a path segment or a header (a sixth fresh-eyes
+		// attack's B19): plainly safe characters, never inspected before
+		probe{name: "git's --upload-pack in a path segment", method: "GET", path: "/api/repos/--upload-pack=id/refs"},
+		probe{name: "tar's --checkpoint-action in a path segment", method: "GET", path: "/api/backup/--checkpoint-action=exec=id"},
+		probe{name: "git's --upload-pack in a header", method: "GET", path: "/", header: http.Header{"X-Repo": {"--upload-pack=/tmp/uploads/x.sh"}}},
 		// other proxies' original-URI headers (a sixth fresh-eyes attack's B16)
 		probe{name: "SQLi in base64 in X-Original-URI's query", method: "GET", path: "/", header: http.Header{"X-Original-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
 		probe{name: "SQLi in base64 in X-Forwarded-Uri's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
@@ -398,6 +403,15 @@ func TestSafeValue(t *testing.T) {
 		"1\u00a0OR\u00a01=1":     false, // a no-break space
 		"1\u3000OR":              false, // an ideographic space
 		"東京-Zürich-🎉":            true,
+		// an option (a sixth fresh-eyes attack's B19)
+		"--upload-pack=id":                   false,
+		"-oProxyCommand=/tmp/x.sh":           false,
+		"--checkpoint-action=exec=/tmp/x.sh": false,
+		"-c/core.sshCommand=id":              false,
+		"-5":                                 true,
+		"-":                                  true,
+		"x--y":                               true,
+		"a-b-c":                              true,
 	} {
 		if got := safeValue(v, false); got != want {
 			t.Errorf("safeValue(%q) = %v, want %v", v, got, want)
@@ -423,6 +437,10 @@ func TestSafeValue(t *testing.T) {
 		"%C3":                        false, // cut short
 		"%C3%28":                     false, // not a continuation byte
 		"%FF":                        false,
+		"%2D%2Dupload-pack=id":       false, // an option, encoded (B19)
+		"%2doProxyCommand=id":        false,
+		"-%2Dupload-pack=id":         false,
+		"%2D5":                       true,
 	} {
 		if got := safeValue(seg, true); got != want {
 			t.Errorf("safeValue(%q, escaped) = %v, want %v", seg, got, want)
