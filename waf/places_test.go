@@ -791,3 +791,17 @@ func TestBasicCredentialsLenient(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFilenameParams: any Content-Disposition value is read without a
+// panic, and one without "filename" holds neither parameter.
+func FuzzFilenameParams(f *testing.F) {
+	f.Add(`form-data; name="a"; filename*=UTF-8''x.txt`)
+	f.Add(`form-data; name="x\"; filename=y"; filename=z`)
+	f.Add(`form-data; name="unterminated; filename=`)
+	f.Fuzz(func(t *testing.T, cd string) {
+		plain, star := filenameParams(cd)
+		if (plain || star) && !strings.Contains(strings.ToLower(cd), "filename") {
+			t.Fatalf("%q: plain %v, star %v without a filename parameter", cd, plain, star)
+		}
+	})
+}
