@@ -662,10 +662,13 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 // startsWith, endsWith, search), Sequelize's and LoopBack's without $
 // (ne, neq, nin, like, notLike, ilike, nlike, regexp, between, exists),
 // Hasura's and Directus's with _ (_neq, _nin, _ilike, _ncontains,
-// _nnull, ...), Payload's (not_equals, not_in, greater_than, ...). Not
+// _nnull, ...; since a sixth attack, attack 10, B1, their other negated
+// ones: _nregex, _niregex, _nsimilar, _nempty, _null, _nstarts_with,
+// _nends_with, _nicontains, and notContains, not_contains, nregexp),
+// Payload's (not_equals, not_in, greater_than, ...). Not
 // equals, eq, is or in: an object of them matches no more than the string
 // would. With $ they are the CRS's (942290).
-const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)|pass|pwd|pin|otp|totp|code|mfa_?code|otp_?code|passkey|key|hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security)_?code|(?:api|access|secret|private|session|master|recovery|license)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|n?contains|icontains|starts_?with|ends_?with|n?like|i?like|not_?i?like|nilike|i?regexp?|similar|search|n?between|exists|is_?not|is_?null|nnull)\]?(?:[.\[][^.\[\]]*\]?)*$`
+const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)|pass|pwd|pin|otp|totp|code|mfa_?code|otp_?code|passkey|key|hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security)_?code|(?:api|access|secret|private|session|master|recovery|license)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|(?:not_?|n)?i?contains|n?i?starts_?with|n?i?ends_?with|n?i?like|not_?i?like|n?i?regexp?|n?similar|search|n?between|exists|is_?not|is_?null|n?null|n?empty)\]?(?:[.\[][^.\[\]]*\]?)*$`
 
 // operatorWrapper leaves rule 210133 out of a query that a client sends
 // as such (a filter API's where, filter, filters, query, search,

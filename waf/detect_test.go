@@ -306,6 +306,18 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "Prisma verification_code not", method: "POST", path: "/verify", contentType: js, body: `{"verification_code": {"not": ""}}`},
 		{name: "Prisma securityAnswer not", method: "POST", path: "/recover", contentType: js, body: `{"user": "ann", "securityAnswer": {"not": ""}}`},
 		{name: "Prisma passwordHash not", method: "POST", path: "/login", contentType: js, body: `{"email": "a@b.c", "passwordHash": {"not": ""}}`},
+		// since a sixth (attack 10, B1): the other negated operators of
+		// Hasura and Directus, notContains, not_contains, nregexp
+		{name: "Hasura password _nregex", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_nregex": "x"}}`},
+		{name: "Hasura password _niregex", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_niregex": "x"}}`},
+		{name: "Hasura password _nsimilar", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_nsimilar": "x"}}`},
+		{name: "Directus password _nempty", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_nempty": true}}`},
+		{name: "Directus password _nstarts_with", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_nstarts_with": "x"}}`},
+		{name: "Directus password _nends_with", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_nends_with": "x"}}`},
+		{name: "Directus password _nicontains", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"_nicontains": "x"}}`},
+		{name: "password notContains", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"notContains": "x"}}`},
+		{name: "password not_contains", method: "POST", path: "/api", contentType: js, body: `{"email": "a@b.c", "password": {"not_contains": "x"}}`},
+		{name: "qs password[nregexp] in the query", method: "GET", path: "/login?email=a&password%5Bnregexp%5D=x"},
 		// since a fourth fresh-eyes attack: Smarty's {math} (CVE-2021-29454)
 		// and arithmetic by named filters and functions
 		{name: "SSTI Smarty {math equation=7*7}", method: "GET", path: "/hello?name=" + q(`{math equation="7*7"}`)},
@@ -506,6 +518,8 @@ func benignTable() []probe {
 		{name: "filters on keys, hashtags, zip codes and answers", method: "POST", path: "/api/search", contentType: js,
 			body: `{"keyboard": {"not": "qwerty"}, "hashtags": {"contains": "go"}, "zipCode": {"not": "10001"}, "answers": {"not": []}, "key": {"name": "k1"}}`},
 		{name: "a password object with an equals filter", method: "POST", path: "/api/policy", contentType: js, body: `{"password": {"equals": {"not": "x"}}}`},
+		{name: "a where with Directus's negated operators, a password policy object", method: "POST", path: "/api/items/query", contentType: js,
+			body: `{"where": {"password": {"_nempty": true}, "email": {"_nregex": "test"}}, "email": {"_nstarts_with": "admin"}, "password": {"nullable": false, "notice": "8 characters"}}`},
 		// template text near the named-filter and {math} rules
 		{name: "a Liquid template with filters on variables", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
@@ -967,6 +981,27 @@ func TestCredentialOperatorNames(t *testing.T) {
 		"json.key.name":             false,
 		"json.where.apiKey.not":     false,
 		"json.password.notes":       false,
+		// attack 10, B1: the other negated operators of Hasura and
+		// Directus, and notContains, not_contains, nregexp
+		"json.password._nregex":       true,
+		"json.password._niregex":      true,
+		"json.password._nsimilar":     true,
+		"json.password._nempty":       true,
+		"json.password._empty":        true,
+		"json.password._null":         true,
+		"json.password._nstarts_with": true,
+		"json.password._nends_with":   true,
+		"json.password._nicontains":   true,
+		"json.password._istarts_with": true,
+		"json.password.notContains":   true,
+		"json.password.not_contains":  true,
+		"json.password.nregexp":       true,
+		"password[_nregex]":           true,
+		"json.where.password._nempty": false,
+		"json.email._nregex":          false,
+		"json.password.nullable":      false,
+		"json.password.emptyAllowed":  false,
+		"json.password.notice":        false,
 	} {
 		if got := op.MatchString(name) && !wrapper.MatchString(name); got != want {
 			t.Errorf("%s: refused %v, want %v", name, got, want)
