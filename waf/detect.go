@@ -646,11 +646,16 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 // credential-like field (password, passwd, pass, pwd, passphrase,
 // passcode, passkey, pin, otp, totp, code, mfa_code, otp_code, hash,
 // signature, answer, key, session_id; a name ending in password, token or
-// secret: newPassword, reset_token, clientSecret; a code of recovery,
-// auth, two-factor, verification, reset, activation, invite, pin, backup,
-// confirmation or security: resetCode, verification_code; a key of api,
-// access, secret, private, session, master, recovery or license: apiKey,
-// secret_key; a password's hash: passwordHash; securityAnswer) then a
+// secret: newPassword, reset_token, clientSecret, and a digit after it:
+// password1; a code of recovery, auth, two-factor, verification, reset,
+// activation, invite, pin, backup, confirmation or security: resetCode,
+// verification_code; a key of api, access, secret, private, session,
+// master, recovery or license: apiKey, secret_key; a password's hash:
+// passwordHash; securityAnswer; since a sixth attack, attack 10, B2, the
+// one-time codes of sms, email, login, one-time, phone, mobile, device,
+// magic, access, two-fa and tfa: smsCode, one_time_code, tfa_code;
+// Supabase's token_hash; pw, pword, pass_phrase, userPass, loginPass;
+// pin_number, securityPin, mpin, upiPin and other PINs; cvv, cvc) then a
 // query operator as a key or a bracketed name (json.password.not,
 // user[password][not], json.otp.notIn.0), itself anywhere above the
 // leaf (json.password.not.equals, password[not][equals],
@@ -668,7 +673,7 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 // Payload's (not_equals, not_in, greater_than, ...). Not
 // equals, eq, is or in: an object of them matches no more than the string
 // would. With $ they are the CRS's (942290).
-const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)|pass|pwd|pin|otp|totp|code|mfa_?code|otp_?code|passkey|key|hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security)_?code|(?:api|access|secret|private|session|master|recovery|license)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|(?:not_?|n)?i?contains|n?i?starts_?with|n?i?ends_?with|n?i?like|not_?i?like|n?i?regexp?|n?similar|search|n?between|exists|is_?not|is_?null|n?null|n?empty)\]?(?:[.\[][^.\[\]]*\]?)*$`
+const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)\d?|pass|pwd|pw|pword|pass_?phrase|(?:user|login|db|admin|account)_?pass|pin|(?:security|upi|m|atm|card|user|login|wallet|transaction|txn|account)_?pin|pin_?(?:number|no)|otp|totp|code|mfa_?code|otp_?code|cvv2?|cvc2?|passkey|key|hash|token_?hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|two_?fa|tfa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security|sms|email|login|one_?time|phone|mobile|device|magic|access)_?code|(?:api|access|secret|private|session|master|recovery|license)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|(?:not_?|n)?i?contains|n?i?starts_?with|n?i?ends_?with|n?i?like|not_?i?like|n?i?regexp?|n?similar|search|n?between|exists|is_?not|is_?null|n?null|n?empty)\]?(?:[.\[][^.\[\]]*\]?)*$`
 
 // operatorWrapper leaves rule 210133 out of a query that a client sends
 // as such (a filter API's where, filter, filters, query, search,
