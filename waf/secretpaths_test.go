@@ -23,6 +23,14 @@ var secretPathAttacks = []string{
 	"/app/./config/../config/master.key",
 	"/APP/.ENV",
 	"C:\\inetpub\\app\\appsettings.json",
+	// attack 10, B3
+	"/vault/secrets/config",
+	"/mnt/secrets-store/db-password",
+	"/app/config/credentials/production.key",
+	"/app/config/credentials/production.yml.enc",
+	"/app/.streamlit/secrets.toml",
+	"/app/serviceAccountKey.json",
+	"/app/.flaskenv",
 }
 
 var secretPathBenign = []string{
@@ -30,6 +38,8 @@ var secretPathBenign = []string{
 	"/app/.environment", "/app/.env-example", "/docs/application-properties", "/run/scripts/start.sh",
 	"/api/secrets", "/var/run/app.pid", "/docs/kubernetes/secrets", "https://example.com/run/secrets/guide",
 	"/home/ann/notes.md", "master.key rotation", "/blog/how-to-use-dotenv",
+	"vault/secrets/config", "/docs/vault/secrets-engines", "/mnt/secrets-store-guide.md", "/app/config/credentials.md",
+	"/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the
