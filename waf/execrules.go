@@ -2,6 +2,7 @@ package waf
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -37,13 +38,45 @@ var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy\s+(?:\(\s*select\b
 ` + argumentInjectionRules()
 
 // argumentShapes are rule 210181's to 210186's expressions, one each.
+// Since a sixth attack (attack 10, B6), the other spellings the commands
+// take: ssh's keyword and value with white space between them
+// (-oProxyCommand id) and KnownHostsCommand (OpenSSH 8.5 runs it); the
+// long options' abbreviations that git's parse-options and GNU tar's
+// getopt_long accept (any prefix unique among the command's options:
+// --upload-pa=, --ex=, --use-c=, --to-com=, --checkpoint-act=), tar's
+// --info-script, --new-volume-script and its short forms -I (a
+// compression program) and -F (a volume script), case-sensitive, "-Inf"
+// and "-Infinity" left out; git's -c with the other keys that run a
+// command (core.askPass, credential.*helper, alias.*=!, diff.external
+// and a diff driver's textconv or command, filter.*.clean, smudge and
+// process, merge.*.driver, sequence.editor, pager.*, gpg.*program, a
+// tool's cmd or path, remote.*.uploadpack and receivepack,
+// sendemail.sendmailcmd, include.path, uploadpack.packObjectsHook) or
+// allow the ext:: transport (protocol.ext.allow, protocol.allow).
 var argumentShapes = []string{
-	`-o\s*(?:proxycommand|localcommand)\s*=`,
-	`--(?:upload-pack|receive-pack|exec|open-files-in-pager|use-compress-program|to-command|rsh-command)(?:=|\s)`,
-	`--checkpoint-action\s*=\s*exec`,
-	`(?:-c\s*|--config(?:=|\s+))core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy)\s*=`,
+	`-o\s*(?:proxycommand|localcommand|knownhostscommand)(?:\s*=|\s+\S)`,
+	`--(?:` + strings.Join([]string{
+		abbreviations("upload-pack", 1), abbreviations("receive-pack", 1), abbreviations("exec", 1),
+		abbreviations("open-files-in-pager", 2), abbreviations("use-compress-program", 3),
+		abbreviations("to-command", 4), abbreviations("rsh-command", 3), abbreviations("info-script", 3),
+		abbreviations("new-volume-script", 5)}, "|") + `)(?:=|\s)`,
+	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?-i:-I)\s*(?:[^\sn]|n[^f]|nf[^i]|nfi[^n])|(?-i:-F)\s*\S)`,
+	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow)\s*=|alias\.[^=\s]+\s*=\s*!)`,
 	`-exec(?:dir)?\s+\S`,
 	`ext::`,
+}
+
+// abbreviations is an expression of option's prefixes of at least least
+// bytes, as getopt_long and git's parse-options accept a long option
+// abbreviated (--upload-pa for --upload-pack): nested optional groups,
+// linear, no repetition.
+func abbreviations(option string, least int) string {
+	re := regexp.QuoteMeta(option[:least])
+	tail := ""
+	for i := len(option) - 1; i >= least; i-- {
+		tail = `(?:` + regexp.QuoteMeta(option[i:i+1]) + tail + `)?`
+	}
+	return re + tail
 }
 
 func argumentInjectionRules() string {

@@ -20,12 +20,30 @@ var argumentAttacks = []string{
 	"ext::sh -c id", "-oProxyCommand=id", "-o ProxyCommand=id", "--upload-pack=id", "--upload-pack id",
 	"--open-files-in-pager=id", "--use-compress-program=id", "--checkpoint-action=exec=id", "-exec id ;",
 	"-c core.sshCommand=id", "--config=core.pager=id", "--to-command=id",
+	// attack 10, B6: ssh's keyword and value with white space,
+	// KnownHostsCommand; git's and tar's abbreviations; git's -c with
+	// other command-running keys; tar's -I, -F, --info-script
+	"-oProxyCommand id", "-oLocalCommand id", "-o ProxyCommand  id", "-oKnownHostsCommand=id",
+	"--upload-pa=id", "--u=id", "--receive-pa=id", "--open-files=id", "--ex=id", "--exe id",
+	"-c core.askPass=id", "-c credential.helper=!id", "-ccredential.https://example.com.helper=x",
+	"-c alias.x=!id", "-c diff.external=id", "-c diff.x.textconv=id", "-c filter.x.clean=id", "-c filter.x.smudge=id",
+	"-c merge.x.driver=id", "-c sequence.editor=id", "-c core.editor=id", "-c core.pager=id", "-c pager.log=id",
+	"-cprotocol.ext.allow=always", "-c protocol.allow=always", "-c gpg.program=id", "--conf=core.sshCommand=id",
+	"-c remote.origin.uploadpack=id", "-c include.path=x.cfg",
+	"-Iid", "-I id", "--use-compress-prog=id", "--use-c=id", "--use=id", "--to-com=id", "--checkpoint-act=exec=id",
+	"--checkpoint-action exec=id", "--info-script=id", "--new-volume-script=id", "--rsh=id", "-F id", "-Fid",
 }
 
 var execBenign = []string{
 	"copy to program", "Copy the report to program managers", "Please copy users to program staff list",
 	"-1", "-o", "--help", "--verbose", "-v", "- a list item", "use find -exec to run a command on each file",
 	"-executive summary", "--exec-path", "external::link", "the ssh option -oProxyCommand is documented", "--output=report.txt",
+	// near attack 10, B6
+	"-o ProxyCommand", "-oProxyJump=bastion", "-o StrictHostKeyChecking=no", "--user=ann", "--used", "--update",
+	"--upload", "--execute-later", "--receiver=ops", "--open", "--info", "--newer=2026-01-01", "--to=ann@example.com",
+	"-c user.name=Ann", "-c core.autocrlf=false", "-c alias.st=status", "-c credential.username=ann", "-c http.sslVerify=false",
+	"-Infinity", "-Inf", "-INF", "-inline", "-i", "-f id", "-F", "-I", "-c", "--config", "-- e", "--e-mail",
+	"--checkpoint=10", "-2", "-Oh no", "-c filter.lfs.required=true",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the
