@@ -16,6 +16,10 @@ import (
 //     $$curl ...$$. Only COPY of a table or a query to or from PROGRAM
 //     and a string literal ('...', E'...', $$...$$): "Copy the installer
 //     to Program Files" is text. SQL comments (/**/) read as spaces.
+//     Since a sixth attack (attack 10, B7), without the spaces
+//     PostgreSQL does not need (1;COPY(SELECT 1)TO PROGRAM'id', a quoted
+//     table's name: COPY"t"TO), a Unicode-escape string (U&'\0069d'),
+//     and a query of VALUES, WITH, TABLE or a statement with RETURNING.
 //   - 210181: argument injection: a value that is one argument of a
 //     command a backend runs without a shell (execFile('git', ['clone',
 //     repo]), ssh host, tar with a user's file name, find) and that is
@@ -34,7 +38,7 @@ import (
 //     alternatives of one expression (-o\s*... and --(...) side by
 //     side), each alone it matches; TestExecRules runs them through
 //     Coraza with the prefilter on, so they hold either way.
-var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy\s+(?:\(\s*select\b[^;]*?\)|[\w.\x22]+(?:\s*\([^)]*\))?)\s+(?:to|from)\s+program\s+(?:e?'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy(?:\s*\(\s*(?:select|values|with|table|insert|update|delete|merge)\b[^;]*?\)\s*|\s+[\w.]+(?:\s*\([^)]*\)\s*|\s+)|\s*\x22[^\x22;]*\x22(?:\s*\([^)]*\))?\s*)(?:to|from)\s+program\s*(?:'|e'|u&'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + argumentInjectionRules()
 
 // argumentShapes are rule 210181's to 210186's expressions, one each.

@@ -14,6 +14,15 @@ var copyProgramAttacks = []string{
 	"1;copy (select 1) to program $$id$$",
 	"1;copy/**/t/**/from/**/program/**/'id'",
 	"1;COPY t(a) FROM PROGRAM E'id'",
+	// attack 10, B7: no spaces, U&'' and E'' strings, other queries
+	"1;COPY(SELECT 1)TO PROGRAM'id'",
+	"1;COPY t TO PROGRAM U&'\\0069d'",
+	"1;copy(select 1)to program E'id'",
+	"1;COPY t(a)FROM PROGRAM'id'",
+	"1;COPY\"t\"TO PROGRAM'id'",
+	"1;COPY (VALUES(1)) TO PROGRAM 'id'",
+	"1;copy(with x as(select 1)select * from x)to program'id'",
+	"1;COPY t TO PROGRAM$$id$$",
 }
 
 var argumentAttacks = []string{
@@ -36,6 +45,8 @@ var argumentAttacks = []string{
 
 var execBenign = []string{
 	"copy to program", "Copy the report to program managers", "Please copy users to program staff list",
+	"copy(values) to program guide", "copy the file to program's folder",
+	"Copyright (c) 2026 to program authors", "COPY t TO STDOUT", "copy t to programs 'x'",
 	"-1", "-o", "--help", "--verbose", "-v", "- a list item", "use find -exec to run a command on each file",
 	"-executive summary", "--exec-path", "external::link", "the ssh option -oProxyCommand is documented", "--output=report.txt",
 	// near attack 10, B6
