@@ -24,8 +24,14 @@ var secretPathsData string
 // what a code-hosting or editor API sends, and reaching a secret from the
 // application's directory takes a traversal, the CRS's 930100-930110. A
 // directory's entry matches any path under it; a file's only the file
-// (/app/.env, not /app/.environment or /app/.env-example).
-var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+// (/app/.env, not /app/.environment or /app/.env-example). Since a sixth
+// attack (attack 10, B17), after white space too (" /run/secrets/x": an
+// application that strips the name, as Python's strip() and JavaScript's
+// trim() do, opens the path): t:trimLeft before t:normalizePathWin, which
+// would drop a first segment of spaces and leave a relative path, and
+// the separators 0x1c-0x1f (Python's strip() takes them) in the
+// expression.
+var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // secretPathsPattern makes rule 210170's expression of the data file's
@@ -43,5 +49,5 @@ func secretPathsPattern(data string) string {
 			files = append(files, regexp.QuoteMeta(line))
 		}
 	}
-	return `^(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))`
+	return `^[\s\x0b\x1c-\x1f]*(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))`
 }

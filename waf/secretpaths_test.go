@@ -31,6 +31,10 @@ var secretPathAttacks = []string{
 	"/app/.streamlit/secrets.toml",
 	"/app/serviceAccountKey.json",
 	"/app/.flaskenv",
+	// attack 10, B17: after white space (an application strips it)
+	" /run/secrets/db_password",
+	"\t/run/secrets/db_password",
+	"\x0b /var/run/secrets/kubernetes.io/serviceaccount/token",
 }
 
 var secretPathBenign = []string{
@@ -39,7 +43,7 @@ var secretPathBenign = []string{
 	"/api/secrets", "/var/run/app.pid", "/docs/kubernetes/secrets", "https://example.com/run/secrets/guide",
 	"/home/ann/notes.md", "master.key rotation", "/blog/how-to-use-dotenv",
 	"vault/secrets/config", "/docs/vault/secrets-engines", "/mnt/secrets-store-guide.md", "/app/config/credentials.md",
-	"/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
+	" see /run/scripts/start.sh", "\t/app/.environment", "/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the
