@@ -22,7 +22,7 @@ const minHexLen = 16
 //     dashes and random tokens decode to binary and are left alone;
 //   - digits only (a number: an id, a phone or a card number, a
 //     timestamp), every byte printable ASCII with a shell's command
-//     substitution or list in it (printableWithMeta): "2626206964" is
+//     substitution or list in it (shellOfDigits): "2626206964" is
 //     "&& id", "60696460" is "`id`"; a number decodes to a control byte
 //     (a first digit 0, 1, 8 or 9 of a pair) or to no such shape far more
 //     often (TestHexTextRandomValues measures it).
@@ -53,7 +53,7 @@ func hexText(v string) (string, bool) {
 		return "", false
 	}
 	if !letter {
-		if !printableWithMeta(b) {
+		if !shellOfDigits(b) {
 			return "", false
 		}
 		return string(b), true
@@ -64,7 +64,7 @@ func hexText(v string) (string, bool) {
 	return validText(b), true
 }
 
-// printableWithMeta reports whether b, hex of digits alone, is
+// shellOfDigits reports whether b, hex of digits alone, is
 // printable ASCII (a tab counts) with a shell's command substitution or
 // list before a command's name in it: a backquote and a letter, with a
 // second backquote after them (`id`), $( and a letter ($(id)), && and a
@@ -75,13 +75,13 @@ func hexText(v string) (string, bool) {
 // of 16 digits decodes to printable text with one of them once in 50,
 // and some of those, "E'! 7\t6f", the short-payload rules refuse), and
 // so is $( alone ("Ib\"#P$(4"): TestHexTextRandomValues.
-func printableWithMeta(b []byte) bool {
+func shellOfDigits(b []byte) bool {
 	shape, quote := false, -1
 	for i, c := range b {
 		if (c < 0x20 || c > 0x7e) && c != '\t' {
 			return false
 		}
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		letter := isASCIILetter(c)
 		switch {
 		case c == '`' && quote >= 0 && i > quote+1:
 			shape = true // a backquote, a letter, ..., a backquote
