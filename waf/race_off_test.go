@@ -14,5 +14,5 @@ const randomSamples = 200000
 // cpuMargin is how many times cpuBound the CPU bound tests
 // (TestCPUBound*, TestPlacesBounded) allow one request: 2, for a busy
 // machine (the dearest request, the first of its shape, cost 250-310 ms
-// at load 5-7 and about 240 ms at load 0.5).
+// at load 5-7 and 205-243 ms at load 1.2).
 const cpuMargin = 2
