@@ -490,9 +490,17 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 	tx.ProcessConnection(client, cport, "", 0)
 	tx.ProcessURI(r.URL.String(), r.Method, r.Proto)
 	for k, vs := range r.Header {
-		for _, v := range vs {
+		for i, v := range vs {
+			if i > 0 {
+				// each value its own key string: Coraza's cache of
+				// transformations tells values apart by it (keys.go)
+				k = strings.Clone(k)
+			}
 			tx.AddRequestHeader(k, v)
 		}
+	}
+	if len(r.Header["Cookie"]) > 0 {
+		uniqueCookieKeys(tx)
 	}
 	if r.Host != "" {
 		tx.AddRequestHeader("Host", r.Host)

@@ -1,0 +1,129 @@
+package waf
+
+import (
+	"io"
+	"strings"
+	"unsafe"
+
+	"github.com/corazawaf/coraza/v3/collection"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
+)
+
+// Coraza 3.8.1 caches a value's transformations, within a transaction,
+// under the address of its key string's bytes, the value's index in the
+// list the rule reads, the variable and the transformation chain. Two
+// values under one key string (one object) share the address, and a
+// rule's list differs from another's (a key selected, an exclusion, and
+// a map's order, which Go varies between reads): so a rule can read the
+// cached transformation of the other value under that key, twice, and
+// never its own. The urlencoded body processor stores every value of a
+// repeated name under one key string, its cookie parser repeated cookie
+// names, and Go's http.Header hands one key string for a header's
+// values (a multipart body's repeated fields get a key string each, and
+// the query's too). A look at two outcomes that changed between runs on
+// one input found it: `q=hello&q=<script>alert(1)</script>` as a form,
+// or the same as two cookies, reached the upstream in 1-3 of 60 tries at
+// paranoia 1, and a rule reading one key missed the second value in
+// 64-141 of 200 requests (TestRepeatedKeysEachInspected).
+//
+// The fix here gives each value its own key string (the same text, a
+// copy), so the address names one value and the cache is right: header
+// values when a header repeats (waf.go), cookies after the engine parsed
+// them (uniqueCookieKeys), and the urlencoded processor's ARGS_POST
+// after it fills it (uniqueKeysProcessor, registered for the whole
+// process, as the @rx operator is). A key of no bytes (an empty name)
+// has no address of its own to give: `=a&=b` stays as the engine reads
+// it. Not done: a multipart part's headers, which the engine keeps under
+// the part's name (MULTIPART_PART_HEADERS; the CRS's 922130 was seen to
+// miss now and then, not reproduced with a rule of one key).
+
+// uniqueKeys makes each value of m that shares its key string with
+// another value its own copy of it. Only keys with more than one value
+// are rewritten; a collection without them is left as it is.
+func uniqueKeys(m collection.Map) {
+	all := m.FindAll()
+	if len(all) < 2 {
+		return
+	}
+	var shared map[string]bool // lower-case keys to rewrite
+	seen := make(map[*byte]struct{}, len(all))
+	for _, md := range all {
+		k := md.Key()
+		if k == "" {
+			continue
+		}
+		p := unsafe.StringData(k)
+		if _, dup := seen[p]; dup {
+			if shared == nil {
+				shared = map[string]bool{}
+			}
+			shared[strings.ToLower(k)] = true
+			continue
+		}
+		seen[p] = struct{}{}
+	}
+	if shared == nil {
+		return
+	}
+	for lk := range shared {
+		var pairs []types.MatchData
+		for _, md := range all {
+			if strings.EqualFold(md.Key(), lk) {
+				pairs = append(pairs, md)
+			}
+		}
+		// each spelling removed (a case-sensitive collection keeps "Q"
+		// and "q" apart, a case-insensitive one removes both with one)
+		for _, md := range pairs {
+			m.Remove(md.Key())
+		}
+		for _, md := range pairs {
+			m.Add(strings.Clone(md.Key()), md.Value())
+		}
+	}
+}
+
+// variablesOf is a transaction's collections (Coraza's transaction type
+// has them; the public interface does not name the method).
+type variablesOf interface {
+	Variables() plugintypes.TransactionVariables
+}
+
+// uniqueCookieKeys: the engine parsed the Cookie header into
+// REQUEST_COOKIES as it was added; repeated names share a key string.
+func uniqueCookieKeys(tx types.Transaction) {
+	if v, ok := tx.(variablesOf); ok {
+		uniqueKeys(v.Variables().RequestCookies())
+	}
+}
+
+// uniqueKeysProcessor is Coraza's urlencoded body processor, whose
+// ARGS_POST gets unique keys once it has filled it.
+type uniqueKeysProcessor struct {
+	plugintypes.BodyProcessor
+}
+
+func (p uniqueKeysProcessor) ProcessRequest(r io.Reader, v plugintypes.TransactionVariables, o plugintypes.BodyProcessorOptions) error {
+	err := p.BodyProcessor.ProcessRequest(r, v, o)
+	uniqueKeys(v.ArgsPost())
+	return err
+}
+
+// corazaBodyProcessors is Coraza's registry of body processors, linked
+// by name as corazaOperators is: the plugin API registers processors but
+// does not hand the engine's own out. A Coraza that renames it fails to
+// link, never silently.
+//
+//go:linkname corazaBodyProcessors github.com/corazawaf/coraza/v3/internal/bodyprocessors.processors
+var corazaBodyProcessors map[string]func() plugintypes.BodyProcessor
+
+func init() {
+	own, ok := corazaBodyProcessors["urlencoded"]
+	if !ok {
+		panic("waf: Coraza has no urlencoded body processor to wrap")
+	}
+	corazaBodyProcessors["urlencoded"] = func() plugintypes.BodyProcessor {
+		return uniqueKeysProcessor{own()}
+	}
+}
