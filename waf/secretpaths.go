@@ -30,7 +30,14 @@ var secretPathsData string
 // trim() do, opens the path): t:trimLeft before t:normalizePathWin, which
 // would drop a first segment of spaces and leave a relative path, and
 // the separators 0x1c-0x1f (Python's strip() takes them) in the
-// expression.
+// expression. Since a seventh attack (attack 11, BROKE 6), after any
+// Unicode white space (U+3000, U+2028, U+0085, U+1680, U+2000-U+200A,
+// U+202F, U+205F: Python's strip() takes each, JavaScript's trim() all
+// but U+0085) as t:utf8toUnicode and t:urlDecodeUni leave it: the
+// space's best-fit ' ', or its low byte (0x00, 0x07-0x0a, '(', ')', '/',
+// '_', or a byte that is not UTF-8, read as U+FFFD); and Render's, OpenFaaS's
+// and Windows Docker's secret mounts, .env.<mode>.local, Spring's profile
+// and bootstrap files, .terraformrc.
 var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -44,10 +51,19 @@ func secretPathsPattern(data string) string {
 			continue
 		}
 		if strings.HasSuffix(line, "/") {
-			dirs = append(dirs, regexp.QuoteMeta(line))
+			dirs = append(dirs, secretPathLine(line))
 		} else {
-			files = append(files, regexp.QuoteMeta(line))
+			files = append(files, secretPathLine(line))
 		}
 	}
-	return `^[\s\x0b\x1c-\x1f]*(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))`
+	// U+FFFD as itself, not \x{fffd} (Coraza compiles an expression with
+	// an escape above \x7f with a matcher of bytes, short.go's sqlSpace).
+	return `^[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))`
+}
+
+// secretPathLine is one line of the data file as an expression: quoted,
+// a * a name of letters, digits, _ and - (a Spring profile's, a dotenv
+// mode's: application-*.yml, .env.*.local).
+func secretPathLine(line string) string {
+	return strings.ReplaceAll(regexp.QuoteMeta(line), `\*`, `[a-z0-9_-]+`)
 }

@@ -3,8 +3,10 @@ package waf
 import (
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var secretPathAttacks = []string{
@@ -35,6 +37,12 @@ var secretPathAttacks = []string{
 	" /run/secrets/db_password",
 	"\t/run/secrets/db_password",
 	"\x0b /var/run/secrets/kubernetes.io/serviceaccount/token",
+	// attack 11, BROKE 6: after Unicode white space; more mounts and files
+	"\u3000/run/secrets/db_password", "\u2028/run/secrets/x", "\u0085/run/secrets/x", "\u2029\u205f/run/secrets/x",
+	"\u1680/run/secrets/x", "\u202f/run/secrets/x", "\u2009/run/secrets/x", "\u3000 \u3000/app/.env",
+	"/etc/secrets/db_password", "/var/openfaas/secrets/x", "/app/.env.production.local", "/home/node/app/.env.test.local",
+	"/app/application-prod.yml", "/app/application-prod.properties", "/app/config/application-k8s.yaml", "/app/bootstrap.yml",
+	"/root/.terraformrc", "C:\\ProgramData\\Docker\\secrets\\db_password",
 }
 
 var secretPathBenign = []string{
@@ -43,6 +51,9 @@ var secretPathBenign = []string{
 	"/api/secrets", "/var/run/app.pid", "/docs/kubernetes/secrets", "https://example.com/run/secrets/guide",
 	"/home/ann/notes.md", "master.key rotation", "/blog/how-to-use-dotenv",
 	"vault/secrets/config", "/docs/vault/secrets-engines", "/mnt/secrets-store-guide.md", "/app/config/credentials.md",
+	"\u3000see /run/scripts/start.sh", "\u2028/run/scripts/x", "/etc/secrets.md", "/docs/openfaas/secrets",
+	"/app/.env.local.example", "/app/.env..local", "/docs/application-guide.md", "/app/application-.yml", "/app/bootstrap.yml.md",
+	"/root/.terraformrc.bak", "C:\\ProgramData\\Docker\\config\\daemon.json", "x\u3000/run/secrets/x",
 	" see /run/scripts/start.sh", "\t/app/.environment", "/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
 }
 
@@ -53,7 +64,18 @@ func TestSecretPathsRule(t *testing.T) {
 	i := strings.Index(secretPathsRule, `"@rx `)
 	j := strings.Index(secretPathsRule, `" "id:`)
 	re := regexp.MustCompile(secretPathsRule[i+5 : j])
-	norm := func(s string) string { // as t:normalizePathWin and t:lowercase leave it
+	norm := func(s string) string { // as t:utf8toUnicode, t:urlDecodeUni, t:normalizePathWin and t:lowercase leave it
+		s = strings.Map(func(r rune) rune { // a space's best fit, else its low byte (a byte not UTF-8 as U+FFFD)
+			switch {
+			case r == 0xa0 || r >= 0x2000 && r <= 0x2006:
+				return ' '
+			case r > 0x7f && r&0xff > 0x7f:
+				return utf8.RuneError
+			case r > 0x7f:
+				return r & 0xff
+			}
+			return r
+		}, s)
 		s = strings.ToLower(strings.ReplaceAll(s, `\`, "/"))
 		s = strings.ReplaceAll(s, "/./", "/")
 		return strings.ReplaceAll(s, "/config/../config/", "/config/")
@@ -85,19 +107,19 @@ func TestSecretPathsBeyondTheCRS(t *testing.T) {
 	for _, s := range secretPathAttacks {
 		if crs[s] {
 			catches = append(catches,
-				probe{name: "query " + s, method: "GET", path: "/download?file=" + url.QueryEscape(s)},
-				probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+				probe{name: "query " + strconv.Quote(s), method: "GET", path: "/download?file=" + url.QueryEscape(s)},
+				probe{name: "JSON " + strconv.Quote(s), method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
 			continue
 		}
 		misses = append(misses,
-			probe{name: "query " + s, method: "GET", path: "/download?file=" + url.QueryEscape(s)},
-			probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+			probe{name: "query " + strconv.Quote(s), method: "GET", path: "/download?file=" + url.QueryEscape(s)},
+			probe{name: "JSON " + strconv.Quote(s), method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
 	}
 	for _, s := range secretPathBenign {
 		if crs[s] {
 			continue
 		}
-		benign = append(benign, probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+		benign = append(benign, probe{name: "JSON " + strconv.Quote(s), method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
 	}
 	runBeyondTheCRS(t, catches, misses, benign)
 }
