@@ -655,7 +655,10 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 // one-time codes of sms, email, login, one-time, phone, mobile, device,
 // magic, access, two-fa and tfa: smsCode, one_time_code, tfa_code;
 // Supabase's token_hash; pw, pword, pass_phrase, userPass, loginPass;
-// pin_number, securityPin, mpin, upiPin and other PINs; cvv, cvc) then a
+// pin_number, securityPin, mpin, upiPin and other PINs; cvv, cvc; since
+// a seventh attack, attack 11, BROKE 8, the same prefixes' one-time
+// passwords and totp's and an authenticator's codes: smsOtp, emailOtp,
+// totpCode, authenticatorCode; resetKey; pass_word) then a
 // query operator as a key or a bracketed name (json.password.not,
 // user[password][not], json.otp.notIn.0), itself anywhere above the
 // leaf (json.password.not.equals, password[not][equals],
@@ -669,11 +672,13 @@ const mongoStages = `addFields|bucket|bucketAuto|changeStream|changeStreamSplitL
 // Hasura's and Directus's with _ (_neq, _nin, _ilike, _ncontains,
 // _nnull, ...; since a sixth attack, attack 10, B1, their other negated
 // ones: _nregex, _niregex, _nsimilar, _nempty, _null, _nstarts_with,
-// _nends_with, _nicontains, and notContains, not_contains, nregexp),
+// _nends_with, _nicontains, and notContains, not_contains, nregexp;
+// since attack 11, BROKE 8, Sequelize's notRegexp, notIRegexp and
+// notBetween, and not_starts_with, not_ends_with),
 // Payload's (not_equals, not_in, greater_than, ...). Not
 // equals, eq, is or in: an object of them matches no more than the string
 // would. With $ they are the CRS's (942290).
-const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|passwd|passphrase|passcode|secret|token)\d?|pass|pwd|pw|pword|pass_?phrase|(?:user|login|db|admin|account)_?pass|pin|(?:security|upi|m|atm|card|user|login|wallet|transaction|txn|account)_?pin|pin_?(?:number|no)|otp|totp|code|mfa_?code|otp_?code|cvv2?|cvc2?|passkey|key|hash|token_?hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|two_?fa|tfa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security|sms|email|login|one_?time|phone|mobile|device|magic|access)_?code|(?:api|access|secret|private|session|master|recovery|license)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|(?:not_?|n)?i?contains|n?i?starts_?with|n?i?ends_?with|n?i?like|not_?i?like|n?i?regexp?|n?similar|search|n?between|exists|is_?not|is_?null|n?null|n?empty)\]?(?:[.\[][^.\[\]]*\]?)*$`
+const credentialOperator = `(?i)(?:^|[.\[])(?:[a-z0-9_-]*(?:password|pass_word|passwd|passphrase|passcode|secret|token)\d?|pass|pwd|pw|pword|pass_?phrase|(?:user|login|db|admin|account)_?pass|pin|(?:security|upi|m|atm|card|user|login|wallet|transaction|txn|account)_?pin|pin_?(?:number|no)|otp|totp|code|mfa_?code|otp_?code|cvv2?|cvc2?|passkey|key|hash|token_?hash|signature|session_?id|(?:security_?)?answer|(?:password|passwd|pass|pwd)_?hash|(?:recovery|auth|two_?factor|2fa|two_?fa|tfa|verification|verify|reset|activation|invite|invitation|pin|backup|confirmation|confirm|security|sms|email|login|one_?time|phone|mobile|device|magic|access|totp|authenticator)_?(?:code|otp)|(?:api|access|secret|private|session|master|recovery|license|reset)_?key)\]?[.\[]_?(?:not|ne|neq|not_?equals|not_?in|nin|lt|lte|gt|gte|greater_than(?:_equal)?|less_than(?:_equal)?|(?:not_?|n)?i?contains|(?:not_?|n)?i?starts_?with|(?:not_?|n)?i?ends_?with|n?i?like|not_?i?like|(?:not_?|n)?i?regexp?|(?:not_?|n)?similar|search|(?:not_?|n)?between|exists|is_?not|is_?null|n?null|n?empty)\]?(?:[.\[][^.\[\]]*\]?)*$`
 
 // operatorWrapper leaves rule 210133 out of a query that a client sends
 // as such (a filter API's where, filter, filters, query, search,

@@ -329,6 +329,17 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "Prisma cvv not", method: "POST", path: "/pay", contentType: js, body: `{"card": "4111", "cvv": {"not": ""}}`},
 		{name: "Prisma password1 not", method: "POST", path: "/login", contentType: js, body: `{"user": "ann", "password1": {"not": ""}}`},
 		{name: "qs emailCode[not] in the query", method: "GET", path: "/verify?email=a&emailCode%5Bnot%5D=x"},
+		// since a seventh (attack 11, BROKE 8): more names, more negated
+		// operators
+		{name: "Prisma totpCode not", method: "POST", path: "/mfa", contentType: js, body: `{"totpCode":{"not":""}}`},
+		{name: "Prisma smsOtp not", method: "POST", path: "/otp", contentType: js, body: `{"smsOtp":{"not":""}}`},
+		{name: "Prisma emailOtp not", method: "POST", path: "/otp", contentType: js, body: `{"emailOtp":{"not":""}}`},
+		{name: "Prisma authenticatorCode not", method: "POST", path: "/mfa", contentType: js, body: `{"authenticatorCode":{"not":""}}`},
+		{name: "Prisma resetKey not", method: "POST", path: "/reset", contentType: js, body: `{"resetKey":{"not":""}}`},
+		{name: "Prisma pass_word not", method: "POST", path: "/login", contentType: js, body: `{"pass_word":{"not":""}}`},
+		{name: "Sequelize password notRegexp", method: "POST", path: "/login", contentType: js, body: `{"password":{"notRegexp":"zz"}}`},
+		{name: "Sequelize password notBetween", method: "POST", path: "/login", contentType: js, body: `{"password":{"notBetween":[1,2]}}`},
+		{name: "password not_starts_with", method: "POST", path: "/login", contentType: js, body: `{"password":{"not_starts_with":"z"}}`},
 		// since a fourth fresh-eyes attack: Smarty's {math} (CVE-2021-29454)
 		// and arithmetic by named filters and functions
 		{name: "SSTI Smarty {math equation=7*7}", method: "GET", path: "/hello?name=" + q(`{math equation="7*7"}`)},
@@ -531,6 +542,8 @@ func benignTable() []probe {
 		{name: "a password object with an equals filter", method: "POST", path: "/api/policy", contentType: js, body: `{"password": {"equals": {"not": "x"}}}`},
 		{name: "a phone object, a cvvRequired filter, a where on smsCode", method: "POST", path: "/api/checkout", contentType: js,
 			body: `{"phone": {"not": ""}, "cvvRequired": {"not": false}, "userPassport": {"not": null}, "where": {"smsCode": {"not": "1"}}, "smsCode": "123456"}`},
+		{name: "an smsOtpEnabled object, an authenticator, resetKeys, a where on totpCode", method: "POST", path: "/api/settings", contentType: js,
+			body: `{"smsOtpEnabled": {"not": false}, "authenticator": {"not": null}, "resetKeys": {"contains": "a"}, "where": {"totpCode": {"not": "1"}}, "email": {"notBetween": [1, 2]}}`},
 		{name: "a where with Directus's negated operators, a password policy object", method: "POST", path: "/api/items/query", contentType: js,
 			body: `{"where": {"password": {"_nempty": true}, "email": {"_nregex": "test"}}, "email": {"_nstarts_with": "admin"}, "password": {"nullable": false, "notice": "8 characters"}}`},
 		// template text near the named-filter and {math} rules
@@ -1055,6 +1068,29 @@ func TestCredentialOperatorNames(t *testing.T) {
 		"json.where.smsCode.not":   false,
 		"json.tokenHashes.not":     false,
 		"json.bypass.not":          false,
+		// attack 11, BROKE 8: more names, more negated operators
+		"json.totpCode.not":                true,
+		"json.smsOtp.not":                  true,
+		"json.emailOtp.not":                true,
+		"json.sms_otp.not":                 true,
+		"json.authenticatorCode.not":       true,
+		"json.resetKey.not":                true,
+		"json.pass_word.not":               true,
+		"json.password.notRegexp":          true,
+		"json.password.notIRegexp":         true,
+		"json.password.notBetween.0":       true,
+		"json.password.not_starts_with":    true,
+		"json.password.not_ends_with":      true,
+		"json.password.notSimilar":         true,
+		"json.smsOtpEnabled.not":           false,
+		"json.authenticator.not":           false,
+		"json.resetKeys.contains":          false,
+		"json.emailOtps.not":               false,
+		"json.password.notRegexpDocs":      false,
+		"json.email.notBetween.0":          false,
+		"json.where.totpCode.not":          false,
+		"json.password.not_starts_with_x":  false,
+		"json.authenticatorCodeLength.not": false,
 	} {
 		if got := op.MatchString(name) && !wrapper.MatchString(name); got != want {
 			t.Errorf("%s: refused %v, want %v", name, got, want)
