@@ -177,12 +177,19 @@ const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlS
 // closing parentheses, optional spaces and a comment, except a plural
 // possessive in prose (quoteCommentAfterS). A space is \s or a vertical
 // tab, white space to MySQL (admin'\v# passed a sixth fresh-eyes attack,
-// attack 10, B18).
-const quoteCommentRule = `(?:^|[;&,|\n])[\s\x0b]*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
+// attack 10, B18), or a no-break space (quoteSpace).
+const quoteCommentRule = `(?:^|[;&,|\n])` + quoteSpace + `*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
 	// a word that does not end in s (or none), then any quote
-	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*[\s\x0b]*(?:#|--|/\*)` +
+	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*` + quoteSpace + `*(?:#|--|/\*)` +
 	// a word that ends in s: not the possessive apostrophe's prose
 	`|` + quoteCommentWord + `*[sS]` + quoteCommentAfterS + `)`
+
+// quoteSpace is white space before rule 210150's comment: \s, a vertical
+// tab, and a no-break space as U+00A0 or as a lone byte 0xA0 (read as
+// U+FFFD, as in sqlSpace), white space to MySQL: admin'%A0#,
+// admin'%C2%A0#, admin'%A0--%A0- passed a seventh fresh-eyes attack
+// (attack 11, BROKE 13).
+const quoteSpace = "[\\s\\x0b\u00a0\ufffd]"
 
 // quoteCommentWord is a character of a user name for rule 210150: a
 // letter or digit of any script, _ . @ + -.
@@ -200,10 +207,10 @@ const quoteCommentWord = `[\pL\pN_.@+-]`
 // Not covered: a user name ending in s, a space, the comment and a word
 // (james' -- x, james' -- 'x'): the price of not refusing the possessive (see
 // TestQuoteCommentOnProse).
-const quoteCommentAfterS = `(?:[\"` + "`" + `]\)*[\s\x0b]*(?:#|--|/\*)` +
-	`|'\)+[\s\x0b]*(?:#|--|/\*)` +
+const quoteCommentAfterS = `(?:[\"` + "`" + `]\)*` + quoteSpace + `*(?:#|--|/\*)` +
+	`|'\)+` + quoteSpace + `*(?:#|--|/\*)` +
 	`|'(?:#|--|/\*)` +
-	`|'[\s\x0b]+(?:#|--|/\*)(?:[\s\x0b]*$|[\s\x0b]?[^\pL\pN\s\x0b'\"(#]|[\s\x0b][\s\x0b]))`
+	`|'` + quoteSpace + `+(?:#|--|/\*)(?:` + quoteSpace + `*$|` + quoteSpace + `?[^\pL\pN\s\x0b �'\"(#]|` + quoteSpace + quoteSpace + `))`
 
 // Commands that probe a host, for rule 210151.
 var (

@@ -52,7 +52,10 @@ func TestShortPayloads(t *testing.T) {
 		// fresh-eyes attack's F5)
 		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -",
 		// a vertical tab before the comment (a sixth fresh-eyes attack's B18)
-		"admin'\v#", "admin'\v-- -", "John Smith'\v#"} {
+		"admin'\v#", "admin'\v-- -", "John Smith'\v#",
+		// a no-break space before the comment (a seventh fresh-eyes
+		// attack's BROKE 13)
+		"admin'\u00a0#", "admin'\u00a0--\u00a0-"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
 			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
@@ -63,6 +66,10 @@ func TestShortPayloads(t *testing.T) {
 		probe{name: "admin'# in a matrix parameter", method: "GET", path: "/login;u=admin'%23/x"},
 		probe{name: "admin'-- in a matrix parameter", method: "GET", path: "/login;u=admin'--/x"},
 		probe{name: "a|admin' -- - in the query", method: "GET", path: "/login?user=" + q("a|admin' -- -")},
+		// BROKE 13: a lone byte 0xA0 as the no-break space
+		probe{name: "admin'%A0# in the query", method: "GET", path: "/login?user=admin'%A0%23"},
+		probe{name: "admin'%A0--%A0- in the query", method: "GET", path: "/login?user=admin'%A0--%A0-"},
+		probe{name: "admin'%A0# in a matrix parameter", method: "GET", path: "/login;u=admin'%A0%23/x"},
 	)
 	// SQL injection after a ';' (F8) and 1||1 (F10), a fifth fresh-eyes
 	// attack's
@@ -122,6 +129,8 @@ func TestShortPayloads(t *testing.T) {
 		// near F18: numbers, or/and and prose (rule 210155)
 		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half",
 		// "& net" and a word of prose (a sixth attack's B12, refused before)
+		// a no-break space in prose near a quote and a comment (BROKE 13's near misses)
+		"Jones'\u00a0#1 fan", "the 'best'\u00a0-- really", "it's\u00a0#1",
 		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
