@@ -95,7 +95,9 @@ func TestShortPayloads(t *testing.T) {
 	for _, v := range []string{"1 or true", "7 or 1", "1 or id=id", "0x31 or 1", "1 || true", "1 and 0", "1 and false",
 		"1 and password glob 'a*'", "7;id=1 or true",
 		// a sixth fresh-eyes attack's B10
-		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "1\x0bor\x0btrue", "1\nor\ntrue", "1\x0band\x0b0"} {
+		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "1\x0bor\x0btrue", "1\nor\ntrue", "1\x0band\x0b0",
+		// a seventh fresh-eyes attack's BROKE 4
+		"1 or N'1'", "1 or n'1'", "1||n'1'", "1 or 1.", "1 or 1.e0", "1. or 1"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
@@ -128,6 +130,8 @@ func TestShortPayloads(t *testing.T) {
 		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other",
 		// near F18: numbers, or/and and prose (rule 210155)
 		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half",
+		// near BROKE 4: a dot and an N that are prose
+		"1. or 2. days", "1 or n'est-ce pas", "Step 1. or skip it", "1 or N'Djamena trip",
 		// "& net" and a word of prose (a sixth attack's B12, refused before)
 		// a no-break space in prose near a quote and a comment (BROKE 13's near misses)
 		"Jones'\u00a0#1 fan", "the 'best'\u00a0-- really", "it's\u00a0#1",
@@ -413,12 +417,14 @@ func TestNumericOrRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"1||1", "1 || '1'", "7;id=1||1", "1||x'31'", "1||X'31'", "1||b'1'", "1||0b1", "1||@@version", "1||.1", "1e0||1",
-		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01", "1\x0b||\x0b1", "1\n||\n1"} {
+		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01", "1\x0b||\x0b1", "1\n||\n1",
+		// a seventh fresh-eyes attack's BROKE 4
+		"1||n'1'", "1||N'1'", "1.||1", "1||1."} {
 		if ids := execMatches(t, waf, v); len(ids) != 1 {
 			t.Errorf("%q: rules %v, want 210154", v, ids)
 		}
 	}
-	for _, v := range []string{"Q1||Q2", "x || y", "a||b||c", "1||x", "1||@home", "'a'||'b'", "v1.2||v1.3", "1 | 1"} {
+	for _, v := range []string{"Q1||Q2", "x || y", "a||b||c", "1||x", "1||@home", "'a'||'b'", "v1.2||v1.3", "1 | 1", "1||n", "1||no"} {
 		if ids := execMatches(t, waf, v); len(ids) != 0 {
 			t.Errorf("%q: rules %v", v, ids)
 		}
@@ -435,7 +441,9 @@ var numericTautologyAttacks = []string{"1 or true", "7 or 1", "1 or 2", "7 or 7"
 	"1 or x'31'", "1 OR X'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "\"1\" or 1",
 	"1\xa0or\xa0true", "1\u00a0or\u00a0true", "1\u00a0or\u00a01=1", "1 or x'31'=x'31'", "0b1 and 1", "x'31' or 1",
 	// other white space (B10's addendum)
-	"1\x0bor\x0btrue", "1\x0cor\x0ctrue", "1\ror\rtrue", "1\nor\ntrue", "1\x0bor\x0b1", "1\x0band\x0b0", "1\x0b||\x0btrue"}
+	"1\x0bor\x0btrue", "1\x0cor\x0ctrue", "1\ror\rtrue", "1\nor\ntrue", "1\x0bor\x0b1", "1\x0band\x0b0", "1\x0b||\x0btrue",
+	// a seventh fresh-eyes attack's BROKE 4
+	"1 or N'1'", "1 or n'1'", "1||n'1'", "1 or 1.", "1 or 1.e0", "1. or 1", "1 or n'1'='1'"}
 
 // numericTautologyBenign is prose near rule 210155's attacks.
 var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "1 or 2 is fine", "2 or 3 people",
@@ -443,7 +451,9 @@ var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bed
 	"1 or 2 or 3 times", "1 or 2, maybe 3", "1 && done", "4 or fewer", "100 or less", "1 or two", "1 and a half", "2 or 3 weeks; or 4",
 	// near B10
 	"'yes' or 'no'", "'A' or 'B'", "1 or b", "1e0 or more", "'1' or more", ".1 or .2 mm", "version 1 or @home", "1 or @@ mentions",
-	"x'31' is hex", "1\u00a0or\u00a02 days", "3 and x'", "'1' or '2' stars each"}
+	"x'31' is hex", "1\u00a0or\u00a02 days", "3 and x'", "'1' or '2' stars each",
+	// near BROKE 4
+	"1. or 2. days", "1 or n'est-ce pas", "1 or N'Djamena trip", "1 or 1.5 days"}
 
 // TestNumericTautologyOnProse measures rule 210155's expression (as
 // Coraza compiles it, and through Coraza with its @rx prefilter on): every
@@ -500,8 +510,9 @@ func TestNumericTautologyOnProse(t *testing.T) {
 		if v := b.String(); rx.MatchString(v) {
 			m := rx.FindString(v)
 			// the attack's own shape after a ';' or at a line's start:
-			// "...; 1 or 2; ..."
-			if regexp.MustCompile(`(?i)^[;\n]?\s*[-+]?[\d.]+\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?(?:[-+]?[\d.]+|true|null|\w+\s*=\s*\w+)\s*(?:=\s*\S+)?\s*[;)]?$`).MatchString(m) {
+			// "...; 1 or 2; ...", "3 and in = 1." (a number may end in
+			// its dot since BROKE 4: 1 or 1.)
+			if regexp.MustCompile(`(?i)^[;\n]?\s*[-+]?[\d.]+\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?(?:[-+]?[\d.]+|true|null|\w+\s*=\s*\w+\.?)\s*(?:=\s*\S+)?\s*[;)]?$`).MatchString(m) {
 				price++
 				continue
 			}
