@@ -394,12 +394,23 @@ func basicCredentials(cred string) (user, pass string, ok bool) {
 	// no colon: Werkzeug and Django REST framework partition on ':' and
 	// take the whole value as the user name (a sixth fresh-eyes attack,
 	// attack 10, B11: "admin' or '1'='1' -- " without a colon passed);
-	// Werkzeug refuses what is not UTF-8, so garbage decoded from
-	// something that was not base64 is not read as a name
+	// Werkzeug refuses what is not UTF-8, but Django REST framework falls
+	// back to latin-1, so bytes that are not UTF-8 are read as latin-1 (a
+	// seventh fresh-eyes attack, attack 11, BROKE 11: the same name with a
+	// byte 0xff after it passed, skipped as garbage)
 	if !utf8.Valid(b) {
-		return "", "", false
+		return latin1(b), "", true
 	}
 	return string(b), "", true
+}
+
+// latin1 is b read as ISO-8859-1: each byte the rune of its value.
+func latin1(b []byte) string {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
 }
 
 // basicBase64 decodes base64 with or without its padding, in the

@@ -159,6 +159,9 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		// a Basic user name without a colon, which Werkzeug takes whole (a
 		// sixth fresh-eyes attack's B11)
 		probe{name: "SQLi in a Basic user name without a colon", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin' or '1'='1' -- "))}}},
+		// and with a byte that is not UTF-8, which Django REST framework
+		// reads as latin-1 (a seventh fresh-eyes attack's BROKE 11)
+		probe{name: "SQLi in a Basic user name without a colon, with a byte 0xff", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin' or '1'='1' -- \xff"))}}},
 		// a part named with filename*= only is a field to Bun, multer and
 		// PHP: the command rules read it (a sixth fresh-eyes attack's B8)
 		probe{name: "RCE in a part named with filename*= only", method: "POST", path: "/upload", contentType: starRCEType, body: starRCE},
@@ -783,9 +786,18 @@ func TestBasicCredentialsLenient(t *testing.T) {
 			}
 		}
 	}
-	// without a colon, a plain name is safe, and bytes that are not
-	// UTF-8 are not a name (Werkzeug refuses them)
-	for _, b := range [][]byte{[]byte("jane"), {0x9e, 0x8b, 0x6d, 0xff}} {
+	// without a colon, bytes that are not UTF-8 are read as latin-1, as
+	// Django REST framework falls back to (a seventh fresh-eyes attack's
+	// BROKE 11)
+	for b, want := range map[string]string{"admin' or '1'='1' -- \xff": "admin' or '1'='1' -- ÿ", "\xe9<script>": "é<script>"} {
+		out, password := appendAuthorization(nil, []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(b))})
+		if len(out) != 1 || out[0].name != "basic:user" || out[0].value != want || password != "" {
+			t.Errorf("%q without a colon: %+v %q, want basic:user %q", b, out, password, want)
+		}
+	}
+	// without a colon, a plain name is safe, a latin-1 one and garbage
+	// of letters too
+	for _, b := range [][]byte{[]byte("jane"), []byte("j\xe9r\xf4me"), {0x9e, 0x8b, 0x6d, 0xff}} {
 		if out, password := appendAuthorization(nil, []string{"Basic " + base64.StdEncoding.EncodeToString(b)}); len(out) != 0 || password != "" {
 			t.Errorf("%q without a colon: %+v %q, want nothing", b, out, password)
 		}
