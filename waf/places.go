@@ -608,11 +608,14 @@ func fileArguments(contentType string, body []byte) (files, fields []argument) {
 			continue // countParts counts it as a file; the engine may too
 		}
 		// Go's ParseMediaType reads filename*= into filename
-		plain, star := filenameParams(cd)
-		if !plain && !star {
+		plain, star, spaced := filenameParams(cd)
+		if !plain && !star && !spaced {
 			continue // a field: the engine's own argument
 		}
 		if !plain {
+			// filename*= only, or filename with white space around
+			// its '=' (filename =h.txt), which Werkzeug (Flask's
+			// request.form) does not read as a parameter: a field
 			if text, ok := starFieldText(p); ok {
 				fields = append(fields, argument{dp["name"], text})
 			}
@@ -640,14 +643,18 @@ func starFieldText(p io.Reader) (string, bool) {
 }
 
 // filenameParams reports whether a Content-Disposition value has a plain
-// filename parameter and whether it has filename*= (or an RFC 2231
-// continuation of it, filename*0=), by the parameters' names as the
+// filename parameter, whether it has filename*= (or an RFC 2231
+// continuation of it, filename*0=), and whether it has a filename
+// parameter with white space before or after its '=' (filename =h.txt,
+// filename= h.txt: a file to Go and the engine, no parameter to
+// Werkzeug, so a field to Flask: a seventh fresh-eyes attack, attack 11,
+// BROKE 9, passed "127.0.0.1; id" so), by the parameters' names as the
 // value holds them: a quoted value is skipped whole, so
-// name="x; filename=y" holds neither.
-func filenameParams(cd string) (plain, star bool) {
+// name="x; filename=y" holds none.
+func filenameParams(cd string) (plain, star, spaced bool) {
 	i := strings.IndexByte(cd, ';')
 	if i < 0 {
-		return false, false
+		return false, false, false
 	}
 	s := cd[i+1:]
 	for s != "" {
@@ -662,6 +669,8 @@ func filenameParams(cd string) (plain, star bool) {
 			continue
 		}
 		switch {
+		case key == "filename" && (strings.TrimRight(s[:eq], " \t") != s[:eq] || eq+1 < len(s) && (s[eq+1] == ' ' || s[eq+1] == '\t')):
+			spaced = true
 		case key == "filename":
 			plain = true
 		case strings.HasPrefix(key, "filename*"):
@@ -685,7 +694,7 @@ func filenameParams(cd string) (plain, star bool) {
 			break
 		}
 	}
-	return plain, star
+	return plain, star, spaced
 }
 
 // markupOrCode: a file part is markup (HTML, SVG, XML) or source code (a
