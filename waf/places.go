@@ -394,12 +394,23 @@ func basicCredentials(cred string) (user, pass string, ok bool) {
 	// no colon: Werkzeug and Django REST framework partition on ':' and
 	// take the whole value as the user name (a sixth fresh-eyes attack,
 	// attack 10, B11: "admin' or '1'='1' -- " without a colon passed);
-	// Werkzeug refuses what is not UTF-8, so garbage decoded from
-	// something that was not base64 is not read as a name
+	// Werkzeug refuses what is not UTF-8, but Django REST framework falls
+	// back to latin-1, so bytes that are not UTF-8 are read as latin-1 (a
+	// seventh fresh-eyes attack, attack 11, BROKE 11: the same name with a
+	// byte 0xff after it passed, skipped as garbage)
 	if !utf8.Valid(b) {
-		return "", "", false
+		return latin1(b), "", true
 	}
 	return string(b), "", true
+}
+
+// latin1 is b read as ISO-8859-1: each byte the rune of its value.
+func latin1(b []byte) string {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
 }
 
 // basicBase64 decodes base64 with or without its padding, in the
@@ -597,11 +608,14 @@ func fileArguments(contentType string, body []byte) (files, fields []argument) {
 			continue // countParts counts it as a file; the engine may too
 		}
 		// Go's ParseMediaType reads filename*= into filename
-		plain, star := filenameParams(cd)
-		if !plain && !star {
+		plain, star, spaced := filenameParams(cd)
+		if !plain && !star && !spaced {
 			continue // a field: the engine's own argument
 		}
 		if !plain {
+			// filename*= only, or filename with white space around
+			// its '=' (filename =h.txt), which Werkzeug (Flask's
+			// request.form) does not read as a parameter: a field
 			if text, ok := starFieldText(p); ok {
 				fields = append(fields, argument{dp["name"], text})
 			}
@@ -629,14 +643,18 @@ func starFieldText(p io.Reader) (string, bool) {
 }
 
 // filenameParams reports whether a Content-Disposition value has a plain
-// filename parameter and whether it has filename*= (or an RFC 2231
-// continuation of it, filename*0=), by the parameters' names as the
+// filename parameter, whether it has filename*= (or an RFC 2231
+// continuation of it, filename*0=), and whether it has a filename
+// parameter with white space before or after its '=' (filename =h.txt,
+// filename= h.txt: a file to Go and the engine, no parameter to
+// Werkzeug, so a field to Flask: a seventh fresh-eyes attack, attack 11,
+// BROKE 9, passed "127.0.0.1; id" so), by the parameters' names as the
 // value holds them: a quoted value is skipped whole, so
-// name="x; filename=y" holds neither.
-func filenameParams(cd string) (plain, star bool) {
+// name="x; filename=y" holds none.
+func filenameParams(cd string) (plain, star, spaced bool) {
 	i := strings.IndexByte(cd, ';')
 	if i < 0 {
-		return false, false
+		return false, false, false
 	}
 	s := cd[i+1:]
 	for s != "" {
@@ -651,6 +669,8 @@ func filenameParams(cd string) (plain, star bool) {
 			continue
 		}
 		switch {
+		case key == "filename" && (strings.TrimRight(s[:eq], " \t") != s[:eq] || eq+1 < len(s) && (s[eq+1] == ' ' || s[eq+1] == '\t')):
+			spaced = true
 		case key == "filename":
 			plain = true
 		case strings.HasPrefix(key, "filename*"):
@@ -674,7 +694,7 @@ func filenameParams(cd string) (plain, star bool) {
 			break
 		}
 	}
-	return plain, star
+	return plain, star, spaced
 }
 
 // markupOrCode: a file part is markup (HTML, SVG, XML) or source code (a

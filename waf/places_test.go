@@ -149,6 +149,8 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 	b64File, b64Type := multipartFile("f", `filename="f.txt"`, "text/plain", base64.StdEncoding.EncodeToString([]byte("1' UNION SELECT password FROM users--"))+"\n")
 	bsqli := base64.StdEncoding.EncodeToString([]byte("admin:' OR '1'='1' -- "))
 	starRCE, starRCEType := multipartFile("host", `filename*=UTF-8''a.txt`, "text/plain", "127.0.0.1; id")
+	spacedRCE, spacedRCEType := multipartFile("host", "filename =h.txt", "text/plain", "127.0.0.1; id")
+	spacedRCE2, spacedRCE2Type := multipartFile("host", "filename= h.txt", "text/plain", "127.0.0.1 & whoami")
 	// an RFC 2231 continuation only: a field to the engine too
 	starRCE2, starRCE2Type := multipartFile("host", `filename*0*=UTF-8''a; filename*1=.txt`, "application/octet-stream", "8.8.8.8|id")
 	crsCatches = append(crsCatches, probe{name: "RCE in a part named with filename*0*= only", method: "POST", path: "/upload", contentType: starRCE2Type, body: starRCE2})
@@ -159,9 +161,16 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		// a Basic user name without a colon, which Werkzeug takes whole (a
 		// sixth fresh-eyes attack's B11)
 		probe{name: "SQLi in a Basic user name without a colon", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin' or '1'='1' -- "))}}},
+		// and with a byte that is not UTF-8, which Django REST framework
+		// reads as latin-1 (a seventh fresh-eyes attack's BROKE 11)
+		probe{name: "SQLi in a Basic user name without a colon, with a byte 0xff", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin' or '1'='1' -- \xff"))}}},
 		// a part named with filename*= only is a field to Bun, multer and
 		// PHP: the command rules read it (a sixth fresh-eyes attack's B8)
 		probe{name: "RCE in a part named with filename*= only", method: "POST", path: "/upload", contentType: starRCEType, body: starRCE},
+		// white space around filename's '=': a field to Werkzeug (a
+		// seventh fresh-eyes attack's BROKE 9)
+		probe{name: "RCE in a part with filename =h.txt", method: "POST", path: "/upload", contentType: spacedRCEType, body: spacedRCE},
+		probe{name: "RCE in a part with filename= h.txt", method: "POST", path: "/upload", contentType: spacedRCE2Type, body: spacedRCE2},
 
 		probe{name: "UNION across path segments", method: "GET", path: "/api/files/1/**/UNION/**/SELECT/**/password/**/FROM/**/users"},
 		// JSON in a header or a path segment, base64 in a file, and
@@ -193,6 +202,8 @@ func placesBenignTable() []probe {
 	csv, csvType := multipartFile("contacts", `filename="contacts.csv"`, "text/csv", "name,email,city\n\"O'Neil, Jane\",jane@example.com,Köln\nBob,bob@example.com,\"St. Mary's\"\n")
 	logFile, logType := multipartFile("log", `filename="app.log"; filename*=UTF-8''app.log`, "text/plain", "2026-12-03 WARN retry; sleep 5s\nRun `ls` then `cat` the file; id 7")
 	starNotes, starNotesType := multipartFile("notes", `filename*=UTF-8''notes.txt`, "text/plain", "Gross & net share price; it's fine, O'Brien's notes -- 5 of them")
+	spacedNotes, spacedNotesType := multipartFile("notes", "filename = notes.txt", "text/plain", "Gross & net share price; it's fine, O'Brien's notes -- 5 of them")
+	spacedLog, spacedLogType := multipartFile("log", "filename =app.log; filename=\"app.log\"", "text/plain", "2026-12-03 WARN retry; sleep 5s\nRun `ls` then `cat` the file; id 7")
 	jsonFile, jsonType := multipartFile("config", `filename*=UTF-8''r%C3%A9glages.json`, "application/json", `{"theme": "dark", "langs": ["de", "fr"], "note": "it's fine"}`)
 	svg, svgType := multipartFile("icon", `filename="icon.svg"`, "image/svg+xml", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`)
 	html, htmlType := multipartFile("page", `filename="index.html"`, "text/html", `<!DOCTYPE html><html><body><h1>O'Brien's page</h1><script src="app.js"></script><a href="https://example.com/?a=1&b=2">x</a></body></html>`)
@@ -269,6 +280,8 @@ func placesBenignTable() []probe {
 		{name: "a JSON file named with filename*=", method: "POST", path: "/upload", contentType: jsonType, body: jsonFile},
 		{name: "a log file named with filename= and filename*= (a file: its text is not a command line)", method: "POST", path: "/upload", contentType: logType, body: logFile},
 		{name: "notes named with filename*= only (a field to some backends)", method: "POST", path: "/upload", contentType: starNotesType, body: starNotes},
+		{name: "notes named with filename = (a field to Werkzeug)", method: "POST", path: "/upload", contentType: spacedNotesType, body: spacedNotes},
+		{name: "a log with filename = and filename= (a file)", method: "POST", path: "/upload", contentType: spacedLogType, body: spacedLog},
 		{name: "an SVG icon upload (markup: only its DOCTYPE is read)", method: "POST", path: "/upload", contentType: svgType, body: svg},
 		{name: "an HTML page upload", method: "POST", path: "/upload", contentType: htmlType, body: html},
 		{name: "a shell script upload", method: "POST", path: "/upload", contentType: scriptType, body: script},
@@ -710,24 +723,31 @@ func FuzzFileArguments(f *testing.F) {
 // their names as the value holds them (Go's ParseMediaType reads
 // filename*= into filename), a quoted value skipped whole.
 func TestFilenameParams(t *testing.T) {
-	for cd, want := range map[string][2]bool{
-		`form-data; name="a"`:                                     {false, false},
-		`form-data; name="a"; filename="x.txt"`:                   {true, false},
-		`form-data; name="a"; filename*=UTF-8''x.txt`:             {false, true},
-		`form-data; name="a"; FILENAME*=UTF-8''x.txt`:             {false, true},
-		`form-data; name="a"; filename*0*=UTF-8''x; filename*1=y`: {false, true},
-		`form-data; name="a"; filename="x"; filename*=UTF-8''y`:   {true, true},
-		`form-data; name="a"; filename=""`:                        {true, false},
-		`form-data; name="x; filename=y"; filename*=UTF-8''z`:     {false, true},
-		`form-data; name="x\"; filename=y"; filename*=UTF-8''z`:   {false, true},
-		`form-data; name=a ; filename = x`:                        {true, false},
-		`form-data; name="a"; filename`:                           {false, false},
-		`form-data; ;; name="a";`:                                 {false, false},
-		`form-data`:                                               {false, false},
+	for cd, want := range map[string][3]bool{
+		`form-data; name="a"`:                                       {false, false, false},
+		`form-data; name="a"; filename="x.txt"`:                     {true, false, false},
+		`form-data; name="a"; filename*=UTF-8''x.txt`:               {false, true, false},
+		`form-data; name="a"; FILENAME*=UTF-8''x.txt`:               {false, true, false},
+		`form-data; name="a"; filename*0*=UTF-8''x; filename*1=y`:   {false, true, false},
+		`form-data; name="a"; filename="x"; filename*=UTF-8''y`:     {true, true, false},
+		`form-data; name="a"; filename=""`:                          {true, false, false},
+		`form-data; name="x; filename=y"; filename*=UTF-8''z`:       {false, true, false},
+		`form-data; name="x\"; filename=y"; filename*=UTF-8''z`:     {false, true, false},
+		`form-data; name=a ; filename = x`:                          {false, false, true},
+		`form-data; name="host"; filename =h.txt`:                   {false, false, true},
+		`form-data; name="host"; filename= h.txt`:                   {false, false, true},
+		"form-data; name=\"host\"; filename\t=h.txt":                {false, false, true},
+		`form-data; name="host"; filename ="h.txt"`:                 {false, false, true},
+		`form-data; name="host" ; filename="h.txt"`:                 {true, false, false},
+		`form-data; name="host"; filename =x; filename="h.txt"`:     {true, false, true},
+		`form-data; name="host"; filename ="x"; filename*=UTF-8''y`: {false, true, true},
+		`form-data; name="a"; filename`:                             {false, false, false},
+		`form-data; ;; name="a";`:                                   {false, false, false},
+		`form-data`:                                                 {false, false, false},
 	} {
-		plain, star := filenameParams(cd)
-		if plain != want[0] || star != want[1] {
-			t.Errorf("%s: plain %v, star %v; want %v", cd, plain, star, want)
+		plain, star, spaced := filenameParams(cd)
+		if plain != want[0] || star != want[1] || spaced != want[2] {
+			t.Errorf("%s: plain %v, star %v, spaced %v; want %v", cd, plain, star, spaced, want)
 		}
 	}
 }
@@ -740,6 +760,15 @@ func TestStarOnlyPartIsAField(t *testing.T) {
 	files, fields := fileArguments(ct, []byte(body))
 	if len(files) != 0 || len(fields) != 1 || fields[0] != (argument{"host", "127.0.0.1; id"}) {
 		t.Errorf("filename*= only: files %+v, fields %+v; want the field host", files, fields)
+	}
+	// white space around filename's '=': a field to Werkzeug (a seventh
+	// fresh-eyes attack's BROKE 9)
+	for _, d := range []string{"filename =h.txt", "filename= h.txt", "filename\t=h.txt", `filename ="h.txt"`} {
+		body, ct := multipartFile("host", d, "text/plain", "127.0.0.1; id")
+		files, fields := fileArguments(ct, []byte(body))
+		if len(files) != 0 || len(fields) != 1 || fields[0] != (argument{"host", "127.0.0.1; id"}) {
+			t.Errorf("%s: files %+v, fields %+v; want the field host", d, files, fields)
+		}
 	}
 	body, ct = multipartFile("host", `filename="a.txt"; filename*=UTF-8''a.txt`, "text/plain", "127.0.0.1; id")
 	files, fields = fileArguments(ct, []byte(body))
@@ -783,9 +812,18 @@ func TestBasicCredentialsLenient(t *testing.T) {
 			}
 		}
 	}
-	// without a colon, a plain name is safe, and bytes that are not
-	// UTF-8 are not a name (Werkzeug refuses them)
-	for _, b := range [][]byte{[]byte("jane"), {0x9e, 0x8b, 0x6d, 0xff}} {
+	// without a colon, bytes that are not UTF-8 are read as latin-1, as
+	// Django REST framework falls back to (a seventh fresh-eyes attack's
+	// BROKE 11)
+	for b, want := range map[string]string{"admin' or '1'='1' -- \xff": "admin' or '1'='1' -- ÿ", "\xe9<script>": "é<script>"} {
+		out, password := appendAuthorization(nil, []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(b))})
+		if len(out) != 1 || out[0].name != "basic:user" || out[0].value != want || password != "" {
+			t.Errorf("%q without a colon: %+v %q, want basic:user %q", b, out, password, want)
+		}
+	}
+	// without a colon, a plain name is safe, a latin-1 one and garbage
+	// of letters too
+	for _, b := range [][]byte{[]byte("jane"), []byte("j\xe9r\xf4me"), {0x9e, 0x8b, 0x6d, 0xff}} {
 		if out, password := appendAuthorization(nil, []string{"Basic " + base64.StdEncoding.EncodeToString(b)}); len(out) != 0 || password != "" {
 			t.Errorf("%q without a colon: %+v %q, want nothing", b, out, password)
 		}
@@ -799,9 +837,9 @@ func FuzzFilenameParams(f *testing.F) {
 	f.Add(`form-data; name="x\"; filename=y"; filename=z`)
 	f.Add(`form-data; name="unterminated; filename=`)
 	f.Fuzz(func(t *testing.T, cd string) {
-		plain, star := filenameParams(cd)
-		if (plain || star) && !strings.Contains(strings.ToLower(cd), "filename") {
-			t.Fatalf("%q: plain %v, star %v without a filename parameter", cd, plain, star)
+		plain, star, spaced := filenameParams(cd)
+		if (plain || star || spaced) && !strings.Contains(strings.ToLower(cd), "filename") {
+			t.Fatalf("%q: plain %v, star %v, spaced %v without a filename parameter", cd, plain, star, spaced)
 		}
 	})
 }

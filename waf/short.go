@@ -112,14 +112,17 @@ func notNameChar(c rune) bool {
 // || is OR (a fifth fresh-eyes attack's F10); libinjection takes 1||1 for
 // no SQL. A number is any of MySQL's (sqlNumber) or a quoted one, and
 // the right side x'31', b'1', .1 or @@version too (a sixth fresh-eyes
-// attack, attack 10, B10: 1||x'31', 1||@@version passed).
+// attack, attack 10, B10: 1||x'31', 1||@@version passed), and N'1' (a
+// seventh, attack 11, BROKE 4: 1||n'1' passed).
 const numericOrRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[-+]?` + sqlNumber + `'|\"[-+]?` + sqlNumber + `\")` +
-	sqlSpace + `*\|\|` + sqlSpace + `*(?:[-+]?\.?\d|true\b|false\b|not\b|[xb]'|@@\w|['\"(])`
+	sqlSpace + `*\|\|` + sqlSpace + `*(?:[-+]?\.?\d|true\b|false\b|not\b|[xbn]'|@@\w|['\"(])`
 
 // sqlNumber is a number as MySQL reads it: decimal (1, 1.5, .1, 1e0),
 // hexadecimal (0x31, x'31') or binary (0b1, b'1'); x'31' and b'1' are
-// strings of bytes, true in a condition when their number is not 0.
-const sqlNumber = `(?:0x[0-9a-f]+|0b[01]+|x'[0-9a-f]*'|b'[01]*'|(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?)`
+// strings of bytes, true in a condition when their number is not 0. A
+// number may end in its dot (1., 1.e0: 1 or 1. passed a seventh
+// fresh-eyes attack, attack 11, BROKE 4).
+const sqlNumber = `(?:0x[0-9a-f]+|0b[01]+|x'[0-9a-f]*'|b'[01]*'|(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)`
 
 // sqlSpace is white space between SQL's tokens for rules 210154 and
 // 210155: a space, a tab, a line break, a vertical tab, a form feed, a
@@ -160,8 +163,10 @@ const numericTautologyRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + s
 	sqlSpace + `*(?:\z|;|#|--|/\*|\))`
 
 // tautologyValue is a constant of rule 210155's: true, false, null, a
-// number, a quoted string or a system variable.
-const tautologyValue = `(?:true|false|null|[-+]?` + sqlNumber + `|'[^']*'|\"[^\"]*\"|@@[\w.]+)`
+// number, a quoted string (a national one too, N'1': 1 or N'1' and
+// 1||n'1' passed a seventh fresh-eyes attack, attack 11, BROKE 4) or a
+// system variable.
+const tautologyValue = `(?:true|false|null|[-+]?` + sqlNumber + `|n?'[^']*'|\"[^\"]*\"|@@[\w.]+)`
 
 // tautologyCompare is a comparison of rule 210155's and its right side.
 const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlSpace + `*(?:` + tautologyValue + `|\w+)` +
@@ -177,12 +182,19 @@ const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlS
 // closing parentheses, optional spaces and a comment, except a plural
 // possessive in prose (quoteCommentAfterS). A space is \s or a vertical
 // tab, white space to MySQL (admin'\v# passed a sixth fresh-eyes attack,
-// attack 10, B18).
-const quoteCommentRule = `(?:^|[;&,|\n])[\s\x0b]*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
+// attack 10, B18), or a no-break space (quoteSpace).
+const quoteCommentRule = `(?:^|[;&,|\n])` + quoteSpace + `*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
 	// a word that does not end in s (or none), then any quote
-	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*[\s\x0b]*(?:#|--|/\*)` +
+	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*` + quoteSpace + `*(?:#|--|/\*)` +
 	// a word that ends in s: not the possessive apostrophe's prose
 	`|` + quoteCommentWord + `*[sS]` + quoteCommentAfterS + `)`
+
+// quoteSpace is white space before rule 210150's comment: \s, a vertical
+// tab, and a no-break space as U+00A0 or as a lone byte 0xA0 (read as
+// U+FFFD, as in sqlSpace), white space to MySQL: admin'%A0#,
+// admin'%C2%A0#, admin'%A0--%A0- passed a seventh fresh-eyes attack
+// (attack 11, BROKE 13).
+const quoteSpace = "[\\s\\x0b\u00a0\ufffd]"
 
 // quoteCommentWord is a character of a user name for rule 210150: a
 // letter or digit of any script, _ . @ + -.
@@ -200,10 +212,10 @@ const quoteCommentWord = `[\pL\pN_.@+-]`
 // Not covered: a user name ending in s, a space, the comment and a word
 // (james' -- x, james' -- 'x'): the price of not refusing the possessive (see
 // TestQuoteCommentOnProse).
-const quoteCommentAfterS = `(?:[\"` + "`" + `]\)*[\s\x0b]*(?:#|--|/\*)` +
-	`|'\)+[\s\x0b]*(?:#|--|/\*)` +
+const quoteCommentAfterS = `(?:[\"` + "`" + `]\)*` + quoteSpace + `*(?:#|--|/\*)` +
+	`|'\)+` + quoteSpace + `*(?:#|--|/\*)` +
 	`|'(?:#|--|/\*)` +
-	`|'[\s\x0b]+(?:#|--|/\*)(?:[\s\x0b]*$|[\s\x0b]?[^\pL\pN\s\x0b'\"(#]|[\s\x0b][\s\x0b]))`
+	`|'` + quoteSpace + `+(?:#|--|/\*)(?:` + quoteSpace + `*$|` + quoteSpace + `?[^\pL\pN\s\x0b �'\"(#]|` + quoteSpace + quoteSpace + `))`
 
 // Commands that probe a host, for rule 210151.
 var (

@@ -52,7 +52,10 @@ func TestShortPayloads(t *testing.T) {
 		// fresh-eyes attack's F5)
 		"müller'#", "müller' -- -", "张伟'#", "josé'#", "John Smith'#", "site admin'#", "John Smith' -- -",
 		// a vertical tab before the comment (a sixth fresh-eyes attack's B18)
-		"admin'\v#", "admin'\v-- -", "John Smith'\v#"} {
+		"admin'\v#", "admin'\v-- -", "John Smith'\v#",
+		// a no-break space before the comment (a seventh fresh-eyes
+		// attack's BROKE 13)
+		"admin'\u00a0#", "admin'\u00a0--\u00a0-"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
 			probe{name: v + " in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q(v) + "&pass=x"},
@@ -63,6 +66,10 @@ func TestShortPayloads(t *testing.T) {
 		probe{name: "admin'# in a matrix parameter", method: "GET", path: "/login;u=admin'%23/x"},
 		probe{name: "admin'-- in a matrix parameter", method: "GET", path: "/login;u=admin'--/x"},
 		probe{name: "a|admin' -- - in the query", method: "GET", path: "/login?user=" + q("a|admin' -- -")},
+		// BROKE 13: a lone byte 0xA0 as the no-break space
+		probe{name: "admin'%A0# in the query", method: "GET", path: "/login?user=admin'%A0%23"},
+		probe{name: "admin'%A0--%A0- in the query", method: "GET", path: "/login?user=admin'%A0--%A0-"},
+		probe{name: "admin'%A0# in a matrix parameter", method: "GET", path: "/login;u=admin'%A0%23/x"},
 	)
 	// SQL injection after a ';' (F8) and 1||1 (F10), a fifth fresh-eyes
 	// attack's
@@ -88,7 +95,9 @@ func TestShortPayloads(t *testing.T) {
 	for _, v := range []string{"1 or true", "7 or 1", "1 or id=id", "0x31 or 1", "1 || true", "1 and 0", "1 and false",
 		"1 and password glob 'a*'", "7;id=1 or true",
 		// a sixth fresh-eyes attack's B10
-		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "1\x0bor\x0btrue", "1\nor\ntrue", "1\x0band\x0b0"} {
+		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "1\x0bor\x0btrue", "1\nor\ntrue", "1\x0band\x0b0",
+		// a seventh fresh-eyes attack's BROKE 4
+		"1 or N'1'", "1 or n'1'", "1||n'1'", "1 or 1.", "1 or 1.e0", "1. or 1"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
@@ -121,7 +130,11 @@ func TestShortPayloads(t *testing.T) {
 		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other",
 		// near F18: numbers, or/and and prose (rule 210155)
 		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half",
+		// near BROKE 4: a dot and an N that are prose
+		"1. or 2. days", "1 or n'est-ce pas", "Step 1. or skip it", "1 or N'Djamena trip",
 		// "& net" and a word of prose (a sixth attack's B12, refused before)
+		// a no-break space in prose near a quote and a comment (BROKE 13's near misses)
+		"Jones'\u00a0#1 fan", "the 'best'\u00a0-- really", "it's\u00a0#1",
 		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
@@ -404,12 +417,14 @@ func TestNumericOrRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"1||1", "1 || '1'", "7;id=1||1", "1||x'31'", "1||X'31'", "1||b'1'", "1||0b1", "1||@@version", "1||.1", "1e0||1",
-		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01", "1\x0b||\x0b1", "1\n||\n1"} {
+		"'1'||'1'", "0x31||1", "x'31'||1", "1\u00a0||\u00a01", "1\xa0||\xa01", "1\x0b||\x0b1", "1\n||\n1",
+		// a seventh fresh-eyes attack's BROKE 4
+		"1||n'1'", "1||N'1'", "1.||1", "1||1."} {
 		if ids := execMatches(t, waf, v); len(ids) != 1 {
 			t.Errorf("%q: rules %v, want 210154", v, ids)
 		}
 	}
-	for _, v := range []string{"Q1||Q2", "x || y", "a||b||c", "1||x", "1||@home", "'a'||'b'", "v1.2||v1.3", "1 | 1"} {
+	for _, v := range []string{"Q1||Q2", "x || y", "a||b||c", "1||x", "1||@home", "'a'||'b'", "v1.2||v1.3", "1 | 1", "1||n", "1||no"} {
 		if ids := execMatches(t, waf, v); len(ids) != 0 {
 			t.Errorf("%q: rules %v", v, ids)
 		}
@@ -426,7 +441,9 @@ var numericTautologyAttacks = []string{"1 or true", "7 or 1", "1 or 2", "7 or 7"
 	"1 or x'31'", "1 OR X'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "\"1\" or 1",
 	"1\xa0or\xa0true", "1\u00a0or\u00a0true", "1\u00a0or\u00a01=1", "1 or x'31'=x'31'", "0b1 and 1", "x'31' or 1",
 	// other white space (B10's addendum)
-	"1\x0bor\x0btrue", "1\x0cor\x0ctrue", "1\ror\rtrue", "1\nor\ntrue", "1\x0bor\x0b1", "1\x0band\x0b0", "1\x0b||\x0btrue"}
+	"1\x0bor\x0btrue", "1\x0cor\x0ctrue", "1\ror\rtrue", "1\nor\ntrue", "1\x0bor\x0b1", "1\x0band\x0b0", "1\x0b||\x0btrue",
+	// a seventh fresh-eyes attack's BROKE 4
+	"1 or N'1'", "1 or n'1'", "1||n'1'", "1 or 1.", "1 or 1.e0", "1. or 1", "1 or n'1'='1'"}
 
 // numericTautologyBenign is prose near rule 210155's attacks.
 var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "1 or 2 is fine", "2 or 3 people",
@@ -434,7 +451,9 @@ var numericTautologyBenign = []string{"1 or 2 days", "page 1 or 2", "3 and 4 bed
 	"1 or 2 or 3 times", "1 or 2, maybe 3", "1 && done", "4 or fewer", "100 or less", "1 or two", "1 and a half", "2 or 3 weeks; or 4",
 	// near B10
 	"'yes' or 'no'", "'A' or 'B'", "1 or b", "1e0 or more", "'1' or more", ".1 or .2 mm", "version 1 or @home", "1 or @@ mentions",
-	"x'31' is hex", "1\u00a0or\u00a02 days", "3 and x'", "'1' or '2' stars each"}
+	"x'31' is hex", "1\u00a0or\u00a02 days", "3 and x'", "'1' or '2' stars each",
+	// near BROKE 4
+	"1. or 2. days", "1 or n'est-ce pas", "1 or N'Djamena trip", "1 or 1.5 days"}
 
 // TestNumericTautologyOnProse measures rule 210155's expression (as
 // Coraza compiles it, and through Coraza with its @rx prefilter on): every
@@ -491,8 +510,9 @@ func TestNumericTautologyOnProse(t *testing.T) {
 		if v := b.String(); rx.MatchString(v) {
 			m := rx.FindString(v)
 			// the attack's own shape after a ';' or at a line's start:
-			// "...; 1 or 2; ..."
-			if regexp.MustCompile(`(?i)^[;\n]?\s*[-+]?[\d.]+\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?(?:[-+]?[\d.]+|true|null|\w+\s*=\s*\w+)\s*(?:=\s*\S+)?\s*[;)]?$`).MatchString(m) {
+			// "...; 1 or 2; ...", "3 and in = 1." (a number may end in
+			// its dot since BROKE 4: 1 or 1.)
+			if regexp.MustCompile(`(?i)^[;\n]?\s*[-+]?[\d.]+\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?(?:[-+]?[\d.]+|true|null|\w+\s*=\s*\w+\.?)\s*(?:=\s*\S+)?\s*[;)]?$`).MatchString(m) {
 				price++
 				continue
 			}
