@@ -174,10 +174,15 @@ func placeValues(r *http.Request) (out []argument, password string) {
 // (Symfony, Laminas, Drupal 7, IIS's URL Rewrite), and since a sixth
 // fresh-eyes attack (attack 10, B16), which passed base64 and JSON in
 // their query, nginx auth_request's X-Original-URI, Traefik ForwardAuth's
-// X-Forwarded-Uri, Envoy's X-Envoy-Original-Path and X-Forwarded-Prefix.
+// X-Forwarded-Uri, Envoy's X-Envoy-Original-Path and X-Forwarded-Prefix,
+// and since a seventh (attack 11), which passed the same in
+// X-Forwarded-Path, Kong's X-Forwarded-Path and the other names
+// applications read the original path from: X-Original-Path,
+// X-Request-Uri, X-Forwarded-Url.
 func urlHeader(k string) bool {
 	switch k {
-	case "X-Original-Url", "X-Rewrite-Url", "X-Original-Uri", "X-Forwarded-Uri", "X-Envoy-Original-Path", "X-Forwarded-Prefix":
+	case "X-Original-Url", "X-Rewrite-Url", "X-Original-Uri", "X-Forwarded-Uri", "X-Envoy-Original-Path", "X-Forwarded-Prefix",
+		"X-Forwarded-Path", "X-Original-Path", "X-Request-Uri", "X-Forwarded-Url":
 		return true
 	}
 	return false

@@ -189,6 +189,11 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "SQLi in base64 in X-Forwarded-Uri's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
 		probe{name: "SQLi in base64 in X-Envoy-Original-Path's query", method: "GET", path: "/", header: http.Header{"X-Envoy-Original-Path": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
 		probe{name: "SQLi in JSON in X-Forwarded-Uri's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Uri": {"/api/users?filter=%7B%22id%22%3A%221%20or%201%3D1%22%7D"}}},
+		// and more of them (a seventh fresh-eyes attack, attack 11)
+		probe{name: "SQLi in base64 in X-Forwarded-Path's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Path": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
+		probe{name: "SQLi in JSON in X-Original-Path's query", method: "GET", path: "/", header: http.Header{"X-Original-Path": {"/api/users?filter=%7B%22id%22%3A%221%20or%201%3D1%22%7D"}}},
+		probe{name: "SQLi in base64 in X-Request-URI's query", method: "GET", path: "/", header: http.Header{"X-Request-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
+		probe{name: "SQLi in base64 in X-Forwarded-Url's query", method: "GET", path: "/", header: http.Header{"X-Forwarded-Url": {"https://shop.example.com/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
 		probe{name: "SQLi in a base64 text file", method: "POST", path: "/upload", contentType: b64Type, body: b64File},
 	)
 	return crsCatches, crsMisses
@@ -272,6 +277,11 @@ func placesBenignTable() []probe {
 			"X-Forwarded-Uri", "/search?q=rock+%27n%27+roll&tags=a,b&email=jane.doe%2Bx%40example.com",
 			"X-Envoy-Original-Path", "/api/v1/orders/7?expand=items",
 			"X-Forwarded-Prefix", "/shop")},
+		{name: "X-Forwarded-Path, X-Original-Path, X-Request-URI and X-Forwarded-Url of ordinary requests", method: "GET", path: "/", header: h(
+			"X-Forwarded-Path", "/api/v1/orders/7?expand=items&q=O'Brien+%26+Sons",
+			"X-Original-Path", "/search?q=rock+%27n%27+roll&tags=a,b",
+			"X-Request-Uri", "/admin/users?page=2&sort=-name&token=dGhpcyBpcyBmaW5l",
+			"X-Forwarded-Url", "https://shop.example.com/wiki/Z%C3%BCrich?lang=de&email=jane.doe%2Bx%40example.com")},
 		{name: "X-Original-URL with non-ASCII, a ;jsessionid and an apostrophe", method: "GET", path: "/", header: h(
 			"X-Original-Url", "/shop;jsessionid=1A53/users/jane.doe+x@example.com/wiki/Z%C3%BCrich?lang=de&ref=it's+fine&sort=-date")},
 		{name: "a path with parentheses, a colon and a comma", method: "GET", path: "/wiki/Mercury_(planet)/v1/projects/p1/locations/eu:batchGet,all"},
