@@ -351,14 +351,19 @@ const basicPasswordSQL = `(?i)['\"` + "`" + `](?:.*?[\s'\"` + "`" + `()/*+=-])?(
 	// '^', ' <> ', x'-0-'y): password = ''-'' is 0 = 0, true for any
 	// stored password not starting with a digit (MySQL); anchored, as
 	// random passwords hold quote, operator, quote often enough
-	`|^\w*['\"` + "`" + `]\s*[-+*/%^|&=<>!]{1,2}(?:\s*\d+\s*[-+*/%^|&=<>!]{1,2})?\s*['\"` + "`" + `]\w*$` +
+	// ('<=>'# since a seventh fresh-eyes attack, attack 11: '' <=> '#'
+	// is the same with the application's quote closing the string)
+	`|^\w*['\"` + "`" + `]\s*(?:<=>|[-+*/%^|&=<>!]{1,2})(?:\s*\d+\s*[-+*/%^|&=<>!]{1,2})?\s*['\"` + "`" + `](?:\w*|#.*)$` +
 	// a comparison chain then a comment: password = ''=0#' is
 	// (password = '') = 0, true for every non-empty stored password
 	// (MySQL), and '=''#, '!=1#, '<1#, '>-1# alike (a fifth fresh-eyes
-	// attack's F7)
+	// attack's F7), and arithmetic the same way since a seventh (attack
+	// 11): ''-0#' is '' - 0, 0, so password = 0, true for every stored
+	// password not starting with a digit, and '+0#, '|0#, ' DIV 1#,
+	// ' MOD 1#, '<=>0# alike
 	// (anchored, a word before the quote and nothing or a space after
 	// the comment, as random passwords hold the shape often enough)
-	`|^\w*['\"` + "`" + `]\s*(?:[=<>]|!=|<>|<=|>=)\s*(?:-?\d+|''|\"\"|` + "``" + `)\s*(?:#|--|/\*)(?:\s.*)?$`
+	`|^\w*['\"` + "`" + `]\s*(?:<=>|[-+*/%^|&=<>]|!=|<>|<=|>=|\|\||&&|<<|>>|\s(?:div|mod)\s)\s*(?:-?\d+|''|\"\"|` + "``" + `)\s*(?:#|--|/\*)(?:\s.*)?$`
 
 // basicCredentials decodes Basic credentials as leniently as the
 // backends that take the most do (Express's basic-auth, Django REST

@@ -92,6 +92,10 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		// backends (Express's basic-auth, DRF) take them, and '-'
 		{name: "SQLi in a Basic password, base64 without padding", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.RawStdEncoding.EncodeToString([]byte("admin:' OR '1'='1"))}}},
 		{name: "SQLi in a Basic password, URL-safe base64", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.URLEncoding.EncodeToString([]byte("admin:' OR '1'='1?"))}}},
+		// a quote, an operator, a comment (a seventh fresh-eyes attack)
+		{name: "SQLi in a Basic password: '-0#", method: "GET", path: "/account", header: basic("admin", "'-0#")},
+		{name: "SQLi in a Basic password: '<=>'#", method: "GET", path: "/account", header: basic("admin", "'<=>'#")},
+		{name: "SQLi in a Basic password: ' DIV 1#", method: "GET", path: "/account", header: basic("admin", "' DIV 1#")},
 		{name: "SQLi in a Basic password after a tab", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic\t" + base64.StdEncoding.EncodeToString([]byte("admin:' OR 1=1 --"))}}},
 		{name: "SQLi in a Basic password after several spaces", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic   " + base64.StdEncoding.EncodeToString([]byte("admin:' OR 1=1 --"))}}},
 		{name: "Basic password '-' after a tab", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic\tYWRtaW46Jy0n"}}},
@@ -591,7 +595,10 @@ func TestBasicPasswordRule(t *testing.T) {
 		`" or ""="`, "' || '1'='1", "'or'1'='1", "'/**/or/**/1=1#", "x'or(1)=(1)#", "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb'",
 		"'-'", "'='", "'+'", "'^'", "' <> '", "x'-0-'y", "'*'",
 		// comparison chains (a fifth fresh-eyes attack's F7)
-		"'=0#", "'=0-- -", "'=''#", "'=''-- -", "' =0 #", "'=0/*", "'!=1#", "'<1#", "'>-1#"} {
+		"'=0#", "'=0-- -", "'=''#", "'=''-- -", "' =0 #", "'=0/*", "'!=1#", "'<1#", "'>-1#",
+		// arithmetic and <=> before a comment (a seventh fresh-eyes
+		// attack, attack 11)
+		"'-0#", "x'-0#", "'+0#", "'|0 -- -", "'^0#", "'*1#", "'&0#", "' DIV 1#", "' div 1#", "' MOD 1#", "'<=>'#", "'<=>0#", "'||0#", "'-0/*"} {
 		if c := code("admin", a); c != http.StatusForbidden {
 			t.Errorf("password %q: %d, want 403", a, c)
 		}
