@@ -213,6 +213,7 @@ func appendPathSegments(out []argument, path string, escaped bool, prefix string
 		seg := path[i : i+j]
 		if !safeValue(seg, escaped) {
 			out = append(out, argument{prefix + strconv.Itoa(n), pathSegment(seg, escaped)})
+			out = appendMatrixOptions(out, seg, escaped, prefix+strconv.Itoa(n))
 		}
 		if strings.IndexByte(seg, '+') >= 0 && !safeValueAs(seg, escaped, true) {
 			// also as a backend that decodes the segment as a form
@@ -221,6 +222,26 @@ func appendPathSegments(out []argument, path string, escaped bool, prefix string
 			out = append(out, argument{prefix + strconv.Itoa(n), pathSegment(strings.ReplaceAll(seg, "+", " "), escaped)})
 		}
 		i += j + 1
+	}
+	return out
+}
+
+// appendMatrixOptions adds the values of a segment's matrix parameters
+// (;name=value) that start as a command's option (optionLike), named
+// <name>;<parameter>: Spring's @MatrixVariable hands each to the
+// application as one argument, and the argument rules (210181-210186)
+// read a value from its start, so /repos;x=--upload-pack=id passed a
+// seventh fresh-eyes attack (attack 11) read as the segment whole. Only
+// those: a segment's other values are read with it.
+func appendMatrixOptions(out []argument, seg string, escaped bool, name string) []argument {
+	_, params, _ := strings.Cut(seg, ";")
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, ok := strings.Cut(p, "=")
+		if ok && optionLike(v, escaped) {
+			out = append(out, argument{name + ";" + k[:min(len(k), 64)], pathSegment(v, escaped)})
+		}
 	}
 	return out
 }
@@ -460,8 +481,9 @@ func basicBase64(cred string) ([]byte, error) {
 // plainly safe either: a path segment or a header handed to git, ssh or
 // tar as an argument needs no space to run a file already on the host,
 // and such values were never inspected (a sixth fresh-eyes attack,
-// attack 10, B19). A number (-5) and a value with a '-' inside
-// (Root=1-5759e988, a UUID) stay plainly safe.
+// attack 10, B19), nor is a value with a matrix parameter (;name=) whose
+// value starts so (attack 11). A number (-5) and a value with a '-'
+// inside (Root=1-5759e988, a UUID) stay plainly safe.
 func safeValue(v string, escaped bool) bool {
 	return safeValueAs(v, escaped, false)
 }
@@ -518,6 +540,12 @@ func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 			}
 		case c == ';':
 			if !parameterFollows(v[i+1:]) {
+				return false
+			}
+			// a matrix parameter's value is an argument too
+			// (/repos;x=--upload-pack=id: a seventh fresh-eyes attack,
+			// attack 11)
+			if j := strings.IndexByte(v[i+1:], '='); optionLike(v[i+2+j:], escaped) {
 				return false
 			}
 		default:

@@ -157,6 +157,7 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 	spacedRCE2, spacedRCE2Type := multipartFile("host", "filename= h.txt", "text/plain", "127.0.0.1 & whoami")
 	// an RFC 2231 continuation only: a field to the engine too
 	starRCE2, starRCE2Type := multipartFile("host", `filename*0*=UTF-8''a; filename*1=.txt`, "application/octet-stream", "8.8.8.8|id")
+	crsCatches = append(crsCatches, probe{name: "ssh's -oProxyCommand in a matrix parameter", method: "GET", path: "/api/hosts/web1;opts=-oProxyCommand=/tmp/x.sh"})
 	crsCatches = append(crsCatches, probe{name: "RCE in a part named with filename*0*= only", method: "POST", path: "/upload", contentType: starRCE2Type, body: starRCE2})
 	crsMisses = append(crsMisses,
 		probe{name: "SQLi in a Basic password with a space inside", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + bsqli[:8] + " " + bsqli[8:]}}},
@@ -187,6 +188,8 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		// attack's B19): plainly safe characters, never inspected before
 		probe{name: "git's --upload-pack in a path segment", method: "GET", path: "/api/repos/--upload-pack=id/refs"},
 		probe{name: "tar's --checkpoint-action in a path segment", method: "GET", path: "/api/backup/--checkpoint-action=exec=id"},
+		probe{name: "git's --upload-pack in a matrix parameter", method: "GET", path: "/api/repos;x=--upload-pack=id/refs"},
+		probe{name: "tar's --use-compress-program in a matrix parameter", method: "GET", path: "/api/backup;args=--use-compress-program=id"},
 		probe{name: "git's --upload-pack in a header", method: "GET", path: "/", header: http.Header{"X-Repo": {"--upload-pack=/tmp/uploads/x.sh"}}},
 		// other proxies' original-URI headers (a sixth fresh-eyes attack's B16)
 		probe{name: "SQLi in base64 in X-Original-URI's query", method: "GET", path: "/", header: http.Header{"X-Original-Uri": {"/api/users?id=MScgb3IgJzEnPScxJyAtLSA="}}},
@@ -269,6 +272,7 @@ func placesBenignTable() []probe {
 			"Authorization", `Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"`)},
 		{name: "a slug with an apostrophe", method: "GET", path: "/blog/o'brien-s-guide-to-dublin"},
 		{name: "slugs percent-encoded (non-ASCII, an apostrophe, spaces)", method: "GET", path: "/wiki/Z%C3%BCrich/l%27%C3%A9tranger/rock%20%27n%27%20roll"},
+		{name: "matrix parameters with a descending sort and a negative number", method: "GET", path: "/api/items;sort=-updated;page=2;offset=-5/x;fields=-id"},
 		{name: "a ;jsessionid path parameter and an email in the path", method: "GET", path: "/shop;jsessionid=1A530637289A03B07199A44E8D531427/users/jane.doe+x@example.com/orders"},
 		{name: "a URL in a path (a proxy or archive route)", method: "GET", path: "/web/20240101000000/https://example.com/page/about-us"},
 		{name: "'+' in path segments (C++, a tag list, an email, a sum, a phone number)", method: "GET", path: "/books/c++-primer/tags/rock+roll/users/jane.doe+x@example.com/sum/1+1=2/call/+41+44+668+18+00"},
@@ -399,37 +403,41 @@ func TestSafeValue(t *testing.T) {
 		"203.0.113.195, 70.41.3.18, 2001:db8::1":                                     true,
 		"[2001:db8::1]:8443":                                                         true,
 		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTcifQ.c2lnbmF0dXJl":                   true,
-		"k2Hs+9/aQ==":            true,
-		"jane.doe+x@example.com": true,
-		"Zürich":                 true,
-		"":                       true,
-		"1' OR '1'='1":           false,
-		"1 OR 1=1":               false, // a space not after a comma
-		"1,OR 1=1":               false,
-		"x;id":                   false, // ; not before a parameter
-		"x;id=":                  true,
-		";=":                     false,
-		"../../etc/passwd":       false,
-		"1/**/OR/**/1=1":         false,
-		"${jndi:ldap://x}":       false,
-		"{{7*7}}":                false,
-		"<script>":               false,
-		"a%27b":                  false, // % outside a path
-		"127.0.0.1|id":           false,
-		"a\tb":                   false,
-		"a\x00b":                 false,
-		"`id`":                   false,
-		"$(id)":                  false,
-		"a&b":                    false,
-		"a#b":                    false,
-		"a\\b":                   false,
-		"a!b":                    false,
-		"a?b":                    false,
-		"a*b":                    false,
-		"1\xa0OR\xa01=1":         false, // 0xA0 alone: white space to some databases
-		"1\u00a0OR\u00a01=1":     false, // a no-break space
-		"1\u3000OR":              false, // an ideographic space
-		"東京-Zürich-🎉":            true,
+		"k2Hs+9/aQ==":              true,
+		"jane.doe+x@example.com":   true,
+		"Zürich":                   true,
+		"":                         true,
+		"1' OR '1'='1":             false,
+		"1 OR 1=1":                 false, // a space not after a comma
+		"1,OR 1=1":                 false,
+		"x;id":                     false, // ; not before a parameter
+		"x;id=":                    true,
+		"repos;x=--upload-pack=id": false, // a matrix parameter's option (attack 11)
+		"web1;o=-oProxyCommand=x":  false,
+		"x;n=-5":                   true,
+		"x;d=a-b":                  true,
+		";=":                       false,
+		"../../etc/passwd":         false,
+		"1/**/OR/**/1=1":           false,
+		"${jndi:ldap://x}":         false,
+		"{{7*7}}":                  false,
+		"<script>":                 false,
+		"a%27b":                    false, // % outside a path
+		"127.0.0.1|id":             false,
+		"a\tb":                     false,
+		"a\x00b":                   false,
+		"`id`":                     false,
+		"$(id)":                    false,
+		"a&b":                      false,
+		"a#b":                      false,
+		"a\\b":                     false,
+		"a!b":                      false,
+		"a?b":                      false,
+		"a*b":                      false,
+		"1\xa0OR\xa01=1":           false, // 0xA0 alone: white space to some databases
+		"1\u00a0OR\u00a01=1":       false, // a no-break space
+		"1\u3000OR":                false, // an ideographic space
+		"東京-Zürich-🎉":              true,
 		// an option (a sixth fresh-eyes attack's B19)
 		"--upload-pack=id":                   false,
 		"-oProxyCommand=/tmp/x.sh":           false,
