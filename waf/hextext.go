@@ -25,7 +25,11 @@ const minHexLen = 16
 //     substitution or list in it (shellOfDigits): "2626206964" is
 //     "&& id", "60696460" is "`id`"; a number decodes to a control byte
 //     (a first digit 0, 1, 8 or 9 of a pair) or to no such shape far more
-//     often (TestHexTextRandomValues measures it).
+//     often (TestHexTextRandomValues measures it); or hex itself, of at
+//     least minHexLen digits with a letter among them (hexWithLetter):
+//     hex of hex is digits alone ('a' is 61, '3' is 33), and passed a
+//     seventh fresh-eyes attack (attack 11) as a number; the caller
+//     decodes the result once more.
 //
 // One pass over v to check it, one to decode.
 func hexText(v string) (string, bool) {
@@ -53,7 +57,7 @@ func hexText(v string) (string, bool) {
 		return "", false
 	}
 	if !letter {
-		if !shellOfDigits(b) {
+		if !shellOfDigits(b) && !hexWithLetter(b) {
 			return "", false
 		}
 		return string(b), true
@@ -100,6 +104,27 @@ func shellOfDigits(b []byte) bool {
 		}
 	}
 	return shape
+}
+
+// hexWithLetter reports whether b is at least minHexLen hex digits with a
+// letter (a-f, A-F) among them: hex, which hexText reads in turn. Of
+// random digit pairs about one in five decodes to a hex digit, so a number
+// of 16 digits or more decodes to one about once in 300,000.
+func hexWithLetter(b []byte) bool {
+	if len(b) < minHexLen {
+		return false
+	}
+	letter := false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
+			letter = true
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

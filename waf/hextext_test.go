@@ -51,6 +51,9 @@ func TestHexText(t *testing.T) {
 		"0x1234567890abcdefzz":                                             "",
 		"0x68656c6c6f":                                                     "", // too short
 		"deadbeefcafebabe":                                                 "",
+		"32373230366637323230323733313237336432373331":                     "27206f72202731273d2731", // hex of hex
+		"3132333435363738393031323334353637":                               "",                       // hex of digits alone: a number
+		"3237323036663732":                                                 "",                       // hex of 8 hex digits: too short
 	} {
 		got, ok := hexText(v)
 		if ok != (want != "") || got != want {
@@ -93,6 +96,9 @@ func hexProbes() []probe {
 		{name: "hex of a script tag then text, in a cookie", method: "GET", path: "/api", header: http.Header{"Cookie": {"pref=" + hex.EncodeToString([]byte("<script>alert(document.cookie)</script>")) + "-x"}}},
 		{name: "hex of digits only: x$(id) in the query", method: "GET", path: "/api?c=" + hex.EncodeToString([]byte("x$(id)  "))},
 		{name: "hex of digits only: `id` in JSON", method: "POST", path: "/api", contentType: "application/json", body: `{"c": "` + hex.EncodeToString([]byte("x`id`   ")) + `"}`},
+		// hex of hex: digits alone (a seventh attack, attack 11)
+		{name: "hex of hex of UNION SELECT in the query", method: "GET", path: "/api?id=" + hex.EncodeToString([]byte(hex.EncodeToString([]byte(sqli))))},
+		{name: "hex of hex of OR '1'='1' in JSON", method: "POST", path: "/api", contentType: "application/json", body: `{"id": "` + hex.EncodeToString([]byte(hex.EncodeToString([]byte("1' or '1'='1' -- ")))) + `"}`},
 		{name: "hex of a script tag in a form", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded", body: "data=" + url.QueryEscape(hex.EncodeToString([]byte("<script>alert(document.cookie)</script>")))},
 	}
 }
