@@ -111,8 +111,8 @@ func firstJSONValue(b []byte) ([]byte, bool) {
 // A string's bytes are copied as they are. It stops where the first value
 // closes (what follows it does not count, as in sniffJSON) and reports
 // whether it changed anything: when not, b is not JSON for these readers
-// either. One pass over b; the result is never longer than three times b
-// (a word of one byte becomes three).
+// either. One pass over b; the result is never longer than six times b
+// (a control byte in a string or a word becomes \u00XX).
 func lenientJSON(b []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(b)+len(b)/4)
 	changed := false
@@ -125,45 +125,27 @@ func lenientJSON(b []byte) ([]byte, bool) {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
-		case c == '"':
-			j := i + 1
-			for j < len(b) && b[j] != '"' {
-				if b[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(b) {
+		case c == '"' || c == '\'':
+			var ok, ch bool
+			out, i, ch, ok = appendLenientString(out, b, i, false)
+			if !ok {
 				return nil, false // not closed
 			}
-			out = append(out, b[i:j+1]...)
+			changed = changed || ch
 			lastSignificant = len(out) - 1
-			i = j
 			continue
-		case c == '\'':
-			j := i + 1
-			out = append(out, '"')
-			for ; j < len(b) && b[j] != '\''; j++ {
-				switch {
-				case b[j] == '\\' && j+1 < len(b) && b[j+1] == '\'':
-					out = append(out, '\'') // \' is ' in single quotes
-					j++
-				case b[j] == '\\' && j+1 < len(b):
-					out = append(out, b[j], b[j+1]) // the other escapes are JSON's
-					j++
-				case b[j] == '"':
-					out = append(out, '\\', '"')
-				default:
-					out = append(out, b[j])
-				}
+		case !key && pythonStringPrefix(b, i) > 0:
+			// r'...', b'...', u"...": Python's string prefixes; raw
+			// strings (r, rb, br) read backslashes as they stand
+			n := pythonStringPrefix(b, i)
+			raw := bytes.IndexAny(b[i:i+n], "rR") >= 0
+			var ok bool
+			out, i, _, ok = appendLenientString(out, b, i+n, raw)
+			if !ok {
+				return nil, false
 			}
-			if j >= len(b) {
-				return nil, false // not closed
-			}
-			out = append(out, '"')
-			lastSignificant = len(out) - 1
-			i = j
 			changed = true
+			lastSignificant = len(out) - 1
 			continue
 		case c == '/' && i+1 < len(b) && b[i+1] == '/':
 			end := bytes.IndexByte(b[i:], '\n')
@@ -212,6 +194,17 @@ func lenientJSON(b []byte) ([]byte, bool) {
 			// a word: to the next character that ends one where it
 			// stands (a key ends at :), trimmed
 			w := bytes.TrimRight(b[i:wordEnd(b, i, key)], " \t\r")
+			if !key && (c == '!' || c == '&') && len(w) > 1 {
+				// a YAML tag (!!str, !tag) or anchor (&a) before a
+				// value: the value is what follows it
+				n := bytes.IndexAny(w, " \t")
+				if n < 0 {
+					n = len(w)
+				}
+				i += n - 1
+				changed = true
+				continue
+			}
 			switch {
 			case len(w) == 0:
 				out = append(out, c) // a character JSON has no word for
@@ -231,6 +224,99 @@ func lenientJSON(b []byte) ([]byte, bool) {
 		lastSignificant = len(out) - 1
 	}
 	return out, changed
+}
+
+// appendLenientString appends the string whose opening quote is b[i] (" or
+// ', or three of either: Python's triple-quoted strings) as a JSON string
+// of the same text, and returns the index of its last closing quote,
+// whether the text was rewritten and whether the string is closed. The
+// escapes JSON has are kept; the ones lenient readers add are made JSON's
+// (JSON5 and JavaScript's \xHH, \v, \0, \' and a backslash before a line
+// break, which continues the line; Python's \x, \' and \a), and any other
+// escaped character stands for itself, as JSON5 reads it. A raw string
+// (Python's r'...') keeps its backslashes as characters. Never longer
+// than six times what it reads (a control byte is \u00XX).
+func appendLenientString(out, b []byte, i int, raw bool) ([]byte, int, bool, bool) {
+	q := b[i]
+	changed := q != '"'
+	closing := 1
+	if i+2 < len(b) && b[i+1] == q && b[i+2] == q {
+		closing = 3 // ''' or """
+		i += 2
+		changed = true
+	}
+	out = append(out, '"')
+	for j := i + 1; j < len(b); j++ {
+		c := b[j]
+		switch {
+		case c == q && (closing == 1 || j+2 < len(b) && b[j+1] == q && b[j+2] == q):
+			return append(out, '"'), j + closing - 1, changed, true
+		case c == '\\' && raw:
+			out = append(out, '\\', '\\')
+			changed = true
+		case c == '\\':
+			if j+1 >= len(b) {
+				return out, j, changed, false
+			}
+			j++
+			e := b[j]
+			switch {
+			case e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't' || e == 'u':
+				out = append(out, '\\', e) // JSON's own (\u's digits follow as they stand)
+				continue
+			case e == 'x' && j+2 < len(b) && ishex(b[j+1]) && ishex(b[j+2]):
+				out = append(out, '\\', 'u', '0', '0', b[j+1], b[j+2])
+				j += 2
+			case e == 'v':
+				out = append(out, `\u000b`...)
+			case e == 'a':
+				out = append(out, `\u0007`...)
+			case e == '0' && (j+1 >= len(b) || b[j+1] < '0' || b[j+1] > '9'):
+				out = append(out, `\u0000`...)
+			case e == '\n':
+				// a line continued: nothing
+			case e == '\r':
+				if j+1 < len(b) && b[j+1] == '\n' {
+					j++
+				}
+			default:
+				out = appendJSONChar(out, e) // \' is ', \q is q
+			}
+			changed = true
+		case c == '"' || c < 0x20:
+			out = appendJSONChar(out, c)
+			changed = true
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, len(b), changed, false
+}
+
+// appendJSONChar appends c as a JSON string holds it.
+func appendJSONChar(out []byte, c byte) []byte {
+	switch {
+	case c == '"' || c == '\\':
+		return append(out, '\\', c)
+	case c < 0x20:
+		return append(out, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+	}
+	return append(out, c)
+}
+
+// pythonStringPrefix is the length of a Python string prefix (r, b, u,
+// rb, br, any case) at b[i] right before a quote, or 0.
+func pythonStringPrefix(b []byte, i int) int {
+	isPrefix := func(c byte) bool { return c == 'r' || c == 'R' || c == 'b' || c == 'B' || c == 'u' || c == 'U' }
+	for n := 1; n <= 2 && i+n < len(b); n++ {
+		if !isPrefix(b[i+n-1]) {
+			return 0
+		}
+		if b[i+n] == '\'' || b[i+n] == '"' {
+			return n
+		}
+	}
+	return 0
 }
 
 // wordEnd is where the bare word at b[i] ends (lenientJSON): at , { } [
@@ -267,14 +353,7 @@ func jsonWord(w []byte) bool {
 func appendJSONString(out, w []byte) []byte {
 	out = append(out, '"')
 	for _, c := range w {
-		switch {
-		case c == '"' || c == '\\':
-			out = append(out, '\\', c)
-		case c < 0x20:
-			out = append(out, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		default:
-			out = append(out, c)
-		}
+		out = appendJSONChar(out, c)
 	}
 	return append(out, '"')
 }

@@ -118,6 +118,13 @@ func jsonAnyAttacks() []probe {
 		probe{name: "?f= of JSON5 with an unquoted key", method: "GET", path: "/api?f=" + q(`{id:"1 or true"}`)},
 		probe{name: "a JSON5 login as text/plain", method: "POST", path: "/login", contentType: "text/plain", body: `{user: 'admin\' --', pass: 'x'}`},
 		probe{name: "a YAML flow sequence in a form field", method: "POST", path: "/api", contentType: form, body: "ids=" + q(`[1, 1 or 1=1]`)},
+		// JSON5's \x escapes, Python's triple quotes and raw strings,
+		// YAML's tags and anchors (a seventh fresh-eyes attack, attack 11)
+		probe{name: "?f= of JSON5 with \\x27", method: "GET", path: "/api?f=" + q(`{'id': '1\x27 or \x271\x27=\x271'}`)},
+		probe{name: "?f= of a Python dict with a triple-quoted value", method: "GET", path: "/api?f=" + q(`{'id': '''1' or '1'='1'''}`)},
+		probe{name: "?f= of a Python dict with a raw string", method: "GET", path: "/api?f=" + q(`{'id': r'1 or true'}`)},
+		probe{name: "?f= of a YAML flow mapping with a tag", method: "GET", path: "/api?f=" + q(`{id: !!str 1 or true}`)},
+		probe{name: "?f= of a YAML flow mapping with an anchor", method: "GET", path: "/api?f=" + q(`{id: &a 1 or true}`)},
 	)
 	// base64 of JSON or of a form whose own values are encoded
 	inner := `{"q": "` + b64(sqli) + `"}`
@@ -269,10 +276,26 @@ func TestSniffJSON(t *testing.T) {
 		"{a: 1 // one\n}":                "{\"a\": 1  \n}",
 		"{a: x\ty\t, b: [p q, r]}":       "{\"a\": \"x\\u0009y\"\t, \"b\": [\"p q\", \"r\"]}",
 		`{a b: c}`:                       `{"a b": "c"}`,
-		`{'not closed}`:                  "",
-		`[1, 'a]`:                        "",
-		`{"a": 1,,}`:                     "",
-		`{"a": "not closed,}`:            "",
+		// JSON5's and Python's escapes, Python's prefixes and triple
+		// quotes, YAML's tags and anchors (a seventh fresh-eyes attack,
+		// attack 11, passed each around 1' or '1'='1)
+		`{'q': '\x27 or \x271\x27=\x271'}`: `{"q": "\u0027 or \u00271\u0027=\u00271"}`,
+		`{"q": "\x27 or 1=1"}`:             `{"q": "\u0027 or 1=1"}`,
+		`{"q": "a\'b\v\0"}`:                `{"q": "a'b\u000b\u0000"}`,
+		"{\"q\": \"1' or \\\n'1'='1\"}":    `{"q": "1' or '1'='1"}`,
+		`{'q': r'\x27 or 1'}`:              `{"q": "\\x27 or 1"}`,
+		`{'q': b'1 or 1', 'r': u"x"}`:      `{"q": "1 or 1", "r": "x"}`,
+		`{'q': '''1' or '1'='1'''}`:        `{"q": "1' or '1'='1"}`,
+		`{"q": """a "b" c"""}`:             `{"q": "a \"b\" c"}`,
+		`{q: !!str 1 or 1=1}`:              `{"q":  "1 or 1=1"}`,
+		`{q: &a 1 or 1=1, r: !t 'x'}`:      `{"q":  "1 or 1=1", "r":  "x"}`,
+		`{rb: 1, u: 'x'}`:                  `{"rb": 1, "u": "x"}`,
+		`{'q': 'a\`:                        "",
+		`{'q': '''a'}`:                     "",
+		`{'not closed}`:                    "",
+		`[1, 'a]`:                          "",
+		`{"a": 1,,}`:                       "",
+		`{"a": "not closed,}`:              "",
 	} {
 		got, ok := sniffJSON([]byte(in))
 		if ok != (want != "") || string(got) != want {
@@ -388,7 +411,8 @@ func TestJSONInValuesCountAgainstTheLimits(t *testing.T) {
 }
 
 func FuzzSniffJSON(f *testing.F) {
-	for _, s := range []string{`{"a": 1} x`, "\ufeff[1]", "\f{}", `{"a"`, "\xef\xbb", `[{"b": "c"}]]`, `{"a": NaN, /* c */ "b": [1,],} // x`, `{a: 'b', c: d e}`, `[x, 'y\\'z', {k: v}]`} {
+	for _, s := range []string{`{"a": 1} x`, "\ufeff[1]", "\f{}", `{"a"`, "\xef\xbb", `[{"b": "c"}]]`, `{"a": NaN, /* c */ "b": [1,],} // x`, `{a: 'b', c: d e}`, `[x, 'y\\'z', {k: v}]`,
+		`{'q': '\x27 or 1=1'}`, `{q: r'\x'}`, `{q: '''a'b'''}`, `{q: !!str 1 or 1=1}`, "{q: \"a\\\nb\"}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -397,8 +421,8 @@ func FuzzSniffJSON(f *testing.F) {
 			return
 		}
 		// one JSON object or array, found in s or made standard from
-		// it (lenientJSON: at most three times as long)
-		if len(doc) > 3*len(s) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
+		// it (lenientJSON: at most six times as long)
+		if len(doc) > 6*len(s) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
 			t.Fatalf("%q: %q", s, doc)
 		}
 	})
