@@ -164,6 +164,11 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
+		// Flask's config and Jinja2's template context, read bare (a
+		// seventh fresh-eyes attack, attack 11): rule 210111
+		{name: "SSTI Flask {{ (config) }}", method: "GET", path: "/hello?name=" + q("{{ (config) }}")},
+		{name: "SSTI Flask {{ config or 1 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ config or 1 }}"}`},
+		{name: "SSTI Jinja2 self._TemplateReference__context", method: "GET", path: "/hello?name=" + q("{{ self._TemplateReference__context }}")},
 		// encoded
 		{name: "base64 SQLi in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		{name: "base64 XSS in a query parameter", method: "GET", path: "/search?q=" + q(b64("<script>alert(document.cookie)</script>"))},
@@ -844,7 +849,8 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		"{% set total = price %}", "{{ 'Dear ' ~ name }}", "{{ items|map(attribute='name')|join(', ') }}", "{{ titles|map('lower')|sort }}",
 		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}", "Ticket #{123 456}", "Use (&) for AND and (|) for OR in LDAP filters",
 		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}",
-		"{{ user.name }}", "{% if x %}", "{{#items}}", "{{ order.total | times: 1.1 }}", "{{ add .Count 1 }}", "{math}", "{{ 7 }} of {{ items | size }}"}
+		"{{ user.name }}", "{% if x %}", "{{#items}}", "{{ order.total | times: 1.1 }}", "{{ add .Count 1 }}", "{math}", "{{ 7 }} of {{ items | size }}",
+		"{{ self.title }}", "{{ configuration }}", "{{ (price) }}", "{{ config_name or 'x' }}", "{{ myself._x }}", "{{ reconfigure_url }}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules+templateMoreRule), "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "SecRule MATCHED_VAR ") {
 			continue // a chained rule's condition on what matched

@@ -26,6 +26,11 @@ import (
 //     Twig's b-and/b-or/b-xor between numbers, a dunder method called
 //     ({{ (7).__mul__(7) }}), Django's settings.UPPER_CASE and {%
 //     widthratio %};
+//   - since a seventh (attack 11): a number in parentheses then its
+//     attribute ({{ (7).real*7 }}), wordcount then arithmetic, sum with
+//     a start ({{ [7]|sum(start=42) }}), center(49)|length, and a dict
+//     literal subscripted, read or filtered, then arithmetic
+//     ({{ {'a':7}['a']*7 }}, {{ {7:7}|length*7 }});
 //   - {% with x = 7*7 %} and {% set x = 7 %}{{ x * x }};
 //   - ERB's <%= 7.*(7) %> and <%= 7.send(:*, 7) %>, Cheetah's #set $x =
 //     7*7, Razor's @{var x=7*7;}, Blade's @php ... @endphp.
@@ -42,14 +47,16 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`\{%[-+]?\s*(?:set|with)\s+\w+\s*=\s*[\s(\[]*NUMQ[\s)\]]*[*/%+~-]{1,2}\s*[\s(\[]*NUMQ`,
 		`\{%[-+]?\s*set\s+\w+\s*=\s*NUM\s*[-+]?%\}\s*\{\{[-+~]?\s*\w+\s*[*/%~]\s*\w+\s*[-+~]?\}\}`,
 		// inside {{ }} or {% %}, anywhere
-		`(?:\{\{|\{%)[^}]*?(?:\bNUM\s*\*\s*-?NUM|['\"][^'\"]*['\"]\s*\*\s*\d|\|\s*(?:int|float|length|count|abs|round|sum|first|last|max|min)\s*[*/%+~-]\s*\d|[\[(]\s*-?NUM(?:\s*,\s*-?NUM)+\s*,?\s*[\])]\s*\|\s*(?:sum|max|min)\b|\bdivisibleby\b|\b(?:max|min)\s*\(\s*-?NUM\s*,\s*-?NUM|\bNUM\s+b-(?:and|or|xor)\s+NUM|__\w+__\s*\(|\bsettings\.[A-Z][A-Z0-9_]+\b)`,
+		`(?:\{\{|\{%)[^}]*?(?:\bNUM\s*\*\s*-?NUM|['\"][^'\"]*['\"]\s*\*\s*\d|\|\s*(?:int|float|length|count|abs|round|sum|first|last|max|min|wordcount)\s*[*/%+~-]\s*\d|[\[(]\s*-?NUM(?:\s*,\s*-?NUM)*\s*,?\s*[\])]\s*\|\s*sum\s*\(\s*(?:start\s*=\s*)?-?NUM|\|\s*center\s*\(\s*NUM\s*\)\s*\|\s*(?:length|count|wordcount)\b|[\[(]\s*-?NUM(?:\s*,\s*-?NUM)+\s*,?\s*[\])]\s*\|\s*(?:sum|max|min)\b|\bdivisibleby\b|\b(?:max|min)\s*\(\s*-?NUM\s*,\s*-?NUM|\bNUM\s+b-(?:and|or|xor)\s+NUM|__\w+__\s*\(|\bsettings\.[A-Z][A-Z0-9_]+\b)`,
+		// a dict literal subscripted, read or filtered, then arithmetic
+		`\{\{[-+~]?\s*\(?\s*\{[^{}]*\}\s*\)?\s*(?:\[[^\]]*\]|\.\s*\w+(?:\s*\([^)]*\))?|\|\s*\w+)\s*[*/%+~-]\s*[\s(]*['\"]?-?\d`,
 		`\{%[-+]?\s*widthratio\s`,
 		// ERB's methods on numbers, Cheetah, Razor, Blade
 		`<%[=-]?\s*\(?NUM\)?\s*\.\s*(?:[*/%+-]|(?:public_)?send\b|__send__\b)`,
 		`#set\s+\$\w+\s*=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@php\s[\s\S]*?@endphp`,
-	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)(?:\s*\.\s*(?:real|imag|numerator|denominator)\b)?`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)(?:\)?\s*\.\s*(?:real|imag|numerator|denominator)\b)?`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + templateSpaceRule
 
 // templateSpaceRule is rule 210115: template injection with white space

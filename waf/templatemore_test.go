@@ -46,6 +46,9 @@ var templateMoreProbes = []string{
 	"<%= 7.send(:*, 7) %>", "#set $x = 7*7",
 	// a sixth fresh-eyes attack's B21
 	"{{ (7,7)|sum }}", "{{ [7]|first * 7 }}", "{{ 7.real*7 }}", "{{ 7 .real * 7 }}", "{{ (7, 7,)|max }}", "{{ [7,7]|last * 7 }}",
+	// a seventh fresh-eyes attack's (attack 11)
+	"{{ (7).real*7 }}", "{{ (7) .real * 7 }}", "{{ 'a b c'|wordcount * 7 }}", "{{ [7]|sum(start=42) }}", "{{ [7,7]|sum(start=7) }}",
+	"{{ ''|center(49)|length }}", "{{ {'a':7}['a']*7 }}", "{{ {7:7}|length*7 }}", "{{ {'a':7}.a * 7 }}", "{{ {'a':7}.get('a')*7 }}",
 }
 
 var templateMoreBenign = []string{
@@ -59,6 +62,9 @@ var templateMoreBenign = []string{
 	"{{ 'Total: ' ~ total }}", "{{ max(a, b) }}", "{{ a b-and b }}",
 	// near B21
 	"{{ (a, b)|sum }}", "{{ items|first }}", "{{ 7.real }}", "{{ x.real * 7 }}", "{{ (7) }}", "{{ [7]|first }}",
+	// near the seventh attack's
+	"{{ (x).real * 7 }}", "{{ body|wordcount }} words", "{{ prices|sum(start=0) }}", "{{ items|sum(attribute='price') }}", "{{ title|center(80) }}",
+	"{{ items|batch(3)|length }}", "{{ {'a': 1}|tojson }}", "{{ dict(a=1).a }}", "{{ user.wordcount * rate }}",
 }
 
 // TestTemplateMoreRuleDecodes: the rule reads the query as the CRS does
