@@ -42,9 +42,10 @@ SecRule ARGS:q|REQUEST_COOKIES:c|REQUEST_HEADERS:X-Dup "@contains evil" "id:9990
 	reached := 0
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { reached++; return nil })
 	for _, c := range []struct {
-		name, contentType, body string
-		header                  http.Header
+		name, contentType, body, query string
+		header                         http.Header
 	}{
+		{name: "a repeated query parameter", query: "?a=1&q=hello&q=EVIL&b=2&c=3"},
 		{name: "a repeated header", header: http.Header{"X-Dup": {"hello", "EVIL"}, "X-A": {"a"}, "X-B": {"b"}, "X-C": {"c"}}},
 		{name: "a repeated cookie", header: http.Header{"Cookie": {"a=1; c=hello; c=EVIL; b=2; d=3"}}},
 		{name: "a repeated form field", contentType: "application/x-www-form-urlencoded", body: "a=1&q=hello&q=EVIL&b=2&c=3"},
@@ -58,9 +59,9 @@ SecRule ARGS:q|REQUEST_COOKIES:c|REQUEST_HEADERS:X-Dup "@contains evil" "id:9990
 			if c.body != "" {
 				method, body = "POST", strings.NewReader(c.body)
 			}
-			req := httptest.NewRequest(method, "/api", nil)
+			req := httptest.NewRequest(method, "/api"+c.query, nil)
 			if body != nil {
-				req = httptest.NewRequest(method, "/api", body)
+				req = httptest.NewRequest(method, "/api"+c.query, body)
 			}
 			for k, vs := range c.header {
 				req.Header[k] = vs
