@@ -480,14 +480,14 @@ func jsonLeaves(body []byte) ([]argument, error) {
 	if !ok {
 		return nil, nil
 	}
-	empty, leaves, names := jsonWalk(b)
+	empty, leaves, scalars, names := jsonWalk(b)
 	if names > max(len(body), minNameBudget) {
 		return nil, errNamesTooLong
 	}
 	for _, k := range empty {
 		leaves = append(leaves, argument{k, ""})
 	}
-	return leaves, nil
+	return append(leaves, scalars...), nil
 }
 
 // hasPercentEscape: v holds %XX with two hex digits (or %uXXXX).

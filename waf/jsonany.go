@@ -232,7 +232,8 @@ func lenientJSON(b []byte) ([]byte, bool) {
 // whether the text was rewritten and whether the string is closed. The
 // escapes JSON has are kept; the ones lenient readers add are made JSON's
 // (JSON5 and JavaScript's \xHH, \v, \0, \' and a backslash before a line
-// break, which continues the line; Python's \x, \' and \a), and any other
+// break, which continues the line; Python's \x, octal \044, \' and \a),
+// and any other
 // escaped character stands for itself, as JSON5 reads it. A raw string
 // (Python's r'...') keeps its backslashes as characters. Never longer
 // than six times what it reads (a control byte is \u00XX).
@@ -271,8 +272,15 @@ func appendLenientString(out, b []byte, i int, raw bool) ([]byte, int, bool, boo
 				out = append(out, `\u000b`...)
 			case e == 'a':
 				out = append(out, `\u0007`...)
-			case e == '0' && (j+1 >= len(b) || b[j+1] < '0' || b[j+1] > '9'):
-				out = append(out, `\u0000`...)
+			case e >= '0' && e <= '7':
+				// an octal escape of up to three digits (Python's,
+				// JavaScript's legacy \044; JSON5's \0)
+				v := int(e - '0')
+				for k := 0; k < 2 && j+1 < len(b) && b[j+1] >= '0' && b[j+1] <= '7' && v*8+int(b[j+1]-'0') <= 0xff; k++ {
+					j++
+					v = v*8 + int(b[j]-'0')
+				}
+				out = append(out, '\\', 'u', '0', '0', "0123456789abcdef"[v>>4], "0123456789abcdef"[v&15])
 			case e == '\n':
 				// a line continued: nothing
 			case e == '\r':
@@ -380,9 +388,14 @@ func sniffJSONString(v string) ([]byte, bool) {
 // (with an empty value, as a JSON body's are). Each leaf's value is then
 // decoded as any value is, one level deeper.
 func (d *decoder) jsonText(name string, doc []byte, level int) error {
-	empty, leaves, _ := jsonWalk(doc)
+	empty, leaves, scalars, _ := jsonWalk(doc)
 	for _, k := range empty {
 		if err := d.keep(name+suffixJSON+k, ""); err != nil {
+			return err
+		}
+	}
+	for _, a := range scalars {
+		if err := d.keep(name+suffixJSON+a.name, a.value); err != nil {
 			return err
 		}
 	}

@@ -124,6 +124,12 @@ func jsonAnyAttacks() []probe {
 		probe{name: "?f= of a Python dict with a triple-quoted value", method: "GET", path: "/api?f=" + q(`{'id': '''1' or '1'='1'''}`)},
 		probe{name: "?f= of a Python dict with a raw string", method: "GET", path: "/api?f=" + q(`{'id': r'1 or true'}`)},
 		probe{name: "?f= of a YAML flow mapping with a tag", method: "GET", path: "/api?f=" + q(`{id: !!str 1 or true}`)},
+		// escaped NoSQL operators in keys, their value a number (an eighth
+		// fresh-eyes attack, attack 12): the number is an argument too
+		probe{name: "?filter= of a Python dict with \\x24ne in a key", method: "GET", path: "/api?filter=" + q(`{'user':{'\x24ne':1}}`)},
+		probe{name: "?filter= of JSON with \\x24ne in a key", method: "GET", path: "/api?filter=" + q(`{"user":{"\x24ne":1}}`)},
+		probe{name: "?filter= of a Python dict with octal \\044ne in a key", method: "GET", path: "/api?filter=" + q(`{'user':{'\044ne':1}}`)},
+		probe{name: "a JSON5 login with \\x24ne as text/plain", method: "POST", path: "/login", contentType: "text/plain", body: `{username:'admin',password:{'\x24ne':1}}`},
 		probe{name: "?f= of a YAML flow mapping with an anchor", method: "GET", path: "/api?f=" + q(`{id: &a 1 or true}`)},
 	)
 	// base64 of JSON or of a form whose own values are encoded
@@ -279,23 +285,24 @@ func TestSniffJSON(t *testing.T) {
 		// JSON5's and Python's escapes, Python's prefixes and triple
 		// quotes, YAML's tags and anchors (a seventh fresh-eyes attack,
 		// attack 11, passed each around 1' or '1'='1)
-		`{'q': '\x27 or \x271\x27=\x271'}`: `{"q": "\u0027 or \u00271\u0027=\u00271"}`,
-		`{"q": "\x27 or 1=1"}`:             `{"q": "\u0027 or 1=1"}`,
-		`{"q": "a\'b\v\0"}`:                `{"q": "a'b\u000b\u0000"}`,
-		"{\"q\": \"1' or \\\n'1'='1\"}":    `{"q": "1' or '1'='1"}`,
-		`{'q': r'\x27 or 1'}`:              `{"q": "\\x27 or 1"}`,
-		`{'q': b'1 or 1', 'r': u"x"}`:      `{"q": "1 or 1", "r": "x"}`,
-		`{'q': '''1' or '1'='1'''}`:        `{"q": "1' or '1'='1"}`,
-		`{"q": """a "b" c"""}`:             `{"q": "a \"b\" c"}`,
-		`{q: !!str 1 or 1=1}`:              `{"q":  "1 or 1=1"}`,
-		`{q: &a 1 or 1=1, r: !t 'x'}`:      `{"q":  "1 or 1=1", "r":  "x"}`,
-		`{rb: 1, u: 'x'}`:                  `{"rb": 1, "u": "x"}`,
-		`{'q': 'a\`:                        "",
-		`{'q': '''a'}`:                     "",
-		`{'not closed}`:                    "",
-		`[1, 'a]`:                          "",
-		`{"a": 1,,}`:                       "",
-		`{"a": "not closed,}`:              "",
+		`{'q': '\x27 or \x271\x27=\x271'}`:    `{"q": "\u0027 or \u00271\u0027=\u00271"}`,
+		`{"q": "\x27 or 1=1"}`:                `{"q": "\u0027 or 1=1"}`,
+		`{"q": "a\'b\v\0"}`:                   `{"q": "a'b\u000b\u0000"}`,
+		"{\"q\": \"1' or \\\n'1'='1\"}":       `{"q": "1' or '1'='1"}`,
+		`{'q': r'\x27 or 1'}`:                 `{"q": "\\x27 or 1"}`,
+		`{'q': b'1 or 1', 'r': u"x"}`:         `{"q": "1 or 1", "r": "x"}`,
+		`{'q': '''1' or '1'='1'''}`:           `{"q": "1' or '1'='1"}`,
+		`{"q": """a "b" c"""}`:                `{"q": "a \"b\" c"}`,
+		`{q: !!str 1 or 1=1}`:                 `{"q":  "1 or 1=1"}`,
+		`{q: &a 1 or 1=1, r: !t 'x'}`:         `{"q":  "1 or 1=1", "r":  "x"}`,
+		`{rb: 1, u: 'x'}`:                     `{"rb": 1, "u": "x"}`,
+		`{'q': 'a\`:                           "",
+		`{'q': '''a'}`:                        "",
+		`{'q': {'\044ne': 1, 'b': '\1\400'}}`: `{"q": {"\u0024ne": 1, "b": "\u0001\u00200"}}`,
+		`{'not closed}`:                       "",
+		`[1, 'a]`:                             "",
+		`{"a": 1,,}`:                          "",
+		`{"a": "not closed,}`:                 "",
 	} {
 		got, ok := sniffJSON([]byte(in))
 		if ok != (want != "") || string(got) != want {

@@ -70,7 +70,7 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 	}
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		empty, leaves, names := jsonWalk(body)
+		empty, leaves, _, names := jsonWalk(body) // the engine names the other leaves itself
 		if names > max(len(body), minNameBudget) {
 			return nil, nil, errNamesTooLong
 		}
@@ -194,16 +194,20 @@ var xmlDeclaration = regexp.MustCompile(`^\s*version\s*=\s*("1\.[0-9]"|'1\.[0-9]
 // jsonEmptyContainers walks a JSON document (at most body_limit bytes)
 // and names the members and elements whose value is {} or [].
 func jsonEmptyContainers(body []byte) []string {
-	empty, _, _ := jsonWalk(body)
+	empty, _, _, _ := jsonWalk(body)
 	return empty
 }
 
 // jsonWalk walks a JSON document (at most body_limit bytes): it names the
 // members and elements whose value is {} or [], and returns the string
-// leaves, named as the engine names them (json.a.b, json.list.0), and the
-// bytes of the names of all the arguments the engine makes of it (every
-// leaf, and each empty container).
-func jsonWalk(body []byte) (empty []string, leaves []argument, names int) {
+// leaves, named as the engine names them (json.a.b, json.list.0), the
+// other leaves (numbers, true, false, null: the engine's arguments too,
+// which JSON read from a value must name as well, or {"$ne": 1} in a
+// parameter has no $ne in it once its key is escaped, {'\x24ne': 1}: a
+// seventh fresh-eyes attack's successor, attack 12), and the bytes of the
+// names of all the arguments the engine makes of it (every leaf, and each
+// empty container).
+func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type level struct {
@@ -240,7 +244,7 @@ func jsonWalk(body []byte) (empty []string, leaves []argument, names int) {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return empty, leaves, names // io.EOF, or a body the engine refuses as it parses it
+			return empty, leaves, scalars, names // io.EOF, or a body the engine refuses as it parses it
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -265,7 +269,16 @@ func jsonWalk(body []byte) (empty []string, leaves []argument, names int) {
 			names += len(leaves[len(leaves)-1].name)
 			done()
 		default:
-			names += len(child())
+			n := child()
+			names += len(n)
+			v := "null"
+			switch t := tok.(type) {
+			case json.Number:
+				v = string(t)
+			case bool:
+				v = strconv.FormatBool(t)
+			}
+			scalars = append(scalars, argument{n, v})
 			done()
 		}
 	}
