@@ -76,11 +76,24 @@ var argumentShapes = []string{
 		abbreviations("open-files-in-pager", 2), abbreviations("use-compress-program", 3),
 		abbreviations("to-command", 4), abbreviations("rsh-command", 3), abbreviations("info-script", 3),
 		abbreviations("new-volume-script", 5)}, "|") + `)(?:=|\s)`,
-	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?-i:-[a-z]*I|-[a-z]+(?:\s+\S+)*?\s+-[a-z]*I)(?:\s+\S|/|(?:[^\sn/]|n[^\sf/]|nf[^\si/]|nfi[^\sn/])[^\s/]*[\s/]+\S)|(?-i:-F)(?:\s+\S|[^\s/]*[\s/]+\S))`,
+	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?:(?-i:-[a-z]*I|-[a-z]+(?:\s+\S+)*?\s+-[a-z]*I)|(?-i:-F))(?:\s+\S|/[^\s/]+/|` + programThenArgument + `))`,
 	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow)\s*=|alias\.[^=\s]+\s*=\s*!)`,
 	"(?:-exec(?:dir)?\\s+\\S|(?-i:-[qvnls]*u)(?:\\s+\\S|\\S*[;|&$`/<>()]))",
 	`ext::`,
 }
+
+// programThenArgument is what follows tar's -I or -F, with no space
+// between, for rules 210181-210186 to read it as a program run with an
+// argument: a program's name an attacker runs (touch, curl, sh, ...) then
+// white space or a '/' and more (-Itouch x; cat, -Icurl -o x http://e/x),
+// or any word then a shell's operator later in the value (-Ifoo x; id).
+// Words of prose after a dash are not (an eighth fresh-eyes attack,
+// attack 12, had "-Facebook privacy settings", "-Italy pizza", a
+// changelog's "-Fixed crash when saving" refused): before it, any word
+// then white space was. A path after -I or -F (/srv/uploads/run) needs a
+// directory in it ("-F/A-18 Hornet" passes).
+const programThenArgument = `(?:sh|bash|dash|zsh|ksh|python[23]?|perl|ruby|node|php|lua|nc|ncat|socat|curl|wget|touch|id|cat|cp|mv|rm|chmod|chown|busybox|env|xargs|awk|sed|tee|openssl|base64|echo|printf|sleep|ping|find|dd)[\s/]+\S` +
+	"|[^\\s/]*[\\s/][^;|&$`<>()]*[;|&$`<>()]"
 
 // abbreviations is an expression of option's prefixes of at least least
 // bytes, as getopt_long and git's parse-options accept a long option

