@@ -374,7 +374,9 @@ const basicPasswordSQL = `(?i)['\"` + "`" + `](?:.*?[\s'\"` + "`" + `()/*+=-])?(
 	// random passwords hold quote, operator, quote often enough
 	// ('<=>'# since a seventh fresh-eyes attack, attack 11: '' <=> '#'
 	// is the same with the application's quote closing the string)
-	`|^\w*['\"` + "`" + `]\s*(?:<=>|[-+*/%^|&=<>!]{1,2})(?:\s*\d+\s*[-+*/%^|&=<>!]{1,2})?\s*['\"` + "`" + `](?:\w*|#.*)$` +
+	// ('=''-' since an eighth, attack 12: (password = '') = (''-''),
+	// 0 = 0)
+	`|^\w*['\"` + "`" + `]\s*(?:<=>|[-+*/%^|&=<>!]{1,2})(?:\s*(?:\d+|''|\"\"|` + "``" + `)\s*[-+*/%^|&=<>!]{1,2}){0,2}\s*['\"` + "`" + `](?:\w*|#.*)$` +
 	// a comparison chain then a comment: password = ''=0#' is
 	// (password = '') = 0, true for every non-empty stored password
 	// (MySQL), and '=''#, '!=1#, '<1#, '>-1# alike (a fifth fresh-eyes

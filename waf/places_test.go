@@ -606,7 +606,7 @@ func TestBasicPasswordRule(t *testing.T) {
 		"'=0#", "'=0-- -", "'=''#", "'=''-- -", "' =0 #", "'=0/*", "'!=1#", "'<1#", "'>-1#",
 		// arithmetic and <=> before a comment (a seventh fresh-eyes
 		// attack, attack 11)
-		"'-0#", "x'-0#", "'+0#", "'|0 -- -", "'^0#", "'*1#", "'&0#", "' DIV 1#", "' div 1#", "' MOD 1#", "'<=>'#", "'<=>0#", "'||0#", "'-0/*"} {
+		"'=''-'", "'=''&'", "'=''-''-'", "'-0#", "x'-0#", "'+0#", "'|0 -- -", "'^0#", "'*1#", "'&0#", "' DIV 1#", "' div 1#", "' MOD 1#", "'<=>'#", "'<=>0#", "'||0#", "'-0/*"} {
 		if c := code("admin", a); c != http.StatusForbidden {
 			t.Errorf("password %q: %d, want 403", a, c)
 		}
