@@ -601,6 +601,18 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 			v := m.Value()
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
+				if u, ok := cookieUnquote(v); ok {
+					// as Python reads a quoted cookie (Werkzeug's
+					// parse_cookie, Django's, http.cookies): its
+					// escapes decoded, "admin\047#" is admin'#
+					n := "cookie." + m.Key() + suffixUnquoted
+					if err := d.keep(n, u); err != nil {
+						return err
+					}
+					if err := d.value(n, u); err != nil {
+						return err
+					}
+				}
 			}
 			if j, ok := cookieJSON(v); ok {
 				v = j // as Express reads it: percent-decoded, after j:
@@ -630,6 +642,42 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 	}
 	return nil
 }
+
+// suffixUnquoted names a quoted cookie's value with its escapes decoded.
+const suffixUnquoted = ":unquoted"
+
+// cookieUnquote decodes the backslash escapes of a quoted cookie's value
+// (without its quotes) as Python's http.cookies does, which Werkzeug's
+// parse_cookie and Django's parse_cookie call: \OOO (three octal digits)
+// is that byte, and a backslash before any other character is that
+// character. It reports whether v held an escape. An eighth fresh-eyes
+// attack (attack 12) passed "admin\047#", "1\047 or \0471\047=\0471"
+// and a payload wholly in octal so. At most as long as v.
+func cookieUnquote(v string) (string, bool) {
+	i := strings.IndexByte(v, '\\')
+	if i < 0 || i == len(v)-1 {
+		return "", false
+	}
+	b := make([]byte, 0, len(v))
+	b = append(b, v[:i]...)
+	for ; i < len(v); i++ {
+		c := v[i]
+		if c != '\\' || i == len(v)-1 {
+			b = append(b, c)
+			continue
+		}
+		if i+3 < len(v) && isOctal(v[i+1]) && v[i+1] <= '3' && isOctal(v[i+2]) && isOctal(v[i+3]) {
+			b = append(b, (v[i+1]-'0')<<6|(v[i+2]-'0')<<3|(v[i+3]-'0'))
+			i += 3
+			continue
+		}
+		i++
+		b = append(b, v[i])
+	}
+	return string(b), true
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // mongoStages are MongoDB's aggregation stages (MongoDB 8.x: $currentOp,
 // $queryStats, $listSearchIndexes, $rankFusion, ...) and update operators,

@@ -169,6 +169,12 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Flask {{ (config) }}", method: "GET", path: "/hello?name=" + q("{{ (config) }}")},
 		{name: "SSTI Flask {{ config or 1 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ config or 1 }}"}`},
 		{name: "SSTI Jinja2 self._TemplateReference__context", method: "GET", path: "/hello?name=" + q("{{ self._TemplateReference__context }}")},
+		// a quoted cookie's octal escapes, as Python's cookie parsers
+		// decode them (an eighth fresh-eyes attack, attack 12)
+		{name: "admin\\047# in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="admin\047#"`}}},
+		{name: "1\\047 or \\0471\\047=\\0471 in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="1\047 or \0471\047=\0471"`}}},
+		{name: "a login bypass wholly in octal in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="\141\144\155\151\156\047\040\157\162\040\047\061\047\075\047\061"`}}},
+		{name: "127.0.0.1\\073id in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`host="127.0.0.1\073id"`}}},
 		// encoded
 		{name: "base64 SQLi in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		{name: "base64 XSS in a query parameter", method: "GET", path: "/search?q=" + q(b64("<script>alert(document.cookie)</script>"))},
@@ -503,6 +509,7 @@ func benignTable() []probe {
 		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
+		{name: "quoted cookies with escapes (a quote, a backslash, an octal space)", method: "GET", path: "/", header: http.Header{"Cookie": {`pref="say \"hi\""; dir="C:\\Users\\me"; name="Jane\040O\047Neil"`}}},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
 		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},
 		{name: "a JWT in a query parameter and a cookie (its dots skipped, it decodes to its claims)", method: "GET", path: "/api/orders?access_token=eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci03IiwgIm5hbWUiOiAiSmFuZSBPJ05laWwiLCAiZW1haWwiOiAiamFuZUBleGFtcGxlLmNvbSIsICJpc3MiOiAiaHR0cHM6Ly9hdXRoLmV4YW1wbGUuY29tLyIsICJhdWQiOiAiYXBpOi8vZGVmYXVsdCIsICJzY29wZSI6ICJvcGVuaWQgcHJvZmlsZSBlbWFpbCByZWFkOm9yZGVycyB3cml0ZTpvcmRlcnMiLCAicm9sZXMiOiBbImFkbWluIiwgImJpbGxpbmciXSwgImlhdCI6IDE3NjQ2MDAwMDAsICJleHAiOiAxNzY0NjAzNjAwfQ.KnQvZKx7TuM8EzSn2RTjOmricuTa9BpQTIQu7xZlDu4",
@@ -1102,4 +1109,35 @@ func TestCredentialOperatorNames(t *testing.T) {
 			t.Errorf("%s: refused %v, want %v", name, got, want)
 		}
 	}
+}
+
+// TestCookieUnquote: a quoted cookie's escapes as Python's http.cookies
+// decodes them.
+func TestCookieUnquote(t *testing.T) {
+	for v, want := range map[string]string{
+		`admin\047#`:           "admin'#",
+		`\141\144\155\151\156`: "admin",
+		`say \"hi\"`:           `say "hi"`,
+		`C:\\Users`:            `C:\Users`,
+		`\4000`:                "4000", // \400 is no byte: \4 is '4'
+		`\0400`:                " 0",
+		`a\`:                   "",
+		`plain`:                "",
+	} {
+		got, ok := cookieUnquote(v)
+		if ok != (want != "") || ok && got != want {
+			t.Errorf("cookieUnquote(%q) = %q, %v; want %q", v, got, ok, want)
+		}
+	}
+}
+
+func FuzzCookieUnquote(f *testing.F) {
+	for _, s := range []string{`admin\047#`, `a\`, `\\`, `\377\400`, `x`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if u, ok := cookieUnquote(v); ok && len(u) >= len(v) {
+			t.Fatalf("cookieUnquote(%q) = %q: not shorter", v, u)
+		}
+	})
 }
