@@ -175,6 +175,12 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "1\\047 or \\0471\\047=\\0471 in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="1\047 or \0471\047=\0471"`}}},
 		{name: "a login bypass wholly in octal in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="\141\144\155\151\156\047\040\157\162\040\047\061\047\075\047\061"`}}},
 		{name: "127.0.0.1\\073id in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`host="127.0.0.1\073id"`}}},
+		// a whole JWT: its header's kid and its claims (an eighth
+		// fresh-eyes attack, attack 12)
+		{name: "SQLi in a JWT's kid, in the query", method: "GET", path: "/api?access_token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngnIFVOSU9OIFNFTEVDVCAnayctLSAtIn0.eyJzdWIiOiJhZG1pbiJ9.RtXa1LyCKyYhnVYcQFN3Pgc8FUV2WwfMJzG2uLiEuCw"},
+		{name: "SQLi in a JWT's kid, in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngnIFVOSU9OIFNFTEVDVCAnayctLSAtIn0.eyJzdWIiOiJhZG1pbiJ9.RtXa1LyCKyYhnVYcQFN3Pgc8FUV2WwfMJzG2uLiEuCw"}}},
+		{name: "SQLi in a JWT's kid, in JSON", method: "POST", path: "/api/session", contentType: js, body: `{"id_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngnIFVOSU9OIFNFTEVDVCAnayctLSAtIn0.eyJzdWIiOiJhZG1pbiJ9.RtXa1LyCKyYhnVYcQFN3Pgc8FUV2WwfMJzG2uLiEuCw"}`},
+		{name: "SQLi in an alg:none JWT's sub, in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"token=eyJhbGciOiJub25lIn0.eyJzdWIiOiIxJyBvciAnMSc9JzEifQ."}}},
 		// encoded
 		{name: "base64 SQLi in a JSON field", method: "POST", path: "/api", contentType: js, body: `{"filter": "` + b64("1' UNION SELECT username, password FROM users--") + `"}`},
 		{name: "base64 XSS in a query parameter", method: "GET", path: "/search?q=" + q(b64("<script>alert(document.cookie)</script>"))},
@@ -509,6 +515,7 @@ func benignTable() []probe {
 		{name: "hex ids and long words", method: "GET", path: "/objects?id=5f2b9c3e8a1d4e6f7a8b9c0d&name=Donaudampfschifffahrt&sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
+		{name: "an OpenID Connect id_token in the query (claims with an apostrophe, an ampersand, URLs)", method: "GET", path: "/callback?id_token=eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiMjAyNC0wNS1rZXktMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbS9vYXV0aDIvZGVmYXVsdCIsICJzdWIiOiAiMDB1MWEyYjNjNCIsICJhdWQiOiBbImFwaTovL2RlZmF1bHQiLCAic3BhIl0sICJuYW1lIjogIlNlXHUwMGUxbiBPJ0JyaWVuLVNtaXRoIiwgImVtYWlsIjogInNlYW4ub2JyaWVuK3Rlc3RAZXhhbXBsZS5jb20iLCAic2NwIjogWyJvcGVuaWQiLCAicHJvZmlsZSIsICJlbWFpbCIsICJvZmZsaW5lX2FjY2VzcyJdLCAiYW1yIjogWyJwd2QiLCAibWZhIl0sICJub25jZSI6ICJuLTBTNl9XekEyTWoiLCAiYXRfaGFzaCI6ICI3N1FtVVB0alBmeld0RjJBbnBLOVJRIiwgImdyb3VwcyI6IFsiQWRtaW5zICYgQmlsbGluZyIsICJSJkQiXSwgImxvY2FsZSI6ICJkZS1DSCIsICJpYXQiOiAxNzY0NjAwMDAwLCAiZXhwIjogMTc2NDYwMzYwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU&state=af0ifjsldkj"},
 		{name: "quoted cookies with escapes (a quote, a backslash, an octal space)", method: "GET", path: "/", header: http.Header{"Cookie": {`pref="say \"hi\""; dir="C:\\Users\\me"; name="Jane\040O\047Neil"`}}},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
 		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},

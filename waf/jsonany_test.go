@@ -454,3 +454,15 @@ func TestCookieJSON(t *testing.T) {
 		}
 	}
 }
+
+func FuzzJWTSegments(f *testing.F) {
+	for _, s := range []string{"eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "eyJ.a.b.c", "eyJhbGciOiJIUzI1NiJ9", "eyJ!.x.y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		h, p, ok := jwtSegments(v)
+		if ok && (len(h)+len(p)+2 > len(v) || !strings.HasPrefix(v, h+"."+p+".")) {
+			t.Fatalf("jwtSegments(%q) = %q, %q", v, h, p)
+		}
+	})
+}
