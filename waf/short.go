@@ -157,16 +157,25 @@ const sqlSpace = "[ \\t\\n\\x0b\\x0c\\r\u00a0\ufffd]"
 // not compared ("1 or more") or text before the number ("page 1 or 2")
 // passes; a value that is only two numbers and "or" ("1 or 2") is
 // refused: the price (see TestNumericTautologyOnProse).
-const numericTautologyRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[-+]?` + sqlNumber + `'|\"[-+]?` + sqlNumber + `\")` +
+const numericTautologyRule = `(?i)(?:(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[-+]?` + sqlNumber + `'|\"[-+]?` + sqlNumber + `\")` +
 	`(?:` + sqlSpace + `+(?:or|and|xor)` + sqlSpace + `+|` + sqlSpace + `*(?:\|\||&&)` + sqlSpace + `*)(?:not` + sqlSpace + `+|!)?` +
 	`(?:` + tautologyValue + `(?:` + tautologyCompare + `)?|\w+` + tautologyCompare + `)` +
-	sqlSpace + `*(?:\z|;|#|--|/\*|\))`
+	sqlSpace + `*(?:\z|;|#|--|/\*|\))` +
+	// a quote closed, then OR or AND and a cast (x' or bool(1)--)
+	`|['\"]` + sqlSpace + `*(?:(?:or|and|xor)` + sqlSpace + `+|\|\||&&)(?:not` + sqlSpace + `+)?` + castCall + `)`
 
 // tautologyValue is a constant of rule 210155's: true, false, null, a
 // number, a quoted string (a national one too, N'1': 1 or N'1' and
 // 1||n'1' passed a seventh fresh-eyes attack, attack 11, BROKE 4) or a
 // system variable.
-const tautologyValue = `(?:true|false|null|[-+]?` + sqlNumber + `|n?'[^']*'|\"[^\"]*\"|@@[\w.]+)`
+const tautologyValue = `(?:true|false|null|[-+]?` + sqlNumber + `|n?'[^']*'|\"[^\"]*\"|@@[\w.]+|` + castCall + `)`
+
+// castCall is a PostgreSQL function-style cast of a constant, for rules
+// 210155 and its quoted form: bool(1) is true, name('u') is 'u' (1 or
+// bool(1), x' or bool(1)-- and x' or name('u')='u' or 'a'='b returned the
+// admin row on PostgreSQL 15 and passed an eighth fresh-eyes attack,
+// attack 12).
+const castCall = `(?:bool|boolean|name|text|int[248]?|integer|float[48]|numeric|varchar|bpchar)` + sqlSpace + `*\(` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[^']*'|true|false)` + sqlSpace + `*\)`
 
 // tautologyCompare is a comparison of rule 210155's and its right side.
 const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlSpace + `*(?:` + tautologyValue + `|\w+)` +

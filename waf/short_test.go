@@ -102,7 +102,9 @@ func TestShortPayloads(t *testing.T) {
 		// a sixth fresh-eyes attack's B10
 		"1 or x'31'", "1 or b'1'", "1 or 0b1", "1 or @@version", "1 or .1", "1e0 or 1", "'1' or '1'", "1\x0bor\x0btrue", "1\nor\ntrue", "1\x0band\x0b0",
 		// a seventh fresh-eyes attack's BROKE 4
-		"1 or N'1'", "1 or n'1'", "1||n'1'", "1 or 1.", "1 or 1.e0", "1. or 1"} {
+		"1 or N'1'", "1 or n'1'", "1||n'1'", "1 or 1.", "1 or 1.e0", "1. or 1",
+		// an eighth fresh-eyes attack's (attack 12): PostgreSQL's casts
+		"1 or bool(1)", "x' or bool(1)-- ", "x' or bool(1) or 'a'='b", "x' or name('u')='u' or 'a'='b", "x' OR BOOL(1)#"} {
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
@@ -138,6 +140,7 @@ func TestShortPayloads(t *testing.T) {
 		"see p. 3; or not at all", "v1.2;v1.3", "1;2;3", "lat=52.5;lng=13.4", "In 2019; 3 of 4 said yes", "x;y=it's 1 or the other",
 		// near F18: numbers, or/and and prose (rule 210155)
 		"1 or 2 days", "page 1 or 2", "3 and 4 bedrooms", "1 or more", "100 or less", "1 and a half",
+		"it's either 'this' or text 2", "1 or name (of it)", "say 'a' or bool is fine",
 		// near BROKE 4: a dot and an N that are prose
 		"1. or 2. days", "1 or n'est-ce pas", "Step 1. or skip it", "1 or N'Djamena trip",
 		// "& net" and a word of prose (a sixth attack's B12, refused before)
