@@ -43,6 +43,9 @@ var secretPathAttacks = []string{
 	"/etc/secrets/db_password", "/var/openfaas/secrets/x", "/app/.env.production.local", "/home/node/app/.env.test.local",
 	"/app/application-prod.yml", "/app/application-prod.properties", "/app/config/application-k8s.yaml", "/app/bootstrap.yml",
 	"/root/.terraformrc", "C:\\ProgramData\\Docker\\secrets\\db_password",
+	// an eighth fresh-eyes attack's (attack 12): build tools' credentials
+	"/root/.m2/settings.xml", "/root/.gradle/gradle.properties", "/root/.composer/auth.json", "/home/app/.config/composer/auth.json",
+	"/home/ci/.ivy2/.credentials", "/root/.sbt/.credentials", "/root/.m2/settings-security.xml",
 }
 
 var secretPathBenign = []string{
@@ -54,6 +57,7 @@ var secretPathBenign = []string{
 	"\u3000see /run/scripts/start.sh", "\u2028/run/scripts/x", "/etc/secrets.md", "/docs/openfaas/secrets",
 	"/app/.env.local.example", "/app/.env..local", "/docs/application-guide.md", "/app/application-.yml", "/app/bootstrap.yml.md",
 	"/root/.terraformrc.bak", "C:\\ProgramData\\Docker\\config\\daemon.json", "x\u3000/run/secrets/x",
+	"/app/src/main/resources/settings.xml", "/app/gradle.properties", "/app/composer.json", "/root/.m2/repository/org/x.jar",
 	" see /run/scripts/start.sh", "\t/app/.environment", "/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
 }
 
@@ -103,6 +107,8 @@ func TestSecretPathsBeyondTheCRS(t *testing.T) {
 		// the CRS refuses these near-misses itself (930120 names
 		// database.yml and .env as words)
 		"config/database.yml": true, "the .env file holds the settings": true,
+		// 930120 names these (.config/, .credentials)
+		"/home/app/.config/composer/auth.json": true, "/home/ci/.ivy2/.credentials": true, "/root/.sbt/.credentials": true,
 	}
 	for _, s := range secretPathAttacks {
 		if crs[s] {

