@@ -168,6 +168,13 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		// seventh fresh-eyes attack, attack 11): rule 210111
 		{name: "SSTI Flask {{ (config) }}", method: "GET", path: "/hello?name=" + q("{{ (config) }}")},
 		{name: "SSTI Flask {{ config or 1 }}", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ config or 1 }}"}`},
+		// Flask's request aliased, its attributes' names carried in a
+		// header (an eighth fresh-eyes attack, attack 12; rendered
+		// uid=0(root) on Flask 3.1.3)
+		{name: "SSTI Jinja2 {% set u=request %}", method: "GET", path: "/hello?name=" + q("{% set u=request %}{% set u=u.user_agent.string.split() %}{{ g.pop[u[0]][u[1]][u[2]](u[3])[u[4]](u[5])[u[6]]() }}"),
+			header: http.Header{"User-Agent": {"__globals__ __builtins__ __import__ os popen id read"}}},
+		{name: "SSTI Jinja2 (request).x", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ (request).application }}"}`},
+		{name: "SSTI Jinja2 for r in [request]", method: "GET", path: "/hello?name=" + q("{% for r in [request] %}{{ r.environ }}{% endfor %}")},
 		{name: "SSTI Jinja2 self._TemplateReference__context", method: "GET", path: "/hello?name=" + q("{{ self._TemplateReference__context }}")},
 		// a quoted cookie's octal escapes, as Python's cookie parsers
 		// decode them (an eighth fresh-eyes attack, attack 12)
@@ -864,7 +871,7 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}", "Ticket #{123 456}", "Use (&) for AND and (|) for OR in LDAP filters",
 		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}",
 		"{{ user.name }}", "{% if x %}", "{{#items}}", "{{ order.total | times: 1.1 }}", "{{ add .Count 1 }}", "{math}", "{{ 7 }} of {{ items | size }}",
-		"{{ self.title }}", "{{ configuration }}", "{{ (price) }}", "{{ config_name or 'x' }}", "{{ myself._x }}", "{{ reconfigure_url }}"}
+		"{{ request_id }}", "{{ requests|length }}", "{% set r = requested %}", "{{ self.title }}", "{{ configuration }}", "{{ (price) }}", "{{ config_name or 'x' }}", "{{ myself._x }}", "{{ reconfigure_url }}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules+templateMoreRule), "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "SecRule MATCHED_VAR ") {
 			continue // a chained rule's condition on what matched
