@@ -60,7 +60,9 @@ var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy(?:\s*\(\s*(?:selec
 // tool's cmd or path, remote.*.uploadpack and receivepack,
 // sendemail.sendmailcmd, include.path, uploadpack.packObjectsHook) or
 // allow the ext:: transport (protocol.ext.allow, protocol.allow).
-// Since a seventh attack (attack 11, BROKE 5), short options bundled as
+// Since an eighth (attack 12), wget's --use-askpass (a program it runs
+// for a URL's credentials) and git clone's --template (a directory whose
+// hooks it runs). Since a seventh attack (attack 11, BROKE 5), short options bundled as
 // getopt reads them: ssh's letters then o (-4oProxyCommand=id,
 // -Cvo ProxyCommand=id), tar's lower-case letters then I (-xvI id) and
 // an -I after other options (-cvf x -I id), and git clone's -u
@@ -75,7 +77,7 @@ var argumentShapes = []string{
 		abbreviations("upload-pack", 1), abbreviations("receive-pack", 1), abbreviations("exec", 1),
 		abbreviations("open-files-in-pager", 2), abbreviations("use-compress-program", 3),
 		abbreviations("to-command", 4), abbreviations("rsh-command", 3), abbreviations("info-script", 3),
-		abbreviations("new-volume-script", 5)}, "|") + `)(?:=|\s)`,
+		abbreviations("new-volume-script", 5), abbreviations("use-askpass", 5), abbreviations("template", 4)}, "|") + `)(?:=|\s)`,
 	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?:(?-i:-[a-z]*I|-[a-z]+(?:\s+\S+)*?\s+-[a-z]*I)|(?-i:-F))(?:\s+\S|/[^\s/]+/|` + programThenArgument + `))`,
 	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow)\s*=|alias\.[^=\s]+\s*=\s*!)`,
 	"(?:-exec(?:dir)?\\s+\\S|(?-i:-[qvnls]*u)(?:\\s+\\S|\\S*[;|&$`/<>()]))",

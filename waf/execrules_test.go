@@ -48,6 +48,7 @@ var argumentAttacks = []string{
 	"-4oLocalCommand id", "-u id", "-uid;x", "-qu id", "-u/srv/uploads/run", "-vqu id", "-uid&x", "-xvI id", "-cvf x -I id", "-xvI/srv/uploads/run",
 	"-czf out.tgz -Itouch x; cat",
 	"-Ifoo x; id", "-Fsh x", "-Ipython3 -c x", "-F/srv/x.sh", "-I/srv/x",
+	"--use-askpass=/srv/uploads/x.sh", "--use-a=/srv/x", "--template=/srv/uploads/tpl", "--templ=/srv/t",
 }
 
 var execBenign = []string{
@@ -69,6 +70,7 @@ var execBenign = []string{
 	// an eighth fresh-eyes attack's (attack 12) false positives
 	"-Facebook privacy settings", "-Instagram -Facebook apps", "-Italy pizza", "-F/A-18 Hornet", "-Fixed crash when saving drafts\n-Improved sync speed",
 	"-Idaho potatoes", "-Fun times ahead", "-Install the app first",
+	"--use-ask", "--templates are here", "--temp", "--use-askpass",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the
