@@ -182,6 +182,12 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "1\\047 or \\0471\\047=\\0471 in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="1\047 or \0471\047=\0471"`}}},
 		{name: "a login bypass wholly in octal in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="\141\144\155\151\156\047\040\157\162\040\047\061\047\075\047\061"`}}},
 		{name: "127.0.0.1\\073id in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`host="127.0.0.1\073id"`}}},
+		// RFC 2047 encoded-words, as mail libraries decode a subject
+		// (an eighth fresh-eyes attack, attack 12)
+		{name: "SQLi in a B encoded-word in the query", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?B?eCcgVU5JT04gU0VMRUNUIHBhc3N3b3JkIEZST00gdXNlcnMtLSA=?=")},
+		{name: "admin'# in a Q encoded-word in a form", method: "POST", path: "/login", contentType: form, body: "user=" + q("=?UTF-8?Q?admin=27#?=") + "&pass=x"},
+		{name: "SQLi in a raw message's encoded subject in a form field", method: "POST", path: "/inbound", contentType: form,
+			body: "email=" + q("From: a@example.com\r\nTo: b@example.com\r\nSubject: =?UTF-8?B?eCcgVU5JT04gU0VMRUNUIHBhc3N3b3JkIEZST00gdXNlcnMtLSA=?=\r\n\r\nHello")},
 		// a whole JWT: its header's kid and its claims (an eighth
 		// fresh-eyes attack, attack 12)
 		{name: "SQLi in a JWT's kid, in the query", method: "GET", path: "/api?access_token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngnIFVOSU9OIFNFTEVDVCAnayctLSAtIn0.eyJzdWIiOiJhZG1pbiJ9.RtXa1LyCKyYhnVYcQFN3Pgc8FUV2WwfMJzG2uLiEuCw"},
@@ -523,6 +529,7 @@ func benignTable() []probe {
 		{name: "a form with a percent sign", method: "POST", path: "/api/discount", contentType: form, body: "code=SAVE20&note=" + q("20% off, 100% cotton")},
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "an OpenID Connect id_token in the query (claims with an apostrophe, an ampersand, URLs)", method: "GET", path: "/callback?id_token=eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiMjAyNC0wNS1rZXktMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbS9vYXV0aDIvZGVmYXVsdCIsICJzdWIiOiAiMDB1MWEyYjNjNCIsICJhdWQiOiBbImFwaTovL2RlZmF1bHQiLCAic3BhIl0sICJuYW1lIjogIlNlXHUwMGUxbiBPJ0JyaWVuLVNtaXRoIiwgImVtYWlsIjogInNlYW4ub2JyaWVuK3Rlc3RAZXhhbXBsZS5jb20iLCAic2NwIjogWyJvcGVuaWQiLCAicHJvZmlsZSIsICJlbWFpbCIsICJvZmZsaW5lX2FjY2VzcyJdLCAiYW1yIjogWyJwd2QiLCAibWZhIl0sICJub25jZSI6ICJuLTBTNl9XekEyTWoiLCAiYXRfaGFzaCI6ICI3N1FtVVB0alBmeld0RjJBbnBLOVJRIiwgImdyb3VwcyI6IFsiQWRtaW5zICYgQmlsbGluZyIsICJSJkQiXSwgImxvY2FsZSI6ICJkZS1DSCIsICJpYXQiOiAxNzY0NjAwMDAwLCAiZXhwIjogMTc2NDYwMzYwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU&state=af0ifjsldkj"},
+		{name: "encoded-words of ordinary subjects", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=") + "&from=" + q("=?ISO-8859-1?Q?Andr=E9?= <andre@example.com>") + "&s2=" + q("=?UTF-8?B?Sm9lJ3MgcmVwb3J0IC0tIGZpbmFs?=")},
 		{name: "quoted cookies with escapes (a quote, a backslash, an octal space)", method: "GET", path: "/", header: http.Header{"Cookie": {`pref="say \"hi\""; dir="C:\\Users\\me"; name="Jane\040O\047Neil"`}}},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
 		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},
@@ -1152,6 +1159,17 @@ func FuzzCookieUnquote(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		if u, ok := cookieUnquote(v); ok && len(u) >= len(v) {
 			t.Fatalf("cookieUnquote(%q) = %q: not shorter", v, u)
+		}
+	})
+}
+
+func FuzzMIMEWords(f *testing.F) {
+	for _, s := range []string{"=?UTF-8?Q?admin=27#?=", "=?UTF-8?B?YWRtaW4nIw==?=", "=?ISO-8859-1?B?6enp6Q==?=", "a =? b ?= c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if s, ok := mimeWords(v); ok && (s == v || 2*len(s) > 3*len(v)) {
+			t.Fatalf("mimeWords(%q) = %q", v, s)
 		}
 	})
 }
