@@ -139,7 +139,7 @@ func lenientJSON(b []byte) ([]byte, bool) {
 			// r'...', b'...', u"...": Python's string prefixes; raw
 			// strings (r, rb, br) read backslashes as they stand
 			n := pythonStringPrefix(b, i)
-			raw := bytes.IndexAny(b[i:i+n], "rR") >= 0
+			raw := bytes.ContainsAny(b[i:i+n], "rR")
 			var ok bool
 			out, i, _, ok = appendLenientString(out, b, i+n, raw)
 			if !ok {
