@@ -466,3 +466,29 @@ func FuzzJWTSegments(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONScalarsOfOddKeys: jsonWalk names the numbers, booleans and nulls
+// of members whose key is not a plain word ($ne), and no others: an array
+// of numbers or {"limit": 10} in a parameter adds no arguments to count
+// against max_arguments.
+func TestJSONScalarsOfOddKeys(t *testing.T) {
+	_, _, scalars, _ := jsonWalk([]byte(`{"limit": 10, "ids": [1, 2, 3], "on": true, "user": {"$ne": 1, "$gt": null, "a.b": false}}`))
+	want := []argument{{"json.user.$ne", "1"}, {"json.user.$gt", "null"}, {"json.user.a.b", "false"}}
+	if len(scalars) != len(want) {
+		t.Fatalf("scalars %v; want %v", scalars, want)
+	}
+	for i := range want {
+		if scalars[i] != want[i] {
+			t.Errorf("scalar %d: %v; want %v", i, scalars[i], want[i])
+		}
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "%d,", i)
+	}
+	b.WriteString("0]")
+	if _, _, scalars, _ := jsonWalk([]byte(b.String())); len(scalars) != 0 {
+		t.Errorf("an array of 1001 numbers: %d scalars, want none", len(scalars))
+	}
+}

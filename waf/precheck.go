@@ -201,10 +201,12 @@ func jsonEmptyContainers(body []byte) []string {
 // jsonWalk walks a JSON document (at most body_limit bytes): it names the
 // members and elements whose value is {} or [], and returns the string
 // leaves, named as the engine names them (json.a.b, json.list.0), the
-// other leaves (numbers, true, false, null: the engine's arguments too,
-// which JSON read from a value must name as well, or {"$ne": 1} in a
-// parameter has no $ne in it once its key is escaped, {'\x24ne': 1}: a
-// seventh fresh-eyes attack's successor, attack 12), and the bytes of the
+// other leaves (numbers, true, false, null) of members whose key is not
+// a plain word (wordKey: the engine makes arguments of them too, which
+// JSON read from a value must as well, or {"$ne": 1} in a parameter has
+// no $ne in it once its key is escaped, {'\x24ne': 1}: an eighth
+// fresh-eyes attack, attack 12; only those, so that [1, 2, ...] and
+// {"limit": 10} add no arguments), and the bytes of the
 // names of all the arguments the engine makes of it (every leaf, and each
 // empty container).
 func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names int) {
@@ -271,17 +273,31 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names in
 		default:
 			n := child()
 			names += len(n)
-			v := "null"
-			switch t := tok.(type) {
-			case json.Number:
-				v = string(t)
-			case bool:
-				v = strconv.FormatBool(t)
+			if top := len(stack) - 1; top >= 0 && !stack[top].array && !wordKey(stack[top].key) {
+				v := "null"
+				switch t := tok.(type) {
+				case json.Number:
+					v = string(t)
+				case bool:
+					v = strconv.FormatBool(t)
+				}
+				scalars = append(scalars, argument{n, v})
 			}
-			scalars = append(scalars, argument{n, v})
 			done()
 		}
 	}
+}
+
+// wordKey: k is made of letters, digits, '_' and '-' only (and not empty).
+func wordKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return k != ""
 }
 
 // countParts refuses a multipart body with more than maxParts parts or
