@@ -3,6 +3,7 @@ package responsecache
 import (
 	"errors"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,7 +13,7 @@ import (
 	"github.com/caddygateway/caddy-gateway/internal/traffic"
 )
 
-// stores holds response_cache's stored responses (*cacheStore), one per
+// storesPtr holds response_cache's stored responses (*cacheStore), one per
 // max_size, max_item_size and backend, reference counted by the handlers
 // using them: the one package-level owner of state in this package.
 //
@@ -23,11 +24,21 @@ import (
 // before the old one lets go, so a store whose settings did not change
 // carries on with what it holds; the last handler to let go frees it.
 // The admin API's purge and the dashboard read every live store here.
-var stores = caddy.NewUsagePool()
+//
+// It is held by an atomic pointer, read through stores(): the end-to-end
+// tests reset it (caddykit.ResetProcessState) while a request of the
+// config just stopped may still be finishing and reading StoredBytes, as
+// the dashboard's traffic record does when a request ends (a race the
+// detector reported in CI).
+var storesPtr atomic.Pointer[caddy.UsagePool]
+
+// stores is the live pool of stores.
+func stores() *caddy.UsagePool { return storesPtr.Load() }
 
 func init() {
+	storesPtr.Store(caddy.NewUsagePool())
 	// what a new process starts with, for the end-to-end tests
-	caddykit.OnProcessReset(func() { stores = caddy.NewUsagePool() })
+	caddykit.OnProcessReset(func() { storesPtr.Store(caddy.NewUsagePool()) })
 }
 
 // The cache's Prometheus metrics, created once per process and registered
@@ -131,7 +142,7 @@ func Stats() CacheStats {
 			st.Requests[cacheResultNames[i]] = int64(m.Counter.GetValue())
 		}
 	}
-	stores.Range(func(_, v any) bool {
+	stores().Range(func(_, v any) bool {
 		if s, ok := v.(*cacheStore); ok {
 			b, k := s.mem.Stats()
 			st.StoredBytes += b
@@ -149,7 +160,7 @@ func Stats() CacheStats {
 // dashboard's traffic samples it once a second.
 func StoredBytes() uint64 {
 	var total uint64
-	stores.Range(func(_, v any) bool {
+	stores().Range(func(_, v any) bool {
 		if s, ok := v.(*cacheStore); ok {
 			b, _ := s.mem.Stats()
 			total += b

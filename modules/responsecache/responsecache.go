@@ -203,7 +203,7 @@ func (rc *ResponseCache) Provision(ctx caddy.Context) error {
 	}
 	redisKey, _ := json.Marshal(rc.Redis)
 	rc.poolKey = fmt.Sprintf("%d|%d|%s", rc.MaxSize, rc.MaxItemSize, redisKey)
-	val, _, err := stores.LoadOrNew(rc.poolKey, func() (caddy.Destructor, error) {
+	val, _, err := stores().LoadOrNew(rc.poolKey, func() (caddy.Destructor, error) {
 		return newCacheStore(uint64(rc.MaxSize), rc.Redis, caddy.Log().Named("response_cache"))
 	})
 	if err != nil {
@@ -256,7 +256,7 @@ func (rc *ResponseCache) Validate() error {
 func (rc *ResponseCache) Cleanup() error {
 	caddykit.RemoveCredentialSources(rc)
 	if rc.poolKey != "" {
-		_, err := stores.Delete(rc.poolKey)
+		_, err := stores().Delete(rc.poolKey)
 		return err
 	}
 	return nil

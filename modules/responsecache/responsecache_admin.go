@@ -69,7 +69,7 @@ func servePurge(w http.ResponseWriter, r *http.Request) error {
 	}
 	n := 0
 	var sharedErr error
-	stores.Range(func(_, v any) bool {
+	stores().Range(func(_, v any) bool {
 		s, ok := v.(*cacheStore)
 		if !ok {
 			return true
