@@ -3,11 +3,13 @@ package waf
 import (
 	"bufio"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -370,6 +372,93 @@ func templateWorst(t *testing.T, base string, n int) *http.Request {
 	req, _ := http.NewRequest("POST", base+"/?"+query.String(), strings.NewReader(body.String()))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+	req.Header.Set("Cookie", cookie.String())
+	return req
+}
+
+// TestCPUBoundAttackMix: the ninth fresh-eyes attack's dearest shape,
+// refused: every value a mix of attack snippets (quotes, tags, command
+// substitutions, traversal, SQL keywords), in 100 headers, 27 query
+// parameters (127 with the headers, under max_arguments), 127 cookies
+// and a JSON body of 60 fields of 110 bytes. Each value matches many
+// rules; every match runs its rule's actions. It cost 230-400 ms of CPU,
+// over the bound, while the CRS went on through every rule of phase 2
+// after the anomaly score had passed the threshold.
+func TestCPUBoundAttackMix(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, snips := range [][]string{attackSnippets, lateSnippets} {
+		for i := range 3 {
+			code, spent := cpuOfRequest(t, attackMix(base, snips, uint64(i)))
+			t.Logf("attack mix (%s...) %d: %d, %v of CPU", snips[0], i, code, spent)
+			if code != http.StatusForbidden || *hits != 0 {
+				t.Fatalf("attack mix (%s...) %d: %d, want 403", snips[0], i, code)
+			}
+			if spent > margin*cpuBound {
+				t.Errorf("attack mix (%s...) %d cost %v of CPU, over %d × the %v bound", snips[0], i, spent, margin, cpuBound)
+			}
+		}
+	}
+}
+
+// attackSnippets are the ninth attack's: SQL, markup, shell, traversal,
+// PHP, white space outside ASCII.
+var attackSnippets = []string{"' or 1=1--", "<script>", "../../etc", "union select", "\u00a0", "`id`", "<?php", "onerror=", "/bin/sh", "|| 1=1", "sleep(5)", "\u3000", "&& cat", "@@version", "eval(", "%0a", "<svg/"}
+
+// lateSnippets match only the CRS's last attack file (944, Java): the
+// dearest refused request once the early checkpoints stop at the first
+// file whose rules reach the threshold is one whose values match only in
+// the last, after every other file read them all.
+var lateSnippets = []string{"java.lang.Runtime", "ProcessBuilder", "java.io.ObjectInputStream", "rO0ABX", "clonetransformer", "forclosure", "instantiatefactory", "java.beans.XMLDecoder"}
+
+// attackMix is TestCPUBoundAttackMix's request: values mixing snips
+// with punctuation, drawn with the given seed.
+func attackMix(base string, snips []string, seed uint64) *http.Request {
+	rng := rand.New(rand.NewPCG(13, seed))
+	const glue = "abcXYZ();'\" <>/=*|&"
+	mix := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(snips[rng.IntN(len(snips))])
+			b.WriteByte(glue[rng.IntN(len(glue))])
+		}
+		return strings.ToValidUTF8(b.String()[:n], "")
+	}
+	ascii := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r > 126 {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	var query, cookie, body strings.Builder
+	for i := range 27 {
+		if i > 0 {
+			query.WriteString("&")
+		}
+		fmt.Fprintf(&query, "q%d=%s", i, url.QueryEscape(mix(60)))
+	}
+	for i := range 127 {
+		if i > 0 {
+			cookie.WriteString("; ")
+		}
+		fmt.Fprintf(&cookie, "c%d=%s", i, url.QueryEscape(mix(22)))
+	}
+	body.WriteString("{")
+	for i := range 60 {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		v, _ := json.Marshal(mix(110))
+		fmt.Fprintf(&body, `"k%d":%s`, i, v)
+	}
+	body.WriteString("}")
+	req, _ := http.NewRequest("POST", base+"/api?"+query.String(), strings.NewReader(body.String()))
+	for i := range 100 {
+		req.Header.Set(fmt.Sprintf("X-A%d", i), strings.TrimSpace(ascii(mix(40))))
+	}
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Cookie", cookie.String())
 	return req
 }

@@ -289,7 +289,7 @@ func (w *WAF) directives() string {
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
 	}
-	fmt.Fprintf(&b, "Include @owasp_crs/*.conf\n")
+	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {
 		b.WriteString(documentExclusions)
 		b.WriteString(fileTextExclusions)
@@ -648,7 +648,7 @@ var blockingRules = []int{949110, 949111, 959100, 200002, 200003, 200004, 200005
 
 func wouldBlock(matched []types.MatchedRule) bool {
 	return slices.ContainsFunc(matched, func(m types.MatchedRule) bool {
-		return slices.Contains(blockingRules, m.Rule().ID())
+		return slices.Contains(blockingRules, m.Rule().ID()) || isEarlyCheckpoint(m.Rule().ID())
 	})
 }
 
@@ -660,7 +660,7 @@ func (w *WAF) logMatches(msg string, tx types.Transaction, r *http.Request) {
 	score := ""
 	for _, m := range tx.MatchedRules() {
 		id := m.Rule().ID()
-		if slices.Contains(blockingRules[:3], id) { // the CRS's score rules
+		if slices.Contains(blockingRules[:3], id) || isEarlyCheckpoint(id) { // the score rules
 			score = m.Message()
 			continue
 		}
