@@ -37,28 +37,51 @@ var secretPathsData string
 // space's best-fit ' ', or its low byte (0x00, 0x07-0x0a, '(', ')', '/',
 // '_', or a byte that is not UTF-8, read as U+FFFD); and Render's, OpenFaaS's
 // and Windows Docker's secret mounts, .env.<mode>.local, Spring's profile
-// and bootstrap files, .terraformrc.
+// and bootstrap files, .terraformrc. Since a ninth attack (attack 13), a
+// relative path too for the files marked + in secretpaths.data (.env,
+// ./.env, app/.env.local, config/master.key, WEB-INF/...): an application
+// opens a relative name from its working directory, its checkout's root,
+// where those files are; the value must be only the path (no white
+// space, ending in the file or under the directory), so prose that
+// names one ("copy .env.example to .env") passes, and the files a
+// repository browser names as often as any (application.yml,
+// database.yml, settings.xml) are not marked.
 var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // secretPathsPattern makes rule 210170's expression of the data file's
-// lines.
+// lines: any line after a / in an absolute path, and a line marked with +
+// in a value that is only a relative path (no white space in it) ending in
+// the file or under the directory.
 func secretPathsPattern(data string) string {
-	var dirs, files []string
+	var dirs, files, relDirs, relFiles []string
 	for line := range strings.SplitSeq(data, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}
+		rel := line[0] == '+'
+		line = strings.TrimPrefix(line, "+")
 		if strings.HasSuffix(line, "/") {
 			dirs = append(dirs, secretPathLine(line))
+			if rel {
+				relDirs = append(relDirs, secretPathLine(line))
+			}
 		} else {
 			files = append(files, secretPathLine(line))
+			if rel {
+				relFiles = append(relFiles, secretPathLine(line))
+			}
 		}
 	}
 	// U+FFFD as itself, not \x{fffd} (Coraza compiles an expression with
 	// an escape above \x7f with a matcher of bytes, short.go's sqlSpace).
-	return `^[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))`
+	// A relative path: segments without white space (t:normalizePathWin
+	// has dropped ./ and dir/../), then the file and the value's end, or
+	// the directory and anything but white space: ".env is where it goes"
+	// and "copy .env.example to .env" are prose, not a path.
+	return `^[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))` +
+		`|(?:[^\s/]+/)*(?:(?:` + strings.Join(relDirs, "|") + `)\S*|(?:` + strings.Join(relFiles, "|") + `))\s*$)`
 }
 
 // secretPathLine is one line of the data file as an expression: quoted,

@@ -2,6 +2,7 @@ package waf
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,10 +47,16 @@ var secretPathAttacks = []string{
 	// an eighth fresh-eyes attack's (attack 12): build tools' credentials
 	"/root/.m2/settings.xml", "/root/.gradle/gradle.properties", "/root/.composer/auth.json", "/home/app/.config/composer/auth.json",
 	"/home/ci/.ivy2/.credentials", "/root/.sbt/.credentials", "/root/.m2/settings-security.xml",
+	// a ninth fresh-eyes attack's (attack 13): relative paths (open()
+	// reads them from the application's directory, its working one) of
+	// the files marked + in secretpaths.data
+	".env", "./.env", ".env.local", "app/.env.local", "app/.env", "config/master.key", "WEB-INF/classes/application.properties",
+	"WEB-INF/web.xml", "./config/credentials/production.key", ".git-credentials",
+	"/usr/local/tomcat/webapps/ROOT/WEB-INF/web.xml",
 }
 
 var secretPathBenign = []string{
-	"src/settings.py", "config/database.yml", "app/.env", ".env", "the .env file holds the settings",
+	"src/settings.py", "config/database.yml", "the .env file holds the settings",
 	"/app/.environment", "/app/.env-example", "/docs/application-properties", "/run/scripts/start.sh",
 	"/api/secrets", "/var/run/app.pid", "/docs/kubernetes/secrets", "https://example.com/run/secrets/guide",
 	"/home/ann/notes.md", "master.key rotation", "/blog/how-to-use-dotenv",
@@ -59,6 +66,11 @@ var secretPathBenign = []string{
 	"/root/.terraformrc.bak", "C:\\ProgramData\\Docker\\config\\daemon.json", "x\u3000/run/secrets/x",
 	"/app/src/main/resources/settings.xml", "/app/gradle.properties", "/app/composer.json", "/root/.m2/repository/org/x.jar",
 	" see /run/scripts/start.sh", "\t/app/.environment", "/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
+	// near attack 13's relative paths: prose, other files, the files
+	// not marked + in secretpaths.data
+	"copy .env.example to .env and edit it", ".env is where the settings go", "environment.txt", "config/app.yaml", ".env.example",
+	"app/.env.example", ".environment", "docs/.env.md", "config/master.key.example", "master.key", "src/main/resources/application.yml",
+	"application.properties", "web-inf", "docs/web-inf.md", "see WEB-INF/ in the servlet spec", "x.env", "dotenv/.env-sample",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the
@@ -81,8 +93,11 @@ func TestSecretPathsRule(t *testing.T) {
 			return r
 		}, s)
 		s = strings.ToLower(strings.ReplaceAll(s, `\`, "/"))
-		s = strings.ReplaceAll(s, "/./", "/")
-		return strings.ReplaceAll(s, "/config/../config/", "/config/")
+		c := path.Clean(s) // t:normalizePathWin's filepath.Clean
+		if strings.HasSuffix(s, "/") {
+			c += "/"
+		}
+		return c
 	}
 	for _, s := range secretPathAttacks {
 		if !re.MatchString(norm(s)) {
