@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
@@ -37,7 +38,9 @@ import (
 //     A value with a backslash before a quote is read by libinjection
 //     once more with its escapes decoded (t:escapeSeqDecode: \' is ').
 //   - 210153: SQL injection in a part of a value after a ';'
-//     (sqliAfterSemicolonOp): 7;id=1 OR 1=1.
+//     (sqliAfterSemicolonOp): 7;id=1 OR 1=1; and PostgreSQL's statements
+//     libinjection does not know, stacked after a number or a closed
+//     quote (stackedStatement): 1;grant all on users to public.
 //   - 210154: a number OR-ed with || (numericOrRule): 1||1.
 //   - 210155: a number, or/and/xor/||/&& and a condition that ends the
 //     value (numericTautologyRule): 1 or true, 7 or 1, 1 or id=id,
@@ -82,8 +85,21 @@ func init() {
 
 type sqliAfterSemicolon struct{}
 
-// Evaluate: libinjection takes a part after a ';' for SQL.
+// Evaluate: libinjection takes a part after a ';' for SQL, or the value
+// stacks one of PostgreSQL's statements that libinjection does not know
+// (stackedStatement).
 func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) bool {
+	if strings.IndexByte(v, ';') < 0 {
+		return false
+	}
+	if w := v; stackedStatementWord.MatchString(w) {
+		if strings.Contains(w, "/*") {
+			w = sqlComment.ReplaceAllString(w, " ")
+		}
+		if stackedStatement.MatchString(w) {
+			return true
+		}
+	}
 	for {
 		i := strings.IndexByte(v, ';')
 		if i < 0 {
@@ -108,6 +124,50 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 		}
 	}
 }
+
+// stackedStatement is the second half of rule 210153 (a ninth fresh-eyes
+// attack, attack 13): PostgreSQL's statements that libinjection reads as
+// no SQL (1;grant all on users to public, 1; revoke all on users from
+// public, 1;set role postgres, 1;lock table users, 1;comment on table
+// users is 'x', 1;vacuum full, 1;listen x; node-postgres and psycopg run
+// stacked statements) in their own shape, stacked the way an injection
+// stacks them: after a number or a token that closes a quote, at the
+// value's start or a ';' part's (name=), then ';', the statement, and
+// the statement's end (the value's, a ';' or a comment). Prose after a
+// semicolon is not in a statement's shape ("1; set the table", "1; lock
+// the door", "1; grant access to users", "2; vacuum the car"), or does
+// not follow a bare number ("Step 1; listen up"). The price: a value
+// that is a number, ';' and such a statement's words ("1; listen up",
+// "1; set role models") is refused. Comments (/**/) read as spaces.
+// Go's regexp (RE2's), run only on a value with ';' and one of the
+// statements' first words.
+var stackedStatement = regexp.MustCompile(`(?is)(?:^|;)\s*(?:[\w.\[\]-]+=)?(?:[-+]?\d+(?:\.\d+)?|[^\s;'"]*['"])\)*\s*;\s*(?:` +
+	// GRANT and REVOKE of privileges on an object, and of PostgreSQL's
+	// own roles (pg_read_server_files, pg_execute_server_program)
+	`(?:grant|revoke(?:\s+grant\s+option\s+for)?)\s+` + sqlPrivileges + `(?:\s*,\s*` + sqlPrivileges + `)*\s+on\s+[^;]+?\s+(?:to|from)\s+[^;]+?` +
+	`|(?:grant|revoke)\s+(?:pg_\w+|postgres|rds_superuser)(?:\s*,\s*[\w"]+)*\s+(?:to|from)\s+[^;]+?` +
+	// SET ROLE, SET SESSION AUTHORIZATION, RESET of them
+	`|set\s+(?:session\s+|local\s+)?(?:role|session\s+authorization)(?:\s+to\s+|\s*=\s*|\s+)[\w"']+` +
+	`|reset\s+(?:role|session\s+authorization|all)` +
+	// LOCK [TABLE] name [IN mode MODE] [NOWAIT]: TABLE or a mode needed
+	`|lock\s+(?:table\s+(?:only\s+)?[\w."]+(?:\s*,\s*[\w."]+)*(?:\s+in\s+[a-z ]+?\s+mode)?|(?:only\s+)?[\w."]+(?:\s*,\s*[\w."]+)*\s+in\s+[a-z ]+?\s+mode)(?:\s+nowait)?` +
+	// COMMENT ON an object IS a string or NULL
+	`|comment\s+on\s+(?:table|column|schema|database|function|procedure|routine|role|view|materialized\s+view|index|extension|type|sequence|trigger|constraint|policy|rule|domain|language|server|aggregate|operator|cast|collation|conversion|event\s+trigger|foreign\s+table|publication|subscription|tablespace|statistics|large\s+object)\s+[^;]+?\s+is\s+(?:null|e?'(?:[^']|'')*'|\$\w*\$.*?\$\w*\$)` +
+	// VACUUM, bare or with options (then a table)
+	`|vacuum(?:(?:\s*\([^)]*\)|(?:\s+(?:full|freeze|verbose|analyze))+)(?:\s+[\w."]+)?)?` +
+	// LISTEN, UNLISTEN, NOTIFY; LOAD of a library; CHECKPOINT; DISCARD
+	`|(?:listen|unlisten)\s+(?:\*|[\w"]+)|notify\s+[\w"]+(?:\s*,\s*'[^']*')?|load\s+'[^']*'|checkpoint|discard\s+(?:all|plans|sequences|temp|temporary)` +
+	`)\s*(?:;|--|#|/\*|$)`)
+
+// sqlPrivileges are GRANT's and REVOKE's privileges, for stackedStatement.
+const sqlPrivileges = `(?:all(?:\s+privileges)?|select|insert|update|delete|truncate|references|trigger|usage|create|connect|temp|temporary|execute|maintain)(?:\s*\([^)]*\))?`
+
+// stackedStatementWord is stackedStatement's cheap first look: one of
+// its statements' first words after a ';'.
+var stackedStatementWord = regexp.MustCompile(`(?i);\s*(?:/\*.*?\*/\s*)*(?:grant|revoke|set|reset|lock|comment|vacuum|listen|unlisten|notify|load|checkpoint|discard)\b`)
+
+// sqlComment is a C-style comment in SQL, read as a space.
+var sqlComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
 
 // notNameChar: c is not a character of a parameter's name (letters,
 // digits, _ . [ ] -).

@@ -113,6 +113,14 @@ func TestShortPayloads(t *testing.T) {
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
 		)
 	}
+	// a ninth fresh-eyes attack's (attack 13): PostgreSQL's statements
+	// that libinjection reads as no SQL, stacked after a ';' (210153)
+	for _, v := range stackedStatementAttacks {
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
+		)
+	}
 	catches := []probe{
 		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
 		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
@@ -150,7 +158,11 @@ func TestShortPayloads(t *testing.T) {
 		// "& net" and a word of prose (a sixth attack's B12, refused before)
 		// a no-break space in prose near a quote and a comment (BROKE 13's near misses)
 		"Jones'\u00a0#1 fan", "the 'best'\u00a0-- really", "it's\u00a0#1",
-		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count"} {
+		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count",
+		// near attack 13's stacked statements: prose after a ';'
+		"1; set the table", "1; lock the door", "2; vacuum the car", "1; grant access to users", "Step 1; listen up", "1; comment on this post",
+		"Note 1; vacuum full", "A; grant all on request to staff", "1; set roles for the team", "3; notify me later",
+		"1; reset the password", "2; discard the old ones", "1; lock table legs together", "Q1; revoke all on Monday from the list"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
@@ -404,6 +416,32 @@ func TestNetOnProse(t *testing.T) {
 		v += " " + pick(opts)
 		if !rx.MatchString(v) {
 			t.Errorf("%q: not refused", v)
+		}
+	}
+}
+
+// stackedStatementAttacks are a ninth fresh-eyes attack's (attack 13)
+// stacked PostgreSQL statements, which libinjection reads as no SQL.
+var stackedStatementAttacks = []string{"1;grant all on users to public", "1; revoke all on users from public", "1;set role postgres",
+	"1;lock table users", "1;comment on table users is 'x'", "1;vacuum full", "1;listen x", "1;GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO PUBLIC",
+	"1;grant pg_read_server_files to app", "1;set session authorization postgres", "1;/**/grant/**/all/**/on/**/users/**/to/**/public",
+	"a=1;id=7;lock users in access exclusive mode nowait", "1;notify x, 'y'", "1;load 'x'", "1;vacuum (full, analyze) users", "1;reset role",
+	"1;unlisten *", "1;checkpoint", "1;discard all", "7;comment on column users.pw is $$x$$"}
+
+// TestStackedStatements: rule 210153's operator refuses attack 13's
+// stacked statements and not prose after a ';'.
+func TestStackedStatements(t *testing.T) {
+	for _, v := range append([]string{"x';set role postgres--", "x\";lock table users;"}, stackedStatementAttacks...) {
+		if !(sqliAfterSemicolon{}).Evaluate(nil, v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range []string{"1; set the table", "1; lock the door", "2; vacuum the car", "1; grant access to users", "Step 1; listen up",
+		"1; comment on this post", "Note 1; vacuum full", "A; grant all on request to staff", "1; set roles for the team", "3; notify me later",
+		"1; load the van", "1; reset the password", "2; discard the old ones", "1; lock table legs together", "Q1; revoke all on Monday from the list",
+		"it's 1; set role later", "1;2;3", "x=1;y=2"} {
+		if (sqliAfterSemicolon{}).Evaluate(nil, v) {
+			t.Errorf("%q: refused", v)
 		}
 	}
 }
