@@ -76,7 +76,7 @@ const spelledCommandRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:(?:\\$\\{?[a-zA-Z_]\\w*\\
 // paths, variables, quoted strings or numbers (cat /etc/passwd|,
 // ls -la /|): "cat and dog|", "id | name |" and "head|tail|" pass. Not
 // covered: a command spelled with quotes or expansions between its
-// letters (i''d|), which 210151 reads after a separator only.
+// letters (i""d|), which 210151 reads after a separator only.
 func perlOpenPipeRule() string {
 	words := append(append([]string{"nc"}, shellCommandsWords...), shellCommandsNumber...)
 	return `^\s*(?:(?:` + strings.Join(shellCommandsAnyArgs, "|") + `)(?:[ \t][^|\n]*)?` +
