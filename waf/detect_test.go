@@ -313,6 +313,12 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "SSTI Ruby #{%x(id)}", method: "GET", path: "/hello?name=" + q("#{%x(id)}")},
 		{name: "SSTI Twig {{ _context }}", method: "GET", path: "/hello?name=" + q("{{ _context }}")},
 		{name: "SSTI Symfony app.request.server", method: "GET", path: "/hello?name=" + q("{{ app.request.server.all|join(',') }}")},
+		// a ninth fresh-eyes attack's (attack 13): Django's request
+		{name: "SSTI Django request.META.DJANGO_SECRET_KEY", method: "GET", path: "/hello?name=" + q("{{ request.META.DJANGO_SECRET_KEY }}")},
+		{name: "SSTI Django request.META", method: "POST", path: "/api", contentType: js, body: `{"name": "{{ request.META }}"}`},
+		{name: "SSTI Django request.session", method: "GET", path: "/hello?name=" + q("{{request.session}}")},
+		{name: "SSTI Django request.COOKIES.sessionid", method: "GET", path: "/hello?name=" + q("{{ request.COOKIES.sessionid }}")},
+		{name: "SSTI Django {% for k in request.META.items %}", method: "GET", path: "/hello?name=" + q("{% for k, v in request.META.items %}{{ k }}={{ v }}{% endfor %}")},
 		{name: "SSTI Twig 'id'|filter('system')", method: "GET", path: "/hello?name=" + q("{{ 'id'|filter('system') }}")},
 		// since a fourth fresh-eyes attack: ORM operators without $ under
 		// a credential field (Prisma, Sequelize, Hasura, LoopBack)
@@ -583,6 +589,9 @@ func benignTable() []probe {
 		{name: "a Liquid template with filters on variables", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
 		{name: "a Mustache section", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{#items}}<li>{{name}}</li>{{/items}}"}`},
+		// near attack 13's Django request attributes
+		{name: "a Django template with the request's user and path", method: "POST", path: "/api/templates", contentType: js,
+			body: `{"body": "Hi {{ request.user.username }}, you are on {{ request.path }} ({{ request.method }})"}`},
 		{name: "a Go template with sprig on a variable", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{ add .Count 1 }} of {{ len .Items }}"}`},
 		{name: "text about math", method: "GET", path: "/search?q=" + q("math equation = 7 times 7; add 7 to 7 {maths}")},
 	}, fileBenign()...)
@@ -878,6 +887,8 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		"{{ 7 }} of {{ 10 }}", "{% for i in items %}{{ i.id }}{% endfor %}", "Ticket #{123 456}", "Use (&) for AND and (|) for OR in LDAP filters",
 		"{{ request.path }}", "Prefer a || b; the value is 'n/a' || empty", "pages {1-2} and {3 4}",
 		"{{ user.name }}", "{% if x %}", "{{#items}}", "{{ order.total | times: 1.1 }}", "{{ add .Count 1 }}", "{math}", "{{ 7 }} of {{ items | size }}",
+		"{{ request.user.username }}", "{{ request.method }}", "{{ request.get_full_path }}", "{{ request.user.is_authenticated }}", "{{ request.GET_count }}",
+		"{{ request.session_key_hint }}", "{{ request.metadata }}",
 		"{{ request_id }}", "{{ requests|length }}", "{% set r = requested %}", "{{ self.title }}", "{{ configuration }}", "{{ (price) }}", "{{ config_name or 'x' }}", "{{ myself._x }}", "{{ reconfigure_url }}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules+templateMoreRule), "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "SecRule MATCHED_VAR ") {

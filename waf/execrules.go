@@ -32,7 +32,7 @@ import (
 //     --checkpoint-action=exec, find's -exec and -execdir. The whole value
 //     must start with the option (an argument is the whole value); prose
 //     that mentions one ("use find -exec to ...") is not refused. One rule
-//     for each shape, 210181 to 210186: Coraza 3.8.1's @rx prefilter
+//     for each shape, 210181 to 210189 (argumentShapes): Coraza 3.8.1's @rx prefilter
 //     (SecRxPreFilter, which the waf now leaves off for this and other
 //     misses, waf.go) misses "-oProxyCommand=id" with the shapes as
 //     alternatives of one expression (-o\s*... and --(...) side by
@@ -62,7 +62,16 @@ var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy(?:\s*\(\s*(?:selec
 // allow the ext:: transport (protocol.ext.allow, protocol.allow).
 // Since an eighth (attack 12), wget's --use-askpass (a program it runs
 // for a URL's credentials) and git clone's --template (a directory whose
-// hooks it runs). Since a seventh attack (attack 11, BROKE 5), short options bundled as
+// hooks it runs). Since a ninth (attack 13), rsync's --rsync-path and
+// -e with a program (-esh -c id), Chromium's --gpu-launcher,
+// --renderer-cmd-prefix, --utility-cmd-prefix and
+// --browser-subprocess-path, man's --pager and -P with a program (-Pid),
+// Mercurial's --config of ui.ssh, ui.editor, hooks and extensions, wget's
+// -e/--execute of a .wgetrc command that sends or writes a file or sets a
+// proxy (--execute=post_file=/app/.env, -ehttp_proxy=http://e.vil), and
+// pip's index and links before a URL (--index-url=http://e.vil/,
+// -i http://e.vil/): the short options only before a program, a path or a
+// URL, so "-e mail", "-i love it" and Maven's -Pprod pass. Since a seventh attack (attack 11, BROKE 5), short options bundled as
 // getopt reads them: ssh's letters then o (-4oProxyCommand=id,
 // -Cvo ProxyCommand=id), tar's lower-case letters then I (-xvI id) and
 // an -I after other options (-cvf x -I id), and git clone's -u
@@ -77,12 +86,39 @@ var argumentShapes = []string{
 		abbreviations("upload-pack", 1), abbreviations("receive-pack", 1), abbreviations("exec", 1),
 		abbreviations("open-files-in-pager", 2), abbreviations("use-compress-program", 3),
 		abbreviations("to-command", 4), abbreviations("rsh-command", 3), abbreviations("info-script", 3),
-		abbreviations("new-volume-script", 5), abbreviations("use-askpass", 5), abbreviations("template", 4)}, "|") + `)(?:=|\s)`,
+		abbreviations("new-volume-script", 5), abbreviations("use-askpass", 5), abbreviations("template", 4),
+		abbreviations("rsync-path", 7), abbreviations("pager", 5), "gpu-launcher", "renderer-cmd-prefix", "utility-cmd-prefix",
+		"browser-subprocess-path"}, "|") + `)(?:=|\s)`,
 	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?:(?-i:-[a-z]*I|-[a-z]+(?:\s+\S+)*?\s+-[a-z]*I)|(?-i:-F))(?:\s+\S|/[^\s/]+/|` + programThenArgument + `))`,
-	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow)\s*=|alias\.[^=\s]+\s*=\s*!)`,
+	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow` +
+		// Mercurial's --config keys that run a command or load code
+		`|ui\.(?:ssh|editor|remotecmd|merge)|hooks\.[^=\s]+|extensions\.[^=\s]+|merge-tools\.[^=\s]+\.executable)\s*=|alias\.[^=\s]+\s*=\s*!)`,
 	"(?:-exec(?:dir)?\\s+\\S|(?-i:-[qvnls]*u)(?:\\s+\\S|\\S*[;|&$`/<>()]))",
 	`ext::`,
+	// rsync's -e (the remote shell) and man's -P (the pager) before a
+	// program an attacker runs, then an option, a path, or the value's
+	// end (-esh -c id, -e id, -Pid, -P/srv/x.sh); "-e mail", "-eshop",
+	// "-P id card" and Maven's -Pprod pass
+	`(?-i:-[eP])\s*['\"]?(?:(?:` + shortOptionPrograms + `)(?:\s+-|\s+/|/|['\"]?\s*\z)|/[^\s/]+/)`,
+	// wget's -e/--execute, a .wgetrc command: any after --execute, the
+	// ones that send a file, set a proxy, write a file or run a program
+	// after -e (-ehttp_proxy=http://e.vil, --execute=post_file=/app/.env;
+	// wget ignores _ and - in a command's name)
+	`(?:--` + abbreviations("execute", 5) + `(?:=|\s+)['\"]?[\w-]+\s*=|(?-i:-e)\s*['\"]?(?:` + wgetCommands + `)\s*=)`,
+	// pip's index and links before a URL (--index-url=http://e.vil/,
+	// -i http://e.vil/: a package of the attacker's runs its setup.py);
+	// "-i love it" passes
+	`(?:--(?:` + abbreviations("index-url", 5) + `|` + abbreviations("extra-index-url", 5) + `|` + abbreviations("find-links", 4) + `)|(?-i:-[if]))\s*=?\s*['\"]?(?:https?|ftp|file)://`,
 }
+
+// shortOptionPrograms are the programs after rsync's -e and man's -P
+// that rule 210187 reads as an attack.
+const shortOptionPrograms = `sh|bash|dash|zsh|ksh|python[23]?|perl|ruby|node|php|lua|nc|ncat|socat|curl|wget|busybox|env|id|touch|cat|xargs|awk|sed|openssl|base64`
+
+// wgetCommands are .wgetrc's commands after wget's -e that rule 210188
+// refuses: they send a file, set a proxy, write or read a file, or run a
+// program (_ and - optional, as wget reads them).
+const wgetCommands = `https?[_-]?proxy|ftp[_-]?proxy|use[_-]?proxy|no[_-]?proxy|post[_-]?file|post[_-]?data|body[_-]?file|body[_-]?data|method|output[_-]?document|dir[_-]?prefix|header|load[_-]?cookies|save[_-]?cookies|use[_-]?askpass|logfile|ca[_-]?certificate|certificate|private[_-]?key|input|base`
 
 // programThenArgument is what follows tar's -I or -F, with no space
 // between, for rules 210181-210186 to read it as a program run with an

