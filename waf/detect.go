@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 )
@@ -832,6 +833,11 @@ const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|condition
 //   - 210133: NoSQL and ORM: an operator without $ under a credential
 //     field ({"password": {"not": ""}}, Prisma's and Sequelize's; see
 //     credentialOperator), outside a where or filter object.
+//   - 210134: SQL injection into Node's mysql and mysql2: a value equal
+//     to 1 (true, 1, "1") whose name's last key repeats its parent's
+//     ({"password": {"password": 1}}, password[password]=1; see
+//     repeatedKey), which those drivers turn into password = `password`
+//     = 1, true for every row.
 //   - 210120: LDAP filter injection: a value that closes a filter it did
 //     not open and opens another (*)(uid=*))(|(uid=*, admin)(&),
 //     x:admin)(|(objectclass=*)), an empty and/or filter ((&), (|)), or
@@ -848,4 +854,56 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES "@rx (?:[\"']|[{,]\s*)\$(?:` + mongoStag
 SecRule ARGS|REQUEST_COOKIES "@rx ['\"]\s*(?:\|\||&&)\s*(?:['\"]?\w*['\"]?\s*[=!]==?|this\b|true\b|!|\d)|\bthis\.\w+(?:\.\w+)*\s*(?:[=!<>]=|\.match\s*\()|;\s*return\s+(?:this\b|true\b|!|['\"])|\.constructor\.constructor\b|\bprocess\.(?:exit|kill|mainModule|binding)\b" "id:210132,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: JavaScript for a $where expression',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS_NAMES "@rx ` + credentialOperator + `" "id:210133,phase:2,block,t:none,msg:'NoSQL injection: a query operator for a credential',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "!@rx ` + operatorWrapper + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS "@rx ` + truthyValue + `" "id:210134,phase:2,block,t:none,msg:'SQL injection: an object whose key repeats its parent key (Node mysql)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS_NAMES "@` + repeatedKeyOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// truthyValue is rule 210134's first condition: a value that MySQL
+// finds equal to 1, the result of comparing a column with itself: true,
+// 1, "1", 01, 1.0, "1e0", "1abc" (a string cast to a number reads its
+// leading digits); not 0, 7, 12, 1.5 or -1.
+const truthyValue = `(?i)^\s*(?:true|\+?0*1(?:\.0*)?(?:[^\d.]|$))`
+
+// repeatedKeyOp is rule 210134's second condition (repeatedKey): the
+// name of a value that is truthyValue ends in a key that repeats its
+// parent's.
+const repeatedKeyOp = "gatewayRepeatedKey"
+
+func init() {
+	plugins.RegisterOperator(repeatedKeyOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return repeatedKeyMatch{}, nil
+	})
+}
+
+type repeatedKeyMatch struct{}
+
+// Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.password.password).
+func (repeatedKeyMatch) Evaluate(_ plugintypes.TransactionState, v string) bool {
+	_, name, ok := strings.Cut(v, ":")
+	if !ok {
+		name = v
+	}
+	return repeatedKey(name)
+}
+
+// repeatedKey: the argument name's last key repeats its parent's, the
+// same name up to case (MySQL's column names are case-insensitive): a
+// JSON body's json.password.password ({"password": {"password": 1}}),
+// a bracketed name's password[password] (Express's qs, PHP), nested
+// (json.user.password.password, user[password][password]) or with an
+// empty [] after (password[password][]). Node's mysql and mysql2 (their
+// sqlstring) turn an object given for a placeholder into key = value
+// pairs: "WHERE password = ?" with {"password": 1} is
+// "WHERE password = `password` = 1", (password = password) = 1, true for
+// every row: a login bypass (a tenth fresh-eyes attack, attack 14). A
+// number (an array's index: json.matrix.0.0) is no key; a JSON body's
+// root, json., is no parent ({"json": 1} is json.json).
+func repeatedKey(name string) bool {
+	name = strings.TrimPrefix(name, "json.")
+	keys := strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '[' || r == ']' })
+	if len(keys) < 2 {
+		return false
+	}
+	last, parent := keys[len(keys)-1], keys[len(keys)-2]
+	return strings.EqualFold(last, parent) && strings.Trim(last, "0123456789") != ""
+}

@@ -404,6 +404,14 @@ func attackTable() (crsCatches, crsMisses []probe) {
 	} {
 		crsMisses = append(crsMisses, inFourPlaces(s)...)
 	}
+	crsMisses = append(crsMisses,
+		// Node mysql/mysql2 object injection: a key that repeats its
+		// parent's with a truthy value (210134)
+		probe{name: "mysql {\"password\":{\"password\":1}} in JSON", method: "POST", path: "/login", contentType: js, body: `{"username": "admin", "password": {"password": 1}}`},
+		probe{name: "mysql {\"password\":{\"password\":true}} in JSON", method: "POST", path: "/login", contentType: js, body: `{"password": {"password": true}}`},
+		probe{name: "mysql password[password]=1 in the query (Express's qs)", method: "GET", path: "/login?username=admin&password[password]=1"},
+		probe{name: "mysql password%5Bpassword%5D=1 in a form", method: "POST", path: "/login", contentType: form, body: "username=admin&password%5Bpassword%5D=1"},
+	)
 	return crsCatches, crsMisses
 }
 
@@ -615,7 +623,8 @@ func benignTable() []probe {
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
 		{name: "a Mustache section", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{#items}}<li>{{name}}</li>{{/items}}"}`},
 		// near attack 14's: ERB, Groovy and format strings in prose and
-		// code (210116, 210117)
+		// code (210116, 210117); objects with a key near their
+		// parent's (210134)
 		{name: "ERB snippets in a forum post", method: "POST", path: "/api/comments", contentType: js,
 			body: `{"comment": "Use <%= @user.name %> to print, <%= link_to 'Home', root_path %> for a link, <% if x %>...<% end %> for logic and <%= render 'form' %>; the system 'works'."}`},
 		{name: "a Rails database.yml with ENV in ERB", method: "POST", path: "/api/snippets", contentType: js,
@@ -623,6 +632,9 @@ func benignTable() []probe {
 		{name: "code that calls execute on objects", method: "POST", path: "/api/snippets", contentType: js,
 			body: `{"code": "cursor.execute(query); db.prepare('x').execute(); tasks['build'].execute(); commands[0].execute(); page.evaluate('document.title')"}`},
 		{name: "str.format fields and Python prose", method: "GET", path: "/search?q=" + q("{0} {name} {user.name} {0.__class__}: override __init__; __globals__ holds a module's names") + "&f=" + q(`f"{self.__class__.__name__}({self.x!r})"`)},
+		{name: "objects with keys near their parent's", method: "POST", path: "/api/settings", contentType: js,
+			body: `{"user": {"user_id": 1}, "settings": {"settings_version": 1}, "json": 1, "matrix": [[1, 1]], "password": {"current": "1x", "new": "2y"}}`},
+		{name: "a bracketed key near its parent's in the query", method: "GET", path: "/api/items?user[user_id]=1&page[number]=1&password[new]=1"},
 		// near attack 13's Django request attributes
 		{name: "a Django template with the request's user and path", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hi {{ request.user.username }}, you are on {{ request.path }} ({{ request.method }})"}`},
@@ -1217,4 +1229,41 @@ func FuzzMIMEWords(f *testing.F) {
 			t.Fatalf("mimeWords(%q) = %q", v, s)
 		}
 	})
+}
+
+// TestRepeatedKey: rule 210134's names, a key that repeats its parent's
+// (attack 14's Node mysql object injection), and names near them.
+func TestRepeatedKey(t *testing.T) {
+	truthy := regexp.MustCompile(truthyValue)
+	for name, want := range map[string]bool{
+		"json.password.password":         true,
+		"json.user.password.password":    true,
+		"password[password]":             true,
+		"password[password][]":           true,
+		"Password[password]":             true,
+		"user[password][password]":       true,
+		"filter:json.email.email":        true,
+		"json.user.user_id":              false,
+		"json.settings.settings_version": false,
+		"json.json":                      false, // {"json": 1}
+		"json.matrix.0.0":                false, // [[1]]
+		"json.password":                  false,
+		"password":                       false,
+		"json.password.current":          false,
+		"json.password.password.confirm": false,
+		"page[number]":                   false,
+		"json.passwords.password":        false,
+	} {
+		if got := repeatedKey(name); got != want {
+			t.Errorf("repeatedKey(%q) = %v, want %v", name, got, want)
+		}
+		if got := (repeatedKeyMatch{}).Evaluate(nil, "ARGS:"+name); got != want {
+			t.Errorf("Evaluate(ARGS:%q) = %v, want %v", name, got, want)
+		}
+	}
+	for v, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "01": true, "1.0": true, "1e0": true, "1abc": true, "7": false, "12": false, "1.5": false, "0": false, "-1": false, "false": false, "": false, "x": false} {
+		if got := truthy.MatchString(v); got != want {
+			t.Errorf("truthyValue on %q: %v, want %v", v, got, want)
+		}
+	}
 }
