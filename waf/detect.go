@@ -838,6 +838,9 @@ const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|condition
 //     ({"password": {"password": 1}}, password[password]=1; see
 //     repeatedKey), which those drivers turn into password = `password`
 //     = 1, true for every row.
+//   - 210135: Cypher injection (Neo4j): a closed quote, then a Cypher
+//     clause and a graph pattern (cypherRule): x' RETURN 1 UNION MATCH
+//     (u:User) RETURN u.password//.
 //   - 210120: LDAP filter injection: a value that closes a filter it did
 //     not open and opens another (*)(uid=*))(|(uid=*, admin)(&),
 //     x:admin)(|(objectclass=*)), an empty and/or filter ((&), (|)), or
@@ -856,6 +859,7 @@ SecRule ARGS_NAMES "@rx ` + credentialOperator + `" "id:210133,phase:2,block,t:n
 	SecRule MATCHED_VAR "!@rx ` + operatorWrapper + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS "@rx ` + truthyValue + `" "id:210134,phase:2,block,t:none,msg:'SQL injection: an object whose key repeats its parent key (Node mysql)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS_NAMES "@` + repeatedKeyOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|XML:/* "@rx ` + cypherRule + `" "id:210135,phase:2,block,t:none,t:urlDecodeUni,msg:'Cypher injection: a closed quote then Cypher clauses',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // truthyValue is rule 210134's first condition: a value that MySQL
@@ -907,3 +911,20 @@ func repeatedKey(name string) bool {
 	last, parent := keys[len(keys)-1], keys[len(keys)-2]
 	return strings.EqualFold(last, parent) && strings.Trim(last, "0123456789") != ""
 }
+
+// cypherRule is rule 210135: Cypher injection into a query that
+// concatenates a value inside quotes (Neo4j: "MATCH (u:User) WHERE
+// u.name = '" + name + "' RETURN u"): a quote (or a backtick) closes the
+// string, then, optionally after closing brackets and a condition (OR
+// 1=1), a Cypher clause (RETURN, WITH, UNION, WHERE, UNWIND, CALL, MERGE,
+// CREATE, DELETE, SET, ...) that a graph pattern follows: MATCH ( or a
+// node with a label ((u:User), (:User {...})); or a MATCH of a labelled
+// node that a RETURN follows. x' RETURN 1 UNION MATCH (u:User) RETURN
+// u.password//, x' WITH 1 as a MATCH (u:User) RETURN u.password//,
+// x' OR 1=1 WITH u MATCH (u) RETURN u// (a tenth fresh-eyes attack,
+// attack 14; also as \u0027 in JSON values and keys, which the body
+// processor decodes). The clause must stand right after the quote and
+// the pattern after it without a quote between: prose with an apostrophe
+// ("it's a match (finally) with the return", "I won't return the match
+// (it was bad)", "Jones' match (home: away)") does not match.
+const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){]))`
