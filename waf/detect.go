@@ -916,7 +916,7 @@ func repeatedKey(name string) bool {
 // concatenates a value inside quotes (Neo4j: "MATCH (u:User) WHERE
 // u.name = '" + name + "' RETURN u"): a quote (or a backtick) closes the
 // string, then, optionally after closing brackets and a condition (OR
-// 1=1), a Cypher clause (RETURN, WITH, UNION, WHERE, UNWIND, CALL, MERGE,
+// 1=1, OR 1 = 1, AND true), a Cypher clause (RETURN, WITH, UNION, WHERE, UNWIND, CALL, MERGE,
 // CREATE, DELETE, SET, ...) that a graph pattern follows: MATCH ( or a
 // node with a label ((u:User), (:User {...})); or a MATCH of a labelled
 // node that a RETURN follows. x' RETURN 1 UNION MATCH (u:User) RETURN
@@ -927,4 +927,4 @@ func repeatedKey(name string) bool {
 // the pattern after it without a quote between: prose with an apostrophe
 // ("it's a match (finally) with the return", "I won't return the match
 // (it was bad)", "Jones' match (home: away)") does not match.
-const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){]))`
+const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){]))`

@@ -1284,6 +1284,7 @@ func TestCypherRule(t *testing.T) {
 		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
 		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x" RETURN 1 UNION MATCH (u:User) RETURN u.password//`,
 		`x'}) RETURN 1 UNION MATCH (u:User) RETURN u//`, `x' MATCH (u:User) RETURN u//`, `x' UNION MATCH (n:Secret) RETURN n.value//`,
+		`x' OR 1 = 1 WITH u MATCH (u) RETURN u//`, `x' AND u.age >= 0 WITH u MATCH (u) RETURN u//`,
 	} {
 		if !re.MatchString(s) {
 			t.Errorf("210135 misses %q", s)
