@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 )
@@ -832,6 +833,14 @@ const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|condition
 //   - 210133: NoSQL and ORM: an operator without $ under a credential
 //     field ({"password": {"not": ""}}, Prisma's and Sequelize's; see
 //     credentialOperator), outside a where or filter object.
+//   - 210134: SQL injection into Node's mysql and mysql2: a value equal
+//     to 1 (true, 1, "1") whose name's last key repeats its parent's
+//     ({"password": {"password": 1}}, password[password]=1; see
+//     repeatedKey), which those drivers turn into password = `password`
+//     = 1, true for every row.
+//   - 210135: Cypher injection (Neo4j): a closed quote, then a Cypher
+//     clause and a graph pattern (cypherRule): x' RETURN 1 UNION MATCH
+//     (u:User) RETURN u.password//.
 //   - 210120: LDAP filter injection: a value that closes a filter it did
 //     not open and opens another (*)(uid=*))(|(uid=*, admin)(&),
 //     x:admin)(|(objectclass=*)), an empty and/or filter ((&), (|)), or
@@ -848,4 +857,74 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES "@rx (?:[\"']|[{,]\s*)\$(?:` + mongoStag
 SecRule ARGS|REQUEST_COOKIES "@rx ['\"]\s*(?:\|\||&&)\s*(?:['\"]?\w*['\"]?\s*[=!]==?|this\b|true\b|!|\d)|\bthis\.\w+(?:\.\w+)*\s*(?:[=!<>]=|\.match\s*\()|;\s*return\s+(?:this\b|true\b|!|['\"])|\.constructor\.constructor\b|\bprocess\.(?:exit|kill|mainModule|binding)\b" "id:210132,phase:2,block,t:none,t:urlDecodeUni,msg:'NoSQL injection: JavaScript for a $where expression',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS_NAMES "@rx ` + credentialOperator + `" "id:210133,phase:2,block,t:none,msg:'NoSQL injection: a query operator for a credential',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "!@rx ` + operatorWrapper + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS "@rx ` + truthyValue + `" "id:210134,phase:2,block,t:none,msg:'SQL injection: an object whose key repeats its parent key (Node mysql)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS_NAMES "@` + repeatedKeyOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|XML:/* "@rx ` + cypherRule + `" "id:210135,phase:2,block,t:none,t:urlDecodeUni,msg:'Cypher injection: a closed quote then Cypher clauses',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// truthyValue is rule 210134's first condition: a value that MySQL
+// finds equal to 1, the result of comparing a column with itself: true,
+// 1, "1", 01, 1.0, "1e0", "1abc" (a string cast to a number reads its
+// leading digits); not 0, 7, 12, 1.5 or -1.
+const truthyValue = `(?i)^\s*(?:true|\+?0*1(?:\.0*)?(?:[^\d.]|$))`
+
+// repeatedKeyOp is rule 210134's second condition (repeatedKey): the
+// name of a value that is truthyValue ends in a key that repeats its
+// parent's.
+const repeatedKeyOp = "gatewayRepeatedKey"
+
+func init() {
+	plugins.RegisterOperator(repeatedKeyOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return repeatedKeyMatch{}, nil
+	})
+}
+
+type repeatedKeyMatch struct{}
+
+// Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.password.password).
+func (repeatedKeyMatch) Evaluate(_ plugintypes.TransactionState, v string) bool {
+	_, name, ok := strings.Cut(v, ":")
+	if !ok {
+		name = v
+	}
+	return repeatedKey(name)
+}
+
+// repeatedKey: the argument name's last key repeats its parent's, the
+// same name up to case (MySQL's column names are case-insensitive): a
+// JSON body's json.password.password ({"password": {"password": 1}}),
+// a bracketed name's password[password] (Express's qs, PHP), nested
+// (json.user.password.password, user[password][password]) or with an
+// empty [] after (password[password][]). Node's mysql and mysql2 (their
+// sqlstring) turn an object given for a placeholder into key = value
+// pairs: "WHERE password = ?" with {"password": 1} is
+// "WHERE password = `password` = 1", (password = password) = 1, true for
+// every row: a login bypass (a tenth fresh-eyes attack, attack 14). A
+// number (an array's index: json.matrix.0.0) is no key; a JSON body's
+// root, json., is no parent ({"json": 1} is json.json).
+func repeatedKey(name string) bool {
+	name = strings.TrimPrefix(name, "json.")
+	keys := strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '[' || r == ']' })
+	if len(keys) < 2 {
+		return false
+	}
+	last, parent := keys[len(keys)-1], keys[len(keys)-2]
+	return strings.EqualFold(last, parent) && strings.Trim(last, "0123456789") != ""
+}
+
+// cypherRule is rule 210135: Cypher injection into a query that
+// concatenates a value inside quotes (Neo4j: "MATCH (u:User) WHERE
+// u.name = '" + name + "' RETURN u"): a quote (or a backtick) closes the
+// string, then, optionally after closing brackets and a condition (OR
+// 1=1, OR 1 = 1, AND true), a Cypher clause (RETURN, WITH, UNION, WHERE, UNWIND, CALL, MERGE,
+// CREATE, DELETE, SET, ...) that a graph pattern follows: MATCH ( or a
+// node with a label ((u:User), (:User {...})); or a MATCH of a labelled
+// node that a RETURN follows. x' RETURN 1 UNION MATCH (u:User) RETURN
+// u.password//, x' WITH 1 as a MATCH (u:User) RETURN u.password//,
+// x' OR 1=1 WITH u MATCH (u) RETURN u// (a tenth fresh-eyes attack,
+// attack 14; also as \u0027 in JSON values and keys, which the body
+// processor decodes). The clause must stand right after the quote and
+// the pattern after it without a quote between: prose with an apostrophe
+// ("it's a match (finally) with the return", "I won't return the match
+// (it was bad)", "Jones' match (home: away)") does not match.
+const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){]))`

