@@ -407,6 +407,13 @@ func attackTable() (crsCatches, crsMisses []probe) {
 	} {
 		crsMisses = append(crsMisses, inFourPlaces(s)...)
 	}
+	// the template rules before those (210110-210114) read an XML
+	// element's text too: {{config.items()}} as XML passed (found
+	// while fixing attack 14)
+	for _, s := range []string{`{{config.items()}}`, `{{7*7}}`, `{{ self.__init__.__globals__ }}`, `#set($x = 7 * 7)`, `{{ 7 | mul 7 }}`, `{{ (7).real*7 }}`} {
+		x := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+		crsMisses = append(crsMisses, probe{name: "XML element " + s, method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><page><title>` + x + `</title></page>`})
+	}
 	crsMisses = append(crsMisses,
 		// Cypher with \u0027 in JSON, in a value and in a key (210135)
 		probe{name: "Cypher \\u0027 RETURN 1 UNION MATCH in a JSON value", method: "POST", path: "/api/users", contentType: js, body: `{"name": "x\u0027 RETURN 1 UNION MATCH (u:User) RETURN u.password//"}`},

@@ -38,7 +38,7 @@ import (
 // A number is bounded by a word boundary ({{ item2 * 3 }} is a variable
 // times a number, not refused). Not refused: templates on variables
 // ({{ user.name }}, {{ price * quantity }}, {{ items|length }}).
-var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` +
+var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` +
 	strings.ReplaceAll(strings.ReplaceAll(strings.Join([]string{
 		// whitespace control, JsRender, Latte; exponents, separators, ~;
 		// a filter after
