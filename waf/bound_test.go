@@ -96,6 +96,7 @@ const refusedBound = 25 * time.Millisecond
 // parameters, 500 cookies) are refused at
 // a small fraction of it, uninspected.
 func TestCPUBound(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	do := func(r request) (int, time.Duration) {
@@ -221,6 +222,7 @@ func encodedWorst(bodyLimit, maxArgs int) request {
 // form field starting with \xff cost about 245 ms of CPU, six times the
 // same request in ASCII.
 func TestCPUBoundNotUTF8(t *testing.T) {
+	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	rng := rand.New(rand.NewPCG(1, 2))
 	text := func(n int, bad bool) string {
@@ -311,6 +313,7 @@ func cpuOfRequest(t *testing.T, req *http.Request) (int, time.Duration) {
 // and the dearest of its kind allowed (half the fields templates, with
 // as many derived) costs under the bound.
 func TestCPUBoundDerived(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	code, spent := cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments-1))
@@ -386,6 +389,7 @@ func templateWorst(t *testing.T, base string, n int) *http.Request {
 // over the bound, while the CRS went on through every rule of phase 2
 // after the anomaly score had passed the threshold.
 func TestCPUBoundAttackMix(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	for _, snips := range [][]string{attackSnippets, lateSnippets} {
@@ -474,6 +478,7 @@ func attackMix(base string, snips []string, seed uint64) *http.Request {
 // 200016, 200017), and the same shape with names in ASCII, in Cyrillic
 // capitals (which lowercasing changes) or in CJK costs under the bound.
 func TestCPUBoundNotUTF8Names(t *testing.T) {
+	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	kinds := []string{"ASCII", "not UTF-8", "Cyrillic capitals", "CJK"}
@@ -580,6 +585,7 @@ func notUTF8Names(base string, kind int, seed uint64) *http.Request {
 // argument name) and the WAF reads its JSON leaves too (JSON anywhere).
 // The attacker measured 280-340 ms of CPU.
 func TestCPUBoundTextPlainJSON(t *testing.T) {
+	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	for i := range 3 {

@@ -664,6 +664,7 @@ func benignTable() []probe {
 // in crsMisses pass the CRS alone (so each one is the additions' work),
 // and no benign request is refused by either.
 func TestDetectionBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
 	crsCatches, crsMisses := attackTable()
 	runBeyondTheCRS(t, crsCatches, crsMisses, benignTable())
 }
@@ -777,6 +778,7 @@ func TestDocumentKind(t *testing.T) {
 // documents are (which the XSS and command-execution rules do not read)
 // is refused, in the query, a JSON body, a form and an XML attribute.
 func TestReservedNamesRefused(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	xss := "<script>alert(document.cookie)</script>"
 	for _, p := range []probe{
@@ -873,6 +875,7 @@ func FuzzBodyChecks(f *testing.F) {
 // (400) rather than doubling what the engine inspects; an attack behind
 // many harmless encoded values is refused, never passed.
 func TestDecodedValuesCountAgainstTheLimits(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	body := func(n int, last string) string {
 		var b strings.Builder
@@ -904,6 +907,7 @@ func TestDecodedValuesCountAgainstTheLimits(t *testing.T) {
 // and the upstream gets none of it; the same request without trailers
 // passes.
 func TestTrailersAreRefused(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	do := func(trailer http.Header) int {
 		req, err := http.NewRequest("POST", base+"/api", io.MultiReader(strings.NewReader(`{"a": "b"}`)))
@@ -973,6 +977,7 @@ func TestDetectionRulesLeaveTemplateVariablesAlone(t *testing.T) {
 // text/plain are arguments, so more of them than max_arguments get 400,
 // never a request partly inspected; a small one passes.
 func TestJSONAsTextCountsAgainstTheLimits(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	body := func(n int) string {
 		var b strings.Builder

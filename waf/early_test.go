@@ -65,6 +65,7 @@ func provisioned(t *testing.T, w *WAF) *WAF {
 // attack's dearest refused request: 230-400 ms of CPU, now 19-49 ms,
 // TestCPUBoundAttackMix).
 func TestEarlyCheckpointStops(t *testing.T) {
+	tableOnly(t)
 	w := provisioned(t, &WAF{})
 	java := url.QueryEscape("java.lang.Runtime.getRuntime()")
 	code, f := refusalLog(t, w, "j="+java)
@@ -89,6 +90,7 @@ func TestEarlyCheckpointStops(t *testing.T) {
 // they refuse nothing and the log still says the request would be
 // refused; at paranoia 2 the message names the level 1 score.
 func TestEarlyCheckpointsNeverRefuseMore(t *testing.T) {
+	tableOnly(t)
 	sqli := "id=" + url.QueryEscape("1' OR '1'='1' --")
 	if code, f := refusalLog(t, provisioned(t, &WAF{AnomalyThreshold: 10}), sqli); code != http.StatusOK {
 		t.Fatalf("one critical match under anomaly_threshold 10: %d (%v), want it passed", code, f)

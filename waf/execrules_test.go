@@ -132,6 +132,7 @@ func TestExecRules(t *testing.T) {
 // TestExecRulesBeyondTheCRS: through a real Caddy, in the query and in
 // JSON.
 func TestExecRulesBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
 	var misses, benign []probe
 	for _, s := range append(append([]string{}, copyProgramAttacks...), argumentAttacks...) {
 		misses = append(misses,
@@ -150,6 +151,7 @@ func TestExecRulesBeyondTheCRS(t *testing.T) {
 // (attack 10, B6's -I and -F need a space or a / after them for this:
 // "-Iid" is such a token's spelling too).
 func TestArgumentShapesLeaveTokensAlone(t *testing.T) {
+	tableOnly(t)
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-~."
 	var shapes []*regexp.Regexp
 	for _, s := range argumentShapes {

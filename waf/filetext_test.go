@@ -82,6 +82,7 @@ func TestMarkupOrCode(t *testing.T) {
 // (what scores on the most rules), half of them UTF-16 without a byte
 // order mark, with max_arguments query parameters and cookies.
 func TestCPUBoundFileParts(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	r := rand.New(rand.NewPCG(7, 7))
@@ -132,6 +133,7 @@ func TestCPUBoundFileParts(t *testing.T) {
 // name in a log still are. A client's argument named as the file text is
 // (…:filetext) is refused.
 func TestFileTextNotCommands(t *testing.T) {
+	tableOnly(t)
 	file := func(name, filename, ctype, contents string) probe {
 		body, ct := multipartFile("f", fmt.Sprintf("filename=%q", filename), ctype, contents)
 		return probe{name: name, method: "POST", path: "/upload", contentType: ct, body: body}

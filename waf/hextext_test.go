@@ -115,6 +115,7 @@ func hexBenign() []probe {
 }
 
 func TestHexBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
 	runBeyondTheCRS(t, nil, hexProbes(), hexBenign())
 }
 
@@ -128,6 +129,7 @@ func TestHexBeyondTheCRS(t *testing.T) {
 // decoded before B4 as now (wholeEvenHex: a refusal of those is not B4's,
 // and is logged).
 func TestHexTextRandomValues(t *testing.T) {
+	tableOnly(t)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	w := &WAF{}

@@ -194,6 +194,7 @@ func jsonAnyBenign() []probe {
 // crs_only (with crs_only, the leaves of a body that is JSON are still
 // arguments, JSON inside values is not read: its count is logged).
 func TestJSONAnywhere(t *testing.T) {
+	tableOnly(t)
 	for _, block := range []string{"waf {\n\t\tcrs_only\n\t}", "waf"} {
 		base, hits := startCaddy(t, block)
 		passed := 0
@@ -388,6 +389,7 @@ func TestDecoderReadsJSONInValues(t *testing.T) {
 // max_arguments gets 400, never passes partly inspected; one of a few
 // leaves passes.
 func TestJSONInValuesCountAgainstTheLimits(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	leaves := func(n int, last string) string {
 		var b strings.Builder

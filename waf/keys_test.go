@@ -22,6 +22,7 @@ import (
 // for a header, a cookie and a form field; a multipart body's repeated
 // fields held before too (a key string each), kept here as a guard.
 func TestRepeatedKeysEachInspected(t *testing.T) {
+	tableOnly(t)
 	rules := filepath.Join(t.TempDir(), "rules.conf")
 	if err := os.WriteFile(rules, []byte(`SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS "@rx zzz" "id:9990001,phase:2,pass,t:none,t:lowercase,nolog"
 SecRule ARGS:q|REQUEST_COOKIES:c|REQUEST_HEADERS:X-Dup "@contains evil" "id:9990002,phase:2,deny,status:403,t:none,t:lowercase"

@@ -16,6 +16,7 @@ import (
 // refused, never handed on with the rest uninspected: 1000 harmless
 // fields, then the attack.
 func TestLimitsRefuseNotPass(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	sqli := "1' UNION SELECT username, password FROM users--"
 	xss := "<script>alert(1)</script>"

@@ -346,6 +346,7 @@ func placesBenignTable() []probe {
 // alone and is refused with the additions, and no benign request is
 // refused by either.
 func TestPlacesBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
 	crsCatches, crsMisses := placesAttackTable()
 	runBeyondTheCRS(t, crsCatches, crsMisses, placesBenignTable())
 }
@@ -582,6 +583,7 @@ func TestOrdinaryPlacesCostNothing(t *testing.T) {
 // rule's two conditions (libinjection and basicPasswordSQL) on 200,000
 // random passwords of each kind, and a sample of them through the handler.
 func TestBasicPasswordRule(t *testing.T) {
+	tableOnly(t)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	w := &WAF{}
@@ -648,6 +650,7 @@ func TestBasicPasswordRule(t *testing.T) {
 // inspected), and the dearest request allowed (TestCPUBound's, with its
 // query's parameters as header values to inspect) stays under the bound.
 func TestPlacesBounded(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	do := func(r request, header http.Header) (int, time.Duration) {

@@ -60,6 +60,7 @@ func TestCountParts(t *testing.T) {
 // arguments to the engine), and hundreds of multipart file parts (each a
 // temporary file, 200-400 ms of CPU per request, past the stated bound).
 func TestBodyShapesTheEngineMissed(t *testing.T) {
+	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)

@@ -27,6 +27,7 @@ import (
 // it on while the prefilter misses any, and logs what it misses, so a
 // Coraza upgrade is checked.
 func TestRxPrefilterSameMatches(t *testing.T) {
+	tableOnly(t)
 	var opts []plugintypes.OperatorOptions
 	observeRX = func(o plugintypes.OperatorOptions) { opts = append(opts, o) }
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
@@ -251,6 +252,7 @@ func classRune(ranges []rune, rng *rand.Rand) rune {
 // TestRxPrefilterSameMatches); jsessionid, which it did not skip, is
 // there to show the rule is the same.
 func TestCRSPrefilterMisses(t *testing.T) {
+	tableOnly(t)
 	q := url.QueryEscape
 	for _, p := range []struct {
 		name, path string

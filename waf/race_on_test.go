@@ -17,6 +17,7 @@ const randomSamples = 20000
 // detector the engine's walk costs 10-30x more (the dearest request took
 // 5.35-5.9 s in a CI run on a busy machine, against about 200 ms without
 // it), so here the tests only catch an unbounded cost (the 1 MB body the
-// waf issue began with cost 7.45 s without the detector); .ci/run runs
-// them again without it, against 2x.
+// waf issue began with cost 7.45 s without the detector). The README's test
+// command and .ci/run skip them under the detector (-short, see tableOnly)
+// and run them without it, against 2x.
 const cpuMargin = 40

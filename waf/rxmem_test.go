@@ -126,6 +126,7 @@ const re2Bound = 272 << 20
 // expression, [^}]{0,256}?) grew RE2's memory by 12 MiB over 16000 values
 // of 4 KiB, and on without levelling off.
 func TestRE2MemoryBounded(t *testing.T) {
+	tableOnly(t)
 	ops, all := crsRX(t)
 	seen := map[*re2.Regexp]bool{}
 	sum, most := 0, 0
