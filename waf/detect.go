@@ -919,7 +919,10 @@ func repeatedKey(name string) bool {
 // 1=1, OR 1 = 1, AND true), a Cypher clause (RETURN, WITH, UNION, WHERE, UNWIND, CALL, MERGE,
 // CREATE, DELETE, SET, ...) that a graph pattern follows: MATCH ( or a
 // node with a label ((u:User), (:User {...})); or a MATCH of a labelled
-// node that a RETURN follows. x' RETURN 1 UNION MATCH (u:User) RETURN
+// node that a RETURN follows; or a RETURN of a variable, a property or
+// *, a DELETE of variables or a SET of a property, that a comment ends
+// (x' RETURN u.password//, x' RETURN u, u.email//, x' DETACH DELETE n//,
+// x' SET u.admin = true//: attack 14's, open until attack 16's session). x' RETURN 1 UNION MATCH (u:User) RETURN
 // u.password//, x' WITH 1 as a MATCH (u:User) RETURN u.password//,
 // x' OR 1=1 WITH u MATCH (u) RETURN u// (a tenth fresh-eyes attack,
 // attack 14; also as \u0027 in JSON values and keys, which the body
@@ -927,4 +930,4 @@ func repeatedKey(name string) bool {
 // the pattern after it without a quote between: prose with an apostrophe
 // ("it's a match (finally) with the return", "I won't return the match
 // (it was bad)", "Jones' match (home: away)") does not match.
-const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){]))`
+const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//)`

@@ -403,7 +403,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		`<%= instance_eval('%x(id)') %>`, `<%= require 'open3'; Open3.capture2('id')[0] %>`, `<%= ENV.to_h %>`,
 		`{user.__class__.__init__.__globals__[CONFIG][SECRET_KEY]}`, `{0.__init__.__globals__[os].environ}`,
 		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
-		`x' OR 1=1 WITH u MATCH (u) RETURN u//`,
+		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x' RETURN u.password//`, `x' DETACH DELETE n//`,
 	} {
 		crsMisses = append(crsMisses, inFourPlaces(s)...)
 	}
@@ -1297,6 +1297,8 @@ func TestCypherRule(t *testing.T) {
 		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x" RETURN 1 UNION MATCH (u:User) RETURN u.password//`,
 		`x'}) RETURN 1 UNION MATCH (u:User) RETURN u//`, `x' MATCH (u:User) RETURN u//`, `x' UNION MATCH (n:Secret) RETURN n.value//`,
 		`x' OR 1 = 1 WITH u MATCH (u) RETURN u//`, `x' AND u.age >= 0 WITH u MATCH (u) RETURN u//`,
+		`x' RETURN u.password//`, `x' RETURN u//`, `x' RETURN *//`, `x' RETURN u.password, u.email//`, `x' RETURN u.password AS p //x`,
+		`x' DETACH DELETE n//`, `x' DELETE u, r//`, `x' SET u.admin = true//`,
 	} {
 		if !re.MatchString(s) {
 			t.Errorf("210135 misses %q", s)
@@ -1306,6 +1308,7 @@ func TestCypherRule(t *testing.T) {
 		`it's a match (finally) with the return`, `I won't return the match (it was bad)`, `"foo" OR (title:bar)`,
 		`She said 'with pleasure' and we match (again)`, `Time: 10:30 (UTC: 9:30)`, `don't with (a:b)`,
 		`Jones' match (home: away)`, `Jones' match (home:away) was fun`, `MATCH (u:User) RETURN u`,
+		`Jones' return to https://example.com/`, `the parcel's return label // see below`, `I'd return it`, `'return' // keyword`, `Ann's delete key // broken`, `it's set to go // soon`,
 	} {
 		if re.MatchString(s) {
 			t.Errorf("210135 matches the benign %q", s)

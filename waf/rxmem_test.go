@@ -115,8 +115,9 @@ func crsRX(t testing.TB) ([]*rx, int) {
 // the sum of its expressions' budgets, under which RE2 holds their
 // programs and caches.
 // 256 MiB for the CRS and the rules before the fifth attack; its
-// findings' rules (210114, 210153, 210170, 210180-210186) add 5.5 MiB.
-const re2Bound = 272 << 20
+// findings' rules (210114, 210153, 210170, 210180-210186) add 5.5 MiB;
+// 272 MiB until the twelfth attack (attack 16), whose rules took it past.
+const re2Bound = 280 << 20
 
 // TestRE2MemoryBounded: every CRS expression that runs on RE2 has a
 // budget, their sum is under the bound docs/waf.md states, and an
