@@ -288,6 +288,9 @@ func (w *WAF) directives() string {
 		b.WriteString(placesRules)
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
+		b.WriteString(sqlFunctionRules)
+		b.WriteString(ssrfRules)
+		b.WriteString(gadgetRules)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {
