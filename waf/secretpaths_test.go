@@ -53,6 +53,9 @@ var secretPathAttacks = []string{
 	".env", "./.env", ".env.local", "app/.env.local", "app/.env", "config/master.key", "WEB-INF/classes/application.properties",
 	"WEB-INF/web.xml", "./config/credentials/production.key", ".git-credentials",
 	"/usr/local/tomcat/webapps/ROOT/WEB-INF/web.xml",
+	// a twelfth fresh-eyes attack's (attack 16): more relative names
+	"id_rsa", "keys/id_ed25519", "id_ecdsa", ".pypirc", "terraform.tfstate", "infra/terraform.tfstate.backup", "local_settings.py",
+	"mysite/local_settings.py", "db.sqlite3", "storage/logs/laravel.log", "/srv/deploy/id_rsa",
 }
 
 var secretPathBenign = []string{
@@ -71,6 +74,9 @@ var secretPathBenign = []string{
 	"copy .env.example to .env and edit it", ".env is where the settings go", "environment.txt", "config/app.yaml", ".env.example",
 	"app/.env.example", ".environment", "docs/.env.md", "config/master.key.example", "master.key", "src/main/resources/application.yml",
 	"application.properties", "web-inf", "docs/web-inf.md", "see WEB-INF/ in the servlet spec", "x.env", "dotenv/.env-sample",
+	// near attack 16's: public keys, prose, other files
+	"id_rsa.pub", "keys/id_ed25519.pub", "generate id_rsa with ssh-keygen", "terraform.tfstate is kept in S3", "terraform.tf",
+	"local_settings.py.example", "db.sqlite3-journal.md", "storage/logs/", "storage/logs/app.md", "laravel.log", "my_id_rsa_notes",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the

@@ -291,6 +291,7 @@ func (w *WAF) directives() string {
 		b.WriteString(sqlFunctionRules)
 		b.WriteString(ssrfRules)
 		b.WriteString(gadgetRules)
+		b.WriteString(formatRules)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {
