@@ -140,8 +140,17 @@ const wgetCommands = `https?[_-]?proxy|ftp[_-]?proxy|use[_-]?proxy|no[_-]?proxy|
 // changelog's "-Fixed crash when saving" refused): before it, any word
 // then white space was. A path after -I or -F (/srv/uploads/run) needs a
 // directory in it ("-F/A-18 Hornet" passes).
-const programThenArgument = `(?:sh|bash|dash|zsh|ksh|python[23]?|perl|ruby|node|php|lua|nc|ncat|socat|curl|wget|touch|id|cat|cp|mv|rm|chmod|chown|busybox|env|xargs|awk|sed|tee|openssl|base64|echo|printf|sleep|ping|find|dd)[\s/]+\S` +
-	"|[^\\s/]*[\\s/][^;|&$`<>()]*[;|&$`<>()]"
+const programThenArgument = `(?:` + tarPrograms + `)[\s/]+\S` +
+	"|[^\\s/]*[\\s/][^;|&$`<>()]*(?:[;|&`\\n]|\\$\\()\\s*(?:" + tarPrograms + ")\\b"
+
+// tarPrograms are the programs an attacker runs that programThenArgument
+// names: after tar's -I or -F, and after a shell's operator later in the
+// value. Since attack 16's session, any word then an operator counts only
+// before one of these (-Ifoo x; id, -Ifoo x|sh, -Ifoo x$(id)): before,
+// any operator at all did, and changelog lines and list items were
+// refused ("-Fixed crash when saving (issue 12)", "-Improved sync speed
+// (2x)", "-Italy pizza & pasta", "-Fixed a crash; thanks to Ann").
+const tarPrograms = `sh|bash|dash|zsh|ksh|python[23]?|perl|ruby|node|php|lua|nc|ncat|socat|curl|wget|touch|id|cat|cp|mv|rm|chmod|chown|busybox|env|xargs|awk|sed|tee|openssl|base64|echo|printf|sleep|ping|find|dd`
 
 // abbreviations is an expression of option's prefixes of at least least
 // bytes, as getopt_long and git's parse-options accept a long option

@@ -65,6 +65,10 @@ var argumentAttacks = []string{
 }
 
 var execBenign = []string{
+	// 210183's any word then an operator, before attack 16's session:
+	// changelog lines and list items
+	"-Fixed crash when saving (issue 12)", "-Improved sync speed (2x)", "-Italy pizza & pasta", "-Fixed a crash; thanks to Ann",
+	"-Install the app (free)", "-IMPORTANT: read this & that", "-Fun times; ahead", "-Focus mode | new",
 	"copy to program", "Copy the report to program managers", "Please copy users to program staff list",
 	"copy(values) to program guide", "copy the file to program's folder",
 	"Copyright (c) 2026 to program authors", "COPY t TO STDOUT", "copy t to programs 'x'",
