@@ -273,6 +273,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		// pattern does not start on
 		{name: "LDAP: a whole or-filter", method: "GET", path: "/users?name=" + q("(|(uid=*)(userPassword=*))")},
 		{name: "LDAP: after a colon", method: "POST", path: "/login", contentType: form, body: "user=" + q("x:admin)(|(objectclass=*)") + "&pass=x"},
+		// attack 16: a nested open before the or-filter
+		{name: "LDAP: admin*)((|userPassword=*)", method: "GET", path: "/users?user=" + q("admin*)((|userPassword=*)")},
 		// template injection
 		{name: "SSTI {{7*7}} in the query", method: "GET", path: "/hello?name=" + q("{{7*7}}")},
 		{name: "SSTI <%= 7*7 %> in a form", method: "POST", path: "/c", contentType: form, body: "c=" + q("<%= 7*7 %>")},
