@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -861,6 +862,8 @@ SecRule ARGS_NAMES "@rx ` + credentialOperator + `" "id:210133,phase:2,block,t:n
 	SecRule MATCHED_VAR "!@rx ` + operatorWrapper + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS "@rx ` + truthyValue + `" "id:210134,phase:2,block,t:none,msg:'SQL injection: an object whose key repeats its parent key (Node mysql)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS_NAMES "@` + repeatedKeyOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS "@rx ^\s*prototype\s*$" "id:210168,phase:2,block,t:none,msg:'Prototype pollution: constructor then prototype as a path of keys',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS_NAMES "@` + protoPathOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|XML:/* "@rx ` + cypherRule + `" "id:210135,phase:2,block,t:none,t:urlDecodeUni,msg:'Cypher injection: a closed quote then Cypher clauses',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -933,3 +936,78 @@ func repeatedKey(name string) bool {
 // ("it's a match (finally) with the return", "I won't return the match
 // (it was bad)", "Jones' match (home: away)") does not match.
 const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//)`
+
+// protoPathOp is rule 210168's second condition (protoPath): a value
+// "prototype" whose array's previous element is "constructor". A deep
+// setter given a path as an array of keys (set-value before 4.0.1,
+// object-path, a hand-written set(obj, req.body.path, value)) walks
+// obj.constructor.prototype, Object's prototype:
+// {"path":["constructor","prototype","isAdmin"],"value":true} gives
+// every object isAdmin (a twelfth fresh-eyes attack, attack 16; the
+// CRS's 934130 reads "constructor.prototype" and "__proto__" in one
+// value, not a path's elements one by one). JSON's path.0 and path.1,
+// a form's path[0] and path[1] (Express's qs, PHP), and path[] twice,
+// are read; a
+// list that holds both words apart (["prototype", "constructor"],
+// ["constructor", "closure", "prototype"]) is not a path to Object's
+// prototype and passes.
+const protoPathOp = "gatewayProtoPath"
+
+func init() {
+	plugins.RegisterOperator(protoPathOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return protoPathMatch{}, nil
+	})
+}
+
+type protoPathMatch struct{}
+
+// Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.path.1).
+func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
+	_, name, ok := strings.Cut(v, ":")
+	if !ok {
+		name = v
+	}
+	if tx == nil {
+		return false
+	}
+	prev, ok := previousElement(name)
+	if !ok {
+		// path[]=constructor&path[]=prototype: one name, the values in
+		// the order sent
+		if !strings.HasSuffix(name, "[]") {
+			return false
+		}
+		vs := tx.Variables().Args().Get(name)
+		for i := 1; i < len(vs); i++ {
+			if strings.TrimSpace(vs[i-1]) == "constructor" && strings.TrimSpace(vs[i]) == "prototype" {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range tx.Variables().Args().Get(prev) {
+		if strings.TrimSpace(p) == "constructor" {
+			return true
+		}
+	}
+	return false
+}
+
+// previousElement is the name of the element before name's in its array:
+// json.path.2 → json.path.1, path[2] → path[1], path[1][] → path[0][];
+// false for a first element or a name without an index.
+func previousElement(name string) (string, bool) {
+	base := strings.TrimSuffix(name, "[]")
+	tail := name[len(base):]
+	closing := ""
+	i := strings.LastIndexByte(base, '.') + 1
+	if strings.HasSuffix(base, "]") {
+		i, closing = strings.LastIndexByte(base, '[')+1, "]"
+	}
+	digits := strings.TrimSuffix(base[i:], closing)
+	n, err := strconv.Atoi(digits)
+	if i == 0 || err != nil || n < 1 || strconv.Itoa(n) != digits {
+		return "", false
+	}
+	return base[:i] + strconv.Itoa(n-1) + closing + tail, true
+}

@@ -90,3 +90,56 @@ func TestFormatRulesBeyondTheCRS(t *testing.T) {
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
 }
+
+// TestProtoPathBeyondTheCRS: rule 210168, through a real Caddy: a path of
+// keys to Object's prototype as a JSON array and as a form's indexed and
+// repeated names; the words apart, or in another order, pass.
+func TestProtoPathBeyondTheCRS(t *testing.T) {
+	const js, form = "application/json", "application/x-www-form-urlencoded"
+	misses := []probe{
+		{name: "JSON path", method: "POST", path: "/api/set", contentType: js, body: `{"path":["constructor","prototype","isAdmin"],"value":true}`},
+		{name: "JSON nested path", method: "POST", path: "/api/set", contentType: js, body: `{"op":{"path":["a","constructor","prototype"]},"value":1}`},
+		{name: "JSON path, padded", method: "POST", path: "/api/set", contentType: js, body: `{"path":[" constructor ","prototype"]}`},
+		{name: "form indexed path", method: "POST", path: "/api/set", contentType: form, body: "path[0]=constructor&path[1]=prototype&path[2]=isAdmin&value=1"},
+		{name: "form repeated path", method: "POST", path: "/api/set", contentType: form, body: "path[]=constructor&path[]=prototype&path[]=isAdmin&value=1"},
+		{name: "query indexed path", method: "GET", path: "/api/set?p[3]=constructor&p[4]=prototype"},
+	}
+	benign := []probe{
+		{name: "JSON glossary", method: "POST", path: "/api/terms", contentType: js, body: `{"terms":["constructor","closure","prototype"]}`},
+		{name: "JSON other order", method: "POST", path: "/api/terms", contentType: js, body: `{"terms":["prototype","constructor"]}`},
+		{name: "JSON apart", method: "POST", path: "/api/terms", contentType: js, body: `{"a":["constructor"],"b":["prototype"]}`},
+		{name: "JSON stage", method: "POST", path: "/api/projects", contentType: js, body: `{"stage":"prototype","role":"constructor"}`},
+		{name: "form apart", method: "POST", path: "/api/terms", contentType: form, body: "a[0]=constructor&b[1]=prototype"},
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// TestPreviousElement: the names rule 210168 reads.
+func TestPreviousElement(t *testing.T) {
+	for name, want := range map[string]string{
+		"json.path.1": "json.path.0", "json.a.b.12": "json.a.b.11", "path[1]": "path[0]", "a[b][3]": "a[b][2]", "path[1][]": "path[0][]",
+		"json.path.0": "", "path[0]": "", "path": "", "json.path.01": "", "path[x]": "", "path[]": "", "json.p.-1": "", "1": "",
+	} {
+		got, ok := previousElement(name)
+		if ok != (want != "") || got != want {
+			t.Errorf("previousElement(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+}
+
+// FuzzPreviousElement: any argument name, without a panic; a previous
+// element's name is as long or one byte shorter (10 → 9) and differs.
+func FuzzPreviousElement(f *testing.F) {
+	for _, s := range []string{"json.path.1", "path[1]", "path[1][]", "a[", "]", ".", "[]", "x.10", "x[10]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		prev, ok := previousElement(name)
+		if !ok {
+			return
+		}
+		if prev == name || len(prev) > len(name) || len(prev) < len(name)-1 {
+			t.Errorf("previousElement(%q) = %q", name, prev)
+		}
+	})
+}
