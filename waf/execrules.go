@@ -117,8 +117,19 @@ var argumentShapes = []string{
 	// pipe (\! id, \o |id, -c '\! id', and after a closed quote, as a
 	// script psql reads: x'; \! id); npm's --script-shell and --prefix
 	// before a path; 7-Zip's -so (the archive to standard output). "e
-	// mail", "-v", "-verbose", "--prefix" alone and "-sort" pass.
-	`(?:(?:(?:\d+(?:,\d+)?|\$|/[^/\n]*/)\s*(?-i:e)\s*|(?-i:e)\s+)(?:` + shortOptionPrograms + `)\b|(?-i:s)/[^/\n]*/[^/\n]*/[gpimw0-9]*(?-i:e)|(?-i:-v)\s*/[^:\s]*:\S|--volume(?:=|\s+)[^\s:]*:\S|--mount(?:=|\s+)\S*?\b(?:type|source|src)=|--privileged\b|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--(?:script-shell|prefix)(?:=|\s+)['\"]?[/.~]|(?-i:-so)(?:\s|\z))`,
+	// mail", "-v", "-verbose", "--prefix" alone and "-sort" pass. Since
+	// a twelfth (attack 16, B15), zip's, sqlite3's and Ghostscript's
+	// options that run a program (see below); "-TT", "-T",
+	// "-cmd .tables", "-sOutputFile=out.pdf" pass.
+	`(?:(?:(?:\d+(?:,\d+)?|\$|/[^/\n]*/)\s*(?-i:e)\s*|(?-i:e)\s+)(?:` + shortOptionPrograms + `)\b|(?-i:s)/[^/\n]*/[^/\n]*/[gpimw0-9]*(?-i:e)|(?-i:-v)\s*/[^:\s]*:\S|--volume(?:=|\s+)[^\s:]*:\S|--mount(?:=|\s+)\S*?\b(?:type|source|src)=|--privileged\b|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--(?:script-shell|prefix)(?:=|\s+)['\"]?[/.~]|(?-i:-so)(?:\s|\z)` +
+		// since a twelfth (attack 16, B15): zip's -TT and --unzip-command
+		// (the program that tests the archive, -T), after other options
+		// too (-T -TT id, --unzip-command=id); sqlite3's -cmd of .shell or
+		// .system (-cmd .shell id); Ghostscript's output file as a pipe
+		// (-sOutputFile=%pipe%id, -sOutputFile=|id, -o %pipe%id)
+		`|(?:-\S+\s+)*?(?:(?:--` + abbreviations("unzip-command", 5) + `|(?-i:-TT))(?:=|\s+)['\"]?\S` +
+		`|(?:-s\s*outputfile\s*=?|(?-i:-o)\s*)['\"]?(?:%pipe%\s*|\|)\S)` +
+		`|--?cmd(?:=|\s+)['\"]?\.(?:shell|system)\b)`,
 }
 
 // shortOptionPrograms are the programs after rsync's -e and man's -P

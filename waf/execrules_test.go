@@ -62,6 +62,10 @@ var argumentAttacks = []string{
 	"-v /:/host", "-v /var/run/docker.sock:/var/run/docker.sock", "--volume=/:/host", "--mount type=bind,source=/,target=/h", "--privileged",
 	"\\! id", "-c \\! id", "-c '\\! id'", "\\o |id", "--command=\\! id", "x' \\g |sh", "x' \\! curl e.vil",
 	"--script-shell=/srv/uploads/x.sh", "--prefix=./x", "--prefix /", "-so", "-so x.7z",
+	// a twelfth fresh-eyes attack's (attack 16) B15: zip, sqlite3 and
+	// Ghostscript (210190)
+	"-T -TT id", "-T --unzip-command id", "--unzip-command=id", "-TT id", "-T --unzip-c=id", "-cmd .shell id", "-cmd .system id", "--cmd=.shell id",
+	"-sOutputFile=%pipe%id", "-sOutputFile=|id", "-o %pipe%id", "-dSAFER -sOutputFile=%pipe%id",
 }
 
 var execBenign = []string{
@@ -97,6 +101,8 @@ var execBenign = []string{
 	// near attack 14's 210190
 	"e mail", "1e6", "2e10 ids", "See e.g. id cards", "s/he said", "-v", "-verbose", "-v 1.2.3", "--prefix", "--prefix-free", "-sort",
 	"-solo", "--privileges are listed", "\\n", "C:\\Users\\ann", "it's \\! great", "-volume up", "--mount point", "Home: e sh", "eid mubarak", "ecat", "esh",
+	// near attack 16's B15
+	"-T", "-TT", "-TTL is 60", "-T -v", "--unzip", "-cmd .tables", "-cmd", "-cmdline", "-sOutputFile=out.pdf", "-o out.pdf", "-o | table", "-s pipe",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the

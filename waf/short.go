@@ -280,8 +280,12 @@ const tautologyCompare = `(?:` + sqlSpace + `*(?:=|==|<>|!=|<=>|<=?|>=?)` + sqlS
 // closing parentheses, optional spaces and a comment, except a plural
 // possessive in prose (quoteCommentAfterS). A space is \s or a vertical
 // tab, white space to MySQL (admin'\v# passed a sixth fresh-eyes attack,
-// attack 10, B18), or a no-break space (quoteSpace).
-const quoteCommentRule = `(?:^|[;&,|\n])` + quoteSpace + `*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*(?:` +
+// attack 10, B18), or a no-break space (quoteSpace). After a ',' the
+// user name is one word (tom, admin' #): a comma in a quotation of prose
+// ("she said 'OK, whatever you say' -- then left") was read as a
+// separator before a user name of three words (a twelfth fresh-eyes
+// attack, attack 16, FP1).
+const quoteCommentRule = `(?:(?:^|[;&|\n])` + quoteSpace + `*(?:[\w.\[\]-]+=)?(?:` + quoteCommentWord + `+[ \t]+)*|,` + quoteSpace + `*(?:[\w.\[\]-]+=)?)(?:` +
 	// a word that does not end in s (or none), then any quote
 	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*` + quoteSpace + `*(?:#|--|/\*)` +
 	// a word that ends in s: not the possessive apostrophe's prose

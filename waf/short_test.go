@@ -176,7 +176,9 @@ func TestShortPayloads(t *testing.T) {
 		"Note 1; vacuum full", "A; grant all on request to staff", "1; set roles for the team", "3; notify me later",
 		"1; reset the password", "2; discard the old ones", "1; lock table legs together", "Q1; revoke all on Monday from the list",
 		// near attack 13's PowerShell and trailing pipe
-		"NYSE | IEX", "cat and dog|", "id | name |", "who we are|"} {
+		"NYSE | IEX", "cat and dog|", "id | name |", "who we are|",
+		// a comma inside a quotation of prose before a comment (attack 16, FP1)
+		"she said 'OK, whatever you say' -- then left.", "She wrote 'thanks, see you soon' -- sweet."} {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/api/notes", contentType: js, body: `{"text": "` + jsonEscape(v) + `"}`},
@@ -227,7 +229,9 @@ func TestQuoteCommentOnProse(t *testing.T) {
 	}
 	for _, v := range []string{"Jones' #1 fan", "the Smiths' -- all of them", "the boss' /* note", "Hello, Jones' #1 fan", "x; the Williams' -- yes",
 		"Jones' #1", "the Davis' --2 of them", "Jones' # 1 fan", "Hello, the Lees' -- their own", "McDonald's #5", "Charles' #é",
-		"Jones'\v#1 fan", "the Smiths'\v-- all of them"} {
+		"Jones'\v#1 fan", "the Smiths'\v-- all of them",
+		// a comma inside a quotation (attack 16, FP1)
+		"she said 'OK, whatever you say' -- then left.", "She wrote 'thanks, see you soon' -- sweet.", "'yes, of course' -- he said"} {
 		if rx.MatchString(v) {
 			t.Errorf("%q: refused", v)
 		}

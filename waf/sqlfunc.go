@@ -1,6 +1,69 @@
 package waf
 
 // sqlFunctionRules are the rules for SQL injection through functions the
-// CRS and libinjection do not name (a twelfth fresh-eyes attack, attack
-// 16: json_valid, ISJSON, unlikely, ...). Filled by that attack's fixes.
-var sqlFunctionRules = ""
+// CRS and libinjection do not name, and for the commands after a shell's
+// separator that rule 210151 does not list (a twelfth fresh-eyes attack,
+// attack 16):
+//
+//   - 210156: a closed quote (or a number that starts the value), then
+//     OR, AND, XOR, || or &&, optionally NOT, and a call of one of
+//     sqlFunctionNames (sqlFunctionRule). x' OR json_valid('1') --,
+//     ' OR json_type('1') IS 'integer' OR ', x' OR unlikely(1)-- -,
+//     x' OR ISJSON('1')=1-- - are login bypasses (a tautology) and
+//     admin' AND json_quote(password) LIKE '"s%,
+//     1 AND json_extract(password,'$') LIKE 'a%' read a password one
+//     prefix a request (SQLite's JSON1 and likely/unlikely/likelihood,
+//     MySQL 5.7+'s JSON_* and REGEXP_*, SQL Server 2016+'s ISJSON and
+//     JSON_VALUE, PostgreSQL's jsonb_*): libinjection takes none of these
+//     for SQL (an unknown function's name is a word to it). Prose with the
+//     names and no call ("it is json_valid or not", "select or json"),
+//     a call after prose and not after a quote or a leading number
+//     ("it's likely (1) of them") pass; code in a forum post that ANDs a
+//     quoted string with one of these calls (WHERE a = 'x' AND
+//     json_valid(b)) is refused: the price.
+//   - 210159: after a shell's separator (; | & a backtick, a line break
+//     or $(), a command rule 210151 does not know (shellExtraRule): the
+//     shell itself as $0 or ${0} before an option or a redirection
+//     (127.0.0.1;$0 -c id, |$0 -c uname, ;$0<<<id: $0 is the shell's
+//     name in sh -c); a package runner that downloads and runs a package
+//     (npx, bunx, uvx, pnpx, npm exec, yarn dlx, pnpm dlx, pipx run,
+//     pip install, python -m pip install, gem install, cargo install,
+//     go run of a module's path, deno run); and for cmd.exe, a Windows
+//     program by its .exe name (& curl.exe -o x.bat e.vil/x.bat,
+//     & tar.exe -xf ...), a UNC path run as a command (& \\e.vil\s\x.exe)
+//     or a program under a variable's or a drive's path
+//     (&& %TEMP%\x.exe). Prose after a separator passes: "Total; $0 fee",
+//     "npx is faster", "go run fast", "Q&A: setup"; "; pip install x"
+//     and "& setup.exe" in a how-to are refused: the price.
+var sqlFunctionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellExtraRule + `" "id:210159,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then the shell as $0, a package runner or a Windows program',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+// sqlFunctionNames are the SQL functions of rule 210156: SQLite's JSON1
+// and core functions, MySQL's JSON_* and REGEXP_*, SQL Server's ISJSON,
+// OPENJSON and IIF, PostgreSQL's json_*, jsonb_* and to_json.
+const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|regexp_\w+|likely|unlikely|likelihood|iif|typeof|printf|format|instr|unicode|char|nchar|hex|unhex|zeroblob|randomblob|sqlite_\w+|quote|soundex|ifnull|nullif|coalesce|glob|substr|substring|trim|ltrim|rtrim|lower|upper|replace|round|sign|ascii|ord|mid|locate|position|concat|concat_ws|lpad|rpad|reverse|strcmp|char_length|octet_length|bit_length|crc32|md5|sha1|sha2|elt|field|find_in_set|make_set|last_insert_rowid|changes|total_changes`
+
+// sqlFunctionRule is rule 210156's expression: a closed quote (any
+// closing parentheses after it), or a number at the value's start (or a
+// line's, or after a ';' part's name=), then or/and/xor or ||/&&,
+// optionally NOT or !, opening parentheses and a call of
+// sqlFunctionNames. Comments are spaces (t:replaceComments).
+const sqlFunctionRule = `(?i)(?:['\"` + "`" + `]\)*|(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*[-+]?` + sqlNumber + `\)*)` +
+	`(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + sqlSpace + `*(?:not\b` + sqlSpace + `*|!` + sqlSpace + `*)?[(` + " \\t\\n\\x0b\\x0c\\r\u00a0\ufffd" + `]*` +
+	`\b(?:` + sqlFunctionNames + `)` + sqlSpace + `*\(`
+
+// shellExtraRule is rule 210159's expression (see sqlFunctionRules).
+const shellExtraRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*(?:" +
+	// the shell as $0 before an option or a redirection
+	`\$(?:0|\{0\})(?:[ \t]+-[a-zA-Z]|[ \t]*<<<|[ \t]*<[ \t]*[/.~])` +
+	// package runners
+	`|(?:npx|bunx|uvx|pnpx)[ \t]+(?:-{1,2}[a-zA-Z]|[\w.-]*[:@/]|[\w.-]+[ \t]*(?:\z|[;&|#\n]|[ \t]+-))` +
+	`|(?:pipx[ \t]+run|(?:pip[23]?(?:\.\d+)?|python[23]?(?:\.\d+)?[ \t]+-m[ \t]+pip)[ \t]+install|gem[ \t]+install|cargo[ \t]+install|npm[ \t]+(?:exec|x)|(?:yarn|pnpm)[ \t]+dlx|pnpm[ \t]+exec|bun[ \t]+x|uv[ \t]+(?:tool[ \t]+run|pip[ \t]+install)|deno[ \t]+(?:run|eval|install))[ \t]+\S` +
+	`|go[ \t]+(?:run|install|get)[ \t]+(?:-\S+[ \t]+)*\S*(?:\w\.\w+/|@|\.go\b)` +
+	// cmd.exe: a program by its .exe name, a UNC path, a program under
+	// a variable's or a drive's path
+	`|(?i:(?:curl|wget|tar|certutil|bitsadmin|powershell|pwsh|cmd|mshta|rundll32|regsvr32|wscript|cscript|msiexec|ftp|tftp|expand|extrac32|esentutl|schtasks|wmic|reg|sc|net1?|whoami|hostname|ipconfig|systeminfo|tasklist|taskkill|ping|nslookup|bash|wsl|msbuild|installutil|cmstp|forfiles|xcopy|robocopy|findstr|msdt|hh|odbcconf|curl)\.exe)(?:\s|\z|[&|;])` +
+	`|\x5c\x5c[\w.-]+\x5c[^\s\x5c]` +
+	`|(?i:(?:%\w+%|[a-z]:)\x5c(?:[^\s\x5c&|]+\x5c)*[^\s\x5c&|]+\.(?:exe|bat|cmd|ps1|vbs|hta|com|scr|msi))\b` +
+	`)`

