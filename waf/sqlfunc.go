@@ -41,8 +41,13 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 
 // sqlFunctionNames are the SQL functions of rule 210156: SQLite's JSON1
 // and core functions, MySQL's JSON_* and REGEXP_*, SQL Server's ISJSON,
-// OPENJSON and IIF, PostgreSQL's json_*, jsonb_* and to_json.
-const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|regexp_\w+|likely|unlikely|likelihood|iif|typeof|printf|format|instr|unicode|char|nchar|hex|unhex|zeroblob|randomblob|sqlite_\w+|quote|soundex|ifnull|nullif|coalesce|glob|substr|substring|trim|ltrim|rtrim|lower|upper|replace|round|sign|ascii|ord|mid|locate|position|concat|concat_ws|lpad|rpad|reverse|strcmp|char_length|octet_length|bit_length|crc32|md5|sha1|sha2|elt|field|find_in_set|make_set|last_insert_rowid|changes|total_changes`
+// OPENJSON and IIF, PostgreSQL's json_*, jsonb_* and to_json. Not the
+// functions spelled as English words (format, char, field, position,
+// replace, round, sign, trim, lower, upper, reverse, quote, likely,
+// unicode, hex, ascii, ...): "click 'Save' and format (the disk)" and
+// "'ASCII' and unicode (UTF-8)" are prose, and libinjection reads most of
+// those functions itself.
+const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|regexp_\w+|unlikely|likelihood|iif|typeof|printf|instr|nchar|unhex|zeroblob|randomblob|sqlite_\w+|soundex|ifnull|nullif|coalesce|substr|substring|concat|concat_ws|lpad|rpad|strcmp|char_length|octet_length|bit_length|crc32|md5|sha1|sha2|find_in_set|make_set|last_insert_rowid|total_changes`
 
 // sqlFunctionRule is rule 210156's expression: a closed quote (any
 // closing parentheses after it), or a number at the value's start (or a

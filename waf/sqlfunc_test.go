@@ -29,8 +29,8 @@ var sqlFunctionAttacks = []string{
 // alone refuses in the query, JSON and a form (its 942 rules know the
 // function or the comment after it): on the expression only.
 var sqlFunctionAttacksCRS = []string{
-	"x'||likely(1)--", "x' && regexp_instr(password,'^a')--", "x') OR (iif(1,1,0))--", "x' OR typeof(1)='integer'--", "x' or instr(password,'a')--",
-	"x' AND unicode(password)>97--", "7 OR sqlite_version() LIKE '3%'", "x' AND hex(substr(password,1,1))='61'--", "x' OR json_valid('1')--",
+	"x' && regexp_instr(password,'^a')--", "x') OR (iif(1,1,0))--", "x' OR typeof(1)='integer'--", "x' or instr(password,'a')--",
+	"7 OR sqlite_version() LIKE '3%'", "x' OR json_valid('1')--",
 	"x'\u00a0OR\u00a0json_valid('1')--",
 }
 
@@ -39,11 +39,12 @@ var sqlFunctionBenign = []string{
 	"it is json_valid or not", "select or json", "Is it 'valid' or not?", "the 'json' or 'xml' format",
 	"Tom's hex key or char code", "'likely' or unlikely", "1 or 2 days", "3 and char", "Use json_valid() to check", "call unlikely(x) in C",
 	"She said 'yes' and then format it", "'a' or b", "He wrote \"ok\" and left", "search: json_extract", "rock 'n' roll or jazz",
+	"click 'Save' and format (the disk)", "press 'OK' and replace (all)",
 }
 
 // sqlFunctionBenignCRS are near-misses the CRS alone refuses (so no rule
 // of ours can let them through): on the expression only.
-var sqlFunctionBenignCRS = []string{"it's likely (1) of the best", "likely (1)", "if (likely(x)) return", "x = 'a' OR y"}
+var sqlFunctionBenignCRS = []string{"3 and round (up)", "'A' or lower (case)", "it's likely (1) of the best", "likely (1)", "if (likely(x)) return", "x = 'a' OR y"}
 
 // shellExtraAttacks are attack 16's B3 to B5: the shell as $0, package
 // runners and cmd.exe's programs after a separator (rule 210159).
