@@ -8,7 +8,10 @@ package waf
 //     new ProcessBuilder({'id'}).inheritIO().start().waitFor(). SpEL's
 //     new resolves java.lang's types by their simple names, and Spring
 //     Cloud Function evaluates the spring.cloud.function.routing-expression
-//     header as SpEL (CVE-2022-22963); a backend that evaluates a user's
+//     header as SpEL (CVE-2022-22963: Caddy drops a header whose name
+//     has a dot unless the server's expected_dot_headers names it, and
+//     then the waf hands its value to the rules as every header's,
+//     TestSpELRoutingExpressionHeader); a backend that evaluates a user's
 //     expression (@Value, a rule engine, a filter) runs the command. The
 //     CRS refuses java.lang.ProcessBuilder, T(Runtime) and #{...} and
 //     ${...}, not this. Only the constructor followed, within one
