@@ -1,6 +1,96 @@
 package waf
 
 // gadgetRules are the rules for deserialization and expression-language
-// payloads the CRS lets through (a twelfth fresh-eyes attack, attack 16).
-// Filled by that attack's fixes.
-var gadgetRules = ""
+// payloads the CRS lets through (a twelfth fresh-eyes attack, attack 16):
+//   - 210136: Spring Expression Language's constructor of a
+//     java.lang type without its package, a ProcessBuilder built and
+//     started in one expression: new ProcessBuilder('id').start(),
+//     new ProcessBuilder({'id'}).inheritIO().start().waitFor(). SpEL's
+//     new resolves java.lang's types by their simple names, and Spring
+//     Cloud Function evaluates the spring.cloud.function.routing-expression
+//     header as SpEL (CVE-2022-22963: Caddy drops a header whose name
+//     has a dot unless the server's expected_dot_headers names it, and
+//     then the waf hands its value to the rules as every header's,
+//     TestSpELRoutingExpressionHeader); a backend that evaluates a user's
+//     expression (@Value, a rule engine, a filter) runs the command. The
+//     CRS refuses java.lang.ProcessBuilder, T(Runtime) and #{...} and
+//     ${...}, not this. Only the constructor followed, within one
+//     statement (no semicolon), by a call on the builder (start,
+//     inheritIO, command, redirect..., directory, environment): "use new
+//     ProcessBuilder to run it" and Java code that builds one and starts it
+//     in another statement (pb = new ProcessBuilder(cmd); pb.start();)
+//     pass. The false-positive risk: a forum post of Java code that
+//     starts a ProcessBuilder in one expression.
+//   - 210137: a YAML tag that builds an object of a named type, and a
+//     Java gadget class named as a type by its whole name:
+//     PyYAML's !!python/object/apply:, /new:, !!python/object:,
+//     !!python/name: and !!python/module: (yaml.load with an unsafe or
+//     full loader calls os.system: !!python/object/apply:os.system
+//     ["id"]), in any value or a text file's contents (a multipart c.yml);
+//     Ruby's (Psych's) !ruby/object:, !ruby/hash:, !ruby/struct:,
+//     !ruby/marshal and !ruby/class (Gem::Installer chains); SnakeYAML's
+//     global tag of a Java class (!!javax.script.ScriptEngineManager,
+//     !!com.sun.rowset.JdbcRowSetImpl: a package then a capitalised
+//     class after !!). And a value that starts with the name of a class
+//     that Jackson's default typing and Fastjson's autoType instantiate
+//     into a JNDI lookup or a class load (the blocklists of Jackson's
+//     SubTypeValidator: com.sun.rowset.JdbcRowSetImpl,
+//     com.mchange.v2.c3p0.*, ...trax.TemplatesImpl,
+//     org.apache.xbean.propertyeditor.JndiConverter,
+//     ch.qos.logback.core.db.*, com.zaxxer.hikari.HikariConfig,
+//     org.apache.commons.configuration(2).JNDIConfiguration,
+//     org.apache.ibatis.datasource.jndi.*, Spring's PropertyPathFactoryBean
+//     and its JNDI and context classes, the DBCP and BCEL class loaders,
+//     OpenJPA, Shiro, log4j's receivers, Groovy's MethodClosure, ...),
+//     shaded under another package too, and Fastjson's L...; and [
+//     spellings: ["com.sun.rowset.JdbcRowSetImpl",{...}] (a JSON array's
+//     first leaf) and {"@type":"com.mchange.v2.c3p0.JndiRefForwardingDataSource"}.
+//     Passing: YAML's standard tags (!!str, !!binary, !!map), JSON-LD's
+//     {"@type":"Person"}, prose that names a gadget class ("CVE about
+//     com.sun.rowset.JdbcRowSetImpl": the name must start the value),
+//     "python/object" without the tag, and "Wow!!great".
+//   - 210138: a serialized object's bytes, or their base64, at the start
+//     of a value: Java's (base64 rO0AB, hex aced0005, in a cookie such as
+//     Shiro's rememberMe or a parameter: ObjectInputStream runs the
+//     commons-collections chain), .NET's BinaryFormatter (base64
+//     AAEAAAD/////, and its URL-safe AAEAAAD_____), Python's pickle
+//     (protocols 2 to 5: base64 gAJj, gANj, gASV, gAWV; protocols 0 and 1
+//     and raw protocol 0 text: a GLOBAL of os, posix, nt, subprocess,
+//     builtins, __builtin__, commands or pty, cos\nsystem\n...,
+//     base64 Y29zC, Y3Bvc2l4C, ...): pickle.loads calls os.system. The waf's
+//     base64 decoder leaves binary it decodes unread, so the markers are
+//     read in the base64 text itself. A random base64 or hex token starts
+//     with one of these prefixes about once in 2^22
+//     (TestSerializedMarkersLeaveTokensAlone measures it); text that
+//     mentions rO0AB or gASV elsewhere than at its start passes.
+var gadgetRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx \bnew\s+ProcessBuilder\s*\([^;]*?\)\s*\.\s*(?:start|inheritIO|command|redirect\w*|directory|environment)\s*\(" "id:210136,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: SpEL new ProcessBuilder(...).start()',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + gadgetTypeRule + `" "id:210137,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a YAML tag that builds an object, or a gadget class named as a type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + serializedMarkerRule + `" "id:210138,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a Java, .NET or pickle serialized object (or its base64) starts the value',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+// gadgetTypeRule is rule 210137's expression (gadgetRules).
+const gadgetTypeRule = `(?:!!|\btag:yaml\.org,2002:)python/(?:object(?:/apply|/new)?|name|module)\s*:` +
+	`|!!?ruby/(?:object|hash|struct|marshal|class|module|exception)\b` +
+	`|(?:^|[\s:\[{,-])!!(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*` +
+	`|^[\s\x22'\[]*L*(?:[\w$]+\.)*?(?:` +
+	`com\.sun\.rowset\.JdbcRowSetImpl|com\.mchange\.v2\.c3p0\.[\w$]+|trax\.TemplatesImpl` +
+	`|org\.apache\.xbean\.propertyeditor\.JndiConverter|ch\.qos\.logback\.core\.db\.[\w$]+` +
+	`|com\.zaxxer\.hikari\.Hikari(?:Config|DataSource)|org\.apache\.commons\.configuration2?\.JNDIConfiguration` +
+	`|org\.apache\.ibatis\.datasource\.jndi\.[\w$]+|org\.springframework\.beans\.factory\.config\.(?:PropertyPathFactoryBean|MethodInvokingFactoryBean|ObjectFactoryCreatingFactoryBean)` +
+	`|org\.springframework\.aop\.(?:config\.MethodLocatingFactoryBean|support\.DefaultBeanFactoryPointcutAdvisor)|org\.springframework\.jndi\.[\w$]+` +
+	`|org\.springframework\.context\.support\.(?:ClassPath|FileSystem)XmlApplicationContext` +
+	`|org\.apache\.(?:tomcat\.dbcp\.)?(?:commons\.)?dbcp2?\.(?:BasicDataSource|cpdsadapter\.DriverAdapterCPDS|datasources\.[\w$]+)` +
+	`|bcel\.(?:internal\.)?util\.ClassLoader|org\.apache\.openjpa\.ee\.[\w$]*ManagedRuntime` +
+	`|org\.apache\.shiro\.(?:jndi\.JndiObjectFactory|realm\.jndi\.JndiRealmFactory)|org\.apache\.log4j\.receivers\.db\.[\w$]+` +
+	`|org\.apache\.aries\.transaction\.jms\.[\w$]+|org\.apache\.cxf\.jaxrs\.provider\.XSLTJaxbProvider` +
+	`|org\.codehaus\.groovy\.runtime\.(?:ConvertedClosure|MethodClosure)|com\.ibatis\.sqlmap\.engine\.transaction\.jta\.JtaTransactionConfig` +
+	`|br\.com\.anteros\.dbcp\.[\w$]+|oracle\.jdbc\.connector\.OracleManagedConnectionFactory|net\.sf\.ehcache\.transaction\.manager\.[\w$]+` +
+	`|com\.caucho\.config\.types\.ResourceRef|org\.apache\.ignite\.cache\.jta\.jndi\.CacheJndiTmLookup|org\.apache\.activemq\.(?:ActiveMQ(?:XA)?ConnectionFactory|jms\.pool\.[\w$]+|pool\.[\w$]+)` +
+	`)`
+
+// serializedMarkerRule is rule 210138's expression (gadgetRules): the
+// first bytes of a serialized object, raw or in base64, at the value's
+// start.
+const serializedMarkerRule = `^[\s\x22']*(?:rO0AB|(?i:aced0005)|AAEAAAD(?://///|_____)|gA[JN]j|gA[SW]V` +
+	`|Y29zC|Y3Bvc2l4C|Y250C|Y3N1YnByb2Nlc3MK|Y2J1aWx0aW5zC|Y19fYnVpbHRpbl9fC|Y2NvbW1hbmRzC|Y3B0eQ` +
+	`|c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty)\n\w+\n)`

