@@ -35,7 +35,9 @@ package waf
 //     (&& %TEMP%\x.exe). Prose after a separator passes: "Total; $0 fee",
 //     "npx is faster", "go run fast", "Q&A: setup"; "; pip install x"
 //     and "& setup.exe" in a how-to are refused: the price.
-var sqlFunctionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var sqlFunctionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + shellExtraRule + `" "id:210159,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then the shell as $0, a package runner or a Windows program',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -50,20 +52,59 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|regexp_\w+|unlikely|likelihood|iif|typeof|printf|instr|nchar|unhex|zeroblob|randomblob|sqlite_\w+|soundex|ifnull|nullif|coalesce|substr|substring|concat|concat_ws|lpad|rpad|strcmp|char_length|octet_length|bit_length|crc32|md5|sha1|sha2|find_in_set|make_set|last_insert_rowid|total_changes`
 
 // sqlFunctionRule is rule 210156's expression: a closed quote (any
-// closing parentheses after it), or a number at the value's start (or a
-// line's, or after a ';' part's name=), then or/and/xor or ||/&&,
-// optionally NOT or !, opening parentheses and a call of
-// sqlFunctionNames. Comments are spaces (t:replaceComments).
-const sqlFunctionRule = `(?i)(?:['\"` + "`" + `]\)*|(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*[-+]?` + sqlNumber + `\)*)` +
-	`(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + sqlSpace + `*(?:not\b` + sqlSpace + `*|!` + sqlSpace + `*)?[(` + " \\t\\n\\x0b\\x0c\\r\u00a0\ufffd" + `]*` +
+// closing parentheses after it), then or/and/xor or ||/&&, optionally
+// NOT or !, opening parentheses and a call of sqlFunctionNames. Comments
+// are spaces (t:replaceComments).
+const sqlFunctionRule = `(?i)['\"` + "`" + `]\)*` + sqlFunctionCall
+
+// sqlFunctionNumberRule is rule 210162's expression: the same call after
+// a number at the value's start (or after a ';' part's name=), and after
+// the call's closing parenthesis a comparison (=, <, >, LIKE, IS, IN,
+// REGEXP, BETWEEN) or the value's end or a comment: 1 AND
+// json_valid(password)=0, 1 AND json_extract(password,'$') LIKE 'a%',
+// 7 OR sqlite_version() LIKE '3%'. "1 and concat(the two lists) then
+// sort them" and "1 and substr(name, 1, 3) gives the prefix" pass (a
+// fresh-eyes hunt for false positives, attack 17).
+const sqlFunctionNumberRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*[-+]?` + sqlNumber + `\)*` + sqlFunctionCall +
+	`[^;]*?\)` + sqlSpace + `*(?:[=<>!]|\b(?:like|rlike|regexp|glob|is|in|between|not)\b|--|#|/\*|\z)`
+
+// sqlFunctionCall is what follows the quote or the number in rules
+// 210156 and 210162.
+const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + sqlSpace + `*(?:not\b` + sqlSpace + `*|!` + sqlSpace + `*)?[(` + " \\t\\n\\x0b\\x0c\\r\u00a0\ufffd" + `]*` +
 	`\b(?:` + sqlFunctionNames + `)` + sqlSpace + `*\(`
 
+// sqlInjectedTail is rule 210156's second condition, on the whole value:
+// what an injection into a quoted string needs for the query to parse,
+// which code and prose that quote a string and call a function
+// ("WHERE type = 'click' AND json_extract(payload, '$.id') = 42",
+// "x === 'undefined' || typeof(x) === 'undefined'", "- Fixed 'Export'
+// and printf("%s") crash": attack 17 had 22 such refused) lack: an odd
+// number of single or of double quotes in the whole value (\A and \z:
+// Coraza compiles an expression with (?sm), where ^ and $ are a line's
+// ends) (the application's closing quote
+// is cut off by a comment or a null byte), a comment at the value's end
+// (--, -- -, #, /*), or a last quote that opens a string after an
+// operator or a keyword (' OR json_type('1') IS 'integer' OR ',
+// ... LIKE '"s%, ... AND '1'='1), which the application's own closing
+// quote then closes. Prose whose apostrophes are odd in number ("It's
+// 'Fine' and concat(x)") is still refused: the price.
+const sqlInjectedTail = `\A[^']*'(?:[^']*'[^']*')*[^']*\z|\A[^\"]*\"(?:[^\"]*\"[^\"]*\")*[^\"]*\z|(?:--[\s-]*|#|/\*)\s*\z` +
+	`|(?i:\b(?:or|and|xor|not|like|rlike|regexp|glob|is|in|between|then|else|when)\b|[=<>(,+*/%&|^!-])\s*['\"][^'\"]*\z`
+
 // shellExtraRule is rule 210159's expression (see sqlFunctionRules).
-const shellExtraRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*(?:" +
+const shellExtraRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*" +
 	// the shell as $0 before an option or a redirection
 	`\$(?:0|\{0\})(?:[ \t]+-[a-zA-Z]|[ \t]*<<<|[ \t]*<[ \t]*[/.~])` +
+	// the rest only after the value's first word (127.0.0.1;npx x,
+	// ;pip install x, host && curl.exe ...): a how-to, a README or a chat
+	// message has its install commands after words and line breaks
+	// ("## Install\n\npip install requests", "python3 -m venv .venv &&
+	// pip install -r requirements.txt", "Cannot reach the share:\n
+	// \\fileserver01\finance\x.xlsx": a fresh-eyes hunt for false
+	// positives, attack 17, had 11 refused)
+	"|\\A\\s*[^\\s;|&`]*\\s*(?:&&|\\|\\||[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*(?:" +
 	// package runners
-	`|(?:npx|bunx|uvx|pnpx)[ \t]+(?:-{1,2}[a-zA-Z]|[\w.-]*[:@/]|[\w.-]+[ \t]*(?:\z|[;&|#\n]|[ \t]+-))` +
+	`(?:npx|bunx|uvx|pnpx)[ \t]+(?:-{1,2}[a-zA-Z]|[\w.-]*[:@/]|[\w.-]+[ \t]*(?:\z|[;&|#\n]|[ \t]+-))` +
 	`|(?:pipx[ \t]+run|(?:pip[23]?(?:\.\d+)?|python[23]?(?:\.\d+)?[ \t]+-m[ \t]+pip)[ \t]+install|gem[ \t]+install|cargo[ \t]+install|npm[ \t]+(?:exec|x)|(?:yarn|pnpm)[ \t]+dlx|pnpm[ \t]+exec|bun[ \t]+x|uv[ \t]+(?:tool[ \t]+run|pip[ \t]+install)|deno[ \t]+(?:run|eval|install))[ \t]+\S` +
 	`|go[ \t]+(?:run|install|get)[ \t]+(?:-\S+[ \t]+)*\S*(?:\w\.\w+/|@|\.go\b)` +
 	// cmd.exe: a program by its .exe name, a UNC path, a program under

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -79,18 +80,78 @@ var shellExtraBenignCRS = []string{"I use yarn; npx is faster", "Ready; go run f
 // TestSQLFunctionRule: rule 210156's expression, as Coraza compiles it
 // (with (?sm)), on comments replaced by a space (t:replaceComments).
 func TestSQLFunctionRule(t *testing.T) {
-	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(sqlFunctionRule, `\"`, `"`))
+	compile := func(e string) *regexp.Regexp { return regexp.MustCompile("(?sm)" + strings.ReplaceAll(e, `\"`, `"`)) }
+	quote, tail, number := compile(sqlFunctionRule), compile(sqlInjectedTail), compile(sqlFunctionNumberRule)
 	comments := regexp.MustCompile(`/\*.*?\*/`)
+	refused := func(v string) bool {
+		c := comments.ReplaceAllString(v, " ")
+		return quote.MatchString(c) && tail.MatchString(v) || number.MatchString(c)
+	}
 	for _, v := range append(append([]string{}, sqlFunctionAttacks...), sqlFunctionAttacksCRS...) {
-		if !rx.MatchString(comments.ReplaceAllString(v, " ")) {
+		if !refused(v) {
 			t.Errorf("%q: not refused", v)
 		}
 	}
-	for _, v := range append(append([]string{}, sqlFunctionBenign...), sqlFunctionBenignCRS...) {
-		if rx.MatchString(v) {
+	for _, v := range append(append(append([]string{}, sqlFunctionBenign...), sqlFunctionBenignCRS...), append(sqlFunctionCode, sqlFunctionCodeCRS...)...) {
+		if refused(v) {
 			t.Errorf("the benign %q: refused", v)
 		}
 	}
+}
+
+// sqlFunctionCodeCRS are of sqlFunctionCode's kind, refused by the CRS
+// alone too (attack 17 saw our rule's id: the early checkpoint after our
+// rules refuses before the CRS's run): on the expressions only.
+var sqlFunctionCodeCRS = []string{
+	"Try: SELECT name FROM users WHERE role = 'admin' OR coalesce(is_staff, false) ORDER BY name;",
+	"mysql 'first_name' and concat(first_name, last_name)",
+	"- Fixed 'Export' and printf(\"%s\") crash on Windows\n- Bumped sqlite to 3.45",
+	"1 and concat(the two lists) then sort them",
+	"Steps:\n1 and substr(name, 1, 3) gives the prefix\n2 then group by it",
+	"postgres 'row' and to_json(row) example",
+	"echo 'done' && printf(\"%d\\n\", n) in C isn't the same as the shell's printf",
+	"In Access you can write 'Yes' or IIF([Paid], 'Yes', 'No')",
+	"SELECT id, COALESCE(nickname, 'n/a') AS nick FROM users WHERE country = 'FR' AND coalesce(deleted, 0) = 0",
+	"select * from orders where meta->>'channel' = 'web' and jsonb_array_length(meta->'items') > 2",
+	"If s <> \"\" And InStr(s, \"@\") > 0 Then MsgBox \"email\"",
+	"The 'Deluxe' and concat(enated) cables were fine",
+	"const hash = secret !== '' && md5(secret);",
+	"if ext == '.json' and json_valid(text):\n    load(text)",
+	"$ok = $name !== '' && substr($name, 0, 1) === 'A';",
+	"=IF(A1=\"yes\" or concat(B1,C1)",
+	"## 2.3.0\n- Added `json_extract` support\n- Fixed 'Save as' and coalesce() handling of NULLs",
+}
+
+// sqlFunctionCode are attack 17's false positives of 210156 before its
+// second condition (sqlInjectedTail) and 210162's comparison: code,
+// changelogs and prose that quote a string and call a function.
+var sqlFunctionCode = []string{
+	"I have a table events(payload TEXT). This works:\n\nSELECT * FROM events WHERE type = 'click' AND json_extract(payload, '$.user.id') = 42;\n\nbut it is slow. Should I add an index on the expression?",
+	"In MySQL 8 I use WHERE status = 'active' AND JSON_CONTAINS(tags, '\"sale\"') but it returns nothing. Any idea?",
+	"did you try 'ISJSON' or isjson(col) = 1 in the where clause?",
+	"In JS, check `x === 'undefined' || typeof(x) === 'undefined'` before calling it.",
+}
+
+// shellExtraCodeCRS are of shellExtraCode's kind, refused by the CRS
+// alone too: on the expression only.
+var shellExtraCodeCRS = []string{
+	"python3 -m venv .venv && source .venv/bin/activate && pip install -r requirements.txt",
+	"cargo build --release\ncargo install ripgrep",
+	"Open a terminal & powershell.exe -ExecutionPolicy Bypass -File .\\install.ps1",
+}
+
+// shellExtraCode are attack 17's false positives of 210159 before it
+// read runners and Windows programs only after the value's first word:
+// how-tos, READMEs, tickets and chat messages.
+var shellExtraCode = []string{
+	"## Install\n\npip install requests\n\nthen run `python app.py`",
+	"Quick try:\ngo run golang.org/x/tools/cmd/stringer@latest -type=Color",
+	"You don't need to install it:\npipx run black --check .",
+	"Try it:\ndeno run --allow-net server.ts",
+	"Cannot reach the share:\n\\\\fileserver01\\finance\\Q3\\report.xlsx\nPlease help.",
+	"On Windows 10 use curl.exe instead of the alias:\ncurl.exe -o file.zip https://example.com/file.zip",
+	"pnpm install\npnpm dlx shadcn@latest init",
+	"Thanks! that worked.\npip install pandas fixed the import error",
 }
 
 // TestShellExtraRule: rule 210159's expression, as Coraza compiles it.
@@ -101,7 +162,7 @@ func TestShellExtraRule(t *testing.T) {
 			t.Errorf("%q: not refused", v)
 		}
 	}
-	for _, v := range append(append([]string{}, shellExtraBenign...), shellExtraBenignCRS...) {
+	for _, v := range append(append(append([]string{}, shellExtraBenign...), shellExtraBenignCRS...), append(shellExtraCode, shellExtraCodeCRS...)...) {
 		if rx.MatchString(v) {
 			t.Errorf("the benign %q: refused", v)
 		}
@@ -138,6 +199,9 @@ func TestSQLFunctionsBeyondTheCRS(t *testing.T) {
 		benign = append(benign,
 			probe{name: v + " in the query", method: "GET", path: "/search?q=" + q(v)},
 			probe{name: v + " in JSON", method: "POST", path: "/notes", contentType: "application/json", body: jsonString("v", v)})
+	}
+	for _, v := range append(append([]string{}, sqlFunctionCode...), shellExtraCode...) {
+		benign = append(benign, probe{name: strconv.Quote(v) + " in JSON", method: "POST", path: "/notes", contentType: "application/json", body: jsonString("v", v)})
 	}
 	runBeyondTheCRS(t, catches, misses, benign)
 }
