@@ -866,7 +866,8 @@ SecRule ARGS "@rx ` + truthyValue + `" "id:210134,phase:2,block,t:none,msg:'SQL 
 	SecRule MATCHED_VARS_NAMES "@` + repeatedKeyOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS "@rx ^\s*prototype\s*$" "id:210168,phase:2,block,t:none,msg:'Prototype pollution: constructor then prototype as a path of keys',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS_NAMES "@` + protoPathOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|XML:/* "@rx ` + cypherRule + `" "id:210135,phase:2,block,t:none,t:urlDecodeUni,msg:'Cypher injection: a closed quote then Cypher clauses',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|XML:/* "@rx ` + cypherRule + `" "id:210135,phase:2,block,t:none,t:urlDecodeUni,msg:'Cypher injection: a closed quote then Cypher clauses',tag:'application-multi',tag:'attack-injection-nosql',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "!@rx ` + cypherQuery + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // truthyValue is rule 210134's first condition: a value that MySQL
@@ -919,6 +920,15 @@ func repeatedKey(name string) bool {
 	return strings.EqualFold(last, parent) && strings.Trim(last, "0123456789") != ""
 }
 
+// cypherQuery is rule 210135's second condition, negated: a value that
+// starts with a Cypher clause is a whole query sent as data (a graph
+// console's, a saved query's), not a value that breaks out of one: a
+// fresh-eyes hunt for false positives (attack 17) had "MATCH
+// (a:Actor)-[:ACTED_IN]->(m:Movie) WHERE m.title = 'Heat' RETURN a.name
+// // list cast" and "MATCH (u:User) WHERE u.name = 'x' OR u.name = 'y'
+// WITH u MATCH (u)-[:OWNS]->(d) RETURN d" refused.
+const cypherQuery = `(?i)\A\s*(?:optional\s+)?(?:match|create|merge|with|unwind|call|return|foreach|load\s+csv|using|explain|profile)\b`
+
 // cypherRule is rule 210135: Cypher injection into a query that
 // concatenates a value inside quotes (Neo4j: "MATCH (u:User) WHERE
 // u.name = '" + name + "' RETURN u"): a quote (or a backtick) closes the
@@ -929,7 +939,10 @@ func repeatedKey(name string) bool {
 // node that a RETURN follows; or a RETURN of a variable, a property or
 // *, a DELETE of variables or a SET of a property, that a comment ends
 // (x' RETURN u.password//, x' RETURN u, u.email//, x' DETACH DELETE n//,
-// x' SET u.admin = true//: attack 14's, open until attack 16's session). x' RETURN 1 UNION MATCH (u:User) RETURN
+// x' SET u.admin = true//: attack 14's, open until attack 16's session),
+// the comment ending the value. A MATCH after the clause must be a node's
+// pattern (MATCH (u), MATCH (u:User), MATCH (:User {): since attack 17,
+// "It's 'Fine' with me: match (the red one)" passes. x' RETURN 1 UNION MATCH (u:User) RETURN
 // u.password//, x' WITH 1 as a MATCH (u:User) RETURN u.password//,
 // x' OR 1=1 WITH u MATCH (u) RETURN u// (a tenth fresh-eyes attack,
 // attack 14; also as \u0027 in JSON values and keys, which the body
@@ -937,7 +950,7 @@ func repeatedKey(name string) bool {
 // the pattern after it without a quote between: prose with an apostrophe
 // ("it's a match (finally) with the return", "I won't return the match
 // (it was bad)", "Jones' match (home: away)") does not match.
-const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//)`
+const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(\s*\w*\s*(?::\s*\w+\s*)?[){]|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//\s*\z)`
 
 // protoPathOp is rule 210168's second condition: a value "prototype"
 // that is its array's second element, after "constructor", with a third

@@ -1292,16 +1292,23 @@ func TestRepeatedKey(t *testing.T) {
 	}
 }
 
+// matcher is a function as a MatchString.
+type matcher func(string) bool
+
+func (m matcher) MatchString(v string) bool { return m(v) }
+
 // TestCypherRule: rule 210135 matches attack 14's Cypher after a closed
 // quote and not prose with an apostrophe before Cypher's words.
 func TestCypherRule(t *testing.T) {
-	re := regexp.MustCompile(strings.ReplaceAll(cypherRule, `\"`, `"`))
+	rule := regexp.MustCompile("(?sm)" + strings.ReplaceAll(cypherRule, `\"`, `"`))
+	query := regexp.MustCompile("(?sm)" + cypherQuery)
+	re := matcher(func(v string) bool { return rule.MatchString(v) && !query.MatchString(v) })
 	for _, s := range []string{
 		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
 		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x" RETURN 1 UNION MATCH (u:User) RETURN u.password//`,
 		`x'}) RETURN 1 UNION MATCH (u:User) RETURN u//`, `x' MATCH (u:User) RETURN u//`, `x' UNION MATCH (n:Secret) RETURN n.value//`,
 		`x' OR 1 = 1 WITH u MATCH (u) RETURN u//`, `x' AND u.age >= 0 WITH u MATCH (u) RETURN u//`,
-		`x' RETURN u.password//`, `x' RETURN u//`, `x' RETURN *//`, `x' RETURN u.password, u.email//`, `x' RETURN u.password AS p //x`,
+		`x' RETURN u.password//`, `x' RETURN u//`, `x' RETURN *//`, `x' RETURN u.password, u.email//`, `x' RETURN u.password AS p //`,
 		`x' DETACH DELETE n//`, `x' DELETE u, r//`, `x' SET u.admin = true//`,
 	} {
 		if !re.MatchString(s) {
@@ -1313,6 +1320,10 @@ func TestCypherRule(t *testing.T) {
 		`She said 'with pleasure' and we match (again)`, `Time: 10:30 (UTC: 9:30)`, `don't with (a:b)`,
 		`Jones' match (home: away)`, `Jones' match (home:away) was fun`, `MATCH (u:User) RETURN u`,
 		`Jones' return to https://example.com/`, `the parcel's return label // see below`, `I'd return it`, `'return' // keyword`, `Ann's delete key // broken`, `it's set to go // soon`,
+		// attack 17's: whole queries with a quoted literal, prose
+		`MATCH (a:Actor)-[:ACTED_IN]->(m:Movie) WHERE m.title = 'Heat' RETURN a.name, m.released // list cast`,
+		`MATCH (u:User) WHERE u.name = 'x' OR u.name = 'y' WITH u MATCH (u)-[:OWNS]->(d) RETURN d`,
+		`It's 'Fine' with me: match (the red one) at the store`,
 	} {
 		if re.MatchString(s) {
 			t.Errorf("210135 matches the benign %q", s)

@@ -120,8 +120,16 @@ var argumentShapes = []string{
 	// mail", "-v", "-verbose", "--prefix" alone and "-sort" pass. Since
 	// a twelfth (attack 16, B15), zip's, sqlite3's and Ghostscript's
 	// options that run a program (see below); "-TT", "-T",
-	// "-cmd .tables", "-sOutputFile=out.pdf" pass.
-	`(?:(?:(?:\d+(?:,\d+)?|\$|/[^/\n]*/)\s*(?-i:e)\s*|(?-i:e)\s+)(?:` + shortOptionPrograms + `)\b|(?-i:s)/[^/\n]*/[^/\n]*/[gpimw0-9]*(?-i:e)|(?-i:-v)\s*/[^:\s]*:\S|--volume(?:=|\s+)[^\s:]*:\S|--mount(?:=|\s+)\S*?\b(?:type|source|src)=|--privileged\b|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--(?:script-shell|prefix)(?:=|\s+)['\"]?[/.~]|(?-i:-so)(?:\s|\z)` +
+	// "-cmd .tables", "-sOutputFile=out.pdf" pass. Since a fresh-eyes
+	// hunt for false positives (attack 17): docker's mounts only of the
+	// host's root, its system directories or its runtime's socket
+	// (hostPaths: "-v /data:/var/lib/postgresql/data" and "-v
+	// /srv/app:/app" were refused), not --privileged (docker-in-docker's
+	// own) nor npm's --prefix ("--prefix ./frontend run build"); sed's e
+	// without an address before a program only then an option or the
+	// end ("e id card renewal" was refused); 7-Zip's -so only alone
+	// ("-so -tzip archive.zip", "-so what").
+	`(?:(?:(?:\d+(?:,\d+)?|\$|/[^/\n]*/)\s*(?-i:e)\s*(?:` + shortOptionPrograms + `)\b|(?-i:e)\s+(?:` + shortOptionPrograms + `)(?:\s+-|\s*\z))|(?-i:s)/[^/\n]*/[^/\n]*/[gpimw0-9]*(?-i:e)|(?:(?-i:-v)\s*|--volume(?:=|\s+))` + hostPaths + `:\S|--mount(?:=|\s+)\S*?\b(?:source|src)=` + hostPaths + `(?:,|\s|\z)|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--script-shell(?:=|\s+)['\"]?[/.~]|(?-i:-so)\s*\z` +
 		// since a twelfth (attack 16, B15): zip's -TT and --unzip-command
 		// (the program that tests the archive, -T), after other options
 		// too (-T -TT id, --unzip-command=id); sqlite3's -cmd of .shell or
@@ -131,6 +139,12 @@ var argumentShapes = []string{
 		`|(?:-s\s*outputfile\s*=?|(?-i:-o)\s*)['\"]?(?:%pipe%\s*|\|)\S)` +
 		`|--?cmd(?:=|\s+)['\"]?\.(?:shell|system)\b)`,
 }
+
+// hostPaths are the host's paths whose mount into a container gives it
+// the host (rule 210190): the root, /etc, /root, /proc, /sys, /dev,
+// /boot, /home, /var/run and /run (the container runtime's socket), and
+// the runtime's and the kubelet's state.
+const hostPaths = `/(?:(?:etc|root|proc|sys|dev|boot|home|var/run|run|var/lib/docker|var/lib/containerd|var/lib/kubelet)\b[^:\s,]*)?`
 
 // shortOptionPrograms are the programs after rsync's -e and man's -P
 // that rule 210187 reads as an attack.
@@ -179,7 +193,7 @@ func abbreviations(option string, least int) string {
 func argumentInjectionRules() string {
 	var b strings.Builder
 	for i, shape := range argumentShapes {
-		fmt.Fprintf(&b, "SecRule ARGS|REQUEST_COOKIES \"@rx (?i)^\\s*%s\" \"id:%d,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, as one argument (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", shape, 210181+i)
+		fmt.Fprintf(&b, "SecRule ARGS|REQUEST_COOKIES \"@rx (?i)\\A\\s*%s\" \"id:%d,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, as one argument (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", shape, 210181+i)
 	}
 	return b.String()
 }

