@@ -138,9 +138,13 @@ func secretPathsPattern(data string) string {
 	// A relative path: segments without white space (t:normalizePathWin
 	// has dropped ./ and dir/../), then the file and the value's end, or
 	// the directory and anything but white space: ".env is where it goes"
-	// and "copy .env.example to .env" are prose, not a path.
-	return `^[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:$|[^a-z0-9_.~-]))` +
-		`|(?:[^\s/]+/)*(?:(?:` + strings.Join(relDirs, "|") + `)\S*|(?:` + strings.Join(relFiles, "|") + `))\s*$)`
+	// and "copy .env.example to .env" are prose, not a path. The value's
+	// start and end (\A, \z): Coraza compiles an expression with (?m),
+	// where ^ and $ are a line's, and a fresh-eyes hunt for false
+	// positives (attack 17) had a .gitignore's contents (".env\n
+	// node_modules/") refused.
+	return `\A[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:\z|[^a-z0-9_.~-]))` +
+		`|(?:[^\s/]+/)*(?:(?:` + strings.Join(relDirs, "|") + `)\S*|(?:` + strings.Join(relFiles, "|") + `))\s*\z)`
 }
 
 // secretPathLine is one line of the data file as an expression: quoted,

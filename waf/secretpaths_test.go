@@ -54,7 +54,7 @@ var secretPathAttacks = []string{
 	"WEB-INF/web.xml", "./config/credentials/production.key", ".git-credentials",
 	"/usr/local/tomcat/webapps/ROOT/WEB-INF/web.xml",
 	// a twelfth fresh-eyes attack's (attack 16): more relative names
-	"id_rsa", "keys/id_ed25519", "id_ecdsa", ".pypirc", "terraform.tfstate", "infra/terraform.tfstate.backup", "local_settings.py",
+	"id_rsa", "keys/id_ed25519", "id_ecdsa", ".pypirc", "/srv/infra/terraform.tfstate", "/srv/infra/terraform.tfstate.backup", "local_settings.py",
 	"mysite/local_settings.py", "db.sqlite3", "storage/logs/laravel.log", "/srv/deploy/id_rsa",
 }
 
@@ -77,6 +77,8 @@ var secretPathBenign = []string{
 	// near attack 16's: public keys, prose, other files
 	"id_rsa.pub", "keys/id_ed25519.pub", "generate id_rsa with ssh-keygen", "terraform.tfstate is kept in S3", "terraform.tf",
 	"local_settings.py.example", "db.sqlite3-journal.md", "storage/logs/", "storage/logs/app.md", "laravel.log", "my_id_rsa_notes",
+	// attack 17's: a remote state's key, a .gitignore's lines
+	"envs/prod/terraform.tfstate", "terraform.tfstate", "node_modules/\n.env\n.env.local\n*.tfstate\nid_rsa\n",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the
@@ -85,7 +87,7 @@ var secretPathBenign = []string{
 func TestSecretPathsRule(t *testing.T) {
 	i := strings.Index(secretPathsRule, `"@rx `)
 	j := strings.Index(secretPathsRule, `" "id:`)
-	re := regexp.MustCompile(secretPathsRule[i+5 : j])
+	re := regexp.MustCompile("(?sm)" + secretPathsRule[i+5:j])
 	norm := func(s string) string { // as t:utf8toUnicode, t:urlDecodeUni, t:normalizePathWin and t:lowercase leave it
 		s = strings.Map(func(r rune) rune { // a space's best fit, else its low byte (a byte not UTF-8 as U+FFFD)
 			switch {
