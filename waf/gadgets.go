@@ -37,7 +37,7 @@ package waf
 //     SubTypeValidator: com.sun.rowset.JdbcRowSetImpl,
 //     com.mchange.v2.c3p0.*, ...trax.TemplatesImpl,
 //     org.apache.xbean.propertyeditor.JndiConverter,
-//     ch.qos.logback.core.db.*, com.zaxxer.hikari.HikariConfig,
+//     ch.qos.logback.core.db.*, com.zaxxer.hikari.HikariConfig (210139),
 //     org.apache.commons.configuration(2).JNDIConfiguration,
 //     org.apache.ibatis.datasource.jndi.*, Spring's PropertyPathFactoryBean
 //     and its JNDI and context classes, the DBCP and BCEL class loaders,
@@ -66,16 +66,35 @@ package waf
 var gadgetRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx \bnew\s+ProcessBuilder\s*\([^;]*?\)\s*\.\s*(?:start|inheritIO|command|redirect\w*|directory|environment)\s*\(" "id:210136,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: SpEL new ProcessBuilder(...).start()',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + gadgetTypeRule + `" "id:210137,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a YAML tag that builds an object, or a gadget class named as a type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + serializedMarkerRule + `" "id:210138,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a Java, .NET or pickle serialized object (or its base64) starts the value',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS "@rx \A[\s\x22'\[]*L*(?:[\w$]+\.)*?com\.zaxxer\.hikari\.Hikari(?:Config|DataSource)\b" "id:210139,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: HikariCP named as a polymorphic type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS_NAMES "@rx (?:\.0|\[0\]|[.\[]@(?:type|class)\]?)\z" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
-// gadgetTypeRule is rule 210137's expression (gadgetRules).
-const gadgetTypeRule = `(?:!!|\btag:yaml\.org,2002:)python/(?:object(?:/apply|/new)?|name|module)\s*:` +
+// yamlTagPlace is where a YAML tag stands in a document: the value's
+// start, a line's (after a list's dash or a document's ---), after a
+// key's colon, or inside a
+// flow collection ([, {, ,). A fresh-eyes hunt for false positives
+// (attack 17) had prose that names a tag refused ("Rails 7.1 complains
+// about !ruby/object:ActiveSupport::HashWithIndifferentAccess in my
+// fixtures", "SnakeYAML output has !!com.example.config.AppConfig at
+// the top").
+const yamlTagPlace = `(?:\A|[\r\n]|[:\[{,])[\t ]*(?:-(?:--)?[\t ]+)?`
+
+// gadgetTypeRule is rule 210137's expression (gadgetRules). HikariCP's
+// classes are rule 210139's, only as a polymorphic type (a JSON array's
+// first element, Fastjson's @type, Jackson's @class: ["com.zaxxer.hikari.
+// HikariConfig",{"metricRegistry":"ldap://..."}]): attack 17 had Spring's
+// spring.datasource.type=com.zaxxer.hikari.HikariDataSource and a
+// dataSourceClassName refused; c3p0's only by its JNDI and
+// user-overrides gadgets (ComboPooledDataSource is a driver class's
+// value).
+const gadgetTypeRule = yamlTagPlace + `(?:(?:!!|!<tag:yaml\.org,2002:|tag:yaml\.org,2002:)python/(?:object(?:/apply|/new)?|name|module)\s*:` +
 	`|!!?ruby/(?:object|hash|struct|marshal|class|module|exception)\b` +
-	`|(?:^|[\s:\[{,-])!!(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*` +
+	`|!!(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*)` +
 	`|^[\s\x22'\[]*L*(?:[\w$]+\.)*?(?:` +
-	`com\.sun\.rowset\.JdbcRowSetImpl|com\.mchange\.v2\.c3p0\.[\w$]+|trax\.TemplatesImpl` +
+	`com\.sun\.rowset\.JdbcRowSetImpl|com\.mchange\.v2\.c3p0\.(?:JndiRefForwardingDataSource|WrapperConnectionPoolDataSource|JndiRefConnectionPoolDataSource)|trax\.TemplatesImpl` +
 	`|org\.apache\.xbean\.propertyeditor\.JndiConverter|ch\.qos\.logback\.core\.db\.[\w$]+` +
-	`|com\.zaxxer\.hikari\.Hikari(?:Config|DataSource)|org\.apache\.commons\.configuration2?\.JNDIConfiguration` +
+	`|org\.apache\.commons\.configuration2?\.JNDIConfiguration` +
 	`|org\.apache\.ibatis\.datasource\.jndi\.[\w$]+|org\.springframework\.beans\.factory\.config\.(?:PropertyPathFactoryBean|MethodInvokingFactoryBean|ObjectFactoryCreatingFactoryBean)` +
 	`|org\.springframework\.aop\.(?:config\.MethodLocatingFactoryBean|support\.DefaultBeanFactoryPointcutAdvisor)|org\.springframework\.jndi\.[\w$]+` +
 	`|org\.springframework\.context\.support\.(?:ClassPath|FileSystem)XmlApplicationContext` +

