@@ -129,22 +129,27 @@ var argumentShapes = []string{
 	// without an address before a program only then an option or the
 	// end ("e id card renewal" was refused); 7-Zip's -so only alone
 	// ("-so -tzip archive.zip", "-so what").
-	`(?:(?:(?:\d+(?:,\d+)?|\$|/[^/\n]*/)\s*(?-i:e)\s*(?:` + shortOptionPrograms + `)\b|(?-i:e)\s+(?:` + shortOptionPrograms + `)(?:\s+-|\s*\z))|(?-i:s)/[^/\n]*/[^/\n]*/[gpimw0-9]*(?-i:e)|(?:(?-i:-v)\s*|--volume(?:=|\s+))` + hostPaths + `:\S|--mount(?:=|\s+)\S*?\b(?:source|src)=` + hostPaths + `(?:,|\s|\z)|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--script-shell(?:=|\s+)['\"]?[/.~]|(?-i:-so)\s*\z` +
+	`(?:(?:` + sedAddress + `(?:\s*,\s*` + sedAddress + `)?\s*!?\s*(?:\{\s*)?(?-i:e)\s*(?:` + shortOptionPrograms + `)\b|(?-i:e)\s+(?:` + shortOptionPrograms + `)(?:\s+-|\s*\z))|(?-i:s)(?:/[^/\n]*/[^/\n]*/|\|[^|\n]*\|[^|\n]*\||#[^#\n]*#[^#\n]*#|:[^:\n]*:[^:\n]*:|,[^,\n]*,[^,\n]*,|@[^@\n]*@[^@\n]*@|![^!\n]*![^!\n]*!|_[^_\n]*_[^_\n]*_|%[^%\n]*%[^%\n]*%)[gpimw0-9]*(?-i:e)|(?:(?-i:-v)(?:=|\s*)|--volume(?:=|\s+))` + hostPaths + `:\S|--mount(?:=|\s+)\S*?\b(?:source|src)=` + hostPaths + `(?:,|\s|\z)|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--script-shell(?:=|\s+)['\"]?[/.~]|(?-i:-so)\s*\z` +
 		// since a twelfth (attack 16, B15): zip's -TT and --unzip-command
 		// (the program that tests the archive, -T), after other options
 		// too (-T -TT id, --unzip-command=id); sqlite3's -cmd of .shell or
 		// .system (-cmd .shell id); Ghostscript's output file as a pipe
 		// (-sOutputFile=%pipe%id, -sOutputFile=|id, -o %pipe%id)
 		`|(?:-\S+\s+)*?(?:(?:--` + abbreviations("unzip-command", 5) + `|(?-i:-TT))(?:=|\s+)['\"]?\S` +
-		`|(?:-s\s*outputfile\s*=?|(?-i:-o)\s*)['\"]?(?:%pipe%\s*|\|)\S)` +
-		`|--?cmd(?:=|\s+)['\"]?\.(?:shell|system)\b)`,
+		`|(?:-s\s*outputfile\s*[=#]?|(?-i:-o)\s*)['\"]?(?:%pipe%\s*|\|)\S)` +
+		`|--?cmd(?:=|\s+)['\"]?\.(?:(?:sh(?:e(?:ll?)?)?|sy(?:s(?:t(?:em?)?)?)?)(?:\s|\z|['\"])|import\s+['\"]?\|))`,
 }
 
 // hostPaths are the host's paths whose mount into a container gives it
 // the host (rule 210190): the root, /etc, /root, /proc, /sys, /dev,
 // /boot, /home, /var/run and /run (the container runtime's socket), and
-// the runtime's and the kubelet's state.
-const hostPaths = `/(?:(?:etc|root|proc|sys|dev|boot|home|var/run|run|var/lib/docker|var/lib/containerd|var/lib/kubelet)\b[^:\s,]*)?`
+// the runtime's and the kubelet's state; with the slashes doubled and
+// the dot segments the daemon cleans (//, /./, /.: attack 18).
+const hostPaths = `/[/.]*(?:(?:etc|root|proc|sys|dev|boot|home|var/+run|run|var/+lib/+docker|var/+lib/+containerd|var/+lib/+kubelet)\b[^:\s,]*)?`
+
+// sedAddress is a GNU sed address (rule 210190): a line, first~step, the
+// last line, or a /regex/.
+const sedAddress = `(?:\d+(?:~\d+)?|\$|/[^/\n]*/)`
 
 // shortOptionPrograms are the programs after rsync's -e and man's -P
 // that rule 210187 reads as an attack.
@@ -190,10 +195,18 @@ func abbreviations(option string, least int) string {
 	return re + tail
 }
 
+// otherOptions are the options (and their values) that may come before
+// the one an argument-injection rule reads, when an application splits a
+// value into several arguments (docker run $ARGS): "--rm -v /:/host",
+// "-p 80:80 -v /:/host", "--checkpoint=1 --checkpoint-action=exec=id"
+// (a fresh-eyes attack, attack 18: only the value's first option was
+// read).
+const otherOptions = `(?:-\S+(?:\s+[^-\s]\S*)?\s+)*?`
+
 func argumentInjectionRules() string {
 	var b strings.Builder
 	for i, shape := range argumentShapes {
-		fmt.Fprintf(&b, "SecRule ARGS|REQUEST_COOKIES \"@rx (?i)\\A\\s*%s\" \"id:%d,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, as one argument (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", shape, 210181+i)
+		fmt.Fprintf(&b, "SecRule ARGS|REQUEST_COOKIES \"@rx (?i)\\A\\s*%s%s\" \"id:%d,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, as one argument (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", otherOptions, shape, 210181+i)
 	}
 	return b.String()
 }

