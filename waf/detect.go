@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -952,9 +953,9 @@ const cypherQuery = `(?i)\A\s*(?:optional\s+)?(?:match|create|merge|with|unwind|
 // (it was bad)", "Jones' match (home: away)") does not match.
 const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(\s*\w*\s*(?::\s*\w+\s*)?[){]|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//\s*\z)`
 
-// protoPathOp is rule 210168's second condition: a value "prototype"
-// that is its array's second element, after "constructor", with a third
-// after it (the property set on Object's prototype). A deep
+// protoPathOp is rule 210168's second condition (protoPath): a value
+// "prototype" that is its array's second element, after "constructor",
+// with a third after it (the property set on Object's prototype). A deep
 // setter given a path as an array of keys (set-value before 4.0.1,
 // object-path, a hand-written set(obj, req.body.path, value)) walks
 // obj.constructor.prototype, Object's prototype:
@@ -981,7 +982,11 @@ func init() {
 type protoPathMatch struct{}
 
 // Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.path.1): the
-// path's second element, after a first "constructor" and before a third.
+// array the value "prototype" is an element of, whatever its spelling,
+// starts with "constructor" and "prototype" and goes on. The arguments
+// are grouped by array once per transaction (protoPaths), whatever the
+// number of values "prototype" (up to max_arguments of them), and the
+// result kept in TX:gateway_proto_paths.
 func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
 	_, name, ok := strings.Cut(v, ":")
 	if !ok {
@@ -990,26 +995,98 @@ func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
 	if tx == nil {
 		return false
 	}
-	args := tx.Variables().Args()
-	prefix, suffix, n, ok := elementIndex(name)
-	if !ok {
-		// path[]=constructor&path[]=prototype&path[]=x: one name, the
-		// values in the order sent
-		if !strings.HasSuffix(name, "[]") {
-			return false
-		}
-		vs := args.Get(name)
-		return len(vs) > 2 && strings.TrimSpace(vs[0]) == "constructor" && strings.TrimSpace(vs[1]) == "prototype"
+	vars := tx.Variables()
+	paths := vars.TX().Get(protoPathsKey)
+	if len(paths) == 0 {
+		paths = append([]string{"scanned"}, protoPaths(vars.Args().FindAll())...)
+		vars.TX().Set(protoPathsKey, paths)
 	}
-	if n != 1 || len(args.Get(prefix+"2"+suffix)) == 0 {
-		return false
-	}
-	for _, p := range args.Get(prefix + "0" + suffix) {
-		if strings.TrimSpace(p) == "constructor" {
+	base := arrayBase(name)
+	for _, p := range paths[1:] {
+		if strings.EqualFold(p, base) {
 			return true
 		}
 	}
 	return false
+}
+
+// protoPathsKey is the TX variable where rule 210168 keeps, for the
+// transaction, "scanned" and then the arrays that are paths to Object's
+// prototype.
+const protoPathsKey = "gateway_proto_paths"
+
+// arrayBase is an element's name without its indices: json.path.1,
+// json.path.0.0, path[1], path[] and path are all path's elements
+// (json.path's).
+func arrayBase(name string) string {
+	for {
+		prefix, _, _, ok := elementIndex(name)
+		switch {
+		case ok:
+			name = strings.TrimSuffix(strings.TrimSuffix(prefix, "."), "[")
+		case strings.HasSuffix(name, "[]"):
+			name = strings.TrimSuffix(name, "[]")
+		default:
+			return name
+		}
+	}
+}
+
+// protoPaths are the arrays (by arrayBase) of the arguments that start
+// with "constructor" and "prototype" and have a third element, in the
+// order an array's parser puts them (Express's qs, a JSON body: an
+// indexed one by its first index after its base, which qs compacts from
+// any start, so that path[1], path[2], path[3] is a path of three; a
+// repeated name in the order sent, before the indexed ones). Since a
+// fresh-eyes attack (attack 18), these spellings too:
+// path=constructor&path=prototype&path=isAdmin, path[0]=...&path[1]=...
+// &path[3]=..., [["constructor"],"prototype","isAdmin"] (a key that is
+// an array is its string). One pass over the arguments and a sort of
+// each array's: it runs once per transaction, and only for one with a
+// value "prototype".
+func protoPaths(args []types.MatchData) []string {
+	type element struct {
+		index int
+		value string
+	}
+	keys := make(map[string]bool, len(args))
+	for _, a := range args {
+		keys[strings.ToLower(a.Key())] = true
+	}
+	arrays := map[string][]element{}
+	for _, a := range args {
+		k := a.Key()
+		if keys[strings.ToLower(k)+".0"] {
+			continue // Coraza's JSON body: an array's length, under its name
+		}
+		base := arrayBase(k)
+		rest := k[len(base):]
+		index := -1 // unindexed: in the order sent, first
+		if rest != "" && rest != "[]" {
+			first := strings.TrimLeft(rest, ".[")
+			if i := strings.IndexAny(first, ".]"); i >= 0 {
+				first = first[:i]
+			}
+			n, err := strconv.Atoi(first)
+			if err != nil {
+				continue
+			}
+			index = n
+		}
+		base = strings.ToLower(base)
+		arrays[base] = append(arrays[base], element{index, strings.TrimSpace(a.Value())})
+	}
+	var paths []string
+	for base, elems := range arrays {
+		if len(elems) < 3 {
+			continue
+		}
+		sort.SliceStable(elems, func(i, j int) bool { return elems[i].index < elems[j].index })
+		if elems[0].value == "constructor" && elems[1].value == "prototype" {
+			paths = append(paths, base)
+		}
+	}
+	return paths
 }
 
 // elementIndex splits an array element's name around its index:

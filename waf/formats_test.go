@@ -101,8 +101,9 @@ func TestFormatRulesBeyondTheCRS(t *testing.T) {
 }
 
 // TestProtoPathBeyondTheCRS: rule 210168, through a real Caddy: a path of
-// keys to Object's prototype as a JSON array and as a form's indexed and
-// repeated names; the words apart, or in another order, pass.
+// keys to Object's prototype as a JSON array (its keys also as arrays)
+// and as a form's or a query's indexed (sparse, from 1) and repeated
+// names; the words apart, in another order, or as a list of two, pass.
 func TestProtoPathBeyondTheCRS(t *testing.T) {
 	const js, form = "application/json", "application/x-www-form-urlencoded"
 	misses := []probe{
@@ -112,6 +113,14 @@ func TestProtoPathBeyondTheCRS(t *testing.T) {
 		{name: "form indexed path", method: "POST", path: "/api/set", contentType: form, body: "path[0]=constructor&path[1]=prototype&path[2]=isAdmin&value=1"},
 		{name: "form repeated path", method: "POST", path: "/api/set", contentType: form, body: "path[]=constructor&path[]=prototype&path[]=isAdmin&value=1"},
 		{name: "query indexed path", method: "GET", path: "/api/set?p[0]=constructor&p[1]=prototype&p[2]=x"},
+		// attack 18's spellings
+		{name: "JSON key as an array", method: "POST", path: "/api/set", contentType: js, body: `{"path":[["constructor"],"prototype","isAdmin"],"value":true}`},
+		{name: "JSON keys as arrays", method: "POST", path: "/api/set", contentType: js, body: `{"path":[["constructor"],["prototype"],"isAdmin"],"value":true}`},
+		{name: "query repeated name", method: "GET", path: "/api/set?path=constructor&path=prototype&path=isAdmin"},
+		{name: "form repeated name", method: "POST", path: "/api/set", contentType: form, body: "path=constructor&path=prototype&path=isAdmin"},
+		{name: "query sparse indices", method: "GET", path: "/api/set?path[0]=constructor&path[1]=prototype&path[3]=isAdmin"},
+		{name: "query indices from 1", method: "GET", path: "/api/set?path[1]=constructor&path[2]=prototype&path[3]=isAdmin"},
+		{name: "JSON root array", method: "POST", path: "/api/set", contentType: js, body: `["constructor","prototype","isAdmin"]`},
 	}
 	benign := []probe{
 		{name: "JSON glossary", method: "POST", path: "/api/terms", contentType: js, body: `{"terms":["constructor","closure","prototype"]}`},
