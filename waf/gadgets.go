@@ -49,8 +49,8 @@ package waf
 //     {"@type":"Person"}, prose that names a gadget class ("CVE about
 //     com.sun.rowset.JdbcRowSetImpl": the name must start the value),
 //     "python/object" without the tag, and "Wow!!great".
-//     Since attack 18, a tag after an anchor (x: &a !!python/...,
-//     - &a !ruby/object:...), as a complex key (? !!python/...), a
+//     Since attack 18, a tag after an anchor (x: &a !!python/..., a
+//     list item's &a !ruby/object:...), as a complex key (? !!python/...), a
 //     verbatim Ruby tag (!<!ruby/object:Gem::Installer>), and a %TAG
 //     directive whose prefix is python/'s or ruby/'s (or a Java package's
 //     under tag:yaml.org,2002:), which makes !p!object/apply: PyYAML's
