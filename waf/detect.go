@@ -927,8 +927,11 @@ func repeatedKey(name string) bool {
 // fresh-eyes hunt for false positives (attack 17) had "MATCH
 // (a:Actor)-[:ACTED_IN]->(m:Movie) WHERE m.title = 'Heat' RETURN a.name
 // // list cast" and "MATCH (u:User) WHERE u.name = 'x' OR u.name = 'y'
-// WITH u MATCH (u)-[:OWNS]->(d) RETURN d" refused.
-const cypherQuery = `(?i)\A\s*(?:optional\s+)?(?:match|create|merge|with|unwind|call|return|foreach|load\s+csv|using|explain|profile)\b`
+// WITH u MATCH (u)-[:OWNS]->(d) RETURN d" refused. A whole query's clause
+// is followed by white space or a bracket: since attack 18, a value that
+// starts with a clause word and a quote right after it (Match' RETURN
+// u.password//) is read by cypherRule.
+const cypherQuery = `(?i)\A\s*(?:optional\s+)?(?:match|create|merge|with|unwind|call|return|foreach|load\s+csv|using|explain|profile)[\s(\[{]`
 
 // cypherRule is rule 210135: Cypher injection into a query that
 // concatenates a value inside quotes (Neo4j: "MATCH (u:User) WHERE
@@ -941,7 +944,12 @@ const cypherQuery = `(?i)\A\s*(?:optional\s+)?(?:match|create|merge|with|unwind|
 // *, a DELETE of variables or a SET of a property, that a comment ends
 // (x' RETURN u.password//, x' RETURN u, u.email//, x' DETACH DELETE n//,
 // x' SET u.admin = true//: attack 14's, open until attack 16's session),
-// the comment ending the value. A MATCH after the clause must be a node's
+// the comment ending the value; since attack 18, any clause after the
+// quote (and the condition) and anything up to a comment that ends the
+// value (x' RETURN u{.password}//, x' RETURN properties(u)//, x' WITH u
+// RETURN u.password//, x' SET u += {admin:true}//, x' REMOVE
+// u.password//, x' FOREACH (n IN [u] | DETACH DELETE n)//), the comment
+// not a URL's // (Jones' return to https://). A MATCH after the clause must be a node's
 // pattern (MATCH (u), MATCH (u:User), MATCH (:User {): since attack 17,
 // "It's 'Fine' with me: match (the red one)" passes. x' RETURN 1 UNION MATCH (u:User) RETURN
 // u.password//, x' WITH 1 as a MATCH (u:User) RETURN u.password//,
@@ -951,7 +959,7 @@ const cypherQuery = `(?i)\A\s*(?:optional\s+)?(?:match|create|merge|with|unwind|
 // the pattern after it without a quote between: prose with an apostrophe
 // ("it's a match (finally) with the return", "I won't return the match
 // (it was bad)", "Jones' match (home: away)") does not match.
-const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(\s*\w*\s*(?::\s*\w+\s*)?[){]|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return\s+(?:\*|\w+(?:\.\w+)?)(?:\s*(?:,|\bas\b)[^'\"\x60]*?)?|(?:detach\s+)?delete\s+\w+(?:\s*,\s*\w+)*|set\s+\w+\.\w+\s*=[^'\"\x60]*?)\s*//\s*\z)`
+const cypherRule = `(?i)['\"\x60]\s*[)\]}]*\s*(?:(?:or|and|xor)\s+[^\s'\"\x60]+(?:\s*[=<>!]{1,2}\s*[^\s'\"\x60]+)?\s+)?(?:(?:optional\s+)?match\s*\(\s*\w*\s*:\s*\w+\s*[){][^'\"\x60]*?\breturn\b|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach)\b[^'\"\x60]*?(?:\bmatch\s*\(\s*\w*\s*(?::\s*\w+\s*)?[){]|\(\s*\w*\s*:\s*\w+\s*[){])|(?:return|with|union|where|unwind|call|merge|create|delete|detach|set|remove|foreach|match|optional)\b[\s\S]*?[^:/]//\s*\z)`
 
 // protoPathOp is rule 210168's second condition (protoPath): a value
 // "prototype" that is its array's second element, after "constructor",

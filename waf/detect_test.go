@@ -406,6 +406,13 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		`{user.__class__.__init__.__globals__[CONFIG][SECRET_KEY]}`, `{0.__init__.__globals__[os].environ}`,
 		`x' RETURN 1 UNION MATCH (u:User) RETURN u.password//`, `x' WITH 1 as a MATCH (u:User) RETURN u.password//`,
 		`x' OR 1=1 WITH u MATCH (u) RETURN u//`, `x' RETURN u.password//`, `x' DETACH DELETE n//`,
+		// attack 18's: a clause word with a quote right after it at the
+		// value's start, any clause up to a comment at the value's end
+		`Match' RETURN u.password//`, `MATCH' OR 1=1 WITH u MATCH (u) RETURN u//`, `Create' RETURN 1 UNION MATCH (u:User) RETURN u.password//`,
+		`x' RETURN u{.password}//`, `x' RETURN u['password']//`, `x' RETURN properties(u)//`, `x' RETURN [u.password]//`,
+		`x' RETURN {p:u.password}//`, `x' RETURN DISTINCT u.password//`, `x' RETURN collect(u.password)//`, "x' RETURN `u`.password//",
+		`x' WITH u RETURN u.password//`, `x' SET u += {admin:true}//`, `x' SET u = {admin:true}//`, `x' SET u:Admin//`,
+		`x' REMOVE u.password//`, `x' FOREACH (n IN [u] | DETACH DELETE n)//`,
 	} {
 		crsMisses = append(crsMisses, inFourPlaces(s)...)
 	}
@@ -1310,6 +1317,13 @@ func TestCypherRule(t *testing.T) {
 		`x' OR 1 = 1 WITH u MATCH (u) RETURN u//`, `x' AND u.age >= 0 WITH u MATCH (u) RETURN u//`,
 		`x' RETURN u.password//`, `x' RETURN u//`, `x' RETURN *//`, `x' RETURN u.password, u.email//`, `x' RETURN u.password AS p //`,
 		`x' DETACH DELETE n//`, `x' DELETE u, r//`, `x' SET u.admin = true//`,
+		// attack 18's: a clause word with a quote right after it at the
+		// value's start, any clause up to a comment at the value's end
+		`Match' RETURN u.password//`, `MATCH' OR 1=1 WITH u MATCH (u) RETURN u//`, `Create' RETURN 1 UNION MATCH (u:User) RETURN u.password//`,
+		`x' RETURN u{.password}//`, `x' RETURN u['password']//`, `x' RETURN properties(u)//`, `x' RETURN [u.password]//`,
+		`x' RETURN {p:u.password}//`, `x' RETURN DISTINCT u.password//`, `x' RETURN collect(u.password)//`, "x' RETURN `u`.password//",
+		`x' WITH u RETURN u.password//`, `x' SET u += {admin:true}//`, `x' SET u = {admin:true}//`, `x' SET u:Admin//`,
+		`x' REMOVE u.password//`, `x' FOREACH (n IN [u] | DETACH DELETE n)//`,
 	} {
 		if !re.MatchString(s) {
 			t.Errorf("210135 misses %q", s)
@@ -1324,6 +1338,9 @@ func TestCypherRule(t *testing.T) {
 		`MATCH (a:Actor)-[:ACTED_IN]->(m:Movie) WHERE m.title = 'Heat' RETURN a.name, m.released // list cast`,
 		`MATCH (u:User) WHERE u.name = 'x' OR u.name = 'y' WITH u MATCH (u)-[:OWNS]->(d) RETURN d`,
 		`It's 'Fine' with me: match (the red one) at the store`,
+		// attack 18's closing kept these passing: a URL's // at the end,
+		// a whole query that ends in a comment
+		`Jones' return policy: https://`, `MATCH (u:User) WHERE u.name = 'x' RETURN u.password //`, `Match (u) return u//`,
 	} {
 		if re.MatchString(s) {
 			t.Errorf("210135 matches the benign %q", s)

@@ -19,6 +19,12 @@ package waf
 //     it?\nBcc: hr@example.com (I added them myself)", a pasted SMTP log;
 //     they pass now, as does a support ticket that quotes a message. Still
 //     refused: a field of one address, then "Cc: bob@example.com" alone.
+//     Since attack 18, the routing header may follow other header lines
+//     (a@b.c\r\nX-Mailer: 1\r\nBcc: v@x.com), be folded (Bcc:\r\n
+//     v@x.com), and its addresses carry a display name (Victim <v@x.com>),
+//     a comment ((x)), and a trailing comma or semicolon, which sendmail -t
+//     reads as the same recipients; a Cc of words with an address among
+//     them ("Cc: Bob, who is bob@example.com, knows") still passes.
 //     Not refused: a first line of more than one word ("Ann Lee\r\nBcc:
 //     x@y.z"), which a name field can carry.
 //   - 210167: PHP object injection with a sign in a length, O:+8:"...":
@@ -36,6 +42,6 @@ package waf
 // same shape is how spreadsheets build ticket links and product images
 // (=HYPERLINK("https://support.example.com/ticket/"&A2, A2)): escaping a
 // leading = is the CSV exporter's job.
-var formatRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\A[\t ]*(?:[^\s@]+@[^\s@]+?[\t ]*[\r\n]+[\t ]*(?:subject|content-type|mime-version|content-transfer-encoding)[\t ]*:|\S+?[\t ]*[\r\n]+[\t ]*(?:(?:to|b?cc|from|reply-to|return-path|sender)[\t ]*:[\t ]*<?[^\s@<>,;]+@[^\s@<>,;]+>?(?:[\t ]*,[\t ]*<?[^\s@<>,;]+@[^\s@<>,;]+>?)*|(?:rcpt[\t ]+to|mail[\t ]+from)[\t ]*:[\t ]*<?[^\s@<>,;]+@[^\s@<>,;]+>?)[\t ]*(?:[\r\n]|\z))" "id:210165,phase:2,block,t:none,t:urlDecodeUni,msg:'Mail header injection: one word then a line break and a header',tag:'application-multi',tag:'attack-protocol',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var formatRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\A[\t ]*(?:[^\s@]+@[^\s@]+?[\t ]*[\r\n]+[\t ]*(?:subject|content-type|mime-version|content-transfer-encoding)[\t ]*:|\S+?[\t ]*[\r\n]+(?:[\t ]*[a-z][\w-]*[\t ]*:[^\r\n]*[\r\n]+)*?[\t ]*(?:(?:to|b?cc|from|reply-to|return-path|sender)[\t ]*:(?:[\t ]*[\r\n]+[\t ]+)?[\t ]*(?:[^\r\n@<>,;()]*<[^\s@<>,;()]+@[^\s@<>,;()]+>|[^\s@<>,;()]+@[^\s@<>,;()]+)(?:[\t ]*\([^()\r\n]*\))?(?:[\t ]*[,;][\t ]*(?:[^\r\n@<>,;()]*<[^\s@<>,;()]+@[^\s@<>,;()]+>|[^\s@<>,;()]+@[^\s@<>,;()]+)(?:[\t ]*\([^()\r\n]*\))?)*[\t ]*[,;]?|(?:rcpt[\t ]+to|mail[\t ]+from)[\t ]*:[\t ]*<?[^\s@<>,;]+@[^\s@<>,;]+>?)[\t ]*(?:[\r\n]|\z))" "id:210165,phase:2,block,t:none,t:urlDecodeUni,msg:'Mail header injection: one word then a line break and a header',tag:'application-multi',tag:'attack-protocol',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_COOKIES|REQUEST_COOKIES_NAMES|REQUEST_HEADERS|ARGS_NAMES|ARGS|XML:/* "@rx (?i)[oc](?::\+\d+:\x22|(?::|%3a)%2b\d+(?::|%3a)(?:\x22|%22))" "id:210167,phase:2,block,t:none,msg:'PHP object injection: a serialized object with a signed length',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

@@ -16,6 +16,10 @@ var formatAttacks = []string{
 	// 210165: mail headers, SMTP
 	"a@b.c\r\nBcc: victim@x.com", "a@b.c\nCc: victim@x.com", "ann@example.com\r\nSubject: you won", "a@b.c\r\n Reply-To: e@vil.x",
 	"a@b.c\r\nReturn-Path: e@vil.x", "Ann\r\nBcc: victim@x.com", "a@b.c\r\nRCPT TO:<x@y.z>",
+	// attack 18's: a display name, a routing header on the third line, a
+	// folded header, a comment, a trailing comma or semicolon
+	"a@b.c\r\nBcc: Victim <victim@x.com>", "a@b.c\r\nX-Mailer: 1\r\nBcc: victim@x.com", "a@b.c\r\nBcc:\r\n victim@x.com",
+	"a@b.c\r\nBcc: victim@x.com (x)", "a@b.c\r\nbCC:victim@x.com,", "a@b.c\r\nTo: victim@x.com;",
 	// 210167: PHP 5's signed lengths
 	`O:+37:"Monolog\Handler\GroupHandler":1:{s:1:"x";i:1;}`, `a:1:{i:0;O:+8:"stdClass":0:{}}`, `C:+11:"ArrayObject":21:{x:i:0;a:0:{};m:a:0:{}}`,
 	`O:+8:"stdClass":+0:{}`,
@@ -32,6 +36,10 @@ var formatBenign = []string{
 	"ann@example.com\nbob@example.com\nCc: carol@example.com",
 	"support@example.com\nFrom: the helpdesk team, with thanks", "Who was on it?\nBcc: hr@example.com (I added them myself)",
 	"sales@example.com\nReply-To: use orders@example.com for orders", "ann@example.com\nTo: whom it may concern, I need a refund",
+	// attack 18's closing kept these passing: a name before an address
+	// in prose, header-like lines before a Cc of words
+	"ann@example.com\nPhone: +1 555 0100\nCc: my manager (Bob), please", "ann@example.com\nTo: Bob <he has no email>",
+	"ann@example.com\nCc: Bob, who is bob@example.com, knows",
 	`=HYPERLINK("https://support.example.com/ticket/"&A2, A2)`, `=IMAGE("https://cdn.example.com/p/"&B2&".png")`,
 	`=HYPERLINK("https://example.com","Example")`, `=SUM(A1:A3)&" total"`, `=IMAGE("https://example.com/logo.png")`,
 	`=A1&B1`, "= hyperlink (docs)", `@image("x")`,

@@ -49,6 +49,12 @@ package waf
 //     {"@type":"Person"}, prose that names a gadget class ("CVE about
 //     com.sun.rowset.JdbcRowSetImpl": the name must start the value),
 //     "python/object" without the tag, and "Wow!!great".
+//     Since attack 18, a tag after an anchor (x: &a !!python/..., a
+//     list item's &a !ruby/object:...), as a complex key (? !!python/...), a
+//     verbatim Ruby tag (!<!ruby/object:Gem::Installer>), and a %TAG
+//     directive whose prefix is python/'s or ruby/'s (or a Java package's
+//     under tag:yaml.org,2002:), which makes !p!object/apply: PyYAML's
+//     tag; prose that names a tag mid-sentence still passes.
 //   - 210138: a serialized object's bytes, or their base64, at the start
 //     of a value: Java's (base64 rO0AB, hex aced0005, in a cookie such as
 //     Shiro's rememberMe or a parameter: ObjectInputStream runs the
@@ -63,6 +69,14 @@ package waf
 //     with one of these prefixes about once in 2^22
 //     (TestSerializedMarkersLeaveTokensAlone measures it); text that
 //     mentions rO0AB or gASV elsewhere than at its start passes.
+//     Since attack 18, pickles that start otherwise: raw protocol 0 after
+//     MARK ((S'echo PWN'\nios\nsystem\n., an INST), its base64 (KFMn),
+//     protocols 2 to 5 with MARK (gAIo, gAMo, gAQo, gAUo, then the first
+//     letter of X, U, S, c or \x8c after it), with GLOBAL (gARj, gAVj) or
+//     SHORT_BINUNICODE without FRAME (gAKM, gAOM, gASM, gAWM, a length
+//     under 16 after it), and base64 after characters Python's b64decode
+//     drops (!gAJj...). Fernet tokens (gAAAAA) pass; a list of words
+//     ("ios\nandroid") passes: INST is read only after a MARK.
 var gadgetRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx \bnew\s+ProcessBuilder\s*\([^;]*?\)\s*\.\s*(?:start|inheritIO|command|redirect\w*|directory|environment)\s*\(" "id:210136,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: SpEL new ProcessBuilder(...).start()',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + gadgetTypeRule + `" "id:210137,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a YAML tag that builds an object, or a gadget class named as a type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + serializedMarkerRule + `" "id:210138,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a Java, .NET or pickle serialized object (or its base64) starts the value',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -78,7 +92,7 @@ SecRule ARGS "@rx \A[\s\x22'\[]*L*(?:[\w$]+\.)*?com\.zaxxer\.hikari\.Hikari(?:Co
 // about !ruby/object:ActiveSupport::HashWithIndifferentAccess in my
 // fixtures", "SnakeYAML output has !!com.example.config.AppConfig at
 // the top").
-const yamlTagPlace = `(?:\A|[\r\n]|[:\[{,])[\t ]*(?:-(?:--)?[\t ]+)?`
+const yamlTagPlace = `(?:\A|[\r\n]|[:\[{,])[\t ]*(?:(?:-(?:--)?|\?)[\t ]+)*(?:&[^\s\[\]{},]+[\t ]+)?`
 
 // gadgetTypeRule is rule 210137's expression (gadgetRules). HikariCP's
 // classes are rule 210139's, only as a polymorphic type (a JSON array's
@@ -89,7 +103,8 @@ const yamlTagPlace = `(?:\A|[\r\n]|[:\[{,])[\t ]*(?:-(?:--)?[\t ]+)?`
 // user-overrides gadgets (ComboPooledDataSource is a driver class's
 // value).
 const gadgetTypeRule = yamlTagPlace + `(?:(?:!!|!<tag:yaml\.org,2002:|tag:yaml\.org,2002:)python/(?:object(?:/apply|/new)?|name|module)\s*:` +
-	`|!!?ruby/(?:object|hash|struct|marshal|class|module|exception)\b` +
+	`|(?:!!?|!<!)ruby/(?:object|hash|struct|marshal|class|module|exception)\b` +
+	`|%TAG[\t ]+!\S*[\t ]+(?:\S*(?:python|ruby)/|tag:yaml\.org,2002:[a-z_$][\w$]*\.)` +
 	`|!!(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*)` +
 	`|^[\s\x22'\[]*L*(?:[\w$]+\.)*?(?:` +
 	`com\.sun\.rowset\.JdbcRowSetImpl|com\.mchange\.v2\.c3p0\.(?:JndiRefForwardingDataSource|WrapperConnectionPoolDataSource|JndiRefConnectionPoolDataSource)|trax\.TemplatesImpl` +
@@ -110,6 +125,10 @@ const gadgetTypeRule = yamlTagPlace + `(?:(?:!!|!<tag:yaml\.org,2002:|tag:yaml\.
 // serializedMarkerRule is rule 210138's expression (gadgetRules): the
 // first bytes of a serialized object, raw or in base64, at the value's
 // start.
-const serializedMarkerRule = `^[\s\x22']*(?:rO0AB|(?i:aced0005)|AAEAAAD(?://///|_____)|gA[JN]j|gA[SW]V` +
-	`|Y29zC|Y3Bvc2l4C|Y250C|Y3N1YnByb2Nlc3MK|Y2J1aWx0aW5zC|Y19fYnVpbHRpbl9fC|Y2NvbW1hbmRzC|Y3B0eQ` +
-	`|c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty)\n\w+\n)`
+const serializedMarkerRule = `^(?:[^A-Za-z0-9+/]*(?:rO0AB|AAEAAAD(?://///|_____)|gA[JNRV]j|gA[SW]V|gA[IMQU]o[UVWYj]|gA[KOSW]M[A-D]|KFMn` +
+	`|Y29zC|Y3Bvc2l4C|Y250C|Y3N1YnByb2Nlc3MK|Y2J1aWx0aW5zC|Y19fYnVpbHRpbl9fC|Y2NvbW1hbmRzC|Y3B0eQ)` +
+	`|[\s\x22']*(?:(?i:aced0005)|c` + pickleModules + `\n\w+\n|\(+(?:(?:S'|I-?\d)[^\n]*\n(?:[^\n]*\n)*?)?[ci]` + pickleModules + `\n\w+\n))`
+
+// pickleModules are the modules whose callables a pickle's GLOBAL (c) or
+// INST (i) names to run a command (rule 210138).
+const pickleModules = `(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty)`

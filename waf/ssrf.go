@@ -39,17 +39,29 @@ package waf
 // "dictionary" or "dict: a word list". The false-positive risk: a deep
 // link of a custom scheme with a numeric host (myapp://12345/), which
 // an API that takes URLs seldom receives.
+//
+// Since attack 18: a numeric host with full-width digits
+// (http://１２７.１/) or with U+3002, U+FF0E or U+FF61 for a dot
+// (http://0x7f。1/), which Node's URL (IDNA's mapping) reads as 127.0.1 and
+// so 127.0.0.1; and a special scheme (http, https, ws, wss, ftp) with one
+// slash or none (http:/0x7f.1/, http:0x7f.1/), which WHATWG URL reads as
+// http://0x7f.1/. The false-positive risk: "http:" then a number ending
+// a word in prose (http:8080/).
 var ssrfRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + ssrfHostRule + `" "id:210121,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling (numeric in octal, hex or fewer parts, a trailing dot) or dict://',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // ssrfHostRule is rule 210121's expression (ssrfRules): a scheme, // or
 // \\, optional user information, then a numeric host in a non-standard
 // form or an internal name with a trailing dot; or dict://.
-const ssrfHostRule = `(?i)\b[a-z][a-z0-9+.-]*:[/\x5c]{2}(?:[^/\x5c?#@\s]*@)?(?:(?:` +
+const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):[/\x5c]?)(?:[^/\x5c?#@\s]*@)?(?:(?:` +
 	// one to three numeric parts (decimal, octal or hex)
 	`(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,2}` +
 	// or up to four with one in octal (0NN) or hex (0x)
 	`|(?:(?:0x[0-9a-f]*|[0-9]+)\.){0,3}(?:0x[0-9a-f]*|0[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}` +
+	// or any number of parts with a full-width digit or an ideographic,
+	// full-width or half-width full stop (literal: Coraza compiles an
+	// expression with an escape above \x7f as a matcher of bytes)
+	`|(?:[0-9][0-9a-fx.]*)?[０-９。．｡][0-9a-fx０-９ａ-ｆｘ.。．｡]*` +
 	`)\.?(?:[:/?#\x5c\s\x22'<>]|$)` +
 	// a single label or an internal domain, then a trailing dot
 	`|(?:[a-z0-9-]+|[a-z0-9.-]*\.(?:internal|local|localdomain|localhost|lan|intranet|corp|home\.arpa|svc|nip\.io|sslip\.io|localtest\.me|lvh\.me))\.[:/?#\x5c])` +

@@ -16,6 +16,10 @@ var ssrfAttacks = []string{
 	"http://0x7f000001/", "http://017700000001/", "http://0x7f.0.0.1/",
 	"http://user@0177.1/", "http://0X7F.1:8080/", "https://0177.0.0.1", "http:\\\\0x7f.1\\x",
 	"http://169.254.43518", "gopher2://0x7f.1/",
+	// attack 18's: full-width digits, ideographic and full-width full
+	// stops, a special scheme with one slash or none
+	"http://１２７.１/", "http://１６９.２５４.４３５１８/latest/meta-data/", "http://0x7f。1/", "http://0x7f．1/", "http://0x7f｡1/",
+	"http:/0x7f.1/", "http:0x7f.1/", "http:/169.254.43518/latest/meta-data/",
 	// B7: a trailing dot, dict://
 	"http://metadata.google.internal./computeMetadata/v1/", "http://instance-data./latest/",
 	"dict://127.0.0.1:11211/stats", "http://metadata./computeMetadata/v1/",
@@ -33,6 +37,10 @@ var ssrfBenign = []string{
 	"https://0x0.st/abc.txt", "http://example.com./", "a dict: {a: 1}", "dictionary://words",
 	"Version 0.1.2 of http://example.com", "http://3com.com/", "https://example.com/?v=1.2.3",
 	"10.5 mg at 08.30", "https://api.example.com/v2.0/items?id=0x1f",
+	// attack 18's closing kept these passing: full-width text in a URL's
+	// path, a scheme's name in prose before a time, a name with full-width
+	// letters
+	"http://example.com/１２７.１/", "ratio:1.5", "see http: 1.2", "https://例え.jp/", "time:10.30",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
