@@ -36,7 +36,14 @@ import "strings"
 //     or a program under a variable's or a drive's path
 //     (&& %TEMP%\x.exe). Prose after a separator passes: "Total; $0 fee",
 //     "npx is faster", "go run fast", "Q&A: setup"; "; pip install x"
-//     and "& setup.exe" in a how-to are refused: the price.
+//     and "& setup.exe" in a how-to are refused: the price. Runners and
+//     Windows programs count only after the value's first word (attack
+//     17's false positives); since attack 18 also after one-word
+//     commands chained on that line (;true;npx x), variables'
+//     assignments or a directory (;FOO=1 npx x, ;/usr/bin/npx x), with
+//     quotes or backslashes in the runner's name (;"npx", ;\npx,
+//     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
+//     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -66,7 +73,12 @@ const sqlFunctionRule = `(?i)['\"` + "`" + `]\)*` + sqlFunctionCall
 // json_valid(password)=0, 1 AND json_extract(password,'$') LIKE 'a%',
 // 7 OR sqlite_version() LIKE '3%'. "1 and concat(the two lists) then
 // sort them" and "1 and substr(name, 1, 3) gives the prefix" pass (a
-// fresh-eyes hunt for false positives, attack 17).
+// fresh-eyes hunt for false positives, attack 17). Since attack 18 the
+// number may stand in parentheses or in an arithmetic expression and a
+// sign, ~ or ! may come before the call ((1) OR json_valid('1'),
+// 1-0 OR json_valid('1'), 1 OR-json_valid('1'), 1 OR~json_valid('1'):
+// the value's end right after the call's closing parenthesis counts as
+// the comparison).
 const sqlFunctionNumberRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)[(` + sqlSpaceChars + `]*[-+]?` + sqlNumber +
 	`(?:` + sqlSpace + `*[-+*/%]` + sqlSpace + `*[-+]?` + sqlNumber + `)*` + sqlSpace + `*\)*` + sqlFunctionCall +
 	`[^;]*?\)` + sqlSpace + `*(?:[=<>!]|\b(?:like|rlike|regexp|glob|is|in|between|not)\b|--|#|/\*|\z)`
@@ -92,7 +104,11 @@ const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + 
 // (--, -- -, #, /*), or a last quote that opens a string after an
 // operator or a keyword (' OR json_type('1') IS 'integer' OR ',
 // ... LIKE '"s%, ... AND '1'='1), which the application's own closing
-// quote then closes. Prose whose apostrophes are odd in number ("It's
+// quote then closes, also with a string literal's prefix before that
+// quote (x' OR json_valid('1') OR X', OR b', OR N', OR _utf8mb4',
+// ... OR 1=N': MySQL's X'', b'', _charset'', SQL Server's N'',
+// PostgreSQL's E'' and U&'' absorb the closing quote as well: attack
+// 18). Prose whose apostrophes are odd in number ("It's
 // 'Fine' and concat(x)") is still refused: the price.
 const sqlInjectedTail = `\A[^']*'(?:[^']*'[^']*')*[^']*\z|\A[^\"]*\"(?:[^\"]*\"[^\"]*\")*[^\"]*\z|(?:--[\s-]*|#|/\*)\s*\z` +
 	`|(?i:\b(?:or|and|xor|not|like|rlike|regexp|glob|is|in|between|then|else|when)\b|[=<>(,+*/%&|^!-])\s*(?i:\b(?:[xbneu]|u&|_\w+))?['\"][^'\"]*\z`
