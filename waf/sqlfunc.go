@@ -106,8 +106,8 @@ const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + 
 // ... LIKE '"s%, ... AND '1'='1), which the application's own closing
 // quote then closes, also with a string literal's prefix before that
 // quote (x' OR json_valid('1') OR X', OR b', OR N', OR _utf8mb4',
-// ... OR 1=N': MySQL's X'', b'', _charset'', SQL Server's N'',
-// PostgreSQL's E'' and U&'' absorb the closing quote as well: attack
+// ... OR 1=N': MySQL's X”, b”, _charset”, SQL Server's N”,
+// PostgreSQL's E” and U&” absorb the closing quote as well: attack
 // 18). Prose whose apostrophes are odd in number ("It's
 // 'Fine' and concat(x)") is still refused: the price.
 const sqlInjectedTail = `\A[^']*'(?:[^']*'[^']*')*[^']*\z|\A[^\"]*\"(?:[^\"]*\"[^\"]*\")*[^\"]*\z|(?:--[\s-]*|#|/\*)\s*\z` +
