@@ -106,9 +106,9 @@ const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + 
 // ... LIKE '"s%, ... AND '1'='1), which the application's own closing
 // quote then closes, also with a string literal's prefix before that
 // quote (x' OR json_valid('1') OR X', OR b', OR N', OR _utf8mb4',
-// ... OR 1=N': MySQL's X”, b”, _charset”, SQL Server's N”,
-// PostgreSQL's E” and U&” absorb the closing quote as well: attack
-// 18). Prose whose apostrophes are odd in number ("It's
+// ... OR 1=N': MySQL's X'...', b'...', _charset'...', SQL Server's
+// N'...', PostgreSQL's E'...' and U&'...' absorb the closing quote as
+// well: attack 18). Prose whose apostrophes are odd in number ("It's
 // 'Fine' and concat(x)") is still refused: the price.
 const sqlInjectedTail = `\A[^']*'(?:[^']*'[^']*')*[^']*\z|\A[^\"]*\"(?:[^\"]*\"[^\"]*\")*[^\"]*\z|(?:--[\s-]*|#|/\*)\s*\z` +
 	`|(?i:\b(?:or|and|xor|not|like|rlike|regexp|glob|is|in|between|then|else|when)\b|[=<>(,+*/%&|^!-])\s*(?i:\b(?:[xbneu]|u&|_\w+))?['\"][^'\"]*\z`
