@@ -208,7 +208,7 @@ func TestSQLFunctionsBeyondTheCRS(t *testing.T) {
 
 // sqlFunctionAttacks18 are a fresh-eyes attack's (attack 18) evasions of
 // rules 210156 and 210162: the application's closing quote absorbed by a
-// literal's prefix (X”, b”, N”, _utf8mb4”), a number in parentheses
+// literal's prefix (X'...', b'...', N'...', _utf8mb4'...'), a number in parentheses
 // or an arithmetic expression, and a sign or ~ before the call.
 var sqlFunctionAttacks18 = []string{
 	"x' OR json_valid('1') OR X'", "x' OR json_valid('1') OR b'", "x' OR json_valid('1') OR N'", "x' OR json_valid('1') OR _utf8mb4'",
