@@ -1,5 +1,7 @@
 package waf
 
+import "strings"
+
 // sqlFunctionRules are the rules for SQL injection through functions the
 // CRS and libinjection do not name, and for the commands after a shell's
 // separator that rule 210151 does not list (a twelfth fresh-eyes attack,
@@ -34,7 +36,14 @@ package waf
 //     or a program under a variable's or a drive's path
 //     (&& %TEMP%\x.exe). Prose after a separator passes: "Total; $0 fee",
 //     "npx is faster", "go run fast", "Q&A: setup"; "; pip install x"
-//     and "& setup.exe" in a how-to are refused: the price.
+//     and "& setup.exe" in a how-to are refused: the price. Runners and
+//     Windows programs count only after the value's first word (attack
+//     17's false positives); since attack 18 also after one-word
+//     commands chained on that line (;true;npx x), variables'
+//     assignments or a directory (;FOO=1 npx x, ;/usr/bin/npx x), with
+//     quotes or backslashes in the runner's name (;"npx", ;\npx,
+//     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
+//     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -64,13 +73,22 @@ const sqlFunctionRule = `(?i)['\"` + "`" + `]\)*` + sqlFunctionCall
 // json_valid(password)=0, 1 AND json_extract(password,'$') LIKE 'a%',
 // 7 OR sqlite_version() LIKE '3%'. "1 and concat(the two lists) then
 // sort them" and "1 and substr(name, 1, 3) gives the prefix" pass (a
-// fresh-eyes hunt for false positives, attack 17).
-const sqlFunctionNumberRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*[-+]?` + sqlNumber + `\)*` + sqlFunctionCall +
+// fresh-eyes hunt for false positives, attack 17). Since attack 18 the
+// number may stand in parentheses or in an arithmetic expression and a
+// sign, ~ or ! may come before the call ((1) OR json_valid('1'),
+// 1-0 OR json_valid('1'), 1 OR-json_valid('1'), 1 OR~json_valid('1'):
+// the value's end right after the call's closing parenthesis counts as
+// the comparison).
+const sqlFunctionNumberRule = `(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)[(` + sqlSpaceChars + `]*[-+]?` + sqlNumber +
+	`(?:` + sqlSpace + `*[-+*/%]` + sqlSpace + `*[-+]?` + sqlNumber + `)*` + sqlSpace + `*\)*` + sqlFunctionCall +
 	`[^;]*?\)` + sqlSpace + `*(?:[=<>!]|\b(?:like|rlike|regexp|glob|is|in|between|not)\b|--|#|/\*|\z)`
+
+// sqlSpaceChars are sqlSpace's characters, for a class with more.
+const sqlSpaceChars = " \\t\\n\\x0b\\x0c\\r\u00a0\ufffd"
 
 // sqlFunctionCall is what follows the quote or the number in rules
 // 210156 and 210162.
-const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + sqlSpace + `*(?:not\b` + sqlSpace + `*|!` + sqlSpace + `*)?[(` + " \\t\\n\\x0b\\x0c\\r\u00a0\ufffd" + `]*` +
+const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + sqlSpace + `*(?:not\b` + sqlSpace + `*|!` + sqlSpace + `*)?[-+~!(` + sqlSpaceChars + `]*` +
 	`\b(?:` + sqlFunctionNames + `)` + sqlSpace + `*\(`
 
 // sqlInjectedTail is rule 210156's second condition, on the whole value:
@@ -86,15 +104,19 @@ const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + 
 // (--, -- -, #, /*), or a last quote that opens a string after an
 // operator or a keyword (' OR json_type('1') IS 'integer' OR ',
 // ... LIKE '"s%, ... AND '1'='1), which the application's own closing
-// quote then closes. Prose whose apostrophes are odd in number ("It's
+// quote then closes, also with a string literal's prefix before that
+// quote (x' OR json_valid('1') OR X', OR b', OR N', OR _utf8mb4',
+// ... OR 1=N': MySQL's X'...', b'...', _charset'...', SQL Server's
+// N'...', PostgreSQL's E'...' and U&'...' absorb the closing quote as
+// well: attack 18). Prose whose apostrophes are odd in number ("It's
 // 'Fine' and concat(x)") is still refused: the price.
 const sqlInjectedTail = `\A[^']*'(?:[^']*'[^']*')*[^']*\z|\A[^\"]*\"(?:[^\"]*\"[^\"]*\")*[^\"]*\z|(?:--[\s-]*|#|/\*)\s*\z` +
-	`|(?i:\b(?:or|and|xor|not|like|rlike|regexp|glob|is|in|between|then|else|when)\b|[=<>(,+*/%&|^!-])\s*['\"][^'\"]*\z`
+	`|(?i:\b(?:or|and|xor|not|like|rlike|regexp|glob|is|in|between|then|else|when)\b|[=<>(,+*/%&|^!-])\s*(?i:\b(?:[xbneu]|u&|_\w+))?['\"][^'\"]*\z`
 
 // shellExtraRule is rule 210159's expression (see sqlFunctionRules).
-const shellExtraRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*" +
-	// the shell as $0 before an option or a redirection
-	`\$(?:0|\{0\})(?:[ \t]+-[a-zA-Z]|[ \t]*<<<|[ \t]*<[ \t]*[/.~])` +
+var shellExtraRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*" +
+	// the shell as $0 (quoted or not) before an option or a redirection
+	`['\x22]?\$(?:0|\{0\})['\x22]?(?:[ \t]+-[a-zA-Z]|[ \t]*<<<|[ \t]*<[ \t]*[/.~])` +
 	// the rest only after the value's first word (127.0.0.1;npx x,
 	// ;pip install x, host && curl.exe ...): a how-to, a README or a chat
 	// message has its install commands after words and line breaks
@@ -102,14 +124,42 @@ const shellExtraRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*" +
 	// pip install -r requirements.txt", "Cannot reach the share:\n
 	// \\fileserver01\finance\x.xlsx": a fresh-eyes hunt for false
 	// positives, attack 17, had 11 refused)
-	"|\\A\\s*[^\\s;|&`]*\\s*(?:&&|\\|\\||[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*(?:" +
-	// package runners
-	`(?:npx|bunx|uvx|pnpx)[ \t]+(?:-{1,2}[a-zA-Z]|[\w.-]*[:@/]|[\w.-]+[ \t]*(?:\z|[;&|#\n]|[ \t]+-))` +
-	`|(?:pipx[ \t]+run|(?:pip[23]?(?:\.\d+)?|python[23]?(?:\.\d+)?[ \t]+-m[ \t]+pip)[ \t]+install|gem[ \t]+install|cargo[ \t]+install|npm[ \t]+(?:exec|x)|(?:yarn|pnpm)[ \t]+dlx|pnpm[ \t]+exec|bun[ \t]+x|uv[ \t]+(?:tool[ \t]+run|pip[ \t]+install)|deno[ \t]+(?:run|eval|install))[ \t]+\S` +
-	`|go[ \t]+(?:run|install|get)[ \t]+(?:-\S+[ \t]+)*\S*(?:\w\.\w+/|@|\.go\b)` +
-	// cmd.exe: a program by its .exe name, a UNC path, a program under
-	// a variable's or a drive's path
-	`|(?i:(?:curl|wget|tar|certutil|bitsadmin|powershell|pwsh|cmd|mshta|rundll32|regsvr32|wscript|cscript|msiexec|ftp|tftp|expand|extrac32|esentutl|schtasks|wmic|reg|sc|net1?|whoami|hostname|ipconfig|systeminfo|tasklist|taskkill|ping|nslookup|bash|wsl|msbuild|installutil|cmstp|forfiles|xcopy|robocopy|findstr|msdt|hh|odbcconf|curl)\.exe)(?:\s|\z|[&|;])` +
+	"|\\A\\s*[^\\s;|&`]*\\s*(?:&&|\\|\\||[;|&`\\n]|\\$\\()\\s*(?:[({]\\s*)*" +
+	// then one-word commands chained on one line (127.0.0.1;true;npx x,
+	// 127.0.0.1|true;npx x: attack 18), each perhaps after variables'
+	// assignments
+	"(?:(?:\\w+=[^\\s;|&`]*[ \\t]+)*[^\\s;|&`]+[ \\t]*(?:&&|\\|\\||[;|&])[ \\t]*(?:[({][ \\t]*)*)*(?:" +
+	// package runners, after variables' assignments (FOO=1 npx x), env,
+	// sudo or exec, a directory (/usr/bin/npx), and spelled with quotes
+	// or backslashes anywhere in the name ("npx", \npx, n''px: attack 18)
+	`(?:\w+=[^\s;|&` + "`" + `]*[ \t]+|(?:env|command|exec|nohup|sudo)[ \t]+)*(?:[\w.~-]*/)*(?:` +
+	`(?:` + shellQuoted("npx") + `|` + shellQuoted("bunx") + `|` + shellQuoted("uvx") + `|` + shellQuoted("pnpx") + `)[ \t]+(?:-{1,2}[a-zA-Z]|[\w.-]*[:@/]|[\w.-]+[ \t]*(?:\z|[;&|#\n]|[ \t]+-))` +
+	`|(?:` + shellQuoted("pipx") + `[ \t]+run|(?:` + shellQuoted("pip") + `[23]?(?:\.\d+)?` + shellQuote + `|` + shellQuoted("python") + `[23]?(?:\.\d+)?` + shellQuote + `[ \t]+-m[ \t]+pip)[ \t]+install|` +
+	shellQuoted("gem") + `[ \t]+install|` + shellQuoted("cargo") + `[ \t]+install|` + shellQuoted("npm") + `[ \t]+(?:exec|x)|(?:` + shellQuoted("yarn") + `|` + shellQuoted("pnpm") + `)[ \t]+dlx|` +
+	shellQuoted("pnpm") + `[ \t]+exec|` + shellQuoted("bun") + `[ \t]+x|` + shellQuoted("uv") + `[ \t]+(?:tool[ \t]+run|pip[ \t]+install)|` + shellQuoted("deno") + `[ \t]+(?:run|eval|install))[ \t]+\S` +
+	`|` + shellQuoted("go") + `[ \t]+(?:run|install|get)[ \t]+(?:-\S+[ \t]+)*\S*(?:\w\.\w+/|@|\.go\b))` +
+	// cmd.exe, after @, ^, a double quote, start (its options, a title)
+	// or call (attack 18): a program by its .exe name (or any .exe name
+	// with a caret in it: cu^rl.exe), a UNC path, a program under a
+	// variable's or a drive's path
+	`|(?i:@|\^|\x22|(?:start|call)[ \t]+(?:/\w+[ \t]+|\x22[^\x22\n]*\x22[ \t]+)*)*(?:` +
+	`(?i:(?:curl|wget|tar|certutil|bitsadmin|powershell|pwsh|cmd|mshta|rundll32|regsvr32|wscript|cscript|msiexec|ftp|tftp|expand|extrac32|esentutl|schtasks|wmic|reg|sc|net1?|whoami|hostname|ipconfig|systeminfo|tasklist|taskkill|ping|nslookup|bash|wsl|msbuild|installutil|cmstp|forfiles|xcopy|robocopy|findstr|msdt|hh|odbcconf|curl)\.exe|[\w^]*\^[\w^]*\.exe)(?:[\s&|;\x22]|\z)` +
 	`|\x5c\x5c[\w.-]+\x5c[^\s\x5c]` +
 	`|(?i:(?:%\w+%|[a-z]:)\x5c(?:[^\s\x5c&|]+\x5c)*[^\s\x5c&|]+\.(?:exe|bat|cmd|ps1|vbs|hta|com|scr|msi))\b` +
-	`)`
+	`))`
+
+// shellQuote is what a shell drops from a command's name: quotes and
+// backslashes ("npx", \npx, n'p'x, n"p"x all run npx).
+const shellQuote = `['\x22\x5c]*`
+
+// shellQuoted is name as rule 210159 reads it, with shellQuote before,
+// between and after its letters.
+func shellQuoted(name string) string {
+	var b strings.Builder
+	for _, c := range name {
+		b.WriteString(shellQuote)
+		b.WriteRune(c)
+	}
+	b.WriteString(shellQuote)
+	return b.String()
+}

