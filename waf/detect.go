@@ -892,11 +892,16 @@ type repeatedKeyMatch struct{}
 
 // Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.password.password).
 func (repeatedKeyMatch) Evaluate(_ plugintypes.TransactionState, v string) bool {
-	_, name, ok := strings.Cut(v, ":")
-	if !ok {
-		name = v
+	return repeatedKey(matchedName(v))
+}
+
+// matchedName is the argument's name in a MATCHED_VARS_NAMES entry
+// (ARGS:json.path.1 is json.path.1).
+func matchedName(v string) string {
+	if _, name, ok := strings.Cut(v, ":"); ok {
+		return name
 	}
-	return repeatedKey(name)
+	return v
 }
 
 // repeatedKey: the argument name's last key repeats its parent's, the
@@ -996,10 +1001,7 @@ type protoPathMatch struct{}
 // number of values "prototype" (up to max_arguments of them), and the
 // result kept in TX:gateway_proto_paths.
 func (protoPathMatch) Evaluate(tx plugintypes.TransactionState, v string) bool {
-	_, name, ok := strings.Cut(v, ":")
-	if !ok {
-		name = v
-	}
+	name := matchedName(v)
 	if tx == nil {
 		return false
 	}
