@@ -1265,7 +1265,7 @@ func FuzzMIMEWords(f *testing.F) {
 // TestRepeatedKey: rule 210134's names, a key that repeats its parent's
 // (attack 14's Node mysql object injection), and names near them.
 func TestRepeatedKey(t *testing.T) {
-	truthy := regexp.MustCompile(truthyValue)
+	truthy := regexp.MustCompile("(?sm)" + truthyValue) // as Coraza compiles it
 	for name, want := range map[string]bool{
 		"json.password.password":         true,
 		"json.user.password.password":    true,
@@ -1292,9 +1292,25 @@ func TestRepeatedKey(t *testing.T) {
 			t.Errorf("Evaluate(ARGS:%q) = %v, want %v", name, got, want)
 		}
 	}
-	for v, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "01": true, "1.0": true, "1e0": true, "1abc": true, "7": false, "12": false, "1.5": false, "0": false, "-1": false, "false": false, "": false, "x": false} {
+	for v, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "01": true, "1.0": true, "1e0": true, "1abc": true, "7": false, "12": false, "1.5": false, "0": false, "-1": false, "false": false, "": false, "x": false,
+		// the value, not its lines: (?m) would read a later line of 1
+		"abc\n1": false, "x\ntrue": false, "1\nx": true} {
 		if got := truthy.MatchString(v); got != want {
 			t.Errorf("truthyValue on %q: %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestLDAPFilterRule: rule 210120 reads the value pasted into a filter,
+// not each of its lines (Coraza compiles it with (?m)).
+func TestLDAPFilterRule(t *testing.T) {
+	re := regexp.MustCompile("(?sm)" + ldapFilterRule)
+	for v, want := range map[string]bool{
+		"*)(uid=*))(|(uid=*": true, "admin)(&)": true, "*)(|(objectclass=*)": true, "x) (!": true, "a\nb)(uid=*": true,
+		"(a)\nadmin)(uid=*": false, "Mark each task (pick one):\na) (!) urgent": false, "Jane (admin)": false, "(&(objectClass=user)(mail=a@b.c))": false,
+	} {
+		if got := re.MatchString(v); got != want {
+			t.Errorf("210120 on %q: %v, want %v", v, got, want)
 		}
 	}
 }

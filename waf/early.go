@@ -72,14 +72,16 @@ func crsIncludes(b *strings.Builder, detection bool, paranoia int) {
 }
 
 // writeCheckpoint writes one early checkpoint (see crsIncludes). Its
-// message reads as 949110's, with where it stopped: at paranoia 1 the
-// level 1 score is the total.
+// message reads as 949110's, with where it stopped and that the rules
+// after it did not read the request (so whoever reads the log of a
+// refusal after this module's rules knows the CRS may have refused it
+// too): at paranoia 1 the level 1 score is the total.
 func writeCheckpoint(b *strings.Builder, id int, after string, paranoia int) {
 	score := "Total Score"
 	if paranoia > 1 {
 		score = "Paranoia Level 1 Score"
 	}
-	fmt.Fprintf(b, "SecRule TX:INBOUND_ANOMALY_SCORE_PL1 \"@ge %%{tx.inbound_anomaly_score_threshold}\" \"id:%d,phase:2,deny,status:403,t:none,log,msg:'Inbound Anomaly Score Exceeded (%s: %%{tx.inbound_anomaly_score_pl1}), early after %s',tag:'anomaly-evaluation',tag:'caddy-gateway',ver:'caddy-gateway'\"\n", id, score, after)
+	fmt.Fprintf(b, "SecRule TX:INBOUND_ANOMALY_SCORE_PL1 \"@ge %%{tx.inbound_anomaly_score_threshold}\" \"id:%d,phase:2,deny,status:403,t:none,log,msg:'Inbound Anomaly Score Exceeded (%s: %%{tx.inbound_anomaly_score_pl1}), early after %s; the rules after it not run',tag:'anomaly-evaluation',tag:'caddy-gateway',ver:'caddy-gateway'\"\n", id, score, after)
 }
 
 // isEarlyCheckpoint reports whether id is an early checkpoint's rule.
