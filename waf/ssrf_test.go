@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
 )
@@ -58,5 +59,15 @@ func TestSSRFBeyondTheCRS(t *testing.T) {
 			probe{name: "query " + s, method: "GET", path: "/api/notes?q=" + url.QueryEscape(s)},
 			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
 	}
+	// a URL in a custom header: plainly safe characters, handed to the
+	// rules since it holds a scheme (urlValue)
+	for _, s := range append([]string{"http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://metadata.google.internal/computeMetadata/v1/"}, ssrfAttacks[:12]...) {
+		misses = append(misses, probe{name: "header " + s, method: "POST", path: "/api/jobs", header: http.Header{"X-Callback-Url": {s}}})
+	}
+	for _, s := range []string{"https://hooks.example.com/ci/42", "http://example.com./", "http://1password.com/"} {
+		benign = append(benign, probe{name: "header " + s, method: "POST", path: "/api/jobs", header: http.Header{"X-Callback-Url": {s}}})
+	}
+	benign = append(benign, probe{name: "Origin of a developer's machine", method: "GET", path: "/api/items", header: http.Header{"Origin": {"http://localhost:3000"}}},
+		probe{name: "Origin of the metadata address", method: "GET", path: "/api/items", header: http.Header{"Origin": {"http://127.0.0.1:8080"}}})
 	runBeyondTheCRS(t, nil, misses, benign)
 }
