@@ -81,7 +81,8 @@ func TestMarkupOrCode(t *testing.T) {
 // body_limit with random characters of every class and control bytes
 // (what scores on the most rules), half of them UTF-16 without a byte
 // order mark, with max_arguments cookies and query parameters up to the
-// cap on all places together (96: 256 arguments in all).
+// cap on all places together (94: 256 arguments in all, with two derived
+// from the texts).
 func TestCPUBoundFileParts(t *testing.T) {
 	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
