@@ -141,6 +141,7 @@ func TestTotalArgumentsCapped(t *testing.T) {
 		if err := w.Provision(ctx); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { _ = w.Cleanup() }) // lets its engine go (reload_test counts them)
 		core, logs := observer.New(zap.DebugLevel)
 		w.logger = zap.New(core)
 		return w, logs
