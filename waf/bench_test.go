@@ -84,10 +84,25 @@ func oneField(size int) string {
 
 type request struct{ path, body, cookie string }
 
-// worstAllowed is the dearest request within the limits: a JSON body of
-// bodyLimit bytes in maxArgs fields, maxArgs query parameters and maxArgs
-// cookies, all of text (a cost per argument and one per byte).
+// worstAllowed is the dearest request within the limits: 2 × maxArgs
+// arguments in all (the cap on all places together), in the places that
+// cost the most per argument, the cookies (maxArgs) and the query
+// (maxArgs-1 parameters), and a JSON body of bodyLimit bytes in the one
+// field left (a cost per argument and one per byte).
 func worstAllowed(bodyLimit, maxArgs int) request {
+	w := worstPerPlace(bodyLimit, maxArgs)
+	var query strings.Builder
+	for i := range maxArgs - 1 {
+		fmt.Fprintf(&query, "&q%d=lorem+ipsum+dolor", i)
+	}
+	return request{"/api/items?" + query.String()[1:], oneField(bodyLimit), w.cookie}
+}
+
+// worstPerPlace is the dearest request within each place's limit, the
+// dearest allowed before the cap on all places together (3 × maxArgs
+// arguments, refused now): a JSON body of bodyLimit bytes in maxArgs
+// fields, maxArgs query parameters and maxArgs cookies, all of text.
+func worstPerPlace(bodyLimit, maxArgs int) request {
 	var body, query, cookie strings.Builder
 	per := bodyLimit/maxArgs - len(`"f000":"",`)
 	text := strings.Repeat("lorem ipsum dolor sit amet ", per/27+1)[:per]

@@ -79,8 +79,11 @@ func startCaddyWithBlock(t *testing.T, block string) string {
 // cpuBound is the CPU one request may cost the WAF at the defaults, as
 // docs/waf.md states it: the dearest request allowed, the first of its
 // shape (RE2 builds its DFA states as it reads; the same request again
-// costs a half to a third of it).
-const cpuBound = 500 * time.Millisecond
+// costs a half to a third of it). 350 ms since the cap on the arguments of
+// all places together (2 × max_arguments; 500 ms before, when each place
+// had its own limit only: the dearest shapes cost 245-375 ms, and 132-246
+// ms with the cap).
+const cpuBound = 350 * time.Millisecond
 
 // refusedBound is what a request over the limits may cost, refused
 // uninspected: 0.3-3 ms measured, up to 35 ms on a machine at load 7 (the
@@ -89,12 +92,13 @@ const cpuBound = 500 * time.Millisecond
 const refusedBound = 25 * time.Millisecond
 
 // TestCPUBound: through a real Caddy, the dearest request the default
-// limits let through (a 16 KiB JSON body in 128 fields, 128 query
-// parameters, 128 cookies) passes and costs under the bound docs/waf.md
-// states (cpuBound, asserted with a margin for a busy machine); the
-// requests over the limits (a 256 KiB body of 1000 fields, 500 query
-// parameters, 500 cookies) are refused at
-// a small fraction of it, uninspected.
+// limits let through (256 arguments in all: 128 cookies, 127 query
+// parameters, a 16 KiB JSON body in one field) passes and costs under the
+// bound docs/waf.md states (cpuBound, asserted with a margin for a busy
+// machine); the requests over the limits (a 256 KiB body of 1000 fields,
+// 500 query parameters, 500 cookies, the dearest allowed before the cap
+// on all places together: 128 JSON fields, 128 query parameters and 128
+// cookies) are refused at a small fraction of it, uninspected.
 func TestCPUBound(t *testing.T) {
 	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
@@ -117,7 +121,8 @@ func TestCPUBound(t *testing.T) {
 		t.Errorf("the dearest request allowed cost %v of CPU, over %d × the %v bound", spent, margin, cpuBound)
 	}
 	// the dearest with decoding: half the body's fields plainly base64,
-	// each decoded into one more body argument (max_arguments in all)
+	// each decoded into one more body argument (max_arguments in all,
+	// with max_arguments cookies)
 	enc := encodedWorst(defaultBodyLimit, defaultMaxArguments)
 	code, spent = do(enc)
 	t.Logf("the dearest request allowed with encoded values: %d, %v of CPU", code, spent)
@@ -141,7 +146,7 @@ func TestCPUBound(t *testing.T) {
 	}
 	// (query and cookies short: a request's head over 16 KiB or so is
 	// refused by Caddy with 431 before any handler)
-	big := worstAllowed(256<<10, 1000)
+	big := worstPerPlace(256<<10, 1000)
 	var query, cookie strings.Builder
 	for i := range 500 {
 		fmt.Fprintf(&query, "&q%d=x", i)
@@ -155,6 +160,7 @@ func TestCPUBound(t *testing.T) {
 		{"500 query parameters", request{path: "/api/items?" + query.String()[1:], body: "{}"}},
 		{"500 cookies", request{path: "/api/items", body: "{}", cookie: cookie.String()}},
 		{"14 KB of JSON naming 100 KB of arguments", request{path: "/api/items", body: deepNames(900, 10)}},
+		{"128 JSON fields, 128 query parameters, 128 cookies (the dearest allowed before the cap on all places)", worstPerPlace(defaultBodyLimit, defaultMaxArguments)},
 	} {
 		name, r := c.name, c.r
 		code, spent := do(r)
@@ -197,7 +203,8 @@ func deepNames(depth, leaves int) string {
 
 // encodedWorst is worstAllowed with the body in maxArgs/2 fields of
 // base64 text: each is decoded into one more body argument, maxArgs body
-// arguments in all (one more field would be refused with 400).
+// arguments in all (one more field would be refused with 400), and no
+// query (maxArgs cookies fill the cap on all places).
 func encodedWorst(bodyLimit, maxArgs int) request {
 	w := worstAllowed(bodyLimit, maxArgs)
 	n := maxArgs / 2
@@ -212,7 +219,7 @@ func encodedWorst(bodyLimit, maxArgs int) request {
 		fmt.Fprintf(&body, `"f%03d":%q`, i, base64.StdEncoding.EncodeToString([]byte(text)))
 	}
 	body.WriteString("}")
-	return request{w.path, body.String(), w.cookie}
+	return request{"/api/items", body.String(), w.cookie}
 }
 
 // TestCPUBoundNotUTF8: values that are not UTF-8 (a raw \xff, or a %E9
@@ -269,7 +276,8 @@ func TestCPUBoundNotUTF8(t *testing.T) {
 
 // jsonWorst is worstAllowed with the body in maxArgs/2 fields each holding
 // JSON text of one leaf: each leaf is one more body argument, maxArgs body
-// arguments in all, as long as the decoding budget (body_limit) allows.
+// arguments in all, as long as the decoding budget (body_limit) allows,
+// and no query (maxArgs cookies fill the cap on all places).
 func jsonWorst(bodyLimit, maxArgs int) request {
 	w := worstAllowed(bodyLimit, maxArgs)
 	n := maxArgs / 2
@@ -284,7 +292,7 @@ func jsonWorst(bodyLimit, maxArgs int) request {
 		fmt.Fprintf(&body, `"f%03d":%q`, i, `{"a":"`+text+`"}`)
 	}
 	body.WriteString("}")
-	return request{w.path, body.String(), w.cookie}
+	return request{"/api/items", body.String(), w.cookie}
 }
 
 // cpuOfRequest sends req and reads its answer, and returns its status and
@@ -311,12 +319,14 @@ func cpuOfRequest(t *testing.T, req *http.Request) (int, time.Duration) {
 // threshold): 254 body arguments passed, 198-226 ms of CPU through Caddy,
 // over the 200 ms bound. Now such a body is refused (400) uninspected,
 // and the dearest of its kind allowed (half the fields templates, with
-// as many derived) costs under the bound.
+// as many derived: 128 body arguments, and 64 query values and 64 cookies
+// under the cap on all places together) costs under the bound; with 127
+// query values and 127 cookies, as allowed before that cap, it is refused.
 func TestCPUBoundDerived(t *testing.T) {
 	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	code, spent := cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments-1))
+	code, spent := cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments-1, defaultMaxArguments-1))
 	t.Logf("127 template fields, 127 query values, 127 cookies of 63 bytes: %d, %v of CPU", code, spent)
 	if code != http.StatusBadRequest || *hits != 0 {
 		t.Fatalf("127 template fields (254 body arguments with their :template): %d, want 400", code)
@@ -324,8 +334,16 @@ func TestCPUBoundDerived(t *testing.T) {
 	if spent > margin*15*time.Millisecond {
 		t.Errorf("127 template fields cost %v of CPU: inspected (want under %d × 15 ms)", spent, margin)
 	}
-	code, spent = cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments/2))
-	t.Logf("64 template fields, 127 query values, 127 cookies of 63 bytes: %d, %v of CPU", code, spent)
+	code, spent = cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments/2, defaultMaxArguments-1))
+	t.Logf("64 template fields, 127 query values, 127 cookies of 63 bytes (382 arguments): %d, %v of CPU", code, spent)
+	if code != http.StatusBadRequest || *hits != 0 {
+		t.Fatalf("64 template fields, 127 query values, 127 cookies (382 arguments in all): %d, want 400", code)
+	}
+	if spent > margin*refusedBound {
+		t.Errorf("382 arguments in all cost %v of CPU: inspected (want under %d × %v)", spent, margin, refusedBound)
+	}
+	code, spent = cpuOfRequest(t, templateWorst(t, base, defaultMaxArguments/2, defaultMaxArguments/2))
+	t.Logf("64 template fields, 64 query values, 64 cookies of 63 bytes: %d, %v of CPU", code, spent)
 	if code != http.StatusOK || *hits != 1 {
 		t.Fatalf("64 template fields (128 body arguments with their :template): %d, want 200", code)
 	}
@@ -335,9 +353,9 @@ func TestCPUBoundDerived(t *testing.T) {
 }
 
 // templateWorst is attack 8's dearest request (F11) with n body fields:
-// each a Jinja2 joined-literal template of 63 bytes, with 127 query
-// values and 127 cookies of 63 random bytes.
-func templateWorst(t *testing.T, base string, n int) *http.Request {
+// each a Jinja2 joined-literal template of 63 bytes, with others query
+// values and others cookies of 63 random bytes (127 each in the attack).
+func templateWorst(t *testing.T, base string, n, others int) *http.Request {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(8, 11))
 	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -365,7 +383,7 @@ func templateWorst(t *testing.T, base string, n int) *http.Request {
 		fmt.Fprintf(&body, `"f%d":%q`, i, tmpl())
 	}
 	body.WriteString("}")
-	for i := range defaultMaxArguments - 1 {
+	for i := range others {
 		if i > 0 {
 			query.WriteString("&")
 			cookie.WriteString("; ")
@@ -384,7 +402,9 @@ func templateWorst(t *testing.T, base string, n int) *http.Request {
 // refused: every value a mix of attack snippets (quotes, tags, command
 // substitutions, traversal, SQL keywords), in 100 headers, 27 query
 // parameters (127 with the headers, under max_arguments), 127 cookies
-// and a JSON body of 60 fields of 110 bytes. Each value matches many
+// (49 now: 256 arguments in all, the cap on all places together, with
+// room for the 10-20 arguments derived from decoding the values) and a
+// JSON body of 60 fields of 110 bytes. Each value matches many
 // rules; every match runs its rule's actions. It cost 230-400 ms of CPU,
 // over the bound, while the CRS went on through every rule of phase 2
 // after the anomaly score had passed the threshold.
@@ -444,7 +464,7 @@ func attackMix(base string, snips []string, seed uint64) *http.Request {
 		}
 		fmt.Fprintf(&query, "q%d=%s", i, url.QueryEscape(mix(60)))
 	}
-	for i := range 127 {
+	for i := range 2*defaultMaxArguments - 100 - 27 - 60 - 20 {
 		if i > 0 {
 			cookie.WriteString("; ")
 		}
@@ -472,7 +492,8 @@ func attackMix(base string, snips []string, seed uint64) *http.Request {
 // request: names of bytes that are not UTF-8 (0x80-0xff among a-j)
 // everywhere: a form body of 127 fields named by 112 such bytes, 27 query
 // parameters named by 40 (percent-encoded), 99 headers of 60 and 126
-// cookies named by 20. It passed (200) at 400-670 ms of CPU (the engine
+// cookies named by 20 (3 now: 256 arguments in all, the cap on all places
+// together). It passed (200) at 400-670 ms of CPU (the engine
 // lowercases a name for every rule that reads it, and Go copies one that
 // is not UTF-8 each time); now it is refused (400) uninspected (rules
 // 200016, 200017), and the same shape with names in ASCII, in Cyrillic
@@ -561,7 +582,7 @@ func notUTF8Names(base string, kind int, seed uint64) *http.Request {
 		}
 		query.WriteString(url.QueryEscape(name(40)) + "=1")
 	}
-	for i := range 126 {
+	for i := range 2*defaultMaxArguments - 127 - 27 - 99 {
 		if i > 0 {
 			cookie.WriteString("; ")
 		}
@@ -580,7 +601,8 @@ func notUTF8Names(base string, kind int, seed uint64) *http.Request {
 // TestCPUBoundTextPlainJSON: the dearest shape in ASCII the tenth
 // fresh-eyes attack found (and the sixth's B13): 27 query parameters, 99
 // headers and 126 cookies of 60 random letters, digits and spaces, and a
-// JSON body of 127 fields of 110 such characters sent as text/plain. The
+// JSON body of 127 fields of 110 such characters sent as text/plain (3
+// cookies now: 256 arguments in all, the cap on all places together). The
 // engine reads a body of no type it knows as a form (the whole body one
 // argument name) and the WAF reads its JSON leaves too (JSON anywhere).
 // The attacker measured 280-340 ms of CPU.
@@ -637,7 +659,7 @@ func textPlainJSON(base, ctype string, seed uint64) *http.Request {
 		}
 		fmt.Fprintf(&query, "q%d=%s", i, url.QueryEscape(rs(60)))
 	}
-	for i := range 126 {
+	for i := range 2*defaultMaxArguments - 127 - 27 - 99 {
 		if i > 0 {
 			cookie.WriteString("; ")
 		}

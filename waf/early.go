@@ -36,7 +36,7 @@ import (
 
 // earlyFirstID is the first checkpoint's rule id; they are numbered in
 // the order they run, after the CRS's and this module's refusals
-// (200001-200015).
+// (200001-200018).
 const earlyFirstID = 200100
 
 // crsRequestAttackFile matches the CRS's request files whose rules score:

@@ -80,7 +80,9 @@ func TestMarkupOrCode(t *testing.T) {
 // dearest multipart body allowed, 16 file parts (maxFileParts) filling
 // body_limit with random characters of every class and control bytes
 // (what scores on the most rules), half of them UTF-16 without a byte
-// order mark, with max_arguments query parameters and cookies.
+// order mark, with max_arguments cookies and query parameters up to the
+// cap on all places together (94: 256 arguments in all, with two derived
+// from the texts).
 func TestCPUBoundFileParts(t *testing.T) {
 	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
@@ -109,20 +111,38 @@ func TestCPUBoundFileParts(t *testing.T) {
 		_, _ = pw.Write(text)
 	}
 	_ = mw.Close()
-	w := worstAllowed(defaultBodyLimit, defaultMaxArguments)
-	req, _ := http.NewRequest("POST", base+w.path, bytes.NewReader(body.Bytes()))
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Cookie", w.cookie)
-	code, spent := cpuOfRequest(t, req)
-	t.Logf("16 text file parts of %d bytes in all, %d query parameters and cookies: %d, %v of CPU", body.Len(), defaultMaxArguments, code, spent)
-	if code < 200 || code > 499 {
-		t.Fatalf("%d", code)
+	// each file part is two body arguments (the part, its text), and two
+	// of the texts give a derived argument: with max_arguments cookies,
+	// the query fills the cap on all places together (2 × max_arguments)
+	query := defaultMaxArguments - 2*maxFileParts - 2
+	w := worstPerPlace(defaultBodyLimit, defaultMaxArguments)
+	path, _, _ := strings.Cut(w.path, fmt.Sprintf("&q%d=", query))
+	send := func(path string) (int, time.Duration) {
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Cookie", w.cookie)
+		return cpuOfRequest(t, req)
+	}
+	code, spent := send(path)
+	t.Logf("16 text file parts of %d bytes in all, %d query parameters, %d cookies: %d, %v of CPU", body.Len(), query, defaultMaxArguments, code, spent)
+	if code < 200 || code > 499 || code == http.StatusBadRequest {
+		t.Fatalf("%d, want it inspected", code)
 	}
 	if *hits > 1 {
 		t.Fatalf("the upstream got %d requests", *hits)
 	}
 	if spent > margin*cpuBound {
 		t.Errorf("the dearest multipart body allowed cost %v of CPU, over %d × the %v bound", spent, margin, cpuBound)
+	}
+	// with max_arguments query parameters, as allowed before the cap on
+	// all places together: refused uninspected
+	code, spent = send(w.path)
+	t.Logf("16 text file parts, %d query parameters and cookies: %d, %v of CPU", defaultMaxArguments, code, spent)
+	if code != http.StatusBadRequest {
+		t.Errorf("16 text file parts, %d query parameters and cookies: %d, want 400", defaultMaxArguments, code)
+	}
+	if spent > margin*refusedBound {
+		t.Errorf("16 text file parts, %d query parameters and cookies cost %v of CPU: inspected (want under %d × %v)", defaultMaxArguments, spent, margin, refusedBound)
 	}
 }
 

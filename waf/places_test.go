@@ -648,7 +648,9 @@ func TestBasicPasswordRule(t *testing.T) {
 // more of them than max_arguments (with the query's parameters), or more
 // bytes than body_limit, are refused with 400 (never passed partly
 // inspected), and the dearest request allowed (TestCPUBound's, with its
-// query's parameters as header values to inspect) stays under the bound.
+// query's parameters as header values to inspect) stays under the bound;
+// that of before the cap on all places together (128 JSON fields, 128
+// header values, 128 cookies) is refused.
 func TestPlacesBounded(t *testing.T) {
 	tableOnly(t)
 	base, hits := startCaddy(t, "waf")
@@ -678,13 +680,25 @@ func TestPlacesBounded(t *testing.T) {
 	}
 	worst := worstAllowed(defaultBodyLimit, defaultMaxArguments)
 	worst.path = "/api/items"
-	code, spent := do(worst, headers(defaultMaxArguments, 80, ""))
-	t.Logf("the dearest request allowed, with %d header values to inspect and no query: %d, %v of CPU", defaultMaxArguments, code, spent)
+	code, spent := do(worst, headers(defaultMaxArguments-1, 80, ""))
+	t.Logf("the dearest request allowed, with %d header values to inspect and no query: %d, %v of CPU", defaultMaxArguments-1, code, spent)
 	if code != http.StatusOK || *hits != 1 {
 		t.Fatalf("the dearest request allowed with header values: %d, want 200", code)
 	}
 	if spent > margin*cpuBound {
 		t.Errorf("it cost %v of CPU, over %d × the %v bound", spent, margin, cpuBound)
+	}
+	// as allowed before the cap on all places together: 128 JSON fields,
+	// 128 header values, 128 cookies
+	old := worstPerPlace(defaultBodyLimit, defaultMaxArguments)
+	old.path = "/api/items"
+	code, spent = do(old, headers(defaultMaxArguments, 80, ""))
+	t.Logf("128 JSON fields, 128 header values, 128 cookies: %d, %v of CPU", code, spent)
+	if code != http.StatusBadRequest || *hits != 1 {
+		t.Errorf("128 JSON fields, 128 header values, 128 cookies: %d, want 400", code)
+	}
+	if spent > margin*refusedBound {
+		t.Errorf("128 JSON fields, 128 header values, 128 cookies cost %v of CPU: inspected (want under %d × %v)", spent, margin, refusedBound)
 	}
 	attack := "1' UNION SELECT password FROM users --"
 	for _, c := range []struct {

@@ -29,6 +29,7 @@ import (
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 	"github.com/dustin/go-humanize"
 	"github.com/jcchavezs/mergefs"
@@ -67,7 +68,7 @@ func init() {
 //		rules <file...>         # extra SecLang rules, after the CRS
 //		responses               # inspect responses too (data leakage)
 //		body_limit <size>       # default 16KiB; larger bodies get 413
-//		max_arguments <n>       # default 128 per query, body, cookies; more get 400
+//		max_arguments <n>       # default 128 per query, body, cookies, 2× in all; more get 400
 //		crs_only                # the CRS alone: none of the checks added to it
 //	}
 //
@@ -102,8 +103,11 @@ type WAF struct {
 	// cost (docs/waf.md, "What it costs").
 	BodyLimit int64 `json:"body_limit,omitempty"`
 	// MaxArguments is the most arguments inspected in each of the query,
-	// the body (form or JSON fields) and the cookies; a request with more
-	// in any of them is refused with 400. Default 128.
+	// the body (form or JSON fields) and the cookies, and twice it the
+	// most in all of them together (with the path, header and credential
+	// values inspected and the arguments derived from decoding values);
+	// a request with more in any of them, or in all, is refused with 400
+	// (rule id 200018 for all together). Default 128, so 256 in all.
 	MaxArguments int `json:"max_arguments,omitempty"`
 	// CRSOnly turns off what the gateway adds to the CRS's detection
 	// (docs/waf.md, "Detection"): decoding plainly base64 or still
@@ -420,7 +424,7 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 			continue
 		}
 		w.logger.Warn(l.msg, zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr),
-			zap.Int64("body_limit", w.BodyLimit), zap.Int("max_arguments", w.MaxArguments), zap.String("mode", w.Mode))
+			zap.Int64("body_limit", w.BodyLimit), zap.Int("max_arguments", w.MaxArguments), zap.String("mode", w.Mode), zap.Int("rule_id", l.id))
 		if w.Mode == "block" {
 			return w.refuse(rw, tx, &types.Interruption{RuleID: l.id, Action: "deny", Status: http.StatusBadRequest})
 		}
@@ -604,6 +608,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		bodyValues = values
 		ownArgs += len(files) + len(fields)
 	}
+	derived := 0
 	if decodeBudget >= 0 {
 		// the places' values are decoded as the query's are: JSON in a
 		// header or a path segment, base64, X-Original-URL's parameters
@@ -615,8 +620,44 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		for _, a := range decoded {
 			tx.AddPostRequestArgument(a.name, a.value)
 		}
+		derived = len(decoded)
+	}
+	// all places together, before phase 2 (where almost all of the CRS
+	// runs): each place under maxParts, yet 3 × maxParts in all would
+	// cost the CRS half again what 2 × maxParts does (errTotalArgs)
+	if totalArguments(tx)+len(placeVals)+ownArgs+derived > 2*maxParts {
+		return nil, errTotalArgs
 	}
 	return tx.ProcessRequestBody()
+}
+
+// errTotalArgs refuses a request whose arguments in all places together
+// (the query's parameters, the path, header and credential values
+// inspected, the cookies, the body's arguments and those derived from
+// decoding values) are more than twice max_arguments, though each place is
+// within it: the CRS's cost is per argument, so this bounds a request's
+// cost at 2 × max_arguments arguments, not 3 × (docs/waf.md, "The bound on
+// a request's cost").
+var errTotalArgs = errors.New("arguments of all places together over twice max_arguments")
+
+// totalArguments counts the query's parameters and the cookies as the
+// engine holds them (no allocation): with the places' values, the body's
+// own arguments and the derived ones, inspect's count against
+// 2 × max_arguments.
+func totalArguments(tx types.Transaction) int {
+	st, ok := tx.(plugintypes.TransactionState)
+	if !ok {
+		return 0
+	}
+	type counted interface{ TotalValues() int }
+	n := 0
+	if c, ok := st.Variables().ArgsGet().(counted); ok {
+		n += c.TotalValues()
+	}
+	if c, ok := st.Variables().RequestCookies().(counted); ok {
+		n += c.TotalValues()
+	}
+	return n
 }
 
 // errTrailers refuses a request that carried trailers (header fields
@@ -656,6 +697,7 @@ var limitRefusals = []struct {
 	{errDerivedArgs, "waf refused a request whose body arguments, with those derived from values (decoded, template literals, JSON inside values), are over max_arguments", 200015},
 	{errReservedName, "waf refused a request with an argument named as the WAF names decoded documents (:base64:markup, :base64:script)", 210198},
 	{errPlacesLimit, "waf refused a request whose path, header and credential values to inspect are over max_arguments (with the query's) or body_limit", 200014},
+	{errTotalArgs, "waf refused a request whose arguments in all places together (query, path, header and credential values, cookies, body, derived from values) are over twice max_arguments", 200018},
 }
 
 // blockingRules are the CRS rules that refuse a request (949110, 949111)
