@@ -57,8 +57,25 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer 
 // replace, round, sign, trim, lower, upper, reverse, quote, likely,
 // unicode, hex, ascii, ...): "click 'Save' and format (the disk)" and
 // "'ASCII' and unicode (UTF-8)" are prose, and libinjection reads most of
-// those functions itself.
-const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|regexp_\w+|unlikely|likelihood|iif|typeof|printf|instr|nchar|unhex|zeroblob|randomblob|sqlite_\w+|soundex|ifnull|nullif|coalesce|substr|substring|concat|concat_ws|lpad|rpad|strcmp|char_length|octet_length|bit_length|crc32|md5|sha1|sha2|find_in_set|make_set|last_insert_rowid|total_changes`
+// those functions itself. Since a fifteenth fresh-eyes attack (attack
+// 19), ClickHouse's functions that no other database has (sleepEachRow,
+// notEmpty, hasToken, hasAny, currentDatabase, dictGet, multiIf,
+// toUInt64, toString, positionCaseInsensitive, ilike, ...), and its
+// English-word ones with the bracket right after (sqlFunctionWords).
+const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|regexp_\w+|unlikely|likelihood|iif|typeof|printf|instr|nchar|unhex|zeroblob|randomblob|sqlite_\w+|soundex|ifnull|nullif|coalesce|substr|substring|concat|concat_ws|lpad|rpad|strcmp|char_length|octet_length|bit_length|crc32|md5|sha1|sha2|find_in_set|make_set|last_insert_rowid|total_changes` +
+	// ClickHouse's (attack 19): a time-based test, blind booleans, a
+	// dictionary lookup, casts
+	`|sleepEachRow|notEmpty|has(?:Any|All|Token\w*|Substr)|current(?:Database|User|Roles|Schemas)|dict(?:Get\w*|Has|IsIn)|multiIf` +
+	`|multi(?:Search|Match|FuzzyMatch)\w*|to(?:U?Int(?:8|16|32|64|128|256)|Float(?:32|64)|String|FixedString|TypeName|Decimal\d*|UUID)(?:OrZero|OrNull|OrDefault)?` +
+	`|position(?:CaseInsensitive\w*|UTF8)|ilike|notlike|notilike|starts_?with|ends_?with|countSubstrings\w*|extractAll\w*|splitBy\w+|arrayJoin` +
+	`|array(?:Exists|Filter|First|Count|StringConcat)|base64Decode|tryBase64Decode|throwIf|getSetting|hostName|isNotNull|isNull|assumeNotNull|reinterpretAs\w+`
+
+// sqlFunctionWords are ClickHouse's (and SQLite's like) functions spelled
+// as English words: empty, has, like, position. Rules 210156 and 210162
+// take them only with the bracket right after the name (empty(password),
+// not "it's empty (for now)"): a comment between (empty/**/(x)) is a
+// space after t:replaceComments and passes, the price of prose.
+const sqlFunctionWords = `empty|has|like|position`
 
 // sqlFunctionRule is rule 210156's expression: a closed quote (any
 // closing parentheses after it), then or/and/xor or ||/&&, optionally
@@ -89,7 +106,7 @@ const sqlSpaceChars = " \\t\\n\\x0b\\x0c\\r\u00a0\ufffd"
 // sqlFunctionCall is what follows the quote or the number in rules
 // 210156 and 210162.
 const sqlFunctionCall = `(?:` + sqlSpace + `*(?:\b(?:or|and|xor)\b|\|\||&&))` + sqlSpace + `*(?:not\b` + sqlSpace + `*|!` + sqlSpace + `*)?[-+~!(` + sqlSpaceChars + `]*` +
-	`\b(?:` + sqlFunctionNames + `)` + sqlSpace + `*\(`
+	`\b(?:(?:` + sqlFunctionNames + `)` + sqlSpace + `*|(?:` + sqlFunctionWords + `))\(`
 
 // sqlInjectedTail is rule 210156's second condition, on the whole value:
 // what an injection into a quoted string needs for the query to parse,

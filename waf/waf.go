@@ -293,6 +293,7 @@ func (w *WAF) directives() string {
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
 		b.WriteString(sqlFunctionRules)
+		b.WriteString(probeLeakRules)
 		b.WriteString(ssrfRules)
 		b.WriteString(gadgetRules)
 		b.WriteString(formatRules)
