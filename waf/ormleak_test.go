@@ -67,9 +67,9 @@ var ormLeakBenign = []string{
 	"translation__key__startswith", "password__isnull", "reset_token", "q[s]", "json.user.password", "max_tokens__lte",
 }
 
-// TestAttack19aExpressions: rules 210163's and 210164's expressions, and
+// TestNumberProbeAndORMLeakOperators: rules 210163's and 210164's expressions, and
 // the ClickHouse rows on 210156's and 210162's.
-func TestAttack19aExpressions(t *testing.T) {
+func TestNumberProbeAndORMLeakOperators(t *testing.T) {
 	comments := regexp.MustCompile(`/\*.*?\*/`)
 	compile := func(e string) *regexp.Regexp { return regexp.MustCompile("(?sm)" + strings.ReplaceAll(e, `\"`, `"`)) }
 	quote, tail, number := compile(sqlFunctionRule), compile(sqlInjectedTail), compile(sqlFunctionNumberRule)
@@ -107,10 +107,10 @@ func TestAttack19aExpressions(t *testing.T) {
 	}
 }
 
-// TestAttack19aBeyondTheCRS: attack 19's ClickHouse functions, number
+// TestSQLProbesAndORMLeaksBeyondTheCRS: attack 19's ClickHouse functions, number
 // probe and ORM leaks through a real Caddy, each passed by the CRS alone
 // and refused with the additions; the near-misses pass.
-func TestAttack19aBeyondTheCRS(t *testing.T) {
+func TestSQLProbesAndORMLeaksBeyondTheCRS(t *testing.T) {
 	tableOnly(t)
 	q := url.QueryEscape
 	var catches, misses, benign []probe
