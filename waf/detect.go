@@ -157,10 +157,10 @@ func documentKind(s string) string {
 // fresh-eyes attack's hunt for false positives (attack 19) had GitHub's
 // contents API refused by 210151: {"content": "<base64 of a README>"}
 // whose install line is "curl -fsSL https://example.com/install.sh | sh".
-// A command to inject is one line ("id;cat /etc/passwd", "$(id)"), and
-// one with a line or two after it ("; id" and a newline) is still read by every
-// rule; a document of three lines or more is read by every rule but
-// those (SQL injection, XSS, traversal, template, the gateway's).
+// A command to inject is one line ("id;cat /etc/passwd", "$(id)"); a
+// text of one or two lines that are not blank is still read by every
+// rule, and a document of three lines or more by every rule but those
+// (SQL injection, XSS, traversal, template and the gateway's others).
 func textDocument(t string) string {
 	lines := 0
 	for line := range strings.SplitSeq(t, "\n") {
