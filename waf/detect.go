@@ -115,6 +115,9 @@ const (
 	// docMinLen: a shorter text is no markup document (a payload of an
 	// HTML tag is a few dozen bytes)
 	docMinLen = 128
+	// docMinLines: a text of fewer lines that are not blank is no
+	// document (textDocument)
+	docMinLines = 3
 )
 
 // documentKind is ":markup" for an e-mail message (RFC 5322 header
@@ -130,7 +133,7 @@ func documentKind(s string) string {
 		return suffixScript // of any size: a command to inject has no #! line
 	}
 	if len(s) < docMinLen {
-		return ""
+		return textDocument(t)
 	}
 	head := strings.ToLower(t[:min(len(t), 512)])
 	switch {
@@ -142,6 +145,31 @@ func documentKind(s string) string {
 		return suffixMarkup
 	case mailMessage(t):
 		return suffixMarkup
+	}
+	return textDocument(t)
+}
+
+// textDocument is suffixFileText for a text of at least docMinLines
+// lines that are not blank, as a multipart text file's contents are
+// named (fileContents), so fileTextExclusions take it out of the command
+// execution rules' targets (the CRS's 932xxx, 210151, 210158) for the
+// same reason: a document's lines are not a command line. A fifteenth
+// fresh-eyes attack's hunt for false positives (attack 19) had GitHub's
+// contents API refused by 210151: {"content": "<base64 of a README>"}
+// whose install line is "curl -fsSL https://example.com/install.sh | sh".
+// A command to inject is one line ("id;cat /etc/passwd", "$(id)"); a
+// text of one or two lines that are not blank is still read by every
+// rule, and a document of three lines or more by every rule but those
+// (SQL injection, XSS, traversal, template and the gateway's others).
+func textDocument(t string) string {
+	lines := 0
+	for line := range strings.SplitSeq(t, "\n") {
+		if strings.TrimSpace(line) != "" {
+			lines++
+			if lines >= docMinLines {
+				return suffixFileText
+			}
+		}
 	}
 	return ""
 }

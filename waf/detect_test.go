@@ -771,7 +771,11 @@ func TestDocumentKind(t *testing.T) {
 		"#!/bin/sh\n":                            "",
 		"<script>alert(1)</script>":              "",
 		"From: a\r\n\r\n<script>x</script>":      "", // too short for a document
-		"Subject: x\r\n" + strings.Repeat("not a header line\r\n", 20) + "\r\n" + strings.Repeat("x", 300): "",
+		"Subject: x\r\n" + strings.Repeat("not a header line\r\n", 20) + "\r\n" + strings.Repeat("x", 300): suffixFileText, // no message: a text document
+		"# mytool\n\nInstall:\n\n```sh\ncurl -fsSL https://example.com/install.sh | sh\n```\n":             suffixFileText,
+		"id;cat /etc/passwd\n":             "",
+		"; id\n\n; id\n":                   "", // two lines
+		"$(id)":                            "",
 		"<html>" + strings.Repeat("x", 60): "",
 		samlRequest("", "x"):               suffixMarkup,
 		`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer></samlp:AuthnRequest>`: suffixMarkup,

@@ -82,13 +82,20 @@ var execRules = `SecRule ARGS|REQUEST_COOKIES "@rx (?i)\bcopy(?:\s*\(\s*(?:selec
 // "-summary of") are.
 var argumentShapes = []string{
 	`-[0-9a-z]*o\s*(?:proxycommand|localcommand|knownhostscommand)(?:\s*=|\s+\S)`,
-	`--(?:` + strings.Join([]string{
+	`--(?:(?:` + strings.Join([]string{
 		abbreviations("upload-pack", 1), abbreviations("receive-pack", 1), abbreviations("exec", 1),
 		abbreviations("open-files-in-pager", 2), abbreviations("use-compress-program", 3),
 		abbreviations("to-command", 4), abbreviations("rsh-command", 3), abbreviations("info-script", 3),
 		abbreviations("new-volume-script", 5), abbreviations("use-askpass", 5), abbreviations("template", 4),
 		abbreviations("rsync-path", 7), abbreviations("pager", 5), "gpu-launcher", "renderer-cmd-prefix", "utility-cmd-prefix",
-		"browser-subprocess-path"}, "|") + `)(?:=|\s)`,
+		"browser-subprocess-path",
+		// since a fifteenth (attack 19): ripgrep's --pre (a command it
+		// runs on every file it searches; no abbreviations), GNU sort's
+		// --compress-program (--compress= below), aria2c's hooks
+		// (--on-download-complete and the others, --on-bt-download-complete),
+		// yt-dlp's --exec-before-download and fd's --exec-batch
+		"pre", abbreviations("compress-program", 10), `on-(?:bt-)?download-[a-z]+`,
+		abbreviations("exec-before-download", 6), abbreviations("exec-batch", 7)}, "|") + `)(?:=|\s)|compress=\S)`,
 	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?:(?-i:-[a-z]*I|-[a-z]+(?:\s+\S+)*?\s+-[a-z]*I)|(?-i:-F))(?:\s+\S|/[^\s/]+/|` + programThenArgument + `))`,
 	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow` +
 		// Mercurial's --config keys that run a command or load code
@@ -98,8 +105,10 @@ var argumentShapes = []string{
 	// rsync's -e (the remote shell) and man's -P (the pager) before a
 	// program an attacker runs, then an option, a path, or the value's
 	// end (-esh -c id, -e id, -Pid, -P/srv/x.sh); "-e mail", "-eshop",
-	// "-P id card" and Maven's -Pprod pass
-	`(?-i:-[eP])\s*['\"]?(?:(?:` + shortOptionPrograms + `)(?:\s+-|\s+/|/|['\"]?\s*\z)|/[^\s/]+/)`,
+	// "-P id card" and Maven's -Pprod pass; since attack 19, fd's -x
+	// and -X (--exec, --exec-batch: -x id, -X sh -c id); "-x" alone and
+	// "-x marks the spot" pass
+	`(?-i:-[ePxX])\s*['\"]?(?:(?:` + shortOptionPrograms + `)(?:\s+-|\s+/|/|['\"]?\s*\z)|/[^\s/]+/)`,
 	// wget's -e/--execute, a .wgetrc command: any after --execute, the
 	// ones that send a file, set a proxy, write a file or run a program
 	// after -e (-ehttp_proxy=http://e.vil, --execute=post_file=/app/.env;

@@ -74,6 +74,13 @@ var argumentAttacks = []string{
 	// Ghostscript (210190)
 	"-T -TT id", "-T --unzip-command id", "--unzip-command=id", "-TT id", "-T --unzip-c=id", "-cmd .shell id", "-cmd .system id", "--cmd=.shell id",
 	"-sOutputFile=%pipe%id", "-sOutputFile=|id", "-o %pipe%id", "-dSAFER -sOutputFile=%pipe%id",
+	// a fifteenth fresh-eyes attack's (attack 19): ripgrep's --pre, GNU
+	// sort's --compress-program, aria2c's hooks, yt-dlp's
+	// --exec-before-download, fd's -x, -X, --exec-batch
+	"--pre=id", "--pre id", "--pre=sh", "--compress-program=id", "--compress-prog=id", "--compress=id",
+	"--on-download-complete=id", "--on-download-start=id", "--on-download-error=id", "--on-download-stop=id",
+	"--on-download-pause=id", "--on-bt-download-complete=id", "--exec-before-download=id", "--exec-batch=id",
+	"--exec-batch id", "-x id", "-X id", "-x sh -c id", "-X python3 -c x", "-i -x id",
 }
 
 var execBenign = []string{
@@ -118,6 +125,9 @@ var execBenign = []string{
 	"-solo", "--privileges are listed", "\\n", "C:\\Users\\ann", "it's \\! great", "-volume up", "--mount point", "Home: e sh", "eid mubarak", "ecat", "esh",
 	// near attack 16's B15
 	"-T", "-TT", "-TTL is 60", "-T -v", "--unzip", "-cmd .tables", "-cmd", "-cmdline", "-sOutputFile=out.pdf", "-o out.pdf", "-o | table", "-s pipe",
+	// near attack 19's
+	"--pretty", "--present", "--pre", "--prefer-ipv4", "pre=id", "--preview=on", "-x", "-x marks the spot", "-X", "-Xmx512m",
+	"-x86 build", "--compress", "--compress the logs", "-fast", "--on-download", "--exec-path", "--exec-", "-xid card",
 }
 
 // execMatches runs v through rules 210180-210186 in Coraza with the

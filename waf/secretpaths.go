@@ -142,8 +142,15 @@ func secretPathsPattern(data string) string {
 	// start and end (\A, \z): Coraza compiles an expression with (?m),
 	// where ^ and $ are a line's, and a fresh-eyes hunt for false
 	// positives (attack 17) had a .gitignore's contents (".env\n
-	// node_modules/") refused.
-	return `\A[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:\z|[^a-z0-9_.~-]))` +
+	// node_modules/") refused. Since a fifteenth fresh-eyes attack (attack
+	// 19), after one option too (-f config/master.key, --file=/run/secrets/x):
+	// a value that is a command's argument list, as dig -f reads a file
+	// of queries and prints its lines; the option is a dash and a word
+	// then white space, '=' or nothing (t:normalizePathWin strips a
+	// segment's trailing spaces: "-f /run/x" reaches the expression as
+	// "-f/run/x"), so "- .env" (a list item) and prose before a path
+	// still pass.
+	return `\A[\s\x00\x07\x08\x0b\x1c-\x1f()_` + "\ufffd" + `]*(?:--?[a-z][a-z-]*(?:\s+|=)?)?(?:(?:file:/*|[a-z]:|~)?/(?:.*/)?(?:` + strings.Join(dirs, "|") + `|(?:` + strings.Join(files, "|") + `)(?:\z|[^a-z0-9_.~-]))` +
 		`|(?:[^\s/]+/)*(?:(?:` + strings.Join(relDirs, "|") + `)\S*|(?:` + strings.Join(relFiles, "|") + `))\s*\z)`
 }
 

@@ -56,6 +56,8 @@ var secretPathAttacks = []string{
 	// a twelfth fresh-eyes attack's (attack 16): more relative names
 	"id_rsa", "keys/id_ed25519", "id_ecdsa", ".pypirc", "/srv/infra/terraform.tfstate", "/srv/infra/terraform.tfstate.backup", "local_settings.py",
 	"mysite/local_settings.py", "db.sqlite3", "storage/logs/laravel.log", "/srv/deploy/id_rsa",
+	// a fifteenth fresh-eyes attack's (attack 19): after an option (dig -f)
+	"-f config/master.key", "-f .env", "--file=config/master.key", "-f  ./config/credentials/production.key", "-f /run/secrets/db_password", "--file=/app/.env",
 }
 
 var secretPathBenign = []string{
@@ -79,6 +81,8 @@ var secretPathBenign = []string{
 	"local_settings.py.example", "db.sqlite3-journal.md", "storage/logs/", "storage/logs/app.md", "laravel.log", "my_id_rsa_notes",
 	// attack 17's: a remote state's key, a .gitignore's lines
 	"envs/prod/terraform.tfstate", "terraform.tfstate", "node_modules/\n.env\n.env.local\n*.tfstate\nid_rsa\n",
+	// near attack 19's: an option before other files, prose
+	"-f file.txt", "- .env", "-fast", "-f master.key rotation", "-f .env.example", "use -f .env to load it",
 }
 
 // TestSecretPathsRule: rule 210170's expression, on the values as the

@@ -47,7 +47,29 @@ package waf
 // slash or none (http:/0x7f.1/, http:0x7f.1/), which WHATWG URL reads as
 // http://0x7f.1/. The false-positive risk: "http:" then a number ending
 // a word in prose (http:8080/).
-var ssrfRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + ssrfHostRule + `" "id:210121,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling (numeric in octal, hex or fewer parts, a trailing dot) or dict://',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+//
+// Since a fifteenth fresh-eyes attack (attack 19): the names that are the
+// same in every Kubernetes, Docker or Consul setup, with the API path an
+// attacker reads there: Kubernetes' API server (kubernetes,
+// kubernetes.default, .default.svc, .default.svc.cluster.local, then
+// /api, /apis, /version, /openapi, /metrics, /logs: a pod's service
+// account token is sent along by client libraries, and secrets are
+// listed), Consul's and Vault's services (consul.service.consul,
+// vault.service.consul, active.vault.service.dc1.consul, then /v1/: the
+// KV store, the ACLs, the secrets), Docker's API on 2375 or 2376 on any
+// host (host.docker.internal:2375/containers/json: the host's root) or
+// through its socket (unix:///var/run/docker.sock:/containers/json,
+// http+unix://%2Fvar%2Frun%2Fdocker.sock/...), then a path of its API
+// (/containers, /images, /exec, /v1.43/...). The names alone are
+// configuration, and pass: Argo CD's in-cluster destination
+// (https://kubernetes.default.svc), a config form's
+// http://vault.service.consul:8200, postgres://host.docker.internal:5432/db,
+// tcp://host.docker.internal:2375 (DOCKER_HOST), unix:///var/run/docker.sock,
+// and so do other services' paths (http://payments.service.consul/v1/charges,
+// http://host.docker.internal:3000/api/users). The false-positive risk: a
+// form that takes a Kubernetes API URL of the cluster itself
+// (https://kubernetes.default.svc/api) as configuration.
+var ssrfRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + ssrfHostRule + `" "id:210121,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling (numeric in octal, hex or fewer parts, a trailing dot), an internal API by its fixed name, or dict://',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // ssrfHostRule is rule 210121's expression (ssrfRules): a scheme, // or
@@ -64,5 +86,11 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 	`|(?:[0-9][0-9a-fx.]*)?[０-９。．｡][0-9a-fx０-９ａ-ｆｘ.。．｡]*` +
 	`)\.?(?:[:/?#\x5c\s\x22'<>]|$)` +
 	// a single label or an internal domain, then a trailing dot
-	`|(?:[a-z0-9-]+|[a-z0-9.-]*\.(?:internal|local|localdomain|localhost|lan|intranet|corp|home\.arpa|svc|nip\.io|sslip\.io|localtest\.me|lvh\.me))\.[:/?#\x5c])` +
+	`|(?:[a-z0-9-]+|[a-z0-9.-]*\.(?:internal|local|localdomain|localhost|lan|intranet|corp|home\.arpa|svc|nip\.io|sslip\.io|localtest\.me|lvh\.me))\.[:/?#\x5c]` +
+	// since attack 19: a fixed internal name with the API path an
+	// attacker reads: Kubernetes' API server, Consul's and Vault's
+	// HTTP APIs, Docker's on 2375/2376 or through its socket
+	`|kubernetes(?:\.default(?:\.svc(?:\.cluster\.local)?)?)?\.?(?::\d*)?[/\x5c]+(?:api|apis|version|openapi|metrics|logs)\b` +
+	`|(?:[a-z0-9-]+\.)?(?:consul|vault)\.service\.(?:[a-z0-9-]+\.)?consul\.?(?::\d*)?[/\x5c]+v1[/\x5c]` +
+	`|(?:[^/\x5c?#@\s:]*:237[56]|[^\s?#]*?docker\.sock:?)[/\x5c]+(?:v[\d.]+[/\x5c]+)?(?:containers|images|exec|info|version|volumes|networks|services|secrets|configs|swarm|nodes|tasks|plugins|build|system|events|_ping|commit|session|distribution)\b)` +
 	`|\bdict:[/\x5c]{2}`

@@ -25,6 +25,14 @@ var ssrfAttacks = []string{
 	"http://metadata.google.internal./computeMetadata/v1/", "http://instance-data./latest/",
 	"dict://127.0.0.1:11211/stats", "http://metadata./computeMetadata/v1/",
 	"http://kubernetes.default.svc.:443/api", "http://x.cluster.local./", "DICT://10.0.0.5:6379/info",
+	// a fifteenth fresh-eyes attack's (attack 19): fixed internal names
+	// with the API path an attacker reads
+	"https://kubernetes.default.svc/api/v1/namespaces/kube-system/secrets", "https://kubernetes.default/api/v1/secrets",
+	"https://kubernetes.default.svc.cluster.local:443/apis/apps/v1/deployments", "https://kubernetes/version",
+	"http://host.docker.internal:2375/containers/json", "http://host.docker.internal:2375/v1.43/containers/create",
+	"http://docker:2376/images/json", "http://consul.service.consul:8500/v1/kv/?recurse", "http://vault.service.consul:8200/v1/secret/data/app",
+	"http://active.vault.service.dc1.consul:8200/v1/secret/data/app", "unix:///var/run/docker.sock:/containers/json",
+	"http+unix://%2Fvar%2Frun%2Fdocker.sock/v1.43/containers/json",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -42,6 +50,13 @@ var ssrfBenign = []string{
 	// path, a scheme's name in prose before a time, a name with full-width
 	// letters
 	"http://example.com/１２７.１/", "ratio:1.5", "see http: 1.2", "https://例え.jp/", "time:10.30",
+	// near attack 19's: the same names as configuration (Argo CD's
+	// in-cluster destination, a config form's service addresses), other
+	// paths and ports, documentation
+	"https://kubernetes.default.svc", "https://kubernetes.default.svc:443", "http://vault.service.consul:8200", "http://consul.service.consul:8500",
+	"postgres://host.docker.internal:5432/db", "tcp://host.docker.internal:2375", "unix:///var/run/docker.sock",
+	"http://host.docker.internal:3000/api/users", "https://kubernetes.io/docs/reference/kubernetes-api/", "http://payments.service.consul/v1/charges",
+	"https://docs.docker.com/engine/api/v1.43/#tag/Container", "http://example.com:23750/containers",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -69,5 +84,7 @@ func TestSSRFBeyondTheCRS(t *testing.T) {
 	}
 	benign = append(benign, probe{name: "Origin of a developer's machine", method: "GET", path: "/api/items", header: http.Header{"Origin": {"http://localhost:3000"}}},
 		probe{name: "Origin of the metadata address", method: "GET", path: "/api/items", header: http.Header{"Origin": {"http://127.0.0.1:8080"}}})
+	benign = append(benign, probe{name: "Argo CD's in-cluster destination", method: "POST", path: "/api/v1/applications", contentType: "application/json",
+		body: `{"metadata":{"name":"app"},"spec":{"destination":{"server":"https://kubernetes.default.svc","namespace":"default"}}}`})
 	runBeyondTheCRS(t, nil, misses, benign)
 }

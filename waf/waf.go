@@ -297,6 +297,7 @@ func (w *WAF) directives() string {
 		b.WriteString(ssrfRules)
 		b.WriteString(gadgetRules)
 		b.WriteString(formatRules)
+		b.WriteString(htmxRules)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {

