@@ -113,8 +113,9 @@ const suffixNFKC = ":nfkc"
 // letter-like symbols and Roman numerals (U+2100-U+218F, E2 84/85),
 // super- and subscript letters (U+2070-U+209F, E2 81/82; U+1D2C-U+1DBF,
 // E1 B4-B6), the Latin ligatures (U+FB00-U+FB06, EF AC), long s
-// (U+017F, C5 BF) and ª º (C2 AA, C2 BA). Japanese text with full-width
-// letters and digits (ＡＢＣ株式会社　１２３) is read as ABC株式会社 123,
+// (U+017F, C5 BF) and ª º (C2 AA, C2 BA) between a word's characters
+// (1º piso, Nº 5 and 2ª edición make no argument). Japanese text with
+// full-width letters and digits (ＡＢＣ株式会社　１２３) is read as ABC株式会社 123,
 // which no rule refuses.
 func nfkcFolded(v string) (string, bool) {
 	if !nfkcCandidate(v) {
@@ -122,6 +123,11 @@ func nfkcFolded(v string) (string, bool) {
 	}
 	n := norm.NFKC.String(v)
 	return n, n != v
+}
+
+// identByte: c is an ASCII letter, digit or _, or one of more.
+func identByte(c byte, more string) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || strings.IndexByte(more, c) >= 0
 }
 
 // nfkcCandidate: v holds one of nfkcFolded's characters.
@@ -134,7 +140,11 @@ func nfkcCandidate(v string) bool {
 		c1 := v[i+1]
 		switch c {
 		case 0xc2:
-			if c1 == 0xaa || c1 == 0xba {
+			// ª and º only inside a word (__impºrt__, .ºpen): Spanish
+			// and Portuguese write them after a number or N (1º piso,
+			// Nº 5, 2ª edición), and every value with one would be
+			// one more argument
+			if (c1 == 0xaa || c1 == 0xba) && i > 0 && i+2 < len(v) && identByte(v[i-1], ".") && identByte(v[i+2], "(") {
 				return true
 			}
 		case 0xc5:

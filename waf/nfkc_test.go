@@ -17,6 +17,7 @@ var nfkcAttacks = []string{
 	`{{ __ｉｍｐｏｒｔ__("os").ｐｏｐｅｎ("id").ｒｅａｄ() }}`,
 	`__import__("os").ſystem("id")`,
 	`__𝚒𝚖𝚙𝚘𝚛𝚝__("os").𝚜𝚢𝚜𝚝𝚎𝚖("id")`,
+	`__impºrt__("subprocess").getoutput("id")`,
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
@@ -37,7 +38,7 @@ func TestNFKCFolded(t *testing.T) {
 			t.Errorf("not folded: %q", s)
 		}
 	}
-	for _, s := range []string{"plain text", "déjà vu", "日本語のテキスト", "Ünïcödé ✓ 🙂"} {
+	for _, s := range []string{"plain text", "déjà vu", "日本語のテキスト", "Ünïcödé ✓ 🙂", "1º piso, Nº 5, 2ª edición", "ªº"} {
 		if n, ok := nfkcFolded(s); ok {
 			t.Errorf("%q folded to %q", s, n)
 		}
