@@ -15,6 +15,7 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Detection beyond the CRS: what the Core Rule Set at paranoia 1 lets
@@ -85,7 +86,90 @@ type decoder struct {
 // maxDecodeLevels deep (valueAt), and keeps each decoded text that
 // differs from what it was decoded from, and the leaves of JSON text.
 func (d *decoder) value(name, v string) error {
+	if n, ok := nfkcFolded(v); ok {
+		if err := d.keep(name+suffixNFKC, n); err != nil {
+			return err
+		}
+	}
 	return d.valueAt(name, v, 0)
+}
+
+// suffixNFKC names a value NFKC-normalised (nfkcFolded): q:nfkc.
+const suffixNFKC = ":nfkc"
+
+// nfkcFolded returns v NFKC-normalised when v holds a character that
+// NFKC maps to ASCII letters, digits or punctuation, and the text
+// changes. Python reads identifiers NFKC-normalised (PEP 3131), so
+// __ｉｍｐｏｒｔ__("os").ｓｙｓｔｅｍ("id") and the same in mathematical
+// letters (𝘪𝘮𝘱𝘰𝘳𝘵, 𝐢𝐦𝐩𝐨𝐫𝐭) is __import__("os").system("id") to eval
+// and to Tornado's and Jinja's templates: a fifteenth fresh-eyes attack
+// (attack 19) ran id so past the rules, which read the ASCII spelling
+// only. The normalised text is handed to the rules as one more argument
+// (<name>:nfkc), within the decoding budget and max_arguments as the
+// other derived arguments are. The characters looked for, by their
+// UTF-8 bytes (a value without them costs one scan of its bytes and
+// allocates nothing): full-width forms (U+FF01-U+FF5E, EF BC/BD),
+// Mathematical Alphanumeric Symbols (U+1D400-U+1D7FF, F0 9D 90-9F),
+// letter-like symbols and Roman numerals (U+2100-U+218F, E2 84/85),
+// super- and subscript letters (U+2070-U+209F, E2 81/82; U+1D2C-U+1DBF,
+// E1 B4-B6), the Latin ligatures (U+FB00-U+FB06, EF AC), long s
+// (U+017F, C5 BF) and ª º (C2 AA, C2 BA) between a word's characters
+// (1º piso, Nº 5 and 2ª edición make no argument). Japanese text with
+// full-width letters and digits (ＡＢＣ株式会社　１２３) is read as ABC株式会社 123,
+// which no rule refuses.
+func nfkcFolded(v string) (string, bool) {
+	if !nfkcCandidate(v) {
+		return "", false
+	}
+	n := norm.NFKC.String(v)
+	return n, n != v
+}
+
+// identByte: c is an ASCII letter, digit or _, or one of more.
+func identByte(c byte, more string) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || strings.IndexByte(more, c) >= 0
+}
+
+// nfkcCandidate: v holds one of nfkcFolded's characters.
+func nfkcCandidate(v string) bool {
+	for i := 0; i+1 < len(v); i++ {
+		c := v[i]
+		if c < 0xc2 {
+			continue
+		}
+		c1 := v[i+1]
+		switch c {
+		case 0xc2:
+			// ª and º only inside a word (__impºrt__, .ºpen): Spanish
+			// and Portuguese write them after a number or N (1º piso,
+			// Nº 5, 2ª edición), and every value with one would be
+			// one more argument
+			if (c1 == 0xaa || c1 == 0xba) && i > 0 && i+2 < len(v) && identByte(v[i-1], ".") && identByte(v[i+2], "(") {
+				return true
+			}
+		case 0xc5:
+			if c1 == 0xbf {
+				return true
+			}
+		case 0xe1:
+			if c1 >= 0xb4 && c1 <= 0xb6 {
+				return true
+			}
+		case 0xe2:
+			if c1 >= 0x81 && c1 <= 0x82 || c1 >= 0x84 && c1 <= 0x85 {
+				return true
+			}
+		case 0xef:
+			if c1 == 0xac || c1 == 0xbc || c1 == 0xbd {
+				return true
+			}
+		case 0xf0:
+			if c1 == 0x9d && i+2 < len(v) && v[i+2] >= 0x90 && v[i+2] <= 0x9f {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // template keeps v's string literals as a template engine reads them

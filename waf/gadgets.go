@@ -1,5 +1,14 @@
 package waf
 
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+)
+
 // gadgetRules are the rules for deserialization and expression-language
 // payloads the CRS lets through (a twelfth fresh-eyes attack, attack 16):
 //   - 210136: Spring Expression Language's constructor of a
@@ -77,6 +86,27 @@ package waf
 //     under 16 after it), and base64 after characters Python's b64decode
 //     drops (!gAJj...). Fernet tokens (gAAAAA) pass; a list of words
 //     ("ios\nandroid") passes: INST is read only after a MARK.
+//   - 210142: Ruby Marshal data in base64 (BAh..., BAg...: Marshal 4.8's
+//     \x04\x08) that names a gadget class (rubyMarshalGadget): the Rails
+//     2.x-6.x universal gadget (ActiveSupport::Deprecation::
+//     DeprecatedInstanceVariableProxy around an ERB whose @src is Ruby
+//     code) and the Ruby 2.x/3.x RubyGems chains (Gem::Installer,
+//     Gem::SpecFetcher, Gem::Requirement, Gem::StubSpecification,
+//     Gem::Source::SpecificFile, Gem::RequestSet, Gem::Resolver,
+//     Gem::Package::TarReader, Net::WriteAdapter, Net::BufferedIO, Kernel
+//     or ObjectSpace as a symbol). An app that does
+//     Marshal.load(Base64.decode64(params[:state])), and Rails's cookie
+//     store with a leaked secret_key_base, runs the ERB's code. A
+//     fifteenth fresh-eyes attack (attack 19) passed it as a JSON field
+//     and as a cookie: 210138 read Java, .NET and pickle, not Marshal,
+//     and the base64 decoder leaves binary unread. A Go operator decodes
+//     the value as Ruby's Base64.decode64 does (characters outside the
+//     alphabet skipped, URL-safe letters too, up to a signed cookie's
+//     "--digest") and reads the bytes: no RE2 memory. Rails's signed
+//     cookies of a session hash or a string (BAh7..., BAhJIgphZG1pbgY6BkVU)
+//     are Marshal data too and pass: only a gadget class refuses. The
+//     false-positive risk: a session that stores a string naming
+//     Gem::Installer or Net::WriteAdapter (a RubyGems forum's draft).
 var gadgetRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx \bnew\s+ProcessBuilder\s*\([^;]*?\)\s*\.\s*(?:start|inheritIO|command|redirect\w*|directory|environment)\s*\(" "id:210136,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: SpEL new ProcessBuilder(...).start()',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + gadgetTypeRule + `" "id:210137,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a YAML tag that builds an object, or a gadget class named as a type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + serializedMarkerRule + `" "id:210138,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: a Java, .NET or pickle serialized object (or its base64) starts the value',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -84,6 +114,7 @@ SecRule ARGS "@rx \A[\s\x22'\[]*L*(?:[\w$]+\.)*?com\.zaxxer\.hikari\.Hikari(?:Co
 	SecRule MATCHED_VARS_NAMES "@rx (?:\.0|\[0\]|[.\[]@(?:type|class)\]?)\z" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS "@pm ldap: ldaps: rmi: iiop: iiopname: corbaname: dns: nis: nds:" "id:210141,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,msg:'Deserialization: a gadget class property that does a JNDI lookup set to a remote URL',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS_NAMES "@pm ` + jndiProperties + `" "t:none,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES "@` + rubyMarshalOp + `" "id:210142,phase:2,block,t:none,msg:'Deserialization: Ruby Marshal data (base64) that names a gadget class',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // jndiProperties are rule 210141's names: the properties through which
@@ -152,3 +183,84 @@ const serializedMarkerRule = `^(?:[^A-Za-z0-9+/]*(?:rO0AB|AAEAAAD(?://///|_____)
 // pickleModules are the modules whose callables a pickle's GLOBAL (c) or
 // INST (i) names to run a command (rule 210138).
 const pickleModules = `(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty)`
+
+// rubyMarshalOp is rule 210142's operator (rubyMarshalGadget).
+const rubyMarshalOp = "gatewayRubyMarshal"
+
+func init() {
+	plugins.RegisterOperator(rubyMarshalOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return rubyMarshalMatch{}, nil
+	})
+}
+
+type rubyMarshalMatch struct{}
+
+func (rubyMarshalMatch) Evaluate(_ plugintypes.TransactionState, v string) bool {
+	return rubyMarshalGadget(v)
+}
+
+// rubyMarshalGadgets are the class names (and, for Kernel and
+// ObjectSpace, Marshal's symbol of them: ':', its length as Marshal
+// writes a small integer, the name) of the Ruby deserialization gadget
+// chains (rule 210142). ERB as Marshal's symbol: "o:\x08ERB".
+var rubyMarshalGadgets = []string{
+	"DeprecatedInstanceVariableProxy", "DeprecationProxy",
+	":\x08ERB",
+	"Gem::Installer", "Gem::SpecFetcher", "Gem::Requirement", "Gem::StubSpecification",
+	"Gem::Source::SpecificFile", "Gem::RequestSet", "Gem::Resolver", "Gem::Package::TarReader",
+	"Net::WriteAdapter", "Net::BufferedIO",
+	":\x0bKernel", ":\x10ObjectSpace",
+}
+
+// rubyMarshalGadget: v is base64 of Ruby Marshal data (4.8, \x04\x08:
+// "BA" and g, h, i or j first, after white space or quotes) that names
+// a gadget class (rubyMarshalGadgets). It is decoded as Ruby's
+// Base64.decode64 (unpack("m")) reads it: characters outside the
+// alphabet skipped, and URL-safe's - and _ as urlsafe_decode64 reads
+// them; a Rails signed or encrypted cookie's "--" ends the data. A
+// value that is no such base64 costs a look at its first bytes.
+func rubyMarshalGadget(v string) bool {
+	v = strings.TrimLeft(v, " \t\r\n\x22'")
+	if len(v) < 8 || v[0] != 'B' || v[1] != 'A' || v[2] < 'g' || v[2] > 'j' {
+		return false
+	}
+	if i := strings.Index(v, "--"); i > 0 {
+		v = v[:i]
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			b = append(b, c)
+		case c == '-':
+			b = append(b, '+')
+		case c == '_':
+			b = append(b, '/')
+		case c == ' ':
+			b = append(b, '+') // a form's or a query's + read as a space
+		case c == '%' && i+2 < len(v):
+			// a cookie's %2B, %2F, %3D (PHP and Rack decode a cookie once)
+			switch strings.ToUpper(v[i+1 : i+3]) {
+			case "2B":
+				b = append(b, '+')
+				i += 2
+			case "2F":
+				b = append(b, '/')
+				i += 2
+			}
+		}
+	}
+	if len(b)%4 == 1 {
+		b = b[:len(b)-1]
+	}
+	data, err := base64.RawStdEncoding.DecodeString(string(b))
+	if err != nil || len(data) < 2 || data[0] != 4 || data[1] != 8 {
+		return false
+	}
+	for _, g := range rubyMarshalGadgets {
+		if bytes.Contains(data, []byte(g)) {
+			return true
+		}
+	}
+	return false
+}

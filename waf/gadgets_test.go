@@ -214,3 +214,62 @@ func TestSerializedMarkersLeaveTokensAlone(t *testing.T) {
 		t.Errorf("%d of %d random tokens match a serialized object's marker", matched, 3*randomSamples)
 	}
 }
+
+// rubyMarshalAttacks are attack 19's Ruby Marshal gadgets in base64
+// (rule 210142): the Rails universal gadget (DeprecatedInstanceVariableProxy
+// around an ERB whose @src is %x(id)), as a JSON field and as a cookie,
+// signed as a Rails cookie is, and RubyGems chains (Gem::Installer, and
+// Net::WriteAdapter with Kernel's symbol, URL-safe without padding).
+var rubyMarshalAttacks = []string{
+	"BAhvOkBBY3RpdmVTdXBwb3J0OjpEZXByZWNhdGlvbjo6RGVwcmVjYXRlZEluc3RhbmNlVmFyaWFibGVQcm94eQg6DkBpbnN0YW5jZW86CEVSQgY6CUBzcmNJIgsleChpZCkGOgZFVDoMQG1ldGhvZDoLcmVzdWx0OglAdmFySSIMQHJlc3VsdAY6BkVU",
+	"BAhvOkBBY3RpdmVTdXBwb3J0OjpEZXByZWNhdGlvbjo6RGVwcmVjYXRlZEluc3RhbmNlVmFyaWFibGVQcm94eQg6DkBpbnN0YW5jZW86CEVSQgY6CUBzcmNJIglgaWRgBjoGRVQ6DEBtZXRob2Q6C3Jlc3VsdDoJQHZhckkiDEByZXN1bHQGOgZFVA==",
+	"BAhvOkBBY3RpdmVTdXBwb3J0OjpEZXByZWNhdGlvbjo6RGVwcmVjYXRlZEluc3RhbmNlVmFyaWFibGVQcm94eQg6DkBpbnN0YW5jZW86CEVSQgY6CUBzcmNJIglgaWRgBjoGRVQ6DEBtZXRob2Q6C3Jlc3VsdDoJQHZhckkiDEByZXN1bHQGOgZFVA==--0123456789abcdef0123456789abcdef01234567",
+	"BAhbB286E0dlbTo6SW5zdGFsbGVyBjoIQGlJaQZvOhVHZW06OlNwZWNGZXRjaGVyAA==",
+	"BAhvOhVOZXQ6OldyaXRlQWRhcHRlcgc6DEBzb2NrZXRtC0tlcm5lbDoPQG1ldGhvZF9pZDoLc3lzdGVt",
+}
+
+// rubyMarshalBenign are Rails signed cookies of Marshal data that names
+// no gadget: a session hash, a string, and base64 that starts BAh but is
+// no Marshal data.
+var rubyMarshalBenign = []string{
+	"BAh7B0kiD3Nlc3Npb25faWQGOgZFVEkiJTlmMmM0ZTZhOGIwZDFmM2E1YzdlOWIxZDNmNWE3YzllBjoGRVRJIhBfY3NyZl90b2tlbgY6BkVUSSIhWm05dlltRnlZbUY2Y1hWNGNYVjFlSGg1ZW5wNQY6BkVU--3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a",
+	"BAhJIgphZG1pbgY6BkVU--5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f",
+	"BAhJIgphZG1pbgY6BkVU",
+	"BAhaaaaKernelGem::Installer",
+}
+
+func TestRubyMarshalGadget(t *testing.T) {
+	for _, s := range rubyMarshalAttacks {
+		if !rubyMarshalGadget(s) {
+			t.Errorf("misses %q", s)
+		}
+	}
+	for _, s := range rubyMarshalBenign {
+		if rubyMarshalGadget(s) {
+			t.Errorf("matches the benign %q", s)
+		}
+	}
+}
+
+// TestRubyMarshalBeyondTheCRS: rule 210142 refuses attack 19's Marshal
+// gadgets in a JSON field, a cookie and the query, which the CRS alone
+// passes; Rails's signed cookies pass.
+func TestRubyMarshalBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for i, s := range rubyMarshalAttacks {
+		n := fmt.Sprintf("marshal %d", i)
+		misses = append(misses,
+			probe{name: "JSON " + n, method: "POST", path: "/api", contentType: "application/json", body: jsonString("state", s)},
+			probe{name: "cookie " + n, method: "GET", path: "/", header: http.Header{"Cookie": {"_app_session=" + s}}},
+			probe{name: "query " + n, method: "GET", path: "/x?state=" + url.QueryEscape(s)})
+	}
+	for i, s := range rubyMarshalBenign {
+		n := fmt.Sprintf("marshal %d", i)
+		benign = append(benign,
+			probe{name: "JSON " + n, method: "POST", path: "/api", contentType: "application/json", body: jsonString("state", s)},
+			probe{name: "cookie " + n, method: "GET", path: "/", header: http.Header{"Cookie": {"_app_session=" + s}}},
+			probe{name: "query " + n, method: "GET", path: "/x?state=" + url.QueryEscape(s)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}

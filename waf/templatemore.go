@@ -57,7 +57,7 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@php\s[\s\S]*?@endphp`,
 	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)(?:\)?\s*\.\s*(?:real|imag|numerator|denominator)\b)?`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + templateCodeRule + `" "id:210116,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: Groovy or ERB code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + templateCodeRule + `" "id:210116,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Groovy, Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + formatFieldRule + `" "id:210117,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: a format field that reads a dunder attribute',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + templateSpaceRule
 
@@ -104,9 +104,33 @@ const formatFieldRule = `\{\w*(?:\.\w+|\[[^\]{}]*\])*\.__(?:init|globals|builtin
 //     .keys, .each ...; <%= ENV['RAILS_ENV'] %> and ENV.fetch(...), one
 //     variable as a config file reads it, pass).
 //
+// Since a fifteenth fresh-eyes attack (attack 19), outside ERB tags too
+// (a parameter given to eval or instance_eval, #{} interpolation in Slim,
+// Haml or a Ruby string): Ruby's %x with a bracket or ! delimiter at the
+// value's start or after #{ ; = ( , | & (%x(id), %x{id}; its text holds no
+// "%", so printf's "%x(%d)" passes), Kernel's command, eval and send
+// methods with a string, a symbol or a backtick as their argument
+// (Kernel.spawn("id"), Kernel.public_send(:exec,"id"),
+// #{Kernel.spawn("id")}; "the Kernel.spawn docs say" passes), Open3's
+// methods with a string; and Python's __import__ of a module that runs
+// commands (os, subprocess, pty, posix, nt, commands, popen2, builtins,
+// importlib, ctypes): __import__("subprocess").getoutput("id") passed
+// (the CRS refuses __import__("os").system but not getoutput or
+// check_output), and with look-alike letters that Python folds (NFKC)
+// it is read in the value's :nfkc argument (nfkcFolded).
+//
 // Not refused: ERB as documentation shows it (<%= @user.name %>,
-// <%= link_to 'Home', root_path %>, <% if x %>, <%= render 'form' %>).
-const templateCodeRule = `(?:'[^']*'|\"[^\"]*\")\s*\.\s*execute\s*\(|(?:^|[^\w\])])\s*\[\s*['\"][^\]]*\]\s*\.\s*execute\s*\(|<%(?:[^>]*?[^.\w>])?(?:evaluate|Eval\s*\.\s*(?:me|xyz|xy|x))\s*\(|<%[^>]*?(?:%x[^\w\s'\"=>]|\b(?:system|exec|spawn|syscall)\s+['\"%\x60]|\b(?:send|public_send|__send__|method|instance_method|public_method)\s*\(?\s*[:'\"]\s*(?:system|exec|spawn|syscall|fork|eval|instance_eval|class_eval|module_eval|open|popen|require|load|\x60)|\bKernel\s*(?:\.|::)\s*(?:system|exec|spawn|syscall|fork|open|eval|send|public_send|__send__|method|require|load|\x60)|\b(?:instance|class|module)_(?:eval|exec)\b|\bOpen3\b|\bPTY\s*\.\s*spawn\b|\bENV\s*(?:%>|\.\s*(?:to_h|to_hash|to_a|to_s|inspect|keys|values|each\w*|map|collect|select|filter\w*|reject|sort\w*|entries|find_all|grep\w*|sum|first|invert|slice|except|values_at|pretty_inspect)\b))`
+// <%= link_to 'Home', root_path %>, <% if x %>, <%= render 'form' %>);
+// C's printf formats (printf("%x(%d)\n", a, b)), prose that names
+// Kernel's methods or Linux kernel text, and __import__ of a module
+// that runs no command (__import__("json")). The false-positive risk: a
+// forum post of Ruby code that calls Kernel.system("...") or of Python
+// code with __import__("os").
+const templateCodeRule = `(?:'[^']*'|\"[^\"]*\")\s*\.\s*execute\s*\(|(?:^|[^\w\])])\s*\[\s*['\"][^\]]*\]\s*\.\s*execute\s*\(|<%(?:[^>]*?[^.\w>])?(?:evaluate|Eval\s*\.\s*(?:me|xyz|xy|x))\s*\(|<%[^>]*?(?:%x[^\w\s'\"=>]|\b(?:system|exec|spawn|syscall)\s+['\"%\x60]|\b(?:send|public_send|__send__|method|instance_method|public_method)\s*\(?\s*[:'\"]\s*(?:system|exec|spawn|syscall|fork|eval|instance_eval|class_eval|module_eval|open|popen|require|load|\x60)|\bKernel\s*(?:\.|::)\s*(?:system|exec|spawn|syscall|fork|open|eval|send|public_send|__send__|method|require|load|\x60)|\b(?:instance|class|module)_(?:eval|exec)\b|\bOpen3\b|\bPTY\s*\.\s*spawn\b|\bENV\s*(?:%>|\.\s*(?:to_h|to_hash|to_a|to_s|inspect|keys|values|each\w*|map|collect|select|filter\w*|reject|sort\w*|entries|find_all|grep\w*|sum|first|invert|slice|except|values_at|pretty_inspect)\b))` +
+	`|(?:\A|#\{|[;=(,|&])\s*%x(?:\([^%()]*\)|\{[^%{}]*\}|\[[^%\[\]]*\]|<[^%<>]*>|\|[^%|]*\||![^%!]*!)` +
+	`|\bKernel\s*(?:\.|::)\s*(?:system|exec|spawn|syscall|fork|open|eval|send|public_send|__send__|method|require|load|instance_eval|\x60)\s*\(?\s*[:'\"%\x60]` +
+	`|\bOpen3\s*(?:\.|::)\s*(?:popen\w*|capture\w*|pipeline\w*)\s*\(?\s*['\"%]` +
+	`|\b__import__\s*\(\s*['\"](?:os|subprocess|pty|posix|nt|commands|popen2|builtins|__builtin__|importlib|ctypes)['\"]\s*\)`
 
 // templateSpaceRule is rule 210115: template injection with white space
 // that Go's \s does not take between a template's tokens. Jinja2's lexer

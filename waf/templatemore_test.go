@@ -104,6 +104,35 @@ func TestTemplateMoreBeyondTheCRS(t *testing.T) {
 	runBeyondTheCRS(t, nil, misses, benign)
 }
 
+// rubyCodeProbes are attack 19's Ruby (and Python) code outside ERB
+// tags, which rule 210116 refuses since.
+var rubyCodeProbes = []string{`%x(id)`, `%x{id}`, `Kernel.spawn("id")`, `Kernel.public_send(:exec,"id")`, `Kernel.send(:system,"id")`,
+	`#{Kernel.spawn("id")}`, `Open3.capture2("id")`, `__import__("subprocess").getoutput("id")`, `__import__("subprocess").check_output("id")`}
+
+// rubyCodeBenign are their near-misses: C's printf formats, prose that
+// names Kernel, Linux kernel text.
+var rubyCodeBenign = []string{`the format "%x(%d)" prints 1f(31)`, `%x`, `the Kernel.spawn docs say`, `Linux kernel 6.8 spawns kthreadd (pid 2)`,
+	`use %x or %X for hex`, `Kernel.spawn() returns the pid`}
+
+// TestRubyCodeBeyondTheCRS: attack 19's Ruby code outside ERB tags is
+// refused in the query, a form and JSON (210116); the near-misses pass.
+func TestRubyCodeBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for _, s := range rubyCodeProbes {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/x?expr=" + url.QueryEscape(s)},
+			probe{name: "form " + s, method: "POST", path: "/x", contentType: "application/x-www-form-urlencoded", body: "name=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api", contentType: "application/json", body: jsonString("expr", s)})
+	}
+	for _, s := range rubyCodeBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/search?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("body", s)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}
+
 func jsonString(k, v string) string {
 	b, _ := json.Marshal(map[string]string{k: v})
 	return string(b)
@@ -208,6 +237,10 @@ func TestTemplateCodeRule(t *testing.T) {
 		`<%= "id".execute().text %>`, `<%= %x[whoami] %>`, `<%= %x(id) %>`, `<%= system 'id' %>`, `<%= Kernel.send(:system, 'id') %>`,
 		`<%= send(:system, 'id') %>`, `<%= public_send('exec', 'id') %>`, `<%= instance_eval('%x(id)') %>`,
 		`<%= require 'open3'; Open3.capture2('id')[0] %>`, `<%= PTY.spawn('id') %>`, `<%= ENV.to_h %>`, `<%= ENV %>`, `<%= ENV.inspect %>`,
+		// attack 19: outside ERB tags
+		`%x(id)`, `%x{id}`, `Kernel.spawn("id")`, `Kernel.public_send(:exec,"id")`, `Kernel.send(:system,"id")`, `#{Kernel.spawn("id")}`,
+		`x = %x[id]`, `Kernel.exec 'id'`, `Kernel::system("id")`, "Kernel.`(\"id\")", `Open3.capture2("id")`,
+		`__import__("subprocess").getoutput("id")`, `__import__('pty').spawn('sh')`, `__import__( "os" ).system("id")`,
 	} {
 		if !re.MatchString(s) {
 			t.Errorf("210116 misses %q", s)
@@ -218,6 +251,9 @@ func TestTemplateCodeRule(t *testing.T) {
 		`<%= ENV['RAILS_ENV'] %>`, `<%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`, `<%= system_name %>`, `<% page.evaluate('x') %>`,
 		`tasks['build'].execute()`, `commands[0].execute()`, `cursor.execute('SELECT 1')`, `db.prepare('x').execute()`,
 		`printf("%x(%d)")`, `The operating system 'Linux' is fine`, `Use <% %> for code and <%= %> for output; the system 'works'`,
+		`printf("%x(%d)\n", a, b)`, `%x`, `the Kernel.spawn docs say`, `Linux kernel 6.8: kernel.spawn_timeout=5`,
+		`Kernel.spawn() returns a pid`, `printf "%x(%s)" 255 ok`, `Use %x for hex`, `__import__("json").dumps(x)`,
+		`Kernel.system is like system`,
 	} {
 		if re.MatchString(s) {
 			t.Errorf("210116 matches the benign %q", s)

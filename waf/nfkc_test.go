@@ -1,0 +1,71 @@
+package waf
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// nfkcAttacks are attack 19's Python eval and Tornado payloads in
+// letters that NFKC folds to ASCII (full-width, mathematical italic and
+// bold), and more of their kind (ſ, a ligature, mathematical monospace).
+var nfkcAttacks = []string{
+	`__ｉｍｐｏｒｔ__("os").ｓｙｓｔｅｍ("id")`,
+	`__𝘪𝘮𝘱𝘰𝘳𝘵__("os").𝘴𝘺𝘴𝘵𝘦𝘮("id")`,
+	`__𝐢𝐦𝐩𝐨𝐫𝐭__("os").𝐬𝐲𝐬𝐭𝐞𝐦("id")`,
+	`__ｉｍｐｏｒｔ__("subprocess").ｇｅｔｏｕｔｐｕｔ("id")`,
+	`{{ __ｉｍｐｏｒｔ__("os").ｐｏｐｅｎ("id").ｒｅａｄ() }}`,
+	`__import__("os").ſystem("id")`,
+	`__𝚒𝚖𝚙𝚘𝚛𝚝__("os").𝚜𝚢𝚜𝚝𝚎𝚖("id")`,
+	`__impºrt__("subprocess").getoutput("id")`,
+}
+
+// nfkcBenign is text with such characters that people write: Japanese
+// with full-width letters, digits and spaces, a mathematical formula in
+// mathematical letters, a ligature, a trademark, ordinal indicators.
+var nfkcBenign = []string{
+	"ＡＢＣ株式会社　１２３",
+	"東京都千代田区１－２－３　ＡＢＣビル５Ｆ",
+	"𝑓(𝑥) = 𝑥² + 𝟐𝑥",
+	"ﬁnancial oﬃce hours",
+	"Widget™ No. 1ª edición, 2º piso",
+	"（株）ＡＢＣ　ＴＥＬ：０３－１２３４－５６７８",
+}
+
+func TestNFKCFolded(t *testing.T) {
+	for _, s := range nfkcAttacks {
+		if _, ok := nfkcFolded(s); !ok {
+			t.Errorf("not folded: %q", s)
+		}
+	}
+	for _, s := range []string{"plain text", "déjà vu", "日本語のテキスト", "Ünïcödé ✓ 🙂", "1º piso, Nº 5, 2ª edición", "ªº"} {
+		if n, ok := nfkcFolded(s); ok {
+			t.Errorf("%q folded to %q", s, n)
+		}
+		if a := testing.AllocsPerRun(100, func() { _, _ = nfkcFolded(s) }); a != 0 {
+			t.Errorf("%q: %v allocations", s, a)
+		}
+	}
+}
+
+// TestNFKCBeyondTheCRS: a value NFKC-normalised (<name>:nfkc) is read by
+// the rules, so attack 19's look-alike letters are refused as the ASCII
+// spelling is, in the query, a form, JSON; Japanese and mathematical
+// text passes.
+func TestNFKCBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for _, s := range nfkcAttacks {
+		misses = append(misses,
+			probe{name: "query " + s, method: "GET", path: "/calc?expr=" + url.QueryEscape(s)},
+			probe{name: "form " + s, method: "POST", path: "/calc", contentType: "application/x-www-form-urlencoded", body: "expr=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/calc", contentType: "application/json", body: jsonString("formula", s)})
+	}
+	for _, s := range nfkcBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/search?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("body", s)},
+			probe{name: "cookie " + s, method: "GET", path: "/", header: http.Header{"Cookie": {"n=" + url.QueryEscape(s)}}})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}
