@@ -12,7 +12,7 @@ import (
 // are small Go operators (Go's regexp, no RE2 memory):
 //
 //   - 210163: a whole value that is a number, an arithmetic operator and
-//     a comparison in parentheses, or the reverse (numberProbe): 1*(2=2),
+//     an equality in parentheses, or the reverse (numberProbe): 1*(2=2),
 //     1/(2=2), 7*(id=id), (2=2)*1. MySQL and SQLite evaluate a
 //     comparison as 1 or 0, so id=1*(2=2) is id=1 and id=1*(2=1) is
 //     id=0: a blind boolean probe, the first step of an extraction
@@ -20,23 +20,29 @@ import (
 //     the CRS's). A calculator's input has no comparison in parentheses
 //     (2*(3+4), 1/(2+3) pass), a spreadsheet's formula starts with =
 //     (=1*(A1=B1) passes), prose has words around it ("x = 1*(2=2) in
-//     SQL is 1", "(a=b)" pass). The price: a value that is exactly such
-//     an expression, a quiz's answer field say.
+//     SQL is 1", "(a=b)" pass). Only = (and MySQL's <=>): a hunt for
+//     false positives (attack 20) had (1<2)*5 and 10*(x>5) in an
+//     expression evaluator and 3*(2<5) as a quiz's answer refused, so
+//     1-(1<2) passes too. The price: a value that is exactly such an
+//     expression with =, a quiz's answer field say.
 //   - 210164: an argument name that filters on a credential with a
 //     lookup that reads it a piece at a time (ormLeak): Django's
 //     .filter(**request.GET) with created_by__password__startswith=
 //     pbkdf2_sha256$, author__reset_token__regex=^a,
-//     author__api_key__startswith=sk_ (a lookup on a field that ends in
-//     password, passwd, passphrase, secret or token, a password's hash or
-//     digest, or an api, access, secret, private, session, master,
-//     recovery, license, reset or signing key, through any relations,
-//     perhaps after lower, upper or trim: contains, startswith, endswith,
-//     regex, their i-forms, gt, gte, lt, lte, range), and Rails'
+//     author__api_key__startswith=sk_ (a lookup on a field named as a
+//     credential, ormCredential: a password, its hash or digest, a
+//     secret, an api, access, private, signing, master or recovery key,
+//     a reset, access, refresh, auth, api, remember, confirmation,
+//     unlock or verification token, and for Django a bare token, through
+//     any relations, perhaps after lower, upper or trim: contains,
+//     startswith, endswith, regex, their i-forms, gt, gte, lt, lte,
+//     range), and Rails'
 //     Ransack with q[user_encrypted_password_start]=$2a,
 //     q[user_reset_password_token_start]=a, q[user_api_key_cont]=sk_
-//     (the same fields' predicates under q: eq, in, cont, i_cont, start,
-//     end, matches, lt, lteq, gt, gteq, their not_ forms, _any and _all,
-//     does_not_match). The application answers with or without rows, so
+//     (the same fields' predicates under q: cont, i_cont, start, end,
+//     matches, lt, lteq, gt, gteq, their not_ forms, _any and _all,
+//     does_not_match; not eq and in, which test a whole value and leak
+//     nothing a character at a time: q[invite_token_eq]= is a lookup). The application answers with or without rows, so
 //     the attacker reads a related user's password hash or reset token a
 //     character at a time. Filters on other fields pass
 //     (created_by__username__startswith, created_at__gte, groups__name,
@@ -73,7 +79,7 @@ func (m goMatch) Evaluate(_ plugintypes.TransactionState, v string) bool { retur
 var numberProbeRx = func() *regexp.Regexp {
 	num := `[-+]?\d+(?:\.\d+)?`
 	operand := `(?:` + num + `|[a-zA-Z_]\w*)`
-	cmp := `\(\s*` + operand + `\s*(?:<=>|==?|!=|<>|<=|>=|<|>)\s*` + operand + `\s*\)`
+	cmp := `\(\s*` + operand + `\s*(?:<=>|=)\s*` + operand + `\s*\)`
 	op := `\s*(?:[-+*/%&|^]|(?i:div|mod)\b)\s*`
 	return regexp.MustCompile(`\A\s*(?:\(\s*)?(?:` + num + op + cmp + `|` + cmp + op + num + `)\s*(?:\)\s*)?\z`)
 }()
@@ -87,13 +93,21 @@ func numberProbe(v string) bool {
 	return numberProbeRx.MatchString(v)
 }
 
-// ormCredential is a credential's field name for rule 210164.
-const ormCredential = `[a-z0-9_]*(?:password|passwd|passphrase|secret|token|(?:password|passwd|pass|pwd)_?(?:hash|digest)|(?:api|access|secret|private|session|master|recovery|license|reset|signing)_?key)`
+// ormCredential is a credential's field name for rule 210164: the whole
+// name (Django's field between __; Ransack's after a _, its joins'
+// separator). A hunt for false positives (attack 20) had names that end
+// in one refused: prompt_token__gte (a usage dashboard),
+// license_key__icontains (a support agent's search), design_token_cont,
+// tracking_token__startswith, session_key__startswith (Django's
+// session admin); a bare token is one only for Django, whose separator
+// tells a field from its end.
+const ormCredential = `(?:(?:encrypted_|hashed_)?password(?:_(?:hash|digest))?|passwd|passphrase|pwd_hash|(?:client_|otp_|totp_|mfa_|api_)?secret|secret_(?:access_)?key|api_?key|(?:access|private|signing|master|recovery)_key|recovery_codes?` +
+	`|(?:reset_password|password_reset|reset|access|refresh|auth|api|remember|confirmation|unlock|verification|personal_access)_token)`
 
 // ormLeakRx is rule 210164's expression: Django's lookups, Ransack's
 // predicates under q (see probeLeakRules).
-var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[])` + ormCredential + `(?:__(?:lower|upper|trim|unaccent))*__(?:i?contains|i?startswith|i?endswith|i?regex|gte?|lte?|range)(?:\[\]|[.\[]\d+\]?)?$` +
-	`|(?:^|[.\[])q(?:\[[^\]]*\]|\.[^.\[]+)*[.\[]` + ormCredential + `_(?:(?:not_)?(?:eq|in|cont|i_cont|start|end|matches|lt|lteq|gt|gteq)(?:_any|_all)?|does_not_match(?:_any|_all)?)\]?(?:\[\]|[.\[]\d+\]?)?$`)
+var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[]|[a-z0-9]__)(?:` + ormCredential + `|token)(?:__(?:lower|upper|trim|unaccent))*__(?:i?contains|i?startswith|i?endswith|i?regex|gte?|lte?|range)(?:\[\]|[.\[]\d+\]?)?$` +
+	`|(?:^|[.\[])q(?:\[[^\]]*\]|\.[^.\[]+)*[.\[](?:[^.\[\]]*_)?` + ormCredential + `_(?:(?:not_)?(?:cont|i_cont|start|end|matches|lt|lteq|gt|gteq)(?:_any|_all)?|does_not_match(?:_any|_all)?)\]?(?:\[\]|[.\[]\d+\]?)?$`)
 
 // ormLeak: the argument name v filters on a credential with a lookup
 // that reads it a piece at a time (rule 210164).

@@ -40,14 +40,21 @@ var clickHouseBenign = []string{
 
 // numberProbeAttacks are attack 19's yes/no probe in a number position
 // (rule 210163): MySQL and SQLite evaluate 2=2 as 1.
-var numberProbeAttacks = []string{"1*(2=2)", "1/(2=2)", "1*(2=1)", "1-(1<2)", "1*(2/**/=/**/2)"}
+var numberProbeAttacks = []string{"1*(2=2)", "1/(2=2)", "1*(2=1)", "1-(1<=>1)", "1*(2/**/=/**/2)"}
 
 // numberProbeAttacksCRS are more of rule 210163's shapes that the CRS
 // alone refuses in the query: on the expression only.
 var numberProbeAttacksCRS = []string{"7 * ( id = id )", "(2=2)*1"}
 
 // numberProbeBenign are calculator input and prose near rule 210163.
-var numberProbeBenign = []string{"2*(3+4)", "1/(2+3)", "(a=b)", "x = 1*(2=2) in SQL is 1", "=1*(A1=B1)", "1*(2=2) and more", "3*(4)", "2(3=3)", "a*(b=c)"}
+var numberProbeBenign = []string{"2*(3+4)", "1/(2+3)", "(a=b)", "x = 1*(2=2) in SQL is 1", "=1*(A1=B1)", "1*(2=2) and more", "3*(4)", "2(3=3)", "a*(b=c)",
+	// attack 20's false positives: an expression evaluator's and a quiz's
+	// comparisons other than =
+	"3*(2<5)", "1-(1<2)"}
+
+// numberProbeBenignCRS are more of attack 20's that the CRS alone
+// refuses in the query (942100): on the expression only.
+var numberProbeBenignCRS = []string{"10*(x>5)", "2*(a!=b)", "(1<2)*5"}
 
 // ormLeakAttacks are attack 19's "ORM leak" filters on a credential
 // (rule 210164): Django's lookups and Ransack's predicates, as names.
@@ -57,6 +64,7 @@ var ormLeakAttacks = []string{
 	"q[user_api_key_cont]", "user__password__iregex", "author__password_digest__gte", "q[user_password_digest_matches]",
 	"json.q.user_encrypted_password_start", "q[title_or_user_encrypted_password_cont]", "user__otp_secret__contains",
 	"user__password__lower__startswith", "q[user_encrypted_password_start_any][]", "author__password__range",
+	"token__startswith", "user__token__regex", "q[user_access_token_start]", "author__auth_token__startswith", "q[password_start]",
 }
 
 // ormLeakBenign are filters on fields that are no credentials, and
@@ -65,6 +73,11 @@ var ormLeakBenign = []string{
 	"q[title_cont]", "created_by__username__startswith", "password_confirmation", "token", "created_at__gte", "groups__name",
 	"json.token_end", "json.tokens.token_end", "q[token_count_gt]", "country__code__startswith", "commit__hash__startswith",
 	"translation__key__startswith", "password__isnull", "reset_token", "q[s]", "json.user.password", "max_tokens__lte",
+	// attack 20's false positives: names that end in a credential's word,
+	// equality predicates
+	"prompt_token__gte", "completion_token__lte", "q[prompt_token_gt]", "q[license_key_cont]", "license_key__icontains",
+	"q[design_token_cont]", "q[invite_token_eq]", "session_key__startswith", "tracking_token__startswith",
+	"q[user_password_eq]", "q[reset_password_sent_at_gteq]", "q[input_tokens_gt]",
 }
 
 // TestNumberProbeAndORMLeakOperators: rules 210163's and 210164's expressions, and
@@ -90,7 +103,7 @@ func TestNumberProbeAndORMLeakOperators(t *testing.T) {
 			t.Errorf("%q: not refused", v)
 		}
 	}
-	for _, v := range numberProbeBenign {
+	for _, v := range concat(numberProbeBenign, numberProbeBenignCRS) {
 		if numberProbe(v) {
 			t.Errorf("the benign %q: refused", v)
 		}
