@@ -1,8 +1,10 @@
 package waf
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -38,6 +40,16 @@ func TestNFKCFolded(t *testing.T) {
 			t.Errorf("not folded: %q", s)
 		}
 	}
+	// folded but no code without syntax (attack 20: a Japanese form of
+	// full-width answers refused for the arguments they made)
+	for _, s := range []string{"１２３", "ＡＢＣ　回答", "ＡＢＣ株式会社　１２３"} {
+		if n, ok := nfkcFolded(s); ok {
+			t.Errorf("%q folded to %q, which holds no syntax", s, n)
+		}
+	}
+	if _, ok := nfkcFolded("株式会社（ＡＢＣ）"); !ok {
+		t.Errorf("full-width parentheses: not folded")
+	}
 	for _, s := range []string{"plain text", "déjà vu", "日本語のテキスト", "Ünïcödé ✓ 🙂", "1º piso, Nº 5, 2ª edición", "ªº"} {
 		if n, ok := nfkcFolded(s); ok {
 			t.Errorf("%q folded to %q", s, n)
@@ -61,6 +73,14 @@ func TestNFKCBeyondTheCRS(t *testing.T) {
 			probe{name: "form " + s, method: "POST", path: "/calc", contentType: "application/x-www-form-urlencoded", body: "expr=" + url.QueryEscape(s)},
 			probe{name: "JSON " + s, method: "POST", path: "/calc", contentType: "application/json", body: jsonString("formula", s)})
 	}
+	// a Japanese survey of 120 full-width answers: one argument each, as
+	// in ASCII (attack 20 had 65 refused with 400: an :nfkc argument each)
+	var form strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&form, "a%%5B%d%%5D=%s&", i, url.QueryEscape("１２３"))
+		fmt.Fprintf(&form, "b%%5B%d%%5D=%s&", i, url.QueryEscape("ＡＢＣ　回答"))
+	}
+	benign = append(benign, probe{name: "a survey of full-width answers", method: "POST", path: "/survey", contentType: "application/x-www-form-urlencoded", body: strings.TrimSuffix(form.String(), "&")})
 	for _, s := range nfkcBenign {
 		benign = append(benign,
 			probe{name: "query " + s, method: "GET", path: "/search?q=" + url.QueryEscape(s)},
