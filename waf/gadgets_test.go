@@ -142,6 +142,7 @@ func TestGadgetsBeyondTheCRS(t *testing.T) {
 		// LDAP server's URL under another name, a registry's name
 		probe{name: "JSON a JNDI name in java:comp", method: "POST", path: "/api/config", contentType: "application/json", body: `{"jndiName":"java:comp/env/jdbc/orders","dataSourceName":"jdbc/orders"}`},
 		probe{name: "JSON an LDAP server's URL", method: "POST", path: "/api/config", contentType: "application/json", body: `{"ldapUrl":"ldap://ldap.corp.example:389","lookupBase":"dc=corp,dc=example"}`},
+		probe{name: "JSON a data source's description naming dns: (attack 20)", method: "POST", path: "/admin/ds", contentType: "application/json", body: `{"dataSourceName":"reporting (dns: reports.db.internal)"}`},
 		probe{name: "JSON a metrics registry", method: "POST", path: "/api/config", contentType: "application/json", body: `{"metricRegistry":"prometheus","healthCheckRegistry":"default"}`},
 		probe{name: "JSON driverClassName c3p0", method: "POST", path: "/api/config", contentType: "application/json", body: `{"driverClassName":"com.mchange.v2.c3p0.ComboPooledDataSource"}`})
 	runBeyondTheCRS(t, nil, misses, benign)
