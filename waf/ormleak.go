@@ -42,7 +42,16 @@ import (
 //     (the same fields' predicates under q: cont, i_cont, start, end,
 //     matches, lt, lteq, gt, gteq, their not_ forms, _any and _all,
 //     does_not_match; not eq and in, which test a whole value and leak
-//     nothing a character at a time: q[invite_token_eq]= is a lookup). The application answers with or without rows, so
+//     nothing a character at a time: q[invite_token_eq]= is a lookup),
+//     under q or any other key (ransack(params[:search]): attack 20's
+//     search[user_encrypted_password_start]); and since attack 20,
+//     Django REST framework's token through its relation
+//     (created_by__auth_token__key__startswith), django-otp's device
+//     keys (created_by__totpdevice__key__startswith) and backup codes
+//     (otp_backup_codes__contains). Not refused: Ransack's sort
+//     (q[s]=user_encrypted_password asc) and advanced conditions
+//     (q[c][0][a][0][name]=user_encrypted_password), which name the
+//     field in a value. The application answers with or without rows, so
 //     the attacker reads a related user's password hash or reset token a
 //     character at a time. Filters on other fields pass
 //     (created_by__username__startswith, created_at__gte, groups__name,
@@ -101,13 +110,13 @@ func numberProbe(v string) bool {
 // tracking_token__startswith, session_key__startswith (Django's
 // session admin); a bare token is one only for Django, whose separator
 // tells a field from its end.
-const ormCredential = `(?:(?:encrypted_|hashed_)?password(?:_(?:hash|digest))?|passwd|passphrase|pwd_hash|(?:client_|otp_|totp_|mfa_|api_)?secret|secret_(?:access_)?key|api_?key|(?:access|private|signing|master|recovery)_key|recovery_codes?` +
+const ormCredential = `(?:(?:encrypted_|hashed_)?password(?:_(?:hash|digest))?|passwd|passphrase|pwd_hash|(?:client_|otp_|totp_|mfa_|api_)?secret|secret_(?:access_)?key|api_?key|(?:access|private|signing|master|recovery)_key|recovery_codes?|(?:otp_)?backup_codes?` +
 	`|(?:reset_password|password_reset|reset|access|refresh|auth|api|remember|confirmation|unlock|verification|personal_access)_token)`
 
 // ormLeakRx is rule 210164's expression: Django's lookups, Ransack's
 // predicates under q (see probeLeakRules).
-var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[]|[a-z0-9]__)(?:` + ormCredential + `|token)(?:__(?:lower|upper|trim|unaccent))*__(?:i?contains|i?startswith|i?endswith|i?regex|gte?|lte?|range)(?:\[\]|[.\[]\d+\]?)?$` +
-	`|(?:^|[.\[])q(?:\[[^\]]*\]|\.[^.\[]+)*[.\[](?:[^.\[\]]*_)?` + ormCredential + `_(?:(?:not_)?(?:cont|i_cont|start|end|matches|lt|lteq|gt|gteq)(?:_any|_all)?|does_not_match(?:_any|_all)?)\]?(?:\[\]|[.\[]\d+\]?)?$`)
+var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[]|[a-z0-9]__)(?:` + ormCredential + `|token|(?:auth_?token|(?:totp|hotp|static|webauthn|u2f)_?device)__key)(?:__(?:lower|upper|trim|unaccent))*__(?:i?contains|i?startswith|i?endswith|i?regex|gte?|lte?|range)(?:\[\]|[.\[]\d+\]?)?$` +
+	`|(?:^|[.\[])[a-z_]\w*(?:\[[^\]]*\]|\.[^.\[]+)*[.\[](?:[^.\[\]]*_)?` + ormCredential + `_(?:(?:not_)?(?:cont|i_cont|start|end|matches|lt|lteq|gt|gteq)(?:_any|_all)?|does_not_match(?:_any|_all)?)\]?(?:\[\]|[.\[]\d+\]?)?$`)
 
 // ormLeak: the argument name v filters on a credential with a lookup
 // that reads it a piece at a time (rule 210164).

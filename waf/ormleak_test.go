@@ -65,6 +65,10 @@ var ormLeakAttacks = []string{
 	"json.q.user_encrypted_password_start", "q[title_or_user_encrypted_password_cont]", "user__otp_secret__contains",
 	"user__password__lower__startswith", "q[user_encrypted_password_start_any][]", "author__password__range",
 	"token__startswith", "user__token__regex", "q[user_access_token_start]", "author__auth_token__startswith", "q[password_start]",
+	// attack 20's: DRF's token and django-otp's keys through relations,
+	// backup codes, Ransack under another key
+	"created_by__auth_token__key__startswith", "created_by__totpdevice__key__startswith", "created_by__otp_backup_codes__contains",
+	"q[user_otp_backup_codes_cont]", "search[user_encrypted_password_start]", "json.search.user_encrypted_password_start",
 }
 
 // ormLeakBenign are filters on fields that are no credentials, and
@@ -78,6 +82,7 @@ var ormLeakBenign = []string{
 	"prompt_token__gte", "completion_token__lte", "q[prompt_token_gt]", "q[license_key_cont]", "license_key__icontains",
 	"q[design_token_cont]", "q[invite_token_eq]", "session_key__startswith", "tracking_token__startswith",
 	"q[user_password_eq]", "q[reset_password_sent_at_gteq]", "q[input_tokens_gt]",
+	"created_by__device__name__startswith", "translation__key__icontains", "filter[title_cont]", "search[name_start]", "page[number]",
 }
 
 // TestNumberProbeAndORMLeakOperators: rules 210163's and 210164's expressions, and
