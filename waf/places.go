@@ -176,8 +176,17 @@ func placeValues(r *http.Request) (out []argument, password string) {
 // found by a twelfth fresh-eyes attack, attack 16). Origin is left to the
 // server's CORS check, which compares it and does not fetch it (browsers
 // send http://localhost:3000 from a developer's machine).
+//
+// A URL's scheme is read as WHATWG URL reads it (attack 20 passed
+// http:/0x7f.1/ and HTTP:/169.254.43518/ in a header, which the rules
+// refuse in the query): a ':' then a slash or a backslash, or a value
+// that starts with http: or https:.
 func urlValue(k, v string) bool {
-	return k != "Origin" && strings.Contains(v, "://")
+	if k == "Origin" {
+		return false
+	}
+	return strings.Contains(v, ":/") || strings.Contains(v, `:\`) ||
+		len(v) >= 5 && strings.EqualFold(v[:5], "http:") || len(v) >= 6 && strings.EqualFold(v[:6], "https:")
 }
 
 // urlHeader: the header k (canonical) carries a request's URL, which an

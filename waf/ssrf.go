@@ -90,7 +90,11 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 	// since attack 19: a fixed internal name with the API path an
 	// attacker reads: Kubernetes' API server, Consul's and Vault's
 	// HTTP APIs, Docker's on 2375/2376 or through its socket
-	`|kubernetes(?:\.default(?:\.svc(?:\.cluster\.local)?)?)?\.?(?::\d*)?[/\x5c]+(?:api|apis|version|openapi|metrics|logs)\b` +
-	`|(?:[a-z0-9-]+\.)?(?:consul|vault)\.service\.(?:[a-z0-9-]+\.)?consul\.?(?::\d*)?[/\x5c]+v1[/\x5c]` +
+	`|kubernetes(?:\.default(?:\.svc(?:\.cluster\.local)?)?)?\.?(?::\d*)?[/\x5c][^\s?#]*?\b(?:secrets|serviceaccounts|exec|attach|portforward|proxy)\b` +
 	`|(?:[^/\x5c?#@\s:]*:237[56]|[^\s?#]*?docker\.sock:?)[/\x5c]+(?:v[\d.]+[/\x5c]+)?(?:containers|images|exec|info|version|volumes|networks|services|secrets|configs|swarm|nodes|tasks|plugins|build|system|events|_ping|commit|session|distribution)\b)` +
-	`|\bdict:[/\x5c]{2}`
+	`|\bdict:[/\x5c]{2}` +
+	// since attack 20: the metadata, loopback and any addresses as plain
+	// dotted quads after a special scheme with one slash, none, three or
+	// more, or a mix of slashes and backslashes (WHATWG URL reads each as
+	// //): the CRS reads them after :// only
+	`|\b(?:https?|wss?|ftp):(?:[/\x5c]?|[/\x5c]{3,}|/\x5c|\x5c[/\x5c])(?:[^/\x5c?#@\s]*@)?(?:169\.254\.169\.254|100\.100\.100\.200|127(?:\.\d{1,3}){3}|0\.0\.0\.0)(?:[:/?#\x5c\s\x22'<>]|$)`

@@ -28,10 +28,14 @@ var ssrfAttacks = []string{
 	// a fifteenth fresh-eyes attack's (attack 19): fixed internal names
 	// with the API path an attacker reads
 	"https://kubernetes.default.svc/api/v1/namespaces/kube-system/secrets", "https://kubernetes.default/api/v1/secrets",
-	"https://kubernetes.default.svc.cluster.local:443/apis/apps/v1/deployments", "https://kubernetes/version",
+	"https://kubernetes.default.svc.cluster.local:443/api/v1/serviceaccounts", "https://kubernetes/api/v1/namespaces/x/pods/p/exec",
 	"http://host.docker.internal:2375/containers/json", "http://host.docker.internal:2375/v1.43/containers/create",
-	"http://docker:2376/images/json", "http://consul.service.consul:8500/v1/kv/?recurse", "http://vault.service.consul:8200/v1/secret/data/app",
-	"http://active.vault.service.dc1.consul:8200/v1/secret/data/app", "unix:///var/run/docker.sock:/containers/json",
+	"http://docker:2376/images/json", "unix:///var/run/docker.sock:/containers/json",
+	// attack 20's: a dot segment Node removes; the metadata address with
+	// one slash, none, three, a backslash
+	"https://kubernetes.default.svc/./api/v1/secrets", "http:/169.254.169.254/latest/meta-data/", "http:169.254.169.254/latest/meta-data/",
+	"http:\\\\169.254.169.254\\latest\\meta-data\\", "http:///169.254.169.254/latest/meta-data/", "http:/\\169.254.169.254/latest/meta-data/",
+	"HTTPS:/127.0.0.1:8080/admin", "http:/100.100.100.200/latest/meta-data/",
 	"http+unix://%2Fvar%2Frun%2Fdocker.sock/v1.43/containers/json",
 }
 
@@ -57,6 +61,12 @@ var ssrfBenign = []string{
 	"postgres://host.docker.internal:5432/db", "tcp://host.docker.internal:2375", "unix:///var/run/docker.sock",
 	"http://host.docker.internal:3000/api/users", "https://kubernetes.io/docs/reference/kubernetes-api/", "http://payments.service.consul/v1/charges",
 	"https://docs.docker.com/engine/api/v1.43/#tag/Container", "http://example.com:23750/containers",
+	// attack 20's false positives: a Prometheus scrape target, prose
+	// about the API, Vault and Consul paths in configuration (left open
+	// as attacks: the same URL is the configuration)
+	"https://kubernetes.default.svc/metrics", "From a pod you reach the API at https://kubernetes.default.svc/api/v1/namespaces/default/pods",
+	"http://vault.service.consul:8200/v1/secret/data/app", "http://consul.service.consul:8500/v1/kv/app/config",
+	"see http:/docs for 127.0.0.1",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -76,7 +86,10 @@ func TestSSRFBeyondTheCRS(t *testing.T) {
 	}
 	// a URL in a custom header: plainly safe characters, handed to the
 	// rules since it holds a scheme (urlValue)
-	for _, s := range append([]string{"http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://metadata.google.internal/computeMetadata/v1/"}, ssrfAttacks[:12]...) {
+	for _, s := range append([]string{"http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://metadata.google.internal/computeMetadata/v1/",
+		// attack 20's: no //, which the header's check waited for
+		"http:/0x7f.1/", "http:/0xa9fea9fe/latest/meta-data/", "HTTP:/169.254.43518/latest/meta-data/", "http:/metadata.google.internal./computeMetadata/v1/",
+		"http:0x7f.1/", "http:/169.254.169.254/latest/meta-data/"}, ssrfAttacks[:12]...) {
 		misses = append(misses, probe{name: "header " + s, method: "POST", path: "/api/jobs", header: http.Header{"X-Callback-Url": {s}}})
 	}
 	for _, s := range []string{"https://hooks.example.com/ci/42", "http://example.com./", "http://1password.com/"} {
