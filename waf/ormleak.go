@@ -2,6 +2,7 @@ package waf
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -96,7 +97,8 @@ var numberProbeRx = func() *regexp.Regexp {
 // numberProbe: v is a number, an arithmetic operator and a comparison in
 // parentheses, or the reverse (rule 210163).
 func numberProbe(v string) bool {
-	if len(v) > 200 {
+	// a byte scan first: the expression reads every value of a request
+	if len(v) > 200 || strings.IndexByte(v, '=') < 0 || strings.IndexByte(v, '(') < 0 {
 		return false
 	}
 	return numberProbeRx.MatchString(v)
@@ -121,5 +123,33 @@ var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[]|[a-z0-9]__)(?:` + ormCredenti
 // ormLeak: the argument name v filters on a credential with a lookup
 // that reads it a piece at a time (rule 210164).
 func ormLeak(v string) bool {
-	return len(v) <= 512 && ormLeakRx.MatchString(v)
+	// a byte scan first: the expression reads every name of a request,
+	// and each credential's name holds one of these
+	return len(v) <= 512 && containsFoldAny(v, "pass", "pwd", "secret", "key", "token", "code") && ormLeakRx.MatchString(v)
+}
+
+// containsFoldAny: s holds one of subs (lowercase ASCII), in any case.
+func containsFoldAny(s string, subs ...string) bool {
+	for i := range s {
+		for _, sub := range subs {
+			if len(s)-i >= len(sub) && asciiEqualFold(s[i:i+len(sub)], sub) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asciiEqualFold: a equals the lowercase ASCII b in any case.
+func asciiEqualFold(a, b string) bool {
+	for j := 0; j < len(b); j++ {
+		c := a[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[j] {
+			return false
+		}
+	}
+	return true
 }
