@@ -215,16 +215,23 @@ var rubyMarshalGadgets = []string{
 	":\x0bKernel", ":\x10ObjectSpace",
 }
 
-// rubyMarshalGadget: v is base64 of Ruby Marshal data (4.8, \x04\x08:
-// "BA" and g, h, i or j first, after white space or quotes) that names
+// rubyMarshalGadget: v is base64 of Ruby Marshal data (4.0 to 4.8,
+// \x04\x00 to \x04\x08: "BA" and A to j first, after anything that is
+// not base64) that names
 // a gadget class (rubyMarshalGadgets). It is decoded as Ruby's
 // Base64.decode64 (unpack("m")) reads it: characters outside the
 // alphabet skipped, and URL-safe's - and _ as urlsafe_decode64 reads
 // them; a Rails signed or encrypted cookie's "--" ends the data. A
 // value that is no such base64 costs a look at its first bytes.
 func rubyMarshalGadget(v string) bool {
-	v = strings.TrimLeft(v, " \t\r\n\x22'")
-	if len(v) < 8 || v[0] != 'B' || v[1] != 'A' || v[2] < 'g' || v[2] > 'j' {
+	// decode64 skips what is not base64 (a leading -, attack 21)
+	v = strings.TrimLeftFunc(v, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/')
+	})
+	// "BA" then A to j: \x04 and a minor version 0 to 8, all of which
+	// Marshal.load reads (it warns, in verbose mode only, below 8:
+	// attack 21 passed 4.7's BAdv...)
+	if len(v) < 8 || v[0] != 'B' || v[1] != 'A' || !(v[2] >= 'A' && v[2] <= 'Z' || v[2] >= 'a' && v[2] <= 'j') {
 		return false
 	}
 	if i := strings.Index(v, "--"); i > 0 {
@@ -257,7 +264,7 @@ func rubyMarshalGadget(v string) bool {
 		b = b[:len(b)-1]
 	}
 	data, err := base64.RawStdEncoding.DecodeString(string(b))
-	if err != nil || len(data) < 2 || data[0] != 4 || data[1] != 8 {
+	if err != nil || len(data) < 2 || data[0] != 4 || data[1] > 8 {
 		return false
 	}
 	for _, g := range rubyMarshalGadgets {

@@ -229,6 +229,9 @@ var rubyMarshalAttacks = []string{
 	"BAhvOkBBY3RpdmVTdXBwb3J0OjpEZXByZWNhdGlvbjo6RGVwcmVjYXRlZEluc3RhbmNlVmFyaWFibGVQcm94eQg6DkBpbnN0YW5jZW86CEVSQgY6CUBzcmNJIglgaWRgBjoGRVQ6DEBtZXRob2Q6C3Jlc3VsdDoJQHZhckkiDEByZXN1bHQGOgZFVA==--0123456789abcdef0123456789abcdef01234567",
 	"BAhbB286E0dlbTo6SW5zdGFsbGVyBjoIQGlJaQZvOhVHZW06OlNwZWNGZXRjaGVyAA==",
 	"BAhvOhVOZXQ6OldyaXRlQWRhcHRlcgc6DEBzb2NrZXRtC0tlcm5lbDoPQG1ldGhvZF9pZDoLc3lzdGVt",
+	// attack 21's: Marshal 4.7 (read with a warning in verbose mode
+	// only) and a leading character decode64 skips
+	"BAdvOhNHZW06Okluc3RhbGxlcgY6B0BpIgZ4", "-BAhvOhNHZW06Okluc3RhbGxlcgY6B0BpIgZ4",
 }
 
 // rubyMarshalBenign are Rails signed cookies of Marshal data that names
