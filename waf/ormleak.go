@@ -52,7 +52,16 @@ import (
 //     (otp_backup_codes__contains). Not refused: Ransack's sort
 //     (q[s]=user_encrypted_password asc) and advanced conditions
 //     (q[c][0][a][0][name]=user_encrypted_password), which name the
-//     field in a value. The application answers with or without rows, so
+//     field in a value. Since attack 21: the keys, digests and codes of
+//     a relation named for a token, a device, a confirmation or a grant
+//     (django-rest-passwordreset's password_reset_tokens__key,
+//     django-two-factor-auth's phonedevice__key, allauth's
+//     emailconfirmation__key, django-oauth-toolkit's grant__code, knox's
+//     auth_token_set__digest), more credentials' names (crypted_password,
+//     token_secret, token_checksum, Authlogic's perishable_token,
+//     Doorkeeper's access_tokens_token, the Rails Tutorial's
+//     reset_digest), and Ransack's combinations after the credential
+//     (q[user_encrypted_password_or_title_start]). The application answers with or without rows, so
 //     the attacker reads a related user's password hash or reset token a
 //     character at a time. Filters on other fields pass
 //     (created_by__username__startswith, created_at__gte, groups__name,
@@ -112,20 +121,21 @@ func numberProbe(v string) bool {
 // tracking_token__startswith, session_key__startswith (Django's
 // session admin); a bare token is one only for Django, whose separator
 // tells a field from its end.
-const ormCredential = `(?:(?:encrypted_|hashed_)?password(?:_(?:hash|digest))?|passwd|passphrase|pwd_hash|(?:client_|otp_|totp_|mfa_|api_)?secret|secret_(?:access_)?key|api_?key|(?:access|private|signing|master|recovery)_key|recovery_codes?|(?:otp_)?backup_codes?` +
-	`|(?:reset_password|password_reset|reset|access|refresh|auth|api|remember|confirmation|unlock|verification|personal_access)_token)`
+const ormCredential = `(?:(?:encrypted_|hashed_|crypted_)?password(?:_(?:hash|digest))?|passwd|passphrase|pwd_hash|(?:encrypted_)?(?:client_|otp_|totp_|mfa_|api_|token_)?secret|secret_(?:access_)?key|api_?key|(?:access|private|signing|master|recovery|token)_key|recovery_codes?|(?:otp_)?backup_codes?` +
+	`|(?:reset|remember|activation)_digest|token_(?:checksum|digest)` +
+	`|(?:reset_password|password_reset|reset|access|refresh|auth|authentication|api|remember|confirmation|unlock|verification|personal_access|perishable|persistence|access_tokens?|access_grants?)_token)`
 
 // ormLeakRx is rule 210164's expression: Django's lookups, Ransack's
 // predicates under q (see probeLeakRules).
-var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[]|[a-z0-9]__)(?:` + ormCredential + `|token|(?:auth_?token|(?:totp|hotp|static|webauthn|u2f)_?device)__key)(?:__(?:lower|upper|trim|unaccent))*__(?:i?contains|i?startswith|i?endswith|i?regex|gte?|lte?|range)(?:\[\]|[.\[]\d+\]?)?$` +
-	`|(?:^|[.\[])[a-z_]\w*(?:\[[^\]]*\]|\.[^.\[]+)*[.\[](?:[^.\[\]]*_)?` + ormCredential + `_(?:(?:not_)?(?:cont|i_cont|start|end|matches|lt|lteq|gt|gteq)(?:_any|_all)?|does_not_match(?:_any|_all)?)\]?(?:\[\]|[.\[]\d+\]?)?$`)
+var ormLeakRx = regexp.MustCompile(`(?i)(?:^|[.\[]|[a-z0-9]__)(?:` + ormCredential + `|token|[a-z0-9_]*(?:token|device|confirmation|grant)[a-z0-9_]*__(?:key|digest|code|token_key))(?:__(?:lower|upper|trim|unaccent))*__(?:i?contains|i?startswith|i?endswith|i?regex|gte?|lte?|range)(?:\[\]|[.\[]\d+\]?)?$` +
+	`|(?:^|[.\[])[a-z_]\w*(?:\[[^\]]*\]|\.[^.\[]+)*[.\[](?:[^.\[\]]*_)?` + ormCredential + `(?:_(?:or|and)_[a-z0-9_]+?)?_(?:(?:not_)?(?:cont|i_cont|start|end|matches|lt|lteq|gt|gteq)(?:_any|_all)?|does_not_match(?:_any|_all)?)\]?(?:\[\]|[.\[]\d+\]?)?$`)
 
 // ormLeak: the argument name v filters on a credential with a lookup
 // that reads it a piece at a time (rule 210164).
 func ormLeak(v string) bool {
 	// a byte scan first: the expression reads every name of a request,
 	// and each credential's name holds one of these
-	return len(v) <= 512 && containsFoldAny(v, "pass", "pwd", "secret", "key", "token", "code") && ormLeakRx.MatchString(v)
+	return len(v) <= 512 && containsFoldAny(v, "pass", "pwd", "secret", "key", "token", "code", "digest") && ormLeakRx.MatchString(v)
 }
 
 // containsFoldAny: s holds one of subs (lowercase ASCII), in any case.

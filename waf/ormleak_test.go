@@ -69,6 +69,17 @@ var ormLeakAttacks = []string{
 	// backup codes, Ransack under another key
 	"created_by__auth_token__key__startswith", "created_by__totpdevice__key__startswith", "created_by__otp_backup_codes__contains",
 	"q[user_otp_backup_codes_cont]", "search[user_encrypted_password_start]", "json.search.user_encrypted_password_start",
+	// attack 21's: other packages' relations and names, Ransack's
+	// combinations after the credential
+	"created_by__password_reset_tokens__key__startswith", "created_by__phonedevice__key__startswith",
+	"created_by__emailaddress__emailconfirmation__key__startswith", "created_by__socialaccount__socialtoken__token_secret__startswith",
+	"created_by__oauth2_provider_grant__code__startswith", "created_by__auth_token_set__digest__startswith", "created_by__auth_token_set__token_key__startswith",
+	"created_by__oauth2_provider_accesstoken__token_checksum__startswith", "created_by__crypted_password__startswith",
+	"created_by__encrypted_otp_secret__startswith", "q[user_encrypted_password_or_title_start]", "q[user_encrypted_password_and_title_start]",
+	"json.q.user_encrypted_password_or_title_start", "q[user_access_tokens_token_start]", "q[user_access_grants_token_start]",
+	"search[user_access_tokens_token_start]", "q[user_authentication_token_start]", "q[user_perishable_token_start]",
+	"q[user_persistence_token_start]", "q[user_reset_digest_start]", "q[user_remember_digest_start]", "q[user_activation_digest_start]",
+	"q[user_perishable_token_or_id_start]",
 }
 
 // ormLeakBenign are filters on fields that are no credentials, and
@@ -83,6 +94,8 @@ var ormLeakBenign = []string{
 	"q[design_token_cont]", "q[invite_token_eq]", "session_key__startswith", "tracking_token__startswith",
 	"q[user_password_eq]", "q[reset_password_sent_at_gteq]", "q[input_tokens_gt]",
 	"created_by__device__name__startswith", "translation__key__icontains", "filter[title_cont]", "search[name_start]", "page[number]",
+	"created_by__device__name__icontains", "order__grant__amount__gte", "q[title_or_body_cont]", "q[user_name_or_email_cont]",
+	"created_by__devices__created__gte", "q[document_digest_eq]",
 }
 
 // TestNumberProbeAndORMLeakOperators: rules 210163's and 210164's expressions, and

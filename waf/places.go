@@ -180,14 +180,26 @@ func placeValues(r *http.Request) (out []argument, password string) {
 // A URL's scheme is read as WHATWG URL reads it (attack 20 passed
 // http:/0x7f.1/ and HTTP:/169.254.43518/ in a header, which the rules
 // refuse in the query): a ':' then a slash or a backslash, or a value
-// that starts with http: or https:.
+// that starts with a special scheme (specialSchemes).
 func urlValue(k, v string) bool {
 	if k == "Origin" {
 		return false
 	}
-	return strings.Contains(v, ":/") || strings.Contains(v, `:\`) ||
-		len(v) >= 5 && strings.EqualFold(v[:5], "http:") || len(v) >= 6 && strings.EqualFold(v[:6], "https:")
+	if strings.Contains(v, ":/") || strings.Contains(v, `:\`) {
+		return true
+	}
+	for _, scheme := range specialSchemes {
+		if len(v) > len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
 }
+
+// specialSchemes are WHATWG URL's special schemes, which it reads with
+// one slash after the colon or none as with two (attack 21 passed
+// ws:0x7f.1/ and ftp:0x7f.1/ in a header).
+var specialSchemes = []string{"http:", "https:", "ws:", "wss:", "ftp:"}
 
 // urlHeader: the header k (canonical) carries a request's URL, which an
 // application or an auth service behind a proxy routes by and reads as

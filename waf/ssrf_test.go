@@ -89,7 +89,9 @@ func TestSSRFBeyondTheCRS(t *testing.T) {
 	for _, s := range append([]string{"http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://metadata.google.internal/computeMetadata/v1/",
 		// attack 20's: no //, which the header's check waited for
 		"http:/0x7f.1/", "http:/0xa9fea9fe/latest/meta-data/", "HTTP:/169.254.43518/latest/meta-data/", "http:/metadata.google.internal./computeMetadata/v1/",
-		"http:0x7f.1/", "http:/169.254.169.254/latest/meta-data/"}, ssrfAttacks[:12]...) {
+		"http:0x7f.1/", "http:/169.254.169.254/latest/meta-data/",
+		// attack 21's: the other special schemes without a slash
+		"ftp:0x7f.1/", "wss:169.254.43518/", "ws:0x7f.1/"}, ssrfAttacks[:12]...) {
 		misses = append(misses, probe{name: "header " + s, method: "POST", path: "/api/jobs", header: http.Header{"X-Callback-Url": {s}}})
 	}
 	for _, s := range []string{"https://hooks.example.com/ci/42", "http://example.com./", "http://1password.com/"} {
