@@ -96,18 +96,24 @@ func (m goMatch) Evaluate(_ plugintypes.TransactionState, v string) bool { retur
 
 // numberProbeRx is rule 210163's expression (see probeLeakRules).
 var numberProbeRx = func() *regexp.Regexp {
-	num := `[-+]?\d+(?:\.\d+)?`
+	num := `[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)`
 	operand := `(?:` + num + `|[a-zA-Z_]\w*)`
-	cmp := `\(\s*` + operand + `\s*(?:<=>|=)\s*` + operand + `\s*\)`
+	// an equality, not < or > (attack 20), in SQL's spellings too: IS,
+	// IS NOT, LIKE, RLIKE, REGEXP, GLOB, their NOT forms (attack 21)
+	eq := `(?:\s*(?:<=>|==?|!=|<>)\s*|\s+(?i:is(?:\s+not)?|(?:not\s+)?(?:r?like|regexp|glob))\s+)`
+	cmp := `\(+\s*(?i:not\s+)?` + operand + `(?:` + eq + operand + `)+\s*\)+`
 	op := `\s*(?:[-+*/%&|^]|(?i:div|mod)\b)\s*`
-	return regexp.MustCompile(`\A\s*(?:\(\s*)?(?:` + num + op + cmp + `|` + cmp + op + num + `)\s*(?:\)\s*)?\z`)
+	return regexp.MustCompile(`\A[\s(+-]*(?:(?:` + num + op + `)+` + cmp + `(?:` + op + operand + `)*|` + cmp + `(?:` + op + operand + `)+)[\s)]*(?:#(?s:.*)|--(?s:.*)|;\s*)?\z`)
 }()
 
 // numberProbe: v is a number, an arithmetic operator and a comparison in
 // parentheses, or the reverse (rule 210163).
 func numberProbe(v string) bool {
 	// a byte scan first: the expression reads every value of a request
-	if len(v) > 200 || strings.IndexByte(v, '=') < 0 || strings.IndexByte(v, '(') < 0 {
+	if len(v) > 200 || strings.IndexByte(v, '(') < 0 {
+		return false
+	}
+	if t := strings.TrimLeft(v, " \t\r\n("); t == "" || !(t[0] >= '0' && t[0] <= '9' || t[0] == '-' || t[0] == '+') {
 		return false
 	}
 	return numberProbeRx.MatchString(v)

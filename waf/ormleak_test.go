@@ -40,7 +40,11 @@ var clickHouseBenign = []string{
 
 // numberProbeAttacks are attack 19's yes/no probe in a number position
 // (rule 210163): MySQL and SQLite evaluate 2=2 as 1.
-var numberProbeAttacks = []string{"1*(2=2)", "1/(2=2)", "1*(2=1)", "1-(1<=>1)", "1*(2/**/=/**/2)"}
+var numberProbeAttacks = []string{"1*(2=2)", "1/(2=2)", "1*(2=1)", "1-(1<=>1)", "1*(2/**/=/**/2)",
+	// attack 21's: SQL's other equalities, hex and exponent numbers,
+	// brackets doubled, chains, a comment or a semicolon after
+	"1*(2 is 2)", "1*(2 is not 2)", "1*(0x2=2)", "1*(2=2)#", "1e0*(2=2)", "1*(not 2=2)", "1*(2=2=1)", "1*(2=2)*1",
+	"1*(2=2);", "1*(2 regexp 2)", "1*(2 glob 2)", "1*(2!=2)", "1*(2<>1)", "1*((2=2))", "-(-1*(2=2))"}
 
 // numberProbeAttacksCRS are more of rule 210163's shapes that the CRS
 // alone refuses in the query: on the expression only.
@@ -54,7 +58,7 @@ var numberProbeBenign = []string{"2*(3+4)", "1/(2+3)", "(a=b)", "x = 1*(2=2) in 
 
 // numberProbeBenignCRS are more of attack 20's that the CRS alone
 // refuses in the query (942100): on the expression only.
-var numberProbeBenignCRS = []string{"10*(x>5)", "2*(a!=b)", "(1<2)*5"}
+var numberProbeBenignCRS = []string{"10*(x>5)", "(1<2)*5"}
 
 // ormLeakAttacks are attack 19's "ORM leak" filters on a credential
 // (rule 210164): Django's lookups and Ransack's predicates, as names.
