@@ -95,7 +95,10 @@ var argumentShapes = []string{
 		// (--on-download-complete and the others, --on-bt-download-complete),
 		// yt-dlp's --exec-before-download and fd's --exec-batch
 		"pre", abbreviations("compress-program", 10), `on-(?:bt-)?download-[a-z]+`,
-		abbreviations("exec-before-download", 6), abbreviations("exec-batch", 7)}, "|") + `)(?:=|\s)|compress=\S)`,
+		abbreviations("exec-before-download", 6), abbreviations("exec-batch", 7),
+		// since attack 21: ripgrep's --hostname-bin, yt-dlp's
+		// --netrc-cmd and --use-postprocessor's Exec
+		abbreviations("hostname-bin", 10), abbreviations("netrc-cmd", 7), `use-postprocessor[=\s]+exec`}, "|") + `)(?:=|\s|:)|compress=\S)`,
 	`(?:--` + abbreviations("checkpoint-action", 12) + `\s*[=\s]\s*exec|(?:(?-i:-[a-z]*I|-[a-z]+(?:\s+\S+)*?\s+-[a-z]*I)|(?-i:-F))(?:\s+\S|/[^\s/]+/|` + programThenArgument + `))`,
 	`(?:-c\s*|--` + abbreviations("config", 2) + `(?:=|\s+))(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.(?:[^=\s]*\.)?helper|diff\.(?:external|[^=\s]+\.(?:textconv|command))|filter\.[^=\s]+\.(?:clean|smudge|process)|merge\.[^=\s]+\.driver|sequence\.editor|pager\.[^=\s]+|gpg\.(?:[^=\s]+\.)?program|(?:difftool|mergetool|browser|man)\.[^=\s]+\.(?:cmd|path)|remote\.[^=\s]+\.(?:uploadpack|receivepack)|sendemail\.sendmailcmd|include(?:if\.[^=\s]+)?\.path|uploadpack\.packobjectshook|protocol\.(?:[^=\s]+\.)?allow` +
 		// Mercurial's --config keys that run a command or load code

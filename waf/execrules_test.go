@@ -81,6 +81,9 @@ var argumentAttacks = []string{
 	"--on-download-complete=id", "--on-download-start=id", "--on-download-error=id", "--on-download-stop=id",
 	"--on-download-pause=id", "--on-bt-download-complete=id", "--exec-before-download=id", "--exec-batch=id",
 	"--exec-batch id", "-x id", "-X id", "-x sh -c id", "-X python3 -c x", "-i -x id",
+	// attack 21's: ripgrep's --hostname-bin, yt-dlp's --netrc-cmd and
+	// an Exec postprocessor
+	"--hostname-bin=id", "--hostname-bin id", "--netrc-cmd=id", "--netrc-cmd id", "--use-postprocessor=Exec:exec_cmd=id",
 }
 
 var execBenign = []string{
@@ -91,6 +94,7 @@ var execBenign = []string{
 	"-v /data:/var/lib/postgresql/data -p 5432:5432", "-v /srv/app:/app", "--mount type=bind,source=/home2/ann/project,target=/work",
 	"--privileged", "--prefix ./frontend run build", "--prefix /srv/www/app install", "-so -tzip archive.zip", "e id card renewal appointment",
 	"-so what", "-v /etcetera:/x", "-v pgdata:/var/lib/postgresql/data", "--volume /cache:/cache",
+	"--hostname", "--netrc", "--use-postprocessor=FFmpegMetadata", "--hostname-binary-search is slow",
 	// 210183's any word then an operator, before attack 16's session:
 	// changelog lines and list items
 	"-Fixed crash when saving (issue 12)", "-Improved sync speed (2x)", "-Italy pizza & pasta", "-Fixed a crash; thanks to Ann",
