@@ -19,7 +19,12 @@ package waf
 // js: or javascript: (an expression htmx evaluates), then '='; and
 // htmx 1.x's hx-sse and hx-ws and the extensions' sse-connect and
 // ws-connect (attack 20: each loads another origin's HTML into the
-// page). Passing:
+// page); since attack 21, a URL written with character references or
+// a tab or line break between its slashes (hx-get="&#47;/evil.example",
+// "/&#9;/evil.example": the browser decodes the attribute, the URL
+// parser drops the tab; the value is read HTML-entity-decoded), and
+// hx-trigger with a filter ([...], JavaScript htmx evaluates:
+// load[new Image().src=...]). Passing:
 // prose that names the attributes without a tag ("use hx-get for that",
 // "hx-post=\"/x\" sends a POST"), a class named so (<div class="hx-get">),
 // hx-target, hx-swap and hx-trigger alone (<div hx-swap="outerHTML">),
@@ -34,5 +39,5 @@ package waf
 // on*=. The false-positive risk: a forum post or an issue that quotes
 // htmx markup with hx-on or a URL of another origin is refused, as one
 // quoting <a onclick=...> is by the CRS.
-const htmxRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx (?i)<[a-z][^>]*?[\s/'\x22](?:(?:data-)?(?:ws|sse)-connect\s*=|(?:data-)?hx-(?:(?:get|post|put|patch|delete)\s*=\s*['\x22]?\s*(?:[a-z][\w+.-]*:|[/\x5c]{2})|on[\w:.-]*\s*=|(?:sse|ws)\s*=|(?:vals|headers)\s*=\s*['\x22]?\s*(?:js|javascript)\s*:))" "id:210122,phase:2,block,t:none,t:urlDecodeUni,msg:'XSS: an htmx attribute that sends a request or runs code, in a tag',tag:'application-multi',tag:'attack-xss',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const htmxRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx (?i)<[a-z][^>]*?[\s/'\x22](?:(?:data-)?(?:ws|sse)-connect\s*=|(?:data-)?hx-(?:(?:get|post|put|patch|delete)\s*=\s*['\x22]?\s*(?:[a-z][\w+.-]*:|[/\x5c][\t\r\n]*[/\x5c])|on[\w:.-]*\s*=|(?:sse|ws)\s*=|trigger\s*=\s*['\x22]?[^'\x22>]*\[|(?:vals|headers)\s*=\s*['\x22]?\s*(?:js|javascript)\s*:))" "id:210122,phase:2,block,t:none,t:urlDecodeUni,t:htmlEntityDecode,msg:'XSS: an htmx attribute that sends a request or runs code, in a tag',tag:'application-multi',tag:'attack-xss',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `

