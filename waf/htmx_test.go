@@ -48,7 +48,7 @@ var htmxBenign = []string{
 	`How do I reload just the table? I have <button hx-get="/contacts/table" hx-target="#table" hx-swap="outerHTML">Reload</button>`,
 	"```html\n<tr hx-delete=\"/rows/3\" hx-confirm=\"Sure?\">\n```", `<div hx-post="/newsletter" hx-swap="outerHTML">Subscribe</div>`,
 	`<div hx-post="/admin/users/1/delete" hx-trigger="load">`, `<div hx-get="contacts?page=2">`,
-	`<input hx-get="/search" hx-trigger="keyup changed delay:500ms" name="q">`, `<div hx-get="/a&amp;b">`,
+	`<input hx-get="/search" hx-trigger="keyup changed delay:500ms" name="q">`, `<div hx-get="/items?page=2&amp;sort=name">`,
 }
 
 // TestHTMXBeyondTheCRS: rule 210122 refuses htmxAttacks in the query and
