@@ -1034,18 +1034,11 @@ const ldapFilterRule = `\A[^(]*\)\s*(?:\(\s*)+(?:[|&!]|[a-zA-Z][\w.;-]*\s*[~<>]?
 // parent's.
 const repeatedKeyOp = "gatewayRepeatedKey"
 
-func init() {
-	plugins.RegisterOperator(repeatedKeyOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
-		return repeatedKeyMatch{}, nil
-	})
-}
+func init() { registerGoOperator(repeatedKeyOp, repeatedKeyEntry) }
 
-type repeatedKeyMatch struct{}
-
-// Evaluate reads a MATCHED_VARS_NAMES entry (ARGS:json.password.password).
-func (repeatedKeyMatch) Evaluate(_ plugintypes.TransactionState, v string) bool {
-	return repeatedKey(matchedName(v))
-}
+// repeatedKeyEntry reads a MATCHED_VARS_NAMES entry
+// (ARGS:json.password.password).
+func repeatedKeyEntry(v string) bool { return repeatedKey(matchedName(v)) }
 
 // matchedName is the argument's name in a MATCHED_VARS_NAMES entry
 // (ARGS:json.path.1 is json.path.1).

@@ -1292,7 +1292,7 @@ func TestRepeatedKey(t *testing.T) {
 		if got := repeatedKey(name); got != want {
 			t.Errorf("repeatedKey(%q) = %v, want %v", name, got, want)
 		}
-		if got := (repeatedKeyMatch{}).Evaluate(nil, "ARGS:"+name); got != want {
+		if got := goMatch(repeatedKeyEntry).Evaluate(nil, "ARGS:"+name); got != want {
 			t.Errorf("Evaluate(ARGS:%q) = %v, want %v", name, got, want)
 		}
 	}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
-
-	"github.com/corazawaf/coraza/v3/experimental/plugins"
-	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 )
 
 // gadgetRules are the rules for deserialization and expression-language
@@ -192,17 +189,7 @@ const pickleModules = `(?:os|posix|nt|subprocess|builtins|__builtin__|commands|p
 // rubyMarshalOp is rule 210142's operator (rubyMarshalGadget).
 const rubyMarshalOp = "gatewayRubyMarshal"
 
-func init() {
-	plugins.RegisterOperator(rubyMarshalOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
-		return rubyMarshalMatch{}, nil
-	})
-}
-
-type rubyMarshalMatch struct{}
-
-func (rubyMarshalMatch) Evaluate(_ plugintypes.TransactionState, v string) bool {
-	return rubyMarshalGadget(v)
-}
+func init() { registerGoOperator(rubyMarshalOp, rubyMarshalGadget) }
 
 // rubyMarshalGadgets are the class names (and, for Kernel and
 // ObjectSpace, Marshal's symbol of them: ':', its length as Marshal

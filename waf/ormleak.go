@@ -81,18 +81,22 @@ const (
 )
 
 func init() {
-	plugins.RegisterOperator(numberProbeOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
-		return goMatch(numberProbe), nil
-	})
-	plugins.RegisterOperator(ormLeakOp, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
-		return goMatch(ormLeak), nil
-	})
+	registerGoOperator(numberProbeOp, numberProbe)
+	registerGoOperator(ormLeakOp, ormLeak)
 }
 
 // goMatch is an operator that a Go function decides.
 type goMatch func(string) bool
 
 func (m goMatch) Evaluate(_ plugintypes.TransactionState, v string) bool { return m(v) }
+
+// registerGoOperator registers the operator @name, which f decides (f
+// must be safe for concurrent use; it takes no argument from the rule).
+func registerGoOperator(name string, f func(string) bool) {
+	plugins.RegisterOperator(name, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return goMatch(f), nil
+	})
+}
 
 // numberProbeRx is rule 210163's expression (see probeLeakRules).
 var numberProbeRx = func() *regexp.Regexp {
