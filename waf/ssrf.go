@@ -1,5 +1,11 @@
 package waf
 
+import (
+	"strings"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+)
+
 // ssrfRules are the rules for server-side request forgery that the CRS's
 // 934 family lets through (a twelfth fresh-eyes attack, attack 16).
 //
@@ -70,7 +76,83 @@ package waf
 // form that takes a Kubernetes API URL of the cluster itself
 // (https://kubernetes.default.svc/api) as configuration.
 var ssrfRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + ssrfHostRule + `" "id:210121,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling (numeric in octal, hex or fewer parts, a trailing dot), an internal API by its fixed name, or dict://',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210123,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL with a tab or a line break inside (WHATWG URL drops them)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210124,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling or an internal API, with a tab or a line break inside (WHATWG URL drops them)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// Rules 210123 and 210124 read a value with a tab, a line feed or a
+// carriage return and a colon (urlSpace) with those characters dropped
+// (dropURLSpaces): WHATWG URL (Node's fetch and URL, browsers) removes
+// them from anywhere in a URL before it parses it, so
+// "ht<TAB>tp://169.254.169.254/latest/" and
+// "https://kubernetes.default.svc<TAB>/api/v1/secrets" fetch what
+// they spell without the tab (attack 21). 210123 reads the dropped copy
+// with the CRS's own list of metadata and loopback URLs (934110's
+// ssrf.data), 210124 with 210121's expression (memoized: the same RE2
+// program, no more memory). A value without those characters costs a
+// byte scan and is never read twice. Dropping joins lines, so text in
+// which one line ends in "http:" and the next starts with a number could
+// match as one URL: the false-positive risk, which the benign table
+// measures with multi-line values.
+const (
+	urlSpaceOp             = "gatewayURLSpace"
+	urlSpaceTransformation = "gatewayDropURLSpaces"
+	metadataGoogOp         = "gatewayMetadataGoog"
+)
+
+func init() {
+	registerGoOperator(urlSpaceOp, urlSpace)
+	registerGoOperator(metadataGoogOp, metadataGoog)
+	plugins.RegisterTransformation(urlSpaceTransformation, dropURLSpaces)
+}
+
+// urlSpace: v holds a character WHATWG URL drops (tab, line feed,
+// carriage return) and a colon.
+func urlSpace(v string) bool {
+	return strings.ContainsAny(v, "\t\n\r") && strings.IndexByte(v, ':') >= 0
+}
+
+// dropURLSpaces is urlSpaceTransformation: v without tabs, line feeds
+// and carriage returns.
+func dropURLSpaces(v string) (string, bool, error) {
+	if !strings.ContainsAny(v, "\t\n\r") {
+		return v, false, nil
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\t' && c != '\n' && c != '\r' {
+			b = append(b, c)
+		}
+	}
+	return string(b), true, nil
+}
+
+// metadataGoog is rule 210125's operator on a lowercased value: Google
+// Cloud's metadata server by its short name, metadata.goog (which a VM
+// resolves like metadata.google.internal, which the CRS's list names, but
+// not this one: attack 21), as a URL's host: after a colon, a slash, a
+// backslash or an @, and before a port, a path, a query, a fragment, a
+// trailing dot, white space, a quote or the value's end. Prose that
+// names the host ("the metadata.goog domain") passes.
+func metadataGoog(v string) bool {
+	const host = "metadata.goog"
+	for off := 0; ; {
+		i := strings.Index(v[off:], host)
+		if i < 0 {
+			return false
+		}
+		i += off
+		j := i + len(host)
+		if i > 0 && strings.IndexByte(":/\\@", v[i-1]) >= 0 &&
+			(j == len(v) || strings.IndexByte(":/\\?#. \"'<>", v[j]) >= 0) {
+			return true
+		}
+		off = j
+	}
+}
 
 // ssrfHostRule is rule 210121's expression (ssrfRules): a scheme, // or
 // \\, optional user information, then a numeric host in a non-standard
@@ -91,7 +173,7 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 	// attacker reads: Kubernetes' API server, Consul's and Vault's
 	// HTTP APIs, Docker's on 2375/2376 or through its socket
 	`|kubernetes(?:\.default(?:\.svc(?:\.cluster\.local)?)?)?\.?(?::\d*)?[/\x5c][^\s?#]*?\b(?:secrets|serviceaccounts|exec|attach|portforward|proxy)\b` +
-	`|(?:[^/\x5c?#@\s:]*:237[56]|[^\s?#]*?docker\.sock:?)[/\x5c]+(?:v[\d.]+[/\x5c]+)?(?:containers|images|exec|info|version|volumes|networks|services|secrets|configs|swarm|nodes|tasks|plugins|build|system|events|_ping|commit|session|distribution)\b)` +
+	`|(?:[^/\x5c?#@\s:]*:0*237[56]|[^\s?#]*?docker\.sock:?)[/\x5c]+(?:v[\d.]+[/\x5c]+)?(?:containers|images|exec|info|version|volumes|networks|services|secrets|configs|swarm|nodes|tasks|plugins|build|system|events|_ping|commit|session|distribution)\b)` +
 	`|\bdict:[/\x5c]{2}` +
 	// since attack 20: the metadata, loopback and any addresses as plain
 	// dotted quads after a special scheme with one slash, none, three or

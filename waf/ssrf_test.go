@@ -37,6 +37,13 @@ var ssrfAttacks = []string{
 	"http:\\\\169.254.169.254\\latest\\meta-data\\", "http:///169.254.169.254/latest/meta-data/", "http:/\\169.254.169.254/latest/meta-data/",
 	"HTTPS:/127.0.0.1:8080/admin", "http:/100.100.100.200/latest/meta-data/",
 	"http+unix://%2Fvar%2Frun%2Fdocker.sock/v1.43/containers/json",
+	// attack 21's: a tab or a line break inside, which WHATWG URL drops
+	// (210123 with the CRS's list, 210124 with 210121's expression); a
+	// port with leading zeros; metadata.goog (210125)
+	"ht\ttp://169.254.169.254/latest/meta-data/", "fetch h\nttp://169.254.169.254/latest/meta-data/", "http://127.0.0\r\n.1:6379/",
+	"https://kubernetes.default.svc\t/api/v1/secrets", "http://0x7f\t.1/", "http://host.docker.internal:02375/containers/json",
+	"http://metadata.goog/computeMetadata/v1/instance/service-accounts/default/token", "HTTP://METADATA.GOOG./computeMetadata/v1/",
+	"http:/metadata.goog/computeMetadata/v1/", "http://metadata.go\tog/computeMetadata/v1/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -67,6 +74,12 @@ var ssrfBenign = []string{
 	"https://kubernetes.default.svc/metrics", "From a pod you reach the API at https://kubernetes.default.svc/api/v1/namespaces/default/pods",
 	"http://vault.service.consul:8200/v1/secret/data/app", "http://consul.service.consul:8500/v1/kv/app/config",
 	"see http:/docs for 127.0.0.1",
+	// near 210123-210125: multi-line text with URLs, numbers and colons,
+	// which dropping the line breaks joins; the short name in prose
+	"Steps:\n1. open http://example.com/\n2. click Save", "Contact:\r\nhttps://example.com/\r\n0177 1234",
+	"key:\tvalue\nother:\t0x7f", "host: example.com\nport: 8080\nversion 1.2.3", "the metadata.goog domain",
+	"http://metadata.google.internal.example.com/", "see https://cloud.google.com/compute/docs/metadata/overview\nfor metadata.goog",
+	"http://host.docker.internal:023750/containers",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -91,7 +104,9 @@ func TestSSRFBeyondTheCRS(t *testing.T) {
 		"http:/0x7f.1/", "http:/0xa9fea9fe/latest/meta-data/", "HTTP:/169.254.43518/latest/meta-data/", "http:/metadata.google.internal./computeMetadata/v1/",
 		"http:0x7f.1/", "http:/169.254.169.254/latest/meta-data/",
 		// attack 21's: the other special schemes without a slash
-		"ftp:0x7f.1/", "wss:169.254.43518/", "ws:0x7f.1/"}, ssrfAttacks[:12]...) {
+		"ftp:0x7f.1/", "wss:169.254.43518/", "ws:0x7f.1/",
+		// a tab inside (a header's value may hold one); the short name
+		"ht\ttp://169.254.169.254/latest/meta-data/", "http://0x7f\t.1/", "http://metadata.goog/computeMetadata/v1/"}, ssrfAttacks[:12]...) {
 		misses = append(misses, probe{name: "header " + s, method: "POST", path: "/api/jobs", header: http.Header{"X-Callback-Url": {s}}})
 	}
 	for _, s := range []string{"https://hooks.example.com/ci/42", "http://example.com./", "http://1password.com/"} {
