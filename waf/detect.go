@@ -115,7 +115,10 @@ const suffixNFKC = ":nfkc"
 // E1 B4-B6), the Latin ligatures (U+FB00-U+FB06, EF AC), the CJK
 // compatibility and small form variants (U+FE30-U+FE6F: ︳ and ﹍ fold to
 // _, attack 20's _︳import︳_), Ĳ ĳ, Ǉ to ǌ and Ǳ to ǳ, U+A7F2-A7F4,
-// U+2C7C-2C7D, the segmented digits (U+1FBF0-1FBF9), long s
+// U+2C7C-2C7D, the segmented digits (U+1FBF0-1FBF9), since attack 21
+// the circled Latin letters (U+24B6-24E9: ⓢⓔⓛⓔⓒⓣ) and squared Latin
+// capitals (U+1F130-1F149: 🄰), which a backend that NFKC-normalises its
+// input (Django's usernames, search indexes) reads as ASCII, long s
 // (U+017F, C5 BF) and ª º (C2 AA, C2 BA) between a word's characters
 // (1º piso, Nº 5 and 2ª edición make no argument). Japanese text with
 // full-width letters and digits (ＡＢＣ株式会社　１２３) is read as ABC株式会社 123,
@@ -186,6 +189,11 @@ func nfkcCandidate(v string) bool {
 			if c1 == 0xb1 && i+2 < len(v) && (v[i+2] == 0xbc || v[i+2] == 0xbd) { // U+2C7C-2C7D
 				return true
 			}
+			// circled Latin letters, U+24B6-24E9 (E2 92 B6 - E2 93 A9);
+			// not the circled digits (① in a numbered list)
+			if i+2 < len(v) && (c1 == 0x92 && v[i+2] >= 0xb6 || c1 == 0x93 && v[i+2] <= 0xa9) {
+				return true
+			}
 		case 0xef:
 			// ligatures; the CJK compatibility forms and small form
 			// variants (U+FE30-FE6F: ︳ and ﹍ fold to _, ﹙ to ( ...);
@@ -198,6 +206,10 @@ func nfkcCandidate(v string) bool {
 				return true
 			}
 			if c1 == 0x9f && i+3 < len(v) && v[i+2] == 0xaf && v[i+3] >= 0xb0 && v[i+3] <= 0xb9 { // U+1FBF0-1FBF9
+				return true
+			}
+			// squared Latin capitals, U+1F130-1F149 (F0 9F 84 B0 - F0 9F 85 89)
+			if c1 == 0x9f && i+3 < len(v) && (v[i+2] == 0x84 && v[i+3] >= 0xb0 || v[i+2] == 0x85 && v[i+3] <= 0x89) {
 				return true
 			}
 		}

@@ -23,6 +23,10 @@ var nfkcAttacks = []string{
 	// attack 20's: small form and compatibility underscores (U+FE33,
 	// U+FE4D, U+FE34), which CPython folds to _
 	`_︳import︳_("subprocess").getoutput("id")`, `_﹍import﹍_("subprocess").getoutput("id")`, `_︴import︴_("subprocess").getoutput("id")`,
+	// attack 21's: circled and squared letters, for a backend that
+	// NFKC-normalises what it reads
+	`{{ⓢⓔⓛⓕ.__ⓘⓝⓘⓣ__.__ⓖⓛⓞⓑⓐⓛⓢ__.__ⓑⓤⓘⓛⓣⓘⓝⓢ__.__ⓘⓜⓟⓞⓡⓣ__("os").ⓟⓞⓟⓔⓝ("id").ⓡⓔⓐⓓ()}}`,
+	`x' ⓤⓝⓘⓞⓝ ⓢⓔⓛⓔⓒⓣ username, password ⓕⓡⓞⓜ users--`, `x' 🅄🄽🄸🄾🄽 🅂🄴🄻🄴🄲🅃 username, password 🄵🅁🄾🄼 users--`,
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
@@ -35,6 +39,7 @@ var nfkcBenign = []string{
 	"ﬁnancial oﬃce hours",
 	"Widget™ No. 1ª edición, 2º piso",
 	"（株）ＡＢＣ　ＴＥＬ：０３－１２３４－５６７８",
+	"① 最初に ② 次に ③ 最後に", "ⓒ 2026 ACME (all rights reserved)", "Ⓐ型（ＡＢＣ）", "🅰🅱 blood types",
 }
 
 func TestNFKCFolded(t *testing.T) {
