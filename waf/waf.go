@@ -298,6 +298,7 @@ func (w *WAF) directives() string {
 		b.WriteString(gadgetRules)
 		b.WriteString(formatRules)
 		b.WriteString(htmxRules)
+		b.WriteString(codeCallRules)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {

@@ -1,0 +1,122 @@
+package waf
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// codeCallAttacks are attacks 20's and 21's Ruby and Python spellings
+// that rule 210116 let through, and more of their kind.
+var codeCallAttacks = []string{
+	// Ruby's send by any receiver
+	`Object.send(:system, "id")`, `1.send(:system,"id")`, `x.public_send("exec", "id")`, `Object.__send__(:spawn, "id")`,
+	`[].send :system, "id"`, "Object.send(:`, \"id\")",
+	// Kernel's command methods with a character literal or a splat
+	`Kernel.system ?i+?d`, `Kernel.spawn(*["id"])`, `Kernel::exec(*%w[id])`,
+	// PTY
+	`PTY.spawn("id")`, `PTY.spawn 'id'`, `PTY::getpty("id")`,
+	// %x with other delimiters
+	`%x^id^`, `%x/id/`, `%x~id~`, `x = %x|id|`, `#{%x"id"}`,
+	// Python's __import__ and import_module, any argument
+	`__import__(*["subprocess"]).getoutput("id")`, `__import__(name="os").system("id")`, `__import__("sub"+"process").getoutput("id")`,
+	`__import__("o" "s").system("id")`, `__import__(*("os",)).popen("id").read()`, `__import__('os.path').system('id')`,
+	`importlib.import_module("subprocess").getoutput("id")`, `__import__( 'pty' ).spawn('sh')`,
+	// asyncio
+	`await asyncio.create_subprocess_shell("id")`, `asyncio.create_subprocess_exec("sh", "-c", "id")`,
+	// a decorator chain
+	"from os import system\n@system\n@lambda c:c.__name__\nclass id:pass", "import os\n@os.popen\n@lambda f:'id'\ndef x():pass",
+}
+
+// codeCallBenign are near-misses: sends of other methods, prose, formats,
+// imports of harmless modules, an @mention.
+var codeCallBenign = []string{
+	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
+	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
+	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,
+	`__import__("json").dumps(x)`, `importlib.import_module("myapp.views")`, `__import__("osmosis")`, `__import__`,
+	`see asyncio's create_subprocess_shell docs`, "thanks @system\nfor the fix", "@system is down\nagain",
+	"@decorator\ndef f(): pass", `import os`, `name = "os"`,
+}
+
+func TestCodeCall(t *testing.T) {
+	for _, s := range codeCallAttacks {
+		if !codeCall(s) {
+			t.Errorf("210118 misses %q", s)
+		}
+	}
+	for _, s := range codeCallBenign {
+		if codeCall(s) {
+			t.Errorf("210118 matches the benign %q", s)
+		}
+	}
+	// a value without the fixed words costs byte scans, no allocation
+	for _, s := range []string{"plain text", strings.Repeat("a(b) ", 1000), "50%x off", `__import__("json")`, "x = %x(%d", strings.Repeat("%x(", 1000)} {
+		if a := testing.AllocsPerRun(100, func() { codeCall(s) }); a != 0 {
+			t.Errorf("%.40q: %v allocations", s, a)
+		}
+	}
+}
+
+// TestCodeCallBeyondTheCRS: rule 210118 refuses codeCallAttacks in the
+// query and in JSON, where the CRS and 210116 let them through, and no
+// near-miss.
+func TestCodeCallBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var crsCatches, misses, benign []probe
+	for _, s := range codeCallAttacks {
+		p := []probe{{name: "query " + s, method: "GET", path: "/api/eval?code=" + url.QueryEscape(s)},
+			{name: "JSON " + s, method: "POST", path: "/api/eval", contentType: "application/json", body: jsonString("code", s)}}
+		if crsCatchesCode[s] {
+			crsCatches = append(crsCatches, p...)
+		} else {
+			misses = append(misses, p...)
+		}
+	}
+	for _, s := range codeCallBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/api/notes?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
+	}
+	runBeyondTheCRS(t, crsCatches, misses, benign)
+}
+
+// crsCatchesCode are codeCallAttacks the CRS alone refuses.
+var crsCatchesCode = map[string]bool{`Kernel::exec(*%w[id])`: true, `__import__(name="os").system("id")`: true,
+	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true}
+
+// FuzzCodeCall: any value is read without a panic, and a match stays a
+// match with text around it that does not end a line.
+func FuzzCodeCall(f *testing.F) {
+	for _, s := range append(append([]string{}, codeCallAttacks...), codeCallBenign...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		_ = codeCall(v)
+		_ = rubyCommandLiteral(v)
+		_ = pythonImport(v, 0)
+	})
+}
+
+// BenchmarkCodeCall: the operator on 64 KiB values built to make it read
+// the most: each family's fixed word over and over, brackets that never
+// close, %x that never closes. Its cost per byte is what a value can make
+// rule 210118 spend (go test -bench CodeCall: tens of ns per byte at most).
+func BenchmarkCodeCall(b *testing.B) {
+	for _, c := range []struct{ name, unit string }{
+		{"plain", "lorem ipsum dolor sit amet "},
+		{"__import__(", "__import__([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["},
+		{"%x(", "x=%x("},
+		{"send", ".send(:"},
+		{"Kernel", "Kernel.system "},
+		{"decorator", "@system x\n"},
+	} {
+		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			for b.Loop() {
+				codeCall(v)
+			}
+		})
+	}
+}
