@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
 )
 
 // gadgetRules are the rules for deserialization and expression-language
@@ -110,7 +112,7 @@ SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|
 SecRule ARGS "@rx \A[\s\x22'\[]*L*(?:[\w$]+\.)*?com\.zaxxer\.hikari\.Hikari(?:Config|DataSource)\b" "id:210139,phase:2,block,t:none,t:urlDecodeUni,msg:'Deserialization: HikariCP named as a polymorphic type',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS_NAMES "@rx (?:\.0|\[0\]|[.\[]@(?:type|class)\]?)\z" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS "@pm ldap: ldaps: rmi: iiop: iiopname: corbaname:" "id:210141,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,msg:'Deserialization: a gadget class property that does a JNDI lookup set to a remote URL',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule MATCHED_VARS_NAMES "@pm ` + jndiProperties + `" "t:none,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	SecRule MATCHED_VARS_NAMES "@pm ` + jndiProperties + `" "t:none,t:lowercase,t:` + nameSeparatorsTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES "@` + rubyMarshalOp + `" "id:210142,phase:2,block,t:none,msg:'Deserialization: Ruby Marshal data (base64) that names a gadget class',tag:'application-multi',tag:'attack-deserialization',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -134,8 +136,37 @@ SecRule ARGS|REQUEST_COOKIES "@` + rubyMarshalOp + `" "id:210142,phase:2,block,t
 // name pass. In snake, kebab and dot case too (Jackson's SNAKE_CASE,
 // KEBAB_CASE and LOWER_DOT_CASE naming strategies: attacks 20 and 21
 // passed metric_registry and metric.registry), and Xalan's
-// JNDIConnectionPool's jndiPath (attack 21).
-const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname metric_registry health_check_registry jndi_name data_source_name jndi_location lookup_name metric-registry health-check-registry jndi-name data-source-name metric.registry health.check.registry jndi.name data.source.name jndi.location lookup.name jndipath`
+// JNDIConnectionPool's jndiPath (attack 21). Since 2026-12-04 the name is
+// read without "_", "-" and "." (nameSeparatorsTransformation): Fastjson
+// matches a property to its setter ignoring "_" and "-" anywhere in it
+// (attack 21 passed metr_icRegistry), and the naming strategies' cases
+// are then the same words; and with the JNDI properties of the other
+// gadget classes, which attack 21 passed without their class: OpenJPA's
+// RegistryManagedRuntime's registryName, Spring's JtaTransactionManager's
+// transactionManagerName and userTransactionName, resourceName
+// (Caucho's and Anteros' resource lookups), asText (a PropertyEditor's
+// setAsText of a JNDI-backed editor).
+const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname jndipath registryname transactionmanagername usertransactionname resourcename astext`
+
+// nameSeparatorsTransformation drops "_", "-" and "." from an argument's
+// name (rule 210141).
+const nameSeparatorsTransformation = "gatewayDropNameSeparators"
+
+func init() { plugins.RegisterTransformation(nameSeparatorsTransformation, dropNameSeparators) }
+
+// dropNameSeparators is nameSeparatorsTransformation.
+func dropNameSeparators(v string) (string, bool, error) {
+	if !strings.ContainsAny(v, "_-.") {
+		return v, false, nil
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '_' && c != '-' && c != '.' {
+			b = append(b, c)
+		}
+	}
+	return string(b), true, nil
+}
 
 // yamlTagPlace is where a YAML tag stands in a document: the value's
 // start, a line's (after a list's dash or a document's ---), after a

