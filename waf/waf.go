@@ -299,6 +299,7 @@ func (w *WAF) directives() string {
 		b.WriteString(formatRules)
 		b.WriteString(htmxRules)
 		b.WriteString(codeCallRules)
+		b.WriteString(sqlCallRules)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {

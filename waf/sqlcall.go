@@ -1,0 +1,347 @@
+package waf
+
+import (
+	"regexp"
+	"strings"
+)
+
+// sqlCallRules are rules 210169 and 210173: the SQL function calls after
+// a closed quote or a leading number that 210156's and 210162's
+// expressions do not read, which attacks 20 and 21 passed and which
+// those expressions could not take (RE2's memory bound is spent):
+//   - a function that is no word of prose, not in 210156's list:
+//     ClickHouse's camelCase and numbered functions (lengthUTF8,
+//     base64Encode, sipHash64, bitAnd, toDateTime64, ...): a name with a
+//     lowercase letter before a capital, or a letter next to a digit;
+//   - a comparison before the call (x' OR 0=sleepEachRow(3)--,
+//     x' AND 'a'=json_extract(password,'$')--);
+//   - a function's name in double quotes, backticks or square brackets,
+//     which SQLite, MySQL and SQL Server read as the name
+//     (x' OR "json_valid"('1') -- -): any name, since a quoted word with
+//     a bracket right after it is a call.
+//
+// The shapes are 210156's and 210162's: after a quote (and closing
+// brackets), OR, AND or XOR (as words; || and && too for a quoted or
+// listed name), an optional NOT or !, signs and opening brackets, then the
+// call; the quote's value must then hold what an injection needs for the
+// query to parse (210169's chain: 210156's sqlInjectedTail, the same
+// compiled program). After a number at the value's start (210173), the
+// call's closing bracket must be followed by a comparison, a comment or
+// the value's end, as in 210162. A Go operator, no expression on the
+// value: it reads on from each quote (at most 64 bytes of an operand and
+// 64 of a name), so a value costs a few reads of each byte.
+//
+// Passing: prose and code whose quotes are balanced ("x === 'a' ||
+// isNaN(y)", "WHERE a = 'x' AND lengthUTF8(b) > 3" with no injected
+// tail), a call of a word (x' OR greater(1,0)--: ClickHouse's English
+// words, left open as 210156's are, but for empty, has, like, position).
+// The false-positive risk, as 210156's: text with an odd number of
+// apostrophes that quotes a string, then ORs a camelCase call.
+var sqlCallRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sqlQuotedCallOp + `" "id:210169,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a call of a function no word names, after a comparison, or quoted',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const (
+	sqlQuotedCallOp = "gatewaySQLQuotedCall"
+	sqlNumberCallOp = "gatewaySQLNumberCall"
+)
+
+func init() {
+	registerGoOperator(sqlQuotedCallOp, sqlQuotedCall)
+	registerGoOperator(sqlNumberCallOp, sqlNumberCall)
+}
+
+// sqlListedName is 210156's list of names, for a name alone (at most 64
+// bytes): Go's regexp on a short name, never on the value.
+var sqlListedName = regexp.MustCompile(`(?i)\A(?:` + sqlFunctionNames + `|` + sqlFunctionWords + `)\z`)
+
+// sqlQuotedCall is rule 210169's operator: at a quote, the call.
+func sqlQuotedCall(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\'' && c != '"' && c != '`' {
+			continue
+		}
+		j := i + 1
+		for j < len(v) && v[j] == ')' {
+			j++
+		}
+		if sqlLogicCall(v, j) {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlNumberCall is rule 210173's operator: a number at the value's
+// start (in brackets, signed, or an arithmetic expression of numbers),
+// the call, and after its closing bracket a comparison, a comment or the
+// value's end.
+func sqlNumberCall(v string) bool {
+	j := sqlSkip(v, 0)
+	for j < len(v) && v[j] == '(' {
+		j = sqlSkip(v, j+1)
+	}
+	for first := true; ; first = false {
+		if !first {
+			if j >= len(v) || strings.IndexByte("-+*/%", v[j]) < 0 {
+				break
+			}
+			j = sqlSkip(v, j+1)
+		}
+		if j < len(v) && (v[j] == '-' || v[j] == '+') {
+			j++
+		}
+		k := sqlNumberEnd(v, j)
+		if k == j {
+			return false
+		}
+		j = sqlSkip(v, k)
+		for j < len(v) && v[j] == ')' {
+			j = sqlSkip(v, j+1)
+		}
+	}
+	end := sqlLogicCallEnd(v, j)
+	if end < 0 {
+		return false
+	}
+	// a closing bracket, then a comparison, a comment or the end
+	for k := end; k < len(v) && v[k] != ';'; k++ {
+		if v[k] != ')' {
+			continue
+		}
+		a := sqlSkip(v, k+1)
+		if a == len(v) || strings.IndexByte("=<>!#", v[a]) >= 0 || strings.HasPrefix(v[a:], "--") || strings.HasPrefix(v[a:], "/*") {
+			return true
+		}
+		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not"); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlLogicCall: at v[j:], over SQL's white space, OR, AND, XOR, || or
+// &&, then the call (sqlCallAt); || and && only before a quoted or
+// listed name (a camelCase call after || is JavaScript's).
+func sqlLogicCall(v string, j int) bool { return sqlLogicCallEnd(v, j) >= 0 }
+
+// sqlLogicCallEnd is sqlLogicCall's end: the index after the call's
+// opening bracket, or -1.
+func sqlLogicCallEnd(v string, j int) int {
+	j = sqlSkip(v, j)
+	symbol := false
+	if k, ok := sqlWordFold(v, j, "or", "and", "xor"); ok {
+		j = k
+	} else if strings.HasPrefix(v[j:], "||") || strings.HasPrefix(v[j:], "&&") {
+		j, symbol = j+2, true
+	} else {
+		return -1
+	}
+	return sqlCallAt(v, j, symbol)
+}
+
+// sqlCallAt reads, from j: an optional NOT or !, signs, ~ and opening
+// brackets, an optional comparison (a number or a quoted string and
+// =, <, >, <>, !=, <=, >=, LIKE, IS, IN), then a function's name and its
+// opening bracket. The name must be quoted, listed (210156's list) or
+// no word (camelCase, or a letter next to a digit); after || or &&
+// (symbolOnly), quoted or listed. It returns the index after the opening
+// bracket, or -1.
+func sqlCallAt(v string, j int, symbolOnly ...bool) int {
+	strict := len(symbolOnly) > 0 && symbolOnly[0]
+	j = sqlSkip(v, j)
+	if k, ok := sqlWordFold(v, j, "not"); ok {
+		j = sqlSkip(v, k)
+	} else if j < len(v) && v[j] == '!' {
+		j = sqlSkip(v, j+1)
+	}
+	j = sqlSkipPrefix(v, j)
+	// a comparison first
+	if k := sqlOperandEnd(v, j); k > j {
+		if op := sqlCompareEnd(v, sqlSkip(v, k)); op >= 0 {
+			j = sqlSkipPrefix(v, sqlSkip(v, op))
+		}
+	}
+	name, quoted, k := sqlNameAt(v, j)
+	if name == "" {
+		return -1
+	}
+	k = sqlSkip(v, k)
+	if k >= len(v) || v[k] != '(' {
+		return -1
+	}
+	if quoted || sqlListedName.MatchString(name) || !strict && sqlNoWord(name) {
+		return k + 1
+	}
+	return -1
+}
+
+// sqlSkipPrefix skips signs, ~, ! and opening brackets with white space.
+func sqlSkipPrefix(v string, j int) int {
+	for j < len(v) && strings.IndexByte("-+~!(", v[j]) >= 0 {
+		j = sqlSkip(v, j+1)
+	}
+	return j
+}
+
+// sqlSkip is the index of the first byte at or after j that is not SQL's
+// white space (sqlSpace's characters: ASCII, U+00A0, U+FFFD).
+func sqlSkip(v string, j int) int {
+	for j < len(v) {
+		switch {
+		case v[j] == ' ' || v[j] >= '\t' && v[j] <= '\r':
+			j++
+		case strings.HasPrefix(v[j:], "\u00a0"):
+			j += len("\u00a0")
+		case strings.HasPrefix(v[j:], "\ufffd"):
+			j += len("\ufffd")
+		default:
+			return j
+		}
+	}
+	return j
+}
+
+// sqlWordFold: one of words (lowercase) stands at v[j:] in any case,
+// not followed by a letter, a digit or _; end is after it.
+func sqlWordFold(v string, j int, words ...string) (end int, ok bool) {
+	if j >= len(v) || v[j]|0x20 < 'a' || v[j]|0x20 > 'z' {
+		return j, false
+	}
+	for _, w := range words {
+		if len(v)-j >= len(w) && strings.EqualFold(v[j:j+len(w)], w) && (j+len(w) == len(v) || !identByte(v[j+len(w)], "")) {
+			return j + len(w), true
+		}
+	}
+	return j, false
+}
+
+// sqlNumberEnd is the end of a number at v[j:] (digits, a point, an
+// exponent; 0x hex), or j.
+func sqlNumberEnd(v string, j int) int {
+	k := j
+	if strings.HasPrefix(v[k:], "0x") || strings.HasPrefix(v[k:], "0X") {
+		k += 2
+		for k < len(v) && (v[k] >= '0' && v[k] <= '9' || v[k]|0x20 >= 'a' && v[k]|0x20 <= 'f') {
+			k++
+		}
+		if k == j+2 {
+			return j
+		}
+		return k
+	}
+	for k < len(v) && (v[k] >= '0' && v[k] <= '9' || v[k] == '.') {
+		k++
+	}
+	if k == j || v[j:k] == "." {
+		return j
+	}
+	if k < len(v) && v[k]|0x20 == 'e' {
+		e := k + 1
+		if e < len(v) && (v[e] == '-' || v[e] == '+') {
+			e++
+		}
+		if e < len(v) && v[e] >= '0' && v[e] <= '9' {
+			for k = e; k < len(v) && v[k] >= '0' && v[k] <= '9'; k++ {
+			}
+		}
+	}
+	if k < len(v) && identByte(v[k], "") {
+		return j // 3days, 1password: a word
+	}
+	return k
+}
+
+// sqlOperandEnd is the end of a comparison's left operand at v[j:]: a
+// number, or a string in single or double quotes of at most 64 bytes; or
+// j.
+func sqlOperandEnd(v string, j int) int {
+	if j >= len(v) {
+		return j
+	}
+	if q := v[j]; q == '\'' || q == '"' {
+		rest := v[j+1:]
+		if len(rest) > 64 {
+			rest = rest[:64]
+		}
+		if k := strings.IndexByte(rest, q); k >= 0 {
+			return j + 1 + k + 1
+		}
+		return j
+	}
+	return sqlNumberEnd(v, j)
+}
+
+// sqlCompareEnd is the end of a comparison operator at v[j:], or -1.
+func sqlCompareEnd(v string, j int) int {
+	if j >= len(v) || strings.IndexByte("<>!=lLiIrRgG", v[j]) < 0 {
+		return -1
+	}
+	for _, op := range []string{"<=>", "<>", "!=", "<=", ">=", "==", "=", "<", ">"} {
+		if strings.HasPrefix(v[j:], op) {
+			return j + len(op)
+		}
+	}
+	if k, ok := sqlWordFold(v, j, "like", "ilike", "rlike", "regexp", "glob", "is", "in"); ok {
+		return k
+	}
+	return -1
+}
+
+// sqlNameAt reads a function's name at v[j:]: a word of letters, digits,
+// _ and $ (at most 64 bytes), bare or in double quotes, backticks or
+// square brackets.
+func sqlNameAt(v string, j int) (name string, quoted bool, end int) {
+	if j >= len(v) {
+		return "", false, j
+	}
+	closer := byte(0)
+	switch v[j] {
+	case '"':
+		closer = '"'
+	case '`':
+		closer = '`'
+	case '[':
+		closer = ']'
+	}
+	k := j
+	if closer != 0 {
+		k++
+	}
+	s := k
+	for k < len(v) && k-s < 64 && identByte(v[k], "$") {
+		k++
+	}
+	if k == s || v[s] >= '0' && v[s] <= '9' {
+		return "", false, j
+	}
+	if closer != 0 {
+		if k >= len(v) || v[k] != closer {
+			return "", false, j
+		}
+		return v[s:k], true, k + 1
+	}
+	if k < len(v) && identByte(v[k], "$") {
+		return "", false, j // longer than 64 bytes
+	}
+	return v[s:k], false, k
+}
+
+// sqlNoWord: name is no word of prose: a lowercase letter before a
+// capital (sleepEachRow, lengthUTF8), or a letter next to a digit
+// (sipHash64, base64Encode, md5).
+func sqlNoWord(name string) bool {
+	for i := 1; i < len(name); i++ {
+		a, b := name[i-1], name[i]
+		if a >= 'a' && a <= 'z' && b >= 'A' && b <= 'Z' {
+			return true
+		}
+		letter := func(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+		digit := func(c byte) bool { return c >= '0' && c <= '9' }
+		if letter(a) && digit(b) || digit(a) && letter(b) {
+			return true
+		}
+	}
+	return false
+}

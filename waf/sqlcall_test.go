@@ -1,0 +1,100 @@
+package waf
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// sqlCallAttacks are attacks 20's and 21's SQL calls that 210156 and
+// 210162 let through (ClickHouse's unlisted functions, a comparison
+// before the call, SQLite's quoted names), and more of their kind.
+var sqlCallAttacks = []string{
+	"x' OR lengthUTF8(password)>5--", "x' OR base64Encode(password) LIKE 'c2%'--", "x' AND sipHash64(password)>0 -- -",
+	"x' OR bitAnd(1,1)=1--", "x' OR 0=sleepEachRow(3)--", "admin' AND 'a'=json_extract(password,'$')--",
+	`x' OR "json_valid"('1') -- -`, "x' OR `json_valid`('1') -- -", "x' OR [ISJSON]('1')=1--", "x') OR toDateTime64(now(),3)>0--",
+	"x' OR NOT 1=lengthUTF8(password)--", "x' || \"sqlite_version\"() LIKE '3%'--",
+	"1 OR lengthUTF8(password)>5", "1 AND 0=sleepEachRow(3)", "(1) OR \"json_valid\"('1')", "1 OR bitAnd(1,1)",
+}
+
+// sqlCallBenign are near-misses: code and prose with balanced quotes,
+// JavaScript's || before a camelCase call, numbers before words.
+var sqlCallBenign = []string{
+	"WHERE a = 'x' AND lengthUTF8(b) > 3", "It's 'Fine' || getValue(x)", "Bob's \"book\" or the 2nd(one)", "1 or 2 days",
+	"1 or sha256(x) works", "3 and md5sum(file) runs", "Pick 'A' or toString(x) and go", "the 'x' or myFunc (later)",
+}
+
+func TestSQLCall(t *testing.T) {
+	for _, s := range sqlCallAttacks {
+		if !sqlQuotedCall(s) && !sqlNumberCall(s) {
+			t.Errorf("210169/210173 miss %q", s)
+		}
+	}
+	re := seclangRx(sqlInjectedTail)
+	for _, s := range sqlCallBenign {
+		if sqlQuotedCall(s) && re.MatchString(s) || sqlNumberCall(s) {
+			t.Errorf("210169/210173 match the benign %q", s)
+		}
+	}
+	for _, s := range []string{"plain text", strings.Repeat("' or '' or ", 1000), strings.Repeat("x' OR a(", 1000), "It's 'Fine' || getValue(x)"} {
+		if a := testing.AllocsPerRun(100, func() { sqlQuotedCall(s); sqlNumberCall(s) }); a != 0 {
+			t.Errorf("%.40q: %v allocations", s, a)
+		}
+	}
+}
+
+// TestSQLCallBeyondTheCRS: rules 210169 and 210173 refuse sqlCallAttacks
+// in the query and in JSON, and no near-miss.
+func TestSQLCallBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var crsCatches, misses, benign []probe
+	for _, s := range sqlCallAttacks {
+		p := []probe{{name: "query " + s, method: "GET", path: "/login?user=" + url.QueryEscape(s)},
+			{name: "JSON " + s, method: "POST", path: "/login", contentType: "application/json", body: jsonString("user", s)}}
+		if crsCatchesSQLCall[s] {
+			crsCatches = append(crsCatches, p...)
+		} else {
+			misses = append(misses, p...)
+		}
+	}
+	for _, s := range sqlCallBenign {
+		benign = append(benign,
+			probe{name: "query " + s, method: "GET", path: "/api/notes?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/api/notes", contentType: "application/json", body: jsonString("v", s)})
+	}
+	runBeyondTheCRS(t, crsCatches, misses, benign)
+}
+
+// crsCatchesSQLCall are sqlCallAttacks the CRS alone refuses.
+var crsCatchesSQLCall = map[string]bool{"admin' AND 'a'=json_extract(password,'$')--": true}
+
+// FuzzSQLCall: any value is read without a panic.
+func FuzzSQLCall(f *testing.F) {
+	for _, s := range append(append([]string{}, sqlCallAttacks...), sqlCallBenign...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		_ = sqlQuotedCall(v)
+		_ = sqlNumberCall(v)
+	})
+}
+
+// BenchmarkSQLCall: the operators on 64 KiB values built to make them
+// read the most.
+func BenchmarkSQLCall(b *testing.B) {
+	for _, c := range []struct{ name, unit string }{
+		{"plain", "lorem ipsum dolor sit amet "},
+		{"quotes", "' or '"},
+		{"calls", "x' OR 0=aB(1) "},
+		{"operands", "' or '" + strings.Repeat("a", 60) + "'='"},
+	} {
+		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			for b.Loop() {
+				sqlQuotedCall(v)
+				sqlNumberCall(v)
+			}
+		})
+	}
+}
