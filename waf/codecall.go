@@ -154,26 +154,14 @@ func rubySend(v string, i int) bool {
 // kernelOddArgument (at "Kernel"): Kernel.m or Kernel::m, a command
 // method, then ?c (a character literal) or * (a splat), bracketed or not.
 func kernelOddArgument(v string, i int) bool {
-	if !wordStart(v, i) {
+	j, ok := receiverMethod(v, i, "Kernel")
+	if !ok {
 		return false
 	}
-	j := skipSpace(v, i+len("Kernel"))
-	switch {
-	case strings.HasPrefix(v[j:], "."):
-		j++
-	case strings.HasPrefix(v[j:], "::"):
-		j += 2
-	default:
-		return false
-	}
-	j = skipSpace(v, j)
 	if strings.HasPrefix(v[j:], "`") {
 		j++
-	} else {
-		var ok bool
-		if j, ok = wordAt(v, j, rubyCommandMethods...); !ok {
-			return false
-		}
+	} else if j, ok = wordAt(v, j, rubyCommandMethods...); !ok {
+		return false
 	}
 	j = skipSpace(v, j)
 	if j < len(v) && v[j] == '(' {
@@ -182,22 +170,33 @@ func kernelOddArgument(v string, i int) bool {
 	return j < len(v) && v[j] == '*' || j+1 < len(v) && v[j] == '?' && v[j+1] > ' '
 }
 
-// ptyCall (at "PTY"): PTY.spawn or PTY.getpty (or ::), then an argument
-// that starts with a quote, %, ?, *, [ or a backtick.
-func ptyCall(v string, i int) bool {
+// receiverMethod: the word receiver at v[i] starts a word and is
+// followed by . or :: (white space around them); j is where the method's
+// name starts.
+func receiverMethod(v string, i int, receiver string) (j int, ok bool) {
 	if !wordStart(v, i) {
-		return false
+		return i, false
 	}
-	j := skipSpace(v, i+len("PTY"))
+	j = skipSpace(v, i+len(receiver))
 	switch {
 	case strings.HasPrefix(v[j:], "."):
 		j++
 	case strings.HasPrefix(v[j:], "::"):
 		j += 2
 	default:
+		return j, false
+	}
+	return skipSpace(v, j), true
+}
+
+// ptyCall (at "PTY"): PTY.spawn or PTY.getpty (or ::), then an argument
+// that starts with a quote, %, ?, *, [ or a backtick.
+func ptyCall(v string, i int) bool {
+	j, ok := receiverMethod(v, i, "PTY")
+	if !ok {
 		return false
 	}
-	j, ok := wordAt(v, skipSpace(v, j), "spawn", "getpty")
+	j, ok = wordAt(v, j, "spawn", "getpty")
 	if !ok {
 		return false
 	}

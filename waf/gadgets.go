@@ -156,16 +156,8 @@ func init() { plugins.RegisterTransformation(nameSeparatorsTransformation, dropN
 
 // dropNameSeparators is nameSeparatorsTransformation.
 func dropNameSeparators(v string) (string, bool, error) {
-	if !strings.ContainsAny(v, "_-.") {
-		return v, false, nil
-	}
-	b := make([]byte, 0, len(v))
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c != '_' && c != '-' && c != '.' {
-			b = append(b, c)
-		}
-	}
-	return string(b), true, nil
+	d := dropBytes(v, "_-.")
+	return d, len(d) != len(v), nil
 }
 
 // yamlTagPlace is where a YAML tag stands in a document: the value's

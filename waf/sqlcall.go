@@ -146,10 +146,9 @@ func sqlLogicCallEnd(v string, j int) int {
 // =, <, >, <>, !=, <=, >=, LIKE, IS, IN), then a function's name and its
 // opening bracket. The name must be quoted, listed (210156's list) or
 // no word (camelCase, or a letter next to a digit); after || or &&
-// (symbolOnly), quoted or listed. It returns the index after the opening
+// (strict), quoted or listed. It returns the index after the opening
 // bracket, or -1.
-func sqlCallAt(v string, j int, symbolOnly ...bool) int {
-	strict := len(symbolOnly) > 0 && symbolOnly[0]
+func sqlCallAt(v string, j int, strict bool) int {
 	j = sqlSkip(v, j)
 	if k, ok := sqlWordFold(v, j, "not"); ok {
 		j = sqlSkip(v, k)

@@ -118,16 +118,23 @@ func urlSpace(v string) bool {
 // dropURLSpaces is urlSpaceTransformation: v without tabs, line feeds
 // and carriage returns.
 func dropURLSpaces(v string) (string, bool, error) {
-	if !strings.ContainsAny(v, "\t\n\r") {
-		return v, false, nil
+	d := dropBytes(v, "\t\n\r")
+	return d, len(d) != len(v), nil
+}
+
+// dropBytes is v without the bytes in set (ASCII), v itself when it has
+// none of them (a transformation's changed is then len(result) != len(v)).
+func dropBytes(v, set string) string {
+	if !strings.ContainsAny(v, set) {
+		return v
 	}
 	b := make([]byte, 0, len(v))
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c != '\t' && c != '\n' && c != '\r' {
-			b = append(b, c)
+		if strings.IndexByte(set, v[i]) < 0 {
+			b = append(b, v[i])
 		}
 	}
-	return string(b), true, nil
+	return string(b)
 }
 
 // metadataGoog is rule 210125's operator on a lowercased value: Google
