@@ -37,6 +37,9 @@ func TestSQLCall(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"plain text", strings.Repeat("' or '' or ", 1000), strings.Repeat("x' OR a(", 1000), "It's 'Fine' || getValue(x)"} {
+		if raceEnabled && strings.Contains(s, "getValue") {
+			continue // the name's regexp (sqlListedName) takes its machine from a sync.Pool, which -race empties at random
+		}
 		if a := testing.AllocsPerRun(100, func() { sqlQuotedCall(s); sqlNumberCall(s) }); a != 0 {
 			t.Errorf("%.40q: %v allocations", s, a)
 		}
