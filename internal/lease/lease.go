@@ -204,29 +204,28 @@ func (t *Table) Take(ctx context.Context, key string, tats []int64) (allowed boo
 	now = t.now()
 	s.mu.Lock()
 	e := s.m[key]
-	if e != nil {
+	for e != nil {
 		if ok, decided, w := t.decide(e, now, tats); decided {
 			s.mu.Unlock()
 			return ok, w, now, nil
 		}
-		if ch := e.flight; ch != nil {
-			// another request of this gateway is leasing: wait for its
-			// answer rather than calling the store too
-			s.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return false, 0, now, ctx.Err()
-			}
-			now = t.now()
-			s.mu.Lock()
-			if e = s.m[key]; e != nil {
-				if ok, decided, w := t.decide(e, now, tats); decided {
-					s.mu.Unlock()
-					return ok, w, now, nil
-				}
-			}
+		ch := e.flight
+		if ch == nil {
+			break
 		}
+		// another request of this gateway is leasing: wait for its answer
+		// rather than calling the store too, and look again (its share may
+		// be spent by then, and a next call under way: one call per key at
+		// a time, or two grants overwrite each other and tokens are lost)
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false, 0, now, ctx.Err()
+		}
+		now = t.now()
+		s.mu.Lock()
+		e = s.m[key]
 	}
 	if e == nil {
 		if len(s.m) >= s.max && !s.makeRoom(now, t.failing.Load()) {
