@@ -143,10 +143,16 @@ SecRule ARGS|REQUEST_COOKIES "@` + rubyMarshalOp + `" "id:210142,phase:2,block,t
 // are then the same words; and with the JNDI properties of the other
 // gadget classes, which attack 21 passed without their class: OpenJPA's
 // RegistryManagedRuntime's registryName, Spring's JtaTransactionManager's
-// transactionManagerName and userTransactionName, resourceName
-// (Caucho's and Anteros' resource lookups), asText (a PropertyEditor's
-// setAsText of a JNDI-backed editor).
-const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname jndipath registryname transactionmanagername usertransactionname resourcename astext`
+// transactionManagerName and userTransactionName, asText (a
+// PropertyEditor's setAsText of a JNDI-backed editor); since attack 23
+// iBATIS's UserTransaction (userTransaction is a substring of both),
+// the cocoon-slide gadget's topic-factory, Spring's shareableResources
+// and HikariCP's dataSourceJNDI. Not resourceName (Shiro's
+// JndiObjectFactory, refused by its class in 210137): as a bare name it
+// is a monitoring check's (attack 23 had {"resourceName":
+// "ldap://dc1.corp.example.com:389"} refused), and MyBatis's data_source
+// is every data source's (docs/waf.md, Open).
+const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname jndipath registryname transactionmanagername usertransaction astext topicfactory shareableresources datasourcejndi`
 
 // nameSeparatorsTransformation drops "_", "-" and "." from an argument's
 // name (rule 210141).

