@@ -2,8 +2,10 @@ package waf
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ssrfRules are the rules for server-side request forgery that the CRS's
@@ -76,9 +78,9 @@ import (
 // form that takes a Kubernetes API URL of the cluster itself
 // (https://kubernetes.default.svc/api) as configuration.
 var ssrfRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + ssrfHostRule + `" "id:210121,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling (numeric in octal, hex or fewer parts, a trailing dot), an internal API by its fixed name, or dict://',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210123,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL with a tab or a line break inside (WHATWG URL drops them)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210123,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL with a character inside that WHATWG URL drops or maps (a tab, a line break, a soft hyphen, a circled digit...)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210124,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling or an internal API, with a tab or a line break inside (WHATWG URL drops them)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210124,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling or an internal API, with a character inside that WHATWG URL drops or maps',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -89,7 +91,8 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 // them from anywhere in a URL before it parses it, so
 // "ht<TAB>tp://169.254.169.254/latest/" and
 // "https://kubernetes.default.svc<TAB>/api/v1/secrets" fetch what
-// they spell without the tab (attack 21). 210123 reads the dropped copy
+// they spell without the tab (attack 21); since attack 23 also the
+// characters its host parser drops or maps (hostNoise). 210123 reads the dropped copy
 // with the CRS's own list of metadata and loopback URLs (934110's
 // ssrf.data), 210124 with 210121's expression (memoized: the same RE2
 // program, no more memory). A value without those characters costs a
@@ -109,17 +112,86 @@ func init() {
 	plugins.RegisterTransformation(urlSpaceTransformation, dropURLSpaces)
 }
 
-// urlSpace: v holds a character WHATWG URL drops (tab, line feed,
-// carriage return) and a colon.
+// urlSpace: v holds a colon and a character WHATWG URL drops (tab, line
+// feed, carriage return) or reads otherwise in a host (hostNoise).
 func urlSpace(v string) bool {
-	return strings.ContainsAny(v, "\t\n\r") && strings.IndexByte(v, ':') >= 0
+	return strings.IndexByte(v, ':') >= 0 && (strings.ContainsAny(v, "\t\n\r") || hostNoise(v) >= 0)
+}
+
+// hostNoise is the index of the first character of v (by its UTF-8
+// bytes) that WHATWG URL's host parser (UTS #46 mapping) drops or maps
+// to ASCII, -1 when there is none: the characters it ignores (U+00AD
+// soft hyphen, U+034F, U+180B-180F, U+200B, U+2060, U+FEFF, the
+// variation selectors U+FE00-FE0F and U+E0100-E01EF, U+1BCA0-1BCA3), the
+// ideographic, full-width and half-width full stops (U+3002, U+FF0E,
+// U+FF61: a dot), and the enclosed alphanumerics (U+2460-24FF: ⑫ is 12,
+// ⒈ is "1."). Attack 23 passed http://169<U+00AD>.254.169.254/,
+// http://meta<U+200B>data.goog/, metadata。goog and http://⑫⑦.1/.
+func hostNoise(v string) int {
+	for i := 0; i+1 < len(v); i++ {
+		c := v[i]
+		if c < 0xc2 {
+			continue
+		}
+		c1 := v[i+1]
+		var c2, c3 byte
+		if i+2 < len(v) {
+			c2 = v[i+2]
+		}
+		if i+3 < len(v) {
+			c3 = v[i+3]
+		}
+		switch {
+		case c == 0xc2 && c1 == 0xad, c == 0xcd && c1 == 0x8f:
+		case c == 0xe1 && c1 == 0xa0 && c2 >= 0x8b && c2 <= 0x8f:
+		case c == 0xe2 && (c1 == 0x80 && c2 == 0x8b || c1 == 0x81 && c2 == 0xa0 || c1 >= 0x91 && c1 <= 0x93):
+		case c == 0xe3 && c1 == 0x80 && c2 == 0x82:
+		case c == 0xef && (c1 == 0xbb && c2 == 0xbf || c1 == 0xb8 && c2 >= 0x80 && c2 <= 0x8f || c1 == 0xbc && c2 == 0x8e || c1 == 0xbd && c2 == 0xa1):
+		case c == 0xf3 && c1 == 0xa0 && c2 >= 0x84 && c2 <= 0x87:
+		case c == 0xf0 && c1 == 0x9b && c2 == 0xb2 && c3 >= 0xa0 && c3 <= 0xa3:
+		default:
+			continue
+		}
+		return i
+	}
+	return -1
 }
 
 // dropURLSpaces is urlSpaceTransformation: v without tabs, line feeds
-// and carriage returns.
+// and carriage returns, and as a host parser reads it (hostNoise): the
+// ignored characters dropped, the full stops as '.', then, when the
+// enclosed alphanumerics are there, NFKC (① is 1; it changes other
+// characters too, which only matters to a value that holds one). A
+// value with none of them is returned as is, without allocating.
 func dropURLSpaces(v string) (string, bool, error) {
 	d := dropBytes(v, "\t\n\r")
-	return d, len(d) != len(v), nil
+	if i := hostNoise(d); i >= 0 {
+		d = hostRead(d, i)
+	}
+	return d, d != v, nil
+}
+
+// hostRead is v from its first hostNoise character at i on as a host
+// parser reads it (dropURLSpaces).
+func hostRead(v string, i int) string {
+	b := make([]byte, 0, len(v))
+	b = append(b, v[:i]...)
+	enclosed := false
+	for _, r := range v[i:] {
+		switch {
+		case r == 0xad || r == 0x34f || r >= 0x180b && r <= 0x180f || r == 0x200b || r == 0x2060 || r == 0xfeff ||
+			r >= 0xfe00 && r <= 0xfe0f || r >= 0xe0100 && r <= 0xe01ef || r >= 0x1bca0 && r <= 0x1bca3:
+		case r == 0x3002 || r == 0xff0e || r == 0xff61:
+			b = append(b, '.')
+		default:
+			enclosed = enclosed || r >= 0x2460 && r <= 0x24ff
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	if enclosed {
+		return norm.NFKC.String(string(b))
+	}
+	return string(b)
 }
 
 // dropBytes is v without the bytes in set (ASCII), v itself when it has

@@ -3,6 +3,7 @@ package waf
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,13 @@ var ssrfAttacks = []string{
 	"https://kubernetes.default.svc\t/api/v1/secrets", "http://0x7f\t.1/", "http://host.docker.internal:02375/containers/json",
 	"http://metadata.goog/computeMetadata/v1/instance/service-accounts/default/token", "HTTP://METADATA.GOOG./computeMetadata/v1/",
 	"http:/metadata.goog/computeMetadata/v1/", "http://metadata.go\tog/computeMetadata/v1/",
+	// attack 23's: characters a host parser (UTS #46) drops inside a
+	// host, full stops it reads as dots, circled digits it reads as
+	// digits
+	"http://169\u00ad.254.169.254/latest/meta-data/", "http://meta\u200bdata.goog/computeMetadata/v1/",
+	"http://169.254\ufeff.169.254/latest/meta-data/", "http://127.0\u2060.0.1:6379/", "http://metadata.google\u034f.internal/computeMetadata/v1/",
+	"http://169.254.169\u180b.254/latest/meta-data/", "http://169.254.169.\ufe0f254/latest/", "http://metadata\u3002goog/computeMetadata/v1/",
+	"http://metadata\uff61google\uff61internal/computeMetadata/v1/", "http://\u246b\u2466.1/", "http://\u2460\u2465\u2468.\u2461\u2464\u2463.169.254/latest/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -80,6 +88,10 @@ var ssrfBenign = []string{
 	"key:\tvalue\nother:\t0x7f", "host: example.com\nport: 8080\nversion 1.2.3", "the metadata.goog domain",
 	"http://metadata.google.internal.example.com/", "see https://cloud.google.com/compute/docs/metadata/overview\nfor metadata.goog",
 	"http://host.docker.internal:023750/containers",
+	// near attack 23's: a soft hyphen, a zero-width space, a BOM and
+	// circled digits in text with URLs and colons
+	"\ufeffnote: see http://example.com/ for details", "Bestell\u00adnummer: 12.345, https://shop.example.de/",
+	"Steps: \u2460 open https://example.com/ \u2461 click Save", "docs\u200b: http://example.com/v1.2/ \u3002",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -117,4 +129,47 @@ func TestSSRFBeyondTheCRS(t *testing.T) {
 	benign = append(benign, probe{name: "Argo CD's in-cluster destination", method: "POST", path: "/api/v1/applications", contentType: "application/json",
 		body: `{"metadata":{"name":"app"},"spec":{"destination":{"server":"https://kubernetes.default.svc","namespace":"default"}}}`})
 	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// TestDropURLSpaces: a host parser's reading of what attack 23 hid in
+// hosts, and no allocation for a value without such characters.
+func TestDropURLSpaces(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"http://169\u00ad.254.169.254/", "http://169.254.169.254/"},
+		{"ht\ttp://meta\u200bdata\u3002goog/", "http://metadata.goog/"},
+		{"http://\u246b\u2466\uff0e1/", "http://127.1/"},
+		{"http://\u2488\u2489\ufe0f0.0.1/", "http://1.2.0.0.1/"},
+		{"x:\ufeff\U000e0100\U0001bca0y", "x:y"},
+		{"caf\xe9: \u00ad\xff", "caf\xe9: \ufffd"},
+	} {
+		if got, _, _ := dropURLSpaces(c.in); got != c.want {
+			t.Errorf("dropURLSpaces(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, s := range []string{"http://example.com/a?b=c", "東京: https://例え.jp/", "Ａ：ｂ"} {
+		if a := testing.AllocsPerRun(100, func() { _, _, _ = dropURLSpaces(s) }); a != 0 {
+			t.Errorf("dropURLSpaces(%q): %v allocations, want 0", s, a)
+		}
+		if urlSpace(s) {
+			t.Errorf("urlSpace(%q): true", s)
+		}
+	}
+}
+
+func FuzzDropURLSpaces(f *testing.F) {
+	for _, s := range []string{"http://169\u00ad.254.169.254/", "http://\u246b\u2466.1/", "a:\t\u3002\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d, changed, err := dropURLSpaces(v)
+		if err != nil || changed != (d != v) {
+			t.Fatalf("dropURLSpaces(%q) = %q, %v, %v", v, d, changed, err)
+		}
+		if strings.ContainsAny(d, "\t\n\r") {
+			t.Fatalf("dropURLSpaces(%q) = %q keeps a tab or a line break", v, d)
+		}
+		if !urlSpace(v) && strings.IndexByte(v, ':') >= 0 && changed {
+			t.Fatalf("dropURLSpaces(%q) changed a value urlSpace passes", v)
+		}
+	})
 }
