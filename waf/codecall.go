@@ -2,6 +2,7 @@ package waf
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -12,15 +13,22 @@ import (
 // bound is spent, "The bound"). It is a Go operator (codeCall): each
 // family is looked for by a fixed word, and only where the word stands is
 // the text read further, forward over white space and a few words, so a
-// value costs a few reads of each byte (BenchmarkCodeCall: 90 MB/s for a
-// value that is ".send(:" over and over, the dearest) and allocates
+// value costs a few reads of each byte (BenchmarkCodeCall: 80 MB/s for a
+// value that is ".send(:" or "method(:" over and over, the dearest) and allocates
 // nothing:
 //   - Ruby's send of a command method by any receiver
 //     (Object.send(:system, "id"), x.public_send("exec", "id"),
 //     obj.__send__(:spawn, ...)), not just Kernel's;
+//   - Ruby's command methods as objects and procs (method(:system),
+//     :system.to_proc, "system".to_sym.to_proc: attack 23's
+//     :system.to_proc.call(Kernel, "id"));
 //   - Kernel's command methods with a character literal or a splat as the
-//     argument (Kernel.system ?i+?d, Kernel.spawn(*["id"]));
-//   - PTY.spawn and PTY.getpty with an argument ("PTY.spawn docs" passes);
+//     argument (Kernel.system ?i+?d, Kernel.spawn(*["id"])), and a block
+//     run on Kernel (Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`},
+//     Kernel.tap do ... end: attack 23);
+//   - PTY.spawn and PTY.getpty, and Open3's capture2, popen3, pipeline...
+//     (attack 23), with an argument that starts with a quote, %, ?, *, [
+//     or a backtick ("PTY.spawn docs" passes);
 //   - Ruby's %x with any delimiter that is not a letter, a digit or white
 //     space (%x^id^, %x/id/, %x~id~), at the value's start or after #{,
 //     ;, =, (, ",", | or &, with no "%" inside (printf's formats pass);
@@ -31,20 +39,30 @@ import (
 //     keyword (__import__(name="os")), strings joined by + or side by
 //     side (__import__("sub"+"process"), __import__("o" "s")): the
 //     brackets' text without quotes, +, *, brackets, commas, white space
-//     and name= must be the module's name;
-//   - asyncio's create_subprocess_shell and create_subprocess_exec
-//     called;
-//   - a decorator line that is a command function alone (@system,
-//     @os.popen, @getoutput), which runs it on what it decorates (from os
-//     import system / @system / @lambda c:c.__name__ / class id:pass runs
-//     id).
+//     and name= must be the module's name; and reached without the bare
+//     call (attack 23): (__import__)(...), __import__.__call__(...),
+//     getattr(__builtins__, "__import__")(...),
+//     vars(__builtins__)["__import__"](...) (callAfter);
+//   - asyncio's create_subprocess_shell and create_subprocess_exec and an
+//     event loop's subprocess_shell and subprocess_exec, called, also
+//     through getattr (attack 23);
+//   - a decorator chain that ends at a def or class line and holds a
+//     command function alone (@system, @os.popen, @exec, @getoutput),
+//     which runs it on what it decorates (from os import system /
+//     @system / @lambda c:c.__name__ / class id:pass runs id); since
+//     attack 23 in brackets, with a comment after it, and by the aliases
+//     the value's imports give (from os import system as s / @s, import
+//     os as o / @o.system). An alias made by assignment (s = os.system)
+//     is not followed.
 //
 // Passing: mailer.send(:welcome), obj.send("system_status"), "send
-// 'exec' the report", the PTY docs, printf "%x/%d", __import__("json"),
-// importlib.import_module("myapp.views"), prose naming
-// create_subprocess_shell, an @system mention in a line of text. The
-// false-positive risk, as 210116's: a forum post of Ruby or Python code
-// that does these things.
+// 'exec' the report", the PTY and Open3 docs, printf "%x/%d",
+// __import__("json"), importlib.import_module("myapp.views"), prose
+// naming create_subprocess_shell or loop.subprocess_shell, [1,2].map(&:to_s),
+// `the method "system"`, an @system mention in a line of text and a list
+// of mentions one per line (cc:\n@system\n@ops-team: no definition
+// follows). The false-positive risk, as 210116's: a forum post of Ruby or
+// Python code that does these things.
 var codeCallRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + codeCallOp + `" "id:210118,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -58,9 +76,12 @@ func codeCall(v string) bool {
 		eachAt(v, "Kernel", kernelOddArgument) ||
 		eachAt(v, "PTY", ptyCall) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
+		eachAt(v, "Open3", open3Call) ||
+		eachAt(v, "to_proc", rubyToProc) ||
+		eachAt(v, "method", rubyMethodObject) ||
 		eachAt(v, "__import__", func(v string, i int) bool { return pythonImport(v, i+len("__import__")) }) ||
 		eachAt(v, "import_module", func(v string, i int) bool { return pythonImport(v, i+len("import_module")) }) ||
-		eachAt(v, "create_subprocess_", asyncioShell) ||
+		eachAt(v, "subprocess_", asyncioShell) ||
 		strings.IndexByte(v, '\n') >= 0 && commandDecorator(v)
 }
 
@@ -136,7 +157,17 @@ func rubySend(v string, i int) bool {
 	if start == i && !receiverDot(v, start) {
 		return false // a bare send is a word of prose
 	}
-	j := skipSpace(v, end)
+	return namedCommand(v, end)
+}
+
+// rubyNamedCommands are the command methods a send or a method object
+// names (rubyCommandMethods less the ones that only open or send).
+var rubyNamedCommands = rubyCommandMethods[:10]
+
+// namedCommand: from v[j] on, an optional bracket, then a symbol or a
+// string that names a command method, or a backtick (:`).
+func namedCommand(v string, j int) bool {
+	j = skipSpace(v, j)
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
 	}
@@ -147,8 +178,86 @@ func rubySend(v string, i int) bool {
 	if j < len(v) && v[j] == '`' {
 		return true
 	}
-	_, ok := wordAt(v, j, rubyCommandMethods[:10]...)
+	_, ok := wordAt(v, j, rubyNamedCommands...)
 	return ok
+}
+
+// rubyMethodObject (at "method"): method(:system), method :exec: a
+// command method taken as an object, to be called (.call, .(), .to_proc).
+func rubyMethodObject(v string, i int) bool {
+	end, ok := wordAt(v, i, "method")
+	if !ok || !wordStart(v, i) {
+		return false
+	}
+	// without brackets only a symbol: `the method "system"` is prose
+	j := skipSpace(v, end)
+	return j < len(v) && (v[j] == '(' || v[j] == ':') && namedCommand(v, j)
+}
+
+// rubyToProc (at "to_proc"): a command method's symbol made a proc
+// (:system.to_proc, "system".to_sym.to_proc), which calls it on its
+// first argument (:system.to_proc.call(Kernel, "id")).
+func rubyToProc(v string, i int) bool {
+	if _, ok := wordAt(v, i, "to_proc"); !ok || !receiverDot(v, i) {
+		return false
+	}
+	k := identBefore(v, dotBefore(v, i))
+	name := v[k:dotBefore(v, i)]
+	if name == "to_sym" || name == "intern" {
+		// a string made a symbol: "system".to_sym
+		d := dotBefore(v, k)
+		if d < 2 || v[d-1] != '"' && v[d-1] != '\'' {
+			return false
+		}
+		lo := max(0, d-1-16) // "instance_eval" is the longest name
+		q := strings.LastIndexByte(v[lo:d-1], v[d-1])
+		if q < 0 {
+			return false
+		}
+		q += lo
+		e, ok := wordAt(v[:d-1], q+1, rubyNamedCommands...)
+		return ok && e == d-1
+	}
+	if k == 0 || v[k-1] != ':' || k > 1 && v[k-2] == ':' {
+		return false
+	}
+	for _, m := range rubyNamedCommands {
+		if name == m {
+			return true
+		}
+	}
+	return false
+}
+
+// dotBefore is the index of the . or :: (its first byte) before v[i] over
+// white space, or i when there is none; then the white space before it is
+// skipped too, so v[:dotBefore] ends where the receiver does.
+func dotBefore(v string, i int) int {
+	j := i
+	for j > 0 && (v[j-1] == ' ' || v[j-1] == '\t' || v[j-1] == '\n' || v[j-1] == '\r') {
+		j--
+	}
+	switch {
+	case j > 1 && v[j-2:j] == "::":
+		j -= 2
+	case j > 0 && v[j-1] == '.':
+		j--
+	default:
+		return i
+	}
+	for j > 0 && (v[j-1] == ' ' || v[j-1] == '\t' || v[j-1] == '\n' || v[j-1] == '\r') {
+		j--
+	}
+	return j
+}
+
+// identBefore is the index where the word (letters, digits, _) that ends
+// at v[j] starts (j when there is none).
+func identBefore(v string, j int) int {
+	for j > 0 && identByte(v[j-1], "") {
+		j--
+	}
+	return j
 }
 
 // kernelOddArgument (at "Kernel"): Kernel.m or Kernel::m, a command
@@ -157,6 +266,17 @@ func kernelOddArgument(v string, i int) bool {
 	j, ok := receiverMethod(v, i, "Kernel")
 	if !ok {
 		return false
+	}
+	if k, ok := wordAt(v, j, kernelBlockMethods...); ok {
+		// Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`}: a
+		// block run with Kernel as its receiver or argument
+		k = skipSpace(v, k)
+		if k < len(v) && v[k] == '{' {
+			return true
+		}
+		if _, ok := wordAt(v, k, "do"); ok {
+			return true
+		}
 	}
 	if strings.HasPrefix(v[j:], "`") {
 		j++
@@ -169,6 +289,10 @@ func kernelOddArgument(v string, i int) bool {
 	}
 	return j < len(v) && v[j] == '*' || j+1 < len(v) && v[j] == '?' && v[j+1] > ' '
 }
+
+// kernelBlockMethods take a block that Kernel is the receiver (self) or
+// the argument of.
+var kernelBlockMethods = []string{"then", "tap", "yield_self", "instance_eval", "instance_exec", "class_eval", "class_exec", "module_eval", "module_exec"}
 
 // receiverMethod: the word receiver at v[i] starts a word and is
 // followed by . or :: (white space around them); j is where the method's
@@ -191,12 +315,25 @@ func receiverMethod(v string, i int, receiver string) (j int, ok bool) {
 
 // ptyCall (at "PTY"): PTY.spawn or PTY.getpty (or ::), then an argument
 // that starts with a quote, %, ?, *, [ or a backtick.
-func ptyCall(v string, i int) bool {
-	j, ok := receiverMethod(v, i, "PTY")
+func ptyCall(v string, i int) bool { return receiverCall(v, i, "PTY", "spawn", "getpty") }
+
+// open3Call (at "Open3"): Open3's command methods (capture2, popen3,
+// pipeline...) with such an argument (attack 23: Open3.capture2(?i+?d),
+// Open3.capture2(*["id"])).
+func open3Call(v string, i int) bool {
+	return receiverCall(v, i, "Open3", "capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
+		"pipeline", "pipeline_r", "pipeline_w", "pipeline_rw", "pipeline_start")
+}
+
+// receiverCall: receiver.m or receiver::m at v[i], m one of methods, then
+// an argument (bracketed or not) that starts with a quote, %, ?, *, [ or
+// a backtick.
+func receiverCall(v string, i int, receiver string, methods ...string) bool {
+	j, ok := receiverMethod(v, i, receiver)
 	if !ok {
 		return false
 	}
-	j, ok = wordAt(v, j, "spawn", "getpty")
+	j, ok = wordAt(v, j, methods...)
 	if !ok {
 		return false
 	}
@@ -207,44 +344,206 @@ func ptyCall(v string, i int) bool {
 	return j < len(v) && strings.IndexByte("'\"%?*[`", v[j]) >= 0
 }
 
-// asyncioShell (at "create_subprocess_"): create_subprocess_shell or
-// create_subprocess_exec called.
+// asyncioShell (at "subprocess_"): asyncio's create_subprocess_shell
+// or create_subprocess_exec, or an event loop's subprocess_shell or
+// subprocess_exec (after a dot or a quote: loop.subprocess_shell(...),
+// getattr(loop, "subprocess_exec")(...)), called (callAfter: also through
+// getattr(asyncio, "create_subprocess_shell")(...)).
 func asyncioShell(v string, i int) bool {
-	if !wordStart(v, i) {
+	start := i
+	if i >= len("create_") && v[i-len("create_"):i] == "create_" {
+		start = i - len("create_")
+	} else if i == 0 || v[i-1] != '"' && v[i-1] != '\'' && !receiverDot(v, i) {
 		return false
 	}
-	j, ok := wordAt(v, i+len("create_subprocess_"), "shell", "exec")
+	if !wordStart(v, start) {
+		return false
+	}
+	j, ok := wordAt(v, i+len("subprocess_"), "shell", "exec")
 	if !ok {
 		return false
 	}
+	_, ok = callAfter(v, j)
+	return ok
+}
+
+// callAfter: from v[j] on, over white space, up to four closing quotes
+// and brackets (the name's own: getattr(__builtins__,"__import__")(...),
+// (__import__)(...), vars(__builtins__)["__import__"](...)) and an
+// optional .__call__, a call's bracket opens; k is the index after it.
+func callAfter(v string, j int) (k int, ok bool) {
+	for n := 0; n < 4; n++ {
+		j = skipSpace(v, j)
+		if j >= len(v) || strings.IndexByte(`)]"'`, v[j]) < 0 {
+			break
+		}
+		j++
+	}
 	j = skipSpace(v, j)
-	return j < len(v) && v[j] == '('
+	if strings.HasPrefix(v[j:], ".__call__") {
+		j = skipSpace(v, j+len(".__call__"))
+	}
+	if j < len(v) && v[j] == '(' {
+		return j + 1, true
+	}
+	return j, false
 }
 
 // commandDecorators are the functions commandDecorator reads, after an
 // optional module and a dot.
-var commandDecorators = []string{"system", "popen", "getoutput", "getstatusoutput", "check_output", "check_call", "Popen",
+var commandDecorators = []string{"system", "exec", "eval", "popen", "getoutput", "getstatusoutput", "check_output", "check_call", "Popen",
 	"spawnl", "spawnlp", "spawnv", "spawnvp", "execl", "execlp", "execv", "execvp", "execve"}
 
-// commandDecorator: a line of v is a decorator of a command function
-// alone (@system, @os.popen), in a value of more than one line.
+// commandDecorator: a chain of decorator lines (blank and comment lines
+// between them allowed) that ends at a def or class line holds a command
+// function (decoratorCommand), in a value of more than one line. A line
+// that starts with @ and is not followed by a definition (a list of
+// mentions, "cc:\n@system\n@ops-team") is no decorator (attack 23 had
+// that refused).
 func commandDecorator(v string) bool {
+	var al pyAliases
+	collected, inChain, hit := false, false, false
 	for line := range strings.SplitSeq(v, "\n") {
 		j := skipSpace(line, 0)
-		if j >= len(line) || line[j] != '@' {
-			continue
-		}
-		j = skipSpace(line, j+1)
-		if k, ok := wordAt(line, j, "os", "subprocess", "pty", "posix", "commands"); ok {
-			if k = skipSpace(line, k); k < len(line) && line[k] == '.' {
-				j = skipSpace(line, k+1)
+		switch {
+		case j < len(line) && line[j] == '@':
+			if !inChain {
+				inChain, hit = true, false
 			}
-		}
-		if k, ok := wordAt(line, j, commandDecorators...); ok && skipSpace(line, k) == len(line) {
-			return true
+			if !hit {
+				if !collected {
+					al.collect(v)
+					collected = true
+				}
+				hit = decoratorCommand(line, j+1, &al)
+			}
+		case j >= len(line) || line[j] == '#':
+		default:
+			if _, ok := wordAt(line, j, "def", "class", "async"); ok && inChain && hit {
+				return true
+			}
+			inChain = false
 		}
 	}
 	return false
+}
+
+// decoratorModules are the modules whose command functions
+// commandDecorators names.
+var decoratorModules = []string{"os", "subprocess", "pty", "posix", "nt", "commands"}
+
+// decoratorCommand: the decorator expression at line[j:] (after the @)
+// is a command function alone: a name of commandDecorators or an alias of
+// one (from os import system as s), after an optional module or module
+// alias and a dot, in any brackets, then a comment or nothing (@system,
+// @os.popen, @(system), @system # x, @o.system after import os as o).
+func decoratorCommand(line string, j int, al *pyAliases) bool {
+	open := 0
+	for j = skipSpace(line, j); j < len(line) && line[j] == '(' && open < 4; j = skipSpace(line, j+1) {
+		open++
+	}
+	e := identEnd(line, j)
+	name := line[j:e]
+	if k := skipSpace(line, e); k < len(line) && line[k] == '.' {
+		if !slices.Contains(decoratorModules, name) && !al.has(al.mods[:al.nm], name) {
+			return false
+		}
+		j = skipSpace(line, k+1)
+		e = identEnd(line, j)
+		name = line[j:e]
+	} else if al.has(al.funcs[:al.nf], name) {
+		name = "system" // an alias of a command function
+	}
+	if !slices.Contains(commandDecorators, name) {
+		return false
+	}
+	for k := skipSpace(line, e); ; k = skipSpace(line, k+1) {
+		switch {
+		case k >= len(line) || line[k] == '#' || line[k] == '\r':
+			return true
+		case line[k] == ')' && open > 0:
+			open--
+		default:
+			return false
+		}
+	}
+}
+
+// identEnd is the index after the word (letters, digits, _) at v[j].
+func identEnd(v string, j int) int {
+	for j < len(v) && identByte(v[j], "") {
+		j++
+	}
+	return j
+}
+
+// pyAliases are the names a value's imports give the command modules
+// (import os as o) and functions (from os import system as s,
+// parenthesised over lines too), up to 8 of each: substrings of the
+// value, no allocation.
+type pyAliases struct {
+	mods, funcs [8]string
+	nm, nf      int
+}
+
+func (a *pyAliases) has(names []string, n string) bool { return n != "" && slices.Contains(names, n) }
+
+// collect reads v's import lines.
+func (a *pyAliases) collect(v string) {
+	fromCommands, inBrackets := false, false
+	for line := range strings.SplitSeq(v, "\n") {
+		j := skipSpace(line, 0)
+		items := ""
+		switch {
+		case inBrackets:
+			items = line
+		default:
+			if k, ok := wordAt(line, j, "from"); ok {
+				k = skipSpace(line, k)
+				e := identEnd(line, k)
+				fromCommands = slices.Contains(decoratorModules, line[k:e])
+				for e < len(line) && (line[e] == '.' || identByte(line[e], "")) {
+					e++
+				}
+				if k, ok = wordAt(line, skipSpace(line, e), "import"); ok && fromCommands {
+					items = line[k:]
+					inBrackets = strings.IndexByte(items, '(') >= 0
+				}
+			} else if k, ok := wordAt(line, j, "import"); ok {
+				for item := range strings.SplitSeq(line[k:], ",") {
+					if name, alias, ok := asAlias(item); ok && slices.Contains(decoratorModules, name) && a.nm < len(a.mods) {
+						a.mods[a.nm] = alias
+						a.nm++
+					}
+				}
+				continue
+			}
+		}
+		if inBrackets && strings.IndexByte(items, ')') >= 0 {
+			inBrackets = false
+		}
+		for item := range strings.SplitSeq(items, ",") {
+			if name, alias, ok := asAlias(item); ok && slices.Contains(commandDecorators, name) && a.nf < len(a.funcs) {
+				a.funcs[a.nf] = alias
+				a.nf++
+			}
+		}
+	}
+}
+
+// asAlias reads an import item "name as alias" (brackets, a backslash
+// and white space around it ignored).
+func asAlias(item string) (name, alias string, ok bool) {
+	item = strings.Trim(item, " \t\r()\\")
+	e := identEnd(item, 0)
+	name = item[:e]
+	k, ok := wordAt(item, skipSpace(item, e), "as")
+	if !ok || e == 0 || k == e {
+		return "", "", false
+	}
+	k = skipSpace(item, k)
+	alias = item[k:identEnd(item, k)]
+	return name, alias, alias != ""
 }
 
 // rubyCommandLiteral: v holds Ruby's %x with a delimiter that is not a
@@ -311,11 +610,11 @@ var commandModules = map[string]bool{"os": true, "subprocess": true, "pty": true
 // name under one: __import__("os.path") returns os). At most 64 bytes of
 // the brackets are read for each call.
 func pythonImport(v string, j int) bool {
-	rest := v[skipSpace(v, j):]
-	if !strings.HasPrefix(rest, "(") {
+	k, ok := callAfter(v, j)
+	if !ok {
 		return false
 	}
-	rest = rest[1:]
+	rest := v[k:]
 	if len(rest) > 64 {
 		rest = rest[:64]
 	}

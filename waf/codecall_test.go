@@ -26,6 +26,19 @@ var codeCallAttacks = []string{
 	`await asyncio.create_subprocess_shell("id")`, `asyncio.create_subprocess_exec("sh", "-c", "id")`,
 	// a decorator chain
 	"from os import system\n@system\n@lambda c:c.__name__\nclass id:pass", "import os\n@os.popen\n@lambda f:'id'\ndef x():pass",
+	// attack 23's: a decorator with a comment, in brackets, by an alias;
+	// __import__ and asyncio reached without the bare call; Ruby's
+	// command methods as procs and blocks, Open3's odd arguments
+	"from os import system\n@system # run\n@lambda c:c.__name__\nclass id:pass", "from os import system\n@(system)\n@lambda c:c.__name__\nclass id:pass",
+	"from os import system as s\n@s\n@lambda c:c.__name__\nclass id:pass", "import os as o\n@o.system\n@lambda c:c.__name__\nclass id:pass",
+	"from os import system as s\n@s\n# the name\n\n@lambda c:c.__name__\nclass id:pass",
+	"@exec\n@lambda c:c.__doc__\nclass x:\n  'a=1'",
+	`(__import__)("subprocess").getoutput("id")`, `__import__.__call__("subprocess").getoutput("id")`, `getattr(__builtins__,"__import__")("subprocess").getoutput("id")`,
+	`vars(__builtins__)["__import__"]("subprocess").getoutput("id")`, `getattr(asyncio,"create_subprocess_shell")("id")`,
+	`await loop.subprocess_shell(asyncio.SubprocessProtocol, "id")`, `getattr(loop, 'subprocess_exec')(P, "id")`,
+	`:system.to_proc.call(Kernel,"id")`, `"system".to_sym.to_proc.call(Kernel, "id")`, `method(:system).call("id")`, `Kernel.method("exec").("id")`,
+	`Kernel.then{_1.system "id"}`, "Kernel.instance_eval{`id`}", `Kernel.tap do |k| k.spawn 'id' end`,
+	`Open3.capture2(?i+?d)`, `Open3.capture2(*["id"])`, `Open3::popen3 "id"`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -37,6 +50,14 @@ var codeCallBenign = []string{
 	`__import__("json").dumps(x)`, `importlib.import_module("myapp.views")`, `__import__("osmosis")`, `__import__`,
 	`see asyncio's create_subprocess_shell docs`, "thanks @system\nfor the fix", "@system is down\nagain",
 	"@decorator\ndef f(): pass", `import os`, `name = "os"`,
+	// near attack 23's: a list of mentions (its false positive), Ruby's
+	// symbols and blocks of other methods, Open3 in prose, a decorator of
+	// another module, an alias of a harmless function, prose about
+	// __import__
+	"cc:\n@system\n@ops-team", "@system\n@popen\nthanks all", `:name.to_proc`, `[1,2].map(&:to_s)`, `method(:welcome).call`,
+	`the method "system" is documented`, `Kernel.then docs`, `Open3 docs`, `Open3.capture2 is blocking`,
+	"from functools import cache as c\n@c\ndef total(): pass", "from os import path as p\n@p\ndef f(): pass",
+	`what does (__import__) return?`, `loop.subprocess_shell is an API`, `"subprocess_exec" in docs`,
 }
 
 func TestCodeCall(t *testing.T) {
@@ -45,13 +66,22 @@ func TestCodeCall(t *testing.T) {
 			t.Errorf("210118 misses %q", s)
 		}
 	}
+	// aliases imported in brackets over lines (the CRS alone refuses
+	// this one through Caddy, so it is not in codeCallAttacks)
+	if s := "from os import (\n  system as s,\n)\n@s\n@lambda c:c.__name__\nclass id:pass"; !codeCall(s) {
+		t.Errorf("210118 misses %q", s)
+	}
+	if s := "from flask import app as a\n@a.route('/')\ndef index(): pass"; codeCall(s) {
+		t.Errorf("210118 matches the benign %q", s)
+	}
 	for _, s := range codeCallBenign {
 		if codeCall(s) {
 			t.Errorf("210118 matches the benign %q", s)
 		}
 	}
 	// a value without the fixed words costs byte scans, no allocation
-	for _, s := range []string{"plain text", strings.Repeat("a(b) ", 1000), "50%x off", `__import__("json")`, "x = %x(%d", strings.Repeat("%x(", 1000)} {
+	for _, s := range []string{"plain text", strings.Repeat("a(b) ", 1000), "50%x off", `__import__("json")`, "x = %x(%d", strings.Repeat("%x(", 1000),
+		"from flask import app as a\n@a.route('/')\ndef index(): pass", "cc:\n@system\n@ops-team", strings.Repeat("x.to_proc method(:x) ", 100)} {
 		if a := testing.AllocsPerRun(100, func() { codeCall(s) }); a != 0 {
 			t.Errorf("%.40q: %v allocations", s, a)
 		}
@@ -110,6 +140,14 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"send", ".send(:"},
 		{"Kernel", "Kernel.system "},
 		{"decorator", "@system x\n"},
+		{"decorator chain", "@system\n"},
+		{"imports", "from os import system as s, popen as p\n@s\n"},
+		{"to_proc", "x.to_proc "},
+		{"to_sym", "\"systems\".to_sym.to_proc "},
+		{"method", "method(:"},
+		{"subprocess_", "x.subprocess_shell"},
+		{"Open3", "Open3.capture2 "},
+		{"__import__ quotes", "__import__\"]))"},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
