@@ -15,6 +15,11 @@ var sqlCallAttacks = []string{
 	`x' OR "json_valid"('1') -- -`, "x' OR `json_valid`('1') -- -", "x' OR [ISJSON]('1')=1--", "x') OR toDateTime64(now(),3)>0--",
 	"x' OR NOT 1=lengthUTF8(password)--", "x' || \"sqlite_version\"() LIKE '3%'--",
 	"1 OR lengthUTF8(password)>5", "1 AND 0=sleepEachRow(3)", "(1) OR \"json_valid\"('1')", "1 OR bitAnd(1,1)",
+	// attack 24's: BETWEEN ... AND, another term, arithmetic before the
+	// call
+	"x' OR 1 BETWEEN 0 AND sleepEachRow(3)--", "x' OR 1 BETWEEN 0 AND lengthUTF8(password)--", "x' OR 1 AND sleepEachRow(3)=0--",
+	"x' OR 1=1 AND sleepEachRow(3)=0--", "x' OR 1 = 1 + sleepEachRow(3)--", "1 OR 1 BETWEEN 0 AND sleepEachRow(3)",
+	"1 OR 1 AND sleepEachRow(3)=0", "1 OR 0 = 1 + sleepEachRow(3)",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -22,6 +27,9 @@ var sqlCallAttacks = []string{
 var sqlCallBenign = []string{
 	"WHERE a = 'x' AND lengthUTF8(b) > 3", "It's 'Fine' || getValue(x)", "Bob's \"book\" or the 2nd(one)", "1 or 2 days",
 	"1 or sha256(x) works", "3 and md5sum(file) runs", "Pick 'A' or toString(x) and go", "the 'x' or myFunc (later)",
+	// attack 24's false positives: shop searches
+	"10 or iPhone12(mini)", "64 or iPad9(2021)", "128GB or iPhone13(mini)", "2 or PlayStation5(slim)", "1 or eBay(used)",
+	"5 and 2 or iPhone15(pro)",
 }
 
 func TestSQLCall(t *testing.T) {
