@@ -14,18 +14,21 @@ import (
 // family is looked for by a fixed word, and only where the word stands is
 // the text read further, forward over white space and a few words, so a
 // value costs a few reads of each byte (BenchmarkCodeCall: 80 MB/s for a
-// value that is ".send(:" or "method(:" over and over, the dearest) and allocates
+// value that is ".send(:" over and over; 45 MB/s for "method(:", the
+// dearest) and allocates
 // nothing:
 //   - Ruby's send of a command method by any receiver
 //     (Object.send(:system, "id"), x.public_send("exec", "id"),
 //     obj.__send__(:spawn, ...)), not just Kernel's;
 //   - Ruby's command methods as objects and procs (method(:system),
-//     :system.to_proc, "system".to_sym.to_proc: attack 23's
-//     :system.to_proc.call(Kernel, "id"));
+//     public_method, singleton_method, instance_method, :system.to_proc,
+//     "system".to_sym.to_proc: attacks 23's and 24's
+//     :system.to_proc.call(Kernel, "id"), Kernel.public_method(:system));
 //   - Kernel's command methods with a character literal or a splat as the
 //     argument (Kernel.system ?i+?d, Kernel.spawn(*["id"])), and a block
 //     run on Kernel (Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`},
-//     Kernel.tap do ... end: attack 23);
+//     Kernel.tap do ... end: attack 23), and Kernel.itself.system "id"
+//     (attack 24);
 //   - PTY.spawn and PTY.getpty, and Open3's capture2, popen3, pipeline...
 //     (attack 23), with an argument that starts with a quote, %, ?, *, [
 //     or a backtick ("PTY.spawn docs" passes);
@@ -42,18 +45,26 @@ import (
 //     and name= must be the module's name; and reached without the bare
 //     call (attack 23): (__import__)(...), __import__.__call__(...),
 //     getattr(__builtins__, "__import__")(...),
-//     vars(__builtins__)["__import__"](...) (callAfter);
+//     vars(__builtins__)["__import__"](...) (callAfter); since attack
+//     24 the module's name with \xNN or \NNN escapes, a string prefix
+//     (r"", f"", rb""), in any case ("SUBPROCESS".lower()), and
+//     __import__ as string literals joined
+//     (__dict__["__imp" "ort__"](...));
 //   - asyncio's create_subprocess_shell and create_subprocess_exec and an
 //     event loop's subprocess_shell and subprocess_exec, called, also
-//     through getattr (attack 23);
+//     through getattr (attack 23), with the name joined from literals or
+//     imported (from asyncio import create_subprocess_shell: attack 24);
 //   - a decorator chain that ends at a def or class line and holds a
 //     command function alone (@system, @os.popen, @exec, @getoutput),
 //     which runs it on what it decorates (from os import system /
 //     @system / @lambda c:c.__name__ / class id:pass runs id); since
 //     attack 23 in brackets, with a comment after it, and by the aliases
 //     the value's imports give (from os import system as s / @s, import
-//     os as o / @o.system). An alias made by assignment (s = os.system)
-//     is not followed.
+//     os as o / @o.system); since attack 24 anywhere in Python 3.9's
+//     decorator expression outside strings (@[system][0],
+//     @(s:=system), @os.system or 0), and the definition must be one
+//     (def f(, class C: or class C(: "class of 2024 reunion" is not). An
+//     alias made by assignment (s = os.system) is not followed.
 //
 // Passing: mailer.send(:welcome), obj.send("system_status"), "send
 // 'exec' the report", the PTY and Open3 docs, printf "%x/%d",
@@ -79,7 +90,7 @@ func codeCall(v string) bool {
 		eachAt(v, "Open3", open3Call) ||
 		eachAt(v, "to_proc", rubyToProc) ||
 		eachAt(v, "method", rubyMethodObject) ||
-		eachAt(v, "__import__", func(v string, i int) bool { return pythonImport(v, i+len("__import__")) }) ||
+		eachAt(v, "__imp", joinedImport) ||
 		eachAt(v, "import_module", func(v string, i int) bool { return pythonImport(v, i+len("import_module")) }) ||
 		eachAt(v, "subprocess_", asyncioShell) ||
 		strings.IndexByte(v, '\n') >= 0 && commandDecorator(v)
@@ -182,11 +193,19 @@ func namedCommand(v string, j int) bool {
 	return ok
 }
 
-// rubyMethodObject (at "method"): method(:system), method :exec: a
-// command method taken as an object, to be called (.call, .(), .to_proc).
+// rubyMethodObject (at "method"): method(:system), method :exec,
+// public_method, singleton_method, instance_method (attack 24): a
+// command method taken as an object, to be called (.call, .(), .to_proc,
+// .bind_call).
 func rubyMethodObject(v string, i int) bool {
 	end, ok := wordAt(v, i, "method")
-	if !ok || !wordStart(v, i) {
+	start := i
+	for _, p := range []string{"public_", "singleton_", "instance_"} {
+		if i >= len(p) && v[i-len(p):i] == p {
+			start = i - len(p) // public_method(:system), instance_method(:system).bind_call(...)
+		}
+	}
+	if !ok || !wordStart(v, start) {
 		return false
 	}
 	// without brackets only a symbol: `the method "system"` is prose
@@ -278,6 +297,16 @@ func kernelOddArgument(v string, i int) bool {
 			return true
 		}
 	}
+	if k, ok := wordAt(v, j, "itself", "then", "tap", "yield_self"); ok {
+		// Kernel.itself.system "id" (attack 24): Kernel still, called
+		// with any argument (210116 reads Kernel.system's)
+		if k = skipSpace(v, k); k < len(v) && v[k] == '.' {
+			if k, ok = wordAt(v, skipSpace(v, k+1), rubyCommandMethods...); ok {
+				k = skipSpace(v, k)
+				return k < len(v) && (v[k] == '(' || v[k] == '"' || v[k] == '\'' || v[k] == '`' || v[k] == '%' || v[k] == '?' || v[k] == '*' || v[k] == '[')
+			}
+		}
+	}
 	if strings.HasPrefix(v[j:], "`") {
 		j++
 	} else if j, ok = wordAt(v, j, rubyCommandMethods...); !ok {
@@ -359,12 +388,65 @@ func asyncioShell(v string, i int) bool {
 	if !wordStart(v, start) {
 		return false
 	}
-	j, ok := wordAt(v, i+len("subprocess_"), "shell", "exec")
+	j, ok := wordAt(v, skipConcat(v, i+len("subprocess_")), "shell", "exec")
 	if !ok {
 		return false
 	}
+	if start < i && importedHere(v, start) {
+		return true // from asyncio import create_subprocess_shell as c
+	}
 	_, ok = callAfter(v, j)
 	return ok
+}
+
+// skipConcat skips, from v[j], what joins two string literals into one
+// name (getattr(asyncio, "create_subprocess_" "shell"), "__imp"+"ort__"):
+// quotes, + and white space, at most 8 bytes.
+func skipConcat(v string, j int) int {
+	for k := j; k < len(v) && k-j < 8; k++ {
+		if c := v[k]; c != '"' && c != '\'' && c != '+' && c != ' ' && c != '\t' {
+			return k
+		}
+	}
+	return j
+}
+
+// importedHere: the line of v[i] has the word import before i (from
+// asyncio import create_subprocess_shell as c: attack 24).
+func importedHere(v string, i int) bool {
+	line := v[strings.LastIndexByte(v[:i], '\n')+1 : i]
+	for k := strings.Index(line, "import"); k >= 0; {
+		if _, ok := wordAt(line, k, "import"); ok && wordStart(line, k) {
+			return true
+		}
+		n := strings.Index(line[k+1:], "import")
+		if n < 0 {
+			break
+		}
+		k += 1 + n
+	}
+	return false
+}
+
+// joinedImport (at "__imp"): __import__, also spelled as string
+// literals joined (__builtins__.__dict__["__imp" "ort__"],
+// getattr(__builtins__, "__imp"+"ort__"): attack 24), then the call
+// (pythonImport).
+func joinedImport(v string, i int) bool {
+	const name = "__import__"
+	j, n := i, 0
+	for n < len(name) && j < len(v) {
+		if v[j] == name[n] {
+			j, n = j+1, n+1
+			continue
+		}
+		k := skipConcat(v, j)
+		if k == j {
+			return false
+		}
+		j = k
+	}
+	return n == len(name) && (j == len(v) || !identByte(v[j], "")) && pythonImport(v, j)
 }
 
 // callAfter: from v[j] on, over white space, up to four closing quotes
@@ -419,7 +501,7 @@ func commandDecorator(v string) bool {
 			}
 		case j >= len(line) || line[j] == '#':
 		default:
-			if _, ok := wordAt(line, j, "def", "class", "async"); ok && inChain && hit {
+			if inChain && hit && pythonDefinition(line, j) {
 				return true
 			}
 			inChain = false
@@ -432,41 +514,79 @@ func commandDecorator(v string) bool {
 // commandDecorators names.
 var decoratorModules = []string{"os", "subprocess", "pty", "posix", "nt", "commands"}
 
-// decoratorCommand: the decorator expression at line[j:] (after the @)
-// is a command function alone: a name of commandDecorators or an alias of
-// one (from os import system as s), after an optional module or module
-// alias and a dot, in any brackets, then a comment or nothing (@system,
-// @os.popen, @(system), @system # x, @o.system after import os as o).
-func decoratorCommand(line string, j int, al *pyAliases) bool {
-	open := 0
-	for j = skipSpace(line, j); j < len(line) && line[j] == '(' && open < 4; j = skipSpace(line, j+1) {
-		open++
+// pythonDefinition: line[j:] starts a Python definition: def, async def
+// or class, a name, then ( (or : after a class's name). "class of 2024
+// reunion" after a list of mentions is none (attack 24).
+func pythonDefinition(line string, j int) bool {
+	k, ok := wordAt(line, j, "async")
+	if ok {
+		j = skipSpace(line, k)
 	}
-	e := identEnd(line, j)
-	name := line[j:e]
-	if k := skipSpace(line, e); k < len(line) && line[k] == '.' {
-		if !slices.Contains(decoratorModules, name) && !al.has(al.mods[:al.nm], name) {
+	isClass := false
+	if k, ok = wordAt(line, j, "def"); !ok {
+		if k, ok = wordAt(line, j, "class"); !ok {
 			return false
 		}
-		j = skipSpace(line, k+1)
-		e = identEnd(line, j)
-		name = line[j:e]
-	} else if al.has(al.funcs[:al.nf], name) {
-		name = "system" // an alias of a command function
+		isClass = true
 	}
-	if !slices.Contains(commandDecorators, name) {
+	n := skipSpace(line, k)
+	e := identEnd(line, n)
+	if e == n || n == k {
 		return false
 	}
-	for k := skipSpace(line, e); ; k = skipSpace(line, k+1) {
+	e = skipSpace(line, e)
+	return e < len(line) && (line[e] == '(' || isClass && line[e] == ':')
+}
+
+// decoratorCommand: the decorator expression at line[j:] (after the @)
+// names a command function: a name of commandDecorators or an alias of
+// one (from os import system as s), bare or after a module or module
+// alias and a dot, anywhere in the expression outside string literals
+// and comments, and not as a keyword argument's name (@system,
+// @os.popen, @(system), @system # x, @o.system after import os as o;
+// Python 3.9's any expression, attack 24: @[system][0], @(s:=system),
+// @system if 1 else 0, @os.system or 0). @app.route("/system") and
+// @mock.patch("os.system") name it in a string; @pytest.mark.system
+// after another name's dot.
+func decoratorCommand(line string, j int, al *pyAliases) bool {
+	prev, dotted := "", false // the word before, and a dot since it
+	for k := j; k < len(line); {
+		c := line[k]
 		switch {
-		case k >= len(line) || line[k] == '#' || line[k] == '\r':
-			return true
-		case line[k] == ')' && open > 0:
-			open--
-		default:
+		case c == '#':
 			return false
+		case c == '"' || c == '\'':
+			end := strings.IndexByte(line[k+1:], c)
+			if end < 0 {
+				return false
+			}
+			k += end + 2
+			prev, dotted = "", false
+		case identByte(c, "") && !(c >= '0' && c <= '9'):
+			e := identEnd(line, k)
+			w := line[k:e]
+			after := skipSpace(line, e)
+			keyword := after < len(line) && line[after] == '=' && (after+1 == len(line) || line[after+1] != '=')
+			if !keyword {
+				module := !dotted || slices.Contains(decoratorModules, prev) || al.has(al.mods[:al.nm], prev)
+				if module && (slices.Contains(commandDecorators, w) || !dotted && al.has(al.funcs[:al.nf], w)) {
+					return true
+				}
+			}
+			prev, dotted, k = w, false, e
+		case c == '.':
+			dotted = prev != ""
+			k++
+		case c == ' ' || c == '\t':
+			k++
+		case c >= '0' && c <= '9':
+			prev, dotted, k = "", false, identEnd(line, k) // a number: 0x1f, 1e3
+		default:
+			prev, dotted = "", false
+			k++
 		}
 	}
+	return false
 }
 
 // identEnd is the index after the word (letters, digits, _) at v[j].
@@ -599,6 +719,32 @@ func afterCodeStart(before string) bool {
 	return strings.HasSuffix(before, "#{") || strings.IndexByte(";=(,|&", before[len(before)-1]) >= 0
 }
 
+// stringPrefix: arg[k] is a letter of a Python string literal's prefix
+// (r"...", f'...', u"...", b"...", rb"...", Rb'...'): one or two of
+// r, u, f, b in any case before a quote, starting a word.
+func stringPrefix(arg string, k int) bool {
+	isPrefix := func(c byte) bool { return strings.IndexByte("rRuUfFbB", c) >= 0 }
+	start, end := k, k+1
+	if !isPrefix(arg[k]) {
+		return false
+	}
+	if end < len(arg) && isPrefix(arg[end]) {
+		end++
+	} else if k > 0 && isPrefix(arg[k-1]) {
+		start = k - 1
+	}
+	return end < len(arg) && (arg[end] == '"' || arg[end] == '\'') && (start == 0 || !identByte(arg[start-1], ""))
+}
+
+func hexDigit(c byte) bool   { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
+func octalDigit(c byte) bool { return c >= '0' && c <= '7' }
+func hexValue(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
+}
+
 // commandModules are the Python modules whose import rule 210118 reads as
 // a step to a command (210116's list).
 var commandModules = map[string]bool{"os": true, "subprocess": true, "pty": true, "posix": true, "nt": true, "commands": true,
@@ -648,11 +794,29 @@ scan:
 	var buf [32]byte // the longest module name is 11 bytes
 	n := 0
 	for k := 0; k < len(arg) && n < len(buf); k++ {
-		switch c := arg[k]; c {
-		case '\'', '"', '+', '*', '[', ']', '(', ')', ',', ' ', '\t', '\r', '\n':
+		switch c := arg[k]; {
+		case strings.IndexByte("'\"+*[](), \t\r\n", c) >= 0:
+		case stringPrefix(arg, k):
+		case c == '\\' && k+3 < len(arg) && arg[k+1] == 'x' && hexDigit(arg[k+2]) && hexDigit(arg[k+3]):
+			// "\x73ubprocess" (attack 24)
+			buf[n] = hexValue(arg[k+2])<<4 | hexValue(arg[k+3])
+			n++
+			k += 3
+		case c == '\\' && k+3 < len(arg) && octalDigit(arg[k+1]) && octalDigit(arg[k+2]) && octalDigit(arg[k+3]):
+			// "\157s"
+			buf[n] = (arg[k+1]-'0')<<6 | (arg[k+2]-'0')<<3 | (arg[k+3] - '0')
+			n++
+			k += 3
 		default:
 			buf[n] = c
 			n++
+		}
+	}
+	// "SUBPROCESS".lower() (attack 24): the name in any case, up to
+	// the dot that starts the method (cut below)
+	for k := range n {
+		if c := buf[k]; c >= 'A' && c <= 'Z' {
+			buf[k] = c | 0x20
 		}
 	}
 	name := buf[:n]

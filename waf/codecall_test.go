@@ -39,6 +39,19 @@ var codeCallAttacks = []string{
 	`:system.to_proc.call(Kernel,"id")`, `"system".to_sym.to_proc.call(Kernel, "id")`, `method(:system).call("id")`, `Kernel.method("exec").("id")`,
 	`Kernel.then{_1.system "id"}`, "Kernel.instance_eval{`id`}", `Kernel.tap do |k| k.spawn 'id' end`,
 	`Open3.capture2(?i+?d)`, `Open3.capture2(*["id"])`, `Open3::popen3 "id"`,
+	// attack 24's: Ruby's other method objects and Kernel.itself;
+	// Python's string escapes, prefixes and case, __import__ and asyncio
+	// as joined literals, an imported create_subprocess_shell, Python
+	// 3.9's decorator expressions
+	`Kernel.public_method(:system).call("id")`, `Kernel.singleton_method(:system).call("id")`,
+	`Kernel.instance_method(:system).bind_call(Kernel,"id")`, `Kernel.itself.system "id"`,
+	`__import__("\x73ubprocess").getoutput("id")`, `__import__("\163ubprocess").getoutput("id")`, `__import__(r"subprocess").getoutput("id")`,
+	`__import__(f"subprocess").getoutput("id")`, `__import__(Rb"subprocess").getoutput("id")`, `__import__("SUBPROCESS".lower()).getoutput("id")`,
+	`__builtins__.__dict__["__imp" "ort__"]("subprocess").getoutput("id")`,
+	`getattr(asyncio,"create_subprocess_" "shell")("id")`, "from asyncio import create_subprocess_shell as c\nawait c(\"id\")",
+	"from os import system\n@[system][0]\n@lambda c:c.__name__\nclass id:pass", "from os import system\n@(s:=system)\n@lambda c:c.__name__\nclass id:pass",
+	"from os import system\n@system if 1 else 0\n@lambda c:c.__name__\nclass id:pass", "from os import system\n@{1:system}[1]\n@lambda c:c.__name__\nclass id:pass",
+	"import os\n@os.system or 0\n@lambda c:c.__name__\nclass id:pass",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -58,6 +71,12 @@ var codeCallBenign = []string{
 	`the method "system" is documented`, `Kernel.then docs`, `Open3 docs`, `Open3.capture2 is blocking`,
 	"from functools import cache as c\n@c\ndef total(): pass", "from os import path as p\n@p\ndef f(): pass",
 	`what does (__import__) return?`, `loop.subprocess_shell is an API`, `"subprocess_exec" in docs`,
+	// near attack 24's: a list of mentions before a line that starts
+	// with "class" (its false positive), decorators that name a command
+	// in a string, after another name's dot, as a keyword
+	"Team:\n@exec\n@ops\nclass of 2024 reunion", "@app.route(\"/system\")\ndef system_page(): pass",
+	"@mock.patch(\"os.system\")\ndef test_x(m): pass", "@pytest.mark.system\ndef test_y(): pass", "@retry(exec=3)\ndef job(): pass",
+	`Kernel.itself is Kernel`, `__import__(r"json")`, `method_missing(:system)`, `public_methods(:system)`,
 }
 
 func TestCodeCall(t *testing.T) {
@@ -66,10 +85,14 @@ func TestCodeCall(t *testing.T) {
 			t.Errorf("210118 misses %q", s)
 		}
 	}
-	// aliases imported in brackets over lines (the CRS alone refuses
-	// this one through Caddy, so it is not in codeCallAttacks)
-	if s := "from os import (\n  system as s,\n)\n@s\n@lambda c:c.__name__\nclass id:pass"; !codeCall(s) {
-		t.Errorf("210118 misses %q", s)
+	// aliases imported in brackets over lines, __import__ joined by +
+	// (the CRS alone refuses these through Caddy, so they are not in
+	// codeCallAttacks)
+	for _, s := range []string{"from os import (\n  system as s,\n)\n@s\n@lambda c:c.__name__\nclass id:pass",
+		`getattr(__builtins__, "__imp"+"ort__")("subprocess").getoutput("id")`} {
+		if !codeCall(s) {
+			t.Errorf("210118 misses %q", s)
+		}
 	}
 	if s := "from flask import app as a\n@a.route('/')\ndef index(): pass"; codeCall(s) {
 		t.Errorf("210118 matches the benign %q", s)
