@@ -415,17 +415,10 @@ func skipConcat(v string, j int) int {
 // asyncio import create_subprocess_shell as c: attack 24).
 func importedHere(v string, i int) bool {
 	line := v[strings.LastIndexByte(v[:i], '\n')+1 : i]
-	for k := strings.Index(line, "import"); k >= 0; {
-		if _, ok := wordAt(line, k, "import"); ok && wordStart(line, k) {
-			return true
-		}
-		n := strings.Index(line[k+1:], "import")
-		if n < 0 {
-			break
-		}
-		k += 1 + n
-	}
-	return false
+	return eachAt(line, "import", func(l string, k int) bool {
+		_, ok := wordAt(l, k, "import")
+		return ok && wordStart(l, k)
+	})
 }
 
 // joinedImport (at "__imp"): __import__, also spelled as string
@@ -736,14 +729,7 @@ func stringPrefix(arg string, k int) bool {
 	return end < len(arg) && (arg[end] == '"' || arg[end] == '\'') && (start == 0 || !identByte(arg[start-1], ""))
 }
 
-func hexDigit(c byte) bool   { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
 func octalDigit(c byte) bool { return c >= '0' && c <= '7' }
-func hexValue(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c | 0x20 - 'a' + 10
-}
 
 // commandModules are the Python modules whose import rule 210118 reads as
 // a step to a command (210116's list).
@@ -797,9 +783,9 @@ scan:
 		switch c := arg[k]; {
 		case strings.IndexByte("'\"+*[](), \t\r\n", c) >= 0:
 		case stringPrefix(arg, k):
-		case c == '\\' && k+3 < len(arg) && arg[k+1] == 'x' && hexDigit(arg[k+2]) && hexDigit(arg[k+3]):
+		case c == '\\' && k+3 < len(arg) && arg[k+1] == 'x' && ishex(arg[k+2]) && ishex(arg[k+3]):
 			// "\x73ubprocess" (attack 24)
-			buf[n] = hexValue(arg[k+2])<<4 | hexValue(arg[k+3])
+			buf[n] = unhex(arg[k+2])<<4 | unhex(arg[k+3])
 			n++
 			k += 3
 		case c == '\\' && k+3 < len(arg) && octalDigit(arg[k+1]) && octalDigit(arg[k+2]) && octalDigit(arg[k+3]):
