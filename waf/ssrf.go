@@ -126,7 +126,9 @@ func urlSpace(v string) bool {
 // variation selectors U+FE00-FE0F and U+E0100-E01EF, U+1BCA0-1BCA3), the
 // ideographic, full-width and half-width full stops (U+3002, U+FF0E,
 // U+FF61: a dot), and the enclosed alphanumerics (U+2460-24FF: ⑫ is 12,
-// ⒈ is "1."). Attack 23 passed http://169<U+00AD>.254.169.254/,
+// ⒈ is "1."); since attack 25 the superscript and subscript digits
+// (¹ ² ³, U+2070-2089), the mathematical digits (U+1D7CE-1D7FF) and the
+// segmented digits (U+1FBF0-1FBF9), which it reads as digits. Attack 23 passed http://169<U+00AD>.254.169.254/,
 // http://meta<U+200B>data.goog/, metadata。goog and http://⑫⑦.1/.
 func hostNoise(v string) int {
 	for i := 0; i+1 < len(v); i++ {
@@ -143,7 +145,9 @@ func hostNoise(v string) int {
 			c3 = v[i+3]
 		}
 		switch {
-		case c == 0xc2 && c1 == 0xad, c == 0xcd && c1 == 0x8f:
+		case c == 0xc2 && (c1 == 0xad || c1 == 0xb2 || c1 == 0xb3 || c1 == 0xb9), c == 0xcd && c1 == 0x8f:
+		case c == 0xe2 && (c1 == 0x81 && c2 >= 0xb0 && c2 <= 0xb9 || c1 == 0x82 && c2 >= 0x80 && c2 <= 0x89):
+		case c == 0xf0 && c1 == 0x9d && c2 == 0x9f && c3 >= 0x8e, c == 0xf0 && c1 == 0x9f && c2 == 0xaf && c3 >= 0xb0 && c3 <= 0xb9:
 		case c == 0xe1 && c1 == 0xa0 && c2 >= 0x8b && c2 <= 0x8f:
 		case c == 0xe2 && (c1 == 0x80 && c2 == 0x8b || c1 == 0x81 && (c2 == 0xa0 || c2 == 0xa4) || c1 >= 0x91 && c1 <= 0x93):
 		case c == 0xe3 && c1 == 0x80 && c2 == 0x82:
@@ -185,7 +189,10 @@ func hostRead(v string, i int) string {
 		case r == 0x3002 || r == 0xff0e || r == 0xff61:
 			b = append(b, '.')
 		default:
-			enclosed = enclosed || r >= 0x2460 && r <= 0x24ff
+			// enclosed alphanumerics, super- and subscript digits,
+			// mathematical and segmented digits: NFKC's digits
+			enclosed = enclosed || r >= 0x2460 && r <= 0x24ff || r == 0xb2 || r == 0xb3 || r == 0xb9 || r >= 0x2070 && r <= 0x2089 ||
+				r >= 0x1d7ce && r <= 0x1d7ff || r >= 0x1fbf0 && r <= 0x1fbf9
 			b = utf8.AppendRune(b, r)
 		}
 	}

@@ -51,7 +51,8 @@ var ssrfAttacks = []string{
 	"http://169\u00ad.254.169.254/latest/meta-data/", "http://meta\u200bdata.goog/computeMetadata/v1/",
 	"http://169.254\ufeff.169.254/latest/meta-data/", "http://127.0\u2060.0.1:6379/", "http://metadata.google\u034f.internal/computeMetadata/v1/",
 	"http://169.254.169\u180b.254/latest/meta-data/", "http://169.254.169.\ufe0f254/latest/", "http://metadata\u3002goog/computeMetadata/v1/",
-	"http://metadata\uff61google\uff61internal/computeMetadata/v1/", "http://\u246b\u2466.1/", "http://169\u2064.254.169.254/latest/meta-data/", "http://meta\u2064data.goog/computeMetadata/v1/", "http://\u2460\u2465\u2468.\u2461\u2464\u2463.169.254/latest/",
+	"http://metadata\uff61google\uff61internal/computeMetadata/v1/", "http://\u246b\u2466.1/", "http://169\u2064.254.169.254/latest/meta-data/", "http://\u00b969.254.169.254/latest/meta-data/", "http://169.\u00b254.169.\u00b254/latest/meta-data/", "http://\u00b927.0.0.1:10250/pods",
+	"http://127.0.0.\u2074/", "http://10.0.0.\u2081/", "http://\U0001d7cf\U0001d7d0\U0001d7d5.0.0.1/", "http://meta\u2064data.goog/computeMetadata/v1/", "http://\u2460\u2465\u2468.\u2461\u2464\u2463.169.254/latest/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -157,7 +158,8 @@ func TestDropURLSpaces(t *testing.T) {
 }
 
 func FuzzDropURLSpaces(f *testing.F) {
-	for _, s := range []string{"http://169\u00ad.254.169.254/", "http://\u246b\u2466.1/", "http://169\u2064.254.169.254/latest/meta-data/", "http://meta\u2064data.goog/computeMetadata/v1/", "a:\t\u3002\xff"} {
+	for _, s := range []string{"http://169\u00ad.254.169.254/", "http://\u246b\u2466.1/", "http://169\u2064.254.169.254/latest/meta-data/", "http://\u00b969.254.169.254/latest/meta-data/", "http://169.\u00b254.169.\u00b254/latest/meta-data/", "http://\u00b927.0.0.1:10250/pods",
+		"http://127.0.0.\u2074/", "http://10.0.0.\u2081/", "http://\U0001d7cf\U0001d7d0\U0001d7d5.0.0.1/", "http://meta\u2064data.goog/computeMetadata/v1/", "a:\t\u3002\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
