@@ -93,7 +93,48 @@ func codeCall(v string) bool {
 		eachAt(v, "__imp", joinedImport) ||
 		eachAt(v, "import_module", func(v string, i int) bool { return pythonImport(v, i+len("import_module")) }) ||
 		eachAt(v, "subprocess_", asyncioShell) ||
-		strings.IndexByte(v, '\n') >= 0 && commandDecorator(v)
+		eachAt(v, "Process", func(v string, i int) bool { return receiverCall(v, i, "Process", "spawn", "exec") }) ||
+		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
+		importAndModule(v) ||
+		strings.ContainsAny(v, "\n\r") && commandDecorator(v)
+}
+
+// importAndModule: v imports by name (__import__, import_module,
+// load_module, sys.modules, __loader__) and names a command module in a
+// string literal ('posix', "subprocess"): attack 25 reached a module
+// through sys.modules['posix'], __loader__.load_module('posix'), an
+// alias of import_module or of __import__ (i=__builtins__.__import__ /
+// i('subprocess')), operator.attrgetter('__import__'), none of them the
+// call pythonImport reads. The false-positive risk: Python code that
+// imports by name and mentions such a module in a string.
+func importAndModule(v string) bool {
+	if !strings.Contains(v, "__import__") && !strings.Contains(v, "import_module") && !strings.Contains(v, "load_module") &&
+		!strings.Contains(v, "sys.modules") && !strings.Contains(v, "__loader__") {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		q := v[i]
+		if q != '\'' && q != '"' {
+			continue
+		}
+		rest := v[i+1:]
+		if len(rest) > 16 {
+			rest = rest[:16]
+		}
+		if k := strings.IndexByte(rest, q); k > 0 && commandModules[rest[:k]] {
+			return true
+		}
+	}
+	return false
+}
+
+// nextLine splits rest at its first line break (\n or \r: Python reads a
+// lone CR as one too, attack 25).
+func nextLine(rest string) (line, after string) {
+	if k := strings.IndexAny(rest, "\n\r"); k >= 0 {
+		return rest[:k], rest[k+1:]
+	}
+	return rest, ""
 }
 
 // eachAt: at one of the places where word stands in v, at(v, i) holds.
@@ -172,25 +213,88 @@ func rubySend(v string, i int) bool {
 }
 
 // rubyNamedCommands are the command methods a send or a method object
-// names (rubyCommandMethods less the ones that only open or send).
-var rubyNamedCommands = rubyCommandMethods[:10]
+// names (rubyCommandMethods less the ones that only open or send), and
+// Open3's (attack 25: Open3.send(:capture2, "id")).
+var rubyNamedCommands = []string{"system", "exec", "spawn", "syscall", "popen", "fork", "eval", "instance_eval", "class_eval", "module_eval",
+	"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3", "pipeline", "pipeline_r", "pipeline_w", "pipeline_rw", "pipeline_start"}
 
 // namedCommand: from v[j] on, an optional bracket, then a symbol or a
-// string that names a command method, or a backtick (:`).
+// string that names a command method, or a backtick (:`). The symbol may
+// be quoted (:"system", :'system') or a %s literal (%s(system)), and a
+// quoted name may hold escapes (:"\163ystem", "\x73ystem") and empty
+// interpolations ("sys#{}tem"): attack 25.
 func namedCommand(v string, j int) bool {
 	j = skipSpace(v, j)
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
 	}
-	if j >= len(v) || v[j] != ':' && v[j] != '\'' && v[j] != '"' {
+	switch {
+	case j+2 < len(v) && v[j] == '%' && v[j+1] == 's' && strings.IndexByte("([{<|!/^~", v[j+2]) >= 0:
+		return rubyQuotedName(v, j+3, rubyCloser(v[j+2]))
+	case j < len(v) && v[j] == ':':
+		j = skipSpace(v, j+1)
+		if j < len(v) && (v[j] == '"' || v[j] == '\'') {
+			return rubyQuotedName(v, j+1, v[j])
+		}
+	case j < len(v) && (v[j] == '"' || v[j] == '\''):
+		if rubyQuotedName(v, j+1, v[j]) {
+			return true
+		}
+		j = skipSpace(v, j+1)
+	default:
 		return false
 	}
-	j = skipSpace(v, j+1)
 	if j < len(v) && v[j] == '`' {
 		return true
 	}
 	_, ok := wordAt(v, j, rubyNamedCommands...)
 	return ok
+}
+
+// rubyCloser is the character that closes a % literal opened by d.
+func rubyCloser(d byte) byte {
+	switch d {
+	case '(':
+		return ')'
+	case '[':
+		return ']'
+	case '{':
+		return '}'
+	case '<':
+		return '>'
+	}
+	return d
+}
+
+// rubyQuotedName: from v[j] up to closer, Ruby's string (escapes \NNN
+// and \xNN read, #{} dropped; at most 24 bytes) is one of
+// rubyNamedCommands.
+func rubyQuotedName(v string, j int, closer byte) bool {
+	var buf [24]byte
+	n := 0
+	for k := j; k < len(v) && k-j < 48; k++ {
+		c := v[k]
+		switch {
+		case c == closer:
+			return slices.Contains(rubyNamedCommands, string(buf[:n])) // no allocation: a comparison
+		case n == len(buf):
+			return false
+		case strings.HasPrefix(v[k:], "#{}"):
+			k += 2
+		case c == '\\' && k+3 < len(v) && v[k+1] == 'x' && ishex(v[k+2]) && ishex(v[k+3]):
+			buf[n] = unhex(v[k+2])<<4 | unhex(v[k+3])
+			n++
+			k += 3
+		case c == '\\' && k+3 < len(v) && octalDigit(v[k+1]) && octalDigit(v[k+2]) && octalDigit(v[k+3]):
+			buf[n] = (v[k+1]-'0')<<6 | (v[k+2]-'0')<<3 | (v[k+3] - '0')
+			n++
+			k += 3
+		default:
+			buf[n] = c
+			n++
+		}
+	}
+	return false
 }
 
 // rubyMethodObject (at "method"): method(:system), method :exec,
@@ -286,6 +390,13 @@ func kernelOddArgument(v string, i int) bool {
 	if !ok {
 		return false
 	}
+	if k := skipSpace(v, i+len("Kernel")); strings.HasPrefix(v[k:], "&.") {
+		// Kernel&.system "id" (attack 25): safe navigation, which
+		// 210116 does not read; any argument
+		if k, ok = wordAt(v, j, rubyCommandMethods...); ok {
+			return rubyArgumentStart(v, k)
+		}
+	}
 	if k, ok := wordAt(v, j, kernelBlockMethods...); ok {
 		// Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`}: a
 		// block run with Kernel as its receiver or argument
@@ -302,8 +413,7 @@ func kernelOddArgument(v string, i int) bool {
 		// with any argument (210116 reads Kernel.system's)
 		if k = skipSpace(v, k); k < len(v) && v[k] == '.' {
 			if k, ok = wordAt(v, skipSpace(v, k+1), rubyCommandMethods...); ok {
-				k = skipSpace(v, k)
-				return k < len(v) && (v[k] == '(' || v[k] == '"' || v[k] == '\'' || v[k] == '`' || v[k] == '%' || v[k] == '?' || v[k] == '*' || v[k] == '[')
+				return rubyArgumentStart(v, k)
 			}
 		}
 	}
@@ -316,7 +426,14 @@ func kernelOddArgument(v string, i int) bool {
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
 	}
-	return j < len(v) && v[j] == '*' || j+1 < len(v) && v[j] == '?' && v[j+1] > ' '
+	return j < len(v) && v[j] == '*' || j+1 < len(v) && (v[j] == '?' && v[j+1] > ' ' || v[j] == '<' && v[j+1] == '<')
+}
+
+// rubyArgumentStart: after white space from v[j], a call's argument
+// starts: a bracket, a quote, a backtick, %, ?, *, [ or a heredoc (<<).
+func rubyArgumentStart(v string, j int) bool {
+	j = skipSpace(v, j)
+	return j < len(v) && strings.IndexByte("(\"'`%?*[", v[j]) >= 0 || strings.HasPrefix(v[j:], "<<")
 }
 
 // kernelBlockMethods take a block that Kernel is the receiver (self) or
@@ -334,6 +451,8 @@ func receiverMethod(v string, i int, receiver string) (j int, ok bool) {
 	switch {
 	case strings.HasPrefix(v[j:], "."):
 		j++
+	case strings.HasPrefix(v[j:], "&."):
+		j += 2
 	case strings.HasPrefix(v[j:], "::"):
 		j += 2
 	default:
@@ -478,7 +597,9 @@ var commandDecorators = []string{"system", "exec", "eval", "popen", "getoutput",
 func commandDecorator(v string) bool {
 	var al pyAliases
 	collected, inChain, hit := false, false, false
-	for line := range strings.SplitSeq(v, "\n") {
+	for rest := v; rest != ""; {
+		var line string
+		line, rest = nextLine(rest)
 		j := skipSpace(line, 0)
 		switch {
 		case j < len(line) && line[j] == '@':
@@ -540,19 +661,27 @@ func pythonDefinition(line string, j int) bool {
 // Python 3.9's any expression, attack 24: @[system][0], @(s:=system),
 // @system if 1 else 0, @os.system or 0). @app.route("/system") and
 // @mock.patch("os.system") name it in a string; @pytest.mark.system
-// after another name's dot.
+// after another name's dot; @system.setter, @system.command() and
+// @exec.register an attribute of the user's own object named so
+// (attack 25's false positives). Since attack 25 also a name in a string
+// with getattr, vars or __dict__ (@getattr(os,'system')), and
+// @subprocess.run, @subprocess.call, @pty.spawn.
 func decoratorCommand(line string, j int, al *pyAliases) bool {
 	prev, dotted := "", false // the word before, and a dot since it
+	named, reflect := false, false
 	for k := j; k < len(line); {
 		c := line[k]
 		switch {
 		case c == '#':
-			return false
+			return named && reflect
 		case c == '"' || c == '\'':
 			end := strings.IndexByte(line[k+1:], c)
 			if end < 0 {
-				return false
+				return named && reflect
 			}
+			// a command's name as a string, to getattr, vars(os)[...],
+			// os.__dict__[...] (attack 25)
+			named = named || slices.Contains(commandDecorators, line[k+1:k+1+end])
 			k += end + 2
 			prev, dotted = "", false
 		case identByte(c, "") && !(c >= '0' && c <= '9'):
@@ -560,9 +689,12 @@ func decoratorCommand(line string, j int, al *pyAliases) bool {
 			w := line[k:e]
 			after := skipSpace(line, e)
 			keyword := after < len(line) && line[after] == '=' && (after+1 == len(line) || line[after+1] != '=')
-			if !keyword {
-				module := !dotted || slices.Contains(decoratorModules, prev) || al.has(al.mods[:al.nm], prev)
-				if module && (slices.Contains(commandDecorators, w) || !dotted && al.has(al.funcs[:al.nf], w)) {
+			attribute := after < len(line) && line[after] == '.' // @system.setter: the user's own object
+			reflect = reflect || slices.Contains(reflectionNames, w)
+			if !keyword && !attribute {
+				module := dotted && (slices.Contains(decoratorModules, prev) || al.has(al.mods[:al.nm], prev))
+				if (!dotted || module) && slices.Contains(commandDecorators, w) || !dotted && al.has(al.funcs[:al.nf], w) ||
+					module && slices.Contains(moduleCommands, w) {
 					return true
 				}
 			}
@@ -579,8 +711,16 @@ func decoratorCommand(line string, j int, al *pyAliases) bool {
 			k++
 		}
 	}
-	return false
+	return named && reflect
 }
+
+// reflectionNames turn a string into an attribute: with one, a command
+// function's name in a string names the function.
+var reflectionNames = []string{"getattr", "vars", "__dict__", "__getattribute__", "attrgetter", "globals", "locals"}
+
+// moduleCommands are command functions too generic to read bare
+// (@run), read after their module (@subprocess.run, @pty.spawn).
+var moduleCommands = []string{"run", "call", "spawn", "startfile"}
 
 // identEnd is the index after the word (letters, digits, _) at v[j].
 func identEnd(v string, j int) int {
@@ -604,7 +744,9 @@ func (a *pyAliases) has(names []string, n string) bool { return n != "" && slice
 // collect reads v's import lines.
 func (a *pyAliases) collect(v string) {
 	fromCommands, inBrackets := false, false
-	for line := range strings.SplitSeq(v, "\n") {
+	for rest := v; rest != ""; {
+		var line string
+		line, rest = nextLine(rest)
 		j := skipSpace(line, 0)
 		items := ""
 		switch {

@@ -52,6 +52,19 @@ var codeCallAttacks = []string{
 	"from os import system\n@[system][0]\n@lambda c:c.__name__\nclass id:pass", "from os import system\n@(s:=system)\n@lambda c:c.__name__\nclass id:pass",
 	"from os import system\n@system if 1 else 0\n@lambda c:c.__name__\nclass id:pass", "from os import system\n@{1:system}[1]\n@lambda c:c.__name__\nclass id:pass",
 	"import os\n@os.system or 0\n@lambda c:c.__name__\nclass id:pass",
+	// attack 25's: Ruby's quoted, %s and escaped symbols, safe
+	// navigation, a heredoc, Process.spawn, a send of Open3's; Python's
+	// names in strings for getattr and vars, subprocess.run, lone CRs,
+	// modules reached by sys.modules, load_module, aliases, pty.spawn
+	`Object.send(:"system", 'id')`, `Object.send(:'system', 'id')`, `Object.send(%s(system), 'id')`, `1.send(:"\163ystem", 'id')`,
+	`1.send(:"sys#{}tem", 'id')`, `1.send(%s{exec}, 'id')`, `1.method(:"\x73ystem").call('id')`, `1.method(%s(system)).call('id')`,
+	`Kernel&.system 'id'`, "Kernel.system <<~E\nid\nE", `Process.spawn ?i+?d;Process.wait`, `require 'open3';puts Open3.send(:capture2, 'id')`,
+	"import os\n@getattr(os,'system')\n@lambda c:c.__name__\nclass id:pass", "import os\n@vars(os)['system']\n@lambda c:c.__name__\nclass id:pass",
+	"import os\n@os.__dict__['system']\n@lambda c:c.__name__\nclass id:pass", "import subprocess\n@subprocess.run\n@lambda c:c.__name__\nclass id:pass",
+	"from os import system\r@system\r@lambda c:c.__name__\rclass id:pass",
+	"import sys\ngetattr(sys.modules['posix'],'sys'+'tem')('id')", "getattr(__builtins__.__loader__.load_module('posix'),'sys'+'tem')('id')",
+	"from importlib import import_module as im\ngetattr(im('posix'),'sys'+'tem')('id')", "i=__builtins__.__import__\ni('subprocess').getoutput('id')",
+	"import operator\noperator.attrgetter('__import__')(__builtins__)('subprocess').getoutput('id')", "import pty\npty.spawn('id')",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -77,6 +90,11 @@ var codeCallBenign = []string{
 	"Team:\n@exec\n@ops\nclass of 2024 reunion", "@app.route(\"/system\")\ndef system_page(): pass",
 	"@mock.patch(\"os.system\")\ndef test_x(m): pass", "@pytest.mark.system\ndef test_y(): pass", "@retry(exec=3)\ndef job(): pass",
 	`Kernel.itself is Kernel`, `__import__(r"json")`, `method_missing(:system)`, `public_methods(:system)`,
+	// attack 25's false positives: a property, a Click group and a
+	// singledispatch function named like a command; near-misses
+	"@system.command()\ndef status():\n    pass", "@exec.register\ndef _(x): pass", "@mock.patch.object(os, \"system\")\ndef test_z(m): pass",
+	`obj.send(:"welcome")`, `x.send(%s(deliver))`, `the Process.spawn docs`, `pty.spawn is documented`, `Kernel&.then`,
+	"import importlib\nm = importlib.import_module('json')",
 }
 
 func TestCodeCall(t *testing.T) {
@@ -94,8 +112,12 @@ func TestCodeCall(t *testing.T) {
 			t.Errorf("210118 misses %q", s)
 		}
 	}
-	if s := "from flask import app as a\n@a.route('/')\ndef index(): pass"; codeCall(s) {
-		t.Errorf("210118 matches the benign %q", s)
+	// (the CRS alone refuses these through Caddy)
+	for _, s := range []string{"from flask import app as a\n@a.route('/')\ndef index(): pass",
+		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ..."} {
+		if codeCall(s) {
+			t.Errorf("210118 matches the benign %q", s)
+		}
 	}
 	for _, s := range codeCallBenign {
 		if codeCall(s) {
@@ -171,6 +193,8 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"subprocess_", "x.subprocess_shell"},
 		{"Open3", "Open3.capture2 "},
 		{"__import__ quotes", "__import__\"]))"},
+		{"sys.modules quotes", "sys.modules 'a' \"b\" "},
+		{"send quoted symbols", ".send(:\"sys#{}"},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
