@@ -113,10 +113,12 @@ func sqlNumberCall(v string) bool {
 			continue
 		}
 		a := sqlSkip(v, k+1)
-		if a == len(v) || strings.IndexByte("=<>!#", v[a]) >= 0 || strings.HasPrefix(v[a:], "--") || strings.HasPrefix(v[a:], "/*") {
+		// since attack 25 also a cast, arithmetic and another term
+		// (1 OR sleepEachRow(3) AND 1, sleepEachRow(3)::UInt8, ...)+0)
+		if a == len(v) || strings.IndexByte("=<>!#+-*/%", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
 			return true
 		}
-		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not"); ok {
+		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod"); ok {
 			return true
 		}
 	}
@@ -160,28 +162,46 @@ func sqlCallAt(v string, j int, strict, numbered bool) int {
 		j = sqlSkip(v, j+1)
 	}
 	j = sqlSkipPrefix(v, j)
-	for range 4 {
+	for n := 0; ; n++ {
+		if end := sqlCallHere(v, j, strict, numbered); end >= 0 {
+			return end
+		}
 		k := sqlOperandEnd(v, j)
-		if k == j {
-			break
+		if n == 4 || k == j {
+			return -1
 		}
 		a := sqlSkip(v, k)
 		if op := sqlCompareEnd(v, a); op >= 0 {
 			a = op
-		} else if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") {
+		} else if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") || strings.HasPrefix(v[a:], "::") {
 			a += 2
 		} else if a < len(v) && strings.IndexByte("+-*/%&|^", v[a]) >= 0 {
 			a++
 		} else if w, ok := sqlWordFold(v, a, "and", "or", "xor", "between", "not", "div", "mod"); ok {
 			a = w
-		} else if a > k && a < len(v) && identByte(v[a], "") {
-			// a + that urlDecodeUni made a space (1 = 1 + f(3) is read
-			// as 1 = 1   f(3)): the name follows
+			if strings.EqualFold(v[w-3:w], "not") {
+				// NOT BETWEEN, NOT LIKE, NOT IN (attack 25)
+				if w, ok = sqlWordFold(v, sqlSkip(v, a), "between", "like", "ilike", "rlike", "regexp", "glob", "in", "similar"); ok {
+					a = w
+				}
+			}
+		} else if a > k && a < len(v) && identByte(v[a], "") && (v[j] >= '0' && v[j] <= '9' || v[j] == '\'' || v[j] == '"' || sqlCallHere(v, a, strict, numbered) >= 0) {
+			// a + that urlDecodeUni made a space (1 = 1 + f(3) is read as
+			// 1 = 1   f(3)): after a number or a string, a name follows;
+			// after a name, only the call itself (id + f(3)), so words of
+			// a search ("3 cases for ...") end the reading
 		} else {
-			break
+			return -1
 		}
 		j = sqlSkipPrefix(v, sqlSkip(v, a))
 	}
+}
+
+// sqlCallHere: at v[j:] a function's name and its opening bracket, the
+// name quoted, listed (210156's list or sqlKnownNames) or no word
+// (sqlNoWord when numbered, else sqlCodeName); after || or && (strict),
+// quoted or listed. It returns the index after the bracket, or -1.
+func sqlCallHere(v string, j int, strict, numbered bool) int {
 	name, quoted, k := sqlNameAt(v, j)
 	if name == "" {
 		return -1
@@ -190,7 +210,7 @@ func sqlCallAt(v string, j int, strict, numbered bool) int {
 	if k >= len(v) || v[k] != '(' {
 		return -1
 	}
-	if quoted || sqlListedName.MatchString(name) {
+	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) {
 		return k + 1
 	}
 	if !strict && (numbered && sqlNoWord(name) || !numbered && sqlCodeName(name)) {
@@ -275,9 +295,9 @@ func sqlNumberEnd(v string, j int) int {
 	return k
 }
 
-// sqlOperandEnd is the end of a comparison's left operand at v[j:]: a
-// number, or a string in single or double quotes of at most 64 bytes; or
-// j.
+// sqlOperandEnd is the end of an operand at v[j:]: a number, a string
+// in single or double quotes of at most 64 bytes, a name (dotted; at most
+// 64 bytes) with its call's brackets (at most 64 bytes); or j.
 func sqlOperandEnd(v string, j int) int {
 	if j >= len(v) {
 		return j
@@ -292,7 +312,29 @@ func sqlOperandEnd(v string, j int) int {
 		}
 		return j
 	}
-	return sqlNumberEnd(v, j)
+	if k := sqlNumberEnd(v, j); k > j || !identByte(v[j], "") {
+		return k
+	}
+	// a column (t.id), a keyword (true, NULL) or a call (e()): attack 25
+	k := j
+	for k < len(v) && k-j < 64 && (identByte(v[k], "$") || v[k] == '.') {
+		k++
+	}
+	if b := sqlSkip(v, k); b < len(v) && v[b] == '(' {
+		depth := 0
+		for e := b; e < len(v) && e-b < 64; e++ {
+			switch v[e] {
+			case '(':
+				depth++
+			case ')':
+				if depth--; depth == 0 {
+					return e + 1
+				}
+			}
+		}
+		return j
+	}
+	return k
 }
 
 // sqlCompareEnd is the end of a comparison operator at v[j:], or -1.
@@ -353,8 +395,7 @@ func sqlNameAt(v string, j int) (name string, quoted bool, end int) {
 // sqlCodeName: name is a function's, no product's: camelCase that starts
 // lowercase with a hump after at least two lowercase letters or digits
 // (sleepEachRow, lengthUTF8, sipHash64, h3ToGeo, toInt32), or that
-// starts with two capitals (IPv4NumToString, UUIDStringToNum); or one of
-// sqlNumberedNames. iPhone12, iPad9, eBay, MacBook and PlayStation5 are
+// starts with two capitals (IPv4NumToString, UUIDStringToNum). iPhone12, iPad9, eBay, MacBook and PlayStation5 are
 // not (attack 24 had "10 or iPhone12(mini)" refused as a search).
 func sqlCodeName(name string) bool {
 	if len(name) < 3 {
@@ -378,19 +419,34 @@ func sqlCodeName(name string) bool {
 			}
 		}
 	}
-	var buf [16]byte
+	return false
+}
+
+// sqlKnownName: name, in any case, is one of sqlKnownNames.
+func sqlKnownName(name string) bool {
+	var buf [20]byte
 	if len(name) > len(buf) {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		buf[i] = name[i] | 0x20
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		buf[i] = c
 	}
-	return sqlNumberedNames[string(buf[:len(name)])] // no allocation: a map index
+	return sqlKnownNames[string(buf[:len(name)])] // no allocation: a map index
 }
 
-// sqlNumberedNames are functions named in lowercase with digits, which
-// sqlCodeName cannot tell from a product's name by their shape.
-var sqlNumberedNames = map[string]bool{"sha224": true, "sha256": true, "sha384": true, "sha512": true, "crc32c": true, "crc64": true,
+// sqlKnownNames are functions whose names sqlCodeName cannot tell from a
+// product's by their shape (lowercase with digits; ClickHouse's distances
+// and norms, L2Distance: attack 25) or that 210156's list lacks
+// (PostgreSQL's dblink: attack 25), lowercased.
+var sqlKnownNames = map[string]bool{
+	"l1distance": true, "l2distance": true, "l2squareddistance": true, "linfdistance": true, "lpdistance": true,
+	"l1norm": true, "l2norm": true, "l2squarednorm": true, "linfnorm": true, "lpnorm": true, "l1normalize": true, "l2normalize": true,
+	"linfnormalize": true, "lpnormalize": true, "dblink": true, "dblink_connect": true, "dblink_connect_u": true, "dblink_exec": true,
+	"dblink_send_query": true, "dblink_open": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "crc32c": true, "crc64": true,
 	"xxh3": true, "xxhash32": true, "xxhash64": true, "log10": true, "log2": true, "exp2": true, "exp10": true, "atan2": true,
 	"md4": true, "ripemd160": true, "blake3": true, "murmurhash2_32": true, "murmurhash3_32": true, "murmurhash3_64": true}
 

