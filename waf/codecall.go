@@ -27,8 +27,11 @@ import (
 //   - Kernel's command methods with a character literal or a splat as the
 //     argument (Kernel.system ?i+?d, Kernel.spawn(*["id"])), and a block
 //     run on Kernel (Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`},
-//     Kernel.tap do ... end: attack 23), and Kernel.itself.system "id"
-//     (attack 24);
+//     Kernel.tap do ... end: attack 23), and Kernel reached so that
+//     210116 does not see it, with any argument: Kernel.itself.system "id"
+//     (attack 24), (Kernel).system, Kernel.freeze.system,
+//     Kernel.dup.system, [Kernel].first.system, [Kernel][0].system,
+//     Object.const_get(:Kernel).system (attack 26);
 //   - PTY.spawn and PTY.getpty, and Open3's capture2, popen3, pipeline...
 //     (attack 23), with an argument that starts with a quote, %, ?, *, [
 //     or a backtick ("PTY.spawn docs" passes);
@@ -63,8 +66,15 @@ import (
 //     os as o / @o.system); since attack 24 anywhere in Python 3.9's
 //     decorator expression outside strings (@[system][0],
 //     @(s:=system), @os.system or 0), and the definition must be one
-//     (def f(, class C: or class C(: "class of 2024 reunion" is not). An
-//     alias made by assignment (s = os.system) is not followed.
+//     (def f(, class C: or class C(: "class of 2024 reunion" is not);
+//     since attack 26 over lines (in brackets, or joined by a
+//     backslash), with .__call__ (@os.system.__call__), and with an
+//     alias imported after a ; (import sys; import os as o). An alias
+//     made by assignment (s = os.system) is not followed;
+//   - since attack 26, modules that run commands (pydoc's pipepager,
+//     distutils.spawn, webbrowser) imported by name, and os, subprocess
+//     or sys reached as another module's attribute
+//     (__import__("shutil").os, import_module("glob").os).
 //
 // Passing: mailer.send(:welcome), obj.send("system_status"), "send
 // 'exec' the report", the PTY and Open3 docs, printf "%x/%d",
@@ -95,9 +105,49 @@ func codeCall(v string) bool {
 		eachAt(v, "subprocess_", asyncioShell) ||
 		eachAt(v, "Process", func(v string, i int) bool { return receiverCall(v, i, "Process", "spawn", "exec") }) ||
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
+		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v)
 }
+
+// moduleCall (at a "."): a command module's command function called
+// with an argument (subprocess.call('id', shell=True),
+// subprocess.run(...), os.execvp(...), os.posix_spawnp(...),
+// pty.spawn(...)): attack 26 passed a plain subprocess.call in a JSON
+// field, which the CRS reads only in some spellings (os.system,
+// subprocess.Popen). Empty brackets pass (subprocess.run() in prose), as
+// do other modules' functions of these names (app.run("0.0.0.0"),
+// mock.call("x")). Each dot reads back over the word before it and on
+// over one word: a few reads of each byte.
+func moduleCall(v string, i int) bool {
+	b := i
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
+		b--
+	}
+	m := identBefore(v, b)
+	if m == b || !slices.Contains(callModules, v[m:b]) {
+		return false // also as another module's attribute: shutil.os.system(...)
+	}
+	j := skipSpace(v, i+1)
+	e := identEnd(v, j)
+	if e == j || !slices.Contains(commandDecorators, v[j:e]) && !slices.Contains(moduleCommands, v[j:e]) && !slices.Contains(moreModuleCommands, v[j:e]) {
+		return false
+	}
+	e = skipSpace(v, e)
+	if e >= len(v) || v[e] != '(' {
+		return false
+	}
+	e = skipSpace(v, e+1)
+	return e < len(v) && v[e] != ')'
+}
+
+// callModules are the modules whose functions moduleCall reads.
+var callModules = []string{"os", "subprocess", "pty", "posix", "nt", "commands", "popen2"}
+
+// moreModuleCommands are command functions moduleCall reads besides
+// commandDecorators and moduleCommands.
+var moreModuleCommands = []string{"posix_spawn", "posix_spawnp", "spawnle", "spawnlpe", "spawnve", "spawnvpe", "execle", "execlpe", "execvpe",
+	"popen2", "popen3", "popen4"}
 
 // importAndModule: v imports by name (__import__, import_module,
 // load_module, sys.modules, __loader__) and names a command module in a
@@ -383,50 +433,115 @@ func identBefore(v string, j int) int {
 	return j
 }
 
-// kernelOddArgument (at "Kernel"): Kernel.m or Kernel::m, a command
-// method, then ?c (a character literal) or * (a splat), bracketed or not.
+// kernelOddArgument (at "Kernel"): a command method of Kernel called in
+// a way rule 210116 does not read: Kernel.m or Kernel::m with ?c (a
+// character literal), * (a splat) or a heredoc as the argument,
+// bracketed or not; a block run on Kernel (Kernel.then{...}); or Kernel
+// reached so that 210116 does not see it as the receiver, then called
+// with any argument: by safe navigation (Kernel&.system, attack 25),
+// through methods that return it (Kernel.itself, .freeze, .dup, .clone,
+// .then, .tap, with or without brackets, chained: attacks 24 and 26), in
+// brackets ((Kernel).system), in an array ([Kernel].first, [Kernel][0])
+// or by name (Object.const_get(:Kernel).system: attack 26). At most
+// kernelSteps steps are read after each Kernel.
 func kernelOddArgument(v string, i int) bool {
-	j, ok := receiverMethod(v, i, "Kernel")
-	if !ok {
+	if !wordStart(v, i) {
 		return false
 	}
-	if k := skipSpace(v, i+len("Kernel")); strings.HasPrefix(v[k:], "&.") {
-		// Kernel&.system "id" (attack 25): safe navigation, which
-		// 210116 does not read; any argument
-		if k, ok = wordAt(v, j, rubyCommandMethods...); ok {
-			return rubyArgumentStart(v, k)
+	j, disguised := i+len("Kernel"), false
+	for step := 0; step < kernelSteps; step++ {
+		j = skipSpace(v, j)
+		if j >= len(v) {
+			return false
 		}
-	}
-	if k, ok := wordAt(v, j, kernelBlockMethods...); ok {
-		// Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`}: a
-		// block run with Kernel as its receiver or argument
-		k = skipSpace(v, k)
-		if k < len(v) && v[k] == '{' {
-			return true
+		switch c := v[j]; {
+		case c == ')' || c == ']' || c == '"' || c == '\'':
+			// (Kernel), [Kernel], const_get("Kernel")
+			j, disguised = j+1, true
+			continue
+		case c == '[':
+			// [Kernel][0], [Kernel][-1]
+			k := j + 1
+			for k < len(v) && k-j < 4 && (v[k] == '-' || v[k] >= '0' && v[k] <= '9') {
+				k++
+			}
+			if k == j+1 || k >= len(v) || v[k] != ']' {
+				return false
+			}
+			j, disguised = k+1, true
+			continue
+		case c == '`' && step == 0:
+			return false
 		}
-		if _, ok := wordAt(v, k, "do"); ok {
-			return true
+		k, ok := methodDot(v, j)
+		if !ok {
+			return false
 		}
-	}
-	if k, ok := wordAt(v, j, "itself", "then", "tap", "yield_self"); ok {
-		// Kernel.itself.system "id" (attack 24): Kernel still, called
-		// with any argument (210116 reads Kernel.system's)
-		if k = skipSpace(v, k); k < len(v) && v[k] == '.' {
-			if k, ok = wordAt(v, skipSpace(v, k+1), rubyCommandMethods...); ok {
-				return rubyArgumentStart(v, k)
+		if strings.HasPrefix(v[j:], "&.") {
+			disguised = true // Kernel&.system "id" (attack 25)
+		}
+		if strings.HasPrefix(v[k:], "`") {
+			return true // Kernel.`("id")
+		}
+		if e, ok := wordAt(v, k, kernelBlockMethods...); ok {
+			// Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`}:
+			// a block run with Kernel as its receiver or argument
+			b := skipSpace(v, e)
+			if b < len(v) && v[b] == '{' {
+				return true
+			}
+			if _, ok := wordAt(v, b, "do"); ok {
+				return true
 			}
 		}
+		if e, ok := wordAt(v, k, kernelSelfMethods...); ok {
+			// Kernel.itself, Kernel.freeze(): Kernel still
+			e = skipSpace(v, e)
+			if strings.HasPrefix(v[e:], "()") {
+				e += 2
+			}
+			j, disguised = e, true
+			continue
+		}
+		e, ok := wordAt(v, k, rubyCommandMethods...)
+		if !ok {
+			return false
+		}
+		if disguised {
+			return rubyArgumentStart(v, e)
+		}
+		e = skipSpace(v, e)
+		if e < len(v) && v[e] == '(' {
+			e = skipSpace(v, e+1)
+		}
+		return e < len(v) && v[e] == '*' || e+1 < len(v) && (v[e] == '?' && v[e+1] > ' ' || v[e] == '<' && v[e+1] == '<')
 	}
-	if strings.HasPrefix(v[j:], "`") {
+	return false
+}
+
+// kernelSteps bounds what kernelOddArgument reads after each Kernel:
+// brackets, indexes and methods that return Kernel, then the call.
+const kernelSteps = 8
+
+// kernelSelfMethods return their receiver (or a copy of it, or its only
+// element: [Kernel].first), so that a command method called on the
+// result is Kernel's.
+var kernelSelfMethods = []string{"itself", "then", "tap", "yield_self", "freeze", "dup", "clone", "first", "last", "sample", "min", "max"}
+
+// methodDot: at v[j] a method call's . or :: or &. (white space after
+// it); k is where the method's name starts.
+func methodDot(v string, j int) (k int, ok bool) {
+	switch {
+	case strings.HasPrefix(v[j:], "."):
 		j++
-	} else if j, ok = wordAt(v, j, rubyCommandMethods...); !ok {
-		return false
+	case strings.HasPrefix(v[j:], "&."):
+		j += 2
+	case strings.HasPrefix(v[j:], "::"):
+		j += 2
+	default:
+		return j, false
 	}
-	j = skipSpace(v, j)
-	if j < len(v) && v[j] == '(' {
-		j = skipSpace(v, j+1)
-	}
-	return j < len(v) && v[j] == '*' || j+1 < len(v) && (v[j] == '?' && v[j+1] > ' ' || v[j] == '<' && v[j+1] == '<')
+	return skipSpace(v, j), true
 }
 
 // rubyArgumentStart: after white space from v[j], a call's argument
@@ -447,18 +562,7 @@ func receiverMethod(v string, i int, receiver string) (j int, ok bool) {
 	if !wordStart(v, i) {
 		return i, false
 	}
-	j = skipSpace(v, i+len(receiver))
-	switch {
-	case strings.HasPrefix(v[j:], "."):
-		j++
-	case strings.HasPrefix(v[j:], "&."):
-		j += 2
-	case strings.HasPrefix(v[j:], "::"):
-		j += 2
-	default:
-		return j, false
-	}
-	return skipSpace(v, j), true
+	return methodDot(v, skipSpace(v, i+len(receiver)))
 }
 
 // ptyCall (at "PTY"): PTY.spawn or PTY.getpty (or ::), then an argument
@@ -597,11 +701,19 @@ var commandDecorators = []string{"system", "exec", "eval", "popen", "getoutput",
 func commandDecorator(v string) bool {
 	var al pyAliases
 	collected, inChain, hit := false, false, false
+	depth, joined := 0, false // an expression that goes on past its line
 	for rest := v; rest != ""; {
 		var line string
 		line, rest = nextLine(rest)
 		j := skipSpace(line, 0)
 		switch {
+		case inChain && (depth > 0 || joined):
+			// a decorator over lines: in brackets (@(\n system\n)) or
+			// joined by a backslash (@\ then system): attack 26
+			if !hit {
+				hit = decoratorCommand(line, j, &al)
+			}
+			depth, joined = bracketDepth(line, j, depth)
 		case j < len(line) && line[j] == '@':
 			if !inChain {
 				inChain, hit = true, false
@@ -613,6 +725,7 @@ func commandDecorator(v string) bool {
 				}
 				hit = decoratorCommand(line, j+1, &al)
 			}
+			depth, joined = bracketDepth(line, j+1, 0)
 		case j >= len(line) || line[j] == '#':
 		default:
 			if inChain && hit && pythonDefinition(line, j) {
@@ -623,6 +736,33 @@ func commandDecorator(v string) bool {
 	}
 	return false
 }
+
+// bracketDepth: the bracket depth after line[j:], from depth before it
+// (brackets in string literals and comments not counted; at most
+// maxDepth), and whether the line ends in a backslash that joins the next
+// to it.
+func bracketDepth(line string, j, depth int) (int, bool) {
+	for k := j; k < len(line); k++ {
+		switch c := line[k]; c {
+		case '(', '[', '{':
+			depth = min(depth+1, maxDepth)
+		case ')', ']', '}':
+			depth = max(depth-1, 0)
+		case '"', '\'':
+			end := strings.IndexByte(line[k+1:], c)
+			if end < 0 {
+				return depth, false
+			}
+			k += end + 1
+		case '#':
+			return depth, false
+		}
+	}
+	return depth, strings.HasSuffix(line, "\\")
+}
+
+// maxDepth bounds the bracket depth bracketDepth counts.
+const maxDepth = 64
 
 // decoratorModules are the modules whose command functions
 // commandDecorators names.
@@ -689,10 +829,13 @@ func decoratorCommand(line string, j int, al *pyAliases) bool {
 			w := line[k:e]
 			after := skipSpace(line, e)
 			keyword := after < len(line) && line[after] == '=' && (after+1 == len(line) || line[after+1] != '=')
-			attribute := after < len(line) && line[after] == '.' // @system.setter: the user's own object
+			module := dotted && (slices.Contains(decoratorModules, prev) || al.has(al.mods[:al.nm], prev))
+			// @system.setter: an attribute of the user's own object;
+			// not after a command module (@os.system.__call__: attack
+			// 26) nor .__call__
+			attribute := after < len(line) && line[after] == '.' && !module && !strings.HasPrefix(line[skipSpace(line, after+1):], "__call__")
 			reflect = reflect || slices.Contains(reflectionNames, w)
 			if !keyword && !attribute {
-				module := dotted && (slices.Contains(decoratorModules, prev) || al.has(al.mods[:al.nm], prev))
 				if (!dotted || module) && slices.Contains(commandDecorators, w) || !dotted && al.has(al.funcs[:al.nf], w) ||
 					module && slices.Contains(moduleCommands, w) {
 					return true
@@ -743,47 +886,59 @@ func (a *pyAliases) has(names []string, n string) bool { return n != "" && slice
 
 // collect reads v's import lines.
 func (a *pyAliases) collect(v string) {
-	fromCommands, inBrackets := false, false
+	inBrackets := false
 	for rest := v; rest != ""; {
 		var line string
 		line, rest = nextLine(rest)
-		j := skipSpace(line, 0)
-		items := ""
-		switch {
-		case inBrackets:
-			items = line
-		default:
-			if k, ok := wordAt(line, j, "from"); ok {
-				k = skipSpace(line, k)
-				e := identEnd(line, k)
-				fromCommands = slices.Contains(decoratorModules, line[k:e])
-				for e < len(line) && (line[e] == '.' || identByte(line[e], "")) {
-					e++
-				}
-				if k, ok = wordAt(line, skipSpace(line, e), "import"); ok && fromCommands {
-					items = line[k:]
-					inBrackets = strings.IndexByte(items, '(') >= 0
-				}
-			} else if k, ok := wordAt(line, j, "import"); ok {
-				for item := range strings.SplitSeq(line[k:], ",") {
-					if name, alias, ok := asAlias(item); ok && slices.Contains(decoratorModules, name) && a.nm < len(a.mods) {
-						a.mods[a.nm] = alias
-						a.nm++
-					}
-				}
-				continue
-			}
-		}
-		if inBrackets && strings.IndexByte(items, ')') >= 0 {
-			inBrackets = false
-		}
-		for item := range strings.SplitSeq(items, ",") {
-			if name, alias, ok := asAlias(item); ok && slices.Contains(commandDecorators, name) && a.nf < len(a.funcs) {
-				a.funcs[a.nf] = alias
-				a.nf++
-			}
+		// statements after a ; too (import sys; import os as o:
+		// attack 26)
+		for stmt := range strings.SplitSeq(line, ";") {
+			inBrackets = a.statement(stmt, inBrackets)
 		}
 	}
+}
+
+// statement reads one import statement, or a line of a from-import's
+// brackets (inBrackets); it says whether those brackets go on.
+func (a *pyAliases) statement(line string, inBrackets bool) bool {
+	j := skipSpace(line, 0)
+	items := line
+	if !inBrackets {
+		if k, ok := wordAt(line, j, "import"); ok {
+			for item := range strings.SplitSeq(line[k:], ",") {
+				if name, alias, ok := asAlias(item); ok && slices.Contains(decoratorModules, name) && a.nm < len(a.mods) {
+					a.mods[a.nm] = alias
+					a.nm++
+				}
+			}
+			return false
+		}
+		k, ok := wordAt(line, j, "from")
+		if !ok {
+			return false
+		}
+		k = skipSpace(line, k)
+		e := identEnd(line, k)
+		fromCommands := slices.Contains(decoratorModules, line[k:e])
+		for e < len(line) && (line[e] == '.' || identByte(line[e], "")) {
+			e++
+		}
+		if k, ok = wordAt(line, skipSpace(line, e), "import"); !ok || !fromCommands {
+			return false
+		}
+		items = line[k:]
+		inBrackets = strings.IndexByte(items, '(') >= 0
+	}
+	if inBrackets && strings.IndexByte(items, ')') >= 0 {
+		inBrackets = false
+	}
+	for item := range strings.SplitSeq(items, ",") {
+		if name, alias, ok := asAlias(item); ok && slices.Contains(commandDecorators, name) && a.nf < len(a.funcs) {
+			a.funcs[a.nf] = alias
+			a.nf++
+		}
+	}
+	return inBrackets
 }
 
 // asAlias reads an import item "name as alias" (brackets, a backslash
@@ -874,9 +1029,27 @@ func stringPrefix(arg string, k int) bool {
 func octalDigit(c byte) bool { return c >= '0' && c <= '7' }
 
 // commandModules are the Python modules whose import rule 210118 reads as
-// a step to a command (210116's list).
+// a step to a command (210116's list, and since attack 26 pydoc,
+// distutils and webbrowser).
 var commandModules = map[string]bool{"os": true, "subprocess": true, "pty": true, "posix": true, "nt": true, "commands": true,
-	"popen2": true, "builtins": true, "__builtin__": true, "importlib": true, "ctypes": true}
+	"popen2": true, "builtins": true, "__builtin__": true, "importlib": true, "ctypes": true,
+	// attack 26: pydoc.pipepager and distutils.spawn run a command,
+	// webbrowser a browser's command line
+	"pydoc": true, "distutils": true, "webbrowser": true}
+
+// moduleAttribute: at v[j], over white space, an attribute that is a
+// command module (or sys, or __builtins__) another module imported:
+// __import__("shutil").os, import_module("glob").os (attack 26).
+func moduleAttribute(v string, j int) bool {
+	j = skipSpace(v, j)
+	if j >= len(v) || v[j] != '.' {
+		return false
+	}
+	j = skipSpace(v, j+1)
+	e := identEnd(v, j)
+	w := v[j:e]
+	return commandModules[w] || w == "sys" || w == "__builtins__"
+}
 
 // pythonImport: the call at v[j:] (after __import__ or import_module)
 // has a first argument that, without quotes, +, *, brackets, commas,
@@ -915,6 +1088,9 @@ scan:
 				break scan
 			}
 		}
+	}
+	if end < len(rest) && rest[end] == ')' && moduleAttribute(v, k+end+1) {
+		return true // __import__("shutil").os.system(...): attack 26
 	}
 	arg := strings.TrimSpace(rest[:end])
 	arg = strings.TrimPrefix(arg, "name")

