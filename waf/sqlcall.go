@@ -28,9 +28,11 @@ import (
 // compiled program). After a number at the value's start (210173), the
 // call's closing bracket must be followed by a comparison, a comment or
 // the value's end, as in 210162. A Go operator, no expression on the
-// value: it reads on from each quote (at most four operands of 64 bytes
-// and a name of 64), so a value costs a few reads of each byte
-// (BenchmarkSQLCall: 18 MB/s for the dearest shape, ' or ' over and
+// value: it reads on from each quote over operands of at most 64 bytes
+// and a name of 64, as many operands as there are (since attack 26), and
+// a start of an operand that one quote's reading reached is not read
+// again from another (sqlSeen), so a value costs a few reads of each
+// byte (BenchmarkSQLCall: 50 MB/s for the dearest shape, ' or ' over and
 // over).
 //
 // Passing: prose and code whose quotes are balanced ("x === 'a' ||
@@ -60,6 +62,7 @@ var sqlListedName = regexp.MustCompile(`(?i)\A(?:` + sqlFunctionNames + `|` + sq
 
 // sqlQuotedCall is rule 210169's operator: at a quote, the call.
 func sqlQuotedCall(v string) bool {
+	var seen sqlSeen
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c != '\'' && c != '"' && c != '`' {
 			continue
@@ -68,11 +71,51 @@ func sqlQuotedCall(v string) bool {
 		for j < len(v) && v[j] == ')' {
 			j++
 		}
-		if sqlLogicCallEnd(v, j, true) >= 0 {
+		if sqlLogicCallEnd(v, j, true, &seen) >= 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// sqlSeen are the operands' starts that a reading from an earlier quote
+// reached (and so found no call from), one bit each for a reading after
+// OR, AND or XOR and one after || or &&: what sqlCallAt finds from a
+// start depends on the start alone, so a reading that reaches one stops
+// there. Each start is read once, however many operands a chain has
+// (attack 26 passed x' OR 1=1 AND 2=2 AND 3=3 AND 4=4 AND
+// lengthUTF8(password)>5-- when four were read), and the value costs a
+// few reads of each byte. The bits of the first 4096 bytes' starts are
+// on the stack; a longer value's are allocated once, when a reading
+// reaches a start past them.
+type sqlSeen struct {
+	small [2 * 4096 / 64]uint64
+	large []uint64
+	n     int // the value's length
+}
+
+// visit marks start j (of a strict reading or not) and says whether it
+// was marked before.
+func (s *sqlSeen) visit(j int, strict bool) bool {
+	b := 2 * j
+	if strict {
+		b++
+	}
+	words := s.small[:]
+	if b/64 >= len(words) {
+		if s.large == nil {
+			s.large = make([]uint64, (2*s.n+1)/64+1)
+			copy(s.large, s.small[:])
+		}
+		words = s.large
+	}
+	w, m := b/64, uint64(1)<<(b%64)
+	if w >= len(words) {
+		return false
+	}
+	was := words[w]&m != 0
+	words[w] |= m
+	return was
 }
 
 // sqlNumberCall is rule 210173's operator: a number at the value's
@@ -103,7 +146,7 @@ func sqlNumberCall(v string) bool {
 			j = sqlSkip(v, j+1)
 		}
 	}
-	end := sqlLogicCallEnd(v, j, false)
+	end := sqlLogicCallEnd(v, j, false, nil)
 	if end < 0 {
 		return false
 	}
@@ -118,6 +161,9 @@ func sqlNumberCall(v string) bool {
 		if a == len(v) || strings.IndexByte("=<>!#+-*/%", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
 			return true
 		}
+		if v[a] == ':' && strings.IndexByte(v[:k], '?') >= 0 {
+			return true // the ternary's else (1 OR 1 ? sleepEachRow(3) : 0: attack 26)
+		}
 		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod"); ok {
 			return true
 		}
@@ -131,7 +177,7 @@ func sqlNumberCall(v string) bool {
 // index after the call's opening bracket, or -1. numbered: a name with a
 // letter next to a digit is no word (sqlNoWord); else only a camelCase
 // name that no product name is (sqlCodeName).
-func sqlLogicCallEnd(v string, j int, numbered bool) int {
+func sqlLogicCallEnd(v string, j int, numbered bool, seen *sqlSeen) int {
 	j = sqlSkip(v, j)
 	symbol := false
 	if k, ok := sqlWordFold(v, j, "or", "and", "xor"); ok {
@@ -141,20 +187,26 @@ func sqlLogicCallEnd(v string, j int, numbered bool) int {
 	} else {
 		return -1
 	}
-	return sqlCallAt(v, j, symbol, numbered)
+	return sqlCallAt(v, j, symbol, numbered, seen)
 }
 
 // sqlCallAt reads, from j: an optional NOT or !, signs, ~ and opening
-// brackets, up to four operands (a number or a quoted string) each
-// followed by a comparison (=, <, >, <>, !=, <=, >=, LIKE, IS, IN), an
-// arithmetic operator, AND, OR, XOR, BETWEEN or NOT (attack 24 passed
-// x' OR 1 BETWEEN 0 AND sleepEachRow(3)--, x' OR 1=1 AND
-// sleepEachRow(3)=0--, x' OR 1 = 1 + sleepEachRow(3)--), then a
-// function's name and its opening bracket. The name must be quoted,
-// listed (210156's list) or no word (sqlNoWord when numbered, else
-// sqlCodeName); after || or && (strict), quoted or listed. It returns
-// the index after the opening bracket, or -1.
-func sqlCallAt(v string, j int, strict, numbered bool) int {
+// brackets, operands (a number, a quoted string, a column, a keyword or
+// a call), each followed by a comparison (=, <, >, <>, !=, <=, >=, LIKE,
+// IS, IN, GLOBAL IN), an arithmetic operator, ClickHouse's ternary ? and
+// :, AND, OR, XOR, BETWEEN or NOT (attack 24 passed x' OR 1 BETWEEN 0
+// AND sleepEachRow(3)--, x' OR 1=1 AND sleepEachRow(3)=0--, x' OR 1 = 1
+// + sleepEachRow(3)--; attack 26 five operands and more, 1 ? f(3) : 0,
+// id GLOBAL IN (f(3))), then a function's name and its opening bracket.
+// The name must be quoted, listed (210156's list) or no word (sqlNoWord
+// when numbered, else sqlCodeName); after || or && (strict), quoted or
+// listed. It returns the index after the opening bracket, or -1. seen
+// (nil for 210173, which reads from one place) holds the starts read
+// before.
+func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
+	if seen != nil && seen.n == 0 {
+		seen.n = len(v)
+	}
 	j = sqlSkip(v, j)
 	if k, ok := sqlWordFold(v, j, "not"); ok {
 		j = sqlSkip(v, k)
@@ -163,11 +215,14 @@ func sqlCallAt(v string, j int, strict, numbered bool) int {
 	}
 	j = sqlSkipPrefix(v, j)
 	for n := 0; ; n++ {
+		if n > 0 && seen != nil && seen.visit(j, strict) {
+			return -1 // read from here before, with no call found
+		}
 		if end := sqlCallHere(v, j, strict, numbered); end >= 0 {
 			return end
 		}
 		k := sqlOperandEnd(v, j)
-		if n == 4 || k == j {
+		if k == j {
 			return -1
 		}
 		a := sqlSkip(v, k)
@@ -175,11 +230,22 @@ func sqlCallAt(v string, j int, strict, numbered bool) int {
 			a = op
 		} else if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") || strings.HasPrefix(v[a:], "::") {
 			a += 2
-		} else if a < len(v) && strings.IndexByte("+-*/%&|^", v[a]) >= 0 {
-			a++
-		} else if w, ok := sqlWordFold(v, a, "and", "or", "xor", "between", "not", "div", "mod"); ok {
+		} else if a < len(v) && strings.IndexByte("+-*/%&|^?:", v[a]) >= 0 {
+			a++ // ? and : of ClickHouse's 1 ? sleepEachRow(3) : 0 (attack 26)
+		} else if w, ok := sqlWordFold(v, a, "and", "or", "xor", "between", "not", "div", "mod", "global"); ok {
+			word := v[a:w]
 			a = w
-			if strings.EqualFold(v[w-3:w], "not") {
+			if strings.EqualFold(word, "global") {
+				// ClickHouse's GLOBAL IN, GLOBAL NOT IN (attack 26)
+				w, ok = sqlWordFold(v, sqlSkip(v, a), "not")
+				if ok {
+					a = w
+				}
+				if w, ok = sqlWordFold(v, sqlSkip(v, a), "in"); !ok {
+					return -1
+				}
+				a = w
+			} else if strings.EqualFold(word, "not") {
 				// NOT BETWEEN, NOT LIKE, NOT IN (attack 25)
 				if w, ok = sqlWordFold(v, sqlSkip(v, a), "between", "like", "ilike", "rlike", "regexp", "glob", "in", "similar"); ok {
 					a = w

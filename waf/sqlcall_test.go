@@ -29,6 +29,13 @@ var sqlCallAttacks = []string{
 	"x' OR dblink_connect('host=evil.example')='OK'--",
 	"1 OR sleepEachRow(3) AND 1", "1 OR sleepEachRow(3) OR 1", "1 OR toUInt8(sleepEachRow(3)) AND 1", "1 OR sleepEachRow(3)::UInt8",
 	"1 OR id + sleepEachRow(3) = 0", "1 OR 1 NOT BETWEEN sleepEachRow(3) AND 0", "1 OR L2Distance([1],[sleepEachRow(3)])=0",
+	// attack 26's: five operands and more, ClickHouse's ternary and
+	// GLOBAL IN
+	"x' OR 1=1 AND 2=2 AND 3=3 AND 4=4 AND lengthUTF8(password)>5--",
+	"x' OR 1=1 AND 2=2 AND 3=3 AND 4=4 AND 5=5 AND 6=6 AND 7=7 AND 8=8 AND sleepEachRow(3)=0--",
+	"1 OR 1=1 AND 2=2 AND 3=3 AND 4=4 AND 5=5 AND sleepEachRow(3)=0", "x' OR 1 ? sleepEachRow(3) : 0--", "x' OR 1 ? 0 : sleepEachRow(3)--",
+	"1 OR 1 ? sleepEachRow(3) : 0", "x' OR id GLOBAL IN (sleepEachRow(3))--", "x' OR id GLOBAL NOT IN (lengthUTF8(password))--",
+	"1 OR id GLOBAL IN (sleepEachRow(3))",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -41,6 +48,8 @@ var sqlCallBenign = []string{
 	"5 and 2 or iPhone15(pro)",
 	// near attack 25's: searches with numbers, words and brackets
 	"16 or 32 GB (DDR5)", "1 or 2 USB(C)", "2 or 3 cases for iPhone12(mini)", "10 or more items (max 20)", "3 or 4 L2(cache)",
+	// near attack 26's: a ratio, a question, the word global
+	"a 'b' or 1:2 or 3:4 ratio (wide)", "1 or 2? or 3 (why)", "1 or global warming (2020)", "5 or 6 or 7 or 8 or 9 or 10 or 11 items (max 20)",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -55,12 +64,39 @@ func TestSQLCall(t *testing.T) {
 			t.Errorf("210169/210173 match the benign %q", s)
 		}
 	}
-	for _, s := range []string{"plain text", strings.Repeat("' or '' or ", 1000), strings.Repeat("x' OR a(", 1000), "It's 'Fine' || getValue(x)"} {
-		if raceEnabled && strings.Contains(s, "getValue") {
+	// a value of up to 4 KiB allocates nothing; a longer one whose
+	// operands chain on allocates the bits of its starts once (sqlSeen)
+	for _, c := range []struct {
+		v      string
+		allocs float64
+	}{{"plain text", 0}, {strings.Repeat("' or '' or ", 370), 0}, {strings.Repeat("' or '' or ", 1000), 1},
+		{strings.Repeat("x' OR a(", 1000), 0}, {"It's 'Fine' || getValue(x)", 0}} {
+		if raceEnabled && strings.Contains(c.v, "getValue") {
 			continue // the name's regexp (sqlListedName) takes its machine from a sync.Pool, which -race empties at random
 		}
-		if a := testing.AllocsPerRun(100, func() { sqlQuotedCall(s); sqlNumberCall(s) }); a != 0 {
-			t.Errorf("%.40q: %v allocations", s, a)
+		if a := testing.AllocsPerRun(100, func() { sqlQuotedCall(c.v); sqlNumberCall(c.v) }); a != c.allocs {
+			t.Errorf("%.40q (%d bytes): %v allocations, want %v", c.v, len(c.v), a, c.allocs)
+		}
+	}
+}
+
+// TestSQLSeen: the bits of a value's starts, on the stack and past
+// them, each marked once, the two readings apart.
+func TestSQLSeen(t *testing.T) {
+	for _, n := range []int{10, 4096, 4097, 20000} {
+		s := sqlSeen{n: n}
+		for j := 0; j < n; j += 7 {
+			if s.visit(j, false) || !s.visit(j, false) {
+				t.Fatalf("n=%d: start %d not marked once", n, j)
+			}
+			if s.visit(j, true) || !s.visit(j, true) {
+				t.Fatalf("n=%d: strict start %d not marked once", n, j)
+			}
+		}
+		for j := 1; j < n; j += 7 {
+			if s.visit(j, false) {
+				t.Fatalf("n=%d: start %d marked by its neighbours", n, j)
+			}
 		}
 	}
 }
@@ -90,15 +126,39 @@ func TestSQLCallBeyondTheCRS(t *testing.T) {
 // crsCatchesSQLCall are sqlCallAttacks the CRS alone refuses.
 var crsCatchesSQLCall = map[string]bool{"admin' AND 'a'=json_extract(password,'$')--": true}
 
-// FuzzSQLCall: any value is read without a panic.
+// FuzzSQLCall: any value is read without a panic, and 210169's reading
+// with the starts it has seen (sqlSeen) finds what reading on from each
+// quote afresh finds.
 func FuzzSQLCall(f *testing.F) {
 	for _, s := range append(append([]string{}, sqlCallAttacks...), sqlCallBenign...) {
 		f.Add(s)
 	}
+	f.Add(strings.Repeat("' or '' or 1=", 20) + "aB(1)")
+	f.Add("x' or 'a' or '' or 'b' = 1 and 1 or ' or cD(")
 	f.Fuzz(func(t *testing.T, v string) {
-		_ = sqlQuotedCall(v)
 		_ = sqlNumberCall(v)
+		if got, want := sqlQuotedCall(v), sqlQuotedCallAfresh(v); got != want {
+			t.Fatalf("%q: %v with the starts seen, %v afresh", v, got, want)
+		}
 	})
+}
+
+// sqlQuotedCallAfresh is sqlQuotedCall without sqlSeen: each quote's
+// reading goes on to its end.
+func sqlQuotedCallAfresh(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\'' && c != '"' && c != '`' {
+			continue
+		}
+		j := i + 1
+		for j < len(v) && v[j] == ')' {
+			j++
+		}
+		if sqlLogicCallEnd(v, j, true, nil) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // BenchmarkSQLCall: the operators on 64 KiB values built to make them
