@@ -13,10 +13,9 @@ import (
 // bound is spent, "The bound"). It is a Go operator (codeCall): each
 // family is looked for by a fixed word, and only where the word stands is
 // the text read further, forward over white space and a few words, so a
-// value costs a few reads of each byte (BenchmarkCodeCall: 80 MB/s for a
-// value that is ".send(:" over and over; 45 MB/s for "method(:", the
-// dearest) and allocates
-// nothing:
+// value costs a few reads of each byte (BenchmarkCodeCall: about 75 MB/s
+// for a value that is ".send(:" or "method(:" over and over, the
+// dearest) and allocates nothing:
 //   - Ruby's send of a command method by any receiver
 //     (Object.send(:system, "id"), x.public_send("exec", "id"),
 //     obj.__send__(:spawn, ...)), not just Kernel's;
