@@ -68,8 +68,9 @@ import (
 //     (def f(, class C: or class C(: "class of 2024 reunion" is not);
 //     since attack 26 over lines (in brackets, or joined by a
 //     backslash), with .__call__ (@os.system.__call__), and with an
-//     alias imported after a ; (import sys; import os as o). An alias
-//     made by assignment (s = os.system) is not followed;
+//     alias imported after a ; (import sys; import os as o), and an
+//     alias made by assignment (s = os.system, s = exec: open since
+//     attack 23);
 //   - since attack 26, modules that run commands (pydoc's pipepager,
 //     distutils.spawn, webbrowser) imported by name, and os, subprocess
 //     or sys reached as another module's attribute
@@ -902,6 +903,9 @@ func (a *pyAliases) collect(v string) {
 func (a *pyAliases) statement(line string, inBrackets bool) bool {
 	j := skipSpace(line, 0)
 	items := line
+	if !inBrackets && a.assignment(line, j) {
+		return false
+	}
 	if !inBrackets {
 		if k, ok := wordAt(line, j, "import"); ok {
 			for item := range strings.SplitSeq(line[k:], ",") {
@@ -938,6 +942,38 @@ func (a *pyAliases) statement(line string, inBrackets bool) bool {
 		}
 	}
 	return inBrackets
+}
+
+// assignment reads line[j:] as an alias made by assignment: s =
+// os.system, s = o.popen after import os as o, s = system after from os
+// import system, s = exec (attacks 23 to 26 left it open: @s then ran
+// the command). It says whether the line was one.
+func (a *pyAliases) assignment(line string, j int) bool {
+	k := identEnd(line, j)
+	eq := skipSpace(line, k)
+	if k == j || eq >= len(line) || line[eq] != '=' || eq+1 < len(line) && line[eq+1] == '=' {
+		return false
+	}
+	r := skipSpace(line, eq+1)
+	e := identEnd(line, r)
+	name := line[r:e]
+	if e < len(line) && line[e] == '.' {
+		f := identEnd(line, e+1)
+		if !slices.Contains(decoratorModules, name) && !a.has(a.mods[:a.nm], name) || !slices.Contains(commandDecorators, line[e+1:f]) {
+			return true
+		}
+		e = f
+	} else if !a.has(a.funcs[:a.nf], name) && !slices.Contains(commandDecorators, name) {
+		return true
+	}
+	if end := skipSpace(line, e); end < len(line) && line[end] != '#' {
+		return true // more after it: s = os.system("id") is a call
+	}
+	if a.nf < len(a.funcs) {
+		a.funcs[a.nf] = line[j:k]
+		a.nf++
+	}
+	return true
 }
 
 // asAlias reads an import item "name as alias" (brackets, a backslash

@@ -77,6 +77,8 @@ var codeCallAttacks = []string{
 	"from os import system\n@system.__call__\n@lambda c:c.__name__\nclass id:pass",
 	`__import__("pydoc").pipepager("", "id")`, `__import__("distutils.spawn").spawn.spawn(["id"])`, `__import__("shutil").os.posix_spawnp("id", ["id"], {})`,
 	`importlib.import_module("glob").os.popen("id").read()`, `__import__("webbrowser").get("id %s").open("x")`,
+	"import os\ns = os.system\n@s\n@lambda c:c.__name__\nclass id:pass", "import os as o\nrun = o.popen # later\n@run\n@lambda f:'id'\ndef x():pass",
+	"from os import system as y\ns = y\n@s\n@lambda c:c.__name__\nclass id:pass", "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'",
 	`subprocess.call('id',shell=True)`, `subprocess.run("id", shell=True)`, `subprocess.check_output(["id"])`, `subprocess.getoutput("id")`,
 	`os.execvp("id", ["id"])`, `os.spawnlp(os.P_WAIT, "id", "id")`, `os.posix_spawnp("id", ["id"], {})`, `subprocess . run ( "id" )`, `shutil.os.posix_spawnp("id", ["id"], {})`,
 }
@@ -114,7 +116,8 @@ var codeCallBenign = []string{
 	`(Kernel) is a module`, `[Kernel].first is Kernel`, `Kernel.freeze.frozen?`, `Kernel.dup.methods`, `Object.const_get(:Kernel).name`,
 	"@(\n  cache\n)\ndef total(): pass", "@retry(\n  tries=3,\n)\ndef system_job(): pass", "@app.get(\n \"/system\"\n)\ndef status(): pass",
 	`__import__("json").loads(s)`, `subprocess.run() is documented`, `app.run("0.0.0.0")`, `mock.call("x")`,
-	`see os.path.join("a", "b")`, `nt.call me (later)`, "import sys; import json as j\n@j.loads\ndef f(): pass",
+	`see os.path.join("a", "b")`, `nt.call me (later)`, "import os\np = os.path\n@p\ndef f(): pass", "s = system_status\n@s\ndef f(): pass",
+	"from os import system\nx = system == 1\n@x\ndef f(): pass", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
 func TestCodeCall(t *testing.T) {
@@ -180,7 +183,7 @@ func TestCodeCallBeyondTheCRS(t *testing.T) {
 // crsCatchesCode are codeCallAttacks the CRS alone refuses.
 var crsCatchesCode = map[string]bool{`Kernel::exec(*%w[id])`: true, `__import__(name="os").system("id")`: true,
 	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true,
-	`importlib.import_module("glob").os.popen("id").read()`: true}
+	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
