@@ -107,6 +107,7 @@ func codeCall(v string) bool {
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
+		strings.Contains(v, "import") && importedCall(v) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v)
 }
 
@@ -128,17 +129,83 @@ func moduleCall(v string, i int) bool {
 	if m == b || !slices.Contains(callModules, v[m:b]) {
 		return false // also as another module's attribute: shutil.os.system(...)
 	}
-	j := skipSpace(v, i+1)
+	return functionCall(v, skipSpace(v, i+1))
+}
+
+// functionCall: at v[j:] a command function's name (commandFunction),
+// then its bracket and an argument (no ) right after the bracket).
+func functionCall(v string, j int) bool {
 	e := identEnd(v, j)
-	if e == j || !slices.Contains(commandDecorators, v[j:e]) && !slices.Contains(moduleCommands, v[j:e]) && !slices.Contains(moreModuleCommands, v[j:e]) {
+	if e == j || !commandFunction(v[j:e]) {
 		return false
 	}
+	return argumentAfter(v, e)
+}
+
+// argumentAfter: from v[e] on, over white space, a call's bracket opens
+// and an argument follows (no ) right after the bracket).
+func argumentAfter(v string, e int) bool {
 	e = skipSpace(v, e)
 	if e >= len(v) || v[e] != '(' {
 		return false
 	}
 	e = skipSpace(v, e+1)
 	return e < len(v) && v[e] != ')'
+}
+
+// commandFunction: name is a command module's command function
+// (commandDecorators, moduleCommands, moreModuleCommands).
+func commandFunction(name string) bool {
+	return slices.Contains(commandDecorators, name) || slices.Contains(moduleCommands, name) || slices.Contains(moreModuleCommands, name)
+}
+
+// importedCall: in a value that imports, a command module called by an
+// alias (import subprocess as sp / sp.call("id", shell=True)) or a
+// command function imported by name and called (from subprocess import
+// call / call("id", shell=True)): attack 26's open items. The names are
+// the value's own imports (pyAliases, at most 8 of each), and each is
+// looked for once: a few scans of the value.
+func importedCall(v string) bool {
+	var al pyAliases
+	al.collect(v)
+	for _, m := range al.mods[:al.nm] {
+		if slices.Contains(callModules, m) {
+			continue // moduleCall reads it
+		}
+		if eachAt(v, m, func(v string, i int) bool {
+			e := i + len(m)
+			if !wordStart(v, i) || e < len(v) && identByte(v[e], "") {
+				return false
+			}
+			e = skipSpace(v, e)
+			return e < len(v) && v[e] == '.' && functionCall(v, skipSpace(v, e+1))
+		}) {
+			return true
+		}
+	}
+	for _, f := range al.funcs[:al.nf] {
+		importEnd := 0 // where the import statement the last name stood in ends
+		if eachAt(v, f, func(v string, i int) bool {
+			e := i + len(f)
+			if !wordStart(v, i) || e < len(v) && identByte(v[e], "") || receiverDot(v, i) || !argumentAfter(v, e) || i < importEnd {
+				return false
+			}
+			if !inImport(v, i) {
+				return true
+			}
+			// the names after it in the same statement are read
+			// without reading back again
+			if k := strings.IndexAny(v[i:], "\n;"); k >= 0 {
+				importEnd = i + k
+			} else {
+				importEnd = len(v)
+			}
+			return false
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 // callModules are the modules whose functions moduleCall reads.
@@ -634,14 +701,33 @@ func skipConcat(v string, j int) int {
 	return j
 }
 
-// importedHere: the line of v[i] has the word import before i (from
-// asyncio import create_subprocess_shell as c: attack 24).
-func importedHere(v string, i int) bool {
-	line := v[strings.LastIndexByte(v[:i], '\n')+1 : i]
-	return eachAt(line, "import", func(l string, k int) bool {
+// inImport: the statement of v[i] (from the line's start or a ;, at
+// most lookBack bytes before i) has the word import before i.
+func inImport(v string, i int) bool {
+	lo := max(0, i-lookBack)
+	back := v[lo:i]
+	return hasImport(back[max(strings.LastIndexByte(back, '\n'), strings.LastIndexByte(back, ';'))+1:])
+}
+
+// lookBack bounds how far inImport and importedHere read back from a
+// name for the import statement it stands in: without it, a long line
+// of names cost a read of the line for each (BenchmarkCodeCall's
+// "create_" read 2.4 MB/s, "imported names" 0.9).
+const lookBack = 256
+
+// hasImport: s has the word import.
+func hasImport(s string) bool {
+	return eachAt(s, "import", func(l string, k int) bool {
 		_, ok := wordAt(l, k, "import")
 		return ok && wordStart(l, k)
 	})
+}
+
+// importedHere: the line of v[i] has the word import before i (from
+// asyncio import create_subprocess_shell as c: attack 24).
+func importedHere(v string, i int) bool {
+	back := v[max(0, i-lookBack):i]
+	return hasImport(back[strings.LastIndexByte(back, '\n')+1:])
 }
 
 // joinedImport (at "__imp"): __import__, also spelled as string
@@ -909,7 +995,7 @@ func (a *pyAliases) statement(line string, inBrackets bool) bool {
 	if !inBrackets {
 		if k, ok := wordAt(line, j, "import"); ok {
 			for item := range strings.SplitSeq(line[k:], ",") {
-				if name, alias, ok := asAlias(item); ok && slices.Contains(decoratorModules, name) && a.nm < len(a.mods) {
+				if name, alias, ok := asAlias(item); ok && slices.Contains(decoratorModules, name) && a.nm < len(a.mods) && !a.has(a.mods[:a.nm], alias) {
 					a.mods[a.nm] = alias
 					a.nm++
 				}
@@ -936,7 +1022,15 @@ func (a *pyAliases) statement(line string, inBrackets bool) bool {
 		inBrackets = false
 	}
 	for item := range strings.SplitSeq(items, ",") {
-		if name, alias, ok := asAlias(item); ok && slices.Contains(commandDecorators, name) && a.nf < len(a.funcs) {
+		name, alias, ok := asAlias(item)
+		if !ok {
+			// a bare name (from subprocess import call): the name is
+			// its own alias, for the calls importedCall reads
+			item = strings.Trim(item, " \t\r()\\")
+			name = item[:identEnd(item, 0)]
+			alias = name
+		}
+		if name != "" && commandFunction(name) && a.nf < len(a.funcs) && !a.has(a.funcs[:a.nf], alias) {
 			a.funcs[a.nf] = alias
 			a.nf++
 		}
@@ -969,7 +1063,7 @@ func (a *pyAliases) assignment(line string, j int) bool {
 	if end := skipSpace(line, e); end < len(line) && line[end] != '#' {
 		return true // more after it: s = os.system("id") is a call
 	}
-	if a.nf < len(a.funcs) {
+	if a.nf < len(a.funcs) && !a.has(a.funcs[:a.nf], line[j:k]) {
 		a.funcs[a.nf] = line[j:k]
 		a.nf++
 	}

@@ -79,6 +79,9 @@ var codeCallAttacks = []string{
 	`importlib.import_module("glob").os.popen("id").read()`, `__import__("webbrowser").get("id %s").open("x")`,
 	"import os\ns = os.system\n@s\n@lambda c:c.__name__\nclass id:pass", "import os as o\nrun = o.popen # later\n@run\n@lambda f:'id'\ndef x():pass",
 	"from os import system as y\ns = y\n@s\n@lambda c:c.__name__\nclass id:pass", "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'",
+	"from subprocess import call\ncall('id', shell=True)", "from subprocess import call; call('id', shell=True)",
+	"import subprocess as sp\nsp.call('id', shell=True)", "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})",
+	"from subprocess import (\n  run,\n)\nrun('id', shell=True)",
 	`subprocess.call('id',shell=True)`, `subprocess.run("id", shell=True)`, `subprocess.check_output(["id"])`, `subprocess.getoutput("id")`,
 	`os.execvp("id", ["id"])`, `os.spawnlp(os.P_WAIT, "id", "id")`, `os.posix_spawnp("id", ["id"], {})`, `subprocess . run ( "id" )`, `shutil.os.posix_spawnp("id", ["id"], {})`,
 }
@@ -117,7 +120,8 @@ var codeCallBenign = []string{
 	"@(\n  cache\n)\ndef total(): pass", "@retry(\n  tries=3,\n)\ndef system_job(): pass", "@app.get(\n \"/system\"\n)\ndef status(): pass",
 	`__import__("json").loads(s)`, `subprocess.run() is documented`, `app.run("0.0.0.0")`, `mock.call("x")`,
 	`see os.path.join("a", "b")`, `nt.call me (later)`, "import os\np = os.path\n@p\ndef f(): pass", "s = system_status\n@s\ndef f(): pass",
-	"from os import system\nx = system == 1\n@x\ndef f(): pass", "import sys; import json as j\n@j.loads\ndef f(): pass",
+	"from os import system\nx = system == 1\n@x\ndef f(): pass", "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
 func TestCodeCall(t *testing.T) {
@@ -138,7 +142,7 @@ func TestCodeCall(t *testing.T) {
 	// (the CRS alone refuses these through Caddy)
 	for _, s := range []string{"from flask import app as a\n@a.route('/')\ndef index(): pass",
 		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ...",
-		`importlib.import_module("glob").glob("*.txt")`} {
+		`importlib.import_module("glob").glob("*.txt")`, "import subprocess as sp\nsp.run() is the API"} {
 		if codeCall(s) {
 			t.Errorf("210118 matches the benign %q", s)
 		}
@@ -183,7 +187,9 @@ func TestCodeCallBeyondTheCRS(t *testing.T) {
 // crsCatchesCode are codeCallAttacks the CRS alone refuses.
 var crsCatchesCode = map[string]bool{`Kernel::exec(*%w[id])`: true, `__import__(name="os").system("id")`: true,
 	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true,
-	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true}
+	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true,
+	"import subprocess as sp\nsp.call('id', shell=True)": true, "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})": true,
+	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
@@ -209,6 +215,9 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"%x(", "x=%x("},
 		{"send", ".send(:"},
 		{"Kernel", "Kernel.system "},
+		{"create_", "create_subprocess_shell "},
+		{"imported names", "from os import system as s, s(x) "},
+		{"imported calls", "from os import system as s" + strings.Repeat(", s(x)", 40) + "\n"},
 		{"module dots", "subprocess.runs os . popen2x "},
 		{"Kernel chain", "[Kernel][0].itself.dup.freeze() "},
 		{"decorator", "@system x\n"},
