@@ -128,7 +128,12 @@ func urlSpace(v string) bool {
 // U+FF61: a dot), and the enclosed alphanumerics (U+2460-24FF: ⑫ is 12,
 // ⒈ is "1."); since attack 25 the superscript and subscript digits
 // (¹ ² ³, U+2070-2089), the mathematical digits (U+1D7CE-1D7FF) and the
-// segmented digits (U+1FBF0-1FBF9), which it reads as digits. Attack 23 passed http://169<U+00AD>.254.169.254/,
+// segmented digits (U+1FBF0-1FBF9), which it reads as digits; since
+// attack 27 every other character NFKC makes digits or dots of: the
+// circled numbers 21-50 (U+3251-325F, U+32B1-32BF: ㉕ is 25), the dot
+// leaders and ellipsis (U+2024-2026), U+FE19, U+FE30, U+FE52, the
+// full-width digits (U+FF10-FF19) and U+1F100 (found by NFKC-folding
+// every code point: TestHostNoiseCoversNFKCDigits). Attack 23 passed http://169<U+00AD>.254.169.254/,
 // http://meta<U+200B>data.goog/, metadata。goog and http://⑫⑦.1/.
 func hostNoise(v string) int {
 	for i := 0; i+1 < len(v); i++ {
@@ -151,6 +156,9 @@ func hostNoise(v string) int {
 		case c == 0xe1 && c1 == 0xa0 && c2 >= 0x8b && c2 <= 0x8f:
 		case c == 0xe2 && (c1 == 0x80 && c2 == 0x8b || c1 == 0x81 && (c2 == 0xa0 || c2 == 0xa4) || c1 >= 0x91 && c1 <= 0x93):
 		case c == 0xe3 && c1 == 0x80 && c2 == 0x82:
+		case c == 0xe3 && (c1 == 0x89 && c2 >= 0x91 && c2 <= 0x9f || c1 == 0x8a && c2 >= 0xb1 && c2 <= 0xbf): // ㉑-㊿ (attack 27)
+		case c == 0xe2 && c1 == 0x80 && c2 >= 0xa4 && c2 <= 0xa6, c == 0xef && (c1 == 0xb8 && (c2 == 0x99 || c2 == 0xb0) || c1 == 0xb9 && c2 == 0x92):
+		case c == 0xef && c1 == 0xbc && c2 >= 0x90 && c2 <= 0x99, c == 0xf0 && c1 == 0x9f && c2 == 0x84 && c3 == 0x80:
 		case c == 0xef && (c1 == 0xbb && c2 == 0xbf || c1 == 0xb8 && c2 >= 0x80 && c2 <= 0x8f || c1 == 0xbc && c2 == 0x8e || c1 == 0xbd && c2 == 0xa1):
 		case c == 0xf3 && c1 == 0xa0 && c2 >= 0x84 && c2 <= 0x87:
 		case c == 0xf0 && c1 == 0x9b && c2 == 0xb2 && c3 >= 0xa0 && c3 <= 0xa3:
@@ -192,7 +200,8 @@ func hostRead(v string, i int) string {
 			// enclosed alphanumerics, super- and subscript digits,
 			// mathematical and segmented digits: NFKC's digits
 			enclosed = enclosed || r >= 0x2460 && r <= 0x24ff || r == 0xb2 || r == 0xb3 || r == 0xb9 || r >= 0x2070 && r <= 0x2089 ||
-				r >= 0x1d7ce && r <= 0x1d7ff || r >= 0x1fbf0 && r <= 0x1fbf9
+				r >= 0x1d7ce && r <= 0x1d7ff || r >= 0x1fbf0 && r <= 0x1fbf9 || r >= 0x3251 && r <= 0x325f || r >= 0x32b1 && r <= 0x32bf ||
+				r >= 0x2024 && r <= 0x2026 || r == 0xfe19 || r == 0xfe30 || r == 0xfe52 || r >= 0xff10 && r <= 0xff19 || r == 0x1f100
 			b = utf8.AppendRune(b, r)
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ssrfAttacks are a twelfth fresh-eyes attack's (attack 16) B6 and B7:
@@ -53,6 +56,10 @@ var ssrfAttacks = []string{
 	"http://169.254.169\u180b.254/latest/meta-data/", "http://169.254.169.\ufe0f254/latest/", "http://metadata\u3002goog/computeMetadata/v1/",
 	"http://metadata\uff61google\uff61internal/computeMetadata/v1/", "http://\u246b\u2466.1/", "http://169\u2064.254.169.254/latest/meta-data/", "http://\u00b969.254.169.254/latest/meta-data/", "http://169.\u00b254.169.\u00b254/latest/meta-data/", "http://\u00b927.0.0.1:10250/pods",
 	"http://127.0.0.\u2074/", "http://10.0.0.\u2081/", "http://\U0001d7cf\U0001d7d0\U0001d7d5.0.0.1/", "http://meta\u2064data.goog/computeMetadata/v1/", "http://\u2460\u2465\u2468.\u2461\u2464\u2463.169.254/latest/",
+	// attack 27's: circled numbers 21-50, which UTS #46 reads as two
+	// digits
+	"http://169.\u3255" + "4.169.\u3255" + "4/latest/meta-data/iam/security-credentials/", "http://169.\u3255" + "4.169.\u3255" + "4/computeMetadata/v1/",
+	"http://1\u3257.0.0.1/admin", "http://1\u3257.1:8080/admin", "http://1\u3257.0.0.1:6379/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -154,6 +161,35 @@ func TestDropURLSpaces(t *testing.T) {
 		if urlSpace(s) {
 			t.Errorf("urlSpace(%q): true", s)
 		}
+	}
+}
+
+// TestHostNoiseCoversNFKCDigits: every character that NFKC makes digits
+// or dots of (what a host parser's UTS #46 mapping reads as an address's
+// digits) is one hostNoise finds, and dropURLSpaces reads it so (attack
+// 27 passed ㉕, U+3255, before the list was made from NFKC itself).
+func TestHostNoiseCoversNFKCDigits(t *testing.T) {
+	n := 0
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		ch := string(r)
+		f := norm.NFKC.String(ch)
+		if f == "" || strings.Trim(f, "0123456789.") != "" {
+			continue
+		}
+		n++
+		if hostNoise("1"+ch) < 0 {
+			t.Errorf("hostNoise misses %U (%s is %q)", r, ch, f)
+			continue
+		}
+		if got, _, _ := dropURLSpaces("http://1" + ch + "/"); got != "http://1"+f+"/" {
+			t.Errorf("dropURLSpaces reads %U as %q, want %q", r, got, "http://1"+f+"/")
+		}
+	}
+	if n < 80 {
+		t.Errorf("%d characters NFKC makes digits or dots of: the table is wrong", n)
 	}
 }
 
