@@ -146,9 +146,18 @@ func sqlNumberCall(v string) bool {
 			j = sqlSkip(v, j+1)
 		}
 	}
+	closed := false // the number was followed by a closing bracket: 1) OR f(3
+	if k := strings.LastIndexByte(v[:j], ')'); k >= 0 {
+		closed = true
+	}
 	end := sqlLogicCallEnd(v, j, false, nil)
 	if end < 0 {
 		return false
+	}
+	if closed && strings.IndexByte(v[end:], ')') < 0 {
+		// 1) OR sleepEachRow(3: the application's bracket closes the
+		// call (WHERE (id = 1) OR sleepEachRow(3)): attack 27
+		return true
 	}
 	// a closing bracket, then a comparison, a comment or the end
 	for k := end; k < len(v) && v[k] != ';'; k++ {
@@ -156,6 +165,17 @@ func sqlNumberCall(v string) bool {
 			continue
 		}
 		a := sqlSkip(v, k+1)
+		// closing brackets, subscripts and a tuple's element after the
+		// call: [sleepEachRow(3)][1], (1, f(3)).1 (attack 27)
+		for c := 0; c < 8 && a < len(v); c++ {
+			if v[a] == ']' || v[a] == '}' || v[a] == ')' {
+				a = sqlSkip(v, a+1)
+			} else if e := sqlSubscriptEnd(v, a); e > a {
+				a = sqlSkip(v, e)
+			} else {
+				break
+			}
+		}
 		// since attack 25 also a cast, arithmetic and another term
 		// (1 OR sleepEachRow(3) AND 1, sleepEachRow(3)::UInt8, ...)+0)
 		if a == len(v) || strings.IndexByte("=<>!#+-*/%", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
@@ -169,6 +189,24 @@ func sqlNumberCall(v string) bool {
 		}
 	}
 	return false
+}
+
+// sqlSubscriptEnd is the end of a subscript ([1], [-1], ['a']) or a
+// tuple's element (.1) at v[j:], or j.
+func sqlSubscriptEnd(v string, j int) int {
+	if j+1 < len(v) && v[j] == '.' && v[j+1] >= '0' && v[j+1] <= '9' {
+		k := j + 1
+		for k < len(v) && v[k] >= '0' && v[k] <= '9' {
+			k++
+		}
+		return k
+	}
+	if j < len(v) && v[j] == '[' {
+		if k := strings.IndexByte(v[j:min(len(v), j+16)], ']'); k > 0 {
+			return j + k + 1
+		}
+	}
+	return j
 }
 
 // sqlLogicCallEnd: at v[j:], over SQL's white space, OR, AND, XOR, || or
@@ -226,12 +264,20 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 			return -1
 		}
 		a := sqlSkip(v, k)
+		for c := 0; c < 8 && a < len(v) && (v[a] == ')' || v[a] == ']' || v[a] == '}'); c++ {
+			a = sqlSkip(v, a+1) // [1] = f(...), (1, 2) OR f(...): attack 27
+		}
 		if op := sqlCompareEnd(v, a); op >= 0 {
 			a = op
 		} else if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") || strings.HasPrefix(v[a:], "::") {
 			a += 2
-		} else if a < len(v) && strings.IndexByte("+-*/%&|^?:", v[a]) >= 0 {
-			a++ // ? and : of ClickHouse's 1 ? sleepEachRow(3) : 0 (attack 26)
+		} else if strings.HasPrefix(v[a:], "->") {
+			a += 2 // a lambda's arrow: arrayMap(x -> f(x), [1]) (attack 27)
+		} else if a < len(v) && strings.IndexByte("+-*/%&|^?:,", v[a]) >= 0 {
+			// ? and : of ClickHouse's 1 ? sleepEachRow(3) : 0 (attack
+			// 26); the , of a tuple, an array or arguments:
+			// (1, sleepEachRow(3)).1, [1, f(3)][1] (attack 27)
+			a++
 		} else if w, ok := sqlWordFold(v, a, "and", "or", "xor", "between", "not", "div", "mod", "global"); ok {
 			word := v[a:w]
 			a = w
@@ -285,9 +331,14 @@ func sqlCallHere(v string, j int, strict, numbered bool) int {
 	return -1
 }
 
-// sqlSkipPrefix skips signs, ~, ! and opening brackets with white space.
+// sqlSkipPrefix skips signs, ~, ! and opening brackets (and, since
+// attack 27, ClickHouse's array and map literals' [ and {) with white
+// space.
 func sqlSkipPrefix(v string, j int) int {
-	for j < len(v) && strings.IndexByte("-+~!(", v[j]) >= 0 {
+	for j < len(v) && strings.IndexByte("-+~!([{", v[j]) >= 0 {
+		if _, quoted, _ := sqlNameAt(v, j); quoted {
+			break // [ISJSON](...): SQL Server's quoted name
+		}
 		j = sqlSkip(v, j+1)
 	}
 	return j

@@ -36,6 +36,12 @@ var sqlCallAttacks = []string{
 	"1 OR 1=1 AND 2=2 AND 3=3 AND 4=4 AND 5=5 AND sleepEachRow(3)=0", "x' OR 1 ? sleepEachRow(3) : 0--", "x' OR 1 ? 0 : sleepEachRow(3)--",
 	"1 OR 1 ? sleepEachRow(3) : 0", "x' OR id GLOBAL IN (sleepEachRow(3))--", "x' OR id GLOBAL NOT IN (lengthUTF8(password))--",
 	"1 OR id GLOBAL IN (sleepEachRow(3))",
+	// attack 27's: the call inside an array, a tuple or a map, a
+	// subscript after it, a lambda's arrow, the application's bracket
+	"x' OR [lengthUTF8(password)][1]>5--", "x' OR [sleepEachRow(3)][1]--", "x' OR 1=[1,sleepEachRow(3)][1]--",
+	"x' OR [base64Encode(password)][1] LIKE 'YQ%'--", "x' AND [sipHash64(password)][1]>0--", "') OR [sleepEachRow(3)][1] OR ('",
+	"x' OR [1] = arrayMap(x -> lengthUTF8(password), [1])--", "x' OR (1, sleepEachRow(3)).1--", "1 OR [sleepEachRow(3)][1]",
+	"1) OR sleepEachRow(3", "x' OR {'a':sleepEachRow(3)}['a']=0--", "x' OR 1 IN [sleepEachRow(3)]--", "1 OR (1, sleepEachRow(3)).1",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -50,6 +56,9 @@ var sqlCallBenign = []string{
 	"16 or 32 GB (DDR5)", "1 or 2 USB(C)", "2 or 3 cases for iPhone12(mini)", "10 or more items (max 20)", "3 or 4 L2(cache)",
 	// near attack 26's: a ratio, a question, the word global
 	"a 'b' or 1:2 or 3:4 ratio (wide)", "1 or 2? or 3 (why)", "1 or global warming (2020)", "5 or 6 or 7 or 8 or 9 or 10 or 11 items (max 20)",
+	// near attack 27's: brackets, lists and arrows in searches
+	"O'Reilly OR [Packt] books (2nd ed)", "iPhone 15 Pro (256GB) or [refurbished]", "Tom's [1, 2] or {a: 3} -> see (notes)",
+	"2 or [3] items (max 4)",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -57,6 +66,10 @@ func TestSQLCall(t *testing.T) {
 		if !sqlQuotedCall(s) && !sqlNumberCall(s) {
 			t.Errorf("210169/210173 miss %q", s)
 		}
+	}
+	// (the CRS alone refuses this through Caddy)
+	if sqlNumberCall("1) or 2) in the list") {
+		t.Errorf("210173 matches the benign %q", "1) or 2) in the list")
 	}
 	re := seclangRx(sqlInjectedTail)
 	for _, s := range sqlCallBenign {
@@ -171,6 +184,7 @@ func BenchmarkSQLCall(b *testing.B) {
 		{"operands", "' or '" + strings.Repeat("a", 60) + "'='"},
 		{"names", "' or ab(cd) and ef "},
 		{"open brackets", "' or e" + strings.Repeat("(", 60)},
+		{"arrays and tuples", "' or [" + strings.Repeat("a", 60) + "], (1, 2).1 -> "},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
