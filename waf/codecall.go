@@ -94,7 +94,9 @@ func init() { registerGoOperator(codeCallOp, codeCall) }
 // codeCall is rule 210118's operator.
 func codeCall(v string) bool {
 	return eachAt(v, "send", rubySend) ||
-		eachAt(v, "Kernel", kernelOddArgument) ||
+		kernelCalls(v) ||
+		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
+		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		eachAt(v, "Open3", open3Call) ||
@@ -107,6 +109,7 @@ func codeCall(v string) bool {
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
+		eachAt(v, "getattr", pyGetattr) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
 		strings.Contains(v, "import") && importedCall(v) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v)
 }
@@ -183,7 +186,28 @@ func importedCall(v string) bool {
 			return true
 		}
 	}
-	for _, f := range al.funcs[:al.nf] {
+	// a command function passed as a value: map(os.system, ["id"]),
+	// (lambda f: f("id"))(os.system) (attack 27)
+	if eachAt(v, ".", func(v string, d int) bool {
+		m := identBefore(v, d)
+		if m == d || !slices.Contains(callModules, v[m:d]) && !al.has(al.mods[:al.nm], v[m:d]) {
+			return false
+		}
+		k := skipSpace(v, d+1)
+		e := identEnd(v, k)
+		if e == k || !commandFunction(v[k:e]) {
+			return false
+		}
+		e = skipSpace(v, e)
+		return e < len(v) && (v[e] == ',' || v[e] == ')' || v[e] == ']')
+	}) {
+		return true
+	}
+	funcs := al.funcs[:al.nf]
+	if al.star {
+		funcs = starFunctions // from subprocess import * (attack 27)
+	}
+	for _, f := range funcs {
 		importEnd := 0 // where the import statement the last name stood in ends
 		if eachAt(v, f, func(v string, i int) bool {
 			e := i + len(f)
@@ -209,12 +233,88 @@ func importedCall(v string) bool {
 }
 
 // callModules are the modules whose functions moduleCall reads.
-var callModules = []string{"os", "subprocess", "pty", "posix", "nt", "commands", "popen2"}
+var callModules = []string{"os", "subprocess", "pty", "posix", "nt", "commands", "popen2", "pydoc"}
 
 // moreModuleCommands are command functions moduleCall reads besides
 // commandDecorators and moduleCommands.
 var moreModuleCommands = []string{"posix_spawn", "posix_spawnp", "spawnle", "spawnlpe", "spawnve", "spawnvpe", "execle", "execlpe", "execvpe",
-	"popen2", "popen3", "popen4"}
+	"popen2", "popen3", "popen4", "pipepager", "tempfilepager"}
+
+// pyGetattr (at "getattr"): getattr(<command module>, <a command
+// function's name as string literals, joined or not>):
+// getattr(os,"sys"+"tem")("id"), getattr(os, "sy" "stem") (attack 27).
+func pyGetattr(v string, i int) bool {
+	j := skipSpace(v, i+len("getattr"))
+	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {
+		return false
+	}
+	j = skipSpace(v, j+1)
+	e := identEnd(v, j)
+	if e == j || !slices.Contains(callModules, v[j:e]) {
+		return false
+	}
+	j = skipSpace(v, e)
+	return j < len(v) && v[j] == ',' && joinedCommandName(v, skipSpace(v, j+1))
+}
+
+// pyVars (at "vars"): vars(<command module>)[<a command function's
+// name>]: vars(os)["system"]("id") (attack 27).
+func pyVars(v string, i int) bool {
+	j := skipSpace(v, i+len("vars"))
+	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {
+		return false
+	}
+	j = skipSpace(v, j+1)
+	e := identEnd(v, j)
+	if e == j || !slices.Contains(callModules, v[j:e]) {
+		return false
+	}
+	j = skipSpace(v, e)
+	if j >= len(v) || v[j] != ')' {
+		return false
+	}
+	j = skipSpace(v, j+1)
+	return j < len(v) && v[j] == '[' && joinedCommandName(v, skipSpace(v, j+1))
+}
+
+// pyDict (at "__dict__"): <command module>.__dict__[<a command
+// function's name>]: os.__dict__["system"]("id") (attack 27).
+func pyDict(v string, i int) bool {
+	d := dotBefore(v, i)
+	if d == i {
+		return false
+	}
+	m := identBefore(v, d)
+	if m == d || !slices.Contains(callModules, v[m:d]) {
+		return false
+	}
+	j := skipSpace(v, i+len("__dict__"))
+	return j < len(v) && v[j] == '[' && joinedCommandName(v, skipSpace(v, j+1))
+}
+
+// joinedCommandName: at v[j:] string literals, joined by + or white
+// space or standing alone (at most 32 bytes of text), spell a command
+// function's name ("sys"+"tem", "sy" "stem", 'system').
+func joinedCommandName(v string, j int) bool {
+	var buf [32]byte
+	n := 0
+	for j < len(v) {
+		q := v[j]
+		if q != '"' && q != '\'' {
+			break
+		}
+		k := strings.IndexByte(v[j+1:min(len(v), j+1+len(buf))], q)
+		if k < 0 || n+k > len(buf) {
+			return false
+		}
+		n += copy(buf[n:], v[j+1:j+1+k])
+		j = skipSpace(v, j+k+2)
+		if j < len(v) && v[j] == '+' {
+			j = skipSpace(v, j+1)
+		}
+	}
+	return n > 0 && commandFunction(string(buf[:n]))
+}
 
 // importAndModule: v imports by name (__import__, import_module,
 // load_module, sys.modules, __loader__) and names a command module in a
@@ -326,7 +426,50 @@ func rubySend(v string, i int) bool {
 	if start == i && !receiverDot(v, start) {
 		return false // a bare send is a word of prose
 	}
-	return namedCommand(v, end)
+	return namedCommand(v, end) || kernelReceiver(v, start) && dynamicName(v, end)
+}
+
+// kernelReceiver: before v[i], over a dot, stands the word Kernel.
+func kernelReceiver(v string, i int) bool {
+	d := dotBefore(v, i)
+	if d == i {
+		return false
+	}
+	k := identBefore(v, d)
+	return v[k:d] == "Kernel"
+}
+
+// dynamicName: the call at v[j:] (its bracket or white space) names the
+// method with anything but a plain symbol or string: ("sys"+"tem").to_sym,
+// [:system][0], ["sys","tem"].join, methods.grep(/^sys/)[0] (attack 27:
+// Kernel's send and method with a name made at run time). Kernel.send(:puts,
+// "x") and Kernel.method("print") pass.
+func dynamicName(v string, j int) bool {
+	j = skipSpace(v, j)
+	if j < len(v) && v[j] == '(' {
+		j = skipSpace(v, j+1)
+	}
+	if j >= len(v) || v[j] == ')' {
+		return false
+	}
+	k := j
+	switch v[j] {
+	case ':':
+		k = identEnd(v, j+1)
+		if k == j+1 {
+			return true
+		}
+	case '"', '\'':
+		e := identEnd(v, j+1)
+		if e >= len(v) || v[e] != v[j] {
+			return true
+		}
+		k = e + 1
+	default:
+		return true
+	}
+	k = skipSpace(v, k)
+	return k < len(v) && v[k] != ',' && v[k] != ')' && v[k] != ';' && v[k] != '\n'
 }
 
 // rubyNamedCommands are the command methods a send or a method object
@@ -344,6 +487,9 @@ func namedCommand(v string, j int) bool {
 	j = skipSpace(v, j)
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
+	}
+	if j < len(v) && v[j] == '[' {
+		j = skipSpace(v, j+1) // [:system][0] (attack 27)
 	}
 	switch {
 	case j+2 < len(v) && v[j] == '%' && v[j+1] == 's' && strings.IndexByte("([{<|!/^~", v[j+2]) >= 0:
@@ -431,7 +577,7 @@ func rubyMethodObject(v string, i int) bool {
 	}
 	// without brackets only a symbol: `the method "system"` is prose
 	j := skipSpace(v, end)
-	return j < len(v) && (v[j] == '(' || v[j] == ':') && namedCommand(v, j)
+	return j < len(v) && (v[j] == '(' || v[j] == ':') && (namedCommand(v, j) || kernelReceiver(v, start) && v[j] == '(' && dynamicName(v, j))
 }
 
 // rubyToProc (at "to_proc"): a command method's symbol made a proc
@@ -511,7 +657,7 @@ func identBefore(v string, j int) int {
 // brackets ((Kernel).system), in an array ([Kernel].first, [Kernel][0])
 // or by name (Object.const_get(:Kernel).system: attack 26). At most
 // kernelSteps steps are read after each Kernel.
-func kernelOddArgument(v string, i int) bool {
+func kernelOddArgument(v string, i int, scanned *int) bool {
 	if !wordStart(v, i) {
 		return false
 	}
@@ -555,10 +701,10 @@ func kernelOddArgument(v string, i int) bool {
 			// a block run with Kernel as its receiver or argument
 			b := skipSpace(v, e)
 			if b < len(v) && v[b] == '{' {
-				return true
+				return rubyBlockCommand(v, b+1, scanned)
 			}
-			if _, ok := wordAt(v, b, "do"); ok {
-				return true
+			if d, ok := wordAt(v, b, "do"); ok {
+				return rubyBlockCommand(v, d, scanned)
 			}
 		}
 		if e, ok := wordAt(v, k, kernelSelfMethods...); ok {
@@ -584,6 +730,146 @@ func kernelOddArgument(v string, i int) bool {
 		return e < len(v) && v[e] == '*' || e+1 < len(v) && (v[e] == '?' && v[e+1] > ' ' || v[e] == '<' && v[e+1] == '<')
 	}
 	return false
+}
+
+// rubyBlockCommand: the block from v[j] (its first blockWindow bytes)
+// holds a command method's name as a word, a backtick or %x: Kernel.then
+// { |k| k.puts "hi" } passes (attack 27's false positives), Kernel.then{
+// _1.system "id"} does not.
+func rubyBlockCommand(v string, j int, scanned *int) bool {
+	end := min(len(v), j+blockWindow)
+	// what an earlier block's reading covered held no command: each
+	// byte is read once however many blocks overlap (Kernel.then{ over
+	// and over read 10 MB/s when each block was read whole)
+	j = max(j, *scanned)
+	if j >= end {
+		return false
+	}
+	// a word cut at the earlier reading's end is read whole
+	for j > 0 && j > end-blockWindow && identByte(v[j-1], "") {
+		j--
+	}
+	*scanned = end
+	w := v[j:end]
+	if strings.IndexByte(w, '`') >= 0 || strings.Contains(w, "%x") {
+		return true
+	}
+	for k := 0; k < len(w); {
+		if !identByte(w[k], "") {
+			k++
+			continue
+		}
+		e := identEnd(w, k)
+		if e < len(w) || end == len(v) { // a word cut by the window's end is read by the next
+			if slices.Contains(rubyCommandMethods, w[k:e]) {
+				return true
+			}
+		} else {
+			*scanned = j + k
+		}
+		k = e
+	}
+	return false
+}
+
+// blockWindow bounds what rubyBlockCommand reads of a block.
+const blockWindow = 256
+
+// kernelAsValue (at "Kernel"): Kernel taken as a value (after =, [, (, ,
+// or |: k=Kernel, [Kernel].each{|k| ...}) in a value that calls a
+// command method on some receiver with an argument (k.system "id",
+// k.spawn("id")): attack 27 reached Kernel through a local variable and
+// a block's parameter. The value is scanned for the call once, at the
+// first such Kernel.
+func kernelAsValue(v string, i int) bool {
+	if !wordStart(v, i) || i+len("Kernel") < len(v) && identByte(v[i+len("Kernel")], "") {
+		return false
+	}
+	b := i
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
+		b--
+	}
+	return b > 0 && strings.IndexByte("=[(,|", v[b-1]) >= 0 && (b < 2 || v[b-2:b] != "==")
+}
+
+// kernelCommandCall: v calls a command method on a receiver, with an
+// argument (kernelAsValue's second half; one scan of v).
+func kernelCommandCall(v string) bool {
+	return eachAt(v, ".", func(v string, d int) bool {
+		k := skipSpace(v, d+1)
+		e, ok := wordAt(v, k, "system", "spawn", "exec", "syscall")
+		return ok && rubyArgumentStart(v, e)
+	})
+}
+
+// bareRubyCommand (at "system", "spawn" or "exec"): Ruby's command
+// method called without a receiver and without brackets, with a string
+// (system "id", ->(){system "id"}.(), loop{exec 'id'}, x;spawn "id",
+// self.system "id", Process.wait spawn "id"): the CRS reads system( with
+// a bracket only, 210116 Kernel's (attack 27). The name must start a
+// statement (the value's start, or after ; { ( | = , a line break, do,
+// then, else, begin, self. or a method's name after a dot) and the
+// string must close: "the system "Linux"" passes. The false-positive
+// risk: a search for the words system, spawn or exec then a quoted
+// phrase.
+func bareRubyCommand(v string, i int) bool {
+	var name string
+	for _, n := range []string{"system", "spawn", "exec"} {
+		if strings.HasPrefix(v[i:], n) {
+			name = n
+		}
+	}
+	e := i + len(name)
+	if !wordStart(v, i) || e >= len(v) || v[e] != ' ' && v[e] != '\t' {
+		return false
+	}
+	if !rubyStatementStart(v, i) {
+		return false
+	}
+	a := skipSpace(v, e)
+	if a >= len(v) {
+		return false
+	}
+	switch q := v[a]; q {
+	case '"', '\'', '`':
+		k := strings.IndexByte(v[a+1:min(len(v), a+1+256)], q)
+		return k > 0
+	case '%', '?', '*', '[':
+		return a+1 < len(v) && v[a+1] > ' '
+	case '<':
+		return strings.HasPrefix(v[a:], "<<")
+	}
+	return false
+}
+
+// rubyStatementStart: v[i] starts a statement (bareRubyCommand).
+func rubyStatementStart(v string, i int) bool {
+	b := i
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
+		b--
+	}
+	if b == 0 || strings.IndexByte(";{(|=,\n\r", v[b-1]) >= 0 {
+		return true
+	}
+	if b >= 5 && v[b-5:b] == "self." {
+		return true
+	}
+	w := identBefore(v, b)
+	if w == b {
+		return false
+	}
+	switch v[w:b] {
+	case "do", "then", "else", "begin":
+		return true
+	}
+	return w > 0 && v[w-1] == '.' // Process.wait spawn "id"
+}
+
+// kernelCalls: at one of the places where Kernel stands,
+// kernelOddArgument holds (the blocks' reading shared between them).
+func kernelCalls(v string) bool {
+	scanned := 0
+	return eachAt(v, "Kernel", func(v string, i int) bool { return kernelOddArgument(v, i, &scanned) })
 }
 
 // kernelSteps bounds what kernelOddArgument reads after each Kernel:
@@ -700,6 +986,10 @@ func skipConcat(v string, j int) int {
 	}
 	return j
 }
+
+// starFunctions are the names a star import of a command module gives
+// that importedCall reads (the commandFunction names).
+var starFunctions = slices.Concat(commandDecorators, moduleCommands, moreModuleCommands)
 
 // inImport: the statement of v[i] (from the line's start or a ;, at
 // most lookBack bytes before i) has the word import before i.
@@ -966,6 +1256,7 @@ func identEnd(v string, j int) int {
 type pyAliases struct {
 	mods, funcs [8]string
 	nm, nf      int
+	star        bool // from os import *: every command function by its name
 }
 
 func (a *pyAliases) has(names []string, n string) bool { return n != "" && slices.Contains(names, n) }
@@ -1027,6 +1318,9 @@ func (a *pyAliases) statement(line string, inBrackets bool) bool {
 			// a bare name (from subprocess import call): the name is
 			// its own alias, for the calls importedCall reads
 			item = strings.Trim(item, " \t\r()\\")
+			if item == "*" {
+				a.star = true
+			}
 			name = item[:identEnd(item, 0)]
 			alias = name
 		}

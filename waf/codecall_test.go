@@ -82,6 +82,20 @@ var codeCallAttacks = []string{
 	"from subprocess import call\ncall('id', shell=True)", "from subprocess import call; call('id', shell=True)",
 	"import subprocess as sp\nsp.call('id', shell=True)", "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})",
 	"from subprocess import (\n  run,\n)\nrun('id', shell=True)",
+	// attack 27's: Ruby's command methods bare, Kernel by a local
+	// variable or a block's parameter, send and method with a name made
+	// at run time; Python's getattr, vars and __dict__ with joined
+	// names, a command function passed as a value, pydoc, a star import
+	`system "id"`, `exec "id"`, `spawn "id"`, `Process.wait spawn "id"`, `self.system "id"`, `->(){system "id"}.()`, `proc{system "id"}.call`,
+	`1.then{system "id"}`, `loop{system "id";break}`, `define_method(:x){system "id"};x`, `Object.new.instance_eval{system "id"}`,
+	`Kernel.instance_variable_get(:@x);system "id"`, `k=Kernel;k.spawn("id")`, "k = Kernel\nk.spawn(\"id\")", "k=Kernel\nk.system \"id\"",
+	`[Kernel].each{|k|k.system "id"}`, `Kernel.send(("sys"+"tem").to_sym,"id")`, `Kernel.send([:system][0],"id")`,
+	`Kernel.__send__(["sys","tem"].join,"id")`, `Kernel.public_send(Kernel.methods.grep(/^sys/)[0],"id")`,
+	`Kernel.method(("sys"+"tem").to_sym).call "id"`, `Kernel.method([:system][0]).("id")`, `Kernel.singleton_method([:spawn][0]).call "id"`,
+	`import os;getattr(os,"sys"+"tem")("id")`, `import os; s=getattr(os, "sy" "stem"); s("id")`, `import os;os.__dict__["system"]("id")`,
+	`import os;vars(os)["system"]("id")`, `import subprocess as s;s.run("id",shell=True)`, `import os;f=os.system;f("id")`,
+	`import os;list(map(os.system,["id"]))`, `import os;(lambda f:f("id"))(os.system)`, `import pydoc;pydoc.pipepager("","id")`,
+	"from subprocess import call\ncall(\"id\", shell=True)", `from subprocess import *;run("id",shell=True)`, `from os import system as s;s("id")`,
 	`subprocess.call('id',shell=True)`, `subprocess.run("id", shell=True)`, `subprocess.check_output(["id"])`, `subprocess.getoutput("id")`,
 	`os.execvp("id", ["id"])`, `os.spawnlp(os.P_WAIT, "id", "id")`, `os.posix_spawnp("id", ["id"], {})`, `subprocess . run ( "id" )`, `shutil.os.posix_spawnp("id", ["id"], {})`,
 }
@@ -120,7 +134,13 @@ var codeCallBenign = []string{
 	"@(\n  cache\n)\ndef total(): pass", "@retry(\n  tries=3,\n)\ndef system_job(): pass", "@app.get(\n \"/system\"\n)\ndef status(): pass",
 	`__import__("json").loads(s)`, `subprocess.run() is documented`, `app.run("0.0.0.0")`, `mock.call("x")`,
 	`see os.path.join("a", "b")`, `nt.call me (later)`, "import os\np = os.path\n@p\ndef f(): pass", "s = system_status\n@s\ndef f(): pass",
-	"from os import system\nx = system == 1\n@x\ndef f(): pass", "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	"from os import system\nx = system == 1\n@x\ndef f(): pass",
+	// near attack 27's: blocks on Kernel without a command (its false
+	// positives), system and exec in prose before a quote, Kernel's send
+	// of a plain name, getattr of another module
+	`Kernel.then { |k| k.puts "hi" }`, `Kernel.tap { |k| p k.class }`, `Kernel.instance_eval { puts 1 }`, `the system "Linux" is fine`,
+	`our exec "Jane" said`, `k = Kernel`,
+	`the operating system 'Plan 9' (1992)`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -139,10 +159,10 @@ func TestCodeCall(t *testing.T) {
 			t.Errorf("210118 misses %q", s)
 		}
 	}
-	// (the CRS alone refuses these through Caddy)
+	// (the CRS alone, or 210116, refuses these through Caddy)
 	for _, s := range []string{"from flask import app as a\n@a.route('/')\ndef index(): pass",
 		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ...",
-		`importlib.import_module("glob").glob("*.txt")`, "import subprocess as sp\nsp.run() is the API"} {
+		`importlib.import_module("glob").glob("*.txt")`, `getattr(obj, "system")`, `Kernel.send(:puts, "x")`, `Kernel.method(:print).call "x"`, "import subprocess as sp\nsp.run() is the API"} {
 		if codeCall(s) {
 			t.Errorf("210118 matches the benign %q", s)
 		}
@@ -197,7 +217,15 @@ func FuzzCodeCall(f *testing.F) {
 	for _, s := range append(append([]string{}, codeCallAttacks...), codeCallBenign...) {
 		f.Add(s)
 	}
+	f.Add("Kernel.then{ puts 1 } Kernel.tap{ sys" + "tem 'id' }")
+	f.Add(strings.Repeat("Kernel.then{ ab ", 40) + "system")
 	f.Fuzz(func(t *testing.T, v string) {
+		// the blocks' shared reading finds what reading each block
+		// afresh finds
+		afresh := eachAt(v, "Kernel", func(v string, i int) bool { scanned := 0; return kernelOddArgument(v, i, &scanned) })
+		if got := kernelCalls(v); got != afresh {
+			t.Fatalf("%q: kernelCalls %v, afresh %v", v, got, afresh)
+		}
 		_ = codeCall(v)
 		_ = rubyCommandLiteral(v)
 		_ = pythonImport(v, 0)
@@ -218,6 +246,10 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"create_", "create_subprocess_shell "},
 		{"imported names", "from os import system as s, s(x) "},
 		{"imported calls", "from os import system as s" + strings.Repeat(", s(x)", 40) + "\n"},
+		{"bare commands", ";system x"},
+		{"reflection", "getattr(os, \"sy\" + vars(os)[\"s\" "},
+		{"Kernel blocks", "Kernel.then{ puts "},
+		{"Kernel values", "=Kernel [Kernel] .system "},
 		{"module dots", "subprocess.runs os . popen2x "},
 		{"Kernel chain", "[Kernel][0].itself.dup.freeze() "},
 		{"decorator", "@system x\n"},
