@@ -13,9 +13,10 @@ import (
 // bound is spent, "The bound"). It is a Go operator (codeCall): each
 // family is looked for by a fixed word, and only where the word stands is
 // the text read further, forward over white space and a few words, so a
-// value costs a few reads of each byte (BenchmarkCodeCall: about 75 MB/s
-// for a value that is ".send(:" or "method(:" over and over, the
-// dearest) and allocates nothing:
+// value costs a bounded number of reads of each byte (BenchmarkCodeCall:
+// 12 MB/s for "Kernel.then{ puts " over and over, whose blocks' windows
+// overlap, and 15 MB/s for ";system x", the dearest; 37-50 MB/s for
+// "method(:" and ".send(:") and allocates nothing:
 //   - Ruby's send of a command method by any receiver
 //     (Object.send(:system, "id"), x.public_send("exec", "id"),
 //     obj.__send__(:spawn, ...)), not just Kernel's;
@@ -94,10 +95,11 @@ func init() { registerGoOperator(codeCallOp, codeCall) }
 // codeCall is rule 210118's operator.
 func codeCall(v string) bool {
 	return eachAt(v, "send", rubySend) ||
-		kernelCalls(v) ||
+		eachAt(v, "Kernel", kernelOddArgument) ||
 		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
+		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") }) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		eachAt(v, "Open3", open3Call) ||
 		eachAt(v, "to_proc", rubyToProc) ||
@@ -109,7 +111,12 @@ func codeCall(v string) bool {
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
-		eachAt(v, "getattr", pyGetattr) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
+		pyGetattrs(v) ||
+		eachAt(v, "methodcaller", func(v string, i int) bool {
+			// operator.methodcaller("system", "id")(os) (attack 28)
+			j := skipSpace(v, i+len("methodcaller"))
+			return j < len(v) && v[j] == '(' && joinedCommandName(v, skipSpace(v, j+1))
+		}) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
 		strings.Contains(v, "import") && importedCall(v) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v)
 }
@@ -243,18 +250,71 @@ var moreModuleCommands = []string{"posix_spawn", "posix_spawnp", "spawnle", "spa
 // pyGetattr (at "getattr"): getattr(<command module>, <a command
 // function's name as string literals, joined or not>):
 // getattr(os,"sys"+"tem")("id"), getattr(os, "sy" "stem") (attack 27).
-func pyGetattr(v string, i int) bool {
+func pyGetattr(v string, i int, al *lazyAliases) bool {
 	j := skipSpace(v, i+len("getattr"))
 	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {
 		return false
 	}
 	j = skipSpace(v, j+1)
 	e := identEnd(v, j)
-	if e == j || !slices.Contains(callModules, v[j:e]) {
+	if e == j || !slices.Contains(callModules, v[j:e]) && !al.module(v, v[j:e]) {
 		return false
 	}
 	j = skipSpace(v, e)
-	return j < len(v) && v[j] == ',' && joinedCommandName(v, skipSpace(v, j+1))
+	if j >= len(v) || v[j] != ',' {
+		return false
+	}
+	j = skipSpace(v, j+1)
+	// any name but a plain string of another attribute
+	// (getattr(os, "environ")): one made at run time is a command's
+	// ("metsys"[::-1], "SYSTEM".lower(), *["system"], f"{'sys'}tem":
+	// attack 28)
+	return joinedCommandName(v, j) || !plainOtherName(v, j)
+}
+
+// lazyAliases are a value's imports (pyAliases), collected when first
+// asked for: at most once per value however many getattrs it holds.
+type lazyAliases struct {
+	al        pyAliases
+	collected bool
+}
+
+// module: v imports a command module as name (import subprocess as s:
+// attack 28's getattr(s, "check_output")).
+func (l *lazyAliases) module(v, name string) bool {
+	if !l.collected {
+		l.collected = true
+		if strings.Contains(v, "import") {
+			l.al.collect(v)
+		}
+	}
+	return l.al.has(l.al.mods[:l.al.nm], name)
+}
+
+// pyGetattrs: at one of the places where getattr stands, pyGetattr
+// holds.
+func pyGetattrs(v string) bool {
+	var al lazyAliases
+	return eachAt(v, "getattr", func(v string, i int) bool { return pyGetattr(v, i, &al) })
+}
+
+// plainOtherName: at v[j:] a string literal of a name, then the
+// getattr's closing bracket or its default (getattr(os, "environ"),
+// getattr(os, "sep", "/")), or j is past the value.
+func plainOtherName(v string, j int) bool {
+	if j >= len(v) {
+		return true
+	}
+	q := v[j]
+	if q != '"' && q != '\'' {
+		return false
+	}
+	e := identEnd(v, j+1)
+	if e >= len(v) || v[e] != q {
+		return false
+	}
+	k := skipSpace(v, e+1)
+	return k >= len(v) || v[k] == ')' || v[k] == ','
 }
 
 // pyVars (at "vars"): vars(<command module>)[<a command function's
@@ -273,7 +333,10 @@ func pyVars(v string, i int) bool {
 	if j >= len(v) || v[j] != ')' {
 		return false
 	}
-	j = skipSpace(v, j+1)
+	// dict(vars(os))["system"] (attack 28): more closing brackets
+	for n := 0; n < 4 && j < len(v) && v[j] == ')'; n++ {
+		j = skipSpace(v, j+1)
+	}
 	return j < len(v) && v[j] == '[' && joinedCommandName(v, skipSpace(v, j+1))
 }
 
@@ -423,8 +486,8 @@ func rubySend(v string, i int) bool {
 	if !wordStart(v, start) || end < len(v) && identByte(v[end], "") {
 		return false
 	}
-	if start == i && !receiverDot(v, start) {
-		return false // a bare send is a word of prose
+	if start == i && !receiverDot(v, start) && (end >= len(v) || v[end] != '(') {
+		return false // a bare send is a word of prose; send(:system, ...) is Kernel's (attack 28)
 	}
 	return namedCommand(v, end) || kernelReceiver(v, start) && dynamicName(v, end)
 }
@@ -657,7 +720,7 @@ func identBefore(v string, j int) int {
 // brackets ((Kernel).system), in an array ([Kernel].first, [Kernel][0])
 // or by name (Object.const_get(:Kernel).system: attack 26). At most
 // kernelSteps steps are read after each Kernel.
-func kernelOddArgument(v string, i int, scanned *int) bool {
+func kernelOddArgument(v string, i int) bool {
 	if !wordStart(v, i) {
 		return false
 	}
@@ -701,10 +764,10 @@ func kernelOddArgument(v string, i int, scanned *int) bool {
 			// a block run with Kernel as its receiver or argument
 			b := skipSpace(v, e)
 			if b < len(v) && v[b] == '{' {
-				return rubyBlockCommand(v, b+1, scanned)
+				return rubyBlockCommand(v, b+1)
 			}
 			if d, ok := wordAt(v, b, "do"); ok {
-				return rubyBlockCommand(v, d, scanned)
+				return rubyBlockCommand(v, d)
 			}
 		}
 		if e, ok := wordAt(v, k, kernelSelfMethods...); ok {
@@ -734,38 +797,33 @@ func kernelOddArgument(v string, i int, scanned *int) bool {
 
 // rubyBlockCommand: the block from v[j] (its first blockWindow bytes)
 // holds a command method's name as a word, a backtick or %x: Kernel.then
-// { |k| k.puts "hi" } passes (attack 27's false positives), Kernel.then{
-// _1.system "id"} does not.
-func rubyBlockCommand(v string, j int, scanned *int) bool {
-	end := min(len(v), j+blockWindow)
-	// what an earlier block's reading covered held no command: each
-	// byte is read once however many blocks overlap (Kernel.then{ over
-	// and over read 10 MB/s when each block was read whole)
-	j = max(j, *scanned)
-	if j >= end {
-		return false
-	}
-	// a word cut at the earlier reading's end is read whole
-	for j > 0 && j > end-blockWindow && identByte(v[j-1], "") {
-		j--
-	}
-	*scanned = end
-	w := v[j:end]
+// { |k| k.puts "hi" } passes (attack 27's false positives), and a name in
+// a string is text (Kernel.tap { puts "system ready" }: attack 28's);
+// Kernel.then{_1.system "id"} does not. Each block's window is read
+// whole: overlapping blocks (Kernel.then{ over and over) cost up to
+// blockWindow/12 reads of a byte (BenchmarkCodeCall's "Kernel blocks").
+func rubyBlockCommand(v string, j int) bool {
+	w := v[j:min(len(v), j+blockWindow)]
 	if strings.IndexByte(w, '`') >= 0 || strings.Contains(w, "%x") {
 		return true
 	}
 	for k := 0; k < len(w); {
+		if w[k] == '"' || w[k] == '\'' {
+			// a word in a string is text: Kernel.tap { puts "system
+			// ready" } (attack 28's false positive)
+			if e := strings.IndexByte(w[k+1:], w[k]); e >= 0 {
+				k += e + 2
+				continue
+			}
+		}
 		if !identByte(w[k], "") {
 			k++
 			continue
 		}
 		e := identEnd(w, k)
-		if e < len(w) || end == len(v) { // a word cut by the window's end is read by the next
-			if slices.Contains(rubyCommandMethods, w[k:e]) {
-				return true
-			}
-		} else {
-			*scanned = j + k
+		// the names are 4 to 13 bytes and start with one of these
+		if n := e - k; n >= 4 && n <= 13 && strings.IndexByte("sepfiocm_", w[k]) >= 0 && slices.Contains(rubyCommandMethods, w[k:e]) {
+			return true
 		}
 		k = e
 	}
@@ -832,14 +890,51 @@ func bareRubyCommand(v string, i int) bool {
 	}
 	switch q := v[a]; q {
 	case '"', '\'', '`':
+		// the string must end the statement (or be followed by more
+		// arguments, a modifier or rescue): "system "maintenance" is
+		// scheduled" passes (attack 28's false positives)
 		k := strings.IndexByte(v[a+1:min(len(v), a+1+256)], q)
-		return k > 0
+		return k > 0 && rubyStatementEnd(v, a+1+k+1)
 	case '%', '?', '*', '[':
 		return a+1 < len(v) && v[a+1] > ' '
 	case '<':
 		return strings.HasPrefix(v[a:], "<<")
 	}
-	return false
+	// a variable assigned before (c="id";system c, |c| system c,
+	// cmd = ...\nsystem cmd: attack 28)
+	n := identEnd(v, a)
+	return n > a && rubyStatementEnd(v, n) && rubyAssigned(v, a, v[a:n])
+}
+
+// rubyStatementEnd: at v[j:], over spaces and tabs, the statement ends
+// (the value's end, ; } ) or a line break), more arguments follow (,),
+// or a modifier (if, unless, rescue).
+func rubyStatementEnd(v string, j int) bool {
+	for j < len(v) && (v[j] == ' ' || v[j] == '\t') {
+		j++
+	}
+	if j == len(v) || strings.IndexByte(";})\n\r,", v[j]) >= 0 {
+		return true
+	}
+	_, ok := wordAt(v, j, "if", "unless", "rescue")
+	return ok
+}
+
+// rubyAssigned: in the lookBack bytes before v[i], name is assigned
+// (name = ..., not ==) or is a block's parameter (|name|).
+func rubyAssigned(v string, i int, name string) bool {
+	back := v[max(0, i-lookBack):i]
+	return eachAt(back, name, func(b string, k int) bool {
+		e := k + len(name)
+		if !wordStart(b, k) || e < len(b) && identByte(b[e], "") {
+			return false
+		}
+		if k > 0 && b[k-1] == '|' && e < len(b) && b[e] == '|' {
+			return true
+		}
+		e = skipSpace(b, e)
+		return e < len(b) && b[e] == '=' && (e+1 == len(b) || b[e+1] != '=' && b[e+1] != '~')
+	})
 }
 
 // rubyStatementStart: v[i] starts a statement (bareRubyCommand).
@@ -863,13 +958,6 @@ func rubyStatementStart(v string, i int) bool {
 		return true
 	}
 	return w > 0 && v[w-1] == '.' // Process.wait spawn "id"
-}
-
-// kernelCalls: at one of the places where Kernel stands,
-// kernelOddArgument holds (the blocks' reading shared between them).
-func kernelCalls(v string) bool {
-	scanned := 0
-	return eachAt(v, "Kernel", func(v string, i int) bool { return kernelOddArgument(v, i, &scanned) })
 }
 
 // kernelSteps bounds what kernelOddArgument reads after each Kernel:

@@ -96,6 +96,15 @@ var codeCallAttacks = []string{
 	`import os;vars(os)["system"]("id")`, `import subprocess as s;s.run("id",shell=True)`, `import os;f=os.system;f("id")`,
 	`import os;list(map(os.system,["id"]))`, `import os;(lambda f:f("id"))(os.system)`, `import pydoc;pydoc.pipepager("","id")`,
 	"from subprocess import call\ncall(\"id\", shell=True)", `from subprocess import *;run("id",shell=True)`, `from os import system as s;s("id")`,
+	// attack 28's: a bare command method with a variable assigned
+	// before, a bare send, IO.popen without brackets; Python's getattr
+	// with a name made at run time or of an aliased module, vars in
+	// dict(), methodcaller
+	`c="id";system c`, `"id".then{|c|system c}`, `%w[id].each{|c| system c}`, "cmd = ARGV[0] || \"id\"\nsystem cmd",
+	"x = \"id\"\nspawn x; Process.wait", `send(:system, "id")`, `send("system", "id")`, "puts send(:`, \"id\")", `puts IO.popen "id", &:read`,
+	`import os;getattr(os,"metsys"[::-1])("id")`, `import os;getattr(os,"SYSTEM".lower())("id")`, `import os;getattr(os,*["system"])("id")`,
+	`import os;getattr(os,f"{'sys'}tem")("id")`, `import os;dict(vars(os))["system"]("id")`, `import os,operator;operator.methodcaller("system","id")(os)`,
+	`import subprocess as s;getattr(s,"check_output")("id")`,
 	`subprocess.call('id',shell=True)`, `subprocess.run("id", shell=True)`, `subprocess.check_output(["id"])`, `subprocess.getoutput("id")`,
 	`os.execvp("id", ["id"])`, `os.spawnlp(os.P_WAIT, "id", "id")`, `os.posix_spawnp("id", ["id"], {})`, `subprocess . run ( "id" )`, `shutil.os.posix_spawnp("id", ["id"], {})`,
 }
@@ -140,7 +149,13 @@ var codeCallBenign = []string{
 	// of a plain name, getattr of another module
 	`Kernel.then { |k| k.puts "hi" }`, `Kernel.tap { |k| p k.class }`, `Kernel.instance_eval { puts 1 }`, `the system "Linux" is fine`,
 	`our exec "Jane" said`, `k = Kernel`,
-	`the operating system 'Plan 9' (1992)`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`the operating system 'Plan 9' (1992)`,
+	// attack 28's false positives: system, spawn and exec in prose
+	// before a quoted word, a command's name in a string in a block
+	`system "requirements" for windows 11`, "Hi team,\nsystem \"maintenance\" is scheduled for Sunday",
+	`spawn "zombie" command not working on my server`, `exec "summary" report`, `exec "CEO" meeting notes`,
+	`Ubuntu: system "hangs" on boot; spawn "errors" in log`, `Kernel.tap { puts "system ready" }`, `Kernel.then { |k| k.puts "run the exec summary" }`,
+	`the system check`, "system status", "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -162,7 +177,7 @@ func TestCodeCall(t *testing.T) {
 	// (the CRS alone, or 210116, refuses these through Caddy)
 	for _, s := range []string{"from flask import app as a\n@a.route('/')\ndef index(): pass",
 		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ...",
-		`importlib.import_module("glob").glob("*.txt")`, `getattr(obj, "system")`, `Kernel.send(:puts, "x")`, `Kernel.method(:print).call "x"`, "import subprocess as sp\nsp.run() is the API"} {
+		`importlib.import_module("glob").glob("*.txt")`, `getattr(obj, "system")`, `Kernel.send(:puts, "x")`, `Kernel.method(:print).call "x"`, `import os;getattr(os, "environ")`, "import subprocess as sp\nsp.run() is the API"} {
 		if codeCall(s) {
 			t.Errorf("210118 matches the benign %q", s)
 		}
@@ -220,12 +235,6 @@ func FuzzCodeCall(f *testing.F) {
 	f.Add("Kernel.then{ puts 1 } Kernel.tap{ sys" + "tem 'id' }")
 	f.Add(strings.Repeat("Kernel.then{ ab ", 40) + "system")
 	f.Fuzz(func(t *testing.T, v string) {
-		// the blocks' shared reading finds what reading each block
-		// afresh finds
-		afresh := eachAt(v, "Kernel", func(v string, i int) bool { scanned := 0; return kernelOddArgument(v, i, &scanned) })
-		if got := kernelCalls(v); got != afresh {
-			t.Fatalf("%q: kernelCalls %v, afresh %v", v, got, afresh)
-		}
 		_ = codeCall(v)
 		_ = rubyCommandLiteral(v)
 		_ = pythonImport(v, 0)

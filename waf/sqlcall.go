@@ -178,7 +178,12 @@ func sqlNumberCall(v string) bool {
 		}
 		// since attack 25 also a cast, arithmetic and another term
 		// (1 OR sleepEachRow(3) AND 1, sleepEachRow(3)::UInt8, ...)+0)
-		if a == len(v) || strings.IndexByte("=<>!#+-*/%", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
+		if a == len(v) || strings.IndexByte("=<>!#+-*/%;", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
+			return true
+		}
+		// a clause after the call (1 OR sleepEachRow(3) LIMIT 1, ORDER
+		// BY, SETTINGS, FORMAT JSON, AS x: attack 28)
+		if _, ok := sqlWordFold(v, a, "limit", "order", "group", "having", "settings", "format", "union", "offset", "as", "into", "window", "fetch"); ok {
 			return true
 		}
 		if v[a] == ':' && strings.IndexByte(v[:k], '?') >= 0 {
@@ -325,7 +330,7 @@ func sqlCallHere(v string, j int, strict, numbered bool) int {
 	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) {
 		return k + 1
 	}
-	if !strict && (numbered && sqlNoWord(name) || !numbered && sqlCodeName(name)) {
+	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
 		return k + 1
 	}
 	return -1
@@ -566,6 +571,20 @@ var sqlKnownNames = map[string]bool{
 	"dblink_send_query": true, "dblink_open": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "crc32c": true, "crc64": true,
 	"xxh3": true, "xxhash32": true, "xxhash64": true, "log10": true, "log2": true, "exp2": true, "exp10": true, "atan2": true,
 	"md4": true, "ripemd160": true, "blake3": true, "murmurhash2_32": true, "murmurhash3_32": true, "murmurhash3_64": true}
+
+// sqlLowerNumbered: name is lowercase letters and digits with a letter
+// next to a digit (md5, crc32, xxh64), a function's shape that
+// sqlCodeName does not take. Since attack 28, 210169 takes a name that
+// is no word only in one of these two shapes: Women's 'Classic' or
+// eBay(used), Levi's 501 'original' or iPhone(15) were refused.
+func sqlLowerNumbered(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return sqlNoWord(name)
+}
 
 // sqlNoWord: name is no word of prose: a lowercase letter before a
 // capital (sleepEachRow, lengthUTF8), or a letter next to a digit

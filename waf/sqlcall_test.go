@@ -42,6 +42,10 @@ var sqlCallAttacks = []string{
 	"x' OR [base64Encode(password)][1] LIKE 'YQ%'--", "x' AND [sipHash64(password)][1]>0--", "') OR [sleepEachRow(3)][1] OR ('",
 	"x' OR [1] = arrayMap(x -> lengthUTF8(password), [1])--", "x' OR (1, sleepEachRow(3)).1--", "1 OR [sleepEachRow(3)][1]",
 	"1) OR sleepEachRow(3", "x' OR {'a':sleepEachRow(3)}['a']=0--", "x' OR 1 IN [sleepEachRow(3)]--", "1 OR (1, sleepEachRow(3)).1",
+	// attack 28's: a clause after the call
+	"1 OR sleepEachRow(3) LIMIT 1", "1 OR sleepEachRow(3) ORDER BY 1", "1 OR sleepEachRow(3) GROUP BY 1", "1 OR sleepEachRow(3) HAVING 1",
+	"1 OR sleepEachRow(3) SETTINGS max_threads=1", "1 OR sleepEachRow(3) FORMAT JSON", "1 OR sleepEachRow(3);", "1 OR sleepEachRow(3) AS x",
+	"1 OR toInt32(sleepEachRow(3)) LIMIT 1", "1 OR [sleepEachRow(3)][1] LIMIT 1", "1 OR sleepEachRow(3)\nLIMIT 1",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -59,6 +63,8 @@ var sqlCallBenign = []string{
 	// near attack 27's: brackets, lists and arrows in searches
 	"O'Reilly OR [Packt] books (2nd ed)", "iPhone 15 Pro (256GB) or [refurbished]", "Tom's [1, 2] or {a: 3} -> see (notes)",
 	"2 or [3] items (max 4)",
+	// attack 28's false positives: shop searches with an apostrophe
+	"Women's 'Classic' or eBay(used)", "Levi's 501 'original' or iPhone(15)",
 }
 
 func TestSQLCall(t *testing.T) {

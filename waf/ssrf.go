@@ -82,6 +82,8 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210124,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling or an internal API, with a character inside that WHATWG URL drops or maps',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|XML:/* "@` + urlSpaceOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -224,6 +226,55 @@ func dropBytes(v, set string) string {
 		}
 	}
 	return string(b)
+}
+
+const ipURLOp = "gatewayIPURL"
+
+func init() { registerGoOperator(ipURLOp, ipURL) }
+
+// ipURL is rule 210126's operator (931100's expression,
+// (?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9a-f]+:[0-:a-f]+\]?|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}),
+// in Go: RE2's memory budget is spent, "The bound"): v starts with a
+// URL of an IP address, an IPv6 one (hex digits, then a colon) or four
+// dotted numbers of one to three digits.
+func ipURL(v string) bool {
+	k := strings.Index(v, "://")
+	if k < 0 || k > 5 {
+		return false
+	}
+	switch strings.ToLower(v[:k]) {
+	case "file", "ftp", "ftps", "http", "https", "ssh":
+	default:
+		return false
+	}
+	h := strings.TrimPrefix(v[k+3:], "[")
+	hex := 0
+	for hex < len(h) && (h[hex] >= '0' && h[hex] <= '9' || h[hex]|0x20 >= 'a' && h[hex]|0x20 <= 'f') {
+		hex++
+	}
+	if hex > 0 && hex+1 < len(h) && h[hex] == ':' {
+		c := h[hex+1] | 0x20
+		if h[hex+1] >= '0' && h[hex+1] <= ':' || c >= 'a' && c <= 'f' {
+			return true
+		}
+	}
+	for part := 0; part < 4; part++ {
+		n := 0
+		for n < len(h) && n < 3 && h[n] >= '0' && h[n] <= '9' {
+			n++
+		}
+		if n == 0 {
+			return false
+		}
+		h = h[n:]
+		if part < 3 {
+			if h == "" || h[0] != '.' {
+				return false
+			}
+			h = h[1:]
+		}
+	}
+	return true
 }
 
 // metadataGoog is rule 210125's operator on a lowercased value: Google

@@ -3,6 +3,7 @@ package waf
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -60,6 +61,10 @@ var ssrfAttacks = []string{
 	// digits
 	"http://169.\u3255" + "4.169.\u3255" + "4/latest/meta-data/iam/security-credentials/", "http://169.\u3255" + "4.169.\u3255" + "4/computeMetadata/v1/",
 	"http://1\u3257.0.0.1/admin", "http://1\u3257.1:8080/admin", "http://1\u3257.0.0.1:6379/",
+	// attack 28's: a mapped digit in an address with no known path,
+	// which 931100 refuses in ASCII (210126)
+	"http://\u246f9.254.169.254/metadata/instance?api-version=2021-02-01", "http://\u246f9.254.169.254/", "http://1\u24659.254.169.254/",
+	"http://16\u2468.254.169.254/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -191,6 +196,22 @@ func TestHostNoiseCoversNFKCDigits(t *testing.T) {
 	if n < 80 {
 		t.Errorf("%d characters NFKC makes digits or dots of: the table is wrong", n)
 	}
+}
+
+// crs931100 is 931100's expression, which ipURL reads in Go.
+var crs931100 = regexp.MustCompile(`(?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9a-f]+:[0-:a-f]+\]?|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})`)
+
+// FuzzIPURL: rule 210126's operator matches what 931100's expression
+// matches.
+func FuzzIPURL(f *testing.F) {
+	for _, s := range []string{"http://169.254.169.254/", "HTTPS://[::1]/", "ftp://1.2.3", "ssh://fe80::1", "file://1234.1.1.1", "http://a:b", "gopher://1.2.3.4", "http://1.2.3.4x", "http://ab:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := ipURL(v), crs931100.MatchString(v); got != want {
+			t.Fatalf("ipURL(%q) = %v, 931100's expression %v", v, got, want)
+		}
+	})
 }
 
 func FuzzDropURLSpaces(f *testing.F) {
