@@ -63,6 +63,13 @@ var sqlListedName = regexp.MustCompile(`(?i)\A(?:` + sqlFunctionNames + `|` + sq
 // sqlQuotedCall is rule 210169's operator: at a quote, the call.
 func sqlQuotedCall(v string) bool {
 	var seen sqlSeen
+	return sqlQuotedCallSeen(v, &seen)
+}
+
+// sqlQuotedCallSeen reads on from each quote, with the starts read
+// before in seen (nil: each quote's reading goes on to its end, the
+// reference FuzzSQLCall compares with).
+func sqlQuotedCallSeen(v string, seen *sqlSeen) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c != '\'' && c != '"' && c != '`' {
 			continue
@@ -71,7 +78,7 @@ func sqlQuotedCall(v string) bool {
 		for j < len(v) && v[j] == ')' {
 			j++
 		}
-		if sqlLogicCallEnd(v, j, true, &seen) >= 0 {
+		if sqlLogicCallEnd(v, j, true, seen) >= 0 {
 			return true
 		}
 	}

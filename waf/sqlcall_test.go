@@ -156,28 +156,10 @@ func FuzzSQLCall(f *testing.F) {
 	f.Add("x' or 'a' or '' or 'b' = 1 and 1 or ' or cD(")
 	f.Fuzz(func(t *testing.T, v string) {
 		_ = sqlNumberCall(v)
-		if got, want := sqlQuotedCall(v), sqlQuotedCallAfresh(v); got != want {
+		if got, want := sqlQuotedCall(v), sqlQuotedCallSeen(v, nil); got != want {
 			t.Fatalf("%q: %v with the starts seen, %v afresh", v, got, want)
 		}
 	})
-}
-
-// sqlQuotedCallAfresh is sqlQuotedCall without sqlSeen: each quote's
-// reading goes on to its end.
-func sqlQuotedCallAfresh(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c != '\'' && c != '"' && c != '`' {
-			continue
-		}
-		j := i + 1
-		for j < len(v) && v[j] == ')' {
-			j++
-		}
-		if sqlLogicCallEnd(v, j, true, nil) >= 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // BenchmarkSQLCall: the operators on 64 KiB values built to make them
