@@ -93,10 +93,22 @@ func TestSQLCall(t *testing.T) {
 		if raceEnabled && strings.Contains(c.v, "getValue") {
 			continue // the name's regexp (sqlListedName) takes its machine from a sync.Pool, which -race empties at random
 		}
-		if a := testing.AllocsPerRun(100, func() { sqlQuotedCall(c.v); sqlNumberCall(c.v) }); a != c.allocs {
+		if a := fewestAllocs(func() { sqlQuotedCall(c.v); sqlNumberCall(c.v) }); a != c.allocs {
 			t.Errorf("%.40q (%d bytes): %v allocations, want %v", c.v, len(c.v), a, c.allocs)
 		}
 	}
+}
+
+// fewestAllocs is testing.AllocsPerRun's fewest of three measures:
+// AllocsPerRun counts every goroutine's allocations, and under -race in
+// CI a Caddy goroutine of an earlier test once added 10 to a reading
+// that allocates none. An allocation of f's own shows in all three.
+func fewestAllocs(f func()) float64 {
+	least := testing.AllocsPerRun(100, f)
+	for range 2 {
+		least = min(least, testing.AllocsPerRun(100, f))
+	}
+	return least
 }
 
 // TestSQLSeen: the bits of a value's starts, on the stack and past
