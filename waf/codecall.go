@@ -94,6 +94,7 @@ func init() { registerGoOperator(codeCallOp, codeCall) }
 
 // codeCall is rule 210118's operator.
 func codeCall(v string) bool {
+	var al lazyAliases // the value's Python imports, read once if asked for
 	return eachAt(v, "send", rubySend) ||
 		eachAt(v, "Kernel", kernelOddArgument) ||
 		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
@@ -111,14 +112,14 @@ func codeCall(v string) bool {
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
-		pyGetattrs(v) ||
+		pyGetattrs(v, &al) ||
 		eachAt(v, "methodcaller", func(v string, i int) bool {
 			// operator.methodcaller("system", "id")(os) (attack 28)
 			j := skipSpace(v, i+len("methodcaller"))
 			return j < len(v) && v[j] == '(' && joinedCommandName(v, skipSpace(v, j+1))
 		}) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
-		strings.Contains(v, "import") && importedCall(v) ||
-		strings.ContainsAny(v, "\n\r") && commandDecorator(v)
+		strings.Contains(v, "import") && importedCall(v, &al) ||
+		strings.ContainsAny(v, "\n\r") && commandDecorator(v, &al)
 }
 
 // moduleCall (at a "."): a command module's command function called
@@ -175,9 +176,8 @@ func commandFunction(name string) bool {
 // call / call("id", shell=True)): attack 26's open items. The names are
 // the value's own imports (pyAliases, at most 8 of each), and each is
 // looked for once: a few scans of the value.
-func importedCall(v string) bool {
-	var al pyAliases
-	al.collect(v)
+func importedCall(v string, l *lazyAliases) bool {
+	al := l.get(v)
 	for _, m := range al.mods[:al.nm] {
 		if slices.Contains(callModules, m) {
 			continue // moduleCall reads it
@@ -272,30 +272,37 @@ func pyGetattr(v string, i int, al *lazyAliases) bool {
 	return joinedCommandName(v, j) || !plainOtherName(v, j)
 }
 
-// lazyAliases are a value's imports (pyAliases), collected when first
-// asked for: at most once per value however many getattrs it holds.
+// lazyAliases are a value's imports and aliases (pyAliases), collected
+// when first asked for: at most once per value however many of codeCall's
+// readings (getattrs, imported calls, decorators) ask.
 type lazyAliases struct {
 	al        pyAliases
 	collected bool
 }
 
-// module: v imports a command module as name (import subprocess as s:
-// attack 28's getattr(s, "check_output")).
-func (l *lazyAliases) module(v, name string) bool {
+// get collects v's aliases on the first call and returns them.
+func (l *lazyAliases) get(v string) *pyAliases {
 	if !l.collected {
 		l.collected = true
-		if strings.Contains(v, "import") {
-			l.al.collect(v)
-		}
+		l.al.collect(v)
 	}
-	return l.al.has(l.al.mods[:l.al.nm], name)
+	return &l.al
+}
+
+// module: v imports a command module as name (import subprocess as s:
+// attack 28's getattr(s, "check_output")). Only an import names a module.
+func (l *lazyAliases) module(v, name string) bool {
+	if !strings.Contains(v, "import") {
+		return false
+	}
+	al := l.get(v)
+	return al.has(al.mods[:al.nm], name)
 }
 
 // pyGetattrs: at one of the places where getattr stands, pyGetattr
 // holds.
-func pyGetattrs(v string) bool {
-	var al lazyAliases
-	return eachAt(v, "getattr", func(v string, i int) bool { return pyGetattr(v, i, &al) })
+func pyGetattrs(v string, al *lazyAliases) bool {
+	return eachAt(v, "getattr", func(v string, i int) bool { return pyGetattr(v, i, al) })
 }
 
 // plainOtherName: at v[j:] a string literal of a name, then the
@@ -1162,9 +1169,8 @@ var commandDecorators = []string{"system", "exec", "eval", "popen", "getoutput",
 // that starts with @ and is not followed by a definition (a list of
 // mentions, "cc:\n@system\n@ops-team") is no decorator (attack 23 had
 // that refused).
-func commandDecorator(v string) bool {
-	var al pyAliases
-	collected, inChain, hit := false, false, false
+func commandDecorator(v string, l *lazyAliases) bool {
+	inChain, hit := false, false
 	depth, joined := 0, false // an expression that goes on past its line
 	for rest := v; rest != ""; {
 		var line string
@@ -1175,7 +1181,7 @@ func commandDecorator(v string) bool {
 			// a decorator over lines: in brackets (@(\n system\n)) or
 			// joined by a backslash (@\ then system): attack 26
 			if !hit {
-				hit = decoratorCommand(line, j, &al)
+				hit = decoratorCommand(line, j, l.get(v))
 			}
 			depth, joined = bracketDepth(line, j, depth)
 		case j < len(line) && line[j] == '@':
@@ -1183,11 +1189,7 @@ func commandDecorator(v string) bool {
 				inChain, hit = true, false
 			}
 			if !hit {
-				if !collected {
-					al.collect(v)
-					collected = true
-				}
-				hit = decoratorCommand(line, j+1, &al)
+				hit = decoratorCommand(line, j+1, l.get(v))
 			}
 			depth, joined = bracketDepth(line, j+1, 0)
 		case j >= len(line) || line[j] == '#':

@@ -189,8 +189,10 @@ func TestCodeCall(t *testing.T) {
 	}
 	// a value without the fixed words costs byte scans, no allocation
 	for _, s := range []string{"plain text", strings.Repeat("a(b) ", 1000), "50%x off", `__import__("json")`, "x = %x(%d", strings.Repeat("%x(", 1000),
-		"from flask import app as a\n@a.route('/')\ndef index(): pass", "cc:\n@system\n@ops-team", strings.Repeat("x.to_proc method(:x) ", 100)} {
-		if a := testing.AllocsPerRun(100, func() { codeCall(s) }); a != 0 {
+		"from flask import app as a\n@a.route('/')\ndef index(): pass", "cc:\n@system\n@ops-team", strings.Repeat("x.to_proc method(:x) ", 100),
+		// the imports read once for the getattr, the import and the decorator
+		"import os as o, json\nx = getattr(json, 'dumps')\n@o.path.exists\ndef f(): pass\nfrom os import path\npath('x')"} {
+		if a := fewestAllocs(func() { codeCall(s) }); a != 0 {
 			t.Errorf("%.40q: %v allocations", s, a)
 		}
 	}

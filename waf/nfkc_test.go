@@ -83,7 +83,7 @@ func TestNFKCFolded(t *testing.T) {
 		if n, ok := nfkcFolded(s); ok {
 			t.Errorf("%q folded to %q", s, n)
 		}
-		if a := testing.AllocsPerRun(100, func() { _, _ = nfkcFolded(s) }); a != 0 {
+		if a := fewestAllocs(func() { _, _ = nfkcFolded(s) }); a != 0 {
 			t.Errorf("%q: %v allocations", s, a)
 		}
 	}

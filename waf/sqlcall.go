@@ -62,7 +62,7 @@ var sqlListedName = regexp.MustCompile(`(?i)\A(?:` + sqlFunctionNames + `|` + sq
 
 // sqlQuotedCall is rule 210169's operator: at a quote, the call.
 func sqlQuotedCall(v string) bool {
-	var seen sqlSeen
+	seen := sqlSeen{n: len(v)}
 	return sqlQuotedCallSeen(v, &seen)
 }
 
@@ -98,7 +98,7 @@ func sqlQuotedCallSeen(v string, seen *sqlSeen) bool {
 type sqlSeen struct {
 	small [2 * 4096 / 64]uint64
 	large []uint64
-	n     int // the value's length
+	n     int // the value's length, set by who makes it
 }
 
 // visit marks start j (of a strict reading or not) and says whether it
@@ -254,9 +254,6 @@ func sqlLogicCallEnd(v string, j int, numbered bool, seen *sqlSeen) int {
 // (nil for 210173, which reads from one place) holds the starts read
 // before.
 func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
-	if seen != nil && seen.n == 0 {
-		seen.n = len(v)
-	}
 	j = sqlSkip(v, j)
 	if k, ok := sqlWordFold(v, j, "not"); ok {
 		j = sqlSkip(v, k)

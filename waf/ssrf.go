@@ -127,9 +127,9 @@ func urlSpace(v string) bool {
 // U+FEFF, the
 // variation selectors U+FE00-FE0F and U+E0100-E01EF, U+1BCA0-1BCA3), the
 // ideographic, full-width and half-width full stops (U+3002, U+FF0E,
-// U+FF61: a dot), and the enclosed alphanumerics (U+2460-24FF: ⑫ is 12,
+// U+FF61: a dot), and the enclosed alphanumerics (U+2460-24EA: ⑫ is 12,
 // ⒈ is "1."); since attack 25 the superscript and subscript digits
-// (¹ ² ³, U+2070-2089), the mathematical digits (U+1D7CE-1D7FF) and the
+// (¹ ² ³, U+2070-2089 but the unassigned U+2072-2073), the mathematical digits (U+1D7CE-1D7FF) and the
 // segmented digits (U+1FBF0-1FBF9), which it reads as digits; since
 // attack 27 every other character NFKC makes digits or dots of: the
 // circled numbers 21-50 (U+3251-325F, U+32B1-32BF: ㉕ is 25), the dot
@@ -138,38 +138,60 @@ func urlSpace(v string) bool {
 // every code point: TestHostNoiseCoversNFKCDigits). Attack 23 passed http://169<U+00AD>.254.169.254/,
 // http://meta<U+200B>data.goog/, metadata。goog and http://⑫⑦.1/.
 func hostNoise(v string) int {
-	for i := 0; i+1 < len(v); i++ {
-		c := v[i]
-		if c < 0xc2 {
-			continue
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0xc2 {
+			continue // ASCII, or not a character's first byte
 		}
-		c1 := v[i+1]
-		var c2, c3 byte
-		if i+2 < len(v) {
-			c2 = v[i+2]
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if hostCharKind(r) != hostKeep {
+			return i
 		}
-		if i+3 < len(v) {
-			c3 = v[i+3]
-		}
-		switch {
-		case c == 0xc2 && (c1 == 0xad || c1 == 0xb2 || c1 == 0xb3 || c1 == 0xb9), c == 0xcd && c1 == 0x8f:
-		case c == 0xe2 && (c1 == 0x81 && c2 >= 0xb0 && c2 <= 0xb9 || c1 == 0x82 && c2 >= 0x80 && c2 <= 0x89):
-		case c == 0xf0 && c1 == 0x9d && c2 == 0x9f && c3 >= 0x8e, c == 0xf0 && c1 == 0x9f && c2 == 0xaf && c3 >= 0xb0 && c3 <= 0xb9:
-		case c == 0xe1 && c1 == 0xa0 && c2 >= 0x8b && c2 <= 0x8f:
-		case c == 0xe2 && (c1 == 0x80 && c2 == 0x8b || c1 == 0x81 && (c2 == 0xa0 || c2 == 0xa4) || c1 >= 0x91 && c1 <= 0x93):
-		case c == 0xe3 && c1 == 0x80 && c2 == 0x82:
-		case c == 0xe3 && (c1 == 0x89 && c2 >= 0x91 && c2 <= 0x9f || c1 == 0x8a && c2 >= 0xb1 && c2 <= 0xbf): // ㉑-㊿ (attack 27)
-		case c == 0xe2 && c1 == 0x80 && c2 >= 0xa4 && c2 <= 0xa6, c == 0xef && (c1 == 0xb8 && (c2 == 0x99 || c2 == 0xb0) || c1 == 0xb9 && c2 == 0x92):
-		case c == 0xef && c1 == 0xbc && c2 >= 0x90 && c2 <= 0x99, c == 0xf0 && c1 == 0x9f && c2 == 0x84 && c3 == 0x80:
-		case c == 0xef && (c1 == 0xbb && c2 == 0xbf || c1 == 0xb8 && c2 >= 0x80 && c2 <= 0x8f || c1 == 0xbc && c2 == 0x8e || c1 == 0xbd && c2 == 0xa1):
-		case c == 0xf3 && c1 == 0xa0 && c2 >= 0x84 && c2 <= 0x87:
-		case c == 0xf0 && c1 == 0x9b && c2 == 0xb2 && c3 >= 0xa0 && c3 <= 0xa3:
-		default:
-			continue
-		}
-		return i
+		i += size - 1
 	}
 	return -1
+}
+
+// How a host parser reads a character (hostChars).
+const (
+	hostKeep = iota // as itself
+	hostDrop        // ignored
+	hostDot         // a full stop
+	hostNFKC        // what NFKC makes of it: digits or dots
+)
+
+// hostChars are the characters hostNoise finds, by range (sorted, apart),
+// and how hostRead reads each: the one list both read, so that what one
+// finds the other reads (TestHostChars).
+var hostChars = []struct {
+	lo, hi rune
+	kind   int
+}{
+	{0xad, 0xad, hostDrop}, {0xb2, 0xb3, hostNFKC}, {0xb9, 0xb9, hostNFKC}, {0x34f, 0x34f, hostDrop},
+	{0x180b, 0x180f, hostDrop}, {0x200b, 0x200b, hostDrop}, {0x2024, 0x2026, hostNFKC}, {0x2060, 0x2060, hostDrop},
+	{0x2064, 0x2064, hostDrop}, {0x2070, 0x2071, hostNFKC}, {0x2074, 0x2089, hostNFKC},
+	{0x2460, 0x24ea, hostNFKC}, {0x3002, 0x3002, hostDot},
+	{0x3251, 0x325f, hostNFKC}, {0x32b1, 0x32bf, hostNFKC}, {0xfe00, 0xfe0f, hostDrop}, {0xfe19, 0xfe19, hostNFKC},
+	{0xfe30, 0xfe30, hostNFKC}, {0xfe52, 0xfe52, hostNFKC}, {0xfeff, 0xfeff, hostDrop}, {0xff0e, 0xff0e, hostDot},
+	{0xff10, 0xff19, hostNFKC}, {0xff61, 0xff61, hostDot}, {0x1bca0, 0x1bca3, hostDrop}, {0x1d7ce, 0x1d7ff, hostNFKC},
+	{0x1f100, 0x1f100, hostNFKC}, {0x1fbf0, 0x1fbf9, hostNFKC}, {0xe0100, 0xe01ef, hostDrop},
+}
+
+// hostCharKind is r's kind in hostChars (a binary search: a few
+// comparisons per character that is not ASCII).
+func hostCharKind(r rune) int {
+	lo, hi := 0, len(hostChars)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch c := &hostChars[m]; {
+		case r < c.lo:
+			hi = m
+		case r > c.hi:
+			lo = m + 1
+		default:
+			return c.kind
+		}
+	}
+	return hostKeep
 }
 
 // dropURLSpaces is urlSpaceTransformation: v without tabs, line feeds
@@ -193,17 +215,14 @@ func hostRead(v string, i int) string {
 	b = append(b, v[:i]...)
 	enclosed := false
 	for _, r := range v[i:] {
-		switch {
-		case r == 0xad || r == 0x34f || r >= 0x180b && r <= 0x180f || r == 0x200b || r == 0x2060 || r == 0x2064 || r == 0xfeff ||
-			r >= 0xfe00 && r <= 0xfe0f || r >= 0xe0100 && r <= 0xe01ef || r >= 0x1bca0 && r <= 0x1bca3:
-		case r == 0x3002 || r == 0xff0e || r == 0xff61:
+		switch hostCharKind(r) {
+		case hostDrop:
+		case hostDot:
 			b = append(b, '.')
+		case hostNFKC:
+			enclosed = true
+			b = utf8.AppendRune(b, r)
 		default:
-			// enclosed alphanumerics, super- and subscript digits,
-			// mathematical and segmented digits: NFKC's digits
-			enclosed = enclosed || r >= 0x2460 && r <= 0x24ff || r == 0xb2 || r == 0xb3 || r == 0xb9 || r >= 0x2070 && r <= 0x2089 ||
-				r >= 0x1d7ce && r <= 0x1d7ff || r >= 0x1fbf0 && r <= 0x1fbf9 || r >= 0x3251 && r <= 0x325f || r >= 0x32b1 && r <= 0x32bf ||
-				r >= 0x2024 && r <= 0x2026 || r == 0xfe19 || r == 0xfe30 || r == 0xfe52 || r >= 0xff10 && r <= 0xff19 || r == 0x1f100
 			b = utf8.AppendRune(b, r)
 		}
 	}

@@ -160,7 +160,7 @@ func TestDropURLSpaces(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"http://example.com/a?b=c", "東京: https://例え.jp/", "Ａ：ｂ"} {
-		if a := testing.AllocsPerRun(100, func() { _, _, _ = dropURLSpaces(s) }); a != 0 {
+		if a := fewestAllocs(func() { _, _, _ = dropURLSpaces(s) }); a != 0 {
 			t.Errorf("dropURLSpaces(%q): %v allocations, want 0", s, a)
 		}
 		if urlSpace(s) {
@@ -195,6 +195,31 @@ func TestHostNoiseCoversNFKCDigits(t *testing.T) {
 	}
 	if n < 80 {
 		t.Errorf("%d characters NFKC makes digits or dots of: the table is wrong", n)
+	}
+}
+
+// TestHostChars: hostChars is sorted with its ranges apart (the binary
+// search needs it), and every character in it is one hostNoise finds and
+// dropURLSpaces reads otherwise; a character next to a range is neither.
+func TestHostChars(t *testing.T) {
+	for i, c := range hostChars {
+		if c.lo > c.hi || i > 0 && c.lo <= hostChars[i-1].hi {
+			t.Fatalf("hostChars[%d] = %U-%U: not sorted or overlapping", i, c.lo, c.hi)
+		}
+		for r := c.lo; r <= c.hi; r++ {
+			in := "http://1" + string(r) + "/"
+			if hostNoise(in) != len("http://1") {
+				t.Errorf("hostNoise misses %U", r)
+			}
+			if got, changed, _ := dropURLSpaces(in); !changed || got == in {
+				t.Errorf("dropURLSpaces keeps %U (kind %d)", r, c.kind)
+			}
+		}
+		for _, r := range []rune{c.lo - 1, c.hi + 1} {
+			if hostCharKind(r) == hostKeep && hostNoise("1"+string(r)) >= 0 {
+				t.Errorf("hostNoise finds %U, which is not in hostChars", r)
+			}
+		}
 	}
 }
 
