@@ -107,11 +107,41 @@ var codeCallAttacks = []string{
 	`import subprocess as s;getattr(s,"check_output")("id")`,
 	`subprocess.call('id',shell=True)`, `subprocess.run("id", shell=True)`, `subprocess.check_output(["id"])`, `subprocess.getoutput("id")`,
 	`os.execvp("id", ["id"])`, `os.spawnlp(os.P_WAIT, "id", "id")`, `os.posix_spawnp("id", ["id"], {})`, `subprocess . run ( "id" )`, `shutil.os.posix_spawnp("id", ["id"], {})`,
+	// attack 28's open items: Kernel by a name made at run time, a
+	// hash's or array's element as the command
+	`Object.const_get("Ker"+"nel").system "id"`, `Object.const_get(%w[Ker nel].join).spawn("id")`, `Object.const_get("Pro" "cess").spawn "id"`,
+	`Object.const_get(["Ker","nel"].join) . send(:system, "id")`, `system ENV["C"]`, `exec ENV["CMD"]`, "def run\n  system params[:cmd]\nend",
+	// attack 29's: a bare command's string going on as an expression,
+	// with no space, a global variable, an assignment as the argument;
+	// bare send with a symbol, spawn(; eval of a joined string, method
+	// with a joined name; %x after print/puts
+	`system "id" or 1`, `system "id" and 1`, `system "i"+"d"`, `system "i" "d"`, `system "di".reverse`, `system 'id'.dup`, `system "id".strip`,
+	`system "%s" % "id"`, `system "id" * 1`, `system c="id"`, `$c="id";system $c`, `system"id"`, `system "id" # note`, `exec "i"+"d"`, `exec"id"`,
+	`loop{system "id" and break}`, `-> { system "id" or 1 }.()`, `1.then{system"id"}`, `spawn "id" or 1; Process.wait`, `spawn("id"); Process.wait`,
+	`pid=spawn("id");Process.wait pid`, `send :system, "id"`, `send :exec, "id"`, `send :spawn, "id"; Process.wait`, `instance_eval "sys"+"tem 'id'"`,
+	`method("sys"+"tem").call("id")`, `m=method("sys"+"tem"); m.("id")`, `method("sys"+"tem")["id"]`, `print %x(id)`, `puts %x{id}`,
+	`send("sys"+"tem", "id")`, `class_eval("sys" "tem 'id'")`,
+	// Python: getattr's other spellings, namespaces copied, splats
+	"import os\ntype(os).__getattribute__(os,\"sys\"+\"tem\")(\"id\")", "import os, operator\noperator.attrgetter(\"sys\"+\"tem\")(os)(\"id\")",
+	"import os, functools\nfunctools.reduce(getattr,[\"system\"],os)(\"id\")", "import os\ngetattr(*[os,\"system\"])(\"id\")",
+	"import os\ng=getattr\ng(os,\"sys\"+\"tem\")(\"id\")", "import os\ndict(os.__dict__)[\"system\"](\"id\")", "import os\n{**vars(os)}[\"system\"](\"id\")",
+	"import os\nvars(os).copy()[\"system\"](\"id\")", "import operator, os\noperator.methodcaller(*[\"system\",\"id\"])(os)",
+	"import os\nos.__getattribute__(\"sys\"+\"tem\")(\"id\")", "import os\nvars(os).get(\"sys\" \"tem\")(\"id\")",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
 // imports of harmless modules, an @mention.
 var codeCallBenign = []string{
+	`Object.const_get(name).new(x)`, `Module.const_get("Foo::Bar").system_name`, `const_get(klass).send_mail`, `the exec ARGV[0] of a shell`,
+	`system ENV["C"] and more`, `operating system [beta] 2`,
+	// near attack 29's: a capitalised title after spawn/exec/system
+	// (its false positive: spawn "Shadow", a game), prose after the
+	// string, a sentence's full stop, the system's, eval of arithmetic,
+	// %x in prose, getattr as a value with no command's name, vars then
+	// another name
+	`spawn "Shadow"`, `exec "Summary Report"`, `system "Linux" or "Unix"`, `system "requirements" for windows 11`, `exec "summary".`,
+	`system's "clock" is off`, `eval "1 + 2"`, `instance_eval "x" + "y"`, `rate 10 %x(5)`, `the %x(id) format`, `map(getattr, objs, ["name"])`,
+	"import os\nvars(os).get(\"environ\")", `send :welcome, user`, `method("to_" + "s")`, " https://example.com/10.0.0.1",
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,
@@ -258,6 +288,12 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"imported names", "from os import system as s, s(x) "},
 		{"imported calls", "from os import system as s" + strings.Repeat(", s(x)", 40) + "\n"},
 		{"bare commands", ";system x"},
+		{"bare strings", `;system "ab" x ;system "Ab" or ;exec(`},
+		{"getattr values", `,getattr "" 'x' `},
+		{"evals", `eval "" "" "" "" `},
+		{"const_get", "const_get(((("},
+		{"namespaces", "vars(os) ) __dict__ "},
+		{"splats", "getattr(*[os, *[ methodcaller(*[ "},
 		{"reflection", "getattr(os, \"sy\" + vars(os)[\"s\" "},
 		{"Kernel blocks", "Kernel.then{ puts "},
 		{"Kernel values", "=Kernel [Kernel] .system "},

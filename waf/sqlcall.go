@@ -189,8 +189,11 @@ func sqlNumberCall(v string) bool {
 			return true
 		}
 		// a clause after the call (1 OR sleepEachRow(3) LIMIT 1, ORDER
-		// BY, SETTINGS, FORMAT JSON, AS x: attack 28)
-		if _, ok := sqlWordFold(v, a, "limit", "order", "group", "having", "settings", "format", "union", "offset", "as", "into", "window", "fetch"); ok {
+		// BY, SETTINGS, FORMAT JSON, AS x: attack 28; EXCEPT, INTERSECT,
+		// COLLATE, ISNULL, NOTNULL and, in an ORDER BY, ASC, DESC, NULLS
+		// FIRST: attack 29)
+		if _, ok := sqlWordFold(v, a, "limit", "order", "group", "having", "settings", "format", "union", "offset", "as", "into", "window", "fetch",
+			"except", "intersect", "collate", "isnull", "notnull", "asc", "desc", "nulls"); ok {
 			return true
 		}
 		if v[a] == ':' && strings.IndexByte(v[:k], '?') >= 0 {

@@ -46,6 +46,11 @@ var sqlCallAttacks = []string{
 	"1 OR sleepEachRow(3) LIMIT 1", "1 OR sleepEachRow(3) ORDER BY 1", "1 OR sleepEachRow(3) GROUP BY 1", "1 OR sleepEachRow(3) HAVING 1",
 	"1 OR sleepEachRow(3) SETTINGS max_threads=1", "1 OR sleepEachRow(3) FORMAT JSON", "1 OR sleepEachRow(3);", "1 OR sleepEachRow(3) AS x",
 	"1 OR toInt32(sleepEachRow(3)) LIMIT 1", "1 OR [sleepEachRow(3)][1] LIMIT 1", "1 OR sleepEachRow(3)\nLIMIT 1",
+	// attack 29's: set operators, COLLATE, postfix ISNULL/NOTNULL, an
+	// ORDER BY's modifiers after the call
+	"1 OR sleepEachRow(3) EXCEPT SELECT 2,2,2", "1 OR sleepEachRow(3) INTERSECT SELECT 1,'a','secretpw'", "1 OR sleepEachRow(3) COLLATE NOCASE",
+	"1 OR sleepEachRow(3) COLLATE BINARY", "1 OR sleepEachRow(3) NOTNULL", "1 OR sleepEachRow(3) NOTNULL--", "1 OR sleepEachRow(3) ISNULL",
+	"1 OR sleepEachRow(3) DESC", "1 OR sleepEachRow(3) ASC", "1 OR sleepEachRow(3) NULLS FIRST",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -65,6 +70,8 @@ var sqlCallBenign = []string{
 	"2 or [3] items (max 4)",
 	// attack 28's false positives: shop searches with an apostrophe
 	"Women's 'Classic' or eBay(used)", "Levi's 501 'original' or iPhone(15)",
+	// near attack 29's: words after a product's brackets
+	"16 or macOS(14) for sale", "2 or iPhone(15) desktop", "3 or iPad(9) ascending prices", "1 or eBay(used) except damaged",
 }
 
 func TestSQLCall(t *testing.T) {

@@ -82,7 +82,7 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + urlSpaceOp + `" "id:210124,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: an internal host in a non-standard spelling or an internal API, with a character inside that WHATWG URL drops or maps',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|XML:/* "@` + urlSpaceOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -247,16 +247,36 @@ func dropBytes(v, set string) string {
 	return string(b)
 }
 
-const ipURLOp = "gatewayIPURL"
+const (
+	ipURLOp          = "gatewayIPURL"
+	ipURLCandidateOp = "gatewayIPURLCandidate"
+)
 
-func init() { registerGoOperator(ipURLOp, ipURL) }
+func init() {
+	registerGoOperator(ipURLOp, ipURL)
+	registerGoOperator(ipURLCandidateOp, ipURLCandidate)
+}
+
+// ipURLCandidate is 210126's first link: a value urlSpace reads, or one
+// that starts with a C0 control or a space and holds "://", which
+// 931100 (anchored at the value's start) does not read and a URL parser
+// does (attack 29: " http://10.0.0.1/admin").
+func ipURLCandidate(v string) bool {
+	return urlSpace(v) || v != "" && v[0] <= ' ' && strings.Contains(v, "://")
+}
 
 // ipURL is rule 210126's operator (931100's expression,
 // (?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9a-f]+:[0-:a-f]+\]?|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}),
-// in Go: RE2's memory budget is spent, "The bound"): v starts with a
+// in Go: RE2's memory budget is spent, "The bound"): v starts, after
+// any C0 controls and spaces, with a
 // URL of an IP address, an IPv6 one (hex digits, then a colon) or four
 // dotted numbers of one to three digits.
 func ipURL(v string) bool {
+	// a URL parser drops leading C0 controls and spaces: " http://⑩.0.0.1/"
+	// (attack 29; 931100 reads from the value's start)
+	for len(v) > 0 && v[0] <= ' ' {
+		v = v[1:]
+	}
 	k := strings.Index(v, "://")
 	if k < 0 || k > 5 {
 		return false

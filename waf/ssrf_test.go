@@ -65,6 +65,9 @@ var ssrfAttacks = []string{
 	// which 931100 refuses in ASCII (210126)
 	"http://\u246f9.254.169.254/metadata/instance?api-version=2021-02-01", "http://\u246f9.254.169.254/", "http://1\u24659.254.169.254/",
 	"http://16\u2468.254.169.254/",
+	// attack 29's: a leading space, which a URL parser drops and 931100
+	// (anchored) does not read
+	" http://\u246f9.254.169.254/x", " http://\u2469.0.0.1/admin", " http://\U0001d7cf\U0001d7d4\U0001d7d7.254.169.254/x", " http://10.0.0.1/admin", "\x01http://10.0.0.1/admin",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -105,6 +108,8 @@ var ssrfBenign = []string{
 	// circled digits in text with URLs and colons
 	"\ufeffnote: see http://example.com/ for details", "Bestell\u00adnummer: 12.345, https://shop.example.de/",
 	"Steps: \u2460 open https://example.com/ \u2461 click Save", "docs\u200b: http://example.com/v1.2/ \u3002",
+	// near attack 29's: a leading space before prose with a URL
+	" see http://10.0.0.1/ and http://\u2469.0.0.1/", " version 1.2.3.4 of http://example.com/",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -226,14 +231,23 @@ func TestHostChars(t *testing.T) {
 // crs931100 is 931100's expression, which ipURL reads in Go.
 var crs931100 = regexp.MustCompile(`(?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9a-f]+:[0-:a-f]+\]?|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})`)
 
+// c0AndSpace are the characters a URL parser drops before a URL.
+var c0AndSpace = func() string {
+	b := make([]byte, 0, 33)
+	for c := byte(0); c <= ' '; c++ {
+		b = append(b, c)
+	}
+	return string(b)
+}()
+
 // FuzzIPURL: rule 210126's operator matches what 931100's expression
-// matches.
+// matches on the value without its leading C0 controls and spaces.
 func FuzzIPURL(f *testing.F) {
 	for _, s := range []string{"http://169.254.169.254/", "HTTPS://[::1]/", "ftp://1.2.3", "ssh://fe80::1", "file://1234.1.1.1", "http://a:b", "gopher://1.2.3.4", "http://1.2.3.4x", "http://ab:"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		if got, want := ipURL(v), crs931100.MatchString(v); got != want {
+		if got, want := ipURL(v), crs931100.MatchString(strings.TrimLeft(v, c0AndSpace)); got != want {
 			t.Fatalf("ipURL(%q) = %v, 931100's expression %v", v, got, want)
 		}
 	})
