@@ -99,6 +99,24 @@ type sqlSeen struct {
 	small [2 * 4096 / 64]uint64
 	large []uint64
 	n     int // the value's length, set by who makes it
+	// sqlCommentEnd(v), read once when first asked for: 0 not yet, 1
+	// true, 2 false
+	comment int8
+}
+
+// commentEnd is sqlCommentEnd(v), read once per value (each time on a
+// nil s).
+func (s *sqlSeen) commentEnd(v string) bool {
+	if s == nil {
+		return sqlCommentEnd(v)
+	}
+	if s.comment == 0 {
+		s.comment = 2
+		if sqlCommentEnd(v) {
+			s.comment = 1
+		}
+	}
+	return s.comment == 1
 }
 
 // visit marks start j (of a strict reading or not) and says whether it
@@ -268,7 +286,7 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 		if n > 0 && seen != nil && seen.visit(j, strict) {
 			return -1 // read from here before, with no call found
 		}
-		if end := sqlCallHere(v, j, strict, numbered); end >= 0 {
+		if end := sqlCallHere(v, j, strict, numbered, seen); end >= 0 {
 			return end
 		}
 		k := sqlOperandEnd(v, j)
@@ -309,7 +327,7 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 					a = w
 				}
 			}
-		} else if a > k && a < len(v) && identByte(v[a], "") && (v[j] >= '0' && v[j] <= '9' || v[j] == '\'' || v[j] == '"' || sqlCallHere(v, a, strict, numbered) >= 0) {
+		} else if a > k && a < len(v) && identByte(v[a], "") && (v[j] >= '0' && v[j] <= '9' || v[j] == '\'' || v[j] == '"' || sqlCallHere(v, a, strict, numbered, seen) >= 0) {
 			// a + that urlDecodeUni made a space (1 = 1 + f(3) is read as
 			// 1 = 1   f(3)): after a number or a string, a name follows;
 			// after a name, only the call itself (id + f(3)), so words of
@@ -325,8 +343,18 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 // name quoted, listed (210156's list or sqlKnownNames) or no word
 // (sqlNoWord when numbered, else sqlCodeName); after || or && (strict),
 // quoted or listed. It returns the index after the bracket, or -1.
-func sqlCallHere(v string, j int, strict, numbered bool) int {
+func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	name, quoted, k := sqlNameAt(v, j)
+	for q := 0; q < 2 && name != "" && !quoted && k+1 < len(v) && v[k] == '.'; q++ {
+		// a schema's or a table's name before the function's:
+		// public."bitAnd"(1, 1), t."lengthUTF8"(password) (attacks 27 to
+		// 29), db.sleepEachRow(3)
+		n, qu, e := sqlNameAt(v, k+1)
+		if n == "" {
+			break
+		}
+		name, quoted, k = n, qu, e
+	}
 	if name == "" {
 		return -1
 	}
@@ -340,7 +368,31 @@ func sqlCallHere(v string, j int, strict, numbered bool) int {
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
 		return k + 1
 	}
+	if strict && sqlCodeName(name) && seen.commentEnd(v) {
+		// after || or &&, a camelCase call in a value that comments out
+		// the rest of the query: x' || lengthUTF8(password)>5-- (attacks
+		// 27 to 29); "It's 'Fine' || getValue(x)" passes
+		return k + 1
+	}
 	return -1
+}
+
+// sqlCommentEnd: v ends in a comment that hides the rest of a query:
+// --, # or /* (as sqlInjectedTail's comment), then only white space (and
+// dashes after --).
+func sqlCommentEnd(v string) bool {
+	e := len(v)
+	for e > 0 && (v[e-1] == ' ' || v[e-1] == '\t' || v[e-1] == '\n' || v[e-1] == '\r' || v[e-1] == '\f' || v[e-1] == '\v') {
+		e--
+	}
+	if e > 0 && v[e-1] == '#' || e > 1 && v[e-2:e] == "/*" {
+		return true
+	}
+	d := e
+	for d > 0 && (v[d-1] == '-' || v[d-1] == ' ' || v[d-1] == '\t' || v[d-1] == '\n' || v[d-1] == '\r' || v[d-1] == '\f' || v[d-1] == '\v') {
+		d--
+	}
+	return strings.Contains(v[d:e], "--")
 }
 
 // sqlSkipPrefix skips signs, ~, ! and opening brackets (and, since

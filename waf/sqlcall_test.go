@@ -51,6 +51,11 @@ var sqlCallAttacks = []string{
 	"1 OR sleepEachRow(3) EXCEPT SELECT 2,2,2", "1 OR sleepEachRow(3) INTERSECT SELECT 1,'a','secretpw'", "1 OR sleepEachRow(3) COLLATE NOCASE",
 	"1 OR sleepEachRow(3) COLLATE BINARY", "1 OR sleepEachRow(3) NOTNULL", "1 OR sleepEachRow(3) NOTNULL--", "1 OR sleepEachRow(3) ISNULL",
 	"1 OR sleepEachRow(3) DESC", "1 OR sleepEachRow(3) ASC", "1 OR sleepEachRow(3) NULLS FIRST",
+	// open since attack 27: a camelCase call after || in a value that
+	// comments out the rest; a schema's or table's name before the
+	// function's
+	"x' || lengthUTF8(password)>5--", "x' || lengthUTF8(password)>5 #", "x' && bitAnd(1,1)=1 -- -", "x' OR t.\"lengthUTF8\"(password)>5--",
+	"x' OR public.\"bitAnd\"(1,1)=1--", "1 OR db.sleepEachRow(3)", "x' OR default.sleepEachRow(3)=0--",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -72,6 +77,7 @@ var sqlCallBenign = []string{
 	"Women's 'Classic' or eBay(used)", "Levi's 501 'original' or iPhone(15)",
 	// near attack 29's: words after a product's brackets
 	"16 or macOS(14) for sale", "2 or iPhone(15) desktop", "3 or iPad(9) ascending prices", "1 or eBay(used) except damaged",
+	"It's 'x' || getValue(y) -- done?", "let s = 'a' || fooBar(x); // it's", "Tom's site.getValue(x) or 'y'",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -184,16 +190,19 @@ func FuzzSQLCall(f *testing.F) {
 // BenchmarkSQLCall: the operators on 64 KiB values built to make them
 // read the most.
 func BenchmarkSQLCall(b *testing.B) {
-	for _, c := range []struct{ name, unit string }{
-		{"plain", "lorem ipsum dolor sit amet "},
-		{"quotes", "' or '"},
-		{"calls", "x' OR 0=aB(1) "},
-		{"operands", "' or '" + strings.Repeat("a", 60) + "'='"},
-		{"names", "' or ab(cd) and ef "},
-		{"open brackets", "' or e" + strings.Repeat("(", 60)},
-		{"arrays and tuples", "' or [" + strings.Repeat("a", 60) + "], (1, 2).1 -> "},
+	for _, c := range []struct{ name, unit, tail string }{
+		{"plain", "lorem ipsum dolor sit amet ", ""},
+		{"quotes", "' or '", ""},
+		{"calls", "x' OR 0=aB(1) ", ""},
+		{"operands", "' or '" + strings.Repeat("a", 60) + "'='", ""},
+		{"names", "' or ab(cd) and ef ", ""},
+		{"open brackets", "' or e" + strings.Repeat("(", 60), ""},
+		{"arrays and tuples", "' or [" + strings.Repeat("a", 60) + "], (1, 2).1 -> ", ""},
+		// camelCase calls after ||, then half the value white space: the
+		// comment at the end is looked for once (sqlSeen.commentEnd)
+		{"|| calls, white space after", "' || fooBar(", strings.Repeat(" ", 32<<10)},
 	} {
-		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
+		v := strings.Repeat(c.unit, (64<<10-len(c.tail))/len(c.unit)) + c.tail
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(v)))
 			for b.Loop() {
