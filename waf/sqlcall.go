@@ -2,6 +2,7 @@ package waf
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -582,6 +583,12 @@ func sqlCodeName(name string) bool {
 	if len(name) < 3 {
 		return false
 	}
+	if sqlShortHump(name) {
+		// pyTorch, airPods, macOS: a product's shape as much as bitAnd's
+		// or toDate's (attack 29's false positives), so only ClickHouse's
+		// own functions of this shape count
+		return sqlShortFunction(name)
+	}
 	upper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
 	lower := func(c byte) bool { return c >= 'a' && c <= 'z' }
 	if lower(name[0]) || upper(name[0]) && upper(name[1]) {
@@ -601,6 +608,69 @@ func sqlCodeName(name string) bool {
 		}
 	}
 	return false
+}
+
+// sqlShortHump: name is 2 to 5 lowercase letters, then one capitalised
+// word or a run of capitals, no digit (bitAnd, toDate, hasAny, uniqHLL;
+// pyTorch, airPods, macOS, webOS): the shape a product's name shares
+// with ClickHouse's short functions.
+func sqlShortHump(name string) bool {
+	k := 0
+	for k < len(name) && name[k] >= 'a' && name[k] <= 'z' {
+		k++
+	}
+	if k < 2 || k > 5 || k == len(name) || name[k] < 'A' || name[k] > 'Z' {
+		return false
+	}
+	rest := name[k+1:]
+	lower, upper := 0, 0
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c >= 'A' && c <= 'Z':
+			upper++
+		default:
+			return false
+		}
+	}
+	return upper == 0 && lower > 0 || lower == 0 && upper > 0
+}
+
+// sqlShortFunction: name is one of sqlShortFunctions.
+func sqlShortFunction(name string) bool {
+	return slices.Contains(sqlShortFunctions, name)
+}
+
+// sqlShortFunctions are ClickHouse's functions of sqlShortHump's shape
+// (from its documentation's function names; one-hump names of 2 to 5
+// lowercase letters). A function of this shape missing here is read as
+// a product's name: a bypass of the class ClickHouse's English-word
+// functions are (length, sleep, greater), left open as 210156's are.
+var sqlShortFunctions = []string{
+	"addDate", "addDays", "addHours", "addMinutes", "addMonths", "addSeconds", "addWeeks", "addYears", "addQuarters", "addInterval",
+	"anyHeavy", "anyLast", "anyIf", "argMax", "argMin", "avgWeighted",
+	"arrayAll", "arrayAvg", "arrayAUC", "arrayCompact", "arrayConcat", "arrayCount", "arrayDifference", "arrayDistinct", "arrayElement",
+	"arrayEnumerate", "arrayExists", "arrayFill", "arrayFilter", "arrayFirst", "arrayFlatten", "arrayFold", "arrayIntersect", "arrayJoin",
+	"arrayLast", "arrayMap", "arrayMax", "arrayMin", "arrayProduct", "arrayReduce", "arrayResize", "arrayReverse", "arrayShingles",
+	"arrayShuffle", "arraySlice", "arraySort", "arraySplit", "arraySum", "arrayUniq", "arrayZip",
+	"bitAnd", "bitCount", "bitNot", "bitOr", "bitSlice", "bitTest", "bitXor", "byteSize", "byteSlice", "byteSwap",
+	"corrStable", "covarPop", "covarSamp", "cutWWW", "cutFragment", "dateDiff", "dateName", "dateTrunc", "dateAdd", "dateSub",
+	"deltaSum", "dictGet", "dictHas", "dotProduct", "endsWith", "fuzzBits", "fuzzJSON", "fuzzQuery", "getMacro", "getSetting",
+	"groupArray", "groupBitmap", "groupConcat", "hasAll", "hasAny", "hasSubstr", "hasToken", "hiveHash", "hopEnd", "hopStart",
+	"hostName", "idnaDecode", "idnaEncode", "ifNull", "indexHint", "indexOf", "intDiv", "isFinite", "isInfinite", "isNull",
+	"isNullable", "isConstant", "javaHash", "joinGet", "kurtPop", "kurtSamp", "leftPad", "makeDate",
+	"mapAdd", "mapAll", "mapApply", "mapConcat", "mapContains", "mapExists", "mapFilter", "mapKeys", "mapSort", "mapSubtract",
+	"mapUpdate", "mapValues", "maxMap", "minMap", "monthName", "multiIf", "notEmpty", "notEquals", "notIn", "notLike",
+	"nullIf", "nullIn", "pathFull", "queryID", "queryString", "randNormal", "randPoisson", "randUniform", "randConstant",
+	"randBernoulli", "randBinomial", "randCanonical", "randExponential", "rankCorr", "rightPad", "roundAge", "roundDown",
+	"roundDuration", "roundBankers", "shardCount", "shardNum", "skewPop", "skewSamp", "sparkBar", "sqidDecode", "sqidEncode",
+	"subDate", "subBitmap", "sumCount", "sumKahan", "sumMap", "sumIf", "tcpPort", "throwIf", "timeDiff", "timeSlot",
+	"timeSlots", "timeZone", "toBool", "toDate", "toDecimal", "toFloat", "toHour", "toInt", "toInterval", "toMinute",
+	"toMonday", "toMonth", "toQuarter", "toSecond", "toString", "toTime", "toType", "toUUID", "toWeek", "toYear",
+	"toNullable", "toMillisecond", "trimBoth", "trimLeft", "trimRight", "tryDecrypt", "tupleConcat", "tupleDivide",
+	"tupleElement", "tupleMinus", "tupleModulo", "tupleMultiply", "tupleNames", "tupleNegate", "tuplePlus", "uniqExact",
+	"uniqHLL", "uniqTheta", "uniqCombined", "urlCluster", "varPop", "varSamp",
 }
 
 // sqlKnownName: name, in any case, is one of sqlKnownNames.

@@ -56,6 +56,8 @@ var sqlCallAttacks = []string{
 	// function's
 	"x' || lengthUTF8(password)>5--", "x' || lengthUTF8(password)>5 #", "x' && bitAnd(1,1)=1 -- -", "x' OR t.\"lengthUTF8\"(password)>5--",
 	"x' OR public.\"bitAnd\"(1,1)=1--", "1 OR db.sleepEachRow(3)", "x' OR default.sleepEachRow(3)=0--",
+	// ClickHouse's short functions by name (sqlShortFunctions)
+	"1 OR toDate(0) LIMIT 1", "x' OR argMax(password,1)>'a'--", "1 OR sumIf(1,1) DESC",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -78,6 +80,9 @@ var sqlCallBenign = []string{
 	// near attack 29's: words after a product's brackets
 	"16 or macOS(14) for sale", "2 or iPhone(15) desktop", "3 or iPad(9) ascending prices", "1 or eBay(used) except damaged",
 	"It's 'x' || getValue(y) -- done?", "let s = 'a' || fooBar(x); // it's", "Tom's site.getValue(x) or 'y'",
+	// attack 29's false positives: products with a function's short shape
+	"5 or pyTorch(2.0) as backend", "10 or airPods(pro) ;", "I'd say 'yes' or macOS(14)", "men's 'slim' or macOS(14)",
+	"2 or webOS(6) desc", "3 or youTube(music) limit",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -122,6 +127,26 @@ func fewestAllocs(f func()) float64 {
 		least = min(least, testing.AllocsPerRun(100, f))
 	}
 	return least
+}
+
+// TestSQLShortHump: the shape sqlShortFunctions must name, and every
+// name listed has it (one that did not would be read by its shape
+// anyway: the list would hide nothing, but would be wrong).
+func TestSQLShortHump(t *testing.T) {
+	for _, n := range sqlShortFunctions {
+		if !sqlShortHump(n) {
+			t.Errorf("%s is listed but not of the short shape", n)
+		}
+	}
+	for n, want := range map[string]bool{"bitAnd": true, "pyTorch": true, "macOS": true, "uniqHLL": true, "sleepEachRow": false, "lengthUTF8": false,
+		"iPhone": false, "isNaN": false, "toInt32": false, "arrayMap": true, "matchEachRow": false, "abcdefGh": false} {
+		if got := sqlShortHump(n); got != want {
+			t.Errorf("sqlShortHump(%q) = %v, want %v", n, got, want)
+		}
+	}
+	if sqlCodeName("pyTorch") || !sqlCodeName("bitAnd") || !sqlCodeName("sleepEachRow") {
+		t.Errorf("sqlCodeName: pyTorch %v, bitAnd %v, sleepEachRow %v", sqlCodeName("pyTorch"), sqlCodeName("bitAnd"), sqlCodeName("sleepEachRow"))
+	}
 }
 
 // TestSQLSeen: the bits of a value's starts, on the stack and past
