@@ -115,7 +115,8 @@ func codeCall(v string) bool {
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
 		pyGetattrs(v, &al) ||
-		eachAt(v, "methodcaller", operatorByName) || eachAt(v, "attrgetter", operatorByName) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
+		eachAt(v, "methodcaller", operatorByName) || eachAt(v, "attrgetter", operatorByName) ||
+		strings.Contains(v, "loads") && pickleCommand(v) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
 		strings.Contains(v, "import") && importedCall(v, &al) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v, &al)
 }
@@ -157,6 +158,9 @@ func functionCall(v string, j int) bool {
 	e := identEnd(v, j)
 	if e == j || !commandFunction(v[j:e]) {
 		return false
+	}
+	if k := skipSpace(v, e); strings.HasPrefix(v[k:], ".__call__") {
+		e = k + len(".__call__") // os.system.__call__("id") (attack 30)
 	}
 	return argumentAfter(v, e)
 }
@@ -271,7 +275,9 @@ func getattrArguments(v string, j int, al *lazyAliases) bool {
 	}
 	j = skipSplat(v, skipSpace(v, j+1))
 	e := identEnd(v, j)
-	if e == j || !slices.Contains(callModules, v[j:e]) && !al.module(v, v[j:e]) {
+	if c, ok := ctypesLibrary(v, j); ok {
+		e = c // getattr(ctypes.CDLL(None), "sys"+"tem") (attack 30)
+	} else if e == j || !slices.Contains(callModules, v[j:e]) && !al.module(v, v[j:e]) {
 		return false
 	}
 	j = skipSpace(v, e)
@@ -288,6 +294,87 @@ func getattrArguments(v string, j int, al *lazyAliases) bool {
 
 // maxLiterals bounds the string literals joinedLiterals reads.
 const maxLiterals = 16
+
+// ctypesLibrary: at v[j:] a C library loaded by ctypes (ctypes.CDLL(None),
+// CDLL("libc.so.6"), ctypes.cdll.LoadLibrary(...)), whose system runs a
+// command; end is after it (its first ctypesWindow bytes are read).
+func ctypesLibrary(v string, j int) (end int, ok bool) {
+	if _, ok := wordAt(v, j, "ctypes", "CDLL", "cdll", "PyDLL", "pydll"); !ok {
+		return j, false
+	}
+	depth, k := 0, j
+	for ; k < len(v) && k-j < ctypesWindow; k++ {
+		c := v[k]
+		switch {
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth == 0 {
+				return k, true
+			}
+			depth--
+		case c == ',' && depth == 0:
+			return k, true
+		}
+	}
+	return j, false
+}
+
+// ctypesWindow bounds what ctypesLibrary reads.
+const ctypesWindow = 64
+
+// pickleCommand (at "loads"): pickle.loads (or any loads) in a value
+// that holds a pickle's reference to a command function: GLOBAL's
+// "cposix\nsystem\n" (attack 30), raw or with its line breaks escaped,
+// or protocol 4's module and name strings ("\x8c\x05posix\x94\x8c\x06system")
+// and builtins' eval or exec. One scan of the value per module name.
+func pickleCommand(v string) bool {
+	for _, m := range pickleCodeModules {
+		if eachAt(v, m, func(v string, i int) bool {
+			e := i + len(m)
+			if i > 0 && identByte(v[i-1], "") && v[i-1] != 'c' && (i < 4 || v[i-4:i-2] != "\\x") {
+				return false // cos, cposix, \x05posix (protocol 4's length)
+			}
+			k := pickleSeparator(v, e)
+			if k == e {
+				return false
+			}
+			f := identEnd(v, k)
+			if m == "builtins" || m == "__builtin__" {
+				_, ok := wordAt(v[:f], k, "eval", "exec", "__import__")
+				return ok
+			}
+			return f > k && commandFunction(v[k:f])
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// pickleCodeModules are the modules pickleCommand looks for (210138's
+// pickleModules, which reads a raw pickle at the value's start).
+var pickleCodeModules = []string{"os", "posix", "nt", "subprocess", "pty", "commands", "builtins", "__builtin__"}
+
+// pickleSeparator: from v[e] over what stands between a pickle's module
+// and name (line breaks, escaped or not, \xNN escapes, control and
+// non-ASCII bytes), at most 16 bytes; the index after it.
+func pickleSeparator(v string, e int) int {
+	k := e
+	for k < len(v) && k-e < 16 {
+		switch c := v[k]; {
+		case c == '\\' && k+1 < len(v) && v[k+1] == 'n':
+			k += 2
+		case c == '\\' && k+3 < len(v) && v[k+1] == 'x':
+			k += 4
+		case c < 0x20 || c >= 0x7f:
+			k++
+		default:
+			return k
+		}
+	}
+	return k
+}
 
 // skipSplat: at v[j:] a splat of a list or tuple (*[ or *(), skipped
 // with the white space after it: getattr(*[os,"system"]),
@@ -621,8 +708,8 @@ func rubySend(v string, i int) bool {
 		// a bare send is a word of prose; send(:system, ...) is Kernel's
 		// (attack 28), and send :system, ... where a statement starts
 		// (attack 29)
-		if a := skipSpace(v, end); a == end || a >= len(v) || v[a] != ':' || !rubyStatementStart(v, start) {
-			return false
+		if a := skipSpace(v, end); a == end || a >= len(v) || v[a] != ':' && v[a] != '*' || !rubyStatementStart(v, start) {
+			return false // send *%w[system id] (attack 30) too
 		}
 	}
 	return namedCommand(v, end) || joinedRubyName(v, end) || kernelReceiver(v, start) && dynamicName(v, end)
@@ -686,6 +773,15 @@ func namedCommand(v string, j int) bool {
 	j = skipSpace(v, j)
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
+	}
+	if j < len(v) && v[j] == '*' {
+		// a splat: send(*%w[system id]), send(*%i[system], "id"),
+		// send(*[:system, "id"]) (attack 30)
+		j = skipSpace(v, j+1)
+		if j+2 < len(v) && v[j] == '%' && strings.IndexByte("wWiI", v[j+1]) >= 0 && strings.IndexByte("([{<|!/^~", v[j+2]) >= 0 {
+			_, ok := wordAt(v, skipSpace(v, j+3), rubyNamedCommands...)
+			return ok
+		}
 	}
 	if j < len(v) && v[j] == '[' {
 		j = skipSpace(v, j+1) // [:system][0] (attack 27)
@@ -1096,6 +1192,21 @@ func bareRubyCommand(v string, i int) bool {
 		// a global or instance variable: $c="id";system $c (attack 29)
 		n := identEnd(v, a+1)
 		return n > a+1 && rubyStatementEnd(v, n)
+	case '-', '+', '~':
+		// a string's unary operator: system -"id" (attack 30)
+		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'')
+	case ':':
+		// a symbol made a string: system :id.to_s (attack 30)
+		n := identEnd(v, a+1)
+		return n > a+1 && n+1 < len(v) && v[n] == '.' && identByte(v[n+1], "")
+	}
+	if v[a] >= '0' && v[a] <= '9' {
+		// a number's method: system 105.chr+100.chr (attack 30)
+		n := a
+		for n < len(v) && v[n] >= '0' && v[n] <= '9' {
+			n++
+		}
+		return n+1 < len(v) && v[n] == '.' && identByte(v[n+1], "") && (v[n+1] < '0' || v[n+1] > '9')
 	}
 	// a variable assigned before (c="id";system c, |c| system c,
 	// cmd = ...\nsystem cmd: attack 28)
@@ -1127,9 +1238,22 @@ func rubyStringGoesOn(v string, j int) bool {
 	case '#', '+', '*', '%', '[', '"', '\'':
 		return true
 	case '.':
-		return j+1 < len(v) && (identByte(v[j+1], "") && (v[j+1] < '0' || v[j+1] > '9'))
-	case '|', '&':
-		return j+1 < len(v) && v[j+1] == v[j]
+		// a method, by name or an operator's (.reverse, .+ "d", .<< "d":
+		// attack 30)
+		if j+1 < len(v) && (identByte(v[j+1], "") && (v[j+1] < '0' || v[j+1] > '9') || strings.IndexByte("+-*/%<>=!&|^~[", v[j+1]) >= 0) {
+			return true
+		}
+		// .+ "d" once urlDecodeUni made the + a space
+		k := skipSpace(v, j+1)
+		return k > j+1 && k < len(v) && (v[k] == '"' || v[k] == '\'')
+	case '|':
+		return j+1 < len(v) && v[j+1] == '|'
+	case '&':
+		return j+1 < len(v) && (v[j+1] == '&' || v[j+1] == '.') // &. (attack 30)
+	case '<':
+		return j+1 < len(v) && v[j+1] == '<' // << "d" (attack 30)
+	case ':':
+		return j+1 < len(v) && v[j+1] == ':' // ::strip (attack 30)
 	}
 	_, ok := wordAt(v, j, "or", "and")
 	return ok
@@ -1162,8 +1286,14 @@ func rubyStatementEnd(v string, j int) bool {
 	if j == len(v) || strings.IndexByte(";})\n\r,", v[j]) >= 0 {
 		return true
 	}
-	_, ok := wordAt(v, j, "if", "unless", "rescue")
-	return ok
+	if e, ok := wordAt(v, j, "end"); ok {
+		// begin system "id" end (attack 30); "begin system "upgrade"
+		// end of year sale" passes
+		e = skipSpace(v, e)
+		return e == len(v) || strings.IndexByte(";})\n\r.", v[e]) >= 0
+	}
+	_, ok := wordAt(v, j, "if", "unless", "rescue", "do", "while", "until")
+	return ok // system "id" do end (attack 30)
 }
 
 // rubyAssigned: in the lookBack bytes before v[i], name is assigned
@@ -1183,27 +1313,48 @@ func rubyAssigned(v string, i int, name string) bool {
 	})
 }
 
-// rubyStatementStart: v[i] starts a statement (bareRubyCommand).
+// rubyStatementStart: v[i] starts a statement (bareRubyCommand), or
+// stands after one of rubyValueMethods that does (puts system "id"; at
+// most 4 of them: puts p puts system ...).
 func rubyStatementStart(v string, i int) bool {
+	for range 4 {
+		w, ok, more := rubyStatementStartOnce(v, i)
+		if !more {
+			return ok
+		}
+		i = w
+	}
+	return false
+}
+
+// rubyStatementStartOnce: v[i] starts a statement (ok); or, when more,
+// v[i] stands after one of rubyValueMethods at v[w], which may.
+func rubyStatementStartOnce(v string, i int) (w int, ok, more bool) {
 	b := i
 	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
 		b--
 	}
-	if b == 0 || strings.IndexByte(";{(|=,\n\r", v[b-1]) >= 0 {
-		return true
+	if b == 0 || strings.IndexByte(";{(|=,\n\r!&", v[b-1]) >= 0 {
+		return 0, true, false // also !system "id", x && system "id" (attack 30)
 	}
 	if b >= 5 && v[b-5:b] == "self." {
-		return true
+		return 0, true, false
 	}
-	w := identBefore(v, b)
+	w = identBefore(v, b)
 	if w == b {
-		return false
+		return 0, false, false
 	}
 	switch v[w:b] {
-	case "do", "then", "else", "begin":
-		return true
+	case "do", "then", "else", "begin",
+		// true and system "id", not system "id", 1 if system "id"
+		// (attack 30)
+		"and", "or", "not", "if", "unless", "while", "until", "elsif", "when":
+		return 0, true, false
 	}
-	return w > 0 && v[w-1] == '.' // Process.wait spawn "id"
+	if slices.Contains(rubyValueMethods, v[w:b]) && (w == 0 || v[w-1] != '.') {
+		return w, false, true // puts system "id" (attack 30)
+	}
+	return 0, w > 0 && v[w-1] == '.', false // Process.wait spawn "id"
 }
 
 // constGetCommand (at "const_get"): a constant looked up by a name made

@@ -127,6 +127,20 @@ var codeCallAttacks = []string{
 	"import os\ng=getattr\ng(os,\"sys\"+\"tem\")(\"id\")", "import os\ndict(os.__dict__)[\"system\"](\"id\")", "import os\n{**vars(os)}[\"system\"](\"id\")",
 	"import os\nvars(os).copy()[\"system\"](\"id\")", "import operator, os\noperator.methodcaller(*[\"system\",\"id\"])(os)",
 	"import os\nos.__getattribute__(\"sys\"+\"tem\")(\"id\")", "import os\nvars(os).get(\"sys\" \"tem\")(\"id\")",
+	// attack 30's: the string going on by <<, .+, &., ::, do end; a
+	// unary minus, a number's or a symbol's method as the argument;
+	// statements after and, !, not, if, unless, begin, puts; send with a
+	// splat
+	`system "i" << "d"`, `system "i".+ "d"`, `system "i".<<"d"`, `system "id" <<""`, `system "id"&.strip`, `system "id"::strip`,
+	`system "id" do end`, `exec "id" do end`, `system -"id"`, `system 105.chr+100.chr`, `system :id.to_s`, `system :id.name`,
+	`true and system "id"`, `!system "id"`, `not system "id"`, `1 if system "id"`, `1 unless !system "id"`, `begin system "id" end`,
+	`puts system "id"`, `send(*%w[system id])`, `send *%w[system id]`, `__send__ *%w[system id]`, `send(*%i[system], "id")`,
+	// Python: __call__ of a command function, a pickle's GLOBAL in code,
+	// libc's system through ctypes
+	`import os;os.system.__call__("id")`, "import os\nos.system.__call__ (\"id\")", "import subprocess\nsubprocess.run.__call__(\"id\")",
+	`import pickle;pickle.loads(b"cposix\nsystem\n(Vid\ntR.")`, "import pickle\npickle.loads(b\"cos\\nsystem\\n(Vid\\ntR.\")",
+	`import pickle;pickle.loads(b"\x80\x04\x95\x1d\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.")`,
+	"import ctypes\ngetattr(ctypes.CDLL(None),\"sys\"+\"tem\")(b\"id\")",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -142,6 +156,11 @@ var codeCallBenign = []string{
 	`spawn "Shadow"`, `exec "Summary Report"`, `system "Linux" or "Unix"`, `system "requirements" for windows 11`, `exec "summary".`,
 	`system's "clock" is off`, `eval "1 + 2"`, `instance_eval "x" + "y"`, `rate 10 %x(5)`, `the %x(id) format`, `map(getattr, objs, ["name"])`,
 	"import os\nvars(os).get(\"environ\")", `send :welcome, user`, `method("to_" + "s")`, " https://example.com/10.0.0.1",
+	// near attack 30's: prose with the same words
+	`true and system "id" is how you'd write it`, `I use vim and not system "defaults" anymore`, `spawn "shadow" boss fight guide`,
+	`system "id" vs user "id" in the schema`, `send *args to the handler`, `os.system.__call__ is just a callable`,
+	`begin system "upgrade" end of year sale`, `import pickle; pickle.loads(data)`, `the cos\nsystem of equations`,
+	"import ctypes\ngetattr(ctypes.CDLL(None), \"printf\")", `He said "Hello" or 1`,
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,
@@ -294,6 +313,9 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"const_get", "const_get(((("},
 		{"namespaces", "vars(os) ) __dict__ "},
 		{"splats", "getattr(*[os, *[ methodcaller(*[ "},
+		{"statement words", `puts p puts system "Ab" x not system 1.5 :a `},
+		{"pickles", `loads cos\x05posix\n\x94 `},
+		{"ctypes", "getattr(ctypes.CDLL(((( "},
 		{"reflection", "getattr(os, \"sy\" + vars(os)[\"s\" "},
 		{"Kernel blocks", "Kernel.then{ puts "},
 		{"Kernel values", "=Kernel [Kernel] .system "},

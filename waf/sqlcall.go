@@ -204,7 +204,9 @@ func sqlNumberCall(v string) bool {
 		}
 		// since attack 25 also a cast, arithmetic and another term
 		// (1 OR sleepEachRow(3) AND 1, sleepEachRow(3)::UInt8, ...)+0)
-		if a == len(v) || strings.IndexByte("=<>!#+-*/%;", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
+		// (| & ^: SQLite's and ClickHouse's || and bitwise operators:
+		// attack 30)
+		if a == len(v) || strings.IndexByte("=<>!#+-*/%;|&^", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
 			return true
 		}
 		// a clause after the call (1 OR sleepEachRow(3) LIMIT 1, ORDER
@@ -218,7 +220,7 @@ func sqlNumberCall(v string) bool {
 		if v[a] == ':' && strings.IndexByte(v[:k], '?') >= 0 {
 			return true // the ternary's else (1 OR 1 ? sleepEachRow(3) : 0: attack 26)
 		}
-		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod"); ok {
+		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod", "match", "sounds"); ok {
 			return true
 		}
 	}

@@ -58,6 +58,9 @@ var sqlCallAttacks = []string{
 	"x' OR public.\"bitAnd\"(1,1)=1--", "1 OR db.sleepEachRow(3)", "x' OR default.sleepEachRow(3)=0--",
 	// ClickHouse's short functions by name (sqlShortFunctions)
 	"1 OR toDate(0) LIMIT 1", "x' OR argMax(password,1)>'a'--", "1 OR sumIf(1,1) DESC",
+	// attack 30's: ||, bitwise operators, MATCH, SOUNDS LIKE after the call
+	"1 OR sleepEachRow(3) || 1", "1 OR sleepEachRow(3) | 1", "1 OR sleepEachRow(3) & 1", "1 OR sleepEachRow(3) MATCH 1",
+	"1 OR sleepEachRow(3) SOUNDS LIKE 1", "1 OR sleepEachRow(3) ^ 1",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -82,7 +85,9 @@ var sqlCallBenign = []string{
 	"It's 'x' || getValue(y) -- done?", "let s = 'a' || fooBar(x); // it's", "Tom's site.getValue(x) or 'y'",
 	// attack 29's false positives: products with a function's short shape
 	"5 or pyTorch(2.0) as backend", "10 or airPods(pro) ;", "I'd say 'yes' or macOS(14)", "men's 'slim' or macOS(14)",
-	"2 or webOS(6) desc", "3 or youTube(music) limit",
+	"2 or webOS(6) desc", "3 or youTube(music) limit", "It's 'ok' or getValue(x) > 5",
+	// near attack 30's: products before | and &
+	"Sale: 2 or iPhone(15) | refurbished", "1 or macBook(2020) & charger", "3 or 4 (pack) | free shipping",
 }
 
 func TestSQLCall(t *testing.T) {

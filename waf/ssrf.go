@@ -84,6 +84,10 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + userinfoURLOp + `" "id:210127,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information (http://a@169.254.169.254/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|XML:/* "@` + userinfoURLOp + `" "id:210128,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -366,3 +370,79 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 	// more, or a mix of slashes and backslashes (WHATWG URL reads each as
 	// //): the CRS reads them after :// only
 	`|\b(?:https?|wss?|ftp):(?:[/\x5c]?|[/\x5c]{3,}|/\x5c|\x5c[/\x5c])(?:[^/\x5c?#@\s]*@)?(?:169\.254\.169\.254|100\.100\.100\.200|127(?:\.\d{1,3}){3}|0\.0\.0\.0)(?:[:/?#\x5c\s\x22'<>]|$)`
+
+// Rules 210127 and 210128 (attack 30): a URL's user information before
+// its host (http://a@169.254.169.254/, http://user:pw@127.0.0.1:2019/):
+// URL parsers read the host after the last @ of the authority, and the
+// CRS's 934110 (its list of metadata and loopback URLs) and 931100 (a URL
+// of an IP address at the value's start) read the text as it stands, so
+// the user information hides the host from both. The two rules read the
+// value with the user information dropped, with the CRS's own list and
+// 931100's expression. A value with no @ in a URL's authority is not
+// read again (userinfoURL: one scan). Passing: an e-mail address, an @
+// in a URL's path (https://example.com/@user).
+const (
+	userinfoURLOp              = "gatewayUserinfoURL"
+	dropUserinfoTransformation = "gatewayDropUserinfo"
+)
+
+func init() {
+	registerGoOperator(userinfoURLOp, userinfoURL)
+	plugins.RegisterTransformation(dropUserinfoTransformation, dropUserinfo)
+}
+
+// userinfoURL: some URL in v (after a "://") has an @ in its authority.
+func userinfoURL(v string) bool {
+	for i := 0; ; {
+		k := strings.Index(v[i:], "://")
+		if k < 0 {
+			return false
+		}
+		a := i + k + 3
+		e := authorityEnd(v, a)
+		if strings.IndexByte(v[a:e], '@') >= 0 {
+			return true
+		}
+		i = max(e, a)
+	}
+}
+
+// authorityEnd is where the authority that starts at v[a] ends: at a /,
+// \, ?, #, white space, a quote or angle bracket, or the value's end.
+func authorityEnd(v string, a int) int {
+	for e := a; e < len(v); e++ {
+		switch v[e] {
+		case '/', '\\', '?', '#', ' ', '\t', '\n', '\r', '"', '\'', '<', '>':
+			return e
+		}
+	}
+	return len(v)
+}
+
+// dropUserinfo is dropUserinfoTransformation: v with the user
+// information (up to its last @) of each URL's authority dropped; v
+// itself, without allocating, when there is none.
+func dropUserinfo(v string) (string, bool, error) {
+	if !userinfoURL(v) {
+		return v, false, nil
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; ; {
+		k := strings.Index(v[i:], "://")
+		if k < 0 {
+			b.WriteString(v[i:])
+			break
+		}
+		a := i + k + 3
+		e := authorityEnd(v, a)
+		b.WriteString(v[i:a])
+		if at := strings.LastIndexByte(v[a:e], '@'); at >= 0 {
+			a += at + 1
+		}
+		b.WriteString(v[a:e])
+		i = max(e, a)
+	}
+	d := b.String()
+	return d, d != v, nil
+}

@@ -68,6 +68,9 @@ var ssrfAttacks = []string{
 	// attack 29's: a leading space, which a URL parser drops and 931100
 	// (anchored) does not read
 	" http://\u246f9.254.169.254/x", " http://\u2469.0.0.1/admin", " http://\U0001d7cf\U0001d7d4\U0001d7d7.254.169.254/x", " http://10.0.0.1/admin", "\x01http://10.0.0.1/admin",
+	// attack 30's: user information before the host (210127, 210128)
+	"http://a@169.254.169.254/", "http://user:pw@169.254.169.254/latest/meta-data/", "http://a@metadata.google.internal/computeMetadata/v1/",
+	"http://a@127.0.0.1:2019/config/", "http://a@10.0.0.1/admin", "http://a@b@127.0.0.1/", "http://x:y@[::1]/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -110,6 +113,10 @@ var ssrfBenign = []string{
 	"Steps: \u2460 open https://example.com/ \u2461 click Save", "docs\u200b: http://example.com/v1.2/ \u3002",
 	// near attack 29's: a leading space before prose with a URL
 	" see http://10.0.0.1/ and http://\u2469.0.0.1/", " version 1.2.3.4 of http://example.com/",
+	// near attack 30's: e-mail addresses, an @ in a URL's path or query,
+	// user information before a public name
+	"mail bob@example.com about http://example.com/", "https://example.com/@user/10.0.0.1", "https://mastodon.social/@alice",
+	"https://example.com/?u=a@127.0.0.1", "https://bob:pw@example.com/feed",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -230,6 +237,45 @@ func TestHostChars(t *testing.T) {
 
 // crs931100 is 931100's expression, which ipURL reads in Go.
 var crs931100 = regexp.MustCompile(`(?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9a-f]+:[0-:a-f]+\]?|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})`)
+
+// TestDropUserinfo: the user information of each URL's authority goes,
+// nothing else; a value without any is returned as is, unallocated.
+func TestDropUserinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://a@169.254.169.254/":           "http://169.254.169.254/",
+		"x http://u:p@h/ and ftp://a@b@c:21/": "x http://h/ and ftp://c:21/",
+		"https://example.com/@user":           "https://example.com/@user",
+		"mail a@b.c":                          "mail a@b.c",
+		"http://a@":                           "http://",
+		"http://@h?x=@y":                      "http://h?x=@y",
+	} {
+		if got, _, _ := dropUserinfo(in); got != want {
+			t.Errorf("dropUserinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+	s := "https://example.com/@user?q=a@b"
+	if a := fewestAllocs(func() { _, _, _ = dropUserinfo(s) }); a != 0 {
+		t.Errorf("dropUserinfo(%q): %v allocations", s, a)
+	}
+}
+
+// FuzzDropUserinfo: no URL authority keeps an @ (but one that dropping
+// makes: "://a@://b@c" leaves "://://b@c"'s second URL as it was read),
+// and a value with none comes back as it was.
+func FuzzDropUserinfo(f *testing.F) {
+	for _, s := range []string{"http://a@b/", "x://@", "://a@b://c@d", "http://a/b@c", "mail a@b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d, changed, _ := dropUserinfo(v)
+		if !userinfoURL(v) && (changed || d != v) {
+			t.Fatalf("dropUserinfo(%q) = %q, want it unchanged", v, d)
+		}
+		if userinfoURL(v) && strings.Count(d, "@") >= strings.Count(v, "@") {
+			t.Fatalf("dropUserinfo(%q) = %q drops no @", v, d)
+		}
+	})
+}
 
 // c0AndSpace are the characters a URL parser drops before a URL.
 var c0AndSpace = func() string {
