@@ -116,7 +116,7 @@ func codeCall(v string) bool {
 		importAndModule(v) ||
 		pyGetattrs(v, &al) ||
 		eachAt(v, "methodcaller", operatorByName) || eachAt(v, "attrgetter", operatorByName) ||
-		strings.Contains(v, "loads") && pickleCommand(v) || eachAt(v, "vars", pyVars) || eachAt(v, "__dict__", pyDict) ||
+		strings.Contains(v, "loads") && pickleCommand(v) || eachAt(v, "vars", pyVars) || eachAt(v, "getmembers", pyVars) || eachAt(v, "__dict__", pyDict) ||
 		strings.Contains(v, "import") && importedCall(v, &al) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v, &al)
 }
@@ -207,6 +207,7 @@ func importedCall(v string, l *lazyAliases) bool {
 	}
 	// a command function passed as a value: map(os.system, ["id"]),
 	// (lambda f: f("id"))(os.system) (attack 27)
+	lambda := strings.Contains(v, "lambda")
 	if eachAt(v, ".", func(v string, d int) bool {
 		m := identBefore(v, d)
 		if m == d || !slices.Contains(callModules, v[m:d]) && !al.has(al.mods[:al.nm], v[m:d]) {
@@ -218,7 +219,8 @@ func importedCall(v string, l *lazyAliases) bool {
 			return false
 		}
 		e = skipSpace(v, e)
-		return e < len(v) && (v[e] == ',' || v[e] == ')' || v[e] == ']')
+		// or a lambda's default: (lambda f=os.system: f("id"))() (attack 31)
+		return e < len(v) && (v[e] == ',' || v[e] == ')' || v[e] == ']' || v[e] == ':' && lambda)
 	}) {
 		return true
 	}
@@ -513,8 +515,9 @@ func plainOtherName(v string, j int) bool {
 // pyVars (at "vars"): vars(<command module>)[<a command function's
 // name>]: vars(os)["system"]("id") (attack 27).
 func pyVars(v string, i int) bool {
-	j := skipSpace(v, i+len("vars"))
-	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {
+	w := identEnd(v, i)
+	j := skipSpace(v, w) // vars(os), inspect.getmembers(os) (attack 31)
+	if !wordStart(v, i) || v[i:w] != "vars" && v[i:w] != "getmembers" || j >= len(v) || v[j] != '(' {
 		return false
 	}
 	j = skipSpace(v, j+1)
@@ -708,11 +711,43 @@ func rubySend(v string, i int) bool {
 		// a bare send is a word of prose; send(:system, ...) is Kernel's
 		// (attack 28), and send :system, ... where a statement starts
 		// (attack 29)
-		if a := skipSpace(v, end); a == end || a >= len(v) || v[a] != ':' && v[a] != '*' || !rubyStatementStart(v, start) {
-			return false // send *%w[system id] (attack 30) too
+		if a := skipSpace(v, end); a == end || a >= len(v) || v[a] != ':' && v[a] != '*' && !identByte(v[a], "") || !rubyStatementStart(v, start) {
+			return false // send *%w[system id] (attack 30), send m, ... (attack 31) too
 		}
 	}
-	return namedCommand(v, end) || joinedRubyName(v, end) || kernelReceiver(v, start) && dynamicName(v, end)
+	return namedCommand(v, end) || joinedRubyName(v, end) || kernelReceiver(v, start) && dynamicName(v, end) || sendVariable(v, start, end)
+}
+
+// sendVariable: send's name is a variable that holds a command method's
+// name: assigned as the argument (send m="system", "id") or before it,
+// in the lookBack bytes before the send (m=:system; send m, "id"):
+// attack 31.
+func sendVariable(v string, start, j int) bool {
+	j = skipSpace(v, j)
+	if j < len(v) && v[j] == '(' {
+		j = skipSpace(v, j+1)
+	}
+	n := identEnd(v, j)
+	if n == j || v[j] >= '0' && v[j] <= '9' {
+		return false
+	}
+	k := skipSpace(v, n)
+	if k+1 < len(v) && v[k] == '=' && v[k+1] != '=' {
+		return namedCommand(v, k+1)
+	}
+	if k >= len(v) || v[k] != ',' && v[k] != ')' {
+		return false
+	}
+	name := v[j:n]
+	back := v[max(0, start-lookBack):start]
+	return eachAt(back, name, func(b string, i int) bool {
+		e := i + len(name)
+		if !wordStart(b, i) || e < len(b) && identByte(b[e], "") {
+			return false
+		}
+		e = skipSpace(b, e)
+		return e+1 < len(b) && b[e] == '=' && b[e+1] != '=' && b[e+1] != '~' && namedCommand(b, e+1)
+	})
 }
 
 // kernelReceiver: before v[i], over a dot, stands the word Kernel.
@@ -1189,9 +1224,18 @@ func bareRubyCommand(v string, i int) bool {
 	case '<':
 		return strings.HasPrefix(v[a:], "<<")
 	case '$', '@':
-		// a global or instance variable: $c="id";system $c (attack 29)
-		n := identEnd(v, a+1)
-		return n > a+1 && rubyStatementEnd(v, n)
+		// a global, instance or class variable: $c="id";system $c
+		// (attack 29), @@c (attack 31)
+		b := a + 1
+		if b < len(v) && v[b] == '@' {
+			b++
+		}
+		n := identEnd(v, b)
+		return n > b && rubyStatementEnd(v, n)
+	case '(':
+		// spawn ("id") (attack 31: the CRS reads system ( and exec ( only)
+		k := skipSpace(v, a+1)
+		return k < len(v) && (v[k] == '"' || v[k] == '\'')
 	case '-', '+', '~':
 		// a string's unary operator: system -"id" (attack 30)
 		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'')
@@ -1216,6 +1260,20 @@ func bareRubyCommand(v string, i int) bool {
 		if q := skipSpace(v, n); q+1 < len(v) && v[q] == '=' && strings.IndexByte("=~>", v[q+1]) < 0 {
 			return true
 		}
+		if slices.Contains(rubySelfWords, v[a:n]) && rubyStatementEnd(v, n) {
+			return true
+		}
+		if v[a] >= 'A' && v[a] <= 'Z' && n+1 < len(v) && (v[n] == '.' || v[n] == ':' && v[n+1] == ':') {
+			// a constant's method: system String.new("id"),
+			// system Object.new.then{"id"}, system Hash.new, "id"
+			// (attack 31); "system Windows.old" passes
+			m := n + 1
+			if v[n] == ':' {
+				m++
+			}
+			e := identEnd(v, m)
+			return e > m && e < len(v) && strings.IndexByte("({.,", v[e]) >= 0
+		}
 	}
 	if n > a && n < len(v) && v[n] == '[' {
 		// an element of a hash or an array: system ENV["C"],
@@ -1237,6 +1295,9 @@ func rubyStringGoesOn(v string, j int) bool {
 	switch v[j] {
 	case '#', '+', '*', '%', '[', '"', '\'':
 		return true
+	case '?':
+		// a ternary: system "id" ? "id" : 0 (attack 31)
+		return j+1 < len(v) && (v[j+1] == ' ' || v[j+1] == '"' || v[j+1] == '\'')
 	case '.':
 		// a method, by name or an operator's (.reverse, .+ "d", .<< "d":
 		// attack 30)
@@ -1308,10 +1369,37 @@ func rubyAssigned(v string, i int, name string) bool {
 		if k > 0 && b[k-1] == '|' && e < len(b) && b[e] == '|' {
 			return true
 		}
+		// a parameter (def f(c), ->(c, d)), a for loop's variable (for c
+		// in), a regular expression's named group ((?<c>...)): attack 31
+		p := k
+		for p > 0 && (b[p-1] == ' ' || b[p-1] == '\t') {
+			p--
+		}
+		if q := skipSpace(b, e); p > 0 && q < len(b) && (b[p-1] == '(' || b[p-1] == ',') && (b[q] == ')' || b[q] == ',') {
+			return true
+		}
+		if p < k && strings.HasSuffix(b[:p], "for") && wordStart(b, p-3) || k >= 3 && b[k-3:k] == "(?<" && e < len(b) && b[e] == '>' {
+			return true
+		}
 		e = skipSpace(b, e)
+		if e < len(b) && b[e] == ',' {
+			// c, = ["id"]; c, d = "id", 1 (attack 31): a list before =
+			// on the same line
+			for f := e; f < len(b) && f-e < 64 && b[f] != '\n' && b[f] != ';'; f++ {
+				if b[f] == '=' {
+					return f+1 == len(b) || b[f+1] != '=' && b[f+1] != '~'
+				}
+			}
+			return false
+		}
 		return e < len(b) && b[e] == '=' && (e+1 == len(b) || b[e+1] != '=' && b[e+1] != '~')
 	})
 }
+
+// rubySelfWords name the receiver or a block's own parameter: as the
+// argument of a bare command they are its string ("id".then{system _1},
+// "id".instance_eval{system self}: attack 31).
+var rubySelfWords = []string{"_1", "_2", "it", "self", "to_s", "to_str", "dup", "itself", "clone", "inspect"}
 
 // rubyStatementStart: v[i] starts a statement (bareRubyCommand), or
 // stands after one of rubyValueMethods that does (puts system "id"; at
@@ -1336,6 +1424,9 @@ func rubyStatementStartOnce(v string, i int) (w int, ok, more bool) {
 	}
 	if b == 0 || strings.IndexByte(";{(|=,\n\r!&", v[b-1]) >= 0 {
 		return 0, true, false // also !system "id", x && system "id" (attack 30)
+	}
+	if v[b-1] == ')' && strings.Contains(v[max(0, b-64):b], "def ") {
+		return 0, true, false // def f(c) system c end (attack 31)
 	}
 	if b >= 5 && v[b-5:b] == "self." {
 		return 0, true, false

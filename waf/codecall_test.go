@@ -141,6 +141,18 @@ var codeCallAttacks = []string{
 	`import pickle;pickle.loads(b"cposix\nsystem\n(Vid\ntR.")`, "import pickle\npickle.loads(b\"cos\\nsystem\\n(Vid\\ntR.\")",
 	`import pickle;pickle.loads(b"\x80\x04\x95\x1d\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.")`,
 	"import ctypes\ngetattr(ctypes.CDLL(None),\"sys\"+\"tem\")(b\"id\")",
+	// attack 31's: the argument bound by a block's own parameter or self,
+	// a method's parameter, a for loop, a named group, a destructuring, a
+	// class variable; a ternary, a constant's method; spawn (; send of a
+	// variable
+	`"id".then{system _1}`, `["id"].each{system _1}`, `"id".tap{system _1}`, `"id".yield_self{system _1}`, `"id".instance_eval{system self}`,
+	`"id".instance_eval{system to_s}`, `"id".instance_eval{system dup}`, `"id".instance_eval{system to_str}`, `"id".instance_exec{system itself}`,
+	`def f(c) system c end;f "id"`, `def f(c) = system c;f "id"`, `for c in ["id"] do system c end`, `/(?<c>id)/ =~ "id"; system c`,
+	`c,=["id"];system c`, `c,d="id";system c`, `class X;@@c="id";system @@c;end`, `system "id" ? "id" : 0`, `system Object.new.then{"id"}`,
+	`system String.new("id")`, `system Hash.new, "id"`, `spawn ("id");Process.wait`, `send m="system", "id"`, `m=:system; send m, "id"`,
+	// Python: inspect.getmembers, a lambda's default
+	`import os,inspect; dict(inspect.getmembers(os))["system"]("id")`, `import os,inspect; dict(inspect.getmembers(os)).get("sys"+"tem")("id")`,
+	`import os; (lambda f=os.system: f("id"))()`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -161,6 +173,9 @@ var codeCallBenign = []string{
 	`system "id" vs user "id" in the schema`, `send *args to the handler`, `os.system.__call__ is just a callable`,
 	`begin system "upgrade" end of year sale`, `import pickle; pickle.loads(data)`, `the cos\nsystem of equations`,
 	"import ctypes\ngetattr(ctypes.CDLL(None), \"printf\")", `He said "Hello" or 1`,
+	// near attack 31's: words after system that are no binding
+	`system update`, `exec summary`, `spawn point`, `system Windows.old`, `spawn (pokemon go)`, `send it, please`, `m = 1; send m, x`,
+	`import inspect; inspect.getmembers(obj)`, `os.system: runs a command`,
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,

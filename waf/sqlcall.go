@@ -206,21 +206,25 @@ func sqlNumberCall(v string) bool {
 		// (1 OR sleepEachRow(3) AND 1, sleepEachRow(3)::UInt8, ...)+0)
 		// (| & ^: SQLite's and ClickHouse's || and bitwise operators:
 		// attack 30)
-		if a == len(v) || strings.IndexByte("=<>!#+-*/%;|&^", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
+		if a == len(v) || strings.IndexByte("=<>!#+-*/%;|&^~", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
 			return true
 		}
 		// a clause after the call (1 OR sleepEachRow(3) LIMIT 1, ORDER
 		// BY, SETTINGS, FORMAT JSON, AS x: attack 28; EXCEPT, INTERSECT,
 		// COLLATE, ISNULL, NOTNULL and, in an ORDER BY, ASC, DESC, NULLS
 		// FIRST: attack 29)
+		// QUALIFY, PREWHERE, FINAL, WITH TOTALS, RETURNING, FOR UPDATE,
+		// ON CONFLICT, AT TIME ZONE, a join: attack 31)
 		if _, ok := sqlWordFold(v, a, "limit", "order", "group", "having", "settings", "format", "union", "offset", "as", "into", "window", "fetch",
-			"except", "intersect", "collate", "isnull", "notnull", "asc", "desc", "nulls"); ok {
+			"except", "intersect", "collate", "isnull", "notnull", "asc", "desc", "nulls",
+			"qualify", "prewhere", "where", "final", "with", "returning", "for", "on", "at", "using", "join", "inner", "left", "right", "full",
+			"cross", "natural", "array", "sample", "then", "else", "end", "when", "escape"); ok {
 			return true
 		}
 		if v[a] == ':' && strings.IndexByte(v[:k], '?') >= 0 {
 			return true // the ternary's else (1 OR 1 ? sleepEachRow(3) : 0: attack 26)
 		}
-		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod", "match", "sounds"); ok {
+		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod", "match", "sounds", "ilike", "similar"); ok {
 			return true
 		}
 	}

@@ -61,6 +61,12 @@ var sqlCallAttacks = []string{
 	// attack 30's: ||, bitwise operators, MATCH, SOUNDS LIKE after the call
 	"1 OR sleepEachRow(3) || 1", "1 OR sleepEachRow(3) | 1", "1 OR sleepEachRow(3) & 1", "1 OR sleepEachRow(3) MATCH 1",
 	"1 OR sleepEachRow(3) SOUNDS LIKE 1", "1 OR sleepEachRow(3) ^ 1",
+	// attack 31's: ILIKE, QUALIFY, PostgreSQL's operators and clauses,
+	// ClickHouse's WITH TOTALS, PREWHERE, FINAL
+	"1 OR base64Encode(password) ILIKE 'YW%'", "1 OR sleepEachRow(3) QUALIFY 1", "1 OR base64Encode(password) ~ '^YW'",
+	"1 OR base64Encode(password) ~* '^YW'", "1 OR sleepEachRow(3) SIMILAR TO 'a'", "1 OR sleepEachRow(3) AT TIME ZONE 'UTC'",
+	"1 OR sleepEachRow(3) FOR UPDATE", "1 OR lengthUTF8(password) RETURNING password", "1 OR sleepEachRow(3) ON CONFLICT DO NOTHING",
+	"1 OR sleepEachRow(3) WITH TOTALS", "1 OR sleepEachRow(3) PREWHERE 1", "1 OR sleepEachRow(3) FINAL",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -88,6 +94,8 @@ var sqlCallBenign = []string{
 	"2 or webOS(6) desc", "3 or youTube(music) limit", "It's 'ok' or getValue(x) > 5",
 	// near attack 30's: products before | and &
 	"Sale: 2 or iPhone(15) | refurbished", "1 or macBook(2020) & charger", "3 or 4 (pack) | free shipping",
+	// near attack 31's: products before words a clause starts with
+	"2 or iPhone12(mini) for sale", "1 or eBay(used) with box", "3 or macOS(14) on sale", "5 or pyTorch(2.0) at home",
 }
 
 func TestSQLCall(t *testing.T) {

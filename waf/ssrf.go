@@ -85,9 +85,9 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + userinfoURLOp + `" "id:210127,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information (http://a@169.254.169.254/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + userinfoURLOp + `" "id:210128,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -379,8 +379,11 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 // the user information hides the host from both. The two rules read the
 // value with the user information dropped, with the CRS's own list and
 // 931100's expression. A value with no @ in a URL's authority is not
-// read again (userinfoURL: one scan). Passing: an e-mail address, an @
-// in a URL's path (https://example.com/@user).
+// read again (userinfoURL: one scan). The value is read as 210123 and
+// 210126 read it (dropURLSpaces) before the user information is dropped:
+// http://a@⑯9.254.169.254/, http://a<TAB>@169.254.169.254/ (attack 31).
+// Passing: an e-mail address, an @ in a URL's path
+// (https://example.com/@user).
 const (
 	userinfoURLOp              = "gatewayUserinfoURL"
 	dropUserinfoTransformation = "gatewayDropUserinfo"
@@ -408,11 +411,14 @@ func userinfoURL(v string) bool {
 }
 
 // authorityEnd is where the authority that starts at v[a] ends: at a /,
-// \, ?, #, white space, a quote or angle bracket, or the value's end.
+// \, ?, #, a space, a quote or angle bracket, or the value's end. Tabs
+// and line breaks do not end it: WHATWG URL drops them
+// (http://a<TAB>@169.254.169.254/: attack 31), and the rules read the
+// value with them dropped (dropURLSpaces, then dropUserinfo).
 func authorityEnd(v string, a int) int {
 	for e := a; e < len(v); e++ {
 		switch v[e] {
-		case '/', '\\', '?', '#', ' ', '\t', '\n', '\r', '"', '\'', '<', '>':
+		case '/', '\\', '?', '#', ' ', '"', '\'', '<', '>':
 			return e
 		}
 	}

@@ -71,6 +71,11 @@ var ssrfAttacks = []string{
 	// attack 30's: user information before the host (210127, 210128)
 	"http://a@169.254.169.254/", "http://user:pw@169.254.169.254/latest/meta-data/", "http://a@metadata.google.internal/computeMetadata/v1/",
 	"http://a@127.0.0.1:2019/config/", "http://a@10.0.0.1/admin", "http://a@b@127.0.0.1/", "http://x:y@[::1]/",
+	// attack 31's: user information with mapped digits in the host, or a
+	// tab or line break in it
+	"http://a@\u2460\u2465\u2468.\u2461\u2464\u2463.\u2460\u2465\u2468.\u2461\u2464\u2463/", "http://a@\u246f9.254.169.254/latest/meta-data/",
+	"http://a@\u2469.0.0.1/admin", "http://a@\u2460\u2461\u2466.0.0.1:2019/config/", "http://a\t@169.254.169.254/", "http://\ta@169.254.169.254/",
+	"http://a\n@169.254.169.254/latest/meta-data/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -248,6 +253,7 @@ func TestDropUserinfo(t *testing.T) {
 		"mail a@b.c":                          "mail a@b.c",
 		"http://a@":                           "http://",
 		"http://@h?x=@y":                      "http://h?x=@y",
+		"http://a\t@h/":                       "http://h/",
 	} {
 		if got, _, _ := dropUserinfo(in); got != want {
 			t.Errorf("dropUserinfo(%q) = %q, want %q", in, got, want)
