@@ -98,7 +98,7 @@ func codeCall(v string) bool {
 	return eachAt(v, "send", rubySend) ||
 		eachAt(v, "Kernel", kernelOddArgument) ||
 		eachAt(v, "const_get", constGetCommand) ||
-		eachAt(v, "eval", rubyEvalString) ||
+		eachAt(v, "eval", rubyEvalString) || eachAt(v, "alias", rubyAlias) ||
 		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
@@ -149,7 +149,31 @@ func moduleCall(v string, i int) bool {
 	if m == b || !slices.Contains(callModules, v[m:b]) {
 		return false // also as another module's attribute: shutil.os.system(...)
 	}
-	return functionCall(v, skipSpace(v, i+1))
+	return functionCall(v, skipSpace(v, i+1)) && !pythonComment(v, m)
+}
+
+// pythonComment: v[i] stands in a comment: a # before it on its line (of
+// its last 256 bytes), outside quotes: "# we stopped using
+// subprocess.run('make')" is prose (attack 32's false positive).
+func pythonComment(v string, i int) bool {
+	s := max(0, i-256)
+	if l := strings.LastIndexAny(v[s:i], "\n\r"); l >= 0 {
+		s += l + 1
+	}
+	var quote byte
+	for k := s; k < i; k++ {
+		switch c := v[k]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#':
+			return true
+		}
+	}
+	return false
 }
 
 // functionCall: at v[j:] a command function's name (commandFunction),
@@ -945,10 +969,64 @@ func rubyEvalString(v string, i int) bool {
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
 	}
+	if j < len(v) && v[j] == '[' {
+		return true // eval [115,121,...].pack("c*") (attack 32): code built from numbers
+	}
 	var buf [evalWindow]byte
-	n, _, _ := joinedLiterals(v, j, buf[:])
+	n, end, ok := joinedLiterals(v, j, buf[:])
+	if n > 0 && ok && end > j && end+1 < len(v) && v[end] == '.' {
+		// eval "c3lz...".unpack1("m") (attack 32): code decoded or
+		// rewritten at run time; eval "x".length is not
+		if _, ok := wordAt(v, end+1, rubyDecodeMethods...); ok {
+			return true
+		}
+	}
 	return n > 0 && rubyBlockCommand(string(buf[:n]), 0)
 }
+
+// rubyAlias (at "alias"): alias x system, alias_method :x, :system,
+// alias $x system: a command method given another name, called by it
+// after (attack 32). The first rubyAliasWindow bytes after the word are
+// read.
+func rubyAlias(v string, i int) bool {
+	e := i + len("alias")
+	if strings.HasPrefix(v[e:], "_method") {
+		e += len("_method")
+	}
+	if !wordStart(v, i) || e >= len(v) || identByte(v[e], "") {
+		return false
+	}
+	w := v[e:min(len(v), e+rubyAliasWindow)]
+	// the second name: after white space or a comma, as a word or a
+	// symbol
+	k := 0
+	for n := 0; n < 2 && k < len(w); n++ {
+		k = skipSpace(w, k)
+		for k < len(w) && (w[k] == '(' || w[k] == ':' || w[k] == '$' || w[k] == '"' || w[k] == '\'') {
+			k++
+		}
+		s := k
+		k = identEnd(w, k)
+		if s == k {
+			return false
+		}
+		if n == 1 {
+			_, ok := wordAt(w, s, rubyNamedCommands...)
+			return ok || strings.HasPrefix(w[s:], "`")
+		}
+		for k < len(w) && (w[k] == '"' || w[k] == '\'' || w[k] == ',' || w[k] == ' ' || w[k] == '\t') {
+			k++
+		}
+	}
+	return false
+}
+
+// rubyAliasWindow bounds what rubyAlias reads.
+const rubyAliasWindow = 64
+
+// rubyDecodeMethods decode or rewrite a string (rubyEvalString).
+var rubyDecodeMethods = []string{"unpack1", "unpack", "reverse", "tr", "tr_s", "gsub", "sub", "delete", "swapcase", "downcase", "upcase",
+	"capitalize", "encode", "force_encoding", "squeeze", "succ", "next", "chars", "scan", "each_char", "bytes"}
 
 // evalWindow bounds what rubyEvalString reads of eval's string.
 const evalWindow = 64
@@ -1236,9 +1314,14 @@ func bareRubyCommand(v string, i int) bool {
 		// spawn ("id") (attack 31: the CRS reads system ( and exec ( only)
 		k := skipSpace(v, a+1)
 		return k < len(v) && (v[k] == '"' || v[k] == '\'')
+	case '/':
+		// a regular expression's text: system /id/.source (attack 32)
+		k := strings.IndexByte(v[a+1:min(len(v), a+1+64)], '/')
+		return k > 0 && a+k+3 < len(v) && v[a+k+2] == '.' && identByte(v[a+k+3], "")
 	case '-', '+', '~':
-		// a string's unary operator: system -"id" (attack 30)
-		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'')
+		// a string's unary operator: system -"id" (attack 30); a lambda
+		// called: system ->{"id"}.() (attack 32)
+		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'') || strings.HasPrefix(v[a:], "->{") || strings.HasPrefix(v[a:], "->(")
 	case ':':
 		// a symbol made a string: system :id.to_s (attack 30)
 		n := identEnd(v, a+1)
@@ -1262,6 +1345,15 @@ func bareRubyCommand(v string, i int) bool {
 		}
 		if slices.Contains(rubySelfWords, v[a:n]) && rubyStatementEnd(v, n) {
 			return true
+		}
+		if n < len(v) && v[n] == '{' {
+			return true // system proc{"id"}.call (attack 32)
+		}
+		if k := skipSpace(v, n); (v[a:n] == "proc" || v[a:n] == "lambda") && k < len(v) && v[k] == '{' {
+			return true // system proc {"id"}.call
+		}
+		if (v[a:n] == "nil" || v[a:n] == "true" || v[a:n] == "false" || v[a:n] == "self") && n+1 < len(v) && v[n] == '.' {
+			return true // system nil.to_s+"id" (attack 32)
 		}
 		if v[a] >= 'A' && v[a] <= 'Z' && n+1 < len(v) && (v[n] == '.' || v[n] == ':' && v[n+1] == ':') {
 			// a constant's method: system String.new("id"),
@@ -1380,6 +1472,14 @@ func rubyAssigned(v string, i int, name string) bool {
 		}
 		if p < k && strings.HasSuffix(b[:p], "for") && wordStart(b, p-3) || k >= 3 && b[k-3:k] == "(?<" && e < len(b) && b[e] == '>' {
 			return true
+		}
+		// "id" => c (rightward assignment), in c (a pattern), -> c { (a
+		// lambda's parameter): attack 32
+		if p >= 2 && (b[p-2:p] == "=>" || b[p-2:p] == "->") || p < k && strings.HasSuffix(b[:p], "in") && wordStart(b, p-2) {
+			return true
+		}
+		if q := skipSpace(b, e); q+2 < len(b) && (b[q:q+3] == "||=" || b[q:q+3] == "&&=" || b[q+1] == '=' && strings.IndexByte("+-*/<", b[q]) >= 0 && b[q:q+2] != "<=") {
+			return true // c ||= "id", c += "d" (attack 32)
 		}
 		e = skipSpace(b, e)
 		if e < len(b) && b[e] == ',' {

@@ -153,6 +153,13 @@ var codeCallAttacks = []string{
 	// Python: inspect.getmembers, a lambda's default
 	`import os,inspect; dict(inspect.getmembers(os))["system"]("id")`, `import os,inspect; dict(inspect.getmembers(os)).get("sys"+"tem")("id")`,
 	`import os; (lambda f=os.system: f("id"))()`,
+	// attack 32's: an alias of a command method, rightward and pattern
+	// bindings, ||=, a lambda's bare parameter; a regular expression's,
+	// a lambda's, a proc's or nil's method as the argument; eval of
+	// decoded or packed code
+	`alias x system;x "id"`, `Object.alias_method :x, :system;x "id"`, `"id" => c; system c`, `case "id"; in c then system c; end`,
+	`c ||= "id"; system c`, `system /id/.source`, `-> c { system c }.("id")`, `system ->{"id"}.()`, `system proc{"id"}.call`,
+	`system nil.to_s+"id"`, `eval "c3lzdGVtICJpZCI=".unpack1("m")`, `eval [115,121,115,116,101,109,32,39,105,100,39].pack("c*")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -176,6 +183,10 @@ var codeCallBenign = []string{
 	// near attack 31's: words after system that are no binding
 	`system update`, `exec summary`, `spawn point`, `system Windows.old`, `spawn (pokemon go)`, `send it, please`, `m = 1; send m, x`,
 	`import inspect; inspect.getmembers(obj)`, `os.system: runs a command`,
+	// near attack 32's: prose about alias and eval; a command module's
+	// call in a Python comment (its false positive)
+	`alias for the system command`, `use alias_method for that`, `eval "x".length is cheap`, "import subprocess\n# we stopped using subprocess.run('make') in CI",
+	`system proc filesystem`, `I'd say "ok" => done`,
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,

@@ -695,14 +695,14 @@ func jsonLeaves(body []byte) ([]argument, error) {
 	if !ok {
 		return nil, nil
 	}
-	empty, leaves, scalars, names := jsonWalk(b)
+	empty, leaves, scalars, keys, names := jsonWalk(b)
 	if names > max(len(body), minNameBudget) {
 		return nil, errNamesTooLong
 	}
 	for _, k := range empty {
 		leaves = append(leaves, argument{k, ""})
 	}
-	return append(leaves, scalars...), nil
+	return append(append(leaves, scalars...), keys...), nil
 }
 
 // hasPercentEscape: v holds %XX with two hex digits (or %uXXXX).

@@ -46,6 +46,7 @@ var errDerivedArgs = errors.New("body arguments and the arguments derived from v
 const (
 	suffixJSON = ":"      // followed by the leaf's JSON name, json.a.b
 	suffixForm = ":form." // followed by the field's name
+	suffixKey  = ":key"   // after a member's path: its key, as a value (jsonWalk)
 )
 
 // sniffJSON returns the JSON document that a lenient backend reads in b:
@@ -389,9 +390,14 @@ func sniffJSONString(v string) ([]byte, bool) {
 // (with an empty value, as a JSON body's are). Each leaf's value is then
 // decoded as any value is, one level deeper.
 func (d *decoder) jsonText(name string, doc []byte, level int) error {
-	empty, leaves, scalars, _ := jsonWalk(doc)
+	empty, leaves, scalars, keys, _ := jsonWalk(doc)
 	for _, k := range empty {
 		if err := d.keep(name+suffixJSON+k, ""); err != nil {
+			return err
+		}
+	}
+	for _, a := range keys {
+		if err := d.keep(name+suffixJSON+a.name, a.value); err != nil {
 			return err
 		}
 	}

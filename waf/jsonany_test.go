@@ -474,7 +474,7 @@ func FuzzJWTSegments(f *testing.F) {
 // of numbers or {"limit": 10} in a parameter adds no arguments to count
 // against max_arguments.
 func TestJSONScalarsOfOddKeys(t *testing.T) {
-	_, _, scalars, _ := jsonWalk([]byte(`{"limit": 10, "ids": [1, 2, 3], "on": true, "user": {"$ne": 1, "$gt": null, "a.b": false}}`))
+	_, _, scalars, _, _ := jsonWalk([]byte(`{"limit": 10, "ids": [1, 2, 3], "on": true, "user": {"$ne": 1, "$gt": null, "a.b": false}}`))
 	want := []argument{{"json.user.$ne", "1"}, {"json.user.$gt", "null"}, {"json.user.a.b", "false"}}
 	if len(scalars) != len(want) {
 		t.Fatalf("scalars %v; want %v", scalars, want)
@@ -490,7 +490,40 @@ func TestJSONScalarsOfOddKeys(t *testing.T) {
 		fmt.Fprintf(&b, "%d,", i)
 	}
 	b.WriteString("0]")
-	if _, _, scalars, _ := jsonWalk([]byte(b.String())); len(scalars) != 0 {
+	if _, _, scalars, _, _ := jsonWalk([]byte(b.String())); len(scalars) != 0 {
 		t.Errorf("an array of 1001 numbers: %d scalars, want none", len(scalars))
+	}
+}
+
+// TestJSONKeysInspected: a JSON member's key that holds code is read as a
+// value is (jsonWalk's keys), at any depth and in JSON found in a value
+// too: attack 32 passed {"system \"id\"": 1} and {"1 OR
+// sleepEachRow(3)": 1}, which the same text as a value does not. Keys of
+// words, spaces and punctuation add no argument.
+func TestJSONKeysInspected(t *testing.T) {
+	tableOnly(t)
+	var crsCatches, misses, benign []probe
+	for _, k := range []string{`system "id"`, `system %(id)`, `1 OR sleepEachRow(3)`, `x' OR lengthUTF8(password)>5--`, `import os;getattr(os,"sys"+"tem")("id")`} {
+		body, _ := json.Marshal(map[string]any{k: 1})
+		nested, _ := json.Marshal(map[string]any{"filter": map[string]any{k: map[string]any{}}})
+		misses = append(misses,
+			probe{name: "key " + k, method: "POST", path: "/api/search", contentType: "application/json", body: string(body)},
+			probe{name: "nested key " + k, method: "POST", path: "/api/search", contentType: "application/json", body: string(nested)})
+		q := probe{name: "key in a query's JSON " + k, method: "GET", path: "/api/search?f=" + url.QueryEscape(string(body))}
+		if strings.HasPrefix(k, "x'") {
+			crsCatches = append(crsCatches, q) // the CRS reads the quote in the whole parameter
+		} else {
+			misses = append(misses, q)
+		}
+	}
+	for _, b := range []string{`{"Hello, world!": "Hola", "a.b": 1}`, `{"first name": "Ada", "2024-01-01": [1, 2]}`,
+		`{"user@example.com": true, "price (EUR)": 12}`, `{"notes": {"it's fine": "yes"}}`} {
+		benign = append(benign, probe{name: "benign keys " + b, method: "POST", path: "/api/items", contentType: "application/json", body: b})
+	}
+	runBeyondTheCRS(t, crsCatches, misses, benign)
+	_, _, _, keys, _ := jsonWalk([]byte(`{"a": {"x(1)": 1, "plain key": 2}, "list": [{"y=2": 3}]}`))
+	want := []argument{{"json.a.x(1)" + suffixKey, "x(1)"}, {"json.list.0.y=2" + suffixKey, "y=2"}}
+	if fmt.Sprint(keys) != fmt.Sprint(want) {
+		t.Errorf("keys %v; want %v", keys, want)
 	}
 }

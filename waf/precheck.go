@@ -70,14 +70,14 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 	}
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		empty, leaves, _, names := jsonWalk(body) // the engine names the other leaves itself
+		empty, leaves, _, keys, names := jsonWalk(body) // the engine names the other leaves itself
 		if names > max(len(body), minNameBudget) {
 			return nil, nil, errNamesTooLong
 		}
 		for _, k := range empty {
 			extra = append(extra, argument{k, ""})
 		}
-		return extra, leaves, nil
+		return append(extra, keys...), leaves, nil
 	case mt == "application/x-www-form-urlencoded":
 		// JSON sent as a form: its leaves are arguments (the engine
 		// makes one form name of the whole document)
@@ -194,7 +194,7 @@ var xmlDeclaration = regexp.MustCompile(`^\s*version\s*=\s*("1\.[0-9]"|'1\.[0-9]
 // jsonEmptyContainers walks a JSON document (at most body_limit bytes)
 // and names the members and elements whose value is {} or [].
 func jsonEmptyContainers(body []byte) []string {
-	empty, _, _, _ := jsonWalk(body)
+	empty, _, _, _, _ := jsonWalk(body)
 	return empty
 }
 
@@ -208,8 +208,14 @@ func jsonEmptyContainers(body []byte) []string {
 // fresh-eyes attack, attack 12; only those, so that [1, 2, ...] and
 // {"limit": 10} add no arguments), and the bytes of the
 // names of all the arguments the engine makes of it (every leaf, and each
-// empty container).
-func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names int) {
+// empty container). keys are the members' keys that are not a plain
+// word and hold a character of code (codeKey), each as an argument named by its member's path and
+// suffixKey: the engine names a member json.<key> and reads that name
+// as ARGS_NAMES, so a rule that reads a value from its start never sees
+// a key's first byte ({"1 OR sleepEachRow(3)": 1}, {"system \"id\"": 1}
+// passed: attack 32); as an argument of its own the key is read as any
+// value is.
+func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, names int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type level struct {
@@ -246,7 +252,7 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names in
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return empty, leaves, scalars, names // io.EOF, or a body the engine refuses as it parses it
+			return empty, leaves, scalars, keys, names // io.EOF, or a body the engine refuses as it parses it
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -265,6 +271,10 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names in
 		case string:
 			if len(stack) > 0 && !stack[len(stack)-1].array && !stack[len(stack)-1].hasKey {
 				stack[len(stack)-1].key, stack[len(stack)-1].hasKey = t, true
+				if codeKey(t) {
+					keys = append(keys, argument{child() + suffixKey, t})
+					names += len(keys[len(keys)-1].name)
+				}
 				continue
 			}
 			leaves = append(leaves, argument{child(), t})
@@ -287,6 +297,16 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars []argument, names in
 		}
 	}
 }
+
+// codeKey: k holds a character an injection needs (a quote, a bracket,
+// an operator: keyChars): such a key is also an argument of its own
+// (jsonWalk's keys). Keys of words, spaces, dots and punctuation
+// ("Hello, world!", "a.b", "$ne", "user@example.com") are not: a
+// dictionary's keys do not count twice against max_arguments.
+func codeKey(k string) bool { return strings.ContainsAny(k, keyChars) }
+
+// keyChars are the characters codeKey looks for.
+const keyChars = "'\"`()<>;|&=*%{}[]\\#^~+"
 
 // wordKey: k is made of letters, digits, '_' and '-' only (and not empty).
 func wordKey(k string) bool {

@@ -153,30 +153,53 @@ func sqlNumberCall(v string) bool {
 	for j < len(v) && v[j] == '(' {
 		j = sqlSkip(v, j+1)
 	}
-	for first := true; ; first = false {
-		if !first {
-			if j >= len(v) || strings.IndexByte("-+*/%", v[j]) < 0 {
-				break
+	end := -1 // the call, when an operator takes it: 1-sleepEachRow(3) (attack 32)
+	if k := sqlLeadingWord(v, j); k > j {
+		j = sqlSkip(v, k) // null OR f(3), id AND f(3) (attack 32)
+	} else {
+		for first := true; ; first = false {
+			if !first {
+				if j >= len(v) || strings.IndexByte("-+*/%", v[j]) < 0 {
+					break
+				}
+				j = sqlSkip(v, j+1)
+				if e := sqlOperandCall(v, j); e >= 0 {
+					end = e // 1-sleepEachRow(3), 1*(lengthUTF8(password)>5)
+					break
+				}
 			}
-			j = sqlSkip(v, j+1)
+			if j < len(v) && (v[j] == '-' || v[j] == '+') {
+				j++
+			}
+			k := sqlNumberEnd(v, j)
+			if k == j {
+				return false
+			}
+			j = sqlSkip(v, k)
+			for j < len(v) && v[j] == ')' {
+				j = sqlSkip(v, j+1)
+			}
 		}
-		if j < len(v) && (v[j] == '-' || v[j] == '+') {
-			j++
-		}
-		k := sqlNumberEnd(v, j)
-		if k == j {
-			return false
-		}
-		j = sqlSkip(v, k)
-		for j < len(v) && v[j] == ')' {
-			j = sqlSkip(v, j+1)
+		if end < 0 && j < len(v) && strings.IndexByte("=<>!|&^", v[j]) >= 0 {
+			// a comparison or a bitwise operator, then the call: 1=f(3),
+			// 1<f(3), 1|f(3) (attack 32)
+			k := j
+			for k < len(v) && k-j < 2 && strings.IndexByte("=<>!|&^", v[k]) >= 0 {
+				k++
+			}
+			end = sqlOperandCall(v, sqlSkip(v, k))
+		} else if end < 0 && j > 0 && j < len(v) && (v[j-1] == ' ' || v[j-1] == '\t') {
+			// a + that urlDecodeUni made a space: 1 sleepEachRow(3)
+			end = sqlOperandCall(v, j)
 		}
 	}
 	closed := false // the number was followed by a closing bracket: 1) OR f(3
 	if k := strings.LastIndexByte(v[:j], ')'); k >= 0 {
 		closed = true
 	}
-	end := sqlLogicCallEnd(v, j, false, nil)
+	if end < 0 {
+		end = sqlLogicCallEnd(v, j, false, nil)
+	}
 	if end < 0 {
 		return false
 	}
@@ -206,7 +229,7 @@ func sqlNumberCall(v string) bool {
 		// (1 OR sleepEachRow(3) AND 1, sleepEachRow(3)::UInt8, ...)+0)
 		// (| & ^: SQLite's and ClickHouse's || and bitwise operators:
 		// attack 30)
-		if a == len(v) || strings.IndexByte("=<>!#+-*/%;|&^~", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
+		if a == len(v) || strings.IndexByte("=<>!#+-*/%;|&^~,", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
 			return true
 		}
 		// a clause after the call (1 OR sleepEachRow(3) LIMIT 1, ORDER
@@ -229,6 +252,40 @@ func sqlNumberCall(v string) bool {
 		}
 	}
 	return false
+}
+
+// sqlOperandCall: at v[j:], after opening brackets and a sign, a call
+// (sqlCallHere, as 210173 reads one); the index after its opening
+// bracket, or -1.
+func sqlOperandCall(v string, j int) int {
+	for c := 0; c < 8 && j < len(v) && (v[j] == '(' || v[j] == '-' || v[j] == '+' || v[j] == '~'); c++ {
+		j = sqlSkip(v, j+1)
+	}
+	return sqlCallHere(v, j, false, false, nil)
+}
+
+// sqlLeadingWord: the value starts (at v[j]) with one word (null, true,
+// a column's name: letters, digits and _, at most 64 bytes), then OR,
+// AND or XOR: the end of the word, or j. A word that is OR, AND, XOR or
+// NOT, or a call's name, is none.
+func sqlLeadingWord(v string, j int) int {
+	if j >= len(v) || !(v[j] >= 'a' && v[j] <= 'z' || v[j] >= 'A' && v[j] <= 'Z' || v[j] == '_') {
+		return j
+	}
+	k := j
+	for k < len(v) && k-j <= 64 && identByte(v[k], "") {
+		k++
+	}
+	if k-j > 64 {
+		return j
+	}
+	if _, ok := sqlWordFold(v, j, "or", "and", "xor", "not"); ok {
+		return j
+	}
+	if _, ok := sqlWordFold(v, sqlSkip(v, k), "or", "and", "xor"); !ok || sqlSkip(v, k) == k {
+		return j
+	}
+	return k
 }
 
 // sqlSubscriptEnd is the end of a subscript ([1], [-1], ['a']) or a
@@ -377,8 +434,10 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	}
 	if strict && sqlCodeName(name) && seen.commentEnd(v) {
 		// after || or &&, a camelCase call in a value that comments out
-		// the rest of the query: x' || lengthUTF8(password)>5-- (attacks
-		// 27 to 29); "It's 'Fine' || getValue(x)" passes
+		// the rest of the query (x' || lengthUTF8(password)>5--: attacks
+		// 27 to 29) or closes it with a quote after an operator (x' ||
+		// lengthUTF8(password) > '5: attack 32); "It's 'Fine' ||
+		// getValue(x)" passes
 		return k + 1
 	}
 	return -1
@@ -386,8 +445,18 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 
 // sqlCommentEnd: v ends in a comment that hides the rest of a query:
 // --, # or /* (as sqlInjectedTail's comment), then only white space (and
-// dashes after --).
+// dashes after --); or in a quote after an operator that the query's own
+// closing quote closes (> '5, || ': sqlInjectedTail's last alternative).
 func sqlCommentEnd(v string) bool {
+	if q := strings.LastIndexAny(v, `'"`); q >= 0 {
+		b := q
+		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
+			b--
+		}
+		if b > 0 && strings.IndexByte("=<>!|+-*/%&^(,", v[b-1]) >= 0 {
+			return true
+		}
+	}
 	e := len(v)
 	for e > 0 && (v[e-1] == ' ' || v[e-1] == '\t' || v[e-1] == '\n' || v[e-1] == '\r' || v[e-1] == '\f' || v[e-1] == '\v') {
 		e--
@@ -595,6 +664,9 @@ func sqlCodeName(name string) bool {
 		// own functions of this shape count
 		return sqlShortFunction(name)
 	}
+	if strings.ContainsAny(name, "0123456789") && !sqlDigitsOfCode(name) {
+		return false // galaxyS23, airPodsPro2 (attack 32's false positives)
+	}
 	upper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
 	lower := func(c byte) bool { return c >= 'a' && c <= 'z' }
 	if lower(name[0]) || upper(name[0]) && upper(name[1]) {
@@ -615,6 +687,44 @@ func sqlCodeName(name string) bool {
 	}
 	return false
 }
+
+// sqlDigitsOfCode: a run of digits in name follows what functions number:
+// a type (Int, UInt, Float, Decimal, Date, DateTime, Time, Timestamp), a
+// hash or an encoding (Hash, MD, SHA, CRC, UTF, Base/base, bech,
+// Fingerprint, HLL, Exp), an address (IPv, UUIDv), H3 and S2 (geoToH3,
+// h3ToGeo, s2CellsIntersect) or a norm (L2Distance): lengthUTF8, toInt32,
+// sipHash64, base64Encode, toIPv4, murmurHash3_32. A product's model
+// number follows a word or a letter of its own (galaxyS23, airPodsPro2,
+// macBookPro16, playStation5), which is none of these.
+func sqlDigitsOfCode(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < '0' || c > '9' || i > 0 && (name[i-1] >= '0' && name[i-1] <= '9' || name[i-1] == '_') {
+			continue
+		}
+		// the token before the run: from its last capital, or from the
+		// name's start when it has none
+		t := i
+		for t > 0 && name[t-1] >= 'a' && name[t-1] <= 'z' {
+			t--
+		}
+		for t > 0 && name[t-1] >= 'A' && name[t-1] <= 'Z' {
+			t--
+			if t > 0 && name[t-1] >= 'a' && name[t-1] <= 'z' {
+				break // one capital starts the token (Hash); a run of them is one (UTF, IPv)
+			}
+		}
+		tok := name[t:i]
+		if slices.Contains(sqlNumberedTokens, tok) || t == 0 && (tok == "h" || tok == "s" || tok == "L" || tok == "Lp") ||
+			(tok == "H" || tok == "S") && t >= 2 && name[t-2:t] == "To" {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlNumberedTokens are what sqlDigitsOfCode takes before a run of digits.
+var sqlNumberedTokens = []string{"Int", "UInt", "Float", "Decimal", "Date", "DateTime", "Time", "Timestamp", "Hash", "MD", "SHA", "CRC",
+	"UTF", "Base", "base", "bech", "Fingerprint", "HLL", "Exp", "IPv", "UUIDv"}
 
 // sqlShortHump: name is 2 to 5 lowercase letters, then one capitalised
 // word or a run of capitals, no digit (bitAnd, toDate, hasAny, uniqHLL;

@@ -67,6 +67,12 @@ var sqlCallAttacks = []string{
 	"1 OR base64Encode(password) ~* '^YW'", "1 OR sleepEachRow(3) SIMILAR TO 'a'", "1 OR sleepEachRow(3) AT TIME ZONE 'UTC'",
 	"1 OR sleepEachRow(3) FOR UPDATE", "1 OR lengthUTF8(password) RETURNING password", "1 OR sleepEachRow(3) ON CONFLICT DO NOTHING",
 	"1 OR sleepEachRow(3) WITH TOTALS", "1 OR sleepEachRow(3) PREWHERE 1", "1 OR sleepEachRow(3) FINAL",
+	// attack 32's: an arithmetic, comparison or bitwise operator before
+	// the call, a word instead of the number, a quote closed after an
+	// operator, a comma after the call
+	"1-sleepEachRow(3)", "1*(lengthUTF8(password)>5)", "1|sleepEachRow(3)", "1%sleepEachRow(3)", "1=sleepEachRow(3)", "1<sleepEachRow(3)",
+	"null OR lengthUTF8(password)>5", "id AND lengthUTF8(password)>5", "x' || lengthUTF8(password) > '5", "x' || lengthUTF8(password) || '",
+	"1 OR sleepEachRow(3), 2", "1+sleepEachRow(3)", "1/sleepEachRow(3)", "1^sleepEachRow(3)", "1&sleepEachRow(3)",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -96,6 +102,9 @@ var sqlCallBenign = []string{
 	"Sale: 2 or iPhone(15) | refurbished", "1 or macBook(2020) & charger", "3 or 4 (pack) | free shipping",
 	// near attack 31's: products before words a clause starts with
 	"2 or iPhone12(mini) for sale", "1 or eBay(used) with box", "3 or macOS(14) on sale", "5 or pyTorch(2.0) at home",
+	// attack 32's false positives: model numbers after a word or a letter
+	"1 or galaxyS23(ultra)", "3 or 4 pack airPodsPro2(usb-c)", "Levi's 'original' or galaxyS23(ultra)", "Women's 'Classic' or airPodsPro2(usb-c)",
+	"2-pack macBookPro16(m3)", "1=playStation5(slim)", "cats or dogs (both)", "tea or coffee(black)",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -140,6 +149,24 @@ func fewestAllocs(f func()) float64 {
 		least = min(least, testing.AllocsPerRun(100, f))
 	}
 	return least
+}
+
+// TestSQLDigitsOfCode: ClickHouse's numbered functions count as code, a
+// product's model number does not (attack 32's false positives).
+func TestSQLDigitsOfCode(t *testing.T) {
+	for _, n := range []string{"lengthUTF8", "toInt32", "sipHash64", "base64Encode", "h3ToGeo", "toDateTime64", "IPv4NumToString", "murmurHash3_32",
+		"toDecimal128", "reinterpretAsUInt8", "generateUUIDv4", "geoToH3", "halfMD5", "toUInt64OrZero", "fromUnixTimestamp64Milli", "javaHashUTF16LE",
+		"toIPv6", "uniqHLL12", "intExp2", "xxHash64", "base58Decode", "tryBase64Decode", "toFloat32", "toDate32", "cutIPv6", "farmFingerprint64",
+		"s2CellsIntersect", "L2Distance", "CRC32IEEE", "geoToS2", "parseDateTime32BestEffort", "positionUTF8", "sipHash128Keyed"} {
+		if !sqlDigitsOfCode(n) {
+			t.Errorf("%s: not read as a function's", n)
+		}
+	}
+	for _, n := range []string{"galaxyS23", "airPodsPro2", "pixel7Pro", "macBookPro16", "playStation5", "galaxyTab8", "surfacePro9", "nintendoSwitch2"} {
+		if sqlDigitsOfCode(n) || sqlCodeName(n) {
+			t.Errorf("%s: read as a function's", n)
+		}
+	}
 }
 
 // TestSQLShortHump: the shape sqlShortFunctions must name, and every

@@ -84,10 +84,10 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + userinfoURLOp + `" "id:210127,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information (http://a@169.254.169.254/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|XML:/* "@` + userinfoURLOp + `" "id:210128,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + dropUserinfoTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + oddAuthorityOp + `" "id:210127,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information or a default port (http://a@169.254.169.254/, http://metadata:80/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|XML:/* "@` + oddAuthorityOp + `" "id:210128,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -379,23 +379,27 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 // the user information hides the host from both. The two rules read the
 // value with the user information dropped, with the CRS's own list and
 // 931100's expression. A value with no @ in a URL's authority is not
-// read again (userinfoURL: one scan). The value is read as 210123 and
+// read again (oddAuthority: one scan). The value is read as 210123 and
 // 210126 read it (dropURLSpaces) before the user information is dropped:
 // http://a@⑯9.254.169.254/, http://a<TAB>@169.254.169.254/ (attack 31).
-// Passing: an e-mail address, an @ in a URL's path
-// (https://example.com/@user).
+// Since attack 32 they also read a URL whose scheme's default port is
+// written out, which WHATWG URL drops: http://metadata.google.internal:80/
+// computeMetadata/v1/, http://instance-data:80/latest/meta-data/. Passing:
+// an e-mail address, an @ in a URL's path (https://example.com/@user), a
+// public host's default port.
 const (
-	userinfoURLOp              = "gatewayUserinfoURL"
-	dropUserinfoTransformation = "gatewayDropUserinfo"
+	oddAuthorityOp               = "gatewayOddAuthority"
+	plainAuthorityTransformation = "gatewayPlainAuthority"
 )
 
 func init() {
-	registerGoOperator(userinfoURLOp, userinfoURL)
-	plugins.RegisterTransformation(dropUserinfoTransformation, dropUserinfo)
+	registerGoOperator(oddAuthorityOp, oddAuthority)
+	plugins.RegisterTransformation(plainAuthorityTransformation, plainAuthority)
 }
 
-// userinfoURL: some URL in v (after a "://") has an @ in its authority.
-func userinfoURL(v string) bool {
+// oddAuthority: some URL in v (after a "://") has an @ in its authority,
+// or its scheme's default port written out (defaultPort).
+func oddAuthority(v string) bool {
 	for i := 0; ; {
 		k := strings.Index(v[i:], "://")
 		if k < 0 {
@@ -403,18 +407,58 @@ func userinfoURL(v string) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		if strings.IndexByte(v[a:e], '@') >= 0 {
+		if strings.IndexByte(v[a:e], '@') >= 0 || defaultPort(v, i+k, a, e) >= 0 {
 			return true
 		}
 		i = max(e, a)
 	}
 }
 
+// defaultPort is where the port of the authority v[a:e] starts (its
+// colon) when it is the default port of the scheme that ends at v[s]
+// (http and ws 80, https and wss 443, ftp 21; leading zeros too), or -1:
+// WHATWG URL drops it, so http://metadata.google.internal:80/... is the
+// CRS's listed URL (attack 32).
+func defaultPort(v string, s, a, e int) int {
+	b := s
+	for b > 0 && s-b < 5 && (v[b-1]|0x20 >= 'a' && v[b-1]|0x20 <= 'z') {
+		b--
+	}
+	var port string
+	switch strings.ToLower(v[b:s]) {
+	case "http", "ws":
+		port = "80"
+	case "https", "wss":
+		port = "443"
+	case "ftp":
+		port = "21"
+	default:
+		return -1
+	}
+	h := a
+	if at := strings.LastIndexByte(v[a:e], '@'); at >= 0 {
+		h = a + at + 1
+	}
+	if cb := strings.LastIndexByte(v[h:e], ']'); cb >= 0 {
+		h += cb + 1 // an IPv6 address's colons are not the port's
+	}
+	c := strings.LastIndexByte(v[h:e], ':')
+	if c < 0 {
+		return -1
+	}
+	c += h
+	d := strings.TrimLeft(v[c+1:e], "0")
+	if d != port || strings.Trim(v[c+1:e], "0123456789") != "" {
+		return -1
+	}
+	return c
+}
+
 // authorityEnd is where the authority that starts at v[a] ends: at a /,
 // \, ?, #, a space, a quote or angle bracket, or the value's end. Tabs
 // and line breaks do not end it: WHATWG URL drops them
 // (http://a<TAB>@169.254.169.254/: attack 31), and the rules read the
-// value with them dropped (dropURLSpaces, then dropUserinfo).
+// value with them dropped (dropURLSpaces, then plainAuthority).
 func authorityEnd(v string, a int) int {
 	for e := a; e < len(v); e++ {
 		switch v[e] {
@@ -425,11 +469,11 @@ func authorityEnd(v string, a int) int {
 	return len(v)
 }
 
-// dropUserinfo is dropUserinfoTransformation: v with the user
+// plainAuthority is plainAuthorityTransformation: v with the user
 // information (up to its last @) of each URL's authority dropped; v
 // itself, without allocating, when there is none.
-func dropUserinfo(v string) (string, bool, error) {
-	if !userinfoURL(v) {
+func plainAuthority(v string) (string, bool, error) {
+	if !oddAuthority(v) {
 		return v, false, nil
 	}
 	var b strings.Builder
@@ -443,10 +487,14 @@ func dropUserinfo(v string) (string, bool, error) {
 		a := i + k + 3
 		e := authorityEnd(v, a)
 		b.WriteString(v[i:a])
-		if at := strings.LastIndexByte(v[a:e], '@'); at >= 0 {
+		end := e
+		if c := defaultPort(v, i+k, a, e); c >= 0 {
+			end = c // http://metadata:80/ is http://metadata/ (attack 32)
+		}
+		if at := strings.LastIndexByte(v[a:end], '@'); at >= 0 {
 			a += at + 1
 		}
-		b.WriteString(v[a:e])
+		b.WriteString(v[a:end])
 		i = max(e, a)
 	}
 	d := b.String()

@@ -76,6 +76,9 @@ var ssrfAttacks = []string{
 	"http://a@\u2460\u2465\u2468.\u2461\u2464\u2463.\u2460\u2465\u2468.\u2461\u2464\u2463/", "http://a@\u246f9.254.169.254/latest/meta-data/",
 	"http://a@\u2469.0.0.1/admin", "http://a@\u2460\u2461\u2466.0.0.1:2019/config/", "http://a\t@169.254.169.254/", "http://\ta@169.254.169.254/",
 	"http://a\n@169.254.169.254/latest/meta-data/",
+	// attack 32's: the scheme's default port written out
+	"http://metadata.google.internal:80/computeMetadata/v1/", "http://metadata.google.internal:80/computeMetadata/v1/instance/service-accounts/default/token",
+	"http://metadata:80/computeMetadata/v1/", "http://instance-data:80/latest/meta-data/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -122,6 +125,7 @@ var ssrfBenign = []string{
 	// user information before a public name
 	"mail bob@example.com about http://example.com/", "https://example.com/@user/10.0.0.1", "https://mastodon.social/@alice",
 	"https://example.com/?u=a@127.0.0.1", "https://bob:pw@example.com/feed",
+	"https://example.com:443/", "http://example.com:80/a", "see http://example.com:8080/ and ftp://files.example.com:21/pub",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -243,42 +247,48 @@ func TestHostChars(t *testing.T) {
 // crs931100 is 931100's expression, which ipURL reads in Go.
 var crs931100 = regexp.MustCompile(`(?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9a-f]+:[0-:a-f]+\]?|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})`)
 
-// TestDropUserinfo: the user information of each URL's authority goes,
+// TestPlainAuthority: the user information of each URL's authority goes,
 // nothing else; a value without any is returned as is, unallocated.
-func TestDropUserinfo(t *testing.T) {
+func TestPlainAuthority(t *testing.T) {
 	for in, want := range map[string]string{
 		"http://a@169.254.169.254/":           "http://169.254.169.254/",
-		"x http://u:p@h/ and ftp://a@b@c:21/": "x http://h/ and ftp://c:21/",
+		"x http://u:p@h/ and ftp://a@b@c:21/": "x http://h/ and ftp://c/",
 		"https://example.com/@user":           "https://example.com/@user",
 		"mail a@b.c":                          "mail a@b.c",
 		"http://a@":                           "http://",
 		"http://@h?x=@y":                      "http://h?x=@y",
 		"http://a\t@h/":                       "http://h/",
+		"http://h:80/x":                       "http://h/x",
+		"https://[::1]:443/":                  "https://[::1]/",
+		"http://h:8080/":                      "http://h:8080/",
+		"HTTP://a@h:0080/":                    "HTTP://h/",
+		"ftp://h:21/ and wss://h:443":         "ftp://h/ and wss://h",
+		"gopher://h:70/":                      "gopher://h:70/",
 	} {
-		if got, _, _ := dropUserinfo(in); got != want {
-			t.Errorf("dropUserinfo(%q) = %q, want %q", in, got, want)
+		if got, _, _ := plainAuthority(in); got != want {
+			t.Errorf("plainAuthority(%q) = %q, want %q", in, got, want)
 		}
 	}
 	s := "https://example.com/@user?q=a@b"
-	if a := fewestAllocs(func() { _, _, _ = dropUserinfo(s) }); a != 0 {
-		t.Errorf("dropUserinfo(%q): %v allocations", s, a)
+	if a := fewestAllocs(func() { _, _, _ = plainAuthority(s) }); a != 0 {
+		t.Errorf("plainAuthority(%q): %v allocations", s, a)
 	}
 }
 
-// FuzzDropUserinfo: no URL authority keeps an @ (but one that dropping
-// makes: "://a@://b@c" leaves "://://b@c"'s second URL as it was read),
-// and a value with none comes back as it was.
-func FuzzDropUserinfo(f *testing.F) {
+// FuzzPlainAuthority: a value with user information or a default port in
+// a URL's authority comes back without it (changed), and a value with
+// none comes back as it was.
+func FuzzPlainAuthority(f *testing.F) {
 	for _, s := range []string{"http://a@b/", "x://@", "://a@b://c@d", "http://a/b@c", "mail a@b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		d, changed, _ := dropUserinfo(v)
-		if !userinfoURL(v) && (changed || d != v) {
-			t.Fatalf("dropUserinfo(%q) = %q, want it unchanged", v, d)
+		d, changed, _ := plainAuthority(v)
+		if !oddAuthority(v) && (changed || d != v) {
+			t.Fatalf("plainAuthority(%q) = %q, want it unchanged", v, d)
 		}
-		if userinfoURL(v) && strings.Count(d, "@") >= strings.Count(v, "@") {
-			t.Fatalf("dropUserinfo(%q) = %q drops no @", v, d)
+		if oddAuthority(v) && d == v {
+			t.Fatalf("plainAuthority(%q) = %q drops nothing", v, d)
 		}
 	})
 }
