@@ -434,6 +434,19 @@ func FuzzSniffJSON(f *testing.F) {
 		if len(doc) > 6*len(s) || !json.Valid(doc) || doc[0] != '{' && doc[0] != '[' {
 			t.Fatalf("%q: %q", s, doc)
 		}
+		// its keys of code are arguments named by their member's path
+		// (jsonWalk), counted in the names' bytes
+		_, _, _, keys, names := jsonWalk(doc)
+		n := 0
+		for _, k := range keys {
+			if !codeKey(k.value) || !strings.HasSuffix(k.name, k.value+suffixKey) {
+				t.Fatalf("%q: key argument %v", s, k)
+			}
+			n += len(k.name)
+		}
+		if names < n {
+			t.Fatalf("%q: names %d, fewer than the keys' %d", s, names, n)
+		}
 	})
 }
 
