@@ -99,6 +99,10 @@ func codeCall(v string) bool {
 		eachAt(v, "Kernel", kernelOddArgument) ||
 		eachAt(v, "const_get", constGetCommand) ||
 		eachAt(v, "eval", rubyEvalString) || eachAt(v, "alias", rubyAlias) ||
+		eachAt(v, "InstructionSequence", rubyVMCompile) ||
+		// Kernel found by walking ObjectSpace, then a command method
+		// called on what was found (attack 33)
+		strings.Contains(v, "ObjectSpace") && strings.Contains(v, "each_object") && kernelCommandCall(v) ||
 		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
@@ -127,7 +131,14 @@ func codeCall(v string) bool {
 // operator.attrgetter("sys"+"tem")(os)("id"), methodcaller(*["system",
 // "id"]) (attack 29).
 func operatorByName(v string, i int) bool {
-	j := skipSpace(v, identEnd(v, i))
+	if !wordStart(v, i) {
+		return false // before identEnd: "attrgetterattrgetter..." is one read
+	}
+	w := identEnd(v, i)
+	if v[i:w] != "methodcaller" && v[i:w] != "attrgetter" {
+		return false
+	}
+	j := skipSpace(v, w)
 	return j < len(v) && v[j] == '(' && joinedCommandName(v, skipSplat(v, skipSpace(v, j+1)))
 }
 
@@ -159,12 +170,16 @@ func pythonComment(v string, i int) bool {
 	s := max(0, i-256)
 	if l := strings.LastIndexAny(v[s:i], "\n\r"); l >= 0 {
 		s += l + 1
+	} else if s > 0 {
+		return false // a line longer than that: its start is not read
 	}
 	var quote byte
 	for k := s; k < i; k++ {
 		switch c := v[k]; {
 		case quote != 0:
-			if c == quote {
+			if c == '\\' {
+				k++ // an escape: x='\'#';subprocess.call(...) (review)
+			} else if c == quote {
 				quote = 0
 			}
 		case c == '"' || c == '\'':
@@ -539,9 +554,12 @@ func plainOtherName(v string, j int) bool {
 // pyVars (at "vars"): vars(<command module>)[<a command function's
 // name>]: vars(os)["system"]("id") (attack 27).
 func pyVars(v string, i int) bool {
+	if !wordStart(v, i) {
+		return false // before identEnd: "varsvarsvars..." is one read
+	}
 	w := identEnd(v, i)
 	j := skipSpace(v, w) // vars(os), inspect.getmembers(os) (attack 31)
-	if !wordStart(v, i) || v[i:w] != "vars" && v[i:w] != "getmembers" || j >= len(v) || v[j] != '(' {
+	if v[i:w] != "vars" && v[i:w] != "getmembers" || j >= len(v) || v[j] != '(' {
 		return false
 	}
 	j = skipSpace(v, j+1)
@@ -969,7 +987,7 @@ func rubyEvalString(v string, i int) bool {
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
 	}
-	if j < len(v) && v[j] == '[' {
+	if j < len(v) && v[j] == '[' && rubyStatementStart(v, start) {
 		return true // eval [115,121,...].pack("c*") (attack 32): code built from numbers
 	}
 	var buf [evalWindow]byte
@@ -1004,6 +1022,9 @@ func rubyAlias(v string, i int) bool {
 		k = skipSpace(w, k)
 		for k < len(w) && (w[k] == '(' || w[k] == ':' || w[k] == '$' || w[k] == '"' || w[k] == '\'') {
 			k++
+		}
+		if n == 1 && k < len(w) && w[k] == '`' {
+			return true // alias run ` (the backtick method)
 		}
 		s := k
 		k = identEnd(w, k)
@@ -1408,8 +1429,18 @@ func rubyStringGoesOn(v string, j int) bool {
 	case ':':
 		return j+1 < len(v) && v[j+1] == ':' // ::strip (attack 30)
 	}
-	_, ok := wordAt(v, j, "or", "and")
-	return ok
+	// or, and before what goes on as Ruby: system "id" or 1, and
+	// break, or exit (exec "summary" and system "overview" attached is
+	// prose: attack 33's false positive)
+	if k, ok := wordAt(v, j, "or", "and"); ok {
+		k = skipSpace(v, k)
+		if k == len(v) || strings.IndexByte("0123456789\"'(!:[{-", v[k]) >= 0 {
+			return true
+		}
+		_, ok = wordAt(v, k, "break", "next", "exit", "exit!", "abort", "raise", "nil", "true", "false", "return", "redo", "retry", "puts", "p", "sleep", "fail")
+		return ok
+	}
+	return false
 }
 
 // capitalisedText: s (a string's text) starts with a capital and holds
@@ -1640,8 +1671,37 @@ func ptyCall(v string, i int) bool { return receiverCall(v, i, "PTY", "spawn", "
 // pipeline...) with such an argument (attack 23: Open3.capture2(?i+?d),
 // Open3.capture2(*["id"])).
 func open3Call(v string, i int) bool {
-	return receiverCall(v, i, "Open3", "capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
-		"pipeline", "pipeline_r", "pipeline_w", "pipeline_rw", "pipeline_start")
+	if receiverCall(v, i, "Open3", open3Methods...) {
+		return true
+	}
+	// in brackets, any argument: Open3.capture2(c), Open3.capture2(:id.to_s)
+	// (attack 33); "Open3.capture2 docs" passes
+	j, ok := receiverMethod(v, i, "Open3")
+	if !ok {
+		return false
+	}
+	if j, ok = wordAt(v, j, open3Methods...); !ok {
+		return false
+	}
+	return argumentAfter(v, j)
+}
+
+// open3Methods are Open3's methods that run a command.
+var open3Methods = []string{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
+	"pipeline", "pipeline_r", "pipeline_w", "pipeline_rw", "pipeline_start"}
+
+// rubyVMCompile (at "InstructionSequence"): RubyVM::InstructionSequence's
+// compile (or new, compile_file, load_from_binary) with an argument: code
+// compiled to be run by .eval, as eval runs it (attack 33).
+func rubyVMCompile(v string, i int) bool {
+	j, ok := receiverMethod(v, i, "InstructionSequence")
+	if !ok {
+		return false
+	}
+	if j, ok = wordAt(v, j, "compile", "new", "compile_file", "compile_prism", "load_from_binary"); !ok {
+		return false
+	}
+	return argumentAfter(v, j) || rubyArgumentStart(v, j) && j < len(v) && v[j] == ' '
 }
 
 // receiverCall: receiver.m or receiver::m at v[i], m one of methods, then

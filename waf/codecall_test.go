@@ -160,6 +160,15 @@ var codeCallAttacks = []string{
 	`alias x system;x "id"`, `Object.alias_method :x, :system;x "id"`, `"id" => c; system c`, `case "id"; in c then system c; end`,
 	`c ||= "id"; system c`, `system /id/.source`, `-> c { system c }.("id")`, `system ->{"id"}.()`, `system proc{"id"}.call`,
 	`system nil.to_s+"id"`, `eval "c3lzdGVtICJpZCI=".unpack1("m")`, `eval [115,121,115,116,101,109,32,39,105,100,39].pack("c*")`,
+	// attack 33's: Open3 with any argument in brackets, RubyVM's compile,
+	// Kernel found through ObjectSpace
+	`require "open3"; c="id"; puts Open3.capture2(c)[0]`, `require "open3"; puts Open3.capture2(:id.to_s)[0]`, `c="id"; Open3.capture2(c)`,
+	`RubyVM::InstructionSequence.compile("system 'id'").eval`, `RubyVM::InstructionSequence.compile("sys"+"tem 'id'").eval`,
+	`ObjectSpace.each_object(Module).find{|m| m.name=="Kernel"}.system "id"`, `ObjectSpace.each_object(Module).find{|m| m.name=="Kernel"}.spawn "id"; Process.wait`,
+	`k=ObjectSpace.each_object(Module).find{|m| m.to_s=="Kernel"}; k.system "id"`,
+	// a review's: an escaped quote before a # that is no comment, an
+	// alias of the backtick method
+	`x='\'#';subprocess.call('id',shell=True)`, "alias run `;run \"id\"",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -187,6 +196,9 @@ var codeCallBenign = []string{
 	// call in a Python comment (its false positive)
 	`alias for the system command`, `use alias_method for that`, `eval "x".length is cheap`, "import subprocess\n# we stopped using subprocess.run('make') in CI",
 	`system proc filesystem`, `I'd say "ok" => done`,
+	// near attack 33's: prose with two quoted names, Open3 and RubyVM named
+	`exec "summary" and system "overview" attached`, `Open3.capture2 docs`, `RubyVM::InstructionSequence.compile docs`, `ObjectSpace.each_object is slow`,
+	`model eval [accuracy 0.91]`,
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,
@@ -301,7 +313,7 @@ var crsCatchesCode = map[string]bool{`Kernel::exec(*%w[id])`: true, `__import__(
 	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true,
 	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true,
 	"import subprocess as sp\nsp.call('id', shell=True)": true, "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})": true,
-	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true}
+	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true, "alias run `;run \"id\"": true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
@@ -342,6 +354,7 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"statement words", `puts p puts system "Ab" x not system 1.5 :a `},
 		{"pickles", `loads cos\x05posix\n\x94 `},
 		{"ctypes", "getattr(ctypes.CDLL(((( "},
+		{"one long word", "varsattrgettergetmembersmethodcaller"},
 		{"reflection", "getattr(os, \"sy\" + vars(os)[\"s\" "},
 		{"Kernel blocks", "Kernel.then{ puts "},
 		{"Kernel values", "=Kernel [Kernel] .system "},

@@ -839,6 +839,12 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 				if u := lenientUnescape(v); u != v {
 					if _, ok := plainBase64(u); ok {
 						v = u
+					} else if j, ok := percentJSON(u); ok && !trackingCookie(m.Key()) {
+						// percent-encoded JSON: its leaves as the
+						// backend reads them (attack 33 passed
+						// q=%7B%22a%22%3A%22system%20'id'%22%7D), but for
+						// the tracking cookies the CRS excludes by name
+						v = j
 					}
 				}
 			}
@@ -856,6 +862,36 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 		}
 	}
 	return nil
+}
+
+// percentJSON: u (a cookie percent-decoded) is JSON as a backend reads
+// it, with its + as spaces when it is not JSON with them as they stand
+// (PHP's $_COOKIE decodes + as a space, Express's decodeURIComponent does
+// not).
+func percentJSON(u string) (string, bool) {
+	if _, ok := sniffJSON([]byte(u)); ok {
+		return u, true
+	}
+	if strings.IndexByte(u, '+') >= 0 {
+		if p := strings.ReplaceAll(u, "+", " "); p != u {
+			if _, ok := sniffJSON([]byte(p)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+// trackingCookie: name is one of the advertising and analytics cookies
+// the CRS excludes from some rules by name (FCCDCF, FCNEC, __gads, _ga*,
+// _pk_ref*, pbjs-*, ...): their percent-encoded JSON stays as the engine
+// reads it, whole, so that those exclusions hold.
+func trackingCookie(name string) bool {
+	switch name {
+	case "FCCDCF", "FCNEC", "__gads", "__gpi", "__eoi", "sharedid", "_clsk", "_clck", "_awl":
+		return true
+	}
+	return strings.HasPrefix(name, "_ga") || strings.HasPrefix(name, "_pk_ref") || strings.HasPrefix(name, "pbjs-")
 }
 
 // suffixUnquoted names a quoted cookie's value with its escapes decoded.

@@ -540,3 +540,25 @@ func TestJSONKeysInspected(t *testing.T) {
 		t.Errorf("keys %v; want %v", keys, want)
 	}
 }
+
+// TestPercentEncodedJSONCookie: a cookie of percent-encoded JSON is read
+// as the backend reads it, its leaves as arguments (attack 33 passed
+// q=%7B%22a%22%3A%20%22system%20'id'%22%7D), but for the tracking cookies
+// the CRS excludes by name, which stay whole.
+func TestPercentEncodedJSONCookie(t *testing.T) {
+	tableOnly(t)
+	cookie := func(name, value string) http.Header { return http.Header{"Cookie": {name + "=" + value}} }
+	var misses, benign []probe
+	for _, v := range []string{`{"a": "system 'id'"}`, `["system 'id'"]`, `{"a": "Kernel::system \"id\""}`, `{"a": {"b": "exec 'id'"}}`} {
+		e := url.QueryEscape(v)
+		misses = append(misses, probe{name: "cookie " + v, method: "GET", path: "/api/items", header: cookie("q", e)})
+	}
+	for _, c := range [][2]string{{"prefs", url.QueryEscape(`{"theme": "dark", "lang": "en"}`)}, {"FCCDCF", url.QueryEscape(`[null,null,null,["x"]]`)},
+		{"cart", url.QueryEscape(`{"items": [1, 2], "note": "gift"}`)}} {
+		benign = append(benign, probe{name: "cookie " + c[0], method: "GET", path: "/api/items", header: cookie(c[0], c[1])})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+	if !trackingCookie("_ga_ABC") || !trackingCookie("FCCDCF") || trackingCookie("q") {
+		t.Errorf("trackingCookie: wrong names")
+	}
+}

@@ -154,7 +154,9 @@ func sqlNumberCall(v string) bool {
 		j = sqlSkip(v, j+1)
 	}
 	end := -1 // the call, when an operator takes it: 1-sleepEachRow(3) (attack 32)
-	if k := sqlLeadingWord(v, j); k > j {
+	if e := sqlOperandCall(v, j); e >= 0 && (j > 0 || v[0] == '-' || v[0] == '+' || v[0] == '~') {
+		end = e // (sleepEachRow(3)), -sleepEachRow(3) (attack 33)
+	} else if k := sqlLeadingWord(v, j); k > j {
 		j = sqlSkip(v, k) // null OR f(3), id AND f(3) (attack 32)
 	} else {
 		for first := true; ; first = false {
@@ -198,7 +200,10 @@ func sqlNumberCall(v string) bool {
 		closed = true
 	}
 	if end < 0 {
-		end = sqlLogicCallEnd(v, j, false, nil)
+		// a sqlSeen for its comment reading, once per value (a review
+		// found 1||2||aaB()||aaB()||... read the value's end per call)
+		seen := sqlSeen{n: len(v)}
+		end = sqlLogicCallEnd(v, j, false, &seen)
 	}
 	if end < 0 {
 		return false
@@ -319,6 +324,17 @@ func sqlLogicCallEnd(v string, j int, numbered bool, seen *sqlSeen) int {
 		j = k
 	} else if strings.HasPrefix(v[j:], "||") || strings.HasPrefix(v[j:], "&&") {
 		j, symbol = j+2, true
+	} else if k := sqlCompareEnd(v, j); k >= 0 && numbered {
+		j = k // x' = lengthUTF8(password) > '5 (attack 33)
+	} else if k, ok := sqlWordFold(v, j, "in", "like", "ilike", "glob", "regexp", "rlike", "not"); ok && numbered {
+		// x' IN (likelihood(...)) --, x' NOT IN (...), x' LIKE f(...)
+		// (attack 33)
+		if strings.EqualFold(v[j:k], "not") {
+			if k, ok = sqlWordFold(v, sqlSkip(v, k), "in", "like", "ilike", "glob", "regexp", "rlike"); !ok {
+				return -1
+			}
+		}
+		j = k
 	} else {
 		return -1
 	}
@@ -443,12 +459,26 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	return -1
 }
 
+// sqlLastQuoteOpens: v's last quote of kind q opens a string. A value
+// whose first such quote follows a word starts inside the application's
+// string (x' ...: that quote closes it), so its quotes pair from the
+// second on; otherwise from the first (x = 'a' || getValueX(b, ',')
+// closes its last one).
+func sqlLastQuoteOpens(v string, q byte) bool {
+	n := strings.Count(v, string(q))
+	f := strings.IndexByte(v, q)
+	if f > 0 && identByte(v[f-1], "") {
+		return n%2 == 0
+	}
+	return n%2 == 1
+}
+
 // sqlCommentEnd: v ends in a comment that hides the rest of a query:
 // --, # or /* (as sqlInjectedTail's comment), then only white space (and
 // dashes after --); or in a quote after an operator that the query's own
 // closing quote closes (> '5, || ': sqlInjectedTail's last alternative).
 func sqlCommentEnd(v string) bool {
-	if q := strings.LastIndexAny(v, `'"`); q >= 0 {
+	if q := strings.LastIndexAny(v, `'"`); q >= 0 && sqlLastQuoteOpens(v, v[q]) {
 		b := q
 		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
 			b--

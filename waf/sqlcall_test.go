@@ -73,6 +73,12 @@ var sqlCallAttacks = []string{
 	"1-sleepEachRow(3)", "1*(lengthUTF8(password)>5)", "1|sleepEachRow(3)", "1%sleepEachRow(3)", "1=sleepEachRow(3)", "1<sleepEachRow(3)",
 	"null OR lengthUTF8(password)>5", "id AND lengthUTF8(password)>5", "x' || lengthUTF8(password) > '5", "x' || lengthUTF8(password) || '",
 	"1 OR sleepEachRow(3), 2", "1+sleepEachRow(3)", "1/sleepEachRow(3)", "1^sleepEachRow(3)", "1&sleepEachRow(3)",
+	// attack 33's: a comparison, IN or LIKE right after the quote; a
+	// bracket or a sign instead of the number
+	"x' IN (likelihood(unicode(password)>100,0.5)) --", "x' IN (likelihood(1,0.5)) --", "x' NOT IN (likelihood(unicode(password)>100,0.5)) --",
+	"x' IN (sleepEachRow(3)) --", "x' = lengthUTF8(password) > '5", "x' = toString(sleepEachRow(3)) --", "x' != toString(sleepEachRow(3)) --",
+	"x' LIKE toString(sleepEachRow(3)) --", "x' IN (lengthUTF8(password) > 5) --", "(sleepEachRow(3))", "-sleepEachRow(3)",
+	"-lengthUTF8(password)*sleepEachRow(3)", "(likelihood(unicode(password)>64,0.5))",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -105,6 +111,8 @@ var sqlCallBenign = []string{
 	// attack 32's false positives: model numbers after a word or a letter
 	"1 or galaxyS23(ultra)", "3 or 4 pack airPodsPro2(usb-c)", "Levi's 'original' or galaxyS23(ultra)", "Women's 'Classic' or airPodsPro2(usb-c)",
 	"2-pack macBookPro16(m3)", "1=playStation5(slim)", "cats or dogs (both)", "tea or coffee(black)",
+	// near attack 33's
+	"Samsung 'Galaxy' = iPhone15(pro) comparison", "10 or galaxyS24(ultra) for sale", "(macOS(14) only)", "-galaxyS23(ultra)",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -113,7 +121,11 @@ func TestSQLCall(t *testing.T) {
 			t.Errorf("210169/210173 miss %q", s)
 		}
 	}
-	// (the CRS alone refuses this through Caddy)
+	// (the CRS alone refuses these through Caddy: the last quote closes
+	// its string, found by a review)
+	if sqlQuotedCall("x = 'a' || getValueX(b, ',')") {
+		t.Errorf("210169 matches the benign %q", "x = 'a' || getValueX(b, ',')")
+	}
 	if sqlNumberCall("1) or 2) in the list") {
 		t.Errorf("210173 matches the benign %q", "1) or 2) in the list")
 	}
@@ -255,19 +267,22 @@ func FuzzSQLCall(f *testing.F) {
 // BenchmarkSQLCall: the operators on 64 KiB values built to make them
 // read the most.
 func BenchmarkSQLCall(b *testing.B) {
-	for _, c := range []struct{ name, unit, tail string }{
-		{"plain", "lorem ipsum dolor sit amet ", ""},
-		{"quotes", "' or '", ""},
-		{"calls", "x' OR 0=aB(1) ", ""},
-		{"operands", "' or '" + strings.Repeat("a", 60) + "'='", ""},
-		{"names", "' or ab(cd) and ef ", ""},
-		{"open brackets", "' or e" + strings.Repeat("(", 60), ""},
-		{"arrays and tuples", "' or [" + strings.Repeat("a", 60) + "], (1, 2).1 -> ", ""},
+	for _, c := range []struct{ name, unit, tail, head string }{
+		{"plain", "lorem ipsum dolor sit amet ", "", ""},
+		{"quotes", "' or '", "", ""},
+		{"calls", "x' OR 0=aB(1) ", "", ""},
+		{"operands", "' or '" + strings.Repeat("a", 60) + "'='", "", ""},
+		{"names", "' or ab(cd) and ef ", "", ""},
+		{"open brackets", "' or e" + strings.Repeat("(", 60), "", ""},
+		{"arrays and tuples", "' or [" + strings.Repeat("a", 60) + "], (1, 2).1 -> ", "", ""},
 		// camelCase calls after ||, then half the value white space: the
 		// comment at the end is looked for once (sqlSeen.commentEnd)
-		{"|| calls, white space after", "' || fooBar(", strings.Repeat(" ", 32<<10)},
+		{"|| calls, white space after", "' || fooBar(", strings.Repeat(" ", 32<<10), ""},
+		// a number, then camelCase calls after || (210173's comment
+		// reading, once per value: a review found it per call)
+		{"numbered || calls", "aaB()||", "", "1||2||"},
 	} {
-		v := strings.Repeat(c.unit, (64<<10-len(c.tail))/len(c.unit)) + c.tail
+		v := c.head + strings.Repeat(c.unit, (64<<10-len(c.tail)-len(c.head))/len(c.unit)) + c.tail
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(v)))
 			for b.Loop() {

@@ -84,9 +84,9 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) once the characters WHATWG URL drops or maps inside it are read',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + oddAuthorityOp + `" "id:210127,phase:2,block,t:none,t:urlDecodeUni,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information or a default port (http://a@169.254.169.254/, http://metadata:80/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + oddAuthorityOp + `" "id:210127,phase:2,block,t:none,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information or a default port (http://a@169.254.169.254/, http://metadata:80/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|XML:/* "@` + oddAuthorityOp + `" "id:210128,phase:2,block,t:none,t:urlDecodeUni,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ARGS|XML:/* "@` + oddAuthorityOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -382,7 +382,11 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 // read again (oddAuthority: one scan). The value is read as 210123 and
 // 210126 read it (dropURLSpaces) before the user information is dropped:
 // http://a@⑯9.254.169.254/, http://a<TAB>@169.254.169.254/ (attack 31).
-// Since attack 32 they also read a URL whose scheme's default port is
+// Since attack 33 also a host with percent-escapes (decoded and lowered:
+// http://%6d%65tadata.google.internal/computeMetadata/v1/): the first
+// link reads the value as it came (t:none), where the escapes still
+// stand, the second decodes it. Since attack
+// 32 they also read a URL whose scheme's default port is
 // written out, which WHATWG URL drops: http://metadata.google.internal:80/
 // computeMetadata/v1/, http://instance-data:80/latest/meta-data/. Passing:
 // an e-mail address, an @ in a URL's path (https://example.com/@user), a
@@ -407,7 +411,7 @@ func oddAuthority(v string) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		if strings.IndexByte(v[a:e], '@') >= 0 || defaultPort(v, i+k, a, e) >= 0 {
+		if strings.IndexByte(v[a:e], '@') >= 0 || strings.IndexByte(v[a:e], '%') >= 0 || defaultPort(v, i+k, a, e) >= 0 {
 			return true
 		}
 		i = max(e, a)
@@ -423,6 +427,9 @@ func defaultPort(v string, s, a, e int) int {
 	b := s
 	for b > 0 && s-b < 5 && (v[b-1]|0x20 >= 'a' && v[b-1]|0x20 <= 'z') {
 		b--
+	}
+	if b > 0 && identByte(v[b-1], "") {
+		return -1 // xhttps:// is no https URL (review)
 	}
 	var port string
 	switch strings.ToLower(v[b:s]) {
@@ -494,7 +501,14 @@ func plainAuthority(v string) (string, bool, error) {
 		if at := strings.LastIndexByte(v[a:end], '@'); at >= 0 {
 			a += at + 1
 		}
-		b.WriteString(v[a:end])
+		if strings.IndexByte(v[a:end], '%') >= 0 {
+			// a host's percent-escapes, which WHATWG URL decodes, and its
+			// case, which it lowers: http://%6d%65tadata.google.internal/
+			// (attack 33)
+			b.WriteString(strings.ToLower(lenientUnescape(v[a:end])))
+		} else {
+			b.WriteString(v[a:end])
+		}
 		i = max(e, a)
 	}
 	d := b.String()

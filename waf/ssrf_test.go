@@ -79,6 +79,9 @@ var ssrfAttacks = []string{
 	// attack 32's: the scheme's default port written out
 	"http://metadata.google.internal:80/computeMetadata/v1/", "http://metadata.google.internal:80/computeMetadata/v1/instance/service-accounts/default/token",
 	"http://metadata:80/computeMetadata/v1/", "http://instance-data:80/latest/meta-data/",
+	// attack 33's: percent-escapes in the host's letters
+	"http://%6d%65tadata.google.internal/computeMetadata/v1/", "http://metadat%61.google.internal/computeMetadata/v1/",
+	"http://%6D%45TADATA.google.internal/computeMetadata/v1/", "http://instance-dat%61/latest/meta-data/", "http://%6Cocalhost:2019/config/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -126,6 +129,7 @@ var ssrfBenign = []string{
 	"mail bob@example.com about http://example.com/", "https://example.com/@user/10.0.0.1", "https://mastodon.social/@alice",
 	"https://example.com/?u=a@127.0.0.1", "https://bob:pw@example.com/feed",
 	"https://example.com:443/", "http://example.com:80/a", "see http://example.com:8080/ and ftp://files.example.com:21/pub",
+	"http://%65xample.com/100%25", "https://example.com/search?q=50%25+off", "xhttps://metadata.google.internal:443/",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -264,6 +268,7 @@ func TestPlainAuthority(t *testing.T) {
 		"HTTP://a@h:0080/":                    "HTTP://h/",
 		"ftp://h:21/ and wss://h:443":         "ftp://h/ and wss://h",
 		"gopher://h:70/":                      "gopher://h:70/",
+		"http://%6D%45ta/x%41":                "http://meta/x%41",
 	} {
 		if got, _, _ := plainAuthority(in); got != want {
 			t.Errorf("plainAuthority(%q) = %q, want %q", in, got, want)
