@@ -106,7 +106,7 @@ func codeCall(v string) bool {
 		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
-		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") }) ||
+		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") || ioPipe(v, i) }) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		eachAt(v, "Open3", open3Call) ||
 		eachAt(v, "to_proc", rubyToProc) ||
@@ -259,7 +259,8 @@ func importedCall(v string, l *lazyAliases) bool {
 		}
 		e = skipSpace(v, e)
 		// or a lambda's default: (lambda f=os.system: f("id"))() (attack 31)
-		return e < len(v) && (v[e] == ',' || v[e] == ')' || v[e] == ']' || v[e] == ':' && lambda)
+		// or a dict's value: {"a": os.system}["a"]("id") (attack 34)
+		return e < len(v) && (v[e] == ',' || v[e] == ')' || v[e] == ']' || v[e] == '}' || v[e] == ':' && lambda)
 	}) {
 		return true
 	}
@@ -1689,6 +1690,31 @@ func open3Call(v string, i int) bool {
 // open3Methods are Open3's methods that run a command.
 var open3Methods = []string{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
 	"pipeline", "pipeline_r", "pipeline_w", "pipeline_rw", "pipeline_start"}
+
+// ioPipe (at "IO"): IO.read, readlines, foreach, binread, write or
+// binwrite with a path made at run time that starts a command: a pipe in
+// a string, escaped or built ("\x7cid", "\174id", "|"+"id", ["|","id"].join,
+// 124.chr+"id": attack 34; rule 210151 reads the literal "|id"), in the
+// first pipeWindow bytes after the bracket. IO.read(path) passes.
+func ioPipe(v string, i int) bool {
+	j, ok := receiverMethod(v, i, "IO")
+	if !ok {
+		return false
+	}
+	if j, ok = wordAt(v, j, "read", "readlines", "foreach", "binread", "write", "binwrite"); !ok {
+		return false
+	}
+	j = skipSpace(v, j)
+	if j >= len(v) || v[j] != '(' && v[j] != '"' && v[j] != '\'' && v[j] != '[' {
+		return false
+	}
+	w := v[j:min(len(v), j+pipeWindow)]
+	return strings.Contains(w, `"|`) || strings.Contains(w, `'|`) || strings.Contains(w, `\x7c`) || strings.Contains(w, `\x7C`) ||
+		strings.Contains(w, `\174`) || strings.Contains(w, `\u007c`) || strings.Contains(w, `124.chr`) || strings.Contains(w, `?|`)
+}
+
+// pipeWindow bounds what ioPipe reads.
+const pipeWindow = 64
 
 // rubyVMCompile (at "InstructionSequence"): RubyVM::InstructionSequence's
 // compile (or new, compile_file, load_from_binary) with an argument: code

@@ -169,6 +169,10 @@ var codeCallAttacks = []string{
 	// a review's: an escaped quote before a # that is no comment, an
 	// alias of the backtick method
 	`x='\'#';subprocess.call('id',shell=True)`, "alias run `;run \"id\"",
+	// attack 34's: IO.read of a pipe made at run time; a command function
+	// as a dict's value
+	`puts IO.read("\x7cid")`, `puts IO.read("\174id")`, `puts IO.readlines("|"+"id")`, `puts IO.read("|#{}id")`, `puts IO.read(["|","id"].join)`,
+	`puts IO.read("|i"+"d")`, `puts IO.read(124.chr+"id")`, `import os;{"a":os.system}["a"]("id")`, `import os;{0:os.system}[0]("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -198,7 +202,7 @@ var codeCallBenign = []string{
 	`system proc filesystem`, `I'd say "ok" => done`,
 	// near attack 33's: prose with two quoted names, Open3 and RubyVM named
 	`exec "summary" and system "overview" attached`, `Open3.capture2 docs`, `RubyVM::InstructionSequence.compile docs`, `ObjectSpace.each_object is slow`,
-	`model eval [accuracy 0.91]`,
+	`model eval [accuracy 0.91]`, `IO.read(path)`, `IO.readlines("config/app.yml")`,
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,

@@ -158,10 +158,14 @@ func sqlNumberCall(v string) bool {
 		end = e // (sleepEachRow(3)), -sleepEachRow(3) (attack 33)
 	} else if k := sqlLeadingWord(v, j); k > j {
 		j = sqlSkip(v, k) // null OR f(3), id AND f(3) (attack 32)
+		if j < len(v) && v[j] == ',' {
+			end = sqlOperandCall(v, sqlSkip(v, j+1)) // id, f(3) (attack 34)
+		}
 	} else {
 		for first := true; ; first = false {
 			if !first {
-				if j >= len(v) || strings.IndexByte("-+*/%", v[j]) < 0 {
+				// , of a list: 3,4) OR f(3, 1, f(3) (attack 34)
+				if j >= len(v) || strings.IndexByte("-+*/%,", v[j]) < 0 {
 					break
 				}
 				j = sqlSkip(v, j+1)
@@ -287,7 +291,14 @@ func sqlLeadingWord(v string, j int) int {
 	if _, ok := sqlWordFold(v, j, "or", "and", "xor", "not"); ok {
 		return j
 	}
-	if _, ok := sqlWordFold(v, sqlSkip(v, k), "or", "and", "xor"); !ok || sqlSkip(v, k) == k {
+	a := sqlSkip(v, k)
+	if w, ok := sqlWordFold(v, a, "asc", "desc"); ok {
+		a = sqlSkip(v, w) // id DESC, f(3) (attack 34)
+	}
+	if a < len(v) && v[a] == ',' && sqlOperandCall(v, sqlSkip(v, a+1)) >= 0 {
+		return a // id, sleepEachRow(3): a list's or a sort's next item (attack 34)
+	}
+	if _, ok := sqlWordFold(v, a, "or", "and", "xor"); !ok || a == k {
 		return j
 	}
 	return k

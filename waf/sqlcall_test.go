@@ -79,6 +79,10 @@ var sqlCallAttacks = []string{
 	"x' IN (sleepEachRow(3)) --", "x' = lengthUTF8(password) > '5", "x' = toString(sleepEachRow(3)) --", "x' != toString(sleepEachRow(3)) --",
 	"x' LIKE toString(sleepEachRow(3)) --", "x' IN (lengthUTF8(password) > 5) --", "(sleepEachRow(3))", "-sleepEachRow(3)",
 	"-lengthUTF8(password)*sleepEachRow(3)", "(likelihood(unicode(password)>64,0.5))",
+	// attack 34's: several values before the application's bracket, a
+	// list's or a sort's next item
+	"3,4) OR likelihood(unicode(password)>100,0.5", "1,2) OR sleepEachRow(3", "1, sleepEachRow(3)", "1,sleepEachRow(3)", "id, sleepEachRow(3)",
+	"id DESC, sleepEachRow(3)", "name, lengthUTF8(password)", "1, lengthUTF8(password) > 5", "id, likelihood(unicode(password)>100,0.5)",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -113,6 +117,8 @@ var sqlCallBenign = []string{
 	"2-pack macBookPro16(m3)", "1=playStation5(slim)", "cats or dogs (both)", "tea or coffee(black)",
 	// near attack 33's
 	"Samsung 'Galaxy' = iPhone15(pro) comparison", "10 or galaxyS24(ultra) for sale", "(macOS(14) only)", "-galaxyS23(ultra)",
+	// near attack 34's
+	"order by price, rating(desc)", "1, 2, 3 (pick one)", "red, galaxyS23(ultra)", "4 or MacBookPro(M3) refurbished",
 }
 
 func TestSQLCall(t *testing.T) {

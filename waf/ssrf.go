@@ -86,6 +86,7 @@ SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + oddAuthorityOp + `" "id:210127,phase:2,block,t:none,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information or a default port (http://a@169.254.169.254/, http://metadata:80/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,block,t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata or loopback URL (934110) in a cookie, percent-encoded or not',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + oddAuthorityOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -402,8 +403,12 @@ func init() {
 }
 
 // oddAuthority: some URL in v (after a "://") has an @ in its authority,
-// or its scheme's default port written out (defaultPort).
+// or its scheme's default port written out (defaultPort); or a special
+// scheme stands without its // (slashlessURL).
 func oddAuthority(v string) bool {
+	if slashlessURL(v) >= 0 {
+		return true
+	}
 	for i := 0; ; {
 		k := strings.Index(v[i:], "://")
 		if k < 0 {
@@ -411,8 +416,8 @@ func oddAuthority(v string) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		if strings.IndexByte(v[a:e], '@') >= 0 || strings.IndexByte(v[a:e], '%') >= 0 || defaultPort(v, i+k, a, e) >= 0 {
-			return true
+		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || e < len(v) && v[e] == '\\' {
+			return true // a backslash after the host is a slash (attack 34)
 		}
 		i = max(e, a)
 	}
@@ -476,12 +481,55 @@ func authorityEnd(v string, a int) int {
 	return len(v)
 }
 
+// slashlessURL is where, in v, a special scheme (http, https, ws, wss,
+// ftp) and its colon are followed by something other than "//": none, one
+// slash, backslashes (http:localhost:2019/, http:/metadata.google.internal/,
+// http:\\localhost: attack 34), which WHATWG URL reads as "//"; the index
+// after the colon, or -1. A space or the value's end after the colon is
+// no URL ("see http: 1.2").
+func slashlessURL(v string) int {
+	for i := 0; i < len(v); {
+		k := strings.IndexByte(v[i:], ':')
+		if k < 0 {
+			return -1
+		}
+		c := i + k
+		i = c + 1
+		b := c
+		for b > 0 && c-b < 5 && (v[b-1]|0x20 >= 'a' && v[b-1]|0x20 <= 'z') {
+			b--
+		}
+		if b > 0 && identByte(v[b-1], "") {
+			continue
+		}
+		switch strings.ToLower(v[b:c]) {
+		case "http", "https", "ws", "wss", "ftp":
+		default:
+			continue
+		}
+		if c+1 >= len(v) || v[c+1] == ' ' || v[c+1] == '\t' || strings.HasPrefix(v[c+1:], "//") {
+			continue
+		}
+		return c + 1
+	}
+	return -1
+}
+
 // plainAuthority is plainAuthorityTransformation: v with the user
 // information (up to its last @) of each URL's authority dropped; v
 // itself, without allocating, when there is none.
 func plainAuthority(v string) (string, bool, error) {
 	if !oddAuthority(v) {
 		return v, false, nil
+	}
+	if c := slashlessURL(v); c >= 0 {
+		// the scheme's slashes as WHATWG URL reads them: http:/x,
+		// http:\\x, http:x are http://x (one such URL per value)
+		e := c
+		for e < len(v) && (v[e] == '/' || v[e] == '\\') {
+			e++
+		}
+		v = v[:c] + "//" + v[e:]
 	}
 	var b strings.Builder
 	b.Grow(len(v))
@@ -501,7 +549,7 @@ func plainAuthority(v string) (string, bool, error) {
 		if at := strings.LastIndexByte(v[a:end], '@'); at >= 0 {
 			a += at + 1
 		}
-		if strings.IndexByte(v[a:end], '%') >= 0 {
+		if hasPercentEscape(v[a:end]) {
 			// a host's percent-escapes, which WHATWG URL decodes, and its
 			// case, which it lowers: http://%6d%65tadata.google.internal/
 			// (attack 33)
@@ -512,5 +560,36 @@ func plainAuthority(v string) (string, bool, error) {
 		i = max(e, a)
 	}
 	d := b.String()
+	if strings.IndexByte(d, '\\') >= 0 {
+		d = slashPaths(d)
+	}
 	return d, d != v, nil
+}
+
+// slashPaths: each URL's backslashes (after its "://", up to white space,
+// a quote or an angle bracket) as the slashes WHATWG URL reads them as in
+// a special scheme's URL: http://metadata.google.internal\computeMetadata\v1\
+// (attack 34).
+func slashPaths(d string) string {
+	b := []byte(d)
+	for i := 0; ; {
+		k := strings.Index(d[i:], "://")
+		if k < 0 {
+			break
+		}
+		e := i + k + 3
+		for ; e < len(b); e++ {
+			switch b[e] {
+			case '\\':
+				b[e] = '/'
+				continue
+			case ' ', '"', '\'', '<', '>': // as authorityEnd: tabs and line breaks do not end it
+			default:
+				continue
+			}
+			break
+		}
+		i = e
+	}
+	return string(b)
 }

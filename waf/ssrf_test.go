@@ -82,6 +82,11 @@ var ssrfAttacks = []string{
 	// attack 33's: percent-escapes in the host's letters
 	"http://%6d%65tadata.google.internal/computeMetadata/v1/", "http://metadat%61.google.internal/computeMetadata/v1/",
 	"http://%6D%45TADATA.google.internal/computeMetadata/v1/", "http://instance-dat%61/latest/meta-data/", "http://%6Cocalhost:2019/config/",
+	// attack 34's: a special scheme without its //
+	"http:localhost:2019/config/", " http:localhost:2019/config/", "http:/localhost:2019/config/", "http:\\\\localhost:2019\\config\\",
+	"http:/%6Cocalhost:2019/config/", "http:metadata.google.internal/computeMetadata/v1/", "http:/metadata.google.internal/computeMetadata/v1/",
+	"http:\\\\metadata.google.internal\\computeMetadata\\v1\\", "http:/\\metadata.google.internal/computeMetadata/v1/",
+	"http:\\\\a@metadata.google.internal/computeMetadata/v1/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -130,6 +135,7 @@ var ssrfBenign = []string{
 	"https://example.com/?u=a@127.0.0.1", "https://bob:pw@example.com/feed",
 	"https://example.com:443/", "http://example.com:80/a", "see http://example.com:8080/ and ftp://files.example.com:21/pub",
 	"http://%65xample.com/100%25", "https://example.com/search?q=50%25+off", "xhttps://metadata.google.internal:443/",
+	"see http:example.com", "see http: 1.2 and https:/example.com/x",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -337,4 +343,23 @@ func FuzzDropURLSpaces(f *testing.F) {
 			t.Fatalf("dropURLSpaces(%q) changed a value urlSpace passes", v)
 		}
 	})
+}
+
+// TestSSRFInCookies: rule 210129 reads a cookie, percent-encoded or not,
+// with the CRS's list of metadata and loopback URLs, as 210127 reads
+// arguments (attack 34 passed q=http%3A%2F%2F169.254.169.254%2Flatest%2F
+// meta-data%2F, which the CRS reads in arguments only). A cookie holding
+// another URL passes.
+func TestSSRFInCookies(t *testing.T) {
+	tableOnly(t)
+	cookie := func(v string) http.Header { return http.Header{"Cookie": {"q=" + v}} }
+	var misses, benign []probe
+	for _, v := range []string{"http%3A%2F%2Fa%40169.254.169.254%2Flatest%2Fmeta-data%2F", "http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F",
+		"http%3A%2F%2Fmetadata.google.internal%2FcomputeMetadata%2Fv1%2F", "http%3A%2F%2F127.0.0.1%3A2375", "http://metadata:80/computeMetadata/v1/"} {
+		misses = append(misses, probe{name: "cookie " + v, method: "GET", path: "/api/items", header: cookie(v)})
+	}
+	for _, v := range []string{"https%3A%2F%2Fexample.com%2Fdashboard", "http://10.0.0.5/return", "https%3A%2F%2Fshop.example.com%3A443%2Fcart"} {
+		benign = append(benign, probe{name: "cookie " + v, method: "GET", path: "/api/items", header: cookie(v)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
 }
