@@ -429,22 +429,8 @@ func oddAuthority(v string) bool {
 // WHATWG URL drops it, so http://metadata.google.internal:80/... is the
 // CRS's listed URL (attack 32).
 func defaultPort(v string, s, a, e int) int {
-	b := s
-	for b > 0 && s-b < 5 && (v[b-1]|0x20 >= 'a' && v[b-1]|0x20 <= 'z') {
-		b--
-	}
-	if b > 0 && identByte(v[b-1], "") {
-		return -1 // xhttps:// is no https URL (review)
-	}
-	var port string
-	switch strings.ToLower(v[b:s]) {
-	case "http", "ws":
-		port = "80"
-	case "https", "wss":
-		port = "443"
-	case "ftp":
-		port = "21"
-	default:
+	port := specialScheme(v, s)
+	if port == "" {
 		return -1
 	}
 	h := a
@@ -481,6 +467,29 @@ func authorityEnd(v string, a int) int {
 	return len(v)
 }
 
+// specialScheme is the default port of the special scheme (WHATWG URL's:
+// http and ws 80, https and wss 443, ftp 21) whose name ends at v[s], a
+// word of its own in any case (xhttps is none: a review), or "".
+func specialScheme(v string, s int) string {
+	b := s
+	for b > 0 && s-b < 5 && (v[b-1]|0x20 >= 'a' && v[b-1]|0x20 <= 'z') {
+		b--
+	}
+	if b > 0 && identByte(v[b-1], "") {
+		return ""
+	}
+	name := v[b:s]
+	switch {
+	case strings.EqualFold(name, "http"), strings.EqualFold(name, "ws"):
+		return "80"
+	case strings.EqualFold(name, "https"), strings.EqualFold(name, "wss"):
+		return "443"
+	case strings.EqualFold(name, "ftp"):
+		return "21"
+	}
+	return ""
+}
+
 // slashlessURL is where, in v, a special scheme (http, https, ws, wss,
 // ftp) and its colon are followed by something other than "//": none, one
 // slash, backslashes (http:localhost:2019/, http:/metadata.google.internal/,
@@ -495,16 +504,7 @@ func slashlessURL(v string) int {
 		}
 		c := i + k
 		i = c + 1
-		b := c
-		for b > 0 && c-b < 5 && (v[b-1]|0x20 >= 'a' && v[b-1]|0x20 <= 'z') {
-			b--
-		}
-		if b > 0 && identByte(v[b-1], "") {
-			continue
-		}
-		switch strings.ToLower(v[b:c]) {
-		case "http", "https", "ws", "wss", "ftp":
-		default:
+		if specialScheme(v, c) == "" {
 			continue
 		}
 		if c+1 >= len(v) || v[c+1] == ' ' || v[c+1] == '\t' || strings.HasPrefix(v[c+1:], "//") {
