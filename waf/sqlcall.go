@@ -100,24 +100,24 @@ type sqlSeen struct {
 	small [2 * 4096 / 64]uint64
 	large []uint64
 	n     int // the value's length, set by who makes it
-	// sqlCommentEnd(v), read once when first asked for: 0 not yet, 1
+	// sqlEndsQuery(v), read once when first asked for: 0 not yet, 1
 	// true, 2 false
-	comment int8
+	ends int8
 }
 
-// commentEnd is sqlCommentEnd(v), read once per value (each time on a
+// endsQuery is sqlEndsQuery(v), read once per value (each time on a
 // nil s).
-func (s *sqlSeen) commentEnd(v string) bool {
+func (s *sqlSeen) endsQuery(v string) bool {
 	if s == nil {
-		return sqlCommentEnd(v)
+		return sqlEndsQuery(v)
 	}
-	if s.comment == 0 {
-		s.comment = 2
-		if sqlCommentEnd(v) {
-			s.comment = 1
+	if s.ends == 0 {
+		s.ends = 2
+		if sqlEndsQuery(v) {
+			s.ends = 1
 		}
 	}
-	return s.comment == 1
+	return s.ends == 1
 }
 
 // visit marks start j (of a strict reading or not) and says whether it
@@ -459,7 +459,7 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
 		return k + 1
 	}
-	if strict && sqlCodeName(name) && seen.commentEnd(v) {
+	if strict && sqlCodeName(name) && seen.endsQuery(v) {
 		// after || or &&, a camelCase call in a value that comments out
 		// the rest of the query (x' || lengthUTF8(password)>5--: attacks
 		// 27 to 29) or closes it with a quote after an operator (x' ||
@@ -484,11 +484,12 @@ func sqlLastQuoteOpens(v string, q byte) bool {
 	return n%2 == 1
 }
 
-// sqlCommentEnd: v ends in a comment that hides the rest of a query:
-// --, # or /* (as sqlInjectedTail's comment), then only white space (and
-// dashes after --); or in a quote after an operator that the query's own
-// closing quote closes (> '5, || ': sqlInjectedTail's last alternative).
-func sqlCommentEnd(v string) bool {
+// sqlEndsQuery: v ends the query it is put in: with a comment that hides
+// the rest of it (--, # or /*, as sqlInjectedTail's comment, then only
+// white space, and dashes after --), or with a quote after an operator
+// that the query's own closing quote closes (> '5, || ':
+// sqlInjectedTail's last alternative).
+func sqlEndsQuery(v string) bool {
 	if q := strings.LastIndexAny(v, `'"`); q >= 0 && sqlLastQuoteOpens(v, v[q]) {
 		b := q
 		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {

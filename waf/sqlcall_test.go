@@ -282,7 +282,7 @@ func BenchmarkSQLCall(b *testing.B) {
 		{"open brackets", "' or e" + strings.Repeat("(", 60), "", ""},
 		{"arrays and tuples", "' or [" + strings.Repeat("a", 60) + "], (1, 2).1 -> ", "", ""},
 		// camelCase calls after ||, then half the value white space: the
-		// comment at the end is looked for once (sqlSeen.commentEnd)
+		// comment at the end is looked for once (sqlSeen.endsQuery)
 		{"|| calls, white space after", "' || fooBar(", strings.Repeat(" ", 32<<10), ""},
 		// a number, then camelCase calls after || (210173's comment
 		// reading, once per value: a review found it per call)
