@@ -259,8 +259,44 @@ func sqlNumberCall(v string) bool {
 		if _, ok := sqlWordFold(v, a, "like", "rlike", "regexp", "glob", "is", "in", "between", "not", "and", "or", "xor", "div", "mod", "match", "sounds", "ilike", "similar"); ok {
 			return true
 		}
+		if sqlAliasLast(v, a, end) {
+			return true
+		}
 	}
 	return false
+}
+
+// sqlAliasLast: at v[a:], after the closing bracket of the call whose
+// opening bracket ends at v[call-1], an alias without AS that ends the
+// value or a list's item, or is followed by a comment: 1 OR
+// sleepEachRow(3) x, 1 OR sleepEachRow(3) "x" -- in a select list (left
+// open by attack 34). The alias a name in double quotes, backticks or
+// square brackets, or any word after a comment, or any word after a call
+// of a camelCase name (sqlCodeName) or a quoted one: "1 or sha256(x)
+// works" and "1 or getValue() calls are made" pass, "2 or toString()
+// calls" (a number, OR and a camelCase call, then one word) is refused,
+// the price.
+func sqlAliasLast(v string, a, call int) bool {
+	_, quoted, e := sqlNameAt(v, a)
+	if e == a {
+		return false
+	}
+	b := sqlSkip(v, e)
+	if b < len(v) && (v[b] == '#' || strings.HasPrefix(v[b:], "--")) {
+		return true
+	}
+	if b < len(v) && v[b] != ',' {
+		return false
+	}
+	n := call - 1 // the call's name before its bracket and white space
+	for n > 0 && (v[n-1] == ' ' || v[n-1] == '\t') {
+		n--
+	}
+	s := n
+	for s > 0 && n-s <= 64 && identByte(v[s-1], "$") {
+		s--
+	}
+	return quoted || s == n || sqlCodeName(v[s:n])
 }
 
 // sqlOperandCall: at v[j:], after opening brackets and a sign, a call

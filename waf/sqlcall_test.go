@@ -83,6 +83,9 @@ var sqlCallAttacks = []string{
 	// list's or a sort's next item
 	"3,4) OR likelihood(unicode(password)>100,0.5", "1,2) OR sleepEachRow(3", "1, sleepEachRow(3)", "1,sleepEachRow(3)", "id, sleepEachRow(3)",
 	"id DESC, sleepEachRow(3)", "name, lengthUTF8(password)", "1, lengthUTF8(password) > 5", "id, likelihood(unicode(password)>100,0.5)",
+	// left open by attack 34: an alias after the call in a select list
+	"1 OR sleepEachRow(3) x", "1 OR sleepEachRow(3) \"x\"", "1 OR sleepEachRow(3) `x`", "1 OR sleepEachRow(3) x --",
+	"1 OR lengthUTF8(password) [x], 2", "(1) OR sleepEachRow(3) AS_x",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -119,6 +122,8 @@ var sqlCallBenign = []string{
 	"Samsung 'Galaxy' = iPhone15(pro) comparison", "10 or galaxyS24(ultra) for sale", "(macOS(14) only)", "-galaxyS23(ultra)",
 	// near attack 34's
 	"order by price, rating(desc)", "1, 2, 3 (pick one)", "red, galaxyS23(ultra)", "4 or MacBookPro(M3) refurbished",
+	// near the alias after the call
+	"1 or galaxyS23(ultra) deals", "2 or youTube(music) premium", "1 or getValue() calls are made", "3 or iPhone(15) \"pro\"",
 }
 
 func TestSQLCall(t *testing.T) {

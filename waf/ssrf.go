@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"net/netip"
 	"strings"
 	"unicode/utf8"
 
@@ -89,7 +90,7 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,block,t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata or loopback URL (934110) in a cookie, percent-encoded or not',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + oddAuthorityOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataGoogOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: Google Cloud metadata server by its short name (metadata.goog)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataNameOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server by a name the CRS does not list (metadata.goog, instance-data.ec2.internal)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // Rules 210123 and 210124 read a value with a tab, a line feed or a
@@ -110,12 +111,12 @@ SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADE
 const (
 	urlSpaceOp             = "gatewayURLSpace"
 	urlSpaceTransformation = "gatewayDropURLSpaces"
-	metadataGoogOp         = "gatewayMetadataGoog"
+	metadataNameOp         = "gatewayMetadataName"
 )
 
 func init() {
 	registerGoOperator(urlSpaceOp, urlSpace)
-	registerGoOperator(metadataGoogOp, metadataGoog)
+	registerGoOperator(metadataNameOp, metadataName)
 	plugins.RegisterTransformation(urlSpaceTransformation, dropURLSpaces)
 }
 
@@ -321,28 +322,59 @@ func ipURL(v string) bool {
 	return true
 }
 
-// metadataGoog is rule 210125's operator on a lowercased value: Google
-// Cloud's metadata server by its short name, metadata.goog (which a VM
-// resolves like metadata.google.internal, which the CRS's list names, but
-// not this one: attack 21), as a URL's host: after a colon, a slash, a
-// backslash or an @, and before a port, a path, a query, a fragment, a
-// trailing dot, white space, a quote or the value's end. Prose that
-// names the host ("the metadata.goog domain") passes.
-func metadataGoog(v string) bool {
-	const host = "metadata.goog"
-	for off := 0; ; {
-		i := strings.Index(v[off:], host)
+// metadataName is rule 210125's operator on a lowercased value: a cloud
+// metadata server by a name that the CRS's list (ssrf.data) does not
+// hold, as a URL's host: after a colon, a slash, a backslash or an @, and
+// before a port, a path, a query, a fragment, a trailing dot, white
+// space, a quote or the value's end. The names: Google Cloud's short
+// name, metadata.goog (which a VM resolves like metadata.google.internal:
+// attack 21), and AWS's instance-data by its full names,
+// instance-data.ec2.internal and instance-data.<region>.compute.internal
+// (a VPC's DNS answers 169.254.169.254 for them; the list has the bare
+// http://instance-data/: left open by attack 34). Prose that names the
+// host ("the metadata.goog domain") passes.
+func metadataName(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.IndexAny(v[off:], "mi")
 		if i < 0 {
 			return false
 		}
 		i += off
-		j := i + len(host)
-		if i > 0 && strings.IndexByte(":/\\@", v[i-1]) >= 0 &&
-			(j == len(v) || strings.IndexByte(":/\\?#. \"'<>", v[j]) >= 0) {
+		off = i + 1
+		if i == 0 || strings.IndexByte(":/\\@", v[i-1]) < 0 {
+			continue
+		}
+		j := metadataNameEnd(v, i)
+		if j > i && (j == len(v) || strings.IndexByte(":/\\?#. \"'<>", v[j]) >= 0) {
 			return true
 		}
-		off = j
 	}
+	return false
+}
+
+// metadataNameEnd is the end of one of metadataName's names at v[i:], or
+// -1.
+func metadataNameEnd(v string, i int) int {
+	if strings.HasPrefix(v[i:], "metadata.goog") {
+		return i + len("metadata.goog")
+	}
+	const aws = "instance-data."
+	if !strings.HasPrefix(v[i:], aws) {
+		return -1
+	}
+	j := i + len(aws)
+	if strings.HasPrefix(v[j:], "ec2.internal") {
+		return j + len("ec2.internal")
+	}
+	// a region's name: letters, digits and dashes (us-west-2, eu-central-1)
+	k := j
+	for k < len(v) && k-j < 32 && (v[k] >= 'a' && v[k] <= 'z' || v[k] >= '0' && v[k] <= '9' || v[k] == '-') {
+		k++
+	}
+	if k > j && strings.HasPrefix(v[k:], ".compute.internal") {
+		return k + len(".compute.internal")
+	}
+	return -1
 }
 
 // ssrfHostRule is rule 210121's expression (ssrfRules): a scheme, // or
@@ -403,10 +435,12 @@ func init() {
 }
 
 // oddAuthority: some URL in v (after a "://") has an @ in its authority,
-// or its scheme's default port written out (defaultPort); or a special
-// scheme stands without its // (slashlessURL).
+// or its scheme's default port written out (defaultPort), or an IPv6
+// address in a spelling other than WHATWG URL's (oddIPv6); or a special
+// scheme stands without its // (slashlessURL); or v is a URL without its
+// scheme (schemeRelative).
 func oddAuthority(v string) bool {
-	if slashlessURL(v) >= 0 {
+	if slashlessURL(v) >= 0 || schemeRelative(v) >= 0 {
 		return true
 	}
 	for i := 0; ; {
@@ -416,7 +450,7 @@ func oddAuthority(v string) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || e < len(v) && v[e] == '\\' {
+		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || e < len(v) && v[e] == '\\' || oddIPv6(v[a:e]) {
 			return true // a backslash after the host is a slash (attack 34)
 		}
 		i = max(e, a)
@@ -515,12 +549,78 @@ func slashlessURL(v string) int {
 	return -1
 }
 
+// schemeRelative: v is, after C0 controls and spaces, a URL without its
+// scheme (//169.254.169.254/latest/, \\169.254.169.254\latest): an
+// application that completes it with its own page's scheme (WHATWG URL's
+// new URL(v, base), Python's urljoin, a redirect's Location) fetches the
+// host (left open by attack 34). The index after the slashes, or -1; a
+// value of slashes alone, or slashes then a space, is none.
+func schemeRelative(v string) int {
+	i := 0
+	for i < len(v) && v[i] <= ' ' {
+		i++
+	}
+	j := i
+	for j < len(v) && j-i < 8 && (v[j] == '/' || v[j] == '\\') {
+		j++
+	}
+	if j-i < 2 || j == len(v) || v[j] <= ' ' || v[j] == '/' || v[j] == '\\' {
+		return -1
+	}
+	return j
+}
+
+// oddIPv6: the authority a holds (after its user information) an IPv6
+// address in brackets that WHATWG URL writes otherwise: an IPv4 address
+// inside ([::ffff:169.254.169.254], which it writes [::ffff:a9fe:a9fe]),
+// zeros written out ([0:0:0:0:0:0:0:1]), capitals, leading zeros. The
+// CRS's list names a few spellings of each; plainAuthority writes the
+// address once, the way the list's first spelling does (ipv6Host).
+func oddIPv6(a string) bool {
+	if at := strings.LastIndexByte(a, '@'); at >= 0 {
+		a = a[at+1:]
+	}
+	if len(a) < 2 || a[0] != '[' {
+		return false
+	}
+	e := strings.IndexByte(a, ']')
+	if e < 0 {
+		return false
+	}
+	h, ok := ipv6Host(a[1:e])
+	return ok && h != a[:e+1]
+}
+
+// ipv6Host is the host an IPv6 address's text s (inside the brackets)
+// names, as the CRS's list spells it: an IPv4-mapped address as its IPv4
+// address in dots (169.254.169.254, which the list names in every
+// form: [::ffff:127.0.0.1] and [0:0:0:0:0:ffff:169.254.169.254] reach
+// the same host as 127.0.0.1 and 169.254.169.254), any other address in
+// brackets in RFC 5952's form, WHATWG URL's ([::1]). ok is false for
+// text that is no IPv6 address (a zone, a bad spelling).
+func ipv6Host(s string) (string, bool) {
+	if strings.IndexByte(s, ':') < 0 || strings.IndexByte(s, '%') >= 0 || len(s) > 64 {
+		return "", false
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil || !ip.Is6() {
+		return "", false
+	}
+	if ip.Is4In6() {
+		return ip.Unmap().String(), true
+	}
+	return "[" + ip.String() + "]", true
+}
+
 // plainAuthority is plainAuthorityTransformation: v with the user
 // information (up to its last @) of each URL's authority dropped; v
 // itself, without allocating, when there is none.
 func plainAuthority(v string) (string, bool, error) {
 	if !oddAuthority(v) {
 		return v, false, nil
+	}
+	if j := schemeRelative(v); j >= 0 {
+		v = "http://" + v[j:] // //h/x is http://h/x on an http page
 	}
 	if c := slashlessURL(v); c >= 0 {
 		// the scheme's slashes as WHATWG URL reads them: http:/x,
@@ -549,14 +649,21 @@ func plainAuthority(v string) (string, bool, error) {
 		if at := strings.LastIndexByte(v[a:end], '@'); at >= 0 {
 			a += at + 1
 		}
-		if hasPercentEscape(v[a:end]) {
+		host := v[a:end]
+		if hasPercentEscape(host) {
 			// a host's percent-escapes, which WHATWG URL decodes, and its
 			// case, which it lowers: http://%6d%65tadata.google.internal/
 			// (attack 33)
-			b.WriteString(strings.ToLower(lenientUnescape(v[a:end])))
-		} else {
-			b.WriteString(v[a:end])
+			host = strings.ToLower(lenientUnescape(host))
 		}
+		if oddIPv6(host) {
+			// http://[::ffff:169.254.169.254]/ is http://169.254.169.254/
+			// (left open by attack 34)
+			c := strings.IndexByte(host, ']')
+			h, _ := ipv6Host(host[1:c])
+			host = h + host[c+1:]
+		}
+		b.WriteString(host)
 		i = max(e, a)
 	}
 	d := b.String()

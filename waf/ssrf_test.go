@@ -87,6 +87,15 @@ var ssrfAttacks = []string{
 	"http:/%6Cocalhost:2019/config/", "http:metadata.google.internal/computeMetadata/v1/", "http:/metadata.google.internal/computeMetadata/v1/",
 	"http:\\\\metadata.google.internal\\computeMetadata\\v1\\", "http:/\\metadata.google.internal/computeMetadata/v1/",
 	"http:\\\\a@metadata.google.internal/computeMetadata/v1/",
+	// left open by attack 34: an IPv6 address in another spelling than
+	// the CRS's list's behind user information (the CRS's 932130 refuses
+	// one right after //, as a shell's /[...]), a URL without its scheme, AWS's instance-data by
+	// its full names
+	"http://user@[::ffff:169.254.169.254]/latest/meta-data/", "http://a@[::FFFF:A9FE:A9FE]/computeMetadata/v1/",
+	"http://a@[0000:0000::1]:2375/containers/json", "http:\\\\[::ffff:169.254.169.254]\\latest\\meta-data\\",
+	"http://a@[0:0:0:0:0:ffff:7f00:1]/", "//169.254.169.254/latest/meta-data/", "\\\\169.254.169.254\\latest\\meta-data\\",
+	" //metadata.google.internal/computeMetadata/v1/", "//a@127.0.0.1:2019/config/",
+	"http://instance-data.ec2.internal/latest/meta-data/", "http://instance-data.us-west-2.compute.internal/latest/meta-data/iam/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -136,6 +145,12 @@ var ssrfBenign = []string{
 	"https://example.com:443/", "http://example.com:80/a", "see http://example.com:8080/ and ftp://files.example.com:21/pub",
 	"http://%65xample.com/100%25", "https://example.com/search?q=50%25+off", "xhttps://metadata.google.internal:443/",
 	"see http:example.com", "see http: 1.2 and https:/example.com/x",
+	// near what attack 34 left open: a scheme-relative URL of a public
+	// host, comments, the names in prose (a URL of an IPv6 address is
+	// refused by the CRS's 932130, which reads /[...] as a shell's
+	// expression)
+	"//cdn.example.com/lib.js", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
+	"instance-data.example.com", "http://instance-data.example.com/",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -261,20 +276,29 @@ var crs931100 = regexp.MustCompile(`(?i)^(f(?:ile|tps?)|https?|ssh)://(?:\[?[0-9
 // nothing else; a value without any is returned as is, unallocated.
 func TestPlainAuthority(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://a@169.254.169.254/":           "http://169.254.169.254/",
-		"x http://u:p@h/ and ftp://a@b@c:21/": "x http://h/ and ftp://c/",
-		"https://example.com/@user":           "https://example.com/@user",
-		"mail a@b.c":                          "mail a@b.c",
-		"http://a@":                           "http://",
-		"http://@h?x=@y":                      "http://h?x=@y",
-		"http://a\t@h/":                       "http://h/",
-		"http://h:80/x":                       "http://h/x",
-		"https://[::1]:443/":                  "https://[::1]/",
-		"http://h:8080/":                      "http://h:8080/",
-		"HTTP://a@h:0080/":                    "HTTP://h/",
-		"ftp://h:21/ and wss://h:443":         "ftp://h/ and wss://h",
-		"gopher://h:70/":                      "gopher://h:70/",
-		"http://%6D%45ta/x%41":                "http://meta/x%41",
+		"http://a@169.254.169.254/":              "http://169.254.169.254/",
+		"x http://u:p@h/ and ftp://a@b@c:21/":    "x http://h/ and ftp://c/",
+		"https://example.com/@user":              "https://example.com/@user",
+		"mail a@b.c":                             "mail a@b.c",
+		"http://a@":                              "http://",
+		"http://@h?x=@y":                         "http://h?x=@y",
+		"http://a\t@h/":                          "http://h/",
+		"http://h:80/x":                          "http://h/x",
+		"https://[::1]:443/":                     "https://[::1]/",
+		"http://h:8080/":                         "http://h:8080/",
+		"HTTP://a@h:0080/":                       "HTTP://h/",
+		"ftp://h:21/ and wss://h:443":            "ftp://h/ and wss://h",
+		"gopher://h:70/":                         "gopher://h:70/",
+		"http://%6D%45ta/x%41":                   "http://meta/x%41",
+		"http://u@[::ffff:169.254.169.254]:80/x": "http://169.254.169.254/x",
+		"http://[0:0:0:0:0:0:0:1]/":              "http://[::1]/",
+		"http://[::1]/":                          "http://[::1]/",
+		"http://[2001:DB8::1]:8080/":             "http://[2001:db8::1]:8080/",
+		"http://[fe80::1%25eth0]/":               "http://[fe80::1%eth0]/",
+		" //h/x":                                 "http://h/x",
+		"\\\\h\\x":                               "http://h/x",
+		"//":                                     "//",
+		"// h":                                   "// h",
 	} {
 		if got, _, _ := plainAuthority(in); got != want {
 			t.Errorf("plainAuthority(%q) = %q, want %q", in, got, want)
