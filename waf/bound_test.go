@@ -687,3 +687,55 @@ func textPlainJSON(base, ctype string, seed uint64) *http.Request {
 	req.Header.Set("Cookie", cookie.String())
 	return req
 }
+
+// deepJSONBound is what JSON text nested as deep as 16 KiB allows may
+// cost, wherever it stands: about 10 ms measured (jsonWalk's one path
+// buffer), 0.25-0.5 s before, when each level's path was a string of its
+// own (66 MB for [[[[...]]]] of 16 KiB).
+const deepJSONBound = 60 * time.Millisecond
+
+// TestCPUBoundDeepJSON: through a real Caddy, JSON text of nested arrays
+// or objects as deep as each place's size allows (8,000 arrays in a
+// text/plain body, 2,000 in a query parameter), in a text/plain body, a
+// JSON body, a query parameter and a JSON string field, costs under
+// deepJSONBound, passed or refused.
+func TestCPUBoundDeepJSON(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	arrays := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	objects := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	for _, c := range []struct {
+		place string
+		docs  []string
+	}{
+		{"text/plain body", []string{arrays(8000), objects(2700)}},
+		{"JSON body", []string{arrays(8000), objects(2700)}},
+		{"query parameter", []string{arrays(2000), objects(700)}},
+		{"JSON string field", []string{arrays(7000), objects(1900)}},
+	} {
+		for _, doc := range c.docs {
+			var req *http.Request
+			switch c.place {
+			case "text/plain body", "JSON body":
+				req, _ = http.NewRequest("POST", base+"/api/items", strings.NewReader(doc))
+				req.Header.Set("Content-Type", map[string]string{"text/plain body": "text/plain", "JSON body": "application/json"}[c.place])
+			case "query parameter":
+				req, _ = http.NewRequest("GET", base+"/api/items?q="+url.QueryEscape(doc), nil)
+			case "JSON string field":
+				req, _ = http.NewRequest("POST", base+"/api/items", strings.NewReader(jsonString("q", doc)))
+				req.Header.Set("Content-Type", "application/json")
+			}
+			req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+			name := fmt.Sprintf("%d bytes of %.5s... in a %s", len(doc), doc, c.place)
+			code, spent := cpuOfRequest(t, req)
+			t.Logf("%s: %d, %v of CPU", name, code, spent)
+			if code >= 500 || code == http.StatusRequestEntityTooLarge || code == http.StatusRequestHeaderFieldsTooLarge {
+				t.Errorf("%s: %d, want it read", name, code)
+			}
+			if spent > margin*deepJSONBound {
+				t.Errorf("%s cost %v of CPU, over %d × %v", name, spent, margin, deepJSONBound)
+			}
+		}
+	}
+}

@@ -390,7 +390,10 @@ func sniffJSONString(v string) ([]byte, bool) {
 // (with an empty value, as a JSON body's are). Each leaf's value is then
 // decoded as any value is, one level deeper.
 func (d *decoder) jsonText(name string, doc []byte, level int) error {
-	empty, leaves, scalars, keys, _ := jsonWalk(doc)
+	empty, leaves, scalars, keys, names := jsonWalk(doc)
+	if names == overNames {
+		return errDecodeBudget // a document whose names alone are past its own length
+	}
 	for _, k := range empty {
 		if err := d.keep(name+suffixJSON+k, ""); err != nil {
 			return err

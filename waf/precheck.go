@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/url"
@@ -218,8 +219,15 @@ func jsonEmptyContainers(body []byte) []string {
 func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, names int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
+	// The path of the value being read is built in one buffer, each level
+	// the length of its own path in it, and made a string only for an
+	// argument: a string per level made [[[[...]]]] of 16 KiB cost 66 MB
+	// and 255 ms (each level's path copied its parent's). Past the names'
+	// bound the walk stops (overNames): the document is refused, and a
+	// value of many leaves at depth costs no more.
+	limit := max(len(body), minNameBudget)
 	type level struct {
-		path   string
+		path   int // the length of its path in buf
 		array  bool
 		index  int
 		key    string // the member being read, in an object
@@ -227,15 +235,21 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 		empty  bool // nothing in it yet
 	}
 	var stack []level
-	child := func() string { // the path of the value being read
+	buf := make([]byte, 0, 64)
+	buf = append(buf, "json"...)
+	child := func() []byte { // the path of the value being read, in buf
 		if len(stack) == 0 {
-			return "json"
+			return buf[:4]
 		}
 		top := &stack[len(stack)-1]
+		b := append(buf[:top.path], '.')
 		if top.array {
-			return top.path + "." + strconv.Itoa(top.index)
+			b = strconv.AppendInt(b, int64(top.index), 10)
+		} else {
+			b = append(b, top.key...)
 		}
-		return top.path + "." + top.key
+		buf = b
+		return b
 	}
 	done := func() { // a value of the top container was read
 		if len(stack) == 0 {
@@ -250,6 +264,9 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 		}
 	}
 	for {
+		if names > limit {
+			return empty, leaves, scalars, keys, overNames
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return empty, leaves, scalars, keys, names // io.EOF, or a body the engine refuses as it parses it
@@ -258,13 +275,13 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 		case json.Delim:
 			switch t {
 			case '{', '[':
-				stack = append(stack, level{path: child(), array: t == '[', empty: true})
+				stack = append(stack, level{path: len(child()), array: t == '[', empty: true})
 			case '}', ']':
 				top := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
 				if top.empty && len(stack) > 0 {
-					empty = append(empty, top.path)
-					names += len(top.path)
+					empty = append(empty, string(buf[:top.path]))
+					names += top.path
 				}
 				done()
 			}
@@ -272,12 +289,12 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 			if len(stack) > 0 && !stack[len(stack)-1].array && !stack[len(stack)-1].hasKey {
 				stack[len(stack)-1].key, stack[len(stack)-1].hasKey = t, true
 				if codeKey(t) {
-					keys = append(keys, argument{child() + suffixKey, t})
+					keys = append(keys, argument{string(child()) + suffixKey, t})
 					names += len(keys[len(keys)-1].name)
 				}
 				continue
 			}
-			leaves = append(leaves, argument{child(), t})
+			leaves = append(leaves, argument{string(child()), t})
 			names += len(leaves[len(leaves)-1].name)
 			done()
 		default:
@@ -291,12 +308,17 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 				case bool:
 					v = strconv.FormatBool(t)
 				}
-				scalars = append(scalars, argument{n, v})
+				scalars = append(scalars, argument{string(n), v})
 			}
 			done()
 		}
 	}
 }
+
+// overNames is jsonWalk's names for a document whose arguments' names
+// went past its bound (the body's length, at least minNameBudget), where
+// it stopped: over every caller's bound.
+const overNames = math.MaxInt
 
 // codeKey: k holds a character an injection needs (a quote, a bracket,
 // an operator: keyChars): such a key is also an argument of its own
