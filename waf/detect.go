@@ -816,7 +816,17 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 			v := m.Value()
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
-				if u, ok := cookieUnquote(v); ok {
+				u, ok := cookieUnquote(v)
+				if !ok && !safeValue(v, false) {
+					// without a backslash, the value without its
+					// quotes, as every server reads it: the rules that
+					// read from a value's start saw the quote first
+					// (attack 35 passed q="admin' --", q="1 or 1=1",
+					// q="`id`"); a quoted id or base64 (plainly safe)
+					// costs no argument
+					u, ok = v, true
+				}
+				if ok {
 					// as Python reads a quoted cookie (Werkzeug's
 					// parse_cookie, Django's, http.cookies): its
 					// escapes decoded, "admin\047#" is admin'#

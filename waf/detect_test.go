@@ -182,6 +182,14 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "1\\047 or \\0471\\047=\\0471 in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="1\047 or \0471\047=\0471"`}}},
 		{name: "a login bypass wholly in octal in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`user="\141\144\155\151\156\047\040\157\162\040\047\061\047\075\047\061"`}}},
 		{name: "127.0.0.1\\073id in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`host="127.0.0.1\073id"`}}},
+		// a quoted cookie without a backslash (attack 35): the rules
+		// that read from a value's start saw the quote first
+		{name: "admin' -- in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="admin' --"`}}},
+		{name: "admin%27%20-- in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="admin%27%20--"`}}},
+		{name: "admin'# in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="admin'#"`}}},
+		{name: "1 or 1=1 in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="1 or 1=1"`}}},
+		{name: "1%20or%201%3D1 in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {`q="1%20or%201%3D1"`}}},
+		{name: "`id` in a quoted cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"q=\"`id`\""}}},
 		// RFC 2047 encoded-words, as mail libraries decode a subject
 		// (an eighth fresh-eyes attack, attack 12)
 		{name: "SQLi in a B encoded-word in the query", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?B?eCcgVU5JT04gU0VMRUNUIHBhc3N3b3JkIEZST00gdXNlcnMtLSA=?=")},
@@ -423,6 +431,30 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		x := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 		crsMisses = append(crsMisses, probe{name: "XML element " + s, method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><page><title>` + x + `</title></page>`})
 	}
+	// an element's text split by comments, CDATA sections or processing
+	// instructions, which a parser joins (attack 35: each node was read
+	// alone): the joined text is an argument of the engine's, so the
+	// CRS's own rules refuse most (also with crs_only), the additions
+	// the rest
+	for _, s := range []string{"1' UNION <![CDATA[SELECT]]> password FROM users--", "1' UNION SEL<!---->ECT password FROM users--", "admin'<!----> --",
+		"${jn<!---->di:ldap://x/a}", "{{7*<!---->7}}", "x' OR sleep<!---->EachRow(3)--", "x' OR lengthUTF<!---->8(password)>5--", `Kernel.sy<!---->stem("id")`,
+		"<![CDATA[<]]><![CDATA[s]]><![CDATA[c]]><![CDATA[r]]><![CDATA[i]]><![CDATA[p]]><![CDATA[t]]><![CDATA[>]]>alert(1)&lt;/script>",
+		"&lt;<!---->s<!---->c<!---->r<!---->i<!---->p<!---->t>alert(1)&lt;/<!---->script>", "; c<!---->a<!---->t /e<!---->tc/pa<!---->sswd",
+		".<!---->./.<!---->./.<!---->./etc/passwd", "1' UNION SEL<?x?>ECT password FROM users--"} {
+		p := probe{name: "XML text split " + s, method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><r><q>` + s + `</q></r>`}
+		if strings.Contains(s, "EachRow") || strings.Contains(s, "lengthUTF") || strings.Contains(s, "{{") {
+			crsMisses = append(crsMisses, p)
+		} else {
+			crsCatches = append(crsCatches, p)
+		}
+	}
+	// JSON in UTF-7 behind a charset parameter not named in lowercase,
+	// which Express's body-parser decodes (attack 35; 920480 reads
+	// charset= only)
+	for _, ct := range []string{"application/json; Charset=utf-7", "application/json; CHARSET=utf-7", "application/json;cHaRsEt=\"UTF-7\"",
+		"text/plain; Charset=utf-7", "application/x-www-form-urlencoded; Charset=utf-7"} {
+		crsMisses = append(crsMisses, probe{name: "UTF-7 body as " + ct, method: "POST", path: "/api", contentType: ct, body: `{"q": "admin+ACc- +AC0-+AC0-"}`})
+	}
 	crsMisses = append(crsMisses,
 		// Cypher with \u0027 in JSON, in a value and in a key (210135)
 		probe{name: "Cypher \\u0027 RETURN 1 UNION MATCH in a JSON value", method: "POST", path: "/api/users", contentType: js, body: `{"name": "x\u0027 RETURN 1 UNION MATCH (u:User) RETURN u.password//"}`},
@@ -591,6 +623,10 @@ func benignTable() []probe {
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "an OpenID Connect id_token in the query (claims with an apostrophe, an ampersand, URLs)", method: "GET", path: "/callback?id_token=eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiMjAyNC0wNS1rZXktMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbS9vYXV0aDIvZGVmYXVsdCIsICJzdWIiOiAiMDB1MWEyYjNjNCIsICJhdWQiOiBbImFwaTovL2RlZmF1bHQiLCAic3BhIl0sICJuYW1lIjogIlNlXHUwMGUxbiBPJ0JyaWVuLVNtaXRoIiwgImVtYWlsIjogInNlYW4ub2JyaWVuK3Rlc3RAZXhhbXBsZS5jb20iLCAic2NwIjogWyJvcGVuaWQiLCAicHJvZmlsZSIsICJlbWFpbCIsICJvZmZsaW5lX2FjY2VzcyJdLCAiYW1yIjogWyJwd2QiLCAibWZhIl0sICJub25jZSI6ICJuLTBTNl9XekEyTWoiLCAiYXRfaGFzaCI6ICI3N1FtVVB0alBmeld0RjJBbnBLOVJRIiwgImdyb3VwcyI6IFsiQWRtaW5zICYgQmlsbGluZyIsICJSJkQiXSwgImxvY2FsZSI6ICJkZS1DSCIsICJpYXQiOiAxNzY0NjAwMDAwLCAiZXhwIjogMTc2NDYwMzYwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU&state=af0ifjsldkj"},
 		{name: "encoded-words of ordinary subjects", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=") + "&from=" + q("=?ISO-8859-1?Q?Andr=E9?= <andre@example.com>") + "&s2=" + q("=?UTF-8?B?Sm9lJ3MgcmVwb3J0IC0tIGZpbmFs?=")},
+		{name: "JSON with Charset=UTF-8", method: "POST", path: "/api", contentType: "application/json; Charset=UTF-8", body: `{"q": "hello"}`},
+		{name: "a form with CHARSET=ISO-8859-1", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded; CHARSET=ISO-8859-1", body: "q=caf%E9"},
+		{name: "XML with Charset=\"windows-1252\"", method: "POST", path: "/api", contentType: `text/xml; Charset="windows-1252"`, body: `<r><q>hello</q></r>`},
+		{name: "quoted cookies without escapes (words, a name with an apostrophe, punctuation)", method: "GET", path: "/", header: http.Header{"Cookie": {`pref="dark mode"; name="Jane O'Neil"; msg="Hello, world!"; loc="Zürich, CH"; t="2026-12-04 10:30"`}}},
 		{name: "quoted cookies with escapes (a quote, a backslash, an octal space)", method: "GET", path: "/", header: http.Header{"Cookie": {`pref="say \"hi\""; dir="C:\\Users\\me"; name="Jane\040O\047Neil"`}}},
 		{name: "cookies of a real site", method: "GET", path: "/", header: http.Header{"Cookie": {"lang=de-CH; theme=dark; cart=" + b64(`{"items":[1,2]}`)}}},
 		{name: "a percent-encoded cookie (Google's FCCDCF, from the CRS's tests)", method: "GET", path: "/", header: http.Header{"Cookie": {"FCCDCF=%5Bnull%2Cnull%2Cnull%2Cnull%2Cnull%2Cnull%2C%5B%5B32%2C%22%5B%5C%2217891cd2-fd1c-416b-a0c7-be2127c321b1%5C%22%2C%5B1764611074%2C138000000%5D%5D%22%5D%5D%5D"}}},

@@ -970,3 +970,18 @@ var binaryMagics = []struct {
 	{0, "\x7fELF"}, {0, "MZ"}, {0, "\xca\xfe\xba\xbe"}, {0, "\xcf\xfa\xed\xfe"}, {0, "\xce\xfa\xed\xfe"}, {0, "\x00asm"}, // ELF, PE, Mach-O and Java class, wasm
 	{0, "wOFF"}, {0, "wOF2"}, {0, "\x00\x01\x00\x00"}, {0, "OTTO"}, // fonts
 }
+
+// charsetRule is rule 210174: the CRS's 920480 (a body's charset must be
+// one of tx.allowed_request_content_type_charset: utf-8, iso-8859-1,
+// iso-8859-15, windows-1252) reads the parameter's name in lowercase
+// only, and parameter names are case-insensitive (RFC 9110): a
+// thirty-first fresh-eyes attack (attack 35) sent JSON in UTF-7 with
+// Content-Type: application/json; Charset=utf-7, which Express's
+// body-parser decodes ({"q": "admin+ACc- +AC0-+AC0-"} is admin' --),
+// and every payload passed. This reads the name in any case, in phase 2,
+// after the CRS's 901 has set the list (the same list, which a rule of
+// the user's may change). A second charset in another case is the CRS's
+// 920530's (it lowercases).
+const charsetRule = `SecRule REQUEST_HEADERS:Content-Type "@rx (?i)charset\s*=\s*[\"']?([^;\"'\s]+)" "id:210174,phase:2,block,capture,t:none,msg:'Request content type charset is not allowed by policy (the parameter named in any case)',logdata:'%{MATCHED_VAR}',tag:'application-multi',tag:'attack-protocol',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.gateway_content_type_charset=|%{tx.1}|',chain"
+	SecRule TX:gateway_content_type_charset "!@within %{tx.allowed_request_content_type_charset}" "t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`

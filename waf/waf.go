@@ -290,6 +290,7 @@ func (w *WAF) directives() string {
 		b.WriteString(secretPathsRule)
 		b.WriteString(execRules)
 		b.WriteString(placesRules)
+		b.WriteString(charsetRule)
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
 		b.WriteString(sqlFunctionRules)
