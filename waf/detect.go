@@ -809,6 +809,9 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 			if err := d.value(m.Key(), m.Value()); err != nil {
 				return err
 			}
+			if err := d.bracketKeys(m.Key()); err != nil {
+				return err
+			}
 		}
 		for _, m := range vars.RequestCookies().FindAll() {
 			// a cookie value may be quoted (RFC 6265 cookie-value),
@@ -870,6 +873,44 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 		if err := d.value(a.name, a.value); err != nil {
 			return err
 		}
+		if err := d.bracketKeys(a.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bracketKeys makes an argument of each bracketed part of the name of a
+// query parameter or a form field that holds a character of code
+// (codeKey), named by the name up to it and suffixKey: PHP, Rails and
+// Express's qs read q[k]=v as a map with the key k, which an application
+// may take as a column's or a field's name (filter[<column>]=...,
+// sort[<column>]=asc), and the rules read the name whole only, where
+// those that read from a value's start never see the key (a thirty-first
+// fresh-eyes attack, attack 35, passed q[admin' --]=1). Names without
+// brackets, and brackets of words or indices (filter[name], a[0][b],
+// a[]), cost a byte scan. At most 8 parts a name.
+func (d *decoder) bracketKeys(name string) error {
+	for i, n := strings.IndexByte(name, '['), 0; i >= 0 && n < 8; n++ {
+		j := strings.IndexByte(name[i+1:], ']')
+		if j < 0 {
+			return nil
+		}
+		end := i + 1 + j
+		if k := name[i+1 : end]; codeKey(k) {
+			a := name[:end+1] + suffixKey
+			if err := d.keep(a, k); err != nil {
+				return err
+			}
+			if err := d.value(a, k); err != nil {
+				return err
+			}
+		}
+		next := strings.IndexByte(name[end+1:], '[')
+		if next < 0 {
+			return nil
+		}
+		i = end + 1 + next
 	}
 	return nil
 }

@@ -448,6 +448,14 @@ func attackTable() (crsCatches, crsMisses []probe) {
 			crsCatches = append(crsCatches, p)
 		}
 	}
+	// a bracketed key in a parameter's or a field's name, which PHP,
+	// Rails and qs read as a map's key (attack 35)
+	crsMisses = append(crsMisses,
+		probe{name: "admin' -- as a bracketed key in the query", method: "GET", path: "/x?q[" + q("admin' --") + "]=1"},
+		probe{name: "x' OR sleepEachRow(3)-- as a filter's column in the query", method: "GET", path: "/x?filter[" + q("x' OR sleepEachRow(3)--") + "]=1"},
+		probe{name: "1 OR sleepEachRow(3) as a sort's column in a form", method: "POST", path: "/x", contentType: form, body: "sort[" + q("1 OR sleepEachRow(3)") + "]=asc"},
+		probe{name: "admin'# as a nested bracketed key in a form", method: "POST", path: "/x", contentType: form, body: "a[b][" + q("admin'#") + "]=1"},
+	)
 	// JSON in UTF-7 behind a charset parameter not named in lowercase,
 	// which Express's body-parser decodes (attack 35; 920480 reads
 	// charset= only)
@@ -623,6 +631,7 @@ func benignTable() []probe {
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "an OpenID Connect id_token in the query (claims with an apostrophe, an ampersand, URLs)", method: "GET", path: "/callback?id_token=eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiMjAyNC0wNS1rZXktMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbS9vYXV0aDIvZGVmYXVsdCIsICJzdWIiOiAiMDB1MWEyYjNjNCIsICJhdWQiOiBbImFwaTovL2RlZmF1bHQiLCAic3BhIl0sICJuYW1lIjogIlNlXHUwMGUxbiBPJ0JyaWVuLVNtaXRoIiwgImVtYWlsIjogInNlYW4ub2JyaWVuK3Rlc3RAZXhhbXBsZS5jb20iLCAic2NwIjogWyJvcGVuaWQiLCAicHJvZmlsZSIsICJlbWFpbCIsICJvZmZsaW5lX2FjY2VzcyJdLCAiYW1yIjogWyJwd2QiLCAibWZhIl0sICJub25jZSI6ICJuLTBTNl9XekEyTWoiLCAiYXRfaGFzaCI6ICI3N1FtVVB0alBmeld0RjJBbnBLOVJRIiwgImdyb3VwcyI6IFsiQWRtaW5zICYgQmlsbGluZyIsICJSJkQiXSwgImxvY2FsZSI6ICJkZS1DSCIsICJpYXQiOiAxNzY0NjAwMDAwLCAiZXhwIjogMTc2NDYwMzYwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU&state=af0ifjsldkj"},
 		{name: "encoded-words of ordinary subjects", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=") + "&from=" + q("=?ISO-8859-1?Q?Andr=E9?= <andre@example.com>") + "&s2=" + q("=?UTF-8?B?Sm9lJ3MgcmVwb3J0IC0tIGZpbmFs?=")},
+		{name: "bracketed keys of words and indices", method: "GET", path: "/x?filter[name]=Jane&page[size]=10&a[]=1&a[0][b]=2&q[Bob's%20caf%C3%A9]=1&sort[-created_at]=desc"},
 		{name: "JSON with Charset=UTF-8", method: "POST", path: "/api", contentType: "application/json; Charset=UTF-8", body: `{"q": "hello"}`},
 		{name: "a form with CHARSET=ISO-8859-1", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded; CHARSET=ISO-8859-1", body: "q=caf%E9"},
 		{name: "XML with Charset=\"windows-1252\"", method: "POST", path: "/api", contentType: `text/xml; Charset="windows-1252"`, body: `<r><q>hello</q></r>`},
