@@ -154,6 +154,7 @@ func formUnescape(s string) string {
 func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict = false
+	dec.CharsetReader = xmlCharsetReader // as the engine reads it (xmlBody)
 	nodes := 0
 	element := ""  // the innermost element started
 	var run []byte // the text nodes read since the last tag, joined
