@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 )
@@ -978,10 +979,46 @@ var binaryMagics = []struct {
 // thirty-first fresh-eyes attack (attack 35) sent JSON in UTF-7 with
 // Content-Type: application/json; Charset=utf-7, which Express's
 // body-parser decodes ({"q": "admin+ACc- +AC0-+AC0-"} is admin' --),
-// and every payload passed. This reads the name in any case, in phase 2,
+// and every payload passed. This reads the parameters of the header's
+// value with the name in any case (contentTypeCharsets), in phase 2,
 // after the CRS's 901 has set the list (the same list, which a rule of
-// the user's may change). A second charset in another case is the CRS's
+// the user's may change); a Go transformation, not an expression: RE2's
+// memory bound is spent. A second charset in another case is the CRS's
 // 920530's (it lowercases).
-const charsetRule = `SecRule REQUEST_HEADERS:Content-Type "@rx (?i)charset\s*=\s*[\"']?([^;\"'\s]+)" "id:210174,phase:2,block,capture,t:none,msg:'Request content type charset is not allowed by policy (the parameter named in any case)',logdata:'%{MATCHED_VAR}',tag:'application-multi',tag:'attack-protocol',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.gateway_content_type_charset=|%{tx.1}|',chain"
-	SecRule TX:gateway_content_type_charset "!@within %{tx.allowed_request_content_type_charset}" "t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const charsetRule = `SecRule REQUEST_HEADERS:Content-Type "!@within %{tx.allowed_request_content_type_charset}" "id:210174,phase:2,block,t:none,t:` + contentTypeCharsetsTransformation + `,msg:'Request content type charset is not allowed by policy (the parameter named in any case)',logdata:'%{MATCHED_VAR}',tag:'application-multi',tag:'attack-protocol',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+const contentTypeCharsetsTransformation = "gatewayContentTypeCharsets"
+
+func init() {
+	plugins.RegisterTransformation(contentTypeCharsetsTransformation, contentTypeCharsets)
+}
+
+// contentTypeCharsets is contentTypeCharsetsTransformation: the values of
+// the charset parameters of a Content-Type (v), named in any case,
+// unquoted and lowercased, each as |value| (the CRS's list's form, for
+// @within), separated by spaces; "" (which @within finds in any list)
+// when there is none.
+func contentTypeCharsets(v string) (string, bool, error) {
+	var out []byte
+	_, params, _ := strings.Cut(v, ";")
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "charset") {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
+			value = value[1 : len(value)-1]
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, '|')
+		out = append(out, strings.ToLower(value)...)
+		out = append(out, '|')
+	}
+	return string(out), len(out) > 0, nil
+}

@@ -885,3 +885,22 @@ func FuzzFilenameParams(f *testing.F) {
 		}
 	})
 }
+
+// TestContentTypeCharsets: rule 210174's transformation reads each
+// charset parameter, named in any case, unquoted and lowercased.
+func TestContentTypeCharsets(t *testing.T) {
+	for in, want := range map[string]string{
+		"application/json":                          "",
+		"application/json; charset=utf-8":           "|utf-8|",
+		"application/json; Charset=UTF-7":           "|utf-7|",
+		`application/json;cHaRsEt="UTF-7"`:          "|utf-7|",
+		"text/plain; CHARSET = 'utf-7' ; a=b":       "|utf-7|",
+		"text/plain; charset=utf-8; Charset=utf-7":  "|utf-8| |utf-7|",
+		`multipart/form-data; boundary="charset=x"`: "",
+		"text/plain; xcharset=utf-7":                "",
+	} {
+		if got, _, _ := contentTypeCharsets(in); got != want {
+			t.Errorf("contentTypeCharsets(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
