@@ -107,6 +107,7 @@ func codeCall(v string) bool {
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
 		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") || ioPipe(v, i) }) ||
+		eachAt(v, "popen", rubyPopen) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		eachAt(v, "Open3", open3Call) ||
 		eachAt(v, "to_proc", rubyToProc) ||
@@ -758,7 +759,57 @@ func rubySend(v string, i int) bool {
 			return false // send *%w[system id] (attack 30), send m, ... (attack 31) too
 		}
 	}
-	return namedCommand(v, end) || joinedRubyName(v, end) || kernelReceiver(v, start) && dynamicName(v, end) || sendVariable(v, start, end)
+	return namedCommand(v, end) || joinedRubyName(v, end) || kernelReceiver(v, start) && dynamicName(v, end) || sendVariable(v, start, end) || sendFoundMethod(v, end)
+}
+
+// sendFoundMethod: send's first argument (after j, at most 128 bytes, up
+// to its comma) searches an object's list of methods
+// (private_methods.grep(/^syste/)[0], methods.find { ... }): the method
+// is found at run time by a piece of its name, and a command's is what
+// such a call is for (attack 36 ran
+// send(private_methods.grep(/^syste/)[0],"id")).
+func sendFoundMethod(v string, j int) bool {
+	j = skipSpace(v, j)
+	if j < len(v) && v[j] == '(' {
+		j++
+	}
+	arg := v[j:min(len(v), j+128)]
+	if c := strings.IndexByte(arg, ','); c >= 0 {
+		arg = arg[:c]
+	}
+	return eachAt(arg, "methods", func(a string, i int) bool {
+		e := skipSpace(a, i+len("methods"))
+		return (i == 0 || !identByte(a[i-1], "") || a[i-1] == '_') && e < len(a) && (a[e] == '.' || a[e] == '[')
+	})
+}
+
+// rubyPopen (at "popen"): a popen method called on any receiver (after .
+// or ::) without brackets, with a string, a %-literal, an array, a splat
+// or a variable alone as its argument: File.popen "id", &:read,
+// Gem::Util.popen "id", IO.then{_1.popen "id"} (attack 36; with brackets
+// the CRS's 933160 refuses it, and IO.popen is receiverCall's). Prose
+// about it ("IO.popen with a block") passes.
+func rubyPopen(v string, i int) bool {
+	e := i + len("popen")
+	if !receiverDot(v, i) || e < len(v) && identByte(v[e], "") {
+		return false
+	}
+	j := skipSpace(v, e)
+	if j < len(v) && strings.IndexByte("'\"`", v[j]) >= 0 {
+		return true // File.popen"id" too
+	}
+	if j == e || j >= len(v) {
+		return false // popen( is the CRS's, popen alone is a word
+	}
+	if strings.IndexByte("%*[", v[j]) >= 0 {
+		return true
+	}
+	n := identEnd(v, j)
+	if n == j || v[j] >= '0' && v[j] <= '9' {
+		return false
+	}
+	k := skipSpace(v, n)
+	return k == len(v) || strings.IndexByte(",;)}\n", v[k]) >= 0 // a variable alone: File.popen c, &:read
 }
 
 // sendVariable: send's name is a variable that holds a command method's

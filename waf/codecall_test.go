@@ -173,11 +173,19 @@ var codeCallAttacks = []string{
 	// as a dict's value
 	`puts IO.read("\x7cid")`, `puts IO.read("\174id")`, `puts IO.readlines("|"+"id")`, `puts IO.read("|#{}id")`, `puts IO.read(["|","id"].join)`,
 	`puts IO.read("|i"+"d")`, `puts IO.read(124.chr+"id")`, `import os;{"a":os.system}["a"]("id")`, `import os;{0:os.system}[0]("id")`,
+	// attack 36's: popen on any receiver without brackets; send of a
+	// method found in the method list
+	`puts Gem::Util.popen "id"`, `puts File.popen "id", &:read`, `IO.then{puts _1.popen "id", &:read}`, `puts File.popen"id",&:read`,
+	`c="id";puts File.popen c, &:read`, `puts File.popen %w[id], &:read`, `self.send(private_methods.grep(/^syste/)[0],"id")`,
+	`send(private_methods.grep(/^syste/)[0],"id")`, `Kernel.send(methods.find{|m|m.to_s=~/^sys/},"id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
 // imports of harmless modules, an @mention.
 var codeCallBenign = []string{
+	// near attack 36's: prose about popen, a method list's search not
+	// sent
+	`use IO.popen with a block`, `File.popen is how Ruby reads a pipe`, `obj.methods.grep(/foo/)`, `send(:welcome, methods_count)`,
 	`Object.const_get(name).new(x)`, `Module.const_get("Foo::Bar").system_name`, `const_get(klass).send_mail`, `the exec ARGV[0] of a shell`,
 	`system ENV["C"] and more`, `operating system [beta] 2`,
 	// near attack 29's: a capitalised title after spawn/exec/system

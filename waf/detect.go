@@ -695,7 +695,7 @@ func jsonLeaves(body []byte) ([]argument, error) {
 	if !ok {
 		return nil, nil
 	}
-	empty, leaves, scalars, keys, names := jsonWalk(b)
+	empty, leaves, scalars, keys, names := jsonWalkBounded(b, max(len(body), minNameBudget), true)
 	if names > max(len(body), minNameBudget) {
 		return nil, errNamesTooLong
 	}
@@ -864,6 +864,9 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 			if err := d.value("cookie."+m.Key(), v); err != nil {
 				return err
 			}
+			if err := d.bracketKeys("cookie." + m.Key()); err != nil {
+				return err
+			}
 		}
 	}
 	for _, a := range values {
@@ -889,9 +892,12 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 // those that read from a value's start never see the key (a thirty-first
 // fresh-eyes attack, attack 35, passed q[admin' --]=1). Names without
 // brackets, and brackets of words or indices (filter[name], a[0][b],
-// a[]), cost a byte scan. At most 8 parts a name.
+// a[]), cost a byte scan. Every part is read (PHP nests 64 deep: a
+// review passed a key in the ninth part when eight were); the keys kept
+// count against the derived arguments' bound (keep). Cookies' names too:
+// PHP reads q[k]=v in $_COOKIE so.
 func (d *decoder) bracketKeys(name string) error {
-	for i, n := strings.IndexByte(name, '['), 0; i >= 0 && n < 8; n++ {
+	for i := strings.IndexByte(name, '['); i >= 0; {
 		j := strings.IndexByte(name[i+1:], ']')
 		if j < 0 {
 			return nil

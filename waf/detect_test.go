@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -440,7 +441,11 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		"${jn<!---->di:ldap://x/a}", "{{7*<!---->7}}", "x' OR sleep<!---->EachRow(3)--", "x' OR lengthUTF<!---->8(password)>5--", `Kernel.sy<!---->stem("id")`,
 		"<![CDATA[<]]><![CDATA[s]]><![CDATA[c]]><![CDATA[r]]><![CDATA[i]]><![CDATA[p]]><![CDATA[t]]><![CDATA[>]]>alert(1)&lt;/script>",
 		"&lt;<!---->s<!---->c<!---->r<!---->i<!---->p<!---->t>alert(1)&lt;/<!---->script>", "; c<!---->a<!---->t /e<!---->tc/pa<!---->sswd",
-		".<!---->./.<!---->./.<!---->./etc/passwd", "1' UNION SEL<?x?>ECT password FROM users--"} {
+		".<!---->./.<!---->./.<!---->./etc/passwd", "1' UNION SEL<?x?>ECT password FROM users--",
+		// attack 36's and a review's: child elements split it
+		"1' UNION SEL<b/>ECT password FROM users--", "1' UNION <b>SELECT</b> password FROM users--", "1' UNI<a><b>ON SEL</b></a>ECT password FROM users--",
+		"1' UNION SEL<?x?><b></b>ECT password FROM users--", "x' OR sleep<b/>EachRow(3)--", "admin'<b/> --", "{{7*<b/>7}}",
+		"<a>1' UNION SEL</a><a>ECT password FROM users--</a>", "<a>x' OR sleep</a><a>EachRow(3)--</a>"} {
 		p := probe{name: "XML text split " + s, method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><r><q>` + s + `</q></r>`}
 		if strings.Contains(s, "EachRow") || strings.Contains(s, "lengthUTF") || strings.Contains(s, "{{") {
 			crsMisses = append(crsMisses, p)
@@ -455,6 +460,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		crsCatches = append(crsCatches, probe{name: "SQLi in XML declared " + enc, method: "POST", path: "/api", contentType: "application/xml",
 			body: `<?xml version="1.0" encoding="` + enc + `"?><r><q>1' UNION SELECT password FROM users--</q></r>`})
 	}
+	// a review's: UTF-8 in a document declared ISO-8859-1 is read as
+	// UTF-8, as an application that follows the Content-Type reads it
+	crsCatches = append(crsCatches, probe{name: "admin\uff07 -- in UTF-8 XML declared ISO-8859-1", method: "POST", path: "/api", contentType: "application/xml; charset=utf-8",
+		body: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r><q>admin\uff07 --</q></r>"})
 	crsMisses = append(crsMisses, probe{name: "{{7*7}} in an attribute of XML declared ISO-8859-1", method: "POST", path: "/api", contentType: "application/xml",
 		body: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r><q a=\"{{7*7}}\">caf\xe9</q></r>"})
 	// a bracketed key in a parameter's or a field's name, which PHP,
@@ -464,6 +473,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "x' OR sleepEachRow(3)-- as a filter's column in the query", method: "GET", path: "/x?filter[" + q("x' OR sleepEachRow(3)--") + "]=1"},
 		probe{name: "1 OR sleepEachRow(3) as a sort's column in a form", method: "POST", path: "/x", contentType: form, body: "sort[" + q("1 OR sleepEachRow(3)") + "]=asc"},
 		probe{name: "admin'# as a nested bracketed key in a form", method: "POST", path: "/x", contentType: form, body: "a[b][" + q("admin'#") + "]=1"},
+		// a review's: the ninth part (eight were read), a cookie's name
+		probe{name: "admin' -- as the ninth bracketed part", method: "GET", path: "/x?q[a][a][a][a][a][a][a][a][" + q("admin' --") + "]=1"},
+		probe{name: "admin' -- after eight []", method: "GET", path: "/x?a[][][][][][][][][" + q("admin' --") + "]=1"},
+		probe{name: "admin' -- as a bracketed key in a cookie's name", method: "GET", path: "/x", header: http.Header{"Cookie": {"q[admin' --]=1"}}},
 	)
 	// JSON in UTF-7 behind a charset parameter not named in lowercase,
 	// which Express's body-parser decodes (attack 35; 920480 reads
@@ -640,9 +653,13 @@ func benignTable() []probe {
 		{name: "multipart text with non-ASCII and an apostrophe", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "an OpenID Connect id_token in the query (claims with an apostrophe, an ampersand, URLs)", method: "GET", path: "/callback?id_token=eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiMjAyNC0wNS1rZXktMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbS9vYXV0aDIvZGVmYXVsdCIsICJzdWIiOiAiMDB1MWEyYjNjNCIsICJhdWQiOiBbImFwaTovL2RlZmF1bHQiLCAic3BhIl0sICJuYW1lIjogIlNlXHUwMGUxbiBPJ0JyaWVuLVNtaXRoIiwgImVtYWlsIjogInNlYW4ub2JyaWVuK3Rlc3RAZXhhbXBsZS5jb20iLCAic2NwIjogWyJvcGVuaWQiLCAicHJvZmlsZSIsICJlbWFpbCIsICJvZmZsaW5lX2FjY2VzcyJdLCAiYW1yIjogWyJwd2QiLCAibWZhIl0sICJub25jZSI6ICJuLTBTNl9XekEyTWoiLCAiYXRfaGFzaCI6ICI3N1FtVVB0alBmeld0RjJBbnBLOVJRIiwgImdyb3VwcyI6IFsiQWRtaW5zICYgQmlsbGluZyIsICJSJkQiXSwgImxvY2FsZSI6ICJkZS1DSCIsICJpYXQiOiAxNzY0NjAwMDAwLCAiZXhwIjogMTc2NDYwMzYwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU&state=af0ifjsldkj"},
 		{name: "encoded-words of ordinary subjects", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=") + "&from=" + q("=?ISO-8859-1?Q?Andr=E9?= <andre@example.com>") + "&s2=" + q("=?UTF-8?B?Sm9lJ3MgcmVwb3J0IC0tIGZpbmFs?=")},
+		{name: "XML of records with mixed content and comments", method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><orders><!-- export --><order id="1"><name>Jane O'Neil</name><note>Leave at the <b>back</b> door, it's open</note><total>37.50</total></order><order id="2"><name>Bob</name><note>Call first <!-- after 5 -->please</note><total>12</total></order></orders>`},
+		{name: "XHTML with inline markup", method: "POST", path: "/api", contentType: "application/xml", body: `<html><body><p>Select your <b>size</b> and colour, then press <i>Order</i>.</p><p>It's <a href="/help">here</a> or there.</p></body></html>`},
 		{name: "XML declared ISO-8859-1 (Latin-1 bytes)", method: "POST", path: "/api", contentType: "application/xml", body: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r><q>Caf\xe9 cr\xe8me</q></r>"},
 		{name: "XML declared windows-1252 (its quotes)", method: "POST", path: "/api", contentType: "text/xml; charset=windows-1252", body: "<?xml version=\"1.0\" encoding=\"windows-1252\"?><r><q>\x93quoted\x94 \x80 5</q></r>"},
 		{name: "SOAP declared ISO-8859-1", method: "POST", path: "/soap", contentType: "text/xml; charset=ISO-8859-1", body: `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPrice><Item>Apples</Item></GetPrice></soap:Body></soap:Envelope>`},
+		{name: "a query parameter of a JSON array of 3,000 numbers (a review's false positive)", method: "GET", path: "/x?ids=" + numbersJSON(3000)},
+		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
 		{name: "bracketed keys of words and indices", method: "GET", path: "/x?filter[name]=Jane&page[size]=10&a[]=1&a[0][b]=2&q[Bob's%20caf%C3%A9]=1&sort[-created_at]=desc"},
 		{name: "JSON with Charset=UTF-8", method: "POST", path: "/api", contentType: "application/json; Charset=UTF-8", body: `{"q": "hello"}`},
 		{name: "a form with CHARSET=ISO-8859-1", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded; CHARSET=ISO-8859-1", body: "q=caf%E9"},
@@ -1423,4 +1440,18 @@ func TestCypherRule(t *testing.T) {
 			t.Errorf("210135 matches the benign %q", s)
 		}
 	}
+}
+
+// numbersJSON is a JSON array of the numbers 0 to n-1.
+func numbersJSON(n int) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(strconv.Itoa(i))
+	}
+	b.WriteString("]")
+	return b.String()
 }

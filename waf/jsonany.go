@@ -390,9 +390,12 @@ func sniffJSONString(v string) ([]byte, bool) {
 // (with an empty value, as a JSON body's are). Each leaf's value is then
 // decoded as any value is, one level deeper.
 func (d *decoder) jsonText(name string, doc []byte, level int) error {
-	empty, leaves, scalars, keys, names := jsonWalk(doc)
+	// the names of the arguments it makes, bounded by what is left of
+	// the decoding budget (keep would refuse past it anyway; the walk
+	// stops there, not after building them all)
+	empty, leaves, scalars, keys, names := jsonWalkBounded(doc, d.budget, false)
 	if names == overNames {
-		return errDecodeBudget // a document whose names alone are past its own length
+		return errDecodeBudget
 	}
 	for _, k := range empty {
 		if err := d.keep(name+suffixJSON+k, ""); err != nil {

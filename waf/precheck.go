@@ -32,6 +32,16 @@ var errTooManyParts = errors.New("too many multipart parts")
 // attributes, comments and instructions than the arguments allowed.
 var errTooManyXMLNodes = errors.New("too many XML nodes")
 
+// errXMLTextTooLong refuses an XML body whose elements' joined texts
+// (xmlArguments) add up to more than xmlJoinedBound times the body.
+var errXMLTextTooLong = errors.New("XML elements' joined text longer than its bound")
+
+// xmlJoinedBound bounds the bytes of the joined texts xmlArguments makes,
+// as a multiple of the body's length: a record's text is joined again
+// by each element around it that holds more text, so a document of
+// records in lists in sections joins its text three or four times.
+const xmlJoinedBound = 4
+
 // errNamesTooLong refuses a JSON body whose arguments' names add up to
 // more bytes than the body itself (or minNameBudget, for a small body).
 // The engine names each leaf by its whole path (json.a.b.c), and the rules
@@ -145,32 +155,63 @@ func formUnescape(s string) string {
 // and the text nodes' (xml.text.<element>).
 //
 // An element's text split into nodes by comments, processing
-// instructions or CDATA sections (1' UNION SEL<!---->ECT password ..., 1'
-// UNION <![CDATA[SELECT]]> password ...) is one argument more, its nodes
-// joined, as a parser hands it to the application (ElementTree's .text,
-// the DOM's textContent): the engine reads each node alone, and a
-// thirty-first fresh-eyes attack (attack 35) passed SQL, Ruby and
-// template code split so. Text that is one node costs nothing more.
+// instructions, CDATA sections or child elements (1' UNION
+// SEL<!---->ECT password ..., 1' UNION <![CDATA[SELECT]]> ..., 1' UNION
+// SEL<b/>ECT ...) is one argument more, xml.text.<element>: the text of
+// every node inside it joined, as a parser hands it to an application
+// that reads the element's text (the DOM's textContent, .NET's
+// InnerText, ElementTree's itertext, XPath's string()). The engine reads
+// each node alone, and fresh-eyes attacks passed SQL, Ruby and template
+// code split so (attack 35 with comments and CDATA, attack 36 with child
+// elements). An element whose text is one node costs nothing more, nor
+// does one whose joined text is its last child's (an envelope around a
+// body); the joined texts are bounded by xmlJoinedBound times the body
+// (past it, errXMLTextTooLong) and count as nodes.
 func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict = false
 	dec.CharsetReader = xmlCharsetReader // as the engine reads it (xmlBody)
 	nodes := 0
-	element := ""  // the innermost element started
-	var run []byte // the text nodes read since the last tag, joined
-	pieces := 0    // how many
-	flush := func() {
-		if text := bytes.TrimSpace(run); pieces > 1 && len(text) > 0 {
-			nodes++
-			out = append(out, argument{"xml.text." + element, string(text)})
-			values = append(values, argument{"xml.text." + element, string(text)})
+	element := "" // the innermost element started
+	// text: every text node's bytes in document order; each open
+	// element, where its text starts in it and how many text nodes of
+	// more than white space came before it
+	var text []byte
+	type open struct {
+		name          string
+		start, pieces int
+	}
+	var stack []open
+	pieces := 0
+	last := ""                           // the last joined text made an argument
+	budget := xmlJoinedBound * len(body) // bytes of joined text left
+	closeTop := func() error {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if pieces-top.pieces < 2 {
+			return nil
 		}
-		run, pieces = run[:0], 0
+		t := bytes.TrimSpace(text[top.start:])
+		if len(t) == 0 || string(t) == last {
+			return nil
+		}
+		if budget -= len(t); budget < 0 {
+			return errXMLTextTooLong
+		}
+		last = string(t)
+		nodes++
+		out = append(out, argument{"xml.text." + top.name, last})
+		values = append(values, argument{"xml.text." + top.name, last})
+		return nil
 	}
 	for first := true; ; first = false {
 		tok, err := dec.RawToken()
 		if err != nil {
-			flush()
+			for len(stack) > 0 {
+				if err := closeTop(); err != nil {
+					return nil, nil, err
+				}
+			}
 			if nodes+len(out) > maxArgs {
 				return nil, nil, errTooManyXMLNodes
 			}
@@ -178,9 +219,9 @@ func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) 
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			flush()
 			nodes++
 			element = t.Name.Local
+			stack = append(stack, open{name: element, start: len(text), pieces: pieces})
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue // a namespace declaration names a namespace, not data
@@ -193,13 +234,17 @@ func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) 
 				values = append(values, argument{"xml.attr." + name, a.Value})
 			}
 		case xml.EndElement:
-			flush()
+			if len(stack) > 0 {
+				if err := closeTop(); err != nil {
+					return nil, nil, err
+				}
+			}
 		case xml.CharData:
-			run = append(run, t...)
-			pieces++
-			if text := bytes.TrimSpace(t); len(text) > 0 {
+			text = append(text, t...)
+			if trimmed := bytes.TrimSpace(t); len(trimmed) > 0 {
+				pieces++
 				nodes++
-				values = append(values, argument{"xml.text." + element, string(text)})
+				values = append(values, argument{"xml.text." + element, string(trimmed)})
 			}
 		case xml.ProcInst:
 			if !(first && t.Target == "xml" && xmlDeclaration.Match(t.Inst)) {
@@ -245,6 +290,16 @@ func jsonEmptyContainers(body []byte) []string {
 // passed: attack 32); as an argument of its own the key is read as any
 // value is.
 func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, names int) {
+	return jsonWalkBounded(body, max(len(body), minNameBudget), true)
+}
+
+// jsonWalkBounded is jsonWalk with the bound on the names given (past it,
+// names is overNames and the walk stops), counting the names of every
+// leaf (all: a body's, whose leaves the engine names itself) or of the
+// arguments it returns only (JSON inside a value, whose other leaves
+// become no argument: a review found ?ids=[0,1,...] of 4,000 numbers
+// refused when they counted).
+func jsonWalkBounded(body []byte, limit int, all bool) (empty []string, leaves, scalars, keys []argument, names int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	// The path of the value being read is built in one buffer, each level
@@ -253,7 +308,6 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 	// and 255 ms (each level's path copied its parent's). Past the names'
 	// bound the walk stops (overNames): the document is refused, and a
 	// value of many leaves at depth costs no more.
-	limit := max(len(body), minNameBudget)
 	type level struct {
 		path   int // the length of its path in buf
 		array  bool
@@ -327,7 +381,9 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 			done()
 		default:
 			n := child()
-			names += len(n)
+			if all {
+				names += len(n)
+			}
 			if top := len(stack) - 1; top >= 0 && !stack[top].array && !wordKey(stack[top].key) {
 				v := "null"
 				switch t := tok.(type) {
@@ -337,6 +393,9 @@ func jsonWalk(body []byte) (empty []string, leaves, scalars, keys []argument, na
 					v = strconv.FormatBool(t)
 				}
 				scalars = append(scalars, argument{string(n), v})
+				if !all {
+					names += len(n)
+				}
 			}
 			done()
 		}

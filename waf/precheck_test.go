@@ -137,3 +137,56 @@ func TestJSONNamesBounded(t *testing.T) {
 		t.Fatalf("128 leaves 8 levels deep: %v, want it inspected", err)
 	}
 }
+
+// TestXMLJoinedText: xmlArguments joins an element's text split by
+// comments, CDATA, instructions or child elements (the DOM's
+// textContent), once per distinct text, and refuses a document whose
+// joined texts are past xmlJoinedBound times the body.
+func TestXMLJoinedText(t *testing.T) {
+	joined := func(doc string) []string {
+		out, _, err := xmlArguments([]byte(doc), 1000)
+		if err != nil {
+			t.Fatalf("xmlArguments(%q): %v", doc, err)
+		}
+		var texts []string
+		for _, a := range out {
+			if strings.HasPrefix(a.name, "xml.text.") {
+				texts = append(texts, a.name+"="+a.value)
+			}
+		}
+		return texts
+	}
+	for doc, want := range map[string][]string{
+		`<r><q>plain</q></r>`:                       nil,
+		`<r><q>SEL<!---->ECT x</q></r>`:             {"xml.text.q=SELECT x"},
+		`<r><q>SEL<b/>ECT x</q></r>`:                {"xml.text.q=SELECT x"},
+		`<r><q>1 <b>SELECT</b> x</q></r>`:           {"xml.text.q=1 SELECT x"},
+		`<env><body><q>a<b/>b</q></body></env>`:     {"xml.text.q=ab"},
+		`<r><a>x</a><a>y</a></r>`:                   {"xml.text.r=xy"},
+		`<r><q>a<![CDATA[b]]>c</q>tail</r>`:         {"xml.text.q=abc", "xml.text.r=abctail"},
+		`<r><q>cut<b/>short`:                        {"xml.text.q=cutshort"},
+		"<r>\n  <q>one</q>\n  <p>two</p>\n</r>":     {"xml.text.r=one\n  two"},
+		`<r><q>x</q><!-- c --><p/></r>`:             nil,
+		`<r><q>a</q></r><s><t>b</t><t>b</t></s>`:    {"xml.text.s=bb"},
+		`<r><a><b>same<c/>text</b></a></r>`:         {"xml.text.b=sametext"},
+		`<r><a>z<a>z<a>x<b/>y</a></a></a></r>`:      {"xml.text.a=xy", "xml.text.a=zxy", "xml.text.a=zzxy"},
+		`<r><q>x' OR sleep<b/>EachRow(3)--</q></r>`: {"xml.text.q=x' OR sleepEachRow(3)--"},
+	} {
+		if got := joined(doc); !slices.Equal(got, want) {
+			t.Errorf("xmlArguments(%q) joined %q, want %q", doc, got, want)
+		}
+	}
+	// each element around a long text adds a byte of its own: its
+	// text joined again, until the bound
+	var deep strings.Builder
+	for range 200 {
+		deep.WriteString("<a>z")
+	}
+	deep.WriteString(strings.Repeat("x", 8000) + "<b/>y")
+	for range 200 {
+		deep.WriteString("</a>")
+	}
+	if _, _, err := xmlArguments([]byte(deep.String()), 1000); !errors.Is(err, errXMLTextTooLong) {
+		t.Errorf("200 elements around 8 KB of split text: %v, want errXMLTextTooLong", err)
+	}
+}

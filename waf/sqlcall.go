@@ -425,6 +425,11 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 			a = sqlSkip(v, a+1) // [1] = f(...), (1, 2) OR f(...): attack 27
 		}
 		if op := sqlCompareEnd(v, a); op >= 0 {
+			if numbered && sqlPatternProbe(v, a, op) {
+				// 210169: x' OR password GLOB 's*: a pattern compared with
+				// a column, the application's quote closing it (attack 36)
+				return op
+			}
 			a = op
 		} else if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") || strings.HasPrefix(v[a:], "::") {
 			a += 2
@@ -489,7 +494,7 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	if k >= len(v) || v[k] != '(' {
 		return -1
 	}
-	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) {
+	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, k+1) {
 		return k + 1
 	}
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
@@ -504,6 +509,40 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 		return k + 1
 	}
 	return -1
+}
+
+// sqlPatternProbe: at v[a:op] stands GLOB, REGEXP or RLIKE, and after
+// it a quote: SQLite's and MySQL's pattern matches of a
+// column, which guess a password a letter at a time (x' OR password GLOB
+// 's*, x' AND password GLOB 's*' OR 'a'='b: attack 36; the CRS reads
+// LIKE there, and 210155 after a number). LIKE is prose's word and stays
+// the CRS's.
+func sqlPatternProbe(v string, a, op int) bool {
+	if _, ok := sqlWordFold(v, a, "glob", "regexp", "rlike"); !ok {
+		return false // LIKE is prose's word too; the CRS reads it, and SIMILAR TO
+	}
+	b := sqlSkip(v, op)
+	return b < len(v) && (v[b] == '\'' || v[b] == '"')
+}
+
+// sqlSubquery: name is EXISTS and its bracket (ending at v[j-1]) opens a
+// subquery: SELECT, VALUES, WITH or TABLE after brackets. x' OR
+// EXISTS(VALUES(1)) --, 1 OR EXISTS(VALUES(unicode(password)>100)) are
+// a tautology and a test of the password that the CRS does not name
+// (attack 36; it reads EXISTS(SELECT ...)).
+func sqlSubquery(v, name string, j int) bool {
+	if !strings.EqualFold(name, "exists") {
+		return false
+	}
+	for c := 0; c < 8; c++ {
+		j = sqlSkip(v, j)
+		if j >= len(v) || v[j] != '(' {
+			break
+		}
+		j++
+	}
+	_, ok := sqlWordFold(v, j, "select", "values", "with", "table")
+	return ok
 }
 
 // sqlLastQuoteOpens: v's last quote of kind q opens a string. A value

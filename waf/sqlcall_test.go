@@ -86,6 +86,11 @@ var sqlCallAttacks = []string{
 	// left open by attack 34: an alias after the call in a select list
 	"1 OR sleepEachRow(3) x", "1 OR sleepEachRow(3) \"x\"", "1 OR sleepEachRow(3) `x`", "1 OR sleepEachRow(3) x --",
 	"1 OR lengthUTF8(password) [x], 2", "(1) OR sleepEachRow(3) AS_x",
+	// attack 36's: a pattern compared with a column after the quote;
+	// EXISTS of a subquery of VALUES
+	"x' OR password GLOB 's*", "x' OR password GLOB 's*' --", "x' AND password GLOB 's*' OR 'a'='b", "x' OR password REGEXP '^s' --",
+	"x' OR EXISTS(VALUES(1)) --", "1 OR EXISTS(VALUES(1))", "x' OR EXISTS(VALUES(unicode(password)>100))--",
+	"x' OR NOT EXISTS (VALUES(0)) --", "1 OR EXISTS ((VALUES(1)))",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -124,6 +129,9 @@ var sqlCallBenign = []string{
 	"order by price, rating(desc)", "1, 2, 3 (pick one)", "red, galaxyS23(ultra)", "4 or MacBookPro(M3) refurbished",
 	// near the alias after the call
 	"1 or galaxyS23(ultra) deals", "2 or youTube(music) premium", "1 or getValue() calls are made", "3 or iPhone(15) \"pro\"",
+	// near attack 36's: glob and exists in prose and code
+	"It's 'x' or a glob", "use 'x' or a regexp", "it's 'there' or exists(somewhere)", "it's 'there' or exists (in theory)",
+	"Bob's 'glob' or regexp tool",
 }
 
 func TestSQLCall(t *testing.T) {
@@ -256,7 +264,7 @@ func TestSQLCallBeyondTheCRS(t *testing.T) {
 }
 
 // crsCatchesSQLCall are sqlCallAttacks the CRS alone refuses.
-var crsCatchesSQLCall = map[string]bool{"admin' AND 'a'=json_extract(password,'$')--": true}
+var crsCatchesSQLCall = map[string]bool{"admin' AND 'a'=json_extract(password,'$')--": true, "x' OR password REGEXP '^s' --": true}
 
 // FuzzSQLCall: any value is read without a panic, and 210169's reading
 // with the starts it has seen (sqlSeen) finds what reading on from each

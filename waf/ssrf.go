@@ -550,21 +550,28 @@ func slashlessURL(v string) int {
 }
 
 // schemeRelative: v is, after C0 controls and spaces, a URL without its
-// scheme (//169.254.169.254/latest/, \\169.254.169.254\latest): an
+// scheme (//169.254.169.254/latest/, /\169.254.169.254\latest): an
 // application that completes it with its own page's scheme (WHATWG URL's
-// new URL(v, base), Python's urljoin, a redirect's Location) fetches the
-// host (left open by attack 34). The index after the slashes, or -1; a
-// value of slashes alone, or slashes then a space, is none.
+// new URL(v, base), Python's urljoin for //, a redirect's Location)
+// fetches the host (left open by attack 34). The index after the
+// slashes and backslashes (any number, as WHATWG URL reads them), or -1;
+// a value of slashes alone, or slashes then a space, is none, and so is
+// one that starts with two backslashes (a Windows share's path).
 func schemeRelative(v string) int {
 	i := 0
 	for i < len(v) && v[i] <= ' ' {
 		i++
 	}
-	j := i
-	for j < len(v) && j-i < 8 && (v[j] == '/' || v[j] == '\\') {
-		j++
+	if i+1 >= len(v) || v[i] != '/' || v[i+1] != '/' && v[i+1] != '\\' {
+		// \\host\share is a Windows share's path (UNC) before it is a
+		// URL: 210128 would read \\10.0.0.5\share as an IP URL (a review)
+		return -1
 	}
-	if j-i < 2 || j == len(v) || v[j] <= ' ' || v[j] == '/' || v[j] == '\\' {
+	j := i
+	for j < len(v) && (v[j] == '/' || v[j] == '\\') {
+		j++ // as many as there are, as WHATWG URL skips them (a review: 9 passed)
+	}
+	if j == len(v) || v[j] <= ' ' {
 		return -1
 	}
 	return j
@@ -577,18 +584,31 @@ func schemeRelative(v string) int {
 // CRS's list names a few spellings of each; plainAuthority writes the
 // address once, the way the list's first spelling does (ipv6Host).
 func oddIPv6(a string) bool {
+	_, ok := plainIPv6(a)
+	return ok
+}
+
+// plainIPv6 is the authority a (after its user information, which it
+// drops) with its IPv6 address written as ipv6Host writes it, when that
+// differs from how it stands; ok is false otherwise. (Percent-decoding
+// can make an @ or a ] of %40 or %5D: a review found a cookie of
+// http://%255D%2540[::ffff:169.254.169.254]/ crashed the reading.)
+func plainIPv6(a string) (string, bool) {
 	if at := strings.LastIndexByte(a, '@'); at >= 0 {
 		a = a[at+1:]
 	}
 	if len(a) < 2 || a[0] != '[' {
-		return false
+		return "", false
 	}
 	e := strings.IndexByte(a, ']')
 	if e < 0 {
-		return false
+		return "", false
 	}
 	h, ok := ipv6Host(a[1:e])
-	return ok && h != a[:e+1]
+	if !ok || h == a[:e+1] {
+		return "", false
+	}
+	return h + a[e+1:], true
 }
 
 // ipv6Host is the host an IPv6 address's text s (inside the brackets)
@@ -656,12 +676,10 @@ func plainAuthority(v string) (string, bool, error) {
 			// (attack 33)
 			host = strings.ToLower(lenientUnescape(host))
 		}
-		if oddIPv6(host) {
+		if h, ok := plainIPv6(host); ok {
 			// http://[::ffff:169.254.169.254]/ is http://169.254.169.254/
 			// (left open by attack 34)
-			c := strings.IndexByte(host, ']')
-			h, _ := ipv6Host(host[1:c])
-			host = h + host[c+1:]
+			host = h
 		}
 		b.WriteString(host)
 		i = max(e, a)

@@ -93,7 +93,8 @@ var ssrfAttacks = []string{
 	// its full names
 	"http://user@[::ffff:169.254.169.254]/latest/meta-data/", "http://a@[::FFFF:A9FE:A9FE]/computeMetadata/v1/",
 	"http://a@[0000:0000::1]:2375/containers/json", "http:\\\\[::ffff:169.254.169.254]\\latest\\meta-data\\",
-	"http://a@[0:0:0:0:0:ffff:7f00:1]/", "//169.254.169.254/latest/meta-data/", "\\\\169.254.169.254\\latest\\meta-data\\",
+	"http://a@[0:0:0:0:0:ffff:7f00:1]/", "//169.254.169.254/latest/meta-data/", "/\\169.254.169.254\\latest\\meta-data\\",
+	"/////////169.254.169.254/latest/meta-data/", "/\\\\\\\\\\\\\\\\metadata.google.internal/computeMetadata/v1/",
 	" //metadata.google.internal/computeMetadata/v1/", "//a@127.0.0.1:2019/config/",
 	"http://instance-data.ec2.internal/latest/meta-data/", "http://instance-data.us-west-2.compute.internal/latest/meta-data/iam/",
 }
@@ -149,7 +150,7 @@ var ssrfBenign = []string{
 	// host, comments, the names in prose (a URL of an IPv6 address is
 	// refused by the CRS's 932130, which reads /[...] as a shell's
 	// expression)
-	"//cdn.example.com/lib.js", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
+	"//cdn.example.com/lib.js", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
 	"instance-data.example.com", "http://instance-data.example.com/",
 }
 
@@ -296,7 +297,11 @@ func TestPlainAuthority(t *testing.T) {
 		"http://[2001:DB8::1]:8080/":             "http://[2001:db8::1]:8080/",
 		"http://[fe80::1%25eth0]/":               "http://[fe80::1%eth0]/",
 		" //h/x":                                 "http://h/x",
-		"\\\\h\\x":                               "http://h/x",
+		"\\\\h\\x":                               "\\\\h\\x",
+		"/\\h\\x":                                "http://h/x",
+		"///////h/":                              "http://h/",
+		"http://]@[::ffff:169.254.169.254]/":     "http://169.254.169.254/",
+		"http://x@]@[::1]/":                      "http://[::1]/",
 		"//":                                     "//",
 		"// h":                                   "// h",
 	} {
@@ -314,7 +319,7 @@ func TestPlainAuthority(t *testing.T) {
 // a URL's authority comes back without it (changed), and a value with
 // none comes back as it was.
 func FuzzPlainAuthority(f *testing.F) {
-	for _, s := range []string{"http://a@b/", "x://@", "://a@b://c@d", "http://a/b@c", "mail a@b"} {
+	for _, s := range []string{"http://a@b/", "x://@", "://a@b://c@d", "http://a/b@c", "mail a@b", "http://%5D%40[::ffff:169.254.169.254]/", "http://x%40[0::1]/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -379,7 +384,10 @@ func TestSSRFInCookies(t *testing.T) {
 	cookie := func(v string) http.Header { return http.Header{"Cookie": {"q=" + v}} }
 	var misses, benign []probe
 	for _, v := range []string{"http%3A%2F%2Fa%40169.254.169.254%2Flatest%2Fmeta-data%2F", "http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F",
-		"http%3A%2F%2Fmetadata.google.internal%2FcomputeMetadata%2Fv1%2F", "http%3A%2F%2F127.0.0.1%3A2375", "http://metadata:80/computeMetadata/v1/"} {
+		"http%3A%2F%2Fmetadata.google.internal%2FcomputeMetadata%2Fv1%2F", "http%3A%2F%2F127.0.0.1%3A2375", "http://metadata:80/computeMetadata/v1/",
+		// a review's: percent-decoding makes the @ and ] that hid the
+		// IPv6 host (the reading crashed before)
+		"http://%255D%2540[::ffff:169.254.169.254]/latest/"} {
 		misses = append(misses, probe{name: "cookie " + v, method: "GET", path: "/api/items", header: cookie(v)})
 	}
 	for _, v := range []string{"https%3A%2F%2Fexample.com%2Fdashboard", "http://10.0.0.5/return", "https%3A%2F%2Fshop.example.com%3A443%2Fcart"} {

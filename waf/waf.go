@@ -698,6 +698,7 @@ var limitRefusals = []struct {
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
 	{errTooManyXMLNodes, "waf refused an XML body with more elements, text nodes, attributes, comments and instructions than max_arguments", 200011},
+	{errXMLTextTooLong, "waf refused an XML body whose elements' joined texts are longer than four times the body", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},
 	{errDerivedArgs, "waf refused a request whose body arguments, with those derived from values (decoded, template literals, JSON inside values), are over max_arguments", 200015},
 	{errReservedName, "waf refused a request with an argument named as the WAF names decoded documents (:base64:markup, :base64:script)", 210198},

@@ -1,11 +1,13 @@
 package waf
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -80,15 +82,31 @@ func xmlValues(r io.Reader) (attrs, texts []string, err error) {
 
 // xmlCharsetReader decodes a document that declares US-ASCII or one of
 // the single-byte charsets the CRS allows (tx.allowed_request_content_type_charset)
-// to UTF-8; encoding/xml reads UTF-8 itself.
+// to UTF-8; encoding/xml reads UTF-8 itself. A document that is valid
+// UTF-8 is read as UTF-8 whatever it declares: an application that reads
+// it by its Content-Type's charset=utf-8, or after its framework decoded
+// the body as UTF-8 (Express, a Python str), sees that, and a review
+// passed <?xml ... encoding="ISO-8859-1"?><r><q>admin＇ --</q></r> (the
+// full-width apostrophe, which the WAF folds, read as three Latin-1
+// letters). Read either way, its ASCII is the same bytes.
 func xmlCharsetReader(label string, input io.Reader) (io.Reader, error) {
+	var cm *charmap.Charmap
 	switch strings.ToLower(strings.TrimSpace(label)) {
 	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii":
-		return charmap.ISO8859_1.NewDecoder().Reader(input), nil
+		cm = charmap.ISO8859_1
 	case "iso-8859-15", "iso8859-15", "iso_8859-15", "latin-9", "latin9":
-		return charmap.ISO8859_15.NewDecoder().Reader(input), nil
+		cm = charmap.ISO8859_15
 	case "windows-1252", "cp1252", "x-cp1252":
-		return charmap.Windows1252.NewDecoder().Reader(input), nil
+		cm = charmap.Windows1252
+	default:
+		return nil, fmt.Errorf("xml: a document in %q: the WAF reads UTF-8, US-ASCII, ISO-8859-1, ISO-8859-15 and windows-1252", label)
 	}
-	return nil, fmt.Errorf("xml: a document in %q: the WAF reads UTF-8, US-ASCII, ISO-8859-1, ISO-8859-15 and windows-1252", label)
+	rest, err := io.ReadAll(input) // at most the body, body_limit bytes
+	if err != nil {
+		return nil, err
+	}
+	if utf8.Valid(rest) {
+		return bytes.NewReader(rest), nil
+	}
+	return cm.NewDecoder().Reader(bytes.NewReader(rest)), nil
 }

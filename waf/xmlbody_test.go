@@ -25,7 +25,8 @@ func TestXMLValues(t *testing.T) {
 		{doc: "<?xml version=\"1.0\" encoding=\"windows-1252\"?><r><q>\x93x\x94 \x80</q></r>", texts: []string{"\u201cx\u201d €"}},
 		{doc: "<?xml version=\"1.0\" encoding=\"ISO-8859-15\"?><r><q>\xa4</q></r>", texts: []string{"€"}},
 		{doc: `<?xml version="1.0" encoding="US-ASCII"?><r><q>plain</q></r>`, texts: []string{"plain"}},
-		{doc: `<?xml version="1.0" encoding="UTF-16"?><r><q>x</q></r>`, err: true},
+		{doc: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r><q>admin\uff07 --</q></r>", texts: []string{"admin\uff07 --"}},
+		{doc: `<?xml version="1.0" encoding="UTF-16"?><r><q>x\xff</q></r>`, err: true},
 		{doc: `<?xml version="1.0" encoding="Shift_JIS"?><r/>`, err: true},
 		{doc: `<r><q>x</r>&bogus`, texts: []string{"x"}},
 	} {
