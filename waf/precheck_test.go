@@ -190,3 +190,56 @@ func TestXMLJoinedText(t *testing.T) {
 		t.Errorf("200 elements around 8 KB of split text: %v, want errXMLTextTooLong", err)
 	}
 }
+
+// FuzzXMLArguments: any document is read without a panic; the joined
+// texts stay within xmlJoinedBound times the body, and the arguments
+// within max_arguments.
+func FuzzXMLArguments(f *testing.F) {
+	for _, s := range []string{`<r><q>SEL<!---->ECT</q></r>`, `<r><a>z<a>x<b/>y</a></a></r>`, `<r a="1"><![CDATA[x]]><?p x?></r>`, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r>\xe9<b/>x</r>", `</a></b><c>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		out, _, err := xmlArguments([]byte(doc), 64)
+		if err != nil {
+			return
+		}
+		if len(out) > 64 {
+			t.Fatalf("xmlArguments(%q): %d arguments, over 64", doc, len(out))
+		}
+		joined := 0
+		for _, a := range out {
+			if strings.HasPrefix(a.name, "xml.text.") {
+				joined += len(a.value)
+			}
+		}
+		if joined > xmlJoinedBound*len(doc) {
+			t.Fatalf("xmlArguments(%q): %d bytes joined, over %d", doc, joined, xmlJoinedBound*len(doc))
+		}
+	})
+}
+
+// FuzzJSONWalk: any document is walked without a panic, and the names
+// it counts are the arguments' it returns when it counts those only.
+func FuzzJSONWalk(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":"x"}],"c(":{}}`, `[[[["x"]]]]`, `{"$ne":1,"k":[true,null]}`, `{"a":`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		empty, leaves, scalars, keys, names := jsonWalkBounded([]byte(doc), 1<<20, false)
+		if names == overNames {
+			return
+		}
+		sum := 0
+		for _, e := range empty {
+			sum += len(e)
+		}
+		for _, as := range [][]argument{leaves, scalars, keys} {
+			for _, a := range as {
+				sum += len(a.name)
+			}
+		}
+		if sum != names {
+			t.Fatalf("jsonWalkBounded(%q): names %d, the arguments' names add up to %d", doc, names, sum)
+		}
+	})
+}
