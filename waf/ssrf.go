@@ -718,3 +718,107 @@ func slashPaths(d string) string {
 	}
 	return string(b)
 }
+
+// wildcardDNSRule is rule 210175: a host under a wildcard DNS service
+// (nip.io, sslip.io, xip.io), which answers for any name the IPv4
+// address the name spells, in dots (10.0.0.1.nip.io, app.10.0.0.1.nip.io),
+// dashes (169-254-169-254.nip.io, app-127-0-0-1.nip.io) or eight hex
+// digits (a9fea9fe.nip.io, app-7f000001.nip.io), when that address is
+// internal: loopback, private, link-local (the metadata service),
+// unspecified or shared (100.64.0.0/10, Alibaba's metadata at
+// 100.100.100.200). The CRS's list names 169.254.169.254.nip.io and
+// 127.0.0.1.nip.io only (a thirty-second fresh-eyes attack, attack 36,
+// passed the hex and dashed names). The false-positive risk: a
+// developer's configuration naming app.127.0.0.1.nip.io, which these
+// services are also used for.
+const wildcardDNSRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + wildcardDNSOp + `" "id:210175,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a wildcard DNS name (nip.io, sslip.io) of an internal address',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const wildcardDNSOp = "gatewayWildcardDNS"
+
+func init() {
+	registerGoOperator(wildcardDNSOp, wildcardDNSInternal)
+}
+
+// wildcardDNSInternal is rule 210175's operator on a lowercased value.
+func wildcardDNSInternal(v string) bool {
+	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io"} {
+		for off := 0; off < len(v); {
+			i := strings.Index(v[off:], suffix)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + len(suffix)
+			e := off
+			if e < len(v) && v[e] == '.' {
+				e++ // the root's trailing dot
+			}
+			if e < len(v) && strings.IndexByte(":/?#\\ \t\"'<>@", v[e]) < 0 {
+				continue // nip.iox, nip.io-mirror, nip.io.example.com
+			}
+			s := i
+			for s > 0 && i-s < 253 && (v[s-1] >= 'a' && v[s-1] <= 'z' || v[s-1] >= '0' && v[s-1] <= '9' || v[s-1] == '.' || v[s-1] == '-') {
+				s--
+			}
+			if ip, ok := wildcardDNSAddr(v[s:i]); ok && internalAddr(ip) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wildcardDNSAddr is the IPv4 address a wildcard DNS service answers for
+// the name host (without its suffix): its last four labels in dots, or
+// its last label's last four parts in dashes, or its last label's eight
+// hex digits after a dash or alone.
+func wildcardDNSAddr(host string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(lastParts(host, '.', 4)); err == nil && ip.Is4() {
+		return ip, true
+	}
+	label := host[strings.LastIndexByte(host, '.')+1:]
+	if ip, err := netip.ParseAddr(strings.ReplaceAll(lastParts(label, '-', 4), "-", ".")); err == nil && ip.Is4() {
+		return ip, true
+	}
+	h := label[strings.LastIndexByte(label, '-')+1:]
+	if len(h) != 8 {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	for k := range 4 {
+		hi, lo := h[2*k], h[2*k+1]
+		if !ishex(hi) || !ishex(lo) {
+			return netip.Addr{}, false
+		}
+		b[k] = unhex(hi)<<4 | unhex(lo)
+	}
+	return netip.AddrFrom4(b), true
+}
+
+// lastParts is the last n parts of s separated by sep (s itself when it
+// has n or fewer).
+func lastParts(s string, sep byte, n int) string {
+	i := len(s)
+	for k := 0; k < n; k++ {
+		j := strings.LastIndexByte(s[:i], sep)
+		if j < 0 {
+			return s
+		}
+		if k == n-1 {
+			return s[j+1:]
+		}
+		i = j
+	}
+	return s
+}
+
+// internalAddr: ip is loopback, private, link-local, unspecified or in
+// the shared address space (100.64.0.0/10).
+func internalAddr(ip netip.Addr) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || sharedAddrs.Contains(ip)
+}
+
+// sharedAddrs is the shared address space (RFC 6598), where Alibaba
+// Cloud's metadata service is (100.100.100.200).
+var sharedAddrs = netip.MustParsePrefix("100.64.0.0/10")

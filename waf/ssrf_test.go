@@ -97,6 +97,10 @@ var ssrfAttacks = []string{
 	"/////////169.254.169.254/latest/meta-data/", "/\\\\\\\\\\\\\\\\metadata.google.internal/computeMetadata/v1/",
 	" //metadata.google.internal/computeMetadata/v1/", "//a@127.0.0.1:2019/config/",
 	"http://instance-data.ec2.internal/latest/meta-data/", "http://instance-data.us-west-2.compute.internal/latest/meta-data/iam/",
+	// attack 36's: a wildcard DNS service's names of internal addresses
+	// in dashes or hex (rule 210175)
+	"http://a9fea9fe.nip.io/latest/meta-data/", "http://169-254-169-254.nip.io/latest/meta-data/", "http://app-7f000001.nip.io:2019/config/",
+	"fetch http://10.0.0.1.sslip.io/admin", "fetch http://x.192-168-1-1.sslip.io/", "http://magic-100-100-100-200.nip.io./latest/meta-data/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -152,6 +156,9 @@ var ssrfBenign = []string{
 	// expression)
 	"//cdn.example.com/lib.js", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
 	"instance-data.example.com", "http://instance-data.example.com/",
+	// near 210175: public addresses under nip.io, the service's name
+	"see http://203-0-113-5.nip.io/", "see http://93.184.216.34.nip.io/", "https://nip.io/ explains it", "http://deadbeef.nip.io/",
+	"http://10-0-0-1.nip.io.example.com/",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
@@ -394,4 +401,31 @@ func TestSSRFInCookies(t *testing.T) {
 		benign = append(benign, probe{name: "cookie " + v, method: "GET", path: "/api/items", header: cookie(v)})
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// TestWildcardDNSAddr: the address a wildcard DNS service answers for a
+// name, in dots, dashes or hex, and what 210175 refuses.
+func TestWildcardDNSAddr(t *testing.T) {
+	for host, want := range map[string]string{
+		"10.0.0.1": "10.0.0.1", "app.10.0.0.1": "10.0.0.1", "169-254-169-254": "169.254.169.254", "app-127-0-0-1": "127.0.0.1",
+		"a9fea9fe": "169.254.169.254", "app-7f000001": "127.0.0.1", "x.a.b": "", "deadbeefx": "", "1-2-3": "", "": "", "-": "", "..": "",
+	} {
+		ip, ok := wildcardDNSAddr(host)
+		if got := ""; ok {
+			got = ip.String()
+			if got != want {
+				t.Errorf("wildcardDNSAddr(%q) = %s, want %q", host, got, want)
+			}
+		} else if want != "" {
+			t.Errorf("wildcardDNSAddr(%q): none, want %s", host, want)
+		}
+	}
+	for v, want := range map[string]bool{
+		"http://a9fea9fe.nip.io/": true, "http://100-100-100-200.nip.io/": true, "http://deadbeef.nip.io/": false, "http://8.8.8.8.nip.io/": false,
+		"x.nip.io": false, "http://10-0-0-1.nip.io.example.com/": false, "http://10-0-0-1.nip.io./": true, "http://10-0-0-1.nip.io": true,
+	} {
+		if got := wildcardDNSInternal(v); got != want {
+			t.Errorf("wildcardDNSInternal(%q) = %v, want %v", v, got, want)
+		}
+	}
 }

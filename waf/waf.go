@@ -296,6 +296,7 @@ func (w *WAF) directives() string {
 		b.WriteString(sqlFunctionRules)
 		b.WriteString(probeLeakRules)
 		b.WriteString(ssrfRules)
+		b.WriteString(wildcardDNSRule)
 		b.WriteString(gadgetRules)
 		b.WriteString(formatRules)
 		b.WriteString(htmxRules)
