@@ -164,9 +164,40 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			if urlHeader(k) {
 				out = appendURLHeader(out, placeHeader+strings.ToLower(k)+":", v)
 			}
+			if k == "Forwarded" {
+				out = appendForwarded(out, v)
+			}
 		}
 	}
 	return out, password
+}
+
+// appendForwarded appends the parameters' values of a Forwarded header's
+// value (RFC 7239: for=, by=, host=, proto=, in elements separated by
+// commas, pairs by semicolons), unquoted, that are not plainly safe, as
+// header:forwarded:<name>: a proxy's library reads them (Rack's
+// forwarded_for, Spring's ForwardedHeaderFilter) and applications log or
+// store the client's address, and the rules that read from a value's
+// start saw for= first (a thirty-first fresh-eyes attack, attack 35,
+// passed Forwarded: for="admin' --"). They count against max_arguments
+// and body_limit as the other places' values do (errPlacesLimit).
+func appendForwarded(out []argument, v string) []argument {
+	for elem := range strings.SplitSeq(v, ",") {
+		for pair := range strings.SplitSeq(elem, ";") {
+			name, value, ok := strings.Cut(pair, "=")
+			if !ok {
+				continue
+			}
+			value = strings.TrimSpace(value)
+			if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			if !safeValue(value, false) {
+				out = append(out, argument{placeHeader + "forwarded:" + strings.ToLower(strings.TrimSpace(name)), value})
+			}
+		}
+	}
+	return out
 }
 
 // urlValue: the value v of the header k (canonical) holds a URL

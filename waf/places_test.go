@@ -104,6 +104,9 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "SQLi in a Basic user name, URL-safe base64 without padding", method: "GET", path: "/account", header: http.Header{"Authorization": {"Basic " + base64.RawURLEncoding.EncodeToString([]byte("admin>' OR 1=1 --:x"))}}},
 		{name: "SQLi in X-User-Id", method: "GET", path: "/api/me", header: http.Header{"X-User-Id": {sqli}}},
 		{name: "numeric SQLi in X-User-Id", method: "GET", path: "/api/me", header: http.Header{"X-User-Id": {"1 OR 1=1"}}},
+		// a Forwarded parameter's quoted value (attack 35)
+		{name: "admin' -- in Forwarded's for=", method: "GET", path: "/api/me", header: http.Header{"Forwarded": {`for="admin' --"`}}},
+		{name: "1 OR 1=1 in Forwarded's second element", method: "GET", path: "/api/me", header: http.Header{"Forwarded": {`for=192.0.2.60;proto=http, for="1 OR 1=1"`}}},
 		{name: "time-based SQLi in X-Forwarded-For", method: "GET", path: "/", header: http.Header{"X-Forwarded-For": {"127.0.0.1' AND SLEEP(5) --"}}},
 		{name: "SQLi in X-Tenant", method: "GET", path: "/", header: http.Header{"X-Tenant": {"acme'; DROP TABLE users; --"}}},
 		{name: "RCE in a custom header", method: "GET", path: "/", header: http.Header{"X-Ping-Host": {"127.0.0.1; cat /etc/passwd"}}},
@@ -229,6 +232,10 @@ func placesBenignTable() []probe {
 	}
 	passwords := []string{`Tr0ub4dor&3`, `p@ss'w"rd!#42`, `x7$Kq!9z'Lm"2&vB(`, `correct horse battery staple`, `;Q]r8*Uv{2#pZ~e<`, `O'Brien-1970!`, `8f#K"d'2)(Lq^%wX`, `Pa$$w0rd'); --x`[:11]}
 	out := []probe{
+		{name: "Forwarded headers of proxies (RFC 7239's examples)", method: "GET", path: "/api/items", header: h(
+			"Forwarded", `for="_gazonk"`, "X-Test", "1")},
+		{name: "Forwarded with an IPv6 address and elements", method: "GET", path: "/api/items", header: h(
+			"Forwarded", `For="[2001:db8:cafe::17]:4711", for=192.0.2.60;proto=http;by=203.0.113.43`)},
 		{name: "tracing headers (traceparent, tracestate, b3, X-Request-Id, X-Amzn-Trace-Id, X-Cloud-Trace-Context)", method: "GET", path: "/api/items", header: h(
 			"Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
 			"Tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
