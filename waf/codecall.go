@@ -809,7 +809,20 @@ func rubyPopen(v string, i int) bool {
 		return false
 	}
 	k := skipSpace(v, n)
-	return k == len(v) || strings.IndexByte(",;)}\n", v[k]) >= 0 // a variable alone: File.popen c, &:read
+	if k < len(v) && v[k] == ',' {
+		return true // a variable and more arguments: File.popen c, &:read
+	}
+	if k < len(v) && strings.IndexByte(";)}\n", v[k]) < 0 {
+		return false
+	}
+	// a variable alone, assigned before: c="id";File.popen c ("call
+	// File.popen instead" passes)
+	name := v[j:n]
+	back := v[max(0, i-lookBack):i]
+	return eachAt(back, name, func(b string, p int) bool {
+		e := skipSpace(b, p+len(name))
+		return wordStart(b, p) && e+1 < len(b) && b[e] == '=' && b[e+1] != '=' && b[e+1] != '~'
+	})
 }
 
 // sendVariable: send's name is a variable that holds a command method's

@@ -186,6 +186,7 @@ var codeCallBenign = []string{
 	// near attack 36's: prose about popen, a method list's search not
 	// sent
 	`use IO.popen with a block`, `File.popen is how Ruby reads a pipe`, `obj.methods.grep(/foo/)`, `send(:welcome, methods_count)`,
+	`call File.popen instead`, `see IO.popen docs`,
 	`Object.const_get(name).new(x)`, `Module.const_get("Foo::Bar").system_name`, `const_get(klass).send_mail`, `the exec ARGV[0] of a shell`,
 	`system ENV["C"] and more`, `operating system [beta] 2`,
 	// near attack 29's: a capitalised title after spawn/exec/system
