@@ -478,6 +478,12 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "admin' -- after eight []", method: "GET", path: "/x?a[][][][][][][][][" + q("admin' --") + "]=1"},
 		probe{name: "admin' -- as a bracketed key in a cookie's name", method: "GET", path: "/x", header: http.Header{"Cookie": {"q[admin' --]=1"}}},
 	)
+	// a repeated parameter's values joined with commas, as ASP.NET and a
+	// template of qs's array hand them on (attack 37)
+	crsMisses = append(crsMisses,
+		probe{name: "sort=id&sort=sleepEachRow(3) in the query", method: "GET", path: "/x?sort=id&sort=" + q("sleepEachRow(3)")},
+		probe{name: "sort=id&sort=lengthUTF8(password)>5 in a form", method: "POST", path: "/x", contentType: form, body: "sort=id&sort=" + q("lengthUTF8(password) > 5")},
+	)
 	// JSON in UTF-7 behind a charset parameter not named in lowercase,
 	// which Express's body-parser decodes (attack 35; 920480 reads
 	// charset= only)
@@ -660,6 +666,7 @@ func benignTable() []probe {
 		{name: "SOAP declared ISO-8859-1", method: "POST", path: "/soap", contentType: "text/xml; charset=ISO-8859-1", body: `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPrice><Item>Apples</Item></GetPrice></soap:Body></soap:Envelope>`},
 		{name: "a query parameter of a JSON array of 3,000 numbers (a review's false positive)", method: "GET", path: "/x?ids=" + numbersJSON(3000)},
 		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
+		{name: "repeated parameters of words, tags and numbers", method: "GET", path: "/x?tag=red&tag=blue&id=1&id=2&q=O%27Brien&q=Smith&sort=name&sort=-date"},
 		{name: "bracketed keys of words and indices", method: "GET", path: "/x?filter[name]=Jane&page[size]=10&a[]=1&a[0][b]=2&q[Bob's%20caf%C3%A9]=1&sort[-created_at]=desc"},
 		{name: "JSON with Charset=UTF-8", method: "POST", path: "/api", contentType: "application/json; Charset=UTF-8", body: `{"q": "hello"}`},
 		{name: "a form with CHARSET=ISO-8859-1", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded; CHARSET=ISO-8859-1", body: "q=caf%E9"},
