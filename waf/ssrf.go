@@ -88,7 +88,7 @@ SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + oddAuthorityOp + `" "id:210127,phase:2,block,t:none,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information or a default port (http://a@169.254.169.254/, http://metadata:80/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,block,t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata or loopback URL (934110) in a cookie, percent-encoded or not',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|XML:/* "@` + oddAuthorityOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ARGS|XML:/* "@` + oddAuthorityIPOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + metadataNameOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server by a name the CRS does not list (metadata.goog, instance-data.ec2.internal)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -426,11 +426,13 @@ const ssrfHostRule = `(?i)\b(?:[a-z][a-z0-9+.-]*:[/\x5c]{2}|(?:https?|wss?|ftp):
 // public host's default port.
 const (
 	oddAuthorityOp               = "gatewayOddAuthority"
+	oddAuthorityIPOp             = "gatewayOddAuthorityIP"
 	plainAuthorityTransformation = "gatewayPlainAuthority"
 )
 
 func init() {
 	registerGoOperator(oddAuthorityOp, oddAuthority)
+	registerGoOperator(oddAuthorityIPOp, oddAuthorityIP)
 	plugins.RegisterTransformation(plainAuthorityTransformation, plainAuthority)
 }
 
@@ -440,7 +442,18 @@ func init() {
 // scheme stands without its // (slashlessURL); or v is a URL without its
 // scheme (schemeRelative).
 func oddAuthority(v string) bool {
-	if slashlessURL(v) >= 0 || schemeRelative(v) >= 0 {
+	return oddAuthorityAs(v, true)
+}
+
+// oddAuthorityIP is 210128's first link: oddAuthority, but a value that
+// starts with two backslashes is a Windows share's path
+// (\\10.0.0.5\share\report.pdf), not an IP URL (a review).
+func oddAuthorityIP(v string) bool {
+	return oddAuthorityAs(v, false)
+}
+
+func oddAuthorityAs(v string, shares bool) bool {
+	if slashlessURL(v) >= 0 || schemeRelative(v, shares) >= 0 {
 		return true
 	}
 	for i := 0; ; {
@@ -550,28 +563,43 @@ func slashlessURL(v string) int {
 }
 
 // schemeRelative: v is, after C0 controls and spaces, a URL without its
-// scheme (//169.254.169.254/latest/, /\169.254.169.254\latest): an
-// application that completes it with its own page's scheme (WHATWG URL's
-// new URL(v, base), Python's urljoin for //, a redirect's Location)
-// fetches the host (left open by attack 34). The index after the
-// slashes and backslashes (any number, as WHATWG URL reads them), or -1;
-// a value of slashes alone, or slashes then a space, is none, and so is
-// one that starts with two backslashes (a Windows share's path).
-func schemeRelative(v string) int {
+// scheme (//169.254.169.254/latest/, \/169.254.169.254/latest/,
+// /\169.254.169.254\latest): an application that completes it with its
+// own page's scheme (WHATWG URL's new URL(v, base), Python's urljoin for
+// //, a redirect's Location) fetches the host (left open by attack 34).
+// The index after the slashes and backslashes (any number, as WHATWG URL
+// reads them, with the tabs and line breaks it drops among them: /\t/h,
+// attack 37), or -1; a value of slashes alone, or slashes then a space,
+// is none. With shares false, neither is one that starts with two
+// backslashes (\\10.0.0.5\share, a Windows share's path, which 210128
+// would read as an IP URL); 210127 reads those too (\\localhost:2019\,
+// \\metadata.google.internal\...: attack 37).
+func schemeRelative(v string, shares bool) int {
 	i := 0
 	for i < len(v) && v[i] <= ' ' {
 		i++
 	}
-	if i+1 >= len(v) || v[i] != '/' || v[i+1] != '/' && v[i+1] != '\\' {
-		// \\host\share is a Windows share's path (UNC) before it is a
-		// URL: 210128 would read \\10.0.0.5\share as an IP URL (a review)
+	j, slashes := i, 0
+	var first [2]byte
+	for ; j < len(v); j++ {
+		switch c := v[j]; c {
+		case '/', '\\':
+			if slashes < 2 {
+				first[slashes] = c
+			}
+			slashes++
+			continue
+		case '\t', '\n', '\r':
+			if slashes > 0 {
+				continue
+			}
+		}
+		break
+	}
+	if slashes < 2 || j == len(v) || v[j] <= ' ' {
 		return -1
 	}
-	j := i
-	for j < len(v) && (v[j] == '/' || v[j] == '\\') {
-		j++ // as many as there are, as WHATWG URL skips them (a review: 9 passed)
-	}
-	if j == len(v) || v[j] <= ' ' {
+	if !shares && first[0] == '\\' && first[1] == '\\' {
 		return -1
 	}
 	return j
@@ -639,7 +667,7 @@ func plainAuthority(v string) (string, bool, error) {
 	if !oddAuthority(v) {
 		return v, false, nil
 	}
-	if j := schemeRelative(v); j >= 0 {
+	if j := schemeRelative(v, true); j >= 0 {
 		v = "http://" + v[j:] // //h/x is http://h/x on an http page
 	}
 	if c := slashlessURL(v); c >= 0 {

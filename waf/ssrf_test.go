@@ -97,6 +97,12 @@ var ssrfAttacks = []string{
 	"/////////169.254.169.254/latest/meta-data/", "/\\\\\\\\\\\\\\\\metadata.google.internal/computeMetadata/v1/",
 	" //metadata.google.internal/computeMetadata/v1/", "//a@127.0.0.1:2019/config/",
 	"http://instance-data.ec2.internal/latest/meta-data/", "http://instance-data.us-west-2.compute.internal/latest/meta-data/iam/",
+	// attack 37's: a backslash first, a tab or a line break among the
+	// slashes, two backslashes before a metadata or loopback name
+	"\\/169.254.169.254/latest/meta-data/", "\\/metadata.google.internal/computeMetadata/v1/", "\\/localhost:2019/config/",
+	"/\t/169.254.169.254/latest/meta-data/", "/\n/169.254.169.254/latest/meta-data/", "\\\t\\169.254.169.254/latest/meta-data/",
+	"\\\\\\169.254.169.254\\latest\\meta-data\\", "\\\\localhost:2019\\config\\", "\\\\metadata.google.internal\\computeMetadata\\v1\\",
+	"\\\\169.254.169.254\\latest\\meta-data\\",
 	// attack 36's: a wildcard DNS service's names of internal addresses
 	// in dashes or hex (rule 210175)
 	"http://a9fea9fe.nip.io/latest/meta-data/", "http://169-254-169-254.nip.io/latest/meta-data/", "http://app-7f000001.nip.io:2019/config/",
@@ -304,7 +310,9 @@ func TestPlainAuthority(t *testing.T) {
 		"http://[2001:DB8::1]:8080/":             "http://[2001:db8::1]:8080/",
 		"http://[fe80::1%25eth0]/":               "http://[fe80::1%eth0]/",
 		" //h/x":                                 "http://h/x",
-		"\\\\h\\x":                               "\\\\h\\x",
+		"\\\\h\\x":                               "http://h/x",
+		"\\/h/":                                  "http://h/",
+		"/\t/h/":                                 "http://h/",
 		"/\\h\\x":                                "http://h/x",
 		"///////h/":                              "http://h/",
 		"http://]@[::ffff:169.254.169.254]/":     "http://169.254.169.254/",
