@@ -212,6 +212,9 @@ func sqlNumberCall(v string) bool {
 	if end < 0 {
 		return false
 	}
+	if v[end-1] != '(' {
+		return true // a pattern compared with a column (sqlPatternProbe)
+	}
 	if closed && strings.IndexByte(v[end:], ')') < 0 {
 		// 1) OR sleepEachRow(3: the application's bracket closes the
 		// call (WHERE (id = 1) OR sleepEachRow(3)): attack 27
@@ -424,12 +427,28 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 		for c := 0; c < 8 && a < len(v) && (v[a] == ')' || v[a] == ']' || v[a] == '}'); c++ {
 			a = sqlSkip(v, a+1) // [1] = f(...), (1, 2) OR f(...): attack 27
 		}
-		if op := sqlCompareEnd(v, a); op >= 0 {
-			if numbered && sqlPatternProbe(v, a, op) {
-				// 210169: x' OR password GLOB 's*: a pattern compared with
-				// a column, the application's quote closing it (attack 36)
+		if w, ok := sqlWordFold(v, a, "collate"); ok {
+			// a collation after the operand: password COLLATE BINARY
+			// GLOB 's*' (attack 37)
+			if n := identEnd(v, sqlSkip(v, w)); n > sqlSkip(v, w) {
+				a = sqlSkip(v, n)
+			}
+		}
+		{
+			// x' OR password GLOB 's*, NOT GLOB: a pattern compared with
+			// a column, the application's quote closing it (210169:
+			// attacks 36 and 37), or after a number, with a collation
+			// (210173: 0 OR password COLLATE BINARY GLOB 's*', which
+			// 210155's expression does not read)
+			b := a
+			if w, ok := sqlWordFold(v, b, "not"); ok {
+				b = sqlSkip(v, w)
+			}
+			if op := sqlCompareEnd(v, b); op >= 0 && sqlPatternProbe(v, b, op) {
 				return op
 			}
+		}
+		if op := sqlCompareEnd(v, a); op >= 0 {
 			a = op
 		} else if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") || strings.HasPrefix(v[a:], "::") {
 			a += 2
@@ -494,7 +513,7 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	if k >= len(v) || v[k] != '(' {
 		return -1
 	}
-	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, k+1) {
+	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, j, k+1) {
 		return k + 1
 	}
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
@@ -525,12 +544,21 @@ func sqlPatternProbe(v string, a, op int) bool {
 	return b < len(v) && (v[b] == '\'' || v[b] == '"')
 }
 
-// sqlSubquery: name is EXISTS and its bracket (ending at v[j-1]) opens a
-// subquery: SELECT, VALUES, WITH or TABLE after brackets. x' OR
-// EXISTS(VALUES(1)) --, 1 OR EXISTS(VALUES(unicode(password)>100)) are
-// a tautology and a test of the password that the CRS does not name
-// (attack 36; it reads EXISTS(SELECT ...)).
-func sqlSubquery(v, name string, j int) bool {
+// sqlSubquery: name (at v[start]) is EXISTS and its bracket (ending at
+// v[j-1]) opens a subquery: SELECT, VALUES, WITH or TABLE after brackets
+// (x' OR EXISTS(VALUES(1)) --, 1 OR EXISTS(VALUES(unicode(password)>100)):
+// a tautology and a test of the password that the CRS does not name,
+// attack 36; it reads EXISTS(SELECT ...)); or name is VALUES in a bracket
+// of its own, a scalar subquery (x' OR (VALUES(unicode(password)>100))--,
+// 1 OR (VALUES(1)): attack 37).
+func sqlSubquery(v, name string, start, j int) bool {
+	if strings.EqualFold(name, "values") {
+		b := start
+		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\n' || v[b-1] == '\r') {
+			b--
+		}
+		return b > 0 && v[b-1] == '('
+	}
 	if !strings.EqualFold(name, "exists") {
 		return false
 	}

@@ -91,6 +91,12 @@ var sqlCallAttacks = []string{
 	"x' OR password GLOB 's*", "x' OR password GLOB 's*' --", "x' AND password GLOB 's*' OR 'a'='b", "x' OR password REGEXP '^s' --",
 	"x' OR EXISTS(VALUES(1)) --", "1 OR EXISTS(VALUES(1))", "x' OR EXISTS(VALUES(unicode(password)>100))--",
 	"x' OR NOT EXISTS (VALUES(0)) --", "1 OR EXISTS ((VALUES(1)))",
+	// attack 37's: NOT GLOB, a collation before GLOB, a scalar
+	// subquery of VALUES
+	"x' OR password NOT GLOB 's*", "x' OR password NOT GLOB 'z*", "x' OR password COLLATE BINARY GLOB 's*", "x' OR password COLLATE NOCASE GLOB 'S*",
+	"x' OR (VALUES(unicode(password)>100))--", "x' OR (VALUES(password GLOB 's*'))--", "x' OR (VALUES(password GLOB 's*')) AND '1",
+	"x' OR (VALUES(password))>'r", "x' OR (VALUES(1))=1--", "x' OR (VALUES(1)) --", "1 OR (VALUES(1))", "0 OR (VALUES(password GLOB 's*'))",
+	"0 OR (VALUES(unicode(password)>100))", "0 OR password COLLATE BINARY GLOB 's*'",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -132,6 +138,8 @@ var sqlCallBenign = []string{
 	// near attack 36's: glob and exists in prose and code
 	"It's 'x' or a glob", "use 'x' or a regexp", "it's 'there' or exists(somewhere)", "it's 'there' or exists (in theory)",
 	"Bob's 'glob' or regexp tool",
+	// near attack 37's
+	"It's 'x' or values (family)", "It's 'a' or not glob 'b", "the 'values' or (values) list",
 }
 
 func TestSQLCall(t *testing.T) {
