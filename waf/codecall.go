@@ -107,7 +107,7 @@ func codeCall(v string) bool {
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
 		eachAt(v, "PTY", ptyCall) ||
 		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") || ioPipe(v, i) }) ||
-		eachAt(v, "popen", rubyPopen) ||
+		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		eachAt(v, "Open3", open3Call) ||
 		eachAt(v, "to_proc", rubyToProc) ||
@@ -801,8 +801,15 @@ func rubyPopen(v string, i int) bool {
 	if j == e || j >= len(v) {
 		return false // popen( is the CRS's, popen alone is a word
 	}
-	if strings.IndexByte("%*[", v[j]) >= 0 {
-		return true
+	if strings.IndexByte("%*[:", v[j]) >= 0 {
+		return true // :id.to_s too (attack 37)
+	}
+	if v[j] >= '0' && v[j] <= '9' {
+		d := j
+		for d < len(v) && v[d] >= '0' && v[d] <= '9' {
+			d++
+		}
+		return d+1 < len(v) && v[d] == '.' && identByte(v[d+1], "") && !(v[d+1] >= '0' && v[d+1] <= '9') // 105.chr+100.chr (attack 37)
 	}
 	n := identEnd(v, j)
 	if n == j || v[j] >= '0' && v[j] <= '9' {
@@ -853,7 +860,9 @@ func sendVariable(v string, start, j int) bool {
 			return false
 		}
 		e = skipSpace(b, e)
-		return e+1 < len(b) && b[e] == '=' && b[e+1] != '=' && b[e+1] != '~' && namedCommand(b, e+1)
+		// a name, or a method found in the list of methods:
+		// x=private_methods.grep(/^syste/)[0]; send x, "id" (attack 37)
+		return e+1 < len(b) && b[e] == '=' && b[e+1] != '=' && b[e+1] != '~' && (namedCommand(b, e+1) || sendFoundMethod(b, e+1))
 	})
 }
 
@@ -925,6 +934,11 @@ func namedCommand(v string, j int) bool {
 			return ok
 		}
 	}
+	if j+2 < len(v) && v[j] == '%' && strings.IndexByte("wWiI", v[j+1]) >= 0 && strings.IndexByte("([{<|!/^~", v[j+2]) >= 0 {
+		// a word array's item: send(%i[system][0], "id") (attack 37)
+		_, ok := wordAt(v, skipSpace(v, j+3), rubyNamedCommands...)
+		return ok
+	}
 	if j < len(v) && v[j] == '[' {
 		j = skipSpace(v, j+1) // [:system][0] (attack 27)
 	}
@@ -937,7 +951,7 @@ func namedCommand(v string, j int) bool {
 			return rubyQuotedName(v, j+1, v[j])
 		}
 	case j < len(v) && (v[j] == '"' || v[j] == '\''):
-		if rubyQuotedName(v, j+1, v[j]) {
+		if rubyQuotedName(v, j+1, v[j]) || rubyReversedName(v, j+1, v[j]) {
 			return true
 		}
 		j = skipSpace(v, j+1)
@@ -981,6 +995,15 @@ func rubyQuotedName(v string, j int, closer byte) bool {
 			return false
 		case strings.HasPrefix(v[k:], "#{}"):
 			k += 2
+		case strings.HasPrefix(v[k:], `#{"`) || strings.HasPrefix(v[k:], `#{'`):
+			// an interpolated literal: :"#{"sys"}tem" (attack 37)
+			q := v[k+2]
+			e := strings.IndexByte(v[k+3:min(len(v), k+3+len(buf))], q)
+			if e < 0 || k+3+e+1 >= len(v) || v[k+3+e+1] != '}' || n+e > len(buf) {
+				return false
+			}
+			n += copy(buf[n:], v[k+3:k+3+e])
+			k += 3 + e + 1
 		case c == '\\' && k+3 < len(v) && v[k+1] == 'x' && ishex(v[k+2]) && ishex(v[k+3]):
 			buf[n] = unhex(v[k+2])<<4 | unhex(v[k+3])
 			n++
@@ -995,6 +1018,28 @@ func rubyQuotedName(v string, j int, closer byte) bool {
 		}
 	}
 	return false
+}
+
+// rubyReversedName: from v[j] up to closer, a string of letters whose
+// reverse is one of rubyNamedCommands, reversed by the call after it:
+// send("metsys".reverse, "id") (attack 37).
+func rubyReversedName(v string, j int, closer byte) bool {
+	e := strings.IndexByte(v[j:min(len(v), j+25)], closer)
+	if e < 2 {
+		return false
+	}
+	k := skipSpace(v, j+e+1)
+	if k >= len(v) || v[k] != '.' {
+		return false
+	}
+	if _, ok := wordAt(v, skipSpace(v, k+1), "reverse"); !ok {
+		return false
+	}
+	var buf [24]byte
+	for x := 0; x < e; x++ {
+		buf[x] = v[j+e-1-x]
+	}
+	return slices.Contains(rubyNamedCommands, string(buf[:e]))
 }
 
 // rubyMethodObject (at "method"): method(:system), method :exec,
@@ -1014,7 +1059,8 @@ func rubyMethodObject(v string, i int) bool {
 	}
 	// without brackets only a symbol: `the method "system"` is prose
 	j := skipSpace(v, end)
-	return j < len(v) && (v[j] == '(' || v[j] == ':') && (namedCommand(v, j) || v[j] == '(' && joinedRubyName(v, j) || kernelReceiver(v, start) && v[j] == '(' && dynamicName(v, j))
+	return j < len(v) && (v[j] == '(' || v[j] == ':') && (namedCommand(v, j) || v[j] == '(' && joinedRubyName(v, j) || kernelReceiver(v, start) && v[j] == '(' && dynamicName(v, j) ||
+		v[j] == '(' && sendFoundMethod(v, j)) // method(private_methods.grep(/^syste/)[0]) (attack 37)
 }
 
 // joinedRubyName: from v[j] on, an optional bracket, then string literals
@@ -1772,6 +1818,33 @@ func ioPipe(v string, i int) bool {
 	if j >= len(v) || v[j] != '(' && v[j] != '"' && v[j] != '\'' && v[j] != '[' {
 		return false
 	}
+	return pipeInWindow(v, j)
+}
+
+// kernelOpenPipe (at "open"): Kernel's open, bare or as Kernel.open,
+// with a pipe made at run time in its first pipeWindow bytes, as ioPipe
+// reads IO.read's: open("|" "id"), open(124.chr+"id") (attack 37; the
+// literal "|id" is rule 210151's). File.open and obj.open pass: only
+// Kernel's open runs a command.
+func kernelOpenPipe(v string, i int) bool {
+	e := i + len("open")
+	if !wordStart(v, i) || e < len(v) && identByte(v[e], "") {
+		return false
+	}
+	if receiverDot(v, i) && !kernelReceiver(v, i) {
+		return false
+	}
+	j := skipSpace(v, e)
+	if j >= len(v) || v[j] != '(' && v[j] != '"' && v[j] != '\'' {
+		return false
+	}
+	return pipeInWindow(v, j)
+}
+
+// pipeInWindow: the pipeWindow bytes from v[j] hold a pipe made at run
+// time: in a string, escaped or built ("\x7cid", "\174id", "|"+"id",
+// 124.chr+"id", ?|).
+func pipeInWindow(v string, j int) bool {
 	w := v[j:min(len(v), j+pipeWindow)]
 	return strings.Contains(w, `"|`) || strings.Contains(w, `'|`) || strings.Contains(w, `\x7c`) || strings.Contains(w, `\x7C`) ||
 		strings.Contains(w, `\174`) || strings.Contains(w, `\u007c`) || strings.Contains(w, `124.chr`) || strings.Contains(w, `?|`)

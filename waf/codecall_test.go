@@ -178,6 +178,13 @@ var codeCallAttacks = []string{
 	`puts Gem::Util.popen "id"`, `puts File.popen "id", &:read`, `IO.then{puts _1.popen "id", &:read}`, `puts File.popen"id",&:read`,
 	`c="id";puts File.popen c, &:read`, `puts File.popen %w[id], &:read`, `self.send(private_methods.grep(/^syste/)[0],"id")`,
 	`send(private_methods.grep(/^syste/)[0],"id")`, `Kernel.send(methods.find{|m|m.to_s=~/^sys/},"id")`,
+	// attack 37's: popen of a symbol's or a number's method, Kernel's
+	// open of a pipe built at run time, method of a found method, a
+	// found method in a variable, names reversed, interpolated or in a
+	// word array
+	`IO.popen :id.to_s do |f| puts f.read end`, `IO.popen 105.chr+100.chr do |f| puts f.read end`, `open("|" "id").read.display`,
+	`open(124.chr+"id").read.display`, `method(private_methods.grep(/^syste/)[0]).call("id")`, `x=private_methods.grep(/^syste/)[0]; send x, "id"`,
+	`send("metsys".reverse, "id")`, `send("metsys".reverse.to_sym, "id")`, `send(:"#{"sys"}tem", "id")`, `send(%i[system][0], "id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -186,7 +193,8 @@ var codeCallBenign = []string{
 	// near attack 36's: prose about popen, a method list's search not
 	// sent
 	`use IO.popen with a block`, `File.popen is how Ruby reads a pipe`, `obj.methods.grep(/foo/)`, `send(:welcome, methods_count)`,
-	`call File.popen instead`, `see IO.popen docs`,
+	`call File.popen instead`, `see IO.popen docs`, `File.open("|notes.txt")`, `send("#{attr}=", value)`,
+	`send("eman".reverse)`, `IO.popen 3 times`, `%i[a b][0]`, `x = methods.size; send x`,
 	`Object.const_get(name).new(x)`, `Module.const_get("Foo::Bar").system_name`, `const_get(klass).send_mail`, `the exec ARGV[0] of a shell`,
 	`system ENV["C"] and more`, `operating system [beta] 2`,
 	// near attack 29's: a capitalised title after spawn/exec/system
