@@ -993,3 +993,53 @@ func sqlNoWord(name string) bool {
 	}
 	return false
 }
+
+// sleepEachRowRule is rule 210176: ClickHouse's sleepEachRow called
+// anywhere in a value, as the CRS's 942160 refuses MySQL's sleep( and
+// benchmark( anywhere: a time-based test in any position of a query, an
+// ORDER BY's lone call (?sort=sleepEachRow(3)) or a condition's
+// (if(substring(password,1,1)='a', sleepEachRow(1), 0)), which 210169
+// and 210173 read only after a quote or a number (attack 37). Its name
+// is no word of prose; text about ClickHouse that shows the call with
+// its bracket is refused, the price.
+const sleepEachRowRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sleepEachRowOp + `" "id:210176,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: ClickHouse sleepEachRow called (a time-based test)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const sleepEachRowOp = "gatewaySleepEachRow"
+
+func init() {
+	registerGoOperator(sleepEachRowOp, sleepEachRowCall)
+}
+
+// sleepEachRowCall: v calls sleepEachRow (any case, quoted or not, white
+// space before its bracket).
+func sleepEachRowCall(v string) bool {
+	const name = "sleepeachrow"
+	for off := 0; off+len(name) <= len(v); {
+		i := indexFold(v[off:], name)
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len(name)
+		j := off
+		if j < len(v) && (v[j] == '"' || v[j] == '`' || v[j] == ']') {
+			j++
+		}
+		if j = sqlSkip(v, j); j < len(v) && v[j] == '(' && (i == 0 || !identByte(v[i-1], "")) {
+			return true
+		}
+	}
+	return false
+}
+
+// indexFold is the index of the ASCII word lower (lowercase) in v in any
+// case, or -1, without allocating.
+func indexFold(v, lower string) int {
+	for i := 0; i+len(lower) <= len(v); i++ {
+		if v[i]|0x20 == lower[0] && strings.EqualFold(v[i:i+len(lower)], lower) {
+			return i
+		}
+	}
+	return -1
+}

@@ -319,3 +319,22 @@ func BenchmarkSQLCall(b *testing.B) {
 		})
 	}
 }
+
+// TestSleepEachRowBeyondTheCRS: rule 210176 refuses ClickHouse's
+// sleepEachRow called anywhere (attack 37 passed ?sort=sleepEachRow(3),
+// a lone call in an ORDER BY), which the CRS alone passes; its name in
+// prose, or in a longer word, passes.
+func TestSleepEachRowBeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for _, s := range []string{"sleepEachRow(3)", "if(lengthUTF8(password)>5, sleepEachRow(1), 0)", "SLEEPEACHROW (3) DESC", "`sleepEachRow`(3)",
+		"id, sleepEachRow/**/(3)", "name ASC, \"sleepEachRow\"(1)"} {
+		misses = append(misses, probe{name: "query " + s, method: "GET", path: "/x?sort=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/x", contentType: "application/json", body: jsonString("sort", s)})
+	}
+	for _, s := range []string{"sleepEachRow is a ClickHouse function", "sleepEachRowCount(3)", "xsleepEachRow(1)", "how does sleepEachRow work?"} {
+		benign = append(benign, probe{name: "query " + s, method: "GET", path: "/x?q=" + url.QueryEscape(s)},
+			probe{name: "JSON " + s, method: "POST", path: "/x", contentType: "application/json", body: jsonString("q", s)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}

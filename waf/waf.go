@@ -302,6 +302,7 @@ func (w *WAF) directives() string {
 		b.WriteString(htmxRules)
 		b.WriteString(codeCallRules)
 		b.WriteString(sqlCallRules)
+		b.WriteString(sleepEachRowRule)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
 	if !w.CRSOnly {
