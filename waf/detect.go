@@ -802,14 +802,19 @@ func bodyArguments(values []argument, added ...[]argument) int {
 func (d *decoder) all(tx types.Transaction, values []argument) error {
 	if st, ok := tx.(plugintypes.TransactionState); ok {
 		vars := st.Variables()
-		var query []argument
-		for _, m := range vars.ArgsGet().FindAll() {
-			query = append(query, argument{m.Key(), m.Value()})
+		args := vars.ArgsGet().FindAll()
+		if mayRepeat(args) {
+			// the query's repeated names joined: its arguments copied
+			// only when one may repeat
+			query := make([]argument, len(args))
+			for k, m := range args {
+				query[k] = argument{m.Key(), m.Value()}
+			}
+			if err := d.repeatedJoined(query); err != nil {
+				return err
+			}
 		}
-		if err := d.repeatedJoined(query); err != nil {
-			return err
-		}
-		for _, m := range vars.ArgsGet().FindAll() {
+		for _, m := range args {
 			if reservedName.MatchString(m.Key()) {
 				return errReservedName
 			}
@@ -902,12 +907,13 @@ const suffixJoined = ":joined"
 // "id,sleepEachRow(3)", and a template of Express's qs array
 // (`ORDER BY ${req.query.sort}`) writes it so (a thirty-third fresh-eyes
 // attack, attack 37); each value alone is no injection. A request
-// without a repeated name costs a map of its names; the joined values
+// without a repeated name costs a comparison of its names (a map past
+// 16 of them); the joined values
 // count against the decoding budget (keep). An XML document's text nodes
 // and a JSON body's leaves are left alone.
 func (d *decoder) repeatedJoined(args []argument) error {
-	if len(args) < 2 {
-		return nil
+	if len(args) < 2 || len(args) <= 16 && !anyRepeated(args) {
+		return nil // a few arguments are compared pairwise, allocating nothing
 	}
 	seen := make(map[string]int, len(args))
 	repeated := 0
@@ -945,6 +951,38 @@ func (d *decoder) repeatedJoined(args []argument) error {
 		}
 	}
 	return nil
+}
+
+// mayRepeat: two of the matches share a key (compared pairwise for up
+// to 16; more may, and repeatedJoined's map says).
+func mayRepeat(ms []types.MatchData) bool {
+	if len(ms) > 16 {
+		return true
+	}
+	for i, a := range ms {
+		for _, b := range ms[i+1:] {
+			if a.Key() == b.Key() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyRepeated: two of args (but a document's nodes and leaves) share a
+// name; pairwise, for a few.
+func anyRepeated(args []argument) bool {
+	for i, a := range args {
+		if strings.HasPrefix(a.name, "xml.") || strings.HasPrefix(a.name, "json.") {
+			continue
+		}
+		for _, b := range args[i+1:] {
+			if a.name == b.name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // bracketKeys makes an argument of each bracketed part of the name of a
