@@ -999,9 +999,12 @@ func sqlNoWord(name string) bool {
 // benchmark( anywhere: a time-based test in any position of a query, an
 // ORDER BY's lone call (?sort=sleepEachRow(3)) or a condition's
 // (if(substring(password,1,1)='a', sleepEachRow(1), 0)), which 210169
-// and 210173 read only after a quote or a number (attack 37). Its name
-// is no word of prose; text about ClickHouse that shows the call with
-// its bracket is refused, the price.
+// and 210173 read only after a quote or a number (attack 37): the call,
+// then (after its closing bracket) the value's end, a comment,
+// punctuation or an operator, or a word of SQL that may follow an
+// expression (ASC, DESC, AND, OR, LIMIT, ...). Text about ClickHouse
+// that names the call ("sleepEachRow(1) is a ClickHouse function")
+// passes.
 const sleepEachRowRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sleepEachRowOp + `" "id:210176,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: ClickHouse sleepEachRow called (a time-based test)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -1026,8 +1029,33 @@ func sleepEachRowCall(v string) bool {
 		if j < len(v) && (v[j] == '"' || v[j] == '`' || v[j] == ']') {
 			j++
 		}
-		if j = sqlSkip(v, j); j < len(v) && v[j] == '(' && (i == 0 || !identByte(v[i-1], "")) {
+		if j = sqlSkip(v, j); j < len(v) && v[j] == '(' && (i == 0 || !identByte(v[i-1], "")) && sqlAfterCall(v, j) {
 			return true
+		}
+	}
+	return false
+}
+
+// sqlAfterCall: the call whose bracket opens at v[j] closes within 128
+// bytes, and what follows its closing bracket goes on as SQL: the
+// value's end, a comment, punctuation or an operator, or a word that may
+// follow an expression.
+func sqlAfterCall(v string, j int) bool {
+	depth := 0
+	for k := j; k < len(v) && k-j < 128; k++ {
+		switch v[k] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth > 0 {
+				continue
+			}
+			a := sqlSkip(v, k+1)
+			if a == len(v) || strings.IndexByte(",)=<>!+-*/%|&^;#:]", v[a]) >= 0 {
+				return true
+			}
+			_, ok := sqlWordFold(v, a, "asc", "desc", "nulls", "and", "or", "xor", "limit", "offset", "then", "else", "end", "as", "from", "settings", "format", "union")
+			return ok
 		}
 	}
 	return false

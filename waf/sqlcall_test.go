@@ -332,7 +332,7 @@ func TestSleepEachRowBeyondTheCRS(t *testing.T) {
 		misses = append(misses, probe{name: "query " + s, method: "GET", path: "/x?sort=" + url.QueryEscape(s)},
 			probe{name: "JSON " + s, method: "POST", path: "/x", contentType: "application/json", body: jsonString("sort", s)})
 	}
-	for _, s := range []string{"sleepEachRow is a ClickHouse function", "sleepEachRowCount(3)", "xsleepEachRow(1)", "how does sleepEachRow work?"} {
+	for _, s := range []string{"sleepEachRow is a ClickHouse function", "sleepEachRow(1) is a ClickHouse function", "sleepEachRowCount(3)", "xsleepEachRow(1)", "how does sleepEachRow work?"} {
 		benign = append(benign, probe{name: "query " + s, method: "GET", path: "/x?q=" + url.QueryEscape(s)},
 			probe{name: "JSON " + s, method: "POST", path: "/x", contentType: "application/json", body: jsonString("q", s)})
 	}
