@@ -17,7 +17,7 @@ import (
 // xmlBody is the engine's XML body processor ("xml", which Coraza's
 // rules select with ctl:requestBodyProcessor=XML), registered in place of
 // Coraza's own for the whole process: it reads a document as Coraza's
-// does (not strict, HTML's entities and self-closing elements; every
+// does (not strict, HTML's entities; every
 // attribute's value in XML://@*, every text node, trimmed, in XML:/*; a
 // document cut short ends the reading, any other error is REQBODY_ERROR,
 // which rule 200002 refuses), and also a document that declares one of
@@ -55,11 +55,17 @@ func (xmlBody) ProcessResponse(io.Reader, plugintypes.TransactionVariables, plug
 func xmlValues(r io.Reader) (attrs, texts []string, err error) {
 	dec := xml.NewDecoder(r)
 	dec.Strict = false
-	dec.AutoClose = xml.HTMLAutoClose
 	dec.Entity = xml.HTMLEntity
 	dec.CharsetReader = xmlCharsetReader
 	for {
-		tok, err := dec.Token()
+		// RawToken, without HTML's self-closing elements: Coraza's
+		// reader closed <link>, <param>, <input>, <meta>, <img>, ...
+		// itself, as HTML does, and then refused the document at their
+		// end tag (400): every RSS 2.0 feed (<link>) and every XML-RPC
+		// call (<param>) was refused (a thirty-fourth fresh-eyes attack,
+		// attack 38). Tags need not match: the text and attributes are
+		// read all the same, as the gateway's own XML reading does.
+		tok, err := dec.RawToken()
 		if err != nil {
 			var syn *xml.SyntaxError
 			if err == io.EOF || errors.As(err, &syn) && syn.Msg == "unexpected EOF" {

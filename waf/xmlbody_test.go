@@ -29,6 +29,11 @@ func TestXMLValues(t *testing.T) {
 		{doc: `<?xml version="1.0" encoding="UTF-16"?><r><q>x\xff</q></r>`, err: true},
 		{doc: `<?xml version="1.0" encoding="Shift_JIS"?><r/>`, err: true},
 		{doc: `<r><q>x</r>&bogus`, texts: []string{"x"}},
+		// attack 38's: HTML's void elements are XML elements here (an RSS
+		// feed's <link>, XML-RPC's <param>)
+		{doc: `<rss><channel><link>https://example.com/</link><item><link>x</link></item></channel></rss>`, texts: []string{"https://example.com/", "x"}},
+		{doc: `<methodCall><params><param><value><string>admin</string></value></param></params></methodCall>`, texts: []string{"admin"}},
+		{doc: `<r><LINK>a</LINK><wsdl:input>b</wsdl:input><meta>c</meta></r>`, texts: []string{"a", "b", "c"}},
 	} {
 		attrs, texts, err := xmlValues(strings.NewReader(c.doc))
 		if (err != nil) != c.err {
