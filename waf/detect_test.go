@@ -669,6 +669,7 @@ func benignTable() []probe {
 		{name: "SOAP declared ISO-8859-1", method: "POST", path: "/soap", contentType: "text/xml; charset=ISO-8859-1", body: `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPrice><Item>Apples</Item></GetPrice></soap:Body></soap:Envelope>`},
 		{name: "a query parameter of a JSON array of 3,000 numbers (a review's false positive)", method: "GET", path: "/x?ids=" + numbersJSON(3000)},
 		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
+		{name: "repeated tags that are SQL's words (attack 38's false positives)", method: "GET", path: "/x?tag=mysql&tag=select&tag=join&t=union&t=select&t=from"},
 		{name: "repeated parameters of words, tags and numbers", method: "GET", path: "/x?tag=red&tag=blue&id=1&id=2&q=O%27Brien&q=Smith&sort=name&sort=-date"},
 		{name: "bracketed keys of words and indices", method: "GET", path: "/x?filter[name]=Jane&page[size]=10&a[]=1&a[0][b]=2&q[Bob's%20caf%C3%A9]=1&sort[-created_at]=desc"},
 		{name: "JSON with Charset=UTF-8", method: "POST", path: "/api", contentType: "application/json; Charset=UTF-8", body: `{"q": "hello"}`},

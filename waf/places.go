@@ -158,14 +158,19 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			continue
 		}
 		for _, v := range vs {
+			if k == "Forwarded" {
+				// its parameters only (appendForwarded): the whole
+				// value's quotes and brackets, for="[2001:db8::17]" as
+				// HAProxy sends it, read as JSON-like SQL (942550:
+				// attack 38)
+				out = appendForwarded(out, v)
+				continue
+			}
 			if !safeValue(v, false) || urlValue(k, v) {
 				out = append(out, argument{placeHeader + strings.ToLower(k), v})
 			}
 			if urlHeader(k) {
 				out = appendURLHeader(out, placeHeader+strings.ToLower(k)+":", v)
-			}
-			if k == "Forwarded" {
-				out = appendForwarded(out, v)
 			}
 		}
 	}

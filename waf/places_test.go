@@ -236,6 +236,8 @@ func placesBenignTable() []probe {
 			"Forwarded", `for="_gazonk"`, "X-Test", "1")},
 		{name: "Forwarded with an IPv6 address and elements", method: "GET", path: "/api/items", header: h(
 			"Forwarded", `For="[2001:db8:cafe::17]:4711", for=192.0.2.60;proto=http;by=203.0.113.43`)},
+		{name: "Forwarded of HAProxy (a quoted IPv6 address: attack 38's false positive)", method: "GET", path: "/api/items", header: h(
+			"Forwarded", `for="[2001:db8:cafe::17]";proto=https;host="api.example.com"`)},
 		{name: "tracing headers (traceparent, tracestate, b3, X-Request-Id, X-Amzn-Trace-Id, X-Cloud-Trace-Context)", method: "GET", path: "/api/items", header: h(
 			"Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
 			"Tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
