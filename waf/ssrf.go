@@ -759,7 +759,7 @@ func slashPaths(d string) string {
 // passed the hex and dashed names). The false-positive risk: a
 // developer's configuration naming app.127.0.0.1.nip.io, which these
 // services are also used for.
-const wildcardDNSRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + wildcardDNSOp + `" "id:210175,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a wildcard DNS name (nip.io, sslip.io) of an internal address',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const wildcardDNSRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + wildcardDNSOp + `" "id:210175,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a wildcard DNS name (nip.io, sslip.io) of an internal address, or a name under .localhost',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const wildcardDNSOp = "gatewayWildcardDNS"
@@ -768,8 +768,16 @@ func init() {
 	registerGoOperator(wildcardDNSOp, wildcardDNSInternal)
 }
 
-// wildcardDNSInternal is rule 210175's operator on a lowercased value.
+// wildcardDNSInternal is rule 210175's operator on a lowercased value;
+// since attack 38 also a host under .localhost (RFC 6761: curl and
+// browsers resolve a.localhost to the loopback themselves, whatever the
+// resolver says) as a URL's or an authority's host, with a port or a
+// path (http://a.localhost:2019/config/, a.localhost:2019: the CRS's list
+// names http://localhost only).
 func wildcardDNSInternal(v string) bool {
+	if localhostName(v) {
+		return true
+	}
 	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io"} {
 		for off := 0; off < len(v); {
 			i := strings.Index(v[off:], suffix)
@@ -792,6 +800,39 @@ func wildcardDNSInternal(v string) bool {
 			if ip, ok := wildcardDNSAddr(v[s:i]); ok && internalAddr(ip) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// localhostName: v names a host under .localhost (a trailing dot too)
+// after //, \, an @ or at the value's start, followed by a port, a path
+// or the value's end.
+func localhostName(v string) bool {
+	const suffix = ".localhost"
+	for off := 0; off < len(v); {
+		i := strings.Index(v[off:], suffix)
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len(suffix)
+		e := off
+		if e < len(v) && v[e] == '.' {
+			e++
+		}
+		if e < len(v) && strings.IndexByte(":/\\?#", v[e]) < 0 {
+			continue
+		}
+		s := i
+		for s > 0 && i-s < 253 && (v[s-1] >= 'a' && v[s-1] <= 'z' || v[s-1] >= '0' && v[s-1] <= '9' || v[s-1] == '.' || v[s-1] == '-' || v[s-1] == '_') {
+			s--
+		}
+		if s == i {
+			continue
+		}
+		if s == 0 || v[s-1] == '/' || v[s-1] == '\\' || v[s-1] == '@' {
+			return true
 		}
 	}
 	return false

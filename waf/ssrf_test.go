@@ -107,6 +107,9 @@ var ssrfAttacks = []string{
 	// in dashes or hex (rule 210175)
 	"http://a9fea9fe.nip.io/latest/meta-data/", "http://169-254-169-254.nip.io/latest/meta-data/", "http://app-7f000001.nip.io:2019/config/",
 	"fetch http://10.0.0.1.sslip.io/admin", "fetch http://x.192-168-1-1.sslip.io/", "http://magic-100-100-100-200.nip.io./latest/meta-data/",
+	// attack 38's: a name under .localhost with a port (RFC 6761)
+	"http://customer1.app.localhost:2019/config/", "http://a.localhost:2019/config/", "http://admin.localhost:8080/", "a.localhost:2019",
+	"http://x.LocalHost:2019/", "http://u@a.localhost.:6379/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -165,6 +168,8 @@ var ssrfBenign = []string{
 	// near 210175: public addresses under nip.io, the service's name
 	"see http://203-0-113-5.nip.io/", "see http://93.184.216.34.nip.io/", "https://nip.io/ explains it", "http://deadbeef.nip.io/",
 	"http://10-0-0-1.nip.io.example.com/",
+	// near .localhost: prose, another domain
+	"use app.localhost for development", "http://app.localhost.example.com/", "the .localhost TLD",
 }
 
 // TestSSRFBeyondTheCRS: rule 210121 refuses ssrfAttacks in the query and
