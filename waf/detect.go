@@ -1012,6 +1012,9 @@ func anyRepeated(args []argument) bool {
 // count against the derived arguments' bound (keep). Cookies' names too:
 // PHP reads q[k]=v in $_COOKIE so.
 func (d *decoder) bracketKeys(name string) error {
+	if err := d.dottedKeys(name); err != nil {
+		return err
+	}
 	for i := strings.IndexByte(name, '['); i >= 0; {
 		j := strings.IndexByte(name[i+1:], ']')
 		if j < 0 {
@@ -1032,6 +1035,40 @@ func (d *decoder) bracketKeys(name string) error {
 			return nil
 		}
 		i = end + 1 + next
+	}
+	return nil
+}
+
+// dottedKeys is bracketKeys for qs's allowDots spelling of a map's keys
+// (filter.(select password from users)=1 is {filter: {"(select ...)":
+// "1"}}: attack 38): each part after a dot of a query's or a form's name
+// that holds a character of code is an argument of its own, named by the
+// name up to it and suffixKey. A JSON body's, an XML document's and a
+// cookie's names are left alone (their dots are the WAF's own or no
+// map's).
+func (d *decoder) dottedKeys(name string) error {
+	if strings.HasPrefix(name, "json.") || strings.HasPrefix(name, "xml.") || strings.HasPrefix(name, "cookie.") || !strings.ContainsAny(name, keyChars) {
+		return nil
+	}
+	for i := strings.IndexByte(name, '.'); i >= 0; {
+		end := len(name)
+		if n := strings.IndexAny(name[i+1:], ".["); n >= 0 {
+			end = i + 1 + n
+		}
+		if k := name[i+1 : end]; codeKey(k) {
+			a := name[:end] + suffixKey
+			if err := d.keep(a, k); err != nil {
+				return err
+			}
+			if err := d.value(a, k); err != nil {
+				return err
+			}
+		}
+		next := strings.IndexByte(name[end:], '.')
+		if next < 0 {
+			return nil
+		}
+		i = end + next
 	}
 	return nil
 }

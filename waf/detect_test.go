@@ -477,6 +477,10 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "admin' -- as the ninth bracketed part", method: "GET", path: "/x?q[a][a][a][a][a][a][a][a][" + q("admin' --") + "]=1"},
 		probe{name: "admin' -- after eight []", method: "GET", path: "/x?a[][][][][][][][][" + q("admin' --") + "]=1"},
 		probe{name: "admin' -- as a bracketed key in a cookie's name", method: "GET", path: "/x", header: http.Header{"Cookie": {"q[admin' --]=1"}}},
+		// qs's allowDots spelling (attack 38)
+		probe{name: "(select password from users) as a dotted key", method: "GET", path: "/s?filter." + q("(select password from users)") + "=1"},
+		probe{name: "x`id` as a dotted key", method: "GET", path: "/s?filter.x" + q("`id`") + "=1"},
+		probe{name: "1 OR sleepEachRow(3) as a dotted key in a form", method: "POST", path: "/x", contentType: form, body: "sort.a." + q("1 OR lengthUTF8(password)>5") + "=asc"},
 	)
 	// a repeated parameter's values joined with commas, as ASP.NET and a
 	// template of qs's array hand them on (attack 37)
@@ -671,6 +675,7 @@ func benignTable() []probe {
 		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
 		{name: "repeated tags that are SQL's words (attack 38's false positives)", method: "GET", path: "/x?tag=mysql&tag=select&tag=join&t=union&t=select&t=from"},
 		{name: "repeated parameters of words, tags and numbers", method: "GET", path: "/x?tag=red&tag=blue&id=1&id=2&q=O%27Brien&q=Smith&sort=name&sort=-date"},
+		{name: "dotted keys of words (qs allowDots, Spring's a.b)", method: "GET", path: "/x?user.address.city=K%C3%B6ln&filter.price.gte=10&v1.2=x&a.b%5B0%5D.c=1"},
 		{name: "bracketed keys of words and indices", method: "GET", path: "/x?filter[name]=Jane&page[size]=10&a[]=1&a[0][b]=2&q[Bob's%20caf%C3%A9]=1&sort[-created_at]=desc"},
 		{name: "JSON with Charset=UTF-8", method: "POST", path: "/api", contentType: "application/json; Charset=UTF-8", body: `{"q": "hello"}`},
 		{name: "a form with CHARSET=ISO-8859-1", method: "POST", path: "/api", contentType: "application/x-www-form-urlencoded; CHARSET=ISO-8859-1", body: "q=caf%E9"},
