@@ -121,7 +121,9 @@ func codeCall(v string) bool {
 		importAndModule(v) ||
 		pyGetattrs(v, &al) ||
 		eachAt(v, "methodcaller", operatorByName) || eachAt(v, "attrgetter", operatorByName) ||
-		strings.Contains(v, "loads") && pickleCommand(v) || eachAt(v, "vars", pyVars) || eachAt(v, "getmembers", pyVars) || eachAt(v, "__dict__", pyDict) ||
+		strings.Contains(v, "loads") && pickleCommand(v) ||
+		strings.Contains(v, "__subclasses__") && pySubclassCommand(v) ||
+		eachAt(v, "bind", rubyBind) || eachAt(v, "vars", pyVars) || eachAt(v, "getmembers", pyVars) || eachAt(v, "__dict__", pyDict) ||
 		strings.Contains(v, "import") && importedCall(v, &al) ||
 		strings.ContainsAny(v, "\n\r") && commandDecorator(v, &al)
 }
@@ -654,7 +656,9 @@ func joinedLiterals(v string, j int, buf []byte) (n, end int, ok bool) {
 // imports by name and mentions such a module in a string.
 func importAndModule(v string) bool {
 	if !strings.Contains(v, "__import__") && !strings.Contains(v, "import_module") && !strings.Contains(v, "load_module") &&
-		!strings.Contains(v, "sys.modules") && !strings.Contains(v, "__loader__") {
+		!strings.Contains(v, "sys.modules") && !strings.Contains(v, "__loader__") &&
+		// a module reached through any object's sys: __globals__["sys"].modules["subprocess"] (attack 38)
+		!strings.Contains(v, ".modules[") && !strings.Contains(v, ".modules.get(") {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
@@ -671,6 +675,64 @@ func importAndModule(v string) bool {
 		}
 	}
 	return false
+}
+
+// pySubclassCommand: v walks object's subclasses (__subclasses__, the
+// template injection's way to classes no import names) to a command:
+// subprocess's Popen, os's _wrap_close (whose __init__.__globals__ is
+// os's namespace: popen, system), or any class's __globals__ (attack 38:
+// [x for x in object.__subclasses__() if "wrap_close" in str(x)][0]
+// .__init__.__globals__["popen"]("id")). Listing subclasses alone, as
+// debugging does, passes.
+func pySubclassCommand(v string) bool {
+	return strings.Contains(v, "Popen") || strings.Contains(v, "wrap_close") || strings.Contains(v, "__globals__") ||
+		strings.Contains(v, "load_module") || strings.Contains(v, "BuiltinImporter")
+}
+
+// rubyBind (at "bind"): an unbound method bound to Kernel and called with
+// a command method's name: Object.instance_method(:method).bind(Kernel)
+// .call(:system), .bind_call(Kernel, :system), BasicObject
+// .instance_method(:__send__).bind_call(Kernel, :system, "id") (attack
+// 38): Kernel's methods reached without naming send or method where the
+// other readings look.
+func rubyBind(v string, i int) bool {
+	if !receiverDot(v, i) {
+		return false
+	}
+	j, ok := wordAt(v, i, "bind_call")
+	if !ok {
+		if j, ok = wordAt(v, i, "bind"); !ok {
+			return false
+		}
+	}
+	call := j-i == len("bind_call")
+	j = skipSpace(v, j)
+	paren := j < len(v) && v[j] == '('
+	if paren {
+		j = skipSpace(v, j+1)
+	}
+	if j, ok = wordAt(v, j, "Kernel"); !ok {
+		return false
+	}
+	j = skipSpace(v, j)
+	if call {
+		// bind_call(Kernel, :system ...)
+		return j < len(v) && v[j] == ',' && namedCommand(v, j+1)
+	}
+	// bind(Kernel).call(:system)
+	if paren {
+		if j >= len(v) || v[j] != ')' {
+			return false
+		}
+		j = skipSpace(v, j+1)
+	}
+	if j >= len(v) || v[j] != '.' {
+		return false
+	}
+	if j, ok = wordAt(v, skipSpace(v, j+1), "call"); !ok {
+		return false
+	}
+	return namedCommand(v, j)
 }
 
 // nextLine splits rest at its first line break (\n or \r: Python reads a

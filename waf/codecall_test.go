@@ -185,6 +185,15 @@ var codeCallAttacks = []string{
 	`IO.popen :id.to_s do |f| puts f.read end`, `IO.popen 105.chr+100.chr do |f| puts f.read end`, `open("|" "id").read.display`,
 	`open(124.chr+"id").read.display`, `method(private_methods.grep(/^syste/)[0]).call("id")`, `x=private_methods.grep(/^syste/)[0]; send x, "id"`,
 	`send("metsys".reverse, "id")`, `send("metsys".reverse.to_sym, "id")`, `send(:"#{"sys"}tem", "id")`, `send(%i[system][0], "id")`,
+	// attack 38's: an unbound method bound to Kernel; Python's
+	// subclasses walked to Popen or os's namespace, a module through an
+	// object's sys
+	`Object.instance_method(:method).bind(Kernel).call(:system).call("id")`, `Object.instance_method(:method).bind(Kernel).call(:spawn).call("id")`,
+	`Object.instance_method(:method).bind_call(Kernel,:system).call("id")`, `BasicObject.instance_method(:__send__).bind_call(Kernel,:system,"id")`,
+	`BasicObject.instance_method(:__send__).bind_call(Kernel,:exec,"id")`, `Module.instance_method(:instance_method).bind_call(Kernel,:system).bind_call(nil,"id")`,
+	`[x for x in object.__subclasses__() if "wrap_close" in str(x)][0].__init__.__globals__["popen"]("id").read()`,
+	`[x for x in object.__subclasses__() if "Popen" in str(x)][0]("id")`, `{c.__name__:c for c in object.__subclasses__()}["Popen"]("id")`,
+	`exit.__init__.__globals__["sys"].modules["subprocess"].check_output("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -193,6 +202,7 @@ var codeCallBenign = []string{
 	// near attack 36's: prose about popen, a method list's search not
 	// sent
 	`use IO.popen with a block`, `File.popen is how Ruby reads a pipe`, `obj.methods.grep(/foo/)`, `send(:welcome, methods_count)`,
+	`print(object.__subclasses__())`, `method.bind(obj).call(:name)`, `UnboundMethod#bind(Kernel) docs`, `sys.modules["json"]`,
 	`call File.popen instead`, `see IO.popen docs`, `File.open("|notes.txt")`, `send("#{attr}=", value)`,
 	`send("eman".reverse)`, `IO.popen 3 times`, `%i[a b][0]`, `x = methods.size; send x`,
 	`Object.const_get(name).new(x)`, `Module.const_get("Foo::Bar").system_name`, `const_get(klass).send_mail`, `the exec ARGV[0] of a shell`,
