@@ -463,7 +463,8 @@ func oddAuthorityAs(v string, shares bool) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || e < len(v) && v[e] == '\\' || oddIPv6(v[a:e]) {
+		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || e < len(v) && v[e] == '\\' || oddIPv6(v[a:e]) ||
+			dotSegments(v[e:pathEnd(v, e)]) {
 			return true // a backslash after the host is a slash (attack 34)
 		}
 		i = max(e, a)
@@ -560,6 +561,79 @@ func slashlessURL(v string) int {
 		return c + 1
 	}
 	return -1
+}
+
+// pathEnd is where the path that starts at v[p] ends: at a query, a
+// fragment, white space, a quote or an angle bracket, or the value's end.
+func pathEnd(v string, p int) int {
+	for e := p; e < len(v); e++ {
+		switch v[e] {
+		case '?', '#', ' ', '\t', '\n', '\r', '"', '\'', '<', '>':
+			return e
+		}
+	}
+	return len(v)
+}
+
+// dotSegments: the path p holds a segment that is . or .. (or their
+// percent-encoded spellings, %2e), which WHATWG URL removes or resolves
+// before it fetches: http://metadata.google.internal/computeMetadata/./v1/
+// fetches the CRS's listed /computeMetadata/v1/ (attack 38).
+func dotSegments(p string) bool {
+	for len(p) > 0 {
+		if p[0] != '/' && p[0] != '\\' {
+			return false
+		}
+		p = p[1:]
+		n := strings.IndexAny(p, `/\`)
+		seg := p
+		if n >= 0 {
+			seg = p[:n]
+		}
+		if dotSegment(seg) {
+			return true
+		}
+		if n < 0 {
+			return false
+		}
+		p = p[n:]
+	}
+	return false
+}
+
+// dotSegment: seg is ., .., or those with %2e for a dot.
+func dotSegment(seg string) bool {
+	if len(seg) > 6 {
+		return false
+	}
+	d := strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
+	return d == "." || d == ".."
+}
+
+// removeDotSegments is the path p (from its first / or \) with its .
+// segments removed and its .. segments taking away the one before, as
+// WHATWG URL reads it (backslashes as slashes).
+func removeDotSegments(p string) string {
+	var out []string
+	for _, seg := range strings.FieldsFunc(strings.ReplaceAll(p, `\`, "/"), func(r rune) bool { return r == '/' }) {
+		d := strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
+		switch d {
+		case ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	r := "/" + strings.Join(out, "/")
+	if strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.") || strings.HasSuffix(strings.ToLower(p), "%2e") || strings.HasSuffix(p, "..") {
+		if !strings.HasSuffix(r, "/") {
+			r += "/"
+		}
+	}
+	return r
 }
 
 // schemeRelative: v is, after C0 controls and spaces, a URL without its
@@ -711,6 +785,11 @@ func plainAuthority(v string) (string, bool, error) {
 		}
 		b.WriteString(host)
 		i = max(e, a)
+		if p := pathEnd(v, i); dotSegments(v[i:p]) {
+			// /computeMetadata/./v1/ is /computeMetadata/v1/ (attack 38)
+			b.WriteString(removeDotSegments(v[i:p]))
+			i = p
+		}
 	}
 	d := b.String()
 	if strings.IndexByte(d, '\\') >= 0 {

@@ -107,6 +107,10 @@ var ssrfAttacks = []string{
 	// in dashes or hex (rule 210175)
 	"http://a9fea9fe.nip.io/latest/meta-data/", "http://169-254-169-254.nip.io/latest/meta-data/", "http://app-7f000001.nip.io:2019/config/",
 	"fetch http://10.0.0.1.sslip.io/admin", "fetch http://x.192-168-1-1.sslip.io/", "http://magic-100-100-100-200.nip.io./latest/meta-data/",
+	// attack 38's: a dot segment in the path, which WHATWG URL removes
+	"http://metadata.google.internal/computeMetadata/./v1/instance/service-accounts/default/token",
+	"http://metadata.google.internal/computeMetadata/%2e/v1/instance/service-accounts/default/token",
+	"fetch http://metadata.google.internal/computeMetadata/%2E/v1/",
 	// attack 38's: a name under .localhost with a port (RFC 6761)
 	"http://customer1.app.localhost:2019/config/", "http://a.localhost:2019/config/", "http://admin.localhost:8080/", "a.localhost:2019",
 	"http://x.LocalHost:2019/", "http://u@a.localhost.:6379/",
@@ -168,6 +172,8 @@ var ssrfBenign = []string{
 	// near 210175: public addresses under nip.io, the service's name
 	"see http://203-0-113-5.nip.io/", "see http://93.184.216.34.nip.io/", "https://nip.io/ explains it", "http://deadbeef.nip.io/",
 	"http://10-0-0-1.nip.io.example.com/",
+	// near dot segments: a relative path in prose, a file name with dots
+	"see http://example.com/docs/./intro and ../readme", "http://example.com/v1.2/..x/", "https://example.com/a/.well-known/x",
 	// near .localhost: prose, another domain
 	"use app.localhost for development", "http://app.localhost.example.com/", "the .localhost TLD",
 }
@@ -322,6 +328,10 @@ func TestPlainAuthority(t *testing.T) {
 		"///////h/":                              "http://h/",
 		"http://]@[::ffff:169.254.169.254]/":     "http://169.254.169.254/",
 		"http://x@]@[::1]/":                      "http://[::1]/",
+		"http://h/a/./b/../c?x=/./":              "http://h/a/c?x=/./",
+		"http://h/a/%2E/b/":                      "http://h/a/b/",
+		"http://h/a/..":                          "http://h/",
+		"see http://h/./a and http://g/b/":       "see http://h/a and http://g/b/",
 		"//":                                     "//",
 		"// h":                                   "// h",
 	} {
