@@ -488,6 +488,13 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		probe{name: "sort=id&sort=sleepEachRow(3) in the query", method: "GET", path: "/x?sort=id&sort=" + q("sleepEachRow(3)")},
 		probe{name: "sort=id&sort=lengthUTF8(password)>5 in a form", method: "POST", path: "/x", contentType: form, body: "sort=id&sort=" + q("lengthUTF8(password) > 5")},
 	)
+	// numeric character references in a Latin-1 form, which Express's
+	// body-parser decodes with qs's interpretNumericEntities (attack 38)
+	for _, b := range []string{"q=admin%26%2339%3B%20%26%2345%3B%26%2345%3B", "q=admin%26%2339%3B%26%2335%3B", "q=x%26%2339%3B%20or%20%26%2339%3B1%26%2339%3B%26%2361%3B%26%2339%3B1",
+		"q=x%26%2339%3B%20OR%20sleepEachRow%26%2340%3B3%26%2341%3B%26%2345%3B%26%2345%3B", "q=1%26%2339%3B%20AND%20SLEEP%26%2340%3B5%26%2341%3B%26%2335%3B",
+		"q=admin%26%2339%3B%20--", "q=admin%26%23x27%3B%20--"} {
+		crsMisses = append(crsMisses, probe{name: "Latin-1 form " + b, method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: b})
+	}
 	// JSON in UTF-7 behind a charset parameter not named in lowercase,
 	// which Express's body-parser decodes (attack 35; 920480 reads
 	// charset= only)
@@ -673,6 +680,7 @@ func benignTable() []probe {
 		{name: "SOAP declared ISO-8859-1", method: "POST", path: "/soap", contentType: "text/xml; charset=ISO-8859-1", body: `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPrice><Item>Apples</Item></GetPrice></soap:Body></soap:Envelope>`},
 		{name: "a query parameter of a JSON array of 3,000 numbers (a review's false positive)", method: "GET", path: "/x?ids=" + numbersJSON(3000)},
 		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
+		{name: "a Latin-1 form with numeric references (a name, a word, an apostrophe)", method: "POST", path: "/profile", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: "name=Zo%26%23235%3B+O%26%2339%3BBrien&city=%26%2321271%3B%26%2320140&note=It%26%2339%3Bs+fine"},
 		{name: "repeated tags that are SQL's words (attack 38's false positives)", method: "GET", path: "/x?tag=mysql&tag=select&tag=join&t=union&t=select&t=from"},
 		{name: "repeated parameters of words, tags and numbers", method: "GET", path: "/x?tag=red&tag=blue&id=1&id=2&q=O%27Brien&q=Smith&sort=name&sort=-date"},
 		{name: "dotted keys of words (qs allowDots, Spring's a.b)", method: "GET", path: "/x?user.address.city=K%C3%B6ln&filter.price.gte=10&v1.2=x&a.b%5B0%5D.c=1"},
@@ -1470,4 +1478,32 @@ func numbersJSON(n int) string {
 	}
 	b.WriteString("]")
 	return b.String()
+}
+
+// TestNumericRefs: numeric character references decoded, others left.
+func TestNumericRefs(t *testing.T) {
+	for in, want := range map[string]string{
+		"admin&#39; --": "admin' --", "a&#x27;b&#X27;": "a'b'", "&#233;t&#233;": "été", "&#39": "", "&#;": "", "x&#0;": "",
+		"&#1114112;": "", "&#38;#39;": "&#39;", "no refs": "", "&#9999999999;": "", "&&#35;": "&#",
+	} {
+		got, ok := numericRefs(in)
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("numericRefs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzNumericRefs: any value is decoded without a panic, shorter.
+func FuzzNumericRefs(f *testing.F) {
+	for _, s := range []string{"admin&#39; --", "&#x10FFFF;", "&#", "&#x;&#12"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if u, ok := numericRefs(v); ok && len(u) >= len(v) {
+			t.Fatalf("numericRefs(%q) = %q, not shorter", v, u)
+		}
+	})
 }
