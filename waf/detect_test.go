@@ -460,6 +460,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		crsCatches = append(crsCatches, probe{name: "SQLi in XML declared " + enc, method: "POST", path: "/api", contentType: "application/xml",
 			body: `<?xml version="1.0" encoding="` + enc + `"?><r><q>1' UNION SELECT password FROM users--</q></r>`})
 	}
+	crsCatches = append(crsCatches, probe{name: "javascript: in an SVG's xlink:href", method: "POST", path: "/api", contentType: "application/xml",
+		body: `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="javascript:alert(document.cookie)"><text>x</text></a></svg>`})
 	// a review's: UTF-8 in a document declared ISO-8859-1 is read as
 	// UTF-8, as an application that follows the Content-Type reads it
 	crsCatches = append(crsCatches, probe{name: "admin\uff07 -- in UTF-8 XML declared ISO-8859-1", method: "POST", path: "/api", contentType: "application/xml; charset=utf-8",
@@ -672,6 +674,8 @@ func benignTable() []probe {
 		{name: "encoded-words of ordinary subjects", method: "GET", path: "/api/mail?subject=" + q("=?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=") + "&from=" + q("=?ISO-8859-1?Q?Andr=E9?= <andre@example.com>") + "&s2=" + q("=?UTF-8?B?Sm9lJ3MgcmVwb3J0IC0tIGZpbmFs?=")},
 		{name: "XML of records with mixed content and comments", method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><orders><!-- export --><order id="1"><name>Jane O'Neil</name><note>Leave at the <b>back</b> door, it's open</note><total>37.50</total></order><order id="2"><name>Bob</name><note>Call first <!-- after 5 -->please</note><total>12</total></order></orders>`},
 		{name: "an RSS 2.0 feed (<link>: attack 38's false positive)", method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><link>https://example.com/</link><item><title>Hello</title><link>https://example.com/hello</link><description>It's here</description></item></channel></rss>`},
+		{name: "an XHTML 1.0 Strict document (attack 38's false positive)", method: "POST", path: "/api", contentType: "application/xml", body: `<?xml version="1.0"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head><title>Hi</title></head><body><p>Hello</p></body></html>`},
+		{name: "an SVG document with xlink:href (attack 38's false positive)", method: "POST", path: "/api", contentType: "application/xml", body: `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 24 24"><defs><path id="a" d="M0 0h24v24H0z"/></defs><use xlink:href="#a" fill="#333"/></svg>`},
 		{name: "an XML-RPC call (<param>)", method: "POST", path: "/xmlrpc.php", contentType: "text/xml", body: `<?xml version="1.0"?><methodCall><methodName>wp.getUsersBlogs</methodName><params><param><value><string>admin</string></value></param></params></methodCall>`},
 		{name: "a WSDL operation (<wsdl:input>)", method: "POST", path: "/api", contentType: "text/xml", body: `<definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"><operation name="GetPrice"><wsdl:input message="tns:GetPriceRequest">in</wsdl:input></operation></definitions>`},
 		{name: "XHTML with inline markup", method: "POST", path: "/api", contentType: "application/xml", body: `<html><body><p>Select your <b>size</b> and colour, then press <i>Order</i>.</p><p>It's <a href="/help">here</a> or there.</p></body></html>`},
