@@ -105,6 +105,16 @@ func (d *decoder) value(name, v string) error {
 	return d.valueAt(name, v, 0)
 }
 
+// derive keeps the argument name (derived from a value: a quoted
+// cookie unquoted, a repeated name's values joined, a key in a name) and
+// decodes its value as any value is.
+func (d *decoder) derive(name, v string) error {
+	if err := d.keep(name, v); err != nil {
+		return err
+	}
+	return d.value(name, v)
+}
+
 // suffixEntities names a value with its numeric character references
 // decoded (numericRefs).
 const suffixEntities = ":entities"
@@ -865,7 +875,7 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 	if st, ok := tx.(plugintypes.TransactionState); ok {
 		vars := st.Variables()
 		args := vars.ArgsGet().FindAll()
-		if mayRepeat(args) {
+		if mayRepeat(args, matchKey) {
 			// the query's repeated names joined: its arguments copied
 			// only when one may repeat
 			query := make([]argument, len(args))
@@ -907,11 +917,7 @@ func (d *decoder) all(tx types.Transaction, values []argument) error {
 					// as Python reads a quoted cookie (Werkzeug's
 					// parse_cookie, Django's, http.cookies): its
 					// escapes decoded, "admin\047#" is admin'#
-					n := "cookie." + m.Key() + suffixUnquoted
-					if err := d.keep(n, u); err != nil {
-						return err
-					}
-					if err := d.value(n, u); err != nil {
+					if err := d.derive("cookie."+m.Key()+suffixUnquoted, u); err != nil {
 						return err
 					}
 				}
@@ -976,8 +982,8 @@ const suffixJoined = ":joined"
 // only (no character of code: codeKey), which joined read as SQL
 // (tag=union&tag=select&tag=from).
 func (d *decoder) repeatedJoined(args []argument) error {
-	if len(args) < 2 || len(args) <= 16 && !anyRepeated(args) {
-		return nil // a few arguments are compared pairwise, allocating nothing
+	if !mayRepeat(args, argumentName) {
+		return nil
 	}
 	seen := make(map[string]int, len(args))
 	repeated := 0
@@ -1017,26 +1023,22 @@ func (d *decoder) repeatedJoined(args []argument) error {
 			}
 		}
 		seen[a.name] = 0 // joined once
-		n := a.name + suffixJoined
-		if err := d.keep(n, b.String()); err != nil {
-			return err
-		}
-		if err := d.value(n, b.String()); err != nil {
+		if err := d.derive(a.name+suffixJoined, b.String()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// mayRepeat: two of the matches share a key (compared pairwise for up
-// to 16; more may, and repeatedJoined's map says).
-func mayRepeat(ms []types.MatchData) bool {
-	if len(ms) > 16 {
+// mayRepeat: two of xs share a key (compared pairwise, allocating
+// nothing, for up to 16; more may, and repeatedJoined's map says).
+func mayRepeat[T any](xs []T, key func(T) string) bool {
+	if len(xs) > 16 {
 		return true
 	}
-	for i, a := range ms {
-		for _, b := range ms[i+1:] {
-			if a.Key() == b.Key() {
+	for i, a := range xs {
+		for _, b := range xs[i+1:] {
+			if key(a) == key(b) {
 				return true
 			}
 		}
@@ -1044,21 +1046,9 @@ func mayRepeat(ms []types.MatchData) bool {
 	return false
 }
 
-// anyRepeated: two of args (but a document's nodes and leaves) share a
-// name; pairwise, for a few.
-func anyRepeated(args []argument) bool {
-	for i, a := range args {
-		if strings.HasPrefix(a.name, "xml.") || strings.HasPrefix(a.name, "json.") {
-			continue
-		}
-		for _, b := range args[i+1:] {
-			if a.name == b.name {
-				return true
-			}
-		}
-	}
-	return false
-}
+func matchKey(m types.MatchData) string { return m.Key() }
+
+func argumentName(a argument) string { return a.name }
 
 // bracketKeys makes an argument of each bracketed part of the name of a
 // query parameter or a form field that holds a character of code
@@ -1084,11 +1074,7 @@ func (d *decoder) bracketKeys(name string) error {
 		}
 		end := i + 1 + j
 		if k := name[i+1 : end]; codeKey(k) {
-			a := name[:end+1] + suffixKey
-			if err := d.keep(a, k); err != nil {
-				return err
-			}
-			if err := d.value(a, k); err != nil {
+			if err := d.derive(name[:end+1]+suffixKey, k); err != nil {
 				return err
 			}
 		}
@@ -1118,11 +1104,7 @@ func (d *decoder) dottedKeys(name string) error {
 			end = i + 1 + n
 		}
 		if k := name[i+1 : end]; codeKey(k) {
-			a := name[:end] + suffixKey
-			if err := d.keep(a, k); err != nil {
-				return err
-			}
-			if err := d.value(a, k); err != nil {
+			if err := d.derive(name[:end]+suffixKey, k); err != nil {
 				return err
 			}
 		}

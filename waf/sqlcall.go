@@ -723,20 +723,29 @@ func sqlOperandEnd(v string, j int) int {
 		k++
 	}
 	if b := sqlSkip(v, k); b < len(v) && v[b] == '(' {
-		depth := 0
-		for e := b; e < len(v) && e-b < 64; e++ {
-			switch v[e] {
-			case '(':
-				depth++
-			case ')':
-				if depth--; depth == 0 {
-					return e + 1
-				}
-			}
+		if e := sqlClosingBracket(v, b, 64); e >= 0 {
+			return e + 1
 		}
 		return j
 	}
 	return k
+}
+
+// sqlClosingBracket is the index of the bracket that closes the one at
+// v[b], within window bytes of it, or -1.
+func sqlClosingBracket(v string, b, window int) int {
+	depth := 0
+	for e := b; e < len(v) && e-b < window; e++ {
+		switch v[e] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return e
+			}
+		}
+	}
+	return -1
 }
 
 // sqlCompareEnd is the end of a comparison operator at v[j:], or -1.
@@ -1041,31 +1050,23 @@ func sleepEachRowCall(v string) bool {
 // value's end, a comment, punctuation or an operator, or a word that may
 // follow an expression.
 func sqlAfterCall(v string, j int) bool {
-	depth := 0
-	for k := j; k < len(v) && k-j < 128; k++ {
-		switch v[k] {
-		case '(':
-			depth++
-		case ')':
-			if depth--; depth > 0 {
-				continue
-			}
-			a := sqlSkip(v, k+1)
-			if a == len(v) || strings.IndexByte(",)=<>!+-*/%|&^;#:]", v[a]) >= 0 {
-				return true
-			}
-			_, ok := sqlWordFold(v, a, "asc", "desc", "nulls", "and", "or", "xor", "limit", "offset", "then", "else", "end", "as", "from", "settings", "format", "union")
-			return ok
-		}
+	k := sqlClosingBracket(v, j, 128)
+	if k < 0 {
+		return false
 	}
-	return false
+	a := sqlSkip(v, k+1)
+	if a == len(v) || strings.IndexByte(",)=<>!+-*/%|&^;#:]", v[a]) >= 0 {
+		return true
+	}
+	_, ok := sqlWordFold(v, a, "asc", "desc", "nulls", "and", "or", "xor", "limit", "offset", "then", "else", "end", "as", "from", "settings", "format", "union")
+	return ok
 }
 
 // indexFold is the index of the ASCII word lower (lowercase) in v in any
 // case, or -1, without allocating.
 func indexFold(v, lower string) int {
 	for i := 0; i+len(lower) <= len(v); i++ {
-		if v[i]|0x20 == lower[0] && strings.EqualFold(v[i:i+len(lower)], lower) {
+		if v[i]|0x20 == lower[0] && asciiEqualFold(v[i:i+len(lower)], lower) {
 			return i
 		}
 	}

@@ -858,27 +858,12 @@ func wildcardDNSInternal(v string) bool {
 		return true
 	}
 	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io"} {
-		for off := 0; off < len(v); {
-			i := strings.Index(v[off:], suffix)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + len(suffix)
-			e := off
-			if e < len(v) && v[e] == '.' {
-				e++ // the root's trailing dot
-			}
-			if e < len(v) && strings.IndexByte(":/?#\\ \t\"'<>@", v[e]) < 0 {
-				continue // nip.iox, nip.io-mirror, nip.io.example.com
-			}
-			s := i
-			for s > 0 && i-s < 253 && (v[s-1] >= 'a' && v[s-1] <= 'z' || v[s-1] >= '0' && v[s-1] <= '9' || v[s-1] == '.' || v[s-1] == '-') {
-				s--
-			}
-			if ip, ok := wildcardDNSAddr(v[s:i]); ok && internalAddr(ip) {
-				return true
-			}
+		// nip.iox, nip.io-mirror, nip.io.example.com are no ends
+		if eachHostUnder(v, suffix, ":/?#\\ \t\"'<>@", func(host string, _ int) bool {
+			ip, ok := wildcardDNSAddr(host)
+			return ok && internalAddr(ip)
+		}) {
+			return true
 		}
 	}
 	return false
@@ -888,7 +873,17 @@ func wildcardDNSInternal(v string) bool {
 // after //, \, an @ or at the value's start, followed by a port, a path
 // or the value's end.
 func localhostName(v string) bool {
-	const suffix = ".localhost"
+	return eachHostUnder(v, ".localhost", ":/\\?#", func(host string, s int) bool {
+		return host != "" && (s == 0 || v[s-1] == '/' || v[s-1] == '\\' || v[s-1] == '@')
+	})
+}
+
+// eachHostUnder: at one of the places where suffix ends a host name in v
+// (a lowercased value) and one of ends, or the value's end, follows it
+// (after the root's trailing dot, if any), at(host, start) holds for the
+// name before the suffix (letters, digits, dots, dashes and _, at most
+// 253 bytes), which starts at v[start].
+func eachHostUnder(v, suffix, ends string, at func(host string, start int) bool) bool {
 	for off := 0; off < len(v); {
 		i := strings.Index(v[off:], suffix)
 		if i < 0 {
@@ -898,19 +893,16 @@ func localhostName(v string) bool {
 		off = i + len(suffix)
 		e := off
 		if e < len(v) && v[e] == '.' {
-			e++
+			e++ // the root's trailing dot
 		}
-		if e < len(v) && strings.IndexByte(":/\\?#", v[e]) < 0 {
+		if e < len(v) && strings.IndexByte(ends, v[e]) < 0 {
 			continue
 		}
 		s := i
 		for s > 0 && i-s < 253 && (v[s-1] >= 'a' && v[s-1] <= 'z' || v[s-1] >= '0' && v[s-1] <= '9' || v[s-1] == '.' || v[s-1] == '-' || v[s-1] == '_') {
 			s--
 		}
-		if s == i {
-			continue
-		}
-		if s == 0 || v[s-1] == '/' || v[s-1] == '\\' || v[s-1] == '@' {
+		if at(v[s:i], s) {
 			return true
 		}
 	}
