@@ -66,6 +66,15 @@ func jsonAnyAttacks() []probe {
 	for _, ct := range []string{"text/plain", form, "application/xml", "text/xml", "application/soap+xml"} {
 		out = append(out, probe{name: "BOM, JSON with a base64 leaf, as " + ct, method: "POST", path: "/api", contentType: ct, body: bom + b64Leaf})
 	}
+	// a byte-order mark before a JSON body, which the engine's JSON
+	// reader is handed without (it refused such a body, 400)
+	for _, ct := range []string{js, "application/merge-patch+json", "application/json; charset=utf-8"} {
+		out = append(out,
+			probe{name: "BOM, a login bypass as " + ct, method: "POST", path: "/login", contentType: ct, body: bom + login},
+			probe{name: "BOM, JSON with a base64 leaf, as " + ct, method: "POST", path: "/api", contentType: ct, body: bom + b64Leaf},
+			probe{name: "BOM, an empty-object key as " + ct, method: "POST", path: "/api", contentType: ct, body: bom + `{"user": {"$ne": {}}}`},
+		)
+	}
 	out = append(out,
 		probe{name: "BOM, a $lookup stage as text/plain", method: "POST", path: "/api", contentType: "text/plain", body: bom + lookup},
 		probe{name: "trailing bytes: login bypass and a base64 leaf as text/plain", method: "POST", path: "/login", contentType: "text/plain",
@@ -166,6 +175,13 @@ func jsonAnyBenign() []probe {
 		{name: "a multipart JSON part", method: "POST", path: "/upload", contentType: mpType, body: mp},
 		{name: "a multipart JSON file part (a FormData Blob)", method: "POST", path: "/upload", contentType: blobType, body: blob},
 		{name: "an Express j: cookie", method: "GET", path: "/", header: http.Header{"Cookie": {"prefs=j:" + url.PathEscape(`{"theme":"dark","lang":"de-CH"}`)}}},
+		// Express's body-parser (iconv-lite) and Python's json.loads of
+		// bytes read past a byte order mark; the engine's JSON reader
+		// refused the body (400, crs_only too, coraza-caddy too)
+		{name: "JSON with a BOM as application/json", method: "POST", path: "/api", contentType: js,
+			body: "\ufeff" + `{"title": "Grüße", "tags": ["travel"], "n": 3}`},
+		{name: "JSON with a BOM as application/merge-patch+json", method: "PATCH", path: "/api/1", contentType: "application/merge-patch+json",
+			body: "\ufeff" + `{"title": "Trip to Zürich"}`},
 		{name: "JSON with a BOM as text/plain", method: "POST", path: "/api", contentType: "text/plain",
 			body: "\ufeff" + `{"title": "Grüße", "content": "` + b64("Hello, world! This is a plain text file.") + `"}`},
 		// not here: JSON sent as a form, or as text/plain ending in a
@@ -232,6 +248,23 @@ func TestJSONAnywhere(t *testing.T) {
 		}
 		if *hits != before {
 			t.Errorf("%s: the upstream got a JSON body the engine does not parse", block)
+		}
+		// a JSON body with a byte order mark: the upstream gets it whole,
+		// the mark too; a body of the mark's first bytes only, or of two
+		// marks, is not JSON (400); the mark alone is an empty body (200)
+		withBOM := "\ufeff" + `{"q": "hello"}`
+		if code, body := send(t, base, probe{name: "BOM", method: "POST", path: "/api", contentType: "application/json", body: withBOM}); code != http.StatusOK || body != fmt.Sprintf(`{"got": %q}`, withBOM) {
+			t.Errorf("%s: a JSON body with a BOM: %d %s, want 200 and the body whole", block, code, body)
+		}
+		for _, b := range []string{"\xef\xbb", "\xef\xbb\xbf\xef\xbb\xbf{}", "\xef", "\xef\xbb{}"} {
+			if code, _ := send(t, base, probe{name: "BOM", method: "POST", path: "/api", contentType: "application/json", body: b}); code != http.StatusBadRequest {
+				t.Errorf("%s: a JSON body %q: %d, want 400", block, b, code)
+			}
+		}
+		for _, b := range []string{"", "\xef\xbb\xbf"} {
+			if code, _ := send(t, base, probe{name: "BOM", method: "POST", path: "/api", contentType: "application/json", body: b}); code != http.StatusOK {
+				t.Errorf("%s: a JSON body %q: %d, want 200 (empty)", block, b, code)
+			}
 		}
 		t.Logf("%s: attacks refused: %d of %d", block, refused, len(jsonAnyAttacks()))
 		t.Logf("%s: benign passed: %d of %d", block, passed, len(jsonAnyBenign()))

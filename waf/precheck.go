@@ -80,7 +80,7 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		return nil, nil, nil // the engine's own checks refuse what it cannot parse
 	}
 	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+	case isJSONMedia(mt):
 		empty, leaves, _, keys, names := jsonWalk(body) // the engine names the other leaves itself
 		if names > max(len(body), minNameBudget) {
 			return nil, nil, errNamesTooLong
@@ -113,6 +113,18 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		leaves = []argument{{"body.text", string(body)}}
 	}
 	return leaves, leaves, err
+}
+
+// isJSONMedia: the media type mt (lowercase, without parameters) is
+// JSON's, which the engine reads with its JSON reader.
+func isJSONMedia(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// jsonMedia: the Content-Type header contentType names JSON's media type.
+func jsonMedia(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && isJSONMedia(mt)
 }
 
 // objectText: body's first byte other than white space is { or [ and it

@@ -553,7 +553,15 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 	var bodyValues []argument
 	ownArgs := 0 // the body's arguments, which derived ones count with
 	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
-		it, _, err := tx.ReadRequestBodyFrom(r.Body)
+		src, bom := io.Reader(r.Body), ""
+		if jsonMedia(r.Header.Get("Content-Type")) {
+			// the engine's JSON reader refuses a document that opens
+			// with a UTF-8 byte order mark (REQBODY_ERROR, 400), which
+			// Express's and Python's JSON readers take: it reads the
+			// document after the mark, and the upstream gets the mark
+			src, bom = skipBOM(r.Body)
+		}
+		it, _, err := tx.ReadRequestBodyFrom(src)
 		if err != nil {
 			return nil, err
 		}
@@ -568,7 +576,7 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 		if err != nil {
 			return nil, err
 		}
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		r.Body = readCloser{io.MultiReader(strings.NewReader(bom), bytes.NewReader(body), src), r.Body}
 		// the body was read to its end (a longer one is refused above),
 		// so a chunked request's trailers are in r.Trailer now; the rules
 		// never see them and the upstream would get them: refused
@@ -680,6 +688,20 @@ func hasTrailers(h http.Header) bool {
 		}
 	}
 	return false
+}
+
+// utf8BOM is UTF-8's byte order mark.
+const utf8BOM = "\xef\xbb\xbf"
+
+// skipBOM reads past a UTF-8 byte order mark at the start of body: what
+// is left to read, and the mark if there was one.
+func skipBOM(body io.Reader) (io.Reader, string) {
+	var head [len(utf8BOM)]byte
+	n, _ := io.ReadFull(body, head[:]) // an error is the next Read's too
+	if string(head[:n]) == utf8BOM {
+		return body, utf8BOM
+	}
+	return io.MultiReader(bytes.NewReader(head[:n]), body), ""
 }
 
 type readCloser struct {
