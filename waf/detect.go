@@ -3,9 +3,12 @@ package waf
 import (
 	"encoding/base64"
 	"errors"
+	"html"
+	"math"
 	"mime"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,8 +94,8 @@ func (d *decoder) value(name, v string) error {
 			return err
 		}
 	}
-	if strings.Contains(v, "&#") {
-		if u, ok := numericRefs(v); ok {
+	if strings.IndexByte(v, '&') >= 0 {
+		if u, ok := charRefs(v); ok {
 			n := name + suffixEntities
 			if err := d.keep(n, u); err != nil {
 				return err
@@ -115,55 +118,140 @@ func (d *decoder) derive(name, v string) error {
 	return d.value(name, v)
 }
 
-// suffixEntities names a value with its numeric character references
-// decoded (numericRefs).
+// suffixEntities names a value with its character references decoded
+// (charRefs).
 const suffixEntities = ":entities"
 
-// numericRefs is v with its numeric character references (&#39;, &#x27;)
-// decoded, and whether it held one: a browser sends a character that a
-// form's charset lacks so (a page in ISO-8859-1), and Express's
-// body-parser decodes them with qs's interpretNumericEntities, so
+// charRefs is v with its character references decoded as HTML5 does
+// (Python's html.unescape, PHP's html_entity_decode with ENT_HTML5:
+// &#39;, &#x27;, &#0000039; and &#39 without its semicolon, &apos;,
+// &lpar;), and decimal references past U+FFFF to an ASCII character as
+// qs's interpretNumericEntities does (String.fromCharCode keeps the
+// number modulo 2^16: &#65575; is '), and whether that changed v. A
+// browser sends a character that a form's charset lacks so (a page in
+// ISO-8859-1), and Express's body-parser decodes them with qs, so
 // q=admin&#39; -- reached an application as admin' -- (a thirty-fourth
-// fresh-eyes attack, attack 38); the SQL and command rules do not decode
-// HTML's entities. At most as long as v.
-func numericRefs(v string) (string, bool) {
+// fresh-eyes attack, attack 38; its references of more than seven digits,
+// without a semicolon and named passed the next, attack 39); the SQL
+// and command rules do not decode HTML's entities. Only a value with a
+// reference to an ASCII character is decoded (asciiRef): &eacute; and
+// &copy are no code, and a form of French text or of URLs with &para=
+// costs no argument more. Never longer than v (&acE; is as long decoded;
+// FuzzCharRefs).
+func charRefs(v string) (string, bool) {
+	if strings.IndexByte(v, '&') < 0 {
+		return "", false
+	}
+	q := qsRefs(v)
+	if q == v && !asciiRef(v) {
+		return "", false
+	}
+	u := html.UnescapeString(q)
+	return u, u != v
+}
+
+// asciiRef: v holds a character reference that HTML5 decodes to an
+// ASCII character (&#39;, &#x27, &apos;, &lt), or that may (a name that
+// starts as one of the names without a semicolon does: &ltimes; is ⋉).
+func asciiRef(v string) bool {
+	for i := strings.IndexByte(v, '&'); i >= 0 && i+1 < len(v); {
+		j := i + 1
+		if v[j] == '#' {
+			j++
+			hex := j < len(v) && (v[j] == 'x' || v[j] == 'X')
+			if hex {
+				j++
+			}
+			x, k := 0, j
+			for ; k < len(v) && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])); k++ {
+				if x < utf8.RuneSelf { // larger is no ASCII (qsRefs reads those)
+					if hex {
+						x = x<<4 | int(unhex(v[k]))
+					} else {
+						x = x*10 + int(v[k]-'0')
+					}
+				}
+			}
+			if k > j && x > 0 && x < utf8.RuneSelf {
+				return true
+			}
+		} else {
+			k := j
+			for k < len(v) && k-j < maxEntityName && (v[k] >= 'a' && v[k] <= 'z' || v[k] >= 'A' && v[k] <= 'Z' || v[k] >= '0' && v[k] <= '9') {
+				k++
+			}
+			name := v[j:k]
+			if k < len(v) && v[k] == ';' && slices.Contains(asciiEntities, name) {
+				return true
+			}
+			for _, p := range asciiLegacyEntities {
+				if strings.HasPrefix(name, p) {
+					return true
+				}
+			}
+		}
+		n := strings.IndexByte(v[j:], '&')
+		if n < 0 {
+			return false
+		}
+		i = j + n
+	}
+	return false
+}
+
+// maxEntityName is the longest name of an entity HTML5 names
+// (CounterClockwiseContourIntegral, 31 bytes), and a byte more.
+const maxEntityName = 32
+
+// asciiEntities are the names (before their semicolon) of HTML5's
+// entities of an ASCII character (or that start with one: &bne; is =
+// and U+20E5), as Go's html package (and Python's, and PHP's ENT_HTML5)
+// decodes them.
+var asciiEntities = []string{"AMP", "DiacriticalGrave", "GT", "Hat", "LT", "NewLine", "QUOT", "Tab", "UnderBar", "VerticalLine",
+	"amp", "apos", "ast", "bne", "bsol", "colon", "comma", "commat", "dollar", "equals", "excl", "fjlig", "grave", "gt",
+	"lbrace", "lbrack", "lcub", "lowbar", "lpar", "lsqb", "lt", "midast", "num", "nvgt", "nvlt", "percnt", "period", "plus",
+	"quest", "quot", "rbrace", "rbrack", "rcub", "rpar", "rsqb", "semi", "sol", "verbar", "vert"}
+
+// asciiLegacyEntities are the entities of an ASCII character that HTML5
+// decodes without their semicolon too, as the start of a longer name
+// (&ltx is <x).
+var asciiLegacyEntities = []string{"AMP", "GT", "LT", "QUOT", "amp", "gt", "lt", "quot"}
+
+// qsRefs is v with each decimal reference past U+FFFF whose number
+// modulo 2^16 is an ASCII character replaced by it, as qs decodes it
+// (parseInt, then String.fromCharCode); HTML5 reads such a reference as a
+// character past the Basic Multilingual Plane, which no rule reads. v
+// itself when it holds none.
+func qsRefs(v string) string {
 	var b []byte
 	last := 0
-	for i := strings.Index(v, "&#"); i >= 0 && i < len(v); {
-		j, hex := i+2, false
-		if j < len(v) && (v[j] == 'x' || v[j] == 'X') {
-			j, hex = j+1, true
-		}
-		k, r := j, rune(0)
-		for k < len(v) && k-j < 7 && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])) {
-			if hex {
-				r = r<<4 | rune(unhex(v[k]))
-			} else {
-				r = r*10 + rune(v[k]-'0')
-			}
+	for i := strings.Index(v, "&#"); i >= 0; {
+		k := i + 2
+		for k < len(v) && v[k] >= '0' && v[k] <= '9' {
 			k++
 		}
-		if k > j && k < len(v) && v[k] == ';' && utf8.ValidRune(r) && r != 0 {
-			if b == nil {
-				b = make([]byte, 0, len(v))
+		if k > i+2 && k < len(v) && v[k] == ';' {
+			// parseInt's double, exact modulo 2^16 (Infinity is 0)
+			if f, err := strconv.ParseFloat(v[i+2:k], 64); err == nil && f > 0xFFFF {
+				if c := math.Mod(f, 1<<16); c > 0 && c < utf8.RuneSelf {
+					if b == nil {
+						b = make([]byte, 0, len(v))
+					}
+					b = append(append(b, v[last:i]...), byte(c))
+					last = k + 1
+				}
 			}
-			b = append(b, v[last:i]...)
-			b = utf8.AppendRune(b, r)
-			last = k + 1
-			i = k + 1
-		} else {
-			i += 2
 		}
-		n := strings.Index(v[i:], "&#")
+		n := strings.Index(v[k:], "&#")
 		if n < 0 {
 			break
 		}
-		i += n
+		i = k + n
 	}
 	if b == nil {
-		return "", false
+		return v
 	}
-	return string(append(b, v[last:]...)), true
+	return string(append(b, v[last:]...))
 }
 
 // suffixNFKC names a value NFKC-normalised (nfkcFolded): q:nfkc.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // multipartBody is a multipart/form-data body of the given fields.
@@ -497,6 +499,18 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		"q=admin%26%2339%3B%20--", "q=admin%26%23x27%3B%20--"} {
 		crsMisses = append(crsMisses, probe{name: "Latin-1 form " + b, method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: b})
 	}
+	// references of more than seven digits, without a semicolon, named
+	// (Python's html.unescape, PHP's html_entity_decode with ENT_HTML5)
+	// and past U+FFFF (qs keeps the number modulo 2^16): attack 39
+	for _, v := range []string{"admin&#00000039; --", "1&#000000039; OR &#000000039;1&#000000039;=&#000000039;1", "admin&#000000039;&#000000035;",
+		"admin&#x000000027; --", "admin&#39 --", "admin&#39 OR 1=1--", "admin&#x27 --", "admin&#39&#35;", "admin&apos; --", "admin&apos; OR 1=1--",
+		"x&apos;&rpar; OR sleepEachRow&lpar;3&rpar;--", "admin&#65575; --", "1&#65575; OR &#65575;1&#65575;=&#65575;1"} {
+		crsMisses = append(crsMisses,
+			probe{name: "references in a Latin-1 form: " + v, method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: "q=" + q(v)},
+			probe{name: "references in the query: " + v, method: "GET", path: "/login?q=" + q(v)},
+			probe{name: "references in JSON: " + v, method: "POST", path: "/login", contentType: js, body: `{"q": "` + v + `"}`},
+		)
+	}
 	// JSON in UTF-7 behind a charset parameter not named in lowercase,
 	// which Express's body-parser decodes (attack 35; 920480 reads
 	// charset= only)
@@ -684,6 +698,9 @@ func benignTable() []probe {
 		{name: "SOAP declared ISO-8859-1", method: "POST", path: "/soap", contentType: "text/xml; charset=ISO-8859-1", body: `<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPrice><Item>Apples</Item></GetPrice></soap:Body></soap:Envelope>`},
 		{name: "a query parameter of a JSON array of 3,000 numbers (a review's false positive)", method: "GET", path: "/x?ids=" + numbersJSON(3000)},
 		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
+		{name: "a Latin-1 form with named and padded references", method: "POST", path: "/profile", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: "name=" + q("Zo&euml; O&apos;Brien &amp; Sons") + "&note=" + q("Caf&#0000233; &#39 best&#39 &mdash; 5&euro; &lpar;tax&rpar;") + "&emoji=" + q("&#128512; &#65575;")},
+		{name: "an HTML-escaped comment", method: "POST", path: "/comments", contentType: form, body: "body=" + q("I don&apos;t think it&#39;s &quot;the best&quot; episode &ndash; Tom &amp; Jerry&apos;s first one is. L&apos;&eacute;t&eacute; 1&frac12; &#8211; 2&deg;C")},
+		{name: "a URL with a query in a value", method: "GET", path: "/go?next=" + q("/search?q=shoes&para=2&copy=1&lang=de")},
 		{name: "a Latin-1 form with numeric references (a name, a word, an apostrophe)", method: "POST", path: "/profile", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: "name=Zo%26%23235%3B+O%26%2339%3BBrien&city=%26%2321271%3B%26%2320140&note=It%26%2339%3Bs+fine"},
 		{name: "repeated tags that are SQL's words (attack 38's false positives)", method: "GET", path: "/x?tag=mysql&tag=select&tag=join&t=union&t=select&t=from"},
 		{name: "repeated parameters of words, tags and numbers", method: "GET", path: "/x?tag=red&tag=blue&id=1&id=2&q=O%27Brien&q=Smith&sort=name&sort=-date"},
@@ -1485,29 +1502,51 @@ func numbersJSON(n int) string {
 }
 
 // TestNumericRefs: numeric character references decoded, others left.
-func TestNumericRefs(t *testing.T) {
+func TestCharRefs(t *testing.T) {
 	for in, want := range map[string]string{
-		"admin&#39; --": "admin' --", "a&#x27;b&#X27;": "a'b'", "&#233;t&#233;": "été", "&#39": "", "&#;": "", "x&#0;": "",
-		"&#1114112;": "", "&#38;#39;": "&#39;", "no refs": "", "&#9999999999;": "", "&&#35;": "&#",
+		"admin&#39; --": "admin' --", "a&#x27;b&#X27;": "a'b'", "&#;": "", "&#38;#39;": "&#39;", "no refs": "", "&&#35;": "&#",
+		// no reference to an ASCII character: no argument
+		"&#233;t&#233;": "", "x&#0;": "", "&#1114112;": "", "&eacute;t&eacute;": "", "x&copy=1&para=2": "", "&acE;": "", "&#128;": "",
+		// one: all decoded
+		"&#233;t&#233; &#39;": "été '", "&ltimes; x": "\u22c9 x", "&#83;ELECT": "SELECT", "&#x0000000053;ELECT": "SELECT",
+		// attack 39: zero-padded, without a semicolon, named
+		"admin&#00000039; --": "admin' --", "admin&#x000000027; --": "admin' --", "admin&#39 --": "admin' --",
+		"admin&#x27 --": "admin' --", "admin&apos; --": "admin' --", "x&apos;&rpar; OR f&lpar;3&rpar;": "x') OR f(3)",
+		"&#39": "'", "Tom &amp; Jerry": "Tom & Jerry", "a=1&b=2": "", "&ltx": "<x", "&bne;": "=\u20e5",
+		// qs: String.fromCharCode keeps the number modulo 2^16
+		"admin&#65575; --": "admin' --", "&#131111;": "'", "&#128512;": "", "&#65536;": "", "&#65575": "",
+		"&#99999999999999999999999999999;": "", "&#4295032871;": "'",
 	} {
-		got, ok := numericRefs(in)
+		got, ok := charRefs(in)
 		if !ok {
 			got = ""
 		}
 		if got != want {
-			t.Errorf("numericRefs(%q) = %q, want %q", in, got, want)
+			t.Errorf("charRefs(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// each name asciiRef reads is an entity of an ASCII character
+	for _, n := range asciiEntities {
+		if u := html.UnescapeString("&" + n + ";"); u == "&"+n+";" || u[0] >= utf8.RuneSelf {
+			t.Errorf("&%s; is %q", n, u)
+		}
+	}
+	for _, n := range asciiLegacyEntities {
+		if u := html.UnescapeString("&" + n + "x"); u[0] >= utf8.RuneSelf || u[1:] != "x" {
+			t.Errorf("&%sx is %q", n, u)
 		}
 	}
 }
 
-// FuzzNumericRefs: any value is decoded without a panic, shorter.
-func FuzzNumericRefs(f *testing.F) {
-	for _, s := range []string{"admin&#39; --", "&#x10FFFF;", "&#", "&#x;&#12"} {
+// FuzzCharRefs: any value is decoded without a panic, never longer (&acE;
+// is as long decoded).
+func FuzzCharRefs(f *testing.F) {
+	for _, s := range []string{"admin&#39; --", "&#x10FFFF;", "&#", "&#x;&#12", "&#65575;", "&acE;&apos", "&#1e5;"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		if u, ok := numericRefs(v); ok && len(u) >= len(v) {
-			t.Fatalf("numericRefs(%q) = %q, not shorter", v, u)
+		if u, ok := charRefs(v); ok && len(u) > len(v) {
+			t.Fatalf("charRefs(%q) = %q, longer", v, u)
 		}
 	})
 }
