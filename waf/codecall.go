@@ -105,17 +105,19 @@ func codeCall(v string) bool {
 		strings.Contains(v, "ObjectSpace") && strings.Contains(v, "each_object") && kernelCommandCall(v) ||
 		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
-		eachAt(v, "PTY", ptyCall) ||
+		eachAt(v, "PTY", ptyCall) || eachAt(v, "PTY", moduleBlock("PTY")) ||
 		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") || ioPipe(v, i) }) ||
+		eachAt(v, "IO", moduleBlock("IO")) ||
 		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
-		eachAt(v, "Open3", open3Call) ||
+		eachAt(v, "Open3", open3Call) || eachAt(v, "Open3", moduleBlock("Open3")) ||
 		eachAt(v, "to_proc", rubyToProc) ||
 		eachAt(v, "method", rubyMethodObject) ||
 		eachAt(v, "__imp", joinedImport) ||
 		eachAt(v, "import_module", func(v string, i int) bool { return pythonImport(v, i+len("import_module")) }) ||
 		eachAt(v, "subprocess_", asyncioShell) ||
 		eachAt(v, "Process", func(v string, i int) bool { return receiverCall(v, i, "Process", "spawn", "exec") }) ||
+		eachAt(v, "Process", moduleBlock("Process")) ||
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
@@ -1172,7 +1174,7 @@ func rubyEvalString(v string, i int) bool {
 			return true
 		}
 	}
-	return n > 0 && rubyBlockCommand(string(buf[:n]), 0)
+	return n > 0 && rubyBlockCommand(string(buf[:n]), 0, rubyCommandMethods)
 }
 
 // rubyAlias (at "alias"): alias x system, alias_method :x, :system,
@@ -1341,16 +1343,10 @@ func kernelOddArgument(v string, i int) bool {
 		if strings.HasPrefix(v[k:], "`") {
 			return true // Kernel.`("id")
 		}
-		if e, ok := wordAt(v, k, kernelBlockMethods...); ok {
+		if blockAfter(v, k, rubyCommandMethods) {
 			// Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`}:
 			// a block run with Kernel as its receiver or argument
-			b := skipSpace(v, e)
-			if b < len(v) && v[b] == '{' {
-				return rubyBlockCommand(v, b+1)
-			}
-			if d, ok := wordAt(v, b, "do"); ok {
-				return rubyBlockCommand(v, d)
-			}
+			return true
 		}
 		if e, ok := wordAt(v, k, kernelSelfMethods...); ok {
 			// Kernel.itself, Kernel.freeze(): Kernel still
@@ -1377,14 +1373,33 @@ func kernelOddArgument(v string, i int) bool {
 	return false
 }
 
+// blockAfter: at v[k] a method that runs a block with its receiver as
+// self or as the argument (kernelBlockMethods: then, tap, instance_eval),
+// then the block, { or do, whose first blockWindow bytes hold a backtick,
+// %x or one of names as a word (rubyBlockCommand).
+func blockAfter(v string, k int, names []string) bool {
+	e, ok := wordAt(v, k, kernelBlockMethods...)
+	if !ok {
+		return false
+	}
+	b := skipSpace(v, e)
+	if b < len(v) && v[b] == '{' {
+		return rubyBlockCommand(v, b+1, names)
+	}
+	if d, ok := wordAt(v, b, "do"); ok {
+		return rubyBlockCommand(v, d, names)
+	}
+	return false
+}
+
 // rubyBlockCommand: the block from v[j] (its first blockWindow bytes)
-// holds a command method's name as a word, a backtick or %x: Kernel.then
-// { |k| k.puts "hi" } passes (attack 27's false positives), and a name in
-// a string is text (Kernel.tap { puts "system ready" }: attack 28's);
-// Kernel.then{_1.system "id"} does not. Each block's window is read
-// whole: overlapping blocks (Kernel.then{ over and over) cost up to
-// blockWindow/12 reads of a byte (BenchmarkCodeCall's "Kernel blocks").
-func rubyBlockCommand(v string, j int) bool {
+// holds one of names (command methods) as a word, a backtick or %x:
+// Kernel.then { |k| k.puts "hi" } passes (attack 27's false positives),
+// and a name in a string is text (Kernel.tap { puts "system ready" }:
+// attack 28's); Kernel.then{_1.system "id"} does not. Each block's window
+// is read whole: overlapping blocks (Kernel.then{ over and over) cost up
+// to blockWindow/12 reads of a byte (BenchmarkCodeCall's "Kernel blocks").
+func rubyBlockCommand(v string, j int, names []string) bool {
 	w := v[j:min(len(v), j+blockWindow)]
 	if strings.IndexByte(w, '`') >= 0 || strings.Contains(w, "%x") {
 		return true
@@ -1403,8 +1418,8 @@ func rubyBlockCommand(v string, j int) bool {
 			continue
 		}
 		e := identEnd(w, k)
-		// the names are 4 to 13 bytes and start with one of these
-		if n := e - k; n >= 4 && n <= 13 && strings.IndexByte("sepfiocm_", w[k]) >= 0 && slices.Contains(rubyCommandMethods, w[k:e]) {
+		// the names are 4 to 14 bytes and start with one of these
+		if n := e - k; n >= 4 && n <= 14 && strings.IndexByte("sepfiocmg_", w[k]) >= 0 && slices.Contains(names, w[k:e]) {
 			return true
 		}
 		k = e
@@ -1759,7 +1774,8 @@ func rubyStatementStartOnce(v string, i int) (w int, ok, more bool) {
 // item; a plain const_get(:Kernel) is kernelOddArgument's). Whatever the
 // bracket holds (up to constGetWindow bytes): a constant with a command
 // method, if it is not Kernel, is IO, Process or PTY, which run one too.
-// Object.const_get(name).new(x) passes.
+// Object.const_get(name).new(x) passes. A block handed the constant is
+// read as moduleBlock reads one.
 func constGetCommand(v string, i int) bool {
 	j := skipSpace(v, i+len("const_get"))
 	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {
@@ -1782,8 +1798,33 @@ func constGetCommand(v string, i int) bool {
 	if !ok {
 		return false
 	}
-	e, ok := wordAt(v, m, "system", "exec", "spawn", "syscall", "popen", "popen3", "send", "public_send", "__send__")
+	if blockAfter(v, m, moduleCommandMethods) {
+		return true // Object.const_get(:Open3).then{_1.capture2 "id"} (attack 39)
+	}
+	e, ok := wordAt(v, m, constGetMethods...)
 	return ok && rubyArgumentStart(v, e)
+}
+
+// constGetMethods are the command methods of the constants that
+// constGetCommand reads (Kernel, IO, Process, PTY, Open3: attack 39's
+// Object.const_get(:Open3).capture2e("id")).
+var constGetMethods = append([]string{"system", "exec", "spawn", "syscall", "popen", "getpty", "send", "public_send", "__send__"}, open3Methods...)
+
+// moduleCommandMethods are the command methods of Kernel, IO, Process,
+// PTY and Open3, which a block handed one of them may call.
+var moduleCommandMethods = append(append([]string{"getpty"}, rubyCommandMethods...), open3Methods...)
+
+// moduleBlock is a reading (at the module's name) of a module that runs
+// commands (Open3, Process, PTY, IO) handed to a block that calls one of
+// its command methods: Open3.then{_1.capture2 "id"}, Open3.then{|o|
+// o.capture2e "id"}, Process.tap{_1.wait _1.spawn("id")} (attack 39:
+// 210116 and the readings of a call read Module.method only). Process.then
+// { _1.pid } passes.
+func moduleBlock(module string) func(v string, i int) bool {
+	return func(v string, i int) bool {
+		k, ok := receiverMethod(v, i, module)
+		return ok && blockAfter(v, k, moduleCommandMethods)
+	}
 }
 
 // constGetWindow bounds what constGetCommand reads of const_get's

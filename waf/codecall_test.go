@@ -194,6 +194,15 @@ var codeCallAttacks = []string{
 	`[x for x in object.__subclasses__() if "wrap_close" in str(x)][0].__init__.__globals__["popen"]("id").read()`,
 	`[x for x in object.__subclasses__() if "Popen" in str(x)][0]("id")`, `{c.__name__:c for c in object.__subclasses__()}["Popen"]("id")`,
 	`exit.__init__.__globals__["sys"].modules["subprocess"].check_output("id")`,
+	// attack 39's: Open3, Process and PTY handed to a block, or found by
+	// const_get (each ran id in Ruby 3.1)
+	`require "open3";p Open3.then{_1.capture2 "id"}`, `require "open3";p Open3.then{_1.capture2e "id"}`,
+	`require "open3";p Open3.then{|o|o.capture2 "id"}`, `require "open3";Open3.tap{p _1.capture2 "id"}`,
+	`require "open3";p Object.const_get(:Open3).capture2e("id")`, `require "open3";p Object.const_get(:Open3).then{_1.capture2("id")}`,
+	`require "open3";Object.const_get(:Open3).pipeline_r("id"){|o,t|p o.read}`, `require "open3";p Object.const_get(:Open3).popen2("id")[1].read`,
+	`require "open3";Open3.then{_1.pipeline "id"}`, `Process.then{_1.wait _1.spawn "id"}`, `Process.tap{_1.wait _1.spawn("id")}`,
+	`require "pty";PTY.then{_1.spawn("id"){|r,w,i|p r.gets}}`, `Kernel.const_get(:Open3).capture2("id")`,
+	`Open3.yield_self do |o| o.pipeline_start("id") end`, `IO.then{_1.popen("id").read}`, `Object.const_get(:PTY).getpty("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -273,7 +282,8 @@ var codeCallBenign = []string{
 	`system "requirements" for windows 11`, "Hi team,\nsystem \"maintenance\" is scheduled for Sunday",
 	`spawn "zombie" command not working on my server`, `exec "summary" report`, `exec "CEO" meeting notes`,
 	`Ubuntu: system "hangs" on boot; spawn "errors" in log`, `Kernel.tap { puts "system ready" }`, `Kernel.then { |k| k.puts "run the exec summary" }`,
-	`the system check`, "system status", "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`the system check`, "system status", `Process.then { _1.pid }`, `Open3.tap { puts "capture2 is blocking" }`, `PTY.then docs`,
+	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -340,7 +350,7 @@ func TestCodeCallBeyondTheCRS(t *testing.T) {
 }
 
 // crsCatchesCode are codeCallAttacks the CRS alone refuses.
-var crsCatchesCode = map[string]bool{`Kernel::exec(*%w[id])`: true, `__import__(name="os").system("id")`: true,
+var crsCatchesCode = map[string]bool{`IO.then{_1.popen("id").read}`: true, `Kernel::exec(*%w[id])`: true, `__import__(name="os").system("id")`: true,
 	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true,
 	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true,
 	"import subprocess as sp\nsp.call('id', shell=True)": true, "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})": true,
