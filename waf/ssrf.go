@@ -463,9 +463,12 @@ func oddAuthorityAs(v string, shares bool) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || e < len(v) && v[e] == '\\' || oddIPv6(v[a:e]) ||
-			dotSegments(v[e:pathEnd(v, e)]) {
-			return true // a backslash after the host is a slash (attack 34)
+		p := pathEnd(v, e)
+		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || oddIPv6(v[a:e]) ||
+			strings.IndexByte(v[e:p], '\\') >= 0 || dotSegments(v[e:p]) {
+			// a backslash in the path is a slash: after the host (attack
+			// 34) or further on (/computeMetadata\v1/: attack 39)
+			return true
 		}
 		i = max(e, a)
 	}
@@ -473,9 +476,10 @@ func oddAuthorityAs(v string, shares bool) bool {
 
 // defaultPort is where the port of the authority v[a:e] starts (its
 // colon) when it is the default port of the scheme that ends at v[s]
-// (http and ws 80, https and wss 443, ftp 21; leading zeros too), or -1:
-// WHATWG URL drops it, so http://metadata.google.internal:80/... is the
-// CRS's listed URL (attack 32).
+// (http and ws 80, https and wss 443, ftp 21; leading zeros too) or
+// empty, or -1: WHATWG URL drops it, so http://metadata.google.internal:80/...
+// (attack 32) and http://metadata.google.internal:/... (curl and Python
+// too: attack 39) are the CRS's listed URL.
 func defaultPort(v string, s, a, e int) int {
 	port := specialScheme(v, s)
 	if port == "" {
@@ -494,7 +498,7 @@ func defaultPort(v string, s, a, e int) int {
 	}
 	c += h
 	d := strings.TrimLeft(v[c+1:e], "0")
-	if d != port || strings.Trim(v[c+1:e], "0123456789") != "" {
+	if d != port && c+1 < e || strings.Trim(v[c+1:e], "0123456789") != "" {
 		return -1
 	}
 	return c
@@ -838,7 +842,7 @@ func slashPaths(d string) string {
 // passed the hex and dashed names). The false-positive risk: a
 // developer's configuration naming app.127.0.0.1.nip.io, which these
 // services are also used for.
-const wildcardDNSRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + wildcardDNSOp + `" "id:210175,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a wildcard DNS name (nip.io, sslip.io) of an internal address, or a name under .localhost',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const wildcardDNSRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + wildcardDNSOp + `" "id:210175,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a wildcard DNS name (nip.io, sslip.io) of an internal address, or a name under .localhost or lvh.me',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const wildcardDNSOp = "gatewayWildcardDNS"
@@ -852,7 +856,8 @@ func init() {
 // browsers resolve a.localhost to the loopback themselves, whatever the
 // resolver says) as a URL's or an authority's host, with a port or a
 // path (http://a.localhost:2019/config/, a.localhost:2019: the CRS's list
-// names http://localhost only).
+// names http://localhost only); since attack 39 also names under public
+// domains that answer 127.0.0.1 (loopbackDomains: http://lvh.me:2019/).
 func wildcardDNSInternal(v string) bool {
 	if localhostName(v) {
 		return true
@@ -869,13 +874,36 @@ func wildcardDNSInternal(v string) bool {
 	return false
 }
 
-// localhostName: v names a host under .localhost (a trailing dot too)
-// after //, \, an @ or at the value's start, followed by a port, a path
-// or the value's end.
+// localhostName: v names a host under .localhost (a trailing dot too),
+// or a public name whose DNS answers 127.0.0.1 for it and every name
+// under it (loopbackDomains), after //, \, an @ or at the value's start,
+// followed by a port, a path or the value's end.
 func localhostName(v string) bool {
-	return eachHostUnder(v, ".localhost", ":/\\?#", func(host string, s int) bool {
-		return host != "" && (s == 0 || v[s-1] == '/' || v[s-1] == '\\' || v[s-1] == '@')
-	})
+	if eachHostUnder(v, ".localhost", ":/\\?#", func(host string, s int) bool {
+		return host != "" && urlHostStart(v, s)
+	}) {
+		return true
+	}
+	for _, d := range loopbackDomains {
+		if strings.Contains(v, d) && eachHostUnder(v, d, ":/\\?#", func(host string, s int) bool {
+			return (host == "" || host[len(host)-1] == '.') && urlHostStart(v, s)
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// loopbackDomains are public names whose DNS answers 127.0.0.1 for them
+// and for every name under them, kept for developers (attack 39:
+// http://lvh.me:2019/config/ passed; the CRS's 934110 names localtest.me
+// only). Any domain can be made to answer so: these are the known ones.
+var loopbackDomains = []string{"lvh.me", "vcap.me", "localtest.me", "fuf.me", "localhost.direct", "lacolhost.com"}
+
+// urlHostStart: a host name that starts at v[s] is a URL's or an
+// authority's: at the value's start or after /, \ or @.
+func urlHostStart(v string, s int) bool {
+	return s == 0 || v[s-1] == '/' || v[s-1] == '\\' || v[s-1] == '@'
 }
 
 // eachHostUnder: at one of the places where suffix ends a host name in v

@@ -114,6 +114,14 @@ var ssrfAttacks = []string{
 	// attack 38's: a name under .localhost with a port (RFC 6761)
 	"http://customer1.app.localhost:2019/config/", "http://a.localhost:2019/config/", "http://admin.localhost:8080/", "a.localhost:2019",
 	"http://x.LocalHost:2019/", "http://u@a.localhost.:6379/",
+	// attack 39's: a backslash further in the path, an empty port
+	"http://metadata.google.internal/computeMetadata\\v1/", "http://metadata.google.internal/computeMetadata\\v1\\instance\\service-accounts\\default\\token",
+	"http://metadata.google.internal/computeMetadata/v1\\", "http://metadata.google.internal:/computeMetadata/v1/",
+	"http://metadata.google.internal:/computeMetadata/v1/instance/service-accounts/default/token",
+	"fetch http://169.254.169.254/latest\\meta-data/ now",
+	// attack 39's: public names that answer 127.0.0.1
+	"http://lvh.me:2019/config/", "http://vcap.me:2019/config/", "http://app.lvh.me:6379/", "fetch //a.fuf.me:2375/containers/json",
+	"http://x.localhost.direct:2019/config/", "http://u@lvh.me./config/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -167,7 +175,7 @@ var ssrfBenign = []string{
 	// host, comments, the names in prose (a URL of an IPv6 address is
 	// refused by the CRS's 932130, which reads /[...] as a shell's
 	// expression)
-	"//cdn.example.com/lib.js", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
+	"//cdn.example.com/lib.js", "http://example.com/files\\2026\\report.pdf", "http://example.com:/docs/", "see https://intranet.example.com/wiki\\Home", "I use lvh.me for local development", "https://lvh.me.example.com/docs", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
 	"instance-data.example.com", "http://instance-data.example.com/",
 	// near 210175: public addresses under nip.io, the service's name
 	"see http://203-0-113-5.nip.io/", "see http://93.184.216.34.nip.io/", "https://nip.io/ explains it", "http://deadbeef.nip.io/",
