@@ -125,16 +125,17 @@ const suffixEntities = ":entities"
 // charRefs is v with its character references decoded as HTML5 does
 // (Python's html.unescape, PHP's html_entity_decode with ENT_HTML5:
 // &#39;, &#x27;, &#0000039; and &#39 without its semicolon, &apos;,
-// &lpar;), and decimal references past U+FFFF to an ASCII character as
-// qs's interpretNumericEntities does (String.fromCharCode keeps the
-// number modulo 2^16: &#65575; is '), and whether that changed v. A
+// &lpar;), with the references Python deletes deleted and decimal
+// references past U+FFFF to an ASCII character as qs's
+// interpretNumericEntities did (readRefs), and whether that changed v. A
 // browser sends a character that a form's charset lacks so (a page in
 // ISO-8859-1), and Express's body-parser decodes them with qs, so
 // q=admin&#39; -- reached an application as admin' -- (a thirty-fourth
 // fresh-eyes attack, attack 38; its references of more than seven digits,
 // without a semicolon and named passed the next, attack 39); the SQL
 // and command rules do not decode HTML's entities. Only a value with a
-// reference to an ASCII character is decoded (asciiRef): &eacute; and
+// reference to an ASCII character (asciiRef), or one that readRefs
+// deletes or reads as qs did, is decoded: &eacute; and
 // &copy are no code, and a form of French text or of URLs with &para=
 // costs no argument more. Never longer than v (&acE; is as long decoded;
 // FuzzCharRefs).
@@ -142,8 +143,8 @@ func charRefs(v string) (string, bool) {
 	if strings.IndexByte(v, '&') < 0 {
 		return "", false
 	}
-	q := qsRefs(v)
-	if q == v && !asciiRef(v) {
+	q, changed := readRefs(v)
+	if !changed && !asciiRef(v) {
 		return "", false
 	}
 	u := html.UnescapeString(q)
@@ -164,7 +165,7 @@ func asciiRef(v string) bool {
 			}
 			x, k := 0, j
 			for ; k < len(v) && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])); k++ {
-				if x < utf8.RuneSelf { // larger is no ASCII (qsRefs reads those)
+				if x < utf8.RuneSelf { // larger is no ASCII (readRefs reads those)
 					if hex {
 						x = x<<4 | int(unhex(v[k]))
 					} else {
@@ -217,30 +218,58 @@ var asciiEntities = []string{"AMP", "DiacriticalGrave", "GT", "Hat", "LT", "NewL
 // (&ltx is <x).
 var asciiLegacyEntities = []string{"AMP", "GT", "LT", "QUOT", "amp", "gt", "lt", "quot"}
 
-// qsRefs is v with each decimal reference past U+FFFF whose number
-// modulo 2^16 is an ASCII character replaced by it, as qs decodes it
-// (parseInt, then String.fromCharCode); HTML5 reads such a reference as a
-// character past the Basic Multilingual Plane, which no rule reads. v
-// itself when it holds none.
-func qsRefs(v string) string {
+// readRefs is v with the numeric references that Python's html.unescape
+// deletes deleted (U+0001-U+0008, U+000B, U+000E-U+001F, U+007F,
+// U+FDD0-U+FDEF, and U+xFFFE and U+xFFFF of every plane: un&#1;ion and
+// un&#65535;ion are union to it, where HTML5 keeps a character that
+// splits the word; attack 40), and each decimal reference past U+FFFF
+// whose number modulo 2^16 is an ASCII character replaced by it, as qs
+// before 6.14 decodes it (parseInt, then String.fromCharCode; HTML5 and
+// later qs read a character past the Basic Multilingual Plane, which no
+// rule reads); and whether it changed v (v itself when not).
+func readRefs(v string) (string, bool) {
 	var b []byte
 	last := 0
 	for i := strings.Index(v, "&#"); i >= 0; {
-		k := i + 2
-		for k < len(v) && v[k] >= '0' && v[k] <= '9' {
-			k++
+		j := i + 2
+		hex := j < len(v) && (v[j] == 'x' || v[j] == 'X')
+		if hex {
+			j++
 		}
-		if k > i+2 && k < len(v) && v[k] == ';' {
-			// parseInt's double, exact modulo 2^16 (Infinity is 0)
-			if f, err := strconv.ParseFloat(v[i+2:k], 64); err == nil && f > 0xFFFF {
-				if c := math.Mod(f, 1<<16); c > 0 && c < utf8.RuneSelf {
-					if b == nil {
-						b = make([]byte, 0, len(v))
-					}
-					b = append(append(b, v[last:i]...), byte(c))
-					last = k + 1
+		x, k := 0, j
+		for ; k < len(v) && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])); k++ {
+			if x <= unicode.MaxRune { // larger is past Unicode, as any larger number
+				if hex {
+					x = x<<4 | int(unhex(v[k]))
+				} else {
+					x = x*10 + int(v[k]-'0')
 				}
 			}
+		}
+		semi := k < len(v) && v[k] == ';'
+		end := k
+		if semi {
+			end++
+		}
+		var with []byte
+		switch {
+		case k == j:
+		case x <= unicode.MaxRune && pythonDeletes(rune(x)):
+			with = []byte{}
+		case !hex && semi && x > 0xFFFF:
+			// parseInt's double, exact modulo 2^16 (Infinity is 0)
+			if f, err := strconv.ParseFloat(v[j:k], 64); err == nil {
+				if c := math.Mod(f, 1<<16); c > 0 && c < utf8.RuneSelf {
+					with = []byte{byte(c)}
+				}
+			}
+		}
+		if with != nil {
+			if b == nil {
+				b = make([]byte, 0, len(v))
+			}
+			b = append(append(b, v[last:i]...), with...)
+			last = end
 		}
 		n := strings.Index(v[k:], "&#")
 		if n < 0 {
@@ -249,9 +278,17 @@ func qsRefs(v string) string {
 		i = k + n
 	}
 	if b == nil {
-		return v
+		return v, false
 	}
-	return string(append(b, v[last:]...))
+	return string(append(b, v[last:]...)), true
+}
+
+// pythonDeletes: Python's html.unescape reads a reference to r as none
+// (its _invalid_codepoints, but for U+0080-U+009F, which it reads as
+// windows-1252's characters).
+func pythonDeletes(r rune) bool {
+	return r >= 1 && r <= 8 || r == 0xB || r >= 0xE && r <= 0x1F || r == 0x7F ||
+		r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE
 }
 
 // suffixNFKC names a value NFKC-normalised (nfkcFolded): q:nfkc.

@@ -504,7 +504,16 @@ func attackTable() (crsCatches, crsMisses []probe) {
 	// and past U+FFFF (qs keeps the number modulo 2^16): attack 39
 	for _, v := range []string{"admin&#00000039; --", "1&#000000039; OR &#000000039;1&#000000039;=&#000000039;1", "admin&#000000039;&#000000035;",
 		"admin&#x000000027; --", "admin&#39 --", "admin&#39 OR 1=1--", "admin&#x27 --", "admin&#39&#35;", "admin&apos; --", "admin&apos; OR 1=1--",
-		"x&apos;&rpar; OR sleepEachRow&lpar;3&rpar;--", "admin&#65575; --", "1&#65575; OR &#65575;1&#65575;=&#65575;1"} {
+		"x&apos;&rpar; OR sleepEachRow&lpar;3&rpar;--", "admin&#65575; --", "1&#65575; OR &#65575;1&#65575;=&#65575;1",
+		// attack 40: references Python's html.unescape deletes, in a word
+		"1&#39; un&#1;ion sel&#1;ect password fr&#1;om users-- ", "1&#39; un&#65535;ion sel&#65535;ect password fr&#65535;om users-- ",
+		"1' un&#65535;ion sel&#65535;ect password fr&#65535;om users-- ", "1' un&#11;ion sel&#11;ect password fr&#11;om users-- ",
+		"1' un&#127;ion sel&#127;ect password fr&#127;om users-- ", "1' un&#x1;ion sel&#x1;ect password fr&#x1;om users-- ",
+		"1' un&#1ion sel&#1ect password fr&#1om users-- ", "1' un&#xfffe;ion sel&#xfffe;ect password fr&#xfffe;om users-- ",
+		"1' un&#xFDD0;ion sel&#xFDD0;ect password fr&#xFDD0;om users-- ", "1' un&#1114111;ion sel&#1114111;ect password fr&#1114111;om users-- ",
+		"1' or&#8; 1=1-&#8;- ", "1'&#65535; or 1=1-&#65535;- ", "1' o&#65535;r 1=1-&#65535;- ", "admin&#39;-&#1;-", "admin&#39;-&#65535;-",
+		"admin'-&#65535;-", "; c&#65535;at /e&#65535;tc/pa&#65535;sswd", "sys&#65535;tem('id')", "__imp&#65535;ort__('os').pop&#65535;en('id').read()",
+		"{{7&#65535;*7}}", "{{con&#65535;fig.items()}}"} {
 		crsMisses = append(crsMisses,
 			probe{name: "references in a Latin-1 form: " + v, method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: "q=" + q(v)},
 			probe{name: "references in the query: " + v, method: "GET", path: "/login?q=" + q(v)},
@@ -1516,6 +1525,10 @@ func TestCharRefs(t *testing.T) {
 		// qs: String.fromCharCode keeps the number modulo 2^16
 		"admin&#65575; --": "admin' --", "&#131111;": "'", "&#128512;": "", "&#65536;": "", "&#65575": "",
 		"&#99999999999999999999999999999;": "", "&#4295032871;": "'",
+		// attack 40: what Python's html.unescape deletes is deleted
+		"un&#1;ion": "union", "un&#1ion": "union", "un&#x7f;ion": "union", "un&#65535;ion": "union", "un&#xFDD0;ion": "union",
+		"un&#1114111;ion": "union", "un&#0000001;ion": "union", "un&#x10fffe;ion": "union", "un&#11;ion": "union",
+		"un&#13;ion": "un\rion", "un&#12;ion": "un\fion", "un&#x80;ion": "", "&#xD800;": "", "un&#9;ion": "un\tion",
 	} {
 		got, ok := charRefs(in)
 		if !ok {
