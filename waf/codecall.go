@@ -103,21 +103,22 @@ func codeCall(v string) bool {
 		// Kernel found by walking ObjectSpace, then a command method
 		// called on what was found (attack 33)
 		strings.Contains(v, "ObjectSpace") && strings.Contains(v, "each_object") && kernelCommandCall(v) ||
-		eachAt(v, "Kernel", kernelAsValue) && kernelCommandCall(v) ||
+		(eachAt(v, "Kernel", moduleAsValue("Kernel")) || eachAt(v, "Open3", moduleAsValue("Open3")) ||
+			eachAt(v, "Process", moduleAsValue("Process")) || eachAt(v, "PTY", moduleAsValue("PTY"))) && kernelCommandCall(v) ||
 		eachAt(v, "system", bareRubyCommand) || eachAt(v, "spawn", bareRubyCommand) || eachAt(v, "exec", bareRubyCommand) ||
-		eachAt(v, "PTY", ptyCall) || eachAt(v, "PTY", moduleBlock("PTY")) ||
+		eachAt(v, "PTY", ptyCall) || eachAt(v, "PTY", moduleOdd("PTY")) ||
 		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") || ioPipe(v, i) }) ||
-		eachAt(v, "IO", moduleBlock("IO")) ||
+		eachAt(v, "IO", moduleOdd("IO")) ||
 		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
-		eachAt(v, "Open3", open3Call) || eachAt(v, "Open3", moduleBlock("Open3")) ||
+		eachAt(v, "Open3", open3Call) || eachAt(v, "Open3", moduleOdd("Open3")) ||
 		eachAt(v, "to_proc", rubyToProc) ||
 		eachAt(v, "method", rubyMethodObject) ||
 		eachAt(v, "__imp", joinedImport) ||
 		eachAt(v, "import_module", func(v string, i int) bool { return pythonImport(v, i+len("import_module")) }) ||
 		eachAt(v, "subprocess_", asyncioShell) ||
 		eachAt(v, "Process", func(v string, i int) bool { return receiverCall(v, i, "Process", "spawn", "exec") }) ||
-		eachAt(v, "Process", moduleBlock("Process")) ||
+		eachAt(v, "Process", moduleOdd("Process")) ||
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
 		eachAt(v, ".", moduleCall) ||
 		importAndModule(v) ||
@@ -1305,10 +1306,23 @@ func identBefore(v string, j int) int {
 // or by name (Object.const_get(:Kernel).system: attack 26). At most
 // kernelSteps steps are read after each Kernel.
 func kernelOddArgument(v string, i int) bool {
+	return oddReceiver(v, i, "Kernel", rubyCommandMethods)
+}
+
+// oddReceiver is kernelOddArgument for the module at v[i] and its
+// command methods. Only Kernel's calls without a disguise are read (with
+// an odd argument): Open3's, Process's, PTY's and IO's are other
+// readings' (open3Call, receiverCall), and since attack 40 theirs are
+// read disguised as Kernel's are (Open3.itself.capture2("id"),
+// [Open3].first.capture2 "id", (PTY).spawn("id"), Process.dup.spawn("id")).
+// A block of then or tap that calls none of the methods is skipped as
+// one more step (Open3.to_s.then{Object.const_get _1}.capture2("id")).
+func oddReceiver(v string, i int, module string, methods []string) bool {
 	if !wordStart(v, i) {
 		return false
 	}
-	j, disguised := i+len("Kernel"), false
+	kernel := module == "Kernel"
+	j, disguised := i+len(module), false
 	for step := 0; step < kernelSteps; step++ {
 		j = skipSpace(v, j)
 		if j >= len(v) {
@@ -1343,12 +1357,16 @@ func kernelOddArgument(v string, i int) bool {
 		if strings.HasPrefix(v[k:], "`") {
 			return true // Kernel.`("id")
 		}
-		if blockAfter(v, k, rubyCommandMethods) {
+		if blockAfter(v, k, methods) {
 			// Kernel.then{_1.system "id"}, Kernel.instance_eval{`id`}:
 			// a block run with Kernel as its receiver or argument
 			return true
 		}
-		if e, ok := wordAt(v, k, kernelSelfMethods...); ok {
+		if e, ok := blockEnd(v, k); ok {
+			j, disguised = e, true
+			continue
+		}
+		if e, ok := wordAt(v, k, moduleSelfMethods...); ok {
 			// Kernel.itself, Kernel.freeze(): Kernel still
 			e = skipSpace(v, e)
 			if strings.HasPrefix(v[e:], "()") {
@@ -1357,12 +1375,15 @@ func kernelOddArgument(v string, i int) bool {
 			j, disguised = e, true
 			continue
 		}
-		e, ok := wordAt(v, k, rubyCommandMethods...)
+		e, ok := wordAt(v, k, methods...)
 		if !ok {
 			return false
 		}
 		if disguised {
 			return rubyArgumentStart(v, e)
+		}
+		if !kernel {
+			return false
 		}
 		e = skipSpace(v, e)
 		if e < len(v) && v[e] == '(' {
@@ -1430,14 +1451,20 @@ func rubyBlockCommand(v string, j int, names []string) bool {
 // blockWindow bounds what rubyBlockCommand reads of a block.
 const blockWindow = 256
 
-// kernelAsValue (at "Kernel"): Kernel taken as a value (after =, [, (, ,
-// or |: k=Kernel, [Kernel].each{|k| ...}) in a value that calls a
-// command method on some receiver with an argument (k.system "id",
-// k.spawn("id")): attack 27 reached Kernel through a local variable and
-// a block's parameter. The value is scanned for the call once, at the
-// first such Kernel.
-func kernelAsValue(v string, i int) bool {
-	if !wordStart(v, i) || i+len("Kernel") < len(v) && identByte(v[i+len("Kernel")], "") {
+// moduleAsValue is a reading (at the module's name) of Kernel (or Open3,
+// Process, PTY) taken as a value (after =, [, (, , or |: k=Kernel,
+// [Kernel].each{|k| ...}) in a value that calls a command method on some
+// receiver with an argument (k.system "id", k.spawn("id"),
+// o.capture2("id")): attack 27 reached Kernel through a local variable
+// and a block's parameter, attack 40 Open3, Process and PTY. The value
+// is scanned for the call once, at the first such name.
+func moduleAsValue(module string) func(v string, i int) bool {
+	return func(v string, i int) bool { return asValue(v, i, module) }
+}
+
+// asValue: the module's name at v[i] is a value (moduleAsValue).
+func asValue(v string, i int, module string) bool {
+	if !wordStart(v, i) || i+len(module) < len(v) && identByte(v[i+len(module)], "") {
 		return false
 	}
 	b := i
@@ -1447,15 +1474,19 @@ func kernelAsValue(v string, i int) bool {
 	return b > 0 && strings.IndexByte("=[(,|", v[b-1]) >= 0 && (b < 2 || v[b-2:b] != "==")
 }
 
-// kernelCommandCall: v calls a command method on a receiver, with an
-// argument (kernelAsValue's second half; one scan of v).
+// kernelCommandCall: v calls a command method of Kernel, Open3, Process
+// or PTY on a receiver, with an argument (moduleAsValue's second half;
+// one scan of v).
 func kernelCommandCall(v string) bool {
 	return eachAt(v, ".", func(v string, d int) bool {
 		k := skipSpace(v, d+1)
-		e, ok := wordAt(v, k, "system", "spawn", "exec", "syscall")
+		e, ok := wordAt(v, k, valueCommandMethods...)
 		return ok && rubyArgumentStart(v, e)
 	})
 }
+
+// valueCommandMethods are the command methods kernelCommandCall reads.
+var valueCommandMethods = append([]string{"system", "spawn", "exec", "syscall", "getpty"}, open3Methods...)
 
 // bareRubyCommand (at "system", "spawn" or "exec"): Ruby's command
 // method called without a receiver and without brackets, with a string
@@ -1814,17 +1845,15 @@ var constGetMethods = append([]string{"system", "exec", "spawn", "syscall", "pop
 // PTY and Open3, which a block handed one of them may call.
 var moduleCommandMethods = append(append([]string{"getpty"}, rubyCommandMethods...), open3Methods...)
 
-// moduleBlock is a reading (at the module's name) of a module that runs
-// commands (Open3, Process, PTY, IO) handed to a block that calls one of
-// its command methods: Open3.then{_1.capture2 "id"}, Open3.then{|o|
-// o.capture2e "id"}, Process.tap{_1.wait _1.spawn("id")} (attack 39:
-// 210116 and the readings of a call read Module.method only). Process.then
-// { _1.pid } passes.
-func moduleBlock(module string) func(v string, i int) bool {
-	return func(v string, i int) bool {
-		k, ok := receiverMethod(v, i, module)
-		return ok && blockAfter(v, k, moduleCommandMethods)
-	}
+// moduleOdd is oddReceiver as a reading (at the module's name) of a
+// module that runs commands (Open3, Process, PTY, IO) with all of their
+// command methods: handed to a block that calls one (Open3.then{_1.capture2
+// "id"}, Open3.then{|o| o.capture2e "id"}, Process.tap{_1.wait
+// _1.spawn("id")}: attack 39; 210116 and the readings of a call read
+// Module.method only) or disguised (attack 40). Process.then { _1.pid }
+// passes.
+func moduleOdd(module string) func(v string, i int) bool {
+	return func(v string, i int) bool { return oddReceiver(v, i, module, moduleCommandMethods) }
 }
 
 // constGetWindow bounds what constGetCommand reads of const_get's
@@ -1835,10 +1864,36 @@ const constGetWindow = 128
 // brackets, indexes and methods that return Kernel, then the call.
 const kernelSteps = 8
 
-// kernelSelfMethods return their receiver (or a copy of it, or its only
+// moduleSelfMethods return their receiver (or a copy of it, or its only
 // element: [Kernel].first), so that a command method called on the
-// result is Kernel's.
-var kernelSelfMethods = []string{"itself", "then", "tap", "yield_self", "freeze", "dup", "clone", "first", "last", "sample", "min", "max"}
+// result is Kernel's (or Open3's...); to_s and name are a module's name,
+// which a block after may look up again (attack 40).
+var moduleSelfMethods = []string{"itself", "then", "tap", "yield_self", "freeze", "dup", "clone", "first", "last", "sample", "min", "max", "to_s", "name"}
+
+// blockEnd: at v[k] then, tap or yield_self and a block in braces
+// (within blockWindow bytes, braces matched); e is after its }.
+func blockEnd(v string, k int) (e int, ok bool) {
+	e, ok = wordAt(v, k, "then", "tap", "yield_self")
+	if !ok {
+		return k, false
+	}
+	b := skipSpace(v, e)
+	if b >= len(v) || v[b] != '{' {
+		return k, false
+	}
+	depth := 0
+	for c := b; c < len(v) && c-b < blockWindow; c++ {
+		switch v[c] {
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				return c + 1, true
+			}
+		}
+	}
+	return k, false
+}
 
 // methodDot: at v[j] a method call's . or :: or &. (white space after
 // it); k is where the method's name starts.

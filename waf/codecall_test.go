@@ -203,6 +203,16 @@ var codeCallAttacks = []string{
 	`require "open3";Open3.then{_1.pipeline "id"}`, `Process.then{_1.wait _1.spawn "id"}`, `Process.tap{_1.wait _1.spawn("id")}`,
 	`require "pty";PTY.then{_1.spawn("id"){|r,w,i|p r.gets}}`, `Kernel.const_get(:Open3).capture2("id")`,
 	`Open3.yield_self do |o| o.pipeline_start("id") end`, `IO.then{_1.popen("id").read}`, `Object.const_get(:PTY).getpty("id")`,
+	// attack 40's: Open3, Process and PTY disguised as Kernel was, or
+	// taken as a value
+	"[Open3].each{puts _1.capture2 \"id\"}", `[Open3].map{|o|puts o.capture2("id")}`, `o=Open3; puts o.capture2("id")`, `m=Open3;puts m.capture2 "id"`,
+	`puts ObjectSpace.each_object(Module).find{_1.name=="Open3"}.capture2("id")`, `puts Open3.freeze.capture2("id")`, `puts Open3.itself.capture2 "id"`,
+	`puts Open3.itself.itself.capture2("id")`, `puts [Open3].first.capture2 "id"`, `puts [Open3][0].capture3("id")`, `puts Open3.dup.capture2 "id"`,
+	`puts Open3.clone.capture2e("id")`, `Open3.itself.popen3("id"){|i,o,e,t|puts o.read}`, `Open3.itself.pipeline_r("id"){|o,t|puts o.read}`,
+	`[Open3].each{|o|o.pipeline "id"}`, `puts((Open3).capture2("id"))`, `puts (Open3).capture2 "id"`,
+	`puts Open3.to_s.then{Object.const_get _1}.capture2("id")`, `Process.wait [Process].first.spawn("id")`, `x=Process; Process.wait x.spawn("id")`,
+	`Process.wait Process.dup.spawn("id")`, `r,w,p=PTY.dup.spawn("id"); puts r.gets`, `r,w,p=[PTY][0].spawn("id"); puts r.gets`,
+	`t=PTY; r,w,p=t.spawn("id"); puts r.gets`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -283,7 +293,8 @@ var codeCallBenign = []string{
 	`spawn "zombie" command not working on my server`, `exec "summary" report`, `exec "CEO" meeting notes`,
 	`Ubuntu: system "hangs" on boot; spawn "errors" in log`, `Kernel.tap { puts "system ready" }`, `Kernel.then { |k| k.puts "run the exec summary" }`,
 	`the system check`, "system status", `Process.then { _1.pid }`, `Open3.tap { puts "capture2 is blocking" }`, `PTY.then docs`,
-	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, `[Process].each { |p| p.pid }`, `x = Open3; x.name`,
+	`Open3.name.length`, `(PTY) is a pseudo-terminal`, `the Process.dup docs`, `puts Open3.to_s.then { _1.upcase }`, `PTY.itself is PTY`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
