@@ -331,8 +331,9 @@ func ipURL(v string) bool {
 // attack 21), and AWS's instance-data by its full names,
 // instance-data.ec2.internal and instance-data.<region>.compute.internal
 // (a VPC's DNS answers 169.254.169.254 for them; the list has the bare
-// http://instance-data/: left open by attack 34). Prose that names the
-// host ("the metadata.goog domain") passes.
+// http://instance-data/: left open by attack 34); Tencent Cloud's
+// metadata.tencentyun.com (attack 40). Prose that names the host ("the
+// metadata.goog domain") passes.
 func metadataName(v string) bool {
 	for off := 0; off < len(v); {
 		i := strings.IndexAny(v[off:], "mi")
@@ -357,6 +358,9 @@ func metadataName(v string) bool {
 func metadataNameEnd(v string, i int) int {
 	if strings.HasPrefix(v[i:], "metadata.goog") {
 		return i + len("metadata.goog")
+	}
+	if strings.HasPrefix(v[i:], "metadata.tencentyun.com") {
+		return i + len("metadata.tencentyun.com")
 	}
 	const aws = "instance-data."
 	if !strings.HasPrefix(v[i:], aws) {
@@ -898,7 +902,7 @@ func localhostName(v string) bool {
 // and for every name under them, kept for developers (attack 39:
 // http://lvh.me:2019/config/ passed; the CRS's 934110 names localtest.me
 // only). Any domain can be made to answer so: these are the known ones.
-var loopbackDomains = []string{"lvh.me", "vcap.me", "localtest.me", "fuf.me", "localhost.direct", "lacolhost.com"}
+var loopbackDomains = []string{"lvh.me", "vcap.me", "localtest.me", "fuf.me", "localhost.direct", "lacolhost.com", "localho.st"}
 
 // urlHostStart: a host name that starts at v[s] is a URL's or an
 // authority's: at the value's start or after /, \ or @.

@@ -122,6 +122,8 @@ var ssrfAttacks = []string{
 	// attack 39's: public names that answer 127.0.0.1
 	"http://lvh.me:2019/config/", "http://vcap.me:2019/config/", "http://app.lvh.me:6379/", "fetch //a.fuf.me:2375/containers/json",
 	"http://x.localhost.direct:2019/config/", "http://u@lvh.me./config/",
+	// attack 40's: Tencent Cloud's metadata name, localho.st
+	"http://metadata.tencentyun.com/latest/meta-data/", "fetch http://metadata.tencentyun.com./latest/", "http://localho.st:2019/config/",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
