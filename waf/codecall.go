@@ -1806,7 +1806,7 @@ func rubyStatementStartOnce(v string, i int) (w int, ok, more bool) {
 // bracket holds (up to constGetWindow bytes): a constant with a command
 // method, if it is not Kernel, is IO, Process or PTY, which run one too.
 // Object.const_get(name).new(x) passes. A block handed the constant is
-// read as moduleBlock reads one.
+// read as moduleOdd reads one.
 func constGetCommand(v string, i int) bool {
 	j := skipSpace(v, i+len("const_get"))
 	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {

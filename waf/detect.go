@@ -158,22 +158,8 @@ func asciiRef(v string) bool {
 	for i := strings.IndexByte(v, '&'); i >= 0 && i+1 < len(v); {
 		j := i + 1
 		if v[j] == '#' {
-			j++
-			hex := j < len(v) && (v[j] == 'x' || v[j] == 'X')
-			if hex {
-				j++
-			}
-			x, k := 0, j
-			for ; k < len(v) && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])); k++ {
-				if x < utf8.RuneSelf { // larger is no ASCII (readRefs reads those)
-					if hex {
-						x = x<<4 | int(unhex(v[k]))
-					} else {
-						x = x*10 + int(v[k]-'0')
-					}
-				}
-			}
-			if k > j && x > 0 && x < utf8.RuneSelf {
+			// past U+FFFF no ASCII (readRefs reads qs's)
+			if x, d, k, _ := numericRef(v, i); k > d && x > 0 && x < utf8.RuneSelf {
 				return true
 			}
 		} else {
@@ -231,21 +217,7 @@ func readRefs(v string) (string, bool) {
 	var b []byte
 	last := 0
 	for i := strings.Index(v, "&#"); i >= 0; {
-		j := i + 2
-		hex := j < len(v) && (v[j] == 'x' || v[j] == 'X')
-		if hex {
-			j++
-		}
-		x, k := 0, j
-		for ; k < len(v) && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])); k++ {
-			if x <= unicode.MaxRune { // larger is past Unicode, as any larger number
-				if hex {
-					x = x<<4 | int(unhex(v[k]))
-				} else {
-					x = x*10 + int(v[k]-'0')
-				}
-			}
-		}
+		x, j, k, hex := numericRef(v, i)
 		semi := k < len(v) && v[k] == ';'
 		end := k
 		if semi {
@@ -281,6 +253,27 @@ func readRefs(v string) (string, bool) {
 		return v, false
 	}
 	return string(append(b, v[last:]...)), true
+}
+
+// numericRef reads the numeric reference at v[i] (&#): its digits are
+// v[j:k] (hex after an x), its number x (past U+10FFFF, some number
+// past it).
+func numericRef(v string, i int) (x, j, k int, hex bool) {
+	j = i + 2
+	hex = j < len(v) && (v[j] == 'x' || v[j] == 'X')
+	if hex {
+		j++
+	}
+	for k = j; k < len(v) && (v[k] >= '0' && v[k] <= '9' || hex && ishex(v[k])); k++ {
+		if x <= unicode.MaxRune {
+			if hex {
+				x = x<<4 | int(unhex(v[k]))
+			} else {
+				x = x*10 + int(v[k]-'0')
+			}
+		}
+	}
+	return x, j, k, hex
 }
 
 // pythonDeletes: Python's html.unescape reads a reference to r as none
