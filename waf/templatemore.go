@@ -147,7 +147,7 @@ const templateCodeRule = `(?:'[^']*'|\"[^\"]*\")\s*\.\s*execute\s*\(|(?:^|[^\w\]
 // expressions are compiled as the rules' own @rx compiles them (shared
 // through Coraza's memoizer: no more memory for RE2). A value without such
 // a character costs one scan of a character class.
-var templateSpaceRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer "@rx ` + templateSpaceChars + `" "id:210115,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection behind Unicode white space',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+var templateSpaceRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + templateSpaceChars + `" "id:210115,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection behind Unicode white space',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@` + templateSpaceOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
