@@ -1467,11 +1467,41 @@ func asValue(v string, i int, module string) bool {
 	if !wordStart(v, i) || i+len(module) < len(v) && identByte(v[i+len(module)], "") {
 		return false
 	}
-	b := i
-	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
-		b--
+	b := spaceBefore(v, i)
+	if b == 0 {
+		return false
 	}
-	return b > 0 && strings.IndexByte("=[(,|", v[b-1]) >= 0 && (b < 2 || v[b-2:b] != "==")
+	switch c := v[b-1]; {
+	case c == '=':
+		return b < 2 || v[b-2] != '=' // not x == Kernel
+	case strings.IndexByte("[(,|{?", c) >= 0:
+		// [Kernel], (k=Kernel), {Open3 => 1}, then{Open3}, c ? Open3 : x
+		return true
+	case c == '>':
+		return b >= 2 && v[b-2] == '=' // {"k"=>PTY}
+	case c == ':':
+		// a hash's or a keyword argument's value: {a: Open3},
+		// OpenStruct.new(o: Open3) (attack 41)
+		k := identBefore(v, b-1)
+		if k == b-1 {
+			return false
+		}
+		k = spaceBefore(v, k)
+		return k > 0 && strings.IndexByte("{(,[", v[k-1]) >= 0
+	}
+	// begin Open3 end.capture2("id") (attack 41)
+	w := identBefore(v, b)
+	_, ok := wordAt(v, w, "begin", "then", "else", "do", "return")
+	return ok && w < b
+}
+
+// spaceBefore is the index after the last byte before v[i] that is not a
+// space or a tab.
+func spaceBefore(v string, i int) int {
+	for i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
+		i--
+	}
+	return i
 }
 
 // kernelCommandCall: v calls a command method of Kernel, Open3, Process
@@ -2041,7 +2071,21 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	if j < len(v) && v[j] == '(' {
 		j = skipSpace(v, j+1)
 	}
-	return j < len(v) && strings.IndexByte("'\"%?*[`", v[j]) >= 0
+	// or a heredoc (Open3.capture2 <<E: attack 41)
+	return j < len(v) && strings.IndexByte("'\"%?*[`", v[j]) >= 0 || heredocAt(v, j)
+}
+
+// heredocAt: a heredoc starts at v[j]: <<, <<- or <<~, then its word or
+// a quote.
+func heredocAt(v string, j int) bool {
+	if !strings.HasPrefix(v[j:], "<<") {
+		return false
+	}
+	j += 2
+	if j < len(v) && (v[j] == '-' || v[j] == '~') {
+		j++
+	}
+	return j < len(v) && (identByte(v[j], "") && (v[j] < '0' || v[j] > '9') || v[j] == '\'' || v[j] == '"' || v[j] == '`')
 }
 
 // asyncioShell (at "subprocess_"): asyncio's create_subprocess_shell

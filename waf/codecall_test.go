@@ -213,6 +213,16 @@ var codeCallAttacks = []string{
 	`puts Open3.to_s.then{Object.const_get _1}.capture2("id")`, `Process.wait [Process].first.spawn("id")`, `x=Process; Process.wait x.spawn("id")`,
 	`Process.wait Process.dup.spawn("id")`, `r,w,p=PTY.dup.spawn("id"); puts r.gets`, `r,w,p=[PTY][0].spawn("id"); puts r.gets`,
 	`t=PTY; r,w,p=t.spawn("id"); puts r.gets`,
+	// attack 41's: a heredoc without brackets, the module as a hash's
+	// value or key, as an expression's or a block's value
+	"Open3.capture2 <<E\nid\nE", "Open3.capture2 <<-E\nid\nE", "Open3.capture2 <<~E.chomp\nid\nE", "Open3.capture2 <<'E'\nid\nE",
+	"Open3.capture2e <<~X\n  id\nX", "Process.spawn <<E\nid\nE", "Process.spawn <<~E\n  id\nE", "PTY.spawn(<<E){|r,w,p| $stdout.write r.readpartial(99)}\nid\nE",
+	`{a: Open3}[:a].capture2("id")`, `{o: Open3}.values[0].capture2 "id"`, `{o: Open3}.values.first.capture2("id")`, `{o: Process}[:o].spawn("id")`,
+	`{"k"=>PTY}["k"].spawn("id"){|r,w,p| $stdout.write r.readpartial(99)}`, `Hash[o: Open3][:o].capture2("id")`, `{a: Open3}.dig(:a).capture2("id")`,
+	`{Open3 => 1}.keys[0].capture2("id")`, `{Open3=>0}.first[0].capture2("id")`, `{a: Open3}.map{|k,v| v.capture2 "id"}`,
+	`(true ? Open3 : nil).capture2("id")`, `(1 ? PTY : 0).spawn("id"){|r,w,p| $stdout.write r.readpartial(99)}`, `begin Open3 end.capture2("id")`,
+	`begin Process end.spawn("id")`, `Object.new.then{Open3}.capture2("id")`, `Object.new.instance_eval{Open3}.capture2("id")`,
+	`OpenStruct.new(o: Open3).o.capture2("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -294,7 +304,8 @@ var codeCallBenign = []string{
 	`Ubuntu: system "hangs" on boot; spawn "errors" in log`, `Kernel.tap { puts "system ready" }`, `Kernel.then { |k| k.puts "run the exec summary" }`,
 	`the system check`, "system status", `Process.then { _1.pid }`, `Open3.tap { puts "capture2 is blocking" }`, `PTY.then docs`,
 	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, `[Process].each { |p| p.pid }`, `x = Open3; x.name`,
-	`Open3.name.length`, `(PTY) is a pseudo-terminal`, `the Process.dup docs`, `puts Open3.to_s.then { _1.upcase }`, `PTY.itself is PTY`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`Open3.name.length`, `(PTY) is a pseudo-terminal`, `the Process.dup docs`, `puts Open3.to_s.then { _1.upcase }`, `PTY.itself is PTY`,
+	`Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
