@@ -332,11 +332,13 @@ func ipURL(v string) bool {
 // instance-data.ec2.internal and instance-data.<region>.compute.internal
 // (a VPC's DNS answers 169.254.169.254 for them; the list has the bare
 // http://instance-data/: left open by attack 34); Tencent Cloud's
-// metadata.tencentyun.com (attack 40). Prose that names the host ("the
+// metadata.tencentyun.com (attack 40), IBM Cloud's
+// api.metadata.cloud.ibm.com and Equinix Metal's
+// metadata.platformequinix.com (attack 41). Prose that names the host ("the
 // metadata.goog domain") passes.
 func metadataName(v string) bool {
 	for off := 0; off < len(v); {
-		i := strings.IndexAny(v[off:], "mi")
+		i := strings.IndexAny(v[off:], "mia")
 		if i < 0 {
 			return false
 		}
@@ -359,8 +361,10 @@ func metadataNameEnd(v string, i int) int {
 	if strings.HasPrefix(v[i:], "metadata.goog") {
 		return i + len("metadata.goog")
 	}
-	if strings.HasPrefix(v[i:], "metadata.tencentyun.com") {
-		return i + len("metadata.tencentyun.com")
+	for _, n := range []string{"metadata.tencentyun.com", "api.metadata.cloud.ibm.com", "metadata.platformequinix.com"} {
+		if strings.HasPrefix(v[i:], n) {
+			return i + len(n)
+		}
 	}
 	const aws = "instance-data."
 	if !strings.HasPrefix(v[i:], aws) {
@@ -866,16 +870,69 @@ func wildcardDNSInternal(v string) bool {
 	if localhostName(v) {
 		return true
 	}
-	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io"} {
+	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io", ".traefik.me"} {
 		// nip.iox, nip.io-mirror, nip.io.example.com are no ends
-		if eachHostUnder(v, suffix, ":/?#\\ \t\"'<>@", func(host string, _ int) bool {
+		if eachHostUnder(v, suffix, wildcardEnds, func(host string, _ int) bool {
 			ip, ok := wildcardDNSAddr(host)
 			return ok && internalAddr(ip)
 		}) {
 			return true
 		}
 	}
+	// DNS rebinding services, whose names hold two addresses, answered
+	// in turn (7f000001.a9fea9fe.rbndr.us, make-1-2-3-4-rebind-127-0-0-1-rr.1u.ms):
+	// any internal one (attack 41)
+	for _, suffix := range []string{".rbndr.us", ".1u.ms"} {
+		if strings.Contains(v, suffix) && eachHostUnder(v, suffix, wildcardEnds, func(host string, _ int) bool { return anyInternalAddr(host) }) {
+			return true
+		}
+	}
 	return false
+}
+
+// wildcardEnds are the bytes that may follow a wildcard DNS name.
+const wildcardEnds = ":/?#\\ \t\"'<>@"
+
+// anyInternalAddr: host spells an internal IPv4 address somewhere, in
+// four dotted labels, four dashed parts of a label or eight hex digits
+// of a label or of a label's part.
+func anyInternalAddr(host string) bool {
+	labels := strings.Split(host, ".")
+	for i := range labels {
+		if i+4 <= len(labels) {
+			if ip, err := netip.ParseAddr(strings.Join(labels[i:i+4], ".")); err == nil && ip.Is4() && internalAddr(ip) {
+				return true
+			}
+		}
+		parts := strings.Split(labels[i], "-")
+		for j := range parts {
+			if j+4 <= len(parts) {
+				if ip, err := netip.ParseAddr(strings.Join(parts[j:j+4], ".")); err == nil && ip.Is4() && internalAddr(ip) {
+					return true
+				}
+			}
+			if ip, ok := hexAddr(parts[j]); ok && internalAddr(ip) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hexAddr is the IPv4 address h spells in eight hex digits.
+func hexAddr(h string) (netip.Addr, bool) {
+	if len(h) != 8 {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	for k := range 4 {
+		hi, lo := h[2*k], h[2*k+1]
+		if !ishex(hi) || !ishex(lo) {
+			return netip.Addr{}, false
+		}
+		b[k] = unhex(hi)<<4 | unhex(lo)
+	}
+	return netip.AddrFrom4(b), true
 }
 
 // localhostName: v names a host under .localhost (a trailing dot too),
@@ -901,8 +958,11 @@ func localhostName(v string) bool {
 // loopbackDomains are public names whose DNS answers 127.0.0.1 for them
 // and for every name under them, kept for developers (attack 39:
 // http://lvh.me:2019/config/ passed; the CRS's 934110 names localtest.me
-// only). Any domain can be made to answer so: these are the known ones.
-var loopbackDomains = []string{"lvh.me", "vcap.me", "localtest.me", "fuf.me", "localhost.direct", "lacolhost.com", "localho.st"}
+// only), and the loopback's names in Debian's /etc/hosts (ip6-localhost,
+// ip6-loopback: attack 41). Any domain can be made to answer so: these
+// are the known ones.
+var loopbackDomains = []string{"lvh.me", "vcap.me", "localtest.me", "fuf.me", "localhost.direct", "lacolhost.com", "localho.st", "local.gd",
+	"ip6-localhost", "ip6-loopback"}
 
 // urlHostStart: a host name that starts at v[s] is a URL's or an
 // authority's: at the value's start or after /, \ or @.
@@ -953,19 +1013,7 @@ func wildcardDNSAddr(host string) (netip.Addr, bool) {
 	if ip, err := netip.ParseAddr(strings.ReplaceAll(lastParts(label, '-', 4), "-", ".")); err == nil && ip.Is4() {
 		return ip, true
 	}
-	h := label[strings.LastIndexByte(label, '-')+1:]
-	if len(h) != 8 {
-		return netip.Addr{}, false
-	}
-	var b [4]byte
-	for k := range 4 {
-		hi, lo := h[2*k], h[2*k+1]
-		if !ishex(hi) || !ishex(lo) {
-			return netip.Addr{}, false
-		}
-		b[k] = unhex(hi)<<4 | unhex(lo)
-	}
-	return netip.AddrFrom4(b), true
+	return hexAddr(label[strings.LastIndexByte(label, '-')+1:])
 }
 
 // lastParts is the last n parts of s separated by sep (s itself when it

@@ -124,6 +124,12 @@ var ssrfAttacks = []string{
 	"http://x.localhost.direct:2019/config/", "http://u@lvh.me./config/",
 	// attack 40's: Tencent Cloud's metadata name, localho.st
 	"http://metadata.tencentyun.com/latest/meta-data/", "fetch http://metadata.tencentyun.com./latest/", "http://localho.st:2019/config/",
+	// attack 41's: wildcard and rebinding services, a hosts file's name,
+	// IBM Cloud's and Equinix Metal's metadata names
+	"http://app.127-0-0-1.traefik.me:2019/config/", "http://app.local.gd:2019/config/", "http://make-127-0-0-1-rr.1u.ms:2019/config/",
+	"http://7f000001.a9fea9fe.rbndr.us/latest/meta-data/", "http://08080808.a9fea9fe.rbndr.us/latest/meta-data/",
+	"http://make-8-8-8-8-rebind-169-254-169-254-rr.1u.ms/latest/meta-data/", "http://ip6-localhost:2019/config/",
+	"http://api.metadata.cloud.ibm.com/metadata/v1/instance", "http://metadata.platformequinix.com/metadata",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -177,7 +183,7 @@ var ssrfBenign = []string{
 	// host, comments, the names in prose (a URL of an IPv6 address is
 	// refused by the CRS's 932130, which reads /[...] as a shell's
 	// expression)
-	"//cdn.example.com/lib.js", "http://example.com/files\\2026\\report.pdf", "http://example.com:/docs/", "see https://intranet.example.com/wiki\\Home", "I use lvh.me for local development", "https://lvh.me.example.com/docs", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
+	"//cdn.example.com/lib.js", "http://example.com/files\\2026\\report.pdf", "http://example.com:/docs/", "see https://intranet.example.com/wiki\\Home", "I use lvh.me for local development", "http://203-0-113-5.traefik.me/", "http://08080808.01010101.rbndr.us/", "the ip6-localhost entry in the hosts file", "https://lvh.me.example.com/docs", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
 	"instance-data.example.com", "http://instance-data.example.com/",
 	// near 210175: public addresses under nip.io, the service's name
 	"see http://203-0-113-5.nip.io/", "see http://93.184.216.34.nip.io/", "https://nip.io/ explains it", "http://deadbeef.nip.io/",
