@@ -165,7 +165,8 @@ func TestXMLJoinedText(t *testing.T) {
 		`<r><a>x</a><a>y</a></r>`:                   {"xml.text.r=xy"},
 		`<r><q>a<![CDATA[b]]>c</q>tail</r>`:         {"xml.text.q=abc", "xml.text.r=abctail"},
 		`<r><q>cut<b/>short`:                        {"xml.text.q=cutshort"},
-		"<r>\n  <q>one</q>\n  <p>two</p>\n</r>":     {"xml.text.r=one\n  two"},
+		"<r>\n  <q>one</q>\n  <p>two</p>\n</r>":     {"xml.text.r=one two"}, // white space between elements is one space (attack 42)
+		"<r>\n<q>a</q>\n<p>b\nc</p><!---->\n</r>":   {"xml.text.r=a b\nc"},
 		`<r><q>x</q><!-- c --><p/></r>`:             nil,
 		`<r><q>a</q></r><s><t>b</t><t>b</t></s>`:    {"xml.text.s=bb"},
 		`<r><a><b>same<c/>text</b></a></r>`:         {"xml.text.b=sametext"},
@@ -242,4 +243,29 @@ func FuzzJSONWalk(f *testing.F) {
 			t.Fatalf("jsonWalkBounded(%q): names %d, the arguments' names add up to %d", doc, names, sum)
 		}
 	})
+}
+
+// TestSeparatorArguments: a query's parts after a ; and a Cookie
+// header's after a , are arguments, as Rails and Rack 2.2 read them
+// (attack 42).
+func TestSeparatorArguments(t *testing.T) {
+	for _, c := range []struct {
+		query   string
+		cookies []string
+		want    string
+	}{
+		{"a=1;q=x%27+or+1", nil, "q=x' or 1"},
+		{"a=1; q=2;r=3&b=4;s", nil, "q=2 r=3"},
+		{"a=1&b=2", []string{"c=1; d=2"}, ""},
+		{"", []string{"a=x, url=%2F%2F169.254.169.254%2F", "ids=1,2,3"}, "url=//169.254.169.254/"},
+		{"", []string{"a=1; b=x,c=y, d=z"}, "c=y d=z"},
+	} {
+		var got []string
+		for _, a := range separatorArguments(c.query, c.cookies) {
+			got = append(got, a.name+"="+a.value)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("separatorArguments(%q, %q) = %q, want %q", c.query, c.cookies, got, c.want)
+		}
+	}
 }

@@ -44,6 +44,21 @@ func TestXMLReachingOut(t *testing.T) {
 		{name: "an internal subset without entities", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE note [<!ELEMENT note (#PCDATA)>]><note>Remember the milk</note>`},
 		{name: "a Maven POM with a schema location", method: "POST", path: "/api/poms", contentType: xml, body: `<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 http://maven.apache.org/xsd/maven-4.0.0.xsd"><modelVersion>4.0.0</modelVersion><artifactId>app</artifactId></project>`},
 	}
+	// pretty-printed documents whose joined texts held a child's text
+	// after a line break, which the CRS's 932235 read as a command at a
+	// line's start (attack 42: crs_only refused them too)
+	for _, doc := range []string{
+		"<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n<item>\n<title>News</title>\n<description>Join us for the launch.</description>\n</item>\n</channel>\n</rss>",
+		"<rss version=\"2.0\">\n  <channel>\n    <title>Jobs</title>\n    <item>\n      <title>Hiring</title>\n      <description>Join us.</description>\n    </item>\n  </channel>\n</rss>",
+		"<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\n <soap:Body>\n  <CreateTicket>\n   <Subject>Crash</Subject>\n   <Body>Find attached the error log.</Body>\n  </CreateTicket>\n </soap:Body>\n</soap:Envelope>",
+		"<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<entry>\n<title>v2</title>\n<summary>Install the update from the store.</summary>\n</entry>\n</feed>",
+		"<project>\n  <artifactId>csvtool</artifactId>\n  <description>Sort and filter large CSV files.</description>\n</project>",
+		"<kml>\n<Placemark>\n<name>Shop</name>\n<description>Look for the red door.</description>\n</Placemark>\n</kml>",
+		"<gpx>\n<wpt lat=\"1\" lon=\"2\">\n<name>Camp</name>\n<desc>Sleep here on day two.</desc>\n</wpt>\n</gpx>",
+		"<methodCall>\n<methodName>notes.add</methodName>\n<params>\n<param>\n<value><string>Make a backup first</string></value>\n</param>\n</params>\n</methodCall>",
+	} {
+		benign = append(benign, probe{name: "pretty-printed " + doc[:20], method: "POST", path: "/api", contentType: "text/xml", body: doc})
+	}
 	// not here, as the CRS alone refuses them (false positives of its
 	// own): an XHTML document with the W3C's document type posted as an
 	// XML body, an XSLT stylesheet, and text that names <!DOCTYPE html>
