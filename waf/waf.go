@@ -625,6 +625,16 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 	}
 	derived := 0
 	if decodeBudget >= 0 {
+		// the query's parts after a ; and the Cookie header's after a ,
+		// (separatorArguments): arguments, decoded as values are
+		for _, a := range separatorArguments(r.URL.RawQuery, r.Header["Cookie"]) {
+			if reservedName.MatchString(a.name) {
+				return nil, errReservedName
+			}
+			tx.AddPostRequestArgument(a.name, a.value)
+			bodyValues = append(bodyValues, a)
+			ownArgs++
+		}
 		// the places' values are decoded as the query's are: JSON in a
 		// header or a path segment, base64, X-Original-URL's parameters
 		// (what is derived from them counts with the body's arguments)
