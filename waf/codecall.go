@@ -111,6 +111,8 @@ func codeCall(v string) bool {
 		eachAt(v, "IO", moduleOdd("IO")) ||
 		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
+		strings.Contains(v, "<<") && backtickHeredoc(v) ||
+		eachAt(v, "Open3", open3Included) ||
 		eachAt(v, "Open3", open3Call) || eachAt(v, "Open3", moduleOdd("Open3")) ||
 		eachAt(v, "to_proc", rubyToProc) ||
 		eachAt(v, "method", rubyMethodObject) ||
@@ -1467,7 +1469,13 @@ func asValue(v string, i int, module string) bool {
 	if !wordStart(v, i) || i+len(module) < len(v) && identByte(v[i+len(module)], "") {
 		return false
 	}
+	if a := skipSpace(v, i+len(module)); strings.HasPrefix(v[a:], "=>") {
+		return true // Open3 => m (rightward assignment: attack 42)
+	}
 	b := spaceBefore(v, i)
+	for b > 0 && (v[b-1] == ';' || v[b-1] == '\n') {
+		b = spaceBefore(v, b-1) // begin; Open3; end (attack 42)
+	}
 	if b == 0 {
 		return false
 	}
@@ -1491,7 +1499,7 @@ func asValue(v string, i int, module string) bool {
 	}
 	// begin Open3 end.capture2("id") (attack 41)
 	w := identBefore(v, b)
-	_, ok := wordAt(v, w, "begin", "then", "else", "do", "return")
+	_, ok := wordAt(v, w, "begin", "then", "else", "do", "return", "break", "next")
 	return ok && w < b
 }
 
@@ -2073,6 +2081,44 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	}
 	// or a heredoc (Open3.capture2 <<E: attack 41)
 	return j < len(v) && strings.IndexByte("'\"%?*[`", v[j]) >= 0 || heredocAt(v, j)
+}
+
+// backtickHeredoc: v holds a heredoc whose word is in backticks (<<`E`,
+// <<~`E`, <<-`E`), which Ruby runs as a shell command (attack 42: x =
+// <<`E`\nid\nE passed).
+func backtickHeredoc(v string) bool {
+	for _, h := range []string{"<<`", "<<~`", "<<-`"} {
+		if i := strings.Index(v, h); i >= 0 && i+len(h) < len(v) && identByte(v[i+len(h)], "") {
+			return true
+		}
+	}
+	return false
+}
+
+// open3Included (at "Open3"): include Open3 or extend Open3, and one of
+// Open3's command methods called bare with an argument (include Open3;
+// capture2("id"): attack 42).
+func open3Included(v string, i int) bool {
+	b := spaceBefore(v, i)
+	w := identBefore(v, b)
+	if _, ok := wordAt(v, w, "include", "extend"); !ok || w == b || !wordStart(v, i) {
+		return false
+	}
+	for _, m := range open3Methods {
+		if eachAt(v, m, func(v string, k int) bool { return wordStart(v, k) && argumentAfterName(v, k+len(m)) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// argumentAfterName: after a method's name ending at v[e], a call's
+// argument: a bracket, a quote, a heredoc...
+func argumentAfterName(v string, e int) bool {
+	if e < len(v) && identByte(v[e], "") {
+		return false
+	}
+	return rubyArgumentStart(v, e)
 }
 
 // heredocAt: a heredoc starts at v[j]: <<, <<- or <<~, then its word or

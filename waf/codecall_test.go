@@ -223,6 +223,12 @@ var codeCallAttacks = []string{
 	`(true ? Open3 : nil).capture2("id")`, `(1 ? PTY : 0).spawn("id"){|r,w,p| $stdout.write r.readpartial(99)}`, `begin Open3 end.capture2("id")`,
 	`begin Process end.spawn("id")`, `Object.new.then{Open3}.capture2("id")`, `Object.new.instance_eval{Open3}.capture2("id")`,
 	`OpenStruct.new(o: Open3).o.capture2("id")`,
+	// attack 42's: rightward assignment, begin; ...; end, break values,
+	// Open3 included, backtick heredocs
+	`Open3 => m; m.capture2("id")`, `Process => m; m.spawn("id")`, `PTY => m; m.spawn("id")`, `begin; Open3; end.capture2("id")`,
+	`begin; Process; end.spawn("id")`, "begin\nPTY\nend.spawn(\"id\")", `loop { break Open3 }.capture2("id")`, `loop { break Process }.spawn("id")`,
+	`loop { break PTY }.spawn "id"`, `(while true do break Open3 end).capture2("id")`, `include Open3; capture2("id")`, `extend Open3; capture2 "id"`,
+	"include Open3\ncapture2e \"id\"", "x = <<`E`\nid\nE", "y=<<~`E`\n  id\nE", "<<`E`\nid\nE", "[<<`E`]\nid\nE", "z = <<-`E`\nid\n  E",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -305,7 +311,7 @@ var codeCallBenign = []string{
 	`the system check`, "system status", `Process.then { _1.pid }`, `Open3.tap { puts "capture2 is blocking" }`, `PTY.then docs`,
 	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, `[Process].each { |p| p.pid }`, `x = Open3; x.name`,
 	`Open3.name.length`, `(PTY) is a pseudo-terminal`, `the Process.dup docs`, `puts Open3.to_s.then { _1.upcase }`, `PTY.itself is PTY`,
-	`Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`include Open3 docs`, "x = <<E\nid\nE", `Open3 => the module`, `break Process`, `Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
