@@ -244,6 +244,11 @@ func sqlNumberCall(v string) bool {
 		if a == len(v) || strings.IndexByte("=<>!#+-*/%;|&^~,", v[a]) >= 0 || strings.HasPrefix(v[a:], "::") {
 			return true
 		}
+		if a > k+1 && v[a-1] == ' ' && (v[a] >= '0' && v[a] <= '9' || v[a] == '\'') {
+			// a + that urlDecodeUni made a space, then a number or a
+			// string: 1 OR sleepEachRow(3)+0 (attack 42)
+			return true
+		}
 		// a clause after the call (1 OR sleepEachRow(3) LIMIT 1, ORDER
 		// BY, SETTINGS, FORMAT JSON, AS x: attack 28; EXCEPT, INTERSECT,
 		// COLLATE, ISNULL, NOTNULL and, in an ORDER BY, ASC, DESC, NULLS

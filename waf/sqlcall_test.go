@@ -97,6 +97,9 @@ var sqlCallAttacks = []string{
 	"x' OR (VALUES(unicode(password)>100))--", "x' OR (VALUES(password GLOB 's*'))--", "x' OR (VALUES(password GLOB 's*')) AND '1",
 	"x' OR (VALUES(password))>'r", "x' OR (VALUES(1))=1--", "x' OR (VALUES(1)) --", "1 OR (VALUES(1))", "0 OR (VALUES(password GLOB 's*'))",
 	"0 OR (VALUES(unicode(password)>100))", "0 OR password COLLATE BINARY GLOB 's*'",
+	// attack 42's: + after the call (a space once urlDecodeUni reads it)
+	"1 OR sleepEachRow(3)+0", "1 OR sleepEachRow(3)+1", "1 OR sleepEachRow(3) + 0", "1 OR sleepEachRow(3) +0", "1 OR sleepEachRow(3)+0=0",
+	"1 OR sleepEachRow(3)+'0'", "2 AND sleepEachRow(3)+0", "1 OR lengthUTF8(password)+0>5",
 }
 
 // sqlCallBenign are near-misses: code and prose with balanced quotes,
@@ -140,6 +143,8 @@ var sqlCallBenign = []string{
 	"Bob's 'glob' or regexp tool",
 	// near attack 37's
 	"It's 'x' or values (family)", "It's 'a' or not glob 'b", "the 'values' or (values) list",
+	// near attack 42's
+	"1 OR 2 people + 1 dog", "iPhone 15 Pro + AirPods(2nd gen)", "1 or galaxyS23(ultra) 2 pack", "2 or youTube(music) 'premium'",
 }
 
 func TestSQLCall(t *testing.T) {
