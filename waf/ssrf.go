@@ -361,7 +361,7 @@ func metadataNameEnd(v string, i int) int {
 	if strings.HasPrefix(v[i:], "metadata.goog") {
 		return i + len("metadata.goog")
 	}
-	for _, n := range []string{"metadata.tencentyun.com", "api.metadata.cloud.ibm.com", "metadata.platformequinix.com"} {
+	for _, n := range []string{"metadata.tencentyun.com", "api.metadata.cloud.ibm.com", "metadata.platformequinix.com", "metadata.packet.net"} {
 		if strings.HasPrefix(v[i:], n) {
 			return i + len(n)
 		}
@@ -874,7 +874,7 @@ func wildcardDNSInternal(v string) bool {
 		// nip.iox, nip.io-mirror, nip.io.example.com are no ends
 		if eachHostUnder(v, suffix, wildcardEnds, func(host string, _ int) bool {
 			ip, ok := wildcardDNSAddr(host)
-			return ok && internalAddr(ip)
+			return ok && internalAddr(ip) || suffix == ".sslip.io" && sslipIPv6Internal(host)
 		}) {
 			return true
 		}
@@ -882,7 +882,7 @@ func wildcardDNSInternal(v string) bool {
 	// DNS rebinding services, whose names hold two addresses, answered
 	// in turn (7f000001.a9fea9fe.rbndr.us, make-1-2-3-4-rebind-127-0-0-1-rr.1u.ms):
 	// any internal one (attack 41)
-	for _, suffix := range []string{".rbndr.us", ".1u.ms"} {
+	for _, suffix := range []string{".rbndr.us", ".1u.ms", ".rebind.it"} {
 		if strings.Contains(v, suffix) && eachHostUnder(v, suffix, wildcardEnds, func(host string, _ int) bool { return anyInternalAddr(host) }) {
 			return true
 		}
@@ -890,30 +890,34 @@ func wildcardDNSInternal(v string) bool {
 	return false
 }
 
+// sslipIPv6Internal: the last label of a name under sslip.io spells an
+// internal IPv6 address with dashes for colons (--1 is ::1,
+// fd00-ec2--254 AWS's metadata service: attack 42).
+func sslipIPv6Internal(host string) bool {
+	label := host[strings.LastIndexByte(host, '.')+1:]
+	if !strings.Contains(label, "-") {
+		return false
+	}
+	ip, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ":"))
+	return err == nil && ip.Is6() && (internalAddr(ip) || ip.IsLoopback() || ip.IsPrivate())
+}
+
 // wildcardEnds are the bytes that may follow a wildcard DNS name.
 const wildcardEnds = ":/?#\\ \t\"'<>@"
 
 // anyInternalAddr: host spells an internal IPv4 address somewhere, in
-// four dotted labels, four dashed parts of a label or eight hex digits
-// of a label or of a label's part.
+// four parts in a row between dots and dashes (127-0-0-1, 127.0.0.1,
+// Singularity's s-1.2.3.4-127.0.0.1-...) or eight hex digits of a part.
 func anyInternalAddr(host string) bool {
-	labels := strings.Split(host, ".")
-	for i := range labels {
-		if i+4 <= len(labels) {
-			if ip, err := netip.ParseAddr(strings.Join(labels[i:i+4], ".")); err == nil && ip.Is4() && internalAddr(ip) {
+	parts := strings.FieldsFunc(host, func(r rune) bool { return r == '.' || r == '-' })
+	for j := range parts {
+		if j+4 <= len(parts) {
+			if ip, err := netip.ParseAddr(strings.Join(parts[j:j+4], ".")); err == nil && ip.Is4() && internalAddr(ip) {
 				return true
 			}
 		}
-		parts := strings.Split(labels[i], "-")
-		for j := range parts {
-			if j+4 <= len(parts) {
-				if ip, err := netip.ParseAddr(strings.Join(parts[j:j+4], ".")); err == nil && ip.Is4() && internalAddr(ip) {
-					return true
-				}
-			}
-			if ip, ok := hexAddr(parts[j]); ok && internalAddr(ip) {
-				return true
-			}
+		if ip, ok := hexAddr(parts[j]); ok && internalAddr(ip) {
+			return true
 		}
 	}
 	return false
@@ -962,7 +966,7 @@ func localhostName(v string) bool {
 // ip6-loopback: attack 41). Any domain can be made to answer so: these
 // are the known ones.
 var loopbackDomains = []string{"lvh.me", "vcap.me", "localtest.me", "fuf.me", "localhost.direct", "lacolhost.com", "localho.st", "local.gd",
-	"ip6-localhost", "ip6-loopback"}
+	"ip6-localhost", "ip6-loopback", "spoofed.burpcollaborator.net"}
 
 // urlHostStart: a host name that starts at v[s] is a URL's or an
 // authority's: at the value's start or after /, \ or @.

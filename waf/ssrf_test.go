@@ -130,6 +130,12 @@ var ssrfAttacks = []string{
 	"http://7f000001.a9fea9fe.rbndr.us/latest/meta-data/", "http://08080808.a9fea9fe.rbndr.us/latest/meta-data/",
 	"http://make-8-8-8-8-rebind-169-254-169-254-rr.1u.ms/latest/meta-data/", "http://ip6-localhost:2019/config/",
 	"http://api.metadata.cloud.ibm.com/metadata/v1/instance", "http://metadata.platformequinix.com/metadata",
+	// attack 42's: sslip.io's IPv6 names, a loopback name, a rebinding
+	// service, Packet's metadata name (Docker's host.docker.internal
+	// passes: developers' configurations name it, ssrfBenign)
+	"http://--1.sslip.io:2019/config/", "http://0--1.sslip.io/", "http://fd00-ec2--254.sslip.io/latest/meta-data/",
+	"http://spoofed.burpcollaborator.net:2019/config/", "http://s-1.2.3.4-127.0.0.1-123-fs-e.d.rebind.it/",
+	"http://metadata.packet.net/metadata",
 }
 
 // ssrfBenign are near-misses: dotted quads of public addresses (in prose:
@@ -183,7 +189,7 @@ var ssrfBenign = []string{
 	// host, comments, the names in prose (a URL of an IPv6 address is
 	// refused by the CRS's 932130, which reads /[...] as a shell's
 	// expression)
-	"//cdn.example.com/lib.js", "http://example.com/files\\2026\\report.pdf", "http://example.com:/docs/", "see https://intranet.example.com/wiki\\Home", "I use lvh.me for local development", "http://203-0-113-5.traefik.me/", "http://08080808.01010101.rbndr.us/", "the ip6-localhost entry in the hosts file", "https://lvh.me.example.com/docs", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
+	"//cdn.example.com/lib.js", "http://example.com/files\\2026\\report.pdf", "http://example.com:/docs/", "see https://intranet.example.com/wiki\\Home", "I use lvh.me for local development", "http://203-0-113-5.traefik.me/", "http://08080808.01010101.rbndr.us/", "http://2001-db8--1.sslip.io/", "the ip6-localhost entry in the hosts file", "https://lvh.me.example.com/docs", "\\\\10.0.0.5\\share\\report.pdf", "\\\\169.254.169.254\\share", "// 127.0.0.1 is the loopback", "the instance-data.ec2.internal name resolves to it",
 	"instance-data.example.com", "http://instance-data.example.com/",
 	// near 210175: public addresses under nip.io, the service's name
 	"see http://203-0-113-5.nip.io/", "see http://93.184.216.34.nip.io/", "https://nip.io/ explains it", "http://deadbeef.nip.io/",
