@@ -232,6 +232,7 @@ func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) 
 	type open struct {
 		name          string
 		start, pieces int
+		mixed         bool // text of more than white space came right in it
 	}
 	var stack []open
 	pieces := 0
@@ -303,9 +304,19 @@ func xmlArguments(body []byte, maxArgs int) (out, values []argument, err error) 
 				// text after a line break as a command at a line's start
 				// ("\n<description>Join us ..."), and every pretty-printed
 				// RSS item, SOAP call or POM starting so was refused,
-				// crs_only too (attack 42's false positive)
-				text = append(text, ' ')
+				// crs_only too (attack 42's false positive). In an element
+				// with text of its own before it (mixed content:
+				// <host>127.0.0.1<x/>\n<x/>id</host>) it is kept: a line
+				// break there may be a command's separator.
+				if len(stack) > 0 && stack[len(stack)-1].mixed {
+					text = append(text, t...)
+				} else {
+					text = append(text, ' ')
+				}
 				continue
+			}
+			if len(stack) > 0 {
+				stack[len(stack)-1].mixed = true
 			}
 			text = append(text, t...)
 			pieces++

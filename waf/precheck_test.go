@@ -167,6 +167,7 @@ func TestXMLJoinedText(t *testing.T) {
 		`<r><q>cut<b/>short`:                        {"xml.text.q=cutshort"},
 		"<r>\n  <q>one</q>\n  <p>two</p>\n</r>":     {"xml.text.r=one two"}, // white space between elements is one space (attack 42)
 		"<r>\n<q>a</q>\n<p>b\nc</p><!---->\n</r>":   {"xml.text.r=a b\nc"},
+		"<host>127.0.0.1<x/>\n<x/>id</host>":        {"xml.text.host=127.0.0.1\nid"}, // mixed content: the line break kept
 		`<r><q>x</q><!-- c --><p/></r>`:             nil,
 		`<r><q>a</q></r><s><t>b</t><t>b</t></s>`:    {"xml.text.s=bb"},
 		`<r><a><b>same<c/>text</b></a></r>`:         {"xml.text.b=sametext"},

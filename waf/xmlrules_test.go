@@ -31,6 +31,7 @@ func TestXMLReachingOut(t *testing.T) {
 		{name: "external DTD, SYSTEM ftp", method: "POST", path: "/api", contentType: xml, body: `<!DOCTYPE r SYSTEM "ftp://evil.example/e.dtd"><r>1</r>`},
 		{name: "external DTD, SYSTEM jar", method: "POST", path: "/api", contentType: "text/xml", body: `<!DOCTYPE r SYSTEM "jar:http://evil.example/a.jar!/e.dtd"><r>1</r>`},
 		{name: "external DTD in an uploaded SVG", method: "POST", path: "/upload", contentType: svgDTDType, body: svgDTD},
+		{name: "a command after a line break in mixed content (attack 42's white space, kept there)", method: "POST", path: "/api", contentType: xml, body: "<Ping><host>127.0.0.1<x/>\n<x/>id</host></Ping>"},
 		{name: "XSLT system-property probe", method: "POST", path: "/transform", contentType: xml, body: `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"><xsl:value-of select="system-property('xsl:vendor')"/></xsl:template></xsl:stylesheet>`},
 	}
 	catches := []probe{
