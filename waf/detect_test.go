@@ -521,7 +521,7 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		)
 	}
 	// parts of the query after a ; (Rails, Rack 2.2, WEBrick, CGI) and
-	// of the Cookie header after a , (Rack 2.2): attack 42
+	// of the Cookie header after a , (Rack before 2.2.3): attack 42
 	for _, path := range []string{"/s?a=1;file=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken", "/s?a=1;file=config%2Fmaster.key",
 		"/s?a=1;id=1%20OR%20EXISTS(VALUES(1))", "/s?a=1;id=null%20OR%20lengthUTF8(password)%3E5", "/s?a=1;id=1%20OR%20sleepEachRow(3)%20x",
 		"/s?a=1;ref=--upload-pack%3Did", "/s?a=1;opts=-oProxyCommand%3Did", "/s?a=1;filter=%7B%22user%22%3A%20%22admin'%20--%22%7D",
@@ -529,7 +529,9 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		crsMisses = append(crsMisses, probe{name: "after a ; in the query: " + path, method: "GET", path: path})
 	}
 	for _, c := range []string{"a=x, url=%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F", "a=x, file=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken",
-		"a=x, id=1%20OR%20EXISTS(VALUES(1))", "a=x, ref=--upload-pack%3Did"} {
+		"a=x, id=1%20OR%20EXISTS(VALUES(1))", "a=x, ref=--upload-pack%3Did",
+		// attack 43's: the first part, before the ,
+		"q=%60id%60, a=b", "q=%7Cid, a=b", "q=127.0.0.1%3B%20id, a=b", "q=1%3Bid, a=b", "q=config%2Fmaster.key, a=b"} {
 		crsMisses = append(crsMisses, probe{name: "after a , in a cookie: " + c, method: "GET", path: "/s", header: http.Header{"Cookie": {c}}})
 	}
 	// JSON in UTF-7 behind a charset parameter not named in lowercase,
@@ -720,7 +722,7 @@ func benignTable() []probe {
 		{name: "a query parameter of a JSON array of 3,000 numbers (a review's false positive)", method: "GET", path: "/x?ids=" + numbersJSON(3000)},
 		{name: "a JSON field of a chart's configuration with 2,500 numbers", method: "POST", path: "/api", contentType: js, body: jsonString("config", `{"series":[{"data":`+numbersJSON(2500)+`}]}`)},
 		{name: "a Latin-1 form with named and padded references", method: "POST", path: "/profile", contentType: "application/x-www-form-urlencoded; charset=iso-8859-1", body: "name=" + q("Zo&euml; O&apos;Brien &amp; Sons") + "&note=" + q("Caf&#0000233; &#39 best&#39 &mdash; 5&euro; &lpar;tax&rpar;") + "&emoji=" + q("&#128512; &#65575;")},
-		{name: "a query with ; in values and cookies with , (Rails, Rack 2.2)", method: "GET", path: "/search?q=tea;coffee&sort=price;asc&page=2;size=20",
+		{name: "a query with ; in values and cookies with , (Rails, old Rack)", method: "GET", path: "/search?q=tea;coffee&sort=price;asc&page=2;size=20",
 			header: http.Header{"Cookie": {"recent=12,45,78,90; prefs=theme=dark, lang=de; _ga=GA1.2.1234567890.1700000000"}}},
 		{name: "an HTML-escaped comment", method: "POST", path: "/comments", contentType: form, body: "body=" + q("I don&apos;t think it&#39;s &quot;the best&quot; episode &ndash; Tom &amp; Jerry&apos;s first one is. L&apos;&eacute;t&eacute; 1&frac12; &#8211; 2&deg;C")},
 		{name: "a URL with a query in a value", method: "GET", path: "/go?next=" + q("/search?q=shoes&para=2&copy=1&lang=de")},
