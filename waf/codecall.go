@@ -1471,6 +1471,8 @@ func asValue(v string, i int, module string) bool {
 	}
 	if a := skipSpace(v, i+len(module)); strings.HasPrefix(v[a:], "=>") {
 		return true // Open3 => m (rightward assignment: attack 42)
+	} else if _, ok := wordAt(v, a, "in"); ok && a > i+len(module) {
+		return true // Open3 in m, case Open3; in m (pattern matching: attack 43)
 	}
 	b := spaceBefore(v, i)
 	for b > 0 && (v[b-1] == ';' || v[b-1] == '\n') {
@@ -1499,7 +1501,7 @@ func asValue(v string, i int, module string) bool {
 	}
 	// begin Open3 end.capture2("id") (attack 41)
 	w := identBefore(v, b)
-	_, ok := wordAt(v, w, "begin", "then", "else", "do", "return", "break", "next")
+	_, ok := wordAt(v, w, "begin", "then", "else", "do", "return", "break", "next", "case")
 	return ok && w < b
 }
 
@@ -2095,13 +2097,24 @@ func backtickHeredoc(v string) bool {
 	return false
 }
 
-// open3Included (at "Open3"): include Open3 or extend Open3, and one of
-// Open3's command methods called bare with an argument (include Open3;
-// capture2("id"): attack 42).
+// open3Included (at "Open3"): include Open3, extend Open3 or prepend
+// Open3 (in brackets, ::Open3, a send of :include), and one of Open3's
+// command methods called bare with an argument (include Open3;
+// capture2("id"): attack 42; include(Open3), Object.send(:include,
+// Open3): attack 43).
 func open3Included(v string, i int) bool {
-	b := spaceBefore(v, i)
+	if !wordStart(v, i) {
+		return false
+	}
+	// include(Open3), include ::Open3, Object.send(:include, Open3),
+	// prepend Open3 (attack 43): brackets, colons, a comma and white space
+	// between the word and Open3
+	b := i
+	for b > 0 && i-b < 16 && strings.IndexByte(" \t(:,", v[b-1]) >= 0 {
+		b--
+	}
 	w := identBefore(v, b)
-	if _, ok := wordAt(v, w, "include", "extend"); !ok || w == b || !wordStart(v, i) {
+	if _, ok := wordAt(v, w, "include", "extend", "prepend"); !ok || w == b {
 		return false
 	}
 	for _, m := range open3Methods {

@@ -229,6 +229,14 @@ var codeCallAttacks = []string{
 	`begin; Process; end.spawn("id")`, "begin\nPTY\nend.spawn(\"id\")", `loop { break Open3 }.capture2("id")`, `loop { break Process }.spawn("id")`,
 	`loop { break PTY }.spawn "id"`, `(while true do break Open3 end).capture2("id")`, `include Open3; capture2("id")`, `extend Open3; capture2 "id"`,
 	"include Open3\ncapture2e \"id\"", "x = <<`E`\nid\nE", "y=<<~`E`\n  id\nE", "<<`E`\nid\nE", "[<<`E`]\nid\nE", "z = <<-`E`\nid\n  E",
+	// attack 43's: pattern matching, include written otherwise
+	`Open3 in m; m.capture2("id")`, `Open3 in m and m.capture2("id")`, `if Open3 in m then m.capture2("id") end`,
+	`case Open3; in m then m.capture2("id") end`, "case Open3\nin m then m.capture2(\"id\")\nend", "Open3 in o\no.capture2 \"id\"",
+	`Process in pr; pr.spawn("id")`, `Process in pr; pr.wait pr.spawn("id")`, `case PTY; in t then t.spawn("id"){|r,w,pid| puts r.gets} end`,
+	`include(Open3); capture2("id")`, `include(Open3); capture2 "id"`, "include(Open3)\ncapture2(\"id\")", `include ::Open3; capture2("id")`,
+	`extend(Open3); capture2("id")`, `extend ::Open3; capture2("id")`, `Object.include(Open3); capture2("id")`,
+	`Object.send(:include, Open3); capture2("id")`, `Object.__send__(:include, Open3); capture2("id")`, `Object.public_send(:include, Open3); capture2("id")`,
+	`Object.prepend Open3; capture2("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -311,7 +319,7 @@ var codeCallBenign = []string{
 	`the system check`, "system status", `Process.then { _1.pid }`, `Open3.tap { puts "capture2 is blocking" }`, `PTY.then docs`,
 	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, `[Process].each { |p| p.pid }`, `x = Open3; x.name`,
 	`Open3.name.length`, `(PTY) is a pseudo-terminal`, `the Process.dup docs`, `puts Open3.to_s.then { _1.upcase }`, `PTY.itself is PTY`,
-	`include Open3 docs`, "x = <<E\nid\nE", `Open3 => the module`, `break Process`, `Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`include Open3 docs`, `Open3 in the docs`, `Process in place`, `the case Process; we include(Open3) later`, "x = <<E\nid\nE", `Open3 => the module`, `break Process`, `Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
