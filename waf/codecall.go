@@ -1852,17 +1852,8 @@ func constGetCommand(v string, i int) bool {
 	if !wordStart(v, i) || j >= len(v) || v[j] != '(' {
 		return false
 	}
-	depth, k := 0, j
-	for ; k < len(v) && k-j < constGetWindow; k++ {
-		if v[k] == '(' {
-			depth++
-		} else if v[k] == ')' {
-			if depth--; depth == 0 {
-				break
-			}
-		}
-	}
-	if k >= len(v) || v[k] != ')' || depth != 0 {
+	k := closingBracket(v, j, constGetWindow)
+	if k < 0 {
 		return false
 	}
 	m, ok := methodDot(v, skipSpace(v, k+1))
@@ -1921,16 +1912,8 @@ func blockEnd(v string, k int) (e int, ok bool) {
 	if b >= len(v) || v[b] != '{' {
 		return k, false
 	}
-	depth := 0
-	for c := b; c < len(v) && c-b < blockWindow; c++ {
-		switch v[c] {
-		case '{':
-			depth++
-		case '}':
-			if depth--; depth == 0 {
-				return c + 1, true
-			}
-		}
+	if c := closingBracket(v, b, blockWindow); c >= 0 {
+		return c + 1, true
 	}
 	return k, false
 }

@@ -94,15 +94,13 @@ func (d *decoder) value(name, v string) error {
 			return err
 		}
 	}
-	if strings.IndexByte(v, '&') >= 0 {
-		if u, ok := charRefs(v); ok {
-			n := name + suffixEntities
-			if err := d.keep(n, u); err != nil {
-				return err
-			}
-			if err := d.valueAt(n, u, 1); err != nil {
-				return err
-			}
+	if u, ok := charRefs(v); ok {
+		n := name + suffixEntities
+		if err := d.keep(n, u); err != nil {
+			return err
+		}
+		if err := d.valueAt(n, u, 1); err != nil {
+			return err
 		}
 	}
 	return d.valueAt(name, v, 0)

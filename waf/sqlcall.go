@@ -728,7 +728,7 @@ func sqlOperandEnd(v string, j int) int {
 		k++
 	}
 	if b := sqlSkip(v, k); b < len(v) && v[b] == '(' {
-		if e := sqlClosingBracket(v, b, 64); e >= 0 {
+		if e := closingBracket(v, b, 64); e >= 0 {
 			return e + 1
 		}
 		return j
@@ -736,15 +736,22 @@ func sqlOperandEnd(v string, j int) int {
 	return k
 }
 
-// sqlClosingBracket is the index of the bracket that closes the one at
-// v[b], within window bytes of it, or -1.
-func sqlClosingBracket(v string, b, window int) int {
+// closingBracket is the index of the bracket that closes the one at v[b]
+// ((, { or [), within window bytes of it, or -1.
+func closingBracket(v string, b, window int) int {
+	opening, closing := v[b], byte(')')
+	switch opening {
+	case '{':
+		closing = '}'
+	case '[':
+		closing = ']'
+	}
 	depth := 0
 	for e := b; e < len(v) && e-b < window; e++ {
 		switch v[e] {
-		case '(':
+		case opening:
 			depth++
-		case ')':
+		case closing:
 			if depth--; depth == 0 {
 				return e
 			}
@@ -1055,7 +1062,7 @@ func sleepEachRowCall(v string) bool {
 // value's end, a comment, punctuation or an operator, or a word that may
 // follow an expression.
 func sqlAfterCall(v string, j int) bool {
-	k := sqlClosingBracket(v, j, 128)
+	k := closingBracket(v, j, 128)
 	if k < 0 {
 		return false
 	}
