@@ -85,7 +85,7 @@ import (
 // of mentions one per line (cc:\n@system\n@ops-team: no definition
 // follows). The false-positive risk, as 210116's: a forum post of Ruby or
 // Python code that does these things.
-var codeCallRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + codeCallOp + `" "id:210118,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var codeCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + codeCallOp + `" "id:210118,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const codeCallOp = "gatewayCodeCall"

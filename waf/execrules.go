@@ -38,7 +38,7 @@ import (
 //     alternatives of one expression (-o\s*... and --(...) side by
 //     side), each alone it matches; TestExecRules runs them through
 //     Coraza with the prefilter on, so they hold either way.
-var execRules = `SecRule ARGS|REQUEST_COOKIES|XML:/* "@rx (?i)\bcopy(?:\s*\(\s*(?:select|values|with|table|insert|update|delete|merge)\b[^;]*?\)\s*|\s+[\w.]+(?:\s*\([^)]*\)\s*|\s+)|\s*\x22[^\x22;]*\x22(?:\s*\([^)]*\))?\s*)(?:to|from)\s+program\s*(?:'|e'|u&'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var execRules = `SecRule ` + valueTargets + ` "@rx (?i)\bcopy(?:\s*\(\s*(?:select|values|with|table|insert|update|delete|merge)\b[^;]*?\)\s*|\s+[\w.]+(?:\s*\([^)]*\)\s*|\s+)|\s*\x22[^\x22;]*\x22(?:\s*\([^)]*\))?\s*)(?:to|from)\s+program\s*(?:'|e'|u&'|\$\w*\$)" "id:210180,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: PostgreSQL COPY to or from PROGRAM (command execution)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + argumentInjectionRules()
 
 // argumentShapes are rule 210181's to 210186's expressions, one each.
@@ -218,7 +218,7 @@ const otherOptions = `(?:-\S+(?:\s+[^-\s]\S*)?\s+)*?`
 func argumentInjectionRules() string {
 	var b strings.Builder
 	for i, shape := range argumentShapes {
-		fmt.Fprintf(&b, "SecRule ARGS|REQUEST_COOKIES|XML:/* \"@rx (?i)\\A\\s*%s%s\" \"id:%d,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, as one argument (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", otherOptions, shape, 210181+i)
+		fmt.Fprintf(&b, "SecRule "+valueTargets+" \"@rx (?i)\\A\\s*%s%s\" \"id:%d,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, as one argument (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", otherOptions, shape, 210181+i)
 	}
 	return b.String()
 }

@@ -70,7 +70,7 @@ import (
 //     (password__isnull). Not refused: a filter through a relation to a
 //     non-credential field (created_by__groups__name__startswith=admin
 //     reads who is an admin, as the application's own search may).
-const probeLeakRules = `SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + numberProbeOp + `" "id:210163,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number times a comparison (a blind boolean probe)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const probeLeakRules = `SecRule ` + valueHeaderTargets + ` "@` + numberProbeOp + `" "id:210163,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number times a comparison (a blind boolean probe)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS_NAMES "@` + ormLeakOp + `" "id:210164,phase:2,block,t:none,msg:'ORM leak: a lookup on a credential (Django, Ransack)',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 

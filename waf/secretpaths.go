@@ -49,10 +49,10 @@ var secretPathsData string
 // names one ("copy .env.example to .env") passes, and the files a
 // repository browser names as often as any (application.yml,
 // database.yml, settings.xml) are not marked.
-var secretPathsRule = `SecRule ARGS|REQUEST_COOKIES|XML:/* "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var secretPathsRule = `SecRule ` + valueTargets + ` "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains ;" "id:210171,phase:2,block,t:none,msg:'Restricted file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/restricted-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|REQUEST_COOKIES|XML:/* "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:urlDecodeUni,msg:'OS file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+SecRule ` + valueTargets + ` "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:urlDecodeUni,msg:'OS file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 

@@ -42,9 +42,9 @@ import (
 // words, left open as 210156's are, but for empty, has, like, position).
 // The false-positive risk, as 210156's: text with an odd number of
 // apostrophes that quotes a string, then ORs a camelCase call.
-var sqlCallRules = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sqlQuotedCallOp + `" "id:210169,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a call of a function no word names, after a comparison, or quoted',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+var sqlCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + sqlQuotedCallOp + `" "id:210169,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a call of a function no word names, after a comparison, or quoted',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
@@ -1026,7 +1026,7 @@ func sqlNoWord(name string) bool {
 // expression (ASC, DESC, AND, OR, LIMIT, ...). Text about ClickHouse
 // that names the call ("sleepEachRow(1) is a ClickHouse function")
 // passes.
-const sleepEachRowRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@` + sleepEachRowOp + `" "id:210176,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: ClickHouse sleepEachRow called (a time-based test)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+const sleepEachRowRule = `SecRule ` + valueNameHeaderTargets + ` "@` + sleepEachRowOp + `" "id:210176,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: ClickHouse sleepEachRow called (a time-based test)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const sleepEachRowOp = "gatewaySleepEachRow"

@@ -38,7 +38,7 @@ import (
 // A number is bounded by a word boundary ({{ item2 * 3 }} is a variable
 // times a number, not refused). Not refused: templates on variables
 // ({{ user.name }}, {{ price * quantity }}, {{ items|length }}).
-var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` +
+var templateMoreRule = `SecRule ` + valueNameHeaderTargets + ` "@rx ` +
 	strings.ReplaceAll(strings.ReplaceAll(strings.Join([]string{
 		// whitespace control, JsRender, Latte; exponents, separators, ~;
 		// a filter after
@@ -57,8 +57,8 @@ var templateMoreRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:
 		`@\{[^}]*?=\s*NUM\s*[*/%+-]\s*NUM`,
 		`@php\s[\s\S]*?@endphp`,
 	}, "|"), "NUMQ", `['\"]?-?NUM['\"]?`), "NUM", `(?:0[xXoObB][0-9a-fA-F]+|\d+(?:[._]\d+)*(?:[eE][+-]?\d+)?)(?:\)?\s*\.\s*(?:real|imag|numerator|denominator)\b)?`) + `" "id:210114,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: arithmetic or a secret in other template forms',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + templateCodeRule + `" "id:210116,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Groovy, Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + formatFieldRule + `" "id:210117,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: a format field that reads a dunder attribute',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@rx ` + templateCodeRule + `" "id:210116,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Groovy, Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@rx ` + formatFieldRule + `" "id:210117,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection: a format field that reads a dunder attribute',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 ` + templateSpaceRule
 
 // formatFieldRule is rule 210117: a replacement field of Python's
@@ -147,7 +147,7 @@ const templateCodeRule = `(?:'[^']*'|\"[^\"]*\")\s*\.\s*execute\s*\(|(?:^|[^\w\]
 // expressions are compiled as the rules' own @rx compiles them (shared
 // through Coraza's memoizer: no more memory for RE2). A value without such
 // a character costs one scan of a character class.
-var templateSpaceRule = `SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/* "@rx ` + templateSpaceChars + `" "id:210115,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection behind Unicode white space',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+var templateSpaceRule = `SecRule ` + valueNameHeaderTargets + ` "@rx ` + templateSpaceChars + `" "id:210115,phase:2,block,t:none,t:urlDecodeUni,msg:'Template injection behind Unicode white space',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@` + templateSpaceOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 

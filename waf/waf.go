@@ -315,6 +315,20 @@ func (w *WAF) directives() string {
 	return b.String()
 }
 
+// The places the gateway's rules read values in, one list per kind of
+// rule, so that a place added (as XML element text was, for attack 41) is
+// one edit: query, body and cookie values (ARGS also holds the readings
+// precheck.go adds: decoded base64, split text, separators), and XML
+// element text; with ARGS_NAMES where a name can carry the payload (a
+// JSON key an application evaluates); with User-Agent and Referer where
+// the CRS's own rules of the family read them.
+const (
+	valueTargets           = "ARGS|REQUEST_COOKIES|XML:/*"
+	valueNameTargets       = "ARGS|ARGS_NAMES|REQUEST_COOKIES|XML:/*"
+	valueHeaderTargets     = "ARGS|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/*"
+	valueNameHeaderTargets = "ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|REQUEST_HEADERS:Referer|XML:/*"
+)
+
 // The defaults of BodyLimit and MaxArguments: what bounds the CPU a
 // request costs (BenchmarkWAF's worst cases).
 const (
