@@ -1306,9 +1306,11 @@ func identBefore(v string, j int) int {
 // .then, .tap, with or without brackets, chained: attacks 24 and 26), in
 // brackets ((Kernel).system), in an array ([Kernel].first, [Kernel][0])
 // or by name (Object.const_get(:Kernel).system: attack 26). At most
-// kernelSteps steps are read after each Kernel.
+// kernelSteps steps are read after each Kernel. Since attack 44 also
+// Kernel.system, spawn or exec with an argument that is code
+// (receiverCall: Kernel.system c after c = "id").
 func kernelOddArgument(v string, i int) bool {
-	return oddReceiver(v, i, "Kernel", rubyCommandMethods)
+	return oddReceiver(v, i, "Kernel", rubyCommandMethods) || receiverCall(v, i, "Kernel", "system", "spawn", "exec")
 }
 
 // oddReceiver is kernelOddArgument for the module at v[i] and its
@@ -1549,6 +1551,18 @@ func bareRubyCommand(v string, i int) bool {
 	if !wordStart(v, i) || e >= len(v) || !rubyStatementStart(v, i) {
 		return false
 	}
+	return rubyCommandArgument(v, e)
+}
+
+// rubyCommandArgument: after a Ruby command method's name, which ends at
+// v[e], an argument follows that is code, not a word of prose: a string
+// that closes the statement or goes on as an expression, a bracket and
+// an argument, %, ?, *, [, a heredoc, a variable (a global, instance or
+// class one, or a local one assigned before), an assignment, a symbol's,
+// a number's or a constant's method, a block, a lambda, an element of a
+// hash or an array (bareRubyCommand's argument; since attack 44 also a
+// receiver's: Open3.capture2 c after c = "id").
+func rubyCommandArgument(v string, e int) bool {
 	switch v[e] {
 	case ' ', '\t', '"', '\'', '`': // system"id" too (attack 29)
 	case '(':
@@ -1580,7 +1594,7 @@ func bareRubyCommand(v string, i int) bool {
 	case '%', '?', '*', '[':
 		return a+1 < len(v) && v[a+1] > ' '
 	case '<':
-		return strings.HasPrefix(v[a:], "<<")
+		return heredocAt(v, a) // "Open3.capture2 << 2 is no heredoc" passes
 	case '$', '@':
 		// a global, instance or class variable: $c="id";system $c
 		// (attack 29), @@c (attack 31)
@@ -1601,7 +1615,12 @@ func bareRubyCommand(v string, i int) bool {
 	case '-', '+', '~':
 		// a string's unary operator: system -"id" (attack 30); a lambda
 		// called: system ->{"id"}.() (attack 32)
-		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'') || strings.HasPrefix(v[a:], "->{") || strings.HasPrefix(v[a:], "->(")
+		// (attack 44: -> { "id" }.call, with spaces)
+		if strings.HasPrefix(v[a:], "->") {
+			k := skipSpace(v, a+2)
+			return k < len(v) && (v[k] == '{' || v[k] == '(')
+		}
+		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'')
 	case ':':
 		// a symbol made a string: system :id.to_s (attack 30)
 		n := identEnd(v, a+1)
@@ -1635,6 +1654,9 @@ func bareRubyCommand(v string, i int) bool {
 		if (v[a:n] == "nil" || v[a:n] == "true" || v[a:n] == "false" || v[a:n] == "self") && n+1 < len(v) && v[n] == '.' {
 			return true // system nil.to_s+"id" (attack 32)
 		}
+		if n < len(v) && v[n] == '(' && slices.Contains(rubyConversions, v[a:n]) {
+			return true // system Array("id")[0] (attack 44)
+		}
 		if v[a] >= 'A' && v[a] <= 'Z' && n+1 < len(v) && (v[n] == '.' || v[n] == ':' && v[n+1] == ':') {
 			// a constant's method: system String.new("id"),
 			// system Object.new.then{"id"}, system Hash.new, "id"
@@ -1655,6 +1677,10 @@ func bareRubyCommand(v string, i int) bool {
 	}
 	return n > a && rubyStatementEnd(v, n) && rubyAssigned(v, a, v[a:n])
 }
+
+// rubyConversions are Kernel's conversion methods, named as classes are:
+// Array("id") is ["id"], String(:id) "id".
+var rubyConversions = []string{"Array", "String", "Integer", "Float", "Hash", "Rational", "Complex"}
 
 // rubyStringGoesOn: after a string at v[j:], over spaces and tabs, an
 // expression goes on with it: or, and, a comment, +, *, %, [, ||, &&, a
@@ -1762,6 +1788,17 @@ func rubyAssigned(v string, i int, name string) bool {
 		}
 		if p < k && strings.HasSuffix(b[:p], "for") && wordStart(b, p-3) || k >= 3 && b[k-3:k] == "(?<" && e < len(b) && b[e] == '>' {
 			return true
+		}
+		// a parameter of a method defined without brackets (def r c;
+		// system c end: attack 44)
+		if w := identBefore(b, p); p < k && w < p {
+			d := w
+			for d > 0 && (b[d-1] == ' ' || b[d-1] == '\t') {
+				d--
+			}
+			if d < w && d >= 3 && b[d-3:d] == "def" && wordStart(b, d-3) {
+				return true
+			}
 		}
 		// "id" => c (rightward assignment), in c (a pattern), -> c { (a
 		// lambda's parameter): attack 32
@@ -1961,22 +1998,10 @@ func ptyCall(v string, i int) bool { return receiverCall(v, i, "PTY", "spawn", "
 
 // open3Call (at "Open3"): Open3's command methods (capture2, popen3,
 // pipeline...) with such an argument (attack 23: Open3.capture2(?i+?d),
-// Open3.capture2(*["id"])).
-func open3Call(v string, i int) bool {
-	if receiverCall(v, i, "Open3", open3Methods...) {
-		return true
-	}
-	// in brackets, any argument: Open3.capture2(c), Open3.capture2(:id.to_s)
-	// (attack 33); "Open3.capture2 docs" passes
-	j, ok := receiverMethod(v, i, "Open3")
-	if !ok {
-		return false
-	}
-	if j, ok = wordAt(v, j, open3Methods...); !ok {
-		return false
-	}
-	return argumentAfter(v, j)
-}
+// Open3.capture2(*["id"])), in brackets any argument (attack 33:
+// Open3.capture2(c)), without them an argument that is code (attack 44:
+// Open3.capture2 c after c = "id"); "Open3.capture2 docs" passes.
+func open3Call(v string, i int) bool { return receiverCall(v, i, "Open3", open3Methods...) }
 
 // open3Methods are Open3's methods that run a command.
 var open3Methods = []string{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
@@ -2050,7 +2075,11 @@ func rubyVMCompile(v string, i int) bool {
 
 // receiverCall: receiver.m or receiver::m at v[i], m one of methods, then
 // an argument (bracketed or not) that starts with a quote, %, ?, *, [ or
-// a backtick.
+// a backtick; for Ruby's modules also a bracket and any argument
+// (Process.spawn(c)) or an argument without brackets that is code
+// (rubyCommandArgument: Open3.capture2 c after c = "id", PTY.spawn
+// c="id", IO.popen 105.chr+100.chr: attack 44). Python's pty (the
+// receiver "pty") needs a bracket: pty.spawn(c) is a forum's example.
 func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	j, ok := receiverMethod(v, i, receiver)
 	if !ok {
@@ -2059,6 +2088,9 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	j, ok = wordAt(v, j, methods...)
 	if !ok {
 		return false
+	}
+	if receiver != "pty" && j < len(v) && rubyCommandArgument(v, j) {
+		return true
 	}
 	j = skipSpace(v, j)
 	if j < len(v) && v[j] == '(' {

@@ -237,6 +237,15 @@ var codeCallAttacks = []string{
 	`extend(Open3); capture2("id")`, `extend ::Open3; capture2("id")`, `Object.include(Open3); capture2("id")`,
 	`Object.send(:include, Open3); capture2("id")`, `Object.__send__(:include, Open3); capture2("id")`, `Object.public_send(:include, Open3); capture2("id")`,
 	`Object.prepend Open3; capture2("id")`,
+	// attack 44's: a receiver's command method with an argument that is
+	// code, without brackets (bare system's readings); a parameter of a
+	// method defined without brackets
+	`Open3.capture2 c="id"`, `Open3.capture2 105.chr+100.chr`, `Open3.capture2 :id.to_s`, `Open3.capture2 String.new("id")`,
+	`Open3.capture2 Array("id")[0]`, `c = "id"; Open3.capture2 c`, `C = "id"; Open3.capture2 C`, `@c = "id"; Open3.capture2 @c`,
+	`$c = "id"; Open3.capture2 $c`, `["id"].each{|c| p Open3.capture2 c}`, `Open3.capture2 -> { "id" }.call`, `Open3.capture2 105.chr<<100.chr`,
+	`PTY.spawn c="id"`, `Open3.popen3 c="id" do |i,o,e,t| puts o.read end`, `Open3.capture2 c ="id"`, `Open3.capture2 x=(y="id")`,
+	`c="id"; Process.spawn c`, `Process.spawn c="id"`, `c="id"; Process.spawn(c)`, `c="id"; Kernel.system c`, `p IO.popen c="id"`,
+	`def r c; system c end; r "id"`, `c="id"; Open3.pipeline c`, `Kernel.system c="id"`, `c = "id"; x = Open3.capture2e c`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -319,7 +328,11 @@ var codeCallBenign = []string{
 	`the system check`, "system status", `Process.then { _1.pid }`, `Open3.tap { puts "capture2 is blocking" }`, `PTY.then docs`,
 	`Object.const_get(:Open3).name`, `IO.then { |io| io.sync }`, `[Process].each { |p| p.pid }`, `x = Open3; x.name`,
 	`Open3.name.length`, `(PTY) is a pseudo-terminal`, `the Process.dup docs`, `puts Open3.to_s.then { _1.upcase }`, `PTY.itself is PTY`,
-	`include Open3 docs`, `Open3 in the docs`, `Process in place`, `the case Process; we include(Open3) later`, "x = <<E\nid\nE", `Open3 => the module`, `break Process`, `Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`include Open3 docs`, `Open3 in the docs`, `Process in place`, `the case Process; we include(Open3) later`, "x = <<E\nid\nE", `Open3 => the module`, `break Process`, `Step 2: Process the data`, `{a: Process.pid}`, `x = y ? Process.pid : 0`, `begin Process.pid end`, "Open3.capture2 << 2 is no heredoc", `Open3.capture2 docs`, `use Open3.capture2 instead of backticks`,
+	`Open3.capture2 returns stdout and status`, `Kernel.system is what runs a shell`, `PTY.spawn docs say it needs a tty`,
+	`Process.spawn returns a pid, wait for it with Process.wait`, `IO.popen is the way to pipe to a command`, `Process.spawn Windows style`,
+	`Kernel.system String theory`, `Open3.capture2 Array of args`, `Process.spawn 2 children`, `PTY.spawn -> see the docs`,
+	`Open3.capture2 e.g. with a block`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -390,7 +403,8 @@ var crsCatchesCode = map[string]bool{`IO.then{_1.popen("id").read}`: true, `Kern
 	`__import__("o" "s").system("id")`: true, `__import__(*("os",)).popen("id").read()`: true, `__import__('os.path').system('id')`: true,
 	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true,
 	"import subprocess as sp\nsp.call('id', shell=True)": true, "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})": true,
-	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true, "alias run `;run \"id\"": true}
+	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true, "alias run `;run \"id\"": true,
+	`@c = "id"; Open3.capture2 @c`: true, `c="id"; Process.spawn(c)`: true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
