@@ -246,6 +246,24 @@ var codeCallAttacks = []string{
 	`PTY.spawn c="id"`, `Open3.popen3 c="id" do |i,o,e,t| puts o.read end`, `Open3.capture2 c ="id"`, `Open3.capture2 x=(y="id")`,
 	`c="id"; Process.spawn c`, `Process.spawn c="id"`, `c="id"; Process.spawn(c)`, `c="id"; Kernel.system c`, `p IO.popen c="id"`,
 	`def r c; system c end; r "id"`, `c="id"; Open3.pipeline c`, `Kernel.system c="id"`, `c = "id"; x = Open3.capture2e c`,
+	// attack 44's: include of an expression that is Open3, blocks padded
+	// past a window of 256 bytes (128 for const_get's bracket), a ) in a
+	// string in const_get's bracket, a ?" before the call, a symbol's
+	// block, RubyGems' runners
+	`include(*[Open3]); capture2("id")`, `include *[Open3]; capture2("id")`, `include [Open3].first; capture2("id")`,
+	`extend(*[Open3]); capture2("id")`, `extend [Open3][0]; capture2("id")`, `Object.include(*[Open3]); capture2("id")`,
+	`Object.send(:include, *[Open3]); capture2("id")`, `Object.__send__(:include, [Open3][0]); capture2("id")`,
+	`m = Open3; include m; capture2("id")`, `include m = Open3; capture2("id")`, `include Object.const_get(:Open3); capture2("id")`,
+	`extend Object.const_get(:Open3); capture2("id")`, `extend Object.const_get("Open" + "3"); capture2("id")`,
+	`extend(Object.const_get :Open3); capture2 "id"`, `include Kernel.const_get(:Open3); capture2("id")`,
+	`include Module.const_get(:Open3); capture2("id")`, `include self.class.const_get(:Open3); capture2("id")`,
+	`include ObjectSpace.each_object(Module).find { _1.name == "Open3" }; capture2("id")`,
+	"Kernel.then{" + strings.Repeat(" ", 300) + "_1.system \"id\" }", "Kernel.then{ x = 1 # " + strings.Repeat("a", 280) + "\n _1.system \"id\" }",
+	"Open3.then{" + strings.Repeat(" ", 300) + "_1.capture2 \"id\" }", "Open3.then{ x = 1 # " + strings.Repeat("a", 280) + "\n _1.capture2(\"id\") }",
+	"Object.const_get(:Open3 # " + strings.Repeat("a", 280) + "\n).capture2(\"id\")", "Kernel.tap{ " + strings.Repeat("x=1;", 72) + " _1.system \"id\" }",
+	"Open3.to_s.then{" + strings.Repeat(" ", 300) + "Object.const_get _1}.capture2(\"id\")",
+	`Object.const_get("Ker"+")"[1..].to_s+"nel").system "id"`, `Object.const_get(["Open3", ")"].first).capture2("id")`,
+	`Kernel.then{ ?" ; _1.system "id" }`, `Open3.then(&:itself).capture2("id")`, `Gem::Util.silent_system("id")`, `p Gem::Util.popen("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -332,7 +350,9 @@ var codeCallBenign = []string{
 	`Open3.capture2 returns stdout and status`, `Kernel.system is what runs a shell`, `PTY.spawn docs say it needs a tty`,
 	`Process.spawn returns a pid, wait for it with Process.wait`, `IO.popen is the way to pipe to a command`, `Process.spawn Windows style`,
 	`Kernel.system String theory`, `Open3.capture2 Array of args`, `Process.spawn 2 children`, `PTY.spawn -> see the docs`,
-	`Open3.capture2 e.g. with a block`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`Open3.capture2 e.g. with a block`, `Kernel.tap { puts "note: system ready" }`, `Kernel.tap { puts "the end. system ready" }`,
+	`Object.const_get(name).new(x).save`, `Object.const_get(:Foo).name; x = 1`, `Object.const_get(cls).instance_method(:run)`,
+	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -365,7 +385,7 @@ func TestCodeCall(t *testing.T) {
 		}
 	}
 	// a value without the fixed words costs byte scans, no allocation
-	for _, s := range []string{"plain text", strings.Repeat("a(b) ", 1000), "50%x off", `__import__("json")`, "x = %x(%d", strings.Repeat("%x(", 1000),
+	for _, s := range []string{"plain text", strings.Repeat("a(b) ", 1000), "50%x off", `__import__("json")`, "x = %x(%d", strings.Repeat("%x(", 1000), "Kernel.then{ _1.puts 1 } const_get(x).dup include Open3",
 		"from flask import app as a\n@a.route('/')\ndef index(): pass", "cc:\n@system\n@ops-team", strings.Repeat("x.to_proc method(:x) ", 100),
 		// the imports read once for the getattr, the import and the decorator
 		"import os as o, json\nx = getattr(json, 'dumps')\n@o.path.exists\ndef f(): pass\nfrom os import path\npath('x')"} {
@@ -404,7 +424,8 @@ var crsCatchesCode = map[string]bool{`IO.then{_1.popen("id").read}`: true, `Kern
 	`importlib.import_module("glob").os.popen("id").read()`: true, "e = exec\n@e\n@lambda c:c.__doc__\nclass x:\n  'a=1'": true,
 	"import subprocess as sp\nsp.call('id', shell=True)": true, "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})": true,
 	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true, "alias run `;run \"id\"": true,
-	`@c = "id"; Open3.capture2 @c`: true, `c="id"; Process.spawn(c)`: true}
+	`@c = "id"; Open3.capture2 @c`: true, `c="id"; Process.spawn(c)`: true,
+	`Kernel.then{ ?" ; _1.system "id" }`: true, `p Gem::Util.popen("id")`: true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
@@ -463,6 +484,11 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"__import__ quotes", "__import__\"]))"},
 		{"sys.modules quotes", "sys.modules 'a' \"b\" "},
 		{"send quoted symbols", ".send(:\"sys#{}"},
+		// attack 44: each include read the value again (121 ms for 16 KB)
+		{"include Open3", "include Open3 "},
+		{"closers", "const_get(x).itself.dup.tap{}.then(&:x) "},
+		{"self blocks", "Open3.then{x}.tap{y} Kernel.tap{ ?\" "},
+		{"block calls", "Kernel.then{ _1.puts x; system_x. system y "},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
