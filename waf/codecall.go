@@ -113,6 +113,7 @@ func codeCall(v string) bool {
 		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		strings.Contains(v, "<<") && backtickHeredoc(v) ||
+		strings.Contains(v, "`") && eachAt(v, "`", bracketedBacktick) ||
 		open3Included(v) ||
 		eachAt(v, "Open3", open3Call) || eachAt(v, "Open3", moduleOdd("Open3", &rs)) ||
 		eachAt(v, "to_proc", rubyToProc) ||
@@ -2119,8 +2120,24 @@ func ptyCall(v string, i int) bool { return receiverCall(v, i, "PTY", "spawn", "
 // pipeline...) with such an argument (attack 23: Open3.capture2(?i+?d),
 // Open3.capture2(*["id"])), in brackets any argument (attack 33:
 // Open3.capture2(c)), without them an argument that is code (attack 44:
-// Open3.capture2 c after c = "id"); "Open3.capture2 docs" passes.
-func open3Call(v string, i int) bool { return receiverCall(v, i, "Open3", open3Methods...) }
+// Open3.capture2 c after c = "id"); "Open3.capture2 docs" passes. And
+// Open3's send or method with any argument.
+func open3Call(v string, i int) bool {
+	if receiverCall(v, i, "Open3", open3Methods...) {
+		return true
+	}
+	// send and method with any name (attack 44's open item: a block's
+	// parameter, [:capture2].each{Open3.send(_1,"id")}, a name joined at
+	// run time): Open3's methods all run commands
+	j, ok := receiverMethod(v, i, "Open3")
+	if !ok {
+		return false
+	}
+	if j, ok = wordAt(v, j, "send", "public_send", "__send__", "method", "public_method"); !ok {
+		return false
+	}
+	return argumentAfter(v, j) || j < len(v) && (v[j] == ' ' || v[j] == '\t') && rubyCommandArgument(v, j)
+}
 
 // open3Methods are Open3's methods that run a command.
 var open3Methods = []string{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
@@ -2217,6 +2234,45 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	}
 	// or a heredoc (Open3.capture2 <<E: attack 41)
 	return j < len(v) && strings.IndexByte("'\"%?*[`", v[j]) >= 0 || heredocAt(v, j)
+}
+
+// bracketedBacktick (at a backtick): a command in backticks as a value
+// in brackets, which Ruby runs: x = (`id`), p(`id`), puts [`id`].first
+// (attack 42's open item; the CRS and rule 210151 read a backtick after
+// a separator). The bracket must stand where code has one: right after
+// a word (a call's), or after =, a comma, another bracket, |, ;, =>, a
+// printing or returning word (puts, p, return) or at the value's start;
+// and the closing backtick (within 256 bytes, on the same line) must be
+// followed by ), ], ., + or a comma. Markdown's "a flag (`--force`) that"
+// passes: a bracket after a word and a space.
+func bracketedBacktick(v string, i int) bool {
+	b := i
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
+		b--
+	}
+	if b == 0 || v[b-1] != '(' && v[b-1] != '[' {
+		return false
+	}
+	e := strings.IndexByte(v[i+1:min(len(v), i+1+256)], '`')
+	if e <= 0 || strings.ContainsAny(v[i+1:i+1+e], "\n\r") {
+		return false
+	}
+	if a := skipSpace(v, i+1+e+1); a < len(v) && strings.IndexByte(").],+", v[a]) < 0 {
+		return false
+	}
+	o := b - 1 // the bracket
+	if o > 0 && identByte(v[o-1], "") {
+		return true // p(`id`), x[`id`]
+	}
+	p := o
+	for p > 0 && (v[p-1] == ' ' || v[p-1] == '\t') {
+		p--
+	}
+	if p == 0 || strings.IndexByte("=,([{|;>", v[p-1]) >= 0 {
+		return true
+	}
+	w := identBefore(v, p)
+	return w < p && slices.Contains(rubyValueMethods, v[w:p]) && (w == 0 || v[w-1] != '.')
 }
 
 // backtickHeredoc: v holds a heredoc whose word is in backticks (<<`E`,

@@ -264,6 +264,10 @@ var codeCallAttacks = []string{
 	"Open3.to_s.then{" + strings.Repeat(" ", 300) + "Object.const_get _1}.capture2(\"id\")",
 	`Object.const_get("Ker"+")"[1..].to_s+"nel").system "id"`, `Object.const_get(["Open3", ")"].first).capture2("id")`,
 	`Kernel.then{ ?" ; _1.system "id" }`, `Open3.then(&:itself).capture2("id")`, `Gem::Util.silent_system("id")`, `p Gem::Util.popen("id")`,
+	// attacks 42's and 43's open items: Open3's send of a name made at
+	// run time, a backtick command in brackets
+	`[:capture2].each{p Open3.send(_1,"id")}`, `m = "capture" + "2"; p Open3.public_send(m, "id")`, "x = (`id`); p x", "p(`id`)",
+	"puts [`id`].first", "x = [`id`]; p x", "x = (`id` + \"x\"); p x", "def f; return [`id`]; end; p f", "puts(`id`)",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -352,7 +356,7 @@ var codeCallBenign = []string{
 	`Kernel.system String theory`, `Open3.capture2 Array of args`, `Process.spawn 2 children`, `PTY.spawn -> see the docs`,
 	`Open3.capture2 e.g. with a block`, `Kernel.tap { puts "note: system ready" }`, `Kernel.tap { puts "the end. system ready" }`,
 	`Object.const_get(name).new(x).save`, `Object.const_get(:Foo).name; x = 1`, `Object.const_get(cls).instance_method(:run)`,
-	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, "a flag (`--force`) that", "the user id (`id`) column", "values: [`a`, `b`]", "Open3.name", `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -425,7 +429,7 @@ var crsCatchesCode = map[string]bool{`IO.then{_1.popen("id").read}`: true, `Kern
 	"import subprocess as sp\nsp.call('id', shell=True)": true, "from os import posix_spawnp as ps\nps('/usr/bin/id', ['id'], {})": true,
 	"from subprocess import (\n  run,\n)\nrun('id', shell=True)": true, "alias run `;run \"id\"": true,
 	`@c = "id"; Open3.capture2 @c`: true, `c="id"; Process.spawn(c)`: true,
-	`Kernel.then{ ?" ; _1.system "id" }`: true, `p Gem::Util.popen("id")`: true}
+	`Kernel.then{ ?" ; _1.system "id" }`: true, `p Gem::Util.popen("id")`: true, "x = (`id` + \"x\"); p x": true}
 
 // FuzzCodeCall: any value is read without a panic, and a match stays a
 // match with text around it that does not end a line.
