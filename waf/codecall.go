@@ -96,6 +96,7 @@ func init() { registerGoOperator(codeCallOp, codeCall) }
 func codeCall(v string) bool {
 	var al lazyAliases // the value's Python imports, read once if asked for
 	var rs rubyScan    // where the value's command calls stand, read once if asked for
+	var strCall int8   // whether the value calls with a string (stringCall), read once if asked for
 	return eachAt(v, "send", rubySend) ||
 		eachAt(v, "Kernel", func(v string, i int) bool { return kernelOddArgument(v, i, &rs) }) ||
 		eachAt(v, "const_get", func(v string, i int) bool { return constGetCommand(v, i, &rs) }) ||
@@ -129,7 +130,7 @@ func codeCall(v string) bool {
 		}) ||
 		eachAt(v, "Process", moduleOdd("Process", &rs)) ||
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
-		eachAt(v, ".", moduleCall) ||
+		eachAt(v, ".", func(v string, i int) bool { return moduleCall(v, i, &strCall) }) ||
 		importAndModule(v) ||
 		pyGetattrs(v, &al) ||
 		eachAt(v, "methodcaller", operatorByName) || eachAt(v, "attrgetter", operatorByName) ||
@@ -165,8 +166,14 @@ func operatorByName(v string, i int) bool {
 // subprocess.Popen). Empty brackets pass (subprocess.run() in prose), as
 // do other modules' functions of these names (app.run("0.0.0.0"),
 // mock.call("x")). Each dot reads back over the word before it and on
-// over one word: a few reads of each byte.
-func moduleCall(v string, i int) bool {
+// over one word: a few reads of each byte. Since attack 44 (the open item
+// of attack 34) also the function taken as a value (followed by a comma,
+// a closing bracket, ; or a line's end) in a value that calls something
+// with a string (stringCall): [os.system][0]("id"),
+// list(map(os.system,["id"])), f = os.system; f("id"); "use
+// subprocess.run, not os.system." passes. strCall holds stringCall's
+// answer once read (0: not yet, 1: yes, -1: no).
+func moduleCall(v string, i int, strCall *int8) bool {
 	b := i
 	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
 		b--
@@ -175,7 +182,40 @@ func moduleCall(v string, i int) bool {
 	if m == b || !slices.Contains(callModules, v[m:b]) {
 		return false // also as another module's attribute: shutil.os.system(...)
 	}
-	return functionCall(v, skipSpace(v, i+1)) && !pythonComment(v, m)
+	j := skipSpace(v, i+1)
+	if functionCall(v, j) {
+		return !pythonComment(v, m)
+	}
+	e := identEnd(v, j)
+	if e == j || !commandFunction(v[j:e]) {
+		return false
+	}
+	for e < len(v) && (v[e] == ' ' || v[e] == '\t') {
+		e++
+	}
+	if e < len(v) && strings.IndexByte(",])};\n\r", v[e]) < 0 {
+		return false
+	}
+	if *strCall == 0 {
+		*strCall = -1
+		if stringCall(v) {
+			*strCall = 1
+		}
+	}
+	return *strCall == 1 && !pythonComment(v, m)
+}
+
+// stringCall: v holds a bracket, ( or [, then a quote (over white
+// space): a call with a string, or a list of them.
+func stringCall(v string) bool {
+	for k := 0; k < len(v); k++ {
+		if v[k] == '(' || v[k] == '[' {
+			if a := skipSpace(v, k+1); a < len(v) && (v[a] == '"' || v[a] == '\'') {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pythonComment: v[i] stands in a comment: a # before it on its line (of

@@ -268,6 +268,11 @@ var codeCallAttacks = []string{
 	// run time, a backtick command in brackets
 	`[:capture2].each{p Open3.send(_1,"id")}`, `m = "capture" + "2"; p Open3.public_send(m, "id")`, "x = (`id`); p x", "p(`id`)",
 	"puts [`id`].first", "x = [`id`]; p x", "x = (`id` + \"x\"); p x", "def f; return [`id`]; end; p f", "puts(`id`)",
+	// attack 34's open item: Python's command function as a value where
+	// the application imported os itself
+	`[os.system][0]("id")`, `list(map(os.system,["id"]))`, `f = os.system; f("id")`, "f = os.system\nf(\"id\")",
+	`{"a": os.system}["a"]("id")`, `(lambda f: f("id"))(os.system)`, `[subprocess.getoutput][0]("id")`,
+	`print(*map(subprocess.getoutput,["id"]))`, `next(iter([os.system]))("id")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -356,7 +361,7 @@ var codeCallBenign = []string{
 	`Kernel.system String theory`, `Open3.capture2 Array of args`, `Process.spawn 2 children`, `PTY.spawn -> see the docs`,
 	`Open3.capture2 e.g. with a block`, `Kernel.tap { puts "note: system ready" }`, `Kernel.tap { puts "the end. system ready" }`,
 	`Object.const_get(name).new(x).save`, `Object.const_get(:Foo).name; x = 1`, `Object.const_get(cls).instance_method(:run)`,
-	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, "a flag (`--force`) that", "the user id (`id`) column", "values: [`a`, `b`]", "Open3.name", `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, "a flag (`--force`) that", "the user id (`id`) column", "values: [`a`, `b`]", "Open3.name", `use subprocess.run, not os.system.`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
