@@ -101,6 +101,10 @@ func codeCall(v string) bool {
 		eachAt(v, "Kernel", func(v string, i int) bool { return kernelOddArgument(v, i, &rs) }) ||
 		eachAt(v, "const_get", func(v string, i int) bool { return constGetCommand(v, i, &rs) }) ||
 		eachAt(v, "eval", rubyEvalString) || eachAt(v, "alias", rubyAlias) ||
+		// a constant named by a string that eval, module_eval... turns
+		// into the constant, then a command method on what the bracket
+		// closes: Object.module_eval("Op"+"en3").capture2("id") (attack 45)
+		eachAt(v, "eval", func(v string, i int) bool { return !identByte(v[min(len(v)-1, i+4)], "") && rs.closerCallAfter(v, i) }) ||
 		eachAt(v, "InstructionSequence", rubyVMCompile) ||
 		// Kernel found by walking ObjectSpace, then a command method
 		// called on what was found (attack 33)
@@ -124,9 +128,23 @@ func codeCall(v string) bool {
 		eachAt(v, "subprocess_", asyncioShell) ||
 		eachAt(v, "Process", func(v string, i int) bool { return receiverCall(v, i, "Process", "spawn", "exec") }) ||
 		// RubyGems' runners, loaded in every Ruby (attack 44:
-		// Gem::Util.silent_system("id"); popen returns the output)
+		// Gem::Util.silent_system("id"); popen returns the output), and
+		// the standard library's and Rake's (attack 45:
+		// Gem::Ext::Builder.run(["id"], r, "x"), Rake.sh("id"),
+		// FileUtils.sh, a C function called through Fiddle)
 		eachAt(v, "Util", func(v string, i int) bool {
 			return receiverCall(v, i, "Util", "popen", "silent_system", "_deprecated_silent_system")
+		}) ||
+		eachAt(v, "Ext::Builder", func(v string, i int) bool { return receiverCall(v, i+len("Ext::"), "Builder", "run") }) ||
+		eachAt(v, "Rake", func(v string, i int) bool { return receiverCall(v, i, "Rake", "sh") }) ||
+		eachAt(v, "FileUtils", func(v string, i int) bool { return receiverCall(v, i, "FileUtils", "sh") }) ||
+		strings.Contains(v, "Fiddle") && eachAt(v, "Function", func(v string, i int) bool {
+			j, ok := receiverMethod(v, i, "Function")
+			if !ok {
+				return false
+			}
+			j, ok = wordAt(v, j, "new")
+			return ok && argumentAfter(v, j)
 		}) ||
 		eachAt(v, "Process", moduleOdd("Process", &rs)) ||
 		eachAt(v, "pty", func(v string, i int) bool { return receiverCall(v, i, "pty", "spawn") }) ||
@@ -1215,6 +1233,18 @@ func rubyEvalString(v string, i int) bool {
 	if j < len(v) && v[j] == '[' && rubyStatementStart(v, start) {
 		return true // eval [115,121,...].pack("c*") (attack 32): code built from numbers
 	}
+	if j+1 < len(v) && v[j] == '%' {
+		// a % literal: Open3.class_eval %q(pipeline "id") (attack 45)
+		k := j + 1
+		if v[k] == 'q' || v[k] == 'Q' {
+			k++
+		}
+		if k < len(v) && !identByte(v[k], "") && v[k] > ' ' {
+			if m := strings.IndexByte(v[k+1:min(len(v), k+1+evalWindow)], rubyCloser(v[k])); m > 0 {
+				return rubyBlockCommand(v[k+1:k+1+m], 0, moduleCommandMethods)
+			}
+		}
+	}
 	var buf [evalWindow]byte
 	n, end, ok := joinedLiterals(v, j, buf[:])
 	if n > 0 && ok && end > j && end+1 < len(v) && v[end] == '.' {
@@ -1224,7 +1254,8 @@ func rubyEvalString(v string, i int) bool {
 			return true
 		}
 	}
-	return n > 0 && rubyBlockCommand(string(buf[:n]), 0, rubyCommandMethods)
+	// Open3's methods too: Open3.instance_eval "capture2 'id'" (attack 45)
+	return n > 0 && rubyBlockCommand(string(buf[:n]), 0, moduleCommandMethods)
 }
 
 // rubyAlias (at "alias"): alias x system, alias_method :x, :system,
@@ -1424,6 +1455,15 @@ func oddReceiver(v string, i int, module string, methods []string, rs *rubyScan)
 			j, disguised = e, true // Open3.then(&:itself) (attack 44)
 			continue
 		}
+		if e, ok := sendSelf(v, k); ok {
+			// Process.send(:itself).spawn "id", PTY.send(:then){_1}
+			// (attack 45)
+			if b := skipSpace(v, e); b < len(v) && v[b] == '{' {
+				return rs.closerCallAfter(v, b)
+			}
+			j, disguised = e, true
+			continue
+		}
 		if e, ok := wordAt(v, k, moduleSelfMethods...); ok {
 			// Kernel.itself, Kernel.freeze(): Kernel still
 			e = skipSpace(v, e)
@@ -1438,7 +1478,7 @@ func oddReceiver(v string, i int, module string, methods []string, rs *rubyScan)
 			return false
 		}
 		if disguised {
-			return rubyArgumentStart(v, e)
+			return commandArgument(v, e)
 		}
 		if !kernel {
 			return false
@@ -1526,7 +1566,7 @@ func closerCall(v string, c int, s *rubyScan) bool {
 			return true
 		}
 		if e, ok := wordAt(v, m, moduleCommandMethods...); ok {
-			return rubyArgumentStart(v, e)
+			return commandArgument(v, e)
 		}
 		e, ok := wordAt(v, m, moduleSelfMethods...)
 		if !ok {
@@ -1687,7 +1727,7 @@ func kernelCommandCall(v string) bool {
 	return eachAt(v, ".", func(v string, d int) bool {
 		k := skipSpace(v, d+1)
 		e, ok := wordAt(v, k, valueCommandMethods...)
-		return ok && rubyArgumentStart(v, e)
+		return ok && commandArgument(v, e)
 	})
 }
 
@@ -1786,7 +1826,16 @@ func rubyCommandArgument(v string, e int) bool {
 		}
 		return a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'')
 	case ':':
-		// a symbol made a string: system :id.to_s (attack 30)
+		// a symbol made a string: system :id.to_s (attack 30), a
+		// quoted one (system :"id".to_s), a constant from the top
+		// (system ::Kernel.format("id")): attack 45
+		if a+2 < len(v) && v[a+1] == ':' && v[a+2] >= 'A' && v[a+2] <= 'Z' {
+			return true
+		}
+		if a+1 < len(v) && (v[a+1] == '"' || v[a+1] == '\'') {
+			k := strings.IndexByte(v[a+2:min(len(v), a+2+256)], v[a+1])
+			return k >= 0 && a+2+k+2 < len(v) && v[a+2+k+1] == '.' && identByte(v[a+2+k+2], "")
+		}
 		n := identEnd(v, a+1)
 		return n > a+1 && n+1 < len(v) && v[n] == '.' && identByte(v[n+1], "")
 	}
@@ -1821,6 +1870,13 @@ func rubyCommandArgument(v string, e int) bool {
 		if n < len(v) && v[n] == '(' && slices.Contains(rubyConversions, v[a:n]) {
 			return true // system Array("id")[0] (attack 44)
 		}
+		if k := skipSpace(v, n); k < len(v) && (v[k] == '"' || v[k] == '\'' || v[k] == '(') &&
+			(slices.Contains(rubyConversions, v[a:n]) || v[a:n] == "sprintf" || v[a:n] == "format") {
+			return true // system sprintf "id", system String "id" (attack 45)
+		}
+		if k := skipSpace(v, n); v[a:n] == "begin" && k < len(v) && (v[k] == '"' || v[k] == '\'' || v[k] == ';' || k > n && v[k-1] == '\n') {
+			return true // system begin "id" end (attack 45)
+		}
 		if v[a] >= 'A' && v[a] <= 'Z' && n+1 < len(v) && (v[n] == '.' || v[n] == ':' && v[n+1] == ':') {
 			// a constant's method: system String.new("id"),
 			// system Object.new.then{"id"}, system Hash.new, "id"
@@ -1840,6 +1896,111 @@ func rubyCommandArgument(v string, e int) bool {
 		return k > 0 && rubyStatementEnd(v, n+1+k+1)
 	}
 	return n > a && rubyStatementEnd(v, n) && rubyAssigned(v, a, v[a:n])
+}
+
+// commandArgument: after a receiver's command method (Open3.capture2,
+// Process.spawn, o.capture2, const_get(...).spawn), which ends at v[e],
+// an argument: one that rubyArgumentStart or rubyCommandArgument reads,
+// or laxArgument's.
+func commandArgument(v string, e int) bool {
+	if j := skipSpace(v, e); j < len(v) && v[j] == '(' {
+		// Kernel.spawn() and Open3.capture2 (see the docs) pass
+		return argumentAfter(v, e) && (j == e || !proseBracket(v, j))
+	}
+	return rubyArgumentStart(v, e) || rubyCommandArgument(v, e) || laxArgument(v, e)
+}
+
+// laxArgument: after a receiver's command method, which ends at v[e],
+// white space and an argument that prose does not start so (attack 45
+// passed 40 such spellings that bare system's reading did not take):
+// ::Kernel.format("id"), a quoted symbol (:"id".to_s), a bracket that is
+// not a parenthesis of prose ((true ? "id" : 0), ((x))), a block, &:sym,
+// begin, defined?(...), __method__, a variable with a sigil assigned
+// (@c = "id"), or a word followed by a call's bracket, an index, a
+// method (__method__.to_s, sprintf("id")), an assignment, or a string or
+// a symbol after a space (sprintf "id", String "id", format :x). "Open3.capture2
+// returns stdout", "Process.spawn 2 children", "Open3.capture2 (see the
+// docs)" and "e.g." pass; "Open3.capture2 with "git" args" would not.
+// Receivers only: bare system's argument is rubyCommandArgument's, as
+// system is a word of prose.
+func laxArgument(v string, e int) bool {
+	if e >= len(v) || v[e] != ' ' && v[e] != '\t' {
+		return false
+	}
+	a := e
+	for a < len(v) && (v[a] == ' ' || v[a] == '\t') {
+		a++
+	}
+	if a >= len(v) {
+		return false
+	}
+	switch c := v[a]; {
+	case c == ':':
+		return a+1 < len(v) && (v[a+1] == ':' || v[a+1] == '"' || v[a+1] == '\'' || identByte(v[a+1], ""))
+	case c == '(':
+		return !proseBracket(v, a)
+	case c == '{':
+		return true
+	case c == '&':
+		return a+1 < len(v) && (v[a+1] == ':' || identByte(v[a+1], ""))
+	case c == '@' || c == '$':
+		for a < len(v) && (v[a] == '@' || v[a] == '$') {
+			a++ // @c = "id", $c = "id" (attack 45)
+		}
+		n := identEnd(v, a)
+		q := skipSpace(v, n)
+		return n > a && q+1 < len(v) && v[q] == '=' && strings.IndexByte("=~>", v[q+1]) < 0
+	case c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z'):
+		return false
+	}
+	n := identEnd(v, a)
+	if w := v[a:n]; w == "begin" || w == "defined" || w == "lambda" || w == "proc" || strings.HasPrefix(w, "__") {
+		return true
+	}
+	if n < len(v) {
+		switch v[n] {
+		case '(', '[', '{', '"', '\'', '`':
+			return true
+		case '.':
+			return n+1 < len(v) && identByte(v[n+1], "") && n-a > 1 // e.g. and i.e. are prose
+		case ':':
+			return n+1 < len(v) && v[n+1] == ':'
+		case '=':
+			return n+1 == len(v) || strings.IndexByte("=~>", v[n+1]) < 0
+		}
+	}
+	k := n
+	for k < len(v) && (v[k] == ' ' || v[k] == '\t') {
+		k++
+	}
+	if k == n || k >= len(v) {
+		return false
+	}
+	switch v[k] {
+	case '"', '\'', '`':
+		return true // sprintf "id", String "id"
+	case ':':
+		return k+1 < len(v) && (v[k+1] == '"' || v[k+1] == '\'' || identByte(v[k+1], ""))
+	case '=':
+		return k+1 < len(v) && strings.IndexByte("=~>", v[k+1]) < 0 // c = "id"
+	}
+	return false
+}
+
+// proseBracket: the bracket at v[a] holds words of prose (letters, white
+// space, commas, dots, apostrophes, dashes) and closes within 64 bytes:
+// "(see the docs)", "(deprecated)".
+func proseBracket(v string, a int) bool {
+	for k := a + 1; k < len(v) && k-a < 64; k++ {
+		switch c := v[k]; {
+		case c == ')':
+			return k > a+1
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == ' ' || c == ',' || c == '.' || c == '\'' || c == '-':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // rubyConversions are Kernel's conversion methods, named as classes are:
@@ -2091,6 +2252,53 @@ func selfBlock(v string, k int) (b int, ok bool) {
 	return b, b < len(v) && v[b] == '{'
 }
 
+// sendSelf: at v[k] send, public_send or __send__ of one of
+// moduleSelfMethods as a symbol or a string (send(:itself)), or method
+// of one then called (method(:itself).call, .(), [] ); e is after it.
+func sendSelf(v string, k int) (e int, ok bool) {
+	name, ok := wordAt(v, k, "send", "public_send", "__send__", "method", "public_method")
+	if !ok {
+		return k, false
+	}
+	b := skipSpace(v, name)
+	if b >= len(v) || v[b] != '(' {
+		return k, false
+	}
+	s := skipSpace(v, b+1)
+	if s < len(v) && (v[s] == ':' || v[s] == '"' || v[s] == '\'') {
+		s++
+	}
+	w, ok := wordAt(v, s, moduleSelfMethods...)
+	if !ok {
+		return k, false
+	}
+	if w < len(v) && (v[w] == '"' || v[w] == '\'') {
+		w++
+	}
+	if e = skipSpace(v, w); e >= len(v) || v[e] != ')' {
+		return k, false
+	}
+	e++
+	if strings.HasSuffix(v[k:name], "method") {
+		// then called: .call, .(), [], .()
+		c := skipSpace(v, e)
+		switch {
+		case strings.HasPrefix(v[c:], ".call"):
+			e = c + len(".call")
+		case strings.HasPrefix(v[c:], ".()"):
+			return c + 3, true
+		case strings.HasPrefix(v[c:], "[]"):
+			return c + 2, true
+		default:
+			return k, false
+		}
+		if c = skipSpace(v, e); strings.HasPrefix(v[c:], "()") {
+			e = c + 2
+		}
+	}
+	return e, true
+}
+
 // symbolBlock: at v[k] then, tap or yield_self with a symbol's block
 // (then(&:itself), tap(&:freeze)), which returns the receiver: e is
 // after its bracket.
@@ -2135,7 +2343,7 @@ func methodDot(v string, j int) (k int, ok bool) {
 // starts: a bracket, a quote, a backtick, %, ?, *, [ or a heredoc (<<).
 func rubyArgumentStart(v string, j int) bool {
 	j = skipSpace(v, j)
-	return j < len(v) && strings.IndexByte("(\"'`%?*[", v[j]) >= 0 || strings.HasPrefix(v[j:], "<<")
+	return j < len(v) && (strings.IndexByte("(\"'`%?*[", v[j]) >= 0 || heredocAt(v, j))
 }
 
 // kernelBlockMethods take a block that Kernel is the receiver (self) or
@@ -2265,7 +2473,7 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	if !ok {
 		return false
 	}
-	if receiver != "pty" && j < len(v) && rubyCommandArgument(v, j) {
+	if receiver != "pty" && j < len(v) && commandArgument(v, j) {
 		return true
 	}
 	j = skipSpace(v, j)
@@ -2366,7 +2574,7 @@ func argumentAfterName(v string, e int) bool {
 	if e < len(v) && identByte(v[e], "") {
 		return false
 	}
-	return rubyArgumentStart(v, e)
+	return commandArgument(v, e) // capture2 sprintf("id") too (attack 45)
 }
 
 // heredocAt: a heredoc starts at v[j]: <<, <<- or <<~, then its word or

@@ -273,6 +273,31 @@ var codeCallAttacks = []string{
 	`[os.system][0]("id")`, `list(map(os.system,["id"]))`, `f = os.system; f("id")`, "f = os.system\nf(\"id\")",
 	`{"a": os.system}["a"]("id")`, `(lambda f: f("id"))(os.system)`, `[subprocess.getoutput][0]("id")`,
 	`print(*map(subprocess.getoutput,["id"]))`, `next(iter([os.system]))("id")`,
+	// attack 45's: an argument without brackets that is code (sprintf,
+	// String, begin...end, quoted symbols, brackets), send(:itself),
+	// eval strings naming Open3's methods, a constant made by
+	// module_eval, Fiddle, Gem::Ext::Builder, Rake
+	`Open3.capture2 (true ? "id" : 0)`, `Open3.capture2 ::Kernel.format("id")`, `Open3.capture2 sprintf "id"`, `Open3.capture2 String "id"`,
+	`Open3.capture2 begin "id" end`, `Open3.capture2 defined?(zz) ? 1 : "id"`, `Open3.capture2 :"id".to_s`,
+	`Open3.instance_eval "capture2 'id'"`, `Open3.send(:itself).capture2 "id"`, `Object.module_eval("Op"+"en3").capture2("id")`,
+	`require "fiddle"; Fiddle::Function.new(Fiddle::Handle::DEFAULT["sys"+"tem"],[Fiddle::TYPE_VOIDP],Fiddle::TYPE_INT).call("id")`,
+	`require "rubygems/ext"; r=[]; Gem::Ext::Builder.run(["id"], r, "x"); puts r`, `Process.spawn ::Kernel.format("id")`, `system :"id".to_s`,
+	`system sprintf "id"`, `system String "id"`, `system begin "id" end`, `system ::Kernel.format("id")`, `Kernel.system begin "id" end`,
+	`Kernel.system sprintf("id")`, `Open3.capture2 (("id"))`, `Open3.capture2 __method__.to_s + "id"`, `Open3.capture2 (x = "id")`,
+	`Open3.capture2 :"i#{}d".to_s`, `Open3.capture2 :'id'.to_s`, `Open3.send(:then){_1}.capture2 "id"`,
+	`Open3.public_send(:itself).capture2 "id"`, `Open3.__send__(:itself).capture2 "id"`, `Open3.send(:freeze).capture2 "id"`,
+	`Open3.method(:itself).call.capture2 "id"`, `Open3.instance_eval("capture2 'id'")`, `Open3.module_eval "capture2 'id'"`,
+	`Open3.class_eval %q(pipeline "id")`, `Open3.instance_eval("pipe"+"line 'id'")`, `Object.class_eval("Op"+"en3").capture2("id")`,
+	`Object.instance_eval("Op"+"en3").capture2 "id"`, `Object.module_eval("Op"+"en3").pipeline "id"`,
+	`Object.module_eval("Pro"+"cess").spawn("id")`, `Open3.then(&:itself).capture2 sprintf("id")`, `include Open3; capture2 sprintf("id")`,
+	`include Open3; capture2 begin "id" end`, `include Open3; pipeline begin "id" end`, "include Open3\npipeline String(\"id\")",
+	`extend Open3; capture2 :"id".to_s`, `Object.const_get(:Open3).capture2 begin "id" end`,
+	`Object.const_get(:Open3).capture2 sprintf("id")`, `Object.const_get("Pro"+"cess").spawn sprintf("id")`,
+	`[Open3].first.capture2 sprintf("id")`, `o = Open3; o.capture2 sprintf("id")`, `o = Open3; o.instance_eval "capture2 'id'"`,
+	`Process.spawn begin "id" end`, `Process.spawn :"id".to_s`, `Process.spawn sprintf("id")`, `Process.send(:itself).spawn "id"`,
+	`require "rake"; Rake.sh("id")`, `Process.public_send(:itself).exec "id"`, `PTY.send(:itself).spawn("id"){|r,w,p| puts r.gets}`,
+	`IO.popen begin "id" end, &:read`, `IO.popen sprintf("id"), &:read`, `Gem::Util.popen sprintf("id")`, `Open3.capture2 @c = "id"`,
+	`Open3.capture2 $c = "id"`, `Open3.capture2 ({x: "id"})[:x]`, `Object.module_eval("PT"+"Y").spawn("id"){|r,w,p| puts r.gets}`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -361,7 +386,8 @@ var codeCallBenign = []string{
 	`Kernel.system String theory`, `Open3.capture2 Array of args`, `Process.spawn 2 children`, `PTY.spawn -> see the docs`,
 	`Open3.capture2 e.g. with a block`, `Kernel.tap { puts "note: system ready" }`, `Kernel.tap { puts "the end. system ready" }`,
 	`Object.const_get(name).new(x).save`, `Object.const_get(:Foo).name; x = 1`, `Object.const_get(cls).instance_method(:run)`,
-	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, "a flag (`--force`) that", "the user id (`id`) column", "values: [`a`, `b`]", "Open3.name", `use subprocess.run, not os.system.`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, "a flag (`--force`) that", "the user id (`id`) column", "values: [`a`, `b`]", "Open3.name", `use subprocess.run, not os.system.`, `Open3.capture2 (see the docs) is blocking`, `Open3.popen3 (deprecated) too`,
+	`Open3.capture2 @work is fine`, `does Open3.capture2 block?`, `Process.spawn & friends`, `Open3.capture2 - the docs`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -498,6 +524,10 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"closers", "const_get(x).itself.dup.tap{}.then(&:x) "},
 		{"self blocks", "Open3.then{x}.tap{y} Kernel.tap{ ?\" "},
 		{"block calls", "Kernel.then{ _1.puts x; system_x. system y "},
+		// attack 45's readings
+		{"eval closers", `module_eval("x").dup.send(:itself).`},
+		{"lax arguments", "Open3.capture2 returns Process.spawn (see docs) "},
+		{"eval % literals", "instance_eval %q(abcdefgh "},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
