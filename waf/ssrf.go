@@ -90,6 +90,7 @@ SecRule ` + valueNameHeaderTargets + ` "@` + oddAuthorityOp + `" "id:210127,phas
 SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,block,t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata or loopback URL (934110) in a cookie, percent-encoded or not',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + oddAuthorityIPOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_HEADERS:Referer|REQUEST_HEADERS:User-Agent "@` + metadataURLOp + `" "id:210177,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata server as the host of a URL in the Referer or the User-Agent',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + metadataNameOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server by a name the CRS does not list (metadata.goog, instance-data.ec2.internal)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -117,6 +118,7 @@ const (
 func init() {
 	registerGoOperator(urlSpaceOp, urlSpace)
 	registerGoOperator(metadataNameOp, metadataName)
+	registerGoOperator(metadataURLOp, metadataURL)
 	plugins.RegisterTransformation(urlSpaceTransformation, dropURLSpaces)
 }
 
@@ -384,6 +386,73 @@ func metadataNameEnd(v string, i int) int {
 	}
 	return -1
 }
+
+// metadataURLOp is rule 210177's operator (metadataURL).
+const metadataURLOp = "gatewayMetadataURL"
+
+// metadataURL is rule 210177's operator on the Referer and the
+// User-Agent, lowercased, with their authorities made plain
+// (plainAuthority: octal, hex, user information): a URL (after //) whose
+// host is a cloud metadata server: an address in 169.254.0.0/16 (AWS,
+// Google, Azure, OpenStack, ECS's 169.254.170.2), AWS's fd00:ec2::254,
+// Alibaba's 100.100.100.200, Oracle's 192.0.0.192, or one of their names
+// (metadata.google.internal, metadata, instance-data, rancher-metadata,
+// metadataName's). An application that fetches the Referer (an
+// analytics or a link preview: the SSRF of PortSwigger's "Blind SSRF"
+// labs) would fetch it; the CRS reads neither header for SSRF, and
+// attack 44 passed http://169.254.169.254/latest/meta-data/ in both.
+// Loopback and private addresses pass: a developer's front end at
+// http://localhost:3000 sends them as its Referer.
+func metadataURL(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.Index(v[off:], "//")
+		if i < 0 {
+			return false
+		}
+		h := off + i + 2
+		off = h
+		e := h
+		for e < len(v) && e-h < 256 && strings.IndexByte("/?#\\ \t\"'<>", v[e]) < 0 {
+			e++
+		}
+		host := v[h:e]
+		if at := strings.LastIndexByte(host, '@'); at >= 0 {
+			host = host[at+1:]
+		}
+		if strings.HasPrefix(host, "[") {
+			if k := strings.IndexByte(host, ']'); k > 0 {
+				host = host[1:k]
+			}
+		} else if k := strings.LastIndexByte(host, ':'); k >= 0 {
+			host = host[:k]
+		}
+		host = strings.TrimSuffix(host, ".")
+		if metadataHost(host) {
+			return true
+		}
+	}
+	return false
+}
+
+// metadataHost: host (lowercased, without brackets or port) is a cloud
+// metadata server's address or name (metadataURL).
+func metadataHost(host string) bool {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap()
+		return ip.Is4() && ip.IsLinkLocalUnicast() || ip == awsMetadataIPv6 || ip == alibabaMetadata || ip == oracleMetadata
+	}
+	switch host {
+	case "metadata.google.internal", "metadata", "instance-data", "rancher-metadata":
+		return true
+	}
+	return metadataNameEnd(host, 0) == len(host)
+}
+
+var (
+	awsMetadataIPv6 = netip.MustParseAddr("fd00:ec2::254")
+	alibabaMetadata = netip.MustParseAddr("100.100.100.200")
+	oracleMetadata  = netip.MustParseAddr("192.0.0.192")
+)
 
 // ssrfHostRule is rule 210121's expression (ssrfRules): a scheme, // or
 // \\, optional user information, then a numeric host in a non-standard

@@ -474,3 +474,51 @@ func TestWildcardDNSAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestSSRFMetadataInReferer: rule 210177 refuses a cloud metadata
+// server's URL in the Referer or the User-Agent, in any spelling the
+// authority may take (attack 44 passed http://169.254.169.254/latest/
+// meta-data/ in both: the CRS reads neither for SSRF), and a developer's
+// loopback Referer, a LAN address and ordinary ones pass.
+func TestSSRFMetadataInReferer(t *testing.T) {
+	tableOnly(t)
+	var misses, benign []probe
+	for _, v := range []string{"http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/computeMetadata/v1/",
+		"http://[fd00:ec2::254]/latest/meta-data/", "http://100.100.100.200/latest/meta-data/", "http://169.254.170.2/v2/credentials",
+		"http://0xA9FEA9FE/latest/", "http://2852039166/latest/", "http://a@169.254.169.254/latest/", "http://[::ffff:a9fe:a9fe]/latest/",
+		"http://metadata./computeMetadata/v1/", "http://192.0.0.192/latest/", "https://instance-data.ec2.internal/latest/",
+		"http://metadata.tencentyun.com/latest/", "http://169.254.169.254:80/", "Mozilla/5.0 (http://169.254.169.254/latest/user-data)"} {
+		misses = append(misses,
+			probe{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
+			probe{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}})
+	}
+	for _, v := range []string{"http://localhost:3000/page", "http://127.0.0.1:5173/", "http://192.168.1.20:8080/app", "https://shop.example.com/item?id=7",
+		"https://www.google.com/", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+		"https://example.com/blog/metadata-services-explained", "https://docs.example.com/169.254.169.254-explained"} {
+		benign = append(benign,
+			probe{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
+			probe{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+func TestMetadataURL(t *testing.T) {
+	for _, v := range []string{"http://169.254.169.254/", "//metadata.google.internal", "http://[fd00:ec2::254]:80/", "x http://u:p@100.100.100.200/"} {
+		if !metadataURL(v) {
+			t.Errorf("210177 misses %q", v)
+		}
+	}
+	for _, v := range []string{"http://127.0.0.1/", "http://10.0.0.1/", "https://metadata.example.com/", "http://169.254.169.254.example.com/", "//", "http://[", "http://a@"} {
+		if metadataURL(v) {
+			t.Errorf("210177 matches %q", v)
+		}
+	}
+}
+
+// FuzzMetadataURL: any Referer is read without a panic.
+func FuzzMetadataURL(f *testing.F) {
+	for _, s := range []string{"http://169.254.169.254/", "http://[fd00:ec2::254]/", "//a@[::1", "http://metadata./"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) { metadataURL(v) })
+}
