@@ -3,6 +3,7 @@ package waf
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -116,6 +117,8 @@ func codeCall(v string) bool {
 		eachAt(v, "IO", func(v string, i int) bool { return receiverCall(v, i, "IO", "popen") || ioPipe(v, i) }) ||
 		eachAt(v, "IO", moduleOdd("IO", &rs)) ||
 		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
+		eachAt(v, "capture", anyOpen3Call) || eachAt(v, "pipeline_", anyOpen3Call) ||
+		eachAt(v, "Browser", pyBrowser) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		strings.Contains(v, "<<") && backtickHeredoc(v) ||
 		strings.Contains(v, "`") && eachAt(v, "`", bracketedBacktick) ||
@@ -883,6 +886,12 @@ func rubySend(v string, i int) bool {
 	if !wordStart(v, start) || end < len(v) && identByte(v[end], "") {
 		return false
 	}
+	if builtName(v, end) && (start != i || receiverDot(v, start) || rubyStatementStart(v, start)) {
+		return true // send "SYSTEM".downcase, "id", IO.send("POPEN".downcase, ...) (attack 46)
+	}
+	if sendOpenPipe(v, end) {
+		return true // URI.send(:open, "|" "id") (attack 46)
+	}
 	if start == i && !receiverDot(v, start) && (end >= len(v) || v[end] != '(') {
 		// a bare send is a word of prose; send(:system, ...) is Kernel's
 		// (attack 28), and send :system, ... where a statement starts
@@ -892,6 +901,26 @@ func rubySend(v string, i int) bool {
 		}
 	}
 	return namedCommand(v, end) || joinedRubyName(v, end) || kernelReceiver(v, start) && dynamicName(v, end) || sendVariable(v, start, end) || sendFoundMethod(v, end)
+}
+
+// sendOpenPipe: send's first argument at v[j:] names open (:open,
+// "open") and a pipe made at run time follows (pipeInWindow), as
+// kernelOpenPipe reads open's: obj.send(:open, 124.chr+"id").
+func sendOpenPipe(v string, j int) bool {
+	j = skipSpace(v, j)
+	if j < len(v) && v[j] == '(' {
+		j = skipSpace(v, j+1)
+	}
+	switch {
+	case strings.HasPrefix(v[j:], ":open"):
+		j += len(":open")
+	case strings.HasPrefix(v[j:], `"open"`), strings.HasPrefix(v[j:], "'open'"):
+		j += len(`"open"`)
+	default:
+		return false
+	}
+	j = skipSpace(v, j)
+	return j < len(v) && v[j] == ',' && pipeInWindow(v, j)
 }
 
 // sendFoundMethod: send's first argument (after j, at most 128 bytes, up
@@ -1192,7 +1221,225 @@ func rubyMethodObject(v string, i int) bool {
 	// without brackets only a symbol: `the method "system"` is prose
 	j := skipSpace(v, end)
 	return j < len(v) && (v[j] == '(' || v[j] == ':') && (namedCommand(v, j) || v[j] == '(' && joinedRubyName(v, j) || kernelReceiver(v, start) && v[j] == '(' && dynamicName(v, j) ||
-		v[j] == '(' && sendFoundMethod(v, j)) // method(private_methods.grep(/^syste/)[0]) (attack 37)
+		v[j] == '(' && sendFoundMethod(v, j) || // method(private_methods.grep(/^syste/)[0]) (attack 37)
+		v[j] == '(' && builtName(v, j)) // instance_method(:systel.succ) (attack 46)
+}
+
+// builtName: the call at v[j:] (its bracket or white space) names a
+// command method (rubyNamedCommands, or the backtick) with a literal
+// changed at run time: a string or a symbol with a method called on it
+// ("SYSTEM".downcase, :systel.succ), sliced ("xsystem"[1..]) or joined
+// ("sys"<<"tem"), one written with escapes (:"\x60"), or a number made
+// a character (96.chr): attack 46 named system and ` so to send, method
+// and instance_method on any receiver. The changes Ruby makes are made
+// here (at most 4, on at most 64 bytes) and the result compared;
+// a change this reading does not know (tr, gsub) is taken as a command's
+// name, as it is there to hide one. send("eman".reverse), method("to_" +
+// "s"), send("#{attr}=", v) and "x".to_sym pass.
+func builtName(v string, j int) bool {
+	j = skipSpace(v, j)
+	if j < len(v) && v[j] == '(' {
+		j = skipSpace(v, j+1)
+	}
+	var buf [64]byte
+	name, k, changed, ok := rubyLiteral(v, j, buf[:0])
+	if !ok {
+		return false
+	}
+	for step := 0; step < 4; step++ {
+		for k < len(v) && (v[k] == ' ' || v[k] == '\t') {
+			k++
+		}
+		if k >= len(v) {
+			break
+		}
+		if v[k] == '+' || strings.HasPrefix(v[k:], "<<") {
+			n := k + 1
+			if v[k] == '<' {
+				n++
+			}
+			more, e, _, ok := rubyLiteral(v, skipSpace(v, n), name)
+			if !ok {
+				break
+			}
+			name, k, changed = more, e, true
+			continue
+		}
+		if v[k] == '[' {
+			e := strings.IndexByte(v[k:min(len(v), k+16)], ']')
+			if e < 0 {
+				return true
+			}
+			sliced, ok := rubySlice(name, v[k+1:k+e])
+			if !ok {
+				return true
+			}
+			name, k, changed = sliced, k+e+1, true
+			continue
+		}
+		if v[k] != '.' {
+			break
+		}
+		m := identEnd(v, k+1)
+		switch v[k+1 : m] {
+		case "to_sym", "to_s", "intern", "to_str", "freeze", "dup", "itself":
+		case "downcase":
+			for x := range name {
+				if name[x] >= 'A' && name[x] <= 'Z' {
+					name[x] += 'a' - 'A'
+				}
+			}
+		case "upcase":
+			for x := range name {
+				if name[x] >= 'a' && name[x] <= 'z' {
+					name[x] -= 'a' - 'A'
+				}
+			}
+		case "reverse":
+			slices.Reverse(name)
+		case "succ", "next":
+			rubySucc(name)
+		case "":
+			return false
+		default:
+			return true // a change not read here: tr, gsub, unpack...
+		}
+		k, changed = m, true
+	}
+	return changed && (string(name) == "`" || slices.Contains(rubyNamedCommands, string(name)))
+}
+
+// rubyLiteral appends to buf the text of the Ruby literal at v[j:] (a
+// string or a symbol, quoted or not, with \xNN, \NNN and \uNNNN escapes
+// read; a number made a character by .chr; a character literal ?c) and
+// returns it with the index after the literal; escaped is whether it
+// was written otherwise than it reads.
+func rubyLiteral(v string, j int, buf []byte) (text []byte, end int, escaped, ok bool) {
+	if j >= len(v) {
+		return buf, j, false, false
+	}
+	switch c := v[j]; {
+	case c == ':' && j+1 < len(v) && (v[j+1] == '"' || v[j+1] == '\''):
+		j++
+		fallthrough
+	case c == '"' || c == '\'':
+		q := v[j]
+		for e := j + 1; e < len(v) && e-j < 64; e++ {
+			switch v[e] {
+			case q:
+				return buf, e + 1, escaped, len(buf) <= 64
+			case '\\':
+				r, n := rubyEscape(v[e+1:])
+				if n == 0 {
+					return buf, e, escaped, false
+				}
+				buf, escaped, e = append(buf, r), true, e+n
+			default:
+				buf = append(buf, v[e])
+			}
+		}
+		return buf, j, false, false
+	case c == ':':
+		e := identEnd(v, j+1)
+		return append(buf, v[j+1:e]...), e, false, e > j+1
+	case c == '?' && j+1 < len(v) && v[j+1] > ' ':
+		return append(buf, v[j+1]), j + 2, true, true
+	case c >= '0' && c <= '9':
+		n, e := 0, j
+		for e < len(v) && e-j < 3 && v[e] >= '0' && v[e] <= '9' {
+			n = n*10 + int(v[e]-'0')
+			e++
+		}
+		if n < 128 && strings.HasPrefix(v[e:], ".chr") {
+			return append(buf, byte(n)), e + len(".chr"), true, true
+		}
+	}
+	return buf, j, false, false
+}
+
+// rubyEscape reads the escape after a backslash at the start of s: the
+// ASCII byte it stands for and how many bytes of s it takes (0: none
+// read).
+func rubyEscape(s string) (byte, int) {
+	if s == "" {
+		return 0, 0
+	}
+	switch {
+	case s[0] == 'x' && len(s) >= 3 && ishex(s[1]) && ishex(s[2]):
+		return unhex(s[1])<<4 | unhex(s[2]), 3
+	case s[0] == 'u' && len(s) >= 5 && s[1] == '0' && s[2] == '0' && ishex(s[3]) && ishex(s[4]):
+		return unhex(s[3])<<4 | unhex(s[4]), 5
+	case s[0] >= '0' && s[0] <= '7':
+		n, k := 0, 0
+		for k < len(s) && k < 3 && s[k] >= '0' && s[k] <= '7' {
+			n = n*8 + int(s[k]-'0')
+			k++
+		}
+		return byte(n), k
+	}
+	return s[0], 1
+}
+
+// rubySlice is name[spec] for a spec of integers: a..b, a...b, a.., a,n
+// or a (negative from the end).
+func rubySlice(name []byte, spec string) ([]byte, bool) {
+	num := func(s string) (int, bool) {
+		s = strings.TrimSpace(s)
+		n, err := strconv.Atoi(s)
+		if n < 0 {
+			n += len(name)
+		}
+		return n, err == nil && n >= 0 && n <= len(name)
+	}
+	var a, b int
+	var ok1, ok2 bool
+	switch {
+	case strings.Contains(spec, "..."):
+		p := strings.SplitN(spec, "...", 2)
+		a, ok1 = num(p[0])
+		b, ok2 = num(p[1])
+	case strings.Contains(spec, ".."):
+		p := strings.SplitN(spec, "..", 2)
+		a, ok1 = num(p[0])
+		if strings.TrimSpace(p[1]) == "" {
+			b, ok2 = len(name), true
+		} else if b, ok2 = num(p[1]); ok2 {
+			b = min(b+1, len(name))
+		}
+	case strings.Contains(spec, ","):
+		p := strings.SplitN(spec, ",", 2)
+		a, ok1 = num(p[0])
+		var n int
+		n, ok2 = num(p[1])
+		b = min(a+n, len(name))
+	default:
+		a, ok1 = num(spec)
+		b, ok2 = a+1, true
+	}
+	if !ok1 || !ok2 || a > b || b > len(name) {
+		return nil, false
+	}
+	return name[a:b], true
+}
+
+// rubySucc is Ruby's String#succ on a name of letters and digits, in
+// place: the last one is incremented, a carry going left (az is ba).
+func rubySucc(name []byte) {
+	for x := len(name) - 1; x >= 0; x-- {
+		switch c := name[x]; {
+		case c == 'z':
+			name[x] = 'a'
+		case c == 'Z':
+			name[x] = 'A'
+		case c == '9':
+			name[x] = '0'
+		case c >= 'a' && c < 'z' || c >= 'A' && c < 'Z' || c >= '0' && c < '9':
+			name[x]++
+			return
+		default:
+			return
+		}
+	}
 }
 
 // joinedRubyName: from v[j] on, an optional bracket, then string literals
@@ -1752,9 +1999,13 @@ func bareRubyCommand(v string, i int) bool {
 		}
 	}
 	e := i + len(name)
-	if !wordStart(v, i) || e >= len(v) || !rubyStatementStart(v, i) {
+	if !wordStart(v, i) || e >= len(v) || !receiverDot(v, i) && !rubyStatementStart(v, i) {
 		return false
 	}
+	// after any receiver too (attack 46: Object.ancestors[1].system "id",
+	// method(:puts).owner.system "id" reach Kernel so that no reading
+	// of Kernel sees it; the CRS's 933160 reads .system( with a bracket
+	// on any receiver)
 	return rubyCommandArgument(v, e)
 }
 
@@ -2387,6 +2638,38 @@ func open3Call(v string, i int) bool {
 	return argumentAfter(v, j) || j < len(v) && (v[j] == ' ' || v[j] == '\t') && rubyCommandArgument(v, j)
 }
 
+// anyOpen3Call (at "capture" or "pipeline_"): one of Open3's command
+// methods but pipeline (a word of prose) called on any receiver with an
+// argument that is code: Marshal.load("...Op"+"en3").capture2 "id"
+// (attack 46: Open3 made from a string no reading follows).
+func anyOpen3Call(v string, i int) bool {
+	if !receiverDot(v, i) {
+		return false
+	}
+	e, ok := wordAt(v, i, open3Methods...)
+	if !ok || v[i:e] == "pipeline" {
+		return false
+	}
+	if e < len(v) && v[e] == '`' && strings.LastIndexByte(v[:i], '`') >= 0 {
+		return false // Markdown's inline code
+	}
+	return commandArgument(v, e)
+}
+
+// pyBrowser (at "Browser"): Python's webbrowser.GenericBrowser or
+// BackgroundBrowser made with an argument, a command that its open runs
+// (attack 46: webbrowser.GenericBrowser(["id"]).open("x"), also through
+// an alias of the module or imported by name).
+func pyBrowser(v string, i int) bool {
+	s := i
+	for _, p := range []string{"Generic", "Background"} {
+		if i >= len(p) && v[i-len(p):i] == p {
+			s = i - len(p)
+		}
+	}
+	return s < i && wordStart(v, s) && argumentAfter(v, i+len("Browser"))
+}
+
 // open3Methods are Open3's methods that run a command.
 var open3Methods = []string{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
 	"pipeline", "pipeline_r", "pipeline_w", "pipeline_rw", "pipeline_start"}
@@ -2414,14 +2697,14 @@ func ioPipe(v string, i int) bool {
 // kernelOpenPipe (at "open"): Kernel's open, bare or as Kernel.open,
 // with a pipe made at run time in its first pipeWindow bytes, as ioPipe
 // reads IO.read's: open("|" "id"), open(124.chr+"id") (attack 37; the
-// literal "|id" is rule 210151's). File.open and obj.open pass: only
-// Kernel's open runs a command.
+// literal "|id" is rule 210151's); URI.open too (attack 46). File.open
+// and obj.open pass: only Kernel's open (and open-uri's) runs a command.
 func kernelOpenPipe(v string, i int) bool {
 	e := i + len("open")
 	if !wordStart(v, i) || e < len(v) && identByte(v[e], "") {
 		return false
 	}
-	if receiverDot(v, i) && !kernelReceiver(v, i) {
+	if receiverDot(v, i) && !kernelReceiver(v, i) && !uriReceiver(v, i) {
 		return false
 	}
 	j := skipSpace(v, e)
@@ -2429,6 +2712,18 @@ func kernelOpenPipe(v string, i int) bool {
 		return false
 	}
 	return pipeInWindow(v, j)
+}
+
+// uriReceiver: the method at v[i] is called on URI (open-uri's URI.open
+// hands a string that is no URL to Kernel's open: attack 46's
+// URI.open("|"+"id")).
+func uriReceiver(v string, i int) bool {
+	d := dotBefore(v, i)
+	if d == i {
+		return false
+	}
+	k := identBefore(v, d)
+	return v[k:d] == "URI"
 }
 
 // pipeInWindow: the pipeWindow bytes from v[j] hold a pipe made at run
@@ -2472,6 +2767,9 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 	j, ok = wordAt(v, j, methods...)
 	if !ok {
 		return false
+	}
+	if j < len(v) && v[j] == '`' && i > 0 && v[i-1] == '`' {
+		return false // Markdown's inline code: "call `Open3.capture2` or ..." (attack 46)
 	}
 	if receiver != "pty" && j < len(v) && commandArgument(v, j) {
 		return true

@@ -298,6 +298,30 @@ var codeCallAttacks = []string{
 	`require "rake"; Rake.sh("id")`, `Process.public_send(:itself).exec "id"`, `PTY.send(:itself).spawn("id"){|r,w,p| puts r.gets}`,
 	`IO.popen begin "id" end, &:read`, `IO.popen sprintf("id"), &:read`, `Gem::Util.popen sprintf("id")`, `Open3.capture2 @c = "id"`,
 	`Open3.capture2 $c = "id"`, `Open3.capture2 ({x: "id"})[:x]`, `Object.module_eval("PT"+"Y").spawn("id"){|r,w,p| puts r.gets}`,
+	// attack 46's: Kernel, Open3 or Process reached by introspection or
+	// made from a string, then .system "id" on it; send, method and
+	// instance_method of a name changed at run time; URI.open and send
+	// of :open with a pipe; Python's webbrowser and distutils runners
+	`Object.ancestors[1].system "id"`, `Object.ancestors[-2].system "id"`, `Object.ancestors[1].exec "id"`,
+	`Object.included_modules[0].system "id"`, `Object.included_modules.first.spawn "id"`, `self.class.ancestors[1].system "id"`,
+	`1.class.ancestors.find{_1.to_s=="Ker"+"nel"}.system "id"`, `method(:puts).owner.system "id"`, `method(:p).owner.exec "id"`,
+	`method(:p).unbind.owner.system "id"`, `Marshal.load("\x04\bm\vKer"+"nel").system "id"`,
+	`Psych.unsafe_load("--- !ruby/module 'Ker"+"nel'").system "id"`, `puts Marshal.load("\x04\bm\nOp"+"en3").capture2 "id"`,
+	`puts Marshal.load("\x04\bm\nOp"+"en3").capture2("id")[0]`, `send "SYSTEM".downcase, "id"`, `send :systel.succ, "id"`,
+	`__send__ "systel".succ, "id"`, `send "xsystem"[1..], "id"`, `puts send(96.chr, "id")`, `puts send(:"\x60", "id")`,
+	`puts method(96.chr).call "id"`, `puts Object.instance_method(96.chr).bind_call(self, "id")`,
+	`Object.instance_method("SYSTEM".downcase).bind_call(self, "id")`, `Object.instance_method("sys"<<"tem").bind_call(self, "id")`,
+	`Object.instance_method(:systel.succ).bind_call(self, "id")`, `Object.new.method(:systel.succ).call "id"`,
+	`m=Object.instance_method(:systel.succ); m.bind(self).("id")`, `define_method(:x, Object.instance_method(:systel.succ)); x "id"`,
+	`Class.new{define_method(:r){|c| send(:systel.succ, c)}}.new.r "id"`,
+	`Class.new{def method_missing(n,*a)=Object.ancestors[1].send(n,*a)}.new.system "id"`, `puts IO.send("POPEN".downcase, "id").read`,
+	`Process.send("SPAWN".downcase, "id"); Process.wait`, `Process.ancestors.first.spawn "id"; Process.wait`,
+	`puts Gem::Util.send("POPEN".downcase, "id")`, `puts URI.open("|"+"id").read`, `p URI.open(124.chr+"id").read`,
+	`puts URI.send(:open, "|" "id").read`, `puts Object.new.send(:open, 124.chr+"id").read`, `trap("EXIT"){Object.ancestors[1].system "id"}`,
+	`at_exit{Object.ancestors[1].system "id"}`,
+	`import webbrowser;webbrowser.GenericBrowser(["id"]).open("x")`, `import webbrowser;webbrowser.BackgroundBrowser(["id"]).open("x")`, `import webbrowser as w;w.GenericBrowser(["sh","-c","id"]).open("")`,
+	`import distutils.spawn;distutils.spawn.spawn(["id"])`,
+	`Object.included_modules.last.system "id"`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -387,7 +411,10 @@ var codeCallBenign = []string{
 	`Open3.capture2 e.g. with a block`, `Kernel.tap { puts "note: system ready" }`, `Kernel.tap { puts "the end. system ready" }`,
 	`Object.const_get(name).new(x).save`, `Object.const_get(:Foo).name; x = 1`, `Object.const_get(cls).instance_method(:run)`,
 	`include Open3 then call capture2 later`, `we include a pipeline "deploy" step`, `Gem::Util docs`, "a flag (`--force`) that", "the user id (`id`) column", "values: [`a`, `b`]", "Open3.name", `use subprocess.run, not os.system.`, `Open3.capture2 (see the docs) is blocking`, `Open3.popen3 (deprecated) too`,
-	`Open3.capture2 @work is fine`, `does Open3.capture2 block?`, `Process.spawn & friends`, `Open3.capture2 - the docs`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`Open3.capture2 @work is fine`, `does Open3.capture2 block?`, `Process.spawn & friends`, `Open3.capture2 - the docs`, "Use [`Open3.capture3`](https://ruby-doc.org/stdlib/libdoc/open3/rdoc/Open3.html) to read both streams.",
+	"See [`Process.spawn`](https://docs.ruby-lang.org/en/3.3/Process.html#method-c-spawn) for options.", "Call `Open3.capture2` or `PTY.spawn` as needed.",
+	"Prefer `Open3.capture2e` over backticks.", `send("eman".reverse)`, `send("#{attr}=", value)`, `obj.send(:save)`, `method(name.to_sym)`,
+	`webbrowser.open("https://example.com")`, `the GenericBrowser class`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 

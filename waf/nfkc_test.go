@@ -34,6 +34,8 @@ var nfkcAttacks = []string{
 	"1 and sleep⑸", "1 and benchmark⑽",
 	// attack 26's: a decorator chain, which needs no bracket or quote
 	"from os import ſystem\n@ſystem\n@lambda c:c.__name__\nclass id:pass", "import os\n@os.ˢystem\n@lambda c:c.__name__\nclass id:pass",
+	// attack 46's: webbrowser's GenericBrowser in mathematical italics
+	"import webbrowser;webbrowser.𝘎𝘦𝘯𝘦𝘳𝘪𝘤𝘉𝘳𝘰𝘸𝘴𝘦𝘳([\"id\"]).open(\"x\")",
 }
 
 // nfkcBenign is text with such characters that people write: Japanese
