@@ -2018,6 +2018,9 @@ func bareRubyCommand(v string, i int) bool {
 // hash or an array (bareRubyCommand's argument; since attack 44 also a
 // receiver's: Open3.capture2 c after c = "id").
 func rubyCommandArgument(v string, e int) bool {
+	if e >= len(v) {
+		return false // the name ends the value (FuzzCodeCall: "(Kernel.system")
+	}
 	switch v[e] {
 	case ' ', '\t', '"', '\'', '`': // system"id" too (attack 29)
 	case '(':
