@@ -739,3 +739,41 @@ func TestCPUBoundDeepJSON(t *testing.T) {
 		}
 	}
 }
+
+// urlsBound is what a value of many URLs may cost (attack 47: 16 KB of
+// "a:///" in a JSON field and 20 KB in the query cost 1.3 s, each URL's
+// path read to the value's end by the SSRF readings; crs_only 16 ms).
+const urlsBound = 100 * time.Millisecond
+
+// TestCPUBoundURLs: through a real Caddy, values of short URLs over and
+// over (a:///, ws://, http://a:80/, http://%61), raw in a query of
+// 12 KB with a JSON field and a text/plain body of 16 KB, cost under
+// urlsBound: each URL is read once.
+func TestCPUBoundURLs(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{"a:///", "ws://", "w:///w", "http://a:80/", "http://%61", "x://a/b/../"} {
+		q := strings.Repeat(unit, 12000/len(unit))
+		body := strings.Repeat(unit, 16000/len(unit))
+		for _, place := range []string{"JSON", "text/plain"} {
+			var req *http.Request
+			if place == "JSON" {
+				req, _ = http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(jsonString("q", body[:15000])))
+				req.Header.Set("Content-Type", "application/json")
+			} else {
+				req, _ = http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader("q="+body))
+				req.Header.Set("Content-Type", "text/plain")
+			}
+			req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+			code, spent := cpuOfRequest(t, req)
+			t.Logf("%q over and over, query and %s: %d, %v of CPU", unit, place, code, spent)
+			if code >= 500 || code == http.StatusRequestEntityTooLarge || code == http.StatusRequestHeaderFieldsTooLarge {
+				t.Errorf("%q, %s: %d, want it read", unit, place, code)
+			}
+			if spent > margin*urlsBound {
+				t.Errorf("%q over and over, query and %s, cost %v of CPU, over %d × %v", unit, place, spent, margin, urlsBound)
+			}
+		}
+	}
+}

@@ -540,7 +540,14 @@ func oddAuthorityAs(v string, shares bool) bool {
 		}
 		a := i + k + 3
 		e := authorityEnd(v, a)
-		p := pathEnd(v, e)
+		// the path up to the next URL, whose own path the next round
+		// reads: each byte is read once (attack 47: 16 KB of "a:///"
+		// cost 244 ms when each URL read the rest of the value)
+		limit := len(v)
+		if next := strings.Index(v[e:], "://"); next >= 0 {
+			limit = e + next
+		}
+		p := pathEnd(v[:limit], e)
 		if strings.IndexByte(v[a:e], '@') >= 0 || hasPercentEscape(v[a:e]) || defaultPort(v, i+k, a, e) >= 0 || oddIPv6(v[a:e]) ||
 			strings.IndexByte(v[e:p], '\\') >= 0 || dotSegments(v[e:p]) {
 			// a backslash in the path is a slash: after the host (attack
@@ -866,7 +873,11 @@ func plainAuthority(v string) (string, bool, error) {
 		}
 		b.WriteString(host)
 		i = max(e, a)
-		if p := pathEnd(v, i); dotSegments(v[i:p]) {
+		limit := len(v) // the path up to the next URL, as oddAuthority reads it
+		if next := strings.Index(v[i:], "://"); next >= 0 {
+			limit = i + next
+		}
+		if p := pathEnd(v[:limit], i); dotSegments(v[i:p]) {
 			// /computeMetadata/./v1/ is /computeMetadata/v1/ (attack 38)
 			b.WriteString(removeDotSegments(v[i:p]))
 			i = p
