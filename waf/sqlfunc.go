@@ -47,8 +47,89 @@ import "strings"
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + setOperatorRowsOp + `" "id:210178,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then UNION, EXCEPT or INTERSECT with rows written out (VALUES) or a whole table (TABLE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@rx ` + shellExtraRule + `" "id:210159,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then the shell as $0, a package runner or a Windows program',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// setOperatorRowsOp is rule 210178's operator (setOperatorRows).
+const setOperatorRowsOp = "gatewaySetOperatorRows"
+
+func init() { registerGoOperator(setOperatorRowsOp, setOperatorRows) }
+
+// setOperatorRows is rule 210178's operator, in Go (RE2's memory budget
+// is spent, "The bound"): a closed quote (or a bracket, or a number as a
+// word of its own), then UNION, EXCEPT or INTERSECT (ALL or DISTINCT,
+// brackets) and VALUES with its bracket (MySQL 8's VALUES ROW(...) too)
+// or TABLE and a name: rows written out, or a whole table (PostgreSQL,
+// MySQL 8.0.19+), joined to the query's without SELECT, which
+// libinjection and the CRS read (attack 47: x' UNION
+// VALUES(1,'admin','5f4d...')-- forged a login row in SQLite, 1 UNION
+// VALUES(1,2,3) passed). "European Union values (peace)" and "the 'Union'
+// values matter" pass. Each letter u, e or i is looked at once, and only
+// where a word stands is the text read on over a few words.
+func setOperatorRows(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i] | 0x20; c != 'u' && c != 'e' && c != 'i' || !wordStart(v, i) {
+			continue
+		}
+		e, ok := sqlWordFold(v, i, "union", "except", "intersect")
+		if !ok || !setOperand(v, i) {
+			continue
+		}
+		k := skipSpace(v, e)
+		if a, ok := sqlWordFold(v, k, "all", "distinct"); ok {
+			k = skipSpace(v, a)
+		}
+		for k < len(v) && (v[k] == '(' || v[k] <= ' ') {
+			k++
+		}
+		if a, ok := sqlWordFold(v, k, "values"); ok {
+			a = skipSpace(v, a)
+			if a < len(v) && v[a] == '(' {
+				return true
+			}
+			if r, ok := sqlWordFold(v, a, "row"); ok {
+				if r = skipSpace(v, r); r < len(v) && v[r] == '(' {
+					return true
+				}
+			}
+		}
+		if a, ok := sqlWordFold(v, k, "table"); ok {
+			if n := skipSpace(v, a); n > a && n < len(v) && (identByte(v[n], "$\"`[")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setOperand: before the word at v[i], over white space, a closed quote
+// (', ", a backtick), a closing bracket, or a number that is a word of
+// its own (1 UNION, -1 UNION; not v1.2 union).
+func setOperand(v string, i int) bool {
+	b := i
+	for b > 0 && v[b-1] <= ' ' {
+		b--
+	}
+	if b == 0 {
+		return false
+	}
+	switch v[b-1] {
+	case '\'', '"', '`', ')':
+		return true
+	}
+	d := b
+	for d > 0 && v[d-1] >= '0' && v[d-1] <= '9' {
+		d--
+	}
+	if d == b {
+		return false
+	}
+	if d > 0 && v[d-1] == '-' {
+		d--
+	}
+	return d == 0 || !identByte(v[d-1], ".")
+}
 
 // sqlFunctionNames are the SQL functions of rule 210156: SQLite's JSON1
 // and core functions, MySQL's JSON_* and REGEXP_*, SQL Server's ISJSON,

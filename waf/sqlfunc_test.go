@@ -293,3 +293,57 @@ func TestAttack18BeyondTheCRS(t *testing.T) {
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
 }
+
+// setOperatorRowsAttacks are attack 47's: UNION, EXCEPT or INTERSECT
+// with rows written out or a whole table, after a closed quote or a
+// number (valid SQLite but for TABLE, PostgreSQL's and MySQL 8's).
+var setOperatorRowsAttacks = []string{`x' UNION VALUES(1,2,3)--`, `x' EXCEPT VALUES(1,2,3)--`, `x' UNION VALUES(1,'admin','5f4dcc3b5aa765d61d8327deb882cf99')--`,
+	`x' UNION VALUES(1,2,3) --`, `x' UNION VALUES(1,2,3);--`, `x' UNION VALUES(1,2,3)/*`, `x' union values(1,2,3)--`, `x' UNION VALUES (1,2,3),(4,5,6)--`,
+	`x' INTERSECT VALUES(1,2,3)--`, `x' UNION VALUES(1,2,sqlite_version())--`, `x' UNION VALUES(1,2,'a'||'b')--`, `1 UNION VALUES(1,2,3)`,
+	`1 UNION VALUES(1,'admin','x')`, `-1 UNION VALUES(1,2,3)--`, `x' UNION TABLE u--`, `1 UNION TABLE users`, `x' UNION VALUES ROW(1,2,3)--`,
+	`x'/**/UNION/**/VALUES(1,2,3)--`, "x'\nUNION\tVALUES(1,2,3)--", `x') UNION (VALUES(1,2,3))--`}
+
+// setOperatorRowsCRS are of their kind, refused by the CRS alone too.
+var setOperatorRowsCRS = []string{`x' UNION DISTINCT VALUES(1,2,3)--`}
+
+// setOperatorRowsBenign are near-misses: prose with the words.
+var setOperatorRowsBenign = []string{"European Union values (peace, freedom)", "the 'Union' values matter", "union values", "Credit Union table of rates",
+	"2 unions, values (a) and (b)", "except values (see below)", "version 1.2 union table"}
+
+// FuzzSetOperatorRows: any value is read without a panic.
+func FuzzSetOperatorRows(f *testing.F) {
+	for _, v := range concat(setOperatorRowsAttacks, setOperatorRowsBenign) {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) { setOperatorRows(v) })
+}
+
+// TestSetOperatorRows: rule 210178 refuses setOperatorRowsAttacks
+// through a real Caddy, where the CRS alone lets them through, and no
+// near-miss.
+func TestSetOperatorRows(t *testing.T) {
+	comments := regexp.MustCompile(`/\*.*?\*/`)
+	for _, v := range concat(setOperatorRowsAttacks, setOperatorRowsCRS) {
+		if !setOperatorRows(comments.ReplaceAllString(v, " ")) {
+			t.Errorf("210178 misses %q", v)
+		}
+	}
+	for _, v := range setOperatorRowsBenign {
+		if setOperatorRows(v) {
+			t.Errorf("210178 matches the benign %q", v)
+		}
+	}
+	tableOnly(t)
+	var crsCatches, misses, benign []probe
+	for _, v := range setOperatorRowsCRS {
+		crsCatches = append(crsCatches, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
+	}
+	for _, v := range setOperatorRowsAttacks {
+		misses = append(misses, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)},
+			probe{name: "JSON " + v, method: "POST", path: "/api/items", contentType: "application/json", body: jsonString("q", v)})
+	}
+	for _, v := range setOperatorRowsBenign {
+		benign = append(benign, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
+	}
+	runBeyondTheCRS(t, crsCatches, misses, benign)
+}
