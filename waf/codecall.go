@@ -119,6 +119,7 @@ func codeCall(v string) bool {
 		eachAt(v, "popen", rubyPopen) || eachAt(v, "open", kernelOpenPipe) ||
 		eachAt(v, "capture", anyOpen3Call) || eachAt(v, "pipeline_", anyOpen3Call) ||
 		eachAt(v, "Browser", pyBrowser) ||
+		hiddenCommandName(v) || ctypesLookup(v) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		strings.Contains(v, "<<") && backtickHeredoc(v) ||
 		strings.Contains(v, "`") && eachAt(v, "`", bracketedBacktick) ||
@@ -1243,6 +1244,12 @@ func builtName(v string, j int) bool {
 	}
 	var buf [64]byte
 	name, k, changed, ok := rubyLiteral(v, j, buf[:0])
+	if !ok && j < len(v) && v[j] == '[' {
+		// an array of literals joined: ["sys","tem"]*"", ["sys","tem"].join
+		// (attack 47)
+		name, k, ok = rubyArrayJoined(v, j, buf[:0])
+		changed = true
+	}
 	if !ok {
 		return false
 	}
@@ -1253,16 +1260,43 @@ func builtName(v string, j int) bool {
 		if k >= len(v) {
 			break
 		}
-		if v[k] == '+' || strings.HasPrefix(v[k:], "<<") {
-			n := k + 1
-			if v[k] == '<' {
+		dotPlus := strings.HasPrefix(v[k:], ".+(") || strings.HasPrefix(v[k:], ". (") // .+( once urlDecodeUni read its + as a space
+		if v[k] == '+' || strings.HasPrefix(v[k:], "<<") || dotPlus || v[k] == '"' || v[k] == '\'' || v[k] == '?' || strings.HasPrefix(v[k:], "%q") {
+			// joined: +, <<, .+(, or side by side ("sys" "tem", or a +
+			// that urlDecodeUni made a space: attack 47)
+			n := k
+			switch {
+			case v[k] == '+':
 				n++
+			case v[k] == '<':
+				n += 2
+			case dotPlus:
+				n += 3
 			}
 			more, e, _, ok := rubyLiteral(v, skipSpace(v, n), name)
 			if !ok {
 				break
 			}
+			if v[k] == '.' {
+				if e = skipSpace(v, e); e >= len(v) || v[e] != ')' {
+					break
+				}
+				e++
+			}
 			name, k, changed = more, e, true
+			continue
+		}
+		if v[k] == '%' {
+			// a format: "sys%s" % "tem" (attack 47)
+			var ab [64]byte
+			arg, e, _, ok := rubyLiteral(v, skipSpace(v, k+1), ab[:0])
+			f := bytes.Index(name, []byte("%s"))
+			if !ok || f < 0 || len(name)+len(arg) > 64 {
+				return true
+			}
+			var out [64]byte
+			joined := append(append(append(out[:0], name[:f]...), arg...), name[f+2:]...)
+			name, k, changed = joined, e, true
 			continue
 		}
 		if v[k] == '[' {
@@ -1309,6 +1343,72 @@ func builtName(v string, j int) bool {
 	return changed && (string(name) == "`" || slices.Contains(rubyNamedCommands, string(name)))
 }
 
+// rubyArrayJoined reads an array of literals at v[j] ([) joined by * ""
+// or .join (without a separator, or ""): its text and the index after.
+func rubyArrayJoined(v string, j int, buf []byte) ([]byte, int, bool) {
+	k := j + 1
+	for range 8 {
+		more, e, _, ok := rubyLiteral(v, skipSpace(v, k), buf)
+		if !ok {
+			return buf, j, false
+		}
+		buf, k = more, skipSpace(v, e)
+		if k < len(v) && v[k] == ',' {
+			k++
+			continue
+		}
+		break
+	}
+	if k >= len(v) || v[k] != ']' {
+		return buf, j, false
+	}
+	k = skipSpace(v, k+1)
+	switch {
+	case strings.HasPrefix(v[k:], "*\"\""), strings.HasPrefix(v[k:], "*''"):
+		return buf, k + 3, true
+	case strings.HasPrefix(v[k:], ".join"):
+		e := k + len(".join")
+		if strings.HasPrefix(v[e:], "(\"\")") || strings.HasPrefix(v[e:], "('')") {
+			e += 4
+		} else if strings.HasPrefix(v[e:], "()") {
+			e += 2
+		}
+		return buf, e, true
+	}
+	return buf, j, false
+}
+
+// rubyJoined is the text of Ruby literals (rubyLiteral's) at v[j:]
+// joined by +, << or side by side, at most 8 of them.
+func rubyJoined(v string, j int, buf []byte) ([]byte, bool) {
+	text, k, _, ok := rubyLiteral(v, j, buf)
+	if !ok {
+		return buf, false
+	}
+	for range 8 {
+		n := k
+		for n < len(v) && (v[n] == ' ' || v[n] == '\t') {
+			n++
+		}
+		switch {
+		case n < len(v) && v[n] == '+':
+			n++
+		case strings.HasPrefix(v[n:], "<<"):
+			n += 2
+		case n > k && n < len(v) && strings.IndexByte("\"'%?", v[n]) >= 0:
+			// side by side, or a + that urlDecodeUni made a space
+		default:
+			return text, true
+		}
+		more, e, _, ok := rubyLiteral(v, skipSpace(v, n), text)
+		if !ok {
+			return text, true
+		}
+		text, k = more, e
+	}
+	return text, true
+}
+
 // rubyLiteral appends to buf the text of the Ruby literal at v[j:] (a
 // string or a symbol, quoted or not, with \xNN, \NNN and \uNNNN escapes
 // read; a number made a character by .chr; a character literal ?c) and
@@ -1334,11 +1434,38 @@ func rubyLiteral(v string, j int, buf []byte) (text []byte, end int, escaped, ok
 					return buf, e, escaped, false
 				}
 				buf, escaped, e = append(buf, r), true, e+n
+			case '#':
+				// a literal interpolated: "#{:sys}tem", "#{"sys"}tem"
+				// (attack 47)
+				if q == '"' && e+2 < len(v) && v[e+1] == '{' {
+					inner, ie, _, ok := rubyLiteral(v, e+2, buf)
+					if !ok || ie >= len(v) || v[ie] != '}' {
+						return buf, j, false, false
+					}
+					buf, escaped, e = inner, true, ie
+					continue
+				}
+				buf = append(buf, v[e])
 			default:
 				buf = append(buf, v[e])
 			}
 		}
 		return buf, j, false, false
+	case c == '%' && j+2 < len(v):
+		// %q[system], %Q(...), %[...], %(...) (attack 47)
+		k := j + 1
+		if v[k] == 'q' || v[k] == 'Q' {
+			k++
+		}
+		if k >= len(v) || identByte(v[k], "") || v[k] <= ' ' {
+			return buf, j, false, false
+		}
+		closer := rubyCloser(v[k])
+		e := strings.IndexByte(v[k+1:min(len(v), k+1+64)], closer)
+		if e < 0 {
+			return buf, j, false, false
+		}
+		return append(buf, v[k+1:k+1+e]...), k + 1 + e + 1, true, true
 	case c == ':':
 		e := identEnd(v, j+1)
 		return append(buf, v[j+1:e]...), e, false, e > j+1
@@ -1369,6 +1496,17 @@ func rubyEscape(s string) (byte, int) {
 		return unhex(s[1])<<4 | unhex(s[2]), 3
 	case s[0] == 'u' && len(s) >= 5 && s[1] == '0' && s[2] == '0' && ishex(s[3]) && ishex(s[4]):
 		return unhex(s[3])<<4 | unhex(s[4]), 5
+	case s[0] == 'u' && len(s) >= 4 && s[1] == '{' && ishex(s[2]):
+		// \u{73} (attack 47)
+		n, k := 0, 2
+		for k < len(s) && k < 6 && ishex(s[k]) {
+			n = n<<4 | int(unhex(s[k]))
+			k++
+		}
+		if k < len(s) && s[k] == '}' && n < 128 {
+			return byte(n), k + 1
+		}
+		return 0, 0
 	case s[0] >= '0' && s[0] <= '7':
 		n, k := 0, 0
 		for k < len(s) && k < 3 && s[k] >= '0' && s[k] <= '7' {
@@ -1480,16 +1618,14 @@ func rubyEvalString(v string, i int) bool {
 	if j < len(v) && v[j] == '[' && rubyStatementStart(v, start) {
 		return true // eval [115,121,...].pack("c*") (attack 32): code built from numbers
 	}
-	if j+1 < len(v) && v[j] == '%' {
-		// a % literal: Open3.class_eval %q(pipeline "id") (attack 45)
-		k := j + 1
-		if v[k] == 'q' || v[k] == 'Q' {
-			k++
-		}
-		if k < len(v) && !identByte(v[k], "") && v[k] > ' ' {
-			if m := strings.IndexByte(v[k+1:min(len(v), k+1+evalWindow)], rubyCloser(v[k])); m > 0 {
-				return rubyBlockCommand(v[k+1:k+1+m], 0, moduleCommandMethods)
-			}
+	if j < len(v) && (v[j] == '%' || v[j] == '?') {
+		// % literals and character literals, joined by + or <<:
+		// Open3.class_eval %q(pipeline "id") (attack 45),
+		// instance_eval(%q{sys}+%q{tem "id"}), instance_eval(?`+"id"+?`)
+		// (attack 47)
+		var jb [64]byte
+		if text, ok := rubyJoined(v, j, jb[:0]); ok {
+			return rubyBlockCommand(string(text), 0, moduleCommandMethods)
 		}
 	}
 	var buf [evalWindow]byte
@@ -2658,6 +2794,170 @@ func anyOpen3Call(v string, i int) bool {
 	}
 	return commandArgument(v, e)
 }
+
+// hiddenCommandName: v holds a command method's or function's name
+// (rubyNamedCommands, commandDecorators, the backtick) written so that
+// no word of it shows, the ways attack 47 wrote system to hand it to
+// send or method: a number in base 2 to 36 (1751504350.to_s(36),
+// 0x73797374656d.to_s(16) then packed), the name's bytes as a list of
+// numbers ([115,121,115,116,101,109].pack("U*"), Python's
+// bytes([...]).decode()), or its hex digits ("73797374656d", packed
+// with H*, bytes.fromhex). Each is decoded and compared: a value reads
+// its digits once, and only a value with such a call (to_s(, pack,
+// fromhex, bytes(, chr) is read.
+func hiddenCommandName(v string) bool {
+	radix := strings.Contains(v, ".to_s(")
+	if !radix && !strings.Contains(v, "pack") && !strings.Contains(v, "fromhex") && !strings.Contains(v, "bytes(") && !strings.Contains(v, "chr") && !strings.Contains(v, "unhexlify") {
+		return false
+	}
+	var buf [64]byte
+	var hexBuf [32]byte
+	var radices [4]int // the bases of the value's first .to_s(base) calls
+	if radix {
+		n := 0
+		for off := 0; n < len(radices); {
+			i := strings.Index(v[off:], ".to_s(")
+			if i < 0 {
+				break
+			}
+			r, e := 0, off+i+len(".to_s(")
+			for e < len(v) && r < 100 && v[e] >= '0' && v[e] <= '9' {
+				r = r*10 + int(v[e]-'0')
+				e++
+			}
+			if r >= 2 && r <= 36 && !slices.Contains(radices[:n], r) {
+				radices[n] = r
+				n++
+			}
+			off = e
+		}
+	}
+	for k := 0; k < len(v); k++ {
+		c := v[k]
+		if c < '0' || c > '9' || k > 0 && identByte(v[k-1], "") {
+			continue
+		}
+		// a number: decimal, or 0x hex
+		e, base := k, 10
+		if c == '0' && k+1 < len(v) && (v[k+1] == 'x' || v[k+1] == 'X') {
+			e, base = k+2, 16
+		}
+		s := e
+		for e < len(v) && e-s < 20 && (base == 10 && v[e] >= '0' && v[e] <= '9' || base == 16 && ishex(v[e])) {
+			e++
+		}
+		if radix && e-s >= 4 {
+			// any number of 4 digits or more, in each base the value
+			// names with .to_s(base): Integer("1751504350").to_s(36),
+			// [1751504350].each{send(_1.to_s(36), ...)} (attack 47)
+			if n, err := strconv.ParseUint(v[s:e], base, 64); err == nil {
+				for _, r := range radices {
+					if r > 0 && commandName(strconv.AppendUint(buf[:0], n, r)) {
+						return true
+					}
+					if r == 16 && hexName(strconv.AppendUint(hexBuf[:0], n, 16), buf[:0]) {
+						return true // 0x73797374656d.to_s(16), then packed with H*
+					}
+				}
+			}
+		}
+		// a list of byte values: 115,121,115,...
+		if base == 10 && k > 0 && (v[k-1] == '[' || v[k-1] == '(') {
+			b := buf[:0]
+			x := k
+			for len(b) < 16 {
+				y, n := x, 0
+				for y < len(v) && y-x < 3 && v[y] >= '0' && v[y] <= '9' {
+					n = n*10 + int(v[y]-'0')
+					y++
+				}
+				if y == x || n < 32 || n > 126 {
+					break
+				}
+				b = append(b, byte(n))
+				if y = skipSpace(v, y); y >= len(v) || v[y] != ',' {
+					break
+				}
+				x = skipSpace(v, y+1)
+			}
+			if len(b) >= 1 && commandName(b) {
+				return true
+			}
+		}
+		k = max(k, e-1)
+	}
+	// hex digits in quotes: "73797374656d"
+	for k := 0; k < len(v); k++ {
+		if v[k] != '"' && v[k] != '\'' {
+			continue
+		}
+		e := k + 1
+		for e < len(v) && e-k <= 33 && ishex(v[e]) {
+			e++
+		}
+		if e < len(v) && v[e] == v[k] && e-k-1 >= 2 && hexName([]byte(v[k+1:e]), buf[:0]) {
+			return true
+		}
+		k = e - 1
+	}
+	return false
+}
+
+// hexName: h, hex digits, spells a command's name.
+func hexName(h []byte, buf []byte) bool {
+	if len(h)%2 != 0 || len(h)/2 > cap(buf) {
+		return false
+	}
+	for i := 0; i < len(h); i += 2 {
+		buf = append(buf, unhex(h[i])<<4|unhex(h[i+1]))
+	}
+	return commandName(buf)
+}
+
+// commandName: n is a Ruby command method's name, a Python command
+// function's, or the backtick (compared without a copy).
+func commandName(n []byte) bool {
+	if string(n) == "`" {
+		return true
+	}
+	for _, c := range rubyNamedCommands {
+		if string(n) == c {
+			return true
+		}
+	}
+	for _, c := range commandDecorators {
+		if string(n) == c {
+			return true
+		}
+	}
+	return false
+}
+
+// ctypesLookup: a value that loads a C library through ctypes (CDLL,
+// cdll, PyDLL, LoadLibrary) names one of the C library's command
+// functions in a string (joined by + or side by side): attack 47's
+// ctypes.CDLL(None)["system"](b"id"), ctypes.cdll["libc.so.6"]["sys"+"tem"],
+// .__getitem__("system"), l["execlp"]; getattr's is pyGetattr's.
+func ctypesLookup(v string) bool {
+	if !strings.Contains(v, "DLL") && !strings.Contains(v, "dll") && !strings.Contains(v, "LoadLibrary") {
+		return false
+	}
+	var buf [evalWindow]byte
+	for k := 0; k < len(v); k++ {
+		if v[k] != '"' && v[k] != '\'' {
+			continue
+		}
+		n, end, _ := joinedLiterals(v, k, buf[:])
+		if slices.Contains(cCommandFunctions, string(buf[:n])) {
+			return true
+		}
+		k = max(k, end-1)
+	}
+	return false
+}
+
+// cCommandFunctions are the C library's functions that run a command.
+var cCommandFunctions = []string{"system", "popen", "execl", "execlp", "execle", "execv", "execvp", "execvpe", "execve", "posix_spawn", "posix_spawnp", "fexecve"}
 
 // pyBrowser (at "Browser"): Python's webbrowser.GenericBrowser or
 // BackgroundBrowser made with an argument, a command that its open runs

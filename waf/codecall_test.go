@@ -322,6 +322,28 @@ var codeCallAttacks = []string{
 	`import webbrowser;webbrowser.GenericBrowser(["id"]).open("x")`, `import webbrowser;webbrowser.BackgroundBrowser(["id"]).open("x")`, `import webbrowser as w;w.GenericBrowser(["sh","-c","id"]).open("")`,
 	`import distutils.spawn;distutils.spawn.spawn(["id"])`,
 	`Object.included_modules.last.system "id"`,
+	// attack 47's: send and method of a name hidden in a number's digits
+	// (to_s(36)), bytes, hex, %q literals, formats, joined arrays, \u{};
+	// eval strings joined from %q and character literals; ctypes
+	// subscripted for a C command function
+	`send(1751504350.to_s(36),"id")`, `1.send(1751504350.to_s(36),"id")`, `"".send(1751504350.to_s(36),"id")`,
+	`Object.new.send(1751504350.to_s(36),"id")`, `__send__(1751504350.to_s(36),"id")`, `method(1751504350.to_s(36)).call("id")`,
+	`method(1751504350.to_s(36)).("id")`, `Object.new.method(1751504350.to_s(36)).call "id"`, `send(1751504350.to_s(36), *["id"])`,
+	`send 1751504350.to_s(36), "id"`, `n=1751504350.to_s(36); send(n,"id")`, `send([115,121,115,116,101,109].pack("U*"),"id")`,
+	`send(["sys","tem"]*"","id")`, `send("%stem"%"sys","id")`, `send(["73797374656d"].pack("H*"),"id")`, `send(%[system],"id")`,
+	`send(%q[system],"id")`, `send(0x73797374656d.to_s(16).then{[_1].pack("H*")},"id")`, `send(Integer("1751504350").to_s(36),"id")`,
+	`1.send(*[1751504350.to_s(36),"id"])`, `self.method(1751504350.to_s(36)).call("id")`, `send(1751504350.to_s(36).to_sym,"id")`,
+	`[1751504350.to_s(36)].each{send(_1,"id")}`, `[1751504350].each{send(_1.to_s(36),"id")}`, `send(%q[exec],"id")`,
+	`send(%q[spawn],"id");Process.wait`, "puts send(%q[`],\"id\")", `puts send([96].pack("U"),"id")`, `instance_eval(%q{sys}+%q{tem "id"})`,
+	`Object.ancestors[1].send(1751504350.to_s(36),"id")`, `__send__ %q(system), "id"`, `send :"#{:sys}tem", "id"`,
+	`send "sys%s" % "tem", "id"`, `send "sys".+("tem"), "id"`, `send "sys" "tem", "id"`, `send("s".+("ystem"), "id")`,
+	`send("sy\u{73}tem", "id")`, `send(?s+"ystem", "id")`, `send(?s.+(?y)+"stem", "id")`, `send "sys"+"tem", "id"`,
+	`method(%q[system]).call "id"`, `method(?s+"ystem").("id")`, `instance_eval(%q{sys}+%q{tem 'id'})`,
+	`class_eval(%q{sys}+%q{tem 'id'}) rescue Object.class_eval(%q{sys}+%q{tem 'id'})`, `Object.class_eval(%q{sys}+%q{tem 'id'})`,
+	"instance_eval(?`+\"id\"+?`).display", `import ctypes; ctypes.CDLL(None)["system"](b"id")`,
+	`import ctypes; ctypes.CDLL("libc.so.6")["sys"+"tem"](b"id")`, `import ctypes; ctypes.cdll["libc.so.6"]["system"](b"id")`,
+	`from ctypes import CDLL; CDLL(None)["system"](b"id")`, `import ctypes; ctypes.CDLL(None).__getitem__("sys"+"tem")(b"id")`,
+	`import ctypes; l=ctypes.CDLL(None); f=l["execlp"]; f(b"id",b"id",None)`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -414,7 +436,8 @@ var codeCallBenign = []string{
 	`Open3.capture2 @work is fine`, `does Open3.capture2 block?`, `Process.spawn & friends`, `Open3.capture2 - the docs`, "Use [`Open3.capture3`](https://ruby-doc.org/stdlib/libdoc/open3/rdoc/Open3.html) to read both streams.",
 	"See [`Process.spawn`](https://docs.ruby-lang.org/en/3.3/Process.html#method-c-spawn) for options.", "Call `Open3.capture2` or `PTY.spawn` as needed.",
 	"Prefer `Open3.capture2e` over backticks.", `send("eman".reverse)`, `send("#{attr}=", value)`, `obj.send(:save)`, `method(name.to_sym)`,
-	`webbrowser.open("https://example.com")`, "(Kernel.system", "x.capture2", "o = Open3; o.capture2", `the GenericBrowser class`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
+	`webbrowser.open("https://example.com")`, "(Kernel.system", `255.to_s(2)`, `color = 16711680.to_s(16)`, `puts [72, 101, 108, 108, 111].pack("c*")`,
+	`send(["get","name"]*"_")`, `send("%s_path" % "user")`, "x.capture2", "o = Open3; o.capture2", `the GenericBrowser class`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
 
@@ -436,7 +459,8 @@ func TestCodeCall(t *testing.T) {
 	// (the CRS alone, or 210116, refuses these through Caddy)
 	for _, s := range []string{"from flask import app as a\n@a.route('/')\ndef index(): pass",
 		"class Node:\n @property\n def system(self): ...\n @system.setter\n def system(self, value): ...",
-		`importlib.import_module("glob").glob("*.txt")`, `getattr(obj, "system")`, `Kernel.send(:puts, "x")`, `Kernel.method(:print).call "x"`, `import os;getattr(os, "environ")`, "import subprocess as sp\nsp.run() is the API"} {
+		`importlib.import_module("glob").glob("*.txt")`, `getattr(obj, "system")`, `Kernel.send(:puts, "x")`, `Kernel.method(:print).call "x"`, `import os;getattr(os, "environ")`, "import subprocess as sp\nsp.run() is the API",
+		`bytes([104, 105]).decode()`, `import ctypes; lib = ctypes.CDLL("libm.so.6"); lib.cos(1.0)`} {
 		if codeCall(s) {
 			t.Errorf("210118 matches the benign %q", s)
 		}
@@ -555,6 +579,8 @@ func BenchmarkCodeCall(b *testing.B) {
 		{"eval closers", `module_eval("x").dup.send(:itself).`},
 		{"lax arguments", "Open3.capture2 returns Process.spawn (see docs) "},
 		{"eval % literals", "instance_eval %q(abcdefgh "},
+		// attack 47's readings: numbers in a base, byte lists, hex
+		{"hidden names", `1751504351.to_s(36) [115,121,115,116,"74657374", `},
 	} {
 		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
 		b.Run(c.name, func(b *testing.B) {
