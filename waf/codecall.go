@@ -1029,13 +1029,16 @@ func sendVariable(v string, start, j int) bool {
 }
 
 // kernelReceiver: before v[i], over a dot, stands the word Kernel.
-func kernelReceiver(v string, i int) bool {
+func kernelReceiver(v string, i int) bool { return namedReceiver(v, i, "Kernel") }
+
+// namedReceiver: before v[i], over a dot, stands the word name.
+func namedReceiver(v string, i int, name string) bool {
 	d := dotBefore(v, i)
 	if d == i {
 		return false
 	}
 	k := identBefore(v, d)
-	return v[k:d] == "Kernel"
+	return v[k:d] == name
 }
 
 // dynamicName: the call at v[j:] (its bracket or white space) names the
@@ -3007,7 +3010,9 @@ func kernelOpenPipe(v string, i int) bool {
 	if !wordStart(v, i) || e < len(v) && identByte(v[e], "") {
 		return false
 	}
-	if receiverDot(v, i) && !kernelReceiver(v, i) && !uriReceiver(v, i) {
+	// URI too: open-uri's URI.open hands a string that is no URL to
+	// Kernel's open (attack 46's URI.open("|"+"id"))
+	if receiverDot(v, i) && !kernelReceiver(v, i) && !namedReceiver(v, i, "URI") {
 		return false
 	}
 	j := skipSpace(v, e)
@@ -3015,18 +3020,6 @@ func kernelOpenPipe(v string, i int) bool {
 		return false
 	}
 	return pipeInWindow(v, j)
-}
-
-// uriReceiver: the method at v[i] is called on URI (open-uri's URI.open
-// hands a string that is no URL to Kernel's open: attack 46's
-// URI.open("|"+"id")).
-func uriReceiver(v string, i int) bool {
-	d := dotBefore(v, i)
-	if d == i {
-		return false
-	}
-	k := identBefore(v, d)
-	return v[k:d] == "URI"
 }
 
 // pipeInWindow: the pipeWindow bytes from v[j] hold a pipe made at run
