@@ -777,3 +777,32 @@ func TestCPUBoundURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUBoundQuotes: through a real Caddy, a run of quotes that ends in
+// any other character (attack 48: q= then 16,370 double quotes then %2,
+// in a form body and 20 KB of the same in the query, cost 1.35 s of CPU,
+// both with crs_only: libinjection-go 0.3.3, which the CRS's 942100
+// runs, read such a run in quadratic time; 0.3.6 reads it in linear
+// time) costs under urlsBound in every place.
+func TestCPUBoundQuotes(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{`"`, `'`, "`", `\"`} {
+		q := url.QueryEscape(strings.Repeat(unit, 4000/len(unit)) + "x")
+		body := "q=" + strings.Repeat(unit, 16000/len(unit)) + "%2"
+		for _, ctype := range []string{"application/x-www-form-urlencoded", "text/plain"} {
+			req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
+			req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+			code, spent := cpuOfRequest(t, req)
+			t.Logf("%q over and over, query and %s: %d, %v of CPU", unit, ctype, code, spent)
+			if code >= 500 || code == http.StatusRequestEntityTooLarge || code == http.StatusRequestHeaderFieldsTooLarge {
+				t.Errorf("%q, %s: %d, want it read", unit, ctype, code)
+			}
+			if spent > margin*urlsBound {
+				t.Errorf("%q over and over, query and %s, cost %v of CPU, over %d × %v", unit, ctype, spent, margin, urlsBound)
+			}
+		}
+	}
+}
