@@ -278,8 +278,28 @@ func functionCall(v string, j int) bool {
 	if k := skipSpace(v, e); strings.HasPrefix(v[k:], ".__call__") {
 		e = k + len(".__call__") // os.system.__call__("id") (attack 30)
 	}
-	return argumentAfter(v, e)
+	return argumentAfter(v, e) && callCloses(v, e)
 }
+
+// callCloses: the bracket after v[e] closes within callWindow bytes, and
+// a quote right after it is matched: a search for `"os.system(" python`
+// or `os.system( vs subprocess` is no call (attack 49's false
+// positives); Python runs no call left open.
+func callCloses(v string, e int) bool {
+	b := strings.IndexByte(v[e:], '(')
+	if b < 0 {
+		return false
+	}
+	a := skipSpace(v, e+b+1)
+	w := v[a:min(len(v), a+callWindow)]
+	if a < len(v) && (v[a] == '"' || v[a] == '\'') && strings.IndexByte(w[1:], v[a]) < 0 {
+		return false
+	}
+	return strings.IndexByte(w, ')') >= 0
+}
+
+// callWindow bounds what callCloses reads.
+const callWindow = 256
 
 // argumentAfter: from v[e] on, over white space, a call's bracket opens
 // and an argument follows (no ) right after the bracket).
@@ -1621,14 +1641,15 @@ func rubyEvalString(v string, i int) bool {
 	if j < len(v) && v[j] == '[' && rubyStatementStart(v, start) {
 		return true // eval [115,121,...].pack("c*") (attack 32): code built from numbers
 	}
-	if j < len(v) && (v[j] == '%' || v[j] == '?') {
-		// % literals and character literals, joined by + or <<:
+	if j < len(v) && (v[j] == '%' || v[j] == '?' || v[j] == '"' || v[j] == '\'') {
+		// escapes read (eval "\x73ystem 'id'", eval "\x60id\x60": attack
+		// 49), % literals and character literals, joined by + or <<:
 		// Open3.class_eval %q(pipeline "id") (attack 45),
 		// instance_eval(%q{sys}+%q{tem "id"}), instance_eval(?`+"id"+?`)
 		// (attack 47)
 		var jb [64]byte
-		if text, ok := rubyJoined(v, j, jb[:0]); ok {
-			return rubyBlockCommand(string(text), 0, moduleCommandMethods)
+		if text, ok := rubyJoined(v, j, jb[:0]); ok && rubyBlockCommand(string(text), 0, moduleCommandMethods) {
+			return true
 		}
 	}
 	var buf [evalWindow]byte
@@ -2164,8 +2185,9 @@ func rubyCommandArgument(v string, e int) bool {
 	case ' ', '\t', '"', '\'', '`': // system"id" too (attack 29)
 	case '(':
 		// spawn("id"), pid=spawn("id") (attack 29): the CRS reads
-		// system( only
-		return argumentAfter(v, e)
+		// system( only; a bracket left open is a search (`"os.system("
+		// python`: attack 49)
+		return argumentAfter(v, e) && callCloses(v, e)
 	default:
 		return false
 	}
@@ -3625,10 +3647,12 @@ func rubyCommandLiteral(v string) bool {
 			continue
 		}
 		d := v[off]
-		if !afterCodeStart(v[:i]) && (strings.IndexByte("({[<", d) < 0 || !afterStatementWord(v, i)) {
+		if !afterCodeStart(v[:i]) && (strings.IndexByte("({[<", d) < 0 && d != ' ' && d != '\t' || !afterStatementWord(v, i)) {
 			continue
 		}
-		if d >= 'a' && d <= 'z' || d >= 'A' && d <= 'Z' || d >= '0' && d <= '9' || d == ' ' || d == '\t' || d == '\n' || d == '\r' || d >= 0x80 {
+		// a space or a tab delimits too where code stands (puts %x id :
+		// attack 49); "the %x format" passes, as no statement starts there
+		if d >= 'a' && d <= 'z' || d >= 'A' && d <= 'Z' || d >= '0' && d <= '9' || d == '\n' || d == '\r' || d >= 0x80 {
 			continue
 		}
 		closer := d

@@ -344,6 +344,11 @@ var codeCallAttacks = []string{
 	`import ctypes; ctypes.CDLL("libc.so.6")["sys"+"tem"](b"id")`, `import ctypes; ctypes.cdll["libc.so.6"]["system"](b"id")`,
 	`from ctypes import CDLL; CDLL(None)["system"](b"id")`, `import ctypes; ctypes.CDLL(None).__getitem__("sys"+"tem")(b"id")`,
 	`import ctypes; l=ctypes.CDLL(None); f=l["execlp"]; f(b"id",b"id",None)`,
+	// attack 49's: eval strings with escapes, %x delimited by a space or
+	// a tab
+	`binding.eval "\x73ystem 'id'"`, `eval "\163ystem 'id'"`, `instance_eval "\x73ystem 'id'"`, `eval "sys\x74em 'id'"`,
+	`p eval "\x60id\x60"`, `instance_eval("\x60id\x60").display`, `Object.module_eval "\x73ystem 'id'"`, `Object.module_eval "\x73ystem %q(id)"`,
+	`p eval "\u{60}id\u{60}"`, `p eval "\x25x(id)"`, "puts %x id ", "p %x id ", "x = %x id ; puts x", "puts %x id ;", "print %x id ", "puts %x\tid\t",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -436,7 +441,8 @@ var codeCallBenign = []string{
 	`Open3.capture2 @work is fine`, `does Open3.capture2 block?`, `Process.spawn & friends`, `Open3.capture2 - the docs`, "Use [`Open3.capture3`](https://ruby-doc.org/stdlib/libdoc/open3/rdoc/Open3.html) to read both streams.",
 	"See [`Process.spawn`](https://docs.ruby-lang.org/en/3.3/Process.html#method-c-spawn) for options.", "Call `Open3.capture2` or `PTY.spawn` as needed.",
 	"Prefer `Open3.capture2e` over backticks.", `send("eman".reverse)`, `send("#{attr}=", value)`, `obj.send(:save)`, `method(name.to_sym)`,
-	`webbrowser.open("https://example.com")`, "(Kernel.system", `255.to_s(2)`, `color = 16711680.to_s(16)`, `puts [72, 101, 108, 108, 111].pack("c*")`,
+	`webbrowser.open("https://example.com")`, "(Kernel.system", `"os.system(" python`, `os.system( vs subprocess`, `"subprocess.call(" example`, `python subprocess.check_output( not working`,
+	"the %x format string", `255.to_s(2)`, `color = 16711680.to_s(16)`, `puts [72, 101, 108, 108, 111].pack("c*")`,
 	`send(["get","name"]*"_")`, `send("%s_path" % "user")`, "x.capture2", "o = Open3; o.capture2", `the GenericBrowser class`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }

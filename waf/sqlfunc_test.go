@@ -301,7 +301,11 @@ var setOperatorRowsAttacks = []string{`x' UNION VALUES(1,2,3)--`, `x' EXCEPT VAL
 	`x' UNION VALUES(1,2,3) --`, `x' UNION VALUES(1,2,3);--`, `x' UNION VALUES(1,2,3)/*`, `x' union values(1,2,3)--`, `x' UNION VALUES (1,2,3),(4,5,6)--`,
 	`x' INTERSECT VALUES(1,2,3)--`, `x' UNION VALUES(1,2,sqlite_version())--`, `x' UNION VALUES(1,2,'a'||'b')--`, `1 UNION VALUES(1,2,3)`,
 	`1 UNION VALUES(1,'admin','x')`, `-1 UNION VALUES(1,2,3)--`, `x' UNION TABLE u--`, `1 UNION TABLE users`, `x' UNION VALUES ROW(1,2,3)--`,
-	`x'/**/UNION/**/VALUES(1,2,3)--`, "x'\nUNION\tVALUES(1,2,3)--", `x') UNION (VALUES(1,2,3))--`}
+	`x'/**/UNION/**/VALUES(1,2,3)--`, "x'\nUNION\tVALUES(1,2,3)--", `x') UNION (VALUES(1,2,3))--`,
+	// attack 49's: a line comment between the operator and the rows
+	"x' UNION--a\nTABLE users--", "x' UNION--\nVALUES(9,'admin','x')--", "x'UNION--\nVALUES(9,'admin','x')--", "x' UNION-- c\nTABLE users--",
+	"1 UNION--\nTABLE users", "x' EXCEPT--\nTABLE users--", "x' INTERSECT--\nVALUES(1,'admin','s3cret')--", "x' UNION--\n(VALUES(9,'admin','x'))--",
+	"x' UNION--\r\nTABLE users--", "x' UNION--\n--\nTABLE users--", "x' UNION#\nVALUES(1,2,3)"}
 
 // setOperatorRowsCRS are of their kind, refused by the CRS alone too.
 var setOperatorRowsCRS = []string{`x' UNION DISTINCT VALUES(1,2,3)--`}

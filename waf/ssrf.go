@@ -404,6 +404,16 @@ const metadataURLOp = "gatewayMetadataURL"
 // Loopback and private addresses pass: a developer's front end at
 // http://localhost:3000 sends them as its Referer.
 func metadataURL(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 {
+			// full-width or mathematical letters, which Go's and other
+			// clients fold to ASCII in a host (attack 49:
+			// http://ｍｅｔａｄａｔａ.google.internal/ in a Referer):
+			// read folded, as the :nfkc argument reads a value
+			v = strings.ToLower(norm.NFKC.String(v))
+			break
+		}
+	}
 	for off := 0; off < len(v); {
 		i := strings.Index(v[off:], "//")
 		if i < 0 {

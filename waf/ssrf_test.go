@@ -487,14 +487,20 @@ func TestSSRFMetadataInReferer(t *testing.T) {
 		"http://[fd00:ec2::254]/latest/meta-data/", "http://100.100.100.200/latest/meta-data/", "http://169.254.170.2/v2/credentials",
 		"http://0xA9FEA9FE/latest/", "http://2852039166/latest/", "http://a@169.254.169.254/latest/", "http://[::ffff:a9fe:a9fe]/latest/",
 		"http://metadata./computeMetadata/v1/", "http://192.0.0.192/latest/", "https://instance-data.ec2.internal/latest/",
-		"http://metadata.tencentyun.com/latest/", "http://169.254.169.254:80/", "Mozilla/5.0 (http://169.254.169.254/latest/user-data)"} {
+		"http://metadata.tencentyun.com/latest/", "http://169.254.169.254:80/", "Mozilla/5.0 (http://169.254.169.254/latest/user-data)",
+		// attack 49's: full-width and mathematical letters, which Go's
+		// client folds in a host
+		"http://ｍｅｔａｄａｔａ.google.internal/computeMetadata/v1/", "http://metadata.ｇｏｏｇｌｅ.internal/computeMetadata/v1/",
+		"http://𝐦𝐞𝐭𝐚𝐝𝐚𝐭𝐚.google.internal/computeMetadata/v1/", "http://ＭＥＴＡＤＡＴＡ.GOOGLE.INTERNAL/computeMetadata/v1/",
+		"http://ｍｅｔａｄａｔａ/computeMetadata/v1/", "Mozilla/5.0 (compatible; PreviewBot/2.1; +http://ｉｎｓｔａｎｃｅ-ｄａｔａ/latest/meta-data/)"} {
 		misses = append(misses,
 			probe{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
 			probe{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}})
 	}
 	for _, v := range []string{"http://localhost:3000/page", "http://127.0.0.1:5173/", "http://192.168.1.20:8080/app", "https://shop.example.com/item?id=7",
 		"https://www.google.com/", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-		"https://example.com/blog/metadata-services-explained", "https://docs.example.com/169.254.169.254-explained"} {
+		"https://example.com/blog/metadata-services-explained", "https://docs.example.com/169.254.169.254-explained",
+		"https://www.google.com/search?q=%E4%BE%8B%E3%81%88", "https://例え.jp/ページ"} {
 		benign = append(benign,
 			probe{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
 			probe{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}})
