@@ -120,6 +120,7 @@ func codeCall(v string) bool {
 		eachAt(v, "capture", anyOpen3Call) || eachAt(v, "pipeline_", anyOpen3Call) ||
 		eachAt(v, "Browser", pyBrowser) ||
 		hiddenCommandName(v) || ctypesLookup(v) ||
+		eachAt(v, "timeit", pyCodeRunner) || eachAt(v, "Timer", pyCodeRunner) || eachAt(v, "run", pyCodeRunner) ||
 		strings.Contains(v, "%x") && rubyCommandLiteral(v) ||
 		strings.Contains(v, "<<") && backtickHeredoc(v) ||
 		strings.Contains(v, "`") && eachAt(v, "`", bracketedBacktick) ||
@@ -1452,14 +1453,43 @@ func rubyLiteral(v string, j int, buf []byte) (text []byte, end int, escaped, ok
 			case q:
 				return buf, e + 1, escaped, len(buf) <= 64
 			case '\\':
+				if q == '"' && e+1 < len(v) && (v[e+1] == '\n' || v[e+1] == '\r') {
+					// a line continued: "sys\<line break>tem" is "system"
+					// (attack 50)
+					e++
+					if v[e] == '\r' && e+1 < len(v) && v[e+1] == '\n' {
+						e++
+					}
+					escaped = true
+					continue
+				}
 				r, n := rubyEscape(v[e+1:])
 				if n == 0 {
 					return buf, e, escaped, false
 				}
 				buf, escaped, e = append(buf, r), true, e+n
 			case '#':
+				// a global or an instance variable interpolated, nil or
+				// "" when unset: "sy#$;stem", "sy#@x#{}stem" (attack 50)
+				if q == '"' && e+2 < len(v) && (v[e+1] == '$' || v[e+1] == '@') {
+					n := e + 2
+					if v[e+1] == '@' && v[n] == '@' {
+						n++
+					}
+					if n < len(v) && identByte(v[n], "") {
+						n = identEnd(v, n)
+					} else if v[e+1] == '$' && n < len(v) && v[n] != q {
+						n++ // a special variable: $; $, $/ ...
+					}
+					escaped, e = true, n-1
+					continue
+				}
 				// a literal interpolated: "#{:sys}tem", "#{"sys"}tem"
 				// (attack 47)
+				if q == '"' && e+2 < len(v) && v[e+1] == '{' && v[e+2] == '}' {
+					escaped, e = true, e+2 // "sy#{}stem"
+					continue
+				}
 				if q == '"' && e+2 < len(v) && v[e+1] == '{' {
 					inner, ie, _, ok := rubyLiteral(v, e+2, buf)
 					if !ok || ie >= len(v) || v[ie] != '}' {
@@ -2820,6 +2850,52 @@ func anyOpen3Call(v string, i int) bool {
 	return commandArgument(v, e)
 }
 
+// pyCodeRunner (at "timeit", "Timer" or "run"): Python's functions that
+// run a string as code without exec or eval, timeit.timeit, timeit.Timer,
+// cProfile.run, profile.run, pdb.run and code's runsource, runcode and
+// runctx, given string literals (joined by + or side by side) that hold
+// code this rule refuses (attack 50: timeit.timeit("import o""s;o""s.sys""tem('id')")).
+// The literals' first evalWindow bytes are read, as eval's are.
+func pyCodeRunner(v string, i int) bool {
+	start, end := i, identEnd(v, i)
+	for start > 0 && identByte(v[start-1], "") {
+		start--
+	}
+	switch name := v[start:end]; name {
+	case "timeit", "Timer", "runsource", "runcode":
+	case "run", "runctx", "runcall":
+		d := dotBefore(v, start)
+		if d == start {
+			return false
+		}
+		if m := v[identBefore(v, d):d]; m != "cProfile" && m != "profile" && m != "pdb" {
+			return false
+		}
+	default:
+		return false
+	}
+	j := skipSpace(v, end)
+	if j >= len(v) || v[j] != '(' {
+		return false
+	}
+	j = skipSpace(v, j+1)
+	if strings.HasPrefix(v[j:], "stmt") {
+		j = skipSpace(v, j+len("stmt")) // timeit(stmt="...")
+		if j < len(v) && v[j] == '=' {
+			j = skipSpace(v, j+1)
+		}
+	}
+	if j < len(v) && stringPrefix(v, j) {
+		j++ // r"...", also rb: the prefix's letters
+		if j < len(v) && v[j] != '"' && v[j] != '\'' {
+			j++
+		}
+	}
+	var buf [evalWindow]byte
+	n, _, _ := joinedLiterals(v, j, buf[:])
+	return n > 0 && codeCall(string(buf[:n]))
+}
+
 // hiddenCommandName: v holds a command method's or function's name
 // (rubyNamedCommands, commandDecorators, the backtick) written so that
 // no word of it shows, the ways attack 47 wrote system to hand it to
@@ -3647,7 +3723,8 @@ func rubyCommandLiteral(v string) bool {
 			continue
 		}
 		d := v[off]
-		if !afterCodeStart(v[:i]) && (strings.IndexByte("({[<", d) < 0 && d != ' ' && d != '\t' || !afterStatementWord(v, i)) {
+		if !afterCodeStart(v[:i]) && (strings.IndexByte("({[<", d) < 0 && d != ' ' && d != '\t' || !afterStatementWord(v, i)) &&
+			((d != ' ' && d != '\t') || !afterValueStart(v[:i])) {
 			continue
 		}
 		// a space or a tab delimits too where code stands (puts %x id :
@@ -3702,6 +3779,15 @@ func afterCodeStart(before string) bool {
 		return true
 	}
 	return strings.HasSuffix(before, "#{") || strings.IndexByte(";=(,|&", before[len(before)-1]) >= 0
+}
+
+// afterValueStart: before (without its white space) ends where a
+// value starts in Ruby: an element ([ or a comma), a hash's value ({ or
+// :), a splat (*) or a ternary's branch (?): [%x id ], {a: %x id },
+// puts(*%x id ), 1 ? %x id : 2 (attack 50).
+func afterValueStart(before string) bool {
+	before = strings.TrimRight(before, " \t\r\n")
+	return before != "" && strings.IndexByte("[{*?:", before[len(before)-1]) >= 0
 }
 
 // stringPrefix: arg[k] is a letter of a Python string literal's prefix

@@ -349,6 +349,16 @@ var codeCallAttacks = []string{
 	`binding.eval "\x73ystem 'id'"`, `eval "\163ystem 'id'"`, `instance_eval "\x73ystem 'id'"`, `eval "sys\x74em 'id'"`,
 	`p eval "\x60id\x60"`, `instance_eval("\x60id\x60").display`, `Object.module_eval "\x73ystem 'id'"`, `Object.module_eval "\x73ystem %q(id)"`,
 	`p eval "\u{60}id\u{60}"`, `p eval "\x25x(id)"`, "puts %x id ", "p %x id ", "x = %x id ; puts x", "puts %x id ;", "print %x id ", "puts %x\tid\t",
+	// attack 50's: globals and instance variables interpolated, a line
+	// continued in a string, %x with a space delimiter where a value
+	// starts, Python's timeit, cProfile, profile and code running a string
+	`eval "sy#$;stem 'id'"`, `eval "sy#$,stem 'id'"`, `eval "sy#@x#{}stem 'id'"`, `instance_eval "sy#$;stem 'id'"`, `eval "Kernel.sy#$;stem 'id'"`,
+	`send "sy#$;stem", "id"`, "eval \"sys\\\ntem 'id'\"", "eval \"sys\\\r\ntem 'id'\"", "instance_eval \"sys\\\ntem 'id'\"", "send \"sys\\\ntem\", \"id\"",
+	"method(:\"sys\\\ntem\").call \"id\"", "eval \"Open3.capt\\\nure2('id')[0].then{puts _1}\"", "[%x id ].each{puts _1}", "puts [%x id ]",
+	"x = [%x id ];puts x", "{a: %x id }.each{puts _2}", "puts({a: %x id })", "puts(*%x id )", "[1].map{%x id }.each{puts _1}", "puts(1 ? %x id : 2)",
+	`import timeit;timeit.timeit("import o""s;o""s.sys""tem('id')",number=1)`, `import timeit;timeit.timeit("import o"+"s;o"+"s.sys"+"tem('id')",number=1)`,
+	`import timeit;timeit.Timer("import o""s;o""s.sys""tem('id')").timeit(1)`, `import cProfile;cProfile.run("import o""s;o""s.sys""tem('id')")`,
+	`import profile;profile.run("import o""s;o""s.sys""tem('id')")`, `import code;code.InteractiveInterpreter().runsource("import o""s;o""s.sys""tem('id')")`,
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -442,7 +452,7 @@ var codeCallBenign = []string{
 	"See [`Process.spawn`](https://docs.ruby-lang.org/en/3.3/Process.html#method-c-spawn) for options.", "Call `Open3.capture2` or `PTY.spawn` as needed.",
 	"Prefer `Open3.capture2e` over backticks.", `send("eman".reverse)`, `send("#{attr}=", value)`, `obj.send(:save)`, `method(name.to_sym)`,
 	`webbrowser.open("https://example.com")`, "(Kernel.system", `"os.system(" python`, `os.system( vs subprocess`, `"subprocess.call(" example`, `python subprocess.check_output( not working`,
-	"the %x format string", `255.to_s(2)`, `color = 16711680.to_s(16)`, `puts [72, 101, 108, 108, 111].pack("c*")`,
+	"the %x format string", `timeit.timeit("sorted(x)", number=100)`, `cProfile.run("main()")`, `255.to_s(2)`, `color = 16711680.to_s(16)`, `puts [72, 101, 108, 108, 111].pack("c*")`,
 	`send(["get","name"]*"_")`, `send("%s_path" % "user")`, "x.capture2", "o = Open3; o.capture2", `the GenericBrowser class`, `os.system, os.popen and subprocess are the options`, `how do I call Process.spawn with env vars?`, `def run c; puts c end`, `def spawn_worker n; end`, `Why? Process later`, "from subprocess import run\n# run() later", "from mylib import call\ncall('x')",
 	"from os import path\npath.join('a')", "import sys; import json as j\n@j.loads\ndef f(): pass",
 }
