@@ -765,16 +765,23 @@ func TestCPUBoundURLs(t *testing.T) {
 				req, _ = http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader("q="+body))
 				req.Header.Set("Content-Type", "text/plain")
 			}
-			req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
-			code, spent := cpuOfRequest(t, req)
-			t.Logf("%q over and over, query and %s: %d, %v of CPU", unit, place, code, spent)
-			if code >= 500 || code == http.StatusRequestEntityTooLarge || code == http.StatusRequestHeaderFieldsTooLarge {
-				t.Errorf("%q, %s: %d, want it read", unit, place, code)
-			}
-			if spent > margin*urlsBound {
-				t.Errorf("%q over and over, query and %s, cost %v of CPU, over %d × %v", unit, place, spent, margin, urlsBound)
-			}
+			readUnder(t, req, fmt.Sprintf("%q over and over, query and %s", unit, place), margin*urlsBound)
 		}
+	}
+}
+
+// readUnder: req (a repeated unit in a query and a body) is read, not
+// refused over a limit or failed, and costs at most bound of CPU.
+func readUnder(t *testing.T, req *http.Request, name string, bound time.Duration) {
+	t.Helper()
+	req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+	code, spent := cpuOfRequest(t, req)
+	t.Logf("%s: %d, %v of CPU", name, code, spent)
+	if code >= 500 || code == http.StatusRequestEntityTooLarge || code == http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("%s: %d, want it read", name, code)
+	}
+	if spent > bound {
+		t.Errorf("%s cost %v of CPU, over %v", name, spent, bound)
 	}
 }
 
@@ -794,15 +801,7 @@ func TestCPUBoundQuotes(t *testing.T) {
 		for _, ctype := range []string{"application/x-www-form-urlencoded", "text/plain"} {
 			req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
 			req.Header.Set("Content-Type", ctype)
-			req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
-			code, spent := cpuOfRequest(t, req)
-			t.Logf("%q over and over, query and %s: %d, %v of CPU", unit, ctype, code, spent)
-			if code >= 500 || code == http.StatusRequestEntityTooLarge || code == http.StatusRequestHeaderFieldsTooLarge {
-				t.Errorf("%q, %s: %d, want it read", unit, ctype, code)
-			}
-			if spent > margin*urlsBound {
-				t.Errorf("%q over and over, query and %s, cost %v of CPU, over %d × %v", unit, ctype, spent, margin, urlsBound)
-			}
+			readUnder(t, req, fmt.Sprintf("%q over and over, query and %s", unit, ctype), margin*urlsBound)
 		}
 	}
 }

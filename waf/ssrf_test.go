@@ -493,19 +493,22 @@ func TestSSRFMetadataInReferer(t *testing.T) {
 		"http://ｍｅｔａｄａｔａ.google.internal/computeMetadata/v1/", "http://metadata.ｇｏｏｇｌｅ.internal/computeMetadata/v1/",
 		"http://𝐦𝐞𝐭𝐚𝐝𝐚𝐭𝐚.google.internal/computeMetadata/v1/", "http://ＭＥＴＡＤＡＴＡ.GOOGLE.INTERNAL/computeMetadata/v1/",
 		"http://ｍｅｔａｄａｔａ/computeMetadata/v1/", "Mozilla/5.0 (compatible; PreviewBot/2.1; +http://ｉｎｓｔａｎｃｅ-ｄａｔａ/latest/meta-data/)"} {
-		misses = append(misses,
-			probe{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
-			probe{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}})
+		misses = append(misses, refererAndAgent(v)...)
 	}
 	for _, v := range []string{"http://localhost:3000/page", "http://127.0.0.1:5173/", "http://192.168.1.20:8080/app", "https://shop.example.com/item?id=7",
 		"https://www.google.com/", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
 		"https://example.com/blog/metadata-services-explained", "https://docs.example.com/169.254.169.254-explained",
 		"https://www.google.com/search?q=%E4%BE%8B%E3%81%88", "https://例え.jp/ページ"} {
-		benign = append(benign,
-			probe{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
-			probe{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}})
+		benign = append(benign, refererAndAgent(v)...)
 	}
 	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// refererAndAgent are two GETs with v as the Referer and as the
+// User-Agent.
+func refererAndAgent(v string) []probe {
+	return []probe{{name: "Referer " + v, method: "GET", path: "/api/items", header: http.Header{"Referer": {v}}},
+		{name: "User-Agent " + v, method: "GET", path: "/api/items", header: http.Header{"User-Agent": {v}}}}
 }
 
 func TestMetadataURL(t *testing.T) {
