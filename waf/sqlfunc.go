@@ -47,6 +47,7 @@ import "strings"
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + tautologySuffixOp + `" "id:210179,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, OR and a condition that NOTNULL or ISNULL ends, or a comparison then a clause that ends a query (FOR UPDATE, LOCK IN SHARE MODE, WINDOW, SETTINGS, FORMAT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + setOperatorRowsOp + `" "id:210178,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then UNION, EXCEPT or INTERSECT with rows written out (VALUES) or a whole table (TABLE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@rx ` + shellExtraRule + `" "id:210159,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then the shell as $0, a package runner or a Windows program',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -103,12 +104,91 @@ func setOperatorRows(v string) bool {
 	return false
 }
 
+// tautologySuffixOp is rule 210179's operator (tautologySuffix).
+const tautologySuffixOp = "gatewayTautologySuffix"
+
+func init() { registerGoOperator(tautologySuffixOp, tautologySuffix) }
+
+// tautologySuffix is rule 210179's operator: after a closed quote (or a
+// closing bracket), OR, XOR, AND, || or &&, an operand, then NOTNULL or
+// ISNULL (SQLite's and PostgreSQL's postfix tests: ' OR 1 NOTNULL-- is
+// true for every row), or a comparison and an operand followed by a
+// clause that ends a query: FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE,
+// WINDOW w AS, ClickHouse's SETTINGS x= and FORMAT (attack 50: 1' OR
+// 1=1 FOR UPDATE#, ' OR 1 NOTNULL--, 1' OR 1=1 SETTINGS max_threads=1--
+// passed the CRS, libinjection and the other rules). Each quote is read
+// on over a few words.
+func tautologySuffix(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\'' && c != '"' && c != '`' && c != ')' {
+			continue
+		}
+		k := skipSQLSpace(v, i+1)
+		if strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&") {
+			k += 2
+		} else if e, ok := sqlWordFold(v, k, "or", "xor", "and"); ok {
+			k = e
+		} else {
+			continue
+		}
+		a := skipSQLSpace(v, k)
+		e := sqlOperandEnd(v, a)
+		if e == a {
+			continue
+		}
+		k = skipSQLSpace(v, e)
+		if _, ok := sqlWordFold(v, k, "notnull", "isnull"); ok {
+			return true
+		}
+		c := sqlCompareEnd(v, k)
+		if c < 0 {
+			continue
+		}
+		b := skipSQLSpace(v, c)
+		if e = sqlOperandEnd(v, b); e > b && queryEndClause(v, skipSQLSpace(v, e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// queryEndClause: at v[k] a clause that ends a SELECT: FOR UPDATE, FOR
+// SHARE, FOR NO KEY UPDATE, FOR KEY SHARE, LOCK IN SHARE MODE, WINDOW
+// name AS, SETTINGS name=, FORMAT name.
+func queryEndClause(v string, k int) bool {
+	if e, ok := sqlWordFold(v, k, "for"); ok {
+		_, ok = sqlWordFold(v, skipSQLSpace(v, e), "update", "share", "no", "key")
+		return ok
+	}
+	if e, ok := sqlWordFold(v, k, "lock"); ok {
+		_, ok = sqlWordFold(v, skipSQLSpace(v, e), "in")
+		return ok
+	}
+	if e, ok := sqlWordFold(v, k, "window"); ok {
+		n := skipSQLSpace(v, e)
+		m := identEnd(v, n)
+		_, ok = sqlWordFold(v, skipSQLSpace(v, m), "as")
+		return m > n && ok
+	}
+	if e, ok := sqlWordFold(v, k, "settings"); ok {
+		n := skipSQLSpace(v, e)
+		m := identEnd(v, n)
+		m = skipSQLSpace(v, m)
+		return m > n && m < len(v) && v[m] == '='
+	}
+	if e, ok := sqlWordFold(v, k, "format"); ok {
+		n := skipSQLSpace(v, e)
+		return n > e && identEnd(v, n) > n
+	}
+	return false
+}
+
 // skipSQLSpace is the index after white space and comments from v[j]:
 // -- and # to the line's end, /* to */ (attack 49: x' UNION--\nTABLE
 // users-- passed; t:replaceComments takes /* */ only).
 func skipSQLSpace(v string, j int) int {
 	for {
-		j = skipSpace(v, j)
+		j = sqlSkip(v, j) // white space, U+00A0 too
 		switch {
 		case strings.HasPrefix(v[j:], "--") || strings.HasPrefix(v[j:], "#"):
 			e := strings.IndexAny(v[j:], "\r\n")

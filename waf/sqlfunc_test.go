@@ -351,3 +351,48 @@ func TestSetOperatorRows(t *testing.T) {
 	}
 	runBeyondTheCRS(t, crsCatches, misses, benign)
 }
+
+// tautologySuffixAttacks are attack 50's: a tautology that NOTNULL ends,
+// or one followed by a clause that ends a query (valid SQLite, MySQL,
+// PostgreSQL or ClickHouse).
+var tautologySuffixAttacks = []string{`' OR 1 NOTNULL--`, `' OR 1 NOTNULL LIMIT 5--`, `1' OR 1 NOTNULL ORDER BY 1--`, `' OR 1 NOTNULL#`,
+	`1' OR 1=1 FOR UPDATE#`, `1' OR 1=1 FOR UPDATE-- -`, `x' OR 1=1 FOR SHARE--`, `1' OR 1=1 LOCK IN SHARE MODE#`, `1' OR 1=1 WINDOW w AS ()--`,
+	`1' OR 1=1 SETTINGS max_threads=1--`, `1' OR 1=1 SETTINGS readonly=0--`, `1' OR 1=1 FORMAT JSON--`, "' OR\u00a01\u00a0NOTNULL--"}
+
+// tautologySuffixBenign are near-misses: prose with quotes, or and the
+// clause's words.
+var tautologySuffixBenign = []string{"it's 'fine' or not", "rock 'n' or roll for update", "'a' or 'b' format", `He said "yes" or 2 = 2 for sure`,
+	"the 'Pro' or 2 for update", "choose 'A' or 'B' format"}
+
+// TestTautologySuffix: rule 210179 refuses tautologySuffixAttacks through
+// a real Caddy, where the CRS alone lets them through, and no near-miss.
+func TestTautologySuffix(t *testing.T) {
+	for _, v := range tautologySuffixAttacks {
+		if !tautologySuffix(v) {
+			t.Errorf("210179 misses %q", v)
+		}
+	}
+	for _, v := range tautologySuffixBenign {
+		if tautologySuffix(v) {
+			t.Errorf("210179 matches the benign %q", v)
+		}
+	}
+	tableOnly(t)
+	var misses, benign []probe
+	for _, v := range tautologySuffixAttacks {
+		misses = append(misses, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)},
+			probe{name: "JSON " + v, method: "POST", path: "/api/items", contentType: "application/json", body: jsonString("q", v)})
+	}
+	for _, v := range tautologySuffixBenign {
+		benign = append(benign, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
+	}
+	runBeyondTheCRS(t, nil, misses, benign)
+}
+
+// FuzzTautologySuffix: any value is read without a panic.
+func FuzzTautologySuffix(f *testing.F) {
+	for _, v := range concat(tautologySuffixAttacks, tautologySuffixBenign) {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) { tautologySuffix(v) })
+}
