@@ -1463,11 +1463,11 @@ func rubyLiteral(v string, j int, buf []byte) (text []byte, end int, escaped, ok
 					escaped = true
 					continue
 				}
-				r, n := rubyEscape(v[e+1:])
-				if n == 0 {
+				var n int
+				if buf, n = rubyEscape(buf, v[e+1:]); n == 0 {
 					return buf, e, escaped, false
 				}
-				buf, escaped, e = append(buf, r), true, e+n
+				escaped, e = true, e+n
 			case '#':
 				// a global or an instance variable interpolated, nil or
 				// "" when unset: "sy#$;stem", "sy#@x#{}stem" (attack 50)
@@ -1537,38 +1537,53 @@ func rubyLiteral(v string, j int, buf []byte) (text []byte, end int, escaped, ok
 	return buf, j, false, false
 }
 
-// rubyEscape reads the escape after a backslash at the start of s: the
-// ASCII byte it stands for and how many bytes of s it takes (0: none
-// read).
-func rubyEscape(s string) (byte, int) {
+// rubyEscape reads the escape after a backslash at the start of s: it
+// appends the ASCII bytes it stands for to buf and says how many bytes of
+// s it takes (0: none read). \u{73 79 73} stands for several
+// characters (attack 50's open item).
+func rubyEscape(buf []byte, s string) ([]byte, int) {
 	if s == "" {
-		return 0, 0
+		return buf, 0
 	}
 	switch {
 	case s[0] == 'x' && len(s) >= 3 && ishex(s[1]) && ishex(s[2]):
-		return unhex(s[1])<<4 | unhex(s[2]), 3
+		return append(buf, unhex(s[1])<<4|unhex(s[2])), 3
 	case s[0] == 'u' && len(s) >= 5 && s[1] == '0' && s[2] == '0' && ishex(s[3]) && ishex(s[4]):
-		return unhex(s[3])<<4 | unhex(s[4]), 5
-	case s[0] == 'u' && len(s) >= 4 && s[1] == '{' && ishex(s[2]):
-		// \u{73} (attack 47)
-		n, k := 0, 2
-		for k < len(s) && k < 6 && ishex(s[k]) {
-			n = n<<4 | int(unhex(s[k]))
-			k++
+		return append(buf, unhex(s[3])<<4|unhex(s[4])), 5
+	case s[0] == 'u' && len(s) >= 4 && s[1] == '{':
+		// \u{73} (attack 47), \u{73 79 73} (several, white space
+		// between); up to 64 bytes of s read
+		start, k := len(buf), 2
+		for k < len(s) && k < 64 {
+			for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+				k++
+			}
+			if k < len(s) && s[k] == '}' {
+				if len(buf) == start {
+					break
+				}
+				return buf, k + 1
+			}
+			n, d := 0, k
+			for k < len(s) && k-d < 6 && ishex(s[k]) {
+				n = n<<4 | int(unhex(s[k]))
+				k++
+			}
+			if k == d || n >= 128 {
+				break
+			}
+			buf = append(buf, byte(n))
 		}
-		if k < len(s) && s[k] == '}' && n < 128 {
-			return byte(n), k + 1
-		}
-		return 0, 0
+		return buf[:start], 0
 	case s[0] >= '0' && s[0] <= '7':
 		n, k := 0, 0
 		for k < len(s) && k < 3 && s[k] >= '0' && s[k] <= '7' {
 			n = n*8 + int(s[k]-'0')
 			k++
 		}
-		return byte(n), k
+		return append(buf, byte(n)), k
 	}
-	return s[0], 1
+	return append(buf, s[0]), 1
 }
 
 // rubySlice is name[spec] for a spec of integers: a..b, a...b, a.., a,n
@@ -3764,9 +3779,32 @@ func afterStatementWord(v string, i int) bool {
 	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
 		b--
 	}
+	if b == i {
+		return false
+	}
+	if b >= 2 && v[b-2:b] == "<<" {
+		// $stdout << %x id  (attack 50's open item): an IO appended to
+		r := b - 2
+		for r > 0 && (v[r-1] == ' ' || v[r-1] == '\t') {
+			r--
+		}
+		return r > 0 && identBefore(v, r) < r
+	}
 	w := identBefore(v, b)
-	return b < i && w < b && slices.Contains(rubyValueMethods, v[w:b]) && rubyStatementStart(v, w)
+	if w == b {
+		return false
+	}
+	if w > 1 && v[w-1] == '.' && identByte(v[w-2], "") && slices.Contains(rubyWriteMethods, v[w:b]) {
+		// $stdout.write %x id , STDOUT.print %x id  (attack 50's open
+		// item): a receiver's writing method
+		return true
+	}
+	return slices.Contains(rubyValueMethods, v[w:b]) && rubyStatementStart(v, w)
 }
+
+// rubyWriteMethods are IO's methods that write a value given without
+// brackets (afterStatementWord, after a receiver and a dot).
+var rubyWriteMethods = []string{"write", "syswrite", "write_nonblock", "print", "puts", "printf", "putc"}
 
 // rubyValueMethods take a value without brackets (afterStatementWord).
 var rubyValueMethods = []string{"print", "puts", "p", "pp", "warn", "printf", "putc", "return", "yield", "raise", "abort", "format", "sprintf"}

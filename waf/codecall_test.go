@@ -359,6 +359,10 @@ var codeCallAttacks = []string{
 	`import timeit;timeit.timeit("import o""s;o""s.sys""tem('id')",number=1)`, `import timeit;timeit.timeit("import o"+"s;o"+"s.sys"+"tem('id')",number=1)`,
 	`import timeit;timeit.Timer("import o""s;o""s.sys""tem('id')").timeit(1)`, `import cProfile;cProfile.run("import o""s;o""s.sys""tem('id')")`,
 	`import profile;profile.run("import o""s;o""s.sys""tem('id')")`, `import code;code.InteractiveInterpreter().runsource("import o""s;o""s.sys""tem('id')")`,
+	// attack 50's open items: several code points in one \u{}, %x with a
+	// space delimiter after an IO's writing method or <<
+	`eval "\u{73 79 73 74 65 6d} 'id'"`, `eval "\u{73 79 73}tem 'id'"`, `send("\u{73 79 73 74 65 6d}", "id")`, `instance_eval "\u{73  79}\u{73 74 65 6d} 'id'"`,
+	"$stdout.write %x id ", "$stdout << %x id ", "STDOUT.print %x id ", "$stderr.puts %x id ;", "STDOUT.syswrite %x\tid\t", "io = $stdout; io << %x id ",
 }
 
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
@@ -398,6 +402,9 @@ var codeCallBenign = []string{
 	`mailer.send(:welcome)`, `obj.send("system_status")`, `please send 'exec' the report`, `UserMailer.send(:deliver)`,
 	`the Kernel.system docs`, `PTY.spawn docs`, `the PTY module`,
 	`rate 10%x/5 per year`, `use %x or %X`, `50%x off`, `%x`, `a %x b`, `the 20%x^2 term`,
+	// near attack 50's open items: prose with %x after a dotted word or
+	// <<, \u{} of non-ASCII code points
+	`see file.write %x docs`, `1 << %x`, `eval "\u{e9 e8}"`, `send("\u{263a}", x)`,
 	`__import__("json").dumps(x)`, `importlib.import_module("myapp.views")`, `__import__("osmosis")`, `__import__`,
 	`see asyncio's create_subprocess_shell docs`, "thanks @system\nfor the fix", "@system is down\nagain",
 	"@decorator\ndef f(): pass", `import os`, `name = "os"`,
