@@ -381,6 +381,11 @@ const shellGap = `(?:['\"\x5c^]|\x5c\r?\n|\$['\"@*\d]|\$[({][\w: ]*[)}]|` + "`[a
 // nothing, %PATH:~0,0%, is refused wherever it stands).
 const cmdGap = `[\^\"]*`
 
+// shellLead is what rule 210151 reads between a separator (and its
+// white space) and the command: quotes, cmd.exe's carets, grouping (a
+// subshell's '(', a group's '{') and cmd.exe's call.
+const shellLead = `(?:['\"\x5c^]|\$['\"]|[({]\s*|(?i:call)[ \t]+)*`
+
 // shellCommandRule is rule 210151's expression: a separator, optional
 // spaces, quotes, cmd.exe's carets, grouping (a subshell's '(', a
 // group's '{') and cmd.exe's call, then a command of the lists above
@@ -397,6 +402,16 @@ const cmdGap = `[\^\"]*`
 // The carets, net1, net.exe, "net", call, %COMSPEC% and ANSI-C quoting
 // passed a sixth fresh-eyes attack (attack 10, B9).
 func shellCommandRule() string {
+	return shellSeparator + `\s*` + shellLead + shellCommandBody()
+}
+
+// shellSeparator is a shell's command separator for rule 210151: ; | &
+// a backtick, a line break or $(.
+const shellSeparator = `(?:[;|&` + "`" + `\n]|\$\()`
+
+// shellCommandBody is rule 210151's command and what must follow it (see
+// shellCommandRule).
+func shellCommandBody() string {
 	const gap = shellGap
 	split := func(w string) string {
 		var b strings.Builder
@@ -470,7 +485,7 @@ func shellCommandRule() string {
 	// or a host and then a port ("nc evil.example 4444")
 	withArgs = append(withArgs, split("nc")+`(?:`+endWord+`|[ \t]+['\"]*[-/$'\"~*]|[ \t]+[\w.-]+[ \t]+\d+(?:[ \t]*(?:\z|[;&#)])|[|`+"`"+`]))`)
 	// arguments are on the command's line ("| ps\n- item" is a list)
-	return `(?:[;|&` + "`" + `\n]|\$\()\s*(?:['\"\x5c^]|\$['\"]|[({]\s*|(?i:call)[ \t]+)*(?:` +
+	return `(?:` +
 		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
 		`|(?:` + alt(shellCommandsWords) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.])` +
 		// a number then the end or a separator ("; sleep 5", not a

@@ -301,6 +301,7 @@ func (w *WAF) directives() string {
 		b.WriteString(formatRules)
 		b.WriteString(htmxRules)
 		b.WriteString(codeCallRules)
+		b.WriteString(langCallRules)
 		b.WriteString(sqlCallRules)
 		b.WriteString(sleepEachRowRule)
 	}

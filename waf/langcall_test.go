@@ -1,0 +1,208 @@
+package waf
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// phpCallbackAttacks are attack 51's PHP and Twig spellings (each ran id
+// on PHP 8.2 or Twig 3.5) and their kin: a command function named as a
+// string where PHP calls it. The CRS alone passes each.
+var phpCallbackAttacks = []string{
+	`(new ReflectionFunction("system"))->invoke("id");`, `(new ReflectionFunction("sys"."tem"))->invoke("id");`,
+	`(new ReflectionFunction("passthru"))->invokeArgs(["id"]);`, `$a=["id"];array_walk($a,"system");`,
+	`$a=["id"];array_walk($a,"sys"."tem");`, `$a=["id"];array_walk($a,"passthru");`, `$a=["id"];array_walk_recursive($a,"system");`,
+	`$a=["id"];array_walk($a, '\system');`, `$a=["id"];ARRAY_WALK($a,"SYSTEM");`, `$a=["id"];array_walk($a,"\x73ystem");`,
+	`$a=["id"];array_walk($a,"\163ystem");`, `$a=["id"];array_walk($a,"\u{73}ystem");`,
+	"{{{'id':1}|keys|map('system')|join}}", "{{ {'id':1}|keys|map('system') }}", "{{ {'id':1}|keys|map('passthru')|first }}",
+	"{{ {'id':1}|keys|filter('sys'~'tem') }}", "{{ ['id']|map(\"passthru\") }}", "{{ {a:'id',b:'x'}|sort('system') }}",
+}
+
+// phpCallbackAttacksCRS are the same shape with functions the CRS alone
+// refuses too (its 933 rules name them); rule 210191 reads them all the
+// same.
+var phpCallbackAttacksCRS = []string{`Closure::fromCallable('system')('id');`, `$a=["id"];uasort($a,"passthru");`,
+	`register_tick_function("system","id");`, `preg_replace_callback('/.+/', 'passthru', 'id');`, `array_filter(["id"], 'sys' . 'tem');`,
+	`call_user_func_array("shell_exec", ["id"]);`}
+
+// phpCallbackBenign are near-misses the CRS alone passes: a callback
+// that runs nothing, Twig's filters with arrow functions or attribute
+// names, prose.
+var phpCallbackBenign = []string{
+	`array_walk($items, 'format_item');`, `{{ items|map(i => i.name)|join(', ') }}`, `{{ users|filter(u => u.active) }}`,
+	`{{ items|map(attribute='system') }}`, `see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
+	`the map('system') step`, `|map(x) and "system"`,
+}
+
+// phpCallbackCode are near-misses in PHP code that the CRS alone refuses
+// (its 933 rules read most PHP code): read by the operator only.
+var phpCallbackCode = []string{`usort($a, 'strcmp');`, `array_map('trim', $lines);`, `call_user_func('my_system_check');`,
+	`array_map("system" ...) is a bad idea`, `{{ list|sort }}`, `array_filter($rows, fn($r) => $r['system'] === 'prod')`,
+	`set_error_handler('log_error');`}
+
+// nodeChildProcessAttacks are attack 51's Node spellings (each ran id as
+// eval(input) on Node 20) and their kin, which the CRS alone passes.
+var nodeChildProcessAttacks = []string{
+	"module.constructor._load('child_'+'process').execSync('id').toString()", "require(['child','process'].join('_'))['exec'+'Sync']('id')+''",
+	"require('node:child_process').spawnSync('id').stdout+''", "require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64')+'').execSync('id')+''",
+	"require(Buffer.from('6368696c645f70726f63657373','hex').toString()).execSync('id')",
+	"require('ssecorp_dlihc'.split('').reverse().join('')).execSync('id')", "require(x).spawnSync('id')",
+}
+
+// nodeChildProcessAttacksCRS are spellings the CRS alone (934100) refuses
+// too.
+var nodeChildProcessAttacksCRS = []string{"require(atob('Y2hpbGRfcHJvY2Vzcw==')).execSync('id')",
+	"require(String.fromCharCode(99,104,105,108,100,95,112,114,111,99,101,115,115)).execSync('id')",
+	"require('\\x63hild_process').execSync('id')", "require(\"\\u0063hild_process\").execSync('id')", "import('node:child_process').then(m=>m.execSync('id'))",
+	"process.mainModule.require('node:child_process').execSync('id')", "require(`child_${''}process`).execSync('id')",
+	"require('child' + '_process').exec('id')", "require( 'node:child_process' ).exec('id')"}
+
+// nodeChildProcessBenign are near-misses the CRS alone passes: other
+// modules, prose.
+var nodeChildProcessBenign = []string{"require('express')", "const fs = require('node:fs')", "require('child_process docs')",
+	"the child_process module", "require(x).render()"}
+
+// nodeChildProcessCode are near-misses that the CRS alone refuses
+// (934100 reads require( and import( with a built name): read by the
+// operator only.
+var nodeChildProcessCode = []string{"require('./routes/' + name)", "require(path.join(__dirname, 'config'))",
+	"import('./module.js').then(m => m.run())", "import(`./locales/${lang}.js`)", "regex.exec(require('./x'))"}
+
+// shellPrefixedAttacks are attack 51's shell spellings (each ran id, ps,
+// uname or whoami on dash) and their kin, which the CRS alone passes.
+var shellPrefixedAttacks = []string{
+	"x;time id", "x;time -p id", "x|time id", "x;time ps aux", "x;time uname", "x;time nc e.vil 4444", "x;sg root id", "x;sg root whoami",
+	"x;sg 0 id", `x;sg root "uname -a"`, "x;su -c id", "x;su root -c id", "x;su -c whoami", "x;su -c ls", "x;runuser root -c id",
+	"x;runuser -u root id", "x;! id", "x;until id;do :;done", "x;case 1 in 1) id;;esac", "x;for i in 1;do id;done", "x;f(){ id;};f",
+	"x;{ time id;}", "x;su - root -c 'id'",
+}
+
+// shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
+var shellPrefixedAttacksCRS = []string{"x;nohup id", "x && timeout 5 id", "x;nice -n 5 id", "x;env FOO=1 id", "x;exec whoami",
+	"x;if id;then :;fi", "x;function f { id;};f", "x;time nohup id", "$(time id)"}
+
+// shellPrefixedBenign are near-misses: prose with the words after a
+// separator.
+var shellPrefixedBenign = []string{"Q&A; then cat lovers", "sg root beer", "a; su root please", "Dinner | time to eat", "yes; do it",
+	"x; until then", "Jack & Jill; case closed", "Open now; time zone id card", "Tea & time"}
+
+// TestPHPCallback: rule 210191 refuses phpCallbackAttacks in the query
+// and JSON through a real Caddy, where the CRS alone lets them through;
+// the near-misses pass.
+func TestPHPCallback(t *testing.T) {
+	nearMisses(t, "210191", phpCallback, phpCallbackCode)
+	operatorTable(t, "210191", phpCallback, phpCallbackAttacks, phpCallbackAttacksCRS, phpCallbackBenign)
+}
+
+// TestNodeChildProcess: rule 210192, the same for Node's child_process.
+func TestNodeChildProcess(t *testing.T) {
+	nearMisses(t, "210192", nodeChildProcess, nodeChildProcessCode)
+	operatorTable(t, "210192", nodeChildProcess, nodeChildProcessAttacks, nodeChildProcessAttacksCRS, nodeChildProcessBenign)
+}
+
+// TestShellPrefixed: rule 210193, the same for a command after time,
+// su -c, ! and the like.
+func TestShellPrefixed(t *testing.T) {
+	operatorTable(t, "210193", shellPrefixed, shellPrefixedAttacks, shellPrefixedAttacksCRS, shellPrefixedBenign)
+}
+
+// nearMisses: the rule's operator op matches no value of benign.
+func nearMisses(t *testing.T, rule string, op func(string) bool, benign []string) {
+	t.Helper()
+	for _, v := range benign {
+		if op(v) {
+			t.Errorf("%s matches the near-miss %q", rule, v)
+		}
+	}
+}
+
+func FuzzPHPCallback(f *testing.F) {
+	for _, s := range concat(phpCallbackAttacks, phpCallbackAttacksCRS, phpCallbackBenign, phpCallbackCode) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if phpCallback(v) && !strings.Contains(v, "(") {
+			t.Errorf("%q: matched without a call", v)
+		}
+	})
+}
+
+func FuzzNodeChildProcess(f *testing.F) {
+	for _, s := range concat(nodeChildProcessAttacks, nodeChildProcessAttacksCRS, nodeChildProcessBenign, nodeChildProcessCode) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if nodeChildProcess(v) && !strings.Contains(v, "(") {
+			t.Errorf("%q: matched without a call", v)
+		}
+	})
+}
+
+func FuzzShellPrefixed(f *testing.F) {
+	for _, s := range concat(shellPrefixedAttacks, shellPrefixedAttacksCRS, shellPrefixedBenign) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if shellPrefixed(v) && !strings.ContainsAny(v, ";|&`\n$") {
+			t.Errorf("%q: matched without a separator", v)
+		}
+	})
+}
+
+// langCallUnits are shapes that repeat what each of rules 210191-210193
+// looks at: a taker's or a filter's '(' with strings that are no names,
+// a loader's '(' with pieces to join or decode, a separator and a prefix
+// word with options.
+var langCallUnits = []struct{ name, unit string }{
+	{"plain", "lorem ipsum dolor sit amet "},
+	{"takers", `array_walk($a, 'x' . "y" ~ 'z', `},
+	{"taker brackets", "array_map(((((((((((("},
+	{"twig filters", "|map('sys'~'te' |filter( "},
+	{"long strings", `call_user_func("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", `},
+	{"loaders", "require('a'+'b'+`c`+"},
+	{"loader arrays", "require(['a','b','c'].join("},
+	{"loader decoders", "require(Buffer.from('Y2hp','base64')+atob('eA')+String.fromCharCode(99,"},
+	{"loader calls", "require(x)[require(y)."},
+	{"prefix words", "; time -p "},
+	{"prefix options", ";su -x -y -z -u u root "},
+	{"prefix cases", ";case x in a|b|c|d "},
+	{"prefix chains", "; time nohup nice -n 5 env A=1 x"},
+}
+
+// BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
+// of langCallUnits.
+func BenchmarkLangCall(b *testing.B) {
+	for _, c := range langCallUnits {
+		v := strings.Repeat(c.unit, 64<<10/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			b.ReportAllocs()
+			for b.Loop() {
+				phpCallback(v)
+				nodeChildProcess(v)
+				shellPrefixed(v)
+			}
+		})
+	}
+}
+
+// TestCPUBoundLangCalls: through a real Caddy, each of langCallUnits over
+// and over in the query and in a JSON field (and "; time a", whose every
+// separator starts a search for the command) costs under urlsBound.
+func TestCPUBoundLangCalls(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	units := append(slices.Clone(langCallUnits), struct{ name, unit string }{"prefix searches", "; time a"})
+	for _, c := range units {
+		q := url.QueryEscape(strings.Repeat(c.unit, 4000/len(c.unit)))
+		body := jsonString("q", strings.Repeat(c.unit, 15000/len(c.unit)))
+		req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, c.name+" over and over, query and JSON", margin*urlsBound)
+	}
+}
