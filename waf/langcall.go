@@ -105,6 +105,28 @@ var phpCommandFunctions = map[string]bool{
 // phpCommandFunctions, within langCallWindow bytes and before the call's
 // closing bracket.
 func phpCallback(v string) bool {
+	return eachCall(v, func(i, w, b int) bool {
+		if b-w > len("preg_replace_callback_array") {
+			return false
+		}
+		var lb [32]byte
+		name := lowerASCII(lb[:0], v[w:b])
+		p := w
+		for p > 0 && (v[p-1] == ' ' || v[p-1] == '\t') {
+			p--
+		}
+		twig := p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)]
+		if !twig && (!phpCallbackTakers[string(name)] || w > 0 && v[w-1] == '$') {
+			return false
+		}
+		return phpCommandArgument(v[i+1 : min(len(v), i+1+langCallWindow)])
+	})
+}
+
+// eachCall calls f at each '(' of v that a name stands before (over
+// spaces and tabs), with the bracket's index i and the name's v[w:b],
+// until f says true (then so does eachCall).
+func eachCall(v string, f func(i, w, b int) bool) bool {
 	for off := 0; ; {
 		i := strings.IndexByte(v[off:], '(')
 		if i < 0 {
@@ -116,21 +138,7 @@ func phpCallback(v string) bool {
 		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
 			b--
 		}
-		w := identBefore(v, b)
-		if w == b || b-w > len("preg_replace_callback_array") {
-			continue
-		}
-		var lb [32]byte
-		name := lowerASCII(lb[:0], v[w:b])
-		p := w
-		for p > 0 && (v[p-1] == ' ' || v[p-1] == '\t') {
-			p--
-		}
-		twig := p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)]
-		if !twig && (!phpCallbackTakers[string(name)] || w > 0 && (identByte(v[w-1], "") || v[w-1] == '$')) {
-			continue
-		}
-		if phpCommandArgument(v[i+1 : min(len(v), i+1+langCallWindow)]) {
+		if w := identBefore(v, b); w < b && f(i, w, b) {
 			return true
 		}
 	}
@@ -288,20 +296,9 @@ var nodeCommandMethods = map[string]bool{"exec": true, "execSync": true, "execFi
 // built at run time (not one literal) and the loaded module's command
 // method is called on it (require(x).execSync, require(x)['exec'+'Sync']).
 func nodeChildProcess(v string) bool {
-	for off := 0; ; {
-		i := strings.IndexByte(v[off:], '(')
-		if i < 0 {
+	return eachCall(v, func(i, w, b int) bool {
+		if b-w > len("require") || !nodeLoaders[v[w:b]] || w > 0 && v[w-1] == '$' {
 			return false
-		}
-		i += off
-		off = i + 1
-		b := i
-		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
-			b--
-		}
-		w := identBefore(v, b)
-		if w == b || b-w > len("require") || !nodeLoaders[v[w:b]] || w > 0 && identByte(v[w-1], "$") {
-			continue
 		}
 		args := v[i+1 : min(len(v), i+1+langCallWindow)]
 		var buf [langNameMax]byte
@@ -309,15 +306,11 @@ func nodeChildProcess(v string) bool {
 		if name != nil && string(bytes.TrimPrefix(name, []byte("node:"))) == "child_process" {
 			return true
 		}
-		if literal {
-			continue
-		}
 		// a name built otherwise: the call's closing bracket, then a
 		// command method
-		if c := jsCallEnd(args, end); c > 0 && nodeMethodAfter(args, c) {
-			return true
-		}
-	}
+		c := jsCallEnd(args, end)
+		return !literal && c > 0 && nodeMethodAfter(args, c)
+	})
 }
 
 // nodeModuleName reads a module's name at the start of args (after a
