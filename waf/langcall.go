@@ -282,9 +282,10 @@ func lowerASCII(buf []byte, s string) []byte {
 }
 
 // nodeLoaders load a module by name: require (also
-// process.mainModule.require and module.require), import() and
-// Module._load (module.constructor._load).
-var nodeLoaders = map[string]bool{"require": true, "import": true, "_load": true}
+// process.mainModule.require and module.require), import(),
+// Module._load (module.constructor._load) and, since Node 20.16 and 22.3,
+// process.getBuiltinModule.
+var nodeLoaders = map[string]bool{"require": true, "import": true, "_load": true, "getBuiltinModule": true}
 
 // nodeCommandMethods are child_process's functions that run a command.
 var nodeCommandMethods = map[string]bool{"exec": true, "execSync": true, "execFile": true, "execFileSync": true,
@@ -297,7 +298,7 @@ var nodeCommandMethods = map[string]bool{"exec": true, "execSync": true, "execFi
 // method is called on it (require(x).execSync, require(x)['exec'+'Sync']).
 func nodeChildProcess(v string) bool {
 	return eachCall(v, func(i, w, b int) bool {
-		if b-w > len("require") || !nodeLoaders[v[w:b]] || w > 0 && v[w-1] == '$' {
+		if b-w > len("getBuiltinModule") || !nodeLoaders[v[w:b]] || w > 0 && v[w-1] == '$' {
 			return false
 		}
 		args := v[i+1 : min(len(v), i+1+langCallWindow)]

@@ -51,6 +51,7 @@ var nodeChildProcessAttacks = []string{
 	"require('node:child_process').spawnSync('id').stdout+''", "require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64')+'').execSync('id')+''",
 	"require(Buffer.from('6368696c645f70726f63657373','hex').toString()).execSync('id')",
 	"require('ssecorp_dlihc'.split('').reverse().join('')).execSync('id')", "require(x).spawnSync('id')",
+	"process.getBuiltinModule('node:child_process').execSync('id')",
 }
 
 // nodeChildProcessAttacksCRS are spellings the CRS alone (934100) refuses
