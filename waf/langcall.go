@@ -83,6 +83,8 @@ var phpCallbackTakers = map[string]bool{
 	"array_udiff_uassoc": true, "array_uintersect": true, "array_uintersect_assoc": true, "array_uintersect_uassoc": true,
 	"array_diff_ukey": true, "array_diff_uassoc": true, "array_intersect_ukey": true, "array_intersect_uassoc": true,
 	"session_set_save_handler": true, "reflectionfunction": true, "fromcallable": true,
+	// attack 52: new ReflectionClass("ReflectionFunction")->newInstance("system")
+	"reflectionclass": true, "newinstance": true, "newinstanceargs": true,
 }
 
 // twigCallbackFilters are Twig's filters that call a callable given as
@@ -99,11 +101,13 @@ var phpCommandFunctions = map[string]bool{
 	"show_source": true, "highlight_file": true,
 }
 
-// phpCallback is rule 210191's operator: at each '(' after one of
-// phpCallbackTakers (or after | and one of twigCallbackFilters), a string
-// argument, joined by . or ~ and unescaped, that names one of
-// phpCommandFunctions, within langCallWindow bytes and before the call's
-// closing bracket.
+// phpCallback is rule 210191's operator: v calls one of
+// phpCallbackTakers (or | and one of twigCallbackFilters), and a string
+// literal anywhere in v names one of phpCommandFunctions
+// (phpCommandLiteral): the callable may be given as a literal, or held in
+// a variable, a constant, an array or a hash first (attack 52: $f =
+// "passthru"; array_walk($a, $f), const S = "...", callback: "...",
+// {% set f = 'system' %}...|map(f)).
 func phpCallback(v string) bool {
 	return eachCall(v, func(i, w, b int) bool {
 		if b-w > len("preg_replace_callback_array") {
@@ -116,11 +120,8 @@ func phpCallback(v string) bool {
 			p--
 		}
 		twig := p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)]
-		if !twig && (!phpCallbackTakers[string(name)] || w > 0 && v[w-1] == '$') {
-			return false
-		}
-		return phpCommandArgument(v[i+1 : min(len(v), i+1+langCallWindow)])
-	})
+		return twig || phpCallbackTakers[string(name)] && (w == 0 || v[w-1] != '$')
+	}) && phpCommandLiteral(v)
 }
 
 // eachCall calls f at each '(' of v that a name stands before (over
@@ -144,49 +145,138 @@ func eachCall(v string, f func(i, w, b int) bool) bool {
 	}
 }
 
-// phpCommandArgument: args (a call's arguments, from after its '(')
-// holds, before the bracket that closes the call, a string that names
-// one of phpCommandFunctions.
-func phpCommandArgument(args string) bool {
-	depth := 0
-	for j := 0; j < len(args); j++ {
-		switch c := args[j]; c {
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			if depth == 0 {
-				return false
+// phpCommandLiteral: a string literal of v (joined by . or ~, unescaped,
+// its interpolations dropped: "pa{$z}ssthru", "sys#{”}tem") names one of
+// phpCommandFunctions (phpCommandName), alone or joined to the literal
+// before it when only brackets, commas, joins and white space stand
+// between (('sys')~('tem'), ['sys','tem']|join(”)), or filling that
+// literal's %s ('%stem'|format('sys')). A subscript's key ($r['system'])
+// does not count.
+func phpCommandLiteral(v string) bool {
+	var prev [langNameMax]byte
+	pn, prevEnd := -1, 0
+	for j := 0; j < len(v); j++ {
+		if v[j] != '\'' && v[j] != '"' {
+			continue
+		}
+		var buf [langNameMax]byte
+		text, end := phpJoined(v, j, buf[:0])
+		if text == nil || subscriptKey(v, j, end) || !codePosition(v, j, end) {
+			pn, prevEnd, j = -1, end, end-1
+			continue
+		}
+		lowerInPlace(text)
+		if phpCommandName(text) {
+			return true
+		}
+		if pn >= 0 {
+			var both [2 * langNameMax]byte
+			if literalGap(v[prevEnd:j]) && phpCommandName(append(append(both[:0], prev[:pn]...), text...)) {
+				return true
 			}
-			depth--
-		case '\'', '"':
-			var buf [langNameMax]byte
-			text, end := phpJoined(args, j, buf[:0])
-			if text != nil && wholeArgument(args, j, end) {
-				for x, c := range text {
-					if c >= 'A' && c <= 'Z' {
-						text[x] = c + 'a' - 'A'
-					}
-				}
-				if phpCommandFunctions[string(bytes.TrimPrefix(text, []byte{'\\'}))] {
+			if f := bytes.Index(prev[:pn], []byte("%s")); f >= 0 && j-prevEnd <= 16 {
+				filled := append(append(append(both[:0], prev[:f]...), text...), prev[f+2:pn]...)
+				if phpCommandName(filled) {
 					return true
 				}
 			}
-			j = end - 1
+		}
+		pn, prevEnd, j = copy(prev[:], text), end, end-1
+	}
+	return false
+}
+
+// phpCommandName: text (lower case), trimmed of white space and a leading
+// \, is one of phpCommandFunctions, reversed ('metsys'|reverse), or
+// with at most two characters more before or after it
+// ('xsystem'|slice(1)).
+func phpCommandName(text []byte) bool {
+	text = bytes.TrimPrefix(bytes.TrimSpace(text), []byte{'\\'})
+	if len(text) < len("exec") || len(text) > len("file_put_contents")+2 {
+		return false
+	}
+	if phpCommandFunctions[string(text)] {
+		return true
+	}
+	var rb [langNameMax]byte
+	r := rb[:len(text)]
+	for x, c := range text {
+		r[len(text)-1-x] = c
+	}
+	if phpCommandFunctions[string(r)] {
+		return true
+	}
+	for cut := 1; cut <= 2 && cut < len(text); cut++ {
+		if phpCommandFunctions[string(text[cut:])] || phpCommandFunctions[string(text[:len(text)-cut])] {
+			return true
 		}
 	}
 	return false
 }
 
-// wholeArgument: args[a:e] is an argument of its own: the call's '(' or
-// a comma before it, a comma or the closing bracket after it (over white
-// space). map(attribute='system'), $r['system'] and "system" ... pass.
-func wholeArgument(args string, a, e int) bool {
+// literalGap: between two literals stand only brackets, commas, joins
+// (. ~ +) and white space, at most 8 bytes.
+func literalGap(gap string) bool {
+	if len(gap) > 8 {
+		return false
+	}
+	for x := 0; x < len(gap); x++ {
+		if strings.IndexByte(" \t,.~+()[]", gap[x]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// subscriptKey: the literal v[a:e] is a subscript's key: after a '['
+// right after a name, a variable or a closing bracket, and before ']'
+// (in ['system'] is a list).
+func subscriptKey(v string, a, e int) bool {
 	b := a
-	for b > 0 && (args[b-1] == ' ' || args[b-1] == '\t' || args[b-1] == '\n' || args[b-1] == '\r') {
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
 		b--
 	}
-	e = skipSpace(args, e)
-	return (b == 0 || args[b-1] == ',') && e < len(args) && (args[e] == ',' || args[e] == ')')
+	if b == 0 || v[b-1] != '[' {
+		return false
+	}
+	b--
+	e = skipSpace(v, e)
+	return b > 0 && (identByte(v[b-1], "$") || v[b-1] == ']' || v[b-1] == ')') && e < len(v) && v[e] == ']'
+}
+
+// codePosition: the literal v[a:e] stands where code puts a value:
+// after a bracket, a comma, an operator, a cast or a comment's end, or
+// at the value's start; and before a bracket, a comma, a semicolon, an
+// operator, a filter's | or a comment, or at the value's end. Prose that
+// quotes a name (see "system" in the manual, "system" ...) does not.
+func codePosition(v string, a, e int) bool {
+	b := a
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\n' || v[b-1] == '\r') {
+		b--
+	}
+	e = skipSpace(v, e)
+	if b > 0 && strings.IndexByte("(,=[:?@).~{>/!&|", v[b-1]) < 0 {
+		return false
+	}
+	if e >= len(v) {
+		return true
+	}
+	switch c := v[e]; {
+	case c == '.':
+		// a join or a method, not an ellipsis
+		return e+1 < len(v) && v[e+1] != '.'
+	default:
+		return strings.IndexByte(",);]}|?:~/-%", c) >= 0
+	}
+}
+
+// lowerInPlace lowers text's ASCII letters.
+func lowerInPlace(text []byte) {
+	for x, c := range text {
+		if c >= 'A' && c <= 'Z' {
+			text[x] = c + 'a' - 'A'
+		}
+	}
 }
 
 // phpJoined reads PHP's (or Twig's) string literals at s[j:] joined by .
@@ -227,6 +317,15 @@ func phpLiteral(s string, j int, buf []byte) (text []byte, end int, ok bool) {
 		switch {
 		case c == q:
 			return buf, e + 1, !over
+		case q == '"' && e+1 < len(s) && (c == '{' && s[e+1] == '$' || (c == '#' || c == '$') && s[e+1] == '{'):
+			// an interpolation, dropped: {$z}, ${z} (PHP), #{...} (Twig)
+			k := strings.IndexByte(s[e+1:min(len(s), e+1+langNameMax)], '}')
+			if k < 0 {
+				return buf, e, false
+			}
+			e += k + 1
+		case q == '"' && c == '$' && e+1 < len(s) && identByte(s[e+1], "") && (s[e+1] < '0' || s[e+1] > '9'):
+			e = identEnd(s, e+1) - 1 // "pa$z" (PHP)
 		case c == '\\' && e+1 < len(s):
 			d := s[e+1]
 			switch {
@@ -297,11 +396,47 @@ var nodeCommandMethods = map[string]bool{"exec": true, "execSync": true, "execFi
 // built at run time (not one literal) and the loaded module's command
 // method is called on it (require(x).execSync, require(x)['exec'+'Sync']).
 func nodeChildProcess(v string) bool {
-	return eachCall(v, func(i, w, b int) bool {
-		if b-w > len("getBuiltinModule") || !nodeLoaders[v[w:b]] || w > 0 && v[w-1] == '$' {
+	if eachCall(v, func(i, w, b int) bool {
+		if b-w > len("getBuiltinModule") || w > 0 && v[w-1] == '$' {
 			return false
 		}
 		args := v[i+1 : min(len(v), i+1+langCallWindow)]
+		switch name := v[w:b]; {
+		case nodeLoaders[name]:
+		case name == "call" || name == "apply":
+			// require.call(0, name), require?.call, require.apply(0,
+			// [name]) (attack 52): the loader before the dot, the name
+			// after the first argument
+			p := w - 1
+			if p < 0 || v[p] != '.' {
+				return false
+			}
+			if p > 0 && v[p-1] == '?' {
+				p--
+			}
+			if l := identBefore(v, p); l == p || !nodeLoaders[v[l:p]] {
+				if name == "apply" && p >= len("Reflect") && v[p-len("Reflect"):p] == "Reflect" {
+					// Reflect.apply(require, 0, [name])
+					a := skipSpace(args, 0)
+					if !nodeLoaders[args[a:identEnd(args, a)]] {
+						return false
+					}
+					args = afterArgument(args, a)
+				} else {
+					return false
+				}
+			}
+			args = afterArgument(args, 0)
+			if name == "apply" {
+				a := skipSpace(args, 0)
+				if a >= len(args) || args[a] != '[' {
+					return false
+				}
+				args = args[a+1:]
+			}
+		default:
+			return false
+		}
 		var buf [langNameMax]byte
 		name, end, literal := nodeModuleName(args, buf[:0])
 		if name != nil && string(bytes.TrimPrefix(name, []byte("node:"))) == "child_process" {
@@ -311,7 +446,56 @@ func nodeChildProcess(v string) bool {
 		// command method
 		c := jsCallEnd(args, end)
 		return !literal && c > 0 && nodeMethodAfter(args, c)
-	})
+	}) {
+		return true
+	}
+	// the builtin modules' list searched for it (attack 52:
+	// builtinModules.filter(...).map(require)[0].execSync('id'))
+	return strings.Contains(v, "builtinModules") && nodeMethodCalled(v)
+}
+
+// afterArgument is args after the argument that starts at or after a
+// (up to the comma at its own depth), "" when the call ends first.
+func afterArgument(args string, a int) string {
+	depth := 0
+	for k := a; k < len(args); k++ {
+		switch args[k] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth == 0 {
+				return ""
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return args[k+1:]
+			}
+		case '\'', '"', '`':
+			if q := strings.IndexByte(args[k+1:], args[k]); q >= 0 {
+				k += q + 1
+			}
+		}
+	}
+	return ""
+}
+
+// nodeMethodCalled: v calls one of nodeCommandMethods by a dot
+// (.execSync( ).
+func nodeMethodCalled(v string) bool {
+	for m := range nodeCommandMethods {
+		for off := 0; ; {
+			i := strings.Index(v[off:], "."+m)
+			if i < 0 {
+				break
+			}
+			off += i + 1 + len(m)
+			if k := skipSpace(v, off); k < len(v) && v[k] == '(' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nodeModuleName reads a module's name at the start of args (after a
@@ -353,11 +537,15 @@ func nodeModuleName(args string, buf []byte) (name []byte, end int, literal bool
 				j = skipSpace(args, j+len(m))
 			}
 		}
-		if j >= len(args) || args[j] != '+' {
-			plain := pieces == 1 && (args[start] == '\'' || args[start] == '"' || args[start] == '`')
-			return buf, j, plain && j < len(args) && args[j] == ')'
+		if j < len(args) && args[j] == '+' {
+			j = skipSpace(args, j+1)
+			continue
 		}
-		j = skipSpace(args, j+1)
+		if j > k && j < len(args) && strings.IndexByte("'\"`", args[j]) >= 0 {
+			continue // a + that t:urlDecodeUni made a space
+		}
+		plain := pieces == 1 && (args[start] == '\'' || args[start] == '"' || args[start] == '`')
+		return buf, j, plain && j < len(args) && args[j] == ')'
 	}
 	return nil, j, false
 }
@@ -596,13 +784,21 @@ func nodeMethodAfter(s string, k int) bool {
 }
 
 // shellCommandAt is rule 210151's command and what must follow it,
-// anchored: read where shellPrefixed's words end.
-var shellCommandAt = regexp.MustCompile(`\A` + shellLead + shellCommandBody())
+// anchored: read where shellPrefixed's words end. shellBareCommandAt is
+// the same for the commands read after the shell's own words only
+// (shellCommandBody's bare form).
+var (
+	shellCommandAt     = regexp.MustCompile(`\A` + shellLead + shellCommandBody(false))
+	shellBareCommandAt = regexp.MustCompile(`\A` + shellLead + shellCommandBody(true))
+)
 
 // shellPrefixed is rule 210193's operator: after a shell's separator (;
-// | & a backtick, a line break or $(), white space and grouping, one or
-// more words that run what follows as a command (shellPrefixWords), then
-// rule 210151's command (shellCommandAt).
+// | & a backtick, a line break or $(), white space and grouping, one to
+// four words that run what follows as a command, variables' assignments
+// or redirections (shellPrefixWord), then rule 210151's command
+// (shellCommandAt); after the shell's own words alone (do, then, if,
+// !...), the bare form (shellBareCommandAt): a loop's "do echo $f" is
+// everyday shell, "do id;" is not.
 func shellPrefixed(v string) bool {
 	for i := 0; i < len(v); i++ {
 		k := i + 1
@@ -616,19 +812,22 @@ func shellPrefixed(v string) bool {
 		default:
 			continue
 		}
-		words := 0
+		words, runs := 0, false
 		for range 4 {
 			k = skipShellGrouping(v, k)
-			e := shellPrefixWord(v, k)
+			e, runner := shellPrefixWord(v, k)
 			if e == k {
 				break
 			}
-			k, words = e, words+1
+			k, words, runs = e, words+1, runs || runner
 		}
 		k = skipBlanks(v, k)
 		// a command starts with no separator (the expression would fail
 		// there, at the cost of a search)
-		if words > 0 && k < len(v) && strings.IndexByte(";|&\n", v[k]) < 0 && shellCommandAt.MatchString(v[k:]) {
+		if words == 0 || k >= len(v) || strings.IndexByte(";|&\n", v[k]) >= 0 {
+			continue
+		}
+		if runs && shellCommandAt.MatchString(v[k:]) || !runs && shellBareCommandAt.MatchString(v[k:]) {
 			return true
 		}
 	}
@@ -644,117 +843,183 @@ func skipShellGrouping(v string, k int) int {
 	return k
 }
 
-// shellPrefixWords run the next word as a command (time id, nohup id,
-// exec id), or are the shell's own words before one (! id, then id);
-// shellPrefixWord reads their options and operands.
-var shellPrefixWords = map[string]bool{
-	"time": true, "nohup": true, "exec": true, "command": true, "builtin": true, "eval": true, "setsid": true,
-	"xargs": true, "doas": true, "nice": true, "ionice": true, "timeout": true, "stdbuf": true, "env": true,
-	"sg": true, "su": true, "runuser": true, "chroot": true, "unbuffer": true, "strace": true, "ltrace": true,
-	"watch": true, "taskset": true, "chrt": true, "flock": true, "script": true, "unshare": true, "nsenter": true,
-	"!": true, "if": true, "then": true, "else": true, "elif": true, "do": true, "while": true, "until": true, "case": true,
-}
+// shellRunners run the next word as a command (time id, nohup id, exec
+// id, su -c id); shellGrammar are the shell's own words before a command
+// (! id, then id, do id).
+var (
+	shellRunners = map[string]bool{
+		"time": true, "nohup": true, "exec": true, "command": true, "builtin": true, "eval": true, "setsid": true,
+		"xargs": true, "doas": true, "nice": true, "ionice": true, "timeout": true, "stdbuf": true, "env": true,
+		"sg": true, "su": true, "runuser": true, "chroot": true, "unbuffer": true, "strace": true, "ltrace": true,
+		"watch": true, "taskset": true, "chrt": true, "flock": true, "script": true, "unshare": true, "nsenter": true,
+		// attack 52
+		"fakeroot": true, "setpriv": true, "prlimit": true, "pkexec": true, "runcon": true, "numactl": true,
+		"systemd-run": true, "catchsegv": true, "faketime": true, "chpst": true, "nocache": true, "torsocks": true,
+		"proxychains": true, "proxychains4": true, "firejail": true, "bwrap": true,
+	}
+	shellGrammar = map[string]bool{"!": true, "if": true, "then": true, "else": true, "elif": true, "do": true, "while": true,
+		"until": true, "case": true}
+)
 
-// shellPrefixOperands are how many words (not options) each prefix word
-// takes before the command: sg's group, chroot's directory, timeout's
-// duration, taskset's mask, chrt's priority, flock's file.
-var shellPrefixOperands = map[string]int{"sg": 1, "chroot": 1, "timeout": 1, "taskset": 1, "chrt": 1, "flock": 1}
+// shellPrefixOperands are how many words (not options) a runner takes
+// before the command: sg's group, chroot's directory, timeout's duration,
+// taskset's mask, chrt's priority, flock's file, faketime's time.
+var shellPrefixOperands = map[string]int{"sg": 1, "chroot": 1, "timeout": 1, "taskset": 1, "chrt": 1, "flock": 1, "faketime": 1}
 
-// shellPrefixWord reads one of shellPrefixWords at v[k:] with its
-// options (-p, -n 5, -u root, -c) and operands, a variable's
-// assignment after env, a function's head (f() or function f), or a
-// case's pattern list (case x in a|b) ): the index where the command
-// may start, k when none stands there.
-func shellPrefixWord(v string, k int) int {
+// shellOptionValues are, for each runner, its options that take the next
+// word as their value (nice -n 5, su -s /bin/sh, timeout -s KILL).
+var shellOptionValues = map[string]string{"su": "gGsw", "runuser": "ugGsw", "nice": "n", "ionice": "cnp", "timeout": "sk",
+	"flock": "wEc", "env": "uSC", "xargs": "nIdsLPaE", "stdbuf": "ioe", "nsenter": "tSG", "sg": "", "numactl": "CNmp",
+	"prlimit": "p", "systemd-run": "pEu", "chpst": "ugUn", "firejail": "", "taskset": "", "chrt": "", "setpriv": ""}
+
+// shellPrefixWord reads at v[k:] one of shellRunners with its options
+// (-p, -n 5, -u root) and operands, one of shellGrammar, a variable's
+// assignment (A=1 id, A= id), a redirection (2>&1 id, >/tmp/x id, 0<&-
+// id), a function's head (f() or function f) or a case's pattern list
+// (case x in a|b) ): the index where the command may start (k when none
+// stands there), and whether what stands there runs a command (runner;
+// not so for the shell's own words).
+func shellPrefixWord(v string, k int) (end int, runner bool) {
 	if k >= len(v) {
-		return k
+		return k, false
+	}
+	if r := shellRedirection(v, k); r > k {
+		return r, true
 	}
 	e := identEnd(v, k)
 	if e == k && v[k] == '!' {
 		e = k + 1
 	}
+	for e < len(v) && v[e] == '-' && e > k && identByte(v[min(e+1, len(v)-1)], "") {
+		e = identEnd(v, e+1) // systemd-run
+	}
 	if e == k {
-		return k
+		return k, false
+	}
+	if e < len(v) && v[e] == '=' && v[k] != '!' && (v[k] < '0' || v[k] > '9') {
+		// a variable's assignment: A=1 id, A='' id, A= id
+		return shellWordEnd(v, e+1), true
 	}
 	word := v[k:e]
 	if e+1 < len(v) && v[e] == '(' && v[e+1] == ')' {
-		return e + 2 // f(){ id;}
+		return e + 2, false // f(){ id;}
 	}
 	if e >= len(v) || (v[e] != ' ' && v[e] != '\t') {
-		return k
+		return k, false
 	}
-	if word == "function" {
+	switch {
+	case word == "function":
 		f := skipSpace(v, e)
 		g := identEnd(v, f)
 		if g == f {
-			return k
+			return k, false
 		}
 		if strings.HasPrefix(v[g:], "()") {
 			g += 2
 		}
-		return g
-	}
-	if !shellPrefixWords[word] {
-		return k
+		return g, false
+	case word == "case":
+		// case WORD in PATTERN) : up to the pattern's bracket, on its line
+		c := strings.IndexByte(v[e:min(len(v), e+langCallWindow)], ')')
+		if c < 0 || strings.IndexByte(v[e:e+c], '\n') >= 0 || !strings.Contains(v[e:e+c], " in ") {
+			return k, false
+		}
+		return e + c + 1, false
+	case shellGrammar[word]:
+		return e, false
+	case !shellRunners[word]:
+		return k, false
 	}
 	j := e
-	if word == "case" {
-		// case WORD in PATTERN) : up to the pattern's bracket, on its line
-		c := strings.IndexByte(v[j:min(len(v), j+langCallWindow)], ')')
-		if c < 0 || strings.IndexByte(v[j:j+c], '\n') >= 0 || !strings.Contains(v[j:j+c], " in ") {
-			return k
-		}
-		return j + c + 1
-	}
 	operands, user := shellPrefixOperands[word], false
+	values := shellOptionValues[word]
 	for range 8 {
 		j = skipBlanks(v, j)
 		switch {
 		case j < len(v) && v[j] == '-':
-			// an option, and for -u/-g/-n/-c... its value when it is a
-			// word apart (su -c 'id' takes the command as -c's value:
-			// stop there)
+			// an option, and for the runner's options that take one,
+			// its value when it is a word apart (su -c 'id' takes the
+			// command as -c's value: stop there)
 			o := j
-			for j < len(v) && v[j] != ' ' && v[j] != '\t' {
-				j++
-			}
+			j = shellWordEnd(v, j)
 			opt := v[o:j]
 			if opt == "-c" || opt == "--command" {
-				return j
+				return j, true
 			}
-			if len(opt) == 2 && strings.IndexByte("ugnsoeiUG", opt[1]) >= 0 {
+			if len(opt) == 2 && strings.IndexByte(values, opt[1]) >= 0 {
 				user = user || opt[1] == 'u'
-				j = skipBlanks(v, j)
-				for j < len(v) && v[j] != ' ' && v[j] != '\t' {
-					j++
-				}
+				j = shellWordEnd(v, skipBlanks(v, j))
 			}
 		case word == "env" && identEnd(v, j) > j && identEnd(v, j) < len(v) && v[identEnd(v, j)] == '=':
-			// env FOO=1 id
-			for j < len(v) && v[j] != ' ' && v[j] != '\t' {
-				j++
-			}
+			j = shellWordEnd(v, j) // env FOO=1 id
 		case (word == "su" || word == "runuser" && !user) && j < len(v) && identByte(v[j], ""):
 			// su root -c id: a user, then an option
-			for j < len(v) && v[j] != ' ' && v[j] != '\t' {
-				j++
-			}
+			j = shellWordEnd(v, j)
 			if n := skipBlanks(v, j); n >= len(v) || v[n] != '-' {
-				return k
+				return k, false
 			}
 		case operands > 0 && j < len(v) && v[j] != ';' && v[j] != '|' && v[j] != '&':
-			for j < len(v) && v[j] != ' ' && v[j] != '\t' {
-				j++
-			}
+			j = shellWordEnd(v, j)
 			operands--
 		default:
 			if word == "su" {
-				return k // su without -c runs a shell, not the word after
+				return k, false // su without -c runs a shell, not the word after
 			}
-			return j
+			return j, true
 		}
 	}
+	return k, false
+}
+
+// shellRedirection reads a redirection at v[k:] (2>&1, 0<&-, >/tmp/x,
+// >> log, <in, &>x) with its target: the index after it, k when none.
+func shellRedirection(v string, k int) int {
+	j := k
+	for j < len(v) && j-k < 2 && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	if j == k && j < len(v) && v[j] == '&' && j+1 < len(v) && v[j+1] == '>' {
+		j++ // &>file
+	}
+	if j >= len(v) || (v[j] != '<' && v[j] != '>') {
+		return k
+	}
+	j++
+	if j < len(v) && (v[j] == '>' || v[j] == '|' || (v[j] == '<' && v[j-1] == '<') || (v[j] == '>' && v[j-1] == '<')) {
+		j++
+	}
+	if j < len(v) && v[j] == '&' {
+		j++
+		if j < len(v) && (v[j] == '-' || v[j] >= '0' && v[j] <= '9') {
+			return j + 1
+		}
+		return k
+	}
+	j = skipBlanks(v, j)
+	if e := shellWordEnd(v, j); e > j {
+		return e
+	}
 	return k
+}
+
+// shellWordEnd is the end of the shell word at v[j:]: up to a blank or
+// a separator, over quoted strings (A='x y' id).
+func shellWordEnd(v string, j int) int {
+	for j < len(v) {
+		switch c := v[j]; c {
+		case ' ', '\t', '\n', ';', '|', '&':
+			return j
+		case '\'', '"':
+			q := strings.IndexByte(v[j+1:min(len(v), j+1+langCallWindow)], c)
+			if q < 0 {
+				return j
+			}
+			j += q + 2
+		default:
+			j++
+		}
+	}
+	return j
 }
 
 // skipBlanks skips spaces and tabs at v[j:].

@@ -20,6 +20,27 @@ var phpCallbackAttacks = []string{
 	`$a=["id"];array_walk($a,"\163ystem");`, `$a=["id"];array_walk($a,"\u{73}ystem");`,
 	"{{{'id':1}|keys|map('system')|join}}", "{{ {'id':1}|keys|map('system') }}", "{{ {'id':1}|keys|map('passthru')|first }}",
 	"{{ {'id':1}|keys|filter('sys'~'tem') }}", "{{ ['id']|map(\"passthru\") }}", "{{ {a:'id',b:'x'}|sort('system') }}",
+	// attack 52's: the name held in a variable, a constant or a hash,
+	// given by a named argument, after a comment, a cast, @, a ternary,
+	// ?? or brackets, interpolated, built by Twig's filters
+	`(new ReflectionClass("ReflectionFunction"))->newInstance("system")->invoke("id");`,
+	`(new ReflectionClass("ReflectionFunction"))->newInstanceArgs(["system"])->invoke("id");`,
+	`$a=["id"];array_walk(array:$a,callback:"passthru");`, `$a=["id"];array_walk($a,callback:"passthru");`,
+	`$a=["id"];array_walk($a,/**/"passthru");`, `$a=["id"];array_walk($a,("passthru"));`, `$a=["id"];array_walk($a,["passthru"][0]);`,
+	`$a=["id"];array_walk($a,@"passthru");`, `$a=["id"];array_walk($a,(string)"passthru");`, `$a=["id"];array_walk($a,true?"passthru":1);`,
+	`$a=["id"];array_walk($a,null??"passthru");`, `$a=["id"];array_walk($a,"pa{$z}ssthru");`, `$f="passthru";$a=["id"];array_walk($a,$f);`,
+	`$f="pass"."thru";$a=["id"];array_walk($a,$f);`, `const S="passthru";$a=["id"];array_walk($a,S);`,
+	`define("S","pass"."thru");$a=["id"];array_walk($a,S);`, `class A{const F="passthru";}$a=["id"];array_walk($a,A::F);`,
+	"{% set f = 'system' %}{{ {'id':1}|keys|map(f) }}", "{% for f in ['system'] %}{{ {'id':1}|keys|map(f) }}{% endfor %}",
+	"{% with {f:'system'} %}{{ {'id':1}|keys|map(f) }}{% endwith %}", "{{ {'id':1}|keys|map(arrow='system') }}",
+	"{{ {'id':1}|keys|filter(arrow='system') }}", "{{ {'id':1}|keys|map(('system')) }}", "{{ {'id':1}|keys|map(['system']|first) }}",
+	"{{ {'id':1}|keys|map('metsys'|reverse) }}", "{{ {'id':1}|keys|map('SYSTEM'|lower) }}", "{{ {'id':1}|keys|map('system'|capitalize) }}",
+	"{{ {'id':1}|keys|map('%stem'|format('sys')) }}", "{{ {'id':1}|keys|map('xsystem'|slice(1)) }}", "{{ {'id':1}|keys|map(' system '|trim) }}",
+	"{{ {'id':1}|keys|map('system'|default('x')) }}", "{{ {'id':1}|keys|map('system'|raw) }}", "{{ {'id':1}|keys|map('system'|e) }}",
+	"{{ {'id':1}|keys|map(\"sys#{''}tem\") }}", "{{ {'id':1}|keys|map({'a':'system'}.a) }}", "{{ {'id':1}|keys|map({'a':'system'}['a']) }}",
+	"{{ {'id':1}|keys|map(true ? 'system' : 'x') }}", "{{ {'id':1}|keys|map(null ?? 'system') }}", "{{ {'id':1}|keys|map(('sys')~('tem')) }}",
+	"{{ {'id':1}|keys|map('sys' ~ ('tem')) }}", "{{ {'id':1}|keys|map(['sys','tem']|join('')) }}",
+	"{{ {'id':1}|keys|map(_charset|slice(0,0)~'system') }}",
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -34,14 +55,14 @@ var phpCallbackAttacksCRS = []string{`Closure::fromCallable('system')('id');`, `
 // names, prose.
 var phpCallbackBenign = []string{
 	`array_walk($items, 'format_item');`, `{{ items|map(i => i.name)|join(', ') }}`, `{{ users|filter(u => u.active) }}`,
-	`{{ items|map(attribute='system') }}`, `see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
+`see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
 	`the map('system') step`, `|map(x) and "system"`,
 }
 
 // phpCallbackCode are near-misses in PHP code that the CRS alone refuses
 // (its 933 rules read most PHP code): read by the operator only.
-var phpCallbackCode = []string{`usort($a, 'strcmp');`, `array_map('trim', $lines);`, `call_user_func('my_system_check');`,
-	`array_map("system" ...) is a bad idea`, `{{ list|sort }}`, `array_filter($rows, fn($r) => $r['system'] === 'prod')`,
+var phpCallbackCode = []string{`usort($a, 'strcmp');`, `array_map("system" ...) is a bad idea`, `$m['system'] = array_map('trim', $x);`, `array_map('trim', $lines);`, `call_user_func('my_system_check');`,
+	`{{ list|sort }}`, `array_filter($rows, fn($r) => $r['system'] === 'prod')`,
 	`set_error_handler('log_error');`}
 
 // nodeChildProcessAttacks are attack 51's Node spellings (each ran id as
@@ -52,6 +73,22 @@ var nodeChildProcessAttacks = []string{
 	"require(Buffer.from('6368696c645f70726f63657373','hex').toString()).execSync('id')",
 	"require('ssecorp_dlihc'.split('').reverse().join('')).execSync('id')", "require(x).spawnSync('id')",
 	"process.getBuiltinModule('node:child_process').execSync('id')",
+	// attack 52's: getBuiltinModule, require by call, apply and
+	// Reflect.apply, the builtin modules' list searched
+	"global.process.getBuiltinModule('node:child_process').execSync('id').toString()",
+	"process.getBuiltinModule('child_'+'process').execSync('id').toString()",
+	"process.getBuiltinModule(['child','process'].join('_')).execSync('id').toString()",
+	"process.getBuiltinModule(Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64')+'').execSync('id').toString()",
+	"process.getBuiltinModule(require('module').builtinModules.find(x=>/^chi/.test(x))).execSync('id').toString()",
+	"require.call(0,'child_process').execSync('id').toString()", "require.call(0,'node:child_process').execSync('id').toString()",
+	"require?.call(0,'child_process').execSync('id').toString()", "require.apply(0,['child_process']).execSync('id').toString()",
+	"require.call(0,Buffer.from('Y2hpbGRfcHJvY2Vzcw==','base64')+'').execSync('id').toString()",
+	"require.call(0,'child_process').spawnSync('sh',['-c','id']).stdout+''", "Reflect.apply(require,0,['child_process']).execSync('id').toString()",
+	"Reflect.apply(require,0,['child_'+'process']).execSync('id').toString()", "module.require.call(module,'child_process').execSync('id').toString()",
+	"Object.getPrototypeOf(module).require.call(module,'child_process').execSync('id').toString()",
+	"require('module').prototype.require.call(module,'child_process').execSync('id').toString()",
+	"require('module').builtinModules.filter(x=>x[0]=='c'&&x[5]=='_').map(require)[0].execSync('id').toString()",
+	"new (require('worker_threads').Worker)(\"require.call(0,'child_process').execSync('id',{stdio:'inherit'})\",{eval:true})",
 }
 
 // nodeChildProcessAttacksCRS are spellings the CRS alone (934100) refuses
@@ -65,7 +102,7 @@ var nodeChildProcessAttacksCRS = []string{"require(atob('Y2hpbGRfcHJvY2Vzcw=='))
 // nodeChildProcessBenign are near-misses the CRS alone passes: other
 // modules, prose.
 var nodeChildProcessBenign = []string{"require('express')", "const fs = require('node:fs')", "require('child_process docs')",
-	"the child_process module", "require(x).render()"}
+	"the child_process module", "require(x).render()", "fn.call(0, 'child_process')", "require.call docs", "list builtinModules and exec them"}
 
 // nodeChildProcessCode are near-misses that the CRS alone refuses
 // (934100 reads require( and import( with a built name): read by the
@@ -80,16 +117,25 @@ var shellPrefixedAttacks = []string{
 	"x;sg 0 id", `x;sg root "uname -a"`, "x;su -c id", "x;su root -c id", "x;su -c whoami", "x;su -c ls", "x;runuser root -c id",
 	"x;runuser -u root id", "x;! id", "x;until id;do :;done", "x;case 1 in 1) id;;esac", "x;for i in 1;do id;done", "x;f(){ id;};f",
 	"x;{ time id;}", "x;su - root -c 'id'",
+	// attack 52's: variables' assignments and redirections before the
+	// command, more runners, chrt's option and priority
+	"x;A=1 id", "x;A=1 B=2 id", "x;A= id", "x;A='' id", "x;_=1 id", "x;a_b=c id", "x;PATH=/usr/bin id", "x;IFS=x id",
+	"x;LANG=C LC_ALL=C id", "x;A=1 time id", "x|A=1 id", "x&&A=1 id", "x&A=1 id", "`A=1 id`", "x;2>&1 id", "x;0<&- id",
+	"x;A=1 2>&1 id", "x;2>&1 nohup id", "x;fakeroot id", "x;setpriv id", "x;setpriv --reuid=0 id", "x;prlimit id",
+	"x;prlimit --nofile=9 id", "x;chrt -o 0 id", "x;A='a b' id",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
 var shellPrefixedAttacksCRS = []string{"x;nohup id", "x && timeout 5 id", "x;nice -n 5 id", "x;env FOO=1 id", "x;exec whoami",
-	"x;if id;then :;fi", "x;function f { id;};f", "x;time nohup id", "$(time id)"}
+	"x;if id;then :;fi", "x;function f { id;};f", "x;time nohup id", "$(time id)", "x;>/tmp/x id"}
 
 // shellPrefixedBenign are near-misses: prose with the words after a
 // separator.
 var shellPrefixedBenign = []string{"Q&A; then cat lovers", "sg root beer", "a; su root please", "Dinner | time to eat", "yes; do it",
-	"x; until then", "Jack & Jill; case closed", "Open now; time zone id card", "Tea & time"}
+	"x; until then", "Jack & Jill; case closed", "Open now; time zone id card", "Tea & time",
+	// attack 52's false positives: loops in a README or a forum post
+	"for f in *.txt; do echo $f; done", "for i in 1 2 3; do echo $i; done", "for host in a b; do ping -c1 $host; done",
+	"if [ -f x ]; then cat $x; fi", "a=1; b=2 and c", "Tom & <b>Jerry</b>", "price; >5 items"}
 
 // TestPHPCallback: rule 210191 refuses phpCallbackAttacks in the query
 // and JSON through a real Caddy, where the CRS alone lets them through;

@@ -402,7 +402,7 @@ const shellLead = `(?:['\"\x5c^]|\$['\"]|[({]\s*|(?i:call)[ \t]+)*`
 // The carets, net1, net.exe, "net", call, %COMSPEC% and ANSI-C quoting
 // passed a sixth fresh-eyes attack (attack 10, B9).
 func shellCommandRule() string {
-	return shellSeparator + `\s*` + shellLead + shellCommandBody()
+	return shellSeparator + `\s*` + shellLead + shellCommandBody(false)
 }
 
 // shellSeparator is a shell's command separator for rule 210151: ; | &
@@ -410,8 +410,11 @@ func shellCommandRule() string {
 const shellSeparator = `(?:[;|&` + "`" + `\n]|\$\()`
 
 // shellCommandBody is rule 210151's command and what must follow it (see
-// shellCommandRule).
-func shellCommandBody() string {
+// shellCommandRule); bare, only the commands that are no words of prose
+// with anything after them and the others alone (before the value's end,
+// a separator or a comment: "do id;", not "do echo $f"), for rule 210193
+// after the shell's own words.
+func shellCommandBody(bare bool) string {
 	const gap = shellGap
 	split := func(w string) string {
 		var b strings.Builder
@@ -485,6 +488,10 @@ func shellCommandBody() string {
 	// or a host and then a port ("nc evil.example 4444")
 	withArgs = append(withArgs, split("nc")+`(?:`+endWord+`|[ \t]+['\"]*[-/$'\"~*]|[ \t]+[\w.-]+[ \t]+\d+(?:[ \t]*(?:\z|[;&#)])|[|`+"`"+`]))`)
 	// arguments are on the command's line ("| ps\n- item" is a list)
+	if bare {
+		return `(?:(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
+			`|(?:` + alt(shellCommandsWords) + `|` + alt(shellCommandsNumber) + `)` + endWord + `)`
+	}
 	return `(?:` +
 		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
 		`|(?:` + alt(shellCommandsWords) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.])` +

@@ -257,11 +257,14 @@ const sqlFunctionNames = `jsonb?_\w+|isjson|openjson|to_jsonb?|\w+_to_jsonb?|reg
 	`|array(?:Exists|Filter|First|Count|StringConcat)|base64Decode|tryBase64Decode|throwIf|getSetting|hostName|isNotNull|isNull|assumeNotNull|reinterpretAs\w+`
 
 // sqlFunctionWords are ClickHouse's (and SQLite's like) functions spelled
-// as English words: empty, has, like, position. Rules 210156 and 210162
+// as English words: empty, has, like, position; since attack 52 SQLite's
+// likely and glob (x' OR likely(length(password)>3)-- and
+// 1 OR glob('a*',password) in a Referer, a User-Agent or a cookie, where
+// the CRS at paranoia 1 reads no function's name). Rules 210156 and 210162
 // take them only with the bracket right after the name (empty(password),
 // not "it's empty (for now)"): a comment between (empty/**/(x)) is a
 // space after t:replaceComments and passes, the price of prose.
-const sqlFunctionWords = `empty|has|like|position`
+const sqlFunctionWords = `empty|has|like|position|likely|glob`
 
 // sqlFunctionRule is rule 210156's expression: a closed quote (any
 // closing parentheses after it), then or/and/xor or ||/&&, optionally

@@ -389,3 +389,27 @@ func FuzzTautologySuffix(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v string) { tautologySuffix(v) })
 }
+
+// TestSQLWordFunctionsInHeaders: attack 52's SQLite calls of functions
+// spelled as English words (likely, glob), bracket right after the
+// name, in the Referer, the User-Agent and a percent-encoded cookie,
+// where the CRS at paranoia 1 reads no function's name (its 942151 reads
+// arguments only): rules 210156 and 210162 refuse them; prose with the
+// words passes.
+func TestSQLWordFunctionsInHeaders(t *testing.T) {
+	tableOnly(t)
+	var catches, misses, benign []probe
+	for _, v := range []string{"x' OR likely(length(password)>3)--", "1 OR glob('a*',password)", "x' AND glob('a*',password)--", "1 OR likely(1)"} {
+		misses = append(misses, refererAndAgent(v)...)
+		cookie := probe{name: "cookie " + v, method: "GET", path: "/api/items", header: http.Header{"Cookie": {"q=" + url.QueryEscape(v)}}}
+		if strings.Contains(v, "likely") {
+			catches = append(catches, cookie) // the CRS's 942151 reads cookies
+		} else {
+			misses = append(misses, cookie)
+		}
+	}
+	for _, v := range []string{"it's likely (1) of them", "glob (the pattern) matches", "1 or likely not", "Tom's glob and likely (maybe)"} {
+		benign = append(benign, refererAndAgent(v)...)
+	}
+	runBeyondTheCRS(t, catches, misses, benign)
+}
