@@ -55,7 +55,7 @@ var phpCallbackAttacksCRS = []string{`Closure::fromCallable('system')('id');`, `
 // names, prose.
 var phpCallbackBenign = []string{
 	`array_walk($items, 'format_item');`, `{{ items|map(i => i.name)|join(', ') }}`, `{{ users|filter(u => u.active) }}`,
-`see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
+	`see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
 	`the map('system') step`, `|map(x) and "system"`,
 }
 
