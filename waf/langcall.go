@@ -457,19 +457,29 @@ func nodeChildProcess(v string) bool {
 // afterArgument is args after the argument that starts at or after a
 // (up to the comma at its own depth), "" when the call ends first.
 func afterArgument(args string, a int) string {
+	if k := bracketEnd(args, a, true); k >= 0 && args[k] == ',' {
+		return args[k+1:]
+	}
+	return ""
+}
+
+// bracketEnd is the index of the first closing bracket (or, with
+// commas, comma) at args[from:]'s own depth, over nested brackets and
+// quoted strings; -1 when none.
+func bracketEnd(args string, from int, commas bool) int {
 	depth := 0
-	for k := a; k < len(args); k++ {
+	for k := from; k < len(args); k++ {
 		switch args[k] {
 		case '(', '[', '{':
 			depth++
 		case ')', ']', '}':
 			if depth == 0 {
-				return ""
+				return k
 			}
 			depth--
 		case ',':
-			if depth == 0 {
-				return args[k+1:]
+			if depth == 0 && commas {
+				return k
 			}
 		case '\'', '"', '`':
 			if q := strings.IndexByte(args[k+1:], args[k]); q >= 0 {
@@ -477,7 +487,7 @@ func afterArgument(args string, a int) string {
 			}
 		}
 	}
-	return ""
+	return -1
 }
 
 // nodeMethodCalled: v calls one of nodeCommandMethods by a dot
@@ -748,20 +758,8 @@ func jsCharCodes(s string, j int, buf []byte) ([]byte, int, bool) {
 // jsCallEnd is the index after the bracket that closes the call whose
 // arguments start args, searched from j (0: none within args).
 func jsCallEnd(args string, j int) int {
-	depth := 0
-	for k := j; k < len(args); k++ {
-		switch args[k] {
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			if depth == 0 {
-				if args[k] == ')' {
-					return k + 1
-				}
-				return 0
-			}
-			depth--
-		}
+	if k := bracketEnd(args, j, false); k >= 0 && args[k] == ')' {
+		return k + 1
 	}
 	return 0
 }
