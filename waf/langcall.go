@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 )
 
@@ -72,19 +73,20 @@ const langNameMax = 64
 
 // phpCallbackTakers are PHP's functions that call a callable they are
 // given (lower case: PHP's names are not case sensitive), and Reflection's
-// ways to make one from a name.
-var phpCallbackTakers = map[string]bool{
-	"array_map": true, "array_walk": true, "array_walk_recursive": true, "array_filter": true, "array_reduce": true,
-	"usort": true, "uasort": true, "uksort": true, "call_user_func": true, "call_user_func_array": true,
-	"forward_static_call": true, "forward_static_call_array": true, "register_shutdown_function": true,
-	"register_tick_function": true, "iterator_apply": true, "preg_replace_callback": true, "preg_replace_callback_array": true,
-	"mb_ereg_replace_callback": true, "ob_start": true, "set_error_handler": true, "set_exception_handler": true,
-	"spl_autoload_register": true, "header_register_callback": true, "array_udiff": true, "array_udiff_assoc": true,
-	"array_udiff_uassoc": true, "array_uintersect": true, "array_uintersect_assoc": true, "array_uintersect_uassoc": true,
-	"array_diff_ukey": true, "array_diff_uassoc": true, "array_intersect_ukey": true, "array_intersect_uassoc": true,
-	"session_set_save_handler": true, "reflectionfunction": true, "fromcallable": true,
+// ways to make one from a name, each with the callable's position among
+// its arguments (the first of several where the callable is last).
+var phpCallbackTakers = map[string]int{
+	"array_map": 1, "array_walk": 2, "array_walk_recursive": 2, "array_filter": 2, "array_reduce": 2,
+	"usort": 2, "uasort": 2, "uksort": 2, "call_user_func": 1, "call_user_func_array": 1,
+	"forward_static_call": 1, "forward_static_call_array": 1, "register_shutdown_function": 1,
+	"register_tick_function": 1, "iterator_apply": 2, "preg_replace_callback": 2, "preg_replace_callback_array": 1,
+	"mb_ereg_replace_callback": 2, "ob_start": 1, "set_error_handler": 1, "set_exception_handler": 1,
+	"spl_autoload_register": 1, "header_register_callback": 1, "array_udiff": 3, "array_udiff_assoc": 3,
+	"array_udiff_uassoc": 3, "array_uintersect": 3, "array_uintersect_assoc": 3, "array_uintersect_uassoc": 3,
+	"array_diff_ukey": 3, "array_diff_uassoc": 3, "array_intersect_ukey": 3, "array_intersect_uassoc": 3,
+	"session_set_save_handler": 1, "reflectionfunction": 1, "fromcallable": 1,
 	// attack 52: new ReflectionClass("ReflectionFunction")->newInstance("system")
-	"reflectionclass": true, "newinstance": true, "newinstanceargs": true,
+	"reflectionclass": 1, "newinstance": 1, "newinstanceargs": 1,
 }
 
 // twigCallbackFilters are Twig's filters that call a callable given as
@@ -109,7 +111,8 @@ var phpCommandFunctions = map[string]bool{
 // "passthru"; array_walk($a, $f), const S = "...", callback: "...",
 // {% set f = 'system' %}...|map(f)).
 func phpCallback(v string) bool {
-	return eachCall(v, func(i, w, b int) bool {
+	taker := false
+	if eachCall(v, func(i, w, b int) bool {
 		if b-w > len("preg_replace_callback_array") {
 			return false
 		}
@@ -119,9 +122,109 @@ func phpCallback(v string) bool {
 		for p > 0 && (v[p-1] == ' ' || v[p-1] == '\t') {
 			p--
 		}
-		twig := p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)]
-		return twig || phpCallbackTakers[string(name)] && (w == 0 || v[w-1] != '$')
-	}) && phpCommandLiteral(v)
+		args := v[i+1 : min(len(v), i+1+langCallWindow)]
+		if p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)] {
+			taker = true
+			return !twigCallbackAllowed(string(name), args)
+		}
+		pos, ok := phpCallbackTakers[string(name)]
+		if !ok || w > 0 && v[w-1] == '$' {
+			return false
+		}
+		taker = true
+		return builtCallable(args, pos)
+	}) {
+		return true
+	}
+	return taker && phpCommandLiteral(v)
+}
+
+// twigCallbackAllowed: a Twig (or Jinja) filter's arguments that call
+// nothing a request could name: an arrow function ((a, b) => a.x <=> b.x),
+// none, for map and sort a named argument (attribute=, reverse=,
+// case_sensitive=: Jinja's), true or false, or one literal naming a
+// Jinja filter (map('lower')). Anything else, a string, a variable or an
+// expression, names a PHP function to Twig before 3.11.1/3.14.1 (attack
+// 53: 'sys<i>tem'|striptags, '%c...'|format(115,...), a {% set %} block).
+func twigCallbackAllowed(filter, args string) bool {
+	end := bracketEnd(args, 0, false)
+	if end < 0 {
+		return true // not closed within the window: no call read
+	}
+	a := strings.TrimSpace(args[:end])
+	if a == "" || arrowFunction(a) {
+		return true
+	}
+	if filter != "map" && filter != "sort" {
+		return false
+	}
+	if e := identEnd(a, 0); e > 0 {
+		rest := strings.TrimSpace(a[e:])
+		switch {
+		case strings.HasPrefix(rest, "=") && !strings.HasPrefix(rest, "=="):
+			return slices.Contains([]string{"attribute", "reverse", "case_sensitive", "default"}, a[:e])
+		case rest == "" && (a == "true" || a == "false"):
+			return true
+		}
+	}
+	if len(a) > 2 && (a[0] == '\'' || a[0] == '"') && a[len(a)-1] == a[0] {
+		return jinjaFilters[a[1:len(a)-1]]
+	}
+	return false
+}
+
+// arrowFunction: a (a Twig filter's argument) is an arrow function: a
+// name or a bracketed list of names, then =>.
+func arrowFunction(a string) bool {
+	k := 0
+	if a[0] == '(' {
+		c := strings.IndexByte(a, ')')
+		if c < 0 {
+			return false
+		}
+		k = c + 1
+	} else if k = identEnd(a, 0); k == 0 {
+		return false
+	}
+	return strings.HasPrefix(strings.TrimLeft(a[k:], " \t"), "=>")
+}
+
+// jinjaFilters are Jinja's filters a template maps by name
+// (map('lower')).
+var jinjaFilters = map[string]bool{"lower": true, "upper": true, "title": true, "capitalize": true, "trim": true, "int": true,
+	"float": true, "string": true, "length": true, "count": true, "first": true, "last": true, "abs": true, "round": true,
+	"list": true, "sort": true, "unique": true, "reverse": true, "striptags": true, "escape": true, "e": true, "safe": true,
+	"urlencode": true, "wordcount": true, "center": true, "default": true, "d": true, "tojson": true, "bool": true,
+	"basename": true, "dirname": true, "quote": true, "b64encode": true, "b64decode": true, "to_json": true, "to_yaml": true}
+
+// builtCallable: the argument at position pos (1-based) of args (a
+// callback taker's, from after its '(') is a name built by a call at run
+// time (join(”, [...]), str_pad('sys', 6, 'tem'),
+// array_key_first([...]): attack 53), not a closure (function, fn,
+// static) nor a first-class callable (strlen(...)).
+func builtCallable(args string, pos int) bool {
+	for range pos - 1 {
+		if args = afterArgument(args, 0); args == "" {
+			return false
+		}
+	}
+	a := skipSpace(args, 0)
+	for a < len(args) && (args[a] == '@' || args[a] == '\\') {
+		a++
+	}
+	e := identEnd(args, a)
+	if e == a {
+		return false
+	}
+	switch strings.ToLower(args[a:e]) {
+	case "function", "fn", "static", "new", "array", "list", "isset", "empty":
+		return false
+	}
+	k := skipSpace(args, e)
+	if k >= len(args) || args[k] != '(' {
+		return false
+	}
+	return !strings.HasPrefix(strings.TrimLeft(args[k+1:], " \t"), "...")
 }
 
 // eachCall calls f at each '(' of v that a name stands before (over
@@ -147,14 +250,17 @@ func eachCall(v string, f func(i, w, b int) bool) bool {
 
 // phpCommandLiteral: a string literal of v (joined by . or ~, unescaped,
 // its interpolations dropped: "pa{$z}ssthru", "sys#{”}tem") names one of
-// phpCommandFunctions (phpCommandName), alone or joined to the literal
-// before it when only brackets, commas, joins and white space stand
-// between (('sys')~('tem'), ['sys','tem']|join(”)), or filling that
-// literal's %s ('%stem'|format('sys')). A subscript's key ($r['system'])
-// does not count.
+// phpCommandFunctions (phpCommandName), alone or joined to the literals
+// before it when only brackets, commas, joins, numbers, white space and
+// calls stand between (('sys')~('tem'), ['s','y','s','t','e','m'],
+// str_pad('sys',6,'tem'), 'sy'.str_repeat('s',1).'tem': any run of them
+// that ends at this one), or filling the one before's %s
+// ('%stem'|format('sys')). A subscript's key ($r['system']) does not
+// count; a hash's key ('system'=>1, read back by array_keys) does.
 func phpCommandLiteral(v string) bool {
-	var prev [langNameMax]byte
-	pn, prevEnd := -1, 0
+	var run [langNameMax]byte
+	var starts [16]int // where each literal of the run starts in run
+	rn, ns, prevEnd := 0, 0, 0
 	for j := 0; j < len(v); j++ {
 		if v[j] != '\'' && v[j] != '"' {
 			continue
@@ -162,26 +268,33 @@ func phpCommandLiteral(v string) bool {
 		var buf [langNameMax]byte
 		text, end := phpJoined(v, j, buf[:0])
 		if text == nil || subscriptKey(v, j, end) || !codePosition(v, j, end) {
-			pn, prevEnd, j = -1, end, end-1
+			rn, ns, prevEnd, j = 0, 0, end, end-1
 			continue
 		}
 		lowerInPlace(text)
 		if phpCommandName(text) {
 			return true
 		}
-		if pn >= 0 {
-			var both [2 * langNameMax]byte
-			if literalGap(v[prevEnd:j]) && phpCommandName(append(append(both[:0], prev[:pn]...), text...)) {
-				return true
-			}
-			if f := bytes.Index(prev[:pn], []byte("%s")); f >= 0 && j-prevEnd <= 16 {
-				filled := append(append(append(both[:0], prev[:f]...), text...), prev[f+2:pn]...)
-				if phpCommandName(filled) {
+		if ns > 0 && rn > 0 {
+			if f := bytes.Index(run[starts[ns-1]:rn], []byte("%s")); f >= 0 && j-prevEnd <= 16 {
+				var filled [2 * langNameMax]byte
+				last := run[starts[ns-1]:rn]
+				if phpCommandName(append(append(append(filled[:0], last[:f]...), text...), last[f+2:]...)) {
 					return true
 				}
 			}
 		}
-		pn, prevEnd, j = copy(prev[:], text), end, end-1
+		if ns == 0 || !literalGap(v[prevEnd:j]) || ns == len(starts) || rn+len(text) > len(run) {
+			rn, ns = 0, 0
+		}
+		starts[ns], ns = rn, ns+1
+		rn += copy(run[rn:], text)
+		for x := range ns - 1 {
+			if phpCommandName(run[starts[x]:rn]) {
+				return true
+			}
+		}
+		prevEnd, j = end, end-1
 	}
 	return false
 }
@@ -215,13 +328,22 @@ func phpCommandName(text []byte) bool {
 }
 
 // literalGap: between two literals stand only brackets, commas, joins
-// (. ~ +) and white space, at most 8 bytes.
+// (. ~ +), digits, white space and calls (a name then '('), at most 16
+// bytes.
 func literalGap(gap string) bool {
-	if len(gap) > 8 {
+	if len(gap) > 16 {
 		return false
 	}
 	for x := 0; x < len(gap); x++ {
-		if strings.IndexByte(" \t,.~+()[]", gap[x]) < 0 {
+		switch c := gap[x]; {
+		case c >= '0' && c <= '9' || strings.IndexByte(" \t,.~+()[]", c) >= 0:
+		case identByte(c, ""):
+			e := identEnd(gap, x)
+			if e >= len(gap) || gap[e] != '(' {
+				return false
+			}
+			x = e
+		default:
 			return false
 		}
 	}
@@ -265,9 +387,45 @@ func codePosition(v string, a, e int) bool {
 	case c == '.':
 		// a join or a method, not an ellipsis
 		return e+1 < len(v) && v[e+1] != '.'
+	case c == '=':
+		return e+1 < len(v) && v[e+1] == '>' // a hash's key: 'system'=>1
 	default:
 		return strings.IndexByte(",);]}|?:~/-%", c) >= 0
 	}
+}
+
+// errNotANumber is hexValue's and decimalValue's error (one value, so
+// that a value full of bad escapes allocates nothing).
+var errNotANumber = errors.New("not a number")
+
+// hexValue is h's value in hexadecimal (1 to 6 digits).
+func hexValue(h string) (uint64, error) {
+	if h == "" || len(h) > 6 {
+		return 0, errNotANumber
+	}
+	var n uint64
+	for x := 0; x < len(h); x++ {
+		if !ishex(h[x]) {
+			return 0, errNotANumber
+		}
+		n = n<<4 | uint64(unhex(h[x]))
+	}
+	return n, nil
+}
+
+// decimalValue is d's value in decimal (1 to 6 digits).
+func decimalValue(d string) (uint64, error) {
+	if d == "" || len(d) > 6 {
+		return 0, errNotANumber
+	}
+	var n uint64
+	for x := 0; x < len(d); x++ {
+		if d[x] < '0' || d[x] > '9' {
+			return 0, errNotANumber
+		}
+		n = n*10 + uint64(d[x]-'0')
+	}
+	return n, nil
 }
 
 // lowerInPlace lowers text's ASCII letters.
@@ -353,7 +511,7 @@ func phpLiteral(s string, j int, buf []byte) (text []byte, end int, ok bool) {
 				if k < 0 {
 					return buf, e, false
 				}
-				n, err := strconv.ParseUint(s[e+3:e+3+k], 16, 32)
+				n, err := hexValue(s[e+3 : e+3+k])
 				if err != nil || n >= 0x80 {
 					return buf, e, false
 				}
@@ -451,7 +609,59 @@ func nodeChildProcess(v string) bool {
 	}
 	// the builtin modules' list searched for it (attack 52:
 	// builtinModules.filter(...).map(require)[0].execSync('id'))
-	return strings.Contains(v, "builtinModules") && nodeMethodCalled(v)
+	if strings.Contains(v, "builtinModules") && nodeMethodCalled(v) {
+		return true
+	}
+	return nodeBuiltName(v)
+}
+
+// nodeBuiltName: v names a loader (require, import, _load,
+// getBuiltinModule, createRequire) and builds child_process's name
+// anywhere (joined, escaped, decoded, lower-cased, or node: before it but
+// not in a static import's from): require reached otherwise than by its
+// name then '(' ((0,require)(...), [require][0](...), require.bind(0)(...),
+// new Proxy(require,{})(...), const r=require; r(...),
+// createRequire('/')(...): attack 53) still loads what the name says.
+func nodeBuiltName(v string) bool {
+	if !strings.Contains(v, "require") && !strings.Contains(v, "import") && !strings.Contains(v, "_load") && !strings.Contains(v, "getBuiltinModule") {
+		return false
+	}
+	for j := 0; j < len(v); j++ {
+		switch c := v[j]; {
+		case c == '\'' || c == '"' || c == '`' || c == '[':
+		case c == 'B' && strings.HasPrefix(v[j:], "Buffer.from("), c == 'a' && strings.HasPrefix(v[j:], "atob("),
+			c == 'S' && strings.HasPrefix(v[j:], "String.fromCharCode("):
+		default:
+			continue
+		}
+		var buf [langNameMax]byte
+		name, end, _ := nodeModuleName(v[j:min(len(v), j+langCallWindow)], buf[:0])
+		if name != nil && bytes.EqualFold(bytes.TrimPrefix(name, []byte("node:")), []byte("child_process")) {
+			raw := strings.TrimSpace(v[j : j+end])
+			plain := len(raw) >= 2 && raw[1:len(raw)-1] == string(name) && strings.IndexByte("'\"`", raw[0]) >= 0
+			switch {
+			case !plain:
+				return true
+			case bytes.HasPrefix(name, []byte("node:")) && !afterWord(v, j, "from"):
+				return true
+			}
+		}
+		if q := v[j]; q == '\'' || q == '"' || q == '`' {
+			// on past this literal: each is read once as a start
+			if k := strings.IndexByte(v[j+1:], q); k >= 0 {
+				j += k + 1
+			}
+		}
+	}
+	return false
+}
+
+// afterWord: before v[j], over white space, stands the word w.
+func afterWord(v string, j int, w string) bool {
+	for j > 0 && (v[j-1] == ' ' || v[j-1] == '\t' || v[j-1] == '\n') {
+		j--
+	}
+	return j >= len(w) && v[j-len(w):j] == w && (j == len(w) || !identByte(v[j-len(w)-1], "$"))
 }
 
 // afterArgument is args after the argument that starts at or after a
@@ -581,17 +791,17 @@ func jsLiteral(s string, j int, buf []byte) ([]byte, int, bool) {
 			var err error
 			switch {
 			case d == 'x' && e+3 < len(s):
-				n, err = strconv.ParseUint(s[e+2:e+4], 16, 8)
+				n, err = hexValue(s[e+2 : e+4])
 				e += 3
 			case d == 'u' && e+2 < len(s) && s[e+2] == '{':
 				k := strings.IndexByte(s[e+3:min(len(s), e+12)], '}')
 				if k < 0 {
 					return buf, e, false
 				}
-				n, err = strconv.ParseUint(s[e+3:e+3+k], 16, 32)
+				n, err = hexValue(s[e+3 : e+3+k])
 				e += 3 + k
 			case d == 'u' && e+5 < len(s):
-				n, err = strconv.ParseUint(s[e+2:e+6], 16, 16)
+				n, err = hexValue(s[e+2 : e+6])
 				e += 5
 			default:
 				n = uint64(d)
@@ -689,45 +899,48 @@ func jsDecoded(s string, j int, buf []byte, buffer bool) ([]byte, int, bool) {
 	if !ok {
 		return buf, k, false
 	}
-	enc := "base64"
+	var eb [16]byte
+	enc := append(eb[:0], "base64"...)
 	k = skipSpace(s, k)
 	if buffer {
-		enc = "utf8"
+		enc = append(eb[:0], "utf8"...)
 		if k < len(s) && s[k] == ',' {
 			k = skipSpace(s, k+1)
 			if k >= len(s) || (s[k] != '\'' && s[k] != '"' && s[k] != '`') {
 				return buf, k, false
 			}
-			var eb [16]byte
-			e, ek, ok := jsLiteral(s, k, eb[:0])
-			if !ok {
+			var ek int
+			if enc, ek, ok = jsLiteral(s, k, eb[:0]); !ok {
 				return buf, ek, false
 			}
-			enc, k = strings.ToLower(string(e)), skipSpace(s, ek)
+			lowerInPlace(enc)
+			k = skipSpace(s, ek)
 		}
 	}
 	if k >= len(s) || s[k] != ')' {
 		return buf, k, false
 	}
-	var out []byte
+	// decoded on the stack: no allocation for what is read
+	var ob [2 * langNameMax]byte
+	var n int
 	var err error
-	switch enc {
+	switch string(enc) {
 	case "base64", "base64url":
-		t := strings.TrimRight(string(lit), "=")
-		if out, err = base64.RawStdEncoding.DecodeString(t); err != nil {
-			out, err = base64.RawURLEncoding.DecodeString(t)
+		t := bytes.TrimRight(lit, "=")
+		if n, err = base64.RawStdEncoding.Decode(ob[:], t); err != nil {
+			n, err = base64.RawURLEncoding.Decode(ob[:], t)
 		}
 	case "hex":
-		out, err = hex.DecodeString(string(lit))
+		n, err = hex.Decode(ob[:], lit)
 	case "utf8", "utf-8", "ascii", "latin1", "binary":
-		out = lit
+		n = copy(ob[:], lit)
 	default:
 		return buf, k + 1, false
 	}
-	if err != nil || len(buf)+len(out) > cap(buf) {
+	if err != nil || len(buf)+n > cap(buf) {
 		return buf, k + 1, false
 	}
-	return append(buf, out...), k + 1, true
+	return append(buf, ob[:n]...), k + 1, true
 }
 
 // jsCharCodes reads String.fromCharCode's numbers at s[j] (after the
@@ -739,7 +952,13 @@ func jsCharCodes(s string, j int, buf []byte) ([]byte, int, bool) {
 		for k < len(s) && (s[k] >= '0' && s[k] <= '9' || s[k] == 'x' || ishex(s[k])) {
 			k++
 		}
-		n, err := strconv.ParseUint(s[j:k], 0, 8)
+		var n uint64
+		var err error
+		if d := s[j:k]; len(d) > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X') {
+			n, err = hexValue(d[2:])
+		} else {
+			n, err = decimalValue(d)
+		}
 		if err != nil || n >= 0x80 || len(buf) >= cap(buf) {
 			return buf, k, false
 		}
@@ -810,8 +1029,11 @@ func shellPrefixed(v string) bool {
 		default:
 			continue
 		}
+		if shellVariableCommand(v, k) {
+			return true
+		}
 		words, runs := 0, false
-		for range 4 {
+		for range 16 {
 			k = skipShellGrouping(v, k)
 			e, runner := shellPrefixWord(v, k)
 			if e == k {
@@ -830,6 +1052,87 @@ func shellPrefixed(v string) bool {
 		}
 	}
 	return false
+}
+
+// shellVariableCommand: at v[k:] (after a separator), over white space and
+// a quote, the command is a variable ($f, ${f}, "$f") that v assigned a
+// word of rule 210151's lists to before (f=id), or the positional
+// parameters ($1, $@, "$@") after set -- and such a word (x;f=id;$f,
+// x;set -- id; "$@": attack 53); or one assigned part of such a word
+// and the rest after it (f=who;$f\ami). The variable's value is put in
+// its place and read as rule 210151 reads a command (shellCommandAt).
+func shellVariableCommand(v string, k int) bool {
+	k = skipBlanks(v, k)
+	if k < len(v) && v[k] == '"' {
+		k++
+	}
+	if k+1 >= len(v) || v[k] != '$' {
+		return false
+	}
+	n := k + 1
+	if v[n] == '{' {
+		n++
+	}
+	if n >= len(v) {
+		return false
+	}
+	var e int
+	switch {
+	case v[n] == '@' || v[n] == '*' || v[n] >= '1' && v[n] <= '9':
+		e = n + 1
+	default:
+		e = identEnd(v, n)
+	}
+	if e == n {
+		return false
+	}
+	name := v[n:e]
+	if e < len(v) && v[e] == '}' {
+		e++
+	}
+	if e < len(v) && v[e] == '"' {
+		e++
+	}
+	// the assignment within the langCallWindow bytes before (a bounded
+	// search per separator)
+	from := max(0, k-langCallWindow)
+	window := v[from:k]
+	var value string
+	if name == "@" || name == "*" || name[0] >= '1' && name[0] <= '9' {
+		s := strings.LastIndex(window, "set ")
+		if s < 0 {
+			return false
+		}
+		f := skipBlanks(v, from+s+len("set "))
+		if strings.HasPrefix(v[f:], "--") {
+			f = skipBlanks(v, f+2)
+		}
+		value = v[f:shellWordEnd(v, f)]
+	} else {
+		a := -1
+		for w, tries := window, 0; tries < 4; tries++ {
+			x := strings.LastIndex(w, name)
+			if x < 0 {
+				break
+			}
+			if x+len(name) < len(window) && window[x+len(name)] == '=' && (x == 0 || !identByte(window[x-1], "")) {
+				a = x
+				break
+			}
+			w = w[:x]
+		}
+		if a < 0 {
+			return false
+		}
+		f := from + a + len(name) + 1
+		value = strings.Trim(v[f:shellWordEnd(v, f)], `'"`)
+	}
+	if value == "" || len(value) > langNameMax {
+		return false
+	}
+	var buf [langNameMax + 64]byte
+	line := append(append(buf[:0], value...), v[e:min(len(v), e+64)]...)
+	return shellCommandAt.Match(line)
 }
 
 // skipShellGrouping skips white space, a subshell's '(' and a group's '{'
@@ -854,6 +1157,9 @@ var (
 		"fakeroot": true, "setpriv": true, "prlimit": true, "pkexec": true, "runcon": true, "numactl": true,
 		"systemd-run": true, "catchsegv": true, "faketime": true, "chpst": true, "nocache": true, "torsocks": true,
 		"proxychains": true, "proxychains4": true, "firejail": true, "bwrap": true,
+		// attack 53: setarch and its own names for each architecture
+		"setarch": true, "linux64": true, "linux32": true, "x86_64": true, "i386": true, "i686": true, "uname26": true,
+		"aarch64": true, "arm64": true, "ppc64": true, "s390x": true,
 	}
 	shellGrammar = map[string]bool{"!": true, "if": true, "then": true, "else": true, "elif": true, "do": true, "while": true,
 		"until": true, "case": true}
@@ -862,7 +1168,8 @@ var (
 // shellPrefixOperands are how many words (not options) a runner takes
 // before the command: sg's group, chroot's directory, timeout's duration,
 // taskset's mask, chrt's priority, flock's file, faketime's time.
-var shellPrefixOperands = map[string]int{"sg": 1, "chroot": 1, "timeout": 1, "taskset": 1, "chrt": 1, "flock": 1, "faketime": 1}
+var shellPrefixOperands = map[string]int{"sg": 1, "chroot": 1, "timeout": 1, "taskset": 1, "chrt": 1, "flock": 1, "faketime": 1,
+	"setarch": 1}
 
 // shellOptionValues are, for each runner, its options that take the next
 // word as their value (nice -n 5, su -s /bin/sh, timeout -s KILL).

@@ -41,6 +41,23 @@ var phpCallbackAttacks = []string{
 	"{{ {'id':1}|keys|map(true ? 'system' : 'x') }}", "{{ {'id':1}|keys|map(null ?? 'system') }}", "{{ {'id':1}|keys|map(('sys')~('tem')) }}",
 	"{{ {'id':1}|keys|map('sys' ~ ('tem')) }}", "{{ {'id':1}|keys|map(['sys','tem']|join('')) }}",
 	"{{ {'id':1}|keys|map(_charset|slice(0,0)~'system') }}",
+	// attack 53's: a name built by a call, a hash's key read back,
+	// single characters joined; Twig's filters given anything but an
+	// arrow function or a Jinja filter's name
+	`$a=['id'];array_walk($a,str_pad('sys',6,'tem'));`, `$a=['id'];array_walk($a,str_pad('sy',6,'stem'));`,
+	`$a=['id'];array_walk($a,str_pad('pass',8,'thru'));`, `$a=['id'];array_walk($a,join('',['s','y','s','t','e','m']));`,
+	`$a=['id'];array_walk($a,join(['s','y','s','t','e','m']));`, `$a=['id'];array_walk($a,implode('',['sy','st','em']));`,
+	`$a=['id'];array_walk($a,array_keys(['system'=>1])[0]);`, `$a=['id'];array_walk($a,array_keys(['passthru'=>1])[0]);`,
+	`$a=['id'];array_walk($a,array_key_first(['system'=>1]));`, `$a=['id'];array_walk($a,array_search(1,['system'=>1]));`,
+	`$a=['id'];array_walk($a,str_repeat('s',1).'ystem');`, `$a=['id'];array_walk($a,'sy'.str_repeat('s',1).'tem');`,
+	`$a=['id'];array_walk_recursive($a,join('',['s','y','s','t','e','m']));`,
+	`(new ReflectionFunction(join('',['s','y','s','t','e','m'])))->invoke('id');`, `(new ReflectionFunction(str_pad('sys',6,'tem')))->invoke('id');`,
+	`(new ReflectionFunction(array_key_first(['system'=>1])))->invoke('id');`,
+	"{{ ['id']|map('%c%c%c%c%c%c'|format(115,121,115,116,101,109)) }}", "{{ ['id']|map('%cystem'|format(115)) }}",
+	"{{ ['id']|map('sys<i>tem'|striptags) }}", "{{ ['id']|map('xxxsystem'|slice(3)) }}", "{{ ['id']|map('metsysxxx'|reverse|slice(3)) }}",
+	"{% set f %}system{% endset %}{{ ['id']|map(f|trim) }}", "{% set f %}system{% endset %}{{ ['id']|map(f~'') }}",
+	"{% set f %}sys{{'tem'}}{% endset %}{{ ['id']|map(f~'') }}", "{{ ['id']|map('sys'|default('x')~'tem') }}",
+	"{{ ['id']|map(['s','y','s','t','e','m']|join('')) }}", "{{ ['id']|map({'s':'ystem'}|keys|first~'ystem') }}",
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -56,7 +73,8 @@ var phpCallbackAttacksCRS = []string{`Closure::fromCallable('system')('id');`, `
 var phpCallbackBenign = []string{
 	`array_walk($items, 'format_item');`, `{{ items|map(i => i.name)|join(', ') }}`, `{{ users|filter(u => u.active) }}`,
 	`see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
-	`the map('system') step`, `|map(x) and "system"`,
+	`the map('system') step`, "{{ names|map('upper') }}", "{{ users|sort(attribute='age') }}",
+	"{{ rows|filter((r) => r.active) }}", "{{ xs|reduce((carry, v) => carry + v, 0) }}", "{{ hostvars[item]['ansible_default_ipv4']['address'] }}",
 }
 
 // phpCallbackCode are near-misses in PHP code that the CRS alone refuses
@@ -89,6 +107,14 @@ var nodeChildProcessAttacks = []string{
 	"require('module').prototype.require.call(module,'child_process').execSync('id').toString()",
 	"require('module').builtinModules.filter(x=>x[0]=='c'&&x[5]=='_').map(require)[0].execSync('id').toString()",
 	"new (require('worker_threads').Worker)(\"require.call(0,'child_process').execSync('id',{stdio:'inherit'})\",{eval:true})",
+	// attack 53's: require reached otherwise than by its name, a name
+	// lower-cased
+	"require('module').createRequire('/')(['child','process'].join('_')).execSync('id',{stdio:'inherit'})",
+	"[require][0]('child'+'_process').execSync('id',{stdio:'inherit'})", "(0,require)('child'+'_process').execSync('id',{stdio:'inherit'})",
+	"(require)('child'+'_process').execSync('id',{stdio:'inherit'})", "require.bind(0)('child'+'_process').execSync('id',{stdio:'inherit'})",
+	"new Proxy(require,{}) ('child'+'_process').execSync('id',{stdio:'inherit'})",
+	"const r=require;r('child'+'_process').execSync('id',{stdio:'inherit'})", "require('CHILD_PROCESS'.toLowerCase()).execSync('id',{stdio:'inherit'})",
+	"(0,require)('node:child_process').execSync('id')",
 }
 
 // nodeChildProcessAttacksCRS are spellings the CRS alone (934100) refuses
@@ -102,12 +128,13 @@ var nodeChildProcessAttacksCRS = []string{"require(atob('Y2hpbGRfcHJvY2Vzcw=='))
 // nodeChildProcessBenign are near-misses the CRS alone passes: other
 // modules, prose.
 var nodeChildProcessBenign = []string{"require('express')", "const fs = require('node:fs')", "require('child_process docs')",
-	"the child_process module", "require(x).render()", "fn.call(0, 'child_process')", "require.call docs", "list builtinModules and exec them"}
+	"the child_process module", "require(x).render()", "fn.call(0, 'child_process')", "require.call docs", "list builtinModules and exec them",
+	"const r = require; r('lodash')", "see the 'child_process' docs, then require it"}
 
 // nodeChildProcessCode are near-misses that the CRS alone refuses
 // (934100 reads require( and import( with a built name): read by the
 // operator only.
-var nodeChildProcessCode = []string{"require('./routes/' + name)", "require(path.join(__dirname, 'config'))",
+var nodeChildProcessCode = []string{"require('./routes/' + name)", "import { execSync } from 'node:child_process'", "require(path.join(__dirname, 'config'))",
 	"import('./module.js').then(m => m.run())", "import(`./locales/${lang}.js`)", "regex.exec(require('./x'))"}
 
 // shellPrefixedAttacks are attack 51's shell spellings (each ran id, ps,
@@ -123,11 +150,16 @@ var shellPrefixedAttacks = []string{
 	"x;LANG=C LC_ALL=C id", "x;A=1 time id", "x|A=1 id", "x&&A=1 id", "x&A=1 id", "`A=1 id`", "x;2>&1 id", "x;0<&- id",
 	"x;A=1 2>&1 id", "x;2>&1 nohup id", "x;fakeroot id", "x;setpriv id", "x;setpriv --reuid=0 id", "x;prlimit id",
 	"x;prlimit --nofile=9 id", "x;chrt -o 0 id", "x;A='a b' id",
+	// attack 53's: setarch's names, more than four assignments, a
+	// command from a variable or the positional parameters
+	"x;linux64 id", "x;linux32 id", "x;x86_64 id", "x;i386 id", "x;A=1 B=2 C=3 D=4 E=5 id", "x;a=1 b=2 c=3 d=4 e=5 f=6 id",
+	"x|A=1 B=2 C=3 D=4 E=5 id", "x&&A=1 B=2 C=3 D=4 E=5 id", "x;until ! :; do break; done;A=1 B=2 C=3 D=4 E=5 id", "x;f=id;$f",
+	"x;f=who;$f\\ami", "x;set -- id; \"$@\"", "x;set -- id;\"$@\"",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
 var shellPrefixedAttacksCRS = []string{"x;nohup id", "x && timeout 5 id", "x;nice -n 5 id", "x;env FOO=1 id", "x;exec whoami",
-	"x;if id;then :;fi", "x;function f { id;};f", "x;time nohup id", "$(time id)", "x;>/tmp/x id"}
+	"x;if id;then :;fi", "x;function f { id;};f", "x;time nohup id", "$(time id)", "x;>/tmp/x id", "x;f=whoami;${f}"}
 
 // shellPrefixedBenign are near-misses: prose with the words after a
 // separator.
@@ -135,7 +167,10 @@ var shellPrefixedBenign = []string{"Q&A; then cat lovers", "sg root beer", "a; s
 	"x; until then", "Jack & Jill; case closed", "Open now; time zone id card", "Tea & time",
 	// attack 52's false positives: loops in a README or a forum post
 	"for f in *.txt; do echo $f; done", "for i in 1 2 3; do echo $i; done", "for host in a b; do ping -c1 $host; done",
-	"if [ -f x ]; then cat $x; fi", "a=1; b=2 and c", "Tom & <b>Jerry</b>", "price; >5 items"}
+	"if [ -f x ]; then cat $x; fi", "a=1; b=2 and c", "Tom & <b>Jerry</b>", "price; >5 items",
+	// attack 53's near-misses
+	"DEBUG=1 VERBOSE=1 LOG=2 PORT=3000 HOST=0 node server.js", "CC=gcc CFLAGS=-O2 make install", "case \"$1\" in start) run;; stop) halt;; esac",
+	"Linux 64-bit (x86_64) and i386 builds", "price=5; $price is fine", "x=1; $x"}
 
 // TestPHPCallback: rule 210191 refuses phpCallbackAttacks in the query
 // and JSON through a real Caddy, where the CRS alone lets them through;
@@ -210,6 +245,11 @@ var langCallUnits = []struct{ name, unit string }{
 	{"prefix options", ";su -x -y -z -u u root "},
 	{"prefix cases", ";case x in a|b|c|d "},
 	{"prefix chains", "; time nohup nice -n 5 env A=1 x"},
+	// attack 53's readings: commands from variables, Twig's filters'
+	// arguments, names read anywhere in a value with a loader
+	{"variable commands", "f=aaaaaaaaaaaaaaaa;$f;$f;$f;$f;$f;$f;$f;$f "},
+	{"twig arguments", "|map(a|b, d.e) "},
+	{"loader names", "require 'a'+'b' ['c','d'].join('e') Buffer.from('x') "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
@@ -243,5 +283,15 @@ func TestCPUBoundLangCalls(t *testing.T) {
 		req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, c.name+" over and over, query and JSON", margin*urlsBound)
+	}
+}
+
+// TestShellVariableCommandEnds: a value that ends in $ or ${ after a
+// separator is read without reading past its end.
+func TestShellVariableCommandEnds(t *testing.T) {
+	for _, v := range []string{";$", ";${", "; \"$", ";\"${", "f=id;${", "x;$@", "set -- id;$"} {
+		if shellPrefixed(v) {
+			t.Errorf("%q: matched", v)
+		}
 	}
 }
