@@ -623,8 +623,9 @@ func nodeChildProcess(v string) bool {
 // new Proxy(require,{})(...), const r=require; r(...),
 // createRequire('/')(...): attack 53) still loads what the name says.
 func nodeBuiltName(v string) bool {
-	if !strings.Contains(v, "require") && !strings.Contains(v, "import") && !strings.Contains(v, "_load") && !strings.Contains(v, "getBuiltinModule") {
-		return false
+	if strings.IndexByte(v, '(') < 0 || !strings.Contains(v, "require") && !strings.Contains(v, "import") && !strings.Contains(v, "_load") &&
+		!strings.Contains(v, "getBuiltinModule") {
+		return false // nothing is loaded without a call
 	}
 	for j := 0; j < len(v); j++ {
 		switch c := v[j]; {
