@@ -20,32 +20,37 @@ import (
 // costs a bounded number of reads of each byte (BenchmarkLangCall):
 //
 //   - 210191: PHP's command functions named as a string where PHP calls
-//     what it is given (phpCallback): a function that takes a callable
-//     (array_walk, array_walk_recursive, array_map, array_filter, usort,
-//     call_user_func, register_shutdown_function, preg_replace_callback,
-//     ...), Reflection (new ReflectionFunction("system")->invoke("id"),
-//     Closure::fromCallable), and Twig's filters that call one (|map,
-//     |filter, |sort, |reduce, |find: {{ {'id':1}|keys|map('system') }},
-//     whose dict's '}' ended rule 210111's reading), with the name in a
-//     string literal, joined from several by . or ~, or escaped
-//     ("sys"."tem", "\x73ystem"). usort($a, 'strcmp') passes.
+//     what it is given (phpCallback): in a value that calls a function
+//     taking a callable (array_walk, usort, call_user_func,
+//     preg_replace_callback, ..., ReflectionFunction, Closure::fromCallable,
+//     ReflectionClass->newInstance), a string literal anywhere a value
+//     stands that names one, joined, escaped, interpolated, reversed or
+//     built from a run of literals (phpCommandLiteral: attack 52 held the
+//     name in variables and constants first, attack 53 built it with
+//     join and str_pad); a callable built by a call in the taker's
+//     callable position (builtCallable); and Twig's filters that call a
+//     callable (|map, |filter, |sort, |reduce, |find) given anything but
+//     an arrow function or Jinja's forms (twigCallbackAllowed).
+//     usort($a, 'strcmp') and |map(x => x.name) pass.
 //   - 210192: Node's child_process module loaded by a name the CRS's
-//     934100 does not read (nodeChildProcess): require, import() or
-//     Module._load of node:child_process, of a name joined from literals
-//     or an array ('child_'+'process', ['child','process'].join('_')),
-//     escaped, or decoded at run time (Buffer.from('Y2hp...','base64'),
-//     atob, String.fromCharCode); or of any name built at run time when a
-//     command method of child_process follows (require(x).execSync(...)).
+//     934100 does not read (nodeChildProcess): require, import(),
+//     Module._load, getBuiltinModule, require.call/apply and
+//     Reflect.apply of node:child_process, of a name joined from literals
+//     or an array, escaped, or decoded at run time (Buffer.from, atob,
+//     String.fromCharCode); of any name built at run time when a command
+//     method of child_process follows (require(x).execSync(...)); and
+//     such a name built anywhere in a value naming a loader, which
+//     (0,require), an alias or createRequire reach (nodeBuiltName).
 //     require('./routes/' + name) passes.
-//   - 210193: rule 210151's commands after a word that runs the next
-//     word as a command (shellPrefixed): time, sg, su -c, runuser, nohup,
-//     exec, nice, timeout, env, xargs ...; the shell's own words before a
-//     command (!, if, then, else, do, until, while, case ... in ... ) and
-//     a function's body (f(){ id;}): x;time id, x;su -c id, x;! id,
-//     x;case 1 in 1) id;;esac ran id on dash. 210151's expression could
-//     not grow (RE2's memory budget is spent, "The bound"); this reads
-//     the command with Go's own regexp from the word's end, where
-//     210151's expression (shellCommandBody) must match.
+//   - 210193: rule 210151's commands after words that run the next word
+//     as a command (shellPrefixed: time, su -c, sg, runuser, nohup, env,
+//     setarch's names, ... with their options), variables' assignments and
+//     redirections, and after the shell's own words (!, do, then, case ...
+//     in ..., f(){) a bare command; and a command from a variable the
+//     value assigned before (shellVariableCommand: f=id;$f). 210151's
+//     expression could not grow (RE2's memory budget is spent, "The
+//     bound"); this reads the command with Go's own regexp from the
+//     words' end, where 210151's expression (shellCommandBody) must match.
 var langCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + phpCallbackOp + `" "id:210191,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a PHP command function named as a callback',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + nodeChildProcessOp + `" "id:210192,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Node child_process loaded by a built name',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + shellPrefixedOp + `" "id:210193,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator, a word that runs a command, then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
