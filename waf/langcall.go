@@ -147,8 +147,9 @@ func phpCallback(v string) bool {
 // twigCallbackAllowed: a Twig (or Jinja) filter's arguments that call
 // nothing a request could name: an arrow function ((a, b) => a.x <=> b.x),
 // none, for map and sort a named argument (attribute=, reverse=,
-// case_sensitive=: Jinja's), true or false, or one literal naming a
-// Jinja filter (map('lower')). Anything else, a string, a variable or an
+// case_sensitive=: Jinja's), true or false, or a literal naming a filter
+// (map('lower'), Ansible's map('extract', hostvars, 'x')) that is no PHP
+// command or file function. Anything else, a string, a variable or an
 // expression, names a PHP function to Twig before 3.11.1/3.14.1 (attack
 // 53: 'sys<i>tem'|striptags, '%c...'|format(115,...), a {% set %} block).
 func twigCallbackAllowed(filter, args string) bool {
@@ -172,11 +173,28 @@ func twigCallbackAllowed(filter, args string) bool {
 			return true
 		}
 	}
-	if len(a) > 2 && (a[0] == '\'' || a[0] == '"') && a[len(a)-1] == a[0] {
-		return jinjaFilters[a[1:len(a)-1]]
+	if len(a) > 2 && (a[0] == '\'' || a[0] == '"') {
+		// a filter's name first, perhaps with its arguments after
+		// (Ansible's map('extract', hostvars, 'ansible_host'),
+		// map('regex_replace', '^', 'x'): attack 54's false positives)
+		e := 1
+		for e < len(a) && (identByte(a[e], "") || a[e] == '.') {
+			e++
+		}
+		if e > 1 && e < len(a) && a[e] == a[0] {
+			rest := strings.TrimSpace(a[e+1:])
+			name := strings.ToLower(a[1:e])
+			return (rest == "" || rest[0] == ',') && !phpCommandFunctions[name] && !twigFileFunctions[name]
+		}
 	}
 	return false
 }
+
+// twigFileFunctions are PHP functions that read a file or list a
+// directory by a name given as the mapped item (map('file')): refused
+// as a filter's name though no command.
+var twigFileFunctions = map[string]bool{"file": true, "fopen": true, "glob": true, "scandir": true, "parse_ini_file": true,
+	"mail": true, "dl": true, "opendir": true, "stat": true, "touch": true, "rmdir": true, "mkdir": true, "copy": true, "rename": true}
 
 // arrowFunction: a (a Twig filter's argument) is an arrow function: a
 // name or a bracketed list of names, then =>.
@@ -193,14 +211,6 @@ func arrowFunction(a string) bool {
 	}
 	return strings.HasPrefix(strings.TrimLeft(a[k:], " \t"), "=>")
 }
-
-// jinjaFilters are Jinja's filters a template maps by name
-// (map('lower')).
-var jinjaFilters = map[string]bool{"lower": true, "upper": true, "title": true, "capitalize": true, "trim": true, "int": true,
-	"float": true, "string": true, "length": true, "count": true, "first": true, "last": true, "abs": true, "round": true,
-	"list": true, "sort": true, "unique": true, "reverse": true, "striptags": true, "escape": true, "e": true, "safe": true,
-	"urlencode": true, "wordcount": true, "center": true, "default": true, "d": true, "tojson": true, "bool": true,
-	"basename": true, "dirname": true, "quote": true, "b64encode": true, "b64decode": true, "to_json": true, "to_yaml": true}
 
 // builtCallable: the argument at position pos (1-based) of args (a
 // callback taker's, from after its '(') is a name built by a call at run

@@ -75,6 +75,11 @@ var phpCallbackBenign = []string{
 	`see array_walk() and "system" in the manual`, `new ReflectionFunction($name)`,
 	`the map('system') step`, "{{ names|map('upper') }}", "{{ users|sort(attribute='age') }}",
 	"{{ rows|filter((r) => r.active) }}", "{{ xs|reduce((carry, v) => carry + v, 0) }}", "{{ hostvars[item]['ansible_default_ipv4']['address'] }}",
+	// attack 54's false positives: Ansible's filters mapped by name with
+	// arguments, prose, Jinja's default of a setting
+	"{{ groups['web'] | map('extract', hostvars, 'ansible_host') | first }}", "{{ packages | map('regex_replace', '^', 'python3-') | first }}",
+	"{{ hosts | map('regex_search', 'web[0-9]+') | select | first }}", "In Twig use |map(p => p.name) rather than |map('name')",
+	"{{ theme | default('system') }}", "{{ mode | default('exec') }}",
 }
 
 // phpCallbackCode are near-misses in PHP code that the CRS alone refuses
