@@ -277,11 +277,17 @@ func phpCommandLiteral(v string) bool {
 	var starts [16]int // where each literal of the run starts in run
 	rn, ns, prevEnd := 0, 0, 0
 	for j := 0; j < len(v); j++ {
-		if v[j] != '\'' && v[j] != '"' {
+		var buf [langNameMax]byte
+		var text []byte
+		var end int
+		switch {
+		case v[j] == '\'' || v[j] == '"':
+			text, end = phpJoined(v, j, buf[:0])
+		case v[j] == '<' && strings.HasPrefix(v[j:], "<<<"):
+			text, end = phpHeredoc(v, j, buf[:0])
+		default:
 			continue
 		}
-		var buf [langNameMax]byte
-		text, end := phpJoined(v, j, buf[:0])
 		if text == nil || subscriptKey(v, j, end) || !codePosition(v, j, end) {
 			rn, ns, prevEnd, j = 0, 0, end, end-1
 			continue
@@ -312,6 +318,67 @@ func phpCommandLiteral(v string) bool {
 		prevEnd, j = end, end-1
 	}
 	return false
+}
+
+// phpHeredoc reads PHP's heredoc or nowdoc at s[j] (<<<X, <<<"X" or
+// <<<'X', a line break, the text, a line that starts, after white space,
+// with X): its text trimmed, with a heredoc's escapes and interpolations
+// read as a double-quoted literal's (attack 54: array_walk($a,<<<X
+// system X)), nil when none is closed within langCallWindow bytes or the
+// text is longer than buf holds; and the index after the label that
+// closes it.
+func phpHeredoc(s string, j int, buf []byte) ([]byte, int) {
+	k := skipBlanks(s, j+3)
+	q := byte('"')
+	if k < len(s) && (s[k] == '\'' || s[k] == '"') {
+		q = s[k]
+		k++
+	}
+	e := identEnd(s, k)
+	if e == k {
+		return nil, j + 3
+	}
+	label := s[k:e]
+	if e < len(s) && s[e] == q {
+		e++
+	}
+	if e >= len(s) || (s[e] != '\n' && s[e] != '\r') {
+		return nil, e
+	}
+	body := skipSpace(s, e)
+	w := s[body:min(len(s), body+langCallWindow)]
+	// line by line (each byte of the window read once): the first that
+	// starts, after white space, with the label
+	for line := 0; line < len(w); {
+		next := strings.IndexByte(w[line:], '\n')
+		if next < 0 {
+			next = len(w)
+		} else {
+			next += line
+		}
+		l := strings.TrimLeft(w[line:next], " \t")
+		if strings.HasPrefix(l, label) && (len(l) == len(label) || !identByte(l[len(label)], "")) {
+			closed := body + next - len(l) + len(label)
+			text := ""
+			if line > 0 {
+				text = strings.TrimRight(w[:line-1], " \t\r\n")
+			}
+			// read as a literal in quotes: escapes and interpolations for
+			// a heredoc, none for a nowdoc
+			if strings.IndexByte(text, q) >= 0 {
+				return nil, closed
+			}
+			var lb [langCallWindow + 2]byte
+			lit := append(append(append(lb[:0], q), text...), q)
+			out, _, ok := phpLiteral(string(lit), 0, buf)
+			if !ok {
+				return nil, closed
+			}
+			return out, closed
+		}
+		line = next + 1
+	}
+	return nil, body
 }
 
 // phpCommandName: text (lower case), trimmed of white space and a leading
@@ -388,11 +455,13 @@ func subscriptKey(v string, a, e int) bool {
 // quotes a name (see "system" in the manual, "system" ...) does not.
 func codePosition(v string, a, e int) bool {
 	b := a
-	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\n' || v[b-1] == '\r') {
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\r') {
 		b--
 	}
 	e = skipSpace(v, e)
-	if b > 0 && strings.IndexByte("(,=[:?@).~{>/!&|", v[b-1]) < 0 {
+	// a line's start counts (after a line comment: array_walk($a,#
+	// 'system'), attack 54)
+	if b > 0 && v[b-1] != '\n' && strings.IndexByte("(,=[:?@).~{>/!&|", v[b-1]) < 0 {
 		return false
 	}
 	if e >= len(v) {
@@ -457,11 +526,21 @@ func lowerInPlace(text []byte) {
 // index after the last.
 func phpJoined(s string, j int, buf []byte) ([]byte, int) {
 	for range 8 {
+		start := len(buf)
 		text, end, ok := phpLiteral(s, j, buf)
 		if !ok {
 			return nil, max(end, j+1)
 		}
 		buf = text
+		if end+2 < len(s) && (s[end] == '[' || s[end] == '{') && s[end+1] >= '0' && s[end+1] <= '9' && (s[end+2] == ']' || s[end+2] == '}') {
+			// one character of it: 'ss'[0].'ystem' (attack 54)
+			if x := start + int(s[end+1]-'0'); x < len(buf) {
+				buf = append(buf[:start], buf[x])
+			} else {
+				buf = buf[:start]
+			}
+			end += 3
+		}
 		n := skipSpace(s, end)
 		if n >= len(s) || (s[n] != '.' && s[n] != '~') {
 			return buf, end
@@ -1070,85 +1149,120 @@ func shellPrefixed(v string) bool {
 	return false
 }
 
-// shellVariableCommand: at v[k:] (after a separator), over white space and
-// a quote, the command is a variable ($f, ${f}, "$f") that v assigned a
-// word of rule 210151's lists to before (f=id), or the positional
-// parameters ($1, $@, "$@") after set -- and such a word (x;f=id;$f,
-// x;set -- id; "$@": attack 53); or one assigned part of such a word
-// and the rest after it (f=who;$f\ami). The variable's value is put in
-// its place and read as rule 210151 reads a command (shellCommandAt).
+// shellVariableCommand: at v[k:] (after a separator), over white space,
+// a word that expands a variable or the positional parameters ($f, ${f},
+// "$f", $1$2, "$@"id) becomes, with the values the value gave them in the
+// langCallWindow bytes before (f=id, f='who', set -- i d), a command that
+// rule 210151 reads (shellCommandAt): x;f=id;$f, x;f=who;$f\ami,
+// x;set -- id; "$@", x;set -- i d;$1$2 (attacks 53 and 54). An unset
+// variable expands to nothing, as the shell's does.
 func shellVariableCommand(v string, k int) bool {
 	k = skipBlanks(v, k)
-	if k < len(v) && v[k] == '"' {
-		k++
-	}
-	if k+1 >= len(v) || v[k] != '$' {
+	end := shellWordEnd(v, k)
+	word := v[k:end]
+	if strings.IndexByte(word, '$') < 0 || len(word) > langNameMax {
 		return false
 	}
-	n := k + 1
-	if v[n] == '{' {
-		n++
-	}
-	if n >= len(v) {
-		return false
-	}
-	var e int
-	switch {
-	case v[n] == '@' || v[n] == '*' || v[n] >= '1' && v[n] <= '9':
-		e = n + 1
-	default:
-		e = identEnd(v, n)
-	}
-	if e == n {
-		return false
-	}
-	name := v[n:e]
-	if e < len(v) && v[e] == '}' {
-		e++
-	}
-	if e < len(v) && v[e] == '"' {
-		e++
-	}
-	// the assignment within the langCallWindow bytes before (a bounded
-	// search per separator)
 	from := max(0, k-langCallWindow)
 	window := v[from:k]
-	var value string
+	var buf [2*langNameMax + 64]byte
+	line := buf[:0]
+	for x := 0; x < len(word); x++ {
+		c := word[x]
+		switch {
+		case c == '\'' || c == '"' || c == '\\':
+			continue
+		case c != '$' || x+1 >= len(word):
+			line = append(line, c)
+			continue
+		}
+		n := x + 1
+		brace := word[n] == '{'
+		if brace {
+			n++
+		}
+		if n >= len(word) {
+			break
+		}
+		e := n + 1
+		if word[n] != '@' && word[n] != '*' && (word[n] < '0' || word[n] > '9') {
+			if e = identEnd(word, n); e == n {
+				line = append(line, c)
+				continue
+			}
+		}
+		value := shellValue(v, from, window, word[n:e])
+		if len(line)+len(value) > langNameMax {
+			return false
+		}
+		line = append(line, value...)
+		if brace && e < len(word) && word[e] == '}' {
+			e++
+		}
+		x = e - 1
+	}
+	if len(line) == 0 {
+		return false
+	}
+	line = append(line, v[end:min(len(v), end+64)]...)
+	return shellCommandAt.Match(line)
+}
+
+// shellValue is the value the window (v[from:k]) last gave the variable
+// name: an assignment (name=value, quotes dropped), or for the positional
+// parameters (1-9, @, *) what the last set (set -- a b) gave them; ""
+// when none.
+func shellValue(v string, from int, window, name string) string {
 	if name == "@" || name == "*" || name[0] >= '1' && name[0] <= '9' {
 		s := strings.LastIndex(window, "set ")
 		if s < 0 {
-			return false
+			return ""
 		}
 		f := skipBlanks(v, from+s+len("set "))
 		if strings.HasPrefix(v[f:], "--") {
 			f = skipBlanks(v, f+2)
 		}
-		value = v[f:shellWordEnd(v, f)]
-	} else {
-		a := -1
-		for w, tries := window, 0; tries < 4; tries++ {
-			x := strings.LastIndex(w, name)
-			if x < 0 {
-				break
-			}
-			if x+len(name) < len(window) && window[x+len(name)] == '=' && (x == 0 || !identByte(window[x-1], "")) {
-				a = x
-				break
-			}
-			w = w[:x]
+		// the words up to the command's end
+		stop := f
+		for stop < len(v) && strings.IndexByte(";|&\n", v[stop]) < 0 {
+			stop++
 		}
-		if a < 0 {
-			return false
+		args := v[f:stop]
+		if name == "@" || name == "*" {
+			return strings.TrimSpace(args)
 		}
-		f := from + a + len(name) + 1
-		value = strings.Trim(v[f:shellWordEnd(v, f)], `'"`)
+		for n := int(name[0] - '1'); ; n-- {
+			args = strings.TrimLeft(args, " \t")
+			w := strings.IndexAny(args, " \t")
+			if w < 0 {
+				w = len(args)
+			}
+			if n == 0 {
+				return strings.Trim(args[:w], `'"`)
+			}
+			if w == len(args) {
+				return ""
+			}
+			args = args[w:]
+		}
 	}
-	if value == "" || len(value) > langNameMax {
-		return false
+	a := -1
+	for w, tries := window, 0; tries < 4; tries++ {
+		x := strings.LastIndex(w, name)
+		if x < 0 {
+			break
+		}
+		if x+len(name) < len(window) && window[x+len(name)] == '=' && (x == 0 || !identByte(window[x-1], "")) {
+			a = x
+			break
+		}
+		w = w[:x]
 	}
-	var buf [langNameMax + 64]byte
-	line := append(append(buf[:0], value...), v[e:min(len(v), e+64)]...)
-	return shellCommandAt.Match(line)
+	if a < 0 {
+		return ""
+	}
+	f := from + a + len(name) + 1
+	return strings.Trim(v[f:shellWordEnd(v, f)], `'"`)
 }
 
 // skipShellGrouping skips white space, a subshell's '(' and a group's '{'
@@ -1214,6 +1328,13 @@ func shellPrefixWord(v string, k int) (end int, runner bool) {
 	for e < len(v) && v[e] == '-' && e > k && identByte(v[min(e+1, len(v)-1)], "") {
 		e = identEnd(v, e+1) // systemd-run
 	}
+	var wb [24]byte
+	word := v[k:e]
+	if q := shellUnquotedWord(v, k, wb[:0]); q.end > e && len(q.text) > 0 {
+		// quotes or backslashes in the word, which the shell drops:
+		// ti''me, "time", t\ime (attack 54)
+		word, e = string(q.text), q.end
+	}
 	if e == k {
 		return k, false
 	}
@@ -1221,7 +1342,6 @@ func shellPrefixWord(v string, k int) (end int, runner bool) {
 		// a variable's assignment: A=1 id, A='' id, A= id
 		return shellWordEnd(v, e+1), true
 	}
-	word := v[k:e]
 	if e+1 < len(v) && v[e] == '(' && v[e+1] == ')' {
 		return e + 2, false // f(){ id;}
 	}
@@ -1249,6 +1369,11 @@ func shellPrefixWord(v string, k int) (end int, runner bool) {
 	case shellGrammar[word]:
 		return e, false
 	case !shellRunners[word]:
+		// a function the value defined to run its arguments:
+		// f(){ "$@";};f id (attack 54)
+		if shellArgsRunner(v, k, word) {
+			return e, true
+		}
 		return k, false
 	}
 	j := e
@@ -1290,6 +1415,80 @@ func shellPrefixWord(v string, k int) (end int, runner bool) {
 		}
 	}
 	return k, false
+}
+
+// unquoted is a shell word read without its quotes and backslashes.
+type unquoted struct {
+	text []byte
+	end  int
+}
+
+// shellUnquotedWord reads the word at v[k:] (letters, digits, _, -, !
+// and the quotes and backslashes between them) into buf without its
+// quotes and backslashes; end is k when it holds none of them or is
+// longer than buf.
+func shellUnquotedWord(v string, k int, buf []byte) unquoted {
+	quoted, j := false, k
+	for ; j < len(v); j++ {
+		c := v[j]
+		switch {
+		case c == '\'' || c == '"' || c == '\\':
+			quoted = true
+		case identByte(c, "-!"):
+			if len(buf) == cap(buf) {
+				return unquoted{end: k}
+			}
+			buf = append(buf, c)
+		default:
+			if !quoted {
+				return unquoted{end: k}
+			}
+			return unquoted{text: buf, end: j}
+		}
+	}
+	if !quoted {
+		return unquoted{end: k}
+	}
+	return unquoted{text: buf, end: j}
+}
+
+// shellArgsRunner: v defines, in the langCallWindow bytes before k, the
+// function name whose body runs its arguments ($@, $*, $1, quoted or not:
+// f(){ "$@";}, function f { $*; }), so that name before a command runs
+// it.
+func shellArgsRunner(v string, k int, name string) bool {
+	if name == "" {
+		return false
+	}
+	w := v[max(0, k-langCallWindow):k]
+	for off := 0; off < len(w); {
+		i := strings.Index(w[off:], name)
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len(name)
+		if i > 0 && identByte(w[i-1], "") {
+			continue
+		}
+		b := skipSpace(w, off)
+		if !strings.HasPrefix(w[b:], "()") && !strings.HasSuffix(strings.TrimRight(w[:i], " \t"), "function") {
+			continue
+		}
+		open := strings.IndexByte(w[b:], '{')
+		if open < 0 {
+			return false
+		}
+		end := strings.IndexByte(w[b+open:], '}')
+		if end < 0 {
+			return false
+		}
+		body := w[b+open : b+open+end]
+		if strings.Contains(body, "$@") || strings.Contains(body, "$*") || strings.Contains(body, "$1") {
+			return true
+		}
+	}
+	return false
 }
 
 // shellRedirection reads a redirection at v[k:] (2>&1, 0<&-, >/tmp/x,

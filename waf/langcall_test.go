@@ -58,6 +58,12 @@ var phpCallbackAttacks = []string{
 	"{% set f %}system{% endset %}{{ ['id']|map(f|trim) }}", "{% set f %}system{% endset %}{{ ['id']|map(f~'') }}",
 	"{% set f %}sys{{'tem'}}{% endset %}{{ ['id']|map(f~'') }}", "{{ ['id']|map('sys'|default('x')~'tem') }}",
 	"{{ ['id']|map(['s','y','s','t','e','m']|join('')) }}", "{{ ['id']|map({'s':'ystem'}|keys|first~'ystem') }}",
+	// attack 54's: heredocs and nowdocs, a character of a literal, a line
+	// comment before the name
+	"$a=['id'];array_walk($a,<<<X\nsystem\nX);", "$a=['id'];array_walk($a,<<<'X'\nsystem\nX);", "$a=['id'];array_walk($a,<<<X\n  system\n  X);",
+	"$a=['id'];$f=<<<X\nsystem\nX;array_walk($a,$f);", "$a=['id'];array_walk($a,<<<X\nsy{$z}stem\nX);", "$a=['id'];array_walk($a,<<<X\nsy\\x73tem\nX);",
+	"$a=['id'];array_walk($a,<<<\"X\"\nsys\\u{74}em\nX);", "$a=['id'];array_walk($a,\"sys\ntem\"[0].'ystem');", "$a=['id'];array_walk($a,'ss'[0].'ystem');",
+	"$a=['id'];array_walk($a,'s#ystem'[0].'ystem');", "$a=['id'];array_walk($a,#\n'system');", "$a=['id'];array_walk($a,//x\n'system');",
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -160,6 +166,13 @@ var shellPrefixedAttacks = []string{
 	"x;linux64 id", "x;linux32 id", "x;x86_64 id", "x;i386 id", "x;A=1 B=2 C=3 D=4 E=5 id", "x;a=1 b=2 c=3 d=4 e=5 f=6 id",
 	"x|A=1 B=2 C=3 D=4 E=5 id", "x&&A=1 B=2 C=3 D=4 E=5 id", "x;until ! :; do break; done;A=1 B=2 C=3 D=4 E=5 id", "x;f=id;$f",
 	"x;f=who;$f\\ami", "x;set -- id; \"$@\"", "x;set -- id;\"$@\"",
+	// attack 54's: runner words quoted, a function that runs its
+	// arguments, positional parameters joined, an empty "$@" before the
+	// command
+	"x;ti''me id", "x;t\\ime id", "x;\"time\" id", "x;no''hup id", "x;\"nohup\" id", "x;ni''ce id", "x;n\\ice -n 5 id", "x;tim''eout 5 id",
+	"x;\"exec\" id", "x;e\\xec id", "x;ev''al id", "x;\"command\" id", "x;stdb''uf -o0 id", "x;\"sg\" root id", "x;\"su\" -c id",
+	"x;f(){ \"$@\";};f id", "x;f(){ $*;};f id", "x;f(){ \"$1\";};f id", "x;f(){ $1;};f id", "x;g(){ \"$@\";};g i''d",
+	"x;set -- i d;$1$2", "x;set -- i d;\"$1$2\"", "x;set -- d i;$2$1", "x;\"$@\"id",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
@@ -255,6 +268,12 @@ var langCallUnits = []struct{ name, unit string }{
 	{"variable commands", "f=aaaaaaaaaaaaaaaa;$f;$f;$f;$f;$f;$f;$f;$f "},
 	{"twig arguments", "|map(a|b, d.e) "},
 	{"loader names", "require 'a'+'b' ['c','d'].join('e') Buffer.from('x') "},
+	// attack 54's readings: heredocs, quoted words, functions that run
+	// their arguments, expansions
+	{"heredocs", "array_walk($a,<<<X\nsys "},
+	{"quoted words", ";t''i\\me ;x "},
+	{"function runners", "f(){ $@;}; f f f;f "},
+	{"expansions", "a=1;$a$b${c}\"$@\";"},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
@@ -275,7 +294,7 @@ func BenchmarkLangCall(b *testing.B) {
 }
 
 // TestCPUBoundLangCalls: through a real Caddy, each of langCallUnits over
-// and over in the query and in a JSON field (and "; time a", whose every
+// and over in the query (2.5 KB before its encoding) and in a JSON field (and "; time a", whose every
 // separator starts a search for the command) costs under urlsBound.
 func TestCPUBoundLangCalls(t *testing.T) {
 	tableOnly(t)
@@ -283,8 +302,14 @@ func TestCPUBoundLangCalls(t *testing.T) {
 	margin := time.Duration(cpuMargin)
 	units := append(slices.Clone(langCallUnits), struct{ name, unit string }{"prefix searches", "; time a"})
 	for _, c := range units {
-		q := url.QueryEscape(strings.Repeat(c.unit, 4000/len(c.unit)))
-		body := jsonString("q", strings.Repeat(c.unit, 15000/len(c.unit)))
+		q := url.QueryEscape(strings.Repeat(c.unit, 2500/len(c.unit)))
+		// as many units as the body limit takes once JSON escapes them
+		n := 15000 / len(c.unit)
+		body := jsonString("q", strings.Repeat(c.unit, n))
+		for len(body) > 15500 {
+			n = n * 9 / 10
+			body = jsonString("q", strings.Repeat(c.unit, n))
+		}
 		req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, c.name+" over and over, query and JSON", margin*urlsBound)
@@ -292,9 +317,13 @@ func TestCPUBoundLangCalls(t *testing.T) {
 }
 
 // TestShellVariableCommandEnds: a value that ends in $ or ${ after a
-// separator is read without reading past its end.
+// separator is read without reading past its end, and a word of quotes
+// alone ends (an empty name searched for matched at every index).
 func TestShellVariableCommandEnds(t *testing.T) {
-	for _, v := range []string{";$", ";${", "; \"$", ";\"${", "f=id;${", "x;$@", "set -- id;$"} {
+	for _, v := range []string{";$", ";${", "; \"$", ";\"${", "f=id;${", "x;$@", "set -- id;$",
+		// a word of quotes alone read as an empty name looped for ever
+		// (found by the suite before it landed)
+		";'' x", "; \"\" id", `;\ id`, "x;''"} {
 		if shellPrefixed(v) {
 			t.Errorf("%q: matched", v)
 		}

@@ -956,13 +956,16 @@ const suffixFileText = ":filetext"
 // fresh-eyes attack's F13), and a file's contents are not a command line
 // (a backend that runs a shell on an uploaded file's lines is not
 // covered), nor a file's name for Perl's open() (210158, a command and a
-// trailing '|': a file's last line "ls -la|" is text). Every other rule
+// trailing '|': a file's last line "ls -la|" is text). 210193, 210151's
+// commands after a runner or the shell's own words, likewise (attack 54
+// saw it read an ASCII text file's "x;A=1 id" and not a UTF-16 one's). Every other rule
 // reads them: SQL injection, XSS, traversal
 // and OS file names (930120), XXE, template and the gateway's. Loaded
 // after the CRS (one id or range a line: Coraza reads only the first).
 const fileTextExclusions = `SecRuleUpdateTargetById 932000-932999 "!ARGS:/:filetext$/"
 SecRuleUpdateTargetById 210151 "!ARGS:/:filetext$/"
 SecRuleUpdateTargetById 210158 "!ARGS:/:filetext$/"
+SecRuleUpdateTargetById 210193 "!ARGS:/:filetext$/"
 `
 
 // fileText returns the text a backend reads in a file part's bytes, or
