@@ -129,7 +129,9 @@ func phpCallback(v string) bool {
 		}
 		args := v[i+1 : min(len(v), i+1+langCallWindow)]
 		if p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)] {
-			taker = true
+			// read by what the filter is given alone: a literal elsewhere
+			// in the template (u => u.role == 'system') names no callable
+			// (attack 55's false positives)
 			return !twigCallbackAllowed(string(name), args)
 		}
 		pos, ok := phpCallbackTakers[string(name)]
@@ -226,6 +228,22 @@ func builtCallable(args string, pos int) bool {
 	a := skipSpace(args, 0)
 	for a < len(args) && (args[a] == '@' || args[a] == '\\') {
 		a++
+	}
+	if a < len(args) && (args[a] == '"' || args[a] == '<' || args[a] == '$') {
+		// a name interpolated from variables ("{$s}tem", "$s$t", a
+		// heredoc's {$s}tem) or joined from them ($s.$t): attack 55
+		arg := args[a:]
+		if k := bracketEnd(args, a, true); k >= 0 {
+			arg = args[a:k]
+		}
+		switch args[a] {
+		case '"', '<':
+			return strings.IndexByte(arg, '$') >= 0 && (args[a] == '"' || strings.HasPrefix(arg, "<<<") && !strings.HasPrefix(strings.TrimLeft(arg[3:], " \t"), "'"))
+		default:
+			e := identEnd(args, a+1)
+			k := skipSpace(args, e)
+			return e > a+1 && k < len(args) && args[k] == '.' && k+1 < len(args) && args[k+1] != '.'
+		}
 	}
 	e := identEnd(args, a)
 	if e == a {
@@ -1142,6 +1160,9 @@ func shellPrefixed(v string) bool {
 		if words == 0 || k >= len(v) || strings.IndexByte(";|&\n", v[k]) >= 0 {
 			continue
 		}
+		if shellVariableCommand(v, k) {
+			return true // do $i (attack 55)
+		}
 		if runs && shellCommandAt.MatchString(v[k:]) || !runs && shellBareCommandAt.MatchString(v[k:]) {
 			return true
 		}
@@ -1165,58 +1186,74 @@ func shellVariableCommand(v string, k int) bool {
 	}
 	from := max(0, k-langCallWindow)
 	window := v[from:k]
-	var buf [2*langNameMax + 64]byte
-	line := buf[:0]
-	for x := 0; x < len(word); x++ {
-		c := word[x]
-		switch {
-		case c == '\'' || c == '"' || c == '\\':
-			continue
-		case c != '$' || x+1 >= len(word):
-			line = append(line, c)
-			continue
-		}
-		n := x + 1
-		brace := word[n] == '{'
-		if brace {
-			n++
-		}
-		if n >= len(word) {
-			break
-		}
-		e := n + 1
-		if word[n] != '@' && word[n] != '*' && (word[n] < '0' || word[n] > '9') {
-			if e = identEnd(word, n); e == n {
+	// a loop's variable takes each of its words in turn (for i in x id):
+	// each pick reads the pick-th word of every loop variable
+	for pick := range 4 {
+		more := false
+		var buf [2*langNameMax + 64]byte
+		line := buf[:0]
+		for x := 0; x < len(word); x++ {
+			c := word[x]
+			switch {
+			case c == '\'' || c == '"' || c == '\\':
+				continue
+			case c != '$' || x+1 >= len(word):
 				line = append(line, c)
 				continue
 			}
+			n := x + 1
+			brace := word[n] == '{'
+			if brace {
+				n++
+			}
+			if n >= len(word) {
+				break
+			}
+			e := n + 1
+			if word[n] != '@' && word[n] != '*' && (word[n] < '0' || word[n] > '9') {
+				if e = identEnd(word, n); e == n {
+					line = append(line, c)
+					continue
+				}
+			}
+			value, others := shellValue(v, from, window, word[n:e], pick)
+			more = more || others
+			if len(line)+len(value) > langNameMax {
+				return false
+			}
+			line = append(line, value...)
+			if brace && e < len(word) && word[e] == '}' {
+				e++
+			}
+			x = e - 1
 		}
-		value := shellValue(v, from, window, word[n:e])
-		if len(line)+len(value) > langNameMax {
+		if len(line) > 0 {
+			// the rest of the command's line (a line break ends it)
+			rest := v[end:min(len(v), end+64)]
+			if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+				rest = rest[:nl]
+			}
+			line = append(line, rest...)
+			if shellCommandAt.Match(line) {
+				return true
+			}
+		}
+		if !more {
 			return false
 		}
-		line = append(line, value...)
-		if brace && e < len(word) && word[e] == '}' {
-			e++
-		}
-		x = e - 1
 	}
-	if len(line) == 0 {
-		return false
-	}
-	line = append(line, v[end:min(len(v), end+64)]...)
-	return shellCommandAt.Match(line)
+	return false
 }
 
 // shellValue is the value the window (v[from:k]) last gave the variable
 // name: an assignment (name=value, quotes dropped), or for the positional
 // parameters (1-9, @, *) what the last set (set -- a b) gave them; ""
 // when none.
-func shellValue(v string, from int, window, name string) string {
+func shellValue(v string, from int, window, name string, pick int) (value string, more bool) {
 	if name == "@" || name == "*" || name[0] >= '1' && name[0] <= '9' {
 		s := strings.LastIndex(window, "set ")
 		if s < 0 {
-			return ""
+			return "", false
 		}
 		f := skipBlanks(v, from+s+len("set "))
 		if strings.HasPrefix(v[f:], "--") {
@@ -1229,7 +1266,7 @@ func shellValue(v string, from int, window, name string) string {
 		}
 		args := v[f:stop]
 		if name == "@" || name == "*" {
-			return strings.TrimSpace(args)
+			return strings.TrimSpace(args), false
 		}
 		for n := int(name[0] - '1'); ; n-- {
 			args = strings.TrimLeft(args, " \t")
@@ -1238,10 +1275,10 @@ func shellValue(v string, from int, window, name string) string {
 				w = len(args)
 			}
 			if n == 0 {
-				return strings.Trim(args[:w], `'"`)
+				return strings.Trim(args[:w], `'"`), false
 			}
 			if w == len(args) {
-				return ""
+				return "", false
 			}
 			args = args[w:]
 		}
@@ -1259,10 +1296,30 @@ func shellValue(v string, from int, window, name string) string {
 		w = w[:x]
 	}
 	if a < 0 {
-		return ""
+		return shellLoopValue(window, name, pick)
 	}
 	f := from + a + len(name) + 1
-	return strings.Trim(v[f:shellWordEnd(v, f)], `'"`)
+	return strings.Trim(v[f:shellWordEnd(v, f)], `'"`), false
+}
+
+// shellLoopValue is the pick-th word a for loop in window gives the
+// variable name (for i in x id; do $i; done: attack 55), and whether it
+// gives more after it.
+func shellLoopValue(window, name string, pick int) (string, bool) {
+	head := "for " + name + " in "
+	f := strings.LastIndex(window, head)
+	if f < 0 {
+		return "", false
+	}
+	list := window[f+len(head):]
+	if stop := strings.IndexAny(list, ";\n"); stop >= 0 {
+		list = list[:stop]
+	}
+	words := strings.Fields(list)
+	if pick >= len(words) {
+		return "", false
+	}
+	return strings.Trim(words[pick], `'"`), pick+1 < len(words)
 }
 
 // skipShellGrouping skips white space, a subshell's '(' and a group's '{'
@@ -1290,6 +1347,9 @@ var (
 		// attack 53: setarch and its own names for each architecture
 		"setarch": true, "linux64": true, "linux32": true, "x86_64": true, "i386": true, "i686": true, "uname26": true,
 		"aarch64": true, "arm64": true, "ppc64": true, "s390x": true,
+		// attack 55
+		"dbus-run-session": true, "fakeroot-sysv": true, "fakeroot-tcp": true, "gpg-agent": true, "ssh-agent": true,
+		"dbus-launch": true, "xvfb-run": true, "logsave": true, "choom": true, "capsh": true,
 	}
 	shellGrammar = map[string]bool{"!": true, "if": true, "then": true, "else": true, "elif": true, "do": true, "while": true,
 		"until": true, "case": true}
@@ -1299,7 +1359,7 @@ var (
 // before the command: sg's group, chroot's directory, timeout's duration,
 // taskset's mask, chrt's priority, flock's file, faketime's time.
 var shellPrefixOperands = map[string]int{"sg": 1, "chroot": 1, "timeout": 1, "taskset": 1, "chrt": 1, "flock": 1, "faketime": 1,
-	"setarch": 1}
+	"setarch": 1, "logsave": 1}
 
 // shellOptionValues are, for each runner, its options that take the next
 // word as their value (nice -n 5, su -s /bin/sh, timeout -s KILL).

@@ -64,6 +64,11 @@ var phpCallbackAttacks = []string{
 	"$a=['id'];$f=<<<X\nsystem\nX;array_walk($a,$f);", "$a=['id'];array_walk($a,<<<X\nsy{$z}stem\nX);", "$a=['id'];array_walk($a,<<<X\nsy\\x73tem\nX);",
 	"$a=['id'];array_walk($a,<<<\"X\"\nsys\\u{74}em\nX);", "$a=['id'];array_walk($a,\"sys\ntem\"[0].'ystem');", "$a=['id'];array_walk($a,'ss'[0].'ystem');",
 	"$a=['id'];array_walk($a,'s#ystem'[0].'ystem');", "$a=['id'];array_walk($a,#\n'system');", "$a=['id'];array_walk($a,//x\n'system');",
+	// attack 55's: a name interpolated or joined from variables that
+	// hold its pieces
+	"$a=['id'];$s='sys';array_walk($a,<<<X\n{$s}tem\nX);", "$a=['id'];$s='pass';array_walk($a,<<<X\n{$s}thru\nX);",
+	"$a=['id'];$s=['sys'];array_walk($a,<<<X\n{$s[0]}tem\nX);", "$a=['id'];$s='sys';array_walk($a,\"{$s}tem\");",
+	"$a=['id'];$s='sy';$t='stem';array_walk($a,\"$s$t\");", "$a=['id'];$s='sy';$t='stem';array_walk($a,$s.$t);",
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -86,6 +91,11 @@ var phpCallbackBenign = []string{
 	"{{ groups['web'] | map('extract', hostvars, 'ansible_host') | first }}", "{{ packages | map('regex_replace', '^', 'python3-') | first }}",
 	"{{ hosts | map('regex_search', 'web[0-9]+') | select | first }}", "In Twig use |map(p => p.name) rather than |map('name')",
 	"{{ theme | default('system') }}", "{{ mode | default('exec') }}",
+	// attack 55's false positives: arrow functions beside a literal that
+	// names a command
+	"{{ users|filter(u => u.role == 'system') }}", "{{ logs|filter(l => l.level != 'system')|length }} user entries",
+	"{{ menu|filter(i => i.type in ['system', 'admin']) }}", "{{ items|sort((a, b) => a.name <=> b.name) }}{% set mode = 'exec' %}",
+	"{% set kind = 'system' %}{{ messages|sort((a, b) => a.date <=> b.date)|first.text }}",
 }
 
 // phpCallbackCode are near-misses in PHP code that the CRS alone refuses
@@ -173,6 +183,11 @@ var shellPrefixedAttacks = []string{
 	"x;\"exec\" id", "x;e\\xec id", "x;ev''al id", "x;\"command\" id", "x;stdb''uf -o0 id", "x;\"sg\" root id", "x;\"su\" -c id",
 	"x;f(){ \"$@\";};f id", "x;f(){ $*;};f id", "x;f(){ \"$1\";};f id", "x;f(){ $1;};f id", "x;g(){ \"$@\";};g i''d",
 	"x;set -- i d;$1$2", "x;set -- i d;\"$1$2\"", "x;set -- d i;$2$1", "x;\"$@\"id",
+	// attack 55's: more runners, a loop's variable as the command
+	"x;dbus-run-session id", "x;dbus-run-session -- id", "x|dbus-run-session id", "x\ndbus-run-session id", "x;fakeroot-sysv id",
+	"x;fakeroot-tcp id", "x;gpg-agent --daemon id", "x;for i in id;do $i;done", "x;for i in id;do \"$i\";done",
+	"x;for i in i;do \"$i\"d;done", "x;for i in x id;do $i;done", "x;for a in i;do for b in d;do $a$b;done;done", "x;for i in id\ndo $i\ndone",
+	"x;for i in id x;do $i;done",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
@@ -274,6 +289,7 @@ var langCallUnits = []struct{ name, unit string }{
 	{"quoted words", ";t''i\\me ;x "},
 	{"function runners", "f(){ $@;}; f f f;f "},
 	{"expansions", "a=1;$a$b${c}\"$@\";"},
+	{"loop variables", "for i in a b c d e;$i;"},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
