@@ -123,10 +123,7 @@ func phpCallback(v string) bool {
 		}
 		var lb [32]byte
 		name := lowerASCII(lb[:0], v[w:b])
-		p := w
-		for p > 0 && (v[p-1] == ' ' || v[p-1] == '\t') {
-			p--
-		}
+		p := blanksBefore(v, w)
 		args := v[i+1 : min(len(v), i+1+langCallWindow)]
 		if p > 0 && v[p-1] == '|' && twigCallbackFilters[string(name)] {
 			// read by what the filter is given alone: a literal elsewhere
@@ -271,10 +268,7 @@ func eachCall(v string, f func(i, w, b int) bool) bool {
 		}
 		i += off
 		off = i + 1
-		b := i
-		for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
-			b--
-		}
+		b := blanksBefore(v, i)
 		if w := identBefore(v, b); w < b && f(i, w, b) {
 			return true
 		}
@@ -454,10 +448,7 @@ func literalGap(gap string) bool {
 // right after a name, a variable or a closing bracket, and before ']'
 // (in ['system'] is a list).
 func subscriptKey(v string, a, e int) bool {
-	b := a
-	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
-		b--
-	}
+	b := blanksBefore(v, a)
 	if b == 0 || v[b-1] != '[' {
 		return false
 	}
@@ -640,13 +631,9 @@ func phpLiteral(s string, j int, buf []byte) (text []byte, end int, ok bool) {
 
 // lowerASCII appends s in lower case (ASCII letters only) to buf.
 func lowerASCII(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf = append(buf, c)
-	}
+	n := len(buf)
+	buf = append(buf, s...)
+	lowerInPlace(buf[n:])
 	return buf
 }
 
@@ -1600,6 +1587,14 @@ func shellWordEnd(v string, j int) int {
 		}
 	}
 	return j
+}
+
+// blanksBefore is i moved back over the spaces and tabs before v[i].
+func blanksBefore(v string, i int) int {
+	for i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
+		i--
+	}
+	return i
 }
 
 // skipBlanks skips spaces and tabs at v[j:].
