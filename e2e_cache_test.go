@@ -442,12 +442,15 @@ func TestE2ECacheStaleWhileTheCircuitIsOpen(t *testing.T) {
 func TestE2ECacheStaleWhileRevalidate(t *testing.T) {
 	var version atomic.Int64
 	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=60")
+		// two seconds: the revalidated response must still be fresh when
+		// the loop below reads it, whatever Date's one-second resolution
+		// takes of it
+		w.Header().Set("Cache-Control", "max-age=2, stale-while-revalidate=60")
 		fmt.Fprintf(w, "v=%d", version.Add(1))
 	})
 	g := startGateway(t, "", cacheSite(o, ""))
 	fetch(t, g.client, g.url("/x"))
-	time.Sleep(1100 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	a := fetch(t, g.client, g.url("/x"))
 	if a.body != "v=1" || !strings.Contains(a.header.Get("Cache-Status"), "stale-while-revalidate") {
 		t.Fatalf("stale answer: %q %q", a.body, a.header.Get("Cache-Status"))

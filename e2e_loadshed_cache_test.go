@@ -21,9 +21,10 @@ func TestE2ELoadShedRetryAfterThroughTheCache(t *testing.T) {
 		if r.URL.Path == "/hold" {
 			<-release
 		}
-		// stored for a second, then revalidated, never served stale on
-		// error
-		w.Header().Set("Cache-Control", "max-age=1, must-revalidate")
+		// stored for two seconds (one could be gone by Date's one-second
+		// resolution before the second request), then revalidated, never
+		// served stale on error
+		w.Header().Set("Cache-Control", "max-age=2, must-revalidate")
 		w.Header().Set("ETag", `"v1"`)
 		fmt.Fprintln(w, "item")
 	}))
@@ -56,7 +57,7 @@ http://127.0.0.1:{HTTP} {
 	if a := fetch(t, g.client, g.url("/item")); a.code != 200 || !strings.Contains(a.header.Get("Cache-Status"), "hit") {
 		t.Fatalf("second GET /item: %d, Cache-Status %q: want a hit", a.code, a.header.Get("Cache-Status"))
 	}
-	time.Sleep(1100 * time.Millisecond) // stale now
+	time.Sleep(2100 * time.Millisecond) // stale now
 	// the one slot is taken
 	held := make(chan answer, 1)
 	go func() { held <- fetch(t, g.client, g.url("/hold")) }()
