@@ -140,7 +140,193 @@ func phpCallback(v string) bool {
 	}) {
 		return true
 	}
-	return taker && phpCommandLiteral(v)
+	return taker && (phpCommandLiteral(v) || phpAssignedCommand(v))
+}
+
+// phpVarsMax is how many variables phpAssignedCommand holds: the first
+// phpVarsMax assigned; the names of later ones replace the oldest.
+const phpVarsMax = 16
+
+// phpVars are the variables a value assigned, each with the text it was
+// given when that is known (a join of literals and known variables).
+type phpVars struct {
+	n     int
+	names [phpVarsMax]string
+	known [phpVarsMax]bool
+	lens  [phpVarsMax]int
+	vals  [phpVarsMax][langNameMax]byte
+}
+
+// get is name's text, ok when the value assigned it a known one.
+func (t *phpVars) get(name string) ([]byte, bool) {
+	for x := range min(t.n, phpVarsMax) {
+		if t.names[x] == name {
+			return t.vals[x][:t.lens[x]], t.known[x]
+		}
+	}
+	return nil, false
+}
+
+// set gives name the text val, or none known.
+func (t *phpVars) set(name string, val []byte, known bool) {
+	x := 0
+	for x < min(t.n, phpVarsMax) && t.names[x] != name {
+		x++
+	}
+	if x == min(t.n, phpVarsMax) {
+		x = t.n % phpVarsMax
+		t.n++
+	}
+	t.names[x], t.known[x] = name, known
+	t.lens[x] = copy(t.vals[x][:], val)
+}
+
+// phpAssignedCommand: v assigns a variable (= or .=) a text that names
+// one of phpCommandFunctions (phpCommandName) and is joined (.) from
+// literals and variables v assigned before, whole or interpolated in a
+// double-quoted literal: $s='sys';$f=$s.'tem', $s='sys';$f="{$s}tem",
+// $f='sys';$f.='tem' (names built across statements, the open item of
+// attack 55; phpCommandLiteral reads literals joined within a
+// statement). A variable given anything else (a call, a number, an
+// array) is not known, and a join with it names nothing. Each '$' that
+// is an assignment's reads at most langCallWindow bytes of its value.
+func phpAssignedCommand(v string) bool {
+	var vars phpVars
+	for off := 0; ; {
+		i := strings.IndexByte(v[off:], '$')
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 1
+		e := identEnd(v, i+1)
+		if e == i+1 {
+			continue
+		}
+		k := skipSpace(v, e)
+		join := false
+		switch {
+		case k+1 < len(v) && v[k] == '.' && v[k+1] == '=':
+			join, k = true, k+2
+		case k < len(v) && v[k] == '=' && (k+1 == len(v) || v[k+1] != '=' && v[k+1] != '>'):
+			k++
+		default:
+			continue
+		}
+		var buf [langNameMax]byte
+		text := buf[:0]
+		known := true
+		if join {
+			var prev []byte
+			prev, known = vars.get(v[i+1 : e])
+			text = append(text, prev...)
+		}
+		if known {
+			text, known = phpFoldJoin(v[k:min(len(v), k+langCallWindow)], &vars, text)
+		}
+		vars.set(v[i+1:e], text, known)
+		if known {
+			lowerInPlace(text)
+			if phpCommandName(text) {
+				return true
+			}
+		}
+	}
+}
+
+// phpFoldJoin appends to buf the text of the expression at the start of
+// w: literals and variables of vars joined by '.', ending at ; , ) or
+// the window's end; ok only when each part is known and the text fits buf.
+func phpFoldJoin(w string, vars *phpVars, buf []byte) ([]byte, bool) {
+	for j := skipSpace(w, 0); ; {
+		if j >= len(w) {
+			return buf, false
+		}
+		switch c := w[j]; {
+		case c == '\'':
+			text, end, ok := phpLiteral(w, j, buf[len(buf):])
+			if !ok {
+				return buf, false
+			}
+			buf, j = buf[:len(buf)+len(text)], end
+		case c == '"':
+			var ok bool
+			if buf, j, ok = phpInterpolated(w, j, vars, buf); !ok {
+				return buf, false
+			}
+		case c == '$':
+			e := identEnd(w, j+1)
+			val, ok := vars.get(w[j+1 : e])
+			if e == j+1 || !ok || len(buf)+len(val) > cap(buf) {
+				return buf, false
+			}
+			buf, j = append(buf, val...), e
+		default:
+			return buf, false
+		}
+		j = skipSpace(w, j)
+		switch {
+		case j >= len(w) || w[j] == ';' || w[j] == ',' || w[j] == ')':
+			return buf, true
+		case w[j] == '.' && (j+1 == len(w) || w[j+1] != '.' && w[j+1] != '='):
+			j = skipSpace(w, j+1)
+		default:
+			return buf, false
+		}
+	}
+}
+
+// phpInterpolated appends to buf the text of the double-quoted literal
+// at w[j] with its interpolations ({$s}, ${s}, $s) of known variables
+// filled in: its end, ok when each is known and the text fits buf.
+func phpInterpolated(w string, j int, vars *phpVars, buf []byte) ([]byte, int, bool) {
+	var scratch [langNameMax]byte
+	_, end, _ := phpLiteral(w, j, scratch[:0])
+	if end-1 <= j || w[end-1] != '"' {
+		return buf, end, false // not closed
+	}
+	raw := w[j+1 : end-1]
+	var lb [langCallWindow + 2]byte
+	lit := append(lb[:0], '"')
+	for x := 0; x < len(raw); x++ {
+		var name string
+		switch {
+		case raw[x] == '{' && x+1 < len(raw) && raw[x+1] == '$', raw[x] == '$' && x+1 < len(raw) && raw[x+1] == '{':
+			e := identEnd(raw, x+2)
+			if e == x+2 || e >= len(raw) || raw[e] != '}' {
+				return buf, end, false
+			}
+			name, x = raw[x+2:e], e
+		case raw[x] == '$' && x+1 < len(raw) && identByte(raw[x+1], ""):
+			e := identEnd(raw, x+1)
+			if e < len(raw) && (raw[e] == '[' || strings.HasPrefix(raw[e:], "->")) {
+				return buf, end, false
+			}
+			name, x = raw[x+1:e], e-1
+		default:
+			n := 1
+			if raw[x] == '\\' && x+1 < len(raw) {
+				n = 2 // an escape, \$ too, as it stands
+			}
+			if len(lit)+n > cap(lit)-1 {
+				return buf, end, false
+			}
+			lit = append(lit, raw[x:x+n]...)
+			x += n - 1
+			continue
+		}
+		val, known := vars.get(name)
+		if !known || bytes.ContainsAny(val, "\"$\\{") || len(lit)+len(val) > cap(lit)-1 {
+			return buf, end, false
+		}
+		lit = append(lit, val...)
+	}
+	lit = append(lit, '"')
+	text, _, ok := phpLiteral(string(lit), 0, buf[len(buf):])
+	if !ok {
+		return buf, end, false
+	}
+	return buf[:len(buf)+len(text)], end, true
 }
 
 // twigCallbackAllowed: a Twig (or Jinja) filter's arguments that call
@@ -1166,7 +1352,9 @@ func shellPrefixed(v string) bool {
 // variable expands to nothing, as the shell's does.
 func shellVariableCommand(v string, k int) bool {
 	k = skipBlanks(v, k)
-	end := shellWordEnd(v, k)
+	// a word longer than a name is read no further (a value of one long
+	// word, '$a='.'$b='..., would be read to its end at each separator)
+	end := shellWordEnd(v[:min(len(v), k+langNameMax+1)], k)
 	word := v[k:end]
 	if strings.IndexByte(word, '$') < 0 || len(word) > langNameMax {
 		return false
@@ -1286,7 +1474,7 @@ func shellValue(v string, from int, window, name string, pick int) (value string
 		return shellLoopValue(window, name, pick)
 	}
 	f := from + a + len(name) + 1
-	return strings.Trim(v[f:shellWordEnd(v, f)], `'"`), false
+	return strings.Trim(v[f:shellWordEnd(v[:min(len(v), f+langNameMax+1)], f)], `'"`), false
 }
 
 // shellLoopValue is the pick-th word a for loop in window gives the

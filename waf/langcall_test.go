@@ -69,6 +69,11 @@ var phpCallbackAttacks = []string{
 	"$a=['id'];$s='sys';array_walk($a,<<<X\n{$s}tem\nX);", "$a=['id'];$s='pass';array_walk($a,<<<X\n{$s}thru\nX);",
 	"$a=['id'];$s=['sys'];array_walk($a,<<<X\n{$s[0]}tem\nX);", "$a=['id'];$s='sys';array_walk($a,\"{$s}tem\");",
 	"$a=['id'];$s='sy';$t='stem';array_walk($a,\"$s$t\");", "$a=['id'];$s='sy';$t='stem';array_walk($a,$s.$t);",
+	// names built across statements (attack 55's open item): joined
+	// from, or interpolating, variables assigned before
+	"$a=['id'];$s='sys';$f=$s.'tem';array_walk($a,$f);", "$a=['id'];$s='sys';$f=\"{$s}tem\";array_walk($a,$f);",
+	"$a=['id'];$s='sys';$f=\"$s\".\"tem\";array_walk($a,$f);",
+	"$a=['id'];$f='sys';$f.='tem';array_walk($a,$f);", "$a=['id'];$f = 'pa';$g = $f . 'ss'; $h = $g . \"thru\"; array_walk($a, $h);",
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -76,7 +81,7 @@ var phpCallbackAttacks = []string{
 // same.
 var phpCallbackAttacksCRS = []string{`Closure::fromCallable('system')('id');`, `$a=["id"];uasort($a,"passthru");`,
 	`register_tick_function("system","id");`, `preg_replace_callback('/.+/', 'passthru', 'id');`, `array_filter(["id"], 'sys' . 'tem');`,
-	`call_user_func_array("shell_exec", ["id"]);`}
+	`call_user_func_array("shell_exec", ["id"]);`, "$a=['id'];$s='sys';$f=\"${s}tem\";array_walk($a,$f);"}
 
 // phpCallbackBenign are near-misses the CRS alone passes: a callback
 // that runs nothing, Twig's filters with arrow functions or attribute
@@ -102,7 +107,8 @@ var phpCallbackBenign = []string{
 // (its 933 rules read most PHP code): read by the operator only.
 var phpCallbackCode = []string{`usort($a, 'strcmp');`, `array_map("system" ...) is a bad idea`, `$m['system'] = array_map('trim', $x);`, `array_map('trim', $lines);`, `call_user_func('my_system_check');`,
 	`{{ list|sort }}`, `array_filter($rows, fn($r) => $r['system'] === 'prod')`,
-	`set_error_handler('log_error');`}
+	`set_error_handler('log_error');`, `$prefix='my_';$cb=$prefix.'handler';call_user_func($cb);`,
+	`$s='sys';$f="\$stem";array_walk($a,$f);`, `$s='sys';$f=$s.'tem';`, `$s='sys';$f=$s.$t.'tem';array_walk($a,$f);`}
 
 // nodeChildProcessAttacks are attack 51's Node spellings (each ran id as
 // eval(input) on Node 20) and their kin, which the CRS alone passes.
@@ -290,6 +296,10 @@ var langCallUnits = []struct{ name, unit string }{
 	{"function runners", "f(){ $@;}; f f f;f "},
 	{"expansions", "a=1;$a$b${c}\"$@\";"},
 	{"loop variables", "for i in a b c d e;$i;"},
+	// names joined across statements: assignments that join variables,
+	// and assignments' text inside literals (each '$' an assignment)
+	{"assignments", `array_walk($a,$f);$f='sys'.$g."x{$f}".$f;$g.=$f;`},
+	{"assignments in literals", `usort($a,$b);$a='$a='.'$b='.`},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
