@@ -1303,6 +1303,7 @@ var (
 // !...), the bare form (shellBareCommandAt): a loop's "do echo $f" is
 // everyday shell, "do id;" is not.
 func shellPrefixed(v string) bool {
+	readers := readersUnknown
 	for i := 0; i < len(v); i++ {
 		k := i + 1
 		switch v[i] {
@@ -1315,7 +1316,7 @@ func shellPrefixed(v string) bool {
 		default:
 			continue
 		}
-		if shellVariableCommand(v, k) {
+		if shellVariableCommand(v, k, &readers) {
 			return true
 		}
 		words, runs := 0, false
@@ -1333,7 +1334,7 @@ func shellPrefixed(v string) bool {
 		if words == 0 || k >= len(v) || strings.IndexByte(";|&\n", v[k]) >= 0 {
 			continue
 		}
-		if shellVariableCommand(v, k) {
+		if shellVariableCommand(v, k, &readers) {
 			return true // do $i (attack 55)
 		}
 		if runs && shellCommandAt.MatchString(v[k:]) || !runs && shellBareCommandAt.MatchString(v[k:]) {
@@ -1350,7 +1351,7 @@ func shellPrefixed(v string) bool {
 // rule 210151 reads (shellCommandAt): x;f=id;$f, x;f=who;$f\ami,
 // x;set -- id; "$@", x;set -- i d;$1$2 (attacks 53 and 54). An unset
 // variable expands to nothing, as the shell's does.
-func shellVariableCommand(v string, k int) bool {
+func shellVariableCommand(v string, k int, readers *readersIn) bool {
 	k = skipBlanks(v, k)
 	// a word longer than a name is read no further (a value of one long
 	// word, '$a='.'$b='..., would be read to its end at each separator)
@@ -1361,6 +1362,18 @@ func shellVariableCommand(v string, k int) bool {
 	}
 	from := max(0, k-langCallWindow)
 	window := v[from:k]
+	if *readers == readersUnknown {
+		*readers = readersNone
+		for _, r := range shellReaders {
+			if strings.Contains(v, r) {
+				*readers = readersSome
+				break
+			}
+		}
+	}
+	if *readers == readersSome && shellReadCommand(word, window) {
+		return true
+	}
 	// a loop's variable takes each of its words in turn (for i in x id):
 	// each pick reads the pick-th word of every loop variable
 	for pick := range 4 {
@@ -1420,6 +1433,27 @@ func shellVariableCommand(v string, k int) bool {
 	return false
 }
 
+// shellReadCommand: the command word expands a variable that one of
+// shellReaders in window sets (whatever it reads, from a here-string, a
+// here-document or a pipe: x;read a<<<id;$a, x;echo id|{ read a;$a;}),
+// and the window assigns it no value.
+func shellReadCommand(word, window string) bool {
+	for x := 0; x < len(word); x++ {
+		if word[x] != '$' {
+			continue
+		}
+		n := x + 1
+		if n < len(word) && word[n] == '{' {
+			n++
+		}
+		e := identEnd(word, n)
+		if e > n && (word[n] < '0' || word[n] > '9') && shellReaderSets(window, word[n:e]) {
+			return true
+		}
+	}
+	return false
+}
+
 // shellValue is the value the window (v[from:k]) last gave the variable
 // name: an assignment (name=value, quotes dropped), or for the positional
 // parameters (1-9, @, *) what the last set (set -- a b) gave them; ""
@@ -1458,23 +1492,108 @@ func shellValue(v string, from int, window, name string, pick int) (value string
 			args = args[w:]
 		}
 	}
-	a := -1
-	for w, tries := window, 0; tries < 4; tries++ {
+	// the last assignment, and the appends (name+=more: attack 56's
+	// a=i;a+=d) after it, up to four
+	var appends [4]string
+	na := 0
+	for w, tries := window, 0; tries < 8; tries++ {
 		x := strings.LastIndex(w, name)
 		if x < 0 {
 			break
 		}
-		if x+len(name) < len(window) && window[x+len(name)] == '=' && (x == 0 || !identByte(window[x-1], "")) {
-			a = x
-			break
-		}
 		w = w[:x]
+		r := x + len(name)
+		if x > 0 && identByte(window[x-1], "") || r >= len(window) {
+			continue
+		}
+		// (or a space: t:urlDecodeUni made one of a value's '+')
+		plus := (window[r] == '+' || window[r] == ' ') && r+1 < len(window) && window[r+1] == '='
+		if window[r] != '=' && !plus {
+			continue
+		}
+		f := from + r + 1
+		if plus {
+			f++
+		}
+		value = strings.Trim(v[f:shellWordEnd(v[:min(len(v), f+langNameMax+1)], f)], `'"`)
+		if !plus {
+			for n := na - 1; n >= 0; n-- {
+				value += appends[n]
+			}
+			return value, false
+		}
+		if na == len(appends) {
+			return "", false
+		}
+		appends[na], na = value, na+1
 	}
-	if a < 0 {
-		return shellLoopValue(window, name, pick)
+	if na > 0 {
+		// appends to a variable the window did not set: to nothing
+		value = ""
+		for n := na - 1; n >= 0; n-- {
+			value += appends[n]
+		}
+		return value, false
 	}
-	f := from + a + len(name) + 1
-	return strings.Trim(v[f:shellWordEnd(v[:min(len(v), f+langNameMax+1)], f)], `'"`), false
+	return shellLoopValue(window, name, pick)
+}
+
+// readersIn is whether a value holds one of shellReaders' names, read
+// once a value's first variable command needs it (each would search
+// its window for each otherwise).
+type readersIn int8
+
+const (
+	readersUnknown readersIn = iota
+	readersNone
+	readersSome
+)
+
+// shellReaders are bash's builtins that set a variable named as their
+// argument to what they read (read a<<<id, mapfile a<<E, printf -v a
+// id, getopts s a): attack 56's read and mapfile of a here-string or a
+// here-document, then $a as the command.
+var shellReaders = []string{"read", "mapfile", "readarray", "getopts", "printf"}
+
+// shellReaderSets: one of shellReaders in window (at a word's start, on
+// its command's line) names the variable name among its arguments (for
+// printf, as -v's value).
+func shellReaderSets(window, name string) bool {
+	for _, r := range shellReaders {
+		w := window
+		for tries := 0; tries < 4; tries++ {
+			x := strings.LastIndex(w, r)
+			if x < 0 {
+				break
+			}
+			w = w[:x]
+			e := x + len(r)
+			if x > 0 && strings.IndexByte(" \t;|&\n({`", window[x-1]) < 0 || e >= len(window) || window[e] != ' ' && window[e] != '\t' {
+				continue
+			}
+			args := window[e:]
+			if stop := strings.IndexAny(args, ";|&\n"); stop >= 0 {
+				args = args[:stop]
+			}
+			prev := ""
+			for a := 0; a < len(args); {
+				a = skipBlanks(args, a)
+				b := a
+				for b < len(args) && args[b] != ' ' && args[b] != '\t' {
+					b++
+				}
+				arg := args[a:b]
+				if c := strings.IndexAny(arg, "<>"); c >= 0 {
+					arg = arg[:c] // read a<<<id
+				}
+				if strings.Trim(arg, `'"`) == name && (r != "printf" || prev == "-v") {
+					return true
+				}
+				prev, a = arg, b
+			}
+		}
+	}
+	return false
 }
 
 // shellLoopValue is the pick-th word a for loop in window gives the

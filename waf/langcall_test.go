@@ -74,6 +74,11 @@ var phpCallbackAttacks = []string{
 	"$a=['id'];$s='sys';$f=$s.'tem';array_walk($a,$f);", "$a=['id'];$s='sys';$f=\"{$s}tem\";array_walk($a,$f);",
 	"$a=['id'];$s='sys';$f=\"$s\".\"tem\";array_walk($a,$f);",
 	"$a=['id'];$f='sys';$f.='tem';array_walk($a,$f);", "$a=['id'];$f = 'pa';$g = $f . 'ss'; $h = $g . \"thru\"; array_walk($a, $h);",
+	// attack 56's (which the fold above had closed the hour before)
+	`$p='sys';$q='tem';$f=$p.$q;$x=['id'];array_walk($x,$f);`, `$p='sys';$q='tem';$f="{$p}{$q}";$x=['id'];array_walk($x,$f);`,
+	`$p='sys';$q='tem';$f=$p;$f.=$q;$x=['id'];array_walk($x,$f);`, `$p='Sys';$q='TEM';$f=$p.$q;$x=['id'];array_walk($x,$f);`,
+	`$p="\x73ys";$q='tem';$f=$p.$q;$x=['id'];array_walk($x,$f);`, `$p='sys';$q='tem';$f=$p.$q;$x=['id'];array_walk($x,...[$f]);`,
+	`$p='sys';$q='tem';$f=$p.$q;forward_static_call_array($f,['id']);`,
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -194,11 +199,21 @@ var shellPrefixedAttacks = []string{
 	"x;fakeroot-tcp id", "x;gpg-agent --daemon id", "x;for i in id;do $i;done", "x;for i in id;do \"$i\";done",
 	"x;for i in i;do \"$i\"d;done", "x;for i in x id;do $i;done", "x;for a in i;do for b in d;do $a$b;done;done", "x;for i in id\ndo $i\ndone",
 	"x;for i in id x;do $i;done",
+	// attack 56's: a variable read from a here-string, a here-document
+	// or a pipe, or appended to, as the command
+	"x;read a<<<id;$a", "x;read a <<< \"id\";$a", "x;mapfile a<<<id;$a", "x;readarray -t a<<<id;$a",
+	"x;IFS= read -r a<<<id;\"$a\"", "x;read a<<E\nid\nE\n$a", "x;a=i;a+=d;$a", "x;a+=i;a+=d;$a",
+	"x;a=w;a+=ho;a+=am;a+=i;$a",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
-var shellPrefixedAttacksCRS = []string{"x;nohup id", "x && timeout 5 id", "x;nice -n 5 id", "x;env FOO=1 id", "x;exec whoami",
+var shellPrefixedAttacksCRS = []string{"x;nohup id", "x && timeout 5 id", "x;nice -n 5 id", "x;env FOO=1 id", "x;exec whoami", "x;echo id|{ read a;$a;}", "x;printf -v a id;$a",
 	"x;if id;then :;fi", "x;function f { id;};f", "x;time nohup id", "$(time id)", "x;>/tmp/x id", "x;f=whoami;${f}"}
+
+// shellPrefixedCode are near-misses that the CRS alone refuses (its
+// 932 rules read a shell's words): read by the operator only.
+var shellPrefixedCode = []string{"read -p 'Name? ' name; echo \"Hi $name\"", "while read line; do echo $line; done < f.txt",
+	"x;read a;echo $a", "x;mapfile -t lines < f; echo ${#lines[@]}"}
 
 // shellPrefixedBenign are near-misses: prose with the words after a
 // separator.
@@ -207,6 +222,7 @@ var shellPrefixedBenign = []string{"Q&A; then cat lovers", "sg root beer", "a; s
 	// attack 52's false positives: loops in a README or a forum post
 	"for f in *.txt; do echo $f; done", "for i in 1 2 3; do echo $i; done", "for host in a b; do ping -c1 $host; done",
 	"if [ -f x ]; then cat $x; fi", "a=1; b=2 and c", "Tom & <b>Jerry</b>", "price; >5 items",
+	"x;a=xx;a+=yy;$a",
 	// attack 53's near-misses
 	"DEBUG=1 VERBOSE=1 LOG=2 PORT=3000 HOST=0 node server.js", "CC=gcc CFLAGS=-O2 make install", "case \"$1\" in start) run;; stop) halt;; esac",
 	"Linux 64-bit (x86_64) and i386 builds", "price=5; $price is fine", "x=1; $x"}
@@ -228,6 +244,7 @@ func TestNodeChildProcess(t *testing.T) {
 // TestShellPrefixed: rule 210193, the same for a command after time,
 // su -c, ! and the like.
 func TestShellPrefixed(t *testing.T) {
+	nearMisses(t, "210193", shellPrefixed, shellPrefixedCode)
 	operatorTable(t, "210193", shellPrefixed, shellPrefixedAttacks, shellPrefixedAttacksCRS, shellPrefixedBenign)
 }
 
@@ -250,7 +267,7 @@ func FuzzNodeChildProcess(f *testing.F) {
 }
 
 func FuzzShellPrefixed(f *testing.F) {
-	fuzzNeeds(f, shellPrefixed, ";|&`\n$", shellPrefixedAttacks, shellPrefixedAttacksCRS, shellPrefixedBenign)
+	fuzzNeeds(f, shellPrefixed, ";|&`\n$", shellPrefixedAttacks, shellPrefixedAttacksCRS, shellPrefixedBenign, shellPrefixedCode)
 }
 
 // fuzzNeeds fuzzes op from the seeds: it never panics, and matches only
