@@ -317,6 +317,12 @@ var langCallUnits = []struct{ name, unit string }{
 	// and assignments' text inside literals (each '$' an assignment)
 	{"assignments", `array_walk($a,$f);$f='sys'.$g."x{$f}".$f;$g.=$f;`},
 	{"assignments in literals", `usort($a,$b);$a='$a='.'$b='.`},
+	// attack 56's Perl, PowerShell and Java readings (interp.go): quote-
+	// like operators never closed, call operators, types, a ProcessBuilder
+	// and many starts
+	{"perl quotes", "qx{ qx( qx[ readpipe eval 'a'.'b'. system{'x'} "},
+	{"powershell", ";&(x) ;. $a [ScriptBlock]::C $env:x \\cmd /x & "},
+	{"process builders", "new ProcessBuilder(x).st .start x.start "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
@@ -331,6 +337,9 @@ func BenchmarkLangCall(b *testing.B) {
 				phpCallback(v)
 				nodeChildProcess(v)
 				shellPrefixed(v)
+				perlCommand(v)
+				powerShellCommand(v)
+				javaProcess(v)
 			}
 		})
 	}

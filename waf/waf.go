@@ -302,6 +302,7 @@ func (w *WAF) directives() string {
 		b.WriteString(htmxRules)
 		b.WriteString(codeCallRules)
 		b.WriteString(langCallRules)
+		b.WriteString(interpRules)
 		b.WriteString(sqlCallRules)
 		b.WriteString(sleepEachRowRule)
 	}

@@ -1,0 +1,461 @@
+package waf
+
+import (
+	"bytes"
+	"strings"
+)
+
+// interpRules are the rules for Perl, PowerShell and Java code that runs
+// a command in spellings the CRS and the gateway's other rules did not
+// read (a fifty-second fresh-eyes attack, attack 56: 25 Perl, 20
+// PowerShell and cmd.exe, 5 SpEL and 4 OGNL spellings passed the CRS
+// alone and every rule of ours). Each is a Go operator that looks only
+// where a fixed byte or word stands and reads a bounded window from
+// there (BenchmarkInterp):
+//
+//   - 210196: Perl's ways to run a command that name no command
+//     (perlCommand): qx with any delimiter (qx{id}, qx'id', qx|id|, the
+//     CRS's 932 rules read qx only before a command they know), readpipe,
+//     system and exec with an indirect object block (system{"id"} "id"),
+//     and eval of string literals joined into code that runs one (eval
+//     "sys"."tem('id')").
+//   - 210197: PowerShell's ways to run a built or stored name
+//     (powerShellCommand): the call operators & and . before an
+//     expression, a string or a variable at a command's start (x;&('i'+
+//     'ex') 'id', x;&(-join(...)), x;. $s), [ScriptBlock]::Create,
+//     $ExecutionContext.InvokeCommand, [Diagnostics.Process]::Start,
+//     $env:ComSpec; cmd.exe by a path (%windir%\system32\cmd /c ver); and
+//     at a value's start, what an application that hands the value to
+//     PowerShell or cmd.exe runs (iex 'id', icm {id}, pwsh
+//     -EncodedCommand ..., c^m^d /c whoami).
+//   - 210198: Java's ProcessBuilder named (new ProcessBuilder,
+//     T(ProcessBuilder), "java.lang.ProcessBuilder") and its start called
+//     anywhere in the value (javaProcess): SpEL's safe navigation
+//     (new ProcessBuilder('id')?.start()), an inline list
+//     ({new ProcessBuilder('id')}[0].start()), reflection
+//     (T(ProcessBuilder).getConstructor(...).newInstance(...).start()) and
+//     OGNL's sequences (#pb=new ProcessBuilder({'id'}),#pb.start()), which
+//     rule 210136's one expression did not read.
+var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210196,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210197,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210198,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const (
+	perlCommandOp       = "gatewayPerlCommand"
+	powerShellCommandOp = "gatewayPowerShellCommand"
+	javaProcessOp       = "gatewayJavaProcess"
+)
+
+func init() {
+	registerGoOperator(perlCommandOp, perlCommand)
+	registerGoOperator(powerShellCommandOp, powerShellCommand)
+	registerGoOperator(javaProcessOp, javaProcess)
+}
+
+// eachWord calls f at each index where word stands in v with no letter,
+// digit or _ before it (nor one of the bytes of notAfter), until f says
+// true (then so does eachWord).
+func eachWord(v, word, notAfter string, f func(i int) bool) bool {
+	for off := 0; ; {
+		i := strings.Index(v[off:], word)
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len(word)
+		if i > 0 && (identByte(v[i-1], "") || strings.IndexByte(notAfter, v[i-1]) >= 0) {
+			continue
+		}
+		if f(i) {
+			return true
+		}
+	}
+}
+
+// perlCommand is rule 210196's operator (see interpRules).
+func perlCommand(v string) bool {
+	// qx: not a variable's name ($qx), a method (->qx) or inside base64
+	// (/qx/, +qx)
+	if eachWord(v, "qx", "$@%&>/+", func(i int) bool { return perlQuoted(v, i+2) }) {
+		return true
+	}
+	if eachWord(v, "readpipe", "$@%>", func(i int) bool {
+		k := skipSpace(v, i+len("readpipe"))
+		return k < len(v) && strings.IndexByte("('\"q$`{@&", v[k]) >= 0
+	}) {
+		return true
+	}
+	// system and exec before a block, eval before a literal: read from
+	// the '{' or the quote (rarer in text than the words' letters)
+	for _, c := range []byte("{'\"") {
+		for off := 0; ; {
+			i := strings.IndexByte(v[off:], c)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + 1
+			if perlBlockOrLiteral(v, i) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// perlBlockOrLiteral: at v[i] ('{' or a quote) stands system's or
+// exec's indirect object block, or eval's joined literals, that run a
+// command (perlIndirectObject, perlEvalJoined).
+func perlBlockOrLiteral(v string, i int) bool {
+	b := blanksBefore(v, i)
+	if v[i] != '{' && b > 0 && v[b-1] == '(' {
+		b = blanksBefore(v, b-1) // eval("...")
+	}
+	w := identBefore(v, b)
+	if w > 0 && strings.IndexByte("$@%>.", v[w-1]) >= 0 {
+		return false
+	}
+	switch v[w:b] {
+	case "system", "exec":
+		return v[i] == '{' && perlIndirectObject(v, b)
+	case "eval":
+		return v[i] != '{' && perlEvalJoined(v, b)
+	}
+	return false
+}
+
+// perlQuoted: at v[j] (after qx) stands a quote-like operator's
+// delimited text, closed within langCallWindow bytes, that starts as a
+// command does (a letter, a path, a variable, a quote): qx{id}, qx'id',
+// qx|id|, qx {id}. After white space Perl takes no # as the delimiter;
+// qx => 1 is a hash key.
+func perlQuoted(v string, j int) bool {
+	k := skipSpace(v, j)
+	if k >= len(v) {
+		return false
+	}
+	open := v[k]
+	if identByte(open, "") || open == ' ' || open == '\t' || open == '\n' || open == '\r' || k > j && open == '#' ||
+		open == '=' && k+1 < len(v) && v[k+1] == '>' || open >= 0x80 {
+		return false
+	}
+	close := open
+	switch open {
+	case '(':
+		close = ')'
+	case '[':
+		close = ']'
+	case '{':
+		close = '}'
+	case '<':
+		close = '>'
+	}
+	w := v[k+1 : min(len(v), k+1+langCallWindow)]
+	depth := 0
+	for e := 0; e < len(w); e++ {
+		switch c := w[e]; {
+		case c == '\\':
+			e++
+		case c == close && depth == 0:
+			text := strings.TrimSpace(w[:e])
+			return text != "" && (identByte(text[0], "") && (text[0] < '0' || text[0] > '9') || strings.IndexByte("/$.~\\'\"@`", text[0]) >= 0)
+		case c == close:
+			depth--
+		case c == open && open != close:
+			depth++
+		}
+	}
+	return false
+}
+
+// perlIndirectObject: at v[j] (after system or exec) stands Perl's
+// indirect object block, braces around a string or a variable, then an
+// argument: system{"id"} "id", exec { $p } @args.
+func perlIndirectObject(v string, j int) bool {
+	k := skipSpace(v, j)
+	if k >= len(v) || v[k] != '{' {
+		return false
+	}
+	k = skipSpace(v, k+1)
+	if k >= len(v) || strings.IndexByte("\"'$q", v[k]) < 0 {
+		return false
+	}
+	c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], '}')
+	if c < 0 {
+		return false
+	}
+	a := skipSpace(v, k+c+1)
+	return a < len(v) && (strings.IndexByte("\"'$@(q", v[a]) >= 0 || identByte(v[a], ""))
+}
+
+// perlEvalJoined: at v[j] (after eval) stand, over white space and an
+// opening bracket, string literals joined by . whose text runs a command
+// (a call of system, exec, qx, readpipe or a backtick): eval
+// "sys"."tem('id')".
+func perlEvalJoined(v string, j int) bool {
+	k := skipSpace(v, j)
+	if k < len(v) && v[k] == '(' {
+		k = skipSpace(v, k+1)
+	}
+	if k >= len(v) || v[k] != '\'' && v[k] != '"' {
+		return false
+	}
+	var buf [langCallWindow]byte
+	text, _ := phpJoined(v, k, buf[:0])
+	if text == nil {
+		return false
+	}
+	s := string(text) // a rare path: eval then a literal
+	return strings.IndexByte(s, '`') >= 0 || perlCommand(s) ||
+		eachWord(s, "system", "$@%>.", func(i int) bool { return perlCallAfter(s, i+len("system")) }) ||
+		eachWord(s, "exec", "$@%>.", func(i int) bool { return perlCallAfter(s, i+len("exec")) })
+}
+
+// perlCallAfter: a call's argument follows at s[j]: a bracket, a quote,
+// a variable, or white space and one of them.
+func perlCallAfter(s string, j int) bool {
+	k := skipSpace(s, j)
+	return k < len(s) && strings.IndexByte("('\"$@q", s[k]) >= 0 && (k > j || s[k] == '(' || s[k] == '\'' || s[k] == '"')
+}
+
+// powerShellCommand is rule 210197's operator (see interpRules).
+func powerShellCommand(v string) bool {
+	// each byte that starts a reading found by IndexByte (a value
+	// without them costs a fast scan per byte, as the other operators)
+	for _, c := range []byte(";|\n&:$\\") {
+		for off := 0; ; {
+			i := strings.IndexByte(v[off:], c)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + 1
+			if psReadingAt(v, i) {
+				return true
+			}
+		}
+	}
+	return psValueStart(v)
+}
+
+// psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
+// \) says a command runs.
+func psReadingAt(v string, i int) bool {
+	var lb [64]byte
+	switch v[i] {
+	case ':':
+		// [ScriptBlock]::Create(, [Diagnostics.Process]::Start(
+		if i+1 >= len(v) || v[i+1] != ':' || i == 0 || v[i-1] != ']' {
+			return false
+		}
+		b := strings.LastIndexByte(v[max(0, i-64):i], '[')
+		if b < 0 {
+			return false
+		}
+		typ := bytes.TrimPrefix(lowerASCII(lb[:0], strings.TrimSpace(v[max(0, i-64)+b+1:i-1])), []byte("system."))
+		var mb [8]byte
+		m := lowerASCII(mb[:0], v[i+2:min(len(v), i+2+len(mb))])
+		switch string(typ) {
+		case "scriptblock", "management.automation.scriptblock":
+			return bytes.HasPrefix(m, []byte("create"))
+		case "diagnostics.process":
+			return bytes.HasPrefix(m, []byte("start"))
+		}
+		return false
+	case '$':
+		// $ExecutionContext.InvokeCommand, $env:ComSpec
+		t := lowerASCII(lb[:0], v[i+1:min(len(v), i+1+len("executioncontext.invokecommand"))])
+		return string(t) == "executioncontext.invokecommand" || bytes.HasPrefix(t, []byte("env:comspec"))
+	case '\\':
+		// cmd.exe by a path: %windir%\system32\cmd /c, "...\cmd.exe" /c
+		return psCmdAt(v, i+1)
+	}
+	// a separator: ; | a line break & (and &&)
+	k := skipBlanks(v, i+1)
+	if v[i] == '&' && k == i+1 && k < len(v) && v[k] == '&' {
+		k = skipBlanks(v, k+1)
+	}
+	return psCallOperator(v, k)
+}
+
+// psCallOperator: at v[k] (a command's start) stands PowerShell's call
+// operator & or dot-sourcing . before what names the command at run
+// time: a bracketed expression, a string, a variable or a cast
+// (&('i'+'ex'), . 's', &$x, &([scriptblock]::create(...))); & {...},
+// a script block, is the CRS's.
+func psCallOperator(v string, k int) bool {
+	if k >= len(v) || v[k] != '&' && v[k] != '.' {
+		return false
+	}
+	a := skipBlanks(v, k+1)
+	if a >= len(v) {
+		return false
+	}
+	switch c := v[a]; c {
+	case '(', '\'', '"', '[':
+		return true
+	case '$':
+		return a+1 < len(v) && (identByte(v[a+1], "") && (v[a+1] < '0' || v[a+1] > '9') || v[a+1] == '{' || v[a+1] == '(')
+	}
+	return false
+}
+
+// psCmdAt: at v[j] (after a path's \) stands cmd or cmd.exe, a closing
+// quote perhaps, then /c or /k (any case).
+func psCmdAt(v string, j int) bool {
+	var lb [8]byte
+	w := lowerASCII(lb[:0], v[j:min(len(v), j+len("cmd.exe"))])
+	e := j + 3
+	switch {
+	case string(w) == "cmd.exe":
+		e = j + len("cmd.exe")
+	case len(w) >= 3 && string(w[:3]) == "cmd":
+	default:
+		return false
+	}
+	if e < len(v) && (v[e] == '"' || v[e] == '\'') {
+		e++
+	}
+	k := skipBlanks(v, e)
+	if k == e || k+1 >= len(v) || v[k] != '/' {
+		return false
+	}
+	c := v[k+1] | 0x20
+	return (c == 'c' || c == 'k') && (k+2 == len(v) || !identByte(v[k+2], ""))
+}
+
+// psValueStart: the value starts (over white space) as what an
+// application that hands it to PowerShell or cmd.exe runs: iex or icm
+// (lower case, as typed) or Invoke-Expression / Invoke-Command before a
+// string, a variable, a bracket or a script block; powershell or pwsh
+// with -EncodedCommand (-e, -ec, -enc) and a base64 argument; cmd with
+// carets or quotes between its letters, or %COMSPEC%, then /c or /k;
+// the call operator before a built name.
+func psValueStart(v string) bool {
+	k := skipSpace(v, 0)
+	if k >= len(v) {
+		return false
+	}
+	if psCallOperator(v, k) {
+		return true
+	}
+	var lb [24]byte
+	head := lowerASCII(lb[:0], v[k:min(len(v), k+len("invoke-expression"))])
+	word := 0
+	for word < len(head) && (identByte(head[word], "-")) {
+		word++
+	}
+	name := string(head[:word])
+	rest := skipBlanks(v, k+word)
+	switch {
+	case name == "iex" || name == "icm":
+		if v[k:k+3] != name {
+			return false // IEX, ICM: prose's abbreviations
+		}
+		fallthrough
+	case name == "invoke-expression" || name == "invoke-command":
+		return rest < len(v) && strings.IndexByte("('\"${", v[rest]) >= 0
+	case name == "powershell" || name == "pwsh":
+		return psEncodedCommand(v, rest)
+	}
+	return cmdStart(v, k)
+}
+
+// psEncodedCommand: at v[j] (after powershell or pwsh), options and then
+// -EncodedCommand (or -e, -ec, -enc, any case) and a base64 argument.
+func psEncodedCommand(v string, j int) bool {
+	for range 8 {
+		if j >= len(v) || v[j] != '-' {
+			return false
+		}
+		e := identEnd(v, j+1)
+		var lb [16]byte
+		opt := string(lowerASCII(lb[:0], v[j+1:min(e, j+1+16)]))
+		j = skipBlanks(v, e)
+		if opt == "e" || opt == "ec" || opt == "enc" || opt == "encodedcommand" {
+			a := j
+			for a < len(v) && (identByte(v[a], "+/=")) {
+				a++
+			}
+			return a-j >= 4
+		}
+	}
+	return false
+}
+
+// cmdStart: at v[k] stands cmd.exe with carets or quotes between its
+// letters (c^m^d, "cmd"), or %COMSPEC%, then options and /c or /k.
+func cmdStart(v string, k int) bool {
+	var lb [16]byte
+	name := lb[:0]
+	e := k
+	for e < len(v) && len(name) < len(lb) && (identByte(v[e], "") || v[e] == '^' || v[e] == '"' || v[e] == '.' || v[e] == '%') {
+		if v[e] != '^' && v[e] != '"' {
+			name = append(name, v[e]|0x20)
+		}
+		e++
+	}
+	switch string(name) {
+	case "cmd", "cmd.exe", "%comspec%":
+	default:
+		return false
+	}
+	for range 4 {
+		e = skipBlanks(v, e)
+		if e+1 >= len(v) || v[e] != '/' {
+			return false
+		}
+		c := v[e+1] | 0x20
+		if (c == 'c' || c == 'k') && (e+2 == len(v) || !identByte(v[e+2], "")) {
+			return true
+		}
+		for e < len(v) && v[e] != ' ' && v[e] != '\t' {
+			e++ // an option: /v:on, /q
+		}
+	}
+	return false
+}
+
+// javaProcess is rule 210198's operator (see interpRules): start called
+// (.start, ?.start, ::start, or the name in quotes for reflection) within
+// javaProcessReach bytes of ProcessBuilder's name, with no ';' between:
+// an expression language's one expression, not Java's statements
+// (ProcessBuilder pb = new ProcessBuilder(cmd); pb.start(); in a post
+// passes, as it passes rule 210136).
+func javaProcess(v string) bool {
+	if !strings.Contains(v, "ProcessBuilder") {
+		return false
+	}
+	return eachWord(v, "start", "", func(i int) bool {
+		e := i + len("start")
+		if e < len(v) && identByte(v[e], "") {
+			return false
+		}
+		b := blanksBefore(v, i)
+		switch {
+		case b > 0 && v[b-1] == '.', b > 1 && v[b-1] == ':' && v[b-2] == ':':
+		case b > 0 && (v[b-1] == '\'' || v[b-1] == '"') && e < len(v) && v[e] == v[b-1]:
+		default:
+			return false
+		}
+		before := v[max(0, i-javaProcessReach):i]
+		if p := strings.LastIndex(before, "ProcessBuilder"); p >= 0 && javaName(before, p) && strings.IndexByte(before[p:], ';') < 0 {
+			return true
+		}
+		after := v[e:min(len(v), e+javaProcessReach)]
+		p := strings.Index(after, "ProcessBuilder")
+		return p >= 0 && javaName(after, p) && strings.IndexByte(after[:p], ';') < 0
+	})
+}
+
+// javaProcessReach is how far from a start javaProcess looks for
+// ProcessBuilder's name.
+const javaProcessReach = 2 * langCallWindow
+
+// javaName: ProcessBuilder at s[p:] is a name of its own (no letter,
+// digit or _ around it).
+func javaName(s string, p int) bool {
+	e := p + len("ProcessBuilder")
+	return (p == 0 || !identByte(s[p-1], "")) && (e == len(s) || !identByte(s[e], ""))
+}

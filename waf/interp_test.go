@@ -1,0 +1,130 @@
+package waf
+
+import (
+	"encoding/base64"
+	"math/rand/v2"
+	"testing"
+)
+
+// perlCommandAttacks are attack 56's Perl spellings (each ran id on
+// perl 5.36, as perl -e or an eval of the value) and their kin, which
+// the CRS alone passes.
+var perlCommandAttacks = []string{
+	`print qx{id}`, `print qx/id/`, `print qx'id'`, `print qx(id)`, `print qx[id]`, `print qx<id>`, `print qx!id!`, `print qx|id|`,
+	`print qx#id#`, `print qx"id"`, `print qx {id}`, `print(qx{id})`, `print for qx{id}`, `print readpipe 'id'`,
+	`print readpipe("i"."d")`, `print readpipe q{id}`, `print scalar readpipe 'id'`, `print reverse scalar readpipe 'id'`,
+	`print &{"CORE::readpipe"}('id')`, `print readpipe 'bash -c id'`, `system{"id"}"id"`, `exec{"id"}"id"`,
+	`system{"sh"}"sh","-c","id"`, `eval "sys"."tem('id')"`, `@{[qx{id}]}`, `@{[readpipe 'id']}`, `".qx{id}."`,
+	"print qx{id\n}", `system { "id" } "id"`,
+}
+
+// perlCommandAttacksCRS are the same shape that the CRS alone refuses
+// too.
+var perlCommandAttacksCRS = []string{`$x=qx{id};print $x`, `eval("ex"."ec 'id'")`}
+
+// perlCommandBenign are near-misses the CRS alone passes: words and
+// names with qx, readpipe and eval in prose and data.
+var perlCommandBenign = []string{"The Infiniti QX50 and qx60", "{qx: 5, qy: 6}", "use qx() sparingly", "model qx-5 series",
+	"eval 'this' later", "namespace system { int x; }", "the system {is down}", "evaluation of the exec summary",
+	"$qx{id} is a hash", "obj->qx(1)",
+}
+
+// powerShellAttacks are attack 56's PowerShell and cmd.exe spellings
+// (not run: no pwsh here; read from the language's grammar) and their
+// kin, which the CRS alone passes.
+var powerShellAttacks = []string{
+	`x;&('i'+'ex') 'whoami'`, `x;.('ie'+'x') 'whoami'`, `x;&('i'+'ex') 'id'`, `x;&('Invoke-'+'Expression') 'whoami'`,
+	`x;&([scriptblock]::create('whoami'))`, `x;&([scriptblock]::create('who'+'ami'))`, `x;.([scriptblock]::Create('whoami'))`,
+	`x;[ScriptBlock]::Create('whoami').Invoke()`, `x;[ScriptBlock]::Create('whoami').InvokeReturnAsIs()`,
+	`x;$ExecutionContext.InvokeCommand.InvokeScript('whoami')`, `x;$ExecutionContext.InvokeCommand.NewScriptBlock('whoami').Invoke()`,
+	`x;&(-join('w','h','o','a','m','i'))`, `x;&([string][char]119+'hoami')`, `x;& $env:ComSpec /c whoami`, `x;& $env:ComSpec /c ver`,
+	`x;&("$env:ComSpec") /c dir`, `x;& "$env:windir\system32\cmd.exe" /c ver`, `x;[Diagnostics.Process]::Start('cmd','/c whoami')`,
+	`x;[Diagnostics.Process]::Start('who'+'ami')`, `x & %windir%\system32\cmd /c ver`,
+	// without a separator: for an application that hands the whole
+	// value to PowerShell or cmd.exe
+	`pwsh -EncodedCommand aQBkAA==`, `iex 'id'`, `icm {id}`, `$x='i'+'d';&$x`, `c^m^d /c whoami`, `c^md.exe /c who^ami`,
+	`%COMSPEC% /c whoami`, `cmd /v:on /c "set x=who&&set y=ami&&!x!!y!"`,
+	`x;[System.Management.Automation.ScriptBlock]::Create('id')`, `x & & ('i'+'ex') 'whoami'`, `x|. $s`,
+}
+
+// powerShellBenign are near-misses: prose and code with & and ., the
+// words of PowerShell's and cmd.exe's names.
+var powerShellBenign = []string{"Tom & Jerry", "R&D; costs", "IEX 'tickers' list", "ICM {conference}",
+	"a & &b", "see cmd.exe docs", "pwsh -NoProfile -File x.ps1", "cmd /? for help", "| .5 | 3 |", "a|./run.sh",
+	"Q&A & 5 more", "[ScriptBlock] is a type",
+}
+
+// powerShellCode are near-misses that the CRS alone refuses: read by
+// the operator only.
+var powerShellCode = []string{"if (a && (b || c)) {}", "C:\\Windows\\System32\\cmdkey", "$env:PATH += ';C:\\tools'"}
+
+// javaProcessAttacks are attack 56's SpEL and OGNL spellings (not run:
+// no Java here; read from SpEL's and OGNL's grammar) and their kin,
+// which the CRS alone passes.
+var javaProcessAttacks = []string{
+	`new ProcessBuilder('id')?.start()`, `new ProcessBuilder({'id'})?.start()`, `{new ProcessBuilder('id')}[0].start()`,
+	`T(ProcessBuilder).getConstructor(T(String[])).newInstance(new Object[]{new String[]{'id'}}).start()`,
+	`T(ProcessBuilder).getDeclaredConstructor(T(String[])).newInstance(new Object[]{new String[]{'id'}})?.start()`,
+	`#pb=new ProcessBuilder({'id'}),#pb.start()`, `(#pb=new ProcessBuilder({'id'})).(#pb.start())`,
+	`%{#pb=new ProcessBuilder({'id'}),#pb.start()}`, `%{(#pb=new ProcessBuilder({'id'})).(#pb.start())}`,
+}
+
+// javaProcessAttacksCRS are the same shape that the CRS alone refuses
+// too.
+var javaProcessAttacksCRS = []string{`T(java.lang.ProcessBuilder).getMethod('start').invoke(new ProcessBuilder('id'))`}
+
+// javaProcessBenign are near-misses: prose about ProcessBuilder, start
+// elsewhere.
+var javaProcessBenign = []string{"ProcessBuilder docs: call start() to launch", "How to start a ProcessBuilder?",
+	"app.start() and ProcessBuilders", "restart the ProcessBuilder service"}
+
+// javaProcessCode are near-misses that the CRS alone refuses: Java's
+// statements, read by the operator only.
+var javaProcessCode = []string{"ProcessBuilder pb = new ProcessBuilder(cmd); pb.start();",
+	"var pb = new ProcessBuilder(\"ls\");\nProcess p = pb.start();"}
+
+// TestPerlCommand, TestPowerShellCommand, TestJavaProcess: rules
+// 210196-210198 refuse attack 56's spellings in the query and JSON
+// through a real Caddy, which the CRS alone passes; the near-misses pass.
+func TestPerlCommand(t *testing.T) {
+	operatorTable(t, "210196", perlCommand, perlCommandAttacks, perlCommandAttacksCRS, perlCommandBenign)
+}
+
+func TestPowerShellCommand(t *testing.T) {
+	nearMisses(t, "210197", powerShellCommand, powerShellCode)
+	operatorTable(t, "210197", powerShellCommand, powerShellAttacks, nil, powerShellBenign)
+}
+
+func TestJavaProcess(t *testing.T) {
+	nearMisses(t, "210198", javaProcess, javaProcessCode)
+	operatorTable(t, "210198", javaProcess, javaProcessAttacks, javaProcessAttacksCRS, javaProcessBenign)
+}
+
+// TestPerlCommandOnBase64: base64 text (uploads, tokens) holds qx
+// between its letters; rule 210196 reads none of 2,000 random 1 KiB
+// blobs as Perl.
+func TestPerlCommandOnBase64(t *testing.T) {
+	r := rand.New(rand.NewPCG(56, 1))
+	buf := make([]byte, 768)
+	for range 2000 {
+		for x := range buf {
+			buf[x] = byte(r.Uint32())
+		}
+		v := base64.StdEncoding.EncodeToString(buf)
+		if perlCommand(v) || powerShellCommand(v) || javaProcess(v) {
+			t.Fatalf("matched base64 text %q", v)
+		}
+	}
+}
+
+func FuzzPerlCommand(f *testing.F) {
+	fuzzNeeds(f, perlCommand, "qrse", perlCommandAttacks, perlCommandAttacksCRS, perlCommandBenign)
+}
+
+func FuzzPowerShellCommand(f *testing.F) {
+	fuzzNeeds(f, powerShellCommand, "&.:$\\%cipCIP", powerShellAttacks, powerShellBenign, powerShellCode)
+}
+
+func FuzzJavaProcess(f *testing.F) {
+	fuzzNeeds(f, javaProcess, "P", javaProcessAttacks, javaProcessAttacksCRS, javaProcessBenign, javaProcessCode)
+}
