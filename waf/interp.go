@@ -88,15 +88,23 @@ func perlCommand(v string) bool {
 	}
 	// system and exec before a block, eval before a literal: read from
 	// the '{' or the quote (rarer in text than the words' letters)
-	for _, c := range []byte("{'\"") {
+	return eachByteOf(v, "{'\"", perlBlockOrLiteral)
+}
+
+// eachByteOf calls f at each index of v where one of the bytes of set
+// stands, found by IndexByte, one byte of set after another (a value
+// without them costs a fast scan per byte), until f says true (then so
+// does eachByteOf).
+func eachByteOf(v, set string, f func(v string, i int) bool) bool {
+	for x := 0; x < len(set); x++ {
 		for off := 0; ; {
-			i := strings.IndexByte(v[off:], c)
+			i := strings.IndexByte(v[off:], set[x])
 			if i < 0 {
 				break
 			}
 			i += off
 			off = i + 1
-			if perlBlockOrLiteral(v, i) {
+			if f(v, i) {
 				return true
 			}
 		}
@@ -221,22 +229,7 @@ func perlCallAfter(s string, j int) bool {
 
 // powerShellCommand is rule 210197's operator (see interpRules).
 func powerShellCommand(v string) bool {
-	// each byte that starts a reading found by IndexByte (a value
-	// without them costs a fast scan per byte, as the other operators)
-	for _, c := range []byte(";|\n&:$\\") {
-		for off := 0; ; {
-			i := strings.IndexByte(v[off:], c)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + 1
-			if psReadingAt(v, i) {
-				return true
-			}
-		}
-	}
-	return psValueStart(v)
+	return eachByteOf(v, ";|\n&:$\\", psReadingAt) || psValueStart(v)
 }
 
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
