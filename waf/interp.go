@@ -88,7 +88,102 @@ func perlCommand(v string) bool {
 	}
 	// system and exec before a block, eval before a literal: read from
 	// the '{' or the quote (rarer in text than the words' letters)
-	return eachByteOf(v, "{'\"", perlBlockOrLiteral)
+	return eachByteOf(v, "{'\"", perlBlockOrLiteral) || eachByteOf(v, "`", perlBacktick)
+}
+
+// perlBacktick: at v[i] stands a backtick string with an escape in it
+// that Perl decodes, as a double-quoted string's, before the shell runs
+// it (`i\x64`, `\151d`, `i\x{64}`: attack 57's), and decoded it is a
+// command rule 210151 reads (shellCommandAt); without an escape the CRS
+// and 210151 read it as it stands.
+func perlBacktick(v string, i int) bool {
+	e := strings.IndexByte(v[i+1:min(len(v), i+1+langCallWindow)], '`')
+	if e < 0 || strings.IndexByte(v[i+1:i+1+e], '\\') < 0 {
+		return false
+	}
+	var buf [langCallWindow + 1]byte
+	text := perlUnescape(v[i+1:i+1+e], buf[:0])
+	return text != nil && shellCommandAt.Match(append(text, '`'))
+}
+
+// perlUnescape appends s to buf with Perl's double-quote escapes decoded
+// (\xHH, \x{H...}, \NNN, \o{N...}, \N{U+H...}; others drop their
+// backslash, \cX its two characters); nil when a code is past ASCII or
+// buf is full.
+func perlUnescape(s string, buf []byte) []byte {
+	for x := 0; x < len(s); x++ {
+		if len(buf) == cap(buf) {
+			return nil
+		}
+		if s[x] != '\\' || x+1 == len(s) {
+			buf = append(buf, s[x])
+			continue
+		}
+		x++
+		var n uint64
+		var err error
+		switch d := s[x]; {
+		case d == 'x' && x+1 < len(s) && s[x+1] == '{', d == 'o' && x+1 < len(s) && s[x+1] == '{',
+			d == 'N' && (strings.HasPrefix(s[x+1:], "{U+") || strings.HasPrefix(s[x+1:], "{U ")):
+			// (a space: t:urlDecodeUni made one of the '+')
+			c := strings.IndexByte(s[x:], '}')
+			if c < 0 {
+				return nil
+			}
+			digits := s[x+2 : x+c]
+			switch d {
+			case 'N':
+				n, err = hexValue(digits[2:])
+			case 'o':
+				n, err = octalValue(digits)
+			default:
+				n, err = hexValue(digits)
+			}
+			x += c
+		case d == 'x':
+			k := x + 1
+			for k < len(s) && k < x+3 && ishex(s[k]) {
+				k++
+			}
+			n, err = hexValue(s[x+1 : k])
+			if k == x+1 {
+				n, err = 0, nil // \x alone is NUL
+			}
+			x = k - 1
+		case d >= '0' && d <= '7':
+			k := x
+			for k < len(s) && k < x+3 && s[k] >= '0' && s[k] <= '7' {
+				k++
+			}
+			n, err = octalValue(s[x:k])
+			x = k - 1
+		case d == 'c':
+			x++ // a control character: nothing a command's name holds
+			continue
+		default:
+			n = uint64(d)
+		}
+		if err != nil || n >= 0x80 {
+			return nil
+		}
+		buf = append(buf, byte(n))
+	}
+	return buf
+}
+
+// octalValue is o's value in octal (1 to 6 digits).
+func octalValue(o string) (uint64, error) {
+	if o == "" || len(o) > 6 {
+		return 0, errNotANumber
+	}
+	var n uint64
+	for x := 0; x < len(o); x++ {
+		if o[x] < '0' || o[x] > '7' {
+			return 0, errNotANumber
+		}
+		n = n<<3 | uint64(o[x]-'0')
+	}
+	return n, nil
 }
 
 // eachByteOf calls f at each index of v where one of the bytes of set

@@ -16,6 +16,9 @@ var perlCommandAttacks = []string{
 	`print &{"CORE::readpipe"}('id')`, `print readpipe 'bash -c id'`, `system{"id"}"id"`, `exec{"id"}"id"`,
 	`system{"sh"}"sh","-c","id"`, `eval "sys"."tem('id')"`, `@{[qx{id}]}`, `@{[readpipe 'id']}`, `".qx{id}."`,
 	"print qx{id\n}", `system { "id" } "id"`,
+	// a backtick string with escapes Perl decodes (found while attack 57
+	// ran)
+	"print `i\\x64`", "print `\\151d`", "print `i\\x{64}`", "print `\\x{77}hoami`", "print `\\N{U+69}d`", "print `i\\o{144}`",
 }
 
 // perlCommandAttacksCRS are the same shape that the CRS alone refuses
@@ -26,7 +29,7 @@ var perlCommandAttacksCRS = []string{`$x=qx{id};print $x`, `eval("ex"."ec 'id'")
 // names with qx, readpipe and eval in prose and data.
 var perlCommandBenign = []string{"The Infiniti QX50 and qx60", "{qx: 5, qy: 6}", "use qx() sparingly", "model qx-5 series",
 	"eval 'this' later", "namespace system { int x; }", "the system {is down}", "evaluation of the exec summary",
-	"$qx{id} is a hash", "obj->qx(1)",
+	"$qx{id} is a hash", "obj->qx(1)", "use `\\n` for a line break", "`C:\\Windows\\x86` is a folder",
 }
 
 // powerShellAttacks are attack 56's PowerShell and cmd.exe spellings
@@ -118,7 +121,7 @@ func TestPerlCommandOnBase64(t *testing.T) {
 }
 
 func FuzzPerlCommand(f *testing.F) {
-	fuzzNeeds(f, perlCommand, "qrse", perlCommandAttacks, perlCommandAttacksCRS, perlCommandBenign)
+	fuzzNeeds(f, perlCommand, "qrse`", perlCommandAttacks, perlCommandAttacksCRS, perlCommandBenign)
 }
 
 func FuzzPowerShellCommand(f *testing.F) {

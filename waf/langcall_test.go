@@ -321,6 +321,7 @@ var langCallUnits = []struct{ name, unit string }{
 	// like operators never closed, call operators, types, a ProcessBuilder
 	// and many starts
 	{"perl quotes", "qx{ qx( qx[ readpipe eval 'a'.'b'. system{'x'} "},
+	{"perl backticks", "`w\\x41 `i\\x{64} "},
 	{"powershell", ";&(x) ;. $a [ScriptBlock]::C $env:x \\cmd /x & "},
 	{"process builders", "new ProcessBuilder(x).st .start x.start "},
 }
