@@ -92,10 +92,11 @@ func perlCommand(v string) bool {
 }
 
 // perlBacktick: at v[i] stands a backtick string with an escape in it
-// that Perl decodes, as a double-quoted string's, before the shell runs
-// it (`i\x64`, `\151d`, `i\x{64}`: attack 57's), and decoded it is a
-// command rule 210151 reads (shellCommandAt); without an escape the CRS
-// and 210151 read it as it stands.
+// that Perl, Ruby and PHP decode, as a double-quoted string's, before the
+// shell runs it (`i\x64`, `\151d`, `i\x{64}`, Ruby's `\u{69 64}`: found
+// while attack 57 ran), and decoded it is a command rule 210151 reads
+// (shellCommandAt); without an escape the CRS and 210151 read it as it
+// stands. (Ruby's %x{...} is rule 210118's.)
 func perlBacktick(v string, i int) bool {
 	e := strings.IndexByte(v[i+1:min(len(v), i+1+langCallWindow)], '`')
 	if e < 0 || strings.IndexByte(v[i+1:i+1+e], '\\') < 0 {
@@ -157,6 +158,23 @@ func perlUnescape(s string, buf []byte) []byte {
 			}
 			n, err = octalValue(s[x:k])
 			x = k - 1
+		case d == 'u' && x+1 < len(s) && s[x+1] == '{':
+			// Ruby's and PHP's \u{H...}, Ruby's of several: \u{69 64}
+			c := strings.IndexByte(s[x:], '}')
+			if c < 0 {
+				return nil
+			}
+			for _, h := range strings.Fields(s[x+2 : x+c]) {
+				if n, err = hexValue(h); err != nil || n >= 0x80 || len(buf) == cap(buf) {
+					return nil
+				}
+				buf = append(buf, byte(n))
+			}
+			x += c
+			continue
+		case d == 'u' && x+4 < len(s):
+			n, err = hexValue(s[x+1 : x+5]) // Ruby's \uHHHH
+			x += 4
 		case d == 'c':
 			x++ // a control character: nothing a command's name holds
 			continue

@@ -19,11 +19,13 @@ var perlCommandAttacks = []string{
 	// a backtick string with escapes Perl decodes (found while attack 57
 	// ran)
 	"print `i\\x64`", "print `\\151d`", "print `i\\x{64}`", "print `\\x{77}hoami`", "print `\\N{U+69}d`", "print `i\\o{144}`",
+	// Ruby and PHP decode them too
+	"puts `i\\x64`", "puts `\\u{69 64}`", "echo `i\\x64`;", "echo `\\u{69}d`;",
 }
 
 // perlCommandAttacksCRS are the same shape that the CRS alone refuses
 // too.
-var perlCommandAttacksCRS = []string{`$x=qx{id};print $x`, `eval("ex"."ec 'id'")`}
+var perlCommandAttacksCRS = []string{`$x=qx{id};print $x`, `eval("ex"."ec 'id'")`, "puts `i\\u0064`"}
 
 // perlCommandBenign are near-misses the CRS alone passes: words and
 // names with qx, readpipe and eval in prose and data.
