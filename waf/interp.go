@@ -2,6 +2,7 @@ package waf
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -342,7 +343,7 @@ func perlCallAfter(s string, j int) bool {
 
 // powerShellCommand is rule 210197's operator (see interpRules).
 func powerShellCommand(v string) bool {
-	return eachByteOf(v, ";|\n&:$\\", psReadingAt) || psValueStart(v)
+	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v)
 }
 
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
@@ -351,33 +352,34 @@ func psReadingAt(v string, i int) bool {
 	var lb [64]byte
 	switch v[i] {
 	case ':':
-		// [ScriptBlock]::Create(, [Diagnostics.Process]::Start(
-		if i+1 >= len(v) || v[i+1] != ':' || i == 0 || v[i-1] != ']' {
+		// ::Create( after a type naming ScriptBlock, ::Start( after one
+		// naming a process, in the 64 bytes before ([ScriptBlock]::Create,
+		// [System.Management.Automation.ScriptBlock]::Create,
+		// ([type]'ScriptBlock')::Create, [Diagnostics.Process]::Start)
+		if i+1 >= len(v) || v[i+1] != ':' || i == 0 {
 			return false
 		}
-		b := strings.LastIndexByte(v[max(0, i-64):i], '[')
-		if b < 0 {
-			return false
-		}
-		typ := bytes.TrimPrefix(lowerASCII(lb[:0], strings.TrimSpace(v[max(0, i-64)+b+1:i-1])), []byte("system."))
 		var mb [8]byte
 		m := lowerASCII(mb[:0], v[i+2:min(len(v), i+2+len(mb))])
-		switch string(typ) {
-		case "scriptblock", "management.automation.scriptblock":
-			return bytes.HasPrefix(m, []byte("create"))
-		case "diagnostics.process":
-			return bytes.HasPrefix(m, []byte("start"))
+		before := lowerASCII(lb[:0], v[max(0, i-len(lb)):i])
+		switch {
+		case bytes.HasPrefix(m, []byte("create")):
+			return bytes.Contains(before, []byte("scriptblock"))
+		case bytes.HasPrefix(m, []byte("start")):
+			return bytes.Contains(before, []byte("process"))
 		}
 		return false
 	case '$':
-		// $ExecutionContext.InvokeCommand, $env:ComSpec
-		t := lowerASCII(lb[:0], v[i+1:min(len(v), i+1+len("executioncontext.invokecommand"))])
-		return string(t) == "executioncontext.invokecommand" || bytes.HasPrefix(t, []byte("env:comspec"))
+		// $ExecutionContext's InvokeCommand (.InvokeCommand,
+		// .SessionState.InvokeCommand) in the 64 bytes after, $env:ComSpec
+		t := lowerASCII(lb[:0], v[i+1:min(len(v), i+1+len(lb))])
+		return bytes.HasPrefix(t, []byte("executioncontext")) && bytes.Contains(t, []byte("invokecommand")) ||
+			bytes.HasPrefix(t, []byte("env:comspec"))
 	case '\\':
 		// cmd.exe by a path: %windir%\system32\cmd /c, "...\cmd.exe" /c
 		return psCmdAt(v, i+1)
 	}
-	// a separator: ; | a line break & (and &&)
+	// a separator (; | a line break & and &&) or a script block's {
 	k := skipBlanks(v, i+1)
 	if v[i] == '&' && k == i+1 && k < len(v) && v[k] == '&' {
 		k = skipBlanks(v, k+1)
@@ -564,4 +566,55 @@ const javaProcessReach = 2 * langCallWindow
 func javaName(s string, p int) bool {
 	e := p + len("ProcessBuilder")
 	return (p == 0 || !identByte(s[p-1], "")) && (e == len(s) || !identByte(s[e], ""))
+}
+
+// cmdSetCommand: cmd.exe's command built from variables the value sets:
+// a word at a command's start (after & | ; a line break or a bracket,
+// and call or @) that expands (%x% or !x!) a variable set x=... sets in
+// the value, joined to more (x & set x=who&& call %x%ami: found while
+// attack 57 ran). Up to eight variables' names are read.
+func cmdSetCommand(v string) bool {
+	var names [8]string
+	n := 0
+	for off := 0; n < len(names); {
+		i := indexFold(v[off:], "set ")
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 4
+		if i > 0 && identByte(v[i-1], "") {
+			continue
+		}
+		a := skipBlanks(v, off)
+		if a < len(v) && v[a] == '"' {
+			a++ // set "x=who"
+		}
+		e := identEnd(v, a)
+		if e > a && e < len(v) && v[e] == '=' {
+			names[n], n = v[a:e], n+1
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	return eachByteOf(v, "%!", func(v string, i int) bool {
+		e := identEnd(v, i+1)
+		if e == i+1 || e >= len(v) || v[e] != v[i] || !slices.ContainsFunc(names[:n], func(s string) bool { return strings.EqualFold(s, v[i+1:e]) }) {
+			return false
+		}
+		// the word's start, and what stands before it
+		w := i
+		for w > 0 && strings.IndexByte(" \t&|;\n(", v[w-1]) < 0 {
+			w--
+		}
+		b := blanksBefore(v, w)
+		if b >= 4 && strings.EqualFold(v[b-4:b], "call") {
+			b = blanksBefore(v, b-4)
+		}
+		for b > 0 && v[b-1] == '@' {
+			b--
+		}
+		return b == 0 || strings.IndexByte("&|;\n(", v[b-1]) >= 0
+	})
 }

@@ -50,18 +50,25 @@ var powerShellAttacks = []string{
 	`pwsh -EncodedCommand aQBkAA==`, `iex 'id'`, `icm {id}`, `$x='i'+'d';&$x`, `c^m^d /c whoami`, `c^md.exe /c who^ami`,
 	`%COMSPEC% /c whoami`, `cmd /v:on /c "set x=who&&set y=ami&&!x!!y!"`,
 	`x;[System.Management.Automation.ScriptBlock]::Create('id')`, `x & & ('i'+'ex') 'whoami'`, `x|. $s`,
+	// found while attack 57 ran: InvokeCommand through SessionState, a
+	// type named by a string, a call operator in a script block, cmd's
+	// command from variables it set
+	`x;$ExecutionContext.SessionState.InvokeCommand.InvokeScript("id")`, `x;([type]'ScriptBlock')::Create('id').Invoke()`,
+	`x;{&('i'+'ex') 'id'}.Invoke()`, `x & set x=who&& call %x%ami`, `x & set x=who&& %x%ami`, `x & set "a=who" & set b=ami & !a!!b!`,
+	`x&set a=id&call %a%`, `x;$s=[scriptblock];$s::Create('id').Invoke()`,
 }
 
 // powerShellBenign are near-misses: prose and code with & and ., the
 // words of PowerShell's and cmd.exe's names.
 var powerShellBenign = []string{"Tom & Jerry", "R&D; costs", "IEX 'tickers' list", "ICM {conference}",
 	"a & &b", "see cmd.exe docs", "pwsh -NoProfile -File x.ps1", "cmd /? for help", "| .5 | 3 |", "a|./run.sh",
-	"Q&A & 5 more", "[ScriptBlock] is a type",
+	"Q&A & 5 more", "[ScriptBlock] is a type", "Please set a=1; the value %a% shows",
+	"{.5, .25}",
 }
 
 // powerShellCode are near-misses that the CRS alone refuses: read by
 // the operator only.
-var powerShellCode = []string{"if (a && (b || c)) {}", "C:\\Windows\\System32\\cmdkey", "$env:PATH += ';C:\\tools'"}
+var powerShellCode = []string{"set x=5 & echo %x% done", "if (a && (b || c)) {}", "C:\\Windows\\System32\\cmdkey", "$env:PATH += ';C:\\tools'"}
 
 // javaProcessAttacks are attack 56's SpEL and OGNL spellings (not run:
 // no Java here; read from SpEL's and OGNL's grammar) and their kin,
