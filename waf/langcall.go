@@ -1316,8 +1316,8 @@ func shellPrefixed(v string) bool {
 		default:
 			continue
 		}
-		if shellVariableCommand(v, k, &readers) {
-			return true
+		if shellVariableCommand(v, skipShellGrouping(v, k), &readers) {
+			return true // x;$f, x;{ $f;}, x;( $f )
 		}
 		words, runs := 0, false
 		for range 16 {
@@ -1433,6 +1433,59 @@ func shellVariableCommand(v string, k int, readers *readersIn) bool {
 	return false
 }
 
+// shellAssigned is the value an assignment's word raw gives: its quotes
+// dropped, the variables it expands given the values window (before the
+// assignment) gave them (a=i;a="$a"d, a=$a'd': attack 57), and an
+// array's first element (a=([0]=id) or a=(id x)); a variable in the
+// value of one so expanded expands to nothing (one level deep: each
+// level multiplies the searches).
+func shellAssigned(v string, from int, window, raw string, pick, depth int) string {
+	if len(raw) > 1 && raw[0] == '(' {
+		raw = strings.TrimSuffix(raw[1:], ")")
+		if f := strings.Fields(raw); len(f) > 0 {
+			raw = f[0]
+		}
+		if strings.HasPrefix(raw, "[") {
+			if eq := strings.Index(raw, "]="); eq >= 0 {
+				raw = raw[eq+2:]
+			}
+		}
+	}
+	if strings.IndexByte(raw, '$') < 0 {
+		return strings.Trim(raw, `'"`)
+	}
+	var b strings.Builder
+	for x := 0; x < len(raw); x++ {
+		c := raw[x]
+		switch {
+		case c == '\'' || c == '"':
+			continue
+		case c != '$' || x+1 == len(raw):
+			b.WriteByte(c)
+			continue
+		}
+		n := x + 1
+		brace := raw[n] == '{'
+		if brace {
+			n++
+		}
+		e := identEnd(raw, n)
+		if e == n {
+			b.WriteByte(c)
+			continue
+		}
+		if depth < 1 {
+			val, _ := shellValueAt(v, from, window, raw[n:e], pick, depth+1)
+			b.WriteString(val)
+		}
+		if brace && e < len(raw) && raw[e] == '}' {
+			e++
+		}
+		x = e - 1
+	}
+	return b.String()
+}
+
 // shellReadCommand: the command word expands a variable that one of
 // shellReaders in window sets (whatever it reads, from a here-string, a
 // here-document or a pipe: x;read a<<<id;$a, x;echo id|{ read a;$a;}),
@@ -1459,6 +1512,12 @@ func shellReadCommand(word, window string) bool {
 // parameters (1-9, @, *) what the last set (set -- a b) gave them; ""
 // when none.
 func shellValue(v string, from int, window, name string, pick int) (value string, more bool) {
+	return shellValueAt(v, from, window, name, pick, 0)
+}
+
+// shellValueAt is shellValue for a variable whose value another's
+// assignment expands, depth assignments deep (up to one).
+func shellValueAt(v string, from int, window, name string, pick, depth int) (value string, more bool) {
 	if name == "@" || name == "*" || name[0] >= '1' && name[0] <= '9' {
 		s := strings.LastIndex(window, "set ")
 		if s < 0 {
@@ -1515,7 +1574,7 @@ func shellValue(v string, from int, window, name string, pick int) (value string
 		if plus {
 			f++
 		}
-		value = strings.Trim(v[f:shellWordEnd(v[:min(len(v), f+langNameMax+1)], f)], `'"`)
+		value = shellAssigned(v, from, window[:x], v[f:shellWordEnd(v[:min(len(v), f+langNameMax+1)], f)], pick, depth)
 		if !plus {
 			for n := na - 1; n >= 0; n-- {
 				value += appends[n]
