@@ -78,18 +78,90 @@ func eachWord(v, word, notAfter string, f func(i int) bool) bool {
 func perlCommand(v string) bool {
 	// qx: not a variable's name ($qx), a method (->qx) or inside base64
 	// (/qx/, +qx)
-	if eachWord(v, "qx", "$@%&>/+", func(i int) bool { return perlQuoted(v, i+2) }) {
+	if eachWord(v, "qx", "$@%&>/+", func(i int) bool { return perlQuoted(v, i+2, true) }) {
 		return true
 	}
 	if eachWord(v, "readpipe", "$@%>", func(i int) bool {
+		// any argument (readpipe+id: a bare word, attack 57)
 		k := skipSpace(v, i+len("readpipe"))
-		return k < len(v) && strings.IndexByte("('\"q$`{@&", v[k]) >= 0
+		return k < len(v) && strings.IndexByte(",;)]}", v[k]) < 0
 	}) {
 		return true
 	}
-	// system and exec before a block, eval before a literal: read from
-	// the '{' or the quote (rarer in text than the words' letters)
-	return eachByteOf(v, "{'\"", perlBlockOrLiteral) || eachByteOf(v, "`", perlBacktick)
+	// IPC::Cmd's run, IPC::Run, IPC::System::Simple (attack 57)
+	if eachWord(v, "IPC::", "", func(i int) bool {
+		return wordAfter(v, i+len("IPC::"), "Cmd", "Run", "Run3", "System")
+	}) {
+		return true
+	}
+	// system and exec before a block, a literal or a quote-like operator,
+	// eval before a literal: read from the '{', the quote or the q (rarer
+	// in text than the words' letters); s///ee
+	return eachByteOf(v, "{'\"q", perlBlockOrLiteral) || eachByteOf(v, "`", perlBacktick) || perlSubstEval(v)
+}
+
+// wordAfter: one of words stands at v[j:] as a word of its own.
+func wordAfter(v string, j int, words ...string) bool {
+	_, ok := wordAt(v, j, words...)
+	return ok
+}
+
+// perlStringFuncs are Perl's functions that return a string built from
+// their argument, read between system, exec or eval and a literal
+// (system scalar reverse "di", eval pack("H*", ...), eval lc "SYSTEM
+// 'ID'": attack 57).
+var perlStringFuncs = map[string]bool{"scalar": true, "reverse": true, "lc": true, "uc": true, "lcfirst": true,
+	"ucfirst": true, "join": true, "sprintf": true, "pack": true, "unpack": true, "chr": true, "decode_base64": true}
+
+// perlSubstEval: Perl's substitution with the ee flags, whose
+// replacement is evaluated as code twice over (s/x/"sys"."tem q(id)"/ee,
+// s{x}{...}ee: attack 57): at each ee among the flags after a delimiter,
+// the replacement before it holds code (a quote, $ or a bracket), and an
+// s opens the pattern before it, within langCallWindow bytes. A path
+// (/s/foo/see) has no code in its "replacement".
+func perlSubstEval(v string) bool {
+	for off := 0; ; {
+		i := strings.Index(v[off:], "ee")
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 2
+		f := i
+		for f > 0 && i-f < 6 && strings.IndexByte("msixpodualngcre", v[f-1]) >= 0 {
+			f-- // the other flags: s/x/y/gee
+		}
+		if f == 0 || i+2 < len(v) && identByte(v[i+2], "") {
+			continue
+		}
+		d, open := v[f-1], v[f-1]
+		switch d {
+		case '}':
+			open = '{'
+		case ')':
+			open = '('
+		case ']':
+			open = '['
+		case '>':
+			open = '<'
+		}
+		if identByte(d, "") || d <= ' ' || d >= 0x80 {
+			continue
+		}
+		w := v[max(0, f-1-langCallWindow) : f-1]
+		m := strings.LastIndexByte(w, open) // the replacement's start
+		if m < 0 || strings.IndexAny(w[m+1:], "'\"$(") < 0 {
+			continue
+		}
+		pat := strings.TrimRight(w[:m], " \t")
+		if open != d {
+			pat = strings.TrimSuffix(pat, string(d)) // s{x}{...}
+		}
+		r := strings.LastIndexByte(pat, open)
+		if r > 0 && pat[r-1] == 's' && (r == 1 || !identByte(pat[r-2], "$@%")) {
+			return true
+		}
+	}
 }
 
 // perlBacktick: at v[i] stands a backtick string with an escape in it
@@ -230,21 +302,49 @@ func eachByteOf(v, set string, f func(v string, i int) bool) bool {
 // exec's indirect object block, or eval's joined literals, that run a
 // command (perlIndirectObject, perlEvalJoined).
 func perlBlockOrLiteral(v string, i int) bool {
-	b := blanksBefore(v, i)
-	if v[i] != '{' && b > 0 && v[b-1] == '(' {
-		b = blanksBefore(v, b-1) // eval("...")
+	if v[i] == 'q' && !perlQuoteLike(v, i) {
+		return false
 	}
-	w := identBefore(v, b)
+	b := blanksBefore(v, i)
+	funcs := false
+	var w int
+	for range 4 {
+		if v[i] != '{' && b > 0 && v[b-1] == '(' {
+			b = blanksBefore(v, b-1) // eval("..."), pack("H*", ...)
+		}
+		w = identBefore(v, b)
+		if v[i] == '{' || !perlStringFuncs[v[w:b]] {
+			break
+		}
+		funcs, b = true, blanksBefore(v, w)
+	}
 	if w > 0 && strings.IndexByte("$@%>.", v[w-1]) >= 0 {
 		return false
 	}
 	switch v[w:b] {
 	case "system", "exec":
-		return v[i] == '{' && perlIndirectObject(v, b)
+		// a block (system{"id"} "id"), or since attack 57 a literal, a
+		// quote-like operator or a string function's result (system
+		// q(id), system qw(id), system 'i'.'d', system scalar reverse
+		// "di")
+		return v[i] == '{' && perlIndirectObject(v, b) || v[i] != '{'
 	case "eval":
-		return v[i] != '{' && perlEvalJoined(v, b)
+		return v[i] != '{' && (funcs || v[i] == 'q' || perlEvalJoined(v, b))
 	}
 	return false
+}
+
+// perlQuoteLike: at v[i] stands Perl's q, qq or qw as a word of its
+// own, then a delimited text (perlQuoted).
+func perlQuoteLike(v string, i int) bool {
+	if i > 0 && identByte(v[i-1], "$@%") {
+		return false
+	}
+	e := i + 1
+	if e < len(v) && (v[e] == 'q' || v[e] == 'w') {
+		e++
+	}
+	return (e >= len(v) || !identByte(v[e], "")) && perlQuoted(v, e, false)
 }
 
 // perlQuoted: at v[j] (after qx) stands a quote-like operator's
@@ -252,7 +352,7 @@ func perlBlockOrLiteral(v string, i int) bool {
 // command does (a letter, a path, a variable, a quote): qx{id}, qx'id',
 // qx|id|, qx {id}. After white space Perl takes no # as the delimiter;
 // qx => 1 is a hash key.
-func perlQuoted(v string, j int) bool {
+func perlQuoted(v string, j int, commandLike bool) bool {
 	k := skipSpace(v, j)
 	if k >= len(v) {
 		return false
@@ -281,7 +381,12 @@ func perlQuoted(v string, j int) bool {
 			e++
 		case c == close && depth == 0:
 			text := strings.TrimSpace(w[:e])
-			return text != "" && (identByte(text[0], "") && (text[0] < '0' || text[0] > '9') || strings.IndexByte("/$.~\\'\"@`", text[0]) >= 0)
+			if !commandLike {
+				return text != ""
+			}
+			// a letter or a digit in it ("qx{...}" in prose names none)
+			return text != "" && (identByte(text[0], "") && (text[0] < '0' || text[0] > '9') || strings.IndexByte("/$.~\\'\"@`", text[0]) >= 0) &&
+				strings.IndexFunc(text, func(r rune) bool { return r < 0x80 && identByte(byte(r), "") }) >= 0
 		case c == close:
 			depth--
 		case c == open && open != close:

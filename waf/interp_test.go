@@ -21,6 +21,13 @@ var perlCommandAttacks = []string{
 	"print `i\\x64`", "print `\\151d`", "print `i\\x{64}`", "print `\\x{77}hoami`", "print `\\N{U+69}d`", "print `i\\o{144}`",
 	// Ruby and PHP decode them too
 	"puts `i\\x64`", "puts `\\u{69 64}`", "echo `i\\x64`;", "echo `\\u{69}d`;",
+	// attack 57's: system and exec before a quote-like operator, a joined
+	// or built literal; eval of a string function's result; s///ee; a
+	// bare readpipe argument; IPC::Cmd
+	`system q(id)`, `system qq(id)`, `system qw(id)`, `exec qw(id)`, `system 'i'.'d'`, `system "i"."d"`, `system scalar reverse "di"`,
+	`eval scalar reverse q{)'di'(metsys}`, `eval pack("H*","73797374656d282769642729")`, `eval lc "SYSTEM 'ID'"`,
+	`eval join"",("sys","tem 'id'")`, `eval sprintf("%stem 'id'","sys")`, `$_="x";s/x/"sys"."tem q(id)"/ee`, `print readpipe+id`,
+	`use IPC::Cmd q(run);run(command=>"id",verbose=>1)`, `$_="x";s{x}{"sys"."tem q(id)"}ee`,
 }
 
 // perlCommandAttacksCRS are the same shape that the CRS alone refuses
@@ -32,6 +39,7 @@ var perlCommandAttacksCRS = []string{`$x=qx{id};print $x`, `eval("ex"."ec 'id'")
 var perlCommandBenign = []string{"The Infiniti QX50 and qx60", "{qx: 5, qy: 6}", "use qx() sparingly", "model qx-5 series",
 	"eval 'this' later", "namespace system { int x; }", "the system {is down}", "evaluation of the exec summary",
 	"$qx{id} is a hash", "obj->qx(1)", "use `\\n` for a line break", "`C:\\Windows\\x86` is a folder",
+	"https://x.example/s/foo/see", "I see (free) coffee", "The qx|...| operator", "Der Befehl qx{...} in Perl",
 }
 
 // powerShellAttacks are attack 56's PowerShell and cmd.exe spellings
