@@ -640,6 +640,13 @@ func javaProcess(v string) bool {
 	if !strings.Contains(v, "ProcessBuilder") {
 		return false
 	}
+	// a method of it found by reflection and invoked, whatever its name
+	// is built from (getMethod('st'+'art'): attack 57)
+	if eachWord(v, "invoke", "", func(i int) bool {
+		return javaNear(v, i, i+len("invoke"), "ProcessBuilder") && (javaNear(v, i, i, "getMethod") || javaNear(v, i, i, "getDeclaredMethod"))
+	}) {
+		return true
+	}
 	return eachWord(v, "start", "", func(i int) bool {
 		e := i + len("start")
 		if e < len(v) && identByte(v[e], "") {
@@ -648,28 +655,37 @@ func javaProcess(v string) bool {
 		b := blanksBefore(v, i)
 		switch {
 		case b > 0 && v[b-1] == '.', b > 1 && v[b-1] == ':' && v[b-2] == ':':
+		case b > 0 && v[b-1] == '[' && skipBlanks(v, e) < len(v) && v[skipBlanks(v, e)] == '(':
+			// SpEL's projection and selection (.![start()],
+			// .?[start()!=null]: attack 57)
 		case b > 0 && (v[b-1] == '\'' || v[b-1] == '"') && e < len(v) && v[e] == v[b-1]:
 		default:
 			return false
 		}
-		before := v[max(0, i-javaProcessReach):i]
-		if p := strings.LastIndex(before, "ProcessBuilder"); p >= 0 && javaName(before, p) && strings.IndexByte(before[p:], ';') < 0 {
-			return true
-		}
-		after := v[e:min(len(v), e+javaProcessReach)]
-		p := strings.Index(after, "ProcessBuilder")
-		return p >= 0 && javaName(after, p) && strings.IndexByte(after[:p], ';') < 0
+		return javaNear(v, i, e, "ProcessBuilder")
 	})
+}
+
+// javaNear: name stands as a name of its own within javaProcessReach
+// bytes before v[i] or after v[e], with no ';' between.
+func javaNear(v string, i, e int, name string) bool {
+	before := v[max(0, i-javaProcessReach):i]
+	if p := strings.LastIndex(before, name); p >= 0 && javaName(before, p, name) && strings.IndexByte(before[p:], ';') < 0 {
+		return true
+	}
+	after := v[e:min(len(v), e+javaProcessReach)]
+	p := strings.Index(after, name)
+	return p >= 0 && javaName(after, p, name) && strings.IndexByte(after[:p], ';') < 0
 }
 
 // javaProcessReach is how far from a start javaProcess looks for
 // ProcessBuilder's name.
 const javaProcessReach = 2 * langCallWindow
 
-// javaName: ProcessBuilder at s[p:] is a name of its own (no letter,
-// digit or _ around it).
-func javaName(s string, p int) bool {
-	e := p + len("ProcessBuilder")
+// javaName: name at s[p:] is a name of its own (no letter, digit or _
+// around it).
+func javaName(s string, p int, name string) bool {
+	e := p + len(name)
 	return (p == 0 || !identByte(s[p-1], "")) && (e == len(s) || !identByte(s[e], ""))
 }
 

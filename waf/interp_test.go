@@ -87,6 +87,11 @@ var javaProcessAttacks = []string{
 	`T(ProcessBuilder).getDeclaredConstructor(T(String[])).newInstance(new Object[]{new String[]{'id'}})?.start()`,
 	`#pb=new ProcessBuilder({'id'}),#pb.start()`, `(#pb=new ProcessBuilder({'id'})).(#pb.start())`,
 	`%{#pb=new ProcessBuilder({'id'}),#pb.start()}`, `%{(#pb=new ProcessBuilder({'id'})).(#pb.start())}`,
+	// attack 57's: SpEL's projection and selection, a method found by
+	// reflection under a built name
+	`{new ProcessBuilder('id')}.![start()]`, `{new ProcessBuilder('id')}.?[start()!=null]`,
+	`#pb=new ProcessBuilder('id'),#m=#pb.getClass().getMethod('st'+'art'),#m.invoke(#pb)`,
+	`new ProcessBuilder('id').getClass().getMethod('st'+'art').invoke(new ProcessBuilder('id'))`,
 }
 
 // javaProcessAttacksCRS are the same shape that the CRS alone refuses
@@ -96,7 +101,7 @@ var javaProcessAttacksCRS = []string{`T(java.lang.ProcessBuilder).getMethod('sta
 // javaProcessBenign are near-misses: prose about ProcessBuilder, start
 // elsewhere.
 var javaProcessBenign = []string{"ProcessBuilder docs: call start() to launch", "How to start a ProcessBuilder?",
-	"app.start() and ProcessBuilders", "restart the ProcessBuilder service"}
+	"app.start() and ProcessBuilders", "restart the ProcessBuilder service", "[start] the ProcessBuilder; done"}
 
 // javaProcessCode are near-misses that the CRS alone refuses: Java's
 // statements, read by the operator only.
@@ -147,4 +152,17 @@ func FuzzPowerShellCommand(f *testing.F) {
 
 func FuzzJavaProcess(f *testing.F) {
 	fuzzNeeds(f, javaProcess, "P", javaProcessAttacks, javaProcessAttacksCRS, javaProcessBenign, javaProcessCode)
+}
+
+// TestInterpValueEnds: values that end where each operator reads on
+// are read without reading past their end (an index past it panics,
+// which fails the test: [start at a value's end did before it landed).
+func TestInterpValueEnds(t *testing.T) {
+	for _, v := range []string{"ProcessBuilder [start ", "ProcessBuilder [start", "ProcessBuilder .start", "qx", "qx{", "readpipe", "IPC::",
+		"system{", "system{'", "eval(", "eval '", "s/x/'/ee", "ee", "/ee", "`\\", "`\\x", "`\\N{U+", "`\\u{", "`\\o{", "&", ";&", ";.",
+		"::", "]::", "$", "\\", "\\cmd", "\\cmd /", "set ", "set a=", "set a=1&%a", "%a%", "iex", "pwsh -e", "cmd /"} {
+		for _, op := range []func(string) bool{perlCommand, powerShellCommand, javaProcess} {
+			op(v)
+		}
+	}
 }
