@@ -448,7 +448,7 @@ func perlCallAfter(s string, j int) bool {
 
 // powerShellCommand is rule 210197's operator (see interpRules).
 func powerShellCommand(v string) bool {
-	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v)
+	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v)
 }
 
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
@@ -738,4 +738,16 @@ func cmdSetCommand(v string) bool {
 		}
 		return b == 0 || strings.IndexByte("&|;\n(", v[b-1]) >= 0
 	})
+}
+
+// psComProcess: a process started through COM or WMI (attack 57):
+// WScript.Shell's ProgID (New-Object -ComObject, [type]::GetTypeFromProgID,
+// CreateObject), GetTypeFromProgID itself, and WMI's Win32_Process with
+// Create in the 64 bytes after ([wmiclass]'win32_process').Create('id').
+func psComProcess(v string) bool {
+	if indexFold(v, "wscript.shell") >= 0 || indexFold(v, "gettypefromprogid") >= 0 {
+		return true
+	}
+	p := indexFold(v, "win32_process")
+	return p >= 0 && indexFold(v[p:min(len(v), p+64)], "create") >= 0
 }

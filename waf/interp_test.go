@@ -64,6 +64,7 @@ var powerShellAttacks = []string{
 	`x;$ExecutionContext.SessionState.InvokeCommand.InvokeScript("id")`, `x;([type]'ScriptBlock')::Create('id').Invoke()`,
 	`x;{&('i'+'ex') 'id'}.Invoke()`, `x & set x=who&& call %x%ami`, `x & set x=who&& %x%ami`, `x & set "a=who" & set b=ami & !a!!b!`,
 	`x&set a=id&call %a%`, `x;$s=[scriptblock];$s::Create('id').Invoke()`,
+	"x;[Activator]::CreateInstance([type]::GetTypeFromProgID('WScript.Shell')).Run('id')", "x;([wmiclass]'win32_process').Create('id')",
 }
 
 // powerShellBenign are near-misses: prose and code with & and ., the

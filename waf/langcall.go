@@ -1703,6 +1703,9 @@ var (
 		// attack 55
 		"dbus-run-session": true, "fakeroot-sysv": true, "fakeroot-tcp": true, "gpg-agent": true, "ssh-agent": true,
 		"dbus-launch": true, "xvfb-run": true, "logsave": true, "choom": true, "capsh": true,
+		// attack 57: cmd.exe's start and PowerShell's alias of
+		// Start-Process (x&start id)
+		"start": true,
 	}
 	shellGrammar = map[string]bool{"!": true, "if": true, "then": true, "else": true, "elif": true, "do": true, "while": true,
 		"until": true, "case": true}

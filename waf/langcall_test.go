@@ -208,7 +208,7 @@ var shellPrefixedAttacks = []string{
 	// assignment, an array, a brace group before the command
 	"x;a=i;a=\"$a\"d;$a", "x;a=i;a=$a'd';$a", "x;a=i;a=\"$a\"\"d\";$a", "x;a=i;a=$a\"d\";$a", "x;a=([0]=id);$a", "x;a=id;{ $a;}",
 	"x;a=id;{ $a; }", "x;a=id;{ \"$a\";}", "x;a=who;b=ami;{ $a$b;}", "x;a=i;a=\"$a\"d;{ $a;}", "x;a=i;a+=d;{ $a;}",
-	"x;read a<<<id;{ $a;}", "x;a=id;[[ 1 ]]&&{ $a;}", "x;b=d;a=\"i$b\";$a",
+	"x;read a<<<id;{ $a;}", "x;a=id;[[ 1 ]]&&{ $a;}", "x;b=d;a=\"i$b\";$a", "x;start id", "x&start id",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
@@ -227,7 +227,7 @@ var shellPrefixedBenign = []string{"Q&A; then cat lovers", "sg root beer", "a; s
 	// attack 52's false positives: loops in a README or a forum post
 	"for f in *.txt; do echo $f; done", "for i in 1 2 3; do echo $i; done", "for host in a b; do ping -c1 $host; done",
 	"if [ -f x ]; then cat $x; fi", "a=1; b=2 and c", "Tom & <b>Jerry</b>", "price; >5 items",
-	"x;a=xx;a+=yy;$a", "x;a=x;a=\"$a\"y;$a",
+	"x;a=xx;a+=yy;$a", "x;a=x;a=\"$a\"y;$a", "Ready & start now", "Q&A; start here",
 	// attack 53's near-misses
 	"DEBUG=1 VERBOSE=1 LOG=2 PORT=3000 HOST=0 node server.js", "CC=gcc CFLAGS=-O2 make install", "case \"$1\" in start) run;; stop) halt;; esac",
 	"Linux 64-bit (x86_64) and i386 builds", "price=5; $price is fine", "x=1; $x"}
