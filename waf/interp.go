@@ -305,6 +305,9 @@ func perlBlockOrLiteral(v string, i int) bool {
 	if v[i] == 'q' && !perlQuoteLike(v, i) {
 		return false
 	}
+	if (v[i] == '\'' || v[i] == '"') && (i+1 == len(v) || strings.IndexByte(" \t\r\n,.;:)!?", v[i+1]) >= 0) {
+		return false // a closing quote: 'operating system' is, map('system')
+	}
 	b := blanksBefore(v, i)
 	funcs := false
 	var w int

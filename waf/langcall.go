@@ -116,7 +116,9 @@ var phpCommandFunctions = map[string]bool{
 // "passthru"; array_walk($a, $f), const S = "...", callback: "...",
 // {% set f = 'system' %}...|map(f)).
 func phpCallback(v string) bool {
-	taker := false
+	taker, uncertain := false, false
+	var callables [4]string
+	nc := 0
 	if eachCall(v, func(i, w, b int) bool {
 		if b-w > len("preg_replace_callback_array") {
 			return false
@@ -131,16 +133,52 @@ func phpCallback(v string) bool {
 			// (attack 55's false positives)
 			return !twigCallbackAllowed(string(name), args)
 		}
+		switch string(name) {
+		case "extract", "parse_str", "import_request_variables":
+			uncertain = true // variables set from an array or a request
+		}
 		pos, ok := phpCallbackTakers[string(name)]
 		if !ok || w > 0 && v[w-1] == '$' {
 			return false
 		}
 		taker = true
+		if c, varVar := callableVar(args, pos); varVar {
+			return true // array_walk($a, $$x): a callable named by a variable's value
+		} else if c != "" && nc < len(callables) {
+			callables[nc], nc = c, nc+1
+		}
 		return builtCallable(args, pos)
 	}) {
 		return true
 	}
-	return taker && (phpCommandLiteral(v) || phpAssignedCommand(v))
+	return taker && (phpCommandLiteral(v) || phpAssignedCommand(v, callables[:nc], uncertain || strings.Contains(v, "$$")))
+}
+
+// callableVar is the variable a taker's argument at position pos (its
+// arguments from after its '(') is, when it is one alone ($f), and
+// whether it is a variable variable ($$x, ${...}).
+func callableVar(args string, pos int) (name string, varVar bool) {
+	for range pos - 1 {
+		if args = afterArgument(args, 0); args == "" {
+			return "", false
+		}
+	}
+	a := skipSpace(args, 0)
+	for a < len(args) && args[a] == '@' {
+		a++
+	}
+	if a+1 >= len(args) || args[a] != '$' {
+		return "", false
+	}
+	if args[a+1] == '$' || args[a+1] == '{' {
+		return "", true
+	}
+	e := identEnd(args, a+1)
+	k := skipSpace(args, e)
+	if e == a+1 || k >= len(args) || args[k] != ',' && args[k] != ')' {
+		return "", false
+	}
+	return args[a+1 : e], false
 }
 
 // phpVarsMax is how many variables phpAssignedCommand holds: the first
@@ -155,6 +193,11 @@ type phpVars struct {
 	known [phpVarsMax]bool
 	lens  [phpVarsMax]int
 	vals  [phpVarsMax][langNameMax]byte
+}
+
+// has: the value assigned name (and it is still held).
+func (t *phpVars) has(name string) bool {
+	return slices.Contains(t.names[:min(t.n, phpVarsMax)], name)
 }
 
 // get is name's text, ok when the value assigned it a known one.
@@ -187,15 +230,22 @@ func (t *phpVars) set(name string, val []byte, known bool) {
 // double-quoted literal: $s='sys';$f=$s.'tem', $s='sys';$f="{$s}tem",
 // $f='sys';$f.='tem' (names built across statements, the open item of
 // attack 55; phpCommandLiteral reads literals joined within a
-// statement). A variable given anything else (a call, a number, an
-// array) is not known, and a join with it names nothing. Each '$' that
-// is an assignment's reads at most langCallWindow bytes of its value.
-func phpAssignedCommand(v string) bool {
+// statement). Since attack 57 (a string offset written, $f[3]='t', a
+// chained assignment, a reference, ?:, a variable variable): a
+// taker's callable variable (callables) that v assigns something not
+// folded (not a join of known literals, a closure or an array) is
+// refused whatever it holds, and so is one v does not assign when v
+// sets variables by other means (uncertain: $$x=..., extract,
+// parse_str) or assigns more than phpVarsMax. A variable given a call, a
+// number or an array is not known, and a join with it names nothing.
+// Each '$' that is an assignment's reads at most langCallWindow bytes
+// of its value.
+func phpAssignedCommand(v string, callables []string, uncertain bool) bool {
 	var vars phpVars
 	for off := 0; ; {
 		i := strings.IndexByte(v[off:], '$')
 		if i < 0 {
-			return false
+			break
 		}
 		i += off
 		off = i + 1
@@ -203,6 +253,7 @@ func phpAssignedCommand(v string) bool {
 		if e == i+1 {
 			continue
 		}
+		name := v[i+1 : e]
 		k := skipSpace(v, e)
 		join := false
 		switch {
@@ -210,6 +261,15 @@ func phpAssignedCommand(v string) bool {
 			join, k = true, k+2
 		case k < len(v) && v[k] == '=' && (k+1 == len(v) || v[k+1] != '=' && v[k+1] != '>'):
 			k++
+		case k < len(v) && v[k] == '[':
+			// an element or a string offset written: $f[3]='t'
+			if c := bracketEnd(v, k+1, false); c >= 0 {
+				a := skipSpace(v, c+1)
+				if a < len(v) && (v[a] == '=' && (a+1 == len(v) || v[a+1] != '=' && v[a+1] != '>') || strings.HasPrefix(v[a:], ".=")) {
+					vars.set(name, nil, false)
+				}
+			}
+			continue
 		default:
 			continue
 		}
@@ -218,13 +278,21 @@ func phpAssignedCommand(v string) bool {
 		known := true
 		if join {
 			var prev []byte
-			prev, known = vars.get(v[i+1 : e])
+			prev, known = vars.get(name)
 			text = append(text, prev...)
+		}
+		a := skipSpace(v, k)
+		if a < len(v) && v[a] == '&' {
+			// a reference: both names hold what neither's folding knows
+			if r := skipSpace(v, a+1); r < len(v) && v[r] == '$' {
+				vars.set(v[r+1:identEnd(v, r+1)], nil, false)
+			}
+			known = false
 		}
 		if known {
 			text, known = phpFoldJoin(v[k:min(len(v), k+langCallWindow)], &vars, text)
 		}
-		vars.set(v[i+1:e], text, known)
+		vars.set(name, text, known)
 		if known {
 			lowerInPlace(text)
 			if phpCommandName(text) {
@@ -232,12 +300,29 @@ func phpAssignedCommand(v string) bool {
 			}
 		}
 	}
+	uncertain = uncertain || vars.n > phpVarsMax
+	for _, c := range callables {
+		_, known := vars.get(c)
+		if vars.has(c) && !known || uncertain && !known {
+			return true
+		}
+	}
+	return false
 }
 
 // phpFoldJoin appends to buf the text of the expression at the start of
 // w: literals and variables of vars joined by '.', ending at ; , ) or
 // the window's end; ok only when each part is known and the text fits buf.
 func phpFoldJoin(w string, vars *phpVars, buf []byte) ([]byte, bool) {
+	if j := skipSpace(w, 0); j < len(w) && w[j] == '[' {
+		return buf, true // an array: its literals are phpCommandLiteral's
+	}
+	if e := identEnd(w, skipSpace(w, 0)); e > 0 {
+		switch strings.ToLower(w[skipSpace(w, 0):e]) {
+		case "function", "fn", "static", "array", "new":
+			return buf, true // a closure, an array, an object: no name
+		}
+	}
 	for j := skipSpace(w, 0); ; {
 		if j >= len(w) {
 			return buf, false

@@ -79,6 +79,13 @@ var phpCallbackAttacks = []string{
 	`$p='sys';$q='tem';$f=$p;$f.=$q;$x=['id'];array_walk($x,$f);`, `$p='Sys';$q='TEM';$f=$p.$q;$x=['id'];array_walk($x,$f);`,
 	`$p="\x73ys";$q='tem';$f=$p.$q;$x=['id'];array_walk($x,$f);`, `$p='sys';$q='tem';$f=$p.$q;$x=['id'];array_walk($x,...[$f]);`,
 	`$p='sys';$q='tem';$f=$p.$q;forward_static_call_array($f,['id']);`,
+	// attack 57's: a string offset written, a chained assignment, a
+	// reference, ?:, a nested .=, a variable variable; and their kin, a
+	// callable set from the request or by extract
+	`$a=['id'];$f='sysxem';$f[3]='t';array_walk($a,$f);`, `$a=['id'];$f=$g='sys';$f.='tem';array_walk($a,$f);`,
+	`$a=['id'];$f='sys';$g=&$f;$g.='tem';array_walk($a,$f);`, `$a=['id'];$f='sys';$f=$f.'tem'?:1;array_walk($a,$f);`,
+	`$a=['id'];$f='sys';$f=$f.='tem';array_walk($a,$f);`, `$a=['id'];$x='v';$$x='sys';$f="{$v}tem";array_walk($a,$f);`,
+	`$a=['id'];$p='sys';$n='f';$$n=$p.'tem';array_walk($a,$$n);`,
 }
 
 // phpCallbackAttacksCRS are the same shape with functions the CRS alone
@@ -86,7 +93,7 @@ var phpCallbackAttacks = []string{
 // same.
 var phpCallbackAttacksCRS = []string{`Closure::fromCallable('system')('id');`, `$a=["id"];uasort($a,"passthru");`,
 	`register_tick_function("system","id");`, `preg_replace_callback('/.+/', 'passthru', 'id');`, `array_filter(["id"], 'sys' . 'tem');`,
-	`call_user_func_array("shell_exec", ["id"]);`, "$a=['id'];$s='sys';$f=\"${s}tem\";array_walk($a,$f);"}
+	`call_user_func_array("shell_exec", ["id"]);`, `$a=['id'];$f=$_GET['c'];array_walk($a,$f);`, `$a=['id'];extract($_GET);array_walk($a,$f);`, "$a=['id'];$s='sys';$f=\"${s}tem\";array_walk($a,$f);"}
 
 // phpCallbackBenign are near-misses the CRS alone passes: a callback
 // that runs nothing, Twig's filters with arrow functions or attribute
@@ -106,6 +113,9 @@ var phpCallbackBenign = []string{
 	"{{ users|filter(u => u.role == 'system') }}", "{{ logs|filter(l => l.level != 'system')|length }} user entries",
 	"{{ menu|filter(i => i.type in ['system', 'admin']) }}", "{{ items|sort((a, b) => a.name <=> b.name) }}{% set mode = 'exec' %}",
 	"{% set kind = 'system' %}{{ messages|sort((a, b) => a.date <=> b.date)|first.text }}",
+	// callables the value does not build, or builds as a closure or an
+	// array
+	`array_walk($rows, $callback);`, `$f = [$this, 'render']; array_walk($items, $f);`,
 }
 
 // phpCallbackCode are near-misses in PHP code that the CRS alone refuses
@@ -113,7 +123,9 @@ var phpCallbackBenign = []string{
 var phpCallbackCode = []string{`usort($a, 'strcmp');`, `array_map("system" ...) is a bad idea`, `$m['system'] = array_map('trim', $x);`, `array_map('trim', $lines);`, `call_user_func('my_system_check');`,
 	`{{ list|sort }}`, `array_filter($rows, fn($r) => $r['system'] === 'prod')`,
 	`set_error_handler('log_error');`, `$prefix='my_';$cb=$prefix.'handler';call_user_func($cb);`,
-	`$s='sys';$f="\$stem";array_walk($a,$f);`, `$s='sys';$f=$s.'tem';`, `$s='sys';$f=$s.$t.'tem';array_walk($a,$f);`}
+	`$s='sys';$f="\$stem";array_walk($a,$f);`, `$s='sys';$f=$s.'tem';`,
+	`$f = function($x) { return $x * 2; }; array_walk($a, $f);`, `$f = fn($x) => $x + 1; array_walk($a, $f);`,
+	`$f = static fn($x) => $x; usort($a, $f);`, `$cmp = new Comparator(); usort($a, $cmp);`}
 
 // nodeChildProcessAttacks are attack 51's Node spellings (each ran id as
 // eval(input) on Node 20) and their kin, which the CRS alone passes.
