@@ -14,13 +14,13 @@ import (
 // where a fixed byte or word stands and reads a bounded window from
 // there (BenchmarkInterp):
 //
-//   - 210196: Perl's ways to run a command that name no command
+//   - 210143: Perl's ways to run a command that name no command
 //     (perlCommand): qx with any delimiter (qx{id}, qx'id', qx|id|, the
 //     CRS's 932 rules read qx only before a command they know), readpipe,
 //     system and exec with an indirect object block (system{"id"} "id"),
 //     and eval of string literals joined into code that runs one (eval
 //     "sys"."tem('id')").
-//   - 210197: PowerShell's ways to run a built or stored name
+//   - 210144: PowerShell's ways to run a built or stored name
 //     (powerShellCommand): the call operators & and . before an
 //     expression, a string or a variable at a command's start (x;&('i'+
 //     'ex') 'id', x;&(-join(...)), x;. $s), [ScriptBlock]::Create,
@@ -29,7 +29,7 @@ import (
 //     at a value's start, what an application that hands the value to
 //     PowerShell or cmd.exe runs (iex 'id', icm {id}, pwsh
 //     -EncodedCommand ..., c^m^d /c whoami).
-//   - 210198: Java's ProcessBuilder named (new ProcessBuilder,
+//   - 210145: Java's ProcessBuilder named (new ProcessBuilder,
 //     T(ProcessBuilder), "java.lang.ProcessBuilder") and its start called
 //     anywhere in the value (javaProcess): SpEL's safe navigation
 //     (new ProcessBuilder('id')?.start()), an inline list
@@ -37,9 +37,9 @@ import (
 //     (T(ProcessBuilder).getConstructor(...).newInstance(...).start()) and
 //     OGNL's sequences (#pb=new ProcessBuilder({'id'}),#pb.start()), which
 //     rule 210136's one expression did not read.
-var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210196,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210197,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210198,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210143,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
@@ -74,7 +74,7 @@ func eachWord(v, word, notAfter string, f func(i int) bool) bool {
 	}
 }
 
-// perlCommand is rule 210196's operator (see interpRules).
+// perlCommand is rule 210143's operator (see interpRules).
 func perlCommand(v string) bool {
 	// qx: not a variable's name ($qx), a method (->qx) or inside base64
 	// (/qx/, +qx)
@@ -449,7 +449,7 @@ func perlCallAfter(s string, j int) bool {
 	return k < len(s) && strings.IndexByte("('\"$@q", s[k]) >= 0 && (k > j || s[k] == '(' || s[k] == '\'' || s[k] == '"')
 }
 
-// powerShellCommand is rule 210197's operator (see interpRules).
+// powerShellCommand is rule 210144's operator (see interpRules).
 func powerShellCommand(v string) bool {
 	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v)
 }
@@ -633,7 +633,7 @@ func cmdStart(v string, k int) bool {
 	return false
 }
 
-// javaProcess is rule 210198's operator (see interpRules): start called
+// javaProcess is rule 210145's operator (see interpRules): start called
 // (.start, ?.start, ::start, or the name in quotes for reflection) within
 // javaProcessReach bytes of ProcessBuilder's name, with no ';' between:
 // an expression language's one expression, not Java's statements

@@ -110,24 +110,24 @@ var javaProcessCode = []string{"ProcessBuilder pb = new ProcessBuilder(cmd); pb.
 	"var pb = new ProcessBuilder(\"ls\");\nProcess p = pb.start();"}
 
 // TestPerlCommand, TestPowerShellCommand, TestJavaProcess: rules
-// 210196-210198 refuse attack 56's spellings in the query and JSON
+// 210143-210145 refuse attack 56's spellings in the query and JSON
 // through a real Caddy, which the CRS alone passes; the near-misses pass.
 func TestPerlCommand(t *testing.T) {
-	operatorTable(t, "210196", perlCommand, perlCommandAttacks, perlCommandAttacksCRS, perlCommandBenign)
+	operatorTable(t, "210143", perlCommand, perlCommandAttacks, perlCommandAttacksCRS, perlCommandBenign)
 }
 
 func TestPowerShellCommand(t *testing.T) {
-	nearMisses(t, "210197", powerShellCommand, powerShellCode)
-	operatorTable(t, "210197", powerShellCommand, powerShellAttacks, nil, powerShellBenign)
+	nearMisses(t, "210144", powerShellCommand, powerShellCode)
+	operatorTable(t, "210144", powerShellCommand, powerShellAttacks, nil, powerShellBenign)
 }
 
 func TestJavaProcess(t *testing.T) {
-	nearMisses(t, "210198", javaProcess, javaProcessCode)
-	operatorTable(t, "210198", javaProcess, javaProcessAttacks, javaProcessAttacksCRS, javaProcessBenign)
+	nearMisses(t, "210145", javaProcess, javaProcessCode)
+	operatorTable(t, "210145", javaProcess, javaProcessAttacks, javaProcessAttacksCRS, javaProcessBenign)
 }
 
 // TestPerlCommandOnBase64: base64 text (uploads, tokens) holds qx
-// between its letters; rule 210196 reads none of 2,000 random 1 KiB
+// between its letters; rule 210143 reads none of 2,000 random 1 KiB
 // blobs as Perl.
 func TestPerlCommandOnBase64(t *testing.T) {
 	r := rand.New(rand.NewPCG(56, 1))

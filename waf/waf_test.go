@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,6 +372,33 @@ func TestRefusalLogRedactsClientNames(t *testing.T) {
 		"a b": "<redacted 3 bytes>", "x\n": "<redacted 2 bytes>", strings.Repeat("a", 65): "<redacted 65 bytes>"} {
 		if got := logName(k); got != want {
 			t.Errorf("logName(%q) = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestRuleIDsAreOwn: no two of the gateway's rules share an id, and none
+// is an id a refusal of limitRefusals carries (rules 210196-210198 took
+// 210197's and 210198's before they landed as 210143-210145: a log's
+// rule id would have named two things).
+func TestRuleIDsAreOwn(t *testing.T) {
+	w := provisioned(t, &WAF{})
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"id:(\d+)`).FindAllStringSubmatch(w.directives(), -1) {
+		id := m[1]
+		if !strings.HasPrefix(id, "210") {
+			continue // the CRS's and its setup's
+		}
+		if seen[id] {
+			t.Errorf("rule id %s is used twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) < 70 {
+		t.Fatalf("read %d of the gateway's rule ids: the directives' shape changed", len(seen))
+	}
+	for _, r := range limitRefusals {
+		if seen[strconv.Itoa(r.id)] {
+			t.Errorf("rule id %d is also the id of the refusal %q", r.id, r.msg)
 		}
 	}
 }
