@@ -37,8 +37,17 @@ import (
 //     (T(ProcessBuilder).getConstructor(...).newInstance(...).start()) and
 //     OGNL's sequences (#pb=new ProcessBuilder({'id'}),#pb.start()), which
 //     rule 210136's one expression did not read.
+//   - 210146: the languages a fifty-third attack (attack 57) found no
+//     rule reading (otherLangCommand): Groovy's execute() on a built
+//     string or by a method's name as a string, Lua's os.execute (and
+//     os[...]), Tcl's exec in a command substitution or a variable, {*}
+//     and e[]xec, R's system2, pipe and do.call("system"), Elixir's
+//     System.cmd/System.shell/:os.cmd/Port.open, Erlang's os:cmd and
+//     open_port, find's -exec and -ok given as arguments (a value without
+//     the word find: argument injection), Ghostscript's %pipe% device.
 var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210143,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + otherLangCommandOp + `" "id:210146,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Groovy, Lua, Tcl, R, Elixir or Erlang running a command, find -exec, Ghostscript pipe',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -46,12 +55,14 @@ const (
 	perlCommandOp       = "gatewayPerlCommand"
 	powerShellCommandOp = "gatewayPowerShellCommand"
 	javaProcessOp       = "gatewayJavaProcess"
+	otherLangCommandOp  = "gatewayOtherLangCommand"
 )
 
 func init() {
 	registerGoOperator(perlCommandOp, perlCommand)
 	registerGoOperator(powerShellCommandOp, powerShellCommand)
 	registerGoOperator(javaProcessOp, javaProcess)
+	registerGoOperator(otherLangCommandOp, otherLangCommand)
 }
 
 // eachWord calls f at each index where word stands in v with no letter,
@@ -330,7 +341,25 @@ func perlBlockOrLiteral(v string, i int) bool {
 		// quote-like operator or a string function's result (system
 		// q(id), system qw(id), system 'i'.'d', system scalar reverse
 		// "di")
-		return v[i] == '{' && perlIndirectObject(v, b) || v[i] != '{'
+		// ('system "Linux" or "Unix"' is prose: one literal alone is the
+		// other rules')
+		switch {
+		case v[i] == '{':
+			return perlIndirectObject(v, b)
+		case v[i] == 'q' || funcs:
+			return true
+		}
+		var lb [langNameMax]byte
+		_, end, _ := phpLiteral(v, i, lb[:0])
+		if end-1 <= i || end > len(v) || v[end-1] != v[i] {
+			return false // not closed
+		}
+		n := skipSpace(v, end)
+		if n+1 >= len(v) || v[n] != '.' {
+			return false
+		}
+		n = skipSpace(v, n+1)
+		return n < len(v) && (v[n] == '\'' || v[n] == '"')
 	case "eval":
 		return v[i] != '{' && (funcs || v[i] == 'q' || perlEvalJoined(v, b))
 	}
@@ -753,4 +782,190 @@ func psComProcess(v string) bool {
 	}
 	p := indexFold(v, "win32_process")
 	return p >= 0 && indexFold(v[p:min(len(v), p+64)], "create") >= 0
+}
+
+// otherLangCommand is rule 210146's operator (see interpRules).
+func otherLangCommand(v string) bool {
+	return groovyExecute(v) || luaExecute(v) || tclExec(v) || otherLangCalls(v) || findExec(v) ||
+		strings.Contains(v, "%pipe%")
+}
+
+// groovyExecute: Groovy's String.execute() on a literal or a built
+// string (("i"+"d").execute(), ['id'].execute()), execute named as a
+// string ('id'."execute"(), .invokeMethod('execute', ...)), or a method
+// named by a GString ('id'."$m"()).
+func groovyExecute(v string) bool {
+	return eachWord(v, "execute", "", func(i int) bool {
+		e := i + len("execute")
+		if e < len(v) && identByte(v[e], "") {
+			return false
+		}
+		b := blanksBefore(v, i)
+		if b > 0 && (v[b-1] == '"' || v[b-1] == '\'') && e < len(v) && v[e] == v[b-1] {
+			// the name as a string: ."execute"(), invokeMethod('execute'
+			q := blanksBefore(v, b-1)
+			return q > 0 && (v[q-1] == '.' || v[q-1] == '(')
+		}
+		if b == 0 || v[b-1] != '.' {
+			return false
+		}
+		a := skipBlanks(v, e)
+		if a >= len(v) || v[a] != '(' {
+			return false
+		}
+		if c := skipBlanks(v, a+1); c >= len(v) || v[c] != ')' {
+			return false // execute() with no argument
+		}
+		r := blanksBefore(v, b-1)
+		if r == 0 {
+			return false
+		}
+		switch v[r-1] {
+		case '"', '\'':
+			return true
+		case ')', ']':
+			// a bracket that holds a literal: ("i"+"d"), ['id']
+			open := byte('(')
+			if v[r-1] == ']' {
+				open = '['
+			}
+			// a grouping or a list, not a call's or a subscript's brackets
+			// (db.prepare('x').execute(), tasks['build'].execute() are
+			// code's everyday calls)
+			from := max(0, r-1-langCallWindow)
+			o := strings.LastIndexByte(v[from:r-1], open)
+			if o < 0 {
+				return false
+			}
+			o += from
+			if p := blanksBefore(v, o); p > 0 && (identByte(v[p-1], "") || v[p-1] == ')' || v[p-1] == ']') {
+				return false
+			}
+			return strings.ContainsAny(v[o:r-1], "'\"")
+		}
+		return false
+	}) || eachByteOf(v, ".", func(v string, i int) bool {
+		// 'id'."$m"(): a method named by a GString
+		k := skipBlanks(v, i+1)
+		return k+1 < len(v) && v[k] == '"' && v[k+1] == '$' && strings.Contains(v[k:min(len(v), k+langNameMax)], "\"(")
+	})
+}
+
+// luaExecute: Lua's os.execute, or os indexed by a string (os["execute"],
+// os["exe".."cute"]).
+func luaExecute(v string) bool {
+	return eachWord(v, "os", "$@.:", func(i int) bool {
+		k := skipBlanks(v, i+2)
+		if k < len(v) && v[k] == '.' {
+			return strings.HasPrefix(v[skipBlanks(v, k+1):], "execute")
+		}
+		if k < len(v) && v[k] == '[' {
+			k = skipBlanks(v, k+1)
+			return k < len(v) && (v[k] == '"' || v[k] == '\'' || v[k] == '[')
+		}
+		return false
+	})
+}
+
+// tclExec: Tcl's exec in a command substitution ([exec id]), at a
+// value's start before a command of rule 210151's, held in a variable
+// (set e exec), the expansion operator {*} before a word, a command
+// substitution as a command's name ([[string reverse cexe] id]) or an
+// empty one inside a word (e[]xec).
+func tclExec(v string) bool {
+	if eachByteOf(v, "[", func(v string, i int) bool {
+		k := skipBlanks(v, i+1)
+		if strings.HasPrefix(v[k:], "exec") && k+4 < len(v) && (v[k+4] == ' ' || v[k+4] == '\t') {
+			return true
+		}
+		if i+1 < len(v) && v[i+1] == ']' && i > 0 && i+2 < len(v) && identByte(v[i-1], "") && identByte(v[i+2], "") {
+			return true // e[]xec
+		}
+		if k < len(v) && v[k] == '[' {
+			// [[...] arg]: a command named by a command substitution
+			c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
+			return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
+				!strings.HasPrefix(v[k+c+1:], " ]")
+		}
+		return false
+	}) {
+		return true
+	}
+	if strings.Contains(v, "{*}") {
+		k := strings.Index(v, "{*}") + 3
+		if k < len(v) && strings.IndexByte("\"[${", v[k]) >= 0 {
+			return true
+		}
+	}
+	if eachWord(v, "set", "$@.", func(i int) bool {
+		a := skipBlanks(v, i+3)
+		e := identEnd(v, a)
+		if e == a || e == i+3 {
+			return false
+		}
+		k := skipBlanks(v, e)
+		if k == e || !wordAfter(v, k, "exec") {
+			return false
+		}
+		// exec alone as the value (set up exec team is prose)
+		x := skipBlanks(v, k+4)
+		return x == len(v) || strings.IndexByte(";\n]", v[x]) >= 0
+	}) {
+		return true
+	}
+	k := skipSpace(v, 0)
+	return strings.HasPrefix(v[k:], "exec ") && shellCommandAt.MatchString(strings.TrimLeft(v[k+5:], " \t"))
+}
+
+// otherLangCalls: R's system2(, pipe(" (not a method: .pipe( is
+// Node's), do.call("system"; Elixir's System.cmd(, System.shell(,
+// :os.cmd(, Port.open(; Erlang's os:cmd(, open_port(.
+func otherLangCalls(v string) bool {
+	return eachCall(v, func(i, w, b int) bool {
+		name := v[w:b]
+		before := ""
+		if p := blanksBefore(v, w); p > 0 {
+			before = v[max(0, p-8):p]
+		}
+		arg := skipSpace(v, i+1)
+		switch name {
+		case "system2", "open_port":
+			return true
+		case "pipe":
+			return !strings.HasSuffix(before, ".") && arg < len(v) && (v[arg] == '"' || v[arg] == '\'')
+		case "call":
+			return strings.HasSuffix(before, "do.") && arg < len(v) && (strings.HasPrefix(v[arg+1:], "system") || strings.HasPrefix(v[arg+1:], "shell"))
+		case "cmd", "shell":
+			return strings.HasSuffix(before, "System.") || strings.HasSuffix(before, ":os.") || strings.HasSuffix(before, "os:")
+		case "open":
+			return strings.HasSuffix(before, "Port.")
+		}
+		return false
+	})
+}
+
+// findExec: find's -exec, -ok or -okdir with a command and its ; or +,
+// given as arguments (. -exec id ;): a value without the word find
+// before them (find . -exec rm {} \; in a post passes).
+func findExec(v string) bool {
+	return eachByteOf(v, "-", func(v string, i int) bool {
+		if i > 0 && !strings.ContainsRune(" \t", rune(v[i-1])) {
+			return false
+		}
+		e := identEnd(v, i+1)
+		switch v[i+1 : e] {
+		case "exec", "ok", "okdir":
+		default:
+			return false
+		}
+		if e >= len(v) || v[e] != ' ' && v[e] != '\t' || identEnd(v, skipBlanks(v, e)) == skipBlanks(v, e) {
+			return false
+		}
+		rest := v[e:min(len(v), e+langCallWindow)]
+		// its end: ; or + (a + t:urlDecodeUni made a space of: {} then)
+		if !strings.Contains(rest, ";") && !strings.Contains(rest, " +") && !strings.HasSuffix(rest, "+") && !strings.Contains(rest, "{}") {
+			return false
+		}
+		return indexFold(v[:i], "find") < 0
+	})
 }

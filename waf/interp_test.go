@@ -167,3 +167,47 @@ func TestInterpValueEnds(t *testing.T) {
 		}
 	}
 }
+
+// otherLangAttacks are attack 57's Groovy, Lua, Tcl, R, Elixir, Erlang,
+// find and Ghostscript spellings (Tcl and find run here: tclsh and GNU
+// find ran id; the others read from the language's grammar), which the
+// CRS alone passes.
+var otherLangAttacks = []string{
+	`("i"+"d").execute()`, `'id'."execute"()`, `'id'.invokeMethod('execute',null)`, `def m='exe'+'cute';'id'."$m"()`,
+	`os.execute("id")`, `os.execute'id'`, `os.execute[[id]]`, `os["execute"]("id")`, `os["exe".."cute"]("id")`, `local e=os.execute e"id"`,
+	`exec id`, `puts [exec id]`, `set e exec;puts [$e id]`, `puts [[string reverse cexe] id]`, `puts [{*}"exec id"]`, `eval e[]xec id`,
+	`system2("id")`, `do.call("system",list("id"))`, `pipe("id")`, `readLines(pipe("id"))`,
+	`System.cmd("id",[])`, `System.shell("id")`, `:os.cmd('id')`, `Port.open({:spawn,"id"},[])`, `os:cmd("id").`, `open_port({spawn,"id"},[]).`,
+	`. -exec id ;`, `. -exec id {} +`, `x -o -exec id \;`, `-ok id ;`, `(%pipe%id) (w) file`,
+}
+
+// otherLangBenign are near-misses: the languages' words in prose and
+// other code.
+var otherLangBenign = []string{"find . -name x -exec rm {} \\;", "stmt.execute()", "readable.pipe(res)", "macOS tips", "The OS [1] paper",
+	"Tcl's [list a b]", "see [[Main Page]] now", "set x 5", "open port 22", "the OS [see above] fix", "{*} marks",
+	"System.out.println(x)", "pipe (noun): a tube", "exec summary", "plan: set up exec team", "db.prepare('x').execute(); tasks['build'].execute()",
+}
+
+// TestOtherLangCommand: rule 210146 refuses otherLangAttacks in the query
+// and JSON through a real Caddy, which the CRS alone passes.
+func TestOtherLangCommand(t *testing.T) {
+	operatorTable(t, "210146", otherLangCommand, otherLangAttacks, nil, otherLangBenign)
+}
+
+func FuzzOtherLangCommand(f *testing.F) {
+	fuzzNeeds(f, otherLangCommand, "e[{(-%", otherLangAttacks, otherLangBenign)
+}
+
+// TestIndexFold: indexFold finds a word in any case, the first of
+// several, at a value's end, and nothing where it is cut short.
+func TestIndexFold(t *testing.T) {
+	for _, c := range []struct {
+		v, w string
+		want int
+	}{{"x SET a", "set ", 2}, {"sss SeT set ", "set ", 4}, {"abcset", "set", 3}, {"se", "set", -1}, {"SSSSSSE", "set", -1},
+		{"", "set", -1}, {"1win32_Process", "win32_process", 1}, {"sEt", "set", 0}} {
+		if got := indexFold(c.v, c.w); got != c.want {
+			t.Errorf("indexFold(%q, %q) = %d, want %d", c.v, c.w, got, c.want)
+		}
+	}
+}

@@ -341,6 +341,7 @@ var langCallUnits = []struct{ name, unit string }{
 	{"perl backticks", "`w\\x41 `i\\x{64} "},
 	{"powershell", ";&(x) ;. $a [ScriptBlock]::C $env:x \\cmd /x & "},
 	{"process builders", "new ProcessBuilder(x).st .start x.start "},
+	{"other languages", "'a'.execute( os.x os[ [exec [[a] set a b {*} System.cmd -exec a "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
@@ -358,6 +359,7 @@ func BenchmarkLangCall(b *testing.B) {
 				perlCommand(v)
 				powerShellCommand(v)
 				javaProcess(v)
+				otherLangCommand(v)
 			}
 		})
 	}

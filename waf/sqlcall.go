@@ -1077,10 +1077,35 @@ func sqlAfterCall(v string, j int) bool {
 // indexFold is the index of the ASCII word lower (lowercase) in v in any
 // case, or -1, without allocating.
 func indexFold(v, lower string) int {
-	for i := 0; i+len(lower) <= len(v); i++ {
-		if v[i]|0x20 == lower[0] && asciiEqualFold(v[i:i+len(lower)], lower) {
-			return i
+	// the first byte in either case found by IndexByte (a fast scan),
+	// the next of each kept until it is passed
+	c, u := lower[0], lower[0]
+	if c >= 'a' && c <= 'z' {
+		u = c - 'a' + 'A'
+	}
+	next := func(b byte, from int) int {
+		if from >= len(v) {
+			return len(v)
+		}
+		if i := strings.IndexByte(v[from:], b); i >= 0 {
+			return from + i
+		}
+		return len(v)
+	}
+	p1, p2 := next(c, 0), next(u, 0)
+	for {
+		p := min(p1, p2)
+		if p+len(lower) > len(v) {
+			return -1
+		}
+		if asciiEqualFold(v[p:p+len(lower)], lower) {
+			return p
+		}
+		if p == p1 {
+			p1 = next(c, p+1)
+		}
+		if p == p2 {
+			p2 = next(u, p+1)
 		}
 	}
-	return -1
 }
