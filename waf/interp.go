@@ -161,7 +161,7 @@ func perlSubstEval(v string) bool {
 		}
 		w := v[max(0, f-1-langCallWindow) : f-1]
 		m := strings.LastIndexByte(w, open) // the replacement's start
-		if m < 0 || strings.IndexAny(w[m+1:], "'\"$(") < 0 {
+		if m < 0 || !strings.ContainsAny(w[m+1:], "'\"$(") {
 			continue
 		}
 		pat := strings.TrimRight(w[:m], " \t")
