@@ -339,6 +339,7 @@ var langCallUnits = []struct{ name, unit string }{
 	// and many starts
 	{"perl quotes", "qx{ qx( qx[ readpipe eval 'a'.'b'. system{'x'} "},
 	{"perl backticks", "`w\\x41 `i\\x{64} "},
+	{"perl substitutions", "x/'/ee x{'}{\"}ee /ee "},
 	{"powershell", ";&(x) ;. $a [ScriptBlock]::C $env:x \\cmd /x & "},
 	{"process builders", "new ProcessBuilder(x).st .start x.start "},
 	{"other languages", "'a'.execute( os.x os[ [exec [[a] set a b {*} System.cmd -exec a "},
