@@ -789,161 +789,352 @@ func psComProcess(v string) bool {
 
 // otherLangCommand is rule 210146's operator (see interpRules).
 func otherLangCommand(v string) bool {
-	return groovyExecute(v) || luaExecute(v) || tclExec(v) || otherLangCalls(v) || findExec(v) ||
-		strings.Contains(v, "%pipe%")
+	return groovyExecute(v) || luaExecute(v) || tclExec(v) || otherLangCalls(v) || findExec(v) || ghostscriptPipe(v)
 }
 
-// groovyExecute: Groovy's String.execute() on a literal or a built
-// string (("i"+"d").execute(), ['id'].execute()), execute named as a
-// string ('id'."execute"(), .invokeMethod('execute', ...)), or a method
-// named by a GString ('id'."$m"()).
-func groovyExecute(v string) bool {
-	return eachWord(v, "execute", "", func(i int) bool {
-		e := i + len("execute")
-		if e < len(v) && identByte(v[e], "") {
+// literalCommand: a string literal's text is a command rule 210151
+// reads at a command line's end (id, whoami, cat /etc/passwd, sh -c
+// ...): what a language's call that runs it probes a host with. git
+// status, clear, mkdir x are not (attack 58's false positives were such
+// calls in posts).
+func literalCommand(text string) bool {
+	text = strings.TrimSpace(text)
+	if text == "" || len(text) > langCallWindow {
+		return false
+	}
+	var buf [langCallWindow + 1]byte
+	return shellCommandAt.Match(append(append(buf[:0], text...), '`'))
+}
+
+// argCommand: at v[k] stands a call's argument that runs a command: a
+// string literal that is one (literalCommand), a literal joined to more
+// (.. + . <>), or anything else a request could build (a variable, a
+// call); a tuple's first literal ({spawn, "id"}). No argument, ')', is
+// none.
+func argCommand(v string, k int) bool {
+	k = skipSpace(v, k)
+	if k >= len(v) || v[k] == ')' {
+		return false
+	}
+	if v[k] == '{' {
+		q := strings.IndexAny(v[k:min(len(v), k+langNameMax)], "'\"")
+		if q < 0 {
+			return true
+		}
+		k += q
+	}
+	var text string
+	var end int
+	switch {
+	case v[k] == '\'' || v[k] == '"':
+		var lb [langCallWindow]byte
+		t, e, ok := phpLiteral(v, k, lb[:0])
+		if !ok {
+			return e < len(v) // too long to be a name, yet closed
+		}
+		text, end = string(t), e
+	case strings.HasPrefix(v[k:], "[["):
+		c := strings.Index(v[k:min(len(v), k+langCallWindow)], "]]")
+		if c < 0 {
 			return false
 		}
+		text, end = v[k+2:k+c], k+c+2
+	default:
+		return true // built: a variable, a call, a join
+	}
+	n := skipSpace(v, end)
+	if n < len(v) && (v[n] == '+' || v[n] == '.' || v[n] == '<' || v[n] == '~') {
+		return true // joined to more: "i".."d"
+	}
+	return literalCommand(text)
+}
+
+// groovyExecute: Groovy's String.execute() and its kin (a method
+// reference .&execute, a spread *.execute(), invokeMethod,
+// ProcessGroovyMethods) in a value holding a literal that is a command
+// (literalCommand: def c="id";c.execute(), "id".with{it.execute()}), or
+// on a grouping or a list that builds one (("i"+"d").execute()); a
+// method named by a GString ('id'."$m"()).
+func groovyExecute(v string) bool {
+	calls := eachWord(v, "execute", "", func(i int) bool {
 		b := blanksBefore(v, i)
-		if b > 0 && (v[b-1] == '"' || v[b-1] == '\'') && e < len(v) && v[e] == v[b-1] {
+		if b > 0 && (v[b-1] == '"' || v[b-1] == '\'') {
 			// the name as a string: ."execute"(), invokeMethod('execute'
 			q := blanksBefore(v, b-1)
 			return q > 0 && (v[q-1] == '.' || v[q-1] == '(')
 		}
-		if b == 0 || v[b-1] != '.' {
+		if b == 0 || v[b-1] != '.' && v[b-1] != '&' {
 			return false
 		}
-		a := skipBlanks(v, e)
-		if a >= len(v) || v[a] != '(' {
-			return false
-		}
-		if c := skipBlanks(v, a+1); c >= len(v) || v[c] != ')' {
-			return false // execute() with no argument
-		}
-		r := blanksBefore(v, b-1)
-		if r == 0 {
-			return false
-		}
-		switch v[r-1] {
-		case '"', '\'':
-			return true
-		case ')', ']':
-			// a bracket that holds a literal: ("i"+"d"), ['id']
-			open := byte('(')
-			if v[r-1] == ']' {
-				open = '['
+		if v[b-1] == '.' {
+			r := blanksBefore(v, b-1)
+			if r > 0 && v[r-1] == '*' {
+				r-- // a spread: [...]*.execute()
 			}
-			// a grouping or a list, not a call's or a subscript's brackets
-			// (db.prepare('x').execute(), tasks['build'].execute() are
-			// code's everyday calls)
-			from := max(0, r-1-langCallWindow)
-			o := strings.LastIndexByte(v[from:r-1], open)
-			if o < 0 {
-				return false
+			if r > 0 && (v[r-1] == ')' || v[r-1] == ']') && groovyBuiltReceiver(v, r-1) {
+				return true
 			}
-			o += from
-			if p := blanksBefore(v, o); p > 0 && (identByte(v[p-1], "") || v[p-1] == ')' || v[p-1] == ']') {
-				return false
-			}
-			return strings.ContainsAny(v[o:r-1], "'\"")
 		}
-		return false
-	}) || eachByteOf(v, ".", func(v string, i int) bool {
+		return groovyHasCommandLiteral(v)
+	})
+	if calls {
+		return true
+	}
+	if (strings.Contains(v, "invokeMethod") || strings.Contains(v, "ProcessGroovyMethods")) && groovyHasCommandLiteral(v) {
+		return true
+	}
+	return eachByteOf(v, ".", func(v string, i int) bool {
 		// 'id'."$m"(): a method named by a GString
 		k := skipBlanks(v, i+1)
 		return k+1 < len(v) && v[k] == '"' && v[k+1] == '$' && strings.Contains(v[k:min(len(v), k+langNameMax)], "\"(")
 	})
 }
 
-// luaExecute: Lua's os.execute, or os indexed by a string (os["execute"],
-// os["exe".."cute"]).
-func luaExecute(v string) bool {
-	return eachWord(v, "os", "$@.:", func(i int) bool {
-		k := skipBlanks(v, i+2)
-		if k < len(v) && v[k] == '.' {
-			return strings.HasPrefix(v[skipBlanks(v, k+1):], "execute")
+// groovyBuiltReceiver: the bracket closing at v[c] (')' or ']') is a
+// grouping or a list (not a call's or a subscript's) that joins strings
+// with + (("i"+"d"), ["i"+"d"]) or holds a literal that is a command.
+func groovyBuiltReceiver(v string, c int) bool {
+	open := byte('(')
+	if v[c] == ']' {
+		open = '['
+	}
+	from := max(0, c-langCallWindow)
+	o := strings.LastIndexByte(v[from:c], open)
+	if o < 0 {
+		return false
+	}
+	o += from
+	if p := blanksBefore(v, o); p > 0 && (identByte(v[p-1], "") || v[p-1] == ')' || v[p-1] == ']') {
+		return false // db.prepare('x').execute(), tasks['build'].execute()
+	}
+	inner := v[o+1 : c]
+	// joined: a + between literals, or the space t:urlDecodeUni made of it
+	joined := strings.Contains(inner, "+") || strings.Count(inner, "\"")+strings.Count(inner, "'") >= 4
+	return strings.ContainsAny(inner, "'\"") && (joined || groovyHasCommandLiteral(inner))
+}
+
+// groovyHasCommandLiteral: one of the first 64 string literals of v is
+// a command (literalCommand).
+func groovyHasCommandLiteral(v string) bool {
+	n := 0
+	found := false
+	eachByteOf(v, "'\"", func(v string, i int) bool {
+		if n++; n > 64 {
+			return true
 		}
-		if k < len(v) && v[k] == '[' {
-			k = skipBlanks(v, k+1)
-			return k < len(v) && (v[k] == '"' || v[k] == '\'' || v[k] == '[')
+		var lb [langCallWindow]byte
+		t, _, ok := phpLiteral(v, i, lb[:0])
+		found = ok && literalCommand(string(t))
+		return found
+	})
+	return found
+}
+
+// luaExecute: Lua's execute called as a method or an index of anything
+// (os.execute, o.execute, (os).execute, _G.os.execute,
+// _G["os"]["execute"]) with an argument that runs a command
+// (argCommand); os or io indexed by a built name (os["exe".."cute"]);
+// io.popen assigned to a name (local p=io.popen); load and loadstring of
+// a literal (load("os.ex".."ecute(...)")).
+func luaExecute(v string) bool {
+	if eachWord(v, "execute", "", func(i int) bool {
+		b := blanksBefore(v, i)
+		e := i + len("execute")
+		if b > 0 && v[b-1] == '.' {
+			k := skipBlanks(v, e)
+			if k < len(v) && v[k] == '(' {
+				return argCommand(v, k+1)
+			}
+			return k < len(v) && (v[k] == '"' || v[k] == '\'' || strings.HasPrefix(v[k:], "[[")) && argCommand(v, k)
+		}
+		if b > 1 && (v[b-1] == '"' || v[b-1] == '\'') && v[b-2] == '[' && e+1 < len(v) && v[e] == v[b-1] && v[e+1] == ']' {
+			k := skipBlanks(v, e+2)
+			return k < len(v) && v[k] == '(' && argCommand(v, k+1)
+		}
+		return false
+	}) {
+		return true
+	}
+	for _, lib := range []string{"os", "io"} {
+		if eachWord(v, lib, "$@.:", func(i int) bool {
+			k := skipBlanks(v, i+len(lib))
+			if k < len(v) && v[k] == '[' {
+				// indexed by a string: built, or a command function's name
+				k = skipBlanks(v, k+1)
+				if k >= len(v) || v[k] != '"' && v[k] != '\'' {
+					return false
+				}
+				var lb [langNameMax]byte
+				t, e, ok := phpLiteral(v, k, lb[:0])
+				n := skipBlanks(v, e)
+				return ok && (n < len(v) && v[n] == '.' || string(t) == "execute" || string(t) == "popen")
+			}
+			if lib == "io" && strings.HasPrefix(v[k:], ".popen") {
+				a := blanksBefore(v, i)
+				return a > 0 && v[a-1] == '=' // local p=io.popen
+			}
+			return false
+		}) {
+			return true
+		}
+	}
+	return eachCall(v, func(i, w, b int) bool {
+		switch v[w:b] {
+		case "load", "loadstring", "dostring":
+			k := skipSpace(v, i+1)
+			return k < len(v) && (v[k] == '"' || v[k] == '\'' || strings.HasPrefix(v[k:], "[["))
 		}
 		return false
 	})
 }
 
-// tclExec: Tcl's exec in a command substitution ([exec id]), at a
-// value's start before a command of rule 210151's, held in a variable
-// (set e exec), the expansion operator {*} before a word, a command
-// substitution as a command's name ([[string reverse cexe] id]) or an
-// empty one inside a word (e[]xec).
+// tclExec: Tcl's exec in a command substitution before a command
+// (literalCommand: [exec id], not [exec summary] in an agenda), at a
+// value's start before one, or named otherwise as a command's word:
+// quoted, braced, namespaced or escaped (["exec" id], [{exec} id],
+// [::exec id], [ex\x65c id]); a variable the value sets as a command's
+// word ([$e id] after set e ... or append e ...); a command substitution
+// as one ([[string reverse cexe] id]); exec renamed or aliased; open of
+// a pipe (open |id, open {|id}, open $p\id after set p |); the expansion
+// operator {*} before a word; an empty substitution in a word (e[]xec).
 func tclExec(v string) bool {
-	if eachByteOf(v, "[", func(v string, i int) bool {
-		k := skipBlanks(v, i+1)
-		if strings.HasPrefix(v[k:], "exec") && k+4 < len(v) && (v[k+4] == ' ' || v[k+4] == '\t') {
+	if eachByteOf(v, "[", tclSubstitution) {
+		return true
+	}
+	if k := strings.Index(v, "{*}"); k >= 0 && k+3 < len(v) && strings.IndexByte("\"[${", v[k+3]) >= 0 {
+		return true
+	}
+	if eachWord(v, "open", "$@.:", func(i int) bool {
+		k := skipBlanks(v, i+4)
+		if k < len(v) && (v[k] == '{' || v[k] == '"') {
+			k++
+		}
+		if k < len(v) && v[k] == '|' {
 			return true
 		}
-		if i+1 < len(v) && v[i+1] == ']' && i > 0 && i+2 < len(v) && identByte(v[i-1], "") && identByte(v[i+2], "") {
-			return true // e[]xec
-		}
-		if k < len(v) && v[k] == '[' {
-			// [[...] arg]: a command named by a command substitution
-			c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
-			return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
-				!strings.HasPrefix(v[k+c+1:], " ]")
+		if k+1 < len(v) && v[k] == '$' {
+			e := identEnd(v, k+1)
+			return e > k+1 && strings.Contains(v, "set "+v[k+1:e]+" |")
 		}
 		return false
 	}) {
 		return true
 	}
-	if strings.Contains(v, "{*}") {
-		k := strings.Index(v, "{*}") + 3
-		if k < len(v) && strings.IndexByte("\"[${", v[k]) >= 0 {
-			return true
-		}
+	if eachWord(v, "rename", "$@.:", func(i int) bool { return wordAfter(v, skipBlanks(v, i+6), "exec", "::exec") }) {
+		return true
 	}
-	if eachWord(v, "set", "$@.", func(i int) bool {
-		a := skipBlanks(v, i+3)
-		e := identEnd(v, a)
-		if e == a || e == i+3 {
-			return false
-		}
-		k := skipBlanks(v, e)
-		if k == e || !wordAfter(v, k, "exec") {
-			return false
-		}
-		// exec alone as the value (set up exec team is prose)
-		x := skipBlanks(v, k+4)
-		return x == len(v) || strings.IndexByte(";\n]", v[x]) >= 0
-	}) {
+	if p := strings.Index(v, "interp alias"); p >= 0 && strings.Contains(v[p:min(len(v), p+langNameMax)], "exec") {
 		return true
 	}
 	k := skipSpace(v, 0)
-	return strings.HasPrefix(v[k:], "exec ") && shellCommandAt.MatchString(strings.TrimLeft(v[k+5:], " \t"))
+	return strings.HasPrefix(v[k:], "exec ") && literalCommand(strings.TrimRight(v[k+5:], ";]"))
+}
+
+// tclSubstitution: at v[i] ('[') stands a command substitution that runs
+// a command (see tclExec).
+func tclSubstitution(v string, i int) bool {
+	if i+1 < len(v) && v[i+1] == ']' && i > 0 && i+2 < len(v) && identByte(v[i-1], "") && identByte(v[i+2], "") {
+		return true // e[]xec
+	}
+	k := skipBlanks(v, i+1)
+	if k >= len(v) {
+		return false
+	}
+	c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
+	switch v[k] {
+	case '[':
+		// [[...] arg]: a command named by a command substitution
+		return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
+			!strings.HasPrefix(v[k+c+1:], " ]")
+	case '$':
+		// a variable the value sets, as the command: [$e id]
+		e := identEnd(v, k+1)
+		name := v[k+1 : e]
+		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(v, "set "+name+" ") || strings.Contains(v, "append "+name+" "))
+	}
+	// the command's word, unquoted, unbraced, without ::, unescaped
+	w := k
+	for w < len(v) && v[w] != ' ' && v[w] != '\t' && v[w] != ']' {
+		w++
+	}
+	word := strings.TrimPrefix(strings.Trim(v[k:w], "\"{}"), "::")
+	if strings.IndexByte(word, '\\') >= 0 {
+		var buf [langNameMax]byte
+		if len(word) > langNameMax {
+			return false
+		}
+		word = string(perlUnescape(word, buf[:0]))
+	}
+	if word != "exec" || w >= len(v) || v[w] != ' ' {
+		return false
+	}
+	if v[k:w] != "exec" {
+		return true // spelled otherwise: a word no prose has
+	}
+	// [exec ...]: the command it runs
+	e := strings.IndexByte(v[w:min(len(v), w+langCallWindow)], ']')
+	return e > 0 && literalCommand(v[w:w+e])
 }
 
 // otherLangCalls: R's system2(, pipe(" (not a method: .pipe( is
-// Node's), do.call("system"; Elixir's System.cmd(, System.shell(,
-// :os.cmd(, Port.open(; Erlang's os:cmd(, open_port(.
+// Node's), do.call("system", ...), system assigned to a name
+// (f<-system); Elixir's System.cmd, System.shell, :os.cmd, Port.open
+// and apply of them; Erlang's os:cmd, open_port: with an argument that
+// runs a command (argCommand; System.cmd("git", ["status"]) passes).
 func otherLangCalls(v string) bool {
-	return eachCall(v, func(i, w, b int) bool {
+	if eachCall(v, func(i, w, b int) bool {
 		name := v[w:b]
 		before := ""
 		if p := blanksBefore(v, w); p > 0 {
 			before = v[max(0, p-8):p]
 		}
-		arg := skipSpace(v, i+1)
 		switch name {
 		case "system2", "open_port":
-			return true
+			return argCommand(v, i+1)
 		case "pipe":
-			return !strings.HasSuffix(before, ".") && arg < len(v) && (v[arg] == '"' || v[arg] == '\'')
+			// a literal only: pipe (noun) is prose
+			a := skipSpace(v, i+1)
+			return !strings.HasSuffix(before, ".") && a < len(v) && (v[a] == '"' || v[a] == '\'') && argCommand(v, a)
 		case "call":
-			return strings.HasSuffix(before, "do.") && arg < len(v) && (strings.HasPrefix(v[arg+1:], "system") || strings.HasPrefix(v[arg+1:], "shell"))
+			if !strings.HasSuffix(before, "do.") {
+				return false
+			}
+			a := skipSpace(v, i+1)
+			if a >= len(v) || v[a] != '"' && v[a] != '\'' {
+				return a < len(v) && v[a] != ')' // a function's name built: paste0("sys","tem")
+			}
+			if !strings.HasPrefix(v[a+1:], "system") && !strings.HasPrefix(v[a+1:], "shell") && !strings.HasPrefix(v[a+1:], "pipe") {
+				return false
+			}
+			l := strings.Index(v[a+1:min(len(v), a+1+langCallWindow)], "list(")
+			return l < 0 || argCommand(v, a+1+l+len("list("))
 		case "cmd", "shell":
-			return strings.HasSuffix(before, "System.") || strings.HasSuffix(before, ":os.") || strings.HasSuffix(before, "os:")
+			return (strings.HasSuffix(before, "System.") || strings.HasSuffix(before, ":os.") || strings.HasSuffix(before, "os:")) && argCommand(v, i+1)
 		case "open":
-			return strings.HasSuffix(before, "Port.")
+			return strings.HasSuffix(before, "Port.") && argCommand(v, i+1)
+		case "apply":
+			// apply(System, :cmd, ...), apply(:os, :cmd, ...)
+			args := v[i+1 : min(len(v), i+1+langNameMax)]
+			return (strings.Contains(args, "System") || strings.Contains(args, ":os")) && (strings.Contains(args, ":cmd") || strings.Contains(args, ":shell"))
 		}
 		return false
+	}) {
+		return true
+	}
+	// System.cmd "id", [] and :os.cmd 'id': Elixir's calls without brackets
+	for _, f := range []string{"System.cmd", "System.shell", ":os.cmd"} {
+		if eachWord(v, f, "", func(i int) bool {
+			k := i + len(f)
+			return k < len(v) && (v[k] == ' ' || v[k] == '\t') && argCommand(v, skipBlanks(v, k))
+		}) {
+			return true
+		}
+	}
+	// R's system held by another name: f<-system
+	return eachWord(v, "system", "", func(i int) bool {
+		b := blanksBefore(v, i)
+		e := i + len("system")
+		return b > 1 && v[b-1] == '-' && v[b-2] == '<' && (e == len(v) || !identByte(v[e], "") && v[e] != '(')
 	})
 }
 
@@ -970,5 +1161,17 @@ func findExec(v string) bool {
 			return false
 		}
 		return indexFold(v[:i], "find") < 0
+	})
+}
+
+// ghostscriptPipe: Ghostscript's %pipe% device before a command
+// ((%pipe%id) (w) file); its name in prose, or before lpr, passes.
+func ghostscriptPipe(v string) bool {
+	return eachWord(v, "%pipe%", "", func(i int) bool {
+		rest := v[i+len("%pipe%") : min(len(v), i+len("%pipe%")+langCallWindow)]
+		if e := strings.IndexAny(rest, ")'\""); e >= 0 {
+			rest = rest[:e]
+		}
+		return literalCommand(rest)
 	})
 }

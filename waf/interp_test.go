@@ -179,6 +179,20 @@ var otherLangAttacks = []string{
 	`system2("id")`, `do.call("system",list("id"))`, `pipe("id")`, `readLines(pipe("id"))`,
 	`System.cmd("id",[])`, `System.shell("id")`, `:os.cmd('id')`, `Port.open({:spawn,"id"},[])`, `os:cmd("id").`, `open_port({spawn,"id"},[]).`,
 	`. -exec id ;`, `. -exec id {} +`, `x -o -exec id \;`, `-ok id ;`, `(%pipe%id) (w) file`,
+	// attack 58's: Tcl's exec named otherwise, held in a variable, open
+	// of a pipe; Groovy's execute on a held or mapped literal; Lua's
+	// execute reached otherwise, io.popen held, load; R's and Elixir's
+	// calls reached otherwise (Tcl run here, the others from the grammar)
+	`set f [open |id];puts [read $f]`, `puts [read [open |id]]`, `puts [read [open {|id}]]`, `set p |;puts [read [open $p\id]]`,
+	`set e ex;append e ec;puts [$e id]`, `set e [string cat ex ec];puts [$e id]`, `set e [string reverse cexe];puts [$e id]`,
+	`puts [ex\x65c id]`, `puts [\x65xec id]`, `puts ["exec" id]`, `puts [{exec} id]`, `puts [::exec id]`,
+	`interp alias {} e {} exec;puts [e id]`, `rename exec e;puts [e id]`,
+	`"id".with{it.execute().text}`, `def c="id";c.execute().text`, `def m="id".&execute;m().text`, `["i"+"d"]*.execute()`,
+	`"id".invokeMethod("exe"+"cute",null)`, `org.codehaus.groovy.runtime.ProcessGroovyMethods.execute("id").text`,
+	`local o=os;o.execute("id")`, `(os).execute("id")`, `_G.os.execute("id")`, `_G["os"]["execute"]("id")`, `load("os.ex".."ecute('id')")()`,
+	`local p=io.popen;p("id")`, `io["po".."pen"]("id")`, `do.call(paste0("sys","tem"),list("id"))`, `f<-system;f("id")`,
+	`apply(System, :cmd, ["id", []])`, `apply(:os, :cmd, ['id'])`, `:erlang.apply(:os, :cmd, ['id'])`, `Kernel.apply(System,:shell,["id"])`,
+	`System.cmd "id", []`, `System.shell "id"`, `:os.cmd 'id'`,
 }
 
 // otherLangBenign are near-misses: the languages' words in prose and
@@ -186,16 +200,29 @@ var otherLangAttacks = []string{
 var otherLangBenign = []string{"find . -name x -exec rm {} \\;", "stmt.execute()", "readable.pipe(res)", "macOS tips", "The OS [1] paper",
 	"Tcl's [list a b]", "see [[Main Page]] now", "set x 5", "open port 22", "the OS [see above] fix", "{*} marks",
 	"System.out.println(x)", "pipe (noun): a tube", "exec summary", "plan: set up exec team", "db.prepare('x').execute(); tasks['build'].execute()",
+	// attack 58's false positives: prose and everyday code that names
+	// the languages' calls without a command a probe runs
+	"Agenda: [exec review] then lunch", "[exec summary] Q3 results attached", "Meeting notes [exec team] review; next week",
+	"os.execute", "os.execute is disabled in the sandbox", "Use os.execute or io.popen in Lua", "lua os.execute returns true on success",
+	"Die Funktion os.execute führt Befehle aus", "Lua's os.execute(\"clear\") clears the screen", "R's system2() function",
+	"Erlang's os:cmd(\"git status\") returns a string", "{output, 0} = System.cmd(\"git\", [\"status\"])",
+	"The %pipe% device in Ghostscript", "gs -sDEVICE=pdfwrite -sOutputFile=%pipe%lpr in.ps",
+
 }
+
+// otherLangCode are near-misses that other rules refuse (210153,
+// 210116): read by the operator only.
+var otherLangCode = []string{"set e exec; we set the exec flag on the job", "'git status'.execute() in Groovy"}
 
 // TestOtherLangCommand: rule 210146 refuses otherLangAttacks in the query
 // and JSON through a real Caddy, which the CRS alone passes.
 func TestOtherLangCommand(t *testing.T) {
+	nearMisses(t, "210146", otherLangCommand, otherLangCode)
 	operatorTable(t, "210146", otherLangCommand, otherLangAttacks, nil, otherLangBenign)
 }
 
 func FuzzOtherLangCommand(f *testing.F) {
-	fuzzNeeds(f, otherLangCommand, "e[{(-%", otherLangAttacks, otherLangBenign)
+	fuzzNeeds(f, otherLangCommand, "e[{(-%ms", otherLangAttacks, otherLangBenign, otherLangCode)
 }
 
 // TestIndexFold: indexFold finds a word in any case, the first of
