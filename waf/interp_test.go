@@ -207,7 +207,6 @@ var otherLangBenign = []string{"find . -name x -exec rm {} \\;", "stmt.execute()
 	"Die Funktion os.execute führt Befehle aus", "Lua's os.execute(\"clear\") clears the screen", "R's system2() function",
 	"Erlang's os:cmd(\"git status\") returns a string", "{output, 0} = System.cmd(\"git\", [\"status\"])",
 	"The %pipe% device in Ghostscript", "gs -sDEVICE=pdfwrite -sOutputFile=%pipe%lpr in.ps",
-
 }
 
 // otherLangCode are near-misses that other rules refuse (210153,
