@@ -96,15 +96,64 @@ func perlCommand(v string) bool {
 		return true
 	}
 	if eachWord(v, "readpipe", "$@%>", func(i int) bool {
-		// any argument (readpipe+id: a bare word, attack 57)
+		if i >= 6 && v[i-6:i] == "CORE::" {
+			return true // \&CORE::readpipe (attack 58)
+		}
+		// an argument: a bracket, a quote, a variable, or a bare word
+		// that is a command (readpipe+id, attack 57; "readpipe do?" and
+		// "readpipe - execute ..." in prose pass, attack 58's)
 		k := skipSpace(v, i+len("readpipe"))
-		return k < len(v) && strings.IndexByte(",;)]}", v[k]) < 0
+		if k >= len(v) {
+			return false
+		}
+		if strings.IndexByte("('\"q$`{@&", v[k]) >= 0 {
+			return true
+		}
+		if v[k] == '+' {
+			if k = skipSpace(v, k+1); k >= len(v) {
+				return false // readpipe+id: a bare word after a unary +
+			}
+		}
+		e := k
+		for e < len(v) && v[e] != ';' && v[e] != '\n' && e-k < langNameMax {
+			e++
+		}
+		return identByte(v[k], "") && literalCommand(v[k:e])
 	}) {
 		return true
 	}
-	// IPC::Cmd's run, IPC::Run, IPC::System::Simple (attack 57)
+	// IPC::Cmd's run and IPC::Run's with a command (attack 57): a
+	// command literal in a value naming them (IPC::Run in prose, attack
+	// 58's false positive, passes)
 	if eachWord(v, "IPC::", "", func(i int) bool {
-		return wordAfter(v, i+len("IPC::"), "Cmd", "Run", "Run3", "System")
+		return wordAfter(v, i+len("IPC::"), "Cmd", "Run", "Run3", "System") && groovyHasCommandLiteral(v)
+	}) {
+		return true
+	}
+	// a string eval: eval before a variable, a literal, a quote-like
+	// operator, for, or nothing (eval; eval on $_, map{eval}): attack 58
+	// reached it in eleven ways the joined literals' reading did not
+	if eachWord(v, "eval", "$@%>.", func(i int) bool {
+		k := skipBlanks(v, i+len("eval"))
+		if k == len(v) {
+			// the value's last statement: ...;eval
+			b := blanksBefore(v, i)
+			return b > 0 && (v[b-1] == ';' || v[b-1] == '{')
+		}
+		switch v[k] {
+		case '$', ';', '}':
+			return true
+		case '"', '\'':
+			// a literal with code in it, or joined or repeated ('this' in
+			// prose is none)
+			var lb [langCallWindow]byte
+			t, e, _ := phpLiteral(v, k, lb[:0])
+			n := skipBlanks(v, e)
+			return bytes.ContainsAny(t, "(;$@'\"`") || n < len(v) && (v[n] == '.' || v[n] == 'x')
+		case 'q':
+			return perlQuoteLike(v, k)
+		}
+		return wordAfter(v, k, "for", "foreach")
 	}) {
 		return true
 	}
@@ -135,17 +184,26 @@ var perlStringFuncs = map[string]bool{"scalar": true, "reverse": true, "lc": tru
 // (/s/foo/see) has no code in its "replacement".
 func perlSubstEval(v string) bool {
 	for off := 0; ; {
-		i := strings.Index(v[off:], "ee")
+		i := strings.IndexByte(v[off:], 'e')
 		if i < 0 {
 			return false
 		}
 		i += off
-		off = i + 2
-		f := i
-		for f > 0 && i-f < 6 && strings.IndexByte("msixpodualngcre", v[f-1]) >= 0 {
-			f-- // the other flags: s/x/y/gee
+		off = i + 1
+		// the run of flags around this e: at least two e in it, read at
+		// its first e only (/ee, /eee, /eeg, /ere: attack 58)
+		f, g := i, i+1
+		for f > 0 && i-f < 8 && strings.IndexByte("msixpodualngcre", v[f-1]) >= 0 {
+			f--
 		}
-		if f == 0 || i+2 < len(v) && identByte(v[i+2], "") {
+		for g < len(v) && g-i < 8 && strings.IndexByte("msixpodualngcre", v[g]) >= 0 {
+			g++
+		}
+		if strings.IndexByte(v[f:i], 'e') >= 0 || strings.Count(v[f:g], "e") < 2 {
+			continue
+		}
+		off = g
+		if f == 0 || g < len(v) && identByte(v[g], "") {
 			continue
 		}
 		d, open := v[f-1], v[f-1]
@@ -172,6 +230,9 @@ func perlSubstEval(v string) bool {
 			pat = strings.TrimSuffix(pat, string(d)) // s{x}{...}
 		}
 		r := strings.LastIndexByte(pat, open)
+		if r > 0 {
+			r = blanksBefore(pat, r) // s {x} {...}ee (attack 58)
+		}
 		if r > 0 && pat[r-1] == 's' && (r == 1 || !identByte(pat[r-2], "$@%")) {
 			return true
 		}
@@ -186,7 +247,13 @@ func perlSubstEval(v string) bool {
 // stands. (Ruby's %x{...} is rule 210118's.)
 func perlBacktick(v string, i int) bool {
 	e := strings.IndexByte(v[i+1:min(len(v), i+1+langCallWindow)], '`')
-	if e < 0 || strings.IndexByte(v[i+1:i+1+e], '\\') < 0 {
+	if e < 0 {
+		return false
+	}
+	if backtickInterpolation(v[i+1 : i+1+e]) {
+		return true
+	}
+	if strings.IndexByte(v[i+1:i+1+e], '\\') < 0 {
 		return false
 	}
 	var buf [langCallWindow + 1]byte
@@ -194,11 +261,61 @@ func perlBacktick(v string, i int) bool {
 	return text != nil && shellCommandAt.Match(append(text, '`'))
 }
 
+// backtickInterpolation: a backtick string's text s builds its command
+// by interpolation (attack 58): Perl's @{[...]} and ${\...} anywhere,
+// and Ruby's #{...}, PHP's {$...} and $x[...] joined to a letter or a
+// digit (`i#{}d`, `i{$x}d`, `i$x[0]d`); an interpolation alone
+// (`#{name}` in a post) is prose's.
+func backtickInterpolation(s string) bool {
+	if strings.Contains(s, "@{[") || strings.Contains(s, "${\\") {
+		return true
+	}
+	for _, open := range []string{"#{", "{$"} {
+		for off := 0; ; {
+			j := strings.Index(s[off:], open)
+			if j < 0 {
+				break
+			}
+			j += off
+			off = j + 2
+			c := strings.IndexByte(s[j:], '}')
+			if c < 0 {
+				break
+			}
+			if j > 0 && identByte(s[j-1], "") || j+c+1 < len(s) && identByte(s[j+c+1], "") {
+				return true
+			}
+		}
+	}
+	for off := 0; ; {
+		j := strings.IndexByte(s[off:], '$')
+		if j < 0 {
+			return false
+		}
+		j += off
+		off = j + 1
+		e := identEnd(s, j+1)
+		if e == j+1 || e >= len(s) || s[e] != '[' {
+			continue
+		}
+		c := strings.IndexByte(s[e:], ']')
+		if j > 0 && identByte(s[j-1], "") || c >= 0 && e+c+1 < len(s) && identByte(s[e+c+1], "") {
+			return true // i$x[0]d
+		}
+	}
+}
+
 // perlUnescape appends s to buf with Perl's double-quote escapes decoded
 // (\xHH, \x{H...}, \NNN, \o{N...}, \N{U+H...}; others drop their
 // backslash, \cX its two characters); nil when a code is past ASCII or
 // buf is full.
 func perlUnescape(s string, buf []byte) []byte {
+	lower := false
+	defer func() {
+		if lower {
+			lowerInPlace(buf)
+		}
+	}()
 	for x := 0; x < len(s); x++ {
 		if len(buf) == cap(buf) {
 			return nil
@@ -265,6 +382,11 @@ func perlUnescape(s string, buf []byte) []byte {
 		case d == 'c':
 			x++ // a control character: nothing a command's name holds
 			continue
+		case strings.IndexByte("LUEQlu", d) >= 0:
+			// Perl's case escapes (`\LID`, `i\Ed`: attack 58): commands
+			// are read in lower case below, so each drops out
+			lower = lower || d == 'L' || d == 'l'
+			continue
 		default:
 			n = uint64(d)
 		}
@@ -318,6 +440,17 @@ func eachByteOf(v, set string, f func(v string, i int) bool) bool {
 func perlBlockOrLiteral(v string, i int) bool {
 	if v[i] == 'q' && !perlQuoteLike(v, i) {
 		return false
+	}
+	if v[i] == '\'' || v[i] == '"' {
+		// a CORE:: function named by joined literals:
+		// &{'CORE::readpip'.'e'} (attack 58)
+		var lb [langNameMax]byte
+		if t, _ := phpJoined(v, i, lb[:0]); bytes.HasPrefix(t, []byte("CORE::")) {
+			switch string(t[len("CORE::"):]) {
+			case "readpipe", "system", "exec":
+				return true
+			}
+		}
 	}
 	if (v[i] == '\'' || v[i] == '"') && (i+1 == len(v) || strings.IndexByte(" \t\r\n,.;:)!?", v[i+1]) >= 0) {
 		return false // a closing quote: 'operating system' is, map('system')

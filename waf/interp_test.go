@@ -28,6 +28,17 @@ var perlCommandAttacks = []string{
 	`eval scalar reverse q{)'di'(metsys}`, `eval pack("H*","73797374656d282769642729")`, `eval lc "SYSTEM 'ID'"`,
 	`eval join"",("sys","tem 'id'")`, `eval sprintf("%stem 'id'","sys")`, `$_="x";s/x/"sys"."tem q(id)"/ee`, `print readpipe+id`,
 	`use IPC::Cmd q(run);run(command=>"id",verbose=>1)`, `$_="x";s{x}{"sys"."tem q(id)"}ee`,
+	// attack 58's: s/// with more flags, a space before the delimiters;
+	// readpipe through a code reference; eval reached otherwise;
+	// backticks built by interpolation or case escapes (Ruby's and PHP's
+	// too)
+	`$_="x";s/x/"sys"."tem 'id'"/eee;`, `$_="x";s/x/"sys"."tem 'id'"/eeg;`, `$_="x";s/x/"sys"."tem 'id'"/ere;`,
+	`$_="x";s{x}{"sys"."tem 'id'"}eee;`, `$_="x";s/x/'"sys"."tem q(id)"'/eee;`, `$_="x";s {x} {"sys"."tem 'id'"}ee;`,
+	`print &{\&CORE::readpipe}("id");`, `print &{'CORE::readpip'.'e'}("id");`, `eval "sys"x1 ."tem 'id'";`, `eval "s\ys"."tem 'id'";`,
+	`$_="s\x79stem 'id'";eval;`, `$_='sys'.'tem q(id)';eval;`, `map{eval}q(sys).q(tem 'id');`, `eval for "sys"."tem q(id)";`,
+	`eval for q(sys).q(tem 'id');`, `eval$_ for"sys"."tem q(id)";`, `$x="sys"."tem q(id)";eval$x;`, `eval"\x{73}ystem 'id'";`,
+	`@c=(q(sys),q(tem 'id'));eval"@c[0]@c[1]";`, "print `@{[\"i\".\"d\"]}`;", "print `@{[q(id)]}`;", "print `\\LID`;", "print `i\\Ed`;",
+	"print `i@{[]}d`;", "puts `i#{}d`", "puts `i#{nil}d`", "puts `i#{\"\"}d`", "puts `i#{ }d`", "echo `i{$x}d`;", "echo `i$x[0]d`;",
 }
 
 // perlCommandAttacksCRS are the same shape that the CRS alone refuses
@@ -40,6 +51,9 @@ var perlCommandBenign = []string{"The Infiniti QX50 and qx60", "{qx: 5, qy: 6}",
 	"eval 'this' later", "namespace system { int x; }", "the system {is down}", "evaluation of the exec summary",
 	"$qx{id} is a hash", "obj->qx(1)", "use `\\n` for a line break", "`C:\\Windows\\x86` is a folder",
 	"https://x.example/s/foo/see", "I see (free) coffee", "The qx|...| operator", "Der Befehl qx{...} in Perl",
+	// attack 58's false positives
+	"Use readpipe + chomp to get output", "What does readpipe do?", "readpipe - execute a system command and collect standard output",
+	"IPC::Run", "Install IPC::Run from CPAN for pipelines", "The IPC::Cmd module", "Don't use eval", "eval is evil", "Ruby's `#{name}` interpolation",
 }
 
 // powerShellAttacks are attack 56's PowerShell and cmd.exe spellings
@@ -157,9 +171,10 @@ func FuzzJavaProcess(f *testing.F) {
 
 // TestInterpValueEnds: values that end where each operator reads on
 // are read without reading past their end (an index past it panics,
-// which fails the test: [start at a value's end did before it landed).
+// which fails the test: [start at a value's end did before it landed,
+// and readpipe+ at one, found by FuzzPerlCommand).
 func TestInterpValueEnds(t *testing.T) {
-	for _, v := range []string{"ProcessBuilder [start ", "ProcessBuilder [start", "ProcessBuilder .start", "qx", "qx{", "readpipe", "IPC::",
+	for _, v := range []string{"ProcessBuilder [start ", "ProcessBuilder [start", "readpipe+", "readpipe+ ", "eval", ";eval", "x/ee", "`#{", "`$x[", "ProcessBuilder .start", "qx", "qx{", "readpipe", "IPC::",
 		"system{", "system{'", "eval(", "eval '", "s/x/'/ee", "ee", "/ee", "`\\", "`\\x", "`\\N{U+", "`\\u{", "`\\o{", "&", ";&", ";.",
 		"::", "]::", "$", "\\", "\\cmd", "\\cmd /", "set ", "set a=", "set a=1&%a", "%a%", "iex", "pwsh -e", "cmd /"} {
 		for _, op := range []func(string) bool{perlCommand, powerShellCommand, javaProcess} {
