@@ -190,6 +190,18 @@ func perlSubstEval(v string) bool {
 		}
 		i += off
 		off = i + 1
+		// another e within the next four flags (a fast test: prose has e
+		// in every other word)
+		second := false
+		for x := i + 1; x < min(len(v), i+5) && strings.IndexByte("msixpodualngcre", v[x]) >= 0; x++ {
+			if v[x] == 'e' {
+				second = true
+				break
+			}
+		}
+		if !second {
+			continue
+		}
 		// the run of flags around this e: at least two e in it, read at
 		// its first e only (/ee, /eee, /eeg, /ere: attack 58)
 		f, g := i, i+1
@@ -922,6 +934,15 @@ func psComProcess(v string) bool {
 
 // otherLangCommand is rule 210146's operator (see interpRules).
 func otherLangCommand(v string) bool {
+	// each reading needs a bracket, a quote, % or - (or Tcl's exec at the
+	// value's start): a value without any costs seven fast scans
+	gate := strings.HasPrefix(strings.TrimLeft(v, " \t\r\n"), "exec")
+	for x := 0; !gate && x < len("([{%-'\""); x++ {
+		gate = strings.IndexByte(v, "([{%-'\""[x]) >= 0
+	}
+	if !gate {
+		return false
+	}
 	return groovyExecute(v) || luaExecute(v) || tclExec(v) || otherLangCalls(v) || findExec(v) || ghostscriptPipe(v)
 }
 
