@@ -647,27 +647,86 @@ func psReadingAt(v string, i int) bool {
 		var mb [8]byte
 		m := lowerASCII(mb[:0], v[i+2:min(len(v), i+2+len(mb))])
 		before := lowerASCII(lb[:0], v[max(0, i-len(lb)):i])
+		// called: a bracket after the name ([ScriptBlock]::Create in
+		// prose names it: attack 58's false positives)
 		switch {
 		case bytes.HasPrefix(m, []byte("create")):
-			return bytes.Contains(before, []byte("scriptblock"))
+			a := skipBlanks(v, i+2+len("create"))
+			return a < len(v) && v[a] == '(' && bytes.Contains(before, []byte("scriptblock"))
 		case bytes.HasPrefix(m, []byte("start")):
-			return bytes.Contains(before, []byte("process"))
+			a := skipBlanks(v, i+2+len("start"))
+			return a < len(v) && v[a] == '(' && bytes.Contains(before, []byte("process"))
 		}
 		return false
 	case '$':
 		// $ExecutionContext's InvokeCommand (.InvokeCommand,
 		// .SessionState.InvokeCommand) in the 64 bytes after, $env:ComSpec
 		t := lowerASCII(lb[:0], v[i+1:min(len(v), i+1+len(lb))])
-		return bytes.HasPrefix(t, []byte("executioncontext")) && bytes.Contains(t, []byte("invokecommand")) ||
-			bytes.HasPrefix(t, []byte("env:comspec"))
+		if bytes.HasPrefix(t, []byte("executioncontext")) {
+			// InvokeCommand and a method of it called after
+			// (.InvokeScript(...)): its name in prose passes
+			c := bytes.Index(t, []byte("invokecommand"))
+			return c >= 0 && bytes.IndexByte(t[c:], '(') >= 0
+		}
+		if bytes.HasPrefix(t, []byte("env:comspec")) {
+			return true
+		}
+		// a variable holding a script block, invoked: $s={id};$s.Invoke()
+		e := identEnd(v, i+1)
+		if e > i+1 && strings.HasPrefix(v[e:], ".Invoke") {
+			return strings.Contains(v, v[i:e]+"={") || strings.Contains(v, v[i:e]+" = {") || strings.Contains(v, v[i:e]+"= {")
+		}
+		return false
 	case '\\':
 		// cmd.exe by a path: %windir%\system32\cmd /c, "...\cmd.exe" /c
 		return psCmdAt(v, i+1)
+	}
+	if v[i] == '{' {
+		// a script block invoked: {id}.Invoke(), ({id}).Invoke(),
+		// .InvokeReturnAsIs(), .InvokeWithContext( (attack 58)
+		if c := strings.IndexByte(v[i:min(len(v), i+langCallWindow)], '}'); c > 0 {
+			a := i + c + 1
+			if a < len(v) && v[a] == ')' {
+				a++
+			}
+			if strings.HasPrefix(v[a:], ".Invoke") {
+				return true
+			}
+		}
 	}
 	// a separator (; | a line break & and &&) or a script block's {
 	k := skipBlanks(v, i+1)
 	if v[i] == '&' && k == i+1 && k < len(v) && v[k] == '&' {
 		k = skipBlanks(v, k+1)
+	}
+	if v[i] != '{' && k < len(v) {
+		// ForEach-Object's % before a block that runs a command (1|%{id},
+		// % {id}) and a command spelled with PowerShell's escape (i`d):
+		// attack 58
+		if v[k] == '%' {
+			b := skipBlanks(v, k+1)
+			if b < len(v) && v[b] == '{' {
+				if c := strings.IndexByte(v[b:min(len(v), b+langCallWindow)], '}'); c > 0 && literalCommand(v[b+1:b+c]) {
+					return true
+				}
+			}
+		}
+		w := k
+		for w < len(v) && (identByte(v[w], "-") || v[w] == '`') {
+			w++
+		}
+		if w > k && strings.IndexByte(v[k:w], '`') > 0 {
+			var buf [langNameMax]byte
+			word := buf[:0]
+			for x := k; x < w && len(word) < len(buf); x++ {
+				if v[x] != '`' {
+					word = append(word, v[x])
+				}
+			}
+			if literalCommand(string(word) + v[w:min(len(v), w+langNameMax)]) {
+				return true
+			}
+		}
 	}
 	return psCallOperator(v, k)
 }
@@ -686,8 +745,30 @@ func psCallOperator(v string, k int) bool {
 		return false
 	}
 	switch c := v[a]; c {
-	case '(', '\'', '"', '[':
+	case '\'', '"', '[':
 		return true
+	case '(':
+		// a bracket that builds a name: a string, a variable, a type, a
+		// join or a cmdlet that finds one (&('i'+'ex'), &(-join(...)),
+		// &(gcm i*x)); "& (ampersand)" and "&(x) + 3" in prose pass
+		// (attack 58's false positives)
+		c := strings.IndexByte(v[a:min(len(v), a+langCallWindow)], ')')
+		inner := v[a+1:]
+		if c > 0 {
+			inner = v[a+1 : a+c]
+		}
+		if strings.ContainsAny(inner, "'\"$[+") {
+			return true
+		}
+		var lb [24]byte
+		b := skipBlanks(inner, 0)
+		first := lowerASCII(lb[:0], inner[b:min(len(inner), b+len(lb))])
+		for _, w := range []string{"-join", "gcm", "gal", "get-command", "get-alias", "gi", "get-item", "gci", "ls", "dir", "iex", "new-object"} {
+			if bytes.HasPrefix(first, []byte(w)) && (len(first) == len(w) || !identByte(first[len(w)], "-")) {
+				return true
+			}
+		}
+		return false
 	case '$':
 		return a+1 < len(v) && (identByte(v[a+1], "") && (v[a+1] < '0' || v[a+1] > '9') || v[a+1] == '{' || v[a+1] == '(')
 	}
@@ -829,6 +910,9 @@ func javaProcess(v string) bool {
 	}
 	return eachWord(v, "start", "", func(i int) bool {
 		e := i + len("start")
+		if strings.HasPrefix(v[e:], "Pipeline") {
+			e += len("Pipeline") // ProcessBuilder.startPipeline (attack 58)
+		}
 		if e < len(v) && identByte(v[e], "") {
 			return false
 		}
@@ -901,7 +985,13 @@ func cmdSetCommand(v string) bool {
 	}
 	return eachByteOf(v, "%!", func(v string, i int) bool {
 		e := identEnd(v, i+1)
-		if e == i+1 || e >= len(v) || v[e] != v[i] || !slices.ContainsFunc(names[:n], func(s string) bool { return strings.EqualFold(s, v[i+1:e]) }) {
+		if e+1 < len(v) && v[e] == ':' && v[e+1] == '~' {
+			// a substring, %a:~1% (attack 58)
+			if c := strings.IndexByte(v[e:min(len(v), e+16)], v[i]); c > 0 {
+				e += c
+			}
+		}
+		if e == i+1 || e >= len(v) || v[e] != v[i] || !slices.ContainsFunc(names[:n], func(s string) bool { return strings.EqualFold(s, v[i+1:identEnd(v, i+1)]) }) {
 			return false
 		}
 		// the word's start, and what stands before it
@@ -925,7 +1015,7 @@ func cmdSetCommand(v string) bool {
 // CreateObject), GetTypeFromProgID itself, and WMI's Win32_Process with
 // Create in the 64 bytes after ([wmiclass]'win32_process').Create('id').
 func psComProcess(v string) bool {
-	if indexFold(v, "wscript.shell") >= 0 || indexFold(v, "gettypefromprogid") >= 0 {
+	if indexFold(v, "wscript.shell") >= 0 || indexFold(v, "gettypefromprogid") >= 0 || indexFold(v, "gettypefromclsid") >= 0 {
 		return true
 	}
 	p := indexFold(v, "win32_process")

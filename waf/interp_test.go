@@ -79,6 +79,13 @@ var powerShellAttacks = []string{
 	`x;{&('i'+'ex') 'id'}.Invoke()`, `x & set x=who&& call %x%ami`, `x & set x=who&& %x%ami`, `x & set "a=who" & set b=ami & !a!!b!`,
 	`x&set a=id&call %a%`, `x;$s=[scriptblock];$s::Create('id').Invoke()`,
 	"x;[Activator]::CreateInstance([type]::GetTypeFromProgID('WScript.Shell')).Run('id')", "x;([wmiclass]'win32_process').Create('id')",
+	// attack 58's: a script block invoked, held or mapped, PowerShell's
+	// escape in a command, COM by CLSID, and cmd.exe's substring of a
+	// variable it set
+	"x;{id}.Invoke()", "x;{id}.InvokeReturnAsIs()", "x;({id}).Invoke()", "x;{i`d}.Invoke()", "x;i`d", "x;$s={id};$s.Invoke()",
+	"x;$b={id};$b.InvokeWithContext($null,$null)", "x;1|%{id}", "x;% {id}",
+	"x;[Activator]::CreateInstance([type]::GetTypeFromCLSID('72C24DD5-D70A-438B-8A42-98424B88AFB8')).Run('id')",
+	"x&set a=xid&call %a:~1%",
 }
 
 // powerShellBenign are near-misses: prose and code with & and ., the
@@ -86,6 +93,9 @@ var powerShellAttacks = []string{
 var powerShellBenign = []string{"Tom & Jerry", "R&D; costs", "IEX 'tickers' list", "ICM {conference}",
 	"a & &b", "see cmd.exe docs", "pwsh -NoProfile -File x.ps1", "cmd /? for help", "| .5 | 3 |", "a|./run.sh",
 	"Q&A & 5 more", "[ScriptBlock] is a type", "Please set a=1; the value %a% shows",
+	// attack 58's false positives
+	"$ExecutionContext.InvokeCommand docs are here", "Use [ScriptBlock]::Create to build a block from a string", "[ScriptBlock]::Create",
+	"ScriptBlock::Create vs [scriptblock]::Create", "Q1; & (ampersand) means and", "Notes; .(period) at the end", "Sum: 5; &(x) + 3",
 	"{.5, .25}",
 }
 
@@ -107,6 +117,7 @@ var javaProcessAttacks = []string{
 	`{new ProcessBuilder('id')}.![start()]`, `{new ProcessBuilder('id')}.?[start()!=null]`,
 	`#pb=new ProcessBuilder('id'),#m=#pb.getClass().getMethod('st'+'art'),#m.invoke(#pb)`,
 	`new ProcessBuilder('id').getClass().getMethod('st'+'art').invoke(new ProcessBuilder('id'))`,
+	`T(ProcessBuilder).startPipeline({new ProcessBuilder('id')})`,
 }
 
 // javaProcessAttacksCRS are the same shape that the CRS alone refuses

@@ -1404,6 +1404,9 @@ func shellPrefixed(v string) bool {
 		if shellVariableCommand(v, skipShellGrouping(v, k), &readers) {
 			return true // x;$f, x;{ $f;}, x;( $f )
 		}
+		if a := skipBlanks(v, k); a+1 < len(v) && v[a] == '@' && v[a+1] != '@' && shellCommandAt.MatchString(v[a+1:]) {
+			return true // x&@id: cmd.exe's @ before a command (attack 58)
+		}
 		words, runs := 0, false
 		for range 16 {
 			k = skipShellGrouping(v, k)
@@ -1548,6 +1551,18 @@ func shellAssigned(v string, from int, window, raw string, pick, depth int) stri
 		case c != '$' || x+1 == len(raw):
 			b.WriteByte(c)
 			continue
+		case raw[x+1] == '"':
+			continue // $"id": bash's locale quoting, a quote (attack 58)
+		case raw[x+1] == '\'':
+			// $'\x69d': ANSI-C quoting, decoded (attack 58)
+			q := strings.IndexByte(raw[x+2:], '\'')
+			if q < 0 {
+				return b.String()
+			}
+			var buf [langNameMax]byte
+			b.Write(perlUnescape(raw[x+2:x+2+q], buf[:0]))
+			x += q + 2
+			continue
 		}
 		n := x + 1
 		brace := raw[n] == '{'
@@ -1569,6 +1584,34 @@ func shellAssigned(v string, from int, window, raw string, pick, depth int) stri
 		x = e - 1
 	}
 	return b.String()
+}
+
+// shellShifted is args (set's words) after the shifts in after (shift,
+// shift N) drop their first ones.
+func shellShifted(args, after string) string {
+	for off := 0; ; {
+		i := strings.Index(after[off:], "shift")
+		if i < 0 {
+			return args
+		}
+		i += off
+		off = i + len("shift")
+		if i > 0 && identByte(after[i-1], "") || off < len(after) && identByte(after[off], "") {
+			continue
+		}
+		n := 1
+		if k := skipBlanks(after, off); k < len(after) && after[k] >= '1' && after[k] <= '9' {
+			n = int(after[k] - '0')
+		}
+		for range n {
+			args = strings.TrimLeft(args, " \t")
+			w := strings.IndexAny(args, " \t")
+			if w < 0 {
+				return ""
+			}
+			args = args[w:]
+		}
+	}
 }
 
 // shellReadCommand: the command word expands a variable that one of
@@ -1604,20 +1647,31 @@ func shellValue(v string, from int, window, name string, pick int) (value string
 // assignment expands, depth assignments deep (up to one).
 func shellValueAt(v string, from int, window, name string, pick, depth int) (value string, more bool) {
 	if name == "@" || name == "*" || name[0] >= '1' && name[0] <= '9' {
-		s := strings.LastIndex(window, "set ")
-		if s < 0 {
-			return "", false
+		var args string
+		set := window
+		for range 4 {
+			s := strings.LastIndex(set, "set ")
+			if s < 0 {
+				return "", false
+			}
+			f := skipBlanks(v, from+s+len("set "))
+			if strings.HasPrefix(v[f:], "--") {
+				f = skipBlanks(v, f+2)
+			}
+			// the words up to the command's end
+			stop := f
+			for stop < len(v) && strings.IndexByte(";|&\n", v[stop]) < 0 {
+				stop++
+			}
+			args = v[f:stop]
+			if a := strings.Trim(strings.TrimSpace(args), `"`); a != "$@" && a != "$*" {
+				// each shift after it drops the first (attack 58:
+				// set -- x id;shift;$1)
+				args = shellShifted(args, window[s:])
+				break
+			}
+			set = set[:s] // set -- "$@" sets them again as they were
 		}
-		f := skipBlanks(v, from+s+len("set "))
-		if strings.HasPrefix(v[f:], "--") {
-			f = skipBlanks(v, f+2)
-		}
-		// the words up to the command's end
-		stop := f
-		for stop < len(v) && strings.IndexByte(";|&\n", v[stop]) < 0 {
-			stop++
-		}
-		args := v[f:stop]
 		if name == "@" || name == "*" {
 			return strings.TrimSpace(args), false
 		}
@@ -1628,7 +1682,7 @@ func shellValueAt(v string, from int, window, name string, pick, depth int) (val
 				w = len(args)
 			}
 			if n == 0 {
-				return strings.Trim(args[:w], `'"`), false
+				return shellAssigned(v, from, "", args[:w], pick, 1), false
 			}
 			if w == len(args) {
 				return "", false
@@ -1651,6 +1705,16 @@ func shellValueAt(v string, from int, window, name string, pick, depth int) (val
 			continue
 		}
 		// (or a space: t:urlDecodeUni made one of a value's '+')
+		if window[r] == '[' {
+			// an element: a[0]=id, a[1-1]=id (attack 58); $a is its
+			// first, whatever the index says
+			if c := strings.IndexByte(window[r:min(len(window), r+16)], ']'); c > 0 {
+				r += c + 1
+			}
+			if r >= len(window) {
+				continue
+			}
+		}
 		plus := (window[r] == '+' || window[r] == ' ') && r+1 < len(window) && window[r+1] == '='
 		if window[r] != '=' && !plus {
 			continue
@@ -1896,6 +1960,17 @@ func shellPrefixWord(v string, k int) (end int, runner bool) {
 			if len(opt) == 2 && strings.IndexByte(values, opt[1]) >= 0 {
 				user = user || opt[1] == 'u'
 				j = shellWordEnd(v, skipBlanks(v, j))
+			}
+		case word == "start" && j < len(v) && (v[j] == '/' || v[j] == '"'):
+			// cmd.exe's start: /b, /min, /wait, a title "" (attack 58)
+			if v[j] == '"' {
+				q := strings.IndexByte(v[j+1:min(len(v), j+1+langNameMax)], '"')
+				if q < 0 {
+					return k, false
+				}
+				j += q + 2
+			} else {
+				j = shellWordEnd(v, j)
 			}
 		case word == "env" && identEnd(v, j) > j && identEnd(v, j) < len(v) && v[identEnd(v, j)] == '=':
 			j = shellWordEnd(v, j) // env FOO=1 id

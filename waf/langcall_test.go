@@ -221,6 +221,14 @@ var shellPrefixedAttacks = []string{
 	"x;a=i;a=\"$a\"d;$a", "x;a=i;a=$a'd';$a", "x;a=i;a=\"$a\"\"d\";$a", "x;a=i;a=$a\"d\";$a", "x;a=([0]=id);$a", "x;a=id;{ $a;}",
 	"x;a=id;{ $a; }", "x;a=id;{ \"$a\";}", "x;a=who;b=ami;{ $a$b;}", "x;a=i;a=\"$a\"d;{ $a;}", "x;a=i;a+=d;{ $a;}",
 	"x;read a<<<id;{ $a;}", "x;a=id;[[ 1 ]]&&{ $a;}", "x;b=d;a=\"i$b\";$a", "x;start id", "x&start id",
+	// attack 58's: ANSI-C and locale quoting in an assigned value, an
+	// array's element, shift, cmd.exe's @ and start's options
+	"x;a=$'\\x69d';$a", "x;a=$'\\151\\144';$a", "x;a=$'id';$a", "x;a=$\"id\";$a", "x;a=$'\\x69'$'\\x64';$a", "x;a=i;a=$a$'\\x64';$a",
+	"x;a=$'i\\x64';$a", "x;a=$'\\x69\\x64';\"$a\"", "x;a=$'\\151d';{ $a;}", "x;a=$\"i\"d;$a", "x;a[0]=id;$a", "x;a[0]=i;a[0]+=d;$a",
+	"x;a[0]=id;\"$a\"", "x;a[00]=id;$a", "x;a[1-1]=id;$a", "x;a[0]=id;{ $a;}", "x;a[0]=$'id';$a", "x;set -- x id;shift;$1",
+	"x;set -- x x id;shift 2;$1", "x;set -- x id;shift 1;$1", "x;set x id;shift;$1", "x;set -- id x;set -- \"$@\";$1",
+	"x;set -- x id;shift;\"$@\"", "x;set -- x id;shift;\"$1\"", "x;set -- x i d;shift;$1$2", "x;set -- x $'id';shift;$1",
+	"x&@id", "x&@ver", "x&start /b id", "x&start \"\" id", "x&start /min id", "x&start /wait id", "x&start /b whoami",
 }
 
 // shellPrefixedAttacksCRS are spellings the CRS alone refuses too.
