@@ -149,7 +149,15 @@ func perlCommand(v string) bool {
 			var lb [langCallWindow]byte
 			t, e, _ := phpLiteral(v, k, lb[:0])
 			n := skipBlanks(v, e)
-			return bytes.ContainsAny(t, "(;$@'\"`") || n < len(v) && (v[n] == '.' || v[n] == 'x')
+			if bytes.ContainsAny(t, "(;$@'\"`") {
+				return true
+			}
+			// joined to another literal, or repeated ("x".length is none)
+			if n < len(v) && (v[n] == '.' || v[n] == 'x') {
+				a := skipBlanks(v, n+1)
+				return a < len(v) && (v[a] == '"' || v[a] == '\'' || v[a] == 'q' || v[a] >= '0' && v[a] <= '9')
+			}
+			return false
 		case 'q':
 			return perlQuoteLike(v, k)
 		}
@@ -1184,6 +1192,9 @@ func luaExecute(v string) bool {
 	if eachWord(v, "execute", "", func(i int) bool {
 		b := blanksBefore(v, i)
 		e := i + len("execute")
+		if !luaOSReceiver(v, b) {
+			return false // cursor.execute(query): another library's
+		}
 		if b > 0 && v[b-1] == '.' {
 			k := skipBlanks(v, e)
 			if k < len(v) && v[k] == '(' {
@@ -1230,6 +1241,35 @@ func luaExecute(v string) bool {
 		}
 		return false
 	})
+}
+
+// luaOSReceiver: what stands before v[b] ('.' or '["' before execute)
+// is Lua's os library: os, (os), _G.os, _G["os"], or a name the value
+// gives it (local o=os).
+func luaOSReceiver(v string, b int) bool {
+	if b == 0 {
+		return false
+	}
+	r := b - 1 // the '.', or the quote of ["execute"]
+	if v[r] == '"' || v[r] == '\'' {
+		if r--; r < 0 || v[r] != '[' {
+			return false // the '[' of ["execute"]
+		}
+	}
+	r = blanksBefore(v, r)
+	if r > 0 && v[r-1] == ']' {
+		// ["os"]
+		return r >= 5 && (v[r-5:r] == `["os"]`[1:] || v[r-5:r] == `['os']`[1:])
+	}
+	if r > 0 && v[r-1] == ')' {
+		r = blanksBefore(v, r-1)
+	}
+	w := identBefore(v, r)
+	name := v[w:r]
+	if name == "os" {
+		return true
+	}
+	return name != "" && (strings.Contains(v, name+"=os") || strings.Contains(v, name+" = os") || strings.Contains(v, name+"= os"))
 }
 
 // tclExec: Tcl's exec in a command substitution before a command

@@ -183,9 +183,10 @@ func FuzzJavaProcess(f *testing.F) {
 // TestInterpValueEnds: values that end where each operator reads on
 // are read without reading past their end (an index past it panics,
 // which fails the test: [start at a value's end did before it landed,
-// and readpipe+ at one, found by FuzzPerlCommand).
+// and readpipe+ at one, found by FuzzPerlCommand, and "execute at a
+// value's start, found by FuzzOtherLangCommand).
 func TestInterpValueEnds(t *testing.T) {
-	for _, v := range []string{"ProcessBuilder [start ", "ProcessBuilder [start", "readpipe+", "readpipe+ ", "eval", ";eval", "x/ee", "`#{", "`$x[", "ProcessBuilder .start", "qx", "qx{", "readpipe", "IPC::",
+	for _, v := range []string{"ProcessBuilder [start ", "ProcessBuilder [start", "readpipe+", "readpipe+ ", "\"execute", "[\"execute", "eval", ";eval", "x/ee", "`#{", "`$x[", "ProcessBuilder .start", "qx", "qx{", "readpipe", "IPC::",
 		"system{", "system{'", "eval(", "eval '", "s/x/'/ee", "ee", "/ee", "`\\", "`\\x", "`\\N{U+", "`\\u{", "`\\o{", "&", ";&", ";.",
 		"::", "]::", "$", "\\", "\\cmd", "\\cmd /", "set ", "set a=", "set a=1&%a", "%a%", "iex", "pwsh -e", "cmd /"} {
 		for _, op := range []func(string) bool{perlCommand, powerShellCommand, javaProcess} {
@@ -228,7 +229,7 @@ var otherLangBenign = []string{"find . -name x -exec rm {} \\;", "stmt.execute()
 	"System.out.println(x)", "pipe (noun): a tube", "exec summary", "plan: set up exec team", "db.prepare('x').execute(); tasks['build'].execute()",
 	// attack 58's false positives: prose and everyday code that names
 	// the languages' calls without a command a probe runs
-	"Agenda: [exec review] then lunch", "[exec summary] Q3 results attached", "Meeting notes [exec team] review; next week",
+	"cursor.execute(query); db.execute(sql, params)", "Agenda: [exec review] then lunch", "[exec summary] Q3 results attached", "Meeting notes [exec team] review; next week",
 	"os.execute", "os.execute is disabled in the sandbox", "Use os.execute or io.popen in Lua", "lua os.execute returns true on success",
 	"Die Funktion os.execute führt Befehle aus", "Lua's os.execute(\"clear\") clears the screen", "R's system2() function",
 	"Erlang's os:cmd(\"git status\") returns a string", "{output, 0} = System.cmd(\"git\", [\"status\"])",
