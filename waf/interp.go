@@ -126,8 +126,8 @@ func perlCommand(v string) bool {
 	// command literal in a value naming them (IPC::Run in prose, attack
 	// 58's false positive, passes)
 	if eachWord(v, "IPC::", "", func(i int) bool {
-		return wordAfter(v, i+len("IPC::"), "Cmd", "Run", "Run3", "System") && groovyHasCommandLiteral(v)
-	}) {
+		return wordAfter(v, i+len("IPC::"), "Cmd", "Run", "Run3", "System")
+	}) && groovyHasCommandLiteral(v) {
 		return true
 	}
 	// a string eval: eval before a variable, a literal, a quote-like
@@ -919,7 +919,15 @@ func javaProcess(v string) bool {
 	return eachWord(v, "start", "", func(i int) bool {
 		e := i + len("start")
 		if strings.HasPrefix(v[e:], "Pipeline") {
-			e += len("Pipeline") // ProcessBuilder.startPipeline (attack 58)
+			// ProcessBuilder.startPipeline (attack 58) of builders made
+			// in its argument, not startPipeline(list) in prose (attack
+			// 59's false positive)
+			e += len("Pipeline")
+			a := v[e:min(len(v), e+langCallWindow)]
+			p := strings.Index(a, "ProcessBuilder(")
+			if p < 0 || p+len("ProcessBuilder(") >= len(a) || strings.IndexByte("'\"{", a[p+len("ProcessBuilder(")]) < 0 {
+				return false
+			}
 		}
 		if e < len(v) && identByte(v[e], "") {
 			return false
@@ -1108,6 +1116,18 @@ func argCommand(v string, k int) bool {
 // on a grouping or a list that builds one (("i"+"d").execute()); a
 // method named by a GString ('id'."$m"()).
 func groovyExecute(v string) bool {
+	// whether a literal of v is a command: read once, at the first
+	// execute that asks (each would read 64 literals again)
+	lit := 0
+	hasLit := func() bool {
+		if lit == 0 {
+			lit = 2
+			if groovyHasCommandLiteral(v) {
+				lit = 1
+			}
+		}
+		return lit == 1
+	}
 	calls := eachWord(v, "execute", "", func(i int) bool {
 		b := blanksBefore(v, i)
 		if b > 0 && (v[b-1] == '"' || v[b-1] == '\'') {
@@ -1127,12 +1147,12 @@ func groovyExecute(v string) bool {
 				return true
 			}
 		}
-		return groovyHasCommandLiteral(v)
+		return hasLit()
 	})
 	if calls {
 		return true
 	}
-	if (strings.Contains(v, "invokeMethod") || strings.Contains(v, "ProcessGroovyMethods")) && groovyHasCommandLiteral(v) {
+	if (strings.Contains(v, "invokeMethod") || strings.Contains(v, "ProcessGroovyMethods")) && hasLit() {
 		return true
 	}
 	return eachByteOf(v, ".", func(v string, i int) bool {
@@ -1325,6 +1345,19 @@ func tclSubstitution(v string, i int) bool {
 		return false
 	}
 	c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
+	// the words up to the next bracket, '[' or ']' (so each byte is in
+	// one such stretch: [[[[ ... costs no more than [ ... ])
+	if n := strings.IndexAny(v[k+1:min(len(v), k+1+langCallWindow)], "[]"); n >= 0 && v[k+1+n] == ']' && eachWord(v[k:k+1+n], "exec", "$:.", func(x int) bool {
+		// exec after a command that runs its arguments ([uplevel #0 exec
+		// id], [tailcall exec id], [namespace inscope :: exec id]: attack
+		// 59), before a command
+		return x > 0 && (v[k+x-1] == ' ' || v[k+x-1] == '\t') && literalCommand(v[k+x+len("exec"):k+1+n])
+	}) {
+		return true
+	}
+	if tclBuiltWord(v, k) {
+		return true
+	}
 	switch v[k] {
 	case '[':
 		// [[...] arg]: a command named by a command substitution
@@ -1358,6 +1391,38 @@ func tclSubstitution(v string, i int) bool {
 	// [exec ...]: the command it runs
 	e := strings.IndexByte(v[w:min(len(v), w+langCallWindow)], ']')
 	return e > 0 && literalCommand(v[w:w+e])
+}
+
+// tclBuiltWord: the command's word at v[k] has a command substitution
+// after its first letter that builds part of it, then an argument
+// ([e[string range xxec 1 end] id], [ex[string tolower EC] id]: attack
+// 59); [e[]xec is tclSubstitution's.
+func tclBuiltWord(v string, k int) bool {
+	j, depth, built := k, 0, false
+	for ; j < len(v) && j-k < langCallWindow; j++ {
+		switch c := v[j]; {
+		case c == '[':
+			if j > k && depth == 0 && j+1 < len(v) && (v[j+1] >= 'a' && v[j+1] <= 'z') {
+				// a command in it, a word then its arguments: [format
+				// xec], not a subscript's [1]
+				if e := strings.IndexAny(v[j:min(len(v), j+langNameMax)], " ]"); e > 0 && v[j+e] == ' ' {
+					built = true
+				}
+			}
+			depth++
+		case c == ']':
+			if depth == 0 {
+				return false // the substitution's end: no argument
+			}
+			depth--
+		case (c == ' ' || c == '\t') && depth == 0:
+			a := skipBlanks(v, j)
+			return built && a < len(v) && v[a] != ']'
+		case depth == 0 && !identByte(c, ""):
+			return false
+		}
+	}
+	return false
 }
 
 // otherLangCalls: R's system2(, pipe(" (not a method: .pipe( is

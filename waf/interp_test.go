@@ -127,7 +127,8 @@ var javaProcessAttacksCRS = []string{`T(java.lang.ProcessBuilder).getMethod('sta
 // javaProcessBenign are near-misses: prose about ProcessBuilder, start
 // elsewhere.
 var javaProcessBenign = []string{"ProcessBuilder docs: call start() to launch", "How to start a ProcessBuilder?",
-	"app.start() and ProcessBuilders", "restart the ProcessBuilder service", "[start] the ProcessBuilder; done"}
+	"app.start() and ProcessBuilders", "restart the ProcessBuilder service", "[start] the ProcessBuilder; done",
+	"ProcessBuilder.startPipeline(list) was added in Java 9"}
 
 // javaProcessCode are near-misses that the CRS alone refuses: Java's
 // statements, read by the operator only.
@@ -220,6 +221,10 @@ var otherLangAttacks = []string{
 	`local p=io.popen;p("id")`, `io["po".."pen"]("id")`, `do.call(paste0("sys","tem"),list("id"))`, `f<-system;f("id")`,
 	`apply(System, :cmd, ["id", []])`, `apply(:os, :cmd, ['id'])`, `:erlang.apply(:os, :cmd, ['id'])`, `Kernel.apply(System,:shell,["id"])`,
 	`System.cmd "id", []`, `System.shell "id"`, `:os.cmd 'id'`,
+	// attack 59's: exec after a command that runs its arguments, a
+	// command's word built in part by a substitution (run on tclsh 8.6)
+	"[uplevel #0 exec id]", "[uplevel exec id]", "[uplevel 1 exec id]", "[namespace inscope :: exec id]", "[tailcall exec id]",
+	"[e[string range xxec 1 end] id]", "[e[format xec] id]", "[e[set x xec] id]", "[e[lindex xec] id]", "[ex[string tolower EC] id]",
 }
 
 // otherLangBenign are near-misses: the languages' words in prose and
@@ -229,7 +234,7 @@ var otherLangBenign = []string{"find . -name x -exec rm {} \\;", "stmt.execute()
 	"System.out.println(x)", "pipe (noun): a tube", "exec summary", "plan: set up exec team", "db.prepare('x').execute(); tasks['build'].execute()",
 	// attack 58's false positives: prose and everyday code that names
 	// the languages' calls without a command a probe runs
-	"cursor.execute(query); db.execute(sql, params)", "Agenda: [exec review] then lunch", "[exec summary] Q3 results attached", "Meeting notes [exec team] review; next week",
+	"cursor.execute(query); db.execute(sql, params)", "see [uplevel 1 exec summary] notes", "[a[1] and b]", "Agenda: [exec review] then lunch", "[exec summary] Q3 results attached", "Meeting notes [exec team] review; next week",
 	"os.execute", "os.execute is disabled in the sandbox", "Use os.execute or io.popen in Lua", "lua os.execute returns true on success",
 	"Die Funktion os.execute führt Befehle aus", "Lua's os.execute(\"clear\") clears the screen", "R's system2() function",
 	"Erlang's os:cmd(\"git status\") returns a string", "{output, 0} = System.cmd(\"git\", [\"status\"])",
