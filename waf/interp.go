@@ -1012,8 +1012,11 @@ func cmdSetCommand(v string) bool {
 		}
 		// the word's start, and what stands before it
 		w := i
-		for w > 0 && strings.IndexByte(" \t&|;\n(", v[w-1]) < 0 {
-			w--
+		for w > 0 && i-w < langNameMax && strings.IndexByte(" \t&|;\n(", v[w-1]) < 0 {
+			w-- // (a word longer than a name is no command's: %x%%x%... is read once)
+		}
+		if i-w == langNameMax {
+			return false
 		}
 		b := blanksBefore(v, w)
 		if b >= 4 && strings.EqualFold(v[b-4:b], "call") {

@@ -352,6 +352,7 @@ var langCallUnits = []struct{ name, unit string }{
 	{"process builders", "new ProcessBuilder(x).st .start x.start "},
 	{"other languages", "'a'.execute( os.x os[ [exec [[a] set a b {*} System.cmd -exec a "},
 	{"tcl words", "[e[a b] [uplevel exec x [IPC::Run 'x' "},
+	{"cmd variables", "set x=1 a%x%%x%!x!%x:~1%%x%"},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
