@@ -682,7 +682,8 @@ func psReadingAt(v string, i int) bool {
 		// a variable holding a script block, invoked: $s={id};$s.Invoke()
 		e := identEnd(v, i+1)
 		if e > i+1 && strings.HasPrefix(v[e:], ".Invoke") {
-			return strings.Contains(v, v[i:e]+"={") || strings.Contains(v, v[i:e]+" = {") || strings.Contains(v, v[i:e]+"= {")
+			before := v[max(0, i-setReach):i]
+			return strings.Contains(before, v[i:e]+"={") || strings.Contains(before, v[i:e]+" = {") || strings.Contains(before, v[i:e]+"= {")
 		}
 		return false
 	case '\\':
@@ -1055,6 +1056,12 @@ func otherLangCommand(v string) bool {
 	return groovyExecute(v) || luaExecute(v) || tclExec(v) || otherLangCalls(v) || findExec(v) || ghostscriptPipe(v)
 }
 
+// setReach is how far before a name's use the other languages' readings
+// look for the statement that sets it (set e ..., local o=os, $s={...}):
+// each use reads at most this much, so a value of many costs a bounded
+// amount per byte.
+const setReach = 4 * langCallWindow
+
 // literalCommand: a string literal's text is a command rule 210151
 // reads at a command line's end (id, whoami, cat /etc/passwd, sh -c
 // ...): what a language's call that runs it probes a host with. git
@@ -1292,7 +1299,8 @@ func luaOSReceiver(v string, b int) bool {
 	if name == "os" {
 		return true
 	}
-	return name != "" && (strings.Contains(v, name+"=os") || strings.Contains(v, name+" = os") || strings.Contains(v, name+"= os"))
+	before := v[max(0, w-setReach):w]
+	return name != "" && (strings.Contains(before, name+"=os") || strings.Contains(before, name+" = os") || strings.Contains(before, name+"= os"))
 }
 
 // tclExec: Tcl's exec in a command substitution before a command
@@ -1321,7 +1329,7 @@ func tclExec(v string) bool {
 		}
 		if k+1 < len(v) && v[k] == '$' {
 			e := identEnd(v, k+1)
-			return e > k+1 && strings.Contains(v, "set "+v[k+1:e]+" |")
+			return e > k+1 && strings.Contains(v[max(0, k-setReach):k], "set "+v[k+1:e]+" |")
 		}
 		return false
 	}) {
@@ -1370,7 +1378,8 @@ func tclSubstitution(v string, i int) bool {
 		// a variable the value sets, as the command: [$e id]
 		e := identEnd(v, k+1)
 		name := v[k+1 : e]
-		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(v, "set "+name+" ") || strings.Contains(v, "append "+name+" "))
+		before := v[max(0, k-setReach):k]
+		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" "))
 	}
 	// the command's word, unquoted, unbraced, without ::, unescaped
 	w := k
@@ -1494,6 +1503,7 @@ func otherLangCalls(v string) bool {
 // given as arguments (. -exec id ;): a value without the word find
 // before them (find . -exec rm {} \; in a post passes).
 func findExec(v string) bool {
+	find := -2 // where the word find first stands, read once
 	return eachByteOf(v, "-", func(v string, i int) bool {
 		if i > 0 && !strings.ContainsRune(" \t", rune(v[i-1])) {
 			return false
@@ -1512,7 +1522,10 @@ func findExec(v string) bool {
 		if !strings.Contains(rest, ";") && !strings.Contains(rest, " +") && !strings.HasSuffix(rest, "+") && !strings.Contains(rest, "{}") {
 			return false
 		}
-		return indexFold(v[:i], "find") < 0
+		if find == -2 {
+			find = indexFold(v, "find")
+		}
+		return find < 0 || find > i
 	})
 }
 

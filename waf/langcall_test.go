@@ -353,6 +353,7 @@ var langCallUnits = []struct{ name, unit string }{
 	{"other languages", "'a'.execute( os.x os[ [exec [[a] set a b {*} System.cmd -exec a "},
 	{"tcl words", "[e[a b] [uplevel exec x [IPC::Run 'x' "},
 	{"cmd variables", "set x=1 a%x%%x%!x!%x:~1%%x%"},
+	{"names used", "$a.Invoke() o.execute(x) [$e x] open $p -exec x ; "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
