@@ -127,7 +127,7 @@ func perlCommand(v string) bool {
 	// 58's false positive, passes)
 	if eachWord(v, "IPC::", "", func(i int) bool {
 		return wordAfter(v, i+len("IPC::"), "Cmd", "Run", "Run3", "System")
-	}) && groovyHasCommandLiteral(v) {
+	}) && literalsHoldCommand(v) {
 		return true
 	}
 	// a string eval: eval before a variable, a literal, a quote-like
@@ -416,21 +416,6 @@ func perlUnescape(s string, buf []byte) []byte {
 		buf = append(buf, byte(n))
 	}
 	return buf
-}
-
-// octalValue is o's value in octal (1 to 6 digits).
-func octalValue(o string) (uint64, error) {
-	if o == "" || len(o) > 6 {
-		return 0, errNotANumber
-	}
-	var n uint64
-	for x := 0; x < len(o); x++ {
-		if o[x] < '0' || o[x] > '7' {
-			return 0, errNotANumber
-		}
-		n = n<<3 | uint64(o[x]-'0')
-	}
-	return n, nil
 }
 
 // eachByteOf calls f at each index of v where one of the bytes of set
@@ -1132,7 +1117,7 @@ func groovyExecute(v string) bool {
 	hasLit := func() bool {
 		if lit == 0 {
 			lit = 2
-			if groovyHasCommandLiteral(v) {
+			if literalsHoldCommand(v) {
 				lit = 1
 			}
 		}
@@ -1192,12 +1177,12 @@ func groovyBuiltReceiver(v string, c int) bool {
 	inner := v[o+1 : c]
 	// joined: a + between literals, or the space t:urlDecodeUni made of it
 	joined := strings.Contains(inner, "+") || strings.Count(inner, "\"")+strings.Count(inner, "'") >= 4
-	return strings.ContainsAny(inner, "'\"") && (joined || groovyHasCommandLiteral(inner))
+	return strings.ContainsAny(inner, "'\"") && (joined || literalsHoldCommand(inner))
 }
 
-// groovyHasCommandLiteral: one of the first 64 string literals of v is
-// a command (literalCommand).
-func groovyHasCommandLiteral(v string) bool {
+// literalsHoldCommand: one of the first 64 string literals of v is a
+// command (literalCommand); Groovy's and Perl's IPC readings ask it.
+func literalsHoldCommand(v string) bool {
 	n := 0
 	found := false
 	eachByteOf(v, "'\"", func(v string, i int) bool {

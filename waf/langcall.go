@@ -763,31 +763,27 @@ func codePosition(v string, a, e int) bool {
 var errNotANumber = errors.New("not a number")
 
 // hexValue is h's value in hexadecimal (1 to 6 digits).
-func hexValue(h string) (uint64, error) {
-	if h == "" || len(h) > 6 {
-		return 0, errNotANumber
-	}
-	var n uint64
-	for x := 0; x < len(h); x++ {
-		if !ishex(h[x]) {
-			return 0, errNotANumber
-		}
-		n = n<<4 | uint64(unhex(h[x]))
-	}
-	return n, nil
-}
+func hexValue(h string) (uint64, error) { return digitsValue(h, 16) }
 
 // decimalValue is d's value in decimal (1 to 6 digits).
-func decimalValue(d string) (uint64, error) {
+func decimalValue(d string) (uint64, error) { return digitsValue(d, 10) }
+
+// octalValue is o's value in octal (1 to 6 digits).
+func octalValue(o string) (uint64, error) { return digitsValue(o, 8) }
+
+// digitsValue is d's value in base (8, 10 or 16; 1 to 6 digits), or
+// errNotANumber.
+func digitsValue(d string, base uint64) (uint64, error) {
 	if d == "" || len(d) > 6 {
 		return 0, errNotANumber
 	}
 	var n uint64
 	for x := 0; x < len(d); x++ {
-		if d[x] < '0' || d[x] > '9' {
+		c := d[x]
+		if !ishex(c) || uint64(unhex(c)) >= base {
 			return 0, errNotANumber
 		}
-		n = n*10 + uint64(d[x]-'0')
+		n = n*base + uint64(unhex(c))
 	}
 	return n, nil
 }
