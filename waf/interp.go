@@ -147,7 +147,7 @@ func perlCommand(v string) bool {
 			// a literal with code in it, or joined or repeated ('this' in
 			// prose is none)
 			var lb [langCallWindow]byte
-			t, e, _ := phpLiteral(v, k, lb[:0])
+			t, e, _ := phpLiteral(v[:min(len(v), k+langCallWindow)], k, lb[:0])
 			n := skipBlanks(v, e)
 			if bytes.ContainsAny(t, "(;$@'\"`") {
 				return true
@@ -450,7 +450,7 @@ func perlBlockOrLiteral(v string, i int) bool {
 		// a CORE:: function named by joined literals:
 		// &{'CORE::readpip'.'e'} (attack 58)
 		var lb [langNameMax]byte
-		if t, _ := phpJoined(v, i, lb[:0]); bytes.HasPrefix(t, []byte("CORE::")) {
+		if t, _ := phpJoined(v[:min(len(v), i+langCallWindow)], i, lb[:0]); bytes.HasPrefix(t, []byte("CORE::")) {
 			switch string(t[len("CORE::"):]) {
 			case "readpipe", "system", "exec":
 				return true
@@ -491,7 +491,7 @@ func perlBlockOrLiteral(v string, i int) bool {
 			return true
 		}
 		var lb [langNameMax]byte
-		_, end, _ := phpLiteral(v, i, lb[:0])
+		_, end, _ := phpLiteral(v[:min(len(v), i+langCallWindow)], i, lb[:0])
 		if end-1 <= i || end > len(v) || v[end-1] != v[i] {
 			return false // not closed
 		}
@@ -602,7 +602,7 @@ func perlEvalJoined(v string, j int) bool {
 		return false
 	}
 	var buf [langCallWindow]byte
-	text, _ := phpJoined(v, k, buf[:0])
+	text, _ := phpJoined(v[:min(len(v), k+langCallWindow)], k, buf[:0])
 	if text == nil {
 		return false
 	}
@@ -1047,6 +1047,11 @@ func otherLangCommand(v string) bool {
 // amount per byte.
 const setReach = 4 * langCallWindow
 
+// (Each literal these readings read is read within langCallWindow bytes
+// of its quote: phpLiteral reads on to a closing quote, and a value of
+// escaped quotes, \"\"\"..., has none: read from every quote, that was
+// quadratic, TestCPUBoundQuotes.)
+
 // literalCommand: a string literal's text is a command rule 210151
 // reads at a command line's end (id, whoami, cat /etc/passwd, sh -c
 // ...): what a language's call that runs it probes a host with. git
@@ -1083,7 +1088,7 @@ func argCommand(v string, k int) bool {
 	switch {
 	case v[k] == '\'' || v[k] == '"':
 		var lb [langCallWindow]byte
-		t, e, ok := phpLiteral(v, k, lb[:0])
+		t, e, ok := phpLiteral(v[:min(len(v), k+langCallWindow)], k, lb[:0])
 		if !ok {
 			return e < len(v) // too long to be a name, yet closed
 		}
@@ -1190,7 +1195,7 @@ func literalsHoldCommand(v string) bool {
 			return true
 		}
 		var lb [langCallWindow]byte
-		t, _, ok := phpLiteral(v, i, lb[:0])
+		t, _, ok := phpLiteral(v[:min(len(v), i+langCallWindow)], i, lb[:0])
 		found = ok && literalCommand(string(t))
 		return found
 	})
@@ -1235,7 +1240,7 @@ func luaExecute(v string) bool {
 					return false
 				}
 				var lb [langNameMax]byte
-				t, e, ok := phpLiteral(v, k, lb[:0])
+				t, e, ok := phpLiteral(v[:min(len(v), k+langCallWindow)], k, lb[:0])
 				n := skipBlanks(v, e)
 				return ok && (n < len(v) && v[n] == '.' || string(t) == "execute" || string(t) == "popen")
 			}
