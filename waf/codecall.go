@@ -86,7 +86,7 @@ import (
 // of mentions one per line (cc:\n@system\n@ops-team: no definition
 // follows). The false-positive risk, as 210116's: a forum post of Ruby or
 // Python code that does these things.
-var codeCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + codeCallOp + `" "id:210118,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var codeCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + codeCallOp + `" "id:210118,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Ruby or Python code that runs a command',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const codeCallOp = "gatewayCodeCall"
@@ -1284,10 +1284,9 @@ func builtName(v string, j int) bool {
 		if k >= len(v) {
 			break
 		}
-		dotPlus := strings.HasPrefix(v[k:], ".+(") || strings.HasPrefix(v[k:], ". (") // .+( once urlDecodeUni read its + as a space
+		dotPlus := strings.HasPrefix(v[k:], ".+(")
 		if v[k] == '+' || strings.HasPrefix(v[k:], "<<") || dotPlus || v[k] == '"' || v[k] == '\'' || v[k] == '?' || strings.HasPrefix(v[k:], "%q") {
-			// joined: +, <<, .+(, or side by side ("sys" "tem", or a +
-			// that urlDecodeUni made a space: attack 47)
+			// joined: +, <<, .+(, or side by side ("sys" "tem": attack 47)
 			n := k
 			switch {
 			case v[k] == '+':
@@ -1420,7 +1419,7 @@ func rubyJoined(v string, j int, buf []byte) ([]byte, bool) {
 		case strings.HasPrefix(v[n:], "<<"):
 			n += 2
 		case n > k && n < len(v) && strings.IndexByte("\"'%?", v[n]) >= 0:
-			// side by side, or a + that urlDecodeUni made a space
+			// side by side ("sys" "tem")
 		default:
 			return text, true
 		}
@@ -2484,12 +2483,7 @@ func rubyStringGoesOn(v string, j int) bool {
 	case '.':
 		// a method, by name or an operator's (.reverse, .+ "d", .<< "d":
 		// attack 30)
-		if j+1 < len(v) && (identByte(v[j+1], "") && (v[j+1] < '0' || v[j+1] > '9') || strings.IndexByte("+-*/%<>=!&|^~[", v[j+1]) >= 0) {
-			return true
-		}
-		// .+ "d" once urlDecodeUni made the + a space
-		k := skipSpace(v, j+1)
-		return k > j+1 && k < len(v) && (v[k] == '"' || v[k] == '\'')
+		return j+1 < len(v) && (identByte(v[j+1], "") && (v[j+1] < '0' || v[j+1] > '9') || strings.IndexByte("+-*/%<>=!&|^~[", v[j+1]) >= 0)
 	case '|':
 		return j+1 < len(v) && v[j+1] == '|'
 	case '&':

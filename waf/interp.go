@@ -48,10 +48,10 @@ import (
 //     System.cmd/System.shell/:os.cmd/Port.open, Erlang's os:cmd and
 //     open_port, find's -exec and -ok given as arguments (a value without
 //     the word find: argument injection), Ghostscript's %pipe% device.
-var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210143,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + otherLangCommandOp + `" "id:210146,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Groovy, Lua, Tcl, R, Elixir or Erlang running a command, find -exec, Ghostscript pipe',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210143,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + otherLangCommandOp + `" "id:210146,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Groovy, Lua, Tcl, R, Elixir or Erlang running a command, find -exec, Ghostscript pipe',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
@@ -349,8 +349,7 @@ func perlUnescape(s string, buf []byte) []byte {
 		var err error
 		switch d := s[x]; {
 		case d == 'x' && x+1 < len(s) && s[x+1] == '{', d == 'o' && x+1 < len(s) && s[x+1] == '{',
-			d == 'N' && (strings.HasPrefix(s[x+1:], "{U+") || strings.HasPrefix(s[x+1:], "{U ")):
-			// (a space: t:urlDecodeUni made one of the '+')
+			d == 'N' && strings.HasPrefix(s[x+1:], "{U+"):
 			c := strings.IndexByte(s[x:], '}')
 			if c < 0 {
 				return nil
@@ -1180,8 +1179,9 @@ func groovyBuiltReceiver(v string, c int) bool {
 		return false // db.prepare('x').execute(), tasks['build'].execute()
 	}
 	inner := v[o+1 : c]
-	// joined: a + between literals, or the space t:urlDecodeUni made of it
-	joined := strings.Contains(inner, "+") || strings.Count(inner, "\"")+strings.Count(inner, "'") >= 4
+	// joined: a + between literals; or a list of two or more (a command
+	// and its arguments: ["sh","-c",...].execute())
+	joined := strings.Contains(inner, "+") || open == '[' && strings.Count(inner, "\"")+strings.Count(inner, "'") >= 4
 	return strings.ContainsAny(inner, "'\"") && (joined || literalsHoldCommand(inner))
 }
 
@@ -1508,8 +1508,8 @@ func findExec(v string) bool {
 			return false
 		}
 		rest := v[e:min(len(v), e+langCallWindow)]
-		// its end: ; or + (a + t:urlDecodeUni made a space of: {} then)
-		if !strings.Contains(rest, ";") && !strings.Contains(rest, " +") && !strings.HasSuffix(rest, "+") && !strings.Contains(rest, "{}") {
+		// its end: ; or +
+		if !strings.Contains(rest, ";") && !strings.Contains(rest, " +") && !strings.HasSuffix(rest, "+") {
 			return false
 		}
 		if find == -2 {

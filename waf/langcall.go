@@ -51,9 +51,9 @@ import (
 //     expression could not grow (RE2's memory budget is spent, "The
 //     bound"); this reads the command with Go's own regexp from the
 //     words' end, where 210151's expression (shellCommandBody) must match.
-var langCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + phpCallbackOp + `" "id:210191,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: a PHP command function named as a callback',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + nodeChildProcessOp + `" "id:210192,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Node child_process loaded by a built name',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueHeaderTargets + ` "@` + shellPrefixedOp + `" "id:210193,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator, a word that runs a command, then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var langCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + phpCallbackOp + `" "id:210191,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: a PHP command function named as a callback',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + nodeChildProcessOp + `" "id:210192,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Node child_process loaded by a built name',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + shellPrefixedOp + `" "id:210193,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a separator, a word that runs a command, then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
@@ -1128,9 +1128,6 @@ func nodeModuleName(args string, buf []byte) (name []byte, end int, literal bool
 			j = skipSpace(args, j+1)
 			continue
 		}
-		if j > k && j < len(args) && strings.IndexByte("'\"`", args[j]) >= 0 {
-			continue // a + that t:urlDecodeUni made a space
-		}
 		plain := pieces == 1 && (args[start] == '\'' || args[start] == '"' || args[start] == '`')
 		return buf, j, plain && j < len(args) && args[j] == ')'
 	}
@@ -1700,7 +1697,6 @@ func shellValueAt(v string, from int, window, name string, pick, depth int) (val
 		if x > 0 && identByte(window[x-1], "") || r >= len(window) {
 			continue
 		}
-		// (or a space: t:urlDecodeUni made one of a value's '+')
 		if window[r] == '[' {
 			// an element: a[0]=id, a[1-1]=id (attack 58); $a is its
 			// first, whatever the index says
@@ -1711,7 +1707,7 @@ func shellValueAt(v string, from int, window, name string, pick, depth int) (val
 				continue
 			}
 		}
-		plus := (window[r] == '+' || window[r] == ' ') && r+1 < len(window) && window[r+1] == '='
+		plus := window[r] == '+' && r+1 < len(window) && window[r+1] == '='
 		if window[r] != '=' && !plus {
 			continue
 		}
