@@ -78,7 +78,7 @@ const spelledCommandRule = "(?:[;|&`\\n]|\\$\\()\\s*(?:(?:\\$\\{?[a-zA-Z_]\\w*\\
 // covered: a command spelled with quotes or expansions between its
 // letters (i""d|), which 210151 reads after a separator only.
 func perlOpenPipeRule() string {
-	words := append(append([]string{"nc"}, shellCommandsWords...), shellCommandsNumber...)
+	words := append(append(append([]string{"nc"}, shellCommandsWords...), shellCommandsFile...), shellCommandsNumber...)
 	return `^\s*(?:(?:` + strings.Join(shellCommandsAnyArgs, "|") + `)(?:[ \t][^|\n]*)?` +
 		`|(?:` + strings.Join(words, "|") + `)(?:[ \t]+(?:-[\w=.,-]*|[/~.$][^\s|]*|'[^'\n]*'|\"[^\"\n]*\"|\d[\w.]*))*)[ \t]*\|\s*\z`
 }
@@ -336,9 +336,15 @@ var (
 	// ("; cat /etc/passwd"); not before a word ("bring it; cat lovers",
 	// "party; bash at 8") nor a number ("Pets: dog; cat 3 years old"),
 	// but for shellCommandsNumber.
-	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "cat", "head", "tail", "more", "less", "dig", "host",
+	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "dig", "host",
 		"sh", "bash", "zsh", "dash", "ksh", "python", "python2", "python3", "perl", "php", "ruby", "node", "env", "ip",
 		"rm", "echo", "reboot", "shutdown", "who", "uptime", "ver"}
+	// shellCommandsFile are words that read a file: refused before an
+	// option, a path, a variable, a quote or a redirection ("; cat
+	// /etc/passwd", "|more<x"), not alone: with no file they read their
+	// input and probe nothing, and "Q&A; & more", "R&D; & less" end prose
+	// (attack 60).
+	shellCommandsFile = []string{"cat", "head", "tail", "more", "less"}
 	// shellCommandsNumber are shellCommandsWords whose argument is a
 	// number: "; sleep 5", "; ping 127.0.0.1", "; kill 1".
 	shellCommandsNumber = []string{"sleep", "ping", "kill"}
@@ -440,6 +446,9 @@ func shellCommandBody(bare bool) string {
 	// closing backtick at the end or before a shell's operator (inline
 	// code before a word or punctuation, "`id`: the key", is prose)
 	endWord := gap + `(?:\s*(?:\z|[;&#)])|` + "`" + `(?:\s*\z|[ \t]*[;&<>]|\|))`
+	// after a command that reads a file: its file or an option (after a
+	// shell's word, for 210193: a path; "then cat $x" is code)
+	fileArg := gap + `(?:[ \t]*<|[ \t]+['\"]*[-/$'\"~*.<])`
 	var withArgs []string
 	for _, w := range []string{"ip", "ps"} {
 		// then the end, a separator or an option ("| ip a ok" is prose)
@@ -490,11 +499,13 @@ func shellCommandBody(bare bool) string {
 	// arguments are on the command's line ("| ps\n- item" is a list)
 	if bare {
 		return `(?:(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
-			`|(?:` + alt(shellCommandsWords) + `|` + alt(shellCommandsNumber) + `)` + endWord + `)`
+			`|(?:` + alt(shellCommandsWords) + `|` + alt(shellCommandsNumber) + `)` + endWord +
+			`|(?:` + alt(shellCommandsFile) + `)` + gap + `(?:[ \t]*<|[ \t]+['\"]*[/~<])` + `)`
 	}
 	return `(?:` +
 		`(?:` + alt(shellCommandsAnyArgs) + `)(?:` + end + `|[ \t]+\S)` +
 		`|(?:` + alt(shellCommandsWords) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.])` +
+		`|(?:` + alt(shellCommandsFile) + `)` + fileArg +
 		// a number then the end or a separator ("; sleep 5", not a
 		// table's "| sleep 5s of")
 		`|(?:` + alt(shellCommandsNumber) + `)(?:` + endWord + `|` + gap + `[ \t]+['\"]*[-/$'\"~*.]|` + gap + `[ \t]+\d+(?:\.\d+)*[a-z]?(?:[ \t]*(?:\z|[;&#)])|[|` + "`" + `]))` +

