@@ -1092,12 +1092,13 @@ func argCommand(v string, k int) bool {
 			return e < len(v) // too long to be a name, yet closed
 		}
 		text, end = string(t), e
-	case strings.HasPrefix(v[k:], "[["):
-		c := strings.Index(v[k:min(len(v), k+langCallWindow)], "]]")
-		if c < 0 {
+	case strings.HasPrefix(v[k:], "[[") || strings.HasPrefix(v[k:], "[="):
+		// a Lua long string, of any level: [[id]], [==[id]==]
+		t, e, ok := luaLongString(v, k)
+		if !ok {
 			return false
 		}
-		text, end = v[k+2:k+c], k+c+2
+		text, end = t, e
 	default:
 		return true // built: a variable, a call, a join
 	}
@@ -1107,6 +1108,45 @@ func argCommand(v string, k int) bool {
 	}
 	return literalCommand(text)
 }
+
+// luaLongString is the text of the Lua long string at v[k] ([[...]],
+// [=[...]=], [==[...]==]: a level of up to 8 '='), read within
+// langCallWindow bytes, and the index after it.
+func luaLongString(v string, k int) (string, int, bool) {
+	level := 0
+	for k+1+level < len(v) && v[k+1+level] == '=' && level < 8 {
+		level++
+	}
+	open := k + 1 + level
+	if open >= len(v) || v[open] != '[' {
+		return "", k, false
+	}
+	var closer [10]byte
+	closer[0] = ']'
+	for x := 1; x <= level; x++ {
+		closer[x] = '='
+	}
+	closer[level+1] = ']'
+	w := v[open+1 : min(len(v), open+1+langCallWindow)]
+	c := strings.Index(w, string(closer[:level+2]))
+	if c < 0 {
+		return "", k, false
+	}
+	return w[:c], open + 1 + c + level + 2, true
+}
+
+// groovyStringMethods are Groovy's (and Java's) String and List methods
+// whose result is a string built from their receiver: 'di'.reverse(),
+// 'ID'.toLowerCase(), ['i','d'].join(”) before .execute() (attack 60).
+var groovyStringMethods = map[string]bool{"reverse": true, "toLowerCase": true, "toUpperCase": true, "join": true, "trim": true,
+	"replace": true, "replaceAll": true, "replaceFirst": true, "plus": true, "concat": true, "multiply": true, "capitalize": true,
+	"strip": true, "stripIndent": true, "tr": true, "toString": true, "minus": true, "decodeBase64": true, "center": true,
+	"padLeft": true, "padRight": true, "substring": true, "take": true, "drop": true, "sum": true, "inject": true, "format": true}
+
+// groovyClosureMethods run a closure with its receiver as the delegate:
+// "id".with{execute()}, "id".tap{execute()} (attack 60).
+var groovyClosureMethods = map[string]bool{"with": true, "tap": true, "identity": true, "each": true, "collect": true,
+	"every": true, "any": true, "find": true, "then": true, "also": true}
 
 // groovyExecute: Groovy's String.execute() and its kin (a method
 // reference .&execute, a spread *.execute(), invokeMethod,
@@ -1134,15 +1174,27 @@ func groovyExecute(v string) bool {
 			q := blanksBefore(v, b-1)
 			return q > 0 && (v[q-1] == '.' || v[q-1] == '(')
 		}
+		if b > 0 && v[b-1] == '{' {
+			// the first statement of a closure run on a receiver:
+			// "id".with{execute()}
+			o := blanksBefore(v, b-1)
+			return groovyClosureMethods[v[identBefore(v, o):o]] && hasLit()
+		}
 		if b == 0 || v[b-1] != '.' && v[b-1] != '&' {
 			return false
 		}
 		if v[b-1] == '.' {
+			if r := blanksBefore(v, b-1); r > 0 && groovySlashyCommand(v, r) {
+				return true
+			}
 			r := blanksBefore(v, b-1)
 			if r > 0 && v[r-1] == '*' {
 				r-- // a spread: [...]*.execute()
 			}
 			if r > 0 && (v[r-1] == ')' || v[r-1] == ']') && groovyBuiltReceiver(v, r-1) {
+				return true
+			}
+			if groovyStringResult(v, r) {
 				return true
 			}
 		}
@@ -1159,6 +1211,51 @@ func groovyExecute(v string) bool {
 		k := skipBlanks(v, i+1)
 		return k+1 < len(v) && v[k] == '"' && v[k+1] == '$' && strings.Contains(v[k:min(len(v), k+langNameMax)], "\"(")
 	})
+}
+
+// groovyStringResult: before v[r] ends a chain of string methods
+// (groovyStringMethods, at most 4) on a literal or a list:
+// 'di'.reverse(), ['i','d'].join(”), 'ID'.trim().toLowerCase();
+// db.prepare('x').toString() is not one.
+func groovyStringResult(v string, r int) bool {
+	for range 4 {
+		if r == 0 || v[r-1] != ')' {
+			return false
+		}
+		from := max(0, r-1-langNameMax)
+		o := strings.LastIndexByte(v[from:r-1], '(')
+		if o < 0 {
+			return false
+		}
+		p := blanksBefore(v, from+o)
+		w := identBefore(v, p)
+		if w < 2 || v[w-1] != '.' || !groovyStringMethods[v[w:p]] {
+			return false
+		}
+		r = blanksBefore(v, w-1)
+		if r > 0 && strings.IndexByte("'\"]", v[r-1]) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// groovySlashyCommand: before v[r] ends a Groovy slashy string (/id/)
+// or dollar-slashy string ($/id/$) whose text is a command.
+func groovySlashyCommand(v string, r int) bool {
+	end, open := r-1, "/"
+	if v[end] == '$' && end > 0 && v[end-1] == '/' {
+		end, open = end-1, "$/"
+	}
+	if v[end] != '/' {
+		return false
+	}
+	from := max(0, end-langCallWindow)
+	o := strings.LastIndex(v[from:end], open)
+	if o < 0 {
+		return false
+	}
+	return literalCommand(v[from+o+len(open) : end])
 }
 
 // groovyBuiltReceiver: the bracket closing at v[c] (')' or ']') is a
@@ -1246,7 +1343,15 @@ func luaExecute(v string) bool {
 			}
 			if lib == "io" && strings.HasPrefix(v[k:], ".popen") {
 				a := blanksBefore(v, i)
-				return a > 0 && v[a-1] == '=' // local p=io.popen
+				if a > 0 && v[a-1] == '=' {
+					return true // local p=io.popen
+				}
+				// called: io.popen("id"), io.popen[[id]], io.popen[==[id]==]
+				c := skipBlanks(v, k+len(".popen"))
+				if c < len(v) && v[c] == '(' {
+					return argCommand(v, c+1)
+				}
+				return c < len(v) && (v[c] == '"' || v[c] == '\'' || v[c] == '[') && argCommand(v, c)
 			}
 			return false
 		}) {
@@ -1257,7 +1362,12 @@ func luaExecute(v string) bool {
 		switch v[w:b] {
 		case "load", "loadstring", "dostring":
 			k := skipSpace(v, i+1)
-			return k < len(v) && (v[k] == '"' || v[k] == '\'' || strings.HasPrefix(v[k:], "[["))
+			if k < len(v) && (v[k] == '"' || v[k] == '\'' || strings.HasPrefix(v[k:], "[[")) {
+				return true
+			}
+			// code built by Lua's string library (not a method's
+			// load: json.load(f)): load(string.char(111,115,...))()
+			return (w == 0 || v[w-1] != '.' && v[w-1] != ':') && (strings.HasPrefix(v[k:], "string.") || strings.HasPrefix(v[k:], "(\"") || strings.HasPrefix(v[k:], "('"))
 		}
 		return false
 	})
@@ -1433,11 +1543,19 @@ func tclBuiltWord(v string, k int) bool {
 // and apply of them; Erlang's os:cmd, open_port: with an argument that
 // runs a command (argCommand; System.cmd("git", ["status"]) passes).
 func otherLangCalls(v string) bool {
+	if u, ok := beamUnquoted(v); ok && otherLangCallsIn(u) {
+		return true
+	}
+	return otherLangCallsIn(v)
+}
+
+// otherLangCallsIn is otherLangCalls on v as it is.
+func otherLangCallsIn(v string) bool {
 	if eachCall(v, func(i, w, b int) bool {
 		name := v[w:b]
 		before := ""
 		if p := blanksBefore(v, w); p > 0 {
-			before = v[max(0, p-8):p]
+			before = v[max(0, p-16):p]
 		}
 		switch name {
 		case "system2", "open_port":
@@ -1451,8 +1569,15 @@ func otherLangCalls(v string) bool {
 				return false
 			}
 			a := skipSpace(v, i+1)
-			if a >= len(v) || v[a] != '"' && v[a] != '\'' {
-				return a < len(v) && v[a] != ')' // a function's name built: paste0("sys","tem")
+			if a < len(v) && v[a] == '`' {
+				// a name in backticks, read as a quoted one:
+				// do.call(`system`, ...)
+			} else if a >= len(v) || v[a] != '"' && v[a] != '\'' {
+				// a function's name built (paste0("sys","tem")) or
+				// named bare (system); not another function
+				// (do.call(rbind, lst), do.call(f, args): attack 60)
+				e := identEnd(v, a)
+				return e > a && (rCommandFunctions[v[a:e]] || skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '(')
 			}
 			if !strings.HasPrefix(v[a+1:], "system") && !strings.HasPrefix(v[a+1:], "shell") && !strings.HasPrefix(v[a+1:], "pipe") {
 				return false
@@ -1460,12 +1585,29 @@ func otherLangCalls(v string) bool {
 			l := strings.Index(v[a+1:min(len(v), a+1+langCallWindow)], "list(")
 			return l < 0 || argCommand(v, a+1+l+len("list("))
 		case "cmd", "shell":
-			return (strings.HasSuffix(before, "System.") || strings.HasSuffix(before, ":os.") || strings.HasSuffix(before, "os:")) && argCommand(v, i+1)
+			// System.cmd, :os.cmd, os:cmd, Mix's shell (Mix.shell().cmd,
+			// Mix.Shell.IO.cmd), Erlang's module in a variable (M=os,
+			// M:cmd("id"))
+			return (strings.HasSuffix(before, "System.") || strings.HasSuffix(before, ":os.") || strings.HasSuffix(before, "os:") ||
+				strings.HasSuffix(before, "Mix.shell().") || strings.HasSuffix(before, "Shell.IO.") || erlangModuleVar(v, w, "os")) && argCommand(v, i+1)
+		case "run":
+			return strings.HasSuffix(before, "processx::") && argCommand(v, i+1)
+		case "new":
+			return strings.HasSuffix(before, "processx::process$") && argCommand(v, i+1)
+		case "exec_wait", "exec_internal", "exec_background":
+			return strings.HasSuffix(before, "sys::") && argCommand(v, i+1)
+		case "lapply", "sapply", "vapply", "mapply", "Map", "Filter", "Reduce", "Find", "Position", "outer", "rapply", "tapply", "Recall", "map", "walk":
+			// R's system handed to a function that calls it:
+			// lapply("id", system), Map(f=system, "id") (attack 60)
+			return rFunctionArgument(v, i+1)
 		case "open":
 			return strings.HasSuffix(before, "Port.") && argCommand(v, i+1)
 		case "apply":
 			// apply(System, :cmd, ...), apply(:os, :cmd, ...)
 			args := v[i+1 : min(len(v), i+1+langNameMax)]
+			if strings.HasPrefix(strings.TrimLeft(args, " \t"), "os") && strings.Contains(args, "cmd") {
+				return true // Erlang's apply(os, cmd, ["id"])
+			}
 			return (strings.Contains(args, "System") || strings.Contains(args, ":os")) && (strings.Contains(args, ":cmd") || strings.Contains(args, ":shell"))
 		}
 		return false
@@ -1481,12 +1623,159 @@ func otherLangCalls(v string) bool {
 			return true
 		}
 	}
+	// a command function captured (&:os.cmd/1, &System.cmd/2, fun
+	// os:cmd/1) then called or in a value with a command literal
+	for _, f := range []string{":os.cmd/", "System.cmd/", "System.shell/", "os:cmd/"} {
+		if eachWord(v, f, "", func(i int) bool {
+			p := blanksBefore(v, i)
+			if !(p > 0 && v[p-1] == '&' || p > 2 && v[p-3:p] == "fun") {
+				return false
+			}
+			rest := v[i+len(f) : min(len(v), i+len(f)+8)]
+			return strings.Contains(rest, ")(") || strings.Contains(rest, ").(") || literalsHoldCommand(v[max(0, i-langCallWindow):min(len(v), i+langCallWindow)])
+		}) {
+			return true
+		}
+	}
+	// a value piped into one: 'id' |> :os.cmd(), "i" <> "d" |> System.shell()
+	if eachByteOf(v, "|", func(v string, i int) bool {
+		if i+1 >= len(v) || v[i+1] != '>' {
+			return false
+		}
+		k := skipSpace(v, i+2)
+		if !strings.HasPrefix(v[k:], ":os.cmd") && !strings.HasPrefix(v[k:], "System.cmd") && !strings.HasPrefix(v[k:], "System.shell") {
+			return false
+		}
+		seg := v[max(0, i-langCallWindow):i]
+		return literalsHoldCommand(seg) || strings.Contains(seg, "<>")
+	}) {
+		return true
+	}
 	// R's system held by another name: f<-system
 	return eachWord(v, "system", "", func(i int) bool {
 		b := blanksBefore(v, i)
 		e := i + len("system")
 		return b > 1 && v[b-1] == '-' && v[b-2] == '<' && (e == len(v) || !identByte(v[e], "") && v[e] != '(')
 	})
+}
+
+// rCommandFunctions are R's functions that run a command.
+var rCommandFunctions = map[string]bool{"system": true, "system2": true, "shell": true, "pipe": true}
+
+// rFunctionArgument: the call whose arguments start at v[k] is handed
+// one of rCommandFunctions bare, as a function (lapply("id", system),
+// Map(f=system, "id")), within langCallWindow bytes.
+func rFunctionArgument(v string, k int) bool {
+	args := v[k:min(len(v), k+langCallWindow)]
+	for name := range rCommandFunctions {
+		if eachWord(args, name, "$@.:", func(i int) bool {
+			p := blanksBefore(args, i)
+			e := skipBlanks(args, i+len(name))
+			return (p == 0 || args[p-1] == ',' || args[p-1] == '=' || args[p-1] == '(') && (e >= len(args) || args[e] == ',' || args[e] == ')')
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// erlangModuleVar: the word before v[w] (and a ':') is an Erlang variable
+// (a capital first) the value binds to module (M=os, M:cmd(...)), within
+// setReach bytes before.
+func erlangModuleVar(v string, w int, module string) bool {
+	if w < 2 || v[w-1] != ':' {
+		return false
+	}
+	s := identBefore(v, w-1)
+	if s == w-1 || v[s] < 'A' || v[s] > 'Z' {
+		return false
+	}
+	name := v[s : w-1]
+	before := v[max(0, s-setReach):s]
+	return strings.Contains(before, name+"="+module) || strings.Contains(before, name+" = "+module)
+}
+
+// beamUnquoted is v with Elixir's and Erlang's quoted names unquoted
+// where a module or a function is named (:"os".cmd, :os."cmd"(...),
+// System."cmd"(...), os:'cmd'(...): attack 60), when it has any.
+func beamUnquoted(v string) (string, bool) {
+	var b []byte
+	last := 0
+	for off := 0; ; {
+		q := strings.IndexAny(v[off:], "\"'")
+		if q < 0 {
+			break
+		}
+		i := off + q
+		off = i + 1
+		if i == 0 || v[i-1] != ':' && v[i-1] != '.' {
+			continue
+		}
+		e := identEnd(v, i+1)
+		if e == i+1 || e-i > langNameMax || e >= len(v) || v[e] != v[i] || e+1 >= len(v) || strings.IndexByte(".(/", v[e+1]) < 0 {
+			continue
+		}
+		if b == nil {
+			b = make([]byte, 0, len(v))
+		}
+		b = append(append(b, v[last:i]...), v[i+1:e]...)
+		last, off = e+1, e+1
+	}
+	if b == nil {
+		return "", false
+	}
+	return string(append(b, v[last:]...)), true
+}
+
+// postScriptEscapedPipe: the PostScript string at v[i] ('(') holds a
+// backslash and, its escapes decoded as PostScript decodes them (\ddd
+// octal, \n and its kin, a backslash before a line break dropped), opens
+// with %pipe% or | and a command: (\045pipe\045id) (w) file, (%pi\
+// pe%id) (attack 60). Read within langCallWindow bytes.
+func postScriptEscapedPipe(v string, i int) bool {
+	w := v[i+1 : min(len(v), i+1+langCallWindow)]
+	c := strings.IndexByte(w, ')')
+	if c < 0 || strings.IndexByte(w[:c], '\\') < 0 {
+		return false
+	}
+	var buf [langCallWindow]byte
+	out := buf[:0]
+	for x := 0; x < len(w) && w[x] != ')'; x++ {
+		// only a string that opens so is read on
+		if n := len(out); n > 0 && out[0] != '|' && n <= len("%pipe%") && string(out) != "%pipe%"[:n] {
+			return false
+		}
+		if w[x] != '\\' || x+1 == len(w) {
+			out = append(out, w[x])
+			continue
+		}
+		x++
+		switch d := w[x]; {
+		case d >= '0' && d <= '7':
+			n, k := 0, x
+			for k < len(w) && k < x+3 && w[k] >= '0' && w[k] <= '7' {
+				n = n*8 + int(w[k]-'0')
+				k++
+			}
+			out, x = append(out, byte(n)), k-1
+		case d == '\r' && x+1 < len(w) && w[x+1] == '\n':
+			x++ // dropped, as a line break alone
+		case d == '\n' || d == '\r':
+		case d == 'n':
+			out = append(out, '\n')
+		case d == 't':
+			out = append(out, '\t')
+		default:
+			out = append(out, d) // \( \) \\ and any other: the character
+		}
+	}
+	switch {
+	case len(out) > len("%pipe%") && string(out[:len("%pipe%")]) == "%pipe%":
+		return literalCommand(string(out[len("%pipe%"):]))
+	case len(out) > 1 && out[0] == '|':
+		return literalCommand(string(out[1:]))
+	}
+	return false
 }
 
 // findExec: find's -exec, -ok or -okdir with a command and its ; or +,
@@ -1522,6 +1811,9 @@ func findExec(v string) bool {
 // ghostscriptPipe: Ghostscript's %pipe% device before a command
 // ((%pipe%id) (w) file); its name in prose, or before lpr, passes.
 func ghostscriptPipe(v string) bool {
+	if eachByteOf(v, "(", func(v string, i int) bool { return postScriptEscapedPipe(v, i) }) {
+		return true
+	}
 	return eachWord(v, "%pipe%", "", func(i int) bool {
 		rest := v[i+len("%pipe%") : min(len(v), i+len("%pipe%")+langCallWindow)]
 		if e := strings.IndexAny(rest, ")'\""); e >= 0 {

@@ -354,6 +354,9 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl words", "[e[a b] [uplevel exec x [IPC::Run 'x' "},
 	{"cmd variables", "set x=1 a%x%%x%!x!%x:~1%%x%"},
 	{"names used", "$a.Invoke() o.execute(x) [$e x] open $p -exec x ; "},
+	{"other calls 60", "(\\045pi (%pi\\\n :\"os\".x :'cmd'( 'a' |> :os.cmd lapply(x, system, do.call(f, 'a'.trim().execute() &:os.cmd/1 M:cmd( io.popen[==[x "},
+	{"postscript strings", "(\\045pipe\\045"},
+	{"quoted names", ":\"os\".x("},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

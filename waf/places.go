@@ -140,11 +140,13 @@ func placeValues(r *http.Request) (out []argument, password string) {
 		path, escaped = r.URL.EscapedPath(), true
 	}
 	out = appendPathSegments(out, path, escaped, placePath)
-	if len(out) >= 2 {
-		// two segments or more not plainly safe: the whole path too,
-		// as a catch-all route reads it (Express's /files/*, Flask's
-		// <path:p>, Spring's {*rest}): /files/1/**/UNION/**/SELECT/**/...
-		// is no SQL a segment at a time (a fifth fresh-eyes attack's F9)
+	if len(out) >= 2 || len(out) == 1 && !strings.HasSuffix(r.URL.Path, out[0].value) {
+		// two segments or more not plainly safe, or one before others:
+		// the whole path too, as a catch-all route reads it (Express's
+		// /files/*, Flask's <path:p>, Spring's {*rest}):
+		// /files/1/**/UNION/**/SELECT/**/... is no SQL a segment at a
+		// time (a fifth fresh-eyes attack's F9), and /x/;cat /etc/passwd
+		// is a command whose file is the segments after it
 		out = append(out, argument{placePath + "all", r.URL.Path})
 	}
 	if !safeValue(r.Host, false) {
