@@ -3192,8 +3192,9 @@ func receiverCall(v string, i int, receiver string, methods ...string) bool {
 // a word (a call's), or after =, a comma, another bracket, |, ;, =>, a
 // printing or returning word (puts, p, return) or at the value's start;
 // and the closing backtick (within 256 bytes, on the same line) must be
-// followed by ), ], ., + or a comma. Markdown's "a flag (`--force`) that"
-// passes: a bracket after a word and a space.
+// followed by ), ], ., + or a comma; what is inside must start as a
+// command does (a name, a path, a variable, a quote). Markdown's "a flag
+// (`--force`) that" passes: a bracket after a word and a space.
 func bracketedBacktick(v string, i int) bool {
 	b := i
 	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
@@ -3204,6 +3205,12 @@ func bracketedBacktick(v string, i int) bool {
 	}
 	e := strings.IndexByte(v[i+1:min(len(v), i+1+256)], '`')
 	if e <= 0 || strings.ContainsAny(v[i+1:i+1+e], "\n\r") {
+		return false
+	}
+	// a command starts so: a name, a path, a variable, a quote; R's
+	// operators in backticks (Map(`+`, 1:3), sapply(x, `%in%`, y):
+	// attack 60) do not
+	if c := v[skipSpace(v, i+1)]; !identByte(c, "/.$\\~'\"") {
 		return false
 	}
 	if a := skipSpace(v, i+1+e+1); a < len(v) && strings.IndexByte(").],+", v[a]) < 0 {

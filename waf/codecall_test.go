@@ -368,6 +368,8 @@ var codeCallAttacks = []string{
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
 // imports of harmless modules, an @mention.
 var codeCallBenign = []string{
+	// attack 60's: R's operators named in backticks
+	"Map(`+`, 1:3, 4:6)", "Reduce(`+`, 1:5)", "sapply(x, `%in%`, y)", "do.call(`[`, list(x, 1))",
 	// near attack 36's: prose about popen, a method list's search not
 	// sent
 	`use IO.popen with a block`, `File.popen is how Ruby reads a pipe`, `obj.methods.grep(/foo/)`, `send(:welcome, methods_count)`,

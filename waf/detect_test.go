@@ -318,6 +318,8 @@ func attackTable() (crsCatches, crsMisses []probe) {
 			header: http.Header{"Cookie": {"pp=pop; g=__globals__; b=__builtins__; i=__import__; o=os; p=popen; c=id; r=read"}}},
 		{name: "SSTI Jinja2 names moved to headers (request.headers)", method: "POST", path: "/api", contentType: js, body: `{"name": "{{''[request.headers.a][request.headers.b][1][request.headers.c]()}}"}`},
 		{name: "SSTI Razor Process.Start", method: "GET", path: "/hello?name=" + q(`@System.Diagnostics.Process.Start("cmd.exe","/c whoami")`)},
+		{name: "Razor new Process", method: "GET", path: "/hello?name=" + q(`@{ var p = new System.Diagnostics.Process(); }`)},
+		{name: "Process.Start in brackets", method: "GET", path: "/hello?name=" + q(`[System.Diagnostics.Process]::Start("calc")`)},
 		{name: "SSTI OGNL %{7*7}", method: "GET", path: "/hello?name=" + q("%{7*7}")},
 		{name: "SSTI FreeMarker [=7*7]", method: "GET", path: "/hello?name=" + q("[=7*7]")},
 		{name: "SSTI Velocity #{set}", method: "GET", path: "/hello?name=" + q("#{set}($x=7*7)$x")},
@@ -662,6 +664,7 @@ func benignTable() []probe {
 	return append([]probe{
 		{name: "a JSON API call", method: "POST", path: "/registry/services/hello_service", contentType: js,
 			body: `{"address": "127.0.0.1:9090", "ttl": "30s", "metadata": {"version": "2", "zone": "eu-1"}, "health": {"path": "/healthz"}}`},
+		{name: "a PowerShell answer naming System.Diagnostics.Process (attack 60)", method: "GET", path: "/search?q=" + q("[System.Diagnostics.Process]::GetCurrentProcess()")},
 		{name: "search with quotes and apostrophes", method: "GET", path: "/search?q=" + q(`O'Brien "quoted words" rock'n'roll`)},
 		{name: "search with an apostrophe, form", method: "POST", path: "/search", contentType: form, body: "q=" + q("McDonald's near St. Mary's")},
 		{name: "non-ASCII search", method: "GET", path: "/search?q=" + q("Zürich 東京 Москва 🎉")},
