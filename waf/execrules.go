@@ -140,8 +140,10 @@ var argumentShapes = []string{
 	// own) nor npm's --prefix ("--prefix ./frontend run build"); sed's e
 	// without an address before a program only then an option or the
 	// end ("e id card renewal" was refused); 7-Zip's -so only alone
-	// ("-so -tzip archive.zip", "-so what").
-	`(?:(?:` + sedAddress + `(?:\s*,\s*` + sedAddress + `)?\s*!?\s*(?:\{\s*)?(?-i:e)\s*(?:` + shortOptionPrograms + `)\b|(?-i:e)\s+(?:` + shortOptionPrograms + `)(?:\s+-|\s*\z))|(?-i:s)(?:/[^/\n]*/[^/\n]*/|\|[^|\n]*\|[^|\n]*\||#[^#\n]*#[^#\n]*#|:[^:\n]*:[^:\n]*:|,[^,\n]*,[^,\n]*,|@[^@\n]*@[^@\n]*@|![^!\n]*![^!\n]*!|_[^_\n]*_[^_\n]*_|%[^%\n]*%[^%\n]*%)[gpimw0-9]*(?-i:e)|(?:(?-i:-v)(?:=|\s*)|--volume(?:=|\s+))` + hostPaths + `:\S|--mount(?:=|\s+)\S*?\b(?:source|src)=` + hostPaths + `(?:,|\s|\z)|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--script-shell(?:=|\s+)['\"]?[/.~]|(?-i:-so)\s*\z` +
+	// ("-so -tzip archive.zip", "-so what"). Since attack 59: s///e
+	// only as a script, before its end, a ';', a '}' or a line break
+	// ("s/foo/bar/ge replaces with code in Perl" is prose).
+	`(?:(?:` + sedAddress + `(?:\s*,\s*` + sedAddress + `)?\s*!?\s*(?:\{\s*)?(?-i:e)\s*(?:` + shortOptionPrograms + `)\b|(?-i:e)\s+(?:` + shortOptionPrograms + `)(?:\s+-|\s*\z))|(?:` + sedAddress + `(?:\s*,\s*` + sedAddress + `)?\s*!?\s*(?:\{\s*)?)?(?-i:s)(?:/[^/\n]*/[^/\n]*/|\|[^|\n]*\|[^|\n]*\||#[^#\n]*#[^#\n]*#|:[^:\n]*:[^:\n]*:|,[^,\n]*,[^,\n]*,|@[^@\n]*@[^@\n]*@|![^!\n]*![^!\n]*!|_[^_\n]*_[^_\n]*_|%[^%\n]*%[^%\n]*%)[gpimw0-9]*(?-i:e)[gpimw0-9]*\s*(?:\z|[;}\n])|(?:(?-i:-v)(?:=|\s*)|--volume(?:=|\s+))` + hostPaths + `:\S|--mount(?:=|\s+)\S*?\b(?:source|src)=` + hostPaths + `(?:,|\s|\z)|(?:-c\s*|--command(?:=|\s+))?['\"]?\x5c(?:!|[ogw]\s*\|)\s*\S|[^\n]*?'\s*;?\s*\x5c(?:!|[ogw]\s*\|)\s*\S|--script-shell(?:=|\s+)['\"]?[/.~]|(?-i:-so)\s*\z` +
 		// since a twelfth (attack 16, B15): zip's -TT and --unzip-command
 		// (the program that tests the archive, -T), after other options
 		// too (-T -TT id, --unzip-command=id); sqlite3's -cmd of .shell or

