@@ -765,14 +765,14 @@ func psFold(buf []byte, s string) []byte {
 // "Notes; (id) is optional" is prose.
 func psStatementCommand(v string, k int) bool {
 	s := v[:min(len(v), k+langCallWindow)]
-	opened, inSwitch := false, false
+	opened, inSwitch, group := false, false, false
 	for range 12 {
 		k = skipSpace(s, k)
 		n, sw := psOpener(s, k, inSwitch)
 		if n == k {
 			break
 		}
-		k, opened, inSwitch = n, true, sw
+		k, opened, inSwitch, group = n, true, sw, s[n-1] == '('
 	}
 	if !opened || k >= len(s) {
 		return false
@@ -780,7 +780,7 @@ func psStatementCommand(v string, k int) bool {
 	var buf [langCallWindow]byte
 	word := buf[:0]
 	w := k
-	for ; w < len(s) && (identByte(s[w], "-.") || s[w] == '`'); w++ {
+	for ; w < len(s) && len(word) < langNameMax && (identByte(s[w], "-.") || s[w] == '`'); w++ {
 		if s[w] != '`' {
 			word = append(word, s[w])
 		}
@@ -788,9 +788,15 @@ func psStatementCommand(v string, k int) bool {
 	if len(word) == 0 {
 		return false
 	}
-	e := w + strings.IndexAny(s[w:], "})\n;|&")
-	if e < w {
-		e = len(s)
+	e := w
+	for e < len(s) && !psStatementEnd(s[e]) {
+		e++
+	}
+	if group && (e == len(s) || s[e] != ')') {
+		// a grouping holds one pipeline: (id) closes before any
+		// separator (x;&( repeated is read without a regular expression
+		// at each)
+		return false
 	}
 	if e < len(s) && (s[e] == '}' || s[e] == ')') {
 		a := skipBlanks(s, e+1)
@@ -799,6 +805,16 @@ func psStatementCommand(v string, k int) bool {
 		}
 	}
 	return literalCommand(string(append(word, s[w:e]...)))
+}
+
+// psStatementEnd: c ends a statement's command (} ) ; | & a line
+// break).
+func psStatementEnd(c byte) bool {
+	switch c {
+	case '}', ')', ';', '|', '&', '\n':
+		return true
+	}
+	return false
 }
 
 // psWordAt: the word w (lower case) stands at v[a] in any case.
@@ -949,9 +965,9 @@ func psCallOperator(v string, k int) bool {
 		var inner string
 		for range 4 {
 			w := v[a+1 : min(len(v), a+langCallWindow)]
-			c := strings.IndexAny(w, ")(;")
-			if c < 0 {
-				c = len(w)
+			c := 0
+			for c < len(w) && w[c] != ')' && w[c] != '(' && w[c] != ';' {
+				c++
 			}
 			inner = w[:c]
 			if c > 0 || c == len(w) || w[c] != '(' {
@@ -1293,6 +1309,7 @@ func cmdSetCommand(v string) bool {
 	if n == 0 {
 		return false
 	}
+	read := -1 // the start of the last word read (each of its %s finds it)
 	return eachByteOf(v, "%!", func(v string, i int) bool {
 		e := identEnd(v, i+1)
 		if e+1 < len(v) && v[e] == ':' {
@@ -1310,9 +1327,10 @@ func cmdSetCommand(v string) bool {
 		for w > 0 && i-w < langNameMax && strings.IndexByte(" \t&|;\n(", v[w-1]) < 0 {
 			w-- // (a word longer than a name is no command's: %x%%x%... is read once)
 		}
-		if i-w == langNameMax {
+		if i-w == langNameMax || w == read {
 			return false
 		}
+		read = w
 		b := blanksBefore(v, w)
 		if b >= 4 && strings.EqualFold(v[b-4:b], "call") {
 			b = blanksBefore(v, b-4)

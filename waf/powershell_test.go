@@ -1,6 +1,9 @@
 package waf
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // psAttacks60 are attack 60's PowerShell and cmd.exe spellings that run
 // id (not run: no pwsh here; read from the languages' grammar), which
@@ -58,4 +61,22 @@ func TestPowerShell60(t *testing.T) {
 
 func FuzzPowerShell60(f *testing.F) {
 	fuzzNeeds(f, powerShellCommand, "&.:$\\%{cipCIPrR", psAttacks60, psAttacks60CRS, psBenign60, psCode60)
+}
+
+// BenchmarkPowerShell60: rule 210144's operator alone on 16 KiB of
+// each of attack 60's shapes (BenchmarkLangCall runs every language
+// operator on them).
+func BenchmarkPowerShell60(b *testing.B) {
+	for _, c := range langCallUnits {
+		if !strings.HasPrefix(c.name, "powershell") && !strings.HasPrefix(c.name, "cmd") {
+			continue
+		}
+		v := strings.Repeat(c.unit, 16<<10/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			for b.Loop() {
+				powerShellCommand(v)
+			}
+		})
+	}
 }
