@@ -728,7 +728,7 @@ func psReadingAt(v string, i int) bool {
 			}
 		}
 	}
-	if v[i] != '{' && (psStatementCommand(v, k) || cmdStart(v, k) || cmdRunas(v, k)) {
+	if v[i] != '{' && (psStatementCommand(v, k, false) || cmdStart(v, k) || cmdRunas(v, k)) {
 		return true
 	}
 	return psCallOperator(v, k)
@@ -763,8 +763,14 @@ func psFold(buf []byte, s string) []byte {
 // a probe (literalCommand), and what closes it (} or )) ends a statement
 // (; | & a line break, another } or ), catch, finally, a member's .):
 // "Notes; (id) is optional" is prose.
-func psStatementCommand(v string, k int) bool {
+//
+// At the value's start (atStart) a bracket alone opens no statement: a
+// value "{id}" or "(id)" is a placeholder's name.
+func psStatementCommand(v string, k int, atStart bool) bool {
 	s := v[:min(len(v), k+langCallWindow)]
+	if atStart && k < len(s) && (s[k] == '{' || s[k] == '(') {
+		return false
+	}
 	opened, inSwitch, group := false, false, false
 	for range 12 {
 		k = skipSpace(s, k)
@@ -1058,7 +1064,7 @@ func psValueStart(v string) bool {
 	if k >= len(v) {
 		return false
 	}
-	if psCallOperator(v, k) {
+	if psCallOperator(v, k) || psStatementCommand(v, k, true) || cmdRunas(v, k) {
 		return true
 	}
 	var lb [24]byte

@@ -27,12 +27,13 @@ var psAttacks60 = []string{
 	"x&set a=id&start %a%", "x&set a=id&start /b %a%", "x&%COMSPEC:~0% /c id",
 	"x&%COMSPEC:~0,99% /c id", "x&%COMSPEC:cmd=cmd% /c id", "x&runas /trustlevel:0x20000 id",
 	// their kin: the same openers before another probe
-	"x;$r = & {id}", "x;[string](whoami)", "x;.{i`d}", "x;$ExecutionContext.\"InvokeCommand\".InvokeScript('id')",
-	"x;$s=$host.Runspace.CreatePipeline('whoami');$s.Invoke()", "x&set a=whoXami&call %a:X=%", "x&set a=xwhoami&call %a:~1,6%",
+	"x;$r = & {id}", "x;[string](whoami)", "x;.{i`d}", "x;$ExecutionContext.('InvokeCom'+'mand').('Invoke'+'Script')('id')",
+	"x;$s=$host.Runspace.CreatePipeline('whoami');$s.Invoke()", "&{id}", "[void](id)", "runas /trustlevel:0x20000 whoami", "x&set a=whoXami&call %a:X=%",
 }
 
 // psAttacks60CRS are the same shapes that the CRS alone refuses too.
-var psAttacks60CRS = []string{"x\n&{whoami}", "x|&{whoami}", "x;if(1){id}", "x;foreach($i in 1){id}", "x;1|ForEach-Object{id}", "x;1|Where-Object{whoami}"}
+var psAttacks60CRS = []string{"x\n&{whoami}", "x|&{whoami}", "x;if(1){id}", "x;foreach($i in 1){id}", "x;1|ForEach-Object{id}", "x;1|Where-Object{whoami}",
+	"x&set a=whoami&call %a:*w=w%"}
 
 // psBenign60 are near-misses: attack 60's false positives of 210144 (a
 // variable's expansion that is part of a script's name, commands that
@@ -43,7 +44,7 @@ var psBenign60 = []string{
 	"set name=report&call %name%.cmd", "$cmd = \"git\"; & $cmd status", "%COMSPEC% /c build.cmd", "cmd /c dir",
 	"Fields: name; {id} is the key", "Sort with 1|sort{$_.Name}",
 	"p.StartInfo.FileName = \"notepad.exe\"; p.Start();", "CreateNestedPipeline docs: use Invoke() to run it", "runas /user:admin notepad",
-	"echo %date:~0,4%", "set v=1.2&call build_%v%.cmd", "x;switch($a){1{'one'}}", "$host.Runspace is the current runspace",
+	"echo %date:~0,4%", "set v=1.2&call build_%v%.cmd", "x;switch($a){1{'one'}}", "{id}", "(id)", "/users/{id}", "$host.Runspace is the current runspace",
 }
 
 // psCode60 are near-misses that the CRS alone or another rule (210151's
@@ -60,7 +61,7 @@ func TestPowerShell60(t *testing.T) {
 }
 
 func FuzzPowerShell60(f *testing.F) {
-	fuzzNeeds(f, powerShellCommand, "&.:$\\%{cipCIPrR", psAttacks60, psAttacks60CRS, psBenign60, psCode60)
+	fuzzNeeds(f, powerShellCommand, "&.:$\\%{(;|\n", psAttacks60, psAttacks60CRS, psBenign60, psCode60)
 }
 
 // BenchmarkPowerShell60: rule 210144's operator alone on 16 KiB of
