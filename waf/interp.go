@@ -764,11 +764,12 @@ func psFold(buf []byte, s string) []byte {
 // (; | & a line break, another } or ), catch, finally, a member's .):
 // "Notes; (id) is optional" is prose.
 //
-// At the value's start (atStart) a bracket alone opens no statement: a
-// value "{id}" or "(id)" is a placeholder's name.
+// At the value's start (atStart) only & . $x= and [type] open one: a
+// value "{id}", "(id)", ",id" or "!id" is a placeholder's name or a
+// list's.
 func psStatementCommand(v string, k int, atStart bool) bool {
 	s := v[:min(len(v), k+langCallWindow)]
-	if atStart && k < len(s) && (s[k] == '{' || s[k] == '(') {
+	if atStart && (k >= len(s) || strings.IndexByte("&.$[", s[k]) < 0) {
 		return false
 	}
 	opened, inSwitch, group := false, false, false

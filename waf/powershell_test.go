@@ -44,7 +44,7 @@ var psBenign60 = []string{
 	"set name=report&call %name%.cmd", "$cmd = \"git\"; & $cmd status", "%COMSPEC% /c build.cmd", "cmd /c dir",
 	"Fields: name; {id} is the key", "Sort with 1|sort{$_.Name}",
 	"p.StartInfo.FileName = \"notepad.exe\"; p.Start();", "CreateNestedPipeline docs: use Invoke() to run it", "runas /user:admin notepad",
-	"echo %date:~0,4%", "set v=1.2&call build_%v%.cmd", "x;switch($a){1{'one'}}", "{id}", "(id)", "/users/{id}", "$host.Runspace is the current runspace",
+	"echo %date:~0,4%", "set v=1.2&call build_%v%.cmd", "x;switch($a){1{'one'}}", "{id}", "(id)", "/users/{id}", ",id", "!id", "-join id", "$host.Runspace is the current runspace",
 }
 
 // psCode60 are near-misses that the CRS alone or another rule (210151's
@@ -61,7 +61,7 @@ func TestPowerShell60(t *testing.T) {
 }
 
 func FuzzPowerShell60(f *testing.F) {
-	fuzzNeeds(f, powerShellCommand, "&.:$\\%{(;|\n", psAttacks60, psAttacks60CRS, psBenign60, psCode60)
+	fuzzNeeds(f, powerShellCommand, "&.:$\\%{(;|\n[cipCIPrR", psAttacks60, psAttacks60CRS, psBenign60, psCode60)
 }
 
 // BenchmarkPowerShell60: rule 210144's operator alone on 16 KiB of
