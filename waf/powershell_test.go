@@ -47,9 +47,13 @@ var psBenign60 = []string{
 	"echo %date:~0,4%", "set v=1.2&call build_%v%.cmd", "x;switch($a){1{'one'}}", "{id}", "(id)", "/users/{id}", ",id", "!id", "-join id", "$host.Runspace is the current runspace",
 }
 
-// psCode60 are near-misses that the CRS alone or another rule (210151's
-// ;(id)) refuses: read by the operator only.
-var psCode60 = []string{"Notes; (id) is optional", "[void] discards; (id) stays", "Use try{...}catch{} in PowerShell", "In PowerShell & { ... } runs a block", "$a = (Get-Date); $b = [int]$x",
+// psCode60 are near-misses read by the operator only: the CRS alone or
+// another rule (210151's ;(id)) refuses some, the others are PowerShell
+// and cmd.exe as posts show it.
+var psCode60 = []string{"Use & {} to run a block; & { Get-Date }", "Run: cmd /c echo hello", "x; cmd /c npm install",
+	"see docs; try{ Get-Item x }catch{}", "set path=C:\\bin&call %path%\\setup.bat", "$p = 'notepad'; & $p", "Hi; {ps} means PostScript",
+	"runas /user:admin \"mmc compmgmt.msc\"", "a | ?{ $_.Name -eq 'x' }", "1|%{ $_ * 2 }",
+	"Notes; (id) is optional", "[void] discards; (id) stays", "Use try{...}catch{} in PowerShell", "In PowerShell & { ... } runs a block", "$a = (Get-Date); $b = [int]$x",
 	"select @{n='Name';e={$_.Name}} for a column"}
 
 // TestPowerShell60: rule 210144 refuses attack 60's spellings in the
