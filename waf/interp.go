@@ -620,7 +620,7 @@ func perlCallAfter(s string, j int) bool {
 
 // powerShellCommand is rule 210144's operator (see interpRules).
 func powerShellCommand(v string) bool {
-	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v)
+	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v) || psPipelineProcess(v)
 }
 
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
@@ -636,24 +636,31 @@ func psReadingAt(v string, i int) bool {
 		if i+1 >= len(v) || v[i+1] != ':' || i == 0 {
 			return false
 		}
-		var mb [8]byte
-		m := lowerASCII(mb[:0], v[i+2:min(len(v), i+2+len(mb))])
+		// (the name quoted or joined, ::"Create"(, ::('Cre'+'ate')(, is
+		// read folded: attack 60)
+		var mb [16]byte
+		m := psFold(mb[:0], v[i+2:min(len(v), i+2+4*len(mb))])
+		if len(m) > 0 && m[0] == '(' {
+			m = m[1:]
+			if p := bytes.IndexByte(m, ')'); p >= 0 {
+				m = m[:p+copy(m[p:], m[p+1:])]
+			}
+		}
 		before := lowerASCII(lb[:0], v[max(0, i-len(lb)):i])
 		// called: a bracket after the name ([ScriptBlock]::Create in
 		// prose names it: attack 58's false positives)
 		switch {
-		case bytes.HasPrefix(m, []byte("create")):
-			a := skipBlanks(v, i+2+len("create"))
-			return a < len(v) && v[a] == '(' && bytes.Contains(before, []byte("scriptblock"))
-		case bytes.HasPrefix(m, []byte("start")):
-			a := skipBlanks(v, i+2+len("start"))
-			return a < len(v) && v[a] == '(' && bytes.Contains(before, []byte("process"))
+		case bytes.HasPrefix(m, []byte("create(")):
+			return bytes.Contains(before, []byte("scriptblock"))
+		case bytes.HasPrefix(m, []byte("start(")):
+			return bytes.Contains(before, []byte("process"))
 		}
 		return false
 	case '$':
 		// $ExecutionContext's InvokeCommand (.InvokeCommand,
 		// .SessionState.InvokeCommand) in the 64 bytes after, $env:ComSpec
-		t := lowerASCII(lb[:0], v[i+1:min(len(v), i+1+len(lb))])
+		// (folded: .('Invoke'+'Command'), ."InvokeCommand": attack 60)
+		t := psFold(lb[:0], v[i+1:min(len(v), i+1+2*len(lb))])
 		if bytes.HasPrefix(t, []byte("executioncontext")) {
 			// InvokeCommand and a method of it called after
 			// (.InvokeScript(...)): its name in prose passes
@@ -721,7 +728,219 @@ func psReadingAt(v string, i int) bool {
 			}
 		}
 	}
+	if v[i] != '{' && (psStatementCommand(v, k, false) || cmdStart(v, k) || cmdRunas(v, k)) {
+		return true
+	}
 	return psCallOperator(v, k)
+}
+
+// psFold appends s to buf in lower case without what joins or quotes a
+// literal name (' " + backticks and blanks), up to buf's capacity:
+// ('Invoke'+'Command') reads as (invokecommand).
+func psFold(buf []byte, s string) []byte {
+	for x := 0; x < len(s) && len(buf) < cap(buf); x++ {
+		c := s[x]
+		switch c {
+		case '\'', '"', '+', '`', ' ', '\t':
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}
+
+// psStatementCommand: at v[k] (a statement's start) stand PowerShell's
+// grouping and invocation tokens before the statement's command (attack
+// 60): & { and . { (a script block invoked), { ( and ,( (grouping and
+// the unary comma), $x= and $null= (an assignment), [type] (a cast),
+// -join( -not, try{, if/while/switch/foreach(...){ and a switch's clause
+// {, ?{ where{ %{ foreach{ (a pipeline's blocks) and select @{...e={ (a
+// calculated property); the command after them (up to 12, within
+// langCallWindow bytes, PowerShell's escape ` dropped from its word) is
+// a probe (literalCommand), and what closes it (} or )) ends a statement
+// (; | & a line break, another } or ), catch, finally, a member's .):
+// "Notes; (id) is optional" is prose.
+//
+// At the value's start (atStart) only & . $x= and [type] open one: a
+// value "{id}", "(id)", ",id" or "!id" is a placeholder's name or a
+// list's.
+func psStatementCommand(v string, k int, atStart bool) bool {
+	s := v[:min(len(v), k+langCallWindow)]
+	if atStart && (k >= len(s) || strings.IndexByte("&.$[", s[k]) < 0) {
+		return false
+	}
+	opened, inSwitch, group := false, false, false
+	for range 12 {
+		k = skipSpace(s, k)
+		n, sw := psOpener(s, k, inSwitch)
+		if n == k {
+			break
+		}
+		k, opened, inSwitch, group = n, true, sw, s[n-1] == '('
+	}
+	if !opened || k >= len(s) {
+		return false
+	}
+	var buf [langCallWindow]byte
+	word := buf[:0]
+	w := k
+	for ; w < len(s) && len(word) < langNameMax && (identByte(s[w], "-.") || s[w] == '`'); w++ {
+		if s[w] != '`' {
+			word = append(word, s[w])
+		}
+	}
+	if len(word) == 0 {
+		return false
+	}
+	e := w
+	for e < len(s) && !psStatementEnd(s[e]) {
+		e++
+	}
+	if group && (e == len(s) || s[e] != ')') {
+		// a grouping holds one pipeline: (id) closes before any
+		// separator (x;&( repeated is read without a regular expression
+		// at each)
+		return false
+	}
+	if e < len(s) && (s[e] == '}' || s[e] == ')') {
+		a := skipBlanks(s, e+1)
+		if a < len(v) && strings.IndexByte(";|&\n}).", v[a]) < 0 && !psWordAt(v, a, "catch") && !psWordAt(v, a, "finally") {
+			return false
+		}
+	}
+	return literalCommand(string(append(word, s[w:e]...)))
+}
+
+// psStatementEnd: c ends a statement's command (} ) ; | & a line
+// break).
+func psStatementEnd(c byte) bool {
+	switch c {
+	case '}', ')', ';', '|', '&', '\n':
+		return true
+	}
+	return false
+}
+
+// psWordAt: the word w (lower case) stands at v[a] in any case.
+func psWordAt(v string, a int, w string) bool {
+	return a+len(w) <= len(v) && strings.EqualFold(v[a:a+len(w)], w) && (a+len(w) == len(v) || !identByte(v[a+len(w)], "-"))
+}
+
+// psBlockWords are cmdlets (and their aliases) whose script block runs
+// for each object piped to them (1|?{id}, 1|where{id}, 1|%{id}).
+var psBlockWords = []string{"?", "%", "where", "where-object", "foreach", "foreach-object", "sort", "sort-object", "group", "group-object"}
+
+// psOpener: the index after the opener at s[k] (see psStatementCommand),
+// or k; sw: it opened a switch's body (whose clauses, 1{, open too).
+func psOpener(s string, k int, inSwitch bool) (int, bool) {
+	if k >= len(s) {
+		return k, false
+	}
+	switch c := s[k]; c {
+	case '&', '.':
+		if a := skipBlanks(s, k+1); a < len(s) && s[a] == '{' {
+			return a + 1, false
+		}
+		return k, false
+	case '{', '(', ',', '!':
+		return k + 1, false
+	case '$':
+		e := identEnd(s, k+1)
+		if a := skipBlanks(s, e); e > k+1 && a+1 < len(s) && s[a] == '=' && s[a+1] != '=' {
+			return a + 1, false
+		}
+		return k, false
+	case '[':
+		e := k + 1
+		for e < len(s) && e-k < langNameMax && (identByte(s[e], ".") || s[e] == '[' && e+1 < len(s) && s[e+1] == ']' || s[e] == ']' && s[e-1] == '[') {
+			e++
+		}
+		if e < len(s) && s[e] == ']' && e > k+1 && (e+1 == len(s) || s[e+1] != ':') {
+			return e + 1, false
+		}
+		return k, false
+	case '-':
+		for _, w := range []string{"-join", "-not", "-bnot", "-split"} {
+			if psWordAt(s, k, w) {
+				return k + len(w), false
+			}
+		}
+		return k, false
+	case '@':
+		// a calculated property: @{n='a';e={...}}, expression={...}
+		if k+1 < len(s) && s[k+1] == '{' {
+			w := s[k+2 : min(len(s), k+2+langNameMax)]
+			for p := strings.IndexByte(w, '='); p >= 0 && p < len(w); {
+				if a := skipBlanks(w, p+1); a < len(w) && w[a] == '{' {
+					return k + 2 + a + 1, false
+				}
+				q := strings.IndexByte(w[p+1:], '=')
+				if q < 0 {
+					break
+				}
+				p += q + 1
+			}
+		}
+		return k, false
+	}
+	if inSwitch {
+		// a switch's clause: a literal, a number, default, then {
+		e := k
+		for e < len(s) && e-k < langNameMax && s[e] != '{' && s[e] != '}' && s[e] != ';' {
+			e++
+		}
+		if e < len(s) && s[e] == '{' && e > k {
+			return e + 1, false
+		}
+		return k, false
+	}
+	e := k
+	for e < len(s) && (identByte(s[e], "-") || s[e] == '?' || s[e] == '%') {
+		e++
+	}
+	if e == k {
+		return k, false
+	}
+	var lb [16]byte
+	word := string(lowerASCII(lb[:0], s[k:min(e, k+len(lb))]))
+	a := skipBlanks(s, e)
+	switch word {
+	case "try", "finally":
+		if a < len(s) && s[a] == '{' {
+			return a + 1, false
+		}
+	case "if", "elseif", "while", "switch", "foreach", "for":
+		// (...) then the block
+		if a < len(s) && s[a] == '(' {
+			depth := 0
+			for x := a; x < len(s); x++ {
+				switch s[x] {
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+				if depth == 0 {
+					b := skipBlanks(s, x+1)
+					if b < len(s) && s[b] == '{' {
+						return b + 1, word == "switch"
+					}
+					break
+				}
+			}
+		}
+	case "select", "select-object", "format-table", "ft", "format-list", "fl":
+		if a < len(s) && s[a] == '@' {
+			return a, false
+		}
+	}
+	if slices.Contains(psBlockWords, word) && a < len(s) && s[a] == '{' {
+		return a + 1, false
+	}
+	return k, false
 }
 
 // psCallOperator: at v[k] (a command's start) stands PowerShell's call
@@ -745,10 +964,23 @@ func psCallOperator(v string, k int) bool {
 		// join or a cmdlet that finds one (&('i'+'ex'), &(-join(...)),
 		// &(gcm i*x)); "& (ampersand)" and "&(x) + 3" in prose pass
 		// (attack 58's false positives)
-		c := strings.IndexByte(v[a:min(len(v), a+langCallWindow)], ')')
-		inner := v[a+1:]
-		if c > 0 {
-			inner = v[a+1 : a+c]
+		// (read to the first bracket or ';' within langCallWindow bytes:
+		// read to the value's end, a value of x;&( repeated was read
+		// again at each, quadratic, and to a ')' far on, 256 bytes at each
+		// of them: attack 60; brackets opened first, &((gcm i*x)), are
+		// read into)
+		var inner string
+		for range 4 {
+			w := v[a+1 : min(len(v), a+langCallWindow)]
+			c := 0
+			for c < len(w) && w[c] != ')' && w[c] != '(' && w[c] != ';' {
+				c++
+			}
+			inner = w[:c]
+			if c > 0 || c == len(w) || w[c] != '(' {
+				break
+			}
+			a++
 		}
 		if strings.ContainsAny(inner, "'\"$[+") {
 			return true
@@ -763,7 +995,36 @@ func psCallOperator(v string, k int) bool {
 		}
 		return false
 	case '$':
-		return a+1 < len(v) && (identByte(v[a+1], "") && (v[a+1] < '0' || v[a+1] > '9') || v[a+1] == '{' || v[a+1] == '(')
+		if a+1 >= len(v) || !(identByte(v[a+1], "") && (v[a+1] < '0' || v[a+1] > '9') || v[a+1] == '{' || v[a+1] == '(') {
+			return false
+		}
+		// a variable the value sets to a literal that is no probe ($cmd =
+		// "git"; & $cmd status: attack 60's false positive) is read as
+		// that literal; a joined one ($x='i'+'d';&$x) or one set
+		// elsewhere is a built name
+		e := identEnd(v, a+1)
+		if e == a+1 {
+			return true
+		}
+		before := v[max(0, a-setReach):a]
+		p := strings.LastIndex(before, v[a:e])
+		if p < 0 {
+			return true
+		}
+		q := skipBlanks(before, p+e-a)
+		if q >= len(before) || before[q] != '=' {
+			return true
+		}
+		q = skipBlanks(before, q+1)
+		if q >= len(before) || before[q] != '\'' && before[q] != '"' {
+			return true
+		}
+		var lb [langCallWindow]byte
+		t, end, ok := phpLiteral(before[:min(len(before), q+langCallWindow)], q, lb[:0])
+		if n := skipBlanks(before, end); !ok || n < len(before) && (before[n] == '+' || before[n] == '.') {
+			return true
+		}
+		return literalCommand(string(t))
 	}
 	return false
 }
@@ -804,7 +1065,7 @@ func psValueStart(v string) bool {
 	if k >= len(v) {
 		return false
 	}
-	if psCallOperator(v, k) {
+	if psCallOperator(v, k) || psStatementCommand(v, k, true) || cmdRunas(v, k) {
 		return true
 	}
 	var lb [24]byte
@@ -853,15 +1114,32 @@ func psEncodedCommand(v string, j int) bool {
 
 // cmdStart: at v[k] stands cmd.exe with carets or quotes between its
 // letters (c^m^d, "cmd"), or %COMSPEC%, then options and /c or /k.
+//
+// Its name spelled plainly (cmd, %COMSPEC%), the command after /c must
+// be a probe (literalCommand) or built (%x%, !x!, carets, set): "cmd /c
+// dir" and "%COMSPEC% /c build.cmd" are everyday (attack 60's false
+// positives); %COMSPEC% with a substring or a substitution
+// (%COMSPEC:~0%, %COMSPEC:cmd=cmd%) is no one's everyday (attack 60).
 func cmdStart(v string, k int) bool {
 	var lb [16]byte
 	name := lb[:0]
-	e := k
+	e, spelled := k, false
 	for e < len(v) && len(name) < len(lb) && (identByte(v[e], "") || v[e] == '^' || v[e] == '"' || v[e] == '.' || v[e] == '%') {
 		if v[e] != '^' && v[e] != '"' {
 			name = append(name, v[e]|0x20)
+		} else {
+			spelled = true
 		}
 		e++
+		if string(name) == "%comspec" && e < len(v) && v[e] == ':' {
+			// a modifier: read to its closing %
+			c := strings.IndexByte(v[e:min(len(v), e+langNameMax)], '%')
+			if c < 0 {
+				return false
+			}
+			name, e, spelled = append(name, '%'), e+c+1, true
+			break
+		}
 	}
 	switch string(name) {
 	case "cmd", "cmd.exe", "%comspec%":
@@ -875,13 +1153,62 @@ func cmdStart(v string, k int) bool {
 		}
 		c := v[e+1] | 0x20
 		if (c == 'c' || c == 'k') && (e+2 == len(v) || !identByte(v[e+2], "")) {
-			return true
+			return spelled || cmdLineProbe(v, e+2)
 		}
 		for e < len(v) && v[e] != ' ' && v[e] != '\t' {
 			e++ // an option: /v:on, /q
 		}
 	}
 	return false
+}
+
+// cmdLineProbe: the command line at v[j] (after cmd's /c) is a probe
+// (literalCommand) or built from what cmd.exe expands (%x%, !x!, a
+// caret, set ...), quotes around it dropped.
+func cmdLineProbe(v string, j int) bool {
+	j = skipBlanks(v, j)
+	for j < len(v) && v[j] == '"' {
+		j++
+	}
+	line := v[j:min(len(v), j+langCallWindow)]
+	if strings.ContainsAny(line, "%!^") || len(line) > 4 && strings.EqualFold(line[:4], "set ") {
+		return true
+	}
+	if q := strings.IndexByte(line, '"'); q >= 0 {
+		line = line[:q]
+	}
+	return literalCommand(line)
+}
+
+// cmdRunas: at v[k] (a command's start) stands runas with its options
+// (/trustlevel:0x20000, /user:x) before a probe (literalCommand, quoted
+// or not): attack 60's runas /trustlevel:0x20000 id.
+func cmdRunas(v string, k int) bool {
+	if !psWordAt(v, k, "runas") {
+		return false
+	}
+	e := k + len("runas")
+	opts := 0
+	for range 4 {
+		e = skipBlanks(v, e)
+		if e >= len(v) || v[e] != '/' {
+			break
+		}
+		for e < len(v) && v[e] != ' ' && v[e] != '\t' {
+			e++
+		}
+		opts++
+	}
+	if opts == 0 || e >= len(v) {
+		return false
+	}
+	line := v[e:min(len(v), e+langCallWindow)]
+	if line[0] == '"' || line[0] == '\'' {
+		if q := strings.IndexByte(line[1:], line[0]); q >= 0 {
+			line = line[1 : q+1]
+		}
+	}
+	return literalCommand(line)
 }
 
 // javaProcess is rule 210145's operator (see interpRules): start called
@@ -960,7 +1287,7 @@ func javaName(s string, p int, name string) bool {
 // the value, joined to more (x & set x=who&& call %x%ami: found while
 // attack 57 ran). Up to eight variables' names are read.
 func cmdSetCommand(v string) bool {
-	var names [8]string
+	var names, vals [8]string
 	n := 0
 	for off := 0; n < len(names); {
 		i := indexFold(v[off:], "set ")
@@ -978,17 +1305,24 @@ func cmdSetCommand(v string) bool {
 		}
 		e := identEnd(v, a)
 		if e > a && e < len(v) && v[e] == '=' {
-			names[n], n = v[a:e], n+1
+			// its value: to & | a line break or a quote (set "a=who")
+			val := v[e+1 : min(len(v), e+1+langNameMax)]
+			if c := strings.IndexAny(val, "&|\n\""); c >= 0 {
+				val = val[:c]
+			}
+			names[n], vals[n], n = v[a:e], val, n+1
 		}
 	}
 	if n == 0 {
 		return false
 	}
+	read := -1 // the start of the last word read (each of its %s finds it)
 	return eachByteOf(v, "%!", func(v string, i int) bool {
 		e := identEnd(v, i+1)
-		if e+1 < len(v) && v[e] == ':' && v[e+1] == '~' {
-			// a substring, %a:~1% (attack 58)
-			if c := strings.IndexByte(v[e:min(len(v), e+16)], v[i]); c > 0 {
+		if e+1 < len(v) && v[e] == ':' {
+			// a substring, %a:~1% (attack 58), a substitution, %a:X=%,
+			// %a:*x=% (attack 60)
+			if c := strings.IndexByte(v[e:min(len(v), e+langNameMax)], v[i]); c > 0 {
 				e += c
 			}
 		}
@@ -1000,18 +1334,204 @@ func cmdSetCommand(v string) bool {
 		for w > 0 && i-w < langNameMax && strings.IndexByte(" \t&|;\n(", v[w-1]) < 0 {
 			w-- // (a word longer than a name is no command's: %x%%x%... is read once)
 		}
-		if i-w == langNameMax {
+		if i-w == langNameMax || w == read {
 			return false
 		}
+		read = w
 		b := blanksBefore(v, w)
 		if b >= 4 && strings.EqualFold(v[b-4:b], "call") {
 			b = blanksBefore(v, b-4)
 		}
+		// start and its options (start /b %a%: attack 60)
+		for x := 0; x < 4 && b > 1 && v[b-1] != ' '; x++ {
+			o := b
+			for o > 0 && b-o < 16 && v[o-1] != ' ' && v[o-1] != '\t' && strings.IndexByte("&|;\n(", v[o-1]) < 0 {
+				o--
+			}
+			switch {
+			case v[o] == '/' && o < b:
+				b = blanksBefore(v, o)
+				continue
+			case strings.EqualFold(v[o:b], "start"):
+				b = blanksBefore(v, o)
+			}
+			break
+		}
 		for b > 0 && v[b-1] == '@' {
 			b--
 		}
-		return b == 0 || strings.IndexByte("&|;\n(", v[b-1]) >= 0
+		if b != 0 && strings.IndexByte("&|;\n(", v[b-1]) < 0 {
+			return false
+		}
+		// the word expanded: a variable's expansion that is the whole
+		// word runs what it holds; one that is part of a word
+		// (%cmd%.bat, deploy_%env%.cmd) names a script unless the word
+		// expanded is a probe (%x%ami after set x=who: attack 60's false
+		// positives)
+		var buf [langCallWindow]byte
+		word, whole := cmdExpand(v, w, names[:n], vals[:n], buf[:0])
+		return whole || literalCommand(string(word))
 	})
+}
+
+// cmdExpand is the word at v[w] (to a blank or a separator) with each
+// %x% or !x! of names expanded to its value in vals (with a substring
+// ~n,m or a substitution a=b, *a=b applied) appended to buf; whole: the
+// word was expansions of names alone.
+func cmdExpand(v string, w int, names, vals []string, buf []byte) (word []byte, whole bool) {
+	whole = true
+	for x := w; x < len(v) && len(buf) < cap(buf)-langNameMax && x-w < langCallWindow; {
+		c := v[x]
+		if c == ' ' || c == '\t' || strings.IndexByte("&|;\n()<>", c) >= 0 {
+			break
+		}
+		if c == '%' || c == '!' {
+			e := identEnd(v, x+1)
+			end := e
+			if e < len(v) && v[e] == ':' {
+				if q := strings.IndexByte(v[e:min(len(v), e+langNameMax)], c); q > 0 {
+					end = e + q
+				}
+			}
+			if end < len(v) && v[end] == c && e > x+1 {
+				if k := slices.IndexFunc(names, func(s string) bool { return strings.EqualFold(s, v[x+1:e]) }); k >= 0 {
+					mod := ""
+					if end > e {
+						mod = v[e+1 : end]
+					}
+					buf = cmdModify(buf, vals[k], mod)
+					x = end + 1
+					continue
+				}
+			}
+		}
+		whole = false
+		buf = append(buf, c)
+		x++
+	}
+	return buf, whole && len(buf) > 0
+}
+
+// cmdModify appends val with cmd.exe's modifier mod applied: ~n[,m] a
+// substring, a=b each a (any case) replaced by b, *a=b everything to the
+// first a replaced by b.
+func cmdModify(buf []byte, val, mod string) []byte {
+	if mod == "" {
+		return append(buf, val...)
+	}
+	if mod[0] == '~' {
+		num := func(t string) (int, string) {
+			neg := len(t) > 0 && t[0] == '-'
+			if neg {
+				t = t[1:]
+			}
+			n, x := 0, 0
+			for ; x < len(t) && x < 6 && t[x] >= '0' && t[x] <= '9'; x++ {
+				n = n*10 + int(t[x]-'0')
+			}
+			if neg {
+				n = -n
+			}
+			return n, t[x:]
+		}
+		a, rest := num(mod[1:])
+		if a < 0 {
+			a += len(val)
+		}
+		a = max(0, min(a, len(val)))
+		b := len(val)
+		if len(rest) > 0 && rest[0] == ',' {
+			m, _ := num(rest[1:])
+			if m < 0 {
+				b = len(val) + m
+			} else {
+				b = a + m
+			}
+			b = max(a, min(b, len(val)))
+		}
+		return append(buf, val[a:b]...)
+	}
+	eq := strings.IndexByte(mod, '=')
+	if eq < 1 {
+		return append(buf, val...)
+	}
+	from, to := mod[:eq], mod[eq+1:]
+	if from[0] == '*' {
+		if p := indexFoldAny(val, from[1:]); p >= 0 && len(from) > 1 {
+			return append(append(buf, to...), val[p+len(from)-1:]...)
+		}
+		return append(buf, val...)
+	}
+	for len(val) > 0 {
+		p := indexFoldAny(val, from)
+		if p < 0 {
+			break
+		}
+		buf = append(append(buf, val[:p]...), to...)
+		val = val[p+len(from):]
+	}
+	return append(buf, val...)
+}
+
+// indexFoldAny is the index of t in s in any ASCII case, or -1.
+func indexFoldAny(s, t string) int {
+	for p := 0; p+len(t) <= len(s); p++ {
+		if strings.EqualFold(s[p:p+len(t)], t) {
+			return p
+		}
+	}
+	return -1
+}
+
+// psPipelineProcess: a runspace's pipeline made from a script and
+// invoked ($host.Runspace.CreateNestedPipeline('id',$false).Invoke(),
+// CreatePipeline), and a Process object's StartInfo.FileName set to a
+// probe or a built name and started ($_.StartInfo.FileName='id';
+// $_.Start()): attack 60. Each name's use reads langCallWindow bytes
+// after it.
+func psPipelineProcess(v string) bool {
+	for off := 0; off < len(v); {
+		p := indexFold(v[off:], "pipeline(")
+		if p < 0 {
+			break
+		}
+		p += off
+		off = p + len("pipeline(")
+		if p >= 6 && indexFold(v[max(0, p-len("createnested")):p], "create") >= 0 {
+			a := skipBlanks(v, off)
+			if a < len(v) && v[a] != ')' && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke") >= 0 {
+				return true
+			}
+		}
+	}
+	for off := 0; off < len(v); {
+		p := indexFold(v[off:], "startinfo.filename")
+		if p < 0 {
+			return false
+		}
+		p += off
+		off = p + len("startinfo.filename")
+		a := skipBlanks(v, off)
+		if a >= len(v) || v[a] != '=' {
+			continue
+		}
+		w := v[:min(len(v), off+langCallWindow)]
+		if indexFold(w[off:], ".start(") < 0 {
+			continue
+		}
+		a = skipBlanks(w, a+1)
+		switch {
+		case a < len(w) && w[a] == '$':
+			return true
+		case a < len(w) && (w[a] == '\'' || w[a] == '"'):
+			var lb [langCallWindow]byte
+			t, end, ok := phpLiteral(w, a, lb[:0])
+			if n := skipBlanks(w, end); ok && (n < len(w) && w[n] == '+' || literalCommand(string(t))) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // psComProcess: a process started through COM or WMI (attack 57):

@@ -357,6 +357,15 @@ var langCallUnits = []struct{ name, unit string }{
 	{"other calls 60", "(\\045pi (%pi\\\n :\"os\".x :'cmd'( 'a' |> :os.cmd lapply(x, system, do.call(f, 'a'.trim().execute() &:os.cmd/1 M:cmd( io.popen[==[x "},
 	{"postscript strings", "(\\045pipe\\045"},
 	{"quoted names", ":\"os\".x("},
+	// attack 60's: call operators before brackets never closed, types
+	// before ::, PowerShell's statement openers, member names joined,
+	// pipelines and processes, cmd.exe's substitutions and %COMSPEC%
+	{"powershell brackets", "x;&("},
+	{"powershell types", "[ScriptBlock]::"},
+	{"powershell openers", "x;$a=&{[void](,(-join(try{switch(1){1{?{@{e={"},
+	{"powershell members", "$ExecutionContext.('a'+'b')::('C'+'r')"},
+	{"powershell pipelines", "CreatePipeline(.StartInfo.FileName='i'+"},
+	{"cmd substitutions", "set a=xid&call %a:x=%%a:*x=%start /b %a:~1,2%%COMSPEC:~0% /c runas /u "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
