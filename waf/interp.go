@@ -1306,7 +1306,16 @@ func tclExec(v string) bool {
 	if eachByteOf(v, "[", tclSubstitution) {
 		return true
 	}
-	if k := strings.Index(v, "{*}"); k >= 0 && k+3 < len(v) && strings.IndexByte("\"[${", v[k+3]) >= 0 {
+	if eachWord(v, "{*}", "", func(k int) bool {
+		// the expansion of a literal or a substitution, or of a variable
+		// the value sets ({*}$cmd in a tip is the application's)
+		k += 3
+		if k+1 < len(v) && v[k] == '$' {
+			e := identEnd(v, k+1)
+			return e > k+1 && tclVariableSet(v, k, v[k+1:e])
+		}
+		return k < len(v) && strings.IndexByte("\"[{", v[k]) >= 0
+	}) {
 		return true
 	}
 	if eachWord(v, "open", "$@.:", func(i int) bool {
@@ -1331,8 +1340,14 @@ func tclExec(v string) bool {
 	if p := strings.Index(v, "interp alias"); p >= 0 && strings.Contains(v[p:min(len(v), p+langNameMax)], "exec") {
 		return true
 	}
+	// exec at the value's start (for an eval of it)
 	k := skipSpace(v, 0)
-	return strings.HasPrefix(v[k:], "exec ") && literalCommand(strings.TrimRight(v[k+5:], ";]"))
+	if !strings.HasPrefix(v[k:], "exec") {
+		return false
+	}
+	var cmd tclCommand
+	tclReadCommand(v, k, false, false, &cmd)
+	return cmd.n > 0 && string(cmd.word(0)) == "exec" && tclExecRuns(v, &cmd)
 }
 
 // tclSubstitution: at v[i] ('[') stands a command substitution that runs
@@ -1371,28 +1386,19 @@ func tclSubstitution(v string, i int) bool {
 		before := v[max(0, k-setReach):k]
 		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" "))
 	}
-	// the command's word, unquoted, unbraced, without ::, unescaped
-	w := k
-	for w < len(v) && v[w] != ' ' && v[w] != '\t' && v[w] != ']' {
-		w++
-	}
-	word := strings.TrimPrefix(strings.Trim(v[k:w], "\"{}"), "::")
-	if strings.IndexByte(word, '\\') >= 0 {
-		var buf [langNameMax]byte
-		if len(word) > langNameMax {
-			return false
-		}
-		word = string(perlUnescape(word, buf[:0]))
-	}
-	if word != "exec" || w >= len(v) || v[w] != ' ' {
+	// the command's word as Tcl reads it (tclReadCommand): exec, named
+	// otherwise too ([e\U00000078ec id], ["exec" id], [::exec id])
+	var cmd tclCommand
+	tclReadCommand(v, k, true, true, &cmd)
+	if cmd.n == 0 || strings.TrimPrefix(string(cmd.word(0)), "::") != "exec" {
 		return false
 	}
-	if v[k:w] != "exec" {
-		return true // spelled otherwise: a word no prose has
+	otherwise := cmd.otherwise || v[k] == ':'
+	tclReadCommand(v, k, true, false, &cmd)
+	if otherwise {
+		return cmd.n > 1 || cmd.computed == 1 // spelled otherwise: a word no prose has
 	}
-	// [exec ...]: the command it runs
-	e := strings.IndexByte(v[w:min(len(v), w+langCallWindow)], ']')
-	return e > 0 && literalCommand(v[w:w+e])
+	return tclExecRuns(v, &cmd)
 }
 
 // tclBuiltWord: the command's word at v[k] has a command substitution

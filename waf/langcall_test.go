@@ -354,6 +354,8 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl words", "[e[a b] [uplevel exec x [IPC::Run 'x' "},
 	{"cmd variables", "set x=1 a%x%%x%!x!%x:~1%%x%"},
 	{"names used", "$a.Invoke() o.execute(x) [$e x] open $p -exec x ; "},
+	// attack 60's: Tcl's command words read as Tcl reads a word
+	{"tcl brackets", "[e["},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
