@@ -1303,7 +1303,8 @@ func luaOSReceiver(v string, b int) bool {
 // a pipe (open |id, open {|id}, open $p\id after set p |); the expansion
 // operator {*} before a word; an empty substitution in a word (e[]xec).
 func tclExec(v string) bool {
-	if eachByteOf(v, "[", tclSubstitution) {
+	var names tclNames
+	if eachByteOf(v, "[", func(v string, i int) bool { return tclSubstitution(v, i, &names) }) {
 		return true
 	}
 	if eachWord(v, "{*}", "", func(k int) bool {
@@ -1312,7 +1313,7 @@ func tclExec(v string) bool {
 		k += 3
 		if k+1 < len(v) && v[k] == '$' {
 			e := identEnd(v, k+1)
-			return e > k+1 && tclVariableSet(v, k, v[k+1:e])
+			return e > k+1 && names.set(v, k, v[k+1:e])
 		}
 		return k < len(v) && strings.IndexByte("\"[{", v[k]) >= 0
 	}) {
@@ -1347,12 +1348,12 @@ func tclExec(v string) bool {
 	}
 	var cmd tclCommand
 	tclReadCommand(v, k, false, false, &cmd)
-	return cmd.n > 0 && string(cmd.word(0)) == "exec" && tclExecRuns(v, &cmd)
+	return cmd.n > 0 && string(cmd.word(0)) == "exec" && tclExecRuns(v, &cmd, &names)
 }
 
 // tclSubstitution: at v[i] ('[') stands a command substitution that runs
 // a command (see tclExec).
-func tclSubstitution(v string, i int) bool {
+func tclSubstitution(v string, i int, names *tclNames) bool {
 	if i+1 < len(v) && v[i+1] == ']' && i > 0 && i+2 < len(v) && identByte(v[i-1], "") && identByte(v[i+2], "") {
 		return true // e[]xec
 	}
@@ -1360,7 +1361,6 @@ func tclSubstitution(v string, i int) bool {
 	if k >= len(v) {
 		return false
 	}
-	c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
 	// the words up to the next bracket, '[' or ']' (so each byte is in
 	// one such stretch: [[[[ ... costs no more than [ ... ])
 	if n := strings.IndexAny(v[k+1:min(len(v), k+1+langCallWindow)], "[]"); n >= 0 && v[k+1+n] == ']' && eachWord(v[k:k+1+n], "exec", "$:.", func(x int) bool {
@@ -1377,6 +1377,7 @@ func tclSubstitution(v string, i int) bool {
 	switch v[k] {
 	case '[':
 		// [[...] arg]: a command named by a command substitution
+		c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
 		return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
 			!strings.HasPrefix(v[k+c+1:], " ]")
 	case '$':
@@ -1398,31 +1399,35 @@ func tclSubstitution(v string, i int) bool {
 	if otherwise {
 		return cmd.n > 1 || cmd.computed == 1 // spelled otherwise: a word no prose has
 	}
-	return tclExecRuns(v, &cmd)
+	return tclExecRuns(v, &cmd, names)
 }
 
 // tclBuiltWord: the command's word at v[k] has a command substitution
 // after its first letter that builds part of it, then an argument
 // ([e[string range xxec 1 end] id], [ex[string tolower EC] id]: attack
-// 59); [e[]xec is tclSubstitution's.
+// 59); [e[]xec is tclSubstitution's. A bracket in that substitution
+// ends the reading (the word is built if a command built it, [e[string
+// range [x] 1 end]): read on, each '[' of a value of [e[e[e[... read
+// up to 256 bytes (attack 60: 0.2 MB/s).
 func tclBuiltWord(v string, k int) bool {
-	j, depth, built := k, 0, false
+	j, depth, built, command := k, 0, false, false
 	for ; j < len(v) && j-k < langCallWindow; j++ {
 		switch c := v[j]; {
 		case c == '[':
-			if j > k && depth == 0 && j+1 < len(v) && (v[j+1] >= 'a' && v[j+1] <= 'z') {
-				// a command in it, a word then its arguments: [format
-				// xec], not a subscript's [1]
-				if e := strings.IndexAny(v[j:min(len(v), j+langNameMax)], " ]"); e > 0 && v[j+e] == ' ' {
-					built = true
-				}
+			if depth > 0 {
+				return built
 			}
+			// a command in it, a word then its arguments: [format xec],
+			// not a subscript's [1]
+			command = j > k && j+1 < len(v) && v[j+1] >= 'a' && v[j+1] <= 'z'
 			depth++
 		case c == ']':
 			if depth == 0 {
 				return false // the substitution's end: no argument
 			}
 			depth--
+		case c == ' ' && depth > 0:
+			built = built || command
 		case (c == ' ' || c == '\t') && depth == 0:
 			a := skipBlanks(v, j)
 			return built && a < len(v) && v[a] != ']'

@@ -354,8 +354,16 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl words", "[e[a b] [uplevel exec x [IPC::Run 'x' "},
 	{"cmd variables", "set x=1 a%x%%x%!x!%x:~1%%x%"},
 	{"names used", "$a.Invoke() o.execute(x) [$e x] open $p -exec x ; "},
-	// attack 60's: Tcl's command words read as Tcl reads a word
+	// attack 60's: a command's word built by substitutions, [e[ over and
+	// over (0.2 MB/s before), exec's words read as Tcl reads them
+	// (braces and quotes never closed, options, wrappers, escapes), and
+	// variables looked for before their use
 	{"tcl brackets", "[e["},
+	{"tcl built words", "[e[a b]e[x]x[y z"},
+	{"tcl nesting", "[[[[{{{{"},
+	{"tcl exec words", "[exec {a [exec \"a [exec -- env -i a=1 nohup \\x69\\U0000 "},
+	{"tcl exec braces", "[exec {"},
+	{"tcl variables", "[exec $a {*}$a "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

@@ -276,7 +276,7 @@ var tclWrappers = map[string]bool{"env": true, "nohup": true, "nice": true, "set
 // computed (built by a command substitution, or a variable the value
 // sets: attack 60 made it so on purpose), or its words are a command
 // (literalCommand: [exec id], not [exec summary] in an agenda).
-func tclExecRuns(v string, c *tclCommand) bool {
+func tclExecRuns(v string, c *tclCommand, names *tclNames) bool {
 	i := 1
 	for ; i < c.n; i++ {
 		w := c.word(i)
@@ -315,7 +315,7 @@ func tclExecRuns(v string, c *tclCommand) bool {
 		// variable the value gives a value (its name a word before it)
 		// or the environment's ($env(SHELL)); an application's own
 		// variable ([exec {*}$cmd] in a tip) is none a request sets
-		return c.variable == "" || tclVariableSet(v, c.at, c.variable)
+		return c.variable == "" || names.set(v, c.at, c.variable)
 	}
 	if i >= c.n {
 		return false
@@ -331,19 +331,42 @@ func tclExecRuns(v string, c *tclCommand) bool {
 	return literalCommand(string(t))
 }
 
-// tclVariableSet: the variable name, used at v[at], is the
-// environment's, or stands as a word in the setReach bytes before (set
-// x id, lassign {id} x, foreach x ...).
-func tclVariableSet(v string, at int, name string) bool {
+// tclNames remembers, for the last variable name tclNames.set looked
+// for, how far it read and where the name last stood as a word, so
+// that a value of many uses of one name ([exec $a [exec $a ...) reads
+// each byte once, not setReach bytes at each use.
+type tclNames struct {
+	name       string
+	upto, last int // v[:upto] read; the name's last word in it, or -1
+}
+
+// set: the variable name, used at v[at], is the environment's, or
+// stands as a word in the setReach bytes before (set x id, lassign {id}
+// x, foreach x ...). Uses come in order of at.
+func (m *tclNames) set(v string, at int, name string) bool {
 	name = strings.TrimPrefix(name, "::")
 	if name == "env" {
 		return true
 	}
-	before := v[max(0, at-setReach):at]
-	return eachWord(before, name, ":$", func(i int) bool {
-		e := i + len(name)
-		return e == len(before) || !identByte(before[e], "")
-	})
+	from := max(0, at-setReach)
+	if m.name == name && m.upto <= at && m.upto >= from {
+		from = max(0, m.upto-len(name)) // read on from where the last use stopped
+	} else {
+		m.name, m.last = name, -1
+	}
+	for off := from; ; {
+		i := strings.Index(v[off:at], name)
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 1
+		if (i == 0 || !identByte(v[i-1], ":$")) && (i+len(name) == len(v) || !identByte(v[i+len(name)], "")) && i+len(name) <= at {
+			m.last = i
+		}
+	}
+	m.upto = at
+	return m.last >= 0 && m.last >= at-setReach
 }
 
 // bytesLastSlash is the index of w's last '/', or -1.
