@@ -323,10 +323,13 @@ func tclExecRuns(v string, c *tclCommand, names *tclNames) bool {
 	var text [langCallWindow]byte
 	t := text[:0]
 	for x := i; x < c.n; x++ {
-		if x > i {
+		w := c.word(x)
+		if x == i {
+			w = w[bytesLastSlash(w)+1:] // /usr/bin/id
+		} else {
 			t = append(t, ' ')
 		}
-		t = append(t, c.word(x)...)
+		t = append(t, w...)
 	}
 	return literalCommand(string(t))
 }
