@@ -66,3 +66,14 @@ func TestTclExec(t *testing.T) {
 func FuzzTclExec(f *testing.F) {
 	fuzzNeeds(f, otherLangCommand, "e[{(-%ms", tclAttacks, tclAttacksCRS, tclBenign, tclCode)
 }
+
+// TestTclExecEnds: a value that ends inside exec's words (a brace, a
+// quote, an escape, a variable never closed) is read without reading
+// past its end.
+func TestTclExecEnds(t *testing.T) {
+	for _, v := range []string{"[exec", "[exec ", "[exec {", "[exec {i", "[exec \"", "[exec \"i\\", "[exec \\", "[exec $", "[exec ${", "[exec ${x",
+		"[exec \\x", "[exec \\U", "[exec \\1", "exec", "exec \\", "exec {", "[{*}", "{*}", "{*}$", "[exec -- ", "[exec env", "[exec env -i",
+		"[exec <", "[exec 2>", "[exe\\", "[e[", "[e[a b]", "[exec {a\\\n", "[exec \\\n"} {
+		otherLangCommand(v)
+	}
+}
