@@ -1301,7 +1301,9 @@ func luaOSReceiver(v string, b int) bool {
 // word ([$e id] after set e ... or append e ...); a command substitution
 // as one ([[string reverse cexe] id]); exec renamed or aliased; open of
 // a pipe (open |id, open {|id}, open $p\id after set p |); the expansion
-// operator {*} before a word; an empty substitution in a word (e[]xec).
+// operator {*} before a literal, a substitution or a variable the value
+// sets; an empty substitution in a word (e[]xec). exec's words are read
+// as Tcl reads them (tclReadCommand, tclExecRuns: attack 60).
 func tclExec(v string) bool {
 	var names tclNames
 	if eachByteOf(v, "[", func(v string, i int) bool { return tclSubstitution(v, i, &names) }) {
