@@ -1393,8 +1393,14 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 	// otherwise too ([e\U00000078ec id], ["exec" id], [::exec id])
 	var cmd tclCommand
 	tclReadCommand(v, k, true, true, &cmd)
-	if cmd.n == 0 || strings.TrimPrefix(string(cmd.word(0)), "::") != "exec" {
+	if cmd.n == 0 {
 		return false
+	}
+	if string(tclName(cmd.word(0))) != "exec" {
+		// exec after a command that runs its arguments, or a script
+		// word that is exec's ([catch {exec id}])
+		tclReadCommand(v, k, true, false, &cmd)
+		return tclRunnerExec(v, &cmd, names) || tclScriptExec(&cmd)
 	}
 	otherwise := cmd.otherwise || v[k] == ':'
 	tclReadCommand(v, k, true, false, &cmd)

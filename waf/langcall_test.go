@@ -364,6 +364,7 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl exec words", "[exec {a [exec \"a [exec -- env -i a=1 nohup \\x69\\U0000 "},
 	{"tcl exec braces", "[exec {"},
 	{"tcl variables", "[exec $a {*}$a "},
+	{"tcl scripts", "[uplevel #0 exec a [catch {exec a} \"exec b\"] "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

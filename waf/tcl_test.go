@@ -28,14 +28,17 @@ var tclAttacks = []string{
 	"[exec env LC_ALL=C id]", "[exec\tenv\tid]", "[lassign {id} x][exec $x]", "[foreach x id {}][exec $x]",
 	"[exec $::env(SHELL) -c id]", "[exec {*}i\\x64]",
 	// an expansion after another: only a value's first {*} was read
-	"{*} and [{*}\"exec id\"]", "[exec \\151d]", "[exec \"\\x69\\x64\"]", "exec -ignorestderr -- {id}",
+	"{*} and [{*}\"exec id\"]",
+	// exec after a command that runs its arguments, or in a script word
+	"[uplevel #0 exec {id}]", "[namespace inscope :: exec -- id]", "[exec \\151d]", "[exec \"\\x69\\x64\"]", "exec -ignorestderr -- {id}",
 }
 
 // tclAttacksCRS are the same that the CRS alone refuses too (\u and
 // \U escapes, paths, ${x}, $env).
 var tclAttacksCRS = []string{"[exec i\\u0064]", "[exe\\U00000063 id]", "[e\\U00000078ec id]", "[exec </dev/null id]", "[exec /usr/bin/env id]",
 	"[set x id][exec ${x}]", "[exec $env(SHELL) -c id]", "[exec /usr/bin/id]",
-	"{*} marks [set c {exec id}][{*}$c]"}
+	"{*} marks [set c {exec id}][{*}$c]", "[uplevel #0 {exec id}]", "[eval exec i\\x64]", "[eval {exec id}]", "[catch {exec id}]",
+	"[if 1 {exec id}]"}
 
 // tclBenign are near-misses: prose and posts about Tcl's exec.
 var tclBenign = []string{
@@ -52,9 +55,9 @@ var tclBenign = []string{
 	"exec env vars are set in the job", "[exec \"$cmd\"] quoting", "[exec /opt/reports/summary] output", "exec\tsummary\t2024",
 }
 
-// tclCode are near-misses the CRS alone refuses ($argv is PHP's): read
-// by the operator only.
-var tclCode = []string{"Tcl's exec {*}$argv idiom", "Use [exec {*}$argv] to run argv"}
+// tclCode are near-misses the CRS alone refuses ($argv is PHP's, {exec
+// in a brace): read by the operator only.
+var tclCode = []string{"Tcl's exec {*}$argv idiom", "Use [exec {*}$argv] to run argv", "[catch {exec summary}]", "[note {exec review}]"}
 
 // TestTclExec: rule 210146 refuses tclAttacks in the query and JSON
 // through a real Caddy, which the CRS alone passes; tclBenign passes.

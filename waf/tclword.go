@@ -277,7 +277,12 @@ var tclWrappers = map[string]bool{"env": true, "nohup": true, "nice": true, "set
 // sets: attack 60 made it so on purpose), or its words are a command
 // (literalCommand: [exec id], not [exec summary] in an agenda).
 func tclExecRuns(v string, c *tclCommand, names *tclNames) bool {
-	i := 1
+	return tclExecRunsFrom(v, c, 1, names)
+}
+
+// tclExecRunsFrom is tclExecRuns of exec's words from c's word first.
+func tclExecRunsFrom(v string, c *tclCommand, first int, names *tclNames) bool {
+	i := first
 	for ; i < c.n; i++ {
 		w := c.word(i)
 		if string(w) == "--" {
@@ -332,6 +337,62 @@ func tclExecRuns(v string, c *tclCommand, names *tclNames) bool {
 		t = append(t, w...)
 	}
 	return literalCommand(string(t))
+}
+
+// tclName is a command's name without a leading :: (::exec).
+func tclName(w []byte) []byte {
+	if len(w) >= 2 && w[0] == ':' && w[1] == ':' {
+		return w[2:]
+	}
+	return w
+}
+
+// tclRunners are commands that run their arguments as a script:
+// [uplevel #0 exec {id}], [eval exec i\x64], [namespace inscope ::
+// exec -- id] read exec's words as Tcl does (attack 59's readings read
+// them as text).
+var tclRunners = map[string]bool{"uplevel": true, "eval": true, "tailcall": true, "namespace": true}
+
+// tclRunnerExec: the command c is a runner's (tclRunners) before exec
+// and words that run a command (tclExecRunsFrom).
+func tclRunnerExec(v string, c *tclCommand, names *tclNames) bool {
+	if c.n < 2 || !tclRunners[string(tclName(c.word(0)))] {
+		return false
+	}
+	i := 1
+	switch w := c.word(1); string(tclName(c.word(0))) {
+	case "uplevel":
+		if len(w) > 0 && (w[0] == '#' || w[0] >= '0' && w[0] <= '9') {
+			i++ // a level
+		}
+	case "namespace":
+		if string(w) != "inscope" && string(w) != "eval" {
+			return false
+		}
+		i += 2 // the namespace
+	}
+	return i < c.n && string(tclName(c.word(i))) == "exec" && tclExecRunsFrom(v, c, i+1, names)
+}
+
+// tclScriptExec: a word of the command c after its name is a script
+// whose command is exec with words that run one ([catch {exec id}],
+// [uplevel #0 {exec id}], [if 1 "exec i\x64"]), read once more as a
+// command (tclReadCommand).
+func tclScriptExec(c *tclCommand) bool {
+	for x := 1; x < c.n; x++ {
+		w := tclName(c.word(x))
+		if len(w) < 5 || string(w[:4]) != "exec" || !tclSpace(w[4]) && w[4] != '\n' {
+			continue
+		}
+		script := string(w)
+		var sub tclCommand
+		var names tclNames
+		tclReadCommand(script, 0, false, false, &sub)
+		if sub.n > 0 && string(sub.word(0)) == "exec" && tclExecRuns(script, &sub, &names) {
+			return true
+		}
+	}
+	return false
 }
 
 // tclNames remembers, for the last variable name tclNames.set looked
