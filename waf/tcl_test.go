@@ -76,7 +76,8 @@ func FuzzTclExec(f *testing.F) {
 func TestTclExecEnds(t *testing.T) {
 	for _, v := range []string{"[exec", "[exec ", "[exec {", "[exec {i", "[exec \"", "[exec \"i\\", "[exec \\", "[exec $", "[exec ${", "[exec ${x",
 		"[exec \\x", "[exec \\U", "[exec \\1", "exec", "exec \\", "exec {", "[{*}", "{*}", "{*}$", "[exec -- ", "[exec env", "[exec env -i",
-		"[exec <", "[exec 2>", "[exe\\", "[e[", "[e[a b]", "[exec {a\\\n", "[exec \\\n"} {
+		"[exec <", "[exec 2>", "[exe\\", "[e[", "[e[a b]", "[exec {a\\\n", "[exec \\\n",
+		"exec $::", "[exec $::]", "[exec ${}]", "{*}$::"} {
 		otherLangCommand(v)
 	}
 }

@@ -412,13 +412,16 @@ func (m *tclNames) set(v string, at int, name string) bool {
 	if name == "env" {
 		return true
 	}
+	if name == "" {
+		return false // $:: (found by FuzzTclExec: an empty name was found at every index, past at)
+	}
 	from := max(0, at-setReach)
 	if m.name == name && m.upto <= at && m.upto >= from {
 		from = max(0, m.upto-len(name)) // read on from where the last use stopped
 	} else {
 		m.name, m.last = name, -1
 	}
-	for off := from; ; {
+	for off := from; off < at; {
 		i := strings.Index(v[off:at], name)
 		if i < 0 {
 			break
