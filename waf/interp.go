@@ -1931,12 +1931,24 @@ func luaOSReceiver(v string, b int) bool {
 // word ([$e id] after set e ... or append e ...); a command substitution
 // as one ([[string reverse cexe] id]); exec renamed or aliased; open of
 // a pipe (open |id, open {|id}, open $p\id after set p |); the expansion
-// operator {*} before a word; an empty substitution in a word (e[]xec).
+// operator {*} before a literal, a substitution or a variable the value
+// sets; an empty substitution in a word (e[]xec). exec's words are read
+// as Tcl reads them (tclReadCommand, tclExecRuns: attack 60).
 func tclExec(v string) bool {
-	if eachByteOf(v, "[", tclSubstitution) {
+	var names tclNames
+	if eachByteOf(v, "[", func(v string, i int) bool { return tclSubstitution(v, i, &names) }) {
 		return true
 	}
-	if k := strings.Index(v, "{*}"); k >= 0 && k+3 < len(v) && strings.IndexByte("\"[${", v[k+3]) >= 0 {
+	if eachWord(v, "{*}", "", func(k int) bool {
+		// the expansion of a literal or a substitution, or of a variable
+		// the value sets ({*}$cmd in a tip is the application's)
+		k += 3
+		if k+1 < len(v) && v[k] == '$' {
+			e := identEnd(v, k+1)
+			return e > k+1 && names.set(v, k, v[k+1:e])
+		}
+		return k < len(v) && strings.IndexByte("\"[{", v[k]) >= 0
+	}) {
 		return true
 	}
 	if eachWord(v, "open", "$@.:", func(i int) bool {
@@ -1961,13 +1973,19 @@ func tclExec(v string) bool {
 	if p := strings.Index(v, "interp alias"); p >= 0 && strings.Contains(v[p:min(len(v), p+langNameMax)], "exec") {
 		return true
 	}
+	// exec at the value's start (for an eval of it)
 	k := skipSpace(v, 0)
-	return strings.HasPrefix(v[k:], "exec ") && literalCommand(strings.TrimRight(v[k+5:], ";]"))
+	if !strings.HasPrefix(v[k:], "exec") {
+		return false
+	}
+	var cmd tclCommand
+	tclReadCommand(v, k, false, false, &cmd)
+	return cmd.n > 0 && string(cmd.word(0)) == "exec" && tclExecRuns(v, &cmd, &names)
 }
 
 // tclSubstitution: at v[i] ('[') stands a command substitution that runs
 // a command (see tclExec).
-func tclSubstitution(v string, i int) bool {
+func tclSubstitution(v string, i int, names *tclNames) bool {
 	if i+1 < len(v) && v[i+1] == ']' && i > 0 && i+2 < len(v) && identByte(v[i-1], "") && identByte(v[i+2], "") {
 		return true // e[]xec
 	}
@@ -1975,7 +1993,6 @@ func tclSubstitution(v string, i int) bool {
 	if k >= len(v) {
 		return false
 	}
-	c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
 	// the words up to the next bracket, '[' or ']' (so each byte is in
 	// one such stretch: [[[[ ... costs no more than [ ... ])
 	if n := strings.IndexAny(v[k+1:min(len(v), k+1+langCallWindow)], "[]"); n >= 0 && v[k+1+n] == ']' && eachWord(v[k:k+1+n], "exec", "$:.", func(x int) bool {
@@ -1992,6 +2009,7 @@ func tclSubstitution(v string, i int) bool {
 	switch v[k] {
 	case '[':
 		// [[...] arg]: a command named by a command substitution
+		c := strings.IndexByte(v[k:min(len(v), k+langCallWindow)], ']')
 		return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
 			!strings.HasPrefix(v[k+c+1:], " ]")
 	case '$':
@@ -2001,52 +2019,53 @@ func tclSubstitution(v string, i int) bool {
 		before := v[max(0, k-setReach):k]
 		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" "))
 	}
-	// the command's word, unquoted, unbraced, without ::, unescaped
-	w := k
-	for w < len(v) && v[w] != ' ' && v[w] != '\t' && v[w] != ']' {
-		w++
-	}
-	word := strings.TrimPrefix(strings.Trim(v[k:w], "\"{}"), "::")
-	if strings.IndexByte(word, '\\') >= 0 {
-		var buf [langNameMax]byte
-		if len(word) > langNameMax {
-			return false
-		}
-		word = string(perlUnescape(word, buf[:0]))
-	}
-	if word != "exec" || w >= len(v) || v[w] != ' ' {
+	// the command's word as Tcl reads it (tclReadCommand): exec, named
+	// otherwise too ([e\U00000078ec id], ["exec" id], [::exec id])
+	var cmd tclCommand
+	tclReadCommand(v, k, true, true, &cmd)
+	if cmd.n == 0 {
 		return false
 	}
-	if v[k:w] != "exec" {
-		return true // spelled otherwise: a word no prose has
+	if string(tclName(cmd.word(0))) != "exec" {
+		// exec after a command that runs its arguments, or a script
+		// word that is exec's ([catch {exec id}])
+		tclReadCommand(v, k, true, false, &cmd)
+		return tclRunnerExec(v, &cmd, names) || tclScriptExec(&cmd)
 	}
-	// [exec ...]: the command it runs
-	e := strings.IndexByte(v[w:min(len(v), w+langCallWindow)], ']')
-	return e > 0 && literalCommand(v[w:w+e])
+	otherwise := cmd.otherwise || v[k] == ':'
+	tclReadCommand(v, k, true, false, &cmd)
+	if otherwise {
+		return cmd.n > 1 || cmd.computed == 1 // spelled otherwise: a word no prose has
+	}
+	return tclExecRuns(v, &cmd, names)
 }
 
 // tclBuiltWord: the command's word at v[k] has a command substitution
 // after its first letter that builds part of it, then an argument
 // ([e[string range xxec 1 end] id], [ex[string tolower EC] id]: attack
-// 59); [e[]xec is tclSubstitution's.
+// 59); [e[]xec is tclSubstitution's. A bracket in that substitution
+// ends the reading (the word is built if a command built it, [e[string
+// range [x] 1 end]): read on, each '[' of a value of [e[e[e[... read
+// up to 256 bytes (attack 60: 0.2 MB/s).
 func tclBuiltWord(v string, k int) bool {
-	j, depth, built := k, 0, false
+	j, depth, built, command := k, 0, false, false
 	for ; j < len(v) && j-k < langCallWindow; j++ {
 		switch c := v[j]; {
 		case c == '[':
-			if j > k && depth == 0 && j+1 < len(v) && (v[j+1] >= 'a' && v[j+1] <= 'z') {
-				// a command in it, a word then its arguments: [format
-				// xec], not a subscript's [1]
-				if e := strings.IndexAny(v[j:min(len(v), j+langNameMax)], " ]"); e > 0 && v[j+e] == ' ' {
-					built = true
-				}
+			if depth > 0 {
+				return built
 			}
+			// a command in it, a word then its arguments: [format xec],
+			// not a subscript's [1]
+			command = j > k && j+1 < len(v) && v[j+1] >= 'a' && v[j+1] <= 'z'
 			depth++
 		case c == ']':
 			if depth == 0 {
 				return false // the substitution's end: no argument
 			}
 			depth--
+		case c == ' ' && depth > 0:
+			built = built || command
 		case (c == ' ' || c == '\t') && depth == 0:
 			a := skipBlanks(v, j)
 			return built && a < len(v) && v[a] != ']'

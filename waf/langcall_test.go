@@ -366,6 +366,17 @@ var langCallUnits = []struct{ name, unit string }{
 	{"powershell members", "$ExecutionContext.('a'+'b')::('C'+'r')"},
 	{"powershell pipelines", "CreatePipeline(.StartInfo.FileName='i'+"},
 	{"cmd substitutions", "set a=xid&call %a:x=%%a:*x=%start /b %a:~1,2%%COMSPEC:~0% /c runas /u "},
+	// attack 60's: a command's word built by substitutions, [e[ over and
+	// over (0.2 MB/s before), exec's words read as Tcl reads them
+	// (braces and quotes never closed, options, wrappers, escapes), and
+	// variables looked for before their use
+	{"tcl brackets", "[e["},
+	{"tcl built words", "[e[a b]e[x]x[y z"},
+	{"tcl nesting", "[[[[{{{{"},
+	{"tcl exec words", "[exec {a [exec \"a [exec -- env -i a=1 nohup \\x69\\U0000 "},
+	{"tcl exec braces", "[exec {"},
+	{"tcl variables", "[exec $a {*}$a "},
+	{"tcl scripts", "[uplevel #0 exec a [catch {exec a} \"exec b\"] "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

@@ -1,0 +1,447 @@
+package waf
+
+import "strings"
+
+// tclWordsMax is how many words of a command tclReadCommand reads.
+const tclWordsMax = 16
+
+// tclCommand is a Tcl command read as Tcl reads its words
+// (tclReadCommand): each word decoded (braces, quotes, backslash
+// escapes, {*}), up to its first computed word.
+type tclCommand struct {
+	buf  [langCallWindow]byte
+	ends [tclWordsMax]int // words[x] is buf[ends[x-1]:ends[x]]
+	n    int              // words read
+	// computed is the index of the word that a command substitution or
+	// a variable builds (where the reading stopped), or -1; variable is
+	// the variable's name when one does, at is its '$' in v
+	computed int
+	variable string
+	at       int
+	// otherwise: the first word is spelled otherwise than its text
+	// (quoted, braced, escaped, expanded)
+	otherwise bool
+}
+
+// word is the command's x'th word, decoded.
+func (c *tclCommand) word(x int) []byte {
+	s := 0
+	if x > 0 {
+		s = c.ends[x-1]
+	}
+	return c.buf[s:c.ends[x]]
+}
+
+// tclSpace: c separates Tcl's words (a newline ends the command).
+func tclSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// tclReadCommand reads the words of the Tcl command at v[k] (after its
+// '[' when inBracket, else at a value's start) as Tcl does, within
+// langCallWindow bytes: braces (literal), quotes and bare words
+// (backslash escapes \xHH \uHHHH \UHHHHHHHH \NNN and the like decoded),
+// {*} before a word (its list's elements become words), any of Tcl's
+// blanks between words. It stops at the command's end (']' in a bracket,
+// ';', a newline), at the first word a command substitution or a
+// variable builds (computed), and at a '[' inside braces: so each byte
+// is read by the reading that starts at the last '[' before it, and a
+// value of many brackets is read once. The first word is read within
+// langNameMax bytes only (no command's name is longer): nameOnly stops
+// after it.
+func tclReadCommand(v string, k int, inBracket, nameOnly bool, c *tclCommand) {
+	full := v[:min(len(v), k+langCallWindow)]
+	s := full
+	c.n, c.computed, c.variable, c.otherwise = 0, -1, "", false
+	b := 0 // bytes of buf used
+	put := func(x byte) bool {
+		if b == len(c.buf) {
+			return false
+		}
+		c.buf[b] = x
+		b++
+		return true
+	}
+	pos := k
+	for c.n < tclWordsMax {
+		for pos < len(s) && (tclSpace(s[pos]) || s[pos] == '\\' && pos+1 < len(s) && s[pos+1] == '\n') {
+			if s[pos] == '\\' {
+				pos++
+			}
+			pos++
+		}
+		if pos >= len(s) || s[pos] == '\n' || s[pos] == ';' || inBracket && s[pos] == ']' {
+			return
+		}
+		start, first := pos, b
+		s = full
+		if c.n == 0 {
+			s = full[:min(len(full), pos+langNameMax)]
+		}
+		expand := strings.HasPrefix(s[pos:], "{*}") && pos+3 < len(s) && !tclSpace(s[pos+3]) && s[pos+3] != '\n'
+		if expand {
+			pos += 3
+		}
+		switch s[pos] {
+		case '{':
+			depth := 1
+			for pos++; pos < len(s) && depth > 0; pos++ {
+				switch s[pos] {
+				case '[':
+					return // a bracket in braces: read from it
+				case '{':
+					depth++
+				case '}':
+					depth--
+				case '\\':
+					if pos+1 < len(s) && s[pos+1] != '\n' {
+						put('\\')
+						pos++
+					} else if pos+1 < len(s) {
+						pos++
+						put(' ')
+						continue
+					}
+				}
+				if depth > 0 && !put(s[pos]) {
+					return
+				}
+			}
+			if depth > 0 {
+				return // cut short
+			}
+		case '"':
+			for pos++; pos < len(s) && s[pos] != '"'; {
+				if !tclWordByte(v, s, &pos, c, put) {
+					return
+				}
+			}
+			if pos >= len(s) {
+				return // cut short
+			}
+			pos++
+		default:
+			for pos < len(s) && !tclSpace(s[pos]) && s[pos] != '\n' && s[pos] != ';' && !(inBracket && s[pos] == ']') {
+				if !tclWordByte(v, s, &pos, c, put) {
+					return
+				}
+			}
+		}
+		if c.n == 0 {
+			c.otherwise = expand || s[start:pos] != string(c.buf[first:b])
+		}
+		if expand {
+			// the list's elements: split at its blanks (a brace or a quote
+			// in it is spelled otherwise, which the first word reads as
+			// such)
+			for x := first; x < b && c.n < tclWordsMax; x++ {
+				if tclSpace(c.buf[x]) || c.buf[x] == '\n' {
+					if x > first {
+						c.ends[c.n] = x
+						c.n++
+					}
+					first = x + 1
+				}
+			}
+			if b > first && c.n < tclWordsMax {
+				c.ends[c.n] = b
+				c.n++
+			}
+		} else {
+			c.ends[c.n] = b
+			c.n++
+		}
+		if nameOnly {
+			return
+		}
+		if pos < len(s) && !tclSpace(s[pos]) && s[pos] != '\n' && s[pos] != ';' && s[pos] != ']' && s[pos] != '\\' {
+			return // a brace's or a quote's word with more after it: an error in Tcl
+		}
+	}
+}
+
+// tclWordByte reads the byte at s[*pos] of a quoted or bare word: an
+// escape, decoded; a command substitution or a variable, which makes the
+// word computed (false: the reading stops); any other byte as itself.
+// false too when the buffer is full.
+func tclWordByte(v, s string, pos *int, c *tclCommand, put func(byte) bool) bool {
+	p := *pos
+	switch s[p] {
+	case '[':
+		c.computed = c.n
+		return false
+	case '$':
+		// a variable: $name (its :: parts), ${name}; $ before anything
+		// else is itself
+		if p+1 < len(s) && s[p+1] == '{' {
+			e := strings.IndexByte(s[p+2:], '}')
+			if e < 0 {
+				c.computed = c.n
+				return false
+			}
+			c.computed, c.variable, c.at = c.n, s[p+2:p+2+e], p
+			return false
+		}
+		e := p + 1
+		for e < len(s) && (identByte(s[e], "") || s[e] == ':' && e+1 < len(s) && s[e+1] == ':') {
+			if s[e] == ':' {
+				e++
+			}
+			e++
+		}
+		if e > p+1 {
+			c.computed, c.variable, c.at = c.n, s[p+1:e], p
+			return false
+		}
+	case '\\':
+		n, e := tclEscape(s, p)
+		*pos = e
+		if n >= 0x80 {
+			n = 0x80 // past ASCII: no command's name
+		}
+		return put(byte(n))
+	}
+	*pos = p + 1
+	return put(s[p])
+}
+
+// tclEscape decodes Tcl's backslash escape at s[p] ('\\'): its value and
+// the index after it.
+func tclEscape(s string, p int) (rune, int) {
+	if p+1 >= len(s) {
+		return '\\', p + 1
+	}
+	d := s[p+1]
+	digits := func(max int, ok func(byte) bool, base rune) (rune, int) {
+		n, e := rune(0), p+2
+		for e < len(s) && e < p+2+max && ok(s[e]) {
+			n = n*base + rune(unhex(s[e]))
+			e++
+		}
+		if e == p+2 {
+			return rune(d), e // \x alone is x
+		}
+		return n, e
+	}
+	switch d {
+	case 'a':
+		return 7, p + 2
+	case 'b':
+		return 8, p + 2
+	case 'f':
+		return '\f', p + 2
+	case 'n':
+		return '\n', p + 2
+	case 'r':
+		return '\r', p + 2
+	case 't':
+		return '\t', p + 2
+	case 'v':
+		return '\v', p + 2
+	case '\n':
+		e := p + 2
+		for e < len(s) && (s[e] == ' ' || s[e] == '\t') {
+			e++
+		}
+		return ' ', e
+	case 'x':
+		return digits(2, ishex, 16)
+	case 'u':
+		return digits(4, ishex, 16)
+	case 'U':
+		return digits(8, ishex, 16)
+	}
+	if d >= '0' && d <= '7' {
+		n, e := rune(0), p+1
+		for e < len(s) && e < p+4 && s[e] >= '0' && s[e] <= '7' {
+			n = n*8 + rune(s[e]-'0')
+			e++
+		}
+		return n & 0xff, e
+	}
+	return rune(d), p + 2
+}
+
+// tclExecOptions are exec's options before its command.
+var tclExecOptions = map[string]bool{"-ignorestderr": true, "-keepnewline": true}
+
+// tclWrappers are commands that run the command after them (and their
+// options): exec env id, exec nohup id.
+var tclWrappers = map[string]bool{"env": true, "nohup": true, "nice": true, "setsid": true, "timeout": true, "stdbuf": true,
+	"time": true, "command": true, "sudo": true, "doas": true, "ionice": true, "chrt": true, "taskset": true, "xargs": true}
+
+// tclExecRuns: the command c (its name already read as exec) runs a
+// command a probe runs: after exec's options, its redirections and
+// wrappers (env, nohup ...) with their options, the command's word is
+// computed (built by a command substitution, or a variable the value
+// sets: attack 60 made it so on purpose), or its words are a command
+// (literalCommand: [exec id], not [exec summary] in an agenda).
+func tclExecRuns(v string, c *tclCommand, names *tclNames) bool {
+	return tclExecRunsFrom(v, c, 1, names)
+}
+
+// tclExecRunsFrom is tclExecRuns of exec's words from c's word first.
+func tclExecRunsFrom(v string, c *tclCommand, first int, names *tclNames) bool {
+	i := first
+	for ; i < c.n; i++ {
+		w := c.word(i)
+		if string(w) == "--" {
+			i++
+			break
+		}
+		if !tclExecOptions[string(w)] {
+			break
+		}
+	}
+	for i < c.n {
+		w := c.word(i)
+		switch {
+		case len(w) > 0 && strings.IndexByte("<>|", w[0]) >= 0, len(w) > 1 && w[0] == '2' && w[1] == '>':
+			// a redirection: its target after it when it is the
+			// operator alone
+			if strings.Trim(string(w), "<>|&@2") == "" && string(w) != "|" {
+				i++
+			}
+			i++
+			continue
+		case tclWrappers[string(w[bytesLastSlash(w)+1:])]:
+			for i++; i < c.n; i++ {
+				a := c.word(i)
+				if len(a) == 0 || a[0] != '-' && !strings.Contains(string(a), "=") && (a[0] < '0' || a[0] > '9') {
+					break
+				}
+			}
+			continue
+		}
+		break
+	}
+	if c.computed >= 0 && c.computed <= i {
+		// the command's word is computed: a command substitution, or a
+		// variable the value gives a value (its name a word before it)
+		// or the environment's ($env(SHELL)); an application's own
+		// variable ([exec {*}$cmd] in a tip) is none a request sets
+		return c.variable == "" || names.set(v, c.at, c.variable)
+	}
+	if i >= c.n {
+		return false
+	}
+	var text [langCallWindow]byte
+	t := text[:0]
+	for x := i; x < c.n; x++ {
+		w := c.word(x)
+		if x == i {
+			w = w[bytesLastSlash(w)+1:] // /usr/bin/id
+		} else {
+			t = append(t, ' ')
+		}
+		t = append(t, w...)
+	}
+	return literalCommand(string(t))
+}
+
+// tclName is a command's name without a leading :: (::exec).
+func tclName(w []byte) []byte {
+	if len(w) >= 2 && w[0] == ':' && w[1] == ':' {
+		return w[2:]
+	}
+	return w
+}
+
+// tclRunners are commands that run their arguments as a script:
+// [uplevel #0 exec {id}], [eval exec i\x64], [namespace inscope ::
+// exec -- id] read exec's words as Tcl does (attack 59's readings read
+// them as text).
+var tclRunners = map[string]bool{"uplevel": true, "eval": true, "tailcall": true, "namespace": true}
+
+// tclRunnerExec: the command c is a runner's (tclRunners) before exec
+// and words that run a command (tclExecRunsFrom).
+func tclRunnerExec(v string, c *tclCommand, names *tclNames) bool {
+	if c.n < 2 || !tclRunners[string(tclName(c.word(0)))] {
+		return false
+	}
+	i := 1
+	switch w := c.word(1); string(tclName(c.word(0))) {
+	case "uplevel":
+		if len(w) > 0 && (w[0] == '#' || w[0] >= '0' && w[0] <= '9') {
+			i++ // a level
+		}
+	case "namespace":
+		if string(w) != "inscope" && string(w) != "eval" {
+			return false
+		}
+		i += 2 // the namespace
+	}
+	return i < c.n && string(tclName(c.word(i))) == "exec" && tclExecRunsFrom(v, c, i+1, names)
+}
+
+// tclScriptExec: a word of the command c after its name is a script
+// whose command is exec with words that run one ([catch {exec id}],
+// [uplevel #0 {exec id}], [if 1 "exec i\x64"]), read once more as a
+// command (tclReadCommand).
+func tclScriptExec(c *tclCommand) bool {
+	for x := 1; x < c.n; x++ {
+		w := tclName(c.word(x))
+		if len(w) < 5 || string(w[:4]) != "exec" || !tclSpace(w[4]) && w[4] != '\n' {
+			continue
+		}
+		script := string(w)
+		var sub tclCommand
+		var names tclNames
+		tclReadCommand(script, 0, false, false, &sub)
+		if sub.n > 0 && string(sub.word(0)) == "exec" && tclExecRuns(script, &sub, &names) {
+			return true
+		}
+	}
+	return false
+}
+
+// tclNames remembers, for the last variable name tclNames.set looked
+// for, how far it read and where the name last stood as a word, so
+// that a value of many uses of one name ([exec $a [exec $a ...) reads
+// each byte once, not setReach bytes at each use.
+type tclNames struct {
+	name       string
+	upto, last int // v[:upto] read; the name's last word in it, or -1
+}
+
+// set: the variable name, used at v[at], is the environment's, or
+// stands as a word in the setReach bytes before (set x id, lassign {id}
+// x, foreach x ...). Uses come in order of at.
+func (m *tclNames) set(v string, at int, name string) bool {
+	name = strings.TrimPrefix(name, "::")
+	if name == "env" {
+		return true
+	}
+	if name == "" {
+		return false // $:: (found by FuzzTclExec: an empty name was found at every index, past at)
+	}
+	from := max(0, at-setReach)
+	if m.name == name && m.upto <= at && m.upto >= from {
+		from = max(0, m.upto-len(name)) // read on from where the last use stopped
+	} else {
+		m.name, m.last = name, -1
+	}
+	for off := from; off < at; {
+		i := strings.Index(v[off:at], name)
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 1
+		if (i == 0 || !identByte(v[i-1], ":$")) && (i+len(name) == len(v) || !identByte(v[i+len(name)], "")) && i+len(name) <= at {
+			m.last = i
+		}
+	}
+	m.upto = at
+	return m.last >= 0 && m.last >= at-setReach
+}
+
+// bytesLastSlash is the index of w's last '/', or -1.
+func bytesLastSlash(w []byte) int {
+	for x := len(w) - 1; x >= 0; x-- {
+		if w[x] == '/' {
+			return x
+		}
+	}
+	return -1
+}
