@@ -2163,7 +2163,18 @@ func otherLangCallsIn(v string) bool {
 		}
 	}
 	// a command function captured (&:os.cmd/1, &System.cmd/2, fun
-	// os:cmd/1) then called or in a value with a command literal
+	// os:cmd/1) then called or in a value with a command literal (read
+	// once: literalsHoldCommand reads 64 literals)
+	lit := 0
+	hasLit := func() bool {
+		if lit == 0 {
+			lit = 2
+			if literalsHoldCommand(v) {
+				lit = 1
+			}
+		}
+		return lit == 1
+	}
 	for _, f := range []string{":os.cmd/", "System.cmd/", "System.shell/", "os:cmd/"} {
 		if eachWord(v, f, "", func(i int) bool {
 			p := blanksBefore(v, i)
@@ -2171,7 +2182,7 @@ func otherLangCallsIn(v string) bool {
 				return false
 			}
 			rest := v[i+len(f) : min(len(v), i+len(f)+8)]
-			return strings.Contains(rest, ")(") || strings.Contains(rest, ").(") || literalsHoldCommand(v[max(0, i-langCallWindow):min(len(v), i+langCallWindow)])
+			return strings.Contains(rest, ")(") || strings.Contains(rest, ").(") || hasLit()
 		}) {
 			return true
 		}
@@ -2185,8 +2196,18 @@ func otherLangCallsIn(v string) bool {
 		if !strings.HasPrefix(v[k:], ":os.cmd") && !strings.HasPrefix(v[k:], "System.cmd") && !strings.HasPrefix(v[k:], "System.shell") {
 			return false
 		}
-		seg := v[max(0, i-langCallWindow):i]
-		return literalsHoldCommand(seg) || strings.Contains(seg, "<>")
+		// the literal right before the |> (one read per |>: a value of
+		// 'i' |> :os.cmd repeated read 64 literals at each, attack 61's
+		// dearest request), or a join in the 64 bytes before
+		if strings.Contains(v[max(0, i-langNameMax):i], "<>") {
+			return true
+		}
+		e := blanksBefore(v, i)
+		if e == 0 || v[e-1] != '"' && v[e-1] != '\'' {
+			return false
+		}
+		o := strings.LastIndexByte(v[max(0, e-1-langNameMax):e-1], v[e-1])
+		return o >= 0 && literalCommand(v[max(0, e-1-langNameMax)+o+1:e-1])
 	}) {
 		return true
 	}

@@ -357,6 +357,8 @@ var langCallUnits = []struct{ name, unit string }{
 	{"other calls 60", "(\\045pi (%pi\\\n :\"os\".x :'cmd'( 'a' |> :os.cmd lapply(x, system, do.call(f, 'a'.trim().execute() &:os.cmd/1 M:cmd( io.popen[==[x "},
 	{"postscript strings", "(\\045pipe\\045"},
 	{"quoted names", ":\"os\".x("},
+	{"elixir pipes", "'i' |> :os.cmd "},
+	{"elixir captures", "'i' &:os.cmd/1 "},
 	// attack 60's: call operators before brackets never closed, types
 	// before ::, PowerShell's statement openers, member names joined,
 	// pipelines and processes, cmd.exe's substitutions and %COMSPEC%
