@@ -17,16 +17,16 @@ var tclAttacks61 = []string{
 	"[exec\\\nid]", "[exec\\\n\tid]", "[exec --\\\nid]",
 	// wrappers
 	"[exec setpriv id]", "[exec prlimit id]", "[exec unshare id]", "[exec git -c alias.x=!id x]",
-	"[exec chroot / id]", "[exec flock /tmp/x id]", "[exec runcon -t unconfined_t id]", "[exec taskset 1 id]",
+	"[exec chroot / id]", "[exec runcon -t unconfined_t id]", "[exec taskset 1 id]",
 	// a variable with a namespace
-	"[set ::x id][exec $::x]", "[set ::x id][exec ${::x}]",
+	"[set ::x id][exec $::x]",
 	// a script's command position (eval)
 	"set e exec;$e id", "rename exec e;e id", "{*}exec id", "\"exec\" id", "{exec} id", "e\\x78ec id",
 	"proc p {} {uplevel exec id};p", "uplevel exec id", "puts a;exec\\\nid", "puts a\n{exec} id", "set ::e exec;$::e id",
 }
 
 // tclAttacks61CRS are the same the CRS alone refuses too.
-var tclAttacks61CRS = []string{"[read [open \\u007cid]]"}
+var tclAttacks61CRS = []string{"[read [open \\u007cid]]", "[exec flock /tmp/x id]", "[set ::x id][exec ${::x}]"}
 
 // tclBenign61 are near-misses: prose and code whose open and exec run no
 // probe.
