@@ -1,6 +1,9 @@
 package waf
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // tclAttacks61 are attack 61's Tcl spellings (each ran id on tclsh
 // 8.6.13), which rule 210146 passed: open's argument escaped or built
@@ -51,4 +54,25 @@ func TestTclExec61(t *testing.T) {
 
 func FuzzTclExec61(f *testing.F) {
 	fuzzNeeds(f, otherLangCommand, "e[{(-%ms\\|o", tclAttacks61, tclAttacks61CRS, tclBenign61, tclCode61)
+}
+
+// BenchmarkTclExec61: rule 210146's operator alone on 16 KiB of each of
+// attack 61's shapes (langCallUnits has them for all the operators), and
+// of [exec a] for a measure: one command read per 8 bytes.
+func BenchmarkTclExec61(b *testing.B) {
+	units := []struct{ name, unit string }{{"brackets", "[exec a]"}, {"commands", "exec a;"}}
+	for _, c := range langCallUnits {
+		if strings.HasPrefix(c.name, "tcl61") {
+			units = append(units, struct{ name, unit string }{c.name, c.unit})
+		}
+	}
+	for _, c := range units {
+		v := strings.Repeat(c.unit, 16<<10/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			for b.Loop() {
+				otherLangCommand(v)
+			}
+		})
+	}
 }
