@@ -2140,11 +2140,19 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 		return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
 			!strings.HasPrefix(v[k+c+1:], " ]")
 	case '$':
-		// a variable the value sets, as the command: [$e id]
-		e := identEnd(v, k+1)
-		name := v[k+1 : e]
+		// a variable the value sets, as the command: [$e id], [$::e id]
+		// after set ::e (attack 61)
+		e := k + 1
+		for e < len(v) && (identByte(v[e], "") || v[e] == ':' && e+1 < len(v) && v[e+1] == ':') {
+			if v[e] == ':' {
+				e++
+			}
+			e++
+		}
+		name := strings.TrimPrefix(v[k+1:e], "::")
 		before := v[max(0, k-setReach):k]
-		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" "))
+		return name != "" && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" ") ||
+			strings.Contains(before, "set ::"+name+" ") || strings.Contains(before, "append ::"+name+" "))
 	}
 	// the command's word as Tcl reads it (tclReadCommand): exec, named
 	// otherwise too ([e\U00000078ec id], ["exec" id], [::exec id])

@@ -26,10 +26,11 @@ var tclAttacks61 = []string{
 	// a script's command position (eval)
 	"set e exec;$e id", "rename exec e;e id", "{*}exec id", "\"exec\" id", "{exec} id", "e\\x78ec id",
 	"proc p {} {uplevel exec id};p", "uplevel exec id", "puts a;exec\\\nid", "puts a\n{exec} id", "set ::e exec;$::e id",
+	"[set ::e exec][$::e id]", "set e {exec};$e id", "rename ::exec e\ne id", "open \\174id",
 }
 
 // tclAttacks61CRS are the same the CRS alone refuses too.
-var tclAttacks61CRS = []string{"[read [open \\u007cid]]", "[exec flock /tmp/x id]", "[set ::x id][exec ${::x}]"}
+var tclAttacks61CRS = []string{"[read [open \\u007cid]]", "[exec flock /tmp/x id]", "[set ::x id][exec ${::x}]", "proc p {} {exec id}\np"}
 
 // tclBenign61 are near-misses: prose and code whose open and exec run no
 // probe.
@@ -39,11 +40,14 @@ var tclBenign61 = []string{
 	"proc report {} {puts hi}; report", "uplevel exec summary", "{exec} summary", "\"exec\" is a Tcl command",
 	"exec\\\nsummary", "[exec git status] in a tip", "[exec sudo] is a no",
 	"set ::x 1; puts $::x", "[exec setpriv]",
+	"In Tcl, e\\x78ec is exec escaped", "set e exec; $e {Q3 plan}", "rename exec e; e summary",
+	"The exec\\\nteam", "[set ::e 1][$::e]",
 }
 
 // tclCode61 are near-misses the CRS alone refuses (a command after ';'
 // or a line break, $path before r): read by the operator only.
-var tclCode61 = []string{"[open $path r]", "exec summary; exec {Q3 plan}", "a; b; c; exec team notes", "exec review\nexec {Q3 plan}"}
+var tclCode61 = []string{"[open $path r]", "exec summary; exec {Q3 plan}", "a; b; c; exec team notes", "exec review\nexec {Q3 plan}", "Please exec the plan; exec notes follow",
+	"proc p {} {exec summary};p"}
 
 // TestTclExec61: rule 210146 refuses tclAttacks61 in the query and JSON
 // through a real Caddy, which the CRS alone passes; tclBenign61 passes.
