@@ -1550,11 +1550,17 @@ func psComProcess(v string) bool {
 func otherLangCommand(v string) bool {
 	// each reading needs a bracket, a quote, % or - (or Tcl's exec at the
 	// value's start): a value without any costs seven fast scans
-	gate := strings.HasPrefix(strings.TrimLeft(v, " \t\r\n"), "exec")
+	gate := false
 	for x := 0; !gate && x < len("([{%-'\""); x++ {
 		gate = strings.IndexByte(v, "([{%-'\""[x]) >= 0
 	}
 	if !gate {
+		// Tcl's script readings alone, with a backslash or exec (attack
+		// 61: e\x78ec id, set e exec;$e id, rename exec e;e id)
+		if strings.IndexByte(v, '\\') >= 0 || strings.Contains(v, "exec") {
+			var names tclNames
+			return tclScript(v, &names, true)
+		}
 		return false
 	}
 	return groovyExecute(v) || luaExecute(v) || tclExec(v) || otherLangCalls(v) || findExec(v) || ghostscriptPipe(v)
@@ -1973,14 +1979,135 @@ func tclExec(v string) bool {
 	if p := strings.Index(v, "interp alias"); p >= 0 && strings.Contains(v[p:min(len(v), p+langNameMax)], "exec") {
 		return true
 	}
-	// exec at the value's start (for an eval of it)
-	k := skipSpace(v, 0)
-	if !strings.HasPrefix(v[k:], "exec") {
+	return tclScript(v, &names, true)
+}
+
+// tclScript: a command of v read as a script (an eval of the value), at
+// its start or after a ';' or a line break that ends the command before
+// (tclReadCommand: a brace's or a quote's ';' is in its word), runs one:
+// its name, read as Tcl reads a word ({exec}, "exec", e\x78ec, {*}exec),
+// is exec before a command, or a variable a command before set to exec
+// (set e exec;$e id), or open of a pipe, or a runner before exec
+// (uplevel exec id), or a script word exec's (catch {exec id}); a proc
+// whose body runs one, its name after it (proc p {} {uplevel exec id};p;
+// procs: read their bodies so). Each byte is read by one command's
+// reading: linear in v.
+func tclScript(v string, names *tclNames, procs bool) bool {
+	var cmd tclCommand
+	var execNames [4]string // variables a command set to exec
+	var execAt [4]int       // where
+	nexec, set := 0, 0
+	for k := 0; k < len(v); {
+		for k < len(v) && (tclSpace(v[k]) || v[k] == '\n' || v[k] == ';' || v[k] == '\\' && k+1 < len(v) && v[k+1] == '\n') {
+			k++
+		}
+		if k >= len(v) {
+			return false
+		}
+		tclReadCommand(v, k, false, true, &cmd)
+		switch {
+		case cmd.computed == 0 && cmd.variable != "":
+			// $e id: e set to exec by a command before
+			name, after := strings.TrimPrefix(cmd.variable, "::"), cmd.at+1+len(cmd.variable)
+			if v[cmd.at+1] == '{' {
+				after += 2
+			}
+			for x := 0; x < nexec; x++ {
+				if execNames[x] == name && cmd.at-execAt[x] <= setReach {
+					var args tclCommand
+					tclReadCommand(v, after, false, false, &args)
+					if tclExecRunsFrom(v, &args, 0, names) {
+						return true
+					}
+					cmd.end = max(cmd.end, args.end)
+					break
+				}
+			}
+		case cmd.n == 0:
+		default:
+			switch string(tclName(cmd.word(0))) {
+			case "exec":
+				tclReadCommand(v, k, false, false, &cmd)
+				if tclExecRuns(v, &cmd, names) {
+					return true
+				}
+			case "open":
+				tclReadCommand(v, k, false, false, &cmd)
+				if tclOpenPipe(v, &cmd) {
+					return true
+				}
+			case "set", "rename":
+				// set e exec, rename exec e: e is exec after
+				tclReadCommand(v, k, false, false, &cmd)
+				from, to := 2, 1 // set to from
+				if string(cmd.word(0)) == "rename" {
+					from, to = 1, 2
+				}
+				if cmd.n == 3 && string(tclName(cmd.word(from))) == "exec" {
+					execNames[set%len(execNames)], execAt[set%len(execAt)] = string(tclName(cmd.word(to))), k
+					set++
+					nexec = min(set, len(execNames))
+				}
+			case "proc":
+				tclReadCommand(v, k, false, false, &cmd)
+				if procs && cmd.n == 4 {
+					name, body := string(cmd.word(1)), string(cmd.word(3))
+					var inner tclNames
+					if tclScript(body, &inner, false) && strings.Contains(v[cmd.end:min(len(v), cmd.end+setReach)], name) {
+						return true
+					}
+				}
+			default:
+				tclReadCommand(v, k, false, false, &cmd)
+				if tclRunnerExec(v, &cmd, names) || tclScriptExec(&cmd) {
+					return true
+				}
+				// a name rename made exec: rename exec e;e id
+				for x := 0; x < nexec; x++ {
+					if execNames[x] == string(tclName(cmd.word(0))) && k-execAt[x] <= setReach && tclExecRuns(v, &cmd, names) {
+						return true
+					}
+				}
+			}
+		}
+		// the next command: after this one's end, its ';' or line break
+		e := max(cmd.end, k+1)
+		n := strings.IndexAny(v[e:], ";\n")
+		if n < 0 {
+			return false
+		}
+		k = e + n + 1
+	}
+	return false
+}
+
+// tclOpenPipe: the command c, open's, opens a pipe: its file name, read
+// as Tcl reads a word (\174id, "\x7cid"), starts with '|', or a command
+// substitution builds it with a '|' in it (a '|', 124, %c, \174, \x7c:
+// [open [format %cid 124]], attack 61); [open [file join $dir x.txt]]
+// opens a file.
+func tclOpenPipe(v string, c *tclCommand) bool {
+	if c.n >= 2 && (c.computed < 0 || c.computed > 1) {
+		w := c.word(1)
+		return len(w) > 0 && w[0] == '|'
+	}
+	if c.computed != 1 || c.variable != "" || c.at >= len(v) || v[c.at] != '[' {
 		return false
 	}
-	var cmd tclCommand
-	tclReadCommand(v, k, false, false, &cmd)
-	return cmd.n > 0 && string(cmd.word(0)) == "exec" && tclExecRuns(v, &cmd, &names)
+	// the substitution's text, to its ']' (within langCallWindow bytes)
+	depth, e := 0, c.at
+	for ; e < len(v) && e < c.at+langCallWindow; e++ {
+		if v[e] == '[' {
+			depth++
+		} else if v[e] == ']' {
+			if depth--; depth == 0 {
+				break
+			}
+		}
+	}
+	t := v[c.at:min(e, len(v))]
+	return strings.IndexByte(t, '|') >= 0 || strings.Contains(t, "124") || strings.Contains(t, "%c") || strings.Contains(t, "\\174") ||
+		indexFold(t, "\\x7c") >= 0 || indexFold(t, "\\u007c") >= 0 || indexFold(t, "\\U0000007c") >= 0
 }
 
 // tclSubstitution: at v[i] ('[') stands a command substitution that runs
@@ -2013,11 +2140,19 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 		return c > 0 && k+c+1 < len(v) && v[k+c+1] == ' ' && strings.IndexByte(v[k+c+1:min(len(v), k+c+1+langNameMax)], ']') > 0 &&
 			!strings.HasPrefix(v[k+c+1:], " ]")
 	case '$':
-		// a variable the value sets, as the command: [$e id]
-		e := identEnd(v, k+1)
-		name := v[k+1 : e]
+		// a variable the value sets, as the command: [$e id], [$::e id]
+		// after set ::e (attack 61)
+		e := k + 1
+		for e < len(v) && (identByte(v[e], "") || v[e] == ':' && e+1 < len(v) && v[e+1] == ':') {
+			if v[e] == ':' {
+				e++
+			}
+			e++
+		}
+		name := strings.TrimPrefix(v[k+1:e], "::")
 		before := v[max(0, k-setReach):k]
-		return e > k+1 && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" "))
+		return name != "" && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" ") ||
+			strings.Contains(before, "set ::"+name+" ") || strings.Contains(before, "append ::"+name+" "))
 	}
 	// the command's word as Tcl reads it (tclReadCommand): exec, named
 	// otherwise too ([e\U00000078ec id], ["exec" id], [::exec id])
@@ -2025,6 +2160,10 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 	tclReadCommand(v, k, true, true, &cmd)
 	if cmd.n == 0 {
 		return false
+	}
+	if string(tclName(cmd.word(0))) == "open" {
+		tclReadCommand(v, k, true, false, &cmd)
+		return tclOpenPipe(v, &cmd)
 	}
 	if string(tclName(cmd.word(0))) != "exec" {
 		// exec after a command that runs its arguments, or a script

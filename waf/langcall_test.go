@@ -379,6 +379,15 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl exec braces", "[exec {"},
 	{"tcl variables", "[exec $a {*}$a "},
 	{"tcl scripts", "[uplevel #0 exec a [catch {exec a} \"exec b\"] "},
+	// attack 61's: a value read as a script at each command position,
+	// open's words, wrappers with an argument, backslash-newlines
+	{"tcl61 commands", ";{exec} a;\"exec\" b;e\\x78ec c;{*}exec d\n"},
+	{"tcl61 braces", ";exec {;exec \";"},
+	{"tcl61 sets", "set e exec;$e a;$e b;rename exec f;f c;"},
+	{"tcl61 procs", ";proc p {} {uplevel exec a};p "},
+	{"tcl61 opens", "[open [format %c [open \\174 [open [x"},
+	{"tcl61 wrappers", "[exec chroot / flock x env nohup git -c a=b a "},
+	{"tcl61 backslashes", "exec\\\n;\\x65;\\\\"},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

@@ -18,6 +18,8 @@ type tclCommand struct {
 	computed int
 	variable string
 	at       int
+	// end is the index in v where the reading stopped
+	end int
 	// otherwise: the first word is spelled otherwise than its text
 	// (quoted, braced, escaped, expanded)
 	otherwise bool
@@ -63,6 +65,7 @@ func tclReadCommand(v string, k int, inBracket, nameOnly bool, c *tclCommand) {
 		return true
 	}
 	pos := k
+	defer func() { c.end = pos }()
 	for c.n < tclWordsMax {
 		for pos < len(s) && (tclSpace(s[pos]) || s[pos] == '\\' && pos+1 < len(s) && s[pos+1] == '\n') {
 			if s[pos] == '\\' {
@@ -121,7 +124,8 @@ func tclReadCommand(v string, k int, inBracket, nameOnly bool, c *tclCommand) {
 			}
 			pos++
 		default:
-			for pos < len(s) && !tclSpace(s[pos]) && s[pos] != '\n' && s[pos] != ';' && !(inBracket && s[pos] == ']') {
+			for pos < len(s) && !tclSpace(s[pos]) && s[pos] != '\n' && s[pos] != ';' && !(inBracket && s[pos] == ']') &&
+				!(s[pos] == '\\' && pos+1 < len(s) && s[pos+1] == '\n') { // a backslash-newline is a blank (attack 61)
 				if !tclWordByte(v, s, &pos, c, put) {
 					return
 				}
@@ -168,7 +172,7 @@ func tclWordByte(v, s string, pos *int, c *tclCommand, put func(byte) bool) bool
 	p := *pos
 	switch s[p] {
 	case '[':
-		c.computed = c.n
+		c.computed, c.at = c.n, p
 		return false
 	case '$':
 		// a variable: $name (its :: parts), ${name}; $ before anything
@@ -176,7 +180,7 @@ func tclWordByte(v, s string, pos *int, c *tclCommand, put func(byte) bool) bool
 		if p+1 < len(s) && s[p+1] == '{' {
 			e := strings.IndexByte(s[p+2:], '}')
 			if e < 0 {
-				c.computed = c.n
+				c.computed, c.at = c.n, p
 				return false
 			}
 			c.computed, c.variable, c.at = c.n, s[p+2:p+2+e], p
@@ -266,9 +270,13 @@ func tclEscape(s string, p int) (rune, int) {
 var tclExecOptions = map[string]bool{"-ignorestderr": true, "-keepnewline": true}
 
 // tclWrappers are commands that run the command after them (and their
-// options): exec env id, exec nohup id.
+// options, and at most one more argument: chroot /, flock /tmp/x):
+// exec env id, exec nohup id, exec setpriv id (attack 61).
 var tclWrappers = map[string]bool{"env": true, "nohup": true, "nice": true, "setsid": true, "timeout": true, "stdbuf": true,
-	"time": true, "command": true, "sudo": true, "doas": true, "ionice": true, "chrt": true, "taskset": true, "xargs": true}
+	"time": true, "command": true, "sudo": true, "doas": true, "ionice": true, "chrt": true, "taskset": true, "xargs": true,
+	"setpriv": true, "prlimit": true, "unshare": true, "runcon": true, "chroot": true, "su": true, "flock": true, "nsenter": true,
+	"firejail": true, "systemd-run": true, "busybox": true, "strace": true, "ltrace": true, "unbuffer": true, "fakeroot": true,
+	"proxychains": true, "torsocks": true, "watch": true, "script": true, "sg": true, "runuser": true, "cgexec": true, "numactl": true}
 
 // tclExecRuns: the command c (its name already read as exec) runs a
 // command a probe runs: after exec's options, its redirections and
@@ -282,7 +290,15 @@ func tclExecRuns(v string, c *tclCommand, names *tclNames) bool {
 
 // tclExecRunsFrom is tclExecRuns of exec's words from c's word first.
 func tclExecRunsFrom(v string, c *tclCommand, first int, names *tclNames) bool {
+	return tclExecRunsAt(v, c, first, names, true)
+}
+
+// tclExecRunsAt is tclExecRunsFrom; more: a wrapper's word after its
+// options may be its argument (chroot /, flock /tmp/x), the command
+// after it read once more (once: a value of wrappers costs two readings).
+func tclExecRunsAt(v string, c *tclCommand, first int, names *tclNames, more bool) bool {
 	i := first
+	wrapped := -1 // the word after a wrapper's options
 	for ; i < c.n; i++ {
 		w := c.word(i)
 		if string(w) == "--" {
@@ -311,9 +327,21 @@ func tclExecRunsFrom(v string, c *tclCommand, first int, names *tclNames) bool {
 					break
 				}
 			}
+			wrapped = i
 			continue
+		case string(w[bytesLastSlash(w)+1:]) == "git":
+			// git -c alias.x=!id x runs id (attack 61): any -c with =!
+			for x := i + 1; x < c.n; x++ {
+				if a := string(c.word(x)); strings.HasPrefix(a, "-c") && strings.Contains(a, "=!") ||
+					a == "-c" && x+1 < c.n && strings.Contains(string(c.word(x+1)), "=!") {
+					return true
+				}
+			}
 		}
 		break
+	}
+	if more && wrapped == i && i+1 < c.n && (c.computed < 0 || c.computed > i) && tclExecRunsAt(v, c, i+1, names, false) {
+		return true
 	}
 	if c.computed >= 0 && c.computed <= i {
 		// the command's word is computed: a command substitution, or a
@@ -428,7 +456,7 @@ func (m *tclNames) set(v string, at int, name string) bool {
 		}
 		i += off
 		off = i + 1
-		if (i == 0 || !identByte(v[i-1], ":$")) && (i+len(name) == len(v) || !identByte(v[i+len(name)], "")) && i+len(name) <= at {
+		if (i == 0 || !identByte(v[i-1], ":$") || i >= 2 && v[i-2:i] == "::" && (i == 2 || !identByte(v[i-3], ":$"))) && (i+len(name) == len(v) || !identByte(v[i+len(name)], "")) && i+len(name) <= at {
 			m.last = i
 		}
 	}
