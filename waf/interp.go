@@ -772,13 +772,17 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 	if atStart && (k >= len(s) || strings.IndexByte("&.$[", s[k]) < 0) {
 		return false
 	}
-	opened, inSwitch, group := false, false, false
+	opened, inSwitch, group, expr := false, false, false, false
 	for range 12 {
 		k = skipSpace(s, k)
 		n, sw := psOpener(s, k, inSwitch)
 		if n == k {
 			break
 		}
+		// an expression's operator, an assignment or a cast before a
+		// grouping: what closes it may be followed by more of the
+		// expression ([string](id)+1: attack 61)
+		expr = expr || s[k] == '[' || strings.IndexByte("+-*/%,=", s[n-1]) >= 0
 		k, opened, inSwitch, group = n, true, sw, s[n-1] == '('
 	}
 	if !opened || k >= len(s) {
@@ -807,7 +811,8 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 	}
 	if e < len(s) && (s[e] == '}' || s[e] == ')') {
 		a := skipBlanks(s, e+1)
-		if a < len(v) && strings.IndexByte(";|&\n}).", v[a]) < 0 && !psWordAt(v, a, "catch") && !psWordAt(v, a, "finally") {
+		if a < len(v) && strings.IndexByte(";|&\n}).", v[a]) < 0 && !psWordAt(v, a, "catch") && !psWordAt(v, a, "finally") &&
+			!(expr && s[e] == ')' && strings.IndexByte("+-*/%,", v[a]) >= 0) {
 			return false
 		}
 	}
@@ -848,11 +853,17 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 	case '{', '(', ',', '!':
 		return k + 1, false
 	case '$':
+		if k+1 < len(s) && s[k+1] == '(' {
+			return k + 2, false // a subexpression: $(id)
+		}
 		e := identEnd(s, k+1)
 		if a := skipBlanks(s, e); e > k+1 && a+1 < len(s) && s[a] == '=' && s[a+1] != '=' {
 			return a + 1, false
 		}
-		return k, false
+		if a := skipBlanks(s, e); e > k+1 && a+2 < len(s) && strings.IndexByte("+-*/%", s[a]) >= 0 && s[a+1] == '=' {
+			return a + 2, false // $x+=(id)
+		}
+		return psOperand(s, k, e)
 	case '[':
 		e := k + 1
 		for e < len(s) && e-k < langNameMax && (identByte(s[e], ".") || s[e] == '[' && e+1 < len(s) && s[e+1] == ']' || s[e] == ']' && s[e-1] == '[') {
@@ -870,6 +881,9 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 		}
 		return k, false
 	case '@':
+		if k+1 < len(s) && s[k+1] == '(' {
+			return k + 2, false // an array subexpression: @(id)
+		}
 		// a calculated property: @{n='a';e={...}}, expression={...}
 		if k+1 < len(s) && s[k+1] == '{' {
 			w := s[k+2 : min(len(s), k+2+langNameMax)]
@@ -885,6 +899,20 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 			}
 		}
 		return k, false
+	case '\'', '"':
+		if q := strings.IndexByte(s[k+1:min(len(s), k+1+langNameMax)], c); q >= 0 {
+			return psOperand(s, k, k+1+q+1)
+		}
+		return k, false
+	}
+	if c := s[k]; c >= '0' && c <= '9' {
+		e := k
+		for e < len(s) && (s[e] >= '0' && s[e] <= '9' || s[e] == '.') {
+			e++
+		}
+		if n, _ := psOperand(s, k, e); n > k {
+			return n, false
+		}
 	}
 	if inSwitch {
 		// a switch's clause: a literal, a number, default, then {
@@ -938,6 +966,22 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 		}
 	}
 	if slices.Contains(psBlockWords, word) && a < len(s) && s[a] == '{' {
+		return a + 1, false
+	}
+	return k, false
+}
+
+// psOperand: the operand at s[k:e] (a number, a string, a variable) is
+// followed by an operator (+ - * / % ,) and a grouping ((, @( or $():
+// the index after the operator, or k (1+(id), 'a'*(id), $a,(id): attack
+// 61). A bare word after an operator is no command in an expression.
+func psOperand(s string, k, e int) (int, bool) {
+	a := skipBlanks(s, e)
+	if a >= len(s) || strings.IndexByte("+-*/%,", s[a]) < 0 {
+		return k, false
+	}
+	b := skipBlanks(s, a+1)
+	if b < len(s) && (s[b] == '(' || b+1 < len(s) && (s[b] == '@' || s[b] == '$') && s[b+1] == '(') {
 		return a + 1, false
 	}
 	return k, false
