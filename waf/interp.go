@@ -960,6 +960,18 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 				}
 			}
 		}
+	case "filter", "function":
+		// a filter or a function defined, then called by its name at a
+		// command's start later in s (filter z{id};'a'|z: attack 61):
+		// its body is read as a statement
+		n := a
+		for n < len(s) && identByte(s[n], "-") {
+			n++
+		}
+		b := skipBlanks(s, n)
+		if n > a && b < len(s) && s[b] == '{' && psCalled(s, b, s[a:n]) {
+			return b + 1, false
+		}
 	case "select", "select-object", "format-table", "ft", "format-list", "fl":
 		if a < len(s) && s[a] == '@' {
 			return a, false
@@ -969,6 +981,27 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 		return a + 1, false
 	}
 	return k, false
+}
+
+// psCalled: the command name stands at a command's start (after ; | &
+// or a line break, over blanks) after the body whose { is at s[b] closes,
+// as a word of its own in any case. One pass over s (langCallWindow
+// bytes).
+func psCalled(s string, b int, name string) bool {
+	c := strings.IndexByte(s[b:], '}')
+	if c < 0 {
+		return false
+	}
+	for x := b + c + 1; x < len(s); x++ {
+		if strings.IndexByte(";|&\n", s[x]) < 0 {
+			continue
+		}
+		a := skipBlanks(s, x+1)
+		if a+len(name) <= len(s) && strings.EqualFold(s[a:a+len(name)], name) && (a+len(name) == len(s) || !identByte(s[a+len(name)], "-")) {
+			return true
+		}
+	}
+	return false
 }
 
 // psOperand: the operand at s[k:e] (a number, a string, a variable) is
