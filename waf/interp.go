@@ -620,7 +620,7 @@ func perlCallAfter(s string, j int) bool {
 
 // powerShellCommand is rule 210144's operator (see interpRules).
 func powerShellCommand(v string) bool {
-	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v) || psPipelineProcess(v)
+	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v) || psPipelineProcess(v) || psGetMethod(v)
 }
 
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
@@ -649,10 +649,12 @@ func psReadingAt(v string, i int) bool {
 		before := lowerASCII(lb[:0], v[max(0, i-len(lb)):i])
 		// called: a bracket after the name ([ScriptBlock]::Create in
 		// prose names it: attack 58's false positives)
+		// or taken as a method group and invoked:
+		// [ScriptBlock]::Create.Invoke('id') (attack 61)
 		switch {
-		case bytes.HasPrefix(m, []byte("create(")):
+		case bytes.HasPrefix(m, []byte("create(")), bytes.HasPrefix(m, []byte("create.invoke(")):
 			return bytes.Contains(before, []byte("scriptblock"))
-		case bytes.HasPrefix(m, []byte("start(")):
+		case bytes.HasPrefix(m, []byte("start(")), bytes.HasPrefix(m, []byte("start.invoke(")):
 			return bytes.Contains(before, []byte("process"))
 		}
 		return false
@@ -672,9 +674,14 @@ func psReadingAt(v string, i int) bool {
 		}
 		// a variable holding a script block, invoked: $s={id};$s.Invoke()
 		e := identEnd(v, i+1)
-		if e > i+1 && strings.HasPrefix(v[e:], ".Invoke") {
+		if e > i+1 && e+len(".invoke") <= len(v) && strings.EqualFold(v[e:e+len(".invoke")], ".invoke") {
 			before := v[max(0, i-setReach):i]
-			return strings.Contains(before, v[i:e]+"={") || strings.Contains(before, v[i:e]+" = {") || strings.Contains(before, v[i:e]+"= {")
+			if strings.Contains(before, v[i:e]+"={") || strings.Contains(before, v[i:e]+" = {") || strings.Contains(before, v[i:e]+"= {") {
+				return true
+			}
+			// or a method group: $m=[Diagnostics.Process]::Start;
+			// $m.Invoke('id') (attack 61)
+			return psMethodGroupSet(before, v[i:e])
 		}
 		return false
 	case '\\':
@@ -981,6 +988,67 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 		return a + 1, false
 	}
 	return k, false
+}
+
+// psMethodGroupSet: the last assignment of the variable name ($m) in
+// before sets it to ::Create of a type naming ScriptBlock or ::Start of
+// one naming a process, without a bracket after (a method group, a
+// PSMethod, that .Invoke calls: attack 61). 64 bytes of it are read.
+func psMethodGroupSet(before, name string) bool {
+	p := strings.LastIndex(before, name)
+	if p < 0 {
+		return false
+	}
+	q := skipBlanks(before, p+len(name))
+	if q >= len(before) || before[q] != '=' {
+		return false
+	}
+	rhs := before[q+1 : min(len(before), q+1+64)]
+	if c := strings.IndexAny(rhs, ";\n"); c >= 0 {
+		rhs = rhs[:c]
+	}
+	var lb [64]byte
+	f := psFold(lb[:0], rhs)
+	for _, g := range [][2]string{{"::create", "scriptblock"}, {"::start", "process"}} {
+		c := bytes.Index(f, []byte(g[0]))
+		if c >= 0 && bytes.Contains(f[:c], []byte(g[1])) && (c+len(g[0]) == len(f) || f[c+len(g[0])] != '(' && !identByte(f[c+len(g[0])], "")) {
+			return true
+		}
+	}
+	return false
+}
+
+// psGetMethod: ScriptBlock's Create or a process's Start fetched by
+// reflection and invoked (([ScriptBlock]).GetMethod('Create').Invoke(
+// $null,@('id')): attack 61): GetMethod( with the name (quoted or
+// joined) within 64 bytes after a type naming it, and .Invoke( within
+// langCallWindow bytes after. Each GetMethod( reads 64 bytes before and
+// langCallWindow after.
+func psGetMethod(v string) bool {
+	for off := 0; off < len(v); {
+		p := indexFold(v[off:], "getmethod(")
+		if p < 0 {
+			return false
+		}
+		p += off
+		off = p + len("getmethod(")
+		var mb [16]byte
+		m := psFold(mb[:0], v[off:min(len(v), off+4*len(mb))])
+		var typ string
+		switch {
+		case bytes.HasPrefix(m, []byte("create)")), bytes.HasPrefix(m, []byte("create,")):
+			typ = "scriptblock"
+		case bytes.HasPrefix(m, []byte("start)")), bytes.HasPrefix(m, []byte("start,")):
+			typ = "process"
+		default:
+			continue
+		}
+		var tb [64]byte
+		if bytes.Contains(lowerASCII(tb[:0], v[max(0, p-len(tb)):p]), []byte(typ)) && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke(") >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // psCalled: the command name stands at a command's start (after ; | &

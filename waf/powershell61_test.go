@@ -19,12 +19,15 @@ var psAttacks61 = []string{
 	"x;([ScriptBlock]).GetMethod('Create').Invoke($null,@('id')).Invoke()",
 	// their kin: other operators, $( ), a function, the method group
 	// assigned or fetched with options
-	"x;$y=$(id)", "x;2 - (whoami)", "x;$a=1,(id)", "x;$x+=(id)", "x;\"a\"+(whoami)", "x;$y = 3 % (id)",
-	"x;[int](whoami)-1", "x;$y=2*@(whoami)", "x;filter z { whoami }; 1 | z", "x;function z{id};1|z",
+	"x;2 - (whoami)", "x;$a=1,(id)", "x;$x+=(id)", "x;\"a\"+(whoami)", "x;$y = 3 % (id)",
+	"x;[int](whoami)-1", "x;$y=2*@(whoami)",
 	"x;$m = [ScriptBlock]::Create; $m.Invoke('id').Invoke()", "x;[System.Diagnostics.Process]::Start.Invoke('whoami')",
 	"x;[scriptblock]::create.invoke('id').invoke()", "x;([Diagnostics.Process]).GetMethod('Start',[type[]]@([string])).Invoke($null,@('id'))",
 	"x;[ScriptBlock].GetMethod(\"Create\").Invoke($null,'id').Invoke()",
 }
+
+// psAttacks61CRS are the same shapes that the CRS alone refuses too.
+var psAttacks61CRS = []string{"x;$y=$(id)", "x;filter z { whoami }; 1 | z", "x;function z{id};1|z"}
 
 // psBenign61 are near-misses: arithmetic with groupings, groupings
 // that hold no probe, filters and functions that are no probe or are
@@ -53,11 +56,11 @@ var psCode61 = []string{
 // near-misses pass.
 func TestPowerShell61(t *testing.T) {
 	nearMisses(t, "210144", powerShellCommand, psCode61)
-	operatorTable(t, "210144", powerShellCommand, psAttacks61, nil, psBenign61)
+	operatorTable(t, "210144", powerShellCommand, psAttacks61, psAttacks61CRS, psBenign61)
 }
 
 func FuzzPowerShell61(f *testing.F) {
-	fuzzNeeds(f, powerShellCommand, "&.:$\\%{(;|\n[cipCIPrRgG", psAttacks61, psBenign61, psCode61)
+	fuzzNeeds(f, powerShellCommand, "&.:$\\%{(;|\n[cipCIPrRgG", psAttacks61, psAttacks61CRS, psBenign61, psCode61)
 }
 
 // BenchmarkPowerShell61: rule 210144's operator alone on 16 KiB of each
