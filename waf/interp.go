@@ -706,6 +706,14 @@ func psReadingAt(v string, i int) bool {
 	if v[i] == '&' && k == i+1 && k < len(v) && v[k] == '&' {
 		k = skipBlanks(v, k+1)
 	}
+	if v[i] == '&' && k < len(v) && v[k] == '{' {
+		// & { after a separator (x;&{id}) was read from the separator,
+		// which reads the same statement: read twice, x;&{ repeated cost
+		// two regular expressions a statement (attack 61)
+		if b := blanksBefore(v, i); b > 0 && strings.IndexByte(";|\n", v[b-1]) >= 0 {
+			return false
+		}
+	}
 	if v[i] != '{' && k < len(v) {
 		// ForEach-Object's % before a block that runs a command (1|%{id},
 		// % {id}) and a command spelled with PowerShell's escape (i`d):
@@ -1061,9 +1069,11 @@ func psCalled(s string, b int, name string) bool {
 		return false
 	}
 	for x := b + c + 1; x < len(s); x++ {
-		if strings.IndexByte(";|&\n", s[x]) < 0 {
-			continue
+		d := strings.IndexAny(s[x:], ";|&\n")
+		if d < 0 {
+			return false
 		}
+		x += d
 		a := skipBlanks(s, x+1)
 		if a+len(name) <= len(s) && strings.EqualFold(s[a:a+len(name)], name) && (a+len(name) == len(s) || !identByte(s[a+len(name)], "-")) {
 			return true
