@@ -827,7 +827,7 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 	if e < len(s) && (s[e] == '}' || s[e] == ')') {
 		a := skipBlanks(s, e+1)
 		if a < len(v) && strings.IndexByte(";|&\n}).", v[a]) < 0 && !psWordAt(v, a, "catch") && !psWordAt(v, a, "finally") &&
-			!(expr && s[e] == ')' && strings.IndexByte("+-*/%,", v[a]) >= 0) {
+			!(expr && s[e] == ')' && psOperandAfter(v, a)) {
 			return false
 		}
 	}
@@ -1057,6 +1057,18 @@ func psGetMethod(v string) bool {
 		}
 	}
 	return false
+}
+
+// psOperandAfter: at v[a] (after a grouping that closes) stand an
+// operator (+ - * / % ,) and an operand (a number, a string, a variable,
+// a bracket): [string](id)+1. A word or a [ after it is prose: "x;
+// [id](id) - the id field" is Markdown (a link).
+func psOperandAfter(v string, a int) bool {
+	if a >= len(v) || strings.IndexByte("+-*/%,", v[a]) < 0 {
+		return false
+	}
+	b := skipBlanks(v, a+1)
+	return b < len(v) && strings.IndexByte("0123456789'\"$(@", v[b]) >= 0
 }
 
 // psCalled: the command name stands at a command's start (after ; | &

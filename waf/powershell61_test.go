@@ -39,7 +39,7 @@ var psBenign61 = []string{
 	"[ScriptBlock]::Create is the method; call it with a string", "The [Diagnostics.Process]::Start method starts a process",
 	"$m = [Math]::Max; $m.Invoke(1,2)", "[Diagnostics.Process]::Start.OverloadDefinitions lists them",
 	"typeof(Foo).GetMethod('Create').Invoke(null, args)", "function id { 42 }", "filter id{$_}",
-	"a filter z{id} is never called",
+	"a filter z{id} is never called", "x; [id](id) - the id field", "See; [ps](ps), [ls](ls) and more",
 }
 
 // psCode61 are near-misses read by the operator only: scripts and posts
