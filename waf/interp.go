@@ -620,7 +620,7 @@ func perlCallAfter(s string, j int) bool {
 
 // powerShellCommand is rule 210144's operator (see interpRules).
 func powerShellCommand(v string) bool {
-	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v) || psPipelineProcess(v)
+	return eachByteOf(v, ";|\n&:$\\{", psReadingAt) || psValueStart(v) || cmdSetCommand(v) || psComProcess(v) || psPipelineProcess(v) || psGetMethod(v)
 }
 
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
@@ -649,10 +649,12 @@ func psReadingAt(v string, i int) bool {
 		before := lowerASCII(lb[:0], v[max(0, i-len(lb)):i])
 		// called: a bracket after the name ([ScriptBlock]::Create in
 		// prose names it: attack 58's false positives)
+		// or taken as a method group and invoked:
+		// [ScriptBlock]::Create.Invoke('id') (attack 61)
 		switch {
-		case bytes.HasPrefix(m, []byte("create(")):
+		case bytes.HasPrefix(m, []byte("create(")), bytes.HasPrefix(m, []byte("create.invoke(")):
 			return bytes.Contains(before, []byte("scriptblock"))
-		case bytes.HasPrefix(m, []byte("start(")):
+		case bytes.HasPrefix(m, []byte("start(")), bytes.HasPrefix(m, []byte("start.invoke(")):
 			return bytes.Contains(before, []byte("process"))
 		}
 		return false
@@ -672,9 +674,14 @@ func psReadingAt(v string, i int) bool {
 		}
 		// a variable holding a script block, invoked: $s={id};$s.Invoke()
 		e := identEnd(v, i+1)
-		if e > i+1 && strings.HasPrefix(v[e:], ".Invoke") {
+		if e > i+1 && e+len(".invoke") <= len(v) && strings.EqualFold(v[e:e+len(".invoke")], ".invoke") {
 			before := v[max(0, i-setReach):i]
-			return strings.Contains(before, v[i:e]+"={") || strings.Contains(before, v[i:e]+" = {") || strings.Contains(before, v[i:e]+"= {")
+			if strings.Contains(before, v[i:e]+"={") || strings.Contains(before, v[i:e]+" = {") || strings.Contains(before, v[i:e]+"= {") {
+				return true
+			}
+			// or a method group: $m=[Diagnostics.Process]::Start;
+			// $m.Invoke('id') (attack 61)
+			return psMethodGroupSet(before, v[i:e])
 		}
 		return false
 	case '\\':
@@ -698,6 +705,14 @@ func psReadingAt(v string, i int) bool {
 	k := skipBlanks(v, i+1)
 	if v[i] == '&' && k == i+1 && k < len(v) && v[k] == '&' {
 		k = skipBlanks(v, k+1)
+	}
+	if v[i] == '&' && k < len(v) && v[k] == '{' {
+		// & { after a separator (x;&{id}) was read from the separator,
+		// which reads the same statement: read twice, x;&{ repeated cost
+		// two regular expressions a statement (attack 61)
+		if b := blanksBefore(v, i); b > 0 && strings.IndexByte(";|\n", v[b-1]) >= 0 {
+			return false
+		}
 	}
 	if v[i] != '{' && k < len(v) {
 		// ForEach-Object's % before a block that runs a command (1|%{id},
@@ -772,13 +787,17 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 	if atStart && (k >= len(s) || strings.IndexByte("&.$[", s[k]) < 0) {
 		return false
 	}
-	opened, inSwitch, group := false, false, false
+	opened, inSwitch, group, expr := false, false, false, false
 	for range 12 {
 		k = skipSpace(s, k)
 		n, sw := psOpener(s, k, inSwitch)
 		if n == k {
 			break
 		}
+		// an expression's operator, an assignment or a cast before a
+		// grouping: what closes it may be followed by more of the
+		// expression ([string](id)+1: attack 61)
+		expr = expr || s[k] == '[' || strings.IndexByte("+-*/%,=", s[n-1]) >= 0
 		k, opened, inSwitch, group = n, true, sw, s[n-1] == '('
 	}
 	if !opened || k >= len(s) {
@@ -807,7 +826,8 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 	}
 	if e < len(s) && (s[e] == '}' || s[e] == ')') {
 		a := skipBlanks(s, e+1)
-		if a < len(v) && strings.IndexByte(";|&\n}).", v[a]) < 0 && !psWordAt(v, a, "catch") && !psWordAt(v, a, "finally") {
+		if a < len(v) && strings.IndexByte(";|&\n}).", v[a]) < 0 && !psWordAt(v, a, "catch") && !psWordAt(v, a, "finally") &&
+			!(expr && s[e] == ')' && psOperandAfter(v, a)) {
 			return false
 		}
 	}
@@ -848,11 +868,17 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 	case '{', '(', ',', '!':
 		return k + 1, false
 	case '$':
+		if k+1 < len(s) && s[k+1] == '(' {
+			return k + 2, false // a subexpression: $(id)
+		}
 		e := identEnd(s, k+1)
 		if a := skipBlanks(s, e); e > k+1 && a+1 < len(s) && s[a] == '=' && s[a+1] != '=' {
 			return a + 1, false
 		}
-		return k, false
+		if a := skipBlanks(s, e); e > k+1 && a+2 < len(s) && strings.IndexByte("+-*/%", s[a]) >= 0 && s[a+1] == '=' {
+			return a + 2, false // $x+=(id)
+		}
+		return psOperand(s, k, e)
 	case '[':
 		e := k + 1
 		for e < len(s) && e-k < langNameMax && (identByte(s[e], ".") || s[e] == '[' && e+1 < len(s) && s[e+1] == ']' || s[e] == ']' && s[e-1] == '[') {
@@ -870,6 +896,9 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 		}
 		return k, false
 	case '@':
+		if k+1 < len(s) && s[k+1] == '(' {
+			return k + 2, false // an array subexpression: @(id)
+		}
 		// a calculated property: @{n='a';e={...}}, expression={...}
 		if k+1 < len(s) && s[k+1] == '{' {
 			w := s[k+2 : min(len(s), k+2+langNameMax)]
@@ -885,6 +914,20 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 			}
 		}
 		return k, false
+	case '\'', '"':
+		if q := strings.IndexByte(s[k+1:min(len(s), k+1+langNameMax)], c); q >= 0 {
+			return psOperand(s, k, k+1+q+1)
+		}
+		return k, false
+	}
+	if c := s[k]; c >= '0' && c <= '9' {
+		e := k
+		for e < len(s) && (s[e] >= '0' && s[e] <= '9' || s[e] == '.') {
+			e++
+		}
+		if n, _ := psOperand(s, k, e); n > k {
+			return n, false
+		}
 	}
 	if inSwitch {
 		// a switch's clause: a literal, a number, default, then {
@@ -932,12 +975,136 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 				}
 			}
 		}
+	case "filter", "function":
+		// a filter or a function defined, then called by its name at a
+		// command's start later in s (filter z{id};'a'|z: attack 61):
+		// its body is read as a statement
+		n := a
+		for n < len(s) && identByte(s[n], "-") {
+			n++
+		}
+		b := skipBlanks(s, n)
+		if n > a && b < len(s) && s[b] == '{' && psCalled(s, b, s[a:n]) {
+			return b + 1, false
+		}
 	case "select", "select-object", "format-table", "ft", "format-list", "fl":
 		if a < len(s) && s[a] == '@' {
 			return a, false
 		}
 	}
 	if slices.Contains(psBlockWords, word) && a < len(s) && s[a] == '{' {
+		return a + 1, false
+	}
+	return k, false
+}
+
+// psMethodGroupSet: the last assignment of the variable name ($m) in
+// before sets it to ::Create of a type naming ScriptBlock or ::Start of
+// one naming a process, without a bracket after (a method group, a
+// PSMethod, that .Invoke calls: attack 61). 64 bytes of it are read.
+func psMethodGroupSet(before, name string) bool {
+	p := strings.LastIndex(before, name)
+	if p < 0 {
+		return false
+	}
+	q := skipBlanks(before, p+len(name))
+	if q >= len(before) || before[q] != '=' {
+		return false
+	}
+	rhs := before[q+1 : min(len(before), q+1+64)]
+	if c := strings.IndexAny(rhs, ";\n"); c >= 0 {
+		rhs = rhs[:c]
+	}
+	var lb [64]byte
+	f := psFold(lb[:0], rhs)
+	for _, g := range [][2]string{{"::create", "scriptblock"}, {"::start", "process"}} {
+		c := bytes.Index(f, []byte(g[0]))
+		if c >= 0 && bytes.Contains(f[:c], []byte(g[1])) && (c+len(g[0]) == len(f) || f[c+len(g[0])] != '(' && !identByte(f[c+len(g[0])], "")) {
+			return true
+		}
+	}
+	return false
+}
+
+// psGetMethod: ScriptBlock's Create or a process's Start fetched by
+// reflection and invoked (([ScriptBlock]).GetMethod('Create').Invoke(
+// $null,@('id')): attack 61): GetMethod( with the name (quoted or
+// joined) within 64 bytes after a type naming it, and .Invoke( within
+// langCallWindow bytes after. Each GetMethod( reads 64 bytes before and
+// langCallWindow after.
+func psGetMethod(v string) bool {
+	for off := 0; off < len(v); {
+		p := indexFold(v[off:], "getmethod(")
+		if p < 0 {
+			return false
+		}
+		p += off
+		off = p + len("getmethod(")
+		var mb [16]byte
+		m := psFold(mb[:0], v[off:min(len(v), off+4*len(mb))])
+		var typ string
+		switch {
+		case bytes.HasPrefix(m, []byte("create)")), bytes.HasPrefix(m, []byte("create,")):
+			typ = "scriptblock"
+		case bytes.HasPrefix(m, []byte("start)")), bytes.HasPrefix(m, []byte("start,")):
+			typ = "process"
+		default:
+			continue
+		}
+		var tb [64]byte
+		if bytes.Contains(lowerASCII(tb[:0], v[max(0, p-len(tb)):p]), []byte(typ)) && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke(") >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// psOperandAfter: at v[a] (after a grouping that closes) stand an
+// operator (+ - * / % ,) and an operand (a number, a string, a variable,
+// a bracket): [string](id)+1. A word or a [ after it is prose: "x;
+// [id](id) - the id field" is Markdown (a link).
+func psOperandAfter(v string, a int) bool {
+	if a >= len(v) || strings.IndexByte("+-*/%,", v[a]) < 0 {
+		return false
+	}
+	b := skipBlanks(v, a+1)
+	return b < len(v) && strings.IndexByte("0123456789'\"$(@", v[b]) >= 0
+}
+
+// psCalled: the command name stands at a command's start (after ; | &
+// or a line break, over blanks) after the body whose { is at s[b] closes,
+// as a word of its own in any case. One pass over s (langCallWindow
+// bytes).
+func psCalled(s string, b int, name string) bool {
+	c := strings.IndexByte(s[b:], '}')
+	if c < 0 {
+		return false
+	}
+	for x := b + c + 1; x < len(s); x++ {
+		d := strings.IndexAny(s[x:], ";|&\n")
+		if d < 0 {
+			return false
+		}
+		x += d
+		a := skipBlanks(s, x+1)
+		if a+len(name) <= len(s) && strings.EqualFold(s[a:a+len(name)], name) && (a+len(name) == len(s) || !identByte(s[a+len(name)], "-")) {
+			return true
+		}
+	}
+	return false
+}
+
+// psOperand: the operand at s[k:e] (a number, a string, a variable) is
+// followed by an operator (+ - * / % ,) and a grouping ((, @( or $():
+// the index after the operator, or k (1+(id), 'a'*(id), $a,(id): attack
+// 61). A bare word after an operator is no command in an expression.
+func psOperand(s string, k, e int) (int, bool) {
+	a := skipBlanks(s, e)
+	if a >= len(s) || strings.IndexByte("+-*/%,", s[a]) < 0 {
+		return k, false
+	}
+	b := skipBlanks(s, a+1)
+	if b < len(s) && (s[b] == '(' || b+1 < len(s) && (s[b] == '@' || s[b] == '$') && s[b+1] == '(') {
 		return a + 1, false
 	}
 	return k, false

@@ -368,6 +368,14 @@ var langCallUnits = []struct{ name, unit string }{
 	{"powershell members", "$ExecutionContext.('a'+'b')::('C'+'r')"},
 	{"powershell pipelines", "CreatePipeline(.StartInfo.FileName='i'+"},
 	{"cmd substitutions", "set a=xid&call %a:x=%%a:*x=%start /b %a:~1,2%%COMSPEC:~0% /c runas /u "},
+	// attack 61's: groupings after an operator or a cast, filters and
+	// functions defined, method groups invoked or fetched, and attack
+	// 60's measured shapes (x;&{ and ;$x=( repeated)
+	{"powershell groupings", "x;1+(x;$y=1+@(x;'a'*$(x;[int](x;$a+=(x;2-(i"},
+	{"powershell group openers", "x;&{"},
+	{"powershell assigned groups", ";$x=("},
+	{"powershell filters", "x;filter z{id};filter z{"},
+	{"powershell method groups", "[ScriptBlock]::Create.Invoke(;$m=[Diagnostics.Process]::Start;$m.Invoke(GetMethod('Create')"},
 	// attack 60's: a command's word built by substitutions, [e[ over and
 	// over (0.2 MB/s before), exec's words read as Tcl reads them
 	// (braces and quotes never closed, options, wrappers, escapes), and
