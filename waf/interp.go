@@ -2044,7 +2044,7 @@ func luaExecute(v string) bool {
 				if c < len(v) && v[c] == '(' {
 					return argCommand(v, c+1)
 				}
-				return c < len(v) && (v[c] == '"' || v[c] == '\'' || v[c] == '[') && argCommand(v, c)
+				return c < len(v) && (v[c] == '"' || v[c] == '\'' || strings.HasPrefix(v[c:], "[[") || strings.HasPrefix(v[c:], "[=")) && argCommand(v, c)
 			}
 			return false
 		}) {
