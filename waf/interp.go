@@ -746,7 +746,60 @@ func psReadingAt(v string, i int) bool {
 	if v[i] != '{' && (psStatementCommand(v, k, false) || cmdStart(v, k) || cmdRunas(v, k)) {
 		return true
 	}
-	return psCallOperator(v, k)
+	return psCallOperator(v, psFlowLead(v, k))
+}
+
+// psSkipComments: k moved over white space and up to 4 of PowerShell's
+// block comments (<#...#>, each closed within langCallWindow bytes: one
+// never closed is read as no comment); c: one was skipped. A comment is
+// white space to PowerShell: x;<#c#>whoami runs whoami (attack 62).
+func psSkipComments(s string, k int) (int, bool) {
+	c := false
+	for range 4 {
+		k = skipSpace(s, k)
+		if k+1 >= len(s) || s[k] != '<' || s[k+1] != '#' {
+			break
+		}
+		e := strings.Index(s[k+2:min(len(s), k+langCallWindow)], "#>")
+		if e < 0 {
+			break
+		}
+		k, c = k+2+e+2, true
+	}
+	return k, c
+}
+
+// psFlowLead: k (a statement's start) moved over block comments and
+// return, throw or exit (which take a pipeline: x;return &('i'+'ex')
+// 'id', attack 62), up to 4 of them: where a call operator stands.
+func psFlowLead(v string, k int) int {
+	for range 4 {
+		n, _ := psSkipComments(v, k)
+		if a := psFlowWord(v, n); a > n {
+			n = a
+		}
+		if n == k {
+			break
+		}
+		k = n
+	}
+	return k
+}
+
+// psFlowWord: at s[k] stand return, throw or exit (any case) and then
+// blanks or a bracket, a quote, a variable, an operator's & or .: the
+// index of what follows (the pipeline they run), or k.
+func psFlowWord(s string, k int) int {
+	for _, w := range []string{"return", "throw", "exit"} {
+		if !psWordAt(s, k, w) {
+			continue
+		}
+		a := skipBlanks(s, k+len(w))
+		if a < len(s) && (a > k+len(w) || strings.IndexByte("(@$&.'\"<", s[a]) >= 0) {
+			return a
+		}
+	}
+	return k
 }
 
 // psFold appends s to buf in lower case without what joins or quotes a
@@ -789,7 +842,10 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 	}
 	opened, inSwitch, group, expr := false, false, false, false
 	for range 12 {
-		k = skipSpace(s, k)
+		var c bool
+		if k, c = psSkipComments(s, k); c {
+			opened = true // <#c#>whoami: PowerShell's own (attack 62)
+		}
 		n, sw := psOpener(s, k, inSwitch)
 		if n == k {
 			break
@@ -800,7 +856,7 @@ func psStatementCommand(v string, k int, atStart bool) bool {
 		expr = expr || s[k] == '[' || strings.IndexByte("+-*/%,=", s[n-1]) >= 0
 		k, opened, inSwitch, group = n, true, sw, s[n-1] == '('
 	}
-	if !opened || k >= len(s) {
+	if k, _ = psSkipComments(s, k); !opened || k >= len(s) {
 		return false
 	}
 	var buf [langCallWindow]byte
@@ -973,6 +1029,26 @@ func psOpener(s string, k int, inSwitch bool) (int, bool) {
 					}
 					break
 				}
+			}
+		}
+	case "return", "throw", "exit":
+		// a pipeline follows: x;return whoami, x;exit (id) (attack 62)
+		if n := psFlowWord(s, k); n > k {
+			return n, false
+		}
+	case "trap":
+		// a trap's block ([type] perhaps) then the next statement, no
+		// terminator needed: x;trap{}whoami (attack 62); the block is
+		// read to its first }
+		b := a
+		if b < len(s) && s[b] == '[' {
+			if c := strings.IndexByte(s[b:min(len(s), b+langNameMax)], ']'); c > 0 {
+				b = skipBlanks(s, b+c+1)
+			}
+		}
+		if b < len(s) && s[b] == '{' {
+			if c := strings.IndexByte(s[b:], '}'); c > 0 {
+				return b + c + 1, false
 			}
 		}
 	case "filter", "function":

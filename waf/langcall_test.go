@@ -396,6 +396,12 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl61 opens", "[open [format %c [open \\174 [open [x"},
 	{"tcl61 wrappers", "[exec chroot / flock x env nohup git -c a=b a "},
 	{"tcl61 backslashes", "exec\\\n;\\x65;\\\\"},
+	// attack 62's: return, throw and exit before a grouping, block
+	// comments never closed and closed, traps
+	{"powershell62 flow", "x;return (x;throw @(x;exit &(;RETURN "},
+	{"powershell62 comments", "x;<#"},
+	{"powershell62 closed comments", "x;<#c#><#c#>.{"},
+	{"powershell62 traps", "x;trap [a] {x;trap{"},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each
