@@ -1249,13 +1249,25 @@ func psCallOperator(v string, k int) bool {
 		if e == a+1 {
 			return true
 		}
+		// the last assignment to it, not its last use ($cmd = "git";
+		// echo $cmd; & $cmd status: the review's), among its last 16
+		// mentions
 		before := v[max(0, a-setReach):a]
-		p := strings.LastIndex(before, v[a:e])
-		if p < 0 {
-			return true
+		q := -1
+		for p, n := len(before), 0; n < 16; n++ {
+			if p = strings.LastIndex(before[:p], v[a:e]); p < 0 {
+				break
+			}
+			r := p + e - a
+			if r < len(before) && identByte(before[r], "") {
+				continue // a longer name: $cmdx
+			}
+			if s := skipBlanks(before, r); s < len(before) && before[s] == '=' && (s+1 == len(before) || before[s+1] != '=') {
+				q = s
+				break
+			}
 		}
-		q := skipBlanks(before, p+e-a)
-		if q >= len(before) || before[q] != '=' {
+		if q < 0 {
 			return true
 		}
 		q = skipBlanks(before, q+1)
@@ -1398,8 +1410,10 @@ func cmdStart(v string, k int) bool {
 		if (c == 'c' || c == 'k') && (e+2 == len(v) || !identByte(v[e+2], "")) {
 			return spelled || cmdLineProbe(v, e+2)
 		}
-		for e < len(v) && v[e] != ' ' && v[e] != '\t' {
-			e++ // an option: /v:on, /q
+		// an option: /v:on, /q (a word, read no further than a name's
+		// length: ;cmd/x repeated was read to the value's end at each
+		// ';', the review's)
+		for o := e; e < len(v) && e-o < langNameMax && v[e] != ' ' && v[e] != '\t'; e++ {
 		}
 	}
 	return false
@@ -1414,13 +1428,30 @@ func cmdLineProbe(v string, j int) bool {
 		j++
 	}
 	line := v[j:min(len(v), j+langCallWindow)]
-	if strings.ContainsAny(line, "%!^") || len(line) > 4 && strings.EqualFold(line[:4], "set ") {
+	if strings.ContainsAny(line, "%^") || cmdDelayedVariable(line) || len(line) > 4 && strings.EqualFold(line[:4], "set ") {
 		return true
 	}
 	if q := strings.IndexByte(line, '"'); q >= 0 {
 		line = line[:q]
 	}
 	return literalCommand(line)
+}
+
+// cmdDelayedVariable: line holds a delayed expansion, !name! (cmd /v:on):
+// a lone '!' ("echo done!") is none (the review's).
+func cmdDelayedVariable(line string) bool {
+	for i := strings.IndexByte(line, '!'); i >= 0 && i+1 < len(line); {
+		e := identEnd(line, i+1)
+		if e > i+1 && e < len(line) && line[e] == '!' {
+			return true
+		}
+		n := strings.IndexByte(line[i+1:], '!')
+		if n < 0 {
+			break
+		}
+		i += 1 + n
+	}
+	return false
 }
 
 // cmdRunas: at v[k] (a command's start) stands runas with its options
@@ -1437,7 +1468,7 @@ func cmdRunas(v string, k int) bool {
 		if e >= len(v) || v[e] != '/' {
 			break
 		}
-		for e < len(v) && v[e] != ' ' && v[e] != '\t' {
+		for o := e; e < len(v) && e-o < langNameMax && v[e] != ' ' && v[e] != '\t'; {
 			e++
 		}
 		opts++
@@ -1705,7 +1736,9 @@ func cmdModify(buf []byte, val, mod string) []byte {
 		}
 		return append(buf, val...)
 	}
-	for len(val) > 0 {
+	// (no further than a command a rule reads: a replacement repeated
+	// at each match grew past the caller's buffer, the review's)
+	for len(val) > 0 && len(buf) <= langCallWindow {
 		p := indexFoldAny(val, from)
 		if p < 0 {
 			break

@@ -358,6 +358,7 @@ var langCallUnits = []struct{ name, unit string }{
 	{"postscript strings", "(\\045pipe\\045"},
 	{"quoted names", ":\"os\".x("},
 	{"elixir pipes", "'i' |> :os.cmd "},
+	{"cmd options", ";cmd/x;runas/x"},
 	{"elixir captures", "'i' &:os.cmd/1 "},
 	// attack 60's: call operators before brackets never closed, types
 	// before ::, PowerShell's statement openers, member names joined,

@@ -53,3 +53,21 @@ func TestPowerShell62(t *testing.T) {
 func FuzzPowerShell62(f *testing.F) {
 	fuzzNeeds(f, powerShellCommand, "&.:$\\%{(;|\n[cipCIPrRgG", psAttacks62, psAttacks62CRS, psBenign62, psCode62)
 }
+
+// TestPowerShellReview: the session's review's findings in 210144: a
+// use of a variable after its assignment is no assignment, and a lone
+// '!' after cmd /c is no delayed expansion (cmd's and runas's options
+// read no further than a name's length: BenchmarkLangCall's "cmd
+// options").
+func TestPowerShellReview(t *testing.T) {
+	for _, v := range []string{"$cmd = \"git\"; echo $cmd; & $cmd status", "$cmd = \"git\"; $cmdx = 1; & $cmd status", "cmd /c echo done!"} {
+		if powerShellCommand(v) {
+			t.Errorf("210144 matches %q", v)
+		}
+	}
+	for _, v := range []string{"x&cmd /v:on /c \"set a=id&!a!\"", "$c = 'i'+'d'; echo $c; & $c", "x&cmd /c echo !a!"} {
+		if !powerShellCommand(v) {
+			t.Errorf("210144 misses %q", v)
+		}
+	}
+}
