@@ -396,6 +396,10 @@ var langCallUnits = []struct{ name, unit string }{
 	{"tcl61 opens", "[open [format %c [open \\174 [open [x"},
 	{"tcl61 wrappers", "[exec chroot / flock x env nohup git -c a=b a "},
 	{"tcl61 backslashes", "exec\\\n;\\x65;\\\\"},
+	{"tcl62 heres", "[exec sh << a"},
+	{"tcl62 coroutines", "[coroutine c ex\\x65c a]"},
+	{"tcl62 bodies", "foreach e exec {$e a;$e b;"},
+	{"tcl62 variables", "[lassign {exec} e][$e a]"},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

@@ -551,6 +551,7 @@ type tclNames struct {
 
 // command is literalCommand(text), remembered for the last text.
 func (m *tclNames) command(text string) bool {
+	text = strings.TrimSpace(text) // as literalCommand reads it
 	if m.haveText && m.text == text {
 		return m.ran
 	}
