@@ -21,6 +21,7 @@ import (
 var tclAttacks62 = []string{
 	// coroutine runs its command
 	"[coroutine c exec i\\x64]", "coroutine c exec i\\x64", "[coroutine c ex\\x65c id]", "[coroutine c {*}exec id]",
+	"[coroutine d uplevel #0 exec i\\x64]",
 	// a shell reading a here-string
 	"[exec sh << id]", "[exec bash << id]", "[exec dash << {id}]", "[exec sh <<id]", "[exec sh << \"i\\x64\"]",
 	"[exec sh << \"echo hi;id\"]", "[exec sh << [string cat i d]]",
@@ -32,12 +33,13 @@ var tclAttacks62 = []string{
 }
 
 // tclAttacks62CRS are the same the CRS alone refuses too.
-var tclAttacks62CRS = []string{"[exec /bin/sh << {uname -a}]", "[exec busybox sh << id]", "[exec python3 << {import os;os.system('id')}]"}
+var tclAttacks62CRS = []string{"[exec /bin/sh << {uname -a}]", "[exec busybox sh << id]", "[exec python3 << {import os;os.system('id')}]",
+	"[interp eval {} exec i\\x64]", "[apply {{} {exec i\\x64}}]", "[coroutine c eval exec i\\x64]"}
 
 // tclBenign62 are near-misses: prose and code whose coroutine, here-
 // string or variable runs no probe.
 var tclBenign62 = []string{
-	"[coroutine gen generator 10]", "coroutine c exec is how you run a command in a coroutine",
+	"[coroutine gen generator 10]", "[coroutine c eval summary]", "coroutine c exec is how you run a command in a coroutine",
 	"[exec sh << summary]", "[exec sh << {Q3 plan}]", "[coroutine c exec summary]", "In Tcl, exec sh << text feeds text to the shell",
 	"[exec sh << \"the plan\"]", "foreach e {a b c} {$e configure}", "foreach e $list {puts $e}", "lassign $args e; $e summary",
 	"set e exec; $e summary", "[lassign {exec} e][$e summary]", "foreach w $widgets {$w configure -state disabled}",
@@ -46,7 +48,7 @@ var tclBenign62 = []string{
 
 // tclCode62 are near-misses the CRS alone refuses (a variable after a
 // bracket, a command after ';'): read by the operator only.
-var tclCode62 = []string{"[exec wc -l << $text]", "lmap x {1 2 3} {expr {$x * 2}}", "Use exec to run commands; foreach e $items {$e destroy}"}
+var tclCode62 = []string{"[apply {{x} {expr {$x*2}}} 3]", "[interp eval $child {exec summary}]", "[exec wc -l << $text]", "lmap x {1 2 3} {expr {$x * 2}}", "Use exec to run commands; foreach e $items {$e destroy}"}
 
 // TestTclExec62: rule 210146 refuses tclAttacks62 in the query and JSON
 // through a real Caddy, which the CRS alone passes; tclBenign62 passes.

@@ -443,29 +443,52 @@ func tclName(w []byte) []byte {
 // them as text).
 // coroutine runs its command after the coroutine's name ([coroutine c
 // ex\x65c id]: attack 62).
-var tclRunners = map[string]bool{"uplevel": true, "eval": true, "tailcall": true, "namespace": true, "coroutine": true}
+// interp eval {} exec id and apply's lambda too.
+var tclRunners = map[string]bool{"uplevel": true, "eval": true, "tailcall": true, "namespace": true, "coroutine": true,
+	"interp": true, "apply": true}
 
 // tclRunnerExec: the command c is a runner's (tclRunners) before exec
 // and words that run a command (tclExecRunsFrom).
 func tclRunnerExec(v string, c *tclCommand, names *tclNames) bool {
-	if c.n < 2 || !tclRunners[string(tclName(c.word(0)))] {
-		return false
-	}
-	i := 1
-	switch w := c.word(1); string(tclName(c.word(0))) {
-	case "uplevel":
-		if len(w) > 0 && (w[0] == '#' || w[0] >= '0' && w[0] <= '9') {
-			i++ // a level
+	// runners before runners: [coroutine c eval exec id] (attack 62's
+	// reading), each word read once
+	for i := 0; i+1 < c.n; {
+		name := string(tclName(c.word(i)))
+		if !tclRunners[name] {
+			return name == "exec" && i > 0 && tclExecRunsFrom(v, c, i+1, names)
 		}
-	case "namespace":
-		if string(w) != "inscope" && string(w) != "eval" {
-			return false
+		i++
+		switch w := c.word(i); name {
+		case "uplevel":
+			if len(w) > 0 && (w[0] == '#' || w[0] >= '0' && w[0] <= '9') {
+				i++ // a level
+			}
+		case "namespace":
+			if string(w) != "inscope" && string(w) != "eval" {
+				return false
+			}
+			i += 2 // the namespace
+		case "interp":
+			if string(w) != "eval" && string(w) != "invokehidden" {
+				return false
+			}
+			i += 2 // the interpreter's path
+		case "coroutine":
+			i++ // the coroutine's name
+		case "apply":
+			// a lambda, {args body}: its body's command
+			var lam, body tclCommand
+			var inner tclNames
+			tclReadCommand(string(w), 0, false, false, &lam)
+			if lam.n < 2 {
+				return false
+			}
+			script := string(lam.word(1))
+			tclReadCommand(script, 0, false, false, &body)
+			return body.n > 0 && string(tclName(body.word(0))) == "exec" && tclExecRuns(script, &body, &inner)
 		}
-		i += 2 // the namespace
-	case "coroutine":
-		i++ // the coroutine's name
 	}
-	return i < c.n && string(tclName(c.word(i))) == "exec" && tclExecRunsFrom(v, c, i+1, names)
+	return false
 }
 
 // tclScriptExec: a word of the command c after its name is a script
