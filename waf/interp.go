@@ -2288,16 +2288,20 @@ func tclScript(v string, names *tclNames, procs bool) bool {
 			if v[cmd.at+1] == '{' {
 				after += 2
 			}
-			for x := 0; x < nexec; x++ {
-				if execNames[x] == name && cmd.at-execAt[x] <= setReach {
-					var args tclCommand
-					tclReadCommand(v, after, false, false, &args)
-					if tclExecRunsFrom(v, &args, 0, names) {
-						return true
-					}
-					cmd.end = max(cmd.end, args.end)
-					break
+			known := false
+			for x := 0; x < nexec && !known; x++ {
+				known = execNames[x] == name && cmd.at-execAt[x] <= setReach
+			}
+			// or a variable the value names as a word before in any way
+			// (lassign {exec} e;$e id: attack 62) in a value that holds
+			// exec
+			if known || names.holdsExec(v) && names.set(v, cmd.at, name) {
+				var args tclCommand
+				tclReadCommand(v, after, false, false, &args)
+				if tclExecRunsFrom(v, &args, 0, names) {
+					return true
 				}
+				cmd.end = max(cmd.end, args.end)
 			}
 		case cmd.n == 0:
 		default:
@@ -2335,7 +2339,7 @@ func tclScript(v string, names *tclNames, procs bool) bool {
 				}
 			default:
 				tclReadCommand(v, k, false, false, &cmd)
-				if tclRunnerExec(v, &cmd, names) || tclScriptExec(&cmd) {
+				if tclRunnerExec(v, &cmd, names) || tclScriptExec(v, &cmd, names) {
 					return true
 				}
 				// a name rename made exec: rename exec e;e id
@@ -2402,7 +2406,7 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 		// exec after a command that runs its arguments ([uplevel #0 exec
 		// id], [tailcall exec id], [namespace inscope :: exec id]: attack
 		// 59), before a command
-		return x > 0 && (v[k+x-1] == ' ' || v[k+x-1] == '\t') && literalCommand(v[k+x+len("exec"):k+1+n])
+		return x > 0 && (v[k+x-1] == ' ' || v[k+x-1] == '\t') && names.command(v[k+x+len("exec"):k+1+n])
 	}) {
 		return true
 	}
@@ -2427,8 +2431,19 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 		}
 		name := strings.TrimPrefix(v[k+1:e], "::")
 		before := v[max(0, k-setReach):k]
-		return name != "" && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" ") ||
-			strings.Contains(before, "set ::"+name+" ") || strings.Contains(before, "append ::"+name+" "))
+		if name != "" && e < len(v) && v[e] == ' ' && (strings.Contains(before, "set "+name+" ") || strings.Contains(before, "append "+name+" ") ||
+			strings.Contains(before, "set ::"+name+" ") || strings.Contains(before, "append ::"+name+" ")) {
+			return true
+		}
+		// a variable the value names as a word before in any way
+		// ([lassign {exec} e][$e id], attack 62) in a value that holds
+		// exec, before words that run a command ([$e summary] passes)
+		if name == "" || !names.holdsExec(v) || !names.set(v, k, name) {
+			return false
+		}
+		var args tclCommand
+		tclReadCommand(v, e, true, false, &args)
+		return tclExecRunsFrom(v, &args, 0, names)
 	}
 	// the command's word as Tcl reads it (tclReadCommand): exec, named
 	// otherwise too ([e\U00000078ec id], ["exec" id], [::exec id])
@@ -2445,7 +2460,7 @@ func tclSubstitution(v string, i int, names *tclNames) bool {
 		// exec after a command that runs its arguments, or a script
 		// word that is exec's ([catch {exec id}])
 		tclReadCommand(v, k, true, false, &cmd)
-		return tclRunnerExec(v, &cmd, names) || tclScriptExec(&cmd)
+		return tclRunnerExec(v, &cmd, names) || tclScriptExec(v, &cmd, names)
 	}
 	otherwise := cmd.otherwise || v[k] == ':'
 	tclReadCommand(v, k, true, false, &cmd)

@@ -403,6 +403,11 @@ var langCallUnits = []struct{ name, unit string }{
 	{"powershell62 comments", "x;<#"},
 	{"powershell62 closed comments", "x;<#c#><#c#>.{"},
 	{"powershell62 traps", "x;trap [a] {x;trap{"},
+	{"tcl62 heres", "[exec sh << a"},
+	{"tcl62 coroutines", "[coroutine c ex\\x65c a]"},
+	{"tcl62 bodies", "foreach e exec {$e a;$e b;"},
+	{"tcl62 variables", "[lassign {exec} e][$e a]"},
+	{"tcl62 runners", "[coroutine c eval coroutine d apply {{} {a}} "},
 }
 
 // BenchmarkLangCall: rules 210191-210193's operators on 64 KiB of each

@@ -353,6 +353,9 @@ func tclExecRunsAt(v string, c *tclCommand, first int, names *tclNames, more boo
 	if i >= c.n {
 		return false
 	}
+	if r, ok := tclHereRuns(v, c, i, names); ok {
+		return r
+	}
 	var text [langCallWindow]byte
 	t := text[:0]
 	for x := i; x < c.n; x++ {
@@ -364,7 +367,66 @@ func tclExecRunsAt(v string, c *tclCommand, first int, names *tclNames, more boo
 		}
 		t = append(t, w...)
 	}
-	return literalCommand(string(t))
+	return names.command(string(t))
+}
+
+// tclStdinShells are shells that run the command lines on their stdin;
+// tclStdinCode, interpreters that run the code on it (a version after
+// the name: python3, php8.2).
+var (
+	tclStdinShells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "mksh": true, "ash": true,
+		"csh": true, "tcsh": true, "fish": true, "rbash": true, "yash": true, "posh": true}
+	tclStdinCode = map[string]bool{"python": true, "perl": true, "ruby": true, "php": true, "node": true, "nodejs": true, "lua": true,
+		"tclsh": true, "wish": true, "expect": true, "pwsh": true, "powershell": true, "bun": true, "deno": true, "irb": true, "jshell": true}
+)
+
+// tclHereRuns: exec's command at c's word i is a shell or an
+// interpreter given a here-string (<< text, <<text) on its stdin, which
+// it runs (attack 62: [exec sh << id], [exec sh << "echo hi;id"]): a
+// shell's text is read as command lines (literalCommand on each
+// statement: [exec sh << summary] passes), an interpreter's is code
+// when it has any; a here-string a command substitution or a variable
+// the value sets builds is refused. ok: the command is such a reader
+// given a here-string.
+func tclHereRuns(v string, c *tclCommand, i int, names *tclNames) (runs, ok bool) {
+	w := c.word(i)
+	name := strings.TrimRight(string(w[bytesLastSlash(w)+1:]), "0123456789.-")
+	shell := tclStdinShells[name]
+	if !shell && !tclStdinCode[name] {
+		return false, false
+	}
+	for x := i + 1; x <= c.n; x++ {
+		var here []byte
+		switch {
+		case x < c.n && len(c.word(x)) > 2 && string(c.word(x)[:2]) == "<<":
+			here = c.word(x)[2:]
+		case x < c.n && string(c.word(x)) == "<<":
+			x++
+			if x < c.n {
+				here = c.word(x)
+				break
+			}
+			fallthrough
+		case x == c.n && c.computed == x:
+			// the here-string (or a word before it) is computed
+			if c.computed == x && x > 0 && strings.HasPrefix(string(c.word(x-1)), "<<") {
+				return c.variable == "" || names.set(v, c.at, c.variable), true
+			}
+			continue
+		default:
+			continue
+		}
+		if !shell {
+			return len(strings.TrimSpace(string(here))) > 0, true
+		}
+		for _, line := range strings.FieldsFunc(string(here), func(r rune) bool { return r == ';' || r == '\n' || r == '&' || r == '|' }) {
+			if names.command(line) {
+				return true, true
+			}
+		}
+		return false, true
+	}
+	return false, false
 }
 
 // tclName is a command's name without a leading :: (::exec).
@@ -379,46 +441,117 @@ func tclName(w []byte) []byte {
 // [uplevel #0 exec {id}], [eval exec i\x64], [namespace inscope ::
 // exec -- id] read exec's words as Tcl does (attack 59's readings read
 // them as text).
-var tclRunners = map[string]bool{"uplevel": true, "eval": true, "tailcall": true, "namespace": true}
+// coroutine runs its command after the coroutine's name ([coroutine c
+// ex\x65c id]: attack 62).
+// interp eval {} exec id and apply's lambda too.
+var tclRunners = map[string]bool{"uplevel": true, "eval": true, "tailcall": true, "namespace": true, "coroutine": true,
+	"interp": true, "apply": true}
 
 // tclRunnerExec: the command c is a runner's (tclRunners) before exec
 // and words that run a command (tclExecRunsFrom).
 func tclRunnerExec(v string, c *tclCommand, names *tclNames) bool {
-	if c.n < 2 || !tclRunners[string(tclName(c.word(0)))] {
-		return false
-	}
-	i := 1
-	switch w := c.word(1); string(tclName(c.word(0))) {
-	case "uplevel":
-		if len(w) > 0 && (w[0] == '#' || w[0] >= '0' && w[0] <= '9') {
-			i++ // a level
+	// runners before runners: [coroutine c eval exec id] (attack 62's
+	// reading), each word read once
+	for i := 0; i+1 < c.n; {
+		name := string(tclName(c.word(i)))
+		if !tclRunners[name] {
+			return name == "exec" && i > 0 && tclExecRunsFrom(v, c, i+1, names)
 		}
-	case "namespace":
-		if string(w) != "inscope" && string(w) != "eval" {
-			return false
+		i++
+		switch w := c.word(i); name {
+		case "uplevel":
+			if len(w) > 0 && (w[0] == '#' || w[0] >= '0' && w[0] <= '9') {
+				i++ // a level
+			}
+		case "namespace":
+			if string(w) != "inscope" && string(w) != "eval" {
+				return false
+			}
+			i += 2 // the namespace
+		case "interp":
+			if string(w) != "eval" && string(w) != "invokehidden" {
+				return false
+			}
+			i += 2 // the interpreter's path
+		case "coroutine":
+			i++ // the coroutine's name
+		case "apply":
+			// a lambda, {args body}: its body's command
+			var lam, body tclCommand
+			var inner tclNames
+			tclReadCommand(string(w), 0, false, false, &lam)
+			if lam.n < 2 {
+				return false
+			}
+			script := string(lam.word(1))
+			tclReadCommand(script, 0, false, false, &body)
+			return body.n > 0 && string(tclName(body.word(0))) == "exec" && tclExecRuns(script, &body, &inner)
 		}
-		i += 2 // the namespace
 	}
-	return i < c.n && string(tclName(c.word(i))) == "exec" && tclExecRunsFrom(v, c, i+1, names)
+	return false
 }
 
 // tclScriptExec: a word of the command c after its name is a script
 // whose command is exec with words that run one ([catch {exec id}],
 // [uplevel #0 {exec id}], [if 1 "exec i\x64"]), read once more as a
 // command (tclReadCommand).
-func tclScriptExec(c *tclCommand) bool {
+//
+// Or a script word's command is a variable the value names as a word
+// before (foreach e exec {$e id}, [lassign {exec} e], [try {set e exec}
+// finally {$e id}]: attack 62) in a value that holds exec, before words
+// that run a command ({$e summary} passes).
+func tclScriptExec(v string, c *tclCommand, names *tclNames) bool {
 	for x := 1; x < c.n; x++ {
+		if tclBodyVariable(v, c, string(c.word(x)), names) {
+			return true
+		}
 		w := tclName(c.word(x))
 		if len(w) < 5 || string(w[:4]) != "exec" || !tclSpace(w[4]) && w[4] != '\n' {
 			continue
 		}
 		script := string(w)
 		var sub tclCommand
-		var names tclNames
+		var inner tclNames
 		tclReadCommand(script, 0, false, false, &sub)
-		if sub.n > 0 && string(sub.word(0)) == "exec" && tclExecRuns(script, &sub, &names) {
+		if sub.n > 0 && string(sub.word(0)) == "exec" && tclExecRuns(script, &sub, &inner) {
 			return true
 		}
+	}
+	return false
+}
+
+// tclBodyVariable: a command of the script body (a word of c) is a
+// variable the value names as a word before c's end, in a value that
+// holds exec, and its words run a command (see tclScriptExec).
+func tclBodyVariable(v string, c *tclCommand, body string, names *tclNames) bool {
+	if strings.IndexByte(body, '$') < 0 {
+		return false
+	}
+	for k := 0; k < len(body); k++ {
+		for k < len(body) && (tclSpace(body[k]) || body[k] == '\n' || body[k] == ';') {
+			k++
+		}
+		if k < len(body) && body[k] == '$' {
+			var sub tclCommand
+			tclReadCommand(body, k, false, true, &sub)
+			if sub.computed == 0 && sub.variable != "" && names.holdsExec(v) && names.set(v, c.end, sub.variable) {
+				after := sub.at + 1 + len(sub.variable)
+				if body[sub.at+1] == '{' {
+					after += 2
+				}
+				var args tclCommand
+				var inner tclNames
+				tclReadCommand(body, after, false, false, &args)
+				if tclExecRunsFrom(body, &args, 0, &inner) {
+					return true
+				}
+			}
+		}
+		n := strings.IndexAny(body[k:], ";\n")
+		if n < 0 {
+			return false
+		}
+		k += n
 	}
 	return false
 }
@@ -430,6 +563,54 @@ func tclScriptExec(c *tclCommand) bool {
 type tclNames struct {
 	name       string
 	upto, last int // v[:upto] read; the name's last word in it, or -1
+	// the last text command read and what it said: a value of one
+	// command repeated ([exec sh << a][exec sh << a]...) matches
+	// literalCommand's expression once (attack 62's CPU)
+	text          string
+	ran, haveText bool
+	// whether the value holds the word exec, decoded (holdsExec), once
+	execKnown, exec bool
+}
+
+// command is literalCommand(text), remembered for the last text.
+func (m *tclNames) command(text string) bool {
+	text = strings.TrimSpace(text) // as literalCommand reads it
+	if m.haveText && m.text == text {
+		return m.ran
+	}
+	m.text, m.ran, m.haveText = text, literalCommand(text), true
+	return m.ran
+}
+
+// holdsExec: the word exec stands in v as Tcl reads its escapes
+// (ex\x65c), read once per value.
+func (m *tclNames) holdsExec(v string) bool {
+	if m.execKnown {
+		return m.exec
+	}
+	m.execKnown = true
+	if strings.IndexByte(v, '\\') < 0 {
+		m.exec = eachWord(v, "exec", "", func(i int) bool { return i+4 >= len(v) || !identByte(v[i+4], "") })
+		return m.exec
+	}
+	var w [6]byte // the last bytes read, decoded
+	for p := 0; p < len(v); {
+		b := v[p]
+		if b == '\\' {
+			r, e := tclEscape(v, p)
+			p, b = e, byte(min(r, 0x80))
+		} else {
+			p++
+		}
+		copy(w[:], w[1:])
+		w[5] = b
+		if string(w[1:5]) == "exec" && !identByte(w[0], "") && !identByte(w[5], "") {
+			m.exec = true
+			return true
+		}
+	}
+	m.exec = string(w[2:]) == "exec" && !identByte(w[1], "")
+	return m.exec
 }
 
 // set: the variable name, used at v[at], is the environment's, or
