@@ -2320,8 +2320,8 @@ func tclScript(v string, names *tclNames, procs bool) bool {
 				// set e exec, rename exec e: e is exec after
 				tclReadCommand(v, k, false, false, &cmd)
 				from, to := 2, 1 // set to from
-				if string(cmd.word(0)) == "rename" {
-					from, to = 1, 2
+				if string(tclName(cmd.word(0))) == "rename" {
+					from, to = 1, 2 // ::rename too (the review's)
 				}
 				if cmd.n == 3 && string(tclName(cmd.word(from))) == "exec" {
 					execNames[set%len(execNames)], execAt[set%len(execAt)] = string(tclName(cmd.word(to))), k
@@ -2330,10 +2330,12 @@ func tclScript(v string, names *tclNames, procs bool) bool {
 				}
 			case "proc":
 				tclReadCommand(v, k, false, false, &cmd)
-				if procs && cmd.n == 4 {
-					name, body := string(cmd.word(1)), string(cmd.word(3))
+				// a proc named later as a word (not within another: p in
+				// "pass"; no empty name: the review's), whose body runs
+				// exec; the body is copied only then
+				if procs && cmd.n == 4 && tclWordIn(v[cmd.end:min(len(v), cmd.end+setReach)], cmd.word(1)) {
 					var inner tclNames
-					if tclScript(body, &inner, false) && strings.Contains(v[cmd.end:min(len(v), cmd.end+setReach)], name) {
+					if tclScript(string(cmd.word(3)), &inner, false) {
 						return true
 					}
 				}
@@ -2359,6 +2361,26 @@ func tclScript(v string, names *tclNames, procs bool) bool {
 		k = e + n + 1
 	}
 	return false
+}
+
+// tclWordIn: w (not empty) stands in s as a word of its own: not inside
+// a longer name.
+func tclWordIn(s string, w []byte) bool {
+	if len(w) == 0 {
+		return false
+	}
+	for off := 0; ; {
+		i := strings.IndexByte(s[off:], w[0])
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 1
+		e := i + len(w)
+		if e <= len(s) && s[i:e] == string(w) && (i == 0 || !identByte(s[i-1], ":")) && (e == len(s) || !identByte(s[e], ":")) {
+			return true
+		}
+	}
 }
 
 // tclOpenPipe: the command c, open's, opens a pipe: its file name, read

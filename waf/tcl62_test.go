@@ -104,3 +104,20 @@ func BenchmarkTclExec62(b *testing.B) {
 		})
 	}
 }
+
+// TestTclReview: the session's review's findings in 210146: blanks
+// after exec past a name's length, ::rename, a \U escape past Unicode,
+// a proc's name inside another word.
+func TestTclReview(t *testing.T) {
+	for _, v := range []string{"exec" + strings.Repeat(" ", 61) + "id", "x [exec" + strings.Repeat(" ", 61) + "id]", "::rename exec e;e id",
+		"proc p {} {exec id};p"} {
+		if !otherLangCommand(v) {
+			t.Errorf("210146 misses %q", v)
+		}
+	}
+	for _, v := range []string{"e\\UFFFFFF78ec id", "proc p {} {exec id}; pass the salt", "proc {} {} {exec id}; x"} {
+		if otherLangCommand(v) {
+			t.Errorf("210146 matches %q", v)
+		}
+	}
+}

@@ -67,6 +67,10 @@ func tclReadCommand(v string, k int, inBracket, nameOnly bool, c *tclCommand) {
 	pos := k
 	defer func() { c.end = pos }()
 	for c.n < tclWordsMax {
+		// the blanks after the first word are read in the whole window
+		// (exec then 61 spaces then id was cut at the name's 64 bytes:
+		// the review's)
+		s = full
 		for pos < len(s) && (tclSpace(s[pos]) || s[pos] == '\\' && pos+1 < len(s) && s[pos+1] == '\n') {
 			if s[pos] == '\\' {
 				pos++
@@ -77,7 +81,6 @@ func tclReadCommand(v string, k int, inBracket, nameOnly bool, c *tclCommand) {
 			return
 		}
 		start, first := pos, b
-		s = full
 		if c.n == 0 {
 			s = full[:min(len(full), pos+langNameMax)]
 		}
@@ -219,7 +222,10 @@ func tclEscape(s string, p int) (rune, int) {
 	digits := func(max int, ok func(byte) bool, base rune) (rune, int) {
 		n, e := rune(0), p+2
 		for e < len(s) && e < p+2+max && ok(s[e]) {
-			n = n*base + rune(unhex(s[e]))
+			// past Unicode's last code point the value stays there (eight
+			// hex digits overflowed a rune to a negative: \UFFFFFF78 read
+			// as x, the review's)
+			n = min(n*base+rune(unhex(s[e])), 0x110000)
 			e++
 		}
 		if e == p+2 {
