@@ -1959,16 +1959,7 @@ var groovyClosureMethods = map[string]bool{"with": true, "tap": true, "identity"
 func groovyExecute(v string) bool {
 	// whether a literal of v is a command: read once, at the first
 	// execute that asks (each would read 64 literals again)
-	lit := 0
-	hasLit := func() bool {
-		if lit == 0 {
-			lit = 2
-			if literalsHoldCommand(v) {
-				lit = 1
-			}
-		}
-		return lit == 1
-	}
+	hasLit := literalsHoldCommandOnce(v)
 	calls := eachWord(v, "execute", "", func(i int) bool {
 		b := blanksBefore(v, i)
 		if b > 0 && (v[b-1] == '"' || v[b-1] == '\'') {
@@ -2082,6 +2073,22 @@ func groovyBuiltReceiver(v string, c int) bool {
 	// and its arguments: ["sh","-c",...].execute())
 	joined := strings.Contains(inner, "+") || open == '[' && strings.Count(inner, "\"")+strings.Count(inner, "'") >= 4
 	return strings.ContainsAny(inner, "'\"") && (joined || literalsHoldCommand(inner))
+}
+
+// literalsHoldCommandOnce is literalsHoldCommand(v) asked at most once:
+// the readings that ask it at each occurrence of a word (a value of many
+// would read its 64 literals at each) ask the function it returns.
+func literalsHoldCommandOnce(v string) func() bool {
+	lit := 0
+	return func() bool {
+		if lit == 0 {
+			lit = 2
+			if literalsHoldCommand(v) {
+				lit = 1
+			}
+		}
+		return lit == 1
+	}
 }
 
 // literalsHoldCommand: one of the first 64 string literals of v is a
@@ -2617,16 +2624,7 @@ func otherLangCallsIn(v string) bool {
 	// a command function captured (&:os.cmd/1, &System.cmd/2, fun
 	// os:cmd/1) then called or in a value with a command literal (read
 	// once: literalsHoldCommand reads 64 literals)
-	lit := 0
-	hasLit := func() bool {
-		if lit == 0 {
-			lit = 2
-			if literalsHoldCommand(v) {
-				lit = 1
-			}
-		}
-		return lit == 1
-	}
+	hasLit := literalsHoldCommandOnce(v)
 	for _, f := range []string{":os.cmd/", "System.cmd/", "System.shell/", "os:cmd/"} {
 		if eachWord(v, f, "", func(i int) bool {
 			p := blanksBefore(v, i)
