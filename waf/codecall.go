@@ -2206,11 +2206,48 @@ func bareRubyCommand(v string, i int) bool {
 	if !wordStart(v, i) || e >= len(v) || !receiverDot(v, i) && !rubyStatementStart(v, i) {
 		return false
 	}
+	if name == "spawn" && beamSpawn(v, e) {
+		return false // Erlang's and Elixir's spawn: a process, no command
+	}
 	// after any receiver too (attack 46: Object.ancestors[1].system "id",
 	// method(:puts).owner.system "id" reach Kernel so that no reading
 	// of Kernel sees it; the CRS's 933160 reads .system( with a bracket
 	// on any receiver)
 	return rubyCommandArgument(v, e)
+}
+
+// beamSpawn: the bracket after spawn at v[e] holds what Erlang's and
+// Elixir's spawn take (a function, fun ... / fn ->, a macro ?MODULE, or
+// a module, a function and its arguments as three words: spawn(Mod, Fun,
+// Args), spawn(echo, loop, [])), not Ruby's command: attack 63's false
+// positives (spawn(fun() -> loop() end), pid = spawn(fn -> ... end)).
+func beamSpawn(v string, e int) bool {
+	a := skipSpace(v, e)
+	if a >= len(v) || v[a] != '(' {
+		return false
+	}
+	a = skipSpace(v, a+1)
+	if a+2 < len(v) && v[a] == '?' && v[a+1] >= 'A' && v[a+1] <= 'Z' && identEnd(v, a+1) > a+2 {
+		return true // ?MODULE (not Ruby's character literal, ?i)
+	}
+	w := identEnd(v, a)
+	if n := v[a:w]; (n == "fun" || n == "fn") && (w == len(v) || !identByte(v[w], "")) {
+		return true
+	}
+	// three arguments, the first two bare words
+	for x := 0; x < 2; x++ {
+		w = identEnd(v, a)
+		if w == a {
+			return false
+		}
+		a = skipSpace(v, w)
+		if a >= len(v) || v[a] != ',' {
+			return false
+		}
+		a = skipSpace(v, a+1)
+	}
+	c := strings.IndexAny(v[a:min(len(v), a+langCallWindow)], ",)")
+	return c > 0 && v[a+c] == ')'
 }
 
 // rubyCommandArgument: after a Ruby command method's name, which ends at

@@ -368,6 +368,9 @@ var codeCallAttacks = []string{
 // codeCallBenign are near-misses: sends of other methods, prose, formats,
 // imports of harmless modules, an @mention.
 var codeCallBenign = []string{
+	// attack 63's: Erlang's and Elixir's spawn
+	"spawn(fun() -> loop() end)", "Pid = spawn(?MODULE, loop, [])", "Pid = spawn(fun loop/0)", "spawn(fun() -> server:start() end).",
+	`pid = spawn(fn -> IO.puts("hi") end)`, "spawn(Mod, Fun, Args)", "Erlang: Pid = spawn(echo, loop, []), Pid ! {self(), hello}.",
 	// attack 60's: R's operators named in backticks
 	"Map(`+`, 1:3, 4:6)", "Reduce(`+`, 1:5)", "sapply(x, `%in%`, y)", "do.call(`[`, list(x, 1))",
 	// near attack 36's: prose about popen, a method list's search not

@@ -1893,6 +1893,13 @@ func argCommand(v string, k int) bool {
 		if !ok {
 			return e < len(v) // too long to be a name, yet closed
 		}
+		// an escape that spells a character by its code (\105,
+		// \x69, \x{69}, \u{69}, Lua's \z): each language decodes its
+		// own way, so a command literal with one is built (attack 63:
+		// Lua's decimal \105d, Erlang's \x{69}d)
+		if lit := v[k+1 : e-1]; strings.IndexByte(lit, '\\') >= 0 && codedEscape(lit) {
+			return true
+		}
 		text, end = string(t), e
 	case strings.HasPrefix(v[k:], "[[") || strings.HasPrefix(v[k:], "[="):
 		// a Lua long string, of any level: [[id]], [==[id]==]
@@ -1905,10 +1912,27 @@ func argCommand(v string, k int) bool {
 		return true // built: a variable, a call, a join
 	}
 	n := skipSpace(v, end)
-	if n < len(v) && (v[n] == '+' || v[n] == '.' || v[n] == '<' || v[n] == '~') {
-		return true // joined to more: "i".."d"
+	if n < len(v) && (v[n] == '+' || v[n] == '.' || v[n] == '<' || v[n] == '~' || v[n] == '"' || v[n] == '\'') {
+		return true // joined to more: "i".."d", or side by side (Erlang's "i" "d": attack 63)
 	}
 	return literalCommand(text)
+}
+
+// codedEscape: lit holds a backslash escape that spells a character by
+// its code, or Lua's \z (not \\, \", \', \n, \t, \r alone).
+func codedEscape(lit string) bool {
+	for i := strings.IndexByte(lit, '\\'); i >= 0 && i+1 < len(lit); {
+		switch c := lit[i+1]; {
+		case c >= '0' && c <= '9', c == 'x', c == 'u', c == 'U', c == 'z', c == 'N', c == 'o', c == 'e', c == 'c':
+			return true
+		}
+		n := strings.IndexByte(lit[i+2:], '\\')
+		if n < 0 {
+			return false
+		}
+		i += 2 + n
+	}
+	return false
 }
 
 // luaLongString is the text of the Lua long string at v[k] ([[...]],
@@ -1963,9 +1987,10 @@ func groovyExecute(v string) bool {
 	calls := eachWord(v, "execute", "", func(i int) bool {
 		b := blanksBefore(v, i)
 		if b > 0 && (v[b-1] == '"' || v[b-1] == '\'') {
-			// the name as a string: ."execute"(), invokeMethod('execute'
+			// the name as a string: ."execute"(), invokeMethod('execute',
+			// a method pointer .&"execute" (attack 63)
 			q := blanksBefore(v, b-1)
-			return q > 0 && (v[q-1] == '.' || v[q-1] == '(')
+			return q > 0 && (v[q-1] == '.' || v[q-1] == '(' || v[q-1] == '&')
 		}
 		if b > 0 && v[b-1] == '{' {
 			// the first statement of a closure run on a receiver:
@@ -1998,6 +2023,21 @@ func groovyExecute(v string) bool {
 	}
 	if (strings.Contains(v, "invokeMethod") || strings.Contains(v, "ProcessGroovyMethods")) && hasLit() {
 		return true
+	}
+	// code evaluated from a string that calls execute: Eval.me('"i"+"d"'
+	// ...).execute(), evaluate("'id'.exe"+"cute()") (attack 63)
+	for _, f := range []string{"Eval.me", "Eval.x", "evaluate"} {
+		if eachWord(v, f, ".", func(i int) bool {
+			k := skipBlanks(v, i+len(f))
+			if k >= len(v) || v[k] != '(' {
+				return false
+			}
+			k = skipBlanks(v, k+1)
+			w := v[k:min(len(v), k+langCallWindow)]
+			return k < len(v) && (v[k] == '"' || v[k] == '\'') && (strings.Contains(w, "exe") || strings.Contains(v[i:min(len(v), i+langCallWindow)], ".execute"))
+		}) {
+			return true
+		}
 	}
 	return eachByteOf(v, ".", func(v string, i int) bool {
 		// 'id'."$m"(): a method named by a GString
@@ -2126,7 +2166,7 @@ func luaExecute(v string) bool {
 			if k < len(v) && v[k] == '(' {
 				return argCommand(v, k+1)
 			}
-			return k < len(v) && (v[k] == '"' || v[k] == '\'' || strings.HasPrefix(v[k:], "[[")) && argCommand(v, k)
+			return k < len(v) && (v[k] == '"' || v[k] == '\'' || strings.HasPrefix(v[k:], "[[") || strings.HasPrefix(v[k:], "[=")) && argCommand(v, k)
 		}
 		if b > 1 && (v[b-1] == '"' || v[b-1] == '\'') && v[b-2] == '[' && e+1 < len(v) && v[e] == v[b-1] && v[e+1] == ']' {
 			k := skipBlanks(v, e+2)
@@ -2594,7 +2634,8 @@ func otherLangCallsIn(v string) bool {
 			return strings.HasSuffix(before, "processx::process$") && argCommand(v, i+1)
 		case "exec_wait", "exec_internal", "exec_background":
 			return strings.HasSuffix(before, "sys::") && argCommand(v, i+1)
-		case "lapply", "sapply", "vapply", "mapply", "Map", "Filter", "Reduce", "Find", "Position", "outer", "rapply", "tapply", "Recall", "map", "walk":
+		case "lapply", "sapply", "vapply", "mapply", "Map", "Filter", "Reduce", "Find", "Position", "outer", "rapply", "tapply", "Recall", "map", "walk",
+			"assign", "invoke", "exec":
 			// R's system handed to a function that calls it:
 			// lapply("id", system), Map(f=system, "id") (attack 60)
 			return rFunctionArgument(v, i+1)
@@ -2616,7 +2657,10 @@ func otherLangCallsIn(v string) bool {
 	for _, f := range []string{"System.cmd", "System.shell", ":os.cmd"} {
 		if eachWord(v, f, "", func(i int) bool {
 			k := i + len(f)
-			return k < len(v) && (v[k] == ' ' || v[k] == '\t') && argCommand(v, skipBlanks(v, k))
+			// a literal only: a word after the name is prose ("Don't
+			// use :os.cmd here", attack 63's false positives)
+			a := skipBlanks(v, k)
+			return k < len(v) && (v[k] == ' ' || v[k] == '\t') && a < len(v) && (v[a] == '"' || v[a] == '\'') && argCommand(v, a)
 		}) {
 			return true
 		}
@@ -2643,8 +2687,9 @@ func otherLangCallsIn(v string) bool {
 			return false
 		}
 		k := skipSpace(v, i+2)
-		if !strings.HasPrefix(v[k:], ":os.cmd") && !strings.HasPrefix(v[k:], "System.cmd") && !strings.HasPrefix(v[k:], "System.shell") {
-			return false
+		if !strings.HasPrefix(v[k:], ":os.cmd") && !strings.HasPrefix(v[k:], "System.cmd") && !strings.HasPrefix(v[k:], "System.shell") &&
+			!strings.HasPrefix(v[k:], "system(") && !strings.HasPrefix(v[k:], "system2(") && !strings.HasPrefix(v[k:], "shell(") {
+			return false // (R's native pipe too: 'id' |> system2(), attack 63)
 		}
 		// the literal right before the |> (one read per |>: a value of
 		// 'i' |> :os.cmd repeated read 64 literals at each, attack 61's
@@ -2661,11 +2706,84 @@ func otherLangCallsIn(v string) bool {
 	}) {
 		return true
 	}
-	// R's system held by another name: f<-system
+	// Erlang's os and cmd handed on as a module and a function
+	// (apply(os, cmd, ["id"]), rpc:call(node(), os, cmd, [...]),
+	// spawn(os, cmd, [...]), timer:apply_after(0, os, cmd, [...]),
+	// make_fun(os, cmd, 1), Function.capture(:os, :cmd, 1): attack 63),
+	// then their arguments' list or arity
+	if beamOsCmd(v) {
+		return true
+	}
+	// R's system held by another name: f<-system, f = system (attack 63),
+	// or subscripted from an environment: baseenv()[["system"]]
 	return eachWord(v, "system", "", func(i int) bool {
 		b := blanksBefore(v, i)
 		e := i + len("system")
-		return b > 1 && v[b-1] == '-' && v[b-2] == '<' && (e == len(v) || !identByte(v[e], "") && v[e] != '(')
+		if b > 2 && v[b-3:b] == "[[\"" || b > 2 && v[b-3:b] == "[['" {
+			return e < len(v) && (v[e] == '"' || v[e] == '\'')
+		}
+		if e < len(v) && (identByte(v[e], "") || v[e] == '(' || v[e] == '.') {
+			return false
+		}
+		if b > 1 && v[b-1] == '-' && v[b-2] == '<' {
+			return true
+		}
+		// with =, only when the name is called after ("theme = system"
+		// is a setting)
+		if b < 2 || v[b-1] != '=' || strings.IndexByte("=!<>", v[b-2]) >= 0 {
+			return false
+		}
+		q := blanksBefore(v, b-1)
+		w := identBefore(v, q)
+		if w == q {
+			return false
+		}
+		after := v[e:min(len(v), e+setReach)]
+		for x := strings.Index(after, v[w:q]); x >= 0; {
+			y := x + q - w
+			if (x == 0 || !identByte(after[x-1], "")) && y < len(after) && after[y] == '(' {
+				return true
+			}
+			n := strings.Index(after[x+1:], v[w:q])
+			if n < 0 {
+				break
+			}
+			x += 1 + n
+		}
+		return false
+	})
+}
+
+// beamOsCmd: os (or :os, 'os') and cmd (or :cmd) stand as two arguments
+// one after the other, then a list or an arity: Erlang's and Elixir's
+// calls that take a module, a function and its arguments.
+func beamOsCmd(v string) bool {
+	return eachWord(v, "cmd", "", func(i int) bool {
+		p := i
+		if p > 0 && (v[p-1] == ':' || v[p-1] == '\'') {
+			p--
+		}
+		p = blanksBefore(v, p)
+		if p == 0 || v[p-1] != ',' {
+			return false
+		}
+		p = blanksBefore(v, p-1)
+		if p > 0 && v[p-1] == '\'' {
+			p--
+		}
+		if p < 2 || v[p-2:p] != "os" || p > 2 && identByte(v[p-3], "") && v[p-3] != ':' {
+			return false
+		}
+		e := i + len("cmd")
+		if e < len(v) && v[e] == '\'' {
+			e++
+		}
+		a := skipBlanks(v, e)
+		if a >= len(v) || v[a] != ',' {
+			return false
+		}
+		a = skipBlanks(v, a+1)
+		return a < len(v) && (v[a] == '[' || v[a] >= '0' && v[a] <= '9')
 	})
 }
 
@@ -2718,11 +2836,15 @@ func beamUnquoted(v string) (string, bool) {
 		}
 		i := off + q
 		off = i + 1
-		if i == 0 || v[i-1] != ':' && v[i-1] != '.' {
+		e := identEnd(v, i+1)
+		if e == i+1 || e-i > langNameMax || e >= len(v) || v[e] != v[i] || e+1 >= len(v) {
 			continue
 		}
-		e := identEnd(v, i+1)
-		if e == i+1 || e-i > langNameMax || e >= len(v) || v[e] != v[i] || e+1 >= len(v) || strings.IndexByte(".(/", v[e+1]) < 0 {
+		// a name after : or . (:"os", ."cmd"), or an Erlang module
+		// quoted before its ':' ('os':cmd, attack 63)
+		named := i > 0 && (v[i-1] == ':' || v[i-1] == '.') && strings.IndexByte(".(/:", v[e+1]) >= 0
+		module := v[e+1] == ':' && e+2 < len(v) && (identByte(v[e+2], "") || v[e+2] == '\'' || v[e+2] == '"') && (i == 0 || !identByte(v[i-1], ""))
+		if !named && !module {
 			continue
 		}
 		if b == nil {

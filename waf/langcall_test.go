@@ -359,6 +359,11 @@ var langCallUnits = []struct{ name, unit string }{
 	{"quoted names", ":\"os\".x("},
 	{"elixir pipes", "'i' |> :os.cmd "},
 	{"cmd options", ";cmd/x;runas/x"},
+	// attack 63's: Erlang's module and function handed on, R's =
+	// assignments, literals with coded escapes, quoted modules
+	{"beam arguments", "os, cmd, [ :os, :cmd, 1 'os':x "},
+	{"r assignments", "f = system; f = system "},
+	{"coded escapes", "os.execute('\\105\\x69\\z') "},
 	{"elixir captures", "'i' &:os.cmd/1 "},
 	// attack 60's: call operators before brackets never closed, types
 	// before ::, PowerShell's statement openers, member names joined,
