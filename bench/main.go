@@ -289,6 +289,10 @@ type scenario struct {
 	path   string
 	body   string // a JSON body to POST (GET when empty)
 	coraza bool   // on the second Caddy, the coraza-caddy build
+	// distinct: each request's query gets &n=<thread>-<count>, so no two
+	// are the same (the waf's verdict cache remembers a request let
+	// through; these measure the engine on every request)
+	distinct bool
 }
 
 type sample struct {
@@ -424,6 +428,7 @@ func (b *bench) scenarios() []scenario {
 		// baseline's reverse_proxy: a small GET, and a POST of a 2 KB JSON
 		// body next to the same POST through plain reverse_proxy
 		{name: "waf GET", site: "waf\n\t" + plain, header: hs, path: "/api/items?page=2&sort=name"},
+		{name: "waf GET, each distinct", site: "waf\n\t" + plain, header: hs, path: "/api/items?page=2&sort=name", distinct: true},
 		{name: "reverse_proxy POST 2 KB JSON", site: plain, header: hs, path: "/api/orders", body: orderJSON},
 		{name: "waf POST 2 KB JSON", site: "waf\n\t" + plain, header: hs, path: "/api/orders", body: orderJSON},
 	}
@@ -432,6 +437,7 @@ func (b *bench) scenarios() []scenario {
 		// process, measured by its own CPU time), the same CRS and paranoia
 		list = append(list,
 			scenario{name: "coraza-caddy waf GET", site: corazaWAF + "\n\t" + plain, header: hs, path: "/api/items?page=2&sort=name", coraza: true},
+			scenario{name: "coraza-caddy waf GET, each distinct", site: corazaWAF + "\n\t" + plain, header: hs, path: "/api/items?page=2&sort=name", coraza: true, distinct: true},
 			scenario{name: "coraza-caddy waf POST 2 KB JSON", site: corazaWAF + "\n\t" + plain, header: hs, path: "/api/orders", body: orderJSON, coraza: true})
 	}
 	return list
@@ -549,14 +555,14 @@ func (b *bench) run(scenarios []scenario) (map[string][]sample, error) {
 			} else if err := b.load(s.site); err != nil {
 				return nil, err
 			}
-			if _, err := b.wrkRun(target, s.header, s.body, b.warmup); err != nil {
+			if _, err := b.wrkRun(target, s.header, s.body, s.distinct, b.warmup); err != nil {
 				return nil, err
 			}
 			before, err := cpuTime(pid)
 			if err != nil {
 				return nil, err
 			}
-			smp, err := b.wrkRun(target, s.header, s.body, b.duration)
+			smp, err := b.wrkRun(target, s.header, s.body, s.distinct, b.duration)
 			if err != nil {
 				return nil, err
 			}
@@ -586,7 +592,20 @@ var (
 	sockErrRE = regexp.MustCompile(`Socket errors:.*`)
 )
 
-func (b *bench) wrkRun(target, header, body string, d time.Duration) (sample, error) {
+// distinctLua makes each request's query unique: &n=<thread>-<count>.
+const distinctLua = `local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local count = 0
+function request()
+  count = count + 1
+  return wrk.format(nil, wrk.path .. "&n=" .. tid .. "-" .. count)
+end
+`
+
+func (b *bench) wrkRun(target, header, body string, distinct bool, d time.Duration) (sample, error) {
 	args := []string{"-t", strconv.Itoa(b.threads), "-c", strconv.Itoa(b.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
 	if header != "" {
 		args = append(args, "-H", "Authorization: "+header)
@@ -595,6 +614,12 @@ func (b *bench) wrkRun(target, header, body string, d time.Duration) (sample, er
 		script := filepath.Join(b.dir, "post.lua")
 		lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
 		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+			return sample{}, err
+		}
+		args = append(args, "-s", script)
+	} else if distinct {
+		script := filepath.Join(b.dir, "distinct.lua")
+		if err := os.WriteFile(script, []byte(distinctLua), 0o600); err != nil {
 			return sample{}, err
 		}
 		args = append(args, "-s", script)
@@ -809,7 +834,8 @@ func waitHTTP(url string) error {
 // of per-round ratios (each taken within one round).
 func sideBySide(results map[string][]sample) string {
 	rows := []struct{ name, plain, coraza, ours string }{
-		{"small GET (`/api/items?page=2&sort=name`)", baseline, "coraza-caddy waf GET", "waf GET"},
+		{"small GET (`/api/items?page=2&sort=name`), the same again", baseline, "coraza-caddy waf GET", "waf GET"},
+		{"small GET, each distinct (`&n=<count>` added)", baseline, "coraza-caddy waf GET, each distinct", "waf GET, each distinct"},
 		{"POST of a 2 KB JSON body", "reverse_proxy POST 2 KB JSON", "coraza-caddy waf POST 2 KB JSON", "waf POST 2 KB JSON"},
 	}
 	us := func(smps []sample) string {

@@ -70,6 +70,7 @@ func init() {
 //		body_limit <size>       # default 16KiB; larger bodies get 413
 //		max_arguments <n>       # default 128 per query, body, cookies, 2× in all; more get 400
 //		crs_only                # the CRS alone: none of the checks added to it
+//		verdict_cache on|off    # remember bodyless requests let through; default on (off with rules)
 //	}
 //
 // A request's body (up to body_limit) is read before it is inspected, and
@@ -121,10 +122,21 @@ type WAF struct {
 	// them refuses legitimate traffic (or remove one rule with
 	// SecRuleRemoveById in rules).
 	CRSOnly bool `json:"crs_only,omitempty"`
+	// VerdictCache remembers the requests without a body that the rules
+	// let through (a SHA-256 of the client's address, the method, URL,
+	// Host and every header; up to 32,768 of them, shared by the sites
+	// and reloads that keep the same rules), so that the same request
+	// again skips the engine (docs/waf.md, "The same request again").
+	// Default on, off when Rules are given (extra rules may read what the
+	// key leaves out: the time, the client's port, DNS lists); true turns
+	// it on with Rules that read only the request. Not with Responses,
+	// whose inspection needs the request's transaction.
+	VerdictCache *bool `json:"verdict_cache,omitempty"`
 
-	waf     coraza.WAF
-	poolKey string
-	logger  *zap.Logger
+	waf      coraza.WAF
+	verdicts *verdictCache // nil: off
+	poolKey  string
+	logger   *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information. The ID is not
@@ -168,13 +180,25 @@ func (w *WAF) Provision(ctx caddy.Context) error {
 		if err != nil {
 			return nil, fmt.Errorf("waf: loading the rules: %v", err)
 		}
-		return sharedEngine{engine}, nil
+		return sharedEngine{engine, newVerdictCache()}, nil
 	})
 	if err != nil {
 		return err
 	}
 	w.waf = val.(sharedEngine).WAF
+	if w.verdictCacheOn() {
+		w.verdicts = val.(sharedEngine).verdicts
+	}
 	return nil
+}
+
+// verdictCacheOn is VerdictCache with its default: on, unless extra rules
+// are given (or the responses are inspected, which Validate checks).
+func (w *WAF) verdictCacheOn() bool {
+	if w.VerdictCache != nil {
+		return *w.VerdictCache
+	}
+	return len(w.Rules) == 0 && !w.Responses
 }
 
 // Cleanup lets go of the rule engine; the last handler using it frees it.
@@ -197,8 +221,13 @@ func (w *WAF) Cleanup() error {
 // transaction.
 var engines = caddy.NewUsagePool()
 
-// sharedEngine is an engine in the pool.
-type sharedEngine struct{ coraza.WAF }
+// sharedEngine is an engine in the pool, with the requests it let through
+// (verdicts.go): the verdicts are the engine's, so they are kept, and
+// shared, exactly as long as it is.
+type sharedEngine struct {
+	coraza.WAF
+	verdicts *verdictCache
+}
 
 // Destruct closes the engine once no config uses it. Coraza keeps compiled
 // patterns (regular expressions, Aho-Corasick automata) in a process-wide
@@ -389,6 +418,9 @@ func (w *WAF) Validate() error {
 	if w.MaxArguments < 1 {
 		return fmt.Errorf("waf: max_arguments %d: want at least 1", w.MaxArguments)
 	}
+	if w.Responses && w.VerdictCache != nil && *w.VerdictCache {
+		return fmt.Errorf("waf: verdict_cache on with responses: a response is inspected in its request's transaction, which a remembered request skips; leave verdict_cache off")
+	}
 	return nil
 }
 
@@ -413,6 +445,17 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		rw.WriteHeader(http.StatusRequestEntityTooLarge)
 		_, _ = rw.Write(append(body, '\n'))
 		return nil
+	}
+	var vkey [sha256.Size]byte
+	remember := false
+	if w.verdicts != nil {
+		if k, ok := verdictKey(r); ok {
+			if w.verdicts.allowed(&k) {
+				// the same request was let through by these rules
+				return next.ServeHTTP(rw, r)
+			}
+			vkey, remember = k, true
+		}
 	}
 	if err := readBodyAhead(r, w.BodyLimit); err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("waf: reading the request: %v", err))
@@ -451,6 +494,7 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 		if w.Mode == "block" {
 			return w.refuse(rw, tx, &types.Interruption{RuleID: l.id, Action: "deny", Status: http.StatusBadRequest})
 		}
+		remember = false // logged in detect mode: again each time
 		it, err = tx.ProcessRequestBody()
 		break
 	}
@@ -461,8 +505,12 @@ func (w *WAF) ServeHTTP(rw http.ResponseWriter, r *http.Request, next caddyhttp.
 	<-slots
 	if it == nil && w.Mode == "detect" && wouldBlock(tx.MatchedRules()) {
 		w.logMatches("waf would refuse this request (mode detect)", tx, r)
+		remember = false
 	}
 	if it == nil && !w.Responses {
+		if remember {
+			w.verdicts.remember(&vkey)
+		}
 		// nothing more to inspect: the transaction is done, and let go,
 		// before the upstream is asked, not held for as long as the
 		// upstream and the client take. It holds Coraza's cache of
@@ -888,8 +936,14 @@ func (w *WAF) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("crs_only takes no arguments; unexpected %q", args[0])
 			}
 			w.CRSOnly = true
+		case "verdict_cache":
+			if len(args) != 1 || args[0] != "on" && args[0] != "off" {
+				return d.Errf("verdict_cache takes on or off")
+			}
+			on := args[0] == "on"
+			w.VerdictCache = &on
 		default:
-			return d.Errf("unknown waf option %q; known: paranoia, anomaly_threshold, mode, rules, responses, body_limit, max_arguments, crs_only", opt)
+			return d.Errf("unknown waf option %q; known: paranoia, anomaly_threshold, mode, rules, responses, body_limit, max_arguments, crs_only, verdict_cache", opt)
 		}
 	}
 	return nil
