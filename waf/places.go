@@ -18,6 +18,7 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Places the CRS at paranoia 1 does not read for injections, though
@@ -610,8 +611,8 @@ func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 				return false // encoded twice, or an encoded slash
 			}
 			if c >= 0x80 {
-				n, ok := escapedRune(v[i:])
-				if !ok {
+				n, r, ok := escapedRuneValue(v[i:])
+				if !ok || foldsToSyntax(r) {
 					return false
 				}
 				i += n - 1
@@ -621,7 +622,7 @@ func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 			i += 2
 		} else if c >= 0x80 {
 			r, n := utf8.DecodeRuneInString(v[i:])
-			if r == utf8.RuneError || unicode.IsSpace(r) {
+			if r == utf8.RuneError || unicode.IsSpace(r) || foldsToSyntax(r) {
 				return false
 			}
 			i += n - 1
@@ -663,6 +664,12 @@ func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 // space, %C2%A0, is white space to some databases, which take 1%A0OR%A01=1
 // as 1 OR 1=1).
 func escapedRune(s string) (int, bool) {
+	n, _, ok := escapedRuneValue(s)
+	return n, ok
+}
+
+// escapedRuneValue is escapedRune with the character read.
+func escapedRuneValue(s string) (int, rune, bool) {
 	var buf [utf8.UTFMax]byte
 	n, used := 0, 0
 	for n < len(buf) && used+2 < len(s) && s[used] == '%' && ishex(s[used+1]) && ishex(s[used+2]) {
@@ -678,7 +685,33 @@ func escapedRune(s string) (int, bool) {
 		}
 	}
 	r, size := utf8.DecodeRune(buf[:n])
-	return used, size == n && r != utf8.RuneError && !unicode.IsSpace(r)
+	return used, r, size == n && r != utf8.RuneError && !unicode.IsSpace(r)
+}
+
+// foldsToSyntax: NFKC folds r to one of nfkcSyntax's characters (a
+// full-width quote, slash, parenthesis, ...), so a value with it is not
+// plainly safe: it is inspected, with its folded text (<name>:nfkc), as
+// a value of the query is. A path segment or a header of full-width text
+// alone (．．／etc／passwd, 1＇ＯＲ＇1＇＝＇1) passed uninspected until a
+// fresh-eyes attack (attack 64, B4), though the same text in the query
+// was refused; a backend that NFKC-normalises a path parameter or a
+// header (a Python filename sanitiser, then open()) reads the ASCII.
+// Letters, digits and CJK punctuation that folds to none of them (、。
+// and full-width letters) stay plainly safe. No allocation: the
+// decomposition is read from the normalisation tables.
+func foldsToSyntax(r rune) bool {
+	if r < 0xa0 {
+		return false
+	}
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	d := norm.NFKC.Properties(buf[:n]).Decomposition()
+	for _, c := range d {
+		if c < 0x80 && strings.IndexByte(nfkcSyntax, c) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // optionLike: v starts with a '-' (%2D in a path segment) and then a

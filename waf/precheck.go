@@ -28,6 +28,10 @@ const maxFileParts = 16
 // arguments allowed, or more file parts than maxFileParts.
 var errTooManyParts = errors.New("too many multipart parts")
 
+// errMultipartAmbiguous refuses a multipart body that another parser would
+// split otherwise than the engine does (ambiguousMultipart).
+var errMultipartAmbiguous = errors.New("a multipart body whose boundary other parsers read otherwise")
+
 // errTooManyXMLNodes refuses an XML body of more elements, text nodes,
 // attributes, comments and instructions than the arguments allowed.
 var errTooManyXMLNodes = errors.New("too many XML nodes")
@@ -103,6 +107,9 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		// JSON sent as XML: its leaves are arguments
 		return append(extra, leaves...), append(leaves, texts...), err
 	case mt == "multipart/form-data" && params["boundary"] != "":
+		if ambiguousMultipart(contentType, body, params["boundary"]) {
+			return nil, nil, errMultipartAmbiguous
+		}
 		return countParts(body, params["boundary"], maxParts)
 	}
 	leaves, err := jsonLeaves(body) // text/plain: the engine makes no arguments of it
@@ -566,4 +573,82 @@ func countParts(body []byte, boundary string, maxParts int) (out, values []argum
 			return nil, nil, errTooManyParts
 		}
 	}
+}
+
+// ambiguousMultipart reports a multipart body that a backend's parser may
+// split into other parts than the engine reads (Go's, which takes the
+// boundary parameter, skips the preamble before the first delimiter line
+// and the epilogue after the close delimiter). Attack 64 hid a whole
+// part from the rules in `Content-Type: multipart/form-data;
+// action="boundary=AAA"; boundary=BBB`, the part delimited by --AAA" in
+// the preamble: PHP takes the first "boundary" anywhere in the header
+// (rfc1867.c's strstr, then the same lowercased), Node's formidable the
+// first "boundary=", older Rack the last; each read SQL injection, a
+// script tag, a PHP shell upload as fields. So it is ambiguous when:
+//   - "boundary", in any case, stands in the header elsewhere than as the
+//     name of the one boundary parameter and inside its value (a browser's
+//     ----WebKitFormBoundary... is fine), or the parameter's name is not
+//     in lowercase while its value holds "boundary" (PHP's case-sensitive
+//     search would find the value first);
+//   - the preamble or the epilogue holds a line that starts with "--" (a
+//     delimiter line of another boundary, or of this one after the close
+//     delimiter, where a parser that reads on finds more parts). Clients
+//     send neither; mail-style preambles of prose pass.
+//
+// Bounded: a few scans of the header and the body, which is at most
+// body_limit.
+func ambiguousMultipart(contentType string, body []byte, boundary string) bool {
+	lower := strings.ToLower(contentType)
+	inValue := strings.Count(strings.ToLower(boundary), "boundary")
+	if strings.Count(lower, "boundary") != 1+inValue {
+		return true
+	}
+	i := strings.Index(lower, "boundary")
+	before := strings.TrimRight(lower[:i], " \t")
+	after := strings.TrimLeft(lower[i+len("boundary"):], " \t")
+	if !strings.HasSuffix(before, ";") || !strings.HasPrefix(after, "=") {
+		return true
+	}
+	if inValue > 0 && contentType[i:i+len("boundary")] != "boundary" {
+		return true
+	}
+	delim := []byte("--" + boundary)
+	first := lineStarting(body, delim, 0)
+	if first < 0 {
+		return false // no part: the engine reads none, nor does any parser
+	}
+	if dashLine(body[:first]) {
+		return true
+	}
+	closing := append(delim, '-', '-')
+	end := lineStarting(body, closing, first)
+	if end < 0 {
+		return false // no close delimiter: no epilogue (the engine refuses a body cut short)
+	}
+	epilogue := body[end+len(closing):]
+	if nl := bytes.IndexByte(epilogue, '\n'); nl >= 0 {
+		return dashLine(epilogue[nl+1:])
+	}
+	return false
+}
+
+// lineStarting is the index of the first line of b at or after from that
+// starts with prefix, or -1.
+func lineStarting(b, prefix []byte, from int) int {
+	for i := from; i <= len(b)-len(prefix); {
+		j := bytes.Index(b[i:], prefix)
+		if j < 0 {
+			return -1
+		}
+		if k := i + j; k == 0 || b[k-1] == '\n' {
+			return k
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// dashLine reports a line of b that starts with "--".
+func dashLine(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("--")) || bytes.Contains(b, []byte("\n--"))
 }

@@ -1,6 +1,9 @@
 package waf
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // sqlFunctionRules are the rules for SQL injection through functions the
 // CRS and libinjection do not name, and for the commands after a shell's
@@ -44,13 +47,108 @@ import "strings"
 //     quotes or backslashes in the runner's name (;"npx", ;\npx,
 //     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
-var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + tautologySuffixOp + `" "id:210179,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, OR and a condition that NOTNULL or ISNULL ends, or a comparison then a clause that ends a query (FOR UPDATE, LOCK IN SHARE MODE, WINDOW, SETTINGS, FORMAT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + setOperatorRowsOp + `" "id:210178,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then UNION, EXCEPT or INTERSECT with rows written out (VALUES) or a whole table (TABLE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@rx ` + shellExtraRule + `" "id:210159,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then the shell as $0, a package runner or a Windows program',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// subqueryArgumentOp is rule 210101's operator (subqueryArgument).
+const subqueryArgumentOp = "gatewaySubqueryArgument"
+
+func init() { registerGoOperator(subqueryArgumentOp, subqueryArgument) }
+
+// subqueryArgument is rule 210101's operator, in Go (RE2's memory budget
+// for the CRS's and the gateway's expressions is spent): a function's
+// name (qualified by a package and a schema, as Oracle's are) called with
+// a parenthesised SELECT as its argument, name((select or name( (select.
+// Oracle's error-based extraction puts a subquery's result into an error
+// message through functions the CRS does not name:
+// 1 and 1=dbms_xdb_version.checkin((select user from dual)),
+// ctxsys.ctx_report.token_type((select ...),'x'),
+// sys.dbms_aw_xml.readawmetadata(...), ordsys.ord_dicom.getmappingxpath
+// (...) passed a fresh-eyes attack (attack 64, B3); the CRS knew
+// utl_inaddr and ctxsys.drithsx.sn by name. A subquery as a call's
+// argument is SQL whatever the function's name; prose writes a word
+// between two opening parentheses. Linear: each "select" is read back
+// over the parentheses and blanks before it, which no other "select"
+// reads again (a word ends the walk).
+func subqueryArgument(v string) bool {
+	for i := 0; ; {
+		j := indexFold(v[i:], "select")
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + len("select")
+		if i < len(v) && identByte(v[i], "$#") {
+			continue // selected, select_x
+		}
+		k, parens := at, 0
+		for k > 0 && (v[k-1] == '(' || strings.IndexByte(sqlSpaceBytes, v[k-1]) >= 0 || k >= 2 && v[k-2] == '\xc2' && v[k-1] == '\xa0') {
+			if v[k-1] == '(' {
+				parens++
+			}
+			if v[k-1] == '\xa0' && k >= 2 && v[k-2] == '\xc2' {
+				k--
+			}
+			k--
+		}
+		if parens < 2 || k == 0 || !identByte(v[k-1], "$#") {
+			continue
+		}
+		// the name: words and dots back to its start, which is a letter or _
+		n := k
+		for n > 0 && identByte(v[n-1], "$#.") {
+			n--
+		}
+		if c := v[n]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' {
+			return true
+		}
+	}
+}
+
+// tightTautologyOp is rule 210102's operator (tightTautology).
+const tightTautologyOp = "gatewayTightTautology"
+
+func init() { registerGoOperator(tightTautologyOp, tightTautology) }
+
+// tightTautologyRx is rule 210155's reading (numericTautologyRule) with
+// or/and/xor written against the constant after it, with no space: a
+// quoted string, a system variable, a number that starts with its dot
+// (1 or'1', 1 OR"1", 1 or.1, 1 or@@version, the blind pair 1 and'0':
+// every row and none on SQLite, true and false to MySQL, passed a
+// fresh-eyes attack, attack 64, B2), optionally compared, then the value's
+// end (or a ';', a comment, a closing parenthesis). On Go's regexp, after
+// a byte scan for the operator against a quote, an @ or a dot (RE2's
+// memory budget is spent, and 210155's expression is at its share).
+var tightTautologyRx = regexp.MustCompile(`(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\]-]+=)?)` + sqlSpace + `*(?:[-+]?` + sqlNumber + `|'[-+]?` + sqlNumber + `'|\"[-+]?` + sqlNumber + `\")` +
+	sqlSpace + `+(?:or|and|xor)(?:'[^']*'|\"[^\"]*\"|@@[\w.]+|\.\d+(?:e[-+]?\d+)?)(?:` + tautologyCompare + `)?` +
+	sqlSpace + `*(?:\z|;|#|--|/\*|\))`)
+
+// tightTautology is rule 210102's operator.
+func tightTautology(v string) bool {
+	// one run of the expression at most: at the first "or" or "and"
+	// written against a quote, an @ or a dot
+	for i := 2; i < len(v); i++ {
+		switch v[i] {
+		case '\'', '"', '@', '.':
+			c1, c2 := v[i-1]|0x20, v[i-2]|0x20
+			if c2 == 'o' && c1 == 'r' || i >= 3 && c2 == 'n' && c1 == 'd' && v[i-3]|0x20 == 'a' {
+				return tightTautologyRx.MatchString(v)
+			}
+		}
+	}
+	return false
+}
+
+// sqlSpaceBytes are sqlSpace's one-byte characters (a no-break space is
+// also C2 A0, read apart; a lone A0 byte is here).
+const sqlSpaceBytes = " \t\n\x0b\x0c\r\xa0"
 
 // setOperatorRowsOp is rule 210178's operator (setOperatorRows).
 const setOperatorRowsOp = "gatewaySetOperatorRows"

@@ -795,6 +795,7 @@ var limitRefusals = []struct {
 	{errDecodeDepth, "waf refused a request with a value encoded more levels deep than it decodes", 210197},
 	{errNamesTooLong, "waf refused a JSON body whose argument names are longer than the body", 200012},
 	{errTooManyParts, "waf refused a multipart body with too many parts (max_arguments, or 16 file parts)", 200011},
+	{errMultipartAmbiguous, "waf refused a multipart body that other parsers split otherwise (boundary named elsewhere in Content-Type, or a delimiter line in its preamble or epilogue)", 200019},
 	{errTooManyXMLNodes, "waf refused an XML body with more elements, text nodes, attributes, comments and instructions than max_arguments", 200011},
 	{errXMLTextTooLong, "waf refused an XML body whose elements' joined texts are longer than four times the body", 200011},
 	{errTrailers, "waf refused a request with trailers", 200013},

@@ -1,0 +1,120 @@
+package waf
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+)
+
+// attack64Tables are a fresh-eyes attack's bypasses (attack 64) that the
+// CRS alone passes: a numeric tautology with no space after OR or AND
+// (210155), Oracle's error-based functions called with a subquery
+// (210101), and a path segment or a header of full-width text alone,
+// which was plainly safe and so uninspected (foldsToSyntax); with the
+// near-misses that must pass.
+func attack64Tables() (crsCatches, crsMisses, benign []probe) {
+	q := func(name, v string) probe {
+		return probe{name: name, method: "GET", path: "/api/items?id=" + url.QueryEscape(v)}
+	}
+	for _, v := range []string{"1 or'1'", "1 OR'1'", `1 or"1"`, "1 or.1", "1 or@@version", "1 and'0'", "1 xor'1'"} {
+		crsMisses = append(crsMisses, q("tautology "+v, v))
+	}
+	for _, v := range []string{"7 or'1'='1'", "1 or'1'-- -", "1 OR'1';"} {
+		crsCatches = append(crsCatches, q("tautology "+v, v))
+	}
+	crsMisses = append(crsMisses, probe{name: "tautology in SOAP", method: "POST", path: "/soap", contentType: "text/xml", body: "<q>1 or'1'</q>"})
+	for _, v := range []string{"1 and 1=dbms_xdb_version.checkin((select user from dual))",
+		"1 and 1=dbms_xdb_version.checkin((select banner from v$version where rownum=1))",
+		"1 and 1=dbms_xdb_version.uncheckout((select user from dual))",
+		"1 and 1=ctxsys.ctx_report.token_type((select user from dual),'x')",
+		"1 and 1=sys.dbms_aw_xml.readawmetadata((select user from dual),null)",
+		"1 and 1=ordsys.ord_dicom.getmappingxpath((select user from dual),user,user)",
+		"1 and 1=dbms_xdb_version.makeversioned((select user from dual))",
+		"x' and 1=dbms_xdb_version.checkin(( select user from dual))--"} {
+		crsMisses = append(crsMisses, q("oracle "+v, v))
+	}
+	crsMisses = append(crsMisses,
+		probe{name: "full-width traversal in a path segment", method: "GET", path: "/download/%ef%bc%8e%ef%bc%8e%ef%bc%8fetc%ef%bc%8fpasswd"},
+		probe{name: "full-width tautology in a path segment", method: "GET", path: "/calc/1%EF%BC%87%EF%BC%AF%EF%BC%B2%EF%BC%871%EF%BC%87%EF%BC%9D%EF%BC%871"},
+		probe{name: "full-width tautology in a header", method: "GET", path: "/", header: http.Header{"X-Expr": {"1＇ＯＲ＇1＇＝＇1"}}},
+	)
+	crsCatches = append(crsCatches, probe{name: "full-width traversal in a header", method: "GET", path: "/", header: http.Header{"X-File": {"．．／．．／etc／passwd"}}})
+	for _, v := range []string{"1 or 2 days", "1 or more", "page 1 or 2 of the list", "1 orange", "2 and a half", "1 or so", "Rated 1 or better",
+		"see (select menu)", "call f((x)) then select", "dbms_xdb_version.checkin is an Oracle package", "the ((selected)) items", "Choose (one (select two))"} {
+		benign = append(benign, q("near-miss "+v, v))
+	}
+	benign = append(benign,
+		probe{name: "a Japanese path with full-width parentheses", method: "GET", path: "/" + url.PathEscape("株式会社（ＡＢＣ）") + "/info"},
+		probe{name: "a Japanese path of full-width letters and digits", method: "GET", path: "/" + url.PathEscape("検索") + "/" + url.PathEscape("ＡＢＣ１２３")},
+		probe{name: "a header of Japanese prose with a full-width equals", method: "GET", path: "/", header: http.Header{"X-Title": {"価格＝１００円（税込）"}}},
+		probe{name: "a Chinese path with CJK punctuation", method: "GET", path: "/" + url.PathEscape("你好，世界。")},
+	)
+	return crsCatches, crsMisses, benign
+}
+
+// TestAttack64BeyondTheCRS runs attack64Tables through a real Caddy with
+// waf { crs_only } and with waf.
+func TestAttack64BeyondTheCRS(t *testing.T) {
+	tableOnly(t)
+	crsCatches, crsMisses, benign := attack64Tables()
+	runBeyondTheCRS(t, crsCatches, crsMisses, benign)
+}
+
+// FuzzFoldsToSyntax: no panic, and a character that folds to a quote is
+// never plainly safe in a path segment.
+func FuzzFoldsToSyntax(f *testing.F) {
+	f.Add("．．／etc", true)
+	f.Add("%EF%BC%87", true)
+	f.Add("株式会社", false)
+	f.Fuzz(func(t *testing.T, v string, escaped bool) {
+		safe := safeValue(v, escaped)
+		if safe && !escaped && foldsSomewhere(v) {
+			t.Fatalf("%q: plainly safe, though a character folds to code", v)
+		}
+	})
+}
+
+func foldsSomewhere(v string) bool {
+	for _, r := range v {
+		if foldsToSyntax(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// subqueryArgumentRef is rule 210101's reading as an expression, for
+// FuzzSubqueryArgument (ASCII: the operator also takes a no-break space).
+var subqueryArgumentRef = regexp.MustCompile(`(?i)(?:^|[^\w$#.])[a-z_](?:[\w$#.]*[\w$#])?[ \t\n\x0b\x0c\r]*\([ \t\n\x0b\x0c\r]*\([( \t\n\x0b\x0c\r]*select(?:[^\w$#]|\z)`)
+
+// FuzzSubqueryArgument: rule 210101's operator reads ASCII as its
+// expression does.
+func FuzzSubqueryArgument(f *testing.F) {
+	for _, v := range []string{"1 and 1=dbms_xdb_version.checkin((select user from dual))", "see (select menu)", "f( (\t(select", "1((select", "a.b.c.d((select x", "x((selectx", "_((SELECT"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for i := 0; i < len(v); i++ {
+			if v[i] >= 0x80 {
+				return
+			}
+		}
+		if got, want := subqueryArgument(v), subqueryArgumentRef.MatchString(v); got != want {
+			t.Fatalf("%q: operator %v, expression %v", v, got, want)
+		}
+	})
+}
+
+// FuzzTightTautology: rule 210102's byte scan never keeps its expression
+// from a value the expression matches.
+func FuzzTightTautology(f *testing.F) {
+	for _, v := range []string{"1 or'1'", "1 AND'0'", "1 or.1", "x=1;2 xor@@v", "1 or 2", "for'", "1 Or\"1\""} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := tightTautology(v), tightTautologyRx.MatchString(v); got != want {
+			t.Fatalf("%q: operator %v, expression %v", v, got, want)
+		}
+	})
+}

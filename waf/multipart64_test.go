@@ -1,0 +1,79 @@
+package waf
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestMultipartBoundaryAmbiguous: attack 64 hid a part from the rules in a
+// multipart body whose Content-Type names "boundary" twice
+// (action="boundary=AAA"; boundary=BBB): the engine reads the BBB parts,
+// PHP and Node's formidable the AAA part in the preamble, with SQL
+// injection, a script tag, a PHP shell upload in it; all passed. Such a
+// body, and one with a delimiter line in its preamble or epilogue, is
+// refused (400, rule 200019); what browsers, curl and HTTP libraries send
+// passes.
+func TestMultipartBoundaryAmbiguous(t *testing.T) {
+	base, hits := startCaddy(t, "waf")
+	hidden := func(b string) string {
+		return "--" + b + "\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n1' union select password from users--\r\n--" + b + "--\r\n"
+	}
+	plain := "--BBB\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nhello\r\n--BBB--\r\n"
+	shell := "--AAA\"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\nContent-Type: application/octet-stream\r\n\r\n<?php system($_GET['c']); ?>\r\n--AAA\"--\r\n"
+	refused := []struct{ name, ctype, body string }{
+		{"decoy in action, part in the preamble", `multipart/form-data; action="boundary=AAA"; boundary=BBB`, hidden(`AAA"`) + plain},
+		{"decoy in component", `multipart/form-data; component="boundary=AAA"; boundary=BBB`, hidden(`AAA"`) + plain},
+		{"decoy in action, part in the epilogue", `multipart/form-data; action="boundary=AAA"; boundary=BBB`, plain + hidden(`AAA"`)},
+		{"decoy after the boundary (older Rack)", `multipart/form-data; boundary=BBB; action="boundary=AAA"`, plain + hidden("AAA")},
+		{"a shell upload in the preamble", `multipart/form-data; action="boundary=AAA"; boundary=BBB`, shell + plain},
+		{"decoy in upper case", `multipart/form-data; action="BOUNDARY=AAA"; boundary=BBB`, hidden(`AAA"`) + plain},
+		{"a part of this boundary after the close delimiter", `multipart/form-data; boundary=BBB`, plain + hidden("BBB")},
+		{"another boundary's part in the preamble", `multipart/form-data; boundary=BBB`, hidden("AAA") + plain},
+		{"the name in capitals, the value holding boundary", `multipart/form-data; BOUNDARY=xboundaryx`, strings.ReplaceAll(plain, "BBB", "xboundaryx")},
+		{"the word before the parameter", `multipart/form-data; xboundary; boundary=BBB`, plain},
+	}
+	for _, c := range refused {
+		code, _ := send(t, base, probe{name: c.name, method: "POST", path: "/upload", contentType: c.ctype, body: c.body})
+		if code != http.StatusBadRequest && code != http.StatusForbidden {
+			t.Errorf("%s: %d, want 400", c.name, code)
+		}
+	}
+	if *hits != 0 {
+		t.Fatalf("%d ambiguous multipart bodies reached the backend", *hits)
+	}
+	passed := []struct{ name, ctype, body string }{
+		{"Chrome's", "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW", strings.ReplaceAll(plain, "BBB", "----WebKitFormBoundary7MA4YWxkTrZu0gW")},
+		{"Firefox's", "multipart/form-data; boundary=----geckoformboundary9a6f8d1c2b3e4f5a", strings.ReplaceAll(plain, "BBB", "----geckoformboundary9a6f8d1c2b3e4f5a")},
+		{"curl's", "multipart/form-data; boundary=------------------------d74496d66958873e", strings.ReplaceAll(plain, "BBB", "------------------------d74496d66958873e")},
+		{"quoted, with spaces around =", `multipart/form-data; boundary = "BBB"`, plain},
+		{"a charset too", `multipart/form-data; charset=utf-8; boundary=BBB`, plain},
+		{"a CRLF before the first delimiter", "multipart/form-data; boundary=BBB", "\r\n" + plain},
+		{"a mail-style preamble and epilogue of prose", "multipart/form-data; boundary=BBB", "This is a multi-part message in MIME format.\r\n" + plain + "That was all.\r\n"},
+		{"a line of dashes inside a part", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nhello\r\n-- \r\nsignature\r\n--BBB--\r\n"},
+	}
+	for _, c := range passed {
+		before := *hits
+		code, _ := send(t, base, probe{name: c.name, method: "POST", path: "/upload", contentType: c.ctype, body: c.body})
+		if code != http.StatusOK || *hits != before+1 {
+			t.Errorf("%s: %d, want 200", c.name, code)
+		}
+	}
+}
+
+// FuzzAmbiguousMultipart: any header and body, no panic, and a body
+// refused for its Content-Type is refused whatever its body.
+func FuzzAmbiguousMultipart(f *testing.F) {
+	f.Add(`multipart/form-data; action="boundary=AAA"; boundary=BBB`, "--AAA\"\r\n\r\nx\r\n--BBB--\r\n", "BBB")
+	f.Add("multipart/form-data; boundary=BBB", "--BBB\r\n\r\nx\r\n--BBB--\r\n--", "BBB")
+	f.Add("multipart/form-data; boundary=x", "", "x")
+	f.Fuzz(func(t *testing.T, ctype, body, boundary string) {
+		if boundary == "" {
+			return
+		}
+		got := ambiguousMultipart(ctype, []byte(body), boundary)
+		if !got && ambiguousMultipart(ctype, nil, boundary) {
+			t.Fatalf("refused without a body, passed with one: %q %q", ctype, body)
+		}
+	})
+}
