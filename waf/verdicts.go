@@ -118,6 +118,7 @@ var keyBuffers = sync.Pool{New: func() any { return &keyBuffer{} }}
 type keyBuffer struct {
 	b     []byte
 	names []string
+	one   [1]byte // the body's first byte, if any (on the heap once, with the buffer)
 }
 
 // verdictKey is the key of a request without a body: a SHA-256 of
@@ -139,26 +140,36 @@ func verdictKey(r *http.Request) (k [sha256.Size]byte, ok bool) {
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 || len(r.Trailer) > 0 {
 		return k, false
 	}
+	// the material's size first: a request over the bound costs a sum,
+	// not a sort of its header names
+	size := len(r.RemoteAddr) + len(r.Method) + len(r.Proto) + len(r.Host) + len(r.URL.Path) + len(r.URL.RawPath) +
+		len(r.URL.RawQuery) + len(r.URL.Fragment) + len(r.URL.RawFragment) + len(r.URL.Opaque) + len(r.URL.Host) + len(r.URL.Scheme) + 32*binary.MaxVarintLen64
+	for name, vs := range r.Header {
+		size += len(name) + 2*binary.MaxVarintLen64
+		for _, v := range vs {
+			size += len(v) + binary.MaxVarintLen64
+		}
+		if size > verdictMaxKey {
+			return k, false
+		}
+	}
+	if size > verdictMaxKey || r.URL.User != nil && len(r.URL.User.String()) > verdictMaxKey {
+		return k, false
+	}
+	kb := keyBuffers.Get().(*keyBuffer)
+	defer keyBuffers.Put(kb)
 	if r.Body != nil && r.Body != http.NoBody {
-		var one [1]byte
-		n, err := r.Body.Read(one[:])
+		n, err := r.Body.Read(kb.one[:])
 		if n > 0 {
-			r.Body = readCloser{io.MultiReader(bytes.NewReader(one[:n]), r.Body), r.Body}
+			r.Body = readCloser{io.MultiReader(bytes.NewReader([]byte{kb.one[0]}), r.Body), r.Body}
 			return k, false
 		}
 		if err != io.EOF {
 			return k, false
 		}
 	}
-	kb := keyBuffers.Get().(*keyBuffer)
-	defer keyBuffers.Put(kb)
 	b := kb.b[:0]
-	size := 0
 	put := func(s string) {
-		size += len(s) + binary.MaxVarintLen64
-		if size > verdictMaxKey {
-			return
-		}
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -210,12 +221,10 @@ func verdictKey(r *http.Request) (k [sha256.Size]byte, ok bool) {
 	}
 	clear(names) // the pool holds no request's header names
 	kb.names = names[:0]
-	if size <= verdictMaxKey {
-		k, ok = sha256.Sum256(b), true
-	}
+	k = sha256.Sum256(b)
+	clear(b) // the pool holds no request's headers
 	if cap(b) <= 2*verdictMaxKey {
-		clear(b) // the pool holds no request's headers
 		kb.b = b[:0]
 	}
-	return k, ok
+	return k, true
 }
