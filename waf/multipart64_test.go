@@ -32,6 +32,13 @@ func TestMultipartBoundaryAmbiguous(t *testing.T) {
 		{"another boundary's part in the preamble", `multipart/form-data; boundary=BBB`, hidden("AAA") + plain},
 		{"the name in capitals, the value holding boundary", `multipart/form-data; BOUNDARY=xboundaryx`, strings.ReplaceAll(plain, "BBB", "xboundaryx")},
 		{"the word before the parameter", `multipart/form-data; xboundary; boundary=BBB`, plain},
+		// a review: PHP and formidable read " BBB" after "boundary= ", Go
+		// reads BBB, so "-- BBB" lines inside Go's part are their parts
+		{"a blank after =", "multipart/form-data; boundary= BBB", "--BBB\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x00\x01\x02\xff\r\n-- BBB\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n;id\r\n-- BBB--\r\n\r\n--BBB--\r\n"},
+		{"a blank before =", "multipart/form-data; boundary =BBB", plain},
+		{"blanks around =, quoted", `multipart/form-data; boundary = "BBB"`, plain},
+		{"a blank after the value", "multipart/form-data; boundary=BBB ; charset=utf-8", plain},
+		{"capitals that lowercase to more bytes before it", `multipart/form-data; action="ȺȺȺȺȺȺȺȺȺȺȺȺȺȺȺ"; boundary=zboundary`, strings.ReplaceAll(plain, "BBB", "zboundary")},
 	}
 	for _, c := range refused {
 		code, _ := send(t, base, probe{name: c.name, method: "POST", path: "/upload", contentType: c.ctype, body: c.body})
@@ -46,7 +53,9 @@ func TestMultipartBoundaryAmbiguous(t *testing.T) {
 		{"Chrome's", "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW", strings.ReplaceAll(plain, "BBB", "----WebKitFormBoundary7MA4YWxkTrZu0gW")},
 		{"Firefox's", "multipart/form-data; boundary=----geckoformboundary9a6f8d1c2b3e4f5a", strings.ReplaceAll(plain, "BBB", "----geckoformboundary9a6f8d1c2b3e4f5a")},
 		{"curl's", "multipart/form-data; boundary=------------------------d74496d66958873e", strings.ReplaceAll(plain, "BBB", "------------------------d74496d66958873e")},
-		{"quoted, with spaces around =", `multipart/form-data; boundary = "BBB"`, plain},
+		{"quoted", `multipart/form-data; boundary="BBB"`, plain},
+		{"quoted, then another parameter", `multipart/form-data; boundary="BBB"; charset=utf-8`, plain},
+		{"a blank before the parameter", "multipart/form-data;boundary=BBB", plain},
 		{"a charset too", `multipart/form-data; charset=utf-8; boundary=BBB`, plain},
 		{"a CRLF before the first delimiter", "multipart/form-data; boundary=BBB", "\r\n" + plain},
 		{"a mail-style preamble and epilogue of prose", "multipart/form-data; boundary=BBB", "This is a multi-part message in MIME format.\r\n" + plain + "That was all.\r\n"},
@@ -67,6 +76,8 @@ func FuzzAmbiguousMultipart(f *testing.F) {
 	f.Add(`multipart/form-data; action="boundary=AAA"; boundary=BBB`, "--AAA\"\r\n\r\nx\r\n--BBB--\r\n", "BBB")
 	f.Add("multipart/form-data; boundary=BBB", "--BBB\r\n\r\nx\r\n--BBB--\r\n--", "BBB")
 	f.Add("multipart/form-data; boundary=x", "", "x")
+	f.Add(`multipart/form-data; action="ȺȺȺȺȺȺȺȺȺȺȺȺȺȺȺ"; boundary=zboundary`, "--zboundary\r\n\r\nx\r\n--zboundary--\r\n", "zboundary")
+	f.Add(`multipart/form-data; x="ȺȺȺȺȺȺȺȺȺȺȺ"; BOUNDARY="xboundary=AAA"`, "", "xboundary=AAA")
 	f.Fuzz(func(t *testing.T, ctype, body, boundary string) {
 		if boundary == "" {
 			return

@@ -598,18 +598,43 @@ func countParts(body []byte, boundary string, maxParts int) (out, values []argum
 // Bounded: a few scans of the header and the body, which is at most
 // body_limit.
 func ambiguousMultipart(contentType string, body []byte, boundary string) bool {
-	lower := strings.ToLower(contentType)
-	inValue := strings.Count(strings.ToLower(boundary), "boundary")
+	// ASCII lowercased byte for byte, as PHP's zend_str_tolower does:
+	// strings.ToLower changes the length of some letters (Ⱥ, the Kelvin
+	// sign), and an index in it would not be one in contentType
+	lower := asciiLower(contentType)
+	inValue := strings.Count(asciiLower(boundary), "boundary")
 	if strings.Count(lower, "boundary") != 1+inValue {
 		return true
 	}
 	i := strings.Index(lower, "boundary")
 	before := strings.TrimRight(lower[:i], " \t")
-	after := strings.TrimLeft(lower[i+len("boundary"):], " \t")
-	if !strings.HasSuffix(before, ";") || !strings.HasPrefix(after, "=") {
+	if !strings.HasSuffix(before, ";") {
 		return true
 	}
 	if inValue > 0 && contentType[i:i+len("boundary")] != "boundary" {
+		return true
+	}
+	// the value as PHP reads it (from right after the =, up to a closing
+	// quote, or to a ',' or ';'; no blank skipped) and formidable's
+	// expression (boundary=, then a quoted string or up to a ';') must be
+	// the engine's: boundary= BBB is " BBB" to them and BBB to Go, so
+	// lines "-- BBB" inside one of the engine's parts were their parts
+	// (a review of attack 64's fix)
+	v := contentType[i+len("boundary"):]
+	if v == "" || v[0] != '=' {
+		return true
+	}
+	v = v[1:]
+	if strings.HasPrefix(v, `"`) {
+		end := strings.IndexByte(v[1:], '"')
+		if end < 0 || v[1:1+end] != boundary {
+			return true
+		}
+		rest := strings.TrimLeft(v[2+end:], " \t")
+		if rest != "" && rest[0] != ';' {
+			return true
+		}
+	} else if end := strings.IndexAny(v, ",;"); end >= 0 && v[:end] != boundary || end < 0 && v != boundary {
 		return true
 	}
 	delim := []byte("--" + boundary)
@@ -630,6 +655,23 @@ func ambiguousMultipart(contentType string, body []byte, boundary string) bool {
 		return dashLine(epilogue[nl+1:])
 	}
 	return false
+}
+
+// asciiLower is s with its ASCII capitals lowercased, byte for byte (the
+// same length as s).
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // lineStarting is the index of the first line of b at or after from that
