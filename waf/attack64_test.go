@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -31,7 +32,12 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 		"1 and 1=sys.dbms_aw_xml.readawmetadata((select user from dual),null)",
 		"1 and 1=ordsys.ord_dicom.getmappingxpath((select user from dual),user,user)",
 		"1 and 1=dbms_xdb_version.makeversioned((select user from dual))",
-		"x' and 1=dbms_xdb_version.checkin(( select user from dual))--"} {
+		"x' and 1=dbms_xdb_version.checkin(( select user from dual))--",
+		// a later argument (a review)
+		"1 and 1=dbms_xdb_version.checkin('x',(select user from dual))", "1 and 1=ctxsys.ctx_report.token_type('x',(select user from dual))",
+		"1 and 1=ordsys.ord_dicom.getmappingxpath(user,(select banner from v$version where rownum=1),user)",
+		// joined to the argument (attack 65)
+		"1 and 1=dbms_xdb_version.checkin(1||(select user from dual))", "1 and 1=dbms_xdb_version.checkin(''||(select user from dual))"} {
 		crsMisses = append(crsMisses, q("oracle "+v, v))
 	}
 	crsMisses = append(crsMisses,
@@ -39,9 +45,28 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 		probe{name: "full-width tautology in a path segment", method: "GET", path: "/calc/1%EF%BC%87%EF%BC%AF%EF%BC%B2%EF%BC%871%EF%BC%87%EF%BC%9D%EF%BC%871"},
 		probe{name: "full-width tautology in a header", method: "GET", path: "/", header: http.Header{"X-Expr": {"1＇ＯＲ＇1＇＝＇1"}}},
 	)
+	// a backslash scheme-relative URL of a metadata address in a spelling
+	// no Windows share's path has
+	for _, v := range []string{`\\0xa9fea9fe\latest\meta-data`, `\\[fd00:ec2::254]/latest/`, `\\2852039166\latest`, `\\0251.0376.0251.0376\latest`, `//0251.0376.0251.0376/latest`, `/\0251.0376.0251.0376\latest`, `//0x7f.1/admin`} {
+		crsMisses = append(crsMisses, probe{name: "backslash scheme-relative " + v, method: "GET", path: "/login?next=" + url.QueryEscape(v)})
+	}
+	benign = append(benign, probe{name: "a share's path by its dotted quad", method: "GET", path: "/files?path=" + url.QueryEscape(`\\10.0.0.5\share\report.pdf`)},
+		probe{name: "a share's path by its name", method: "GET", path: "/files?path=" + url.QueryEscape(`\\fileserver\share\q3.xlsx`)})
+	// XPath injection (210104)
+	for _, v := range []string{"']|//user/password|a['", "x']|//*|a['", "' or count(/*)=1 or 'a'='b",
+		"x\" or contains(//user/name,\"adm\") or \"", "') or name()='user' or ('"} {
+		crsMisses = append(crsMisses, q("xpath "+v, v))
+	}
+	for _, v := range []string{"' or string-length(name(/*))=5 or 'a'='b", "' and starts-with(//user[1]/password,'a') and ''='", "' or substring(//user[1]/password,1,1)='a' or ''='"} {
+		crsCatches = append(crsCatches, q("xpath "+v, v))
+	}
+	for _, v := range []string{"| 'name' | /api/users |", "it's 'red' or blue (see below)", "He said 'yes' or not", "Use 'contains' or 'equals'", "'a' | 'b'", "'x' and name(first)",
+		"She's fine or (maybe) not", "the 'name' and position (left)"} {
+		benign = append(benign, q("xpath near-miss "+v, v))
+	}
 	crsCatches = append(crsCatches, probe{name: "full-width traversal in a header", method: "GET", path: "/", header: http.Header{"X-File": {"．．／．．／etc／passwd"}}})
 	for _, v := range []string{"1 or 2 days", "1 or more", "page 1 or 2 of the list", "1 orange", "2 and a half", "1 or so", "Rated 1 or better",
-		"see (select menu)", "call f((x)) then select", "dbms_xdb_version.checkin is an Oracle package", "the ((selected)) items", "Choose (one (select two))"} {
+		"see (select menu)", "call f((x)) then select", "Options: a, (select one)", "f(a) b, (select all)", "dbms_xdb_version.checkin is an Oracle package", "the ((selected)) items", "Choose (one (select two))"} {
 		benign = append(benign, q("near-miss "+v, v))
 	}
 	benign = append(benign,
@@ -88,6 +113,11 @@ func foldsSomewhere(v string) bool {
 // FuzzSubqueryArgument (ASCII: the operator also takes a no-break space).
 var subqueryArgumentRef = regexp.MustCompile(`(?i)(?:^|[^\w$#.])[a-z_](?:[\w$#.]*[\w$#])?[ \t\n\x0b\x0c\r]*\([ \t\n\x0b\x0c\r]*\([( \t\n\x0b\x0c\r]*select(?:[^\w$#]|\z)`)
 
+// subqueryArgumentLater is the later-argument form, f(a,(select, which
+// the operator reads within 256 bytes of the call's parenthesis: the
+// fuzz target takes a match of either as the operator's.
+var subqueryArgumentLater = regexp.MustCompile(`(?i)(?:^|[^\w$#.])[a-z_](?:[\w$#.]*[\w$#])?[ \t\n\x0b\x0c\r]*\([^()]{0,200}[,|+][ \t\n\x0b\x0c\r]*\([ \t\n\x0b\x0c\r]*select(?:[^\w$#]|\z)`)
+
 // FuzzSubqueryArgument: rule 210101's operator reads ASCII as its
 // expression does.
 func FuzzSubqueryArgument(f *testing.F) {
@@ -100,8 +130,12 @@ func FuzzSubqueryArgument(f *testing.F) {
 				return
 			}
 		}
-		if got, want := subqueryArgument(v), subqueryArgumentRef.MatchString(v); got != want {
-			t.Fatalf("%q: operator %v, expression %v", v, got, want)
+		got, first, later := subqueryArgument(v), subqueryArgumentRef.MatchString(v), subqueryArgumentLater.MatchString(v)
+		if first && !got || later && !got {
+			t.Fatalf("%q: operator %v, expression (first argument) %v, (later argument) %v", v, got, first, later)
+		}
+		if got && !first && !strings.ContainsAny(v, ",|+") {
+			t.Fatalf("%q: operator %v without a first-argument subquery or a comma", v, got)
 		}
 	})
 }
@@ -114,6 +148,19 @@ func FuzzTightTautology(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		if got, want := tightTautology(v), tightTautologyRx.MatchString(v); got != want {
+			t.Fatalf("%q: operator %v, expression %v", v, got, want)
+		}
+	})
+}
+
+// FuzzXPathInjection: rule 210104's byte scan never keeps its expression
+// from a value the expression matches.
+func FuzzXPathInjection(f *testing.F) {
+	for _, v := range []string{"']|//user/password|a['", "' or count(/*)=1", "| 'name' | /api/users |", "x\" and name()=\"a"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := xpathInjection(v), xpathInjectionRx.MatchString(v); got != want {
 			t.Fatalf("%q: operator %v, expression %v", v, got, want)
 		}
 	})

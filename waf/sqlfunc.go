@@ -48,6 +48,7 @@ import (
 //     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -98,6 +99,13 @@ func subqueryArgument(v string) bool {
 			}
 			k--
 		}
+		if parens == 1 && k > 0 && strings.IndexByte(",|+", v[k-1]) >= 0 && argumentOfCall(v[:k-1]) {
+			// f('x',(select ...)): a later argument (a review);
+			// f(''||(select ...)), f(1+(select ...)): an argument built
+			// with it (attack 65; '' is NULL to Oracle, so the argument
+			// is the subquery's result)
+			return true
+		}
 		if parens < 2 || k == 0 || !identByte(v[k-1], "$#") {
 			continue
 		}
@@ -141,6 +149,69 @@ func tightTautology(v string) bool {
 			if c2 == 'o' && c1 == 'r' || i >= 3 && c2 == 'n' && c1 == 'd' && v[i-3]|0x20 == 'a' {
 				return tightTautologyRx.MatchString(v)
 			}
+		}
+	}
+	return false
+}
+
+// xpathInjectionOp is rule 210104's operator (xpathInjection).
+const xpathInjectionOp = "gatewayXPathInjection"
+
+func init() { registerGoOperator(xpathInjectionOp, xpathInjection) }
+
+// xpathInjectionRx is rule 210104's reading: a quote that closes the
+// string of an XPath predicate ([name='...']), then either the predicate
+// closed and a union with another path (']|//user/password|a[': every
+// user's password), or OR/AND and a call of an XPath function
+// (' or count(/*)=1 or 'a'='b, ' or string-length(name(/*))=4 or ',
+// ' and starts-with(//user[1]/password,'a') and 'a'='a: blind extraction,
+// one character a request). No rule of the CRS reads XPath: both passed
+// every fresh-eyes attack that tried them (attack 64 again). The call's
+// argument must start as XPath's do (a path, an attribute, a string, a
+// variable, (), or a name then a call, a step, an axis or a predicate),
+// so prose with a quote, "and" and a word in parentheses passes ("the
+// 'name' and position (left)"), as does a Markdown table's
+// "| 'x' | /path |" (one slash, no bracket).
+var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*//|(?:or|and)\s+(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)'"$*]|[\w-]+\s*(?:\(|/|::|\[)))`)
+
+// xpathInjection is rule 210104's operator: xpathInjectionRx, after a
+// byte scan for a quote and a '(' or '|' after it.
+func xpathInjection(v string) bool {
+	q := strings.IndexAny(v, `'"`)
+	if q < 0 || strings.IndexAny(v[q:], "(|") < 0 {
+		return false
+	}
+	return xpathInjectionRx.MatchString(v)
+}
+
+// argumentOfCall: v ends inside a call's parentheses, name(..., within
+// its last 256 bytes: walking back, the first '(' not closed after it
+// has a name before it (blanks between) that starts with a letter or _.
+// Bounded, so a value of many ",(select" costs 256 bytes each at most.
+func argumentOfCall(v string) bool {
+	depth := 0
+	for k := len(v) - 1; k >= 0 && k >= len(v)-256; k-- {
+		switch v[k] {
+		case ')':
+			depth++
+		case '(':
+			if depth > 0 {
+				depth--
+				continue
+			}
+			n := k
+			for n > 0 && strings.IndexByte(sqlSpaceBytes, v[n-1]) >= 0 {
+				n--
+			}
+			e := n
+			for n > 0 && identByte(v[n-1], "$#.") {
+				n--
+			}
+			if n == e || !identByte(v[e-1], "$#") {
+				return false
+			}
+			c := v[n]
+			return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 		}
 	}
 	return false

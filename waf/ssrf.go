@@ -87,6 +87,8 @@ SecRule ARGS|XML:/* "@` + ipURLCandidateOp + `" "id:210126,phase:2,block,t:none,
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + oddAuthorityOp + `" "id:210127,phase:2,block,t:none,msg:'SSRF: a cloud metadata or loopback URL (934110) behind user information or a default port (http://a@169.254.169.254/, http://metadata:80/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@pmFromFile @owasp_crs/ssrf.data" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + oddAuthorityOp + `" "id:210103,phase:2,block,t:none,msg:'SSRF: an internal host in a non-standard spelling (210121) in a URL without its scheme, with backslashes or behind user information (//0251.0376.0251.0376/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VARS "@rx ` + ssrfHostRule + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,block,t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata or loopback URL (934110) in a cookie, percent-encoded or not',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|XML:/* "@` + oddAuthorityIPOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -771,10 +773,43 @@ func schemeRelative(v string, shares bool) int {
 	if slashes < 2 || j == len(v) || v[j] <= ' ' {
 		return -1
 	}
-	if !shares && first[0] == '\\' && first[1] == '\\' {
+	if !shares && first[0] == '\\' && first[1] == '\\' && shareHost(v[j:]) {
 		return -1
 	}
 	return j
+}
+
+// shareHost: the host at the start of v (up to a slash or a backslash)
+// is one a Windows share's path names: a name, or a dotted quad of
+// decimal parts without leading zeros. A bracketed IPv6 address or a
+// number in another spelling (\\0xa9fea9fe\latest, \\2852039166\,
+// \\0251.0376.0251.0376\) is none (Windows writes an IPv6 share's host
+// as ...ipv6-literal.net), but WHATWG URL reads such a value against a
+// base as http://169.254.169.254/...: attack 64 passed
+// ?next=\\0xa9fea9fe\latest and ?next=\\[fd00:ec2::254]/latest/ to
+// Node's new URL(v, base).
+func shareHost(v string) bool {
+	end := strings.IndexAny(v, "/\\")
+	if end < 0 {
+		end = len(v)
+	}
+	h := v[:end]
+	if h == "" || h[0] == '[' {
+		return false
+	}
+	digits := true
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; (c < '0' || c > '9') && c != '.' {
+			digits = false
+			break
+		}
+	}
+	if !digits {
+		// a name; a hex number (0x...) is none
+		return !(len(h) > 1 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
+	}
+	_, err := netip.ParseAddr(h) // four decimal parts, no leading zeros
+	return err == nil
 }
 
 // oddIPv6: the authority a holds (after its user information) an IPv6
