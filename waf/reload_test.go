@@ -140,3 +140,68 @@ func TestEditedRulesFileGetsANewEngine(t *testing.T) {
 		t.Fatalf("%d rule engines after the edit, want 1 (the old one let go)", n)
 	}
 }
+
+// TestEditedIncludedFilesGetANewEngine: the engine is named by the files
+// the rules files include and the data files they read too, so a reload
+// after editing one loads the edit, and the requests the old rules let
+// through (and remembered) are inspected again. Before, only the files
+// named in the Caddyfile counted (attack 65): an edited exclusions file
+// or word list applied only after a restart.
+func TestEditedIncludedFilesGetANewEngine(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "waf.d"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write("main.conf", "Include "+filepath.Join(dir, "waf.d")+"/*.conf\nSecRule ARGS:w \"@pmFromFile words.txt\" \"id:10005,phase:2,deny,status:403,log\"\n")
+	write("waf.d/a.conf", "SecRule ARGS:probe \"@streq one\" \"id:10004,phase:2,deny,status:403,log\"\n")
+	write("words.txt", "alpha\n")
+	block := "waf {\n\t\trules " + filepath.Join(dir, "main.conf") + "\n\t\tverdict_cache on\n\t}"
+	base := startCaddyWith(t, block, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	port := strings.TrimPrefix(base, "http://127.0.0.1:")
+	reload := func() {
+		cfg := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tlog {\n\t\toutput discard\n\t}\n}\nhttp://127.0.0.1:%s {\n\t%s\n\trespond ok\n}\n", port, block)
+		raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := caddy.Load(raw, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(path string, want int) {
+		t.Helper()
+		if code, _ := send(t, base, probe{name: path, method: "GET", path: path}); code != want {
+			t.Fatalf("%s: %d, want %d", path, code, want)
+		}
+	}
+	expect("/?probe=one", http.StatusForbidden)
+	expect("/?w=alpha", http.StatusForbidden)
+	for range 2 { // let through, and remembered
+		expect("/?probe=two", http.StatusOK)
+		expect("/?w=beta", http.StatusOK)
+	}
+	write("waf.d/b.conf", "SecRule ARGS:probe \"@streq two\" \"id:10006,phase:2,deny,status:403,log\"\n")
+	reload()
+	expect("/?probe=two", http.StatusForbidden)
+	expect("/?w=beta", http.StatusOK)
+	// an edited data file gets a new engine, but Coraza keeps a data
+	// file's patterns by its path while an engine that read it lives (the
+	// old one does, during a reload): a renamed file is read anew
+	key := engineKey("d", []string{filepath.Join(dir, "main.conf")})
+	write("words.txt", "alpha\nbeta\n")
+	if engineKey("d", []string{filepath.Join(dir, "main.conf")}) == key {
+		t.Fatal("an edited data file keeps the engine's key")
+	}
+	write("words2.txt", "alpha\nbeta\n")
+	write("main.conf", "Include "+filepath.Join(dir, "waf.d")+"/*.conf\nSecRule ARGS:w \"@pmFromFile words2.txt\" \"id:10005,phase:2,deny,status:403,log\"\n")
+	reload()
+	expect("/?w=beta", http.StatusForbidden)
+	if n := countEngines(); n != 1 {
+		t.Fatalf("%d rule engines after the edits, want 1 (the old ones let go)", n)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,25 +243,65 @@ func (e sharedEngine) Destruct() error {
 }
 
 // engineKey names an engine by what it is built from: the directives and
-// the bytes of every extra rule file (a file edited between two loads
-// gets a new engine). A file that cannot be read is left for Coraza to
-// report; its key carries the error so it is never shared.
+// the bytes of every extra rule file, and of every file those include
+// (Include) or read data from (@pmFromFile, @ipMatchFromFile), so a file
+// edited between two loads gets a new engine. Until a fresh-eyes attack
+// (attack 65) only the files named in the Caddyfile counted: an edit to
+// an included exclusions file or to a word list, then a reload, kept the
+// old engine (and the requests it had let through) until a restart. A
+// file that cannot be read is left for Coraza to report; its key carries
+// the error so it is never shared.
 func engineKey(directives string, rules []string) string {
 	h := sha256.New()
 	h.Write([]byte(directives))
+	seen := map[string]bool{}
 	for _, pattern := range rules {
-		files, err := filepath.Glob(pattern)
+		hashRuleFiles(h, pattern, "", seen, 0)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ruleFileRefs finds, in a rules file, the files it includes and the data
+// files its operators read.
+var ruleFileRefs = regexp.MustCompile(`(?im)^[ \t]*Include[ \t]+"?([^"\s]+)|@(?:pmFromFile|pmf|ipMatchFromFile|ipMatchF)[ \t]+([^"\s]+)`)
+
+// hashRuleFiles writes into h the files the pattern names (a glob, read
+// relative to dir when it is not absolute and dir is given, as Coraza
+// resolves an Include or a data file relative to the file that names
+// it; as given too), and what they include, depth first, each file once,
+// at most 8 levels and 512 files deep.
+func hashRuleFiles(h io.Writer, pattern, dir string, seen map[string]bool, depth int) {
+	candidates := []string{pattern}
+	if dir != "" && !filepath.IsAbs(pattern) {
+		candidates = []string{filepath.Join(dir, pattern), pattern}
+	}
+	for _, c := range candidates {
+		files, err := filepath.Glob(c)
 		if err != nil || len(files) == 0 {
-			fmt.Fprintf(h, "\x00%s: %v", pattern, err)
+			fmt.Fprintf(h, "\x00%s: %v", c, err)
 			continue
 		}
 		for _, f := range files {
+			if seen[f] || len(seen) >= 512 {
+				fmt.Fprintf(h, "\x00%s again\x00", f)
+				continue
+			}
+			seen[f] = true
 			b, err := os.ReadFile(f)
 			fmt.Fprintf(h, "\x00%s %d %v\x00", f, len(b), err)
 			h.Write(b)
+			if depth >= 8 || err != nil {
+				continue
+			}
+			for _, m := range ruleFileRefs.FindAllSubmatch(b, -1) {
+				ref := string(m[1])
+				if ref == "" {
+					ref = string(m[2])
+				}
+				hashRuleFiles(h, ref, filepath.Dir(f), seen, depth+1)
+			}
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // directives is the SecLang configuration: Coraza's recommended settings,
