@@ -102,6 +102,21 @@ func TestSitesAndReloadsShareOneEngine(t *testing.T) {
 	}
 }
 
+// reloadSite loads, in place of the running config, one site on port
+// whose handlers are block then respond ok (what a reload of an edited
+// Caddyfile does).
+func reloadSite(t *testing.T, port, block string) {
+	t.Helper()
+	cfg := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tlog {\n\t\toutput discard\n\t}\n}\nhttp://127.0.0.1:%s {\n\t%s\n\trespond ok\n}\n", port, block)
+	raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := caddy.Load(raw, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestEditedRulesFileGetsANewEngine: the engine is named by the rule
 // files' contents, not their names, so a reload after editing one loads
 // the edit.
@@ -122,14 +137,7 @@ func TestEditedRulesFileGetsANewEngine(t *testing.T) {
 	}
 	write("two")
 	// the same config again (a reload): the edited file must be read
-	cfg := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tlog {\n\t\toutput discard\n\t}\n}\nhttp://127.0.0.1:%s {\n\twaf {\n\t\trules %s\n\t}\n\trespond ok\n}\n", port, rules)
-	raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := caddy.Load(raw, true); err != nil {
-		t.Fatal(err)
-	}
+	reloadSite(t, port, "waf {\n\t\trules "+rules+"\n\t}")
 	if code, _ := send(t, base, probe{name: "two", method: "GET", path: "/?probe=two"}); code != http.StatusForbidden {
 		t.Fatalf("after editing the rules file and reloading, probe=two answered %d, want 403", code)
 	}
@@ -163,16 +171,7 @@ func TestEditedIncludedFilesGetANewEngine(t *testing.T) {
 	block := "waf {\n\t\trules " + filepath.Join(dir, "main.conf") + "\n\t\tverdict_cache on\n\t}"
 	base := startCaddyWith(t, block, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	port := strings.TrimPrefix(base, "http://127.0.0.1:")
-	reload := func() {
-		cfg := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tlog {\n\t\toutput discard\n\t}\n}\nhttp://127.0.0.1:%s {\n\t%s\n\trespond ok\n}\n", port, block)
-		raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := caddy.Load(raw, true); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reload := func() { reloadSite(t, port, block) }
 	expect := func(path string, want int) {
 		t.Helper()
 		if code, _ := send(t, base, probe{name: path, method: "GET", path: path}); code != want {

@@ -330,15 +330,7 @@ func TestVerdictCacheFollowsTheRules(t *testing.T) {
 		t.Fatal("probe=two sent twice was not remembered")
 	}
 	write("two")
-	port := strings.TrimPrefix(base, "http://127.0.0.1:")
-	cfg := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tlog {\n\t\toutput discard\n\t}\n}\nhttp://127.0.0.1:%s {\n\t%s\n\trespond ok\n}\n", port, block)
-	raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := caddy.Load(raw, true); err != nil {
-		t.Fatal(err)
-	}
+	reloadSite(t, strings.TrimPrefix(base, "http://127.0.0.1:"), block)
 	if code, _ := send(t, base, two); code != http.StatusForbidden {
 		t.Fatalf("after the rules file refused probe=two and a reload, it answered %d, want 403 (a verdict of the old rules was used)", code)
 	}
