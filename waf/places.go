@@ -658,17 +658,12 @@ func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 	return true
 }
 
-// escapedRune reads the percent-encoded UTF-8 character at the start of s
-// (%C3%BC): its length in s, and whether it is valid UTF-8 of a character
+// escapedRuneValue reads the percent-encoded UTF-8 character at the start
+// of s (%C3%BC): its length in s, the character, and whether it is valid
+// UTF-8 of a character
 // that is not white space (an invalid byte, %A0 alone, or a no-break
 // space, %C2%A0, is white space to some databases, which take 1%A0OR%A01=1
 // as 1 OR 1=1).
-func escapedRune(s string) (int, bool) {
-	n, _, ok := escapedRuneValue(s)
-	return n, ok
-}
-
-// escapedRuneValue is escapedRune with the character read.
 func escapedRuneValue(s string) (int, rune, bool) {
 	var buf [utf8.UTFMax]byte
 	n, used := 0, 0

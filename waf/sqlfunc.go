@@ -178,7 +178,7 @@ var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*
 // byte scan for a quote and a '(' or '|' after it.
 func xpathInjection(v string) bool {
 	q := strings.IndexAny(v, `'"`)
-	if q < 0 || strings.IndexAny(v[q:], "(|") < 0 {
+	if q < 0 || !strings.ContainsAny(v[q:], "(|") {
 		return false
 	}
 	return xpathInjectionRx.MatchString(v)
