@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"testing"
 )
 
@@ -52,21 +51,36 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 	}
 	benign = append(benign, probe{name: "a share's path by its dotted quad", method: "GET", path: "/files?path=" + url.QueryEscape(`\\10.0.0.5\share\report.pdf`)},
 		probe{name: "a share's path by its name", method: "GET", path: "/files?path=" + url.QueryEscape(`\\fileserver\share\q3.xlsx`)})
+	// MySQL functions whose error quotes their argument (210105, attack 66)
+	for _, v := range []string{"1 and st_latfromgeohash(password)", "1 and st_pointfromgeohash(password,1)", "1 and uuid_to_bin(password)", "1 and bin_to_uuid(password)",
+		"0 or st_latfromgeohash(password)", "1 and uuid_to_bin(@@hostname)", "x' and st_latfromgeohash(password)-- -"} {
+		crsMisses = append(crsMisses, q("mysql "+v, v))
+	}
+	for _, v := range []string{"Use ST_LatFromGeoHash(hash) to read a geohash", "uuid_to_bin and bin_to_uuid convert UUIDs"} {
+		benign = append(benign, q("mysql near-miss "+v, v))
+	}
 	// XPath injection (210104)
 	for _, v := range []string{"']|//user/password|a['", "x']|//*|a['", "' or count(/*)=1 or 'a'='b",
-		"x\" or contains(//user/name,\"adm\") or \"", "') or name()='user' or ('"} {
+		"x\" or contains(//user/name,\"adm\") or \"", "') or name()='user' or ('",
+		// attack 66
+		"' or true() or '", "x' or true() or 'x", "'or true()or'", "' or not(false()) or '", "' or node() or '", "' or .. or '", "' or self::* or '",
+		"' or //* or '", "' or ./name or '", "' or ../* or '", "' or child::* or '", "' or ancestor::* or '", "\" or true() or \""} {
 		crsMisses = append(crsMisses, q("xpath "+v, v))
 	}
 	for _, v := range []string{"' or string-length(name(/*))=5 or 'a'='b", "' and starts-with(//user[1]/password,'a') and ''='", "' or substring(//user[1]/password,1,1)='a' or ''='"} {
 		crsCatches = append(crsCatches, q("xpath "+v, v))
 	}
-	for _, v := range []string{"| 'name' | /api/users |", "it's 'red' or blue (see below)", "He said 'yes' or not", "Use 'contains' or 'equals'", "'a' | 'b'", "'x' and name(first)",
+	for _, v := range []string{"| 'name' | /api/users |", "it's 'red' or blue (see below)", "He said 'yes' or not", "Use 'contains' or 'equals'", "'a' | 'b'", "'x' and name(first)", "Il a dit 'oui' and position('z') est bonne", "She said 'maybe' or ... or 'no'",
 		"She's fine or (maybe) not", "the 'name' and position (left)"} {
 		benign = append(benign, q("xpath near-miss "+v, v))
 	}
 	crsCatches = append(crsCatches, probe{name: "full-width traversal in a header", method: "GET", path: "/", header: http.Header{"X-File": {"．．／．．／etc／passwd"}}})
 	for _, v := range []string{"1 or 2 days", "1 or more", "page 1 or 2 of the list", "1 orange", "2 and a half", "1 or so", "Rated 1 or better",
-		"see (select menu)", "call f((x)) then select", "Options: a, (select one)", "f(a) b, (select all)", "dbms_xdb_version.checkin is an Oracle package", "the ((selected)) items", "Choose (one (select two))"} {
+		"see (select menu)", "call f((x)) then select", "Options: a, (select one)", "f(a) b, (select all)",
+		// attack 66's false positives: code that names something select, SQL in prose
+		"options.map((select) => select.value)", "Array.from((select).options)", "count((select))", "Python: max((select(x) for x in xs))",
+		"R: filter(df, (select(df, age) > 3))", "Try EXISTS((select 1 from dual)) in Oracle", "Use ARRAY((SELECT id FROM t)) to collect ids",
+		"In Postgres: SELECT array_agg(x) FROM unnest((SELECT ids FROM lists WHERE id=1)) x;", "dbms_xdb_version.checkin is an Oracle package", "the ((selected)) items", "Choose (one (select two))"} {
 		benign = append(benign, q("near-miss "+v, v))
 	}
 	benign = append(benign,
@@ -118,8 +132,8 @@ var subqueryArgumentRef = regexp.MustCompile(`(?i)(?:^|[^\w$#.])[a-z_](?:[\w$#.]
 // fuzz target takes a match of either as the operator's.
 var subqueryArgumentLater = regexp.MustCompile(`(?i)(?:^|[^\w$#.])[a-z_](?:[\w$#.]*[\w$#])?[ \t\n\x0b\x0c\r]*\([^()]{0,200}[,|+][ \t\n\x0b\x0c\r]*\([ \t\n\x0b\x0c\r]*select(?:[^\w$#]|\z)`)
 
-// FuzzSubqueryArgument: rule 210101's operator reads ASCII as its
-// expression does.
+// FuzzSubqueryArgument: rule 210101's operator finds nothing its
+// expressions do not.
 func FuzzSubqueryArgument(f *testing.F) {
 	for _, v := range []string{"1 and 1=dbms_xdb_version.checkin((select user from dual))", "see (select menu)", "f( (\t(select", "1((select", "a.b.c.d((select x", "x((selectx", "_((SELECT"} {
 		f.Add(v)
@@ -130,12 +144,11 @@ func FuzzSubqueryArgument(f *testing.F) {
 				return
 			}
 		}
-		got, first, later := subqueryArgument(v), subqueryArgumentRef.MatchString(v), subqueryArgumentLater.MatchString(v)
-		if first && !got || later && !got {
-			t.Fatalf("%q: operator %v, expression (first argument) %v, (later argument) %v", v, got, first, later)
-		}
-		if got && !first && !strings.ContainsAny(v, ",|+") {
-			t.Fatalf("%q: operator %v without a first-argument subquery or a comma", v, got)
+		// the operator reads less than the expressions (a select list's
+		// first byte, the call's context: attack 66's false positives),
+		// never more
+		if subqueryArgument(v) && !subqueryArgumentRef.MatchString(v) && !subqueryArgumentLater.MatchString(v) {
+			t.Fatalf("%q: operator true, neither expression", v)
 		}
 	})
 }
@@ -161,6 +174,19 @@ func FuzzXPathInjection(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		if got, want := xpathInjection(v), xpathInjectionRx.MatchString(v); got != want {
+			t.Fatalf("%q: operator %v, expression %v", v, got, want)
+		}
+	})
+}
+
+// FuzzErrorFunction: rule 210105's byte scan never keeps its expression
+// from a value the expression matches.
+func FuzzErrorFunction(f *testing.F) {
+	for _, v := range []string{"1 and st_latfromgeohash(password)", "1 or UUID_TO_BIN(x)", "geohash", "a||bin_to_uuid ("} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := errorFunction(v), errorFunctionRx.MatchString(v); got != want {
 			t.Fatalf("%q: operator %v, expression %v", v, got, want)
 		}
 	})

@@ -40,6 +40,23 @@ func TestMultipartBoundaryAmbiguous(t *testing.T) {
 		{"a blank after the value", "multipart/form-data; boundary=BBB ; charset=utf-8", plain},
 		{"capitals that lowercase to more bytes before it", `multipart/form-data; action="ȺȺȺȺȺȺȺȺȺȺȺȺȺȺȺ"; boundary=zboundary`, strings.ReplaceAll(plain, "BBB", "zboundary")},
 	}
+	// attack 66: a delimiter line that other parsers take, inside a part
+	// the engine does not read whole, or part headers they read otherwise
+	P := "1' union select password from users-- -"
+	js := "--BBB\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.js\"\r\nContent-Type: application/javascript\r\n\r\nvar x=1;"
+	refused = append(refused, []struct{ name, ctype, body string }{
+		{"a delimiter after LF alone in a .js part (PHP, Werkzeug)", "multipart/form-data; boundary=BBB", js + "\n--BBB\nContent-Disposition: form-data; name=\"q\"\n\n" + P + "\n\r\n--BBB--\r\n"},
+		{"a delimiter after CR alone (Werkzeug)", "multipart/form-data; boundary=BBB", js + "\r--BBB\rContent-Disposition: form-data; name=\"q\"\r\r" + P + "\r\n--BBB--\r\n"},
+		{"a CR before the first delimiter (Werkzeug, Django)", "multipart/form-data; boundary=BBB", "xx\r--BBB\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + P + "\r\n--BBB\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nok\r\n--BBB--\r\n"},
+		{"a delimiter inside a line (Django)", "multipart/form-data; boundary=BBB", js + "//--BBB\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"a delimiter with more after it", "multipart/form-data; boundary=BBB", js + "\r\n--BBBx\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"an escaped quote in Content-Disposition (Django)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; x=\"a\\\"b\"; filename=\"a.js\"\r\nContent-Type: application/javascript\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"headers ended by LF alone (Django)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"\r\n\n\r\nContent-Transfer-Encoding: base64\r\n\r\nMScgdW5pb24gc2VsZWN0IHBhc3N3b3JkIGZyb20gdXNlcnMtLSAt\r\n--BBB--\r\n"},
+		{"single quotes grouping parameters (PHP)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; x='; filename=\"a.js\"; y='\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"a file name with a brace (Werkzeug)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; filename={a.js\r\nContent-Type: application/octet-stream\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"a folded header line", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data;\r\n name=\"q\"; filename=\"a.js\"\r\nContent-Type: application/javascript\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"a .js file without a Content-Type (formidable: a field)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; filename=\"a.js\"\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+	}...)
 	for _, c := range refused {
 		code, _ := send(t, base, probe{name: c.name, method: "POST", path: "/upload", contentType: c.ctype, body: c.body})
 		if code != http.StatusBadRequest && code != http.StatusForbidden {
@@ -60,6 +77,10 @@ func TestMultipartBoundaryAmbiguous(t *testing.T) {
 		{"a CRLF before the first delimiter", "multipart/form-data; boundary=BBB", "\r\n" + plain},
 		{"a mail-style preamble and epilogue of prose", "multipart/form-data; boundary=BBB", "This is a multi-part message in MIME format.\r\n" + plain + "That was all.\r\n"},
 		{"a line of dashes inside a part", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nhello\r\n-- \r\nsignature\r\n--BBB--\r\n"},
+		{"a file with blanks and parentheses in its quoted name", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"f\"; filename=\"report (1).txt\"\r\nContent-Type: text/plain\r\n\r\nmeeting at noon\r\n--BBB--\r\n"},
+		{"an extended file name (RFC 5987)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"f\"; filename*=UTF-8''na%C3%AFve.txt\r\nContent-Type: text/plain\r\n\r\nhello\r\n--BBB--\r\n"},
+		{"a file without a Content-Type (Python requests)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"f\"; filename=\"notes.txt\"\r\n\r\nmeeting at noon; bring the slides\r\n--BBB--\r\n"},
+		{"an unquoted name", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=title\r\n\r\nhello\r\n--BBB--\r\n"},
 	}
 	for _, c := range passed {
 		before := *hits

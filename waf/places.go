@@ -788,6 +788,15 @@ func fileArguments(contentType string, body []byte) (files, fields []argument) {
 			}
 			continue
 		}
+		if p.Header.Get("Content-Type") == "" {
+			// a file name but no Content-Type: formidable hands the
+			// application such a part as a field, whatever its name
+			// (a.js, a.svg: attack 66), so it is read as a field's text
+			if text, ok := starFieldText(p); ok {
+				fields = append(fields, argument{dp["name"], text})
+			}
+			continue
+		}
 		if a, ok := fileContents(p, dp["name"], markupOrCode(dp["filename"], p.Header.Get("Content-Type"))); ok {
 			files = append(files, a)
 		}

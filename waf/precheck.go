@@ -638,6 +638,9 @@ func ambiguousMultipart(contentType string, body []byte, boundary string) bool {
 		return true
 	}
 	delim := []byte("--" + boundary)
+	if strayDelimiter(body, delim) {
+		return true
+	}
 	first := lineStarting(body, delim, 0)
 	if first < 0 {
 		return false // no part: the engine reads none, nor does any parser
@@ -653,6 +656,125 @@ func ambiguousMultipart(contentType string, body []byte, boundary string) bool {
 	epilogue := body[end+len(closing):]
 	if nl := bytes.IndexByte(epilogue, '\n'); nl >= 0 {
 		return dashLine(epilogue[nl+1:])
+	}
+	return false
+}
+
+// strayDelimiter reports a multipart body in which the delimiter stands
+// otherwise than at the body's start or after a CRLF, followed by a CRLF
+// or by the close delimiter's "--", or a part whose headers other
+// parsers read otherwise (ambiguousPartHeaders). Go's reader (the
+// engine's) takes a delimiter only at a line's start, after LF alone too,
+// and skips a delimiter line's trailing blanks; inside a part it does not
+// read whole (a .js file, a picture), lines that were delimiters to other
+// parsers hid a field: after LF alone (PHP, Werkzeug), CR alone
+// (Werkzeug, Django), or anywhere in a line (Django splits on the
+// delimiter wherever it stands): attack 66. Clients write a delimiter at
+// a CRLF line's start only, and a boundary that no content holds.
+func strayDelimiter(body, delim []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], delim)
+		if j < 0 {
+			return false
+		}
+		k := i + j
+		if k != 0 && (k < 2 || body[k-2] != '\r' || body[k-1] != '\n') {
+			return true
+		}
+		rest := body[k+len(delim):]
+		switch {
+		case bytes.HasPrefix(rest, []byte("--")):
+		case bytes.HasPrefix(rest, []byte("\r\n")):
+			if ambiguousPartHeaders(rest[2:]) {
+				return true
+			}
+		default:
+			return true
+		}
+		i = k + len(delim)
+	}
+}
+
+// ambiguousPartHeaders reports part headers (h, up to the blank line)
+// that parsers read otherwise: a line break other than CRLF (Go ends the
+// headers at a blank line of LF alone, Django at CRLF CRLF only, and read
+// the part's Content-Transfer-Encoding otherwise: attack 66), a folded
+// line, no blank line at all; in Content-Disposition, an escaped quote
+// (Go unescapes \", Django counts quotes without it, and a filename then
+// names a field), a single quote outside double quotes in a parameter
+// that is not an extended one (PHP groups parameters in single quotes:
+// name="q"; x='; filename="a.js"; y=' is a field to PHP, a file to Go),
+// and an unquoted value with a separator in it (filename={a.js: Werkzeug's
+// token stops at the brace, so no file name, a field).
+func ambiguousPartHeaders(h []byte) bool {
+	if bytes.HasPrefix(h, []byte("\r\n")) {
+		return false // no headers
+	}
+	end := bytes.Index(h, []byte("\r\n\r\n"))
+	if end < 0 {
+		return true
+	}
+	h = h[:end]
+	for i, c := range h {
+		if c == '\n' && (i == 0 || h[i-1] != '\r') || c == '\r' && (i+1 >= len(h) || h[i+1] != '\n') {
+			return true
+		}
+		if c == '\n' && i+1 < len(h) && (h[i+1] == ' ' || h[i+1] == '\t') {
+			return true // a folded line
+		}
+	}
+	for _, line := range bytes.Split(h, []byte("\r\n")) {
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 || !strings.EqualFold(string(bytes.TrimSpace(line[:colon])), "content-disposition") {
+			continue
+		}
+		if ambiguousDisposition(string(line[colon+1:])) {
+			return true
+		}
+	}
+	return false
+}
+
+// ambiguousDisposition: a Content-Disposition value's parameters as
+// ambiguousPartHeaders reads them.
+func ambiguousDisposition(v string) bool {
+	semi := strings.IndexByte(v, ';')
+	if semi < 0 {
+		return false
+	}
+	v = v[semi+1:]
+	for v != "" {
+		eq := strings.IndexByte(v, '=')
+		if eq < 0 {
+			return strings.ContainsAny(v, `'"\`)
+		}
+		name := strings.TrimSpace(v[:eq])
+		if strings.ContainsAny(name, `'"\`) {
+			return true
+		}
+		v = strings.TrimLeft(v[eq+1:], " \t")
+		if strings.HasPrefix(v, `"`) {
+			end := strings.IndexByte(v[1:], '"')
+			if end < 0 || strings.IndexByte(v[1:1+end], '\\') >= 0 {
+				return true
+			}
+			v = strings.TrimLeft(v[2+end:], " \t")
+			if v != "" && v[0] != ';' {
+				return true
+			}
+		} else {
+			end := strings.IndexByte(v, ';')
+			if end < 0 {
+				end = len(v)
+			}
+			value := strings.TrimRight(v[:end], " \t")
+			extended := strings.HasSuffix(name, "*")
+			if strings.ContainsAny(value, `"\{}()<>@,:/[]?= `) || !extended && strings.IndexByte(value, '\'') >= 0 {
+				return true
+			}
+			v = v[end:]
+		}
+		v = strings.TrimPrefix(v, ";")
 	}
 	return false
 }

@@ -49,6 +49,7 @@ import (
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -86,8 +87,10 @@ func subqueryArgument(v string) bool {
 		}
 		at := i + j
 		i = at + len("select")
-		if i < len(v) && identByte(v[i], "$#") {
-			continue // selected, select_x
+		if i >= len(v) || strings.IndexByte(selectFollows, v[i]) < 0 {
+			// selected, select_x, (select) => ..., (select).options,
+			// select(x): code that names something select (attack 66)
+			continue
 		}
 		k, parens := at, 0
 		for k > 0 && (v[k-1] == '(' || strings.IndexByte(sqlSpaceBytes, v[k-1]) >= 0 || k >= 2 && v[k-2] == '\xc2' && v[k-1] == '\xa0') {
@@ -99,7 +102,7 @@ func subqueryArgument(v string) bool {
 			}
 			k--
 		}
-		if parens == 1 && k > 0 && strings.IndexByte(",|+", v[k-1]) >= 0 && argumentOfCall(v[:k-1]) {
+		if parens == 1 && k > 0 && strings.IndexByte(",|+", v[k-1]) >= 0 && injectedCall(v, argumentOfCall(v[:k-1])) {
 			// f('x',(select ...)): a later argument (a review);
 			// f(''||(select ...)), f(1+(select ...)): an argument built
 			// with it (attack 65; '' is NULL to Oracle, so the argument
@@ -114,10 +117,69 @@ func subqueryArgument(v string) bool {
 		for n > 0 && identByte(v[n-1], "$#.") {
 			n--
 		}
-		if c := v[n]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' {
+		if c := v[n]; (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') && injectedCall(v, n) {
 			return true
 		}
 	}
+}
+
+// selectFollows are the bytes after "select" that begin a subquery's
+// select list: a blank (a no-break space's bytes too), MySQL's @@ and *,
+// a quote.
+const selectFollows = " \t\n\r\x0b\x0c\xa0\xc2@*'\"`"
+
+// injectedCall: the call whose name starts at v[n] stands where an
+// injected condition puts it: at the value's start, or after an operator,
+// a parenthesis, a comma, or a word of SQL's conditions (and, or, not,
+// in, like, ...). SQL in prose names the call after other words (Try
+// EXISTS((select 1 from dual)), FROM unnest((SELECT ids ...)), Use
+// ARRAY((SELECT ...)): attack 66's false positives). n < 0: no call.
+func injectedCall(v string, n int) bool {
+	if n < 0 {
+		return false
+	}
+	m := n
+	for m > 0 && strings.IndexByte(sqlSpaceBytes, v[m-1]) >= 0 {
+		m--
+	}
+	if m == 0 {
+		return true
+	}
+	if strings.IndexByte("=<>(,|+-*/!&'\"", v[m-1]) >= 0 {
+		return true
+	}
+	w := m
+	for w > 0 && identByte(v[w-1], "") {
+		w--
+	}
+	switch strings.ToLower(v[w:m]) {
+	case "and", "or", "xor", "not", "in", "is", "like", "between", "select", "where", "when", "then", "else", "having", "by", "on", "return":
+		return true
+	}
+	return false
+}
+
+// errorFunctionOp is rule 210105's operator (errorFunction).
+const errorFunctionOp = "gatewayErrorFunction"
+
+func init() { registerGoOperator(errorFunctionOp, errorFunction) }
+
+// errorFunctionRx is rule 210105's reading: and/or/xor (or && ||) and a
+// call of a MySQL 8 function whose error message quotes its argument
+// ("Incorrect geohash value: '<value>'", "Incorrect string value"), so
+// 1 and st_latfromgeohash(password) shows the row's password to an
+// application that shows database errors; 1 and uuid_to_bin(@@hostname)
+// a setting. These passed a fresh-eyes attack (attack 66); the CRS names
+// st_longfromgeohash but not the others. On Go's regexp after a byte
+// scan for "geohash" or "uuid" (RE2's memory budget is spent).
+var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor)|&&|\|\|)[\s(]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid)\s*\(`)
+
+// errorFunction is rule 210105's operator.
+func errorFunction(v string) bool {
+	if indexFold(v, "geohash") < 0 && indexFold(v, "uuid") < 0 {
+		return false
+	}
+	return errorFunctionRx.MatchString(v)
 }
 
 // tightTautologyOp is rule 210102's operator (tightTautology).
@@ -166,29 +228,40 @@ func init() { registerGoOperator(xpathInjectionOp, xpathInjection) }
 // (' or count(/*)=1 or 'a'='b, ' or string-length(name(/*))=4 or ',
 // ' and starts-with(//user[1]/password,'a') and 'a'='a: blind extraction,
 // one character a request). No rule of the CRS reads XPath: both passed
-// every fresh-eyes attack that tried them (attack 64 again). The call's
-// argument must start as XPath's do (a path, an attribute, a string, a
-// variable, (), or a name then a call, a step, an axis or a predicate),
-// so prose with a quote, "and" and a word in parentheses passes ("the
-// 'name' and position (left)"), as does a Markdown table's
-// "| 'x' | /path |" (one slash, no bracket).
-var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*//|(?:or|and)\s+(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)'"$*]|[\w-]+\s*(?:\(|/|::|\[)))`)
+// every fresh-eyes attack that tried them (attack 64 again); since
+// attack 66 also true(), false(), node(), text() as the condition
+// (' or true() or ', the commonest login bypass) and a path between two
+// ORs that reopen the quote (' or .. or ', ' or //* or ',
+// ' or child::* or '). The call's argument must start as XPath's do (a
+// path, an attribute, a variable, (), or a name then a call, a step, an
+// axis or a predicate; not a string: "He said 'yes' and name('x') was
+// printed" passes, attack 66), so prose with a quote, "and" and a word
+// in parentheses passes ("the 'name' and position (left)"), as does a
+// Markdown table's "| 'x' | /path |" (one slash, no bracket).
+var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*//` +
+	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)$*]|[\w-]+\s*(?:\(|/|::|\[))` +
+	// true(), false(), node(), text(): a condition of XPath's alone
+	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:true|false|node|text|comment)\s*\(\s*\)` +
+	// a path as a condition between two ORs that reopen the quote:
+	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66); not an ellipsis (' or ... or ')
+	`|(?:or|and)\s*(?:\.\.?[\s/\[]|\*|//?[\w*@.]|(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?::)[^'"]{0,64}?(?:or|and)\s*['"])`)
 
 // xpathInjection is rule 210104's operator: xpathInjectionRx, after a
-// byte scan for a quote and a '(' or '|' after it.
+// byte scan for a quote and a '(', a '|' or a second quote after it.
 func xpathInjection(v string) bool {
 	q := strings.IndexAny(v, `'"`)
-	if q < 0 || !strings.ContainsAny(v[q:], "(|") {
-		return false
+	if q < 0 || !strings.ContainsAny(v[q:], "(|") && !strings.ContainsAny(v[q+1:], `'"`) {
+		return false // a path between ORs needs a second quote
 	}
 	return xpathInjectionRx.MatchString(v)
 }
 
 // argumentOfCall: v ends inside a call's parentheses, name(..., within
 // its last 256 bytes: walking back, the first '(' not closed after it
-// has a name before it (blanks between) that starts with a letter or _.
-// Bounded, so a value of many ",(select" costs 256 bytes each at most.
-func argumentOfCall(v string) bool {
+// has a name before it (blanks between) that starts with a letter or _;
+// the name's start, or -1. Bounded, so a value of many ",(select" costs
+// 256 bytes each at most.
+func argumentOfCall(v string) int {
 	depth := 0
 	for k := len(v) - 1; k >= 0 && k >= len(v)-256; k-- {
 		switch v[k] {
@@ -208,13 +281,15 @@ func argumentOfCall(v string) bool {
 				n--
 			}
 			if n == e || !identByte(v[e-1], "$#") {
-				return false
+				return -1
 			}
-			c := v[n]
-			return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+			if c := v[n]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' {
+				return n
+			}
+			return -1
 		}
 	}
-	return false
+	return -1
 }
 
 // sqlSpaceBytes are sqlSpace's one-byte characters (a no-break space is
