@@ -200,8 +200,18 @@ var tightTautologyRx = regexp.MustCompile(`(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\
 	sqlSpace + `+(?:or|and|xor)(?:'[^']*'|\"[^\"]*\"|@@[\w.]+|\.\d+(?:e[-+]?\d+)?)(?:` + tautologyCompare + `)?` +
 	sqlSpace + `*(?:\z|;|#|--|/\*|\))`)
 
+// numberMatchRx is the other reading of rule 210102: a number or a
+// closed quote, or/and/xor, and a number matched with GLOB, LIKE or
+// REGEXP against a number (1 or 1 glob 1, x' or 1 glob 1--: every row on
+// SQLite, attack 66; 210155 reads a quoted string or 0x there only), then
+// the value's end, a ';', a comment or a closing parenthesis.
+var numberMatchRx = regexp.MustCompile(`(?i)(?:^|;\s*(?:[\w.\[\]-]+=)?\s*[-+]?\d+|^\s*[-+]?\d+|['"])\s*(?:or|and|xor|\|\||&&)\s+[-+]?\d+(?:\.\d+)?\s+(?:not\s+)?(?:glob|r?like|regexp)\s+[-+]?\d+(?:\.\d+)?\s*(?:$|;|#|--|/\*|\))`)
+
 // tightTautology is rule 210102's operator.
 func tightTautology(v string) bool {
+	if (indexFold(v, "glob") >= 0 || indexFold(v, "like") >= 0 || indexFold(v, "regexp") >= 0) && numberMatchRx.MatchString(v) {
+		return true
+	}
 	// one run of the expression at most: at the first "or" or "and"
 	// written against a quote, an @ or a dot
 	for i := 2; i < len(v); i++ {
