@@ -55,6 +55,17 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 	}
 	benign = append(benign, probe{name: "a share's path by its dotted quad", method: "GET", path: "/files?path=" + url.QueryEscape(`\\10.0.0.5\share\report.pdf`)},
 		probe{name: "a share's path by its name", method: "GET", path: "/files?path=" + url.QueryEscape(`\\fileserver\share\q3.xlsx`)})
+	// a postfix after the closed quote (210106, attack 67)
+	for _, v := range []string{"x' collate nocase or 'a'='a", "x' collate utf8mb4_bin or 'a'='a", "x' collate latin1_swedish_ci or 1=1-- -", "x' COLLATE \"C\" or 'a'='a",
+		"x' collate nocase or 1 --", "x' collate nocase having 1=1 --", "x' collate nocase order by 3 --", "admin' collate nocase-- -", "admin' collate \"C\"-- -",
+		"admin' collate nocase#", "x' notnull or 'a'='a", "x' isnull or 'a'='a", "x' using latin1) or 'a'='a", "0 or pw collate nocase like 's1%'",
+		"0 or pw collate binary >= 's2'", "-1 collate nocase or 1"} {
+		crsMisses = append(crsMisses, q("postfix "+v, v))
+	}
+	for _, v := range []string{"the 'C' collation and the 'POSIX' one", "Use COLLATE NOCASE in SQLite for case-insensitive names", "3 people collate the papers and staple them",
+		"Check whether 'email' isnull in the report", "He said 'yes' using his phone) and left"} {
+		benign = append(benign, q("postfix near-miss "+v, v))
+	}
 	// MySQL functions whose error quotes their argument (210105, attack 66)
 	for _, v := range []string{"1 and st_latfromgeohash(password)", "1 and st_pointfromgeohash(password,1)", "1 and uuid_to_bin(password)", "1 and bin_to_uuid(password)",
 		"0 or st_latfromgeohash(password)", "1 and uuid_to_bin(@@hostname)", "x' and st_latfromgeohash(password)-- -"} {
@@ -191,6 +202,19 @@ func FuzzErrorFunction(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		if got, want := errorFunction(v), errorFunctionRx.MatchString(v); got != want {
+			t.Fatalf("%q: operator %v, expression %v", v, got, want)
+		}
+	})
+}
+
+// FuzzPostfixAfterQuote: rule 210106's byte scan never keeps its
+// expression from a value the expression matches.
+func FuzzPostfixAfterQuote(f *testing.F) {
+	for _, v := range []string{"x' collate nocase or 'a'='a", "admin' collate \"C\"-- -", "0 or pw collate nocase like 's1%'", "x' notnull or 1", "the 'C' collation"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := postfixAfterQuote(v), postfixAfterQuoteRx.MatchString(v); got != want {
 			t.Fatalf("%q: operator %v, expression %v", v, got, want)
 		}
 	})

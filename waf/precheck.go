@@ -725,11 +725,21 @@ func ambiguousPartHeaders(h []byte) bool {
 	}
 	for _, line := range bytes.Split(h, []byte("\r\n")) {
 		colon := bytes.IndexByte(line, ':')
-		if colon < 0 || !strings.EqualFold(string(bytes.TrimSpace(line[:colon])), "content-disposition") {
+		if colon < 0 {
 			continue
 		}
-		if ambiguousDisposition(string(line[colon+1:])) {
+		switch name := string(bytes.TrimSpace(line[:colon])); {
+		case strings.EqualFold(name, "content-transfer-encoding"):
+			// Go's reader (the engine's) decodes a quoted-printable part
+			// and drops the header, so the rules read the joined text
+			// while PHP, Werkzeug, busboy and Rack hand the application
+			// the raw bytes: onfocus=<CRLF>alert(1), '=<CRLF>' passed
+			// (attack 67). The CRS refuses the other encodings (922120).
 			return true
+		case strings.EqualFold(name, "content-disposition"):
+			if ambiguousDisposition(string(line[colon+1:])) {
+				return true
+			}
 		}
 	}
 	return false

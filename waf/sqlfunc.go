@@ -50,6 +50,7 @@ import (
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -180,6 +181,35 @@ func errorFunction(v string) bool {
 		return false
 	}
 	return errorFunctionRx.MatchString(v)
+}
+
+// postfixAfterQuoteOp is rule 210106's operator (postfixAfterQuote).
+const postfixAfterQuoteOp = "gatewayPostfixAfterQuote"
+
+func init() { registerGoOperator(postfixAfterQuoteOp, postfixAfterQuote) }
+
+// postfixAfterQuoteRx is rule 210106's reading: a closed quote (or a
+// number that starts the value, alone or OR-ed with a column), then a
+// postfix that libinjection and the CRS do not read there, COLLATE and a
+// collation's name (a word, or quoted as PostgreSQL's "C"), NOTNULL,
+// ISNULL, or MySQL's USING <charset>) of CONVERT, then what an injection
+// goes on with: a logical operator, HAVING, ORDER BY, GROUP BY, UNION, a
+// comparison (LIKE, GLOB, =, <, >), a comment or a ';'. x' collate nocase
+// or 'a'='a is every row on SQLite, admin' collate nocase-- - a login,
+// 0 or pw collate nocase like 's1%' a password read one letter a request;
+// all passed the CRS and the gateway in every place (attack 67; MySQL's
+// utf8mb4_bin and PostgreSQL's "C" the same).
+var postfixAfterQuoteRx = regexp.MustCompile(`(?i)(?:['"` + "`" + `]|^\s*[-+]?\d+(?:\s+(?:or|and|xor)\s+[\w.'"` + "`" + `]+)?)\s*` +
+	`(?:collate(?:\s+\w+|\s*"[^"]*"|\s*` + "`[^`]*`" + `)|notnull\b|isnull\b|using\s+\w+\s*\))` +
+	`\s*(?:\b(?:or|and|xor|having|order\s+by|group\s+by|union|like|glob|regexp|between)\b|\|\||&&|--|#|/\*|;|[=<>!])`)
+
+// postfixAfterQuote is rule 210106's operator: postfixAfterQuoteRx after a
+// byte scan for its words.
+func postfixAfterQuote(v string) bool {
+	if indexFold(v, "collate") < 0 && indexFold(v, "null") < 0 && indexFold(v, "using") < 0 {
+		return false
+	}
+	return postfixAfterQuoteRx.MatchString(v)
 }
 
 // tightTautologyOp is rule 210102's operator (tightTautology).
