@@ -1,7 +1,6 @@
 package waf
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
@@ -20,12 +18,7 @@ import (
 // 2 KB JSON POST (the body inspected), and the dearest requests the
 // default limits let through, before the next handler.
 func BenchmarkWAF(b *testing.B) {
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	defer cancel()
-	w := &WAF{}
-	if err := w.Provision(ctx); err != nil {
-		b.Fatal(err)
-	}
+	w := provisioned(b, &WAF{})
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	body := `{"order": {"id": "A-1042", "customer": "Jane Doe", "email": "jane@example.com", "note": "` + strings.Repeat("Please deliver after five. ", 70) + `", "items": 3, "total": 37.5}}`
 	var fields strings.Builder

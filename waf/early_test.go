@@ -45,7 +45,7 @@ func refusalLog(t *testing.T, w *WAF, query string) (int, map[string]any) {
 }
 
 // provisioned is w provisioned as Caddy would, released when t ends.
-func provisioned(t *testing.T, w *WAF) *WAF {
+func provisioned(t testing.TB, w *WAF) *WAF {
 	t.Helper()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	t.Cleanup(cancel)

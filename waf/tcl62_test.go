@@ -1,7 +1,6 @@
 package waf
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
@@ -78,12 +76,7 @@ func BenchmarkTclExec62(b *testing.B) {
 			}
 		})
 	}
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	defer cancel()
-	w := &WAF{}
-	if err := w.Provision(ctx); err != nil {
-		b.Fatal(err)
-	}
+	w := provisioned(b, &WAF{})
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	for _, c := range tclCPU62 {
 		v := url.QueryEscape(strings.Repeat(c.unit, 60/len(c.unit)+1)[:60])
