@@ -1359,9 +1359,11 @@ const operatorWrapper = `(?i)(?:^|[.\[])(?:where|filters?|query|search|condition
 // paranoia 1, loaded before the CRS (they run in phase 2 before its
 // blocking evaluation, 949110) and scored as its critical rules are, so
 // the anomaly threshold, detect mode and exclusions (SecRuleRemoveById in
-// rules) work on them as on the CRS's. Ids 210100-210199 are the
-// gateway's (210199: the decoding budget's refusal; 210198: an argument
-// named as decoded documents are, errReservedName).
+// rules) work on them as on the CRS's. Ids 210100-210199 and
+// 210200-210299 are the gateway's (210199: the decoding budget's
+// refusal; 210198: an argument named as decoded documents are,
+// errReservedName). The first range is full but for 210107-210109,
+// 210119 and 210147-210149; new rules take ids from 210200 up.
 //
 //   - 210110: template arithmetic, the probe of every SSTI scan: {{7*7}},
 //     ${7*7}, #{7*7}, *{7*7}, @{7*7}, <%= 7*7 %>, {{7*'7'}}, {{=7*7}}

@@ -115,7 +115,7 @@ type WAF struct {
 	// (docs/waf.md, "Detection"): decoding plainly base64 or still
 	// percent-encoded values and inspecting the decoded text, and the
 	// rules for template injection and LDAP injection
-	// (ids 210100-210199); inspecting the path's segments, custom
+	// (ids 210100-210299); inspecting the path's segments, custom
 	// headers, Basic credentials and multipart text files, and the
 	// rules for the shortest SQL and command injections and for XML
 	// that reaches out (external DTDs, XSLT). Default false: they are on. For comparing
