@@ -55,11 +55,15 @@ type verdictShard struct {
 	hits, miss uint64 // for the tests and the docs' figures
 }
 
+// newVerdictCache is an empty cache. Its maps grow as keys come (and keep
+// their room when cleared): an engine whose handlers have the cache off
+// pays a few hundred bytes for it, not the 2.5 MiB of maps made at their
+// largest (a review).
 func newVerdictCache() *verdictCache {
 	c := new(verdictCache)
 	for i := range c.shards {
-		c.shards[i].cur = make(map[[sha256.Size]byte]struct{}, verdictPerShard)
-		c.shards[i].prev = make(map[[sha256.Size]byte]struct{}, verdictPerShard)
+		c.shards[i].cur = make(map[[sha256.Size]byte]struct{})
+		c.shards[i].prev = make(map[[sha256.Size]byte]struct{})
 	}
 	return c
 }
