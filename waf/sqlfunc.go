@@ -51,6 +51,7 @@ var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArg
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + numberOperandOp + `" "id:210200,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a number, a logical operator and an operand true in a numeric context (a row id, a unary operator, arithmetic, NOTNULL, COLLATE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -294,6 +295,171 @@ func tightTautology(v string) bool {
 	return false
 }
 
+// numberOperandOp is rule 210200's operator (numberOperand).
+const numberOperandOp = "gatewayNumberOperand"
+
+func init() { registerGoOperator(numberOperandOp, numberOperand) }
+
+// numberOperand is rule 210200's operator: at the value's start (or after
+// a ';' and a name=), a number (bare or quoted), OR, AND, XOR, || or &&,
+// and an operand that no prose writes there and that a numeric context
+// reads as a condition: a name after a unary operator (-id, ~id, !id,
+// NOT id), an operand with arithmetic on a number (id+0, 2*1), an operand
+// then NOTNULL, ISNULL or COLLATE and a collation, or one of the names
+// every table has or a date keyword (rowid, _rowid_, oid, id,
+// user_id, uid, pk, current_date, localtime); then the value's end, a
+// comment, a ';', a closing parenthesis or a clause (LIMIT, ORDER BY,
+// UNION, ...). A number alone with NOTNULL (5 notnull: (id = 5) NOTNULL,
+// every row) counts too. WHERE id = 5 or rowid, 5 or 1 notnull,
+// 5 or 1 collate nocase, 5 or ~id, 5 or current_date are every row on
+// SQLite (rowid on every rowid table, with no column to guess), MySQL
+// (a non-zero id is true) or PostgreSQL (NOTNULL); they passed the CRS,
+// libinjection (the shape of "1 or more") and rule 210155, which reads a
+// constant or a comparison there (a fresh-eyes attack, attack 68). A
+// bare word that is not one of those names passes: "5 or more",
+// "18 or older", "10 or 20% off", "1 or 2 days"; "5 or 10-15" alone is
+// refused (arithmetic): the price. A call is not read (the CRS knows
+// SQL's functions, and 10 or iPhone12(mini), 1 or name (of it) are
+// prose). Each start is read over a few
+// operands (at most 64 bytes each).
+func numberOperand(v string) bool {
+	for j := 0; j < len(v); j++ {
+		if j > 0 {
+			k := strings.IndexByte(v[j:], ';')
+			if k < 0 {
+				return false
+			}
+			j += k + 1
+			if n := sqlSkip(v, j); n < len(v) && identByte(v[n], "") {
+				// a part's name=
+				e := n
+				for e < len(v) && e-n < 64 && identByte(v[e], ".[]-") {
+					e++
+				}
+				if e < len(v) && v[e] == '=' {
+					j = e + 1
+				}
+			}
+		}
+		if numberOperandAt(v, j) {
+			return true
+		}
+	}
+	return false
+}
+
+// numberOperandAt reads numberOperand's shape at v[j:].
+func numberOperandAt(v string, j int) bool {
+	j = sqlSkip(v, j)
+	var quote byte
+	if j < len(v) && (v[j] == '\'' || v[j] == '"') {
+		quote = v[j]
+		j++
+	}
+	if j < len(v) && (v[j] == '-' || v[j] == '+') {
+		j++
+	}
+	k := sqlNumberEnd(v, j)
+	if k == j {
+		return false
+	}
+	if quote != 0 {
+		if k >= len(v) || v[k] != quote {
+			return false
+		}
+		k++
+	}
+	k = sqlSkip(v, k)
+	if e, ok := sqlWordFold(v, k, "notnull"); ok {
+		return numberOperandEnds(v, e)
+	}
+	switch {
+	case strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&"):
+		k += 2
+	default:
+		e, ok := sqlWordFold(v, k, "or", "and", "xor")
+		if !ok {
+			return false
+		}
+		k = e
+	}
+	a := sqlSkip(v, k)
+	strong := false
+	for a < len(v) {
+		if strings.IndexByte("-+~!", v[a]) >= 0 {
+			a = sqlSkip(v, a+1)
+			strong = true
+			continue
+		}
+		if e, ok := sqlWordFold(v, a, "not"); ok {
+			a = sqlSkip(v, e)
+			strong = true
+			continue
+		}
+		break
+	}
+	for a < len(v) && v[a] == '(' {
+		a = sqlSkip(v, a+1)
+	}
+	e := sqlOperandEnd(v, a)
+	if e == a {
+		return false
+	}
+	if numberOperandName(v[a:e]) {
+		strong = true // a name every table has
+	}
+	p := sqlSkip(v, e)
+	for p < len(v) && v[p] == ')' {
+		p = sqlSkip(v, p+1)
+	}
+	if p < len(v) && strings.IndexByte("+-*/%", v[p]) >= 0 && !strings.HasPrefix(v[p:], "--") && !strings.HasPrefix(v[p:], "/*") {
+		b := sqlSkip(v, p+1)
+		if n := sqlNumberEnd(v, b); n > b {
+			strong = true
+			p = sqlSkip(v, n)
+		}
+	}
+	if x, ok := sqlWordFold(v, p, "notnull", "isnull"); ok {
+		strong = true
+		p = sqlSkip(v, x)
+	} else if x, ok := sqlWordFold(v, p, "collate"); ok {
+		n := sqlSkip(v, x)
+		if m := sqlOperandEnd(v, n); m > n {
+			strong = true
+			p = sqlSkip(v, m)
+		}
+	}
+	return strong && numberOperandEnds(v, p)
+}
+
+// numberOperandName: name is one every table has (SQLite's rowid, _rowid_
+// and oid), a table's id column (id, user_id, userid, uid, pk) or a date
+// keyword, true in a numeric context on SQLite and MySQL.
+func numberOperandName(name string) bool {
+	switch strings.ToLower(name) {
+	case "rowid", "_rowid_", "oid", "id", "uid", "pk", "userid", "current_date", "current_time", "current_timestamp",
+		"localtime", "localtimestamp", "utc_date", "utc_time", "utc_timestamp":
+		return true
+	}
+	return len(name) > 3 && len(name) <= 64 && strings.EqualFold(name[len(name)-3:], "_id")
+}
+
+// numberOperandEnds: at v[p] (after white space) the value ends, or a
+// comment, a ';', a closing parenthesis or a clause that goes on with a
+// query.
+func numberOperandEnds(v string, p int) bool {
+	p = sqlSkip(v, p)
+	if p == len(v) || v[p] == ';' || v[p] == '#' || v[p] == ')' || strings.HasPrefix(v[p:], "--") || strings.HasPrefix(v[p:], "/*") {
+		return true
+	}
+	if e, ok := sqlWordFold(v, p, "order", "group"); ok {
+		_, ok = sqlWordFold(v, sqlSkip(v, e), "by")
+		return ok
+	}
+	_, ok := sqlWordFold(v, p, "limit", "offset", "having", "union", "into", "procedure", "or", "and", "xor")
+	return ok
+}
+
 // xpathInjectionOp is rule 210104's operator (xpathInjection).
 const xpathInjectionOp = "gatewayXPathInjection"
 
@@ -436,7 +602,8 @@ func init() { registerGoOperator(tautologySuffixOp, tautologySuffix) }
 // tautologySuffix is rule 210179's operator: after a closed quote (or a
 // closing bracket), OR, XOR, AND, || or &&, an operand, then NOTNULL or
 // ISNULL (SQLite's and PostgreSQL's postfix tests: ' OR 1 NOTNULL-- is
-// true for every row), or a comparison and an operand followed by a
+// true for every row) or COLLATE and a collation (x' or 1 collate nocase
+// or ' is every row on SQLite: a fresh-eyes attack, attack 68), or a comparison and an operand followed by a
 // clause that ends a query: FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE,
 // WINDOW w AS, ClickHouse's SETTINGS x= and FORMAT (attack 50: 1' OR
 // 1=1 FOR UPDATE#, ' OR 1 NOTNULL--, 1' OR 1=1 SETTINGS max_threads=1--
@@ -463,6 +630,11 @@ func tautologySuffix(v string) bool {
 		k = skipSQLSpace(v, e)
 		if _, ok := sqlWordFold(v, k, "notnull", "isnull"); ok {
 			return true
+		}
+		if x, ok := sqlWordFold(v, k, "collate"); ok {
+			if n := skipSQLSpace(v, x); sqlOperandEnd(v, n) > n {
+				return true
+			}
 		}
 		c := sqlCompareEnd(v, k)
 		if c < 0 {

@@ -369,7 +369,9 @@ func operatorTable(t *testing.T, rule string, op func(string) bool, attacks, crs
 // PostgreSQL or ClickHouse).
 var tautologySuffixAttacks = []string{`' OR 1 NOTNULL--`, `' OR 1 NOTNULL LIMIT 5--`, `1' OR 1 NOTNULL ORDER BY 1--`, `' OR 1 NOTNULL#`,
 	`1' OR 1=1 FOR UPDATE#`, `1' OR 1=1 FOR UPDATE-- -`, `x' OR 1=1 FOR SHARE--`, `1' OR 1=1 LOCK IN SHARE MODE#`, `1' OR 1=1 WINDOW w AS ()--`,
-	`1' OR 1=1 SETTINGS max_threads=1--`, `1' OR 1=1 SETTINGS readonly=0--`, `1' OR 1=1 FORMAT JSON--`, "' OR\u00a01\u00a0NOTNULL--"}
+	`1' OR 1=1 SETTINGS max_threads=1--`, `1' OR 1=1 SETTINGS readonly=0--`, `1' OR 1=1 FORMAT JSON--`, "' OR\u00a01\u00a0NOTNULL--",
+	// COLLATE and a collation (attack 68)
+	"x' or 1 collate nocase or '", "x' or id collate nocase or '", "' OR 1 COLLATE NOCASE--"}
 
 // tautologySuffixBenign are near-misses: prose with quotes, or and the
 // clause's words.
