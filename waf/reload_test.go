@@ -188,18 +188,27 @@ func TestEditedIncludedFilesGetANewEngine(t *testing.T) {
 	reload()
 	expect("/?probe=two", http.StatusForbidden)
 	expect("/?w=beta", http.StatusOK)
-	// an edited data file gets a new engine, but Coraza keeps a data
-	// file's patterns by its path while an engine that read it lives (the
-	// old one does, during a reload): a renamed file is read anew
+	// an edited data file gets a new engine, whose matcher is built from
+	// the new words (Coraza keeps a matcher by the file's name while an
+	// engine that built it lives, as the old one does during a reload:
+	// datafile.go names it by the words too); a word taken out is let
+	// through again
 	key := engineKey("d", []string{filepath.Join(dir, "main.conf")})
 	write("words.txt", "alpha\nbeta\n")
 	if engineKey("d", []string{filepath.Join(dir, "main.conf")}) == key {
 		t.Fatal("an edited data file keeps the engine's key")
 	}
+	reload()
+	expect("/?w=beta", http.StatusForbidden)
+	write("words.txt", "beta\n")
+	reload()
+	expect("/?w=alpha", http.StatusOK)
+	expect("/?w=beta", http.StatusForbidden)
+	// a renamed file too
 	write("words2.txt", "alpha\nbeta\n")
 	write("main.conf", "Include "+filepath.Join(dir, "waf.d")+"/*.conf\nSecRule ARGS:w \"@pmFromFile words2.txt\" \"id:10005,phase:2,deny,status:403,log\"\n")
 	reload()
-	expect("/?w=beta", http.StatusForbidden)
+	expect("/?w=alpha", http.StatusForbidden)
 	if n := countEngines(); n != 1 {
 		t.Fatalf("%d rule engines after the edits, want 1 (the old ones let go)", n)
 	}
