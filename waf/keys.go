@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"bytes"
 	"io"
 	"strings"
 	"unsafe"
@@ -30,8 +31,10 @@ import (
 // The fix here gives each value its own key string (the same text, a
 // copy), so the address names one value and the cache is right: header
 // values when a header repeats (waf.go), cookies after the engine parsed
-// them (uniqueCookieKeys), and the urlencoded processor's ARGS_POST
-// after it fills it (uniqueKeysProcessor, registered for the whole
+// them (uniqueCookieKeys), the query's after ProcessURI (uniqueArgKeys),
+// and the body processors' ARGS_POST after they fill it (the urlencoded
+// one's made anew in the body's order, orderedFormProcessor; the
+// multipart one's, uniqueKeysProcessor; registered for the whole
 // process, as the @rx operator is). A key of no bytes (an empty name)
 // gets a string of no bytes that points at a byte of its own: the
 // cookie parser gives every empty name one address, and
@@ -69,7 +72,11 @@ func uniqueKeys(m collection.Map) {
 	for lk := range shared {
 		var pairs []types.MatchData
 		for _, md := range all {
-			if strings.EqualFold(md.Key(), lk) {
+			// as the collection buckets keys: ToLower, not EqualFold
+			// (İ lowers to i, which EqualFold does not take for it, and
+			// Remove("i") took the İ values with it: Cookie: i=1; i=2;
+			// İ=<script>... passed every time, a review)
+			if strings.ToLower(md.Key()) == lk {
 				pairs = append(pairs, md)
 			}
 		}
@@ -105,8 +112,17 @@ func uniqueCookieKeys(tx types.Transaction) {
 	}
 }
 
-// uniqueKeysProcessor is Coraza's urlencoded body processor, whose
-// ARGS_POST gets unique keys once it has filled it.
+// uniqueArgKeys: the query's empty names (Coraza's unescaping makes
+// every one a string with no address).
+func uniqueArgKeys(tx types.Transaction) {
+	if v, ok := tx.(variablesOf); ok {
+		uniqueKeys(v.Variables().ArgsGet())
+	}
+}
+
+// uniqueKeysProcessor is Coraza's multipart body processor, whose
+// ARGS_POST gets unique keys once it has filled it (two fields named ""
+// share one address).
 type uniqueKeysProcessor struct {
 	plugintypes.BodyProcessor
 }
@@ -114,6 +130,43 @@ type uniqueKeysProcessor struct {
 func (p uniqueKeysProcessor) ProcessRequest(r io.Reader, v plugintypes.TransactionVariables, o plugintypes.BodyProcessorOptions) error {
 	err := p.BodyProcessor.ProcessRequest(r, v, o)
 	uniqueKeys(v.ArgsPost())
+	return err
+}
+
+// orderedFormProcessor is Coraza's urlencoded body processor with
+// ARGS_POST made anew, one Add per field in the body's order, once it has
+// filled it. Coraza's sets each name's values with Set, name by name in a
+// Go map's order, into a collection that ignores case: q=<script>...&Q=1
+// set q's values, then Q's over them (or the other way round, as the map
+// went), and the script was never read: it passed 30 times in 30 (a
+// review). The fields are read as the engine reads them (formValues),
+// at most ArgumentLimit of them (the engine marks the limit reached).
+type orderedFormProcessor struct {
+	plugintypes.BodyProcessor
+}
+
+func (p orderedFormProcessor) ProcessRequest(r io.Reader, v plugintypes.TransactionVariables, o plugintypes.BodyProcessorOptions) error {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	err = p.BodyProcessor.ProcessRequest(bytes.NewReader(body), v, o)
+	args := v.ArgsPost()
+	seen := map[string]bool{}
+	for _, md := range args.FindAll() {
+		if k := strings.ToLower(md.Key()); !seen[k] {
+			seen[k] = true
+			args.Remove(k)
+		}
+	}
+	fields := formValues(body)
+	if o.ArgumentLimit > 0 && len(fields) > o.ArgumentLimit {
+		fields = fields[:o.ArgumentLimit]
+	}
+	for _, f := range fields {
+		args.Add(f.name, f.value)
+	}
+	uniqueKeys(args)
 	return err
 }
 
@@ -126,11 +179,18 @@ func (p uniqueKeysProcessor) ProcessRequest(r io.Reader, v plugintypes.Transacti
 var corazaBodyProcessors map[string]func() plugintypes.BodyProcessor
 
 func init() {
-	own, ok := corazaBodyProcessors["urlencoded"]
+	form, ok := corazaBodyProcessors["urlencoded"]
 	if !ok {
 		panic("waf: Coraza has no urlencoded body processor to wrap")
 	}
 	corazaBodyProcessors["urlencoded"] = func() plugintypes.BodyProcessor {
-		return uniqueKeysProcessor{own()}
+		return orderedFormProcessor{form()}
+	}
+	multipart, ok := corazaBodyProcessors["multipart"]
+	if !ok {
+		panic("waf: Coraza has no multipart body processor to wrap")
+	}
+	corazaBodyProcessors["multipart"] = func() plugintypes.BodyProcessor {
+		return uniqueKeysProcessor{multipart()}
 	}
 }

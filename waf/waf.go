@@ -624,6 +624,9 @@ func inspect(tx types.Transaction, r *http.Request, maxParts, decodeBudget int) 
 	}
 	tx.ProcessConnection(client, cport, "", 0)
 	tx.ProcessURI(r.URL.String(), r.Method, r.Proto)
+	if r.URL.RawQuery != "" {
+		uniqueArgKeys(tx) // empty names: one address (keys.go)
+	}
 	for k, vs := range r.Header {
 		for i, v := range vs {
 			if i > 0 {
