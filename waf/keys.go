@@ -150,14 +150,20 @@ func (p orderedFormProcessor) ProcessRequest(r io.Reader, v plugintypes.Transact
 	if err != nil {
 		return err
 	}
-	err = p.BodyProcessor.ProcessRequest(bytes.NewReader(body), v, o)
 	args := v.ArgsPost()
+	// the gateway's own arguments, added before the body is processed
+	// (body.text, JSON's leaves in a form, decoded values): kept
+	prior := args.FindAll()
+	err = p.BodyProcessor.ProcessRequest(bytes.NewReader(body), v, o)
 	seen := map[string]bool{}
 	for _, md := range args.FindAll() {
 		if k := strings.ToLower(md.Key()); !seen[k] {
 			seen[k] = true
 			args.Remove(k)
 		}
+	}
+	for _, md := range prior {
+		args.Add(md.Key(), md.Value())
 	}
 	fields := formValues(body)
 	if o.ArgumentLimit > 0 && len(fields) > o.ArgumentLimit {
