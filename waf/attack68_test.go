@@ -69,7 +69,8 @@ func TestCPUBoundNumberOperand(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{";5 or ", ";5 or -", ";'5' or '", ";5 or (", ";5 or ~~~~", ";x=5 or id collate "} {
+	for _, unit := range []string{";5 or ", ";5 or -", ";'5' or '", ";5 or (", ";5 or ~~~~", ";x=5 or id collate ", ";5 or ((((", ";5 or id is ",
+		";5 or [", ";5 or {x ", ";5 or id between ", ";5 or (id+(id+(id", ";5 or id|", "'' or 1+", ";5--x\nor "} {
 		q := url.QueryEscape(strings.Repeat(unit, 2500/len(unit)))
 		n := 15000 / len(unit)
 		body := jsonString("q", strings.Repeat(unit, n))
@@ -85,7 +86,7 @@ func TestCPUBoundNumberOperand(t *testing.T) {
 
 // BenchmarkNumberOperand: the operator on 16 KiB of its shapes.
 func BenchmarkNumberOperand(b *testing.B) {
-	for _, unit := range []string{";5 or ", ";5 or -", ";'5' or '", ";5 or ~~~~"} {
+	for _, unit := range []string{";5 or ", ";5 or -", ";'5' or '", ";5 or ~~~~", ";5 or ((((", ";5 or (id+(id+(id", "'' or 1+"} {
 		v := strings.Repeat(unit, 16384/len(unit))
 		b.Run(strings.TrimSpace(unit), func(b *testing.B) {
 			for b.Loop() {

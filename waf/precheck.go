@@ -112,11 +112,17 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		}
 		return countParts(body, params["boundary"], maxParts)
 	}
-	leaves, err := jsonLeaves(body) // text/plain: the engine makes no arguments of it
-	if err == nil && leaves == nil && objectText(body) {
-		// JavaScript or JSON5 object text, which is not JSON
-		// ([{$unionWith:'x'}]) but which a backend that evaluates it
-		// or reads JSON5 takes: inspected whole, as one argument
+	// text/plain (the CRS refuses other types, 920420): the engine reads
+	// it as a form, split at & and =, while the application reads it
+	// whole (Express's text(), Flask's get_data(as_text=True), Spring's
+	// @RequestBody String, what fetch(url, {body: text}) sends): ' or ''='
+	// was a name ' or '' and a value ', and 1' or '1'='1 passed every
+	// rule (a fresh-eyes attack, attack 69). JSON's leaves are arguments
+	// (jsonLeaves); any other text is inspected whole too, as one
+	// argument (JavaScript or JSON5 object text, [{$unionWith:'x'}],
+	// since an earlier attack)
+	leaves, err := jsonLeaves(body)
+	if err == nil && leaves == nil && len(bytes.TrimSpace(body)) > 0 {
 		leaves = []argument{{"body.text", string(body)}}
 	}
 	return leaves, leaves, err
@@ -132,16 +138,6 @@ func isJSONMedia(mt string) bool {
 func jsonMedia(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && isJSONMedia(mt)
-}
-
-// objectText: body's first byte other than white space is { or [ and it
-// is not JSON (JSON's leaves are inspected as such, jsonLeaves).
-func objectText(body []byte) bool {
-	if _, ok := sniffJSON(body); ok {
-		return false // JSON as sniffJSON reads it: its leaves are arguments
-	}
-	b := bytes.TrimLeft(body, " \t\r\n\f\v\ufeff")
-	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
 // formValues reads a urlencoded body's fields as the engine does (a
@@ -169,8 +165,18 @@ func formValues(body []byte) []argument {
 // in a cookie. Each part of a piece that holds the separator and an = is
 // an argument (percent- and +-decoded); a query or cookie without ; or
 // , costs a byte scan.
+//
+// A query of one part whose name is not plainly a name (?1' or '1'='1,
+// ?5 or id=id) is an argument whole too, query.text: the engine splits
+// it at its first = into a name and a value that neither reads as SQL,
+// while an application that reads the query string whole (PHP's
+// QUERY_STRING, Flask's query_string, /item?123) gets the injection
+// (attack 69).
 func separatorArguments(rawQuery string, cookies []string) []argument {
 	var out []argument
+	if k, _, ok := strings.Cut(rawQuery, "="); ok && !strings.ContainsAny(rawQuery, "&;") && !plainName(formUnescape(k)) {
+		out = append(out, argument{"query.text", formUnescape(rawQuery)})
+	}
 	split := func(s, first, more string) {
 		for piece := range strings.SplitSeq(s, first) {
 			if !strings.Contains(piece, more) {
@@ -199,6 +205,17 @@ func separatorArguments(rawQuery string, cookies []string) []argument {
 		}
 	}
 	return out
+}
+
+// plainName: s is a parameter's name as forms and APIs write them:
+// letters, digits and _ . - [ ].
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !identByte(s[i], ".-[]") {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func formUnescape(s string) string {

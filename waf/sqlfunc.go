@@ -323,113 +323,412 @@ func init() { registerGoOperator(numberOperandOp, numberOperand) }
 // prose). Each start is read over a few
 // operands (at most 64 bytes each).
 func numberOperand(v string) bool {
-	for j := 0; j < len(v); j++ {
+	for j := 0; ; {
+		k := j
 		if j > 0 {
-			k := strings.IndexByte(v[j:], ';')
-			if k < 0 {
-				return false
-			}
-			j += k + 1
+			// a part's name=
 			if n := sqlSkip(v, j); n < len(v) && identByte(v[n], "") {
-				// a part's name=
 				e := n
 				for e < len(v) && e-n < 64 && identByte(v[e], ".[]-") {
 					e++
 				}
 				if e < len(v) && v[e] == '=' {
-					j = e + 1
+					k = e + 1
 				}
 			}
 		}
-		if numberOperandAt(v, j) {
+		if numberOperandAt(v, k) {
 			return true
 		}
-	}
-	return false
-}
-
-// numberOperandAt reads numberOperand's shape at v[j:].
-func numberOperandAt(v string, j int) bool {
-	j = sqlSkip(v, j)
-	var quote byte
-	if j < len(v) && (v[j] == '\'' || v[j] == '"') {
-		quote = v[j]
-		j++
-	}
-	if j < len(v) && (v[j] == '-' || v[j] == '+') {
-		j++
-	}
-	k := sqlNumberEnd(v, j)
-	if k == j {
-		return false
-	}
-	if quote != 0 {
-		if k >= len(v) || v[k] != quote {
+		n := strings.IndexByte(v[j:], ';')
+		if n < 0 {
 			return false
 		}
-		k++
+		j += n + 1
 	}
-	k = sqlSkip(v, k)
-	if e, ok := sqlWordFold(v, k, "notnull"); ok {
-		return numberOperandEnds(v, e)
+}
+
+// numberOperandAt reads numberOperand's shape at v[j:]: a constant (a
+// number, a string, NULL; signed or not), a logical operator and an
+// expression no prose writes (sqlExpr), then an end; or a name and
+// NOTNULL or ISNULL (WHERE id = rowid notnull, tableoid notnull: every
+// row). Comments count as blanks (5--x<LF>or rowid, MySQL's #).
+func numberOperandAt(v string, j int) bool {
+	j = skipSQLSpace(v, j)
+	e, left, _ := sqlSignedPrimary(v, j, 0)
+	switch left.kind {
+	case primNumber, primString:
+	case primName, primQuotedName:
+		x, ok := sqlWordFold(v, skipSQLSpace(v, e), "notnull", "isnull")
+		return ok && numberOperandEnds(v, x)
+	default:
+		return false
+	}
+	k := skipSQLSpace(v, e)
+	if x, ok := sqlWordFold(v, k, "notnull"); ok {
+		return numberOperandEnds(v, x)
 	}
 	switch {
 	case strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&"):
 		k += 2
 	default:
-		e, ok := sqlWordFold(v, k, "or", "and", "xor")
+		x, ok := sqlWordFold(v, k, "or", "and", "xor")
 		if !ok {
 			return false
 		}
-		k = e
+		k = x
 	}
-	a := sqlSkip(v, k)
-	strong := false
-	for a < len(v) {
-		if strings.IndexByte("-+~!", v[a]) >= 0 {
-			a = sqlSkip(v, a+1)
-			strong = true
-			continue
+	end, strong, ok := sqlExpr(v, skipSQLSpace(v, k), 0)
+	return ok && strong && numberOperandEnds(v, end)
+}
+
+// The kinds of operand sqlPrimary reads.
+const (
+	primNone       = iota
+	primNumber     // 5, 0x1, 1e0
+	primString     // 'a', N'a', x'31'
+	primName       // id, users.id
+	primQuotedName // [id], `id`, "id"
+	primCall       // f(...)
+	primGroup      // (expr), {x expr}
+)
+
+// sqlOperand is what sqlPrimary read: its kind, its text (a name's or a
+// quoted name's, for "the same as the left side") and whether it makes
+// the expression one no prose writes (strong).
+type sqlOperand struct {
+	kind   int
+	text   string
+	strong bool
+}
+
+// sqlExpr reads an SQL expression at v[j:] for rule 210200: operands
+// (sqlPrimary) with unary operators before them, postfix tests after
+// them and binary operators between them, at most 8 operands and 4
+// levels of brackets. It returns the end of the longest expression read
+// (an operator whose right side does not read is left out), whether any
+// part of it is one no prose writes (strong: a unary operator, a name
+// every table has, a quoted name, a comparison, a bitwise operator,
+// arithmetic on a number or on the same name, NOTNULL, ISNULL, COLLATE,
+// IS with a constant or the same name, LIKE with a constant or the same
+// name, BETWEEN constants, IN (...)), and whether an operand was read.
+func sqlExpr(v string, j, depth int) (end int, strong, ok bool) {
+	end = j
+	var prev sqlOperand
+	arithmetic := false
+	for i := 0; i < 8; i++ {
+		k, unary := j, false
+		for k < len(v) {
+			if strings.IndexByte("-+~!", v[k]) >= 0 && !strings.HasPrefix(v[k:], "--") {
+				k, unary = skipSQLSpace(v, k+1), true
+				continue
+			}
+			if e, ok := sqlWordFold(v, k, "not"); ok {
+				k, unary = skipSQLSpace(v, e), true
+				continue
+			}
+			break
 		}
-		if e, ok := sqlWordFold(v, a, "not"); ok {
-			a = sqlSkip(v, e)
-			strong = true
-			continue
+		e, left := sqlPrimary(v, k, depth)
+		if left.kind == primNone {
+			return end, strong, i > 0
 		}
-		break
+		if arithmetic && sqlArithmetic(prev, left) {
+			strong = true // id+0, price*1, id-id
+		}
+		strong = strong || left.strong || unary
+		p := skipSQLSpace(v, e)
+		for range 4 {
+			if q, s, ok := sqlPostfix(v, p, left, depth); ok {
+				strong = strong || s
+				p = skipSQLSpace(v, q)
+				continue
+			}
+			if q, right, bitwise, ok := sqlComparison(v, p, depth); ok {
+				// a comparison; a bitwise operator as arithmetic is
+				// (A & B, macBook(2020) & charger are prose)
+				strong = strong || !bitwise || sqlArithmetic(left, right)
+				p = skipSQLSpace(v, q)
+				continue
+			}
+			break
+		}
+		end = p
+		q, arith, ok := sqlBinary(v, p)
+		if !ok {
+			return end, strong, true
+		}
+		prev, arithmetic, j = left, arith, skipSQLSpace(v, q)
 	}
-	for a < len(v) && v[a] == '(' {
-		a = sqlSkip(v, a+1)
+	return end, strong, true
+}
+
+// sqlPrimary reads one operand at v[j:] (sqlOperand's kinds), or none.
+func sqlPrimary(v string, j, depth int) (int, sqlOperand) {
+	if j >= len(v) {
+		return j, sqlOperand{}
 	}
-	e := sqlOperandEnd(v, a)
-	if e == a {
-		return false
+	switch c := v[j]; {
+	case c == '\'':
+		if e := sqlOperandEnd(v, j); e > j {
+			return e, sqlOperand{kind: primString}
+		}
+	case c == '"' || c == '`' || c == '[':
+		closer := c
+		if c == '[' {
+			closer = ']'
+		}
+		rest := v[j+1:]
+		if len(rest) > 64 {
+			rest = rest[:64]
+		}
+		k := strings.IndexByte(rest, closer)
+		if k <= 0 {
+			return j, sqlOperand{}
+		}
+		name := rest[:k]
+		for i := 0; i < len(name); i++ {
+			if !identByte(name[i], "$ ") {
+				return j, sqlOperand{} // not a name: text in quotes
+			}
+		}
+		// [id] and `id` are names; "id" is one, or a string to MySQL:
+		// strong when it is a name every table has
+		return j + 1 + k + 1, sqlOperand{kind: primQuotedName, text: name, strong: c != '"' || numberOperandName(name)}
+	case c == '(':
+		if depth >= 4 {
+			return j, sqlOperand{}
+		}
+		e, strong, ok := sqlExpr(v, skipSQLSpace(v, j+1), depth+1)
+		if !ok || e >= len(v) || v[e] != ')' {
+			return j, sqlOperand{}
+		}
+		return e + 1, sqlOperand{kind: primGroup, strong: strong}
+	case c == '{':
+		// MySQL's ODBC escape, {x expr}
+		n := identEnd(v, j+1)
+		if n == j+1 || depth >= 4 {
+			return j, sqlOperand{}
+		}
+		e, _, ok := sqlExpr(v, skipSQLSpace(v, n), depth+1)
+		if !ok || e >= len(v) || v[e] != '}' {
+			return j, sqlOperand{}
+		}
+		return e + 1, sqlOperand{kind: primGroup, strong: true}
+	case c >= '0' && c <= '9' || c == '.':
+		if e := sqlNumberEnd(v, j); e > j {
+			return e, sqlOperand{kind: primNumber}
+		}
+	case identByte(c, "$"):
+		if e, ok := sqlWordFold(v, j, "null", "true", "false", "unknown"); ok {
+			return e, sqlOperand{kind: primNumber}
+		}
+		if (c|0x20 == 'n' || c|0x20 == 'x' || c|0x20 == 'b') && j+1 < len(v) && v[j+1] == '\'' {
+			if e := sqlOperandEnd(v, j+1); e > j+1 {
+				return e, sqlOperand{kind: primString} // N'a', x'31', b'1'
+			}
+		}
+		e := sqlOperandEnd(v, j)
+		if e == j {
+			return j, sqlOperand{}
+		}
+		if v[e-1] == ')' {
+			return e, sqlOperand{kind: primCall}
+		}
+		name := v[j:e]
+		last := name
+		if d := strings.LastIndexByte(name, '.'); d >= 0 {
+			last = name[d+1:]
+		}
+		return e, sqlOperand{kind: primName, text: name, strong: numberOperandName(last)}
 	}
-	if numberOperandName(v[a:e]) {
-		strong = true // a name every table has
+	return j, sqlOperand{}
+}
+
+// sqlArithmetic: arithmetic between a and b is one no prose writes: on a
+// name and a number or a name (id+0, price*1, id*id), or on a name
+// every table has. Between two numbers it is prose's range (1 or 2-3 or
+// more, 5 or 10-15), and a number less a word its dash (1 or 2 - maybe).
+func sqlArithmetic(a, b sqlOperand) bool {
+	named := func(o sqlOperand) bool { return o.kind == primName || o.kind == primQuotedName }
+	return a.strong || b.strong || named(a) && (b.kind == primNumber || named(b))
+}
+
+// sqlSignedPrimary is sqlPrimary after unary operators (- + ~ !), and
+// whether there were any.
+func sqlSignedPrimary(v string, j, depth int) (int, sqlOperand, bool) {
+	unary := false
+	for j < len(v) && strings.IndexByte("-+~!", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
+		j, unary = skipSQLSpace(v, j+1), true
 	}
-	p := sqlSkip(v, e)
-	for p < len(v) && v[p] == ')' {
-		p = sqlSkip(v, p+1)
+	e, o := sqlPrimary(v, j, depth)
+	return e, o, unary
+}
+
+// collationEnd is the end of a collation's name at v[n:]: one in quotes
+// or brackets ("C", `utf8mb4_bin`, pg_catalog."C"), a name with an
+// underscore (utf8mb4_bin, latin1_swedish_ci, und_x_icu) or one of
+// SQLite's, PostgreSQL's and MySQL's own (nocase, binary, rtrim, c,
+// posix, default, ucs_basic, unicode, ascii, latin1, utf8, utf8mb4);
+// or -1. A word of prose after collate (collate copies, collate them)
+// is not one.
+func collationEnd(v string, n int) int {
+	if n >= len(v) {
+		return -1
 	}
-	if p < len(v) && strings.IndexByte("+-*/%", v[p]) >= 0 && !strings.HasPrefix(v[p:], "--") && !strings.HasPrefix(v[p:], "/*") {
-		b := sqlSkip(v, p+1)
-		if n := sqlNumberEnd(v, b); n > b {
-			strong = true
-			p = sqlSkip(v, n)
+	if e, o := sqlPrimary(v, n, 4); o.kind == primQuotedName || o.kind == primString {
+		return e
+	}
+	e := n
+	for e < len(v) && e-n < 64 && (identByte(v[e], "$") || v[e] == '.') {
+		e++
+	}
+	if e > n && v[e-1] == '.' && e < len(v) && v[e] == '"' {
+		if q := strings.IndexByte(v[e+1:], '"'); q >= 0 {
+			return e + 1 + q + 1 // pg_catalog."C"
 		}
 	}
+	name := strings.ToLower(v[n:e])
+	if name == "" {
+		return -1
+	}
+	if strings.Contains(name, "_") {
+		return e
+	}
+	switch name {
+	case "nocase", "binary", "rtrim", "c", "posix", "default", "unicode", "ascii", "latin1", "utf8", "utf8mb4", "utf16", "ucs2":
+		return e
+	}
+	return -1
+}
+
+// sqlConstant: o is a number, a string, null, true or false.
+func sqlConstant(o sqlOperand) bool { return o.kind == primNumber || o.kind == primString }
+
+// sqlSame: o names what left names (id is id, rowid like rowid).
+func sqlSame(left, o sqlOperand) bool {
+	return left.text != "" && strings.EqualFold(left.text, o.text)
+}
+
+// sqlPostfix reads a postfix test at v[p:] after the operand left:
+// NOTNULL, ISNULL, COLLATE name, IS [NOT] [DISTINCT FROM] x,
+// [NOT] LIKE/GLOB/REGEXP/RLIKE/ILIKE/SIMILAR TO/SOUNDS LIKE x,
+// [NOT] BETWEEN [SYMMETRIC] x AND y, [NOT] IN (...). strong: as sqlExpr
+// counts them.
+func sqlPostfix(v string, p int, left sqlOperand, depth int) (end int, strong, ok bool) {
 	if x, ok := sqlWordFold(v, p, "notnull", "isnull"); ok {
-		strong = true
-		p = sqlSkip(v, x)
-	} else if x, ok := sqlWordFold(v, p, "collate"); ok {
-		n := sqlSkip(v, x)
-		if m := sqlOperandEnd(v, n); m > n {
-			strong = true
-			p = sqlSkip(v, m)
+		return x, true, true
+	}
+	if x, ok := sqlWordFold(v, p, "collate"); ok {
+		if e := collationEnd(v, skipSQLSpace(v, x)); e >= 0 {
+			return e, true, true
+		}
+		return p, false, false
+	}
+	if x, ok := sqlWordFold(v, p, "is"); ok {
+		k := skipSQLSpace(v, x)
+		if n, ok := sqlWordFold(v, k, "not"); ok {
+			k = skipSQLSpace(v, n)
+		}
+		distinct := false
+		if n, ok := sqlWordFold(v, k, "distinct"); ok {
+			f, ok := sqlWordFold(v, skipSQLSpace(v, n), "from")
+			if !ok {
+				return p, false, false
+			}
+			k, distinct = skipSQLSpace(v, f), true
+		}
+		e, o, unary := sqlSignedPrimary(v, k, depth)
+		if o.kind == primNone {
+			return p, false, false
+		}
+		return e, distinct || unary || sqlConstant(o) || sqlSame(left, o), true
+	}
+	k := p
+	if n, ok := sqlWordFold(v, k, "not"); ok {
+		k = skipSQLSpace(v, n)
+	}
+	matchEnd := -1
+	if n, ok := sqlWordFold(v, k, "like", "glob", "regexp", "rlike", "ilike"); ok {
+		matchEnd = n
+	} else if n, ok := sqlWordFold(v, k, "similar", "sounds"); ok {
+		if m, ok := sqlWordFold(v, skipSQLSpace(v, n), "to", "like"); ok {
+			matchEnd = m
 		}
 	}
-	return strong && numberOperandEnds(v, p)
+	if matchEnd >= 0 {
+		e, o, unary := sqlSignedPrimary(v, skipSQLSpace(v, matchEnd), depth)
+		if o.kind == primNone {
+			return p, false, false
+		}
+		return e, unary || sqlConstant(o) || sqlSame(left, o), true
+	}
+	if n, ok := sqlWordFold(v, k, "between"); ok {
+		n = skipSQLSpace(v, n)
+		if m, ok := sqlWordFold(v, n, "symmetric", "asymmetric"); ok {
+			n = skipSQLSpace(v, m)
+		}
+		e, lo, _ := sqlSignedPrimary(v, n, depth)
+		a, ok := sqlWordFold(v, skipSQLSpace(v, e), "and")
+		if lo.kind == primNone || !ok {
+			return p, false, false
+		}
+		e, hi, _ := sqlSignedPrimary(v, skipSQLSpace(v, a), depth)
+		if hi.kind == primNone {
+			return p, false, false
+		}
+		return e, sqlConstant(lo) && sqlConstant(hi), true
+	}
+	if n, ok := sqlWordFold(v, k, "in"); ok {
+		n = skipSQLSpace(v, n)
+		if n < len(v) && v[n] == '(' {
+			if c := closingBracket(v, n, 64); c >= 0 {
+				return c + 1, true, true
+			}
+		}
+	}
+	return p, false, false
+}
+
+// sqlBinary reads a logical operator (OR, AND, XOR, ||, &&) or an
+// arithmetic one (+ - * / % DIV MOD: arithmetic, strong by its sides in
+// sqlExpr) at v[p:].
+func sqlBinary(v string, p int) (end int, arithmetic, ok bool) {
+	if p >= len(v) {
+		return p, false, false
+	}
+	if strings.HasPrefix(v[p:], "||") || strings.HasPrefix(v[p:], "&&") {
+		return p + 2, false, true
+	}
+	if e, ok := sqlWordFold(v, p, "or", "and", "xor"); ok {
+		return e, false, true
+	}
+	if e, ok := sqlWordFold(v, p, "div", "mod"); ok {
+		return e, true, true
+	}
+	if strings.HasPrefix(v[p:], "--") || strings.HasPrefix(v[p:], "/*") {
+		return p, false, false
+	}
+	if strings.IndexByte("+-*/%", v[p]) >= 0 {
+		return p + 1, true, true
+	}
+	return p, false, false
+}
+
+// sqlComparison reads a comparison or a bitwise operator at v[p:] and the
+// operand after it (5 or id <> -id, 5 or rowid|0); bitwise reports which.
+func sqlComparison(v string, p, depth int) (end int, right sqlOperand, bitwise, ok bool) {
+	for _, op := range []string{"<=>", "<<", ">>", "<>", "!=", "<=", ">=", "==", "=", "<", ">", "|", "&", "^"} {
+		if strings.HasPrefix(v[p:], op) {
+			e, o, _ := sqlSignedPrimary(v, skipSQLSpace(v, p+len(op)), depth)
+			if o.kind == primNone {
+				return p, o, false, false
+			}
+			bitwise := op == "<<" || op == ">>" || op == "|" || op == "&" || op == "^"
+			return e, o, bitwise, true
+		}
+	}
+	return p, sqlOperand{}, false, false
 }
 
 // numberOperandName: name is one every table has (SQLite's rowid, _rowid_
@@ -456,7 +755,7 @@ func numberOperandEnds(v string, p int) bool {
 		_, ok = sqlWordFold(v, sqlSkip(v, e), "by")
 		return ok
 	}
-	_, ok := sqlWordFold(v, p, "limit", "offset", "having", "union", "into", "procedure", "or", "and", "xor")
+	_, ok := sqlWordFold(v, p, "limit", "offset", "having", "union", "except", "intersect", "window", "into", "procedure", "or", "and", "xor")
 	return ok
 }
 
@@ -631,10 +930,8 @@ func tautologySuffix(v string) bool {
 		if _, ok := sqlWordFold(v, k, "notnull", "isnull"); ok {
 			return true
 		}
-		if x, ok := sqlWordFold(v, k, "collate"); ok {
-			if n := skipSQLSpace(v, x); sqlOperandEnd(v, n) > n {
-				return true
-			}
+		if x, ok := sqlWordFold(v, k, "collate"); ok && collationEnd(v, skipSQLSpace(v, x)) >= 0 {
+			return true
 		}
 		c := sqlCompareEnd(v, k)
 		if c < 0 {
