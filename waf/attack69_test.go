@@ -19,13 +19,16 @@ var numberExprAttacks = []string{"5 or id <> -id", "5 or id != -id", "5 or id <>
 	"5 or id div 1", "5 or id mod 7", "5 or {x id}", "5 or id sounds like id", "5 or id+id", "5 or id*id", "5 or rowid<<1", "5 or id%7+1",
 	"5 or +rowid<<0", "5 or price+0", "5--x\nor rowid", "5 or--x\nrowid", "5 or#x\nrowid", "5#x\nor id", "5/**/or/**/rowid+0",
 	"5/**/or/**/id*id", "'' or rowid", "'x' or rowid", "x'35' or rowid", "~5 or rowid", "5 or rowid like rowid", "5 or rowid glob rowid",
-	"5 or rowid window w as ()", "a=1;;b=5 or rowid", ";5 or rowid", "x;;5 or rowid"}
+	"5 or rowid window w as ()", "a=1;;b=5 or rowid", ";5 or rowid", "x;;5 or rowid",
+	// ORDER BY a comparison with a string (orderByProbe)
+	"password like 'pw3%'", "password>'pw3'", "-(password>'pw3')", "password not like 'a%'", "u.password like 'a%' desc", "[password] >= 'm' nulls first"}
 
 // numberExprBenign are near-misses: ranges, dashes and the verb collate
 // in prose.
 var numberExprBenign = []string{"1 or 2-3 or more", "5 or 6-7 and up", "2 or 3-4 or so", "1 or 2-3 and that's it", "20 or 30-40 or more people",
 	"2 or 3-4 or 5-6 days", "1 or 2-3)", "2 or 3-4 ;)", "5 or 6 and we collate them", "3 or 4 and up", "4 or 5 id", "5 or 6 oid", "12 or -12 months",
-	"2 or 3x", "1 or 2 of them", "3 or 4 (or more)", "2 or 3 [optional]", "1 or {2}", "5 or e.g.", "10 or iPhone12(mini)", "Rated 4 or higher"}
+	"2 or 3x", "1 or 2 of them", "3 or 4 (or more)", "2 or 3 [optional]", "1 or {2}", "5 or e.g.", "10 or iPhone12(mini)", "Rated 4 or higher",
+	"Looks like 'magic'", "status='active'", "name asc", "It's like 'that'", "sort by 'name'", "created_at desc"}
 
 // TestNumberExpression: rule 210200 reads the operand after the OR as
 // an SQL expression (unary, binary and postfix operators, quoted and

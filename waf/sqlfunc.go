@@ -337,7 +337,7 @@ func numberOperand(v string) bool {
 				}
 			}
 		}
-		if numberOperandAt(v, k) {
+		if numberOperandAt(v, k) || orderByProbe(v, k) {
 			return true
 		}
 		n := strings.IndexByte(v[j:], ';')
@@ -380,6 +380,61 @@ func numberOperandAt(v string, j int) bool {
 	}
 	end, strong, ok := sqlExpr(v, skipSQLSpace(v, k), 0)
 	return ok && strong && numberOperandEnds(v, end)
+}
+
+// orderByProbe reads at v[j:] a column compared with a string, the whole
+// value: a name, [NOT] LIKE, GLOB or ILIKE and a pattern with a wildcard
+// (% _ *), or < > <= >= <> != and a string, inside brackets and signs or
+// not, then the value's end, a comment, ASC, DESC or NULLS. An
+// application that sorts by a column the client names (ORDER BY $sort)
+// sorts the rows by the comparison: ORDER BY password like 'pw3%' put
+// the row whose password starts so last, a password read a letter a
+// request on PostgreSQL (attack 69; -(password>'pw3') too). A name
+// compared with = is left: a filter language's shape (status='active').
+func orderByProbe(v string, j int) bool {
+	j = skipSQLSpace(v, j)
+	for j < len(v) && strings.IndexByte("-+~!(", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
+		j = skipSQLSpace(v, j+1)
+	}
+	e, name := sqlPrimary(v, j, 4)
+	if name.kind != primName && name.kind != primQuotedName {
+		return false
+	}
+	k := skipSQLSpace(v, e)
+	wildcard := false
+	if n, ok := sqlWordFold(v, k, "not"); ok {
+		k = skipSQLSpace(v, n)
+	}
+	if n, ok := sqlWordFold(v, k, "like", "glob", "ilike"); ok {
+		k, wildcard = skipSQLSpace(v, n), true
+	} else {
+		op := ""
+		for _, o := range []string{"<>", "!=", "<=", ">=", "<", ">"} {
+			if strings.HasPrefix(v[k:], o) {
+				op = o
+				break
+			}
+		}
+		if op == "" {
+			return false
+		}
+		k = skipSQLSpace(v, k+len(op))
+	}
+	if k >= len(v) || v[k] != '\'' {
+		return false
+	}
+	e = sqlOperandEnd(v, k)
+	if e == k || wildcard && !strings.ContainsAny(v[k+1:e-1], "%_*") {
+		return false
+	}
+	p := skipSQLSpace(v, e)
+	for p < len(v) && v[p] == ')' {
+		p = skipSQLSpace(v, p+1)
+	}
+	if _, ok := sqlWordFold(v, p, "asc", "desc", "nulls"); ok {
+		return true
+	}
+	return numberOperandEnds(v, p)
 }
 
 // The kinds of operand sqlPrimary reads.
