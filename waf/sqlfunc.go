@@ -365,8 +365,15 @@ func numberOperandAt(v string, j int) bool {
 		return false
 	}
 	k := skipSQLSpace(v, e)
-	if x, ok := sqlWordFold(v, k, "notnull"); ok {
-		return numberOperandEnds(v, x)
+	// a test of the constant itself, which SQL reads after the slot's
+	// own =: WHERE id = 5 is not 5 is (id = 5) IS NOT 5, every row on
+	// SQLite (=, IS, IN, LIKE and GLOB share a level, read left to
+	// right), as are 5 not in (5), 5 not like 5, 5 = 0 (every row but
+	// one), 5 is not true and 5 is distinct from true on PostgreSQL;
+	// 1 is not (password glob 'pw1*') read a password a letter a request
+	// (attack 70). Arithmetic before the test is prose's (1+1=2).
+	if p, strong := sqlTests(v, k, left); strong && numberOperandEnds(v, p) {
+		return true
 	}
 	switch {
 	case strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&"):
@@ -380,6 +387,36 @@ func numberOperandAt(v string, j int) bool {
 	}
 	end, strong, ok := sqlExpr(v, skipSQLSpace(v, k), 0)
 	return ok && strong && numberOperandEnds(v, end)
+}
+
+// sqlTests reads postfix tests (sqlPostfix) and comparisons
+// (sqlComparison, not bitwise) of the operand left at v[p:], at most 4,
+// with arithmetic on their right sides; strong: one of them is (a
+// comparison with a constant or a strong operand).
+func sqlTests(v string, p int, left sqlOperand) (end int, strong bool) {
+	for range 4 {
+		if q, s, ok := sqlPostfix(v, p, left, 0); ok {
+			strong = strong || s
+			p = skipSQLSpace(v, q)
+			continue
+		}
+		if q, right, bitwise, ok := sqlComparison(v, p, 0); ok && !bitwise {
+			// with a constant or a strong operand (5 = 0, 5<5=0), not a
+			// product's name (1=playStation5(slim)) or a word (10 = ten)
+			strong = strong || right.strong || sqlConstant(right)
+			p = skipSQLSpace(v, q)
+			continue
+		}
+		// arithmetic on the right side (5 is not 5-0)
+		if q, arith, ok := sqlBinary(v, p); ok && arith && strong {
+			if e, o, _ := sqlSignedPrimary(v, skipSQLSpace(v, q), 0); o.kind != primNone {
+				p = skipSQLSpace(v, e)
+				continue
+			}
+		}
+		break
+	}
+	return p, strong
 }
 
 // orderByProbe reads at v[j:] a column compared with a string, the whole
@@ -697,7 +734,7 @@ func sqlPostfix(v string, p int, left sqlOperand, depth int) (end int, strong, o
 		if o.kind == primNone {
 			return p, false, false
 		}
-		return e, distinct || unary || sqlConstant(o) || sqlSame(left, o), true
+		return e, distinct || unary || o.strong || sqlConstant(o) || sqlSame(left, o), true
 	}
 	k := p
 	if n, ok := sqlWordFold(v, k, "not"); ok {
@@ -716,7 +753,7 @@ func sqlPostfix(v string, p int, left sqlOperand, depth int) (end int, strong, o
 		if o.kind == primNone {
 			return p, false, false
 		}
-		return e, unary || sqlConstant(o) || sqlSame(left, o), true
+		return e, unary || o.strong || sqlConstant(o) || sqlSame(left, o), true
 	}
 	if n, ok := sqlWordFold(v, k, "between"); ok {
 		n = skipSQLSpace(v, n)
@@ -732,13 +769,17 @@ func sqlPostfix(v string, p int, left sqlOperand, depth int) (end int, strong, o
 		if hi.kind == primNone {
 			return p, false, false
 		}
-		return e, sqlConstant(lo) && sqlConstant(hi), true
+		return e, lo.strong || hi.strong || sqlConstant(lo) && sqlConstant(hi), true
 	}
 	if n, ok := sqlWordFold(v, k, "in"); ok {
 		n = skipSQLSpace(v, n)
 		if n < len(v) && v[n] == '(' {
 			if c := closingBracket(v, n, 64); c >= 0 {
-				return c + 1, true, true
+				// a list of constants, or a subquery (3 in (the list)
+				// is prose)
+				_, first, _ := sqlSignedPrimary(v, skipSQLSpace(v, n+1), depth+1)
+				_, sel := sqlWordFold(v, skipSQLSpace(v, n+1), "select", "values")
+				return c + 1, sel || first.strong || sqlConstant(first) || sqlSame(left, first), true
 			}
 		}
 	}
