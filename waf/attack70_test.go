@@ -1,6 +1,9 @@
 package waf
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // constantTestAttacks are attack 70's: a numeric slot given a constant
 // and a test of it with no OR, which SQL reads after the slot's own =
@@ -23,4 +26,63 @@ var constantTestBenign = []string{"1+1=2", "2*3=6", "10/2=5", "5 is fine", "5 is
 // real Caddy (in the query and in JSON), and no near-miss.
 func TestConstantTests(t *testing.T) {
 	operatorTable(t, "210200", numberOperand, constantTestAttacks, nil, constantTestBenign)
+}
+
+// TestCommentsSearchedOnce: rules 210200 and 210179 read from every ';'
+// and every quote, and a comment (# or -- to the line's end, /* to */)
+// is searched for its end once: 16 KiB of ;# cost 47-97 ms when each
+// start searched to the value's end (a review). The bytes searched are
+// counted, not timed.
+func TestCommentsSearchedOnce(t *testing.T) {
+	for _, unit := range []string{";#", ";--", ";/*", ";a=#", ";5 or #", ";5 or /*", "'#", "' or 1 #", "') or /*", ";#\n", ";/**/"} {
+		v := strings.Repeat(unit, 16384/len(unit))
+		for name, read := range map[string]func(*sqlReader) bool{"210200": numberOperandIn, "210179": tautologySuffixIn} {
+			r := newSQLReader(v)
+			read(r)
+			if r.scanned > 4*len(v) {
+				t.Errorf("%s on %q ×%d: %d bytes searched for comments' ends, want at most %d", name, unit, len(v)/len(unit), r.scanned, 4*len(v))
+			}
+		}
+	}
+}
+
+// exprReviewAttacks are a review's spellings that 210200 missed before
+// it read a double-quoted constant, arithmetic on the constant, names of
+// quoted parts and the date functions (each every row on SQLite).
+var exprReviewAttacks = []string{`"5" or rowid`, `"x" or rowid`, `"" or rowid`, `"5" or [id]`, "5+0 or rowid", "5*1 or -id", "5-0 or ~id", "5+0 or id",
+	`5 or "u"."rowid"`, "5 or [u].[rowid]", "5 or u.[rowid]", `5 or u."id"`, `5 or "u".rowid`, `5 or main."u"."rowid"`,
+	"5 or time()", "5 or unixepoch()", "5 or datetime()", "5 or strftime('%Y')", "5 <> 7", "5<>7", "5 != 2", "5 is not 2", "5 is not 'x'",
+	"5 is not -1", "5 <> 'a'", "5 not in (2)", "5 in (0,1)", "5 not like 2", "5 like '_'", "5 not glob 7", "5 == 5 <> 7"}
+
+// exprReviewBenign are the review's prose that 210200 refused.
+var exprReviewBenign = []string{"10 or more like 20", "20 or more like 30", "5 or less like 4", "5 or [citation needed]",
+	"5 or 6 collate", "1 or 1/2 cup", "1.5 or 2.0 mm", "18 or over", "1 or ID card"}
+
+// exprReviewCRS are prose the CRS alone refuses (its libinjection), which
+// 210200 passes.
+var exprReviewCRS = []string{"1 or 2 between 3 and 4", "2 or 3 -- not sure", "2 or 3*4", "4 or 5 ~ish"}
+
+// TestExpressionReview: the review's rows through a real Caddy.
+func TestExpressionReview(t *testing.T) {
+	nearMisses(t, "210200", numberOperand, exprReviewCRS)
+	operatorTable(t, "210200", numberOperand, exprReviewAttacks, nil, exprReviewBenign)
+}
+
+// TestQueryTextParts: a query is read whole when any part (split at &
+// and ;) is not plainly named, with or without an =, with empty parts
+// (a review: ?5%20or%20rowid, ?5 or id=id;, ?5 or rowid&rowid=rowid
+// passed).
+func TestQueryTextParts(t *testing.T) {
+	for q, want := range map[string]bool{"5%20or%20rowid": true, "5%20or%20id%3Did": true, "5%20or%20[rowid]": true, "5%20or%20id=id;": true,
+		"5%20or%20id=id&": true, "5%20or%20rowid&rowid=rowid": true, "5%20or%20rowid&rowid": true, "1'%20or%20'1'='1&": true,
+		"id=5": false, "page=2&sort=name": false, "123": false, "a[b]=1&c.d=2": false, "": false, "x=1;y=2": false} {
+		args := separatorArguments(q, nil)
+		got := false
+		for _, a := range args {
+			got = got || a.name == "query.text"
+		}
+		if got != want {
+			t.Errorf("?%s: query.text %v, want %v", q, got, want)
+		}
+	}
 }

@@ -166,15 +166,16 @@ func formValues(body []byte) []argument {
 // an argument (percent- and +-decoded); a query or cookie without ; or
 // , costs a byte scan.
 //
-// A query of one part whose name is not plainly a name (?1' or '1'='1,
-// ?5 or id=id) is an argument whole too, query.text: the engine splits
-// it at its first = into a name and a value that neither reads as SQL,
-// while an application that reads the query string whole (PHP's
+// A query with a part whose name is not plainly a name (?1' or '1'='1,
+// ?5 or id=id, ?5%20or%20rowid, ?5 or rowid&rowid) is an argument whole
+// too, query.text: the engine splits it at & and at its first = into
+// names and values that neither read as SQL, and the rules read no
+// names, while an application that reads the query string whole (PHP's
 // QUERY_STRING, Flask's query_string, /item?123) gets the injection
-// (attack 69).
+// (attack 69, a review).
 func separatorArguments(rawQuery string, cookies []string) []argument {
 	var out []argument
-	if k, _, ok := strings.Cut(rawQuery, "="); ok && !strings.ContainsAny(rawQuery, "&;") && !plainName(formUnescape(k)) {
+	if !plainQuery(rawQuery) {
 		out = append(out, argument{"query.text", formUnescape(rawQuery)})
 	}
 	split := func(s, first, more string) {
@@ -205,6 +206,27 @@ func separatorArguments(rawQuery string, cookies []string) []argument {
 		}
 	}
 	return out
+}
+
+// plainQuery: every part of the query (split at & and ;) is named
+// plainly, or there is none.
+func plainQuery(rawQuery string) bool {
+	for rawQuery != "" {
+		part := rawQuery
+		if i := strings.IndexAny(rawQuery, "&;"); i >= 0 {
+			part, rawQuery = rawQuery[:i], rawQuery[i+1:]
+		} else {
+			rawQuery = ""
+		}
+		if part = strings.TrimLeft(part, " "); part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "=")
+		if !plainName(formUnescape(name)) {
+			return false
+		}
+	}
+	return true
 }
 
 // plainName: s is a parameter's name as forms and APIs write them:

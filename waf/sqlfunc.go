@@ -295,566 +295,6 @@ func tightTautology(v string) bool {
 	return false
 }
 
-// numberOperandOp is rule 210200's operator (numberOperand).
-const numberOperandOp = "gatewayNumberOperand"
-
-func init() { registerGoOperator(numberOperandOp, numberOperand) }
-
-// numberOperand is rule 210200's operator: at the value's start (or after
-// a ';' and a name=), a number (bare or quoted), OR, AND, XOR, || or &&,
-// and an operand that no prose writes there and that a numeric context
-// reads as a condition: a name after a unary operator (-id, ~id, !id,
-// NOT id), an operand with arithmetic on a number (id+0, 2*1), an operand
-// then NOTNULL, ISNULL or COLLATE and a collation, or one of the names
-// every table has or a date keyword (rowid, _rowid_, oid, id,
-// user_id, uid, pk, current_date, localtime); then the value's end, a
-// comment, a ';', a closing parenthesis or a clause (LIMIT, ORDER BY,
-// UNION, ...). A number alone with NOTNULL (5 notnull: (id = 5) NOTNULL,
-// every row) counts too. WHERE id = 5 or rowid, 5 or 1 notnull,
-// 5 or 1 collate nocase, 5 or ~id, 5 or current_date are every row on
-// SQLite (rowid on every rowid table, with no column to guess), MySQL
-// (a non-zero id is true) or PostgreSQL (NOTNULL); they passed the CRS,
-// libinjection (the shape of "1 or more") and rule 210155, which reads a
-// constant or a comparison there (a fresh-eyes attack, attack 68). A
-// bare word that is not one of those names passes: "5 or more",
-// "18 or older", "10 or 20% off", "1 or 2 days"; "5 or 10-15" alone is
-// refused (arithmetic): the price. A call is not read (the CRS knows
-// SQL's functions, and 10 or iPhone12(mini), 1 or name (of it) are
-// prose). Each start is read over a few
-// operands (at most 64 bytes each).
-func numberOperand(v string) bool {
-	for j := 0; ; {
-		k := j
-		if j > 0 {
-			// a part's name=
-			if n := sqlSkip(v, j); n < len(v) && identByte(v[n], "") {
-				e := n
-				for e < len(v) && e-n < 64 && identByte(v[e], ".[]-") {
-					e++
-				}
-				if e < len(v) && v[e] == '=' {
-					k = e + 1
-				}
-			}
-		}
-		if numberOperandAt(v, k) || orderByProbe(v, k) {
-			return true
-		}
-		n := strings.IndexByte(v[j:], ';')
-		if n < 0 {
-			return false
-		}
-		j += n + 1
-	}
-}
-
-// numberOperandAt reads numberOperand's shape at v[j:]: a constant (a
-// number, a string, NULL; signed or not), a logical operator and an
-// expression no prose writes (sqlExpr), then an end; or a name and
-// NOTNULL or ISNULL (WHERE id = rowid notnull, tableoid notnull: every
-// row). Comments count as blanks (5--x<LF>or rowid, MySQL's #).
-func numberOperandAt(v string, j int) bool {
-	j = skipSQLSpace(v, j)
-	e, left, _ := sqlSignedPrimary(v, j, 0)
-	switch left.kind {
-	case primNumber, primString:
-	case primName, primQuotedName:
-		x, ok := sqlWordFold(v, skipSQLSpace(v, e), "notnull", "isnull")
-		return ok && numberOperandEnds(v, x)
-	default:
-		return false
-	}
-	k := skipSQLSpace(v, e)
-	// a test of the constant itself, which SQL reads after the slot's
-	// own =: WHERE id = 5 is not 5 is (id = 5) IS NOT 5, every row on
-	// SQLite (=, IS, IN, LIKE and GLOB share a level, read left to
-	// right), as are 5 not in (5), 5 not like 5, 5 = 0 (every row but
-	// one), 5 is not true and 5 is distinct from true on PostgreSQL;
-	// 1 is not (password glob 'pw1*') read a password a letter a request
-	// (attack 70). Arithmetic before the test is prose's (1+1=2).
-	if p, strong := sqlTests(v, k, left); strong && numberOperandEnds(v, p) {
-		return true
-	}
-	switch {
-	case strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&"):
-		k += 2
-	default:
-		x, ok := sqlWordFold(v, k, "or", "and", "xor")
-		if !ok {
-			return false
-		}
-		k = x
-	}
-	end, strong, ok := sqlExpr(v, skipSQLSpace(v, k), 0)
-	return ok && strong && numberOperandEnds(v, end)
-}
-
-// sqlTests reads postfix tests (sqlPostfix) and comparisons
-// (sqlComparison, not bitwise) of the operand left at v[p:], at most 4,
-// with arithmetic on their right sides; strong: one of them is (a
-// comparison with a constant or a strong operand).
-func sqlTests(v string, p int, left sqlOperand) (end int, strong bool) {
-	for range 4 {
-		if q, s, ok := sqlPostfix(v, p, left, 0); ok {
-			strong = strong || s
-			p = skipSQLSpace(v, q)
-			continue
-		}
-		if q, right, bitwise, ok := sqlComparison(v, p, 0); ok && !bitwise {
-			// with a constant or a strong operand (5 = 0, 5<5=0), not a
-			// product's name (1=playStation5(slim)) or a word (10 = ten)
-			strong = strong || right.strong || sqlConstant(right)
-			p = skipSQLSpace(v, q)
-			continue
-		}
-		// arithmetic on the right side (5 is not 5-0)
-		if q, arith, ok := sqlBinary(v, p); ok && arith && strong {
-			if e, o, _ := sqlSignedPrimary(v, skipSQLSpace(v, q), 0); o.kind != primNone {
-				p = skipSQLSpace(v, e)
-				continue
-			}
-		}
-		break
-	}
-	return p, strong
-}
-
-// orderByProbe reads at v[j:] a column compared with a string, the whole
-// value: a name, [NOT] LIKE, GLOB or ILIKE and a pattern with a wildcard
-// (% _ *), or < > <= >= <> != and a string, inside brackets and signs or
-// not, then the value's end, a comment, ASC, DESC or NULLS. An
-// application that sorts by a column the client names (ORDER BY $sort)
-// sorts the rows by the comparison: ORDER BY password like 'pw3%' put
-// the row whose password starts so last, a password read a letter a
-// request on PostgreSQL (attack 69; -(password>'pw3') too). A name
-// compared with = is left: a filter language's shape (status='active').
-func orderByProbe(v string, j int) bool {
-	j = skipSQLSpace(v, j)
-	for j < len(v) && strings.IndexByte("-+~!(", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
-		j = skipSQLSpace(v, j+1)
-	}
-	e, name := sqlPrimary(v, j, 4)
-	if name.kind != primName && name.kind != primQuotedName {
-		return false
-	}
-	k := skipSQLSpace(v, e)
-	wildcard := false
-	if n, ok := sqlWordFold(v, k, "not"); ok {
-		k = skipSQLSpace(v, n)
-	}
-	if n, ok := sqlWordFold(v, k, "like", "glob", "ilike"); ok {
-		k, wildcard = skipSQLSpace(v, n), true
-	} else {
-		op := ""
-		for _, o := range []string{"<>", "!=", "<=", ">=", "<", ">"} {
-			if strings.HasPrefix(v[k:], o) {
-				op = o
-				break
-			}
-		}
-		if op == "" {
-			return false
-		}
-		k = skipSQLSpace(v, k+len(op))
-	}
-	if k >= len(v) || v[k] != '\'' {
-		return false
-	}
-	e = sqlOperandEnd(v, k)
-	if e == k || wildcard && !strings.ContainsAny(v[k+1:e-1], "%_*") {
-		return false
-	}
-	p := skipSQLSpace(v, e)
-	for p < len(v) && v[p] == ')' {
-		p = skipSQLSpace(v, p+1)
-	}
-	if _, ok := sqlWordFold(v, p, "asc", "desc", "nulls"); ok {
-		return true
-	}
-	return numberOperandEnds(v, p)
-}
-
-// The kinds of operand sqlPrimary reads.
-const (
-	primNone       = iota
-	primNumber     // 5, 0x1, 1e0
-	primString     // 'a', N'a', x'31'
-	primName       // id, users.id
-	primQuotedName // [id], `id`, "id"
-	primCall       // f(...)
-	primGroup      // (expr), {x expr}
-)
-
-// sqlOperand is what sqlPrimary read: its kind, its text (a name's or a
-// quoted name's, for "the same as the left side") and whether it makes
-// the expression one no prose writes (strong).
-type sqlOperand struct {
-	kind   int
-	text   string
-	strong bool
-}
-
-// sqlExpr reads an SQL expression at v[j:] for rule 210200: operands
-// (sqlPrimary) with unary operators before them, postfix tests after
-// them and binary operators between them, at most 8 operands and 4
-// levels of brackets. It returns the end of the longest expression read
-// (an operator whose right side does not read is left out), whether any
-// part of it is one no prose writes (strong: a unary operator, a name
-// every table has, a quoted name, a comparison, a bitwise operator,
-// arithmetic on a number or on the same name, NOTNULL, ISNULL, COLLATE,
-// IS with a constant or the same name, LIKE with a constant or the same
-// name, BETWEEN constants, IN (...)), and whether an operand was read.
-func sqlExpr(v string, j, depth int) (end int, strong, ok bool) {
-	end = j
-	var prev sqlOperand
-	arithmetic := false
-	for i := 0; i < 8; i++ {
-		k, unary := j, false
-		for k < len(v) {
-			if strings.IndexByte("-+~!", v[k]) >= 0 && !strings.HasPrefix(v[k:], "--") {
-				k, unary = skipSQLSpace(v, k+1), true
-				continue
-			}
-			if e, ok := sqlWordFold(v, k, "not"); ok {
-				k, unary = skipSQLSpace(v, e), true
-				continue
-			}
-			break
-		}
-		e, left := sqlPrimary(v, k, depth)
-		if left.kind == primNone {
-			return end, strong, i > 0
-		}
-		if arithmetic && sqlArithmetic(prev, left) {
-			strong = true // id+0, price*1, id-id
-		}
-		strong = strong || left.strong || unary
-		p := skipSQLSpace(v, e)
-		for range 4 {
-			if q, s, ok := sqlPostfix(v, p, left, depth); ok {
-				strong = strong || s
-				p = skipSQLSpace(v, q)
-				continue
-			}
-			if q, right, bitwise, ok := sqlComparison(v, p, depth); ok {
-				// a comparison; a bitwise operator as arithmetic is
-				// (A & B, macBook(2020) & charger are prose)
-				strong = strong || !bitwise || sqlArithmetic(left, right)
-				p = skipSQLSpace(v, q)
-				continue
-			}
-			break
-		}
-		end = p
-		q, arith, ok := sqlBinary(v, p)
-		if !ok {
-			return end, strong, true
-		}
-		prev, arithmetic, j = left, arith, skipSQLSpace(v, q)
-	}
-	return end, strong, true
-}
-
-// sqlPrimary reads one operand at v[j:] (sqlOperand's kinds), or none.
-func sqlPrimary(v string, j, depth int) (int, sqlOperand) {
-	if j >= len(v) {
-		return j, sqlOperand{}
-	}
-	switch c := v[j]; {
-	case c == '\'':
-		if e := sqlOperandEnd(v, j); e > j {
-			return e, sqlOperand{kind: primString}
-		}
-	case c == '"' || c == '`' || c == '[':
-		closer := c
-		if c == '[' {
-			closer = ']'
-		}
-		rest := v[j+1:]
-		if len(rest) > 64 {
-			rest = rest[:64]
-		}
-		k := strings.IndexByte(rest, closer)
-		if k <= 0 {
-			return j, sqlOperand{}
-		}
-		name := rest[:k]
-		for i := 0; i < len(name); i++ {
-			if !identByte(name[i], "$ ") {
-				return j, sqlOperand{} // not a name: text in quotes
-			}
-		}
-		// [id] and `id` are names; "id" is one, or a string to MySQL:
-		// strong when it is a name every table has
-		return j + 1 + k + 1, sqlOperand{kind: primQuotedName, text: name, strong: c != '"' || numberOperandName(name)}
-	case c == '(':
-		if depth >= 4 {
-			return j, sqlOperand{}
-		}
-		e, strong, ok := sqlExpr(v, skipSQLSpace(v, j+1), depth+1)
-		if !ok || e >= len(v) || v[e] != ')' {
-			return j, sqlOperand{}
-		}
-		return e + 1, sqlOperand{kind: primGroup, strong: strong}
-	case c == '{':
-		// MySQL's ODBC escape, {x expr}
-		n := identEnd(v, j+1)
-		if n == j+1 || depth >= 4 {
-			return j, sqlOperand{}
-		}
-		e, _, ok := sqlExpr(v, skipSQLSpace(v, n), depth+1)
-		if !ok || e >= len(v) || v[e] != '}' {
-			return j, sqlOperand{}
-		}
-		return e + 1, sqlOperand{kind: primGroup, strong: true}
-	case c >= '0' && c <= '9' || c == '.':
-		if e := sqlNumberEnd(v, j); e > j {
-			return e, sqlOperand{kind: primNumber}
-		}
-	case identByte(c, "$"):
-		if e, ok := sqlWordFold(v, j, "null", "true", "false", "unknown"); ok {
-			return e, sqlOperand{kind: primNumber}
-		}
-		if (c|0x20 == 'n' || c|0x20 == 'x' || c|0x20 == 'b') && j+1 < len(v) && v[j+1] == '\'' {
-			if e := sqlOperandEnd(v, j+1); e > j+1 {
-				return e, sqlOperand{kind: primString} // N'a', x'31', b'1'
-			}
-		}
-		e := sqlOperandEnd(v, j)
-		if e == j {
-			return j, sqlOperand{}
-		}
-		if v[e-1] == ')' {
-			return e, sqlOperand{kind: primCall}
-		}
-		name := v[j:e]
-		last := name
-		if d := strings.LastIndexByte(name, '.'); d >= 0 {
-			last = name[d+1:]
-		}
-		return e, sqlOperand{kind: primName, text: name, strong: numberOperandName(last)}
-	}
-	return j, sqlOperand{}
-}
-
-// sqlArithmetic: arithmetic between a and b is one no prose writes: on a
-// name and a number or a name (id+0, price*1, id*id), or on a name
-// every table has. Between two numbers it is prose's range (1 or 2-3 or
-// more, 5 or 10-15), and a number less a word its dash (1 or 2 - maybe).
-func sqlArithmetic(a, b sqlOperand) bool {
-	named := func(o sqlOperand) bool { return o.kind == primName || o.kind == primQuotedName }
-	return a.strong || b.strong || named(a) && (b.kind == primNumber || named(b))
-}
-
-// sqlSignedPrimary is sqlPrimary after unary operators (- + ~ !), and
-// whether there were any.
-func sqlSignedPrimary(v string, j, depth int) (int, sqlOperand, bool) {
-	unary := false
-	for j < len(v) && strings.IndexByte("-+~!", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
-		j, unary = skipSQLSpace(v, j+1), true
-	}
-	e, o := sqlPrimary(v, j, depth)
-	return e, o, unary
-}
-
-// collationEnd is the end of a collation's name at v[n:]: one in quotes
-// or brackets ("C", `utf8mb4_bin`, pg_catalog."C"), a name with an
-// underscore (utf8mb4_bin, latin1_swedish_ci, und_x_icu) or one of
-// SQLite's, PostgreSQL's and MySQL's own (nocase, binary, rtrim, c,
-// posix, default, ucs_basic, unicode, ascii, latin1, utf8, utf8mb4);
-// or -1. A word of prose after collate (collate copies, collate them)
-// is not one.
-func collationEnd(v string, n int) int {
-	if n >= len(v) {
-		return -1
-	}
-	if e, o := sqlPrimary(v, n, 4); o.kind == primQuotedName || o.kind == primString {
-		return e
-	}
-	e := n
-	for e < len(v) && e-n < 64 && (identByte(v[e], "$") || v[e] == '.') {
-		e++
-	}
-	if e > n && v[e-1] == '.' && e < len(v) && v[e] == '"' {
-		if q := strings.IndexByte(v[e+1:], '"'); q >= 0 {
-			return e + 1 + q + 1 // pg_catalog."C"
-		}
-	}
-	name := strings.ToLower(v[n:e])
-	if name == "" {
-		return -1
-	}
-	if strings.Contains(name, "_") {
-		return e
-	}
-	switch name {
-	case "nocase", "binary", "rtrim", "c", "posix", "default", "unicode", "ascii", "latin1", "utf8", "utf8mb4", "utf16", "ucs2":
-		return e
-	}
-	return -1
-}
-
-// sqlConstant: o is a number, a string, null, true or false.
-func sqlConstant(o sqlOperand) bool { return o.kind == primNumber || o.kind == primString }
-
-// sqlSame: o names what left names (id is id, rowid like rowid).
-func sqlSame(left, o sqlOperand) bool {
-	return left.text != "" && strings.EqualFold(left.text, o.text)
-}
-
-// sqlPostfix reads a postfix test at v[p:] after the operand left:
-// NOTNULL, ISNULL, COLLATE name, IS [NOT] [DISTINCT FROM] x,
-// [NOT] LIKE/GLOB/REGEXP/RLIKE/ILIKE/SIMILAR TO/SOUNDS LIKE x,
-// [NOT] BETWEEN [SYMMETRIC] x AND y, [NOT] IN (...). strong: as sqlExpr
-// counts them.
-func sqlPostfix(v string, p int, left sqlOperand, depth int) (end int, strong, ok bool) {
-	if x, ok := sqlWordFold(v, p, "notnull", "isnull"); ok {
-		return x, true, true
-	}
-	if x, ok := sqlWordFold(v, p, "collate"); ok {
-		if e := collationEnd(v, skipSQLSpace(v, x)); e >= 0 {
-			return e, true, true
-		}
-		return p, false, false
-	}
-	if x, ok := sqlWordFold(v, p, "is"); ok {
-		k := skipSQLSpace(v, x)
-		if n, ok := sqlWordFold(v, k, "not"); ok {
-			k = skipSQLSpace(v, n)
-		}
-		distinct := false
-		if n, ok := sqlWordFold(v, k, "distinct"); ok {
-			f, ok := sqlWordFold(v, skipSQLSpace(v, n), "from")
-			if !ok {
-				return p, false, false
-			}
-			k, distinct = skipSQLSpace(v, f), true
-		}
-		e, o, unary := sqlSignedPrimary(v, k, depth)
-		if o.kind == primNone {
-			return p, false, false
-		}
-		return e, distinct || unary || o.strong || sqlConstant(o) || sqlSame(left, o), true
-	}
-	k := p
-	if n, ok := sqlWordFold(v, k, "not"); ok {
-		k = skipSQLSpace(v, n)
-	}
-	matchEnd := -1
-	if n, ok := sqlWordFold(v, k, "like", "glob", "regexp", "rlike", "ilike"); ok {
-		matchEnd = n
-	} else if n, ok := sqlWordFold(v, k, "similar", "sounds"); ok {
-		if m, ok := sqlWordFold(v, skipSQLSpace(v, n), "to", "like"); ok {
-			matchEnd = m
-		}
-	}
-	if matchEnd >= 0 {
-		e, o, unary := sqlSignedPrimary(v, skipSQLSpace(v, matchEnd), depth)
-		if o.kind == primNone {
-			return p, false, false
-		}
-		return e, unary || o.strong || sqlConstant(o) || sqlSame(left, o), true
-	}
-	if n, ok := sqlWordFold(v, k, "between"); ok {
-		n = skipSQLSpace(v, n)
-		if m, ok := sqlWordFold(v, n, "symmetric", "asymmetric"); ok {
-			n = skipSQLSpace(v, m)
-		}
-		e, lo, _ := sqlSignedPrimary(v, n, depth)
-		a, ok := sqlWordFold(v, skipSQLSpace(v, e), "and")
-		if lo.kind == primNone || !ok {
-			return p, false, false
-		}
-		e, hi, _ := sqlSignedPrimary(v, skipSQLSpace(v, a), depth)
-		if hi.kind == primNone {
-			return p, false, false
-		}
-		return e, lo.strong || hi.strong || sqlConstant(lo) && sqlConstant(hi), true
-	}
-	if n, ok := sqlWordFold(v, k, "in"); ok {
-		n = skipSQLSpace(v, n)
-		if n < len(v) && v[n] == '(' {
-			if c := closingBracket(v, n, 64); c >= 0 {
-				// a list of constants, or a subquery (3 in (the list)
-				// is prose)
-				_, first, _ := sqlSignedPrimary(v, skipSQLSpace(v, n+1), depth+1)
-				_, sel := sqlWordFold(v, skipSQLSpace(v, n+1), "select", "values")
-				return c + 1, sel || first.strong || sqlConstant(first) || sqlSame(left, first), true
-			}
-		}
-	}
-	return p, false, false
-}
-
-// sqlBinary reads a logical operator (OR, AND, XOR, ||, &&) or an
-// arithmetic one (+ - * / % DIV MOD: arithmetic, strong by its sides in
-// sqlExpr) at v[p:].
-func sqlBinary(v string, p int) (end int, arithmetic, ok bool) {
-	if p >= len(v) {
-		return p, false, false
-	}
-	if strings.HasPrefix(v[p:], "||") || strings.HasPrefix(v[p:], "&&") {
-		return p + 2, false, true
-	}
-	if e, ok := sqlWordFold(v, p, "or", "and", "xor"); ok {
-		return e, false, true
-	}
-	if e, ok := sqlWordFold(v, p, "div", "mod"); ok {
-		return e, true, true
-	}
-	if strings.HasPrefix(v[p:], "--") || strings.HasPrefix(v[p:], "/*") {
-		return p, false, false
-	}
-	if strings.IndexByte("+-*/%", v[p]) >= 0 {
-		return p + 1, true, true
-	}
-	return p, false, false
-}
-
-// sqlComparison reads a comparison or a bitwise operator at v[p:] and the
-// operand after it (5 or id <> -id, 5 or rowid|0); bitwise reports which.
-func sqlComparison(v string, p, depth int) (end int, right sqlOperand, bitwise, ok bool) {
-	for _, op := range []string{"<=>", "<<", ">>", "<>", "!=", "<=", ">=", "==", "=", "<", ">", "|", "&", "^"} {
-		if strings.HasPrefix(v[p:], op) {
-			e, o, _ := sqlSignedPrimary(v, skipSQLSpace(v, p+len(op)), depth)
-			if o.kind == primNone {
-				return p, o, false, false
-			}
-			bitwise := op == "<<" || op == ">>" || op == "|" || op == "&" || op == "^"
-			return e, o, bitwise, true
-		}
-	}
-	return p, sqlOperand{}, false, false
-}
-
-// numberOperandName: name is one every table has (SQLite's rowid, _rowid_
-// and oid), a table's id column (id, user_id, userid, uid, pk) or a date
-// keyword, true in a numeric context on SQLite and MySQL.
-func numberOperandName(name string) bool {
-	switch strings.ToLower(name) {
-	case "rowid", "_rowid_", "oid", "id", "uid", "pk", "userid", "current_date", "current_time", "current_timestamp",
-		"localtime", "localtimestamp", "utc_date", "utc_time", "utc_timestamp":
-		return true
-	}
-	return len(name) > 3 && len(name) <= 64 && strings.EqualFold(name[len(name)-3:], "_id")
-}
-
-// numberOperandEnds: at v[p] (after white space) the value ends, or a
-// comment, a ';', a closing parenthesis or a clause that goes on with a
-// query.
-func numberOperandEnds(v string, p int) bool {
-	p = sqlSkip(v, p)
-	if p == len(v) || v[p] == ';' || v[p] == '#' || v[p] == ')' || strings.HasPrefix(v[p:], "--") || strings.HasPrefix(v[p:], "/*") {
-		return true
-	}
-	if e, ok := sqlWordFold(v, p, "order", "group"); ok {
-		_, ok = sqlWordFold(v, sqlSkip(v, e), "by")
-		return ok
-	}
-	_, ok := sqlWordFold(v, p, "limit", "offset", "having", "union", "except", "intersect", "window", "into", "procedure", "or", "and", "xor")
-	return ok
-}
-
 // xpathInjectionOp is rule 210104's operator (xpathInjection).
 const xpathInjectionOp = "gatewayXPathInjection"
 
@@ -1003,13 +443,17 @@ func init() { registerGoOperator(tautologySuffixOp, tautologySuffix) }
 // WINDOW w AS, ClickHouse's SETTINGS x= and FORMAT (attack 50: 1' OR
 // 1=1 FOR UPDATE#, ' OR 1 NOTNULL--, 1' OR 1=1 SETTINGS max_threads=1--
 // passed the CRS, libinjection and the other rules). Each quote is read
-// on over a few words.
-func tautologySuffix(v string) bool {
+// on over a few words; a comment's end is searched once (sqlReader).
+func tautologySuffix(v string) bool { return tautologySuffixIn(newSQLReader(v)) }
+
+// tautologySuffixIn is tautologySuffix on r's value.
+func tautologySuffixIn(r *sqlReader) bool {
+	v := r.v
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c != '\'' && c != '"' && c != '`' && c != ')' {
 			continue
 		}
-		k := skipSQLSpace(v, i+1)
+		k := r.skip(i + 1)
 		if strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&") {
 			k += 2
 		} else if e, ok := sqlWordFold(v, k, "or", "xor", "and"); ok {
@@ -1017,24 +461,24 @@ func tautologySuffix(v string) bool {
 		} else {
 			continue
 		}
-		a := skipSQLSpace(v, k)
+		a := r.skip(k)
 		e := sqlOperandEnd(v, a)
 		if e == a {
 			continue
 		}
-		k = skipSQLSpace(v, e)
+		k = r.skip(e)
 		if _, ok := sqlWordFold(v, k, "notnull", "isnull"); ok {
 			return true
 		}
-		if x, ok := sqlWordFold(v, k, "collate"); ok && collationEnd(v, skipSQLSpace(v, x)) >= 0 {
+		if x, ok := sqlWordFold(v, k, "collate"); ok && collationEnd(r, r.skip(x)) >= 0 {
 			return true
 		}
 		c := sqlCompareEnd(v, k)
 		if c < 0 {
 			continue
 		}
-		b := skipSQLSpace(v, c)
-		if e = sqlOperandEnd(v, b); e > b && queryEndClause(v, skipSQLSpace(v, e)) {
+		b := r.skip(c)
+		if e = sqlOperandEnd(v, b); e > b && queryEndClause(r, r.skip(e)) {
 			return true
 		}
 	}
@@ -1044,29 +488,30 @@ func tautologySuffix(v string) bool {
 // queryEndClause: at v[k] a clause that ends a SELECT: FOR UPDATE, FOR
 // SHARE, FOR NO KEY UPDATE, FOR KEY SHARE, LOCK IN SHARE MODE, WINDOW
 // name AS, SETTINGS name=, FORMAT name.
-func queryEndClause(v string, k int) bool {
+func queryEndClause(r *sqlReader, k int) bool {
+	v := r.v
 	if e, ok := sqlWordFold(v, k, "for"); ok {
-		_, ok = sqlWordFold(v, skipSQLSpace(v, e), "update", "share", "no", "key")
+		_, ok = sqlWordFold(v, r.skip(e), "update", "share", "no", "key")
 		return ok
 	}
 	if e, ok := sqlWordFold(v, k, "lock"); ok {
-		_, ok = sqlWordFold(v, skipSQLSpace(v, e), "in")
+		_, ok = sqlWordFold(v, r.skip(e), "in")
 		return ok
 	}
 	if e, ok := sqlWordFold(v, k, "window"); ok {
-		n := skipSQLSpace(v, e)
+		n := r.skip(e)
 		m := identEnd(v, n)
-		_, ok = sqlWordFold(v, skipSQLSpace(v, m), "as")
+		_, ok = sqlWordFold(v, r.skip(m), "as")
 		return m > n && ok
 	}
 	if e, ok := sqlWordFold(v, k, "settings"); ok {
-		n := skipSQLSpace(v, e)
+		n := r.skip(e)
 		m := identEnd(v, n)
-		m = skipSQLSpace(v, m)
+		m = r.skip(m)
 		return m > n && m < len(v) && v[m] == '='
 	}
 	if e, ok := sqlWordFold(v, k, "format"); ok {
-		n := skipSQLSpace(v, e)
+		n := r.skip(e)
 		return n > e && identEnd(v, n) > n
 	}
 	return false
