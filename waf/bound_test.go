@@ -530,7 +530,6 @@ func TestCPUBoundNotUTF8Names(t *testing.T) {
 		{"cookie", "", "stra\xdfe=1", "application/x-www-form-urlencoded", "a=1"},
 		{"form", "", "", "application/x-www-form-urlencoded", "stra\xdfe=1"},
 		{"JSON key", "", "", "application/json", `{"stra\xdfe":1}`},
-		{"text/plain body", "", "", "text/plain", "Jos\xe9 Garc\xeda"},
 		{"multipart field", "", "", "multipart/form-data; boundary=XyZ", "--XyZ\r\nContent-Disposition: form-data; name=\"stra\xdfe\"\r\n\r\n1\r\n--XyZ--\r\n"},
 	} {
 		req, _ := http.NewRequest("POST", base+"/a?"+c.query, strings.NewReader(c.body))
@@ -543,8 +542,16 @@ func TestCPUBoundNotUTF8Names(t *testing.T) {
 			t.Errorf("a %s name not UTF-8: %d, want 400", c.name, code)
 		}
 	}
+	// a text/plain body is one value since attack 71 (read whole, not as
+	// the engine's form pieces): Latin-1 text passes and is inspected
+	req, _ := http.NewRequest("POST", base+"/a", strings.NewReader("Jos\xe9 Garc\xeda"))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
+	if code, _ := cpuOfRequest(t, req); code != http.StatusOK {
+		t.Errorf("a Latin-1 text/plain body: %d, want 200", code)
+	}
 	// values need not be UTF-8 (a Latin-1 form)
-	req, _ := http.NewRequest("POST", base+"/a?city=M%FCnchen", strings.NewReader("name=Jos%E9&street=Stra%DFe"))
+	req, _ = http.NewRequest("POST", base+"/a?city=M%FCnchen", strings.NewReader("name=Jos%E9&street=Stra%DFe"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "Mozilla/5.0 gateway-test")
 	req.Header.Set("Cookie", "lang=fr; city=M\xfcnchen")

@@ -154,7 +154,6 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "NoSQL $expr in JSON", method: "POST", path: "/find", contentType: js, body: `{"$expr": {"$function": {"body": "function() { sleep(5000); return true }", "args": [], "lang": "js"}}}`},
 		{name: "NoSQL $accumulator", method: "POST", path: "/find", contentType: js, body: `{"group": {"$accumulator": {"init": "function() { return 1 }"}}}`},
 		{name: "NoSQL $where in a string of JSON", method: "POST", path: "/find", contentType: js, body: `{"q": "{\"$where\": \"sleep(5000)\"}"}`},
-		{name: "JSON sent as text/plain, template in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"name": "{{7*7}}"}`},
 		{name: "NoSQL stage $addFields in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$addFields": {"from": "users", "as": "u"}}]`},
 		{name: "NoSQL stage $project in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$project": {"from": "users", "as": "u"}}]`},
 		{name: "NoSQL stage $group in JSON", method: "POST", path: "/find", contentType: js, body: `[{"$group": {"from": "users", "as": "u"}}]`},
@@ -167,6 +166,9 @@ func attackTable() (crsCatches, crsMisses []probe) {
 		{name: "session fixation", method: "GET", path: "/?x=" + q(`<meta http-equiv="Set-Cookie" content="sessionid=abc">`)},
 	}
 	crsMisses = []probe{
+		// the CRS alone refused it as the engine's form name of the whole
+		// body until a text/plain body was read only whole (attack 71)
+		{name: "JSON sent as text/plain, template in a leaf", method: "POST", path: "/api", contentType: "text/plain", body: `{"name": "{{7*7}}"}`},
 		// Flask's config and Jinja2's template context, read bare (a
 		// seventh fresh-eyes attack, attack 11): rule 210111
 		{name: "SSTI Flask {{ (config) }}", method: "GET", path: "/hello?name=" + q("{{ (config) }}")},

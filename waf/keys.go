@@ -3,6 +3,7 @@ package waf
 import (
 	"bytes"
 	"io"
+	"mime"
 	"strings"
 	"unsafe"
 
@@ -164,6 +165,15 @@ func (p orderedFormProcessor) ProcessRequest(r io.Reader, v plugintypes.Transact
 	}
 	for _, md := range prior {
 		args.Add(md.Key(), md.Value())
+	}
+	if mt, _, perr := mime.ParseMediaType(o.Mime); perr == nil && mt == "text/plain" {
+		// text/plain, which the engine reads as a form: the application
+		// reads it whole, and so do the rules (body.text, or JSON's
+		// leaves, added before); its pieces split at & and = were
+		// prose's false positives (Let n = 2 and k = 3: a value
+		// " 2 and k " read as SQL, attack 71)
+		uniqueKeys(args)
+		return err
 	}
 	fields := formValues(body)
 	if o.ArgumentLimit > 0 && len(fields) > o.ArgumentLimit {

@@ -97,6 +97,13 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		// JSON sent as a form: its leaves are arguments (the engine
 		// makes one form name of the whole document)
 		leaves, err := jsonLeaves(body)
+		if leaves == nil && !plainQuery(string(body)) {
+			// a field not plainly named: the body whole too, for an
+			// application that reads it whatever its type (PHP's
+			// php://input, Go's io.ReadAll, Flask's get_data): curl -d
+			// "1' or '1'='1" sends a form (attack 71)
+			leaves = []argument{{"body.text", string(body)}}
+		}
 		return leaves, append(formValues(body), leaves...), err
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
 		leaves, err := jsonLeaves(body)

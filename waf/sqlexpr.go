@@ -155,24 +155,21 @@ func numberOperandAt(r *sqlReader, j int) bool {
 	case left.kind == primNumber || left.kind == primString || left.quoted && (e >= len(v) || v[e] != '.'):
 		// a constant; "5" is a string to MySQL and to SQLite when no
 		// column has that name ("5" or rowid, "" or rowid: a review)
+	case left.kind == primCall && strings.EqualFold(left.text, "cast"):
+		// cast(5 as int) or 1=1: every row on SQLite, PostgreSQL and
+		// MariaDB (attack 71); the CRS knows the other calls
 	case left.kind == primName || left.kind == primQuotedName:
-		x, ok := sqlWordFold(v, r.skip(e), "notnull", "isnull")
-		return ok && numberOperandEnds(v, x)
+		k := r.skip(e)
+		if x, ok := sqlWordFold(v, k, "notnull", "isnull"); ok {
+			return numberOperandEnds(v, x)
+		}
+		return left.strong && nameLeadTest(r, k)
 	default:
 		return false
 	}
 	k := r.skip(e)
-	// a test of the constant itself, which SQL reads after the slot's
-	// own =: WHERE id = 5 is not 5 is (id = 5) IS NOT 5, every row on
-	// SQLite (=, IS, IN, LIKE and GLOB share a level, read left to
-	// right), as are 5 not in (5), 5 not like 5, 5 = 0 (every row but
-	// one), 5 is not true and 5 is distinct from true on PostgreSQL;
-	// 1 is not (password glob 'pw1*') read a password a letter a request
-	// (attack 70). Arithmetic before the test is prose's (1+1=2).
-	if p, strong := sqlTests(r, k, left); strong && numberOperandEnds(v, p) {
-		return true
-	}
-	// arithmetic on constants before the OR (5+0 or rowid)
+	// arithmetic on constants (5+0, '5'+0, 5 div 1)
+	arithmetic := false
 	for range 4 {
 		q, arith, ok := sqlBinary(r, k)
 		if !ok || !arith {
@@ -182,7 +179,19 @@ func numberOperandAt(r *sqlReader, j int) bool {
 		if !sqlConstant(o) {
 			break
 		}
-		k = r.skip(n)
+		k, arithmetic = r.skip(n), true
+	}
+	// a test of the constant itself, which SQL reads after the slot's
+	// own =: WHERE id = 5 is not 5 is (id = 5) IS NOT 5, every row on
+	// SQLite (=, IS, IN, LIKE and GLOB share a level, read left to
+	// right), as are 5 not in (5), 5 not like 5, 5 = 0 (every row but
+	// one), 5 is not true and 5 is distinct from true on PostgreSQL;
+	// 1 is not (password glob 'pw1*') read a password a letter a request
+	// (attack 70). After arithmetic (5+0 is not true, 1+1<>2: attack
+	// 71) = < > and their kin are prose's (1+1=2, 2*3>5), the tests and
+	// <> != are not.
+	if p, strong := sqlTests(r, k, left, arithmetic); strong && numberOperandEnds(v, p) {
+		return true
 	}
 	switch {
 	case strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&"):
@@ -195,24 +204,81 @@ func numberOperandAt(r *sqlReader, j int) bool {
 		k = x
 	}
 	end, strong, ok := sqlExpr(r, r.skip(k), 0)
-	return ok && strong && numberOperandEnds(v, end)
+	// after a cast, no prose: any operand (cast(5 as int) or true)
+	cast := left.kind == primCall
+	return ok && (strong || cast) && numberOperandEnds(v, end)
+}
+
+// nameLeadTest reads at v[k:], after a name every table has (id, rowid,
+// [id], users.id: left), what makes WHERE id = <value> every row: OR,
+// XOR or || and a constant (id or true, rowid or 5), IS [NOT] NULL,
+// TRUE, FALSE or UNKNOWN, IS [NOT] DISTINCT FROM, NOT IN (...), or <>
+// and an operand (id <> 5, -id <> id); then an end (attack 71). = and
+// != are a filter language's (RSQL's id==5, id!=5), and AND is prose's
+// (ID and passport).
+func nameLeadTest(r *sqlReader, k int) bool {
+	v := r.v
+	or := -1
+	if strings.HasPrefix(v[k:], "||") {
+		or = k + 2
+	} else if x, ok := sqlWordFold(v, k, "or", "xor"); ok {
+		or = x
+	}
+	if or >= 0 {
+		e, o, _ := sqlSignedPrimary(r, r.skip(or), 0)
+		return sqlConstant(o) && numberOperandEnds(v, r.skip(e))
+	}
+	if x, ok := sqlWordFold(v, k, "is"); ok {
+		n := r.skip(x)
+		if m, ok := sqlWordFold(v, n, "not"); ok {
+			n = r.skip(m)
+		}
+		if m, ok := sqlWordFold(v, n, "null", "true", "false", "unknown"); ok {
+			return numberOperandEnds(v, m)
+		}
+		if m, ok := sqlWordFold(v, n, "distinct"); ok {
+			if f, ok := sqlWordFold(v, r.skip(m), "from"); ok {
+				e, o, _ := sqlSignedPrimary(r, r.skip(f), 0)
+				return o.kind != primNone && numberOperandEnds(v, r.skip(e))
+			}
+		}
+		return false
+	}
+	if x, ok := sqlWordFold(v, k, "not"); ok {
+		if m, ok := sqlWordFold(v, r.skip(x), "in"); ok {
+			if n := r.skip(m); n < len(v) && v[n] == '(' {
+				if c := closingBracket(v, n, 64); c >= 0 {
+					return numberOperandEnds(v, c+1)
+				}
+			}
+		}
+		return false
+	}
+	if strings.HasPrefix(v[k:], "<>") {
+		e, o, _ := sqlSignedPrimary(r, r.skip(k+2), 0)
+		return o.kind != primNone && numberOperandEnds(v, r.skip(e))
+	}
+	return false
 }
 
 // sqlTests reads postfix tests (sqlPostfix) and comparisons
 // (sqlComparison, not bitwise) of the operand left at v[p:], at most 4,
 // with arithmetic on their right sides; strong: one of them is (a
 // comparison with a constant or a strong operand).
-func sqlTests(r *sqlReader, p int, left sqlOperand) (end int, strong bool) {
+func sqlTests(r *sqlReader, p int, left sqlOperand, arithmetic bool) (end int, strong bool) {
 	for range 4 {
 		if q, s, ok := sqlPostfix(r, p, left, 0); ok {
 			strong = strong || s
 			p = r.skip(q)
 			continue
 		}
-		if q, right, bitwise, ok := sqlComparison(r, p, 0); ok && !bitwise {
+		if q, right, op, ok := sqlComparison(r, p, 0); ok && !sqlBitwise(op) {
 			// with a constant or a strong operand (5 = 0, 5<5=0), not a
-			// product's name (1=playStation5(slim)) or a word (10 = ten)
-			strong = strong || right.strong || sqlConstant(right)
+			// product's name (1=playStation5(slim)) or a word (10 = ten);
+			// after arithmetic <> and != only (1+1=2 is prose's)
+			if !arithmetic || op == "<>" || op == "!=" {
+				strong = strong || right.strong || sqlConstant(right)
+			}
 			p = r.skip(q)
 			continue
 		}
@@ -241,12 +307,24 @@ func sqlTests(r *sqlReader, p int, left sqlOperand) (end int, strong bool) {
 func orderByProbe(r *sqlReader, j int) bool {
 	v := r.v
 	j = r.skip(j)
-	for j < len(v) && strings.IndexByte("-+~!(", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
-		j = r.skip(j + 1)
+	prefix := func() {
+		for j < len(v) && strings.IndexByte("-+~!(", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
+			j = r.skip(j + 1)
+		}
 	}
+	prefix()
 	e, name := sqlPrimary(r, j, 4)
 	if name.kind != primName && name.kind != primQuotedName {
 		return false
+	}
+	// a column times the comparison (-id*(password glob 'pw3*'),
+	// id%(password glob 'pw1*'): attack 71)
+	if k := r.skip(e); k < len(v) && strings.IndexByte("*/%+-", v[k]) >= 0 && !strings.HasPrefix(v[k:], "--") && !strings.HasPrefix(v[k:], "/*") {
+		j = r.skip(k + 1)
+		prefix()
+		if e, name = sqlPrimary(r, j, 4); name.kind != primName && name.kind != primQuotedName {
+			return false
+		}
 	}
 	k := r.skip(e)
 	wildcard := false
@@ -349,10 +427,10 @@ func sqlExpr(r *sqlReader, j, depth int) (end int, strong, ok bool) {
 				p = r.skip(q)
 				continue
 			}
-			if q, right, bitwise, ok := sqlComparison(r, p, depth); ok {
+			if q, right, op, ok := sqlComparison(r, p, depth); ok {
 				// a comparison; a bitwise operator as arithmetic is
 				// (A & B, macBook(2020) & charger are prose)
-				strong = strong || !bitwise || sqlArithmetic(left, right)
+				strong = strong || !sqlBitwise(op) || sqlArithmetic(left, right)
 				p = r.skip(q)
 				continue
 			}
@@ -469,9 +547,9 @@ func sqlName(v string, j int) (int, sqlOperand) {
 			}
 			switch strings.ToLower(o.text) {
 			case "time", "date", "datetime", "julianday", "unixepoch", "strftime":
-				return c + 1, sqlOperand{kind: primCall, strong: true}
+				return c + 1, sqlOperand{kind: primCall, text: o.text, strong: true}
 			}
-			return c + 1, sqlOperand{kind: primCall}
+			return c + 1, sqlOperand{kind: primCall, text: o.text}
 		}
 	}
 	return e, o
@@ -512,6 +590,11 @@ func sqlNamePart(v string, j int) (end int, text string, quote byte) {
 		return j, "", 0
 	}
 	return k, v[j:k], 0
+}
+
+// sqlBitwise: op is a bitwise operator.
+func sqlBitwise(op string) bool {
+	return op == "<<" || op == ">>" || op == "|" || op == "&" || op == "^"
 }
 
 // sqlArithmetic: arithmetic between a and b is one no prose writes: on a
@@ -699,20 +782,19 @@ func sqlBinary(r *sqlReader, p int) (end int, arithmetic, ok bool) {
 }
 
 // sqlComparison reads a comparison or a bitwise operator at v[p:] and the
-// operand after it (5 or id <> -id, 5 or rowid|0); bitwise reports which.
-func sqlComparison(r *sqlReader, p, depth int) (end int, right sqlOperand, bitwise, ok bool) {
+// operand after it (5 or id <> -id, 5 or rowid|0), and the operator.
+func sqlComparison(r *sqlReader, p, depth int) (end int, right sqlOperand, op string, ok bool) {
 	v := r.v
 	for _, op := range []string{"<=>", "<<", ">>", "<>", "!=", "<=", ">=", "==", "=", "<", ">", "|", "&", "^"} {
 		if strings.HasPrefix(v[p:], op) {
 			e, o, _ := sqlSignedPrimary(r, r.skip(p+len(op)), depth)
 			if o.kind == primNone {
-				return p, o, false, false
+				return p, o, "", false
 			}
-			bitwise := op == "<<" || op == ">>" || op == "|" || op == "&" || op == "^"
-			return e, o, bitwise, true
+			return e, o, op, true
 		}
 	}
-	return p, sqlOperand{}, false, false
+	return p, sqlOperand{}, "", false
 }
 
 // numberOperandName: name is one every table has (SQLite's rowid, _rowid_
@@ -739,6 +821,19 @@ func numberOperandEnds(v string, p int) bool {
 		_, ok = sqlWordFold(v, sqlSkip(v, e), "by")
 		return ok
 	}
-	_, ok := sqlWordFold(v, p, "limit", "offset", "having", "union", "except", "intersect", "window", "into", "procedure", "or", "and", "xor")
+	// a clause that ends a statement: FOR UPDATE, FOR SHARE, FOR NO KEY
+	// UPDATE, FOR KEY SHARE, LOCK IN SHARE MODE, RETURNING (DELETE ...
+	// WHERE id = 5 or id<>-id returning password deleted every row and
+	// sent the passwords back on SQLite, PostgreSQL and MariaDB: attack
+	// 71)
+	if e, ok := sqlWordFold(v, p, "for"); ok {
+		_, ok = sqlWordFold(v, sqlSkip(v, e), "update", "share", "no", "key")
+		return ok
+	}
+	if e, ok := sqlWordFold(v, p, "lock"); ok {
+		_, ok = sqlWordFold(v, sqlSkip(v, e), "in")
+		return ok
+	}
+	_, ok := sqlWordFold(v, p, "limit", "offset", "having", "union", "except", "intersect", "window", "into", "procedure", "returning", "or", "and", "xor")
 	return ok
 }

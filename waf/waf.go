@@ -432,9 +432,9 @@ const (
 // and the dearest request with such names everywhere 400-670 ms (a tenth
 // fresh-eyes attack; TestCPUBoundNotUTF8Names). JSON (RFC 8259), cookie
 // names (RFC 6265, tokens) and header names are UTF-8 or ASCII by
-// definition; a form or query name in Latin-1 is all that is lost, and a
-// text/plain body that is not UTF-8 (the CRS reads a body of no known
-// type as a form, so such a body is a name). Values need not be UTF-8.
+// definition; a form or query name in Latin-1 is all that is lost (a
+// text/plain body is read whole, as one value, since attack 71: the
+// engine's form pieces of it are dropped). Values need not be UTF-8.
 const limitRules = `SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" "id:200004,phase:1,t:none,log,deny,status:400,msg:'Argument limit reached; request rejected (GET/PATH args)'"
 SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" "id:200005,phase:2,t:none,log,deny,status:400,msg:'Argument limit reached; request rejected (POST args)'"
 SecRule URI_PARSE_ERROR "@eq 1" "id:200009,phase:1,t:none,log,deny,status:400,msg:'URI failed to parse.'"
