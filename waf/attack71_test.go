@@ -48,6 +48,11 @@ func TestWholeForm(t *testing.T) {
 	for _, v := range []string{"5 or rowid", "5 or id=id", "5 or rowid=rowid"} {
 		misses = append(misses, form(v))
 	}
+	// a text/plain body that is JSON and more: read whole as well as its
+	// first document's leaves (the reading of JSON stops after it)
+	for _, v := range []string{`{"a":"x"}{"b":"<script>alert(1)</script>"}`, `{"a":1} <script>alert(1)</script>`, `[1,2] ' or ''='`} {
+		crs = append(crs, probe{name: "text/plain " + v, method: "POST", path: "/notes", contentType: "text/plain", body: v})
+	}
 	for _, v := range []string{"user=bob&pass=secret", "q=it's+fine&page=2", "name=" + url.QueryEscape("O'Brien") + "&city=Paris"} {
 		benign = append(benign, form(v))
 	}

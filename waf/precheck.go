@@ -129,10 +129,23 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 	// argument (JavaScript or JSON5 object text, [{$unionWith:'x'}],
 	// since an earlier attack)
 	leaves, err := jsonLeaves(body)
-	if err == nil && leaves == nil && len(bytes.TrimSpace(body)) > 0 {
-		leaves = []argument{{"body.text", string(body)}}
+	if err == nil && len(bytes.TrimSpace(body)) > 0 && !wholeJSON(body) {
+		// whole unless it is one JSON document and nothing else, whose
+		// leaves are read: the reading of JSON stops after the first
+		// document, so {"a":"x"}{"b":"<script>..."} was read as a's leaf
+		// alone once the engine's form pieces were dropped (attack 71's
+		// fix, found the same hour)
+		leaves = append(leaves, argument{"body.text", string(body)})
 	}
 	return leaves, leaves, err
+}
+
+// wholeJSON: body is one JSON document as Go reads it, with nothing but
+// white space (and a byte order mark) around it.
+func wholeJSON(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n\f\v\ufeff")
+	doc, ok := firstJSONValue(b)
+	return ok && len(bytes.TrimSpace(b[len(doc):])) == 0
 }
 
 // isJSONMedia: the media type mt (lowercase, without parameters) is
