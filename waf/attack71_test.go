@@ -48,6 +48,11 @@ func TestWholeForm(t *testing.T) {
 	for _, v := range []string{"5 or rowid", "5 or id=id", "5 or rowid=rowid"} {
 		misses = append(misses, form(v))
 	}
+	// a text/plain body of plainly named fields keeps the engine's form
+	// pieces: PHP's parse_str(file_get_contents('php://input')) reads it
+	// as a form whatever its type (attack 72)
+	misses = append(misses, probe{name: "text/plain form id=5 or rowid", method: "POST", path: "/notes", contentType: "text/plain", body: "id=5 or rowid"})
+	crs = append(crs, probe{name: "text/plain form u=metadata", method: "POST", path: "/notes", contentType: "text/plain", body: "u=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F"})
 	// a text/plain body that is JSON and more: read whole as well as its
 	// first document's leaves (the reading of JSON stops after it)
 	for _, v := range []string{`{"a":"x"}{"b":"<script>alert(1)</script>"}`, `{"a":1} <script>alert(1)</script>`, `[1,2] ' or ''='`} {
@@ -56,9 +61,35 @@ func TestWholeForm(t *testing.T) {
 	for _, v := range []string{"user=bob&pass=secret", "q=it's+fine&page=2", "name=" + url.QueryEscape("O'Brien") + "&city=Paris"} {
 		benign = append(benign, form(v))
 	}
-	for _, v := range []string{"Let n = 2 and k = 3", "The condition was status = 1 or status = 2", "where x = 5 or y = 6", "a = 1 or b = 1", "x=1 and y=2",
+	// prose (x=1 and y=2, fields plainly named, is read as a form: the
+	// price of PHP's parse_str on a text/plain body, attack 72)
+	for _, v := range []string{"Let n = 2 and k = 3", "The condition was status = 1 or status = 2", "where x = 5 or y = 6", "a = 1 or b = 1",
 		"x = 5 or x = 6"} {
 		benign = append(benign, probe{name: "text/plain " + v, method: "POST", path: "/notes", contentType: "text/plain", body: v})
 	}
 	runBeyondTheCRS(t, crs, misses, benign)
+}
+
+// nameLeadReview are a review's rows: tests of a name every table has
+// that are true of (id = id), arithmetic then = 0, a comparison times a
+// column; and its near-misses, tests that match no row.
+var nameLeadReview = []string{"id is not 5", "rowid is not 5", "id is 1", "id like 1", "id not like 5", "rowid not glob 5", "id in (1)", "id in (1,2)",
+	"id and 1", "rowid and true", "id or id", "id or rowid", "rowid or rowid", "5+0=0", "5*0=0", "5-5=0", "5+0==0", "(password glob 'pw3*')*id"}
+
+var nameLeadReviewBenign = []string{"ID is null", "user_id is null", "order_id is null", "id is false", "Id is not true", "ID is unknown", "ID is 5",
+	"id or email", "ID and passport", "ID or 5-digit code", "Order ID or 1", "1+1=2", "10-5=5"}
+
+// TestNameLeadReview: the review's rows through a real Caddy.
+func TestNameLeadReview(t *testing.T) {
+	operatorTable(t, "210200", numberOperand, nameLeadReview, nil, nameLeadReviewBenign)
+}
+
+// TestNumberNamedForm: a form body with a field named by a number is read
+// whole too (0=0 is every row in WHERE id = <body>: a review).
+func TestNumberNamedForm(t *testing.T) {
+	for body, want := range map[string]bool{"0=0": true, "5=0": true, "id=1&0=0": true, "-1=1": true, "a=1&b=2": false, "user=bob": false, "a=10&b=-1": false} {
+		if got := numberNamed(body); got != want {
+			t.Errorf("%q: %v, want %v", body, got, want)
+		}
+	}
 }

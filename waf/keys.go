@@ -166,12 +166,15 @@ func (p orderedFormProcessor) ProcessRequest(r io.Reader, v plugintypes.Transact
 	for _, md := range prior {
 		args.Add(md.Key(), md.Value())
 	}
-	if mt, _, perr := mime.ParseMediaType(o.Mime); perr == nil && mt == "text/plain" {
-		// text/plain, which the engine reads as a form: the application
-		// reads it whole, and so do the rules (body.text, or JSON's
-		// leaves, added before); its pieces split at & and = were
-		// prose's false positives (Let n = 2 and k = 3: a value
-		// " 2 and k " read as SQL, attack 71)
+	if mt, _, perr := mime.ParseMediaType(o.Mime); perr == nil && mt == "text/plain" && !plainQuery(string(body)) {
+		// text/plain that is not a form, which the engine reads as one:
+		// the application reads it whole, and so do the rules (body.text,
+		// or JSON's leaves, added before); its pieces split at & and =
+		// were prose's false positives (Let n = 2 and k = 3: a value
+		// " 2 and k " read as SQL, attack 71). A text/plain body of
+		// plainly named fields (id=5 or rowid, u=http%3A%2F%2F...) keeps
+		// its pieces: PHP's parse_str(file_get_contents('php://input'))
+		// reads it as a form whatever its type (attack 72)
 		uniqueKeys(args)
 		return err
 	}

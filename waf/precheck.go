@@ -97,12 +97,14 @@ func bodyChecks(contentType string, body []byte, maxParts int) (extra, values []
 		// JSON sent as a form: its leaves are arguments (the engine
 		// makes one form name of the whole document)
 		leaves, err := jsonLeaves(body)
-		if leaves == nil && !plainQuery(string(body)) {
-			// a field not plainly named: the body whole too, for an
-			// application that reads it whatever its type (PHP's
-			// php://input, Go's io.ReadAll, Flask's get_data): curl -d
-			// "1' or '1'='1" sends a form (attack 71)
-			leaves = []argument{{"body.text", string(body)}}
+		if leaves == nil && (!plainQuery(string(body)) || numberNamed(string(body))) || leaves != nil && !wholeJSON(body) {
+			// a field not plainly named, or named by a number, or JSON
+			// and more: the body whole too, for an application that
+			// reads it whatever its type (PHP's php://input, Go's
+			// io.ReadAll, Flask's get_data): curl -d "1' or '1'='1"
+			// sends a form (attack 71), and so does 0=0 (every row in
+			// WHERE id = 0=0, a review)
+			leaves = append(leaves, argument{"body.text", string(body)})
 		}
 		return leaves, append(formValues(body), leaves...), err
 	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
@@ -247,6 +249,18 @@ func plainQuery(rawQuery string) bool {
 		}
 	}
 	return true
+}
+
+// numberNamed: a field of the form body is named by a number or a sign
+// (0=0, id=1&0=0: what a form does not send, every row in WHERE id =
+// <body>).
+func numberNamed(body string) bool {
+	for i := 0; i < len(body); i++ {
+		if (i == 0 || body[i-1] == '&') && (body[i] >= '0' && body[i] <= '9' || body[i] == '-' || body[i] == '+') {
+			return true
+		}
+	}
+	return false
 }
 
 // plainName: s is a parameter's name as forms and APIs write them:

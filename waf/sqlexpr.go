@@ -211,13 +211,17 @@ func numberOperandAt(r *sqlReader, j int) bool {
 
 // nameLeadTest reads at v[k:], after a name every table has (id, rowid,
 // [id], users.id: left), what makes WHERE id = <value> every row: OR,
-// XOR or || and a constant (id or true, rowid or 5), IS [NOT] NULL,
-// TRUE, FALSE or UNKNOWN, IS [NOT] DISTINCT FROM, NOT IN (...), or <>
-// and an operand (id <> 5, -id <> id); then an end (attack 71). = and
-// != are a filter language's (RSQL's id==5, id!=5), and AND is prose's
-// (ID and passport).
+// XOR or || and a constant or such a name (id or true, rowid or 5, id or
+// rowid), AND and a constant (id and 1), IS NOT NULL, IS TRUE, IS NOT
+// FALSE, IS NOT UNKNOWN, IS [NOT] a number, IS [NOT] DISTINCT FROM,
+// [NOT] LIKE or GLOB a number, [NOT] IN (...), or <> and an operand
+// (id <> 5, -id <> id); then an end (attack 71 and a review). = and !=
+// are a filter language's (RSQL's id==5, id!=5), AND a word is prose's
+// (ID and passport), and ID is null matches no row.
 func nameLeadTest(r *sqlReader, k int) bool {
 	v := r.v
+	// OR, XOR or || and a constant or a name every table has (id or
+	// true, rowid or 5, id or rowid); AND and a constant (id and 1)
 	or := -1
 	if strings.HasPrefix(v[k:], "||") {
 		or = k + 2
@@ -226,14 +230,24 @@ func nameLeadTest(r *sqlReader, k int) bool {
 	}
 	if or >= 0 {
 		e, o, _ := sqlSignedPrimary(r, r.skip(or), 0)
+		return (sqlConstant(o) || o.strong) && numberOperandEnds(v, r.skip(e))
+	}
+	if x, ok := sqlWordFold(v, k, "and"); ok {
+		e, o, _ := sqlSignedPrimary(r, r.skip(x), 0)
 		return sqlConstant(o) && numberOperandEnds(v, r.skip(e))
 	}
 	if x, ok := sqlWordFold(v, k, "is"); ok {
 		n := r.skip(x)
+		negated := false
 		if m, ok := sqlWordFold(v, n, "not"); ok {
-			n = r.skip(m)
+			n, negated = r.skip(m), true
 		}
-		if m, ok := sqlWordFold(v, n, "null", "true", "false", "unknown"); ok {
+		// true of (id = id): IS NOT NULL, IS TRUE, IS NOT FALSE, IS
+		// NOT UNKNOWN (ID is null matches no row: prose's)
+		if m, ok := sqlWordFold(v, n, "null", "unknown", "false"); ok && negated {
+			return numberOperandEnds(v, m)
+		}
+		if m, ok := sqlWordFold(v, n, "true"); ok && !negated {
 			return numberOperandEnds(v, m)
 		}
 		if m, ok := sqlWordFold(v, n, "distinct"); ok {
@@ -241,15 +255,30 @@ func nameLeadTest(r *sqlReader, k int) bool {
 				e, o, _ := sqlSignedPrimary(r, r.skip(f), 0)
 				return o.kind != primNone && numberOperandEnds(v, r.skip(e))
 			}
+			return false
 		}
-		return false
+		// IS NOT a number, IS 1 ((id = id) is 1; id is not 5; ID is 5
+		// and ID is null match no row)
+		if _, ok := sqlWordFold(v, n, "null", "unknown", "false", "true"); ok {
+			return false
+		}
+		e, o, _ := sqlSignedPrimary(r, n, 0)
+		one := strings.TrimSpace(v[n:e]) == "1"
+		return o.kind == primNumber && (negated || one) && numberOperandEnds(v, r.skip(e))
 	}
-	if x, ok := sqlWordFold(v, k, "not"); ok {
-		if m, ok := sqlWordFold(v, r.skip(x), "in"); ok {
-			if n := r.skip(m); n < len(v) && v[n] == '(' {
-				if c := closingBracket(v, n, 64); c >= 0 {
-					return numberOperandEnds(v, c+1)
-				}
+	n := k
+	if x, ok := sqlWordFold(v, n, "not"); ok {
+		n = r.skip(x)
+	}
+	if m, ok := sqlWordFold(v, n, "like", "glob", "regexp", "rlike"); ok {
+		// [NOT] LIKE a number (id like 1, rowid not glob 5)
+		e, o, _ := sqlSignedPrimary(r, r.skip(m), 0)
+		return o.kind == primNumber && numberOperandEnds(v, r.skip(e))
+	}
+	if m, ok := sqlWordFold(v, n, "in"); ok {
+		if b := r.skip(m); b < len(v) && v[b] == '(' {
+			if c := closingBracket(v, b, 64); c >= 0 {
+				return numberOperandEnds(v, c+1)
 			}
 		}
 		return false
@@ -266,6 +295,7 @@ func nameLeadTest(r *sqlReader, k int) bool {
 // with arithmetic on their right sides; strong: one of them is (a
 // comparison with a constant or a strong operand).
 func sqlTests(r *sqlReader, p int, left sqlOperand, arithmetic bool) (end int, strong bool) {
+	v := r.v
 	for range 4 {
 		if q, s, ok := sqlPostfix(r, p, left, 0); ok {
 			strong = strong || s
@@ -278,6 +308,13 @@ func sqlTests(r *sqlReader, p int, left sqlOperand, arithmetic bool) (end int, s
 			// after arithmetic <> and != only (1+1=2 is prose's)
 			if !arithmetic || op == "<>" || op == "!=" {
 				strong = strong || right.strong || sqlConstant(right)
+			} else if op == "=" || op == "==" {
+				// = 0, = false, = '' (5+0=0: every row but one; 1-1=0
+				// is refused: the price)
+				switch rt := strings.TrimSpace(v[p+len(op) : q]); {
+				case rt == "0" || rt == "''" || strings.EqualFold(rt, "false"):
+					strong = true
+				}
 			}
 			p = r.skip(q)
 			continue
@@ -335,7 +372,7 @@ func orderByProbe(r *sqlReader, j int) bool {
 		k, wildcard = r.skip(n), true
 	} else {
 		op := ""
-		for _, o := range []string{"<>", "!=", "<=", ">=", "<", ">"} {
+		for _, o := range []string{"!~~*", "~~*", "!~*", "~*", "!~~", "~~", "!~", "~", "<>", "!=", "<=", ">=", "<", ">"} {
 			if strings.HasPrefix(v[k:], o) {
 				op = o
 				break
@@ -356,6 +393,18 @@ func orderByProbe(r *sqlReader, j int) bool {
 	p := r.skip(e)
 	for p < len(v) && v[p] == ')' {
 		p = r.skip(p + 1)
+	}
+	// the comparison times a column ((password glob 'pw3*')*id: a
+	// review)
+	if p < len(v) && strings.IndexByte("*/%+-", v[p]) >= 0 && !strings.HasPrefix(v[p:], "--") && !strings.HasPrefix(v[p:], "/*") {
+		j = r.skip(p + 1)
+		prefix()
+		if e, name = sqlPrimary(r, j, 4); name.kind != primName && name.kind != primQuotedName {
+			return false
+		}
+		for p = r.skip(e); p < len(v) && v[p] == ')'; {
+			p = r.skip(p + 1)
+		}
 	}
 	if _, ok := sqlWordFold(v, p, "asc", "desc", "nulls"); ok {
 		return true
@@ -386,7 +435,7 @@ type sqlOperand struct {
 
 // sqlExpr reads an SQL expression at v[j:] for rule 210200: operands
 // (sqlPrimary) with unary operators before them, postfix tests after
-// them and binary operators between them, at most 8 operands and 4
+// them and binary operators between them, at most 64 operands and 8
 // levels of brackets. It returns the end of the longest expression read
 // (an operator whose right side does not read is left out), whether any
 // part of it is one no prose writes (strong: a unary operator, a name
@@ -399,10 +448,15 @@ func sqlExpr(r *sqlReader, j, depth int) (end int, strong, ok bool) {
 	end = j
 	var prev sqlOperand
 	arithmetic := false
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 64; i++ {
 		k, unary := j, false
 		for k < len(v) {
-			if strings.IndexByte("-+~!", v[k]) >= 0 && !strings.HasPrefix(v[k:], "--") {
+			if strings.HasPrefix(v[k:], "||/") || strings.HasPrefix(v[k:], "|/") {
+				// PostgreSQL's roots (5 or |/price > 0: attack 72)
+				k, unary = r.skip(k+strings.IndexByte(v[k:], '/')+1), true
+				continue
+			}
+			if strings.IndexByte("-+~!@", v[k]) >= 0 && !strings.HasPrefix(v[k:], "--") && !strings.HasPrefix(v[k:], "@@") {
 				k, unary = r.skip(k+1), true
 				continue
 			}
@@ -430,7 +484,16 @@ func sqlExpr(r *sqlReader, j, depth int) (end int, strong, ok bool) {
 			if q, right, op, ok := sqlComparison(r, p, depth); ok {
 				// a comparison; a bitwise operator as arithmetic is
 				// (A & B, macBook(2020) & charger are prose)
-				strong = strong || !sqlBitwise(op) || sqlArithmetic(left, right)
+				switch {
+				case sqlBitwise(op):
+					strong = strong || sqlArithmetic(left, right)
+				case strings.Contains(op, "~") || op == "@@":
+					// a pattern or the same name (5 or so ~ maybe is
+					// prose's tilde)
+					strong = strong || right.kind == primString || right.strong || sqlSame(left, right)
+				default:
+					strong = true
+				}
 				p = r.skip(q)
 				continue
 			}
@@ -443,7 +506,13 @@ func sqlExpr(r *sqlReader, j, depth int) (end int, strong, ok bool) {
 		}
 		prev, arithmetic, j = left, arith, r.skip(q)
 	}
-	return end, strong, true
+	// 64 operands: no prose (5 or id+id+...+1 passed at 9 when the bound
+	// was 8 and ended the reading: attack 72); at the top, read as one
+	// that ends
+	if depth == 0 {
+		return len(v), true, true
+	}
+	return end, true, true
 }
 
 // sqlPrimary reads one operand at v[j:] (sqlOperand's kinds), or none.
@@ -472,7 +541,13 @@ func sqlPrimary(r *sqlReader, j, depth int) (int, sqlOperand) {
 			}
 		}
 	case c == '(':
-		if depth >= 4 {
+		if depth >= 8 {
+			// brackets 8 deep: no prose; read to the closing one
+			// ((((((rowid notnull))))) passed at 5 when the bound was 4
+			// and ended the reading: attack 72)
+			if c := closingBracket(v, j, 256); c >= 0 {
+				return c + 1, sqlOperand{kind: primGroup, strong: true}
+			}
 			return j, sqlOperand{}
 		}
 		e, strong, ok := sqlExpr(r, r.skip(j+1), depth+1)
@@ -483,7 +558,7 @@ func sqlPrimary(r *sqlReader, j, depth int) (int, sqlOperand) {
 	case c == '{':
 		// MySQL's ODBC escape, {x expr}
 		n := identEnd(v, j+1)
-		if n == j+1 || depth >= 4 {
+		if n == j+1 || depth >= 8 {
 			return j, sqlOperand{}
 		}
 		e, _, ok := sqlExpr(r, r.skip(n), depth+1)
@@ -785,7 +860,9 @@ func sqlBinary(r *sqlReader, p int) (end int, arithmetic, ok bool) {
 // operand after it (5 or id <> -id, 5 or rowid|0), and the operator.
 func sqlComparison(r *sqlReader, p, depth int) (end int, right sqlOperand, op string, ok bool) {
 	v := r.v
-	for _, op := range []string{"<=>", "<<", ">>", "<>", "!=", "<=", ">=", "==", "=", "<", ">", "|", "&", "^"} {
+	// PostgreSQL's matches too: ~* !~* ~~* !~~* (ILIKE) ~ !~ ~~ !~~ @@
+	// (5 or name ~* '', 0 or password ~* '^pw1': attack 72)
+	for _, op := range []string{"!~~*", "~~*", "!~*", "~*", "!~~", "~~", "!~", "~", "@@", "<=>", "<<", ">>", "<>", "!=", "<=", ">=", "==", "=", "<", ">", "|", "&", "^"} {
 		if strings.HasPrefix(v[p:], op) {
 			e, o, _ := sqlSignedPrimary(r, r.skip(p+len(op)), depth)
 			if o.kind == primNone {

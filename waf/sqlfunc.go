@@ -473,6 +473,17 @@ func tautologySuffixIn(r *sqlReader) bool {
 		if x, ok := sqlWordFold(v, k, "collate"); ok && collationEnd(r, r.skip(x)) >= 0 {
 			return true
 		}
+		// PostgreSQL's matches, which libinjection does not know:
+		// ' or name ~* ''-- (a login on PostgreSQL), x' or password ~*
+		// '^pw1' or 'a'='b (a password a letter a request: attack 72)
+		for _, op := range []string{"!~~*", "~~*", "!~*", "~*", "!~~", "~~", "!~", "~", "@@"} {
+			if strings.HasPrefix(v[k:], op) {
+				if n := r.skip(k + len(op)); sqlOperandEnd(v, n) > n || n < len(v) && (v[n] == '\'' || v[n] == '"') {
+					return true // a pattern, or the quote the query closes
+				}
+				break
+			}
+		}
 		c := sqlCompareEnd(v, k)
 		if c < 0 {
 			continue
