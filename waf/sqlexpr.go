@@ -25,6 +25,9 @@ func newSQLReader(v string) *sqlReader { return &sqlReader{v: v, lineFrom: -1} }
 // white space and comments from j.
 func (r *sqlReader) skip(j int) int {
 	v := r.v
+	if j >= len(v) {
+		return len(v)
+	}
 	for {
 		j = sqlSkip(v, j)
 		switch {

@@ -364,6 +364,7 @@ func (w *WAF) directives() string {
 		b.WriteString(shortPayloadRules)
 		b.WriteString(xmlRules)
 		b.WriteString(sqlFunctionRules)
+		b.WriteString(tsqlRules)
 		b.WriteString(probeLeakRules)
 		b.WriteString(ssrfRules)
 		b.WriteString(wildcardDNSRule)
