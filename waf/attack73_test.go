@@ -27,18 +27,22 @@ var tsqlAttacks = []string{"x' delete from users--", "x' delete users--", "admin
 	"x' throw 50000,@@version,1--", "'+convert(int,password)+'", "'+convert(int,case when username='admin' then password else 1 end)+'",
 	"'+parse(password as int)+'", "'+convert(numeric,password)+'", "'+convert(int,password,1)+'", "'+CoNvErT(int,password)+'",
 	"'+convert/**/(int,password)+'", "'+convert(int,@@version)+'", "'+try_convert(int,@@version)+'", "'||convert(int,password)||'",
-	"1+convert(int,password)", "convert(int,password)", "1-convert(int,@@version)"}
+	"1+convert(int,password)", "convert(int,password)", "1-convert(int,@@version)",
+	// a CASE joined to the quote (a review, noted since attack 71)
+	"'+case username when 'admin' then password else 1 end+'",
+	"'+case/**/username/**/when/**/'admin'/**/then/**/password/**/end+'"}
 
 // tsqlBenign are near-misses: the words in prose, after a quote too.
 var tsqlBenign = []string{"Click 'Edit' then delete the row", "Press 'Delete' to delete items from the list", "the 'insert' key",
 	"He said 'truncate it' and left", "Use 'create user' in the admin panel", "Choose 'Backup' and pick a disk", "Type 'shutdown now' to stop",
 	"Use CONVERT(int, x) in T-SQL to convert", "'a'+'b' makes ab", "while 1 begins", "I'll grant you that", "We'd like to insert coins",
-	"'Merge' the branches", "5 shutdowns this year"}
+	"'Merge' the branches", "5 shutdowns this year", "in case x when done then stop else go end",
+	"Use CASE status WHEN 'A' THEN 'Active' ELSE 'Other' END in your query", "'a'+case closed", "x'+case closed, then when it ends"}
 
 // TestTSQLStatement: rule 210201 refuses tsqlAttacks through a real Caddy
 // (in the query and in JSON), and no near-miss.
 func TestTSQLStatement(t *testing.T) {
-	operatorTable(t, "210201", tsqlStatement, tsqlAttacks, nil, tsqlBenign)
+	operatorTable(t, "210201", tsqlStatement, tsqlAttacks, []string{"x'||case username when 'admin' then password end||'", "x' + CASE WHEN 1=1 THEN 'a' ELSE 'b' END + '"}, tsqlBenign)
 }
 
 // TestCPUBoundTSQL: repetitions of rule 210201's shapes through a real
@@ -48,7 +52,7 @@ func TestCPUBoundTSQL(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1=1 ", "'--", "' insert ", "' grant x ", "'+parse(", "' while 1+1+1+1+"} {
+	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1=1 ", "'--", "' insert ", "' grant x ", "'+parse(", "' while 1+1+1+1+", "'+case when then "} {
 		n := 15000 / len(unit)
 		body := jsonString("q", strings.Repeat(unit, n))
 		for len(body) > 15500 {
@@ -63,7 +67,7 @@ func TestCPUBoundTSQL(t *testing.T) {
 
 // BenchmarkTSQLStatement: the operator on 16 KiB of its shapes.
 func BenchmarkTSQLStatement(b *testing.B) {
-	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1+1+1+1+"} {
+	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1+1+1+1+", "'+case when then "} {
 		v := strings.Repeat(unit, 16384/len(unit))
 		b.Run(strings.TrimSpace(unit), func(b *testing.B) {
 			for b.Loop() {

@@ -68,11 +68,55 @@ func tsqlStatement(v string) bool {
 		} else {
 			continue
 		}
-		if tsqlConversionAt(r, k) {
+		if tsqlConversionAt(r, k) || sqlCaseAt(v, k) {
 			return true
 		}
 	}
 	return false
+}
+
+// sqlCaseWindow is how far sqlCaseAt reads after CASE for its WHEN, THEN
+// and END: each joined CASE costs at most three scans of it.
+const sqlCaseWindow = 256
+
+// sqlCaseAt reads at v[n:] a CASE expression: the word case, then within
+// sqlCaseWindow bytes the words when, then and end in that order, each
+// whole. Joined to a closed quote with + or || ('+case username when
+// 'admin' then password else 1 end+'), it puts a column's value, or a
+// test of it, in the string the query compares: a blind read, which the
+// CRS and libinjection passed in a string slot (noted since attack 71,
+// found again in a review). A CASE in brackets is the CRS's already.
+func sqlCaseAt(v string, n int) bool {
+	e, ok := sqlWordFold(v, n, "case")
+	if !ok {
+		return false
+	}
+	end := min(len(v), e+sqlCaseWindow)
+	for _, w := range [...]string{"when", "then", "end"} {
+		k := wordIndexFold(v[e:end], w)
+		if k < 0 {
+			return false
+		}
+		e += k + len(w)
+	}
+	return true
+}
+
+// wordIndexFold is the index in v of the first whole word w (ASCII case
+// folded; w lower case), or -1.
+func wordIndexFold(v, w string) int {
+	for a := 0; a+len(w) <= len(v); {
+		k := indexFold(v[a:], w)
+		if k < 0 {
+			return -1
+		}
+		k += a
+		if wordStart(v, k) && (k+len(w) == len(v) || !identByte(v[k+len(w)], "")) {
+			return k
+		}
+		a = k + 1
+	}
+	return -1
 }
 
 // tsqlStatementAt reads a statement of tsqlStatement's at v[k:].
