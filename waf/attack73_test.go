@@ -67,7 +67,7 @@ func TestCPUBoundTSQL(t *testing.T) {
 
 // BenchmarkTSQLStatement: the operator on 16 KiB of its shapes.
 func BenchmarkTSQLStatement(b *testing.B) {
-	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1+1+1+1+", "'+case when then "} {
+	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1+1+1+1+", "'+case when then ", "' if ", "' begin ", "' while x ", "') ", "' delete from x '"} {
 		v := strings.Repeat(unit, 16384/len(unit))
 		b.Run(strings.TrimSpace(unit), func(b *testing.B) {
 			for b.Loop() {
@@ -79,7 +79,7 @@ func BenchmarkTSQLStatement(b *testing.B) {
 
 // FuzzTSQLStatement: any value is read without a panic.
 func FuzzTSQLStatement(f *testing.F) {
-	for _, v := range concat(tsqlAttacks, tsqlBenign) {
+	for _, v := range concat(tsqlAttacks, tsqlBenign, tsqlBatchAttacks, tsqlBatchBenign) {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) { tsqlStatement(v) })

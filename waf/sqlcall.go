@@ -635,11 +635,13 @@ func sqlSkipPrefix(v string, j int) int {
 }
 
 // sqlSkip is the index of the first byte at or after j that is not SQL's
-// white space (sqlSpace's characters: ASCII, U+00A0, U+FFFD).
+// white space (sqlSpace's characters: ASCII, U+00A0, U+FFFD), nor one of
+// the control characters SQL Server reads as white space (0x01-0x1F:
+// x'\x01shutdown--, attack 74).
 func sqlSkip(v string, j int) int {
 	for j < len(v) {
 		switch {
-		case v[j] == ' ' || v[j] >= '\t' && v[j] <= '\r':
+		case v[j] == ' ' || v[j] >= 0x01 && v[j] <= 0x1f:
 			j++
 		case strings.HasPrefix(v[j:], "\u00a0"):
 			j += len("\u00a0")
