@@ -50,7 +50,8 @@ var tsqlBatchBenign = []string{"The managers' create user flow is broken on mobi
 // TestTSQLBatch: rule 210201 refuses attack 74's statements through a
 // real Caddy (in the query and in JSON), and none of its false positives.
 func TestTSQLBatch(t *testing.T) {
-	operatorTable(t, "210201", tsqlStatement, tsqlBatchAttacks, []string{"x' if (select count(*) from users)>0 delete from users--"}, tsqlBatchBenign)
+	operatorTable(t, "210201", tsqlStatement, tsqlBatchAttacks, []string{"x' if (select count(*) from users)>0 delete from users--",
+		"x' delete from users /* /* */ ' */ where a=1 or a='"}, tsqlBatchBenign)
 }
 
 // TestTSQLTailReadOnce: the rest of a value is read as SQL once however
@@ -62,7 +63,7 @@ func TestTSQLTailReadOnce(t *testing.T) {
 		"' begin delete from x end ", "' delete from x where 'a'='a' ", "' delete from x /* ", "'' delete from x '"} {
 		v := strings.Repeat(unit, 16384/len(unit))
 		r := newSQLReader(v)
-		tr := &tsqlReader{sqlReader: r, lastDashes: strings.LastIndex(v, "--")}
+		tr := &tsqlReader{sqlReader: r, lastDashes: strings.LastIndex(v, "--"), lastBlock: strings.LastIndex(v, "/*")}
 		for i := range len(v) {
 			if v[i] == '\'' {
 				tsqlBatchAt(tr, tsqlClosers(r, r.skip(i+1)), '\'')

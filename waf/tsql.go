@@ -41,7 +41,7 @@ func tsqlStatement(v string) bool {
 		return false
 	}
 	r := newSQLReader(v)
-	t := &tsqlReader{sqlReader: r, lastDashes: strings.LastIndex(v, "--")}
+	t := &tsqlReader{sqlReader: r, lastDashes: strings.LastIndex(v, "--"), lastBlock: strings.LastIndex(v, "/*")}
 	// a number that starts the value (a money literal too: $1), or a
 	// conversion (1 shutdown with nowait, 1) shutdown, 1+convert(int,
 	// password), convert(int,password))
@@ -180,6 +180,7 @@ func tsqlBlockAt(r *sqlReader, k int) (end int, ok bool) {
 type tsqlReader struct {
 	*sqlReader
 	lastDashes int     // the index of the last -- in v, or -1
+	lastBlock  int     // the index of the last /* in v, or -1 (tailFrom)
 	tails      []int8  // tailFrom's answer from each place it read, 0 not yet
 	blocks     []int32 // blockAt's answer at each place: its end + 1, -1 none, 0 not yet
 	visited    []int   // scratch: the places one reading passed
@@ -187,8 +188,8 @@ type tsqlReader struct {
 }
 
 // tailFrom's answers: v[p:] read as SQL ends outside any token, in a
-// comment (--, or /* not closed), or inside a quote not closed: ', " or
-// a quoted name ([ or `).
+// comment (-- or /*: tailFrom), or inside a quote not closed: ', " or a
+// quoted name ([ or `).
 const (
 	tailClosed int8 = 1 + iota
 	tailComment
@@ -205,7 +206,7 @@ func tailBound(n int) int { return 8*n + 1024 }
 
 // tailFrom reads v[p:] as SQL from outside any token: strings '...' and
 // "..." and quoted names [...] and `...` (their closing character
-// doubled inside them), comments, other bytes one by one.
+// doubled inside them), other bytes one by one, up to a comment.
 func (t *tsqlReader) tailFrom(p int) int8 {
 	v := t.v
 	if t.tails == nil {
@@ -231,13 +232,11 @@ func (t *tsqlReader) tailFrom(p int) int8 {
 		case strings.HasPrefix(v[p:], "--"):
 			end = tailComment
 		case strings.HasPrefix(v[p:], "/*"):
-			e := t.blockEndFrom(p + 2)
-			if e < 0 {
-				end = tailComment
-				break
-			}
-			t.read += e - p
-			p = e + 2
+			// SQL Server and PostgreSQL nest comments, MySQL does not:
+			// where the comment ends depends on the database, so a
+			// statement with one after it counts ('/* /* */ ' */ where
+			// a=' is a comment then a string left open on SQL Server)
+			end = tailComment
 		case c == '\'' || c == '"' || c == '[' || c == '`':
 			closing := c
 			if c == '[' {
@@ -278,7 +277,8 @@ func (t *tsqlReader) tailFrom(p int) int8 {
 }
 
 // tsqlEnds: a statement that starts at v[k:] and ends at v[e:] ends the
-// way an injection's must for the query around it to run. SQL Server
+// way an injection's must for the query around it to run: a -- or a /*
+// after its start (tailFrom) counts. SQL Server
 // compiles a batch whole, so the application's text after the value (a
 // closing quote at least) must be commented out or balanced: after a
 // closed quote, the rest of the value read as SQL (tailFrom) is in a
@@ -291,7 +291,7 @@ func (t *tsqlReader) tailFrom(p int) int8 {
 // opens a string that is not closed: the price.
 func tsqlEnds(t *tsqlReader, k, e int, quote byte) bool {
 	v := t.v
-	if t.lastDashes >= k {
+	if t.lastDashes >= k || t.lastBlock >= k {
 		return true
 	}
 	if quote == 0 {
