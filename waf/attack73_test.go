@@ -67,7 +67,7 @@ func TestCPUBoundTSQL(t *testing.T) {
 
 // BenchmarkTSQLStatement: the operator on 16 KiB of its shapes.
 func BenchmarkTSQLStatement(b *testing.B) {
-	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1+1+1+1+", "'+case when then ", "' if ", "' begin ", "' while x ", "') ", "' delete from x '"} {
+	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1+1+1+1+", "'+case when then ", "' if ", "' begin ", "' while x ", "') ", "' delete from x '", "' print 1 delete from x ", "' grant a, "} {
 		v := strings.Repeat(unit, 16384/len(unit))
 		b.Run(strings.TrimSpace(unit), func(b *testing.B) {
 			for b.Loop() {

@@ -34,7 +34,16 @@ var tsqlBatchAttacks = []string{"x') delete from users--", "x') drop table users
 	"x' create synonym users for evil.db.dbo.users--", "x' create master key encryption by password='x'--", "x' set identity_insert users on--",
 	"$1 shutdown", "x'\x01shutdown--", "x'\x1fshutdown--", "x'\x1c delete from users--", "x' delete from users where name=N'x'and'a'='a",
 	"x' delete from users where a=1 /*'*/ or b='", "x' delete from users where [a'b]=1 or b='", "x' delete from users where 'a'='a",
-	"x' insert into users values('me','admin','"}
+	"x' insert into users values('me','admin','",
+	// a review's: statements, clauses, labels, transaction names and
+	// conditions of any length before the statement, and number slots
+	"x' print 1 delete from users--", "x' print 1 drop table users--", "x' print 1 shutdown--", "x') print 1 delete from users--",
+	"x' set nocount on delete from users--", "x' and 1=0 delete from users--", "x' and 1=0 shutdown--", "x' order by 1 delete from users--",
+	"x' collate latin1_general_ci_as delete from users--", "x' l: delete from users--", "x' l: shutdown--", "x' begin tran t delete from users commit--",
+	"x' begin tran t shutdown--", "x' begin distributed tran t delete from users commit--", "1 begin tran t delete from users commit",
+	"x' begin begin begin begin begin delete from users end end end end end--", "x' begin print 1 delete from users end--",
+	"x' if 1=1" + strings.Repeat(" ", 170) + "delete from users--", "x' while 1=1" + strings.Repeat(" ", 170) + "delete top(1) from users--",
+	"x' if 1=0 print '" + strings.Repeat("a", 170) + "' else delete from users--"}
 
 // tsqlBatchBenign are attack 74's false positives of 210201 (a plural's
 // apostrophe read as a closed quote) and near-misses of the new readings.
@@ -45,32 +54,53 @@ var tsqlBatchBenign = []string{"The managers' create user flow is broken on mobi
 	"Users' alter user settings page", "Employees' revoke access from old laptops", "Fans' throw 3, then rush",
 	"The Joneses' drop table has a broken leg", "1 throw 2, then pass to the wing", "He said ('no') delete from the list",
 	"The admins' drop table isn't near", "The kids' if only they would begin", "Teams' begin try outs on Monday",
-	"Players' while 1 or 2 delete their apps", "2) restore the backup from the shelf", "$5 shutdown fee", "Type 'shutdown now' to stop"}
+	"Players' while 1 or 2 delete their apps", "2) restore the backup from the shelf", "$5 shutdown fee", "Type 'shutdown now' to stop",
+	// a review's: a later contraction, quoted labels, quoted sentences
+	"Editors' delete button doesn't work", "Users' delete from their profile isn't working", "The admins' create user page isn't loading",
+	"Our users' create login form doesn't validate emails", "The students' grant applications to the board aren't in",
+	"Managers' deny requests on Fridays aren't fair", "Drivers' merge into traffic as they're told",
+	"Clients' backup database files to the NAS don't finish", "The teams' alter table migration didn't run",
+	"Players' drop trigger happens when it's raining", `Click "Delete account" to close it`, "Click 'Delete all messages' to clear your inbox",
+	"Click 'Delete account now' to close it", "Choose 'Grant access to' and pick a user", "The teacher said 'if you begin early you finish early'",
+	"Mom said: 'if we begin late, dinner is cold.'", "Parents' delete from the list -- urgent", "3 ways to delete files", "Don't delete files",
+	"It's fine, delete from the top", "I'd truncate table names to 30 chars, it's easier"}
 
 // TestTSQLBatch: rule 210201 refuses attack 74's statements through a
 // real Caddy (in the query and in JSON), and none of its false positives.
 func TestTSQLBatch(t *testing.T) {
 	operatorTable(t, "210201", tsqlStatement, tsqlBatchAttacks, []string{"x' if (select count(*) from users)>0 delete from users--",
-		"x' delete from users /* /* */ ' */ where a=1 or a='"}, tsqlBatchBenign)
+		"x' delete from users /* /* */ ' */ where a=1 or a='", "x' insert top(1) into users select * from admins--", "-1 delete from users",
+		"(1) delete from users", "1 delete from users where 1=1", "1 drop table users,logs", "1) delete from users where (1=1"}, tsqlBatchBenign)
 }
 
-// TestTSQLTailReadOnce: the rest of a value is read as SQL once however
-// many statements are judged in it (counted, not timed): each place is
-// read once, and a value made so that readings never meet is read at
-// most tailBound bytes (then refused).
+// TestTSQLTailReadOnce: the rest of a value is read as SQL, and white
+// space and comments are skipped, a bounded number of times however many
+// statements and quotes are judged in it (counted, not timed): each
+// place is read once, and a value made so that readings never meet is
+// read at most tailBound bytes (then refused).
 func TestTSQLTailReadOnce(t *testing.T) {
-	for _, unit := range []string{"' delete from x ", "' delete from x '", "' delete from x \"", "' drop table x [", "') if 1=1 drop table x ",
-		"' begin delete from x end ", "' delete from x where 'a'='a' ", "' delete from x /* ", "'' delete from x '"} {
+	units := []string{"' delete from x ", "' delete from x '", "' delete from x \"", "' drop table x [", "') if 1=1 drop table x ",
+		"' begin delete from x end ", "' delete from x where 'a'='a' ", "' delete from x /* ", "'' delete from x '"}
+	for _, unit := range units {
 		v := strings.Repeat(unit, 16384/len(unit))
-		r := newSQLReader(v)
-		tr := &tsqlReader{sqlReader: r, lastDashes: strings.LastIndex(v, "--"), lastBlock: strings.LastIndex(v, "/*")}
-		for i := range len(v) {
-			if v[i] == '\'' {
-				tsqlBatchAt(tr, tsqlClosers(r, r.skip(i+1)), '\'')
-			}
-		}
+		tr := newTSQLReader(v)
+		tr.quoted()
 		if tr.read > 4*len(v) {
 			t.Errorf("%q over and over: %d bytes read for a value of %d", unit, tr.read, len(v))
+		}
+	}
+	// many quotes before one run of comments or brackets (a review:
+	// each quote walked the run again)
+	for _, v := range []string{strings.Repeat("'#", 4096) + "\n" + strings.Repeat("#\n", 4096), strings.Repeat("'--", 2730) + "\n" + strings.Repeat("--\n", 2730),
+		strings.Repeat("'#", 4096) + "\n" + strings.Repeat(")", 8192), strings.Repeat("'/*", 2730) + "*/" + strings.Repeat(")", 8192)} {
+		r := newTSQLReader(v)
+		for i := range len(v) {
+			if v[i] == '\'' {
+				r.skip(i + 1)
+			}
+		}
+		if r.scanned > 4*len(v) || r.steps > 4*len(v) {
+			t.Errorf("%.20q...: %d bytes searched for comments' ends, %d places skipped from, for a value of %d", v, r.scanned, r.steps, len(v))
 		}
 	}
 }
@@ -82,7 +112,7 @@ func TestCPUBoundTSQLBatch(t *testing.T) {
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"' if ", "' if 1=1 begin ", "' begin ", "' delete from x '", "' delete from x \"", "') ", "' drop table x [",
-		"' while x ", "' if delete from x ", "' throw 1,"} {
+		"' while x ", "' if delete from x ", "' throw 1,", "' print 1 delete from x ", "' grant a, ", "' delete from x where '", "x' merge x as "} {
 		n := 15000 / len(unit)
 		body := jsonString("q", strings.Repeat(unit, n))
 		for len(body) > 15500 {
