@@ -47,24 +47,26 @@ import (
 //     quotes or backslashes in the runner's name (;"npx", ;\npx,
 //     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
-var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument, or a call of a function of an Oracle package (DBMS_*, UTL_*, ORDSYS, CTXSYS, HTTPURITYPE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + numberOperandOp + `" "id:210200,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a number, a logical operator and an operand true in a numeric context (a row id, a unary operator, arithmetic, NOTNULL, COLLATE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionRule + `" "id:210156,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and an SQL function',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@rx ` + sqlFunctionNumberRule + `" "id:210162,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and an SQL function compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + tautologySuffixOp + `" "id:210179,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, OR and a condition that NOTNULL or ISNULL ends, or a comparison then a clause that ends a query (FOR UPDATE, LOCK IN SHARE MODE, WINDOW, SETTINGS, FORMAT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + tautologySuffixOp + `" "id:210179,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, OR and a condition that NOTNULL or ISNULL ends, or a comparison then a clause that ends a query (FOR UPDATE, LOCK IN SHARE MODE, WINDOW, SETTINGS, FORMAT), or a bit or hex literal whose quote the query closes',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + setOperatorRowsOp + `" "id:210178,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then UNION, EXCEPT or INTERSECT with rows written out (VALUES) or a whole table (TABLE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@rx ` + shellExtraRule + `" "id:210159,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then the shell as $0, a package runner or a Windows program',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
-// subqueryArgumentOp is rule 210101's operator (subqueryArgument).
+// subqueryArgumentOp is rule 210101's operator (subqueryArgument; since
+// attack 74 also a call of a function in one of Oracle's own packages,
+// whatever its argument: oracleFunction, oraclePackageCall in oracle.go).
 const subqueryArgumentOp = "gatewaySubqueryArgument"
 
-func init() { registerGoOperator(subqueryArgumentOp, subqueryArgument) }
+func init() { registerGoOperator(subqueryArgumentOp, oracleFunction) }
 
 // subqueryArgument is rule 210101's operator, in Go (RE2's memory budget
 // for the CRS's and the gateway's expressions is spent): a function's
@@ -202,15 +204,22 @@ func init() { registerGoOperator(errorFunctionOp, errorFunction) }
 // application that shows database errors; 1 and uuid_to_bin(@@hostname)
 // a setting. These passed a fresh-eyes attack (attack 66); the CRS names
 // st_longfromgeohash but not the others. On Go's regexp after a byte
-// scan for "geohash" or "uuid" (RE2's memory budget is spent). Since a
-// review also after a comparison, NOT, a sign or a parenthesis
+// scan for "geohash", "uuid" or "gtid" (RE2's memory budget is spent).
+// Since a review also after a comparison, NOT, a sign or a parenthesis
 // (1 and 1=st_latfromgeohash(password), 1 or -uuid_to_bin(...)), and with
-// MySQL's other blanks (a vertical tab, a no-break space).
-var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor|not)|&&|\|\||[=<>!(,+\-*/])[\s\x{0b}\x{a0}\x{fffd}(!~+\-]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid)[\s\x{0b}\x{a0}\x{fffd}]*\(`)
+// MySQL's other blanks (a vertical tab, a no-break space). Since attack
+// 74 also the functions that parse a GTID set, whose error is "Malformed
+// GTID set specification '<value>'": gtid_subtract (x' and
+// 1=gtid_subtract(password,1)--, name asc, gtid_subtract(password,1)
+// passed the CRS and the gateway; the CRS's 942151 names gtid_subset
+// only), gtid_subset and wait_for_executed_gtid_set. A call that is a
+// sort slot's whole value (?sort=gtid_subtract(password,1)) is rule
+// 210202's (sortListProbe, orderby.go): here no operator stands before it.
+var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor|not)|&&|\|\||[=<>!(,+\-*/])[\s\x{0b}\x{a0}\x{fffd}(!~+\-]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid|gtid_subtract|gtid_subset|wait_for_executed_gtid_set)[\s\x{0b}\x{a0}\x{fffd}]*\(`)
 
 // errorFunction is rule 210105's operator.
 func errorFunction(v string) bool {
-	if indexFold(v, "geohash") < 0 && indexFold(v, "uuid") < 0 {
+	if indexFold(v, "geohash") < 0 && indexFold(v, "uuid") < 0 && indexFold(v, "gtid") < 0 {
 		return false
 	}
 	return errorFunctionRx.MatchString(v)
@@ -442,12 +451,17 @@ func init() { registerGoOperator(tautologySuffixOp, tautologySuffix) }
 // clause that ends a query: FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE,
 // WINDOW w AS, ClickHouse's SETTINGS x= and FORMAT (attack 50: 1' OR
 // 1=1 FOR UPDATE#, ' OR 1 NOTNULL--, 1' OR 1=1 SETTINGS max_threads=1--
-// passed the CRS, libinjection and the other rules). Each quote is read
-// on over a few words; a comment's end is searched once (sqlReader).
+// passed the CRS, libinjection and the other rules); since attack 74 also
+// a bit or hex literal whose quote the query closes, compared or alone
+// (x' or b'1'=b'1: openLiteralTautology). Each quote is read on over a
+// few words; a comment's end is searched once (sqlReader).
 func tautologySuffix(v string) bool { return tautologySuffixIn(newSQLReader(v)) }
 
 // tautologySuffixIn is tautologySuffix on r's value.
 func tautologySuffixIn(r *sqlReader) bool {
+	if openLiteralTautology(r) {
+		return true
+	}
 	v := r.v
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c != '\'' && c != '"' && c != '`' && c != ')' {
@@ -494,6 +508,149 @@ func tautologySuffixIn(r *sqlReader) bool {
 		}
 	}
 	return false
+}
+
+// openLiteralTautology is rule 210179's reading of a bit or hex literal
+// whose quote the query closes: the value ends in b' and binary digits or
+// x' and hex digits (any case), and before it stand a closed single quote
+// (closing brackets after it or not), OR, XOR, AND, || or &&, NOT or
+// opening brackets or neither, and either nothing more (x' or b'1: b'1'
+// is 1, true), a constant compared with the literal (x' or
+// b'1'=b'1, x' or x'41'=x'41, x' or 1=b'1, x' or 0b1=b'1, x' or
+// x'41' like x'41), or an SQL expression (sqlExpr) then a comparison or
+// a logical operator before it (x' or 2-1=b'1, x' or id>0 or b'1). MariaDB and SQLite returned every row for the first
+// two, which passed the CRS and the gateway in every place (a fresh-eyes
+// attack, attack 74). libinjection, the CRS's 942100, reads the classic
+// x' or 'a'='a (and MySQL's n'a', _utf8mb4'a', e'a', u&'a') with its
+// last string left open for the query's quote, but it reads b'1' and
+// x'41' as a literal only when their quote is closed: left open, b is a
+// word to it
+// and the fingerprint is none of its list's. Closed, the same tautology
+// (x' or b'1'=b'1'--, x' or x'41'=x'41' or ') is libinjection's.
+// Prose rarely ends in b' or x' and digits right after a quoted word and
+// "or": "Rock 'n' roll or b'52" and "Pick 'A' or b'52" pass (a word
+// between, and 5 is no binary digit); "Pick 'A' or x'52" is refused: the
+// price. Each single quote is read on over a few tokens of at most 64
+// bytes, white space and comments once (sqlReader), and an expression of
+// at most 64 operands from the last openLiteralReads of them only, in a
+// value that ends in the open literal (x' or f('a' or 'a' or ...)=b'1
+// with 16 such strings inside passes: the bound's price).
+func openLiteralTautology(r *sqlReader) bool {
+	v := r.v
+	l := len(v)
+	for l > 0 && (v[l-1] >= '0' && v[l-1] <= '9' || v[l-1]|0x20 >= 'a' && v[l-1]|0x20 <= 'f') {
+		l--
+	}
+	if l < 2 || v[l-1] != '\'' {
+		return false
+	}
+	p := l - 2 // the literal's letter
+	if c := v[p] | 0x20; c != 'b' && c != 'x' || c == 'b' && strings.Trim(v[l:], "01") != "" || p > 0 && identByte(v[p-1], "$#'") {
+		return false
+	}
+	// read to the literal only: an expression's last operand is not b
+	r = newSQLReader(v[:p])
+	v = r.v
+	var starts [openLiteralReads]int // where the last quotes' operands start
+	n := 0
+	for i := 0; i < p; i++ {
+		if v[i] != '\'' {
+			continue
+		}
+		k := r.skip(i + 1)
+		for k < p && v[k] == ')' {
+			k = r.skip(k + 1)
+		}
+		if strings.HasPrefix(v[k:], "||") || strings.HasPrefix(v[k:], "&&") {
+			k += 2
+		} else if e, ok := sqlWordFold(v, k, "or", "xor", "and"); ok {
+			k = e
+		} else {
+			continue
+		}
+		k = r.skip(k)
+		for k < p {
+			if e, ok := sqlWordFold(v, k, "not"); ok {
+				k = r.skip(e)
+			} else if v[k] == '(' || v[k] == '!' {
+				k = r.skip(k + 1)
+			} else {
+				break
+			}
+		}
+		if k == p {
+			return true // x' or b'1
+		}
+		if e := literalConstantEnd(v, k); e > k && e <= p {
+			if c := sqlCompareEnd(v, r.skip(e)); c >= 0 && r.skip(c) == p {
+				return true // x' or b'1'=b'1, x' or 0b1=b'1
+			}
+		}
+		starts[n%len(starts)], n = k, n+1
+	}
+	// an expression, then a comparison or a logical operator (and NOT or
+	// brackets) before the literal: x' or 2-1=b'1, x' or id>0 or b'1;
+	// read from the last openLiteralReads quotes only (each read is up to
+	// 64 operands)
+	for m := range min(n, len(starts)) {
+		k := starts[(n-1-m)%len(starts)]
+		e, _, ok := sqlExpr(r, k, 0)
+		if !ok || e > p {
+			continue
+		}
+		q := r.skip(e)
+		if c := sqlCompareEnd(v, q); c >= 0 && r.skip(c) == p {
+			return true
+		}
+		if c, arithmetic, ok := sqlBinary(r, q); ok && !arithmetic {
+			for c = r.skip(c); c < p; {
+				if n, ok := sqlWordFold(v, c, "not"); ok {
+					c = r.skip(n)
+				} else if v[c] == '(' || v[c] == '!' {
+					c = r.skip(c + 1)
+				} else {
+					break
+				}
+			}
+			if c == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// openLiteralReads is how many of the last quotes (each closed, then a
+// logical operator) openLiteralTautology reads an expression from.
+const openLiteralReads = 16
+
+// literalConstantEnd is the end of a constant at v[j:]: a number (0x and
+// 0b too), a string in single quotes of at most 64 bytes, or one with a
+// prefix (b'1', x'41', n'a'); or j.
+func literalConstantEnd(v string, j int) int {
+	if j >= len(v) {
+		return j
+	}
+	if c := v[j] | 0x20; (c == 'b' || c == 'x' || c == 'n') && j+1 < len(v) && v[j+1] == '\'' {
+		if e := sqlOperandEnd(v, j+1); e > j+1 {
+			return e
+		}
+		return j
+	}
+	if strings.HasPrefix(v[j:], "0b") || strings.HasPrefix(v[j:], "0B") {
+		k := j + 2
+		for k < len(v) && (v[k] == '0' || v[k] == '1') {
+			k++
+		}
+		if k > j+2 && (k == len(v) || !identByte(v[k], "")) {
+			return k
+		}
+		return j
+	}
+	if v[j] == '\'' || v[j] >= '0' && v[j] <= '9' || v[j] == '.' {
+		return sqlOperandEnd(v, j)
+	}
+	return j
 }
 
 // queryEndClause: at v[k] a clause that ends a SELECT: FOR UPDATE, FOR
