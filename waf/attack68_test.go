@@ -72,12 +72,7 @@ func TestCPUBoundNumberOperand(t *testing.T) {
 	for _, unit := range []string{";5 or ", ";5 or -", ";'5' or '", ";5 or (", ";5 or ~~~~", ";x=5 or id collate ", ";5 or ((((", ";5 or id is ",
 		";5 or [", ";5 or {x ", ";5 or id between ", ";5 or (id+(id+(id", ";5 or id|", "'' or 1+", ";5--x\nor "} {
 		q := url.QueryEscape(strings.Repeat(unit, 2500/len(unit)))
-		n := 15000 / len(unit)
-		body := jsonString("q", strings.Repeat(unit, n))
-		for len(body) > 15500 {
-			n = n * 9 / 10
-			body = jsonString("q", strings.Repeat(unit, n))
-		}
+		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, query and JSON", margin*urlsBound)

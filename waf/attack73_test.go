@@ -53,12 +53,7 @@ func TestCPUBoundTSQL(t *testing.T) {
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"' delete from ", "'+convert(", "' while 1=1 ", "'--", "' insert ", "' grant x ", "'+parse(", "' while 1+1+1+1+", "'+case when then "} {
-		n := 15000 / len(unit)
-		body := jsonString("q", strings.Repeat(unit, n))
-		for len(body) > 15500 {
-			n = n * 9 / 10
-			body = jsonString("q", strings.Repeat(unit, n))
-		}
+		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)

@@ -113,12 +113,7 @@ func TestCPUBoundTSQLBatch(t *testing.T) {
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"' if ", "' if 1=1 begin ", "' begin ", "' delete from x '", "' delete from x \"", "') ", "' drop table x [",
 		"' while x ", "' if delete from x ", "' throw 1,", "' print 1 delete from x ", "' grant a, ", "' delete from x where '", "x' merge x as "} {
-		n := 15000 / len(unit)
-		body := jsonString("q", strings.Repeat(unit, n))
-		for len(body) > 15500 {
-			n = n * 9 / 10
-			body = jsonString("q", strings.Repeat(unit, n))
-		}
+		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)

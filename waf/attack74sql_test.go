@@ -141,12 +141,7 @@ func TestCPUBoundAttack74(t *testing.T) {
 	for _, unit := range []string{"dbms_x.f", "'||dbms_x.f(", "sys.", "\"a\".", "cast(", "cast(a as int),", "(", "a,", "f(", "a::int::", "x||",
 		"' or b'1'=", "' or ", "' or (", "')", "0", "b'1", "' or b'1'=b'1", "' or 1 or b'1", "' or 1+1+1+1+1+1+1=b'1", "' or /*x*/ b'1", "' or (((1)))=x'41",
 		"'--\nor 1 or b'1", "' or f(1,2) or x'4"} {
-		n := 15000 / len(unit)
-		body := jsonString("q", strings.Repeat(unit, n))
-		for len(body) > 15500 {
-			n = n * 9 / 10
-			body = jsonString("q", strings.Repeat(unit, n))
-		}
+		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)

@@ -777,6 +777,18 @@ func TestCPUBoundURLs(t *testing.T) {
 	}
 }
 
+// repeatedJSON is a JSON object of one field "q" holding unit over and
+// over, as many times as the body limit takes once JSON escapes them.
+func repeatedJSON(unit string) string {
+	n := 15000 / len(unit)
+	body := jsonString("q", strings.Repeat(unit, n))
+	for len(body) > 15500 {
+		n = n * 9 / 10
+		body = jsonString("q", strings.Repeat(unit, n))
+	}
+	return body
+}
+
 // readUnder: req (a repeated unit in a query and a body) is read, not
 // refused over a limit or failed, and costs at most bound of CPU.
 func readUnder(t *testing.T, req *http.Request, name string, bound time.Duration) {

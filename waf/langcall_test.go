@@ -446,13 +446,7 @@ func TestCPUBoundLangCalls(t *testing.T) {
 	units := append(slices.Clone(langCallUnits), struct{ name, unit string }{"prefix searches", "; time a"})
 	for _, c := range units {
 		q := url.QueryEscape(strings.Repeat(c.unit, 2500/len(c.unit)))
-		// as many units as the body limit takes once JSON escapes them
-		n := 15000 / len(c.unit)
-		body := jsonString("q", strings.Repeat(c.unit, n))
-		for len(body) > 15500 {
-			n = n * 9 / 10
-			body = jsonString("q", strings.Repeat(c.unit, n))
-		}
+		body := repeatedJSON(c.unit)
 		req, _ := http.NewRequest("POST", base+"/api/items?q="+q, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, c.name+" over and over, query and JSON", margin*urlsBound)

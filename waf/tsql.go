@@ -427,6 +427,18 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		}
 		return n, true
 	}
+	// target: [TOP (n) [PERCENT]] [<optional>] <name> (DELETE FROM,
+	// INSERT INTO, MERGE INTO)
+	target := func(n int, optional string) (int, bool) {
+		n, ok := top(n)
+		if !ok {
+			return 0, false
+		}
+		if m, ok := word(n, optional); ok {
+			n = m
+		}
+		return name(n)
+	}
 	// assign: one of words then = (TO DISK = ..., FROM URL = ...)
 	assign := func(n int, words ...string) (int, bool) {
 		if m, ok := word(n, words...); ok && m < len(v) && v[m] == '=' {
@@ -440,25 +452,13 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 	switch c := v[k] | 0x20; {
 	case c == 'd' || c == 'i':
 		if n, ok := word(k, "delete"); ok {
-			if n, ok = top(n); !ok {
-				return 0, false
-			}
-			if m, ok := word(n, "from"); ok {
-				n = m
-			}
-			if m, ok := name(n); ok {
+			if m, ok := target(n, "from"); ok {
 				return goesOn(m, "", "where", "from", "output", "with", "option")
 			}
 			return 0, false
 		}
 		if n, ok := word(k, "insert"); ok {
-			if n, ok = top(n); !ok {
-				return 0, false
-			}
-			if m, ok := word(n, "into"); ok {
-				n = m
-			}
-			m, ok := name(n)
+			m, ok := target(n, "into")
 			if !ok {
 				return 0, false
 			}
@@ -593,13 +593,7 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return 0, false
 	}
 	if n, ok := word(k, "merge"); ok {
-		if n, ok = top(n); !ok {
-			return 0, false
-		}
-		if m, ok := word(n, "into"); ok {
-			n = m
-		}
-		m, ok := name(n)
+		m, ok := target(n, "into")
 		if !ok {
 			return 0, false
 		}
