@@ -143,61 +143,17 @@ func (t *tsqlReader) statementFrom(j int, quote byte) bool {
 }
 
 // tsqlReader is a value read by tsqlStatement: where its last -- and /*
-// are, where white space and comments from a place end (skip), and what
-// the rest of the value is read as SQL from a place outside any quote
-// (tailFrom), each kept for the places read so that the value is read a
-// bounded number of times however many statements are judged in it.
+// are, and what the rest of the value is read as SQL from a place outside
+// any quote (tailFrom), kept for each place read so that the value is
+// read a bounded number of times however many statements are judged in
+// it.
 type tsqlReader struct {
 	*sqlReader
-	lastDashes int     // the index of the last -- in v, or -1
-	lastBlock  int     // the index of the last /* in v, or -1 (tailFrom)
-	tails      []int8  // tailFrom's answer from each place it read, 0 not yet
-	skips      []int32 // skip's answer + 1 from places a long skip passed, 0 not yet
-	visited    []int   // scratch: the places one reading passed
-	read       int     // bytes read by tailFrom in all, bounded (tailBound)
-	steps      int     // places skip read from (tests)
-}
-
-// skip is sqlReader.skip, with the answer kept for each place a skip over
-// more than two comments passed: many quotes before one run of comments
-// ('#'#'#...\n#\n#\n...) each walked the whole run (a review: 0.3-0.45 s
-// for 16 KiB).
-func (t *tsqlReader) skip(j int) int {
-	v := t.v
-	visited := t.visited[:0]
-	for j < len(v) {
-		if t.skips != nil && t.skips[j] != 0 {
-			j = int(t.skips[j]) - 1
-			break
-		}
-		visited = append(visited, j)
-		t.steps++
-		k := sqlSkip(v, j)
-		if strings.HasPrefix(v[k:], "--") || strings.HasPrefix(v[k:], "#") {
-			j = t.lineEndFrom(k)
-			continue
-		}
-		if strings.HasPrefix(v[k:], "/*") {
-			if e := t.blockEndFrom(k + 2); e >= 0 {
-				j = e + 2
-				continue
-			}
-			k = len(v)
-		}
-		j = k
-		break
-	}
-	j = min(j, len(v))
-	if len(visited) > 2 {
-		if t.skips == nil {
-			t.skips = make([]int32, len(v)+1)
-		}
-		for _, p := range visited {
-			t.skips[p] = int32(j) + 1
-		}
-	}
-	t.visited = visited
-	return j
+	lastDashes int    // the index of the last -- in v, or -1
+	lastBlock  int    // the index of the last /* in v, or -1 (tailFrom)
+	tails      []int8 // tailFrom's answer from each place it read, 0 not yet
+	visited    []int  // scratch: the places one reading of tailFrom passed
+	read       int    // bytes read by tailFrom in all, bounded (tailBound)
 }
 
 // tailFrom's answers: v[p:] read as SQL ends outside any token, in a
