@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,4 +145,21 @@ func TestAngularConstructor(t *testing.T) {
 		passes = append(passes, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
 	}
 	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// TestCPUBoundManyStartsOneRun: many places a reading starts from (a
+// quote, a ;, a UNION) before one long run of comments, blanks or
+// brackets cost what any value of their size does through a real Caddy
+// (each start walked the whole run: 0.17-0.45 s for 12-16 KiB in 210179,
+// 210200, 210201 and 210178, a review).
+func TestCPUBoundManyStartsOneRun(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, c := range []struct{ start, run string }{{"'#", "#\n"}, {";#", "#\n"}, {"'#", ")"}, {"'/*", " "}, {";/*", " "}, {"x' union /*", "#\n"}, {"';--x", "--\n"}} {
+		v := strings.Repeat(c.start, 6000/len(c.start)) + "\n*/" + strings.Repeat(c.run, 6000/len(c.run))
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(jsonString("q", v)))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, fmt.Sprintf("%q over and over, then %q", c.start, c.run), margin*urlsBound)
+	}
 }

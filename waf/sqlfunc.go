@@ -403,6 +403,7 @@ func init() { registerGoOperator(setOperatorRowsOp, setOperatorRows) }
 // values matter" pass. Each letter u, e or i is looked at once, and only
 // where a word stands is the text read on over a few words.
 func setOperatorRows(v string) bool {
+	var r *sqlReader // comments' ends searched once (many UNION /* before one */)
 	for i := 0; i < len(v); i++ {
 		if c := v[i] | 0x20; c != 'u' && c != 'e' && c != 'i' || !wordStart(v, i) {
 			continue
@@ -411,15 +412,18 @@ func setOperatorRows(v string) bool {
 		if !ok || !setOperand(v, i) {
 			continue
 		}
-		k := skipSQLSpace(v, e)
+		if r == nil {
+			r = newSQLReader(v)
+		}
+		k := r.skip(e)
 		if a, ok := sqlWordFold(v, k, "all", "distinct"); ok {
-			k = skipSQLSpace(v, a)
+			k = r.skip(a)
 		}
 		for k < len(v) && (v[k] == '(' || v[k] <= ' ') {
-			k = skipSQLSpace(v, k+1)
+			k = r.skip(k + 1)
 		}
 		if a, ok := sqlWordFold(v, k, "values"); ok {
-			a = skipSQLSpace(v, a)
+			a = r.skip(a)
 			if a < len(v) && v[a] == '(' {
 				return true
 			}
@@ -430,7 +434,7 @@ func setOperatorRows(v string) bool {
 			}
 		}
 		if a, ok := sqlWordFold(v, k, "table"); ok {
-			if n := skipSQLSpace(v, a); n > a && n < len(v) && (identByte(v[n], "$\"`[")) {
+			if n := r.skip(a); n > a && n < len(v) && (identByte(v[n], "$\"`[")) {
 				return true
 			}
 		}
