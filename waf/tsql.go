@@ -132,7 +132,7 @@ func (t *tsqlReader) quoted() bool {
 func (t *tsqlReader) statementFrom(j int, quote byte) bool {
 	v := t.v
 	for ; j < len(v); j++ {
-		if c := v[j] | 0x20; strings.IndexByte("abcdegimrstw", c) < 0 || !wordStart(v, j) {
+		if c := v[j] | 0x20; strings.IndexByte("abcdegimrstuw", c) < 0 || !wordStart(v, j) {
 			continue
 		}
 		if e, ok := tsqlStatementAt(t, j); ok && (quote == 0 || tsqlEnds(t, j, e, quote)) {
@@ -390,7 +390,7 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		if !ok {
 			return 0, false
 		}
-		if m, ok := word(n, optional); ok {
+		if m, ok := word(n, optional); ok && optional != "" {
 			n = m
 		}
 		return name(n)
@@ -572,6 +572,37 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 			if m, ok := word(m, "caller", "owner", "self"); ok {
 				return goesOn(m, "")
 			}
+			return 0, false
+		}
+		if n < len(v) && v[n] == '(' {
+			return n, true // EXEC('<batch>')
+		}
+		// EXEC [@r =] <procedure> and its arguments, or nothing after
+		// it: a procedure runs whatever it is named (x' exec
+		// "sp_executesql" N'drop table users'--, "xp_dirtree"
+		// '\\host\a': attack 75; a name in double quotes is a name
+		// to SQL Server, a string to libinjection)
+		if n < len(v) && v[n] == '@' {
+			if e, o := sqlName(v, n+1); o.kind == primName && t.skip(e) < len(v) && v[t.skip(e)] == '=' {
+				n = t.skip(t.skip(e) + 1)
+			}
+		}
+		if m, ok := name(n); ok {
+			if m+1 < len(v) && v[m]|0x20 == 'n' && v[m+1] == '\'' {
+				return m, true // N'...'
+			}
+			if a, ok := name(m); ok && a < len(v) && v[a] == ',' {
+				return a, true // a bare word as the first argument
+			}
+			return goesOn(m, "'\"@-0123456789(", "null", "default", "with")
+		}
+		return 0, false
+	}
+	if n, ok := word(k, "update"); ok {
+		// UPDATE [TOP (n)] <name> SET (x' update "users" set
+		// "is_admin"=1--: attack 75)
+		if m, ok := target(n, ""); ok {
+			return word(m, "set")
 		}
 		return 0, false
 	}
@@ -617,10 +648,13 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return goesOn(n, "")
 	}
 	if n, ok := word(k, "while"); ok {
-		// WHILE <condition> BEGIN: a loop that never ends
+		// WHILE <condition> BEGIN or a statement: a loop that never
+		// ends, or a condition read by how long the answer takes (x'
+		// while exists(select 1 from "users" where "pw" like 'a%') print
+		// 1--: attack 75)
 		e, _, ok := sqlExpr(t.sqlReader, n, 0)
 		if ok {
-			return word(t.skip(e), "begin")
+			return word(t.skip(e), tsqlStarts...)
 		}
 		return 0, false
 	}
@@ -693,6 +727,90 @@ func tsqlConversionAt(r *sqlReader, n int) bool {
 		if last >= 0 {
 			return numeric(last + 4)
 		}
+		return false
+	}
+	return pgConversionAt(r, n)
+}
+
+// pgConversionAt reads at v[n:] one of PostgreSQL's conversions whose
+// error shows the text converted: a name cast with :: to one of those
+// types (password::int, password::"int4", password::regclass:
+// relation "pw1" does not exist), a type's name called as a function
+// (inet(password), "int4"(password), int4(password)) or a type's input
+// function (int4in(password::cstring)): x'||inet(password)||' and
+// 1-password::"int4" passed (attack 75, run on PostgreSQL 15). Dates
+// and times called as functions are MySQL's and SQLite's functions too
+// (date(created_at)) and are not read.
+func pgConversionAt(r *sqlReader, n int) bool {
+	v := r.v
+	e, o := sqlName(v, n)
+	switch o.kind {
+	case primCall:
+		if !oneArgument(v, n, e) {
+			return false // float4(1, 0, 0, 1) is HLSL's
+		}
+		name := strings.ToLower(o.text)
+		if pgCastType(name) && !pgDateType(name) {
+			return true
+		}
+		name = strings.TrimSuffix(strings.TrimSuffix(name, "in"), "_")
+		return name != strings.ToLower(o.text) && pgCastType(name)
+	case primName, primQuotedName:
+		k := r.skip(e)
+		if k < len(v) && v[k] == '(' && o.kind == primQuotedName {
+			c := closingBracket(v, k, 64)
+			return c > 0 && oneArgument(v, k, c+1) && pgCastType(strings.ToLower(o.text)) // "int4"(password)
+		}
+		if !strings.HasPrefix(v[k:], "::") {
+			return false
+		}
+		_, t := sqlName(v, r.skip(k+2))
+		return t.kind != primNone && pgCastType(strings.ToLower(t.text)) // not std::string
+	}
+	return false
+}
+
+// oneArgument: the call at v[n:e] (e after its closing bracket) has one
+// argument: no comma outside the brackets inside it.
+func oneArgument(v string, n, e int) bool {
+	b := strings.IndexByte(v[n:e], '(')
+	if b < 0 {
+		return false
+	}
+	depth := 0
+	for _, c := range []byte(v[n+b+1 : e-1]) {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// pgCastType: name is one of PostgreSQL's types whose input fails on
+// text that is not one of its values.
+func pgCastType(name string) bool {
+	switch name {
+	case "int", "int2", "int4", "int8", "integer", "smallint", "bigint", "numeric", "decimal", "real", "float", "float4", "float8",
+		"bool", "boolean", "money", "inet", "cidr", "macaddr", "macaddr8", "uuid", "oid", "tid", "xid", "cid", "pg_lsn", "regclass",
+		"regproc", "regprocedure", "regtype", "regoper", "regoperator", "regnamespace", "regrole", "regconfig", "regdictionary", "json",
+		"jsonb", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle", "bit", "varbit", "tsquery", "interval":
+		return true
+	}
+	return pgDateType(name)
+}
+
+// pgDateType: name is one of PostgreSQL's date and time types.
+func pgDateType(name string) bool {
+	switch name {
+	case "date", "time", "timetz", "timestamp", "timestamptz":
+		return true
 	}
 	return false
 }
