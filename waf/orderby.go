@@ -5,7 +5,7 @@ import "strings"
 // sortListRules is rule 210202: a value that is a sort list as a whole
 // (sortListProbe), with a conversion of a column to a number or a call of
 // a function whose error message shows its argument.
-var sortListRules = `SecRule ` + valueHeaderTargets + ` "@` + sortListProbeOp + `" "id:210202,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a sort list (names, commas, ASC or DESC) with a conversion to a number or a function whose error message holds its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var sortListRules = `SecRule ` + valueHeaderTargets + ` "@` + sortListProbeOp + `" "id:210202,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a sort list (names, commas, ASC or DESC) with a conversion to a number or a function whose error message holds its argument',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // sortListProbeOp is rule 210202's operator (sortListProbe).
@@ -14,21 +14,35 @@ const sortListProbeOp = "gatewaySortListProbe"
 func init() { registerGoOperator(sortListProbeOp, sortListProbe) }
 
 // sortListDepth bounds the brackets sortListProbe reads into (groups and
-// calls' arguments): deeper, the value is not read as a sort list.
+// calls' arguments): deeper, the value counts as a probe.
 const sortListDepth = 8
 
-// sortListProbe is rule 210202's operator: the whole value (white space
-// and comments around it) is an ORDER BY list, items separated by commas,
-// each an expression (names bare or quoted and dotted, numbers, strings,
-// calls, brackets, signs, arithmetic and ||) with ASC or DESC and NULLS
-// FIRST or LAST after it; and one item holds, at any depth, a probe: a
-// conversion to a type whose error message shows the value it could not
-// convert (sortProbeType: CAST(x AS INT) and TRY_CAST, SQL Server's
-// CONVERT(INT, x) and PARSE(x AS INT) as tsqlConversionAt reads them,
-// PostgreSQL's x::int and int4(x)), a call of one of MySQL's functions
-// whose error quotes their argument (sortErrorFunction: rule 210105's) or
-// a call of a function of Oracle's own packages (oracleName: rule
-// 210101's).
+// sortProbeWindow is how far a probe call's closing bracket (an error
+// function's, CONVERT's, an Oracle package's) and a type's own brackets
+// are searched for: past it, the value counts as a probe.
+const sortProbeWindow = 256
+
+// sortListProbe is rule 210202's operator: the value (white space and
+// comments before it) starts as an ORDER BY list, items separated by
+// commas, each an expression (names bare or quoted and dotted, numbers,
+// strings, calls, brackets, signs, arithmetic and ||) with COLLATE and a
+// collation, ASC or DESC and NULLS FIRST or LAST after it; and an item
+// holds, at any depth, a probe: a conversion to a type whose error
+// message shows the value it could not convert (sortTypeAt,
+// sortProbeType: CAST(x AS INT), TRY_CAST and SQL Server's PARSE(x AS
+// INT) read alike, CONVERT(INT, x) as tsqlConversionAt reads it,
+// PostgreSQL's x::int, and int4(x), numeric(x), bool(x) and the other
+// numeric names as calls of one argument), a call of one of MySQL's
+// functions whose error quotes their argument (sortErrorFunction: rule
+// 210105's) or a call of a function of Oracle's own packages (oracleName:
+// rule 210101's). The list up to and including the item that holds the
+// probe must read; what follows it is not read (a review: unknown syntax
+// after the probe, cast(password as int) limit 1--, cast(password as int)
+// using <, cast(password as int), name+N'a', hid it when the whole value
+// had to read). Past sortListDepth brackets, or a probe call's closing
+// bracket past sortProbeWindow bytes, the value counts as a probe
+// (((((((((cast(password as int)))))))))), gtid_subtract(password, then
+// 300 blanks, 1) passed before).
 //
 // An application that sorts by a column the client names (ORDER BY
 // $sort) runs the conversion for each row, and SQL Server and PostgreSQL
@@ -42,90 +56,132 @@ const sortListDepth = 8
 // function after an operator only. Prose is not a list of names: "Use
 // cast(x as int) to convert", "cast (the actors) as int", "sort by
 // cast(price as int)" and "the cast of Dune" pass, as do sort lists with
-// no probe (name desc, price asc; lower(name), id) and conversions to a
-// type whose error shows nothing (MySQL's CAST(x AS SIGNED)). A value
-// that is a conversion alone, such as a search for the snippet
-// cast(x as int), is refused: the price. PostgreSQL's x::int counts with
-// the type in one case only (Ruby's Types::Integer is not read; nor is
-// password::Int). Linear: the reader never goes back, brackets are read
-// at most sortListDepth deep, a probe's brackets are matched within 256
-// bytes, and comments' ends are searched once (sqlReader).
+// no probe (name desc, price asc; lower(name), id; length(name) desc;
+// date(created_at) desc; OData's cast(Rating, Edm.Int32) desc),
+// conversions to a type whose error shows nothing (MySQL's CAST(x AS
+// SIGNED), character varying) and calls of more than one argument with a
+// type's name (float4(1, 0, 0, 1): HLSL, Metal). A value that starts with
+// a conversion, such as a search for the snippet cast(x as int) or
+// "cast(password as int) in T-SQL shows the value", is refused, as is
+// a date's (cast(created_at as date), created_at::date desc: its error
+// shows the text too): the price. Left open: conversions by arithmetic
+// (password*1, name, password+0 on SQL Server), which read like a sort
+// list's own. PostgreSQL's x::int counts with the type bare in one case
+// only (Ruby's Types::Integer is not read; nor is password::Int), or
+// quoted (password::"int4"). Linear: the reader never goes back, brackets
+// are read at most sortListDepth deep, a probe call's brackets are
+// matched within sortProbeWindow bytes, and comments' ends are searched
+// once (sqlReader).
 func sortListProbe(v string) bool {
 	if strings.IndexByte(v, '(') < 0 && !strings.Contains(v, "::") {
 		return false
 	}
 	s := sortListReader{r: newSQLReader(v)}
-	e, ok := s.list(s.r.skip(0), 0)
-	if !ok {
-		return false
-	}
-	if e < len(v) && v[e] == ';' {
-		e = s.r.skip(e + 1)
-	}
-	return e == len(v) && s.found
+	s.list(s.r.skip(0), 0)
+	return s.found || s.over
 }
 
 // sortListReader reads a sort list (sortListProbe) and remembers whether
-// a probe was read.
+// a probe was read (found: in a part read to its end), or a bound passed
+// (over).
 type sortListReader struct {
-	r     *sqlReader
-	found bool
+	r           *sqlReader
+	found, over bool
 }
 
-// list reads items separated by commas at v[j:] (at depth 0 with ASC,
-// DESC, NULLS FIRST or NULLS LAST after each); it returns the index after
-// the last item and the white space after it.
-func (s *sortListReader) list(j, depth int) (int, bool) {
+// list reads items separated by commas at v[j:] (with COLLATE, and at
+// depth 0 ASC, DESC, NULLS FIRST or NULLS LAST, after each); it returns
+// the index after the last item and the white space after it, and how
+// many items it read. At depth 0 it stops after the first item that
+// holds a probe.
+func (s *sortListReader) list(j, depth int) (int, int, bool) {
 	v := s.r.v
-	for {
+	for n := 1; ; n++ {
 		e, ok := s.item(j, depth)
 		if !ok {
-			return j, false
+			return j, n - 1, false
+		}
+		if depth == 0 && (s.found || s.over) {
+			return e, n, true
 		}
 		k := s.r.skip(e)
-		if depth == 0 {
-			if n, ok := sqlWordFold(v, k, "asc", "desc"); ok {
-				k = s.r.skip(n)
+		if c, ok := sqlWordFold(v, k, "collate"); ok {
+			// a collation's name, bare, quoted or dotted
+			// (pg_catalog."C")
+			e := s.r.skip(c)
+			for range 4 {
+				m, _, _ := sqlNamePart(v, e)
+				if m == e || m >= len(v) || v[m] != '.' {
+					e = m
+					break
+				}
+				e = m + 1
 			}
-			if n, ok := sqlWordFold(v, k, "nulls"); ok {
-				m, ok := sqlWordFold(v, s.r.skip(n), "first", "last")
+			if e == s.r.skip(c) {
+				return k, n, false
+			}
+			k = s.r.skip(e)
+		}
+		if depth == 0 {
+			if m, ok := sqlWordFold(v, k, "asc", "desc"); ok {
+				k = s.r.skip(m)
+			}
+			if m, ok := sqlWordFold(v, k, "nulls"); ok {
+				m, ok := sqlWordFold(v, s.r.skip(m), "first", "last")
 				if !ok {
-					return k, false
+					return k, n, false
 				}
 				k = s.r.skip(m)
 			}
 		}
 		if k >= len(v) || v[k] != ',' {
-			return k, true
+			return k, n, true
 		}
 		j = s.r.skip(k + 1)
 	}
 }
 
-// item reads an expression at v[j:]: terms joined by + - * / % or ||.
+// item reads an expression at v[j:]: terms joined by + - * / % or ||;
+// an operator whose right side does not read is left out.
 func (s *sortListReader) item(j, depth int) (int, bool) {
 	v := s.r.v
+	e, ok := s.term(j, depth)
+	if !ok {
+		return j, false
+	}
 	for {
-		e, ok := s.term(j, depth)
-		if !ok {
-			return j, false
-		}
 		k := s.r.skip(e)
 		switch {
 		case strings.HasPrefix(v[k:], "||"):
-			j = s.r.skip(k + 2)
+			k = s.r.skip(k + 2)
 		case k < len(v) && strings.IndexByte("+-*/%", v[k]) >= 0:
-			j = s.r.skip(k + 1)
+			k = s.r.skip(k + 1)
 		default:
 			return e, true
 		}
+		n, ok := s.term(k, depth)
+		if !ok || s.over {
+			return e, true
+		}
+		e = n
 	}
 }
 
 // term reads one operand at v[j:] after signs: a number, a string, a
 // bracketed expression, a name, or a call (a probe's, or another's with
-// its arguments read as items), then PostgreSQL's ::type casts.
+// its arguments read as items), then PostgreSQL's ::type casts. A probe
+// read in a term that does not read to its end is forgotten.
 func (s *sortListReader) term(j, depth int) (int, bool) {
+	found := s.found
+	e, ok := s.operand(j, depth)
+	if !ok {
+		s.found = found
+	}
+	return e, ok
+}
+
+// operand is term's reading.
+func (s *sortListReader) operand(j, depth int) (int, bool) {
 	v, r := s.r.v, s.r
 	for j < len(v) && strings.IndexByte("-+~", v[j]) >= 0 {
 		j = r.skip(j + 1)
@@ -137,6 +193,7 @@ func (s *sortListReader) term(j, depth int) (int, bool) {
 	switch c := v[j]; {
 	case c == '(':
 		if depth >= sortListDepth {
+			s.over = true
 			return j, false
 		}
 		k, ok := s.item(r.skip(j+1), depth+1)
@@ -158,19 +215,99 @@ func (s *sortListReader) term(j, depth int) (int, bool) {
 			return j, false
 		}
 	}
-	// PostgreSQL's casts, password::int
+	// PostgreSQL's casts, password::int, password::"int4",
+	// password::int[]
 	for k := r.skip(e); strings.HasPrefix(v[k:], "::"); k = r.skip(e) {
 		t := r.skip(k + 2)
-		n := identEnd(v, t)
+		n, w, quoted, array := s.typeAt(t)
 		if n == t {
 			return j, false
 		}
-		if w := v[t:n]; sortProbeType(w) && (w == strings.ToLower(w) || w == strings.ToUpper(w)) {
+		if array || sortProbeType(w) && (quoted || w == strings.ToLower(w) || w == strings.ToUpper(w)) {
 			s.found = true
 		}
 		e = n
 	}
 	return e, true
+}
+
+// typeAt reads a type's name at v[t:]: parts bare or quoted ("int4",
+// [int], pg_catalog.int4), the words after some (double precision,
+// character varying, timestamp with time zone), its brackets
+// (numeric(10,2), varchar(20)) and an array's ([], [3], ARRAY). It
+// returns the end (t: none), the last part's name, whether it was quoted
+// and whether the type is an array's (whose error, "malformed array
+// literal", shows the text whatever its element).
+func (s *sortListReader) typeAt(t int) (end int, name string, quoted, array bool) {
+	v, r := s.r.v, s.r
+	e := t
+	for range 4 {
+		k, text, quote := sqlNamePart(v, e)
+		if k == e {
+			break
+		}
+		end, name, quoted = k, text, quote != 0
+		if k >= len(v) || v[k] != '.' {
+			break
+		}
+		e = k + 1
+	}
+	if end <= t {
+		return t, "", false, false
+	}
+	k := r.skip(end)
+	zone := false
+	switch strings.ToLower(name) {
+	case "double":
+		if m, ok := sqlWordFold(v, k, "precision"); ok {
+			end, k = m, r.skip(m)
+		}
+	case "national", "character", "char", "nchar", "bit":
+		if m, ok := sqlWordFold(v, k, "character", "char"); ok {
+			end, k = m, r.skip(m)
+		}
+		if m, ok := sqlWordFold(v, k, "varying"); ok {
+			end, k = m, r.skip(m)
+		}
+	case "timestamp", "time":
+		zone = true
+	}
+	if k < len(v) && v[k] == '(' {
+		c := closingBracket(v, k, sortProbeWindow)
+		if c < 0 {
+			s.over = s.over || len(v)-k >= sortProbeWindow && sortProbeType(name)
+			return t, "", false, false
+		}
+		end, k = c+1, r.skip(c+1)
+	}
+	if zone {
+		if m, ok := sqlWordFold(v, k, "with", "without"); ok {
+			if m, ok := sqlWordFold(v, r.skip(m), "time"); ok {
+				if m, ok := sqlWordFold(v, r.skip(m), "zone"); ok {
+					end, k = m, r.skip(m)
+				}
+			}
+		}
+	}
+	for k < len(v) {
+		if v[k] == '[' {
+			m := r.skip(k + 1)
+			for m < len(v) && v[m] >= '0' && v[m] <= '9' {
+				m++
+			}
+			if m = r.skip(m); m >= len(v) || v[m] != ']' {
+				break
+			}
+			end, k, array = m+1, r.skip(m+1), true
+			continue
+		}
+		if m, ok := sqlWordFold(v, k, "array"); ok {
+			end, k, array = m, r.skip(m), true
+			continue
+		}
+		break
+	}
+	return end, name, quoted, array
 }
 
 // name reads a name of at most four parts at v[j:], and its call's
@@ -201,16 +338,18 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 		return e, true
 	}
 	if depth >= sortListDepth {
+		s.over = true
 		return j, false
 	}
 	fn := parts[n-1]
 	probe := false
 	switch strings.ToLower(fn) {
-	case "cast", "try_cast", "safe_cast":
+	case "cast", "try_cast", "safe_cast", "parse", "try_parse":
 		if n != 1 {
 			break
 		}
-		// CAST(expr AS type): the expression read as an item
+		// CAST(expr AS type), PARSE(expr AS type [USING culture]): the
+		// expression read as an item
 		k, ok := s.item(r.skip(b+1), depth+1)
 		k = r.skip(k)
 		a, as := sqlWordFold(v, k, "as")
@@ -218,41 +357,52 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 			return j, false
 		}
 		t := r.skip(a)
-		w := identEnd(v, t)
+		w, name, _, array := s.typeAt(t)
 		if w == t {
 			return j, false
 		}
-		if sortProbeType(v[t:w]) {
-			s.found = true
-		}
-		// the type's own brackets, decimal(10,2), and the cast's
 		k = r.skip(w)
-		if strings.EqualFold(v[t:w], "double") {
-			if p, ok := sqlWordFold(v, k, "precision"); ok {
-				k = r.skip(p)
-			}
-		}
-		if k < len(v) && v[k] == '(' {
-			if k = closingBracket(v, k, 64); k < 0 {
+		if u, ok := sqlWordFold(v, k, "using"); ok {
+			u = r.skip(u)
+			if k = sqlOperandEnd(v, u); k == u {
 				return j, false
 			}
-			k = r.skip(k + 1)
+			k = r.skip(k)
 		}
 		if k >= len(v) || v[k] != ')' {
 			return j, false
 		}
+		if array || sortProbeType(name) {
+			s.found = true
+		}
 		return k + 1, true
-	case "convert", "try_convert", "parse", "try_parse":
+	case "convert", "try_convert":
 		probe = n == 1 && tsqlConversionAt(r, j)
-	case "int2", "int4", "int8", "float4", "float8":
-		probe = n == 1 // PostgreSQL's casts written as calls, int4(password)
+	case "int", "integer", "bigint", "smallint", "int2", "int4", "int8", "float4", "float8", "numeric", "decimal", "real", "bool":
+		if n != 1 {
+			break
+		}
+		// PostgreSQL's casts written as calls, int4(password), of one
+		// argument (float4(1, 0, 0, 1) is a shader's vector)
+		k, items, ok := s.list(r.skip(b+1), depth+1)
+		if k = r.skip(k); !ok || k >= len(v) || v[k] != ')' {
+			return j, false
+		}
+		if items == 1 {
+			s.found = true
+		}
+		return k + 1, true
 	}
 	if !probe {
 		probe = n == 1 && sortErrorFunction(fn) || oracleName(parts[:n])
 	}
 	if probe {
-		c := closingBracket(v, b, 256)
+		c := closingBracket(v, b, sortProbeWindow)
 		if c < 0 {
+			// past the window a probe (gtid_subtract(password, then
+			// 300 blanks, 1): a review); a bracket the value leaves
+			// open is no call
+			s.over = s.over || len(v)-b >= sortProbeWindow
 			return j, false
 		}
 		s.found = true
@@ -263,7 +413,7 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 	if k < len(v) && v[k] == ')' {
 		return k + 1, true
 	}
-	k, ok := s.list(k, depth+1)
+	k, _, ok := s.list(k, depth+1)
 	if k = r.skip(k); !ok || k >= len(v) || v[k] != ')' {
 		return j, false
 	}
@@ -279,7 +429,7 @@ func sortErrorFunction(name string) bool {
 		return true
 	}
 	switch n {
-	case "uuid_to_bin", "bin_to_uuid", "gtid_subtract", "gtid_subset", "wait_for_executed_gtid_set":
+	case "uuid_to_bin", "bin_to_uuid", "gtid_subtract", "gtid_subset", "wait_for_executed_gtid_set", "wait_until_sql_thread_after_gtids":
 		return true
 	}
 	return false
@@ -287,12 +437,16 @@ func sortErrorFunction(name string) bool {
 
 // sortProbeType: a conversion to the type t fails, for a column's text,
 // with an error that shows the text (SQL Server's numbers; PostgreSQL's
-// numbers, uuid, boolean, date and time, json, xml, inet).
+// numbers, uuid, boolean, date and time, json, xml, inet, and the reg*
+// types that look a name up: regclass's "relation "pw1" does not
+// exist").
 func sortProbeType(t string) bool {
 	switch strings.ToLower(t) {
 	case "int", "integer", "bigint", "smallint", "tinyint", "int2", "int4", "int8", "numeric", "decimal", "dec", "number",
 		"float", "float4", "float8", "real", "double", "money", "smallmoney", "bit",
-		"uuid", "uniqueidentifier", "bool", "boolean", "date", "timestamp", "timestamptz", "json", "jsonb", "xml", "inet":
+		"uuid", "uniqueidentifier", "bool", "boolean", "date", "timestamp", "timestamptz", "json", "jsonb", "xml", "inet",
+		"regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator", "regnamespace", "regrole", "regconfig",
+		"regdictionary", "regcollation":
 		return true
 	}
 	return false

@@ -49,7 +49,7 @@ import (
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument, or a call of a function of an Oracle package (DBMS_*, UTL_*, ORDSYS, CTXSYS, HTTPURITYPE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + numberOperandOp + `" "id:210200,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a number, a logical operator and an operand true in a numeric context (a row id, a unary operator, arithmetic, NOTNULL, COLLATE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + tightTautologyOp + `" "id:210102,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a number, a logical operator and a constant with no space between',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -164,9 +164,11 @@ func sqlAfterParens(v string) bool {
 // injectedCall: the call whose name starts at v[n] stands where an
 // injected condition puts it: at the value's start, or after an operator,
 // a parenthesis, a comma, or a word of SQL's conditions (and, or, not,
-// in, like, ...). SQL in prose names the call after other words (Try
-// EXISTS((select 1 from dual)), FROM unnest((SELECT ids ...)), Use
-// ARRAY((SELECT ...)): attack 66's false positives). n < 0: no call.
+// in, like, case, ...; case since a review: 1=case
+// dbms_xdb_version.checkin(password) when 1 then 1 end). SQL in prose
+// names the call after other words (Try EXISTS((select 1 from dual)),
+// FROM unnest((SELECT ids ...)), Use ARRAY((SELECT ...)): attack 66's
+// false positives). n < 0: no call.
 func injectedCall(v string, n int) bool {
 	if n < 0 {
 		return false
@@ -186,7 +188,7 @@ func injectedCall(v string, n int) bool {
 		w--
 	}
 	switch strings.ToLower(v[w:m]) {
-	case "and", "or", "xor", "not", "in", "is", "like", "between", "select", "where", "when", "then", "else", "having", "by", "on", "return", "div", "mod", "exec", "call":
+	case "and", "or", "xor", "not", "in", "is", "like", "between", "select", "where", "case", "when", "then", "else", "having", "by", "on", "return", "div", "mod", "exec", "call":
 		return true
 	}
 	return false
@@ -204,25 +206,99 @@ func init() { registerGoOperator(errorFunctionOp, errorFunction) }
 // application that shows database errors; 1 and uuid_to_bin(@@hostname)
 // a setting. These passed a fresh-eyes attack (attack 66); the CRS names
 // st_longfromgeohash but not the others. On Go's regexp after a byte
-// scan for "geohash", "uuid" or "gtid" (RE2's memory budget is spent).
-// Since a review also after a comparison, NOT, a sign or a parenthesis
+// scan for "geohash" or "uuid" (RE2's memory budget is spent). Since a
+// review also after a comparison, NOT, a sign or a parenthesis
 // (1 and 1=st_latfromgeohash(password), 1 or -uuid_to_bin(...)), and with
-// MySQL's other blanks (a vertical tab, a no-break space). Since attack
-// 74 also the functions that parse a GTID set, whose error is "Malformed
-// GTID set specification '<value>'": gtid_subtract (x' and
-// 1=gtid_subtract(password,1)--, name asc, gtid_subtract(password,1)
-// passed the CRS and the gateway; the CRS's 942151 names gtid_subset
-// only), gtid_subset and wait_for_executed_gtid_set. A call that is a
-// sort slot's whole value (?sort=gtid_subtract(password,1)) is rule
-// 210202's (sortListProbe, orderby.go): here no operator stands before it.
-var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor|not)|&&|\|\||[=<>!(,+\-*/])[\s\x{0b}\x{a0}\x{fffd}(!~+\-]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid|gtid_subtract|gtid_subset|wait_for_executed_gtid_set)[\s\x{0b}\x{a0}\x{fffd}]*\(`)
+// MySQL's other blanks (a vertical tab, a no-break space). The GTID
+// sets' functions are read by gtidErrorCall.
+var errorFunctionRx = regexp.MustCompile(`(?i)(?:\b(?:and|or|xor|not)|&&|\|\||[=<>!(,+\-*/])[\s\x{0b}\x{a0}\x{fffd}(!~+\-]*(?:st_\w*geohash|uuid_to_bin|bin_to_uuid)[\s\x{0b}\x{a0}\x{fffd}]*\(`)
 
 // errorFunction is rule 210105's operator.
 func errorFunction(v string) bool {
-	if indexFold(v, "geohash") < 0 && indexFold(v, "uuid") < 0 && indexFold(v, "gtid") < 0 {
+	if indexFold(v, "gtid") >= 0 && gtidErrorCall(v) {
+		return true
+	}
+	if indexFold(v, "geohash") < 0 && indexFold(v, "uuid") < 0 {
 		return false
 	}
 	return errorFunctionRx.MatchString(v)
+}
+
+// gtidFunctions are MySQL's functions that parse a GTID set, whose error
+// is "Malformed GTID set specification '<value>'".
+var gtidFunctions = []string{"gtid_subtract", "gtid_subset", "wait_for_executed_gtid_set", "wait_until_sql_thread_after_gtids"}
+
+// gtidOperatorWords are the words after which gtidErrorCall reads a
+// call: logical operators, NOT, MySQL's matches and integer division,
+// and CASE.
+var gtidOperatorWords = []string{"and", "or", "xor", "not", "like", "regexp", "rlike", "div", "mod", "case"}
+
+// gtidErrorCall is rule 210105's reading of the GTID sets' functions
+// (gtidFunctions): an operator (a logical one, && ||, NOT, a comparison,
+// LIKE, NOT LIKE, REGEXP, RLIKE, DIV, MOD, CASE, a bitwise or arithmetic
+// one, a sign, ~, ! or an opening bracket or a comma), white space and
+// comments (MySQL's # and -- line comments to the line's end among them),
+// one of the names, white space and comments again, a bracket and a
+// first argument that is not empty. x' and 1=gtid_subtract(password,1)--
+// and name asc, gtid_subtract(password,1) show the password in the error
+// (attack 74: they passed the CRS and the gateway; the CRS's 942151 names
+// gtid_subset only). A review found x'|gtid_subtract(password,1)|',
+// x'^gtid_subtract(password,1)^', x' like gtid_subtract(password,1)--,
+// x' and#<newline>gtid_subtract(password,1)-- and
+// gtid_subtract-- <newline>(password,1) passing the expression this
+// reading replaces (MySQL reads the comments as white space), and "You
+// can use GTID_SUBSET() and GTID_SUBTRACT() to compare GTID sets"
+// refused: an empty first argument is no read. "Use GTID_SUBTRACT(set1,
+// set2) to compare GTID sets" passes (no operator before it);
+// "GTID_SUBTRACT(a,b) or GTID_SUBSET(a,b)?" is refused: the price. A call
+// that is a sort slot's whole value (?sort=gtid_subtract(password,1)) is
+// rule 210202's (sortListProbe, orderby.go). Linear: each operator is
+// read once, the white space and comments after it are searched once
+// (sqlReader), and a name is compared at one place only.
+func gtidErrorCall(v string) bool {
+	r := newSQLReader(v)
+	for i := 0; i < len(v); i++ {
+		e := -1
+		switch c := v[i]; {
+		case strings.IndexByte("=<>!(,+-*/%|^&~", c) >= 0:
+			e = i + 1
+		case (c|0x20 >= 'a' && c|0x20 <= 'z') && (i == 0 || !identByte(v[i-1], "$")):
+			w := identEnd(v, i)
+			if _, ok := sqlWordFold(v, i, gtidOperatorWords...); ok {
+				e = w
+			}
+			i = w - 1
+		}
+		if e < 0 {
+			continue
+		}
+		if gtidCallAt(r, r.skip(e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// gtidCallAt: at v[k] one of gtidFunctions' names, white space and
+// comments, a bracket and a first argument that is not empty.
+func gtidCallAt(r *sqlReader, k int) bool {
+	v := r.v
+	for _, f := range gtidFunctions {
+		if len(v)-k < len(f) || !strings.EqualFold(v[k:k+len(f)], f) {
+			continue
+		}
+		n := k + len(f)
+		if n < len(v) && identByte(v[n], "$") {
+			return false
+		}
+		b := r.skip(n)
+		if b >= len(v) || v[b] != '(' {
+			return false
+		}
+		a := r.skip(b + 1)
+		return a < len(v) && v[a] != ')' && v[a] != ','
+	}
+	return false
 }
 
 // postfixAfterQuoteOp is rule 210106's operator (postfixAfterQuote).
@@ -516,29 +592,42 @@ func tautologySuffixIn(r *sqlReader) bool {
 
 // openLiteralTautology is rule 210179's reading of a bit or hex literal
 // whose quote the query closes: the value ends in b' and binary digits or
-// x' and hex digits (any case), and before it stand a closed single quote
-// (closing brackets after it or not), OR, XOR, AND, || or &&, NOT or
-// opening brackets or neither, and either nothing more (x' or b'1: b'1'
-// is 1, true), a constant compared with the literal (x' or
-// b'1'=b'1, x' or x'41'=x'41, x' or 1=b'1, x' or 0b1=b'1, x' or
-// x'41' like x'41), or an SQL expression (sqlExpr) then a comparison or
-// a logical operator before it (x' or 2-1=b'1, x' or id>0 or b'1). MariaDB and SQLite returned every row for the first
-// two, which passed the CRS and the gateway in every place (a fresh-eyes
-// attack, attack 74). libinjection, the CRS's 942100, reads the classic
-// x' or 'a'='a (and MySQL's n'a', _utf8mb4'a', e'a', u&'a') with its
-// last string left open for the query's quote, but it reads b'1' and
-// x'41' as a literal only when their quote is closed: left open, b is a
-// word to it
+// x' and hex digits (any case; a character set's introducer such as
+// _binary or _utf8mb4 and white space before it or not), and before it
+// stand a closed single quote (closing brackets after it or not), OR,
+// XOR, AND, || or &&, NOT, opening brackets or unary operators (- + ~ !)
+// or none, and either nothing more (x' or b'1: b'1' is 1, true; x' or
+// -b'1, x' or ~b'0), a constant (literalConstantEnd: a number, a string,
+// a bit or hex literal of any length, an introducer before it or not)
+// then an operator (openLiteralOperatorEnd: a comparison, NOT LIKE, a
+// bitwise or arithmetic operator, a logical one) and unary operators
+// before the literal (x' or b'1'=b'1, x' or x'41'=x'41, x' or 1=b'1,
+// x' or 0b1=b'1, x' or x'41' like x'41, x' or b'1'&b'1, x' or 1+b'0,
+// x' or b'1'=_binary b'1; or a blank alone between them, which is how
+// rule 210179's t:urlDecodeUni reads the + of x' or 1+b'0 that the
+// application reads as +), or an SQL expression (sqlExpr) then such an
+// operator before it (x' or 2-1=b'1, x' or id>0 or b'1). MariaDB and
+// SQLite returned every row for the first two, which passed the CRS and
+// the gateway in every place (a fresh-eyes attack, attack 74); a review
+// then found the bitwise and arithmetic operators, the unary ones, NOT
+// LIKE, introducers, a hex constant longer than 64 bytes (x' or x'
+// and 80 hex digits '>x') and an expression past sqlExpr's 64 operands
+// (x' or 1*1*...*1=b'1, which now counts as read to the literal)
+// passing; "it's 'fine' or maybe b'1" passes. libinjection, the CRS's 942100, reads the classic x' or
+// 'a'='a (and MySQL's n'a', _utf8mb4'a', e'a', u&'a') with its last
+// string left open for the query's quote, but it reads b'1' and x'41' as
+// a literal only when their quote is closed: left open, b is a word to it
 // and the fingerprint is none of its list's. Closed, the same tautology
 // (x' or b'1'=b'1'--, x' or x'41'=x'41' or ') is libinjection's.
 // Prose rarely ends in b' or x' and digits right after a quoted word and
 // "or": "Rock 'n' roll or b'52" and "Pick 'A' or b'52" pass (a word
 // between, and 5 is no binary digit); "Pick 'A' or x'52" is refused: the
 // price. Each single quote is read on over a few tokens of at most 64
-// bytes, white space and comments once (sqlReader), and an expression of
-// at most 64 operands from the last openLiteralReads of them only, in a
-// value that ends in the open literal (x' or f('a' or 'a' or ...)=b'1
-// with 16 such strings inside passes: the bound's price).
+// bytes (a bit or hex constant to its end: each is read from the one
+// quote before it), white space and comments once (sqlReader), and an
+// expression of at most 64 operands from the last openLiteralReads of
+// them only, in a value that ends in the open literal (x' or f('a' or 'a'
+// or ...)=b'1 with 16 such strings inside passes: the bound's price).
 func openLiteralTautology(r *sqlReader) bool {
 	v := r.v
 	l := len(v)
@@ -552,6 +641,7 @@ func openLiteralTautology(r *sqlReader) bool {
 	if c := v[p] | 0x20; c != 'b' && c != 'x' || c == 'b' && strings.Trim(v[l:], "01") != "" || p > 0 && identByte(v[p-1], "$#'") {
 		return false
 	}
+	p = introducerStart(v, p)
 	// read to the literal only: an expression's last operand is not b
 	r = newSQLReader(v[:p])
 	v = r.v
@@ -572,56 +662,106 @@ func openLiteralTautology(r *sqlReader) bool {
 		} else {
 			continue
 		}
-		k = r.skip(k)
-		for k < p {
-			if e, ok := sqlWordFold(v, k, "not"); ok {
-				k = r.skip(e)
-			} else if v[k] == '(' || v[k] == '!' {
-				k = r.skip(k + 1)
-			} else {
-				break
-			}
-		}
+		k = openLiteralUnary(r, r.skip(k))
 		if k == p {
-			return true // x' or b'1
+			return true // x' or b'1, x' or -b'1
 		}
 		if e := literalConstantEnd(v, k); e > k && e <= p {
-			if c := sqlCompareEnd(v, r.skip(e)); c >= 0 && r.skip(c) == p {
-				return true // x' or b'1'=b'1, x' or 0b1=b'1
+			q := r.skip(e)
+			if c := openLiteralOperatorEnd(r, q); c >= 0 && openLiteralUnary(r, r.skip(c)) == p {
+				return true // x' or b'1'=b'1, x' or 0b1=b'1, x' or 1|b'1
+			}
+			if q == p && e < p && strings.IndexByte(sqlSpaceBytes, v[e]) >= 0 {
+				return true // x' or 1+b'0, its + a space to t:urlDecodeUni
 			}
 		}
 		starts[n%len(starts)], n = k, n+1
 	}
-	// an expression, then a comparison or a logical operator (and NOT or
-	// brackets) before the literal: x' or 2-1=b'1, x' or id>0 or b'1;
+	// an expression, then an operator (and NOT, brackets or unary
+	// operators) before the literal: x' or 2-1=b'1, x' or id>0 or b'1;
 	// read from the last openLiteralReads quotes only (each read is up to
-	// 64 operands)
+	// 64 operands; past them sqlExpr reads to the value's end, here the
+	// literal)
 	for m := range min(n, len(starts)) {
 		k := starts[(n-1-m)%len(starts)]
 		e, _, ok := sqlExpr(r, k, 0)
 		if !ok || e > p {
 			continue
 		}
-		q := r.skip(e)
-		if c := sqlCompareEnd(v, q); c >= 0 && r.skip(c) == p {
-			return true
-		}
-		if c, arithmetic, ok := sqlBinary(r, q); ok && !arithmetic {
-			for c = r.skip(c); c < p; {
-				if n, ok := sqlWordFold(v, c, "not"); ok {
-					c = r.skip(n)
-				} else if v[c] == '(' || v[c] == '!' {
-					c = r.skip(c + 1)
-				} else {
-					break
-				}
-			}
-			if c == p {
+		if e == p {
+			// read to the literal: past the 64 operands (at depth 1
+			// sqlExpr ends where it stopped), or an operand and white
+			// space (x' or maybe b'1, prose)
+			if d, _, _ := sqlExpr(r, k, 1); d < p {
 				return true
 			}
+			continue
+		}
+		if c := openLiteralOperatorEnd(r, r.skip(e)); c >= 0 && openLiteralUnary(r, r.skip(c)) == p {
+			return true
 		}
 	}
 	return false
+}
+
+// introducerStart: the start of a character set's introducer (_binary,
+// _utf8mb4: an _ and a word) and white space before v[p], or p.
+func introducerStart(v string, p int) int {
+	q := p
+	for q > 0 && strings.IndexByte(sqlSpaceBytes, v[q-1]) >= 0 {
+		q--
+	}
+	w := q
+	for w > 0 && identByte(v[w-1], "") {
+		w--
+	}
+	if q == p || q-w < 2 || v[w] != '_' || w > 0 && identByte(v[w-1], "$#'") {
+		return p
+	}
+	return w
+}
+
+// openLiteralUnary skips NOT, opening brackets and unary operators (! - +
+// ~) with the white space and comments after them at v[k:].
+func openLiteralUnary(r *sqlReader, k int) int {
+	v := r.v
+	for k < len(v) {
+		if e, ok := sqlWordFold(v, k, "not"); ok {
+			k = r.skip(e)
+		} else if strings.IndexByte("(!-+~", v[k]) >= 0 {
+			k = r.skip(k + 1)
+		} else {
+			break
+		}
+	}
+	return k
+}
+
+// openLiteralOperatorEnd is the end of an operator between a constant or
+// an expression and the open literal at v[q:] (openLiteralTautology): a
+// comparison (LIKE, NOT LIKE, REGEXP, IS), a bitwise or arithmetic
+// operator (| & ^ << >> + - * / % DIV MOD), or a logical one (OR, AND,
+// XOR, || &&); or -1.
+func openLiteralOperatorEnd(r *sqlReader, q int) int {
+	v := r.v
+	if q >= len(v) {
+		return -1
+	}
+	for _, op := range []string{"<<", ">>", "||", "&&", "<=>", "<>", "!=", "<=", ">=", "==", "=", "<", ">", "|", "&", "^", "+", "-", "*", "/", "%"} {
+		if strings.HasPrefix(v[q:], op) {
+			return q + len(op)
+		}
+	}
+	if e, ok := sqlWordFold(v, q, "not"); ok {
+		if m, ok := sqlWordFold(v, r.skip(e), "like", "ilike", "rlike", "regexp", "glob"); ok {
+			return m
+		}
+		return -1
+	}
+	if e, ok := sqlWordFold(v, q, "like", "ilike", "rlike", "regexp", "glob", "is", "or", "and", "xor", "div", "mod"); ok {
+		return e
+	}
+	return -1
 }
 
 // openLiteralReads is how many of the last quotes (each closed, then a
@@ -629,15 +769,40 @@ func openLiteralTautology(r *sqlReader) bool {
 const openLiteralReads = 16
 
 // literalConstantEnd is the end of a constant at v[j:]: a number (0x and
-// 0b too), a string in single quotes of at most 64 bytes, or one with a
-// prefix (b'1', x'41', n'a'); or j.
+// 0b too), a string in single quotes of at most 64 bytes, one with a
+// prefix (n'a'; b'1' and x'41' of any length), a character set's
+// introducer and white space before a string or a number or not
+// (_binary'a', _utf8mb4 x'41'); or j.
 func literalConstantEnd(v string, j int) int {
 	if j >= len(v) {
 		return j
 	}
+	if v[j] == '_' {
+		w := identEnd(v, j)
+		if w-j < 2 {
+			return j
+		}
+		k := sqlSkip(v, w)
+		if k < len(v) && (v[k] == '\'' || v[k]|0x20 == 'b' || v[k]|0x20 == 'x' || v[k]|0x20 == 'n' || v[k] >= '0' && v[k] <= '9') {
+			if e := literalConstantEnd(v, k); e > k {
+				return e
+			}
+		}
+		return j
+	}
 	if c := v[j] | 0x20; (c == 'b' || c == 'x' || c == 'n') && j+1 < len(v) && v[j+1] == '\'' {
-		if e := sqlOperandEnd(v, j+1); e > j+1 {
-			return e
+		if c == 'n' {
+			if e := sqlOperandEnd(v, j+1); e > j+1 {
+				return e
+			}
+			return j
+		}
+		k := j + 2
+		for k < len(v) && (v[k] == '0' || v[k] == '1' || c == 'x' && (v[k] >= '2' && v[k] <= '9' || v[k]|0x20 >= 'a' && v[k]|0x20 <= 'f')) {
+			k++
+		}
+		if k < len(v) && v[k] == '\'' {
+			return k + 1
 		}
 		return j
 	}

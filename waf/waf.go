@@ -365,6 +365,7 @@ func (w *WAF) directives() string {
 		b.WriteString(xmlRules)
 		b.WriteString(sqlFunctionRules)
 		b.WriteString(tsqlRules)
+		b.WriteString(jsStringRules)
 		b.WriteString(sortListRules)
 		b.WriteString(probeLeakRules)
 		b.WriteString(ssrfRules)
