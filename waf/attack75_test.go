@@ -77,3 +77,49 @@ func FuzzJSStringBreakout(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v string) { jsStringBreakout(v) })
 }
+
+// shellToolAttacks are attack 75's commands given to a tool by an option
+// (vim ran :!env with no terminal, git ran core.sshCommand: both run by
+// the attacker), and others of the kind.
+var shellToolAttacks = []string{"x;vim -es -c ':!env' -c ':q!'", "127.0.0.1;vim -es -c ':!ps aux'", "x;vi -c ':!id'", "x;nvim --headless -c ':!id'",
+	"x|vim +':!id' +q", "x;git -c core.sshCommand=id ls-remote ssh://x/y", "x;git -c core.pager=id log", "x;git -c core.fsmonitor=id status",
+	"x;git -ccore.pager=id log", "x;zip z.zip x -T -TT 'id #'"}
+
+// shellToolBenign are prose and commands near them.
+var shellToolBenign = []string{"Use vim -c to run a command", "See git -c core.pager=less for paging", "x;vim file.txt -c ':wq'",
+	"Run git -c user.name=me commit", "x;git -c user.email=a@b.c commit", "x;zip -r out.zip dir"}
+
+// TestShellToolCommand: rule 210193 refuses shellToolAttacks through a
+// real Caddy (in the query and JSON), and none of shellToolBenign.
+func TestShellToolCommand(t *testing.T) {
+	operatorTable(t, "210193", shellPrefixed, shellToolAttacks, []string{"x;git -c alias.x='!id' x"}, shellToolBenign)
+}
+
+// sortSlotAttacks are attack 75's sort values (run on PostgreSQL 15 by
+// the attacker): conversions whose error shows the value, and a CASE that
+// tests a column.
+var sortSlotAttacks = []string{"password::time", "password::timetz", "password::tid", "password::pg_lsn", "cast(password as interval)",
+	"cast(password as oid)", "inet(password)", "id, int4in(textout(password))", "case when password like 'a%' then id else name end",
+	"case when password like 'a%' then 1 else 1/0 end"}
+
+// TestSortSlotReview: rules 210202 and 210201 refuse sortSlotAttacks
+// through a real Caddy.
+func TestSortSlotReview(t *testing.T) {
+	operatorTable(t, "210202", func(v string) bool { return sortListProbe(v) || tsqlStatement(v) }, sortSlotAttacks,
+		[]string{"name, case when substr(password,1,1)='a' then 1 else 2 end desc"}, []string{"name desc, price asc",
+			"-created_at,name", "In case you wonder, sort by name", "case-insensitive name"})
+}
+
+// TestCPUBoundShellTool: repetitions of shellToolCommand's shapes cost
+// what any value of their size does (a tool's words are read within
+// shellToolWindow bytes of each separator).
+func TestCPUBoundShellTool(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{";vim ", ";git -c ", ";vim -c 'x' ", ";zip a ", "; git -c a=b -c c=d ", ";vim +x +y +z "} {
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
+	}
+}

@@ -1410,6 +1410,9 @@ func shellPrefixed(v string) bool {
 			k, words, runs = e, words+1, runs || runner
 		}
 		k = skipBlanks(v, k)
+		if shellToolCommand(v, k) {
+			return true // x;vim -es -c ':!env' (attack 75)
+		}
 		// a command starts with no separator (the expression would fail
 		// there, at the cost of a search)
 		if words == 0 || k >= len(v) || strings.IndexByte(";|&\n", v[k]) >= 0 {
@@ -1423,6 +1426,87 @@ func shellPrefixed(v string) bool {
 		}
 	}
 	return false
+}
+
+// shellToolWindow is how far shellToolCommand reads a tool's words.
+const shellToolWindow = 256
+
+// shellToolCommand: at v[k:] (after a separator and runners), a tool
+// given a command to run by an option: vim, vi, nvim, ex, view with -c,
+// --cmd or + and a command that starts with ! or :! (or :sh, :call
+// system); git with -c and one of the settings git runs as a command
+// (core.sshCommand, core.pager, core.editor, core.fsmonitor,
+// core.hooksPath, core.askPass, core.gitProxy, uploadpack.packObjectsHook,
+// an alias starting with !, protocol.ext.allow); zip with -TT or
+// --unzip-command. x;vim -es -c ':!env' -c ':q!' and x;git -c
+// core.sshCommand=id ls-remote ssh://x/y ran (attack 75, run by the
+// attacker) and passed every rule: the command is an option's value, not
+// a word after the separator. The tool's words are read within
+// shellToolWindow bytes. "See git -c core.pager=less" with no separator
+// before it passes (shellPrefixed reads after one).
+func shellToolCommand(v string, k int) bool {
+	e, ok := wordAt(v, k, "vim", "vi", "nvim", "ex", "view", "rvim", "gvim", "vimdiff", "git", "zip")
+	if !ok {
+		return false
+	}
+	tool := v[k:e]
+	end := min(len(v), e+shellToolWindow)
+	w := v[:end]
+	option := ""
+	for j := skipBlanks(w, e); j < end; j = skipBlanks(w, j) {
+		n := shellWordEnd(w, j)
+		if n == j {
+			return false
+		}
+		word := strings.Trim(w[j:n], `'"`)
+		switch tool {
+		case "git":
+			if option == "-c" || strings.HasPrefix(word, "-c") && len(word) > 2 {
+				if gitCommandSetting(strings.TrimPrefix(strings.TrimPrefix(word, "-c"), " ")) {
+					return true
+				}
+			}
+		case "zip":
+			if word == "-TT" || strings.HasPrefix(word, "--unzip-command") {
+				return true
+			}
+		default:
+			cmd := ""
+			switch {
+			case option == "-c" || option == "--cmd":
+				cmd = word
+			case strings.HasPrefix(word, "+"):
+				cmd = word[1:]
+			case strings.HasPrefix(word, "-c") && len(word) > 2:
+				cmd = word[2:]
+			}
+			cmd = strings.TrimLeft(strings.Trim(cmd, `'"`), ": ")
+			if strings.HasPrefix(cmd, "!") || strings.HasPrefix(cmd, "sh") || strings.HasPrefix(cmd, "call system") || strings.HasPrefix(cmd, "terminal") {
+				return true
+			}
+		}
+		option = word
+		j = n
+		if j < len(v) && strings.IndexByte(";|&\n", v[j]) >= 0 {
+			return false // the command's end
+		}
+	}
+	return false
+}
+
+// gitCommandSetting: s (a -c option's name=value) is one of the settings
+// git runs as a command.
+func gitCommandSetting(s string) bool {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(name) {
+	case "core.sshcommand", "core.pager", "core.editor", "core.fsmonitor", "core.hookspath", "core.askpass", "core.gitproxy",
+		"uploadpack.packobjectshook", "sequence.editor", "diff.external", "credential.helper", "protocol.ext.allow":
+		return true
+	}
+	return strings.HasPrefix(strings.ToLower(name), "alias.") && strings.HasPrefix(strings.TrimLeft(value, `'"`), "!")
 }
 
 // shellVariableCommand: at v[k:] (after a separator), over white space,

@@ -73,7 +73,7 @@ const sortProbeWindow = 256
 // matched within sortProbeWindow bytes, and comments' ends are searched
 // once (sqlReader).
 func sortListProbe(v string) bool {
-	if strings.IndexByte(v, '(') < 0 && !strings.Contains(v, "::") {
+	if strings.IndexByte(v, '(') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 {
 		return false
 	}
 	s := sortListReader{r: newSQLReader(v)}
@@ -190,6 +190,14 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 		return j, false
 	}
 	e := j
+	if k := sqlCaseEnd(v, j); k >= 0 {
+		// CASE WHEN ... THEN ... END: a sort that tests a column (case
+		// when password like 'a%' then id else name end orders the rows
+		// by a password's prefix, then 1 else 1/0 fails on it: attack
+		// 75); no sort parameter of an API writes one
+		s.found = true
+		return k, true
+	}
 	switch c := v[j]; {
 	case c == '(':
 		if depth >= sortListDepth {
@@ -378,6 +386,10 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 		return k + 1, true
 	case "convert", "try_convert":
 		probe = n == 1 && tsqlConversionAt(r, j)
+	default:
+		// PostgreSQL's other types called as functions and its input
+		// functions (inet(password), int4in(textout(password)): attack 75)
+		probe = n == 1 && pgConversionAt(r, j)
 	case "int", "integer", "bigint", "smallint", "int2", "int4", "int8", "float4", "float8", "numeric", "decimal", "real", "bool":
 		if n != 1 {
 			break
@@ -441,13 +453,10 @@ func sortErrorFunction(name string) bool {
 // types that look a name up: regclass's "relation "pw1" does not
 // exist").
 func sortProbeType(t string) bool {
-	switch strings.ToLower(t) {
-	case "int", "integer", "bigint", "smallint", "tinyint", "int2", "int4", "int8", "numeric", "decimal", "dec", "number",
-		"float", "float4", "float8", "real", "double", "money", "smallmoney", "bit",
-		"uuid", "uniqueidentifier", "bool", "boolean", "date", "timestamp", "timestamptz", "json", "jsonb", "xml", "inet",
-		"regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator", "regnamespace", "regrole", "regconfig",
-		"regdictionary", "regcollation":
+	t = strings.ToLower(t)
+	switch t {
+	case "tinyint", "dec", "number", "double", "smallmoney", "uniqueidentifier", "regcollation":
 		return true
 	}
-	return false
+	return pgCastType(t)
 }

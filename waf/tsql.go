@@ -39,7 +39,7 @@ func init() { registerGoOperator(tsqlStatementOp, tsqlStatement) }
 // once: comments' ends (sqlReader), white space and comments from a
 // place (tsqlReader.skip), the rest of the value as SQL (tailFrom).
 func tsqlStatement(v string) bool {
-	if !strings.ContainsAny(v, "'\"0123456789cC$") {
+	if !strings.ContainsAny(v, "'\"0123456789cC$:(") {
 		return false
 	}
 	t := newTSQLReader(v)
@@ -280,20 +280,24 @@ const sqlCaseWindow = 256
 // test of it, in the string the query compares: a blind read, which the
 // CRS and libinjection passed in a string slot (noted since attack 71,
 // found again in a review). A CASE in brackets is the CRS's already.
-func sqlCaseAt(v string, n int) bool {
+func sqlCaseAt(v string, n int) bool { return sqlCaseEnd(v, n) >= 0 }
+
+// sqlCaseEnd is the index after the END of sqlCaseAt's CASE at v[n:], or
+// -1.
+func sqlCaseEnd(v string, n int) int {
 	e, ok := sqlWordFold(v, n, "case")
 	if !ok {
-		return false
+		return -1
 	}
 	end := min(len(v), e+sqlCaseWindow)
 	for _, w := range [...]string{"when", "then", "end"} {
 		k := wordIndexFold(v[e:end], w)
 		if k < 0 {
-			return false
+			return -1
 		}
 		e += k + len(w)
 	}
-	return true
+	return e
 }
 
 // wordIndexFold is the index in v of the first whole word w (ASCII case
