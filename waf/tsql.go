@@ -598,7 +598,7 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 			if a, ok := name(m); ok && a < len(v) && v[a] == ',' {
 				return a, true // a bare word as the first argument
 			}
-			return goesOn(m, "'\"@-0123456789(", "null", "default", "with")
+			return goesOn(m, "'@-0123456789(", "null", "default", "with")
 		}
 		return 0, false
 	}
