@@ -386,10 +386,6 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 		return k + 1, true
 	case "convert", "try_convert":
 		probe = n == 1 && tsqlConversionAt(r, j)
-	default:
-		// PostgreSQL's other types called as functions and its input
-		// functions (inet(password), int4in(textout(password)): attack 75)
-		probe = n == 1 && pgConversionAt(r, j)
 	case "int", "integer", "bigint", "smallint", "int2", "int4", "int8", "float4", "float8", "numeric", "decimal", "real", "bool":
 		if n != 1 {
 			break
@@ -404,6 +400,10 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 			s.found = true
 		}
 		return k + 1, true
+	default:
+		// PostgreSQL's other types called as functions and its input
+		// functions (inet(password), int4in(textout(password)): attack 75)
+		probe = n == 1 && pgConversionAt(r, j)
 	}
 	if !probe {
 		probe = n == 1 && sortErrorFunction(fn) || oracleName(parts[:n])

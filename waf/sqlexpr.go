@@ -26,8 +26,8 @@ type sqlReader struct {
 // newSQLReader is a reader of v with nothing searched yet.
 func newSQLReader(v string) *sqlReader { return &sqlReader{v: v, lineFrom: -1} }
 
-// skip is skipSQLSpace with the searches remembered: the index after
-// white space and comments from j. Its answer is kept for each place a
+// skip is the index after white space and comments (--, # and /* */)
+// from j, with the searches remembered. Its answer is kept for each place a
 // skip over more than two comments or 32 bytes passed: many quotes or ;s
 // before one
 // run of comments (';#;#...\n#\n#\n...) each walked the whole run

@@ -854,31 +854,6 @@ func queryEndClause(r *sqlReader, k int) bool {
 	return false
 }
 
-// skipSQLSpace is the index after white space and comments from v[j]:
-// -- and # to the line's end, /* to */ (attack 49: x' UNION--\nTABLE
-// users-- passed; t:replaceComments takes /* */ only).
-func skipSQLSpace(v string, j int) int {
-	for {
-		j = sqlSkip(v, j) // white space, U+00A0 too
-		switch {
-		case strings.HasPrefix(v[j:], "--") || strings.HasPrefix(v[j:], "#"):
-			e := strings.IndexAny(v[j:], "\r\n")
-			if e < 0 {
-				return len(v)
-			}
-			j += e
-		case strings.HasPrefix(v[j:], "/*"):
-			e := strings.Index(v[j+2:], "*/")
-			if e < 0 {
-				return len(v)
-			}
-			j += 2 + e + 2
-		default:
-			return j
-		}
-	}
-}
-
 // setOperand: before the word at v[i], over white space, a closed quote
 // (', ", a backtick), a closing bracket, or a number that is a word of
 // its own (1 UNION, -1 UNION; not v1.2 union).
