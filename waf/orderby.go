@@ -151,6 +151,18 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 	}
 	for {
 		k := s.r.skip(e)
+		// IS [NOT] NULL|TRUE|FALSE|UNKNOWN after a term: name,
+		// (xmlparse(document password) is null) (attack 76)
+		if n, ok := sqlWordFold(v, k, "is"); ok {
+			n = s.r.skip(n)
+			if m, ok := sqlWordFold(v, n, "not"); ok {
+				n = s.r.skip(m)
+			}
+			if m, ok := sqlWordFold(v, n, "null", "true", "false", "unknown"); ok {
+				e = m
+				continue
+			}
+		}
 		switch {
 		case strings.HasPrefix(v[k:], "||"):
 			k = s.r.skip(k + 2)
@@ -228,8 +240,8 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 	for k := r.skip(e); strings.HasPrefix(v[k:], "::"); k = r.skip(e) {
 		t := r.skip(k + 2)
 		n, w, quoted, array := s.typeAt(t)
-		if n == t {
-			return j, false
+		if n == t || strings.HasSuffix(v[:n], "()") {
+			return j, false // Str::uuid() is PHP's
 		}
 		if array || sortProbeType(w) && (quoted || w == strings.ToLower(w) || w == strings.ToUpper(w)) {
 			s.found = true

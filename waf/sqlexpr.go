@@ -778,11 +778,12 @@ func sqlPostfix(r *sqlReader, p int, left sqlOperand, depth int) (end int, stron
 		// PostgreSQL's cast; to a type whose input fails on text, a
 		// conversion whose error shows the value (1 and
 		// password::regclass>0: attack 75)
-		e, t := sqlName(v, r.skip(p+2))
+		j := r.skip(p + 2)
+		e, t := sqlName(v, j)
 		if t.kind == primNone {
 			return p, false, false
 		}
-		return e, pgCastType(strings.ToLower(t.text)), true
+		return e, pgTypeAt(v, j), true
 	}
 	if x, ok := sqlWordFold(v, p, "collate"); ok {
 		if e := collationEnd(r, r.skip(x)); e >= 0 {

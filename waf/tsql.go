@@ -56,6 +56,12 @@ func tsqlStatement(v string) bool {
 			k = t.skip(k + 2)
 		} else if k < len(v) && v[k] == '+' {
 			k = t.skip(k + 1)
+		} else if e, ok := sqlWordFold(v, k, "and", "or"); ok {
+			// x' and xmlparse(document password) is null-- (attack 76)
+			if k = t.skip(e); !pgConversionAt(t.sqlReader, k) {
+				continue
+			}
+			return true
 		} else {
 			continue
 		}
@@ -149,11 +155,12 @@ func (t *tsqlReader) statementFrom(j int, quote byte) bool {
 // it.
 type tsqlReader struct {
 	*sqlReader
-	lastDashes int    // the index of the last -- in v, or -1
-	lastBlock  int    // the index of the last /* in v, or -1 (tailFrom)
-	tails      []int8 // tailFrom's answer from each place it read, 0 not yet
-	visited    []int  // scratch: the places one reading of tailFrom passed
-	read       int    // bytes read by tailFrom in all, bounded (tailBound)
+	lastDashes int     // the index of the last -- in v, or -1
+	lastBlock  int     // the index of the last /* in v, or -1 (tailFrom)
+	tails      []int8  // tailFrom's answer from each place it read, 0 not yet
+	openers    []int32 // and where the quote it left open stands, + 1
+	visited    []int   // scratch: the places one reading of tailFrom passed
+	read       int     // bytes read by tailFrom in all, bounded (tailBound)
 }
 
 // tailFrom's answers: v[p:] read as SQL ends outside any token, in a
@@ -176,20 +183,21 @@ func tailBound(n int) int { return 8*n + 1024 }
 // tailFrom reads v[p:] as SQL from outside any token: strings '...' and
 // "..." and quoted names [...] and `...` (their closing character
 // doubled inside them), other bytes one by one, up to a comment.
-func (t *tsqlReader) tailFrom(p int) int8 {
+func (t *tsqlReader) tailFrom(p int) (end int8, opener int) {
 	v := t.v
 	if t.tails == nil {
 		t.tails = make([]int8, len(v)+1)
+		t.openers = make([]int32, len(v)+1)
 	}
 	visited := t.visited[:0]
-	var end int8
+	opener = -1
 	for end == 0 {
 		switch {
 		case p >= len(v):
 			end = tailClosed
 			continue
 		case t.tails[p] != 0:
-			end = t.tails[p]
+			end, opener = t.tails[p], int(t.openers[p])-1
 			continue
 		case t.read > tailBound(len(v)):
 			end = tailComment
@@ -215,6 +223,7 @@ func (t *tsqlReader) tailFrom(p int) int8 {
 			for {
 				k := strings.IndexByte(v[q:], closing)
 				if k < 0 {
+					opener = p
 					switch c {
 					case '\'':
 						end = tailOpenSingle
@@ -239,10 +248,10 @@ func (t *tsqlReader) tailFrom(p int) int8 {
 		}
 	}
 	for _, a := range visited {
-		t.tails[a] = end
+		t.tails[a], t.openers[a] = end, int32(opener)+1
 	}
 	t.visited = visited
-	return end
+	return end, opener
 }
 
 // tsqlEnds: a statement that starts at v[k:] and ends at v[e:] after a
@@ -258,16 +267,53 @@ func tsqlEnds(t *tsqlReader, k, e int, quote byte) bool {
 	if t.lastDashes >= k || t.lastBlock >= k {
 		return true
 	}
-	switch t.tailFrom(e) {
+	end, opener := t.tailFrom(e)
+	switch end {
 	case tailComment:
 		return true
 	case tailOpenSingle:
-		return quote == '\''
+		return quote == '\'' && !apostrophe(t.v, opener)
 	case tailOpenDouble:
 		return quote == '"'
 	}
 	return false
 }
+
+// sqlWordsBeforeString are the words SQL writes right before a string
+// with no blank between (like'a%', N'x', then'y'): a quote after one of
+// them, between two letters, opens a string; after any other word it is
+// an apostrophe.
+var sqlWordsBeforeString = []string{"n", "x", "b", "e", "u", "like", "ilike", "rlike", "regexp", "glob", "then", "else", "when",
+	"and", "or", "not", "in", "values", "select", "return", "print", "exec", "execute", "escape", "between", "case", "as", "by",
+	"is", "set", "where", "having", "on", "collate"}
+
+// apostrophe: the quote at v[i] stands between two letters after a word
+// that is not one of sqlWordsBeforeString: English's (it's, can't,
+// what's), not a string SQL opens there. The rest of a value that leaves
+// such a quote open is prose's: Let's merge the branches using git, it's
+// easy (attack 76's false positives).
+func apostrophe(v string, i int) bool {
+	if i <= 0 || i+1 >= len(v) || !sqlLetter(v[i-1]) || !sqlLetter(v[i+1]) {
+		return false
+	}
+	w := i
+	for w > 0 && identByte(v[w-1], "") {
+		w--
+	}
+	word := v[w:i]
+	if strings.HasPrefix(word, "_") {
+		return false // a character set's introducer: _utf8'x'
+	}
+	for _, s := range sqlWordsBeforeString {
+		if strings.EqualFold(word, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// sqlLetter: c is an ASCII letter.
+func sqlLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // sqlCaseWindow is how far sqlCaseAt reads after CASE for its WHEN, THEN
 // and END: each joined CASE costs at most three scans of it.
@@ -592,6 +638,12 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 			}
 		}
 		if m, ok := name(n); ok {
+			// a procedure's name: quoted, qualified or with a _
+			// (sp_executesql, xp_dirtree, dbo.p, "p"), not a word
+			// (kubectl exec mypod -- ls, We'll exec the script)
+			if p := strings.TrimSpace(v[n:m]); p == "" || p[0] != '"' && p[0] != '[' && !strings.ContainsAny(p, "_.") {
+				return 0, false
+			}
 			if m+1 < len(v) && v[m]|0x20 == 'n' && v[m+1] == '\'' {
 				return m, true // N'...'
 			}
@@ -606,6 +658,12 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		// UPDATE [TOP (n)] <name> SET (x' update "users" set
 		// "is_admin"=1--: attack 75)
 		if m, ok := target(n, ""); ok {
+			if w, ok := word(m, "with"); ok && w < len(v) && v[w] == '(' {
+				// a table hint: UPDATE users WITH (TABLOCK) SET (a review)
+				if c := closingBracket(v, w, 64); c > 0 {
+					m = t.skip(c + 1)
+				}
+			}
 			return word(m, "set")
 		}
 		return 0, false
@@ -750,7 +808,14 @@ func pgConversionAt(r *sqlReader, n int) bool {
 	e, o := sqlName(v, n)
 	switch o.kind {
 	case primCall:
-		if !oneArgument(v, n, e) {
+		if strings.EqualFold(o.text, "xmlparse") {
+			// xmlparse(document password): "invalid XML document" and
+			// the text (attack 76, run on PostgreSQL 15)
+			b := strings.IndexByte(v[n:e], '(')
+			_, ok := sqlWordFold(v, r.skip(n+b+1), "document", "content")
+			return ok
+		}
+		if !oneArgument(v, n, e) || strings.HasSuffix(v[:e], "()") {
 			return false // float4(1, 0, 0, 1) is HLSL's
 		}
 		name := strings.ToLower(o.text)
@@ -768,10 +833,23 @@ func pgConversionAt(r *sqlReader, n int) bool {
 		if !strings.HasPrefix(v[k:], "::") {
 			return false
 		}
-		_, t := sqlName(v, r.skip(k+2))
-		return t.kind != primNone && pgCastType(strings.ToLower(t.text)) // not std::string
+		return pgTypeAt(v, r.skip(k+2)) // not std::string
 	}
 	return false
+}
+
+// pgTypeAt: at v[j:] (after ::) one of pgCastType's types, in one case
+// (int, INT, "int4"): Types::Integer, uuid::Uuid::new_v4() and
+// Str::uuid() are Ruby's, Rust's and PHP's (a review).
+func pgTypeAt(v string, j int) bool {
+	e, t := sqlName(v, j)
+	if t.kind == primNone || t.kind == primCall && strings.HasSuffix(v[:e], "()") {
+		return false
+	}
+	if t.kind != primQuotedName && t.text != strings.ToLower(t.text) && t.text != strings.ToUpper(t.text) {
+		return false
+	}
+	return pgCastType(strings.ToLower(t.text))
 }
 
 // oneArgument: the call at v[n:e] (e after its closing bracket) has one
