@@ -63,7 +63,7 @@ func TestCPUBoundJSString(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"'-", "')))))))-", "'-window.", "'-document.location.", "'---- ", "'-location.x "} {
+	for _, unit := range []string{"'-", "')))))))-", "'-window.", "'-document.location.", "'---- ", "'-location.x ", "'-eval ", "'-eval(", "'-/*", "'-[eval,", "'-a.b.c.d.e.f "} {
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
@@ -72,7 +72,7 @@ func TestCPUBoundJSString(t *testing.T) {
 
 // FuzzJSStringBreakout: any value is read without a panic.
 func FuzzJSStringBreakout(f *testing.F) {
-	for _, v := range concat(jsStringAttacks, jsStringBenign) {
+	for _, v := range concat(jsStringAttacks, jsStringBenign, jsSinkAnywhereAttacks, jsSinkAnywhereBenign, jsSinkAnywhereBenignCRS) {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) { jsStringBreakout(v) })

@@ -26,3 +26,37 @@ var tsqlApostropheAttacks = []string{"x' delete from users where 1=1 or name lik
 func TestTSQLApostrophes(t *testing.T) {
 	operatorTable(t, "210201", func(v string) bool { return tsqlStatement(v) || sortListProbe(v) }, tsqlApostropheAttacks, nil, tsqlApostropheBenign)
 }
+
+// jsSinkAnywhereAttacks are attack 76's and a review's JavaScript string
+// breakouts that 210203's first version missed: a sink passed as a
+// callback or reached through constructor or Reflect, comparison and
+// word operators, ] and } closers, comments and Unicode blanks before
+// the sink, optional chaining, this., jQuery's evaluators, window.open.
+// Node ran each inside var s = '...' (the attacker and the review).
+var jsSinkAnywhereAttacks = []string{"'-[name].find(eval)-'", "'-[name].map(eval)-'", "'+[name].find(eval)+'", `"-[name].find(eval)-"`,
+	"'-Reflect.apply(eval,0,[name])-'", "'-[].at.constructor(name)()-'", "'-top.open(name,'_self')-'", "'-open.call(0,name,'_self')-'",
+	"'==location.assign(name)=='", "'<location.assign(name)<'", "'in location.assign(name)//", "'];location.assign(name)//",
+	"'};location.assign(name)//", "'-/**/location.assign(name)-'", "'-\u00a0location.assign(name)-'", "'-location?.assign(name)-'",
+	"'-this.location.assign(name)-'", "'-constructor.constructor(name)()-'", "'-$.getScript(name)-'", "'-jQuery.globalEval(name)-'",
+	"'-window.open(name)-'"}
+
+// jsSinkAnywhereBenign are a review's false positives of the first
+// version (code quoted in posts, prose), which end as no breakout does.
+var jsSinkAnywhereBenign = []string{"import a from 'a';", "UPDATE t SET name='x', location='NYC' WHERE id=1", `Attached: "Q3 budget", document.pdf`,
+	`See "Q3 report" - document.docx`, `Meeting "kickoff", location = Room 4`, `"Sunset over the bay" - Image (c) Jane Doe`, "He said 'hi' - then left"}
+
+// jsSinkAnywhereBenignCRS are more of them, which the CRS refuses alone.
+var jsSinkAnywhereBenignCRS = []string{"const url = '/api/items'; fetch(url).then(r => r.json())", `el.textContent = "Saved"; alert("done")`,
+	"x = input('> '); eval(x)", "import('./lazy.js')", "Click 'Save'; confirm (if asked) the dialog", "'Save' - open(file), it's done"}
+
+// TestJSSinkAnywhere: rule 210203 refuses jsSinkAnywhereAttacks through a
+// real Caddy and none of the benign texts (the CRS's own refusals checked
+// on the operator only).
+func TestJSSinkAnywhere(t *testing.T) {
+	for _, v := range jsSinkAnywhereBenignCRS {
+		if jsStringBreakout(v) {
+			t.Errorf("210203 matches the benign %q", v)
+		}
+	}
+	operatorTable(t, "210203", jsStringBreakout, jsSinkAnywhereAttacks, nil, jsSinkAnywhereBenign)
+}

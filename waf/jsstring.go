@@ -11,7 +11,7 @@ import "strings"
 // markup, event handlers and a few sinks (document.cookie, location=),
 // and these passed them and the gateway in the query, JSON and cookies
 // (a fresh-eyes attack, attack 75).
-var jsStringRules = `SecRule ` + valueTargets + ` "@` + jsStringBreakoutOp + `" "id:210203,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'XSS: a JavaScript string closed and a sink called',tag:'application-multi',tag:'attack-xss',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var jsStringRules = `SecRule ` + valueTargets + ` "@` + jsStringBreakoutOp + `" "id:210203,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,multiMatch,msg:'XSS: a JavaScript string closed and a sink called',tag:'application-multi',tag:'attack-xss',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 // jsStringBreakoutOp is rule 210203's operator (jsStringBreakout).
@@ -19,109 +19,199 @@ const jsStringBreakoutOp = "gatewayJSStringBreakout"
 
 func init() { registerGoOperator(jsStringBreakoutOp, jsStringBreakout) }
 
-// jsSinks are the names jsStringBreakout reads after a closed string:
-// what navigates, sends, stores, runs code or shows a probe. A sink is
-// called (fetch(...), eval`...`), or read or written through a member
-// (location.assign, location.href=, navigator.sendBeacon,
-// localStorage.token, document.write).
+// jsSinks are the names jsStringBreakout looks for after a closed
+// string: what navigates, sends, stores, runs code or shows a probe, and
+// the ways to reach Function and eval (constructor, Reflect, a callback:
+// [name].find(eval)). A sink counts where it is called, subscripted,
+// assigned, passed or read through a member (fetch(...), eval),
+// location.assign, localStorage.token, [].at.constructor(name)).
 var jsSinks = []string{"location", "navigator", "localStorage", "sessionStorage", "fetch", "eval", "Function", "setTimeout",
-	"setInterval", "import", "execScript", "document", "XMLHttpRequest", "WebSocket", "EventSource", "atob", "alert", "prompt",
-	"confirm", "postMessage", "Image"}
+	"setInterval", "setImmediate", "import", "execScript", "document", "XMLHttpRequest", "WebSocket", "EventSource", "atob", "alert",
+	"prompt", "confirm", "postMessage", "Image", "constructor", "open", "Reflect", "Worker", "SharedWorker", "queueMicrotask",
+	"getScript", "globalEval", "sendBeacon", "cookie", "innerHTML", "outerHTML", "insertAdjacentHTML", "srcdoc", "writeln", "write"}
 
-// jsGlobals are the names of the global object that a sink is reached
-// through (window.location, self['eval'], top.fetch(...)).
-var jsGlobals = []string{"window", "self", "top", "parent", "frames", "opener", "globalThis"}
+// jsWindow is how far after a closed string jsStringBreakout looks for a
+// sink (up to the next quote of the same kind, which would end the
+// expression the page's own quote closes).
+const jsWindow = 256
 
 // jsStringBreakout is rule 210203's operator: a quote (' " `), closing
-// brackets, then an operator that goes on with an expression (- + * / %
-// , ; & | ^ ? : or ) then ;) and a sink (jsSinks), after new, void,
-// typeof or ! too, then a call, a member or a tagged template: '-alert(1)-',
-// ');fetch('//x?'+document.cookie)//, "-location.assign(name)-". Prose
-// puts a word or nothing after a quote and an operator ("Yes" - she
-// said; 'A' + 'B'), and a sink's name alone or followed by a word passes
-// ('Hi' - print it). Each quote is read on over a few bytes.
+// brackets, an operator that goes on with an expression (- + * / % , ;
+// & | ^ ? : ! ~ = < >, in, instanceof, typeof, void, new, await), then
+// within jsWindow bytes and before the next quote of the same kind a sink
+// (jsSinks); and the value must end the way a breakout must for the
+// page's script to run (jsEnds): the rest, read as JavaScript, in a //
+// or /* comment or leaving a string of the same quote open for the page's
+// own quote ('-location.assign(name)-', ');fetch(x);//). JavaScript code
+// quoted in a post (const url = '/api/items'; fetch(url).then(...)) and
+// prose (Attached: "Q3 budget", document.pdf) end otherwise (a review:
+// ten false positives of the first version). Each quote is read on over
+// jsWindow bytes at most; the rest of the value is read once for all
+// (jsTail).
 func jsStringBreakout(v string) bool {
+	var t *jsTail
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c != '\'' && c != '"' && c != '`' {
+		c := v[i]
+		if c != '\'' && c != '"' && c != '`' {
 			continue
 		}
-		if jsSinkAfterQuote(v, i+1) {
-			return true
-		}
-	}
-	return false
-}
-
-// jsSinkAfterQuote reads jsStringBreakout's shape at v[j:], after a quote.
-func jsSinkAfterQuote(v string, j int) bool {
-	j = skipSpace(v, j)
-	closers := 0
-	for j < len(v) && v[j] == ')' && closers < 8 {
-		j, closers = skipSpace(v, j+1), closers+1
-	}
-	// an operator that goes on with an expression
-	ops := 0
-	for j < len(v) && strings.IndexByte("-+*/%,;&|^?:!~", v[j]) >= 0 && ops < 4 {
-		j, ops = skipSpace(v, j+1), ops+1
-	}
-	if ops == 0 {
-		return false
-	}
-	for range 2 {
-		if e, ok := wordAt(v, j, "new", "void", "typeof", "await"); ok {
-			j = skipSpace(v, e)
-		}
-	}
-	// window.location, self.fetch, top['eval']
-	for range 3 {
-		if e, ok := wordAt(v, j, jsGlobals...); ok {
-			k := skipSpace(v, e)
-			if k < len(v) && v[k] == '[' {
+		if k := jsSinkAfterQuote(v, i+1, c); k >= 0 {
+			if t == nil {
+				t = &jsTail{v: v}
+			}
+			if t.ends(k, c) {
 				return true
 			}
-			if k < len(v) && v[k] == '.' {
-				j = skipSpace(v, k+1)
-				continue
-			}
-			return false
 		}
-		e, ok := wordAt(v, j, jsSinks...)
-		if !ok {
-			return false
-		}
-		k := skipSpace(v, e)
-		if k >= len(v) {
-			return false
-		}
-		switch v[k] {
-		case '(', '`':
-			return true
-		case '=':
-			return k+1 < len(v) && v[k+1] != '=' // location='...', not ==
-		case '[':
-			return true
-		case '.':
-			m := skipSpace(v, k+1)
-			n := m
-			for n < len(v) && identByte(v[n], "$") {
-				n++
-			}
-			if n == m {
-				return false
-			}
-			if _, more := wordAt(v, m, jsSinks...); more && jsSinkMember(v[j:e]) {
-				j = m // document.location.assign(...)
-				continue
-			}
-			// a member read, written or called (location.assign(,
-			// localStorage.token, document.write(, navigator.sendBeacon()
-			p := skipSpace(v, n)
-			return p >= len(v) || strings.IndexByte("(`=[.,;)+-*/%&|^?:", v[p]) >= 0
-		}
-		return false
 	}
 	return false
 }
 
-// jsSinkMember: a sink that holds another (document.location).
-func jsSinkMember(name string) bool { return name == "document" }
+// jsSkip is the index after JavaScript's white space (U+00A0, U+2028,
+// U+2029, U+FEFF too) and /* */ comments at v[j:].
+func jsSkip(v string, j int) int {
+	for j < len(v) {
+		switch {
+		case v[j] == ' ' || v[j] >= '\t' && v[j] <= '\r':
+			j++
+		case strings.HasPrefix(v[j:], "\u00a0"):
+			j += 2
+		case strings.HasPrefix(v[j:], "\u2028"), strings.HasPrefix(v[j:], "\u2029"), strings.HasPrefix(v[j:], "\ufeff"):
+			j += 3
+		case strings.HasPrefix(v[j:], "/*"):
+			e := strings.Index(v[j+2:min(len(v), j+2+jsWindow)], "*/")
+			if e < 0 {
+				return j
+			}
+			j += 2 + e + 2
+		default:
+			return j
+		}
+	}
+	return j
+}
+
+// jsSinkAfterQuote reads jsStringBreakout's shape at v[j:], after a
+// quote: the index of the sink found, or -1.
+func jsSinkAfterQuote(v string, j int, quote byte) int {
+	j = jsSkip(v, j)
+	for n := 0; j < len(v) && n < 8 && strings.IndexByte(")]}", v[j]) >= 0; n++ {
+		j = jsSkip(v, j+1)
+	}
+	ops := 0
+	for n := 0; j < len(v) && n < 4; n++ {
+		if strings.IndexByte("-+*/%,;&|^?:!~=<>", v[j]) >= 0 && !strings.HasPrefix(v[j:], "//") {
+			j = jsSkip(v, j+1)
+			ops++
+			continue
+		}
+		if e, ok := wordAt(v, j, "in", "instanceof", "typeof", "void", "new", "await", "delete"); ok {
+			j = jsSkip(v, e)
+			ops++
+			continue
+		}
+		break
+	}
+	if ops == 0 {
+		return -1
+	}
+	end := min(len(v), j+jsWindow)
+	if q := strings.IndexByte(v[j:end], quote); q >= 0 {
+		end = j + q
+	}
+	for k := j; k < end; k++ {
+		if !identByte(v[k], "$") || k > 0 && identByte(v[k-1], "$") {
+			continue
+		}
+		e, ok := wordAt(v, k, jsSinks...)
+		if !ok {
+			continue
+		}
+		n := jsSkip(v, e)
+		if n < len(v) && strings.IndexByte("(),.[]=`?", v[n]) >= 0 {
+			return k
+		}
+	}
+	return -1
+}
+
+// jsTail reads the rest of a value as JavaScript from a sink on (ends),
+// keeping what it found for each place it read.
+type jsTail struct {
+	v     string
+	ends0 []int8 // per place: 1 closed, 2 a comment, 3 ' open, 4 " open, 5 ` open
+	seen  []int
+	read  int // bytes read in all, bounded (tailBound)
+}
+
+// ends: v[k:] read as JavaScript (strings with their escapes, // and
+// /* comments, <!-- as a comment) is in a comment or leaves a string in
+// quote open (not an apostrophe between two letters: it's).
+func (t *jsTail) ends(k int, quote byte) bool {
+	v := t.v
+	if t.ends0 == nil {
+		t.ends0 = make([]int8, len(v)+1)
+	}
+	seen := t.seen[:0]
+	var end int8
+	p := k
+	for end == 0 {
+		if p >= len(v) {
+			end = 1
+			break
+		}
+		if t.ends0[p] != 0 {
+			end = t.ends0[p]
+			break
+		}
+		if t.read++; t.read > tailBound(len(v)) {
+			end = 2 // readings that never meet: an attacker's
+			break
+		}
+		seen = append(seen, p)
+		switch c := v[p]; {
+		case strings.HasPrefix(v[p:], "//"), strings.HasPrefix(v[p:], "<!--"):
+			end = 2
+		case strings.HasPrefix(v[p:], "/*"):
+			if e := strings.Index(v[p+2:], "*/"); e >= 0 {
+				p += 2 + e + 2
+			} else {
+				end = 2
+			}
+		case c == '\'' || c == '"' || c == '`':
+			q := p + 1
+			for q < len(v) && v[q] != c {
+				if v[q] == '\\' {
+					q++
+				}
+				q++
+			}
+			t.read += q - p
+			switch {
+			case q < len(v):
+				p = q + 1
+			case c == '\'' && p > 0 && p+1 < len(v) && sqlLetter(v[p-1]) && sqlLetter(v[p+1]):
+				p++ // an apostrophe: it's
+			default:
+				end = 3 + int8(strings.IndexByte("'\"`", c))
+			}
+		default:
+			p++
+		}
+	}
+	for _, a := range seen {
+		t.ends0[a] = end
+	}
+	t.seen = seen
+	switch end {
+	case 2:
+		return true
+	case 3:
+		return quote == '\''
+	case 4:
+		return quote == '"'
+	case 5:
+		return quote == '`'
+	}
+	return false
+}
