@@ -117,7 +117,7 @@ func TestCPUBoundShellTool(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{";vim ", ";git -c ", ";vim -c 'x' ", ";zip a ", "; git -c a=b -c c=d ", ";vim +x +y +z "} {
+	for _, unit := range []string{";vim ", ";git -c ", ";vim -c 'x' ", ";zip a ", "; git -c a=b -c c=d ", ";vim +x +y +z ", ";git 'a", ";vim -c ';", ";git \"-c;\" "} {
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)

@@ -1,6 +1,9 @@
 package waf
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // tsqlApostropheBenign are attack 76's false positives of 210201 (a
 // contraction's apostrophe before the statement, and a later one read as
@@ -59,4 +62,30 @@ func TestJSSinkAnywhere(t *testing.T) {
 		}
 	}
 	operatorTable(t, "210203", jsStringBreakout, jsSinkAnywhereAttacks, nil, jsSinkAnywhereBenign)
+}
+
+// shellToolReviewAttacks are a review's spellings of attack 75's tool
+// commands (each run by the reviewer): quoted or escaped names, vim's
+// other shell commands, padding, git's environment and other options.
+var shellToolReviewAttacks = []string{"x;v''im -es -c ':!id' -c ':q!'", "x;\\vim -es -c ':!id' -c ':q!'", `x;"vim" -es -c ':!id' -c ':q!'`,
+	"x;vim -es -c 'r!id' -c 'q!'", "x;vim -es -c 'silent !id' -c 'q!'", "x;vim -es -c '%!id' -c 'q!'", "x;vim -es +'%!id' -c 'q!'",
+	"x;vim -es -c \\!id -c q\\!", "x;vim" + strings.Repeat(" ", 260) + " -es -c ':!id' -c ':q!'",
+	"x;git" + strings.Repeat(" -c a.b=1", 30) + " -c core.sshCommand=id ls-remote ssh://x/y", "x;GIT_SSH_COMMAND=id git ls-remote ssh://x/y",
+	"x;A=id git --config-env=core.sshCommand=A ls-remote ssh://x/y", "x;git ls-remote --upload-pack='id;git-upload-pack' .",
+	"x;git -c pager.log='id;cat' log", "x;git -c 'core.sshCommand'='id' ls-remote ssh://x/y", `x;git -c core.ssh""Command=id ls-remote`,
+	"x;zip z.zip a -T -TT='id #'"}
+
+// shellToolReviewBenign are a review's false positives (hardening advice
+// in Markdown, a sale's prose) and near-misses.
+var shellToolReviewBenign = []string{"Use `git -c credential.helper= clone https://example.com/r.git` to skip the helper",
+	"Try `git -c core.pager=cat log` if the pager hangs", "Hardening: `git -c protocol.ext.allow=never fetch`",
+	"Slow status? `git -c core.fsmonitor=false status`", "x;vim -c ':set ff=unix' -c ':wq' file", "x;vim -c ':q!' file", "x;EDITOR=vim git commit"}
+
+// TestShellToolReview: rule 210193 refuses shellToolReviewAttacks through
+// a real Caddy and none of shellToolReviewBenign.
+func TestShellToolReview(t *testing.T) {
+	if shellPrefixed("Sale ends Friday; view +shoes and more") || shellPrefixed("Skip hooks once:\ngit -c core.hooksPath=/dev/null commit -m wip") {
+		t.Error("210193 matches a review's false positive (the CRS refuses it alone)")
+	}
+	operatorTable(t, "210193", shellPrefixed, shellToolReviewAttacks, nil, shellToolReviewBenign)
 }

@@ -1382,6 +1382,7 @@ var (
 // everyday shell, "do id;" is not.
 func shellPrefixed(v string) bool {
 	readers := readersUnknown
+	budget := tailBound(len(v)) // shellToolCommand's
 	for i := 0; i < len(v); i++ {
 		k := i + 1
 		switch v[i] {
@@ -1403,6 +1404,9 @@ func shellPrefixed(v string) bool {
 		words, runs := 0, false
 		for range 16 {
 			k = skipShellGrouping(v, k)
+			if gitEnvCommand(v, k) {
+				return true // x;GIT_SSH_COMMAND=id git ... (a review)
+			}
 			e, runner := shellPrefixWord(v, k)
 			if e == k {
 				break
@@ -1410,7 +1414,7 @@ func shellPrefixed(v string) bool {
 			k, words, runs = e, words+1, runs || runner
 		}
 		k = skipBlanks(v, k)
-		if shellToolCommand(v, k) {
+		if shellToolCommand(v, k, &budget) {
 			return true // x;vim -es -c ':!env' (attack 75)
 		}
 		// a command starts with no separator (the expression would fail
@@ -1428,85 +1432,153 @@ func shellPrefixed(v string) bool {
 	return false
 }
 
-// shellToolWindow is how far shellToolCommand reads a tool's words.
-const shellToolWindow = 256
-
 // shellToolCommand: at v[k:] (after a separator and runners), a tool
-// given a command to run by an option: vim, vi, nvim, ex, view with -c,
-// --cmd or + and a command that starts with ! or :! (or :sh, :call
-// system); git with -c and one of the settings git runs as a command
-// (core.sshCommand, core.pager, core.editor, core.fsmonitor,
-// core.hooksPath, core.askPass, core.gitProxy, uploadpack.packObjectsHook,
-// an alias starting with !, protocol.ext.allow); zip with -TT or
-// --unzip-command. x;vim -es -c ':!env' -c ':q!' and x;git -c
-// core.sshCommand=id ls-remote ssh://x/y ran (attack 75, run by the
-// attacker) and passed every rule: the command is an option's value, not
-// a word after the separator. The tool's words are read within
-// shellToolWindow bytes. "See git -c core.pager=less" with no separator
-// before it passes (shellPrefixed reads after one).
-func shellToolCommand(v string, k int) bool {
-	e, ok := wordAt(v, k, "vim", "vi", "nvim", "ex", "view", "rvim", "gvim", "vimdiff", "git", "zip")
-	if !ok {
+// given a command to run by an option, or an environment variable that
+// names one before it: vim, vi, nvim, ex, view with -c, --cmd or + and a
+// command that runs a shell (!cmd, r!cmd, %!cmd, silent !cmd, sh, shell,
+// call system, terminal); git with -c or --config-env and a setting git
+// runs as a command (gitCommandSetting), or --upload-pack, --receive-pack
+// or --exec; zip with -TT or --unzip-command; GIT_SSH_COMMAND=, GIT_PAGER=,
+// PAGER=, EDITOR=... set to one of rule 210151's commands. x;vim -es -c
+// ':!env' -c ':q!' and x;git -c core.sshCommand=id ls-remote ssh://x/y
+// ran (attack 75, run by the attacker) and passed every rule: the command
+// is an option's value, not a word after the separator. A tool's name and
+// its words are read with the shell's quotes and backslashes taken out
+// (v""im, \vim, 'core.sshCommand'='id': a review), up to the command's
+// end. Settings set to what runs nothing (core.pager=cat,
+// core.hooksPath=/dev/null, protocol.ext.allow=never, an empty helper)
+// are hardening advice and pass, as does "See git -c core.pager=less"
+// with no separator before it (shellPrefixed reads after one). budget is
+// what is left of the bytes the tools' words of a value may take.
+func shellToolCommand(v string, k int, budget *int) bool {
+	if gitEnvCommand(v, k) {
+		return true
+	}
+	e := shellWordEnd(v, k)
+	tool := shellUnquoted(v[k:e])
+	switch tool {
+	case "vim", "vi", "nvim", "ex", "view", "rvim", "gvim", "vimdiff", "git", "zip":
+	default:
 		return false
 	}
-	tool := v[k:e]
-	end := min(len(v), e+shellToolWindow)
-	w := v[:end]
 	option := ""
-	for j := skipBlanks(w, e); j < end; j = skipBlanks(w, j) {
-		n := shellWordEnd(w, j)
+	for j := skipBlanks(v, e); j < len(v) && strings.IndexByte(";|&\n", v[j]) < 0; j = skipBlanks(v, j) {
+		n := shellWordEnd(v, j)
 		if n == j {
 			return false
 		}
-		word := strings.Trim(w[j:n], `'"`)
+		// the words of every tool in a value are read at most
+		// tailBound bytes in all: past that, words quoted across
+		// separators were read from many of them, an attacker's value
+		if *budget -= n - j; *budget < 0 {
+			return true
+		}
+		word := shellUnquoted(v[j:n])
 		switch tool {
 		case "git":
-			if option == "-c" || strings.HasPrefix(word, "-c") && len(word) > 2 {
-				if gitCommandSetting(strings.TrimPrefix(strings.TrimPrefix(word, "-c"), " ")) {
-					return true
-				}
+			switch {
+			case option == "-c" && gitCommandSetting(word),
+				strings.HasPrefix(word, "-c") && len(word) > 2 && gitCommandSetting(word[2:]),
+				strings.HasPrefix(word, "--config-env=") && gitCommandSetting(strings.SplitN(strings.TrimPrefix(word, "--config-env="), "=", 2)[0]+"=$"),
+				strings.HasPrefix(word, "--upload-pack=") || strings.HasPrefix(word, "--receive-pack=") || strings.HasPrefix(word, "--exec="),
+				(option == "-u" || option == "--upload-pack" || option == "--receive-pack") && word != "":
+				return true
 			}
 		case "zip":
-			if word == "-TT" || strings.HasPrefix(word, "--unzip-command") {
+			if strings.HasPrefix(word, "-TT") || strings.HasPrefix(word, "--unzip-command") {
 				return true
 			}
 		default:
-			cmd := ""
+			cmd, ok := "", false
 			switch {
 			case option == "-c" || option == "--cmd":
-				cmd = word
+				cmd, ok = word, true
 			case strings.HasPrefix(word, "+"):
-				cmd = word[1:]
+				cmd, ok = word[1:], true
 			case strings.HasPrefix(word, "-c") && len(word) > 2:
-				cmd = word[2:]
+				cmd, ok = word[2:], true
 			}
-			cmd = strings.TrimLeft(strings.Trim(cmd, `'"`), ": ")
-			if strings.HasPrefix(cmd, "!") || strings.HasPrefix(cmd, "sh") || strings.HasPrefix(cmd, "call system") || strings.HasPrefix(cmd, "terminal") {
+			if ok && vimShellCommand(cmd) {
 				return true
 			}
 		}
 		option = word
 		j = n
-		if j < len(v) && strings.IndexByte(";|&\n", v[j]) >= 0 {
-			return false // the command's end
-		}
 	}
 	return false
 }
 
+// shellUnquoted is a shell word with its quotes and backslashes taken
+// out (v""im, "vim", \vim are vim).
+func shellUnquoted(w string) string {
+	if strings.IndexAny(w, `'"\`) < 0 {
+		return w
+	}
+	return strings.NewReplacer(`'`, "", `"`, "", `\`, "").Replace(w)
+}
+
+// vimShellCommand: cmd (an Ex command given with -c or +) runs a shell:
+// ! after a range or nothing (!id, %!id, '<,'>!id, .!id), r!, read !,
+// w !, silent !, or sh, shell, call system(, terminal. q! and wq! only
+// force (a review).
+func vimShellCommand(cmd string) bool {
+	cmd = strings.TrimLeft(cmd, ": ")
+	if i := strings.IndexByte(cmd, '!'); i >= 0 && strings.TrimSpace(cmd[i+1:]) != "" {
+		switch before := strings.TrimSpace(cmd[:i]); before {
+		case "", "r", "read", "w", "write", "silent", "silent!", "%", ".", "$", "'<,'>", "exe", "execute":
+			return true
+		default:
+			if strings.Trim(before, "0123456789,.$%") == "" {
+				return true // a range: 1,$!sort
+			}
+		}
+	}
+	word, _, _ := strings.Cut(cmd, " ")
+	switch word {
+	case "sh", "shell", "terminal", "term":
+		return true
+	}
+	return strings.HasPrefix(cmd, "call system(") || strings.HasPrefix(cmd, "cal system(")
+}
+
 // gitCommandSetting: s (a -c option's name=value) is one of the settings
-// git runs as a command.
+// git runs as a command, set to something that runs one.
 func gitCommandSetting(s string) bool {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok {
 		return false
 	}
-	switch strings.ToLower(name) {
-	case "core.sshcommand", "core.pager", "core.editor", "core.fsmonitor", "core.hookspath", "core.askpass", "core.gitproxy",
-		"uploadpack.packobjectshook", "sequence.editor", "diff.external", "credential.helper", "protocol.ext.allow":
-		return true
+	name = strings.ToLower(name)
+	switch value {
+	case "", "true", "false", "never", "0", "1", "cat", "less", "more", "/dev/null", "none":
+		return false // hardening and everyday pagers
 	}
-	return strings.HasPrefix(strings.ToLower(name), "alias.") && strings.HasPrefix(strings.TrimLeft(value, `'"`), "!")
+	switch name {
+	case "core.sshcommand", "core.pager", "core.editor", "core.fsmonitor", "core.hookspath", "core.askpass", "core.gitproxy",
+		"uploadpack.packobjectshook", "sequence.editor", "diff.external", "credential.helper":
+		return true
+	case "protocol.ext.allow", "protocol.allow":
+		return value == "always" || value == "user"
+	}
+	return strings.HasPrefix(name, "pager.") || strings.HasPrefix(name, "alias.") && strings.HasPrefix(value, "!")
+}
+
+// gitEnvCommand: at v[k:] an assignment of an environment variable that a
+// tool runs as a command (GIT_SSH_COMMAND=id git ls-remote ...: a
+// review) to one of rule 210151's commands.
+func gitEnvCommand(v string, k int) bool {
+	e := shellWordEnd(v, k)
+	name, value, ok := strings.Cut(v[k:e], "=")
+	if !ok {
+		return false
+	}
+	switch name {
+	case "GIT_SSH_COMMAND", "GIT_SSH", "GIT_PAGER", "GIT_EDITOR", "GIT_ASKPASS", "GIT_EXTERNAL_DIFF", "GIT_PROXY_COMMAND",
+		"GIT_SEQUENCE_EDITOR", "PAGER", "EDITOR", "VISUAL", "MANPAGER", "LESSOPEN", "SSH_ASKPASS":
+	default:
+		return false
+	}
+	return shellCommandAt.MatchString(shellUnquoted(value) + " ")
 }
 
 // shellVariableCommand: at v[k:] (after a separator), over white space,
