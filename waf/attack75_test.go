@@ -107,7 +107,8 @@ var sortSlotAttacks = []string{"password::time", "password::timetz", "password::
 func TestSortSlotReview(t *testing.T) {
 	operatorTable(t, "210202", func(v string) bool { return sortListProbe(v) || tsqlStatement(v) }, sortSlotAttacks,
 		[]string{"name, case when substr(password,1,1)='a' then 1 else 2 end desc"}, []string{"name desc, price asc",
-			"-created_at,name", "In case you wonder, sort by name", "case-insensitive name"})
+			"-created_at,name", "In case you wonder, sort by name", "case-insensitive name", "Case closed when the tests pass, then we end the sprint",
+			"Case study: when to refactor, then what? The end"})
 }
 
 // TestCPUBoundShellTool: repetitions of shellToolCommand's shapes cost

@@ -202,7 +202,7 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 		return j, false
 	}
 	e := j
-	if k := sqlCaseEnd(v, j); k >= 0 {
+	if k := sqlCaseEnd(v, j); k >= 0 && caseTests(v[j:k]) {
 		// CASE WHEN ... THEN ... END: a sort that tests a column (case
 		// when password like 'a%' then id else name end orders the rows
 		// by a password's prefix, then 1 else 1/0 fails on it: attack
@@ -471,4 +471,29 @@ func sortProbeType(t string) bool {
 		return true
 	}
 	return pgCastType(t)
+}
+
+// caseTests: the CASE in c (its text to END) tests something between a
+// WHEN and its THEN as SQL does: a comparison, a bracket, a quote, a
+// number or LIKE/IS/IN/BETWEEN/EXISTS. Case closed when the tests pass,
+// then we end the sprint is prose (a review).
+func caseTests(c string) bool {
+	w := wordIndexFold(c, "when")
+	if w < 0 {
+		return false
+	}
+	t := wordIndexFold(c[w:], "then")
+	if t < 0 {
+		return false
+	}
+	test := c[w+4 : w+t]
+	if strings.ContainsAny(test, "=<>('\"0123456789") {
+		return true
+	}
+	for _, op := range []string{"like", "is", "in", "between", "exists"} {
+		if wordIndexFold(test, op) >= 0 {
+			return true
+		}
+	}
+	return false
 }
