@@ -89,3 +89,31 @@ func TestShellToolReview(t *testing.T) {
 	}
 	operatorTable(t, "210193", shellPrefixed, shellToolReviewAttacks, nil, shellToolReviewBenign)
 }
+
+// review4Attacks are a fourth review's: JavaScript breakouts ended by a
+// string after typeof/in, a regular expression's quote, -->, padding;
+// vim's and git's other commands; T-SQL aliases after a name; PostgreSQL's
+// ~ and $$ in a sort CASE.
+var review4Attacks = []string{"'-location.assign(name)-typeof'x", "'-location.assign(name)-/'/-'",
+	"'-location.assign(name)\n-->''", "'-\"" + strings.Repeat("x", 300) + "\"-location.assign(name)-'", "'-" + strings.Repeat("1+", 140) + "location.assign(name)-'",
+	"x;vim -es -c 'sil !id' -c 'q!'", "x;vim.tiny -es -c ':!id' -c ':q!'",
+	"x;vim -es -c 'py3 import os'", "x;git rebase --exec id HEAD~1", "x;git rebase -x id HEAD~1",
+	"x;git -c gpg.program=id verify-commit HEAD", "x;git -c diff.x.textconv=id diff", "x;git difftool -y -x id HEAD~1", "x;git grep -Oid x",
+	"x;A=id git --config-env core.sshCommand=A ls-remote ssh://x/y", "x' delete from users select @@version'x", "x' delete from users select user'x",
+	"x' delete from users select distinct'a", "case when password ilike $$a%$$ then id else name end",
+	"case when password ~ $$^a$$ then id else name end"}
+
+// review4Benign are its false positives: plural possessives after a
+// quoted label, git's everyday settings, vim's filters.
+var review4Benign = []string{"Select 'Export' - then the document, as in the teachers' guide.", "Caption: 'Sunset' - Image (c) the photographers' guild",
+	"cd myrepo && git -c core.editor=vim rebase -i HEAD~3", "cd repo; git -c credential.helper=store push", "cd repo && git -c diff.external=difft diff",
+	"cd repo && git -c core.pager='less -R' log", "x;vim -c '%!jq .' x.json", "x;vim -b -c '%!xxd' firmware.bin"}
+
+// TestReview4: rules 210193, 210201, 210202 and 210203 refuse
+// review4Attacks through a real Caddy and none of review4Benign.
+func TestReview4(t *testing.T) {
+	operatorTable(t, "2102xx", func(v string) bool {
+		return jsStringBreakout(v) || shellPrefixed(v) || tsqlStatement(v) || sortListProbe(v)
+	}, review4Attacks, []string{"'-alert(1)in'x", "';alert(1);/'/;'", "x;rview -c ':!id'", "x;vim</dev/null -es -c ':!id'",
+		"x;vim -es -c 'echo system(\"id\")'", "x' update users set role=1 select user'x"}, review4Benign)
+}

@@ -30,9 +30,7 @@ var jsSinks = []string{"location", "navigator", "localStorage", "sessionStorage"
 	"prompt", "confirm", "postMessage", "Image", "constructor", "open", "Reflect", "Worker", "SharedWorker", "queueMicrotask",
 	"getScript", "globalEval", "sendBeacon", "cookie", "innerHTML", "outerHTML", "insertAdjacentHTML", "srcdoc", "writeln", "write"}
 
-// jsWindow is how far after a closed string jsStringBreakout looks for a
-// sink (up to the next quote of the same kind, which would end the
-// expression the page's own quote closes).
+// jsWindow is how far jsSkip looks for a comment's end.
 const jsWindow = 256
 
 // jsStringBreakout is rule 210203's operator: a quote (' " `), closing
@@ -115,8 +113,11 @@ func jsSinkAfterQuote(v string, j int, quote byte) int {
 	if ops == 0 {
 		return -1
 	}
-	end := min(len(v), j+jsWindow)
-	if q := strings.IndexByte(v[j:end], quote); q >= 0 {
+	// to the next quote of the same kind: each byte is read from at
+	// most one quote of each kind (a sink after 256 bytes of padding
+	// passed a window: a review)
+	end := len(v)
+	if q := strings.IndexByte(v[j:], quote); q >= 0 {
 		end = j + q
 	}
 	for k := j; k < end; k++ {
@@ -170,14 +171,22 @@ func (t *jsTail) ends(k int, quote byte) bool {
 		}
 		seen = append(seen, p)
 		switch c := v[p]; {
-		case strings.HasPrefix(v[p:], "//"), strings.HasPrefix(v[p:], "<!--"):
+		case strings.HasPrefix(v[p:], "//"), strings.HasPrefix(v[p:], "<!--"), strings.HasPrefix(v[p:], "-->") && jsLineStart(v, p):
 			end = 2
+		case c == '/' && jsRegexStart(v, p):
+			// a regular expression's literal: its quotes are no
+			// string's ('-alert(1)-/'/-': a review)
+			e := jsRegexEnd(v, p)
+			t.read += e - p
+			p = e
 		case strings.HasPrefix(v[p:], "/*"):
 			if e := strings.Index(v[p+2:], "*/"); e >= 0 {
 				p += 2 + e + 2
 			} else {
 				end = 2
 			}
+		case (c == '\'' || c == '"') && jsAfterName(v, p):
+			p++ // no string opens right after a name: teachers' guide, it's
 		case c == '\'' || c == '"' || c == '`':
 			q := p + 1
 			for q < len(v) && v[q] != c {
@@ -190,8 +199,6 @@ func (t *jsTail) ends(k int, quote byte) bool {
 			switch {
 			case q < len(v):
 				p = q + 1
-			case c == '\'' && p > 0 && p+1 < len(v) && sqlLetter(v[p-1]) && sqlLetter(v[p+1]):
-				p++ // an apostrophe: it's
 			default:
 				end = 3 + int8(strings.IndexByte("'\"`", c))
 			}
@@ -214,4 +221,74 @@ func (t *jsTail) ends(k int, quote byte) bool {
 		return quote == '`'
 	}
 	return false
+}
+
+// jsKeywordsBeforeString are the words after which JavaScript reads a
+// string (typeof'x', in'x', return'x'); after any other name a quote
+// opens none (the script would not parse).
+var jsKeywordsBeforeString = []string{"typeof", "void", "in", "instanceof", "return", "case", "delete", "new", "yield", "await",
+	"else", "do", "throw", "of", "import", "from", "export"}
+
+// jsAfterName: the quote at v[p] stands right after a name that is not
+// one of jsKeywordsBeforeString.
+func jsAfterName(v string, p int) bool {
+	if p == 0 || !identByte(v[p-1], "$") {
+		return false
+	}
+	w := p
+	for w > 0 && identByte(v[w-1], "$") {
+		w--
+	}
+	for _, k := range jsKeywordsBeforeString {
+		if v[w:p] == k {
+			return false
+		}
+	}
+	return true
+}
+
+// jsLineStart: only blanks stand between the line's start and v[p].
+func jsLineStart(v string, p int) bool {
+	for p > 0 && (v[p-1] == ' ' || v[p-1] == '\t') {
+		p--
+	}
+	return p == 0 || v[p-1] == '\n' || v[p-1] == '\r'
+}
+
+// jsRegexStart: the / at v[p] starts a regular expression's literal: what
+// stands before it (over blanks) is no operand (a name, a number or a
+// closing bracket), and it starts no comment.
+func jsRegexStart(v string, p int) bool {
+	if p+1 < len(v) && (v[p+1] == '/' || v[p+1] == '*') {
+		return false
+	}
+	b := p
+	for b > 0 && (v[b-1] == ' ' || v[b-1] == '\t') {
+		b--
+	}
+	return b == 0 || !identByte(v[b-1], "$") && v[b-1] != ')' && v[b-1] != ']'
+}
+
+// jsRegexEnd is the index after the regular expression's literal at v[p]
+// (its closing /, with escapes and [...] classes read), or the line's
+// end.
+func jsRegexEnd(v string, p int) int {
+	class := false
+	for q := p + 1; q < len(v); q++ {
+		switch v[q] {
+		case '\\':
+			q++
+		case '[':
+			class = true
+		case ']':
+			class = false
+		case '/':
+			if !class {
+				return q + 1
+			}
+		case '\n', '\r':
+			return q
+		}
+	}
+	return len(v)
 }

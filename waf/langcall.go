@@ -1454,10 +1454,20 @@ func shellToolCommand(v string, k int, budget *int) bool {
 	if gitEnvCommand(v, k) {
 		return true
 	}
-	e := shellWordEnd(v, k)
+	// a tool's name is short: a long word is read no further (16 KiB of
+	// backticks, each a separator, read the rest each: 1.5 s)
+	e := shellWordEnd(v[:min(len(v), k+langNameMax+1)], k)
+	if e-k > langNameMax {
+		return false
+	}
 	tool := shellUnquoted(v[k:e])
+	if r := strings.IndexAny(tool, "<>"); r > 0 {
+		tool = tool[:r] // vim</dev/null
+	}
+	tool = tool[strings.LastIndexByte(tool, '/')+1:] // /usr/bin/vim
+	tool, _, _ = strings.Cut(tool, ".")              // vim.tiny
 	switch tool {
-	case "vim", "vi", "nvim", "ex", "view", "rvim", "gvim", "vimdiff", "git", "zip":
+	case "vim", "vi", "nvim", "ex", "view", "rvim", "rview", "gvim", "vimdiff", "git", "zip":
 	default:
 		return false
 	}
@@ -1480,8 +1490,15 @@ func shellToolCommand(v string, k int, budget *int) bool {
 			case option == "-c" && gitCommandSetting(word),
 				strings.HasPrefix(word, "-c") && len(word) > 2 && gitCommandSetting(word[2:]),
 				strings.HasPrefix(word, "--config-env=") && gitCommandSetting(strings.SplitN(strings.TrimPrefix(word, "--config-env="), "=", 2)[0]+"=$"),
-				strings.HasPrefix(word, "--upload-pack=") || strings.HasPrefix(word, "--receive-pack=") || strings.HasPrefix(word, "--exec="),
-				(option == "-u" || option == "--upload-pack" || option == "--receive-pack") && word != "":
+				option == "--config-env" && gitCommandSetting(strings.SplitN(word, "=", 2)[0]+"=$"),
+				strings.HasPrefix(word, "--upload-pack=") || strings.HasPrefix(word, "--receive-pack="),
+				(option == "-u" || option == "--upload-pack" || option == "--receive-pack") && word != "",
+				// rebase --exec, difftool -x/--extcmd, grep -O: a command
+				strings.HasPrefix(word, "--exec=") && probingCommand(word[len("--exec="):]),
+				strings.HasPrefix(word, "--extcmd=") && probingCommand(word[len("--extcmd="):]),
+				strings.HasPrefix(word, "-O") && len(word) > 2 && probingCommand(word[2:]),
+				strings.HasPrefix(word, "--open-files-in-pager=") && probingCommand(word[len("--open-files-in-pager="):]),
+				(option == "--exec" || option == "-x" || option == "--extcmd") && probingCommand(word):
 				return true
 			}
 		case "zip":
@@ -1517,57 +1534,88 @@ func shellUnquoted(w string) string {
 	return strings.NewReplacer(`'`, "", `"`, "", `\`, "").Replace(w)
 }
 
-// vimShellCommand: cmd (an Ex command given with -c or +) runs a shell:
-// ! after a range or nothing (!id, %!id, '<,'>!id, .!id), r!, read !,
-// w !, silent !, or sh, shell, call system(, terminal. q! and wq! only
-// force (a review).
+// vimShellCommand: cmd (an Ex command given with -c or +) runs a shell
+// command that probes (probingCommand): after ! with a range or nothing
+// before it (!id, %!id, '<,'>!id, .!id), r!, read !, w !, sil[ent] !,
+// exe[cute] "!..."; or sh, shell, ter[minal]; or system( called
+// (call system("id"), echo system(...), let x=system(...)), py3, lua,
+// perl or ruby code. q! and wq! only force; %!jq . and %!xxd filter a
+// buffer through an everyday tool (a review's false positives).
 func vimShellCommand(cmd string) bool {
 	cmd = strings.TrimLeft(cmd, ": ")
 	if i := strings.IndexByte(cmd, '!'); i >= 0 && strings.TrimSpace(cmd[i+1:]) != "" {
-		switch before := strings.TrimSpace(cmd[:i]); before {
-		case "", "r", "read", "w", "write", "silent", "silent!", "%", ".", "$", "'<,'>", "exe", "execute":
-			return true
+		before := strings.TrimSpace(cmd[:i])
+		before = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(before, `"`), `'`))
+		switch before {
+		case "", "r", "read", "w", "write", "sil", "silent", "silent!", "sil!", "%", ".", "$", "'<,'>", "exe", "execute":
+			return probingCommand(strings.Trim(cmd[i+1:], `"' `))
 		default:
 			if strings.Trim(before, "0123456789,.$%") == "" {
-				return true // a range: 1,$!sort
+				return probingCommand(strings.Trim(cmd[i+1:], `"' `)) // a range: 1,$!sort
 			}
 		}
 	}
 	word, _, _ := strings.Cut(cmd, " ")
 	switch word {
-	case "sh", "shell", "terminal", "term":
+	case "sh", "shell", "ter", "term", "terminal", "py", "py3", "python", "python3", "pyx", "lua", "perl", "ruby", "rub":
 		return true
 	}
-	return strings.HasPrefix(cmd, "call system(") || strings.HasPrefix(cmd, "cal system(")
+	return strings.Contains(strings.ReplaceAll(cmd, " ", ""), "system(")
+}
+
+// probingCommand: the shell command cmd starts with one of rule 210151's
+// commands or holds a shell's separator or substitution.
+func probingCommand(cmd string) bool {
+	cmd = shellUnquoted(strings.TrimSpace(cmd))
+	return strings.ContainsAny(cmd, ";|&`\n") || strings.Contains(cmd, "$(") || shellCommandAt.MatchString(cmd+" ")
 }
 
 // gitCommandSetting: s (a -c option's name=value) is one of the settings
-// git runs as a command, set to something that runs one.
+// git runs as a command, set to one that probes (probingCommand): an
+// editor, a pager, a credential store or a diff tool (core.editor=vim,
+// core.pager='less -R', credential.helper=store, diff.external=difft:
+// a review's false positives) pass.
 func gitCommandSetting(s string) bool {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok {
 		return false
 	}
 	name = strings.ToLower(name)
-	switch value {
-	case "", "true", "false", "never", "0", "1", "cat", "less", "more", "/dev/null", "none":
-		return false // hardening and everyday pagers
-	}
-	switch name {
-	case "core.sshcommand", "core.pager", "core.editor", "core.fsmonitor", "core.hookspath", "core.askpass", "core.gitproxy",
-		"uploadpack.packobjectshook", "sequence.editor", "diff.external", "credential.helper":
-		return true
-	case "protocol.ext.allow", "protocol.allow":
+	switch {
+	case name == "protocol.ext.allow", name == "protocol.allow":
 		return value == "always" || value == "user"
+	case strings.HasPrefix(name, "alias."):
+		return strings.HasPrefix(strings.TrimLeft(value, `'"`), "!") && (value == "$" || probingCommand(strings.TrimLeft(strings.TrimLeft(value, `'"`), "!")))
 	}
-	return strings.HasPrefix(name, "pager.") || strings.HasPrefix(name, "alias.") && strings.HasPrefix(value, "!")
+	switch {
+	case name == "core.sshcommand", name == "core.pager", name == "core.editor", name == "core.fsmonitor", name == "core.hookspath",
+		name == "core.askpass", name == "core.gitproxy", name == "uploadpack.packobjectshook", name == "sequence.editor",
+		name == "diff.external", name == "credential.helper", name == "gpg.program", name == "gpg.ssh.program",
+		strings.HasPrefix(name, "pager."), strings.HasPrefix(name, "diff.") && strings.HasSuffix(name, ".textconv"),
+		strings.HasPrefix(name, "remote.") && (strings.HasSuffix(name, ".uploadpack") || strings.HasSuffix(name, ".receivepack")):
+	default:
+		return false
+	}
+	if value == "$" {
+		return true // --config-env names a variable
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(shellUnquoted(value)), " ")
+	switch first {
+	case "less", "more", "most", "cat", "bat", "delta", "vim", "vi", "nvim", "nano", "emacs", "code", "subl", "difft",
+		"diff-so-fancy", "store", "cache", "ssh", "manager", "osxkeychain", "libsecret":
+		return strings.ContainsAny(value, ";|&`") || strings.Contains(value, "$(")
+	}
+	return probingCommand(value)
 }
 
 // gitEnvCommand: at v[k:] an assignment of an environment variable that a
 // tool runs as a command (GIT_SSH_COMMAND=id git ls-remote ...: a
 // review) to one of rule 210151's commands.
 func gitEnvCommand(v string, k int) bool {
-	e := shellWordEnd(v, k)
+	if k >= len(v) || v[k] < 'A' || v[k] > 'Z' {
+		return false // the names are upper case
+	}
+	e := shellWordEnd(v[:min(len(v), k+langCallWindow)], k)
 	name, value, ok := strings.Cut(v[k:e], "=")
 	if !ok {
 		return false

@@ -487,10 +487,10 @@ func caseTests(c string) bool {
 		return false
 	}
 	test := c[w+4 : w+t]
-	if strings.ContainsAny(test, "=<>('\"0123456789") {
-		return true
+	if strings.ContainsAny(test, "=<>('\"0123456789~$") {
+		return true // a comparison, a quote, PostgreSQL's ~ and $$...$$
 	}
-	for _, op := range []string{"like", "is", "in", "between", "exists"} {
+	for _, op := range []string{"like", "ilike", "rlike", "regexp", "glob", "similar", "is", "in", "between", "exists", "not"} {
 		if wordIndexFold(test, op) >= 0 {
 			return true
 		}

@@ -293,7 +293,7 @@ var sqlWordsBeforeString = []string{"n", "x", "b", "e", "u", "like", "ilike", "r
 // such a quote open is prose's: Let's merge the branches using git, it's
 // easy (attack 76's false positives).
 func apostrophe(v string, i int) bool {
-	if i <= 0 || i+1 >= len(v) || !sqlLetter(v[i-1]) || !sqlLetter(v[i+1]) {
+	if i <= 0 || i+1 >= len(v) || !sqlLetter(v[i-1]) || !contraction(v[i+1:]) {
 		return false
 	}
 	w := i
@@ -301,8 +301,8 @@ func apostrophe(v string, i int) bool {
 		w--
 	}
 	word := v[w:i]
-	if strings.HasPrefix(word, "_") {
-		return false // a character set's introducer: _utf8'x'
+	if strings.HasPrefix(word, "_") || w > 0 && v[w-1] == '@' {
+		return false // a character set's introducer (_utf8'x'), @@version'x
 	}
 	for _, s := range sqlWordsBeforeString {
 		if strings.EqualFold(word, s) {
@@ -310,6 +310,21 @@ func apostrophe(v string, i int) bool {
 		}
 	}
 	return true
+}
+
+// contraction: s (after a quote) starts with one of English's
+// contractions' endings, s, t, re, ve, ll, d or m, then no letter (it's,
+// can't, we're): a name before a string is an alias to SQL Server
+// (select user'x, select @@version'x: a review), so only these read as
+// an apostrophe. select user's is one too: the price of the prose
+// (Let's merge the branches using git, it's easy).
+func contraction(s string) bool {
+	for _, e := range [...]string{"s", "t", "re", "ve", "ll", "d", "m"} {
+		if len(s) >= len(e) && strings.EqualFold(s[:len(e)], e) && (len(s) == len(e) || !sqlLetter(s[len(e)])) {
+			return true
+		}
+	}
+	return false
 }
 
 // sqlLetter: c is an ASCII letter.
