@@ -1528,7 +1528,7 @@ func shellToolCommand(v string, k int, budget *int) bool {
 // shellUnquoted is a shell word with its quotes and backslashes taken
 // out (v""im, "vim", \vim are vim).
 func shellUnquoted(w string) string {
-	if strings.IndexAny(w, `'"\`) < 0 {
+	if !strings.ContainsAny(w, `'"\`) {
 		return w
 	}
 	return strings.NewReplacer(`'`, "", `"`, "", `\`, "").Replace(w)
