@@ -28,7 +28,11 @@ func init() { registerGoOperator(jsStringBreakoutOp, jsStringBreakout) }
 var jsSinks = []string{"location", "navigator", "localStorage", "sessionStorage", "fetch", "eval", "Function", "setTimeout",
 	"setInterval", "setImmediate", "import", "execScript", "document", "XMLHttpRequest", "WebSocket", "EventSource", "atob", "alert",
 	"prompt", "confirm", "postMessage", "Image", "constructor", "open", "Reflect", "Worker", "SharedWorker", "queueMicrotask",
-	"getScript", "globalEval", "sendBeacon", "cookie", "innerHTML", "outerHTML", "insertAdjacentHTML", "srcdoc", "writeln", "write"}
+	"getScript", "globalEval", "sendBeacon", "cookie", "innerHTML", "outerHTML", "insertAdjacentHTML", "srcdoc", "writeln", "write",
+	// since attack 77: what parses HTML from a string (jQuery(name),
+	// angular.element(name), Zepto), and the global object indexed
+	// (globalThis[name](...))
+	"jQuery", "Zepto", "element", "parseHTML", "Audio", "globalThis", "window", "self", "top", "parent", "frames"}
 
 // jsWindow is how far jsSkip looks for a comment's end.
 const jsWindow = 256

@@ -1467,7 +1467,7 @@ func shellToolCommand(v string, k int, budget *int) bool {
 	tool = tool[strings.LastIndexByte(tool, '/')+1:] // /usr/bin/vim
 	tool, _, _ = strings.Cut(tool, ".")              // vim.tiny
 	switch tool {
-	case "vim", "vi", "nvim", "ex", "view", "rvim", "rview", "gvim", "vimdiff", "git", "zip":
+	case "vim", "vi", "nvim", "ex", "view", "rvim", "rview", "gvim", "vimdiff", "git", "zip", "tar", "man":
 	default:
 		return false
 	}
@@ -1498,11 +1498,26 @@ func shellToolCommand(v string, k int, budget *int) bool {
 				strings.HasPrefix(word, "--extcmd=") && probingCommand(word[len("--extcmd="):]),
 				strings.HasPrefix(word, "-O") && len(word) > 2 && probingCommand(word[2:]),
 				strings.HasPrefix(word, "--open-files-in-pager=") && probingCommand(word[len("--open-files-in-pager="):]),
-				(option == "--exec" || option == "-x" || option == "--extcmd") && probingCommand(word):
+				(option == "--exec" || option == "-x" || option == "--extcmd") && probingCommand(word),
+				strings.HasPrefix(word, "--access-hook=") && probingCommand(strings.TrimPrefix(word, "--access-hook=")),
+				option == "--access-hook" && probingCommand(word):
 				return true
 			}
 		case "zip":
 			if strings.HasPrefix(word, "-TT") || strings.HasPrefix(word, "--unzip-command") {
+				return true
+			}
+		case "tar":
+			// -I, --use-compress-program: the compressor runs (attack 77)
+			if (option == "-I" || option == "--use-compress-program") && probingCommand(word) ||
+				strings.HasPrefix(word, "--use-compress-program=") && probingCommand(strings.TrimPrefix(word, "--use-compress-program=")) ||
+				strings.HasPrefix(word, "-I") && len(word) > 2 && probingCommand(word[2:]) {
+				return true
+			}
+		case "man":
+			// -P, --pager: the pager runs (attack 77)
+			if option == "-P" && probingCommand(word) || strings.HasPrefix(word, "--pager=") && probingCommand(strings.TrimPrefix(word, "--pager=")) ||
+				strings.HasPrefix(word, "-P") && len(word) > 2 && probingCommand(word[2:]) {
 				return true
 			}
 		default:
@@ -1560,7 +1575,13 @@ func vimShellCommand(cmd string) bool {
 	case "sh", "shell", "ter", "term", "terminal", "py", "py3", "python", "python3", "pyx", "lua", "perl", "ruby", "rub":
 		return true
 	}
-	return strings.Contains(strings.ReplaceAll(cmd, " ", ""), "system(")
+	squeezed := strings.ReplaceAll(cmd, " ", "")
+	for _, f := range []string{"system(", "libcall(", "libcallnr(", "jobstart(", "job_start(", "term_start(", "termopen("} {
+		if strings.Contains(squeezed, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // probingCommand: the shell command cmd starts with one of rule 210151's
@@ -1591,7 +1612,10 @@ func gitCommandSetting(s string) bool {
 	case name == "core.sshcommand", name == "core.pager", name == "core.editor", name == "core.fsmonitor", name == "core.hookspath",
 		name == "core.askpass", name == "core.gitproxy", name == "uploadpack.packobjectshook", name == "sequence.editor",
 		name == "diff.external", name == "credential.helper", name == "gpg.program", name == "gpg.ssh.program",
-		strings.HasPrefix(name, "pager."), strings.HasPrefix(name, "diff.") && strings.HasSuffix(name, ".textconv"),
+		name == "core.alternaterefscommand", strings.HasPrefix(name, "pager."),
+		strings.HasPrefix(name, "diff.") && strings.HasSuffix(name, ".textconv"),
+		strings.HasPrefix(name, "filter.") && (strings.HasSuffix(name, ".clean") || strings.HasSuffix(name, ".smudge") || strings.HasSuffix(name, ".process")),
+		strings.HasPrefix(name, "merge.") && strings.HasSuffix(name, ".driver"),
 		strings.HasPrefix(name, "remote.") && (strings.HasSuffix(name, ".uploadpack") || strings.HasSuffix(name, ".receivepack")):
 	default:
 		return false

@@ -20,9 +20,11 @@ var oracleSchemas = []string{"ordsys", "ctxsys", "mdsys", "wmsys", "olapsys", "l
 // MDSYS.SDO_UTIL), the web packages OWA_UTIL and APEX_WEB_SERVICE (which
 // fetches a URL), and the packages of Oracle's own that SQL injection
 // cheat sheets and Oracle's security guidance name (oracleInjectionPackages).
+// Since attack 77 also CTX_THES (CTX_THES.SN, over CTXSYS.DRITHSX.SN:
+// "thesaurus <value> does not exist") and LT (WMSYS.LT).
 // The other CTX_, SDO_ and ORD_ synonyms are not read bare: an
 // application's ctx_query.count(x) is not Oracle Text's (a review).
-var oraclePackages = []string{"ord_dicom", "ord_dicom_admin", "ctx_report", "sdo_util", "owa_util", "apex_web_service"}
+var oraclePackages = []string{"ord_dicom", "ord_dicom_admin", "ctx_report", "ctx_thes", "sdo_util", "owa_util", "apex_web_service", "lt"}
 
 // oracleInjectionPackages are the packages of Oracle's own that SQL
 // injections call, by what they give an attacker: an error message that
@@ -48,8 +50,10 @@ var oracleInjectionPackages = []string{"dbms_xdb_version", "dbms_xdb", "dbms_xdb
 
 // oracleURITypes are Oracle's URI types, whose constructors fetch a URL
 // (HTTPURITYPE(...).GETCLOB() reads a web page from the database server)
-// or read the database by a path (DBURITYPE, XDBURITYPE).
-var oracleURITypes = []string{"httpuritype", "dburitype", "xdburitype"}
+// or read the database by a path (DBURITYPE, XDBURITYPE), and XMLTYPE,
+// whose parser names what it cannot read (XMLTYPE.CREATEXML('<:'||
+// password||'>'): LPX-00110, attack 77).
+var oracleURITypes = []string{"httpuritype", "dburitype", "xdburitype", "xmltype"}
 
 // oraclePackageCall is rule 210101's second reading: a call (a name, then
 // white space or comments, then a bracket) of a function in one of

@@ -73,7 +73,8 @@ const sortProbeWindow = 256
 // matched within sortProbeWindow bytes, and comments' ends are searched
 // once (sqlReader).
 func sortListProbe(v string) bool {
-	if strings.IndexByte(v, '(') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 {
+	if strings.IndexByte(v, '(') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
+		indexFold(v, "regexp") < 0 && indexFold(v, "similar") < 0 && indexFold(v, "glob") < 0 {
 		return false
 	}
 	s := sortListReader{r: newSQLReader(v)}
@@ -161,6 +162,17 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 			if m, ok := sqlWordFold(v, n, "null", "true", "false", "unknown"); ok {
 				e = m
 				continue
+			}
+		}
+		// a match of a column as a sort key (password rlike '^a',
+		// password similar to 'a%': an ordering oracle, attack 77)
+		if m := sortTestEnd(v, k); m > k {
+			if q := s.r.skip(m); q < len(v) && v[q] == '\'' {
+				if n, ok := s.term(q, depth); ok {
+					s.found = true
+					e = n
+					continue
+				}
 			}
 		}
 		switch {
@@ -496,4 +508,24 @@ func caseTests(c string) bool {
 		}
 	}
 	return false
+}
+
+// sortTestEnd is the index after a match at v[k:] (ILIKE, RLIKE, REGEXP,
+// GLOB, SIMILAR TO, NOT before them), or k: not LIKE, which prose
+// writes (Looks like 'magic'; rule 210200 reads password like 'a%').
+func sortTestEnd(v string, k int) int {
+	j := k
+	if n, ok := sqlWordFold(v, j, "not"); ok {
+		j = sqlSkip(v, n)
+	}
+	if n, ok := sqlWordFold(v, j, "ilike", "rlike", "regexp", "glob"); ok {
+		return n
+	}
+	if n, ok := sqlWordFold(v, j, "similar"); ok {
+		if m, ok := sqlWordFold(v, sqlSkip(v, n), "to"); ok {
+			return m
+		}
+		return k
+	}
+	return k
 }

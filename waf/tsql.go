@@ -138,7 +138,7 @@ func (t *tsqlReader) quoted() bool {
 func (t *tsqlReader) statementFrom(j int, quote byte) bool {
 	v := t.v
 	for ; j < len(v); j++ {
-		if c := v[j] | 0x20; strings.IndexByte("abcdegimrstuw", c) < 0 || !wordStart(v, j) {
+		if c := v[j] | 0x20; strings.IndexByte("abcdegimorstuw", c) < 0 || !wordStart(v, j) {
 			continue
 		}
 		if e, ok := tsqlStatementAt(t, j); ok && (quote == 0 || tsqlEnds(t, j, e, quote)) {
@@ -386,10 +386,27 @@ var tsqlStarts = []string{"select", "insert", "update", "delete", "merge", "drop
 	"backup", "restore", "grant", "deny", "revoke", "dbcc", "raiserror", "throw", "bulk", "use", "open", "close", "fetch", "deallocate",
 	"kill", "checkpoint", "reconfigure", "break", "continue"}
 
+// tsqlDDLKind are what CREATE, ALTER and DROP make or change in one word
+// (TABLE, LOGIN, ROUTE).
+var tsqlDDLKind = []string{"login", "user", "table", "procedure", "proc", "function", "trigger", "database", "view", "role", "assembly",
+	"endpoint", "credential", "index", "schema", "synonym", "sequence", "certificate", "type", "audit", "route"}
+
+// tsqlDDLKinds are the words of what CREATE, ALTER and DROP make or
+// change in two to four (SERVER ROLE, EXTERNAL DATA SOURCE, EVENT
+// SESSION, DATABASE SCOPED CONFIGURATION).
+var tsqlDDLKinds = []string{"login", "user", "table", "procedure", "proc", "function", "trigger", "database", "view", "role", "assembly",
+	"endpoint", "credential", "index", "schema", "synonym", "sequence", "certificate", "type", "audit", "server", "master", "service",
+	"key", "event", "session", "route", "external", "data", "source", "availability", "group", "resource", "governor", "scoped",
+	"configuration", "specification", "remote", "binding", "symmetric", "asymmetric", "workload", "message", "contract", "queue",
+	"broker", "priority", "fulltext", "catalog", "stoplist", "partition", "scheme", "application", "cryptographic", "provider",
+	"column", "encryption", "security", "policy", "statistics", "rule", "default", "notification", "file", "format", "library",
+	"language", "pool"}
+
 // tsqlDDLWords are what goes on after CREATE, ALTER or DROP and a name.
 var tsqlDDLWords = []string{"with", "from", "for", "without", "on", "as", "add", "drop", "alter", "set", "enable", "disable",
 	"authorization", "member", "modify", "remove", "collate", "transfer", "returns", "to", "switch", "rebuild", "nocheck", "check",
-	"start", "increment", "restart", "state", "encryption", "if", "cascade"}
+	"start", "increment", "restart", "state", "encryption", "if", "cascade", "force_failover_allow_data_loss", "failover", "clear",
+	"offline", "online", "reconfigure", "transfer", "rebuild", "reorganize"}
 
 // tsqlStatementAt reads at v[k:] a statement of tsqlStatement's and what
 // goes on after it as SQL does (the value's end, a ;, the next
@@ -501,28 +518,44 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return 0, false
 	}
 	if n, ok := word(k, "create", "alter", "drop"); ok {
-		if m, ok := word(n, "service"); ok {
-			n = m
-		}
-		if m, ok := word(n, "master"); ok {
-			if m, ok = word(m, "key"); ok {
-				return goesOn(m, "", tsqlDDLWords...)
-			}
-			return 0, false
-		}
-		if m, ok := word(n, "server"); ok {
-			// ALTER SERVER ROLE <name> ADD MEMBER, ... AUDIT <name>
-			if m, ok = word(m, "role", "audit"); !ok {
-				return 0, false
-			}
-			n = m
-		} else if m, ok := word(n, "login", "user", "table", "procedure", "proc", "function", "trigger", "database", "view", "role",
-			"assembly", "endpoint", "credential", "index", "schema", "synonym", "sequence", "certificate", "type", "audit"); ok {
-			n = m
-		} else if m, ok := word(n, "authorization"); ok {
+		// <kind> of one to four words (TABLE, SERVER ROLE, EVENT
+		// SESSION, EXTERNAL DATA SOURCE, DATABASE SCOPED CONFIGURATION:
+		// attack 77 found the last kinds), [IF EXISTS], a name, and what
+		// goes on after it; or the kind and straight one of those words
+		// (ALTER RESOURCE GOVERNOR DISABLE, ALTER SERVER CONFIGURATION
+		// SET)
+		if m, ok := word(n, "authorization"); ok {
 			return word(m, "on")
-		} else {
+		}
+		kinds, first := 0, n
+		_, alter := sqlWordFold(v, k, "alter")
+		for kinds < 4 {
+			if kinds > 1 || alter && kinds == 1 {
+				// the kind read, then straight what goes on (CREATE
+				// MASTER KEY ENCRYPTION BY, ALTER RESOURCE GOVERNOR
+				// DISABLE)
+				if m, ok := word(n, tsqlDDLWords...); ok {
+					return m, true
+				}
+			}
+			m, ok := word(n, tsqlDDLKinds...)
+			if !ok {
+				break
+			}
+			n, kinds = m, kinds+1
+		}
+		if kinds == 0 {
 			return 0, false
+		}
+		if _, ok := word(first, tsqlDDLKind...); kinds == 1 && !ok {
+			// one word alone is one of SQL's own (create event tickets
+			// -- for Friday is prose)
+			return 0, false
+		}
+		if kinds > 1 || alter {
+			if m, ok := word(n, tsqlDDLWords...); ok {
+				return m, true
+			}
 		}
 		if m, ok := word(n, "if"); ok {
 			// DROP TABLE IF EXISTS <name>
@@ -534,6 +567,35 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 			return goesOn(m, "(@,", tsqlDDLWords...)
 		}
 		return 0, false
+	}
+	if n, ok := word(k, "open"); ok {
+		// OPEN SYMMETRIC|MASTER KEY ... DECRYPTION (attack 77)
+		if m, ok := word(n, "symmetric", "master"); ok {
+			if m, ok = word(m, "key"); ok {
+				if n, ok := name(m); ok {
+					m = n // a symmetric key's name
+				}
+				return word(m, "decryption")
+			}
+		}
+		return 0, false
+	}
+	if n, ok := word(k, "add"); ok {
+		// ADD SENSITIVITY CLASSIFICATION TO (attack 77)
+		if m, ok := word(n, "sensitivity"); ok {
+			return word(m, "classification")
+		}
+		return 0, false
+	}
+	if n, ok := word(k, "rollback"); ok {
+		// the application's own transaction undone (attack 77)
+		if m, ok := word(n, "tran", "transaction", "work"); ok {
+			n = m
+		}
+		return goesOn(n, "")
+	}
+	if n, ok := word(k, "setuser"); ok {
+		return n, n < len(v) && v[n] == '\''
 	}
 	if n, ok := word(k, "grant", "deny", "revoke"); ok {
 		// <permission>[, ...] [ON [class::]<name>] TO|FROM <principal>
@@ -670,6 +732,12 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return 0, false
 	}
 	if n, ok := word(k, "update"); ok {
+		if m, ok := word(n, "statistics"); ok {
+			if m, ok = name(m); ok {
+				return goesOn(m, "", "with")
+			}
+			return 0, false
+		}
 		// UPDATE [TOP (n)] <name> SET (x' update "users" set
 		// "is_admin"=1--: attack 75)
 		if m, ok := target(n, ""); ok {
@@ -897,7 +965,9 @@ func pgCastType(name string) bool {
 	case "int", "int2", "int4", "int8", "integer", "smallint", "bigint", "numeric", "decimal", "real", "float", "float4", "float8",
 		"bool", "boolean", "money", "inet", "cidr", "macaddr", "macaddr8", "uuid", "oid", "tid", "xid", "cid", "pg_lsn", "regclass",
 		"regproc", "regprocedure", "regtype", "regoper", "regoperator", "regnamespace", "regrole", "regconfig", "regdictionary", "json",
-		"jsonb", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle", "bit", "varbit", "tsquery", "interval":
+		"jsonb", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle", "bit", "varbit", "tsquery", "interval",
+		"txid_snapshot", "pg_snapshot", "xid8", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
+		"int4multirange", "int8multirange", "nummultirange", "tsmultirange", "tstzmultirange", "datemultirange", "jsonpath":
 		return true
 	}
 	return pgDateType(name)
