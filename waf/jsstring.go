@@ -32,7 +32,10 @@ var jsSinks = []string{"location", "navigator", "localStorage", "sessionStorage"
 	// since attack 77: what parses HTML from a string (jQuery(name),
 	// angular.element(name), Zepto), and the global object indexed
 	// (globalThis[name](...))
-	"jQuery", "Zepto", "element", "parseHTML", "Audio", "globalThis", "window", "self", "top", "parent", "frames"}
+	"jQuery", "Zepto", "element", "parseHTML", "Audio", "globalThis", "window", "self", "top", "parent", "frames",
+	// since attack 78: what compiles a template from a string and runs
+	// it (Vue.compile(name), _.template(name)(), Handlebars.compile)
+	"compile", "template"}
 
 // jsWindow is how far jsSkip looks for a comment's end.
 const jsWindow = 256

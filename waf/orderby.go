@@ -408,6 +408,32 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 			s.found = true
 		}
 		return k + 1, true
+	case "position":
+		if n != 1 {
+			break
+		}
+		// POSITION('a' IN password): the place of a guessed text in a
+		// column as a sort key orders the rows by a secret's letters (an
+		// ordering oracle, like a regex match; libinjection reads
+		// INSTR and LOCATE, not this)
+		q := r.skip(b + 1)
+		if q >= len(v) || v[q] != '\'' {
+			break
+		}
+		k := r.skip(sqlOperandEnd(v, q))
+		if k == q {
+			break
+		}
+		in, ok := sqlWordFold(v, k, "in")
+		if !ok {
+			break
+		}
+		k, ok = s.item(r.skip(in), depth+1)
+		if k = r.skip(k); !ok || k >= len(v) || v[k] != ')' {
+			return j, false
+		}
+		s.found = true
+		return k + 1, true
 	case "convert", "try_convert":
 		probe = n == 1 && tsqlConversionAt(r, j)
 	case "int", "integer", "bigint", "smallint", "int2", "int4", "int8", "float4", "float8", "numeric", "decimal", "real", "bool":

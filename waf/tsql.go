@@ -116,7 +116,7 @@ func (t *tsqlReader) numbered() bool {
 		return true
 	}
 	if n, ok := sqlWordFold(v, k, tsqlStarts...); ok {
-		return t.statementFrom(n, 0)
+		return t.statementFrom(n, 0, false)
 	}
 	return false
 }
@@ -125,7 +125,7 @@ func (t *tsqlReader) numbered() bool {
 // must (tsqlEnds) for a quote of its kind: each kind read from its first.
 func (t *tsqlReader) quoted() bool {
 	for _, q := range [...]byte{'\'', '"'} {
-		if i := strings.IndexByte(t.v, q); i >= 0 && t.statementFrom(i+1, q) {
+		if i := strings.IndexByte(t.v, q); i >= 0 && t.statementFrom(i+1, q, q == '\'' && apostrophe(t.v, i)) {
 			return true
 		}
 	}
@@ -134,11 +134,19 @@ func (t *tsqlReader) quoted() bool {
 
 // statementFrom: at a word start at or after v[j:], a statement
 // (tsqlStatementAt) that ends the way an injection must after a quote
-// (tsqlEnds), or after a number (quote 0) goes on as SQL does.
-func (t *tsqlReader) statementFrom(j int, quote byte) bool {
+// (tsqlEnds), or after a number (quote 0) goes on as SQL does. After a
+// quote that is an English apostrophe (apos: Don't), ROLLBACK and REVERT,
+// which need nothing after them, do not count: Don't rollback -- it's
+// fine is prose with an em-dash, and an apostrophe breaks out of a string
+// only where SQL Server takes an alias after it (SELECT 'don't ...'), so
+// an attacker writes x' rollback-- instead, which counts.
+func (t *tsqlReader) statementFrom(j int, quote byte, apos bool) bool {
 	v := t.v
 	for ; j < len(v); j++ {
 		if c := v[j] | 0x20; strings.IndexByte("abcdegimorstuw", c) < 0 || !wordStart(v, j) {
+			continue
+		}
+		if _, bare := sqlWordFold(v, j, "rollback", "revert"); apos && bare {
 			continue
 		}
 		if e, ok := tsqlStatementAt(t, j); ok && (quote == 0 || tsqlEnds(t, j, e, quote)) {
@@ -593,6 +601,29 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 			n = m
 		}
 		return goesOn(n, "")
+	}
+	if n, ok := word(k, "revert"); ok {
+		// back from the application's EXECUTE AS to the login's own
+		// rights (attack 78's list)
+		return goesOn(n, "")
+	}
+	if n, ok := word(k, "writetext", "updatetext"); ok {
+		// WRITETEXT [BULK] table.column @ptr|0x... 'text': a column's text
+		// overwritten (deprecated, still in SQL Server 2022)
+		if m, ok := word(n, "bulk"); ok {
+			n = m
+		}
+		if m, ok := name(n); ok && m < len(v) && (v[m] == '@' || v[m] == '0') {
+			return m, true
+		}
+		return 0, false
+	}
+	if n, ok := word(k, "send"); ok {
+		// SEND ON CONVERSATION: a message out over Service Broker's route
+		if m, ok := word(n, "on"); ok {
+			return word(m, "conversation")
+		}
+		return 0, false
 	}
 	if n, ok := word(k, "setuser"); ok {
 		return n, n < len(v) && v[n] == '\''
