@@ -62,19 +62,42 @@ func TestAttack78(t *testing.T) {
 	}, attack78Attacks, attack78CRS, attack78Benign)
 }
 
-// TestCPUBoundTSQLLed: 16 KiB of the shapes attack 78's readings meet
+// TestCPUBoundAttack78: 16 KiB of the shapes attack 78's readings meet
 // (sort keys and operands before a statement, many strings and comments
-// before one, many statements before one quote left open, receive lists)
-// cost what the bound allows.
-func TestCPUBoundTSQLLed(t *testing.T) {
+// before one, many statements before one quote left open, receive lists,
+// options among arguments) cost what the bound allows.
+func TestCPUBoundAttack78(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"null delete from a ", "name, ", "'a' ", "/* ", "/* */ ", "x' delete from a where b ", "' exec a.b ", "' receive a, ",
-		"' add counter signature to a by ", "x' delete from a.[b] where c like "} {
+		"' add counter signature to a by ", "x' delete from a.[b] where c like ", " -c ", " --to-command=", " -o ", " 'x", " -I ", " -TT \"",
+		" -ossh ", " -c core.sshCommand="} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
 	}
+}
+
+// attack78Arguments are attack 78's argument injections: an option that
+// runs a command after a value's first word, as a command's arguments
+// (210196), and tar's other such options after a separator (210193).
+var attack78Arguments = []string{"a.tar --to-command=sh", "a.tar --use-compress-program=id", "a.tar -I id",
+	"a.tar --checkpoint=1 --checkpoint-action=exec=id", "a.tar --rsh-command=id", "a.zip -T -TT id", "a.zip -T --unzip-command=id",
+	"origin --upload-pack=id", "host -oProxyCommand=id", "host -o ProxyCommand=id", "main --exec=id", "x -c core.sshCommand=id",
+	"x;tar xf a.tar --to-command=id", "x&&tar xf a.tar --to-command=id",
+	"x|tar xf a.tar --to-command=id", "x;tar xf a.tar --to-command=perl", "x\n-c core.sshCommand=id"}
+
+// attack78ArgumentsBenign are everyday command lines and how-tos.
+var attack78ArgumentsBenign = []string{"Use tar --to-command=cat to print each file", "gcc -I include -o app main.c", `bash -c "python x.py"`,
+	"git -c core.editor=vim commit", "tar -czf backup.tar.gz --exclude=node_modules .", "find . -name '*.go' -exec gofmt -l {} +",
+	"zip -r site.zip public -x '*.map'", "git rebase -i --exec 'npm test' main", "add -o ServerAliveInterval=30 to the config",
+	"man -P less ls", "tar -I zstd -xf a.tar.zst", "git clone --depth 1 origin"}
+
+// TestArgumentOptions: rule 210196 and 210193 refuse attack78Arguments
+// through a real Caddy, and none of attack78ArgumentsBenign.
+func TestArgumentOptions(t *testing.T) {
+	operatorTable(t, "210196/210193", func(v string) bool { return argumentOptions(v) || shellPrefixed(v) }, attack78Arguments,
+		[]string{"a.tar --to-command 'sh -c id'", "a.tar -F /tmp/x --info-script=bash"}, attack78ArgumentsBenign)
 }

@@ -54,6 +54,7 @@ import (
 var langCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + phpCallbackOp + `" "id:210191,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: a PHP command function named as a callback',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + nodeChildProcessOp + `" "id:210192,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Node child_process loaded by a built name',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + shellPrefixedOp + `" "id:210193,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a separator, a word that runs a command, then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueTargets + ` "@` + argumentToolsOp + `" "id:210196,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, among the arguments of a command line (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
@@ -1467,7 +1468,7 @@ func shellToolCommand(v string, k int, budget *int) bool {
 	tool = tool[strings.LastIndexByte(tool, '/')+1:] // /usr/bin/vim
 	tool, _, _ = strings.Cut(tool, ".")              // vim.tiny
 	switch tool {
-	case "vim", "vi", "nvim", "ex", "view", "rvim", "rview", "gvim", "vimdiff", "git", "zip", "tar", "man":
+	case "vim", "vi", "nvim", "ex", "view", "rvim", "rview", "gvim", "vimdiff", "git", "zip", "tar", "man", "ssh":
 	default:
 		return false
 	}
@@ -1484,54 +1485,151 @@ func shellToolCommand(v string, k int, budget *int) bool {
 			return true
 		}
 		word := shellUnquoted(v[j:n])
-		switch tool {
-		case "git":
-			switch {
-			case option == "-c" && gitCommandSetting(word),
-				strings.HasPrefix(word, "-c") && len(word) > 2 && gitCommandSetting(word[2:]),
-				strings.HasPrefix(word, "--config-env=") && gitCommandSetting(strings.SplitN(strings.TrimPrefix(word, "--config-env="), "=", 2)[0]+"=$"),
-				option == "--config-env" && gitCommandSetting(strings.SplitN(word, "=", 2)[0]+"=$"),
-				strings.HasPrefix(word, "--upload-pack=") || strings.HasPrefix(word, "--receive-pack="),
-				(option == "-u" || option == "--upload-pack" || option == "--receive-pack") && word != "",
-				// rebase --exec, difftool -x/--extcmd, grep -O: a command
-				strings.HasPrefix(word, "--exec=") && probingCommand(word[len("--exec="):]),
-				strings.HasPrefix(word, "--extcmd=") && probingCommand(word[len("--extcmd="):]),
-				strings.HasPrefix(word, "-O") && len(word) > 2 && probingCommand(word[2:]),
-				strings.HasPrefix(word, "--open-files-in-pager=") && probingCommand(word[len("--open-files-in-pager="):]),
-				(option == "--exec" || option == "-x" || option == "--extcmd") && probingCommand(word),
-				strings.HasPrefix(word, "--access-hook=") && probingCommand(strings.TrimPrefix(word, "--access-hook=")),
-				option == "--access-hook" && probingCommand(word):
+		if toolRunsOption(tool, option, word, false) {
+			return true
+		}
+		option = word
+		j = n
+	}
+	return false
+}
+
+// toolRunsOption: word, after option (the word before it), is tool's
+// option that runs a command (shellToolCommand, argumentOptions): git's
+// settings and hooks, zip's -TT and --unzip-command, tar's compressor,
+// --to-command, --rsh-command, volume scripts and checkpoint actions,
+// man's pager, ssh's ProxyCommand, LocalCommand and KnownHostsCommand,
+// vim's Ex commands that run a shell. strict (the value's words read as
+// a command's arguments, with no tool named: argumentOptions) asks what
+// a short option runs to probe (git -u, zip -TT: sudo -u postgres
+// psql is everyday shell) and leaves vim's -c out (bash -c "python
+// x.py" is not vim's).
+func toolRunsOption(tool, option, word string, strict bool) bool {
+	after := func(prefix string) (string, bool) {
+		if len(word) > len(prefix) && strings.HasPrefix(word, prefix) {
+			return word[len(prefix):], true
+		}
+		return "", false
+	}
+	probes := func(prefixes ...string) bool {
+		for _, p := range prefixes {
+			if c, ok := after(p); ok && probingCommand(c) {
 				return true
 			}
-		case "zip":
-			if strings.HasPrefix(word, "-TT") || strings.HasPrefix(word, "--unzip-command") {
-				return true
+		}
+		return false
+	}
+	switch tool {
+	case "git":
+		if c, ok := after("--upload-pack="); ok && (!strict || c != "") {
+			return true
+		}
+		if c, ok := after("--receive-pack="); ok && (!strict || c != "") {
+			return true
+		}
+		switch {
+		case option == "-c" && gitCommandSetting(word),
+			strings.HasPrefix(word, "-c") && len(word) > 2 && gitCommandSetting(word[2:]),
+			strings.HasPrefix(word, "--config-env=") && gitCommandSetting(strings.SplitN(strings.TrimPrefix(word, "--config-env="), "=", 2)[0]+"=$"),
+			option == "--config-env" && gitCommandSetting(strings.SplitN(word, "=", 2)[0]+"=$"),
+			(option == "--upload-pack" || option == "--receive-pack") && word != "",
+			option == "-u" && word != "" && (!strict || probingCommand(word)),
+			// rebase --exec, difftool -x/--extcmd, grep -O: a command
+			probes("--exec=", "--extcmd=", "-O", "--open-files-in-pager=", "--access-hook="),
+			(option == "--exec" || option == "-x" || option == "--extcmd" || option == "--access-hook") && probingCommand(word):
+			return true
+		}
+	case "zip":
+		if !strict {
+			return strings.HasPrefix(word, "-TT") || strings.HasPrefix(word, "--unzip-command")
+		}
+		return probes("-TT", "--unzip-command=") || (option == "-TT" || option == "--unzip-command") && probingCommand(word)
+	case "tar":
+		// -I, --use-compress-program: the compressor runs (attack 77);
+		// --to-command: a command gets each file (sh runs the archive's
+		// scripts), --rsh-command, -F and the volume scripts,
+		// --checkpoint-action=exec= (attack 78)
+		if c, ok := after("--checkpoint-action=exec="); ok && c != "" {
+			return true
+		}
+		return probes("--use-compress-program=", "-I", "--to-command=", "--rsh-command=", "--info-script=", "--new-volume-script=", "-F") ||
+			(option == "-I" || option == "-F" || option == "--use-compress-program" || option == "--to-command" || option == "--rsh-command" ||
+				option == "--info-script" || option == "--new-volume-script") && probingCommand(word) ||
+			option == "--checkpoint-action" && strings.HasPrefix(word, "exec=") && len(word) > len("exec=")
+	case "man":
+		// -P, --pager: the pager runs (attack 77)
+		return option == "-P" && probingCommand(word) || probes("--pager=", "-P")
+	case "ssh":
+		// -oProxyCommand=, -o ProxyCommand=: run to reach the host
+		// (attack 78: host -oProxyCommand=id as one command's arguments)
+		o := ""
+		if c, ok := after("-o"); ok {
+			o = c
+		} else if option == "-o" {
+			o = word
+		}
+		if k, c, ok := strings.Cut(o, "="); ok {
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "proxycommand", "localcommand", "knownhostscommand":
+				return probingCommand(c)
 			}
-		case "tar":
-			// -I, --use-compress-program: the compressor runs (attack 77)
-			if (option == "-I" || option == "--use-compress-program") && probingCommand(word) ||
-				strings.HasPrefix(word, "--use-compress-program=") && probingCommand(strings.TrimPrefix(word, "--use-compress-program=")) ||
-				strings.HasPrefix(word, "-I") && len(word) > 2 && probingCommand(word[2:]) {
-				return true
-			}
-		case "man":
-			// -P, --pager: the pager runs (attack 77)
-			if option == "-P" && probingCommand(word) || strings.HasPrefix(word, "--pager=") && probingCommand(strings.TrimPrefix(word, "--pager=")) ||
-				strings.HasPrefix(word, "-P") && len(word) > 2 && probingCommand(word[2:]) {
-				return true
-			}
-		default:
-			cmd, ok := "", false
-			switch {
-			case option == "-c" || option == "--cmd":
-				cmd, ok = word, true
-			case strings.HasPrefix(word, "+"):
-				cmd, ok = word[1:], true
-			case strings.HasPrefix(word, "-c") && len(word) > 2:
-				cmd, ok = word[2:], true
-			}
-			if ok && vimShellCommand(cmd) {
-				return true
+		}
+	default:
+		if strict {
+			return false
+		}
+		cmd, ok := "", false
+		switch {
+		case option == "-c" || option == "--cmd":
+			cmd, ok = word, true
+		case strings.HasPrefix(word, "+"):
+			cmd, ok = word[1:], true
+		case strings.HasPrefix(word, "-c") && len(word) > 2:
+			cmd, ok = word[2:], true
+		}
+		return ok && vimShellCommand(cmd)
+	}
+	return false
+}
+
+// argumentToolsOp is rule 210196's operator (argumentOptions).
+const argumentToolsOp = "gatewayArgumentOptions"
+
+func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
+
+// argumentOptions is rule 210196's operator: a word of the value after
+// its first, read as one of a command's arguments, is an option of git,
+// zip, tar, man or ssh that runs a command (toolRunsOption, strict):
+// a.tar --to-command=sh, origin --upload-pack=id, host -oProxyCommand=id,
+// a.zip -T -TT id. An application that splits a value into arguments
+// (escapeshellcmd leaves spaces and dashes alone; shlex.split) runs
+// them: tar -xf a.tar --to-command=sh ran the uploaded archive's script
+// (attack 78, run with PHP and Python). Rules 210181-210190 read the
+// options at the value's start only (prose that mentions one). The words
+// are read once, at most tailBound bytes of them in all.
+func argumentOptions(v string) bool {
+	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") {
+		return false
+	}
+	budget := tailBound(len(v))
+	option := ""
+	for j := skipBlanks(v, 0); j < len(v); j = skipBlanks(v, j) {
+		n := shellWordEnd(v, j)
+		if n == j {
+			n = j + 1 // a separator: the next word is a command's
+			option = ""
+			j = n
+			continue
+		}
+		if budget -= n - j; budget < 0 {
+			return true
+		}
+		word := shellUnquoted(v[j:n])
+		if strings.HasPrefix(word, "-") || strings.HasPrefix(option, "-") {
+			for _, tool := range [...]string{"git", "zip", "tar", "man", "ssh"} {
+				if toolRunsOption(tool, option, word, true) {
+					return true
+				}
 			}
 		}
 		option = word
