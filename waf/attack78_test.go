@@ -101,3 +101,64 @@ func TestArgumentOptions(t *testing.T) {
 	operatorTable(t, "210196/210193", func(v string) bool { return argumentOptions(v) || shellPrefixed(v) }, attack78Arguments,
 		[]string{"a.tar --to-command 'sh -c id'", "a.tar -F /tmp/x --info-script=bash"}, attack78ArgumentsBenign)
 }
+
+// attack78Metadata are attack 78's SSRF finds: a metadata server and its
+// API's path with no scheme (210197), which an application that puts
+// http:// before a user's text fetches.
+var attack78Metadata = []string{"169.254.169.254/latest/meta-data/iam/security-credentials/", "[fd00:ec2::254]/latest/meta-data/",
+	"metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", "100.100.100.200/latest/meta-data/",
+	"169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01", "2852039166/latest/meta-data/", "0xa9fea9fe/latest/meta-data/",
+	"169.254.170.2/v2/credentials/x", "metadata/computeMetadata/v1/", "169.254.169.254:80/latest/", "see 169.254.169.254/latest/user-data",
+	`169.254.169.254\latest\meta-data`, "169.254.169.254/2009-04-04/meta-data/", "metadata.google.internal./computeMetadata/v1/"}
+
+// attack78MetadataBenign are addresses and paths near them.
+var attack78MetadataBenign = []string{"The link-local range is 169.254.0.0/16 on every host", "metadata/v1/items", "see 10.0.0.1/api",
+	"192.168.1.1/admin", "/orders/2852039166/items", "169.254.1.1/setup", "Set the metadata/ folder aside", "169.254.169.254 is AWS's metadata address"}
+
+// TestSchemelessMetadata: rule 210197 refuses attack78Metadata in the
+// query, JSON and a request's path through a real Caddy, and none of
+// attack78MetadataBenign.
+func TestSchemelessMetadata(t *testing.T) {
+	lower := func(v string) bool { return schemelessMetadata(strings.ToLower(v)) }
+	operatorTable(t, "210197", lower, attack78Metadata, nil, attack78MetadataBenign)
+	var misses, passes []probe
+	for _, p := range []string{"/proxy/169.254.169.254/latest/meta-data/iam/", "/unsafe/300x200/metadata.google.internal/computeMetadata/v1/instance/"} {
+		misses = append(misses, probe{name: "path " + p, method: "GET", path: p})
+	}
+	for _, p := range []string{"/orders/2852039166/items", "/docs/169.254.0.0/16"} {
+		passes = append(passes, probe{name: "path " + p, method: "GET", path: p})
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// FuzzAttack78Readings: any value is read by attack 78's new readings
+// without a panic, and an address atonAddr reads is one netip prints and
+// reads back.
+func FuzzAttack78Readings(f *testing.F) {
+	for _, v := range concat(attack78Attacks, attack78Benign, attack78Arguments, attack78ArgumentsBenign, attack78Metadata, attack78MetadataBenign) {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tsqlStatement(v)
+		argumentOptions(v)
+		schemelessMetadata(strings.ToLower(v))
+		if ip, ok := atonAddr(v); ok && !ip.Is4() {
+			t.Errorf("atonAddr(%q) = %v, not IPv4", v, ip)
+		}
+	})
+}
+
+// TestAtonAddr: atonAddr reads inet_aton's spellings as glibc does.
+func TestAtonAddr(t *testing.T) {
+	for in, want := range map[string]string{"2852039166": "169.254.169.254", "0xa9fea9fe": "169.254.169.254", "0251.0376.0251.0376": "169.254.169.254",
+		"169.254.43518": "169.254.169.254", "169.16689662": "169.254.169.254", "0x7f.1": "127.0.0.1", "0": "0.0.0.0", "1.2.3.4": "1.2.3.4"} {
+		if ip, ok := atonAddr(in); !ok || ip.String() != want {
+			t.Errorf("atonAddr(%q) = %v, %v; want %s", in, ip, ok, want)
+		}
+	}
+	for _, in := range []string{"1.2.3.4.5", "08", "1.256.1.1", "4294967296", "1.2.65536", "", "a.b", "1..2"} {
+		if ip, ok := atonAddr(in); ok {
+			t.Errorf("atonAddr(%q) = %v, want none", in, ip)
+		}
+	}
+}

@@ -93,6 +93,7 @@ SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,bl
 SecRule ARGS|XML:/* "@` + oddAuthorityIPOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_HEADERS:Referer|REQUEST_HEADERS:User-Agent "@` + metadataURLOp + `" "id:210177,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata server as the host of a URL in the Referer or the User-Agent',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + `|REQUEST_FILENAME "@` + schemelessMetadataOp + `" "id:210197,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server and a path of its API with no scheme before it (169.254.169.254/latest/meta-data/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + metadataNameOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server by a name the CRS does not list (metadata.goog, instance-data.ec2.internal)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -458,6 +459,153 @@ func metadataHost(host string) bool {
 		return true
 	}
 	return metadataNameEnd(host, 0) == len(host)
+}
+
+// schemelessMetadataOp is rule 210197's operator (schemelessMetadata).
+const schemelessMetadataOp = "gatewaySchemelessMetadata"
+
+func init() { registerGoOperator(schemelessMetadataOp, schemelessMetadata) }
+
+// schemelessMetadata is rule 210197's operator: v (lowercased) holds, at
+// its start or after a byte no host name holds, a cloud metadata server's
+// address or name (metadataHost; an address in any of inet_aton's
+// spellings too: 2852039166, 0xa9fea9fe, 169.254.43518), a port or not,
+// then a path whose first segment is not a number, with no scheme before
+// it: 169.254.169.254/latest/meta-data/iam/security-credentials/,
+// metadata.google.internal/computeMetadata/v1/..., [fd00:ec2::254]/latest/,
+// 100.100.100.200/latest/meta-data/, and /proxy/169.254.169.254/latest/
+// in a request's path. An application that puts http:// before what a
+// user typed (link unfurlers, URL normalizers, Thumbor's
+// /unsafe/<size>/<host/path>) fetches it (attack 78, which the CRS and
+// the gateway passed: 934110 and the gateway's rules read a URL with its
+// scheme or //). A network's CIDR (169.254.0.0/16) passes; the short name
+// metadata counts only before computeMetadata (metadata/v1 is a path of
+// many APIs). One pass: each host-like token is read once.
+func schemelessMetadata(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !metadataHostByte(c) && c != '[' {
+			continue
+		}
+		e := i
+		for e < len(v) && e-i < 256 && (metadataHostByte(v[e]) || v[e] == '[' || v[e] == ']' || v[e] == ':') {
+			e++
+		}
+		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e) {
+			return true
+		}
+		i = e
+	}
+	return false
+}
+
+// metadataHostByte: c can stand in a host name or an IPv4 address.
+func metadataHostByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
+}
+
+// metadataPathAt: host (with a port or not) is a metadata server's, and
+// the path at v[p:] (its slashes) starts with a segment that is not a
+// number (schemelessMetadata).
+func metadataPathAt(host, v string, p int) bool {
+	if strings.HasPrefix(host, "[") {
+		k := strings.IndexByte(host, ']')
+		if k < 0 {
+			return false
+		}
+		host = host[1:k]
+	} else if k := strings.IndexByte(host, ':'); k >= 0 {
+		if strings.Trim(host[k+1:], "0123456789") != "" {
+			return false
+		}
+		host = host[:k]
+	}
+	host = strings.TrimSuffix(host, ".")
+	for p < len(v) && (v[p] == '/' || v[p] == '\\') {
+		p++
+	}
+	q := p
+	for q < len(v) && q-p < 64 && v[q] != '/' && v[q] != '\\' && v[q] != '?' && v[q] != '#' && v[q] != ' ' {
+		q++
+	}
+	seg := v[p:q]
+	if seg == "" || strings.Trim(seg, "0123456789") == "" {
+		return false // a CIDR's prefix length: 169.254.0.0/16
+	}
+	if host == "metadata" {
+		return seg == "computemetadata"
+	}
+	switch host {
+	case "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192":
+		return true
+	}
+	if _, err := netip.ParseAddr(host); err != nil && metadataHost(host) {
+		return true // a name
+	}
+	// another link-local address (a printer's 169.254.1.1/setup) or
+	// another spelling of one (an order's number, /orders/2852039166/items)
+	// only before a metadata API's own path
+	if ip, ok := atonAddr(host); ok && metadataHost(ip.String()) || metadataHost(host) {
+		switch seg {
+		case "latest", "computemetadata", "metadata", "opc", "openstack", "hetzner":
+			return true
+		}
+		return len(seg) == 10 && seg[4] == '-' && seg[7] == '-' // 2009-04-04
+	}
+	return false
+}
+
+// atonAddr is the IPv4 address host spells as inet_aton reads it: one to
+// four parts, each decimal, octal (0 first) or hex (0x first), the last
+// filling the bytes left (2852039166, 0xa9fea9fe, 0251.0376.43518).
+func atonAddr(host string) (netip.Addr, bool) {
+	parts := strings.Split(host, ".")
+	if len(parts) > 4 || host == "" {
+		return netip.Addr{}, false
+	}
+	var vals [4]uint64
+	for k, part := range parts {
+		base, digits := uint64(10), part
+		switch {
+		case strings.HasPrefix(part, "0x"):
+			base, digits = 16, part[2:]
+		case len(part) > 1 && part[0] == '0':
+			base, digits = 8, part[1:]
+		}
+		if digits == "" && base != 16 || len(digits) > 12 {
+			return netip.Addr{}, false
+		}
+		var n uint64
+		for i := 0; i < len(digits); i++ {
+			d := uint64(255)
+			switch c := digits[i]; {
+			case c >= '0' && c <= '9':
+				d = uint64(c - '0')
+			case c >= 'a' && c <= 'f':
+				d = uint64(c-'a') + 10
+			}
+			if d >= base {
+				return netip.Addr{}, false
+			}
+			n = n*base + d
+		}
+		vals[k] = n
+	}
+	last := len(parts) - 1
+	if vals[last] >= 1<<(8*(4-last)) {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	for k := 0; k < last; k++ {
+		if vals[k] > 255 {
+			return netip.Addr{}, false
+		}
+		b[k] = byte(vals[k])
+	}
+	for k := 3; k >= last; k-- {
+		b[k] = byte(vals[last] >> (8 * (3 - k)))
+	}
+	return netip.AddrFrom4(b), true
 }
 
 var (
