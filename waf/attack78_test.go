@@ -72,7 +72,7 @@ func TestCPUBoundAttack78(t *testing.T) {
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"null delete from a ", "name, ", "'a' ", "/* ", "/* */ ", "x' delete from a where b ", "' exec a.b ", "' receive a, ",
 		"' add counter signature to a by ", "x' delete from a.[b] where c like ", " -c ", " --to-command=", " -o ", " 'x", " -I ", " -TT \"",
-		" -ossh ", " -c core.sshCommand="} {
+		" -ossh ", " -c core.sshCommand=", "a > 'b', ", "not ", "not (", "geography::a(", "a like '", "169.254.169.254/", "a/"} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -161,4 +161,23 @@ func TestAtonAddr(t *testing.T) {
 			t.Errorf("atonAddr(%q) = %v, want none", in, ip)
 		}
 	}
+}
+
+// attack78Sorts are attack 78's sort-slot probes (210202): a test after
+// NOT or a later item, PostgreSQL's ^@, a match or a search called, SQL
+// Server's functions of numbers and its CLR types.
+var attack78Sorts = []string{"not password like 'pw1%'", "not password ~ '^a'", "not password ilike 'a%'", "not password > 'm'",
+	"not password similar to 'a%'", "not password glob 'a*'", "name desc, not password ~ '^a'", "desc,not password like 'a%'",
+	"password ^@ 'pw1'", "regexp_like(password,'^pw1')", "nchar(password)", "dateadd(day,password,0)", "cast(password as hierarchyid)",
+	"geography::Parse(password)", "geometry::STGeomFromText(password,0)", "hierarchyid::Parse(password) desc", "name desc, password ~ '^a'"}
+
+// attack78SortsBenign are sort values and prose near them.
+var attack78SortsBenign = []string{"Looks like 'magic'", "not like 'this'", "Not quite 'there'", "name = 'Bob'", "not name", "name desc, price",
+	"geography desc", "geometry, name"}
+
+// TestAttack78Sorts: rule 210202 refuses attack78Sorts through a real
+// Caddy, and none of attack78SortsBenign.
+func TestAttack78Sorts(t *testing.T) {
+	operatorTable(t, "210202", sortListProbe, attack78Sorts, []string{"charindex('a', password)", "name, starts_with(password, 'a') desc"},
+		attack78SortsBenign)
 }

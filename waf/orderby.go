@@ -73,7 +73,7 @@ const sortProbeWindow = 256
 // matched within sortProbeWindow bytes, and comments' ends are searched
 // once (sqlReader).
 func sortListProbe(v string) bool {
-	if strings.IndexByte(v, '(') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
+	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
 		indexFold(v, "regexp") < 0 && indexFold(v, "similar") < 0 && indexFold(v, "glob") < 0 {
 		return false
 	}
@@ -164,6 +164,20 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 				continue
 			}
 		}
+		// a comparison with a string as a sort key (name desc, password
+		// ~ '^a'; not password > 'm'; password ^@ 'pw1': an ordering
+		// oracle, attack 78, which 210200 reads at the value's start
+		// only and without NOT); LIKE only with a wildcard in the
+		// pattern (Looks like 'magic' is prose)
+		if m, like := sortCompareEnd(v, k); m > k {
+			if q := s.r.skip(m); q < len(v) && v[q] == '\'' {
+				if n := sqlOperandEnd(v, q); n > q && (!like || strings.ContainsAny(v[q+1:n-1], "%_")) {
+					s.found = true
+					e = n
+					continue
+				}
+			}
+		}
 		// a match of a column as a sort key (password rlike '^a',
 		// password similar to 'a%': an ordering oracle, attack 77)
 		if m := sortTestEnd(v, k); m > k {
@@ -210,6 +224,12 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 	for j < len(v) && strings.IndexByte("-+~", v[j]) >= 0 {
 		j = r.skip(j + 1)
 	}
+	if n, ok := sqlWordFold(v, j, "not"); ok && depth < sortListDepth {
+		// NOT and a test (not password like 'a%': attack 78)
+		if k := r.skip(n); k < len(v) {
+			return s.term(k, depth+1)
+		}
+	}
 	if j >= len(v) {
 		return j, false
 	}
@@ -249,11 +269,20 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 	}
 	// PostgreSQL's casts, password::int, password::"int4",
 	// password::int[]
+	clr := false
+	if _, ok := sqlWordFold(v, j, "geography", "geometry", "hierarchyid"); ok && e == j+len(strings.TrimRight(v[j:e], " ")) {
+		clr = true
+	}
 	for k := r.skip(e); strings.HasPrefix(v[k:], "::"); k = r.skip(e) {
 		t := r.skip(k + 2)
 		n, w, quoted, array := s.typeAt(t)
 		if n == t || strings.HasSuffix(v[:n], "()") {
 			return j, false // Str::uuid() is PHP's
+		}
+		if clr && strings.HasSuffix(v[:n], ")") {
+			// SQL Server's CLR types' methods, geography::Parse(password):
+			// .NET's FormatException quotes the text (attack 78)
+			s.found = true
 		}
 		if array || sortProbeType(w) && (quoted || w == strings.ToLower(w) || w == strings.ToUpper(w)) {
 			s.found = true
@@ -436,6 +465,16 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 		return k + 1, true
 	case "convert", "try_convert":
 		probe = n == 1 && tsqlConversionAt(r, j)
+	case "regexp_like", "regexp_match", "regexp_matches", "regexp_count", "regexp_instr", "regexp_substr", "regexp_replace", "starts_with",
+		"textregexeq", "texticregexeq", "textlike", "texticlike", "charindex", "patindex", "instr", "locate", "strpos":
+		// a match or a search of a column as a sort key
+		// (regexp_like(password,'^pw1'): an ordering oracle, attack 78)
+		probe = n == 1
+	case "nchar", "char", "space", "dateadd", "datefromparts", "datetimefromparts", "datetime2fromparts", "smalldatetimefromparts",
+		"timefromparts", "datetimeoffsetfromparts":
+		// SQL Server's functions of numbers: a column's text converted
+		// to one, and the error quotes it (nchar(password): attack 78)
+		probe = n == 1
 	case "int", "integer", "bigint", "smallint", "int2", "int4", "int8", "float4", "float8", "numeric", "decimal", "real", "bool":
 		if n != 1 {
 			break
@@ -505,7 +544,7 @@ func sortErrorFunction(name string) bool {
 func sortProbeType(t string) bool {
 	t = strings.ToLower(t)
 	switch t {
-	case "tinyint", "dec", "number", "double", "smallmoney", "uniqueidentifier", "regcollation":
+	case "tinyint", "dec", "number", "double", "smallmoney", "uniqueidentifier", "regcollation", "hierarchyid", "geography", "geometry":
 		return true
 	}
 	return pgCastType(t)
@@ -534,6 +573,28 @@ func caseTests(c string) bool {
 		}
 	}
 	return false
+}
+
+// sortCompareEnd is the index after a comparison operator at v[k:] (<
+// > <= >= <> != ~ ~* !~ !~* ~~ ~~* !~~ !~~* ^@, or [NOT] LIKE: like), or
+// k; not = (status='active' is a filter language's).
+func sortCompareEnd(v string, k int) (int, bool) {
+	j := k
+	if n, ok := sqlWordFold(v, j, "not"); ok {
+		j = sqlSkip(v, n)
+	}
+	if n, ok := sqlWordFold(v, j, "like"); ok {
+		return n, true
+	}
+	if j != k {
+		return k, false
+	}
+	for _, o := range [...]string{"!~~*", "~~*", "!~*", "~*", "!~~", "~~", "!~", "~", "^@", "<>", "!=", "<=", ">=", "<", ">"} {
+		if strings.HasPrefix(v[k:], o) {
+			return k + len(o), false
+		}
+	}
+	return k, false
 }
 
 // sortTestEnd is the index after a match at v[k:] (ILIKE, RLIKE, REGEXP,
