@@ -52,7 +52,9 @@ var attack78Benign = []string{"position", "position desc, name", "sort by positi
 	"Use 'merge' then merge branch using rebase -- cleaner",
 	// one word before a statement that takes nothing, or with no SQL in it
 	"Server shutdown", "Please create user profiles", "Admins drop table reservations", "Students' receive mail from teachers -- daily",
-	"Parents' receive a letter from school -- ok", "Please 'add signature to the form' -- thanks"}
+	"Parents' receive a letter from school -- ok", "Please 'add signature to the form' -- thanks",
+	// 210153's: a word and a statement's first word after a ;
+	"In Postgres you can do SELECT created_at::date FROM orders; to drop the time part", "Cast it to date; to drop the time part"}
 
 // TestAttack78: the gateway's rules refuse attack78Attacks through a real
 // Caddy (in the query and JSON) and none of attack78Benign.

@@ -138,11 +138,19 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 			// SQL's own: a logical operator, UNION, a statement, a
 			// function, a stacked query (not a number and a comment,
 			// fingerprint 1c: "x=1;y=2 -- z" is prose)
-			if ok, fp := libinjection.IsSQLi(part); ok && strings.ContainsAny(fp, "&UETf;") {
+			if ok, fp := libinjection.IsSQLi(part); ok && strings.ContainsAny(fp, "&UETf;") && !proseStatement(fp) {
 				return true
 			}
 		}
 	}
+}
+
+// proseStatement: libinjection's fingerprint fp is a word, a statement's
+// first word, then words only (nTnkn: "Cast it to date; to drop the time
+// part", attack 78's false positive): no SQL runs a word before a
+// statement, and nothing in it is SQL's but the statement's word.
+func proseStatement(fp string) bool {
+	return strings.HasPrefix(fp, "nT") && strings.Trim(fp[2:], "nk") == ""
 }
 
 // stackedStatement is the second half of rule 210153 (a ninth fresh-eyes
