@@ -84,7 +84,7 @@ func TestCPUBoundAttack78(t *testing.T) {
 
 // attack78Arguments are attack 78's argument injections: an option that
 // runs a command after a value's first word, as a command's arguments
-// (210196), and tar's other such options after a separator (210193).
+// (210204), and tar's other such options after a separator (210193).
 var attack78Arguments = []string{"a.tar --to-command=sh", "a.tar --use-compress-program=id", "a.tar -I id",
 	"a.tar --checkpoint=1 --checkpoint-action=exec=id", "a.tar --rsh-command=id", "a.zip -T -TT id", "a.zip -T --unzip-command=id",
 	"origin --upload-pack=id", "host -oProxyCommand=id", "host -o ProxyCommand=id", "main --exec=id", "x -c core.sshCommand=id",
@@ -97,32 +97,34 @@ var attack78ArgumentsBenign = []string{"Use tar --to-command=cat to print each f
 	"zip -r site.zip public -x '*.map'", "git rebase -i --exec 'npm test' main", "add -o ServerAliveInterval=30 to the config",
 	"man -P less ls", "tar -I zstd -xf a.tar.zst", "git clone --depth 1 origin"}
 
-// TestArgumentOptions: rule 210196 and 210193 refuse attack78Arguments
+// TestArgumentOptions: rule 210204 and 210193 refuse attack78Arguments
 // through a real Caddy, and none of attack78ArgumentsBenign.
 func TestArgumentOptions(t *testing.T) {
-	operatorTable(t, "210196/210193", func(v string) bool { return argumentOptions(v) || shellPrefixed(v) }, attack78Arguments,
+	operatorTable(t, "210204/210193", func(v string) bool { return argumentOptions(v) || shellPrefixed(v) }, attack78Arguments,
 		[]string{"a.tar --to-command 'sh -c id'", "a.tar -F /tmp/x --info-script=bash"}, attack78ArgumentsBenign)
 }
 
 // attack78Metadata are attack 78's SSRF finds: a metadata server and its
-// API's path with no scheme (210197), which an application that puts
+// API's path with no scheme (210205), which an application that puts
 // http:// before a user's text fetches.
 var attack78Metadata = []string{"169.254.169.254/latest/meta-data/iam/security-credentials/", "[fd00:ec2::254]/latest/meta-data/",
 	"metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", "100.100.100.200/latest/meta-data/",
 	"169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01", "2852039166/latest/meta-data/", "0xa9fea9fe/latest/meta-data/",
 	"169.254.170.2/v2/credentials/x", "metadata/computeMetadata/v1/", "169.254.169.254:80/latest/", "see 169.254.169.254/latest/user-data",
-	`169.254.169.254\latest\meta-data`, "169.254.169.254/2009-04-04/meta-data/", "metadata.google.internal./computeMetadata/v1/"}
+	`169.254.169.254\latest\meta-data`, "169.254.169.254/2009-04-04/meta-data/", "metadata.google.internal./computeMetadata/v1/",
+	`\\169.254.169.254\latest\meta-data\`}
 
 // attack78MetadataBenign are addresses and paths near them.
 var attack78MetadataBenign = []string{"The link-local range is 169.254.0.0/16 on every host", "metadata/v1/items", "see 10.0.0.1/api",
-	"192.168.1.1/admin", "/orders/2852039166/items", "169.254.1.1/setup", "Set the metadata/ folder aside", "169.254.169.254 is AWS's metadata address"}
+	"192.168.1.1/admin", "/orders/2852039166/items", "169.254.1.1/setup", "Set the metadata/ folder aside", "169.254.169.254 is AWS's metadata address",
+	`\\169.254.169.254\share`}
 
-// TestSchemelessMetadata: rule 210197 refuses attack78Metadata in the
+// TestSchemelessMetadata: rule 210205 refuses attack78Metadata in the
 // query, JSON and a request's path through a real Caddy, and none of
 // attack78MetadataBenign.
 func TestSchemelessMetadata(t *testing.T) {
 	lower := func(v string) bool { return schemelessMetadata(strings.ToLower(v)) }
-	operatorTable(t, "210197", lower, attack78Metadata, nil, attack78MetadataBenign)
+	operatorTable(t, "210205", lower, attack78Metadata, nil, attack78MetadataBenign)
 	var misses, passes []probe
 	for _, p := range []string{"/proxy/169.254.169.254/latest/meta-data/iam/", "/unsafe/300x200/metadata.google.internal/computeMetadata/v1/instance/"} {
 		misses = append(misses, probe{name: "path " + p, method: "GET", path: p})

@@ -54,7 +54,7 @@ import (
 var langCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + phpCallbackOp + `" "id:210191,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: a PHP command function named as a callback',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + nodeChildProcessOp + `" "id:210192,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Node child_process loaded by a built name',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + shellPrefixedOp + `" "id:210193,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a separator, a word that runs a command, then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueTargets + ` "@` + argumentToolsOp + `" "id:210196,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, among the arguments of a command line (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueTargets + ` "@` + argumentToolsOp + `" "id:210204,phase:2,block,t:none,t:urlDecodeUni,msg:'Remote command execution: an option that runs a command, among the arguments of a command line (argument injection)',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
@@ -1592,12 +1592,12 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 	return false
 }
 
-// argumentToolsOp is rule 210196's operator (argumentOptions).
+// argumentToolsOp is rule 210204's operator (argumentOptions).
 const argumentToolsOp = "gatewayArgumentOptions"
 
 func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
 
-// argumentOptions is rule 210196's operator: a word of the value after
+// argumentOptions is rule 210204's operator: a word of the value after
 // its first, read as one of a command's arguments, is an option of git,
 // zip, tar, man or ssh that runs a command (toolRunsOption, strict):
 // a.tar --to-command=sh, origin --upload-pack=id, host -oProxyCommand=id,

@@ -93,7 +93,7 @@ SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,bl
 SecRule ARGS|XML:/* "@` + oddAuthorityIPOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_HEADERS:Referer|REQUEST_HEADERS:User-Agent "@` + metadataURLOp + `" "id:210177,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata server as the host of a URL in the Referer or the User-Agent',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + `|REQUEST_FILENAME "@` + schemelessMetadataOp + `" "id:210197,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server and a path of its API with no scheme before it (169.254.169.254/latest/meta-data/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + `|REQUEST_FILENAME "@` + schemelessMetadataOp + `" "id:210205,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server and a path of its API with no scheme before it (169.254.169.254/latest/meta-data/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + metadataNameOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server by a name the CRS does not list (metadata.goog, instance-data.ec2.internal)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -461,12 +461,12 @@ func metadataHost(host string) bool {
 	return metadataNameEnd(host, 0) == len(host)
 }
 
-// schemelessMetadataOp is rule 210197's operator (schemelessMetadata).
+// schemelessMetadataOp is rule 210205's operator (schemelessMetadata).
 const schemelessMetadataOp = "gatewaySchemelessMetadata"
 
 func init() { registerGoOperator(schemelessMetadataOp, schemelessMetadata) }
 
-// schemelessMetadata is rule 210197's operator: v (lowercased) holds, at
+// schemelessMetadata is rule 210205's operator: v (lowercased) holds, at
 // its start or after a byte no host name holds, a cloud metadata server's
 // address or name (metadataHost; an address in any of inet_aton's
 // spellings too: 2852039166, 0xa9fea9fe, 169.254.43518), a port or not,
@@ -491,7 +491,11 @@ func schemelessMetadata(v string) bool {
 		for e < len(v) && e-i < 256 && (metadataHostByte(v[e]) || v[e] == '[' || v[e] == ']' || v[e] == ':') {
 			e++
 		}
-		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e) {
+		// after a backslash, a Windows share's host: \\169.254.169.254\share
+		// is SMB's, \\169.254.169.254\latest\meta-data a metadata API's
+		// (WHATWG URL reads \\ after http: as //)
+		share := i > 0 && v[i-1] == '\\'
+		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share) {
 			return true
 		}
 		i = e
@@ -506,8 +510,9 @@ func metadataHostByte(c byte) bool {
 
 // metadataPathAt: host (with a port or not) is a metadata server's, and
 // the path at v[p:] (its slashes) starts with a segment that is not a
-// number (schemelessMetadata).
-func metadataPathAt(host, v string, p int) bool {
+// number (schemelessMetadata); a metadata API's own segment after a
+// share's host (share).
+func metadataPathAt(host, v string, p int, share bool) bool {
 	if strings.HasPrefix(host, "[") {
 		k := strings.IndexByte(host, ']')
 		if k < 0 {
@@ -537,9 +542,11 @@ func metadataPathAt(host, v string, p int) bool {
 	}
 	switch host {
 	case "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192":
-		return true
+		if !share {
+			return true
+		}
 	}
-	if _, err := netip.ParseAddr(host); err != nil && metadataHost(host) {
+	if _, err := netip.ParseAddr(host); err != nil && metadataHost(host) && !share {
 		return true // a name
 	}
 	// another link-local address (a printer's 169.254.1.1/setup) or
