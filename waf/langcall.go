@@ -1499,21 +1499,43 @@ func shellToolCommand(v string, k int, budget *int) bool {
 // settings and hooks, zip's -TT and --unzip-command, tar's compressor,
 // --to-command, --rsh-command, volume scripts and checkpoint actions,
 // man's pager, ssh's ProxyCommand, LocalCommand and KnownHostsCommand,
-// vim's Ex commands that run a shell. strict (the value's words read as
-// a command's arguments, with no tool named: argumentOptions) asks what
-// a short option runs to probe (git -u, zip -TT: sudo -u postgres
-// psql is everyday shell) and leaves vim's -c out (bash -c "python
-// x.py" is not vim's).
+// vim's Ex commands that run a shell. Long options are read as getopt_long
+// and git's parse-options read them, abbreviated to any prefix of at least
+// the length rules 210181-210190 read (--to-comm=sh, --upload-pa=id: a
+// review). strict (the value's words read as a command's arguments, with
+// no tool named: argumentOptions) asks what an option runs to start with
+// one of rule 210151's commands (strictProbe: a separator alone is
+// curl -I 'https://x/?a=1&b=2', awk -F'|', grep -P 'a|b', and a path is
+// git clone --upload-pack=/opt/git/bin/git-upload-pack: a review's false
+// positives), reads only the short options no everyday tool shares (zip's
+// -TT, tar's I bundled after its letters, git's -c, ssh's -o; not -F,
+// -P, -x, -O, -u) and leaves vim's -c out (bash -c "python x.py").
 func toolRunsOption(tool, option, word string, strict bool) bool {
+	probe := probingCommand
+	if strict {
+		probe = strictProbe
+	}
 	after := func(prefix string) (string, bool) {
 		if len(word) > len(prefix) && strings.HasPrefix(word, prefix) {
 			return word[len(prefix):], true
 		}
 		return "", false
 	}
-	probes := func(prefixes ...string) bool {
-		for _, p := range prefixes {
-			if c, ok := after(p); ok && probingCommand(c) {
+	// long: word is --name=value with name a prefix of full at least
+	// least bytes long, or option is --name and word its value
+	long := func(full string, least int) (string, bool) {
+		if name, value, ok := strings.Cut(word, "="); ok && len(name) >= 2+least && strings.HasPrefix(name, "--") && strings.HasPrefix(full, name[2:]) {
+			return value, value != ""
+		}
+		if len(option) >= 2+least && strings.HasPrefix(option, "--") && !strings.Contains(option, "=") && strings.HasPrefix(full, option[2:]) {
+			return word, word != ""
+		}
+		return "", false
+	}
+	longProbes := func(options ...string) bool {
+		for i := 0; i+1 < len(options); i += 2 {
+			least := int(options[i+1][0] - '0')
+			if c, ok := long(options[i], least); ok && probe(c) {
 				return true
 			}
 		}
@@ -1521,58 +1543,96 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 	}
 	switch tool {
 	case "git":
-		if c, ok := after("--upload-pack="); ok && (!strict || c != "") {
-			return true
-		}
-		if c, ok := after("--receive-pack="); ok && (!strict || c != "") {
-			return true
+		if !strict {
+			if _, ok := long("upload-pack", 1); ok {
+				return true
+			}
+			if _, ok := long("receive-pack", 1); ok {
+				return true
+			}
 		}
 		switch {
 		case option == "-c" && gitCommandSetting(word),
 			strings.HasPrefix(word, "-c") && len(word) > 2 && gitCommandSetting(word[2:]),
 			strings.HasPrefix(word, "--config-env=") && gitCommandSetting(strings.SplitN(strings.TrimPrefix(word, "--config-env="), "=", 2)[0]+"=$"),
 			option == "--config-env" && gitCommandSetting(strings.SplitN(word, "=", 2)[0]+"=$"),
-			(option == "--upload-pack" || option == "--receive-pack") && word != "",
-			option == "-u" && word != "" && (!strict || probingCommand(word)),
-			// rebase --exec, difftool -x/--extcmd, grep -O: a command
-			probes("--exec=", "--extcmd=", "-O", "--open-files-in-pager=", "--access-hook="),
-			(option == "--exec" || option == "-x" || option == "--extcmd" || option == "--access-hook") && probingCommand(word):
+			// rebase --exec, difftool --extcmd, grep --open-files-in-pager,
+			// daemon --access-hook, clone --upload-pack: a command
+			longProbes("upload-pack", "1", "receive-pack", "1", "exec", "1", "extcmd", "2", "open-files-in-pager", "2", "access-hook", "2"):
 			return true
 		}
+		if strict {
+			return false
+		}
+		if c, ok := after("-O"); ok && probe(c) {
+			return true
+		}
+		return (option == "-u" || option == "-x" || option == "-O") && word != "" && probe(word)
 	case "zip":
 		if !strict {
 			return strings.HasPrefix(word, "-TT") || strings.HasPrefix(word, "--unzip-command")
 		}
-		return probes("-TT", "--unzip-command=") || (option == "-TT" || option == "--unzip-command") && probingCommand(word)
+		if c, ok := after("-TT"); ok && probe(strings.TrimLeft(c, "=")) {
+			return true
+		}
+		return option == "-TT" && probe(word) || longProbes("unzip-command", "5")
 	case "tar":
 		// -I, --use-compress-program: the compressor runs (attack 77);
 		// --to-command: a command gets each file (sh runs the archive's
 		// scripts), --rsh-command, -F and the volume scripts,
 		// --checkpoint-action=exec= (attack 78)
-		if c, ok := after("--checkpoint-action=exec="); ok && c != "" {
+		if c, ok := long("checkpoint-action", 12); ok {
+			if e, ok := strings.CutPrefix(c, "exec="); ok && e != "" && (!strict || probe(e)) {
+				return true
+			}
+		}
+		if longProbes("use-compress-program", "3", "to-command", "4", "rsh-command", "3", "info-script", "3", "new-volume-script", "5") {
 			return true
 		}
-		return probes("--use-compress-program=", "-I", "--to-command=", "--rsh-command=", "--info-script=", "--new-volume-script=", "-F") ||
-			(option == "-I" || option == "-F" || option == "--use-compress-program" || option == "--to-command" || option == "--rsh-command" ||
-				option == "--info-script" || option == "--new-volume-script") && probingCommand(word) ||
-			option == "--checkpoint-action" && strings.HasPrefix(word, "exec=") && len(word) > len("exec=")
+		// -I after tar's other letters, bundled (-xvIid) or before its
+		// program (-xvI id)
+		if len(word) > 2 && word[0] == '-' && word[1] != '-' {
+			if i := strings.IndexByte(word, 'I'); i > 0 && strings.Trim(word[1:i], "abcdefghijklmnopqrstuvwxyz") == "" && i+1 < len(word) && probe(word[i+1:]) {
+				return true
+			}
+		}
+		if len(option) >= 2 && option[0] == '-' && option[1] != '-' && strings.HasSuffix(option, "I") &&
+			strings.Trim(option[1:len(option)-1], "abcdefghijklmnopqrstuvwxyz") == "" && probe(word) {
+			return true
+		}
+		if strict {
+			return false
+		}
+		return (option == "-F") && probe(word) || strings.HasPrefix(word, "-F") && len(word) > 2 && probe(word[2:])
 	case "man":
 		// -P, --pager: the pager runs (attack 77)
-		return option == "-P" && probingCommand(word) || probes("--pager=", "-P")
+		if longProbes("pager", "5") {
+			return true
+		}
+		if strict {
+			return false
+		}
+		return option == "-P" && probe(word) || strings.HasPrefix(word, "-P") && len(word) > 2 && probe(word[2:])
 	case "ssh":
-		// -oProxyCommand=, -o ProxyCommand=: run to reach the host
-		// (attack 78: host -oProxyCommand=id as one command's arguments)
+		// -oProxyCommand=, -o ProxyCommand=, -o 'ProxyCommand id': run to
+		// reach the host (attack 78: host -oProxyCommand=id as one
+		// command's arguments); a proxy's own (nc -X 5 -x proxy:1080 %h
+		// %p) passes
 		o := ""
 		if c, ok := after("-o"); ok {
 			o = c
 		} else if option == "-o" {
 			o = word
 		}
-		if k, c, ok := strings.Cut(o, "="); ok {
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "proxycommand", "localcommand", "knownhostscommand":
-				return probingCommand(c)
-			}
+		o = strings.TrimSpace(o)
+		k := strings.IndexAny(o, "= \t")
+		if k <= 0 {
+			return false
+		}
+		switch strings.ToLower(o[:k]) {
+		case "proxycommand", "localcommand", "knownhostscommand":
+			c := strings.TrimLeft(o[k:], "= \t")
+			return !strings.Contains(c, "%h") && probe(c)
 		}
 	default:
 		if strict {
@@ -1590,6 +1650,12 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		return ok && vimShellCommand(cmd)
 	}
 	return false
+}
+
+// strictProbe: the command cmd starts with one of rule 210151's commands
+// (probingCommand without its separators: argumentOptions).
+func strictProbe(cmd string) bool {
+	return shellCommandAt.MatchString(shellUnquoted(strings.TrimSpace(cmd)) + " ")
 }
 
 // argumentToolsOp is rule 210204's operator (argumentOptions).

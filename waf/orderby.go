@@ -73,7 +73,7 @@ const sortProbeWindow = 256
 // matched within sortProbeWindow bytes, and comments' ends are searched
 // once (sqlReader).
 func sortListProbe(v string) bool {
-	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
+	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && strings.IndexByte(v, '$') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
 		indexFold(v, "regexp") < 0 && indexFold(v, "similar") < 0 && indexFold(v, "glob") < 0 {
 		return false
 	}
@@ -170,12 +170,11 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 		// only and without NOT); LIKE only with a wildcard in the
 		// pattern (Looks like 'magic' is prose)
 		if m, like := sortCompareEnd(v, k); m > k {
-			if q := s.r.skip(m); q < len(v) && v[q] == '\'' {
-				if n := sqlOperandEnd(v, q); n > q && (!like || strings.ContainsAny(v[q+1:n-1], "%_")) {
-					s.found = true
-					e = n
-					continue
-				}
+			q := s.r.skip(m)
+			if n, body := sortStringEnd(v, q); n > q && (!like || strings.ContainsAny(body, "%_")) {
+				s.found = true
+				e = n
+				continue
 			}
 		}
 		// a match of a column as a sort key (password rlike '^a',
@@ -279,7 +278,7 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 		if n == t || strings.HasSuffix(v[:n], "()") {
 			return j, false // Str::uuid() is PHP's
 		}
-		if clr && strings.HasSuffix(v[:n], ")") {
+		if clr && strings.HasSuffix(v[:n], ")") && bareNameArgument(v, strings.IndexByte(v[t:n], '(')+t, -1) {
 			// SQL Server's CLR types' methods, geography::Parse(password):
 			// .NET's FormatException quotes the text (attack 78)
 			s.found = true
@@ -470,11 +469,14 @@ func (s *sortListReader) name(j, depth int) (int, bool) {
 		// a match or a search of a column as a sort key
 		// (regexp_like(password,'^pw1'): an ordering oracle, attack 78)
 		probe = n == 1
-	case "nchar", "char", "space", "dateadd", "datefromparts", "datetimefromparts", "datetime2fromparts", "smalldatetimefromparts",
-		"timefromparts", "datetimeoffsetfromparts":
-		// SQL Server's functions of numbers: a column's text converted
-		// to one, and the error quotes it (nchar(password): attack 78)
-		probe = n == 1
+	case "nchar", "char", "space":
+		// SQL Server's functions of a number, given a column: its text
+		// converted to one, and the error quotes it (nchar(password):
+		// attack 78; char(65) and space(2) pass: a review)
+		probe = n == 1 && bareNameArgument(v, b, 0)
+	case "dateadd":
+		// DATEADD(part, <number>, date) with a column as the number
+		probe = n == 1 && bareNameArgument(v, b, 1)
 	case "int", "integer", "bigint", "smallint", "int2", "int4", "int8", "float4", "float8", "numeric", "decimal", "real", "bool":
 		if n != 1 {
 			break
@@ -575,9 +577,36 @@ func caseTests(c string) bool {
 	return false
 }
 
-// sortCompareEnd is the index after a comparison operator at v[k:] (<
-// > <= >= <> != ~ ~* !~ !~* ~~ ~~* !~~ !~~* ^@, or [NOT] LIKE: like), or
-// k; not = (status='active' is a filter language's).
+// bareNameArgument: the call whose bracket opens at v[b] has as its
+// argument number i (from 0; -1: any) a bare or quoted name (a column),
+// not a number, a string or an expression: nchar(password),
+// geography::Parse(password) but not char(65), geometry::Point(1, 2,
+// 4326).
+func bareNameArgument(v string, b, i int) bool {
+	if b < 0 || b >= len(v) || v[b] != '(' {
+		return false
+	}
+	c := closingBracket(v, b, sortProbeWindow)
+	if c < 0 {
+		return false
+	}
+	for n, arg := range strings.Split(v[b+1:c], ",") {
+		if i >= 0 && n != i {
+			continue
+		}
+		arg = strings.TrimSpace(arg)
+		if e, o := sqlName(arg, 0); e == len(arg) && (o.kind == primName || o.kind == primQuotedName) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortCompareEnd is the index after a comparison operator at v[k:] that
+// orders (< > <= >= ~ ~* !~ !~* ~~ ~~* !~~ !~~* ^@, PostgreSQL's ~<~
+// ~<=~ ~>=~ ~>~ and @@, IS [NOT] DISTINCT FROM, or [NOT] LIKE: like), or
+// k; not = <> != (status='active', status != 'Done' are a filter
+// language's, and an equality tells one guess at a time).
 func sortCompareEnd(v string, k int) (int, bool) {
 	j := k
 	if n, ok := sqlWordFold(v, j, "not"); ok {
@@ -589,12 +618,59 @@ func sortCompareEnd(v string, k int) (int, bool) {
 	if j != k {
 		return k, false
 	}
-	for _, o := range [...]string{"!~~*", "~~*", "!~*", "~*", "!~~", "~~", "!~", "~", "^@", "<>", "!=", "<=", ">=", "<", ">"} {
+	if n, ok := sqlWordFold(v, k, "is"); ok {
+		n = sqlSkip(v, n)
+		if m, ok := sqlWordFold(v, n, "not"); ok {
+			n = sqlSkip(v, m)
+		}
+		if m, ok := sqlWordFold(v, n, "distinct"); ok {
+			if m, ok := sqlWordFold(v, sqlSkip(v, m), "from"); ok {
+				return m, false
+			}
+		}
+		return k, false
+	}
+	for _, o := range [...]string{"~<=~", "~>=~", "~<~", "~>~", "!~~*", "~~*", "!~*", "~*", "!~~", "~~", "!~", "~", "^@", "@@", "<=", ">=", "<", ">"} {
 		if strings.HasPrefix(v[k:], o) {
+			if (o == "<" || o == ">") && k+1 < len(v) && v[k+1] == '>' {
+				return k, false // <>
+			}
 			return k + len(o), false
 		}
 	}
 	return k, false
+}
+
+// sortStringEnd reads a string at v[q:] as PostgreSQL and the others
+// write one: '...', with a prefix (E'...', N'...', U&'...', B'...',
+// X'...') or dollar-quoted ($$...$$, $t$...$t$: a review); it returns its
+// end (q: none) and its text.
+func sortStringEnd(v string, q int) (int, string) {
+	p := q
+	if p < len(v) && strings.IndexByte("eEnNbBxX", v[p]) >= 0 && p+1 < len(v) && v[p+1] == '\'' {
+		p++
+	} else if p+2 < len(v) && (v[p] == 'u' || v[p] == 'U') && v[p+1] == '&' && v[p+2] == '\'' {
+		p += 2
+	}
+	if p < len(v) && v[p] == '\'' {
+		if n := sqlOperandEnd(v, p); n > p+1 {
+			return n, v[p+1 : n-1]
+		}
+		return q, ""
+	}
+	if p < len(v) && v[p] == '$' {
+		t := p + 1
+		for t < len(v) && t-p < 64 && identByte(v[t], "") {
+			t++
+		}
+		if t < len(v) && v[t] == '$' {
+			tag := v[p : t+1]
+			if c := strings.Index(v[t+1:min(len(v), t+1+sortProbeWindow)], tag); c >= 0 {
+				return t + 1 + c + len(tag), v[t+1 : t+1+c]
+			}
+		}
+	}
+	return q, ""
 }
 
 // sortTestEnd is the index after a match at v[k:] (ILIKE, RLIKE, REGEXP,

@@ -513,6 +513,12 @@ func metadataHostByte(c byte) bool {
 // number (schemelessMetadata); a metadata API's own segment after a
 // share's host (share).
 func metadataPathAt(host, v string, p int, share bool) bool {
+	if k := strings.IndexByte(host, ':'); k > 0 && strings.Trim(host[:k], "abcdefghijklmnopqrstuvwxyz+.-") == "" &&
+		strings.Trim(host[k+1:], "0123456789") != "" {
+		// a scheme with no slashes, which WHATWG URL reads as one with
+		// them (http:169.254.169.254/latest/ in a path: a review)
+		host = host[k+1:]
+	}
 	if strings.HasPrefix(host, "[") {
 		k := strings.IndexByte(host, ']')
 		if k < 0 {
@@ -526,8 +532,8 @@ func metadataPathAt(host, v string, p int, share bool) bool {
 		host = host[:k]
 	}
 	host = strings.TrimSuffix(host, ".")
-	for p < len(v) && (v[p] == '/' || v[p] == '\\') {
-		p++
+	for p < len(v) && (v[p] == '/' || v[p] == '\\' || v[p] == '.' && (p+1 == len(v) || v[p+1] == '/' || v[p+1] == '\\') && (v[p-1] == '/' || v[p-1] == '\\')) {
+		p++ // slashes and . segments, which URL parsers remove (2852039166/./latest/: a review)
 	}
 	q := p
 	for q < len(v) && q-p < 64 && v[q] != '/' && v[q] != '\\' && v[q] != '?' && v[q] != '#' && v[q] != ' ' {
@@ -546,8 +552,8 @@ func metadataPathAt(host, v string, p int, share bool) bool {
 			return true
 		}
 	}
-	if _, err := netip.ParseAddr(host); err != nil && metadataHost(host) && !share {
-		return true // a name
+	if _, err := netip.ParseAddr(host); err != nil && metadataHost(host) && !share && strings.IndexByte(host, '.') >= 0 {
+		return true // a dotted name (metadata.google.internal); instance-data and rancher-metadata before an API's path only (github.com/rancher/rancher-metadata/tree/master: a review)
 	}
 	// another link-local address (a printer's 169.254.1.1/setup) or
 	// another spelling of one (an order's number, /orders/2852039166/items)

@@ -141,41 +141,128 @@ func (t *tsqlReader) numbered() bool {
 func (t *tsqlReader) led() bool {
 	v := t.v
 	j := t.skip(0)
-	plain := true // one bare word of letters, nothing else
-	for items := 0; ; items++ {
-		for j < len(v) && strings.IndexByte("(+-~", v[j]) >= 0 {
-			j, plain = t.skip(j+1), false
+	// sqlish: what a prose's lead does not hold (an operator, a number, a
+	// string, NULL, a variable, a call, a dotted or _ name, ASC or DESC, a
+	// second sort key, a closing bracket the value did not open); tag: a
+	// word in brackets or quotes ([WIP], (Draft), "Admin"), which titles
+	// write before a sentence too
+	sqlish, tag, opened := false, false, 0
+	for {
+		// an item: operands joined by operators (id*1, null or 1=1), IS
+		// [NOT] NULL, [NOT] IN (...), BETWEEN ... AND, [NOT] LIKE, COLLATE
+		// <name> (a review of attack 78's fix)
+		for {
+			for j < len(v) && strings.IndexByte("+-~", v[j]) >= 0 && !strings.HasPrefix(v[j:], "--") {
+				j, sqlish = t.skip(j+1), true
+			}
+			for j < len(v) && v[j] == '(' {
+				j, opened = t.skip(j+1), opened+1
+			}
+			if j >= len(v) {
+				return false
+			}
+			var e int
+			switch c := v[j]; {
+			case c == '@':
+				s := j
+				for j < len(v) && v[j] == '@' && j-s < 2 {
+					j++
+				}
+				if e, _ = sqlName(v, j); e == j {
+					return false
+				}
+				sqlish = true
+			case c >= '0' && c <= '9' || c == '.':
+				if e = sqlNumberEnd(v, j); e == j {
+					return false
+				}
+				sqlish = true
+			case c == '\'':
+				if e = sqlOperandEnd(v, j); e == j {
+					return false
+				}
+				sqlish = true
+			default:
+				var o sqlOperand
+				if e, o = sqlName(v, j); e == j || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
+					return false
+				}
+				switch {
+				case o.kind == primQuotedName:
+					tag = true
+				case o.kind == primCall && strings.IndexByte(v[j:e], ' ') >= 0 && !strings.ContainsAny(v[j:strings.IndexByte(v[j:e], '(')+j], "._0123456789$#"):
+					tag = true // Name (asc): a label, not a call
+				case o.kind == primCall || strings.ContainsAny(v[j:e], "._0123456789$#"):
+					sqlish = true
+				default:
+					if _, ok := sqlWordFold(v, j, "null", "current_user", "session_user", "system_user"); ok {
+						sqlish = true
+					}
+				}
+			}
+			k := t.skip(e)
+			for k < len(v) && v[k] == ')' {
+				if opened > 0 {
+					opened, tag = opened-1, true
+				} else {
+					sqlish = true // id) delete from users
+				}
+				k = t.skip(k + 1)
+			}
+			// postfix tests
+			if m, ok := sqlWordFold(v, k, "is"); ok {
+				m = t.skip(m)
+				if n, ok := sqlWordFold(v, m, "not"); ok {
+					m = t.skip(n)
+				}
+				if n, ok := sqlWordFold(v, m, "null", "true", "false", "unknown"); ok {
+					k, sqlish = t.skip(n), true
+				}
+			}
+			if m, ok := sqlWordFold(v, k, "collate"); ok {
+				if n, _ := sqlName(v, t.skip(m)); n > t.skip(m) {
+					k, sqlish = t.skip(n), true
+				}
+			}
+			n := k
+			if m, ok := sqlWordFold(v, n, "not"); ok {
+				n = t.skip(m)
+			}
+			if m, ok := sqlWordFold(v, n, "in"); ok && t.skip(m) < len(v) && v[t.skip(m)] == '(' {
+				if c := closingBracket(v, t.skip(m), sortProbeWindow); c > 0 {
+					k, sqlish = t.skip(c+1), true
+				}
+			}
+			// an operator and the next operand
+			if m, ok := sqlWordFold(v, n, "between"); ok {
+				j, sqlish = t.skip(m), true
+				continue
+			}
+			if m, ok := sqlWordFold(v, n, "and", "or", "like"); ok {
+				j = t.skip(m)
+				continue
+			}
+			o := k
+			for o < len(v) && strings.IndexByte("*/%+-=<>!|&^", v[o]) >= 0 && !strings.HasPrefix(v[o:], "--") && !strings.HasPrefix(v[o:], "/*") {
+				o++
+			}
+			if o > k {
+				j, sqlish = t.skip(o), true
+				continue
+			}
+			j = k
+			break
 		}
-		if j >= len(v) {
-			return false
+		if m, ok := sqlWordFold(v, j, "asc", "desc"); ok {
+			j, sqlish = t.skip(m), true
 		}
-		s := j
-		for j < len(v) && v[j] == '@' && j-s < 2 {
-			j++
-		}
-		e, o := sqlName(v, j)
-		if e == j || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
-			return false
-		}
-		if j != s || o.kind != primName || strings.ContainsAny(v[s:e], "._0123456789$#") {
-			plain = false
-		} else if _, ok := sqlWordFold(v, s, "null", "current_user", "session_user", "system_user", "user"); ok {
-			plain = false
-		}
-		k := t.skip(e)
-		for k < len(v) && v[k] == ')' {
-			k, plain = t.skip(k+1), false
-		}
-		if m, ok := sqlWordFold(v, k, "asc", "desc"); ok {
-			k, plain = t.skip(m), false
-		}
-		if k < len(v) && v[k] == ',' && items < 16 {
-			j, plain = t.skip(k+1), false
+		if j < len(v) && v[j] == ',' {
+			j, sqlish = t.skip(j+1), true
 			continue
 		}
-		j = k
 		break
 	}
+	plain := !sqlish
 	// OFFSET n ROW[S] [FETCH FIRST|NEXT n ROW[S] ONLY]
 	if m, ok := sqlWordFold(v, j, "offset"); ok {
 		m = t.skip(m)
@@ -209,7 +296,7 @@ func (t *tsqlReader) led() bool {
 		return false
 	}
 	if _, ok := tsqlStatementAt(t, j); ok {
-		return !plain || tsqlEvident(v, j)
+		return !plain || tsqlEvident(v, j, tag)
 	}
 	if n, ok := sqlWordFold(v, j, tsqlStarts...); ok && !plain {
 		return t.statementFrom(n, 0, false)
@@ -228,27 +315,46 @@ func leadCandidate(v string) bool {
 	return j < len(v) && (sqlLetter(v[j]) || v[j] == '@' || v[j] == '[' || v[j] == '_')
 }
 
-// tsqlEvident: the statement at v[j:] after one bare word is plainly
-// SQL: DELETE FROM or TRUNCATE TABLE, or SQL's punctuation in it (= ( '
-// @ [ " ; -- /*): name delete from users, id update users set role=1,
-// price create login x with password='...'. Not SHUTDOWN, ROLLBACK or
-// REVERT, which take nothing (Server shutdown, Please revert -- don't
-// merge: the price, name shutdown passes).
-func tsqlEvident(v string, j int) bool {
+// tsqlEvident: the statement at v[j:] after a lead of words (plain in
+// led) is plainly SQL: SQL's punctuation in it (= ' @ ;, a bracket right
+// after a word: values(, exec(; -- or /*): id update users set role=1,
+// price create login x with password='...'; after bare words also DELETE
+// FROM and TRUNCATE TABLE (name delete from users), not after a word in
+// brackets or quotes (tag: [WIP] Delete from favorites, (Draft) Update
+// users set inactive after 90 days are titles: a review). Not SHUTDOWN,
+// ROLLBACK or REVERT, which take nothing (Server shutdown, Please revert
+// -- don't merge: the price, name shutdown passes).
+func tsqlEvident(v string, j int, tag bool) bool {
 	if _, ok := sqlWordFold(v, j, "shutdown", "rollback", "revert"); ok {
 		return false
 	}
-	if e, ok := sqlWordFold(v, j, "delete"); ok {
-		if _, ok := sqlWordFold(v, sqlSkip(v, e), "from"); ok {
-			return true
+	if !tag {
+		if e, ok := sqlWordFold(v, j, "delete"); ok {
+			if _, ok := sqlWordFold(v, sqlSkip(v, e), "from"); ok {
+				return true
+			}
+		}
+		if e, ok := sqlWordFold(v, j, "truncate"); ok {
+			if _, ok := sqlWordFold(v, sqlSkip(v, e), "table"); ok {
+				return true
+			}
 		}
 	}
-	if e, ok := sqlWordFold(v, j, "truncate"); ok {
-		if _, ok := sqlWordFold(v, sqlSkip(v, e), "table"); ok {
-			return true
-		}
+	r := v[j:]
+	if strings.ContainsAny(r, "='@;") || strings.Contains(r, "--") || strings.Contains(r, "/*") {
+		return true
 	}
-	return strings.ContainsAny(v[j:], "=('@[\";") || strings.Contains(v[j:], "--") || strings.Contains(v[j:], "/*")
+	for i := strings.IndexByte(r, '('); i >= 0; {
+		if i > 0 && identByte(r[i-1], "") {
+			return true // values(, exec(
+		}
+		n := strings.IndexByte(r[i+1:], '(')
+		if n < 0 {
+			break
+		}
+		i += n + 1
+	}
+	return false
 }
 
 // quoted: after a quote, a statement that ends the way an injection
@@ -1147,7 +1253,17 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 				n = t.skip(t.skip(e) + 1)
 			}
 		}
-		if m, ok := name(n); ok {
+		m, ok := name(n)
+		for ok && m < len(v) && v[m] == '.' {
+			// an empty schema: master..xp_dirtree, [master]..[xp_dirtree]
+			// (a review)
+			q := m
+			for q < len(v) && v[q] == '.' && q-m < 3 {
+				q++
+			}
+			m, ok = name(q)
+		}
+		if ok {
 			// a procedure's name: quoted, qualified or with a _
 			// (sp_executesql, xp_dirtree, dbo.p, "p"), not a word
 			// (kubectl exec mypod -- ls, We'll exec the script)
