@@ -135,7 +135,7 @@ func TestArgumentOptions(t *testing.T) {
 var attack78Metadata = []string{"169.254.169.254/latest/meta-data/iam/security-credentials/", "[fd00:ec2::254]/latest/meta-data/",
 	"metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", "100.100.100.200/latest/meta-data/",
 	"169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01", "2852039166/latest/meta-data/", "0xa9fea9fe/latest/meta-data/",
-	"169.254.170.2/v2/credentials/x", "metadata/computeMetadata/v1/", "169.254.169.254:80/latest/", "see 169.254.169.254/latest/user-data",
+	"169.254.170.2/v2/credentials/x", "metadata/computeMetadata/v1/", "169.254.169.254:80/latest/",
 	`169.254.169.254\latest\meta-data`, "169.254.169.254/2009-04-04/meta-data/", "metadata.google.internal./computeMetadata/v1/",
 	`\\169.254.169.254\latest\meta-data\`, "2852039166/./latest/meta-data/iam/", "169.254.169.254/./latest/", "instance-data/latest/meta-data/",
 	"rancher-metadata/2015-12-19/self/host", "metadata:80/computeMetadata/v1/"}
@@ -144,7 +144,8 @@ var attack78Metadata = []string{"169.254.169.254/latest/meta-data/iam/security-c
 var attack78MetadataBenign = []string{"The link-local range is 169.254.0.0/16 on every host", "metadata/v1/items", "see 10.0.0.1/api",
 	"192.168.1.1/admin", "/orders/2852039166/items", "169.254.1.1/setup", "Set the metadata/ folder aside", "169.254.169.254 is AWS's metadata address",
 	`\\169.254.169.254\share`, "/rancher/rancher-metadata/tree/master", "https://github.com/rancher/rancher-metadata/blob/master/README.md",
-	"/api/projects/42/instance-data/export"}
+	"/api/projects/42/instance-data/export",
+	"see 169.254.169.254/latest/user-data", "On EC2, query 169.254.169.254/latest/meta-data/ from the instance to get its id."}
 
 // TestSchemelessMetadata: rule 210205 refuses attack78Metadata in the
 // query, JSON and a request's path through a real Caddy, and none of

@@ -1535,7 +1535,10 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 	longProbes := func(options ...string) bool {
 		for i := 0; i+1 < len(options); i += 2 {
 			least := int(options[i+1][0] - '0')
-			if c, ok := long(options[i], least); ok && probe(c) {
+			// what an option names runs from its start: a separator
+			// after it is a how-to's quoting (Run `tar xf a.tar
+			// --to-command=cat` to print: attack 79's false positive)
+			if c, ok := long(options[i], least); ok && strictProbe(c) {
 				return true
 			}
 		}

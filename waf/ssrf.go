@@ -491,6 +491,16 @@ func schemelessMetadata(v string) bool {
 		for e < len(v) && e-i < 256 && (metadataHostByte(v[e]) || v[e] == '[' || v[e] == ']' || v[e] == ':') {
 			e++
 		}
+		// a host inside prose, after a blank that is not the value's
+		// leading white space, is a how-to's (On EC2, query
+		// 169.254.169.254/latest/meta-data/ from the instance: attack 79's
+		// false positive; with http:// the CRS refuses it too): an
+		// address the application fetches is the whole value, a path's
+		// segment or after = @ " ' ( < (a review)
+		if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') && strings.TrimLeft(v[:i], " \t\r\n") != "" {
+			i = e
+			continue
+		}
 		// after a backslash, a Windows share's host: \\169.254.169.254\share
 		// is SMB's, \\169.254.169.254\latest\meta-data a metadata API's
 		// (WHATWG URL reads \\ after http: as //)

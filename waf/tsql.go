@@ -119,7 +119,7 @@ func (t *tsqlReader) numbered() bool {
 		return true
 	}
 	if n, ok := sqlWordFold(v, k, tsqlStarts...); ok {
-		return t.statementFrom(n, 0, false)
+		return t.statementFrom(n, 0, false) || t.conditional(k)
 	}
 	return false
 }
@@ -172,11 +172,28 @@ func (t *tsqlReader) led() bool {
 					return false
 				}
 				sqlish = true
+			case c == '0' && j+1 < len(v) && v[j+1]|0x20 == 'x':
+				// a binary literal, empty too (0x shutdown: attack 79)
+				for e = j + 2; e < len(v) && ishex(v[e]); e++ {
+				}
+				sqlish = true
 			case c >= '0' && c <= '9' || c == '.':
 				if e = sqlNumberEnd(v, j); e == j {
 					return false
 				}
 				sqlish = true
+			case c|0x20 == 'n' && j+1 < len(v) && v[j+1] == '\'':
+				// N'' delete users (attack 79)
+				if e = sqlOperandEnd(v, j+1); e == j+1 {
+					return false
+				}
+				sqlish = true
+			case c == '{':
+				// an ODBC escape: {d '2020-01-01'}, {fn now()}
+				if e = closingBracket(v, j, 64); e < 0 {
+					return false
+				}
+				e, sqlish = e+1, true
 			case c == '\'':
 				if e = sqlOperandEnd(v, j); e == j {
 					return false
@@ -262,6 +279,36 @@ func (t *tsqlReader) led() bool {
 		}
 		break
 	}
+	// OPTION (...) and FOR XML|JSON ... | FOR BROWSE, which end a query
+	// after its ORDER BY (attack 79)
+	for range 2 {
+		if m, ok := sqlWordFold(v, j, "option"); ok && t.skip(m) < len(v) && v[t.skip(m)] == '(' {
+			if c := closingBracket(v, t.skip(m), sortProbeWindow); c > 0 {
+				j, sqlish = t.skip(c+1), true
+			}
+		}
+		if m, ok := sqlWordFold(v, j, "for"); ok {
+			if m, ok := sqlWordFold(v, t.skip(m), "xml", "json", "browse"); ok {
+				j, sqlish = t.skip(m), true
+				for range 8 {
+					m, ok := sqlWordFold(v, j, "auto", "raw", "path", "explicit", "elements", "root", "type", "binary", "base64", "xmldata",
+						"xmlschema", "include_null_values", "without_array_wrapper", "xsinil", "absent")
+					if !ok {
+						break
+					}
+					j = t.skip(m)
+					if j < len(v) && v[j] == '(' {
+						if c := closingBracket(v, j, 64); c > 0 {
+							j = t.skip(c + 1)
+						}
+					}
+					if j < len(v) && v[j] == ',' {
+						j = t.skip(j + 1)
+					}
+				}
+			}
+		}
+	}
 	plain := !sqlish
 	// OFFSET n ROW[S] [FETCH FIRST|NEXT n ROW[S] ONLY]
 	if m, ok := sqlWordFold(v, j, "offset"); ok {
@@ -299,7 +346,46 @@ func (t *tsqlReader) led() bool {
 		return !plain || tsqlEvident(v, j, tag)
 	}
 	if n, ok := sqlWordFold(v, j, tsqlStarts...); ok && !plain {
-		return t.statementFrom(n, 0, false)
+		return t.statementFrom(n, 0, false) || t.conditional(j)
+	}
+	return false
+}
+
+// tsqlConditioned are the statements that make IF or WHILE a blind test
+// when they run on a condition: output, a clock, an error, a call.
+var tsqlConditioned = []string{"select", "print", "waitfor", "raiserror", "throw", "exec", "execute", "declare", "shutdown", "kill"}
+
+// conditional: at v[k:] IF or WHILE, a condition with SQL's punctuation
+// in it (= < > ( @ '), then, outside SQL's tokens, one of
+// tsqlConditioned: name desc if exists(select 1 from users where pw like
+// N'a%') waitfor delay N'0:0:5', 1 if system_user=N'sa' select 1/0 (attack
+// 79: a blind test with no statement that changes anything).
+func (t *tsqlReader) conditional(k int) bool {
+	v := t.v
+	n, ok := sqlWordFold(v, k, "if", "while")
+	if !ok {
+		return false
+	}
+	punct := false
+	for j := n; j < len(v); {
+		if e := tsqlTokenEnd(v, j); e != j {
+			if e < 0 {
+				return false
+			}
+			punct = punct || v[j] == '\'' || v[j] == '['
+			j = e
+			continue
+		}
+		c := v[j]
+		if strings.IndexByte("=<>(@", c) >= 0 {
+			punct = true
+		}
+		if punct && sqlLetter(c) && wordStart(v, j) {
+			if _, ok := sqlWordFold(v, j, tsqlConditioned...); ok {
+				return true
+			}
+		}
+		j++
 	}
 	return false
 }
@@ -1065,10 +1151,37 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return 0, false
 	}
 	if n, ok := word(k, "waitfor"); ok {
+		// WAITFOR DELAY|TIME '0:0:5': a blind test's clock (attack 79:
+		// N'0:0:5' passed the CRS's 942280)
+		if m, ok := word(n, "delay", "time"); ok {
+			if m < len(v) && (v[m] == '\'' || v[m] == '@' || v[m]|0x20 == 'n' && m+1 < len(v) && v[m+1] == '\'') {
+				return m, true
+			}
+			return 0, false
+		}
 		// WAITFOR (RECEIVE ...) (attack 78)
 		if n < len(v) && v[n] == '(' {
 			k = t.skip(n + 1)
 		}
+	}
+	if n, ok := word(k, "kill"); ok {
+		// KILL <session>: other sessions ended (attack 79)
+		if e := sqlNumberEnd(v, n); e > n {
+			return goesOn(t.skip(e), "", "with")
+		}
+		return 0, false
+	}
+	if n, ok := word(k, "select"); ok {
+		// SELECT ... INTO <name> FROM: a table copied (attack 79)
+		w := n + min(len(v)-n, sqlCaseWindow)
+		if i := wordIndexFold(v[n:w], "into"); i >= 0 {
+			if m, ok := name(t.skip(n + i + len("into"))); ok {
+				if _, ok := word(m, "from"); ok {
+					return m, true
+				}
+			}
+		}
+		return 0, false
 	}
 	if n, ok := word(k, "receive"); ok {
 		// RECEIVE [TOP (n)] * | <columns> FROM <queue>: Service
