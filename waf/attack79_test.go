@@ -2,6 +2,7 @@ package waf
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -42,10 +43,113 @@ func TestCPUBoundAttack79(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into "} {
+	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:"} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
 	}
+}
+
+// attack79Sorts are attack 79's sort-slot oracles (210202): a subquery as
+// a sort key or in one, after a first key.
+var attack79Sorts = []string{"name desc, 1/(select count(*) from users where id=1 and pw < 'm')",
+	"name desc, (select id from users where pw like 'a%' or id>0)", "name desc, 1/exists(select 1 from users where pw<'m')",
+	"name desc, (select count(*) from generate_series(1,(select count(*) from users where pw<'m')*30000000))",
+	"name asc, (select length(randomblob(300000000*(select count(*) from users where pw<'m'))))"}
+
+// TestAttack79Sorts: rule 210202 refuses attack79Sorts, and passes a
+// bracket with no query in it.
+func TestAttack79Sorts(t *testing.T) {
+	operatorTable(t, "210202", sortListProbe, attack79Sorts, nil, []string{"name desc, (price)", "name (select one) desc", "created_at desc, (id)"})
+}
+
+// TestAttack79Carriers: rules 210206-210208 and 210205's internal APIs,
+// through a real Caddy: a cookie's percent-encoded PHP stream,
+// constructor.prototype as JSON in a value and a cookie, an OS file after
+// a double slash in the path, and loopback services with no scheme; their
+// near misses pass.
+func TestAttack79Carriers(t *testing.T) {
+	tableOnly(t)
+	get := func(name, path string, header ...string) probe {
+		p := probe{name: name, method: "GET", path: path}
+		if len(header) == 2 {
+			p.header = http.Header{header[0]: {header[1]}}
+		}
+		return p
+	}
+	misses := []probe{
+		get("cookie php://filter", "/x", "Cookie", "lang=php%3A%2F%2Ffilter%2Fconvert.base64-encode%2Fresource%3Dindex"),
+		get("cookie php://input", "/x", "Cookie", "lang=php%3A//input"),
+		get("query constructor.prototype JSON", "/x?q="+url.QueryEscape(`{"constructor":{"prototype":{"isAdmin":true}}}`)),
+		get("cookie j: constructor.prototype", "/x", "Cookie", "prefs=j%3A%7B%22constructor%22%3A%7B%22prototype%22%3A%7B%22isAdmin%22%3Atrue%7D%7D%7D"),
+		{name: "JSON string constructor.prototype", method: "POST", path: "/x", contentType: "application/json",
+			body: jsonString("q", `{"constructor": {"prototype": {"isAdmin": true}}}`)},
+		get("path //etc/passwd", "/download//etc/passwd"),
+		get("path //etc/shadow", "/files//etc/shadow"),
+	}
+	for _, v := range []string{"127.0.0.1:2375/containers/json", "127.0.0.1:8500/v1/kv/?recurse", "localhost:2019/config/", "127.0.0.1:10250/pods",
+		"kubernetes.default.svc/api/v1/namespaces/default/secrets", "[::1]:2375/containers/json", "127.1:2375/containers/json"} {
+		misses = append(misses, get("query "+v, "/x?host="+url.QueryEscape(v)))
+	}
+	passes := []probe{
+		get("cookie lang=en", "/x", "Cookie", "lang=en; theme=dark"),
+		get("query constructor words", "/x?q="+url.QueryEscape("the constructor: a prototype of the class")),
+		get("path //static", "/assets//css/site.css"),
+		get("path etc after a single slash", "/docs/etc/passwd-reset-guide"),
+		get("query localhost in prose", "/x?q="+url.QueryEscape("Open localhost:3000/admin in your browser")),
+		get("query k8s health", "/x?q="+url.QueryEscape("kubernetes.default.svc/healthz")),
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// TestAttack79Escapes: a value's string escapes are decoded and read
+// (:unescaped): SQL injection, SSRF and a command in a GraphQL query's
+// string, and a JSON string literal inside a JSON leaf; text with escapes
+// of other characters passes.
+func TestAttack79Escapes(t *testing.T) {
+	tableOnly(t)
+	gql := func(name, q string) probe {
+		return probe{name: name, method: "POST", path: "/graphql", contentType: "application/json", body: jsonString("query", q)}
+	}
+	misses := []probe{
+		gql("GraphQL \\u0027--", `query { login(user: "admin\u0027--", password: "x") }`),
+		gql("GraphQL \\u0027 or 1=1--", `query { login(user: "x\u0027 or 1=1--", password: "x") }`),
+		gql("GraphQL command escaped", `query { ping(host: "127.0.0.1\u003b cat \u002fetc\u002fpasswd") }`),
+		{name: "JSON string literal in a leaf", method: "POST", path: "/x", contentType: "application/json",
+			body: jsonString("message", `"admin\u0027 or \u00271\u0027=\u00271"`)},
+	}
+	passes := []probe{
+		gql("GraphQL with an accent escaped", `query { search(text: "caf\u00e9 cr\u00e8me") { id } }`),
+		gql("GraphQL plain", `query { shop { name } }`),
+		gql("GraphQL arguments", `mutation { addComment(postId: "p1", body: "Great post, thanks!") { id } }`),
+		{name: "JSON escapes of quotes in prose", method: "POST", path: "/x", contentType: "application/json",
+			body: jsonString("note", `He said \u0022hello\u0022 and left`)},
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
+	if u, ok := stringEscapes(`a\u0027b\x3c\u{3e}\u00e9\q`); !ok || u != `a'b<>\u00e9\q` {
+		t.Errorf("stringEscapes = %q, %v", u, ok)
+	}
+}
+
+// FuzzAttack79Readings: any value is read by attack 79's decoders without
+// a panic, and neither makes a value longer.
+func FuzzAttack79Readings(f *testing.F) {
+	for _, v := range []string{`query { a(b: "x\u0027") }`, `{ a(b: """c""") }`, `a\x27\u{27}`, `\u00`, `"\`, `query # c` + "\n" + `{ a(b: "\\\"") }`} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if u, ok := stringEscapes(v); ok && len(u) > len(v) {
+			t.Errorf("stringEscapes(%q) grew", v)
+		}
+		if graphQLDocument(v) {
+			n := 0
+			for _, s := range graphQLStrings(v, 1<<20) {
+				n += len(s)
+			}
+			if n > len(v) {
+				t.Errorf("graphQLStrings(%q) read more than the value", v)
+			}
+		}
+	})
 }

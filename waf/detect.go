@@ -94,6 +94,28 @@ func (d *decoder) value(name, v string) error {
 			return err
 		}
 	}
+	if graphQLDocument(v) {
+		// each string argument of a GraphQL document, as its server reads
+		// it (attack 79: login(user: "admin\u0027--") logged in)
+		n := name + suffixGraphQL
+		for _, lit := range graphQLStrings(v, d.budget) {
+			if err := d.keep(n, lit); err != nil {
+				return err
+			}
+			if err := d.valueAt(n, lit, 1); err != nil {
+				return err
+			}
+		}
+	}
+	if u, ok := stringEscapes(v); ok {
+		n := name + suffixUnescaped
+		if err := d.keep(n, u); err != nil {
+			return err
+		}
+		if err := d.valueAt(n, u, 1); err != nil {
+			return err
+		}
+	}
 	if u, ok := charRefs(v); ok {
 		n := name + suffixEntities
 		if err := d.keep(n, u); err != nil {
@@ -119,6 +141,201 @@ func (d *decoder) derive(name, v string) error {
 // suffixEntities names a value with its character references decoded
 // (charRefs).
 const suffixEntities = ":entities"
+
+// suffixGraphQL names a string argument of a GraphQL document
+// (graphQLStrings).
+const suffixGraphQL = ":graphql"
+
+// graphQLDocument: v starts (after white space and # comments) as a
+// GraphQL document does: { or query, mutation, subscription or fragment
+// and then a name, ( or {.
+func graphQLDocument(v string) bool {
+	j := 0
+	for j < len(v) {
+		for j < len(v) && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n' || v[j] == '\r' || v[j] == ',') {
+			j++
+		}
+		if j < len(v) && v[j] == '#' {
+			k := strings.IndexByte(v[j:], '\n')
+			if k < 0 {
+				return false
+			}
+			j += k
+			continue
+		}
+		break
+	}
+	if j < len(v) && v[j] == '{' {
+		// a selection set: { field(...) }, not JSON's {"key": ...}
+		k := j + 1
+		for k < len(v) && (v[k] == ' ' || v[k] == '\t' || v[k] == '\n' || v[k] == '\r') {
+			k++
+		}
+		return k < len(v) && (sqlLetter(v[k]) || v[k] == '_') && strings.Contains(v[j:], "(") && strings.Contains(v[j:], "\"")
+	}
+	for _, w := range [...]string{"query", "mutation", "subscription", "fragment"} {
+		if strings.HasPrefix(v[j:], w) {
+			k := j + len(w)
+			for k < len(v) && (v[k] == ' ' || v[k] == '\t' || v[k] == '\n' || v[k] == '\r') {
+				k++
+			}
+			return k > j+len(w) && k < len(v) && identByte(v[k], "") || k < len(v) && (v[k] == '(' || v[k] == '{')
+		}
+	}
+	return false
+}
+
+// graphQLStrings are the string values of the GraphQL document v ("..."
+// with its escapes decoded as GraphQL decodes them, and """...""" block
+// strings), at most budget bytes of them in all.
+func graphQLStrings(v string, budget int) []string {
+	var out []string
+	for i := 0; i < len(v) && budget > 0; i++ {
+		switch v[i] {
+		case '#':
+			// a comment to the line's end
+			k := strings.IndexByte(v[i:], '\n')
+			if k < 0 {
+				return out
+			}
+			i += k
+		case '"':
+			if strings.HasPrefix(v[i:], `"""`) {
+				k := strings.Index(v[i+3:], `"""`)
+				if k < 0 {
+					return out
+				}
+				out = append(out, v[i+3:i+3+k])
+				budget -= k
+				i += 3 + k + 2
+				continue
+			}
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(v) && v[j] != '"' && v[j] != '\n'; j++ {
+				if v[j] != '\\' || j+1 >= len(v) {
+					b.WriteByte(v[j])
+					continue
+				}
+				if c, n := asciiEscape(v[j:]); n > 0 {
+					b.WriteByte(c)
+					j += n - 1
+					continue
+				}
+				switch e := v[j+1]; e {
+				case '"', '\\', '/':
+					b.WriteByte(e)
+				case 'n':
+					b.WriteByte('\n')
+				case 't':
+					b.WriteByte('\t')
+				case 'r':
+					b.WriteByte('\r')
+				default:
+					b.WriteByte('\\')
+					b.WriteByte(e)
+				}
+				j++
+			}
+			if b.Len() > 0 {
+				out = append(out, b.String())
+				budget -= b.Len()
+			}
+			i = j
+		}
+	}
+	return out
+}
+
+// suffixUnescaped names a value with its string escapes decoded
+// (stringEscapes).
+const suffixUnescaped = ":unescaped"
+
+// stringEscapes is v with the escapes of an ASCII character that
+// JavaScript, JSON, GraphQL, Python and PHP's strings read decoded
+// (\u0027, \u{27}, \x27), and whether v held one. A value that is code
+// or a query language's text holds strings the application's parser
+// unescapes: a GraphQL query in a JSON body, query { login(user:
+// "admin\u0027--") }, reached graphql-core as admin'-- and logged in
+// (attack 79), and the CRS reads the escape as it stands. Escapes of
+// other characters (\u00e9) are left: text, not code. Never longer than v.
+func stringEscapes(v string) (string, bool) {
+	i := strings.IndexByte(v, '\\')
+	if i < 0 {
+		return "", false
+	}
+	var b strings.Builder
+	changed := false
+	last := 0
+	for ; i >= 0 && i < len(v); i = nextBackslash(v, i) {
+		c, n := asciiEscape(v[i:])
+		if n == 0 {
+			continue
+		}
+		if !changed {
+			b.Grow(len(v))
+		}
+		b.WriteString(v[last:i])
+		b.WriteByte(c)
+		last, changed = i+n, true
+		i += n - 1
+	}
+	if !changed {
+		return "", false
+	}
+	b.WriteString(v[last:])
+	return b.String(), true
+}
+
+// nextBackslash is the index of the next \ after v[i], or -1.
+func nextBackslash(v string, i int) int {
+	k := strings.IndexByte(v[i+1:], '\\')
+	if k < 0 {
+		return -1
+	}
+	return i + 1 + k
+}
+
+// asciiEscape reads an escape of an ASCII character at the start of e
+// (\uXXXX, \u{X...}, \xXX): the character and the escape's length, or 0.
+func asciiEscape(e string) (byte, int) {
+	if len(e) < 4 || e[0] != '\\' {
+		return 0, 0
+	}
+	hexAt := func(s string) (int, bool) {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if !ishex(s[i]) {
+				return 0, false
+			}
+			n = n<<4 | int(unhex(s[i]))
+		}
+		return n, len(s) > 0
+	}
+	var n, l int
+	var ok bool
+	switch e[1] {
+	case 'u':
+		if e[2] == '{' {
+			k := strings.IndexByte(e[3:min(len(e), 12)], '}')
+			if k < 0 {
+				return 0, 0
+			}
+			n, ok = hexAt(e[3 : 3+k])
+			l = 4 + k
+		} else if len(e) >= 6 {
+			n, ok = hexAt(e[2:6])
+			l = 6
+		}
+	case 'x':
+		n, ok = hexAt(e[2:4])
+		l = 4
+	}
+	if !ok || n == 0 || n >= 0x80 {
+		return 0, 0
+	}
+	return byte(n), l
+}
 
 // charRefs is v with its character references decoded as HTML5 does
 // (Python's html.unescape, PHP's html_entity_decode with ENT_HTML5:

@@ -1557,6 +1557,9 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		switch {
 		case option == "-c" && gitCommandSetting(word),
 			strings.HasPrefix(word, "-c") && len(word) > 2 && gitCommandSetting(word[2:]),
+			// -c's long form (attack 79: --config core.sshCommand=id)
+			option == "--config" && gitCommandSetting(word),
+			strings.HasPrefix(word, "--config=") && gitCommandSetting(word[len("--config="):]),
 			strings.HasPrefix(word, "--config-env=") && gitCommandSetting(strings.SplitN(strings.TrimPrefix(word, "--config-env="), "=", 2)[0]+"=$"),
 			option == "--config-env" && gitCommandSetting(strings.SplitN(word, "=", 2)[0]+"=$"),
 			// rebase --exec, difftool --extcmd, grep --open-files-in-pager,
@@ -1616,6 +1619,31 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			return false
 		}
 		return option == "-P" && probe(word) || strings.HasPrefix(word, "-P") && len(word) > 2 && probe(word[2:])
+	case "other":
+		// other tools' options that run a command (attack 79): find's
+		// -exec, -execdir, -ok, -okdir; pandoc's --filter; wget's
+		// --use-askpass and .wgetrc's use_askpass; rsync's --rsh;
+		// Subversion's tunnels; Chromium's launchers and prefixes
+		if (option == "-exec" || option == "-execdir" || option == "-ok" || option == "-okdir") && probe(word) {
+			return true
+		}
+		if longProbes("filter", "6", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
+			"browser-subprocess-path", "9") {
+			return true
+		}
+		for _, setting := range [...]string{"use_askpass=", "use-askpass=", "useaskpass="} {
+			if i := strings.Index(strings.ToLower(word), setting); i >= 0 && (option == "-e" || option == "--execute" || i == 0 ||
+				strings.HasPrefix(word, "--execute=") || strings.HasPrefix(word, "-e")) && probe(word[i+len(setting):]) {
+				return true
+			}
+		}
+		if c, ok := long("config-option", 8); ok {
+			if i := strings.Index(strings.ToLower(c), ":tunnels:"); i >= 0 {
+				if _, cmd, ok := strings.Cut(c[i:], "="); ok && probe(cmd) {
+					return true
+				}
+			}
+		}
 	case "ssh":
 		// -oProxyCommand=, -o ProxyCommand=, -o 'ProxyCommand id': run to
 		// reach the host (attack 78: host -oProxyCommand=id as one
@@ -1695,7 +1723,7 @@ func argumentOptions(v string) bool {
 		}
 		word := shellUnquoted(v[j:n])
 		if strings.HasPrefix(word, "-") || strings.HasPrefix(option, "-") {
-			for _, tool := range [...]string{"git", "zip", "tar", "man", "ssh"} {
+			for _, tool := range [...]string{"git", "zip", "tar", "man", "ssh", "other"} {
 				if toolRunsOption(tool, option, word, true) {
 					return true
 				}

@@ -93,7 +93,7 @@ SecRule REQUEST_COOKIES "@pmFromFile @owasp_crs/ssrf.data" "id:210129,phase:2,bl
 SecRule ARGS|XML:/* "@` + oddAuthorityIPOp + `" "id:210128,phase:2,block,t:none,msg:'RFI/SSRF: a URL of an IP address (931100) behind user information or a default port (http://a@10.0.0.1/)',tag:'application-multi',tag:'attack-rfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VARS "@` + ipURLOp + `" "t:none,t:urlDecodeUni,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_HEADERS:Referer|REQUEST_HEADERS:User-Agent "@` + metadataURLOp + `" "id:210177,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,t:` + plainAuthorityTransformation + `,msg:'SSRF: a cloud metadata server as the host of a URL in the Referer or the User-Agent',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + `|REQUEST_FILENAME "@` + schemelessMetadataOp + `" "id:210205,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server and a path of its API with no scheme before it (169.254.169.254/latest/meta-data/)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + `|REQUEST_FILENAME "@` + schemelessMetadataOp + `" "id:210205,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server, a loopback service or the Kubernetes API and a path with no scheme before it (169.254.169.254/latest/meta-data/, 127.0.0.1:2375/containers/json)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + metadataNameOp + `" "id:210125,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,t:` + urlSpaceTransformation + `,msg:'SSRF: a cloud metadata server by a name the CRS does not list (metadata.goog, instance-data.ec2.internal)',tag:'application-multi',tag:'attack-ssrf',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -529,16 +529,19 @@ func metadataPathAt(host, v string, p int, share bool) bool {
 		// them (http:169.254.169.254/latest/ in a path: a review)
 		host = host[k+1:]
 	}
+	port := false
 	if strings.HasPrefix(host, "[") {
 		k := strings.IndexByte(host, ']')
 		if k < 0 {
 			return false
 		}
+		port = len(host) > k+2 && host[k+1] == ':'
 		host = host[1:k]
 	} else if k := strings.IndexByte(host, ':'); k >= 0 {
 		if strings.Trim(host[k+1:], "0123456789") != "" {
 			return false
 		}
+		port = k+1 < len(host)
 		host = host[:k]
 	}
 	host = strings.TrimSuffix(host, ".")
@@ -555,6 +558,23 @@ func metadataPathAt(host, v string, p int, share bool) bool {
 	}
 	if host == "metadata" {
 		return seg == "computemetadata"
+	}
+	// since attack 79: a loopback address with a port and a path (the
+	// host's own services: Docker's 127.0.0.1:2375/containers/json,
+	// Consul's :8500/v1/kv/, etcd, Caddy's admin localhost:2019/config/,
+	// the kubelet's :10250/pods), and Kubernetes' API server by its name
+	// before /api or /apis; with http:// the CRS refuses them too
+	if port && !share && (host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" || host == "0.0.0.0") {
+		return true
+	}
+	if port && !share {
+		if ip, ok := atonAddr(host); ok && (ip.IsLoopback() || ip.IsUnspecified()) {
+			return true
+		}
+	}
+	switch strings.TrimSuffix(strings.TrimSuffix(host, ".cluster.local"), ".svc") {
+	case "kubernetes", "kubernetes.default":
+		return seg == "api" || seg == "apis"
 	}
 	switch host {
 	case "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192":

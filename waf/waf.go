@@ -369,6 +369,7 @@ func (w *WAF) directives() string {
 		b.WriteString(sortListRules)
 		b.WriteString(probeLeakRules)
 		b.WriteString(ssrfRules)
+		b.WriteString(carrierRules)
 		b.WriteString(wildcardDNSRule)
 		b.WriteString(gadgetRules)
 		b.WriteString(formatRules)

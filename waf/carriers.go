@@ -1,0 +1,30 @@
+package waf
+
+// carrierRules are rules 210206-210208: what the CRS reads in one place
+// and not in another that carries it the same way (attack 79):
+//   - 210206: PHP's I/O streams (933140's expression, php://filter,
+//     php://input, php://fd) in a cookie percent-encoded: PHP decodes
+//     $_COOKIE's values, and include($_COOKIE['lang'].'.php') with
+//     lang=php%3A%2F%2Ffilter%2Fconvert.base64-encode%2Fresource%3Dindex
+//     reads a file; 933140 reads cookies as they came (t:none), where the
+//     escapes still stand, and passed it.
+//   - 210207: prototype pollution through constructor.prototype written
+//     as JSON inside a value or a cookie ({"constructor":{"prototype":
+//     {"isAdmin":true}}} in a query parameter, a JSON string, an
+//     Express j: cookie), which a JSON.parse and a deep merge of the
+//     application's turn into Object.prototype's; 934130 reads
+//     __proto__ anywhere and constructor.prototype as a path
+//     (constructor.prototype, constructor[prototype]), not as JSON's
+//     keys. A JSON body's own keys are names the CRS reads already.
+//   - 210208: an OS file by its absolute path after a double slash in the
+//     request's path (/download//etc/passwd: Express's
+//     app.get('/download/*') gives req.params[0] = "/etc/passwd", Gin's
+//     *filepath starts with /), with the CRS's lfi-os-files.data (930120's,
+//     which reads arguments and not the path). A path without // costs a
+//     byte scan.
+var carrierRules = `SecRule REQUEST_COOKIES "@rx (?i)php://(?:std(?:in|out|err)|(?:in|out)put|f(?:d|ilter)|memory|temp)" "id:210206,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: an I/O stream in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|XML:/* "@rx [\x22']?\bconstructor[\x22']?\s*:\s*\{\s*[\x22']?prototype\b[\x22']?\s*:" "id:210207,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'Prototype pollution: constructor.prototype as JSON keys inside a value',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_FILENAME "@contains //" "id:210208,phase:2,block,t:none,msg:'Path traversal: an OS file by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule REQUEST_FILENAME "@rx //+(?:[^/]*/)*?(?:etc|proc|root|var|home|usr|boot|dev|sys|run|windows|winnt)/" "t:none,t:urlDecodeUni,t:lowercase,chain"
+		SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:urlDecodeUni,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
