@@ -11,7 +11,8 @@ import (
 // attack79TSQL are attack 79's SQL Server finds (210201): what ends a
 // query after its sort keys (COLLATE, OPTION, FOR XML/JSON/BROWSE), a
 // conditional blind test (IF ... WAITFOR, SELECT 1/0), KILL, SELECT INTO,
-// and a numeric slot's value that starts with N'', 0x or an ODBC escape.
+// and a numeric slot's value that starts with an N string, 0x or an ODBC
+// escape.
 var attack79TSQL = []string{"name collate Latin1_General_CI_AS delete from users", "name desc option(recompile) delete from users",
 	"name option (maxdop 1) drop table users", "name option(fast 1) shutdown", "name for xml auto delete from users",
 	"name for json path drop table users", "name for browse delete from users", "name for xml raw,elements delete from users",
