@@ -154,3 +154,14 @@ func FuzzAttack79Readings(f *testing.F) {
 		}
 	})
 }
+
+// TestAttack79Arguments: rule 210204 refuses attack 79's other tools'
+// options after a value's first word; find's -exec of an everyday tool
+// passes.
+func TestAttack79Arguments(t *testing.T) {
+	operatorTable(t, "210204", argumentOptions, []string{"file -execdir sh -c id ;", "repo --config core.sshCommand=id",
+		"ssh://x/y --config=core.sshCommand=id", "a.md --filter=sh", "a.md --filter id", "http://h/f --use-askpass=sh", "x -e use_askpass=id",
+		"x --execute=use_askpass=id", "src --rsh=id host:dst", "svn+ssh://h/r --config-option=config:tunnels:ssh=id", "x --gpu-launcher=id",
+		"x --renderer-cmd-prefix=id"}, nil,
+		[]string{"use find -name '*.log' -exec gzip {} +", "then --filter=pandoc-citeproc", "set --config user.name=Ann", "add --rsh=ssh"})
+}

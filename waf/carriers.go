@@ -1,5 +1,7 @@
 package waf
 
+import "strings"
+
 // carrierRules are rules 210206-210208: what the CRS reads in one place
 // and not in another that carries it the same way (attack 79):
 //   - 210206: PHP's I/O streams (933140's expression, php://filter,
@@ -23,8 +25,88 @@ package waf
 //     which reads arguments and not the path). A path without // costs a
 //     byte scan.
 var carrierRules = `SecRule REQUEST_COOKIES "@rx (?i)php://(?:std(?:in|out|err)|(?:in|out)put|f(?:d|ilter)|memory|temp)" "id:210206,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: an I/O stream in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ARGS|REQUEST_COOKIES|XML:/* "@rx [\x22']?\bconstructor[\x22']?\s*:\s*\{\s*[\x22']?prototype\b[\x22']?\s*:" "id:210207,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'Prototype pollution: constructor.prototype as JSON keys inside a value',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ARGS|REQUEST_COOKIES|XML:/* "@` + jsonPrototypeOp + `" "id:210207,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'Prototype pollution: constructor.prototype as JSON keys inside a value',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains //" "id:210208,phase:2,block,t:none,msg:'Path traversal: an OS file by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule REQUEST_FILENAME "@rx //+(?:[^/]*/)*?(?:etc|proc|root|var|home|usr|boot|dev|sys|run|windows|winnt)/" "t:none,t:urlDecodeUni,t:lowercase,chain"
+	SecRule REQUEST_FILENAME "@` + rootAfterSlashesOp + `" "t:none,t:urlDecodeUni,t:lowercase,chain"
 		SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:urlDecodeUni,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
+
+// The operators of rules 210207 and 210208: Go, so that they hold none
+// of RE2's memory, whose bound is spent (docs/waf.md, "RE2's bound").
+const (
+	jsonPrototypeOp    = "gatewayJSONPrototype"
+	rootAfterSlashesOp = "gatewayRootAfterSlashes"
+)
+
+func init() {
+	registerGoOperator(jsonPrototypeOp, jsonPrototype)
+	registerGoOperator(rootAfterSlashesOp, rootAfterSlashes)
+}
+
+// jsonPrototype is rule 210207's operator: v holds constructor as a JSON
+// (or JavaScript) key whose value is an object with prototype as its
+// first key: "constructor": {"prototype": ...}, constructor:{prototype:.
+func jsonPrototype(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.Index(v[off:], "constructor")
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len("constructor")
+		if i > 0 && identByte(v[i-1], "$") {
+			continue
+		}
+		j := prototypeSkip(v, off, true)
+		if j >= len(v) || v[j] != ':' {
+			continue
+		}
+		j = prototypeSkip(v, j+1, false)
+		if j >= len(v) || v[j] != '{' {
+			continue
+		}
+		j = prototypeSkip(v, j+1, true)
+		if !strings.HasPrefix(v[j:], "prototype") {
+			continue
+		}
+		j = prototypeSkip(v, j+len("prototype"), true)
+		if j < len(v) && v[j] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+// prototypeSkip skips white space (and a quote, when quotes) at v[j:].
+func prototypeSkip(v string, j int, quotes bool) int {
+	for j < len(v) && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n' || v[j] == '\r' || quotes && (v[j] == '"' || v[j] == '\'')) {
+		j++
+	}
+	return j
+}
+
+// rootAfterSlashes is rule 210208's operator: after two or more slashes
+// in the path, a segment that is a system directory's (etc, proc, root,
+// var, home, usr, boot, dev, sys, run, windows, winnt), then a slash.
+func rootAfterSlashes(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.Index(v[off:], "//")
+		if i < 0 {
+			return false
+		}
+		j := off + i
+		for j < len(v) && v[j] == '/' {
+			j++
+		}
+		off = j
+		k := strings.IndexByte(v[j:], '/')
+		if k <= 0 {
+			continue
+		}
+		switch v[j : j+k] {
+		case "etc", "proc", "root", "var", "home", "usr", "boot", "dev", "sys", "run", "windows", "winnt":
+			return true
+		}
+	}
+	return false
+}

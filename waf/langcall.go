@@ -1624,8 +1624,15 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		// -exec, -execdir, -ok, -okdir; pandoc's --filter; wget's
 		// --use-askpass and .wgetrc's use_askpass; rsync's --rsh;
 		// Subversion's tunnels; Chromium's launchers and prefixes
-		if (option == "-exec" || option == "-execdir" || option == "-ok" || option == "-okdir") && probe(word) {
-			return true
+		if option == "-exec" || option == "-execdir" || option == "-ok" || option == "-okdir" {
+			// a shell, an interpreter or a network tool (find . -exec
+			// rm {} \; is a how-to's)
+			first, _, _ := strings.Cut(shellUnquoted(strings.TrimSpace(word)), " ")
+			switch first[strings.LastIndexByte(first, '/')+1:] {
+			case "sh", "bash", "dash", "zsh", "ksh", "python", "python2", "python3", "perl", "ruby", "node", "php", "lua", "nc", "ncat",
+				"socat", "curl", "wget", "busybox", "env", "id", "whoami":
+				return true
+			}
 		}
 		if longProbes("filter", "6", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
 			"browser-subprocess-path", "9") {

@@ -523,6 +523,9 @@ func metadataHostByte(c byte) bool {
 // number (schemelessMetadata); a metadata API's own segment after a
 // share's host (share).
 func metadataPathAt(host, v string, p int, share bool) bool {
+	// the host after // (a scheme's, or a scheme-relative URL's)
+	h := p - len(host)
+	schemed := h >= 2 && v[h-2:h] == "//"
 	if k := strings.IndexByte(host, ':'); k > 0 && strings.Trim(host[:k], "abcdefghijklmnopqrstuvwxyz+.-") == "" &&
 		strings.Trim(host[k+1:], "0123456789") != "" {
 		// a scheme with no slashes, which WHATWG URL reads as one with
@@ -564,17 +567,19 @@ func metadataPathAt(host, v string, p int, share bool) bool {
 	// Consul's :8500/v1/kv/, etcd, Caddy's admin localhost:2019/config/,
 	// the kubelet's :10250/pods), and Kubernetes' API server by its name
 	// before /api or /apis; with http:// the CRS refuses them too
-	if port && !share && (host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" || host == "0.0.0.0") {
+	// (schemeless: a URL with its scheme is the CRS's and 210121's to
+	// judge, and a developer's Referer is http://localhost:3000/page)
+	if port && !share && !schemed && (host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" || host == "0.0.0.0") {
 		return true
 	}
-	if port && !share {
+	if port && !share && !schemed {
 		if ip, ok := atonAddr(host); ok && (ip.IsLoopback() || ip.IsUnspecified()) {
 			return true
 		}
 	}
 	switch strings.TrimSuffix(strings.TrimSuffix(host, ".cluster.local"), ".svc") {
 	case "kubernetes", "kubernetes.default":
-		return seg == "api" || seg == "apis"
+		return !schemed && (seg == "api" || seg == "apis")
 	}
 	switch host {
 	case "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192":
