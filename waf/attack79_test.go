@@ -3,6 +3,7 @@ package waf
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,52 @@ func TestAttack79Arguments(t *testing.T) {
 		"x --execute=use_askpass=id", "src --rsh=id host:dst", "svn+ssh://h/r --config-option=config:tunnels:ssh=id", "x --gpu-launcher=id",
 		"x --renderer-cmd-prefix=id"}, nil,
 		[]string{"use find -name '*.log' -exec gzip {} +", "then --filter=pandoc-citeproc", "set --config user.name=Ann", "add --rsh=ssh"})
+}
+
+// TestReview79: a fresh-eyes review of attack 79's fixes: GraphQL
+// documents behind a byte order mark, a comment or an inline fragment,
+// an escaped quote in a block string; constructor's prototype not its
+// first key; a . segment after //; IPv6's loopback spellings; derived
+// tables, CTEs and bracketed names in a sort's subquery; pandoc's -F,
+// rsync's -e; and the false positives (a query of 150 ids, loopback
+// addresses in Markdown and prose, IF in prose).
+func TestReview79(t *testing.T) {
+	tableOnly(t)
+	gql := func(name, q string) probe {
+		return probe{name: name, method: "POST", path: "/graphql", contentType: "application/json", body: jsonString("query", q)}
+	}
+	get := func(name, path string) probe { return probe{name: name, method: "GET", path: path} }
+	q := url.QueryEscape
+	misses := []probe{
+		gql("GraphQL behind a BOM", "\ufeffquery { login(user: \"admin\\u0027--\", password: \"x\") }"),
+		gql("GraphQL comment after {", "{ #c\n login(user: \"admin\\u0027--\", password: \"x\") }"),
+		gql("GraphQL inline fragment", `{ ... on Query { login(user: "admin\u0027--", password: "x") } }`),
+		gql("GraphQL escaped block quote", `query { login(password: """\"""""", user: "admin\u0027--") }`),
+		get("constructor's second key", "/x?q="+q(`{"constructor":{"a":1,"prototype":{"isAdmin":true}}}`)),
+		get("constructor with a comment", "/x?q="+q(`{"constructor":/*c*/{"prototype":{"isAdmin":true}}}`)),
+		get("//./etc/passwd", "/download//./etc/passwd"),
+		get("[::ffff:127.0.0.1]", "/x?host="+q("[::ffff:127.0.0.1]:2375/containers/json")),
+		get("[0:0:0:0:0:0:0:1]", "/x?host="+q("[0:0:0:0:0:0:0:1]:2375/containers/json")),
+		get("[::]", "/x?host="+q("[::]:2375/containers/json")),
+		get("sort derived table", "/x?sort="+q("name desc, 1/(select count(*) from (select 1 from users where pw<'m') x)")),
+		get("sort CTE", "/x?sort="+q("name desc, 1/(with x as (select 1 from users where pw<'m') select count(*) from x)")),
+		get("sort bracketed", "/x?sort="+q("name desc, 1/(select(count(*))from(users)where(pw<'m'))")),
+		get("sort except", "/x?sort="+q("name desc, 1/(select 1 from users except select 1 from users where pw<'m')")),
+		get("pandoc -F", "/x?f="+q("a.md -F id")),
+		get("rsync -e", "/x?src="+q("src -e 'sh -c id' host:dst")),
+	}
+	ids := make([]string, 150)
+	for i := range ids {
+		ids[i] = `"gid://shopify/Product/` + strconv.Itoa(1000+i) + `"`
+	}
+	passes := []probe{
+		gql("150 product ids", "query { nodes(ids: ["+strings.Join(ids, ", ")+"]) { id } }"),
+		get("Markdown localhost", "/x?q="+q("The dev server runs on `localhost:3000/`")),
+		get("parenthesized localhost", "/x?q="+q("Open the app (localhost:3000/admin) in a browser")),
+		get("package.json proxy", "/x?q="+q(`"proxy": "localhost:5000/"`)),
+		get("IF in prose", "/x?q="+q("5 if (you want) select all")),
+		get("IF in prose with a comma", "/x?q="+q("1 if the total > 100, select Express shipping")),
+		get("kill with", "/x?q="+q("2 kill 3 with one stone")),
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
 }

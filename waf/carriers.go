@@ -65,22 +65,71 @@ func jsonPrototype(v string) bool {
 		if j >= len(v) || v[j] != '{' {
 			continue
 		}
-		j = prototypeSkip(v, j+1, true)
-		if !strings.HasPrefix(v[j:], "prototype") {
-			continue
-		}
-		j = prototypeSkip(v, j+len("prototype"), true)
-		if j < len(v) && v[j] == ':' {
+		if prototypeKey(v, j+1) {
 			return true
 		}
 	}
 	return false
 }
 
-// prototypeSkip skips white space (and a quote, when quotes) at v[j:].
+// prototypeWindow is how far into constructor's object prototypeKey
+// looks for its key: past it, a prototype anywhere after counts.
+const prototypeWindow = 2048
+
+// prototypeKey: the object whose body starts at v[j:] has prototype as a
+// key of its own, in any place ({"constructor":{"a":1,"prototype":{}}}:
+// a deep merge recurses whatever the keys' order; a review).
+func prototypeKey(v string, j int) bool {
+	depth := 1
+	for k := j; k < len(v); k++ {
+		if k-j > prototypeWindow {
+			return strings.Contains(v[k:], "prototype")
+		}
+		switch c := v[k]; c {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return false
+			}
+		case '"', '\'':
+			e := strings.IndexByte(v[k+1:], c)
+			if e < 0 {
+				return false
+			}
+			if depth == 1 && v[k+1:k+1+e] == "prototype" {
+				if n := prototypeSkip(v, k+2+e, false); n < len(v) && v[n] == ':' {
+					return true
+				}
+			}
+			k += e + 1
+		default:
+			if depth == 1 && strings.HasPrefix(v[k:], "prototype") && (k == 0 || !identByte(v[k-1], "$")) {
+				if n := prototypeSkip(v, k+len("prototype"), false); n < len(v) && v[n] == ':' {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// prototypeSkip skips white space, /* */ comments (JSON5's, JavaScript's)
+// and a quote, when quotes, at v[j:].
 func prototypeSkip(v string, j int, quotes bool) int {
-	for j < len(v) && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n' || v[j] == '\r' || quotes && (v[j] == '"' || v[j] == '\'')) {
-		j++
+	for j < len(v) {
+		switch {
+		case v[j] == ' ' || v[j] == '\t' || v[j] == '\n' || v[j] == '\r' || quotes && (v[j] == '"' || v[j] == '\''):
+			j++
+		case strings.HasPrefix(v[j:], "/*"):
+			e := strings.Index(v[j+2:min(len(v), j+2+prototypeWindow)], "*/")
+			if e < 0 {
+				return j
+			}
+			j += e + 4
+		default:
+			return j
+		}
 	}
 	return j
 }
@@ -95,8 +144,8 @@ func rootAfterSlashes(v string) bool {
 			return false
 		}
 		j := off + i
-		for j < len(v) && v[j] == '/' {
-			j++
+		for j < len(v) && (v[j] == '/' || v[j] == '.' && (j+1 == len(v) || v[j+1] == '/') && v[j-1] == '/') {
+			j++ // slashes and . segments (//./etc/passwd: a review)
 		}
 		off = j
 		k := strings.IndexByte(v[j:], '/')

@@ -99,6 +99,14 @@ func (d *decoder) value(name, v string) error {
 		// it (attack 79: login(user: "admin\u0027--") logged in)
 		n := name + suffixGraphQL
 		for _, lit := range graphQLStrings(v, d.budget) {
+			// only a string with a character code is made of (a quote,
+			// a backslash, < > ; | & $ ` { } ( ) %): a query of 250
+			// product ids (gid://shopify/Product/1) is no code, and each
+			// string read costs an argument (a review: 128 of them
+			// refused the request)
+			if !strings.ContainsAny(lit, "'\"\\<>;|&$`{}()%") {
+				continue
+			}
 			if err := d.keep(n, lit); err != nil {
 				return err
 			}
@@ -150,28 +158,13 @@ const suffixGraphQL = ":graphql"
 // GraphQL document does: { or query, mutation, subscription or fragment
 // and then a name, ( or {.
 func graphQLDocument(v string) bool {
-	j := 0
-	for j < len(v) {
-		for j < len(v) && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n' || v[j] == '\r' || v[j] == ',') {
-			j++
-		}
-		if j < len(v) && v[j] == '#' {
-			k := strings.IndexByte(v[j:], '\n')
-			if k < 0 {
-				return false
-			}
-			j += k
-			continue
-		}
-		break
-	}
+	j := graphQLSkip(v, 0)
 	if j < len(v) && v[j] == '{' {
-		// a selection set: { field(...) }, not JSON's {"key": ...}
-		k := j + 1
-		for k < len(v) && (v[k] == ' ' || v[k] == '\t' || v[k] == '\n' || v[k] == '\r') {
-			k++
-		}
-		return k < len(v) && (sqlLetter(v[k]) || v[k] == '_') && strings.Contains(v[j:], "(") && strings.Contains(v[j:], "\"")
+		// a selection set: { field(...) }, { ... on T }, not JSON's
+		// {"key": ...}
+		k := graphQLSkip(v, j+1)
+		return k < len(v) && (sqlLetter(v[k]) || v[k] == '_' || strings.HasPrefix(v[k:], "...")) && strings.Contains(v[j:], "(") &&
+			strings.Contains(v[j:], "\"")
 	}
 	for _, w := range [...]string{"query", "mutation", "subscription", "fragment"} {
 		if strings.HasPrefix(v[j:], w) {
@@ -183,6 +176,29 @@ func graphQLDocument(v string) bool {
 		}
 	}
 	return false
+}
+
+// graphQLSkip is the index after GraphQL's ignored tokens at v[j:]:
+// white space, commas, the byte order mark and # comments (a review:
+// U+FEFF or a comment before the first field hid a document).
+func graphQLSkip(v string, j int) int {
+	for j < len(v) {
+		switch {
+		case v[j] == ' ' || v[j] == '\t' || v[j] == '\n' || v[j] == '\r' || v[j] == ',':
+			j++
+		case strings.HasPrefix(v[j:], "\ufeff"):
+			j += len("\ufeff")
+		case v[j] == '#':
+			k := strings.IndexAny(v[j:], "\r\n")
+			if k < 0 {
+				return len(v)
+			}
+			j += k
+		default:
+			return j
+		}
+	}
+	return j
 }
 
 // graphQLStrings are the string values of the GraphQL document v ("..."
@@ -201,13 +217,23 @@ func graphQLStrings(v string, budget int) []string {
 			i += k
 		case '"':
 			if strings.HasPrefix(v[i:], `"""`) {
-				k := strings.Index(v[i+3:], `"""`)
-				if k < 0 {
-					return out
+				// a block string, \""" inside it an escaped quote (a
+				// review: it ended the string there before)
+				k := i + 3
+				for {
+					m := strings.Index(v[k:], `"""`)
+					if m < 0 {
+						return out
+					}
+					k += m
+					if v[k-1] != '\\' {
+						break
+					}
+					k += 3
 				}
-				out = append(out, v[i+3:i+3+k])
-				budget -= k
-				i += 3 + k + 2
+				out = append(out, strings.ReplaceAll(v[i+3:k], `\"""`, `"""`))
+				budget -= k - i
+				i = k + 2
 				continue
 			}
 			var b strings.Builder

@@ -1638,6 +1638,15 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			"browser-subprocess-path", "9") {
 			return true
 		}
+		// their short forms, pandoc's -F and rsync's -e, before a
+		// command of 210151's only (a review: src -e 'sh -c id' host:dst;
+		// curl -F 'file=@a.jpg', awk -F'|' and sed -e 's/a/b/' pass)
+		if (option == "-F" || option == "-e") && probe(word) {
+			return true
+		}
+		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e")) && probe(word[2:]) {
+			return true
+		}
 		for _, setting := range [...]string{"use_askpass=", "use-askpass=", "useaskpass="} {
 			if i := strings.Index(strings.ToLower(word), setting); i >= 0 && (option == "-e" || option == "--execute" || i == 0 ||
 				strings.HasPrefix(word, "--execute=") || strings.HasPrefix(word, "-e")) && probe(word[i+len(setting):]) {

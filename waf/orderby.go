@@ -601,6 +601,16 @@ func caseTests(c string) bool {
 // sortProbeWindow bytes FROM and a name: a subquery ((Select one) is a
 // form's placeholder).
 func sortSubquery(v string, k int) bool {
+	if n, ok := sqlWordFold(v, k, "with"); ok {
+		// a CTE: (with x as (select ...) ...) (a review)
+		if e, o := sqlName(v, sqlSkip(v, n)); e > sqlSkip(v, n) && o.kind == primName {
+			if m, ok := sqlWordFold(v, sqlSkip(v, e), "as"); ok {
+				m = sqlSkip(v, m)
+				return m < len(v) && v[m] == '(' && sortSubquery(v, sqlSkip(v, m+1))
+			}
+		}
+		return false
+	}
 	n, ok := sqlWordFold(v, k, "select")
 	if !ok {
 		return false
@@ -610,8 +620,12 @@ func sortSubquery(v string, k int) bool {
 	if f < 0 {
 		return false
 	}
-	e, o := sqlName(v, sqlSkip(v, n+f+len("from")))
-	if e <= n+f+len("from") || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
+	t := sqlSkip(v, n+f+len("from"))
+	if t < len(v) && v[t] == '(' {
+		return true // a derived table or a bracketed name: from (select ...) x, from(users) (a review)
+	}
+	e, o := sqlName(v, t)
+	if e <= t || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
 		return false
 	}
 	// then what goes on after a table in SQL ((select one from the list)
@@ -620,7 +634,8 @@ func sortSubquery(v string, k int) bool {
 	if e < len(v) && strings.IndexByte("),;", v[e]) >= 0 {
 		return true
 	}
-	_, ok = sqlWordFold(v, e, "where", "join", "inner", "left", "cross", "group", "order", "limit", "as", "union", "having", "natural")
+	_, ok = sqlWordFold(v, e, "where", "join", "inner", "left", "cross", "group", "order", "limit", "as", "union", "having", "natural", "except",
+		"intersect", "minus")
 	if !ok {
 		if m, ok2 := sqlName(v, e); m > e && ok2.kind == primName {
 			// an alias, then one of those

@@ -523,9 +523,13 @@ func metadataHostByte(c byte) bool {
 // number (schemelessMetadata); a metadata API's own segment after a
 // share's host (share).
 func metadataPathAt(host, v string, p int, share bool) bool {
-	// the host after // (a scheme's, or a scheme-relative URL's)
+	// the host after // (a scheme's, or a scheme-relative URL's); a
+	// loopback service counts only as the whole value or a path's
+	// segment (Open the app (localhost:3000/admin), `localhost:3000/`
+	// in Markdown: a review's false positives)
 	h := p - len(host)
 	schemed := h >= 2 && v[h-2:h] == "//"
+	whole := strings.TrimLeft(v[:h], " \t\r\n") == "" || h > 0 && (v[h-1] == '/' || v[h-1] == '\\') && !schemed
 	if k := strings.IndexByte(host, ':'); k > 0 && strings.Trim(host[:k], "abcdefghijklmnopqrstuvwxyz+.-") == "" &&
 		strings.Trim(host[k+1:], "0123456789") != "" {
 		// a scheme with no slashes, which WHATWG URL reads as one with
@@ -569,17 +573,23 @@ func metadataPathAt(host, v string, p int, share bool) bool {
 	// before /api or /apis; with http:// the CRS refuses them too
 	// (schemeless: a URL with its scheme is the CRS's and 210121's to
 	// judge, and a developer's Referer is http://localhost:3000/page)
-	if port && !share && !schemed && (host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" || host == "0.0.0.0") {
+	if port && !share && whole && (host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "0.0.0.0") {
 		return true
 	}
-	if port && !share && !schemed {
+	if port && !share && whole {
 		if ip, ok := atonAddr(host); ok && (ip.IsLoopback() || ip.IsUnspecified()) {
+			return true
+		}
+		// IPv6's loopback and unspecified addresses in any spelling,
+		// and IPv4's mapped ([::ffff:127.0.0.1], [0:0:0:0:0:0:0:1],
+		// [::]: a review)
+		if ip, err := netip.ParseAddr(host); err == nil && (ip.Unmap().IsLoopback() || ip.Unmap().IsUnspecified()) {
 			return true
 		}
 	}
 	switch strings.TrimSuffix(strings.TrimSuffix(host, ".cluster.local"), ".svc") {
 	case "kubernetes", "kubernetes.default":
-		return !schemed && (seg == "api" || seg == "apis")
+		return whole && (seg == "api" || seg == "apis")
 	}
 	switch host {
 	case "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192":

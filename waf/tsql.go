@@ -377,12 +377,24 @@ func (t *tsqlReader) conditional(k int) bool {
 			continue
 		}
 		c := v[j]
-		if strings.IndexByte("=<>(@", c) >= 0 {
+		switch {
+		case strings.IndexByte("=<>@", c) >= 0:
 			punct = true
+		case c == '(':
+			// a bracket counts when a query or a call opens it
+			// (exists(select ...), (select count(*) ...)), not a
+			// parenthesis of prose (5 if (you want) select all: a review)
+			if _, ok := sqlWordFold(v, sqlSkip(v, j+1), "select"); ok || j > 0 && identByte(v[j-1], "") {
+				punct = true
+			}
 		}
 		if punct && sqlLetter(c) && wordStart(v, j) {
 			if _, ok := sqlWordFold(v, j, tsqlConditioned...); ok {
-				return true
+				// not after a comma: 1 if the total > 100, select Express
+				// shipping is prose
+				if b := blanksBefore(v, j); b == 0 || v[b-1] != ',' {
+					return true
+				}
 			}
 		}
 		j++
@@ -1167,7 +1179,12 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 	if n, ok := word(k, "kill"); ok {
 		// KILL <session>: other sessions ended (attack 79)
 		if e := sqlNumberEnd(v, n); e > n {
-			return goesOn(t.skip(e), "", "with")
+			e = t.skip(e)
+			if m, ok := word(e, "with"); ok {
+				// KILL n WITH STATUSONLY only (2 kill 3 with one stone)
+				return word(m, "statusonly")
+			}
+			return goesOn(e, "")
 		}
 		return 0, false
 	}
