@@ -45,7 +45,7 @@ func TestCPUBoundAttack79(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:"} {
+	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:", ";with x as (", ";explain (", "; do ", "a lbl: ", " -u ", "//run/"} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -213,4 +213,32 @@ func TestReview79(t *testing.T) {
 		get("kill with", "/x?q="+q("2 kill 3 with one stone")),
 	}
 	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// TestAttack80: attack 80's finds: a statement stacked after a ; and led
+// by a CTE, PostgreSQL's EXPLAIN ANALYZE and DO, a stacked IF (210201); a
+// T-SQL label before a statement; git clone's -u among a command's
+// arguments (210204); a secret's path after // in the request's path
+// (210209).
+func TestAttack80(t *testing.T) {
+	operatorTable(t, "210201/210204", func(v string) bool { return tsqlStatement(v) || argumentOptions(v) }, []string{
+		"1;with x as (select 1 a) delete from users", "1;\nwith x as (select 1 a) delete from users", "name desc;with x as (select 1 a) delete from users",
+		"name;with x as (select 1 a) delete users", "name desc;with x as (select 1 a) update users set role='admin'",
+		"name desc;with x as (select 1 a) select * into pub from users", "name desc;with c as (select * from users) update c set role='admin'",
+		"name desc;with x(a) as (select 1) select 1/0 where exists(select 1 from users where pw like 'a%')",
+		"1;with d as (delete from users returning 1) select 1", "1;with x as materialized (select 1) delete from users",
+		"1;explain analyze delete from users", "1;explain (analyze) update users set role='admin'", "1;do $$begin delete from users; end$$",
+		"name desc;if 1=1 select 1/0", "name;explain analyze delete from users", "name desc lbl: delete from users", "name desc x:shutdown",
+		"1 lbl: delete from users", "origin -u id", "origin -uid", "origin dst -u 'sh -c id'", "https://github.com/a/b.git -u id",
+		"name desc;with x as (select 1 a) insert into users(name,role) values('e','admin')"},
+		nil,
+		[]string{"Note: with this, as (a) result, delete it; ok", "Done; with friends as (we said) we left", "Time: 10:30 delete later",
+			"run it with -u root", "Ratio 3:1 drop table later"})
+	tableOnly(t)
+	var misses []probe
+	for _, p := range []string{"/download//var/run/secrets/kubernetes.io/serviceaccount/token", "/download//run/secrets/db_password",
+		"/download//root/.git-credentials"} {
+		misses = append(misses, probe{name: "path " + p, method: "GET", path: p})
+	}
+	runBeyondTheCRS(t, nil, misses, []probe{{name: "path //assets", method: "GET", path: "/static//css/app.css"}})
 }

@@ -1638,13 +1638,15 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			"browser-subprocess-path", "9") {
 			return true
 		}
-		// their short forms, pandoc's -F and rsync's -e, before a
-		// command of 210151's only (a review: src -e 'sh -c id' host:dst;
-		// curl -F 'file=@a.jpg', awk -F'|' and sed -e 's/a/b/' pass)
-		if (option == "-F" || option == "-e") && probe(word) {
+		// their short forms, pandoc's -F, rsync's -e and git clone's -u
+		// (--upload-pack), before a command of 210151's only (a review:
+		// src -e 'sh -c id' host:dst; attack 80: origin -u id; curl -F
+		// 'file=@a.jpg', awk -F'|', sed -e 's/a/b/' and sudo -u postgres
+		// psql pass)
+		if (option == "-F" || option == "-e" || option == "-u") && probe(word) {
 			return true
 		}
-		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e")) && probe(word[2:]) {
+		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e") || strings.HasPrefix(word, "-u")) && probe(word[2:]) {
 			return true
 		}
 		for _, setting := range [...]string{"use_askpass=", "use-askpass=", "useaskpass="} {

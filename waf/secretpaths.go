@@ -50,6 +50,8 @@ var secretPathsData string
 // repository browser names as often as any (application.yml,
 // database.yml, settings.xml) are not marked.
 var secretPathsRule = `SecRule ` + valueTargets + ` "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_FILENAME "@contains //" "id:210209,phase:2,block,t:none,msg:'Path traversal: a container or application secret by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule REQUEST_FILENAME "@rx ` + secretPathsPattern(secretPathsData) + `" "t:none,t:` + afterDoubleSlashTransformation + `,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains ;" "id:210171,phase:2,block,t:none,msg:'Restricted file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/restricted-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueTargets + ` "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:urlDecodeUni,msg:'OS file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
@@ -71,8 +73,23 @@ SecRule ` + valueTargets + ` "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:u
 // inside it: no value without a ';' changes.
 const pathParamsTransformation = "gatewayPathParams"
 
+// afterDoubleSlashTransformation (rule 210209, attack 80) is a path from
+// its first // on, with one slash: /download//var/run/secrets/x is
+// /var/run/secrets/x, what Express's app.get('/download/*') hands the
+// application (req.params[0]) and 210170's expression reads as an
+// absolute path. The same expression as 210170's, so the same compiled
+// program (no more of RE2's memory).
+const afterDoubleSlashTransformation = "gatewayAfterDoubleSlash"
+
 func init() {
 	plugins.RegisterTransformation(pathParamsTransformation, dropPathParams)
+	plugins.RegisterTransformation(afterDoubleSlashTransformation, func(v string) (string, bool, error) {
+		i := strings.Index(v, "//")
+		if i < 0 {
+			return v, false, nil
+		}
+		return v[i+1:], true, nil
+	})
 }
 
 // dropPathParams is pathParamsTransformation.

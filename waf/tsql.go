@@ -42,11 +42,11 @@ func init() { registerGoOperator(tsqlStatementOp, tsqlStatement) }
 // once: comments' ends (sqlReader), white space and comments from a
 // place (tsqlReader.skip), the rest of the value as SQL (tailFrom).
 func tsqlStatement(v string) bool {
-	if !strings.ContainsAny(v, "'\"0123456789cC$:(") {
+	if !strings.ContainsAny(v, "'\"0123456789cC$:(;") {
 		return leadCandidate(v) && newTSQLReader(v).led()
 	}
 	t := newTSQLReader(v)
-	if t.numbered() || t.quoted() || t.led() {
+	if t.numbered() || t.quoted() || t.led() || t.stacked() {
 		return true
 	}
 	// a conversion or a CASE joined to a closed quote
@@ -309,6 +309,11 @@ func (t *tsqlReader) led() bool {
 			}
 		}
 	}
+	// a label (lbl: delete from users: T-SQL's GOTO target, a statement
+	// of its own; attack 80)
+	if e, o := sqlName(v, j); e > j && o.kind == primName && e < len(v) && v[e] == ':' && (e+1 >= len(v) || v[e+1] != ':') && sqlish {
+		j = t.skip(e + 1)
+	}
 	plain := !sqlish
 	// OFFSET n ROW[S] [FETCH FIRST|NEXT n ROW[S] ONLY]
 	if m, ok := sqlWordFold(v, j, "offset"); ok {
@@ -398,6 +403,121 @@ func (t *tsqlReader) conditional(k int) bool {
 			}
 		}
 		j++
+	}
+	return false
+}
+
+// stacked: after a ; (outside a string), a statement led by a CTE (WITH
+// <name> [(...)] AS [[NOT] MATERIALIZED] (...) [, ...] and then a
+// statement, or a data-modifying CTE: with d as (delete from users
+// returning 1) select 1), PostgreSQL's EXPLAIN ANALYZE of a statement
+// (it runs it) or DO $$...$$, or IF/WHILE's blind test (conditional).
+// ?id=1;with x as (select 1 a) delete from users and ?sort=name
+// desc;explain analyze delete from users emptied a table on PostgreSQL
+// and SQLite for attack 80, and passed: libinjection reads no SQL in a
+// part that starts with WITH, and 210201 read no ;. Each ; is read once;
+// a CTE's brackets within sortProbeWindow bytes.
+func (t *tsqlReader) stacked() bool {
+	v := t.v
+	for i := strings.IndexByte(v, ';'); i >= 0 && i < len(v); {
+		k := t.skip(i + 1)
+		if t.stackedAt(k) {
+			return true
+		}
+		n := strings.IndexByte(v[i+1:], ';')
+		if n < 0 {
+			return false
+		}
+		i += n + 1
+	}
+	return false
+}
+
+// stackedAt reads stacked's statement at v[k:].
+func (t *tsqlReader) stackedAt(k int) bool {
+	v := t.v
+	dml := func(at int) bool {
+		_, ok := sqlWordFold(v, at, "delete", "update", "insert", "merge", "truncate", "drop", "alter", "create", "grant", "copy")
+		if ok {
+			return true
+		}
+		_, ok = tsqlStatementAt(t, at)
+		return ok
+	}
+	if n, ok := sqlWordFold(v, k, "explain"); ok {
+		n = t.skip(n)
+		if m, ok := sqlWordFold(v, n, "analyze", "analyse"); ok {
+			return dml(t.skip(m))
+		}
+		if n < len(v) && v[n] == '(' {
+			if c := closingBracket(v, n, 128); c > 0 && indexFold(v[n:c], "analy") >= 0 {
+				return dml(t.skip(c + 1))
+			}
+		}
+		return false
+	}
+	if n, ok := sqlWordFold(v, k, "do"); ok {
+		n = t.skip(n)
+		if m, ok := sqlWordFold(v, n, "language"); ok {
+			if e, _ := sqlName(v, t.skip(m)); e > t.skip(m) {
+				n = t.skip(e)
+			}
+		}
+		return n < len(v) && (v[n] == '$' || v[n] == '\'' || v[n]|0x20 == 'e' && n+1 < len(v) && v[n+1] == '\'')
+	}
+	if _, ok := sqlWordFold(v, k, "if", "while"); ok {
+		return t.conditional(k)
+	}
+	n, ok := sqlWordFold(v, k, "with")
+	if !ok {
+		return false
+	}
+	n = t.skip(n)
+	if m, ok := sqlWordFold(v, n, "recursive"); ok {
+		n = t.skip(m)
+	}
+	for range 16 {
+		e, o := sqlName(v, n)
+		if e == n || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
+			return false
+		}
+		n = t.skip(e) // a call's brackets are the columns: x(a)
+		m, ok := sqlWordFold(v, n, "as")
+		if !ok {
+			return false
+		}
+		n = t.skip(m)
+		if m, ok := sqlWordFold(v, n, "not"); ok {
+			n = t.skip(m)
+		}
+		if m, ok := sqlWordFold(v, n, "materialized"); ok {
+			n = t.skip(m)
+		}
+		if n >= len(v) || v[n] != '(' {
+			return false
+		}
+		c := closingBracket(v, n, sortProbeWindow)
+		if c < 0 {
+			return len(v)-n >= sortProbeWindow // past the window: a probe
+		}
+		if dml(t.skip(n + 1)) {
+			return true // a data-modifying CTE
+		}
+		n = t.skip(c + 1)
+		if n < len(v) && v[n] == ',' {
+			n = t.skip(n + 1)
+			continue
+		}
+		// the statement the CTE leads
+		if dml(n) {
+			return true
+		}
+		if m, ok := sqlWordFold(v, n, "select"); ok {
+			// a blind test: select 1/0 where exists(...), select ... into
+			w := v[m:min(len(v), m+sortProbeWindow)]
+			return wordIndexFold(w, "into") >= 0 || strings.Contains(w, "/0") || wordIndexFold(w, "exists") >= 0
+		}
+		return false
 	}
 	return false
 }
