@@ -1643,10 +1643,20 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		// src -e 'sh -c id' host:dst; attack 80: origin -u id; curl -F
 		// 'file=@a.jpg', awk -F'|', sed -e 's/a/b/' and sudo -u postgres
 		// psql pass)
-		if (option == "-F" || option == "-e" || option == "-u") && probe(word) {
+		if (option == "-F" || option == "-e") && probe(word) {
 			return true
 		}
-		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e") || strings.HasPrefix(word, "-u")) && probe(word[2:]) {
+		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e")) && probe(word[2:]) {
+			return true
+		}
+		// -u: not a user's name that is an interpreter's too (docker exec
+		// -u node, sudo -u python3), nor -uid (find's test: a review)
+		if option == "-u" && probe(word) {
+			first, _, _ := strings.Cut(shellUnquoted(strings.TrimSpace(word)), " ")
+			switch first {
+			case "node", "python", "python2", "python3", "perl", "ruby", "php", "lua", "env", "nc", "socat", "busybox":
+				return strings.ContainsAny(strings.TrimSpace(shellUnquoted(word)), " \t")
+			}
 			return true
 		}
 		for _, setting := range [...]string{"use_askpass=", "use-askpass=", "useaskpass="} {

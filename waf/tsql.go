@@ -360,19 +360,51 @@ func (t *tsqlReader) led() bool {
 // when they run on a condition: output, a clock, an error, a call.
 var tsqlConditioned = []string{"select", "print", "waitfor", "raiserror", "throw", "exec", "execute", "declare", "shutdown", "kill"}
 
+// tsqlConditionedSQL: the statement word at v[j:m] goes on as SQL (a
+// stacked IF's): SELECT's list, KILL's number, WAITFOR DELAY|TIME,
+// RAISERROR( and THROW's number, EXEC's procedure, SHUTDOWN; not PRINT
+// (PHP's, Perl's).
+func tsqlConditionedSQL(v string, j, m int) bool {
+	k := sqlSkip(v, m)
+	switch strings.ToLower(v[j:m]) {
+	case "select":
+		return sqlSelectList(v, k)
+	case "kill", "throw":
+		return k < len(v) && v[k] >= '0' && v[k] <= '9'
+	case "waitfor":
+		_, ok := sqlWordFold(v, k, "delay", "time")
+		return ok
+	case "raiserror":
+		return k < len(v) && v[k] == '('
+	case "exec", "execute":
+		e, o := sqlName(v, k)
+		return e > k && (o.kind == primQuotedName || strings.ContainsAny(v[k:e], "_.(")) || k < len(v) && v[k] == '('
+	case "shutdown":
+		return true
+	}
+	return false
+}
+
 // conditional: at v[k:] IF or WHILE, a condition with SQL's punctuation
 // in it (= < > ( @ '), then, outside SQL's tokens, one of
 // tsqlConditioned: name desc if exists(select 1 from users where pw like
 // N'a%') waitfor delay N'0:0:5', 1 if system_user=N'sa' select 1/0 (attack
 // 79: a blind test with no statement that changes anything).
-func (t *tsqlReader) conditional(k int) bool {
+func (t *tsqlReader) conditional(k int) bool { return t.conditionalTo(k, len(t.v), false) }
+
+// conditionalTo is conditional read up to v[end] (stacked's next ;).
+// stacked (after a ; with nothing SQL's before it: PHP's, Perl's and the
+// shell's if after a ;) asks more: the condition's punctuation = @ ' or a
+// query's bracket (not < > alone: if price > 100 select express shipping),
+// and the statement's own SQL after it (sqlSelectList, KILL's number).
+func (t *tsqlReader) conditionalTo(k, end int, stacked bool) bool {
 	v := t.v
 	n, ok := sqlWordFold(v, k, "if", "while")
 	if !ok {
 		return false
 	}
 	punct := false
-	for j := n; j < len(v); {
+	for j := n; j < end; {
 		if e := tsqlTokenEnd(v, j); e != j {
 			if e < 0 {
 				return false
@@ -383,7 +415,9 @@ func (t *tsqlReader) conditional(k int) bool {
 		}
 		c := v[j]
 		switch {
-		case strings.IndexByte("=<>@", c) >= 0:
+		case c == '{':
+			return false // a block of PHP's, Perl's, C's
+		case strings.IndexByte("=@", c) >= 0 || !stacked && (c == '<' || c == '>'):
 			punct = true
 		case c == '(':
 			// a bracket counts when a query or a call opens it
@@ -394,10 +428,10 @@ func (t *tsqlReader) conditional(k int) bool {
 			}
 		}
 		if punct && sqlLetter(c) && wordStart(v, j) {
-			if _, ok := sqlWordFold(v, j, tsqlConditioned...); ok {
+			if m, ok := sqlWordFold(v, j, tsqlConditioned...); ok {
 				// not after a comma: 1 if the total > 100, select Express
 				// shipping is prose
-				if b := blanksBefore(v, j); b == 0 || v[b-1] != ',' {
+				if b := blanksBefore(v, j); (b == 0 || v[b-1] != ',') && (!stacked || tsqlConditionedSQL(v, j, m)) {
 					return true
 				}
 			}
@@ -420,53 +454,92 @@ func (t *tsqlReader) conditional(k int) bool {
 func (t *tsqlReader) stacked() bool {
 	v := t.v
 	for i := strings.IndexByte(v, ';'); i >= 0 && i < len(v); {
-		k := t.skip(i + 1)
-		if t.stackedAt(k) {
+		n := strings.IndexByte(v[i+1:], ';')
+		end := len(v)
+		if n >= 0 {
+			end = i + 1 + n
+		}
+		if t.stackedAt(t.skip(i+1), end) {
 			return true
 		}
-		n := strings.IndexByte(v[i+1:], ';')
 		if n < 0 {
 			return false
 		}
-		i += n + 1
+		i = end
 	}
 	return false
 }
 
-// stackedAt reads stacked's statement at v[k:].
-func (t *tsqlReader) stackedAt(k int) bool {
+// stackedCTEWindow is how far a CTE's body is read for its closing
+// bracket (SQL's strings and comments skipped): past it, the CTE is not
+// read.
+const stackedCTEWindow = 4096
+
+// stackedAt reads stacked's statement at v[k:]; end is where the next ;
+// stands (the conditional's reading stops there: one scan per value).
+func (t *tsqlReader) stackedAt(k, end int) bool {
 	v := t.v
 	dml := func(at int) bool {
-		_, ok := sqlWordFold(v, at, "delete", "update", "insert", "merge", "truncate", "drop", "alter", "create", "grant", "copy")
-		if ok {
-			return true
-		}
-		_, ok = tsqlStatementAt(t, at)
+		_, ok := tsqlStatementAt(t, at)
 		return ok
 	}
 	if n, ok := sqlWordFold(v, k, "explain"); ok {
+		// EXPLAIN [ANALYZE] [VERBOSE] | (options) <statement>: ANALYZE
+		// runs it (a review: VERBOSE, a CTE, EXECUTE)
 		n = t.skip(n)
-		if m, ok := sqlWordFold(v, n, "analyze", "analyse"); ok {
-			return dml(t.skip(m))
-		}
+		analyze := false
 		if n < len(v) && v[n] == '(' {
-			if c := closingBracket(v, n, 128); c > 0 && indexFold(v[n:c], "analy") >= 0 {
-				return dml(t.skip(c + 1))
+			if c := closingBracket(v, n, 128); c > 0 {
+				analyze = indexFold(v[n:c], "analy") >= 0
+				n = t.skip(c + 1)
+			}
+		}
+		for range 4 {
+			m, ok := sqlWordFold(v, n, "analyze", "analyse", "verbose")
+			if !ok {
+				break
+			}
+			analyze = analyze || v[n]|0x20 == 'a'
+			n = t.skip(m)
+		}
+		if !analyze {
+			return false
+		}
+		if _, ok := sqlWordFold(v, n, "execute"); ok {
+			return true
+		}
+		return dml(n) || t.stackedAt(n, end)
+	}
+	if n, ok := sqlWordFold(v, k, "prepare"); ok {
+		// PREPARE p [(types)] AS <statement>
+		if e, _ := sqlName(v, t.skip(n)); e > t.skip(n) {
+			m := t.skip(e)
+			if a, ok := sqlWordFold(v, m, "as"); ok {
+				return dml(t.skip(a)) || t.stackedAt(t.skip(a), end)
 			}
 		}
 		return false
 	}
 	if n, ok := sqlWordFold(v, k, "do"); ok {
+		// DO [LANGUAGE l] $$...$$ (a dollar-quoted body: do 'npm
+		// install' again and a shell loop's do $cmd are prose: a review)
 		n = t.skip(n)
 		if m, ok := sqlWordFold(v, n, "language"); ok {
 			if e, _ := sqlName(v, t.skip(m)); e > t.skip(m) {
 				n = t.skip(e)
 			}
 		}
-		return n < len(v) && (v[n] == '$' || v[n] == '\'' || v[n]|0x20 == 'e' && n+1 < len(v) && v[n+1] == '\'')
+		if n < len(v) && v[n] == '$' {
+			q := n + 1
+			for q < len(v) && q-n < 64 && identByte(v[q], "") {
+				q++
+			}
+			return q < len(v) && v[q] == '$' && (q == n+1 || !(v[n+1] >= '0' && v[n+1] <= '9'))
+		}
+		return false
 	}
 	if _, ok := sqlWordFold(v, k, "if", "while"); ok {
-		return t.conditional(k)
+		return t.conditionalTo(k, end, true)
 	}
 	n, ok := sqlWordFold(v, k, "with")
 	if !ok {
@@ -476,7 +549,10 @@ func (t *tsqlReader) stackedAt(k int) bool {
 	if m, ok := sqlWordFold(v, n, "recursive"); ok {
 		n = t.skip(m)
 	}
-	for range 16 {
+	for ctes := 0; ; ctes++ {
+		if ctes >= 64 {
+			return true // past the bound: a probe
+		}
 		e, o := sqlName(v, n)
 		if e == n || o.kind != primName && o.kind != primQuotedName && o.kind != primCall {
 			return false
@@ -496,9 +572,9 @@ func (t *tsqlReader) stackedAt(k int) bool {
 		if n >= len(v) || v[n] != '(' {
 			return false
 		}
-		c := closingBracket(v, n, sortProbeWindow)
+		c := tsqlBracketEnd(v, n, stackedCTEWindow)
 		if c < 0 {
-			return len(v)-n >= sortProbeWindow // past the window: a probe
+			return false
 		}
 		if dml(t.skip(n + 1)) {
 			return true // a data-modifying CTE
@@ -508,18 +584,69 @@ func (t *tsqlReader) stackedAt(k int) bool {
 			n = t.skip(n + 1)
 			continue
 		}
-		// the statement the CTE leads
+		// the statement the CTE leads: one of this rule's, or a SELECT
+		// of SQL's (an error or a clock: select cast(pw as int) from
+		// users, select pg_sleep(5); a review)
 		if dml(n) {
 			return true
 		}
 		if m, ok := sqlWordFold(v, n, "select"); ok {
-			// a blind test: select 1/0 where exists(...), select ... into
-			w := v[m:min(len(v), m+sortProbeWindow)]
-			return wordIndexFold(w, "into") >= 0 || strings.Contains(w, "/0") || wordIndexFold(w, "exists") >= 0
+			return sqlSelectList(v, t.skip(m))
 		}
 		return false
 	}
-	return false
+}
+
+// tsqlBracketEnd is the index of the bracket that closes the one at
+// v[b], SQL Server's strings, quoted names and comments skipped
+// (tsqlTokenEnd: with x as (select ')') delete ... closed at the string's
+// bracket before, a review), within window bytes, or -1.
+func tsqlBracketEnd(v string, b, window int) int {
+	depth := 0
+	for j := b; j < len(v) && j-b < window; {
+		if e := tsqlTokenEnd(v, j); e != j {
+			if e < 0 {
+				return -1
+			}
+			j = e
+			continue
+		}
+		switch v[j] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return j
+			}
+		}
+		j++
+	}
+	return -1
+}
+
+// sqlSelectList: at v[j:] (after SELECT) SQL's list starts, not prose: a
+// number, *, @, a bracket, a quote, or a name called or followed by SQL's
+// punctuation or FROM (select express shipping is prose).
+func sqlSelectList(v string, j int) bool {
+	if j >= len(v) {
+		return false
+	}
+	if c := v[j]; !sqlLetter(c) && c != '_' {
+		return strings.IndexByte("0123456789*@('\"[-+", c) >= 0
+	}
+	e, o := sqlName(v, j)
+	if o.kind == primCall {
+		return true
+	}
+	k := sqlSkip(v, e)
+	if k >= len(v) {
+		return false
+	}
+	if strings.IndexByte(",=<>+-*/|:", v[k]) >= 0 {
+		return true
+	}
+	_, ok := sqlWordFold(v, k, "from", "into", "as")
+	return ok
 }
 
 // leadCandidate: v starts, after white space, brackets and signs, with
