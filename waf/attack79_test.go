@@ -45,7 +45,7 @@ func TestCPUBoundAttack79(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:", ";with x as (", ";explain (", "; do ", "a lbl: ", " -u ", "//run/", "; if (", ";if @a=1 ", ";with x as (select ')'"} {
+	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:", ";with x as (", ";explain (", "; do ", "a lbl: ", " -u ", "//run/", "; if (", ";if @a=1 ", ";with x as (select ')'", "./", "a/./", "0x6d>a, "} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -250,4 +250,44 @@ func TestAttack80(t *testing.T) {
 		misses = append(misses, probe{name: "path " + p, method: "GET", path: p})
 	}
 	runBeyondTheCRS(t, nil, misses, []probe{{name: "path //assets", method: "GET", path: "/static//css/app.css"}})
+}
+
+// TestAttack81: attack 81's finds: SQL with no code character in a
+// GraphQL string (an ID a resolver puts in WHERE id = ...); MySQL's 0x
+// literals in a sort's comparison; GNU sort's --compress-program and
+// sqlite3's -cmd .shell among a command's arguments; a serialized PHP
+// object in a cookie, percent-encoded; a metadata or loopback address on
+// a later line of a list; and a run of ./ read once.
+func TestAttack81(t *testing.T) {
+	operatorTable(t, "210202/210204/210205", func(v string) bool {
+		return sortListProbe(v) || argumentOptions(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{"password>0x6d", "password<0x6d", "(password>0x6d) desc", "name, password>0x6d", "password like 0x6125",
+		"password rlike 0x5E61", "password regexp 0x5E61", "-(password>0x6d)",
+		"data.csv -S 1K --compress-program=sh", "data.csv --compress-program sh -S 1K", "data.csv --compress-prog=sh",
+		`data.db -cmd ".shell id"`, `data.db -cmd ".system id"`,
+		"https://hooks.example.com/a\n169.254.169.254/latest/meta-data/iam/security-credentials/role",
+		"example.com\r\nlocalhost:2375/containers/json"}, nil,
+		[]string{"price like 0x", "name desc, 0x10", "data.csv --compress-program=gzip", `data.db -cmd ".tables"`,
+			"line one\nsee 169.254.169.254/latest/meta-data/ for the id"})
+	tableOnly(t)
+	gql := func(name, q string) probe {
+		return probe{name: name, method: "POST", path: "/graphql", contentType: "application/json", body: jsonString("query", q)}
+	}
+	misses := []probe{
+		gql("GraphQL id 1 or 1=1", `{ product(id: "1 or 1=1") { name } }`),
+		gql("GraphQL id like 0x", `{ product(id: "1 and password like 0x6125") { name } }`),
+		gql("GraphQL default 1 OR true", `query($id: ID = "1 OR true") { product(id: $id) { name } }`),
+		{name: "cookie serialized object", method: "GET", path: "/x",
+			header: http.Header{"Cookie": {"cart=O%3A8%3A%22stdClass%22%3A1%3A%7Bs%3A1%3A%22a%22%3Bs%3A1%3A%22b%22%3B%7D"}}},
+	}
+	passes := []probe{
+		gql("GraphQL tags with words", `mutation { productCreate(input: {title: "Rock and roll tee", tags: ["summer", "rock and roll"]}) { id } }`),
+		{name: "cookie plain", method: "GET", path: "/x", header: http.Header{"Cookie": {"cart=3%20items; theme=dark"}}},
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
+	// a run of ./ is no address (TestCPUBoundAttack79 bounds its cost:
+	// 83 ms for 16 KiB before, read once per dot)
+	if schemelessMetadata(strings.Repeat("./", 8192)) || schemelessMetadata("/download"+strings.Repeat("/.", 8192)+"/latest/") {
+		t.Errorf("./ read as an address")
+	}
 }

@@ -18,6 +18,11 @@ import "strings"
 //     __proto__ anywhere and constructor.prototype as a path
 //     (constructor.prototype, constructor[prototype]), not as JSON's
 //     keys. A JSON body's own keys are names the CRS reads already.
+//   - 210210 (attack 81): a PHP serialized object in a cookie,
+//     percent-encoded (933170's expression, after t:urlDecodeUni): PHP's
+//     setcookie('cart', serialize($x)) sends it so, and
+//     unserialize($_COOKIE['cart']) reads it; 933170 reads cookies as they
+//     came, where the quotes are %22.
 //   - 210208: an OS file by its absolute path after a double slash in the
 //     request's path (/download//etc/passwd: Express's
 //     app.get('/download/*') gives req.params[0] = "/etc/passwd", Gin's
@@ -26,6 +31,7 @@ import "strings"
 //     byte scan.
 var carrierRules = `SecRule REQUEST_COOKIES "@rx (?i)php://(?:std(?:in|out|err)|(?:in|out)put|f(?:d|ilter)|memory|temp)" "id:210206,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: an I/O stream in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|XML:/* "@` + jsonPrototypeOp + `" "id:210207,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'Prototype pollution: constructor.prototype as JSON keys inside a value',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_COOKIES "@rx [oOcC]:\d+:\".+?\":\d+:\{.*}" "id:210210,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: a serialized object in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains //" "id:210208,phase:2,block,t:none,msg:'Path traversal: an OS file by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@` + rootAfterSlashesOp + `" "t:none,t:urlDecodeUni,t:lowercase,chain"
 		SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:urlDecodeUni,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"

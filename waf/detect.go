@@ -104,7 +104,7 @@ func (d *decoder) value(name, v string) error {
 			// product ids (gid://shopify/Product/1) is no code, and each
 			// string read costs an argument (a review: 128 of them
 			// refused the request)
-			if !strings.ContainsAny(lit, "'\"\\<>;|&$`{}()%") {
+			if !strings.ContainsAny(lit, "'\"\\<>;|&$`{}()%=") && !graphQLSQLWords(lit) {
 				continue
 			}
 			if err := d.keep(n, lit); err != nil {
@@ -271,6 +271,23 @@ func graphQLStrings(v string, budget int) []string {
 		}
 	}
 	return out
+}
+
+// graphQLSQLWords: s has a blank and one of SQL's words that a condition
+// or a clause in a numeric slot is made of (1 or 1=1, 1 and password like
+// 0x6125, 1 order by 5: an ID argument a resolver puts in WHERE id = ...;
+// attack 81).
+func graphQLSQLWords(s string) bool {
+	if !strings.ContainsAny(s, " \t\n") {
+		return false
+	}
+	for _, w := range [...]string{"or", "and", "xor", "like", "rlike", "regexp", "between", "collate", "order", "union", "select",
+		"having", "where", "sleep", "benchmark", "waitfor", "is", "not", "div", "mod"} {
+		if wordIndexFold(s, w) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // suffixUnescaped names a value with its string escapes decoded

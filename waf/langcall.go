@@ -1635,8 +1635,16 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			}
 		}
 		if longProbes("filter", "6", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
-			"browser-subprocess-path", "9") {
+			"browser-subprocess-path", "9", "compress-program", "8") {
 			return true
+		}
+		// sqlite3's -cmd ".shell ..." / ".system ..." (attack 81: through
+		// escapeshellcmd, which leaves paired quotes alone)
+		if option == "-cmd" || option == "--cmd" {
+			c := strings.TrimSpace(shellUnquoted(word))
+			if strings.HasPrefix(c, ".shell") || strings.HasPrefix(c, ".system") || strings.HasPrefix(c, ".sh ") {
+				return true
+			}
 		}
 		// their short forms, pandoc's -F, rsync's -e and git clone's -u
 		// (--upload-pack), before a command of 210151's only (a review:

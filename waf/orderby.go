@@ -73,7 +73,7 @@ const sortProbeWindow = 256
 // matched within sortProbeWindow bytes, and comments' ends are searched
 // once (sqlReader).
 func sortListProbe(v string) bool {
-	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && strings.IndexByte(v, '$') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
+	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && strings.IndexByte(v, '$') < 0 && indexFold(v, "0x") < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
 		indexFold(v, "regexp") < 0 && indexFold(v, "similar") < 0 && indexFold(v, "glob") < 0 {
 		return false
 	}
@@ -180,12 +180,18 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 		// a match of a column as a sort key (password rlike '^a',
 		// password similar to 'a%': an ordering oracle, attack 77)
 		if m := sortTestEnd(v, k); m > k {
-			if q := s.r.skip(m); q < len(v) && v[q] == '\'' {
+			q := s.r.skip(m)
+			if q < len(v) && v[q] == '\'' {
 				if n, ok := s.term(q, depth); ok {
 					s.found = true
 					e = n
 					continue
 				}
+			}
+			if n, _ := sortStringEnd(v, q); n > q {
+				s.found = true // rlike 0x5E61 (attack 81)
+				e = n
+				continue
 			}
 		}
 		switch {
@@ -727,6 +733,23 @@ func sortStringEnd(v string, q int) (int, string) {
 			return n, v[p+1 : n-1]
 		}
 		return q, ""
+	}
+	if p+1 < len(v) && v[p] == '0' && v[p+1]|0x20 == 'x' {
+		// MySQL's hex literal, a binary string compared with a column
+		// (password>0x6d, password like 0x6125: attack 81, run on
+		// MariaDB); its text decoded for LIKE's wildcard
+		e := p + 2
+		for e < len(v) && ishex(v[e]) {
+			e++
+		}
+		if e == p+2 || e < len(v) && identByte(v[e], "") {
+			return q, ""
+		}
+		var b strings.Builder
+		for k := p + 2; k+1 < e; k += 2 {
+			b.WriteByte(unhex(v[k])<<4 | unhex(v[k+1]))
+		}
+		return e, b.String()
 	}
 	if p < len(v) && v[p] == '$' {
 		t := p + 1
