@@ -751,6 +751,30 @@ func (t *tsqlReader) statementFrom(j int, quote byte, apos bool) bool {
 	return false
 }
 
+// quotedTokenEnd: the end of the quoted token that opens at v[j] (a
+// string '...', a name "...", [...] or `...`), its closing character
+// doubled inside it standing for one; -1 when the value leaves it open.
+// tsqlTokenEnd and tailFrom read SQL Server's quoted tokens with it.
+func quotedTokenEnd(v string, j int) int {
+	closing := v[j]
+	if closing == '[' {
+		closing = ']'
+	}
+	q := j + 1
+	for {
+		k := strings.IndexByte(v[q:], closing)
+		if k < 0 {
+			return -1
+		}
+		q += k + 1
+		if q < len(v) && v[q] == closing {
+			q++ // doubled: one inside
+			continue
+		}
+		return q
+	}
+}
+
 // tsqlTokenEnd is the index after SQL Server's token at v[j:] that
 // statements cannot stand in: a string ('...', "...": with
 // QUOTED_IDENTIFIER off a string, on a name), a quoted name ([...],
@@ -760,23 +784,7 @@ func (t *tsqlReader) statementFrom(j int, quote byte, apos bool) bool {
 func tsqlTokenEnd(v string, j int) int {
 	switch c := v[j]; c {
 	case '\'', '"', '[', '`':
-		closing := c
-		if c == '[' {
-			closing = ']'
-		}
-		q := j + 1
-		for {
-			k := strings.IndexByte(v[q:], closing)
-			if k < 0 {
-				return -1
-			}
-			q += k + 1
-			if q < len(v) && v[q] == closing {
-				q++
-				continue
-			}
-			return q
-		}
+		return quotedTokenEnd(v, j)
 	case '-':
 		if strings.HasPrefix(v[j:], "--") {
 			if k := strings.IndexAny(v[j:], "\r\n"); k >= 0 {
@@ -876,31 +884,18 @@ func (t *tsqlReader) tailFrom(p int) (end int8, opener int) {
 			// a=' is a comment then a string left open on SQL Server)
 			end = tailComment
 		case c == '\'' || c == '"' || c == '[' || c == '`':
-			closing := c
-			if c == '[' {
-				closing = ']'
-			}
-			q := p + 1
-			for {
-				k := strings.IndexByte(v[q:], closing)
-				if k < 0 {
-					opener = p
-					switch c {
-					case '\'':
-						end = tailOpenSingle
-					case '"':
-						end = tailOpenDouble
-					default:
-						end = tailOpenName
-					}
-					break
+			q := quotedTokenEnd(v, p)
+			if q < 0 {
+				opener = p
+				switch c {
+				case '\'':
+					end = tailOpenSingle
+				case '"':
+					end = tailOpenDouble
+				default:
+					end = tailOpenName
 				}
-				q += k + 1
-				if q < len(v) && v[q] == closing {
-					q++ // doubled: one inside
-					continue
-				}
-				break
+				q = len(v)
 			}
 			t.read += q - p
 			p = q
