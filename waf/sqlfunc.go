@@ -402,19 +402,36 @@ func init() { registerGoOperator(xpathInjectionOp, xpathInjection) }
 // printed" passes, attack 66), so prose with a quote, "and" and a word
 // in parentheses passes ("the 'name' and position (left)"), as does a
 // Markdown table's "| 'x' | /path |" (one slash, no bracket).
-var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*//` +
-	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)$*]|[\w-]+\s*(?:\(|/|::|\[))` +
-	// true(), false(), node(), text(): a condition of XPath's alone
-	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:true|false|node|text|comment)\s*\(\s*\)` +
+var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*//` + xpathCalls +
 	// the functions that fetch, whose argument is a string (a review)
 	`|(?:or|and)\s*(?:doc|doc-available|unparsed-text|unparsed-text-lines|collection)\s*\(\s*['"]` +
 	// a path as a condition between two ORs that reopen the quote:
 	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66); not an ellipsis (' or ... or ')
 	`|(?:or|and)\s*(?:\.\.?[\s/\[]|\*|//?[\w*@.]|(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?::)[^'"]{0,64}?(?:or|and)\s*['"])`)
 
-// xpathInjection is rule 210104's operator: xpathInjectionRx, after a
-// byte scan for a quote and a '(', a '|' or a second quote after it.
+// xpathNumericRx is rule 210104's reading of a numeric slot
+// (//user[id=1]): a value that starts with a number, then the predicate
+// closed and a union with another path (1]|//user/password|//x[1: every
+// user's password), or OR/AND and an XPath function's call as
+// xpathInjectionRx reads one (1 or true(), 1 and
+// starts-with(//user[1]/password,'a'): attack 81's Open entry; 210104
+// read after a closed quote only).
+var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*[-+]?\d+(?:\.\d+)?[\s)]*(?:\][\s)]*\|\s*/` + xpathCalls + `)`)
+
+// xpathCalls are 210104's alternatives for OR/AND and a call of an
+// XPath function whose argument starts as XPath's do, or true(),
+// false(), node(), text() (a condition of XPath's alone).
+const xpathCalls = `|(?:or|and)\s*(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)$*]|[\w-]+\s*(?:\(|/|::|\[))` +
+	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:true|false|node|text|comment)\s*\(\s*\)`
+
+// xpathInjection is rule 210104's operator: xpathNumericRx on a value
+// that starts with a number, and xpathInjectionRx after a byte scan for a
+// quote and a '(', a '|' or a second quote after it.
 func xpathInjection(v string) bool {
+	if t := strings.TrimLeft(v, " \t\r\n("); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == '-' || t[0] == '+') &&
+		strings.ContainsAny(t, "(|") && xpathNumericRx.MatchString(v) {
+		return true
+	}
 	q := strings.IndexAny(v, `'"`)
 	if q < 0 || !strings.ContainsAny(v[q:], "(|") && !strings.ContainsAny(v[q+1:], `'"`) {
 		return false // a path between ORs needs a second quote

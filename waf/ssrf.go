@@ -606,6 +606,20 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 			return true
 		}
 	}
+	// a loopback address with no port (the host's own web server, whose
+	// admin pages trust loopback: 127.0.0.1/admin, [::1]/server-status,
+	// attack 81) only as a line's whole start and spelled as an address
+	// (dots, a hex part or brackets): after a path's slash it is an IP
+	// lookup's key (/ip/127.0.0.1/json), a bare number before a slash an
+	// id (2130706433/items), and localhost/app a developer's note
+	if !port && !share && lineStart && !schemed && strings.ContainsAny(host, ".x:") {
+		if ip, ok := atonAddr(host); ok && ip.IsLoopback() {
+			return true
+		}
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+			return true
+		}
+	}
 	switch strings.TrimSuffix(strings.TrimSuffix(host, ".cluster.local"), ".svc") {
 	case "kubernetes", "kubernetes.default":
 		return whole && (seg == "api" || seg == "apis")
