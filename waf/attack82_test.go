@@ -1,8 +1,11 @@
 package waf
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOpen81Loopback: attack 81's Open entry, a loopback address with no
@@ -27,4 +30,67 @@ func TestOpen81XPath(t *testing.T) {
 		[]string{"1]|//user/password|//x[1", "1 or true()", "0]|//*|//*[0", " 1 ] | //*", "1 and text()"},
 		[]string{"1 and starts-with(//user[1]/password,'a')", "1) or count(/*)=1 or (1", "-1 or string-length(name(/*))=4"},
 		[]string{"1 or more", "page 1 or true() love", "5 | /usr/bin", "1 or 2 (both fine)", "1] see | note"})
+}
+
+// TestReview81 are the finds of a review of attack 81's fixes: SQL in a
+// GraphQL string with \r or a comment for blanks, and 100 base64 ids
+// (padding's =) that must pass; a PHP object's signed count (210210);
+// sqlite3's abbreviated and argument dot-commands, a compressor by its
+// path (210204); MySQL's bit literals, BINARY and introducers, a
+// reversed comparison, BETWEEN and SOUNDS LIKE in a sort (210202); a
+// list on one line, and a line's start in prose (210205).
+func TestReview81(t *testing.T) {
+	operatorTable(t, "210202/210204/210205", func(v string) bool {
+		return sortListProbe(v) || argumentOptions(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{"password>0b01101101", "password like binary 0x7a25", "password rlike binary 0x5e7a", "0x6d<password",
+		"password sounds like 0x6d", "password>_binary 0x6d", `password like "a%"`,
+		`data.db -cmd ".she id"`, `data.db -cmd ".sys id"`, `data.db ".shell id"`, "data.db -cmd \".sh\tid\"", `data.db -cmd ".once |id"`,
+		"https://a.com, 169.254.169.254/latest/meta-data/", "https://a.com|localhost:2375/containers/json"},
+		[]string{"password between 0x61 and 0x6d", "data.csv --compress-program=/bin/sh"},
+		[]string{`summary ~ "login"`, `created >= "2024-01-01"`, `data.db -cmd ".shell" is disabled`, `Use the ".shell" command with care`,
+			"pandoc a.md --filter=/usr/local/bin/pandoc-crossref",
+			"The dashboard runs at\nlocalhost:3000/dashboard once you start it.", "Run the server and open\n127.0.0.1:5000/login in the browser",
+			"Then the API docs are served at:\n\n    127.0.0.1:8000/docs\n\nThanks!",
+			"On EC2 the instance metadata lives at\n169.254.169.254/latest/meta-data/ and needs a token.", "see\n127.0.0.1/phpmyadmin for the DB",
+			"ports 3000, localhost:3000/admin"})
+	if !phpObject(`O:8:"stdClass":+1:{s:1:"a";s:1:"b";}`) || !phpObject(`O:+8:"stdClass":1:{}`) || phpObject(`O:8:"stdClass":1:`) ||
+		phpObject(`"O:1":2:{}`) || phpObject(`O:8:":1:{}`) {
+		t.Errorf("phpObject misreads a head")
+	}
+	tableOnly(t)
+	gql := func(name, q string) probe {
+		return probe{name: name, method: "POST", path: "/graphql", contentType: "application/json", body: jsonString("query", q)}
+	}
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = `"MDQ6VXNlcjU4MzIzMQ=="`
+	}
+	misses := []probe{
+		gql("GraphQL comment for blanks", `{ product(id: "1/**/or/**/true") { name } }`),
+		gql("GraphQL CR for blanks", `{ product(id: "1\ror\rtrue") { name } }`),
+		gql("GraphQL form feed for blanks", `{ product(id: "1\u000cor\u000ctrue") { name } }`),
+		{name: "cookie object with a signed count", method: "GET", path: "/x",
+			header: http.Header{"Cookie": {"cart=O%3A8%3A%22stdClass%22%3A%2B1%3A%7Bs%3A1%3A%22a%22%3Bs%3A1%3A%22b%22%3B%7D"}}},
+		{name: "query object with a signed class length", method: "GET", path: "/x?cart=" + url.QueryEscape(`O:+8:"stdClass":1:{s:1:"a";s:1:"b";}`)},
+	}
+	passes := []probe{
+		gql("GraphQL 100 base64 ids", `query { nodes(ids: [`+strings.Join(ids, ", ")+`]) { id } }`),
+		gql("GraphQL Shopify ids", `query { nodes(ids: ["Z2lkOi8vc2hvcGlmeS9Qcm9kdWN0LzE=", "Z2lkOi8vc2hvcGlmeS9Qcm9kdWN0LzI="]) { id } }`),
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// TestCPUBoundReview81: 16 KiB of the shapes this session's readings
+// meet cost what the bound allows.
+func TestCPUBoundReview81(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{"https://a.com/x, ", "a.b/c, 1", "x\n", "a b\n", "0b1 ", "0x6d<a ", "a between 0x1 and ", "_binary ", `".sh `, `".once |`,
+		`O:1:"`, `":1:{`, "1]|/", "1 or true() ", "127.0.0.1/", "\n127.0.0.1/a "} {
+		body := repeatedJSON(unit)
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
+	}
 }

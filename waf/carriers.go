@@ -19,10 +19,14 @@ import "strings"
 //     (constructor.prototype, constructor[prototype]), not as JSON's
 //     keys. A JSON body's own keys are names the CRS reads already.
 //   - 210210 (attack 81): a PHP serialized object in a cookie,
-//     percent-encoded (933170's expression, after t:urlDecodeUni): PHP's
+//     percent-encoded (933170's shape, after t:urlDecodeUni): PHP's
 //     setcookie('cart', serialize($x)) sends it so, and
 //     unserialize($_COOKIE['cart']) reads it; 933170 reads cookies as they
-//     came, where the quotes are %22.
+//     came, where the quotes are %22. Since a review of attack 81's
+//     fixes, a Go operator (phpObject) that also reads a count with a
+//     sign, which unserialize accepts and 933170's \d+ does not
+//     (O:8:"stdClass":+1:{...} ran __wakeup on PHP 8.2; O:+8: on PHP 7),
+//     in arguments as in cookies.
 //   - 210208: an OS file by its absolute path after a double slash in the
 //     request's path (/download//etc/passwd: Express's
 //     app.get('/download/*') gives req.params[0] = "/etc/passwd", Gin's
@@ -31,7 +35,7 @@ import "strings"
 //     byte scan.
 var carrierRules = `SecRule REQUEST_COOKIES "@rx (?i)php://(?:std(?:in|out|err)|(?:in|out)put|f(?:d|ilter)|memory|temp)" "id:210206,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: an I/O stream in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|XML:/* "@` + jsonPrototypeOp + `" "id:210207,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'Prototype pollution: constructor.prototype as JSON keys inside a value',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule REQUEST_COOKIES "@rx [oOcC]:\d+:\".+?\":\d+:\{.*}" "id:210210,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: a serialized object in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_COOKIES|REQUEST_COOKIES_NAMES|ARGS|ARGS_NAMES|XML:/* "@` + phpObjectOp + `" "id:210210,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: a serialized object, percent-encoded or with a signed count',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains //" "id:210208,phase:2,block,t:none,msg:'Path traversal: an OS file by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@` + rootAfterSlashesOp + `" "t:none,t:urlDecodeUni,t:lowercase,chain"
 		SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:urlDecodeUni,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -42,11 +46,64 @@ SecRule REQUEST_FILENAME "@contains //" "id:210208,phase:2,block,t:none,msg:'Pat
 const (
 	jsonPrototypeOp    = "gatewayJSONPrototype"
 	rootAfterSlashesOp = "gatewayRootAfterSlashes"
+	phpObjectOp        = "gatewayPHPObject"
 )
 
 func init() {
 	registerGoOperator(jsonPrototypeOp, jsonPrototype)
 	registerGoOperator(rootAfterSlashesOp, rootAfterSlashes)
+	registerGoOperator(phpObjectOp, phpObject)
+}
+
+// phpObject is rule 210210's operator: v holds a PHP serialized object's
+// head, O:<n>:"<class>":<count>:{ (C: for a Serializable's), then a }
+// somewhere after it, each number with an optional sign as unserialize
+// reads it: 933170's [oOcC]:\d+:".+?":\d+:\{.*} with [+-]? before each
+// \d+. One pass: the first head's quote is where a class name may start,
+// and any later ":<count>:{ whose quote stands a byte past it, with a }
+// after its brace, completes the shape.
+func phpObject(v string) bool {
+	last := strings.LastIndexByte(v, '}')
+	if last < 0 {
+		return false
+	}
+	open := -1 // the opening quote of the first O:<n>:" (a class name's start)
+	for i := 0; i+1 < len(v); i++ {
+		switch v[i] {
+		case 'o', 'O', 'c', 'C':
+			if open < 0 && v[i+1] == ':' {
+				if e := signedDigitsEnd(v, i+2); e > i+2 && e+1 < len(v) && v[e] == ':' && v[e+1] == '"' {
+					open = e + 1
+				}
+			}
+		case '"':
+			// the class name's closing quote, then :<count>:{
+			if open < 0 || i < open+2 || v[i+1] != ':' {
+				continue
+			}
+			if e := signedDigitsEnd(v, i+2); e > i+2 && e+1 < len(v) && v[e] == ':' && v[e+1] == '{' && last > e+1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// signedDigitsEnd is the end of the digits at v[j:] after an optional
+// sign (+1, -0, 12), or j when there are none.
+func signedDigitsEnd(v string, j int) int {
+	k := j
+	if k < len(v) && (v[k] == '+' || v[k] == '-') {
+		k++
+	}
+	e := k
+	for e < len(v) && v[e] >= '0' && v[e] <= '9' {
+		e++
+	}
+	if e == k {
+		return j
+	}
+	return e
 }
 
 // jsonPrototype is rule 210207's operator: v holds constructor as a JSON

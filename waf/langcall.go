@@ -1640,11 +1640,8 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		}
 		// sqlite3's -cmd ".shell ..." / ".system ..." (attack 81: through
 		// escapeshellcmd, which leaves paired quotes alone)
-		if option == "-cmd" || option == "--cmd" {
-			c := strings.TrimSpace(shellUnquoted(word))
-			if strings.HasPrefix(c, ".shell") || strings.HasPrefix(c, ".system") || strings.HasPrefix(c, ".sh ") {
-				return true
-			}
+		if (option == "-cmd" || option == "--cmd") && sqliteShellCommand(shellUnquoted(word)) {
+			return true
 		}
 		// their short forms, pandoc's -F, rsync's -e and git clone's -u
 		// (--upload-pack), before a command of 210151's only (a review:
@@ -1720,9 +1717,47 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 }
 
 // strictProbe: the command cmd starts with one of rule 210151's commands
-// (probingCommand without its separators: argumentOptions).
+// (probingCommand without its separators: argumentOptions), by its name
+// or its absolute path (--compress-program=/bin/sh: a review of attack
+// 81's fixes).
 func strictProbe(cmd string) bool {
-	return shellCommandAt.MatchString(shellUnquoted(strings.TrimSpace(cmd)) + " ")
+	c := shellUnquoted(strings.TrimSpace(cmd))
+	if strings.HasPrefix(c, "/") {
+		w, _, _ := strings.Cut(c, " ")
+		c = c[strings.LastIndexByte(w, '/')+1:]
+	}
+	return shellCommandAt.MatchString(c + " ")
+}
+
+// sqliteShellCommand: c (a word of sqlite3's arguments, unquoted) is a
+// dot-command of sqlite3's shell that runs a command: .shell or .system
+// (any prefix sqlite3 accepts: .sh, .she, .sys) and a command, or .once,
+// .output, .read or .import from or to a pipe (.once |id). sqlite3 runs
+// the dot-commands of -cmd and of its arguments after the database's
+// name (a review of attack 81's fixes: data.db ".she id" and
+// data.db ".shell id" ran id); a dot-command with no command after it
+// (-cmd ".shell" is disabled) is prose.
+func sqliteShellCommand(c string) bool {
+	c = strings.TrimSpace(c)
+	if len(c) < 3 || c[0] != '.' {
+		return false
+	}
+	k := 1
+	for k < len(c) && c[k] >= 'a' && c[k] <= 'z' {
+		k++
+	}
+	name, rest := c[1:k], strings.TrimLeft(c[k:], " \t")
+	if rest == "" || k < len(c) && c[k] != ' ' && c[k] != '\t' {
+		return false
+	}
+	prefix := func(full string, least int) bool { return len(name) >= least && strings.HasPrefix(full, name) }
+	switch {
+	case prefix("shell", 2), prefix("system", 3):
+		return probingCommand(rest)
+	case prefix("once", 2), prefix("output", 2), prefix("read", 2), prefix("import", 2):
+		return rest[0] == '|' && strings.TrimSpace(rest[1:]) != ""
+	}
+	return false
 }
 
 // argumentToolsOp is rule 210204's operator (argumentOptions).
@@ -1741,7 +1776,7 @@ func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
 // options at the value's start only (prose that mentions one). The words
 // are read once, at most tailBound bytes of them in all.
 func argumentOptions(v string) bool {
-	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") {
+	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") && !strings.Contains(v, "\".") && !strings.Contains(v, "'.") {
 		return false
 	}
 	budget := tailBound(len(v))
@@ -1758,6 +1793,9 @@ func argumentOptions(v string) bool {
 			return true
 		}
 		word := shellUnquoted(v[j:n])
+		if j > 0 && v[j] != '.' && strings.HasPrefix(word, ".") && sqliteShellCommand(word) {
+			return true // a quoted dot-command after sqlite3's database (data.db ".shell id")
+		}
 		if strings.HasPrefix(word, "-") || strings.HasPrefix(option, "-") {
 			for _, tool := range [...]string{"git", "zip", "tar", "man", "ssh", "other"} {
 				if toolRunsOption(tool, option, word, true) {

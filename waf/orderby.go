@@ -73,7 +73,7 @@ const sortProbeWindow = 256
 // matched within sortProbeWindow bytes, and comments' ends are searched
 // once (sqlReader).
 func sortListProbe(v string) bool {
-	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && strings.IndexByte(v, '$') < 0 && indexFold(v, "0x") < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
+	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '\'') < 0 && strings.IndexByte(v, '$') < 0 && indexFold(v, "0x") < 0 && indexFold(v, "0b") < 0 && strings.IndexByte(v, '"') < 0 && !strings.Contains(v, "::") && indexFold(v, "case") < 0 && indexFold(v, "ilike") < 0 && indexFold(v, "rlike") < 0 &&
 		indexFold(v, "regexp") < 0 && indexFold(v, "similar") < 0 && indexFold(v, "glob") < 0 {
 		return false
 	}
@@ -171,10 +171,34 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 		// pattern (Looks like 'magic' is prose)
 		if m, like := sortCompareEnd(v, k); m > k {
 			q := s.r.skip(m)
-			if n, body := sortStringEnd(v, q); n > q && (!like || strings.ContainsAny(body, "%_")) {
+			// a double-quoted string after LIKE only: a filter
+			// language's (JQL's summary ~ "login", created >= "2024-01-01")
+			if n, body := sortStringEnd(v, q); n > q && (!like || strings.ContainsAny(body, "%_")) && (like || v[n-1] != '"') {
 				s.found = true
 				e = n
 				continue
+			}
+			// a literal compared with a column, reversed (0x6d<password:
+			// a review of attack 81's fixes)
+			if n, _ := sortStringEnd(v, j); n == e && !like && v[n-1] != '"' {
+				if n, ok := s.term(q, depth); ok {
+					s.found = true
+					e = n
+					continue
+				}
+			}
+		}
+		// BETWEEN two literals (password between 0x61 and 0x6d)
+		if m, ok := sqlWordFold(v, k, "between"); ok {
+			q := s.r.skip(m)
+			if n, _ := sortStringEnd(v, q); n > q {
+				if a, ok := sqlWordFold(v, s.r.skip(n), "and"); ok {
+					if n, ok := s.term(s.r.skip(a), depth); ok {
+						s.found = true
+						e = n
+						continue
+					}
+				}
 			}
 		}
 		// a match of a column as a sort key (password rlike '^a',
@@ -694,6 +718,12 @@ func sortCompareEnd(v string, k int) (int, bool) {
 	if j != k {
 		return k, false
 	}
+	if n, ok := sqlWordFold(v, k, "sounds"); ok {
+		// MySQL's SOUNDS LIKE (password sounds like 0x6d)
+		if m, ok := sqlWordFold(v, sqlSkip(v, n), "like"); ok {
+			return m, false
+		}
+	}
 	if n, ok := sqlWordFold(v, k, "is"); ok {
 		n = sqlSkip(v, n)
 		if m, ok := sqlWordFold(v, n, "not"); ok {
@@ -723,6 +753,49 @@ func sortCompareEnd(v string, k int) (int, bool) {
 // end (q: none) and its text.
 func sortStringEnd(v string, q int) (int, string) {
 	p := q
+	// MySQL's BINARY and a character set's introducer before a literal
+	// (password like binary 0x7a25, password>_binary 0x6d: a review of
+	// attack 81's fixes, run on MariaDB)
+	if n, ok := sqlWordFold(v, p, "binary"); ok {
+		p = sqlSkip(v, n)
+	} else if p < len(v) && v[p] == '_' {
+		t := p + 1
+		for t < len(v) && t-p < 32 && identByte(v[t], "") {
+			t++
+		}
+		if n := sqlSkip(v, t); t > p+1 && n < len(v) && (v[n] == '\'' || v[n] == '"' || v[n] == '0') {
+			p = n
+		}
+	}
+	if p < len(v) && v[p] == '"' {
+		// MySQL's double-quoted string (its default sql_mode: password>"m")
+		if c := strings.IndexByte(v[p+1:min(len(v), p+1+sortProbeWindow)], '"'); c > 0 {
+			return p + 2 + c, v[p+1 : p+1+c]
+		}
+		return q, ""
+	}
+	if p+1 < len(v) && v[p] == '0' && v[p+1]|0x20 == 'b' {
+		// MySQL's bit literal, a binary string too (password>0b01101101)
+		e := p + 2
+		for e < len(v) && (v[e] == '0' || v[e] == '1') {
+			e++
+		}
+		if e == p+2 || e < len(v) && identByte(v[e], "") {
+			return q, ""
+		}
+		bits := v[p+2 : e]
+		var b []byte
+		for len(bits) > 0 {
+			k := max(0, len(bits)-8)
+			x := byte(0)
+			for _, c := range bits[k:] {
+				x = x<<1 | byte(c-'0')
+			}
+			b = append([]byte{x}, b...)
+			bits = bits[:k]
+		}
+		return e, string(b)
+	}
 	if p < len(v) && strings.IndexByte("eEnNbBxX", v[p]) >= 0 && p+1 < len(v) && v[p+1] == '\'' {
 		p++
 	} else if p+2 < len(v) && (v[p] == 'u' || v[p] == 'U') && v[p+1] == '&' && v[p+2] == '\'' {

@@ -482,15 +482,19 @@ func init() { registerGoOperator(schemelessMetadataOp, schemelessMetadata) }
 // metadata counts only before computeMetadata (metadata/v1 is a path of
 // many APIs). One pass: each host-like token is read once.
 func schemelessMetadata(v string) bool {
-	// text: the line of v[i] holds more than blanks before it (a list of
-	// one URL a line reads each line as a value: attack 81)
+	// text: the value holds more than blanks before v[i], on its line
+	// when the value is a list of one word a line (a list of URLs reads
+	// each line as a value: attack 81; in prose a line's start is
+	// prose's: The dashboard runs at\nlocalhost:3000/dashboard once you
+	// start it, a review of attack 81's fixes)
 	text := false
+	list := wordPerLine(v)
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !metadataHostByte(c) && c != '[' {
 			switch c {
 			case '\n', '\r':
-				text = false
+				text = text && !list
 			case ' ', '\t':
 			default:
 				text = true
@@ -516,7 +520,8 @@ func schemelessMetadata(v string) bool {
 		// false positive; with http:// the CRS refuses it too): an
 		// address the application fetches is the whole value, a path's
 		// segment or after = @ " ' ( < (a review)
-		if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') && text {
+		item := listItemAt(v, i)
+		if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t' || v[i-1] == '\n' || v[i-1] == '\r') && text && !item {
 			i = e - 1
 			continue
 		}
@@ -524,12 +529,63 @@ func schemelessMetadata(v string) bool {
 		// is SMB's, \\169.254.169.254\latest\meta-data a metadata API's
 		// (WHATWG URL reads \\ after http: as //)
 		share := i > 0 && v[i-1] == '\\'
-		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, !text) {
+		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, !text || item) {
 			return true
 		}
 		i, text = e-1, true
 	}
 	return false
+}
+
+// wordPerLine: v has more than one line, and each holds one word at most
+// (blanks around it): a list, one URL or host a line.
+func wordPerLine(v string) bool {
+	if !strings.ContainsAny(v, "\r\n") {
+		return false
+	}
+	word, gap := false, false // the line has a word; a blank after it
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\n', '\r':
+			word, gap = false, false
+		case ' ', '\t':
+			gap = word
+		default:
+			if gap {
+				return false
+			}
+			word = true
+		}
+	}
+	return true
+}
+
+// listItemAt: the host at v[i:] starts an item of a list on one line,
+// right after a comma, a semicolon or a bar, or after one and blanks when
+// the item before is a URL or a host (https://a.com, 169.254.169.254/...:
+// a review of attack 81's fixes); On EC2, query 169.254.169.254/... is
+// prose's. The item before is read back 256 bytes at most.
+func listItemAt(v string, i int) bool {
+	k := i
+	for k > 0 && i-k < 16 && (v[k-1] == ' ' || v[k-1] == '\t') {
+		k--
+	}
+	if k == 0 || strings.IndexByte(",;|", v[k-1]) < 0 {
+		return false
+	}
+	if k == i {
+		return true
+	}
+	e := k - 1
+	for e > 0 && (v[e-1] == ' ' || v[e-1] == '\t') {
+		e--
+	}
+	b := e
+	for b > 0 && e-b < 256 && strings.IndexByte(" \t\r\n,;|", v[b-1]) < 0 {
+		b--
+	}
+	prev := v[b:e]
+	return strings.Contains(prev, "://") || strings.Contains(prev, ".") && strings.Contains(prev, "/")
 }
 
 // metadataHostByte: c can stand in a host name or an IPv4 address.
