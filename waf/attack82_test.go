@@ -94,3 +94,53 @@ func TestCPUBoundReview81(t *testing.T) {
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
 	}
 }
+
+// TestOpen78Headers: attack 78's Open entry, an application's own header
+// with an absolute path or a metadata or loopback address with no scheme
+// (read as arguments now, as a URL in one was since attack 16); a
+// header's ordinary path, version and media type pass.
+func TestOpen78Headers(t *testing.T) {
+	tableOnly(t)
+	h := func(name, k, v string) probe {
+		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
+	}
+	misses := []probe{
+		h("X-File /etc/shadow", "X-File", "/etc/shadow"),
+		h("X-Callback metadata", "X-Callback", "169.254.169.254/latest/meta-data/iam/security-credentials/"),
+		h("X-Webhook loopback service", "X-Webhook", "127.0.0.1:2375/containers/json"),
+		h("X-Target Google metadata", "X-Target", "metadata.google.internal/computeMetadata/v1/"),
+	}
+	passes := []probe{
+		h("X-Request-Path", "X-Request-Path", "/api/v1/users/42"),
+		h("X-Client version", "X-Client", "myapp.ios/1.2.3"),
+		h("X-Upstream host and path", "X-Upstream", "api.example.com/v2/items"),
+		h("X-Callback loopback no path", "X-Callback", "localhost:3000"),
+	}
+	runBeyondTheCRS(t, []probe{h("X-File traversal", "X-File", "/var/www/../../etc/passwd")}, misses, passes)
+}
+
+// TestOpen80Private: attack 80's Open entry, a private address with a
+// port and a path as a value's whole start (210205); in a path it is a
+// target's name, with no path or a CIDR it is a setting.
+func TestOpen80Private(t *testing.T) {
+	operatorTable(t, "210205", func(v string) bool { return schemelessMetadata(strings.ToLower(v)) },
+		[]string{"10.0.0.1:443/api/v1/secrets", "192.168.1.1:80/admin", "172.16.0.5:8500/v1/kv/", "https://a.com, 10.1.2.3:9200/_cat/indices"},
+		nil,
+		[]string{"Point it at 10.0.0.5:8080/api please", "10.0.0.1/24", "10.0.0.1:8080", "/upstreams/u/targets/10.0.0.1:8000/healthy",
+			"1.2.3.4:80/x", "12:30/2"})
+}
+
+// TestOpen78Uploaded: attack 78's Open entry, an option that loads or runs
+// a file an attacker can have uploaded first (a temporary directory, an
+// uploads directory, a process's standard input: 210204); a system path
+// and a relative one pass.
+func TestOpen78Uploaded(t *testing.T) {
+	operatorTable(t, "210204", argumentOptions,
+		[]string{"host -oSecurityKeyProvider=/dev/shm/k.so"},
+		[]string{"host -oPKCS11Provider=/tmp/u.so", "host -o PKCS11Provider=/var/www/uploads/x.so", "a.md --lua-filter=/var/www/uploads/x.lua",
+			"a.md --lua-filter /tmp/x.lua", "x -c core.sshCommand=/tmp/x", "host -oProxyCommand=/tmp/p", "a.md --filter=/tmp/f.py",
+			"a.md --lua-filter=/proc/self/fd/0"},
+		[]string{"host -oPKCS11Provider=/usr/lib/opensc-pkcs11.so", "a.md --lua-filter=filters/wordcount.lua",
+			"pandoc a.md --lua-filter=/usr/share/pandoc/filters/x.lua",
+			"Use ssh -o PKCS11Provider=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so host to log in", "a.tar --directory=out/uploaded"})
+}

@@ -1538,7 +1538,7 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			// what an option names runs from its start: a separator
 			// after it is a how-to's quoting (Run `tar xf a.tar
 			// --to-command=cat` to print: attack 79's false positive)
-			if c, ok := long(options[i], least); ok && strictProbe(c) {
+			if c, ok := long(options[i], least); ok && (strictProbe(c) || uploadedPath(c)) {
 				return true
 			}
 		}
@@ -1634,7 +1634,7 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 				return true
 			}
 		}
-		if longProbes("filter", "6", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
+		if longProbes("filter", "6", "lua-filter", "5", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
 			"browser-subprocess-path", "9", "compress-program", "8") {
 			return true
 		}
@@ -1696,7 +1696,10 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		switch strings.ToLower(o[:k]) {
 		case "proxycommand", "localcommand", "knownhostscommand":
 			c := strings.TrimLeft(o[k:], "= \t")
-			return !strings.Contains(c, "%h") && probe(c)
+			return !strings.Contains(c, "%h") && probe(c) || uploadedPath(c)
+		case "pkcs11provider", "securitykeyprovider":
+			// a library ssh loads (attack 78's Open entry)
+			return uploadedPath(strings.TrimLeft(o[k:], "= \t"))
 		}
 	default:
 		if strict {
@@ -1898,7 +1901,26 @@ func gitCommandSetting(s string) bool {
 		"diff-so-fancy", "store", "cache", "ssh", "manager", "osxkeychain", "libsecret":
 		return strings.ContainsAny(value, ";|&`") || strings.Contains(value, "$(")
 	}
-	return probingCommand(value)
+	return probingCommand(value) || uploadedPath(first)
+}
+
+// uploadedPath: p (a program's, a library's or a script's path an option
+// names) is a file an attacker can have written first: in a temporary
+// directory (/tmp, /var/tmp, /dev/shm), a process's own descriptor
+// (/proc/self/fd/0: its standard input), or a directory named for
+// uploads (ssh -oPKCS11Provider=/tmp/u.so loads the uploaded library,
+// pandoc --lua-filter=/var/www/uploads/x.lua runs the uploaded script,
+// git -c core.sshCommand=/tmp/x runs it: attack 78's Open entry). A
+// system path (/usr/lib/opensc-pkcs11.so, /usr/local/bin/pandoc-crossref)
+// is a how-to's.
+func uploadedPath(p string) bool {
+	p = strings.ToLower(strings.TrimSpace(shellUnquoted(p)))
+	for _, dir := range [...]string{"/tmp/", "/var/tmp/", "/dev/shm/", "/proc/self/", "/dev/fd/", "/dev/stdin"} {
+		if strings.HasPrefix(p, dir) {
+			return true
+		}
+	}
+	return strings.Contains(p, "/upload")
 }
 
 // gitEnvCommand: at v[k:] an assignment of an environment variable that a

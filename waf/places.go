@@ -218,6 +218,10 @@ func appendForwarded(out []argument, v string) []argument {
 // server's CORS check, which compares it and does not fetch it (browsers
 // send http://localhost:3000 from a developer's machine).
 //
+// Since attack 78's Open entry also a value that starts with an
+// absolute path, or holds an address 210205 refuses with no scheme
+// (what a file or callback header of an application's own carries).
+//
 // A URL's scheme is read as WHATWG URL reads it (attack 20 passed
 // http:/0x7f.1/ and HTTP:/169.254.43518/ in a header, which the rules
 // refuse in the query): a ':' then a slash or a backslash, or a value
@@ -233,6 +237,16 @@ func urlValue(k, v string) bool {
 		if len(v) > len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
 			return true
 		}
+	}
+	// since attack 78's Open entry: an absolute path (X-File:
+	// /etc/shadow, an application's file header), or a metadata
+	// server's or a loopback service's address and a path with no
+	// scheme (X-Callback: 169.254.169.254/latest/meta-data/: 210205's)
+	if v != "" && (v[0] == '/' || v[0] == '\\') {
+		return true
+	}
+	if i := strings.IndexByte(v, '/'); i > 0 && strings.ContainsAny(v[:i], ".:]") {
+		return schemelessMetadata(strings.ToLower(v))
 	}
 	return false
 }

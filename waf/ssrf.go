@@ -661,6 +661,15 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 		if ip, err := netip.ParseAddr(host); err == nil && (ip.Unmap().IsLoopback() || ip.Unmap().IsUnspecified()) {
 			return true
 		}
+		// a private address with a port and a path (attack 80's Open
+		// entry: 10.0.0.1:443/api/v1/secrets, an internal service),
+		// which 931100 refuses with http:// before it; dotted only
+		// (a bare number and a port is a time or a ratio's), and as a
+		// value's or a list line's start only: in a path it is a
+		// target's name (Kong's /upstreams/u/targets/10.0.0.1:8000/healthy)
+		if ip, ok := atonAddr(host); ok && ip.IsPrivate() && strings.Count(host, ".") == 3 && lineStart {
+			return true
+		}
 	}
 	// a loopback address with no port (the host's own web server, whose
 	// admin pages trust loopback: 127.0.0.1/admin, [::1]/server-status,
