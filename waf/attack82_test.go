@@ -87,7 +87,8 @@ func TestCPUBoundReview81(t *testing.T) {
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
 	for _, unit := range []string{"https://a.com/x, ", "a.b/c, 1", "x\n", "a b\n", "0b1 ", "0x6d<a ", "a between 0x1 and ", "_binary ", `".sh `, `".once |`,
-		`O:1:"`, `":1:{`, "1]|/", "1 or true() ", "127.0.0.1/", "\n127.0.0.1/a "} {
+		`O:1:"`, `":1:{`, "1]|/", "1 or true() ", "127.0.0.1/", "\n127.0.0.1/a ",
+		"a@", "u@127.0.0.1:1", "- a\n", `.sh\ `, "0 or (", "1][1]", "]/a", "_x x'", "' or (", ". "} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -143,4 +144,55 @@ func TestOpen78Uploaded(t *testing.T) {
 		[]string{"host -oPKCS11Provider=/usr/lib/opensc-pkcs11.so", "a.md --lua-filter=filters/wordcount.lua",
 			"pandoc a.md --lua-filter=/usr/share/pandoc/filters/x.lua",
 			"Use ssh -o PKCS11Provider=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so host to log in", "a.tar --directory=out/uploaded"})
+}
+
+// attack82XPath are attack 82's XPath finds (210104), each run with
+// libxml2 by the attacker: a bracketed condition, a path as the
+// condition, XPath's other numbers, a predicate or a step before the
+// union, and a child's name and a string as a blind test.
+var attack82XPath = []string{"0 or (starts-with(password,'a'))", "0 or (contains(password,'pw'))", "0 or(true())", "1 or (true())",
+	"1 or //user/password", "1 or//user", "0 or (//password)", "0 or .//password", "7 or .", "7 or *", ".5 or true()", ".0 or true()",
+	"0. or true()", "1e0 or true()", "last() or true()", "1][1]|//password|//x[1", "1][true()]|//password|//x[1", "1]/ancestor::*|//x[1",
+	"1]/descendant::*|//x[1", "1]/following::*|//x[1", "1]//..|//password|//x[1", "' or (true()) or '", "' or (//user) or '",
+	"x' or (starts-with(password,'a')) or 'x'='y", "'][1]|//password|//x['"}
+
+// TestAttack82 are attack 82's finds: XPath (above), a signed count's +
+// in an argument (210210 before t:urlDecodeUni too), sqlite3's
+// dot-commands with blanks after the dot, .sy, escaped blanks, ripgrep's
+// --pre (210204), an introducer before a hex or bit string in a sort (210202), a
+// user's name before a loopback host, the unspecified address, octal, a
+// Markdown bullet (210205); and its false positive, a proxy allowlist on
+// two lines.
+func TestAttack82(t *testing.T) {
+	operatorTable(t, "210104", xpathInjection, attack82XPath, nil,
+		[]string{"1 or more", "1 or 2 (both fine)", "the 'name' and position (left)", "'maybe' or ... or 'no'", "| 'name' | /api/users |",
+			"5 | /usr/bin", "1.5 or 2.5 liters", "Page 1 of 3 | /docs", "last (week) or never", "positions 1 or 2", "1 or * wildcard"})
+	operatorTable(t, "210202/210204/210205", func(v string) bool {
+		return sortListProbe(v) || argumentOptions(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{`data.db ".  shell id"`, "data.db \".\tshell id\"", `data.db ". system id"`, `data.db ".sy id"`, `data.db .sh\ id`,
+		`data.db ".she"ll\ id`, "foo --pre=sh", "foo --pre sh", "foo --pre-glob=* --pre=sh",
+		"password>_utf8mb4 x'6d'", "password>_latin1 X'6D' desc", "password>_utf8mb4 b'01101101'", "password like _utf8mb4 x'6125'",
+		"name,password>_latin1 x'6d'",
+		`data.db .shell\ id`, `data.db -cmd .shell\ id`,
+		"user@127.0.0.1:2375/containers/json", "@127.0.0.1:2375/containers/json", "user@localhost:2375/containers/json",
+		"a@[::1]:2375/containers/json", "u:p@127.0.0.1:2019/config/", "x@kubernetes.default.svc/api/v1/secrets",
+		"user@0.0.0.0:2375/containers/json", "0.0.0.0/server-status", "[::]/admin", "017700000001/admin",
+		"localhost.localdomain:2375/containers/json", "https://a.com\n- 169.254.169.254/latest/meta-data/",
+		"https://a.com, user@127.0.0.1:2375/containers/json"},
+		nil,
+		[]string{"pip install --pre requests", "127.0.0.1/32\n::1/128", "Email me at bob@127.0.0.1:2375/x please",
+			"contact: bob@localhost:3000/admin", "- step one\n- open localhost:3000/admin", "0123/items", "00/items"})
+	tableOnly(t)
+	misses := []probe{
+		{name: "query object with a signed count", method: "GET", path: "/x?data=" + url.QueryEscape(`O:3:"Foo":+1:{s:1:"x";s:2:"id";}`)},
+		{name: "JSON object with a signed count", method: "POST", path: "/x", contentType: "application/json",
+			body: jsonString("data", `O:3:"Foo":+1:{s:1:"x";s:2:"id";}`)},
+		{name: "form Serializable with a signed count", method: "POST", path: "/x", contentType: "application/x-www-form-urlencoded",
+			body: "data=" + url.QueryEscape(`C:3:"Foo":+1:{x}`)},
+	}
+	passes := []probe{
+		{name: "proxy allowlist on two lines", method: "POST", path: "/settings", contentType: "application/x-www-form-urlencoded",
+			body: "trusted_proxies=127.0.0.1%2F32%0A%3A%3A1%2F128"},
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
 }

@@ -26,7 +26,9 @@ import "strings"
 //     fixes, a Go operator (phpObject) that also reads a count with a
 //     sign, which unserialize accepts and 933170's \d+ does not
 //     (O:8:"stdClass":+1:{...} ran __wakeup on PHP 8.2; O:+8: on PHP 7),
-//     in arguments as in cookies.
+//     in arguments as in cookies; read before t:urlDecodeUni too
+//     (multiMatch), which makes an argument's + a space (attack 82:
+//     data=O:3:"Foo":%2B1:{...} passed).
 //   - 210208: an OS file by its absolute path after a double slash in the
 //     request's path (/download//etc/passwd: Express's
 //     app.get('/download/*') gives req.params[0] = "/etc/passwd", Gin's
@@ -35,7 +37,7 @@ import "strings"
 //     byte scan.
 var carrierRules = `SecRule REQUEST_COOKIES "@rx (?i)php://(?:std(?:in|out|err)|(?:in|out)put|f(?:d|ilter)|memory|temp)" "id:210206,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: an I/O stream in a cookie, percent-encoded',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ARGS|REQUEST_COOKIES|XML:/* "@` + jsonPrototypeOp + `" "id:210207,phase:2,block,t:none,t:urlDecodeUni,t:jsDecode,msg:'Prototype pollution: constructor.prototype as JSON keys inside a value',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule REQUEST_COOKIES|REQUEST_COOKIES_NAMES|ARGS|ARGS_NAMES|XML:/* "@` + phpObjectOp + `" "id:210210,phase:2,block,t:none,t:urlDecodeUni,msg:'PHP Injection: a serialized object, percent-encoded or with a signed count',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule REQUEST_COOKIES|REQUEST_COOKIES_NAMES|ARGS|ARGS_NAMES|XML:/* "@` + phpObjectOp + `" "id:210210,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'PHP Injection: a serialized object, percent-encoded or with a signed count',tag:'application-multi',tag:'attack-injection-php',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains //" "id:210208,phase:2,block,t:none,msg:'Path traversal: an OS file by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@` + rootAfterSlashesOp + `" "t:none,t:urlDecodeUni,t:lowercase,chain"
 		SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/lfi-os-files.data" "t:none,t:urlDecodeUni,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"

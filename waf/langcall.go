@@ -1635,7 +1635,7 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			}
 		}
 		if longProbes("filter", "6", "lua-filter", "5", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
-			"browser-subprocess-path", "9", "compress-program", "8") {
+			"browser-subprocess-path", "9", "compress-program", "8", "pre", "3") {
 			return true
 		}
 		// sqlite3's -cmd ".shell ..." / ".system ..." (attack 81: through
@@ -1734,7 +1734,8 @@ func strictProbe(cmd string) bool {
 
 // sqliteShellCommand: c (a word of sqlite3's arguments, unquoted) is a
 // dot-command of sqlite3's shell that runs a command: .shell or .system
-// (any prefix sqlite3 accepts: .sh, .she, .sys) and a command, or .once,
+// (any prefix sqlite3 accepts: .sh, .she, .sy; blanks after the dot) and
+// a command, or .once,
 // .output, .read or .import from or to a pipe (.once |id). sqlite3 runs
 // the dot-commands of -cmd and of its arguments after the database's
 // name (a review of attack 81's fixes: data.db ".she id" and
@@ -1745,17 +1746,19 @@ func sqliteShellCommand(c string) bool {
 	if len(c) < 3 || c[0] != '.' {
 		return false
 	}
-	k := 1
+	// blanks after the dot (".  shell id" runs: attack 82)
+	n := len(c) - len(strings.TrimLeft(c[1:], " \t"))
+	k := n
 	for k < len(c) && c[k] >= 'a' && c[k] <= 'z' {
 		k++
 	}
-	name, rest := c[1:k], strings.TrimLeft(c[k:], " \t")
+	name, rest := c[n:k], strings.TrimLeft(c[k:], " \t")
 	if rest == "" || k < len(c) && c[k] != ' ' && c[k] != '\t' {
 		return false
 	}
 	prefix := func(full string, least int) bool { return len(name) >= least && strings.HasPrefix(full, name) }
 	switch {
-	case prefix("shell", 2), prefix("system", 3):
+	case prefix("shell", 2), prefix("system", 2):
 		return probingCommand(rest)
 	case prefix("once", 2), prefix("output", 2), prefix("read", 2), prefix("import", 2):
 		return rest[0] == '|' && strings.TrimSpace(rest[1:]) != ""
@@ -1779,7 +1782,8 @@ func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
 // options at the value's start only (prose that mentions one). The words
 // are read once, at most tailBound bytes of them in all.
 func argumentOptions(v string) bool {
-	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") && !strings.Contains(v, "\".") && !strings.Contains(v, "'.") {
+	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") && !strings.Contains(v, "\".") && !strings.Contains(v, "'.") &&
+		!strings.Contains(v, " .") {
 		return false
 	}
 	budget := tailBound(len(v))
@@ -1796,8 +1800,11 @@ func argumentOptions(v string) bool {
 			return true
 		}
 		word := shellUnquoted(v[j:n])
-		if j > 0 && v[j] != '.' && strings.HasPrefix(word, ".") && sqliteShellCommand(word) {
-			return true // a quoted dot-command after sqlite3's database (data.db ".shell id")
+		if j > 0 && strings.HasPrefix(word, ".") && sqliteShellCommand(word) {
+			// a dot-command after sqlite3's database, quoted or its
+			// blanks escaped (data.db ".shell id", data.db .shell\ id:
+			// shlex.split makes either one argument)
+			return true
 		}
 		if strings.HasPrefix(word, "-") || strings.HasPrefix(option, "-") {
 			for _, tool := range [...]string{"git", "zip", "tar", "man", "ssh", "other"} {
@@ -2622,6 +2629,10 @@ func shellWordEnd(v string, j int) int {
 				return j
 			}
 			j += q + 2
+		case '\\':
+			// an escaped byte, a blank too (.shell\ id is one word:
+			// attack 82)
+			j = min(len(v), j+2)
 		default:
 			j++
 		}

@@ -763,7 +763,9 @@ func sortStringEnd(v string, q int) (int, string) {
 		for t < len(v) && t-p < 32 && identByte(v[t], "") {
 			t++
 		}
-		if n := sqlSkip(v, t); t > p+1 && n < len(v) && (v[n] == '\'' || v[n] == '"' || v[n] == '0') {
+		// before '...', "...", 0x, 0b, x'..' or b'..' (_latin1 x'6d': attack 82)
+		if n := sqlSkip(v, t); t > p+1 && n < len(v) && (v[n] == '\'' || v[n] == '"' || v[n] == '0' ||
+			n+1 < len(v) && strings.IndexByte("xXbB", v[n]) >= 0 && v[n+1] == '\'') {
 			p = n
 		}
 	}
@@ -803,6 +805,9 @@ func sortStringEnd(v string, q int) (int, string) {
 	}
 	if p < len(v) && v[p] == '\'' {
 		if n := sqlOperandEnd(v, p); n > p+1 {
+			if p > q && v[p-1]|0x20 == 'x' {
+				return n, sqlHexText(v[p+1 : n-1]) // x'6125' is a%
+			}
 			return n, v[p+1 : n-1]
 		}
 		return q, ""
@@ -818,11 +823,7 @@ func sortStringEnd(v string, q int) (int, string) {
 		if e == p+2 || e < len(v) && identByte(v[e], "") {
 			return q, ""
 		}
-		var b strings.Builder
-		for k := p + 2; k+1 < e; k += 2 {
-			b.WriteByte(unhex(v[k])<<4 | unhex(v[k+1]))
-		}
-		return e, b.String()
+		return e, sqlHexText(v[p+2 : e])
 	}
 	if p < len(v) && v[p] == '$' {
 		t := p + 1
@@ -837,6 +838,16 @@ func sortStringEnd(v string, q int) (int, string) {
 		}
 	}
 	return q, ""
+}
+
+// sqlHexText is the text a hex literal's digits spell (6125 is a%), as far
+// as its pairs of hex digits go.
+func sqlHexText(h string) string {
+	var b strings.Builder
+	for k := 0; k+1 < len(h) && ishex(h[k]) && ishex(h[k+1]); k += 2 {
+		b.WriteByte(unhex(h[k])<<4 | unhex(h[k+1]))
+	}
+	return b.String()
 }
 
 // sortTestEnd is the index after a match at v[k:] (ILIKE, RLIKE, REGEXP,

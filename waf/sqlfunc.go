@@ -402,34 +402,49 @@ func init() { registerGoOperator(xpathInjectionOp, xpathInjection) }
 // printed" passes, attack 66), so prose with a quote, "and" and a word
 // in parentheses passes ("the 'name' and position (left)"), as does a
 // Markdown table's "| 'x' | /path |" (one slash, no bracket).
-var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:\][\s)]*\|\s*/|\|\s*//` + xpathCalls +
+var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:` + xpathUnion + `|\|\s*//` + xpathCalls +
 	// the functions that fetch, whose argument is a string (a review)
 	`|(?:or|and)\s*(?:doc|doc-available|unparsed-text|unparsed-text-lines|collection)\s*\(\s*['"]` +
 	// a path as a condition between two ORs that reopen the quote:
-	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66); not an ellipsis (' or ... or ')
-	`|(?:or|and)\s*(?:\.\.?[\s/\[]|\*|//?[\w*@.]|(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?::)[^'"]{0,64}?(?:or|and)\s*['"])`)
+	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66), in
+	// brackets too (' or (//user) or ': attack 82); not an ellipsis
+	// (' or ... or ')
+	`|(?:or|and)\s*(?:\(\s*)*(?:\.\.?[\s/\[)]|\*|//?[\w*@.]|(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?::)[^'"]{0,64}?(?:or|and)\s*['"])`)
 
 // xpathNumericRx is rule 210104's reading of a numeric slot
-// (//user[id=1]): a value that starts with a number, then the predicate
-// closed and a union with another path (1]|//user/password|//x[1: every
-// user's password), or OR/AND and an XPath function's call as
-// xpathInjectionRx reads one (1 or true(), 1 and
-// starts-with(//user[1]/password,'a'): attack 81's Open entry; 210104
-// read after a closed quote only).
-var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*[-+]?\d+(?:\.\d+)?[\s)]*(?:\][\s)]*\|\s*/` + xpathCalls + `)`)
+// (//user[id=1]): a value that starts with a number (or last(),
+// position()), then the predicate closed and a union with another path
+// (1]|//user/password|//x[1: every user's password), or OR/AND and an
+// XPath function's call as xpathInjectionRx reads one (1 or true(), 1
+// and starts-with(//user[1]/password,'a'): attack 81's Open entry;
+// 210104 read after a closed quote only), or a path as the condition (1
+// or //user, 0 or (//password), 7 or ., 7 or *: attack 82, every user).
+// XPath's numbers: .5, 0., 1e0 (attack 82).
+var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|(?:last|position)\s*\(\s*\))[\s)]*(?:` +
+	xpathUnion + xpathCalls + `|(?:or|and)\s*(?:\(\s*)*(?:\.?//?[\w*@.]|\.\.?\s*(?:\)|$)|\*\s*(?:\)|$)))`)
+
+// xpathUnion is 210104's union after a predicate closed: more predicates
+// and steps may come between (1][1]|//password, 1]/ancestor::*|//x[1,
+// '][true()]|//password: attack 82).
+const xpathUnion = `\](?:\s*(?:\[[^\]]{0,64}\]|/{1,2}[\w.*@:()-]{1,64}))*[\s)]*\|\s*/`
 
 // xpathCalls are 210104's alternatives for OR/AND and a call of an
 // XPath function whose argument starts as XPath's do, or true(),
-// false(), node(), text() (a condition of XPath's alone).
-const xpathCalls = `|(?:or|and)\s*(?:not\s*\(\s*)?(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)$*]|[\w-]+\s*(?:\(|/|::|\[))` +
-	`|(?:or|and)\s*(?:not\s*\(\s*)?(?:true|false|node|text|comment)\s*\(\s*\)`
+// false(), node(), text() (a condition of XPath's alone), after
+// brackets and NOT (' or (true()) or ', 0 or (starts-with(password,'a')):
+// attack 82).
+const xpathCalls = `|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:count|contains|string-length|substring(?:-before|-after)?|local-name|namespace-uri|name|position|last|starts-with|ends-with|normalize-space|translate|boolean|string|number|sum|concat|lower-case|upper-case|matches|doc|unparsed-text)\s*\(\s*(?:[/.@)$*]|[\w-]+\s*(?:\(|/|::|\[))` +
+	// a child's name and a string: a blind test of its text
+	// (starts-with(password,'a'), contains(password,'pw'): attack 82)
+	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:starts-with|ends-with|contains|substring-before|substring-after|matches)\s*\(\s*[\w-]+\s*,\s*['"]` +
+	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:true|false|node|text|comment)\s*\(\s*\)`
 
 // xpathInjection is rule 210104's operator: xpathNumericRx on a value
 // that starts with a number, and xpathInjectionRx after a byte scan for a
 // quote and a '(', a '|' or a second quote after it.
 func xpathInjection(v string) bool {
-	if t := strings.TrimLeft(v, " \t\r\n("); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == '-' || t[0] == '+') &&
-		strings.ContainsAny(t, "(|") && xpathNumericRx.MatchString(v) {
+	if t := strings.TrimLeft(v, " \t\r\n("); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == '-' || t[0] == '+' || t[0] == '.' ||
+		t[0]|0x20 == 'l' || t[0]|0x20 == 'p') && strings.ContainsAny(t, "(|/.*") && xpathNumericRx.MatchString(v) {
 		return true
 	}
 	q := strings.IndexAny(v, `'"`)

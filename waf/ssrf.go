@@ -489,8 +489,19 @@ func schemelessMetadata(v string) bool {
 	// start it, a review of attack 81's fixes)
 	text := false
 	list := wordPerLine(v)
+	// runText, runStart: text where the run of non-blank bytes that
+	// holds v[i] starts, and that start (a user's name before a host:
+	// user@127.0.0.1:2375/containers/json, attack 82)
+	runText, runStart := false, 0
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		if i == 0 || blankByte(v[i-1]) {
+			runText, runStart = text, i
+			if !text && markdownBullet(v, i) {
+				i++ // a list's bullet (- 169.254.169.254/latest/...: attack 82)
+				continue
+			}
+		}
 		if !metadataHostByte(c) && c != '[' {
 			switch c {
 			case '\n', '\r':
@@ -529,7 +540,13 @@ func schemelessMetadata(v string) bool {
 		// is SMB's, \\169.254.169.254\latest\meta-data a metadata API's
 		// (WHATWG URL reads \\ after http: as //)
 		share := i > 0 && v[i-1] == '\\'
-		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, !text || item) {
+		start := !text || item
+		if i > 0 && v[i-1] == '@' && i-runStart < 256 {
+			// after a user's name and @ that start a value's or a
+			// list's line or item: the host of a URL as a whole value
+			start = !runText || listItemAt(v, runStart)
+		}
+		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, start) {
 			return true
 		}
 		i, text = e-1, true
@@ -538,7 +555,8 @@ func schemelessMetadata(v string) bool {
 }
 
 // wordPerLine: v has more than one line, and each holds one word at most
-// (blanks around it): a list, one URL or host a line.
+// (blanks around it, a Markdown bullet before it): a list, one URL or
+// host a line.
 func wordPerLine(v string) bool {
 	if !strings.ContainsAny(v, "\r\n") {
 		return false
@@ -551,6 +569,10 @@ func wordPerLine(v string) bool {
 		case ' ', '\t':
 			gap = word
 		default:
+			if !word && markdownBullet(v, i) {
+				i++
+				continue
+			}
 			if gap {
 				return false
 			}
@@ -558,6 +580,14 @@ func wordPerLine(v string) bool {
 		}
 	}
 	return true
+}
+
+// blankByte: c is a blank or a line break.
+func blankByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// markdownBullet: v[i] is a Markdown list's bullet (- * +) and a blank.
+func markdownBullet(v string, i int) bool {
+	return i+1 < len(v) && (v[i] == '-' || v[i] == '*' || v[i] == '+') && (v[i+1] == ' ' || v[i+1] == '\t')
 }
 
 // listItemAt: the host at v[i:] starts an item of a list on one line,
@@ -586,6 +616,18 @@ func listItemAt(v string, i int) bool {
 	}
 	prev := v[b:e]
 	return strings.Contains(prev, "://") || strings.Contains(prev, ".") && strings.Contains(prev, "/")
+}
+
+// localMachineName: host names the local machine: localhost and its
+// subdomains, the unspecified address, and the names /etc/hosts gives
+// loopback on Debian and Red Hat (localhost.localdomain: attack 82).
+func localMachineName(host string) bool {
+	switch host {
+	case "localhost", "0.0.0.0", "localhost.localdomain", "localhost4", "localhost4.localdomain4", "localhost6",
+		"localhost6.localdomain6", "ip6-localhost", "ip6-loopback":
+		return true
+	}
+	return strings.HasSuffix(host, ".localhost")
 }
 
 // metadataHostByte: c can stand in a host name or an IPv4 address.
@@ -631,7 +673,7 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 		p++ // slashes and . segments, which URL parsers remove (2852039166/./latest/: a review)
 	}
 	q := p
-	for q < len(v) && q-p < 64 && v[q] != '/' && v[q] != '\\' && v[q] != '?' && v[q] != '#' && v[q] != ' ' {
+	for q < len(v) && q-p < 64 && strings.IndexByte("/\\?# \t\r\n", v[q]) < 0 {
 		q++
 	}
 	seg := v[p:q]
@@ -648,7 +690,7 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 	// before /api or /apis; with http:// the CRS refuses them too
 	// (schemeless: a URL with its scheme is the CRS's and 210121's to
 	// judge, and a developer's Referer is http://localhost:3000/page)
-	if port && !share && whole && (host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "0.0.0.0") {
+	if port && !share && whole && localMachineName(host) {
 		return true
 	}
 	if port && !share && whole {
@@ -677,11 +719,15 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 	// (dots, a hex part or brackets): after a path's slash it is an IP
 	// lookup's key (/ip/127.0.0.1/json), a bare number before a slash an
 	// id (2130706433/items), and localhost/app a developer's note
-	if !port && !share && lineStart && !schemed && strings.ContainsAny(host, ".x:") {
-		if ip, ok := atonAddr(host); ok && ip.IsLoopback() {
-			return true
+	if !port && !share && lineStart && !schemed && (strings.ContainsAny(host, ".x:") || len(host) > 1 && host[0] == '0') &&
+		seg[0] >= 'a' && seg[0] <= 'z' { // a path's name, not a prefix's length (127.0.0.1/32::1/128: urlSpace joined a list's lines)
+		// octal's leading 0 too (017700000001/admin: attack 82), and the
+		// unspecified address, which reaches loopback on Linux
+		// (0.0.0.0/server-status, [::]/admin)
+		if ip, ok := atonAddr(host); ok && (ip.IsLoopback() || ip.IsUnspecified() && strings.ContainsAny(host, ".x")) {
+			return true // not 00/items
 		}
-		if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+		if ip, err := netip.ParseAddr(host); err == nil && (ip.Unmap().IsLoopback() || ip.Unmap().IsUnspecified()) {
 			return true
 		}
 	}
