@@ -120,15 +120,17 @@ func TestOpen78Headers(t *testing.T) {
 	runBeyondTheCRS(t, []probe{h("X-File traversal", "X-File", "/var/www/../../etc/passwd")}, misses, passes)
 }
 
-// TestOpen80Private: attack 80's Open entry, a private address with a
-// port and a path as a value's whole start (210205); in a path it is a
-// target's name, with no path or a CIDR it is a setting.
+// TestOpen80Private: attack 80's Open entry, a private address with the
+// port of an internal service an SSRF probes for and a path as a value's
+// whole start (210205); in a path it is a target's name, with no path or
+// a CIDR it is a setting, on another port a LAN device's (a review).
 func TestOpen80Private(t *testing.T) {
 	operatorTable(t, "210205", func(v string) bool { return schemelessMetadata(strings.ToLower(v)) },
-		[]string{"10.0.0.1:443/api/v1/secrets", "192.168.1.1:80/admin", "172.16.0.5:8500/v1/kv/", "https://a.com, 10.1.2.3:9200/_cat/indices"},
+		[]string{"10.0.0.5:2375/containers/json", "10.0.0.1:6443/api/v1/secrets", "172.16.0.5:8500/v1/kv/",
+			"https://a.com, 10.1.2.3:9200/_cat/indices", "192.168.1.10:10250/pods"},
 		nil,
 		[]string{"Point it at 10.0.0.5:8080/api please", "10.0.0.1/24", "10.0.0.1:8080", "/upstreams/u/targets/10.0.0.1:8000/healthy",
-			"1.2.3.4:80/x", "12:30/2"})
+			"1.2.3.4:80/x", "12:30/2", "192.168.0.10:554/stream1", "10.0.0.1:3306/mydb", "10.0.0.1:8080/health", "- 192.168.1.20:8080/video"})
 }
 
 // TestOpen78Uploaded: attack 78's Open entry, an option that loads or runs
@@ -195,4 +197,28 @@ func TestAttack82(t *testing.T) {
 			body: "trusted_proxies=127.0.0.1%2F32%0A%3A%3A1%2F128"},
 	}
 	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// TestReview82 are the finds of a review of attack 82's fixes: an axis,
+// a relative path after the union, a string, a child's name with a
+// predicate or a comparison and text functions as a numeric slot's XPath
+// condition, and prose that starts with a number and names a path
+// (210104); reversed comparisons with a bit, hex or introduced literal,
+// a bit string decoded, NOT BETWEEN (210202); sqlite3's command by its
+// path, an uploads directory only as a directory (210204); a loopback
+// address's /-/ and dotted paths, prose after it, scp's host:path, a
+// LAN device's private address (210205).
+func TestReview82(t *testing.T) {
+	operatorTable(t, "210104", xpathInjection,
+		[]string{"1 or self::*", "1]|*[1", "1]|user[1", "1 or string('x')", "1 or password[1]"},
+		[]string{"1 or password='x'", "1 or substring(password,1,1)='h'", "1 or string-length(password)>0"},
+		[]string{"2 or/and 3 are fine", "1 or /usr/local is fine", "1 or more", "2 or 3 items", "1 or 'two' apples"})
+	operatorTable(t, "210202/210204/210205", func(v string) bool {
+		return sortListProbe(v) || argumentOptions(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{"0b01101101<=password", "x'6d'<password", "_utf8'a'<password", "password like b'0110000100100101'",
+		`data.db ".sh /usr/local/bin/x"`, "a.md --lua-filter=/srv/app/uploads/x.lua", `".shell id"`,
+		"127.0.0.1/-/metrics", "user:pw@127.0.0.1/admin"},
+		[]string{"password not between 0x61 and 0x6d", `data.db ".system /bin/id"`, `x -cmd ".shell /opt/bin/sh"`},
+		[]string{"pandoc a.md --lua-filter=filters/upload-links.lua", "a.md --lua-filter=./upload.lua", "127.0.0.1/admin is blocked",
+			"- 127.0.0.1/32\n- 10.0.0.0/8", "0.0.0.0/0, ::/0", "git@10.0.0.5:group/repo.git"})
 }

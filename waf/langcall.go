@@ -1759,7 +1759,9 @@ func sqliteShellCommand(c string) bool {
 	prefix := func(full string, least int) bool { return len(name) >= least && strings.HasPrefix(full, name) }
 	switch {
 	case prefix("shell", 2), prefix("system", 2):
-		return probingCommand(rest)
+		// by its path too: a program's path is one to run (.system /bin/id,
+		// .sh /tmp/x: a review)
+		return probingCommand(rest) || strictProbe(rest) || strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "./")
 	case prefix("once", 2), prefix("output", 2), prefix("read", 2), prefix("import", 2):
 		return rest[0] == '|' && strings.TrimSpace(rest[1:]) != ""
 	}
@@ -1800,10 +1802,10 @@ func argumentOptions(v string) bool {
 			return true
 		}
 		word := shellUnquoted(v[j:n])
-		if j > 0 && strings.HasPrefix(word, ".") && sqliteShellCommand(word) {
-			// a dot-command after sqlite3's database, quoted or its
-			// blanks escaped (data.db ".shell id", data.db .shell\ id:
-			// shlex.split makes either one argument)
+		if strings.HasPrefix(word, ".") && sqliteShellCommand(word) {
+			// a dot-command after sqlite3's database or as the whole
+			// value, quoted or its blanks escaped (data.db ".shell id",
+			// data.db .shell\ id: shlex.split makes either one argument)
 			return true
 		}
 		if strings.HasPrefix(word, "-") || strings.HasPrefix(option, "-") {
@@ -1927,7 +1929,14 @@ func uploadedPath(p string) bool {
 			return true
 		}
 	}
-	return strings.Contains(p, "/upload")
+	// a directory named for uploads, not a file (filters/upload-links.lua:
+	// a review)
+	for _, dir := range [...]string{"upload/", "uploads/", "uploaded/"} {
+		if strings.HasPrefix(p, dir) || strings.Contains(p, "/"+dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // gitEnvCommand: at v[k:] an assignment of an environment variable that a

@@ -147,6 +147,12 @@ func (s *sortListReader) list(j, depth int) (int, int, bool) {
 func (s *sortListReader) item(j, depth int) (int, bool) {
 	v := s.r.v
 	e, ok := s.term(j, depth)
+	if n, _ := sortStringEnd(v, j); n > e && v[n-1] != '"' {
+		// a literal the term reads in part (0b0110<=password,
+		// x'6d'<password, _utf8'a'<password: a review of attack 82's
+		// fixes), whole, for the reversed comparison below
+		e, ok = n, true
+	}
 	if !ok {
 		return j, false
 	}
@@ -188,8 +194,12 @@ func (s *sortListReader) item(j, depth int) (int, bool) {
 				}
 			}
 		}
-		// BETWEEN two literals (password between 0x61 and 0x6d)
-		if m, ok := sqlWordFold(v, k, "between"); ok {
+		// [NOT] BETWEEN two literals (password between 0x61 and 0x6d)
+		b := k
+		if m, ok := sqlWordFold(v, k, "not"); ok {
+			b = s.r.skip(m)
+		}
+		if m, ok := sqlWordFold(v, b, "between"); ok {
 			q := s.r.skip(m)
 			if n, _ := sortStringEnd(v, q); n > q {
 				if a, ok := sqlWordFold(v, s.r.skip(n), "and"); ok {
@@ -785,18 +795,7 @@ func sortStringEnd(v string, q int) (int, string) {
 		if e == p+2 || e < len(v) && identByte(v[e], "") {
 			return q, ""
 		}
-		bits := v[p+2 : e]
-		var b []byte
-		for len(bits) > 0 {
-			k := max(0, len(bits)-8)
-			x := byte(0)
-			for _, c := range bits[k:] {
-				x = x<<1 | byte(c-'0')
-			}
-			b = append([]byte{x}, b...)
-			bits = bits[:k]
-		}
-		return e, string(b)
+		return e, sqlBitText(v[p+2 : e])
 	}
 	if p < len(v) && strings.IndexByte("eEnNbBxX", v[p]) >= 0 && p+1 < len(v) && v[p+1] == '\'' {
 		p++
@@ -807,6 +806,9 @@ func sortStringEnd(v string, q int) (int, string) {
 		if n := sqlOperandEnd(v, p); n > p+1 {
 			if p > q && v[p-1]|0x20 == 'x' {
 				return n, sqlHexText(v[p+1 : n-1]) // x'6125' is a%
+			}
+			if p > q && v[p-1]|0x20 == 'b' {
+				return n, sqlBitText(v[p+1 : n-1]) // b'0110000100100101' is a%
 			}
 			return n, v[p+1 : n-1]
 		}
@@ -838,6 +840,25 @@ func sortStringEnd(v string, q int) (int, string) {
 		}
 	}
 	return q, ""
+}
+
+// sqlBitText is the text a bit literal's digits spell, eight a byte from
+// the right as MySQL pads them (01100001 is a); a byte not 0 or 1 ends it.
+func sqlBitText(bits string) string {
+	if k := strings.IndexFunc(bits, func(r rune) bool { return r != '0' && r != '1' }); k >= 0 {
+		bits = bits[:k]
+	}
+	b := make([]byte, (len(bits)+7)/8)
+	for i := len(b) - 1; len(bits) > 0; i-- {
+		k := max(0, len(bits)-8)
+		x := byte(0)
+		for _, c := range bits[k:] {
+			x = x<<1 | byte(c-'0')
+		}
+		b[i] = x
+		bits = bits[:k]
+	}
+	return string(b)
 }
 
 // sqlHexText is the text a hex literal's digits spell (6125 is a%), as far

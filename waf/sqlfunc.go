@@ -409,7 +409,7 @@ var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:` + xpathUnion + `|\
 	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66), in
 	// brackets too (' or (//user) or ': attack 82); not an ellipsis
 	// (' or ... or ')
-	`|(?:or|and)\s*(?:\(\s*)*(?:\.\.?[\s/\[)]|\*|//?[\w*@.]|(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?::)[^'"]{0,64}?(?:or|and)\s*['"])`)
+	`|(?:or|and)\s*(?:\(\s*)*(?:\.\.?[\s/\[)]|\*|//?[\w*@.]|` + xpathAxis + `::)[^'"]{0,64}?(?:or|and)\s*['"])`)
 
 // xpathNumericRx is rule 210104's reading of a numeric slot
 // (//user[id=1]): a value that starts with a number (or last(),
@@ -421,12 +421,28 @@ var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:` + xpathUnion + `|\
 // or //user, 0 or (//password), 7 or ., 7 or *: attack 82, every user).
 // XPath's numbers: .5, 0., 1e0 (attack 82).
 var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|(?:last|position)\s*\(\s*\))[\s)]*(?:` +
-	xpathUnion + xpathCalls + `|(?:or|and)\s*(?:\(\s*)*(?:\.?//?[\w*@.]|\.\.?\s*(?:\)|$)|\*\s*(?:\)|$)))`)
+	xpathUnion + xpathCalls +
+	// a path as the condition, to the value's end (the application's ]
+	// closes it; 1 or /usr/local is fine and 2 or/and 3 are prose: a
+	// review): // anywhere, else after a blank or a bracket a path, .,
+	// .., *, an axis (1 or self::*: a review)
+	`|(?:or|and)\s*(?:\(\s*)*//[^\s'"]*\s*\)*\s*$` +
+	`|(?:or|and)(?:\s+|\s*\()\s*(?:\(\s*)*(?:\.{1,2}/{0,2}|/|\*|` + xpathAxis + `::)[^\s'"]*\s*\)*\s*$` +
+	// a string as the condition, alone or in string() or boolean() (1 or
+	// 'a', 1 or string('x'): true; a review)
+	`|(?:or|and)\s*(?:(?:string|boolean)\s*\(\s*)?['"][^'"]{1,64}['"]\s*\)*\s*$` +
+	// a child's name and a predicate or a comparison with a literal
+	// (1 or password[1], 1 or password='x'; 1 or more passes)
+	`|(?:or|and)\s+[a-z_][\w.-]*\s*(?:\[|(?:!?=|[<>]=?)\s*['"\d]))`)
+
+// xpathAxis are XPath's axes.
+const xpathAxis = `(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?`
 
 // xpathUnion is 210104's union after a predicate closed: more predicates
 // and steps may come between (1][1]|//password, 1]/ancestor::*|//x[1,
-// '][true()]|//password: attack 82).
-const xpathUnion = `\](?:\s*(?:\[[^\]]{0,64}\]|/{1,2}[\w.*@:()-]{1,64}))*[\s)]*\|\s*/`
+// '][true()]|//password: attack 82), and the other path may be relative
+// (1]|*[1, 1]|user[1: a review).
+const xpathUnion = `\](?:\s*(?:\[[^\]]{0,64}\]|/{1,2}[\w.*@:()-]{1,64}))*[\s)]*\|\s*(?:[/*@]|\.\.?[/\[|]|[a-z_][\w.-]*\s*(?:\[|/|::))`
 
 // xpathCalls are 210104's alternatives for OR/AND and a call of an
 // XPath function whose argument starts as XPath's do, or true(),
@@ -437,6 +453,8 @@ const xpathCalls = `|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:count|contains|string-
 	// a child's name and a string: a blind test of its text
 	// (starts-with(password,'a'), contains(password,'pw'): attack 82)
 	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:starts-with|ends-with|contains|substring-before|substring-after|matches)\s*\(\s*[\w-]+\s*,\s*['"]` +
+	// substring(password,1,1)='h', string-length(password)>0 (a review)
+	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:substring|string-length|normalize-space|translate)\s*\(\s*[\w-]+\s*[,)]` +
 	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:true|false|node|text|comment)\s*\(\s*\)`
 
 // xpathInjection is rule 210104's operator: xpathNumericRx on a value
@@ -444,7 +462,7 @@ const xpathCalls = `|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:count|contains|string-
 // quote and a '(', a '|' or a second quote after it.
 func xpathInjection(v string) bool {
 	if t := strings.TrimLeft(v, " \t\r\n("); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == '-' || t[0] == '+' || t[0] == '.' ||
-		t[0]|0x20 == 'l' || t[0]|0x20 == 'p') && strings.ContainsAny(t, "(|/.*") && xpathNumericRx.MatchString(v) {
+		t[0]|0x20 == 'l' || t[0]|0x20 == 'p') && strings.ContainsAny(t, "(|/.*'\"[=<>:") && xpathNumericRx.MatchString(v) {
 		return true
 	}
 	q := strings.IndexAny(v, `'"`)

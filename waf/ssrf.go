@@ -618,6 +618,34 @@ func listItemAt(v string, i int) bool {
 	return strings.Contains(prev, "://") || strings.Contains(prev, ".") && strings.Contains(prev, "/")
 }
 
+// lineFilled: from v[q] the URL's token runs to its line's end: no
+// word after it on its line.
+func lineFilled(v string, q int) bool {
+	for q < len(v) && !blankByte(v[q]) {
+		q++
+	}
+	for q < len(v) && (v[q] == ' ' || v[q] == '\t') {
+		q++
+	}
+	return q == len(v) || v[q] == '\n' || v[q] == '\r'
+}
+
+// internalServicePort: port (decimal) is one of the HTTP services an SSRF
+// probes a private network for: Docker (2375, 2376), etcd (2379, 4001),
+// Caddy's admin (2019), Kong's admin and kubectl proxy (8001, 8444),
+// Vault (8200), Consul (8500), Elasticsearch (9200), Prometheus (9090),
+// CouchDB (5984), the Kubernetes API (6443), the kubelet (10250, 10255),
+// cAdvisor (4194), Envoy's admin (15000, 9901). Services on any port
+// (Spring Boot's actuator) are not read.
+func internalServicePort(port string) bool {
+	switch port {
+	case "2375", "2376", "2379", "4001", "2019", "8001", "8444", "8200", "8500", "9200", "9090", "5984", "6443", "10250", "10255",
+		"4194", "15000", "9901":
+		return true
+	}
+	return false
+}
+
 // localMachineName: host names the local machine: localhost and its
 // subdomains, the unspecified address, and the names /etc/hosts gives
 // loopback on Debian and Red Hat (localhost.localdomain: attack 82).
@@ -653,7 +681,8 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 		// them (http:169.254.169.254/latest/ in a path: a review)
 		host = host[k+1:]
 	}
-	port := false
+	port, portNumber := false, ""
+	colon := strings.HasSuffix(host, ":") // scp's host:path (root@127.0.0.1:/var/www), no port
 	if strings.HasPrefix(host, "[") {
 		k := strings.IndexByte(host, ']')
 		if k < 0 {
@@ -665,7 +694,7 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 		if strings.Trim(host[k+1:], "0123456789") != "" {
 			return false
 		}
-		port = k+1 < len(host)
+		port, portNumber = k+1 < len(host), host[k+1:]
 		host = host[:k]
 	}
 	host = strings.TrimSuffix(host, ".")
@@ -708,8 +737,11 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 		// which 931100 refuses with http:// before it; dotted only
 		// (a bare number and a port is a time or a ratio's), and as a
 		// value's or a list line's start only: in a path it is a
-		// target's name (Kong's /upstreams/u/targets/10.0.0.1:8000/healthy)
-		if ip, ok := atonAddr(host); ok && ip.IsPrivate() && strings.Count(host, ".") == 3 && lineStart {
+		// target's name (Kong's /upstreams/u/targets/10.0.0.1:8000/healthy);
+		// and on the port of a service an SSRF looks for (internalServicePort):
+		// a LAN device's setting names others (192.168.0.10:554/stream1,
+		// 10.0.0.1:8080/health: a review)
+		if ip, ok := atonAddr(host); ok && ip.IsPrivate() && strings.Count(host, ".") == 3 && lineStart && internalServicePort(portNumber) {
 			return true
 		}
 	}
@@ -719,8 +751,11 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 	// (dots, a hex part or brackets): after a path's slash it is an IP
 	// lookup's key (/ip/127.0.0.1/json), a bare number before a slash an
 	// id (2130706433/items), and localhost/app a developer's note
-	if !port && !share && lineStart && !schemed && (strings.ContainsAny(host, ".x:") || len(host) > 1 && host[0] == '0') &&
-		seg[0] >= 'a' && seg[0] <= 'z' { // a path's name, not a prefix's length (127.0.0.1/32::1/128: urlSpace joined a list's lines)
+	// A path's name, not a prefix's length (127.0.0.1/32::1/128: urlSpace
+	// joined a list's lines; /-/metrics, /.env, /_status count: a
+	// review), filling its line (127.0.0.1/admin is blocked is prose's)
+	if !port && !colon && !share && lineStart && !schemed && (strings.ContainsAny(host, ".x:") || len(host) > 1 && host[0] == '0') &&
+		(seg[0] < '0' || seg[0] > '9') && lineFilled(v, q) {
 		// octal's leading 0 too (017700000001/admin: attack 82), and the
 		// unspecified address, which reaches loopback on Linux
 		// (0.0.0.0/server-status, [::]/admin)
