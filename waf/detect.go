@@ -106,8 +106,10 @@ func (d *decoder) value(name, v string) error {
 			// refused the request); = but a base64 id's padding
 			// (GitHub's MDQ6VXNlcjU4MzIzMQ==: a review of attack 81's
 			// fixes, where 100 of them refused a nodes query), and a
-			// comment's /* (1/**/or/**/true)
-			if !strings.ContainsAny(strings.TrimRight(lit, "="), "'\"\\<>;|&$`{}()%=") && !strings.Contains(lit, "/*") && !graphQLSQLWords(lit) {
+			// comment's /* (1/**/or/**/true); a line break, a
+			// shell's separator (127.0.0.1\nwhoami ran through
+			// graphql-core and subprocess: attack 83)
+			if !strings.ContainsAny(strings.TrimRight(lit, "="), "'\"\\<>;|&$`{}()%=\n\r") && !strings.Contains(lit, "/*") && !graphQLSQLWords(lit) {
 				continue
 			}
 			if err := d.keep(n, lit); err != nil {

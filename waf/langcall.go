@@ -1567,6 +1567,9 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			longProbes("upload-pack", "1", "receive-pack", "1", "exec", "1", "extcmd", "2", "open-files-in-pager", "2", "access-hook", "2"):
 			return true
 		}
+		if gitPagerOption(word) {
+			return true
+		}
 		if strict {
 			return false
 		}
@@ -1732,6 +1735,34 @@ func strictProbe(cmd string) bool {
 	return shellCommandAt.MatchString(c + " ")
 }
 
+// gitPagerOption: word is git grep's -O<pager>, its value attached as an
+// optional argument's is, after other short options or none (-Oid,
+// -iOtouch x: GitList's CVE-2018-1000533, run by attack 83; -O2, -Os and
+// -Ofast pass).
+func gitPagerOption(word string) bool {
+	if len(word) < 3 || word[0] != '-' {
+		return false
+	}
+	m := 1
+	for m < len(word) && word[m] >= 'a' && word[m] <= 'z' {
+		m++
+	}
+	c := word[min(m+1, len(word)):]
+	return m < len(word) && word[m] == 'O' && c != "" && (strictProbe(c) || shortOptionProgram(c))
+}
+
+// shortOptionProgram: the command c's first word is one of
+// shortOptionPrograms (a shell, an interpreter, touch, cat, ...), by its
+// name or its path.
+func shortOptionProgram(c string) bool {
+	w, _, _ := strings.Cut(strings.TrimSpace(c), " ")
+	w = w[strings.LastIndexByte(w, '/')+1:]
+	return shortOptionProgramRx.MatchString(w)
+}
+
+// shortOptionProgramRx is shortOptionPrograms as a whole word.
+var shortOptionProgramRx = regexp.MustCompile(`\A(?:` + shortOptionPrograms + `)\z`)
+
 // sqliteShellCommand: c (a word of sqlite3's arguments, unquoted) is a
 // dot-command of sqlite3's shell that runs a command: .shell or .system
 // (any prefix sqlite3 accepts: .sh, .she, .sy; blanks after the dot) and
@@ -1786,7 +1817,10 @@ func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
 func argumentOptions(v string) bool {
 	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") && !strings.Contains(v, "\".") && !strings.Contains(v, "'.") &&
 		!strings.Contains(v, " .") {
-		return false
+		// a value that is one option: the rules 210181-210190 read the
+		// tools' (-Iid is a random token's spelling to them), but git
+		// grep's -O<pager> (attack 83)
+		return strings.HasPrefix(v, "-") && gitPagerOption(shellUnquoted(v[:shellWordEnd(v, 0)]))
 	}
 	budget := tailBound(len(v))
 	option := ""

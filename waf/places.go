@@ -79,7 +79,11 @@ func uninspectedHeader(k string) bool {
 		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
 		"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range",
 		"Cache-Control", "Pragma", "Connection", "Keep-Alive", "Te", "Upgrade", "Via",
-		"Priority", "Dnt", "Upgrade-Insecure-Requests":
+		"Priority", "Dnt", "Upgrade-Insecure-Requests", "Link":
+		// Link: a preload's hints (</app.js>; rel=preload), which a
+		// request carries for a server that relays them (103 Early
+		// Hints) and no application reads as data; its </app.js> read
+		// as a closing tag to 941160 (attack 83)
 		return true
 	}
 	return strings.HasPrefix(k, "Sec-") // Sec-Fetch-*, Sec-Ch-Ua*, Sec-Websocket-*
@@ -170,6 +174,13 @@ func placeValues(r *http.Request) (out []argument, password string) {
 				out = appendForwarded(out, v)
 				continue
 			}
+			if k == "Signature-Input" || k == "Accept-Signature" {
+				out = appendParameters(out, v, placeHeader+strings.ToLower(k)+":")
+				continue
+			}
+			if k == "Upload-Metadata" {
+				out = appendUploadMetadata(out, v)
+			}
 			if !safeValue(v, false) || urlValue(k, v) {
 				out = append(out, argument{placeHeader + strings.ToLower(k), v})
 			}
@@ -191,6 +202,38 @@ func placeValues(r *http.Request) (out []argument, password string) {
 // passed Forwarded: for="admin' --"). They count against max_arguments
 // and body_limit as the other places' values do (errPlacesLimit).
 func appendForwarded(out []argument, v string) []argument {
+	return appendParameters(out, v, placeHeader+"forwarded:")
+}
+
+// appendUploadMetadata appends each value of a tus upload's metadata
+// (Upload-Metadata: filename ZXhhbXBsZS5wZGY=,filetype YXBwbGljYXRpb24vcGRm:
+// key and base64 value pairs separated by commas) as
+// header:upload-metadata:<key>, plainly safe or not, for the decoder to
+// read its base64 as it reads a query parameter's: tusd, @tus/server and
+// Uppy's servers decode each and store the file by its filename or
+// relativePath (attack 83: x' or '1'='1 and ../../../etc/cron.d/evil in
+// the second item passed; the whole value read as one is no base64).
+func appendUploadMetadata(out []argument, v string) []argument {
+	for item := range strings.SplitSeq(v, ",") {
+		key, value, ok := strings.Cut(strings.TrimSpace(item), " ")
+		if value = strings.TrimSpace(value); ok && value != "" {
+			out = append(out, argument{placeHeader + "upload-metadata:" + strings.ToLower(key), value})
+		}
+	}
+	return out
+}
+
+// appendParameters appends the parameters' values of a header whose
+// value is elements separated by commas, each name=value pairs separated
+// by semicolons (Forwarded; RFC 9421's Signature-Input and
+// Accept-Signature, whose members are a label and a list of components,
+// then ;created=...;keyid="..."), unquoted, that are not plainly safe, as
+// prefix<name>. An inner list, ("@method" "@authority"), names what a
+// signature covers for the verifier to parse, and is not read: its quotes
+// and spaces read as SQL to 942100 (attack 83: Cloudflare's Web Bot Auth
+// signs every request of a verified bot so); keyid, tag and nonce are
+// read, which a server looks a key up by.
+func appendParameters(out []argument, v, prefix string) []argument {
 	for elem := range strings.SplitSeq(v, ",") {
 		for pair := range strings.SplitSeq(elem, ";") {
 			name, value, ok := strings.Cut(pair, "=")
@@ -198,11 +241,14 @@ func appendForwarded(out []argument, v string) []argument {
 				continue
 			}
 			value = strings.TrimSpace(value)
+			if strings.HasPrefix(value, "(") {
+				continue // an inner list's components
+			}
 			if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
 				value = value[1 : len(value)-1]
 			}
 			if !safeValue(value, false) {
-				out = append(out, argument{placeHeader + "forwarded:" + strings.ToLower(strings.TrimSpace(name)), value})
+				out = append(out, argument{prefix + strings.ToLower(strings.TrimSpace(name)), value})
 			}
 		}
 	}
@@ -219,8 +265,9 @@ func appendForwarded(out []argument, v string) []argument {
 // send http://localhost:3000 from a developer's machine).
 //
 // Since attack 78's Open entry also a value that starts with an
-// absolute path, or holds an address 210205 refuses with no scheme
-// (what a file or callback header of an application's own carries).
+// absolute path of the operating system's (osPath), or holds an address
+// 210205 refuses with no scheme (what a file or callback header of an
+// application's own carries).
 //
 // A URL's scheme is read as WHATWG URL reads it (attack 20 passed
 // http:/0x7f.1/ and HTTP:/169.254.43518/ in a header, which the rules
@@ -242,11 +289,30 @@ func urlValue(k, v string) bool {
 	// /etc/shadow, an application's file header), or a metadata
 	// server's or a loopback service's address and a path with no
 	// scheme (X-Callback: 169.254.169.254/latest/meta-data/: 210205's)
-	if v != "" && (v[0] == '/' || v[0] == '\\') {
+	if v != "" && (v[0] == '\\' || v[0] == '/' && osPath(v)) {
 		return true
 	}
 	if i := strings.IndexByte(v, '/'); i > 0 && strings.ContainsAny(v[:i], ".:]") {
 		return schemelessMetadata(strings.ToLower(v))
+	}
+	return false
+}
+
+// osPath: v (which starts with /) names a file of the operating system
+// or climbs out of a directory: its first segment is one of the
+// Filesystem Hierarchy Standard's directories (/etc/shadow,
+// /var/www/.env, /proc/self/environ) or it holds a .. segment. An
+// application's route (/api/users/[id] in Vercel's X-Matched-Path, which
+// 932130 read as a shell's test: attack 83) is not handed over.
+func osPath(v string) bool {
+	if strings.Contains(v, "/..") {
+		return true
+	}
+	seg, _, _ := strings.Cut(v[1:], "/")
+	switch strings.ToLower(seg) {
+	case "etc", "proc", "var", "root", "home", "usr", "dev", "sys", "tmp", "opt", "srv", "run", "boot", "bin", "sbin", "lib", "lib64",
+		"mnt", "media", "app", "data", "windows", "private":
+		return true
 	}
 	return false
 }

@@ -455,6 +455,12 @@ const xpathCalls = `|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:count|contains|string-
 	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:starts-with|ends-with|contains|substring-before|substring-after|matches)\s*\(\s*[\w-]+\s*,\s*['"]` +
 	// substring(password,1,1)='h', string-length(password)>0 (a review)
 	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:substring|string-length|normalize-space|translate)\s*\(\s*[\w-]+\s*[,)]` +
+	// a call of literals alone, true as a condition (string('x'),
+	// number(1), contains('ab','a'): attack 83, every user's password
+	// with libxml2), then a condition's end: OR/AND and a quote that
+	// reopens the string, a comparison, ] or the value's end (He said
+	// 'yes' and name('x') was printed passes: attack 66)
+	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:string|number|boolean|contains|starts-with|ends-with|normalize-space|lang|string-length|translate|concat|substring(?:-before|-after)?)\s*\(\s*(?:['"][^'"]{0,64}['"]|[\d.]+)(?:\s*,\s*(?:['"][^'"]{0,64}['"]|[\d.]+)){0,3}\s*\)[\s)]*(?:(?:or|and)\s*['"]|[=<>!]|\]|$)` +
 	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:true|false|node|text|comment)\s*\(\s*\)`
 
 // xpathInjection is rule 210104's operator: xpathNumericRx on a value

@@ -531,7 +531,7 @@ func schemelessMetadata(v string) bool {
 		// false positive; with http:// the CRS refuses it too): an
 		// address the application fetches is the whole value, a path's
 		// segment or after = @ " ' ( < (a review)
-		item := listItemAt(v, i)
+		item := listItemAt(v, i, true)
 		if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t' || v[i-1] == '\n' || v[i-1] == '\r') && text && !item {
 			i = e - 1
 			continue
@@ -544,7 +544,8 @@ func schemelessMetadata(v string) bool {
 		if i > 0 && v[i-1] == '@' && i-runStart < 256 {
 			// after a user's name and @ that start a value's or a
 			// list's line or item: the host of a URL as a whole value
-			start = !runText || listItemAt(v, runStart)
+			// (not after a line's label: contact: bob@localhost:3000/admin)
+			start = !runText || listItemAt(v, runStart, false)
 		}
 		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, start) {
 			return true
@@ -594,14 +595,47 @@ func markdownBullet(v string, i int) bool {
 // right after a comma, a semicolon or a bar, or after one and blanks when
 // the item before is a URL or a host (https://a.com, 169.254.169.254/...:
 // a review of attack 81's fixes); On EC2, query 169.254.169.254/... is
-// prose's. The item before is read back 256 bytes at most.
-func listItemAt(v string, i int) bool {
+// prose's. With blanks, also after blanks alone that follow a URL, or
+// a line's label or number (listItemAt's own comments). The item before
+// is read back 256 bytes at most.
+func listItemAt(v string, i int, blanks bool) bool {
 	k := i
 	for k > 0 && i-k < 16 && (v[k-1] == ' ' || v[k-1] == '\t') {
 		k--
 	}
-	if k == 0 || strings.IndexByte(",;|", v[k-1]) < 0 {
+	if k == 0 {
 		return false
+	}
+	if strings.IndexByte(",;|", v[k-1]) < 0 {
+		// blanks alone after a URL (str.split()'s list: https://a.com
+		// 169.254.169.254/latest/...), or after a line's label or
+		// number (urls: 169.254..., 1. 169.254...: attack 83), when
+		// blanks may separate items
+		if k == i || !blanks {
+			return false
+		}
+		b := k
+		for b > 0 && k-b < 256 && !blankByte(v[b-1]) {
+			b--
+		}
+		prev := v[b:k]
+		if strings.Contains(prev, "://") {
+			return true
+		}
+		a := b
+		for a > 0 && b-a < 16 && (v[a-1] == ' ' || v[a-1] == '\t') {
+			a--
+		}
+		if a > 0 && v[a-1] != '\n' && v[a-1] != '\r' {
+			return false // the label or number is not its line's first word
+		}
+		// the address filling the rest of its line (Note:
+		// 169.254.169.254/latest/meta-data/ is the IMDS is a how-to's)
+		if strings.HasSuffix(prev, ":") && len(prev) <= 32 {
+			return lineFilled(v, i)
+		}
+		d := strings.TrimRight(prev, ".)")
+		return len(d) < len(prev) && d != "" && strings.Trim(d, "0123456789") == "" && lineFilled(v, i)
 	}
 	if k == i {
 		return true

@@ -1172,6 +1172,15 @@ func wordIndexFold(v, w string) int {
 	return -1
 }
 
+// tsqlPermissionWords are the words of SQL Server's permissions after
+// their first (CONTROL SERVER, ALTER ANY LOGIN, VIEW SERVER STATE,
+// ADMINISTER BULK OPERATIONS, UNSAFE ASSEMBLY): GRANT's permission reads
+// them, so that prose's grant free shipping to members does not.
+var tsqlPermissionWords = []string{"server", "any", "login", "state", "assembly", "access", "bulk", "operations", "database", "sql",
+	"definition", "ownership", "endpoint", "linked", "credential", "event", "notification", "trace", "availability", "group", "role",
+	"schema", "user", "securables", "connection", "resources", "settings", "session", "external", "audit", "certificate", "key",
+	"performance", "ddl", "impersonate", "authenticate", "select", "all"}
+
 // tsqlStarts are the words a T-SQL statement starts with: after a
 // statement, one of them starts the next (SQL Server needs no ;), so the
 // statement ended there.
@@ -1509,10 +1518,23 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return n, n < len(v) && v[n] == '\''
 	}
 	if n, ok := word(k, "grant", "deny", "revoke"); ok {
-		// <permission>[, ...] [ON [class::]<name>] TO|FROM <principal>
-		m, ok := name(n)
+		// <permission>[, ...] [ON [class::]<name>] TO|FROM <principal>,
+		// a permission of up to four words (CONTROL SERVER, ALTER ANY
+		// LOGIN, VIEW SERVER STATE: attack 83)
+		permission := func(j int) (int, bool) {
+			m, ok := name(j)
+			for w := 1; ok && w < 4; w++ {
+				e, more := word(m, tsqlPermissionWords...)
+				if !more {
+					break
+				}
+				m = e
+			}
+			return m, ok
+		}
+		m, ok := permission(n)
 		for ok && m < len(v) && v[m] == ',' {
-			m, ok = name(t.skip(m + 1))
+			m, ok = permission(t.skip(m + 1))
 		}
 		if !ok {
 			return 0, false
