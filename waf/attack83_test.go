@@ -62,3 +62,43 @@ func TestAttack83(t *testing.T) {
 	}
 	runBeyondTheCRS(t, nil, misses, passes)
 }
+
+// TestReview83 are the finds of a review of attacks 82's and 83's fixes:
+// arithmetic and calls before OR in a numeric slot, string(), boolean()
+// and number() of a child (210104, run with xmllint); git grep's -O after
+// an upper-case option, sqlite3's dot-command as the whole value
+// (210204); BINARY before a column (210202); a private IPv6 address, a
+// permission of six words; and its false positives: routes under /app,
+// /data, /home in a header, a settings form's label and a how-to's
+// numbered step before an address (210205's weaker readings need a
+// value's, a line's or a separated item's start).
+func TestReview83(t *testing.T) {
+	operatorTable(t, "210104", xpathInjection,
+		[]string{"1+0 or true()", "--1 or true()", "1 div 1 or true()", "number(1) or true()", "count(/) or true()", "-(1) or true()",
+			"0 or string(password)", "' or string(password) or '"},
+		[]string{"0 or boolean(password)"},
+		[]string{"1 + 1 or more", "count the 3 or 4 items", "2 or 3 (approx.)"})
+	operatorTable(t, "210201/210202/210204/210205", func(v string) bool {
+		return tsqlStatement(v) || sortListProbe(v) || argumentOptions(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{"-IOtouch x", "-EOid", ".shell id", ".system id", "binary password<x'6d'",
+		"name desc grant view any column encryption key definition to public", "[fd00::1]:2375/containers/json",
+		"[::ffff:10.0.0.1]:2375/containers/json"},
+		nil,
+		[]string{"metrics_url: 10.0.0.5:9090/api/v1/query", "ES: 10.0.0.5:9200/_cluster/health", ".sh files run with bash",
+			"sort by binary name"})
+	// the CRS alone refuses these two (932235 reads a line's Install,
+	// ...): the gateway's reading must not be why
+	for _, v := range []string{"Steps:\n1. Install XAMPP\n2. 127.0.0.1/phpmyadmin\n3. Create the database",
+		"prometheus:\n  url: 10.0.0.5:9090/api/v1/query"} {
+		if schemelessMetadata(strings.ToLower(v)) {
+			t.Errorf("210205 refuses %q", v)
+		}
+	}
+	tableOnly(t)
+	h := func(name, k, v string) probe {
+		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
+	}
+	runBeyondTheCRS(t, nil, []probe{h("X-File a hidden file under home", "X-File", "/home/u/.ssh/id_rsa")},
+		[]probe{h("X-Matched-Path under app", "X-Matched-Path", "/app/[id]"), h("X-Matched-Path under data", "X-Matched-Path", "/data/[slug]"),
+			h("X-Matched-Path under home", "X-Matched-Path", "/home/[slug]")})
+}

@@ -1743,8 +1743,8 @@ func gitPagerOption(word string) bool {
 	if len(word) < 3 || word[0] != '-' {
 		return false
 	}
-	m := 1
-	for m < len(word) && word[m] >= 'a' && word[m] <= 'z' {
+	m := 1 // other short options before it, -E, -I, -P too (-EOid: a review)
+	for m < len(word) && word[m] != 'O' && (word[m] >= 'a' && word[m] <= 'z' || word[m] >= 'A' && word[m] <= 'Z') {
 		m++
 	}
 	c := word[min(m+1, len(word)):]
@@ -1820,7 +1820,9 @@ func argumentOptions(v string) bool {
 		// a value that is one option: the rules 210181-210190 read the
 		// tools' (-Iid is a random token's spelling to them), but git
 		// grep's -O<pager> (attack 83)
-		return strings.HasPrefix(v, "-") && gitPagerOption(shellUnquoted(v[:shellWordEnd(v, 0)]))
+		// and sqlite3's dot-command given whole (.shell id: a review)
+		return strings.HasPrefix(v, "-") && gitPagerOption(shellUnquoted(v[:shellWordEnd(v, 0)])) ||
+			strings.HasPrefix(v, ".") && sqliteShellCommand(v)
 	}
 	budget := tailBound(len(v))
 	option := ""

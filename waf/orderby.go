@@ -263,8 +263,9 @@ func (s *sortListReader) operand(j, depth int) (int, bool) {
 	for j < len(v) && strings.IndexByte("-+~", v[j]) >= 0 {
 		j = r.skip(j + 1)
 	}
-	if n, ok := sqlWordFold(v, j, "not"); ok && depth < sortListDepth {
-		// NOT and a test (not password like 'a%': attack 78)
+	if n, ok := sqlWordFold(v, j, "not", "binary"); ok && depth < sortListDepth {
+		// NOT and a test (not password like 'a%': attack 78); MySQL's
+		// BINARY before a column (binary password<x'6d': a review)
 		if k := r.skip(n); k < len(v) {
 			return s.term(k, depth+1)
 		}

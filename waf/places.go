@@ -301,18 +301,19 @@ func urlValue(k, v string) bool {
 // osPath: v (which starts with /) names a file of the operating system
 // or climbs out of a directory: its first segment is one of the
 // Filesystem Hierarchy Standard's directories (/etc/shadow,
-// /var/www/.env, /proc/self/environ) or it holds a .. segment. An
+// /var/www/.env, /proc/self/environ) or it holds a segment that starts
+// with a dot (.., .ssh, .env). An
 // application's route (/api/users/[id] in Vercel's X-Matched-Path, which
 // 932130 read as a shell's test: attack 83) is not handed over.
 func osPath(v string) bool {
-	if strings.Contains(v, "/..") {
-		return true
+	if strings.Contains(v, "/.") {
+		return true // .. or a hidden file or directory (/home/u/.ssh/id_rsa, /app/.env)
 	}
 	seg, _, _ := strings.Cut(v[1:], "/")
 	switch strings.ToLower(seg) {
-	case "etc", "proc", "var", "root", "home", "usr", "dev", "sys", "tmp", "opt", "srv", "run", "boot", "bin", "sbin", "lib", "lib64",
-		"mnt", "media", "app", "data", "windows", "private":
-		return true
+	case "etc", "proc", "var", "root", "usr", "dev", "sys", "tmp", "opt", "srv", "run", "boot", "bin", "sbin", "lib", "lib64",
+		"mnt", "media", "windows", "private":
+		return true // not home, app or data: routes' too (/app/[id]: a review)
 	}
 	return false
 }

@@ -48,7 +48,7 @@ import (
 //     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument, or a call of a function of an Oracle package (DBMS_*, UTL_*, ORDSYS, CTXSYS, HTTPURITYPE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + numberOperandOp + `" "id:210200,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a number, a logical operator and an operand true in a numeric context (a row id, a unary operator, arithmetic, NOTNULL, COLLATE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -420,7 +420,7 @@ var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:` + xpathUnion + `|\
 // 210104 read after a closed quote only), or a path as the condition (1
 // or //user, 0 or (//password), 7 or ., 7 or *: attack 82, every user).
 // XPath's numbers: .5, 0., 1e0 (attack 82).
-var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|(?:last|position)\s*\(\s*\))[\s)]*(?:` +
+var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*` + xpathOperand + `(?:\s*(?:[-+*]|div\b|mod\b)\s*` + xpathOperand + `){0,8}[\s)]*(?:` +
 	xpathUnion + xpathCalls +
 	// a path as the condition, to the value's end (the application's ]
 	// closes it; 1 or /usr/local is fine and 2 or/and 3 are prose: a
@@ -434,6 +434,12 @@ var xpathNumericRx = regexp.MustCompile(`(?i)^[\s(]*(?:[-+]?(?:\d+(?:\.\d*)?|\.\
 	// a child's name and a predicate or a comparison with a literal
 	// (1 or password[1], 1 or password='x'; 1 or more passes)
 	`|(?:or|and)\s+[a-z_][\w.-]*\s*(?:\[|(?:!?=|[<>]=?)\s*['"\d]))`)
+
+// xpathOperand is a numeric slot's operand: signs, brackets, then a
+// number or a call of a number's function (1, --1, -(1), .5, 1e0,
+// last(), number(1), count(/)); xpathNumericRx reads up to nine joined
+// by arithmetic (1+0 or true(), 1 div 1 or true(): a review).
+const xpathOperand = `(?:[-+]\s*)*\(*\s*(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|(?:last|position|number|count|string-length|sum|floor|ceiling|round)\s*\([^()]{0,64}\))\s*\)*`
 
 // xpathAxis are XPath's axes.
 const xpathAxis = `(?:self|child|parent|ancestor|descendant|following|preceding|attribute|namespace)(?:-or-self|-sibling)?`
@@ -454,7 +460,7 @@ const xpathCalls = `|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:count|contains|string-
 	// (starts-with(password,'a'), contains(password,'pw'): attack 82)
 	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:starts-with|ends-with|contains|substring-before|substring-after|matches)\s*\(\s*[\w-]+\s*,\s*['"]` +
 	// substring(password,1,1)='h', string-length(password)>0 (a review)
-	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:substring|string-length|normalize-space|translate)\s*\(\s*[\w-]+\s*[,)]` +
+	`|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:substring|string-length|normalize-space|translate|string|boolean|number)\s*\(\s*[\w-]+\s*[,)]` +
 	// a call of literals alone, true as a condition (string('x'),
 	// number(1), contains('ab','a'): attack 83, every user's password
 	// with libxml2), then a condition's end: OR/AND and a quote that
@@ -468,7 +474,7 @@ const xpathCalls = `|(?:or|and)\s*(?:(?:not\s*)?\(\s*)*(?:count|contains|string-
 // quote and a '(', a '|' or a second quote after it.
 func xpathInjection(v string) bool {
 	if t := strings.TrimLeft(v, " \t\r\n("); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == '-' || t[0] == '+' || t[0] == '.' ||
-		t[0]|0x20 == 'l' || t[0]|0x20 == 'p') && strings.ContainsAny(t, "(|/.*'\"[=<>:") && xpathNumericRx.MatchString(v) {
+		strings.IndexByte("lpncsfr", t[0]|0x20) >= 0) && strings.ContainsAny(t, "(|/.*'\"[=<>:") && xpathNumericRx.MatchString(v) {
 		return true
 	}
 	q := strings.IndexAny(v, `'"`)

@@ -531,7 +531,8 @@ func schemelessMetadata(v string) bool {
 		// false positive; with http:// the CRS refuses it too): an
 		// address the application fetches is the whole value, a path's
 		// segment or after = @ " ' ( < (a review)
-		item := listItemAt(v, i, true)
+		sep := listItemAt(v, i, false)
+		item := sep || listItemAt(v, i, true)
 		if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t' || v[i-1] == '\n' || v[i-1] == '\r') && text && !item {
 			i = e - 1
 			continue
@@ -540,14 +541,20 @@ func schemelessMetadata(v string) bool {
 		// is SMB's, \\169.254.169.254\latest\meta-data a metadata API's
 		// (WHATWG URL reads \\ after http: as //)
 		share := i > 0 && v[i-1] == '\\'
-		start := !text || item
+		// start: the host starts the value, a list's line or item;
+		// strong: not after a line's label or number alone (a settings
+		// form's metrics_url: 10.0.0.5:9090/..., a how-to's 2.
+		// 127.0.0.1/phpmyadmin: a review), which the weaker readings
+		// (a private address, a loopback address with no port) need
+		start, strong := !text || item, !text || sep
 		if i > 0 && v[i-1] == '@' && i-runStart < 256 {
 			// after a user's name and @ that start a value's or a
 			// list's line or item: the host of a URL as a whole value
 			// (not after a line's label: contact: bob@localhost:3000/admin)
 			start = !runText || listItemAt(v, runStart, false)
+			strong = start
 		}
-		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, start) {
+		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, start, strong) {
 			return true
 		}
 		i, text = e-1, true
@@ -701,7 +708,7 @@ func metadataHostByte(c byte) bool {
 // the path at v[p:] (its slashes) starts with a segment that is not a
 // number (schemelessMetadata); a metadata API's own segment after a
 // share's host (share).
-func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
+func metadataPathAt(host, v string, p int, share, lineStart, strong bool) bool {
 	// the host after // (a scheme's, or a scheme-relative URL's); a
 	// loopback service counts only as the whole value or a path's
 	// segment (Open the app (localhost:3000/admin), `localhost:3000/`
@@ -723,6 +730,9 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 			return false
 		}
 		port = len(host) > k+2 && host[k+1] == ':'
+		if port {
+			portNumber = host[k+2:]
+		}
 		host = host[1:k]
 	} else if k := strings.IndexByte(host, ':'); k >= 0 {
 		if strings.Trim(host[k+1:], "0123456789") != "" {
@@ -775,8 +785,11 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 		// and on the port of a service an SSRF looks for (internalServicePort):
 		// a LAN device's setting names others (192.168.0.10:554/stream1,
 		// 10.0.0.1:8080/health: a review)
-		if ip, ok := atonAddr(host); ok && ip.IsPrivate() && strings.Count(host, ".") == 3 && lineStart && internalServicePort(portNumber) {
+		if ip, ok := atonAddr(host); ok && ip.IsPrivate() && strings.Count(host, ".") == 3 && strong && internalServicePort(portNumber) {
 			return true
+		}
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsPrivate() && strong && internalServicePort(portNumber) {
+			return true // [fd00::1]:2375/..., [::ffff:10.0.0.1]:2375/... (a review)
 		}
 	}
 	// a loopback address with no port (the host's own web server, whose
@@ -788,7 +801,7 @@ func metadataPathAt(host, v string, p int, share, lineStart bool) bool {
 	// A path's name, not a prefix's length (127.0.0.1/32::1/128: urlSpace
 	// joined a list's lines; /-/metrics, /.env, /_status count: a
 	// review), filling its line (127.0.0.1/admin is blocked is prose's)
-	if !port && !colon && !share && lineStart && !schemed && (strings.ContainsAny(host, ".x:") || len(host) > 1 && host[0] == '0') &&
+	if !port && !colon && !share && strong && !schemed && (strings.ContainsAny(host, ".x:") || len(host) > 1 && host[0] == '0') &&
 		(seg[0] < '0' || seg[0] > '9') && lineFilled(v, q) {
 		// octal's leading 0 too (017700000001/admin: attack 82), and the
 		// unspecified address, which reaches loopback on Linux

@@ -1179,7 +1179,8 @@ func wordIndexFold(v, w string) int {
 var tsqlPermissionWords = []string{"server", "any", "login", "state", "assembly", "access", "bulk", "operations", "database", "sql",
 	"definition", "ownership", "endpoint", "linked", "credential", "event", "notification", "trace", "availability", "group", "role",
 	"schema", "user", "securables", "connection", "resources", "settings", "session", "external", "audit", "certificate", "key",
-	"performance", "ddl", "impersonate", "authenticate", "select", "all"}
+	"performance", "ddl", "impersonate", "authenticate", "select", "all", "column", "encryption", "master", "symmetric",
+	"asymmetric", "operation", "scoped", "configuration", "sensitivity", "classification", "mask", "unmask"}
 
 // tsqlStarts are the words a T-SQL statement starts with: after a
 // statement, one of them starts the next (SQL Server needs no ;), so the
@@ -1519,11 +1520,11 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 	}
 	if n, ok := word(k, "grant", "deny", "revoke"); ok {
 		// <permission>[, ...] [ON [class::]<name>] TO|FROM <principal>,
-		// a permission of up to four words (CONTROL SERVER, ALTER ANY
+		// a permission of up to six words (CONTROL SERVER, ALTER ANY
 		// LOGIN, VIEW SERVER STATE: attack 83)
 		permission := func(j int) (int, bool) {
 			m, ok := name(j)
-			for w := 1; ok && w < 4; w++ {
+			for w := 1; ok && w < 6; w++ {
 				e, more := word(m, tsqlPermissionWords...)
 				if !more {
 					break
