@@ -2,6 +2,7 @@ package waf
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -101,4 +102,71 @@ func TestReview83(t *testing.T) {
 	runBeyondTheCRS(t, nil, []probe{h("X-File a hidden file under home", "X-File", "/home/u/.ssh/id_rsa")},
 		[]probe{h("X-Matched-Path under app", "X-Matched-Path", "/app/[id]"), h("X-Matched-Path under data", "X-Matched-Path", "/data/[slug]"),
 			h("X-Matched-Path under home", "X-Matched-Path", "/home/[slug]")})
+}
+
+// TestAttack84 are attack 84's finds: a number = a number where a value
+// is otherwise plainly safe (a path segment, a custom header); a paging
+// subquery (210202); a metadata address as one number in a header, a
+// metadata host or API path alone as a field (210205); git difftool's
+// --extcmd alone and -x, Subversion's and restic's commands, the
+// frameworks' upload directories (210204); and its false positives:
+// inline code and quoted long options (210150), a database's
+// connection URL with a user and a loopback host (210205).
+func TestAttack84(t *testing.T) {
+	operatorTable(t, "210202/210204/210205", func(v string) bool {
+		return sortListProbe(v) || argumentOptions(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{"10 offset (select count(*) from users where password like 'a%')",
+		"name desc, id offset (select count(*) from users where password glob 'a*')",
+		"10 offset 0 rows fetch next (select len(password) from users) rows only",
+		"169.254.169.254", "0xa9fea9fe", "2852039166", "metadata.google.internal", "[fd00:ec2::254]",
+		"/latest/meta-data/iam/security-credentials/", "/computeMetadata/v1/instance/service-accounts/default/token",
+		"--extcmd=id", "--extcmd=sh", "HEAD -x id", "HEAD~1 -x id", "HEAD -xid", "main -x sh", "--diff-cmd=id", "file.c --diff-cmd=id",
+		"f.c --editor-cmd=sh", "x --config-option=config:helpers:editor-cmd=id", "--password-command=id", "repo --password-command=id",
+		"host -oPKCS11Provider=storage/app/public/x.so", "host -oPKCS11Provider=media/avatars/a.so", "doc.md --lua-filter=storage/app/x.lua",
+		"doc.md --lua-filter=public/files/x.lua"},
+		nil,
+		[]string{"Pick the first (select one from the list)", "Skip to next (select from the menu)", "169.254.1.1",
+			"postgres://user:pw@localhost:5432/db", "mysql://root@127.0.0.1:3306/app", "tar -xvf a.tar -C out", "--help", "--no-cache",
+			"sqlserver://sa@localhost:1433/master"})
+	prose := []string{"Try `--no-cache`.", "Use the `--force` flag.", "Add `--save-dev` to the npm install command", "Run with `--help` for options",
+		"Pass `--verbose`, or run make again.", "Set `--max-old-space-size=4096` in NODE_OPTIONS.", "Press `#` then enter",
+		"In Markdown write `# Title` for a header", "Type `/*` to start a comment", "the `--` separator ends options",
+		"Use the '--force' flag.", `Pass "--no-sandbox" to Chrome`}
+	for _, v := range prose {
+		if !quotedTermsOnly(v) {
+			t.Errorf("210150 refuses %q", v)
+		}
+	}
+	for _, v := range []string{"admin'--", "admin'#", "admin' -- -", "admin '#", "admin '-- '", "name`#", "John Smith' -- -", "admin'/*",
+		"x '--force", "Use the '--force' flag and admin'--"} {
+		if quotedTermsOnly(v) {
+			t.Errorf("210150 lets %q pass", v)
+		}
+	}
+	tableOnly(t)
+	h := func(name, k, v string) probe {
+		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
+	}
+	q := func(name, v string) probe {
+		return probe{name: name, method: "GET", path: "/x?q=" + url.QueryEscape(v)}
+	}
+	misses := []probe{
+		{name: "path 0=0", method: "GET", path: "/api/users/0=0"},
+		{name: "path 1=1=0", method: "GET", path: "/api/orders/1=1=0"},
+		h("X-User-Id 0=0", "X-User-Id", "0=0"),
+		h("X-Tenant-Id 5=5=0", "X-Tenant-Id", "5=5=0"),
+		h("X-Webhook-Target decimal metadata", "X-Webhook-Target", "2852039166/latest/meta-data/iam/security-credentials/"),
+		h("X-Webhook-Target hex metadata", "X-Webhook-Target", "0xa9fea9fe/latest/meta-data/"),
+		h("X-Original-URL proxy to decimal metadata", "X-Original-URL", "/proxy/2852039166/latest/meta-data/"),
+	}
+	passes := []probe{
+		h("X-Token base64", "X-Token", "dGVzdA=="),
+		h("X-Filter key=value", "X-Filter", "status=open"),
+		{name: "path a version", method: "GET", path: "/api/v1=2/items"},
+		h("X-Matched-Path route", "X-Matched-Path", "/api/users/[id]"),
+	}
+	for _, v := range prose {
+		passes = append(passes, q(v, v))
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
 }

@@ -1638,7 +1638,10 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			}
 		}
 		if longProbes("filter", "6", "lua-filter", "5", "use-askpass", "5", "rsh", "3", "renderer-cmd-prefix", "9", "gpu-launcher", "5", "utility-cmd-prefix", "9",
-			"browser-subprocess-path", "9", "compress-program", "8", "pre", "3") {
+			"browser-subprocess-path", "9", "compress-program", "8", "pre", "3",
+			// Subversion's diff and editor commands, restic's password
+			// command (attack 84)
+			"diff-cmd", "8", "diff3-cmd", "9", "editor-cmd", "10", "password-command", "16") {
 			return true
 		}
 		// sqlite3's -cmd ".shell ..." / ".system ..." (attack 81: through
@@ -1651,10 +1654,11 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		// src -e 'sh -c id' host:dst; attack 80: origin -u id; curl -F
 		// 'file=@a.jpg', awk -F'|', sed -e 's/a/b/' and sudo -u postgres
 		// psql pass)
-		if (option == "-F" || option == "-e") && probe(word) {
+		// and git difftool's -x (--extcmd: HEAD -x id ran id, attack 84)
+		if (option == "-F" || option == "-e" || option == "-x") && probe(word) {
 			return true
 		}
-		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e")) && probe(word[2:]) {
+		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e") || strings.HasPrefix(word, "-x")) && probe(word[2:]) {
 			return true
 		}
 		// -u: not a user's name that is an interpreter's too (docker exec
@@ -1674,7 +1678,8 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			}
 		}
 		if c, ok := long("config-option", 8); ok {
-			if i := strings.Index(strings.ToLower(c), ":tunnels:"); i >= 0 {
+			// its tunnels and its helpers' commands (config:helpers:editor-cmd=id: attack 84)
+			if i := max(strings.Index(strings.ToLower(c), ":tunnels:"), strings.Index(strings.ToLower(c), ":helpers:")); i >= 0 {
 				if _, cmd, ok := strings.Cut(c[i:], "="); ok && probe(cmd) {
 					return true
 				}
@@ -1821,6 +1826,16 @@ func argumentOptions(v string) bool {
 		// tools' (-Iid is a random token's spelling to them), but git
 		// grep's -O<pager> (attack 83)
 		// and sqlite3's dot-command given whole (.shell id: a review)
+		if strings.HasPrefix(v, "--") {
+			// a long option alone (--extcmd=id: attack 84); a short one
+			// is a random token's spelling (-Iid)
+			w := shellUnquoted(v[:shellWordEnd(v, 0)])
+			for _, tool := range [...]string{"git", "zip", "tar", "man", "ssh", "other"} {
+				if toolRunsOption(tool, "", w, true) {
+					return true
+				}
+			}
+		}
 		return strings.HasPrefix(v, "-") && gitPagerOption(shellUnquoted(v[:shellWordEnd(v, 0)])) ||
 			strings.HasPrefix(v, ".") && sqliteShellCommand(v)
 	}
@@ -1967,7 +1982,9 @@ func uploadedPath(p string) bool {
 	}
 	// a directory named for uploads, not a file (filters/upload-links.lua:
 	// a review)
-	for _, dir := range [...]string{"upload/", "uploads/", "uploaded/"} {
+	// and the frameworks' public upload directories (Laravel's
+	// storage/app/public, Django's media/: attack 84)
+	for _, dir := range [...]string{"upload/", "uploads/", "uploaded/", "storage/app/", "media/", "public/files/", "public/uploads/"} {
 		if strings.HasPrefix(p, dir) || strings.Contains(p, "/"+dir) {
 			return true
 		}

@@ -77,9 +77,52 @@ func sortListProbe(v string) bool {
 		indexFold(v, "regexp") < 0 && indexFold(v, "similar") < 0 && indexFold(v, "glob") < 0 {
 		return false
 	}
+	if pagingSubquery(v) {
+		return true
+	}
 	s := sortListReader{r: newSQLReader(v)}
 	s.list(s.r.skip(0), 0)
 	return s.found || s.over
+}
+
+// pagingSubquery: v holds a subquery (sortSubquery) right after LIMIT,
+// OFFSET, TOP, or FETCH's NEXT or FIRST: a page's size or start computed
+// from a guess (10 offset (select count(*) from users where password
+// like 'a%'): the rows' count tells the guess on SQLite, PostgreSQL and
+// SQL Server; attack 84). Each ( is looked back from once, 24 bytes at
+// most.
+func pagingSubquery(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.IndexByte(v[off:], '(')
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 1
+		b := i
+		for b > 0 && i-b < 8 && strings.IndexByte(sqlSpaceBytes, v[b-1]) >= 0 {
+			b--
+		}
+		a := b
+		for a > 0 && b-a < 8 && (v[a-1]|0x20 >= 'a' && v[a-1]|0x20 <= 'z') {
+			a--
+		}
+		switch strings.ToLower(v[a:b]) {
+		case "limit", "offset", "top", "next", "first":
+			// with a condition, a call or a star inside, as a probe's
+			// (Pick the first (select one from the list) is prose)
+			if (a == 0 || !identByte(v[a-1], "")) && sortSubquery(v, sqlSkip(v, i+1)) {
+				in := v[i+1 : min(len(v), i+1+sortProbeWindow)]
+				if c := closingBracket(v, i, sortProbeWindow); c > i {
+					in = v[i+1 : c]
+				}
+				if wordIndexFold(in, "where") >= 0 || strings.ContainsAny(in, "(*") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // sortListReader reads a sort list (sortListProbe) and remembers whether

@@ -292,7 +292,10 @@ func urlValue(k, v string) bool {
 	if v != "" && (v[0] == '\\' || v[0] == '/' && osPath(v)) {
 		return true
 	}
-	if i := strings.IndexByte(v, '/'); i > 0 && strings.ContainsAny(v[:i], ".:]") {
+	// an address before a slash, in any of inet_aton's spellings
+	// (2852039166/latest/..., 0xa9fea9fe/...: attack 84), or a path that
+	// holds one (/proxy/2852039166/latest/meta-data/ in X-Original-URL)
+	if i := strings.IndexByte(v, '/'); i >= 0 && !strings.ContainsAny(v[:i], " \t") {
 		return schemelessMetadata(strings.ToLower(v))
 	}
 	return false
@@ -712,7 +715,14 @@ func safeValueAs(v string, escaped, plusIsSpace bool) bool {
 		}
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '-', c == '_', c == '~', c == ':', c == '/', c == '@', c == '=', c == '+', c == ',', c == '[', c == ']':
+		case c == '=':
+			// a number = a number: (id=0)=0, every row to MySQL and
+			// SQLite (/api/users/0=0, X-Tenant-Id: 5=5=0: attack 84);
+			// base64's padding and key=value pass
+			if prev >= '0' && prev <= '9' && i+1 < len(v) && (v[i+1] >= '0' && v[i+1] <= '9' || v[i+1] == '-') {
+				return false
+			}
+		case c == '-', c == '_', c == '~', c == ':', c == '/', c == '@', c == '+', c == ',', c == '[', c == ']':
 		case c == '.':
 			if prev == '.' {
 				return false

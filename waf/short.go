@@ -48,7 +48,8 @@ import (
 //   - 210155: a number, or/and/xor/||/&& and a condition that ends the
 //     value (numericTautologyRule): 1 or true, 7 or 1, 1 or id=id,
 //     1 and 0, 1 and password glob 'a*'.
-var shortPayloadRules = `SecRule ` + valueHeaderTargets + ` "@rx ` + quoteCommentRule + `" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+var shortPayloadRules = `SecRule ` + valueHeaderTargets + ` "@rx ` + quoteCommentRule + `" "id:210150,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection: a quote then a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "!@` + quotedTermsOnlyOp + `" "t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@rx ` + shellCommandRule() + `" "id:210151,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a probing command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@rx \x5c['\"` + "`" + `]" "id:210152,phase:2,block,t:none,t:urlDecodeUni,msg:'SQL injection behind a backslash before a quote',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@detectSQLi" "t:none,t:escapeSeqDecode,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -298,6 +299,55 @@ const quoteCommentRule = `(?:(?:^|[;&|\n])` + quoteSpace + `*(?:[\w.\[\]-]+=)?(?
 	`(?:` + quoteCommentWord + `*(?:[0-9A-RT-Za-rt-z_.@+-]|[^\x00-\x7F]))?['\"` + "`" + `]\)*` + quoteSpace + `*(?:#|--|/\*)` +
 	// a word that ends in s: not the possessive apostrophe's prose
 	`|` + quoteCommentWord + `*[sS]` + quoteCommentAfterS + `)`
+
+// quotedTermsOnlyOp is rule 210150's exemption (quotedTermsOnly).
+const quotedTermsOnlyOp = "gatewayQuotedTermsOnly"
+
+func init() { registerGoOperator(quotedTermsOnlyOp, quotedTermsOnly) }
+
+// quotedTermsOnly is rule 210150's exemption: v holds a quote followed by
+// a comment, and each such quote opens a quoted term of prose: after a
+// blank, a bracket or the value's start, closed by the same quote on its
+// line within 64 bytes, and either a backtick (Markdown's inline code,
+// `--save-dev`, `# Title`, `/*`: no database reads a backtick as a
+// string's quote) or a long option with no blank in it ('--force',
+// "--no-sandbox": -- then a letter is no comment to MySQL). Attack 84's
+// false positives: a developer's post quoting an option was refused. A
+// quote right after a word (admin'--, name`#), one not closed, or a
+// comment of MySQL's (admin '-- ', admin '#') is the rule's.
+func quotedTermsOnly(v string) bool {
+	found := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c != '\'' && c != '"' && c != '`' {
+			continue
+		}
+		k := i + 1
+		for k < len(v) && v[k] == ')' {
+			k++
+		}
+		for k < len(v) && (v[k] == ' ' || v[k] == '\t') {
+			k++
+		}
+		if k >= len(v) || v[k] != '#' && !strings.HasPrefix(v[k:], "--") && !strings.HasPrefix(v[k:], "/*") {
+			continue
+		}
+		found = true
+		if i > 0 && v[i-1] != ' ' && v[i-1] != '\t' && v[i-1] != '(' && v[i-1] != '\n' {
+			return false
+		}
+		e := strings.IndexByte(v[i+1:min(len(v), i+65)], c)
+		if e < 0 || strings.ContainsAny(v[i+1:i+1+e], "\r\n") {
+			return false
+		}
+		term := v[i+1 : i+1+e]
+		if c != '`' && !(len(term) > 2 && strings.HasPrefix(term, "--") && identByte(term[2], "") && !strings.ContainsAny(term, " \t")) {
+			return false
+		}
+		i += e + 1 // past the closing quote
+	}
+	return found
+}
 
 // quoteSpace is white space before rule 210150's comment: \s, a vertical
 // tab, and a no-break space as U+00A0 or as a lone byte 0xA0 (read as

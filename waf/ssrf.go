@@ -482,6 +482,9 @@ func init() { registerGoOperator(schemelessMetadataOp, schemelessMetadata) }
 // metadata counts only before computeMetadata (metadata/v1 is a path of
 // many APIs). One pass: each host-like token is read once.
 func schemelessMetadata(v string) bool {
+	if bareMetadata(strings.TrimSpace(v)) {
+		return true
+	}
 	// text: the value holds more than blanks before v[i], on its line
 	// when the value is a list of one word a line (a list of URLs reads
 	// each line as a value: attack 81; in prose a line's start is
@@ -552,12 +555,49 @@ func schemelessMetadata(v string) bool {
 			// list's line or item: the host of a URL as a whole value
 			// (not after a line's label: contact: bob@localhost:3000/admin)
 			start = !runText || listItemAt(v, runStart, false)
+			if strings.Contains(v[runStart:i], "://") {
+				// a URL's user with its scheme: the CRS's to judge, and
+				// a database's connection URL (postgres://u:pw@localhost:5432/db
+				// in a data source's form: attack 84's false positive)
+				start = false
+			}
 			strong = start
 		}
 		if e < len(v) && (v[e] == '/' || v[e] == '\\') && metadataPathAt(v[i:e], v, e, share, start, strong) {
 			return true
 		}
 		i, text = e-1, true
+	}
+	return false
+}
+
+// bareMetadata: t (lowercased) is, as a whole value, a metadata server's
+// address in any of inet_aton's spellings or its name, or the path of
+// its API: what a form of separate host, port and path fields sends
+// (?host=169.254.169.254&path=/latest/meta-data/...: attack 84), which
+// builds http://{host}{path}; no other use sends either alone.
+func bareMetadata(t string) bool {
+	if len(t) < 7 || len(t) > 128 {
+		return false
+	}
+	for _, p := range [...]string{"/latest/meta-data", "/latest/api/token", "/latest/user-data", "/computemetadata/v1", "/opc/v1/instance",
+		"/opc/v2/instance", "/metadata/identity/oauth2/token"} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	if t == "metadata.google.internal" || t == "metadata.google.internal." {
+		return true
+	}
+	h := strings.TrimSuffix(strings.TrimPrefix(t, "["), "]")
+	if ip, err := netip.ParseAddr(h); err == nil && ip.Unmap() == awsMetadataIPv6 {
+		return true
+	}
+	if ip, ok := atonAddr(t); ok {
+		switch ip.String() {
+		case "169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192":
+			return true
+		}
 	}
 	return false
 }
