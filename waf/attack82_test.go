@@ -89,7 +89,8 @@ func TestCPUBoundReview81(t *testing.T) {
 	for _, unit := range []string{"https://a.com/x, ", "a.b/c, 1", "x\n", "a b\n", "0b1 ", "0x6d<a ", "a between 0x1 and ", "_binary ", `".sh `, `".once |`,
 		`O:1:"`, `":1:{`, "1]|/", "1 or true() ", "127.0.0.1/", "\n127.0.0.1/a ",
 		"a@", "u@127.0.0.1:1", "- a\n", `.sh\ `, "0 or (", "1][1]", "]/a", "_x x'", "' or (", ". ",
-		"https://a.com ", "1. a.b/c\n", "x: 1.1.1.1/a ", "-O", " or string('", "grant control server "} {
+		"https://a.com ", "1. a.b/c\n", "x: 1.1.1.1/a ", "-O", " or string('", "grant control server ",
+		"\n", "\r\n", "\n\f", "x' glob ", "0=0/"} {
 		body := repeatedJSON(unit)
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -1,10 +1,12 @@
 package waf
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAttack83 are attack 83's finds: XPath calls of literals alone
@@ -118,7 +120,7 @@ func TestAttack84(t *testing.T) {
 	}, []string{"10 offset (select count(*) from users where password like 'a%')",
 		"name desc, id offset (select count(*) from users where password glob 'a*')",
 		"10 offset 0 rows fetch next (select len(password) from users) rows only",
-		"169.254.169.254", "0xa9fea9fe", "2852039166", "metadata.google.internal", "[fd00:ec2::254]",
+		"169.254.169.254", "0xa9fea9fe", "metadata.google.internal", "[fd00:ec2::254]",
 		"/latest/meta-data/iam/security-credentials/", "/computeMetadata/v1/instance/service-accounts/default/token",
 		"--extcmd=id", "--extcmd=sh", "HEAD -x id", "HEAD~1 -x id", "HEAD -xid", "main -x sh", "--diff-cmd=id", "file.c --diff-cmd=id",
 		"f.c --editor-cmd=sh", "x --config-option=config:helpers:editor-cmd=id", "--password-command=id", "repo --password-command=id",
@@ -130,15 +132,18 @@ func TestAttack84(t *testing.T) {
 			"sqlserver://sa@localhost:1433/master"})
 	prose := []string{"Try `--no-cache`.", "Use the `--force` flag.", "Add `--save-dev` to the npm install command", "Run with `--help` for options",
 		"Pass `--verbose`, or run make again.", "Set `--max-old-space-size=4096` in NODE_OPTIONS.", "Press `#` then enter",
-		"In Markdown write `# Title` for a header", "Type `/*` to start a comment", "the `--` separator ends options",
-		"Use the '--force' flag.", `Pass "--no-sandbox" to Chrome`}
+		"In Markdown write `# Title` for a header", "Type `/*` to start a comment", "the `--` separator ends options"}
 	for _, v := range prose {
 		if !quotedTermsOnly(v) {
 			t.Errorf("210150 refuses %q", v)
 		}
 	}
+	// and a review of attack 84's fixes: a line break before the comment
+	// and a backtick term after it, a quoted long option (admin '--x' on
+	// SQL Server), a quote inside a backtick term
 	for _, v := range []string{"admin'--", "admin'#", "admin' -- -", "admin '#", "admin '-- '", "name`#", "John Smith' -- -", "admin'/*",
-		"x '--force", "Use the '--force' flag and admin'--"} {
+		"x '--force", "Use the '--force' flag and admin'--", "admin'\n-- `--`", "admin'\r\n-- `#`", "admin'\n# `#`", "admin'\v# `#`",
+		"admin'\u00a0# `#`", "admin '--x'", "admin \"--x\"", "Use the '--force' flag.", "admin')\f-- `#`"} {
 		if quotedTermsOnly(v) {
 			t.Errorf("210150 lets %q pass", v)
 		}
@@ -169,4 +174,60 @@ func TestAttack84(t *testing.T) {
 		passes = append(passes, q(v, v))
 	}
 	runBeyondTheCRS(t, nil, misses, passes)
+}
+
+// TestReview84 are the finds of a review of attack 84's fixes (besides
+// 210150's, in TestAttack84): brackets, a sign and a call between a
+// paging word and its subquery (210202); a metadata address with a port,
+// IPv4-mapped, with a trailing dot, a path without its first slash, and
+// in a header with no path (210205); and its false positive, a decimal
+// that is a metadata address's number (a timestamp: 1684301000).
+func TestReview84(t *testing.T) {
+	operatorTable(t, "210202/210205", func(v string) bool { return sortListProbe(v) || schemelessMetadata(strings.ToLower(v)) },
+		[]string{"10 offset (((select count(*) from users where password like 'a%')))",
+			"10 offset abs((select count(*) from users where password like 'a%'))",
+			"10 offset -(select count(*) from users where password like 'a%')", "169.254.169.254:80", "[::ffff:a9fe:a9fe]",
+			"[::ffff:169.254.169.254]", "latest/meta-data/", "169.254.169.254."},
+		nil,
+		[]string{"1684301000", "2852039166", "3221225664", "5 limit (select 1)"})
+	tableOnly(t)
+	runBeyondTheCRS(t, nil, []probe{{name: "X-Webhook-Host metadata", method: "GET", path: "/x",
+		header: http.Header{"X-Webhook-Host": {"169.254.169.254"}}}},
+		[]probe{{name: "since a timestamp", method: "GET", path: "/api/events?since=1684301000"}})
+}
+
+// TestAttack85 are attack 85's finds: a closed quote then GLOB (SQLite's
+// login bypass, 210211); Accept-Language and DNT that break their
+// grammar are read. (Its quadratic, a run of line breaks in 210144, is
+// TestCPUBoundReview81's \n rows.)
+func TestAttack85(t *testing.T) {
+	operatorTable(t, "210211", quoteGlob,
+		[]string{"x' glob '*", "x' not glob 'z*", "x'glob'*", "x' NOT GLOB 'x", "x' glob '*' --", "x' glob '[01]"},
+		nil,
+		[]string{"Use the 'glob' function", "it is a glob 'x'", "files matching '*.txt' glob pattern"})
+	tableOnly(t)
+	h := func(name, k, v string) probe {
+		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
+	}
+	runBeyondTheCRS(t, nil,
+		[]probe{h("Accept-Language php filter", "Accept-Language", "php://filter/convert.base64-encode/resource=config"),
+			h("Accept-Language passwd", "Accept-Language", "/etc/passwd"),
+			h("Accept-Language union", "Accept-Language", "en' union select password from users-- -"),
+			{name: "form GLOB", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded", body: "user=admin&password=x%27+glob+%27*"}},
+		[]probe{h("Accept-Language weights", "Accept-Language", "en-US,en;q=0.9,de;q=0.8,*;q=0.5"),
+			h("Accept-Language zh-Hant-TW", "Accept-Language", "zh-Hant-TW,zh;q=0.9"), h("DNT", "DNT", "1")})
+}
+
+// TestCPUBoundAttack85: attack 85's quadratic, a multipart field of 16
+// KiB of line breaks (257 ms before: 210144 read the rest of the run from
+// each), costs what the bound allows.
+func TestCPUBoundAttack85(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	for _, unit := range []string{"\n", "\r\n", "\n\f"} {
+		body := "--BB\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + strings.Repeat(unit, 15800/len(unit)) + "\r\n--BB--\r\n"
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=BB")
+		readUnder(t, req, fmt.Sprintf("multipart field of %q", unit), time.Duration(cpuMargin)*urlsBound)
+	}
 }

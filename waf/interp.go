@@ -626,6 +626,17 @@ func powerShellCommand(v string) bool {
 // psReadingAt: what powerShellCommand reads at v[i] (one of ; | \n & : $
 // \) says a command runs.
 func psReadingAt(v string, i int) bool {
+	if v[i] == '\n' {
+		// a line break before another (white space between): the last
+		// one reads the statement (attack 85: a run of line breaks)
+		k := i + 1
+		for k < len(v) && strings.IndexByte(" \t\f\v\r", v[k]) >= 0 {
+			k++
+		}
+		if k < len(v) && v[k] == '\n' {
+			return false
+		}
+	}
 	var lb [64]byte
 	switch v[i] {
 	case ':':
@@ -756,7 +767,10 @@ func psReadingAt(v string, i int) bool {
 func psSkipComments(s string, k int) (int, bool) {
 	c := false
 	for range 4 {
-		k = skipSpace(s, k)
+		// white space read langCallWindow bytes at most: a value of line
+		// breaks was read to its end from each of them, quadratic (16 KiB
+		// of \n cost 171 ms: attack 85)
+		k = skipSpace(s[:min(len(s), k+langCallWindow)], k)
 		if k+1 >= len(s) || s[k] != '<' || s[k+1] != '#' {
 			break
 		}

@@ -85,6 +85,15 @@ func sortListProbe(v string) bool {
 	return s.found || s.over
 }
 
+// pagingWord: w is LIMIT, OFFSET, TOP, NEXT or FIRST, in any case.
+func pagingWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "limit", "offset", "top", "next", "first":
+		return true
+	}
+	return false
+}
+
 // pagingSubquery: v holds a subquery (sortSubquery) right after LIMIT,
 // OFFSET, TOP, or FETCH's NEXT or FIRST: a page's size or start computed
 // from a guess (10 offset (select count(*) from users where password
@@ -99,16 +108,26 @@ func pagingSubquery(v string) bool {
 		}
 		i += off
 		off = i + 1
-		b := i
-		for b > 0 && i-b < 8 && strings.IndexByte(sqlSpaceBytes, v[b-1]) >= 0 {
-			b--
+		// back from the ( over blanks, brackets, signs and one call's
+		// name (10 offset (((select, offset -(select, offset abs((select:
+		// a review), 48 bytes at most
+		b, a, names := i, i, 0
+		for b > 0 && i-b < 48 {
+			if strings.IndexByte(sqlSpaceBytes+"(-+", v[b-1]) >= 0 {
+				b--
+				continue
+			}
+			a = b
+			for a > 0 && b-a < 16 && (v[a-1]|0x20 >= 'a' && v[a-1]|0x20 <= 'z' || v[a-1] == '_') {
+				a--
+			}
+			if a == b || names > 0 || pagingWord(v[a:b]) {
+				break
+			}
+			names++
+			b = a
 		}
-		a := b
-		for a > 0 && b-a < 8 && (v[a-1]|0x20 >= 'a' && v[a-1]|0x20 <= 'z') {
-			a--
-		}
-		switch strings.ToLower(v[a:b]) {
-		case "limit", "offset", "top", "next", "first":
+		if a < b && pagingWord(v[a:b]) {
 			// with a condition, a call or a star inside, as a probe's
 			// (Pick the first (select one from the list) is prose)
 			if (a == 0 || !identByte(v[a-1], "")) && sortSubquery(v, sqlSkip(v, i+1)) {

@@ -163,6 +163,11 @@ func placeValues(r *http.Request) (out []argument, password string) {
 			if k == "Authorization" {
 				out, password = appendAuthorization(out, vs)
 			}
+			for _, v := range vs {
+				if !headerGrammar(k, v) {
+					out = append(out, argument{placeHeader + strings.ToLower(k), v})
+				}
+			}
 			continue
 		}
 		for _, v := range vs {
@@ -255,6 +260,28 @@ func appendParameters(out []argument, v, prefix string) []argument {
 	return out
 }
 
+// headerGrammar: the value v of the uninspected header k keeps to its
+// grammar where that is strict: Accept-Language's tags and weights
+// (letters, digits, - _ * , ; = . and blanks), DNT's 0 or 1. A value
+// that breaks it is handed to the rules as another header's is: a PHP
+// locale loader includes lang/<Accept-Language>.php, a lookup puts it in
+// SQL (attack 85: php://filter/..., /etc/passwd and en' union select
+// passed). Others are true.
+func headerGrammar(k, v string) bool {
+	switch k {
+	case "Accept-Language":
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_*,;=. \t", c) >= 0) {
+				return false
+			}
+		}
+	case "Dnt":
+		return v == "0" || v == "1" || v == ""
+	}
+	return true
+}
+
 // urlValue: the value v of the header k (canonical) holds a URL
 // (scheme://), so the SSRF rules must read it (the CRS's 934110, this
 // module's 210121) though its characters are plainly safe: a callback or
@@ -297,6 +324,15 @@ func urlValue(k, v string) bool {
 	// holds one (/proxy/2852039166/latest/meta-data/ in X-Original-URL)
 	if i := strings.IndexByte(v, '/'); i >= 0 && !strings.ContainsAny(v[:i], " \t") {
 		return schemelessMetadata(strings.ToLower(v))
+	}
+	// a metadata host alone (X-Webhook-Host: 169.254.169.254: a review),
+	// looked at only when it is spelled as an address or the name
+	// (a trace id, a list of addresses cost nothing)
+	if len(v) < 7 || len(v) > 64 {
+		return false
+	}
+	if strings.Trim(v, "0123456789abcdefABCDEFxX.:[]") == "" || len(v) >= 24 && strings.EqualFold(v[:24], "metadata.google.internal") {
+		return bareMetadata(strings.ToLower(v))
 	}
 	return false
 }

@@ -306,15 +306,17 @@ const quotedTermsOnlyOp = "gatewayQuotedTermsOnly"
 func init() { registerGoOperator(quotedTermsOnlyOp, quotedTermsOnly) }
 
 // quotedTermsOnly is rule 210150's exemption: v holds a quote followed by
-// a comment, and each such quote opens a quoted term of prose: after a
-// blank, a bracket or the value's start, closed by the same quote on its
-// line within 64 bytes, and either a backtick (Markdown's inline code,
-// `--save-dev`, `# Title`, `/*`: no database reads a backtick as a
-// string's quote) or a long option with no blank in it ('--force',
-// "--no-sandbox": -- then a letter is no comment to MySQL). Attack 84's
-// false positives: a developer's post quoting an option was refused. A
-// quote right after a word (admin'--, name`#), one not closed, or a
-// comment of MySQL's (admin '-- ', admin '#') is the rule's.
+// a comment (closing brackets, then quoteSpace's white space between, as
+// the rule's expression reads them), and each such quote is a backtick
+// that opens a term of prose: after a blank, a bracket or the value's
+// start, closed by a backtick on its line within 64 bytes (Markdown's
+// inline code: Use the `--force` flag., Press `#` then enter, Type `/*`:
+// no database reads a backtick as a string's quote, and none of
+// Markdown's inline code was an injection's; attack 84's false
+// positives). Quotes inside such a term are read too, and a quote or a
+// double quote is always the rule's: admin '--x' logs in on SQL Server,
+// which pads a comparison's trailing spaces (a review), as Use the
+// '--force' flag. is prose's (the price). One pass.
 func quotedTermsOnly(v string) bool {
 	found := false
 	for i := 0; i < len(v); i++ {
@@ -326,27 +328,43 @@ func quotedTermsOnly(v string) bool {
 		for k < len(v) && v[k] == ')' {
 			k++
 		}
-		for k < len(v) && (v[k] == ' ' || v[k] == '\t') {
-			k++
+		for k < len(v) {
+			if n := quoteSpaceLen(v[k:]); n > 0 {
+				k += n
+				continue
+			}
+			break
 		}
 		if k >= len(v) || v[k] != '#' && !strings.HasPrefix(v[k:], "--") && !strings.HasPrefix(v[k:], "/*") {
 			continue
 		}
 		found = true
-		if i > 0 && v[i-1] != ' ' && v[i-1] != '\t' && v[i-1] != '(' && v[i-1] != '\n' {
+		if c != '`' || i > 0 && v[i-1] != ' ' && v[i-1] != '\t' && v[i-1] != '(' && v[i-1] != '\n' {
 			return false
 		}
-		e := strings.IndexByte(v[i+1:min(len(v), i+65)], c)
+		e := strings.IndexByte(v[i+1:min(len(v), i+65)], '`')
 		if e < 0 || strings.ContainsAny(v[i+1:i+1+e], "\r\n") {
 			return false
 		}
-		term := v[i+1 : i+1+e]
-		if c != '`' && !(len(term) > 2 && strings.HasPrefix(term, "--") && identByte(term[2], "") && !strings.ContainsAny(term, " \t")) {
-			return false
-		}
-		i += e + 1 // past the closing quote
 	}
 	return found
+}
+
+// quoteSpaceLen is the length of quoteSpace's character at the start of
+// s (white space, a vertical tab, a no-break space as U+00A0, a lone
+// byte 0xA0 or U+FFFD), or 0.
+func quoteSpaceLen(s string) int {
+	switch {
+	case s == "":
+		return 0
+	case strings.IndexByte(" \t\n\r\v\f\xa0", s[0]) >= 0:
+		return 1
+	case strings.HasPrefix(s, "\u00a0"):
+		return 2
+	case strings.HasPrefix(s, "\ufffd"):
+		return 3
+	}
+	return 0
 }
 
 // quoteSpace is white space before rule 210150's comment: \s, a vertical

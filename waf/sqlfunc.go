@@ -48,6 +48,7 @@ import (
 //     ;n'p'x), and for cmd.exe after start, call, @, ^ or a double
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument, or a call of a function of an Oracle package (DBMS_*, UTL_*, ORDSYS, CTXSYS, HTTPURITYPE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + quoteGlobOp + `" "id:210211,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a closed quote, then GLOB and a string (SQLite)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -375,6 +376,42 @@ func tightTautology(v string) bool {
 			if c2 == 'o' && c1 == 'r' || i >= 3 && c2 == 'n' && c1 == 'd' && v[i-3]|0x20 == 'a' {
 				return tightTautologyRx.MatchString(v)
 			}
+		}
+	}
+	return false
+}
+
+// quoteGlobOp is rule 210211's operator (quoteGlob).
+const quoteGlobOp = "gatewayQuoteGlob"
+
+func init() { registerGoOperator(quoteGlobOp, quoteGlob) }
+
+// quoteGlob is rule 210211's operator: a quote that closes a string (a
+// byte other than a blank before it), white space or none, [NOT] GLOB,
+// then a quote: SQLite reads password='x' glob '*' as (password='x')
+// GLOB '*', true for every row, a login bypass (attack 85, run on
+// SQLite); libinjection reads LIKE and REGEXP there and not GLOB. The
+// 'glob' pattern (a quote that opens) passes. Each GLOB is read once.
+func quoteGlob(v string) bool {
+	for off := 0; off < len(v); {
+		g := indexFold(v[off:], "glob")
+		if g < 0 {
+			return false
+		}
+		g += off
+		off = g + 4
+		if g > 0 && identByte(v[g-1], "") || g+4 < len(v) && identByte(v[g+4], "") {
+			continue
+		}
+		q := blanksBefore(v, g)
+		if n := q; n >= 3 && strings.EqualFold(v[n-3:n], "not") && (n == 3 || !identByte(v[n-4], "")) {
+			q = blanksBefore(v, n-3)
+		}
+		if q == 0 || v[q-1] != '\'' && v[q-1] != '"' || q < 2 || v[q-2] == ' ' || v[q-2] == '\t' || v[q-2] == '\n' {
+			continue
+		}
+		if a := skipSpace(v, g+4); a < len(v) && (v[a] == '\'' || v[a] == '"') {
+			return true
 		}
 	}
 	return false

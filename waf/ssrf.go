@@ -580,7 +580,7 @@ func bareMetadata(t string) bool {
 	if len(t) < 7 || len(t) > 128 {
 		return false
 	}
-	for _, p := range [...]string{"/latest/meta-data", "/latest/api/token", "/latest/user-data", "/computemetadata/v1", "/opc/v1/instance",
+	for _, p := range [...]string{"/latest/meta-data", "latest/meta-data/", "/latest/api/token", "/latest/user-data", "/computemetadata/v1", "/opc/v1/instance",
 		"/opc/v2/instance", "/metadata/identity/oauth2/token"} {
 		if strings.HasPrefix(t, p) {
 			return true
@@ -589,15 +589,29 @@ func bareMetadata(t string) bool {
 	if t == "metadata.google.internal" || t == "metadata.google.internal." {
 		return true
 	}
-	h := strings.TrimSuffix(strings.TrimPrefix(t, "["), "]")
-	if ip, err := netip.ParseAddr(h); err == nil && ip.Unmap() == awsMetadataIPv6 {
+	h := strings.TrimSuffix(t, ".")
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		h = ap.Addr().String() // 169.254.169.254:80, [fd00:ec2::254]:80 (a review)
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	ip, err := netip.ParseAddr(h)
+	if err == nil {
+		ip = ip.Unmap() // [::ffff:a9fe:a9fe] (a review)
+	} else if strings.ContainsAny(h, ".x") {
+		// inet_aton's other spellings, with a dot or a hex part: a bare
+		// decimal is an id's or a timestamp's (1684301000 is
+		// 100.100.100.200 and 2023-05-17: a review)
+		ip, _ = atonAddr(h)
+	}
+	switch {
+	case !ip.IsValid():
+		return false
+	case ip == awsMetadataIPv6:
 		return true
 	}
-	if ip, ok := atonAddr(t); ok {
-		switch ip.String() {
-		case "169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192":
-			return true
-		}
+	switch ip.String() {
+	case "169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192":
+		return true
 	}
 	return false
 }
