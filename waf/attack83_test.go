@@ -231,3 +231,19 @@ func TestCPUBoundAttack85(t *testing.T) {
 		readUnder(t, req, fmt.Sprintf("multipart field of %q", unit), time.Duration(cpuMargin)*urlsBound)
 	}
 }
+
+// TestReview85 are the finds of a review of attack 85's fixes: GLOB after
+// a quote at the value's start, a blank before the quote, a bracket
+// around it, a call or a sign after GLOB (210211, run on SQLite); a
+// metadata name or inet_aton's spelling with a port alone (210205); two
+// calls, arithmetic before a paging subquery (210202).
+func TestReview85(t *testing.T) {
+	operatorTable(t, "210202/210205/210211", func(v string) bool {
+		return quoteGlob(v) || sortListProbe(v) || schemelessMetadata(strings.ToLower(v))
+	}, []string{"' glob '*", "x ' glob '*", "x' glob char(42)||'", "x') glob ('*", "x' glob +'*", "metadata.google.internal:80", "0xa9fea9fe:80",
+		"169.254.43518:80"},
+		[]string{"10 offset abs(abs((select count(*) from users where password like 'a%')))",
+			"10 offset 0+(select count(*) from users where password like 'a%')",
+			"10 offset 1*(select count(*) from users where password like 'a%')"},
+		[]string{"'glob' is a function", "Set the offset value (select one from the list)", "1.2.3.4:80", "12:30"})
+}

@@ -113,15 +113,17 @@ func pagingSubquery(v string) bool {
 		// a review), 48 bytes at most
 		b, a, names := i, i, 0
 		for b > 0 && i-b < 48 {
-			if strings.IndexByte(sqlSpaceBytes+"(-+", v[b-1]) >= 0 {
-				b--
+			if strings.IndexByte(sqlSpaceBytes+"(-+*/0123456789", v[b-1]) >= 0 {
+				b-- // and arithmetic (offset 0+(select, offset/**/(select: a review)
 				continue
 			}
 			a = b
 			for a > 0 && b-a < 16 && (v[a-1]|0x20 >= 'a' && v[a-1]|0x20 <= 'z' || v[a-1] == '_') {
 				a--
 			}
-			if a == b || names > 0 || pagingWord(v[a:b]) {
+			// a call's name, its bracket right after it (abs(abs((select:
+			// a review; the offset value (select is prose's)
+			if a == b || pagingWord(v[a:b]) || names == 2 || v[b] != '(' {
 				break
 			}
 			names++

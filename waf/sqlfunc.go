@@ -386,12 +386,15 @@ const quoteGlobOp = "gatewayQuoteGlob"
 
 func init() { registerGoOperator(quoteGlobOp, quoteGlob) }
 
-// quoteGlob is rule 210211's operator: a quote that closes a string (a
-// byte other than a blank before it), white space or none, [NOT] GLOB,
-// then a quote: SQLite reads password='x' glob '*' as (password='x')
-// GLOB '*', true for every row, a login bypass (attack 85, run on
-// SQLite); libinjection reads LIKE and REGEXP there and not GLOB. The
-// 'glob' pattern (a quote that opens) passes. Each GLOB is read once.
+// quoteGlob is rule 210211's operator: a quote, closing brackets and
+// white space or none, [NOT] GLOB, then an operand: a quote, a bracket,
+// a sign or a call (password='x' glob '*', ' glob '*, x') glob ('*,
+// x' glob char(42)||': SQLite reads (password='x') GLOB '*', true for
+// every row, a login bypass; attack 85 and a review, run on SQLite);
+// libinjection reads LIKE and REGEXP there and not GLOB. A quote right
+// before GLOB that opens a word of prose ('glob' after a blank or at the
+// value's start: Use the 'glob' function) passes, as does GLOB before a
+// word (files matching '*.txt' glob pattern). Each GLOB is read once.
 func quoteGlob(v string) bool {
 	for off := 0; off < len(v); {
 		g := indexFold(v[off:], "glob")
@@ -407,11 +410,27 @@ func quoteGlob(v string) bool {
 		if n := q; n >= 3 && strings.EqualFold(v[n-3:n], "not") && (n == 3 || !identByte(v[n-4], "")) {
 			q = blanksBefore(v, n-3)
 		}
-		if q == 0 || v[q-1] != '\'' && v[q-1] != '"' || q < 2 || v[q-2] == ' ' || v[q-2] == '\t' || v[q-2] == '\n' {
+		for q > 0 && g-q < 64 && v[q-1] == ')' {
+			q = blanksBefore(v, q-1)
+		}
+		if q == 0 || v[q-1] != '\'' && v[q-1] != '"' {
 			continue
 		}
-		if a := skipSpace(v, g+4); a < len(v) && (v[a] == '\'' || v[a] == '"') {
+		if q == g && (q == 1 || v[q-2] == ' ' || v[q-2] == '\t' || v[q-2] == '\n') {
+			continue // 'glob' opened in prose
+		}
+		a := skipSpace(v, g+4)
+		for a < len(v) && (v[a] == '+' || v[a] == '-') {
+			a = skipSpace(v, a+1)
+		}
+		if a >= len(v) {
+			continue
+		}
+		if c := v[a]; c == '\'' || c == '"' || c == '(' {
 			return true
+		}
+		if e := identEnd(v, a); e > a && skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '(' {
+			return true // a call: char(42), printf('*'), lower('*')
 		}
 	}
 	return false

@@ -586,6 +586,9 @@ func bareMetadata(t string) bool {
 			return true
 		}
 	}
+	if k := strings.IndexByte(t, ':'); k > 0 && strings.Count(t, ":") == 1 && k+1 < len(t) && strings.Trim(t[k+1:], "0123456789") == "" {
+		t = t[:k] // a port after a name or inet_aton's spelling (metadata.google.internal:80, 0xa9fea9fe:80: a review)
+	}
 	if t == "metadata.google.internal" || t == "metadata.google.internal." {
 		return true
 	}
