@@ -2131,9 +2131,9 @@ func asValue(v string, i int, module string) bool {
 	} else if _, ok := wordAt(v, a, "in"); ok && a > i+len(module) {
 		return true // Open3 in m, case Open3; in m (pattern matching: attack 43)
 	}
-	b := spaceBefore(v, i)
+	b := blanksBefore(v, i)
 	for b > 0 && (v[b-1] == ';' || v[b-1] == '\n') {
-		b = spaceBefore(v, b-1) // begin; Open3; end (attack 42)
+		b = blanksBefore(v, b-1) // begin; Open3; end (attack 42)
 	}
 	if b == 0 {
 		return false
@@ -2153,22 +2153,13 @@ func asValue(v string, i int, module string) bool {
 		if k == b-1 {
 			return false
 		}
-		k = spaceBefore(v, k)
+		k = blanksBefore(v, k)
 		return k > 0 && strings.IndexByte("{(,[", v[k-1]) >= 0
 	}
 	// begin Open3 end.capture2("id") (attack 41)
 	w := identBefore(v, b)
 	_, ok := wordAt(v, w, "begin", "then", "else", "do", "return", "break", "next", "case")
 	return ok && w < b
-}
-
-// spaceBefore is the index after the last byte before v[i] that is not a
-// space or a tab.
-func spaceBefore(v string, i int) int {
-	for i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
-		i--
-	}
-	return i
 }
 
 // kernelCommandCall: v calls a command method of Kernel, Open3, Process

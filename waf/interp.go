@@ -1123,13 +1123,8 @@ func psMethodGroupSet(before, name string) bool {
 // langCallWindow bytes after. Each GetMethod( reads 64 bytes before and
 // langCallWindow after.
 func psGetMethod(v string) bool {
-	for off := 0; off < len(v); {
-		p := indexFold(v[off:], "getmethod(")
-		if p < 0 {
-			return false
-		}
-		p += off
-		off = p + len("getmethod(")
+	return eachFold(v, "getmethod(", func(p int) bool {
+		off := p + len("getmethod(")
 		var mb [16]byte
 		m := psFold(mb[:0], v[off:min(len(v), off+4*len(mb))])
 		var typ string
@@ -1139,14 +1134,11 @@ func psGetMethod(v string) bool {
 		case bytes.HasPrefix(m, []byte("start)")), bytes.HasPrefix(m, []byte("start,")):
 			typ = "process"
 		default:
-			continue
+			return false
 		}
 		var tb [64]byte
-		if bytes.Contains(lowerASCII(tb[:0], v[max(0, p-len(tb)):p]), []byte(typ)) && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke(") >= 0 {
-			return true
-		}
-	}
-	return false
+		return bytes.Contains(lowerASCII(tb[:0], v[max(0, p-len(tb)):p]), []byte(typ)) && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke(") >= 0
+	})
 }
 
 // psOperandAfter: at v[a] (after a grouping that closes) stand an
@@ -1780,34 +1772,23 @@ func indexFoldAny(s, t string) int {
 // $_.Start()): attack 60. Each name's use reads langCallWindow bytes
 // after it.
 func psPipelineProcess(v string) bool {
-	for off := 0; off < len(v); {
-		p := indexFold(v[off:], "pipeline(")
-		if p < 0 {
-			break
-		}
-		p += off
-		off = p + len("pipeline(")
-		if p >= 6 && indexFold(v[max(0, p-len("createnested")):p], "create") >= 0 {
-			a := skipBlanks(v, off)
-			if a < len(v) && v[a] != ')' && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke") >= 0 {
-				return true
-			}
-		}
-	}
-	for off := 0; off < len(v); {
-		p := indexFold(v[off:], "startinfo.filename")
-		if p < 0 {
+	invoked := eachFold(v, "pipeline(", func(p int) bool {
+		off := p + len("pipeline(")
+		if p < 6 || indexFold(v[max(0, p-len("createnested")):p], "create") < 0 {
 			return false
 		}
-		p += off
-		off = p + len("startinfo.filename")
+		a := skipBlanks(v, off)
+		return a < len(v) && v[a] != ')' && indexFold(v[off:min(len(v), off+langCallWindow)], ".invoke") >= 0
+	})
+	return invoked || eachFold(v, "startinfo.filename", func(p int) bool {
+		off := p + len("startinfo.filename")
 		a := skipBlanks(v, off)
 		if a >= len(v) || v[a] != '=' {
-			continue
+			return false
 		}
 		w := v[:min(len(v), off+langCallWindow)]
 		if indexFold(w[off:], ".start(") < 0 {
-			continue
+			return false
 		}
 		a = skipBlanks(w, a+1)
 		switch {
@@ -1816,12 +1797,11 @@ func psPipelineProcess(v string) bool {
 		case a < len(w) && (w[a] == '\'' || w[a] == '"'):
 			var lb [langCallWindow]byte
 			t, end, ok := phpLiteral(w, a, lb[:0])
-			if n := skipBlanks(w, end); ok && (n < len(w) && w[n] == '+' || literalCommand(string(t))) {
-				return true
-			}
+			n := skipBlanks(w, end)
+			return ok && (n < len(w) && w[n] == '+' || literalCommand(string(t)))
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // psComProcess: a process started through COM or WMI (attack 57):

@@ -90,9 +90,14 @@ type goMatch func(string) bool
 
 func (m goMatch) Evaluate(_ plugintypes.TransactionState, v string) bool { return m(v) }
 
+// goOperators are the Go operators by name, as registerGoOperator
+// registered them (written at init only; FuzzGoOperators runs each).
+var goOperators = map[string]func(string) bool{}
+
 // registerGoOperator registers the operator @name, which f decides (f
 // must be safe for concurrent use; it takes no argument from the rule).
 func registerGoOperator(name string, f func(string) bool) {
+	goOperators[name] = f
 	plugins.RegisterOperator(name, func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		return goMatch(f), nil
 	})

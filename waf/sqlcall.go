@@ -1041,22 +1041,14 @@ func init() {
 // space before its bracket).
 func sleepEachRowCall(v string) bool {
 	const name = "sleepeachrow"
-	for off := 0; off+len(name) <= len(v); {
-		i := indexFold(v[off:], name)
-		if i < 0 {
-			return false
-		}
-		i += off
-		off = i + len(name)
-		j := off
+	return eachFold(v, name, func(i int) bool {
+		j := i + len(name)
 		if j < len(v) && (v[j] == '"' || v[j] == '`' || v[j] == ']') {
 			j++
 		}
-		if j = sqlSkip(v, j); j < len(v) && v[j] == '(' && (i == 0 || !identByte(v[i-1], "")) && sqlAfterCall(v, j) {
-			return true
-		}
-	}
-	return false
+		j = sqlSkip(v, j)
+		return j < len(v) && v[j] == '(' && (i == 0 || !identByte(v[i-1], "")) && sqlAfterCall(v, j)
+	})
 }
 
 // sqlAfterCall: the call whose bracket opens at v[j] closes within 128
@@ -1074,6 +1066,25 @@ func sqlAfterCall(v string, j int) bool {
 	}
 	_, ok := sqlWordFold(v, a, "asc", "desc", "nulls", "and", "or", "xor", "limit", "offset", "then", "else", "end", "as", "from", "settings", "format", "union")
 	return ok
+}
+
+// eachFold calls at with the index of each occurrence of the ASCII word
+// lower (lowercase) in v in any case, left to right, and is true as soon
+// as at is (the loop several operators wrote out: quoteGlob,
+// psGetMethod).
+func eachFold(v, lower string, at func(i int) bool) bool {
+	for off := 0; off < len(v); {
+		i := indexFold(v[off:], lower)
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len(lower)
+		if at(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexFold is the index of the ASCII word lower (lowercase) in v in any

@@ -49,6 +49,7 @@ import (
 //     quote, or as an .exe name with a caret in it (& cu^rl.exe).
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument, or a call of a function of an Oracle package (DBMS_*, UTL_*, ORDSYS, CTXSYS, HTTPURITYPE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + quoteGlobOp + `" "id:210211,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a closed quote, then GLOB and a string (SQLite)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + quoteConcatSubqueryOp + `" "id:210212,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a closed quote, then a string concatenation (|| or +) and a bracketed SELECT or CASE',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -396,15 +397,9 @@ func init() { registerGoOperator(quoteGlobOp, quoteGlob) }
 // value's start: Use the 'glob' function) passes, as does GLOB before a
 // word (files matching '*.txt' glob pattern). Each GLOB is read once.
 func quoteGlob(v string) bool {
-	for off := 0; off < len(v); {
-		g := indexFold(v[off:], "glob")
-		if g < 0 {
-			return false
-		}
-		g += off
-		off = g + 4
+	return eachFold(v, "glob", func(g int) bool {
 		if g > 0 && identByte(v[g-1], "") || g+4 < len(v) && identByte(v[g+4], "") {
-			continue
+			return false
 		}
 		q := blanksBefore(v, g)
 		if n := q; n >= 3 && strings.EqualFold(v[n-3:n], "not") && (n == 3 || !identByte(v[n-4], "")) {
@@ -414,26 +409,93 @@ func quoteGlob(v string) bool {
 			q = blanksBefore(v, q-1)
 		}
 		if q == 0 || v[q-1] != '\'' && v[q-1] != '"' {
-			continue
+			return false
 		}
 		if q == g && (q == 1 || v[q-2] == ' ' || v[q-2] == '\t' || v[q-2] == '\n') {
-			continue // 'glob' opened in prose
+			return false // 'glob' opened in prose
 		}
 		a := skipSpace(v, g+4)
 		for a < len(v) && (v[a] == '+' || v[a] == '-') {
 			a = skipSpace(v, a+1)
 		}
 		if a >= len(v) {
-			continue
+			return false
 		}
 		if c := v[a]; c == '\'' || c == '"' || c == '(' {
 			return true
 		}
-		if e := identEnd(v, a); e > a && skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '(' {
-			return true // a call: char(42), printf('*'), lower('*')
+		// a call: char(42), printf('*'), lower('*')
+		e := identEnd(v, a)
+		return e > a && skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '('
+	})
+}
+
+// quoteConcatSubqueryOp is rule 210212's operator (quoteConcatSubquery).
+const quoteConcatSubqueryOp = "gatewayQuoteConcatSubquery"
+
+func init() { registerGoOperator(quoteConcatSubqueryOp, quoteConcatSubquery) }
+
+// quoteConcatSubquery is rule 210212's operator: a quote, closing
+// brackets, a string concatenation (|| of Oracle, PostgreSQL and SQLite,
+// + of SQL Server), then a bracket that opens SELECT or CASE ... WHEN: the value
+// of a subquery joined to the string the quote closed,
+// x'||(select case when (select substr(password,1,1) from users limit
+// 1)='a' then pg_sleep(2) end)||', a time-based test that reads a
+// password a character at a time. Attack 85 passed it in the User-Agent
+// and the Referer, which the CRS at paranoia 1 reads with libinjection
+// alone (it lets the long CASE through); in arguments only a PHP rule of
+// the CRS caught it, by substr(. Each bracket is read once, and only the
+// brackets after a concatenation are followed.
+func quoteConcatSubquery(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.IndexByte(v[off:], '(')
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 1
+		q := sqlSpaceBefore(v, i)
+		switch {
+		case q >= 2 && v[q-2:q] == "||":
+			q -= 2
+		case q >= 1 && v[q-1] == '+':
+			q--
+		default:
+			continue
+		}
+		q = sqlSpaceBefore(v, q)
+		for q > 0 && i-q < 64 && v[q-1] == ')' {
+			q = sqlSpaceBefore(v, q-1)
+		}
+		if q == 0 || v[q-1] != '\'' && v[q-1] != '"' {
+			continue
+		}
+		a := skipSpace(v, i+1)
+		for a < len(v) && a-i < 64 && v[a] == '(' {
+			a = skipSpace(v, a+1)
+		}
+		if _, ok := sqlWordFold(v, a, "select"); ok {
+			return true
+		}
+		// CASE, then WHEN within 128 bytes ('total' + (case
+		// sensitive) is prose)
+		if e, ok := sqlWordFold(v, a, "case"); ok {
+			w := v[e:min(len(v), e+128)]
+			if eachFold(w, "when", func(j int) bool { return !identByte(w[j-1], "") && (j+4 == len(w) || !identByte(w[j+4], "")) }) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// sqlSpaceBefore is i moved back over the white space before v[i] (SQL's:
+// line breaks too).
+func sqlSpaceBefore(v string, i int) int {
+	for i > 0 && (v[i-1] == ' ' || v[i-1] == '\t' || v[i-1] == '\n' || v[i-1] == '\r' || v[i-1] == '\f' || v[i-1] == '\v') {
+		i--
+	}
+	return i
 }
 
 // xpathInjectionOp is rule 210104's operator (xpathInjection).
