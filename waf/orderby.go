@@ -140,10 +140,30 @@ func pagingSubquery(v string) bool {
 				if wordIndexFold(in, "where") >= 0 || strings.ContainsAny(in, "(*") {
 					return true
 				}
+				// after a number (a page's size, the value's start:
+				// 1 offset (select pin from users limit 1) reads a
+				// number column, 10 offset unicode((select password
+				// from users))-97 a password's first letter, on SQLite
+				// and PostgreSQL: attack 86), any subquery
+				if p := sqlSpaceBefore(v, a); p > 0 && v[p-1] >= '0' && v[p-1] <= '9' && !fromArticle(in) {
+					return true
+				}
 			}
 		}
 	}
 	return false
+}
+
+// fromArticle: the first FROM in the subquery's text in is followed by an
+// article or a possessive, as prose's is (Buy 2 first (select one from
+// the list)); no table is named so.
+func fromArticle(in string) bool {
+	f := wordIndexFold(in, "from")
+	if f < 0 {
+		return false
+	}
+	_, ok := sqlWordFold(in, sqlSkip(in, f+len("from")), "the", "a", "an", "this", "that", "these", "those", "my", "your", "our", "his", "her", "their", "its")
+	return ok
 }
 
 // sortListReader reads a sort list (sortListProbe) and remembers whether

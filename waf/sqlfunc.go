@@ -320,10 +320,17 @@ func init() { registerGoOperator(postfixAfterQuoteOp, postfixAfterQuote) }
 // all passed the CRS and the gateway in every place (attack 67; MySQL's
 // utf8mb4_bin and PostgreSQL's "C" the same). Since a review also after
 // closing parentheses (x' collate nocase) or ('a'='a), before IS [NOT]
-// NULL and IN (...), with pg_catalog."C" and MySQL's other blanks.
-var postfixAfterQuoteRx = regexp.MustCompile(`(?i)(?:['"` + "`" + `]|^` + sqlBlank + `*[-+]?\d+(?:` + sqlBlank + `+(?:or|and|xor)` + sqlBlank + `+[\w.'"` + "`" + `]+)?)` + sqlBlank + `*` +
-	`(?:collate(?:` + sqlBlank + `+[\w.]+(?:\."[^"]*")?|` + sqlBlank + `*"[^"]*"|` + sqlBlank + `*` + "`[^`]*`" + `)|notnull\b|isnull\b|using` + sqlBlank + `+\w+` + sqlBlank + `*\))` +
-	`[\s\x{0b}\x{a0}\x{fffd})]*(?:\b(?:or|and|xor|having|order` + sqlBlank + `+by|group` + sqlBlank + `+by|union|like|glob|regexp|between)\b|\bis` + sqlBlank + `+(?:not` + sqlBlank + `+)?(?:null|true|false)\b|\b(?:not` + sqlBlank + `+)?in` + sqlBlank + `*\(|\|\||&&|--|#|/\*|;|[=<>!])`)
+// NULL and IN (...), with pg_catalog."C" and MySQL's other blanks. Since
+// attack 86 closing brackets between the quote and the postfix too, where
+// the application's query wraps the value in a call (password=md5('x')
+// notnull --': a login on SQLite and PostgreSQL; x') collate
+// utf8mb4_general_ci = ('0 on MariaDB), IS [NOT] DISTINCT FROM after it,
+// and MySQL 8's MEMBER OF and a string (x') member of('[0]: the
+// comparison, 0, is a member of [0]).
+var postfixAfterQuoteRx = regexp.MustCompile(`(?i)(?:['"` + "`" + `]|^` + sqlBlank + `*[-+]?\d+(?:` + sqlBlank + `+(?:or|and|xor)` + sqlBlank + `+[\w.'"` + "`" + `]+)?)[\s\x{0b}\x{a0}\x{fffd})]*` +
+	`(?:(?:collate(?:` + sqlBlank + `+[\w.]+(?:\."[^"]*")?|` + sqlBlank + `*"[^"]*"|` + sqlBlank + `*` + "`[^`]*`" + `)|notnull\b|isnull\b|using` + sqlBlank + `+\w+` + sqlBlank + `*\))` +
+	`[\s\x{0b}\x{a0}\x{fffd})]*(?:\b(?:or|and|xor|having|order` + sqlBlank + `+by|group` + sqlBlank + `+by|union|like|glob|regexp|between)\b|\bis` + sqlBlank + `+(?:not` + sqlBlank + `+)?(?:null|true|false|distinct` + sqlBlank + `+from)\b|\b(?:not` + sqlBlank + `+)?in` + sqlBlank + `*\(|\|\||&&|--|#|/\*|;|[=<>!])` +
+	`|member` + sqlBlank + `+of` + sqlBlank + `*\(` + sqlBlank + `*['"])`)
 
 // sqlBlank is MySQL's white space for Go's regexp: \s, a vertical tab, a
 // no-break space, and a lone byte 0xA0 (read as U+FFFD).
@@ -332,7 +339,7 @@ const sqlBlank = `[\s\x{0b}\x{a0}\x{fffd}]`
 // postfixAfterQuote is rule 210106's operator: postfixAfterQuoteRx after a
 // byte scan for its words.
 func postfixAfterQuote(v string) bool {
-	if indexFold(v, "collate") < 0 && indexFold(v, "null") < 0 && indexFold(v, "using") < 0 {
+	if indexFold(v, "collate") < 0 && indexFold(v, "null") < 0 && indexFold(v, "using") < 0 && indexFold(v, "member") < 0 {
 		return false
 	}
 	return postfixAfterQuoteRx.MatchString(v)
@@ -525,9 +532,11 @@ var xpathInjectionRx = regexp.MustCompile(`(?i)['"][\s)]*(?:` + xpathUnion + `|\
 	`|(?:or|and)\s*(?:doc|doc-available|unparsed-text|unparsed-text-lines|collection)\s*\(\s*['"]` +
 	// a path as a condition between two ORs that reopen the quote:
 	// ' or .. or ', ' or //* or ', ' or child::* or ' (attack 66), in
-	// brackets too (' or (//user) or ': attack 82); not an ellipsis
-	// (' or ... or ')
-	`|(?:or|and)\s*(?:\(\s*)*(?:\.\.?[\s/\[)]|\*|//?[\w*@.]|` + xpathAxis + `::)[^'"]{0,64}?(?:or|and)\s*['"])`)
+	// brackets too (' or (//user) or ': attack 82), and the quote
+	// reopened in a bracket (x') or .//password or (': attack 86, where
+	// the predicate brackets its test, [(name='x') and ...]); not an
+	// ellipsis (' or ... or ')
+	`|(?:or|and)\s*(?:\(\s*)*(?:\.\.?[\s/\[)]|\*|//?[\w*@.]|` + xpathAxis + `::)[^'"]{0,64}?(?:or|and)[\s(]*['"])`)
 
 // xpathNumericRx is rule 210104's reading of a numeric slot
 // (//user[id=1]): a value that starts with a number (or last(),
