@@ -118,6 +118,9 @@ func (t *tsqlReader) numbered() bool {
 	if _, ok := tsqlStatementAt(t, k); ok {
 		return true
 	}
+	if tsqlSelectEvident(t, k, true) {
+		return true // 1 select convert(int,password) from users (attack 86)
+	}
 	if n, ok := sqlWordFold(v, k, tsqlStarts...); ok {
 		return t.statementFrom(n, 0, false) || t.conditional(k)
 	}
@@ -347,11 +350,165 @@ func (t *tsqlReader) led() bool {
 	if j >= len(v) || !wordStart(v, j) {
 		return false
 	}
+	// a SELECT that is plainly SQL (attack 86), strictly after prose's
+	// leads: one bare word, a word in brackets, a list's number
+	if tsqlSelectEvident(t, j, plain || tag || listNumbered(v)) {
+		return true
+	}
 	if _, ok := tsqlStatementAt(t, j); ok {
 		return !plain || tsqlEvident(v, j, tag)
 	}
 	if n, ok := sqlWordFold(v, j, tsqlStarts...); ok && !plain {
 		return t.statementFrom(n, 0, false) || t.conditional(j)
+	}
+	return false
+}
+
+// listNumbered: v starts with a list's number (1. or 1) then a blank: a
+// how-to's step (1. Select * from the menu), which tsqlSelectEvident
+// reads strictly.
+func listNumbered(v string) bool {
+	j := sqlSkip(v, 0)
+	k := j
+	for k < len(v) && k-j < 4 && v[k] >= '0' && v[k] <= '9' {
+		k++
+	}
+	return k > j && k+1 < len(v) && (v[k] == '.' || v[k] == ')') && (v[k+1] == ' ' || v[k+1] == '\t')
+}
+
+// tsqlTempTable is the index after the # or ## of a temporary table's
+// name at v[j:] (INTO #x, INTO ##x), or j.
+func tsqlTempTable(v string, j int) int {
+	for k := j; k < len(v) && k-j < 2 && v[k] == '#'; k++ {
+		if k+1 < len(v) && identByte(v[k+1], "") {
+			return k + 1
+		}
+	}
+	return j
+}
+
+// tsqlSelectWindow is how far tsqlSelectEvident reads after SELECT.
+const tsqlSelectWindow = 256
+
+// tsqlSelectEvident: at v[k:] a SELECT that is plainly SQL, read after a
+// lead (led, numbered: SQL Server runs a second SELECT written right
+// after ORDER BY <sort> or WHERE id = <n>, and its error or its time
+// reads a password: name desc select convert(int,password) from users,
+// name desc select 1/count(*) from users where password like 'a%',
+// attack 86). Strict (a lead of one bare word, a word in brackets, a
+// list's number: prose's shape, Name select (optional), 1. Select from
+// the menu): a conversion to a number right after SELECT (convert(int,
+// ...), cast(... as int), parse(... as int)), a number divided or
+// multiplied by a bracket or a call (1/(select ...), 1/count(*)), or
+// INTO a temporary table (#x, ##x) and FROM. Otherwise (a sort key with
+// ASC or DESC, an operand) also a call right after SELECT with SQL in
+// its brackets (count(*), substring(password,1,1), db_name(): not
+// item(s)), * then INTO or FROM, or FROM then WHERE with SQL's
+// punctuation after it (= ' ( @). Prose keeps passing: sort by name
+// desc select the cheapest, 1 select all from the list, id select one.
+// It reads tsqlSelectWindow bytes after SELECT at most.
+func tsqlSelectEvident(t *tsqlReader, k int, strict bool) bool {
+	v := t.v
+	n, ok := sqlWordFold(v, k, "select")
+	if !ok {
+		return false
+	}
+	w := min(len(v), n+tsqlSelectWindow)
+	r := v[:w] // every look below stays in the window
+	n = sqlSkip(r, n)
+	// TOP n | TOP (n), DISTINCT
+	if m, ok := sqlWordFold(r, n, "top"); ok {
+		m = sqlSkip(r, m)
+		if m < len(r) && r[m] == '(' {
+			if c := closingBracket(r, m, 64); c > 0 {
+				n = sqlSkip(r, c+1)
+			}
+		} else if e := sqlNumberEnd(r, m); e > m {
+			n = sqlSkip(r, e)
+		}
+	}
+	if m, ok := sqlWordFold(r, n, "distinct"); ok {
+		n = sqlSkip(r, m)
+	}
+	if n >= len(r) {
+		return false
+	}
+	// a conversion to a number: its error shows the value
+	if tsqlConversionAt(t.sqlReader, n) {
+		return true
+	}
+	if e, ok := sqlWordFold(r, n, "cast", "try_cast"); ok && e < len(r) && r[e] == '(' {
+		if c := closingBracket(r, e, 128); c > 0 {
+			// the last " as " (case folded in place: ToLower changes
+			// the length of text that is not UTF-8)
+			last := -1
+			for a := e + 1; a < c; {
+				i := indexFold(r[a:c], " as ")
+				if i < 0 {
+					break
+				}
+				last, a = a+i, a+i+1
+			}
+			if last >= 0 {
+				if _, ok := sqlWordFold(r, sqlSkip(r, last+4), "int", "integer", "bigint", "smallint", "tinyint", "numeric", "decimal",
+					"float", "real", "money", "smallmoney", "bit"); ok {
+					return true
+				}
+			}
+		}
+	}
+	// a number divided or multiplied by a bracket or a call: a division
+	// by zero is a yes or no
+	if e := sqlNumberEnd(r, n); e > n {
+		if o := sqlSkip(r, e); o < len(r) && strings.IndexByte("/*%", r[o]) >= 0 {
+			b := sqlSkip(r, o+1)
+			if b < len(r) && r[b] == '(' {
+				return true
+			}
+			if _, op := sqlName(r, b); op.kind == primCall {
+				return true
+			}
+		}
+	}
+	// INTO #x [FROM]: a temporary table filled
+	if i := wordIndexFold(r[n:], "into"); i >= 0 {
+		m := sqlSkip(r, n+i+len("into"))
+		if b := tsqlTempTable(r, m); b > m {
+			if e, o := sqlName(r, b); o.kind == primName {
+				if _, ok := sqlWordFold(r, sqlSkip(r, e), "from"); ok {
+					return true
+				}
+			}
+		}
+	}
+	if strict {
+		return false
+	}
+	// a call with SQL in its brackets, right after SELECT
+	if e, o := sqlName(r, n); o.kind == primCall {
+		b := strings.IndexByte(r[n:e], '(')
+		if b > 0 && identByte(r[n+b-1], "") {
+			args := r[n+b+1 : e-1]
+			if strings.TrimSpace(args) == "" || strings.ContainsAny(args, "*,'@(") || strings.ContainsRune(r[n:n+b], '_') {
+				return true
+			}
+		}
+	}
+	// * then INTO or FROM
+	if r[n] == '*' {
+		if _, ok := sqlWordFold(r, sqlSkip(r, n+1), "into", "from"); ok {
+			return true
+		}
+	}
+	// FROM ... WHERE and SQL's punctuation after WHERE
+	if f := wordIndexFold(r[n:], "from"); f >= 0 {
+		a := n + f + len("from")
+		if i := wordIndexFold(r[a:], "where"); i >= 0 {
+			a += i + len("where")
+			if strings.ContainsAny(r[a:min(len(r), a+64)], "='(@") {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -1441,10 +1598,16 @@ func tsqlStatementAt(t *tsqlReader, k int) (end int, ok bool) {
 		return 0, false
 	}
 	if n, ok := word(k, "select"); ok {
-		// SELECT ... INTO <name> FROM: a table copied (attack 79)
+		// SELECT ... INTO <name> FROM: a table copied (attack 79); a
+		// temporary table's # or ## too (INTO #x, INTO ##x: attack 86)
 		w := n + min(len(v)-n, sqlCaseWindow)
 		if i := wordIndexFold(v[n:w], "into"); i >= 0 {
-			if m, ok := name(t.skip(n + i + len("into"))); ok {
+			a := n + i + len("into")
+			b := t.skip(a)
+			if m := tsqlTempTable(v, sqlSkip(v, a)); m > sqlSkip(v, a) {
+				b = m // a # is no comment to SQL Server
+			}
+			if m, ok := name(b); ok {
 				if _, ok := word(m, "from"); ok {
 					return m, true
 				}
