@@ -48,9 +48,19 @@ import (
 //     System.cmd/System.shell/:os.cmd/Port.open, Erlang's os:cmd and
 //     open_port, find's -exec and -ok given as arguments (a value without
 //     the word find: argument injection), Ghostscript's %pipe% device.
+//   - 210213: a PowerShell string broken out of with a grouped command
+//     (psQuoteBreakout, attack 86): a quote that closes the string an
+//     application put the value in (Get-Mailbox -Identity '<value>'),
+//     then + , -f (an operator) or blanks, then a grouping ( $( @( that
+//     holds a command PowerShell runs while it reads the expression or
+//     the argument (x' + (cmd /c whoami) + '), then more of the
+//     expression (an operator, a quote, a comment). A rule of its own,
+//     not 210144's: it reads a string's breakout, not a built name, and
+//     an application whose users write such prose can exclude it alone.
 var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210143,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + psQuoteBreakoutOp + `" "id:210213,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a quoted PowerShell string broken out of with a grouped command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + otherLangCommandOp + `" "id:210146,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Groovy, Lua, Tcl, R, Elixir or Erlang running a command, find -exec, Ghostscript pipe',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -59,6 +69,7 @@ const (
 	powerShellCommandOp = "gatewayPowerShellCommand"
 	javaProcessOp       = "gatewayJavaProcess"
 	otherLangCommandOp  = "gatewayOtherLangCommand"
+	psQuoteBreakoutOp   = "gatewayPowerShellQuoteBreakout"
 )
 
 func init() {
@@ -66,6 +77,7 @@ func init() {
 	registerGoOperator(powerShellCommandOp, powerShellCommand)
 	registerGoOperator(javaProcessOp, javaProcess)
 	registerGoOperator(otherLangCommandOp, otherLangCommand)
+	registerGoOperator(psQuoteBreakoutOp, psQuoteBreakout)
 }
 
 // eachWord calls f at each index where word stands in v with no letter,
@@ -2947,4 +2959,311 @@ func ghostscriptPipe(v string) bool {
 		}
 		return literalCommand(rest)
 	})
+}
+
+// psQuoteBreakout is rule 210213's operator (see interpRules): at a
+// quote (' or "), what psBreakoutAt reads. An application that builds
+// Get-Mailbox -Identity '<value>' and runs it in PowerShell runs
+// x' + (cmd /c whoami) + ' as a string, a grouped command and a string
+// joined: PowerShell evaluates ( ... ), $( ... ) and @( ... ) where it
+// reads an argument or an expression (attack 86: none of the CRS and no
+// other addition read a command there).
+func psQuoteBreakout(v string) bool {
+	if strings.IndexByte(v, '(') < 0 {
+		return false
+	}
+	budget := psBreakoutBudget
+	return eachByteOf(v, "'\"", func(v string, i int) bool { return psBreakoutAt(v, i, &budget) })
+}
+
+// psBreakoutBudget is how many groupings psQuoteBreakout reads with
+// literalCommand's regular expression (about 5 µs each) in a value
+// before it refuses it: one more is a value made of breakouts whose
+// groupings start with a command's name, which is an attacker's (16 KiB
+// of x'+(ls a)+' cost 9 ms read each).
+const psBreakoutBudget = 16
+
+// psBreakoutAt: after the quote at v[i] stand blanks, a join (+, a
+// comma, or an operator: -f, -join, a dash, up to 12 letters and a
+// blank), blanks, and a grouping (( $( @() that closes within
+// langCallWindow bytes; after it, over blanks, more of the expression
+// or argument list: a quote, a comment (#), ; or |, + or an operator,
+// and after a join a closing bracket, and after a comma a comma. The
+// value's end or a word after the bracket is prose ("He said 'yes'
+// (whoami is a command)", "'OK' (whoami) then"). What the grouping
+// holds is a command (psGroupCommand). Each quote reads langNameMax
+// bytes to the grouping and langCallWindow bytes in it.
+func psBreakoutAt(v string, i int, budget *int) bool {
+	w := v[:min(len(v), i+1+langNameMax)]
+	k := skipBlanks(w, i+1)
+	join := byte(0)
+	if k < len(w) && (w[k] == '+' || w[k] == ',') {
+		join = w[k]
+		k = skipBlanks(w, k+1)
+	} else if k+1 < len(w) && w[k] == '-' && asciiLetter(w[k+1]) {
+		e := k + 1
+		for e < len(w) && e-k <= 12 && asciiLetter(w[e]) {
+			e++
+		}
+		if e >= len(w) || w[e] != ' ' && w[e] != '\t' && w[e] != '(' {
+			return false
+		}
+		join, k = '+', skipBlanks(w, e)
+	}
+	if k+1 < len(w) && (w[k] == '$' || w[k] == '@') && w[k+1] == '(' {
+		k++
+	}
+	if k >= len(w) || w[k] != '(' {
+		return false
+	}
+	e := psGroupEnd(v, k)
+	if e < 0 {
+		return false
+	}
+	a := skipBlanks(v[:min(len(v), e+1+langNameMax)], e+1)
+	if a >= len(v) {
+		return false
+	}
+	switch c := v[a]; {
+	case strings.IndexByte("'\"#;|+", c) >= 0:
+	case c == '-' && a+1 < len(v) && asciiLetter(v[a+1]):
+	case c == '.' && a+1 < len(v) && asciiLetter(v[a+1]):
+		// a method of what the grouping returns: (New-Object
+		// Net.WebClient).DownloadString(...)
+	case c == ')' && join != 0, c == ',' && join == ',':
+	default:
+		return false
+	}
+	return psGroupCommand(v[k+1:e], budget)
+}
+
+// asciiLetter: c is an ASCII letter.
+func asciiLetter(c byte) bool {
+	return c|0x20 >= 'a' && c|0x20 <= 'z'
+}
+
+// psGroupEnd: the index of the bracket that closes the one at v[k],
+// within langCallWindow bytes (brackets in quotes counted too), or -1.
+func psGroupEnd(v string, k int) int {
+	w := v[:min(len(v), k+langCallWindow)]
+	c := strings.IndexByte(w[k+1:], ')')
+	if c < 0 {
+		return -1 // no bracket closes (x'( repeated: a fast scan each)
+	}
+	if strings.IndexByte(w[k+1:k+1+c], '(') < 0 {
+		return k + 1 + c
+	}
+	depth := 0
+	for x := k; x < len(w); x++ {
+		switch v[x] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return x
+			}
+		}
+	}
+	return -1
+}
+
+// psProbeWords are the commands that probe a host alone (no argument
+// needed); psCmdletWords are PowerShell's cmdlets and aliases that run
+// or fetch what their argument names (Start-Process calc, saps cmd, iwr
+// evil.example), read with any argument; psProgramWords are Windows'
+// programs that run or fetch one (certutil -urlcache -f http://...,
+// mshta http://..., rundll32 x.dll,y), read with an argument that is no
+// word of prose (an option, a quote, a variable, a bracket, a path or a
+// host: "(cmd or PowerShell)" is prose). literalCommand (rule 210151's
+// command list) holds none of them.
+var (
+	psProbeWords  = []string{"systeminfo", "tasklist", "ipconfig", "quser", "qwinsta", "netstat"}
+	psCmdletWords = []string{"start-process", "saps", "invoke-command", "icm", "invoke-expression", "iex", "invoke-webrequest", "iwr",
+		"invoke-restmethod", "irm", "new-object", "invoke-item", "invoke-wmimethod", "invoke-cimmethod", "start-job", "start-bitstransfer", "wmic"}
+	psProgramWords = []string{"certutil", "bitsadmin", "mshta", "rundll32", "regsvr32", "powershell", "pwsh", "cscript", "wscript",
+		"msiexec", "schtasks", "cmd", "runas", "curl", "wget", "net", "net1", "reg", "sc", "start"}
+)
+
+// psProseWords are words of prose; a grouping of three or more words of
+// letters with one of them after the first is prose: "(whoami is a
+// command)" (rule 210151's list reads whoami before any argument).
+var psProseWords = []string{"is", "a", "an", "the", "of", "to", "and", "or", "for", "in", "on", "with", "command", "that", "this", "it"}
+
+// psGroupCommand: the text a grouping holds is a command (after the call
+// operator & or . perhaps): a probe (literalCommand), what psValueStart
+// reads at a value's start (iex 'id', cmd /c, a built name), one of
+// psProbeWords, one of psCmdletWords with an argument, one of
+// psProgramWords with an argument that is no word of prose. "count of
+// items", "net use", "cmd or PowerShell", "select ..." (SQL, rule
+// 210212's) are none. Each regular expression run takes one from
+// budget; none left, the grouping counts as a command
+// (psBreakoutBudget).
+func psGroupCommand(inner string, budget *int) bool {
+	s := strings.TrimSpace(inner)
+	if len(s) > 1 && (s[0] == '&' || s[0] == '.') && (s[1] == ' ' || s[1] == '\t') {
+		s = strings.TrimLeft(s[1:], " \t") // (& whoami), (. cmd /c ver)
+	}
+	if s == "" || psProse(s) || psExpression(s) {
+		return false
+	}
+	word, rest := psFirstWord(s)
+	if rest == "" && identEnd(s, 0) == len(s) {
+		// a bare name: a variable's in code ('id: ' + (id) + ', ok',
+		// 'http://' + (hostname) + ':8080'), a probe only if Windows'
+		// own and no variable's name
+		return word == "whoami" || slices.Contains(psProbeWords, word)
+	}
+	if psRegexWorth(s, word) {
+		if *budget--; *budget < 0 {
+			return true
+		}
+		if literalCommand(s) || psValueStart(s) {
+			return true
+		}
+	}
+	if slices.Contains(psProbeWords, word) {
+		return rest == "" || strings.IndexByte("/-|", rest[0]) >= 0
+	}
+	if rest == "" {
+		return false
+	}
+	if slices.Contains(psCmdletWords, word) {
+		return true
+	}
+	if !slices.Contains(psProgramWords, word) {
+		return false
+	}
+	if strings.IndexByte("-/\"'$({%", rest[0]) >= 0 {
+		return true
+	}
+	next, _ := psFirstWord(rest)
+	if word == "start" || word == "cmd" || word == "runas" {
+		// start calc, start powershell: a program after it
+		return slices.Contains(psProgramWords, next) || slices.Contains(psCmdletWords, next) || next == "calc" || next == "notepad" || psProgramFile(rest)
+	}
+	// a path, a file or a host: x.dll,y, c:\x, evil.example/x
+	a := 0
+	for a < len(rest) && rest[a] != ' ' && rest[a] != '\t' {
+		a++
+	}
+	return strings.ContainsAny(rest[:a], ".:\\/")
+}
+
+// psLiteralWords are the first words literalCommand (rule 210151's
+// list) and psValueStart read: a grouping that starts with another word
+// of letters runs no regular expression.
+var psLiteralWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range [][]string{shellCommandsAnyArgs, shellCommandsWords, shellCommandsFile, shellCommandsNumber,
+		{"ip", "ps", "nc", "net", "net1", "ver", "start", "cmd", "iex", "icm", "invoke-expression", "invoke-command", "iwr", "irm",
+			"invoke-webrequest", "invoke-restmethod", "powershell", "pwsh", "runas"}} {
+		for _, w := range l {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+// psRegexWorth: s (a grouping's text, word its first word folded) may
+// be what literalCommand or psValueStart reads: it starts with a byte
+// other than a letter or a digit (a quote, a caret, & . $ [ %), its
+// first word holds one (w^h^o^a^m^i, C:\...\net), or the word is one of
+// psLiteralWords. 16 KiB of groupings of prose cost one regular
+// expression each otherwise.
+func psRegexWorth(s, word string) bool {
+	e := 0
+	for e < len(s) && identByte(s[e], "-.") {
+		e++
+	}
+	if e == 0 || e < len(s) && strings.IndexByte(" \t\n(;|&", s[e]) < 0 {
+		return true
+	}
+	return psLiteralWords[word]
+}
+
+// psExpression: s is an expression of code, not a command: a word then
+// an operator standing alone ('Item ' + (id + 1), (n * 2), (a || b),
+// (x == y)). A redirection (whoami > x) and a pipe (whoami | x) are a
+// command's.
+func psExpression(s string) bool {
+	e := identEnd(s, 0)
+	if e == 0 {
+		return false
+	}
+	a := skipBlanks(s, e)
+	if a == e {
+		return false
+	}
+	o := a
+	for o < len(s) && strings.IndexByte("+-*/%=!<>?|&", s[o]) >= 0 {
+		o++
+	}
+	if o == a || o < len(s) && s[o] != ' ' && s[o] != '\t' {
+		return false
+	}
+	switch s[a:o] {
+	case "+", "-", "*", "/", "%", "==", "===", "!=", "!==", "<=", ">=", "?", "??", "||", "&&", "=", "+=", "-=":
+		return true
+	}
+	return false
+}
+
+// psProse: s is three or more words of letters, one of psProseWords
+// after the first (8 words read).
+func psProse(s string) bool {
+	words, prose := 0, false
+	for x := 0; x < len(s) && words < 8; {
+		e := x
+		for e < len(s) && asciiLetter(s[e]) {
+			e++
+		}
+		if e == x || e < len(s) && s[e] != ' ' && s[e] != '\t' {
+			return false
+		}
+		var lb [16]byte
+		if words > 0 && e-x <= len(lb) && slices.Contains(psProseWords, string(lowerASCII(lb[:0], s[x:e]))) {
+			prose = true
+		}
+		words++
+		x = skipBlanks(s, e)
+	}
+	return prose && words >= 3
+}
+
+// psFirstWord: the first word of s in lower case (letters, digits, - _
+// and ., a path's directories and .exe dropped: C:\Windows\System32\
+// certutil.exe reads as certutil; 24 bytes at most) and what follows
+// it over blanks.
+func psFirstWord(s string) (string, string) {
+	e := 0
+	for e < len(s) && (identByte(s[e], "-.:\\") || s[e] == '"') {
+		e++
+	}
+	var lb [24]byte
+	w := s[:e]
+	if b := strings.LastIndexByte(w, '\\'); b >= 0 {
+		w = w[b+1:]
+	}
+	w = strings.Trim(w, "\"")
+	word := string(lowerASCII(lb[:0], w[:min(len(w), len(lb))]))
+	word = strings.TrimSuffix(word, ".exe")
+	return word, s[skipBlanks(s, e):]
+}
+
+// psProgramFile: s starts with a program's file name (.exe .bat .cmd
+// .hta .ps1 .vbs .js .dll), quoted perhaps.
+func psProgramFile(s string) bool {
+	s = strings.TrimLeft(s, "\"'")
+	e := 0
+	for e < len(s) && e < langNameMax && s[e] != ' ' && s[e] != '\t' && s[e] != '"' && s[e] != '\'' {
+		e++
+	}
+	var lb [langNameMax]byte
+	f := string(lowerASCII(lb[:0], s[:e]))
+	for _, x := range []string{".exe", ".bat", ".cmd", ".hta", ".ps1", ".vbs", ".js", ".dll"} {
+		if strings.HasSuffix(f, x) {
+			return true
+		}
+	}
+	return false
 }
