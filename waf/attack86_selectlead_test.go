@@ -1,9 +1,7 @@
 package waf
 
 import (
-	"strings"
 	"testing"
-	"time"
 )
 
 // selectAfterLeadAttacks are attack 86's: a second SELECT after a sort
@@ -68,32 +66,6 @@ func TestSelectAfterLeadOperator(t *testing.T) {
 		"1 select every item from the list", "1. Select the menu"} {
 		if tsqlStatement(v) {
 			t.Errorf("210201 matches the benign %q", v)
-		}
-	}
-}
-
-// TestSelectAfterLeadLinear: 16 KiB of each shape tsqlSelectEvident
-// reads costs well under 10 ms.
-func TestSelectAfterLeadLinear(t *testing.T) {
-	for _, unit := range []string{
-		"name desc select convert(int,password) from users ",
-		"name desc select 1/(select count(*) from users where password like 'a%') ",
-		"name desc select * into ##x from users ",
-		"select * from where (",
-		"name desc select ",
-		"1 select cast(password as int) from ",
-		"name desc select count(*) from a where (select ",
-		"x' select * into #x from #x into ",
-	} {
-		v := strings.Repeat(unit, 16<<10/len(unit)+1)[:16<<10]
-		start := time.Now()
-		for range 10 {
-			tsqlStatement(v)
-		}
-		d := time.Since(start) / 10
-		t.Logf("%v per call: 16 KiB of %q", d, unit)
-		if d > 10*time.Millisecond {
-			t.Errorf("%v for 16 KiB of %q", d, unit)
 		}
 	}
 }

@@ -3,7 +3,9 @@ package waf
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestOpen85HeaderSQL is attack 85's Open entry: a subquery joined by
@@ -126,4 +128,23 @@ func TestAttack86Places(t *testing.T) {
 			h("stomp", "Sec-WebSocket-Protocol", "v12.stomp, v11.stomp, v10.stomp"),
 			h("kubernetes bearer", "Sec-WebSocket-Protocol", "base64url.bearer.authorization.k8s.io.ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjkuZXlKcGMzTWlPaUpyZFdKbGNtNWxkR1Z6TDNObGNuWnBZMlZoWTJOdmRXNTBJbjA, base64.binary.k8s.io"),
 			h("a JWT as a subprotocol", "Sec-WebSocket-Protocol", "Authorization, eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk")})
+}
+
+// TestCPUBoundAttack86: 16 KiB of each shape this session's readings
+// look at (210212's concatenations, 210106's bracketed postfixes, 210201's
+// SELECT after a lead, 210213's PowerShell groupings, 210202's paging
+// subqueries, 210204's -c) costs a request what the bound allows, through
+// Caddy.
+func TestCPUBoundAttack86(t *testing.T) {
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	margin := time.Duration(cpuMargin)
+	for _, unit := range []string{"'||(", "'||(case ", "'+((((", "x') notnull ", "x') member of(", ") or ./a or (",
+		"name desc select ", "name desc select convert(int,a) from b ", "x' select * into #x from #x into ", "1 select cast(a as int) from ",
+		"x'+(ls a)+'", "x' + (count of items) + '", "'(", "x' (a) '", "' + $(", "1 offset (select a from b) ", "-c sh ", "‥/"} {
+		body := repeatedJSON(unit)
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
+	}
 }

@@ -2972,16 +2972,8 @@ func psQuoteBreakout(v string) bool {
 	if strings.IndexByte(v, '(') < 0 {
 		return false
 	}
-	budget := psBreakoutBudget
-	return eachByteOf(v, "'\"", func(v string, i int) bool { return psBreakoutAt(v, i, &budget) })
+	return eachByteOf(v, "'\"", psBreakoutAt)
 }
-
-// psBreakoutBudget is how many groupings psQuoteBreakout reads with
-// literalCommand's regular expression (about 5 µs each) in a value
-// before it refuses it: one more is a value made of breakouts whose
-// groupings start with a command's name, which is an attacker's (16 KiB
-// of x'+(ls a)+' cost 9 ms read each).
-const psBreakoutBudget = 16
 
 // psBreakoutAt: after the quote at v[i] stand blanks, a join (+, a
 // comma, or an operator: -f, -join, a dash, up to 12 letters and a
@@ -2993,7 +2985,11 @@ const psBreakoutBudget = 16
 // (whoami is a command)", "'OK' (whoami) then"). What the grouping
 // holds is a command (psGroupCommand). Each quote reads langNameMax
 // bytes to the grouping and langCallWindow bytes in it.
-func psBreakoutAt(v string, i int, budget *int) bool {
+//
+// A grouping whose first word may be a command (psRegexWorth) costs one
+// run of literalCommand's regular expression, about 5 µs: 16 KiB of
+// x'+(ls a)+' cost 9 ms (TestCPUBoundAttack86 bounds it through Caddy).
+func psBreakoutAt(v string, i int) bool {
 	w := v[:min(len(v), i+1+langNameMax)]
 	k := skipBlanks(w, i+1)
 	join := byte(0)
@@ -3034,7 +3030,7 @@ func psBreakoutAt(v string, i int, budget *int) bool {
 	default:
 		return false
 	}
-	return psGroupCommand(v[k+1:e], budget)
+	return psGroupCommand(v[k+1 : e])
 }
 
 // asciiLetter: c is an ASCII letter.
@@ -3095,10 +3091,8 @@ var psProseWords = []string{"is", "a", "an", "the", "of", "to", "and", "or", "fo
 // psProbeWords, one of psCmdletWords with an argument, one of
 // psProgramWords with an argument that is no word of prose. "count of
 // items", "net use", "cmd or PowerShell", "select ..." (SQL, rule
-// 210212's) are none. Each regular expression run takes one from
-// budget; none left, the grouping counts as a command
-// (psBreakoutBudget).
-func psGroupCommand(inner string, budget *int) bool {
+// 210212's) are none.
+func psGroupCommand(inner string) bool {
 	s := strings.TrimSpace(inner)
 	if len(s) > 1 && (s[0] == '&' || s[0] == '.') && (s[1] == ' ' || s[1] == '\t') {
 		s = strings.TrimLeft(s[1:], " \t") // (& whoami), (. cmd /c ver)
@@ -3113,13 +3107,8 @@ func psGroupCommand(inner string, budget *int) bool {
 		// own and no variable's name
 		return word == "whoami" || slices.Contains(psProbeWords, word)
 	}
-	if psRegexWorth(s, word) {
-		if *budget--; *budget < 0 {
-			return true
-		}
-		if literalCommand(s) || psValueStart(s) {
-			return true
-		}
+	if psRegexWorth(s, word) && (literalCommand(s) || psValueStart(s)) {
+		return true
 	}
 	if slices.Contains(psProbeWords, word) {
 		return rest == "" || strings.IndexByte("/-|", rest[0]) >= 0

@@ -1898,8 +1898,13 @@ func shellUnquoted(w string) string {
 	if !strings.ContainsAny(w, `'"\`) {
 		return w
 	}
-	return strings.NewReplacer(`'`, "", `"`, "", `\`, "").Replace(w)
+	return shellQuoteRemover.Replace(w)
 }
+
+// shellQuoteRemover takes a shell word's quotes and backslashes out (one
+// for the process: a Replacer built per call cost its tables each time,
+// two thirds of 210193's 9 ms on 15 KB of '||( ).
+var shellQuoteRemover = strings.NewReplacer(`'`, "", `"`, "", `\`, "")
 
 // vimShellCommand: cmd (an Ex command given with -c or +) runs a shell
 // command that probes (probingCommand): after ! with a range or nothing
