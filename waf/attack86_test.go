@@ -139,7 +139,7 @@ func TestCPUBoundAttack86(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"'||(", "'||(case ", "'+((((", "x') notnull ", "x') member of(", ") or ./a or (",
+	for _, unit := range []string{"'||(", "'||(case ", "'+((((", "'||1", "'||chr(1)", "'::a", "x'||-", "' + [a](", "x') notnull ", "x') member of(", ") or ./a or (",
 		"name desc select ", "name desc select convert(int,a) from b ", "x' select * into #x from #x into ", "1 select cast(a as int) from ",
 		"x'+(ls a)+'", "x' + (count of items) + '", "'(", "x' (a) '", "' + $(", "1 offset (select a from b) ", "-c sh ", "‥/"} {
 		body := repeatedJSON(unit)
@@ -147,4 +147,29 @@ func TestCPUBoundAttack86(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
 	}
+}
+
+// TestReview86 are the finds of a review of attack 86's fixes: more
+// operands, a cast or a sign in 210212's chain, a CTE or TABLE as the
+// subquery (SQLite ran them); 210213's casts, not, indexing and
+// arithmetic around the grouping, and its false positives (a program and
+// its version); 210201's SELECT of an operand converted by arithmetic
+// (SQL Server's conversion error shows it).
+func TestReview86(t *testing.T) {
+	tail := "(select case when (select substr(password,1,1) from users limit 1)='a' then pg_sleep(2) end)||'"
+	operatorTable(t, "210212", quoteConcatSubquery, []string{"x'||(table secrets limit 1)||'"},
+		[]string{"x'||1||" + tail, "x'||chr(65)||" + tail, "x'||E'a'||" + tail, "x'::text||" + tail, "x'||-" + tail, "x'||+(select 1)||'",
+			"x'||(with a as (select password p from users limit 1) select case when substr(p,1,1)='a' then pg_sleep(2) end from a)||'",
+		},
+		[]string{"it's 'a'+(selected items)", "the 'a'||b (select one)", "Press 'x' + (table of contents)", "see 'a' + 'b' + (with friends as guests)"})
+	operatorTable(t, "210213", psQuoteBreakout,
+		[]string{"x' + (cmd /c whoami)[0] + '", "x' + [string](cmd /c whoami) + '", "x' + !(cmd /c whoami) + '", "x' + ,(cmd /c whoami) + '",
+			"x' + (cmd /c whoami) * 1 + '", "x' + (sleep 10) + '"},
+		nil,
+		[]string{"Requires 'curl' (curl 7.88.1) 'or later'", `Terms: "Invoice" (net 30.5) "due"`})
+	operatorTable(t, "210201", tsqlStatement,
+		[]string{"name desc select (select top 1 password from users)+1", "name desc select password*1 from users",
+			"name desc select [password]+1 from users", "name desc select @@version+1"},
+		nil,
+		[]string{"name desc select the cheapest", "sort by name desc select item+1", "name desc select the top 3", "price asc select 2-3 sizes"})
 }

@@ -3006,6 +3006,22 @@ func psBreakoutAt(v string, i int) bool {
 		}
 		join, k = '+', skipBlanks(w, e)
 	}
+	// before the grouping: a cast ([string]), PowerShell's not (!), the
+	// unary comma (a review: x' + [string](cmd /c whoami) + ')
+	for range 4 {
+		if k < len(w) && (w[k] == '!' || w[k] == ',') {
+			k = skipBlanks(w, k+1)
+			continue
+		}
+		if k < len(w) && w[k] == '[' {
+			c := strings.IndexByte(w[k:min(len(w), k+40)], ']')
+			if c > 1 && identEnd(w, k+1) >= k+1 && strings.Trim(w[k+1:k+c], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == "" {
+				k = skipBlanks(w, k+c+1)
+				continue
+			}
+		}
+		break
+	}
 	if k+1 < len(w) && (w[k] == '$' || w[k] == '@') && w[k+1] == '(' {
 		k++
 	}
@@ -3027,6 +3043,9 @@ func psBreakoutAt(v string, i int) bool {
 		// a method of what the grouping returns: (New-Object
 		// Net.WebClient).DownloadString(...)
 	case c == ')' && join != 0, c == ',' && join == ',':
+	case join != 0 && strings.IndexByte("[*/%,", c) >= 0:
+		// indexed, multiplied, listed: more of the expression after a
+		// join ((cmd /c whoami)[0], (...) * 1: a review)
 	default:
 		return false
 	}
@@ -3107,6 +3126,11 @@ func psGroupCommand(inner string) bool {
 		// own and no variable's name
 		return word == "whoami" || slices.Contains(psProbeWords, word)
 	}
+	if v := strings.TrimPrefix(rest, "v"); v != "" && strings.Trim(v, "0123456789.") == "" && !slices.Contains(shellCommandsNumber, word) {
+		// a program and its version ('curl' (curl 7.88.1) 'or later'):
+		// a how-to's; sleep 5, ping 127.0.0.1 are probes (a review)
+		return false
+	}
 	if psRegexWorth(s, word) && (literalCommand(s) || psValueStart(s)) {
 		return true
 	}
@@ -3130,10 +3154,15 @@ func psGroupCommand(inner string) bool {
 		// start calc, start powershell: a program after it
 		return slices.Contains(psProgramWords, next) || slices.Contains(psCmdletWords, next) || next == "calc" || next == "notepad" || psProgramFile(rest)
 	}
-	// a path, a file or a host: x.dll,y, c:\x, evil.example/x
+	// a path, a file or a host: x.dll,y, c:\x, evil.example/x; not a
+	// version or a number ((curl 7.88.1), (net 30.5): a review's false
+	// positives)
 	a := 0
 	for a < len(rest) && rest[a] != ' ' && rest[a] != '\t' {
 		a++
+	}
+	if strings.Trim(strings.TrimPrefix(rest[:a], "v"), "0123456789.") == "" {
+		return false
 	}
 	return strings.ContainsAny(rest[:a], ".:\\/")
 }

@@ -444,54 +444,136 @@ func init() { registerGoOperator(quoteConcatSubqueryOp, quoteConcatSubquery) }
 
 // quoteConcatSubquery is rule 210212's operator: a quote, closing
 // brackets, a string concatenation (|| of Oracle, PostgreSQL and SQLite,
-// + of SQL Server), then a bracket that opens SELECT or CASE ... WHEN: the value
-// of a subquery joined to the string the quote closed,
-// x'||(select case when (select substr(password,1,1) from users limit
-// 1)='a' then pg_sleep(2) end)||', a time-based test that reads a
-// password a character at a time. Attack 85 passed it in the User-Agent
-// and the Referer, which the CRS at paranoia 1 reads with libinjection
-// alone (it lets the long CASE through); in arguments only a PHP rule of
-// the CRS caught it, by substr(. Each bracket is read once, and only the
-// brackets after a concatenation are followed.
+// + of SQL Server), then a bracket that opens SELECT (or WITH, or
+// PostgreSQL's TABLE) or CASE ... WHEN: the value of a subquery joined to
+// the string the quote closed, x'||(select case when (select
+// substr(password,1,1) from users limit 1)='a' then pg_sleep(2)
+// end)||', a time-based test that reads a password a character at a
+// time. Attack 85 passed it in the User-Agent and the Referer, which the
+// CRS at paranoia 1 reads with libinjection alone (it lets the long CASE
+// through); in arguments only a PHP rule of the CRS caught it, by
+// substr(. Since a review, more operands may stand in the chain before
+// the subquery (x'||1||(select ..., x'||chr(65)||(..., x'||E'a'||(...),
+// casts after them (x'::text||(...), signs before the bracket
+// (x'||-(select ...)), a CTE or TABLE in it. Each quote reads
+// concatWindow bytes at most.
 func quoteConcatSubquery(v string) bool {
-	for off := 0; off < len(v); {
-		i := strings.IndexByte(v[off:], '(')
-		if i < 0 {
+	if !strings.Contains(v, "||") && strings.IndexByte(v, '+') < 0 {
+		return false
+	}
+	return eachByteOf(v, "'\"", concatSubqueryAt)
+}
+
+// concatWindow is how far a quote's concatenation chain is read.
+const concatWindow = 160
+
+// concatSubqueryAt: after the quote at v[q], a chain of concatenations
+// (quoteConcatSubquery) reaches a bracketed subquery, six operands at
+// most.
+func concatSubqueryAt(v string, q int) bool {
+	w := v[:min(len(v), q+1+concatWindow)]
+	k := q + 1
+	for range 6 {
+		// closing brackets, casts (::text), then || or +
+		for {
+			k = skipSpace(w, k)
+			if k < len(w) && w[k] == ')' {
+				k++
+				continue
+			}
+			if k+2 < len(w) && w[k] == ':' && w[k+1] == ':' {
+				if e := identEnd(w, skipSpace(w, k+2)); e > k+2 {
+					k = e
+					continue
+				}
+			}
+			break
+		}
+		switch {
+		case k+1 < len(w) && w[k] == '|' && w[k+1] == '|':
+			k += 2
+		case k < len(w) && w[k] == '+':
+			k++
+		default:
 			return false
 		}
-		i += off
-		off = i + 1
-		q := sqlSpaceBefore(v, i)
-		switch {
-		case q >= 2 && v[q-2:q] == "||":
-			q -= 2
-		case q >= 1 && v[q-1] == '+':
-			q--
-		default:
-			continue
+		// signs, then the next operand
+		k = skipSpace(w, k)
+		for k < len(w) && (w[k] == '-' || w[k] == '+' || w[k] == '~') {
+			k = skipSpace(w, k+1)
 		}
-		q = sqlSpaceBefore(v, q)
-		for q > 0 && i-q < 64 && v[q-1] == ')' {
-			q = sqlSpaceBefore(v, q-1)
+		if k >= len(w) {
+			return false
 		}
-		if q == 0 || v[q-1] != '\'' && v[q-1] != '"' {
-			continue
-		}
-		a := skipSpace(v, i+1)
-		for a < len(v) && a-i < 64 && v[a] == '(' {
-			a = skipSpace(v, a+1)
-		}
-		if _, ok := sqlWordFold(v, a, "select"); ok {
-			return true
-		}
-		// CASE, then WHEN within 128 bytes ('total' + (case
-		// sensitive) is prose)
-		if e, ok := sqlWordFold(v, a, "case"); ok {
-			w := v[e:min(len(v), e+128)]
-			if eachFold(w, "when", func(j int) bool { return !identByte(w[j-1], "") && (j+4 == len(w) || !identByte(w[j+4], "")) }) {
-				return true
+		switch c := w[k]; {
+		case c == '(':
+			return subqueryOpens(v, k)
+		case c == '\'' || c == '"':
+			e := strings.IndexByte(w[k+1:], c)
+			if e < 0 {
+				return false
 			}
+			k += e + 2
+		case c >= '0' && c <= '9':
+			k = sqlNumberEnd(w, k)
+		case identByte(c, ""):
+			e := identEnd(w, k)
+			if e-k == 1 && e < len(w) && (w[e] == '\'' || w[e] == '"') {
+				// E'a', N'a', X'41': a string with its prefix
+				s := strings.IndexByte(w[e+1:], w[e])
+				if s < 0 {
+					return false
+				}
+				k = e + s + 2
+				break
+			}
+			k = skipSpace(w, e)
+			if k < len(w) && w[k] == '(' {
+				c := closingBracket(w, k, concatWindow)
+				if c < 0 {
+					return false
+				}
+				k = c + 1
+			}
+		default:
+			return false
 		}
+	}
+	return false
+}
+
+// subqueryOpens: the bracket at v[b] (more brackets and white space after
+// it) opens SELECT, a CTE (WITH <name> ... AS), PostgreSQL's TABLE
+// <name>, or CASE with a WHEN in the 128 bytes after it ('total' + (case
+// sensitive) is prose).
+func subqueryOpens(v string, b int) bool {
+	a := skipSpace(v, b+1)
+	for a < len(v) && a-b < 64 && v[a] == '(' {
+		a = skipSpace(v, a+1)
+	}
+	if _, ok := sqlWordFold(v, a, "select"); ok {
+		return true
+	}
+	if e, ok := sqlWordFold(v, a, "with"); ok {
+		w := v[e:min(len(v), e+64)]
+		if i := wordIndexFold(w, "as"); i > 0 {
+			n := skipSpace(w, i+2)
+			return n < len(w) && w[n] == '('
+		}
+		return false
+	}
+	if e, ok := sqlWordFold(v, a, "table"); ok {
+		n := skipSpace(v, e)
+		if t := identEnd(v, n); t > n {
+			t = skipSpace(v, t)
+			_, clause := sqlWordFold(v, t, "limit", "offset", "order")
+			return t < len(v) && v[t] == ')' || clause
+		}
+		return false
+	}
+	if e, ok := sqlWordFold(v, a, "case"); ok {
+		w := v[e:min(len(v), e+128)]
+		return eachFold(w, "when", func(j int) bool { return !identByte(w[j-1], "") && (j+4 == len(w) || !identByte(w[j+4], "")) })
 	}
 	return false
 }

@@ -494,6 +494,36 @@ func tsqlSelectEvident(t *tsqlReader, k int, strict bool) bool {
 			}
 		}
 	}
+	// an operand and arithmetic with a number: SQL Server converts a
+	// string to a number there, and its error shows the string
+	// (password*1, [password]+1, @@version+1, (select top 1 password
+	// from users)+1: a review)
+	o := n
+	switch r[n] {
+	case '(':
+		if c := closingBracket(r, n, 128); c > 0 {
+			o = c + 1
+		}
+	case '[':
+		if c := strings.IndexByte(r[n:min(len(r), n+130)], ']'); c > 1 {
+			o = n + c + 1
+		}
+	case '@':
+		a := n
+		for a < len(r) && a-n < 2 && r[a] == '@' {
+			a++
+		}
+		o = identEnd(r, a)
+	default:
+		if e, op := sqlName(r, n); op.kind == primName {
+			o = e
+		}
+	}
+	if p := sqlSkip(r, o); o > n && p < len(r) && strings.IndexByte("+-*/%", r[p]) >= 0 {
+		if d := sqlSkip(r, p+1); sqlNumberEnd(r, d) > d {
+			return true
+		}
+	}
 	// * then INTO or FROM
 	if r[n] == '*' {
 		if _, ok := sqlWordFold(r, sqlSkip(r, n+1), "into", "from"); ok {
