@@ -439,19 +439,8 @@ func tsqlSelectEvident(t *tsqlReader, k int, strict bool) bool {
 	}
 	if e, ok := sqlWordFold(r, n, "cast", "try_cast"); ok && e < len(r) && r[e] == '(' {
 		if c := closingBracket(r, e, 128); c > 0 {
-			// the last " as " (case folded in place: ToLower changes
-			// the length of text that is not UTF-8)
-			last := -1
-			for a := e + 1; a < c; {
-				i := indexFold(r[a:c], " as ")
-				if i < 0 {
-					break
-				}
-				last, a = a+i, a+i+1
-			}
-			if last >= 0 {
-				if _, ok := sqlWordFold(r, sqlSkip(r, last+4), "int", "integer", "bigint", "smallint", "tinyint", "numeric", "decimal",
-					"float", "real", "money", "smallmoney", "bit"); ok {
+			if last := lastAsIn(r, e, c); last >= 0 {
+				if _, ok := sqlWordFold(r, sqlSkip(r, last+4), tsqlNumericTypes...); ok {
 					return true
 				}
 			}
@@ -1978,7 +1967,7 @@ const tsqlThrowWindow = 160
 func tsqlConversionAt(r *sqlReader, n int) bool {
 	v := r.v
 	numeric := func(at int) bool {
-		_, ok := sqlWordFold(v, r.skip(at), "int", "integer", "bigint", "smallint", "tinyint", "numeric", "decimal", "float", "real", "money", "smallmoney", "bit")
+		_, ok := sqlWordFold(v, r.skip(at), tsqlNumericTypes...)
 		return ok
 	}
 	if e, ok := sqlWordFold(v, n, "convert", "try_convert"); ok {
@@ -1996,22 +1985,32 @@ func tsqlConversionAt(r *sqlReader, n int) bool {
 		if c < 0 {
 			return false
 		}
-		// the last " as " (ASCII case folded in place: lowercasing text
-		// that is not UTF-8 changes its length, a fuzz find)
-		last := -1
-		for a := b + 1; a < c; {
-			k := indexFold(v[a:c], " as ")
-			if k < 0 {
-				break
-			}
-			last, a = a+k, a+k+1
-		}
-		if last >= 0 {
+		if last := lastAsIn(v, b, c); last >= 0 {
 			return numeric(last + 4)
 		}
 		return false
 	}
 	return pgConversionAt(r, n)
+}
+
+// tsqlNumericTypes are SQL Server's number types: a conversion to one
+// fails on text, and its error shows the text.
+var tsqlNumericTypes = []string{"int", "integer", "bigint", "smallint", "tinyint", "numeric", "decimal", "float", "real", "money", "smallmoney", "bit"}
+
+// lastAsIn is the index of the last " as " (any case) between the
+// brackets at v[b] and v[c], or -1: CAST's and PARSE's type follows it
+// (ASCII case folded in place: lowercasing text that is not UTF-8
+// changes its length, a fuzz find).
+func lastAsIn(v string, b, c int) int {
+	last := -1
+	for a := b + 1; a < c; {
+		k := indexFold(v[a:c], " as ")
+		if k < 0 {
+			break
+		}
+		last, a = a+k, a+k+1
+	}
+	return last
 }
 
 // pgConversionAt reads at v[n:] one of PostgreSQL's conversions whose
