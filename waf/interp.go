@@ -3028,7 +3028,7 @@ func psBreakoutAt(v string, i int) bool {
 	if k >= len(w) || w[k] != '(' {
 		return false
 	}
-	e := psGroupEnd(v, k)
+	e := closingBracket(v, k, langCallWindow)
 	if e < 0 {
 		return false
 	}
@@ -3055,31 +3055,6 @@ func psBreakoutAt(v string, i int) bool {
 // asciiLetter: c is an ASCII letter.
 func asciiLetter(c byte) bool {
 	return c|0x20 >= 'a' && c|0x20 <= 'z'
-}
-
-// psGroupEnd: the index of the bracket that closes the one at v[k],
-// within langCallWindow bytes (brackets in quotes counted too), or -1.
-func psGroupEnd(v string, k int) int {
-	w := v[:min(len(v), k+langCallWindow)]
-	c := strings.IndexByte(w[k+1:], ')')
-	if c < 0 {
-		return -1 // no bracket closes (x'( repeated: a fast scan each)
-	}
-	if strings.IndexByte(w[k+1:k+1+c], '(') < 0 {
-		return k + 1 + c
-	}
-	depth := 0
-	for x := k; x < len(w); x++ {
-		switch v[x] {
-		case '(':
-			depth++
-		case ')':
-			if depth--; depth == 0 {
-				return x
-			}
-		}
-	}
-	return -1
 }
 
 // psProbeWords are the commands that probe a host alone (no argument

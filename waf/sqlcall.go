@@ -739,7 +739,10 @@ func sqlOperandEnd(v string, j int) int {
 }
 
 // closingBracket is the index of the bracket that closes the one at v[b]
-// ((, { or [), within window bytes of it, or -1.
+// ((, { or [), within window bytes of it, or -1. The first closing
+// bracket is found by a fast scan: with none, or no opening one before
+// it, the walk is not needed (16 KiB of '( cost a walk of the window
+// each).
 func closingBracket(v string, b, window int) int {
 	opening, closing := v[b], byte(')')
 	switch opening {
@@ -747,6 +750,17 @@ func closingBracket(v string, b, window int) int {
 		closing = '}'
 	case '[':
 		closing = ']'
+	}
+	if window < 1 {
+		return -1
+	}
+	w := v[:min(len(v), b+window)]
+	c := strings.IndexByte(w[b+1:], closing)
+	if c < 0 {
+		return -1
+	}
+	if strings.IndexByte(w[b+1:b+1+c], opening) < 0 {
+		return b + 1 + c
 	}
 	depth := 0
 	for e := b; e < len(v) && e-b < window; e++ {
