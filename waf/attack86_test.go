@@ -173,3 +173,18 @@ func TestReview86(t *testing.T) {
 		nil,
 		[]string{"name desc select the cheapest", "sort by name desc select item+1", "name desc select the top 3", "price asc select 2-3 sizes"})
 }
+
+// TestAttack86BareDecimal: attack 86's bare decimal metadata address with
+// a port in a header (2852039166:80 is 169.254.169.254:80); the decimal
+// alone stays a timestamp's shape.
+func TestAttack86BareDecimal(t *testing.T) {
+	for v, want := range map[string]bool{"2852039166:80": true, "1684301000:8080": true, "2852039166": false, "1684301000": false, "1684301000:x": false} {
+		if got := bareMetadata(v); got != want {
+			t.Errorf("bareMetadata(%q) = %v, want %v", v, got, want)
+		}
+	}
+	tableOnly(t)
+	runBeyondTheCRS(t, nil,
+		[]probe{{name: "decimal metadata with a port", method: "GET", path: "/x", header: http.Header{"X-Upstream": {"2852039166:80"}}}},
+		[]probe{{name: "a timestamp", method: "GET", path: "/x", header: http.Header{"X-Timestamp": {"1684301000"}}}})
+}

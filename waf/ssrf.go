@@ -586,8 +586,10 @@ func bareMetadata(t string) bool {
 			return true
 		}
 	}
+	ported := false
 	if k := strings.IndexByte(t, ':'); k > 0 && strings.Count(t, ":") == 1 && k+1 < len(t) && strings.Trim(t[k+1:], "0123456789") == "" {
 		t = t[:k] // a port after a name or inet_aton's spelling (metadata.google.internal:80, 0xa9fea9fe:80: a review)
+		ported = true
 	}
 	if t == "metadata.google.internal" || t == "metadata.google.internal." {
 		return true
@@ -600,10 +602,11 @@ func bareMetadata(t string) bool {
 	ip, err := netip.ParseAddr(h)
 	if err == nil {
 		ip = ip.Unmap() // [::ffff:a9fe:a9fe] (a review)
-	} else if strings.ContainsAny(h, ".x") {
+	} else if strings.ContainsAny(h, ".x") || ported {
 		// inet_aton's other spellings, with a dot or a hex part: a bare
 		// decimal is an id's or a timestamp's (1684301000 is
-		// 100.100.100.200 and 2023-05-17: a review)
+		// 100.100.100.200 and 2023-05-17: a review); with a port it is
+		// an address (2852039166:80: attack 86)
 		ip, _ = atonAddr(h)
 	}
 	switch {
