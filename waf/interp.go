@@ -2969,7 +2969,7 @@ func ghostscriptPipe(v string) bool {
 // reads an argument or an expression (attack 86: none of the CRS and no
 // other addition read a command there).
 func psQuoteBreakout(v string) bool {
-	if strings.IndexByte(v, '(') < 0 {
+	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '$') < 0 {
 		return false
 	}
 	return eachByteOf(v, "'\"", psBreakoutAt)
@@ -3022,6 +3022,9 @@ func psBreakoutAt(v string, i int) bool {
 		}
 		break
 	}
+	if join == '+' && psSecretVariable(w, k) {
+		return true
+	}
 	if k+1 < len(w) && (w[k] == '$' || w[k] == '@') && w[k+1] == '(' {
 		k++
 	}
@@ -3050,6 +3053,49 @@ func psBreakoutAt(v string, i int) bool {
 		return false
 	}
 	return psGroupCommand(v[k+1 : e])
+}
+
+// psSecretVariable: at v[k] (after a quote and a +) stands an
+// environment variable ($env:AWS_SECRET_ACCESS_KEY, ${env:PATH}) or
+// $PSVersionTable, $ExecutionContext or $Host, with a property perhaps,
+// then a + or a quote that goes on with the string: x' +
+// $env:AWS_SECRET_ACCESS_KEY + ' puts the secret where the string is
+// shown (attack 87). 'Path: ' + $env:PATH at a value's end is a how-to's.
+func psSecretVariable(v string, k int) bool {
+	if k+1 >= len(v) || v[k] != '$' {
+		return false
+	}
+	a := k + 1
+	braced := v[a] == '{'
+	if braced {
+		a++
+	}
+	e := a
+	if len(v)-a > 4 && strings.EqualFold(v[a:a+4], "env:") {
+		e = identEnd(v, a+4)
+		if e == a+4 {
+			return false
+		}
+	} else {
+		e = identEnd(v, a)
+		var lb [16]byte
+		switch string(lowerASCII(lb[:0], v[a:min(e, a+len(lb))])) {
+		case "psversiontable", "executioncontext", "host":
+		default:
+			return false
+		}
+	}
+	if braced {
+		if e >= len(v) || v[e] != '}' {
+			return false
+		}
+		e++
+	}
+	for e < len(v) && v[e] == '.' && identEnd(v, e+1) > e+1 {
+		e = identEnd(v, e+1) // .PSVersion
+	}
+	n := skipBlanks(v, e)
+	return n < len(v) && (v[n] == '+' || v[n] == '\'' || v[n] == '"')
 }
 
 // asciiLetter: c is an ASCII letter.
@@ -3111,6 +3157,24 @@ func psGroupCommand(inner string) bool {
 	}
 	if slices.Contains(psProbeWords, word) {
 		return rest == "" || strings.IndexByte("/-|", rest[0]) >= 0
+	}
+	switch word {
+	case "dir", "gci", "ls", "get-childitem", "gc", "get-content", "cat", "type":
+		// the environment drive listed or read (dir env:, gc
+		// env:AWS_SECRET_ACCESS_KEY: attack 87)
+		if len(rest) >= 4 && strings.EqualFold(rest[:4], "env:") {
+			return true
+		}
+	case "net", "net1":
+		// net user, net localgroup administrators: accounts listed
+		// (attack 87); net use, net start are how-tos' words too
+		next, more := psFirstWord(rest)
+		switch next {
+		case "user", "users", "accounts":
+			return more == ""
+		case "localgroup":
+			return more == "" || !strings.ContainsAny(strings.TrimSpace(more), " \t") || more[0] == '"'
+		}
 	}
 	if rest == "" {
 		return false

@@ -1658,7 +1658,7 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		// 'file=@a.jpg', awk -F'|', sed -e 's/a/b/' and sudo -u postgres
 		// psql pass)
 		// and git difftool's -x (--extcmd: HEAD -x id ran id, attack 84)
-		if (option == "-F" || option == "-e" || option == "-x") && probe(word) {
+		if (option == "-F" || option == "-e" || option == "-x") && probe(word) || option == "-e" && shellOrIdentity(word) {
 			return true
 		}
 		if len(word) > 2 && (strings.HasPrefix(word, "-F") || strings.HasPrefix(word, "-e") || strings.HasPrefix(word, "-x")) && probe(word[2:]) {
@@ -1749,12 +1749,13 @@ func strictProbe(cmd string) bool {
 	return shellCommandAt.MatchString(c + " ")
 }
 
-// shellOrIdentity: the command word's first word is a shell or id or
-// whoami, by its name or its path (ncat -c sh, -c /bin/bash, -c 'id').
+// shellOrIdentity: the command word's first word is a shell (Windows'
+// too) or id or whoami, by its name or its path (ncat -c sh, -c
+// /bin/bash, -c 'id', -e cmd.exe).
 func shellOrIdentity(word string) bool {
 	first, _, _ := strings.Cut(shellUnquoted(strings.TrimSpace(word)), " ")
 	switch first[strings.LastIndexByte(first, '/')+1:] {
-	case "sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "id", "whoami":
+	case "sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "id", "whoami", "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh":
 		return true
 	}
 	return false
@@ -1841,7 +1842,7 @@ func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
 // are read once, at most tailBound bytes of them in all.
 func argumentOptions(v string) bool {
 	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") && !strings.Contains(v, "\".") && !strings.Contains(v, "'.") &&
-		!strings.Contains(v, " .") {
+		!strings.Contains(v, " .") && !(strings.HasPrefix(v, "-") && strings.ContainsAny(v, " \t")) {
 		// a value that is one option: the rules 210181-210190 read the
 		// tools' (-Iid is a random token's spelling to them), but git
 		// grep's -O<pager> (attack 83)

@@ -461,7 +461,45 @@ func quoteConcatSubquery(v string) bool {
 	if !strings.Contains(v, "||") && strings.IndexByte(v, '+') < 0 {
 		return false
 	}
-	return eachByteOf(v, "'\"", concatSubqueryAt)
+	if eachByteOf(v, "'\"", concatSubqueryAt) {
+		return true
+	}
+	// a number that starts the value, in a numeric slot (1||table_to_xml(...):
+	// PostgreSQL's error on the comparison shows the text)
+	j := skipSpace(v, 0)
+	for j < len(v) && j < 16 && v[j] == '(' {
+		j = skipSpace(v, j+1)
+	}
+	if e := sqlNumberEnd(v, j); e > j {
+		return concatSubqueryAt(v, e-1)
+	}
+	return false
+}
+
+// dataFunction: name (any case) is a function of PostgreSQL's that
+// returns a table's or a file's content with no SELECT: the XML exports
+// (table_to_xml('users',true,true,''), query_to_xml, cursor_to_xml,
+// schema_to_xml, database_to_xml and their xmlschema forms), the large
+// objects' lo_import and lo_get, pg_read_file, pg_read_binary_file,
+// pg_ls_dir and dblink. Joined to a string, x'||table_to_xml('users',
+// true,true,'')||' stored every user's password in a comment on
+// PostgreSQL 15 (attack 87): no rule read it in any place.
+func dataFunction(name string) bool {
+	if len(name) < 6 || len(name) > 32 {
+		return false
+	}
+	var lb [32]byte
+	n := string(lowerASCII(lb[:0], name))
+	switch n {
+	case "lo_import", "lo_get", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "dblink":
+		return true
+	}
+	for _, p := range [...]string{"table_to_xml", "query_to_xml", "cursor_to_xml", "schema_to_xml", "database_to_xml"} {
+		if strings.HasPrefix(n, p) {
+			return true // and _and_xmlschema, and the xmlschema forms
+		}
+	}
+	return strings.HasSuffix(n, "_to_xmlschema")
 }
 
 // concatWindow is how far a quote's concatenation chain is read.
@@ -518,6 +556,9 @@ func concatSubqueryAt(v string, q int) bool {
 			k = sqlNumberEnd(w, k)
 		case identByte(c, ""):
 			e := identEnd(w, k)
+			if dataFunction(w[k:e]) && skipSpace(w, e) < len(w) && w[skipSpace(w, e)] == '(' {
+				return true // x'||table_to_xml('users',true,true,'')||'
+			}
 			if e-k == 1 && e < len(w) && (w[e] == '\'' || w[e] == '"') {
 				// E'a', N'a', X'41': a string with its prefix
 				s := strings.IndexByte(w[e+1:], w[e])
@@ -543,7 +584,7 @@ func concatSubqueryAt(v string, q int) bool {
 }
 
 // subqueryOpens: the bracket at v[b] (more brackets and white space after
-// it) opens SELECT, a CTE (WITH <name> ... AS), PostgreSQL's TABLE
+// it) opens SELECT, a call of a dataFunction, a CTE (WITH <name> ... AS), PostgreSQL's TABLE
 // <name>, or CASE with a WHEN in the 128 bytes after it ('total' + (case
 // sensitive) is prose).
 func subqueryOpens(v string, b int) bool {
@@ -553,6 +594,9 @@ func subqueryOpens(v string, b int) bool {
 	}
 	if _, ok := sqlWordFold(v, a, "select"); ok {
 		return true
+	}
+	if e := identEnd(v, a); e > a && dataFunction(v[a:e]) && skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '(' {
+		return true // (query_to_xml('select ...',true,true,''))::text
 	}
 	if e, ok := sqlWordFold(v, a, "with"); ok {
 		w := v[e:min(len(v), e+64)]

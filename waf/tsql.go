@@ -470,6 +470,24 @@ func tsqlSelectEvident(t *tsqlReader, k int, strict bool) bool {
 			}
 		}
 	}
+	// WHERE, then a comparison with a subquery: select 1 where 1=(select
+	// top 1 password from users), whose conversion error shows the
+	// password (attack 87; after a bare word too: id select 1 where ...)
+	if i := wordIndexFold(r[n:], "where"); i >= 0 {
+		a := n + i + len("where")
+		w := r[a:min(len(r), a+64)]
+		for q := strings.IndexByte(w, '('); q > 0; {
+			p := sqlSpaceBefore(w, q)
+			if _, ok := sqlWordFold(w, sqlSkip(w, q+1), "select"); ok && p > 0 && strings.IndexByte("=<>", w[p-1]) >= 0 {
+				return true
+			}
+			next := strings.IndexByte(w[q+1:], '(')
+			if next < 0 {
+				break
+			}
+			q += 1 + next
+		}
+	}
 	if strict {
 		return false
 	}
