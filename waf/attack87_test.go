@@ -9,7 +9,7 @@ import (
 
 // TestAttack87 are attack 87's finds: PostgreSQL's functions that return
 // a table's content with no SELECT, joined to a string
-// (x'||table_to_xml('users',true,true,”)||' stored every password in a
+// (x'||table_to_xml('users',true,true,...)||' stored every password in a
 // comment on PostgreSQL 15: 210212), in the User-Agent too; a SELECT
 // after a sort key whose WHERE compares with a subquery (SQL Server's
 // conversion error shows it: 210201); PowerShell's environment variables

@@ -478,11 +478,11 @@ func quoteConcatSubquery(v string) bool {
 
 // dataFunction: name (any case) is a function of PostgreSQL's that
 // returns a table's or a file's content with no SELECT: the XML exports
-// (table_to_xml('users',true,true,”), query_to_xml, cursor_to_xml,
+// (table_to_xml('users',true,true,...), query_to_xml, cursor_to_xml,
 // schema_to_xml, database_to_xml and their xmlschema forms), the large
 // objects' lo_import and lo_get, pg_read_file, pg_read_binary_file,
 // pg_ls_dir and dblink. Joined to a string, x'||table_to_xml('users',
-// true,true,”)||' stored every user's password in a comment on
+// true,true,...)||' stored every user's password in a comment on
 // PostgreSQL 15 (attack 87): no rule read it in any place.
 func dataFunction(name string) bool {
 	if len(name) < 6 || len(name) > 32 {
