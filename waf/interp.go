@@ -3056,11 +3056,14 @@ func psBreakoutAt(v string, i int) bool {
 }
 
 // psSecretVariable: at v[k] (after a quote and a +) stands an
-// environment variable ($env:AWS_SECRET_ACCESS_KEY, ${env:PATH}) or
-// $PSVersionTable, $ExecutionContext or $Host, with a property perhaps,
-// then a + or a quote that goes on with the string: x' +
+// environment variable whose name holds a secret's word ($env:AWS_SECRET_ACCESS_KEY,
+// ${env:DB_PASSWORD}, $env:GITHUB_TOKEN), with a property or a method
+// perhaps, then what goes on with the expression or ends the statement
+// (+, a quote, a comment, ;, a comma, a pipe, a bracket): x' +
 // $env:AWS_SECRET_ACCESS_KEY + ' puts the secret where the string is
-// shown (attack 87). 'Path: ' + $env:PATH at a value's end is a how-to's.
+// shown (attack 87). Other variables ('C:\Users\' + $env:USERNAME +
+// '\Documents', 'Running in ' + $Host.Name: forum posts' PowerShell, a
+// review) pass.
 func psSecretVariable(v string, k int) bool {
 	if k+1 >= len(v) || v[k] != '$' {
 		return false
@@ -3070,20 +3073,12 @@ func psSecretVariable(v string, k int) bool {
 	if braced {
 		a++
 	}
-	e := a
-	if len(v)-a > 4 && strings.EqualFold(v[a:a+4], "env:") {
-		e = identEnd(v, a+4)
-		if e == a+4 {
-			return false
-		}
-	} else {
-		e = identEnd(v, a)
-		var lb [16]byte
-		switch string(lowerASCII(lb[:0], v[a:min(e, a+len(lb))])) {
-		case "psversiontable", "executioncontext", "host":
-		default:
-			return false
-		}
+	if len(v)-a <= 4 || !strings.EqualFold(v[a:a+4], "env:") {
+		return false
+	}
+	e := identEnd(v, a+4)
+	if e == a+4 || !psSecretName(v[a+4:e]) {
+		return false
 	}
 	if braced {
 		if e >= len(v) || v[e] != '}' {
@@ -3092,10 +3087,28 @@ func psSecretVariable(v string, k int) bool {
 		e++
 	}
 	for e < len(v) && v[e] == '.' && identEnd(v, e+1) > e+1 {
-		e = identEnd(v, e+1) // .PSVersion
+		e = identEnd(v, e+1) // .Substring
+		if e < len(v) && v[e] == '(' {
+			if c := closingBracket(v, e, 64); c > 0 {
+				e = c + 1 // .Substring(0)
+			}
+		}
 	}
 	n := skipBlanks(v, e)
-	return n < len(v) && (v[n] == '+' || v[n] == '\'' || v[n] == '"')
+	return n < len(v) && strings.IndexByte("+'\"#;,|)", v[n]) >= 0
+}
+
+// psSecretName: an environment variable's name holds a secret's word
+// (SECRET, TOKEN, PASSWORD, PASSWD, KEY, CRED, PRIVATE, AUTH).
+func psSecretName(n string) bool {
+	var lb [64]byte
+	l := lowerASCII(lb[:0], n[:min(len(n), len(lb))])
+	for _, w := range [...]string{"secret", "token", "password", "passwd", "key", "cred", "private", "auth"} {
+		if bytes.Contains(l, []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 // asciiLetter: c is an ASCII letter.
@@ -3159,10 +3172,15 @@ func psGroupCommand(inner string) bool {
 		return rest == "" || strings.IndexByte("/-|", rest[0]) >= 0
 	}
 	switch word {
-	case "dir", "gci", "ls", "get-childitem", "gc", "get-content", "cat", "type":
+	case "dir", "gci", "ls", "get-childitem", "gc", "get-content", "cat", "type", "gi", "get-item":
 		// the environment drive listed or read (dir env:, gc
-		// env:AWS_SECRET_ACCESS_KEY: attack 87)
-		if len(rest) >= 4 && strings.EqualFold(rest[:4], "env:") {
+		// env:AWS_SECRET_ACCESS_KEY: attack 87; -Path env:, Get-Item
+		// env:X: a review)
+		r := rest
+		if o, more := psFirstWord(r); o == "-path" || o == "-literalpath" {
+			r = more
+		}
+		if len(r) >= 4 && strings.EqualFold(r[:4], "env:") {
 			return true
 		}
 	case "net", "net1":
@@ -3171,7 +3189,9 @@ func psGroupCommand(inner string) bool {
 		next, more := psFirstWord(rest)
 		switch next {
 		case "user", "users", "accounts":
-			return more == ""
+			// alone, or one account's name (net user administrator: a
+			// review)
+			return more == "" || !strings.ContainsAny(strings.TrimSpace(more), " \t")
 		case "localgroup":
 			return more == "" || !strings.ContainsAny(strings.TrimSpace(more), " \t") || more[0] == '"'
 		}

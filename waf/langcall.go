@@ -1670,6 +1670,9 @@ func toolRunsOption(tool, option, word string, strict bool) bool {
 		if option == "-c" && shellOrIdentity(word) || len(word) > 2 && strings.HasPrefix(word, "-c") && shellOrIdentity(word[2:]) {
 			return true
 		}
+		if c, ok := long("exec", 4); ok && shellOrIdentity(c) {
+			return true // ncat's --exec, -e's long form (a review)
+		}
 		// -u: not a user's name that is an interpreter's too (docker exec
 		// -u node, sudo -u python3), nor -uid (find's test: a review)
 		if option == "-u" && probe(word) {
@@ -1749,16 +1752,33 @@ func strictProbe(cmd string) bool {
 	return shellCommandAt.MatchString(c + " ")
 }
 
+// optionThenArgument: v starts with an option whose argument is the next
+// word, a short one alone (-c sh, -e cmd.exe) or a long one with no =
+// (--sh-exec id): ncat's options given as the whole value (attack 87);
+// -xid card and -Iid keep a random token's spelling.
+func optionThenArgument(v string) bool {
+	n := shellWordEnd(v, 0)
+	if n >= len(v) || !strings.ContainsAny(v[n:], " \t") {
+		return false
+	}
+	w := v[:n]
+	return len(w) == 2 && w[0] == '-' && asciiLetter(w[1]) || len(w) > 3 && strings.HasPrefix(w, "--") && !strings.Contains(w, "=")
+}
+
 // shellOrIdentity: the command word's first word is a shell (Windows'
 // too) or id or whoami, by its name or its path (ncat -c sh, -c
 // /bin/bash, -c 'id', -e cmd.exe).
 func shellOrIdentity(word string) bool {
-	first, _, _ := strings.Cut(shellUnquoted(strings.TrimSpace(word)), " ")
-	switch first[strings.LastIndexByte(first, '/')+1:] {
-	case "sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "id", "whoami", "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh":
+	first, _, _ := strings.Cut(strings.TrimSpace(word), " ")
+	first = shellUnquoted(first[strings.LastIndexAny(first, `/\`)+1:]) // C:\Windows\System32\cmd.exe (a review)
+	first = strings.ToLower(first)
+	switch strings.TrimSuffix(first, ".exe") {
+	case "sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "id", "whoami", "cmd", "powershell", "pwsh":
 		return true
 	}
-	return false
+	// a Windows path whose backslashes the word's reading took out
+	// (C:WindowsSystem32cmd.exe)
+	return strings.Contains(first, ":") && (strings.HasSuffix(first, "cmd.exe") || strings.HasSuffix(first, "powershell.exe") || strings.HasSuffix(first, "pwsh.exe"))
 }
 
 // gitPagerOption: word is git grep's -O<pager>, its value attached as an
@@ -1842,7 +1862,7 @@ func init() { registerGoOperator(argumentToolsOp, argumentOptions) }
 // are read once, at most tailBound bytes of them in all.
 func argumentOptions(v string) bool {
 	if !strings.Contains(v, " -") && !strings.Contains(v, "\t-") && !strings.Contains(v, "\n-") && !strings.Contains(v, "\".") && !strings.Contains(v, "'.") &&
-		!strings.Contains(v, " .") && !(strings.HasPrefix(v, "-") && strings.ContainsAny(v, " \t")) {
+		!strings.Contains(v, " .") && !optionThenArgument(v) {
 		// a value that is one option: the rules 210181-210190 read the
 		// tools' (-Iid is a random token's spelling to them), but git
 		// grep's -O<pager> (attack 83)

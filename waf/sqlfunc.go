@@ -461,19 +461,7 @@ func quoteConcatSubquery(v string) bool {
 	if !strings.Contains(v, "||") && strings.IndexByte(v, '+') < 0 {
 		return false
 	}
-	if eachByteOf(v, "'\"", concatSubqueryAt) {
-		return true
-	}
-	// a number that starts the value, in a numeric slot (1||table_to_xml(...):
-	// PostgreSQL's error on the comparison shows the text)
-	j := skipSpace(v, 0)
-	for j < len(v) && j < 16 && v[j] == '(' {
-		j = skipSpace(v, j+1)
-	}
-	if e := sqlNumberEnd(v, j); e > j {
-		return concatSubqueryAt(v, e-1)
-	}
-	return false
+	return eachByteOf(v, "'\"", concatSubqueryAt)
 }
 
 // dataFunction: name (any case) is a function of PostgreSQL's that
@@ -506,27 +494,49 @@ func dataFunction(name string) bool {
 const concatWindow = 160
 
 // concatSubqueryAt: after the quote at v[q], a chain of concatenations
-// (quoteConcatSubquery) reaches a bracketed subquery, six operands at
-// most.
+// (quoteConcatSubquery) reaches a bracketed subquery or a data
+// function's call, six operands at most. White space and comments do
+// not count against concatWindow (170 blanks after || passed a review);
+// each run of them is read by the six quotes before it at most.
 func concatSubqueryAt(v string, q int) bool {
-	w := v[:min(len(v), q+1+concatWindow)]
+	end := q + 1 + concatWindow
 	k := q + 1
+	// skip moves k over white space and -- comments, and the window's
+	// end with it
+	skip := func() {
+		for {
+			n := skipSpace(v, k)
+			if n+1 < len(v) && v[n] == '-' && v[n+1] == '-' {
+				if l := strings.IndexByte(v[n:], '\n'); l > 0 {
+					n += l
+				} else {
+					n = len(v)
+				}
+			}
+			if n == k {
+				return
+			}
+			end += n - k
+			k = n
+		}
+	}
 	for range 6 {
 		// closing brackets, casts (::text), then || or +
 		for {
-			k = skipSpace(w, k)
-			if k < len(w) && w[k] == ')' {
+			skip()
+			if k < min(len(v), end) && v[k] == ')' {
 				k++
 				continue
 			}
-			if k+2 < len(w) && w[k] == ':' && w[k+1] == ':' {
-				if e := identEnd(w, skipSpace(w, k+2)); e > k+2 {
+			if k+2 < min(len(v), end) && v[k] == ':' && v[k+1] == ':' {
+				if e := identEnd(v, skipSpace(v, k+2)); e > k+2 {
 					k = e
 					continue
 				}
 			}
 			break
 		}
+		w := v[:min(len(v), end)]
 		switch {
 		case k+1 < len(w) && w[k] == '|' && w[k+1] == '|':
 			k += 2
@@ -536,10 +546,12 @@ func concatSubqueryAt(v string, q int) bool {
 			return false
 		}
 		// signs, then the next operand
-		k = skipSpace(w, k)
-		for k < len(w) && (w[k] == '-' || w[k] == '+' || w[k] == '~') {
-			k = skipSpace(w, k+1)
+		skip()
+		for k < min(len(v), end) && (v[k] == '+' || v[k] == '~' || v[k] == '-' && (k+1 == len(v) || v[k+1] != '-')) {
+			k++
+			skip()
 		}
+		w = v[:min(len(v), end)]
 		if k >= len(w) {
 			return false
 		}
@@ -551,13 +563,31 @@ func concatSubqueryAt(v string, q int) bool {
 			if e < 0 {
 				return false
 			}
+			if c == '"' && k+e+2 < len(w) && w[k+e+2] == '(' && dataFunction(w[k+1:k+1+e]) {
+				return true // a quoted name: "table_to_xml"(...)
+			}
 			k += e + 2
+		case c == '$':
+			// a dollar-quoted string: $$a$$, $t$a$t$
+			t := strings.IndexByte(w[k+1:], '$')
+			if t < 0 {
+				return false
+			}
+			tag := w[k : k+t+2]
+			e := strings.Index(w[k+len(tag):], tag)
+			if e < 0 {
+				return false
+			}
+			k += len(tag) + e + len(tag)
 		case c >= '0' && c <= '9':
 			k = sqlNumberEnd(w, k)
 		case identByte(c, ""):
 			e := identEnd(w, k)
+			for e+1 < len(w) && w[e] == '.' && identEnd(w, e+1) > e+1 {
+				k, e = e+1, identEnd(w, e+1) // a schema's name: pg_catalog.table_to_xml
+			}
 			if dataFunction(w[k:e]) && skipSpace(w, e) < len(w) && w[skipSpace(w, e)] == '(' {
-				return true // x'||table_to_xml('users',true,true,'')||'
+				return true // x'||table_to_xml('users',true,true,...)||'
 			}
 			if e-k == 1 && e < len(w) && (w[e] == '\'' || w[e] == '"') {
 				// E'a', N'a', X'41': a string with its prefix
@@ -574,10 +604,34 @@ func concatSubqueryAt(v string, q int) bool {
 				if c < 0 {
 					return false
 				}
+				if callHoldsData(w[k:c]) {
+					return true // text(table_to_xml(...)), lower((select ...))
+				}
 				k = c + 1
 			}
 		default:
 			return false
+		}
+	}
+	return false
+}
+
+// callHoldsData: a call's bracketed arguments a hold a subquery or a
+// data function's call (x'||text(table_to_xml(...))||',
+// xmlserialize(content table_to_xml(...) as text): a review).
+func callHoldsData(a string) bool {
+	for i := 0; i < len(a); i++ {
+		switch {
+		case a[i] == '(':
+			if _, ok := sqlWordFold(a, skipSpace(a, i+1), "select"); ok {
+				return true
+			}
+		case identByte(a[i], "") && (i == 0 || !identByte(a[i-1], "")):
+			e := identEnd(a, i)
+			if dataFunction(a[i:e]) && skipSpace(a, e) < len(a) && a[skipSpace(a, e)] == '(' {
+				return true
+			}
+			i = e - 1
 		}
 	}
 	return false

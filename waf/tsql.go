@@ -476,9 +476,16 @@ func tsqlSelectEvident(t *tsqlReader, k int, strict bool) bool {
 	if i := wordIndexFold(r[n:], "where"); i >= 0 {
 		a := n + i + len("where")
 		w := r[a:min(len(r), a+64)]
-		for q := strings.IndexByte(w, '('); q > 0; {
-			p := sqlSpaceBefore(w, q)
-			if _, ok := sqlWordFold(w, sqlSkip(w, q+1), "select"); ok && p > 0 && strings.IndexByte("=<>", w[p-1]) >= 0 {
+		// a comparison or IN in the condition, on either side of the
+		// subquery (1 in (select ...), (select ...)=1, 1=((select ...)):
+		// a review)
+		compared := strings.ContainsAny(w, "=<>") || wordIndexFold(w, "in") >= 0
+		for q := strings.IndexByte(w, '('); q >= 0 && compared; {
+			b := sqlSkip(w, q+1)
+			for b < len(w) && w[b] == '(' {
+				b = sqlSkip(w, b+1)
+			}
+			if _, ok := sqlWordFold(w, b, "select"); ok {
 				return true
 			}
 			next := strings.IndexByte(w[q+1:], '(')
