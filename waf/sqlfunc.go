@@ -616,11 +616,13 @@ func concatSubqueryAt(v string, q int) bool {
 	return false
 }
 
-// callHoldsData: a call's bracketed arguments a hold a subquery or a
-// data function's call (x'||text(table_to_xml(...))||',
-// xmlserialize(content table_to_xml(...) as text): a review).
+// callHoldsData: a call's bracketed arguments a (its own bracket first)
+// hold a subquery in brackets of its own or a data function's call
+// (x'||text(table_to_xml(...))||', xmlserialize(content table_to_xml(...)
+// as text), lower((select ...)): a review; "the 'a'||b (select one)" is
+// prose).
 func callHoldsData(a string) bool {
-	for i := 0; i < len(a); i++ {
+	for i := 1; i < len(a); i++ {
 		switch {
 		case a[i] == '(':
 			if _, ok := sqlWordFold(a, skipSpace(a, i+1), "select"); ok {
