@@ -61,6 +61,7 @@ var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + 
 SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + psQuoteBreakoutOp + `" "id:210213,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a quoted PowerShell string broken out of with a grouped command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + templateRuntimeOp + `" "id:210215,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Template injection: a Razor code block or expression that reaches the .NET runtime, or Sprig expandenv',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + otherLangCommandOp + `" "id:210146,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Groovy, Lua, Tcl, R, Elixir or Erlang running a command, find -exec, Ghostscript pipe',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -70,6 +71,7 @@ const (
 	javaProcessOp       = "gatewayJavaProcess"
 	otherLangCommandOp  = "gatewayOtherLangCommand"
 	psQuoteBreakoutOp   = "gatewayPowerShellQuoteBreakout"
+	templateRuntimeOp   = "gatewayTemplateRuntime"
 )
 
 func init() {
@@ -78,7 +80,75 @@ func init() {
 	registerGoOperator(javaProcessOp, javaProcess)
 	registerGoOperator(otherLangCommandOp, otherLangCommand)
 	registerGoOperator(psQuoteBreakoutOp, psQuoteBreakout)
+	registerGoOperator(templateRuntimeOp, templateRuntime)
 }
+
+// templateRuntime is rule 210215's operator: a Razor expression or code
+// block (@( ... ), @{ ... }) whose first 256 bytes name a .NET namespace
+// that runs, writes, loads or fetches (razorNamespaces), and a Go
+// template's action that calls Sprig's expandenv ({{ expandenv
+// "$AWS_SECRET_ACCESS_KEY" }}, {{ "$X" | expandenv }}). Attack 88 passed
+// @(Microsoft.VisualBasic.Interaction.Shell("cmd /c whoami")),
+// @(System.IO.File.WriteAllBytes(...)), @{ new
+// System.Net.WebClient().DownloadFile(...); },
+// @(System.Reflection.Assembly.Load(...)) and
+// @(System.Configuration.ConfigurationManager.AppSettings["ApiKey"])
+// through the CRS and rule 210112 (which reads @System. and @{System.
+// only), and expandenv through 932230 (which reads env "...").
+func templateRuntime(v string) bool {
+	// the next dangerous name after an @( or @{ (len(v): none), found
+	// once for all the @s before it: the searches cover disjoint parts
+	// of the value
+	next := -1
+	if eachByteOf(v, "@", func(v string, i int) bool {
+		if i+1 >= len(v) || v[i+1] != '(' && v[i+1] != '{' {
+			return false
+		}
+		if next < i+2 {
+			next = razorNameFrom(v, i+2)
+		}
+		return next < len(v) && next-(i+2) < 256
+	}) {
+		return true
+	}
+	return eachFold(v, "expandenv", func(i int) bool {
+		if i > 0 && identByte(v[i-1], "") || i+9 < len(v) && identByte(v[i+9], "") {
+			return false
+		}
+		// inside a Go template's action: {{ before it, no }} between
+		b := v[max(0, i-128):i]
+		o := strings.LastIndex(b, "{{")
+		return o >= 0 && !strings.Contains(b[o:], "}}")
+	})
+}
+
+// razorNameFrom is the index of the first of razorNamespaces at or after
+// v[from] (a word's start), or len(v).
+func razorNameFrom(v string, from int) int {
+	best := len(v)
+	for _, root := range [...]string{"system.", "microsoft."} {
+		w := v[from:best]
+		eachFold(w, root, func(k int) bool {
+			if p := from + k; p > 0 && identByte(v[p-1], ".") {
+				return false // a word's middle (mysystem.io)
+			}
+			for _, ns := range razorNamespaces {
+				if len(w)-k >= len(ns) && strings.EqualFold(w[k:k+len(ns)], ns) {
+					best = from + k
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return best
+}
+
+// razorNamespaces are the .NET namespaces and types whose use in a Razor
+// template runs a program, writes or loads a file or an assembly, fetches
+// a URL or reads the application's secrets.
+var razorNamespaces = []string{"system.diagnostics.", "system.io.", "system.reflection.", "system.runtime.", "system.net.", "system.configuration.",
+	"system.management.", "microsoft.visualbasic.", "microsoft.win32.", "system.appdomain", "system.activator"}
 
 // eachWord calls f at each index where word stands in v with no letter,
 // digit or _ before it (nor one of the bytes of notAfter), until f says

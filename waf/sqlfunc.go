@@ -50,6 +50,7 @@ import (
 var sqlFunctionRules = `SecRule ` + valueNameHeaderTargets + ` "@` + subqueryArgumentOp + `" "id:210101,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a function called with a subquery as its argument, or a call of a function of an Oracle package (DBMS_*, UTL_*, ORDSYS, CTXSYS, HTTPURITYPE)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + quoteGlobOp + `" "id:210211,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a closed quote, then GLOB and a string (SQLite)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + quoteConcatSubqueryOp + `" "id:210212,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a closed quote, then a string concatenation (|| or +) and a bracketed SELECT or CASE',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + jsonArrowOp + `" "id:210214,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a closed quote or a number, a logical operator and a JSON operator (-> or ->>) as the condition',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + xpathInjectionOp + `" "id:210104,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'XPath injection: a closed quote, then a union with a path or OR/AND and an XPath function',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + errorFunctionOp + `" "id:210105,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,multiMatch,msg:'SQL injection: a logical operator and a MySQL function whose error message holds its argument (ST_LatFromGeoHash, UUID_TO_BIN, GTID_SUBTRACT)',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + postfixAfterQuoteOp + `" "id:210106,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote or a number, then COLLATE, NOTNULL, ISNULL or USING and a condition, a clause or a comment',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -469,7 +470,7 @@ func quoteConcatSubquery(v string) bool {
 // (table_to_xml('users',true,true,...), query_to_xml, cursor_to_xml,
 // schema_to_xml, database_to_xml and their xmlschema forms), the large
 // objects' lo_import and lo_get, pg_read_file, pg_read_binary_file,
-// pg_ls_dir and dblink. Joined to a string, x'||table_to_xml('users',
+// pg_ls_dir, dblink, ts_stat and ts_rewrite. Joined to a string, x'||table_to_xml('users',
 // true,true,...)||' stored every user's password in a comment on
 // PostgreSQL 15 (attack 87): no rule read it in any place.
 func dataFunction(name string) bool {
@@ -479,7 +480,11 @@ func dataFunction(name string) bool {
 	var lb [32]byte
 	n := string(lowerASCII(lb[:0], name))
 	switch n {
-	case "lo_import", "lo_get", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "dblink":
+	case "lo_import", "lo_get", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "dblink",
+		// the text search's, which run a query given as a string
+		// (x'||ts_stat($$select to_tsvector(password) from users$$)||'
+		// stored every password on PostgreSQL 15: attack 88)
+		"ts_stat", "ts_rewrite":
 		return true
 	}
 	for _, p := range [...]string{"table_to_xml", "query_to_xml", "cursor_to_xml", "schema_to_xml", "database_to_xml"} {
@@ -685,6 +690,109 @@ func sqlSpaceBefore(v string, i int) int {
 		i--
 	}
 	return i
+}
+
+// jsonArrowOp is rule 210214's operator (jsonArrow).
+const jsonArrowOp = "gatewayJSONArrow"
+
+func init() { registerGoOperator(jsonArrowOp, jsonArrow) }
+
+// jsonArrow is rule 210214's operator: after a closed quote (or a number
+// that starts the value) and OR, AND, XOR, || or &&, an operand (a
+// string, a number or a name), SQLite's and MySQL's JSON operator -> or
+// ->>, a string or a number, then the value's end, a logical operator, a
+// quote, a comment, ; or ): x' or '1'->>'$' or ' is every row on SQLite
+// 3.38 and later ('1'->>'$' is 1), a login with no password; 5 or
+// 1->>'$' in a numeric slot, x' or prefs->>'a' or ' on a JSON column
+// (attack 88: every place passed the CRS and the gateway). PHP's
+// $obj->prop and an arrow before a word pass. Each arrow is read once,
+// 64 bytes each side.
+func jsonArrow(v string) bool {
+	for off := 0; off < len(v); {
+		i := strings.Index(v[off:], "->")
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 2
+		if jsonArrowAt(v, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonArrowAt reads jsonArrow's shape around the arrow at v[i].
+func jsonArrowAt(v string, i int) bool {
+	// after: a string or a number, then an end
+	a := i + 2
+	if a < len(v) && v[a] == '>' {
+		a++
+	}
+	a = skipSpace(v, a)
+	e := a
+	switch {
+	case a < len(v) && (v[a] == '\'' || v[a] == '"'):
+		c := strings.IndexByte(v[a+1:min(len(v), a+65)], v[a])
+		if c < 0 {
+			return false
+		}
+		e = a + c + 2
+	case a < len(v) && v[a] >= '0' && v[a] <= '9':
+		e = sqlNumberEnd(v, a)
+	default:
+		return false
+	}
+	n := skipSpace(v, e)
+	if n < len(v) && strings.IndexByte(";)#'\"", v[n]) < 0 && !(n+1 < len(v) && v[n] == '-' && v[n+1] == '-') {
+		if _, ok := sqlWordFold(v, n, "or", "and", "xor"); !ok && !(n+1 < len(v) && (v[n:n+2] == "||" || v[n:n+2] == "&&")) {
+			return false
+		}
+	}
+	// before: an operand
+	b := sqlSpaceBefore(v, i)
+	switch {
+	case b > 0 && (v[b-1] == '\'' || v[b-1] == '"'):
+		o := strings.LastIndexByte(v[max(0, b-65):b-1], v[b-1])
+		if o < 0 {
+			return false
+		}
+		b = max(0, b-65) + o
+	case b > 0 && identByte(v[b-1], "."):
+		for b > 0 && i-b < 64 && identByte(v[b-1], ".") {
+			b--
+		}
+	default:
+		return false
+	}
+	// then OR, AND, XOR, || or &&
+	p := sqlSpaceBefore(v, b)
+	switch {
+	case p >= 2 && (v[p-2:p] == "||" || v[p-2:p] == "&&"):
+		p -= 2
+	case p >= 3 && strings.EqualFold(v[p-3:p], "xor") || p >= 3 && strings.EqualFold(v[p-3:p], "and"):
+		p -= 3
+	case p >= 2 && strings.EqualFold(v[p-2:p], "or"):
+		p -= 2
+	default:
+		return false
+	}
+	if p > 0 && identByte(v[p-1], "") && v[p-1] != '\'' {
+		// a word's end (for, nor) unless a number or a quote stands there
+		if !(v[p-1] >= '0' && v[p-1] <= '9') {
+			return false
+		}
+	}
+	// and before it a closed quote, or a number that starts the value
+	q := sqlSpaceBefore(v, p)
+	if q > 0 && (v[q-1] == '\'' || v[q-1] == '"') {
+		return true
+	}
+	d := q
+	for d > 0 && (v[d-1] >= '0' && v[d-1] <= '9' || v[d-1] == '.') {
+		d--
+	}
+	return d < q && skipSpace(v, 0) == d
 }
 
 // xpathInjectionOp is rule 210104's operator (xpathInjection).
