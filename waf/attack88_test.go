@@ -52,9 +52,38 @@ func TestCPUBoundAttack88(t *testing.T) {
 	tableOnly(t)
 	base, _ := startCaddy(t, "waf")
 	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"@(", "@{System.", "@(microsoft.x ", "{{expandenv", "x' or '1'->", "'->'", "or a->1 ", "'||ts_stat($$"} {
+	for _, unit := range []string{"@(", "@{System.", "@(microsoft.x ", "@(file.copy(", "@(x ", "{{expandenv", "x' or '1'->", "'->'", "or a->1 ", "'||ts_stat($$", "a->'$'"} {
 		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
 		req.Header.Set("Content-Type", "application/json")
 		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
 	}
+}
+
+// TestReview88 are the finds of a review of attack 88's fixes: 210214
+// with a comparison, IS, LIKE, GLOB or LIMIT after the path, NOT or a
+// bracket before the operand, a signed or hex number, a backticked
+// column (each a login on SQLite 3.40); 210215 with a code block padded
+// past 256 bytes, @foreach(, @if(, @Html.Raw(, Environment and AppDomain
+// with no System. before them. And its false positives: a note's arrow
+// ('yes' or 'no' -> 'true'), and a view's everyday .NET (System.IO.Path,
+// Assembly.GetEntryAssembly, WebUtility): 210215 reads members now, not
+// namespaces.
+func TestReview88(t *testing.T) {
+	operatorTable(t, "210214", jsonArrow,
+		[]string{"x' or '1'->>'$'=1 or '", "x' or '1'->>'$'>0 or '", "x' or '1'->>'$' is 1 or '", "x' or '1'->>'$' like 1 or '",
+			"x' or '1'->>'$' glob 1 or '", "x' or '1'->>'$' limit 1 --", "x' or not '0'->>'$' or '", "5 or 1->>'$'=1", "-1 or 1->>'$'",
+			"0x0 or 1->>'$'"},
+		[]string{"1) or (1->>'$'", "x' or `prefs`->>'$.a' or '"},
+		[]string{"Map 'yes' or 'no' -> 'true' or 'false'", "Renamed 'foo' and 'bar' -> 'baz'", "1 or 2 -> 3", "2 and 3 -> 5", "Ctrl 'A' or 'B' -> 'C'",
+			`"Y" or "N" -> "1" or "0"`})
+	operatorTable(t, "210215", templateRuntime,
+		[]string{`@{ var s = "` + strings.Repeat("a", 300) + `"; System.IO.File.WriteAllText("C:\\inetpub\\wwwroot\\s.aspx", "x"); }`,
+			`@foreach(var f in System.IO.Directory.GetFiles("C:\\inetpub")){<p>@f</p>}`, `@Html.Raw(System.IO.File.ReadAllText("appsettings.json"))`,
+			`@if(true){System.IO.File.WriteAllText("C:\\inetpub\\wwwroot\\s.aspx","x");}`,
+			`@(AppDomain.CurrentDomain.BaseDirectory)`},
+		[]string{`@(Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"))`},
+		[]string{`<p>Size: @(System.IO.Path.GetExtension(Model.Name))</p>`,
+			`<footer>Version @(System.Reflection.Assembly.GetEntryAssembly()?.GetName().Version)</footer>`,
+			`@{ ViewData["Title"] = "Upload"; var path = System.IO.Path.GetFileName(Model.FileName); }`,
+			`@(System.Net.WebUtility.HtmlEncode(Model.Title))`, `email me @{work} about System.IO.Pipelines, it's great`})
 }

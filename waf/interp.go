@@ -83,31 +83,50 @@ func init() {
 	registerGoOperator(templateRuntimeOp, templateRuntime)
 }
 
-// templateRuntime is rule 210215's operator: a Razor expression or code
-// block (@( ... ), @{ ... }) whose first 256 bytes name a .NET namespace
-// that runs, writes, loads or fetches (razorNamespaces), and a Go
-// template's action that calls Sprig's expandenv ({{ expandenv
-// "$AWS_SECRET_ACCESS_KEY" }}, {{ "$X" | expandenv }}). Attack 88 passed
+// templateRuntime is rule 210215's operator: a Razor expression, code
+// block or call (@( ... ), @{ ... }, @if(, @foreach(, @functions{,
+// @Html.Raw(, @Microsoft.VisualBasic...( ...) followed, within
+// razorWindow bytes, by a .NET type or member that runs a program,
+// writes or reads a file, loads an assembly, fetches a URL or reads the
+// application's secrets (razorMembers), and a Go template's action that
+// calls Sprig's expandenv ({{ expandenv "$AWS_SECRET_ACCESS_KEY" }},
+// {{ "$X" | expandenv }}). Attack 88 passed
 // @(Microsoft.VisualBasic.Interaction.Shell("cmd /c whoami")),
 // @(System.IO.File.WriteAllBytes(...)), @{ new
 // System.Net.WebClient().DownloadFile(...); },
 // @(System.Reflection.Assembly.Load(...)) and
 // @(System.Configuration.ConfigurationManager.AppSettings["ApiKey"])
 // through the CRS and rule 210112 (which reads @System. and @{System.
-// only), and expandenv through 932230 (which reads env "...").
+// only), and expandenv through 932230 (which reads env "..."). Members,
+// not namespaces: a view's @(System.IO.Path.GetExtension(...)) or
+// @(System.Reflection.Assembly.GetEntryAssembly()...Version) is
+// everyday code (a review's false positives).
 func templateRuntime(v string) bool {
-	// the next dangerous name after an @( or @{ (len(v): none), found
-	// once for all the @s before it: the searches cover disjoint parts
-	// of the value
-	next := -1
+	// the next member (-1: none known) and how far the value has been
+	// searched: the searches cover disjoint parts of the value, so 16 KiB
+	// of @( costs one search of it
+	next, searched := -1, 0
 	if eachByteOf(v, "@", func(v string, i int) bool {
-		if i+1 >= len(v) || v[i+1] != '(' && v[i+1] != '{' {
+		j := i + 1
+		e := j
+		for e < len(v) && e-j < 64 && identByte(v[e], ".") {
+			e++ // if, foreach, functions, Html.Raw, a namespace's call
+		}
+		k := skipBlanks(v, e)
+		if k >= len(v) || v[k] != '(' && v[k] != '{' {
 			return false
 		}
-		if next < i+2 {
-			next = razorNameFrom(v, i+2)
+		if next < j {
+			searched = max(searched, j)
+			if end := min(len(v), j+razorWindow); searched < end {
+				next = razorMemberIn(v, searched, end)
+				searched = end
+				if next >= 0 {
+					searched = next
+				}
+			}
 		}
-		return next < len(v) && next-(i+2) < 256
+		return next >= j && next-j < razorWindow
 	}) {
 		return true
 	}
@@ -116,39 +135,46 @@ func templateRuntime(v string) bool {
 			return false
 		}
 		// inside a Go template's action: {{ before it, no }} between
-		b := v[max(0, i-128):i]
+		b := v[max(0, i-512):i]
 		o := strings.LastIndex(b, "{{")
 		return o >= 0 && !strings.Contains(b[o:], "}}")
 	})
 }
 
-// razorNameFrom is the index of the first of razorNamespaces at or after
-// v[from] (a word's start), or len(v).
-func razorNameFrom(v string, from int) int {
-	best := len(v)
-	for _, root := range [...]string{"system.", "microsoft."} {
-		w := v[from:best]
-		eachFold(w, root, func(k int) bool {
-			if p := from + k; p > 0 && identByte(v[p-1], ".") {
-				return false // a word's middle (mysystem.io)
+// razorWindow is how far after a Razor opener razorMembers are read (a
+// code block pads its member out: 300 bytes passed a review).
+const razorWindow = 4096
+
+// razorMemberIn is the index of the first of razorMembers that starts in
+// v[from:end] (not inside a word), or -1.
+func razorMemberIn(v string, from, end int) int {
+	best := end
+	for _, m := range razorMembers {
+		w := v[from:min(len(v), best+len(m))]
+		eachFold(w, m, func(k int) bool {
+			if p := from + k; p > 0 && identByte(v[p-1], "") {
+				return false // a word's middle (myfile.copy)
 			}
-			for _, ns := range razorNamespaces {
-				if len(w)-k >= len(ns) && strings.EqualFold(w[k:k+len(ns)], ns) {
-					best = from + k
-					return true
-				}
-			}
-			return false
+			best = min(best, from+k)
+			return true
 		})
+	}
+	if best == end {
+		return -1
 	}
 	return best
 }
 
-// razorNamespaces are the .NET namespaces and types whose use in a Razor
-// template runs a program, writes or loads a file or an assembly, fetches
-// a URL or reads the application's secrets.
-var razorNamespaces = []string{"system.diagnostics.", "system.io.", "system.reflection.", "system.runtime.", "system.net.", "system.configuration.",
-	"system.management.", "microsoft.visualbasic.", "microsoft.win32.", "system.appdomain", "system.activator"}
+// razorMembers are .NET types and members (lower case) whose use in a
+// Razor template runs a program, writes or reads a file, loads an
+// assembly or a serialized object, fetches a URL, or reads the
+// application's secrets and environment.
+var razorMembers = []string{"system.diagnostics.process", "process.start(", "processstartinfo", "file.writeall", "file.appendall",
+	"file.readall", "file.copy(", "file.move(", "file.delete(", "file.open", "file.create(", "file.replace(", "directory.getfiles(",
+	"directory.enumeratefiles(", "directory.delete(", "streamwriter(", "filestream(", "webclient(", "httpclient(", "webrequest.create(",
+	"system.net.sockets.", "assembly.load", "assembly.unsafeloadfrom(", "binaryformatter", "system.runtime.serialization.",
+	"configurationmanager.", "system.management.", "interaction.shell(", "microsoft.visualbasic.fileio", "registry.localmachine",
+	"registry.currentuser", "getenvironmentvariable", "appdomain.currentdomain", "activator.createinstance(", "type.gettype("}
 
 // eachWord calls f at each index where word stands in v with no letter,
 // digit or _ before it (nor one of the bytes of notAfter), until f says

@@ -722,42 +722,58 @@ func jsonArrow(v string) bool {
 	return false
 }
 
-// jsonArrowAt reads jsonArrow's shape around the arrow at v[i].
+// jsonArrowAt reads jsonArrow's shape around the arrow at v[i]. With a
+// blank before or after -> (not ->>), the path must be SQLite's or
+// MySQL's ('$', '$.a'): "Map 'yes' or 'no' -> 'true'" is a note's arrow
+// (a review's false positives).
 func jsonArrowAt(v string, i int) bool {
-	// after: a string or a number, then an end
+	// after: a string or a number, then what goes on in a condition
 	a := i + 2
-	if a < len(v) && v[a] == '>' {
+	double := a < len(v) && v[a] == '>'
+	if double {
 		a++
 	}
+	spaced := a < len(v) && (v[a] == ' ' || v[a] == '\t') || i > 0 && (v[i-1] == ' ' || v[i-1] == '\t')
 	a = skipSpace(v, a)
 	e := a
 	switch {
 	case a < len(v) && (v[a] == '\'' || v[a] == '"'):
 		c := strings.IndexByte(v[a+1:min(len(v), a+65)], v[a])
-		if c < 0 {
+		if c < 0 || spaced && !double && (c == 0 || v[a+1] != '$') {
 			return false
 		}
 		e = a + c + 2
-	case a < len(v) && v[a] >= '0' && v[a] <= '9':
+	case a < len(v) && v[a] >= '0' && v[a] <= '9' && !(spaced && !double):
 		e = sqlNumberEnd(v, a)
 	default:
 		return false
 	}
 	n := skipSpace(v, e)
-	if n < len(v) && strings.IndexByte(";)#'\"", v[n]) < 0 && !(n+1 < len(v) && v[n] == '-' && v[n+1] == '-') {
-		if _, ok := sqlWordFold(v, n, "or", "and", "xor"); !ok && !(n+1 < len(v) && (v[n:n+2] == "||" || v[n:n+2] == "&&")) {
+	if n < len(v) && strings.IndexByte(";)#'\"=<>!+-*/%|&", v[n]) < 0 {
+		if _, ok := sqlWordFold(v, n, "or", "and", "xor", "is", "like", "glob", "regexp", "rlike", "in", "not", "between", "collate", "limit",
+			"order", "group", "union", "div", "mod"); !ok {
 			return false
 		}
 	}
-	// before: an operand
+	// before: an operand (a string, a number, a name), in brackets or
+	// after signs or NOT perhaps
 	b := sqlSpaceBefore(v, i)
 	switch {
-	case b > 0 && (v[b-1] == '\'' || v[b-1] == '"'):
+	case b > 0 && (v[b-1] == '\'' || v[b-1] == '"' || v[b-1] == '`'):
 		o := strings.LastIndexByte(v[max(0, b-65):b-1], v[b-1])
 		if o < 0 {
 			return false
 		}
 		b = max(0, b-65) + o
+	case b > 0 && v[b-1] == ')':
+		o := strings.LastIndexByte(v[max(0, b-65):b-1], '(')
+		if o < 0 {
+			return false
+		}
+		b = max(0, b-65) + o // json('1')->>'$', ('1')->>'$'
+		for b > 0 && i-b < 96 && identByte(v[b-1], ".") {
+			b--
+		}
 	case b > 0 && identByte(v[b-1], "."):
 		for b > 0 && i-b < 64 && identByte(v[b-1], ".") {
 			b--
@@ -765,34 +781,53 @@ func jsonArrowAt(v string, i int) bool {
 	default:
 		return false
 	}
+	for p := 0; p < 4; p++ {
+		c := sqlSpaceBefore(v, b)
+		switch {
+		case c > 0 && (v[c-1] == '(' || v[c-1] == '+' || v[c-1] == '-' || v[c-1] == '~' || v[c-1] == '!'):
+			b = c - 1
+			continue
+		case c >= 3 && strings.EqualFold(v[c-3:c], "not") && (c == 3 || !identByte(v[c-4], "")):
+			b = c - 3
+			continue
+		}
+		break
+	}
 	// then OR, AND, XOR, || or &&
 	p := sqlSpaceBefore(v, b)
 	switch {
 	case p >= 2 && (v[p-2:p] == "||" || v[p-2:p] == "&&"):
 		p -= 2
-	case p >= 3 && strings.EqualFold(v[p-3:p], "xor") || p >= 3 && strings.EqualFold(v[p-3:p], "and"):
+	case p >= 3 && (strings.EqualFold(v[p-3:p], "xor") || strings.EqualFold(v[p-3:p], "and")):
 		p -= 3
 	case p >= 2 && strings.EqualFold(v[p-2:p], "or"):
 		p -= 2
 	default:
 		return false
 	}
-	if p > 0 && identByte(v[p-1], "") && v[p-1] != '\'' {
-		// a word's end (for, nor) unless a number or a quote stands there
-		if !(v[p-1] >= '0' && v[p-1] <= '9') {
-			return false
-		}
+	if p > 0 && identByte(v[p-1], "") && !(v[p-1] >= '0' && v[p-1] <= '9') {
+		return false // a word's end (for, nor)
 	}
-	// and before it a closed quote, or a number that starts the value
+	// and before it, over closing brackets, a closed quote or a number
+	// that starts the value (-1, 0x0 too)
 	q := sqlSpaceBefore(v, p)
+	for q > 0 && p-q < 16 && v[q-1] == ')' {
+		q = sqlSpaceBefore(v, q-1)
+	}
 	if q > 0 && (v[q-1] == '\'' || v[q-1] == '"') {
 		return true
 	}
 	d := q
-	for d > 0 && (v[d-1] >= '0' && v[d-1] <= '9' || v[d-1] == '.') {
+	for d > 0 && q-d < 32 && (identByte(v[d-1], "")) {
 		d--
 	}
-	return d < q && skipSpace(v, 0) == d
+	if d == q || v[d] < '0' || v[d] > '9' {
+		return false
+	}
+	for d > 0 && (v[d-1] == '-' || v[d-1] == '+' || v[d-1] == '(' || v[d-1] == ' ') {
+		d--
+	}
+	return d == 0
 }
 
 // xpathInjectionOp is rule 210104's operator (xpathInjection).
