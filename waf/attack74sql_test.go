@@ -1,10 +1,8 @@
 package waf
 
 import (
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // oracleCallAttacks are attack 74's Oracle error-based and out-of-band
@@ -192,21 +190,13 @@ func TestOpenLiteralTautology(t *testing.T) {
 // TestCPUBoundAttack74: repetitions of the new readers' shapes through a
 // real Caddy cost what any value of their size does.
 func TestCPUBoundAttack74(t *testing.T) {
-	tableOnly(t)
-	base, _ := startCaddy(t, "waf")
-	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"dbms_x.f", "'||dbms_x.f(", "sys.", "\"a\".", "cast(", "cast(a as int),", "(", "a,", "f(", "a::int::", "x||",
+	repeatedJSONUnder(t, "dbms_x.f", "'||dbms_x.f(", "sys.", "\"a\".", "cast(", "cast(a as int),", "(", "a,", "f(", "a::int::", "x||",
 		"' or b'1'=", "' or ", "' or (", "')", "0", "b'1", "' or b'1'=b'1", "' or 1 or b'1", "' or 1+1+1+1+1+1+1=b'1", "' or /*x*/ b'1", "' or (((1)))=x'41",
 		"'--\nor 1 or b'1", "' or f(1,2) or x'4",
 		// a review's readings: GTID calls after comments, links, long
 		// literals, introducers, calls of one argument, collations
 		"and#\n", " and gtid_subtract-- \n", "|gtid_subtract(", "' or x'4141", "' or _binary ", "int4(a),", "int4(", "cast(a as \"int4\"),",
-		"a collate \"C\",", "dbms_xdb.f@a.", "case ", "' or -~", "cast(a as int[]", "x'4"} {
-		body := repeatedJSON(unit)
-		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
-	}
+		"a collate \"C\",", "dbms_xdb.f@a.", "case ", "' or -~", "cast(a as int[]", "x'4")
 }
 
 // BenchmarkAttack74: the new readers on 16 KiB of their shapes.

@@ -1,10 +1,7 @@
 package waf
 
 import (
-	"net/http"
-	"strings"
 	"testing"
-	"time"
 )
 
 // tsqlQuotedNameAttacks are attack 75's SQL Server statements whose names
@@ -60,14 +57,7 @@ func TestJSStringBreakout(t *testing.T) {
 // TestCPUBoundJSString: repetitions of rule 210203's shapes cost what any
 // value of their size does (each quote is read on over a few bytes).
 func TestCPUBoundJSString(t *testing.T) {
-	tableOnly(t)
-	base, _ := startCaddy(t, "waf")
-	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"'-", "')))))))-", "'-window.", "'-document.location.", "'---- ", "'-location.x ", "'-eval ", "'-eval(", "'-/*", "'-[eval,", "'-a.b.c.d.e.f "} {
-		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
-		req.Header.Set("Content-Type", "application/json")
-		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
-	}
+	repeatedJSONUnder(t, "'-", "')))))))-", "'-window.", "'-document.location.", "'---- ", "'-location.x ", "'-eval ", "'-eval(", "'-/*", "'-[eval,", "'-a.b.c.d.e.f ")
 }
 
 // FuzzJSStringBreakout: any value is read without a panic.
@@ -115,12 +105,5 @@ func TestSortSlotReview(t *testing.T) {
 // what any value of their size does (a tool's words are read within
 // shellToolWindow bytes of each separator).
 func TestCPUBoundShellTool(t *testing.T) {
-	tableOnly(t)
-	base, _ := startCaddy(t, "waf")
-	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{";vim ", ";git -c ", ";vim -c 'x' ", ";zip a ", "; git -c a=b -c c=d ", ";vim +x +y +z ", ";git 'a", ";vim -c ';", ";git \"-c;\" "} {
-		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
-		req.Header.Set("Content-Type", "application/json")
-		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
-	}
+	repeatedJSONUnder(t, ";vim ", ";git -c ", ";vim -c 'x' ", ";zip a ", "; git -c a=b -c c=d ", ";vim +x +y +z ", ";git 'a", ";vim -c ';", ";git \"-c;\" ")
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // attack79TSQL are attack 79's SQL Server finds (210201): what ends a
@@ -42,15 +41,7 @@ func TestAttack79TSQL(t *testing.T) {
 // TestCPUBoundAttack79: 16 KiB of the shapes attack 79's readings meet
 // cost what the bound allows.
 func TestCPUBoundAttack79(t *testing.T) {
-	tableOnly(t)
-	base, _ := startCaddy(t, "waf")
-	margin := time.Duration(cpuMargin)
-	for _, unit := range []string{"a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:", ";with x as (", ";explain (", "; do ", "a lbl: ", " -u ", "//run/", "; if (", ";if @a=1 ", ";with x as (select ')'", "./", "a/./", "0x6d>a, "} {
-		body := repeatedJSON(unit)
-		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		readUnder(t, req, unit+" over and over, JSON", margin*urlsBound)
-	}
+	repeatedJSONUnder(t, "a if (", "1 if (' ", "name for xml auto, ", "a option (", "N'' ", "0x ", "{d '", "if @a=1 x ", "select a into ", `\u0027`, `\x27a`, `query { a(b: "x") `, `{ a(b: """`, "//etc/", "constructor:{prototype:", ";with x as (", ";explain (", "; do ", "a lbl: ", " -u ", "//run/", "; if (", ";if @a=1 ", ";with x as (select ')'", "./", "a/./", "0x6d>a, ")
 }
 
 // attack79Sorts are attack 79's sort-slot oracles (210202): a subquery as

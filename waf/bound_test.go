@@ -789,6 +789,20 @@ func repeatedJSON(unit string) string {
 	return body
 }
 
+// repeatedJSONUnder: through a Caddy with waf at its defaults, a JSON body
+// of each unit repeated (repeatedJSON) is read and costs at most the
+// bound this package's TestCPUBound* tests state (readUnder, urlsBound).
+func repeatedJSONUnder(t *testing.T, units ...string) {
+	t.Helper()
+	tableOnly(t)
+	base, _ := startCaddy(t, "waf")
+	for _, unit := range units {
+		req, _ := http.NewRequest("POST", base+"/api/items", strings.NewReader(repeatedJSON(unit)))
+		req.Header.Set("Content-Type", "application/json")
+		readUnder(t, req, unit+" over and over, JSON", time.Duration(cpuMargin)*urlsBound)
+	}
+}
+
 // readUnder: req (a repeated unit in a query and a body) is read, not
 // refused over a limit or failed, and costs at most bound of CPU.
 func readUnder(t *testing.T, req *http.Request, name string, bound time.Duration) {

@@ -708,18 +708,7 @@ func init() { registerGoOperator(jsonArrowOp, jsonArrow) }
 // $obj->prop and an arrow before a word pass. Each arrow is read once,
 // 64 bytes each side.
 func jsonArrow(v string) bool {
-	for off := 0; off < len(v); {
-		i := strings.Index(v[off:], "->")
-		if i < 0 {
-			return false
-		}
-		i += off
-		off = i + 2
-		if jsonArrowAt(v, i) {
-			return true
-		}
-	}
-	return false
+	return eachFold(v, "->", func(i int) bool { return jsonArrowAt(v, i) })
 }
 
 // jsonArrowAt reads jsonArrow's shape around the arrow at v[i]. With a
