@@ -95,9 +95,7 @@ func TestCPUBoundReview81(t *testing.T) {
 // header's ordinary path, version and media type pass.
 func TestOpen78Headers(t *testing.T) {
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	misses := []probe{
 		h("X-File /etc/shadow", "X-File", "/etc/shadow"),
 		h("X-Callback metadata", "X-Callback", "169.254.169.254/latest/meta-data/iam/security-credentials/"),

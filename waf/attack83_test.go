@@ -98,9 +98,7 @@ func TestReview83(t *testing.T) {
 		}
 	}
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	runBeyondTheCRS(t, nil, []probe{h("X-File a hidden file under home", "X-File", "/home/u/.ssh/id_rsa")},
 		[]probe{h("X-Matched-Path under app", "X-Matched-Path", "/app/[id]"), h("X-Matched-Path under data", "X-Matched-Path", "/data/[slug]"),
 			h("X-Matched-Path under home", "X-Matched-Path", "/home/[slug]")})
@@ -149,9 +147,7 @@ func TestAttack84(t *testing.T) {
 		}
 	}
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	q := func(name, v string) probe {
 		return probe{name: name, method: "GET", path: "/x?q=" + url.QueryEscape(v)}
 	}
@@ -206,9 +202,7 @@ func TestAttack85(t *testing.T) {
 		nil,
 		[]string{"Use the 'glob' function", "it is a glob 'x'", "files matching '*.txt' glob pattern"})
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	runBeyondTheCRS(t, nil,
 		[]probe{h("Accept-Language php filter", "Accept-Language", "php://filter/convert.base64-encode/resource=config"),
 			h("Accept-Language passwd", "Accept-Language", "/etc/passwd"),

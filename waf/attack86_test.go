@@ -26,9 +26,7 @@ func TestOpen85HeaderSQL(t *testing.T) {
 		}
 	}
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	runBeyondTheCRS(t, nil,
 		[]probe{h("Referer PostgreSQL", "Referer", pg), h("User-Agent SQLite", "User-Agent", lite), h("User-Agent Oracle", "User-Agent", oracle)},
 		[]probe{h("Referer search", "Referer", "https://www.google.com/search?q=sql+%27a%27%7C%7C%27b%27+concat"),
@@ -84,9 +82,7 @@ func TestAttack86(t *testing.T) {
 		[]string{"4444 --sh-exec=sh", "4444 -c /bin/sh"},
 		[]string{"ping -c 3 host", "curl -c cookies.txt https://x", "bash -c \"python x.py\"", "git -c user.name=x commit"})
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	sig := func(signed string) string {
 		return "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/s3/aws4_request, SignedHeaders=" + signed +
 			", Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
@@ -106,9 +102,7 @@ func TestAttack86(t *testing.T) {
 // subprotocols' names.
 func TestAttack86Places(t *testing.T) {
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	runBeyondTheCRS(t, []probe{h("header full-width", "X-File", "．．/．．/etc/passwd")},
 		[]probe{{name: "two dot leader", method: "GET", path: "/files/%E2%80%A5/%E2%80%A5/%E2%80%A5/etc/passwd"},
 			{name: "one dot leaders", method: "GET", path: "/files/%E2%80%A4%E2%80%A4/%E2%80%A4%E2%80%A4/etc/passwd"},

@@ -1,7 +1,6 @@
 package waf
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -41,9 +40,7 @@ func TestAttack87(t *testing.T) {
 		nil,
 		[]string{"-n 5 items", "-c 3 google.com", "--help me"})
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	runBeyondTheCRS(t, nil,
 		[]probe{h("User-Agent query_to_xml", "User-Agent", "Mozilla/5.0'||query_to_xml('select * from users',true,true,'')||'"),
 			h("User-Agent database_to_xml", "User-Agent", "Mozilla/5.0'||database_to_xml(true,true,'')||'"),

@@ -1,7 +1,6 @@
 package waf
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -35,9 +34,7 @@ func TestAttack88(t *testing.T) {
 		nil,
 		[]string{"Hello @(Model.Name), your order @(Model.OrderId) shipped", "Email me @ (john) or {{ name }}", "$props = @{ Name = 'x'; Size = 3 }"})
 	tableOnly(t)
-	h := func(name, k, v string) probe {
-		return probe{name: name, method: "GET", path: "/x", header: http.Header{k: {v}}}
-	}
+	h := headerProbe
 	runBeyondTheCRS(t, nil,
 		[]probe{h("User-Agent ts_stat", "User-Agent", "x'||ts_stat('select to_tsvector(password) from users')||'"),
 			h("X-User-Id JSON arrow", "X-User-Id", "x' or '1'->>'$' or '"),
