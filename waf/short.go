@@ -126,6 +126,15 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 		if i < 0 {
 			return false
 		}
+		// prose before the ';' (blanks inside what comes before it, back
+		// to the last ';'): a part with no name= after it is prose's next
+		// clause ("She said \"it's fine\" and left; then he said 'or
+		// not'." was refused: attack 89), not a parameter
+		before := strings.TrimRight(v[:i], " \t")
+		if j := strings.LastIndexByte(before, ';'); j >= 0 {
+			before = before[j+1:]
+		}
+		prose := strings.ContainsAny(before, " \t")
 		v = v[i+1:]
 		part := v
 		if j := strings.IndexByte(part, ';'); j >= 0 {
@@ -134,6 +143,8 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 		part = strings.TrimLeft(part, " \t")
 		if k := strings.IndexByte(part, '='); k > 0 && strings.IndexFunc(part[:k], notNameChar) < 0 {
 			part = part[k+1:]
+		} else if prose {
+			continue
 		}
 		if part != "" {
 			// SQL's own: a logical operator, UNION, a statement, a

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// sqlCallRules are rules 210169 and 210173: the SQL function calls after
+// sqlCallRules are rules 210169 and 210173 (and 210216, see
+// pgOperatorCondition): the SQL function calls after
 // a closed quote or a leading number that 210156's and 210162's
 // expressions do not read, which attacks 20 and 21 passed and which
 // those expressions could not take (RE2's memory bound is spent):
@@ -44,17 +45,77 @@ import (
 // apostrophes that quotes a string, then ORs a camelCase call.
 var sqlCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + sqlQuotedCallOp + `" "id:210169,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a call of a function no word names, after a comparison, or quoted',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorCondOp + `" "id:210216,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorNumberOp + `" "id:210217,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const (
-	sqlQuotedCallOp = "gatewaySQLQuotedCall"
-	sqlNumberCallOp = "gatewaySQLNumberCall"
+	sqlQuotedCallOp    = "gatewaySQLQuotedCall"
+	sqlNumberCallOp    = "gatewaySQLNumberCall"
+	pgOperatorCondOp   = "gatewayPGOperatorCondition"
+	pgOperatorNumberOp = "gatewayPGOperatorAfterNumber"
 )
 
 func init() {
 	registerGoOperator(sqlQuotedCallOp, sqlQuotedCall)
 	registerGoOperator(sqlNumberCallOp, sqlNumberCall)
+	registerGoOperator(pgOperatorCondOp, pgOperatorCondition)
+	registerGoOperator(pgOperatorNumberOp, pgOperatorAfterNumber)
+}
+
+// pgOperatorAfterNumber is rule 210217's operator: the value starts with
+// a number (brackets before it), then OR, AND or XOR, and the 64 bytes
+// after that hold PostgreSQL's OPERATOR() syntax (pgOperator): 5 or 1
+// operator(=) 1 in a numeric slot (attack 89's session), which has no
+// quote for 210216's chain.
+func pgOperatorAfterNumber(v string) bool {
+	j := sqlSkip(v, 0)
+	for j < len(v) && j < 16 && v[j] == '(' {
+		j = sqlSkip(v, j+1)
+	}
+	k := sqlNumberEnd(v, j)
+	if k == j {
+		return false
+	}
+	a := sqlSkip(v, k)
+	for a < len(v) && a-k < 16 && v[a] == ')' {
+		a = sqlSkip(v, a+1)
+	}
+	e, ok := sqlWordFold(v, a, "or", "and", "xor")
+	if !ok {
+		return false
+	}
+	w := v[:min(len(v), e+64)]
+	return eachFold(w[e:], "operator", func(i int) bool {
+		op, _ := pgOperator(w, e+i)
+		return op != "" && !identByte(w[e+i-1], "")
+	})
+}
+
+// pgOperatorCondition is rule 210216's operator: PostgreSQL's
+// OPERATOR() syntax (pgOperator: OPERATOR(=), OPERATOR(pg_catalog.||))
+// with a quote in the 64 bytes before it, or after a number that starts
+// the value. x' or 1 operator(=) 1 or ' is a login on PostgreSQL that
+// no reading of =, <> or || sees (attack 89's session); the rule's chain
+// wants what an injection into a quoted string needs (sqlInjectedTail),
+// so a how-to that quotes a string and names the syntax passes. Each
+// "operator" word is read once, with 64 bytes before it.
+func pgOperatorCondition(v string) bool {
+	if len(v) < 12 {
+		return false
+	}
+	return eachFold(v, "operator", func(i int) bool {
+		if op, _ := pgOperator(v, i); op == "" || i > 0 && identByte(v[i-1], "") {
+			return false
+		}
+		if strings.ContainsAny(v[max(0, i-64):i], "'\"`") {
+			return true
+		}
+		n := skipSpace(v, 0)
+		return n < len(v) && v[n] >= '0' && v[n] <= '9'
+	})
 }
 
 // sqlListedName is 210156's list of names, for a name alone (at most 64
@@ -514,14 +575,18 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	if name == "" {
 		return -1
 	}
+	nameEnd := k
 	k = sqlSkip(v, k)
 	if k >= len(v) || v[k] != '(' {
 		return -1
 	}
-	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, j, k+1) {
+	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, j, k+1) || sqlWordCall(v, name, nameEnd) {
 		return k + 1
 	}
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
+		return k + 1
+	}
+	if !strict && sqlSnakeName(name) && sqlCallThenSQL(v, k) {
 		return k + 1
 	}
 	if strict && sqlCodeName(name) && seen.endsQuery(v) {
@@ -533,6 +598,90 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 		return k + 1
 	}
 	return -1
+}
+
+// sqlSnakeName: name is words joined by underscores (txid_current,
+// num_nonnulls, gen_random_uuid, st_x, sys_guid, natural_sort_key): a
+// function's or a column's name, no word of prose. Every database has
+// functions of this shape that libinjection does not know, and after a
+// closed quote and OR each is a login: x' or txid_current()>0-- and
+// x' or num_nonnulls(1)>0 or 'f on PostgreSQL 15, x' or st_x(point(1,1))
+// or ' and x' or sys_guid() or ' on MariaDB 10.11 (attack 89), read
+// only when SQL follows the call (sqlCallThenSQL).
+func sqlSnakeName(name string) bool {
+	if len(name) < 3 || name[0] == '_' || name[len(name)-1] == '_' {
+		return false
+	}
+	under := false
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '_':
+			if name[i-1] == '_' {
+				return false
+			}
+			under = true
+		case c == '$':
+			return false
+		}
+	}
+	return under
+}
+
+// sqlCallThenSQL: the call whose opening bracket is v[open] closes
+// within 256 bytes, and after it stands what a query goes on with: the
+// value's end, a comment (--, #, /*), ;, a comparison, IS, IN, LIKE,
+// BETWEEN, or OR, AND or XOR before a quote, a number, a bracket or the
+// value's end (x' or sys_guid() or ', x' or txid_current()>0--). Prose
+// goes on with words ("Don't use 'x' or get_value(y) here").
+func sqlCallThenSQL(v string, open int) bool {
+	c := closingBracket(v, open, 256)
+	if c < 0 {
+		return false
+	}
+	a := sqlSkip(v, c+1)
+	if a >= len(v) || strings.IndexByte("#;=<>!", v[a]) >= 0 || strings.HasPrefix(v[a:], "--") || strings.HasPrefix(v[a:], "/*") {
+		return true
+	}
+	// what an operator's operand starts with: a quote, a bracket, a
+	// number, or the value's end (the application's quote)
+	operand := func(b int) bool {
+		b = sqlSkip(v, b)
+		return b >= len(v) || v[b] == '\'' || v[b] == '"' || v[b] == '(' || v[b] >= '0' && v[b] <= '9'
+	}
+	if w, ok := sqlWordFold(v, a, "is"); ok {
+		b := sqlSkip(v, w)
+		if n, ok := sqlWordFold(v, b, "not"); ok {
+			b = sqlSkip(v, n)
+		}
+		_, word := sqlWordFold(v, b, "null", "true", "false", "unknown", "distinct")
+		return word || operand(b)
+	}
+	if w, ok := sqlWordFold(v, a, "not"); ok {
+		a = sqlSkip(v, w)
+	}
+	if w, ok := sqlWordFold(v, a, "in", "like", "ilike", "rlike", "regexp", "glob", "between", "or", "and", "xor"); ok {
+		return operand(w) // "Don't write x == 'a' or is_admin(u) in your code" passes
+	}
+	return false
+}
+
+// sqlWordCall: name is SQLite's time, date or mod, or SQL Server's len
+// (x' or len('a')=1 or ': attack 89), English words, with
+// its bracket right after it (at v[end]) and then a call's arguments: none,
+// a quoted string or a number (time(), date('now'), mod(3,2)). After a
+// closed quote each is true (x' or time()>0 or ', x' or mod(3,2) or ':
+// a login on SQLite, which libinjection does not read: found in attack
+// 89's session); "a 'mod' or mod(s)" and "it's 'late' or time (for bed)"
+// are prose's.
+func sqlWordCall(v, name string, end int) bool {
+	if len(name) > 4 || end+1 >= len(v) || v[end] != '(' {
+		return false
+	}
+	if !strings.EqualFold(name, "time") && !strings.EqualFold(name, "date") && !strings.EqualFold(name, "mod") && !strings.EqualFold(name, "len") {
+		return false
+	}
+	c := v[end+1]
+	return c == ')' || c == '\'' || c == '"' || c >= '0' && c <= '9'
 }
 
 // sqlPatternProbe: at v[a:op] stands GLOB, REGEXP or RLIKE, and after
@@ -997,7 +1146,15 @@ var sqlKnownNames = map[string]bool{
 	"linfnormalize": true, "lpnormalize": true, "dblink": true, "dblink_connect": true, "dblink_connect_u": true, "dblink_exec": true,
 	"dblink_send_query": true, "dblink_open": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "crc32c": true, "crc64": true,
 	"xxh3": true, "xxhash32": true, "xxhash64": true, "log10": true, "log2": true, "exp2": true, "exp10": true, "atan2": true,
-	"md4": true, "ripemd160": true, "blake3": true, "murmurhash2_32": true, "murmurhash3_32": true, "murmurhash3_64": true}
+	"md4": true, "ripemd160": true, "blake3": true, "murmurhash2_32": true, "murmurhash3_32": true, "murmurhash3_64": true,
+	// SQLite's date functions, no words (x' or unixepoch() or ',
+	// x' or strftime('%s')>0 or ': logins on SQLite that libinjection
+	// does not read; found in attack 89's session; time and date are
+	// sqlWordCall's)
+	"unixepoch": true, "julianday": true, "strftime": true, "datetime": true, "timediff": true,
+	// MariaDB's, Oracle's and SQL Server's that are no words and no
+	// camelCase (x' or lengthb('a') or ', x' or lnnvl(1=2) or ': attack 89)
+	"lengthb": true, "sformat": true, "lnnvl": true, "instrb": true, "newid": true, "nvl2": true}
 
 // sqlLowerNumbered: name is lowercase letters and digits with a letter
 // next to a digit (md5, crc32, xxh64), a function's shape that

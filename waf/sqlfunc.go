@@ -470,9 +470,13 @@ func quoteConcatSubquery(v string) bool {
 // (table_to_xml('users',true,true,...), query_to_xml, cursor_to_xml,
 // schema_to_xml, database_to_xml and their xmlschema forms), the large
 // objects' lo_import and lo_get, pg_read_file, pg_read_binary_file,
-// pg_ls_dir, dblink, ts_stat and ts_rewrite. Joined to a string, x'||table_to_xml('users',
-// true,true,...)||' stored every user's password in a comment on
-// PostgreSQL 15 (attack 87): no rule read it in any place.
+// pg_stat_file, the pg_ls_ family (pg_ls_dir, pg_ls_logdir, ...), dblink
+// and its dblink_ family, ts_stat and ts_rewrite; and those that write a
+// file on the server, lo_export (x'||lo_export(lo_from_bytea(0,'<?php
+// ...'),'/var/www/s.php')||' in a User-Agent passed) with lo_from_bytea,
+// lo_put and adminpack's pg_file_write. Joined to a string,
+// x'||table_to_xml('users',true,true,...)||' stored every user's password
+// in a comment on PostgreSQL 15 (attack 87): no rule read it in any place.
 func dataFunction(name string) bool {
 	if len(name) < 6 || len(name) > 32 {
 		return false
@@ -480,14 +484,15 @@ func dataFunction(name string) bool {
 	var lb [32]byte
 	n := string(lowerASCII(lb[:0], name))
 	switch n {
-	case "lo_import", "lo_get", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "dblink",
+	case "lo_import", "lo_get", "lo_export", "lo_from_bytea", "lo_put", "pg_read_file", "pg_read_binary_file", "pg_stat_file",
+		"pg_file_write", "dblink",
 		// the text search's, which run a query given as a string
 		// (x'||ts_stat($$select to_tsvector(password) from users$$)||'
 		// stored every password on PostgreSQL 15: attack 88)
 		"ts_stat", "ts_rewrite":
 		return true
 	}
-	for _, p := range [...]string{"table_to_xml", "query_to_xml", "cursor_to_xml", "schema_to_xml", "database_to_xml"} {
+	for _, p := range [...]string{"table_to_xml", "query_to_xml", "cursor_to_xml", "schema_to_xml", "database_to_xml", "pg_ls_", "dblink_"} {
 		if strings.HasPrefix(n, p) {
 			return true // and _and_xmlschema, and the xmlschema forms
 		}
@@ -542,11 +547,13 @@ func concatSubqueryAt(v string, q int) bool {
 			break
 		}
 		w := v[:min(len(v), end)]
-		switch {
+		switch op, e := pgOperator(w, k); {
 		case k+1 < len(w) && w[k] == '|' && w[k+1] == '|':
 			k += 2
 		case k < len(w) && w[k] == '+':
 			k++
+		case op == "||" || op == "+":
+			k = e // x' operator(||) (select ...) operator(||) ': attack 89
 		default:
 			return false
 		}
@@ -603,8 +610,15 @@ func concatSubqueryAt(v string, q int) bool {
 				k = e + s + 2
 				break
 			}
+			name := w[k:e]
 			k = skipSpace(w, e)
 			if k < len(w) && w[k] == '(' {
+				if (k == e || strings.EqualFold(name, "array") || strings.EqualFold(name, "exists")) && subqueryOpens(w, k) {
+					// a call whose own bracket holds the subquery:
+					// PostgreSQL's array(select ...) (attack 89 stored
+					// every password from a User-Agent), exists(select ...)
+					return true
+				}
 				c := closingBracket(w, k, concatWindow)
 				if c < 0 {
 					return false
@@ -619,6 +633,42 @@ func concatSubqueryAt(v string, q int) bool {
 		}
 	}
 	return false
+}
+
+// pgOperator reads PostgreSQL's OPERATOR() syntax at v[k:] (any case,
+// white space inside, a schema's name before the operator:
+// OPERATOR(pg_catalog.||)): the operator and the index after the closing
+// bracket, or "" and k. x' operator(||) (select string_agg(password,',')
+// from users) operator(||) ' stored every password on PostgreSQL 15, in
+// every place (attack 89): 210212 read || and + alone.
+func pgOperator(v string, k int) (string, int) {
+	e, ok := sqlWordFold(v, k, "operator")
+	if !ok {
+		return "", k
+	}
+	a := skipSpace(v, e)
+	if a >= len(v) || v[a] != '(' {
+		return "", k
+	}
+	a = skipSpace(v, a+1)
+	for n := 0; n < 2; n++ {
+		// a schema's name and its dot
+		if t := identEnd(v, a); t > a && t < len(v) && v[t] == '.' {
+			a = t + 1
+		}
+	}
+	o := a
+	for o < len(v) && o-a < 3 && strings.IndexByte("+-*/<>=~!@#%^&|`?", v[o]) >= 0 {
+		o++
+	}
+	if o == a {
+		return "", k
+	}
+	c := skipSpace(v, o)
+	if c >= len(v) || v[c] != ')' {
+		return "", k
+	}
+	return v[a:o], c + 1
 }
 
 // callHoldsData: a call's bracketed arguments a (its own bracket first)
