@@ -70,6 +70,10 @@ func TestAttack89(t *testing.T) {
 		nil,
 		[]string{"Don't use 'x' or get_value(y) here", "Don't write x == 'a' or is_admin(u) in your code", "I'd say 'yes' or my_func(x), whatever",
 			"the 'len' or len(x) question", "Let's call 'foo' or do_thing() and see"})
+	operatorTable(t, "210173", sqlNumberCall,
+		[]string{"5 or txid_current()>0", "5 or num_nonnulls(1)>0"},
+		nil,
+		[]string{"- DBMS_OUTPUT.PUT_LINE('Hello')", "(see_also(x))", "1 or get_value(x) for now"})
 	h := headerProbe
 	runBeyondTheCRS(t, nil,
 		[]probe{h("User-Agent OPERATOR(||)", "User-Agent", "x' operator(||) (select password from users where name='admin') operator(||) '"),

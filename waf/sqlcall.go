@@ -586,7 +586,10 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
 		return k + 1
 	}
-	if !strict && sqlSnakeName(name) && sqlCallThenSQL(v, k) {
+	if !strict && seen != nil && sqlSnakeName(name) && sqlCallThenSQL(v, k) {
+		// after OR, AND or XOR only (seen: a reading from a quote or a
+		// number's logical operator), never as a value's lone operand:
+		// "- DBMS_OUTPUT.PUT_LINE('Hello')" is a note's bullet
 		return k + 1
 	}
 	if strict && sqlCodeName(name) && seen.endsQuery(v) {
