@@ -53,8 +53,10 @@ import (
 //     application put the value in (Get-Mailbox -Identity '<value>'),
 //     then + , -f (an operator) or blanks, then a grouping ( $( @( that
 //     holds a command PowerShell runs while it reads the expression or
-//     the argument (x' + (cmd /c whoami) + '), then more of the
-//     expression (an operator, a quote, a comment). A rule of its own,
+//     the argument (x' + (cmd /c whoami) + ', x'+(.('who'+'ami'))+'),
+//     then more of the expression (an operator, a quote, a comment); a
+//     file read there (x' + (gc C:\secret.txt) + ') after a quote that
+//     may close the application's string (attack 89). A rule of its own,
 //     not 210144's: it reads a string's breakout, not a built name, and
 //     an application whose users write such prose can exclude it alone.
 var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + `" "id:210143,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: a Perl command operator',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
@@ -3064,11 +3066,33 @@ func ghostscriptPipe(v string) bool {
 // joined: PowerShell evaluates ( ... ), $( ... ) and @( ... ) where it
 // reads an argument or an expression (attack 86: none of the CRS and no
 // other addition read a command there).
+//
+// The quotes are read in order, ' and " together, counting each kind
+// before the one read (psOuterQuote reads the counts): one IndexByte
+// per kind and quote, from the last one of its kind.
 func psQuoteBreakout(v string) bool {
 	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '$') < 0 {
 		return false
 	}
-	return eachByteOf(v, "'\"", psBreakoutAt)
+	var n [2]int // the ' and the " before the quote read
+	next := [2]int{strings.IndexByte(v, '\''), strings.IndexByte(v, '"')}
+	for next[0] >= 0 || next[1] >= 0 {
+		q := 0
+		if next[0] < 0 || next[1] >= 0 && next[1] < next[0] {
+			q = 1
+		}
+		i := next[q]
+		if psBreakoutAt(v, i, n) {
+			return true
+		}
+		n[q]++
+		if a := strings.IndexByte(v[i+1:], v[i]); a >= 0 {
+			next[q] = i + 1 + a
+		} else {
+			next[q] = -1
+		}
+	}
+	return false
 }
 
 // psBreakoutAt: after the quote at v[i] stand blanks, a join (+, a
@@ -3079,13 +3103,16 @@ func psQuoteBreakout(v string) bool {
 // and after a join a closing bracket, and after a comma a comma. The
 // value's end or a word after the bracket is prose ("He said 'yes'
 // (whoami is a command)", "'OK' (whoami) then"). What the grouping
-// holds is a command (psGroupCommand). Each quote reads langNameMax
-// bytes to the grouping and langCallWindow bytes in it.
+// holds is a command (psGroupCommand), or, when the quote may close the
+// string the application put the value in (psOuterQuote, n: the ' and
+// " before v[i]), a file read or a command named by a variable or a
+// path (psGroupRead). Each quote reads langNameMax bytes to the grouping
+// and langCallWindow bytes in it, and 4 times langNameMax back.
 //
 // A grouping whose first word may be a command (psRegexWorth) costs one
 // run of literalCommand's regular expression, about 5 µs: 16 KiB of
 // x'+(ls a)+' cost 9 ms (TestCPUBoundAttack86 bounds it through Caddy).
-func psBreakoutAt(v string, i int) bool {
+func psBreakoutAt(v string, i int, n [2]int) bool {
 	w := v[:min(len(v), i+1+langNameMax)]
 	k := skipBlanks(w, i+1)
 	join := byte(0)
@@ -3148,7 +3175,144 @@ func psBreakoutAt(v string, i int) bool {
 	default:
 		return false
 	}
-	return psGroupCommand(v[k+1 : e])
+	inner := v[k+1 : e]
+	return psGroupCommand(inner) || psGroupRead(inner) && psOuterQuote(v, i, n)
+}
+
+// psOuterQuote: the quote at v[i] may close the string an application
+// put the value in (n: the ' and the " before it in the value): it is
+// the first, third, ... of its kind (x' + (gc a) + ', x'+'a'+(gc a)+',
+// and after a doubled quote, PowerShell's escaped one), or it closes a
+// string the value opened after a join (+ or a comma) after such a
+// quote (x' + "" + (gc a) + ': 4 strings back at most, langNameMax
+// bytes each). A string the value opens first and joins ("Total: " +
+// (Get-Content file.txt).Count, 'a' + 'b' + (gc f): a post's
+// PowerShell) closes none (attack 89).
+func psOuterQuote(v string, i int, n [2]int) bool {
+	for range 4 {
+		q := 0
+		if v[i] == '"' {
+			q = 1
+		}
+		if n[q]%2 == 0 {
+			return true
+		}
+		lo := max(0, i-langNameMax)
+		w := v[lo:i]
+		o := strings.LastIndexByte(w, v[i]) // the string's opening quote
+		if o < 0 {
+			return false
+		}
+		p := o
+		for p > 0 && (w[p-1] == ' ' || w[p-1] == '\t') {
+			p--
+		}
+		if p == 0 || w[p-1] != '+' && w[p-1] != ',' {
+			return false
+		}
+		p--
+		for p > 0 && (w[p-1] == ' ' || w[p-1] == '\t') {
+			p--
+		}
+		if p == 0 || w[p-1] != '\'' && w[p-1] != '"' {
+			return false
+		}
+		j := lo + p - 1
+		n[0] -= strings.Count(v[j:i], "'")
+		n[1] -= strings.Count(v[j:i], "\"")
+		i = j
+	}
+	return false
+}
+
+// psReadWords are PowerShell's cmdlets, aliases and Windows' programs
+// that write a file's content (gc C:\secret.txt, type
+// ..\appsettings.json, Import-Csv, Select-String, findstr): joined to a
+// string the application returns, they leak it (attack 89).
+var psReadWords = []string{"gc", "get-content", "cat", "type", "import-csv", "ipcsv", "import-clixml", "select-string", "sls", "more", "findstr"}
+
+// psGroupRead: the text a grouping holds reads a file (one of
+// psReadWords with a path among its first 6 arguments: a quote, a
+// variable, or a word with . \ / or :, no number or version; .NET's
+// [IO.File]::ReadAllText(...) and its kin, [IO.StreamReader]::new(...)),
+// or runs a command named by a variable or a path (& $x, . $x, .
+// .\x.ps1, . \\host\s\x.ps1, .\x.ps1, C:\x\y.exe, \\host\s\x.ps1: a
+// program's file, psProgramFile). Commands in forum posts' PowerShell,
+// read only after a quote that may close the application's string
+// (psOuterQuote); "(type of file)", "(cat food)", "(type 2.5)" are none.
+func psGroupRead(inner string) bool {
+	s := strings.TrimSpace(inner)
+	if len(s) > 1 && (s[0] == '&' || s[0] == '.') {
+		if psCallOperator(s, 0) {
+			return true // & $x, . $x (the others psGroupCommand reads)
+		}
+		if s[1] == ' ' || s[1] == '\t' {
+			s = strings.TrimLeft(s[1:], " \t")
+			return strings.HasPrefix(s, `\\`) || psProgramFile(s)
+		}
+	}
+	if s == "" || psProse(s) || psExpression(s) {
+		return false
+	}
+	if s[0] == '[' {
+		return psFileMethod(s)
+	}
+	if (strings.HasPrefix(s, `\\`) || strings.HasPrefix(s, `.\`) || strings.HasPrefix(s, "./") || len(s) > 2 && asciiLetter(s[0]) && s[1] == ':') && psProgramFile(s) {
+		return true
+	}
+	word, rest := psFirstWord(s)
+	if !slices.Contains(psReadWords, word) {
+		return false
+	}
+	for range 6 {
+		if rest == "" {
+			return false
+		}
+		a := 0
+		for a < len(rest) && rest[a] != ' ' && rest[a] != '\t' {
+			a++
+		}
+		arg := rest[:a]
+		rest = rest[skipBlanks(rest, a):]
+		switch {
+		case arg[0] == '-':
+			continue // -Path, -Raw, -Encoding
+		case arg[0] == '\'' || arg[0] == '"' || arg[0] == '$':
+			return true
+		case strings.Trim(strings.TrimPrefix(arg, "v"), "0123456789.") == "":
+			continue // a number or a version (type 2.5, -TotalCount 5)
+		case strings.ContainsAny(arg, ".\\/:"):
+			return true
+		}
+	}
+	return false
+}
+
+// psFileMethod: s (a grouping's text) calls .NET's File class's readers
+// ([IO.File]::ReadAllText(...), [System.IO.File]::ReadAllBytes,
+// ReadAllLines, ReadLines, OpenText) or makes a StreamReader
+// ([IO.StreamReader]::new(...)), any case, before a bracket.
+func psFileMethod(s string) bool {
+	c := strings.IndexByte(s[:min(len(s), 40)], ']')
+	if c < 0 || !strings.HasPrefix(s[c+1:], "::") {
+		return false
+	}
+	var tb, mb [24]byte
+	typ := string(lowerASCII(tb[:0], strings.TrimSpace(s[1:min(c, 1+len(tb))])))
+	typ = strings.TrimPrefix(strings.TrimPrefix(typ, "system."), "io.")
+	m := s[c+3:]
+	e := identEnd(m, 0)
+	if a := skipBlanks(m, e); a >= len(m) || m[a] != '(' {
+		return false
+	}
+	method := string(lowerASCII(mb[:0], m[:min(e, len(mb))]))
+	switch typ {
+	case "file":
+		return method == "readalltext" || method == "readallbytes" || method == "readalllines" || method == "readlines" || method == "opentext"
+	case "streamreader":
+		return method == "new"
+	}
+	return false
 }
 
 // psSecretVariable: at v[k] (after a quote and a +) stands an
@@ -3243,8 +3407,17 @@ var psProseWords = []string{"is", "a", "an", "the", "of", "to", "and", "or", "fo
 // 210212's) are none.
 func psGroupCommand(inner string) bool {
 	s := strings.TrimSpace(inner)
-	if len(s) > 1 && (s[0] == '&' || s[0] == '.') && (s[1] == ' ' || s[1] == '\t') {
-		s = strings.TrimLeft(s[1:], " \t") // (& whoami), (. cmd /c ver)
+	if len(s) > 1 && (s[0] == '&' || s[0] == '.') {
+		// the call operator or dot-sourcing before a built name:
+		// (&('who'+'ami')), (.('who'+'ami')), (. 'whoami'), (.
+		// ('i'+'ex') 'id'): . runs what it names as & does (attack 89);
+		// before a variable, psGroupRead's
+		if a := skipBlanks(s, 1); a < len(s) && s[a] != '$' && psCallOperator(s, 0) {
+			return true
+		}
+		if s[1] == ' ' || s[1] == '\t' {
+			s = strings.TrimLeft(s[1:], " \t") // (& whoami), (. cmd /c ver)
+		}
 	}
 	if s == "" || psProse(s) || psExpression(s) {
 		return false
