@@ -79,6 +79,7 @@ func TestAttack89(t *testing.T) {
 		[]probe{h("User-Agent OPERATOR(||)", "User-Agent", "x' operator(||) (select password from users where name='admin') operator(||) '"),
 			h("User-Agent array(select)", "User-Agent", "Mozilla/5.0'||array(select name||':'||password from users)::text||'"),
 			h("Cookie sys_guid", "Cookie", "session=x'%20or%20sys_guid()%20or%20'"),
+			h("User-Agent PowerShell file variable", "User-Agent", `x' + ${C:\inetpub\wwwroot\web.config} + '`),
 			{name: "form login st_x", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded", body: "user=admin&password=x'%20or%20st_x(point(1,1))%20or%20'"},
 			{name: "form login txid_current", method: "POST", path: "/login", contentType: "application/x-www-form-urlencoded", body: "user=admin&password=x'%20or%20txid_current()%3E0--"}},
 		[]probe{{name: "prose after ; with 'or not'", method: "POST", path: "/comments", contentType: "application/x-www-form-urlencoded",

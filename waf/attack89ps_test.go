@@ -40,6 +40,9 @@ var attack89PSAttacks = []string{
 // attack89PSCRSCatches are more spellings the CRS alone refuses (its
 // PowerShell cmdlet list reads Get-Content and Import-Csv).
 var attack89PSCRSCatches = []string{
+	// a file by its drive in braces, the file system provider's variable
+	`x' + ${C:\secret.txt} + '`,
+	`x' + ${c:/inetpub/wwwroot/appsettings.json} + '`,
 	`x' + (Get-Content -Raw C:\inetpub\wwwroot\appsettings.json) + '`,
 	`x' + (Get-Content -Path 'C:\secret.txt') + '`,
 	`x' + (Import-Csv C:\data\users.csv) + '`,
@@ -77,6 +80,8 @@ var attack89PSCode = []string{
 	"Use gc (short for Get-Content) to print a file, e.g. gc .\\notes.txt",
 	`$text = [IO.File]::ReadAllText('C:\data\in.txt')`,
 	`"Rows: " + (Import-Csv .\users.csv).Count`,
+	`"Config: " + ${env:APPDATA} + "\app"`,
+	"'Cost: ' + ${total} + ' USD'",
 }
 
 // TestAttack89PS: rule 210213 refuses attack 89's breakouts (query, JSON

@@ -3323,7 +3323,9 @@ func psFileMethod(s string) bool {
 // $env:AWS_SECRET_ACCESS_KEY + ' puts the secret where the string is
 // shown (attack 87). Other variables ('C:\Users\' + $env:USERNAME +
 // '\Documents', 'Running in ' + $Host.Name: forum posts' PowerShell, a
-// review) pass.
+// review) pass. Since attack 89 also a file by its drive in braces,
+// which PowerShell reads as a variable of the file system's provider:
+// ${C:\inetpub\wwwroot\web.config} is the file's content.
 func psSecretVariable(v string, k int) bool {
 	if k+1 >= len(v) || v[k] != '$' {
 		return false
@@ -3333,12 +3335,23 @@ func psSecretVariable(v string, k int) bool {
 	if braced {
 		a++
 	}
-	if len(v)-a <= 4 || !strings.EqualFold(v[a:a+4], "env:") {
-		return false
-	}
-	e := identEnd(v, a+4)
-	if e == a+4 || !psSecretName(v[a+4:e]) {
-		return false
+	var e int
+	if braced && a+3 < len(v) && asciiLetter(v[a]) && v[a+1] == ':' && (v[a+2] == '\\' || v[a+2] == '/') {
+		// a file's content by the file system's drive: x' +
+		// ${C:\secret.txt} + ' (attack 89's fix's note)
+		c := strings.IndexByte(v[a:min(len(v), a+256)], '}')
+		if c < 0 {
+			return false
+		}
+		e = a + c
+	} else {
+		if len(v)-a <= 4 || !strings.EqualFold(v[a:a+4], "env:") {
+			return false
+		}
+		e = identEnd(v, a+4)
+		if e == a+4 || !psSecretName(v[a+4:e]) {
+			return false
+		}
 	}
 	if braced {
 		if e >= len(v) || v[e] != '}' {
