@@ -63,7 +63,7 @@ var interpRules = `SecRule ` + valueNameHeaderTargets + ` "@` + perlCommandOp + 
 SecRule ` + valueHeaderTargets + ` "@` + powerShellCommandOp + `" "id:210144,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: PowerShell or cmd.exe running a built or stored name',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + javaProcessOp + `" "id:210145,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Expression language injection: a ProcessBuilder started',tag:'application-multi',tag:'attack-injection-generic',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueHeaderTargets + ` "@` + psQuoteBreakoutOp + `" "id:210213,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a quoted PowerShell string broken out of with a grouped command',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + templateRuntimeOp + `" "id:210215,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Template injection: a Razor code block or expression that reaches the .NET runtime, or Sprig expandenv',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + templateRuntimeOp + `" "id:210215,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Template injection: a Razor code block or expression that reaches the .NET runtime, or a Go template that reads the environment',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + otherLangCommandOp + `" "id:210146,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Code injection: Groovy, Lua, Tcl, R, Elixir or Erlang running a command, find -exec, Ghostscript pipe',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -132,7 +132,7 @@ func templateRuntime(v string) bool {
 	}) {
 		return true
 	}
-	return eachFold(v, "expandenv", func(i int) bool {
+	if eachFold(v, "expandenv", func(i int) bool {
 		if i > 0 && identByte(v[i-1], "") || i+9 < len(v) && identByte(v[i+9], "") {
 			return false
 		}
@@ -140,6 +140,51 @@ func templateRuntime(v string) bool {
 		b := v[max(0, i-512):i]
 		o := strings.LastIndex(b, "{{")
 		return o >= 0 && !strings.Contains(b[o:], "}}")
+	}) {
+		return true
+	}
+	return goTemplateEnv(v)
+}
+
+// goTemplateEnv: a Go template's action ({{ ... }}, up to its }}, the next
+// {{ or 512 bytes) reads the process's environment with Caddy's
+// templates functions: placeholder or ph with a string that names an
+// env. placeholder ({{placeholder "env.SECRET_TOKEN"}}, {{ "env.X" | ph
+// }}: attack 90 read a secret through a Caddy with templates on the
+// response), or env used as a function in a pipeline or with a raw
+// string ({{ "X" | env }}, {{ env `X` }}; the CRS reads env "X"). The
+// actions are disjoint parts of the value, read once each.
+func goTemplateEnv(v string) bool {
+	return eachFold(v, "{{", func(i int) bool {
+		a := v[i+2 : min(len(v), i+2+512)]
+		if e := strings.Index(a, "}}"); e >= 0 {
+			a = a[:e]
+		}
+		if e := strings.Index(a, "{{"); e >= 0 {
+			a = a[:e]
+		}
+		word := func(w string, at func(k int) bool) bool {
+			return eachFold(a, w, func(k int) bool {
+				if k > 0 && identByte(a[k-1], ".$") || k+len(w) < len(a) && identByte(a[k+len(w)], "") {
+					return false
+				}
+				return at(k)
+			})
+		}
+		envString := func(int) bool {
+			return eachFold(a, "env.", func(k int) bool { return k > 0 && (a[k-1] == '"' || a[k-1] == '`') })
+		}
+		if word("placeholder", envString) || word("ph", envString) {
+			return true
+		}
+		return word("env", func(k int) bool {
+			p := k
+			for p > 0 && (a[p-1] == ' ' || a[p-1] == '\t') {
+				p--
+			}
+			n := skipBlanks(a, k+3)
+			return p > 0 && a[p-1] == '|' || n < len(a) && n > k+3 && (a[n] == '`' || a[n] == '(')
+		})
 	})
 }
 

@@ -129,7 +129,8 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 		// prose before the ';' (blanks inside what comes before it, back
 		// to the last ';'): a part with no name= after it is prose's next
 		// clause ("She said \"it's fine\" and left; then he said 'or
-		// not'." was refused: attack 89), not a parameter
+		// not'." was refused: attack 89), read for UNION, a statement or
+		// a stacked query only
 		before := strings.TrimRight(v[:i], " \t")
 		if j := strings.LastIndexByte(before, ';'); j >= 0 {
 			before = before[j+1:]
@@ -143,14 +144,20 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 		part = strings.TrimLeft(part, " \t")
 		if k := strings.IndexByte(part, '='); k > 0 && strings.IndexFunc(part[:k], notNameChar) < 0 {
 			part = part[k+1:]
-		} else if prose {
-			continue
+			prose = false
 		}
 		if part != "" {
 			// SQL's own: a logical operator, UNION, a statement, a
 			// function, a stacked query (not a number and a comment,
 			// fingerprint 1c: "x=1;y=2 -- z" is prose)
-			if ok, fp := libinjection.IsSQLi(part); ok && strings.ContainsAny(fp, "&UETf;") && !proseStatement(fp) {
+			// after prose, UNION, a statement or a stacked query only
+			// (Mozilla/5.0 (X11; Linux x86_64);1 union select ... in a
+			// User-Agent: a review): "then he said 'or not'" is s&s
+			sqlLetters := "&UETf;"
+			if prose {
+				sqlLetters = "UET;"
+			}
+			if ok, fp := libinjection.IsSQLi(part); ok && strings.ContainsAny(fp, sqlLetters) && !proseStatement(fp) {
 				return true
 			}
 		}

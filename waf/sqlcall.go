@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// sqlCallRules are rules 210169 and 210173 (and 210216, see
-// pgOperatorCondition): the SQL function calls after
+// sqlCallRules are rules 210169 and 210173 (and 210216, 210217, 210218:
+// pgOperatorCondition, pgOperatorAfterNumber, tableCompared): the SQL
+// function calls after
 // a closed quote or a leading number that 210156's and 210162's
 // expressions do not read, which attacks 20 and 21 passed and which
 // those expressions could not take (RE2's memory bound is spent):
@@ -48,6 +49,7 @@ var sqlCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + sqlQuotedCallOp
 SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorCondOp + `" "id:210216,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorNumberOp + `" "id:210217,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + tableComparedOp + `" "id:210218,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a bracketed TABLE compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
@@ -56,6 +58,7 @@ const (
 	sqlNumberCallOp    = "gatewaySQLNumberCall"
 	pgOperatorCondOp   = "gatewayPGOperatorCondition"
 	pgOperatorNumberOp = "gatewayPGOperatorAfterNumber"
+	tableComparedOp    = "gatewayTableCompared"
 )
 
 func init() {
@@ -63,58 +66,227 @@ func init() {
 	registerGoOperator(sqlNumberCallOp, sqlNumberCall)
 	registerGoOperator(pgOperatorCondOp, pgOperatorCondition)
 	registerGoOperator(pgOperatorNumberOp, pgOperatorAfterNumber)
+	registerGoOperator(tableComparedOp, tableCompared)
 }
 
-// pgOperatorAfterNumber is rule 210217's operator: the value starts with
-// a number (brackets before it), then OR, AND or XOR, and the 64 bytes
-// after that hold PostgreSQL's OPERATOR() syntax (pgOperator): 5 or 1
-// operator(=) 1 in a numeric slot (attack 89's session), which has no
-// quote for 210216's chain.
-func pgOperatorAfterNumber(v string) bool {
-	j := sqlSkip(v, 0)
-	for j < len(v) && j < 16 && v[j] == '(' {
-		j = sqlSkip(v, j+1)
-	}
-	k := sqlNumberEnd(v, j)
-	if k == j {
+// tableCompared is rule 210218's operator: PostgreSQL's and MySQL 8's
+// TABLE <name> (SELECT * FROM <name>) in brackets of its own, perhaps with
+// LIMIT, OFFSET or ORDER BY, compared: a comparison, ~, LIKE, SIMILAR
+// TO, BETWEEN, IN (, IS [NOT] NULL after it, or a comparison before it.
+// x' or (table secrets) like 'tok_9% reads a one-column table a
+// character at a time on PostgreSQL 15 (attack 90 took a whole secret
+// in 33 s), in every place; 210212 read it only joined to a string and
+// 210178 after UNION. "(table below) is great" and "(table 3) > 2" are
+// prose's. Each TABLE word reads 128 bytes after it and 16 before.
+func tableCompared(v string) bool {
+	if len(v) < 12 {
 		return false
 	}
-	a := sqlSkip(v, k)
-	for a < len(v) && a-k < 16 && v[a] == ')' {
-		a = sqlSkip(v, a+1)
-	}
-	e, ok := sqlWordFold(v, a, "or", "and", "xor")
-	if !ok {
-		return false
-	}
-	w := v[:min(len(v), e+64)]
-	return eachFold(w[e:], "operator", func(i int) bool {
-		op, _ := pgOperator(w, e+i)
-		return op != "" && !identByte(w[e+i-1], "")
+	return eachFold(v, "table", func(i int) bool {
+		// one or more opening brackets before it
+		b := i
+		for b > 0 && i-b < 16 && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\n' || v[b-1] == '\r') {
+			b--
+		}
+		if b == 0 || v[b-1] != '(' {
+			return false
+		}
+		n := skipSpace(v, i+len("table"))
+		if n == i+len("table") || n >= len(v) || !asciiLetter(v[n]) && v[n] != '_' && v[n] != '"' {
+			return false
+		}
+		w := v[:min(len(v), i+128)]
+		e := identEnd(w, n)
+		if w[n] == '"' {
+			c := strings.IndexByte(w[n+1:], '"')
+			if c < 0 {
+				return false
+			}
+			e = n + c + 2
+		}
+		for e+1 < len(w) && w[e] == '.' && identEnd(w, e+1) > e+1 {
+			e = identEnd(w, e+1) // a schema's name
+		}
+		a := sqlSkipComments(w, e)
+		// LIMIT n, OFFSET n, ORDER BY <name> [ASC|DESC]
+		for range 3 {
+			if k, ok := sqlWordFold(w, a, "limit", "offset"); ok {
+				k = sqlSkipComments(w, k)
+				if m := sqlNumberEnd(w, k); m > k {
+					a = sqlSkipComments(w, m)
+					continue
+				}
+				return false
+			}
+			if k, ok := sqlWordFold(w, a, "order"); ok {
+				k = sqlSkipComments(w, k)
+				if k, ok = sqlWordFold(w, k, "by"); !ok {
+					return false
+				}
+				k = sqlSkipComments(w, k)
+				m := identEnd(w, k)
+				if m == k {
+					return false
+				}
+				a = sqlSkipComments(w, m)
+				if k, ok := sqlWordFold(w, a, "asc", "desc"); ok {
+					a = sqlSkipComments(w, k)
+				}
+				continue
+			}
+			break
+		}
+		if a >= len(w) || w[a] != ')' {
+			return false
+		}
+		for a < len(w) && w[a] == ')' {
+			a = sqlSkipComments(w, a+1)
+		}
+		if tableComparison(w, a) {
+			return true
+		}
+		// a comparison before the brackets: 'm' < (table secrets)
+		p := b - 1
+		for p > 0 && i-p < 32 && (v[p-1] == '(' || v[p-1] == ' ' || v[p-1] == '\t') {
+			p--
+		}
+		return p > 0 && strings.IndexByte("=<>~", v[p-1]) >= 0
 	})
+}
+
+// tableComparison: at v[a] a comparison or a match: =, <, >, !=, ~, LIKE,
+// ILIKE, SIMILAR TO, BETWEEN before an operand, IN (, IS [NOT] NULL,
+// TRUE, FALSE or DISTINCT (tableCompared).
+func tableComparison(v string, a int) bool {
+	if a >= len(v) {
+		return false
+	}
+	if strings.IndexByte("=<>!~", v[a]) >= 0 {
+		return true
+	}
+	if k, ok := sqlWordFold(v, a, "not"); ok {
+		a = sqlSkipComments(v, k)
+	}
+	if k, ok := sqlWordFold(v, a, "like", "ilike", "similar", "between", "glob", "regexp", "rlike"); ok {
+		k = sqlSkipComments(v, k)
+		if t, ok := sqlWordFold(v, k, "to"); ok {
+			k = sqlSkipComments(v, t)
+		}
+		return k >= len(v) || v[k] == '\'' || v[k] == '"' || v[k] == '(' || v[k] == '$' || v[k] >= '0' && v[k] <= '9'
+	}
+	if k, ok := sqlWordFold(v, a, "in"); ok {
+		k = sqlSkipComments(v, k)
+		return k < len(v) && v[k] == '('
+	}
+	if k, ok := sqlWordFold(v, a, "is"); ok {
+		k = sqlSkipComments(v, k)
+		if t, ok := sqlWordFold(v, k, "not"); ok {
+			k = sqlSkipComments(v, t)
+		}
+		_, ok := sqlWordFold(v, k, "null", "true", "false", "distinct", "unknown")
+		return ok
+	}
+	return false
 }
 
 // pgOperatorCondition is rule 210216's operator: PostgreSQL's
 // OPERATOR() syntax (pgOperator: OPERATOR(=), OPERATOR(pg_catalog.||))
-// with a quote in the 64 bytes before it, or after a number that starts
-// the value. x' or 1 operator(=) 1 or ' is a login on PostgreSQL that
-// no reading of =, <> or || sees (attack 89's session); the rule's chain
-// wants what an injection into a quoted string needs (sqlInjectedTail),
-// so a how-to that quotes a string and names the syntax passes. Each
-// "operator" word is read once, with 64 bytes before it.
+// with, among the 8 quotes nearest before it within pgOperatorWindow
+// bytes, one that an injection closes the application's string with
+// (pgBreakoutQuote). x' or 1 operator(=) 1 or ' is a login on
+// PostgreSQL that no reading of =, <> or || sees (attack 89's session);
+// the rule's chain wants what an injection into a quoted string needs
+// (sqlInjectedTail), so a how-to that quotes a string and names the
+// syntax passes. Each "operator" word reads pgOperatorWindow bytes
+// before it at most.
 func pgOperatorCondition(v string) bool {
 	if len(v) < 12 {
 		return false
 	}
 	return eachFold(v, "operator", func(i int) bool {
-		if op, _ := pgOperator(v, i); op == "" || i > 0 && identByte(v[i-1], "") {
+		if i > 0 && identByte(v[i-1], "") {
 			return false
 		}
-		if strings.ContainsAny(v[max(0, i-64):i], "'\"`") {
-			return true
+		if op, _ := pgOperator(v, i); op == "" {
+			return false
 		}
-		n := skipSpace(v, 0)
-		return n < len(v) && v[n] >= '0' && v[n] <= '9'
+		lo := max(0, i-pgOperatorWindow)
+		hi := i
+		for range 8 {
+			q := strings.LastIndexAny(v[lo:hi], "'\"")
+			if q < 0 {
+				return false
+			}
+			q += lo
+			if pgBreakoutQuote(v[:i+1], q) {
+				return true
+			}
+			hi = q
+		}
+		return false
+	})
+}
+
+// pgOperatorWindow is how far before OPERATOR() rules 210216 and 210217
+// look (padding of blanks or digits before it: a review).
+const pgOperatorWindow = 512
+
+// pgBreakoutQuote: the quote at v[q] is no apostrophe in a word (Don't
+// use OPERATOR(=) ... passes: a review), and after it (closing brackets,
+// white space, comments) stands what an injection goes on with: OR, AND,
+// XOR, NOT, IS, IN, LIKE, BETWEEN, a comparison, ||, && or OPERATOR
+// itself. v ends after the OPERATOR word's first byte, so each reading
+// stays before it.
+func pgBreakoutQuote(v string, q int) bool {
+	if v[q] == '\'' && q > 0 && q+1 < len(v) && asciiLetter(v[q-1]) && asciiLetter(v[q+1]) {
+		return false
+	}
+	a := q + 1
+	for {
+		a = sqlSkipComments(v, a)
+		if a < len(v) && v[a] == ')' {
+			a++
+			continue
+		}
+		break
+	}
+	if a >= len(v) {
+		return false
+	}
+	if strings.IndexByte("=<>!~|&", v[a]) >= 0 || a == len(v)-1 {
+		return true // a comparison, || or &&, or the OPERATOR word itself
+	}
+	_, ok := sqlWordFold(v, a, "or", "and", "xor", "not", "is", "in", "like", "ilike", "between", "similar")
+	return ok
+}
+
+// pgOperatorAfterNumber is rule 210217's operator: the value starts with
+// a number (brackets and a sign before it), then OR, AND or XOR, and the
+// pgOperatorWindow bytes after that hold PostgreSQL's OPERATOR() syntax
+// (pgOperator): 5 or 1 operator(=) 1 in a numeric slot (attack 89's
+// session), which has no quote for 210216's chain; comments count as
+// blanks (5--c\nor ...: a review).
+func pgOperatorAfterNumber(v string) bool {
+	j := sqlSkipComments(v, 0)
+	for j < len(v) && j < 64 && (v[j] == '(' || v[j] == '-' || v[j] == '+') {
+		j = sqlSkipComments(v, j+1)
+	}
+	k := sqlNumberEnd(v, j)
+	if k == j {
+		return false
+	}
+	a := sqlSkipComments(v, k)
+	for a < len(v) && a-k < 64 && v[a] == ')' {
+		a = sqlSkipComments(v, a+1)
+	}
+	e, ok := sqlWordFold(v, a, "or", "and", "xor")
+	if !ok {
+		return false
+	}
+	w := v[:min(len(v), e+pgOperatorWindow)]
+	return eachFold(w[e:], "operator", func(i int) bool {
+		op, _ := pgOperator(w, e+i)
+		return op != "" && !identByte(w[e+i-1], "")
 	})
 }
 
@@ -131,16 +303,31 @@ func sqlQuotedCall(v string) bool {
 // sqlQuotedCallSeen reads on from each quote, with the starts read
 // before in seen (nil: each quote's reading goes on to its end, the
 // reference FuzzSQLCall compares with).
+//
+// Each quote's reading knows whether the quote may close the string the
+// application put the value in (sqlOuterQuote): the first, third, ...
+// of its kind, apostrophes inside words not counted. Only then do the
+// names that are no words by a weaker sign (sqlWordless: names joined by
+// underscores, SQLite's date functions) count: "Here's the fix: WHERE
+// a = 'x' OR is_admin(id) = 1" closes a string it opened itself (a
+// review of attack 89's fixes).
 func sqlQuotedCallSeen(v string, seen *sqlSeen) bool {
+	var count [3]int // the quotes of each kind before v[i], apostrophes in words not counted
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c != '\'' && c != '"' && c != '`' {
+		c := v[i]
+		kind := strings.IndexByte("'\"`", c)
+		if kind < 0 {
 			continue
+		}
+		outer := count[kind]%2 == 0
+		if !(c == '\'' && i > 0 && i+1 < len(v) && asciiLetter(v[i-1]) && asciiLetter(v[i+1])) {
+			count[kind]++
 		}
 		j := i + 1
 		for j < len(v) && v[j] == ')' {
 			j++
 		}
-		if sqlLogicCallEnd(v, j, true, seen) >= 0 {
+		if sqlLogicCallEnd(v, j, true, outer, seen) >= 0 {
 			return true
 		}
 	}
@@ -158,7 +345,7 @@ func sqlQuotedCallSeen(v string, seen *sqlSeen) bool {
 // on the stack; a longer value's are allocated once, when a reading
 // reaches a start past them.
 type sqlSeen struct {
-	small [2 * 4096 / 64]uint64
+	small [4 * 4096 / 64]uint64
 	large []uint64
 	n     int // the value's length, set by who makes it
 	// sqlEndsQuery(v), read once when first asked for: 0 not yet, 1
@@ -181,17 +368,20 @@ func (s *sqlSeen) endsQuery(v string) bool {
 	return s.ends == 1
 }
 
-// visit marks start j (of a strict reading or not) and says whether it
-// was marked before.
-func (s *sqlSeen) visit(j int, strict bool) bool {
-	b := 2 * j
+// visit marks start j (of a strict reading or not, that takes
+// sqlWordless names or not) and says whether it was marked before.
+func (s *sqlSeen) visit(j int, strict, wordless bool) bool {
+	b := 4 * j
 	if strict {
 		b++
+	}
+	if wordless {
+		b += 2
 	}
 	words := s.small[:]
 	if b/64 >= len(words) {
 		if s.large == nil {
-			s.large = make([]uint64, (2*s.n+1)/64+1)
+			s.large = make([]uint64, (4*s.n+3)/64+1)
 			copy(s.large, s.small[:])
 		}
 		words = s.large
@@ -268,7 +458,7 @@ func sqlNumberCall(v string) bool {
 		// a sqlSeen for its comment reading, once per value (a review
 		// found 1||2||aaB()||aaB()||... read the value's end per call)
 		seen := sqlSeen{n: len(v)}
-		end = sqlLogicCallEnd(v, j, false, &seen)
+		end = sqlLogicCallEnd(v, j, false, true, &seen)
 	}
 	if end < 0 {
 		return false
@@ -375,7 +565,7 @@ func sqlOperandCall(v string, j int) int {
 	for c := 0; c < 8 && j < len(v) && (v[j] == '(' || v[j] == '-' || v[j] == '+' || v[j] == '~'); c++ {
 		j = sqlSkip(v, j+1)
 	}
-	return sqlCallHere(v, j, false, false, nil)
+	return sqlCallHere(v, j, false, false, false, nil)
 }
 
 // sqlLeadingWord: the value starts (at v[j]) with one word (null, true,
@@ -433,7 +623,10 @@ func sqlSubscriptEnd(v string, j int) int {
 // index after the call's opening bracket, or -1. numbered: a name with a
 // letter next to a digit is no word (sqlNoWord); else only a camelCase
 // name that no product name is (sqlCodeName).
-func sqlLogicCallEnd(v string, j int, numbered bool, seen *sqlSeen) int {
+//
+// wordless: names that are no words by a weaker sign count too
+// (sqlWordless), after OR, AND, XOR, || or &&.
+func sqlLogicCallEnd(v string, j int, numbered, wordless bool, seen *sqlSeen) int {
 	j = sqlSkip(v, j)
 	symbol := false
 	if k, ok := sqlWordFold(v, j, "or", "and", "xor"); ok {
@@ -454,7 +647,7 @@ func sqlLogicCallEnd(v string, j int, numbered bool, seen *sqlSeen) int {
 	} else {
 		return -1
 	}
-	return sqlCallAt(v, j, symbol, numbered, seen)
+	return sqlCallAt(v, j, symbol, numbered, wordless, seen)
 }
 
 // sqlCallAt reads, from j: an optional NOT or !, signs, ~ and opening
@@ -470,7 +663,7 @@ func sqlLogicCallEnd(v string, j int, numbered bool, seen *sqlSeen) int {
 // listed. It returns the index after the opening bracket, or -1. seen
 // (nil for 210173, which reads from one place) holds the starts read
 // before.
-func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
+func sqlCallAt(v string, j int, strict, numbered, wordless bool, seen *sqlSeen) int {
 	j = sqlSkip(v, j)
 	if k, ok := sqlWordFold(v, j, "not"); ok {
 		j = sqlSkip(v, k)
@@ -479,10 +672,10 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	}
 	j = sqlSkipPrefix(v, j)
 	for n := 0; ; n++ {
-		if n > 0 && seen != nil && seen.visit(j, strict) {
+		if n > 0 && seen != nil && seen.visit(j, strict, wordless) {
 			return -1 // read from here before, with no call found
 		}
-		if end := sqlCallHere(v, j, strict, numbered, seen); end >= 0 {
+		if end := sqlCallHere(v, j, strict, numbered, wordless, seen); end >= 0 {
 			return end
 		}
 		k := sqlOperandEnd(v, j)
@@ -544,7 +737,7 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 					a = w
 				}
 			}
-		} else if a > k && a < len(v) && identByte(v[a], "") && (v[j] >= '0' && v[j] <= '9' || v[j] == '\'' || v[j] == '"' || sqlCallHere(v, a, strict, numbered, seen) >= 0) {
+		} else if a > k && a < len(v) && identByte(v[a], "") && (v[j] >= '0' && v[j] <= '9' || v[j] == '\'' || v[j] == '"' || sqlCallHere(v, a, strict, numbered, wordless, seen) >= 0) {
 			// a + that urlDecodeUni made a space (1 = 1 + f(3) is read as
 			// 1 = 1   f(3)): after a number or a string, a name follows;
 			// after a name, only the call itself (id + f(3)), so words of
@@ -560,7 +753,7 @@ func sqlCallAt(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 // name quoted, listed (210156's list or sqlKnownNames) or no word
 // (sqlNoWord when numbered, else sqlCodeName); after || or && (strict),
 // quoted or listed. It returns the index after the bracket, or -1.
-func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
+func sqlCallHere(v string, j int, strict, numbered, wordless bool, seen *sqlSeen) int {
 	name, quoted, k := sqlNameAt(v, j)
 	for q := 0; q < 2 && name != "" && !quoted && k+1 < len(v) && v[k] == '.'; q++ {
 		// a schema's or a table's name before the function's:
@@ -580,16 +773,13 @@ func sqlCallHere(v string, j int, strict, numbered bool, seen *sqlSeen) int {
 	if k >= len(v) || v[k] != '(' {
 		return -1
 	}
-	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, j, k+1) || sqlWordCall(v, name, nameEnd) {
+	if quoted || sqlListedName.MatchString(name) || sqlKnownName(name) || sqlSubquery(v, name, j, k+1) {
+		return k + 1
+	}
+	if wordless && sqlWordless(v, name, nameEnd, k) {
 		return k + 1
 	}
 	if !strict && (numbered && sqlNoWord(name) && (sqlCodeName(name) || sqlLowerNumbered(name)) || !numbered && sqlCodeName(name)) {
-		return k + 1
-	}
-	if !strict && seen != nil && sqlSnakeName(name) && sqlCallThenSQL(v, k) {
-		// after OR, AND or XOR only (seen: a reading from a quote or a
-		// number's logical operator), never as a value's lone operand:
-		// "- DBMS_OUTPUT.PUT_LINE('Hello')" is a note's bullet
 		return k + 1
 	}
 	if strict && sqlCodeName(name) && seen.endsQuery(v) {
@@ -634,8 +824,10 @@ func sqlSnakeName(name string) bool {
 // within 256 bytes, and after it stands what a query goes on with: the
 // value's end, a comment (--, #, /*), ;, a comparison, IS, IN, LIKE,
 // BETWEEN, or OR, AND or XOR before a quote, a number, a bracket or the
-// value's end (x' or sys_guid() or ', x' or txid_current()>0--). Prose
-// goes on with words ("Don't use 'x' or get_value(y) here").
+// value's end (x' or sys_guid() or ', x' or txid_current()>0--); since
+// a review of attack 89's fixes also a cast (::), || or && (MariaDB's
+// OR) or arithmetic before an operand. Prose goes on with words ("Don't
+// use 'x' or get_value(y) here").
 func sqlCallThenSQL(v string, open int) bool {
 	c := closingBracket(v, open, 256)
 	if c < 0 {
@@ -650,6 +842,18 @@ func sqlCallThenSQL(v string, open int) bool {
 	operand := func(b int) bool {
 		b = sqlSkip(v, b)
 		return b >= len(v) || v[b] == '\'' || v[b] == '"' || v[b] == '(' || v[b] >= '0' && v[b] <= '9'
+	}
+	if strings.HasPrefix(v[a:], "::") {
+		return true // a cast: txid_current()::int>0 (a review)
+	}
+	if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") {
+		return operand(a + 2) // x' or sys_guid() || ' (MariaDB's OR: a review)
+	}
+	if strings.IndexByte("+-*/%", v[a]) >= 0 && !strings.HasPrefix(v[a:], "--") && !strings.HasPrefix(v[a:], "/*") {
+		return operand(a + 1) // txid_current()+0>0 (a review)
+	}
+	if a > c+1 && (v[a] >= '0' && v[a] <= '9' || v[a] == '\'') {
+		return true // a + that t:urlDecodeUni made a space: txid_current() 0>0
 	}
 	if w, ok := sqlWordFold(v, a, "is"); ok {
 		b := sqlSkip(v, w)
@@ -670,20 +874,21 @@ func sqlCallThenSQL(v string, open int) bool {
 
 // sqlWordCall: name is SQLite's time, date or mod, or SQL Server's len
 // (x' or len('a')=1 or ': attack 89), English words, with
-// its bracket right after it (at v[end]) and then a call's arguments: none,
-// a quoted string or a number (time(), date('now'), mod(3,2)). After a
+// its bracket (at v[open]) at most 4 blanks after it (time (), a review)
+// and then a call's arguments: none, a quoted string or a number
+// (time(), time( ), date('now'), mod(3,2)). After a
 // closed quote each is true (x' or time()>0 or ', x' or mod(3,2) or ':
 // a login on SQLite, which libinjection does not read: found in attack
 // 89's session); "a 'mod' or mod(s)" and "it's 'late' or time (for bed)"
 // are prose's.
-func sqlWordCall(v, name string, end int) bool {
-	if len(name) > 4 || end+1 >= len(v) || v[end] != '(' {
+func sqlWordCall(v, name string, end, open int) bool {
+	if len(name) > 4 || open-end > 4 || open+1 >= len(v) {
 		return false
 	}
 	if !strings.EqualFold(name, "time") && !strings.EqualFold(name, "date") && !strings.EqualFold(name, "mod") && !strings.EqualFold(name, "len") {
 		return false
 	}
-	c := v[end+1]
+	c := v[sqlSkip(v, open+1)]
 	return c == ')' || c == '\'' || c == '"' || c >= '0' && c <= '9'
 }
 
@@ -1149,15 +1354,36 @@ var sqlKnownNames = map[string]bool{
 	"linfnormalize": true, "lpnormalize": true, "dblink": true, "dblink_connect": true, "dblink_connect_u": true, "dblink_exec": true,
 	"dblink_send_query": true, "dblink_open": true, "sha224": true, "sha256": true, "sha384": true, "sha512": true, "crc32c": true, "crc64": true,
 	"xxh3": true, "xxhash32": true, "xxhash64": true, "log10": true, "log2": true, "exp2": true, "exp10": true, "atan2": true,
-	"md4": true, "ripemd160": true, "blake3": true, "murmurhash2_32": true, "murmurhash3_32": true, "murmurhash3_64": true,
-	// SQLite's date functions, no words (x' or unixepoch() or ',
-	// x' or strftime('%s')>0 or ': logins on SQLite that libinjection
-	// does not read; found in attack 89's session; time and date are
-	// sqlWordCall's)
-	"unixepoch": true, "julianday": true, "strftime": true, "datetime": true, "timediff": true,
-	// MariaDB's, Oracle's and SQL Server's that are no words and no
-	// camelCase (x' or lengthb('a') or ', x' or lnnvl(1=2) or ': attack 89)
+	"md4": true, "ripemd160": true, "blake3": true, "murmurhash2_32": true, "murmurhash3_32": true, "murmurhash3_64": true}
+
+// sqlWordlessNames are functions that are no words, read as sqlWordless
+// reads names joined by underscores: SQLite's date functions
+// (x' or unixepoch() or ', x' or strftime('%s')>0 or ': logins on
+// SQLite that libinjection does not read; attack 89's session), MariaDB's,
+// Oracle's and SQL Server's (x' or lengthb('a') or ', x' or lnnvl(1=2)
+// or ': attack 89), lowercased.
+var sqlWordlessNames = map[string]bool{"unixepoch": true, "julianday": true, "strftime": true, "datetime": true, "timediff": true,
 	"lengthb": true, "sformat": true, "lnnvl": true, "instrb": true, "newid": true, "nvl2": true}
+
+// sqlWordless: at the call of name (its end at v[end], its bracket at
+// v[open]) a function no word names by a weaker sign than sqlCodeName's
+// shape: words joined by underscores (sqlSnakeName) or one of
+// sqlWordlessNames, when SQL follows the call (sqlCallThenSQL); or
+// SQLite's time, date, mod and SQL Server's len with a call's arguments
+// (sqlWordCall). Read only after a quote that may close the
+// application's string, or a number and a logical operator
+// (sqlLogicCallEnd's wordless).
+func sqlWordless(v, name string, end, open int) bool {
+	if sqlWordCall(v, name, end, open) {
+		return true
+	}
+	if len(name) > 32 {
+		return false
+	}
+	var buf [32]byte
+	l := lowerASCII(buf[:0], name)
+	return (sqlSnakeName(name) || sqlWordlessNames[string(l)]) && sqlCallThenSQL(v, open)
+}
 
 // sqlLowerNumbered: name is lowercase letters and digits with a letter
 // next to a digit (md5, crc32, xxh64), a function's shape that

@@ -242,15 +242,17 @@ func TestSQLSeen(t *testing.T) {
 	for _, n := range []int{10, 4096, 4097, 20000} {
 		s := sqlSeen{n: n}
 		for j := 0; j < n; j += 7 {
-			if s.visit(j, false) || !s.visit(j, false) {
-				t.Fatalf("n=%d: start %d not marked once", n, j)
-			}
-			if s.visit(j, true) || !s.visit(j, true) {
-				t.Fatalf("n=%d: strict start %d not marked once", n, j)
+			for _, wordless := range []bool{false, true} {
+				if s.visit(j, false, wordless) || !s.visit(j, false, wordless) {
+					t.Fatalf("n=%d: start %d (wordless %v) not marked once", n, j, wordless)
+				}
+				if s.visit(j, true, wordless) || !s.visit(j, true, wordless) {
+					t.Fatalf("n=%d: strict start %d (wordless %v) not marked once", n, j, wordless)
+				}
 			}
 		}
 		for j := 1; j < n; j += 7 {
-			if s.visit(j, false) {
+			if s.visit(j, false, false) || s.visit(j, true, true) {
 				t.Fatalf("n=%d: start %d marked by its neighbours", n, j)
 			}
 		}

@@ -592,7 +592,11 @@ func concatSubqueryAt(v string, q int) bool {
 			}
 			k += len(tag) + e + len(tag)
 		case c >= '0' && c <= '9':
-			k = sqlNumberEnd(w, k)
+			// a number does not count against the window, as blanks
+			// do not (x'||1111...(170 digits)||(select ...: a review)
+			n := sqlNumberEnd(v, k)
+			end += n - k
+			k = n
 		case identByte(c, ""):
 			e := identEnd(w, k)
 			for e+1 < len(w) && w[e] == '.' && identEnd(w, e+1) > e+1 {
@@ -612,6 +616,18 @@ func concatSubqueryAt(v string, q int) bool {
 			}
 			name := w[k:e]
 			k = skipSpace(w, e)
+			if k < len(w) && w[k] == '[' && strings.EqualFold(name, "array") {
+				// PostgreSQL's array[(select ...)] (a review)
+				c := closingBracket(w, k, concatWindow)
+				if c < 0 {
+					return false
+				}
+				if callHoldsData(w[k:c]) {
+					return true
+				}
+				k = c + 1
+				break
+			}
 			if k < len(w) && w[k] == '(' {
 				if (k == e || strings.EqualFold(name, "array") || strings.EqualFold(name, "exists")) && subqueryOpens(w, k) {
 					// a call whose own bracket holds the subquery:
@@ -636,39 +652,79 @@ func concatSubqueryAt(v string, q int) bool {
 }
 
 // pgOperator reads PostgreSQL's OPERATOR() syntax at v[k:] (any case,
-// white space inside, a schema's name before the operator:
-// OPERATOR(pg_catalog.||)): the operator and the index after the closing
-// bracket, or "" and k. x' operator(||) (select string_agg(password,',')
-// from users) operator(||) ' stored every password on PostgreSQL 15, in
-// every place (attack 89): 210212 read || and + alone.
+// white space and comments inside, a schema's name before the operator,
+// bare or in double quotes: OPERATOR(pg_catalog.||),
+// OPERATOR("pg_catalog" . =)): the operator and the index after the
+// closing bracket, or "" and k. x' operator(||) (select
+// string_agg(password,',') from users) operator(||) ' stored every
+// password on PostgreSQL 15, in every place (attack 89): 210212 read ||
+// and + alone. An operator is at most 16 bytes, the syntax 256.
 func pgOperator(v string, k int) (string, int) {
+	v = v[:min(len(v), k+256)] // the whole syntax within 256 bytes
 	e, ok := sqlWordFold(v, k, "operator")
 	if !ok {
 		return "", k
 	}
-	a := skipSpace(v, e)
+	a := sqlSkipComments(v, e)
 	if a >= len(v) || v[a] != '(' {
 		return "", k
 	}
-	a = skipSpace(v, a+1)
-	for n := 0; n < 2; n++ {
+	a = sqlSkipComments(v, a+1)
+	for range 2 {
 		// a schema's name and its dot
-		if t := identEnd(v, a); t > a && t < len(v) && v[t] == '.' {
-			a = t + 1
+		t := identEnd(v, a)
+		if a < len(v) && v[a] == '"' {
+			c := strings.IndexByte(v[a+1:min(len(v), a+65)], '"')
+			if c < 0 {
+				break
+			}
+			t = a + c + 2
 		}
+		if t == a {
+			break
+		}
+		d := sqlSkipComments(v, t)
+		if d >= len(v) || v[d] != '.' {
+			break
+		}
+		a = sqlSkipComments(v, d+1)
 	}
 	o := a
-	for o < len(v) && o-a < 3 && strings.IndexByte("+-*/<>=~!@#%^&|`?", v[o]) >= 0 {
+	for o < len(v) && o-a < 16 && strings.IndexByte("+-*/<>=~!@#%^&|`?", v[o]) >= 0 {
 		o++
 	}
 	if o == a {
 		return "", k
 	}
-	c := skipSpace(v, o)
+	c := sqlSkipComments(v, o)
 	if c >= len(v) || v[c] != ')' {
 		return "", k
 	}
 	return v[a:o], c + 1
+}
+
+// sqlSkipComments is sqlSkip over SQL's comments too: -- to the line's
+// end, /* */ (the value's end when either does not end).
+func sqlSkipComments(v string, j int) int {
+	for {
+		j = sqlSkip(v, j)
+		switch {
+		case strings.HasPrefix(v[j:], "--"):
+			l := strings.IndexByte(v[j:], '\n')
+			if l < 0 {
+				return len(v)
+			}
+			j += l
+		case strings.HasPrefix(v[j:], "/*"):
+			l := strings.Index(v[j+2:], "*/")
+			if l < 0 {
+				return len(v)
+			}
+			j += 2 + l + 2
+		default:
+			return j
+		}
+	}
 }
 
 // callHoldsData: a call's bracketed arguments a (its own bracket first)
