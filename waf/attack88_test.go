@@ -22,7 +22,12 @@ func TestAttack88(t *testing.T) {
 		[]string{"x'||ts_stat($$select to_tsvector(password) from users$$)||'",
 			"x'||ts_rewrite('a'::tsquery, $$select 'a'::tsquery, plainto_tsquery(password) from users where name='admin'$$)||'"},
 		[]string{"x'||ts_stat('select to_tsvector(password) from users')||'"},
-		[]string{"x'||ts_headline('a')||'"})
+		nil)
+	// a function that reads no table joined to a string is not 210212's
+	// (210169 refuses it since attack 89: || is MariaDB's OR)
+	if quoteConcatSubquery("x'||ts_headline('a')||'") {
+		t.Error("210212 matches x'||ts_headline('a')||'")
+	}
 	operatorTable(t, "210215", templateRuntime,
 		[]string{`@(Microsoft.VisualBasic.Interaction.Shell("cmd /c whoami > C:\\inetpub\\wwwroot\\o.txt"))`,
 			`@(System.IO.File.WriteAllBytes("C:\\inetpub\\wwwroot\\s.aspx",Convert.FromBase64String("PCVAIFBhZ2UgTGFuZ3VhZ2U9IkMjIiAlPg==")))`,
