@@ -378,6 +378,7 @@ func (w *WAF) directives() string {
 		b.WriteString(langCallRules)
 		b.WriteString(interpRules)
 		b.WriteString(sqlCallRules)
+		b.WriteString(shellStateRules)
 		b.WriteString(sleepEachRowRule)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
