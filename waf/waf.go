@@ -379,6 +379,7 @@ func (w *WAF) directives() string {
 		b.WriteString(interpRules)
 		b.WriteString(sqlCallRules)
 		b.WriteString(shellStateRules)
+		b.WriteString(javaLookupRules)
 		b.WriteString(sleepEachRowRule)
 	}
 	crsIncludes(&b, !w.CRSOnly, w.Paranoia)
