@@ -3119,6 +3119,12 @@ func psQuoteBreakout(v string) bool {
 	if strings.IndexByte(v, '(') < 0 && strings.IndexByte(v, '$') < 0 {
 		return false
 	}
+	if strings.Contains(v, "\xe2\x80") {
+		// PowerShell's tokenizer takes the typographic quotes for ' and "
+		// (CharTraits.cs): x’ + (gc C:\secret.txt) + ’ (a review of
+		// attack 89); one replacement pass, one copy
+		v = psTypographicQuotes.Replace(v)
+	}
 	var n [2]int // the ' and the " before the quote read
 	next := [2]int{strings.IndexByte(v, '\''), strings.IndexByte(v, '"')}
 	for next[0] >= 0 || next[1] >= 0 {
@@ -3127,10 +3133,16 @@ func psQuoteBreakout(v string) bool {
 			q = 1
 		}
 		i := next[q]
-		if psBreakoutAt(v, i, n) {
-			return true
+		if !psWordQuote(v, i) {
+			// an apostrophe in a word (It's, Here's) neither breaks a
+			// string out nor counts in the parity psOuterQuote reads (a
+			// review: "It's simple: $msg = 'Size: ' + (gc
+			// .\data.txt).Length" was refused)
+			if psBreakoutAt(v, i, n) {
+				return true
+			}
+			n[q]++
 		}
-		n[q]++
 		if a := strings.IndexByte(v[i+1:], v[i]); a >= 0 {
 			next[q] = i + 1 + a
 		} else {
@@ -3138,6 +3150,31 @@ func psQuoteBreakout(v string) bool {
 		}
 	}
 	return false
+}
+
+// psTypographicQuotes maps the quotes PowerShell's tokenizer reads as '
+// (U+2018, U+2019, U+201A, U+201B) and as " (U+201C, U+201D, U+201E) to
+// them.
+var psTypographicQuotes = strings.NewReplacer("\u2018", "'", "\u2019", "'", "\u201a", "'", "\u201b", "'",
+	"\u201c", `"`, "\u201d", `"`, "\u201e", `"`)
+
+// psWordQuote: the quote at v[i] stands between two letters (ASCII, or
+// a byte of a UTF-8 letter): an apostrophe in a word of prose.
+func psWordQuote(v string, i int) bool {
+	letter := func(c byte) bool { return asciiLetter(c) || c >= 0x80 }
+	return v[i] == '\'' && i > 0 && i+1 < len(v) && letter(v[i-1]) && letter(v[i+1])
+}
+
+// psQuotesIn counts the quotes q in v[j:i] that are no apostrophe in a
+// word (psWordQuote).
+func psQuotesIn(v string, j, i int, q byte) int {
+	c := 0
+	for x := j; x < i; x++ {
+		if v[x] == q && !psWordQuote(v, x) {
+			c++
+		}
+	}
+	return c
 }
 
 // psBreakoutAt: after the quote at v[i] stand blanks, a join (+, a
@@ -3158,7 +3195,7 @@ func psQuoteBreakout(v string) bool {
 // run of literalCommand's regular expression, about 5 µs: 16 KiB of
 // x'+(ls a)+' cost 9 ms (TestCPUBoundAttack86 bounds it through Caddy).
 func psBreakoutAt(v string, i int, n [2]int) bool {
-	w := v[:min(len(v), i+1+langNameMax)]
+	w := v[:min(len(v), i+1+2*langNameMax)]
 	k := skipBlanks(w, i+1)
 	join := byte(0)
 	if k < len(w) && (w[k] == '+' || w[k] == ',') {
@@ -3173,6 +3210,23 @@ func psBreakoutAt(v string, i int, n [2]int) bool {
 			return false
 		}
 		join, k = '+', skipBlanks(w, e)
+	}
+	// before the grouping: operands joined with + (x' + $null + (gc
+	// C:\secret.txt) + ', x' + 1 + (...): a review of attack 89), 4 at
+	// most, within the window
+	for range 4 {
+		if join != '+' || psSecretVariable(w, k) {
+			break
+		}
+		e := psOperandEnd(w, k)
+		if e == k {
+			break
+		}
+		a := skipBlanks(w, e)
+		if a >= len(w) || w[a] != '+' {
+			break
+		}
+		k = skipBlanks(w, a+1)
 	}
 	// before the grouping: a cast ([string]), PowerShell's not (!), the
 	// unary comma (a review: x' + [string](cmd /c whoami) + ')
@@ -3207,12 +3261,14 @@ func psBreakoutAt(v string, i int, n [2]int) bool {
 	if a >= len(v) {
 		return false
 	}
+	count := false // a number's member after the grouping: (gc a).Length
 	switch c := v[a]; {
 	case strings.IndexByte("'\"#;|+", c) >= 0:
 	case c == '-' && a+1 < len(v) && asciiLetter(v[a+1]):
 	case c == '.' && a+1 < len(v) && asciiLetter(v[a+1]):
 		// a method of what the grouping returns: (New-Object
 		// Net.WebClient).DownloadString(...)
+		count = psCountMember(v[a+1 : min(len(v), a+1+langNameMax)])
 	case c == ')' && join != 0, c == ',' && join == ',':
 	case join != 0 && strings.IndexByte("[*/%,", c) >= 0:
 		// indexed, multiplied, listed: more of the expression after a
@@ -3221,7 +3277,103 @@ func psBreakoutAt(v string, i int, n [2]int) bool {
 		return false
 	}
 	inner := v[k+1 : e]
-	return psGroupCommand(inner) || psGroupRead(inner) && psOuterQuote(v, i, n)
+	if psGroupCommand(inner) {
+		return true
+	}
+	read := psGroupRead(inner)
+	if s := psGroupInner(inner); s != inner {
+		// nested, prefixed or backtick-escaped: ((gc a)), ($null + (gc
+		// a)), (-join(gc a)), $((gc a)), (g`c a) (a review of attack 89)
+		if psGroupCommand(s) {
+			return true
+		}
+		read = read || psGroupRead(s)
+	}
+	// a file read's length or count is a number, no file's content: a
+	// post's 'Size: ' + (gc .\data.txt).Length
+	return read && !count && psOuterQuote(v, i, n)
+}
+
+// psOperandEnd: the index after an operand at w[k] (a variable: $null,
+// $x, $env:USERNAME, $x.Name; or a number), or k.
+func psOperandEnd(w string, k int) int {
+	if k >= len(w) {
+		return k
+	}
+	if w[k] >= '0' && w[k] <= '9' {
+		e := k
+		for e < len(w) && (w[e] >= '0' && w[e] <= '9' || w[e] == '.') {
+			e++
+		}
+		return e
+	}
+	if w[k] != '$' {
+		return k
+	}
+	e := identEnd(w, k+1)
+	if e == k+1 {
+		return k
+	}
+	for e+1 < len(w) && (w[e] == ':' || w[e] == '.') && identEnd(w, e+1) > e+1 {
+		e = identEnd(w, e+1)
+	}
+	return e
+}
+
+// psCountMember: m starts with .NET's members that are a number
+// (Length, Count, LongLength) and no method's call or more of a path.
+func psCountMember(m string) bool {
+	e := identEnd(m, 0)
+	if e < len(m) && (m[e] == '(' || m[e] == '.' || m[e] == '[') {
+		return false
+	}
+	w := m[:e]
+	return strings.EqualFold(w, "length") || strings.EqualFold(w, "count") || strings.EqualFold(w, "longlength")
+}
+
+// psGroupInner: a grouping's text (bounded by langCallWindow) with the
+// backticks PowerShell drops (before a letter that is no escape's: g`c
+// is gc, `n a newline) removed, then up to 4 of: operands joined with +
+// ($null + ...), -join, and a grouping ( $( @( that holds the rest
+// ((gc a)) taken off its front: what PowerShell evaluates first. The
+// text itself when there is nothing to take off.
+func psGroupInner(inner string) string {
+	s := inner
+	if strings.IndexByte(s, '`') >= 0 {
+		b := make([]byte, 0, len(s))
+		for x := 0; x < len(s); x++ {
+			if s[x] == '`' && x+1 < len(s) && asciiLetter(s[x+1]) && strings.IndexByte("abefnrtuvABEFNRTUV", s[x+1]) < 0 {
+				continue
+			}
+			b = append(b, s[x])
+		}
+		s = string(b)
+	}
+	for range 4 {
+		s = strings.TrimSpace(s)
+		if e := psOperandEnd(s, 0); e > 0 {
+			if a := skipBlanks(s, e); a < len(s) && s[a] == '+' {
+				s = s[a+1:]
+				continue
+			}
+		}
+		if len(s) > 5 && strings.EqualFold(s[:5], "-join") && (s[5] == '(' || s[5] == ' ' || s[5] == '\t') {
+			s = s[5:]
+			continue
+		}
+		k := 0
+		if len(s) > 1 && (s[0] == '$' || s[0] == '@') && s[1] == '(' {
+			k = 1
+		}
+		if k < len(s) && s[k] == '(' {
+			if c := closingBracket(s, k, len(s)); c == len(s)-1 {
+				s = s[k+1 : c]
+				continue
+			}
+		}
+		break
+	}
+	return s
 }
 
 // psOuterQuote: the quote at v[i] may close the string an application
@@ -3263,8 +3415,8 @@ func psOuterQuote(v string, i int, n [2]int) bool {
 			return false
 		}
 		j := lo + p - 1
-		n[0] -= strings.Count(v[j:i], "'")
-		n[1] -= strings.Count(v[j:i], "\"")
+		n[0] -= psQuotesIn(v, j, i, '\'')
+		n[1] -= psQuotesIn(v, j, i, '"')
 		i = j
 	}
 	return false
@@ -3291,9 +3443,14 @@ func psGroupRead(inner string) bool {
 		if psCallOperator(s, 0) {
 			return true // & $x, . $x (the others psGroupCommand reads)
 		}
-		if s[1] == ' ' || s[1] == '\t' {
+		if s[1] == ' ' || s[1] == '\t' || s[0] == '&' && asciiLetter(s[1]) {
+			// (. .\x.ps1), (. \\host\s\x.ps1); the call operator before
+			// a file read: (. gc C:\secret.txt), (& type a), (&gc a) (a
+			// review of attack 89: this returned before reading it)
 			s = strings.TrimLeft(s[1:], " \t")
-			return strings.HasPrefix(s, `\\`) || psProgramFile(s)
+			if strings.HasPrefix(s, `\\`) || psProgramFile(s) {
+				return true
+			}
 		}
 	}
 	if s == "" || psProse(s) || psExpression(s) {
@@ -3347,7 +3504,13 @@ func psFileMethod(s string) bool {
 	typ = strings.TrimPrefix(strings.TrimPrefix(typ, "system."), "io.")
 	m := s[c+3:]
 	e := identEnd(m, 0)
-	if a := skipBlanks(m, e); a >= len(m) || m[a] != '(' {
+	a := skipBlanks(m, e)
+	if len(m)-a > 7 && strings.EqualFold(m[a:a+7], ".invoke") {
+		// the method as an object, invoked: ReadAllText.Invoke(...) (a
+		// review of attack 89)
+		a = skipBlanks(m, a+7)
+	}
+	if a >= len(m) || m[a] != '(' {
 		return false
 	}
 	method := string(lowerASCII(mb[:0], m[:min(e, len(mb))]))
@@ -3372,8 +3535,19 @@ func psFileMethod(s string) bool {
 // which PowerShell reads as a variable of the file system's provider:
 // ${C:\inetpub\wwwroot\web.config} is the file's content.
 func psSecretVariable(v string, k int) bool {
-	if k+1 >= len(v) || v[k] != '$' {
+	e := psSecretVariableEnd(v, k)
+	if e < 0 {
 		return false
+	}
+	n := skipBlanks(v, e)
+	return n < len(v) && strings.IndexByte("+'\"#;,|)", v[n]) >= 0
+}
+
+// psSecretVariableEnd: the index after the secret's variable (with its
+// members) psSecretVariable reads at v[k], or -1.
+func psSecretVariableEnd(v string, k int) int {
+	if k+1 >= len(v) || v[k] != '$' {
+		return -1
 	}
 	a := k + 1
 	braced := v[a] == '{'
@@ -3386,21 +3560,21 @@ func psSecretVariable(v string, k int) bool {
 		// ${C:\secret.txt} + ' (attack 89's fix's note)
 		c := strings.IndexByte(v[a:min(len(v), a+256)], '}')
 		if c < 0 {
-			return false
+			return -1
 		}
 		e = a + c
 	} else {
 		if len(v)-a <= 4 || !strings.EqualFold(v[a:a+4], "env:") {
-			return false
+			return -1
 		}
 		e = identEnd(v, a+4)
 		if e == a+4 || !psSecretName(v[a+4:e]) {
-			return false
+			return -1
 		}
 	}
 	if braced {
 		if e >= len(v) || v[e] != '}' {
-			return false
+			return -1
 		}
 		e++
 	}
@@ -3412,8 +3586,7 @@ func psSecretVariable(v string, k int) bool {
 			}
 		}
 	}
-	n := skipBlanks(v, e)
-	return n < len(v) && strings.IndexByte("+'\"#;,|)", v[n]) >= 0
+	return e
 }
 
 // psSecretName: an environment variable's name holds a secret's word
@@ -3473,8 +3646,8 @@ func psGroupCommand(inner string) bool {
 		if a := skipBlanks(s, 1); a < len(s) && s[a] != '$' && psCallOperator(s, 0) {
 			return true
 		}
-		if s[1] == ' ' || s[1] == '\t' {
-			s = strings.TrimLeft(s[1:], " \t") // (& whoami), (. cmd /c ver)
+		if s[1] == ' ' || s[1] == '\t' || s[0] == '&' && asciiLetter(s[1]) {
+			s = strings.TrimLeft(s[1:], " \t") // (& whoami), (. cmd /c ver), (&cmd /c ver)
 		}
 	}
 	if s == "" || psProse(s) || psExpression(s) {
