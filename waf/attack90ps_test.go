@@ -71,3 +71,74 @@ func TestReview89PS(t *testing.T) {
 	}
 	runBeyondTheCRS(t, nil, agents, nil)
 }
+
+// attack90WinAttacks are attack 90's Windows statements after a
+// separator, each passed through a built Caddy: a PowerShell statement
+// that is a secret's environment variable, cmd.exe's file reads (type,
+// more) and its ways to empty a file; then more spellings.
+var attack90WinAttacks = []string{
+	"127.0.0.1; $env:AWS_SECRET_ACCESS_KEY",
+	"127.0.0.1 & type appsettings.json",
+	"127.0.0.1 | type appsettings.json",
+	"127.0.0.1 & more appsettings.json",
+	`x & copy nul C:\app\db.mdb`,
+	`x & echo.>C:\app\db.mdb`,
+	`x & break>C:\app\db.mdb`,
+	// more spellings
+	"127.0.0.1; $env:DB_PASSWORD # x",
+	"127.0.0.1 & more < appsettings.json",
+	`x || type ..\appsettings.json 2>nul`,
+	`x & copy /y nul C:\app\db.mdb`,
+	`x & type nul > C:\app\db.mdb`,
+	`x & echo. > C:\app\db.mdb`,
+	`x & break > app.db & y`,
+	"x | type App_Data/users.xml",
+}
+
+// attack90WinCRSCatches are spellings the CRS alone refuses in the query.
+var attack90WinCRSCatches = []string{
+	"127.0.0.1;${env:GITHUB_TOKEN}",
+	"127.0.0.1 && type web.config",
+	`127.0.0.1 & type "C:\inetpub\wwwroot\web.config"`,
+	`x & cd.>C:\app\db.mdb`,
+}
+
+// attack90WinBenign: prose with the separators and the words near them.
+var attack90WinBenign = []string{
+	"R & type your name",
+	"Q&A; & more info",
+	"Tom & Jerry | type: cartoon",
+	"copy the notes; echo. is a blank line in batch files",
+	"Press Win+R & type cmd.exe",
+	"Open it & type notes.txt to see it",
+	"Step 2 & type v2.5",
+	"Pick a file & type .config",
+	"Ask questions; more e.g. below",
+	"Save it; $env:GITHUB_TOKEN is read by the CLI",
+	"x & $env:USERNAME",
+	"Fish & chips | more details.See you",
+	"copy & paste; copy nul files? no",
+	"tea & break > coffee",
+	"Cats & type and/or breed",
+	"Rock & roll; echo. and break are cmd words",
+}
+
+// TestAttack90Win: rule 210219 refuses attack 90's Windows statements
+// through a real Caddy (query, JSON, a User-Agent for a few), where the
+// CRS alone lets them through, and none of the near misses.
+func TestAttack90Win(t *testing.T) {
+	operatorTable(t, "210219", winStatement, attack90WinAttacks, attack90WinCRSCatches, attack90WinBenign)
+	var agents []probe
+	for _, v := range attack90WinAttacks[:4] {
+		agents = append(agents, headerProbe("User-Agent "+v, "User-Agent", v))
+	}
+	runBeyondTheCRS(t, nil, agents, nil)
+}
+
+// FuzzWinStatement: any value is read without a panic.
+func FuzzWinStatement(f *testing.F) {
+	for _, v := range concat(attack90WinAttacks, attack90WinBenign) {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) { winStatement(v) })
+}

@@ -377,6 +377,7 @@ func (w *WAF) directives() string {
 		b.WriteString(codeCallRules)
 		b.WriteString(langCallRules)
 		b.WriteString(interpRules)
+		b.WriteString(winStatementRules)
 		b.WriteString(sqlCallRules)
 		b.WriteString(shellStateRules)
 		b.WriteString(javaLookupRules)
