@@ -174,7 +174,38 @@ func goTemplateEnv(v string) bool {
 		envString := func(int) bool {
 			return eachFold(a, "env.", func(k int) bool { return k > 0 && (a[k-1] == '"' || a[k-1] == '`') })
 		}
-		if word("placeholder", envString) || word("ph", envString) {
+		// placeholder with a name the template computes ({{ placeholder
+		// (printf "%s.X" "env") }}, {{ placeholder $x }}, {{ $x | ph }}:
+		// attack 91 read a secret so), and the functions that read the
+		// server's files or its other routes (httpInclude "/admin",
+		// listFiles, fileStat, fileExists, import: attack 91's
+		// httpInclude ran a subrequest)
+		computed := func(k int) bool {
+			p := k
+			for p > 0 && (a[p-1] == ' ' || a[p-1] == '\t') {
+				p--
+			}
+			if p > 0 && a[p-1] == '|' {
+				return true
+			}
+			n := skipBlanks(a, k)
+			for n < len(a) && identByte(a[n], "") {
+				n++ // the word itself
+			}
+			n = skipBlanks(a, n)
+			return n < len(a) && (a[n] == '(' || a[n] == '$' || a[n] == '.')
+		}
+		served := func(k int) bool {
+			n := k
+			for n < len(a) && identByte(a[n], "") {
+				n++
+			}
+			m := skipBlanks(a, n)
+			return computed(k) || m > n && m < len(a) && (a[m] == '"' || a[m] == '`')
+		}
+		if word("placeholder", envString) || word("ph", envString) || word("placeholder", computed) || word("ph", computed) ||
+			word("httpinclude", served) || word("listfiles", served) || word("filestat", served) || word("fileexists", served) ||
+			word("import", served) {
 			return true
 		}
 		return word("env", func(k int) bool {

@@ -49,6 +49,8 @@ var sqlCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + sqlQuotedCallOp
 SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorCondOp + `" "id:210216,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorNumberOp + `" "id:210217,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + typedLiteralOp + `" "id:210220,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a typed literal',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + tableComparedOp + `" "id:210218,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a bracketed TABLE compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -59,6 +61,7 @@ const (
 	pgOperatorCondOp   = "gatewayPGOperatorCondition"
 	pgOperatorNumberOp = "gatewayPGOperatorAfterNumber"
 	tableComparedOp    = "gatewayTableCompared"
+	typedLiteralOp     = "gatewaySQLTypedLiteral"
 )
 
 func init() {
@@ -67,7 +70,86 @@ func init() {
 	registerGoOperator(pgOperatorCondOp, pgOperatorCondition)
 	registerGoOperator(pgOperatorNumberOp, pgOperatorAfterNumber)
 	registerGoOperator(tableComparedOp, tableCompared)
+	registerGoOperator(typedLiteralOp, sqlTypedLiteral)
 }
+
+// sqlTypedLiteral is rule 210220's operator: after a quote that may close
+// the application's string (the first, third, ... of its kind,
+// apostrophes inside words not counted, as 210169 reads them), closing
+// brackets, OR, AND, XOR, || or && and perhaps NOT and opening brackets,
+// a typed literal: one of sqlLiteralTypes, then a quoted string (x' or
+// bool 't'--, x' or date '2020-01-01' = date '2020-01-01'#: logins on
+// PostgreSQL 15 and MariaDB 10.11 that no reading of the CRS's or ours
+// saw, in every place; attack 91 read a password through them). The
+// rule's chain wants what an injection into a quoted string needs
+// (sqlInjectedTail); "Let's meet 'Friday' or date 'Saturday'" closes a
+// string it opened itself and passes. Each quote reads 256 bytes at most.
+func sqlTypedLiteral(v string) bool {
+	if strings.IndexByte(v, '\'') < 0 {
+		return false
+	}
+	count := 0 // the single quotes before v[i], apostrophes in words not counted
+	for i := 0; i < len(v); i++ {
+		if v[i] != '\'' {
+			continue
+		}
+		outer := count%2 == 0
+		if !(i > 0 && i+1 < len(v) && asciiLetter(v[i-1]) && asciiLetter(v[i+1])) {
+			count++
+		}
+		if outer && typedLiteralAfter(v[:min(len(v), i+256)], i+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// typedLiteralAfter reads sqlTypedLiteral's shape from v[j:].
+func typedLiteralAfter(v string, j int) bool {
+	for {
+		j = sqlSkipComments(v, j)
+		if j < len(v) && v[j] == ')' {
+			j++
+			continue
+		}
+		break
+	}
+	if k, ok := sqlWordFold(v, j, "or", "and", "xor"); ok {
+		j = k
+	} else if strings.HasPrefix(v[j:], "||") || strings.HasPrefix(v[j:], "&&") {
+		j += 2
+	} else {
+		return false
+	}
+	j = sqlSkipComments(v, j)
+	if k, ok := sqlWordFold(v, j, "not"); ok {
+		j = sqlSkipComments(v, k)
+	}
+	for j < len(v) && v[j] == '(' {
+		j = sqlSkipComments(v, j+1)
+	}
+	e := identEnd(v, j)
+	if e == j || e-j > 16 {
+		return false
+	}
+	var buf [16]byte
+	if !sqlLiteralTypes[string(lowerASCII(buf[:0], v[j:e]))] {
+		return false
+	}
+	q := sqlSkipComments(v, e)
+	return q < len(v) && v[q] == '\''
+}
+
+// sqlLiteralTypes are the types whose name before a string makes a typed
+// literal (PostgreSQL's type 'string', the standard's DATE, TIME,
+// TIMESTAMP, INTERVAL that MySQL takes too), lowercased.
+var sqlLiteralTypes = map[string]bool{"bool": true, "boolean": true, "date": true, "time": true, "timetz": true, "timestamp": true,
+	"timestamptz": true, "interval": true, "char": true, "varchar": true, "name": true, "text": true, "json": true, "jsonb": true,
+	"inet": true, "cidr": true, "macaddr": true, "macaddr8": true, "uuid": true, "point": true, "line": true, "lseg": true, "box": true,
+	"path": true, "polygon": true, "circle": true, "xml": true, "tsquery": true, "tsvector": true, "int": true, "int2": true, "int4": true,
+	"int8": true, "integer": true, "smallint": true, "bigint": true, "numeric": true, "decimal": true, "real": true, "float4": true,
+	"float8": true, "money": true, "bytea": true, "bit": true, "varbit": true, "oid": true, "regclass": true, "regtype": true,
+	"regproc": true, "pg_lsn": true, "int4range": true, "int8range": true, "daterange": true, "tsrange": true, "numrange": true}
 
 // tableCompared is rule 210218's operator: PostgreSQL's and MySQL 8's
 // TABLE <name> (SELECT * FROM <name>) in brackets of its own, perhaps with
