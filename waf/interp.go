@@ -214,7 +214,7 @@ func goTemplateEnv(v string) bool {
 				p--
 			}
 			n := skipBlanks(a, k+3)
-			return p > 0 && a[p-1] == '|' || n < len(a) && n > k+3 && (a[n] == '`' || a[n] == '(')
+			return p > 0 && a[p-1] == '|' || n < len(a) && n > k+3 && strings.IndexByte("`(\"$.", a[n]) >= 0
 		})
 	})
 }

@@ -73,6 +73,14 @@ func init() {
 	registerGoOperator(typedLiteralOp, sqlTypedLiteral)
 }
 
+// apostropheAt: the single quote at v[i] stands between a letter or a
+// digit and a letter: an apostrophe inside a word (It's, Here's, the
+// 90's), which the quote parities of 210169, 210216 and 210220 do not
+// count.
+func apostropheAt(v string, i int) bool {
+	return i > 0 && i+1 < len(v) && (asciiLetter(v[i-1]) || v[i-1] >= '0' && v[i-1] <= '9') && asciiLetter(v[i+1])
+}
+
 // sqlTypedLiteral is rule 210220's operator: after a quote that may close
 // the application's string (the first, third, ... of its kind,
 // apostrophes inside words not counted, as 210169 reads them), closing
@@ -94,7 +102,7 @@ func sqlTypedLiteral(v string) bool {
 			continue
 		}
 		outer := count%2 == 0
-		if !(i > 0 && i+1 < len(v) && asciiLetter(v[i-1]) && asciiLetter(v[i+1])) {
+		if !apostropheAt(v, i) {
 			count++
 		}
 		if outer && typedLiteralAfter(v[:min(len(v), i+256)], i+1) {
@@ -152,32 +160,68 @@ var sqlLiteralTypes = map[string]bool{"bool": true, "boolean": true, "date": tru
 	"regproc": true, "pg_lsn": true, "int4range": true, "int8range": true, "daterange": true, "tsrange": true, "numrange": true}
 
 // tableCompared is rule 210218's operator: PostgreSQL's and MySQL 8's
-// TABLE <name> (SELECT * FROM <name>) in brackets of its own, perhaps with
-// LIMIT, OFFSET or ORDER BY, compared: a comparison, ~, LIKE, SIMILAR
-// TO, BETWEEN, IN (, IS [NOT] NULL after it, or a comparison before it.
-// x' or (table secrets) like 'tok_9% reads a one-column table a
-// character at a time on PostgreSQL 15 (attack 90 took a whole secret
-// in 33 s), in every place; 210212 read it only joined to a string and
-// 210178 after UNION. "(table below) is great" and "(table 3) > 2" are
-// prose's. Each TABLE word reads 128 bytes after it and 16 before.
+// TABLE <name> (SELECT * FROM <name>) in brackets of its own (ONLY, *, a
+// quoted name, LIMIT, OFFSET, FETCH FIRST, ORDER BY inside), after what
+// SQL puts before an operand (OR, AND, XOR, NOT, WHEN, THEN, WHERE, a
+// comparison, ||, && or a comma and brackets: tableOperandBefore), and
+// then SQL's: a comparison or another operator, ::, COLLATE, LIKE,
+// SIMILAR TO, BETWEEN, IN, IS, OPERATOR(...) (tableComparison). x' or
+// (table secrets) like 'tok_9% reads a one-column table a character at
+// a time on PostgreSQL 15 (attack 90 took a whole secret in 33 s), in
+// every place; 210212 read it only joined to a string and 210178 after
+// UNION. Prose's brackets follow a word: "listed below (Table A)</p>",
+// "(Table S1) < 0.05", "prices (table below)!" pass (a review's false
+// positives of the first version). Each TABLE word reads 128 bytes
+// after it and 64 before.
 func tableCompared(v string) bool {
 	if len(v) < 12 {
 		return false
 	}
 	return eachFold(v, "table", func(i int) bool {
-		// one or more opening brackets before it
+		if i+5 < len(v) && identByte(v[i+5], "") || i > 0 && identByte(v[i-1], "") {
+			return false
+		}
+		// the brackets before it, and what stands before them
 		b := i
-		for b > 0 && i-b < 16 && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\n' || v[b-1] == '\r') {
-			b--
+		brackets := 0
+		crossed := false // a line break since the last other byte
+		for b > 0 && i-b < 256 {
+			switch c := v[b-1]; {
+			case c == '(':
+				brackets++
+				b--
+				crossed = false
+				continue
+			case c == ' ' || c >= '\t' && c <= '\r':
+				crossed = crossed || c == '\n'
+				b--
+				continue
+			}
+			if crossed {
+				// a -- comment that ends the line before: (--c\ntable s)
+				lo := max(0, b-128)
+				ls := lo + strings.LastIndexByte(v[lo:b], '\n') + 1
+				if d := strings.Index(v[ls:b], "--"); d >= 0 {
+					b, crossed = ls+d, false
+					continue
+				}
+			}
+			break
 		}
-		if b == 0 || v[b-1] != '(' {
+		before := tableOperandBefore(v, b)
+		if brackets == 0 || before == 0 {
 			return false
 		}
-		n := skipSpace(v, i+len("table"))
-		if n == i+len("table") || n >= len(v) || !asciiLetter(v[n]) && v[n] != '_' && v[n] != '"' {
+		// blanks and comments after TABLE (1 KiB at most) do not count
+		// against the 128 bytes read (a review padded it past them)
+		n := sqlSkipComments(v[:min(len(v), i+1024)], i+5)
+		w := v[:min(len(v), n+128)]
+		if k, ok := sqlWordFold(w, n, "only"); ok {
+			n = sqlSkipComments(w, k)
+		}
+		if n >= len(w) {
 			return false
 		}
-		w := v[:min(len(v), i+128)]
 		e := identEnd(w, n)
 		if w[n] == '"' {
 			c := strings.IndexByte(w[n+1:], '"')
@@ -185,35 +229,28 @@ func tableCompared(v string) bool {
 				return false
 			}
 			e = n + c + 2
+		} else if e == n || w[n] >= '0' && w[n] <= '9' {
+			return false
 		}
 		for e+1 < len(w) && w[e] == '.' && identEnd(w, e+1) > e+1 {
 			e = identEnd(w, e+1) // a schema's name
 		}
 		a := sqlSkipComments(w, e)
-		// LIMIT n, OFFSET n, ORDER BY <name> [ASC|DESC]
-		for range 3 {
-			if k, ok := sqlWordFold(w, a, "limit", "offset"); ok {
-				k = sqlSkipComments(w, k)
-				if m := sqlNumberEnd(w, k); m > k {
-					a = sqlSkipComments(w, m)
-					continue
+		if a < len(w) && w[a] == '*' {
+			a = sqlSkipComments(w, a+1) // TABLE t * (its children too)
+		}
+		// LIMIT n, OFFSET n [ROWS], FETCH FIRST n ROWS ONLY, ORDER BY <name> [ASC|DESC]
+		for range 4 {
+			if k, ok := sqlWordFold(w, a, "limit", "offset", "fetch", "order"); ok {
+				for c := 0; c < 4 && k < len(w); c++ {
+					m := sqlSkipComments(w, k)
+					e := identEnd(w, m)
+					if _, clause := sqlWordFold(w, m, "limit", "offset", "fetch", "order"); e == m || clause {
+						break
+					}
+					k = e // its words and number (FIRST 1 ROWS ONLY, BY name DESC)
 				}
-				return false
-			}
-			if k, ok := sqlWordFold(w, a, "order"); ok {
-				k = sqlSkipComments(w, k)
-				if k, ok = sqlWordFold(w, k, "by"); !ok {
-					return false
-				}
-				k = sqlSkipComments(w, k)
-				m := identEnd(w, k)
-				if m == k {
-					return false
-				}
-				a = sqlSkipComments(w, m)
-				if k, ok := sqlWordFold(w, a, "asc", "desc"); ok {
-					a = sqlSkipComments(w, k)
-				}
+				a = sqlSkipComments(w, k)
 				continue
 			}
 			break
@@ -224,51 +261,67 @@ func tableCompared(v string) bool {
 		for a < len(w) && w[a] == ')' {
 			a = sqlSkipComments(w, a+1)
 		}
-		if tableComparison(w, a) {
-			return true
+		switch before {
+		case 3:
+			return true // after a comparison: 'm' < (table secrets)
+		case 1:
+			// at the value's start: a comparison with a string
+			// ((table secrets limit 1)>'m' in a sort); "(table below) in
+			// the appendix", "(Table 1) > 2" are prose's
+			o := a
+			for o < len(w) && o-a < 3 && strings.IndexByte("=<>!~", w[o]) >= 0 {
+				o++
+			}
+			o = sqlSkipComments(w, o)
+			return o > a && o < len(w) && w[o] == '\''
 		}
-		// a comparison before the brackets: 'm' < (table secrets)
-		p := b - 1
-		for p > 0 && i-p < 32 && (v[p-1] == '(' || v[p-1] == ' ' || v[p-1] == '\t') {
-			p--
-		}
-		return p > 0 && strings.IndexByte("=<>~", v[p-1]) >= 0
+		return tableComparison(w, a)
 	})
 }
 
-// tableComparison: at v[a] a comparison or a match: =, <, >, !=, ~, LIKE,
-// ILIKE, SIMILAR TO, BETWEEN before an operand, IN (, IS [NOT] NULL,
-// TRUE, FALSE or DISTINCT (tableCompared).
+// tableOperandBefore: what stands before v[b] (white space skipped) puts
+// an operand there in SQL: 3 for a comparison (= < > ! ~); 2 for OR,
+// AND, XOR, NOT, WHEN, THEN, ELSE, WHERE, HAVING, ON, SELECT, ||, &&, a
+// comma or an arithmetic operator; 1 for the value's start; 0 for prose.
+func tableOperandBefore(v string, b int) int {
+	for b > 0 && (v[b-1] == ' ' || v[b-1] >= '\t' && v[b-1] <= '\r') {
+		b--
+	}
+	if b == 0 {
+		return 1
+	}
+	if strings.IndexByte("=<>!~", v[b-1]) >= 0 {
+		return 3
+	}
+	if strings.IndexByte("|&,+-*/%^", v[b-1]) >= 0 {
+		return 2
+	}
+	s := b
+	for s > 0 && b-s < 8 && asciiLetter(v[s-1]) {
+		s--
+	}
+	if s > 0 && identByte(v[s-1], "") {
+		return 0
+	}
+	switch strings.ToLower(v[s:b]) {
+	case "or", "and", "xor", "not", "when", "then", "else", "where", "having", "on", "select":
+		return 2
+	}
+	return 0
+}
+
+// tableComparison: at v[a] what SQL goes on with after an operand: a
+// comparison or another operator, ::, COLLATE, LIKE, ILIKE, SIMILAR,
+// BETWEEN, IN, IS, NOT, GLOB, REGEXP, OPERATOR(...) (tableCompared).
 func tableComparison(v string, a int) bool {
 	if a >= len(v) {
 		return false
 	}
-	if strings.IndexByte("=<>!~", v[a]) >= 0 {
+	if strings.IndexByte("=<>!~^@|&:+-*/%#", v[a]) >= 0 {
 		return true
 	}
-	if k, ok := sqlWordFold(v, a, "not"); ok {
-		a = sqlSkipComments(v, k)
-	}
-	if k, ok := sqlWordFold(v, a, "like", "ilike", "similar", "between", "glob", "regexp", "rlike"); ok {
-		k = sqlSkipComments(v, k)
-		if t, ok := sqlWordFold(v, k, "to"); ok {
-			k = sqlSkipComments(v, t)
-		}
-		return k >= len(v) || v[k] == '\'' || v[k] == '"' || v[k] == '(' || v[k] == '$' || v[k] >= '0' && v[k] <= '9'
-	}
-	if k, ok := sqlWordFold(v, a, "in"); ok {
-		k = sqlSkipComments(v, k)
-		return k < len(v) && v[k] == '('
-	}
-	if k, ok := sqlWordFold(v, a, "is"); ok {
-		k = sqlSkipComments(v, k)
-		if t, ok := sqlWordFold(v, k, "not"); ok {
-			k = sqlSkipComments(v, t)
-		}
-		_, ok := sqlWordFold(v, k, "null", "true", "false", "distinct", "unknown")
-		return ok
-	}
-	return false
+	_, ok := sqlWordFold(v, a, "like", "ilike", "similar", "between", "glob", "regexp", "rlike", "in", "is", "not", "collate", "operator", "escape")
+	return ok
 }
 
 // pgOperatorCondition is rule 210216's operator: PostgreSQL's
@@ -320,8 +373,11 @@ const pgOperatorWindow = 512
 // itself. v ends after the OPERATOR word's first byte, so each reading
 // stays before it.
 func pgBreakoutQuote(v string, q int) bool {
-	if v[q] == '\'' && q > 0 && q+1 < len(v) && asciiLetter(v[q-1]) && asciiLetter(v[q+1]) {
-		return false
+	if v[q] == '\'' && apostropheAt(v, q) {
+		// an apostrophe in a word, but for x'or ... (a review)
+		if _, ok := sqlWordFold(v, q+1, "or", "and", "xor"); !ok {
+			return false
+		}
 	}
 	a := q + 1
 	for {
@@ -402,7 +458,7 @@ func sqlQuotedCallSeen(v string, seen *sqlSeen) bool {
 			continue
 		}
 		outer := count[kind]%2 == 0
-		if !(c == '\'' && i > 0 && i+1 < len(v) && asciiLetter(v[i-1]) && asciiLetter(v[i+1])) {
+		if !(c == '\'' && apostropheAt(v, i)) {
 			count[kind]++
 		}
 		j := i + 1
@@ -970,7 +1026,11 @@ func sqlWordCall(v, name string, end, open int) bool {
 	if !strings.EqualFold(name, "time") && !strings.EqualFold(name, "date") && !strings.EqualFold(name, "mod") && !strings.EqualFold(name, "len") {
 		return false
 	}
-	c := v[sqlSkip(v, open+1)]
+	a := sqlSkip(v, open+1)
+	if a >= len(v) {
+		return false // blanks to the value's end (x' or time( : a review's crash)
+	}
+	c := v[a]
 	return c == ')' || c == '\'' || c == '"' || c >= '0' && c <= '9'
 }
 
