@@ -90,7 +90,12 @@ var attack90Lookups = []string{"Mozilla/5.0 ${file:UTF-8:/etc/passwd}", "${xml:/
 	"${spring:spring.datasource.password}", "${bundle:application:db.password}", "${env:AWS_SECRET_ACCESS_KEY}",
 	"${sys:user.home}", "${const:com.example.Config.DB_PASSWORD}", "${base64Decoder:SGVsbG8=}", "${java:version}",
 	"${FILE:UTF-8:/etc/passwd}", "${ file :UTF-8:/etc/passwd}", "${resourceBundle:app:db.password}", "${localhost:name}",
-	"${doc\u212aer:containerId}", "${script:javascript:1+1}"}
+	"${doc\u212aer:containerId}", "${script:javascript:1+1}",
+	// a review: Commons Text's deprecated alias base64 (base64Decoder's:
+	// printed the secret on Commons Text 1.10), KEY_LOOPBACK_ADDRESS's
+	// misspelt value, Log4j's kubernetes
+	"${BASE64:JHtlbnY6U0VDUkVUX1RPS0VOfQ==}", "Mozilla/5.0 ${base64:JHtzeXM6dXNlci5ob21lfQ==}", "${loobackAddress:name}",
+	"${kubernetes:namespaceName}"}
 
 // attack90LookupBenign are near misses for the lookups' reading alone:
 // real User-Agents of browsers, bots and SDKs, and prose.
@@ -111,7 +116,7 @@ var attack90LookupTemplates = []string{"https://example.com/users/${id}/edit", "
 	"https://example.com/${lang}/docs", "https://cdn.example.com/${env}/app.js", "https://example.com/?tpl=${envName:prod}",
 	"https://shop.example.com/p/${product.sku}", "https://example.com/a?x=${java}", "https://example.com/${fileId}:view",
 	"https://example.com/${ sysop }/", "https://example.com/$${file}", "https://example.com/${server.port:8080}/x",
-	"https://example.com/${dateFormat:yyyy}"}
+	"https://example.com/${dateFormat:yyyy}", "https://example.com/?img=${base64}", "https://example.com/${base64Img:png}"}
 
 // TestAttack90Lookups: rule 210225 refuses attack 90's lookups in the
 // User-Agent and the Referer, which the CRS alone lets through there (it

@@ -32,18 +32,23 @@ func init() {
 const javaLookupWindow = 128
 
 // javaLookupNames are the lookups' names, in lower case: Commons Text's
-// StringLookupFactory (createInterpolator's defaults, as Commons
-// Configuration's DefaultLookups) and Log4j 2's Interpolator.
+// StringLookupFactory (its KEY_* constants and the deprecated aliases
+// its default lookups add: base64, which createInterpolator() decodes
+// as base64Decoder, ${BASE64:JHtlbnY6U0VDUkVUX1RPS0VOfQ==} printed the
+// secret on Commons Text 1.10, and loobackAddress, KEY_LOOPBACK_ADDRESS's
+// misspelt value in some releases; as Commons Configuration's
+// DefaultLookups) and Log4j's Interpolator (its map and plugins: base64
+// in 3.x, kubernetes beside k8s).
 var javaLookupNames = map[string]bool{
 	// Commons Text
-	"base64decoder": true, "base64encoder": true, "const": true, "date": true, "dns": true, "env": true,
-	"file": true, "java": true, "localhost": true, "loopbackaddress": true, "properties": true,
+	"base64": true, "base64decoder": true, "base64encoder": true, "const": true, "date": true, "dns": true, "env": true,
+	"file": true, "java": true, "localhost": true, "loopbackaddress": true, "loobackaddress": true, "properties": true,
 	"resourcebundle": true, "script": true, "sys": true, "url": true, "urldecoder": true, "urlencoder": true,
 	"xml": true, "xmldecoder": true, "xmlencoder": true,
-	// Log4j 2
+	// Log4j 2 and 3
 	"bundle": true, "ctx": true, "docker": true, "event": true, "jndi": true, "jvmrunargs": true, "k8s": true,
-	"log4j": true, "lower": true, "upper": true, "main": true, "map": true, "marker": true, "sd": true,
-	"spring": true, "web": true,
+	"kubernetes": true, "log4j": true, "lower": true, "upper": true, "main": true, "map": true, "marker": true,
+	"sd": true, "spring": true, "web": true,
 }
 
 // javaLookup is rule 210225's operator (see javaLookupRules).
