@@ -137,7 +137,7 @@ func TestAttack90Win(t *testing.T) {
 
 // FuzzWinStatement: any value is read without a panic.
 func FuzzWinStatement(f *testing.F) {
-	for _, v := range concat(attack90WinAttacks, attack90WinBenign) {
+	for _, v := range concat(attack90WinAttacks, attack90WinBenign, review90WinAttacks, review90WinCRSCatches, review90WinBenign) {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) { winStatement(v) })
