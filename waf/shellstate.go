@@ -9,13 +9,19 @@ import "strings"
 // bound"):
 //   - 210223 (shellEnvDump): bash's typeset, declare's synonym (the CRS
 //     refuses declare -p and -x, not typeset), alone or before its
-//     options: 127.0.0.1;typeset -x, `typeset -x`, x;typeset -p, and
-//     x;typeset alone, which prints every variable; declare alone too,
-//     which does the same and which the CRS reads only with an option.
+//     options that print the environment: 127.0.0.1;typeset -x,
+//     `typeset -x`, x;typeset -p, and x;typeset alone, which prints
+//     every variable; declare alone too, which does the same and which
+//     the CRS reads only with an option. After assignments, builtin,
+//     command or eval, and with --, redirections and unset variables
+//     read over (x;a=1 typeset 2>&1, x;typeset $u). A declaration
+//     (x=1; typeset -i x) passes.
 //   - 210224 (shellTruncate): truncate with an option
-//     (127.0.0.1;truncate -s0 victim.sqlite) and a redirection that
-//     empties a file with no command before it, or : (x;> db.sqlite,
-//     x;:>victim.sqlite): rm, shred and mv are refused, these were not.
+//     (127.0.0.1;truncate -s0 victim.sqlite, /usr/bin/truncate \-s0 f)
+//     and a redirection that empties a file with no command before it,
+//     or : (x;> db.sqlite, x;:>victim.sqlite, x;10>db.sqlite,
+//     x;{fd}>db.sqlite, x;>"db".sqlite): rm, shred and mv are refused,
+//     these were not.
 //
 // Both read after each separator rule 210151 reads (; | & a backtick, a
 // line break, $() the command word as bash runs it, its letters with
@@ -137,11 +143,10 @@ func shellWordDone(buf []byte, k, j int) ([]byte, int) {
 }
 
 // shellEnvDump is rule 210223's operator (see shellStateRules): after a
-// separator and grouping, typeset or declare (shellRunWord) then the
-// value's end, a separator, a comment or a closing ), as rule 210151
-// reads a command word at its end (shellWordEnds); or then an option of
-// theirs (-p, -x, -px, +x: shellDumpOption). "Q&A; typeset is a printing
-// term" passes.
+// separator and grouping, typeset or declare (shellRunWord), after
+// assignments and builtin, command or eval (shellCommandWord), then what
+// leaves it printing the environment to the command's end (envDumpArgs).
+// "Q&A; typeset is a printing term" and "x=1; typeset -i x" pass.
 func shellEnvDump(v string) bool {
 	for i := 0; i < len(v); i++ {
 		k, ok := shellSeparatorEnd(v, i)
@@ -150,15 +155,253 @@ func shellEnvDump(v string) bool {
 		}
 		k = skipShellGrouping(v, k)
 		var a [16]byte
-		w, e := shellRunWord(v, k, a[:0])
+		w, e := shellCommandWord(v, k, envDumpRunners, false, a[:0])
 		if e == k || string(w) != "typeset" && string(w) != "declare" {
 			continue
 		}
-		if shellWordEnds(v, e) || shellDumpOption(v, e) {
+		if envDumpArgs(v, e, v[i]) {
 			return true
 		}
 	}
 	return false
+}
+
+// envDumpRunners run typeset, a builtin, as the next word (builtin
+// typeset -p, command declare, eval typeset); nohup, env and exec run no
+// builtin.
+var envDumpRunners = []string{"builtin", "command", "eval"}
+
+// truncateRunners run truncate as the next word (command truncate,
+// sudo truncate).
+var truncateRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time"}
+
+// shellCommandWord reads the command word at v[k:] (shellRunWord) after
+// what bash reads before it: assignments (a=1, x="a b"), one of runners
+// with a blank after it, and when path, a path before the word
+// (/usr/bin/truncate, ./truncate). It reads within shellStateWindow
+// bytes of k (and the word's own window); end is k when there is no
+// word.
+func shellCommandWord(v string, k int, runners []string, path bool, buf []byte) (word []byte, end int) {
+	limit := min(len(v), k+shellStateWindow)
+	j := k
+	for j < limit {
+		if n := shellAssignmentEnd(v, j, limit); n > j {
+			if m := skipBlanks(v, n); m > n {
+				j = m
+				continue
+			}
+			return nil, k
+		}
+		s := j
+		if path && (v[j] == '/' || v[j] == '.' || v[j] == '~') {
+			n := j
+			for n < limit && !shellArgEnd(v[n]) && strings.IndexByte("<>(", v[n]) < 0 {
+				if v[n] == '/' {
+					s = n + 1
+				}
+				n++
+			}
+		}
+		w, e := shellRunWord(v, s, buf[:0])
+		if e == s {
+			return nil, k
+		}
+		runner := false
+		for _, r := range runners {
+			if string(w) == r {
+				runner = true
+			}
+		}
+		if m := skipBlanks(v, e); runner && m > e {
+			j = m
+			continue
+		}
+		return w, e
+	}
+	return nil, k
+}
+
+// shellAssignmentEnd: at v[j:limit], an assignment before a command
+// (a=1, a+=x, a="b c", a=): a name, = and a value whose quotes close; the
+// index after it, or j.
+func shellAssignmentEnd(v string, j, limit int) int {
+	n := j
+	for n < limit && identByte(v[n], "") && !(n == j && v[n] >= '0' && v[n] <= '9') {
+		n++
+	}
+	if n == j || n >= limit {
+		return j
+	}
+	if v[n] == '+' {
+		n++
+	}
+	if n >= limit || v[n] != '=' {
+		return j
+	}
+	n++
+	var quote byte
+	for n < limit {
+		c := v[n]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\\':
+			n++
+		case c == '\'' || c == '"':
+			quote = c
+		case shellArgEnd(c):
+			return n
+		}
+		n++
+	}
+	if quote != 0 || n < len(v) {
+		return j // an unclosed quote or a value longer than the window
+	}
+	return n
+}
+
+// envDumpArgs: the words after typeset or declare (ending at v[e]), up to
+// the command's end (envDumpEnd) in a window of shellStateWindow bytes,
+// leave it printing the environment: none, or options of theirs of which
+// one holds p, x, f or F (-p, -x, -px, +x, -f; not -i, -a, -A or -r
+// alone, which print only such variables), with -- , a variable bash
+// expands to nothing ($u, ${u}) and redirections (2>&1, </dev/null) read
+// over. A name (typeset -i x, declare -A seen) is a declaration, a word
+// prose ("typeset is", "typeset -- the old way").
+func envDumpArgs(v string, e int, sep byte) bool {
+	limit := min(len(v), e+shellStateWindow)
+	opts, dump := false, false
+	for j := e; ; {
+		if envDumpEnd(v, j, sep) {
+			return !opts || dump
+		}
+		n := skipBlanks(v, j)
+		if n >= limit || n == j && v[n] != '<' && v[n] != '>' {
+			return false // a word glued to the last, or the window's end
+		}
+		if m := dumpOptionEnd(v, n, limit); m > n {
+			opts = true
+			dump = dump || strings.ContainsAny(v[n+1:m], "pxfF")
+			j = m
+		} else if n+2 <= limit && v[n:n+2] == "--" && (n+2 == len(v) || shellArgEnd(v[n+2])) {
+			j = n + 2
+		} else if m := shellRedirectionEnd(v, n, limit); m > n {
+			j = m
+		} else if m := emptyExpansionEnd(v, n, limit); m > n {
+			j = m
+		} else {
+			return false
+		}
+	}
+}
+
+// envDumpEnd: the command ends at v[j] as shellWordEnds reads it, or at
+// a '|' (after blanks: typeset|grep SECRET) but after a '|', a line
+// break or a backtick, where a Markdown table's cells (| typeset |
+// declare |, a line's typeset | prints) and inline code are prose.
+func envDumpEnd(v string, j int, sep byte) bool {
+	if shellWordEnds(v, j) {
+		return true
+	}
+	n := skipBlanks(v, j)
+	return n < len(v) && v[n] == '|' && sep != '|' && sep != '\n' && sep != '`'
+}
+
+// dumpOptionEnd: at v[n:limit], an option of typeset's and declare's (-
+// or + and their letters: -p, -x, -px, +x, -f, -i), ending at the
+// value's end, a blank, a separator or a redirection; the index after
+// it, or n. "-ish" is none.
+func dumpOptionEnd(v string, n, limit int) int {
+	if v[n] != '-' && v[n] != '+' {
+		return n
+	}
+	m := n + 1
+	for m < limit && strings.IndexByte("aAfFgiIlnprtux", v[m]) >= 0 {
+		m++
+	}
+	if m > n+1 && (m == len(v) || shellArgEnd(v[m]) || v[m] == '<' || v[m] == '>') {
+		return m
+	}
+	return n
+}
+
+// shellRedirectionEnd: at v[n:limit], a redirection: a file descriptor's
+// digits, {name} or & before it, < > >> >| >& <& <> << or <<<, blanks
+// and its target (a word); the index after it, or n.
+func shellRedirectionEnd(v string, n, limit int) int {
+	m := n
+	switch {
+	case v[m] == '&':
+		m++
+	case v[m] == '{':
+		m++
+		for m < limit && identByte(v[m], "") {
+			m++
+		}
+		if m >= limit || v[m] != '}' {
+			return n
+		}
+		m++
+	default:
+		for m < limit && v[m] >= '0' && v[m] <= '9' {
+			m++
+		}
+	}
+	if m >= limit || v[m] != '<' && v[m] != '>' {
+		return n
+	}
+	m++
+	if m < limit && strings.IndexByte("<>|&", v[m]) >= 0 {
+		m++
+		if m < limit && v[m-1] == '<' && v[m] == '<' {
+			m++
+		}
+	}
+	m = skipBlanks(v, m)
+	s := m
+	for m < limit && !shellArgEnd(v[m]) && v[m] != '<' && v[m] != '>' {
+		m++
+	}
+	if m == s || m >= limit && m < len(v) {
+		return n
+	}
+	return m
+}
+
+// emptyExpansionEnd: at v[n:limit], a word of unquoted variables only
+// ($u, ${u}, $1, $@, $u$v), which bash expands to nothing when they are
+// unset (typeset $u prints every variable; "$u" is an empty name); the
+// index after it, or n.
+func emptyExpansionEnd(v string, n, limit int) int {
+	m := n
+	for m+1 < limit && v[m] == '$' {
+		switch c := v[m+1]; {
+		case c == '{':
+			p := m + 2
+			for p < limit && identByte(v[p], "") {
+				p++
+			}
+			if p == m+2 || p >= limit || v[p] != '}' {
+				return n
+			}
+			m = p + 1
+		case c == '@' || c == '*' || c >= '0' && c <= '9':
+			m += 2
+		case identByte(c, ""):
+			m++
+			for m < limit && identByte(v[m], "") {
+				m++
+			}
+		default:
+			return n
+		}
+	}
+	if m == n || m < len(v) && !shellArgEnd(v[m]) && v[m] != '<' && v[m] != '>' {
+		return n
+	}
+	return m
 }
 
 // shellWordEnds: the command word that ends at v[e] stands alone, as
@@ -184,26 +427,11 @@ func shellWordEnds(v string, e int) bool {
 	return n < len(v) && strings.IndexByte(";&<>", v[n]) >= 0
 }
 
-// shellDumpOption: blanks at v[e:], then an option of typeset's and
-// declare's (- or + and their letters: -p, -x, -px, +x, -f), ending at
-// the value's end, a blank or a separator. "typeset -- like" and
-// "typeset -ish" are no options of theirs.
-func shellDumpOption(v string, e int) bool {
-	k := skipBlanks(v, e)
-	if k == e || k >= len(v) || v[k] != '-' && v[k] != '+' {
-		return false
-	}
-	n := k + 1
-	for n < len(v) && n-k < 16 && strings.IndexByte("aAfFgiIlnprtux", v[n]) >= 0 {
-		n++
-	}
-	return n > k+1 && (n == len(v) || strings.IndexByte(" \t\r\n;|&`)#", v[n]) >= 0)
-}
-
 // shellTruncate is rule 210224's operator (see shellStateRules): after a
-// separator and grouping, truncate with an option of its own
+// separator and grouping, truncate (after assignments, a runner of
+// truncateRunners or a path: shellCommandWord) with an option of its own
 // (truncateOption) or a redirection that empties a file
-// (truncatingRedirection). After a line break or a backtick the
+// (truncatingRedirection), a named descriptor's ({fd}>) too. After a line break or a backtick the
 // redirection must end the command (strict): a Markdown quote's line
 // ("> notes.txt has more") and inline code ("use `> out.txt` to save")
 // are prose. "x; truncate the list" passes.
@@ -217,9 +445,16 @@ func shellTruncate(v string) bool {
 		if k >= len(v) {
 			return false
 		}
+		strict := v[i] == '\n' || v[i] == '`'
+		if r := namedDescriptorEnd(v, k); r > k {
+			if truncatingRedirection(v, r, strict) {
+				return true
+			}
+			continue
+		}
 		if v[k] != '>' && v[k] != ':' && (v[k] < '0' || v[k] > '9') {
 			var a [16]byte
-			if w, e := shellRunWord(v, k, a[:0]); e > k && string(w) == "truncate" && truncateOption(v, e) {
+			if w, e := shellCommandWord(v, k, truncateRunners, true, a[:0]); e > k && string(w) == "truncate" && truncateOption(v, e) {
 				return true
 			}
 			continue
@@ -231,7 +466,7 @@ func shellTruncate(v string) bool {
 			(v[i] == '|' || v[i] == '&' && i > 0 && v[i-1] == '<') {
 			continue
 		}
-		if truncatingRedirection(v, k, v[i] == '\n' || v[i] == '`') {
+		if truncatingRedirection(v, k, strict) {
 			return true
 		}
 	}
@@ -242,7 +477,8 @@ func shellTruncate(v string) bool {
 // separator, at most shellStateWindow bytes), one of its options: -s,
 // -c, -o or -r (as -s0, -cs0, -s 0), or --size, --no-create,
 // --reference, --io-blocks (or a prefix of one, as getopt takes it).
-// Quotes around the option are taken out.
+// Each word is read as bash unquotes it (shellRunWord: \-s0, -""s0,
+// $'-s0', "-s"0).
 func truncateOption(v string, e int) bool {
 	limit := min(len(v), e+shellStateWindow)
 	for j := e; j < limit; {
@@ -254,23 +490,44 @@ func truncateOption(v string, e int) bool {
 			continue
 		}
 		n := skipBlanks(v, j)
-		for n < limit && (v[n] == '\'' || v[n] == '"') {
-			n++
+		if n >= limit {
+			return false
 		}
-		if n+1 < limit && v[n] == '-' {
-			if strings.IndexByte("cors", v[n+1]) >= 0 || v[n+1] == '-' && n+2 < limit && strings.IndexByte("snri", v[n+2]) >= 0 {
+		var a [shellStateWindow]byte
+		if w, _ := shellRunWord(v, n, a[:0]); len(w) > 1 && w[0] == '-' {
+			if strings.IndexByte("cors", w[1]) >= 0 || w[1] == '-' && len(w) > 2 && strings.IndexByte("snri", w[2]) >= 0 {
 				return true
 			}
 		}
-		j = max(n, j+1)
+		j = n
+		for j < limit && v[j] != ' ' && v[j] != '\t' && strings.IndexByte(";|&`\n", v[j]) < 0 {
+			j++
+		}
 	}
 	return false
 }
 
+// namedDescriptorEnd: v[k:] (after a '{' that skipShellGrouping read
+// over) is a named file descriptor's name and its closing brace before a
+// '>' ({fd}>db.sqlite); the index of the '>', or k.
+func namedDescriptorEnd(v string, k int) int {
+	if k == 0 || v[k-1] != '{' {
+		return k
+	}
+	n := k
+	for n < len(v) && n-k < shellStateWindow && identByte(v[n], "") {
+		n++
+	}
+	if n == k || n+1 >= len(v) || v[n] != '}' || v[n+1] != '>' {
+		return k
+	}
+	return n + 1
+}
+
 // truncatingRedirection: at v[k:] (after a separator), ':' and blanks or
-// a file descriptor's digit or nothing, then > or >| (not >>, which
-// appends), blanks, and a file's name (fileLikeName: a path or a name
-// with an extension, quoted or not), then the value's end, a blank or a
+// a file descriptor's digits (1, 10) or nothing, then > or >| (not >>,
+// which appends), blanks, and a file's name as bash unquotes it
+// (fileLikeName: a path or a name with an extension), then the value's end, a blank or a
 // separator; when strict, then only the value's end or a separator
 // (after blanks), or a closing backtick at the value's end or before an
 // operator.
@@ -279,8 +536,10 @@ func truncatingRedirection(v string, k int, strict bool) bool {
 	switch {
 	case v[j] == ':':
 		j = skipBlanks(v, j+1)
-	case v[j] >= '0' && v[j] <= '9':
-		j++
+	default:
+		for j < len(v) && j-k < shellStateWindow && v[j] >= '0' && v[j] <= '9' {
+			j++ // 1>, 10>
+		}
 	}
 	if j >= len(v) || v[j] != '>' {
 		return false
@@ -293,23 +552,29 @@ func truncatingRedirection(v string, k int, strict bool) bool {
 		j++
 	}
 	j = skipBlanks(v, j)
+	// the name as bash unquotes it: 'db.sqlite', db''.sqlite,
+	// "db".sqlite, db\.sqlite
+	var a [shellStateWindow + 1]byte
+	name := a[:0]
 	var quote byte
-	if j < len(v) && (v[j] == '\'' || v[j] == '"') {
-		quote = v[j]
-		j++
-	}
 	s := j
-	for j < len(v) && j-s < shellStateWindow && (identByte(v[j], "./~+-$") || v[j] == '{' || v[j] == '}') {
-		j++
-	}
-	if j-s >= shellStateWindow || !fileLikeName(v[s:j]) {
-		return false
-	}
-	if quote != 0 {
-		if j >= len(v) || v[j] != quote {
-			return false
+	for ; j < len(v) && j-s < shellStateWindow; j++ {
+		c := v[j]
+		if c == '\\' && quote == 0 && j+1 < len(v) && fileNameByte(v[j+1]) {
+			j++
+			name = append(name, v[j])
+		} else if quote != 0 && c == quote {
+			quote = 0
+		} else if quote == 0 && (c == '\'' || c == '"') {
+			quote = c
+		} else if fileNameByte(c) {
+			name = append(name, c)
+		} else {
+			break
 		}
-		j++
+	}
+	if quote != 0 || j-s >= shellStateWindow || !fileLikeName(string(name)) {
+		return false // an unclosed quote, or a name longer than the window
 	}
 	if j == len(v) {
 		return true
@@ -331,6 +596,10 @@ func truncatingRedirection(v string, k int, strict bool) bool {
 	}
 	return false
 }
+
+// fileNameByte: c is one of a redirection's file name's bytes as
+// truncatingRedirection reads them.
+func fileNameByte(c byte) bool { return identByte(c, "./~+-${}") }
 
 // fileLikeName: name (a redirection's target) names a file: an absolute
 // path (/etc/passwd), one from the home or the current directory (~/x,
