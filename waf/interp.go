@@ -153,7 +153,9 @@ func templateRuntime(v string) bool {
 // }}: attack 90 read a secret through a Caddy with templates on the
 // response), or env used as a function in a pipeline or with a raw
 // string ({{ "X" | env }}, {{ env `X` }}; the CRS reads env "X"). The
-// actions are disjoint parts of the value, read once each.
+// actions are disjoint parts of the value, read once each. White space
+// includes line breaks, which an action may hold ({{ httpInclude\n"/admin"
+// }}: a review).
 func goTemplateEnv(v string) bool {
 	return eachFold(v, "{{", func(i int) bool {
 		a := v[i+2 : min(len(v), i+2+512)]
@@ -182,17 +184,17 @@ func goTemplateEnv(v string) bool {
 		// httpInclude ran a subrequest)
 		computed := func(k int) bool {
 			p := k
-			for p > 0 && (a[p-1] == ' ' || a[p-1] == '\t') {
+			for p > 0 && (a[p-1] == ' ' || a[p-1] >= '\t' && a[p-1] <= '\r') {
 				p--
 			}
 			if p > 0 && a[p-1] == '|' {
 				return true
 			}
-			n := skipBlanks(a, k)
+			n := skipSpace(a, k)
 			for n < len(a) && identByte(a[n], "") {
 				n++ // the word itself
 			}
-			n = skipBlanks(a, n)
+			n = skipSpace(a, n)
 			return n < len(a) && (a[n] == '(' || a[n] == '$' || a[n] == '.')
 		}
 		served := func(k int) bool {
@@ -200,7 +202,7 @@ func goTemplateEnv(v string) bool {
 			for n < len(a) && identByte(a[n], "") {
 				n++
 			}
-			m := skipBlanks(a, n)
+			m := skipSpace(a, n)
 			return computed(k) || m > n && m < len(a) && (a[m] == '"' || a[m] == '`')
 		}
 		if word("placeholder", envString) || word("ph", envString) || word("placeholder", computed) || word("ph", computed) ||
@@ -210,10 +212,10 @@ func goTemplateEnv(v string) bool {
 		}
 		return word("env", func(k int) bool {
 			p := k
-			for p > 0 && (a[p-1] == ' ' || a[p-1] == '\t') {
+			for p > 0 && (a[p-1] == ' ' || a[p-1] >= '\t' && a[p-1] <= '\r') {
 				p--
 			}
-			n := skipBlanks(a, k+3)
+			n := skipSpace(a, k+3)
 			return p > 0 && a[p-1] == '|' || n < len(a) && n > k+3 && strings.IndexByte("`(\"$.", a[n]) >= 0
 		})
 	})

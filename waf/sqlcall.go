@@ -129,23 +129,60 @@ func typedLiteralAfter(v string, j int) bool {
 	} else {
 		return false
 	}
-	j = sqlSkipComments(v, j)
-	if k, ok := sqlWordFold(v, j, "not"); ok {
-		j = sqlSkipComments(v, k)
+	// NOT, ! and brackets, any number of them (not not bool 't', (not
+	// bool 'f'): a review)
+	for {
+		j = sqlSkipComments(v, j)
+		if k, ok := sqlWordFold(v, j, "not"); ok {
+			j = k
+			continue
+		}
+		if j < len(v) && (v[j] == '(' || v[j] == '!') {
+			j++
+			continue
+		}
+		break
 	}
-	for j < len(v) && v[j] == '(' {
-		j = sqlSkipComments(v, j+1)
+	// the type's name: one of sqlLiteralTypes, or, since PostgreSQL takes
+	// any type's name so (bpchar 't', regrole 'postgres': a review), any
+	// name of up to three words (double precision, timestamp with time
+	// zone) that is no keyword of a condition
+	words := 0
+	for ; words < 3; words++ {
+		e := identEnd(v, j)
+		if e == j || e-j > 32 || v[j] >= '0' && v[j] <= '9' {
+			break
+		}
+		if _, kw := sqlWordFold(v, j, "not", "null", "true", "false", "is", "in", "like", "between", "and", "or", "xor", "select", "case", "exists"); kw {
+			break
+		}
+		j = sqlSkipComments(v, e)
+		if sqlStringStart(v, j) {
+			return true
+		}
 	}
-	e := identEnd(v, j)
-	if e == j || e-j > 16 {
+	return false
+}
+
+// sqlStringStart: a string constant starts at v[j]: a quote, PostgreSQL's
+// dollar quoting ($$...$$, $t$...$t$), an escape or Unicode string
+// (E'...', U&'...'), a bit or hex string (B'...', X'...'), N'...'.
+func sqlStringStart(v string, j int) bool {
+	if j >= len(v) {
 		return false
 	}
-	var buf [16]byte
-	if !sqlLiteralTypes[string(lowerASCII(buf[:0], v[j:e]))] {
-		return false
+	switch c := v[j] | 0x20; {
+	case v[j] == '\'':
+		return true
+	case v[j] == '$':
+		e := identEnd(v, j+1)
+		return e < len(v) && v[e] == '$'
+	case c == 'e' || c == 'b' || c == 'x' || c == 'n':
+		return j+1 < len(v) && v[j+1] == '\''
+	case c == 'u':
+		return j+2 < len(v) && v[j+1] == '&' && v[j+2] == '\''
 	}
-	q := sqlSkipComments(v, e)
-	return q < len(v) && v[q] == '\''
+	return false
 }
 
 // sqlLiteralTypes are the types whose name before a string makes a typed
@@ -222,18 +259,30 @@ func tableCompared(v string) bool {
 		if n >= len(w) {
 			return false
 		}
-		e := identEnd(w, n)
-		if w[n] == '"' {
-			c := strings.IndexByte(w[n+1:], '"')
-			if c < 0 {
+		// the name, its parts bare, quoted or U&"..." (a schema's name
+		// before it: "public"."secrets", a review)
+		e := n
+		for part := 0; part < 3; part++ {
+			p := e
+			if strings.HasPrefix(w[p:], "U&\"") || strings.HasPrefix(w[p:], "u&\"") {
+				p += 2
+			}
+			if p < len(w) && w[p] == '"' {
+				c := strings.IndexByte(w[p+1:], '"')
+				if c < 0 {
+					return false
+				}
+				e = p + c + 2
+			} else if t := identEnd(w, p); t > p && (w[p] < '0' || w[p] > '9') {
+				e = t
+			} else {
 				return false
 			}
-			e = n + c + 2
-		} else if e == n || w[n] >= '0' && w[n] <= '9' {
-			return false
-		}
-		for e+1 < len(w) && w[e] == '.' && identEnd(w, e+1) > e+1 {
-			e = identEnd(w, e+1) // a schema's name
+			if d := sqlSkipComments(w, e); d < len(w) && w[d] == '.' {
+				e = sqlSkipComments(w, d+1)
+				continue
+			}
+			break
 		}
 		a := sqlSkipComments(w, e)
 		if a < len(w) && w[a] == '*' {
