@@ -169,15 +169,16 @@ func shellEnvDump(v string) bool {
 // envDumpRunners run typeset, a builtin, as the next word (builtin
 // typeset -p, command declare, eval typeset); nohup, env and exec run no
 // builtin.
-var envDumpRunners = []string{"builtin", "command", "eval"}
+var envDumpRunners = []string{"builtin", "command", "eval", "time"}
 
 // truncateRunners run truncate as the next word (command truncate,
 // sudo truncate).
 var truncateRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time"}
 
 // shellCommandWord reads the command word at v[k:] (shellRunWord) after
-// what bash reads before it: assignments (a=1, x="a b"), one of runners
-// with a blank after it, and when path, a path before the word
+// what bash reads before it: assignments (a=1, x="a b"), the reserved
+// word ! with a blank after it, one of runners with a blank after it
+// (time's -p read over after time), and when path, a path before the word
 // (/usr/bin/truncate, ./truncate). It reads within shellStateWindow
 // bytes of k (and the word's own window); end is k when there is no
 // word.
@@ -185,6 +186,10 @@ func shellCommandWord(v string, k int, runners []string, path bool, buf []byte) 
 	limit := min(len(v), k+shellStateWindow)
 	j := k
 	for j < limit {
+		if v[j] == '!' && j+1 < limit && (v[j+1] == ' ' || v[j+1] == '\t') {
+			j = skipBlanks(v, j+1) // x;! typeset -p
+			continue
+		}
 		if n := shellAssignmentEnd(v, j, limit); n > j {
 			if m := skipBlanks(v, n); m > n {
 				j = m
@@ -214,6 +219,9 @@ func shellCommandWord(v string, k int, runners []string, path bool, buf []byte) 
 		}
 		if m := skipBlanks(v, e); runner && m > e {
 			j = m
+			if string(w) == "time" && m+2 < limit && v[m:m+2] == "-p" && (v[m+2] == ' ' || v[m+2] == '\t') {
+				j = skipBlanks(v, m+2) // time -p typeset
+			}
 			continue
 		}
 		return w, e
@@ -310,21 +318,42 @@ func envDumpEnd(v string, j int, sep byte) bool {
 }
 
 // dumpOptionEnd: at v[n:limit], an option of typeset's and declare's (-
-// or + and their letters: -p, -x, -px, +x, -f, -i), ending at the
-// value's end, a blank, a separator or a redirection; the index after
-// it, or n. "-ish" is none.
+// or + and their letters: -p, -x, -px, +x, -f, -i), read unquoted as
+// bash reads it (-'p', '-p', "-x", \-p), ending at the value's end, a
+// blank, a separator or a redirection; the index after it, or n. "-ish"
+// is none.
 func dumpOptionEnd(v string, n, limit int) int {
-	if v[n] != '-' && v[n] != '+' {
+	m, letters := n, 0
+	var quote byte
+	for m < limit {
+		c := v[m]
+		if quote == 0 && (shellArgEnd(c) || c == '<' || c == '>') {
+			break
+		}
+		m++
+		switch {
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
+			continue
+		case quote != 0 && c == quote:
+			quote = 0
+			continue
+		case quote == 0 && c == '\\':
+			if m >= limit {
+				return n
+			}
+			c = v[m]
+			m++
+		}
+		if letters == 0 && c != '-' && c != '+' || letters > 0 && strings.IndexByte("aAfFgiIlnprtux", c) < 0 {
+			return n
+		}
+		letters++
+	}
+	if quote != 0 || letters < 2 || m >= limit && m < len(v) {
 		return n
 	}
-	m := n + 1
-	for m < limit && strings.IndexByte("aAfFgiIlnprtux", v[m]) >= 0 {
-		m++
-	}
-	if m > n+1 && (m == len(v) || shellArgEnd(v[m]) || v[m] == '<' || v[m] == '>') {
-		return m
-	}
-	return n
+	return m
 }
 
 // shellRedirectionEnd: at v[n:limit], a redirection: a file descriptor's
@@ -431,7 +460,10 @@ func shellWordEnds(v string, e int) bool {
 // separator and grouping, truncate (after assignments, a runner of
 // truncateRunners or a path: shellCommandWord) with an option of its own
 // (truncateOption) or a redirection that empties a file
-// (truncatingRedirection), a named descriptor's ({fd}>) too. After a line break or a backtick the
+// (truncatingRedirection), a named descriptor's ({fd}>) too, with no
+// command before it or one that writes nothing (true, false, echo, or
+// :, quoted or escaped too: x;true>db.sqlite, x;\:>db.sqlite). After a
+// line break or a backtick the
 // redirection must end the command (strict): a Markdown quote's line
 // ("> notes.txt has more") and inline code ("use `> out.txt` to save")
 // are prose. "x; truncate the list" passes.
@@ -452,10 +484,24 @@ func shellTruncate(v string) bool {
 			}
 			continue
 		}
+		if e := quotedColonEnd(v, k); e > k {
+			if n := skipBlanks(v, e); n < len(v) && truncatingRedirection(v, n, strict) {
+				return true // x;\:>db.sqlite, x;':'>db.sqlite
+			}
+			continue
+		}
 		if v[k] != '>' && v[k] != ':' && (v[k] < '0' || v[k] > '9') {
 			var a [16]byte
-			if w, e := shellCommandWord(v, k, truncateRunners, true, a[:0]); e > k && string(w) == "truncate" && truncateOption(v, e) {
+			w, e := shellCommandWord(v, k, truncateRunners, true, a[:0])
+			if e > k && string(w) == "truncate" && truncateOption(v, e) {
 				return true
+			}
+			// a command that writes nothing, before a redirection:
+			// x;true>db.sqlite, x;echo>db.sqlite
+			if e > k && (string(w) == "true" || string(w) == "false" || string(w) == "echo") {
+				if n := skipBlanks(v, e); n < len(v) && (v[n] == '>' || v[n] >= '0' && v[n] <= '9') && truncatingRedirection(v, n, strict) {
+					return true
+				}
 			}
 			continue
 		}
@@ -595,6 +641,18 @@ func truncatingRedirection(v string, k int, strict bool) bool {
 		return n == len(v) || strings.IndexByte(";&|\n)", v[n]) >= 0 || v[n] == '`' && shellWordEnds(v, n)
 	}
 	return false
+}
+
+// quotedColonEnd: v[k:] is bash's : quoted or escaped (\:, ':', ":");
+// the index after it, or k.
+func quotedColonEnd(v string, k int) int {
+	switch {
+	case strings.HasPrefix(v[k:], `\:`):
+		return k + 2
+	case strings.HasPrefix(v[k:], `':'`) || strings.HasPrefix(v[k:], `":"`):
+		return k + 3
+	}
+	return k
 }
 
 // fileNameByte: c is one of a redirection's file name's bytes as
