@@ -742,7 +742,8 @@ func init() {
 // misspellings of install are its own aliases); npx, pnpx and bunx take
 // the package with no subcommand.
 var pkgInstallVerbs = map[string][]string{
-	"npm":  {"i", "in", "ins", "inst", "insta", "instal", "install", "isnt", "isnta", "isntal", "isntall", "add", "exec", "x"},
+	"npm": {"i", "in", "ins", "inst", "insta", "instal", "install", "isnt", "isnta", "isntal", "isntall", "add", "exec", "x",
+		"it", "install-test"},
 	"pnpm": {"i", "install", "add", "dlx"},
 	"yarn": {"add", "dlx"},
 	"bun":  {"i", "install", "add", "x"},
@@ -750,11 +751,13 @@ var pkgInstallVerbs = map[string][]string{
 }
 
 // shellPkgInstall is rule 210226's operator (see shellInstallRules):
-// after a separator and grouping, npm, pnpm, yarn or bun (shellRunWord)
-// and options, one of its install verbs (yarn global add too), or npx,
+// after a separator and grouping, npm, pnpm, yarn or bun
+// (shellCommandWord: after assignments and truncateRunners' runners) and
+// options (pkgVerb), one of its install verbs (yarn global add too), or npx,
 // pnpx or bunx; then among the command's words up to its end (options
 // and registry names read over) a source that is no registry name
-// (pkgSource). A word that is neither (a prose word with a ':' or a
+// (pkgSource), or any registry name after npm_config_registry= or
+// --registry. A word that is neither (a prose word with a ':' or a
 // ',') ends the reading: "Bug; npm install fails: see https://..."
 // passes. After a line break or a backtick the command must end there
 // (inline code in a sentence, "install with `npm i github:u/r` today",
@@ -767,7 +770,7 @@ func shellPkgInstall(v string) bool {
 		}
 		k = skipShellGrouping(v, k)
 		var a [16]byte
-		w, e := shellRunWord(v, k, a[:0])
+		w, e := shellCommandWord(v, k, truncateRunners, false, a[:0])
 		if e == k {
 			continue
 		}
@@ -775,53 +778,71 @@ func shellPkgInstall(v string) bool {
 		if !ok {
 			continue
 		}
+		// a registry set in the environment (npm_config_registry=...
+		// npm i evil-pkg) makes any package name a source
+		registry := strings.Contains(strings.ToLower(v[k:e]), "npm_config_registry=")
 		limit := min(len(v), e+shellStateWindow)
 		j := e
 		if verbs != nil {
-			j = pkgVerb(v, e, limit, verbs, string(w) == "yarn")
+			j = pkgVerb(v, e, limit, verbs, string(w) == "yarn", &registry)
 			if j < 0 {
 				continue
 			}
 		}
-		if pkgArguments(v, j, limit, string(w) == "yarn", v[i] == '\n' || v[i] == '`') {
+		if pkgArguments(v, j, limit, string(w) == "yarn", registry, v[i] == '\n' || v[i] == '`') {
 			return true
 		}
 	}
 	return false
 }
 
-// pkgVerb reads, at v[e:limit], blanks, options (-g, --prefix=x) and one
-// of verbs (shellRunWord; yarn's global before add); it answers the
-// index after the verb, or -1.
-func pkgVerb(v string, e, limit int, verbs []string, yarn bool) int {
+// pkgVerb reads, at v[e:limit], blanks, options (-g, --prefix=x, and
+// after an option with no =, one word that is no verb: its value, as in
+// --prefix /tmp, -C dir, -w app) and one of verbs (shellRunWord; yarn's
+// global before add); it answers the index after the verb, or -1. A
+// --registry option sets *registry.
+func pkgVerb(v string, e, limit int, verbs []string, yarn bool, registry *bool) int {
 	j := e
+	value := false // the word before may take the next as its value
 	for j < limit {
 		n := skipBlanks(v, j)
 		if n == j || n >= limit {
 			return -1
 		}
 		if v[n] == '-' {
+			s := n
 			for n < limit && !shellArgEnd(v[n]) {
 				n++
 			}
+			if strings.HasPrefix(v[s:n], "--registry") {
+				*registry = true
+			}
+			value = strings.IndexByte(v[s:n], '=') < 0
 			j = n
 			continue
 		}
 		var a [16]byte
 		w, end := shellRunWord(v, n, a[:0])
-		if end == n {
-			return -1
-		}
-		if yarn && string(w) == "global" {
-			j = end
-			continue
-		}
+		isVerb := false
 		for _, verb := range verbs {
-			if string(w) == verb {
-				return end
+			if end > n && string(w) == verb {
+				isVerb = true
 			}
 		}
-		return -1
+		if isVerb && (end == len(v) || shellArgEnd(v[end])) {
+			return end
+		}
+		if yarn && end > n && string(w) == "global" {
+			j, value = end, false
+			continue
+		}
+		if !value {
+			return -1
+		}
+		for n < limit && !shellArgEnd(v[n]) {
+			n++ // an option's value: /tmp, dir, app
+		}
+		j, value = n, false
 	}
 	return -1
 }
@@ -835,7 +856,7 @@ func shellArgEnd(c byte) bool { return strings.IndexByte(" \t\r\n;|&`)", c) >= 0
 // the reading. When strict, a source counts only if the command ends
 // with the value, a separator or a closing backtick that ends a command
 // (shellWordEnds).
-func pkgArguments(v string, j, limit int, yarn, strict bool) bool {
+func pkgArguments(v string, j, limit int, yarn, registry, strict bool) bool {
 	found := false
 	for {
 		n := skipBlanks(v, j)
@@ -865,6 +886,11 @@ func pkgArguments(v string, j, limit int, yarn, strict bool) bool {
 				return true
 			}
 			found = true
+		case registry && len(tok) > 0 && tok[0] != '-' && pkgSpec(string(tok)):
+			if !strict {
+				return true
+			}
+			found = true
 		case len(tok) > 0 && tok[0] == '-' || pkgSpec(string(tok)):
 		default:
 			return false
@@ -883,10 +909,12 @@ func pkgArguments(v string, j, limit int, yarn, strict bool) bool {
 // pkgSource: tok (a package manager's argument, quotes taken out) names
 // a package by no registry name: a URL (://), a repository or file
 // protocol (github:, gitlab:, bitbucket:, gist:, git+, git@, file:,
-// link:, http:), a tarball (.tgz, .tar.gz, .tar), a path (/x, ./x, ../x,
-// ~/x), a host and a path (evil.com/x.tgz), or, but for yarn (knitting's
-// "yarn add wool/silk"), GitHub's owner/repo. A scoped name (@types/node)
-// is a registry name.
+// link:, http:), a tarball (.tgz, .tar.gz, .tar), an absolute path or
+// one from the home (/x, ~/x), a host and a path (evil.com/x.tgz),
+// owner/repo#ref, or, but for yarn (knitting's "yarn add wool/silk"),
+// GitHub's owner/repo. A scoped name (@types/node) is a registry name, a
+// relative path (./x, ../x: a monorepo's instructions, "npm i
+// ../shared-lib") none.
 func pkgSource(tok string, yarn bool) bool {
 	if len(tok) < 2 {
 		return false
@@ -895,7 +923,7 @@ func pkgSource(tok string, yarn bool) bool {
 	if strings.Contains(t, "://") {
 		return true
 	}
-	for _, p := range []string{"github:", "gitlab:", "bitbucket:", "gist:", "git+", "git@", "file:", "link:", "http:", "https:", "/", "./", "../", "~/"} {
+	for _, p := range []string{"github:", "gitlab:", "bitbucket:", "gist:", "git+", "git@", "file:", "link:", "http:", "https:", "/", "~/"} {
 		if strings.HasPrefix(t, p) && len(t) > len(p) {
 			return true
 		}
@@ -904,6 +932,12 @@ func pkgSource(tok string, yarn bool) bool {
 		if strings.HasSuffix(t, s) && len(t) > len(s) {
 			return true
 		}
+	}
+	if strings.HasPrefix(t, "./") || strings.HasPrefix(t, "../") {
+		return false // a monorepo's package: npm i ../shared-lib
+	}
+	if h := strings.IndexByte(t, '#'); h > 0 && t[0] != '@' && pkgSpec(t[:h]) && strings.IndexByte(t[:h], '/') > 0 {
+		return true // owner/repo#ref, a git source: evil/pkg#main
 	}
 	slash := strings.IndexByte(t, '/')
 	if t[0] == '@' || slash <= 0 || slash == len(t)-1 {
@@ -943,9 +977,9 @@ var (
 
 // shellSysCommand is rule 210227's operator (see shellInstallRules):
 // after a separator and grouping, one of sysCommandOwn's words
-// (shellRunWord) at a command's end (shellWordEnds), before an option or
+// (shellCommandWord: after assignments and runners) at a command's end (shellWordEnds), before an option or
 // before a path (/, ~/, ./); one of sysCommandProse's before an option
-// (shellOption); init and telinit before a runlevel's digit that ends
+// (shellOption), du before options and a path (duPathArgs); init and telinit before a runlevel's digit that ends
 // the command.
 func shellSysCommand(v string) bool {
 	for i := 0; i < len(v); i++ {
@@ -955,13 +989,27 @@ func shellSysCommand(v string) bool {
 		}
 		k = skipShellGrouping(v, k)
 		var a [16]byte
-		w, e := shellRunWord(v, k, a[:0])
+		w, e := shellCommandWord(v, k, truncateRunners, false, a[:0])
 		if e == k {
 			continue
 		}
 		word := string(w)
 		own := sysCommandOwn[word]
 		if !own && !sysCommandProse[word] {
+			continue
+		}
+		if word == "du" {
+			if duPathArgs(v, e) {
+				return true
+			}
+			continue
+		}
+		if word == "ss" {
+			// only before a short option that lists processes (-p,
+			// -xp, -tlnp): "FYI; ss -s" is a summary, low impact
+			if n := skipBlanks(v, e); shellOption(v, e) && n+1 < len(v) && v[n+1] != '-' && strings.IndexByte(v[n:min(len(v), n+34)], 'p') > 0 {
+				return true
+			}
 			continue
 		}
 		if shellOption(v, e) {
@@ -999,6 +1047,34 @@ func shellOption(v string, e int) bool {
 		return false
 	}
 	return n == len(v) || shellArgEnd(v[n]) || v[n] == '#' || long && v[n] == '='
+}
+
+// duPathArgs: after du (ending at v[e]), options (shellOption) then a
+// path (shellPathArg) that is absolute (du -a /home) or ends the command
+// (du -sh ~/x): "du -sh shows 90%" and "du -sh * too" are prose. It reads
+// within shellStateWindow bytes.
+func duPathArgs(v string, e int) bool {
+	limit := min(len(v), e+shellStateWindow)
+	opt := false
+	for j := e; j < limit; {
+		n := skipBlanks(v, j)
+		if n == j || n >= limit {
+			return false
+		}
+		m := n
+		for m < limit && !shellArgEnd(v[m]) {
+			m++
+		}
+		if v[n] == '-' {
+			if !shellOption(v, j) {
+				return false
+			}
+			opt, j = true, m
+			continue
+		}
+		return opt && shellPathArg(v, j) && (v[n] == '/' || shellWordEnds(v, m))
+	}
+	return false
 }
 
 // shellRunlevel: blanks at v[e:], a runlevel (0-6, s or S), and the
