@@ -85,7 +85,7 @@ func apostropheAt(v string, i int) bool {
 // the application's string (the first, third, ... of its kind,
 // apostrophes inside words not counted, as 210169 reads them), closing
 // brackets, OR, AND, XOR, || or && and perhaps NOT and opening brackets,
-// a typed literal: one of sqlLiteralTypes, then a quoted string (x' or
+// a typed literal: a type's name, then a quoted string (x' or
 // bool 't'--, x' or date '2020-01-01' = date '2020-01-01'#: logins on
 // PostgreSQL 15 and MariaDB 10.11 that no reading of the CRS's or ours
 // saw, in every place; attack 91 read a password through them). The
@@ -143,10 +143,10 @@ func typedLiteralAfter(v string, j int) bool {
 		}
 		break
 	}
-	// the type's name: one of sqlLiteralTypes, or, since PostgreSQL takes
-	// any type's name so (bpchar 't', regrole 'postgres': a review), any
-	// name of up to three words (double precision, timestamp with time
-	// zone) that is no keyword of a condition
+	// the type's name (bool, date, uuid, ...): since PostgreSQL takes any
+	// type's name so (bpchar 't', regrole 'postgres': a review), any name
+	// of up to three words (double precision, timestamp with time zone)
+	// that is no keyword of a condition
 	words := 0
 	for ; words < 3; words++ {
 		e := identEnd(v, j)
@@ -184,17 +184,6 @@ func sqlStringStart(v string, j int) bool {
 	}
 	return false
 }
-
-// sqlLiteralTypes are the types whose name before a string makes a typed
-// literal (PostgreSQL's type 'string', the standard's DATE, TIME,
-// TIMESTAMP, INTERVAL that MySQL takes too), lowercased.
-var sqlLiteralTypes = map[string]bool{"bool": true, "boolean": true, "date": true, "time": true, "timetz": true, "timestamp": true,
-	"timestamptz": true, "interval": true, "char": true, "varchar": true, "name": true, "text": true, "json": true, "jsonb": true,
-	"inet": true, "cidr": true, "macaddr": true, "macaddr8": true, "uuid": true, "point": true, "line": true, "lseg": true, "box": true,
-	"path": true, "polygon": true, "circle": true, "xml": true, "tsquery": true, "tsvector": true, "int": true, "int2": true, "int4": true,
-	"int8": true, "integer": true, "smallint": true, "bigint": true, "numeric": true, "decimal": true, "real": true, "float4": true,
-	"float8": true, "money": true, "bytea": true, "bit": true, "varbit": true, "oid": true, "regclass": true, "regtype": true,
-	"regproc": true, "pg_lsn": true, "int4range": true, "int8range": true, "daterange": true, "tsrange": true, "numrange": true}
 
 // tableCompared is rule 210218's operator: PostgreSQL's and MySQL 8's
 // TABLE <name> (SELECT * FROM <name>) in brackets of its own (ONLY, *, a

@@ -400,7 +400,7 @@ func winFileName(s string) bool {
 	}
 	d := strings.LastIndexByte(s, '.')
 	if d == 0 {
-		if len(s) < 3 || strings.IndexAny(s[1:], "-_") < 0 {
+		if len(s) < 3 || !strings.ContainsAny(s[1:], "-_") {
 			return false
 		}
 		for x := 1; x < len(s); x++ {
