@@ -1227,13 +1227,49 @@ const pumpChunk = 32 << 10
 
 // abandon ends the pump at once: nothing more is written, and a write
 // blocked on the client is cut short by a deadline in the past.
+//
+// The deadline goes to the innermost writer (net/http's, whose deadline
+// is the connection's or the stream's, safe from any goroutine), not
+// through the writers between: Caddy's IdleTimeoutWriter keeps deadline
+// state that only the goroutine writing may touch (the race detector
+// caught this pump's write and this call meeting there). That writer
+// sets its own idle deadline before each write it passes on, which may
+// land after this one: the past deadline is set again until the pump has
+// returned.
 func (p *clientPump) abandon() {
 	p.mu.Lock()
 	p.ending, p.abandoned = true, true
 	p.mu.Unlock()
 	p.poke()
-	_ = http.NewResponseController(p.w).SetWriteDeadline(time.Now())
-	<-p.done
+	rc := http.NewResponseController(innermostWriter(p.w))
+	for {
+		_ = rc.SetWriteDeadline(time.Now())
+		select {
+		case <-p.done:
+			return
+		case <-time.After(abandonRetry):
+		}
+	}
+}
+
+// abandonRetry is how often abandon sets the past deadline again while
+// the pump has not returned.
+const abandonRetry = 20 * time.Millisecond
+
+// innermostWriter follows Unwrap to the writer that all the others wrap.
+func innermostWriter(w http.ResponseWriter) http.ResponseWriter {
+	for range 64 { // a bound on a chain that would wrap itself
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		inner := u.Unwrap()
+		if inner == nil {
+			break
+		}
+		w = inner
+	}
+	return w
 }
 
 func (p *clientPump) flush() {
