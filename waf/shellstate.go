@@ -156,10 +156,10 @@ func shellEnvDump(v string) bool {
 		k = skipShellGrouping(v, k)
 		var a [16]byte
 		w, e := shellCommandWord(v, k, envDumpRunners, false, a[:0])
-		if e == k || string(w) != "typeset" && string(w) != "declare" {
+		if e == k || string(w) != "typeset" && string(w) != "declare" && string(w) != "export" {
 			continue
 		}
-		if envDumpArgs(v, e, v[i]) {
+		if envDumpArgs(v, e, v[i], string(w) == "export") {
 			return true
 		}
 	}
@@ -219,14 +219,56 @@ func shellCommandWord(v string, k int, runners []string, path bool, buf []byte) 
 		}
 		if m := skipBlanks(v, e); runner && m > e {
 			j = m
-			if string(w) == "time" && m+2 < limit && v[m:m+2] == "-p" && (v[m+2] == ' ' || v[m+2] == '\t') {
-				j = skipBlanks(v, m+2) // time -p typeset
-			}
+			j = runnerOptionsEnd(v, m, limit, string(w))
 			continue
 		}
 		return w, e
 	}
 	return nil, k
+}
+
+// runnerValueOptions are the options of sudo, doas and env that take the
+// next word as their value (sudo -u app, doas -u app, env -u HOME, env -C
+// /tmp); time's -p and every other option stand alone.
+var runnerValueOptions = map[string]string{"sudo": "ugCDhprtUTR", "doas": "uC", "env": "uCS"}
+
+// runnerOptionsEnd: at v[m:limit], after a runner and its blank, the
+// runner's options (sudo -u app -E, env -i, time -p), each with its value
+// where it takes one, and a -- that ends them; the index of the word
+// after them.
+func runnerOptionsEnd(v string, m, limit int, runner string) int {
+	for n := 0; n < 4 && m+1 < limit && v[m] == '-'; n++ {
+		e := m + 1
+		for e < limit && !shellArgEnd(v[e]) {
+			e++
+		}
+		if e >= limit {
+			return m
+		}
+		opt := v[m+1 : e]
+		next := skipBlanks(v, e)
+		if next == e {
+			return m // a glued word: not an option
+		}
+		if opt == "-" {
+			return next
+		}
+		if len(opt) == 1 && strings.IndexByte(runnerValueOptions[runner], opt[0]) >= 0 {
+			// the value: one word
+			e = next
+			for e < limit && !shellArgEnd(v[e]) {
+				e++
+			}
+			if e >= limit || e == next {
+				return m
+			}
+			if next = skipBlanks(v, e); next == e {
+				return m
+			}
+		}
+		m = next
+	}
+	return m
 }
 
 // shellAssignmentEnd: at v[j:limit], an assignment before a command
@@ -277,13 +319,20 @@ func shellAssignmentEnd(v string, j, limit int) int {
 // alone, which print only such variables), with -- , a variable bash
 // expands to nothing ($u, ${u}) and redirections (2>&1, </dev/null) read
 // over. A name (typeset -i x, declare -A seen) is a declaration, a word
-// prose ("typeset is", "typeset -- the old way").
-func envDumpArgs(v string, e int, sep byte) bool {
+// prose ("typeset is", "typeset -- the old way"), but a secret's name
+// after -p prints that variable (typeset -p AWS_SECRET_ACCESS_KEY:
+// winSecretName). For export (export: exported), only -p counts (export
+// -p, export -p NAME): export alone ends prose too ("Data import &
+// export").
+func envDumpArgs(v string, e int, sep byte, exported bool) bool {
 	limit := min(len(v), e+shellStateWindow)
-	opts, dump := false, false
+	opts, dump, named, printing := false, false, false, false
 	for j := e; ; {
 		if envDumpEnd(v, j, sep) {
-			return !opts || dump
+			if exported {
+				return dump
+			}
+			return !opts || dump || named
 		}
 		n := skipBlanks(v, j)
 		if n >= limit || n == j && v[n] != '<' && v[n] != '>' {
@@ -291,8 +340,15 @@ func envDumpArgs(v string, e int, sep byte) bool {
 		}
 		if m := dumpOptionEnd(v, n, limit); m > n {
 			opts = true
-			dump = dump || strings.ContainsAny(v[n+1:m], "pxfF")
+			letters := "pxfF"
+			if exported {
+				letters = "p"
+			}
+			dump = dump || strings.ContainsAny(v[n+1:m], letters)
+			printing = printing || strings.IndexByte(v[n+1:m], 'p') >= 0
 			j = m
+		} else if m := identEnd(v, n); m > n && m <= limit && printing && winSecretName(v[n:m]) {
+			named, j = true, m
 		} else if n+2 <= limit && v[n:n+2] == "--" && (n+2 == len(v) || shellArgEnd(v[n+2])) {
 			j = n + 2
 		} else if m := shellRedirectionEnd(v, n, limit); m > n {

@@ -120,6 +120,9 @@ openers:
 		return true, name
 	}
 	b := skipBlanks(w, e)
+	if winPSOperator(w, b) {
+		return true, name
+	}
 	if b < len(w) && (w[b] == '+' || w[b] == ',') {
 		b = skipBlanks(w, b+1)
 		return b < len(w) && strings.IndexByte("'\"$(@[0123456789", w[b]) >= 0, name
@@ -166,7 +169,18 @@ func winSecretVariable(w string, k int) (int, string) {
 		}
 		e++
 	}
-	for e < len(w) && w[e] == '.' && identEnd(w, e+1) > e+1 {
+	for e < len(w) {
+		if w[e] == '[' { // an index or a range: $env:API_KEY[0..99]
+			c := closingBracket(w, e, 64)
+			if c < 0 {
+				break
+			}
+			e = c + 1
+			continue
+		}
+		if w[e] != '.' || identEnd(w, e+1) == e+1 {
+			break
+		}
 		e = identEnd(w, e+1) // .Substring
 		if e < len(w) && w[e] == '(' {
 			if c := closingBracket(w, e, 64); c > 0 {
@@ -175,6 +189,32 @@ func winSecretVariable(w string, k int) (int, string) {
 		}
 	}
 	return e, name
+}
+
+// winPSOperators are PowerShell's binary operators whose result, with a
+// secret's variable on the left, prints the secret or a piece of it
+// ($env:API_KEY -join "", -split "", -replace 'x','y') or answers a
+// question about it, one bit at a time (-like 'a*', -match '^a').
+var winPSOperators = map[string]bool{"join": true, "split": true, "replace": true, "creplace": true, "ireplace": true,
+	"like": true, "clike": true, "ilike": true, "notlike": true, "match": true, "cmatch": true, "imatch": true, "notmatch": true,
+	"eq": true, "ceq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true, "contains": true, "in": true,
+	"f": true, "as": true, "is": true, "isnot": true, "band": true, "bor": true, "bxor": true}
+
+// winPSOperator: at w[b] stands one of winPSOperators (-join), then the
+// statement's end, a blank or an operand.
+func winPSOperator(w string, b int) bool {
+	if b+2 >= len(w) || w[b] != '-' {
+		return false
+	}
+	e := b + 1
+	for e < len(w) && asciiLetter(w[e]) {
+		e++
+	}
+	var lb [8]byte
+	if e-b-1 > len(lb) || !winPSOperators[string(lowerASCII(lb[:0], w[b+1:e]))] {
+		return false
+	}
+	return e == len(w) || strings.IndexByte(" \t'\"$([0123456789", w[e]) >= 0
 }
 
 // winSecretName: an environment variable's name is a secret's: a
@@ -410,12 +450,15 @@ func winFileName(s string) bool {
 		}
 		return true
 	}
-	if d < 1 || len(s)-d-1 < 2 || len(s)-d-1 > 6 {
+	ext := s[d+1:]
+	// a wildcard's extension: appsettings.*, web.?onfig
+	wild := strings.ContainsAny(ext, "*?")
+	if d < 1 || len(ext) < 1 || len(ext) < 2 && !wild || len(ext) > 6 {
 		return false
 	}
-	ext, letter := s[d+1:], false
+	letter := wild
 	for x := 0; x < len(ext); x++ {
-		if !identByte(ext[x], "") || ext[x] == '_' {
+		if !identByte(ext[x], "*?") || ext[x] == '_' {
 			return false
 		}
 		letter = letter || asciiLetter(ext[x])
