@@ -1050,6 +1050,15 @@ func shellSysCommand(v string) bool {
 			continue
 		}
 		word := string(w)
+		if strings.HasPrefix(word, "mkfs.") {
+			word = "mkfs" // mkfs.ext4, mkfs.xfs
+		}
+		if sub, ok := sysCommandTools[word]; ok {
+			if toolArguments(v, e, sub) {
+				return true
+			}
+			continue
+		}
 		own := sysCommandOwn[word]
 		if !own && !sysCommandProse[word] {
 			continue
@@ -1075,6 +1084,68 @@ func shellSysCommand(v string) bool {
 			return true
 		}
 		if own && (shellWordEnds(v, e) || shellPathArg(v, e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sysCommandTools are 210227's database, cluster, cloud and disk tools
+// (attack 92 ran pg_dumpall, createuser -s evil and dropdb mydb through a
+// vulnerable "getent hosts $host" as the database's account): a name no
+// prose writes (nil: pg_dumpall, redis-cli, kubectl, wipefs) counts at
+// the command's end, before an option, a path or a word that is not
+// prose's (toolArguments); a name that is a word too (aws, vault, helm,
+// terraform) counts before one of its own subcommands only.
+var sysCommandTools = map[string][]string{
+	"pg_dumpall": nil, "pg_dump": nil, "pg_restore": nil, "pg_ctl": nil, "pg_ctlcluster": nil, "pg_basebackup": nil,
+	"createuser": nil, "createdb": nil, "dropdb": nil, "dropuser": nil, "mysqladmin": nil, "mysqldump": nil,
+	"redis-cli": nil, "mongodump": nil, "mongoexport": nil, "mongosh": nil, "sqlcmd": nil,
+	"kubectl": nil, "gcloud": nil, "etcdctl": nil, "oc": {"get", "exec", "rsh", "extract", "delete"},
+	"wipefs": nil, "blkdiscard": nil, "sgdisk": nil, "lvremove": nil, "vgremove": nil, "pvremove": nil,
+	"zpool": nil, "swapoff": nil, "modprobe": nil, "rmmod": nil, "insmod": nil, "mkfs": nil, "mkswap": nil,
+	"dmsetup": nil, "cryptsetup": nil,
+	"aws": {"secretsmanager", "ssm", "sts", "iam", "s3", "s3api", "kms", "ec2", "configure", "lambda", "dynamodb",
+		"rds", "ecr", "eks", "sso", "sqs", "sns", "logs", "cloudformation"},
+	"az":        {"keyvault", "account", "ad", "storage", "vm", "login", "role", "group", "webapp", "aks", "sql", "cosmosdb"},
+	"vault":     {"kv", "token", "secrets", "operator", "policy", "auth"},
+	"consul":    {"kv", "members", "acl", "catalog", "snapshot"},
+	"helm":      {"get", "list", "ls", "uninstall", "delete", "rollback", "history", "upgrade", "install", "status"},
+	"terraform": {"output", "destroy", "state", "show", "import", "console", "apply"},
+	"heroku":    {"config", "run", "pg", "ps", "logs", "apps", "auth", "access"},
+}
+
+// toolProse are words prose puts after a tool's name ("Install it;
+// kubectl is the CLI"): a tool of sysCommandTools before one is prose.
+var toolProse = map[string]bool{"is": true, "was": true, "are": true, "and": true, "or": true, "the": true, "a": true,
+	"an": true, "to": true, "for": true, "in": true, "on": true, "of": true, "with": true, "will": true, "can": true,
+	"should": true, "must": true, "does": true, "did": true, "has": true, "have": true, "lets": true, "then": true,
+	"also": true, "not": true, "too": true, "command": true, "commands": true, "tool": true, "works": true, "runs": true}
+
+// toolArguments: after a tool's name (ending at v[e]), its end, an
+// option, a path, or (sub nil) a word that is not prose's, or (sub
+// given) one of sub.
+func toolArguments(v string, e int, sub []string) bool {
+	if shellWordEnds(v, e) || shellPathArg(v, e) {
+		return sub == nil
+	}
+	if shellOption(v, e) {
+		return true
+	}
+	n := skipBlanks(v, e)
+	if n == e {
+		return false
+	}
+	var b [16]byte
+	w, m := shellRunWord(v, n, b[:0])
+	if m == n {
+		return false
+	}
+	if sub == nil {
+		return !toolProse[string(w)]
+	}
+	for _, s := range sub {
+		if string(w) == s {
 			return true
 		}
 	}

@@ -204,6 +204,33 @@ var stackedStatement = regexp.MustCompile(`(?is)(?:^|;)\s*(?:[\w.\[\]-]+=)?(?:[-
 	`|vacuum(?:(?:\s*\([^)]*\)|(?:\s+(?:full|freeze|verbose|analyze))+)(?:\s+[\w."]+)?)?` +
 	// LISTEN, UNLISTEN, NOTIFY; LOAD of a library; CHECKPOINT; DISCARD
 	`|(?:listen|unlisten)\s+(?:\*|[\w"]+)|notify\s+[\w"]+(?:\s*,\s*'[^']*')?|load\s+'[^']*'|checkpoint|discard\s+(?:all|plans|sequences|temp|temporary)` +
+	// since attack 92 (each run on PostgreSQL 15 after WHERE id = 1):
+	// TABLE t (every row: 1;table users, 1;table pg_shadow); MERGE INTO
+	// ... USING ... ON ... WHEN [NOT] MATCHED (updates or deletes every
+	// row); COPY a table or query to or from a file, STDOUT or STDIN;
+	// PREPARE name AS a statement, EXECUTE name; DECLARE a cursor for a
+	// query; REASSIGN OWNED BY; REINDEX, CLUSTER, ANALYZE, REFRESH
+	// MATERIALIZED VIEW; a transaction's own statements (abort, commit:
+	// a read-only transaction ended); MySQL's FLUSH, INSTALL and
+	// UNINSTALL PLUGIN, OPTIMIZE/REPAIR/CHECKSUM TABLE, SHUTDOWN;
+	// SQLite's ATTACH and DETACH DATABASE and PRAGMA
+	`|table\s+(?:only\s+)?(?:[a-z_]\w*\.)?(?:[a-z_]\w*|"[^"]+")(?:\s*\*)?` +
+	`|merge\s+into\s+[^;]+?\s+using\s+[^;]+?\s+on\s+[^;]+?\s+when\s+(?:not\s+)?matched\b[^;]*?` +
+	`|copy\s+(?:\([^;]*?\)|[\w."]+(?:\s*\([^)]*\))?)\s+(?:to|from)\s+(?:e?'[^']*'|stdout|stdin|program\b[^;]*?)(?:\s+(?:with\s*)?\([^)]*\)|\s+[\w ]+?)?` +
+	`|prepare\s+\w+(?:\s*\([^)]*\))?\s+as\s+(?:select|insert|update|delete|values|table|merge|with)\b[^;]*?` +
+	`|execute\s+\w+\s*\([^)]*\)|execute\s+[a-z_]\w*` +
+	`|declare\s+\w+\s+(?:(?:binary|insensitive|asensitive|no|scroll)\s+)*cursor\s+(?:with(?:out)?\s+hold\s+)?for\s+(?:select|values|table|with)\b[^;]*?` +
+	`|reassign\s+owned\s+by\s+[^;]+?\s+to\s+[\w"]+` +
+	`|reindex\s+(?:\([^)]*\)\s*)?(?:database|table|index|schema|system)\s+(?:concurrently\s+)?[\w."]+` +
+	`|cluster(?:\s+verbose)?(?:\s+[\w."]+(?:\s+using\s+[\w."]+)?)?|analyze(?:\s+verbose)?(?:\s+[\w."]+(?:\s*\([^)]*\))?)?` +
+	`|refresh\s+materialized\s+view\s+(?:concurrently\s+)?[\w."]+(?:\s+with\s+(?:no\s+)?data)?` +
+	`|(?:abort|rollback|commit|begin|start\s+transaction)(?:\s+(?:work|transaction))?` +
+	`|flush\s+(?:privileges|tables|logs|hosts|status|user_resources|binary\s+logs|table\s+[\w.` + "`" + `]+)` +
+	`|(?:install|uninstall)\s+(?:plugin|soname|component)\s+[\w.'"` + "`" + `]+(?:\s+soname\s+'[^']*')?` +
+	`|(?:optimize|repair|checksum|check|analyze)\s+(?:no_write_to_binlog\s+|local\s+)?tables?\s+[a-z_` + "`" + `][\w.` + "`" + `]*(?:\s*,\s*[\w.` + "`" + `]+)*` +
+	`|shutdown` +
+	`|attach\s+(?:database\s+)?(?:'[^']*'|"[^"]*")\s+as\s+[\w"]+|detach\s+(?:database\s+)?[\w"]+` +
+	`|pragma\s+(?:\w+\.)?\w+(?:\s*=\s*[\w'"-]+|\s*\([^)]*\))?` +
 	`)\s*(?:;|--|#|/\*|$)`)
 
 // sqlPrivileges are GRANT's and REVOKE's privileges, for stackedStatement.
@@ -211,7 +238,9 @@ const sqlPrivileges = `(?:all(?:\s+privileges)?|select|insert|update|delete|trun
 
 // stackedStatementWord is stackedStatement's cheap first look: one of
 // its statements' first words after a ';'.
-var stackedStatementWord = regexp.MustCompile(`(?i);\s*(?:/\*.*?\*/\s*)*(?:grant|revoke|set|reset|lock|comment|vacuum|listen|unlisten|notify|load|checkpoint|discard)\b`)
+var stackedStatementWord = regexp.MustCompile(`(?i);\s*(?:/\*.*?\*/\s*)*(?:grant|revoke|set|reset|lock|comment|vacuum|listen|unlisten|notify|load|checkpoint|discard|` +
+	`table|merge|copy|prepare|execute|declare|reassign|reindex|cluster|analyze|refresh|abort|rollback|commit|begin|start|` +
+	`flush|install|uninstall|optimize|repair|checksum|check|shutdown|attach|detach|pragma)\b`)
 
 // sqlComment is a C-style comment in SQL, read as a space.
 var sqlComment = regexp.MustCompile(`(?s)/\*.*?\*/`)

@@ -156,6 +156,12 @@ func typedLiteralAfter(v string, j int) bool {
 		if _, kw := sqlWordFold(v, j, "not", "null", "true", "false", "is", "in", "like", "between", "and", "or", "xor", "select", "case", "exists"); kw {
 			break
 		}
+		// a reserved word is no type's name either ("She said 'or else'
+		// and left" was refused: attack 92)
+		if _, kw := sqlWordFold(v, j, "else", "then", "end", "when", "from", "where", "as", "on", "to", "by", "order", "group",
+			"limit", "union", "having", "with", "for", "into", "values", "all", "any", "some", "distinct", "default", "do", "only", "if"); kw {
+			break
+		}
 		j = sqlSkipComments(v, e)
 		if sqlStringStart(v, j) {
 			return true
