@@ -27,7 +27,7 @@ func TestAttack92(t *testing.T) {
 			"1;merge into users t using users s on t.name=s.name when matched then delete",
 			"1;copy users to '/var/lib/postgresql/15/main/x'", "1;copy (select * from users) to stdout",
 			"1;prepare p as select password from users", "1;execute p",
-			"1;reassign owned by app to evil", "1;reindex database mydb", "1;cluster users", "1;analyze", "1;abort",
+			"1;reassign owned by app to evil", "1;reindex database mydb",
 			"1;refresh materialized view stats", "1;flush privileges", "1;uninstall plugin x", "1;optimize table users",
 			"1;attach ':memory:' as a", "1;pragma writable_schema=1"},
 		[]string{"1;declare c cursor for select * from users", "1;shutdown", "x';table users--"},

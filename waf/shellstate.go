@@ -230,14 +230,41 @@ func shellCommandWord(v string, k int, runners []string, path bool, buf []byte) 
 // runnerValueOptions are the options of sudo, doas and env that take the
 // next word as their value (sudo -u app, doas -u app, env -u HOME, env -C
 // /tmp); time's -p and every other option stand alone.
-var runnerValueOptions = map[string]string{"sudo": "ugCDhprtUTR", "doas": "uC", "env": "uCS"}
+var runnerValueOptions = map[string]string{"sudo": "ugCDhprtUTR", "doas": "uC", "env": "uCS",
+	"nice": "n", "ionice": "cnp", "runuser": "ugG", "timeout": "sk"}
+
+// runnerLongValueOptions are their long options that take the next word
+// as their value when not joined by = (sudo --user postgres).
+var runnerLongValueOptions = map[string]bool{"user": true, "group": true, "chdir": true, "host": true, "prompt": true,
+	"role": true, "type": true, "close-from": true, "other-user": true, "command-timeout": true, "unset": true,
+	"split-string": true, "signal": true, "kill-after": true, "adjustment": true, "classdata": true, "class": true, "pid": true}
 
 // runnerOptionsEnd: at v[m:limit], after a runner and its blank, the
 // runner's options (sudo -u app -E, env -i, time -p), each with its value
 // where it takes one, and a -- that ends them; the index of the word
 // after them.
 func runnerOptionsEnd(v string, m, limit int, runner string) int {
-	for n := 0; n < 4 && m+1 < limit && v[m] == '-'; n++ {
+	m = runnerFlagsEnd(v, m, limit, runner)
+	if runner == "timeout" {
+		// timeout's duration before the command (timeout 5 pg_dumpall,
+		// timeout 1.5m id)
+		e := m
+		for e < limit && (v[e] >= '0' && v[e] <= '9' || v[e] == '.') {
+			e++
+		}
+		if e > m && e < limit && strings.IndexByte("smhd", v[e]) >= 0 {
+			e++
+		}
+		if n := skipBlanks(v, e); e > m && n > e {
+			return n
+		}
+	}
+	return m
+}
+
+// runnerFlagsEnd reads runnerOptionsEnd's options (8 at most).
+func runnerFlagsEnd(v string, m, limit int, runner string) int {
+	for n := 0; n < 8 && m+1 < limit && v[m] == '-'; n++ {
 		e := m + 1
 		for e < limit && !shellArgEnd(v[e]) {
 			e++
@@ -253,7 +280,16 @@ func runnerOptionsEnd(v string, m, limit int, runner string) int {
 		if opt == "-" {
 			return next
 		}
-		if len(opt) == 1 && strings.IndexByte(runnerValueOptions[runner], opt[0]) >= 0 {
+		takes := false
+		if opt[0] == '-' {
+			// a long option: --user postgres (--user=postgres is one word)
+			takes = strings.IndexByte(opt, '=') < 0 && runnerLongValueOptions[opt[1:]]
+		} else if x := strings.IndexAny(opt, runnerValueOptions[runner]); x >= 0 {
+			// letters combined (-iu postgres): the first that takes a
+			// value takes the next word when it is the last (-uapp holds it)
+			takes = x == len(opt)-1
+		}
+		if takes {
 			// the value: one word
 			e = next
 			for e < limit && !shellArgEnd(v[e]) {
@@ -326,13 +362,16 @@ func shellAssignmentEnd(v string, j, limit int) int {
 // export").
 func envDumpArgs(v string, e int, sep byte, exported bool) bool {
 	limit := min(len(v), e+shellStateWindow)
-	opts, dump, named, printing := false, false, false, false
+	opts, dump, named, names, printing := false, false, false, false, false
 	for j := e; ; {
 		if envDumpEnd(v, j, sep) {
 			if exported {
 				return dump
 			}
-			return !opts || dump || named
+			if names {
+				return named // typeset -p x prints x alone
+			}
+			return !opts || dump
 		}
 		n := skipBlanks(v, j)
 		if n >= limit || n == j && v[n] != '<' && v[n] != '>' {
@@ -347,8 +386,11 @@ func envDumpArgs(v string, e int, sep byte, exported bool) bool {
 			dump = dump || strings.ContainsAny(v[n+1:m], letters)
 			printing = printing || strings.IndexByte(v[n+1:m], 'p') >= 0
 			j = m
-		} else if m := identEnd(v, n); m > n && m <= limit && printing && winSecretName(v[n:m]) {
-			named, j = true, m
+		} else if m, secret := printedName(v, n, limit); printing && m > n {
+			// typeset -p PATH API_KEY prints both; a secret's name among
+			// them counts ('API_KEY', "API_KEY" and API\_KEY are
+			// API_KEY to bash)
+			named, names, j = named || secret, true, m
 		} else if n+2 <= limit && v[n:n+2] == "--" && (n+2 == len(v) || shellArgEnd(v[n+2])) {
 			j = n + 2
 		} else if m := shellRedirectionEnd(v, n, limit); m > n {
@@ -371,6 +413,27 @@ func envDumpEnd(v string, j int, sep byte) bool {
 	}
 	n := skipBlanks(v, j)
 	return n < len(v) && v[n] == '|' && sep != '|' && sep != '\n' && sep != '`'
+}
+
+// printedName: at v[n:limit], a variable's name as bash reads a word
+// (shellRunWord: quotes and backslashes taken out), ending where a word
+// ends; the index after it and whether it is a secret's (winSecretName),
+// or n.
+func printedName(v string, n, limit int) (int, bool) {
+	var b [48]byte
+	w, m := shellRunWord(v, n, b[:0])
+	if m == n || m > limit || len(w) == 0 || w[0] >= '0' && w[0] <= '9' {
+		return n, false
+	}
+	for _, c := range w {
+		if !identByte(c, "") {
+			return n, false
+		}
+	}
+	if m < len(v) && !shellArgEnd(v[m]) && v[m] != '<' && v[m] != '>' {
+		return n, false // glued to more
+	}
+	return m, winSecretName(string(w))
 }
 
 // dumpOptionEnd: at v[n:limit], an option of typeset's and declare's (-
@@ -1045,20 +1108,25 @@ func shellSysCommand(v string) bool {
 		}
 		k = skipShellGrouping(v, k)
 		var a [16]byte
+		// a tool by its path too (/usr/lib/postgresql/15/bin/pg_dumpall,
+		// ./kubectl), after more runners (timeout 5, nice -n 10, setsid)
+		if w, e := shellCommandWord(v, k, toolRunners, true, a[:0]); e > k {
+			word := string(w)
+			if strings.HasPrefix(word, "mkfs.") {
+				word = "mkfs" // mkfs.ext4, mkfs.xfs
+			}
+			if sub, ok := sysCommandTools[word]; ok {
+				if toolArguments(v, e, word, sub) {
+					return true
+				}
+				continue
+			}
+		}
 		w, e := shellCommandWord(v, k, truncateRunners, false, a[:0])
 		if e == k {
 			continue
 		}
 		word := string(w)
-		if strings.HasPrefix(word, "mkfs.") {
-			word = "mkfs" // mkfs.ext4, mkfs.xfs
-		}
-		if sub, ok := sysCommandTools[word]; ok {
-			if toolArguments(v, e, sub) {
-				return true
-			}
-			continue
-		}
 		own := sysCommandOwn[word]
 		if !own && !sysCommandProse[word] {
 			continue
@@ -1101,55 +1169,164 @@ var sysCommandTools = map[string][]string{
 	"pg_dumpall": nil, "pg_dump": nil, "pg_restore": nil, "pg_ctl": nil, "pg_ctlcluster": nil, "pg_basebackup": nil,
 	"createuser": nil, "createdb": nil, "dropdb": nil, "dropuser": nil, "mysqladmin": nil, "mysqldump": nil,
 	"redis-cli": nil, "mongodump": nil, "mongoexport": nil, "mongosh": nil, "sqlcmd": nil,
-	"kubectl": nil, "gcloud": nil, "etcdctl": nil, "oc": {"get", "exec", "rsh", "extract", "delete"},
+	"kubectl": nil, "gcloud": nil, "etcdctl": nil, "oc": {"get", "exec", "rsh", "extract", "delete", "whoami"},
 	"wipefs": nil, "blkdiscard": nil, "sgdisk": nil, "lvremove": nil, "vgremove": nil, "pvremove": nil,
 	"zpool": nil, "swapoff": nil, "modprobe": nil, "rmmod": nil, "insmod": nil, "mkfs": nil, "mkswap": nil,
-	"dmsetup": nil, "cryptsetup": nil,
+	"dmsetup": nil, "cryptsetup": nil, "mke2fs": nil, "mongorestore": nil, "psql": nil,
+	"shred": {}, "fdisk": {}, "sfdisk": {}, "parted": {}, "mdadm": {}, "mysql": {},
+	"zfs":    {"destroy", "send", "rollback", "unmount", "umount"},
+	"gsutil": {"cp", "cat", "ls", "rm", "rsync", "mv"},
+	"doctl":  {"compute", "databases", "kubernetes", "registry", "auth", "account"},
 	"aws": {"secretsmanager", "ssm", "sts", "iam", "s3", "s3api", "kms", "ec2", "configure", "lambda", "dynamodb",
-		"rds", "ecr", "eks", "sso", "sqs", "sns", "logs", "cloudformation"},
-	"az":        {"keyvault", "account", "ad", "storage", "vm", "login", "role", "group", "webapp", "aks", "sql", "cosmosdb"},
-	"vault":     {"kv", "token", "secrets", "operator", "policy", "auth"},
+		"rds", "ecr", "eks", "sso", "sqs", "sns", "logs", "cloudformation", "cloudtrail", "organizations", "cognito-idp",
+		"ecs"},
+	"az": {"keyvault", "account", "ad", "storage", "vm", "login", "role", "group", "webapp", "aks", "sql", "cosmosdb",
+		"functionapp", "acr"},
+	"vault":     {"kv", "token", "secrets", "operator", "policy", "auth", "read", "write", "list", "print"},
 	"consul":    {"kv", "members", "acl", "catalog", "snapshot"},
 	"helm":      {"get", "list", "ls", "uninstall", "delete", "rollback", "history", "upgrade", "install", "status"},
 	"terraform": {"output", "destroy", "state", "show", "import", "console", "apply"},
 	"heroku":    {"config", "run", "pg", "ps", "logs", "apps", "auth", "access"},
 }
 
+// toolRunners run a tool as the next word: truncateRunners and those
+// whose options or duration runnerOptionsEnd reads (timeout 5, nice -n
+// 10, ionice -c3, runuser -u postgres --, setsid, stdbuf, xargs).
+var toolRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time", "timeout", "nice",
+	"ionice", "runuser", "setsid", "stdbuf", "xargs"}
+
 // toolProse are words prose puts after a tool's name ("Install it;
-// kubectl is the CLI"): a tool of sysCommandTools before one is prose.
+// kubectl is the CLI", "Postgres & pg_dump tips", "pg_dump vs
+// pg_basebackup"): a tool's command that holds one is prose.
 var toolProse = map[string]bool{"is": true, "was": true, "are": true, "and": true, "or": true, "the": true, "a": true,
 	"an": true, "to": true, "for": true, "in": true, "on": true, "of": true, "with": true, "will": true, "can": true,
 	"should": true, "must": true, "does": true, "did": true, "has": true, "have": true, "lets": true, "then": true,
-	"also": true, "not": true, "too": true, "command": true, "commands": true, "tool": true, "works": true, "runs": true}
+	"also": true, "not": true, "too": true, "command": true, "commands": true, "tool": true, "works": true, "runs": true,
+	"tips": true, "tip": true, "guide": true, "basics": true, "tutorial": true, "reference": true, "cheat": true,
+	"cheatsheet": true, "sheet": true, "explained": true, "vs": true, "versus": true, "examples": true, "example": true,
+	"usage": true, "help": true, "docs": true, "manual": true, "howto": true, "faq": true, "intro": true,
+	"introduction": true, "overview": true, "best": true, "practices": true, "tricks": true, "error": true,
+	"errors": true, "issue": true, "issues": true, "problem": true, "problems": true, "fails": true, "failed": true,
+	"hangs": true, "keeps": true, "timing": true, "removes": true, "creates": true, "deletes": true, "pricing": true,
+	"vars": true, "options": true, "flags": true, "cli": true, "install": true, "installation": true, "setup": true,
+	"alternative": true, "alternatives": true, "output": true, "status": true, "version": true, "plugin": true}
 
-// toolArguments: after a tool's name (ending at v[e]), its end, an
-// option, a path, or (sub nil) a word that is not prose's, or (sub
-// given) one of sub.
-func toolArguments(v string, e int, sub []string) bool {
-	if shellWordEnds(v, e) || shellPathArg(v, e) {
-		return sub == nil
-	}
-	if shellOption(v, e) {
+// toolArguments: after a tool's name (ending at v[e]) the command is the
+// tool's, not prose's: an option, a redirection or a pipe (pg_dumpall >
+// f, pg_dumpall|curl ...), or (sub nil) its end, a path, a variable
+// (dropdb $PGDATABASE) or up to 3 words, none prose's (toolProse) or
+// capitalised as a title's (kubectl Commands), before the command's end;
+// with sub given (a name that is a word too), one of sub first, then the
+// same. An empty sub takes an option or a path only (mysql -e, shred
+// -u).
+func toolArguments(v string, e int, tool string, sub []string) bool {
+	if shellOption(v, e) || toolRedirection(v, e) && toolAlone[tool] {
 		return true
 	}
+	if sub != nil && len(sub) == 0 {
+		return shellPathArg(v, e)
+	}
 	n := skipBlanks(v, e)
-	if n == e {
-		return false
-	}
-	var b [16]byte
-	w, m := shellRunWord(v, n, b[:0])
-	if m == n {
-		return false
-	}
-	if sub == nil {
-		return !toolProse[string(w)]
-	}
-	for _, s := range sub {
-		if string(w) == s {
+	if sub != nil {
+		if n == e {
+			return false
+		}
+		// the tool's options before its subcommand (terraform -chdir=x
+		// output, aws --profile p sts ...: one word each)
+		for o := 0; o < 4 && n < len(v) && v[n] == '-'; o++ {
+			m := n
+			for m < len(v) && !shellArgEnd(v[m]) {
+				m++
+			}
+			if n = skipBlanks(v, m); n == m {
+				return false
+			}
+		}
+		var b [16]byte
+		w, m := shellRunWord(v, n, b[:0])
+		found := false
+		for _, s := range sub {
+			found = found || m > n && string(w) == s
+		}
+		if !found {
+			return false
+		}
+		if tool == "aws" {
+			return awsAction(v, m)
+		}
+		if shellOption(v, m) || toolRedirection(v, m) {
 			return true
 		}
+		e = m
 	}
-	return false
+	for words := 0; ; words++ {
+		if shellWordEnds(v, e) {
+			// alone, a tool of sysCommandTools prints its help but
+			// pg_dumpall, pg_dump and mongodump, which dump the
+			// database the environment names ("Docker & kubectl", a
+			// title, passes)
+			return words > 0 || sub != nil || toolAlone[tool]
+		}
+		if toolRedirection(v, e) || shellOption(v, e) || shellPathArg(v, e) {
+			return true
+		}
+		n = skipBlanks(v, e)
+		if n == e || n >= len(v) || words == 3 {
+			return false
+		}
+		if v[n] == '$' || v[n] == '"' && n+1 < len(v) && v[n+1] == '$' {
+			return true // a variable: the database's own, $PGDATABASE
+		}
+		var b [24]byte
+		w, m := shellRunWord(v, n, b[:0])
+		if m == n || toolProse[string(w)] || v[n] >= 'A' && v[n] <= 'Z' {
+			return false
+		}
+		for m < len(v) && !shellArgEnd(v[m]) && v[m] != '<' && v[m] != '>' {
+			m++ // the rest of an argument: secret/db, s3://bucket
+		}
+		e = m
+	}
+}
+
+// toolAlone are the tools of sysCommandTools that do harm with no
+// argument.
+var toolAlone = map[string]bool{"pg_dumpall": true, "pg_dump": true, "mongodump": true}
+
+// toolRedirection: blanks at v[e:], then a redirection or a pipe (>, >>,
+// <, 2>&1, |, but not ||).
+func toolRedirection(v string, e int) bool {
+	n := skipBlanks(v, e)
+	if n >= len(v) {
+		return false
+	}
+	if v[n] == '|' {
+		return n+1 >= len(v) || v[n+1] != '|'
+	}
+	return shellRedirectionEnd(v, n, min(len(v), n+shellStateWindow)) > n
+}
+
+// awsAction: after aws and its service, an action (a hyphenated name:
+// get-secret-value, get-caller-identity; s3's ls, cp, sync, rm, mv, or
+// configure's get, list, export-credentials), or an option.
+func awsAction(v string, m int) bool {
+	if shellOption(v, m) {
+		return true
+	}
+	n := skipBlanks(v, m)
+	if n == m {
+		return false
+	}
+	var b [32]byte
+	w, e := shellRunWord(v, n, b[:0])
+	if e == n {
+		return false
+	}
+	switch string(w) {
+	case "ls", "cp", "sync", "rm", "mv", "get", "list":
+		return true
+	}
+	return strings.IndexByte(string(w), '-') > 0 && w[0] >= 'a' && w[0] <= 'z'
 }
 
 // shellOption: blanks at v[e:], then an option: - and letters (-a, -f,

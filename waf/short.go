@@ -113,13 +113,15 @@ func (sqliAfterSemicolon) Evaluate(_ plugintypes.TransactionState, v string) boo
 	if strings.IndexByte(v, ';') < 0 {
 		return false
 	}
-	if w := v; stackedStatementWord.MatchString(w) {
-		if strings.Contains(w, "/*") {
-			w = sqlComment.ReplaceAllString(w, " ")
-		}
-		if stackedStatement.MatchString(w) {
-			return true
-		}
+	w := v
+	if strings.Contains(w, "/*") || strings.Contains(w, "--") {
+		// comments read as spaces, PostgreSQL's nested ones and -- to
+		// the line's end too (1;/* /* */ x */table users, 1;table--x
+		// users: a review of attack 92's fixes)
+		w = stripSQLComments(w)
+	}
+	if stackedStatementWord.MatchString(w) && stackedStatement.MatchString(w) {
+		return true
 	}
 	for {
 		i := strings.IndexByte(v, ';')
@@ -188,7 +190,7 @@ func proseStatement(fp string) bool {
 // "1; set role models") is refused. Comments (/**/) read as spaces.
 // Go's regexp (RE2's), run only on a value with ';' and one of the
 // statements' first words.
-var stackedStatement = regexp.MustCompile(`(?is)(?:^|;)\s*(?:[\w.\[\]-]+=)?(?:[-+]?\d+(?:\.\d+)?|[^\s;'"]*['"])\)*\s*;\s*(?:` +
+var stackedStatement = regexp.MustCompile(`(?is)(?:^|;)\s*(?:[\w.\[\]-]+=)?\(*\s*(?:` + stackedOperand + `|[^\s;]*['"])\s*\)*\s*;\s*(?:` +
 	// GRANT and REVOKE of privileges on an object, and of PostgreSQL's
 	// own roles (pg_read_server_files, pg_execute_server_program)
 	`(?:grant|revoke(?:\s+grant\s+option\s+for)?)\s+` + sqlPrivileges + `(?:\s*,\s*` + sqlPrivileges + `)*\s+on\s+[^;]+?\s+(?:to|from)\s+[^;]+?` +
@@ -205,45 +207,106 @@ var stackedStatement = regexp.MustCompile(`(?is)(?:^|;)\s*(?:[\w.\[\]-]+=)?(?:[-
 	// LISTEN, UNLISTEN, NOTIFY; LOAD of a library; CHECKPOINT; DISCARD
 	`|(?:listen|unlisten)\s+(?:\*|[\w"]+)|notify\s+[\w"]+(?:\s*,\s*'[^']*')?|load\s+'[^']*'|checkpoint|discard\s+(?:all|plans|sequences|temp|temporary)` +
 	// since attack 92 (each run on PostgreSQL 15 after WHERE id = 1):
-	// TABLE t (every row: 1;table users, 1;table pg_shadow); MERGE INTO
-	// ... USING ... ON ... WHEN [NOT] MATCHED (updates or deletes every
-	// row); COPY a table or query to or from a file, STDOUT or STDIN;
-	// PREPARE name AS a statement, EXECUTE name; DECLARE a cursor for a
-	// query; REASSIGN OWNED BY; REINDEX, CLUSTER, ANALYZE, REFRESH
-	// MATERIALIZED VIEW; a transaction's own statements (abort, commit:
-	// a read-only transaction ended); MySQL's FLUSH, INSTALL and
-	// UNINSTALL PLUGIN, OPTIMIZE/REPAIR/CHECKSUM TABLE, SHUTDOWN;
-	// SQLite's ATTACH and DETACH DATABASE and PRAGMA
-	`|table\s+(?:only\s+)?(?:[a-z_]\w*\.)?(?:[a-z_]\w*|"[^"]+")(?:\s*\*)?` +
-	`|merge\s+into\s+[^;]+?\s+using\s+[^;]+?\s+on\s+[^;]+?\s+when\s+(?:not\s+)?matched\b[^;]*?` +
-	`|copy\s+(?:\([^;]*?\)|[\w."]+(?:\s*\([^)]*\))?)\s+(?:to|from)\s+(?:e?'[^']*'|stdout|stdin|program\b[^;]*?)(?:\s+(?:with\s*)?\([^)]*\)|\s+[\w ]+?)?` +
-	`|prepare\s+\w+(?:\s*\([^)]*\))?\s+as\s+(?:select|insert|update|delete|values|table|merge|with)\b[^;]*?` +
-	`|execute\s+\w+\s*\([^)]*\)|execute\s+[a-z_]\w*` +
-	`|declare\s+\w+\s+(?:(?:binary|insensitive|asensitive|no|scroll)\s+)*cursor\s+(?:with(?:out)?\s+hold\s+)?for\s+(?:select|values|table|with)\b[^;]*?` +
+	// TABLE t (every row: 1;table users, 1;table pg_shadow), of a name
+	// no prose writes (stackedTable); MERGE INTO ... USING ... ON ...
+	// WHEN [NOT] MATCHED (updates or deletes every row); COPY a table or
+	// query to or from a file, STDOUT, STDIN or a program; PREPARE name
+	// AS a statement, EXECUTE name; DECLARE a cursor for a query;
+	// REASSIGN OWNED BY; REINDEX; REFRESH MATERIALIZED VIEW; MySQL's
+	// FLUSH, INSTALL and UNINSTALL PLUGIN or COMPONENT, OPTIMIZE and
+	// REPAIR TABLE, SHUTDOWN; SQLite's ATTACH and DETACH DATABASE and
+	// PRAGMA. Since the review of those: the names quoted and
+	// qualified, TABLE's clauses, strings in dollar and Unicode quotes,
+	// no blank before a bracket; ANALYZE, CLUSTER, CHECK TABLE and a
+	// transaction's statements, low harm and prose's words ("7; cluster
+	// analysis", "1; begin"), are not read
+	`|table\s+(?:only\s+)?` + stackedTable + `(?:\s*\*)?(?:\s+(?:order\s+by\s+[^;]+?|limit\s+\w+|offset\s+\w+(?:\s+rows?)?|fetch\s+[^;]+?))*` +
+	`|merge\s+into\s+[^;]+?\s+using\b[^;]+?\bon\b[^;]+?\bwhen\s+(?:not\s+)?matched\b[^;]*?` +
+	`|copy(?:\s*\([^;]*?\)|\s+` + stackedName + `(?:\s*\([^)]*\))?)\s*(?:to|from)\b\s*(?:` + stackedString + `|stdout|stdin|program\b[^;]*?)(?:\s*(?:with\s*)?\([^)]*\)|\s+[\w ]+?)?` +
+	`|prepare\s+(?:\w+|"[^"]+")(?:\s*\([^)]*\))?\s+as\s*\(*\s*(?:select|insert|update|delete|values|table|merge|with)\b[^;]*?` +
+	`|execute\s+(?:[a-z_]\w*|"[^"]+")(?:\s*\([^)]*\))?` +
+	`|declare\s+(?:\w+|"[^"]+")\s+(?:(?:binary|insensitive|asensitive|no|scroll)\s+)*cursor\s+(?:with(?:out)?\s+hold\s+)?for\s*\(*\s*(?:select|values|table|with)\b[^;]*?` +
 	`|reassign\s+owned\s+by\s+[^;]+?\s+to\s+[\w"]+` +
-	`|reindex\s+(?:\([^)]*\)\s*)?(?:database|table|index|schema|system)\s+(?:concurrently\s+)?[\w."]+` +
-	`|cluster(?:\s+verbose)?(?:\s+[\w."]+(?:\s+using\s+[\w."]+)?)?|analyze(?:\s+verbose)?(?:\s+[\w."]+(?:\s*\([^)]*\))?)?` +
-	`|refresh\s+materialized\s+view\s+(?:concurrently\s+)?[\w."]+(?:\s+with\s+(?:no\s+)?data)?` +
-	`|(?:abort|rollback|commit|begin|start\s+transaction)(?:\s+(?:work|transaction))?` +
-	`|flush\s+(?:privileges|tables|logs|hosts|status|user_resources|binary\s+logs|table\s+[\w.` + "`" + `]+)` +
-	`|(?:install|uninstall)\s+(?:plugin|soname|component)\s+[\w.'"` + "`" + `]+(?:\s+soname\s+'[^']*')?` +
-	`|(?:optimize|repair|checksum|check|analyze)\s+(?:no_write_to_binlog\s+|local\s+)?tables?\s+[a-z_` + "`" + `][\w.` + "`" + `]*(?:\s*,\s*[\w.` + "`" + `]+)*` +
-	`|shutdown` +
-	`|attach\s+(?:database\s+)?(?:'[^']*'|"[^"]*")\s+as\s+[\w"]+|detach\s+(?:database\s+)?[\w"]+` +
-	`|pragma\s+(?:\w+\.)?\w+(?:\s*=\s*[\w'"-]+|\s*\([^)]*\))?` +
+	`|reindex\s+(?:\([^)]*\)\s*)?(?:database|table|index|schema|system)\s+(?:concurrently\s+)?` + stackedName +
+	`|refresh\s+materialized\s+view\s+(?:concurrently\s+)?` + stackedName + `(?:\s+with\s+(?:no\s+)?data)?` +
+	`|flush\s+(?:local\s+|no_write_to_binlog\s+)?(?:privileges|hosts|status|user_resources|binary\s+logs|tables(?:\s+[\w.` + "`" + `]+(?:\s*,\s*[\w.` + "`" + `]+)*)?(?:\s+with\s+read\s+lock|\s+for\s+export)?)` +
+	`|(?:install|uninstall)\s+(?:plugin\s+[\w` + "`" + `"']+(?:\s+soname\s+(?:'[^']*'|"[^"]*"))?|soname\s+(?:'[^']*'|"[^"]*")|component\s+(?:'[^']*'|"[^"]*")(?:\s*,\s*(?:'[^']*'|"[^"]*"))*)` +
+	`|(?:optimize|repair)\s+(?:no_write_to_binlog\s+|local\s+)?tables?\s+` + stackedTable + `(?:\s*,\s*` + stackedName + `)*(?:\s+(?:quick|extended|use_frm))*` +
+	`|shutdown(?:\s+wait\s+for\s+all\s+(?:replicas|slaves))?` +
+	`|attach\s+(?:database\s+)?(?:'[^']*'|"[^"]*"|\([^;]*?\)|\S+\s*\|\|[^;]+?)\s+as\s+[\w"']+|attach\s+database\s+\w+\s+as\s+[\w"']+|detach\s+(?:database\s+)?[\w"']+` +
+	`|pragma\s+(?:\w+\.)?(?:\w+|'[^']*'|"[^"]*")(?:\s*=\s*[-+]?[\w'"-]+|\s*\([^)]*\))?` +
 	`)\s*(?:;|--|#|/\*|$)`)
+
+// stackedOperand is what stands before a stacked statement's ';' in a
+// numeric context: a number (1, 1.5, 1., .5, 1e0), signed, cast (1::int),
+// in arithmetic (1+1, 1-0; a blank for +, which t:urlDecodeUni decodes
+// so), or true, false, null (the review of attack 92's fixes: each ran
+// on PostgreSQL 15).
+const stackedOperand = `(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|true|false|null)(?:::\w+)?(?:\s*[-+*/%\s]\s*[-+]?(?:\d+\.?\d*|\.\d+))*`
+
+// stackedName is a table's name, qualified and quoted perhaps
+// ("public".users, db.public.users).
+const stackedName = `(?:(?:[a-z_]\w*|"[^"]+")\.){0,2}(?:[a-z_]\w*|"[^"]+")`
+
+// stackedTable is a table's name that prose does not write after TABLE,
+// REPAIR TABLE or OPTIMIZE TABLE ("1; table lamp", "1; table tennis"):
+// quoted or qualified, with an underscore or a digit after its first
+// letter, PostgreSQL's catalogs (pg_*), or one of the names an
+// application's secrets are kept under.
+const stackedTable = `(?:(?:[a-z_]\w*|"[^"]+")\.(?:(?:[a-z_]\w*|"[^"]+")\.)?(?:[a-z_]\w*|"[^"]+")|"[^"]+"|[a-z]+_\w*|[a-z]+\d\w*|` +
+	`(?:users?|accounts?|passwords?|customers?|credentials?|secrets?|tokens?|sessions?|admins?|members?|employees?|payments?|` +
+	`logins?|profiles?|clients?|staff|people|persons?|cards?|keys?|api_keys?|auth|roles?)\b)`
+
+// stackedString is a string constant: quoted, escape or Unicode
+// (e'...', u&'...') or dollar-quoted ($$...$$, $t$...$t$).
+const stackedString = `(?:(?:e|u&)?'[^']*'|\$\w*\$[^;]*?\$\w*\$)`
+
+// stripSQLComments returns v with its SQL comments read as spaces: /*
+// */, nested as PostgreSQL nests them, and -- to the line's end.
+func stripSQLComments(v string) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); {
+		switch {
+		case strings.HasPrefix(v[i:], "/*"):
+			depth := 0
+			for i < len(v) {
+				if strings.HasPrefix(v[i:], "/*") {
+					depth++
+					i += 2
+				} else if strings.HasPrefix(v[i:], "*/") {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+			b.WriteByte(' ')
+		case strings.HasPrefix(v[i:], "--"):
+			for i < len(v) && v[i] != '\n' {
+				i++
+			}
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(v[i])
+			i++
+		}
+	}
+	return b.String()
+}
 
 // sqlPrivileges are GRANT's and REVOKE's privileges, for stackedStatement.
 const sqlPrivileges = `(?:all(?:\s+privileges)?|select|insert|update|delete|truncate|references|trigger|usage|create|connect|temp|temporary|execute|maintain)(?:\s*\([^)]*\))?`
 
 // stackedStatementWord is stackedStatement's cheap first look: one of
-// its statements' first words after a ';'.
-var stackedStatementWord = regexp.MustCompile(`(?i);\s*(?:/\*.*?\*/\s*)*(?:grant|revoke|set|reset|lock|comment|vacuum|listen|unlisten|notify|load|checkpoint|discard|` +
-	`table|merge|copy|prepare|execute|declare|reassign|reindex|cluster|analyze|refresh|abort|rollback|commit|begin|start|` +
-	`flush|install|uninstall|optimize|repair|checksum|check|shutdown|attach|detach|pragma)\b`)
-
-// sqlComment is a C-style comment in SQL, read as a space.
-var sqlComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
+// its statements' first words after a ';' (comments already read as
+// spaces).
+var stackedStatementWord = regexp.MustCompile(`(?i);\s*(?:grant|revoke|set|reset|lock|comment|vacuum|listen|unlisten|notify|load|checkpoint|discard|` +
+	`table|merge|copy|prepare|execute|declare|reassign|reindex|refresh|` +
+	`flush|install|uninstall|optimize|repair|shutdown|attach|detach|pragma)\b`)
 
 // notNameChar: c is not a character of a parameter's name (letters,
 // digits, _ . [ ] -).

@@ -49,8 +49,7 @@ var sqlCallRules = `SecRule ` + valueNameHeaderTargets + ` "@` + sqlQuotedCallOp
 SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorCondOp + `" "id:210216,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + pgOperatorNumberOp + `" "id:210217,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator, then PostgreSQL OPERATOR() syntax',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueNameHeaderTargets + ` "@` + typedLiteralOp + `" "id:210220,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a typed literal',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule MATCHED_VAR "@rx ` + sqlInjectedTail + `" "t:none,t:urlDecodeUni,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueNameHeaderTargets + ` "@` + typedLiteralOp + `" "id:210220,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a closed quote, a logical operator and a typed literal',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + tableComparedOp + `" "id:210218,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a bracketed TABLE compared',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueNameHeaderTargets + ` "@` + sqlNumberCallOp + `" "id:210173,phase:2,block,t:none,t:urlDecodeUni,t:replaceComments,msg:'SQL injection: a number, a logical operator and a call of a function no word names, after a comparison, or quoted, then a comparison',tag:'application-multi',tag:'attack-sqli',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -88,10 +87,14 @@ func apostropheAt(v string, i int) bool {
 // a typed literal: a type's name, then a quoted string (x' or
 // bool 't'--, x' or date '2020-01-01' = date '2020-01-01'#: logins on
 // PostgreSQL 15 and MariaDB 10.11 that no reading of the CRS's or ours
-// saw, in every place; attack 91 read a password through them). The
-// rule's chain wants what an injection into a quoted string needs
-// (sqlInjectedTail); "Let's meet 'Friday' or date 'Saturday'" closes a
-// string it opened itself and passes. Each quote reads 256 bytes at most.
+// saw, in every place; attack 91 read a password through them). A
+// literal the value closes wants what an injection into a quoted string
+// needs (sqlInjectedTail, as the chains of 210169 and 210216); "Let's
+// meet 'Friday' or date 'Saturday'" closes a string it opened itself and
+// passes. A literal the value leaves open is closed by the application's
+// own quote (x' or bool 't: a review of attack 92's fixes, which the
+// chain let through) unless it holds prose's words (proseLiteral). Each
+// quote reads 256 bytes at most.
 func sqlTypedLiteral(v string) bool {
 	if strings.IndexByte(v, '\'') < 0 {
 		return false
@@ -105,15 +108,32 @@ func sqlTypedLiteral(v string) bool {
 		if !apostropheAt(v, i) {
 			count++
 		}
-		if outer && typedLiteralAfter(v[:min(len(v), i+256)], i+1) {
+		if !outer {
+			continue
+		}
+		lit := typedLiteralAfter(v[:min(len(v), i+256)], i+1)
+		if lit < 0 {
+			continue
+		}
+		if q := strings.IndexByte(v[lit:min(len(v), lit+3)], '\''); q >= 0 && strings.IndexByte(v[lit+q+1:], '\'') < 0 {
+			if !proseLiteral(v, lit+q) {
+				return true // left open: the application's quote closes it
+			}
+			continue
+		}
+		if injectedTail.MatchString(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// typedLiteralAfter reads sqlTypedLiteral's shape from v[j:].
-func typedLiteralAfter(v string, j int) bool {
+// injectedTail is sqlInjectedTail on Go's regexp, with Coraza's flags.
+var injectedTail = regexp.MustCompile(`(?sm)` + sqlInjectedTail)
+
+// typedLiteralAfter reads sqlTypedLiteral's shape from v[j:]: the index
+// of its literal, or -1.
+func typedLiteralAfter(v string, j int) int {
 	for {
 		j = sqlSkipComments(v, j)
 		if j < len(v) && v[j] == ')' {
@@ -127,7 +147,7 @@ func typedLiteralAfter(v string, j int) bool {
 	} else if strings.HasPrefix(v[j:], "||") || strings.HasPrefix(v[j:], "&&") {
 		j += 2
 	} else {
-		return false
+		return -1
 	}
 	// NOT, ! and brackets, any number of them (not not bool 't', (not
 	// bool 'f'): a review)
@@ -164,7 +184,36 @@ func typedLiteralAfter(v string, j int) bool {
 		}
 		j = sqlSkipComments(v, e)
 		if sqlStringStart(v, j) {
-			return true
+			return j
+		}
+	}
+	return -1
+}
+
+// proseLiteral: the string whose quote is v[j], which the value does not
+// close, is the rest of a quoted phrase in prose ("She said 'or never' and
+// left": never, then ' and left; a review of attack 92's fixes): it has
+// a blank at its ends or inside, and a word of two letters or more. An
+// injection's literal that the application's quote closes is a type's
+// value (x' or bool 't, date '2020-01-01, bool ' t, bool ' true). The
+// price: x' or interval ' 1 day and bool ' on pass.
+func proseLiteral(v string, j int) bool {
+	rest := strings.TrimSpace(v[j+1:])
+	switch strings.ToLower(rest) {
+	case "true", "false":
+		return false // bool ' true
+	}
+	if rest == v[j+1:] && strings.IndexAny(rest, " \t\r\n") < 0 {
+		return false // no blank: bool 't, date '2020-01-01
+	}
+	run := 0
+	for x := 0; x < len(rest); x++ {
+		if asciiLetter(rest[x]) {
+			if run++; run == 2 {
+				return true
+			}
+		} else {
+			run = 0
 		}
 	}
 	return false

@@ -195,13 +195,18 @@ func winSecretVariable(w string, k int) (int, string) {
 // secret's variable on the left, prints the secret or a piece of it
 // ($env:API_KEY -join "", -split "", -replace 'x','y') or answers a
 // question about it, one bit at a time (-like 'a*', -match '^a').
-var winPSOperators = map[string]bool{"join": true, "split": true, "replace": true, "creplace": true, "ireplace": true,
-	"like": true, "clike": true, "ilike": true, "notlike": true, "match": true, "cmatch": true, "imatch": true, "notmatch": true,
-	"eq": true, "ceq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true, "contains": true, "in": true,
-	"f": true, "as": true, "is": true, "isnot": true, "band": true, "bor": true, "bxor": true}
+var winPSOperators = map[string]bool{"join": true, "split": true, "csplit": true, "isplit": true, "replace": true,
+	"creplace": true, "ireplace": true, "f": true, "as": true, "is": true, "isnot": true, "band": true, "bor": true,
+	"bxor": true, "shl": true, "shr": true, "and": true, "or": true, "xor": true}
 
-// winPSOperator: at w[b] stands one of winPSOperators (-join), then the
-// statement's end, a blank or an operand.
+// winPSCompare are PowerShell's comparison operators, each also with c
+// (case-sensitive) or i before it (-cgt, -ieq, -cnotlike).
+var winPSCompare = map[string]bool{"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true,
+	"like": true, "notlike": true, "match": true, "notmatch": true, "contains": true, "notcontains": true,
+	"in": true, "notin": true}
+
+// winPSOperator: at w[b] stands one of winPSOperators or winPSCompare
+// (-join, -cnotlike), then an operand.
 func winPSOperator(w string, b int) bool {
 	if b+2 >= len(w) || w[b] != '-' {
 		return false
@@ -210,11 +215,20 @@ func winPSOperator(w string, b int) bool {
 	for e < len(w) && asciiLetter(w[e]) {
 		e++
 	}
-	var lb [8]byte
-	if e-b-1 > len(lb) || !winPSOperators[string(lowerASCII(lb[:0], w[b+1:e]))] {
+	var lb [16]byte
+	if e-b-1 > len(lb) {
 		return false
 	}
-	return e == len(w) || strings.IndexByte(" \t'\"$([0123456789", w[e]) >= 0
+	op := string(lowerASCII(lb[:0], w[b+1:e]))
+	if !winPSOperators[op] && !winPSCompare[op] && !(len(op) > 2 && (op[0] == 'c' || op[0] == 'i') && winPSCompare[op[1:]]) {
+		return false
+	}
+	// an operand after it (blanks or a backtick's line continuation
+	// perhaps): "$env:API_KEY -join the team" is prose
+	for e < len(w) && (w[e] == ' ' || w[e] == '\t' || w[e] == '`' || w[e] == '\r' || w[e] == '\n') {
+		e++
+	}
+	return e < len(w) && strings.IndexByte("'\"$([{@0123456789", w[e]) >= 0
 }
 
 // winSecretName: an environment variable's name is a secret's: a
@@ -439,6 +453,12 @@ func winFileName(s string) bool {
 		return true
 	}
 	d := strings.LastIndexByte(s, '.')
+	if d < 0 || d == 0 && strings.ContainsAny(s, "*?") {
+		// a wildcard with no extension (appsettings*, web*, .env*,
+		// .en?): two letters at least, and nothing but a name's
+		// characters
+		return winWildName(s)
+	}
 	if d == 0 {
 		if len(s) < 3 || !strings.ContainsAny(s[1:], "-_") {
 			return false
@@ -473,6 +493,24 @@ func winFileName(s string) bool {
 		return false
 	}
 	return letter
+}
+
+// winWildName: s is a name with a wildcard (* or ?) and two letters at
+// least, of letters, digits, - _ . and the wildcards only.
+func winWildName(s string) bool {
+	if !strings.ContainsAny(s, "*?") {
+		return false
+	}
+	letters := 0
+	for x := 0; x < len(s); x++ {
+		if !identByte(s[x], "-.*?") {
+			return false
+		}
+		if asciiLetter(s[x]) {
+			letters++
+		}
+	}
+	return letters >= 2
 }
 
 // winValueOptions are PowerShell's Get-Content and Clear-Content
