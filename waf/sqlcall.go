@@ -100,6 +100,7 @@ func sqlTypedLiteral(v string) bool {
 		return false
 	}
 	count := 0 // the single quotes before v[i], apostrophes in words not counted
+	tail := 0  // injectedTail on v: 0 not read yet, 1 matches, 2 does not
 	for i := 0; i < len(v); i++ {
 		if v[i] != '\'' {
 			continue
@@ -121,7 +122,13 @@ func sqlTypedLiteral(v string) bool {
 			}
 			continue
 		}
-		if injectedTail.MatchString(v) {
+		if tail == 0 { // once a value: the whole value's reading
+			tail = 2
+			if injectedTail.MatchString(v) {
+				tail = 1
+			}
+		}
+		if tail == 1 {
 			return true
 		}
 	}
@@ -195,10 +202,14 @@ func typedLiteralAfter(v string, j int) int {
 // left": never, then ' and left; a review of attack 92's fixes): it has
 // a blank at its ends or inside, and a word of two letters or more. An
 // injection's literal that the application's quote closes is a type's
-// value (x' or bool 't, date '2020-01-01, bool ' t, bool ' true). The
-// price: x' or interval ' 1 day and bool ' on pass.
+// value (x' or bool 't, date '2020-01-01, bool ' t, bool ' true); an
+// empty one is none ("Requires 'curl' 'or later'"). The price: x' or
+// interval ' 1 day and bool ' on pass.
 func proseLiteral(v string, j int) bool {
 	rest := strings.TrimSpace(v[j+1:])
+	if rest == "" {
+		return true // the closing quote of a phrase: 'or later'
+	}
 	switch strings.ToLower(rest) {
 	case "true", "false":
 		return false // bool ' true
