@@ -148,22 +148,17 @@ func shellWordDone(buf []byte, k, j int) ([]byte, int) {
 // leaves it printing the environment to the command's end (envDumpArgs).
 // "Q&A; typeset is a printing term" and "x=1; typeset -i x" pass.
 func shellEnvDump(v string) bool {
-	for i := 0; i < len(v); i++ {
-		k, ok := shellSeparatorEnd(v, i)
-		if !ok {
-			continue
-		}
-		k = skipShellGrouping(v, k)
+	return eachShellCommand(v, func(i, k int) bool {
 		var a [16]byte
 		w, e := shellCommandWord(v, k, envDumpRunners, false, a[:0])
 		if e == k || string(w) != "typeset" && string(w) != "declare" && string(w) != "export" {
-			continue
+			return false
 		}
 		if envDumpArgs(v, e, v[i], string(w) == "export") {
 			return true
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // envDumpRunners run typeset, a builtin, as the next word (builtin
@@ -174,6 +169,22 @@ var envDumpRunners = []string{"builtin", "command", "eval", "time"}
 // truncateRunners run truncate as the next word (command truncate,
 // sudo truncate).
 var truncateRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time"}
+
+// eachShellCommand calls f at each command the value may start after a
+// separator of 210151's (shellSeparatorEnd) and its grouping (the
+// separator at v[i], the command at v[k]), until f answers true.
+func eachShellCommand(v string, f func(i, k int) bool) bool {
+	for i := 0; i < len(v); i++ {
+		k, ok := shellSeparatorEnd(v, i)
+		if !ok {
+			continue
+		}
+		if f(i, skipShellGrouping(v, k)) {
+			return true
+		}
+	}
+	return false
+}
 
 // shellCommandWord reads the command word at v[k:] (shellRunWord) after
 // what bash reads before it: assignments (a=1, x="a b"), the reserved
@@ -587,12 +598,7 @@ func shellWordEnds(v string, e int) bool {
 // ("> notes.txt has more") and inline code ("use `> out.txt` to save")
 // are prose. "x; truncate the list" passes.
 func shellTruncate(v string) bool {
-	for i := 0; i < len(v); i++ {
-		k, ok := shellSeparatorEnd(v, i)
-		if !ok {
-			continue
-		}
-		k = skipShellGrouping(v, k)
+	return eachShellCommand(v, func(i, k int) bool {
 		if k >= len(v) {
 			return false
 		}
@@ -601,13 +607,13 @@ func shellTruncate(v string) bool {
 			if truncatingRedirection(v, r, strict) {
 				return true
 			}
-			continue
+			return false
 		}
 		if e := quotedColonEnd(v, k); e > k {
 			if n := skipBlanks(v, e); n < len(v) && truncatingRedirection(v, n, strict) {
 				return true // x;\:>db.sqlite, x;':'>db.sqlite
 			}
-			continue
+			return false
 		}
 		if v[k] != '>' && v[k] != ':' && (v[k] < '0' || v[k] > '9') {
 			var a [16]byte
@@ -622,20 +628,20 @@ func shellTruncate(v string) bool {
 					return true
 				}
 			}
-			continue
+			return false
 		}
 		// |> and a blank is a pipe-forward operator (Elixir, F#, OCaml,
 		// Elm, R: xs |> List.map f), <&> a functor's map (Haskell);
 		// x|>db.sqlite, with no blank, is bash's
 		if v[k] == '>' && k == i+1 && k+1 < len(v) && (v[k+1] == ' ' || v[k+1] == '\t') &&
 			(v[i] == '|' || v[i] == '&' && i > 0 && v[i-1] == '<') {
-			continue
+			return false
 		}
 		if truncatingRedirection(v, k, strict) {
 			return true
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // truncateOption: in the truncate command's words after v[e] (up to a
@@ -882,20 +888,15 @@ var pkgInstallVerbs = map[string][]string{
 // (inline code in a sentence, "install with `npm i github:u/r` today",
 // is prose).
 func shellPkgInstall(v string) bool {
-	for i := 0; i < len(v); i++ {
-		k, ok := shellSeparatorEnd(v, i)
-		if !ok {
-			continue
-		}
-		k = skipShellGrouping(v, k)
+	return eachShellCommand(v, func(i, k int) bool {
 		var a [16]byte
 		w, e := shellCommandWord(v, k, truncateRunners, false, a[:0])
 		if e == k {
-			continue
+			return false
 		}
 		verbs, ok := pkgInstallVerbs[string(w)]
 		if !ok {
-			continue
+			return false
 		}
 		// a registry set in the environment (npm_config_registry=...
 		// npm i evil-pkg) makes any package name a source
@@ -905,14 +906,14 @@ func shellPkgInstall(v string) bool {
 		if verbs != nil {
 			j = pkgVerb(v, e, limit, verbs, string(w) == "yarn", &registry)
 			if j < 0 {
-				continue
+				return false
 			}
 		}
 		if pkgArguments(v, j, limit, string(w) == "yarn", registry, v[i] == '\n' || v[i] == '`') {
 			return true
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // pkgVerb reads, at v[e:limit], blanks, options (-g, --prefix=x, and
@@ -1101,12 +1102,7 @@ var (
 // (shellOption), du before options and a path (duPathArgs); init and telinit before a runlevel's digit that ends
 // the command.
 func shellSysCommand(v string) bool {
-	for i := 0; i < len(v); i++ {
-		k, ok := shellSeparatorEnd(v, i)
-		if !ok {
-			continue
-		}
-		k = skipShellGrouping(v, k)
+	return eachShellCommand(v, func(i, k int) bool {
 		var a [16]byte
 		// a tool by its path too (/usr/lib/postgresql/15/bin/pg_dumpall,
 		// ./kubectl), after more runners (timeout 5, nice -n 10, setsid)
@@ -1119,23 +1115,23 @@ func shellSysCommand(v string) bool {
 				if toolArguments(v, e, word, sub) {
 					return true
 				}
-				continue
+				return false
 			}
 		}
 		w, e := shellCommandWord(v, k, truncateRunners, false, a[:0])
 		if e == k {
-			continue
+			return false
 		}
 		word := string(w)
 		own := sysCommandOwn[word]
 		if !own && !sysCommandProse[word] {
-			continue
+			return false
 		}
 		if word == "du" {
 			if duPathArgs(v, e) {
 				return true
 			}
-			continue
+			return false
 		}
 		if word == "ss" {
 			// only before a short option that lists processes (-p,
@@ -1143,7 +1139,7 @@ func shellSysCommand(v string) bool {
 			if n := skipBlanks(v, e); shellOption(v, e) && n+1 < len(v) && v[n+1] != '-' && strings.IndexByte(v[n:min(len(v), n+34)], 'p') > 0 {
 				return true
 			}
-			continue
+			return false
 		}
 		if shellOption(v, e) {
 			return true
@@ -1154,8 +1150,8 @@ func shellSysCommand(v string) bool {
 		if own && (shellWordEnds(v, e) || shellPathArg(v, e)) {
 			return true
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // sysCommandTools are 210227's database, cluster, cloud and disk tools
