@@ -52,3 +52,13 @@ func TestAttack92(t *testing.T) {
 		[]string{"She said 'or else' and left", "Read 'or else' carefully", "\"Do it 'or else',\" he said.",
 			"Pick 'one' or from 'two'", "x' or default 'y'"})
 }
+
+// TestCPUBoundAttack92: repetitions of attack 92's and its review's new
+// readings through a real Caddy cost what any value of their size does
+// (210220 read the whole value's tail once a quote before a review of
+// the suite's bounds caught it: ' or b'1'= repeated cost 5 s).
+func TestCPUBoundAttack92(t *testing.T) {
+	repeatedJSONUnder(t, "1;table users;", "1;table ", "; table lamp ", "1;/* /* */", "--\n;", "1;merge into a using b on ",
+		"; pg_dumpall ", ";kubectl get ", ";sudo -iu a ", ";timeout 5 ", "; aws s3 ", "' or bool 't", "' or bool ' ",
+		"' or ", "; typeset -p A ", "; $env:API_KEY -join ", "& type a* ", "1+1;copy ", "; export -p ")
+}
