@@ -604,10 +604,7 @@ func shellTruncate(v string) bool {
 		}
 		strict := v[i] == '\n' || v[i] == '`'
 		if r := namedDescriptorEnd(v, k); r > k {
-			if truncatingRedirection(v, r, strict) {
-				return true
-			}
-			return false
+			return truncatingRedirection(v, r, strict)
 		}
 		if e := quotedColonEnd(v, k); e > k {
 			if n := skipBlanks(v, e); n < len(v) && truncatingRedirection(v, n, strict) {
@@ -1103,6 +1100,9 @@ var (
 // the command.
 func shellSysCommand(v string) bool {
 	return eachShellCommand(v, func(i, k int) bool {
+		if shellForkBomb(v, k) || shellEndlessLoop(v, k) || computedCommand(v, i, k) {
+			return true
+		}
 		var a [16]byte
 		// a tool by its path too (/usr/lib/postgresql/15/bin/pg_dumpall,
 		// ./kubectl), after more runners (timeout 5, nice -n 10, setsid)
@@ -1112,10 +1112,7 @@ func shellSysCommand(v string) bool {
 				word = "mkfs" // mkfs.ext4, mkfs.xfs
 			}
 			if sub, ok := sysCommandTools[word]; ok {
-				if toolArguments(v, e, word, sub) {
-					return true
-				}
-				return false
+				return toolArguments(v, e, word, sub)
 			}
 		}
 		w, e := shellCommandWord(v, k, truncateRunners, false, a[:0])
@@ -1128,10 +1125,7 @@ func shellSysCommand(v string) bool {
 			return false
 		}
 		if word == "du" {
-			if duPathArgs(v, e) {
-				return true
-			}
-			return false
+			return duPathArgs(v, e)
 		}
 		if word == "ss" {
 			// only before a short option that lists processes (-p,
@@ -1171,7 +1165,7 @@ var sysCommandTools = map[string][]string{
 	"dmsetup": nil, "cryptsetup": nil, "mke2fs": nil, "mongorestore": nil, "psql": nil,
 	"shred": {}, "fdisk": {}, "sfdisk": {}, "parted": {}, "mdadm": {}, "mysql": {},
 	"zfs":    {"destroy", "send", "rollback", "unmount", "umount"},
-	"gsutil": {"cp", "cat", "ls", "rm", "rsync", "mv"},
+	"gsutil": {"cp", "cat", "rm", "rsync", "mv"},
 	"doctl":  {"compute", "databases", "kubernetes", "registry", "auth", "account"},
 	"aws": {"secretsmanager", "ssm", "sts", "iam", "s3", "s3api", "kms", "ec2", "configure", "lambda", "dynamodb",
 		"rds", "ecr", "eks", "sso", "sqs", "sns", "logs", "cloudformation", "cloudtrail", "organizations", "cognito-idp",
@@ -1205,6 +1199,7 @@ var toolProse = map[string]bool{"is": true, "was": true, "are": true, "and": tru
 	"errors": true, "issue": true, "issues": true, "problem": true, "problems": true, "fails": true, "failed": true,
 	"hangs": true, "keeps": true, "timing": true, "removes": true, "creates": true, "deletes": true, "pricing": true,
 	"vars": true, "options": true, "flags": true, "cli": true, "install": true, "installation": true, "setup": true,
+	"schedule": true, "backups": true, "backup": true, "script": true, "scripts": true, "cron": true, "pipeline": true,
 	"alternative": true, "alternatives": true, "output": true, "status": true, "version": true, "plugin": true}
 
 // toolArguments: after a tool's name (ending at v[e]) the command is the
@@ -1250,7 +1245,7 @@ func toolArguments(v string, e int, tool string, sub []string) bool {
 		if tool == "aws" {
 			return awsAction(v, m)
 		}
-		if shellOption(v, m) || toolRedirection(v, m) {
+		if shellOption(v, m) || toolPipe(v, m) {
 			return true
 		}
 		e = m
@@ -1263,7 +1258,7 @@ func toolArguments(v string, e int, tool string, sub []string) bool {
 			// title, passes)
 			return words > 0 || sub != nil || toolAlone[tool]
 		}
-		if toolRedirection(v, e) || shellOption(v, e) || shellPathArg(v, e) {
+		if toolPipe(v, e) || shellOption(v, e) || shellPathArg(v, e) {
 			return true
 		}
 		n = skipBlanks(v, e)
@@ -1288,6 +1283,151 @@ func toolArguments(v string, e int, tool string, sub []string) bool {
 // toolAlone are the tools of sysCommandTools that do harm with no
 // argument.
 var toolAlone = map[string]bool{"pg_dumpall": true, "pg_dump": true, "mongodump": true}
+
+// nameTransformers are commands whose output, in a substitution at a
+// command's place, names the command (computedCommand).
+var nameTransformers = map[string]bool{"dirname": true, "basename": true, "rev": true, "tr": true, "cut": true,
+	"sed": true, "awk": true, "printf": true, "echo": true, "xxd": true, "base64": true, "tac": true, "fold": true,
+	"od": true, "iconv": true, "envsubst": true, "head": true, "tail": true}
+
+// computedCommand: the separator at v[i] opens a substitution (` or
+// $() at a command's place (after ; | & a line break or a bracket) whose
+// command transforms data into a name (nameTransformers, with a path, a
+// here-string or a pipe in it: `dirname curl/x`, `rev<<<di`, `tr -d
+// x<<<ixd`: attack 93 ran curl ...|sh so under dash), then the command
+// goes on as a command's would: the value's end, a separator, an option
+// or an argument with / : or . in it. Inline code in prose ("; `dirname
+// path` gives the directory") goes on with words and passes.
+func computedCommand(v string, i, k int) bool {
+	closing := byte('`')
+	if v[i] == '$' {
+		closing = ')'
+	} else if v[i] != '`' {
+		return false
+	}
+	j := i - 1
+	for j >= 0 && (v[j] == ' ' || v[j] == '\t') {
+		j--
+	}
+	if j < 0 || strings.IndexByte(";|&\n(", v[j]) < 0 {
+		return false
+	}
+	c := strings.IndexByte(v[k:min(len(v), k+shellStateWindow)], closing)
+	if c < 0 {
+		return false
+	}
+	inner := v[k : k+c]
+	var b [16]byte
+	w, e := shellRunWord(inner, 0, b[:0])
+	if e == 0 || !nameTransformers[string(w)] || !strings.Contains(inner, "<<<") && !strings.ContainsAny(inner, "/|") {
+		return false
+	}
+	n := skipBlanks(v, k+c+1)
+	if n >= len(v) || strings.IndexByte(";|&\n)`-", v[n]) >= 0 {
+		return true
+	}
+	m := n
+	for m < len(v) && !shellArgEnd(v[m]) {
+		m++
+	}
+	return strings.ContainsAny(v[n:m], "/:.")
+}
+
+// shellForkBomb: at v[k], a function that starts itself twice, piped or
+// in the background (:(){ :|:& };:, f(){ f|f& };f: attack 93; bash
+// defines it, and the call after it takes the host down): a name (a
+// word or :), (), {, and a body of 64 bytes at most that names it twice
+// with | or & in it.
+func shellForkBomb(v string, k int) bool {
+	e := k
+	for e < len(v) && e-k < 32 && (identByte(v[e], "-.") || v[e] == ':') {
+		e++
+	}
+	if e == k {
+		return false
+	}
+	name := v[k:e]
+	n := skipBlanks(v, e)
+	if !strings.HasPrefix(v[n:], "()") {
+		return false
+	}
+	n = skipSpace(v, n+2)
+	if n >= len(v) || v[n] != '{' {
+		return false
+	}
+	c := strings.IndexByte(v[n+1:min(len(v), n+66)], '}')
+	if c < 0 {
+		return false
+	}
+	body := v[n+1 : n+1+c]
+	return strings.Count(body, name) >= 2 && strings.ContainsAny(body, "|&")
+}
+
+// shellEndlessLoop: at v[k], a loop that never ends (while :; do :;
+// done, while true, until false, for ((;;)): attack 93 burned a core
+// with one): its head then ; or a line break and do.
+func shellEndlessLoop(v string, k int) bool {
+	n := k
+	if w, ok := shellWordAt(v, k, "for"); ok {
+		n = skipBlanks(v, w)
+		if !strings.HasPrefix(v[n:], "((") {
+			return false
+		}
+		m := n + 2
+		for m < len(v) && (v[m] == ';' || v[m] == ' ' || v[m] == '\t') {
+			m++
+		}
+		return strings.HasPrefix(v[m:], "))") && strings.Count(v[n:m], ";") == 2
+	}
+	forever := ""
+	if w, ok := shellWordAt(v, k, "while"); ok {
+		n, forever = skipBlanks(v, w), "true"
+	} else if w, ok := shellWordAt(v, k, "until"); ok {
+		n, forever = skipBlanks(v, w), "false"
+	} else {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(v[n:], ":") && forever == "true":
+		n++
+	case strings.HasPrefix(v[n:], forever):
+		n += len(forever)
+	default:
+		return false
+	}
+	n = skipBlanks(v, n)
+	if n >= len(v) || v[n] != ';' && v[n] != '\n' {
+		return false
+	}
+	w, ok := shellWordAt(v, skipSpace(v, n+1), "do")
+	return ok && (w == len(v) || shellArgEnd(v[w]) || v[w] == ':')
+}
+
+// shellWordAt: word stands at v[k] and ends there (a blank, a separator
+// or the value's end after it); the index after it.
+func shellWordAt(v string, k int, word string) (int, bool) {
+	if !strings.HasPrefix(v[k:], word) {
+		return k, false
+	}
+	e := k + len(word)
+	return e, e == len(v) || shellArgEnd(v[e]) || v[e] == '('
+}
+
+// toolPipe: a redirection or a pipe after a tool's arguments
+// (toolRedirection), but not a title's separator: " | " then a
+// capitalised word ("Tutorial | kubectl apply | Part 2", "Docs | vault
+// kv | HashiCorp": attack 93's false positives).
+func toolPipe(v string, e int) bool {
+	if !toolRedirection(v, e) {
+		return false
+	}
+	n := skipBlanks(v, e)
+	if v[n] != '|' {
+		return true
+	}
+	m := skipBlanks(v, n+1)
+	return m >= len(v) || !(v[m] >= 'A' && v[m] <= 'Z')
+}
 
 // toolRedirection: blanks at v[e:], then a redirection or a pipe (>, >>,
 // <, 2>&1, |, but not ||).
@@ -1319,7 +1459,7 @@ func awsAction(v string, m int) bool {
 		return false
 	}
 	switch string(w) {
-	case "ls", "cp", "sync", "rm", "mv", "get", "list":
+	case "cp", "sync", "rm", "mv", "get":
 		return true
 	}
 	return strings.IndexByte(string(w), '-') > 0 && w[0] >= 'a' && w[0] <= 'z'

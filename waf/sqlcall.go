@@ -214,7 +214,7 @@ func proseLiteral(v string, j int) bool {
 	case "true", "false":
 		return false // bool ' true
 	}
-	if rest == v[j+1:] && strings.IndexAny(rest, " \t\r\n") < 0 {
+	if rest == v[j+1:] && !strings.ContainsAny(rest, " \t\r\n") {
 		return false // no blank: bool 't, date '2020-01-01
 	}
 	run := 0
@@ -1608,8 +1608,24 @@ var sqlKnownNames = map[string]bool{
 // SQLite that libinjection does not read; attack 89's session), MariaDB's,
 // Oracle's and SQL Server's (x' or lengthb('a') or ', x' or lnnvl(1=2)
 // or ': attack 89), lowercased.
+//
+// Since attack 93 (each a login or a password read a letter a request
+// on PostgreSQL 15 or MariaDB 10.11, after a closed quote and before a
+// comparison: x' or right(password,99) like 's3%, x' or sind(90)>'0,
+// x' or rownum()>'0) PostgreSQL's numeric, trigonometric, geometric and
+// text functions and MariaDB's that libinjection does not know, words
+// among them (right, scale, second, point, width): SQL after the call
+// is what makes them a condition.
 var sqlWordlessNames = map[string]bool{"unixepoch": true, "julianday": true, "strftime": true, "datetime": true, "timediff": true,
-	"lengthb": true, "sformat": true, "lnnvl": true, "instrb": true, "newid": true, "nvl2": true}
+	"lengthb": true, "sformat": true, "lnnvl": true, "instrb": true, "newid": true, "nvl2": true,
+	"gcd": true, "lcm": true, "factorial": true, "scale": true, "sind": true, "cosd": true, "tand": true, "cotd": true,
+	"asind": true, "acosd": true, "atand": true, "atan2d": true, "sinh": true, "cosh": true, "tanh": true, "asinh": true,
+	"acosh": true, "atanh": true, "dexp": true, "dsqrt": true, "dcbrt": true, "dround": true, "dtrunc": true, "dpow": true,
+	"dlog1": true, "dlog10": true, "hashtext": true, "hashtextextended": true, "textlen": true, "npoints": true,
+	"numnode": true, "abbrev": true, "cardinality": true, "area": true, "diameter": true, "width": true, "height": true,
+	"family": true, "masklen": true, "netmask": true, "right": true, "left": true, "point": true, "box": true, "circle": true,
+	"rownum": true, "second": true, "minute": true, "hour": true, "mbrcontains": true, "mbrwithin": true,
+	"mbrintersects": true, "mbroverlaps": true, "mbrequals": true, "mbrdisjoint": true, "mbrtouches": true}
 
 // sqlWordless: at the call of name (its end at v[end], its bracket at
 // v[open]) a function no word names by a weaker sign than sqlCodeName's
