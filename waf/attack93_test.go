@@ -17,6 +17,11 @@ func TestAttack93(t *testing.T) {
 			"x' or second(1)>'0", "x' or cardinality(array[1])>'0"},
 		nil,
 		[]string{"Turn 'left' or right (at the light)", "It's 'fine' or right?"})
+	operatorTable(t, "210179", tautologySuffix,
+		[]string{"x' or point(1,1) ~= point(1,1) or 't", "x' or point(0,1) ?| point(0,2) or 't", "x' or |/ 4>'1", "x' or ||/ 8>'1",
+			"x' or 'a' ilike 'a' or 't", "x' or oid or '", "x' or oid=2 or '"},
+		[]string{"x' or 1 <@ 2 or 't"},
+		[]string{"Pi is 'about' or ~= 3.14", "It's 'fine' or oid is the key", "Use 'a' or b and c", "the 'OID' or row id"})
 	operatorTable(t, "210227", shellSysCommand,
 		[]string{"127.0.0.1;`dirname curl/x` -s localhost:18934/x|`dirname sh/x`", "127.0.0.1;`dirname id/x`",
 			"127.0.0.1;`rev<<<'dwssap/cte/ tac'`", "127.0.0.1;`tr -d x<<<ixd`", "127.0.0.1;`cut -c2-<<<xid`",

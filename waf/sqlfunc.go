@@ -1146,6 +1146,11 @@ func init() { registerGoOperator(tautologySuffixOp, tautologySuffix) }
 // few words; a comment's end is searched once (sqlReader).
 func tautologySuffix(v string) bool { return tautologySuffixIn(newSQLReader(v)) }
 
+// pgGeometricOperators are PostgreSQL's geometric, range, array and
+// network operators, longest first (none is another SQL's comparison).
+var pgGeometricOperators = []string{"?-|", "?||", "<<|", "|>>", "&<|", "|&>", "<->", "@-@", "<<=", ">>=", "~=", "?|", "?-",
+	"?#", "<^", ">^", "<@", "@>", "&<", "&>", "##"}
+
 // tautologySuffixIn is tautologySuffix on r's value.
 func tautologySuffixIn(r *sqlReader) bool {
 	if openLiteralTautology(r) {
@@ -1165,13 +1170,55 @@ func tautologySuffixIn(r *sqlReader) bool {
 			continue
 		}
 		a := r.skip(k)
+		// PostgreSQL's roots as unary operators (x' or |/ 4>'1: attack
+		// 93, every row on PostgreSQL 15)
+		root := false
+		if strings.HasPrefix(v[a:], "||/") {
+			a, root = r.skip(a+3), true
+		} else if strings.HasPrefix(v[a:], "|/") {
+			a, root = r.skip(a+2), true
+		}
 		e := sqlOperandEnd(v, a)
 		if e == a {
 			continue
 		}
 		k = r.skip(e)
+		// SQLite's row id by its other names, a condition alone (x' or
+		// oid or ': every row; attack 93)
+		if e-a <= 7 && (strings.EqualFold(v[a:e], "oid") || strings.EqualFold(v[a:e], "rowid") || strings.EqualFold(v[a:e], "_rowid_")) {
+			if _, ok := sqlWordFold(v, k, "or", "and", "xor"); ok || k >= len(v) || strings.HasPrefix(v[k:], "--") || v[k] == '#' || v[k] == ';' {
+				return true
+			}
+			if c := sqlCompareEnd(v, k); c >= 0 && strings.IndexByte("=<>!", v[k]) >= 0 { // x' or oid=2 or ': the row an attacker picks
+				if b := r.skip(c); sqlOperandEnd(v, b) > b {
+					return true
+				}
+			}
+		}
+		if c := sqlCompareEnd(v, k); root && c >= 0 {
+			if b := r.skip(c); sqlOperandEnd(v, b) > b || b < len(v) && (v[b] == '\'' || v[b] == '"') {
+				return true
+			}
+		}
 		if _, ok := sqlWordFold(v, k, "notnull", "isnull"); ok {
 			return true
+		}
+		// ILIKE, and PostgreSQL's geometric, range and array operators
+		// (x' or 'a' ilike 'a' or 't, x' or point(1,1) ~= point(1,1) or
+		// 't, ?|, <@, @>, <->: attack 93, logins on PostgreSQL 15), then
+		// an operand
+		if n, ok := sqlWordFold(v, k, "ilike"); ok {
+			if m := r.skip(n); sqlOperandEnd(v, m) > m || m < len(v) && (v[m] == '\'' || v[m] == '"') {
+				return true
+			}
+		}
+		for _, op := range pgGeometricOperators {
+			if strings.HasPrefix(v[k:], op) {
+				if n := r.skip(k + len(op)); sqlOperandEnd(v, n) > n || n < len(v) && (v[n] == '\'' || v[n] == '"') {
+					return true
+				}
+				break
+			}
 		}
 		if x, ok := sqlWordFold(v, k, "collate"); ok && collationEnd(r, r.skip(x)) >= 0 {
 			return true
