@@ -1100,7 +1100,7 @@ var (
 // the command.
 func shellSysCommand(v string) bool {
 	return eachShellCommand(v, func(i, k int) bool {
-		if shellForkBomb(v, k) || shellEndlessLoop(v, k) || computedCommand(v, i, k) {
+		if shellForkBomb(v, k) || strings.IndexByte(";|&", v[i]) >= 0 && shellEndlessLoop(v, k) || computedCommand(v, i, k) {
 			return true
 		}
 		var a [16]byte
@@ -1165,7 +1165,7 @@ var sysCommandTools = map[string][]string{
 	"dmsetup": nil, "cryptsetup": nil, "mke2fs": nil, "mongorestore": nil, "psql": nil,
 	"shred": {}, "fdisk": {}, "sfdisk": {}, "parted": {}, "mdadm": {}, "mysql": {},
 	"zfs":    {"destroy", "send", "rollback", "unmount", "umount"},
-	"gsutil": {"cp", "cat", "rm", "rsync", "mv"},
+	"gsutil": {"cp", "cat", "rm", "rsync", "mv", "ls"},
 	"doctl":  {"compute", "databases", "kubernetes", "registry", "auth", "account"},
 	"aws": {"secretsmanager", "ssm", "sts", "iam", "s3", "s3api", "kms", "ec2", "configure", "lambda", "dynamodb",
 		"rds", "ecr", "eks", "sso", "sqs", "sns", "logs", "cloudformation", "cloudtrail", "organizations", "cognito-idp",
@@ -1248,6 +1248,9 @@ func toolArguments(v string, e int, tool string, sub []string) bool {
 		if shellOption(v, m) || toolPipe(v, m) {
 			return true
 		}
+		if string(w) == "ls" && shellWordEnds(v, m) {
+			return false // gsutil ls alone: the buckets' names, a search's words too
+		}
 		e = m
 	}
 	for words := 0; ; words++ {
@@ -1288,7 +1291,8 @@ var toolAlone = map[string]bool{"pg_dumpall": true, "pg_dump": true, "mongodump"
 // command's place, names the command (computedCommand).
 var nameTransformers = map[string]bool{"dirname": true, "basename": true, "rev": true, "tr": true, "cut": true,
 	"sed": true, "awk": true, "printf": true, "echo": true, "xxd": true, "base64": true, "tac": true, "fold": true,
-	"od": true, "iconv": true, "envsubst": true, "head": true, "tail": true}
+	"od": true, "iconv": true, "envsubst": true, "head": true, "tail": true, "xargs": true, "sort": true, "paste": true,
+	"cat": true, "expr": true}
 
 // computedCommand: the separator at v[i] opens a substitution (` or
 // $() at a command's place (after ; | & a line break or a bracket) whose
@@ -1305,11 +1309,7 @@ func computedCommand(v string, i, k int) bool {
 	} else if v[i] != '`' {
 		return false
 	}
-	j := i - 1
-	for j >= 0 && (v[j] == ' ' || v[j] == '\t') {
-		j--
-	}
-	if j < 0 || strings.IndexByte(";|&\n(", v[j]) < 0 {
+	if !commandPlace(v, i) {
 		return false
 	}
 	c := strings.IndexByte(v[k:min(len(v), k+shellStateWindow)], closing)
@@ -1318,13 +1318,21 @@ func computedCommand(v string, i, k int) bool {
 	}
 	inner := v[k : k+c]
 	var b [16]byte
-	w, e := shellRunWord(inner, 0, b[:0])
-	if e == 0 || !nameTransformers[string(w)] || !strings.Contains(inner, "<<<") && !strings.ContainsAny(inner, "/|") {
+	// the transformer by its path or after a runner too (`/usr/bin/rev
+	// <<<di`, `command dirname id/x`: a review)
+	w, e := shellCommandWord(inner, 0, []string{"command", "exec", "env", "builtin"}, true, b[:0])
+	if e == 0 || !nameTransformers[string(w)] || !strings.Contains(inner, "<<<") && !strings.ContainsAny(inner, "/|") && !(string(w) == "expr") {
 		return false
 	}
 	n := skipBlanks(v, k+c+1)
-	if n >= len(v) || strings.IndexByte(";|&\n)`-", v[n]) >= 0 {
+	if n < len(v) && v[n] == '"' {
+		n = skipBlanks(v, n+1) // "`dirname id/x`": quoted, one word still
+	}
+	if n >= len(v) || strings.IndexByte(";|&\n)`<>", v[n]) >= 0 {
 		return true
+	}
+	if v[n] == '-' {
+		return n+1 < len(v) && (asciiLetter(v[n+1]) || v[n+1] == '-') // an option, not prose's ->
 	}
 	m := n
 	for m < len(v) && !shellArgEnd(v[m]) {
@@ -1333,74 +1341,205 @@ func computedCommand(v string, i, k int) bool {
 	return strings.ContainsAny(v[n:m], "/:.")
 }
 
+// commandPlace: the substitution opened at v[i] stands where a command
+// does: after ; | or & (not a line break or a bracket, where Markdown's
+// inline code stands: a review's false positives), with blanks, quotes,
+// {, ! or an assignment's ${IFS} between, or after eval, if, then, do,
+// while, until, exec or command ("`dirname id/x`", { `rev<<<di`;},
+// eval `...`: a review's bypasses).
+func commandPlace(v string, i int) bool {
+	j := i - 1
+	for j >= 0 {
+		switch {
+		case v[j] == ' ' || v[j] == '\t' || v[j] == '"' || v[j] == '{' || v[j] == '!':
+			j--
+			continue
+		case j >= 5 && v[j-5:j+1] == "${IFS}":
+			j -= 6
+			continue
+		}
+		break
+	}
+	if j < 0 {
+		return false
+	}
+	if strings.IndexByte(";|&", v[j]) >= 0 {
+		return true
+	}
+	e := j + 1
+	for j >= 0 && asciiLetter(v[j]) {
+		j--
+	}
+	switch v[j+1 : e] {
+	case "eval", "if", "then", "do", "while", "until", "exec", "command":
+		return j < 0 || !asciiLetter(v[j]) && !(v[j] >= '0' && v[j] <= '9')
+	}
+	return false
+}
+
 // shellForkBomb: at v[k], a function that starts itself twice, piped or
 // in the background (:(){ :|:& };:, f(){ f|f& };f: attack 93; bash
-// defines it, and the call after it takes the host down): a name (a
-// word or :), (), {, and a body of 64 bytes at most that names it twice
-// with | or & in it.
+// defines it, and the call after it takes the host down): a name (any
+// of bash's: :, @, a word), (), or function and a name, a body in {} or
+// () of 256 bytes at most in which the name (or $FUNCNAME), a single |
+// or & and the name again stand, or the name then a single &. Code's
+// methods (isValid() { return isValidEmail(x) && isValidName(y) }) pass:
+// && and || are no pipe, and a name inside a longer one is none.
 func shellForkBomb(v string, k int) bool {
-	e := k
-	for e < len(v) && e-k < 32 && (identByte(v[e], "-.") || v[e] == ':') {
+	n := k
+	if w, ok := shellWordAt(v, k, "function"); ok {
+		n = skipBlanks(v, w)
+	}
+	e := n
+	for e < len(v) && e-n < 32 && strings.IndexByte(" \t\r\n;&|()<>{}$`'\"", v[e]) < 0 {
 		e++
 	}
-	if e == k {
+	if e == n {
 		return false
 	}
-	name := v[k:e]
-	n := skipBlanks(v, e)
-	if !strings.HasPrefix(v[n:], "()") {
+	name := v[n:e]
+	b := skipBlanks(v, e)
+	if strings.HasPrefix(v[b:], "()") {
+		b += 2
+	} else if n == k {
+		return false // no () and no function keyword
+	}
+	b = skipSpace(v, b)
+	if b >= len(v) || v[b] != '{' && v[b] != '(' {
 		return false
 	}
-	n = skipSpace(v, n+2)
-	if n >= len(v) || v[n] != '{' {
-		return false
+	body := v[b+1 : min(len(v), b+257)]
+	for x := 0; x < len(body); {
+		m := selfCall(body, x, name)
+		if m < 0 {
+			x++
+			continue
+		}
+		p := skipBlanks(body, m)
+		if p < len(body) && (body[p] == '|' || body[p] == '&') && (p+1 >= len(body) || body[p+1] != body[p]) {
+			if body[p] == '&' {
+				return true
+			}
+			if q := skipBlanks(body, p+1); selfCall(body, q, name) >= 0 {
+				return true
+			}
+		}
+		x = m
 	}
-	c := strings.IndexByte(v[n+1:min(len(v), n+66)], '}')
-	if c < 0 {
-		return false
+	return false
+}
+
+// selfCall: at body[x] stands name or $FUNCNAME as a word of its own;
+// the index after it, or -1.
+func selfCall(body string, x int, name string) int {
+	if x > 0 && identByte(body[x-1], "") {
+		return -1
 	}
-	body := v[n+1 : n+1+c]
-	return strings.Count(body, name) >= 2 && strings.ContainsAny(body, "|&")
+	for _, w := range [...]string{name, "$FUNCNAME", "${FUNCNAME}"} {
+		if strings.HasPrefix(body[x:], w) {
+			e := x + len(w)
+			if e < len(body) && identByte(body[e], "") && identByte(w[len(w)-1], "") {
+				continue
+			}
+			return e
+		}
+	}
+	return -1
 }
 
 // shellEndlessLoop: at v[k], a loop that never ends (while :; do :;
 // done, while true, until false, for ((;;)): attack 93 burned a core
-// with one): its head then ; or a line break and do.
+// with one): its head, then ; or a line break and do. The heads a
+// review found: [ 1 ], test 1, ((1)), /bin/true, "true", ! false,
+// true&&true, sleep 0, and for((i=0;;i++)), for((;1;)). After a line
+// break a loop is a tutorial's ("Use this loop:\nwhile true; do date;
+// sleep 1; done") and is read only after ; | or &.
 func shellEndlessLoop(v string, k int) bool {
-	n := k
 	if w, ok := shellWordAt(v, k, "for"); ok {
-		n = skipBlanks(v, w)
+		n := skipBlanks(v, w)
 		if !strings.HasPrefix(v[n:], "((") {
 			return false
 		}
-		m := n + 2
-		for m < len(v) && (v[m] == ';' || v[m] == ' ' || v[m] == '\t') {
-			m++
+		c := strings.Index(v[n:min(len(v), n+64)], "))")
+		if c < 0 {
+			return false
 		}
-		return strings.HasPrefix(v[m:], "))") && strings.Count(v[n:m], ";") == 2
+		parts := strings.Split(v[n+2:n+c], ";")
+		if len(parts) != 3 {
+			return false
+		}
+		cond := strings.TrimSpace(parts[1])
+		return cond == "" || foreverCondition("(("+cond+"))", true)
 	}
-	forever := ""
+	forever := true
+	n := k
 	if w, ok := shellWordAt(v, k, "while"); ok {
-		n, forever = skipBlanks(v, w), "true"
+		n = w
 	} else if w, ok := shellWordAt(v, k, "until"); ok {
-		n, forever = skipBlanks(v, w), "false"
+		n, forever = w, false
 	} else {
 		return false
 	}
+	n = skipBlanks(v, n)
+	end := n
+	for end < len(v) && end-n < 32 && v[end] != ';' && v[end] != '\n' && v[end] != '#' {
+		end++
+	}
+	if end >= len(v) || !foreverCondition(strings.TrimSpace(v[n:end]), forever) {
+		return false
+	}
+	if v[end] == '#' { // a comment to the line's end: while true # x
+		for end < len(v) && v[end] != '\n' {
+			end++
+		}
+		if end >= len(v) {
+			return false
+		}
+	}
+	w, ok := shellWordAt(v, skipSpace(v, end+1), "do")
+	return ok && (w == len(v) || shellArgEnd(v[w]) || v[w] == ':')
+}
+
+// foreverCondition: c is a loop's condition that always holds (want
+// true: while) or always fails (false: until), as bash and dash read
+// it: :, true or false by a path or quoted, ! before the other, a test of
+// a non-empty word, an arithmetic of a non-zero number, && or || of such
+// conditions, sleep 0; or, in for(( )), an empty or non-zero condition.
+func foreverCondition(c string, want bool) bool {
+	for _, sep := range []string{"&&", "||"} {
+		if x := strings.Index(c, sep); x > 0 {
+			return foreverCondition(strings.TrimSpace(c[:x]), want) && foreverCondition(strings.TrimSpace(c[x+2:]), want)
+		}
+	}
+	if strings.HasPrefix(c, "!") {
+		return foreverCondition(strings.TrimSpace(c[1:]), !want)
+	}
+	word := strings.Trim(c, "\"'")
+	if x := strings.LastIndexByte(word, '/'); x >= 0 && strings.HasPrefix(word, "/") {
+		word = word[x+1:]
+	}
 	switch {
-	case strings.HasPrefix(v[n:], ":") && forever == "true":
-		n++
-	case strings.HasPrefix(v[n:], forever):
-		n += len(forever)
+	case word == "true" || word == ":" || word == "sleep 0":
+		return want
+	case word == "false":
+		return !want
+	}
+	inner := ""
+	switch {
+	case strings.HasPrefix(c, "[[") && strings.HasSuffix(c, "]]"):
+		inner = strings.TrimSpace(c[2 : len(c)-2])
+	case strings.HasPrefix(c, "[") && strings.HasSuffix(c, "]"):
+		inner = strings.TrimSpace(c[1 : len(c)-1])
+	case strings.HasPrefix(c, "test "):
+		inner = strings.TrimSpace(c[5:])
+	case strings.HasPrefix(c, "((") && strings.HasSuffix(c, "))"):
+		x := strings.TrimSpace(c[2 : len(c)-2])
+		return x != "" && strings.Trim(x, "0123456789") == "" && (strings.Trim(x, "0") != "") == want
 	default:
 		return false
 	}
-	n = skipBlanks(v, n)
-	if n >= len(v) || v[n] != ';' && v[n] != '\n' {
-		return false
-	}
-	w, ok := shellWordAt(v, skipSpace(v, n+1), "do")
-	return ok && (w == len(v) || shellArgEnd(v[w]) || v[w] == ':')
+	// a test of one non-empty word holds: [ 1 ], test x
+	return want && inner != "" && !strings.ContainsAny(inner, " \t")
 }
 
 // shellWordAt: word stands at v[k] and ends there (a blank, a separator
@@ -1426,7 +1565,12 @@ func toolPipe(v string, e int) bool {
 		return true
 	}
 	m := skipBlanks(v, n+1)
-	return m >= len(v) || !(v[m] >= 'A' && v[m] <= 'Z')
+	if m >= len(v) || !(v[m] >= 'A' && v[m] <= 'Z') {
+		return true
+	}
+	// an assignment before the command (| X=1 sh, | IFS= nc: a review)
+	a := identEnd(v, m)
+	return a < len(v) && v[a] == '='
 }
 
 // toolRedirection: blanks at v[e:], then a redirection or a pipe (>, >>,
@@ -1461,6 +1605,11 @@ func awsAction(v string, m int) bool {
 	switch string(w) {
 	case "cp", "sync", "rm", "mv", "get":
 		return true
+	case "ls":
+		// a bucket's objects (s3 ls s3://b, ls --recursive); ls alone,
+		// the buckets' names, ends a search query too (aws s3 ls;
+		// gsutil ls: attack 93's false positive)
+		return shellOption(v, e) || shellPathArg(v, e) || strings.Contains(v[e:min(len(v), e+64)], "s3://")
 	}
 	return strings.IndexByte(string(w), '-') > 0 && w[0] >= 'a' && w[0] <= 'z'
 }

@@ -1088,6 +1088,15 @@ func sqlCallThenSQL(v string, open int) bool {
 	if strings.HasPrefix(v[a:], "::") {
 		return true // a cast: txid_current()::int>0 (a review)
 	}
+	if v[a] == '~' || strings.HasPrefix(v[a:], "!~") {
+		// PostgreSQL's matches: right(password,1)~'t, ~~ 't%, ~* 'T
+		// (a review of attack 93's fixes)
+		b := a + 1
+		for b < len(v) && (v[b] == '~' || v[b] == '*') {
+			b++
+		}
+		return operand(b)
+	}
 	if strings.HasPrefix(v[a:], "||") || strings.HasPrefix(v[a:], "&&") {
 		return operand(a + 2) // x' or sys_guid() || ' (MariaDB's OR: a review)
 	}
@@ -1622,10 +1631,19 @@ var sqlWordlessNames = map[string]bool{"unixepoch": true, "julianday": true, "st
 	"asind": true, "acosd": true, "atand": true, "atan2d": true, "sinh": true, "cosh": true, "tanh": true, "asinh": true,
 	"acosh": true, "atanh": true, "dexp": true, "dsqrt": true, "dcbrt": true, "dround": true, "dtrunc": true, "dpow": true,
 	"dlog1": true, "dlog10": true, "hashtext": true, "hashtextextended": true, "textlen": true, "npoints": true,
-	"numnode": true, "abbrev": true, "cardinality": true, "area": true, "diameter": true, "width": true, "height": true,
+	"numnode": true, "abbrev": true, "cardinality": true, "area": true, "diameter": true, "width": true,
 	"family": true, "masklen": true, "netmask": true, "right": true, "left": true, "point": true, "box": true, "circle": true,
 	"rownum": true, "second": true, "minute": true, "hour": true, "mbrcontains": true, "mbrwithin": true,
-	"mbrintersects": true, "mbroverlaps": true, "mbrequals": true, "mbrdisjoint": true, "mbrtouches": true}
+	"mbrintersects": true, "mbroverlaps": true, "mbrequals": true, "mbrdisjoint": true, "mbrtouches": true,
+	// a review of attack 93's fixes: more of PostgreSQL's and MariaDB's
+	// spatial ones (x(point(ascii(password),0))>'100 read a character
+	// on MariaDB; x and y alone are left: a maths text's)
+	"div": true, "normalize": true, "lseg": true, "path": true, "polygon": true, "center": true, "radius": true,
+	"isclosed": true, "isopen": true, "pclose": true, "popen": true, "slope": true, "host": true, "hostmask": true,
+	"broadcast": true, "network": true, "strip": true, "setweight": true, "corr": true, "srid": true, "glength": true,
+	"dimension": true, "contains": true, "within": true, "equals": true, "issimple": true, "isring": true,
+	"envelope": true, "boundary": true, "centroid": true, "numpoints": true, "intersects": true, "touches": true,
+	"crosses": true, "disjoint": true, "distance": true}
 
 // sqlWordless: at the call of name (its end at v[end], its bracket at
 // v[open]) a function no word names by a weaker sign than sqlCodeName's
