@@ -138,17 +138,22 @@ func sqlTypedLiteral(v string) bool {
 // injectedTail is sqlInjectedTail on Go's regexp, with Coraza's flags.
 var injectedTail = regexp.MustCompile(`(?sm)` + sqlInjectedTail)
 
+// sqlSkipClosers reads comments and closing brackets from v[j:] (the
+// brackets an injection closes after its quote); the index after them.
+func sqlSkipClosers(v string, j int) int {
+	for {
+		j = sqlSkipComments(v, j)
+		if j >= len(v) || v[j] != ')' {
+			return j
+		}
+		j++
+	}
+}
+
 // typedLiteralAfter reads sqlTypedLiteral's shape from v[j:]: the index
 // of its literal, or -1.
 func typedLiteralAfter(v string, j int) int {
-	for {
-		j = sqlSkipComments(v, j)
-		if j < len(v) && v[j] == ')' {
-			j++
-			continue
-		}
-		break
-	}
+	j = sqlSkipClosers(v, j)
 	if k, ok := sqlWordFold(v, j, "or", "and", "xor"); ok {
 		j = k
 	} else if strings.HasPrefix(v[j:], "||") || strings.HasPrefix(v[j:], "&&") {
@@ -483,15 +488,7 @@ func pgBreakoutQuote(v string, q int) bool {
 			return false
 		}
 	}
-	a := q + 1
-	for {
-		a = sqlSkipComments(v, a)
-		if a < len(v) && v[a] == ')' {
-			a++
-			continue
-		}
-		break
-	}
+	a := sqlSkipClosers(v, q+1)
 	if a >= len(v) {
 		return false
 	}
