@@ -110,6 +110,12 @@ func (g *testGateway) tryLoad(globals, sites string) error {
 	if err := caddy.Load(cfg, true); err != nil {
 		return fmt.Errorf("loading the config: %v", err)
 	}
+	// Caddy 2.11 stops the previous config's servers in goroutines that Load
+	// only sees started: until one has called Shutdown, its accept loop still
+	// shares the listener and can take a new connection, which the old config
+	// then serves. Give them a moment to close their listeners; the tests that
+	// check what a reload changed also wait for it (testenv.Eventually).
+	time.Sleep(50 * time.Millisecond)
 	// the servers of the previous config close their idle connections
 	g.client.CloseIdleConnections()
 	return nil
