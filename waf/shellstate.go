@@ -39,13 +39,131 @@ SecRule ` + valueHeaderTargets + ` "@` + shellTruncateOp + `" "id:210224,phase:2
 `
 
 const (
-	shellEnvDumpOp  = "gatewayShellEnvDump"
-	shellTruncateOp = "gatewayShellTruncate"
+	shellEnvDumpOp   = "gatewayShellEnvDump"
+	shellTruncateOp  = "gatewayShellTruncate"
+	shellSecretVarOp = "gatewayShellSecretVar"
 )
 
 func init() {
 	registerGoOperator(shellEnvDumpOp, shellEnvDump)
 	registerGoOperator(shellTruncateOp, shellTruncate)
+	registerGoOperator(shellSecretVarOp, shellSecretVar)
+}
+
+// shellSecretVarRule is rule 210228 (attack 94): a secret's environment
+// variable as a word of its own, which a shell expands wherever the value
+// lands in a command line, no separator needed: 127.0.0.1
+// $AWS_SECRET_ACCESS_KEY passed, and PHP's system("ping ".$host) printed
+// the secret in ping's error message (unknown host). The CRS refuses
+// ${NAME} (932130), not $NAME. Read (shellSecretVar): $NAME (bash, sh;
+// upper case only, as environment variables are written: PHP's and Perl's
+// $password and $token are code, not the environment), %NAME% and
+// %NAME:~0,5% (cmd.exe, any case, as cmd reads names) and $env:NAME
+// (PowerShell, any case), where NAME is a secret's (shellSecretName for
+// $NAME and %NAME%, winSecretName for $env:, as 210219 reads it).
+// multiMatch reads the value before t:urlDecodeUni too, which would
+// decode %DB_PASSWORD%'s %DB into a byte.
+var shellSecretVarRule = `SecRule ` + valueHeaderTargets + ` "@` + shellSecretVarOp + `" "id:210228,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a secret environment variable a shell would expand',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+// shellSecretVar is rule 210228's operator (see shellSecretVarRule). It
+// reads each $ and % once, and each name once: linear in the value.
+func shellSecretVar(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c != '$' && c != '%' {
+			continue
+		}
+		j := i + 1
+		if c == '$' && j+4 <= len(v) && strings.EqualFold(v[j:j+4], "env:") {
+			e := j + 4
+			for e < len(v) && identByte(v[e], "") {
+				e++
+			}
+			if e > j+4 && winSecretName(v[j+4:e]) {
+				return true
+			}
+			i = max(e-1, i)
+			continue
+		}
+		e := j
+		upper := true
+		for e < len(v) && identByte(v[e], "") {
+			if v[e] >= 'a' && v[e] <= 'z' {
+				upper = false
+			}
+			e++
+		}
+		if e == j || v[j] >= '0' && v[j] <= '9' {
+			continue
+		}
+		name := v[j:e]
+		switch {
+		case c == '$' && upper && (i == 0 || v[i-1] != '\\'):
+			if shellSecretName(name) {
+				return true
+			}
+		case c == '%' && e < len(v) && (v[e] == '%' || v[e] == ':'):
+			var b [64]byte
+			if len(name) <= len(b) && shellSecretName(upperASCII(b[:0], name)) {
+				return true
+			}
+		}
+		i = e - 1
+	}
+	return false
+}
+
+// upperASCII appends s to buf with ASCII letters in upper case.
+func upperASCII(buf []byte, s string) string {
+	n := len(buf)
+	buf = append(buf, s...)
+	for k := n; k < len(buf); k++ {
+		if buf[k] >= 'a' && buf[k] <= 'z' {
+			buf[k] -= 'a' - 'A'
+		}
+	}
+	return string(buf[n:])
+}
+
+// shellSecretName: an upper-case environment variable's name is a
+// secret's, read by its words (split at _, trailing digits dropped): a
+// word holding PASSWORD, PASSWD, SECRET or TOKEN (PGPASSWORD,
+// GITHUB_TOKEN, CLIENT_SECRET); APIKEY, PASS, PASSPHRASE, DSN, CREDS or
+// CREDENTIALS (DB_PASS, SENTRY_DSN); KEY, KEYS or PWD after another word
+// (API_KEY, STRIPE_KEY, MYSQL_PWD; $KEY and $PWD alone are not); a
+// connection string (CONNSTR, CONNECTION_STRING); a data store's URL or
+// URI (DATABASE_URL, REDIS_URL, MONGODB_URI: winDataStores). $PATH,
+// $HOME, $KEYBOARD and $AUTHOR are no secrets'.
+func shellSecretName(n string) bool {
+	if len(n) < 3 || len(n) > 64 {
+		return false
+	}
+	if strings.Contains(n, "PASSWORD") || strings.Contains(n, "PASSWD") || strings.Contains(n, "SECRET") ||
+		strings.Contains(n, "TOKEN") || strings.Contains(n, "CONNSTR") || strings.Contains(n, "CONNECTION_STRING") {
+		return true
+	}
+	prev := ""
+	for w := range strings.SplitSeq(n, "_") {
+		w = strings.TrimRight(w, "0123456789")
+		switch w {
+		case "APIKEY", "PASS", "PASSPHRASE", "DSN", "CREDS", "CREDENTIALS":
+			return true
+		case "KEY", "KEYS", "PWD":
+			if prev != "" {
+				return true
+			}
+		case "URL", "URI":
+			var b [32]byte
+			if len(prev) <= len(b) && winDataStores[string(lowerASCII(b[:0], prev))] {
+				return true
+			}
+		}
+		if w != "" {
+			prev = w
+		}
+	}
+	return false
 }
 
 // shellStateWindow is how many bytes after a separator are read for a

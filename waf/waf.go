@@ -380,6 +380,7 @@ func (w *WAF) directives() string {
 		b.WriteString(winStatementRules)
 		b.WriteString(sqlCallRules)
 		b.WriteString(shellStateRules)
+		b.WriteString(shellSecretVarRule)
 		b.WriteString(shellInstallRules)
 		b.WriteString(javaLookupRules)
 		b.WriteString(sleepEachRowRule)
