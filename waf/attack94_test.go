@@ -9,7 +9,7 @@ import (
 // bare argument, which a shell expands wherever the value lands in a
 // command line (127.0.0.1 $AWS_SECRET_ACCESS_KEY: PHP's system("ping
 // ".$host) printed the secret in ping's error message), and its cmd.exe
-// and PowerShell spellings (210228).
+// spelling (210228).
 func TestAttack94(t *testing.T) {
 	operatorTable(t, "210228", shellSecretVar,
 		[]string{"127.0.0.1 $AWS_SECRET_ACCESS_KEY", "127.0.0.1 $DATABASE_URL", "127.0.0.1 $PGPASSWORD", "127.0.0.1 $GITHUB_TOKEN",
@@ -17,13 +17,13 @@ func TestAttack94(t *testing.T) {
 			"127.0.0.1 $DB_PASS", "127.0.0.1 $SENTRY_DSN", "127.0.0.1 $REDIS_URL", "127.0.0.1 $MONGODB_URI", "h $SQLCONNSTR_MAIN",
 			"127.0.0.1 $DB_PASSWORD2", "127.0.0.1 $OPENAI_API_KEY", "127.0.0.1 $SECRET_KEY_BASE", "127.0.0.1 $TOKEN",
 			"127.0.0.1 %AWS_SECRET_ACCESS_KEY%", "127.0.0.1 %github_token%", "127.0.0.1 %DB_PASSWORD%", "127.0.0.1 %DATABASE_URL%",
-			"127.0.0.1 %API_KEY:~0,5%", "127.0.0.1 $env:AWS_SECRET_ACCESS_KEY", "127.0.0.1 $ENV:github_token",
-			"127.0.0.1 $env:DATABASE_URL"},
+			"127.0.0.1 %API_KEY:~0,5%"},
 		nil,
 		[]string{"It costs $5 per KEY", "$token = getToken();",
 			"Press $KEY to continue", "Written by $AUTHOR", "a $KEYBOARD deal", `price \$API_KEY`, "50% off TOKEN% sale",
 			"100%TOKEN", "Save 20% now, 30% later", "$USER_ID and $SESSION_ID",
-			"$1 for the first match", "Revenue $2M; KEY metrics"})
+			"$1 for the first match", "Revenue $2M; KEY metrics",
+			"Save it; $env:GITHUB_TOKEN is read by the CLI"})
 	// what the CRS alone refuses, the operator passes too
 	for _, v := range []string{"Use $PATH and $HOME", "$password = $_POST['password'];", "$PWD is the working directory",
 		"${x} is a template"} {

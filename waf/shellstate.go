@@ -57,11 +57,11 @@ func init() {
 // the secret in ping's error message (unknown host). The CRS refuses
 // ${NAME} (932130), not $NAME. Read (shellSecretVar): $NAME (bash, sh;
 // upper case only, as environment variables are written: PHP's and Perl's
-// $password and $token are code, not the environment), %NAME% and
-// %NAME:~0,5% (cmd.exe, any case, as cmd reads names) and $env:NAME
-// (PowerShell, any case), where NAME is a secret's (shellSecretName for
-// $NAME and %NAME%, winSecretName for $env:, as 210219 reads it).
-// multiMatch reads the value before t:urlDecodeUni too, which would
+// $password and $token are code, not the environment), and %NAME% and
+// %NAME:~0,5% (cmd.exe, any case, as cmd reads names), where NAME is a
+// secret's (shellSecretName). PowerShell's $env:NAME is 210219's, which
+// reads it in a statement and passes it in prose ("Save it;
+// $env:GITHUB_TOKEN is read by the CLI"). multiMatch reads the value before t:urlDecodeUni too, which would
 // decode %DB_PASSWORD%'s %DB into a byte.
 var shellSecretVarRule = `SecRule ` + valueHeaderTargets + ` "@` + shellSecretVarOp + `" "id:210228,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a secret environment variable a shell would expand',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
@@ -75,17 +75,6 @@ func shellSecretVar(v string) bool {
 			continue
 		}
 		j := i + 1
-		if c == '$' && j+4 <= len(v) && strings.EqualFold(v[j:j+4], "env:") {
-			e := j + 4
-			for e < len(v) && identByte(v[e], "") {
-				e++
-			}
-			if e > j+4 && winSecretName(v[j+4:e]) {
-				return true
-			}
-			i = max(e-1, i)
-			continue
-		}
 		e := j
 		upper := true
 		for e < len(v) && identByte(v[e], "") {
