@@ -381,6 +381,7 @@ func (w *WAF) directives() string {
 		b.WriteString(sqlCallRules)
 		b.WriteString(shellStateRules)
 		b.WriteString(shellSecretVarRule)
+		b.WriteString(sqlClosedQuoteRule)
 		b.WriteString(shellInstallRules)
 		b.WriteString(javaLookupRules)
 		b.WriteString(sleepEachRowRule)

@@ -1,0 +1,46 @@
+package waf
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestAttack95SQL are attack 95's SQL finds, each run on MariaDB 10.11,
+// PostgreSQL 15 and SQLite 3.40 behind string-built queries: a CASE
+// expression after the closing quote and an operator or a comma (x'=case
+// when 1 then 0 end-- - logged in; a WHEN with a subquery read another
+// table), and an IN ('...') list's element that is no string
+// (x',customer,' printed every row) (210229).
+func TestAttack95SQL(t *testing.T) {
+	operatorTable(t, "210229", sqlClosedQuoteExpr,
+		[]string{"x'=case when 1 then 0 end-- -", "x'=case when 1 then 0 end#", "x'=case when 1 then 0 end;", "x'=case when 1 then 0 end and '",
+			"x'=case 1 when 1 then 0 end-- -", "admin'=case when (select v from secrets limit 1) like 'sk%' then 1 end-- -",
+			"x'=case when version() like '1%' then 0 end-- -", "x',case when password like 'S%' then username end,'",
+			`x"=case when 1 then 0 end-- -`,
+			"x',customer,'", "x',+customer,'", "x',customer*1,'", "x',replace(customer,password,''),'", "x', customer , '",
+			"a','b',customer,'"},
+		[]string{"x' or case when 1 then 1 end or '", "x' = ( case when 1 then 0 end ) -- -"},
+		[]string{"print('Name:', name, 'Age:')", "the 'red', green, 'blue' set", "He said 'yes', then, 'no'", "x', and, 'y'",
+			"In this 'case' when it rains then we end early", "'a',b,'c'",
+			"Use 'case when' syntax", "don't, won't, can't", "I'm here, you're there, 'ok'", "Rock 'n' roll, baby, 'yeah'",
+			"O'Brien, Smith, 'Jones'"})
+}
+
+// FuzzSQLClosedQuote: any value is read by 210229 without a panic, and a
+// match needs a quote.
+func FuzzSQLClosedQuote(f *testing.F) {
+	for _, v := range []string{"x'=case when 1 then 0 end-- -", "x',customer,'", "print('a', b, 'c')", "'", "',(,'", "x',a(b,c),'"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if sqlClosedQuoteExpr(v) && !strings.ContainsAny(v, `'"`) {
+			t.Fatalf("210229 matches %q, which holds no quote", v)
+		}
+	})
+}
+
+// TestCPUBoundAttack95 repeats the new readings' shapes to the body limit
+// through a real Caddy.
+func TestCPUBoundAttack95(t *testing.T) {
+	repeatedJSONUnder(t, "'=case when ", "'=case ", "',a,", "',a(", "',(((", "' or case ", "a'", "x'=case when 1 then 0 end ")
+}
