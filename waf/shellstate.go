@@ -66,6 +66,162 @@ func init() {
 var shellSecretVarRule = `SecRule ` + valueHeaderTargets + ` "@` + shellSecretVarOp + `" "id:210228,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a secret environment variable a shell would expand',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
+// shellRunFileRule is rule 210230 (attack 95): after a separator, a
+// shell that runs a file or echoes what it reads, read by shellRunFile:
+//   - . FILE, source FILE and $0 FILE (or $0<FILE, $0 -opt): a file the
+//     attacker uploaded (a PNG whose bytes are shell: 127.0.0.1;.
+//     uploads/evil.png printed .env and ran id through PHP's system()
+//     under dash), or one a shell prints lines of (. ./settings.py);
+//   - set -v, set -x (letters combined: set -vx) and set -o verbose or
+//     xtrace: the shell then echoes each line it reads (127.0.0.1;set
+//     -v;. ./.env 2>&1 printed every secret in .env).
+//
+// The file is a word with a / or an extension (a letter after a dot), or
+// a hidden file's name (.env), that ends the command (the value's end, a
+// separator or a redirection after it); set's option ends it too. "x; .
+// is the current directory", "Q&A; source files are here", "Pricing; $0
+// setup fee" and "Tip; set -x prints each command" pass. A line break
+// separates commands only after a first line that is one word, as an
+// argument is (argumentFirstLine): scripts and CI files hold set -x and
+// source lines.
+var shellRunFileRule = `SecRule ` + valueHeaderTargets + ` "@` + shellRunFileOp + `" "id:210230,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a shell that runs a file or echoes what it reads',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const shellRunFileOp = "gatewayShellRunFile"
+
+func init() { registerGoOperator(shellRunFileOp, shellRunFile) }
+
+// shellRunFile is rule 210230's operator (see shellRunFileRule); each
+// separator costs a read of shellStateWindow bytes at most.
+func shellRunFile(v string) bool {
+	argLine := -1 // argumentFirstLine's answer, once needed
+	return eachShellCommand(v, func(i, k int) bool {
+		if k >= len(v) {
+			return false
+		}
+		if v[i] == '\n' {
+			if argLine < 0 {
+				argLine = 0
+				if argumentFirstLine(v) {
+					argLine = 1
+				}
+			}
+			if argLine == 0 {
+				return false
+			}
+		}
+		limit := min(len(v), k+shellStateWindow)
+		switch {
+		case v[k] == '.' && k+1 < limit && (v[k+1] == ' ' || v[k+1] == '\t'):
+			return runFileArgument(v, skipBlanks(v, k+1), limit)
+		case strings.HasPrefix(v[k:], "source ") || strings.HasPrefix(v[k:], "source\t"):
+			return runFileArgument(v, skipBlanks(v, k+6), limit)
+		}
+		for _, self := range [...]string{"$0", "${0}", `"$0"`} {
+			if !strings.HasPrefix(v[k:], self) {
+				continue
+			}
+			m := k + len(self)
+			if m < len(v) && v[m] == '<' {
+				return true
+			}
+			if n := skipBlanks(v, m); n > m && n < len(v) {
+				if v[n] == '<' || v[n] == '-' && n+1 < len(v) && asciiLetter(v[n+1]) {
+					return true
+				}
+				return runFileArgument(v, n, limit)
+			}
+			return false
+		}
+		var a [16]byte
+		w, e := shellCommandWord(v, k, envDumpRunners, false, a[:0])
+		if string(w) != "set" {
+			return false
+		}
+		for n := 0; n < 4; n++ {
+			f := skipBlanks(v, e)
+			if f == e || f >= limit || v[f] != '-' {
+				return false
+			}
+			e = f + 1
+			for e < limit && asciiLetter(v[e]) {
+				e++
+			}
+			opt := v[f+1 : e]
+			if e < len(v) && !shellArgEnd(v[e]) && v[e] != '<' && v[e] != '>' {
+				return false
+			}
+			if opt == "o" {
+				g := skipBlanks(v, e)
+				if h, ok := wordAt(v, g, "verbose", "xtrace"); ok && shellArgumentEnds(v, h) {
+					return true
+				}
+				return false
+			}
+			if strings.ContainsAny(opt, "vx") && shellArgumentEnds(v, e) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// argumentFirstLine: the value's first line is one word that an
+// argument could be (a host, a number, a name: 127.0.0.1\nset -v\n.
+// .env), so its line breaks separate commands. A script's or a CI
+// file's lines (set -x, source venv/bin/activate in "steps:\n  - run:
+// |\n      set -x") come after a first line that is a key, a shebang or
+// holds blanks: there a line break is no separator of 210230's.
+func argumentFirstLine(v string) bool {
+	e := strings.IndexByte(v, '\n')
+	if e < 0 {
+		return false
+	}
+	w := strings.TrimSuffix(v[:e], "\r")
+	if w == "" || w[len(w)-1] == ':' {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !identByte(w[i], ".-:@/%+=,") {
+			return false
+		}
+	}
+	return true
+}
+
+// runFileArgument: at v[f:limit] a file's name (a word with a / or an
+// extension, or a hidden file's name) that ends the command
+// (shellArgumentEnds).
+func runFileArgument(v string, f, limit int) bool {
+	e := f
+	for e < limit && !shellArgEnd(v[e]) && v[e] != '<' && v[e] != '>' {
+		e++
+	}
+	if e-f < 2 || e >= limit && e < len(v) {
+		return false
+	}
+	w := v[f:e]
+	file := strings.IndexByte(w, '/') >= 0 || w[0] == '.' && asciiLetter(w[1])
+	if d := strings.LastIndexByte(w, '.'); d > 0 && d+1 < len(w) && asciiLetter(w[d+1]) {
+		file = true
+	}
+	return file && shellArgumentEnds(v, e)
+}
+
+// shellArgumentEnds: the command's word that ends at v[e] is its last:
+// blanks then the value's end, a separator (; & | a line break, a
+// backtick, #, a closing bracket) or a redirection (2>&1, >out, <in).
+func shellArgumentEnds(v string, e int) bool {
+	j := skipBlanks(v, e)
+	if j == len(v) || strings.IndexByte(";&|\r\n`#)<>", v[j]) >= 0 {
+		return true
+	}
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	return j > e && j < len(v) && (v[j] == '>' || v[j] == '<')
+}
+
 // shellSecretVar is rule 210228's operator (see shellSecretVarRule). It
 // reads each $ and % once, and each name once: linear in the value.
 func shellSecretVar(v string) bool {
@@ -122,8 +278,13 @@ func upperASCII(buf []byte, s string) string {
 // CREDENTIALS (DB_PASS, SENTRY_DSN); KEY, KEYS or PWD after another word
 // (API_KEY, STRIPE_KEY, MYSQL_PWD; $KEY and $PWD alone are not); a
 // connection string (CONNSTR, CONNECTION_STRING); a data store's URL or
-// URI (DATABASE_URL, REDIS_URL, MONGODB_URI: winDataStores). $PATH,
-// $HOME, $KEYBOARD and $AUTHOR are no secrets'.
+// URI (DATABASE_URL, REDIS_URL, MONGODB_URI: winDataStores; SMTP_URL,
+// SLACK_WEBHOOK_URL: shellURLSecrets). Since attack 95 also PW, CONN,
+// JAAS, SASL, HMAC and WEBHOOK (LDAP_BIND_PW, DB_CONN, KAFKA_SASL_JAAS,
+// DISCORD_WEBHOOK), a word that ends in PASS (PGPASS, DBPASS; not
+// BYPASS, COMPASS) and AUTH as the last of two words or more
+// (TWILIO_AUTH; SSH_AUTH_SOCK is a socket). $PATH, $HOME, $KEYBOARD,
+// $AUTHOR, $BASE_URL and $APP_URL are no secrets'.
 func shellSecretName(n string) bool {
 	if len(n) < 3 || len(n) > 64 {
 		return false
@@ -136,7 +297,8 @@ func shellSecretName(n string) bool {
 	for w := range strings.SplitSeq(n, "_") {
 		w = strings.TrimRight(w, "0123456789")
 		switch w {
-		case "APIKEY", "PASS", "PASSPHRASE", "DSN", "CREDS", "CREDENTIALS":
+		case "APIKEY", "PASS", "PASSPHRASE", "DSN", "CREDS", "CREDENTIALS", "PW", "CONN", "JAAS", "SASL", "HMAC", "WEBHOOK",
+			"WEBHOOKS":
 			return true
 		case "KEY", "KEYS", "PWD":
 			if prev != "" {
@@ -144,16 +306,30 @@ func shellSecretName(n string) bool {
 			}
 		case "URL", "URI":
 			var b [32]byte
-			if len(prev) <= len(b) && winDataStores[string(lowerASCII(b[:0], prev))] {
+			if len(prev) <= len(b) && (winDataStores[string(lowerASCII(b[:0], prev))] || shellURLSecrets[prev]) {
 				return true
+			}
+		case "BYPASS", "COMPASS":
+		default:
+			if strings.HasSuffix(w, "PASS") {
+				return true // PGPASS, DBPASS, SMTPPASS
 			}
 		}
 		if w != "" {
 			prev = w
 		}
 	}
-	return false
+	// AUTH as the last word (TWILIO_AUTH; SSH_AUTH_SOCK is a socket)
+	return prev == "AUTH" && strings.Contains(n, "_")
 }
+
+// shellURLSecrets are the words before _URL or _URI, besides
+// winDataStores, whose URL holds a password or is itself the secret
+// (SMTP_URL: smtp://user:password@host; SLACK_WEBHOOK_URL posts to the
+// channel).
+var shellURLSecrets = map[string]bool{"SMTP": true, "MAIL": true, "MAILER": true, "EMAIL": true, "LDAP": true, "LDAPS": true,
+	"SENTRY": true, "WEBHOOK": true, "SLACK": true, "DISCORD": true, "NATS": true, "MQTT": true, "FTP": true, "SFTP": true,
+	"IMAP": true, "POP3": true, "SMB": true}
 
 // shellStateWindow is how many bytes after a separator are read for a
 // command word (with what bash removes between its letters) and, after
@@ -269,13 +445,13 @@ func shellEnvDump(v string) bool {
 }
 
 // envDumpRunners run typeset, a builtin, as the next word (builtin
-// typeset -p, command declare, eval typeset); nohup, env and exec run no
-// builtin.
-var envDumpRunners = []string{"builtin", "command", "eval", "time"}
+// typeset -p, command declare, eval typeset) or in its -c (su -c
+// 'typeset -p': suCommandStart); nohup, env and exec run no builtin.
+var envDumpRunners = []string{"builtin", "command", "eval", "time", "su"}
 
 // truncateRunners run truncate as the next word (command truncate,
-// sudo truncate).
-var truncateRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time"}
+// sudo truncate) or in su's -c (su app -c 'truncate -s0 f').
+var truncateRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time", "su"}
 
 // eachShellCommand calls f at each command the value may start after a
 // separator of 210151's (shellSeparatorEnd) and its grouping (the
@@ -336,13 +512,54 @@ func shellCommandWord(v string, k int, runners []string, path bool, buf []byte) 
 			}
 		}
 		if m := skipBlanks(v, e); runner && m > e {
-			j = m
+			if string(w) == "su" {
+				if j = suCommandStart(v, m, limit); j < 0 {
+					return nil, k // su alone opens a shell
+				}
+				continue
+			}
 			j = runnerOptionsEnd(v, m, limit, string(w))
 			continue
 		}
 		return w, e
 	}
 	return nil, k
+}
+
+// suCommandStart: at v[m:limit], after su and its blank, the index of
+// the command its -c runs (su postgres -c pg_dumpall, su -l app -c
+// 'truncate -s0 f', su --command=id, su -cid), past a quote that opens
+// it; -1 when no -c comes within six words (su alone, su postgres).
+func suCommandStart(v string, m, limit int) int {
+	for n := 0; n < 6 && m < limit; n++ {
+		e := m
+		for e < limit && !shellArgEnd(v[e]) {
+			e++
+		}
+		word := v[m:e]
+		start := -1
+		switch {
+		case word == "-c" || word == "--command":
+			start = skipBlanks(v, e)
+			if start == e {
+				return -1
+			}
+		case strings.HasPrefix(word, "--command="):
+			start = m + len("--command=")
+		case len(word) > 2 && word[0] == '-' && word[1] == 'c' && word[2] != '-':
+			start = m + 2
+		}
+		if start >= 0 {
+			if start < limit && (v[start] == '\'' || v[start] == '"') {
+				start++
+			}
+			return start
+		}
+		if m = skipBlanks(v, e); m == e {
+			return -1
+		}
+	}
+	return -1
 }
 
 // runnerValueOptions are the options of sudo, doas and env that take the
@@ -1288,9 +1505,10 @@ var sysCommandTools = map[string][]string{
 
 // toolRunners run a tool as the next word: truncateRunners and those
 // whose options or duration runnerOptionsEnd reads (timeout 5, nice -n
-// 10, ionice -c3, runuser -u postgres --, setsid, stdbuf, xargs).
+// 10, ionice -c3, runuser -u postgres --, setsid, stdbuf, xargs), and su
+// before its -c (su postgres -c pg_dumpall: suCommandStart).
 var toolRunners = []string{"command", "exec", "eval", "nohup", "env", "sudo", "doas", "time", "timeout", "nice",
-	"ionice", "runuser", "setsid", "stdbuf", "xargs"}
+	"ionice", "runuser", "setsid", "stdbuf", "xargs", "su"}
 
 // toolProse are words prose puts after a tool's name ("Install it;
 // kubectl is the CLI", "Postgres & pg_dump tips", "pg_dump vs

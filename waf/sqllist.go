@@ -13,7 +13,7 @@ import "strings"
 //     then username end,' did the same inside an IN ('...') list on
 //     PostgreSQL, MariaDB and SQLite;
 //   - an element of an IN ('...') list that is no string: x',customer,'
-//     (IN ('x',customer,'') matched every row and printed every
+//     (IN ('x',customer,”) matched every row and printed every
 //     customer's card), +customer, customer*1, replace(customer,...).
 //
 // "Closes" is read by parity: the value sits inside the application's
@@ -97,7 +97,7 @@ func sqlCaseAfter(v string, j int) bool {
 
 // sqlListElementAfter: at v[j:], after a closing quote q, a comma, an
 // element that is no string and no word of prose, a comma and q again
-// (x',customer,', x', +customer ,', x',replace(customer,password,''),').
+// (x',customer,', x', +customer ,', x',replace(customer,password,”),').
 // The element is read to a comma or a blank outside brackets, within
 // sqlElementWindow bytes; it holds a letter and two bytes or more.
 func sqlListElementAfter(v string, j int, q byte) bool {

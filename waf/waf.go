@@ -382,6 +382,7 @@ func (w *WAF) directives() string {
 		b.WriteString(shellStateRules)
 		b.WriteString(shellSecretVarRule)
 		b.WriteString(sqlClosedQuoteRule)
+		b.WriteString(shellRunFileRule)
 		b.WriteString(shellInstallRules)
 		b.WriteString(javaLookupRules)
 		b.WriteString(sleepEachRowRule)
