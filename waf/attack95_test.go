@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -43,4 +44,21 @@ func FuzzSQLClosedQuote(f *testing.F) {
 // through a real Caddy.
 func TestCPUBoundAttack95(t *testing.T) {
 	repeatedJSONUnder(t, "'=case when ", "'=case ", "',a,", "',a(", "',(((", "' or case ", "a'", "x'=case when 1 then 0 end ")
+}
+
+// TestAttack95Template: a template tag that includes a secret's file
+// (Jinja 3.1 printed .env for {% include '.env' %}) (210231).
+func TestAttack95Template(t *testing.T) {
+	tableOnly(t)
+	var misses, passes []probe
+	for _, v := range []string{"{% include '.env' %}", "{% extends '.env' %}", "{{ source('.env') }}", `{%- include ".env.production" -%}`,
+		"{% include 'config/master.key' %}", "{% import '/run/secrets/db_password' as x %}", "{{ include('/var/run/secrets/kubernetes.io/serviceaccount/token') }}"} {
+		misses = append(misses, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)},
+			probe{name: "JSON " + v, method: "POST", path: "/api/items", contentType: "application/json", body: jsonString("q", v)})
+	}
+	for _, v := range []string{"{% include 'header.html' %}", "{% extends 'base.html' %}", "{{ source('partials/nav.twig') }}",
+		"Copy .env.example to .env, then {% include 'a.html' %}"} {
+		passes = append(passes, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
+	}
+	runBeyondTheCRS(t, nil, misses, passes)
 }

@@ -49,9 +49,18 @@ var secretPathsData string
 // names one ("copy .env.example to .env") passes, and the files a
 // repository browser names as often as any (application.yml,
 // database.yml, settings.xml) are not marked.
+//
+// Rule 210231 (attack 95) reads the same paths as the string a template
+// tag includes: Jinja's and Nunjucks' {% include '.env' %}, {% extends
+// %}, {% import %}, {% from %}, Twig's {% embed %} and its {{
+// source('.env') }} and {{ include(...) }} (Jinja 3.1 printed .env where
+// the loader's root held it; both ports passed). {% include
+// 'header.html' %} passes.
 var secretPathsRule = `SecRule ` + valueTargets + ` "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains //" "id:210209,phase:2,block,t:none,msg:'Path traversal: a container or application secret by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@rx ` + secretPathsPattern(secretPathsData) + `" "t:none,t:` + afterDoubleSlashTransformation + `,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueTargets + ` "@rx (?:\{%[-+]?\s*(?:include|extends|import|from|embed)\s+|\{\{[-~]?\s*(?:source|include)\s*\(\s*)['\"]([^'\"]{1,256})['\"]" "id:210231,phase:2,block,capture,t:none,t:urlDecodeUni,msg:'Path traversal: a template tag that includes a container or application secret',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
+	SecRule TX:1 "@rx ` + secretPathsPattern(secretPathsData) + `" "t:none,t:utf8toUnicode,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains ;" "id:210171,phase:2,block,t:none,msg:'Restricted file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/restricted-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueTargets + ` "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:urlDecodeUni,msg:'OS file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
