@@ -3,6 +3,7 @@ package waf
 import (
 	_ "embed"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -51,16 +52,11 @@ var secretPathsData string
 // database.yml, settings.xml) are not marked.
 //
 // Rule 210231 (attack 95) reads the same paths as the string a template
-// tag includes: Jinja's and Nunjucks' {% include '.env' %}, {% extends
-// %}, {% import %}, {% from %}, Twig's {% embed %} and its {{
-// source('.env') }} and {{ include(...) }} (Jinja 3.1 printed .env where
-// the loader's root held it; both ports passed). {% include
-// 'header.html' %} passes.
+// tag includes (templateInclude).
 var secretPathsRule = `SecRule ` + valueTargets + ` "@rx ` + secretPathsPattern(secretPathsData) + `" "id:210170,phase:2,block,t:none,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,msg:'Path traversal: a container or application secret by its path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains //" "id:210209,phase:2,block,t:none,msg:'Path traversal: a container or application secret by its absolute path after a double slash in the path',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@rx ` + secretPathsPattern(secretPathsData) + `" "t:none,t:` + afterDoubleSlashTransformation + `,t:utf8toUnicode,t:urlDecodeUni,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
-SecRule ` + valueTargets + ` "@rx (?:\{%[-+]?\s*(?:include|extends|import|from|embed)\s+|\{\{[-~]?\s*(?:source|include)\s*\(\s*)['\"]([^'\"]{1,256})['\"]" "id:210231,phase:2,block,capture,t:none,t:urlDecodeUni,msg:'Path traversal: a template tag that includes a container or application secret',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
-	SecRule TX:1 "@rx ` + secretPathsPattern(secretPathsData) + `" "t:none,t:utf8toUnicode,t:trimLeft,t:` + pathParamsTransformation + `,t:normalizePathWin,t:lowercase,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+SecRule ` + valueTargets + ` "@` + templateIncludeOp + `" "id:210231,phase:2,block,t:none,t:urlDecodeUni,msg:'Path traversal: a template tag that includes a container or application secret',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule REQUEST_FILENAME "@contains ;" "id:210171,phase:2,block,t:none,msg:'Restricted file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
 	SecRule REQUEST_FILENAME "@pmFromFile @owasp_crs/restricted-files.data" "t:none,t:utf8toUnicode,t:urlDecodeUni,t:` + pathParamsTransformation + `,t:normalizePathWin,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecRule ` + valueTargets + ` "@rx ;[^/\s]*/" "id:210172,phase:2,block,t:none,t:urlDecodeUni,msg:'OS file access behind a path parameter',tag:'application-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',chain"
@@ -185,4 +181,151 @@ func secretPathsPattern(data string) string {
 // mode's: application-*.yml, .env.*.local).
 func secretPathLine(line string) string {
 	return strings.ReplaceAll(regexp.QuoteMeta(line), `\*`, `[a-z0-9_-]+`)
+}
+
+const templateIncludeOp = "gatewayTemplateInclude"
+
+func init() { registerGoOperator(templateIncludeOp, templateInclude) }
+
+// secretPathRx is rule 210170's expression in Go, for templateInclude.
+var secretPathRx = regexp.MustCompile(secretPathsPattern(secretPathsData))
+
+// templateTagWindow bounds the bytes of a template tag read.
+const templateTagWindow = 256
+
+// templateInclude is rule 210231's operator: a value with a template tag
+// that includes a file by name (Jinja's and Nunjucks' {% include %}, {%
+// extends %}, {% import %}, {% from %}, Twig's {% embed %} and {% use %},
+// Liquid's {% render %}, Twig's {{ source(...) }} and {{ include(...) }})
+// and a string in any of its tags that names a secret of 210170's list
+// (as 210170 reads a value: lower case, \ as /, ./ dropped): {% include
+// '.env' %} printed .env under Jinja 3.1 where the loader's root held it
+// (attack 95). A tag's strings joined by ~ or + are read joined ('.e' ~
+// 'nv'), Jinja's \x and \u escapes decoded ('\x2eenv'), and every tag's
+// strings are read, so a name set first ({% set x = '.env' %}{% include x
+// %}) or a harmless tag first ({% include 'a.html' %}{% include '.env'
+// %}) is read too. {% include 'header.html' %} passes. Each tag costs a
+// read of templateTagWindow bytes at most.
+func templateInclude(v string) bool {
+	if !strings.Contains(v, "{%") && !strings.Contains(v, "{{") {
+		return false
+	}
+	includes := false
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '{' || v[i+1] != '%' && v[i+1] != '{' {
+			continue
+		}
+		j := i + 2
+		for j < len(v) && (v[j] == '-' || v[j] == '+' || v[j] == '~') {
+			j++
+		}
+		j = skipSpace(v, j)
+		e := j
+		for e < len(v) && asciiLetter(v[e]) {
+			e++
+		}
+		w := strings.ToLower(v[j:min(e, j+16)])
+		if v[i+1] == '%' {
+			switch w {
+			case "include", "extends", "import", "from", "embed", "use", "render", "include_relative", "sandbox":
+				includes = true
+			}
+		} else if (w == "source" || w == "include") && skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '(' {
+			includes = true
+		}
+	}
+	if !includes {
+		return false
+	}
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '{' || v[i+1] != '%' && v[i+1] != '{' {
+			continue
+		}
+		if templateTagNamesSecret(v, i+2) {
+			return true
+		}
+	}
+	return false
+}
+
+// templateTagNamesSecret: the strings of the tag at v[j:] (to its %} or
+// }}, within templateTagWindow bytes), joined where ~ or + joins them,
+// name a secret (secretPathRx).
+func templateTagNamesSecret(v string, j int) bool {
+	limit := min(len(v), j+templateTagWindow)
+	var b [templateTagWindow]byte
+	name := b[:0]
+	for j < limit {
+		c := v[j]
+		switch {
+		case c == '%' && j+1 < len(v) && v[j+1] == '}', c == '}' && j+1 < len(v) && v[j+1] == '}':
+			return templateSecretName(name)
+		case c == '\'' || c == '"':
+			j++
+			for j < limit && v[j] != c {
+				if v[j] == '\\' && j+1 < limit {
+					r, n := templateEscape(v[j+1:])
+					name = append(name, r)
+					j += 1 + n
+					continue
+				}
+				name = append(name, v[j])
+				j++
+			}
+			j++
+			// joined to the next string by ~ or +?
+			k := skipSpace(v, j)
+			if k < limit && (v[k] == '~' || v[k] == '+') {
+				j = k + 1
+				continue
+			}
+			if templateSecretName(name) {
+				return true
+			}
+			name = name[:0]
+		default:
+			j++
+		}
+	}
+	return false
+}
+
+// templateEscape decodes the escape after a backslash at s (\xNN, \uNNNN
+// of an ASCII character, or the character itself); n is what it took.
+func templateEscape(s string) (byte, int) {
+	if s == "" {
+		return '\\', 0
+	}
+	for _, p := range [...]struct {
+		c byte
+		n int
+	}{{'x', 2}, {'u', 4}} {
+		if s[0] == p.c && len(s) > p.n {
+			if x, err := strconv.ParseUint(s[1:1+p.n], 16, 8); err == nil {
+				return byte(x), 1 + p.n
+			}
+		}
+	}
+	return s[0], 1
+}
+
+// templateSecretName: name, read as rule 210170 reads a value (lower
+// case, backslashes as slashes, ./ segments dropped), is a secret's path.
+func templateSecretName(name []byte) bool {
+	if len(name) < 2 {
+		return false
+	}
+	var b [templateTagWindow]byte
+	l := lowerASCII(b[:0], string(name))
+	for k, c := range l {
+		if c == '\\' {
+			l[k] = '/'
+		}
+	}
+	s := string(l)
+	for strings.HasPrefix(s, "./") {
+		s = s[2:]
+	}
+	s = strings.ReplaceAll(s, "/./", "/")
+	return secretPathRx.MatchString(s)
 }

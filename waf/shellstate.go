@@ -57,9 +57,11 @@ func init() {
 // the secret in ping's error message (unknown host). The CRS refuses
 // ${NAME} (932130), not $NAME. Read (shellSecretVar): $NAME (bash, sh;
 // upper case only, as environment variables are written: PHP's and Perl's
-// $password and $token are code, not the environment), and %NAME% and
-// %NAME:~0,5% (cmd.exe, any case, as cmd reads names), where NAME is a
-// secret's (shellSecretName). PowerShell's $env:NAME is 210219's, which
+// $password and $token are code, not the environment; after an even
+// number of backslashes, which escape each other: \\$X expands), and
+// %NAME% and %NAME:~0,5% (cmd.exe, any case, as cmd reads names; of two
+// words or more: a mail merge's %PASSWORD% is a placeholder), where NAME
+// is a secret's (shellSecretName). PowerShell's $env:NAME is 210219's, which
 // reads it in a statement and passes it in prose ("Save it;
 // $env:GITHUB_TOKEN is read by the CLI"). multiMatch reads the value before t:urlDecodeUni too, which would
 // decode %DB_PASSWORD%'s %DB into a byte.
@@ -76,20 +78,36 @@ var shellSecretVarRule = `SecRule ` + valueHeaderTargets + ` "@` + shellSecretVa
 //     xtrace: the shell then echoes each line it reads (127.0.0.1;set
 //     -v;. ./.env 2>&1 printed every secret in .env).
 //
-// The file is a word with a / or an extension (a letter after a dot), or
-// a hidden file's name (.env), that ends the command (the value's end, a
-// separator or a redirection after it); set's option ends it too. "x; .
-// is the current directory", "Q&A; source files are here", "Pricing; $0
-// setup fee" and "Tip; set -x prints each command" pass. A line break
-// separates commands only after a first line that is one word, as an
-// argument is (argumentFirstLine): scripts and CI files hold set -x and
-// source lines.
-var shellRunFileRule = `SecRule ` + valueHeaderTargets + ` "@` + shellRunFileOp + `" "id:210230,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a shell that runs a file or echoes what it reads',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+// The file counts when no shell script is (runFileSuspect): a data,
+// image, document or code file's extension (.png, .txt, .py, .php,
+// .json, ...), a path under an upload or temporary directory
+// (uploads/, /tmp/, /dev/shm/, /proc/), or, after ; | & or $( (not a
+// line break: "Steps:\nsource .env" is a how-to), a .env file. Its
+// arguments may follow (. uploads/evil.png x). A host before a path
+// (source en.wikipedia.org/wiki/Lynx) is a citation's. set counts when
+// each of its words is an option (or -o's value: set -v -o noglob,
+// set -v +e, set -euxo pipefail) to the command's end. Assignments,
+// quoting and builtin, command, eval or exec before the command are
+// read as for 210223 (x;X=1 . f, x;'.' f, x;so”urce f). After a
+// backtick the command must end at its closing backtick, which must end
+// the value or come before a separator (shellWordEnds): Markdown's
+// inline code (Run `source venv/bin/activate` first, Add `set -x` to
+// debug) is prose. set after a line break counts only after a first
+// line that is one word, as an argument is (argumentFirstLine):
+// scripts and CI files hold set -x lines. "x; . is the current
+// directory", "Q&A; source files are here", "Pricing; $0 setup fee",
+// "Tip; set -x prints each command" and "nvm install 18; source
+// ~/.bashrc" pass.
+var shellRunFileRule = `SecRule ` + valueHeaderTargets + ` "@` + shellRunFileOp + `" "id:210230,phase:2,block,t:none,t:urlDecodeUni,multiMatch,msg:'Command injection: a separator then a shell that runs a file or echoes what it reads',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const shellRunFileOp = "gatewayShellRunFile"
 
 func init() { registerGoOperator(shellRunFileOp, shellRunFile) }
+
+// runFileRunners run . and source as the next word (builtin, command,
+// eval, exec).
+var runFileRunners = []string{"builtin", "command", "eval", "exec", "su"}
 
 // shellRunFile is rule 210230's operator (see shellRunFileRule); each
 // separator costs a read of shellStateWindow bytes at most.
@@ -99,79 +117,166 @@ func shellRunFile(v string) bool {
 		if k >= len(v) {
 			return false
 		}
-		if v[i] == '\n' {
-			if argLine < 0 {
-				argLine = 0
-				if argumentFirstLine(v) {
-					argLine = 1
-				}
+		limit := min(len(v), k+shellStateWindow)
+		strict := v[i] == '`'
+		newline := v[i] == '\n'
+		j := runFileCommandStart(v, k, limit)
+		// . quoted or escaped ('.', ".", \.), source (its letters as bash
+		// reads them), $0
+		dot := 0
+		switch {
+		case j < limit && v[j] == '.':
+			dot = 1
+		case j+2 < limit && (v[j] == '\'' || v[j] == '"') && v[j+1] == '.' && v[j+2] == v[j]:
+			dot = 3
+		case j+1 < limit && v[j] == '\\' && v[j+1] == '.':
+			dot = 2
+		}
+		if dot > 0 && j+dot < limit && (v[j+dot] == ' ' || v[j+dot] == '\t') {
+			return runFileArgument(v, skipBlanks(v, j+dot), limit, strict, newline)
+		}
+		if m, ok := selfShellEnd(v, j); ok {
+			if m < len(v) && v[m] == '<' {
+				return !strict || shellWordEnds(v, min(len(v), m+1))
 			}
-			if argLine == 0 {
+			n := skipBlanks(v, m)
+			if n == m || n >= len(v) {
 				return false
 			}
-		}
-		limit := min(len(v), k+shellStateWindow)
-		switch {
-		case v[k] == '.' && k+1 < limit && (v[k+1] == ' ' || v[k+1] == '\t'):
-			return runFileArgument(v, skipBlanks(v, k+1), limit)
-		case strings.HasPrefix(v[k:], "source ") || strings.HasPrefix(v[k:], "source\t"):
-			return runFileArgument(v, skipBlanks(v, k+6), limit)
-		}
-		for _, self := range [...]string{"$0", "${0}", `"$0"`} {
-			if !strings.HasPrefix(v[k:], self) {
-				continue
+			if n+2 < len(v) && v[n:n+2] == "--" && (v[n+2] == ' ' || v[n+2] == '\t') {
+				n = skipBlanks(v, n+2)
 			}
-			m := k + len(self)
-			if m < len(v) && v[m] == '<' {
+			if v[n] == '<' || v[n] == '-' && n+1 < len(v) && asciiLetter(v[n+1]) && !strict {
 				return true
 			}
-			if n := skipBlanks(v, m); n > m && n < len(v) {
-				if v[n] == '<' || v[n] == '-' && n+1 < len(v) && asciiLetter(v[n+1]) {
-					return true
-				}
-				return runFileArgument(v, n, limit)
-			}
-			return false
+			return runFileArgument(v, n, limit, strict, newline)
 		}
 		var a [16]byte
-		w, e := shellCommandWord(v, k, envDumpRunners, false, a[:0])
-		if string(w) != "set" {
+		w, e := shellCommandWord(v, k, runFileRunners, false, a[:0])
+		switch string(w) {
+		case "source":
+			if f := skipBlanks(v, e); f > e {
+				return runFileArgument(v, f, limit, strict, newline)
+			}
 			return false
-		}
-		for n := 0; n < 4; n++ {
-			f := skipBlanks(v, e)
-			if f == e || f >= limit || v[f] != '-' {
-				return false
-			}
-			e = f + 1
-			for e < limit && asciiLetter(v[e]) {
-				e++
-			}
-			opt := v[f+1 : e]
-			if e < len(v) && !shellArgEnd(v[e]) && v[e] != '<' && v[e] != '>' {
-				return false
-			}
-			if opt == "o" {
-				g := skipBlanks(v, e)
-				if h, ok := wordAt(v, g, "verbose", "xtrace"); ok && shellArgumentEnds(v, h) {
-					return true
+		case "set":
+			if newline {
+				if argLine < 0 {
+					argLine = 0
+					if argumentFirstLine(v) {
+						argLine = 1
+					}
 				}
-				return false
+				if argLine == 0 {
+					return false
+				}
 			}
-			if strings.ContainsAny(opt, "vx") && shellArgumentEnds(v, e) {
-				return true
-			}
+			return setEchoes(v, e, limit, strict)
 		}
 		return false
 	})
 }
 
+// runFileCommandStart: at v[k:limit], the index after assignments and
+// runFileRunners with their blanks (x;X=1 . f, x;eval . f).
+func runFileCommandStart(v string, k, limit int) int {
+	j := k
+	for n := 0; n < 8 && j < limit; n++ {
+		if e := shellAssignmentEnd(v, j, limit); e > j {
+			if m := skipBlanks(v, e); m > e {
+				j = m
+				continue
+			}
+			return j
+		}
+		var a [16]byte
+		w, e := shellRunWord(v, j, a[:0])
+		runner := false
+		for _, r := range runFileRunners {
+			runner = runner || string(w) == r
+		}
+		if m := skipBlanks(v, e); runner && m > e {
+			j = m
+			continue
+		}
+		return j
+	}
+	return j
+}
+
+// selfShellEnd: at v[j:] the shell's own name, $0, ${0} or "$0" (quotes
+// after it read over: $0""); end is after it.
+func selfShellEnd(v string, j int) (end int, ok bool) {
+	for _, self := range [...]string{"$0", "${0}", `"$0"`} {
+		if strings.HasPrefix(v[j:], self) {
+			e := j + len(self)
+			for e+1 < len(v) && (v[e:e+2] == `""` || v[e:e+2] == "''") {
+				e += 2
+			}
+			return e, true
+		}
+	}
+	return j, false
+}
+
+// setEchoes: at v[e:], after set, options to the command's end of which
+// one echoes what the shell reads (-v, -x, letters combined, -o verbose,
+// -o xtrace); -o and +o take the next word.
+func setEchoes(v string, e, limit int, strict bool) bool {
+	echoes := false
+	for n := 0; n < 8; n++ {
+		f := skipBlanks(v, e)
+		if f == len(v) || f > e && strings.IndexByte(";&|\r\n`#)<>", v[f]) >= 0 || f == e && n > 0 {
+			break
+		}
+		if f >= limit || f == e || v[f] != '-' && v[f] != '+' {
+			return false
+		}
+		e = f + 1
+		for e < limit && asciiLetter(v[e]) {
+			e++
+		}
+		opt := v[f+1 : e]
+		if opt == "" || e < len(v) && !shellArgEnd(v[e]) && v[e] != '<' && v[e] != '>' {
+			return false
+		}
+		if v[f] == '-' && strings.ContainsAny(opt, "vx") && opt[len(opt)-1] != 'o' {
+			echoes = true
+		}
+		if opt[len(opt)-1] == 'o' {
+			// -o NAME (-euxo pipefail: x counts as well)
+			if v[f] == '-' && strings.ContainsAny(opt[:len(opt)-1], "vx") {
+				echoes = true
+			}
+			g := skipBlanks(v, e)
+			h := g
+			for h < limit && asciiLetter(v[h]) {
+				h++
+			}
+			if h == g {
+				return false
+			}
+			if v[f] == '-' && (v[g:h] == "verbose" || v[g:h] == "xtrace") {
+				echoes = true
+			}
+			e = h
+		}
+	}
+	if !echoes {
+		return false
+	}
+	if strict {
+		return shellWordEnds(v, e)
+	}
+	return shellArgumentEnds(v, e)
+}
+
 // argumentFirstLine: the value's first line is one word that an
-// argument could be (a host, a number, a name: 127.0.0.1\nset -v\n.
-// .env), so its line breaks separate commands. A script's or a CI
-// file's lines (set -x, source venv/bin/activate in "steps:\n  - run:
-// |\n      set -x") come after a first line that is a key, a shebang or
-// holds blanks: there a line break is no separator of 210230's.
+// argument could be (a host, a number, a name: 127.0.0.1\nset -v), so
+// its line breaks separate commands. A script's or a CI file's lines
+// (set -x in "steps:\n  - run: |\n      set -x") come after a first line
+// that is a key, a shebang or holds blanks: there a line break is no
+// separator for set.
 func argumentFirstLine(v string) bool {
 	e := strings.IndexByte(v, '\n')
 	if e < 0 {
@@ -189,10 +294,10 @@ func argumentFirstLine(v string) bool {
 	return true
 }
 
-// runFileArgument: at v[f:limit] a file's name (a word with a / or an
-// extension, or a hidden file's name) that ends the command
-// (shellArgumentEnds).
-func runFileArgument(v string, f, limit int) bool {
+// runFileArgument: at v[f:limit] a file no shell script is
+// (runFileSuspect), its arguments perhaps after it; after a backtick
+// (strict) the command must end after it (shellWordEnds).
+func runFileArgument(v string, f, limit int, strict, newline bool) bool {
 	e := f
 	for e < limit && !shellArgEnd(v[e]) && v[e] != '<' && v[e] != '>' {
 		e++
@@ -201,11 +306,54 @@ func runFileArgument(v string, f, limit int) bool {
 		return false
 	}
 	w := v[f:e]
-	file := strings.IndexByte(w, '/') >= 0 || w[0] == '.' && asciiLetter(w[1])
-	if d := strings.LastIndexByte(w, '.'); d > 0 && d+1 < len(w) && asciiLetter(w[d+1]) {
-		file = true
+	if len(w) > 2 && (w[0] == '\'' || w[0] == '"') && w[len(w)-1] == w[0] {
+		w = w[1 : len(w)-1]
 	}
-	return file && shellArgumentEnds(v, e)
+	if !runFileSuspect(w, !newline && !strict) {
+		return false
+	}
+	return !strict || shellWordEnds(v, e)
+}
+
+// runFileExtensions are the extensions of files no shell script is: data,
+// images, documents, archives, other languages' code, keys.
+var runFileExtensions = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "webp": true, "bmp": true, "ico": true,
+	"svg": true, "tif": true, "tiff": true, "heic": true, "avif": true, "pdf": true, "txt": true, "csv": true, "tsv": true, "json": true,
+	"xml": true, "yml": true, "yaml": true, "toml": true, "log": true, "dat": true, "bin": true, "tmp": true, "zip": true, "gz": true,
+	"tar": true, "tgz": true, "doc": true, "docx": true, "xls": true, "xlsx": true, "ppt": true, "pptx": true, "odt": true,
+	"mp3": true, "mp4": true, "wav": true, "avi": true, "mov": true, "webm": true, "py": true, "php": true, "rb": true, "js": true,
+	"ts": true, "pl": true, "java": true, "go": true, "ini": true, "sqlite": true, "sqlite3": true, "db": true, "sql": true,
+	"key": true, "pem": true, "crt": true, "html": true, "htm": true, "md": true, "phtml": true, "jsp": true, "asp": true,
+	"aspx": true, "cgi": true, "properties": true, "cfg": true}
+
+// runFileDirs are the directories whose files an attacker writes or the
+// kernel makes.
+var runFileDirs = []string{"upload", "/tmp/", "/var/tmp/", "/dev/shm/", "/proc/", "/dev/fd/", "/dev/stdin", "tmp/", "media/",
+	"attachments/", "files/"}
+
+// runFileSuspect: the file's name is no shell script's (see
+// shellRunFileRule); dotenv counts .env files.
+func runFileSuspect(w string, dotenv bool) bool {
+	var b [128]byte
+	if len(w) > len(b) {
+		return false
+	}
+	l := string(lowerASCII(b[:0], w))
+	// a host before a path: a citation's (en.wikipedia.org/wiki/x)
+	if s := strings.IndexByte(l, '/'); s > 0 && l[0] != '.' && l[0] != '~' && strings.IndexByte(l[:s], '.') >= 0 {
+		return false
+	}
+	for _, d := range runFileDirs {
+		if strings.Contains(l, d) {
+			return true
+		}
+	}
+	base := l[strings.LastIndexByte(l, '/')+1:]
+	if dotenv && (base == ".env" || strings.HasPrefix(base, ".env.")) {
+		return true
+	}
+	d := strings.LastIndexByte(base, '.')
+	return d > 0 && runFileExtensions[base[d+1:]]
 }
 
 // shellArgumentEnds: the command's word that ends at v[e] is its last:
@@ -243,12 +391,18 @@ func shellSecretVar(v string) bool {
 			continue
 		}
 		name := v[j:e]
+		// backslashes before the $: an odd number escapes it (\$X), an
+		// even one is escaped backslashes (\\$X expands)
+		bs := 0
+		for bs < i && v[i-1-bs] == '\\' {
+			bs++
+		}
 		switch {
-		case c == '$' && upper && (i == 0 || v[i-1] != '\\'):
+		case c == '$' && upper && bs%2 == 0:
 			if shellSecretName(name) {
 				return true
 			}
-		case c == '%' && e < len(v) && (v[e] == '%' || v[e] == ':'):
+		case c == '%' && e < len(v) && (v[e] == '%' || v[e] == ':') && strings.IndexByte(name, '_') >= 0:
 			var b [64]byte
 			if len(name) <= len(b) && shellSecretName(upperASCII(b[:0], name)) {
 				return true
@@ -283,8 +437,12 @@ func upperASCII(buf []byte, s string) string {
 // JAAS, SASL, HMAC and WEBHOOK (LDAP_BIND_PW, DB_CONN, KAFKA_SASL_JAAS,
 // DISCORD_WEBHOOK), a word that ends in PASS (PGPASS, DBPASS; not
 // BYPASS, COMPASS) and AUTH as the last of two words or more
-// (TWILIO_AUTH; SSH_AUTH_SOCK is a socket). $PATH, $HOME, $KEYBOARD,
-// $AUTHOR, $BASE_URL and $APP_URL are no secrets'.
+// (TWILIO_AUTH; SSH_AUTH_SOCK is a socket); since its review CREDENTIAL,
+// JWT, SALT and a word that ends in KEY (ACCESSKEY, PRIVATEKEY; not
+// HOTKEY, MONKEY, ...). A name of one word counts only from six letters
+// (a stock's cashtag: $CONN, $HMAC) but for PASSWORD, SECRET and TOKEN.
+// $PATH, $HOME, $KEYBOARD, $AUTHOR, $BASE_URL and $APP_URL are no
+// secrets'.
 func shellSecretName(n string) bool {
 	if len(n) < 3 || len(n) > 64 {
 		return false
@@ -293,12 +451,15 @@ func shellSecretName(n string) bool {
 		strings.Contains(n, "TOKEN") || strings.Contains(n, "CONNSTR") || strings.Contains(n, "CONNECTION_STRING") {
 		return true
 	}
+	if strings.IndexByte(n, '_') < 0 && len(n) < 6 {
+		return false // a cashtag's length ($CONN, $HMAC: tickers)
+	}
 	prev := ""
 	for w := range strings.SplitSeq(n, "_") {
 		w = strings.TrimRight(w, "0123456789")
 		switch w {
-		case "APIKEY", "PASS", "PASSPHRASE", "DSN", "CREDS", "CREDENTIALS", "PW", "CONN", "JAAS", "SASL", "HMAC", "WEBHOOK",
-			"WEBHOOKS":
+		case "APIKEY", "PASS", "PASSPHRASE", "DSN", "CREDS", "CREDENTIALS", "CREDENTIAL", "PW", "CONN", "JAAS", "SASL", "HMAC",
+			"WEBHOOK", "WEBHOOKS", "JWT", "SALT":
 			return true
 		case "KEY", "KEYS", "PWD":
 			if prev != "" {
@@ -309,10 +470,13 @@ func shellSecretName(n string) bool {
 			if len(prev) <= len(b) && (winDataStores[string(lowerASCII(b[:0], prev))] || shellURLSecrets[prev]) {
 				return true
 			}
-		case "BYPASS", "COMPASS":
+		case "BYPASS", "COMPASS", "HOTKEY", "MONKEY", "TURKEY", "DONKEY", "JOCKEY", "HOCKEY", "WHISKEY", "PASSKEY":
 		default:
 			if strings.HasSuffix(w, "PASS") {
 				return true // PGPASS, DBPASS, SMTPPASS
+			}
+			if len(w) > 3 && strings.HasSuffix(w, "KEY") {
+				return true // ACCESSKEY, PRIVATEKEY
 			}
 		}
 		if w != "" {
