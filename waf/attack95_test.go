@@ -70,13 +70,15 @@ func TestAttack95Template(t *testing.T) {
 		// review 95
 		"{%include'.env'%}", "{% include ['.env'] %}", "{% include ('.env') %}", "{% include '.e' ~ 'nv' %}", "{% include '.e' + 'nv' %}",
 		`{% include '\x2eenv' %}`, "{# {% include 'a.html' %} #}{% include '.env' %}", "{% include 'a.html' %}{% include '.env' %}",
-		"{% set x='.env' %}{% include x %}", "{% render '.env' %}", "{% use '.env' %}"} {
+		"{% set x='.env' %}{% include x %}", "{% render '.env' %}", "{% use '.env' %}",
+		// attack 96: Caddy's templates
+		`{{ include ".env" }}`, `{{ readFile ".env" }}`, `{{include ".env"}}`, "{{ readFile `.env` }}", `{{ include "/run/secrets/db_password" }}`} {
 		misses = append(misses, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)},
 			probe{name: "JSON " + v, method: "POST", path: "/api/items", contentType: "application/json", body: jsonString("q", v)})
 	}
 	for _, v := range []string{"{% include 'header.html' %}", "{% extends 'base.html' %}", "{{ source('partials/nav.twig') }}",
 		"Copy .env.example to .env, then {% include 'a.html' %}", "{% include 'a' ~ 'b.html' %}", "{{ title }} {% if x %}.env{% endif %}",
-		"{% set x = 'y' %}{{ x }}"} {
+		"{% set x = 'y' %}{{ x }}", `{{ include "header.html" }}`, `{{ readFile "notes.txt" }}`} {
 		passes = append(passes, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
 	}
 	runBeyondTheCRS(t, nil, misses, passes)

@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"bytes"
 	_ "embed"
 	"regexp"
 	"strconv"
@@ -196,7 +197,9 @@ const templateTagWindow = 256
 // templateInclude is rule 210231's operator: a value with a template tag
 // that includes a file by name (Jinja's and Nunjucks' {% include %}, {%
 // extends %}, {% import %}, {% from %}, Twig's {% embed %} and {% use %},
-// Liquid's {% render %}, Twig's {{ source(...) }} and {{ include(...) }})
+// Liquid's {% render %}, Twig's {{ source(...) }} and {{ include(...) }},
+// Caddy's {{ include ".env" }}, {{ readFile ".env" }}, {{ httpInclude }}
+// and {{ import }}: attack 96 had a Caddy with templates print .env)
 // and a string in any of its tags that names a secret of 210170's list
 // (as 210170 reads a value: lower case, \ as /, ./ dropped): {% include
 // '.env' %} printed .env under Jinja 3.1 where the loader's root held it
@@ -230,7 +233,11 @@ func templateInclude(v string) bool {
 			case "include", "extends", "import", "from", "embed", "use", "render", "include_relative", "sandbox":
 				includes = true
 			}
-		} else if (w == "source" || w == "include") && skipSpace(v, e) < len(v) && v[skipSpace(v, e)] == '(' {
+		} else if n := skipSpace(v, e); n < len(v) && (w == "source" || w == "include") && v[n] == '(' {
+			includes = true
+		} else if n > e && n < len(v) && (w == "include" || w == "readfile" || w == "httpinclude" || w == "import") &&
+			(v[n] == '"' || v[n] == '`') {
+			// Caddy's templates: {{ include ".env" }}, {{ readFile ".env" }}
 			includes = true
 		}
 	}
@@ -259,8 +266,8 @@ func templateTagNamesSecret(v string, j int) bool {
 		c := v[j]
 		switch {
 		case c == '%' && j+1 < len(v) && v[j+1] == '}', c == '}' && j+1 < len(v) && v[j+1] == '}':
-			return templateSecretName(name)
-		case c == '\'' || c == '"':
+			return templateSecretName(string(name))
+		case c == '\'' || c == '"' || c == '`':
 			j++
 			for j < limit && v[j] != c {
 				if v[j] == '\\' && j+1 < limit {
@@ -279,7 +286,7 @@ func templateTagNamesSecret(v string, j int) bool {
 				j = k + 1
 				continue
 			}
-			if templateSecretName(name) {
+			if templateSecretName(string(name)) {
 				return true
 			}
 			name = name[:0]
@@ -311,21 +318,22 @@ func templateEscape(s string) (byte, int) {
 
 // templateSecretName: name, read as rule 210170 reads a value (lower
 // case, backslashes as slashes, ./ segments dropped), is a secret's path.
-func templateSecretName(name []byte) bool {
-	if len(name) < 2 {
+func templateSecretName(name string) bool {
+	if len(name) < 2 || len(name) > templateTagWindow {
 		return false
 	}
 	var b [templateTagWindow]byte
-	l := lowerASCII(b[:0], string(name))
+	l := lowerASCII(b[:0], name)
 	for k, c := range l {
 		if c == '\\' {
 			l[k] = '/'
 		}
 	}
-	s := string(l)
-	for strings.HasPrefix(s, "./") {
-		s = s[2:]
+	for len(l) > 2 && l[0] == '.' && l[1] == '/' {
+		l = l[2:]
 	}
-	s = strings.ReplaceAll(s, "/./", "/")
-	return secretPathRx.MatchString(s)
+	if bytes.Contains(l, []byte("/./")) {
+		l = bytes.ReplaceAll(l, []byte("/./"), []byte("/"))
+	}
+	return secretPathRx.Match(l)
 }

@@ -370,6 +370,107 @@ func shellArgumentEnds(v string, e int) bool {
 	return j > e && j < len(v) && (v[j] == '>' || v[j] == '<')
 }
 
+// shellReadSecretRule is rule 210232 (attack 96): after a separator, any
+// command whose arguments name a secret's file of rule 210170's list
+// (.env, db.sqlite3, id_rsa, config/master.key, /run/secrets/...): the
+// readers the CRS and rule 210151 name (cat, head, sed, ...) are refused
+// already, but coreutils hold many more that print a file (nl, cut -b1-,
+// awk 1, pr, tr a a<, dd if=, envsubst<, tsort, rev, od -c, tar c, zip
+// -, md5sum ...): 127.0.0.1;nl .env printed every secret through PHP's
+// system() under dash. Read (shellReadSecret): the command word as
+// 210227 reads it (after assignments, runners and a path), then up to
+// six arguments, each read as bash unquotes it ('.env', ".env"), after
+// a < (and a descriptor's digits), an option's = (if=.env,
+// --file=.env) or an option; a secret's file among them (secretPathRx,
+// as 210170 reads a value) counts, and so does a glob of every file (*)
+// as the last argument (nl * printed config.php's password). A word of
+// prose before the file ends the reading ("x; copy .env.example to
+// .env", "Q&A; put it in .env" pass), as does a command word of prose
+// ("Steps; the .env file"). After a backtick the command must end at its
+// closing backtick, which ends the value or comes before a separator
+// (inline code), and after a line break only after a first line that is
+// one word, as an argument is (argumentFirstLine: a CI file's "- run:
+// cp .env.example .env" is a step).
+var shellReadSecretRule = `SecRule ` + valueHeaderTargets + ` "@` + shellReadSecretOp + `" "id:210232,phase:2,block,t:none,t:urlDecodeUni,msg:'Command injection: a separator then a command that reads a secret file',tag:'application-multi',tag:'attack-rce',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`
+
+const shellReadSecretOp = "gatewayShellReadSecret"
+
+func init() { registerGoOperator(shellReadSecretOp, shellReadSecret) }
+
+// shellReadSecret is rule 210232's operator (see shellReadSecretRule);
+// each separator costs a read of shellStateWindow bytes at most.
+func shellReadSecret(v string) bool {
+	argLine := -1
+	return eachShellCommand(v, func(i, k int) bool {
+		if k >= len(v) {
+			return false
+		}
+		if v[i] == '\n' {
+			if argLine < 0 {
+				argLine = 0
+				if argumentFirstLine(v) {
+					argLine = 1
+				}
+			}
+			if argLine == 0 {
+				return false
+			}
+		}
+		strict := v[i] == '`'
+		var a [16]byte
+		w, e := shellCommandWord(v, k, toolRunners, true, a[:0])
+		if e == k || toolProse[string(w)] {
+			return false
+		}
+		limit := min(len(v), k+shellStateWindow)
+		j := e
+		for n := 0; n < 6; n++ {
+			f := skipBlanks(v, j)
+			if f >= limit || f == j && v[f] != '<' {
+				return false
+			}
+			// < and a descriptor's digits before it (0<.env, <.env)
+			g := f
+			for g < limit && v[g] >= '0' && v[g] <= '9' {
+				g++
+			}
+			if g < limit && v[g] == '<' {
+				f = skipBlanks(v, g+1)
+			}
+			j = f
+			for j < limit && !shellArgEnd(v[j]) && v[j] != '<' && v[j] != '>' {
+				j++
+			}
+			if j >= limit && j < len(v) || j == f {
+				return false
+			}
+			word := v[f:j]
+			if x := strings.IndexByte(word, '='); x > 0 && (word[0] == '-' || x <= 4) {
+				word = word[x+1:] // --file=.env, if=.env
+			} else if word[0] == '-' {
+				continue // an option
+			}
+			if len(word) > 2 && (word[0] == '\'' || word[0] == '"') && word[len(word)-1] == word[0] {
+				word = word[1 : len(word)-1]
+			}
+			if word == "*" || strings.HasPrefix(word, "*.") && len(word) < 8 {
+				if shellArgumentEnds(v, j) && (!strict || shellWordEnds(v, j)) {
+					return true
+				}
+				continue
+			}
+			if len(word) > 1 && toolProse[word] || len(word) > templateTagWindow {
+				return false // a word of prose (not tr's a)
+			}
+			if templateSecretName(word) {
+				return !strict || shellWordEnds(v, j)
+			}
+		}
+		return false
+	})
+}
+
 // shellSecretVar is rule 210228's operator (see shellSecretVarRule). It
 // reads each $ and % once, and each name once: linear in the value.
 func shellSecretVar(v string) bool {

@@ -357,6 +357,7 @@ func (w *WAF) directives() string {
 		// loaded, and these must score before its blocking evaluation
 		b.WriteString(detectionRules)
 		b.WriteString(templateMoreRule)
+		b.WriteString(rubyFileReadRule)
 		b.WriteString(secretPathsRule)
 		b.WriteString(execRules)
 		b.WriteString(placesRules)
@@ -383,6 +384,7 @@ func (w *WAF) directives() string {
 		b.WriteString(shellSecretVarRule)
 		b.WriteString(sqlClosedQuoteRule)
 		b.WriteString(shellRunFileRule)
+		b.WriteString(shellReadSecretRule)
 		b.WriteString(shellInstallRules)
 		b.WriteString(javaLookupRules)
 		b.WriteString(sleepEachRowRule)
