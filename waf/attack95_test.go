@@ -57,7 +57,8 @@ func FuzzSQLClosedQuote(f *testing.F) {
 // through a real Caddy.
 func TestCPUBoundAttack95(t *testing.T) {
 	repeatedJSONUnder(t, "'=case when ", "'=case ", "',a,", "',a(", "',(((", "' or case ", "a'", "x'=case when 1 then 0 end ",
-		"'=case when"+strings.Repeat(" ", 60), "'#\n", "' is not like or ", "',a ||'',", "\\'=case ", "{% include '", "{% include 'a' ~ ", "{%{%{%", "{% include x %}{{ 'a' }}")
+		"'=case when"+strings.Repeat(" ", 60), "'#\n", "' is not like or ", "',a ||'',", "\\'=case ", "{% include '", "{% include 'a' ~ ", "{%{%{%", "{% include x %}{{ 'a' }}",
+		"{%include'a'%}'~/"+strings.Repeat("{{/", 82), "'"+strings.Repeat("{", 250), "{{'a/b/c/d/e'", "{{ include "+strings.Repeat(`"a" `, 40)+"}}")
 }
 
 // TestAttack95Template: a template tag that includes a secret's file
@@ -72,16 +73,35 @@ func TestAttack95Template(t *testing.T) {
 		`{% include '\x2eenv' %}`, "{# {% include 'a.html' %} #}{% include '.env' %}", "{% include 'a.html' %}{% include '.env' %}",
 		"{% set x='.env' %}{% include x %}", "{% render '.env' %}", "{% use '.env' %}",
 		// attack 96: Caddy's templates
-		`{{ include ".env" }}`, `{{ readFile ".env" }}`, `{{include ".env"}}`, "{{ readFile `.env` }}", `{{ include "/run/secrets/db_password" }}`} {
+		`{{ include ".env" }}`, `{{ readFile ".env" }}`, `{{include ".env"}}`, "{{ readFile `.env` }}", `{{ include "/run/secrets/db_password" }}`,
+		// review 96
+		`{{ ".env" | include }}`, `{{".env"|readFile}}`, `{{ (include ".env") }}`,
+		`{{ $f := ".env" }}{{ include $f }}`, `{{ include (print ".e" "nv") }}`, `{{ include "\056env" }}`,
+		"{{ include" + strings.Repeat(" ", 260) + `".env" }}`, "{% include '.e' 'nv' %}", "{% include 'vne.'|reverse %}",
+		"{% include '\\056env' %}", "{% include '\\N{FULL STOP}env' %}"} {
 		misses = append(misses, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)},
 			probe{name: "JSON " + v, method: "POST", path: "/api/items", contentType: "application/json", body: jsonString("q", v)})
 	}
 	for _, v := range []string{"{% include 'header.html' %}", "{% extends 'base.html' %}", "{{ source('partials/nav.twig') }}",
 		"Copy .env.example to .env, then {% include 'a.html' %}", "{% include 'a' ~ 'b.html' %}", "{{ title }} {% if x %}.env{% endif %}",
-		"{% set x = 'y' %}{{ x }}", `{{ include "header.html" }}`, `{{ readFile "notes.txt" }}`} {
+		"{% set x = 'y' %}{{ x }}", `{{ include "header.html" }}`, `{{ readFile "notes.txt" }}`,
+		// review 96
+		`{{ include "app.fullname" . }} {{ default "/run/secrets/db_password" .Values.pwFile }}`,
+		"{% include 'nav.html' %} Put your key in {{ '.env' }}", `{% extends 'base.html' %}{% block c %}Edit <code>{{ "id_rsa" }}</code>{% endblock %}`,
+		"{% include 'nav.html' %}{{ form.password(placeholder='.env') }}"} {
 		passes = append(passes, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
 	}
-	runBeyondTheCRS(t, nil, misses, passes)
+	var crs []probe
+	for _, v := range []string{`{{ print (include ".env") }}`, `{{ listFiles "/" }}`, "{% include ['.e','nv']|join %}"} {
+		if !templateInclude(v) {
+			t.Errorf("210231 misses %q", v)
+		}
+		crs = append(crs, probe{name: "query " + v, method: "GET", path: "/api/items?q=" + url.QueryEscape(v)})
+	}
+	if !templateInclude(`{{ include "\U0000002eenv" }}`) {
+		t.Errorf("210231 misses \\U")
+	}
+	runBeyondTheCRS(t, crs, misses, passes)
 }
 
 // FuzzTemplateInclude: any value is read by 210231 without a panic, and a

@@ -23,7 +23,7 @@ func TestAttack95Shell(t *testing.T) {
 			"\n. uploads/evil.png", "127.0.0.1:\n. uploads/evil.png", "x;X=1 . uploads/evil.png", "x;'.' uploads/evil.png",
 			"x;\\. uploads/evil.png", "x;so''urce uploads/evil.png", "x;$0 -- uploads/evil.png", "x;$0\"\" uploads/evil.png", "x;set -v -o noglob", "x;set -vo noglob", "x;set -v +e",
 			"x;set -xo pipefail", "x;set -o verbose -o pipefail", "x; set -euxo pipefail",
-			"x|. /dev/shm/a", "x;. ./settings.py", "x;. .env.production"},
+			"x|. /dev/shm/a", "x;. ./settings.py"},
 		[]string{"x;set -e -x;id", "x;${0} a.png", "x;command . uploads/a.png", "x;builtin source uploads/a.png",
 			"x;set -v +e;X=1 . ./.env 2>&1", "127.0.0.1;. /tmp/x"},
 		[]string{"x; . is the current directory", "Q&A; source files are here", "Pricing; $0 setup fee", "Tip; set -x prints each command",

@@ -2,21 +2,29 @@ package waf
 
 import "strings"
 
-// rubyFileReadRule is rule 210233 (attack 96): Ruby that reads a file, a
-// directory or the whole environment inside an ERB tag (<% ... %>) or a
-// #{} interpolation, which rule 210116 reads for commands only:
-// <%= File.read('.env') %> rendered .env through ERB.new(params[:t])
-// (Rails' render inline:), and #{File.read('.env')} and #{ENV.to_h}
-// through a Slim, Haml or eval'd Ruby string. Read (rubyFileRead): File
-// or IO (or ::File) and a method that reads (read, readlines, binread,
-// foreach, open, new, readlink, read_nonblock, sysread, copy_stream),
-// Dir and one that lists (entries, glob, children, each_child, foreach,
-// Dir[...]), Pathname(...).read, Kernel's open with a string (open('.env'),
-// URI.open), and in #{} ENV dumped whole as 210116 reads it in ERB
-// (ENV.to_h, .to_a, .values, .inspect, .keys, .each ...). <%= @user.name
-// %>, <%= render 'form' %>, #{name} and #{ENV['HOME']} pass. Each tag is
-// read within rubyTagWindow bytes.
-var rubyFileReadRule = `SecRule ` + valueNameHeaderTargets + ` "@` + rubyFileReadOp + `" "id:210233,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Ruby in a template reading a file, a directory or the environment',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+// rubyFileReadRule is rule 210233 (attack 96): Ruby that reads a secret's
+// file or dumps the environment inside an ERB tag (<% ... %>) or a #{}
+// interpolation, which rule 210116 reads for commands only: <%=
+// File.read('.env') %> rendered .env through ERB.new(params[:t]) (Rails'
+// render inline:), and #{File.read('.env')} and #{ENV.to_h} through a
+// Slim, Haml or eval'd Ruby string. Read (rubyFileRead), within a tag:
+//   - a string that names one of rule 210170's secrets (.env,
+//     config/master.key, /run/secrets/..., read as 210170 reads a
+//     value) in a tag that reads (the words File, IO, Pathname, read,
+//     open, binread, readlines, foreach, load_file): whatever reaches the
+//     reading method (File.read, File&.read, File.send(:read, ...),
+//     Object.const_get(:File).read, Pathname.new(...).read, Kernel.open,
+//     URI.open);
+//   - in #{}, ENV itself but for one variable read by name (ENV['HOME'],
+//     ENV.fetch(...), ENV.key?; ENV.keys, the names): #{ENV.to_h}, #{Hash[ENV]}, #{[*ENV]},
+//     #{ENV.take(999)} print every variable (in ERB, 210116's).
+//
+// <%= File.read(Rails.root.join("app/assets/images/logo.svg")) %> (no
+// secret's name), <%= @user.name %>, #{Dir.pwd}, #{ENV['HOME']} and
+// "Loaded #{File.readlines(path).size} lines" pass. A tag is read to its
+// end (%>, or the } that closes the #{ with the braces inside it
+// matched) within rubyTagWindow bytes, once: linear in the value.
+var rubyFileReadRule = `SecRule ` + valueNameHeaderTargets + ` "@` + rubyFileReadOp + `" "id:210233,phase:2,block,t:none,t:urlDecodeUni,msg:'Code injection: Ruby in a template reading a secret file or the environment',tag:'application-multi',tag:'attack-injection-template',tag:'paranoia-level/1',tag:'caddy-gateway',ver:'caddy-gateway',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 `
 
 const rubyFileReadOp = "gatewayRubyFileRead"
@@ -24,16 +32,11 @@ const rubyFileReadOp = "gatewayRubyFileRead"
 func init() { registerGoOperator(rubyFileReadOp, rubyFileRead) }
 
 // rubyTagWindow bounds the bytes of a tag read.
-const rubyTagWindow = 256
+const rubyTagWindow = 1024
 
-var (
-	rubyReadMethods = []string{"read", "readlines", "binread", "foreach", "open", "new", "readlink", "read_nonblock", "sysread",
-		"copy_stream", "each_line", "lines"}
-	rubyDirMethods = []string{"entries", "glob", "children", "each_child", "foreach", "open", "new", "home", "pwd"}
-	rubyEnvMethods = []string{"to_h", "to_hash", "to_a", "to_s", "inspect", "keys", "values", "each", "each_pair", "each_key",
-		"each_value", "map", "collect", "select", "filter", "filter_map", "reject", "sort", "sort_by", "entries", "find_all", "grep",
-		"sum", "first", "invert", "slice", "except", "values_at", "pretty_inspect", "to_json", "dup", "clone"}
-)
+// rubyReadWords make a tag one that reads a file.
+var rubyReadWords = []string{"File", "IO", "Pathname", "read", "open", "binread", "readlines", "foreach", "load_file", "readlink",
+	"sysread", "each_line", "lines"}
 
 // rubyFileRead is rule 210233's operator (see rubyFileReadRule).
 func rubyFileRead(v string) bool {
@@ -46,90 +49,104 @@ func rubyFileRead(v string) bool {
 		default:
 			continue
 		}
-		end := min(len(v), i+2+rubyTagWindow)
-		if interp {
-			if e := strings.IndexByte(v[i+2:end], '}'); e >= 0 {
-				end = i + 2 + e
-			}
-		} else if e := strings.Index(v[i+2:end], "%>"); e >= 0 {
-			end = i + 2 + e
-		}
+		end := rubyTagEnd(v, i+2, interp)
 		if rubyReadsIn(v[i+2:end], interp) {
 			return true
 		}
+		i = max(i, end-1)
 	}
 	return false
 }
 
-// rubyReadsIn: the tag's text t reads a file, a directory or (in #{})
+// rubyTagEnd: the end of the tag whose text starts at v[j:]: before its
+// %> (ERB) or the } that closes #{ (braces and strings inside read over),
+// or rubyTagWindow bytes on.
+func rubyTagEnd(v string, j int, interp bool) int {
+	limit := min(len(v), j+rubyTagWindow)
+	if !interp {
+		if e := strings.Index(v[j:limit], "%>"); e >= 0 {
+			return j + e
+		}
+		return limit
+	}
+	depth := 0
+	for k := j; k < limit; k++ {
+		switch c := v[k]; c {
+		case '{':
+			depth++
+		case '}':
+			if depth == 0 {
+				return k
+			}
+			depth--
+		case '\'', '"':
+			n := strings.IndexByte(v[k+1:limit], c)
+			if n < 0 {
+				return limit
+			}
+			k += n + 1
+		}
+	}
+	return limit
+}
+
+// rubyReadsIn: the tag's text t reads a secret's file, or (in #{}) dumps
 // the environment.
 func rubyReadsIn(t string, interp bool) bool {
+	reads := false
 	for k := 0; k < len(t); k++ {
-		if !asciiLetter(t[k]) || !wordStart(t, k) {
+		c := t[k]
+		if c == '\'' || c == '"' {
+			n := strings.IndexByte(t[k+1:], c)
+			if n < 0 {
+				return false
+			}
+			if reads || rubyReadWordIn(t) {
+				reads = true
+				if templateSecretName(t[k+1 : k+1+n]) {
+					return true
+				}
+			}
+			k += n + 1
 			continue
 		}
-		e := k
-		for e < len(t) && identByte(t[e], "") {
-			e++
-		}
-		w := t[k:e]
-		switch w {
-		case "File", "IO", "Dir", "ENV", "Pathname", "open", "URI":
-		default:
-			k = e - 1
+		if !interp || c != 'E' || !wordStart(t, k) || !strings.HasPrefix(t[k:], "ENV") || k+3 < len(t) && identByte(t[k+3], "") {
 			continue
 		}
-		m := skipSpace(t, e)
-		switch {
-		case w == "open":
-			// Kernel's open with a string: open('.env'), open ".env"
-			if m < len(t) && t[m] == '(' {
-				m = skipSpace(t, m+1)
-			}
-			if m < len(t) && (t[m] == '\'' || t[m] == '"') && (k == 0 || t[k-1] != '.') {
-				return true
-			}
-		case w == "Pathname":
-			if m < len(t) && t[m] == '(' && strings.Contains(t[m:], ".read") {
-				return true
-			}
-		case w == "Dir" && m < len(t) && t[m] == '[':
-			return true
-		default:
-			var n int
-			switch {
-			case m < len(t) && t[m] == '.':
-				n = m + 1
-			case m+1 < len(t) && t[m:m+2] == "::":
-				n = m + 2
-			default:
-				k = e - 1
-				continue
+		// ENV but for one variable by name
+		m := skipSpace(t, k+3)
+		if m < len(t) && t[m] == '[' {
+			continue
+		}
+		if m < len(t) && (t[m] == '.' || t[m] == '&') {
+			n := m + 1
+			if t[m] == '&' && n < len(t) && t[n] == '.' {
+				n++
 			}
 			n = skipSpace(t, n)
-			var methods []string
-			switch w {
-			case "File", "IO":
-				methods = rubyReadMethods
-			case "Dir":
-				methods = rubyDirMethods
-			case "URI":
-				methods = []string{"open"}
-			case "ENV":
-				if !interp {
-					k = e - 1
-					continue // 210116's in ERB
-				}
-				methods = rubyEnvMethods
-			default:
-				k = e - 1
+			if _, ok := wordAt(t, n, "fetch", "key?", "has_key?", "include?", "member?", "[]", "keys"); ok {
 				continue
 			}
-			if _, ok := wordAt(t, n, methods...); ok {
+		}
+		return true
+	}
+	return false
+}
+
+// rubyReadWordIn: the tag's text holds one of rubyReadWords as a word.
+func rubyReadWordIn(t string) bool {
+	for _, w := range rubyReadWords {
+		for a := 0; a < len(t); {
+			k := strings.Index(t[a:], w)
+			if k < 0 {
+				break
+			}
+			k += a
+			if wordStart(t, k) && (k+len(w) == len(t) || !identByte(t[k+len(w)], "")) {
 				return true
 			}
+			a = k + 1
 		}
-		k = e - 1
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -191,87 +192,134 @@ func init() { registerGoOperator(templateIncludeOp, templateInclude) }
 // secretPathRx is rule 210170's expression in Go, for templateInclude.
 var secretPathRx = regexp.MustCompile(secretPathsPattern(secretPathsData))
 
-// templateTagWindow bounds the bytes of a template tag read.
-const templateTagWindow = 256
+// templateTagWindow bounds the bytes of a template tag read (and the
+// longest name read).
+const templateTagWindow = 1024
 
-// templateInclude is rule 210231's operator: a value with a template tag
-// that includes a file by name (Jinja's and Nunjucks' {% include %}, {%
+// templateIncludeWords are the words that make a tag an include: in {%
+// %} as its first word, in {{ }} anywhere (Caddy's {{ ".env" | include
+// }}, {{ print (include ".env") }}; Twig's {{ source(...) }}).
+var templateIncludeWords = []string{"include", "extends", "import", "from", "embed", "use", "render", "include_relative",
+	"sandbox", "source", "readfile", "httpinclude", "listfiles"}
+
+// templateInclude is rule 210231's operator: a template tag that
+// includes a file by name (Jinja's and Nunjucks' {% include %}, {%
 // extends %}, {% import %}, {% from %}, Twig's {% embed %} and {% use %},
 // Liquid's {% render %}, Twig's {{ source(...) }} and {{ include(...) }},
 // Caddy's {{ include ".env" }}, {{ readFile ".env" }}, {{ httpInclude }}
-// and {{ import }}: attack 96 had a Caddy with templates print .env)
-// and a string in any of its tags that names a secret of 210170's list
-// (as 210170 reads a value: lower case, \ as /, ./ dropped): {% include
-// '.env' %} printed .env under Jinja 3.1 where the loader's root held it
-// (attack 95). A tag's strings joined by ~ or + are read joined ('.e' ~
-// 'nv'), Jinja's \x and \u escapes decoded ('\x2eenv'), and every tag's
-// strings are read, so a name set first ({% set x = '.env' %}{% include x
-// %}) or a harmless tag first ({% include 'a.html' %}{% include '.env'
-// %}) is read too. {% include 'header.html' %} passes. Each tag costs a
-// read of templateTagWindow bytes at most.
+// and {{ import }} anywhere in the tag, a pipeline's too: attack 96 had a
+// Caddy with templates print .env) whose strings name a secret of
+// 210170's list (as 210170 reads a value: lower case, \ as /, ./
+// dropped): {% include '.env' %} printed .env under Jinja 3.1 where the
+// loader's root held it (attack 95). Caddy's {{ listFiles }} counts with
+// any argument (it lists a directory). Strings joined by ~ or + or
+// written side by side are read joined ('.e' ~ 'nv', '.e' 'nv', (print
+// ".e" "nv")), escapes decoded (\x, \u, \U, octal; \N{...} counts),
+// and a filter on a string in an include tag counts ('vne.'|reverse).
+// Strings of the tags that set a variable ({% set x='.env' %}, {{ $f :=
+// ".env" }}) are read too when the value holds an include. {% include
+// 'header.html' %} passes. Each tag is read once, within
+// templateTagWindow bytes, and the reading goes on after it: linear in
+// the value.
 func templateInclude(v string) bool {
 	if !strings.Contains(v, "{%") && !strings.Contains(v, "{{") {
 		return false
 	}
 	includes := false
-	for i := 0; i+1 < len(v); i++ {
-		if v[i] != '{' || v[i+1] != '%' && v[i+1] != '{' {
-			continue
-		}
-		j := i + 2
-		for j < len(v) && (v[j] == '-' || v[j] == '+' || v[j] == '~') {
-			j++
-		}
-		j = skipSpace(v, j)
-		e := j
-		for e < len(v) && asciiLetter(v[e]) {
-			e++
-		}
-		w := strings.ToLower(v[j:min(e, j+16)])
-		if v[i+1] == '%' {
-			switch w {
-			case "include", "extends", "import", "from", "embed", "use", "render", "include_relative", "sandbox":
-				includes = true
+	for pass := 0; pass < 2; pass++ {
+		for i := 0; i+1 < len(v); i++ {
+			if v[i] != '{' || v[i+1] != '%' && v[i+1] != '{' {
+				continue
 			}
-		} else if n := skipSpace(v, e); n < len(v) && (w == "source" || w == "include") && v[n] == '(' {
-			includes = true
-		} else if n > e && n < len(v) && (w == "include" || w == "readfile" || w == "httpinclude" || w == "import") &&
-			(v[n] == '"' || v[n] == '`') {
-			// Caddy's templates: {{ include ".env" }}, {{ readFile ".env" }}
-			includes = true
+			end, include, set := templateTag(v, i)
+			if pass == 0 {
+				includes = includes || include
+			} else if include || set {
+				if hit, _ := templateTagNamesSecret(v, i+2, end, include); hit {
+					return true
+				}
+			}
+			i = max(i, end-1)
 		}
-	}
-	if !includes {
-		return false
-	}
-	for i := 0; i+1 < len(v); i++ {
-		if v[i] != '{' || v[i+1] != '%' && v[i+1] != '{' {
-			continue
-		}
-		if templateTagNamesSecret(v, i+2) {
-			return true
+		if !includes {
+			return false
 		}
 	}
 	return false
 }
 
-// templateTagNamesSecret: the strings of the tag at v[j:] (to its %} or
-// }}, within templateTagWindow bytes), joined where ~ or + joins them,
-// name a secret (secretPathRx).
-func templateTagNamesSecret(v string, j int) bool {
-	limit := min(len(v), j+templateTagWindow)
+// templateTag reads the tag at v[i:] ({% or {{): its end (after %} or
+// }}, or its window's end), whether it includes (templateIncludeWords)
+// and whether it sets a variable (set, :=).
+func templateTag(v string, i int) (end int, include, set bool) {
+	stmt := v[i+1] == '%'
+	limit := min(len(v), i+2+templateTagWindow)
+	end = limit
+	first := true
+	for k := i + 2; k < limit; k++ {
+		c := v[k]
+		if (c == '%' || c == '}') && k+1 < len(v) && v[k+1] == '}' {
+			end = k + 2
+			break
+		}
+		if c == '\'' || c == '"' || c == '`' {
+			n := strings.IndexByte(v[k+1:limit], c)
+			if n < 0 {
+				break
+			}
+			k += n + 1
+			first = false
+			continue
+		}
+		if c == ':' && k+1 < limit && v[k+1] == '=' {
+			set = true
+		}
+		if !asciiLetter(c) || !wordStart(v, k) {
+			continue
+		}
+		e := k
+		for e < limit && identByte(v[e], "") {
+			e++
+		}
+		var b [32]byte
+		w := v[k:e]
+		if len(w) <= len(b) {
+			lw := string(lowerASCII(b[:0], w))
+			if (!stmt || first) && slices.Contains(templateIncludeWords, lw) {
+				include = true
+			}
+			if stmt && first && lw == "set" {
+				set = true
+			}
+		}
+		first = false
+		k = e - 1
+	}
+	return end, include, set
+}
+
+// templateTagNamesSecret: the strings of the tag at v[j:end], joined
+// where ~, + or blanks join them, name a secret (templateSecretName);
+// in an include tag, a filter on a string and Caddy's listFiles count
+// too (filtered: the name is computed).
+func templateTagNamesSecret(v string, j, end int, include bool) (hit, filtered bool) {
 	var b [templateTagWindow]byte
 	name := b[:0]
-	for j < limit {
+	joined := false
+	for j < end {
 		c := v[j]
 		switch {
-		case c == '%' && j+1 < len(v) && v[j+1] == '}', c == '}' && j+1 < len(v) && v[j+1] == '}':
-			return templateSecretName(string(name))
 		case c == '\'' || c == '"' || c == '`':
+			if !joined {
+				name = name[:0]
+			}
 			j++
-			for j < limit && v[j] != c {
-				if v[j] == '\\' && j+1 < limit {
-					r, n := templateEscape(v[j+1:])
+			for j < end && v[j] != c {
+				if v[j] == '\\' && j+1 < end && c != '`' {
+					r, n, named := templateEscape(v[j+1 : end])
+					if named && include {
+						return true, false
+					}
 					name = append(name, r)
 					j += 1 + n
 					continue
@@ -280,40 +328,63 @@ func templateTagNamesSecret(v string, j int) bool {
 				j++
 			}
 			j++
-			// joined to the next string by ~ or +?
+			// joined to the next string by ~, + or blanks (Jinja joins
+			// adjacent literals; print joins its arguments)?
 			k := skipSpace(v, j)
-			if k < limit && (v[k] == '~' || v[k] == '+') {
-				j = k + 1
+			if k < end && (v[k] == '~' || v[k] == '+') {
+				j, joined = k+1, true
 				continue
 			}
-			if templateSecretName(string(name)) {
-				return true
+			if k < end && (v[k] == '\'' || v[k] == '"' || v[k] == '`') {
+				j, joined = k, true
+				continue
 			}
-			name = name[:0]
+			if include && k < end && v[k] == '|' {
+				return true, true // 'vne.'|reverse
+			}
+			joined = false
+			if templateSecretName(string(name)) {
+				return true, false
+			}
+		case include && c == ']' && j+1 < end && skipSpace(v, j+1) < end && v[skipSpace(v, j+1)] == '|':
+			return true, true // ['.e','nv']|join
+		case include && (c == 'l' || c == 'L') && wordStart(v, j) && len(v) >= j+9 && strings.EqualFold(v[j:j+9], "listfiles"):
+			return true, false
 		default:
 			j++
 		}
 	}
-	return false
+	return false, false
 }
 
-// templateEscape decodes the escape after a backslash at s (\xNN, \uNNNN
-// of an ASCII character, or the character itself); n is what it took.
-func templateEscape(s string) (byte, int) {
+// templateEscape decodes the escape after a backslash at s (\xNN, \uNNNN,
+// \UNNNNNNNN of an ASCII character, \NNN in octal, or the character
+// itself); n is what it took; named is Python's \N{...}, which names a
+// character.
+func templateEscape(s string) (c byte, n int, named bool) {
 	if s == "" {
-		return '\\', 0
+		return '\\', 0, false
+	}
+	if s[0] == 'N' && len(s) > 1 && s[1] == '{' {
+		return 0, 1, true
 	}
 	for _, p := range [...]struct {
-		c byte
-		n int
-	}{{'x', 2}, {'u', 4}} {
+		c    byte
+		n    int
+		base int
+	}{{'x', 2, 16}, {'u', 4, 16}, {'U', 8, 16}} {
 		if s[0] == p.c && len(s) > p.n {
-			if x, err := strconv.ParseUint(s[1:1+p.n], 16, 8); err == nil {
-				return byte(x), 1 + p.n
+			if x, err := strconv.ParseUint(s[1:1+p.n], p.base, 8); err == nil {
+				return byte(x), 1 + p.n, false
 			}
 		}
 	}
-	return s[0], 1
+	if s[0] >= '0' && s[0] <= '7' && len(s) >= 3 {
+		if x, err := strconv.ParseUint(s[:3], 8, 8); err == nil {
+			return byte(x), 3, false
+		}
+	}
+	return s[0], 1, false
 }
 
 // templateSecretName: name, read as rule 210170 reads a value (lower

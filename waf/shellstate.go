@@ -1,6 +1,9 @@
 package waf
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // shellStateRules are rules 210223 and 210224: shell commands after a
 // separator that dump the environment or empty a file, which attack 90
@@ -81,8 +84,8 @@ var shellSecretVarRule = `SecRule ` + valueHeaderTargets + ` "@` + shellSecretVa
 // The file counts when no shell script is (runFileSuspect): a data,
 // image, document or code file's extension (.png, .txt, .py, .php,
 // .json, ...), a path under an upload or temporary directory
-// (uploads/, /tmp/, /dev/shm/, /proc/), or, after ; | & or $( (not a
-// line break: "Steps:\nsource .env" is a how-to), a .env file. Its
+// (uploads/, /tmp/, /dev/shm/, /proc/); a .env file is not (set -a;
+// source .env; set +a is a how-to; set -v before it is read). Its
 // arguments may follow (. uploads/evil.png x). A host before a path
 // (source en.wikipedia.org/wiki/Lynx) is a citation's. set counts when
 // each of its words is an option (or -o's value: set -v -o noglob,
@@ -282,7 +285,7 @@ func argumentFirstLine(v string) bool {
 	if e < 0 {
 		return false
 	}
-	w := strings.TrimSuffix(v[:e], "\r")
+	w := strings.TrimRight(v[:e], " \t\r")
 	if w == "" || w[len(w)-1] == ':' {
 		return false
 	}
@@ -309,7 +312,7 @@ func runFileArgument(v string, f, limit int, strict, newline bool) bool {
 	if len(w) > 2 && (w[0] == '\'' || w[0] == '"') && w[len(w)-1] == w[0] {
 		w = w[1 : len(w)-1]
 	}
-	if !runFileSuspect(w, !newline && !strict) {
+	if !runFileSuspect(w) {
 		return false
 	}
 	return !strict || shellWordEnds(v, e)
@@ -332,8 +335,8 @@ var runFileDirs = []string{"upload", "/tmp/", "/var/tmp/", "/dev/shm/", "/proc/"
 	"attachments/", "files/"}
 
 // runFileSuspect: the file's name is no shell script's (see
-// shellRunFileRule); dotenv counts .env files.
-func runFileSuspect(w string, dotenv bool) bool {
+// shellRunFileRule).
+func runFileSuspect(w string) bool {
 	var b [128]byte
 	if len(w) > len(b) {
 		return false
@@ -349,9 +352,6 @@ func runFileSuspect(w string, dotenv bool) bool {
 		}
 	}
 	base := l[strings.LastIndexByte(l, '/')+1:]
-	if dotenv && (base == ".env" || strings.HasPrefix(base, ".env.")) {
-		return true
-	}
 	d := strings.LastIndexByte(base, '.')
 	return d > 0 && runFileExtensions[base[d+1:]]
 }
@@ -398,8 +398,9 @@ const shellReadSecretOp = "gatewayShellReadSecret"
 
 func init() { registerGoOperator(shellReadSecretOp, shellReadSecret) }
 
-// shellReadSecret is rule 210232's operator (see shellReadSecretRule);
-// each separator costs a read of shellStateWindow bytes at most.
+// shellReadSecret is rule 210232's operator (see shellReadSecretRule).
+// Arguments end at the next separator, so each byte is read for one
+// command only (within shellReadWindow bytes of its separator).
 func shellReadSecret(v string) bool {
 	argLine := -1
 	return eachShellCommand(v, func(i, k int) bool {
@@ -418,25 +419,49 @@ func shellReadSecret(v string) bool {
 			}
 		}
 		strict := v[i] == '`'
+		limit := min(len(v), k+shellReadWindow)
 		var a [16]byte
 		w, e := shellCommandWord(v, k, toolRunners, true, a[:0])
-		if e == k || toolProse[string(w)] {
+		reader := false
+		switch {
+		case e > k:
+			if toolProse[string(w)] || secretKeepers[string(w)] {
+				return false
+			}
+			reader = fileReaders[string(w)]
+		case v[k] == '$':
+			// a command word made at run time ($a, $(echo nl), ${a})
+			e = k + 1
+			for e < limit && !shellArgEnd(v[e]) {
+				if v[e] == '(' {
+					n := strings.IndexByte(v[e:limit], ')')
+					if n < 0 {
+						return false
+					}
+					e += n
+				}
+				e++
+			}
+		default:
 			return false
 		}
-		limit := min(len(v), k+shellStateWindow)
 		j := e
-		for n := 0; n < 6; n++ {
+		for n := 0; n < 16; n++ {
 			f := skipBlanks(v, j)
 			if f >= limit || f == j && v[f] != '<' {
 				return false
 			}
-			// < and a descriptor's digits before it (0<.env, <.env)
+			// < and a descriptor's digits before it (0<.env, <.env, <>.env)
 			g := f
 			for g < limit && v[g] >= '0' && v[g] <= '9' {
 				g++
 			}
 			if g < limit && v[g] == '<' {
-				f = skipBlanks(v, g+1)
+				g++
+				if g < limit && v[g] == '>' {
+					g++
+				}
+				f = skipBlanks(v, g)
 			}
 			j = f
 			for j < limit && !shellArgEnd(v[j]) && v[j] != '<' && v[j] != '>' {
@@ -445,30 +470,89 @@ func shellReadSecret(v string) bool {
 			if j >= limit && j < len(v) || j == f {
 				return false
 			}
-			word := v[f:j]
+			var b [shellReadWindow]byte
+			word := unquoteShellWord(b[:0], v[f:j])
 			if x := strings.IndexByte(word, '='); x > 0 && (word[0] == '-' || x <= 4) {
 				word = word[x+1:] // --file=.env, if=.env
-			} else if word[0] == '-' {
+			} else if word == "" || word[0] == '-' {
 				continue // an option
 			}
-			if len(word) > 2 && (word[0] == '\'' || word[0] == '"') && word[len(word)-1] == word[0] {
-				word = word[1 : len(word)-1]
-			}
 			if word == "*" || strings.HasPrefix(word, "*.") && len(word) < 8 {
-				if shellArgumentEnds(v, j) && (!strict || shellWordEnds(v, j)) {
+				if reader && (!strict || shellWordEnds(v, j)) {
 					return true
 				}
 				continue
 			}
-			if len(word) > 1 && toolProse[word] || len(word) > templateTagWindow {
+			if len(word) > 1 && toolProse[word] {
 				return false // a word of prose (not tr's a)
 			}
-			if templateSecretName(word) {
+			if templateSecretName(word) || strings.ContainsAny(word, "*?[") && secretGlob(word) {
 				return !strict || shellWordEnds(v, j)
 			}
 		}
 		return false
 	})
+}
+
+// shellReadWindow bounds what 210232 reads after a separator.
+const shellReadWindow = 512
+
+// secretKeepers are commands that name a secret's file without printing
+// it (a how-to's cp .env.example .env, chmod 600 id_rsa, nano .env,
+// echo .env >> .gitignore, git rm --cached .env): 210232 passes them.
+var secretKeepers = map[string]bool{"cd": true, "cp": true, "mv": true, "rm": true, "chmod": true, "chown": true, "chgrp": true,
+	"touch": true, "mkdir": true, "ln": true, "nano": true, "vim": true, "vi": true, "nvim": true, "emacs": true, "code": true,
+	"subl": true, "gedit": true, "git": true, "docker": true, "podman": true, "ssh": true, "ssh-add": true, "ssh-keygen": true,
+	"echo": true, "printf": true, "export": true, "set": true, "unset": true, "python": true, "python3": true, "node": true,
+	"npm": true, "npx": true, "yarn": true, "pnpm": true, "pip": true, "composer": true, "php": true, "ruby": true, "rails": true,
+	"bundle": true, "make": true, "open": true, "direnv": true, "dotenv": true, "heroku": true, "vercel": true, "gh": true,
+	"ls": true, "wc": true, "stat": true, "test": true, "file": true, "du": true, "sops": true, "chattr": true, "shred": true,
+	"source": true, "eval": true, "from": true, "import": true, "select": true}
+
+// fileReaders print what they read: a glob of every file after one
+// (nl *) counts.
+var fileReaders = map[string]bool{"nl": true, "cut": true, "awk": true, "gawk": true, "mawk": true, "pr": true, "tr": true,
+	"dd": true, "tsort": true, "tar": true, "rev": true, "od": true, "xxd": true, "hexdump": true, "strings": true,
+	"sort": true, "uniq": true, "fold": true, "tac": true, "grep": true, "egrep": true, "fgrep": true, "rg": true, "paste": true,
+	"join": true, "comm": true, "diff": true, "base32": true, "base64": true, "iconv": true, "expand": true, "unexpand": true,
+	"fmt": true, "shuf": true, "column": true, "jq": true, "envsubst": true, "cat": true, "head": true, "tail": true,
+	"more": true, "less": true, "sed": true, "perl": true, "xargs": true, "look": true, "split": true, "csplit": true}
+
+// unquoteShellWord appends the word w to buf as bash unquotes it (quotes
+// and backslashes removed: .e'n'v, .\env) and returns it.
+func unquoteShellWord(buf []byte, w string) string {
+	for i := 0; i < len(w) && len(buf) < cap(buf); i++ {
+		switch c := w[i]; c {
+		case '\'', '"':
+		case '\\':
+			if i+1 < len(w) {
+				i++
+				buf = append(buf, w[i])
+			}
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return string(buf)
+}
+
+// secretGlobNames are the file names of 210170's relative list a glob
+// may stand for (nl .en?, nl .[e]nv, nl .e*).
+var secretGlobNames = []string{".env", ".env.local", ".env.production", ".git-credentials", ".pgpass", ".pypirc", ".vault-token",
+	"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "db.sqlite3", "local_settings.py", "master.key"}
+
+// secretGlob: the glob w (its last segment) matches a secret's file name.
+func secretGlob(w string) bool {
+	base := w[strings.LastIndexByte(w, '/')+1:]
+	if base == "" || base == "*" {
+		return false
+	}
+	for _, n := range secretGlobNames {
+		if ok, err := path.Match(base, n); err == nil && ok {
+			return true
+		}
+	}
+	return false
 }
 
 // shellSecretVar is rule 210228's operator (see shellSecretVarRule). It
