@@ -222,6 +222,9 @@ var templateIncludeWords = []string{"include", "extends", "import", "from", "emb
 // templateTagWindow bytes, and the reading goes on after it: linear in
 // the value.
 func templateInclude(v string) bool {
+	if templateIncludeCall(v) {
+		return true
+	}
 	if !strings.Contains(v, "{%") && !strings.Contains(v, "{{") {
 		return false
 	}
@@ -243,6 +246,60 @@ func templateInclude(v string) bool {
 		}
 		if !includes {
 			return false
+		}
+	}
+	return false
+}
+
+// templateIncludeCall: other engines' includes (attack 97: EJS's <%-
+// include('.env.production') %> printed the file): include after <%
+// (EJS, Mako's <%include file=...>), <# (FreeMarker), # (Velocity's
+// #include and #parse), @ (Blade) or { (Smarty's {include file=...}),
+// with a string to the tag's end (%>, >, ) or }) that names a secret
+// (templateTagNamesSecret). Each occurrence is read within
+// templateTagWindow bytes, and the search goes on after what it read.
+func templateIncludeCall(v string) bool {
+	for _, w := range [...]string{"include", "parse"} {
+		for a := 0; a < len(v); {
+			k := strings.Index(v[a:], w)
+			if k < 0 {
+				break
+			}
+			k += a
+			a = k + len(w)
+			if !wordStart(v, k) || a < len(v) && identByte(v[a], "") {
+				continue
+			}
+			// the marker before it, over blanks and EJS's -, =, _
+			m := k
+			for m > 0 && k-m < 4 && strings.IndexByte(" \t-=_", v[m-1]) >= 0 {
+				m--
+			}
+			marker := m > 0 && (v[m-1] == '#' || v[m-1] == '@' || v[m-1] == '{' && w == "include" ||
+				m > 1 && (v[m-2:m] == "<%" || v[m-2:m] == "<#"))
+			if !marker || w == "parse" && v[m-1] != '#' {
+				continue
+			}
+			limit := min(len(v), a+templateTagWindow)
+			end := limit
+			for j := a; j < limit; j++ {
+				c := v[j]
+				if c == ')' || c == '>' || c == '}' {
+					end = j
+					break
+				}
+				if c == '\'' || c == '"' {
+					n := strings.IndexByte(v[j+1:limit], c)
+					if n < 0 {
+						break
+					}
+					j += n + 1
+				}
+			}
+			if hit, _ := templateTagNamesSecret(v, a, end, true); hit {
+				return true
+			}
+			a = max(a, end) // each byte read for one include: linear
 		}
 	}
 	return false

@@ -358,6 +358,7 @@ func (w *WAF) directives() string {
 		b.WriteString(detectionRules)
 		b.WriteString(templateMoreRule)
 		b.WriteString(rubyFileReadRule)
+		b.WriteString(latexRule)
 		b.WriteString(secretPathsRule)
 		b.WriteString(execRules)
 		b.WriteString(placesRules)
