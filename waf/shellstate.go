@@ -115,7 +115,7 @@ var runFileRunners = []string{"builtin", "command", "eval", "exec", "su"}
 // shellRunFile is rule 210230's operator (see shellRunFileRule); each
 // separator costs a read of shellStateWindow bytes at most.
 func shellRunFile(v string) bool {
-	argLine := -1 // argumentFirstLine's answer, once needed
+	argLine := argumentFirstLine(v) // one read of the first line
 	return eachShellCommand(v, func(i, k int) bool {
 		if k >= len(v) {
 			return false
@@ -136,7 +136,7 @@ func shellRunFile(v string) bool {
 			dot = 2
 		}
 		if dot > 0 && j+dot < limit && (v[j+dot] == ' ' || v[j+dot] == '\t') {
-			return runFileArgument(v, skipBlanks(v, j+dot), limit, strict, newline)
+			return runFileArgument(v, skipBlanks(v, j+dot), limit, strict)
 		}
 		if m, ok := selfShellEnd(v, j); ok {
 			if m < len(v) && v[m] == '<' {
@@ -152,27 +152,19 @@ func shellRunFile(v string) bool {
 			if v[n] == '<' || v[n] == '-' && n+1 < len(v) && asciiLetter(v[n+1]) && !strict {
 				return true
 			}
-			return runFileArgument(v, n, limit, strict, newline)
+			return runFileArgument(v, n, limit, strict)
 		}
 		var a [16]byte
 		w, e := shellCommandWord(v, k, runFileRunners, false, a[:0])
 		switch string(w) {
 		case "source":
 			if f := skipBlanks(v, e); f > e {
-				return runFileArgument(v, f, limit, strict, newline)
+				return runFileArgument(v, f, limit, strict)
 			}
 			return false
 		case "set":
-			if newline {
-				if argLine < 0 {
-					argLine = 0
-					if argumentFirstLine(v) {
-						argLine = 1
-					}
-				}
-				if argLine == 0 {
-					return false
-				}
+			if newline && !argLine {
+				return false
 			}
 			return setEchoes(v, e, limit, strict)
 		}
@@ -300,7 +292,7 @@ func argumentFirstLine(v string) bool {
 // runFileArgument: at v[f:limit] a file no shell script is
 // (runFileSuspect), its arguments perhaps after it; after a backtick
 // (strict) the command must end after it (shellWordEnds).
-func runFileArgument(v string, f, limit int, strict, newline bool) bool {
+func runFileArgument(v string, f, limit int, strict bool) bool {
 	e := f
 	for e < limit && !shellArgEnd(v[e]) && v[e] != '<' && v[e] != '>' {
 		e++
@@ -402,21 +394,13 @@ func init() { registerGoOperator(shellReadSecretOp, shellReadSecret) }
 // Arguments end at the next separator, so each byte is read for one
 // command only (within shellReadWindow bytes of its separator).
 func shellReadSecret(v string) bool {
-	argLine := -1
+	argLine := argumentFirstLine(v) // one read of the first line
 	return eachShellCommand(v, func(i, k int) bool {
 		if k >= len(v) {
 			return false
 		}
-		if v[i] == '\n' {
-			if argLine < 0 {
-				argLine = 0
-				if argumentFirstLine(v) {
-					argLine = 1
-				}
-			}
-			if argLine == 0 {
-				return false
-			}
+		if v[i] == '\n' && !argLine {
+			return false
 		}
 		strict := v[i] == '`'
 		limit := min(len(v), k+shellReadWindow)
