@@ -222,7 +222,7 @@ var templateIncludeWords = []string{"include", "extends", "import", "from", "emb
 // templateTagWindow bytes, and the reading goes on after it: linear in
 // the value.
 func templateInclude(v string) bool {
-	if templateIncludeCall(v) {
+	if templateIncludeCall(v) || ejsInclude(v) {
 		return true
 	}
 	if !strings.Contains(v, "{%") && !strings.Contains(v, "{{") {
@@ -251,9 +251,8 @@ func templateInclude(v string) bool {
 	return false
 }
 
-// templateIncludeCall: other engines' includes (attack 97: EJS's <%-
-// include('.env.production') %> printed the file): include after <%
-// (EJS, Mako's <%include file=...>), <# (FreeMarker), # (Velocity's
+// templateIncludeCall: other engines' includes (attack 97): include
+// after <# (FreeMarker), # (Velocity's
 // #include and #parse), @ (Blade) or { (Smarty's {include file=...}),
 // with a string to the tag's end (%>, >, ) or }) that names a secret
 // (templateTagNamesSecret). Each occurrence is read within
@@ -276,7 +275,7 @@ func templateIncludeCall(v string) bool {
 				m--
 			}
 			marker := m > 0 && (v[m-1] == '#' || v[m-1] == '@' || v[m-1] == '{' && w == "include" ||
-				m > 1 && (v[m-2:m] == "<%" || v[m-2:m] == "<#"))
+				m > 1 && v[m-2:m] == "<#") // <% is ejsInclude's
 			if !marker || w == "parse" && v[m-1] != '#' {
 				continue
 			}
@@ -300,6 +299,78 @@ func templateIncludeCall(v string) bool {
 				return true
 			}
 			a = max(a, end) // each byte read for one include: linear
+		}
+	}
+	return false
+}
+
+// ejsInclude: an EJS (or ERB-like) tag, <% ... %>, that calls include
+// anywhere in it (review 97: <%- (include)('.env.production') %>, <%- x=
+// include(...) %>, a second include in the tag, a newline before it),
+// in a value whose <% %> tags hold a string at brace depth 0 that names
+// a secret (templateSecretName; strings joined by + read joined): a
+// name set in one tag and included in another (<% var f='.env.production'
+// %><%- include(f) %>) counts; an options object's strings
+// (include('header', {title: '.env'})) do not. Each tag is read once,
+// within templateTagWindow bytes.
+func ejsInclude(v string) bool {
+	if !strings.Contains(v, "<%") || !strings.Contains(v, "include") {
+		return false
+	}
+	includes, secret := false, false
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '<' || v[i+1] != '%' {
+			continue
+		}
+		end := min(len(v), i+2+templateTagWindow)
+		if e := strings.Index(v[i+2:end], "%>"); e >= 0 {
+			end = i + 2 + e
+		}
+		t := v[i+2 : end]
+		if k := strings.Index(t, "include"); k >= 0 && (k+7 == len(t) || !identByte(t[k+7], "")) {
+			includes = true
+		}
+		if !secret {
+			secret = ejsTagNamesSecret(t)
+		}
+		if includes && secret {
+			return true
+		}
+		i = max(i, end-1)
+	}
+	return false
+}
+
+// ejsTagNamesSecret: a string of the tag's text t at brace depth 0
+// (joined to the next by +) names a secret.
+func ejsTagNamesSecret(t string) bool {
+	var b [templateTagWindow]byte
+	name := b[:0]
+	depth := 0
+	for j := 0; j < len(t); j++ {
+		switch c := t[j]; c {
+		case '{':
+			depth++
+		case '}':
+			depth = max(0, depth-1)
+		case '\'', '"', '`':
+			n := strings.IndexByte(t[j+1:], c)
+			if n < 0 {
+				return false
+			}
+			if depth == 0 {
+				name = append(name, t[j+1:j+1+n]...)
+				k := skipSpace(t, j+n+2)
+				if k < len(t) && t[k] == '+' {
+					j += n + 1
+					continue
+				}
+				if templateSecretName(string(name)) {
+					return true
+				}
+				name = name[:0]
+			}
+			j += n + 1
 		}
 	}
 	return false
