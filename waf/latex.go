@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -87,7 +88,7 @@ func latexFile(v string) bool {
 				return true
 			}
 		}
-		if slicesContains(latexReaders, name) {
+		if slices.Contains(latexReaders, name) {
 			reads = true
 		}
 		k := strings.IndexByte(v[e:], '\\')
@@ -97,16 +98,6 @@ func latexFile(v string) bool {
 		i = e + k
 	}
 	return reads && latexNamesSecret(v)
-}
-
-// slicesContains: s is one of list.
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // latexWrite18: after \write at v[e:], the stream's number is 18 in a
