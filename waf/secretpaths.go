@@ -238,7 +238,7 @@ func templateInclude(v string) bool {
 			if pass == 0 {
 				includes = includes || include
 			} else if include || set {
-				if hit, _ := templateTagNamesSecret(v, i+2, end, include); hit {
+				if templateTagNamesSecret(v, i+2, end, include) {
 					return true
 				}
 			}
@@ -295,7 +295,7 @@ func templateIncludeCall(v string) bool {
 					j += n + 1
 				}
 			}
-			if hit, _ := templateTagNamesSecret(v, a, end, true); hit {
+			if templateTagNamesSecret(v, a, end, true) {
 				return true
 			}
 			a = max(a, end) // each byte read for one include: linear
@@ -429,8 +429,8 @@ func templateTag(v string, i int) (end int, include, set bool) {
 // templateTagNamesSecret: the strings of the tag at v[j:end], joined
 // where ~, + or blanks join them, name a secret (templateSecretName);
 // in an include tag, a filter on a string and Caddy's listFiles count
-// too (filtered: the name is computed).
-func templateTagNamesSecret(v string, j, end int, include bool) (hit, filtered bool) {
+// too (the name is computed).
+func templateTagNamesSecret(v string, j, end int, include bool) bool {
 	var b [templateTagWindow]byte
 	name := b[:0]
 	joined := false
@@ -446,7 +446,7 @@ func templateTagNamesSecret(v string, j, end int, include bool) (hit, filtered b
 				if v[j] == '\\' && j+1 < end && c != '`' {
 					r, n, named := templateEscape(v[j+1 : end])
 					if named && include {
-						return true, false
+						return true
 					}
 					name = append(name, r)
 					j += 1 + n
@@ -468,21 +468,21 @@ func templateTagNamesSecret(v string, j, end int, include bool) (hit, filtered b
 				continue
 			}
 			if include && k < end && v[k] == '|' {
-				return true, true // 'vne.'|reverse
+				return true // 'vne.'|reverse
 			}
 			joined = false
 			if templateSecretName(string(name)) {
-				return true, false
+				return true
 			}
 		case include && c == ']' && j+1 < end && skipSpace(v, j+1) < end && v[skipSpace(v, j+1)] == '|':
-			return true, true // ['.e','nv']|join
+			return true // ['.e','nv']|join
 		case include && (c == 'l' || c == 'L') && wordStart(v, j) && len(v) >= j+9 && strings.EqualFold(v[j:j+9], "listfiles"):
-			return true, false
+			return true
 		default:
 			j++
 		}
 	}
-	return false, false
+	return false
 }
 
 // templateEscape decodes the escape after a backslash at s (\xNN, \uNNNN,
